@@ -1,0 +1,144 @@
+// Helpers that ILC-generated code calls by symbol name: allocation, write barriers, boxing,
+// throwing, and the unmanaged-transition stubs. Helpers with a register-level contract
+// (RhpByRefAssignRef, the interlocked ones, stack probes) live in the kernel's runtime.S (no-ops: there is no GC to coordinate with).
+using System;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+
+namespace Internal.Runtime
+{
+    internal static unsafe class RuntimeExports
+    {
+        [RuntimeExport("RhpNewFast")]
+        private static object RhpNewFast(MethodTable* methodTable) => Heap.AllocateObject(methodTable, methodTable->BaseSize);
+
+        [RuntimeExport("RhpNewFinalizable")]
+        private static object RhpNewFinalizable(MethodTable* methodTable) => Heap.AllocateObject(methodTable, methodTable->BaseSize);
+
+        [RuntimeExport("RhpNewArrayFast")]
+        private static object RhpNewArrayFast(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
+
+        [RuntimeExport("RhpNewPtrArrayFast")]
+        private static object RhpNewPtrArrayFast(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
+
+        [RuntimeExport("RhpNewArray")]
+        private static object RhpNewArray(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
+
+        [RuntimeExport("RhNewString")]
+        private static object RhNewString(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
+
+        [RuntimeExport("RhNewArray")]
+        private static object RhNewArray(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
+
+        [RuntimeExport("RhAllocateNewObject")]
+        private static void RhAllocateNewObject(MethodTable* methodTable, uint flags, void* result)
+            => *(object*)result = Heap.AllocateObject(methodTable, methodTable->BaseSize);
+
+        // Write barriers: without a generational GC a reference store is a plain store.
+        [RuntimeExport("RhpAssignRef")]
+        private static void RhpAssignRef(void** location, void* value) => *location = value;
+
+        [RuntimeExport("RhpCheckedAssignRef")]
+        private static void RhpCheckedAssignRef(void** location, void* value) => *location = value;
+
+        [RuntimeExport("RhBox")]
+        private static object RhBox(MethodTable* methodTable, ref byte data) => Box(methodTable, ref data);
+
+        internal static object Box(MethodTable* methodTable, ref byte data)
+        {
+            if (methodTable->IsNullable)
+            {
+                // A Nullable<T> boxes to null or to a boxed T; its bool flag comes first.
+                if (data == 0) return null;
+                MethodTable* inner = methodTable->NullableType;
+                return Box(inner, ref Unsafe.Add(ref data, NullableValueOffset(inner)));
+            }
+            object result = Heap.AllocateObject(methodTable, methodTable->BaseSize);
+            Buffer.Memmove(ref result.GetRawData(), ref data, methodTable->ValueTypeSize);
+            return result;
+        }
+
+        internal static int NullableValueOffset(MethodTable* inner)
+        {
+            // Nullable<T> is { bool hasValue; T value; }: the value sits at T's alignment.
+            uint size = inner->ValueTypeSize;
+            int alignment = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
+            return alignment;
+        }
+
+        [RuntimeExport("RhUnboxAny")]
+        private static void RhUnboxAny(object obj, ref byte data, MethodTable* methodTable)
+        {
+            if (methodTable->IsValueType)
+            {
+                if (methodTable->IsNullable)
+                {
+                    RhUnboxNullable(ref data, methodTable, obj);
+                    return;
+                }
+                if (obj == null || obj.GetMethodTable() != methodTable && !TypeCast.AreEquivalentPrimitives(obj.GetMethodTable(), methodTable))
+                    throw new InvalidCastException();
+                Buffer.Memmove(ref data, ref obj.GetRawData(), methodTable->ValueTypeSize);
+            }
+            else
+            {
+                object checkedObject = TypeCast.CheckCastAny(methodTable, obj);
+                Unsafe.As<byte, object>(ref data) = checkedObject;
+            }
+        }
+
+        [RuntimeExport("RhUnboxNullable")]
+        internal static void RhUnboxNullable(ref byte data, MethodTable* methodTable, object obj)
+        {
+            MethodTable* inner = methodTable->NullableType;
+            Buffer.ZeroMemory(ref data, methodTable->ValueTypeSize);
+            if (obj == null)
+                return;
+            if (obj.GetMethodTable() != inner)
+                throw new InvalidCastException();
+            data = 1;
+            Buffer.Memmove(ref Unsafe.Add(ref data, NullableValueOffset(inner)), ref obj.GetRawData(), inner->ValueTypeSize);
+        }
+
+        [RuntimeExport("RhUnbox2")]
+        private static ref byte RhUnbox2(MethodTable* methodTable, object obj)
+        {
+            if (obj == null || (obj.GetMethodTable() != methodTable && !TypeCast.AreEquivalentPrimitives(obj.GetMethodTable(), methodTable)))
+                throw new InvalidCastException();
+            return ref obj.GetRawData();
+        }
+
+        [RuntimeExport("RhpThrowEx")]
+        private static void RhpThrowEx(object exception)
+        {
+            // No unwinder yet (try/catch is a later issue): every throw ends the program with a report.
+            string typeName = exception == null ? "System.NullReferenceException" : exception.GetType().FullName;
+            string message = exception is Exception e ? e.Message : "";
+            RuntimeHost.Fail(exception, typeName, message);
+        }
+
+        [RuntimeExport("RhpRethrow")]
+        private static void RhpRethrow() => RuntimeHost.Fail(null, "System.Exception", "rethrow outside a handler");
+
+        [RuntimeExport("RhpFallbackFailFast")]
+        private static void RhpFallbackFailFast() => RuntimeHost.Fail(null, "FailFast", "the runtime hit an unrecoverable state");
+
+        [RuntimeExport("RhpReversePInvoke")]
+        private static void RhpReversePInvoke(void* frame) { }
+
+        [RuntimeExport("RhpReversePInvokeReturn")]
+        private static void RhpReversePInvokeReturn(void* frame) { }
+
+        [RuntimeExport("RhpPInvoke")]
+        private static void RhpPInvoke(void* frame) { }
+
+        [RuntimeExport("RhpPInvokeReturn")]
+        private static void RhpPInvokeReturn(void* frame) { }
+
+        [RuntimeExport("RhpGcPoll")]
+        private static void RhpGcPoll() { }
+
+        [RuntimeExport("RhGetRuntimeHelperForType")]
+        private static void* RhGetRuntimeHelperForType(MethodTable* type, int helper) => null;
+    }
+}

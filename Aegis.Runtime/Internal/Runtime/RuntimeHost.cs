@@ -1,0 +1,49 @@
+// The few services the runtime needs from whoever hosts it (the kernel, or later a libOS):
+// memory for the heap, a way to stop with a report, and (optionally) names for types.
+// Invariant: the host installs its hooks before the first allocation that does not fit the
+// initial heap region; until then the runtime works from the region it was given.
+namespace Internal.Runtime
+{
+    public static unsafe class RuntimeHost
+    {
+        /// <summary>Asks the host for at least 'bytes' more zeroed, writable bytes. Returns the
+        /// start of the new region and its actual size, or 0 when memory is exhausted.</summary>
+        internal static delegate*<nuint, nuint*, nint> s_growHeap;
+
+        /// <summary>Stops the machine: reports an unhandled exception (type name, message) and never returns.</summary>
+        internal static delegate*<object, string, string, void> s_fail;
+
+        /// <summary>Optional: maps a MethodTable address to a type name (the kernel uses its symbol table).</summary>
+        internal static delegate*<nint, string> s_typeName;
+
+        public static void SetHeapGrower(delegate*<nuint, nuint*, nint> grow) => s_growHeap = grow;
+
+        /// <summary>The failure hook receives the exception object, its type name and its message.</summary>
+        public static void SetFailureHandler(delegate*<object, string, string, void> fail) => s_fail = fail;
+
+        public static void SetTypeNameResolver(delegate*<nint, string> resolver) => s_typeName = resolver;
+
+        public static void AddHeapRegion(nint start, nuint size) => Heap.AddRegion(start, size);
+
+        public static nuint HeapBytesAllocated => Heap.BytesAllocated;
+        public static nuint HeapBytesReserved => Heap.BytesReserved;
+
+        /// <summary>Ends the program with an unhandled-exception report. Never returns.</summary>
+        public static void Fail(object exception, string typeName, string message)
+        {
+            if (s_fail != null)
+                s_fail(exception, typeName, message);
+            while (true) { }
+        }
+
+        internal static string TypeNameOf(MethodTable* methodTable)
+        {
+            if (s_typeName != null)
+            {
+                string name = s_typeName((nint)methodTable);
+                if (name != null) return name;
+            }
+            return "Type@0x" + ((ulong)methodTable).ToString("X");
+        }
+    }
+}

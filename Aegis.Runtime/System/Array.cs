@@ -1,0 +1,107 @@
+// System.Array and Array<T> (the base ILC uses for T[]). Layout (fixed by ILC):
+// MethodTable pointer, 32-bit length, 32-bit padding, then the elements.
+using Internal.Runtime;
+using System.Runtime.CompilerServices;
+
+namespace System
+{
+    public abstract unsafe class Array : ICloneable
+    {
+        public int Length => (int)Unsafe.As<RawArrayData>(this).Length;
+
+        internal ref byte GetRawArrayData() => ref Unsafe.As<RawArrayData>(this).Data;
+        internal int ElementSize => GetMethodTable()->ComponentSize;
+        internal long ByteLength => (long)Length * ElementSize;
+
+        public int Rank => 1;
+
+        public object Clone()
+        {
+            Array copy = Unsafe.As<Array>(Heap.AllocateArray(GetMethodTable(), Length));
+            Buffer.Memmove(ref copy.GetRawArrayData(), ref GetRawArrayData(), (nuint)ByteLength);
+            return copy;
+        }
+
+        public static void Copy(Array sourceArray, Array destinationArray, int length)
+            => Copy(sourceArray, 0, destinationArray, 0, length);
+
+        public static void Copy(Array sourceArray, int sourceIndex, Array destinationArray, int destinationIndex, int length)
+        {
+            if (sourceArray == null) throw new ArgumentNullException(nameof(sourceArray));
+            if (destinationArray == null) throw new ArgumentNullException(nameof(destinationArray));
+            if (sourceArray.GetMethodTable() != destinationArray.GetMethodTable())
+                throw new ArrayTypeMismatchException("Array.Copy between arrays of different types is not supported.");
+            if (length < 0 || sourceIndex < 0 || destinationIndex < 0 ||
+                sourceIndex > sourceArray.Length - length || destinationIndex > destinationArray.Length - length)
+                throw new ArgumentOutOfRangeException(nameof(length));
+            int size = sourceArray.ElementSize;
+            Buffer.Memmove(ref Unsafe.Add(ref destinationArray.GetRawArrayData(), (nint)destinationIndex * size),
+                ref Unsafe.Add(ref sourceArray.GetRawArrayData(), (nint)sourceIndex * size), (nuint)length * (nuint)size);
+        }
+
+        public static void Clear(Array array) => Clear(array, 0, array.Length);
+
+        public static void Clear(Array array, int index, int length)
+        {
+            if (array == null) throw new ArgumentNullException(nameof(array));
+            if (index < 0 || length < 0 || index > array.Length - length)
+                throw new IndexOutOfRangeException();
+            int size = array.ElementSize;
+            Buffer.ZeroMemory(ref Unsafe.Add(ref array.GetRawArrayData(), (nint)index * size), (nuint)length * (nuint)size);
+        }
+
+        public static T[] Empty<T>() => EmptyArray<T>.Value;
+
+        public static int IndexOf<T>(T[] array, T value)
+        {
+            if (array == null) throw new ArgumentNullException(nameof(array));
+            EqualityComparerShim<T> comparer = default;
+            for (int i = 0; i < array.Length; i++)
+                if (comparer.Equal(array[i], value)) return i;
+            return -1;
+        }
+
+        public static void Resize<T>(ref T[] array, int newSize)
+        {
+            if (newSize < 0) throw new ArgumentOutOfRangeException(nameof(newSize));
+            T[] larger = new T[newSize];
+            if (array != null)
+                Copy(array, larger, array.Length < newSize ? array.Length : newSize);
+            array = larger;
+        }
+
+        public static void Reverse<T>(T[] array)
+        {
+            for (int i = 0, j = array.Length - 1; i < j; i++, j--)
+            {
+                T temporary = array[i];
+                array[i] = array[j];
+                array[j] = temporary;
+            }
+        }
+
+        public static void Fill<T>(T[] array, T value)
+        {
+            for (int i = 0; i < array.Length; i++) array[i] = value;
+        }
+
+        /// <summary>Sorts with the comparison (insertion sort for short runs, heap sort beyond: no recursion, no allocation).</summary>
+        public static void Sort<T>(T[] array, Comparison<T> comparison) => new Span<T>(array).Sort(comparison);
+
+        public static void Sort<T>(T[] array, int index, int length, System.Collections.Generic.IComparer<T> comparer)
+            => new Span<T>(array, index, length).Sort(comparer.Compare);
+
+        private static class EmptyArray<T>
+        {
+            internal static readonly T[] Value = new T[0];
+        }
+
+        private struct EqualityComparerShim<T>
+        {
+            public bool Equal(T a, T b) => System.Collections.Generic.EqualityComparer<T>.Default.Equals(a, b);
+        }
+    }
+
+    // ILC derives every T[] from Array<T>.
+    public class Array<T> : Array { }
+}

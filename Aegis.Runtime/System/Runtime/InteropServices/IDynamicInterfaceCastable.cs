@@ -1,0 +1,35 @@
+namespace System.Runtime.InteropServices
+{
+    // ILC requires this interface to exist; Aegis does not implement dynamic interface casting.
+    public interface IDynamicInterfaceCastable
+    {
+        bool IsInterfaceImplemented(RuntimeTypeHandle interfaceType, bool throwIfNotImplemented);
+        RuntimeTypeHandle GetInterfaceImplementation(RuntimeTypeHandle interfaceType);
+    }
+
+    public static class MemoryMarshal
+    {
+        public static ref T GetReference<T>(Span<T> span) => ref span._reference;
+        public static ref T GetReference<T>(ReadOnlySpan<T> span) => ref span._reference;
+        public static unsafe Span<T> CreateSpan<T>(ref T reference, int length) => new Span<T>(ref reference, length);
+        public static ReadOnlySpan<T> CreateReadOnlySpan<T>(ref T reference, int length) => new ReadOnlySpan<T>(ref reference, length);
+        public static Span<byte> AsBytes<T>(Span<T> span) where T : struct
+            => new Span<byte>(ref System.Runtime.CompilerServices.Unsafe.As<T, byte>(ref span._reference), span.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        public static ReadOnlySpan<byte> AsBytes<T>(ReadOnlySpan<T> span) where T : struct
+            => new ReadOnlySpan<byte>(ref System.Runtime.CompilerServices.Unsafe.As<T, byte>(ref span._reference), span.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        public static T Read<T>(ReadOnlySpan<byte> source) where T : struct
+        {
+            if (source.Length < System.Runtime.CompilerServices.Unsafe.SizeOf<T>()) throw new ArgumentOutOfRangeException(nameof(source));
+            return System.Runtime.CompilerServices.Unsafe.ReadUnaligned<T>(ref source._reference);
+        }
+    }
+}
+
+namespace Internal.Runtime
+{
+    internal static class IDynamicInterfaceCastableSupport
+    {
+        internal static System.IntPtr IDynamicCastableGetInterfaceImplementation(object instance, System.IntPtr interfaceType, ushort slot)
+            => throw new System.PlatformNotSupportedException("IDynamicInterfaceCastable is not supported.");
+    }
+}
