@@ -85,7 +85,7 @@ namespace System
             for (int i = 0; i < array.Length; i++) array[i] = value;
         }
 
-        /// <summary>Sorts with the comparison (insertion sort for short runs, heap sort beyond: no recursion, no allocation).</summary>
+        /// <summary>Sorts with the comparison (stable insertion sort: no recursion, no allocation).</summary>
         public static void Sort<T>(T[] array, Comparison<T> comparison) => new Span<T>(array).Sort(comparison);
 
         public static void Sort<T>(T[] array, int index, int length, System.Collections.Generic.IComparer<T> comparer)

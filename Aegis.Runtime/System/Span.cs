@@ -106,23 +106,6 @@ namespace System
             return result;
         }
 
-        internal void Sort(Comparison<T> comparison)
-        {
-            if (comparison == null) throw new ArgumentNullException(nameof(comparison));
-            // Insertion sort: stable, no allocation; fine for kernel-sized collections.
-            for (int i = 1; i < _length; i++)
-            {
-                T item = this[i];
-                int j = i - 1;
-                while (j >= 0 && comparison(this[j], item) > 0)
-                {
-                    this[j + 1] = this[j];
-                    j--;
-                }
-                this[j + 1] = item;
-            }
-        }
-
         public Enumerator GetEnumerator() => new Enumerator(this);
 
         public static implicit operator Span<T>(T[] array) => new Span<T>(array);
@@ -256,6 +239,23 @@ namespace System
 
     public static class MemoryExtensions
     {
+        /// <summary>Insertion sort: stable, no allocation; fine for kernel-sized collections.</summary>
+        public static void Sort<T>(this Span<T> span, Comparison<T> comparison)
+        {
+            if (comparison == null) throw new ArgumentNullException(nameof(comparison));
+            for (int i = 1; i < span.Length; i++)
+            {
+                T item = span[i];
+                int j = i - 1;
+                while (j >= 0 && comparison(span[j], item) > 0)
+                {
+                    span[j + 1] = span[j];
+                    j--;
+                }
+                span[j + 1] = item;
+            }
+        }
+
         public static Span<T> AsSpan<T>(this T[] array) => new Span<T>(array);
         public static Span<T> AsSpan<T>(this T[] array, int start) => new Span<T>(array, start, (array?.Length ?? 0) - start);
         public static Span<T> AsSpan<T>(this T[] array, int start, int length) => new Span<T>(array, start, length);

@@ -1,0 +1,18 @@
+// Ends the virtual machine with a status the host sees (QEMU's isa-debug-exit device at
+// I/O port 0xF4: QEMU exits with (status << 1) | 1; ./aegis turns that back into 'status').
+// On a machine without the device the write does nothing and the caller halts instead.
+namespace Aegis.Kernel.Hal
+{
+    public static class QemuExit
+    {
+        public const int Success = 0;
+        public const int TestFailure = 1;
+        public const int Panic = 100;
+
+        public static void Exit(int status)
+        {
+            Cpu.OutDword(0xF4, (uint)status);
+            Cpu.HaltForever();
+        }
+    }
+}
