@@ -1,6 +1,7 @@
 // The managed entry point: called by Boot/boot.S in 64-bit mode on the kernel stack.
 using System.Runtime.InteropServices;
 using Aegis.Kernel.Hal;
+using Internal.Runtime;
 
 namespace Aegis.Kernel
 {
@@ -10,10 +11,24 @@ namespace Aegis.Kernel
         private static void Main(uint multibootMagic, ulong multibootInfoPhysical)
         {
             SerialPort.Initialize();
-            string text = "Aegis says hello\n";
-            for (int i = 0; i < text.Length; i++)
-                SerialPort.Write((byte)text[i]);
-            Cpu.HaltForever();
+            VgaTextScreen.Clear();
+            StartRuntime();
+            KernelLog.WriteLine("Aegis: managed runtime started");
+            QemuExit.Exit(QemuExit.Success);
+        }
+
+        /// <summary>Gives the runtime its first heap region (in .bss) and runs the module start-up.
+        /// Nothing before this may touch a static field of reference type.</summary>
+        private static void StartRuntime()
+        {
+            byte* heapStart = LinkerSymbols.EarlyHeapStart();
+            RuntimeHost.AddHeapRegion((nint)heapStart, (nuint)(LinkerSymbols.EarlyHeapEnd() - heapStart));
+            string error = RuntimeHost.InitializeModules(LinkerSymbols.ModulesStart(), LinkerSymbols.ModulesEnd());
+            if (error != null)
+            {
+                KernelLog.WriteLine("Aegis: the kernel image is broken: " + error);
+                QemuExit.Exit(QemuExit.Panic);
+            }
         }
     }
 }

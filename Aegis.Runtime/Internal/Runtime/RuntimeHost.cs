@@ -25,6 +25,12 @@ namespace Internal.Runtime
 
         public static void AddHeapRegion(nint start, nuint size) => Heap.AddRegion(start, size);
 
+        /// <summary>Starts the managed world: GC static bases, eager class constructors and module
+        /// initialisers of every module in the image (the __modules section). Call once, after the
+        /// first heap region is added. Returns null, or what is wrong with the image.</summary>
+        public static string InitializeModules(nint* modulesStart, nint* modulesEnd)
+            => CompilerHelpers.StartupCodeHelpers.InitializeModules(modulesStart, modulesEnd);
+
         public static nuint HeapBytesAllocated => Heap.BytesAllocated;
         public static nuint HeapBytesReserved => Heap.BytesReserved;
 
