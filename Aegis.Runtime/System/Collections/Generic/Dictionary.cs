@@ -215,6 +215,29 @@ namespace System.Collections.Generic
         public KeyCollection Keys => new KeyCollection(this);
         public ValueCollection Values => new ValueCollection(this);
 
+#if AEGIS_HOST_TESTS
+        // Host tests compile this class against the BCL, whose dictionary interfaces also expose
+        // Keys and Values as collections; snapshots are enough there.
+        ICollection<TKey> IDictionary<TKey, TValue>.Keys => KeySnapshot();
+        ICollection<TValue> IDictionary<TKey, TValue>.Values => ValueSnapshot();
+        IEnumerable<TKey> IReadOnlyDictionary<TKey, TValue>.Keys => KeySnapshot();
+        IEnumerable<TValue> IReadOnlyDictionary<TKey, TValue>.Values => ValueSnapshot();
+
+        private List<TKey> KeySnapshot()
+        {
+            List<TKey> keys = new List<TKey>(Count);
+            foreach (TKey key in Keys) keys.Add(key);
+            return keys;
+        }
+
+        private List<TValue> ValueSnapshot()
+        {
+            List<TValue> values = new List<TValue>(Count);
+            foreach (TValue value in Values) values.Add(value);
+            return values;
+        }
+#endif
+
         public Enumerator GetEnumerator() => new Enumerator(this);
         IEnumerator<KeyValuePair<TKey, TValue>> IEnumerable<KeyValuePair<TKey, TValue>>.GetEnumerator() => new Enumerator(this);
         IEnumerator IEnumerable.GetEnumerator() => new Enumerator(this);

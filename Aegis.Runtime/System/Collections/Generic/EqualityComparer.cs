@@ -39,6 +39,7 @@ namespace System.Collections.Generic
         }
     }
 
+#if !AEGIS_HOST_TESTS // Host tests compile this file against the BCL, whose interfaces name the BCL's KeyValuePair.
     public readonly struct KeyValuePair<TKey, TValue>
     {
         private readonly TKey _key;
@@ -49,4 +50,5 @@ namespace System.Collections.Generic
         public void Deconstruct(out TKey key, out TValue value) { key = _key; value = _value; }
         public override string ToString() => "[" + (_key?.ToString() ?? "") + ", " + (_value?.ToString() ?? "") + "]";
     }
+#endif
 }
