@@ -91,6 +91,9 @@ namespace Aegis.Kernel
         private static FrameAllocator CreateFrameAllocator(Multiboot2Info boot, ulong infoPhysical)
         {
             List<PhysicalRange> reserved = new List<PhysicalRange>();
+            // The first MiB holds the BIOS data area, the VGA window and firmware tables; frame 0
+            // must never be handed out either (0 means "no frame" to the page-table code).
+            reserved.Add(new PhysicalRange(0, PhysicalMemoryPlan.FirstMegabyteEnd));
             reserved.Add(new PhysicalRange(LinkerSymbols.KernelPhysicalStart(), LinkerSymbols.KernelPhysicalEnd()));
             reserved.Add(PhysicalRange.FromLength(infoPhysical, boot.TotalSize));
             foreach (BootModule module in boot.Modules)

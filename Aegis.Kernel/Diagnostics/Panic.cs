@@ -49,7 +49,7 @@ namespace Aegis.Kernel.Diagnostics
             Cpu.DisableInterrupts();
             if (!Begin(typeName + ": " + message))
                 return;
-            KernelLog.WriteLine("  cause: unhandled exception (Aegis has no try/catch yet: every throw ends here)");
+            KernelLog.WriteLine("  cause: raised in managed code (Aegis has no try/catch yet: every throw and runtime failure ends here)");
             PrintStackTrace(0, Cpu.ReadFramePointer());
             End();
         }
@@ -126,18 +126,37 @@ namespace Aegis.Kernel.Diagnostics
                 KernelLog.WriteLine("  (no symbol file loaded: addresses only)");
             if (rip != 0)
                 PrintFrame(rip);
-            for (int i = 0; i < MaximumFrames && IsPlausibleFrame(rbp); i++)
+            ulong previous = 0;
+            int repeats = 0;
+            for (int i = 0; i < MaximumFrames * 64 && IsPlausibleFrame(rbp); i++)
             {
                 ulong returnAddress = *(ulong*)(rbp + 8);
                 if (returnAddress == 0)
                     break;
                 // The return address points after the call; the call itself is one byte earlier.
-                PrintFrame(returnAddress - 1);
+                ulong callSite = returnAddress - 1;
+                if (callSite == previous)
+                    repeats++;
+                else
+                {
+                    FlushRepeats(repeats);
+                    repeats = 0;
+                    PrintFrame(callSite);
+                    previous = callSite;
+                }
                 ulong next = *(ulong*)rbp;
                 if (next <= rbp)
                     break;
                 rbp = next;
             }
+            FlushRepeats(repeats);
+        }
+
+        /// <summary>Deep recursion (a stack overflow) prints the repeated frame once, with a count.</summary>
+        private static void FlushRepeats(int repeats)
+        {
+            if (repeats > 0)
+                KernelLog.WriteLine("  ... the frame above repeated " + repeats.ToString() + " more times");
         }
 
         private static void PrintFrame(ulong address)

@@ -1,12 +1,14 @@
 // System.Object: the root of every reference type.
 // Invariant: the first (and only) field is the MethodTable pointer; ILC relies on it.
+using System.Runtime.CompilerServices;
 using Internal.Runtime;
 
 namespace System
 {
     public unsafe class Object
     {
-        internal MethodTable* m_pMethodTable;
+        // ILC looks this field up by name (m_pEEType) for unboxing stubs over shared generics.
+        internal MethodTable* m_pEEType;
 
         public Object() { }
 
@@ -31,17 +33,21 @@ namespace System
 
         public virtual string ToString() => GetType().FullName;
 
-        public Type GetType() => Type.FromMethodTable(m_pMethodTable);
+        public Type GetType() => Type.FromMethodTable(m_pEEType);
 
-        internal MethodTable* GetMethodTable() => m_pMethodTable;
+        internal MethodTable* GetMethodTable() => m_pEEType;
 
         internal ref byte GetRawData() => ref System.Runtime.CompilerServices.Unsafe.As<RawData>(this).Data;
 
-        internal uint GetRawObjectDataSize() => m_pMethodTable->BaseSize - (uint)sizeof(ObjectHeaderAndMethodTable);
+        internal uint GetRawObjectDataSize() => m_pEEType->BaseSize - (uint)sizeof(ObjectHeaderAndMethodTable);
 
         private struct ObjectHeaderAndMethodTable { private nint _header; private nint _methodTable; }
     }
+}
 
+namespace System.Runtime.CompilerServices
+{
+    // ILC looks these up by name (field layout views of objects and arrays).
     internal sealed class RawData
     {
         public byte Data;

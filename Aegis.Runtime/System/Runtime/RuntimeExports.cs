@@ -2,10 +2,11 @@
 // throwing, and the unmanaged-transition stubs. Helpers with a register-level contract
 // (RhpByRefAssignRef, the interlocked ones, stack probes) live in the kernel's runtime.S (no-ops: there is no GC to coordinate with).
 using System;
+using Internal.Runtime;
 using System.Runtime;
 using System.Runtime.CompilerServices;
 
-namespace Internal.Runtime
+namespace System.Runtime
 {
     internal static unsafe class RuntimeExports
     {
