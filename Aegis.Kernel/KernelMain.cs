@@ -1,5 +1,14 @@
-// The managed entry point: called by Boot/boot.S in 64-bit mode on the kernel stack.
+// The kernel's life, in order: the managed entry point Main is called by Boot/boot.S in 64-bit
+// mode on the kernel stack (interrupts off, boot stub's identity-mapped tables).
+//   1. console and runtime (heap, statics), then GDT/TSS/IDT: from here every fault is reported;
+//   2. boot information: memory map, modules (the symbol file), kernel arguments;
+//   3. memory: frame allocator, the kernel's own page tables, the growable heap;
+//   4. time: TSC calibration, periodic timer, interrupts on;
+//   5. the banner, then what the arguments ask for (a test, a deliberate crash) or idle.
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
+using Aegis.Kernel.Core;
+using Aegis.Kernel.Diagnostics;
 using Aegis.Kernel.Hal;
 using Internal.Runtime;
 
@@ -7,14 +16,35 @@ namespace Aegis.Kernel
 {
     internal static unsafe class KernelMain
     {
+        public const string Version = "0.1";
+        private static readonly string[] KnownArguments = { "test", "crash" };
+        private static readonly string[] KnownTests = { "boot", "runtime" };
+
         [UnmanagedCallersOnly(EntryPoint = "aegis_kernel_main")]
         private static void Main(uint multibootMagic, ulong multibootInfoPhysical)
         {
+            ulong entryTimestamp = Cpu.ReadTimestampCounter();
             SerialPort.Initialize();
             VgaTextScreen.Clear();
             StartRuntime();
-            KernelLog.WriteLine("Aegis: managed runtime started");
-            QemuExit.Exit(QemuExit.Success);
+            GlobalDescriptorTable.Load();
+            InterruptDescriptorTable.Load();
+
+            Multiboot2Info boot = ReadBootInformation(multibootMagic, multibootInfoPhysical);
+            KernelArguments arguments = ReadArguments(boot);
+            FrameAllocator frames = CreateFrameAllocator(boot, multibootInfoPhysical);
+            string error = KernelMemory.Initialize(frames, HighestAddress(boot));
+            if (error != null)
+                Panic.Fail("cannot build the kernel's page tables", error);
+            FindSymbolFile(boot);
+
+            Clock.Calibrate();
+            ProgrammableInterruptController.Remap();
+            Clock.StartTimer();
+            Cpu.EnableInterrupts();
+
+            PrintBanner(frames, entryTimestamp);
+            Run(arguments);
         }
 
         /// <summary>Gives the runtime its first heap region (in .bss) and runs the module start-up.
@@ -29,6 +59,105 @@ namespace Aegis.Kernel
                 KernelLog.WriteLine("Aegis: the kernel image is broken: " + error);
                 QemuExit.Exit(QemuExit.Panic);
             }
+            RuntimeHost.SetFailureHandler(&Panic.FromRuntimeFailure);
+            RuntimeHost.SetTypeNameResolver(&Symbolizer.TypeName);
+        }
+
+        private static Multiboot2Info ReadBootInformation(uint magic, ulong infoPhysical)
+        {
+            if (magic != Multiboot2Info.BootLoaderMagic)
+                Panic.Fail("not started by a multiboot2 boot loader", "EAX held 0x" + magic.ToString("X8") + ", expected 0x36D76289");
+            // Still on the boot stub's identity map: the info is reachable at its physical address.
+            uint totalSize = *(uint*)infoPhysical;
+            if (totalSize < 16 || totalSize > 1024 * 1024)
+                Panic.Fail("corrupt multiboot2 boot information", "implausible total size " + totalSize.ToString());
+            if (!Multiboot2Info.TryParse(new System.ReadOnlySpan<byte>((void*)infoPhysical, (int)totalSize), out Multiboot2Info info, out string error))
+                Panic.Fail("corrupt multiboot2 boot information", error);
+            return info;
+        }
+
+        private static KernelArguments ReadArguments(Multiboot2Info boot)
+        {
+            string commandLine = boot.CommandLine ?? "";
+            string extra = FirmwareConfig.ReadTextFile("opt/aegis/cmdline");
+            if (extra != null)
+                commandLine = commandLine + " " + extra;
+            KernelArguments arguments = KernelArguments.Parse(commandLine);
+            foreach (string unknown in arguments.UnknownKeys(KnownArguments))
+                KernelLog.WriteLine("Aegis: unknown kernel argument '" + unknown + "' (known: test=boot|runtime, crash=KIND); ignored");
+            return arguments;
+        }
+
+        private static FrameAllocator CreateFrameAllocator(Multiboot2Info boot, ulong infoPhysical)
+        {
+            List<PhysicalRange> reserved = new List<PhysicalRange>();
+            reserved.Add(new PhysicalRange(LinkerSymbols.KernelPhysicalStart(), LinkerSymbols.KernelPhysicalEnd()));
+            reserved.Add(PhysicalRange.FromLength(infoPhysical, boot.TotalSize));
+            foreach (BootModule module in boot.Modules)
+                reserved.Add(new PhysicalRange(module.Start, module.End));
+            PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(boot.MemoryMap, reserved);
+            FrameAllocator frames = new FrameAllocator(plan.FrameLimit);
+            foreach (PhysicalRange range in plan.UsableRanges)
+                frames.AddFreeRange(range.Start / FrameAllocator.FrameSize, (range.End - range.Start) / FrameAllocator.FrameSize);
+            if (frames.FreeFrames == 0)
+                Panic.Fail("no usable memory", "the multiboot2 memory map lists no available RAM outside the kernel and boot modules");
+            return frames;
+        }
+
+        private static ulong HighestAddress(Multiboot2Info boot)
+        {
+            ulong highest = 0;
+            foreach (MemoryRegion region in boot.MemoryMap)
+                if (region.IsAvailable && region.End > highest) highest = region.End;
+            return highest;
+        }
+
+        private static void FindSymbolFile(Multiboot2Info boot)
+        {
+            foreach (BootModule module in boot.Modules)
+            {
+                if (module.CommandLine == "symbols")
+                {
+                    Symbolizer.SetSymbolFile((byte*)KernelMemory.PhysicalToVirtual(module.Start), (int)module.Length);
+                    return;
+                }
+            }
+            KernelLog.WriteLine("Aegis: no symbol file among the boot modules; panic reports will show addresses only");
+        }
+
+        private static void PrintBanner(FrameAllocator frames, ulong entryTimestamp)
+        {
+            ulong totalMiB = frames.TotalFrames * FrameAllocator.FrameSize / (1024 * 1024);
+            ulong bootMs = Clock.MillisecondsSinceReset();
+            ulong kernelMs = Clock.TimestampHz == 0 ? 0 : (Cpu.ReadTimestampCounter() - entryTimestamp) / (Clock.TimestampHz / 1000);
+            KernelLog.WriteLine("Aegis " + Version + " - an exokernel in C#");
+            KernelLog.WriteLine("Aegis: " + totalMiB.ToString() + " MiB memory, " + frames.FreeFrames.ToString() + " of "
+                + frames.TotalFrames.ToString() + " frames free, booted in " + bootMs.ToString() + " ms ("
+                + kernelMs.ToString() + " ms in the kernel)");
+        }
+
+        private static void Run(KernelArguments arguments)
+        {
+            string crash = arguments.Get("crash");
+            if (crash != null)
+            {
+                KernelLog.WriteLine("Aegis: deliberate crash '" + crash + "' requested");
+                if (!DeliberateCrash.Run(crash))
+                    KernelLog.WriteLine("Aegis: unknown crash kind '" + crash + "' (known: " + string.Join(", ", DeliberateCrash.Kinds) + ")");
+            }
+            string test = arguments.Get("test");
+            if (test == "boot")
+                QemuExit.Exit(QemuExit.Success);
+            if (test == "runtime")
+                QemuExit.Exit(Tests.RuntimeSuite.Run() == 0 ? QemuExit.Success : QemuExit.TestFailure);
+            if (test != null)
+            {
+                KernelLog.WriteLine("Aegis: unknown test '" + test + "' (known: " + string.Join(", ", KnownTests) + ")");
+                QemuExit.Exit(QemuExit.TestFailure);
+            }
+            KernelLog.WriteLine("Aegis: ready. Nothing else runs yet: environments and libOSes arrive with issue #3.");
+            while (true)
+                Cpu.Halt();
         }
     }
 }

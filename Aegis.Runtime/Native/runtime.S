@@ -74,6 +74,79 @@ FUNCTION(RhpStackProbe)
 2:  pop %rdx
     ret
 
+/* Interface dispatch (the managed half, cell layout and cache layout are in
+   System/Runtime/CachedInterfaceDispatch.cs). Call sites load the cell address into r11 and
+   call through the cell's first word with the arguments already in rdi, rsi, rdx, rcx, r8, r9
+   and xmm0-xmm7; a stub must leave all of them intact and jump (not call) to the target.
+   rax and r10 are free to use. */
+
+/* First call through a cell, or a miss in its cache: save the argument registers, ask
+   RhpResolveInterfaceDispatch(this, cell) for the target (it also updates the cell), restore
+   and jump. */
+FUNCTION(RhpInitialDynamicInterfaceDispatch)
+    push %rbp
+    mov %rsp, %rbp
+    push %rdi
+    push %rsi
+    push %rdx
+    push %rcx
+    push %r8
+    push %r9
+    sub $128, %rsp              /* rsp is 16-byte aligned here: 8 (return) + 8 + 48 + 128 */
+    movdqu %xmm0, 0(%rsp)
+    movdqu %xmm1, 16(%rsp)
+    movdqu %xmm2, 32(%rsp)
+    movdqu %xmm3, 48(%rsp)
+    movdqu %xmm4, 64(%rsp)
+    movdqu %xmm5, 80(%rsp)
+    movdqu %xmm6, 96(%rsp)
+    movdqu %xmm7, 112(%rsp)
+    mov %r11, %rsi              /* rdi already holds 'this' */
+    call RhpResolveInterfaceDispatch
+    mov %rax, %r11
+    movdqu 0(%rsp), %xmm0
+    movdqu 16(%rsp), %xmm1
+    movdqu 32(%rsp), %xmm2
+    movdqu 48(%rsp), %xmm3
+    movdqu 64(%rsp), %xmm4
+    movdqu 80(%rsp), %xmm5
+    movdqu 96(%rsp), %xmm6
+    movdqu 112(%rsp), %xmm7
+    add $128, %rsp
+    pop %r9
+    pop %r8
+    pop %rcx
+    pop %rdx
+    pop %rsi
+    pop %rdi
+    pop %rbp
+    jmp *%r11
+
+/* A resolved cell: compare the object's MethodTable with the four cached classes. A null
+   'this' or a miss goes the slow way (which reports the null reference or refills the cache). */
+FUNCTION(RhpInterfaceDispatchCached)
+    test %rdi, %rdi
+    jz RhpInitialDynamicInterfaceDispatch
+    mov (%rdi), %rax            /* the object's MethodTable */
+    mov 8(%r11), %r10           /* the cell's DispatchCache */
+    cmp 16(%r10), %rax
+    jne 1f
+    jmp *24(%r10)
+1:  cmp 32(%r10), %rax
+    jne 2f
+    jmp *40(%r10)
+2:  cmp 48(%r10), %rax
+    jne 3f
+    jmp *56(%r10)
+3:  cmp 64(%r10), %rax
+    jne RhpInitialDynamicInterfaceDispatch
+    jmp *72(%r10)
+
+/* nint RhpInterfaceDispatchCachedAddress(): the address the managed side stores into cells. */
+FUNCTION(RhpInterfaceDispatchCachedAddress)
+    lea RhpInterfaceDispatchCached(%rip), %rax
+    ret
+
 /* The stack-buffer-overrun canary that generated code checks around stackalloc buffers.
    The host may replace it with a boot-time random value before running managed code. */
     .data

@@ -22,6 +22,9 @@ namespace System
         internal static void ZeroMemory(ref byte destination, nuint length)
             => NativeMemset(Unsafe.AsPointer(ref destination), 0, length);
 
+        internal static void Fill(ref byte destination, byte value, nuint length)
+            => NativeMemset(Unsafe.AsPointer(ref destination), value, length);
+
         private static void MemmoveInternal(ref byte destination, ref byte source, nuint length) => Memmove(ref destination, ref source, length);
 
         private static void ZeroMemoryInternal(ref byte destination, nuint length) => ZeroMemory(ref destination, length);
@@ -52,11 +55,10 @@ namespace System
         public static void ClearWithReferences(ref IntPtr destination, nuint pointerCount)
             => Buffer.ZeroMemory(ref Unsafe.As<IntPtr, byte>(ref destination), pointerCount * (nuint)sizeof(IntPtr));
 
-        public static void Fill<T>(ref T destination, nuint count, T value)
-        {
-            for (nuint i = 0; i < count; i++)
-                Unsafe.Add(ref destination, i) = value;
-        }
+        // ILC's memset helper (initblk with a non-zero value): found by name, so there must be no
+        // other method called Fill on this type.
+        public static void Fill(ref byte destination, byte value, nuint length)
+            => Buffer.Fill(ref destination, value, length);
 
         public static void Memmove(ref byte destination, ref byte source, nuint length) => Buffer.Memmove(ref destination, ref source, length);
     }

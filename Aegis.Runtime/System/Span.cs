@@ -259,7 +259,10 @@ namespace System
         public static Span<T> AsSpan<T>(this T[] array) => new Span<T>(array);
         public static Span<T> AsSpan<T>(this T[] array, int start) => new Span<T>(array, start, (array?.Length ?? 0) - start);
         public static Span<T> AsSpan<T>(this T[] array, int start, int length) => new Span<T>(array, start, length);
-        public static ReadOnlySpan<char> AsSpan(this string text) => text;
+        // C# 14 lowers every string-to-ReadOnlySpan<char> conversion to a call of this method,
+        // so it must build the span itself rather than convert.
+        public static ReadOnlySpan<char> AsSpan(this string text)
+            => text == null ? default : new ReadOnlySpan<char>(ref text.GetRawStringData(), text.Length);
         public static ReadOnlySpan<char> AsSpan(this string text, int start) => ((ReadOnlySpan<char>)text).Slice(start);
         public static ReadOnlySpan<char> AsSpan(this string text, int start, int length) => ((ReadOnlySpan<char>)text).Slice(start, length);
 

@@ -50,20 +50,11 @@ namespace Internal.Runtime
             {
                 // A Nullable<T> boxes to null or to a boxed T; its bool flag comes first.
                 if (data == 0) return null;
-                MethodTable* inner = methodTable->NullableType;
-                return Box(inner, ref Unsafe.Add(ref data, NullableValueOffset(inner)));
+                return Box(methodTable->NullableType, ref Unsafe.Add(ref data, methodTable->NullableValueOffset));
             }
             object result = Heap.AllocateObject(methodTable, methodTable->BaseSize);
             Buffer.Memmove(ref result.GetRawData(), ref data, methodTable->ValueTypeSize);
             return result;
-        }
-
-        internal static int NullableValueOffset(MethodTable* inner)
-        {
-            // Nullable<T> is { bool hasValue; T value; }: the value sits at T's alignment.
-            uint size = inner->ValueTypeSize;
-            int alignment = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
-            return alignment;
         }
 
         [RuntimeExport("RhUnboxAny")]
@@ -94,10 +85,10 @@ namespace Internal.Runtime
             Buffer.ZeroMemory(ref data, methodTable->ValueTypeSize);
             if (obj == null)
                 return;
-            if (obj.GetMethodTable() != inner)
+            if (obj.GetMethodTable() != inner && !TypeCast.AreEquivalentPrimitives(obj.GetMethodTable(), inner))
                 throw new InvalidCastException();
             data = 1;
-            Buffer.Memmove(ref Unsafe.Add(ref data, NullableValueOffset(inner)), ref obj.GetRawData(), inner->ValueTypeSize);
+            Buffer.Memmove(ref Unsafe.Add(ref data, methodTable->NullableValueOffset), ref obj.GetRawData(), inner->ValueTypeSize);
         }
 
         [RuntimeExport("RhUnbox2")]

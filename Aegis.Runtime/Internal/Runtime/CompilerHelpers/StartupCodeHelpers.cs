@@ -92,27 +92,34 @@ namespace Internal.Runtime.CompilerHelpers
         {
             nint start = FindSection(header, sectionId, out int length);
             if (start == 0) return;
-            delegate*<void>* initializers = (delegate*<void>*)start;
-            int count = length / sizeof(nint);
-            for (int i = 0; i < count; i++)
-                initializers[i]();
+            // Entries are 32-bit relative pointers (ILC uses relative pointers on x64).
+            for (int offset = 0; offset + sizeof(int) <= length; offset += sizeof(int))
+            {
+                delegate*<void> initializer = (delegate*<void>)ReadRelativePointer((byte*)start + offset);
+                initializer();
+            }
         }
+
+        private static byte* ReadRelativePointer(byte* address) => address + *(int*)address;
 
         private static void InitializeStatics(nint regionStart, int length)
         {
-            nint* end = (nint*)(regionStart + length);
-            for (nint* block = (nint*)regionStart; block < end; block++)
+            // The region holds 32-bit relative pointers to each type's static base slot; the slot
+            // holds the holder type's MethodTable | flags until it is replaced by the holder object.
+            for (int offset = 0; offset + sizeof(int) <= length; offset += sizeof(int))
             {
-                nint* staticBase = (nint*)*block;
-                nint value = *staticBase;
-                if ((value & UninitializedFlag) == 0)
+                nint* staticBase = (nint*)ReadRelativePointer((byte*)regionStart + offset);
+                // Until initialised, the slot's low 32 bits are a relative pointer to the holder
+                // type's MethodTable with the flags in its low bits, and the next 32 bits a relative
+                // pointer to the preinitialised field values (when that flag is set).
+                int encoded = *(int*)staticBase;
+                if ((encoded & UninitializedFlag) == 0)
                     continue;
-                MethodTable* holderType = (MethodTable*)(value & ~FlagsMask);
+                MethodTable* holderType = (MethodTable*)((byte*)staticBase + (encoded & ~(int)FlagsMask));
                 object holder = Heap.AllocateObject(holderType, holderType->BaseSize);
-                if ((value & PreInitializedDataFlag) != 0)
+                if ((encoded & PreInitializedDataFlag) != 0)
                 {
-                    // The next word points at a blob with the preinitialized field values.
-                    byte* data = (byte*)staticBase[1];
+                    byte* data = ReadRelativePointer((byte*)staticBase + sizeof(int));
                     Buffer.Memmove(ref holder.GetRawData(), ref *data, holder.GetRawObjectDataSize());
                 }
                 *staticBase = *(nint*)Unsafe.AsPointer(ref holder);

@@ -1,10 +1,14 @@
 namespace System.Runtime.InteropServices
 {
     // ILC requires this interface to exist; Aegis does not implement dynamic interface casting.
-    public interface IDynamicInterfaceCastable
+    public unsafe interface IDynamicInterfaceCastable
     {
         bool IsInterfaceImplemented(RuntimeTypeHandle interfaceType, bool throwIfNotImplemented);
         RuntimeTypeHandle GetInterfaceImplementation(RuntimeTypeHandle interfaceType);
+
+        // ILC looks this helper up by name; Aegis never resolves dispatch through it.
+        internal static IntPtr GetDynamicInterfaceImplementation(IDynamicInterfaceCastable instance, Internal.Runtime.MethodTable* interfaceType, ushort slot)
+            => throw new PlatformNotSupportedException("IDynamicInterfaceCastable is not supported.");
     }
 
     public static class MemoryMarshal

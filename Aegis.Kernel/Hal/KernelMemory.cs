@@ -1,0 +1,144 @@
+// The kernel's own address space, built at boot to replace the boot stub's identity map:
+//   0xFFFF800000000000 + p   direct map of physical memory (2 MiB pages, writable, no-execute);
+//   0xFFFFFFFF80000000 + p   the kernel image: .text read-only+executable, .rodata read-only,
+//                            .data/.bss writable, both no-execute; the page under the kernel
+//                            stack (its guard) is left unmapped;
+//   0xFFFFC00000000000 ...   the managed heap, grown frame by frame on demand.
+// Nothing is mapped in the lower half: a null dereference faults.
+// Invariants: every page-table frame and heap frame comes from the FrameAllocator; the direct
+// map covers every usable frame, so kernel code can reach any table or frame through it.
+using Aegis.Kernel.Core;
+using Internal.Runtime;
+
+namespace Aegis.Kernel.Hal
+{
+    internal static unsafe class KernelMemory
+    {
+        public const ulong DirectMapBase = 0xFFFF800000000000;
+        public const ulong KernelImageBase = 0xFFFFFFFF80000000;
+        public const ulong HeapBase = 0xFFFFC00000000000;
+        private const ulong PageSize = 4096;
+        private const ulong LargePageSize = 2 * 1024 * 1024;
+        private const ulong MinimumHeapGrowth = 1024 * 1024;
+
+        private static FrameAllocator s_frames;
+        private static PageTableBuilder s_tables;
+        private static PhysicalWindowTables s_tableMemory;
+        private static ulong s_heapNext = HeapBase;
+        private static ulong s_rootPhysical;
+
+        public static FrameAllocator Frames => s_frames;
+        public static ulong RootTablePhysical => s_rootPhysical;
+
+        /// <summary>The virtual address through which physical memory is reached right now:
+        /// identity (0) under the boot stub's tables, the direct map afterwards.</summary>
+        public static ulong PhysicalWindow => s_tableMemory == null ? 0 : s_tableMemory.Window;
+
+        public static void* PhysicalToVirtual(ulong physical) => (void*)(PhysicalWindow + physical);
+
+        /// <summary>Builds the kernel's page tables and switches to them. Returns null or an error.</summary>
+        public static string Initialize(FrameAllocator frames, ulong highestPhysicalAddress)
+        {
+            s_frames = frames;
+            s_tableMemory = new PhysicalWindowTables(frames);
+            if (!PageTableBuilder.TryCreate(s_tableMemory, out s_tables))
+                return "no memory for the kernel's top-level page table";
+            s_rootPhysical = s_tables.RootPhysical;
+
+            // Direct map: at least the first 4 GiB (firmware, VGA, APIC live there) and all RAM.
+            ulong directMapEnd = highestPhysicalAddress > 0x100000000UL ? highestPhysicalAddress : 0x100000000UL;
+            directMapEnd = (directMapEnd + LargePageSize - 1) & ~(LargePageSize - 1);
+            for (ulong physical = 0; physical < directMapEnd; physical += LargePageSize)
+            {
+                MapResult result = s_tables.MapLarge(DirectMapBase + physical, physical, PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global);
+                if (result != MapResult.Ok)
+                    return "direct map at 0x" + physical.ToString("X") + ": error " + ((int)result).ToString() + " (MapResult)";
+            }
+
+            string error = MapImageRange(LinkerSymbols.TextStart(), LinkerSymbols.TextEnd(), PageFlags.Present | PageFlags.Global);
+            error ??= MapImageRange(LinkerSymbols.RodataStart(), LinkerSymbols.RodataEnd(), PageFlags.Present | PageFlags.NoExecute | PageFlags.Global);
+            error ??= MapImageRange(LinkerSymbols.DataStart(), LinkerSymbols.DataEnd(), PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global);
+            if (error != null)
+                return error;
+            // The stack guard: the one page in the image that stays unmapped.
+            s_tables.Unmap(LinkerSymbols.StackGuard(), out _);
+
+            Cpu.WriteCr3(s_rootPhysical);
+            s_tableMemory.Window = DirectMapBase;
+            VgaTextScreen.s_physicalWindow = DirectMapBase;
+            RuntimeHost.SetHeapGrower(&GrowHeap);
+            return null;
+        }
+
+        private static string MapImageRange(ulong start, ulong end, PageFlags flags)
+        {
+            for (ulong virtualAddress = start; virtualAddress < end; virtualAddress += PageSize)
+            {
+                MapResult result = s_tables.Map(virtualAddress, virtualAddress - KernelImageBase, flags);
+                if (result != MapResult.Ok)
+                    return "kernel image page 0x" + virtualAddress.ToString("X") + ": error " + ((int)result).ToString() + " (MapResult)";
+            }
+            return null;
+        }
+
+        /// <summary>Translates a kernel virtual address through the live tables.</summary>
+        public static bool TryTranslate(ulong virtualAddress, out ulong physical, out PageFlags flags)
+            => s_tables.TryTranslate(virtualAddress, out physical, out flags);
+
+        /// <summary>The runtime's heap grower: maps fresh zeroed frames after the heap's end.</summary>
+        private static nint GrowHeap(nuint bytes, nuint* granted)
+        {
+            ulong size = (ulong)bytes < MinimumHeapGrowth ? MinimumHeapGrowth : ((ulong)bytes + PageSize - 1) & ~(PageSize - 1);
+            ulong start = s_heapNext;
+            for (ulong offset = 0; offset < size; offset += PageSize)
+            {
+                if (!s_frames.TryAllocate(out ulong frame))
+                {
+                    *granted = (nuint)offset;
+                    s_heapNext += offset;
+                    return offset == 0 ? 0 : (nint)start;
+                }
+                ulong physical = frame * PageSize;
+                ZeroPhysicalPage(physical);
+                s_tables.Map(start + offset, physical, PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global);
+            }
+            s_heapNext += size;
+            *granted = (nuint)size;
+            return (nint)start;
+        }
+
+        private static void ZeroPhysicalPage(ulong physical)
+        {
+            ulong* page = (ulong*)PhysicalToVirtual(physical);
+            for (int i = 0; i < 512; i++)
+                page[i] = 0;
+        }
+
+        /// <summary>IPageTableMemory over physical memory seen through a window (identity or direct map).</summary>
+        private sealed class PhysicalWindowTables : IPageTableMemory
+        {
+            private readonly FrameAllocator _frames;
+            public ulong Window;
+
+            public PhysicalWindowTables(FrameAllocator frames) { _frames = frames; }
+
+            public ulong AllocateTable()
+            {
+                if (!_frames.TryAllocate(out ulong frame))
+                    return 0;
+                ulong physical = frame * PageSize;
+                ulong* table = (ulong*)(Window + physical);
+                for (int i = 0; i < 512; i++)
+                    table[i] = 0;
+                return physical;
+            }
+
+            public ulong ReadEntry(ulong tablePhysical, int index) => ((ulong*)(Window + tablePhysical))[index];
+
+            public void WriteEntry(ulong tablePhysical, int index, ulong entry)
+            {
+                ((ulong*)(Window + tablePhysical))[index] = entry;
+            }
+        }
+    }
+}

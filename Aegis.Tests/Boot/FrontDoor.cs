@@ -1,0 +1,194 @@
+// Runs the front door (./aegis at the repository root) from tests and captures what it prints.
+// Boot tests go through it rather than starting QEMU themselves: ./aegis is the only place
+// that knows QEMU's command line.
+// Invariants: every call is bounded in time (the script's own --timeout, plus a hard limit
+// after which the whole process tree, QEMU included, is killed); the kernel ISO is built at
+// most once per test run, and not at all when AEGIS_NO_BUILD=1 (./aegis test builds it first).
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+/// <summary>What one ./aegis invocation did: its exit status and its stdout and stderr, interleaved.</summary>
+public sealed class FrontDoorResult
+{
+    public FrontDoorResult(string commandLine, int exitCode, string output, bool killed)
+    {
+        CommandLine = commandLine;
+        ExitCode = exitCode;
+        Output = output;
+        Killed = killed;
+    }
+
+    public string CommandLine { get; }
+    public int ExitCode { get; }
+    public string Output { get; }
+
+    /// <summary>True when the script did not end within the hard limit and was killed.</summary>
+    public bool Killed { get; }
+
+    /// <summary>The output split into lines, without line terminators.</summary>
+    public IReadOnlyList<string> Lines => Output.Split('\n').Select(line => line.TrimEnd('\r')).ToList();
+
+    /// <summary>A failure message: what was expected, then the command, its status and everything it printed.</summary>
+    public string Describe(string expectation)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(expectation);
+        text.AppendLine($"command: {CommandLine}");
+        text.AppendLine(Killed ? "status: killed (no exit within the hard limit)" : $"status: {ExitCode}");
+        text.AppendLine("output:");
+        text.Append(Output);
+        return text.ToString();
+    }
+
+    public void AssertExitStatus(int expected)
+    {
+        Assert.That(ExitCode, Is.EqualTo(expected), () => Describe($"expected exit status {expected}{FrontDoor.StatusMeaning(expected)}, got {ExitCode}{FrontDoor.StatusMeaning(ExitCode)}"));
+    }
+
+    public void AssertOutputContains(string expected, StringComparison comparison = StringComparison.Ordinal)
+    {
+        Assert.That(Output.Contains(expected, comparison), Is.True, () => Describe($"expected the output to contain '{expected}'"));
+    }
+
+    public Match AssertOutputMatches(string pattern, RegexOptions options = RegexOptions.None)
+    {
+        Match match = Regex.Match(Output, pattern, options);
+        Assert.That(match.Success, Is.True, () => Describe($"expected the output to match /{pattern}/"));
+        return match;
+    }
+}
+
+public static class FrontDoor
+{
+    /// <summary>Extra time a call may take beyond the time limit it passes to ./aegis.</summary>
+    private static readonly TimeSpan HardLimitMargin = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long building the ISO may take (a clean build on 2 cores takes about a minute).</summary>
+    private static readonly TimeSpan BuildLimit = TimeSpan.FromMinutes(15);
+
+    private static readonly Lazy<string> s_repositoryRoot = new(FindRepositoryRoot);
+    private static readonly Lazy<FrontDoorResult> s_isoBuild = new(BuildIsoOnce);
+
+    // ANSI control sequences (GRUB and OVMF clear the screen on the serial line).
+    private static readonly Regex s_terminalControl = new(@"\x1B(\[[0-9;=?]*[A-Za-z]|[()][0-9A-Za-z])", RegexOptions.Compiled);
+
+    public static string RepositoryRoot => s_repositoryRoot.Value;
+
+    public static string ScriptPath => Path.Combine(RepositoryRoot, "aegis");
+
+    /// <summary>The meaning of a front-door exit status, for failure messages.</summary>
+    public static string StatusMeaning(int status) => status switch
+    {
+        0 => " (success)",
+        1 => " (test failure or front-door error)",
+        2 => " (usage error)",
+        100 => " (kernel panic)",
+        124 => " (timeout)",
+        125 => " (guest reset or powered off without a status: triple fault?)",
+        126 => " (QEMU failed)",
+        _ => "",
+    };
+
+    /// <summary>Boots the ISO headless under BIOS with the given kernel arguments.</summary>
+    public static FrontDoorResult Boot(int timeoutSeconds, params string[] kernelArguments) =>
+        Boot(uefi: false, timeoutSeconds, kernelArguments);
+
+    /// <summary>Boots the ISO headless, under UEFI (OVMF) when asked, with the given kernel arguments.</summary>
+    public static FrontDoorResult Boot(bool uefi, int timeoutSeconds, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString() };
+        if (uefi)
+            arguments.Add("--uefi");
+        if (kernelArguments.Length > 0)
+        {
+            arguments.Add("--");
+            arguments.AddRange(kernelArguments);
+        }
+        return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
+    }
+
+    /// <summary>Runs the scripted gdb session (./aegis debug --batch) on the built ISO.</summary>
+    public static FrontDoorResult DebugBatch(int timeoutSeconds)
+    {
+        EnsureIsoBuilt();
+        return Run(TimeSpan.FromSeconds(timeoutSeconds), "debug", "--batch", "--no-build", "--timeout", timeoutSeconds.ToString());
+    }
+
+    /// <summary>Builds the ISO once per test run (unless AEGIS_NO_BUILD=1); fails the calling test if it does not build.</summary>
+    public static void EnsureIsoBuilt()
+    {
+        FrontDoorResult build = s_isoBuild.Value;
+        if (build != null && build.ExitCode != 0)
+            Assert.Fail(build.Describe("the kernel ISO did not build, so it cannot boot"));
+    }
+
+    /// <summary>Runs ./aegis with the given arguments, headless and with no stdin, and waits for it
+    /// at most <paramref name="limit"/> plus a margin; then the whole process tree is killed.</summary>
+    public static FrontDoorResult Run(TimeSpan limit, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash")
+        {
+            WorkingDirectory = RepositoryRoot,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ScriptPath);
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        // No window, whatever the machine running the tests has.
+        start.Environment.Remove("DISPLAY");
+        start.Environment.Remove("WAYLAND_DISPLAY");
+
+        string commandLine = "./aegis " + string.Join(" ", arguments);
+        var output = new StringBuilder();
+        void Append(string line)
+        {
+            if (line == null) return;
+            lock (output) output.Append(line).Append('\n');
+        }
+
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Append(e.Data);
+        process.ErrorDataReceived += (_, e) => Append(e.Data);
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        bool killed = false;
+        if (!process.WaitForExit(limit + HardLimitMargin))
+        {
+            killed = true;
+            process.Kill(entireProcessTree: true);
+        }
+        process.WaitForExit(); // drains the redirected streams
+
+        string text;
+        lock (output) text = s_terminalControl.Replace(output.ToString(), "");
+        return new FrontDoorResult(commandLine, killed ? -1 : process.ExitCode, text, killed);
+    }
+
+    private static FrontDoorResult BuildIsoOnce()
+    {
+        if (Environment.GetEnvironmentVariable("AEGIS_NO_BUILD") == "1")
+            return null;
+        return Run(BuildLimit, "iso");
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory != null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "aegis")) && File.Exists(Path.Combine(directory.FullName, "Aegis.sln")))
+                return directory.FullName;
+        }
+        throw new InvalidOperationException($"no directory above {AppContext.BaseDirectory} holds the ./aegis script");
+    }
+}

@@ -1,0 +1,84 @@
+// Front-door checks that need no QEMU and no build: ./aegis's help, its usage errors and the
+// QEMU command line it would run (--dry-run). They run in well under a second each.
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("FrontDoor")]
+public class FrontDoorTests
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+    private const int UsageErrorStatus = 2;
+
+    [Test]
+    public void HelpListsEveryCommand()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "--help");
+
+        result.AssertExitStatus(0);
+        foreach (string command in new[] { "iso", "run", "test", "debug", "bench" })
+            result.AssertOutputMatches($@"(?m)^\s+{command}\s");
+    }
+
+    [Test]
+    public void UnknownCommandExitsWithUsageError()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "frobnicate");
+
+        result.AssertExitStatus(UsageErrorStatus);
+        result.AssertOutputContains("unknown command 'frobnicate'");
+        result.AssertOutputContains("Usage:");
+    }
+
+    [Test]
+    public void UnknownRunOptionExitsWithUsageError()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "run", "--frobnicate");
+
+        result.AssertExitStatus(UsageErrorStatus);
+        result.AssertOutputContains("unknown option for run: '--frobnicate'");
+    }
+
+    [Test]
+    public void NonNumericTimeoutExitsWithUsageError()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "run", "--dry-run", "--timeout", "soon");
+
+        result.AssertExitStatus(UsageErrorStatus);
+        result.AssertOutputContains("--timeout needs a whole number of seconds");
+    }
+
+    [Test]
+    public void KernelArgumentsReachQemuThroughFwCfg()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--", "test=boot", "list=a,b");
+
+        result.AssertExitStatus(0);
+        // Words joined by spaces; QEMU's option parser needs each comma doubled.
+        result.AssertOutputContains("name=opt/aegis/cmdline,string=test=boot list=a,,b");
+    }
+
+    [Test]
+    public void RunBootsTheIsoWithTheExitDevice()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "run", "--dry-run", "--headless");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("qemu-system-x86_64 -cpu max -m 512M -cdrom artifacts/aegis.iso");
+        result.AssertOutputContains("-device isa-debug-exit,iobase=0xf4,iosize=0x04");
+        result.AssertOutputContains("-no-reboot");
+        result.AssertOutputContains("-display none");
+        result.AssertOutputContains("-serial stdio");
+        Assert.That(result.Output, Does.Not.Contain("-fw_cfg"), () => result.Describe("no kernel arguments were given, so no fw_cfg file is expected"));
+    }
+
+    [Test]
+    public void BenchIsNotImplementedYet()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "bench");
+
+        result.AssertExitStatus(UsageErrorStatus);
+        result.AssertOutputContains("bench: not implemented yet (issue #4)");
+    }
+}

@@ -1,0 +1,155 @@
+// Boot tests: each boots the kernel ISO in QEMU through ./aegis and checks what the kernel
+// reports on its serial console and the status it exits with (docs/front-door.md).
+// Kernel arguments select the behaviour: test=boot, test=runtime, crash=null, crash=stackoverflow.
+// QEMU runs in TCG (no KVM): a BIOS boot takes a few seconds, a UEFI boot a little longer.
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class KernelBootTests
+{
+    private const int BootTimeoutSeconds = 90;
+    private const int UefiBootTimeoutSeconds = 120;
+    private const int MinimumRuntimeTests = 30;
+    private const int KernelPanicStatus = 100;
+
+    [Test]
+    public void KernelBootsAndReportsMemory()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "test=boot");
+
+        result.AssertExitStatus(0);
+        Match banner = result.AssertOutputMatches(@"Aegis: (\d+) MiB memory, (\d+) of (\d+) frames free, booted in (\d+) ms");
+        long freeFrames = long.Parse(banner.Groups[2].Value);
+        long totalFrames = long.Parse(banner.Groups[3].Value);
+        Assert.That(freeFrames, Is.GreaterThan(0), () => result.Describe("the banner reports no free frame"));
+        Assert.That(freeFrames, Is.LessThanOrEqualTo(totalFrames), () => result.Describe("the banner reports more free frames than frames"));
+    }
+
+    [Test]
+    public void RuntimeSuitePasses()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "test=runtime");
+
+        AssertRuntimeSuitePassed(result);
+    }
+
+    [Test]
+    public void RuntimeSuitePassesUnderUefi()
+    {
+        FrontDoorResult result = FrontDoor.Boot(uefi: true, UefiBootTimeoutSeconds, "test=runtime");
+
+        AssertRuntimeSuitePassed(result);
+    }
+
+    [Test]
+    public void NullDereferencePanicNamesMethod()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "crash=null");
+
+        result.AssertExitStatus(KernelPanicStatus);
+        result.AssertOutputContains("PANIC");
+        result.AssertOutputContains("System.NullReferenceException");
+        result.AssertOutputContains("DereferenceNull");
+        result.AssertOutputMatches(@"(?m)^.*\bCR2\b.*$");
+    }
+
+    [Test]
+    public void StackOverflowPanicNamesMethod()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "crash=stackoverflow");
+
+        // A reboot loop or a hang shows up as 124 (timeout); a triple fault as 125.
+        Assert.That(result.ExitCode, Is.Not.EqualTo(124), () => result.Describe("the kernel did not stop after the stack overflow (reboot loop or hang)"));
+        Assert.That(result.ExitCode, Is.Not.EqualTo(125), () => result.Describe("the stack overflow reset the machine (triple fault) instead of reporting a panic"));
+        result.AssertExitStatus(KernelPanicStatus);
+        result.AssertOutputContains("PANIC");
+        result.AssertOutputContains("stack overflow", StringComparison.OrdinalIgnoreCase);
+        result.AssertOutputContains("OverflowStack");
+    }
+
+    [Test]
+    public void UnknownKernelArgumentIsReported()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "test=boot", "bogus=1");
+
+        result.AssertOutputContains("unknown kernel argument 'bogus'");
+        result.AssertExitStatus(0);
+    }
+
+    [Test]
+    public void GdbBatchSessionShowsCSharpLine()
+    {
+        FrontDoorResult result = FrontDoor.DebugBatch(BootTimeoutSeconds);
+
+        result.AssertExitStatus(0);
+        result.AssertOutputMatches(@"KernelMain\.cs:\d+");
+    }
+
+    [Test]
+    public void TimeoutStopsQemuAndExits124()
+    {
+        // UEFI firmware alone needs more than a second under TCG, so one second always expires.
+        // The marker argument finds any QEMU left behind.
+        string marker = "timeout-probe=" + Guid.NewGuid().ToString("N");
+
+        FrontDoorResult result = FrontDoor.Boot(uefi: true, 1, marker);
+
+        result.AssertExitStatus(124);
+        Assert.That(ProcessesWhoseCommandLineContains(marker), Is.Empty, () => result.Describe("QEMU was still running after the timeout"));
+    }
+
+    /// <summary>Checks the in-guest runtime suite's report: TEST name PASS|FAIL lines and the TESTS summary.</summary>
+    private static void AssertRuntimeSuitePassed(FrontDoorResult result)
+    {
+        var passed = new List<string>();
+        var failed = new List<string>();
+        var summaries = new List<Match>();
+        foreach (string line in result.Lines)
+        {
+            Match test = Regex.Match(line, @"^TEST (\S+) (PASS|FAIL)\b");
+            if (test.Success)
+                (test.Groups[2].Value == "PASS" ? passed : failed).Add(line);
+            Match summary = Regex.Match(line, @"^TESTS (\d+) passed, (\d+) failed$");
+            if (summary.Success)
+                summaries.Add(summary);
+        }
+
+        Assert.That(failed, Is.Empty, () => result.Describe("runtime tests failed:\n" + string.Join("\n", failed)));
+        Assert.That(summaries, Has.Count.EqualTo(1), () => result.Describe("expected exactly one line 'TESTS <p> passed, <f> failed'"));
+        int summaryPassed = int.Parse(summaries[0].Groups[1].Value);
+        int summaryFailed = int.Parse(summaries[0].Groups[2].Value);
+        Assert.That(summaryFailed, Is.EqualTo(0), () => result.Describe("the summary line reports failures"));
+        Assert.That(passed, Has.Count.GreaterThanOrEqualTo(MinimumRuntimeTests), () => result.Describe($"expected at least {MinimumRuntimeTests} 'TEST <name> PASS' lines"));
+        Assert.That(summaryPassed, Is.EqualTo(passed.Count), () => result.Describe("the summary's pass count differs from the number of PASS lines"));
+        result.AssertExitStatus(0);
+    }
+
+    private static List<string> ProcessesWhoseCommandLineContains(string text)
+    {
+        var found = new List<string>();
+        foreach (string directory in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out _))
+                continue;
+            try
+            {
+                string commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
+                if (commandLine.Contains(text, StringComparison.Ordinal))
+                    found.Add($"{Path.GetFileName(directory)}: {commandLine}");
+            }
+            catch (IOException)
+            {
+                // The process ended while being read.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return found;
+    }
+}
