@@ -1,10 +1,14 @@
 // PhysicalMemoryPlan: which physical memory may become free frames. From the firmware's
-// memory map and the ranges already in use (kernel image, boot information, modules, the
-// first MiB), it computes the usable ranges:
-//   usable = (union of Available entries) - (union of every other entry and every reserved range),
+// memory map and the ranges already in use (kernel image, boot information, modules), it
+// computes the usable ranges:
+//   usable = (union of Available entries) - (union of every other entry, every reserved range
+//            and the first MiB),
 // then cuts each piece inward to whole 4 KiB pages.
 //
 // Invariants of a plan:
+//   - nothing below 1 MiB is usable, whatever the caller reserves: BIOS data and the real-mode
+//     interrupt table live there, and physical address 0 must never be handed out (0 means
+//     "no table" to IPageTableMemory and "null" to everyone else);
 //   - UsableRanges are sorted, disjoint, non-empty, and start and end on page boundaries;
 //   - no usable byte lies in a non-Available map entry or a reserved range, even where map
 //     entries overlap (reserved wins) and even by part of a page;
@@ -18,7 +22,7 @@ namespace Aegis.Kernel.Core
     {
         public const ulong PageSize = 4096;
 
-        /// <summary>The end of the first MiB (BIOS data, real-mode IVT, option ROMs): callers reserve it.</summary>
+        /// <summary>The end of the first MiB (BIOS data, real-mode IVT, option ROMs): never usable.</summary>
         public const ulong FirstMegabyteEnd = 0x100000;
 
         private readonly List<PhysicalRange> _usable;
@@ -54,6 +58,7 @@ namespace Aegis.Kernel.Core
         {
             List<PhysicalRange> available = new List<PhysicalRange>();
             List<PhysicalRange> blocked = new List<PhysicalRange>();
+            blocked.Add(new PhysicalRange(0, FirstMegabyteEnd));
             ulong highestAddress = 0;
             for (int i = 0; i < memoryMap.Count; i++)
             {

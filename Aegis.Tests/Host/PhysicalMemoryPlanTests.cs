@@ -34,20 +34,39 @@ public class PhysicalMemoryPlanTests
         PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(
             Map((0, 0x9F000, 1), (0x9F000, 0x1000, 2), (MiB, 3 * MiB, 1), (4 * MiB, MiB, 3), (5 * MiB, MiB, 4), (6 * MiB, MiB, 5)),
             Reserved());
-        Assert.That(Ranges(plan), Is.EqualTo(new[] { (0UL, 0x9F000UL), (MiB, 4 * MiB) }));
+        Assert.That(Ranges(plan), Is.EqualTo(new[] { (MiB, 4 * MiB) }));
+    }
+
+    [Test]
+    public void FirstMegabyteIsNeverUsableEvenUnreserved()
+    {
+        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((0, 0x9FC00, 1), (0x80000, 2 * MiB, 1)), Reserved());
+        Assert.That(Ranges(plan), Is.EqualTo(new[] { (MiB, 0x280000UL) }));
+        Assert.That(plan.AvailableBytes, Is.EqualTo(0x280000UL), "available memory still counts it");
+    }
+
+    [Test]
+    public void FrameZeroIsNeverHandedOut()
+    {
+        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((0, 4 * MiB, 1)), Reserved());
+        FrameAllocator frames = new(plan.FrameLimit);
+        foreach (PhysicalRange range in plan.UsableRanges) frames.AddFreeRange(range.Start / 4096, range.Length / 4096);
+        Assert.That(frames.IsUsable(0), Is.False);
+        Assert.That(frames.TryAllocate(out ulong first), Is.True);
+        Assert.That(first, Is.EqualTo(MiB / 4096));
     }
 
     [Test]
     public void RangesArePageAlignedInward()
     {
-        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((0x1800, 0x3000, 1)), Reserved());
-        Assert.That(Ranges(plan), Is.EqualTo(new[] { (0x2000UL, 0x4000UL) }));
+        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((MiB + 0x1800, 0x3000, 1)), Reserved());
+        Assert.That(Ranges(plan), Is.EqualTo(new[] { (MiB + 0x2000, MiB + 0x4000) }));
     }
 
     [Test]
     public void EntrySmallerThanAPageGivesNothing()
     {
-        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((0x1100, 0xE00, 1)), Reserved());
+        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((MiB + 0x1100, 0xE00, 1)), Reserved());
         Assert.That(plan.UsableRanges, Is.Empty);
         Assert.That(plan.UsableBytes, Is.EqualTo(0UL));
         Assert.That(plan.HighestUsableAddress, Is.EqualTo(0UL));
@@ -56,8 +75,8 @@ public class PhysicalMemoryPlanTests
     [Test]
     public void AdjacentAvailableEntriesJoinAcrossAPage()
     {
-        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((0x1000, 0x800, 1), (0x1800, 0x1800, 1)), Reserved());
-        Assert.That(Ranges(plan), Is.EqualTo(new[] { (0x1000UL, 0x3000UL) }));
+        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((MiB + 0x1000, 0x800, 1), (MiB + 0x1800, 0x1800, 1)), Reserved());
+        Assert.That(Ranges(plan), Is.EqualTo(new[] { (MiB + 0x1000, MiB + 0x3000) }));
     }
 
     [Test]
@@ -79,8 +98,8 @@ public class PhysicalMemoryPlanTests
     [Test]
     public void PartiallyReservedPagesAreNotUsable()
     {
-        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((0, 0x10000, 1)), Reserved((0x2100, 0x2200), (0x7FFF, 0x8001)));
-        Assert.That(Ranges(plan), Is.EqualTo(new[] { (0UL, 0x2000UL), (0x3000UL, 0x7000UL), (0x9000UL, 0x10000UL) }));
+        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((MiB, 0x10000, 1)), Reserved((MiB + 0x2100, MiB + 0x2200), (MiB + 0x7FFF, MiB + 0x8001)));
+        Assert.That(Ranges(plan), Is.EqualTo(new[] { (MiB, MiB + 0x2000), (MiB + 0x3000, MiB + 0x7000), (MiB + 0x9000, MiB + 0x10000) }));
     }
 
     [Test]
@@ -103,14 +122,14 @@ public class PhysicalMemoryPlanTests
     {
         PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((0, 10 * MiB, 1)),
             Reserved((2 * MiB, 5 * MiB), (4 * MiB, 6 * MiB), (3 * MiB, 4 * MiB), (9 * MiB, 20 * MiB)));
-        Assert.That(Ranges(plan), Is.EqualTo(new[] { (0UL, 2 * MiB), (6 * MiB, 9 * MiB) }));
+        Assert.That(Ranges(plan), Is.EqualTo(new[] { (MiB, 2 * MiB), (6 * MiB, 9 * MiB) }));
     }
 
     [Test]
     public void EmptyAndInvertedReservedRangesAreIgnored()
     {
-        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((0, 2 * MiB, 1)), Reserved((MiB, MiB), (MiB + 0x5000, MiB)));
-        Assert.That(Ranges(plan), Is.EqualTo(new[] { (0UL, 2 * MiB) }));
+        PhysicalMemoryPlan plan = PhysicalMemoryPlan.Create(Map((MiB, 2 * MiB, 1)), Reserved((2 * MiB, 2 * MiB), (2 * MiB + 0x5000, 2 * MiB)));
+        Assert.That(Ranges(plan), Is.EqualTo(new[] { (MiB, 3 * MiB) }));
     }
 
     [Test]
@@ -156,10 +175,10 @@ public class PhysicalMemoryPlanTests
             List<MemoryRegion> map = new();
             List<PhysicalRange> reserved = new();
             for (int i = random.Next(1, 12); i > 0; i--)
-                map.Add(new MemoryRegion((ulong)random.Next(0, 1 << 20), (ulong)random.Next(1, 1 << 18), (uint)random.Next(1, 6)));
+                map.Add(new MemoryRegion((ulong)random.Next(0, 3 << 20), (ulong)random.Next(1, 1 << 19), (uint)random.Next(1, 6)));
             for (int i = random.Next(0, 6); i > 0; i--)
             {
-                ulong start = (ulong)random.Next(0, 1 << 20);
+                ulong start = (ulong)random.Next(0, 3 << 20);
                 reserved.Add(new PhysicalRange(start, start + (ulong)random.Next(0, 1 << 16)));
             }
 
@@ -169,6 +188,7 @@ public class PhysicalMemoryPlanTests
             foreach (PhysicalRange range in plan.UsableRanges)
             {
                 Assert.That(range.Start % 4096, Is.Zero);
+                Assert.That(range.Start, Is.GreaterThanOrEqualTo(MiB));
                 Assert.That(range.End % 4096, Is.Zero);
                 Assert.That(range.Start, Is.GreaterThanOrEqualTo(previousEnd));
                 Assert.That(range.End, Is.GreaterThan(range.Start));
