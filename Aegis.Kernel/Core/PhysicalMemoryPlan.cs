@@ -37,7 +37,7 @@ namespace Aegis.Kernel.Core
             HighestUsableAddress = usable.Count == 0 ? 0 : usable[usable.Count - 1].End;
         }
 
-        public IReadOnlyList<PhysicalRange> UsableRanges => _usable;
+        public ReadOnlyListView<PhysicalRange> UsableRanges => new ReadOnlyListView<PhysicalRange>(_usable);
 
         /// <summary>Bytes in usable frames.</summary>
         public ulong UsableBytes { get; }
@@ -54,32 +54,56 @@ namespace Aegis.Kernel.Core
         /// <summary>The frame number one past the highest usable frame: the size a frame allocator needs.</summary>
         public ulong FrameLimit => HighestUsableAddress / PageSize;
 
+        /// <summary>The plan for a parsed map (Multiboot2Info.MemoryMap): no boxing, no enumerator allocation.</summary>
+        public static PhysicalMemoryPlan Create(ReadOnlyListView<MemoryRegion> memoryMap, IReadOnlyList<PhysicalRange> reservedRanges)
+        {
+            Inputs inputs = new Inputs();
+            foreach (MemoryRegion region in memoryMap)
+                inputs.AddRegion(region);
+            return inputs.Plan(reservedRanges);
+        }
+
         public static PhysicalMemoryPlan Create(IReadOnlyList<MemoryRegion> memoryMap, IReadOnlyList<PhysicalRange> reservedRanges)
         {
-            List<PhysicalRange> available = new List<PhysicalRange>();
-            List<PhysicalRange> blocked = new List<PhysicalRange>();
-            blocked.Add(new PhysicalRange(0, FirstMegabyteEnd));
-            ulong highestAddress = 0;
+            Inputs inputs = new Inputs();
             for (int i = 0; i < memoryMap.Count; i++)
+                inputs.AddRegion(memoryMap[i]);
+            return inputs.Plan(reservedRanges);
+        }
+
+        /// <summary>The map sorted into what may be used and what may not.</summary>
+        private sealed class Inputs
+        {
+            private readonly List<PhysicalRange> _available = new List<PhysicalRange>();
+            private readonly List<PhysicalRange> _blocked = new List<PhysicalRange>();
+            private ulong _highestAddress;
+
+            public Inputs()
             {
-                MemoryRegion region = memoryMap[i];
+                _blocked.Add(new PhysicalRange(0, FirstMegabyteEnd));
+            }
+
+            public void AddRegion(MemoryRegion region)
+            {
                 PhysicalRange range = PhysicalRange.FromLength(region.Base, region.Length);
-                if (range.End > highestAddress) highestAddress = range.End;
-                if (region.IsAvailable) available.Add(range);
-                else blocked.Add(range);
+                if (range.End > _highestAddress) _highestAddress = range.End;
+                if (region.IsAvailable) _available.Add(range);
+                else _blocked.Add(range);
             }
-            if (reservedRanges != null)
+
+            public PhysicalMemoryPlan Plan(IReadOnlyList<PhysicalRange> reservedRanges)
             {
-                for (int i = 0; i < reservedRanges.Count; i++)
-                    blocked.Add(reservedRanges[i]);
+                if (reservedRanges != null)
+                {
+                    for (int i = 0; i < reservedRanges.Count; i++)
+                        _blocked.Add(reservedRanges[i]);
+                }
+                List<PhysicalRange> availableUnion = Union(_available);
+                ulong availableBytes = 0;
+                for (int i = 0; i < availableUnion.Count; i++)
+                    availableBytes += availableUnion[i].Length;
+                return new PhysicalMemoryPlan(Subtract(availableUnion, Union(_blocked)), availableBytes, _highestAddress);
             }
-
-            List<PhysicalRange> availableUnion = Union(available);
-            ulong availableBytes = 0;
-            for (int i = 0; i < availableUnion.Count; i++)
-                availableBytes += availableUnion[i].Length;
-
-            return new PhysicalMemoryPlan(Subtract(availableUnion, Union(blocked)), availableBytes, highestAddress);
         }
 
         /// <summary>Sorted, disjoint, non-adjacent ranges covering exactly the non-empty input ranges.</summary>
