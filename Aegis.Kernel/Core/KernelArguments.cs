@@ -25,7 +25,7 @@ namespace Aegis.Kernel.Core
         public string KernelPath { get; }
 
         /// <summary>The keys in order of first appearance.</summary>
-        public IReadOnlyList<string> Keys => _keys;
+        public ReadOnlyListView<string> Keys => new ReadOnlyListView<string>(_keys);
 
         public int Count => _keys.Count;
 

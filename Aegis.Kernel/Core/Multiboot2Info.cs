@@ -63,9 +63,9 @@ namespace Aegis.Kernel.Core
         public uint UpperMemoryKilobytes { get; private set; }
 
         /// <summary>The memory map in the loader's order, zero-length entries left out.</summary>
-        public IReadOnlyList<MemoryRegion> MemoryMap => _memoryMap;
+        public ReadOnlyListView<MemoryRegion> MemoryMap => new ReadOnlyListView<MemoryRegion>(_memoryMap);
 
-        public IReadOnlyList<BootModule> Modules => _modules;
+        public ReadOnlyListView<BootModule> Modules => new ReadOnlyListView<BootModule>(_modules);
 
         public static bool TryParse(ReadOnlySpan<byte> info, out Multiboot2Info result, out string error)
         {

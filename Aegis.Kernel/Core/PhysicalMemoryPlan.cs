@@ -1,10 +1,14 @@
 // PhysicalMemoryPlan: which physical memory may become free frames. From the firmware's
-// memory map and the ranges already in use (kernel image, boot information, modules, the
-// first MiB), it computes the usable ranges:
-//   usable = (union of Available entries) - (union of every other entry and every reserved range),
+// memory map and the ranges already in use (kernel image, boot information, modules), it
+// computes the usable ranges:
+//   usable = (union of Available entries) - (union of every other entry, every reserved range
+//            and the first MiB),
 // then cuts each piece inward to whole 4 KiB pages.
 //
 // Invariants of a plan:
+//   - nothing below 1 MiB is usable, whatever the caller reserves: BIOS data and the real-mode
+//     interrupt table live there, and physical address 0 must never be handed out (0 means
+//     "no table" to IPageTableMemory and "null" to everyone else);
 //   - UsableRanges are sorted, disjoint, non-empty, and start and end on page boundaries;
 //   - no usable byte lies in a non-Available map entry or a reserved range, even where map
 //     entries overlap (reserved wins) and even by part of a page;
@@ -18,7 +22,7 @@ namespace Aegis.Kernel.Core
     {
         public const ulong PageSize = 4096;
 
-        /// <summary>The end of the first MiB (BIOS data, real-mode IVT, option ROMs): callers reserve it.</summary>
+        /// <summary>The end of the first MiB (BIOS data, real-mode IVT, option ROMs): never usable.</summary>
         public const ulong FirstMegabyteEnd = 0x100000;
 
         private readonly List<PhysicalRange> _usable;
@@ -33,7 +37,7 @@ namespace Aegis.Kernel.Core
             HighestUsableAddress = usable.Count == 0 ? 0 : usable[usable.Count - 1].End;
         }
 
-        public IReadOnlyList<PhysicalRange> UsableRanges => _usable;
+        public ReadOnlyListView<PhysicalRange> UsableRanges => new ReadOnlyListView<PhysicalRange>(_usable);
 
         /// <summary>Bytes in usable frames.</summary>
         public ulong UsableBytes { get; }
@@ -50,31 +54,56 @@ namespace Aegis.Kernel.Core
         /// <summary>The frame number one past the highest usable frame: the size a frame allocator needs.</summary>
         public ulong FrameLimit => HighestUsableAddress / PageSize;
 
+        /// <summary>The plan for a parsed map (Multiboot2Info.MemoryMap): no boxing, no enumerator allocation.</summary>
+        public static PhysicalMemoryPlan Create(ReadOnlyListView<MemoryRegion> memoryMap, IReadOnlyList<PhysicalRange> reservedRanges)
+        {
+            Inputs inputs = new Inputs();
+            foreach (MemoryRegion region in memoryMap)
+                inputs.AddRegion(region);
+            return inputs.Plan(reservedRanges);
+        }
+
         public static PhysicalMemoryPlan Create(IReadOnlyList<MemoryRegion> memoryMap, IReadOnlyList<PhysicalRange> reservedRanges)
         {
-            List<PhysicalRange> available = new List<PhysicalRange>();
-            List<PhysicalRange> blocked = new List<PhysicalRange>();
-            ulong highestAddress = 0;
+            Inputs inputs = new Inputs();
             for (int i = 0; i < memoryMap.Count; i++)
+                inputs.AddRegion(memoryMap[i]);
+            return inputs.Plan(reservedRanges);
+        }
+
+        /// <summary>The map sorted into what may be used and what may not.</summary>
+        private sealed class Inputs
+        {
+            private readonly List<PhysicalRange> _available = new List<PhysicalRange>();
+            private readonly List<PhysicalRange> _blocked = new List<PhysicalRange>();
+            private ulong _highestAddress;
+
+            public Inputs()
             {
-                MemoryRegion region = memoryMap[i];
+                _blocked.Add(new PhysicalRange(0, FirstMegabyteEnd));
+            }
+
+            public void AddRegion(MemoryRegion region)
+            {
                 PhysicalRange range = PhysicalRange.FromLength(region.Base, region.Length);
-                if (range.End > highestAddress) highestAddress = range.End;
-                if (region.IsAvailable) available.Add(range);
-                else blocked.Add(range);
+                if (range.End > _highestAddress) _highestAddress = range.End;
+                if (region.IsAvailable) _available.Add(range);
+                else _blocked.Add(range);
             }
-            if (reservedRanges != null)
+
+            public PhysicalMemoryPlan Plan(IReadOnlyList<PhysicalRange> reservedRanges)
             {
-                for (int i = 0; i < reservedRanges.Count; i++)
-                    blocked.Add(reservedRanges[i]);
+                if (reservedRanges != null)
+                {
+                    for (int i = 0; i < reservedRanges.Count; i++)
+                        _blocked.Add(reservedRanges[i]);
+                }
+                List<PhysicalRange> availableUnion = Union(_available);
+                ulong availableBytes = 0;
+                for (int i = 0; i < availableUnion.Count; i++)
+                    availableBytes += availableUnion[i].Length;
+                return new PhysicalMemoryPlan(Subtract(availableUnion, Union(_blocked)), availableBytes, _highestAddress);
             }
-
-            List<PhysicalRange> availableUnion = Union(available);
-            ulong availableBytes = 0;
-            for (int i = 0; i < availableUnion.Count; i++)
-                availableBytes += availableUnion[i].Length;
-
-            return new PhysicalMemoryPlan(Subtract(availableUnion, Union(blocked)), availableBytes, highestAddress);
         }
 
         /// <summary>Sorted, disjoint, non-adjacent ranges covering exactly the non-empty input ranges.</summary>

@@ -60,6 +60,7 @@ namespace System.Text
 
         public StringBuilder Append(char value, int repeatCount)
         {
+            if (repeatCount < 0) throw new ArgumentOutOfRangeException(nameof(repeatCount));
             EnsureCapacity(_length + repeatCount);
             for (int i = 0; i < repeatCount; i++) _chars[_length++] = value;
             return this;

@@ -2,6 +2,8 @@
 // Invariants: _buckets[h % n] is 1 + the index of the first entry of that chain (0 = empty);
 // entries chain through Next (-1 ends); removed entries form a free list through Next
 // (encoded as -3 - next so they are distinguishable); _count - _freeCount live entries.
+// As in .NET, only adding a key changes _version: removing, overwriting and clearing during
+// enumeration are allowed (the enumerator skips freed entries and stops at _count).
 namespace System.Collections.Generic
 {
     public class Dictionary<TKey, TValue> : IDictionary<TKey, TValue>, IReadOnlyDictionary<TKey, TValue>
@@ -120,7 +122,6 @@ namespace System.Collections.Generic
                 if (!overwrite)
                     throw new ArgumentException("An item with the same key has already been added. Key: " + key.ToString());
                 _entries[existing].Value = value;
-                _version++;
                 return;
             }
             int index;
@@ -184,7 +185,6 @@ namespace System.Collections.Generic
                     entry.Value = default;
                     _freeList = index;
                     _freeCount++;
-                    _version++;
                     return true;
                 }
                 previous = index;
@@ -204,7 +204,6 @@ namespace System.Collections.Generic
             _count = 0;
             _freeList = -1;
             _freeCount = 0;
-            _version++;
         }
 
         public void CopyTo(KeyValuePair<TKey, TValue>[] array, int arrayIndex)

@@ -108,6 +108,7 @@ namespace System.Collections.Generic
                 if (!match(_items[i])) _items[kept++] = _items[i];
             }
             int removed = _size - kept;
+            if (removed == 0) return 0;
             for (int i = kept; i < _size; i++) _items[i] = default;
             _size = kept;
             _version++;
