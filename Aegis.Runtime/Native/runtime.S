@@ -147,6 +147,34 @@ FUNCTION(RhpInterfaceDispatchCachedAddress)
     lea RhpInterfaceDispatchCached(%rip), %rax
     ret
 
+/* Thread-local storage (see Internal/Runtime/ThreadLocalStorage.cs). tls_InlinedThreadStatics
+   is the TLS variable every ILC image has. Its @tpoff (offset from the thread pointer, resolved
+   in code) minus its @dtpoff (offset inside the TLS block; the linker only resolves that as such
+   in data, not in code) is where the block starts relative to the thread pointer, exactly as
+   the linker laid it out. */
+
+/* nint RhpThreadLocalBlockOffset() */
+FUNCTION(RhpThreadLocalBlockOffset)
+    mov $tls_InlinedThreadStatics@tpoff, %rax
+    sub tls_anchor_block_offset(%rip), %rax
+    ret
+
+/* void* __tls_get_addr(struct { unsigned long module, offset; }*): the general-dynamic TLS
+   accessor. A static link rewrites ILC's calls to it into direct FS-relative accesses, so it is
+   only reached if the image is ever linked otherwise; there is one module, one block. */
+FUNCTION(__tls_get_addr)
+    mov %fs:0, %rax
+    add $tls_InlinedThreadStatics@tpoff, %rax
+    sub tls_anchor_block_offset(%rip), %rax
+    add 8(%rdi), %rax
+    ret
+
+    .section .rodata
+    .balign 8
+tls_anchor_block_offset:
+    .quad tls_InlinedThreadStatics@dtpoff
+    .text
+
 /* The stack-buffer-overrun canary that generated code checks around stackalloc buffers.
    The host may replace it with a boot-time random value before running managed code. */
     .data

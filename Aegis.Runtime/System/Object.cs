@@ -6,7 +6,7 @@ namespace System
 {
     public unsafe class Object
     {
-        internal MethodTable* m_pMethodTable;
+        internal MethodTable* m_pEEType;
 
         public Object() { }
 
@@ -31,17 +31,22 @@ namespace System
 
         public virtual string ToString() => GetType().FullName;
 
-        public Type GetType() => Type.FromMethodTable(m_pMethodTable);
+        public Type GetType() => Type.FromMethodTable(m_pEEType);
 
-        internal MethodTable* GetMethodTable() => m_pMethodTable;
+        internal MethodTable* GetMethodTable() => m_pEEType;
 
-        internal ref byte GetRawData() => ref System.Runtime.CompilerServices.Unsafe.As<RawData>(this).Data;
+        internal ref byte GetRawData() => ref System.Runtime.CompilerServices.Unsafe.As<System.Runtime.CompilerServices.RawData>(this).Data;
 
-        internal uint GetRawObjectDataSize() => m_pMethodTable->BaseSize - (uint)sizeof(ObjectHeaderAndMethodTable);
+        internal uint GetRawObjectDataSize() => m_pEEType->BaseSize - (uint)sizeof(ObjectHeaderAndMethodTable);
 
         private struct ObjectHeaderAndMethodTable { private nint _header; private nint _methodTable; }
     }
 
+}
+
+namespace System.Runtime.CompilerServices
+{
+    // Views of an object's payload; ILC looks RawData up by name (unboxing stubs).
     internal sealed class RawData
     {
         public byte Data;

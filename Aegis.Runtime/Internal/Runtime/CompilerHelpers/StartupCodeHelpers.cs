@@ -12,6 +12,7 @@ namespace Internal.Runtime.CompilerHelpers
     {
         private const uint ReadyToRunSignature = 0x00525452; // "RTR"
         private const int GCStaticRegionSection = 201;
+        private const int ThreadStaticRegionSection = 202;
         private const int TypeManagerIndirectionSection = 204;
         private const int EagerCctorSection = 205;
         private const int FrozenObjectRegionSection = 206;
@@ -62,6 +63,13 @@ namespace Internal.Runtime.CompilerHelpers
                 nint statics = FindSection(header, GCStaticRegionSection, out int length);
                 if (statics != 0)
                     InitializeStatics(statics, length);
+                nint threadStatics = FindSection(header, ThreadStaticRegionSection, out int threadStaticsLength);
+                if (threadStatics != 0 && threadStaticsLength >= sizeof(nint))
+                {
+                    if (ThreadStatics.s_inlinedStorageType != null)
+                        return "more than one module has thread statics; Aegis supports one";
+                    ThreadStatics.s_inlinedStorageType = *(MethodTable**)threadStatics;
+                }
             }
             for (nint* entry = modulesStart; entry < modulesEnd; entry++)
             {
@@ -98,24 +106,29 @@ namespace Internal.Runtime.CompilerHelpers
                 initializers[i]();
         }
 
+        private static byte* FollowRelativePointer(void* location) => (byte*)location + *(int*)location;
+
+        /// <summary>The GC static region is a list of 32-bit self-relative pointers to static base
+        /// cells. An uninitialised cell holds a 32-bit self-relative pointer to the MethodTable of
+        /// the object that will hold the statics, with flag bits; if HasPreInitializedData is set, the
+        /// next 32 bits point at the field values ILC computed. Initialising replaces the whole
+        /// 64-bit cell with the object reference.</summary>
         private static void InitializeStatics(nint regionStart, int length)
         {
-            nint* end = (nint*)(regionStart + length);
-            for (nint* block = (nint*)regionStart; block < end; block++)
+            for (int offset = 0; offset + sizeof(int) <= length; offset += sizeof(int))
             {
-                nint* staticBase = (nint*)*block;
-                nint value = *staticBase;
+                nint* cell = (nint*)FollowRelativePointer((byte*)regionStart + offset);
+                nint value = (nint)FollowRelativePointer(cell);
                 if ((value & UninitializedFlag) == 0)
                     continue;
                 MethodTable* holderType = (MethodTable*)(value & ~FlagsMask);
                 object holder = Heap.AllocateObject(holderType, holderType->BaseSize);
                 if ((value & PreInitializedDataFlag) != 0)
                 {
-                    // The next word points at a blob with the preinitialized field values.
-                    byte* data = (byte*)staticBase[1];
+                    byte* data = FollowRelativePointer((int*)cell + 1);
                     Buffer.Memmove(ref holder.GetRawData(), ref *data, holder.GetRawObjectDataSize());
                 }
-                *staticBase = *(nint*)Unsafe.AsPointer(ref holder);
+                *cell = *(nint*)Unsafe.AsPointer(ref holder);
             }
         }
     }
