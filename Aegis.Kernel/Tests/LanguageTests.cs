@@ -138,6 +138,41 @@ namespace Aegis.Kernel.Tests
 
     internal delegate int BinaryOperation(int a, int b);
 
+    internal delegate void Notify(string message);
+
+    internal struct Labelled
+    {
+        public string Label;
+        public int Count;
+        public Labelled(string label, int count) { Label = label; Count = count; }
+    }
+
+    internal struct Measurement
+    {
+        public double Value;
+        public byte Unit;
+        public Measurement(double value, byte unit) { Value = value; Unit = unit; }
+    }
+
+    internal struct Padded
+    {
+        public long Wide;
+        public byte Narrow;
+    }
+
+    internal sealed class Listener
+    {
+        public string Log = "";
+        public void OnNotify(string message) => Log += "[" + message + "]";
+    }
+
+    internal sealed class Publisher
+    {
+        public event Notify Changed;
+        public void Raise(string message) => Changed?.Invoke(message);
+        public bool HasListeners => Changed != null;
+    }
+
     public static unsafe partial class RuntimeSuite
     {
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -285,6 +320,58 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.True(isEven(4) && !isEven(5), "Predicate")
                 ?? Expect.True(byLength("aa", "b") > 0, "Comparison")
                 ?? Expect.Equal(839, applied, "array of delegates");
+        }
+
+        private static string StructDefaultEquality()
+        {
+            Labelled a = new Labelled(Opaque("ab") + "c", 3);
+            Labelled b = new Labelled(string.Concat(Opaque("a"), "bc"), 3);
+            Labelled c = new Labelled("abc", 4);
+            Measurement zero = new Measurement(0.0, 1);
+            Measurement negativeZero = new Measurement(-0.0, 1);
+            Padded p1 = new Padded { Wide = 5, Narrow = 1 };
+            Padded p2 = default;
+            p2.Wide = 5;
+            p2.Narrow = 1;
+            Dictionary<Labelled, int> byLabel = new Dictionary<Labelled, int> { [a] = 7 };
+            return Expect.True(!ReferenceEquals(a.Label, b.Label), "the strings are distinct objects")
+                ?? Expect.True(BoxOf(a).Equals(BoxOf(b)), "struct with a string field compares the strings' contents")
+                ?? Expect.True(!BoxOf(a).Equals(BoxOf(c)), "a different int field makes them unequal")
+                ?? Expect.Equal(BoxOf(a).GetHashCode(), BoxOf(b).GetHashCode(), "equal structs hash alike")
+                ?? Expect.True(BoxOf(zero).Equals(BoxOf(negativeZero)), "0.0 and -0.0 fields are equal, as in .NET")
+                ?? Expect.Equal(BoxOf(zero).GetHashCode(), BoxOf(negativeZero).GetHashCode(), "and hash alike")
+                ?? Expect.True(BoxOf(p1).Equals(BoxOf(p2)), "struct with padding")
+                ?? Expect.Equal(7, byLabel[b], "struct key found by an equal key");
+        }
+
+        private static string MulticastDelegatesAndEvents()
+        {
+            Listener first = new Listener(), second = new Listener();
+            Publisher publisher = new Publisher();
+            string order = "";
+            Notify recordOrder = m => order += m.Length.ToString();
+            publisher.Changed += first.OnNotify;
+            publisher.Changed += second.OnNotify;
+            publisher.Changed += recordOrder;
+            publisher.Raise("a");
+            publisher.Changed -= second.OnNotify; // an equal but distinct delegate removes it
+            publisher.Raise("bb");
+            publisher.Changed -= first.OnNotify;
+            publisher.Changed -= recordOrder;
+            bool emptyAfterRemovals = !publisher.HasListeners;
+            Action chain = null;
+            int calls = 0;
+            for (int i = 0; i < 5; i++)
+                chain += () => calls++;
+            chain();
+            Func<int> last = (Func<int>)Delegate.Combine(new Func<int>(() => 1), new Func<int>(() => 2));
+            return Expect.Equal("[a][bb]", first.Log, "first listener saw both")
+                ?? Expect.Equal("[a]", second.Log, "second listener removed after the first event")
+                ?? Expect.Equal("12", order, "lambda in the chain ran in order")
+                ?? Expect.True(emptyAfterRemovals, "removing every handler leaves null")
+                ?? Expect.Equal(5, calls, "five-element chain")
+                ?? Expect.Equal(5, chain.GetInvocationList().Length, "invocation list length")
+                ?? Expect.Equal(2, last(), "a multicast Func returns the last result");
         }
 
         private static string LambdaCaptures()

@@ -53,6 +53,8 @@ namespace Aegis.Kernel.Tests
                 new TestCase("static-readonly-reference-from-cctor", &StaticReadonlyReferenceFromCctor),
                 new TestCase("delegates-static-and-instance", &DelegatesStaticAndInstance),
                 new TestCase("lambda-captures", &LambdaCaptures),
+                new TestCase("multicast-delegates-and-events", &MulticastDelegatesAndEvents),
+                new TestCase("struct-default-equality", &StructDefaultEquality),
                 new TestCase("enums-flags-generic-boxing", &EnumsFlagsGenericBoxing),
                 new TestCase("foreach-array-list-span-dictionary", &ForeachArrayListSpanDictionary),
                 new TestCase("using-disposable-class-and-struct", &UsingDisposableClassAndStruct),

@@ -61,6 +61,38 @@ FUNCTION(RhpCheckedXchg)
     xchg %rax, (%rdi)
     ret
 
+/* Interlocked operations on 32- and 64-bit integers (System.Threading.Interlocked).
+   Each returns the value the location held before. */
+FUNCTION(RhpLockCmpXchg32)          /* int (int* location, int value, int comparand) */
+    mov %edx, %eax
+    lock cmpxchg %esi, (%rdi)
+    ret
+
+FUNCTION(RhpLockCmpXchg64)          /* long (long* location, long value, long comparand) */
+    mov %rdx, %rax
+    lock cmpxchg %rsi, (%rdi)
+    ret
+
+FUNCTION(RhpLockXchg32)             /* int (int* location, int value) */
+    mov %esi, %eax
+    xchg %eax, (%rdi)
+    ret
+
+FUNCTION(RhpLockXchg64)             /* long (long* location, long value) */
+    mov %rsi, %rax
+    xchg %rax, (%rdi)
+    ret
+
+FUNCTION(RhpLockXAdd32)             /* int (int* location, int addend) */
+    mov %esi, %eax
+    lock xadd %eax, (%rdi)
+    ret
+
+FUNCTION(RhpLockXAdd64)             /* long (long* location, long addend) */
+    mov %rsi, %rax
+    lock xadd %rax, (%rdi)
+    ret
+
 /* Stack probe: touch every page from rsp down to rax (the new stack bottom), so a
    guard page is hit in order. Preserves all registers but flags. */
 FUNCTION(RhpStackProbe)
