@@ -179,16 +179,30 @@ FUNCTION(RhpInterfaceDispatchCachedAddress)
     lea RhpInterfaceDispatchCached(%rip), %rax
     ret
 
-/* Thread-local storage (see Internal/Runtime/ThreadLocalStorage.cs). tls_InlinedThreadStatics
-   is the TLS variable every ILC image has. Its @tpoff (offset from the thread pointer, resolved
-   in code) minus its @dtpoff (offset inside the TLS block; the linker only resolves that as such
-   in data, not in code) is where the block starts relative to the thread pointer, exactly as
-   the linker laid it out. */
+/* Thread-local storage (see Internal/Runtime/ThreadLocalStorage.cs and ThreadStatics.cs).
+   The runtime's own thread-local variable, thread_static_bases (the per-thread array of
+   thread-static storage objects for code compiled without inlined thread statics), also serves
+   as the anchor for finding the block: its @tpoff (offset from the thread pointer, resolved in
+   code) minus its @dtpoff (offset inside the TLS block; the linker resolves that as such only
+   in data, not in code) is where the block starts relative to the thread pointer, exactly as the
+   linker laid it out. */
+
+    .section .tbss, "awT", @nobits
+    .balign 8
+thread_static_bases:
+    .zero 8
+    .text
 
 /* nint RhpThreadLocalBlockOffset() */
 FUNCTION(RhpThreadLocalBlockOffset)
-    mov $tls_InlinedThreadStatics@tpoff, %rax
+    mov $thread_static_bases@tpoff, %rax
     sub tls_anchor_block_offset(%rip), %rax
+    ret
+
+/* object[]* RhpThreadStaticBasesAddress(): this thread's thread_static_bases variable. */
+FUNCTION(RhpThreadStaticBasesAddress)
+    mov %fs:0, %rax
+    add $thread_static_bases@tpoff, %rax
     ret
 
 /* void* __tls_get_addr(struct { unsigned long module, offset; }*): the general-dynamic TLS
@@ -196,7 +210,7 @@ FUNCTION(RhpThreadLocalBlockOffset)
    only reached if the image is ever linked otherwise; there is one module, one block. */
 FUNCTION(__tls_get_addr)
     mov %fs:0, %rax
-    add $tls_InlinedThreadStatics@tpoff, %rax
+    add $thread_static_bases@tpoff, %rax
     sub tls_anchor_block_offset(%rip), %rax
     add 8(%rdi), %rax
     ret
@@ -204,7 +218,7 @@ FUNCTION(__tls_get_addr)
     .section .rodata
     .balign 8
 tls_anchor_block_offset:
-    .quad tls_InlinedThreadStatics@dtpoff
+    .quad thread_static_bases@dtpoff
     .text
 
 /* The stack-buffer-overrun canary that generated code checks around stackalloc buffers.

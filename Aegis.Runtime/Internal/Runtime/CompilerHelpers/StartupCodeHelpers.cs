@@ -66,9 +66,9 @@ namespace Internal.Runtime.CompilerHelpers
                 nint threadStatics = FindSection(header, ThreadStaticRegionSection, out int threadStaticsLength);
                 if (threadStatics != 0 && threadStaticsLength >= sizeof(nint))
                 {
-                    if (ThreadStatics.s_inlinedStorageType != null)
-                        return "more than one module has thread statics; Aegis supports one";
-                    ThreadStatics.s_inlinedStorageType = *(MethodTable**)threadStatics;
+                    string problem = ThreadStatics.RegisterRegion(threadStatics, threadStaticsLength);
+                    if (problem != null)
+                        return problem;
                 }
             }
             for (nint* entry = modulesStart; entry < modulesEnd; entry++)
