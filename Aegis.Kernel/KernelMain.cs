@@ -59,6 +59,10 @@ namespace Aegis.Kernel
                 KernelLog.WriteLine("Aegis: the kernel image is broken: " + error);
                 QemuExit.Exit(QemuExit.Panic);
             }
+            // Thread-local storage for the one kernel thread: the runtime lays out the TLS block
+            // (.tdata/.tbss) and the FS base points at its thread control block.
+            nint threadPointer = RuntimeHost.CreateThreadLocalStorage((nint)LinkerSymbols.TdataStart(), (nint)LinkerSymbols.TdataEnd(), (nint)LinkerSymbols.TbssEnd());
+            Cpu.WriteFsBase((ulong)threadPointer);
             RuntimeHost.SetFailureHandler(&Panic.FromRuntimeFailure);
             RuntimeHost.SetTypeNameResolver(&Symbolizer.TypeName);
         }

@@ -89,14 +89,13 @@ FUNCTION(aegis_lidt)
 FUNCTION(aegis_ltr)
     ltr %di
     ret
-/* aegis_reload_segments(code selector, data selector): far return into the new CS. */
+/* aegis_reload_segments(code selector, data selector): far return into the new CS.
+   FS and GS are left alone: loading a selector into them would reset their 64-bit bases
+   (FS base = the thread pointer for thread-local storage). */
 FUNCTION(aegis_reload_segments)
     mov %si, %ds
     mov %si, %es
     mov %si, %ss
-    xor %eax, %eax
-    mov %ax, %fs
-    mov %ax, %gs
     pop %rax
     push %rdi
     push %rax

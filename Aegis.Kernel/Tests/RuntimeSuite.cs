@@ -1,12 +1,105 @@
-// PLACEHOLDER until helper-runtime's suite is merged.
+// The in-guest runtime suite (kernel argument test=runtime): exercises every language and
+// library feature Aegis.Runtime promises (docs/runtime.md) inside the real kernel, compiled by
+// ILC exactly like kernel code.
+// Output contract (parsed by the boot tests): one line per test, "TEST <name> PASS" or
+// "TEST <name> FAIL <reason>", then "TESTS <p> passed, <f> failed".
+// A test is a static method returning null on success or the reason it failed; it checks
+// computed values against expected ones. A test that faults or throws ends the kernel with a
+// panic report instead (there is no try/catch yet), which the boot test also reports.
 namespace Aegis.Kernel.Tests
 {
-    public static class RuntimeSuite
+    public static unsafe partial class RuntimeSuite
     {
+        private struct TestCase
+        {
+            public string Name;
+            public delegate*<string> Body;
+            public TestCase(string name, delegate*<string> body) { Name = name; Body = body; }
+        }
+
+        /// <summary>Runs every test, prints the report and returns the number of failures.</summary>
         public static int Run()
         {
-            KernelLog.WriteLine("TESTS 0 passed, 1 failed");
-            return 1;
+            TestCase[] tests =
+            {
+                new TestCase("class-fields-and-constructors", &ClassFieldsAndConstructors),
+                new TestCase("struct-value-semantics", &StructValueSemantics),
+                new TestCase("interface-dispatch-three-implementations", &InterfaceDispatchThreeImplementations),
+                new TestCase("interface-dispatch-cache-refill", &InterfaceDispatchCacheRefill),
+                new TestCase("interface-inherited-and-explicit-implementations", &InterfaceInheritedAndExplicitImplementations),
+                new TestCase("interface-default-method", &InterfaceDefaultMethod),
+                new TestCase("interface-generic-over-value-and-reference", &InterfaceGenericOverValueAndReference),
+                new TestCase("virtual-abstract-override-base-call", &VirtualAbstractOverrideBaseCall),
+                new TestCase("generic-class-value-and-reference", &GenericClassValueAndReference),
+                new TestCase("generic-method-constraints", &GenericMethodConstraints),
+                new TestCase("generic-iequatable-comparer", &GenericIEquatableComparer),
+                new TestCase("list-of-values-and-references", &ListOfValuesAndReferences),
+                new TestCase("dictionary-int-keys-many-entries", &DictionaryIntKeysManyEntries),
+                new TestCase("dictionary-string-keys", &DictionaryStringKeys),
+                new TestCase("dictionary-of-lists", &DictionaryOfLists),
+                new TestCase("span-stackalloc-and-slicing", &SpanStackallocAndSlicing),
+                new TestCase("readonly-span-of-chars", &ReadOnlySpanOfChars),
+                new TestCase("stringbuilder-append-insert-remove", &StringBuilderAppendInsertRemove),
+                new TestCase("arrays-of-values-and-references", &ArraysOfValuesAndReferences),
+                new TestCase("arrays-jagged", &ArraysJagged),
+                new TestCase("string-concat-and-equality", &StringConcatAndEquality),
+                new TestCase("string-interpolation-hex", &StringInterpolationHex),
+                new TestCase("integer-tostring-every-type", &IntegerToStringEveryType),
+                new TestCase("boxing-unboxing", &BoxingUnboxing),
+                new TestCase("nullable-boxing", &NullableBoxing),
+                new TestCase("is-as-casts", &IsAsCasts),
+                new TestCase("static-constructor-reads-runtime-value", &StaticConstructorReadsRuntimeValue),
+                new TestCase("static-constructor-side-effect-order", &StaticConstructorSideEffectOrder),
+                new TestCase("static-readonly-reference-from-cctor", &StaticReadonlyReferenceFromCctor),
+                new TestCase("delegates-static-and-instance", &DelegatesStaticAndInstance),
+                new TestCase("lambda-captures", &LambdaCaptures),
+                new TestCase("multicast-delegates-and-events", &MulticastDelegatesAndEvents),
+                new TestCase("struct-default-equality", &StructDefaultEquality),
+                new TestCase("enums-flags-generic-boxing", &EnumsFlagsGenericBoxing),
+                new TestCase("foreach-array-list-span-dictionary", &ForeachArrayListSpanDictionary),
+                new TestCase("using-disposable-class-and-struct", &UsingDisposableClassAndStruct),
+                new TestCase("string-switch", &StringSwitch),
+                new TestCase("params-arrays", &ParamsArrays),
+                new TestCase("tuples", &Tuples),
+                new TestCase("ref-locals-and-returns", &RefLocalsAndReturns),
+                new TestCase("properties-and-indexers", &PropertiesAndIndexers),
+                new TestCase("operator-overloading", &OperatorOverloading),
+                new TestCase("thread-static-fields", &ThreadStaticFields),
+            };
+
+            int passed = 0, failed = 0;
+            for (int i = 0; i < tests.Length; i++)
+            {
+                string failure = tests[i].Body();
+                if (failure == null)
+                {
+                    passed++;
+                    KernelLog.WriteLine("TEST " + tests[i].Name + " PASS");
+                }
+                else
+                {
+                    failed++;
+                    KernelLog.WriteLine("TEST " + tests[i].Name + " FAIL " + failure);
+                }
+            }
+            KernelLog.WriteLine("TESTS " + passed.ToString() + " passed, " + failed.ToString() + " failed");
+            return failed;
         }
+    }
+
+    /// <summary>Comparisons that return null when they hold and a description when they do not,
+    /// so a test can chain them with ??.</summary>
+    internal static class Expect
+    {
+        public static string Equal(long expected, long actual, string what)
+            => expected == actual ? null : what + ": expected " + expected.ToString() + ", got " + actual.ToString();
+
+        public static string Equal(ulong expected, ulong actual, string what)
+            => expected == actual ? null : what + ": expected " + expected.ToString() + ", got " + actual.ToString();
+
+        public static string Equal(string expected, string actual, string what)
+            => expected == actual ? null : what + ": expected \"" + (expected ?? "null") + "\", got \"" + (actual ?? "null") + "\"";
+
+        public static string True(bool condition, string what) => condition ? null : what;
     }
 }

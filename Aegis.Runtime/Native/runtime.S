@@ -61,6 +61,38 @@ FUNCTION(RhpCheckedXchg)
     xchg %rax, (%rdi)
     ret
 
+/* Interlocked operations on 32- and 64-bit integers (System.Threading.Interlocked).
+   Each returns the value the location held before. */
+FUNCTION(RhpLockCmpXchg32)          /* int (int* location, int value, int comparand) */
+    mov %edx, %eax
+    lock cmpxchg %esi, (%rdi)
+    ret
+
+FUNCTION(RhpLockCmpXchg64)          /* long (long* location, long value, long comparand) */
+    mov %rdx, %rax
+    lock cmpxchg %rsi, (%rdi)
+    ret
+
+FUNCTION(RhpLockXchg32)             /* int (int* location, int value) */
+    mov %esi, %eax
+    xchg %eax, (%rdi)
+    ret
+
+FUNCTION(RhpLockXchg64)             /* long (long* location, long value) */
+    mov %rsi, %rax
+    xchg %rax, (%rdi)
+    ret
+
+FUNCTION(RhpLockXAdd32)             /* int (int* location, int addend) */
+    mov %esi, %eax
+    lock xadd %eax, (%rdi)
+    ret
+
+FUNCTION(RhpLockXAdd64)             /* long (long* location, long addend) */
+    mov %rsi, %rax
+    lock xadd %rax, (%rdi)
+    ret
+
 /* Stack probe: touch every page from rsp down to rax (the new stack bottom), so a
    guard page is hit in order. Preserves all registers but flags. */
 FUNCTION(RhpStackProbe)
@@ -146,6 +178,48 @@ FUNCTION(RhpInterfaceDispatchCached)
 FUNCTION(RhpInterfaceDispatchCachedAddress)
     lea RhpInterfaceDispatchCached(%rip), %rax
     ret
+
+/* Thread-local storage (see Internal/Runtime/ThreadLocalStorage.cs and ThreadStatics.cs).
+   The runtime's own thread-local variable, thread_static_bases (the per-thread array of
+   thread-static storage objects for code compiled without inlined thread statics), also serves
+   as the anchor for finding the block: its @tpoff (offset from the thread pointer, resolved in
+   code) minus its @dtpoff (offset inside the TLS block; the linker resolves that as such only
+   in data, not in code) is where the block starts relative to the thread pointer, exactly as the
+   linker laid it out. */
+
+    .section .tbss, "awT", @nobits
+    .balign 8
+thread_static_bases:
+    .zero 8
+    .text
+
+/* nint RhpThreadLocalBlockOffset() */
+FUNCTION(RhpThreadLocalBlockOffset)
+    mov $thread_static_bases@tpoff, %rax
+    sub tls_anchor_block_offset(%rip), %rax
+    ret
+
+/* object[]* RhpThreadStaticBasesAddress(): this thread's thread_static_bases variable. */
+FUNCTION(RhpThreadStaticBasesAddress)
+    mov %fs:0, %rax
+    add $thread_static_bases@tpoff, %rax
+    ret
+
+/* void* __tls_get_addr(struct { unsigned long module, offset; }*): the general-dynamic TLS
+   accessor. A static link rewrites ILC's calls to it into direct FS-relative accesses, so it is
+   only reached if the image is ever linked otherwise; there is one module, one block. */
+FUNCTION(__tls_get_addr)
+    mov %fs:0, %rax
+    add $thread_static_bases@tpoff, %rax
+    sub tls_anchor_block_offset(%rip), %rax
+    add 8(%rdi), %rax
+    ret
+
+    .section .rodata
+    .balign 8
+tls_anchor_block_offset:
+    .quad thread_static_bases@dtpoff
+    .text
 
 /* The stack-buffer-overrun canary that generated code checks around stackalloc buffers.
    The host may replace it with a boot-time random value before running managed code. */

@@ -24,6 +24,10 @@ namespace System
     [AttributeUsage(AttributeTargets.Enum)]
     public class FlagsAttribute : Attribute { }
 
+    /// <summary>One copy of the field per thread (reached through the FS segment: see docs/runtime.md).</summary>
+    [AttributeUsage(AttributeTargets.Field, Inherited = false)]
+    public class ThreadStaticAttribute : Attribute { }
+
     [AttributeUsage(AttributeTargets.Parameter)]
     public sealed class ParamArrayAttribute : Attribute { }
 

@@ -136,6 +136,36 @@ namespace System
         public ArgumentOutOfRangeException(string paramName, string message) : base(message, paramName) { }
     }
 
+    public class MemberAccessException : SystemException
+    {
+        public MemberAccessException() : base("Cannot access member.") { }
+        public MemberAccessException(string message) : base(message) { }
+    }
+
+    public class MissingMemberException : MemberAccessException
+    {
+        public MissingMemberException() : base("Member not found.") { }
+        public MissingMemberException(string message) : base(message) { }
+    }
+
+    public class MissingMethodException : MissingMemberException
+    {
+        public MissingMethodException() : base("Method not found.") { }
+        public MissingMethodException(string message) : base(message) { }
+    }
+
+    public class EntryPointNotFoundException : TypeLoadException
+    {
+        public EntryPointNotFoundException() : base("Entry point was not found.") { }
+        public EntryPointNotFoundException(string message) : base(message) { }
+    }
+
+    public class TypeLoadException : SystemException
+    {
+        public TypeLoadException() : base("Failure has occurred while loading a type.") { }
+        public TypeLoadException(string message) : base(message) { }
+    }
+
     public class ObjectDisposedException : InvalidOperationException
     {
         public ObjectDisposedException(string objectName) : base("Cannot access a disposed object: " + objectName) { }

@@ -139,6 +139,8 @@ namespace System
         private unsafe nint m_value => (nint)_value;
         public static readonly IntPtr Zero;
         public static unsafe int Size => sizeof(nint);
+        public static IntPtr MaxValue => unchecked((nint)long.MaxValue);
+        public static IntPtr MinValue => unchecked((nint)long.MinValue);
         public unsafe IntPtr(int value) { _value = (void*)value; }
         public unsafe IntPtr(long value) { _value = (void*)value; }
         public unsafe IntPtr(void* value) { _value = value; }
@@ -170,6 +172,8 @@ namespace System
         private unsafe nuint m_value => (nuint)_value;
         public static readonly UIntPtr Zero;
         public static unsafe int Size => sizeof(nuint);
+        public static UIntPtr MaxValue => unchecked((nuint)ulong.MaxValue);
+        public static UIntPtr MinValue => (UIntPtr)0UL;
         public unsafe UIntPtr(uint value) { _value = (void*)value; }
         public unsafe UIntPtr(ulong value) { _value = (void*)value; }
         public unsafe UIntPtr(void* value) { _value = value; }

@@ -1,13 +1,11 @@
 // System.Object: the root of every reference type.
 // Invariant: the first (and only) field is the MethodTable pointer; ILC relies on it.
-using System.Runtime.CompilerServices;
 using Internal.Runtime;
 
 namespace System
 {
     public unsafe class Object
     {
-        // ILC looks this field up by name (m_pEEType) for unboxing stubs over shared generics.
         internal MethodTable* m_pEEType;
 
         public Object() { }
@@ -37,17 +35,18 @@ namespace System
 
         internal MethodTable* GetMethodTable() => m_pEEType;
 
-        internal ref byte GetRawData() => ref System.Runtime.CompilerServices.Unsafe.As<RawData>(this).Data;
+        internal ref byte GetRawData() => ref System.Runtime.CompilerServices.Unsafe.As<System.Runtime.CompilerServices.RawData>(this).Data;
 
         internal uint GetRawObjectDataSize() => m_pEEType->BaseSize - (uint)sizeof(ObjectHeaderAndMethodTable);
 
         private struct ObjectHeaderAndMethodTable { private nint _header; private nint _methodTable; }
     }
+
 }
 
 namespace System.Runtime.CompilerServices
 {
-    // ILC looks these up by name (field layout views of objects and arrays).
+    // Views of an object's payload; ILC looks RawData up by name (unboxing stubs).
     internal sealed class RawData
     {
         public byte Data;

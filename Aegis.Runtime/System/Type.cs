@@ -50,12 +50,14 @@ namespace System
     public struct RuntimeMethodHandle
     {
         private readonly IntPtr _value;
+        internal RuntimeMethodHandle(IntPtr value) { _value = value; }
         public IntPtr Value => _value;
     }
 
     public struct RuntimeFieldHandle
     {
         private readonly IntPtr _value;
+        internal RuntimeFieldHandle(IntPtr value) { _value = value; }
         public IntPtr Value => _value;
     }
 }

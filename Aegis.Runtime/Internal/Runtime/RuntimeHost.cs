@@ -31,6 +31,14 @@ namespace Internal.Runtime
         public static string InitializeModules(nint* modulesStart, nint* modulesEnd)
             => CompilerHelpers.StartupCodeHelpers.InitializeModules(modulesStart, modulesEnd);
 
+        /// <summary>Builds one thread's thread-local block: a copy of the image's TLS template
+        /// (templateStart..templateEnd, the linker's .tdata), zeroes up to tlsEnd (the end of
+        /// .tbss), and the thread control block the FS base must point at (its first word points
+        /// at itself, as the x86-64 ELF TLS ABI requires). Returns that thread pointer; the host
+        /// loads it into the FS base (MSR 0xC0000100) before any [ThreadStatic] field is used.</summary>
+        public static nint CreateThreadLocalStorage(nint templateStart, nint templateEnd, nint tlsEnd)
+            => ThreadLocalStorage.Create(templateStart, templateEnd, tlsEnd);
+
         public static nuint HeapBytesAllocated => Heap.BytesAllocated;
         public static nuint HeapBytesReserved => Heap.BytesReserved;
 

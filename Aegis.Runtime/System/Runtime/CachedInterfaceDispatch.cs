@@ -71,11 +71,13 @@ namespace System.Runtime
 
         /// <summary>ldvirtftn on an interface method (e.g. a delegate bound to one): the code, or 0 for null.</summary>
         [RuntimeExport("RhpResolveInterfaceMethod")]
-        private static nint RhpResolveInterfaceMethod(object target, DispatchCell* cell)
+        private static nint RhpResolveInterfaceMethod(object target, DispatchCell* cell) => ResolveInterfaceMethod(target, (nint)cell);
+
+        internal static nint ResolveInterfaceMethod(object target, nint cell)
         {
             if (target == null)
                 return 0;
-            ReadCell(cell, out MethodTable* interfaceType, out ushort slot);
+            ReadCell((DispatchCell*)cell, out MethodTable* interfaceType, out ushort slot);
             return Resolve(target.GetMethodTable(), interfaceType, slot);
         }
 

@@ -1,9 +1,9 @@
 // Helpers that ILC-generated code calls by symbol name: allocation, write barriers, boxing,
 // throwing, and the unmanaged-transition stubs. Helpers with a register-level contract
 // (RhpByRefAssignRef, the interlocked ones, stack probes) live in the kernel's runtime.S (no-ops: there is no GC to coordinate with).
-using System;
+// ILC also looks some of them up by name in this class (System.Runtime.RuntimeExports): RhBox,
+// RhUnbox2, RhUnboxNullable, RhUnboxTypeTest.
 using Internal.Runtime;
-using System.Runtime;
 using System.Runtime.CompilerServices;
 
 namespace System.Runtime
@@ -90,6 +90,13 @@ namespace System.Runtime
                 throw new InvalidCastException();
             data = 1;
             Buffer.Memmove(ref Unsafe.Add(ref data, methodTable->NullableValueOffset), ref obj.GetRawData(), inner->ValueTypeSize);
+        }
+
+        [RuntimeExport("RhUnboxTypeTest")]
+        private static void RhUnboxTypeTest(MethodTable* type, MethodTable* boxType)
+        {
+            if (type != boxType && !TypeCast.AreEquivalentPrimitives(type, boxType))
+                throw new InvalidCastException();
         }
 
         [RuntimeExport("RhUnbox2")]

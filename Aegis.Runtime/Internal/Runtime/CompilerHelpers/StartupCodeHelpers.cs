@@ -12,6 +12,7 @@ namespace Internal.Runtime.CompilerHelpers
     {
         private const uint ReadyToRunSignature = 0x00525452; // "RTR"
         private const int GCStaticRegionSection = 201;
+        private const int ThreadStaticRegionSection = 202;
         private const int TypeManagerIndirectionSection = 204;
         private const int EagerCctorSection = 205;
         private const int FrozenObjectRegionSection = 206;
@@ -62,6 +63,13 @@ namespace Internal.Runtime.CompilerHelpers
                 nint statics = FindSection(header, GCStaticRegionSection, out int length);
                 if (statics != 0)
                     InitializeStatics(statics, length);
+                nint threadStatics = FindSection(header, ThreadStaticRegionSection, out int threadStaticsLength);
+                if (threadStatics != 0 && threadStaticsLength >= sizeof(nint))
+                {
+                    string problem = ThreadStatics.RegisterRegion(threadStatics, threadStaticsLength);
+                    if (problem != null)
+                        return problem;
+                }
             }
             for (nint* entry = modulesStart; entry < modulesEnd; entry++)
             {
@@ -92,37 +100,35 @@ namespace Internal.Runtime.CompilerHelpers
         {
             nint start = FindSection(header, sectionId, out int length);
             if (start == 0) return;
-            // Entries are 32-bit relative pointers (ILC uses relative pointers on x64).
-            for (int offset = 0; offset + sizeof(int) <= length; offset += sizeof(int))
-            {
-                delegate*<void> initializer = (delegate*<void>)ReadRelativePointer((byte*)start + offset);
-                initializer();
-            }
+            delegate*<void>* initializers = (delegate*<void>*)start;
+            int count = length / sizeof(nint);
+            for (int i = 0; i < count; i++)
+                initializers[i]();
         }
 
-        private static byte* ReadRelativePointer(byte* address) => address + *(int*)address;
+        private static byte* FollowRelativePointer(void* location) => (byte*)location + *(int*)location;
 
+        /// <summary>The GC static region is a list of 32-bit self-relative pointers to static base
+        /// cells. An uninitialised cell holds a 32-bit self-relative pointer to the MethodTable of
+        /// the object that will hold the statics, with flag bits; if HasPreInitializedData is set, the
+        /// next 32 bits point at the field values ILC computed. Initialising replaces the whole
+        /// 64-bit cell with the object reference.</summary>
         private static void InitializeStatics(nint regionStart, int length)
         {
-            // The region holds 32-bit relative pointers to each type's static base slot; the slot
-            // holds the holder type's MethodTable | flags until it is replaced by the holder object.
             for (int offset = 0; offset + sizeof(int) <= length; offset += sizeof(int))
             {
-                nint* staticBase = (nint*)ReadRelativePointer((byte*)regionStart + offset);
-                // Until initialised, the slot's low 32 bits are a relative pointer to the holder
-                // type's MethodTable with the flags in its low bits, and the next 32 bits a relative
-                // pointer to the preinitialised field values (when that flag is set).
-                int encoded = *(int*)staticBase;
-                if ((encoded & UninitializedFlag) == 0)
+                nint* cell = (nint*)FollowRelativePointer((byte*)regionStart + offset);
+                nint value = (nint)FollowRelativePointer(cell);
+                if ((value & UninitializedFlag) == 0)
                     continue;
-                MethodTable* holderType = (MethodTable*)((byte*)staticBase + (encoded & ~(int)FlagsMask));
+                MethodTable* holderType = (MethodTable*)(value & ~FlagsMask);
                 object holder = Heap.AllocateObject(holderType, holderType->BaseSize);
-                if ((encoded & PreInitializedDataFlag) != 0)
+                if ((value & PreInitializedDataFlag) != 0)
                 {
-                    byte* data = ReadRelativePointer((byte*)staticBase + sizeof(int));
+                    byte* data = FollowRelativePointer((int*)cell + 1);
                     Buffer.Memmove(ref holder.GetRawData(), ref *data, holder.GetRawObjectDataSize());
                 }
-                *staticBase = *(nint*)Unsafe.AsPointer(ref holder);
+                *cell = *(nint*)Unsafe.AsPointer(ref holder);
             }
         }
     }
