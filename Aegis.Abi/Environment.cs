@@ -1,0 +1,86 @@
+// Environments, capabilities and the information pages.
+using System.Runtime.InteropServices;
+
+namespace Aegis.Abi
+{
+    public enum EnvironmentState : ulong
+    {
+        Free = 0,
+        /// <summary>Created, not started.</summary>
+        Stopped = 1,
+        Runnable = 2,
+        Running = 3,
+        /// <summary>Blocked in Wait or in an IpcCall awaiting the reply.</summary>
+        Blocked = 4,
+        /// <summary>Ended by Exit (status in RDX of EnvironmentStatus).</summary>
+        Exited = 5,
+        /// <summary>Destroyed by the kernel or by a capability holder (DestroyReason in RDX).</summary>
+        Destroyed = 6,
+    }
+
+    public enum DestroyReason : ulong
+    {
+        None = 0,
+        /// <summary>A holder of its capability destroyed it.</summary>
+        ByCapability = 1,
+        /// <summary>A CPU exception with no upcall entry registered.</summary>
+        UnhandledException = 2,
+        /// <summary>The upcall entry or stack was not valid user memory, or delivering the frame faulted.</summary>
+        BadUpcall = 3,
+        /// <summary>Its image could not be loaded.</summary>
+        BadImage = 4,
+        /// <summary>Its creator (parent) ended: children die with it unless handed on.</summary>
+        ParentEnded = 5,
+    }
+
+    public enum CapabilityKind : ulong
+    {
+        None = 0,
+        /// <summary>Control of an environment (create/start/destroy/map into it).</summary>
+        Environment = 1,
+        /// <summary>Writing to the console.</summary>
+        Console = 2,
+    }
+
+    /// <summary>Fixed capability slots.</summary>
+    public static class CapabilitySlots
+    {
+        /// <summary>Refers to the calling environment itself wherever an envSlot is taken.</summary>
+        public const ulong Self = 0;
+        /// <summary>Where the first environment finds its Console capability.</summary>
+        public const ulong Console = 1;
+        public const int Count = 64;
+    }
+
+    /// <summary>The global information page at UserAddresses.InfoPage (read-only, shared).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct InfoPage
+    {
+        public ulong Magic;              // InfoPageMagic
+        public ulong Ticks;              // timer ticks since boot (1 ms each)
+        public ulong TimestampHz;        // TSC frequency
+        public ulong FreeFrames;
+        public ulong TotalFrames;
+        public ulong CurrentSlice;       // index into SliceOwners of the running slice
+        public ulong SliceCount;
+        public fixed ulong SliceOwners[64]; // environment id owning each slice (0 = free)
+
+        public const ulong InfoPageMagic = 0x4145474953494E46; // "AEGISINF"
+    }
+
+    /// <summary>The environment's own page at UserAddresses.EnvironmentPage (read-only).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct EnvironmentPage
+    {
+        public ulong Id;
+        public ulong ParentId;
+        public ulong FramesOwned;
+        public ulong RevocationPending;  // frames still asked for
+        public ulong RevocationDeadline; // tick
+        public ulong RepossessedCount;   // frames taken by the abort protocol (total)
+        public ulong PreemptedCount;     // slices that ended by force (abort protocol for the CPU)
+        public fixed ulong Repossessed[64]; // the most recent repossessed frame numbers (ring)
+        public ulong ArgumentLength;
+        public fixed byte Argument[256]; // the argument string given at spawn (test name etc.)
+    }
+}

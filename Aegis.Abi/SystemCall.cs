@@ -1,0 +1,88 @@
+// The Aegis system-call ABI: the single definition shared by the kernel and every libOS
+// (both compile this file; it is never copied). docs/abi.md describes each call.
+//
+// Calling convention (x86-64 `syscall`): number in RAX; arguments in RDI, RSI, RDX, R10, R8,
+// R9; result in RAX (>= 0 success, < 0 an Error code), a second result in RDX when the call
+// has one. RCX and R11 are clobbered by the instruction; every other general register is
+// preserved; SSE registers are not preserved (as for any call). Every call validates all of
+// its arguments before it changes anything: on error nothing has changed.
+namespace Aegis.Abi
+{
+    public enum SystemCall : ulong
+    {
+        /// <summary>Does nothing; returns 0 (the cost of a kernel crossing).</summary>
+        Null = 0,
+        /// <summary>(slot, bufferAddress, length) -> bytes written. Needs a Console capability.</summary>
+        ConsoleWrite = 1,
+        /// <summary>(status) -> does not return. Ends the calling environment.</summary>
+        Exit = 2,
+        /// <summary>(targetId or 0) -> 0. Gives up the rest of the slice, to targetId if runnable.</summary>
+        Yield = 3,
+        /// <summary>() -> slot of an Environment capability over a new, empty, stopped child.</summary>
+        EnvironmentCreate = 4,
+        /// <summary>(envSlot) -> 0. Destroys the environment (SelfSlot: the caller).</summary>
+        EnvironmentDestroy = 5,
+        /// <summary>(envSlot, rip, rsp, rdi) -> 0. Sets the stopped child's registers (all others zero) and makes
+        /// it runnable. rip 0 / rsp 0 keep what ImageSpawn set up.</summary>
+        EnvironmentStart = 6,
+        /// <summary>(envSlot, upcallEntry, upcallStackTop) -> 0. Registers where upcalls are delivered.</summary>
+        EnvironmentSetUpcall = 7,
+        /// <summary>(envSlot) -> EnvironmentState in RAX, exit status or destroy reason in RDX.</summary>
+        EnvironmentStatus = 8,
+        /// <summary>(frameNumber or AnyFrame) -> frame number, owned by the caller, zeroed.</summary>
+        FrameAllocate = 9,
+        /// <summary>(frameNumber) -> 0. Gives an owned frame back (it is unmapped everywhere first).</summary>
+        FrameFree = 10,
+        /// <summary>(frameNumber, envSlot, writable 0/1) -> 0. Lets another environment map an owned frame.</summary>
+        FrameGrant = 11,
+        /// <summary>(envSlot, requestsAddress, count) -> count. Applies PageMapRequest[count] all or nothing.</summary>
+        PageMap = 12,
+        /// <summary>(envSlot, virtualAddress) -> PTE bits (frame &lt;&lt; 12 | PageBits), or NotMapped.</summary>
+        PageQuery = 13,
+        /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> reply w0 in RAX, w1 in RDX. Synchronous call:
+        /// runs the target's IPC upcall now, on the rest of this slice; returns when it replies.</summary>
+        IpcCall = 14,
+        /// <summary>(w0, w1) -> 0. Answers the IpcCall being handled; the caller resumes at once.</summary>
+        IpcReply = 15,
+        /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0. Asynchronous: delivers the upcall to the
+        /// target now (on the rest of this slice); the sender resumes in its next slice.</summary>
+        IpcSend = 16,
+        /// <summary>() -> 0 when an upcall arrives. Blocks until an IPC or revocation upcall is delivered.</summary>
+        Wait = 17,
+        /// <summary>(slotIndex or AnySlice) -> slice index. Takes a time slice in the slice vector.</summary>
+        SliceAllocate = 18,
+        /// <summary>(sliceIndex) -> 0. Gives an owned slice back.</summary>
+        SliceFree = 19,
+        /// <summary>(envSlot, frameCount, deadlineTicks) -> 0. Asks the environment to release frames by the
+        /// deadline (visible revocation); after it the abort protocol takes them.</summary>
+        RevokeFrames = 20,
+        /// <summary>(imageNameAddress, nameLength, argumentAddress, argumentLength) -> slot of an Environment
+        /// capability over a stopped child with the named boot image loaded (segments mapped, a stack of
+        /// InitialStackPages below InitialStackTop, the argument copied into its EnvironmentPage). Start it
+        /// with EnvironmentStart(slot, 0, 0, 0): rip 0 = the image's entry, rsp 0 = InitialStackTop.</summary>
+        ImageSpawn = 21,
+        /// <summary>(slot, envSlot) -> slot in the target. Copies a capability (e.g. Console) to a child.</summary>
+        CapabilityCopy = 22,
+        /// <summary>(fsBase) -> 0. Sets the caller's FS base (its thread pointer, for TLS).</summary>
+        SetFsBase = 23,
+        /// <summary>(slot) -> CapabilityKind in RAX, the object (environment id, frame) in RDX.</summary>
+        CapabilityQuery = 24,
+        /// <summary>(envSlot, virtualAddress) -> 0. Clears the accessed and dirty bits of a mapped page.</summary>
+        PageClean = 25,
+        /// <summary>(reason) -> 0. Test support: asks the kernel to print the caller's frame accounting.</summary>
+        Debug = 26,
+        Count = 27,
+    }
+
+    public static class SystemCallLimits
+    {
+        /// <summary>Most PageMapRequests one PageMap call accepts.</summary>
+        public const int MaximumMapRequests = 512;
+        /// <summary>Most bytes one ConsoleWrite call accepts.</summary>
+        public const int MaximumConsoleWrite = 4096;
+        /// <summary>Passed as frameNumber to FrameAllocate: any free frame.</summary>
+        public const ulong AnyFrame = ulong.MaxValue;
+        /// <summary>Passed as slot index to SliceAllocate: any free slice.</summary>
+        public const ulong AnySlice = ulong.MaxValue;
+    }
+}

@@ -1,0 +1,65 @@
+// Upcalls: how the kernel hands control to an environment's libOS. Every upcall is delivered
+// the same way: the kernel writes an UpcallFrame on the environment's upcall stack (below the
+// current RSP if the environment is already running on that stack, leaving a 128-byte gap),
+// then starts it at its upcall entry with RSP = RDI = the frame's address. The frame holds the
+// interrupted register state; the libOS resumes it by itself (no kernel entry needed).
+// If the entry or the stack is not valid user memory, or writing the frame faults, the
+// environment is destroyed (reason in EnvironmentState/DestroyReason).
+using System.Runtime.InteropServices;
+
+namespace Aegis.Abi
+{
+    public enum UpcallKind : ulong
+    {
+        /// <summary>A CPU exception in user mode: Trap, ErrorCode, FaultAddress are set.</summary>
+        Exception = 1,
+        /// <summary>An IpcCall: Sender, Words, Frame (if a page was passed). Answer with IpcReply.</summary>
+        IpcCall = 2,
+        /// <summary>An IpcSend: as IpcCall, but no reply is expected.</summary>
+        IpcSend = 3,
+        /// <summary>The environment's time slice ended: yield within SliceGraceTicks or be preempted.</summary>
+        SliceEnd = 4,
+        /// <summary>Visible revocation: release Words[0] frames by tick Words[1] (FrameFree), or the
+        /// abort protocol takes them and lists them in the EnvironmentPage's repossession vector.</summary>
+        Revoke = 5,
+    }
+
+    /// <summary>The saved user registers. Layout fixed: offsets are used by assembly trampolines.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct UserRegisters
+    {
+        public ulong R15, R14, R13, R12, R11, R10, R9, R8;   //   0 ..  63
+        public ulong Rbp, Rdi, Rsi, Rdx, Rcx, Rbx, Rax;       //  64 .. 119
+        public ulong Rip, Rflags, Rsp;                        // 120 .. 143
+    }
+
+    /// <summary>What the kernel writes on the upcall stack. 256 bytes, 16-byte aligned.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct UpcallFrame
+    {
+        public UpcallKind Kind;          //   0
+        public ulong Trap;               //   8 (Exception) CPU vector
+        public ulong ErrorCode;          //  16
+        public ulong FaultAddress;       //  24 CR2 for page faults
+        public ulong Sender;             //  32 (Ipc) sender's environment id
+        public ulong Word0, Word1, Word2, Word3; // 40 .. 71 (Ipc) message; (Revoke) count, deadline
+        public ulong Frame;              //  72 (Ipc) frame granted with the message, or ulong.MaxValue
+        public ulong Reserved0;          //  80
+        public ulong Reserved1;          //  88
+        public UserRegisters Registers;  //  96 .. 239 the interrupted state
+        public ulong Reserved2, Reserved3; // 240 .. 255
+
+        public const int Size = 256;
+        public const int RegistersOffset = 96;
+        public const int RedZone = 128;
+        public const ulong NoFrame = ulong.MaxValue;
+    }
+
+    public static class UpcallLimits
+    {
+        /// <summary>Timer ticks an environment has after a SliceEnd upcall before it is preempted.</summary>
+        public const int SliceGraceTicks = 2;
+        /// <summary>Ticks (1 ms each) in one time slice.</summary>
+        public const int SliceTicks = 10;
+    }
+}
