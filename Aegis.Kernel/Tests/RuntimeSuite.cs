@@ -65,6 +65,9 @@ namespace Aegis.Kernel.Tests
                 new TestCase("properties-and-indexers", &PropertiesAndIndexers),
                 new TestCase("operator-overloading", &OperatorOverloading),
                 new TestCase("thread-static-fields", &ThreadStaticFields),
+                new TestCase("arrays-as-generic-collections", &ArraysAsGenericCollections),
+                new TestCase("interlocked-operations", &InterlockedOperations),
+                new TestCase("type-identity-and-typeof", &TypeIdentityAndTypeof),
             };
 
             int passed = 0, failed = 0;

@@ -1,6 +1,8 @@
 // System.Array and Array<T> (the base ILC uses for T[]). Layout (fixed by ILC):
 // MethodTable pointer, 32-bit length, 32-bit padding, then the elements.
 using Internal.Runtime;
+using System.Collections;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 
 namespace System
@@ -102,6 +104,50 @@ namespace System
         }
     }
 
-    // ILC derives every T[] from Array<T>.
-    public class Array<T> : Array { }
+    // ILC gives every T[] the interfaces of Array<T>, and these implementations ('this' is the
+    // T[]), so a T[] is an IList<T>, IReadOnlyList<T> and IEnumerable<T> as in .NET.
+    // Arrays are fixed-size: the IList<T> methods that would change the length throw.
+    public class Array<T> : Array, IList<T>, IReadOnlyList<T>
+    {
+        private T[] Items => Unsafe.As<T[]>(this);
+
+        public IEnumerator<T> GetEnumerator() => new ArrayEnumerator<T>(Items);
+        IEnumerator IEnumerable.GetEnumerator() => new ArrayEnumerator<T>(Items);
+
+        int ICollection<T>.Count => Length;
+        int IReadOnlyCollection<T>.Count => Length;
+        bool ICollection<T>.IsReadOnly => true;
+
+        T IList<T>.this[int index]
+        {
+            get => Items[index];
+            set => Items[index] = value;
+        }
+
+        T IReadOnlyList<T>.this[int index] => Items[index];
+
+        int IList<T>.IndexOf(T item) => IndexOf(Items, item);
+        bool ICollection<T>.Contains(T item) => IndexOf(Items, item) >= 0;
+        void ICollection<T>.CopyTo(T[] array, int arrayIndex) => Copy(Items, 0, array, arrayIndex, Length);
+
+        void ICollection<T>.Add(T item) => throw new NotSupportedException("Collection was of a fixed size.");
+        void ICollection<T>.Clear() => throw new NotSupportedException("Collection was of a fixed size.");
+        bool ICollection<T>.Remove(T item) => throw new NotSupportedException("Collection was of a fixed size.");
+        void IList<T>.Insert(int index, T item) => throw new NotSupportedException("Collection was of a fixed size.");
+        void IList<T>.RemoveAt(int index) => throw new NotSupportedException("Collection was of a fixed size.");
+    }
+
+    internal sealed class ArrayEnumerator<T> : IEnumerator<T>
+    {
+        private readonly T[] _items;
+        private int _index = -1;
+
+        public ArrayEnumerator(T[] items) { _items = items; }
+
+        public bool MoveNext() => ++_index < _items.Length;
+        public T Current => _items[_index];
+        object IEnumerator.Current => _items[_index];
+        public void Reset() => _index = -1;
+        public void Dispose() { }
+    }
 }
