@@ -142,6 +142,25 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.Equal(1, wide[1] + wide[2], "stackalloc with an initialiser, other elements");
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int LargeStackBuffers(int runtimeSize)
+        {
+            // Frames bigger than a page are probed page by page (a guard page must be hit in order).
+            Span<byte> fixedSize = stackalloc byte[24 * 1024];
+            Span<byte> variable = stackalloc byte[runtimeSize];
+            fixedSize.Fill(1);
+            variable.Fill(2);
+            int sum = 0;
+            for (int i = 0; i < fixedSize.Length; i += 512)
+                sum += fixedSize[i];
+            for (int i = 0; i < variable.Length; i += 512)
+                sum += variable[i];
+            return sum;
+        }
+
+        private static string LargeStackallocProbes()
+            => Expect.Equal(48 + 2 * 40, LargeStackBuffers(Opaque(20 * 1024)), "sum over 24 KiB and 20 KiB stack buffers");
+
         private static string ReadOnlySpanOfChars()
         {
             ReadOnlySpan<char> text = Opaque("  kernel:aegis  ").AsSpan().Trim();

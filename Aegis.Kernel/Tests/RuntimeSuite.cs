@@ -38,6 +38,7 @@ namespace Aegis.Kernel.Tests
                 new TestCase("dictionary-string-keys", &DictionaryStringKeys),
                 new TestCase("dictionary-of-lists", &DictionaryOfLists),
                 new TestCase("span-stackalloc-and-slicing", &SpanStackallocAndSlicing),
+                new TestCase("large-stackalloc-probes", &LargeStackallocProbes),
                 new TestCase("readonly-span-of-chars", &ReadOnlySpanOfChars),
                 new TestCase("stringbuilder-append-insert-remove", &StringBuilderAppendInsertRemove),
                 new TestCase("arrays-of-values-and-references", &ArraysOfValuesAndReferences),
