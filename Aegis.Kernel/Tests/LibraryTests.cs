@@ -245,6 +245,29 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.Equal(0, grid[1].Length, "empty row");
         }
 
+        private static string ArraysMultiDimensional()
+        {
+            int rows = Opaque(3), columns = Opaque(4);
+            int[,] table = new int[rows, columns];
+            for (int row = 0; row < rows; row++)
+                for (int column = 0; column < columns; column++)
+                    table[row, column] = row * 10 + column;
+            string[,,] cube = new string[2, 2, 2];
+            cube[1, 0, 1] = "corner";
+            int sum = 0;
+            for (int row = 0; row <= table.GetUpperBound(0); row++)
+                for (int column = table.GetLowerBound(1); column <= table.GetUpperBound(1); column++)
+                    sum += table[row, column];
+            return Expect.Equal(23, table[2, 3], "element written and read back")
+                ?? Expect.Equal(12, table.Length, "total length")
+                ?? Expect.Equal(2, table.Rank, "rank")
+                ?? Expect.Equal(4, table.GetLength(1), "length of the second dimension")
+                ?? Expect.Equal(3, table.GetUpperBound(0) + 1, "upper bound of the first dimension")
+                ?? Expect.Equal(138, sum, "loop over the bounds")
+                ?? Expect.Equal("corner", cube[1, 0, 1], "rank-3 array of references")
+                ?? Expect.True(cube[0, 1, 1] == null, "unwritten elements are null");
+        }
+
         private static string StringConcatAndEquality()
         {
             string a = Opaque("Ae");

@@ -43,6 +43,7 @@ namespace Aegis.Kernel.Tests
                 new TestCase("stringbuilder-append-insert-remove", &StringBuilderAppendInsertRemove),
                 new TestCase("arrays-of-values-and-references", &ArraysOfValuesAndReferences),
                 new TestCase("arrays-jagged", &ArraysJagged),
+                new TestCase("arrays-multi-dimensional", &ArraysMultiDimensional),
                 new TestCase("string-concat-and-equality", &StringConcatAndEquality),
                 new TestCase("string-interpolation-hex", &StringInterpolationHex),
                 new TestCase("integer-tostring-every-type", &IntegerToStringEveryType),

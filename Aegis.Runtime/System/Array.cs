@@ -15,7 +15,27 @@ namespace System
         internal int ElementSize => GetMethodTable()->ComponentSize;
         internal long ByteLength => (long)Length * ElementSize;
 
-        public int Rank => 1;
+        public int Rank => GetMethodTable()->ArrayRank;
+
+        /// <summary>For a multi-dimensional array: its lengths, then its lower bounds (one int each).</summary>
+        internal int* MultiDimensionalBounds => (int*)((byte*)Unsafe.AsPointer(ref Unsafe.As<RawArrayData>(this).Length) + 2 * sizeof(int));
+
+        public int GetLength(int dimension)
+        {
+            int rank = Rank;
+            if ((uint)dimension >= (uint)rank)
+                throw new IndexOutOfRangeException();
+            return GetMethodTable()->IsSzArray ? Length : MultiDimensionalBounds[dimension];
+        }
+
+        public int GetLowerBound(int dimension)
+        {
+            if ((uint)dimension >= (uint)Rank)
+                throw new IndexOutOfRangeException();
+            return 0;
+        }
+
+        public int GetUpperBound(int dimension) => GetLength(dimension) - 1;
 
         public object Clone()
         {

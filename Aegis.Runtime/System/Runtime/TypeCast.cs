@@ -18,6 +18,9 @@ namespace System.Runtime
             return a->IsPrimitive && b->IsPrimitive && a->ElementType == b->ElementType;
         }
 
+        /// <summary>Type identity (there is no type equivalence without COM interop).</summary>
+        internal static bool AreTypesEquivalent(MethodTable* a, MethodTable* b) => a == b;
+
         internal static bool IsObjectType(MethodTable* type)
             => type->BaseType == null && !type->IsInterface && !type->IsParameterized && !type->IsValueType && type->ElementType == ElementType.Class;
 
