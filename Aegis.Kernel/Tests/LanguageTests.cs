@@ -714,8 +714,13 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.True(BoxOf(Color.Red).GetType() == typeof(Color), "boxed enum's type");
         }
 
+        private const uint FsBaseMsr = 0xC0000100;
+
         private static string ThreadStaticFields()
         {
+            // Without a thread-local block, FS-relative accesses would read low memory: check first.
+            if (Aegis.Kernel.Hal.Cpu.ReadMsr(FsBaseMsr) == 0)
+                return "the FS base is 0: the kernel did not set up thread-local storage (RuntimeHost.CreateThreadLocalStorage)";
             PerThread.Counter += 5;
             PerThread.Counter++;
             PerThread.Name = Opaque("boot") + "-cpu";

@@ -10,6 +10,7 @@ namespace System
     public abstract unsafe class Array : ICloneable
     {
         public int Length => (int)Unsafe.As<RawArrayData>(this).Length;
+        public long LongLength => Length;
 
         internal ref byte GetRawArrayData() => ref Unsafe.As<RawArrayData>(this).Data;
         internal int ElementSize => GetMethodTable()->ComponentSize;
