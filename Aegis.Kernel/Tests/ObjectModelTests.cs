@@ -82,6 +82,29 @@ namespace Aegis.Kernel.Tests
         public int Step => 10;
     }
 
+    internal interface INamedValue<T>
+    {
+        T Value { get; }
+        string Describe() => "value " + Value.ToString() + " of " + Kind();
+        string Kind() => "something";
+    }
+
+    internal sealed class NamedText : INamedValue<string>
+    {
+        public string Value => "text";
+        public string Kind() => "string";
+    }
+
+    internal sealed class NamedNumber : INamedValue<int>
+    {
+        public int Value => 42;
+    }
+
+    internal sealed class NamedObject : INamedValue<object>
+    {
+        public object Value => "boxed";
+    }
+
     internal interface IDescribed
     {
         string Describe();
@@ -287,10 +310,16 @@ namespace Aegis.Kernel.Tests
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static ICounter[] MakeCounters() => new ICounter[] { new Counter(), new BigStepCounter() };
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static string DescribeGeneric<T>(INamedValue<T> value) => value.Describe();
+
         private static string InterfaceDefaultMethod()
         {
             ICounter[] counters = MakeCounters();
-            return Expect.Equal(1, counters[0].Step, "default Step")
+            return Expect.Equal("value text of string", DescribeGeneric(new NamedText()), "default method of a generic interface over string")
+                ?? Expect.Equal("value 42 of something", DescribeGeneric(new NamedNumber()), "default method of a generic interface over int")
+                ?? Expect.Equal("value boxed of something", DescribeGeneric(new NamedObject()), "default method of a generic interface over object")
+                ?? Expect.Equal(1, counters[0].Step, "default Step")
                 ?? Expect.Equal(10, counters[1].Step, "overridden Step")
                 ?? Expect.Equal(3, counters[0].Twice(), "default Twice calls Next twice")
                 ?? Expect.Equal(30, counters[1].Twice(), "default Twice on the other class");
