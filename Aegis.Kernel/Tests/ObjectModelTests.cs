@@ -105,6 +105,30 @@ namespace Aegis.Kernel.Tests
         public object Value => "boxed";
     }
 
+    internal interface IMonoid<T> where T : IMonoid<T>
+    {
+        static abstract T Identity { get; }
+        static abstract T Combine(T a, T b);
+        static virtual string Label => "monoid";
+    }
+
+    internal readonly struct Sum : IMonoid<Sum>
+    {
+        public readonly int Value;
+        public Sum(int value) { Value = value; }
+        public static Sum Identity => new Sum(0);
+        public static Sum Combine(Sum a, Sum b) => new Sum(a.Value + b.Value);
+    }
+
+    internal sealed class Text : IMonoid<Text>
+    {
+        public readonly string Value;
+        public Text(string value) { Value = value; }
+        public static Text Identity => new Text("");
+        public static Text Combine(Text a, Text b) => new Text(a.Value + b.Value);
+        public static string Label => "text";
+    }
+
     internal interface IDescribed
     {
         string Describe();
@@ -375,6 +399,23 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.Equal("Box(null)", empty.ToString(), "Box<string> holding null")
                 ?? Expect.Equal("seven", swapped.First, "Pair swapped first")
                 ?? Expect.Equal(7, swapped.Second, "Pair swapped second");
+        }
+
+        private static T Fold<T>(T[] items) where T : IMonoid<T>
+        {
+            T result = T.Identity;
+            foreach (T item in items)
+                result = T.Combine(result, item);
+            return result;
+        }
+
+        private static string LabelOf<T>() where T : IMonoid<T> => T.Label;
+
+        private static string StaticAbstractInterfaceMembers()
+        {
+            return Expect.Equal(10, Fold(new[] { new Sum(1), new Sum(2), new Sum(3), new Sum(4) }).Value, "static abstract over a struct")
+                ?? Expect.Equal("abc", Fold(new[] { new Text("a"), new Text("b"), new Text("c") }).Value, "static abstract over a class (shared code)")
+                ?? Expect.Equal("monoid|text", LabelOf<Sum>() + "|" + LabelOf<Text>(), "static virtual default and override");
         }
 
         private static T Largest<T>(T[] items) where T : IComparable<T>

@@ -33,6 +33,7 @@ namespace Aegis.Kernel.Tests
                 new TestCase("generic-class-value-and-reference", &GenericClassValueAndReference),
                 new TestCase("generic-method-constraints", &GenericMethodConstraints),
                 new TestCase("generic-iequatable-comparer", &GenericIEquatableComparer),
+                new TestCase("static-abstract-interface-members", &StaticAbstractInterfaceMembers),
                 new TestCase("list-of-values-and-references", &ListOfValuesAndReferences),
                 new TestCase("dictionary-int-keys-many-entries", &DictionaryIntKeysManyEntries),
                 new TestCase("dictionary-string-keys", &DictionaryStringKeys),
