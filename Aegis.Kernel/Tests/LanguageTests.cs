@@ -649,8 +649,78 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.True(half.Equals((object)new Fraction(3, 6)), "Equals(object)");
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int SumThrough(IEnumerable<int> values)
+        {
+            int sum = 0;
+            foreach (int value in values)
+                sum += value;
+            return sum;
+        }
+
+        private static string ArraysAsGenericCollections()
+        {
+            int[] numbers = { 4, 5, 6 };
+            IList<int> list = numbers;
+            list[0] = 40;
+            IReadOnlyList<int> readOnly = numbers;
+            ICollection<int> collection = numbers;
+            object boxedArray = new string[] { "x", "y" };
+            IEnumerable<string> strings = (IEnumerable<string>)boxedArray;
+            string joined = "";
+            foreach (string text in strings)
+                joined += text;
+            object numbersObject = numbers;
+            object listObject = new List<int>();
+            return Expect.Equal(51, SumThrough(numbers), "int[] through IEnumerable<int>")
+                ?? Expect.Equal(40, numbers[0], "IList<int> indexer writes the array")
+                ?? Expect.Equal(3, readOnly.Count + (collection.IsReadOnly ? 0 : 100), "counts, and arrays are fixed-size")
+                ?? Expect.Equal(2, list.IndexOf(6), "IList<int>.IndexOf")
+                ?? Expect.True(collection.Contains(5) && !collection.Contains(4), "ICollection<int>.Contains")
+                ?? Expect.Equal("xy", joined, "string[] through IEnumerable<string>")
+                ?? Expect.True(numbersObject is IList<int> && !(numbersObject is IList<long>), "int[] is IList<int>, not IList<long>")
+                ?? Expect.True(listObject is IEnumerable<int> && !(listObject is IEnumerable<uint>) && !(listObject is IList<string>), "exact generic interface checks");
+        }
+
+        private static string InterlockedOperations()
+        {
+            int counter = 5;
+            long wide = 1L << 40;
+            int previous = System.Threading.Interlocked.CompareExchange(ref counter, 9, 5);
+            int failed = System.Threading.Interlocked.CompareExchange(ref counter, 1, 5);
+            int incremented = System.Threading.Interlocked.Increment(ref counter);
+            long added = System.Threading.Interlocked.Add(ref wide, 2);
+            string slot = "old";
+            string swapped = System.Threading.Interlocked.Exchange(ref slot, "new");
+            string kept = System.Threading.Interlocked.CompareExchange(ref slot, "other", "nope");
+            return Expect.Equal(5, previous, "CompareExchange returns the old value")
+                ?? Expect.Equal(9, failed, "a failed CompareExchange leaves the value")
+                ?? Expect.Equal(10, incremented, "Increment")
+                ?? Expect.Equal((1L << 40) + 2, added, "Add on long")
+                ?? Expect.Equal("old", swapped, "Exchange of a reference")
+                ?? Expect.True(kept == "new" && slot == "new", "CompareExchange of a reference that does not match");
+        }
+
+        private static bool IsInt<T>() => typeof(T) == typeof(int);
+
+        private static string TypeIdentityAndTypeof()
+        {
+            object dog = new Dog();
+            object list = new List<int>();
+            return Expect.True(dog.GetType() == typeof(Dog) && dog.GetType() != typeof(Animal), "GetType() against typeof")
+                ?? Expect.True(list.GetType() == typeof(List<int>) && list.GetType() != typeof(List<long>), "generic instantiations are distinct types")
+                ?? Expect.True(IsInt<int>() && !IsInt<uint>() && !IsInt<string>(), "typeof(T) in generic code")
+                ?? Expect.True(typeof(int[]) != typeof(uint[]) && new int[0].GetType() == typeof(int[]), "array types")
+                ?? Expect.True(BoxOf(Color.Red).GetType() == typeof(Color), "boxed enum's type");
+        }
+
+        private const uint FsBaseMsr = 0xC0000100;
+
         private static string ThreadStaticFields()
         {
+            // Without a thread-local block, FS-relative accesses would read low memory: check first.
+            if (Aegis.Kernel.Hal.Cpu.ReadMsr(FsBaseMsr) == 0)
+                return "the FS base is 0: the kernel did not set up thread-local storage (RuntimeHost.CreateThreadLocalStorage)";
             PerThread.Counter += 5;
             PerThread.Counter++;
             PerThread.Name = Opaque("boot") + "-cpu";

@@ -142,6 +142,25 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.Equal(1, wide[1] + wide[2], "stackalloc with an initialiser, other elements");
         }
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int LargeStackBuffers(int runtimeSize)
+        {
+            // Frames bigger than a page are probed page by page (a guard page must be hit in order).
+            Span<byte> fixedSize = stackalloc byte[24 * 1024];
+            Span<byte> variable = stackalloc byte[runtimeSize];
+            fixedSize.Fill(1);
+            variable.Fill(2);
+            int sum = 0;
+            for (int i = 0; i < fixedSize.Length; i += 512)
+                sum += fixedSize[i];
+            for (int i = 0; i < variable.Length; i += 512)
+                sum += variable[i];
+            return sum;
+        }
+
+        private static string LargeStackallocProbes()
+            => Expect.Equal(48 + 2 * 40, LargeStackBuffers(Opaque(20 * 1024)), "sum over 24 KiB and 20 KiB stack buffers");
+
         private static string ReadOnlySpanOfChars()
         {
             ReadOnlySpan<char> text = Opaque("  kernel:aegis  ").AsSpan().Trim();
@@ -224,6 +243,29 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.Equal(6, triangle[5].Length, "row length")
                 ?? Expect.Equal("abc", flat, "jagged string array")
                 ?? Expect.Equal(0, grid[1].Length, "empty row");
+        }
+
+        private static string ArraysMultiDimensional()
+        {
+            int rows = Opaque(3), columns = Opaque(4);
+            int[,] table = new int[rows, columns];
+            for (int row = 0; row < rows; row++)
+                for (int column = 0; column < columns; column++)
+                    table[row, column] = row * 10 + column;
+            string[,,] cube = new string[2, 2, 2];
+            cube[1, 0, 1] = "corner";
+            int sum = 0;
+            for (int row = 0; row <= table.GetUpperBound(0); row++)
+                for (int column = table.GetLowerBound(1); column <= table.GetUpperBound(1); column++)
+                    sum += table[row, column];
+            return Expect.Equal(23, table[2, 3], "element written and read back")
+                ?? Expect.Equal(12, table.Length, "total length")
+                ?? Expect.Equal(2, table.Rank, "rank")
+                ?? Expect.Equal(4, table.GetLength(1), "length of the second dimension")
+                ?? Expect.Equal(3, table.GetUpperBound(0) + 1, "upper bound of the first dimension")
+                ?? Expect.Equal(138, sum, "loop over the bounds")
+                ?? Expect.Equal("corner", cube[1, 0, 1], "rank-3 array of references")
+                ?? Expect.True(cube[0, 1, 1] == null, "unwritten elements are null");
         }
 
         private static string StringConcatAndEquality()

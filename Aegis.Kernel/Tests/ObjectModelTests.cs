@@ -82,6 +82,53 @@ namespace Aegis.Kernel.Tests
         public int Step => 10;
     }
 
+    internal interface INamedValue<T>
+    {
+        T Value { get; }
+        string Describe() => "value " + Value.ToString() + " of " + Kind();
+        string Kind() => "something";
+    }
+
+    internal sealed class NamedText : INamedValue<string>
+    {
+        public string Value => "text";
+        public string Kind() => "string";
+    }
+
+    internal sealed class NamedNumber : INamedValue<int>
+    {
+        public int Value => 42;
+    }
+
+    internal sealed class NamedObject : INamedValue<object>
+    {
+        public object Value => "boxed";
+    }
+
+    internal interface IMonoid<T> where T : IMonoid<T>
+    {
+        static abstract T Identity { get; }
+        static abstract T Combine(T a, T b);
+        static virtual string Label => "monoid";
+    }
+
+    internal readonly struct Sum : IMonoid<Sum>
+    {
+        public readonly int Value;
+        public Sum(int value) { Value = value; }
+        public static Sum Identity => new Sum(0);
+        public static Sum Combine(Sum a, Sum b) => new Sum(a.Value + b.Value);
+    }
+
+    internal sealed class Text : IMonoid<Text>
+    {
+        public readonly string Value;
+        public Text(string value) { Value = value; }
+        public static Text Identity => new Text("");
+        public static Text Combine(Text a, Text b) => new Text(a.Value + b.Value);
+        public static string Label => "text";
+    }
+
     internal interface IDescribed
     {
         string Describe();
@@ -287,10 +334,16 @@ namespace Aegis.Kernel.Tests
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static ICounter[] MakeCounters() => new ICounter[] { new Counter(), new BigStepCounter() };
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static string DescribeGeneric<T>(INamedValue<T> value) => value.Describe();
+
         private static string InterfaceDefaultMethod()
         {
             ICounter[] counters = MakeCounters();
-            return Expect.Equal(1, counters[0].Step, "default Step")
+            return Expect.Equal("value text of string", DescribeGeneric(new NamedText()), "default method of a generic interface over string")
+                ?? Expect.Equal("value 42 of something", DescribeGeneric(new NamedNumber()), "default method of a generic interface over int")
+                ?? Expect.Equal("value boxed of something", DescribeGeneric(new NamedObject()), "default method of a generic interface over object")
+                ?? Expect.Equal(1, counters[0].Step, "default Step")
                 ?? Expect.Equal(10, counters[1].Step, "overridden Step")
                 ?? Expect.Equal(3, counters[0].Twice(), "default Twice calls Next twice")
                 ?? Expect.Equal(30, counters[1].Twice(), "default Twice on the other class");
@@ -346,6 +399,23 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.Equal("Box(null)", empty.ToString(), "Box<string> holding null")
                 ?? Expect.Equal("seven", swapped.First, "Pair swapped first")
                 ?? Expect.Equal(7, swapped.Second, "Pair swapped second");
+        }
+
+        private static T Fold<T>(T[] items) where T : IMonoid<T>
+        {
+            T result = T.Identity;
+            foreach (T item in items)
+                result = T.Combine(result, item);
+            return result;
+        }
+
+        private static string LabelOf<T>() where T : IMonoid<T> => T.Label;
+
+        private static string StaticAbstractInterfaceMembers()
+        {
+            return Expect.Equal(10, Fold(new[] { new Sum(1), new Sum(2), new Sum(3), new Sum(4) }).Value, "static abstract over a struct")
+                ?? Expect.Equal("abc", Fold(new[] { new Text("a"), new Text("b"), new Text("c") }).Value, "static abstract over a class (shared code)")
+                ?? Expect.Equal("monoid|text", LabelOf<Sum>() + "|" + LabelOf<Text>(), "static virtual default and override");
         }
 
         private static T Largest<T>(T[] items) where T : IComparable<T>

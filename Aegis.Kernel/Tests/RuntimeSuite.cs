@@ -33,15 +33,18 @@ namespace Aegis.Kernel.Tests
                 new TestCase("generic-class-value-and-reference", &GenericClassValueAndReference),
                 new TestCase("generic-method-constraints", &GenericMethodConstraints),
                 new TestCase("generic-iequatable-comparer", &GenericIEquatableComparer),
+                new TestCase("static-abstract-interface-members", &StaticAbstractInterfaceMembers),
                 new TestCase("list-of-values-and-references", &ListOfValuesAndReferences),
                 new TestCase("dictionary-int-keys-many-entries", &DictionaryIntKeysManyEntries),
                 new TestCase("dictionary-string-keys", &DictionaryStringKeys),
                 new TestCase("dictionary-of-lists", &DictionaryOfLists),
                 new TestCase("span-stackalloc-and-slicing", &SpanStackallocAndSlicing),
+                new TestCase("large-stackalloc-probes", &LargeStackallocProbes),
                 new TestCase("readonly-span-of-chars", &ReadOnlySpanOfChars),
                 new TestCase("stringbuilder-append-insert-remove", &StringBuilderAppendInsertRemove),
                 new TestCase("arrays-of-values-and-references", &ArraysOfValuesAndReferences),
                 new TestCase("arrays-jagged", &ArraysJagged),
+                new TestCase("arrays-multi-dimensional", &ArraysMultiDimensional),
                 new TestCase("string-concat-and-equality", &StringConcatAndEquality),
                 new TestCase("string-interpolation-hex", &StringInterpolationHex),
                 new TestCase("integer-tostring-every-type", &IntegerToStringEveryType),
@@ -65,6 +68,9 @@ namespace Aegis.Kernel.Tests
                 new TestCase("properties-and-indexers", &PropertiesAndIndexers),
                 new TestCase("operator-overloading", &OperatorOverloading),
                 new TestCase("thread-static-fields", &ThreadStaticFields),
+                new TestCase("arrays-as-generic-collections", &ArraysAsGenericCollections),
+                new TestCase("interlocked-operations", &InterlockedOperations),
+                new TestCase("type-identity-and-typeof", &TypeIdentityAndTypeof),
             };
 
             int passed = 0, failed = 0;

@@ -1,7 +1,9 @@
 /*
  * runtime.S - the runtime helpers whose contract is at the register level, so they cannot
- * be C#: memory block moves used by generated code, and the by-reference write barrier.
- * Linked into every Aegis image (kernel and apps) by Cosmos.targets.
+ * be C#: memory block moves used by generated code, the by-reference write barrier, atomic
+ * operations, stack probing, the interface dispatch stubs and thread-local storage access.
+ * Linked into every Aegis image (kernel and apps) by Cosmos.targets. docs/runtime.md
+ * describes each contract.
  */
     .text
     .code64

@@ -14,7 +14,7 @@ namespace System
             nint constructor = DefaultConstructorOf<T>();
             if (constructor == (nint)(delegate*<long>)&MissingConstructorMethod)
                 throw new MissingMethodException("No parameterless constructor defined for the type.");
-            MethodTable* type = MethodTable.Of<T>();
+            MethodTable* type = Internal.Runtime.MethodTable.Of<T>();
             if (!type->IsValueType)
             {
                 object instance = Heap.AllocateObject(type, type->BaseSize);

@@ -1,6 +1,8 @@
 // System.Array and Array<T> (the base ILC uses for T[]). Layout (fixed by ILC):
 // MethodTable pointer, 32-bit length, 32-bit padding, then the elements.
 using Internal.Runtime;
+using System.Collections;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 
 namespace System
@@ -8,12 +10,33 @@ namespace System
     public abstract unsafe class Array : ICloneable
     {
         public int Length => (int)Unsafe.As<RawArrayData>(this).Length;
+        public long LongLength => Length;
 
         internal ref byte GetRawArrayData() => ref Unsafe.As<RawArrayData>(this).Data;
         internal int ElementSize => GetMethodTable()->ComponentSize;
         internal long ByteLength => (long)Length * ElementSize;
 
-        public int Rank => 1;
+        public int Rank => GetMethodTable()->ArrayRank;
+
+        /// <summary>For a multi-dimensional array: its lengths, then its lower bounds (one int each).</summary>
+        internal int* MultiDimensionalBounds => (int*)((byte*)Unsafe.AsPointer(ref Unsafe.As<RawArrayData>(this).Length) + 2 * sizeof(int));
+
+        public int GetLength(int dimension)
+        {
+            int rank = Rank;
+            if ((uint)dimension >= (uint)rank)
+                throw new IndexOutOfRangeException();
+            return GetMethodTable()->IsSzArray ? Length : MultiDimensionalBounds[dimension];
+        }
+
+        public int GetLowerBound(int dimension)
+        {
+            if ((uint)dimension >= (uint)Rank)
+                throw new IndexOutOfRangeException();
+            return 0;
+        }
+
+        public int GetUpperBound(int dimension) => GetLength(dimension) - 1;
 
         public object Clone()
         {
@@ -102,6 +125,50 @@ namespace System
         }
     }
 
-    // ILC derives every T[] from Array<T>.
-    public class Array<T> : Array { }
+    // ILC gives every T[] the interfaces of Array<T>, and these implementations ('this' is the
+    // T[]), so a T[] is an IList<T>, IReadOnlyList<T> and IEnumerable<T> as in .NET.
+    // Arrays are fixed-size: the IList<T> methods that would change the length throw.
+    public class Array<T> : Array, IList<T>, IReadOnlyList<T>
+    {
+        private T[] Items => Unsafe.As<T[]>(this);
+
+        public IEnumerator<T> GetEnumerator() => new ArrayEnumerator<T>(Items);
+        IEnumerator IEnumerable.GetEnumerator() => new ArrayEnumerator<T>(Items);
+
+        int ICollection<T>.Count => Length;
+        int IReadOnlyCollection<T>.Count => Length;
+        bool ICollection<T>.IsReadOnly => true;
+
+        T IList<T>.this[int index]
+        {
+            get => Items[index];
+            set => Items[index] = value;
+        }
+
+        T IReadOnlyList<T>.this[int index] => Items[index];
+
+        int IList<T>.IndexOf(T item) => IndexOf(Items, item);
+        bool ICollection<T>.Contains(T item) => IndexOf(Items, item) >= 0;
+        void ICollection<T>.CopyTo(T[] array, int arrayIndex) => Copy(Items, 0, array, arrayIndex, Length);
+
+        void ICollection<T>.Add(T item) => throw new NotSupportedException("Collection was of a fixed size.");
+        void ICollection<T>.Clear() => throw new NotSupportedException("Collection was of a fixed size.");
+        bool ICollection<T>.Remove(T item) => throw new NotSupportedException("Collection was of a fixed size.");
+        void IList<T>.Insert(int index, T item) => throw new NotSupportedException("Collection was of a fixed size.");
+        void IList<T>.RemoveAt(int index) => throw new NotSupportedException("Collection was of a fixed size.");
+    }
+
+    internal sealed class ArrayEnumerator<T> : IEnumerator<T>
+    {
+        private readonly T[] _items;
+        private int _index = -1;
+
+        public ArrayEnumerator(T[] items) { _items = items; }
+
+        public bool MoveNext() => ++_index < _items.Length;
+        public T Current => _items[_index];
+        object IEnumerator.Current => _items[_index];
+        public void Reset() => _index = -1;
+        public void Dispose() { }
+    }
 }

@@ -149,6 +149,7 @@ namespace System.Runtime.CompilerServices
         public const string ByRefFields = nameof(ByRefFields);
         public const string UnmanagedSignatureCallingConvention = nameof(UnmanagedSignatureCallingConvention);
         public const string DefaultImplementationsOfInterfaces = nameof(DefaultImplementationsOfInterfaces);
+        public const string VirtualStaticsInInterfaces = nameof(VirtualStaticsInInterfaces);
     }
 
     public class CallConvCdecl { }

@@ -35,6 +35,9 @@ namespace System
 
         internal MethodTable* GetMethodTable() => m_pEEType;
 
+        // ILC's generated array accessors read it under this name.
+        internal MethodTable* MethodTable => m_pEEType;
+
         internal ref byte GetRawData() => ref System.Runtime.CompilerServices.Unsafe.As<System.Runtime.CompilerServices.RawData>(this).Data;
 
         internal uint GetRawObjectDataSize() => m_pEEType->BaseSize - (uint)sizeof(ObjectHeaderAndMethodTable);

@@ -96,6 +96,16 @@ namespace Internal.Runtime
         public bool IsInterface => ElementType == ElementType.Interface;
         public bool IsArray => ElementType == ElementType.SzArray || ElementType == ElementType.Array;
         public bool IsSzArray => ElementType == ElementType.SzArray;
+
+        /// <summary>Rank of an array type: its base size grows by two ints per dimension.</summary>
+        public int ArrayRank
+        {
+            get
+            {
+                int boundsSize = (int)_baseSize - 3 * sizeof(nint);
+                return boundsSize > 0 ? boundsSize / (2 * sizeof(int)) : 1;
+            }
+        }
         public bool IsValueType => ElementType < ElementType.Class && ElementType != ElementType.Unknown;
         public bool IsNullable => ElementType == ElementType.Nullable;
         public bool IsPrimitive => ElementType >= ElementType.Boolean && ElementType <= ElementType.Double;

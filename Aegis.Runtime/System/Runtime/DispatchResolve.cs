@@ -44,7 +44,7 @@ namespace System.Runtime
         private static MethodTable* NextInHierarchy(MethodTable* type)
         {
             if (type->IsArray)
-                return MethodTable.Of<Array>();
+                return Internal.Runtime.MethodTable.Of<Array>();
             return type->BaseType;
         }
 

@@ -1,6 +1,7 @@
 // Helpers that ILC-generated code calls by symbol name: allocation, write barriers, boxing,
-// throwing, and the unmanaged-transition stubs. Helpers with a register-level contract
-// (RhpByRefAssignRef, the interlocked ones, stack probes) live in the kernel's runtime.S (no-ops: there is no GC to coordinate with).
+// throwing, and the unmanaged-transition stubs (no-ops: there is no GC to coordinate with).
+// Helpers with a register-level contract (RhpByRefAssignRef, interlocked operations, stack
+// probes, interface dispatch stubs, TLS) are in Native/runtime.S.
 // ILC also looks some of them up by name in this class (System.Runtime.RuntimeExports): RhBox,
 // RhUnbox2, RhUnboxNullable, RhUnboxTypeTest.
 using Internal.Runtime;

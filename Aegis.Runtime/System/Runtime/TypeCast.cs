@@ -2,7 +2,9 @@
 // Invariant: a cast succeeds only if the object's type is the target, derives from it,
 // implements it (interfaces are listed flat in every MethodTable's interface map), or is an
 // array whose element type is assignable by reference (array covariance).
-// Generic variance (IEnumerable<Derived> as IEnumerable<Base>) is not supported: exact match only.
+// Generic variance (IEnumerable<Derived> as IEnumerable<Base>, Func<Derived> as Func<Base>) is
+// not supported: a cast that could only succeed through variance ends in a panic that says so,
+// rather than answering differently from .NET.
 using Internal.Runtime;
 using System.Runtime.CompilerServices;
 
@@ -15,6 +17,9 @@ namespace System.Runtime
             // int <-> enum of int, etc.: same element type and size.
             return a->IsPrimitive && b->IsPrimitive && a->ElementType == b->ElementType;
         }
+
+        /// <summary>Type identity (there is no type equivalence without COM interop).</summary>
+        internal static bool AreTypesEquivalent(MethodTable* a, MethodTable* b) => a == b;
 
         internal static bool IsObjectType(MethodTable* type)
             => type->BaseType == null && !type->IsInterface && !type->IsParameterized && !type->IsValueType && type->ElementType == ElementType.Class;
@@ -44,6 +49,8 @@ namespace System.Runtime
                 if (type == target)
                     return true;
             }
+            if (target->HasGenericVariance && source->IsGeneric && source->GenericDefinition == target->GenericDefinition && CouldBeVariant(source, target))
+                VarianceNotSupported(source, target);
             return false;
         }
 
@@ -56,7 +63,34 @@ namespace System.Runtime
                 if (map[i] == target)
                     return true;
             }
+            if (target->HasGenericVariance)
+            {
+                MethodTable* definition = target->GenericDefinition;
+                for (int i = 0; i < count; i++)
+                    if (map[i]->IsGeneric && map[i]->GenericDefinition == definition && CouldBeVariant(map[i], target))
+                        VarianceNotSupported(source, target);
+            }
             return false;
+        }
+
+        /// <summary>Two instantiations of one generic type can only be related by variance if every
+        /// type argument that differs is a reference type on both sides.</summary>
+        private static bool CouldBeVariant(MethodTable* a, MethodTable* b)
+        {
+            int arity = a->GenericDefinition->GenericParameterCount;
+            for (int i = 0; i < arity; i++)
+            {
+                MethodTable* left = a->GetGenericArgument(i), right = b->GetGenericArgument(i);
+                if (left != right && (left->IsValueType || right->IsValueType))
+                    return false;
+            }
+            return true;
+        }
+
+        private static void VarianceNotSupported(MethodTable* source, MethodTable* target)
+        {
+            RuntimeHost.Fail(null, "System.NotSupportedException", "Type check that needs generic variance: '" + RuntimeHost.TypeNameOf(source)
+                + "' against '" + RuntimeHost.TypeNameOf(target) + "' (Aegis matches generic interfaces and delegates exactly; see docs/runtime.md).");
         }
 
         public static object IsInstanceOfAny(MethodTable* target, object obj)

@@ -28,12 +28,3 @@ namespace System.Runtime.InteropServices
         }
     }
 }
-
-namespace Internal.Runtime
-{
-    internal static class IDynamicInterfaceCastableSupport
-    {
-        internal static System.IntPtr IDynamicCastableGetInterfaceImplementation(object instance, System.IntPtr interfaceType, ushort slot)
-            => throw new System.PlatformNotSupportedException("IDynamicInterfaceCastable is not supported.");
-    }
-}
