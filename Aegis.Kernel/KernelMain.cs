@@ -53,6 +53,9 @@ namespace Aegis.Kernel
         {
             byte* heapStart = LinkerSymbols.EarlyHeapStart();
             RuntimeHost.AddHeapRegion((nint)heapStart, (nuint)(LinkerSymbols.EarlyHeapEnd() - heapStart));
+            // Until the statics exist, a failure can only be printed plainly (the full panic
+            // report needs initialised statics).
+            RuntimeHost.SetFailureHandler(&EarlyFailure);
             string error = RuntimeHost.InitializeModules(LinkerSymbols.ModulesStart(), LinkerSymbols.ModulesEnd());
             if (error != null)
             {
@@ -65,6 +68,12 @@ namespace Aegis.Kernel
             Cpu.WriteFsBase((ulong)threadPointer);
             RuntimeHost.SetFailureHandler(&Panic.FromRuntimeFailure);
             RuntimeHost.SetTypeNameResolver(&Symbolizer.TypeName);
+        }
+
+        private static void EarlyFailure(object exception, string typeName, string message)
+        {
+            KernelLog.WriteLine("PANIC during runtime start-up: " + typeName + ": " + message);
+            QemuExit.Exit(QemuExit.Panic);
         }
 
         private static Multiboot2Info ReadBootInformation(uint magic, ulong infoPhysical)
