@@ -338,9 +338,11 @@ namespace Aegis.Kernel.Exo
             environment.State = endState;
             environment.DestroyReason = reason;
             environment.ExitStatus = status;
-            environment.EndReport = report;
             if (report != null)
-                KernelLog.WriteLine("aegis: " + environment.Describe() + " " + report);
+            {
+                environment.EndReport = environment.Describe() + " " + report;
+                KernelLog.WriteLine("aegis: " + environment.EndReport);
+            }
 
             // Address space: drop every user mapping (frames shared with others stay theirs).
             List<ulong> addresses = new List<ulong>();
