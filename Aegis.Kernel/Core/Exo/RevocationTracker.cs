@@ -16,7 +16,8 @@
 //     was after the tick the request was made;
 //   - records are kept per EnvironmentTable slot together with the id they belong to, so a
 //     stale id never reads or changes the record of the slot's next environment;
-//   - Pending == the number of open requests.
+//   - Pending == the number of open requests, and the earliest deadline kept is exactly the
+//     earliest among them (ulong.MaxValue when none), so HasOverdue is exact and O(1).
 using System;
 using System.Collections.Generic;
 using Aegis.Abi;
@@ -26,7 +27,7 @@ namespace Aegis.Kernel.Core.Exo
     public sealed class RevocationTracker
     {
         private readonly Record[] _records = new Record[EnvironmentTable.Capacity];
-        private ulong _earliestDeadline = ulong.MaxValue; // <= every open Requested deadline
+        private ulong _earliestDeadline = ulong.MaxValue; // the earliest deadline of an open request
 
         /// <summary>Open requests (Requested or Overdue).</summary>
         public int Pending { get; private set; }
@@ -64,7 +65,7 @@ namespace Aegis.Kernel.Core.Exo
             return RevocationState.Satisfied;
         }
 
-        /// <summary>True when some open request has reached its deadline by nowTick (cheap: checked on
+        /// <summary>True when some open request has reached its deadline by nowTick (O(1): fit for
         /// every timer tick).</summary>
         public bool HasOverdue(ulong nowTick) => Pending != 0 && nowTick >= _earliestDeadline;
 
@@ -73,23 +74,15 @@ namespace Aegis.Kernel.Core.Exo
         /// Returns how many it wrote (a destination of EnvironmentTable.Capacity always fits).</summary>
         public int CollectOverdue(ulong nowTick, Span<ulong> destination)
         {
-            int written = 0;
             if (!HasOverdue(nowTick)) return 0;
-            ulong earliest = ulong.MaxValue;
+            int written = 0;
             for (int slot = 0; slot < _records.Length; slot++)
             {
                 ref Record record = ref _records[slot];
-                if (record.State == RevocationState.Requested && nowTick >= record.Deadline)
-                    record.State = RevocationState.Overdue;
-                if (record.State == RevocationState.Requested && record.Deadline < earliest)
-                    earliest = record.Deadline;
-                if (record.State == RevocationState.Overdue)
-                {
-                    if (record.Deadline < earliest) earliest = record.Deadline;
-                    if (written < destination.Length) destination[written++] = record.Id;
-                }
+                if (record.State == RevocationState.Idle || nowTick < record.Deadline) continue;
+                record.State = RevocationState.Overdue;
+                if (written < destination.Length) destination[written++] = record.Id;
             }
-            _earliestDeadline = earliest;
             return written;
         }
 
@@ -121,8 +114,9 @@ namespace Aegis.Kernel.Core.Exo
         {
             int slot = SlotOf(envId);
             if (slot < 0 || _records[slot].Id != envId) return;
-            if (_records[slot].State != RevocationState.Idle) Pending--;
+            bool open = _records[slot].State != RevocationState.Idle;
             _records[slot] = default;
+            if (open) ClosedOne();
         }
 
         public RevocationState StateOf(ulong envId) => Find(envId).State;
@@ -144,7 +138,19 @@ namespace Aegis.Kernel.Core.Exo
             record.State = RevocationState.Idle;
             record.Owed = 0;
             record.Deadline = 0;
+            ClosedOne();
+        }
+
+        /// <summary>A request closed: one fewer open, and the earliest deadline may be later now.
+        /// A scan of the records, but only when a request ends, never per tick.</summary>
+        private void ClosedOne()
+        {
             Pending--;
+            ulong earliest = ulong.MaxValue;
+            for (int slot = 0; slot < _records.Length; slot++)
+                if (_records[slot].State != RevocationState.Idle && _records[slot].Deadline < earliest)
+                    earliest = _records[slot].Deadline;
+            _earliestDeadline = earliest;
         }
 
         /// <summary>envId's record, a fresh one when the slot held another (ended) environment's.</summary>
@@ -153,9 +159,10 @@ namespace Aegis.Kernel.Core.Exo
             ref Record record = ref _records[SlotOf(envId)];
             if (record.Id != envId)
             {
-                if (record.State != RevocationState.Idle) Pending--;
+                bool open = record.State != RevocationState.Idle;
                 record = default;
                 record.Id = envId;
+                if (open) ClosedOne();
             }
             return ref record;
         }
