@@ -155,6 +155,7 @@ namespace Aegis.Kernel
             if (Exo.BootImages.Spawn(0, name, "", out Exo.Environment init, out string problem) != Abi.Error.None)
             {
                 KernelLog.WriteLine("Aegis: cannot start init '" + name + "': " + problem);
+                QemuExit.Exit(QemuExit.InitFailed);
                 return;
             }
             init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Console, Abi.CapabilityKind.Console, 0);
