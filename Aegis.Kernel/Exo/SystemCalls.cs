@@ -84,8 +84,8 @@ namespace Aegis.Kernel.Exo
                     Cpu.WriteFsBase(a0);
                     return Ok();
                 case SystemCall.Debug:
-                    KernelLog.WriteLine("aegis: " + caller.Describe() + " owns " + Environments.Ledger.CountOwnedBy(caller.Id).ToString()
-                        + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free");
+                    KernelLog.WriteLine("aegis: debug from " + caller.Describe() + ": value " + a0.ToString() + "; it owns "
+                        + Environments.Ledger.CountOwnedBy(caller.Id).ToString() + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free");
                     return Ok();
                 default:
                     return Fail(Error.NoSuchCall);

@@ -1,0 +1,60 @@
+// The life of an app, in order (Native/libos.S's _start drives it):
+//   1. Start (aegis_libos_start): the runtime gets its first heap region (in the image's .bss)
+//      and runs the module start-up; thread-local storage and the FS base; the heap grower, the
+//      failure handler and type names; the upcall stack and trampoline are registered;
+//   2. the app's static Main (ILC's __managed__Main wrapper calls it);
+//   3. Exit (aegis_libos_exit): the Exit system call with Main's return value.
+// Until step 1 has set up the statics, nothing may touch a static field of reference type.
+using System.Runtime.InteropServices;
+using Aegis.Abi;
+using Internal.Runtime;
+
+namespace Aegis.LibOS
+{
+    public static unsafe class AppStartup
+    {
+        [UnmanagedCallersOnly(EntryPoint = "aegis_libos_start")]
+        private static void Start()
+        {
+            byte* heapStart = ImageSymbols.InitialHeapStart();
+            RuntimeHost.AddHeapRegion((nint)heapStart, (nuint)(ImageSymbols.InitialHeapEnd() - heapStart));
+            RuntimeHost.SetFailureHandler(&StartupFailure);
+            string error = RuntimeHost.InitializeModules(ImageSymbols.ModulesStart(), ImageSymbols.ModulesEnd());
+            if (error != null)
+                Fail("the image is broken: " + error);
+
+            nint threadPointer = RuntimeHost.CreateThreadLocalStorage(ImageSymbols.TdataStart(), ImageSymbols.TdataEnd(), ImageSymbols.TbssEnd());
+            Error fsError = SystemCalls.SetFsBase((ulong)threadPointer);
+            if (fsError != Error.None)
+                Fail("SetFsBase failed: " + Errors.Name(fsError));
+
+            RuntimeHost.SetHeapGrower(&UserHeap.Grow);
+            RuntimeHost.SetTypeNameResolver(&TypeNames.Resolve);
+            RuntimeHost.SetFailureHandler(&UnhandledException);
+
+            Error upcallError = Upcalls.Install();
+            if (upcallError != Error.None)
+                Fail("cannot set up the upcall stack and entry: " + Errors.Name(upcallError));
+        }
+
+        [UnmanagedCallersOnly(EntryPoint = "aegis_libos_exit")]
+        private static void Exit(int status) => SystemCalls.Exit((ulong)(uint)status);
+
+        /// <summary>The runtime's failure hook once the libOS is up: a throw (there is no catch
+        /// yet) or a runtime check ends the environment with a one-line report.</summary>
+        private static void UnhandledException(object exception, string typeName, string message)
+        {
+            Console.WriteLine(Info.ImageName + ": unhandled " + typeName + ": " + message);
+            SystemCalls.Exit(ExitStatus.UnhandledException);
+        }
+
+        private static void StartupFailure(object exception, string typeName, string message)
+            => Fail("start-up failed: " + typeName + ": " + message);
+
+        private static void Fail(string what)
+        {
+            Console.WriteLine(Info.ImageName + ": " + what);
+            SystemCalls.Exit(ExitStatus.StartupFailed);
+        }
+    }
+}

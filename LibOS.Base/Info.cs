@@ -1,0 +1,85 @@
+// The information the kernel exposes to every environment (exokernel principle: expose
+// information), read straight from the two read-only pages at fixed addresses: the global
+// InfoPage (clock, free frames, the slice vector) and the environment's own EnvironmentPage
+// (its id, its argument, revocation state and the repossession vector). Reading costs no
+// system call. Also the image's own name, fixed at build time.
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using Aegis.Abi;
+
+namespace Aegis.LibOS
+{
+    public static unsafe class Info
+    {
+        public static InfoPage* GlobalPage => (InfoPage*)UserAddresses.InfoPage;
+        public static EnvironmentPage* OwnPage => (EnvironmentPage*)UserAddresses.EnvironmentPage;
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_symbol_image_name")]
+        private static extern sbyte* ImageNameBytes();
+
+        /// <summary>The app's image name (AegisImageName, the name of its boot module). Touches no
+        /// static field, so start-up failures can print it before the statics exist.</summary>
+        public static string ImageName
+        {
+            get
+            {
+                sbyte* bytes = ImageNameBytes();
+                int length = 0;
+                while (bytes[length] != 0) length++;
+                return new string(bytes, 0, length);
+            }
+        }
+
+        // The environment's own page.
+        public static ulong EnvironmentId => OwnPage->Id;
+        public static ulong ParentId => OwnPage->ParentId;
+        public static ulong FramesOwned => OwnPage->FramesOwned;
+        public static ulong RevocationPending => OwnPage->RevocationPending;
+        public static ulong RevocationDeadline => OwnPage->RevocationDeadline;
+        public static ulong RepossessedCount => OwnPage->RepossessedCount;
+        public static ulong PreemptedCount => OwnPage->PreemptedCount;
+
+        /// <summary>The argument string given at spawn ("" if none).</summary>
+        public static string Argument
+        {
+            get
+            {
+                EnvironmentPage* page = OwnPage;
+                ulong length = page->ArgumentLength;
+                if (length > 256) length = 256;
+                return new string((sbyte*)page->Argument, 0, (int)length);
+            }
+        }
+
+        /// <summary>The frames the abort protocol took most recently, oldest first (at most the 64
+        /// the repossession ring holds).</summary>
+        public static ulong[] RepossessedFrames()
+        {
+            EnvironmentPage* page = OwnPage;
+            ulong total = page->RepossessedCount;
+            int count = total < 64 ? (int)total : 64;
+            ulong[] frames = new ulong[count];
+            for (int i = 0; i < count; i++)
+                frames[i] = page->Repossessed[(int)((total - (ulong)count + (ulong)i) % 64)];
+            return frames;
+        }
+
+        // The global page.
+        public static bool IsGlobalPageValid => GlobalPage->Magic == InfoPage.InfoPageMagic;
+        /// <summary>Timer ticks (1 ms each) since boot.</summary>
+        public static ulong Ticks => GlobalPage->Ticks;
+        public static ulong TimestampHz => GlobalPage->TimestampHz;
+        public static ulong FreeFrames => GlobalPage->FreeFrames;
+        public static ulong TotalFrames => GlobalPage->TotalFrames;
+        public static ulong CurrentSlice => GlobalPage->CurrentSlice;
+        public static ulong SliceCount => GlobalPage->SliceCount;
+
+        /// <summary>The environment owning slice 'index' (0: free).</summary>
+        public static ulong SliceOwner(int index)
+        {
+            if ((uint)index >= 64)
+                throw new System.ArgumentOutOfRangeException(nameof(index));
+            return GlobalPage->SliceOwners[index];
+        }
+    }
+}

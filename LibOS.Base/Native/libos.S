@@ -1,0 +1,165 @@
+/*
+ * libos.S - the machine-level half of LibOS.Base, linked into every app image:
+ *   _start               the image's ELF entry: start-up, the app's Main, Exit;
+ *   aegis_syscall*       system-call stubs (convention: Aegis.Abi/SystemCall.cs);
+ *   aegis_upcall_entry   the upcall trampoline (frame layout: Aegis.Abi/Upcall.cs);
+ *   aegis_symbol_*       addresses defined by Native/app.ld and this file, for C#.
+ * Invariants: nothing here enters the kernel except through `syscall`; an upcall is resumed
+ * entirely in user mode, with every general register, RFLAGS and the SSE state as the
+ * (possibly edited) frame says.
+ */
+#ifndef AEGIS_IMAGE_NAME
+#define AEGIS_IMAGE_NAME "app"
+#endif
+
+#define FUNCTION(name) .globl name; .type name, @function; name:
+
+/* UpcallFrame offsets (Aegis.Abi/Upcall.cs: UserRegisters at UpcallFrame.RegistersOffset). */
+#define FRAME_REGISTERS 96
+#define FRAME_R15    (FRAME_REGISTERS + 0)
+#define FRAME_R14    (FRAME_REGISTERS + 8)
+#define FRAME_R13    (FRAME_REGISTERS + 16)
+#define FRAME_R12    (FRAME_REGISTERS + 24)
+#define FRAME_R11    (FRAME_REGISTERS + 32)
+#define FRAME_R10    (FRAME_REGISTERS + 40)
+#define FRAME_R9     (FRAME_REGISTERS + 48)
+#define FRAME_R8     (FRAME_REGISTERS + 56)
+#define FRAME_RBP    (FRAME_REGISTERS + 64)
+#define FRAME_RDI    (FRAME_REGISTERS + 72)
+#define FRAME_RSI    (FRAME_REGISTERS + 80)
+#define FRAME_RDX    (FRAME_REGISTERS + 88)
+#define FRAME_RCX    (FRAME_REGISTERS + 96)
+#define FRAME_RBX    (FRAME_REGISTERS + 104)
+#define FRAME_RAX    (FRAME_REGISTERS + 112)
+#define FRAME_RIP    (FRAME_REGISTERS + 120)
+#define FRAME_RFLAGS (FRAME_REGISTERS + 128)
+#define FRAME_RSP    (FRAME_REGISTERS + 136)
+#define FXSAVE_AREA_SIZE 512
+
+    .text
+    .code64
+
+/* The kernel enters here with RSP = UserAddresses.InitialStackTop, every other register 0,
+   FS base 0. AppStartup.Start (aegis_libos_start) brings up the runtime and the libOS;
+   __managed__Main is ILC's wrapper around the app's static Main; AppStartup.Exit ends the
+   environment with Main's return value. */
+FUNCTION(_start)
+    xor %ebp, %ebp
+    and $-16, %rsp
+    call aegis_libos_start
+    xor %edi, %edi
+    xor %esi, %esi
+    call __managed__Main
+    mov %eax, %edi
+    call aegis_libos_exit
+1:  ud2
+    jmp 1b
+    .size _start, . - _start
+
+/* SystemCallResult aegis_syscall(number, a0, a1, a2, a3, a4, a5): the general stub. The
+   16-byte result struct comes back in RAX:RDX, which is exactly what the kernel returns. */
+FUNCTION(aegis_syscall)
+    mov %rdi, %rax
+    mov %rsi, %rdi
+    mov %rdx, %rsi
+    mov %rcx, %rdx
+    mov %r8, %r10
+    mov %r9, %r8
+    mov 8(%rsp), %r9
+    syscall
+    ret
+    .size aegis_syscall, . - aegis_syscall
+
+/* long aegis_syscall0(number): the fast stub for calls without arguments. */
+FUNCTION(aegis_syscall0)
+    mov %rdi, %rax
+    syscall
+    ret
+    .size aegis_syscall0, . - aegis_syscall0
+
+/* long aegis_syscall1(number, a0) */
+FUNCTION(aegis_syscall1)
+    mov %rdi, %rax
+    mov %rsi, %rdi
+    syscall
+    ret
+    .size aegis_syscall1, . - aegis_syscall1
+
+/* The upcall trampoline. The kernel starts it with RSP = RDI = the UpcallFrame (16-byte
+   aligned) holding the interrupted registers. It saves the SSE state below the frame, calls
+   Upcalls.Dispatch(frame) (aegis_upcall_dispatch), restores the SSE state, and resumes the
+   state in the frame: the interrupted RIP is written just below the interrupted RSP (the
+   kernel leaves a 128-byte gap below an RSP on the upcall stack, and generated code uses no
+   red zone), every general register is loaded from the frame, RFLAGS is popped from the
+   frame, RSP is popped from the frame (already lowered by 8), and `ret` takes the RIP. */
+FUNCTION(aegis_upcall_entry)
+    cld                                 /* the ABI's direction flag for the managed code */
+    mov %rdi, %rbx                      /* the frame, kept across the call (callee-saved) */
+    sub $FXSAVE_AREA_SIZE, %rsp
+    and $-16, %rsp
+    fxsave64 (%rsp)
+    ldmxcsr default_mxcsr(%rip)         /* managed code expects the default rounding/masks */
+    xor %ebp, %ebp                      /* ends frame-pointer walks here */
+    call aegis_upcall_dispatch
+    fxrstor64 (%rsp)
+    mov %rbx, %rsp
+
+    mov FRAME_RSP(%rsp), %rax
+    sub $8, %rax
+    mov FRAME_RIP(%rsp), %rcx
+    mov %rcx, (%rax)
+    mov %rax, FRAME_RSP(%rsp)
+
+    mov FRAME_R15(%rsp), %r15
+    mov FRAME_R14(%rsp), %r14
+    mov FRAME_R13(%rsp), %r13
+    mov FRAME_R12(%rsp), %r12
+    mov FRAME_R11(%rsp), %r11
+    mov FRAME_R10(%rsp), %r10
+    mov FRAME_R9(%rsp), %r9
+    mov FRAME_R8(%rsp), %r8
+    mov FRAME_RBP(%rsp), %rbp
+    mov FRAME_RDI(%rsp), %rdi
+    mov FRAME_RSI(%rsp), %rsi
+    mov FRAME_RDX(%rsp), %rdx
+    mov FRAME_RCX(%rsp), %rcx
+    mov FRAME_RBX(%rsp), %rbx
+    mov FRAME_RAX(%rsp), %rax
+    lea FRAME_RFLAGS(%rsp), %rsp
+    popfq
+    pop %rsp
+    ret
+    .size aegis_upcall_entry, . - aegis_upcall_entry
+
+/* Addresses for C# (ILC cannot take a symbol's address directly). */
+#define SYMBOL_ACCESSOR(name, symbol) FUNCTION(name) lea symbol(%rip), %rax; ret
+
+SYMBOL_ACCESSOR(aegis_symbol_upcall_entry, aegis_upcall_entry)
+SYMBOL_ACCESSOR(aegis_symbol_modules_start, __modules_start)
+SYMBOL_ACCESSOR(aegis_symbol_modules_end, __modules_end)
+SYMBOL_ACCESSOR(aegis_symbol_tdata_start, __tdata_start)
+SYMBOL_ACCESSOR(aegis_symbol_tdata_end, __tdata_end)
+SYMBOL_ACCESSOR(aegis_symbol_tbss_end, __tbss_end)
+SYMBOL_ACCESSOR(aegis_symbol_image_start, __image_start)
+SYMBOL_ACCESSOR(aegis_symbol_image_end, __image_end)
+SYMBOL_ACCESSOR(aegis_symbol_initial_heap_start, initial_heap_start)
+SYMBOL_ACCESSOR(aegis_symbol_initial_heap_end, initial_heap_end)
+SYMBOL_ACCESSOR(aegis_symbol_image_name, image_name)
+
+    .section .rodata
+    .balign 4
+default_mxcsr:
+    .long 0x1F80
+image_name:
+    .asciz AEGIS_IMAGE_NAME
+
+/* The runtime's first heap region; AppStartup.Start hands it over, and UserHeap grows the
+   heap with frames mapped above it. */
+#define INITIAL_HEAP_SIZE (256 * 1024)
+    .section .bss
+    .balign 4096
+initial_heap_start:
+    .zero INITIAL_HEAP_SIZE
+initial_heap_end:
+
+    .section .note.GNU-stack, "", @progbits

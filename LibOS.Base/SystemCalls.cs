@@ -1,0 +1,145 @@
+// Typed wrappers for every Aegis system call (Aegis.Abi/SystemCall.cs is the contract and says
+// what each one does). Each wrapper passes its arguments through unchanged: validation is the
+// kernel's job, and a wrong argument comes back as an Error, never as a crash. The stubs are in
+// Native/libos.S: aegis_syscall (six arguments, RAX:RDX back), aegis_syscall0/1 (the fast ones).
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using Aegis.Abi;
+
+namespace Aegis.LibOS
+{
+    public static unsafe class SystemCalls
+    {
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall")]
+        private static extern SystemCallResult Stub(ulong number, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5);
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall0")]
+        private static extern long Stub0(ulong number);
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall1")]
+        private static extern long Stub1(ulong number, ulong a0);
+
+        /// <summary>Any call with any arguments, exactly as given (tests and fuzzing use it).</summary>
+        public static SystemCallResult Invoke(ulong number, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0)
+            => Stub(number, a0, a1, a2, a3, a4, a5);
+
+        private static SystemCallResult Call(SystemCall call, ulong a0 = 0, ulong a1 = 0, ulong a2 = 0, ulong a3 = 0, ulong a4 = 0, ulong a5 = 0)
+            => Stub((ulong)call, a0, a1, a2, a3, a4, a5);
+
+        private static Error ToError(long rax) => rax < 0 ? (Error)rax : Error.None;
+
+        /// <summary>Does nothing: the cost of a kernel crossing. Returns 0.</summary>
+        public static long Null() => Stub0((ulong)SystemCall.Null);
+
+        /// <summary>Writes length bytes at buffer through the Console capability in slot. Value: bytes written.</summary>
+        public static SystemCallResult ConsoleWrite(ulong slot, byte* buffer, ulong length)
+            => Call(SystemCall.ConsoleWrite, slot, (ulong)buffer, length);
+
+        /// <summary>Raw form of ConsoleWrite (any address, e.g. to show the kernel refuses one).</summary>
+        public static SystemCallResult ConsoleWrite(ulong slot, ulong bufferAddress, ulong length)
+            => Call(SystemCall.ConsoleWrite, slot, bufferAddress, length);
+
+        /// <summary>Ends the calling environment. Does not return.</summary>
+        public static void Exit(ulong status)
+        {
+            Stub1((ulong)SystemCall.Exit, status);
+            // The kernel never resumes an exited environment; if it ever did, stay put.
+            while (true)
+                Stub0((ulong)SystemCall.Yield);
+        }
+
+        /// <summary>Gives up the rest of the slice, to targetId if it is runnable (0: to anyone).</summary>
+        public static Error Yield(ulong targetId = 0) => ToError(Stub1((ulong)SystemCall.Yield, targetId));
+
+        /// <summary>A new, empty, stopped child. Value: the slot of the Environment capability over it.</summary>
+        public static SystemCallResult EnvironmentCreate() => Call(SystemCall.EnvironmentCreate);
+
+        public static Error EnvironmentDestroy(ulong environmentSlot) => Call(SystemCall.EnvironmentDestroy, environmentSlot).Error;
+
+        /// <summary>Sets a stopped child's RIP, RSP, RDI (all other registers zero) and makes it runnable.
+        /// rip 0 / rsp 0 keep what ImageSpawn set up.</summary>
+        public static Error EnvironmentStart(ulong environmentSlot, ulong rip, ulong rsp, ulong rdi)
+            => Call(SystemCall.EnvironmentStart, environmentSlot, rip, rsp, rdi).Error;
+
+        public static Error EnvironmentSetUpcall(ulong environmentSlot, ulong upcallEntry, ulong upcallStackTop)
+            => Call(SystemCall.EnvironmentSetUpcall, environmentSlot, upcallEntry, upcallStackTop).Error;
+
+        /// <summary>Value: the EnvironmentState; Second: the exit status or the DestroyReason.</summary>
+        public static SystemCallResult EnvironmentStatus(ulong environmentSlot) => Call(SystemCall.EnvironmentStatus, environmentSlot);
+
+        /// <summary>Value: the frame number (owned by the caller, zeroed). frameNumber: a named frame, or AnyFrame.</summary>
+        public static SystemCallResult FrameAllocate(ulong frameNumber = SystemCallLimits.AnyFrame)
+            => Call(SystemCall.FrameAllocate, frameNumber);
+
+        public static Error FrameFree(ulong frameNumber) => Call(SystemCall.FrameFree, frameNumber).Error;
+
+        public static Error FrameGrant(ulong frameNumber, ulong environmentSlot, bool writable)
+            => Call(SystemCall.FrameGrant, frameNumber, environmentSlot, writable ? 1UL : 0UL).Error;
+
+        /// <summary>Applies requests[0..count) all or nothing. Value: count.</summary>
+        public static SystemCallResult PageMap(ulong environmentSlot, PageMapRequest* requests, ulong count)
+            => Call(SystemCall.PageMap, environmentSlot, (ulong)requests, count);
+
+        /// <summary>Value: the PTE bits (frame &lt;&lt; 12 | PageBits), or Error.NotMapped.</summary>
+        public static SystemCallResult PageQuery(ulong environmentSlot, ulong virtualAddress)
+            => Call(SystemCall.PageQuery, environmentSlot, virtualAddress);
+
+        /// <summary>Synchronous call into targetId's IPC upcall. Value: reply word 0; Second: reply word 1.</summary>
+        public static SystemCallResult IpcCall(ulong targetId, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress = 0)
+            => Call(SystemCall.IpcCall, targetId, word0, word1, word2, word3, pageAddress);
+
+        /// <summary>Answers the IpcCall being handled.</summary>
+        public static Error IpcReply(ulong word0, ulong word1) => Call(SystemCall.IpcReply, word0, word1).Error;
+
+        /// <summary>Asynchronous message to targetId's IPC upcall.</summary>
+        public static Error IpcSend(ulong targetId, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress = 0)
+            => Call(SystemCall.IpcSend, targetId, word0, word1, word2, word3, pageAddress).Error;
+
+        /// <summary>Blocks until an IPC or revocation upcall has been delivered.</summary>
+        public static Error Wait() => ToError(Stub0((ulong)SystemCall.Wait));
+
+        /// <summary>Value: the slice index taken. sliceIndex: a named slice, or AnySlice.</summary>
+        public static SystemCallResult SliceAllocate(ulong sliceIndex = SystemCallLimits.AnySlice)
+            => Call(SystemCall.SliceAllocate, sliceIndex);
+
+        public static Error SliceFree(ulong sliceIndex) => Call(SystemCall.SliceFree, sliceIndex).Error;
+
+        /// <summary>Asks an environment to release frameCount frames by deadlineTicks (visible revocation).</summary>
+        public static Error RevokeFrames(ulong environmentSlot, ulong frameCount, ulong deadlineTicks)
+            => Call(SystemCall.RevokeFrames, environmentSlot, frameCount, deadlineTicks).Error;
+
+        /// <summary>A stopped child running the named boot image. Value: the slot of its Environment capability.</summary>
+        public static SystemCallResult ImageSpawn(byte* name, ulong nameLength, byte* argument, ulong argumentLength)
+            => Call(SystemCall.ImageSpawn, (ulong)name, nameLength, (ulong)argument, argumentLength);
+
+        /// <summary>ImageSpawn with the name and argument as strings (UTF-8, up to 256 bytes each).</summary>
+        public static SystemCallResult ImageSpawn(string name, string argument)
+        {
+            const int Capacity = 256 + Utf8.MaximumBytesPerCharacter;
+            byte* nameBytes = stackalloc byte[Capacity];
+            byte* argumentBytes = stackalloc byte[Capacity];
+            int nameIndex = 0, argumentIndex = 0;
+            int nameLength = Utf8.Encode(name, ref nameIndex, nameBytes, Capacity);
+            int argumentLength = argument == null ? 0 : Utf8.Encode(argument, ref argumentIndex, argumentBytes, Capacity);
+            if (nameIndex < name.Length || (argument != null && argumentIndex < argument.Length))
+                return new SystemCallResult((long)Error.InvalidArgument, 0);
+            return ImageSpawn(nameBytes, (ulong)nameLength, argumentBytes, (ulong)argumentLength);
+        }
+
+        /// <summary>Copies the capability in slot into the environment's table. Value: the slot there.</summary>
+        public static SystemCallResult CapabilityCopy(ulong slot, ulong environmentSlot)
+            => Call(SystemCall.CapabilityCopy, slot, environmentSlot);
+
+        public static Error SetFsBase(ulong fsBase) => ToError(Stub1((ulong)SystemCall.SetFsBase, fsBase));
+
+        /// <summary>Value: the CapabilityKind; Second: its object (environment id, frame).</summary>
+        public static SystemCallResult CapabilityQuery(ulong slot) => Call(SystemCall.CapabilityQuery, slot);
+
+        /// <summary>Clears the accessed and dirty bits of a mapped page.</summary>
+        public static Error PageClean(ulong environmentSlot, ulong virtualAddress)
+            => Call(SystemCall.PageClean, environmentSlot, virtualAddress).Error;
+
+        /// <summary>Test support: the kernel prints the caller's frame accounting.</summary>
+        public static Error Debug(ulong reason) => ToError(Stub1((ulong)SystemCall.Debug, reason));
+    }
+}
