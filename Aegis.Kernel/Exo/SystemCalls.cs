@@ -154,6 +154,9 @@ namespace Aegis.Kernel.Exo
                 return Fail(error);
             }
             child.Name = (caller.Name ?? "env") + "/child";
+            // A created child starts as the caller's copy would: with the caller's thread pointer
+            // (FS base), so a libOS that copies its memory (fork) finds its TLS in place.
+            child.FsBase = caller.FsBase;
             return Ok(slot);
         }
 
