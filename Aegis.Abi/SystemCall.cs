@@ -69,7 +69,7 @@ namespace Aegis.Abi
         CapabilityQuery = 24,
         /// <summary>(envSlot, virtualAddress) -> 0. Clears the accessed and dirty bits of a mapped page.</summary>
         PageClean = 25,
-        /// <summary>(reason) -> 0. Test support: asks the kernel to print the caller's frame accounting.</summary>
+        /// <summary>(value) -> 0. Test support: the kernel prints the value and the caller's frame accounting.</summary>
         Debug = 26,
         Count = 27,
     }

@@ -17,8 +17,10 @@ namespace Aegis.Kernel
     internal static unsafe class KernelMain
     {
         public const string Version = "0.1";
-        private static readonly string[] KnownArguments = { "test", "crash" };
-        private static readonly string[] KnownTests = { "boot", "runtime" };
+        private static readonly string[] KnownArguments = { "test", "crash", "init", "only" };
+        private static readonly string[] KnownTests = { "boot", "runtime", "protection" };
+        public const string DefaultInit = "hello";
+        private static ulong s_kernelThreadPointer;
 
         [UnmanagedCallersOnly(EntryPoint = "aegis_kernel_main")]
         private static void Main(uint multibootMagic, ulong multibootInfoPhysical)
@@ -37,6 +39,7 @@ namespace Aegis.Kernel
             if (error != null)
                 Panic.Fail("cannot build the kernel's page tables", error);
             FindSymbolFile(boot);
+            EnableProtectionFeatures();
 
             Clock.Calibrate();
             ProgrammableInterruptController.Remap();
@@ -44,6 +47,9 @@ namespace Aegis.Kernel
             Cpu.EnableInterrupts();
 
             PrintBanner(frames, entryTimestamp);
+            Exo.Environments.Initialize();
+            Exo.BootImages.Register(boot);
+            Exo.Scheduler.Initialize(s_kernelThreadPointer);
             Run(arguments);
         }
 
@@ -53,6 +59,9 @@ namespace Aegis.Kernel
         {
             byte* heapStart = LinkerSymbols.EarlyHeapStart();
             RuntimeHost.AddHeapRegion((nint)heapStart, (nuint)(LinkerSymbols.EarlyHeapEnd() - heapStart));
+            // Until the statics exist, a failure can only be printed plainly (the full panic
+            // report needs initialised statics).
+            RuntimeHost.SetFailureHandler(&EarlyFailure);
             string error = RuntimeHost.InitializeModules(LinkerSymbols.ModulesStart(), LinkerSymbols.ModulesEnd());
             if (error != null)
             {
@@ -63,8 +72,15 @@ namespace Aegis.Kernel
             // (.tdata/.tbss) and the FS base points at its thread control block.
             nint threadPointer = RuntimeHost.CreateThreadLocalStorage((nint)LinkerSymbols.TdataStart(), (nint)LinkerSymbols.TdataEnd(), (nint)LinkerSymbols.TbssEnd());
             Cpu.WriteFsBase((ulong)threadPointer);
+            s_kernelThreadPointer = (ulong)threadPointer;
             RuntimeHost.SetFailureHandler(&Panic.FromRuntimeFailure);
             RuntimeHost.SetTypeNameResolver(&Symbolizer.TypeName);
+        }
+
+        private static void EarlyFailure(object exception, string typeName, string message)
+        {
+            KernelLog.WriteLine("PANIC during runtime start-up: " + typeName + ": " + message);
+            QemuExit.Exit(QemuExit.Panic);
         }
 
         private static Multiboot2Info ReadBootInformation(uint magic, ulong infoPhysical)
@@ -132,6 +148,34 @@ namespace Aegis.Kernel
             KernelLog.WriteLine("Aegis: no symbol file among the boot modules; panic reports will show addresses only");
         }
 
+        /// <summary>Starts the first environment (it holds the console capability) and runs until
+        /// every environment has ended.</summary>
+        private static void RunInit(string name)
+        {
+            if (Exo.BootImages.Spawn(0, name, "", out Exo.Environment init, out string problem) != Abi.Error.None)
+            {
+                KernelLog.WriteLine("Aegis: cannot start init '" + name + "': " + problem);
+                QemuExit.Exit(QemuExit.InitFailed);
+                return;
+            }
+            init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Console, Abi.CapabilityKind.Console, 0);
+            Exo.Environments.Start(init);
+            KernelLog.WriteLine("Aegis: started " + init.Describe() + " as init");
+            Exo.Scheduler.Run(() => Exo.Environments.LiveCount == 0, ulong.MaxValue / 2);
+        }
+
+        /// <summary>Global kernel pages survive address-space switches (PGE); the kernel can neither
+        /// run (SMEP) nor touch (SMAP) user pages, which it reaches only through the direct map.</summary>
+        private static void EnableProtectionFeatures()
+        {
+            uint* registers = stackalloc uint[4];
+            Cpu.CpuId(7, 0, registers);
+            ulong cr4 = Cpu.ReadCr4() | (1UL << 7);
+            if ((registers[1] & (1u << 7)) != 0) cr4 |= 1UL << 20;
+            if ((registers[1] & (1u << 20)) != 0) cr4 |= 1UL << 21;
+            Cpu.WriteCr4(cr4);
+        }
+
         private static void PrintBanner(FrameAllocator frames, ulong entryTimestamp)
         {
             ulong totalMiB = frames.TotalFrames * FrameAllocator.FrameSize / (1024 * 1024);
@@ -157,12 +201,15 @@ namespace Aegis.Kernel
                 QemuExit.Exit(QemuExit.Success);
             if (test == "runtime")
                 QemuExit.Exit(Tests.RuntimeSuite.Run() == 0 ? QemuExit.Success : QemuExit.TestFailure);
+            if (test == "protection")
+                QemuExit.Exit(Tests.ProtectionSuite.Run(arguments.Get("only")) == 0 ? QemuExit.Success : QemuExit.TestFailure);
             if (test != null)
             {
                 KernelLog.WriteLine("Aegis: unknown test '" + test + "' (known: " + string.Join(", ", KnownTests) + ")");
                 QemuExit.Exit(QemuExit.TestFailure);
             }
-            KernelLog.WriteLine("Aegis: ready. Nothing else runs yet: environments and libOSes arrive with issue #3.");
+            RunInit(arguments.Get("init") ?? DefaultInit);
+            KernelLog.WriteLine("Aegis: every environment has ended; the kernel idles.");
             while (true)
                 Cpu.Halt();
         }

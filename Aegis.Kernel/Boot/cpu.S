@@ -46,6 +46,9 @@ FUNCTION(aegis_write_cr3)
 FUNCTION(aegis_read_cr4)
     mov %cr4, %rax
     ret
+FUNCTION(aegis_write_cr4)
+    mov %rdi, %cr4
+    ret
 FUNCTION(aegis_invlpg)
     invlpg (%rdi)
     ret

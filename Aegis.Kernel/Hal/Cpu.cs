@@ -19,6 +19,7 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_cr3")] public static extern ulong ReadCr3();
         [MethodImpl(Import), RuntimeImport("*", "aegis_write_cr3")] public static extern void WriteCr3(ulong value);
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_cr4")] public static extern ulong ReadCr4();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_write_cr4")] public static extern void WriteCr4(ulong value);
         [MethodImpl(Import), RuntimeImport("*", "aegis_invlpg")] public static extern void InvalidatePage(ulong virtualAddress);
         [MethodImpl(Import), RuntimeImport("*", "aegis_rdtsc")] public static extern ulong ReadTimestampCounter();
         [MethodImpl(Import), RuntimeImport("*", "aegis_rdmsr")] public static extern ulong ReadMsr(uint msr);
@@ -36,5 +37,7 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_rsp")] public static extern ulong ReadStackPointer();
         [MethodImpl(Import), RuntimeImport("*", "aegis_write_fs_base")] public static extern void WriteFsBase(ulong value);
         [MethodImpl(Import), RuntimeImport("*", "aegis_breakpoint")] public static extern void Breakpoint();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_fxsave")] public static extern void FxSave(void* area);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_fxrstor")] public static extern void FxRestore(void* area);
     }
 }

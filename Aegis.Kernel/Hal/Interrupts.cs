@@ -16,7 +16,11 @@ namespace Aegis.Kernel.Hal
             ulong vector = frame->Vector;
             if (vector < InterruptDescriptorTable.FirstIrq)
             {
-                Panic.FromCpuException(frame);
+                // Ring 3: the environment's business (an upcall, or its end). Ring 0: a kernel bug.
+                if (frame->FromUserMode)
+                    Exo.Scheduler.OnUserInterrupt(frame);
+                else
+                    Panic.FromCpuException(frame);
                 return;
             }
             if (vector < InterruptDescriptorTable.FirstIrq + 16)
@@ -26,7 +30,15 @@ namespace Aegis.Kernel.Hal
                     return;
                 if (irq == TimerIrq)
                     Clock.Tick();
+                // End of interrupt first: the scheduler may switch away and never come back here.
                 ProgrammableInterruptController.EndOfInterrupt(irq);
+                if (irq == TimerIrq)
+                {
+                    if (frame->FromUserMode)
+                        Exo.Scheduler.OnUserInterrupt(frame);
+                    else
+                        Exo.Scheduler.OnTick();
+                }
                 return;
             }
             // Any other vector: nothing is wired to it; ignore (spurious APIC vector 0xFF included).

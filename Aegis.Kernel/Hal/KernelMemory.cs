@@ -62,6 +62,12 @@ namespace Aegis.Kernel.Hal
                 return error;
             // The stack guard: the one page in the image that stays unmapped.
             s_tables.Unmap(LinkerSymbols.StackGuard(), out _);
+            // Environments copy the kernel half's top-level entries when they are created, so every
+            // top-level entry the kernel will ever use must exist now: build the heap's tables
+            // (map and unmap one page) so later heap growth only adds entries below them.
+            if (s_tables.Map(HeapBase, LinkerSymbols.KernelPhysicalStart(), PageFlags.Present | PageFlags.NoExecute) != MapResult.Ok)
+                return "cannot prepare the heap's page tables";
+            s_tables.Unmap(HeapBase, out _);
 
             Cpu.WriteCr3(s_rootPhysical);
             s_tableMemory.Window = DirectMapBase;

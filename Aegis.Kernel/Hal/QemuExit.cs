@@ -7,6 +7,7 @@ namespace Aegis.Kernel.Hal
     {
         public const int Success = 0;
         public const int TestFailure = 1;
+        public const int InitFailed = 2;
         public const int Panic = 100;
 
         public static void Exit(int status)

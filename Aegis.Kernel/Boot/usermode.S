@@ -1,0 +1,140 @@
+/*
+ * usermode.S - crossing between the kernel and environments (ring 3).
+ *
+ * The kernel is event-driven with one "scheduler loop" context: Scheduler.Run calls
+ * aegis_run_user(frame, loop, fx), which saves the loop's callee-saved registers and stack
+ * pointer in *loop, loads the environment's SSE state from fx, and enters ring 3 with the
+ * registers in *frame (an InterruptFrame, see Hal/InterruptFrame.cs) through iretq.
+ * Entries from ring 3 (interrupts, exceptions, system calls) run on the separate trap stack
+ * (TSS.rsp0 and the per-CPU block's first word). When the kernel decides the loop must pick
+ * what runs next, it calls aegis_return_to_loop(loop), which abandons the trap stack and
+ * returns from aegis_run_user. To go straight back to ring 3 instead, aegis_resume_user(frame)
+ * restores *frame and iretqs.
+ *
+ * System calls enter at aegis_syscall_entry (LSTAR). syscall leaves the user RIP in RCX and
+ * RFLAGS in R11 and does not switch stacks: swapgs reaches the per-CPU block (KERNEL_GS_BASE),
+ * whose word 0 is the trap stack top and word 1 a scratch slot for the user RSP. The stub
+ * builds the same InterruptFrame an interrupt would (vector 0x100), so one dispatcher and one
+ * return path serve both. Interrupts stay off in the kernel (SFMASK clears IF).
+ */
+    .text
+    .code64
+#define FUNCTION(name) .globl name; .type name, @function; name:
+
+#define USER_CS  0x23
+#define USER_SS  0x1b
+#define SYSCALL_VECTOR 0x100
+
+FUNCTION(aegis_syscall_entry)
+    swapgs
+    mov %rsp, %gs:8
+    mov %gs:0, %rsp
+    pushq $USER_SS
+    pushq %gs:8
+    push %r11
+    pushq $USER_CS
+    push %rcx
+    pushq $0
+    pushq $SYSCALL_VECTOR
+    swapgs
+    push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    cld
+    mov %rsp, %rdi
+    call aegis_syscall_dispatch
+    mov %rsp, %rdi
+    jmp aegis_resume_user
+
+/* void aegis_resume_user(InterruptFrame* frame): restores the frame and returns to ring 3. */
+FUNCTION(aegis_resume_user)
+    mov %rdi, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    add $16, %rsp
+    iretq
+
+/* void aegis_run_user(InterruptFrame* frame, ulong* loopContext, void* fxState) */
+FUNCTION(aegis_run_user)
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    mov %rsp, (%rsi)
+    fxrstor (%rdx)
+    jmp aegis_resume_user
+
+/* void aegis_return_to_loop(ulong* loopContext): returns from aegis_run_user. */
+FUNCTION(aegis_return_to_loop)
+    mov (%rdi), %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+
+/* void aegis_fxsave(void* area) / aegis_fxrstor(void* area): 512 bytes, 16-byte aligned. */
+FUNCTION(aegis_fxsave)
+    fxsave (%rdi)
+    ret
+FUNCTION(aegis_fxrstor)
+    fxrstor (%rdi)
+    ret
+
+/* The per-CPU block swapgs finds: [0] trap stack top, [8] user RSP scratch. */
+    .bss
+    .balign 16
+    .globl aegis_cpu_block
+aegis_cpu_block:
+    .skip 64
+    .balign 4096
+    .globl aegis_trap_stack_bottom
+aegis_trap_stack_bottom:
+    .skip 65536
+    .globl aegis_trap_stack_top
+aegis_trap_stack_top:
+
+    .text
+FUNCTION(aegis_symbol_cpu_block)
+    movabs $aegis_cpu_block, %rax
+    ret
+FUNCTION(aegis_symbol_trap_stack_top)
+    movabs $aegis_trap_stack_top, %rax
+    ret
+FUNCTION(aegis_symbol_trap_stack_bottom)
+    movabs $aegis_trap_stack_bottom, %rax
+    ret
+FUNCTION(aegis_symbol_syscall_entry)
+    movabs $aegis_syscall_entry, %rax
+    ret
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,115 @@
+// An environment: the exokernel's unit of protection. It is an address space (its own page
+// tables, the kernel half shared supervisor-only), a saved register state, an upcall entry
+// and stack, and a table of capabilities. Nothing here is policy: what runs in it, and how it
+// uses its memory and time, is its libOS's business.
+// Invariants: Frame holds the user state whenever the environment is not running; FxState is
+// 16-byte aligned and holds its SSE state under the same condition; every frame it owns is
+// recorded in the FrameLedger under its Id.
+using Aegis.Abi;
+using Aegis.Kernel.Core;
+using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Exo
+{
+    internal enum BlockReason
+    {
+        None,
+        /// <summary>In Wait: resumes (Wait returns 0) when an upcall is delivered.</summary>
+        Waiting,
+        /// <summary>In IpcCall: resumes when CallTarget replies (or dies).</summary>
+        AwaitingReply,
+    }
+
+    internal sealed unsafe class Environment : IMappedFrames
+    {
+        public ulong Id;
+        public ulong Sequence;
+        public ulong ParentId;
+        public string Name;
+        public EnvironmentState State;
+        public DestroyReason DestroyReason;
+        public ulong ExitStatus;
+        public BlockReason Blocked;
+
+        public PageTableBuilder Tables;
+        public ulong RootPhysical;
+        public CapabilityTable Capabilities = new CapabilityTable();
+
+        /// <summary>The user registers while the environment is not running (an InterruptFrame).</summary>
+        public InterruptFrame* Frame;
+        /// <summary>512-byte, 16-aligned fxsave area.</summary>
+        public byte* FxState;
+        private byte[] _storage;
+        public ulong FsBase;
+
+        public ulong UpcallEntry;
+        public ulong UpcallStackTop;
+        public int UpcallStackPages;
+
+        /// <summary>Environment page (kernel-written, mapped read-only) and its frame.</summary>
+        public ulong EnvironmentPageFrame;
+        public EnvironmentPage* Page;
+
+        // IPC: who is waiting for this environment's reply, and whom this one waits for.
+        public ulong PendingCaller;
+        public ulong CallTarget;
+
+        // Time: ticks left in the current slice; the SliceEnd warning state.
+        public int SliceTicksLeft;
+        public bool SliceEndDelivered;
+        public int GraceTicksLeft;
+
+        // What the kernel observed (for reports and the protection suite).
+        public ulong UpcallsDelivered;
+        public ulong LastFaultAddress;
+        public ulong LastFaultVector;
+        public ulong LastFaultErrorCode;
+        public ulong RepossessedFrames;
+        public ulong[] ExceptionUpcalls = new ulong[32];
+        public ulong IpcMessagesReceived;
+        public ulong PagesReceived;
+        public ulong SystemCalls;
+        public ulong SystemCallErrors;
+        public ulong ForcedPreemptions;
+        public ulong PoliteRevocations;
+        public string EndReport;
+        public System.Text.StringBuilder Output = new System.Text.StringBuilder();
+        public const int OutputLimit = 16 * 1024;
+
+        public Environment()
+        {
+            // One allocation holds the frame and the aligned fx area; nothing moves (no GC).
+            _storage = new byte[sizeof(InterruptFrame) + 512 + 32];
+            fixed (byte* storage = _storage)
+            {
+                ulong aligned = ((ulong)storage + 15) & ~15UL;
+                FxState = (byte*)aligned;
+                Frame = (InterruptFrame*)(aligned + 512);
+            }
+        }
+
+        /// <summary>IMappedFrames for the mapping validator: the frame mapped at a user page.</summary>
+        public bool TryGetMappedFrame(ulong virtualAddress, out ulong frame)
+        {
+            frame = 0;
+            if (Tables == null || !Tables.TryTranslate(virtualAddress & ~4095UL, out ulong physical, out PageFlags flags) || (flags & PageFlags.User) == 0)
+                return false;
+            frame = physical / 4096;
+            return true;
+        }
+
+        public bool IsAlive => State == EnvironmentState.Stopped || State == EnvironmentState.Runnable
+            || State == EnvironmentState.Running || State == EnvironmentState.Blocked;
+
+        public bool IsRunnable => State == EnvironmentState.Runnable || State == EnvironmentState.Running;
+
+        public string Describe() => "environment " + Id.ToString("x") + " (" + (Name ?? "?") + ")";
+
+        public void RecordOutput(char c)
+        {
+            if (Output.Length < OutputLimit)
+                Output.Append(c);
+        }
+    }
+}

@@ -1,0 +1,456 @@
+// Creating, loading and destroying environments, and changing their address spaces.
+// Mechanism only: the kernel checks who may use what (capabilities, the frame ledger,
+// the mapping validator) and never decides how memory is laid out beyond the fixed ABI pages.
+// Invariants:
+//  - every frame an environment owns is in the FrameLedger under its id; page-table frames
+//    and the environment page are the kernel's and are freed when the environment ends;
+//  - a frame returns to the FrameAllocator exactly when it has no owner and no mapping;
+//  - destroying an environment leaves no trace of it in other environments (capabilities
+//    naming it, grants to it, slices, IPC partners) and loses no frame.
+using System;
+using System.Collections.Generic;
+using Aegis.Abi;
+using Aegis.Kernel.Core;
+using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Exo
+{
+    internal static unsafe class Environments
+    {
+        private const ulong PageSize = 4096;
+        private static EnvironmentTable s_table;
+        private static Environment[] s_environments;
+        private static FrameLedger s_ledger;
+        private static SliceVector s_slices;
+        private static RevocationTracker s_revocations;
+        private static ulong s_infoFrame;
+        private static InfoPage* s_info;
+        private static Dictionary<ulong, Environment> s_ended;
+        private static EnvironmentTablesMemory s_tableMemory;
+
+        private static readonly List<Environment> s_history = new List<Environment>();
+        private static ulong s_createdCount;
+
+        /// <summary>Environments created since boot (each gets the next Sequence number).</summary>
+        public static ulong CreatedCount => s_createdCount;
+
+        public static FrameLedger Ledger => s_ledger;
+        public static MappingValidator Validator => s_validator;
+        private static MappingValidator s_validator;
+        public static SliceVector Slices => s_slices;
+        public static RevocationTracker Revocations => s_revocations;
+        public static InfoPage* Info => s_info;
+        public static int LiveCount => s_table.Count;
+
+        public static void Initialize()
+        {
+            FrameAllocator frames = KernelMemory.Frames;
+            s_table = new EnvironmentTable();
+            s_environments = new Environment[1024];
+            s_ledger = new FrameLedger(frames.FrameLimit);
+            s_slices = new SliceVector(64);
+            s_validator = new MappingValidator(s_ledger);
+            s_revocations = new RevocationTracker();
+            s_ended = new Dictionary<ulong, Environment>();
+            s_tableMemory = new EnvironmentTablesMemory();
+            if (!frames.TryAllocate(out s_infoFrame))
+                Diagnostics.Panic.Fail("no memory", "cannot allocate the information page");
+            s_info = (InfoPage*)KernelMemory.PhysicalToVirtual(s_infoFrame * PageSize);
+            ZeroFrame(s_infoFrame);
+            s_info->Magic = InfoPage.InfoPageMagic;
+            s_info->SliceCount = 64;
+            s_info->TotalFrames = frames.TotalFrames;
+            UpdateInfoPage();
+        }
+
+        public static void UpdateInfoPage()
+        {
+            s_info->Ticks = Clock.Ticks;
+            s_info->TimestampHz = Clock.TimestampHz;
+            s_info->FreeFrames = KernelMemory.Frames.FreeFrames;
+            s_info->CurrentSlice = (ulong)Scheduler.CurrentSlice;
+            s_slices.CopyOwners(new Span<ulong>(s_info->SliceOwners, 64));
+        }
+
+        /// <summary>The live environment with this id, or null.</summary>
+        public static Environment Find(ulong id)
+        {
+            int index = s_table.IndexOf(id);
+            return index < 0 ? null : s_environments[index];
+        }
+
+        /// <summary>A live or ended environment's record (ended ones are kept for status queries).</summary>
+        public static Environment FindAny(ulong id)
+        {
+            Environment live = Find(id);
+            if (live != null) return live;
+            return s_ended.TryGetValue(id, out Environment ended) ? ended : null;
+        }
+
+        public static Environment At(int index) => s_environments[index];
+        public static int Capacity => s_environments.Length;
+
+        /// <summary>A new, empty, stopped environment: kernel half, info pages, no user memory.</summary>
+        public static Error Create(ulong parentId, string name, out Environment environment)
+        {
+            environment = null;
+            if (!s_table.TryAllocate(parentId, out ulong id))
+                return Error.NoMemory;
+            Environment created = new Environment();
+            created.Id = id;
+            created.ParentId = parentId;
+            created.Name = name;
+            created.State = EnvironmentState.Stopped;
+            if (!PageTableBuilder.TryCreate(s_tableMemory, out created.Tables))
+            {
+                s_table.Free(id);
+                return Error.NoMemory;
+            }
+            created.RootPhysical = created.Tables.RootPhysical;
+            // The kernel half: the same PML4 entries as the kernel's own (supervisor-only).
+            ulong* kernelRoot = (ulong*)KernelMemory.PhysicalToVirtual(KernelMemory.RootTablePhysical);
+            ulong* root = (ulong*)KernelMemory.PhysicalToVirtual(created.RootPhysical);
+            for (int i = 256; i < 512; i++)
+                root[i] = kernelRoot[i];
+
+            if (!KernelMemory.Frames.TryAllocate(out created.EnvironmentPageFrame))
+            {
+                FreeAddressSpace(created);
+                s_table.Free(id);
+                return Error.NoMemory;
+            }
+            ZeroFrame(created.EnvironmentPageFrame);
+            created.Page = (EnvironmentPage*)KernelMemory.PhysicalToVirtual(created.EnvironmentPageFrame * PageSize);
+            created.Page->Id = id;
+            created.Page->ParentId = parentId;
+            PageFlags readOnly = PageFlags.Present | PageFlags.User | PageFlags.NoExecute;
+            if (created.Tables.Map(UserAddresses.InfoPage, s_infoFrame * PageSize, readOnly) != MapResult.Ok
+                || created.Tables.Map(UserAddresses.EnvironmentPage, created.EnvironmentPageFrame * PageSize, readOnly) != MapResult.Ok)
+            {
+                KernelMemory.Frames.Free(created.EnvironmentPageFrame);
+                created.EnvironmentPageFrame = 0;
+                FreeAddressSpace(created);
+                s_table.Free(id);
+                return Error.NoMemory;
+            }
+            // Registers: ring 3 selectors, interrupts on.
+            created.Frame->Cs = GlobalDescriptorTable.UserCode | 3;
+            created.Frame->Ss = GlobalDescriptorTable.UserData | 3;
+            created.Frame->Rflags = 0x202;
+            InitializeFxState(created);
+            s_environments[s_table.IndexOf(id)] = created;
+            created.Sequence = s_createdCount++;
+            if (s_history.Count >= 2048)
+                s_history.Clear();
+            s_history.Add(created);
+            environment = created;
+            return Error.None;
+        }
+
+        /// <summary>Makes a stopped environment runnable and gives it a time slice.</summary>
+        public static Error Start(Environment environment)
+        {
+            if (environment.State != EnvironmentState.Stopped)
+                return Error.BadEnvironment;
+            Error error = s_slices.Allocate(environment.Id, SystemCallLimits.AnySlice, out _);
+            if (error != Error.None)
+                return error;
+            environment.State = EnvironmentState.Runnable;
+            return Error.None;
+        }
+
+        // Observations over the environments created since a sequence number (the protection suite).
+        public static string AllOutputSince(ulong sequence)
+        {
+            System.Text.StringBuilder all = new System.Text.StringBuilder();
+            for (int i = 0; i < s_history.Count; i++)
+                if (s_history[i].Sequence >= sequence) all.Append(s_history[i].Output.ToString());
+            return all.ToString();
+        }
+
+        public static int EndedAbnormallySince(ulong sequence)
+        {
+            int count = 0;
+            for (int i = 0; i < s_history.Count; i++)
+            {
+                Environment environment = s_history[i];
+                if (environment.Sequence < sequence) continue;
+                if (environment.State == EnvironmentState.Destroyed || (environment.State == EnvironmentState.Exited && environment.ExitStatus != 0))
+                    count++;
+            }
+            return count;
+        }
+
+        public static ulong IpcReceivedSince(ulong sequence)
+        {
+            ulong total = 0;
+            for (int i = 0; i < s_history.Count; i++)
+                if (s_history[i].Sequence >= sequence) total += s_history[i].IpcMessagesReceived;
+            return total;
+        }
+
+        public static ulong PagesReceivedSince(ulong sequence)
+        {
+            ulong total = 0;
+            for (int i = 0; i < s_history.Count; i++)
+                if (s_history[i].Sequence >= sequence) total += s_history[i].PagesReceived;
+            return total;
+        }
+
+        private static void InitializeFxState(Environment environment)
+        {
+            // A clean SSE state: the default MXCSR (all exceptions masked) and x87 control word.
+            for (int i = 0; i < 512; i++) environment.FxState[i] = 0;
+            *(ushort*)(environment.FxState + 0) = 0x037F;
+            *(uint*)(environment.FxState + 24) = 0x1F80;
+        }
+
+        /// <summary>Allocates a zeroed frame owned by the environment (a named one, or any).</summary>
+        public static Error AllocateFrame(Environment environment, ulong requested, out ulong frame)
+        {
+            frame = 0;
+            FrameAllocator frames = KernelMemory.Frames;
+            if (requested == SystemCallLimits.AnyFrame)
+            {
+                if (!frames.TryAllocate(out frame))
+                    return Error.NoMemory;
+            }
+            else
+            {
+                if (requested >= frames.FrameLimit || !frames.IsUsable(requested))
+                    return Error.InvalidArgument;
+                if (!frames.TryAllocateSpecific(requested))
+                    return Error.Busy;
+                frame = requested;
+            }
+            ZeroFrame(frame);
+            s_ledger.Assign(frame, environment.Id);
+            environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
+            return Error.None;
+        }
+
+        /// <summary>The owner gives a frame back: it is unmapped from the owner's own address space;
+        /// it returns to the free pool once no other environment maps it.</summary>
+        public static Error FreeFrame(Environment environment, ulong frame, bool countsTowardRevocation = true)
+        {
+            if (frame >= KernelMemory.Frames.FrameLimit)
+                return Error.InvalidArgument;
+            if (s_ledger.OwnerOf(frame) != environment.Id)
+                return Error.NotOwner;
+            UnmapFrameEverywhereIn(environment, frame);
+            if (s_ledger.ReleaseOwnership(frame))
+                KernelMemory.Frames.Free(frame);
+            environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
+            if (countsTowardRevocation)
+                s_revocations.OnFrameFreed(environment.Id);
+            return Error.None;
+        }
+
+        /// <summary>Installs (or replaces) a user mapping. The caller has validated the request.</summary>
+        public static Error Map(Environment target, ulong virtualAddress, ulong frame, PageFlags flags)
+        {
+            MapResult result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
+            if (result == MapResult.AlreadyMapped)
+            {
+                Unmap(target, virtualAddress);
+                result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
+            }
+            if (result != MapResult.Ok)
+                return result == MapResult.OutOfMemory ? Error.NoMemory : Error.InvalidArgument;
+            s_ledger.AddMapping(frame);
+            InvalidateIfCurrent(target, virtualAddress);
+            return Error.None;
+        }
+
+        public static Error Unmap(Environment target, ulong virtualAddress)
+        {
+            if (target.Tables.Unmap(virtualAddress, out ulong previous) != MapResult.Ok)
+                return Error.NotMapped;
+            ulong frame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
+            if (s_ledger.RemoveMapping(frame))
+                KernelMemory.Frames.Free(frame);
+            InvalidateIfCurrent(target, virtualAddress);
+            return Error.None;
+        }
+
+        public static Error Protect(Environment target, ulong virtualAddress, PageFlags flags)
+        {
+            if (!target.Tables.TryTranslate(virtualAddress, out ulong physical, out _))
+                return Error.NotMapped;
+            if (target.Tables.Protect(virtualAddress, flags) != MapResult.Ok)
+                return Error.InvalidArgument;
+            InvalidateIfCurrent(target, virtualAddress);
+            return Error.None;
+        }
+
+        private static void InvalidateIfCurrent(Environment target, ulong virtualAddress)
+        {
+            if (Scheduler.Current == target || Cpu.ReadCr3() == target.RootPhysical)
+                Cpu.InvalidatePage(virtualAddress);
+        }
+
+        /// <summary>Removes every mapping of the frame from the environment's user half.</summary>
+        private static void UnmapFrameEverywhereIn(Environment environment, ulong frame)
+        {
+            List<ulong> addresses = new List<ulong>();
+            ForEachUserMapping(environment, addresses, frame);
+            for (int i = 0; i < addresses.Count; i++)
+                Unmap(environment, addresses[i]);
+        }
+
+        /// <summary>Collects the virtual addresses of user leaves (all, or those mapping 'onlyFrame').</summary>
+        private static void ForEachUserMapping(Environment environment, List<ulong> addresses, ulong onlyFrame = ulong.MaxValue)
+        {
+            ulong* pml4 = Table(environment.RootPhysical);
+            for (int i4 = 0; i4 < 256; i4++)
+            {
+                if ((pml4[i4] & 1) == 0) continue;
+                ulong* pdpt = Table(pml4[i4] & PageBits.FrameMask);
+                for (int i3 = 0; i3 < 512; i3++)
+                {
+                    if ((pdpt[i3] & 1) == 0 || (pdpt[i3] & 0x80) != 0) continue;
+                    ulong* pd = Table(pdpt[i3] & PageBits.FrameMask);
+                    for (int i2 = 0; i2 < 512; i2++)
+                    {
+                        if ((pd[i2] & 1) == 0 || (pd[i2] & 0x80) != 0) continue;
+                        ulong* pt = Table(pd[i2] & PageBits.FrameMask);
+                        for (int i1 = 0; i1 < 512; i1++)
+                        {
+                            ulong entry = pt[i1];
+                            if ((entry & 1) == 0) continue;
+                            if (onlyFrame != ulong.MaxValue && ((entry & PageBits.FrameMask) >> PageBits.FrameShift) != onlyFrame) continue;
+                            addresses.Add(((ulong)i4 << 39) | ((ulong)i3 << 30) | ((ulong)i2 << 21) | ((ulong)i1 << 12));
+                        }
+                    }
+                }
+            }
+        }
+
+        private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);
+
+        /// <summary>Ends an environment: every mapping, frame, capability, grant, slice and IPC link
+        /// goes. Safe to call on the running environment (the caller then returns to the loop).</summary>
+        public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report)
+        {
+            if (!environment.IsAlive)
+                return;
+            environment.State = endState;
+            environment.DestroyReason = reason;
+            environment.ExitStatus = status;
+            if (report != null)
+            {
+                environment.EndReport = environment.Describe() + " " + report;
+                KernelLog.WriteLine("aegis: " + environment.EndReport);
+            }
+
+            // Address space: drop every user mapping (frames shared with others stay theirs).
+            List<ulong> addresses = new List<ulong>();
+            ForEachUserMapping(environment, addresses);
+            for (int i = 0; i < addresses.Count; i++)
+            {
+                ulong address = addresses[i];
+                if (address == UserAddresses.InfoPage || address == UserAddresses.EnvironmentPage)
+                {
+                    environment.Tables.Unmap(address, out _);
+                    continue;
+                }
+                Unmap(environment, address);
+            }
+            // Frames it owns but others still map become ownerless; the rest are free now.
+            List<ulong> owned = s_ledger.FramesOwnedBy(environment.Id);
+            for (int i = 0; i < owned.Count; i++)
+            {
+                if (s_ledger.ReleaseOwnership(owned[i]))
+                    KernelMemory.Frames.Free(owned[i]);
+            }
+            s_ledger.DropGrantsTo(environment.Id);
+            s_slices.ReleaseAll(environment.Id);
+            s_revocations.Forget(environment.Id);
+            for (int i = 0; i < s_environments.Length; i++)
+            {
+                Environment other = s_environments[i];
+                if (other == null || other == environment) continue;
+                other.Capabilities.RemoveAllFor(CapabilityKind.Environment, environment.Id);
+                if (other.CallTarget == environment.Id && other.Blocked == BlockReason.AwaitingReply)
+                    Scheduler.FailCall(other, Error.BadEnvironment);
+                if (other.PendingCaller == environment.Id)
+                    other.PendingCaller = 0;
+            }
+            if (environment.PendingCaller != 0)
+            {
+                Environment caller = Find(environment.PendingCaller);
+                if (caller != null && caller.Blocked == BlockReason.AwaitingReply)
+                    Scheduler.FailCall(caller, Error.BadEnvironment);
+                environment.PendingCaller = 0;
+            }
+
+            environment.Page = null;
+            ulong pageFrame = environment.EnvironmentPageFrame;
+            environment.EnvironmentPageFrame = 0;
+            FreeAddressSpace(environment);
+            if (pageFrame != 0)
+                KernelMemory.Frames.Free(pageFrame);
+
+            int index = s_table.IndexOf(environment.Id);
+            s_environments[index] = null;
+            s_table.Free(environment.Id);
+            if (s_ended.Count > 4096)
+                s_ended.Clear();
+            s_ended[environment.Id] = environment;
+            Scheduler.OnEnvironmentEnded(environment);
+        }
+
+        /// <summary>Frees the user-half page tables and the PML4 (the kernel half is shared, not freed).</summary>
+        private static void FreeAddressSpace(Environment environment)
+        {
+            if (environment.RootPhysical == 0) return;
+            if (Cpu.ReadCr3() == environment.RootPhysical)
+                Cpu.WriteCr3(KernelMemory.RootTablePhysical);
+            ulong* pml4 = Table(environment.RootPhysical);
+            for (int i4 = 0; i4 < 256; i4++)
+            {
+                if ((pml4[i4] & 1) == 0) continue;
+                ulong pdptPhysical = pml4[i4] & PageBits.FrameMask;
+                ulong* pdpt = Table(pdptPhysical);
+                for (int i3 = 0; i3 < 512; i3++)
+                {
+                    if ((pdpt[i3] & 1) == 0 || (pdpt[i3] & 0x80) != 0) continue;
+                    ulong pdPhysical = pdpt[i3] & PageBits.FrameMask;
+                    ulong* pd = Table(pdPhysical);
+                    for (int i2 = 0; i2 < 512; i2++)
+                    {
+                        if ((pd[i2] & 1) == 0 || (pd[i2] & 0x80) != 0) continue;
+                        KernelMemory.Frames.Free((pd[i2] & PageBits.FrameMask) / PageSize);
+                    }
+                    KernelMemory.Frames.Free(pdPhysical / PageSize);
+                }
+                KernelMemory.Frames.Free(pdptPhysical / PageSize);
+            }
+            KernelMemory.Frames.Free(environment.RootPhysical / PageSize);
+            environment.RootPhysical = 0;
+        }
+
+        private static void ZeroFrame(ulong frame)
+        {
+            ulong* page = (ulong*)KernelMemory.PhysicalToVirtual(frame * PageSize);
+            for (int i = 0; i < 512; i++) page[i] = 0;
+        }
+
+        /// <summary>Page-table frames for environments come straight from the frame allocator.</summary>
+        private sealed class EnvironmentTablesMemory : IPageTableMemory
+        {
+            public ulong AllocateTable()
+            {
+                if (!KernelMemory.Frames.TryAllocate(out ulong frame))
+                    return 0;
+                ZeroFrame(frame);
+                return frame * PageSize;
+            }
+
+            public ulong ReadEntry(ulong tablePhysical, int index) => Table(tablePhysical)[index];
+
+            public void WriteEntry(ulong tablePhysical, int index, ulong entry) => Table(tablePhysical)[index] = entry;
+        }
+    }
+}

@@ -1,0 +1,298 @@
+// Running environments: the scheduler loop, time slices, preemption, directed switches
+// (yield to an environment, IPC on the rest of a slice), and entry from ring 3.
+// Mechanism, not policy: the order is the slice vector's (environments own slices); the
+// kernel only enforces that a slice ends. At the end of its slice an environment with an
+// upcall entry gets a SliceEnd upcall and SliceGraceTicks to yield; after that (or with no
+// entry) it is preempted by force (the abort protocol for the CPU, counted in its page).
+// Invariants: the loop runs on the kernel stack with its context in s_loopContext; ring-3
+// entries run on the trap stack; at most one environment is Running, and it is s_current.
+using System;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using Aegis.Abi;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Exo
+{
+    internal static unsafe class Scheduler
+    {
+        private const MethodImplOptions Import = MethodImplOptions.InternalCall;
+        [MethodImpl(Import), RuntimeImport("*", "aegis_run_user")] private static extern void RunUser(InterruptFrame* frame, ulong* loopContext, byte* fxState);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_return_to_loop")] private static extern void ReturnToLoop(ulong* loopContext);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_resume_user")] private static extern void ResumeUser(InterruptFrame* frame);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_cpu_block")] private static extern ulong* CpuBlock();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_trap_stack_top")] private static extern ulong TrapStackTop();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_syscall_entry")] private static extern ulong SyscallEntry();
+
+        private const uint EferMsr = 0xC0000080, StarMsr = 0xC0000081, LstarMsr = 0xC0000082, SfmaskMsr = 0xC0000084, KernelGsBaseMsr = 0xC0000102;
+
+        private static Environment s_current;
+        private static Environment s_directedNext;
+        private static int s_currentSlice = -1;
+        private static ulong* s_loopContext;
+        private static ulong s_kernelFsBase;
+        private static bool s_initialized;
+
+        public static Environment Current => s_current;
+        public static int CurrentSlice => s_currentSlice;
+
+        public static void Initialize(ulong kernelFsBase)
+        {
+            s_kernelFsBase = kernelFsBase;
+            s_loopContext = (ulong*)RuntimeHelpersAllocate(16);
+            ulong trapTop = TrapStackTop();
+            ulong* block = CpuBlock();
+            block[0] = trapTop;
+            GlobalDescriptorTable.SetKernelStackForUserInterrupts(trapTop);
+            Cpu.WriteMsr(KernelGsBaseMsr, (ulong)block);
+            Cpu.WriteMsr(EferMsr, Cpu.ReadMsr(EferMsr) | 1);                         // SCE
+            Cpu.WriteMsr(StarMsr, ((ulong)0x10 << 48) | ((ulong)GlobalDescriptorTable.KernelCode << 32));
+            Cpu.WriteMsr(LstarMsr, SyscallEntry());
+            Cpu.WriteMsr(SfmaskMsr, 0x47700);                                         // IF, TF, DF, AC, NT, IOPL
+            s_initialized = true;
+        }
+
+        private static ulong[] s_contextStorage;
+
+        private static void* RuntimeHelpersAllocate(int words)
+        {
+            s_contextStorage = new ulong[words];
+            fixed (ulong* storage = s_contextStorage)
+                return storage;
+        }
+
+        /// <summary>Runs environments until 'done' says so, nothing can run any more, or maxTicks pass.
+        /// Returns false on timeout.</summary>
+        public static bool Run(Func<bool> done, ulong maxTicks)
+        {
+            ulong deadline = Clock.Ticks + maxTicks;
+            while (!done())
+            {
+                if (Clock.Ticks >= deadline)
+                    return false;
+                Environment next = PickNext();
+                if (next == null)
+                {
+                    if (!AnyoneCanRun())
+                        return true;
+                    Cpu.Halt();
+                    continue;
+                }
+                Switch(next);
+            }
+            return true;
+        }
+
+        private static bool AnyoneCanRun()
+        {
+            for (int i = 0; i < Environments.Capacity; i++)
+            {
+                Environment environment = Environments.At(i);
+                if (environment != null && (environment.IsRunnable || environment.Blocked != BlockReason.None))
+                    return true;
+            }
+            return false;
+        }
+
+        private static Environment PickNext()
+        {
+            Environment directed = s_directedNext;
+            s_directedNext = null;
+            if (directed != null && directed.IsRunnable)
+                return directed;
+            int slice = Environments.Slices.Next(s_currentSlice, IsRunnableId);
+            if (slice < 0)
+                return null;
+            s_currentSlice = slice;
+            Environment owner = Environments.Find(Environments.Slices.OwnerOf(slice));
+            if (owner == null)
+                return null;
+            owner.SliceTicksLeft = UpcallLimits.SliceTicks;
+            owner.SliceEndDelivered = false;
+            return owner;
+        }
+
+        private static bool IsRunnableId(ulong id)
+        {
+            Environment environment = Environments.Find(id);
+            return environment != null && environment.IsRunnable;
+        }
+
+        private static void Switch(Environment next)
+        {
+            Cpu.DisableInterrupts();
+            s_current = next;
+            next.State = EnvironmentState.Running;
+            if (Cpu.ReadCr3() != next.RootPhysical)
+                Cpu.WriteCr3(next.RootPhysical);
+            Cpu.WriteFsBase(next.FsBase);
+            RunUser(next.Frame, s_loopContext, next.FxState);
+            // Back in the loop: the environment has been saved (or has ended).
+            if (next.State == EnvironmentState.Running)
+                next.State = EnvironmentState.Runnable;
+            s_current = null;
+            Cpu.WriteFsBase(s_kernelFsBase);
+            Cpu.EnableInterrupts();
+        }
+
+        /// <summary>Copies the live registers (and SSE state saved by the interrupt stub, if any)
+        /// into the environment, so it can be resumed later.</summary>
+        public static void Save(Environment environment, InterruptFrame* frame, bool hasFxArea)
+        {
+            *environment.Frame = *frame;
+            if (hasFxArea)
+                Buffer.MemoryCopy((byte*)frame - 512, environment.FxState, 512, 512);
+        }
+
+        /// <summary>Leaves ring-3 handling and lets the loop choose what runs next. Never returns.</summary>
+        public static void LeaveToLoop() => ReturnToLoop(s_loopContext);
+
+        /// <summary>The next environment to run is 'target', on the rest of the current slice.</summary>
+        public static void DirectTo(Environment target)
+        {
+            s_directedNext = target;
+            target.SliceTicksLeft = s_current != null && s_current.SliceTicksLeft > 0 ? s_current.SliceTicksLeft : 1;
+        }
+
+        // ---------------------------------------------------------------- entries from ring 3
+
+        /// <summary>An interrupt or exception taken in ring 3 (frame on the trap stack, fx area below it).</summary>
+        public static void OnUserInterrupt(InterruptFrame* frame)
+        {
+            Environment current = s_current;
+            ulong vector = frame->Vector;
+            if (current == null)
+                Diagnostics.Panic.Fail("ring-3 interrupt with no current environment", "vector " + vector.ToString());
+            if (vector < InterruptDescriptorTable.FirstIrq)
+            {
+                OnUserException(current, frame);
+                return;
+            }
+            if (vector == InterruptDescriptorTable.FirstIrq + Interrupts.TimerIrq)
+                OnUserTimerTick(current, frame);
+        }
+
+        private static void OnUserException(Environment current, InterruptFrame* frame)
+        {
+            ulong vector = frame->Vector;
+            ulong faultAddress = vector == InterruptDescriptorTable.PageFault ? Cpu.ReadCr2() : 0;
+            current.ExceptionUpcalls[vector]++;
+            current.LastFaultVector = vector;
+            current.LastFaultAddress = faultAddress;
+            current.LastFaultErrorCode = frame->ErrorCode;
+            UpcallFrame upcall;
+            Upcalls.Clear(&upcall);
+            upcall.Kind = UpcallKind.Exception;
+            upcall.Trap = vector;
+            upcall.ErrorCode = frame->ErrorCode;
+            upcall.FaultAddress = faultAddress;
+            string cause = InterruptDescriptorTable.ExceptionName(vector) + DescribeFault(vector, frame->ErrorCode, faultAddress) + " at rip 0x" + frame->Rip.ToString("x");
+            if (current.UpcallEntry == 0)
+            {
+                Save(current, frame, true);
+                Environments.Destroy(current, EnvironmentState.Destroyed, DestroyReason.UnhandledException, vector,
+                    "destroyed: " + cause + " (no upcall entry)");
+                LeaveToLoop();
+            }
+            string problem = Upcalls.Deliver(current, frame, &upcall);
+            if (problem != null)
+            {
+                Save(current, frame, true);
+                Environments.Destroy(current, EnvironmentState.Destroyed, DestroyReason.BadUpcall, vector,
+                    "destroyed: " + cause + "; cannot deliver the upcall: " + problem);
+                LeaveToLoop();
+            }
+            // Return through the interrupt stub: the environment continues in its upcall entry.
+        }
+
+        private static string DescribeFault(ulong vector, ulong error, ulong address)
+        {
+            if (vector != InterruptDescriptorTable.PageFault) return "";
+            return ((error & 2) != 0 ? " writing" : (error & 16) != 0 ? " executing" : " reading") + " 0x" + address.ToString("x")
+                + ((error & 1) != 0 ? " (protection)" : " (not mapped)");
+        }
+
+        private static void OnUserTimerTick(Environment current, InterruptFrame* frame)
+        {
+            OnTick();
+            if (!current.IsAlive)
+            {
+                LeaveToLoop();
+            }
+            if (--current.SliceTicksLeft > 0)
+                return;
+            bool ownsSlice = s_currentSlice >= 0 && Environments.Slices.OwnerOf(s_currentSlice) == current.Id;
+            if (ownsSlice && current.UpcallEntry != 0 && !current.SliceEndDelivered)
+            {
+                current.SliceEndDelivered = true;
+                current.GraceTicksLeft = UpcallLimits.SliceGraceTicks;
+                current.SliceTicksLeft = UpcallLimits.SliceGraceTicks + 1;
+                UpcallFrame upcall;
+                Upcalls.Clear(&upcall);
+                upcall.Kind = UpcallKind.SliceEnd;
+                if (Upcalls.Deliver(current, frame, &upcall) == null)
+                    return;
+            }
+            if (ownsSlice)
+            {
+                current.ForcedPreemptions++;
+                if (current.Page != null) current.Page->PreemptedCount++;
+            }
+            Save(current, frame, true);
+            current.State = EnvironmentState.Runnable;
+            LeaveToLoop();
+        }
+
+        /// <summary>Every timer tick (ring 3 or kernel): the information page and revocation deadlines.</summary>
+        public static void OnTick()
+        {
+            if (!s_initialized) return;
+            Environments.UpdateInfoPage();
+            Revocation.CheckDeadlines();
+        }
+
+        // ---------------------------------------------------------------- blocking and waking
+
+        /// <summary>Blocks the current environment (its registers in frame) and leaves to the loop.</summary>
+        public static void BlockCurrent(InterruptFrame* frame, BlockReason reason)
+        {
+            Environment current = s_current;
+            Save(current, frame, false);
+            current.State = EnvironmentState.Blocked;
+            current.Blocked = reason;
+            LeaveToLoop();
+        }
+
+        /// <summary>Makes a blocked environment runnable again with the given call results.</summary>
+        public static void Wake(Environment environment, ulong rax, ulong rdx)
+        {
+            environment.Frame->Rax = rax;
+            environment.Frame->Rdx = rdx;
+            environment.Blocked = BlockReason.None;
+            environment.CallTarget = 0;
+            environment.State = EnvironmentState.Runnable;
+        }
+
+        /// <summary>An IpcCall that can never be answered: the caller gets the error.</summary>
+        public static void FailCall(Environment caller, Error error) => Wake(caller, unchecked((ulong)(long)error), 0);
+
+        public static void OnEnvironmentEnded(Environment environment)
+        {
+            if (s_directedNext == environment)
+                s_directedNext = null;
+        }
+
+        /// <summary>Delivers an upcall to an environment that is not running (IPC, revocation).
+        /// A blocked Wait returns 0 first. Returns null or why it failed (the caller destroys it).</summary>
+        public static string DeliverToWaiting(Environment target, UpcallFrame* upcall)
+        {
+            if (target.State == EnvironmentState.Blocked && target.Blocked == BlockReason.Waiting)
+            {
+                target.Frame->Rax = 0;
+                target.Blocked = BlockReason.None;
+                target.State = EnvironmentState.Runnable;
+            }
+            return Upcalls.Deliver(target, target.Frame, upcall);
+        }
+    }
+}

@@ -1,0 +1,366 @@
+// The system calls (Aegis.Abi/SystemCall.cs; docs/abi.md). Each handler is
+// validate -> act -> return: every argument is checked before anything changes, and a failing
+// call leaves no partial effect. Results go back in RAX (and RDX); errors are negative.
+// Handlers that block, switch or end the caller leave through the scheduler loop.
+using System;
+using System.Runtime.InteropServices;
+using Aegis.Abi;
+using Aegis.Kernel.Core;
+using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Exo
+{
+    internal static unsafe class SystemCalls
+    {
+        public static ulong Total;
+        private static readonly byte[] s_consoleBuffer = new byte[SystemCallLimits.MaximumConsoleWrite];
+        private static readonly PageMapRequest[] s_mapRequests = new PageMapRequest[SystemCallLimits.MaximumMapRequests];
+
+        [UnmanagedCallersOnly(EntryPoint = "aegis_syscall_dispatch")]
+        private static void Dispatch(InterruptFrame* frame)
+        {
+            Environment caller = Scheduler.Current;
+            Total++;
+            caller.SystemCalls++;
+            ulong result = Handle(caller, frame);
+            frame->Rax = result;
+            if ((long)result < 0)
+                caller.SystemCallErrors++;
+        }
+
+        private static ulong Ok(ulong value = 0) => value;
+        private static ulong Fail(Error error) => unchecked((ulong)(long)error);
+
+        private static ulong Handle(Environment caller, InterruptFrame* frame)
+        {
+            ulong a0 = frame->Rdi, a1 = frame->Rsi, a2 = frame->Rdx, a3 = frame->R10, a4 = frame->R8, a5 = frame->R9;
+            switch ((SystemCall)frame->Rax)
+            {
+                case SystemCall.Null: return Ok();
+                case SystemCall.ConsoleWrite: return ConsoleWrite(caller, a0, a1, a2);
+                case SystemCall.Exit:
+                    Scheduler.Save(caller, frame, false);
+                    Environments.Destroy(caller, EnvironmentState.Exited, DestroyReason.None, a0, null);
+                    Scheduler.LeaveToLoop();
+                    return Ok();
+                case SystemCall.Yield: return Yield(caller, frame, a0);
+                case SystemCall.EnvironmentCreate: return EnvironmentCreate(caller);
+                case SystemCall.EnvironmentDestroy: return EnvironmentDestroy(caller, frame, a0);
+                case SystemCall.EnvironmentStart: return EnvironmentStart(caller, a0, a1, a2, a3);
+                case SystemCall.EnvironmentSetUpcall: return EnvironmentSetUpcall(caller, a0, a1, a2);
+                case SystemCall.EnvironmentStatus: return EnvironmentStatus(caller, frame, a0);
+                case SystemCall.FrameAllocate:
+                {
+                    Error error = Environments.AllocateFrame(caller, a0, out ulong frameNumber);
+                    return error == Error.None ? Ok(frameNumber) : Fail(error);
+                }
+                case SystemCall.FrameFree: return ErrorResult(Environments.FreeFrame(caller, a0));
+                case SystemCall.FrameGrant: return FrameGrant(caller, a0, a1, a2);
+                case SystemCall.PageMap: return PageMap(caller, a0, a1, a2);
+                case SystemCall.PageQuery: return PageQuery(caller, a0, a1);
+                case SystemCall.PageClean: return PageClean(caller, a0, a1);
+                case SystemCall.IpcCall: return Ipc.Call(caller, frame, a0, a1, a2, a3, a4, a5);
+                case SystemCall.IpcReply: return Ipc.Reply(caller, frame, a0, a1);
+                case SystemCall.IpcSend: return Ipc.Send(caller, frame, a0, a1, a2, a3, a4, a5);
+                case SystemCall.Wait:
+                    Scheduler.BlockCurrent(frame, BlockReason.Waiting);
+                    return Ok();
+                case SystemCall.SliceAllocate:
+                {
+                    Error error = Environments.Slices.Allocate(caller.Id, a0, out int index);
+                    return error == Error.None ? Ok((ulong)index) : Fail(error);
+                }
+                case SystemCall.SliceFree:
+                    if (a0 >= 64) return Fail(Error.InvalidArgument);
+                    return ErrorResult(Environments.Slices.Free(caller.Id, a0));
+                case SystemCall.RevokeFrames: return RevokeFrames(caller, a0, a1, a2);
+                case SystemCall.ImageSpawn: return ImageSpawn(caller, a0, a1, a2, a3);
+                case SystemCall.CapabilityCopy: return CapabilityCopy(caller, a0, a1);
+                case SystemCall.CapabilityQuery: return CapabilityQuery(caller, frame, a0);
+                case SystemCall.SetFsBase:
+                    if (!UserMemory.IsUserRange(a0, 0)) return Fail(Error.BadAddress);
+                    caller.FsBase = a0;
+                    Cpu.WriteFsBase(a0);
+                    return Ok();
+                case SystemCall.Debug:
+                    KernelLog.WriteLine("aegis: debug from " + caller.Describe() + ": value " + a0.ToString() + "; it owns "
+                        + Environments.Ledger.CountOwnedBy(caller.Id).ToString() + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free");
+                    return Ok();
+                default:
+                    return Fail(Error.NoSuchCall);
+            }
+        }
+
+        private static ulong ErrorResult(Error error) => error == Error.None ? Ok() : Fail(error);
+
+        /// <summary>The environment a slot names: Self (slot 0) or an Environment capability.</summary>
+        internal static Error ResolveEnvironment(Environment caller, ulong slot, out Environment target)
+        {
+            target = null;
+            if (slot == CapabilitySlots.Self)
+            {
+                target = caller;
+                return Error.None;
+            }
+            Error error = caller.Capabilities.Lookup(slot, CapabilityKind.Environment, out ulong id);
+            if (error != Error.None)
+                return error;
+            target = Environments.Find(id);
+            return target == null ? Error.BadEnvironment : Error.None;
+        }
+
+        private static ulong ConsoleWrite(Environment caller, ulong slot, ulong address, ulong length)
+        {
+            Error error = caller.Capabilities.Lookup(slot, CapabilityKind.Console, out _);
+            if (error != Error.None) return Fail(error);
+            if (length > SystemCallLimits.MaximumConsoleWrite) return Fail(Error.InvalidArgument);
+            if (!UserMemory.IsUserRange(address, length)) return Fail(Error.BadAddress);
+            // Static buffer: there is no garbage collector, so system calls must not allocate per call.
+            Span<byte> buffer = new Span<byte>(s_consoleBuffer, 0, (int)length);
+            if (!UserMemory.TryRead(caller, address, buffer)) return Fail(Error.BadAddress);
+            for (int i = 0; i < buffer.Length; i++)
+            {
+                char c = buffer[i] < 0x80 ? (char)buffer[i] : '?';
+                KernelLog.Write(c);
+                caller.RecordOutput(c);
+            }
+            return Ok(length);
+        }
+
+        private static ulong Yield(Environment caller, InterruptFrame* frame, ulong targetId)
+        {
+            if (targetId != 0)
+            {
+                Environment target = Environments.Find(targetId);
+                if (target == null || !target.IsRunnable) return Fail(Error.BadEnvironment);
+                Scheduler.DirectTo(target);
+            }
+            frame->Rax = 0;
+            Scheduler.Save(caller, frame, false);
+            caller.State = EnvironmentState.Runnable;
+            Scheduler.LeaveToLoop();
+            return Ok();
+        }
+
+        private static ulong EnvironmentCreate(Environment caller)
+        {
+            Error error = Environments.Create(caller.Id, null, out Environment child);
+            if (error != Error.None) return Fail(error);
+            error = caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
+            if (error != Error.None)
+            {
+                Environments.Destroy(child, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
+                return Fail(error);
+            }
+            child.Name = (caller.Name ?? "env") + "/child";
+            // A created child starts as the caller's copy would: with the caller's thread pointer
+            // (FS base), so a libOS that copies its memory (fork) finds its TLS in place.
+            child.FsBase = caller.FsBase;
+            return Ok(slot);
+        }
+
+        private static ulong EnvironmentDestroy(Environment caller, InterruptFrame* frame, ulong slot)
+        {
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (target == caller)
+            {
+                Scheduler.Save(caller, frame, false);
+                Environments.Destroy(caller, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
+                Scheduler.LeaveToLoop();
+            }
+            Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0,
+                "destroyed by " + caller.Describe() + " (capability holder)");
+            caller.Capabilities.Remove(slot);
+            return Ok();
+        }
+
+        private static ulong EnvironmentStart(Environment caller, ulong slot, ulong rip, ulong rsp, ulong rdi)
+        {
+            if (slot == CapabilitySlots.Self) return Fail(Error.InvalidArgument);
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (target.State != EnvironmentState.Stopped) return Fail(Error.BadEnvironment);
+            if (rip != 0 && !UserMemory.IsUserRange(rip, 1)) return Fail(Error.BadAddress);
+            if (rsp != 0 && !UserMemory.IsUserRange(rsp, 0)) return Fail(Error.BadAddress);
+            error = Environments.Slices.Allocate(target.Id, SystemCallLimits.AnySlice, out _);
+            if (error != Error.None) return Fail(error);
+            if (rip != 0) target.Frame->Rip = rip;
+            if (rsp != 0) target.Frame->Rsp = rsp;
+            target.Frame->Rdi = rdi;
+            target.State = EnvironmentState.Runnable;
+            return Ok();
+        }
+
+        private static ulong EnvironmentSetUpcall(Environment caller, ulong slot, ulong entry, ulong stackTop)
+        {
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            // Checked again at each delivery (the mapping may change); here only the range.
+            if (entry != 0 && !UserMemory.IsUserRange(entry, 1) && entry < 0xFFFF800000000000) return Fail(Error.BadAddress);
+            target.UpcallEntry = entry;
+            target.UpcallStackTop = stackTop;
+            target.UpcallStackPages = 16;
+            return Ok();
+        }
+
+        private static ulong EnvironmentStatus(Environment caller, InterruptFrame* frame, ulong slot)
+        {
+            ulong id;
+            if (slot == CapabilitySlots.Self) id = caller.Id;
+            else
+            {
+                Error error = caller.Capabilities.Lookup(slot, CapabilityKind.Environment, out id);
+                if (error != Error.None)
+                    return Fail(error);
+            }
+            Environment target = Environments.FindAny(id);
+            if (target == null) return Fail(Error.BadEnvironment);
+            frame->Rdx = target.State == EnvironmentState.Exited ? target.ExitStatus : (ulong)target.DestroyReason;
+            return Ok((ulong)target.State);
+        }
+
+        private static ulong FrameGrant(Environment caller, ulong frameNumber, ulong slot, ulong writable)
+        {
+            if (writable > 1) return Fail(Error.InvalidArgument);
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (frameNumber >= KernelMemory.Frames.FrameLimit) return Fail(Error.InvalidArgument);
+            return ErrorResult(Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable == 1));
+        }
+
+        private static ulong PageMap(Environment caller, ulong slot, ulong address, ulong count)
+        {
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (count == 0) return Ok(0);
+            if (count > (ulong)SystemCallLimits.MaximumMapRequests) return Fail(Error.InvalidArgument);
+            ulong bytes = count * (ulong)sizeof(PageMapRequest);
+            if (!UserMemory.IsUserRange(address, bytes)) return Fail(Error.BadAddress);
+            Span<PageMapRequest> requests = new Span<PageMapRequest>(s_mapRequests, 0, (int)count);
+            fixed (PageMapRequest* destination = s_mapRequests)
+            {
+                if (!UserMemory.TryRead(caller, address, new Span<byte>(destination, (int)bytes)))
+                    return Fail(Error.BadAddress);
+            }
+            // Validate everything first: all or nothing.
+            error = Environments.Validator.ValidateBatch(requests, caller.Id, target.Id, target, out _);
+            if (error != Error.None) return Fail(error);
+            for (int i = 0; i < requests.Length; i++)
+            {
+                PageMapRequest request = requests[i];
+                PageFlags flags = MappingValidator.ToPageFlags(request.Permissions);
+                switch (request.Operation)
+                {
+                    case PageMapOperation.Map: error = Environments.Map(target, request.VirtualAddress, request.Frame, flags); break;
+                    case PageMapOperation.Unmap: error = Environments.Unmap(target, request.VirtualAddress); break;
+                    default: error = Environments.Protect(target, request.VirtualAddress, flags); break;
+                }
+                if (error != Error.None)
+                    return Fail(error); // only out of page-table memory can fail here
+            }
+            return Ok(count);
+        }
+
+        private static ulong PageQuery(Environment caller, ulong slot, ulong address)
+        {
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
+            ulong page = address & ~4095UL;
+            if (!target.Tables.TryTranslate(page, out ulong physical, out PageFlags flags))
+                return Fail(Error.NotMapped);
+            if ((flags & PageFlags.User) == 0) return Fail(Error.NotMapped);
+            ulong bits = (ulong)flags & (PageBits.Present | PageBits.Writable | PageBits.User | PageBits.Accessed | PageBits.Dirty
+                | PageBits.Software0 | PageBits.Software1 | PageBits.Software2 | PageBits.NoExecute);
+            return Ok((physical & PageBits.FrameMask) | bits);
+        }
+
+        private static ulong PageClean(Environment caller, ulong slot, ulong address)
+        {
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
+            ulong page = address & ~4095UL;
+            if (!target.Tables.TryTranslate(page, out _, out PageFlags flags) || (flags & PageFlags.User) == 0)
+                return Fail(Error.NotMapped);
+            target.Tables.Protect(page, flags & ~(PageFlags.Accessed | PageFlags.Dirty));
+            if (target == caller) Cpu.InvalidatePage(page);
+            return Ok();
+        }
+
+        private static ulong RevokeFrames(Environment caller, ulong slot, ulong count, ulong deadline)
+        {
+            if (slot == CapabilitySlots.Self) return Fail(Error.InvalidArgument);
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            return ErrorResult(Revocation.Request(target, count, deadline));
+        }
+
+        private static ulong ImageSpawn(Environment caller, ulong nameAddress, ulong nameLength, ulong argumentAddress, ulong argumentLength)
+        {
+            if (nameLength == 0 || nameLength > 64 || argumentLength > 255) return Fail(Error.InvalidArgument);
+            string name = ReadString(caller, nameAddress, nameLength);
+            if (name == null) return Fail(Error.BadAddress);
+            string argument = "";
+            if (argumentLength > 0)
+            {
+                argument = ReadString(caller, argumentAddress, argumentLength);
+                if (argument == null) return Fail(Error.BadAddress);
+            }
+            if (!BootImages.Exists(name)) return Fail(Error.NoSuchImage);
+            Error error = BootImages.Spawn(caller.Id, name, argument, out Environment child, out string problem);
+            if (error != Error.None)
+            {
+                KernelLog.WriteLine("aegis: " + caller.Describe() + " could not spawn '" + name + "': " + problem);
+                return Fail(error);
+            }
+            error = caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
+            if (error != Error.None)
+            {
+                Environments.Destroy(child, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
+                return Fail(error);
+            }
+            return Ok(slot);
+        }
+
+        private static ulong CapabilityCopy(Environment caller, ulong slot, ulong environmentSlot)
+        {
+            if (slot == CapabilitySlots.Self || slot >= CapabilitySlots.Count) return Fail(Error.InvalidArgument);
+            Error error = caller.Capabilities.Query(slot, out CapabilityKind kind, out ulong objectId);
+            if (error != Error.None) return Fail(error);
+            error = ResolveEnvironment(caller, environmentSlot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (kind == CapabilityKind.Console && target.Capabilities.Lookup(CapabilitySlots.Console, CapabilityKind.Console, out _) != Error.None
+                && target.Capabilities.TryInsertAt(CapabilitySlots.Console, kind, objectId) == Error.None)
+                return Ok(CapabilitySlots.Console);
+            error = target.Capabilities.TryInsert(kind, objectId, out ulong newSlot);
+            return error == Error.None ? Ok(newSlot) : Fail(error);
+        }
+
+        private static ulong CapabilityQuery(Environment caller, InterruptFrame* frame, ulong slot)
+        {
+            if (slot >= CapabilitySlots.Count) return Fail(Error.InvalidArgument);
+            if (slot == CapabilitySlots.Self)
+            {
+                frame->Rdx = caller.Id;
+                return Ok((ulong)CapabilityKind.Environment);
+            }
+            Error error = caller.Capabilities.Query(slot, out CapabilityKind kind, out ulong objectId);
+            if (error != Error.None) return Fail(error);
+            frame->Rdx = objectId;
+            return Ok((ulong)kind);
+        }
+
+        internal static string ReadString(Environment environment, ulong address, ulong length)
+        {
+            if (!UserMemory.IsUserRange(address, length)) return null;
+            byte[] bytes = new byte[length];
+            if (!UserMemory.TryRead(environment, address, bytes)) return null;
+            char[] text = new char[length];
+            for (int i = 0; i < bytes.Length; i++) text[i] = (char)bytes[i];
+            return new string(text);
+        }
+    }
+}

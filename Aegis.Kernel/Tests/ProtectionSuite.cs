@@ -1,0 +1,336 @@
+// The in-guest protection suite (kernel argument test=protection): each behaviour of the
+// design brief runs as its own app in its own environment, and the kernel decides PASS or FAIL
+// from what it observed itself — how the environment ended, the upcalls it delivered, the
+// system calls it saw, frame accounting before and after, and a bystander environment's
+// output — never from the app's say-so alone. Prints "TEST <name> PASS|FAIL <reason>" per
+// behaviour and "TESTS <p> passed, <f> failed".
+using System;
+using System.Collections.Generic;
+using Aegis.Abi;
+using Aegis.Kernel.Exo;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Tests
+{
+    internal static unsafe class ProtectionSuite
+    {
+        private const ulong DefaultTicks = 20000;
+        private static readonly List<Environment> s_spawned = new List<Environment>();
+        private static ulong s_createdBefore;
+
+        private delegate string Check();
+
+        public static readonly string[] Names =
+        {
+            "hello", "faultread", "faultwrite", "faultreadkernel", "faultwritekernel", "divzero", "breakpoint",
+            "illegalinstruction", "faultregs", "faultalloc", "faultbadhandler", "faultevilhandler", "faultnostack",
+            "evilhello", "dumbfork", "forktree", "pingpong", "sendpage", "spin", "revoke-polite", "revoke-rude", "syscall-fuzz",
+        };
+
+        public static int Run(string only)
+        {
+            int passed = 0, failed = 0;
+            for (int i = 0; i < Names.Length; i++)
+            {
+                string name = Names[i];
+                if (only != null && only != name)
+                    continue;
+                string reason = RunOne(name);
+                if (reason == null)
+                {
+                    passed++;
+                    KernelLog.WriteLine("TEST " + name + " PASS");
+                }
+                else
+                {
+                    failed++;
+                    KernelLog.WriteLine("TEST " + name + " FAIL " + reason);
+                }
+            }
+            KernelLog.WriteLine("TESTS " + passed.ToString() + " passed, " + failed.ToString() + " failed");
+            return failed;
+        }
+
+        private static string RunOne(string name)
+        {
+            ulong freeBefore = KernelMemory.Frames.FreeFrames;
+            s_spawned.Clear();
+            s_createdBefore = Environments.CreatedCount;
+            string reason;
+            if (!BootImages.Exists(name))
+                reason = "no boot image named '" + name + "' in the ISO";
+            else
+                reason = Dispatch(name);
+            // Whatever is still alive from this test ends now; then no frame may be missing.
+            EndEverything();
+            ulong freeAfter = KernelMemory.Frames.FreeFrames;
+            if (reason == null && freeAfter != freeBefore)
+                reason = "frame accounting: " + freeBefore.ToString() + " free before, " + freeAfter.ToString() + " after";
+            return reason;
+        }
+
+        private static string Dispatch(string name)
+        {
+            switch (name)
+            {
+                case "hello": return Hello();
+                case "faultread": return FaultKills(name, 0, false, false);
+                case "faultwrite": return FaultKills(name, 0, true, false);
+                case "faultreadkernel": return FaultKills(name, 0xFFFFFFFF80100000, false, true);
+                case "faultwritekernel": return FaultKills(name, 0xFFFFFFFF80100000, true, true);
+                case "divzero": return TrapResumes(name, InterruptDescriptorTable.DivideError);
+                case "breakpoint": return TrapResumes(name, InterruptDescriptorTable.Breakpoint);
+                case "illegalinstruction": return TrapResumes(name, InterruptDescriptorTable.InvalidOpcode);
+                case "faultregs": return FaultRegisters();
+                case "faultalloc": return FaultAlloc();
+                case "faultbadhandler":
+                case "faultevilhandler":
+                case "faultnostack": return BadUpcallKills(name);
+                case "evilhello": return EvilHello();
+                case "dumbfork": return Fork(name, 2, "I am the parent", "I am the child");
+                case "forktree": return Fork(name, 15, "I am ''", "I am '111'");
+                case "pingpong": return PingPong();
+                case "sendpage": return SendPage();
+                case "spin": return Spin();
+                case "revoke-polite": return Revoke(name, true);
+                case "revoke-rude": return Revoke(name, false);
+                case "syscall-fuzz": return SyscallFuzz();
+                default: return "no check for '" + name + "'";
+            }
+        }
+
+        // ------------------------------------------------------------------ helpers
+
+        private static Environment Spawn(string name, string argument = "")
+        {
+            if (BootImages.Spawn(0, name, argument, out Environment environment, out string problem) != Error.None)
+            {
+                KernelLog.WriteLine("protection suite: cannot spawn '" + name + "': " + problem);
+                return null;
+            }
+            environment.Capabilities.TryInsertAt(CapabilitySlots.Console, CapabilityKind.Console, 0);
+            s_spawned.Add(environment);
+            return environment;
+        }
+
+        private static bool Start(Environment environment)
+            => environment != null && Environments.Start(environment) == Error.None;
+
+        /// <summary>Runs until every environment spawned for this test (and their descendants) ended.</summary>
+        private static bool RunToEnd(ulong maxTicks = DefaultTicks)
+            => Scheduler.Run(() => Environments.LiveCount == 0, maxTicks);
+
+        private static void EndEverything()
+        {
+            for (int i = 0; i < Environments.Capacity; i++)
+            {
+                Environment environment = Environments.At(i);
+                if (environment != null)
+                    Environments.Destroy(environment, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
+            }
+        }
+
+        private static bool ExitedWith(Environment environment, ulong status)
+            => environment.State == EnvironmentState.Exited && environment.ExitStatus == status;
+
+        private static string Ending(Environment environment)
+            => environment.State == EnvironmentState.Exited ? "exited with " + environment.ExitStatus.ToString()
+             : environment.State == EnvironmentState.Destroyed ? "destroyed (" + ((ulong)environment.DestroyReason).ToString() + ")"
+             : "still " + ((ulong)environment.State).ToString();
+
+        private static string Output(Environment environment) => environment.Output.ToString();
+
+        private static string BystanderProblem(Environment bystander)
+        {
+            if (!ExitedWith(bystander, 0)) return "the bystander " + Ending(bystander);
+            if (!Output(bystander).Contains("bystander: tick 5")) return "the bystander did not print all its ticks";
+            return null;
+        }
+
+        // ------------------------------------------------------------------ behaviours
+
+        private static string Hello()
+        {
+            Environment hello = Spawn("hello");
+            if (!Start(hello)) return "cannot start hello";
+            if (!RunToEnd()) return "timed out";
+            if (!ExitedWith(hello, 0)) return "hello " + Ending(hello);
+            if (!Output(hello).Contains("hello, world from environment")) return "no greeting on its console";
+            if (hello.SystemCalls == 0) return "no system call seen";
+            return null;
+        }
+
+        private static string FaultKills(string name, ulong address, bool write, bool protection)
+        {
+            Environment victim = Spawn(name);
+            Environment bystander = Spawn("bystander");
+            if (!Start(victim) || !Start(bystander)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (ExitedWith(victim, 0)) return name + " exited normally: the fault did not stop it";
+            if (victim.State != EnvironmentState.Exited && victim.State != EnvironmentState.Destroyed) return name + " " + Ending(victim);
+            if (victim.ExceptionUpcalls[InterruptDescriptorTable.PageFault] == 0 && victim.LastFaultVector != InterruptDescriptorTable.PageFault)
+                return "no page fault was taken";
+            if ((victim.LastFaultAddress & ~4095UL) != (address & ~4095UL))
+                return "fault address 0x" + victim.LastFaultAddress.ToString("x") + ", expected 0x" + address.ToString("x");
+            bool wasWrite = (victim.LastFaultErrorCode & 2) != 0;
+            bool wasProtection = (victim.LastFaultErrorCode & 1) != 0;
+            if (wasWrite != write) return "the fault was a " + (wasWrite ? "write" : "read");
+            if (wasProtection != protection) return protection ? "a kernel page must fault on protection, not absence" : "address 0 must not be mapped";
+            string report = Output(victim) + (victim.EndReport ?? "");
+            if (!report.Contains(name) || !report.Contains(address.ToString("x")))
+                return "no one-line report naming " + name + " and the address";
+            return BystanderProblem(bystander);
+        }
+
+        private static string TrapResumes(string name, int vector)
+        {
+            Environment app = Spawn(name);
+            if (!Start(app)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (!ExitedWith(app, 0)) return name + " " + Ending(app) + " after " + app.ExceptionUpcalls[vector].ToString() + " upcalls";
+            if (app.ExceptionUpcalls[vector] != 1) return "expected one upcall for trap " + vector.ToString() + ", the kernel delivered " + app.ExceptionUpcalls[vector].ToString();
+            if (!Output(app).Contains("trap " + vector.ToString() + " at 0x") || !Output(app).Contains("resumed"))
+                return "the handler's report is missing";
+            return null;
+        }
+
+        private static string FaultRegisters()
+        {
+            Environment app = Spawn("faultregs");
+            if (!Start(app)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            ulong upcalls = 0;
+            for (int i = 0; i < 32; i++) upcalls += app.ExceptionUpcalls[i];
+            if (upcalls == 0) return "no exception upcall was delivered";
+            if (!ExitedWith(app, 0)) return "faultregs " + Ending(app) + ": " + Output(app);
+            if (!Output(app).Contains("faultregs: all registers restored")) return "registers differ: " + Output(app);
+            return null;
+        }
+
+        private static string FaultAlloc()
+        {
+            Environment app = Spawn("faultalloc");
+            if (!Start(app)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (!ExitedWith(app, 0)) return "faultalloc " + Ending(app);
+            if (app.ExceptionUpcalls[InterruptDescriptorTable.PageFault] < 2)
+                return "expected nested page-fault upcalls, saw " + app.ExceptionUpcalls[InterruptDescriptorTable.PageFault].ToString();
+            return null;
+        }
+
+        private static string BadUpcallKills(string name)
+        {
+            Environment victim = Spawn(name);
+            Environment bystander = Spawn("bystander");
+            if (!Start(victim) || !Start(bystander)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (victim.State != EnvironmentState.Destroyed || victim.DestroyReason != DestroyReason.BadUpcall)
+                return name + " " + Ending(victim) + "; expected destroyed for a bad upcall";
+            if (victim.EndReport == null || !victim.EndReport.Contains("upcall")) return "no report of the bad upcall";
+            return BystanderProblem(bystander);
+        }
+
+        private static string EvilHello()
+        {
+            Environment app = Spawn("evilhello");
+            if (!Start(app)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (app.SystemCallErrors == 0) return "the kernel returned no error";
+            string output = Output(app);
+            if (!output.Contains("BadAddress")) return "evilhello did not see BadAddress: " + output;
+            if (output.Length > 512) return "evilhello printed more than it should (" + output.Length.ToString() + " bytes)";
+            return null;
+        }
+
+        private static string Fork(string name, ulong environments, string first, string last)
+        {
+            Environment root = Spawn(name);
+            if (!Start(root)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            ulong created = Environments.CreatedCount - s_createdBefore;
+            if (created < environments) return "only " + created.ToString() + " environments were created, expected " + environments.ToString();
+            if (!ExitedWith(root, 0)) return name + " " + Ending(root);
+            string all = Environments.AllOutputSince(s_createdBefore);
+            if (!all.Contains(first) || !all.Contains(last)) return "missing output '" + first + "' or '" + last + "'";
+            if (Environments.EndedAbnormallySince(s_createdBefore) != 0) return "an environment of the tree did not exit cleanly";
+            return null;
+        }
+
+        private static string PingPong()
+        {
+            Environment root = Spawn("pingpong");
+            if (!Start(root)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (Environments.CreatedCount - s_createdBefore < 2) return "pingpong needs two environments";
+            if (Environments.IpcReceivedSince(s_createdBefore) < 10) return "fewer than 10 IPC messages were delivered";
+            if (!Environments.AllOutputSince(s_createdBefore).Contains("got 10")) return "the count did not reach 10";
+            if (Environments.EndedAbnormallySince(s_createdBefore) != 0) return "an environment did not exit cleanly";
+            return null;
+        }
+
+        private static string SendPage()
+        {
+            Environment root = Spawn("sendpage");
+            if (!Start(root)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (Environments.PagesReceivedSince(s_createdBefore) < 1) return "no page was transferred";
+            if (!Environments.AllOutputSince(s_createdBefore).Contains("sendpage: received")) return "the receiver did not print the page";
+            if (Environments.EndedAbnormallySince(s_createdBefore) != 0) return "an environment did not exit cleanly";
+            return null;
+        }
+
+        private static string Spin()
+        {
+            Environment spinner = Spawn("spin");
+            Environment killer = Spawn("spin-killer");
+            if (spinner == null || killer == null) return "cannot spawn";
+            // The killer holds the right capability: an Environment capability over the spinner, slot 2.
+            if (killer.Capabilities.TryInsertAt(2, CapabilityKind.Environment, spinner.Id) != Error.None) return "cannot hand over the capability";
+            if (!Start(spinner) || !Start(killer)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (spinner.ForcedPreemptions == 0) return "the spinner was never preempted";
+            if (spinner.State != EnvironmentState.Destroyed || spinner.DestroyReason != DestroyReason.ByCapability)
+                return "the spinner " + Ending(spinner) + "; expected destroyed by its capability holder";
+            if (!ExitedWith(killer, 0)) return "the killer " + Ending(killer);
+            return null;
+        }
+
+        private static string Revoke(string name, bool polite)
+        {
+            Environment app = Spawn(name);
+            if (!Start(app)) return "cannot start";
+            // Let it allocate its frames and say it is ready.
+            Scheduler.Run(() => !app.IsAlive || Output(app).Contains(name + ": ready"), 5000);
+            if (!app.IsAlive) return name + " " + Ending(app) + " before the revocation";
+            ulong ownedBefore = Environments.Ledger.CountOwnedBy(app.Id);
+            const ulong asked = 4;
+            Error error = Revocation.Request(app, asked, Clock.Ticks + 50);
+            if (error != Error.None) return "the revocation request failed: " + ((long)error).ToString();
+            if (!RunToEnd()) return "timed out";
+            if (!ExitedWith(app, 0)) return name + " " + Ending(app) + ": " + Output(app);
+            if (polite)
+            {
+                if (app.RepossessedFrames != 0) return "the abort protocol took " + app.RepossessedFrames.ToString() + " frames from a compliant environment";
+                if (!Output(app).Contains("released 4")) return "the libOS did not report releasing the frames";
+            }
+            else
+            {
+                if (app.RepossessedFrames != asked) return "the abort protocol took " + app.RepossessedFrames.ToString() + " frames, expected 4";
+                if (!Output(app).Contains("repossessed 4")) return "the environment did not find 4 frames in its repossession vector";
+            }
+            if (ownedBefore < asked) return "it owned too few frames";
+            return null;
+        }
+
+        private static string SyscallFuzz()
+        {
+            Environment fuzz = Spawn("syscall-fuzz");
+            Environment bystander = Spawn("bystander");
+            if (!Start(fuzz) || !Start(bystander)) return "cannot start";
+            if (!RunToEnd(120000)) return "timed out";
+            if (fuzz.SystemCalls < 100000) return "only " + fuzz.SystemCalls.ToString() + " system calls were made";
+            if (!ExitedWith(fuzz, 0)) return "the fuzzer " + Ending(fuzz);
+            return BystanderProblem(bystander);
+        }
+    }
+}

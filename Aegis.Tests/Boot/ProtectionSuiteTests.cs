@@ -1,0 +1,47 @@
+// Boot test of the exokernel's protection behaviours (issue #3): the kernel argument
+// test=protection runs each behaviour of the design brief as its own app in its own
+// environment and judges it from what the kernel observed. This test fails on any FAIL line
+// and on any behaviour that did not report at all.
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class ProtectionSuiteTests
+{
+    private const int SuiteTimeoutSeconds = 600;
+
+    public static readonly string[] Behaviours =
+    {
+        "hello", "faultread", "faultwrite", "faultreadkernel", "faultwritekernel", "divzero", "breakpoint",
+        "illegalinstruction", "faultregs", "faultalloc", "faultbadhandler", "faultevilhandler", "faultnostack",
+        "evilhello", "dumbfork", "forktree", "pingpong", "sendpage", "spin", "revoke-polite", "revoke-rude", "syscall-fuzz",
+    };
+
+    [Test]
+    public void ProtectionSuitePasses()
+    {
+        FrontDoorResult result = FrontDoor.Boot(SuiteTimeoutSeconds, "test=protection");
+
+        foreach (string behaviour in Behaviours)
+        {
+            Match line = Regex.Match(result.Output, @"(?m)^TEST " + Regex.Escape(behaviour) + @" (PASS|FAIL)(.*)$");
+            Assert.That(line.Success, Is.True, () => result.Describe("no result line for '" + behaviour + "'"));
+            Assert.That(line.Groups[1].Value, Is.EqualTo("PASS"), () => result.Describe(behaviour + " failed:" + line.Groups[2].Value));
+        }
+        result.AssertOutputMatches(@"(?m)^TESTS " + Behaviours.Length + @" passed, 0 failed\r?$");
+        result.AssertExitStatus(0);
+    }
+
+    [Test]
+    public void InvalidImageIsRefusedWithAClearError()
+    {
+        FrontDoorResult result = FrontDoor.Boot(120, "init=not-an-app");
+
+        result.AssertOutputContains("boot image 'not-an-app' is not a valid app");
+        result.AssertExitStatus(2);
+    }
+}

@@ -1,0 +1,377 @@
+// Frame accounting: ownership, grants and mapping counts decide who may bind a frame and when
+// it goes back to the allocator; no frame is ever lost or freed twice.
+using Aegis.Abi;
+using Aegis.Kernel.Core;
+using Aegis.Kernel.Core.Exo;
+using NUnit.Framework;
+
+namespace Aegis.Tests.Host.Exo;
+
+public class FrameLedgerTests
+{
+    private const ulong Alice = 0x401, Bob = 0x402, Carol = 0x403;
+
+    [Test]
+    public void OwnerMayMapReadOnlyAndWritable()
+    {
+        FrameLedger ledger = new(100);
+        Assert.That(ledger.Assign(10, Alice), Is.EqualTo(Error.None));
+        Assert.That(ledger.OwnerOf(10), Is.EqualTo(Alice));
+        Assert.That(ledger.CheckMap(10, Alice, false), Is.EqualTo(Error.None));
+        Assert.That(ledger.CheckMap(10, Alice, true), Is.EqualTo(Error.None));
+    }
+
+    [Test]
+    public void OthersFramesAreNotOwner()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        Assert.That(ledger.CheckMap(10, Bob, false), Is.EqualTo(Error.NotOwner));
+        Assert.That(ledger.CheckMap(11, Bob, false), Is.EqualTo(Error.NotOwner), "an unowned frame");
+        Assert.That(ledger.CheckMap(10, FrameLedger.NoOwner, false), Is.EqualTo(Error.NotOwner));
+    }
+
+    [Test]
+    public void KernelFramesAreNobodysToMap()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(3, FrameLedger.KernelOwner);
+        Assert.That(ledger.CheckMap(3, Alice, false), Is.EqualTo(Error.NotOwner));
+        Assert.That(ledger.Grant(3, Alice, Bob, false), Is.EqualTo(Error.NotOwner));
+    }
+
+    [TestCase(100UL)]
+    [TestCase(ulong.MaxValue)]
+    [TestCase(1UL << 40)]
+    public void FramePastTheLimitIsInvalidArgument(ulong frame)
+    {
+        FrameLedger ledger = new(100);
+        Assert.That(ledger.CheckMap(frame, Alice, false), Is.EqualTo(Error.InvalidArgument));
+        Assert.That(ledger.Assign(frame, Alice), Is.EqualTo(Error.InvalidArgument));
+        Assert.That(ledger.Grant(frame, Alice, Bob, false), Is.EqualTo(Error.InvalidArgument));
+        Assert.That(ledger.AddMapping(frame), Is.False);
+        Assert.That(ledger.RemoveMapping(frame), Is.False);
+        Assert.That(ledger.ReleaseOwnership(frame), Is.False);
+        Assert.That(ledger.OwnerOf(frame), Is.EqualTo(FrameLedger.NoOwner));
+    }
+
+    [Test]
+    public void AssignRefusesOwnedOrMappedFrames()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        Assert.That(ledger.Assign(10, Bob), Is.EqualTo(Error.Busy));
+        ledger.AddMapping(10);
+        ledger.ReleaseOwnership(10);
+        Assert.That(ledger.Assign(10, Bob), Is.EqualTo(Error.Busy), "still mapped");
+        Assert.That(ledger.Assign(11, FrameLedger.NoOwner), Is.EqualTo(Error.InvalidArgument));
+    }
+
+    [Test]
+    public void ReadOnlyGrantAllowsOnlyReadOnlyMaps()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        Assert.That(ledger.Grant(10, Alice, Bob, false), Is.EqualTo(Error.None));
+        Assert.That(ledger.CheckMap(10, Bob, false), Is.EqualTo(Error.None));
+        Assert.That(ledger.CheckMap(10, Bob, true), Is.EqualTo(Error.NotOwner));
+        Assert.That(ledger.CheckMap(10, Carol, false), Is.EqualTo(Error.NotOwner));
+    }
+
+    [Test]
+    public void GrantingAgainUpdatesTheRights()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        ledger.Grant(10, Alice, Bob, false);
+        Assert.That(ledger.Grant(10, Alice, Bob, true), Is.EqualTo(Error.None));
+        Assert.That(ledger.CheckMap(10, Bob, true), Is.EqualTo(Error.None));
+        Assert.That(ledger.GrantCount, Is.EqualTo(1));
+        ledger.Grant(10, Alice, Bob, false);
+        Assert.That(ledger.CheckMap(10, Bob, true), Is.EqualTo(Error.NotOwner));
+        Assert.That(ledger.IsGrantedTo(10, Bob, out bool writable), Is.True);
+        Assert.That(writable, Is.False);
+    }
+
+    [Test]
+    public void OnlyTheOwnerMayGrant()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        ledger.Grant(10, Alice, Bob, true);
+        Assert.That(ledger.Grant(10, Bob, Carol, true), Is.EqualTo(Error.NotOwner), "a grantee cannot pass it on");
+        Assert.That(ledger.Grant(11, Alice, Bob, true), Is.EqualTo(Error.NotOwner), "an unowned frame");
+        Assert.That(ledger.Grant(10, FrameLedger.NoOwner, Bob, true), Is.EqualTo(Error.NotOwner));
+        Assert.That(ledger.Grant(10, Alice, FrameLedger.NoOwner, true), Is.EqualTo(Error.InvalidArgument));
+        Assert.That(ledger.Grant(10, Alice, Alice, false), Is.EqualTo(Error.None));
+        Assert.That(ledger.CheckMap(10, Alice, true), Is.EqualTo(Error.None), "granting to oneself changes nothing");
+        Assert.That(ledger.GrantCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void GrantsAreBounded()
+    {
+        FrameLedger ledger = new(100, maximumGrants: 3);
+        ledger.Assign(10, Alice);
+        for (ulong grantee = 1; grantee <= 3; grantee++) Assert.That(ledger.Grant(10, Alice, 0x1000 + grantee, false), Is.EqualTo(Error.None));
+        Assert.That(ledger.Grant(10, Alice, 0x2000, false), Is.EqualTo(Error.NoMemory));
+        Assert.That(ledger.Grant(10, Alice, 0x1001, true), Is.EqualTo(Error.None), "updating an existing grant needs no room");
+        ledger.DropGrantsTo(0x1002);
+        Assert.That(ledger.Grant(10, Alice, 0x2000, false), Is.EqualTo(Error.None));
+    }
+
+    [Test]
+    public void ReleasingAnUnmappedFrameFreesItAndDropsItsGrants()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        ledger.Grant(10, Alice, Bob, true);
+        Assert.That(ledger.ReleaseOwnership(10), Is.True);
+        Assert.That(ledger.OwnerOf(10), Is.EqualTo(FrameLedger.NoOwner));
+        Assert.That(ledger.GrantCount, Is.Zero);
+        Assert.That(ledger.CheckMap(10, Bob, false), Is.EqualTo(Error.NotOwner));
+        Assert.That(ledger.ReleaseOwnership(10), Is.False, "nothing to release twice");
+    }
+
+    [Test]
+    public void AMappedFrameOutlivesItsOwnerUntilTheLastUnmap()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        ledger.Grant(10, Alice, Bob, false);
+        ledger.AddMapping(10);
+        ledger.AddMapping(10);
+        Assert.That(ledger.ReleaseOwnership(10), Is.False);
+        Assert.That(ledger.OrphanedFrames, Is.EqualTo(1UL));
+        Assert.That(ledger.RemoveMapping(10), Is.False);
+        Assert.That(ledger.RemoveMapping(10), Is.True, "last mapping of an ownerless frame: free it");
+        Assert.That(ledger.OrphanedFrames, Is.Zero);
+        Assert.That(ledger.RemoveMapping(10), Is.False, "never negative, never freed twice");
+        Assert.That(ledger.MappingsOf(10), Is.Zero);
+    }
+
+    [Test]
+    public void UnmappingAnOwnedFrameKeepsIt()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        ledger.AddMapping(10);
+        Assert.That(ledger.RemoveMapping(10), Is.False);
+        Assert.That(ledger.OwnerOf(10), Is.EqualTo(Alice));
+    }
+
+    [Test]
+    public void OwnedFramesAreCountedAndListedPerOwner()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(5, Alice);
+        ledger.Assign(50, Alice);
+        ledger.Assign(7, Bob);
+        ledger.Assign(99, Alice);
+        Assert.That(ledger.CountOwnedBy(Alice), Is.EqualTo(3UL));
+        Assert.That(ledger.CountOwnedBy(Bob), Is.EqualTo(1UL));
+        Assert.That(ledger.CountOwnedBy(Carol), Is.Zero);
+        Assert.That(ledger.CountOwnedBy(FrameLedger.NoOwner), Is.Zero);
+        Assert.That(ledger.FramesOwnedBy(Alice).ToArray(), Is.EqualTo(new ulong[] { 5, 50, 99 }));
+        Assert.That(ledger.NextOwnedBy(Alice, 6), Is.EqualTo(50UL));
+        Assert.That(ledger.NextOwnedBy(Alice, 100), Is.EqualTo(100UL));
+        Assert.That(ledger.OwnedFrames, Is.EqualTo(4UL));
+        ledger.ReleaseOwnership(50);
+        Assert.That(ledger.CountOwnedBy(Alice), Is.EqualTo(2UL));
+    }
+
+    [Test]
+    public void DropGrantsToRemovesOnlyThatGrantee()
+    {
+        FrameLedger ledger = new(100);
+        for (ulong frame = 0; frame < 10; frame++)
+        {
+            ledger.Assign(frame, Alice);
+            ledger.Grant(frame, Alice, Bob, true);
+            ledger.Grant(frame, Alice, Carol, false);
+        }
+        Assert.That(ledger.DropGrantsTo(Bob), Is.EqualTo(10));
+        Assert.That(ledger.GrantCount, Is.EqualTo(10));
+        for (ulong frame = 0; frame < 10; frame++)
+        {
+            Assert.That(ledger.CheckMap(frame, Bob, false), Is.EqualTo(Error.NotOwner));
+            Assert.That(ledger.CheckMap(frame, Carol, false), Is.EqualTo(Error.None));
+        }
+        Assert.That(ledger.DropGrantsTo(Bob), Is.Zero);
+    }
+
+    [Test]
+    public void AccountingMatchesAModelUnderRandomOperations(
+        [Values(1, 2, 3, 4, 5)] int seed)
+    {
+        LedgerModel model = new(new Random(seed), frameCount: 48, environmentCount: 5, maximumGrants: 40);
+        for (int step = 0; step < 6000; step++)
+        {
+            model.Step();
+            model.CheckInvariants(step);
+        }
+        Assert.That(model.Checks, Is.GreaterThan(0));
+    }
+
+    /// <summary>A FrameLedger and FrameAllocator driven like the kernel drives them, next to a
+    /// plain model of what each frame's owner, mappings and grants should be.</summary>
+    private sealed class LedgerModel
+    {
+        private readonly Random _random;
+        private readonly ulong _frameCount;
+        private readonly int _maximumGrants;
+        private readonly ulong[] _environments;
+        private readonly FrameAllocator _allocator;
+        private readonly FrameLedger _ledger;
+        private readonly ulong[] _owner;
+        private readonly int[] _mappings;
+        private readonly System.Collections.Generic.Dictionary<(ulong Frame, ulong Grantee), bool> _grants = new();
+        private readonly System.Collections.Generic.List<(ulong Environment, ulong Frame)> _liveMappings = new();
+
+        public LedgerModel(Random random, ulong frameCount, int environmentCount, int maximumGrants)
+        {
+            _random = random;
+            _frameCount = frameCount;
+            _maximumGrants = maximumGrants;
+            _environments = new ulong[environmentCount];
+            for (int i = 0; i < environmentCount; i++) _environments[i] = 0x400UL + (ulong)i + 1;
+            _allocator = new FrameAllocator(frameCount);
+            _allocator.AddFreeRange(0, frameCount);
+            _ledger = new FrameLedger(frameCount, maximumGrants);
+            _owner = new ulong[frameCount];
+            _mappings = new int[frameCount];
+        }
+
+        public int Checks { get; private set; }
+
+        public void Step()
+        {
+            switch (_random.Next(8))
+            {
+                case 0: case 1: Allocate(); break;
+                case 2: Grant(); break;
+                case 3: case 4: Map(); break;
+                case 5: Unmap(); break;
+                case 6: Release(); break;
+                default: if (_random.Next(10) == 0) EnvironmentEnds(); else Map(); break;
+            }
+        }
+
+        private ulong AnyEnvironment() => _environments[_random.Next(_environments.Length)];
+        private ulong AnyFrame() => (ulong)_random.Next((int)_frameCount + 2); // sometimes past the limit
+
+        private void Allocate()
+        {
+            if (!_allocator.TryAllocate(out ulong frame)) return;
+            ulong owner = AnyEnvironment();
+            Assert.That(_ledger.Assign(frame, owner), Is.EqualTo(Error.None));
+            _owner[frame] = owner;
+        }
+
+        private void Grant()
+        {
+            ulong frame = AnyFrame(), claimedOwner = AnyEnvironment(), grantee = AnyEnvironment();
+            bool writable = _random.Next(2) == 0;
+            Error expected;
+            if (frame >= _frameCount) expected = Error.InvalidArgument;
+            else if (_owner[frame] != claimedOwner) expected = Error.NotOwner;
+            else if (grantee == claimedOwner || _grants.ContainsKey((frame, grantee))) expected = Error.None;
+            else expected = _grants.Count >= _maximumGrants ? Error.NoMemory : Error.None;
+            Assert.That(_ledger.Grant(frame, claimedOwner, grantee, writable), Is.EqualTo(expected));
+            if (expected == Error.None && grantee != claimedOwner) _grants[(frame, grantee)] = writable;
+        }
+
+        private void Map()
+        {
+            ulong frame = AnyFrame(), requester = AnyEnvironment();
+            bool writable = _random.Next(2) == 0;
+            Error expected;
+            if (frame >= _frameCount) expected = Error.InvalidArgument;
+            else if (_owner[frame] == requester) expected = Error.None;
+            else if (_grants.TryGetValue((frame, requester), out bool grantWritable) && (grantWritable || !writable)) expected = Error.None;
+            else expected = Error.NotOwner;
+            Assert.That(_ledger.CheckMap(frame, requester, writable), Is.EqualTo(expected));
+            if (expected != Error.None) return;
+            Assert.That(_ledger.AddMapping(frame), Is.True);
+            _mappings[frame]++;
+            _liveMappings.Add((requester, frame));
+        }
+
+        private void Unmap()
+        {
+            if (_liveMappings.Count == 0) return;
+            int index = _random.Next(_liveMappings.Count);
+            Unmap(index);
+        }
+
+        private void Unmap(int index)
+        {
+            ulong frame = _liveMappings[index].Frame;
+            _liveMappings.RemoveAt(index);
+            _mappings[frame]--;
+            bool shouldFree = _mappings[frame] == 0 && _owner[frame] == 0;
+            Assert.That(_ledger.RemoveMapping(frame), Is.EqualTo(shouldFree));
+            if (shouldFree) Assert.That(_allocator.Free(frame), Is.EqualTo(FrameFreeResult.Ok));
+        }
+
+        private void Release()
+        {
+            ulong frame = AnyFrame();
+            if (frame >= _frameCount || _owner[frame] == 0)
+            {
+                Assert.That(_ledger.ReleaseOwnership(frame), Is.False);
+                return;
+            }
+            ReleaseOwned(frame);
+        }
+
+        private void ReleaseOwned(ulong frame)
+        {
+            bool shouldFree = _mappings[frame] == 0;
+            Assert.That(_ledger.ReleaseOwnership(frame), Is.EqualTo(shouldFree));
+            _owner[frame] = 0;
+            foreach (ulong grantee in _environments) _grants.Remove((frame, grantee));
+            if (shouldFree) Assert.That(_allocator.Free(frame), Is.EqualTo(FrameFreeResult.Ok));
+        }
+
+        /// <summary>What the kernel does when an environment ends: its mappings go, then its
+        /// grants, then its frames.</summary>
+        private void EnvironmentEnds()
+        {
+            ulong ended = AnyEnvironment();
+            for (int i = _liveMappings.Count - 1; i >= 0; i--)
+                if (_liveMappings[i].Environment == ended) Unmap(i);
+            int expectedDropped = 0;
+            for (ulong frame = 0; frame < _frameCount; frame++)
+                if (_grants.Remove((frame, ended))) expectedDropped++;
+            Assert.That(_ledger.DropGrantsTo(ended), Is.EqualTo(expectedDropped));
+            List<ulong> owned = _ledger.FramesOwnedBy(ended);
+            for (int i = 0; i < owned.Count; i++) ReleaseOwned(owned[i]);
+            Assert.That(_ledger.CountOwnedBy(ended), Is.Zero);
+        }
+
+        public void CheckInvariants(int step)
+        {
+            ulong owned = 0, orphaned = 0;
+            for (ulong frame = 0; frame < _frameCount; frame++)
+            {
+                bool unused = _owner[frame] == 0 && _mappings[frame] == 0;
+                if (_allocator.IsFree(frame) != unused)
+                    Assert.Fail($"step {step}: frame {frame} free in the allocator is {_allocator.IsFree(frame)}, owner {_owner[frame]:X}, mappings {_mappings[frame]}");
+                if (_ledger.OwnerOf(frame) != _owner[frame] || _ledger.MappingsOf(frame) != (ulong)_mappings[frame])
+                    Assert.Fail($"step {step}: frame {frame} disagrees with the model");
+                if (_mappings[frame] < 0) Assert.Fail($"step {step}: negative mapping count");
+                if (_owner[frame] != 0) owned++;
+                else if (_mappings[frame] > 0) orphaned++;
+            }
+            Assert.That(_ledger.OwnedFrames, Is.EqualTo(owned), $"step {step}");
+            Assert.That(_ledger.OrphanedFrames, Is.EqualTo(orphaned), $"step {step}");
+            Assert.That(owned + orphaned + _allocator.FreeFrames, Is.EqualTo(_frameCount), $"step {step}: a frame leaked");
+            Assert.That(_ledger.GrantCount, Is.EqualTo(_grants.Count), $"step {step}");
+            ulong sum = 0;
+            foreach (ulong environment in _environments) sum += _ledger.CountOwnedBy(environment);
+            Assert.That(sum, Is.EqualTo(owned), $"step {step}");
+            Checks++;
+        }
+    }
+}
