@@ -3,9 +3,9 @@
 //
 // Calling convention (x86-64 `syscall`): number in RAX; arguments in RDI, RSI, RDX, R10, R8,
 // R9; result in RAX (>= 0 success, < 0 an Error code), a second result in RDX when the call
-// has one. RCX and R11 are clobbered by the instruction; every other general register is
-// preserved; SSE registers are not preserved (as for any call). Every call validates all of
-// its arguments before it changes anything: on error nothing has changed.
+// has one. As for a System V call, RBX, RBP, RSP and R12-R15 are preserved; RCX, R11, RDI,
+// RSI, RDX, R8-R10 and the SSE registers may be clobbered. Every call validates all of its
+// arguments before it changes anything: on error nothing has changed.
 namespace Aegis.Abi
 {
     public enum SystemCall : ulong

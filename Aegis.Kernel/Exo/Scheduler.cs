@@ -49,6 +49,7 @@ namespace Aegis.Kernel.Exo
             Cpu.WriteMsr(StarMsr, ((ulong)0x10 << 48) | ((ulong)GlobalDescriptorTable.KernelCode << 32));
             Cpu.WriteMsr(LstarMsr, SyscallEntry());
             Cpu.WriteMsr(SfmaskMsr, 0x47700);                                         // IF, TF, DF, AC, NT, IOPL
+            SystemCalls.Initialize();
             s_initialized = true;
         }
 
@@ -126,6 +127,7 @@ namespace Aegis.Kernel.Exo
             if (Cpu.ReadCr3() != next.RootPhysical)
                 Cpu.WriteCr3(next.RootPhysical);
             Cpu.WriteFsBase(next.FsBase);
+            CpuBlock()[2] = (ulong)next.Counters;
             RunUser(next.Frame, s_loopContext, next.FxState);
             // Back in the loop: the environment has been saved (or has ended).
             if (next.State == EnvironmentState.Running)
