@@ -56,16 +56,14 @@ namespace Aegis.LibOS.Unixish
             if (!PageFaults.IsWrite(frame) || !PageFaults.IsProtectionViolation(frame))
                 return false;
             ulong page = PageFaults.FaultPage(frame);
-            SystemCallResult query = SystemCalls.PageQuery(CapabilitySlots.Self, page);
-            if (query.IsError || (query.Value & Bit) == 0)
+            if (Memory.Query(page, out PageInfo mapping) != Error.None || (mapping.Bits & Bit) == 0)
                 return false;
-            ulong oldFrame = (query.Value & PageBits.FrameMask) >> PageBits.FrameShift;
-            ulong permissions = (query.Value & PageBits.Allowed & ~Bit) | PageBits.Writable;
+            ulong permissions = (mapping.Permissions & ~Bit) | PageBits.Writable;
             if (ReplaceWithCopy(page, permissions, HandlerScratch(), out _) != Error.None)
                 return false; // out of memory: reported as an unhandled fault
             // Ours and now mapped only by others (or nobody): give it up. NotOwner when it was
             // the parent's; then the parent keeps it.
-            SystemCalls.FrameFree(oldFrame);
+            SystemCalls.FrameFree(mapping.Frame);
             s_faultsResolved++;
             return true;
         }

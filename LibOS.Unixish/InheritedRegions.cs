@@ -37,11 +37,12 @@ namespace Aegis.LibOS.Unixish
             return true;
         }
 
-        internal static int Count => Fixed + s_registered;
+        /// <summary>How many regions Get describes.</summary>
+        public static int Count => Fixed + s_registered;
 
         /// <summary>Region 'index' (0 .. Count-1) as [start, start + pages pages); pages may be
         /// mapped or not.</summary>
-        internal static void Get(int index, out ulong start, out ulong pages)
+        public static void Get(int index, out ulong start, out ulong pages)
         {
             switch (index)
             {
@@ -69,7 +70,7 @@ namespace Aegis.LibOS.Unixish
         {
             ulong pages = (ulong)UserAddresses.InitialStackPages;
             while (pages < MaximumStackPages
-                   && !SystemCalls.PageQuery(CapabilitySlots.Self, UserAddresses.InitialStackTop - (pages + 1) * UserAddresses.PageSize).IsError)
+                   && Memory.Query(UserAddresses.InitialStackTop - (pages + 1) * UserAddresses.PageSize, out _) == Error.None)
                 pages++;
             return pages;
         }

@@ -76,7 +76,7 @@ namespace Aegis.LibOS.Unixish
         {
             Start();
             long head = s_indices[Head];
-            if (head == Volatile(Tail))
+            if (head == s_indices[Tail])
             {
                 message = default;
                 return false;
@@ -99,12 +99,6 @@ namespace Aegis.LibOS.Unixish
             s_dropped = 0;
         }
 
-        private static long Volatile(int index)
-        {
-            fixed (long* indices = s_indices)
-                return *(volatile long*)(indices + index);
-        }
-
         private static void OnIpcUpcall(ref UpcallFrame frame)
         {
             IpcMessage message;
@@ -124,7 +118,7 @@ namespace Aegis.LibOS.Unixish
                 SystemCalls.IpcReply(reply0, reply1);
                 return;
             }
-            if (Volatile(Tail) - s_indices[Head] >= Capacity)
+            if (s_indices[Tail] - s_indices[Head] >= Capacity)
             {
                 s_dropped++;
                 if (message.IsCall)

@@ -143,10 +143,9 @@ namespace Aegis.LibOS.Unixish
                 for (ulong i = 0; i < pages; i++)
                 {
                     ulong page = start + i * UserAddresses.PageSize;
-                    SystemCallResult query = SystemCalls.PageQuery(CapabilitySlots.Self, page);
-                    if (query.IsError)
+                    if (Memory.Query(page, out PageInfo mapping) != Error.None)
                         continue;
-                    Error error = SharePage(slot, page, query.Value);
+                    Error error = SharePage(slot, page, mapping);
                     if (error != Error.None)
                         return error;
                 }
@@ -154,10 +153,10 @@ namespace Aegis.LibOS.Unixish
             return Error.None;
         }
 
-        private static Error SharePage(ulong slot, ulong page, ulong entry)
+        private static Error SharePage(ulong slot, ulong page, PageInfo mapping)
         {
-            ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
-            ulong permissions = entry & PageBits.Allowed;
+            ulong frame = mapping.Frame;
+            ulong permissions = mapping.Permissions;
             bool copyOnWrite = (permissions & (PageBits.Writable | CopyOnWrite.Bit)) != 0;
             ulong shared = copyOnWrite ? (permissions & ~PageBits.Writable) | CopyOnWrite.Bit : permissions;
             Error error = Memory.Map(page, frame, shared, slot);
@@ -188,10 +187,9 @@ namespace Aegis.LibOS.Unixish
                 for (ulong i = 0; i < pages && error == Error.None; i++)
                 {
                     ulong page = start + i * UserAddresses.PageSize;
-                    SystemCallResult query = SystemCalls.PageQuery(CapabilitySlots.Self, page);
-                    if (query.IsError)
+                    if (Memory.Query(page, out PageInfo mapping) != Error.None)
                         continue;
-                    ulong permissions = query.Value & PageBits.Allowed;
+                    ulong permissions = mapping.Permissions;
                     if ((permissions & CopyOnWrite.Bit) != 0)
                         permissions = (permissions & ~CopyOnWrite.Bit) | PageBits.Writable;
                     SystemCallResult allocated = SystemCalls.FrameAllocate();

@@ -61,33 +61,32 @@ FUNCTION(unixish_fork_capture)
    and stack (from then on faults and IPC reach its libOS, with TLS in place), restores the
    captured registers and returns from unixish_fork_capture with 1. */
 FUNCTION(unixish_fork_child_entry)
-    mov %rdi, %r9                       /* the context (syscall keeps R9) */
-    mov CONTEXT_SET_FS_BASE(%r9), %rax
-    mov CONTEXT_FS_BASE(%r9), %rdi
+    mov %rdi, %rbx                      /* the context (system calls keep RBX) */
+    mov CONTEXT_SET_FS_BASE(%rbx), %rax
+    mov CONTEXT_FS_BASE(%rbx), %rdi
     syscall
     test %rax, %rax
     jnz 1f
-    mov CONTEXT_SET_UPCALL(%r9), %rax
+    mov CONTEXT_SET_UPCALL(%rbx), %rax
     xor %edi, %edi                      /* CapabilitySlots.Self */
-    mov CONTEXT_UPCALL_ENTRY(%r9), %rsi
-    mov CONTEXT_UPCALL_STACK(%r9), %rdx
+    mov CONTEXT_UPCALL_ENTRY(%rbx), %rsi
+    mov CONTEXT_UPCALL_STACK(%rbx), %rdx
     syscall
     test %rax, %rax
     jnz 1f
-    ldmxcsr CONTEXT_MXCSR(%r9)
-    fldcw CONTEXT_FPU_CONTROL(%r9)
-    mov CONTEXT_RBX(%r9), %rbx
-    mov CONTEXT_RBP(%r9), %rbp
-    mov CONTEXT_R12(%r9), %r12
-    mov CONTEXT_R13(%r9), %r13
-    mov CONTEXT_R14(%r9), %r14
-    mov CONTEXT_R15(%r9), %r15
-    mov CONTEXT_RSP(%r9), %rsp
-    mov CONTEXT_RIP(%r9), %rcx
+    ldmxcsr CONTEXT_MXCSR(%rbx)
+    fldcw CONTEXT_FPU_CONTROL(%rbx)
+    mov CONTEXT_RBP(%rbx), %rbp
+    mov CONTEXT_R12(%rbx), %r12
+    mov CONTEXT_R13(%rbx), %r13
+    mov CONTEXT_R14(%rbx), %r14
+    mov CONTEXT_R15(%rbx), %r15
+    mov CONTEXT_RSP(%rbx), %rsp
+    mov CONTEXT_RIP(%rbx), %rcx
+    mov CONTEXT_RBX(%rbx), %rbx
     xor %edx, %edx
     xor %esi, %esi
     xor %edi, %edi
-    xor %r9d, %r9d
     mov $1, %eax
     jmp *%rcx
 1:  ud2                                 /* no upcall entry yet: the kernel ends the child */
