@@ -40,12 +40,14 @@ namespace Aegis.Abi
         /// <summary>(envSlot, virtualAddress) -> PTE bits (frame &lt;&lt; 12 | PageBits), or NotMapped.</summary>
         PageQuery = 13,
         /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> reply w0 in RAX, w1 in RDX. Synchronous call:
-        /// runs the target's IPC upcall now, on the rest of this slice; returns when it replies.</summary>
+        /// runs the target's IPC upcall now, on the rest of this slice; returns when it replies.
+        /// WouldBlock unless the target is blocked in Wait.</summary>
         IpcCall = 14,
         /// <summary>(w0, w1) -> 0. Answers the IpcCall being handled; the caller resumes at once.</summary>
         IpcReply = 15,
         /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0. Asynchronous: delivers the upcall to the
-        /// target now (on the rest of this slice); the sender resumes in its next slice.</summary>
+        /// target now (on the rest of this slice); the sender resumes in its next slice. WouldBlock
+        /// unless the target is blocked in Wait.</summary>
         IpcSend = 16,
         /// <summary>() -> 0 when an upcall arrives. Blocks until an IPC or revocation upcall is delivered.</summary>
         Wait = 17,

@@ -269,7 +269,7 @@ namespace Aegis.Kernel.Exo
             if (entry != 0 && !UserMemory.IsUserRange(entry, 1) && entry < 0xFFFF800000000000) return Fail(Error.BadAddress);
             target.UpcallEntry = entry;
             target.UpcallStackTop = stackTop;
-            target.UpcallStackPages = 16;
+            target.UpcallStackPages = UpcallLimits.UpcallStackPages;
             return Ok();
         }
 

@@ -25,11 +25,11 @@ namespace Aegis.Apps.Breakpoint
             Hit();
             if (s_upcalls != 1 || s_trap != Traps.Breakpoint || s_rip != InstructionEndAddress())
             {
-                Console.WriteLine("breakpoint: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("X")
-                    + ", expected 1 upcall, trap 3 at 0x" + InstructionEndAddress().ToString("X"));
+                Console.WriteLine("breakpoint: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x")
+                    + ", expected 1 upcall, trap 3 at 0x" + InstructionEndAddress().ToString("x"));
                 return 1;
             }
-            Console.WriteLine("breakpoint: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("X") + ", resumed");
+            Console.WriteLine("breakpoint: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x") + ", resumed");
             return 0;
         }
 

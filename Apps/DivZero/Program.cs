@@ -26,11 +26,11 @@ namespace Aegis.Apps.DivZero
             Divide(7, s_divisor);
             if (s_upcalls != 1 || s_trap != Traps.DivideError || s_rip != InstructionAddress())
             {
-                Console.WriteLine("divzero: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("X")
-                    + ", expected 1 upcall, trap 0 at 0x" + InstructionAddress().ToString("X"));
+                Console.WriteLine("divzero: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x")
+                    + ", expected 1 upcall, trap 0 at 0x" + InstructionAddress().ToString("x"));
                 return 1;
             }
-            Console.WriteLine("divzero: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("X") + ", resumed");
+            Console.WriteLine("divzero: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x") + ", resumed");
             return 0;
         }
 

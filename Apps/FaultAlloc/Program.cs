@@ -46,7 +46,7 @@ namespace Aegis.Apps.FaultAlloc
             return 0;
         }
 
-        private static string Message(ulong address) => "this string was faulted in at 0x" + address.ToString("X");
+        private static string Message(ulong address) => "this string was faulted in at 0x" + address.ToString("x");
 
         private static bool OnPageFault(ref UpcallFrame frame)
         {
@@ -60,7 +60,7 @@ namespace Aegis.Apps.FaultAlloc
             Error error = Memory.AllocateAndMap(PageFaults.FaultPage(frame), 1, Memory.ReadWrite);
             if (error != Error.None)
             {
-                Console.WriteLine("faultalloc: cannot map a frame at 0x" + PageFaults.FaultPage(frame).ToString("X") + ": " + Errors.Name(error));
+                Console.WriteLine("faultalloc: cannot map a frame at 0x" + PageFaults.FaultPage(frame).ToString("x") + ": " + Errors.Name(error));
                 SystemCalls.Exit(1);
             }
             WriteString((byte*)address, Message(address));

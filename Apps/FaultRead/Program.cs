@@ -15,7 +15,7 @@ namespace Aegis.Apps.FaultRead
         {
             Console.WriteLine("faultread: reading address 0x0");
             ulong value = Read(s_address);
-            Console.WriteLine("faultread: read 0x" + value.ToString("X") + " from address 0x0: protection is broken");
+            Console.WriteLine("faultread: read 0x" + value.ToString("x") + " from address 0x0: protection is broken");
             return 1;
         }
 

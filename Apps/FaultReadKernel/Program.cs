@@ -15,7 +15,7 @@ namespace Aegis.Apps.FaultReadKernel
         {
             Console.WriteLine("faultreadkernel: reading kernel address 0xFFFFFFFF80100000");
             ulong value = Read(s_address);
-            Console.WriteLine("faultreadkernel: read 0x" + value.ToString("X") + " from kernel address 0xFFFFFFFF80100000: protection is broken");
+            Console.WriteLine("faultreadkernel: read 0x" + value.ToString("x") + " from kernel address 0xFFFFFFFF80100000: protection is broken");
             return 1;
         }
 

@@ -54,8 +54,8 @@ namespace Aegis.Apps.FaultRegs
 
             if (s_faults != 1 || s_faultRip != FaultAddress() || s_faultAddress != TouchedAddress)
             {
-                Console.WriteLine("faultregs: FAIL: " + s_faults.ToString() + " faults, last at rip 0x" + s_faultRip.ToString("X")
-                    + " address 0x" + s_faultAddress.ToString("X") + "; expected 1 at rip 0x" + FaultAddress().ToString("X") + " address 0x1000");
+                Console.WriteLine("faultregs: FAIL: " + s_faults.ToString() + " faults, last at rip 0x" + s_faultRip.ToString("x")
+                    + " address 0x" + s_faultAddress.ToString("x") + "; expected 1 at rip 0x" + FaultAddress().ToString("x") + " address 0x1000");
                 return 1;
             }
             int differences = 0;
@@ -64,8 +64,8 @@ namespace Aegis.Apps.FaultRegs
                 if (actual[i] != expected[i])
                 {
                     differences++;
-                    Console.WriteLine("faultregs: " + SlotNames[i] + " differs: expected 0x" + expected[i].ToString("X")
-                        + ", after the upcall 0x" + actual[i].ToString("X"));
+                    Console.WriteLine("faultregs: " + SlotNames[i] + " differs: expected 0x" + expected[i].ToString("x")
+                        + ", after the upcall 0x" + actual[i].ToString("x"));
                 }
             }
             if (differences != 0)

@@ -26,11 +26,11 @@ namespace Aegis.Apps.IllegalInstruction
             Run();
             if (s_upcalls != 1 || s_trap != Traps.InvalidOpcode || s_rip != InstructionAddress())
             {
-                Console.WriteLine("illegalinstruction: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("X")
-                    + ", expected 1 upcall, trap 6 at 0x" + InstructionAddress().ToString("X"));
+                Console.WriteLine("illegalinstruction: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x")
+                    + ", expected 1 upcall, trap 6 at 0x" + InstructionAddress().ToString("x"));
                 return 1;
             }
-            Console.WriteLine("illegalinstruction: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("X") + ", resumed");
+            Console.WriteLine("illegalinstruction: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x") + ", resumed");
             return 0;
         }
 

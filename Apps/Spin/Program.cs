@@ -11,7 +11,7 @@ namespace Aegis.Apps.Spin
 
         private static int Main()
         {
-            Console.WriteLine("spin: environment " + Info.EnvironmentId.ToString() + " spinning");
+            Console.WriteLine("spin: environment " + Info.EnvironmentIdText + " spinning");
             while (true)
                 s_iterations++;
         }

@@ -10,7 +10,7 @@ namespace Aegis.Apps.MyApp
         /// return value is the environment's exit status.</summary>
         private static int Main()
         {
-            Console.WriteLine("myapp: hello from environment " + Info.EnvironmentId.ToString()
+            Console.WriteLine("myapp: hello from environment " + Info.EnvironmentIdText
                 + ", argument '" + Info.Argument + "'");
             return 0;
         }
