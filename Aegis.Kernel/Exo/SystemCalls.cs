@@ -231,6 +231,12 @@ namespace Aegis.Kernel.Exo
         private static ulong EnvironmentDestroy(Environment caller, InterruptFrame* frame, ulong slot)
         {
             Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error == Error.BadEnvironment)
+            {
+                // The environment already ended: destroying it again just drops the capability.
+                caller.Capabilities.Remove(slot);
+                return Ok();
+            }
             if (error != Error.None) return Fail(error);
             if (target == caller)
             {
@@ -283,10 +289,11 @@ namespace Aegis.Kernel.Exo
                 if (error != Error.None)
                     return Fail(error);
             }
-            Environment target = Environments.FindAny(id);
-            if (target == null) return Fail(Error.BadEnvironment);
-            frame->Rdx = target.State == EnvironmentState.Exited ? target.ExitStatus : (ulong)target.DestroyReason;
-            return Ok((ulong)target.State);
+            // Works after the end too: the exit status (Exited) or the destroy reason stays readable.
+            if (!Environments.TryGetStatus(id, out EnvironmentState state, out ulong status))
+                return Fail(Error.BadEnvironment);
+            frame->Rdx = status;
+            return Ok((ulong)state);
         }
 
         private static ulong FrameGrant(Environment caller, ulong frameNumber, ulong slot, ulong writable)
