@@ -189,7 +189,10 @@ namespace Aegis.Kernel.Exo
             if (!UserMemory.TryRead(caller, address, buffer)) return Fail(Error.BadAddress);
             for (int i = 0; i < buffer.Length; i++)
             {
-                char c = buffer[i] < 0x80 ? (char)buffer[i] : '?';
+                // Printable ASCII, newline and tab pass; other control bytes (terminal escapes,
+                // carriage returns that could overwrite the kernel's lines) and non-ASCII print as '?'.
+                byte b = buffer[i];
+                char c = (b >= 0x20 && b < 0x7F) || b == (byte)'\n' || b == (byte)'\t' ? (char)b : '?';
                 KernelLog.Write(c);
                 caller.RecordOutput(c);
             }
