@@ -136,7 +136,7 @@ while True:
         runs.append([where, function, 1])
     gdb.execute("stepi", to_string=True)
     steps += 1
-    pc = register("$pc")
+    pc = gdb.selected_frame().pc() & 0xFFFFFFFFFFFFFFFF
     if pc == end or steps >= limit:
         break
 
