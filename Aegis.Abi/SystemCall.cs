@@ -3,9 +3,9 @@
 //
 // Calling convention (x86-64 `syscall`): number in RAX; arguments in RDI, RSI, RDX, R10, R8,
 // R9; result in RAX (>= 0 success, < 0 an Error code), a second result in RDX when the call
-// has one. RCX and R11 are clobbered by the instruction; every other general register is
-// preserved; SSE registers are not preserved (as for any call). Every call validates all of
-// its arguments before it changes anything: on error nothing has changed.
+// has one. As for a System V call, RBX, RBP, RSP and R12-R15 are preserved; RCX, R11, RDI,
+// RSI, RDX, R8-R10 and the SSE registers may be clobbered. Every call validates all of its
+// arguments before it changes anything: on error nothing has changed.
 namespace Aegis.Abi
 {
     public enum SystemCall : ulong
@@ -40,12 +40,14 @@ namespace Aegis.Abi
         /// <summary>(envSlot, virtualAddress) -> PTE bits (frame &lt;&lt; 12 | PageBits), or NotMapped.</summary>
         PageQuery = 13,
         /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> reply w0 in RAX, w1 in RDX. Synchronous call:
-        /// runs the target's IPC upcall now, on the rest of this slice; returns when it replies.</summary>
+        /// runs the target's IPC upcall now, on the rest of this slice; returns when it replies.
+        /// WouldBlock unless the target is blocked in Wait.</summary>
         IpcCall = 14,
         /// <summary>(w0, w1) -> 0. Answers the IpcCall being handled; the caller resumes at once.</summary>
         IpcReply = 15,
         /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0. Asynchronous: delivers the upcall to the
-        /// target now (on the rest of this slice); the sender resumes in its next slice.</summary>
+        /// target now (on the rest of this slice); the sender resumes in its next slice. WouldBlock
+        /// unless the target is blocked in Wait.</summary>
         IpcSend = 16,
         /// <summary>() -> 0 when an upcall arrives. Blocks until an IPC or revocation upcall is delivered.</summary>
         Wait = 17,

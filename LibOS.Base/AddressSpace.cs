@@ -6,7 +6,7 @@
 //   0x0000_1000_0000_0000  the heap, grown upwards by UserHeap           (HeapBase..HeapLimit)
 //   0x0000_2000_0000_0000  ranges handed out by Reserve                  (DynamicBase..DynamicLimit)
 //   0x0000_7FFF_FFF0_0000  top of the initial stack (16 pages, the kernel's)
-//   0x0000_7FFF_FFFE_0000  the upcall stack (UpcallStackPages, below ReservedTop)
+//   0x0000_7FFF_FFFE_0000  the upcall stack (UpcallStackPages = 16, below ReservedTop)
 //   0x0000_7FFF_FFFF_0000  ReservedTop: the kernel's information pages above
 //
 // Invariant: a range handed out by Reserve is never handed out again until it is Released, and
@@ -23,7 +23,9 @@ namespace Aegis.LibOS
         public const ulong HeapLimit = 0x0000_2000_0000_0000;
         public const ulong DynamicBase = 0x0000_2000_0000_0000;
         public const ulong DynamicLimit = 0x0000_7000_0000_0000;
-        public const int UpcallStackPages = 8;
+        /// <summary>16 pages: the kernel treats an RSP within 16 pages below the registered top as
+        /// "already on the upcall stack" (nested upcalls go below it).</summary>
+        public const int UpcallStackPages = 16;
         public const ulong UpcallStackTop = UserAddresses.ReservedTop;
         public const ulong UpcallStackBottom = UpcallStackTop - UpcallStackPages * UserAddresses.PageSize;
 

@@ -32,6 +32,8 @@ namespace Aegis.LibOS
 
         // The environment's own page.
         public static ulong EnvironmentId => OwnPage->Id;
+        /// <summary>The id as the kernel prints it in its reports (lower-case hex, no prefix).</summary>
+        public static string EnvironmentIdText => OwnPage->Id.ToString("x");
         public static ulong ParentId => OwnPage->ParentId;
         public static ulong FramesOwned => OwnPage->FramesOwned;
         public static ulong RevocationPending => OwnPage->RevocationPending;

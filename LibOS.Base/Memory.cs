@@ -126,9 +126,15 @@ namespace Aegis.LibOS
         public static Error Query(ulong address, out PageInfo info, ulong environmentSlot = CapabilitySlots.Self)
         {
             SystemCallResult result = SystemCalls.PageQuery(environmentSlot, address);
-            info = result.IsError ? default : new PageInfo(result.Value);
-            return result.Error;
+            // A PTE with NoExecute (bit 63) is negative as a signed RAX: only the small negative
+            // values are error codes (a PTE never has bits 52..62 set, so never looks like one).
+            bool isError = result.Raw < 0 && result.Raw > MostNegativeError;
+            info = isError ? default : new PageInfo(result.Value);
+            return isError ? (Error)result.Raw : Error.None;
         }
+
+        /// <summary>Error codes are -1 .. -4095 (Aegis uses far fewer); see Query.</summary>
+        private const long MostNegativeError = -4096;
 
         /// <summary>Clears the accessed and dirty bits of a mapped page.</summary>
         public static Error Clean(ulong address, ulong environmentSlot = CapabilitySlots.Self)

@@ -59,7 +59,7 @@ namespace Aegis.LibOS
         {
             string access = IsInstructionFetch(frame) ? "instruction fetch" : IsWrite(frame) ? "write" : "read";
             string cause = IsProtectionViolation(frame) ? "protection violation" : "page not present";
-            return access + " of 0x" + frame.FaultAddress.ToString("X") + ", " + cause;
+            return access + " of 0x" + frame.FaultAddress.ToString("x") + ", " + cause;
         }
     }
 }

@@ -25,6 +25,6 @@ namespace Aegis.LibOS
         /// <summary>RAX as the kernel returned it.</summary>
         public long Raw => _rax;
 
-        public override string ToString() => IsError ? Errors.Name(Error) : "0x" + Value.ToString("X");
+        public override string ToString() => IsError ? Errors.Name(Error) : "0x" + Value.ToString("x");
     }
 }

@@ -80,7 +80,8 @@ namespace Aegis.LibOS
         public static SystemCallResult PageMap(ulong environmentSlot, PageMapRequest* requests, ulong count)
             => Call(SystemCall.PageMap, environmentSlot, (ulong)requests, count);
 
-        /// <summary>Value: the PTE bits (frame &lt;&lt; 12 | PageBits), or Error.NotMapped.</summary>
+        /// <summary>Value: the PTE bits (frame &lt;&lt; 12 | PageBits), or Error.NotMapped. A PTE with
+        /// NoExecute (bit 63) makes RAX negative, so IsError is not meaningful here: use Memory.Query.</summary>
         public static SystemCallResult PageQuery(ulong environmentSlot, ulong virtualAddress)
             => Call(SystemCall.PageQuery, environmentSlot, virtualAddress);
 

@@ -108,15 +108,15 @@ namespace Aegis.LibOS
             SystemCalls.Exit((ulong)ExitStatus.UnhandledTrap(frame.Trap));
         }
 
-        /// <summary>"hello (environment 0x1001): unhandled page fault (trap 14) at rip 0x401234: write of 0x0, page not present".</summary>
+        /// <summary>"hello (environment 401): unhandled page fault (trap 14) at rip 0x401234: write of 0x0, page not present".</summary>
         public static string Describe(ref UpcallFrame frame)
         {
-            string line = Info.ImageName + " (environment 0x" + Info.EnvironmentId.ToString("X") + "): unhandled "
-                + Traps.Name(frame.Trap) + " (trap " + frame.Trap.ToString() + ") at rip 0x" + frame.Registers.Rip.ToString("X");
+            string line = Info.ImageName + " (environment " + Info.EnvironmentIdText + "): unhandled "
+                + Traps.Name(frame.Trap) + " (trap " + frame.Trap.ToString() + ") at rip 0x" + frame.Registers.Rip.ToString("x");
             if (frame.Trap == Traps.PageFault)
                 return line + ": " + PageFaults.Describe(frame);
             if (frame.ErrorCode != 0)
-                return line + ", error code 0x" + frame.ErrorCode.ToString("X");
+                return line + ", error code 0x" + frame.ErrorCode.ToString("x");
             return line;
         }
     }

@@ -13,9 +13,10 @@
  *
  * System calls enter at aegis_syscall_entry (LSTAR). syscall leaves the user RIP in RCX and
  * RFLAGS in R11 and does not switch stacks: swapgs reaches the per-CPU block (KERNEL_GS_BASE),
- * whose word 0 is the trap stack top and word 1 a scratch slot for the user RSP. The stub
- * builds the same InterruptFrame an interrupt would (vector 0x100), so one dispatcher and one
- * return path serve both. Interrupts stay off in the kernel (SFMASK clears IF).
+ * whose word 0 is the trap stack top and word 1 a scratch slot for the user RSP. Calls that
+ * cannot switch environments take a fast path (a direct call of their handler, sysretq back);
+ * the others build the same InterruptFrame an interrupt would (vector 0x100), so one
+ * dispatcher and one return path serve both. Interrupts stay off in the kernel (SFMASK clears IF).
  */
     .text
     .code64
@@ -24,11 +25,40 @@
 #define USER_CS  0x23
 #define USER_SS  0x1b
 #define SYSCALL_VECTOR 0x100
+#define SYSCALL_COUNT 27   /* Aegis.Abi.SystemCall.Count; SystemCalls.Initialize checks it */
 
 FUNCTION(aegis_syscall_entry)
     swapgs
     mov %rsp, %gs:8
     mov %gs:0, %rsp
+    cmp $SYSCALL_COUNT, %rax
+    jae 2f
+    /* Fast path: a handler that never switches environments is called directly with the
+       System V convention (arguments already in RDI, RSI, RDX; R10 -> RCX; R8, R9). It
+       preserves RBX, RBP, R12-R15 itself; the ABI lets RCX, R11, RDI, RSI, RDX, R8-R10 be
+       clobbered. Interrupts stay off, GS stays the kernel's until the return. */
+    push %rcx
+    push %r11
+    lea aegis_syscall_fast(%rip), %r11
+    mov (%r11,%rax,8), %r11
+    test %r11, %r11
+    jz 1f
+    mov %gs:16, %rcx
+    incq (%rcx)
+    mov %r10, %rcx
+    call *%r11
+    test %rax, %rax
+    jns 3f
+    mov %gs:16, %rcx
+    incq 8(%rcx)
+3:  pop %r11
+    pop %rcx
+    mov %gs:8, %rsp
+    swapgs
+    sysretq
+1:  pop %r11
+    pop %rcx
+2:  /* Slow path: the full register frame, for calls that may block, switch or end the caller. */
     pushq $USER_SS
     pushq %gs:8
     push %r11
@@ -110,12 +140,18 @@ FUNCTION(aegis_fxrstor)
     fxrstor (%rdi)
     ret
 
-/* The per-CPU block swapgs finds: [0] trap stack top, [8] user RSP scratch. */
+/* The per-CPU block swapgs finds: [0] trap stack top, [8] user RSP scratch,
+   [16] the running environment's counters (system calls, errors). */
     .bss
     .balign 16
     .globl aegis_cpu_block
 aegis_cpu_block:
     .skip 64
+/* Fast system-call handlers by number (0 = take the slow path), filled by SystemCalls.Initialize. */
+    .balign 8
+    .globl aegis_syscall_fast
+aegis_syscall_fast:
+    .skip 8 * SYSCALL_COUNT
     .balign 4096
     .globl aegis_trap_stack_bottom
 aegis_trap_stack_bottom:
@@ -132,6 +168,9 @@ FUNCTION(aegis_symbol_trap_stack_top)
     ret
 FUNCTION(aegis_symbol_trap_stack_bottom)
     movabs $aegis_trap_stack_bottom, %rax
+    ret
+FUNCTION(aegis_symbol_syscall_fast)
+    movabs $aegis_syscall_fast, %rax
     ret
 FUNCTION(aegis_symbol_syscall_entry)
     movabs $aegis_syscall_entry, %rax

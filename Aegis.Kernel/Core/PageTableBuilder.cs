@@ -34,9 +34,12 @@ namespace Aegis.Kernel.Core
         private const ulong IntermediateBits = PresentBit | WritableBit;
 
         /// <summary>The flag bits a leaf takes from the caller (bit 7, PS or PAT, is never one of them).</summary>
+        // Bits 9-11 are ignored by the MMU and kept for the software that owns the mapping
+        // (a libOS's copy-on-write mark, for instance).
+        private const ulong SoftwareBits = 0xE00;
         private const ulong LeafFlagMask = (ulong)(PageFlags.Present | PageFlags.Writable | PageFlags.User |
             PageFlags.WriteThrough | PageFlags.CacheDisable | PageFlags.Accessed | PageFlags.Dirty |
-            PageFlags.Global | PageFlags.NoExecute);
+            PageFlags.Global | PageFlags.NoExecute) | SoftwareBits;
 
         private readonly IPageTableMemory _memory;
 

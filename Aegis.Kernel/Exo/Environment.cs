@@ -69,8 +69,10 @@ namespace Aegis.Kernel.Exo
         public ulong[] ExceptionUpcalls = new ulong[32];
         public ulong IpcMessagesReceived;
         public ulong PagesReceived;
-        public ulong SystemCalls;
-        public ulong SystemCallErrors;
+        /// <summary>[0] system calls made, [1] of which failed: counted by the syscall entry stub.</summary>
+        public ulong* Counters;
+        public ulong SystemCalls => Counters[0];
+        public ulong SystemCallErrors => Counters[1];
         public ulong ForcedPreemptions;
         public ulong PoliteRevocations;
         public string EndReport;
@@ -80,12 +82,13 @@ namespace Aegis.Kernel.Exo
         public Environment()
         {
             // One allocation holds the frame and the aligned fx area; nothing moves (no GC).
-            _storage = new byte[sizeof(InterruptFrame) + 512 + 32];
+            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 16];
             fixed (byte* storage = _storage)
             {
                 ulong aligned = ((ulong)storage + 15) & ~15UL;
                 FxState = (byte*)aligned;
                 Frame = (InterruptFrame*)(aligned + 512);
+                Counters = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame));
             }
         }
 

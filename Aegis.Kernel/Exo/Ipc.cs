@@ -2,8 +2,10 @@
 // the caller's slice, with four words of message (and optionally a page: its frame is granted
 // to the target, which maps it where it likes); the caller blocks until IpcReply, whose two
 // words become the results of the call. IpcSend delivers the same upcall without waiting.
-// A target that is stopped, dead, without an upcall entry, or already answering a call (or
-// itself waiting in a call) refuses with an error; nothing changes.
+// Only a target blocked in Wait accepts a message (WouldBlock otherwise: the sender retries,
+// typically after a Yield), so no environment is interrupted by IPC it did not ask for. A
+// target that is stopped, dead or without an upcall entry refuses with BadEnvironment;
+// nothing changes.
 using Aegis.Abi;
 using Aegis.Kernel.Core;
 using Aegis.Kernel.Hal;
@@ -26,7 +28,9 @@ namespace Aegis.Kernel.Exo
                 return Fail(Error.BadEnvironment);
             if (target.UpcallEntry == 0)
                 return Fail(Error.BadEnvironment);
-            if (target.PendingCaller != 0 || target.Blocked == BlockReason.AwaitingReply)
+            // Only an environment that asked for messages (it is blocked in Wait) receives one: an
+            // environment that never waits can never be interrupted by another's IPC.
+            if (target.PendingCaller != 0 || target.State != EnvironmentState.Blocked || target.Blocked != BlockReason.Waiting)
                 return Fail(Error.WouldBlock);
             ulong frameNumber = UpcallFrame.NoFrame;
             bool writable = false;

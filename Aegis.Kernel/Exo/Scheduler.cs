@@ -49,6 +49,7 @@ namespace Aegis.Kernel.Exo
             Cpu.WriteMsr(StarMsr, ((ulong)0x10 << 48) | ((ulong)GlobalDescriptorTable.KernelCode << 32));
             Cpu.WriteMsr(LstarMsr, SyscallEntry());
             Cpu.WriteMsr(SfmaskMsr, 0x47700);                                         // IF, TF, DF, AC, NT, IOPL
+            SystemCalls.Initialize();
             s_initialized = true;
         }
 
@@ -126,6 +127,7 @@ namespace Aegis.Kernel.Exo
             if (Cpu.ReadCr3() != next.RootPhysical)
                 Cpu.WriteCr3(next.RootPhysical);
             Cpu.WriteFsBase(next.FsBase);
+            CpuBlock()[2] = (ulong)next.Counters;
             RunUser(next.Frame, s_loopContext, next.FxState);
             // Back in the loop: the environment has been saved (or has ended).
             if (next.State == EnvironmentState.Running)
@@ -186,12 +188,11 @@ namespace Aegis.Kernel.Exo
             upcall.Trap = vector;
             upcall.ErrorCode = frame->ErrorCode;
             upcall.FaultAddress = faultAddress;
-            string cause = InterruptDescriptorTable.ExceptionName(vector) + DescribeFault(vector, frame->ErrorCode, faultAddress) + " at rip 0x" + frame->Rip.ToString("x");
             if (current.UpcallEntry == 0)
             {
                 Save(current, frame, true);
                 Environments.Destroy(current, EnvironmentState.Destroyed, DestroyReason.UnhandledException, vector,
-                    "destroyed: " + cause + " (no upcall entry)");
+                    "destroyed: " + DescribeException(vector, frame) + " (no upcall entry)");
                 LeaveToLoop();
             }
             string problem = Upcalls.Deliver(current, frame, &upcall);
@@ -199,11 +200,16 @@ namespace Aegis.Kernel.Exo
             {
                 Save(current, frame, true);
                 Environments.Destroy(current, EnvironmentState.Destroyed, DestroyReason.BadUpcall, vector,
-                    "destroyed: " + cause + "; cannot deliver the upcall: " + problem);
+                    "destroyed: " + DescribeException(vector, frame) + "; cannot deliver the upcall: " + problem);
                 LeaveToLoop();
             }
             // Return through the interrupt stub: the environment continues in its upcall entry.
         }
+
+        /// <summary>Built only when an environment dies: the delivery path allocates nothing.</summary>
+        private static string DescribeException(ulong vector, InterruptFrame* frame)
+            => InterruptDescriptorTable.ExceptionName(vector) + DescribeFault(vector, frame->ErrorCode, vector == InterruptDescriptorTable.PageFault ? Cpu.ReadCr2() : 0)
+               + " at rip 0x" + frame->Rip.ToString("x");
 
         private static string DescribeFault(ulong vector, ulong error, ulong address)
         {

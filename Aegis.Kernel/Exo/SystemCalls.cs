@@ -3,6 +3,8 @@
 // call leaves no partial effect. Results go back in RAX (and RDX); errors are negative.
 // Handlers that block, switch or end the caller leave through the scheduler loop.
 using System;
+using System.Runtime;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Aegis.Abi;
 using Aegis.Kernel.Core;
@@ -13,20 +15,78 @@ namespace Aegis.Kernel.Exo
 {
     internal static unsafe class SystemCalls
     {
-        public static ulong Total;
         private static readonly byte[] s_consoleBuffer = new byte[SystemCallLimits.MaximumConsoleWrite];
         private static readonly PageMapRequest[] s_mapRequests = new PageMapRequest[SystemCallLimits.MaximumMapRequests];
 
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_symbol_syscall_fast")]
+        private static extern ulong* FastTable();
+
+        private const int SlowOnly = 0;
+
+        /// <summary>Fills the entry stub's table of fast handlers: the calls that never switch
+        /// environments and return one result are called directly (System V arguments), skipping
+        /// the full register frame. The others (and unknown numbers) take the slow path.</summary>
+        public static void Initialize()
+        {
+            Diagnostics.KernelAssert.That((int)SystemCall.Count == 27, "SYSCALL_COUNT in Boot/usermode.S must equal Aegis.Abi.SystemCall.Count");
+            ulong* table = FastTable();
+            table[(int)SystemCall.Null] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastNull;
+            table[(int)SystemCall.ConsoleWrite] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastConsoleWrite;
+            table[(int)SystemCall.FrameAllocate] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastFrameAllocate;
+            table[(int)SystemCall.FrameFree] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastFrameFree;
+            table[(int)SystemCall.FrameGrant] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastFrameGrant;
+            table[(int)SystemCall.PageMap] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastPageMap;
+            table[(int)SystemCall.PageQuery] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastPageQuery;
+            table[(int)SystemCall.PageClean] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastPageClean;
+            table[(int)SystemCall.SliceAllocate] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastSliceAllocate;
+            table[(int)SystemCall.SliceFree] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastSliceFree;
+            table[(int)SystemCall.RevokeFrames] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastRevokeFrames;
+            table[(int)SystemCall.ImageSpawn] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastImageSpawn;
+            table[(int)SystemCall.CapabilityCopy] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastCapabilityCopy;
+            table[(int)SystemCall.SetFsBase] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastSetFsBase;
+            table[(int)SystemCall.Debug] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastDebug;
+            table[(int)SystemCall.EnvironmentCreate] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentCreate;
+            table[(int)SystemCall.EnvironmentStart] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentStart;
+            table[(int)SystemCall.EnvironmentSetUpcall] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentSetUpcall;
+        }
+
+        private static ulong FastNull(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => 0;
+        private static ulong FastConsoleWrite(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ConsoleWrite(Scheduler.Current, a0, a1, a2);
+        private static ulong FastFrameAllocate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
+        {
+            Error error = Environments.AllocateFrame(Scheduler.Current, a0, out ulong frameNumber);
+            return error == Error.None ? Ok(frameNumber) : Fail(error);
+        }
+        private static ulong FastFrameFree(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ErrorResult(Environments.FreeFrame(Scheduler.Current, a0));
+        private static ulong FastFrameGrant(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => FrameGrant(Scheduler.Current, a0, a1, a2);
+        private static ulong FastPageMap(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageMap(Scheduler.Current, a0, a1, a2);
+        private static ulong FastPageQuery(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageQuery(Scheduler.Current, a0, a1);
+        private static ulong FastPageClean(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageClean(Scheduler.Current, a0, a1);
+        private static ulong FastSliceAllocate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
+        {
+            Error error = Environments.Slices.Allocate(Scheduler.Current.Id, a0, out int index);
+            return error == Error.None ? Ok((ulong)index) : Fail(error);
+        }
+        private static ulong FastSliceFree(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ErrorResult(Environments.Slices.Free(Scheduler.Current.Id, a0));
+        private static ulong FastRevokeFrames(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => RevokeFrames(Scheduler.Current, a0, a1, a2);
+        private static ulong FastImageSpawn(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ImageSpawn(Scheduler.Current, a0, a1, a2, a3);
+        private static ulong FastCapabilityCopy(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => CapabilityCopy(Scheduler.Current, a0, a1);
+        private static ulong FastSetFsBase(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => SetFsBase(Scheduler.Current, a0);
+        private static ulong FastDebug(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => Debug(Scheduler.Current, a0);
+        private static ulong FastEnvironmentCreate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentCreate(Scheduler.Current);
+        private static ulong FastEnvironmentStart(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentStart(Scheduler.Current, a0, a1, a2, a3);
+        private static ulong FastEnvironmentSetUpcall(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentSetUpcall(Scheduler.Current, a0, a1, a2);
+
+        /// <summary>The slow path: the full register frame (blocking, switching, two results).</summary>
         [UnmanagedCallersOnly(EntryPoint = "aegis_syscall_dispatch")]
         private static void Dispatch(InterruptFrame* frame)
         {
             Environment caller = Scheduler.Current;
-            Total++;
-            caller.SystemCalls++;
+            caller.Counters[0]++;
             ulong result = Handle(caller, frame);
             frame->Rax = result;
             if ((long)result < 0)
-                caller.SystemCallErrors++;
+                caller.Counters[1]++;
         }
 
         private static ulong Ok(ulong value = 0) => value;
@@ -78,21 +138,29 @@ namespace Aegis.Kernel.Exo
                 case SystemCall.ImageSpawn: return ImageSpawn(caller, a0, a1, a2, a3);
                 case SystemCall.CapabilityCopy: return CapabilityCopy(caller, a0, a1);
                 case SystemCall.CapabilityQuery: return CapabilityQuery(caller, frame, a0);
-                case SystemCall.SetFsBase:
-                    if (!UserMemory.IsUserRange(a0, 0)) return Fail(Error.BadAddress);
-                    caller.FsBase = a0;
-                    Cpu.WriteFsBase(a0);
-                    return Ok();
-                case SystemCall.Debug:
-                    KernelLog.WriteLine("aegis: debug from " + caller.Describe() + ": value " + a0.ToString() + "; it owns "
-                        + Environments.Ledger.CountOwnedBy(caller.Id).ToString() + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free");
-                    return Ok();
+                case SystemCall.SetFsBase: return SetFsBase(caller, a0);
+                case SystemCall.Debug: return Debug(caller, a0);
                 default:
                     return Fail(Error.NoSuchCall);
             }
         }
 
         private static ulong ErrorResult(Error error) => error == Error.None ? Ok() : Fail(error);
+
+        private static ulong SetFsBase(Environment caller, ulong address)
+        {
+            if (!UserMemory.IsUserRange(address, 0)) return Fail(Error.BadAddress);
+            caller.FsBase = address;
+            Cpu.WriteFsBase(address);
+            return Ok();
+        }
+
+        private static ulong Debug(Environment caller, ulong value)
+        {
+            KernelLog.WriteLine("aegis: debug from " + caller.Describe() + ": value " + value.ToString() + "; it owns "
+                + Environments.Ledger.CountOwnedBy(caller.Id).ToString() + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free");
+            return Ok();
+        }
 
         /// <summary>The environment a slot names: Self (slot 0) or an Environment capability.</summary>
         internal static Error ResolveEnvironment(Environment caller, ulong slot, out Environment target)
@@ -201,7 +269,7 @@ namespace Aegis.Kernel.Exo
             if (entry != 0 && !UserMemory.IsUserRange(entry, 1) && entry < 0xFFFF800000000000) return Fail(Error.BadAddress);
             target.UpcallEntry = entry;
             target.UpcallStackTop = stackTop;
-            target.UpcallStackPages = 16;
+            target.UpcallStackPages = UpcallLimits.UpcallStackPages;
             return Ok();
         }
 
@@ -247,6 +315,9 @@ namespace Aegis.Kernel.Exo
             // Validate everything first: all or nothing.
             error = Environments.Validator.ValidateBatch(requests, caller.Id, target.Id, target, out _);
             if (error != Error.None) return Fail(error);
+            // All or nothing also when page tables must be built: each request can need up to three
+            // new tables, so refuse up front rather than fail half-way.
+            if (KernelMemory.Frames.FreeFrames < count * 3 + 3) return Fail(Error.NoMemory);
             for (int i = 0; i < requests.Length; i++)
             {
                 PageMapRequest request = requests[i];

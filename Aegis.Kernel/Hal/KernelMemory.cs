@@ -55,7 +55,10 @@ namespace Aegis.Kernel.Hal
                     return "direct map at 0x" + physical.ToString("X") + ": error " + ((int)result).ToString() + " (MapResult)";
             }
 
-            string error = MapImageRange(LinkerSymbols.TextStart(), LinkerSymbols.TextEnd(), PageFlags.Present | PageFlags.Global);
+            // The boot stub's page (multiboot2 header, 32-bit entry) is mapped too, read-only, so the
+            // whole image from 0xFFFFFFFF80100000 up is present (and supervisor-only).
+            string error = MapImageRange(KernelImageBase + LinkerSymbols.KernelPhysicalStart(), LinkerSymbols.TextStart(), PageFlags.Present | PageFlags.NoExecute | PageFlags.Global);
+            error ??= MapImageRange(LinkerSymbols.TextStart(), LinkerSymbols.TextEnd(), PageFlags.Present | PageFlags.Global);
             error ??= MapImageRange(LinkerSymbols.RodataStart(), LinkerSymbols.RodataEnd(), PageFlags.Present | PageFlags.NoExecute | PageFlags.Global);
             error ??= MapImageRange(LinkerSymbols.DataStart(), LinkerSymbols.DataEnd(), PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global);
             if (error != null)

@@ -176,8 +176,8 @@ namespace Aegis.Kernel.Tests
             bool wasProtection = (victim.LastFaultErrorCode & 1) != 0;
             if (wasWrite != write) return "the fault was a " + (wasWrite ? "write" : "read");
             if (wasProtection != protection) return protection ? "a kernel page must fault on protection, not absence" : "address 0 must not be mapped";
-            string report = Output(victim) + (victim.EndReport ?? "");
-            if (!report.Contains(name) || !report.Contains(address.ToString("x")))
+            string report = (Output(victim) + (victim.EndReport ?? "")).ToLowerInvariant();
+            if (!report.Contains(name) || !report.Contains("0x" + address.ToString("x")))
                 return "no one-line report naming " + name + " and the address";
             return BystanderProblem(bystander);
         }

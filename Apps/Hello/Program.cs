@@ -7,7 +7,7 @@ namespace Aegis.Apps.Hello
     {
         private static int Main()
         {
-            Console.WriteLine("hello, world from environment " + Info.EnvironmentId.ToString());
+            Console.WriteLine("hello, world from environment " + Info.EnvironmentIdText);
             return 0;
         }
     }

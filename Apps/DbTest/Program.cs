@@ -1,0 +1,50 @@
+// dbtest: runs LibOS.Database's policy. Inserts Records records into a record file over a buffer
+// pool much smaller than the file (so inserting already evicts), then looks records up with
+// locality (most in a hot set of blocks, the rest anywhere), checks every record read, and
+// prints "dbtest: <n> records, <h> hits, <m> misses, ok" with the pool's counters.
+using Aegis.LibOS;
+using Aegis.LibOS.Database;
+
+namespace Aegis.Apps.DbTest
+{
+    internal static class Program
+    {
+        private const int Blocks = 32;
+        private const int PoolFrames = 6;
+        private const int Lookups = 4000;
+        private const int HotBlocks = 4;
+
+        private static int Main()
+        {
+            BlockStore store = new BlockStore(Blocks);
+            BufferPool pool = new BufferPool(store, PoolFrames);
+            RecordFile file = new RecordFile(pool, Blocks);
+            ulong records = (ulong)(Blocks * RecordFile.RecordsPerBlock);
+            for (ulong i = 0; i < records; i++)
+                file.Append(KeyOf(i), ValueOf(i));
+            pool.Flush();
+
+            ulong state = 0x2545_F491_4F6C_DD1DUL;
+            ulong hot = (ulong)(HotBlocks * RecordFile.RecordsPerBlock);
+            for (int i = 0; i < Lookups; i++)
+            {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                ulong number = (state % 10) < 8 ? (state >> 8) % hot : (state >> 8) % records;
+                if (!file.TryRead(number, out ulong key, out ulong value) || key != KeyOf(number) || value != ValueOf(number))
+                {
+                    Console.WriteLine("dbtest: record " + number.ToString() + " is wrong");
+                    return 1;
+                }
+            }
+            Console.WriteLine("dbtest: " + records.ToString() + " records, " + pool.Hits.ToString() + " hits, "
+                + pool.Misses.ToString() + " misses, ok");
+            Console.WriteLine("dbtest: " + PoolFrames.ToString() + " buffers for " + Blocks.ToString() + " blocks; "
+                + pool.Evictions.ToString() + " evictions, " + pool.WriteBacks.ToString() + " write-backs, "
+                + store.Reads.ToString() + " block reads, " + store.Writes.ToString() + " block writes");
+            return 0;
+        }
+
+        private static ulong KeyOf(ulong number) => number * 2654435761UL + 17;
+        private static ulong ValueOf(ulong number) => number ^ 0x5A5A_5A5A_5A5A_5A5AUL;
+    }
+}

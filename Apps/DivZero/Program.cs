@@ -1,0 +1,47 @@
+// divzero: a divide by zero (trap 0) is delivered to the app's own handler with the right trap
+// number and address, and the app resumes. The handler records both and skips the `div` (the CPU
+// reports its own address for a fault). divzero.S puts the instruction at a known address.
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using Aegis.Abi;
+using Aegis.LibOS;
+
+namespace Aegis.Apps.DivZero
+{
+    internal static class Program
+    {
+        private const MethodImplOptions Import = MethodImplOptions.InternalCall;
+        [MethodImpl(Import), RuntimeImport("*", "divzero_divide")] private static extern ulong Divide(ulong dividend, ulong divisor);
+        [MethodImpl(Import), RuntimeImport("*", "divzero_div_address")] private static extern ulong InstructionAddress();
+        [MethodImpl(Import), RuntimeImport("*", "divzero_div_end_address")] private static extern ulong InstructionEndAddress();
+
+        private static ulong s_divisor; // 0, in a field so nothing folds the division away
+        private static ulong s_trap = ulong.MaxValue;
+        private static ulong s_rip;
+        private static int s_upcalls;
+
+        private static int Main()
+        {
+            Upcalls.SetExceptionHandler(Traps.DivideError, OnException);
+            Divide(7, s_divisor);
+            if (s_upcalls != 1 || s_trap != Traps.DivideError || s_rip != InstructionAddress())
+            {
+                Console.WriteLine("divzero: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x")
+                    + ", expected 1 upcall, trap 0 at 0x" + InstructionAddress().ToString("x"));
+                return 1;
+            }
+            Console.WriteLine("divzero: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x") + ", resumed");
+            return 0;
+        }
+
+        private static void OnException(ref UpcallFrame frame)
+        {
+            s_upcalls++;
+            s_trap = frame.Trap;
+            s_rip = frame.Registers.Rip;
+            if (frame.Registers.Rip != InstructionAddress())
+                Upcalls.ReportAndExit(ref frame); // not the one this app caused
+            frame.Registers.Rip = InstructionEndAddress();
+        }
+    }
+}
