@@ -27,6 +27,9 @@ namespace Aegis.Apps.Bench
             Trap, Appel1, Appel2, Dirty,
         }
 
+        /// <summary>Trace-marker id of the assembly echo server's round trip (a PART).</summary>
+        private const ulong TracePartAsmEcho = 12;
+
         private enum FaultMode { None, RestoreWrite, SkipRead, Appel1, Appel2 }
 
         // Memory: one page, a range of 100 pages, an address never mapped, request arrays.
@@ -297,28 +300,50 @@ namespace Aegis.Apps.Bench
 
         private static void IpcRoundtrip()
         {
-            ulong echo = EchoServerSlot(out ulong echoId);
+            ulong cycles = IpcRoundtrips(EchoServer.Argument, (ulong)Primitive.IpcRoundtrip, out ulong retries);
+            Report("ipc_roundtrip", Iterations, cycles);
+            Part("ipc_roundtrip.would_block_retries", Iterations, retries);
+        }
+
+        /// <summary>Spawns an echo server with 'argument', times Iterations round trips with it,
+        /// stops it. Returns the cycles; 'retries' counts the calls refused with WouldBlock.</summary>
+        private static ulong IpcRoundtrips(string argument, ulong traceId, out ulong retries)
+        {
+            ulong echo = StartEchoServer(argument, out ulong echoId);
+            s_ipcRetries = 0;
             for (int i = 0; i < WarmUp; i++) Call(echoId, (ulong)i);
-            Native.TraceBegin((ulong)Primitive.IpcRoundtrip);
-            SystemCalls.IpcCall(echoId, 1, 0, 0, 0);
+            Native.TraceBegin(traceId);
+            Call(echoId, 1);
             Native.TraceEnd();
+            s_ipcRetries = 0;
             ulong start = Native.Rdtsc();
             for (int i = 0; i < Iterations; i++) Call(echoId, (ulong)i);
             ulong end = Native.Rdtsc();
-            Report("ipc_roundtrip", Iterations, end - start);
+            retries = s_ipcRetries;
             StopEchoServer(echo, echoId);
+            return end - start;
         }
 
+        private static ulong s_ipcRetries;
+
+        /// <summary>One round trip as an app makes it: IpcCall; while the server is not back in
+        /// Wait yet (WouldBlock), give it the CPU (Yield to it) and call again.</summary>
         private static void Call(ulong target, ulong word)
         {
             SystemCallResult reply = SystemCalls.IpcCall(target, word, 0, 0, 0);
+            while (reply.Error == Error.WouldBlock)
+            {
+                s_ipcRetries++;
+                SystemCalls.Yield(target);
+                reply = SystemCalls.IpcCall(target, word, 0, 0, 0);
+            }
             if (reply.Value != word) Fail("ipc_roundtrip: sent " + word.ToString() + ", the echo server answered " + reply.ToString());
         }
 
-        /// <summary>Spawns this image as the echo server, lets it start, and returns its slot and id.</summary>
-        private static ulong EchoServerSlot(out ulong id)
+        /// <summary>Spawns this image as an echo server, lets it start, and returns its slot and id.</summary>
+        private static ulong StartEchoServer(string argument, out ulong id)
         {
-            SystemCallResult spawned = SystemCalls.ImageSpawn(Info.ImageName, EchoServer.Argument);
+            SystemCallResult spawned = SystemCalls.ImageSpawn(Info.ImageName, argument);
             Check(spawned, "ImageSpawn of the echo server");
             ulong slot = spawned.Value;
             SystemCallResult query = SystemCalls.CapabilityQuery(slot);
@@ -327,7 +352,7 @@ namespace Aegis.Apps.Bench
             Check(SystemCalls.CapabilityCopy(CapabilitySlots.Console, slot), "CapabilityCopy of the console to the echo server");
             Error error = SystemCalls.EnvironmentStart(slot, 0, 0, 0);
             if (error != Error.None) Fail("EnvironmentStart of the echo server: " + Errors.Name(error));
-            // Give it the CPU until it waits for calls (its start-up is done, its entry installed).
+            // Give it the CPU until it waits for calls (its start-up is done, its handler installed).
             for (int attempt = 0; ; attempt++)
             {
                 SystemCallResult status = SystemCalls.EnvironmentStatus(slot);
@@ -342,8 +367,13 @@ namespace Aegis.Apps.Bench
 
         private static void StopEchoServer(ulong slot, ulong id)
         {
-            Error error = SystemCalls.IpcSend(id, 0, 0, 0, 0);
-            if (error != Error.None) Fail("IpcSend to stop the echo server: " + Errors.Name(error));
+            for (int attempt = 0; ; attempt++)
+            {
+                Error error = SystemCalls.IpcSend(id, 0, 0, 0, 0);
+                if (error == Error.None) break;
+                if (error != Error.WouldBlock || attempt > 100_000) Fail("IpcSend to stop the echo server: " + Errors.Name(error));
+                SystemCalls.Yield(id);
+            }
             for (int attempt = 0; ; attempt++)
             {
                 SystemCallResult status = SystemCalls.EnvironmentStatus(slot);
@@ -478,8 +508,8 @@ namespace Aegis.Apps.Bench
         private static ulong IsDirty(ulong address)
         {
             SystemCallResult result = SystemCalls.PageQuery(CapabilitySlots.Self, address);
-            // A no-execute page's entry has bit 63 set, so RAX is "negative" although the call
-            // succeeded (SystemCallResult.IsError says error): only -4095..-1 are error codes.
+            // A no-execute page's entry has bit 63 set, so RAX is negative as a signed number
+            // although the call succeeded: only -4095..-1 are errors (docs/abi.md).
             if (result.Raw < 0 && result.Raw >= -4095) Fail("PageQuery: " + Errors.Name(result.Error));
             return (result.Value & PageBits.Dirty) >> 6;
         }
@@ -514,6 +544,11 @@ namespace Aegis.Apps.Bench
             Part("trap.asm_entry", Iterations, end - start);
             error = SystemCalls.EnvironmentSetUpcall(CapabilitySlots.Self, Upcalls.EntryAddress, AddressSpace.UpcallStackTop);
             if (error != Error.None) Fail("EnvironmentSetUpcall (LibOS.Base entry): " + Errors.Name(error));
+
+            // The IPC round trip with the echo server in assembly (no trampoline, no C#).
+            ulong cycles = IpcRoundtrips(EchoServer.AssemblyArgument, TracePartAsmEcho, out ulong retries);
+            Part("ipc_roundtrip.asm_echo", Iterations, cycles);
+            Part("ipc_roundtrip.asm_echo.would_block_retries", Iterations, retries);
 
             // Through LibOS.Base's Memory.Protect helper instead of a prebuilt request.
             for (int i = 0; i < WarmUp; i++) { Memory.Protect(s_page, 1, Memory.ReadOnly); Memory.Protect(s_page, 1, Memory.ReadWrite); }

@@ -4,7 +4,8 @@
 // figures are instruction counts and repeat exactly (./aegis bench). Extra lines
 //   PART <name> <iterations> <cycles per operation>
 // measure pieces of the primitives (the kernel's share, the libOS's share) for the analysis.
-// Started with the argument "echo", the image is the IPC echo server of ipc_roundtrip instead.
+// Started with the argument "echo" (or "echo-asm"), the image is the IPC echo server of
+// ipc_roundtrip instead (EchoServer.cs).
 using Aegis.LibOS;
 
 namespace Aegis.Apps.Bench
@@ -13,8 +14,9 @@ namespace Aegis.Apps.Bench
     {
         private static int Main()
         {
-            if (Info.Argument == EchoServer.Argument)
-                return EchoServer.Run();
+            string argument = Info.Argument;
+            if (argument == EchoServer.Argument || argument == EchoServer.AssemblyArgument)
+                return EchoServer.Run(argument == EchoServer.AssemblyArgument);
             return Benchmarks.RunAll();
         }
     }

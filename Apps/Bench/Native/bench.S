@@ -10,11 +10,12 @@
  *                            breakpoints as they are and page faults at bench_read_resume;
  *                            any other upcall goes to LibOS.Base's trampoline. It measures
  *                            what the kernel's delivery costs without the libOS's dispatch;
- *   bench_echo_entry         the IPC echo server's upcall entry (ipc_roundtrip): answers an
- *                            IpcCall with its first word, then waits on its own small stack,
- *                            so the next call's frame starts again at the top of the upcall
- *                            stack; an IpcSend ends the server; anything else goes to
- *                            LibOS.Base's trampoline;
+ *   bench_echo_entry         the assembly IPC echo server's upcall entry (PART
+ *                            ipc_roundtrip.asm_echo): answers an IpcCall with its first
+ *                            word, then waits on its own small stack (off the upcall stack,
+ *                            so the next call's frame starts again at the top instead of
+ *                            nesting below this one); an IpcSend ends the server; anything
+ *                            else goes to LibOS.Base's trampoline;
  *   bench_trace_begin/end    empty markers around one traced operation (./aegis bench --trace).
  * The system-call convention and the UpcallFrame layout are Aegis.Abi's (SystemCall.cs,
  * Upcall.cs); LibOS.Base's libos.S uses the same offsets.
