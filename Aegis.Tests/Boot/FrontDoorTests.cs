@@ -74,11 +74,32 @@ public class FrontDoorTests
     }
 
     [Test]
-    public void BenchIsNotImplementedYet()
+    public void BenchRunsUnderIcountWithInitBench()
     {
-        FrontDoorResult result = FrontDoor.Run(Limit, "bench");
+        FrontDoorResult result = FrontDoor.Run(Limit, "bench", "--dry-run");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("-cpu max");
+        result.AssertOutputContains("-icount shift=0,sleep=off");
+        result.AssertOutputContains("name=opt/aegis/cmdline,string=init=bench");
+    }
+
+    [Test]
+    public void BenchTcgRunsWithoutIcount()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "bench", "--tcg", "--dry-run");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("string=init=bench");
+        Assert.That(result.Output, Does.Not.Contain("-icount"), () => result.Describe("--tcg must not use icount"));
+    }
+
+    [Test]
+    public void BenchTraceOfUnknownPrimitiveExitsWithUsageError()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "bench", "--trace", "frobnicate");
 
         result.AssertExitStatus(UsageErrorStatus);
-        result.AssertOutputContains("bench: not implemented yet (issue #4)");
+        result.AssertOutputContains("unknown primitive 'frobnicate'");
     }
 }

@@ -1,0 +1,46 @@
+// Boot test of the benchmark (issue #4): ./aegis bench boots the bench app as the first
+// environment under -icount and prints one "BENCH <name> <iterations> <cycles per op>" line per
+// primitive of the design brief, then BENCH-DONE (docs/benchmarks.md). Only that the benchmark
+// runs and reports is checked here: the speed targets live in the benchmark and its report,
+// never in a test.
+using System.Globalization;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class BenchmarkTests
+{
+    private const int BenchTimeoutSeconds = 600;
+    private const int MinimumIterations = 10_000;
+
+    public static readonly string[] Primitives =
+    {
+        "null_syscall", "exception_upcall", "prot1_unprot1", "pagefault_upcall", "ipc_roundtrip",
+        "prot1", "prot100", "unprot100", "trap", "appel1", "appel2", "dirty",
+    };
+
+    [Test]
+    public void BenchReportsEveryPrimitive()
+    {
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.Run(TimeSpan.FromSeconds(BenchTimeoutSeconds),
+            "bench", "--no-build", "--timeout", BenchTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
+
+        foreach (string primitive in Primitives)
+        {
+            MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(primitive) + @" (\d+) (\d+(?:\.\d)?)\r?$");
+            Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {primitive} <iterations> <cycles>'"));
+            long iterations = long.Parse(lines[0].Groups[1].Value, CultureInfo.InvariantCulture);
+            double cycles = double.Parse(lines[0].Groups[2].Value, CultureInfo.InvariantCulture);
+            Assert.That(iterations, Is.GreaterThanOrEqualTo(MinimumIterations), () => result.Describe($"{primitive} ran fewer than {MinimumIterations} iterations"));
+            Assert.That(cycles, Is.GreaterThan(0), () => result.Describe($"{primitive} reports no cost"));
+        }
+        result.AssertOutputMatches(@"(?m)^BENCH-DONE\r?$");
+        Assert.That(result.Output, Does.Not.Contain("BENCH-ERROR"), () => result.Describe("the benchmark reported an error"));
+        result.AssertExitStatus(0);
+    }
+}

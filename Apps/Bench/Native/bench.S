@@ -1,0 +1,206 @@
+/*
+ * bench.S - the machine-level pieces of the benchmark app (docs/benchmarks.md):
+ *   bench_rdtsc              the time stamp counter (under -icount shift=0: instructions);
+ *   bench_int3               one breakpoint (exception_upcall);
+ *   bench_read               a read that faults on an unmapped page (trap); the handler
+ *                            resumes at bench_read_resume, past the faulting instruction;
+ *   bench_syscall_loop       n raw Null system calls, nothing else (the kernel's share of
+ *                            null_syscall);
+ *   bench_raw_upcall_entry   a minimal upcall entry (no SSE save, no C#): resumes
+ *                            breakpoints as they are and page faults at bench_read_resume;
+ *                            any other upcall goes to LibOS.Base's trampoline. It measures
+ *                            what the kernel's delivery costs without the libOS's dispatch;
+ *   bench_echo_entry         the assembly IPC echo server's upcall entry (PART
+ *                            ipc_roundtrip.asm_echo): answers an IpcCall with its first
+ *                            word, then waits on its own small stack (off the upcall stack,
+ *                            so the next call's frame starts again at the top instead of
+ *                            nesting below this one); an IpcSend ends the server; anything
+ *                            else goes to LibOS.Base's trampoline;
+ *   bench_trace_begin/end    empty markers around one traced operation (./aegis bench --trace).
+ * The system-call convention and the UpcallFrame layout are Aegis.Abi's (SystemCall.cs,
+ * Upcall.cs); LibOS.Base's libos.S uses the same offsets.
+ */
+#define FUNCTION(name) .globl name; .type name, @function; name:
+
+#define SYSCALL_NULL      0
+#define SYSCALL_EXIT      2
+#define SYSCALL_IPC_REPLY 15
+#define SYSCALL_WAIT      17
+
+#define UPCALL_EXCEPTION  1
+#define UPCALL_IPC_CALL   2
+#define UPCALL_IPC_SEND   3
+#define TRAP_PAGE_FAULT   14
+
+#define FRAME_KIND   0
+#define FRAME_TRAP   8
+#define FRAME_WORD0  40
+#define FRAME_REGISTERS 96
+#define FRAME_R15    (FRAME_REGISTERS + 0)
+#define FRAME_R14    (FRAME_REGISTERS + 8)
+#define FRAME_R13    (FRAME_REGISTERS + 16)
+#define FRAME_R12    (FRAME_REGISTERS + 24)
+#define FRAME_R11    (FRAME_REGISTERS + 32)
+#define FRAME_R10    (FRAME_REGISTERS + 40)
+#define FRAME_R9     (FRAME_REGISTERS + 48)
+#define FRAME_R8     (FRAME_REGISTERS + 56)
+#define FRAME_RBP    (FRAME_REGISTERS + 64)
+#define FRAME_RDI    (FRAME_REGISTERS + 72)
+#define FRAME_RSI    (FRAME_REGISTERS + 80)
+#define FRAME_RDX    (FRAME_REGISTERS + 88)
+#define FRAME_RCX    (FRAME_REGISTERS + 96)
+#define FRAME_RBX    (FRAME_REGISTERS + 104)
+#define FRAME_RAX    (FRAME_REGISTERS + 112)
+#define FRAME_RIP    (FRAME_REGISTERS + 120)
+#define FRAME_RFLAGS (FRAME_REGISTERS + 128)
+#define FRAME_RSP    (FRAME_REGISTERS + 136)
+
+    .text
+    .code64
+
+/* ulong bench_rdtsc(void) */
+FUNCTION(bench_rdtsc)
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    ret
+    .size bench_rdtsc, . - bench_rdtsc
+
+/* void bench_int3(void): the handler resumes after the int3 (a trap: RIP is already past it). */
+FUNCTION(bench_int3)
+    int3
+    ret
+    .size bench_int3, . - bench_int3
+
+/* ulong bench_read(ulong* address): faults when address is not mapped; the handler sets
+   RIP to bench_read_resume and the function returns whatever RAX then holds. */
+FUNCTION(bench_read)
+    mov (%rdi), %rax
+FUNCTION(bench_read_resume)
+    ret
+    .size bench_read, . - bench_read
+
+/* void bench_syscall_loop(ulong count): count Null system calls (count > 0). */
+FUNCTION(bench_syscall_loop)
+1:  mov $SYSCALL_NULL, %eax
+    syscall
+    dec %rdi
+    jnz 1b
+    ret
+    .size bench_syscall_loop, . - bench_syscall_loop
+
+/* void bench_int3_loop(ulong count): count breakpoints (count > 0). */
+FUNCTION(bench_int3_loop)
+1:  int3
+    dec %rdi
+    jnz 1b
+    ret
+    .size bench_int3_loop, . - bench_int3_loop
+
+/* void bench_read_loop(ulong* address, ulong count): count faulting reads through bench_read. */
+FUNCTION(bench_read_loop)
+    push %rbx
+    push %r12
+    mov %rdi, %rbx
+    mov %rsi, %r12
+1:  mov %rbx, %rdi
+    call bench_read
+    dec %r12
+    jnz 1b
+    pop %r12
+    pop %rbx
+    ret
+    .size bench_read_loop, . - bench_read_loop
+
+/* Resumes the interrupted state in the UpcallFrame at %rsp (as LibOS.Base's trampoline does
+   after its dispatch): the RIP goes just below the interrupted RSP (the kernel leaves a gap
+   there on the upcall stack), then every register, RFLAGS, RSP, and `ret` takes the RIP. */
+.macro RESUME_FRAME
+    mov FRAME_RSP(%rsp), %rax
+    sub $8, %rax
+    mov FRAME_RIP(%rsp), %rcx
+    mov %rcx, (%rax)
+    mov %rax, FRAME_RSP(%rsp)
+    mov FRAME_R15(%rsp), %r15
+    mov FRAME_R14(%rsp), %r14
+    mov FRAME_R13(%rsp), %r13
+    mov FRAME_R12(%rsp), %r12
+    mov FRAME_R11(%rsp), %r11
+    mov FRAME_R10(%rsp), %r10
+    mov FRAME_R9(%rsp), %r9
+    mov FRAME_R8(%rsp), %r8
+    mov FRAME_RBP(%rsp), %rbp
+    mov FRAME_RDI(%rsp), %rdi
+    mov FRAME_RSI(%rsp), %rsi
+    mov FRAME_RDX(%rsp), %rdx
+    mov FRAME_RCX(%rsp), %rcx
+    mov FRAME_RBX(%rsp), %rbx
+    mov FRAME_RAX(%rsp), %rax
+    lea FRAME_RFLAGS(%rsp), %rsp
+    popfq
+    pop %rsp
+    ret
+.endm
+
+/* The raw upcall entry: RSP = RDI = the UpcallFrame. */
+FUNCTION(bench_raw_upcall_entry)
+    cmpq $UPCALL_EXCEPTION, FRAME_KIND(%rdi)
+    jne aegis_upcall_entry
+    cmpq $TRAP_PAGE_FAULT, FRAME_TRAP(%rdi)
+    jne 1f
+    lea bench_read(%rip), %rax          /* only bench_read's fault is resumed here */
+    cmp %rax, FRAME_RIP(%rdi)
+    jne aegis_upcall_entry
+    lea bench_read_resume(%rip), %rax
+    mov %rax, FRAME_RIP(%rdi)
+1:  RESUME_FRAME
+    .size bench_raw_upcall_entry, . - bench_raw_upcall_entry
+
+/* The echo server's upcall entry: RSP = RDI = the UpcallFrame. */
+FUNCTION(bench_echo_entry)
+    cmpq $UPCALL_IPC_CALL, FRAME_KIND(%rdi)
+    jne 2f
+    mov FRAME_WORD0(%rdi), %rdi         /* reply word 0: the request's word 0 */
+    xor %esi, %esi                      /* reply word 1 */
+    lea echo_idle_stack_top(%rip), %rsp /* off the upcall stack: the next frame goes on top */
+    mov $SYSCALL_IPC_REPLY, %eax
+    syscall
+    /* Resumed only when the server runs on its own time slice: wait for the next call. */
+1:  mov $SYSCALL_WAIT, %eax
+    syscall
+    jmp 1b
+2:  cmpq $UPCALL_IPC_SEND, FRAME_KIND(%rdi)
+    jne aegis_upcall_entry
+    mov $SYSCALL_EXIT, %eax             /* the client is done: exit with status 0 */
+    xor %edi, %edi
+    syscall
+    ud2
+    .size bench_echo_entry, . - bench_echo_entry
+
+/* Markers for ./aegis bench --trace: bench_trace_begin(id) is called right before one
+   operation of primitive number id, bench_trace_end right after it. */
+FUNCTION(bench_trace_begin)
+    ret
+    .size bench_trace_begin, . - bench_trace_begin
+FUNCTION(bench_trace_end)
+    ret
+    .size bench_trace_end, . - bench_trace_end
+
+/* Addresses for C#. */
+FUNCTION(bench_symbol_raw_upcall_entry)
+    lea bench_raw_upcall_entry(%rip), %rax
+    ret
+FUNCTION(bench_symbol_echo_entry)
+    lea bench_echo_entry(%rip), %rax
+    ret
+FUNCTION(bench_symbol_read_resume)
+    lea bench_read_resume(%rip), %rax
+    ret
+
+    .section .bss
+    .balign 16
+echo_idle_stack:
+    .skip 4096
+echo_idle_stack_top:
+
+    .section .note.GNU-stack, "", @progbits
