@@ -117,9 +117,10 @@ namespace Aegis.Kernel.Exo
         public bool TryGetMappedFrame(ulong virtualAddress, out ulong frame)
         {
             frame = 0;
-            if (Tables == null || !Tables.TryTranslate(virtualAddress & ~4095UL, out ulong physical, out PageFlags flags) || (flags & PageFlags.User) == 0)
-                return false;
-            frame = physical / 4096;
+            if (RootPhysical == 0) return false;
+            ulong* leaf = PageWalk.UserLeaf(this, virtualAddress & ~4095UL, false);
+            if (leaf == null) return false;
+            frame = (*leaf & PageBits.FrameMask) >> PageBits.FrameShift;
             return true;
         }
 

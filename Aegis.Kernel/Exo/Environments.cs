@@ -339,10 +339,12 @@ namespace Aegis.Kernel.Exo
 
         public static Error Protect(Environment target, ulong virtualAddress, PageFlags flags)
         {
-            if (!target.Tables.TryTranslate(virtualAddress, out ulong physical, out _))
+            ulong* leaf = PageWalk.UserLeaf(target, virtualAddress, false);
+            if (leaf == null)
                 return Error.NotMapped;
-            if (target.Tables.Protect(virtualAddress, flags) != MapResult.Ok)
-                return Error.InvalidArgument;
+            // Same frame; new permissions; the accessed and dirty bits the MMU set are kept.
+            ulong kept = *leaf & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty);
+            *leaf = kept | ((ulong)flags & ~(PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty));
             InvalidateIfCurrent(target, virtualAddress);
             return Error.None;
         }

@@ -349,13 +349,11 @@ namespace Aegis.Kernel.Exo
             Error error = ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
             if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
-            ulong page = address & ~4095UL;
-            if (!target.Tables.TryTranslate(page, out ulong physical, out PageFlags flags))
-                return Fail(Error.NotMapped);
-            if ((flags & PageFlags.User) == 0) return Fail(Error.NotMapped);
-            ulong bits = (ulong)flags & (PageBits.Present | PageBits.Writable | PageBits.User | PageBits.Accessed | PageBits.Dirty
-                | PageBits.Software0 | PageBits.Software1 | PageBits.Software2 | PageBits.NoExecute);
-            return Ok((physical & PageBits.FrameMask) | bits);
+            ulong* leaf = PageWalk.UserLeaf(target, address & ~4095UL, false);
+            if (leaf == null) return Fail(Error.NotMapped);
+            const ulong reported = PageBits.FrameMask | PageBits.Present | PageBits.Writable | PageBits.User | PageBits.Accessed
+                | PageBits.Dirty | PageBits.Software0 | PageBits.Software1 | PageBits.Software2 | PageBits.NoExecute;
+            return Ok(*leaf & reported);
         }
 
         private static ulong PageClean(Environment caller, ulong slot, ulong address)
@@ -364,9 +362,9 @@ namespace Aegis.Kernel.Exo
             if (error != Error.None) return Fail(error);
             if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
             ulong page = address & ~4095UL;
-            if (!target.Tables.TryTranslate(page, out _, out PageFlags flags) || (flags & PageFlags.User) == 0)
-                return Fail(Error.NotMapped);
-            target.Tables.Protect(page, flags & ~(PageFlags.Accessed | PageFlags.Dirty));
+            ulong* leaf = PageWalk.UserLeaf(target, page, false);
+            if (leaf == null) return Fail(Error.NotMapped);
+            *leaf &= ~(PageBits.Accessed | PageBits.Dirty);
             if (target == caller) Cpu.InvalidatePage(page);
             return Ok();
         }
