@@ -25,7 +25,7 @@
 #define USER_CS  0x23
 #define USER_SS  0x1b
 #define SYSCALL_VECTOR 0x100
-#define SYSCALL_COUNT 27   /* Aegis.Abi.SystemCall.Count; SystemCalls.Initialize checks it */
+#define SYSCALL_COUNT 28   /* Aegis.Abi.SystemCall.Count; SystemCalls.Initialize checks it */
 
 FUNCTION(aegis_syscall_entry)
     swapgs
