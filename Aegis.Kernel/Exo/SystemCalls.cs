@@ -282,6 +282,7 @@ namespace Aegis.Kernel.Exo
             if (entry != 0 && !UserMemory.IsUserRange(entry, 1) && entry < 0xFFFF800000000000) return Fail(Error.BadAddress);
             target.UpcallEntry = entry;
             target.UpcallStackTop = stackTop;
+            target.MappingGeneration++;
             target.UpcallStackPages = UpcallLimits.UpcallStackPages;
             return Ok();
         }
@@ -399,6 +400,7 @@ namespace Aegis.Kernel.Exo
                     *PageWalk.UserLeaf(target, address + (ulong)i * 4096, false) = saved[i];
                 return Fail(failure);
             }
+            target.MappingGeneration++;
             if (target == Scheduler.Current)
             {
                 if (pageCount > 16) Cpu.WriteCr3(target.RootPhysical); // flushes the user half; kernel pages are global
@@ -428,6 +430,7 @@ namespace Aegis.Kernel.Exo
             ulong* leaf = PageWalk.UserLeaf(target, page, false);
             if (leaf == null) return Fail(Error.NotMapped);
             *leaf &= ~(PageBits.Accessed | PageBits.Dirty);
+            target.MappingGeneration++;
             if (target == caller) Cpu.InvalidatePage(page);
             return Ok();
         }

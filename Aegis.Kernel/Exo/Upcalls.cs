@@ -21,16 +21,21 @@ namespace Aegis.Kernel.Exo
         {
             ulong entry = environment.UpcallEntry;
             ulong stackTop = environment.UpcallStackTop;
-            if (entry == 0)
-                return "no upcall entry registered";
-            if (entry < UserAddresses.LowestMappable || !UserMemory.IsUserRange(entry, 1))
-                return "upcall entry 0x" + entry.ToString("x") + " is not a user address";
-            // Checked at every delivery: an entry that is no longer mapped would fault at once and
-            // loop through upcalls forever.
-            if (PageWalk.UserLeaf(environment, entry, false) == null)
-                return "upcall entry 0x" + entry.ToString("x") + " is not mapped";
-            if (stackTop < MinimumStack || !UserMemory.IsUserRange(stackTop - MinimumStack, MinimumStack))
-                return "upcall stack 0x" + stackTop.ToString("x") + " is not in user memory";
+            bool checkedBefore = environment.UpcallCheckedGeneration == environment.MappingGeneration;
+            if (!checkedBefore)
+            {
+                if (entry == 0)
+                    return "no upcall entry registered";
+                if (entry < UserAddresses.LowestMappable || !UserMemory.IsUserRange(entry, 1))
+                    return "upcall entry 0x" + entry.ToString("x") + " is not a user address";
+                // An entry that is not mapped would fault at once and loop through upcalls forever.
+                if (PageWalk.UserLeaf(environment, entry, false) == null)
+                    return "upcall entry 0x" + entry.ToString("x") + " is not mapped";
+                if (stackTop < MinimumStack || !UserMemory.IsUserRange(stackTop - MinimumStack, MinimumStack))
+                    return "upcall stack 0x" + stackTop.ToString("x") + " is not in user memory";
+                environment.UpcallCheckedFramePage = ulong.MaxValue;
+                environment.UpcallCheckedGeneration = environment.MappingGeneration;
+            }
 
             // Already on the upcall stack (a fault inside the handler): nest below the current RSP.
             ulong rsp = registers->Rsp;
@@ -45,9 +50,22 @@ namespace Aegis.Kernel.Exo
             if (offset <= 4096 - UpcallFrame.Size)
             {
                 // The common case: the frame lies in one page. Write it in place through the direct map.
-                ulong* leaf = PageWalk.UserLeaf(environment, frameAddress, true);
-                if (leaf == null)
-                    return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
+                // (The checks above and this page's leaf are remembered until a mapping changes.)
+                ulong framePage = frameAddress & ~4095UL;
+                ulong* leaf;
+                if (environment.UpcallCheckedFramePage == framePage)
+                    leaf = environment.UpcallCheckedFrameLeaf;
+                else
+                {
+                    leaf = PageWalk.UserLeaf(environment, frameAddress, true);
+                    if (leaf == null)
+                    {
+                        environment.UpcallCheckedGeneration = ulong.MaxValue;
+                        return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
+                    }
+                    environment.UpcallCheckedFramePage = framePage;
+                    environment.UpcallCheckedFrameLeaf = leaf;
+                }
                 UpcallFrame* destination = (UpcallFrame*)(KernelMemory.DirectMapBase + (*leaf & PageBits.FrameMask) + offset);
                 CopyHeader(upcall, destination);
                 CopyRegisters(registers, &destination->Registers);
