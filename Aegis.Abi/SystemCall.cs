@@ -22,8 +22,9 @@ namespace Aegis.Abi
         EnvironmentCreate = 4,
         /// <summary>(envSlot) -> 0. Destroys the environment (SelfSlot: the caller).</summary>
         EnvironmentDestroy = 5,
-        /// <summary>(envSlot, rip, rsp, rdi) -> 0. Sets the stopped child's registers (all others zero) and makes
-        /// it runnable. rip 0 / rsp 0 keep what ImageSpawn set up.</summary>
+        /// <summary>(envSlot, rip, rsp, rdi) -> 0. Makes a stopped environment runnable (it gets a slice). With
+        /// rip != 0 it starts there with RSP = rsp (0: keep) and RDI = rdi; with rip 0 it resumes its saved
+        /// registers (where ImageSpawn or EnvironmentStop left it).</summary>
         EnvironmentStart = 6,
         /// <summary>(envSlot, upcallEntry, upcallStackTop) -> 0. Registers where upcalls are delivered.</summary>
         EnvironmentSetUpcall = 7,
@@ -77,7 +78,11 @@ namespace Aegis.Abi
         /// (PageBits.Allowed) of pageCount consecutive mapped pages in one call, all or nothing:
         /// the range form of PageMap's Protect, for the common "protect/unprotect a region".</summary>
         PageProtect = 27,
-        Count = 28,
+        /// <summary>(envSlot) -> 0. Stops a runnable environment (Self: the caller): it keeps its
+        /// registers and memory but loses its slices and does not run until EnvironmentStart(slot, 0, 0, 0)
+        /// resumes it where it stopped. WouldBlock for a blocked environment.</summary>
+        EnvironmentStop = 28,
+        Count = 29,
     }
 
     public static class SystemCallLimits

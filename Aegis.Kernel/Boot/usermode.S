@@ -29,7 +29,7 @@
     xorps %xmm4, %xmm4; xorps %xmm5, %xmm5; xorps %xmm6, %xmm6; xorps %xmm7, %xmm7; \
     xorps %xmm8, %xmm8; xorps %xmm9, %xmm9; xorps %xmm10, %xmm10; xorps %xmm11, %xmm11; \
     xorps %xmm12, %xmm12; xorps %xmm13, %xmm13; xorps %xmm14, %xmm14; xorps %xmm15, %xmm15
-#define SYSCALL_COUNT 28   /* Aegis.Abi.SystemCall.Count; SystemCalls.Initialize checks it */
+#define SYSCALL_COUNT 29   /* Aegis.Abi.SystemCall.Count; SystemCalls.Initialize checks it */
 
 FUNCTION(aegis_syscall_entry)
     swapgs

@@ -29,7 +29,7 @@ namespace Aegis.Kernel.Exo
         /// the full register frame. The others (and unknown numbers) take the slow path.</summary>
         public static void Initialize()
         {
-            Diagnostics.KernelAssert.That((int)SystemCall.Count == 28, "SYSCALL_COUNT in Boot/usermode.S must equal Aegis.Abi.SystemCall.Count");
+            Diagnostics.KernelAssert.That((int)SystemCall.Count == 29, "SYSCALL_COUNT in Boot/usermode.S must equal Aegis.Abi.SystemCall.Count");
             ulong* table = FastTable();
             table[(int)SystemCall.Null] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastNull;
             table[(int)SystemCall.ConsoleWrite] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastConsoleWrite;
@@ -144,6 +144,7 @@ namespace Aegis.Kernel.Exo
                 case SystemCall.SetFsBase: return SetFsBase(caller, a0);
                 case SystemCall.Debug: return Debug(caller, a0);
                 case SystemCall.PageProtect: return PageProtect(caller, a0, a1, a2, a3);
+                case SystemCall.EnvironmentStop: return EnvironmentStop(caller, frame, a0);
                 default:
                     return Fail(Error.NoSuchCall);
             }
@@ -267,10 +268,31 @@ namespace Aegis.Kernel.Exo
             if (rsp != 0 && !UserMemory.IsUserRange(rsp, 0)) return Fail(Error.BadAddress);
             error = Environments.Slices.Allocate(target.Id, SystemCallLimits.AnySlice, out _);
             if (error != Error.None) return Fail(error);
-            if (rip != 0) target.Frame->Rip = rip;
+            if (rip != 0)
+            {
+                target.Frame->Rip = rip;
+                target.Frame->Rdi = rdi;
+            }
             if (rsp != 0) target.Frame->Rsp = rsp;
-            target.Frame->Rdi = rdi;
             target.State = EnvironmentState.Runnable;
+            return Ok();
+        }
+
+        private static ulong EnvironmentStop(Environment caller, InterruptFrame* frame, ulong slot)
+        {
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (target.State == EnvironmentState.Stopped) return Ok();
+            if (target.State == EnvironmentState.Blocked) return Fail(Error.WouldBlock);
+            Environments.Slices.ReleaseAll(target.Id);
+            if (target == caller)
+            {
+                frame->Rax = 0;
+                Scheduler.Save(caller, frame, false);
+                caller.State = EnvironmentState.Stopped;
+                Scheduler.LeaveToLoop();
+            }
+            target.State = EnvironmentState.Stopped;
             return Ok();
         }
 

@@ -299,6 +299,7 @@ namespace Aegis.Kernel.Tests
             if (spinner.State != EnvironmentState.Destroyed || spinner.DestroyReason != DestroyReason.ByCapability)
                 return "the spinner " + Ending(spinner) + "; expected destroyed by its capability holder";
             if (!ExitedWith(killer, 0)) return "the killer " + Ending(killer);
+            if (!Output(killer).Contains("stopped and resumed the spinner")) return "the killer could not stop and resume the spinner";
             return null;
         }
 

@@ -1,7 +1,7 @@
 // spin-killer: the other half of the spin behaviour. The kernel puts an Environment capability
 // over the spinner in this app's slot 2; the killer gives up the CPU a number of times (so the
-// spinner runs, and is preempted, again and again), then destroys the spinner through the
-// capability and exits with status 0.
+// spinner runs, and is preempted, again and again), stops it and checks that it no longer runs,
+// resumes it, and finally destroys it through the capability and exits with status 0.
 using Aegis.Abi;
 using Aegis.LibOS;
 
@@ -22,6 +22,8 @@ namespace Aegis.Apps.SpinKiller
             }
             for (int i = 0; i < Yields; i++)
                 SystemCalls.Yield();
+            if (!StopAndResume())
+                return 1;
             Error error = SystemCalls.EnvironmentDestroy(SpinnerSlot);
             if (error != Error.None)
             {
@@ -31,6 +33,32 @@ namespace Aegis.Apps.SpinKiller
             Console.WriteLine("spin-killer: destroyed the spinner (environment " + held.Second.ToString("x") + ") after "
                 + Yields.ToString() + " yields");
             return 0;
+        }
+
+        /// <summary>EnvironmentStop takes the spinner off the CPU (its state reads Stopped and it keeps
+        /// no slice); EnvironmentStart(slot, 0, 0, 0) lets it run on from where it stopped.</summary>
+        private static bool StopAndResume()
+        {
+            SystemCallResult stopped = SystemCalls.EnvironmentStop(SpinnerSlot);
+            SystemCallResult status = SystemCalls.EnvironmentStatus(SpinnerSlot);
+            if (stopped.IsError || status.IsError || status.Value != (ulong)EnvironmentState.Stopped)
+            {
+                Console.WriteLine("spin-killer: EnvironmentStop did not stop the spinner");
+                return false;
+            }
+            for (int i = 0; i < 3; i++)
+                SystemCalls.Yield();
+            Error resumed = SystemCalls.EnvironmentStart(SpinnerSlot, 0, 0, 0);
+            status = SystemCalls.EnvironmentStatus(SpinnerSlot);
+            if (resumed != Error.None || status.IsError || status.Value != (ulong)EnvironmentState.Runnable)
+            {
+                Console.WriteLine("spin-killer: EnvironmentStart did not resume the spinner");
+                return false;
+            }
+            Console.WriteLine("spin-killer: stopped and resumed the spinner");
+            for (int i = 0; i < 3; i++)
+                SystemCalls.Yield();
+            return true;
         }
     }
 }

@@ -4,12 +4,11 @@
 // addresses and frames. The kernel must answer every one with a result or an error; it judges
 // the run itself (the calls it counted, no panic, no frame lost, a bystander unharmed).
 //
-// Re-rolled, because they would end or block the fuzzer itself: Exit, Wait, EnvironmentDestroy
+// Re-rolled, because they would end or block the fuzzer itself: Exit, Wait, EnvironmentDestroy and EnvironmentStop
 // of itself, SliceFree of its last slice, SetFsBase to a user address (its TLS), and Debug
 // (most of the time: each one prints a kernel line), and EnvironmentCreate once CreateBudget
-// environments were made: the kernel allocates heap for every environment and never frees it
-// (no garbage collector), and its heap grows by taking frames, which the suite's frame check
-// sees as lost (see docs/libos-unixish.md, "Kernel issues"). Confined, because they would unmap or
+// environments were made: every environment costs kernel heap that is recycled but never
+// returned (no garbage collector yet), so the budget keeps the kernel's footprint small. Confined, because they would unmap or
 // change its own memory: PageMap and PageClean on itself only name addresses in a scratch range
 // (or addresses no libOS may map), with requests read from a buffer that ends at a guard page;
 // FrameFree never names a frame it uses; EnvironmentSetUpcall on itself re-registers its real
@@ -264,6 +263,7 @@ namespace Aegis.Apps.SyscallFuzz
                 case SystemCall.EnvironmentCreate:
                     return s_created < CreateBudget;
                 case SystemCall.EnvironmentDestroy:
+                case SystemCall.EnvironmentStop:
                     return a0 != CapabilitySlots.Self;
                 case SystemCall.SliceFree:
                     return !(a0 < 64 && Info.SliceOwner((int)a0) == Info.EnvironmentId && OwnSlices() <= 1);
