@@ -29,8 +29,6 @@ namespace Aegis.Abi
         BadUpcall = 3,
         /// <summary>Its image could not be loaded.</summary>
         BadImage = 4,
-        /// <summary>Its creator (parent) ended: children die with it unless handed on.</summary>
-        ParentEnded = 5,
     }
 
     public enum CapabilityKind : ulong

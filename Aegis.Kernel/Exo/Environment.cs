@@ -92,13 +92,35 @@ namespace Aegis.Kernel.Exo
             }
         }
 
+        /// <summary>Prepares a recycled object for a new environment: everything as after construction.</summary>
+        public void Reset()
+        {
+            Id = 0; Sequence = 0; ParentId = 0; Name = null;
+            State = EnvironmentState.Free; DestroyReason = DestroyReason.None; ExitStatus = 0; Blocked = BlockReason.None;
+            Tables = null; RootPhysical = 0;
+            Capabilities.Clear();
+            byte* frame = (byte*)Frame;
+            for (int i = 0; i < sizeof(InterruptFrame); i++) frame[i] = 0;
+            Counters[0] = 0; Counters[1] = 0;
+            FsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
+            EnvironmentPageFrame = 0; Page = null;
+            PendingCaller = 0; CallTarget = 0;
+            SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
+            UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
+            System.Array.Clear(ExceptionUpcalls);
+            IpcMessagesReceived = 0; PagesReceived = 0; ForcedPreemptions = 0; PoliteRevocations = 0;
+            EndReport = null;
+            Output.Clear();
+        }
+
         /// <summary>IMappedFrames for the mapping validator: the frame mapped at a user page.</summary>
         public bool TryGetMappedFrame(ulong virtualAddress, out ulong frame)
         {
             frame = 0;
-            if (Tables == null || !Tables.TryTranslate(virtualAddress & ~4095UL, out ulong physical, out PageFlags flags) || (flags & PageFlags.User) == 0)
-                return false;
-            frame = physical / 4096;
+            if (RootPhysical == 0) return false;
+            ulong* leaf = PageWalk.UserLeaf(this, virtualAddress & ~4095UL, false);
+            if (leaf == null) return false;
+            frame = (*leaf & PageBits.FrameMask) >> PageBits.FrameShift;
             return true;
         }
 

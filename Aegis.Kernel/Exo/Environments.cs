@@ -26,7 +26,22 @@ namespace Aegis.Kernel.Exo
         private static RevocationTracker s_revocations;
         private static ulong s_infoFrame;
         private static InfoPage* s_info;
-        private static Dictionary<ulong, Environment> s_ended;
+        /// <summary>How environments ended, for EnvironmentStatus after the end (a ring: the oldest
+        /// records are overwritten; a capability naming an overwritten one reads BadEnvironment).</summary>
+        private struct EndedRecord
+        {
+            public ulong Id;
+            public EnvironmentState State;
+            public ulong Status;
+        }
+        private static EndedRecord[] s_ended;
+        private static int s_endedNext;
+        // Recycled environment objects (there is no garbage collector: objects are reused, not freed),
+        // and scratch lists so that destroying an environment allocates nothing.
+        private static readonly List<Environment> s_pool = new List<Environment>();
+        private static readonly List<ulong> s_scratchAddresses = new List<ulong>();
+        private static readonly List<ulong> s_scratchFrameAddresses = new List<ulong>();
+        public const int AutomaticRecycleThreshold = 256;
         private static EnvironmentTablesMemory s_tableMemory;
 
         private static readonly List<Environment> s_history = new List<Environment>();
@@ -52,7 +67,7 @@ namespace Aegis.Kernel.Exo
             s_slices = new SliceVector(64);
             s_validator = new MappingValidator(s_ledger);
             s_revocations = new RevocationTracker();
-            s_ended = new Dictionary<ulong, Environment>();
+            s_ended = new EndedRecord[1024];
             s_tableMemory = new EnvironmentTablesMemory();
             if (!frames.TryAllocate(out s_infoFrame))
                 Diagnostics.Panic.Fail("no memory", "cannot allocate the information page");
@@ -80,13 +95,53 @@ namespace Aegis.Kernel.Exo
             return index < 0 ? null : s_environments[index];
         }
 
-        /// <summary>A live or ended environment's record (ended ones are kept for status queries).</summary>
-        public static Environment FindAny(ulong id)
+        /// <summary>The state of a live or ended environment (ended ones are remembered in a ring).
+        /// False when the id is unknown or its record was overwritten.</summary>
+        public static bool TryGetStatus(ulong id, out EnvironmentState state, out ulong status)
         {
             Environment live = Find(id);
-            if (live != null) return live;
-            return s_ended.TryGetValue(id, out Environment ended) ? ended : null;
+            if (live != null)
+            {
+                state = live.State;
+                status = 0;
+                return true;
+            }
+            for (int i = 0; i < s_ended.Length; i++)
+            {
+                if (s_ended[i].Id == id && id != 0)
+                {
+                    state = s_ended[i].State;
+                    status = s_ended[i].Status;
+                    return true;
+                }
+            }
+            state = EnvironmentState.Free;
+            status = 0;
+            return false;
         }
+
+        /// <summary>Makes every ended environment's object available for reuse. The protection suite
+        /// calls it between tests (it reads ended environments' records until then); otherwise it
+        /// happens when AutomaticRecycleThreshold records have piled up.</summary>
+        public static void RecycleEnded()
+        {
+            for (int i = 0; i < s_history.Count; i++)
+            {
+                Environment environment = s_history[i];
+                if (!environment.IsAlive && environment.State != EnvironmentState.Free)
+                {
+                    environment.State = EnvironmentState.Free;
+                    s_pool.Add(environment);
+                }
+            }
+            int kept = 0;
+            for (int i = 0; i < s_history.Count; i++)
+                if (s_history[i].IsAlive) s_history[kept++] = s_history[i];
+            while (s_history.Count > kept) s_history.RemoveAt(s_history.Count - 1);
+        }
+
+        /// <summary>Set by the protection suite, which recycles explicitly between tests.</summary>
+        public static bool ManualRecycling;
 
         public static Environment At(int index) => s_environments[index];
         public static int Capacity => s_environments.Length;
@@ -97,7 +152,17 @@ namespace Aegis.Kernel.Exo
             environment = null;
             if (!s_table.TryAllocate(parentId, out ulong id))
                 return Error.NoMemory;
-            Environment created = new Environment();
+            if (!ManualRecycling && s_history.Count >= AutomaticRecycleThreshold)
+                RecycleEnded();
+            Environment created;
+            if (s_pool.Count > 0)
+            {
+                created = s_pool[s_pool.Count - 1];
+                s_pool.RemoveAt(s_pool.Count - 1);
+                created.Reset();
+            }
+            else
+                created = new Environment();
             created.Id = id;
             created.ParentId = parentId;
             created.Name = name;
@@ -141,8 +206,6 @@ namespace Aegis.Kernel.Exo
             InitializeFxState(created);
             s_environments[s_table.IndexOf(id)] = created;
             created.Sequence = s_createdCount++;
-            if (s_history.Count >= 2048)
-                s_history.Clear();
             s_history.Add(created);
             environment = created;
             return Error.None;
@@ -276,10 +339,12 @@ namespace Aegis.Kernel.Exo
 
         public static Error Protect(Environment target, ulong virtualAddress, PageFlags flags)
         {
-            if (!target.Tables.TryTranslate(virtualAddress, out ulong physical, out _))
+            ulong* leaf = PageWalk.UserLeaf(target, virtualAddress, false);
+            if (leaf == null)
                 return Error.NotMapped;
-            if (target.Tables.Protect(virtualAddress, flags) != MapResult.Ok)
-                return Error.InvalidArgument;
+            // Same frame; new permissions; the accessed and dirty bits the MMU set are kept.
+            ulong kept = *leaf & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty);
+            *leaf = kept | ((ulong)flags & ~(PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty));
             InvalidateIfCurrent(target, virtualAddress);
             return Error.None;
         }
@@ -293,7 +358,8 @@ namespace Aegis.Kernel.Exo
         /// <summary>Removes every mapping of the frame from the environment's user half.</summary>
         private static void UnmapFrameEverywhereIn(Environment environment, ulong frame)
         {
-            List<ulong> addresses = new List<ulong>();
+            List<ulong> addresses = s_scratchFrameAddresses;
+            addresses.Clear();
             ForEachUserMapping(environment, addresses, frame);
             for (int i = 0; i < addresses.Count; i++)
                 Unmap(environment, addresses[i]);
@@ -345,7 +411,8 @@ namespace Aegis.Kernel.Exo
             }
 
             // Address space: drop every user mapping (frames shared with others stay theirs).
-            List<ulong> addresses = new List<ulong>();
+            List<ulong> addresses = s_scratchAddresses;
+            addresses.Clear();
             ForEachUserMapping(environment, addresses);
             for (int i = 0; i < addresses.Count; i++)
             {
@@ -358,11 +425,11 @@ namespace Aegis.Kernel.Exo
                 Unmap(environment, address);
             }
             // Frames it owns but others still map become ownerless; the rest are free now.
-            List<ulong> owned = s_ledger.FramesOwnedBy(environment.Id);
-            for (int i = 0; i < owned.Count; i++)
+            ulong limit = KernelMemory.Frames.FrameLimit;
+            for (ulong frame = s_ledger.NextOwnedBy(environment.Id, 0); frame < limit; frame = s_ledger.NextOwnedBy(environment.Id, frame + 1))
             {
-                if (s_ledger.ReleaseOwnership(owned[i]))
-                    KernelMemory.Frames.Free(owned[i]);
+                if (s_ledger.ReleaseOwnership(frame))
+                    KernelMemory.Frames.Free(frame);
             }
             s_ledger.DropGrantsTo(environment.Id);
             s_slices.ReleaseAll(environment.Id);
@@ -371,7 +438,6 @@ namespace Aegis.Kernel.Exo
             {
                 Environment other = s_environments[i];
                 if (other == null || other == environment) continue;
-                other.Capabilities.RemoveAllFor(CapabilityKind.Environment, environment.Id);
                 if (other.CallTarget == environment.Id && other.Blocked == BlockReason.AwaitingReply)
                     Scheduler.FailCall(other, Error.BadEnvironment);
                 if (other.PendingCaller == environment.Id)
@@ -395,9 +461,10 @@ namespace Aegis.Kernel.Exo
             int index = s_table.IndexOf(environment.Id);
             s_environments[index] = null;
             s_table.Free(environment.Id);
-            if (s_ended.Count > 4096)
-                s_ended.Clear();
-            s_ended[environment.Id] = environment;
+            s_ended[s_endedNext].Id = environment.Id;
+            s_ended[s_endedNext].State = endState;
+            s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
+            s_endedNext = (s_endedNext + 1) % s_ended.Length;
             Scheduler.OnEnvironmentEnded(environment);
         }
 

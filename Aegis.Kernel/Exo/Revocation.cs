@@ -57,14 +57,24 @@ namespace Aegis.Kernel.Exo
             }
         }
 
+        private static ulong HighestOwnedFrame(ulong id)
+        {
+            ulong limit = KernelMemory.Frames.FrameLimit;
+            ulong highest = ulong.MaxValue;
+            for (ulong frame = Environments.Ledger.NextOwnedBy(id, 0); frame < limit; frame = Environments.Ledger.NextOwnedBy(id, frame + 1))
+                highest = frame;
+            return highest;
+        }
+
         private static ulong Abort(Environment environment, ulong count)
         {
-            List<ulong> owned = Environments.Ledger.FramesOwnedBy(environment.Id);
-            owned.Sort((a, b) => b.CompareTo(a));
+            // The highest-numbered frames it owns, found without allocating.
             ulong taken = 0;
-            for (int i = 0; i < owned.Count && taken < count; i++)
+            while (taken < count)
             {
-                ulong frame = owned[i];
+                ulong frame = HighestOwnedFrame(environment.Id);
+                if (frame == ulong.MaxValue)
+                    break;
                 Environments.FreeFrame(environment, frame, countsTowardRevocation: false);
                 ulong slot = environment.Page->RepossessedCount % 64;
                 environment.Page->Repossessed[slot] = frame;

@@ -189,7 +189,10 @@ namespace Aegis.Kernel.Exo
             if (!UserMemory.TryRead(caller, address, buffer)) return Fail(Error.BadAddress);
             for (int i = 0; i < buffer.Length; i++)
             {
-                char c = buffer[i] < 0x80 ? (char)buffer[i] : '?';
+                // Printable ASCII, newline and tab pass; other control bytes (terminal escapes,
+                // carriage returns that could overwrite the kernel's lines) and non-ASCII print as '?'.
+                byte b = buffer[i];
+                char c = (b >= 0x20 && b < 0x7F) || b == (byte)'\n' || b == (byte)'\t' ? (char)b : '?';
                 KernelLog.Write(c);
                 caller.RecordOutput(c);
             }
@@ -231,6 +234,12 @@ namespace Aegis.Kernel.Exo
         private static ulong EnvironmentDestroy(Environment caller, InterruptFrame* frame, ulong slot)
         {
             Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error == Error.BadEnvironment)
+            {
+                // The environment already ended: destroying it again just drops the capability.
+                caller.Capabilities.Remove(slot);
+                return Ok();
+            }
             if (error != Error.None) return Fail(error);
             if (target == caller)
             {
@@ -283,10 +292,11 @@ namespace Aegis.Kernel.Exo
                 if (error != Error.None)
                     return Fail(error);
             }
-            Environment target = Environments.FindAny(id);
-            if (target == null) return Fail(Error.BadEnvironment);
-            frame->Rdx = target.State == EnvironmentState.Exited ? target.ExitStatus : (ulong)target.DestroyReason;
-            return Ok((ulong)target.State);
+            // Works after the end too: the exit status (Exited) or the destroy reason stays readable.
+            if (!Environments.TryGetStatus(id, out EnvironmentState state, out ulong status))
+                return Fail(Error.BadEnvironment);
+            frame->Rdx = status;
+            return Ok((ulong)state);
         }
 
         private static ulong FrameGrant(Environment caller, ulong frameNumber, ulong slot, ulong writable)
@@ -339,13 +349,11 @@ namespace Aegis.Kernel.Exo
             Error error = ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
             if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
-            ulong page = address & ~4095UL;
-            if (!target.Tables.TryTranslate(page, out ulong physical, out PageFlags flags))
-                return Fail(Error.NotMapped);
-            if ((flags & PageFlags.User) == 0) return Fail(Error.NotMapped);
-            ulong bits = (ulong)flags & (PageBits.Present | PageBits.Writable | PageBits.User | PageBits.Accessed | PageBits.Dirty
-                | PageBits.Software0 | PageBits.Software1 | PageBits.Software2 | PageBits.NoExecute);
-            return Ok((physical & PageBits.FrameMask) | bits);
+            ulong* leaf = PageWalk.UserLeaf(target, address & ~4095UL, false);
+            if (leaf == null) return Fail(Error.NotMapped);
+            const ulong reported = PageBits.FrameMask | PageBits.Present | PageBits.Writable | PageBits.User | PageBits.Accessed
+                | PageBits.Dirty | PageBits.Software0 | PageBits.Software1 | PageBits.Software2 | PageBits.NoExecute;
+            return Ok(*leaf & reported);
         }
 
         private static ulong PageClean(Environment caller, ulong slot, ulong address)
@@ -354,9 +362,9 @@ namespace Aegis.Kernel.Exo
             if (error != Error.None) return Fail(error);
             if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
             ulong page = address & ~4095UL;
-            if (!target.Tables.TryTranslate(page, out _, out PageFlags flags) || (flags & PageFlags.User) == 0)
-                return Fail(Error.NotMapped);
-            target.Tables.Protect(page, flags & ~(PageFlags.Accessed | PageFlags.Dirty));
+            ulong* leaf = PageWalk.UserLeaf(target, page, false);
+            if (leaf == null) return Fail(Error.NotMapped);
+            *leaf &= ~(PageBits.Accessed | PageBits.Dirty);
             if (target == caller) Cpu.InvalidatePage(page);
             return Ok();
         }

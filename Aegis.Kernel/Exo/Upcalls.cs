@@ -60,8 +60,8 @@ namespace Aegis.Kernel.Exo
 
         public static void Clear(UpcallFrame* upcall)
         {
-            byte* bytes = (byte*)upcall;
-            for (int i = 0; i < UpcallFrame.Size; i++) bytes[i] = 0;
+            ulong* words = (ulong*)upcall;
+            for (int i = 0; i < UpcallFrame.Size / 8; i++) words[i] = 0;
             upcall->Frame = UpcallFrame.NoFrame;
         }
     }

@@ -43,26 +43,25 @@ namespace Aegis.Kernel.Exo
             ulong end = address + length;
             for (ulong page = address & ~(PageSize - 1); page < end; page += PageSize)
             {
-                if (!environment.Tables.TryTranslate(page, out _, out PageFlags flags)) return false;
-                if ((flags & PageFlags.User) == 0) return false;
-                if (write && (flags & PageFlags.Writable) == 0) return false;
+                if (PageWalk.UserLeaf(environment, page, write) == null) return false;
             }
             return true;
         }
 
         private static bool Copy(Environment environment, ulong address, ulong length, bool write, Span<byte> destination, ReadOnlySpan<byte> source)
         {
+            // Check the whole range first, so a failing copy changes nothing.
             if (!IsAccessible(environment, address, length, write))
                 return false;
             ulong done = 0;
             while (done < length)
             {
                 ulong current = address + done;
-                environment.Tables.TryTranslate(current & ~(PageSize - 1), out ulong physical, out _);
+                ulong* leaf = PageWalk.UserLeaf(environment, current, write);
                 ulong offset = current & (PageSize - 1);
                 ulong chunk = PageSize - offset;
                 if (chunk > length - done) chunk = length - done;
-                byte* window = (byte*)KernelMemory.PhysicalToVirtual(physical + offset);
+                byte* window = (byte*)KernelMemory.PhysicalToVirtual((*leaf & PageBits.FrameMask) + offset);
                 if (write)
                     source.Slice((int)done, (int)chunk).CopyTo(new Span<byte>(window, (int)chunk));
                 else

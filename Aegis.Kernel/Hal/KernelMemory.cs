@@ -28,6 +28,10 @@ namespace Aegis.Kernel.Hal
         private static ulong s_rootPhysical;
 
         public static FrameAllocator Frames => s_frames;
+
+        /// <summary>Frames the kernel heap has taken so far (it never gives any back: no GC yet).</summary>
+        public static ulong HeapFrames => s_heapFrames;
+        private static ulong s_heapFrames;
         public static ulong RootTablePhysical => s_rootPhysical;
 
         /// <summary>The virtual address through which physical memory is reached right now:
@@ -110,6 +114,7 @@ namespace Aegis.Kernel.Hal
                 ulong physical = frame * PageSize;
                 ZeroPhysicalPage(physical);
                 s_tables.Map(start + offset, physical, PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global);
+                s_heapFrames++;
             }
             s_heapNext += size;
             *granted = (nuint)size;
