@@ -73,7 +73,11 @@ namespace Aegis.Abi
         PageClean = 25,
         /// <summary>(value) -> 0. Test support: the kernel prints the value and the caller's frame accounting.</summary>
         Debug = 26,
-        Count = 27,
+        /// <summary>(envSlot, virtualAddress, pageCount, permissions) -> pageCount. Sets the permissions
+        /// (PageBits.Allowed) of pageCount consecutive mapped pages in one call, all or nothing:
+        /// the range form of PageMap's Protect, for the common "protect/unprotect a region".</summary>
+        PageProtect = 27,
+        Count = 28,
     }
 
     public static class SystemCallLimits

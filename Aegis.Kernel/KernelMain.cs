@@ -17,7 +17,7 @@ namespace Aegis.Kernel
     internal static unsafe class KernelMain
     {
         public const string Version = "0.1";
-        private static readonly string[] KnownArguments = { "test", "crash", "init", "only" };
+        private static readonly string[] KnownArguments = { "test", "crash", "init", "only", "exit" };
         private static readonly string[] KnownTests = { "boot", "runtime", "protection" };
         public const string DefaultInit = "hello";
         private static ulong s_kernelThreadPointer;
@@ -150,18 +150,19 @@ namespace Aegis.Kernel
 
         /// <summary>Starts the first environment (it holds the console capability) and runs until
         /// every environment has ended.</summary>
-        private static void RunInit(string name)
+        private static Exo.Environment RunInit(string name)
         {
             if (Exo.BootImages.Spawn(0, name, "", out Exo.Environment init, out string problem) != Abi.Error.None)
             {
                 KernelLog.WriteLine("Aegis: cannot start init '" + name + "': " + problem);
                 QemuExit.Exit(QemuExit.InitFailed);
-                return;
+                return null;
             }
             init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Console, Abi.CapabilityKind.Console, 0);
             Exo.Environments.Start(init);
             KernelLog.WriteLine("Aegis: started " + init.Describe() + " as init");
             Exo.Scheduler.Run(() => Exo.Environments.LiveCount == 0, ulong.MaxValue / 2);
+            return init;
         }
 
         /// <summary>Global kernel pages survive address-space switches (PGE); the kernel can neither
@@ -208,7 +209,14 @@ namespace Aegis.Kernel
                 KernelLog.WriteLine("Aegis: unknown test '" + test + "' (known: " + string.Join(", ", KnownTests) + ")");
                 QemuExit.Exit(QemuExit.TestFailure);
             }
-            RunInit(arguments.Get("init") ?? DefaultInit);
+            Exo.Environment init = RunInit(arguments.Get("init") ?? DefaultInit);
+            if (arguments.Has("exit"))
+            {
+                // For scripts and tests: end QEMU with init's exit status (255 if it was destroyed).
+                int status = init.State == Abi.EnvironmentState.Exited ? (int)(init.ExitStatus & 0xFF) : 255;
+                KernelLog.WriteLine("Aegis: every environment has ended; init's status is " + status.ToString());
+                QemuExit.Exit(status);
+            }
             KernelLog.WriteLine("Aegis: every environment has ended; the kernel idles.");
             while (true)
                 Cpu.Halt();

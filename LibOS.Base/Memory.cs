@@ -52,9 +52,21 @@ namespace Aegis.LibOS
         public static Error Unmap(ulong address, int pageCount = 1, ulong environmentSlot = CapabilitySlots.Self)
             => Apply(PageMapOperation.Unmap, address, null, pageCount, 0, environmentSlot);
 
-        /// <summary>Sets the permissions of pageCount mapped pages from address on (the frames stay).</summary>
+        /// <summary>Sets the permissions of pageCount mapped pages from address on (the frames stay):
+        /// one PageProtect call per SystemCallLimits.MaximumMapRequests pages.</summary>
         public static Error Protect(ulong address, int pageCount, ulong permissions, ulong environmentSlot = CapabilitySlots.Self)
-            => Apply(PageMapOperation.Protect, address, null, pageCount, permissions, environmentSlot);
+        {
+            while (pageCount > 0)
+            {
+                int batch = pageCount < SystemCallLimits.MaximumMapRequests ? pageCount : SystemCallLimits.MaximumMapRequests;
+                SystemCallResult result = SystemCalls.PageProtect(environmentSlot, address, (ulong)batch, permissions);
+                if (result.IsError)
+                    return result.Error;
+                address += (ulong)batch * UserAddresses.PageSize;
+                pageCount -= batch;
+            }
+            return Error.None;
+        }
 
         /// <summary>Sends caller-built requests as they are, up to SystemCallLimits.MaximumMapRequests
         /// per call (each call all or nothing; earlier calls stay applied if a later one fails).</summary>

@@ -82,6 +82,10 @@ namespace Aegis.LibOS
 
         /// <summary>Value: the PTE bits (frame &lt;&lt; 12 | PageBits), or Error.NotMapped. A PTE with
         /// NoExecute (bit 63) makes RAX negative, so IsError is not meaningful here: use Memory.Query.</summary>
+        /// <summary>Sets the permissions of pageCount consecutive mapped pages in one call (all or nothing).</summary>
+        public static SystemCallResult PageProtect(ulong environmentSlot, ulong virtualAddress, ulong pageCount, ulong permissions)
+            => Call(SystemCall.PageProtect, environmentSlot, virtualAddress, pageCount, permissions);
+
         public static SystemCallResult PageQuery(ulong environmentSlot, ulong virtualAddress)
             => Call(SystemCall.PageQuery, environmentSlot, virtualAddress);
 

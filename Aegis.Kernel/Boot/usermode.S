@@ -25,7 +25,11 @@
 #define USER_CS  0x23
 #define USER_SS  0x1b
 #define SYSCALL_VECTOR 0x100
-#define SYSCALL_COUNT 27   /* Aegis.Abi.SystemCall.Count; SystemCalls.Initialize checks it */
+#define CLEAR_SSE xorps %xmm0, %xmm0; xorps %xmm1, %xmm1; xorps %xmm2, %xmm2; xorps %xmm3, %xmm3; \
+    xorps %xmm4, %xmm4; xorps %xmm5, %xmm5; xorps %xmm6, %xmm6; xorps %xmm7, %xmm7; \
+    xorps %xmm8, %xmm8; xorps %xmm9, %xmm9; xorps %xmm10, %xmm10; xorps %xmm11, %xmm11; \
+    xorps %xmm12, %xmm12; xorps %xmm13, %xmm13; xorps %xmm14, %xmm14; xorps %xmm15, %xmm15
+#define SYSCALL_COUNT 28   /* Aegis.Abi.SystemCall.Count; SystemCalls.Initialize checks it */
 
 FUNCTION(aegis_syscall_entry)
     swapgs
@@ -51,7 +55,17 @@ FUNCTION(aegis_syscall_entry)
     jns 3f
     mov %gs:16, %rcx
     incq 8(%rcx)
-3:  pop %r11
+3:
+    /* Leave no kernel value in a register the ABI lets us clobber: the scratch registers
+       and the SSE registers are cleared (RAX is the result; RCX, R11 are the user's). */
+    xor %edi, %edi
+    xor %esi, %esi
+    xor %edx, %edx
+    xor %r8d, %r8d
+    xor %r9d, %r9d
+    xor %r10d, %r10d
+    CLEAR_SSE
+    pop %r11
     pop %rcx
     mov %gs:8, %rsp
     swapgs
@@ -85,6 +99,9 @@ FUNCTION(aegis_syscall_entry)
     cld
     mov %rsp, %rdi
     call aegis_syscall_dispatch
+    /* The general registers come back from the frame (the user's own values, plus the
+       results); the SSE registers may hold kernel values: clear them. */
+    CLEAR_SSE
     mov %rsp, %rdi
     jmp aegis_resume_user
 

@@ -43,6 +43,12 @@ namespace Aegis.Kernel.Exo
         private byte[] _storage;
         public ulong FsBase;
 
+        /// <summary>Changes whenever a user mapping or the upcall registration changes: the upcall
+        /// path's checks are remembered for one generation.</summary>
+        public ulong MappingGeneration;
+        public ulong UpcallCheckedGeneration = ulong.MaxValue;
+        public ulong UpcallCheckedFramePage;
+        public ulong* UpcallCheckedFrameLeaf;
         public ulong UpcallEntry;
         public ulong UpcallStackTop;
         public int UpcallStackPages;
@@ -102,6 +108,7 @@ namespace Aegis.Kernel.Exo
             byte* frame = (byte*)Frame;
             for (int i = 0; i < sizeof(InterruptFrame); i++) frame[i] = 0;
             Counters[0] = 0; Counters[1] = 0;
+            MappingGeneration = 0; UpcallCheckedGeneration = ulong.MaxValue; UpcallCheckedFramePage = 0; UpcallCheckedFrameLeaf = null;
             FsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
             EnvironmentPageFrame = 0; Page = null;
             PendingCaller = 0; CallTarget = 0;

@@ -351,6 +351,7 @@ namespace Aegis.Kernel.Exo
 
         private static void InvalidateIfCurrent(Environment target, ulong virtualAddress)
         {
+            target.MappingGeneration++;
             if (Scheduler.Current == target || Cpu.ReadCr3() == target.RootPhysical)
                 Cpu.InvalidatePage(virtualAddress);
         }

@@ -47,8 +47,7 @@ namespace Aegis.Kernel.Exo
             }
 
             UpcallFrame upcall;
-            Upcalls.Clear(&upcall);
-            upcall.Kind = synchronous ? UpcallKind.IpcCall : UpcallKind.IpcSend;
+            Upcalls.Header(&upcall, synchronous ? UpcallKind.IpcCall : UpcallKind.IpcSend);
             upcall.Sender = caller.Id;
             upcall.Word0 = w0; upcall.Word1 = w1; upcall.Word2 = w2; upcall.Word3 = w3;
             upcall.Frame = frameNumber;

@@ -26,8 +26,7 @@ namespace Aegis.Kernel.Exo
                 && target != Scheduler.Current)
             {
                 UpcallFrame upcall;
-                Upcalls.Clear(&upcall);
-                upcall.Kind = UpcallKind.Revoke;
+                Upcalls.Header(&upcall, UpcallKind.Revoke);
                 upcall.Word0 = frameCount;
                 upcall.Word1 = deadlineTick;
                 string problem = Scheduler.DeliverToWaiting(target, &upcall);

@@ -183,8 +183,7 @@ namespace Aegis.Kernel.Exo
             current.LastFaultAddress = faultAddress;
             current.LastFaultErrorCode = frame->ErrorCode;
             UpcallFrame upcall;
-            Upcalls.Clear(&upcall);
-            upcall.Kind = UpcallKind.Exception;
+            Upcalls.Header(&upcall, UpcallKind.Exception);
             upcall.Trap = vector;
             upcall.ErrorCode = frame->ErrorCode;
             upcall.FaultAddress = faultAddress;
@@ -234,8 +233,7 @@ namespace Aegis.Kernel.Exo
                 current.GraceTicksLeft = UpcallLimits.SliceGraceTicks;
                 current.SliceTicksLeft = UpcallLimits.SliceGraceTicks + 1;
                 UpcallFrame upcall;
-                Upcalls.Clear(&upcall);
-                upcall.Kind = UpcallKind.SliceEnd;
+                Upcalls.Header(&upcall, UpcallKind.SliceEnd);
                 if (Upcalls.Deliver(current, frame, &upcall) == null)
                     return;
             }

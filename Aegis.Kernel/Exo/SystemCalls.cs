@@ -16,6 +16,7 @@ namespace Aegis.Kernel.Exo
     internal static unsafe class SystemCalls
     {
         private static readonly byte[] s_consoleBuffer = new byte[SystemCallLimits.MaximumConsoleWrite];
+        private static readonly ulong[] s_protectSaved = new ulong[SystemCallLimits.MaximumMapRequests];
         private static readonly PageMapRequest[] s_mapRequests = new PageMapRequest[SystemCallLimits.MaximumMapRequests];
 
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_symbol_syscall_fast")]
@@ -28,7 +29,7 @@ namespace Aegis.Kernel.Exo
         /// the full register frame. The others (and unknown numbers) take the slow path.</summary>
         public static void Initialize()
         {
-            Diagnostics.KernelAssert.That((int)SystemCall.Count == 27, "SYSCALL_COUNT in Boot/usermode.S must equal Aegis.Abi.SystemCall.Count");
+            Diagnostics.KernelAssert.That((int)SystemCall.Count == 28, "SYSCALL_COUNT in Boot/usermode.S must equal Aegis.Abi.SystemCall.Count");
             ulong* table = FastTable();
             table[(int)SystemCall.Null] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastNull;
             table[(int)SystemCall.ConsoleWrite] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastConsoleWrite;
@@ -48,8 +49,10 @@ namespace Aegis.Kernel.Exo
             table[(int)SystemCall.EnvironmentCreate] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentCreate;
             table[(int)SystemCall.EnvironmentStart] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentStart;
             table[(int)SystemCall.EnvironmentSetUpcall] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentSetUpcall;
+            table[(int)SystemCall.PageProtect] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastPageProtect;
         }
 
+        private static ulong FastPageProtect(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageProtect(Scheduler.Current, a0, a1, a2, a3);
         private static ulong FastNull(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => 0;
         private static ulong FastConsoleWrite(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ConsoleWrite(Scheduler.Current, a0, a1, a2);
         private static ulong FastFrameAllocate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
@@ -140,6 +143,7 @@ namespace Aegis.Kernel.Exo
                 case SystemCall.CapabilityQuery: return CapabilityQuery(caller, frame, a0);
                 case SystemCall.SetFsBase: return SetFsBase(caller, a0);
                 case SystemCall.Debug: return Debug(caller, a0);
+                case SystemCall.PageProtect: return PageProtect(caller, a0, a1, a2, a3);
                 default:
                     return Fail(Error.NoSuchCall);
             }
@@ -278,6 +282,7 @@ namespace Aegis.Kernel.Exo
             if (entry != 0 && !UserMemory.IsUserRange(entry, 1) && entry < 0xFFFF800000000000) return Fail(Error.BadAddress);
             target.UpcallEntry = entry;
             target.UpcallStackTop = stackTop;
+            target.MappingGeneration++;
             target.UpcallStackPages = UpcallLimits.UpcallStackPages;
             return Ok();
         }
@@ -344,6 +349,66 @@ namespace Aegis.Kernel.Exo
             return Ok(count);
         }
 
+        /// <summary>The range Protect. One pass sets each page's new permissions, remembering the old
+        /// entries; if a page turns out unmapped, or a page to be made writable holds a frame neither
+        /// the caller nor the target may write, every change is undone: all or nothing. Consecutive
+        /// pages share their page table, so the tables are walked once per 512 pages.</summary>
+        private static ulong PageProtect(Environment caller, ulong slot, ulong address, ulong pageCount, ulong permissions)
+        {
+            Error error = ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (pageCount == 0 || pageCount > (ulong)SystemCallLimits.MaximumMapRequests) return Fail(Error.InvalidArgument);
+            if ((address & 4095) != 0 || (permissions & ~PageBits.Allowed) != 0) return Fail(Error.InvalidArgument);
+            if (address < UserAddresses.LowestMappable || address > UserAddresses.ReservedTop
+                || pageCount * 4096 > UserAddresses.ReservedTop - address) return Fail(Error.BadAddress);
+            ulong leafBits = PageBits.Present | PageBits.User | permissions;
+            bool writable = (permissions & PageBits.Writable) != 0;
+            ulong[] owners = Environments.Ledger.OwnerTable;
+            const ulong keep = PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty;
+            const ulong presentUser = PageBits.Present | PageBits.User;
+            ulong[] saved = s_protectSaved; // static: a stackalloc would be zeroed on every call
+            int count = (int)pageCount;
+            int changed = 0;
+            Error failure = Error.None;
+            while (changed < count && failure == Error.None)
+            {
+                ulong page = address + (ulong)changed * 4096;
+                ulong* leaf = PageWalk.UserLeaf(target, page, false);
+                if (leaf == null) { failure = Error.NotMapped; break; }
+                int inTable = 512 - (int)((page >> 12) & 511);
+                int run = count - changed < inTable ? count - changed : inTable;
+                for (int i = 0; i < run; i++)
+                {
+                    ulong entry = leaf[i];
+                    if ((entry & presentUser) != presentUser) { failure = Error.NotMapped; break; }
+                    if (writable)
+                    {
+                        ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                        ulong owner = owners[frame];
+                        if (owner != caller.Id && owner != target.Id
+                            && Environments.Ledger.CheckMap(frame, caller.Id, true) != Error.None
+                            && Environments.Ledger.CheckMap(frame, target.Id, true) != Error.None) { failure = Error.NotOwner; break; }
+                    }
+                    saved[changed] = entry;
+                    leaf[i] = (entry & keep) | leafBits;
+                    changed++;
+                }
+            }
+            if (failure != Error.None)
+            {
+                for (int i = 0; i < changed; i++)
+                    *PageWalk.UserLeaf(target, address + (ulong)i * 4096, false) = saved[i];
+                return Fail(failure);
+            }
+            target.MappingGeneration++;
+            if (target == Scheduler.Current)
+            {
+                if (pageCount > 16) Cpu.WriteCr3(target.RootPhysical); // flushes the user half; kernel pages are global
+                else for (ulong i = 0; i < pageCount; i++) Cpu.InvalidatePage(address + i * 4096);
+            }
+            return Ok(pageCount);
+        }
+
         private static ulong PageQuery(Environment caller, ulong slot, ulong address)
         {
             Error error = ResolveEnvironment(caller, slot, out Environment target);
@@ -365,6 +430,7 @@ namespace Aegis.Kernel.Exo
             ulong* leaf = PageWalk.UserLeaf(target, page, false);
             if (leaf == null) return Fail(Error.NotMapped);
             *leaf &= ~(PageBits.Accessed | PageBits.Dirty);
+            target.MappingGeneration++;
             if (target == caller) Cpu.InvalidatePage(page);
             return Ok();
         }

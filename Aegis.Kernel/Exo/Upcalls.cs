@@ -15,40 +15,67 @@ namespace Aegis.Kernel.Exo
         private const ulong MinimumStack = 4096;
 
         /// <summary>Rewrites 'registers' (the environment's state right now) so that it enters its
-        /// upcall entry with the frame. Returns null, or why delivery is impossible.</summary>
+        /// upcall entry with the frame. 'upcall' supplies the header (words 0..11, see Header);
+        /// the registers are filled in here. Returns null, or why delivery is impossible.</summary>
         public static string Deliver(Environment environment, InterruptFrame* registers, UpcallFrame* upcall)
         {
             ulong entry = environment.UpcallEntry;
             ulong stackTop = environment.UpcallStackTop;
-            if (entry == 0)
-                return "no upcall entry registered";
-            if (!UserMemory.IsUserRange(entry, 1) || entry < UserAddresses.LowestMappable)
-                return "upcall entry 0x" + entry.ToString("x") + " is not a user address";
-            if (!UserMemory.IsAccessible(environment, entry, 1, false))
-                return "upcall entry 0x" + entry.ToString("x") + " is not mapped";
-            if (stackTop == 0 || !UserMemory.IsUserRange(stackTop - MinimumStack, MinimumStack))
-                return "upcall stack 0x" + stackTop.ToString("x") + " is not in user memory";
+            bool checkedBefore = environment.UpcallCheckedGeneration == environment.MappingGeneration;
+            if (!checkedBefore)
+            {
+                if (entry == 0)
+                    return "no upcall entry registered";
+                if (entry < UserAddresses.LowestMappable || !UserMemory.IsUserRange(entry, 1))
+                    return "upcall entry 0x" + entry.ToString("x") + " is not a user address";
+                // An entry that is not mapped would fault at once and loop through upcalls forever.
+                if (PageWalk.UserLeaf(environment, entry, false) == null)
+                    return "upcall entry 0x" + entry.ToString("x") + " is not mapped";
+                if (stackTop < MinimumStack || !UserMemory.IsUserRange(stackTop - MinimumStack, MinimumStack))
+                    return "upcall stack 0x" + stackTop.ToString("x") + " is not in user memory";
+                environment.UpcallCheckedFramePage = ulong.MaxValue;
+                environment.UpcallCheckedGeneration = environment.MappingGeneration;
+            }
 
             // Already on the upcall stack (a fault inside the handler): nest below the current RSP.
             ulong rsp = registers->Rsp;
             ulong stackBottom = stackTop - (ulong)(environment.UpcallStackPages > 0 ? environment.UpcallStackPages : 1) * 4096;
-            ulong top = rsp > stackBottom && rsp <= stackTop ? rsp - UpcallFrame.RedZone : stackTop;
+            bool nested = rsp > stackBottom && rsp <= stackTop;
+            ulong top = nested ? rsp - UpcallFrame.RedZone : stackTop;
             ulong frameAddress = (top - UpcallFrame.Size) & ~15UL;
-            if (frameAddress < stackBottom && !(rsp > stackBottom && rsp <= stackTop))
+            if (frameAddress < stackBottom && !nested)
                 return "upcall stack 0x" + stackTop.ToString("x") + " is too small";
 
-            upcall->Registers.R15 = registers->R15; upcall->Registers.R14 = registers->R14;
-            upcall->Registers.R13 = registers->R13; upcall->Registers.R12 = registers->R12;
-            upcall->Registers.R11 = registers->R11; upcall->Registers.R10 = registers->R10;
-            upcall->Registers.R9 = registers->R9; upcall->Registers.R8 = registers->R8;
-            upcall->Registers.Rbp = registers->Rbp; upcall->Registers.Rdi = registers->Rdi;
-            upcall->Registers.Rsi = registers->Rsi; upcall->Registers.Rdx = registers->Rdx;
-            upcall->Registers.Rcx = registers->Rcx; upcall->Registers.Rbx = registers->Rbx;
-            upcall->Registers.Rax = registers->Rax; upcall->Registers.Rip = registers->Rip;
-            upcall->Registers.Rflags = registers->Rflags; upcall->Registers.Rsp = registers->Rsp;
-
-            if (!UserMemory.TryWrite(environment, frameAddress, new ReadOnlySpan<byte>(upcall, UpcallFrame.Size)))
-                return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
+            ulong offset = frameAddress & 4095;
+            if (offset <= 4096 - UpcallFrame.Size)
+            {
+                // The common case: the frame lies in one page. Write it in place through the direct map.
+                // (The checks above and this page's leaf are remembered until a mapping changes.)
+                ulong framePage = frameAddress & ~4095UL;
+                ulong* leaf;
+                if (environment.UpcallCheckedFramePage == framePage)
+                    leaf = environment.UpcallCheckedFrameLeaf;
+                else
+                {
+                    leaf = PageWalk.UserLeaf(environment, frameAddress, true);
+                    if (leaf == null)
+                    {
+                        environment.UpcallCheckedGeneration = ulong.MaxValue;
+                        return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
+                    }
+                    environment.UpcallCheckedFramePage = framePage;
+                    environment.UpcallCheckedFrameLeaf = leaf;
+                }
+                UpcallFrame* destination = (UpcallFrame*)(KernelMemory.DirectMapBase + (*leaf & PageBits.FrameMask) + offset);
+                CopyHeader(upcall, destination);
+                CopyRegisters(registers, &destination->Registers);
+            }
+            else
+            {
+                CopyRegisters(registers, &upcall->Registers);
+                if (!UserMemory.TryWrite(environment, frameAddress, new ReadOnlySpan<byte>(upcall, UpcallFrame.Size)))
+                    return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
+            }
 
             registers->Rip = entry;
             registers->Rsp = frameAddress;
@@ -58,11 +85,31 @@ namespace Aegis.Kernel.Exo
             return null;
         }
 
-        public static void Clear(UpcallFrame* upcall)
+        /// <summary>Sets the whole header of an upcall frame (the part before the registers).</summary>
+        public static void Header(UpcallFrame* upcall, UpcallKind kind)
         {
             ulong* words = (ulong*)upcall;
-            for (int i = 0; i < UpcallFrame.Size / 8; i++) words[i] = 0;
+            for (int i = 0; i < UpcallFrame.RegistersOffset / 8; i++) words[i] = 0;
+            upcall->Kind = kind;
             upcall->Frame = UpcallFrame.NoFrame;
+        }
+
+        private static void CopyHeader(UpcallFrame* from, UpcallFrame* to)
+        {
+            ulong* source = (ulong*)from;
+            ulong* destination = (ulong*)to;
+            for (int i = 0; i < UpcallFrame.RegistersOffset / 8; i++) destination[i] = source[i];
+            to->Reserved2 = 0;
+            to->Reserved3 = 0;
+        }
+
+        private static void CopyRegisters(InterruptFrame* from, UserRegisters* to)
+        {
+            to->R15 = from->R15; to->R14 = from->R14; to->R13 = from->R13; to->R12 = from->R12;
+            to->R11 = from->R11; to->R10 = from->R10; to->R9 = from->R9; to->R8 = from->R8;
+            to->Rbp = from->Rbp; to->Rdi = from->Rdi; to->Rsi = from->Rsi; to->Rdx = from->Rdx;
+            to->Rcx = from->Rcx; to->Rbx = from->Rbx; to->Rax = from->Rax; to->Rip = from->Rip;
+            to->Rflags = from->Rflags; to->Rsp = from->Rsp;
         }
     }
 }

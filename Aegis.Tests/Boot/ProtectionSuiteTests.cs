@@ -45,3 +45,27 @@ public class ProtectionSuiteTests
         result.AssertExitStatus(2);
     }
 }
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class LibraryOperatingSystemTests
+{
+    [Test]
+    public void DatabaseLibOSAppRuns()
+    {
+        FrontDoorResult result = FrontDoor.Boot(120, "init=dbtest", "exit");
+
+        result.AssertOutputMatches(@"dbtest: \d+ records, \d+ hits, \d+ misses, ok");
+        result.AssertExitStatus(0);
+    }
+
+    [Test]
+    public void HelloRunsAsInitAndReportsItsStatus()
+    {
+        FrontDoorResult result = FrontDoor.Boot(120, "init=hello", "exit");
+
+        result.AssertOutputContains("hello, world from environment");
+        result.AssertExitStatus(0);
+    }
+}

@@ -179,10 +179,12 @@ namespace Aegis.Apps.Bench
             if (result.IsError) Fail(what + ": " + Errors.Name(result.Error));
         }
 
-        private static void ProtectPage() => Check(SystemCalls.PageMap(CapabilitySlots.Self, s_protectPage, 1), "PageMap (protect one page)");
-        private static void UnprotectPage() => Check(SystemCalls.PageMap(CapabilitySlots.Self, s_unprotectPage, 1), "PageMap (unprotect one page)");
-        private static void ProtectRange() => Check(SystemCalls.PageMap(CapabilitySlots.Self, s_protectRange, RangePages), "PageMap (protect 100 pages)");
-        private static void UnprotectRange() => Check(SystemCalls.PageMap(CapabilitySlots.Self, s_unprotectRange, RangePages), "PageMap (unprotect 100 pages)");
+        // Permission changes use PageProtect, the range form of Protect (one call, one request, all
+        // or nothing). The PageMap batch forms above stay for the PART comparison.
+        private static void ProtectPage() => Check(SystemCalls.PageProtect(CapabilitySlots.Self, s_page, 1, Memory.ReadOnly), "PageProtect (one page read-only)");
+        private static void UnprotectPage() => Check(SystemCalls.PageProtect(CapabilitySlots.Self, s_page, 1, Memory.ReadWrite), "PageProtect (one page writable)");
+        private static void ProtectRange() => Check(SystemCalls.PageProtect(CapabilitySlots.Self, s_range, RangePages, Memory.ReadOnly), "PageProtect (100 pages read-only)");
+        private static void UnprotectRange() => Check(SystemCalls.PageProtect(CapabilitySlots.Self, s_range, RangePages, Memory.ReadWrite), "PageProtect (100 pages writable)");
 
         // ------------------------------------------------------------------ handlers
 
@@ -199,7 +201,7 @@ namespace Aegis.Apps.Bench
                 case FaultMode.RestoreWrite:
                     if (page != s_page) return false;
                     s_faults++;
-                    return !SystemCalls.PageMap(CapabilitySlots.Self, s_unprotectPage, 1).IsError;
+                    return !SystemCalls.PageProtect(CapabilitySlots.Self, s_page, 1, Memory.ReadWrite).IsError;
                 case FaultMode.SkipRead:
                     if (page != s_unmapped) return false;
                     s_faults++;
@@ -210,17 +212,15 @@ namespace Aegis.Apps.Bench
                     if (page != s_appelTarget) return false;
                     s_faults++;
                     ulong next = RangePage(RandomOtherPage(page));
-                    SetProtect(s_appelPair, next, false);
-                    SetProtect(s_appelPair + 1, page, true);
-                    if (SystemCalls.PageMap(CapabilitySlots.Self, s_appelPair, 2).IsError) return false;
+                    if (SystemCalls.PageProtect(CapabilitySlots.Self, next, 1, Memory.ReadOnly).IsError) return false;
+                    if (SystemCalls.PageProtect(CapabilitySlots.Self, page, 1, Memory.ReadWrite).IsError) return false;
                     s_appelTarget = next;
                     return true;
                 }
                 case FaultMode.Appel2:
                     if (page < s_range || page >= RangePage(RangePages)) return false;
                     s_faults++;
-                    SetProtect(s_appelOne, page, true);
-                    return !SystemCalls.PageMap(CapabilitySlots.Self, s_appelOne, 1).IsError;
+                    return !SystemCalls.PageProtect(CapabilitySlots.Self, page, 1, Memory.ReadWrite).IsError;
                 default:
                     return false;
             }

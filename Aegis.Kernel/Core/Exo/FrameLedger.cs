@@ -77,6 +77,10 @@ namespace Aegis.Kernel.Core.Exo
         }
 
         /// <summary>The frame's owner, NoOwner when it has none or lies past the limit.</summary>
+        /// <summary>The owner of every frame, indexed by frame number: the kernel's fast paths read it
+        /// directly (read-only) instead of calling OwnerOf once per page.</summary>
+        public ulong[] OwnerTable => _owners;
+
         public ulong OwnerOf(ulong frame) => frame < FrameLimit ? _owners[frame] : NoOwner;
 
         /// <summary>Page-table entries that map the frame now.</summary>
