@@ -70,6 +70,7 @@ namespace Aegis.Apps.Bench
             Measure("dirty", Dirty);
 
             Measure("parts", Parts);
+            Measure("scaling", Scaling);
             Console.WriteLine("BENCH-DONE");
             return 0;
         }
@@ -185,6 +186,12 @@ namespace Aegis.Apps.Bench
         private static void ProtectRange() => Check(SystemCalls.PageProtect(CapabilitySlots.Self, s_range, RangePages, Memory.ReadOnly), "PageProtect (100 pages read-only)");
         private static void UnprotectRange() => Check(SystemCalls.PageProtect(CapabilitySlots.Self, s_range, RangePages, Memory.ReadWrite), "PageProtect (100 pages writable)");
 
+        private static void PageMapBatch(PageMapRequest* requests, int count)
+        {
+            SystemCallResult result = SystemCalls.PageMap(CapabilitySlots.Self, requests, (ulong)count);
+            if (result.IsError) Fail("PageMap (" + count.ToString() + " Protect requests): " + Errors.Name(result.Error));
+        }
+
         // ------------------------------------------------------------------ handlers
 
         private static void OnBreakpoint(ref UpcallFrame frame)
@@ -243,16 +250,18 @@ namespace Aegis.Apps.Bench
 
         // ------------------------------------------------------------------ the primitives
 
-        private static void NullSyscall()
+        private static void NullSyscall() => Report("null_syscall", Iterations, NullSyscallCycles((ulong)Primitive.NullSyscall));
+
+        private static ulong NullSyscallCycles(ulong traceId)
         {
             for (int i = 0; i < WarmUp; i++) SystemCalls.Null();
-            Native.TraceBegin((ulong)Primitive.NullSyscall);
+            Native.TraceBegin(traceId);
             SystemCalls.Null();
             Native.TraceEnd();
             ulong start = Native.Rdtsc();
             for (int i = 0; i < Iterations; i++) SystemCalls.Null();
             ulong end = Native.Rdtsc();
-            Report("null_syscall", Iterations, end - start);
+            return end - start;
         }
 
         private static void ExceptionUpcall()
@@ -280,13 +289,15 @@ namespace Aegis.Apps.Bench
             Report("prot1_unprot1", Iterations, end - start);
         }
 
-        private static void PagefaultUpcall()
+        private static void PagefaultUpcall() => Report("pagefault_upcall", Iterations, PagefaultUpcallCycles((ulong)Primitive.PagefaultUpcall));
+
+        private static ulong PagefaultUpcallCycles(ulong traceId)
         {
             ulong* word = (ulong*)s_page;
             s_mode = FaultMode.RestoreWrite;
             s_faults = 0;
             for (int i = 0; i < WarmUp; i++) { ProtectPage(); *word = (ulong)i; }
-            Native.TraceBegin((ulong)Primitive.PagefaultUpcall);
+            Native.TraceBegin(traceId);
             ProtectPage();
             *word = 1;
             Native.TraceEnd();
@@ -295,7 +306,7 @@ namespace Aegis.Apps.Bench
             ulong end = Native.Rdtsc();
             s_mode = FaultMode.None;
             if (s_faults != WarmUp + 1 + Iterations) Fail("pagefault_upcall: " + s_faults.ToString() + " faults, expected one per write");
-            Report("pagefault_upcall", Iterations, end - start);
+            return end - start;
         }
 
         private static void IpcRoundtrip()
@@ -343,44 +354,18 @@ namespace Aegis.Apps.Bench
         /// <summary>Spawns this image as an echo server, lets it start, and returns its slot and id.</summary>
         private static ulong StartEchoServer(string argument, out ulong id)
         {
-            SystemCallResult spawned = SystemCalls.ImageSpawn(Info.ImageName, argument);
-            Check(spawned, "ImageSpawn of the echo server");
-            ulong slot = spawned.Value;
-            SystemCallResult query = SystemCalls.CapabilityQuery(slot);
-            Check(query, "CapabilityQuery of the echo server");
-            id = query.Second;
-            Check(SystemCalls.CapabilityCopy(CapabilitySlots.Console, slot), "CapabilityCopy of the console to the echo server");
-            Error error = SystemCalls.EnvironmentStart(slot, 0, 0, 0);
-            if (error != Error.None) Fail("EnvironmentStart of the echo server: " + Errors.Name(error));
-            // Give it the CPU until it waits for calls (its start-up is done, its handler installed).
-            for (int attempt = 0; ; attempt++)
-            {
-                SystemCallResult status = SystemCalls.EnvironmentStatus(slot);
-                Check(status, "EnvironmentStatus of the echo server");
-                if ((EnvironmentState)status.Value == EnvironmentState.Blocked) break;
-                if ((EnvironmentState)status.Value != EnvironmentState.Runnable || attempt > 100_000)
-                    Fail("the echo server did not come up (state " + status.Value.ToString() + ")");
-                SystemCalls.Yield(id);
-            }
+            string problem = EchoServer.StartChild(argument, true, out ulong slot, out id);
+            if (problem != null) Fail("starting an echo server (" + argument + "): " + problem);
             return slot;
         }
 
+        /// <summary>Ends an echo server (and the servers it started) through its capability, which
+        /// also frees the capability slot (a slot naming an ended environment cannot be freed, and
+        /// an environment has 64).</summary>
         private static void StopEchoServer(ulong slot, ulong id)
         {
-            for (int attempt = 0; ; attempt++)
-            {
-                Error error = SystemCalls.IpcSend(id, 0, 0, 0, 0);
-                if (error == Error.None) break;
-                if (error != Error.WouldBlock || attempt > 100_000) Fail("IpcSend to stop the echo server: " + Errors.Name(error));
-                SystemCalls.Yield(id);
-            }
-            for (int attempt = 0; ; attempt++)
-            {
-                SystemCallResult status = SystemCalls.EnvironmentStatus(slot);
-                if (status.IsError || (EnvironmentState)status.Value == EnvironmentState.Exited) break;
-                if (attempt > 100_000) Fail("the echo server did not exit (state " + status.Value.ToString() + ")");
-                SystemCalls.Yield(id);
-            }
+            Error error = SystemCalls.EnvironmentDestroy(slot);
+            if (error != Error.None) Fail("EnvironmentDestroy of echo server " + id.ToString("x") + ": " + Errors.Name(error));
         }
 
         private static void Prot1()
@@ -514,6 +499,43 @@ namespace Aegis.Apps.Bench
             return (result.Value & PageBits.Dirty) >> 6;
         }
 
+        // ------------------------------------------------------------------ how cost grows
+
+        /// <summary>Trace-marker id that no trace asks for (measurements repeated for scaling).</summary>
+        private const ulong NoTrace = 99;
+
+        /// <summary>The same primitives again with more live environments or more mapped memory:
+        /// BENCH name@parameter lines. Idle environments are echo servers nobody calls (blocked in
+        /// Wait, each holding a time slice); 64 is every slice of the slice vector.</summary>
+        private static void Scaling()
+        {
+            Report("null_syscall@1", Iterations, NullSyscallCycles(NoTrace));
+            MapFresh(256);
+            Report("pagefault_upcall@1MiB", Iterations, PagefaultUpcallCycles(NoTrace));
+
+            // Live: this benchmark, the echo server of the round trips, and idle echo servers (a
+            // nursery "echo+N" and its N children).
+            Report("ipc_roundtrip@2", Iterations, IpcRoundtrips(EchoServer.Argument, NoTrace, out _));
+            ulong freeBefore = Info.FreeFrames;
+            ulong first = StartEchoServer(EchoServer.NurseryPrefix + "13", out ulong firstId);
+            Report("ipc_roundtrip@16", Iterations, IpcRoundtrips(EchoServer.Argument, NoTrace, out _));
+            ulong second = StartEchoServer(EchoServer.NurseryPrefix + "47", out ulong secondId);
+            Report("ipc_roundtrip@64", Iterations, IpcRoundtrips(EchoServer.Argument, NoTrace, out _));
+            ulong last = StartEchoServer(EchoServer.Argument, out ulong lastId);
+            Report("null_syscall@64", Iterations, NullSyscallCycles(NoTrace));
+            StopEchoServer(last, lastId);
+            StopEchoServer(second, secondId);
+            StopEchoServer(first, firstId);
+            // 64 environments started and ended: what the kernel kept of them shows here.
+            SystemCalls.Yield();
+            Console.WriteLine("FRAMES scaling.environments " + freeBefore.ToString() + " " + Info.FreeFrames.ToString());
+
+            // Last: 256 MiB stay mapped until the benchmark exits (giving 65,536 frames back one by
+            // one would take long: FrameFree looks for the frame's mappings in the whole address space).
+            MapFresh(65536);
+            Report("pagefault_upcall@256MiB", Iterations, PagefaultUpcallCycles(NoTrace));
+        }
+
         // ------------------------------------------------------------------ pieces, for the analysis
 
         private static void Parts()
@@ -556,6 +578,37 @@ namespace Aegis.Apps.Bench
             for (int i = 0; i < Iterations; i++) { Memory.Protect(s_page, 1, Memory.ReadOnly); Memory.Protect(s_page, 1, Memory.ReadWrite); }
             end = Native.Rdtsc();
             Part("prot1_unprot1.memory_protect", Iterations, end - start);
+
+            // The same permission changes through PageMap's batch form (one Protect request per
+            // page, built once), as before PageProtect existed.
+            for (int i = 0; i < WarmUp; i++) { PageMapBatch(s_protectPage, 1); PageMapBatch(s_unprotectPage, 1); }
+            ulong protect = 0, unprotect = 0;
+            for (int i = 0; i < Iterations; i++)
+            {
+                ulong t0 = Native.Rdtsc();
+                PageMapBatch(s_protectPage, 1);
+                ulong t1 = Native.Rdtsc();
+                PageMapBatch(s_unprotectPage, 1);
+                ulong t2 = Native.Rdtsc();
+                protect += t1 - t0;
+                unprotect += t2 - t1;
+            }
+            Part("prot1.pagemap", Iterations, LessOverhead(protect, Iterations));
+            Part("unprot1.pagemap", Iterations, LessOverhead(unprotect, Iterations));
+            for (int i = 0; i < WarmUp / 10; i++) { PageMapBatch(s_protectRange, RangePages); PageMapBatch(s_unprotectRange, RangePages); }
+            protect = unprotect = 0;
+            for (int i = 0; i < Iterations; i++)
+            {
+                ulong t0 = Native.Rdtsc();
+                PageMapBatch(s_protectRange, RangePages);
+                ulong t1 = Native.Rdtsc();
+                PageMapBatch(s_unprotectRange, RangePages);
+                ulong t2 = Native.Rdtsc();
+                protect += t1 - t0;
+                unprotect += t2 - t1;
+            }
+            Part("prot100.pagemap", Iterations, LessOverhead(protect, Iterations));
+            Part("unprot100.pagemap", Iterations, LessOverhead(unprotect, Iterations));
 
             // A PageMap call with no requests: the fixed cost of the call (count 0 returns early).
             start = Native.Rdtsc();

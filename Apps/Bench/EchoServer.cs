@@ -7,6 +7,8 @@
 //   "echo-asm"  bench_echo_entry (Native/bench.S) as the upcall entry: replies from assembly
 //               and goes straight back to Wait, without the trampoline (PART
 //               ipc_roundtrip.asm_echo: the kernel's share).
+// "echo+N" is an echo server that first starts N echo servers of its own (idle environments
+// for the scaling measurements).
 // The kernel delivers IPC only to an environment blocked in Wait, and IpcReply switches to the
 // caller at once, so the caller's next IpcCall finds the server not yet back in Wait: it gets
 // WouldBlock, yields to the server (which finishes its handler and waits again) and calls again.
@@ -19,11 +21,31 @@ namespace Aegis.Apps.Bench
     {
         public const string Argument = "echo";
         public const string AssemblyArgument = "echo-asm";
+        /// <summary>"echo+N": an echo server that first starts N idle echo servers of its own (so that
+        /// more environments are live than one environment has capability slots for children).</summary>
+        public const string NurseryPrefix = "echo+";
 
         private static bool s_quit;
 
-        public static int Run(bool assembly)
+        public static int Run(string argument)
         {
+            bool assembly = argument == AssemblyArgument;
+            if (argument.StartsWith(NurseryPrefix))
+            {
+                int children = 0;
+                for (int i = NurseryPrefix.Length; i < argument.Length; i++)
+                    children = children * 10 + (argument[i] - '0');
+                for (int i = 0; i < children; i++)
+                {
+                    string problem = StartChild(Argument, false, out _, out _);
+                    if (problem != null)
+                    {
+                        Console.WriteLine("BENCH-ERROR echo server " + Info.EnvironmentId.ToString("x") + ": " + problem);
+                        return 1;
+                    }
+                }
+            }
+
             if (assembly)
             {
                 Error error = SystemCalls.EnvironmentSetUpcall(CapabilitySlots.Self, Native.EchoEntry(), AddressSpace.UpcallStackTop);
@@ -42,6 +64,35 @@ namespace Aegis.Apps.Bench
             while (!s_quit)
                 SystemCalls.Wait();
             return 0;
+        }
+
+        /// <summary>Spawns this image with 'argument', starts it and gives it the CPU until it waits
+        /// for calls. Returns null, or what went wrong.</summary>
+        public static string StartChild(string argument, bool console, out ulong slot, out ulong id)
+        {
+            id = 0;
+            SystemCallResult spawned = SystemCalls.ImageSpawn(Info.ImageName, argument);
+            slot = spawned.Value;
+            if (spawned.IsError) return "ImageSpawn: " + Errors.Name(spawned.Error);
+            SystemCallResult query = SystemCalls.CapabilityQuery(slot);
+            if (query.IsError) return "CapabilityQuery: " + Errors.Name(query.Error);
+            id = query.Second;
+            if (console)
+            {
+                SystemCallResult copied = SystemCalls.CapabilityCopy(CapabilitySlots.Console, slot);
+                if (copied.IsError) return "CapabilityCopy of the console: " + Errors.Name(copied.Error);
+            }
+            Error error = SystemCalls.EnvironmentStart(slot, 0, 0, 0);
+            if (error != Error.None) return "EnvironmentStart: " + Errors.Name(error);
+            for (int attempt = 0; ; attempt++)
+            {
+                SystemCallResult status = SystemCalls.EnvironmentStatus(slot);
+                if (status.IsError) return "EnvironmentStatus: " + Errors.Name(status.Error);
+                if ((EnvironmentState)status.Value == EnvironmentState.Blocked) return null;
+                if ((EnvironmentState)status.Value != EnvironmentState.Runnable || attempt > 100_000)
+                    return "it did not come up (state " + status.Value.ToString() + ")";
+                SystemCalls.Yield(id);
+            }
         }
 
         private static void OnIpc(ref UpcallFrame frame)

@@ -15,8 +15,8 @@ namespace Aegis.Apps.Bench
         private static int Main()
         {
             string argument = Info.Argument;
-            if (argument == EchoServer.Argument || argument == EchoServer.AssemblyArgument)
-                return EchoServer.Run(argument == EchoServer.AssemblyArgument);
+            if (argument == EchoServer.Argument || argument == EchoServer.AssemblyArgument || argument.StartsWith(EchoServer.NurseryPrefix))
+                return EchoServer.Run(argument);
             return Benchmarks.RunAll();
         }
     }

@@ -14,7 +14,7 @@ import sys
 HELPERS = [
     r"^memmove$", r"^memset$", r"^runtime:", r"^String__",
     r"^kernel:Core_PageTableBuilder\.(TryTranslate|IsLeaf|PageSizeAt|IndexAt|FindMappedLeaf|AddUserToPath)$",
-    r"^kernel:Hal_KernelMemory\.get_PhysicalWindow$",
+    r"^kernel:Hal_KernelMemory\.get_PhysicalWindow$", r"^kernel:Exo_PageWalk\.",
     r"^kernel:Exo_UserMemory\.(Copy|IsAccessible|IsUserRange)$",
     r"^kernel:Exo_Environment\.(TryGetMappedFrame|get_IsRunnable)$",
     r"^kernel:Exo_Environments\.Find$", r"^kernel:Core_Exo_EnvironmentTable\.IndexOf$",
@@ -22,27 +22,29 @@ HELPERS = [
 
 # Steps, in the order they are printed: (step, patterns of the functions that start it).
 STEPS = [
-    ("app: benchmark loop and syscall stub", [r"^bench:Benchmarks\.(?!On|Random|SetProtect)", r"^bench_(?!echo)", r"^aegis_syscall", r"^libos:SystemCalls\."]),
+    ("app: benchmark loop and syscall stub", [r"^bench:Benchmarks\.(?!On|Random|SetProtect)", r"^bench_(?!echo)", r"^aegis_syscall[0-9]?$", r"^libos:SystemCalls\."]),
     ("kernel: entry/exit stubs (syscall, interrupt)", [r"^aegis_syscall_entry$", r"^aegis_resume_user$", r"^interrupt_stub_", r"^interrupt_common$"]),
     ("kernel: dispatch (Interrupts/SystemCalls.Dispatch, Handle)", [r"^kernel:Hal_Interrupts\.Dispatch$", r"^kernel:Exo_Scheduler\.OnUserInterrupt$",
-                                                                   r"^kernel:Exo_SystemCalls\.(Dispatch|Handle|ResolveEnvironment)$"]),
-    ("kernel: exception bookkeeping + fault-message string", [r"^kernel:Exo_Scheduler\.(OnUserException|DescribeFault)$", r"^kernel:Hal_InterruptDescriptorTable\.ExceptionName$",
+                                                                   r"^kernel:Exo_SystemCalls\.(Dispatch|Handle|ResolveEnvironment|FastNull)$"]),
+    ("kernel: exception bookkeeping (counters, CR2, frame fields)", [r"^kernel:Exo_Scheduler\.(OnUserException|DescribeFault)$", r"^kernel:Hal_InterruptDescriptorTable\.ExceptionName$",
                                                             r"^aegis_read_cr2$"]),
-    ("kernel: Upcalls.Clear (256-byte frame, byte loop)", [r"^kernel:Exo_Upcalls\.Clear$"]),
+    ("kernel: Upcalls.Clear (zeroing the 256-byte frame)", [r"^kernel:Exo_Upcalls\.Clear$"]),
     ("kernel: Upcalls.Deliver: checks, register copy", [r"^kernel:Exo_Upcalls\.Deliver$"]),
     ("kernel: Upcalls.Deliver: frame write (TryWrite: page walks + copy)", [r"^kernel:Exo_UserMemory\.TryWrite$"]),
-    ("kernel: PageMap: own code (arguments, loop)", [r"^kernel:Exo_SystemCalls\.PageMap$"]),
+    ("kernel: PageMap: own code (arguments, loop)", [r"^kernel:Exo_SystemCalls\.(Fast)?PageMap$"]),
     ("kernel: PageMap: copy-in of the requests (TryRead: page walks + copy)", [r"^kernel:Exo_UserMemory\.TryRead$"]),
     ("kernel: PageMap: validation", [r"^kernel:Core_Exo_MappingValidator\.", r"^kernel:Core_Exo_FrameLedger\."]),
     ("kernel: PageMap: apply (page-table update)", [r"^kernel:Exo_Environments\.(Protect|Map|Unmap)$", r"^kernel:Core_PageTableBuilder\.(Protect|Map|Unmap)$"]),
     ("kernel: TLB invalidation", [r"^kernel:Exo_Environments\.InvalidateIfCurrent$", r"^aegis_invlpg$", r"^aegis_read_cr3$"]),
-    ("kernel: PageQuery", [r"^kernel:Exo_SystemCalls\.PageQuery$"]),
-    ("kernel: IPC (Ipc.Call/Reply, wake, direct)", [r"^kernel:Exo_Ipc\.", r"^kernel:Exo_Scheduler\.(DirectTo|Wake|DeliverToWaiting|BlockCurrent|Save|LeaveToLoop)$"]),
+    ("kernel: PageQuery", [r"^kernel:Exo_SystemCalls\.(Fast)?PageQuery$"]),
+    ("kernel: IPC and Yield (Ipc.Call/Reply, Yield, block, wake, direct)", [r"^kernel:Exo_Ipc\.", r"^kernel:Exo_SystemCalls\.Yield$",
+                                                                           r"^kernel:Exo_Scheduler\.(DirectTo|Wake|DeliverToWaiting|BlockCurrent|Save|LeaveToLoop)$"]),
     ("kernel: scheduler loop and switch (Run, PickNext, Switch, CR3, FS)", [r"^kernel:Exo_Scheduler\.(Run|PickNext|Switch|AnyoneCanRun|IsRunnableId)$", r"^kernel:KernelMain\.",
-                                                                          r"^aegis_(run_user|return_to_loop|write_cr3|write_fs_base|enable_interrupts|disable_interrupts)$"]),
+                                                                          r"^aegis_(run_user|return_to_loop|write_cr3|write_fs_base|enable_interrupts|disable_interrupts|symbol_cpu_block)$"]),
+    ("kernel: scheduler: SliceVector.Next (scan of the 64 slices)", [r"^kernel:Core_Exo_SliceVector\."]),
     ("libOS: upcall trampoline and dispatch", [r"^aegis_upcall_entry$", r"^libos:Upcalls\.", r"^libos:PageFaults\.", r"^libos:.*Handler\.Invoke"]),
     ("app: handler", [r"^bench:Benchmarks\.(On|Random|SetProtect)"]),
-    ("echo server (IPC peer)", [r"^bench_echo_entry$"]),
+    ("echo server (IPC peer): handler, Wait loop", [r"^bench_echo_entry$", r"^bench:EchoServer\."]),
 ]
 
 helper_patterns = [re.compile(p) for p in HELPERS]

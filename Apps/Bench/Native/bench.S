@@ -80,12 +80,16 @@ FUNCTION(bench_read_resume)
     ret
     .size bench_read, . - bench_read
 
-/* void bench_syscall_loop(ulong count): count Null system calls (count > 0). */
+/* void bench_syscall_loop(ulong count): count Null system calls (count > 0). The count lives
+   in RBX: a system call may clobber RDI, RSI, RDX, R8-R10 (docs/abi.md). */
 FUNCTION(bench_syscall_loop)
+    push %rbx
+    mov %rdi, %rbx
 1:  mov $SYSCALL_NULL, %eax
     syscall
-    dec %rdi
+    dec %rbx
     jnz 1b
+    pop %rbx
     ret
     .size bench_syscall_loop, . - bench_syscall_loop
 
