@@ -385,41 +385,56 @@ namespace Aegis.Kernel.Exo
                 || pageCount * 4096 > UserAddresses.ReservedTop - address) return Fail(Error.BadAddress);
             ulong leafBits = PageBits.Present | PageBits.User | permissions;
             bool writable = (permissions & PageBits.Writable) != 0;
-            ulong[] owners = Environments.Ledger.OwnerTable;
             const ulong keep = PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty;
             const ulong presentUser = PageBits.Present | PageBits.User;
-            ulong[] saved = s_protectSaved; // static: a stackalloc would be zeroed on every call
             int count = (int)pageCount;
             int changed = 0;
             Error failure = Error.None;
-            while (changed < count && failure == Error.None)
+            fixed (ulong* saved = s_protectSaved)
+            fixed (ulong* owners = Environments.Ledger.OwnerTable)
             {
-                ulong page = address + (ulong)changed * 4096;
-                ulong* leaf = PageWalk.UserLeaf(target, page, false);
-                if (leaf == null) { failure = Error.NotMapped; break; }
-                int inTable = 512 - (int)((page >> 12) & 511);
-                int run = count - changed < inTable ? count - changed : inTable;
-                for (int i = 0; i < run; i++)
+                ulong callerId = caller.Id, targetId = target.Id;
+                while (changed < count)
                 {
-                    ulong entry = leaf[i];
-                    if ((entry & presentUser) != presentUser) { failure = Error.NotMapped; break; }
-                    if (writable)
+                    ulong page = address + (ulong)changed * 4096;
+                    ulong* leaf = PageWalk.UserLeaf(target, page, false);
+                    if (leaf == null) { failure = Error.NotMapped; break; }
+                    int inTable = 512 - (int)((page >> 12) & 511);
+                    ulong* end = leaf + (count - changed < inTable ? count - changed : inTable);
+                    ulong* save = saved + changed;
+                    ulong* entry = leaf;
+                    // Tight loops (no bounds checks, few live values): one for removing rights, one
+                    // for granting write, which must check each frame's owner.
+                    if (!writable)
                     {
-                        ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
-                        ulong owner = owners[frame];
-                        if (owner != caller.Id && owner != target.Id
-                            && Environments.Ledger.CheckMap(frame, caller.Id, true) != Error.None
-                            && Environments.Ledger.CheckMap(frame, target.Id, true) != Error.None) { failure = Error.NotOwner; break; }
+                        for (; entry < end; entry++, save++)
+                        {
+                            ulong value = *entry;
+                            if ((~value & presentUser) != 0) { failure = Error.NotMapped; break; }
+                            *save = value;
+                            *entry = (value & keep) | leafBits;
+                        }
                     }
-                    saved[changed] = entry;
-                    leaf[i] = (entry & keep) | leafBits;
-                    changed++;
+                    else
+                    {
+                        for (; entry < end; entry++, save++)
+                        {
+                            ulong value = *entry;
+                            if ((~value & presentUser) != 0) { failure = Error.NotMapped; break; }
+                            ulong owner = owners[(value & PageBits.FrameMask) >> PageBits.FrameShift];
+                            if (owner != callerId && owner != targetId && !MayWriteByGrant(value, callerId, targetId)) { failure = Error.NotOwner; break; }
+                            *save = value;
+                            *entry = (value & keep) | leafBits;
+                        }
+                    }
+                    changed += (int)(entry - leaf);
+                    if (failure != Error.None) break;
                 }
             }
             if (failure != Error.None)
             {
                 for (int i = 0; i < changed; i++)
-                    *PageWalk.UserLeaf(target, address + (ulong)i * 4096, false) = saved[i];
+                    *PageWalk.UserLeaf(target, address + (ulong)i * 4096, false) = s_protectSaved[i];
                 return Fail(failure);
             }
             target.MappingGeneration++;
@@ -429,6 +444,13 @@ namespace Aegis.Kernel.Exo
                 else for (ulong i = 0; i < pageCount; i++) Cpu.InvalidatePage(address + i * 4096);
             }
             return Ok(pageCount);
+        }
+
+        private static bool MayWriteByGrant(ulong entry, ulong callerId, ulong targetId)
+        {
+            ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+            return Environments.Ledger.CheckMap(frame, callerId, true) == Error.None
+                || Environments.Ledger.CheckMap(frame, targetId, true) == Error.None;
         }
 
         private static ulong PageQuery(Environment caller, ulong slot, ulong address)
