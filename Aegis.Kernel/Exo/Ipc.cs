@@ -65,16 +65,19 @@ namespace Aegis.Kernel.Exo
             }
             target.IpcMessagesReceived++;
             Scheduler.DirectTo(target);
+            frame->Rax = 0;
+            Scheduler.Save(caller, frame, false);
             if (synchronous)
             {
                 target.PendingCaller = caller.Id;
                 caller.CallTarget = target.Id;
-                Scheduler.BlockCurrent(frame, BlockReason.AwaitingReply);
+                caller.State = EnvironmentState.Blocked;
+                caller.Blocked = BlockReason.AwaitingReply;
             }
-            frame->Rax = 0;
-            Scheduler.Save(caller, frame, false);
-            caller.State = EnvironmentState.Runnable;
-            Scheduler.LeaveToLoop();
+            else
+                caller.State = EnvironmentState.Runnable;
+            // The target runs now, on the rest of the caller's slice, without a trip through the loop.
+            Scheduler.SwitchDirect(target);
             return 0;
         }
 
@@ -92,7 +95,7 @@ namespace Aegis.Kernel.Exo
             frame->Rax = 0;
             Scheduler.Save(replier, frame, false);
             replier.State = EnvironmentState.Runnable;
-            Scheduler.LeaveToLoop();
+            Scheduler.SwitchDirect(caller);
             return 0;
         }
     }

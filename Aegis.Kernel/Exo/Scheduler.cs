@@ -146,6 +146,23 @@ namespace Aegis.Kernel.Exo
                 Buffer.MemoryCopy((byte*)frame - 512, environment.FxState, 512, 512);
         }
 
+        /// <summary>Runs 'next' straight from the trap stack, without going through the loop: for
+        /// protected control transfer, where the kernel already knows who runs next. The loop stays
+        /// suspended in RunUser; whoever next leaves to the loop returns there. Never returns.
+        /// The caller has saved the environment that was running.</summary>
+        public static void SwitchDirect(Environment next)
+        {
+            s_directedNext = null;
+            s_current = next;
+            next.State = EnvironmentState.Running;
+            if (Cpu.ReadCr3() != next.RootPhysical)
+                Cpu.WriteCr3(next.RootPhysical);
+            Cpu.WriteFsBase(next.FsBase);
+            CpuBlock()[2] = (ulong)next.Counters;
+            Cpu.FxRestore(next.FxState);
+            ResumeUser(next.Frame);
+        }
+
         /// <summary>Leaves ring-3 handling and lets the loop choose what runs next. Never returns.</summary>
         public static void LeaveToLoop() => ReturnToLoop(s_loopContext);
 
