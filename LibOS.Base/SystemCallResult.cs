@@ -15,7 +15,9 @@ namespace Aegis.LibOS
         public SystemCallResult(long rax, ulong rdx) { _rax = rax; _rdx = rdx; }
 
         /// <summary>True when RAX holds an Error (a negative value).</summary>
-        public bool IsError => _rax < 0;
+        /// <summary>Errors are -4095..-1 (docs/abi.md); other negative values are results, e.g. a
+        /// PageQuery of a no-execute page (bit 63 set).</summary>
+        public bool IsError => _rax < 0 && _rax >= -4095;
         /// <summary>The error, or Error.None on success.</summary>
         public Error Error => _rax < 0 ? (Error)_rax : Error.None;
         /// <summary>RAX as the call's result (meaningful only when !IsError).</summary>
