@@ -322,6 +322,7 @@ namespace Aegis.Kernel.Exo
             if (result != MapResult.Ok)
                 return result == MapResult.OutOfMemory ? Error.NoMemory : Error.InvalidArgument;
             s_ledger.AddMapping(frame);
+            target.MappingGeneration++;
             InvalidateIfCurrent(target, virtualAddress);
             return Error.None;
         }
@@ -333,6 +334,7 @@ namespace Aegis.Kernel.Exo
             ulong frame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
             if (s_ledger.RemoveMapping(frame))
                 KernelMemory.Frames.Free(frame);
+            target.MappingGeneration++;
             InvalidateIfCurrent(target, virtualAddress);
             return Error.None;
         }
@@ -345,13 +347,26 @@ namespace Aegis.Kernel.Exo
             // Same frame; new permissions; the accessed and dirty bits the MMU set are kept.
             ulong kept = *leaf & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty);
             *leaf = kept | ((ulong)flags & ~(PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty));
+            if (TouchesUpcallPages(target, virtualAddress, 1))
+                target.MappingGeneration++;
             InvalidateIfCurrent(target, virtualAddress);
             return Error.None;
         }
 
+        /// <summary>True when [address, address + pages) overlaps the pages the upcall path checked
+        /// (its entry's page, its stack): only then must a permission change forget those checks.</summary>
+        public static bool TouchesUpcallPages(Environment target, ulong address, ulong pages)
+        {
+            ulong end = address + pages * 4096;
+            ulong entryPage = target.UpcallEntry & ~4095UL;
+            if (entryPage >= address && entryPage < end) return true;
+            ulong stackTop = target.UpcallStackTop;
+            ulong stackBottom = stackTop - (ulong)UpcallLimits.UpcallStackPages * 4096;
+            return address < stackTop && end > stackBottom;
+        }
+
         private static void InvalidateIfCurrent(Environment target, ulong virtualAddress)
         {
-            target.MappingGeneration++;
             if (Scheduler.Current == target || Cpu.ReadCr3() == target.RootPhysical)
                 Cpu.InvalidatePage(virtualAddress);
         }

@@ -437,7 +437,8 @@ namespace Aegis.Kernel.Exo
                     *PageWalk.UserLeaf(target, address + (ulong)i * 4096, false) = s_protectSaved[i];
                 return Fail(failure);
             }
-            target.MappingGeneration++;
+            if (Environments.TouchesUpcallPages(target, address, pageCount))
+                target.MappingGeneration++;
             if (target == Scheduler.Current)
             {
                 if (pageCount > 16) Cpu.WriteCr3(target.RootPhysical); // flushes the user half; kernel pages are global
