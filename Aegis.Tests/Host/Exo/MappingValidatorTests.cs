@@ -13,9 +13,9 @@ public class MappingValidatorTests
     private const ulong Page = UserAddresses.ImageBase;
     private const ulong AliceFrame = 10, BobFrame = 20, SharedReadOnly = 21, SharedWritable = 22, ChildFrame = 30;
 
-    private FrameLedger _ledger = null!;
-    private MappingValidator _validator = null!;
-    private FakeMappedFrames _space = null!;
+    private FrameLedger _ledger;
+    private MappingValidator _validator;
+    private FakeMappedFrames _space;
 
     [SetUp]
     public void SetUp()
