@@ -89,9 +89,10 @@ namespace Aegis.Kernel.Core.Exo
         public int RemoveAllFor(CapabilityKind kind, ulong objectId)
         {
             int removed = 0;
+            if (kind == CapabilityKind.None) return 0;
             for (ulong slot = 1; slot < CapabilitySlots.Count; slot++)
             {
-                if (_kinds[(int)slot] != kind || _objects[(int)slot] != objectId || kind == CapabilityKind.None) continue;
+                if (_kinds[(int)slot] != kind || _objects[(int)slot] != objectId) continue;
                 Remove(slot);
                 removed++;
             }

@@ -72,6 +72,14 @@ public class MappingValidatorTests
         Assert.That(AsAlice(Protect(address, 0)), Is.EqualTo(Error.BadAddress));
     }
 
+    [TestCase(0x0040_0000UL, Error.None)]
+    [TestCase(0x0040_0008UL, Error.InvalidArgument)]
+    [TestCase(0xFFFF_8000_0000_0000UL, Error.BadAddress)]
+    [TestCase(0xFFFF_8000_0000_0008UL, Error.BadAddress)]
+    [TestCase(UserAddresses.InfoPage, Error.BadAddress)]
+    public void PageAddressCheckForQueriesMatchesPageMap(ulong address, Error expected)
+        => Assert.That(MappingValidator.CheckPageAddress(address), Is.EqualTo(expected));
+
     [Test]
     public void TheEdgesOfUserMemoryAreMappable()
     {
