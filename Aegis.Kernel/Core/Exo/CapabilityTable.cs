@@ -31,7 +31,7 @@ namespace Aegis.Kernel.Core.Exo
             if (!IsKnownKind(kind)) return Error.InvalidArgument;
             for (ulong candidate = FirstFreeSlot; candidate < CapabilitySlots.Count; candidate++)
             {
-                if (_kinds[candidate] != CapabilityKind.None) continue;
+                if (_kinds[(int)candidate] != CapabilityKind.None) continue;
                 Store(candidate, kind, objectId);
                 slot = candidate;
                 return Error.None;
@@ -45,7 +45,7 @@ namespace Aegis.Kernel.Core.Exo
         {
             if (slot == CapabilitySlots.Self || slot >= CapabilitySlots.Count || !IsKnownKind(kind))
                 return Error.InvalidArgument;
-            if (_kinds[slot] != CapabilityKind.None) return Error.Busy;
+            if (_kinds[(int)slot] != CapabilityKind.None) return Error.Busy;
             Store(slot, kind, objectId);
             return Error.None;
         }
@@ -57,8 +57,8 @@ namespace Aegis.Kernel.Core.Exo
         {
             objectId = 0;
             if (slot >= CapabilitySlots.Count) return Error.InvalidArgument;
-            if (expected == CapabilityKind.None || _kinds[slot] != expected) return Error.NoCapability;
-            objectId = _objects[slot];
+            if (expected == CapabilityKind.None || _kinds[(int)slot] != expected) return Error.NoCapability;
+            objectId = _objects[(int)slot];
             return Error.None;
         }
 
@@ -69,18 +69,18 @@ namespace Aegis.Kernel.Core.Exo
             kind = CapabilityKind.None;
             objectId = 0;
             if (slot >= CapabilitySlots.Count) return Error.InvalidArgument;
-            if (_kinds[slot] == CapabilityKind.None) return Error.NoCapability;
-            kind = _kinds[slot];
-            objectId = _objects[slot];
+            if (_kinds[(int)slot] == CapabilityKind.None) return Error.NoCapability;
+            kind = _kinds[(int)slot];
+            objectId = _objects[(int)slot];
             return Error.None;
         }
 
         /// <summary>Empties slot; an empty or out-of-range slot is left alone.</summary>
         public void Remove(ulong slot)
         {
-            if (slot >= CapabilitySlots.Count || _kinds[slot] == CapabilityKind.None) return;
-            _kinds[slot] = CapabilityKind.None;
-            _objects[slot] = 0;
+            if (slot >= CapabilitySlots.Count || _kinds[(int)slot] == CapabilityKind.None) return;
+            _kinds[(int)slot] = CapabilityKind.None;
+            _objects[(int)slot] = 0;
             Count--;
         }
 
@@ -89,9 +89,10 @@ namespace Aegis.Kernel.Core.Exo
         public int RemoveAllFor(CapabilityKind kind, ulong objectId)
         {
             int removed = 0;
+            if (kind == CapabilityKind.None) return 0;
             for (ulong slot = 1; slot < CapabilitySlots.Count; slot++)
             {
-                if (_kinds[slot] != kind || _objects[slot] != objectId || kind == CapabilityKind.None) continue;
+                if (_kinds[(int)slot] != kind || _objects[(int)slot] != objectId) continue;
                 Remove(slot);
                 removed++;
             }
@@ -106,8 +107,8 @@ namespace Aegis.Kernel.Core.Exo
 
         private void Store(ulong slot, CapabilityKind kind, ulong objectId)
         {
-            _kinds[slot] = kind;
-            _objects[slot] = objectId;
+            _kinds[(int)slot] = kind;
+            _objects[(int)slot] = objectId;
             Count++;
         }
 

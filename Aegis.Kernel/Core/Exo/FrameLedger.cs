@@ -17,6 +17,8 @@
 //     out (kernel frames count when assigned to KernelOwner);
 //   - GrantCount <= MaximumGrants, so no environment can make the kernel's memory grow without bound.
 // Memory: 16 bytes per frame (owner, mapping count, first grant) plus 24 bytes per grant.
+// Frame numbers index arrays only after the range check, cast to int (FrameLimit <= int.MaxValue):
+// an array indexed by a ulong needs a checked conversion that Aegis.Runtime does not provide.
 using System;
 using System.Collections.Generic;
 using Aegis.Abi;
@@ -68,23 +70,23 @@ namespace Aegis.Kernel.Core.Exo
         public Error Assign(ulong frame, ulong owner)
         {
             if (frame >= FrameLimit || owner == NoOwner) return Error.InvalidArgument;
-            if (_owners[frame] != NoOwner || _mappings[frame] != 0) return Error.Busy;
-            _owners[frame] = owner;
+            if (_owners[(int)frame] != NoOwner || _mappings[(int)frame] != 0) return Error.Busy;
+            _owners[(int)frame] = owner;
             OwnedFrames++;
             _ownedCounts.TryGetValue(owner, out ulong count);
             _ownedCounts[owner] = count + 1;
             return Error.None;
         }
 
-        /// <summary>The frame's owner, NoOwner when it has none or lies past the limit.</summary>
         /// <summary>The owner of every frame, indexed by frame number: the kernel's fast paths read it
         /// directly (read-only) instead of calling OwnerOf once per page.</summary>
         public ulong[] OwnerTable => _owners;
 
-        public ulong OwnerOf(ulong frame) => frame < FrameLimit ? _owners[frame] : NoOwner;
+        /// <summary>The frame's owner, NoOwner when it has none or lies past the limit.</summary>
+        public ulong OwnerOf(ulong frame) => frame < FrameLimit ? _owners[(int)frame] : NoOwner;
 
         /// <summary>Page-table entries that map the frame now.</summary>
-        public ulong MappingsOf(ulong frame) => frame < FrameLimit ? _mappings[frame] : 0;
+        public ulong MappingsOf(ulong frame) => frame < FrameLimit ? _mappings[(int)frame] : 0;
 
         /// <summary>May requesterId bind the frame (writable: with write permission)? None when it owns
         /// the frame or holds a grant with enough rights; NotOwner otherwise; InvalidArgument for
@@ -93,7 +95,7 @@ namespace Aegis.Kernel.Core.Exo
         {
             if (frame >= FrameLimit) return Error.InvalidArgument;
             if (requesterId == NoOwner) return Error.NotOwner;
-            if (_owners[frame] == requesterId) return Error.None;
+            if (_owners[(int)frame] == requesterId) return Error.None;
             int node = FindGrant(frame, requesterId);
             if (node != 0 && (!writable || _nodes[node].Writable)) return Error.None;
             return Error.NotOwner;
@@ -106,7 +108,7 @@ namespace Aegis.Kernel.Core.Exo
         public Error Grant(ulong frame, ulong ownerId, ulong granteeId, bool writable)
         {
             if (frame >= FrameLimit || granteeId == NoOwner) return Error.InvalidArgument;
-            if (ownerId == NoOwner || _owners[frame] != ownerId) return Error.NotOwner;
+            if (ownerId == NoOwner || _owners[(int)frame] != ownerId) return Error.NotOwner;
             if (granteeId == ownerId) return Error.None;
             int existing = FindGrant(frame, granteeId);
             if (existing != 0)
@@ -116,8 +118,8 @@ namespace Aegis.Kernel.Core.Exo
             }
             if (GrantCount >= MaximumGrants) return Error.NoMemory;
             int node = TakeNode();
-            _nodes[node] = new GrantNode { Frame = frame, Grantee = granteeId, Writable = writable, Next = _firstGrant[frame] };
-            _firstGrant[frame] = node;
+            _nodes[node] = new GrantNode { Frame = frame, Grantee = granteeId, Writable = writable, Next = _firstGrant[(int)frame] };
+            _firstGrant[(int)frame] = node;
             GrantCount++;
             return Error.None;
         }
@@ -137,9 +139,9 @@ namespace Aegis.Kernel.Core.Exo
         /// changed) for a frame past the limit or a count that would overflow.</summary>
         public bool AddMapping(ulong frame)
         {
-            if (frame >= FrameLimit || _mappings[frame] == uint.MaxValue) return false;
-            if (_mappings[frame] == 0 && _owners[frame] == NoOwner) OrphanedFrames++;
-            _mappings[frame]++;
+            if (frame >= FrameLimit || _mappings[(int)frame] == uint.MaxValue) return false;
+            if (_mappings[(int)frame] == 0 && _owners[(int)frame] == NoOwner) OrphanedFrames++;
+            _mappings[(int)frame]++;
             return true;
         }
 
@@ -148,9 +150,9 @@ namespace Aegis.Kernel.Core.Exo
         /// the limit) is left alone and answers false.</summary>
         public bool RemoveMapping(ulong frame)
         {
-            if (frame >= FrameLimit || _mappings[frame] == 0) return false;
-            _mappings[frame]--;
-            if (_mappings[frame] != 0 || _owners[frame] != NoOwner) return false;
+            if (frame >= FrameLimit || _mappings[(int)frame] == 0) return false;
+            _mappings[(int)frame]--;
+            if (_mappings[(int)frame] != 0 || _owners[(int)frame] != NoOwner) return false;
             OrphanedFrames--;
             return true;
         }
@@ -160,15 +162,15 @@ namespace Aegis.Kernel.Core.Exo
         /// ownerless, until RemoveMapping drops its last mapping. False for a frame with no owner.</summary>
         public bool ReleaseOwnership(ulong frame)
         {
-            if (frame >= FrameLimit || _owners[frame] == NoOwner) return false;
-            ulong owner = _owners[frame];
-            _owners[frame] = NoOwner;
+            if (frame >= FrameLimit || _owners[(int)frame] == NoOwner) return false;
+            ulong owner = _owners[(int)frame];
+            _owners[(int)frame] = NoOwner;
             OwnedFrames--;
             ulong count = _ownedCounts[owner] - 1;
             if (count == 0) _ownedCounts.Remove(owner);
             else _ownedCounts[owner] = count;
             DropGrantsOn(frame);
-            if (_mappings[frame] == 0) return true;
+            if (_mappings[(int)frame] == 0) return true;
             OrphanedFrames++;
             return false;
         }
@@ -186,7 +188,7 @@ namespace Aegis.Kernel.Core.Exo
         {
             if (owner == NoOwner) return FrameLimit;
             for (ulong frame = startFrame; frame < FrameLimit; frame++)
-                if (_owners[frame] == owner) return frame;
+                if (_owners[(int)frame] == owner) return frame;
             return FrameLimit;
         }
 
@@ -216,15 +218,15 @@ namespace Aegis.Kernel.Core.Exo
 
         private int FindGrant(ulong frame, ulong granteeId)
         {
-            for (int node = _firstGrant[frame]; node != 0; node = _nodes[node].Next)
+            for (int node = _firstGrant[(int)frame]; node != 0; node = _nodes[node].Next)
                 if (_nodes[node].Grantee == granteeId) return node;
             return 0;
         }
 
         private void DropGrantsOn(ulong frame)
         {
-            int node = _firstGrant[frame];
-            _firstGrant[frame] = 0;
+            int node = _firstGrant[(int)frame];
+            _firstGrant[(int)frame] = 0;
             while (node != 0)
             {
                 int next = _nodes[node].Next;
@@ -236,10 +238,10 @@ namespace Aegis.Kernel.Core.Exo
         private void Unlink(ulong frame, int target)
         {
             int previous = 0;
-            for (int node = _firstGrant[frame]; node != 0; previous = node, node = _nodes[node].Next)
+            for (int node = _firstGrant[(int)frame]; node != 0; previous = node, node = _nodes[node].Next)
             {
                 if (node != target) continue;
-                if (previous == 0) _firstGrant[frame] = _nodes[node].Next;
+                if (previous == 0) _firstGrant[(int)frame] = _nodes[node].Next;
                 else _nodes[previous].Next = _nodes[node].Next;
                 ReturnNode(node);
                 return;

@@ -70,8 +70,8 @@ namespace Aegis.Kernel.Core.Exo
         /// <summary>The checks that need nothing but the request: address, operation, permissions.</summary>
         public static Error CheckShape(in PageMapRequest request)
         {
-            if (!IsMappableAddress(request.VirtualAddress)) return Error.BadAddress;
-            if ((request.VirtualAddress & PageOffsetMask) != 0) return Error.InvalidArgument;
+            Error address = CheckPageAddress(request.VirtualAddress);
+            if (address != Error.None) return address;
             switch (request.Operation)
             {
                 case PageMapOperation.Unmap:
@@ -82,6 +82,15 @@ namespace Aegis.Kernel.Core.Exo
                 default:
                     return Error.InvalidArgument;
             }
+        }
+
+        /// <summary>BadAddress outside [LowestMappable, ReservedTop) (kernel, reserved, null guard,
+        /// non-canonical), InvalidArgument when not page aligned: the address check of PageMap, and
+        /// of PageQuery and PageClean.</summary>
+        public static Error CheckPageAddress(ulong virtualAddress)
+        {
+            if (!IsMappableAddress(virtualAddress)) return Error.BadAddress;
+            return (virtualAddress & PageOffsetMask) != 0 ? Error.InvalidArgument : Error.None;
         }
 
         /// <summary>True for an address a libOS may map: [LowestMappable, ReservedTop).</summary>

@@ -47,7 +47,7 @@ namespace Aegis.Kernel.Core.Exo
                 return Error.NoMemory;
             }
             if (requestedIndex >= (ulong)_owners.Length) return Error.InvalidArgument;
-            if (_owners[requestedIndex] != 0) return Error.Busy;
+            if (_owners[(int)requestedIndex] != 0) return Error.Busy;
             index = (int)requestedIndex;
             Take(index, envId);
             return Error.None;
@@ -58,8 +58,8 @@ namespace Aegis.Kernel.Core.Exo
         public Error Free(ulong envId, ulong index)
         {
             if (index >= (ulong)_owners.Length) return Error.InvalidArgument;
-            if (envId == 0 || _owners[index] != envId) return Error.NotOwner;
-            _owners[index] = 0;
+            if (envId == 0 || _owners[(int)index] != envId) return Error.NotOwner;
+            _owners[(int)index] = 0;
             FreeCount++;
             return Error.None;
         }

@@ -13,9 +13,9 @@ public class MappingValidatorTests
     private const ulong Page = UserAddresses.ImageBase;
     private const ulong AliceFrame = 10, BobFrame = 20, SharedReadOnly = 21, SharedWritable = 22, ChildFrame = 30;
 
-    private FrameLedger _ledger = null!;
-    private MappingValidator _validator = null!;
-    private FakeMappedFrames _space = null!;
+    private FrameLedger _ledger;
+    private MappingValidator _validator;
+    private FakeMappedFrames _space;
 
     [SetUp]
     public void SetUp()
@@ -71,6 +71,14 @@ public class MappingValidatorTests
         Assert.That(AsAlice(Unmap(address)), Is.EqualTo(Error.BadAddress));
         Assert.That(AsAlice(Protect(address, 0)), Is.EqualTo(Error.BadAddress));
     }
+
+    [TestCase(0x0040_0000UL, Error.None)]
+    [TestCase(0x0040_0008UL, Error.InvalidArgument)]
+    [TestCase(0xFFFF_8000_0000_0000UL, Error.BadAddress)]
+    [TestCase(0xFFFF_8000_0000_0008UL, Error.BadAddress)]
+    [TestCase(UserAddresses.InfoPage, Error.BadAddress)]
+    public void PageAddressCheckForQueriesMatchesPageMap(ulong address, Error expected)
+        => Assert.That(MappingValidator.CheckPageAddress(address), Is.EqualTo(expected));
 
     [Test]
     public void TheEdgesOfUserMemoryAreMappable()
