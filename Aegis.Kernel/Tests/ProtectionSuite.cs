@@ -30,6 +30,8 @@ namespace Aegis.Kernel.Tests
         public static int Run(string only)
         {
             int passed = 0, failed = 0;
+            ulong heapBefore = KernelMemory.HeapFrames;
+            ulong createdBefore = Environments.CreatedCount;
             for (int i = 0; i < Names.Length; i++)
             {
                 string name = Names[i];
@@ -47,6 +49,8 @@ namespace Aegis.Kernel.Tests
                     KernelLog.WriteLine("TEST " + name + " FAIL " + reason);
                 }
             }
+            KernelLog.WriteLine("protection suite: " + (Environments.CreatedCount - createdBefore).ToString() + " environments created; the kernel heap grew by "
+                + (KernelMemory.HeapFrames - heapBefore).ToString() + " frames (it is never returned: no garbage collector yet)");
             KernelLog.WriteLine("TESTS " + passed.ToString() + " passed, " + failed.ToString() + " failed");
             return failed;
         }
