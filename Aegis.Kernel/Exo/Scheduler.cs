@@ -199,11 +199,6 @@ namespace Aegis.Kernel.Exo
             current.LastFaultVector = vector;
             current.LastFaultAddress = faultAddress;
             current.LastFaultErrorCode = frame->ErrorCode;
-            UpcallFrame upcall;
-            Upcalls.Header(&upcall, UpcallKind.Exception);
-            upcall.Trap = vector;
-            upcall.ErrorCode = frame->ErrorCode;
-            upcall.FaultAddress = faultAddress;
             if (current.UpcallEntry == 0)
             {
                 Save(current, frame, true);
@@ -211,7 +206,8 @@ namespace Aegis.Kernel.Exo
                     "destroyed: " + DescribeException(vector, frame) + " (no upcall entry)");
                 LeaveToLoop();
             }
-            string problem = Upcalls.Deliver(current, frame, &upcall);
+            string problem = Upcalls.Deliver(current, frame, UpcallKind.Exception, vector, frame->ErrorCode, faultAddress,
+                0, 0, 0, 0, 0, UpcallFrame.NoFrame);
             if (problem != null)
             {
                 Save(current, frame, true);

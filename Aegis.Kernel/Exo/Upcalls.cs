@@ -18,6 +18,13 @@ namespace Aegis.Kernel.Exo
         /// upcall entry with the frame. 'upcall' supplies the header (words 0..11, see Header);
         /// the registers are filled in here. Returns null, or why delivery is impossible.</summary>
         public static string Deliver(Environment environment, InterruptFrame* registers, UpcallFrame* upcall)
+            => Deliver(environment, registers, upcall->Kind, upcall->Trap, upcall->ErrorCode, upcall->FaultAddress,
+                       upcall->Sender, upcall->Word0, upcall->Word1, upcall->Word2, upcall->Word3, upcall->Frame);
+
+        /// <summary>The same, with the header given as values: no frame is built on the kernel stack
+        /// first (the exception path uses this form).</summary>
+        public static string Deliver(Environment environment, InterruptFrame* registers, UpcallKind kind, ulong trap, ulong errorCode,
+            ulong faultAddress, ulong sender, ulong word0, ulong word1, ulong word2, ulong word3, ulong frameNumber)
         {
             ulong entry = environment.UpcallEntry;
             ulong stackTop = environment.UpcallStackTop;
@@ -67,13 +74,13 @@ namespace Aegis.Kernel.Exo
                     environment.UpcallCheckedFrameLeaf = leaf;
                 }
                 UpcallFrame* destination = (UpcallFrame*)(KernelMemory.DirectMapBase + (*leaf & PageBits.FrameMask) + offset);
-                CopyHeader(upcall, destination);
-                CopyRegisters(registers, &destination->Registers);
+                WriteFrame(destination, registers, kind, trap, errorCode, faultAddress, sender, word0, word1, word2, word3, frameNumber);
             }
             else
             {
-                CopyRegisters(registers, &upcall->Registers);
-                if (!UserMemory.TryWrite(environment, frameAddress, new ReadOnlySpan<byte>(upcall, UpcallFrame.Size)))
+                UpcallFrame straddling;
+                WriteFrame(&straddling, registers, kind, trap, errorCode, faultAddress, sender, word0, word1, word2, word3, frameNumber);
+                if (!UserMemory.TryWrite(environment, frameAddress, new ReadOnlySpan<byte>(&straddling, UpcallFrame.Size)))
                     return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
             }
 
@@ -94,13 +101,13 @@ namespace Aegis.Kernel.Exo
             upcall->Frame = UpcallFrame.NoFrame;
         }
 
-        private static void CopyHeader(UpcallFrame* from, UpcallFrame* to)
+        private static void WriteFrame(UpcallFrame* to, InterruptFrame* registers, UpcallKind kind, ulong trap, ulong errorCode,
+            ulong faultAddress, ulong sender, ulong word0, ulong word1, ulong word2, ulong word3, ulong frameNumber)
         {
-            ulong* source = (ulong*)from;
-            ulong* destination = (ulong*)to;
-            for (int i = 0; i < UpcallFrame.RegistersOffset / 8; i++) destination[i] = source[i];
-            to->Reserved2 = 0;
-            to->Reserved3 = 0;
+            to->Kind = kind; to->Trap = trap; to->ErrorCode = errorCode; to->FaultAddress = faultAddress;
+            to->Sender = sender; to->Word0 = word0; to->Word1 = word1; to->Word2 = word2; to->Word3 = word3;
+            to->Frame = frameNumber; to->Reserved0 = 0; to->Reserved1 = 0; to->Reserved2 = 0; to->Reserved3 = 0;
+            CopyRegisters(registers, &to->Registers);
         }
 
         private static void CopyRegisters(InterruptFrame* from, UserRegisters* to)
