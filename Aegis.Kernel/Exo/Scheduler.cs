@@ -184,15 +184,17 @@ namespace Aegis.Kernel.Exo
                 Diagnostics.Panic.Fail("ring-3 interrupt with no current environment", "vector " + vector.ToString());
             if (vector < InterruptDescriptorTable.FirstIrq)
             {
-                OnUserException(current, frame);
+                OnUserException(frame);
                 return;
             }
             if (vector == InterruptDescriptorTable.FirstIrq + Interrupts.TimerIrq)
                 OnUserTimerTick(current, frame);
         }
 
-        private static void OnUserException(Environment current, InterruptFrame* frame)
+        /// <summary>A CPU exception taken in ring 3: an upcall, or the environment's end.</summary>
+        public static void OnUserException(InterruptFrame* frame)
         {
+            Environment current = s_current;
             ulong vector = frame->Vector;
             ulong faultAddress = vector == InterruptDescriptorTable.PageFault ? Cpu.ReadCr2() : 0;
             current.ExceptionUpcalls[vector]++;

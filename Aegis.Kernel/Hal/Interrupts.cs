@@ -18,7 +18,7 @@ namespace Aegis.Kernel.Hal
             {
                 // Ring 3: the environment's business (an upcall, or its end). Ring 0: a kernel bug.
                 if (frame->FromUserMode)
-                    Exo.Scheduler.OnUserInterrupt(frame);
+                    Exo.Scheduler.OnUserException(frame);
                 else
                     Panic.FromCpuException(frame);
                 return;
