@@ -18,6 +18,9 @@ namespace Aegis.Kernel.Core.Exo
 
         private readonly ulong[] _owners;
 
+        /// <summary>Bit i set when slice i has an owner (vectors of up to 64 slices).</summary>
+        private ulong _occupied;
+
         public SliceVector(int count = DefaultCount)
         {
             if (count <= 0) throw new ArgumentOutOfRangeException(nameof(count));
@@ -60,6 +63,7 @@ namespace Aegis.Kernel.Core.Exo
             if (index >= (ulong)_owners.Length) return Error.InvalidArgument;
             if (envId == 0 || _owners[(int)index] != envId) return Error.NotOwner;
             _owners[(int)index] = 0;
+            _occupied &= ~(1UL << ((int)index & 63));
             FreeCount++;
             return Error.None;
         }
@@ -73,6 +77,7 @@ namespace Aegis.Kernel.Core.Exo
             {
                 if (_owners[index] != envId) continue;
                 _owners[index] = 0;
+                _occupied &= ~(1UL << (index & 63));
                 released++;
             }
             FreeCount += released;
@@ -98,6 +103,20 @@ namespace Aegis.Kernel.Core.Exo
         {
             int count = _owners.Length;
             int start = current < 0 || current >= count ? count - 1 : current;
+            if (count <= 64)
+            {
+                // Visit only the owned slices (a bitmap of them), in round-robin order from start + 1:
+                // the scheduler runs this on every switch, so it must not walk 64 empty slots.
+                ulong candidates = _occupied;
+                while (candidates != 0)
+                {
+                    ulong after = start + 1 >= 64 ? 0 : candidates & ~((2UL << start) - 1);
+                    int index = LowestSetBit(after != 0 ? after : candidates);
+                    if (isRunnable(_owners[index])) return index;
+                    candidates &= ~(1UL << index);
+                }
+                return -1;
+            }
             for (int step = 1; step <= count; step++)
             {
                 int index = (start + step) % count;
@@ -106,6 +125,21 @@ namespace Aegis.Kernel.Core.Exo
             }
             return -1;
         }
+
+        /// <summary>Index of the lowest set bit of a non-zero word (de Bruijn multiplication).</summary>
+        private static int LowestSetBit(ulong word)
+        {
+            ulong isolated = word & (ulong)-(long)word;
+            return s_deBruijnPositions[(int)((isolated * 0x03F79D71B4CB0A89UL) >> 58)];
+        }
+
+        private static readonly byte[] s_deBruijnPositions =
+        {
+            0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+            62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+            63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+            46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+        };
 
         /// <summary>Copies the owners (0 for free) into destination, as many as fit; returns how many
         /// (for InfoPage.SliceOwners).</summary>
@@ -119,6 +153,7 @@ namespace Aegis.Kernel.Core.Exo
         private void Take(int index, ulong envId)
         {
             _owners[index] = envId;
+            _occupied |= 1UL << (index & 63);
             FreeCount--;
         }
     }
