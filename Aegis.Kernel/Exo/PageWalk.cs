@@ -21,22 +21,19 @@ namespace Aegis.Kernel.Exo
             pathBits = 0;
             if (address >= UserAddresses.UserEnd)
                 return null;
-            ulong* table = (ulong*)(KernelMemory.DirectMapBase + rootPhysical);
-            ulong entry = table[(address >> 39) & 511];
+            // Each level: the table (through the direct map) plus the entry's byte offset
+            // (index * 8, taken straight from the address bits).
+            byte* window = (byte*)KernelMemory.DirectMapBase;
+            ulong top = *(ulong*)(window + rootPhysical + ((address >> 36) & 0xFF8));
+            if ((top & Present) == 0) return null;
+            ulong upper = *(ulong*)(window + (top & PageBits.FrameMask) + ((address >> 27) & 0xFF8));
+            if ((upper & (Present | Large)) != Present) return null;
+            ulong middle = *(ulong*)(window + (upper & PageBits.FrameMask) + ((address >> 18) & 0xFF8));
+            if ((middle & (Present | Large)) != Present) return null;
+            ulong* leaf = (ulong*)(window + (middle & PageBits.FrameMask) + ((address >> 9) & 0xFF8));
+            ulong entry = *leaf;
             if ((entry & Present) == 0) return null;
-            ulong bits = entry;
-            table = (ulong*)(KernelMemory.DirectMapBase + (entry & PageBits.FrameMask));
-            entry = table[(address >> 30) & 511];
-            if ((entry & Present) == 0 || (entry & Large) != 0) return null;
-            bits &= entry;
-            table = (ulong*)(KernelMemory.DirectMapBase + (entry & PageBits.FrameMask));
-            entry = table[(address >> 21) & 511];
-            if ((entry & Present) == 0 || (entry & Large) != 0) return null;
-            bits &= entry;
-            table = (ulong*)(KernelMemory.DirectMapBase + (entry & PageBits.FrameMask));
-            ulong* leaf = &table[(address >> 12) & 511];
-            if ((*leaf & Present) == 0) return null;
-            pathBits = bits & *leaf & (Writable | User);
+            pathBits = top & upper & middle & entry & (Writable | User);
             return leaf;
         }
 

@@ -387,6 +387,8 @@ namespace Aegis.Kernel.Exo
             bool writable = (permissions & PageBits.Writable) != 0;
             const ulong keep = PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty;
             const ulong presentUser = PageBits.Present | PageBits.User;
+            if (pageCount == 1)
+                return ProtectOnePage(caller, target, address, leafBits, writable);
             int count = (int)pageCount;
             int changed = 0;
             Error failure = Error.None;
@@ -445,6 +447,26 @@ namespace Aegis.Kernel.Exo
                 else for (ulong i = 0; i < pageCount; i++) Cpu.InvalidatePage(address + i * 4096);
             }
             return Ok(pageCount);
+        }
+
+        /// <summary>PageProtect of a single page: the same checks, without the run machinery.</summary>
+        private static ulong ProtectOnePage(Environment caller, Environment target, ulong address, ulong leafBits, bool writable)
+        {
+            ulong* leaf = PageWalk.UserLeaf(target, address, false);
+            if (leaf == null) return Fail(Error.NotMapped);
+            ulong value = *leaf;
+            if (writable)
+            {
+                ulong owner = Environments.Ledger.OwnerOf((value & PageBits.FrameMask) >> PageBits.FrameShift);
+                if (owner != caller.Id && owner != target.Id && !MayWriteByGrant(value, caller.Id, target.Id))
+                    return Fail(Error.NotOwner);
+            }
+            *leaf = (value & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty)) | leafBits;
+            if (Environments.TouchesUpcallPages(target, address, 1))
+                target.MappingGeneration++;
+            if (target == Scheduler.Current)
+                Cpu.InvalidatePage(address);
+            return Ok(1);
         }
 
         private static bool MayWriteByGrant(ulong entry, ulong callerId, ulong targetId)
