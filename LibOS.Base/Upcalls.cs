@@ -51,6 +51,10 @@ namespace Aegis.LibOS
         [UnmanagedCallersOnly(EntryPoint = "aegis_upcall_dispatch")]
         private static void DispatchFromTrampoline(UpcallFrame* frame) => Dispatch(ref *frame);
 
+        /// <summary>The trampoline's shortcut for the commonest upcall (UpcallKind.Exception).</summary>
+        [UnmanagedCallersOnly(EntryPoint = "aegis_upcall_dispatch_exception")]
+        private static void DispatchExceptionFromTrampoline(UpcallFrame* frame) => DispatchException(ref *frame);
+
         /// <summary>What the trampoline runs for each upcall (public so a libOS can forward to it).</summary>
         public static void Dispatch(ref UpcallFrame frame)
         {

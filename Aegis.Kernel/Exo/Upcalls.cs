@@ -4,6 +4,7 @@
 // writable user memory, or the frame would not fit, delivery fails and the caller destroys
 // the environment (DestroyReason.BadUpcall).
 using System;
+using System.Runtime.CompilerServices;
 using Aegis.Abi;
 using Aegis.Kernel.Hal;
 
@@ -23,6 +24,7 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>The same, with the header given as values: no frame is built on the kernel stack
         /// first (the exception path uses this form).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static string Deliver(Environment environment, InterruptFrame* registers, UpcallKind kind, ulong trap, ulong errorCode,
             ulong faultAddress, ulong sender, ulong word0, ulong word1, ulong word2, ulong word3, ulong frameNumber)
         {
@@ -101,6 +103,7 @@ namespace Aegis.Kernel.Exo
             upcall->Frame = UpcallFrame.NoFrame;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void WriteFrame(UpcallFrame* to, InterruptFrame* registers, UpcallKind kind, ulong trap, ulong errorCode,
             ulong faultAddress, ulong sender, ulong word0, ulong word1, ulong word2, ulong word3, ulong frameNumber)
         {
@@ -110,6 +113,7 @@ namespace Aegis.Kernel.Exo
             CopyRegisters(registers, &to->Registers);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void CopyRegisters(InterruptFrame* from, UserRegisters* to)
         {
             to->R15 = from->R15; to->R14 = from->R14; to->R13 = from->R13; to->R12 = from->R12;

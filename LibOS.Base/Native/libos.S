@@ -100,8 +100,12 @@ FUNCTION(aegis_upcall_entry)
     fxsave64 (%rsp)
     ldmxcsr default_mxcsr(%rip)         /* managed code expects the default rounding/masks */
     xor %ebp, %ebp                      /* ends frame-pointer walks here */
-    call aegis_upcall_dispatch
-    fxrstor64 (%rsp)
+    cmpq $1, (%rdi)                     /* UpcallKind.Exception: straight to the exception dispatcher */
+    jne 1f
+    call aegis_upcall_dispatch_exception
+    jmp 2f
+1:  call aegis_upcall_dispatch
+2:  fxrstor64 (%rsp)
     mov %rbx, %rsp
 
     mov FRAME_RSP(%rsp), %rax
