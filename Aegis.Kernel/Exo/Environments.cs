@@ -9,6 +9,7 @@
 //    naming it, grants to it, slices, IPC partners) and loses no frame.
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using Aegis.Abi;
 using Aegis.Kernel.Core;
 using Aegis.Kernel.Core.Exo;
@@ -355,6 +356,7 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>True when [address, address + pages) overlaps the pages the upcall path checked
         /// (its entry's page, its stack): only then must a permission change forget those checks.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool TouchesUpcallPages(Environment target, ulong address, ulong pages)
         {
             ulong end = address + pages * 4096;

@@ -4,6 +4,7 @@
 // for building tables; this walker only reads entries and edits leaves in place.
 // Invariant: it returns a pointer to a present 4 KiB leaf in the user half, or null; the
 // pointer stays valid until the environment's tables change.
+using System.Runtime.CompilerServices;
 using Aegis.Abi;
 using Aegis.Kernel.Hal;
 
@@ -16,6 +17,7 @@ namespace Aegis.Kernel.Exo
         /// <summary>The leaf entry for the page holding 'address', or null if it is not mapped
         /// (or mapped by a large page, which environments never have). 'pathBits' is the AND of
         /// the Writable and User bits of every level, as the MMU combines them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong* Leaf(ulong rootPhysical, ulong address, out ulong pathBits)
         {
             pathBits = 0;
@@ -38,6 +40,7 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>The leaf of a page the user may access (and write, if asked), or null.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong* UserLeaf(Environment environment, ulong address, bool write)
         {
             ulong* leaf = Leaf(environment.RootPhysical, address, out ulong pathBits);

@@ -168,6 +168,7 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>The environment a slot names: Self (slot 0) or an Environment capability.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static Error ResolveEnvironment(Environment caller, ulong slot, out Environment target)
         {
             target = null;
@@ -450,6 +451,7 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>PageProtect of a single page: the same checks, without the run machinery.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static ulong ProtectOnePage(Environment caller, Environment target, ulong address, ulong leafBits, bool writable)
         {
             ulong* leaf = PageWalk.UserLeaf(target, address, false);
