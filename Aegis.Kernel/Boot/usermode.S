@@ -194,3 +194,78 @@ FUNCTION(aegis_symbol_syscall_entry)
     ret
 
     .section .note.GNU-stack, "", @progbits
+
+/* The per-page loops of the PageProtect system call (Exo/SystemCalls.cs), in assembly because
+   they run once per page and a count-down loop keeps them to a dozen instructions.
+   ulong aegis_protect_run(ulong* leaf, ulong count, ulong leafBits, ulong* saved):
+   for each entry: stop if it lacks Present|User; save it; keep frame, accessed, dirty; set
+   leafBits. Returns the number of entries changed (count when all were). */
+    .text
+FUNCTION(aegis_protect_run)
+    test %rsi, %rsi
+    jz 3f
+    lea (%rdi,%rsi,8), %rdi
+    lea (%rcx,%rsi,8), %rcx
+    mov %rsi, %rax
+    neg %rax
+    movabs $0x000FFFFFFFFFF060, %r8
+1:  mov (%rdi,%rax,8), %r9
+    mov %r9, %r10
+    not %r10
+    test $5, %r10
+    jnz 2f
+    mov %r9, (%rcx,%rax,8)
+    and %r8, %r9
+    or %rdx, %r9
+    mov %r9, (%rdi,%rax,8)
+    inc %rax
+    jnz 1b
+2:  add %rsi, %rax
+    ret
+3:  xor %eax, %eax
+    ret
+
+/* ulong aegis_unprotect_run(ulong* leaf, ulong count, ulong leafBits, ulong* saved,
+   ulong* owners, ulong* ids): the same, and it also stops at an entry whose frame's owner
+   (owners[frame]) is neither ids[0] (the caller) nor ids[1] (the target): the C# side then
+   decides that page by the grants. */
+FUNCTION(aegis_unprotect_run)
+    push %rbx
+    push %r12
+    push %r13
+    xor %eax, %eax
+    test %rsi, %rsi
+    jz 2f
+    mov (%r9), %r12
+    mov 8(%r9), %r13
+    lea (%rdi,%rsi,8), %rdi
+    lea (%rcx,%rsi,8), %rcx
+    mov %rsi, %rax
+    neg %rax
+    movabs $0x000FFFFFFFFFF060, %r9
+1:  mov (%rdi,%rax,8), %r10
+    mov %r10, %r11
+    not %r11
+    test $5, %r11
+    jnz 4f
+    mov %r10, %r11
+    shl $12, %r11
+    shr $24, %r11
+    mov (%r8,%r11,8), %rbx
+    cmp %rbx, %r12
+    je 5f
+    cmp %rbx, %r13
+    jne 4f
+5:  mov %r10, (%rcx,%rax,8)
+    and %r9, %r10
+    or %rdx, %r10
+    mov %r10, (%rdi,%rax,8)
+    inc %rax
+    jnz 1b
+4:  add %rsi, %rax
+2:  pop %r13
+    pop %r12
+    pop %rbx
+    ret
+
+    .section .note.GNU-stack, "", @progbits

@@ -396,42 +396,33 @@ namespace Aegis.Kernel.Exo
             fixed (ulong* saved = s_protectSaved)
             fixed (ulong* owners = Environments.Ledger.OwnerTable)
             {
-                ulong callerId = caller.Id, targetId = target.Id;
-                while (changed < count)
+                ulong* ids = stackalloc ulong[2];
+                ids[0] = caller.Id;
+                ids[1] = target.Id;
+                while (changed < count && failure == Error.None)
                 {
                     ulong page = address + (ulong)changed * 4096;
                     ulong* leaf = PageWalk.UserLeaf(target, page, false);
                     if (leaf == null) { failure = Error.NotMapped; break; }
                     int inTable = 512 - (int)((page >> 12) & 511);
-                    ulong* end = leaf + (count - changed < inTable ? count - changed : inTable);
-                    ulong* save = saved + changed;
-                    ulong* entry = leaf;
-                    // Tight loops (no bounds checks, few live values): one for removing rights, one
-                    // for granting write, which must check each frame's owner.
-                    if (!writable)
+                    int run = count - changed < inTable ? count - changed : inTable;
+                    int done = 0;
+                    while (done < run)
                     {
-                        for (; entry < end; entry++, save++)
-                        {
-                            ulong value = *entry;
-                            if ((~value & presentUser) != 0) { failure = Error.NotMapped; break; }
-                            *save = value;
-                            *entry = (value & keep) | leafBits;
-                        }
+                        done += (int)(writable
+                            ? ProtectRunWritable(leaf + done, (ulong)(run - done), leafBits, saved + changed + done, owners, ids)
+                            : ProtectRun(leaf + done, (ulong)(run - done), leafBits, saved + changed + done));
+                        if (done == run) break;
+                        // The loop stopped at an entry it could not decide: not mapped, or (making
+                        // pages writable) a frame neither the caller nor the target owns.
+                        ulong value = leaf[done];
+                        if ((~value & presentUser) != 0) { failure = Error.NotMapped; break; }
+                        if (!writable || !MayWriteByGrant(value, caller.Id, target.Id)) { failure = Error.NotOwner; break; }
+                        saved[changed + done] = value;
+                        leaf[done] = (value & keep) | leafBits;
+                        done++;
                     }
-                    else
-                    {
-                        for (; entry < end; entry++, save++)
-                        {
-                            ulong value = *entry;
-                            if ((~value & presentUser) != 0) { failure = Error.NotMapped; break; }
-                            ulong owner = owners[(value & PageBits.FrameMask) >> PageBits.FrameShift];
-                            if (owner != callerId && owner != targetId && !MayWriteByGrant(value, callerId, targetId)) { failure = Error.NotOwner; break; }
-                            *save = value;
-                            *entry = (value & keep) | leafBits;
-                        }
-                    }
-                    changed += (int)(entry - leaf);
-                    if (failure != Error.None) break;
+                    changed += done;
                 }
             }
             if (failure != Error.None)
@@ -470,6 +461,12 @@ namespace Aegis.Kernel.Exo
                 Cpu.InvalidatePage(address);
             return Ok(1);
         }
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_protect_run")]
+        private static extern ulong ProtectRun(ulong* leaf, ulong count, ulong leafBits, ulong* saved);
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_unprotect_run")]
+        private static extern ulong ProtectRunWritable(ulong* leaf, ulong count, ulong leafBits, ulong* saved, ulong* owners, ulong* ids);
 
         private static bool MayWriteByGrant(ulong entry, ulong callerId, ulong targetId)
         {
