@@ -44,7 +44,9 @@ namespace Aegis.Abi
         /// runs the target's IPC upcall now, on the rest of this slice; returns when it replies.
         /// WouldBlock unless the target is blocked in Wait.</summary>
         IpcCall = 14,
-        /// <summary>(w0, w1) -> 0. Answers the IpcCall being handled; the caller resumes at once.</summary>
+        /// <summary>(w0, w1, flags) -> 0. Answers the IpcCall being handled; the caller resumes at once.
+        /// flags 1 (reply and wait): if the IPC upcall interrupted a Wait, the replier does not return
+        /// from this call: the upcall ends and it is back in that Wait (its upcall frame is dropped).</summary>
         IpcReply = 15,
         /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0. Asynchronous: delivers the upcall to the
         /// target now (on the rest of this slice); the sender resumes in its next slice. WouldBlock

@@ -100,6 +100,10 @@ namespace Aegis.LibOS
         /// <summary>Answers the IpcCall being handled.</summary>
         public static Error IpcReply(ulong word0, ulong word1) => Call(SystemCall.IpcReply, word0, word1).Error;
 
+        /// <summary>Replies, then — when this IPC upcall interrupted a Wait — ends the upcall and goes
+        /// back to that Wait inside the kernel (it does not return then). Call it as the handler's last act.</summary>
+        public static Error IpcReplyAndWait(ulong word0, ulong word1) => Call(SystemCall.IpcReply, word0, word1, 1).Error;
+
         /// <summary>Asynchronous message to targetId's IPC upcall.</summary>
         public static Error IpcSend(ulong targetId, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress = 0)
             => Call(SystemCall.IpcSend, targetId, word0, word1, word2, word3, pageAddress).Error;

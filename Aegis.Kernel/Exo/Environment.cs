@@ -59,6 +59,9 @@ namespace Aegis.Kernel.Exo
 
         // IPC: who is waiting for this environment's reply, and whom this one waits for.
         public ulong PendingCaller;
+        /// <summary>Where the current IPC upcall's frame was written, when that upcall interrupted a
+        /// Wait (0 otherwise): IpcReply's "and wait" form resumes that Wait from the frame.</summary>
+        public ulong IpcWaitFrame;
         public ulong CallTarget;
 
         // Time: ticks left in the current slice; the SliceEnd warning state.
@@ -111,7 +114,7 @@ namespace Aegis.Kernel.Exo
             MappingGeneration = 0; UpcallCheckedGeneration = ulong.MaxValue; UpcallCheckedFramePage = 0; UpcallCheckedFrameLeaf = null;
             FsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
             EnvironmentPageFrame = 0; Page = null;
-            PendingCaller = 0; CallTarget = 0;
+            PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0;
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
             System.Array.Clear(ExceptionUpcalls);

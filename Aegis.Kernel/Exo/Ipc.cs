@@ -14,6 +14,26 @@ namespace Aegis.Kernel.Exo
 {
     internal static unsafe class Ipc
     {
+        /// <summary>Loads the registers the IPC upcall interrupted (a Wait) from its frame on the
+        /// upcall stack, as the libOS trampoline would. False (nothing changed) if the frame can no
+        /// longer be read or does not hold a resumable user state.</summary>
+        private static bool ResumeInterruptedWait(Environment replier)
+        {
+            UserRegisters registers;
+            if (!UserMemory.TryRead(replier, replier.IpcWaitFrame + UpcallFrame.RegistersOffset, new System.Span<byte>(&registers, sizeof(UserRegisters))))
+                return false;
+            if (!UserMemory.IsUserRange(registers.Rip, 1) || !UserMemory.IsUserRange(registers.Rsp, 0))
+                return false;
+            InterruptFrame* saved = replier.Frame;
+            saved->R15 = registers.R15; saved->R14 = registers.R14; saved->R13 = registers.R13; saved->R12 = registers.R12;
+            saved->R11 = registers.R11; saved->R10 = registers.R10; saved->R9 = registers.R9; saved->R8 = registers.R8;
+            saved->Rbp = registers.Rbp; saved->Rdi = registers.Rdi; saved->Rsi = registers.Rsi; saved->Rdx = registers.Rdx;
+            saved->Rcx = registers.Rcx; saved->Rbx = registers.Rbx; saved->Rax = 0;
+            saved->Rip = registers.Rip; saved->Rsp = registers.Rsp;
+            saved->Rflags = (registers.Rflags & 0xCD5) | 0x202; // arithmetic flags kept; IF on, no IOPL/TF
+            return true;
+        }
+
         private static ulong Fail(Error error) => unchecked((ulong)(long)error);
         public static ulong Call(Environment caller, InterruptFrame* frame, ulong targetId, ulong w0, ulong w1, ulong w2, ulong w3, ulong pageAddress)
             => Transfer(caller, frame, targetId, w0, w1, w2, w3, pageAddress, true);
@@ -51,6 +71,7 @@ namespace Aegis.Kernel.Exo
             upcall.Sender = caller.Id;
             upcall.Word0 = w0; upcall.Word1 = w1; upcall.Word2 = w2; upcall.Word3 = w3;
             upcall.Frame = frameNumber;
+            bool interruptsWait = target.State == EnvironmentState.Blocked && target.Blocked == BlockReason.Waiting;
             string problem = Scheduler.DeliverToWaiting(target, &upcall);
             if (problem != null)
             {
@@ -58,6 +79,7 @@ namespace Aegis.Kernel.Exo
                     "destroyed: cannot deliver an IPC upcall: " + problem);
                 return Fail(Error.BadEnvironment);
             }
+            target.IpcWaitFrame = interruptsWait ? target.Frame->Rsp : 0;
             if (frameNumber != UpcallFrame.NoFrame)
             {
                 Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable);
@@ -81,8 +103,13 @@ namespace Aegis.Kernel.Exo
             return 0;
         }
 
-        public static ulong Reply(Environment replier, InterruptFrame* frame, ulong w0, ulong w1)
+        /// <summary>IpcReply's flag: after replying, go back to the Wait this IPC upcall interrupted.</summary>
+        public const ulong ReplyAndWait = 1;
+
+        public static ulong Reply(Environment replier, InterruptFrame* frame, ulong w0, ulong w1, ulong flags)
         {
+            if (flags > ReplyAndWait)
+                return Fail(Error.InvalidArgument);
             Environment caller = Environments.Find(replier.PendingCaller);
             if (caller == null || caller.Blocked != BlockReason.AwaitingReply || caller.CallTarget != replier.Id)
             {
@@ -95,6 +122,14 @@ namespace Aegis.Kernel.Exo
             frame->Rax = 0;
             Scheduler.Save(replier, frame, false);
             replier.State = EnvironmentState.Runnable;
+            if (flags == ReplyAndWait && replier.IpcWaitFrame != 0 && ResumeInterruptedWait(replier))
+            {
+                // The upcall is over: the replier is back in the Wait it was in, blocked, so the
+                // next message is delivered at once (no refused call, no yield, no new Wait).
+                replier.State = EnvironmentState.Blocked;
+                replier.Blocked = BlockReason.Waiting;
+            }
+            replier.IpcWaitFrame = 0;
             Scheduler.SwitchDirect(caller);
             return 0;
         }

@@ -124,7 +124,7 @@ namespace Aegis.Kernel.Exo
                 case SystemCall.PageQuery: return PageQuery(caller, a0, a1);
                 case SystemCall.PageClean: return PageClean(caller, a0, a1);
                 case SystemCall.IpcCall: return Ipc.Call(caller, frame, a0, a1, a2, a3, a4, a5);
-                case SystemCall.IpcReply: return Ipc.Reply(caller, frame, a0, a1);
+                case SystemCall.IpcReply: return Ipc.Reply(caller, frame, a0, a1, a2);
                 case SystemCall.IpcSend: return Ipc.Send(caller, frame, a0, a1, a2, a3, a4, a5);
                 case SystemCall.Wait:
                     Scheduler.BlockCurrent(frame, BlockReason.Waiting);

@@ -98,7 +98,7 @@ namespace Aegis.Apps.Bench
         private static void OnIpc(ref UpcallFrame frame)
         {
             if (frame.Kind == UpcallKind.IpcCall)
-                SystemCalls.IpcReply(frame.Word0, 0);
+                SystemCalls.IpcReplyAndWait(frame.Word0, 0);
             else
                 s_quit = true;
         }
