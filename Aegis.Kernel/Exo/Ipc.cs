@@ -19,8 +19,16 @@ namespace Aegis.Kernel.Exo
         /// longer be read or does not hold a resumable user state.</summary>
         private static bool ResumeInterruptedWait(Environment replier)
         {
+            ulong address = replier.IpcWaitFrame + UpcallFrame.RegistersOffset;
             UserRegisters registers;
-            if (!UserMemory.TryRead(replier, replier.IpcWaitFrame + UpcallFrame.RegistersOffset, new System.Span<byte>(&registers, sizeof(UserRegisters))))
+            if ((address & 4095) <= 4096 - (ulong)sizeof(UserRegisters))
+            {
+                // The common case: the saved registers lie in one page; read them in place.
+                ulong* leaf = PageWalk.UserLeaf(replier, address, false);
+                if (leaf == null) return false;
+                registers = *(UserRegisters*)(KernelMemory.DirectMapBase + (*leaf & PageBits.FrameMask) + (address & 4095));
+            }
+            else if (!UserMemory.TryRead(replier, address, new System.Span<byte>(&registers, sizeof(UserRegisters))))
                 return false;
             if (!UserMemory.IsUserRange(registers.Rip, 1) || !UserMemory.IsUserRange(registers.Rsp, 0))
                 return false;
@@ -66,13 +74,15 @@ namespace Aegis.Kernel.Exo
                 writable = (flags & PageFlags.Writable) != 0;
             }
 
-            UpcallFrame upcall;
-            Upcalls.Header(&upcall, synchronous ? UpcallKind.IpcCall : UpcallKind.IpcSend);
-            upcall.Sender = caller.Id;
-            upcall.Word0 = w0; upcall.Word1 = w1; upcall.Word2 = w2; upcall.Word3 = w3;
-            upcall.Frame = frameNumber;
             bool interruptsWait = target.State == EnvironmentState.Blocked && target.Blocked == BlockReason.Waiting;
-            string problem = Scheduler.DeliverToWaiting(target, &upcall);
+            if (interruptsWait)
+            {
+                target.Frame->Rax = 0;
+                target.Blocked = BlockReason.None;
+                target.State = EnvironmentState.Runnable;
+            }
+            string problem = Upcalls.Deliver(target, target.Frame, synchronous ? UpcallKind.IpcCall : UpcallKind.IpcSend,
+                0, 0, 0, caller.Id, w0, w1, w2, w3, frameNumber);
             if (problem != null)
             {
                 Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0,
