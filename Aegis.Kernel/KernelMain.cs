@@ -212,8 +212,9 @@ namespace Aegis.Kernel
             Exo.Environment init = RunInit(arguments.Get("init") ?? DefaultInit);
             if (arguments.Has("exit"))
             {
-                // For scripts and tests: end QEMU with init's exit status (255 if it was destroyed).
-                int status = init.State == Abi.EnvironmentState.Exited ? (int)(init.ExitStatus & 0xFF) : 255;
+                // For scripts and tests: end QEMU with init's exit status. QEMU's exit device carries
+                // 0..127 and 100 means a kernel panic, so statuses past 98 (and a destroyed init) become 99.
+                int status = init.State == Abi.EnvironmentState.Exited && init.ExitStatus < 99 ? (int)init.ExitStatus : QemuExit.InitFailedLate;
                 KernelLog.WriteLine("Aegis: every environment has ended; init's status is " + status.ToString());
                 QemuExit.Exit(status);
             }

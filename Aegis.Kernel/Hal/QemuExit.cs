@@ -8,6 +8,8 @@ namespace Aegis.Kernel.Hal
         public const int Success = 0;
         public const int TestFailure = 1;
         public const int InitFailed = 2;
+        /// <summary>With the 'exit' argument: init ended with a status of 99 or more, or was destroyed.</summary>
+        public const int InitFailedLate = 99;
         public const int Panic = 100;
 
         public static void Exit(int status)

@@ -69,3 +69,18 @@ public class LibraryOperatingSystemTests
         result.AssertExitStatus(0);
     }
 }
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class AppFailureTests
+{
+    [Test]
+    public void UnhandledExceptionInAnAppIsReportedByName()
+    {
+        FrontDoorResult result = FrontDoor.Boot(120, "init=throw", "exit");
+
+        result.AssertOutputContains("throw: unhandled System.NotImplementedException: deliberately not implemented (the throw app)");
+        result.AssertExitStatus(99); // Exit(255) from LibOS.Base, reported as 99 (docs/kernel.md, 'exit')
+    }
+}
