@@ -1561,23 +1561,8 @@ interrupt_common:
     call aegis_interrupt_dispatch
     fxrstor (%rsp)
     add $512, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-    add $16, %rsp          /* vector and error code */
-    iretq
+    mov %rsp, %rdi
+    jmp aegis_resume_user   /* Boot/usermode.S: pops the frame and iretqs (kernel or user mode) */
 
 /* The stub addresses, in vector order, for the IDT builder (Hal/InterruptDescriptorTable.cs). */
     .section .rodata

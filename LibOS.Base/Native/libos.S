@@ -107,6 +107,10 @@ FUNCTION(aegis_upcall_entry)
 1:  call aegis_upcall_dispatch
 2:  fxrstor64 (%rsp)
     mov %rbx, %rsp
+    /* aegis_upcall_resume: RSP = an UpcallFrame; resumes the state it holds (also the target of
+       apps' own assembly upcall entries, e.g. Apps/Bench). */
+    .globl aegis_upcall_resume
+aegis_upcall_resume:
 
     mov FRAME_RSP(%rsp), %rax
     sub $8, %rax

@@ -36,24 +36,7 @@
 #define FRAME_TRAP   8
 #define FRAME_WORD0  40
 #define FRAME_REGISTERS 96
-#define FRAME_R15    (FRAME_REGISTERS + 0)
-#define FRAME_R14    (FRAME_REGISTERS + 8)
-#define FRAME_R13    (FRAME_REGISTERS + 16)
-#define FRAME_R12    (FRAME_REGISTERS + 24)
-#define FRAME_R11    (FRAME_REGISTERS + 32)
-#define FRAME_R10    (FRAME_REGISTERS + 40)
-#define FRAME_R9     (FRAME_REGISTERS + 48)
-#define FRAME_R8     (FRAME_REGISTERS + 56)
-#define FRAME_RBP    (FRAME_REGISTERS + 64)
-#define FRAME_RDI    (FRAME_REGISTERS + 72)
-#define FRAME_RSI    (FRAME_REGISTERS + 80)
-#define FRAME_RDX    (FRAME_REGISTERS + 88)
-#define FRAME_RCX    (FRAME_REGISTERS + 96)
-#define FRAME_RBX    (FRAME_REGISTERS + 104)
-#define FRAME_RAX    (FRAME_REGISTERS + 112)
 #define FRAME_RIP    (FRAME_REGISTERS + 120)
-#define FRAME_RFLAGS (FRAME_REGISTERS + 128)
-#define FRAME_RSP    (FRAME_REGISTERS + 136)
 
     .text
     .code64
@@ -116,35 +99,6 @@ FUNCTION(bench_read_loop)
     ret
     .size bench_read_loop, . - bench_read_loop
 
-/* Resumes the interrupted state in the UpcallFrame at %rsp (as LibOS.Base's trampoline does
-   after its dispatch): the RIP goes just below the interrupted RSP (the kernel leaves a gap
-   there on the upcall stack), then every register, RFLAGS, RSP, and `ret` takes the RIP. */
-.macro RESUME_FRAME
-    mov FRAME_RSP(%rsp), %rax
-    sub $8, %rax
-    mov FRAME_RIP(%rsp), %rcx
-    mov %rcx, (%rax)
-    mov %rax, FRAME_RSP(%rsp)
-    mov FRAME_R15(%rsp), %r15
-    mov FRAME_R14(%rsp), %r14
-    mov FRAME_R13(%rsp), %r13
-    mov FRAME_R12(%rsp), %r12
-    mov FRAME_R11(%rsp), %r11
-    mov FRAME_R10(%rsp), %r10
-    mov FRAME_R9(%rsp), %r9
-    mov FRAME_R8(%rsp), %r8
-    mov FRAME_RBP(%rsp), %rbp
-    mov FRAME_RDI(%rsp), %rdi
-    mov FRAME_RSI(%rsp), %rsi
-    mov FRAME_RDX(%rsp), %rdx
-    mov FRAME_RCX(%rsp), %rcx
-    mov FRAME_RBX(%rsp), %rbx
-    mov FRAME_RAX(%rsp), %rax
-    lea FRAME_RFLAGS(%rsp), %rsp
-    popfq
-    pop %rsp
-    ret
-.endm
 
 /* The raw upcall entry: RSP = RDI = the UpcallFrame. */
 FUNCTION(bench_raw_upcall_entry)
@@ -157,7 +111,7 @@ FUNCTION(bench_raw_upcall_entry)
     jne aegis_upcall_entry
     lea bench_read_resume(%rip), %rax
     mov %rax, FRAME_RIP(%rdi)
-1:  RESUME_FRAME
+1:  jmp aegis_upcall_resume            /* LibOS.Base resumes the frame at RSP */
     .size bench_raw_upcall_entry, . - bench_raw_upcall_entry
 
 /* The echo server's upcall entry: RSP = RDI = the UpcallFrame. */
