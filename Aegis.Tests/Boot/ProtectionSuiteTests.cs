@@ -2,6 +2,7 @@
 // test=protection runs each behaviour of the design brief as its own app in its own
 // environment and judges it from what the kernel observed. This test fails on any FAIL line
 // and on any behaviour that did not report at all.
+using System.Linq;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
 
@@ -14,12 +15,29 @@ public class ProtectionSuiteTests
 {
     private const int SuiteTimeoutSeconds = 600;
 
-    public static readonly string[] Behaviours =
+    private static readonly string[] CoreBehaviours =
     {
         "hello", "faultread", "faultwrite", "faultreadkernel", "faultwritekernel", "divzero", "breakpoint",
         "illegalinstruction", "faultregs", "faultalloc", "faultbadhandler", "faultevilhandler", "faultnostack",
         "evilhello", "dumbfork", "forktree", "pingpong", "sendpage", "spin", "revoke-polite", "revoke-rude", "syscall-fuzz",
     };
+
+    // Issue #7's attacks, one list per hardening area (Aegis.Kernel/Tests/ProtectionSuite.*.cs).
+
+    private static readonly string[] ResourceBehaviours =
+    {
+    };
+
+    private static readonly string[] ReclaimBehaviours =
+    {
+    };
+
+    private static readonly string[] InterfaceBehaviours =
+    {
+    };
+
+    public static readonly string[] Behaviours =
+        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).ToArray();
 
     [Test]
     public void ProtectionSuitePasses()

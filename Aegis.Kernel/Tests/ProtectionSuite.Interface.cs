@@ -1,0 +1,22 @@
+// Protection-suite behaviours for the system-call interface, upcalls and verdicts apps cannot forge
+// (issue #7). Each behaviour is an attack run as its own app; the kernel judges it from what it
+// observed itself. Names here, checks below; ProtectionSuite.cs runs them.
+namespace Aegis.Kernel.Tests
+{
+    internal static unsafe partial class ProtectionSuite
+    {
+        private static readonly string[] s_interfaceBehaviours =
+        {
+        };
+
+        /// <summary>Runs the check of a behaviour of this area (reason: null for PASS, else why it
+        /// failed); false when the name is not one of this area's.</summary>
+        private static bool TryDispatchInterface(string name, out string reason)
+        {
+            switch (name)
+            {
+                default: reason = null; return false;
+            }
+        }
+    }
+}
