@@ -37,10 +37,14 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_rbp")] public static extern ulong ReadFramePointer();
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_rsp")] public static extern ulong ReadStackPointer();
         [MethodImpl(Import), RuntimeImport("*", "aegis_write_fs_base")] public static extern void WriteFsBase(ulong value);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_read_rflags")] public static extern ulong ReadFlags();
         [MethodImpl(Import), RuntimeImport("*", "aegis_breakpoint")] public static extern void Breakpoint();
         [MethodImpl(Import), RuntimeImport("*", "aegis_fxsave")] public static extern void FxSave(void* area);
         [MethodImpl(Import), RuntimeImport("*", "aegis_fxrstor")] public static extern void FxRestore(void* area);
         [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_smap_entry_site")] private static extern byte* SmapEntrySite();
+
+        /// <summary>RFLAGS.AC: with SMAP on, set means the kernel may touch user pages.</summary>
+        public const ulong FlagsAlignmentCheck = 1UL << 18;
 
         private const ulong Cr4PageGlobal = 1UL << 7, Cr4Umip = 1UL << 11, Cr4Smep = 1UL << 20, Cr4Smap = 1UL << 21;
         private const uint Leaf7EbxSmep = 1u << 7, Leaf7EbxSmap = 1u << 20, Leaf7EcxUmip = 1u << 2;

@@ -38,7 +38,7 @@ public class ProtectionSuiteTests
 
     private static readonly string[] CpuBehaviours =
     {
-        "umip",
+        "umip", "smap-ac", "nmi-user",
     };
 
     public static readonly string[] Behaviours =

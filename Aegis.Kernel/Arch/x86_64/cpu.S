@@ -131,6 +131,10 @@ FUNCTION(aegis_write_fs_base)
     shr $32, %rdx
     wrmsr
     ret
+FUNCTION(aegis_read_rflags)
+    pushfq
+    pop %rax
+    ret
 FUNCTION(aegis_breakpoint)
     int3
     ret
