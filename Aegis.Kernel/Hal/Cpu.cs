@@ -42,6 +42,7 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_fxsave")] public static extern void FxSave(void* area);
         [MethodImpl(Import), RuntimeImport("*", "aegis_fxrstor")] public static extern void FxRestore(void* area);
         [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_smap_entry_site")] private static extern byte* SmapEntrySite();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_smap_machine_event_site")] private static extern byte* SmapMachineEventSite();
 
         /// <summary>RFLAGS.AC: with SMAP on, set means the kernel may touch user pages.</summary>
         public const ulong FlagsAlignmentCheck = 1UL << 18;
@@ -76,21 +77,26 @@ namespace Aegis.Kernel.Hal
             WriteCr4(cr4);
         }
 
-        /// <summary>interrupt_common (Arch/x86_64/interrupts.S) starts with a three-byte nop, because
-        /// clac is #UD on a CPU without SMAP; with SMAP it must be clac (an interrupt gate leaves a
-        /// ring-3 program's AC set, and AC set would lift SMAP in the kernel). The kernel text is
-        /// read-only in its own mapping: the bytes are rewritten through the direct map, then CPUID
-        /// serializes so the new instruction is the one fetched.</summary>
+        /// <summary>interrupt_common and machine_event_common (Arch/x86_64/interrupts.S) start with a
+        /// three-byte nop, because clac is #UD on a CPU without SMAP; with SMAP it must be clac (an
+        /// interrupt gate leaves a ring-3 program's AC set, and AC set would lift SMAP in the kernel).
+        /// The kernel text is read-only in its own mapping: the bytes are rewritten through the direct
+        /// map, then CPUID serializes so the new instruction is the one fetched.</summary>
         private static void EnableClacOnInterruptEntry()
         {
-            byte* site = SmapEntrySite();
-            byte* alias = (byte*)KernelMemory.PhysicalToVirtual((ulong)site - KernelMemory.KernelImageBase);
-            if (alias[0] != 0x0F || alias[1] != 0x1F || alias[2] != 0x00)
-                Diagnostics.Panic.Fail("SMAP", "interrupt_common does not start with the expected nopl (0f 1f 00)");
-            alias[1] = 0x01;                    // 0f 01 ca: clac
-            alias[2] = 0xCA;
+            PatchNopToClac(SmapEntrySite());
+            PatchNopToClac(SmapMachineEventSite());
             uint* registers = stackalloc uint[4];
             CpuId(0, 0, registers);
+        }
+
+        private static void PatchNopToClac(byte* site)
+        {
+            byte* alias = (byte*)KernelMemory.PhysicalToVirtual((ulong)site - KernelMemory.KernelImageBase);
+            if (alias[0] != 0x0F || alias[1] != 0x1F || alias[2] != 0x00)
+                Diagnostics.Panic.Fail("SMAP", "an interrupt entry does not start with the expected nopl (0f 1f 00)");
+            alias[1] = 0x01;                    // 0f 01 ca: clac
+            alias[2] = 0xCA;
         }
     }
 }

@@ -1,4 +1,5 @@
-// Managed side of every interrupt: Arch/x86_64/interrupts.S calls Dispatch with the saved frame.
+// Managed side of every interrupt: Arch/x86_64/interrupts.S calls Dispatch with the saved frame
+// (MachineEventDispatch for NMI and machine check).
 // Kernel-mode CPU exceptions are bugs: they end in a panic report. CPU exceptions in ring 3 are
 // the running environment's (an upcall, or its end). NMI and machine check are neither: they
 // are the machine's events, whoever was running, so they never reach the environment (no
@@ -29,16 +30,6 @@ namespace Aegis.Kernel.Hal
             ulong vector = frame->Vector;
             if (vector < InterruptDescriptorTable.FirstIrq)
             {
-                if (vector == InterruptDescriptorTable.Nmi)
-                {
-                    OnNmi(frame);
-                    return;
-                }
-                if (vector == InterruptDescriptorTable.MachineCheck)
-                {
-                    OnMachineCheck(frame);
-                    return;
-                }
                 // Ring 3: the environment's business (an upcall, or its end). Ring 0: a kernel bug.
                 if (frame->FromUserMode)
                     Exo.Scheduler.OnUserException(frame);
@@ -73,6 +64,17 @@ namespace Aegis.Kernel.Hal
                 return;
             }
             // Any other vector: nothing is wired to it; ignore (spurious APIC vector 0xFF included).
+        }
+
+        /// <summary>Vectors 2 (NMI) and 18 (machine check) only: their stubs enter through
+        /// machine_event_common, so the path of every other vector tests for neither.</summary>
+        [UnmanagedCallersOnly(EntryPoint = "aegis_machine_event_dispatch")]
+        private static void MachineEventDispatch(InterruptFrame* frame)
+        {
+            if (frame->Vector == InterruptDescriptorTable.MachineCheck)
+                OnMachineCheck(frame);
+            else
+                OnNmi(frame);
         }
 
         /// <summary>An NMI (on its own IST stack): nothing in Aegis raises one on purpose except the

@@ -4,13 +4,15 @@
  * interrupt and exception takes into the kernel and back.
  *
  * Each stub pushes a zero error code when the CPU does not push one (every vector but the
- * ten in VECTOR_HAS_ERROR_CODE), then its vector number, and jumps to interrupt_common, which:
+ * ten in VECTOR_HAS_ERROR_CODE), then its vector number, and jumps to interrupt_common (NMI
+ * and machine check: machine_event_common, the same code with their own dispatcher), which:
  *   - clears RFLAGS.AC (clac, once SMAP is on: a ring-3 program may set AC, and an interrupt
  *     gate does not clear it; with AC set SMAP would let the kernel touch user pages);
  *   - clears DF (the System V ABI's direction flag for the managed code);
  *   - completes the InterruptFrame (entry.h, Hal/InterruptFrame.cs) with SAVE_FRAME_REGISTERS;
  *   - saves the SSE state (fxsave: managed code uses SSE registers) below the frame;
- *   - calls the managed aegis_interrupt_dispatch(frame) (Hal/Interrupts.cs);
+ *   - calls the managed aegis_interrupt_dispatch(frame) or aegis_machine_event_dispatch(frame)
+ *     (Hal/Interrupts.cs);
  *   - restores the SSE state and the frame (RESTORE_FRAME_AND_IRETQ) and returns with iretq,
  *     to ring 3 or to the kernel code it interrupted.
  * Invariant: RSP is 16-byte aligned at the call (the CPU aligns it before pushing its frame in
@@ -23,6 +25,10 @@
 
 /* The vectors for which the CPU pushes an error code: #DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP,
    #VC, #SX. */
+/* NMI and machine check: the machine's events, with their own dispatcher (never an environment's
+   exception, and no test for them on the path every other vector takes). */
+#define MACHINE_EVENT_VECTOR(n) ((n) == 2 || (n) == 18)
+
 #define VECTOR_HAS_ERROR_CODE(n) ((n) == 8 || (n) == 10 || (n) == 11 || (n) == 12 || (n) == 13 \
     || (n) == 14 || (n) == 17 || (n) == 21 || (n) == 29 || (n) == 30)
 
@@ -34,7 +40,11 @@ interrupt_stub_\vector:
     pushq $0
     .endif
     pushq $\vector
+    .if MACHINE_EVENT_VECTOR(\vector)
+    jmp machine_event_common
+    .else
     jmp interrupt_common
+    .endif
 .endm
 
 .macro INTERRUPT_STUB_ADDRESS vector
@@ -48,21 +58,27 @@ interrupt_stub_\vector:
     .set vector, vector + 1
     .endr
 
-interrupt_common:
-    /* Patched to clac (0f 01 ca) by Hal/Cpu.cs's EnableSmapEntry before SMAP is turned on; a
+/* The common path, instantiated once per dispatcher: every save and restore is the same. */
+.macro INTERRUPT_COMMON name, dispatcher, smap_site
+\name:
+    /* Patched to clac (0f 01 ca) by Cpu.EnableProtectionFeatures before SMAP is turned on; a
        three-byte nop until then (clac is #UD on a CPU without SMAP). */
-    .globl aegis_smap_entry_site
-aegis_smap_entry_site:
+    .globl \smap_site
+\smap_site:
     .byte 0x0f, 0x1f, 0x00
     cld
     SAVE_FRAME_REGISTERS
     mov %rsp, %rdi
     sub $FXSAVE_AREA_SIZE, %rsp
     fxsave (%rsp)
-    call aegis_interrupt_dispatch
+    call \dispatcher
     fxrstor (%rsp)
     add $FXSAVE_AREA_SIZE, %rsp
     RESTORE_FRAME_AND_IRETQ
+.endm
+
+    INTERRUPT_COMMON interrupt_common, aegis_interrupt_dispatch, aegis_smap_entry_site
+    INTERRUPT_COMMON machine_event_common, aegis_machine_event_dispatch, aegis_smap_machine_event_site
 
 /* The stub addresses, in vector order, for the IDT builder (Hal/InterruptDescriptorTable.cs). */
     .section .rodata
@@ -82,6 +98,9 @@ FUNCTION(aegis_symbol_interrupt_stubs)
     ret
 FUNCTION(aegis_symbol_smap_entry_site)
     movabs $aegis_smap_entry_site, %rax
+    ret
+FUNCTION(aegis_symbol_smap_machine_event_site)
+    movabs $aegis_smap_machine_event_site, %rax
     ret
 
     .section .note.GNU-stack, "", @progbits
