@@ -28,7 +28,7 @@
  * UserAddresses.ReservedTop except the two information pages, which are mapped no-execute, and
  * ReservedTop + 2 pages < UserEnd, so that address is always canonical. The slow path
  * (iretq) serves everything else. Checked by Aegis.Tests/Host/AsmHeaderTests.cs
- * (SysretReturnAddressIsCanonical) and docs/kernel.md's fast-path table.
+ * (SysretReturnAddressIsCanonical); docs/kernel.md, "Entry, exit and the CPU".
  */
 #include "abi.h"
 #include "entry.h"
