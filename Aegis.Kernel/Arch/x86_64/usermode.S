@@ -90,10 +90,9 @@ FUNCTION(aegis_syscall_entry)
     mov %rsp, %rdi
     call aegis_syscall_dispatch
     /* The general registers come back from the frame (the user's own values, plus the
-       results); the SSE registers may hold kernel values: clear them. */
+       results); the SSE registers may hold kernel values: clear them. RSP is the frame. */
     CLEAR_SSE
-    mov %rsp, %rdi
-    jmp aegis_resume_user
+    RESTORE_FRAME_AND_IRETQ
 
 /* void aegis_resume_user(InterruptFrame* frame): restores the frame and returns to ring 3. */
 FUNCTION(aegis_resume_user)
