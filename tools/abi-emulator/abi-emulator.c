@@ -44,6 +44,13 @@
 #define BIT_NO_EXECUTE ((uint64_t)PAGE_BITS_NO_EXECUTE)
 #define ANY_FRAME ((uint64_t)SYSTEM_CALL_LIMITS_ANY_FRAME)
 #define WORD(offset) ((offset) / 8)   /* a byte offset of abi.h as an index of uint64_t words */
+
+/* The CPU's exception vectors (UpcallFrame.Trap): the hardware's numbers, not Aegis's. */
+#define X86_DIVIDE_ERROR 0
+#define X86_BREAKPOINT 3
+#define X86_INVALID_OPCODE 6
+#define X86_GENERAL_PROTECTION 13
+#define X86_PAGE_FAULT 14
 #define ENVIRONMENT_ID 0x1001
 #define DESTROYED_STATUS (128 + 64)
 
@@ -303,23 +310,23 @@ static void deliver_exception(int signal, siginfo_t *info)
     struct user_regs_struct regs = get_regs();
     uint64_t trap, error = BIT_USER, address = 0;
     switch (signal) {
-    case SIGFPE: trap = 0; break;
-    case SIGTRAP: trap = 3; break;
-    case SIGILL: trap = 6; break;
+    case SIGFPE: trap = X86_DIVIDE_ERROR; break;
+    case SIGTRAP: trap = X86_BREAKPOINT; break;
+    case SIGILL: trap = X86_INVALID_OPCODE; break;
     case SIGSEGV:
     case SIGBUS:
-        trap = info->si_code == SI_KERNEL ? 13 : 14;
+        trap = info->si_code == SI_KERNEL ? X86_GENERAL_PROTECTION : X86_PAGE_FAULT;
         address = (uint64_t)info->si_addr;
         if (info->si_code == SEGV_ACCERR) error |= BIT_PRESENT;
-        if (trap == 13) error = 0;
+        if (trap == X86_GENERAL_PROTECTION) error = 0;
         break;
     default: destroy("unexpected signal", regs.rip);
     }
     if (upcall_entry == 0) destroy("unhandled exception", address);
-    if (regs.rip == upcall_entry && trap == 14) destroy("upcall entry is not executable user memory", upcall_entry);
+    if (regs.rip == upcall_entry && trap == X86_PAGE_FAULT) destroy("upcall entry is not executable user memory", upcall_entry);
 
     uint64_t frame_address;
-    if (regs.rsp <= upcall_stack_top && regs.rsp > upcall_stack_top - (1ULL << 20))
+    if (regs.rsp <= upcall_stack_top && regs.rsp > upcall_stack_top - UPCALL_LIMITS_UPCALL_STACK_PAGES * PAGE)
         frame_address = (regs.rsp - UPCALL_FRAME_RED_ZONE - UPCALL_FRAME_SIZE) & ~15ULL;  /* nested: below the interrupted RSP */
     else
         frame_address = (upcall_stack_top - UPCALL_FRAME_SIZE) & ~15ULL;
