@@ -87,6 +87,7 @@ namespace Aegis.Kernel.Tests
             if (!Start(app)) return "cannot start";
             Scheduler.Run(() => !app.IsAlive || Output(app).Contains("nmi-user: spinning"), 5000);
             ulong before = Interrupts.NmiFromUserCount;
+            uint spuriousBefore = *(uint*)(apic + ApicSpurious);
             ApicWrite(apic, ApicSpurious, ApicSoftwareEnable | 0xFF);
             ApicWrite(apic, ApicDivide, ApicDivideBy1);
             for (int attempt = 0; attempt < NmiAttempts && Interrupts.NmiFromUserCount == before && app.IsAlive; attempt++)
@@ -97,6 +98,7 @@ namespace Aegis.Kernel.Tests
             }
             ApicWrite(apic, ApicInitialCount, 0);
             ApicWrite(apic, ApicLvtTimer, ApicMasked);
+            ApicWrite(apic, ApicSpurious, spuriousBefore);     // the APIC as the kernel found it
             ulong fromUser = Interrupts.NmiFromUserCount - before;
             if (!RunToEnd()) return "timed out";
             ulong upcalls = app.ExceptionUpcalls[InterruptDescriptorTable.Nmi];
