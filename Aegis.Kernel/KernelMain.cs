@@ -39,7 +39,7 @@ namespace Aegis.Kernel
             if (error != null)
                 Panic.Fail("cannot build the kernel's page tables", error);
             FindSymbolFile(boot);
-            EnableProtectionFeatures();
+            Cpu.EnableProtectionFeatures();
 
             Clock.Calibrate();
             ProgrammableInterruptController.Remap();
@@ -163,18 +163,6 @@ namespace Aegis.Kernel
             KernelLog.WriteLine("Aegis: started " + init.Describe() + " as init");
             Exo.Scheduler.Run(() => Exo.Environments.LiveCount == 0, ulong.MaxValue / 2);
             return init;
-        }
-
-        /// <summary>Global kernel pages survive address-space switches (PGE); the kernel can neither
-        /// run (SMEP) nor touch (SMAP) user pages, which it reaches only through the direct map.</summary>
-        private static void EnableProtectionFeatures()
-        {
-            uint* registers = stackalloc uint[4];
-            Cpu.CpuId(7, 0, registers);
-            ulong cr4 = Cpu.ReadCr4() | (1UL << 7);
-            if ((registers[1] & (1u << 7)) != 0) cr4 |= 1UL << 20;
-            if ((registers[1] & (1u << 20)) != 0) cr4 |= 1UL << 21;
-            Cpu.WriteCr4(cr4);
         }
 
         private static void PrintBanner(FrameAllocator frames, ulong entryTimestamp)

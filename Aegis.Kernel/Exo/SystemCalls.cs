@@ -29,7 +29,6 @@ namespace Aegis.Kernel.Exo
         /// the full register frame. The others (and unknown numbers) take the slow path.</summary>
         public static void Initialize()
         {
-            Diagnostics.KernelAssert.That((int)SystemCall.Count == 29, "SYSCALL_COUNT in Boot/usermode.S must equal Aegis.Abi.SystemCall.Count");
             ulong* table = FastTable();
             table[(int)SystemCall.Null] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastNull;
             table[(int)SystemCall.ConsoleWrite] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastConsoleWrite;

@@ -1,4 +1,4 @@
-// The IDT: all 256 vectors point at the stubs in Boot/interrupts.S (interrupt gates, so
+// The IDT: all 256 vectors point at the stubs in Arch/x86_64/interrupts.S (interrupt gates, so
 // interrupts are off inside handlers). Vectors 0-31 are CPU exceptions, 32-47 the remapped
 // legacy PIC lines, the rest are free. Double fault, NMI and machine check run on their own
 // IST stacks (see GlobalDescriptorTable). Invariant: loaded once, after the GDT.

@@ -1,5 +1,6 @@
-// The register state saved by Boot/interrupts.S on every interrupt or exception, lowest
-// address first. Invariant: field order matches the push order in interrupt_common exactly.
+// The register state saved on every interrupt, exception and system-call slow path (the
+// SAVE_FRAME_REGISTERS macro of Arch/x86_64/entry.h), lowest address first. Invariant: the
+// field offsets are entry.h's IFRAME_* (Aegis.Tests/Host/AsmHeaderTests.cs checks them).
 using System.Runtime.InteropServices;
 
 namespace Aegis.Kernel.Hal

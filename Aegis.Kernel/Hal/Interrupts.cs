@@ -1,6 +1,13 @@
-// Managed side of every interrupt: Boot/interrupts.S calls Dispatch with the saved frame.
-// Kernel-mode CPU exceptions are bugs: they end in a panic report. IRQs go to their handler
-// and get their end-of-interrupt here. Invariant: runs with interrupts off (interrupt gates).
+// Managed side of every interrupt: Arch/x86_64/interrupts.S calls Dispatch with the saved frame
+// (MachineEventDispatch for NMI and machine check).
+// Kernel-mode CPU exceptions are bugs: they end in a panic report. CPU exceptions in ring 3 are
+// the running environment's (an upcall, or its end). NMI and machine check are neither: they
+// are the machine's events, whoever was running, so they never reach the environment (no
+// upcall, no destruction): an NMI is counted and the interrupted code resumes; a machine check
+// (a hardware error the CPU could not correct) stops the machine with a report that says so.
+// IRQs go to their handler and get their end-of-interrupt here.
+// Invariant: runs with interrupts off (interrupt gates) and RFLAGS.AC clear (interrupt_common's
+// clac once SMAP is on; the timer path counts any entry where it is not, which must stay 0).
 using System.Runtime.InteropServices;
 using Aegis.Kernel.Diagnostics;
 
@@ -9,6 +16,13 @@ namespace Aegis.Kernel.Hal
     internal static unsafe class Interrupts
     {
         public const int TimerIrq = 0;
+
+        /// <summary>Non-maskable interrupts taken, and how many of them interrupted ring 3.</summary>
+        public static ulong NmiCount, NmiFromUserCount;
+
+        /// <summary>Timer ticks that interrupted ring 3 while the environment had RFLAGS.AC set, and
+        /// timer ticks whose kernel entry still ran with AC set (a hole in SMAP; must stay 0).</summary>
+        public static ulong UserTicksWithAlignmentCheck, KernelEntriesWithAlignmentCheck;
 
         [UnmanagedCallersOnly(EntryPoint = "aegis_interrupt_dispatch")]
         private static void Dispatch(InterruptFrame* frame)
@@ -29,7 +43,15 @@ namespace Aegis.Kernel.Hal
                 if (ProgrammableInterruptController.IsSpurious(irq))
                     return;
                 if (irq == TimerIrq)
+                {
                     Clock.Tick();
+                    if (frame->FromUserMode && (frame->Rflags & Cpu.FlagsAlignmentCheck) != 0)
+                    {
+                        UserTicksWithAlignmentCheck++;
+                        if ((Cpu.ReadFlags() & Cpu.FlagsAlignmentCheck) != 0)
+                            KernelEntriesWithAlignmentCheck++;
+                    }
+                }
                 // End of interrupt first: the scheduler may switch away and never come back here.
                 ProgrammableInterruptController.EndOfInterrupt(irq);
                 if (irq == TimerIrq)
@@ -42,6 +64,37 @@ namespace Aegis.Kernel.Hal
                 return;
             }
             // Any other vector: nothing is wired to it; ignore (spurious APIC vector 0xFF included).
+        }
+
+        /// <summary>Vectors 2 (NMI) and 18 (machine check) only: their stubs enter through
+        /// machine_event_common, so the path of every other vector tests for neither.</summary>
+        [UnmanagedCallersOnly(EntryPoint = "aegis_machine_event_dispatch")]
+        private static void MachineEventDispatch(InterruptFrame* frame)
+        {
+            if (frame->Vector == InterruptDescriptorTable.MachineCheck)
+                OnMachineCheck(frame);
+            else
+                OnNmi(frame);
+        }
+
+        /// <summary>An NMI (on its own IST stack): nothing in Aegis raises one on purpose except the
+        /// protection suite's test; count it and resume whatever was interrupted, in either ring.
+        /// Allocates nothing and takes no lock (it can interrupt the kernel anywhere).</summary>
+        private static void OnNmi(InterruptFrame* frame)
+        {
+            NmiCount++;
+            if (frame->FromUserMode)
+                NmiFromUserCount++;
+        }
+
+        /// <summary>A machine check (on its own IST stack): the CPU found a hardware error it could not
+        /// correct. Not the running environment's doing, and the kernel has no recovery: stop with a
+        /// report that names the machine, not the program.</summary>
+        private static void OnMachineCheck(InterruptFrame* frame)
+        {
+            Panic.Fail("machine check", frame->FromUserMode
+                ? "the CPU reported an uncorrectable hardware error while an environment ran (not the environment's fault)"
+                : "the CPU reported an uncorrectable hardware error in the kernel");
         }
     }
 }

@@ -32,7 +32,7 @@ namespace Aegis.Kernel.Tests
         /// each hardening area defends against (ProtectionSuite.*.cs, one file per area).
         /// (A property, not a field initializer: the order of static initializers across the partial
         /// files is not defined.)</summary>
-        public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours);
+        public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours, s_cpuBehaviours);
         private static string[] s_names;
 
         private static string[] Concatenate(params string[][] parts)
@@ -127,7 +127,8 @@ namespace Aegis.Kernel.Tests
                 case "syscall-fuzz": return SyscallFuzz();
                 default:
                     // A behaviour of one of the hardening areas (ProtectionSuite.*.cs).
-                    if (TryDispatchResources(name, out string reason) || TryDispatchReclaim(name, out reason) || TryDispatchInterface(name, out reason))
+                    if (TryDispatchResources(name, out string reason) || TryDispatchReclaim(name, out reason) || TryDispatchInterface(name, out reason)
+                        || TryDispatchCpu(name, out reason))
                         return reason;
                     return "no check for '" + name + "'";
             }

@@ -36,8 +36,13 @@ public class ProtectionSuiteTests
     {
     };
 
+    private static readonly string[] CpuBehaviours =
+    {
+        "umip", "smap-ac", "nmi-user",
+    };
+
     public static readonly string[] Behaviours =
-        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).ToArray();
+        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).ToArray();
 
     [Test]
     public void ProtectionSuitePasses()

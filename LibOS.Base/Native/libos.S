@@ -2,7 +2,8 @@
  * libos.S - the machine-level half of LibOS.Base, linked into every app image:
  *   _start               the image's ELF entry: start-up, the app's Main, Exit;
  *   aegis_syscall*       system-call stubs (convention: Aegis.Abi/SystemCall.cs);
- *   aegis_upcall_entry   the upcall trampoline (frame layout: Aegis.Abi/Upcall.cs);
+ *   aegis_upcall_entry   the upcall trampoline (frame layout: Aegis.Abi/Upcall.cs, as offsets in
+ *                        Aegis.Abi/abi.h);
  *   aegis_symbol_*       addresses defined by Native/app.ld and this file, for C#.
  * Invariants: nothing here enters the kernel except through `syscall`; an upcall is resumed
  * entirely in user mode, with every general register, RFLAGS and the SSE state as the
@@ -14,26 +15,27 @@
 
 #define FUNCTION(name) .globl name; .type name, @function; name:
 
-/* UpcallFrame offsets (Aegis.Abi/Upcall.cs: UserRegisters at UpcallFrame.RegistersOffset). */
-#define FRAME_REGISTERS 96
-#define FRAME_R15    (FRAME_REGISTERS + 0)
-#define FRAME_R14    (FRAME_REGISTERS + 8)
-#define FRAME_R13    (FRAME_REGISTERS + 16)
-#define FRAME_R12    (FRAME_REGISTERS + 24)
-#define FRAME_R11    (FRAME_REGISTERS + 32)
-#define FRAME_R10    (FRAME_REGISTERS + 40)
-#define FRAME_R9     (FRAME_REGISTERS + 48)
-#define FRAME_R8     (FRAME_REGISTERS + 56)
-#define FRAME_RBP    (FRAME_REGISTERS + 64)
-#define FRAME_RDI    (FRAME_REGISTERS + 72)
-#define FRAME_RSI    (FRAME_REGISTERS + 80)
-#define FRAME_RDX    (FRAME_REGISTERS + 88)
-#define FRAME_RCX    (FRAME_REGISTERS + 96)
-#define FRAME_RBX    (FRAME_REGISTERS + 104)
-#define FRAME_RAX    (FRAME_REGISTERS + 112)
-#define FRAME_RIP    (FRAME_REGISTERS + 120)
-#define FRAME_RFLAGS (FRAME_REGISTERS + 128)
-#define FRAME_RSP    (FRAME_REGISTERS + 136)
+#include "abi.h"
+
+/* Where the interrupted registers are in an UpcallFrame. */
+#define FRAME_R15    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R15)
+#define FRAME_R14    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R14)
+#define FRAME_R13    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R13)
+#define FRAME_R12    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R12)
+#define FRAME_R11    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R11)
+#define FRAME_R10    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R10)
+#define FRAME_R9     (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R9)
+#define FRAME_R8     (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R8)
+#define FRAME_RBP    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RBP)
+#define FRAME_RDI    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RDI)
+#define FRAME_RSI    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RSI)
+#define FRAME_RDX    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RDX)
+#define FRAME_RCX    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RCX)
+#define FRAME_RBX    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RBX)
+#define FRAME_RAX    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RAX)
+#define FRAME_RIP    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RIP)
+#define FRAME_RFLAGS (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RFLAGS)
+#define FRAME_RSP    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RSP)
 #define FXSAVE_AREA_SIZE 512
 
     .text
@@ -100,7 +102,7 @@ FUNCTION(aegis_upcall_entry)
     fxsave64 (%rsp)
     ldmxcsr default_mxcsr(%rip)         /* managed code expects the default rounding/masks */
     xor %ebp, %ebp                      /* ends frame-pointer walks here */
-    cmpq $1, (%rdi)                     /* UpcallKind.Exception: straight to the exception dispatcher */
+    cmpq $UPCALL_KIND_EXCEPTION, UPCALL_FRAME_KIND(%rdi) /* straight to the exception dispatcher */
     jne 1f
     call aegis_upcall_dispatch_exception
     jmp 2f

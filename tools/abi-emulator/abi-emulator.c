@@ -34,41 +34,23 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Aegis.Abi constants (SystemCall.cs, Error.cs, Memory.cs, Upcall.cs, Environment.cs). */
-enum { CALL_NULL, CALL_CONSOLE_WRITE, CALL_EXIT, CALL_YIELD, CALL_ENV_CREATE, CALL_ENV_DESTROY,
-       CALL_ENV_START, CALL_ENV_SET_UPCALL, CALL_ENV_STATUS, CALL_FRAME_ALLOCATE, CALL_FRAME_FREE,
-       CALL_FRAME_GRANT, CALL_PAGE_MAP, CALL_PAGE_QUERY, CALL_IPC_CALL, CALL_IPC_REPLY,
-       CALL_IPC_SEND, CALL_WAIT, CALL_SLICE_ALLOCATE, CALL_SLICE_FREE, CALL_REVOKE_FRAMES,
-       CALL_IMAGE_SPAWN, CALL_CAPABILITY_COPY, CALL_SET_FS_BASE, CALL_CAPABILITY_QUERY,
-       CALL_PAGE_CLEAN, CALL_DEBUG };
-#define E_INVALID_ARGUMENT (-1)
-#define E_BAD_ADDRESS (-2)
-#define E_NO_MEMORY (-3)
-#define E_NO_CAPABILITY (-4)
-#define E_NOT_OWNER (-5)
-#define E_NO_SUCH_CALL (-8)
-#define E_BUSY (-9)
-#define E_NOT_MAPPED (-10)
+/* Aegis.Abi's constants (checked against the C# by Aegis.Tests/Host/AsmHeaderTests.cs). */
+#include "../../Aegis.Abi/abi.h"
 
-#define PAGE 4096ULL
-#define LOWEST_MAPPABLE 0x100000ULL
-#define USER_END 0x800000000000ULL
-#define INFO_PAGE 0x7FFFFFFFE000ULL
-#define ENVIRONMENT_PAGE 0x7FFFFFFFD000ULL
-#define RESERVED_TOP 0x7FFFFFFF0000ULL
-#define BIT_PRESENT 1ULL
-#define BIT_WRITABLE 2ULL
-#define BIT_USER 4ULL
-#define BIT_NO_EXECUTE (1ULL << 63)
-#define BITS_ALLOWED (BIT_WRITABLE | (7ULL << 9) | BIT_NO_EXECUTE)
-#define MAX_MAP_REQUESTS 512
-#define MAX_CONSOLE_WRITE 4096
-#define SLOT_SELF 0
-#define SLOT_CONSOLE 1
-#define ANY_FRAME UINT64_MAX
-#define UPCALL_EXCEPTION 1
-#define UPCALL_FRAME_SIZE 256
-#define RED_ZONE 128
+#define PAGE ((uint64_t)USER_ADDRESSES_PAGE_SIZE)
+#define BIT_PRESENT ((uint64_t)PAGE_BITS_PRESENT)
+#define BIT_WRITABLE ((uint64_t)PAGE_BITS_WRITABLE)
+#define BIT_USER ((uint64_t)PAGE_BITS_USER)
+#define BIT_NO_EXECUTE ((uint64_t)PAGE_BITS_NO_EXECUTE)
+#define ANY_FRAME ((uint64_t)SYSTEM_CALL_LIMITS_ANY_FRAME)
+#define WORD(offset) ((offset) / 8)   /* a byte offset of abi.h as an index of uint64_t words */
+
+/* The CPU's exception vectors (UpcallFrame.Trap): the hardware's numbers, not Aegis's. */
+#define X86_DIVIDE_ERROR 0
+#define X86_BREAKPOINT 3
+#define X86_INVALID_OPCODE 6
+#define X86_GENERAL_PROTECTION 13
+#define X86_PAGE_FAULT 14
 #define ENVIRONMENT_ID 0x1001
 #define DESTROYED_STATUS (128 + 64)
 
@@ -78,6 +60,8 @@ enum { CALL_NULL, CALL_CONSOLE_WRITE, CALL_EXIT, CALL_YIELD, CALL_ENV_CREATE, CA
 #define MAX_MAPPINGS 65536
 
 struct page_map_request { uint64_t address, frame, permissions; uint32_t operation, reserved; };
+_Static_assert(sizeof(struct page_map_request) == PAGE_MAP_REQUEST_SIZE, "PageMapRequest");
+_Static_assert(__builtin_offsetof(struct page_map_request, operation) == PAGE_MAP_REQUEST_OPERATION, "PageMapRequest.Operation");
 struct mapping { uint64_t address, frame, permissions; };
 
 static pid_t app;
@@ -148,14 +132,14 @@ static long inject(struct user_regs_struct *at, long number, uint64_t a0, uint64
 
 static int read_user(uint64_t address, void *buffer, size_t length)
 {
-    if (address >= USER_END || length > USER_END - address) return -1;
+    if (address >= USER_ADDRESSES_USER_END || length > USER_ADDRESSES_USER_END - address) return -1;
     struct iovec local = { buffer, length }, remote = { (void *)address, length };
     return process_vm_readv(app, &local, 1, &remote, 1, 0) == (ssize_t)length ? 0 : -1;
 }
 
 static int write_user(uint64_t address, const void *buffer, size_t length)
 {
-    if (address >= USER_END || length > USER_END - address) return -1;
+    if (address >= USER_ADDRESSES_USER_END || length > USER_ADDRESSES_USER_END - address) return -1;
     struct iovec local = { (void *)buffer, length }, remote = { (void *)address, length };
     return process_vm_writev(app, &local, 1, &remote, 1, 0) == (ssize_t)length ? 0 : -1;
 }
@@ -190,49 +174,49 @@ static uint64_t free_frames(void)
 static void map_information_pages(struct user_regs_struct *at)
 {
     const uint64_t info_frame = 1, environment_frame = 2;
-    long r1 = inject(at, SYS_mmap, INFO_PAGE, PAGE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, frames_fd, info_frame * PAGE);
-    long r2 = inject(at, SYS_mmap, ENVIRONMENT_PAGE, PAGE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, frames_fd, environment_frame * PAGE);
-    if (r1 != (long)INFO_PAGE || r2 != (long)ENVIRONMENT_PAGE) {
+    long r1 = inject(at, SYS_mmap, USER_ADDRESSES_INFO_PAGE, PAGE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, frames_fd, info_frame * PAGE);
+    long r2 = inject(at, SYS_mmap, USER_ADDRESSES_ENVIRONMENT_PAGE, PAGE, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, frames_fd, environment_frame * PAGE);
+    if (r1 != (long)USER_ADDRESSES_INFO_PAGE || r2 != (long)USER_ADDRESSES_ENVIRONMENT_PAGE) {
         fprintf(stderr, "abi-emulator: cannot map the information pages: %ld, %ld\n", r1, r2);
         kill(app, SIGKILL);
         exit(125);
     }
     info_page = (uint64_t *)(frames + info_frame * PAGE);
     environment_page = (uint64_t *)(frames + environment_frame * PAGE);
-    info_page[0] = 0x4145474953494E46ULL;        /* Magic */
-    info_page[2] = 1000000000ULL;                /* TimestampHz (nominal) */
-    info_page[4] = FRAME_COUNT - FIRST_FRAME;    /* TotalFrames */
-    info_page[6] = 64;                           /* SliceCount */
-    environment_page[0] = ENVIRONMENT_ID;        /* Id */
+    info_page[WORD(INFO_PAGE_MAGIC)] = INFO_PAGE_INFO_PAGE_MAGIC;
+    info_page[WORD(INFO_PAGE_TIMESTAMP_HZ)] = 1000000000ULL;     /* nominal */
+    info_page[WORD(INFO_PAGE_TOTAL_FRAMES)] = FRAME_COUNT - FIRST_FRAME;
+    info_page[WORD(INFO_PAGE_SLICE_COUNT)] = (INFO_PAGE_SIZE - INFO_PAGE_SLICE_OWNERS) / 8;
+    environment_page[WORD(ENVIRONMENT_PAGE_ID)] = ENVIRONMENT_ID;
 }
 
 static long page_map(struct user_regs_struct *at, uint64_t slot, uint64_t address, uint64_t count)
 {
-    static struct page_map_request requests[MAX_MAP_REQUESTS];
-    if (slot != SLOT_SELF) return E_NO_CAPABILITY;
-    if (count == 0 || count > MAX_MAP_REQUESTS) return E_INVALID_ARGUMENT;
-    if (read_user(address, requests, count * sizeof requests[0]) < 0) return E_BAD_ADDRESS;
+    static struct page_map_request requests[SYSTEM_CALL_LIMITS_MAXIMUM_MAP_REQUESTS];
+    if (slot != CAPABILITY_SLOTS_SELF) return ERROR_NO_CAPABILITY;
+    if (count == 0 || count > SYSTEM_CALL_LIMITS_MAXIMUM_MAP_REQUESTS) return ERROR_INVALID_ARGUMENT;
+    if (read_user(address, requests, count * sizeof requests[0]) < 0) return ERROR_BAD_ADDRESS;
     /* Validate everything before changing anything. */
     for (uint64_t i = 0; i < count; i++) {
         struct page_map_request *r = &requests[i];
-        if ((r->address & (PAGE - 1)) || r->address < LOWEST_MAPPABLE || r->address >= RESERVED_TOP) return E_BAD_ADDRESS;
-        if (r->operation > 2 || r->reserved != 0) return E_INVALID_ARGUMENT;
-        if (r->operation != 1 && (r->permissions & ~BITS_ALLOWED)) return E_INVALID_ARGUMENT;
-        if (r->operation == 0 && (r->frame >= FRAME_COUNT || !frame_owned[r->frame])) return E_NOT_OWNER;
-        if (r->operation != 0 && !find_mapping(r->address)) return E_NOT_MAPPED;
-        if (r->operation == 0 && !find_mapping(r->address) && mapping_count + (int)count > MAX_MAPPINGS) return E_NO_MEMORY;
+        if ((r->address & (PAGE - 1)) || r->address < USER_ADDRESSES_LOWEST_MAPPABLE || r->address >= USER_ADDRESSES_RESERVED_TOP) return ERROR_BAD_ADDRESS;
+        if (r->operation > PAGE_MAP_OPERATION_PROTECT || r->reserved != 0) return ERROR_INVALID_ARGUMENT;
+        if (r->operation != PAGE_MAP_OPERATION_UNMAP && (r->permissions & ~PAGE_BITS_ALLOWED)) return ERROR_INVALID_ARGUMENT;
+        if (r->operation == PAGE_MAP_OPERATION_MAP && (r->frame >= FRAME_COUNT || !frame_owned[r->frame])) return ERROR_NOT_OWNER;
+        if (r->operation != PAGE_MAP_OPERATION_MAP && !find_mapping(r->address)) return ERROR_NOT_MAPPED;
+        if (r->operation == PAGE_MAP_OPERATION_MAP && !find_mapping(r->address) && mapping_count + (int)count > MAX_MAPPINGS) return ERROR_NO_MEMORY;
     }
     for (uint64_t i = 0; i < count; i++) {
         struct page_map_request *r = &requests[i];
         struct mapping *m = find_mapping(r->address);
         long result;
-        if (r->operation == 0) {
+        if (r->operation == PAGE_MAP_OPERATION_MAP) {
             /* A fresh address must not hide something of Linux's (its stack, the vDSO). */
             result = inject(at, SYS_mmap, r->address, PAGE, linux_protection(r->permissions),
                             MAP_SHARED | (m ? MAP_FIXED : MAP_FIXED_NOREPLACE), frames_fd, r->frame * PAGE);
             if (!m) m = &mappings[mapping_count++];
             m->address = r->address; m->frame = r->frame; m->permissions = r->permissions;
-        } else if (r->operation == 1) {
+        } else if (r->operation == PAGE_MAP_OPERATION_UNMAP) {
             result = inject(at, SYS_munmap, r->address, PAGE, 0, 0, 0, 0);
             *m = mappings[--mapping_count];
         } else {
@@ -246,7 +230,7 @@ static long page_map(struct user_regs_struct *at, uint64_t slot, uint64_t addres
 
 static long frame_free(struct user_regs_struct *at, uint64_t frame)
 {
-    if (frame >= FRAME_COUNT || frame < FIRST_FRAME || !frame_owned[frame]) return E_NOT_OWNER;
+    if (frame >= FRAME_COUNT || frame < FIRST_FRAME || !frame_owned[frame]) return ERROR_NOT_OWNER;
     for (int i = mapping_count - 1; i >= 0; i--) {
         if (mappings[i].frame == frame) {
             inject(at, SYS_munmap, mappings[i].address, PAGE, 0, 0, 0, 0);
@@ -262,61 +246,61 @@ static long system_call(struct user_regs_struct *regs, uint64_t *second)
 {
     uint64_t a0 = regs->rdi, a1 = regs->rsi, a2 = regs->rdx;
     *second = regs->rdx;
-    info_page[1] = now_ms();                      /* Ticks */
-    info_page[3] = free_frames();                 /* FreeFrames */
+    info_page[WORD(INFO_PAGE_TICKS)] = now_ms();
+    info_page[WORD(INFO_PAGE_FREE_FRAMES)] = free_frames();
     switch (regs->orig_rax) {
-    case CALL_NULL:
-    case CALL_YIELD:
+    case SYSTEM_CALL_NULL:
+    case SYSTEM_CALL_YIELD:
         return 0;
-    case CALL_CONSOLE_WRITE: {
-        static char buffer[MAX_CONSOLE_WRITE];
-        if (a0 != SLOT_CONSOLE) return E_NO_CAPABILITY;
-        if (a2 > MAX_CONSOLE_WRITE) return E_INVALID_ARGUMENT;
-        if (read_user(a1, buffer, a2) < 0) return E_BAD_ADDRESS;
+    case SYSTEM_CALL_CONSOLE_WRITE: {
+        static char buffer[SYSTEM_CALL_LIMITS_MAXIMUM_CONSOLE_WRITE];
+        if (a0 != CAPABILITY_SLOTS_CONSOLE) return ERROR_NO_CAPABILITY;
+        if (a2 > SYSTEM_CALL_LIMITS_MAXIMUM_CONSOLE_WRITE) return ERROR_INVALID_ARGUMENT;
+        if (read_user(a1, buffer, a2) < 0) return ERROR_BAD_ADDRESS;
         fwrite(buffer, 1, a2, stdout);
         fflush(stdout);
         return (long)a2;
     }
-    case CALL_EXIT:
+    case SYSTEM_CALL_EXIT:
         fprintf(stderr, "abi-emulator: environment 0x%x (%s) exited with status %llu\n", ENVIRONMENT_ID, image_name, (unsigned long long)a0);
         kill(app, SIGKILL);
         exit((int)(a0 & 0xFF));
-    case CALL_ENV_SET_UPCALL:
-        if (a0 != SLOT_SELF) return E_NO_CAPABILITY;
-        if (a1 >= USER_END || a2 >= USER_END) return E_BAD_ADDRESS;
+    case SYSTEM_CALL_ENVIRONMENT_SET_UPCALL:
+        if (a0 != CAPABILITY_SLOTS_SELF) return ERROR_NO_CAPABILITY;
+        if (a1 >= USER_ADDRESSES_USER_END || a2 >= USER_ADDRESSES_USER_END) return ERROR_BAD_ADDRESS;
         upcall_entry = a1;
         upcall_stack_top = a2;
         return 0;
-    case CALL_FRAME_ALLOCATE:
+    case SYSTEM_CALL_FRAME_ALLOCATE:
         for (uint64_t f = (a0 == ANY_FRAME ? FIRST_FRAME : a0); f < FRAME_COUNT; f++) {
-            if (f < FIRST_FRAME) return E_INVALID_ARGUMENT;
+            if (f < FIRST_FRAME) return ERROR_INVALID_ARGUMENT;
             if (!frame_owned[f]) {
                 frame_owned[f] = 1;
                 memset(frames + f * PAGE, 0, PAGE);
                 return (long)f;
             }
-            if (a0 != ANY_FRAME) return E_BUSY;
+            if (a0 != ANY_FRAME) return ERROR_BUSY;
         }
-        return a0 == ANY_FRAME ? E_NO_MEMORY : E_INVALID_ARGUMENT;
-    case CALL_FRAME_FREE:
+        return a0 == ANY_FRAME ? ERROR_NO_MEMORY : ERROR_INVALID_ARGUMENT;
+    case SYSTEM_CALL_FRAME_FREE:
         return frame_free(regs, a0);
-    case CALL_PAGE_MAP:
+    case SYSTEM_CALL_PAGE_MAP:
         return page_map(regs, a0, a1, a2);
-    case CALL_PAGE_QUERY: {
-        if (a0 != SLOT_SELF) return E_NO_CAPABILITY;
+    case SYSTEM_CALL_PAGE_QUERY: {
+        if (a0 != CAPABILITY_SLOTS_SELF) return ERROR_NO_CAPABILITY;
         struct mapping *m = find_mapping(a1 & ~(PAGE - 1));
-        if (!m) return E_NOT_MAPPED;
-        return (long)((m->frame << 12) | BIT_PRESENT | BIT_USER | m->permissions);
+        if (!m) return ERROR_NOT_MAPPED;
+        return (long)((m->frame << PAGE_BITS_FRAME_SHIFT) | BIT_PRESENT | BIT_USER | m->permissions);
     }
-    case CALL_SET_FS_BASE:
-        if (a0 >= USER_END) return E_BAD_ADDRESS;
+    case SYSTEM_CALL_SET_FS_BASE:
+        if (a0 >= USER_ADDRESSES_USER_END) return ERROR_BAD_ADDRESS;
         regs->fs_base = a0;
         return 0;
-    case CALL_DEBUG:
+    case SYSTEM_CALL_DEBUG:
         fprintf(stderr, "abi-emulator: Debug(%llu): %d mappings, %llu frames free\n", (unsigned long long)a0, mapping_count, (unsigned long long)free_frames());
         return 0;
     default:
-        return E_NO_SUCH_CALL;
+        return ERROR_NO_SUCH_CALL;
     }
 }
 
@@ -326,36 +310,39 @@ static void deliver_exception(int signal, siginfo_t *info)
     struct user_regs_struct regs = get_regs();
     uint64_t trap, error = BIT_USER, address = 0;
     switch (signal) {
-    case SIGFPE: trap = 0; break;
-    case SIGTRAP: trap = 3; break;
-    case SIGILL: trap = 6; break;
+    case SIGFPE: trap = X86_DIVIDE_ERROR; break;
+    case SIGTRAP: trap = X86_BREAKPOINT; break;
+    case SIGILL: trap = X86_INVALID_OPCODE; break;
     case SIGSEGV:
     case SIGBUS:
-        trap = info->si_code == SI_KERNEL ? 13 : 14;
+        trap = info->si_code == SI_KERNEL ? X86_GENERAL_PROTECTION : X86_PAGE_FAULT;
         address = (uint64_t)info->si_addr;
         if (info->si_code == SEGV_ACCERR) error |= BIT_PRESENT;
-        if (trap == 13) error = 0;
+        if (trap == X86_GENERAL_PROTECTION) error = 0;
         break;
     default: destroy("unexpected signal", regs.rip);
     }
     if (upcall_entry == 0) destroy("unhandled exception", address);
-    if (regs.rip == upcall_entry && trap == 14) destroy("upcall entry is not executable user memory", upcall_entry);
+    if (regs.rip == upcall_entry && trap == X86_PAGE_FAULT) destroy("upcall entry is not executable user memory", upcall_entry);
 
     uint64_t frame_address;
-    if (regs.rsp <= upcall_stack_top && regs.rsp > upcall_stack_top - (1ULL << 20))
-        frame_address = (regs.rsp - RED_ZONE - UPCALL_FRAME_SIZE) & ~15ULL;  /* nested: below the interrupted RSP */
+    if (regs.rsp <= upcall_stack_top && regs.rsp > upcall_stack_top - UPCALL_LIMITS_UPCALL_STACK_PAGES * PAGE)
+        frame_address = (regs.rsp - UPCALL_FRAME_RED_ZONE - UPCALL_FRAME_SIZE) & ~15ULL;  /* nested: below the interrupted RSP */
     else
         frame_address = (upcall_stack_top - UPCALL_FRAME_SIZE) & ~15ULL;
     uint64_t frame[UPCALL_FRAME_SIZE / 8] = { 0 };
-    frame[0] = UPCALL_EXCEPTION;
-    frame[1] = trap;
-    frame[2] = error;
-    frame[3] = address;
-    frame[9] = UINT64_MAX;                        /* Frame: none */
-    uint64_t *r = &frame[12];                     /* UserRegisters at offset 96 */
-    r[0] = regs.r15; r[1] = regs.r14; r[2] = regs.r13; r[3] = regs.r12; r[4] = regs.r11; r[5] = regs.r10;
-    r[6] = regs.r9; r[7] = regs.r8; r[8] = regs.rbp; r[9] = regs.rdi; r[10] = regs.rsi; r[11] = regs.rdx;
-    r[12] = regs.rcx; r[13] = regs.rbx; r[14] = regs.rax; r[15] = regs.rip; r[16] = regs.eflags; r[17] = regs.rsp;
+    frame[WORD(UPCALL_FRAME_KIND)] = UPCALL_KIND_EXCEPTION;
+    frame[WORD(UPCALL_FRAME_TRAP)] = trap;
+    frame[WORD(UPCALL_FRAME_ERROR_CODE)] = error;
+    frame[WORD(UPCALL_FRAME_FAULT_ADDRESS)] = address;
+    frame[WORD(UPCALL_FRAME_FRAME)] = (uint64_t)UPCALL_FRAME_NO_FRAME;
+#define REGISTER(name) frame[WORD(UPCALL_FRAME_REGISTERS + USER_REGISTERS_##name)]
+    REGISTER(R15) = regs.r15; REGISTER(R14) = regs.r14; REGISTER(R13) = regs.r13; REGISTER(R12) = regs.r12;
+    REGISTER(R11) = regs.r11; REGISTER(R10) = regs.r10; REGISTER(R9) = regs.r9; REGISTER(R8) = regs.r8;
+    REGISTER(RBP) = regs.rbp; REGISTER(RDI) = regs.rdi; REGISTER(RSI) = regs.rsi; REGISTER(RDX) = regs.rdx;
+    REGISTER(RCX) = regs.rcx; REGISTER(RBX) = regs.rbx; REGISTER(RAX) = regs.rax; REGISTER(RIP) = regs.rip;
+    REGISTER(RFLAGS) = regs.eflags; REGISTER(RSP) = regs.rsp;
+#undef REGISTER
     if (write_user(frame_address, frame, sizeof frame) < 0) destroy("cannot write the upcall frame (no upcall stack)", frame_address);
     regs.rip = upcall_entry;
     regs.rsp = frame_address;
@@ -403,9 +390,9 @@ int main(int argc, char **argv)
             if (!pages_mapped) {
                 map_information_pages(&regs);
                 size_t length = strlen(argument);
-                if (length > 256) length = 256;
-                environment_page[71] = length;            /* ArgumentLength: after 7 words and Repossessed[64] */
-                memcpy((uint8_t *)&environment_page[72], argument, length);
+                if (length > ENVIRONMENT_PAGE_SIZE - ENVIRONMENT_PAGE_ARGUMENT) length = ENVIRONMENT_PAGE_SIZE - ENVIRONMENT_PAGE_ARGUMENT;
+                environment_page[WORD(ENVIRONMENT_PAGE_ARGUMENT_LENGTH)] = length;
+                memcpy((uint8_t *)environment_page + ENVIRONMENT_PAGE_ARGUMENT, argument, length);
                 pages_mapped = 1;
             }
             uint64_t second;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# check-apps.sh: runs the protection apps under abi-emulator (no kernel, no QEMU) and checks
-# how each one ends. It exercises the libOS side only: LibOS.Base's start-up, stubs,
+# check-apps.sh: runs the protection fixtures (Tests/Apps) and hello under abi-emulator (no
+# kernel, no QEMU) and checks how each one ends. `./aegis test` runs it (Aegis.Tests/Boot/
+# AbiEmulatorTests.cs, after the ISO build, with --no-build). It exercises the libOS side only: LibOS.Base's start-up, stubs,
 # trampoline and dispatchers, and the apps' own handlers. The in-guest protection suite
 # (./aegis run --headless -- test=protection) is the real test of the kernel and the apps together.
 #
@@ -20,9 +21,9 @@ done
 cd "$root"
 emulator="artifacts/abi-emulator"
 mkdir -p artifacts
-gcc -O2 -Wall -Wextra -Werror -o "$emulator" tools/abi-emulator/abi-emulator.c
+gcc -O2 -Wall -Wextra -Werror -o "$emulator.tmp" tools/abi-emulator/abi-emulator.c && mv -f "$emulator.tmp" "$emulator"
 if [[ "$build" == true ]]; then
-    for project in Apps/*/*.csproj; do
+    for project in Apps/Hello/*.csproj Tests/Apps/*/*.csproj; do
         dotnet build "$project" -c "$config" -nologo -v:q >/dev/null || { echo "build of $project failed" >&2; exit 1; }
     done
 fi

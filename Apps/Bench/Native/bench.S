@@ -18,25 +18,14 @@
  *                            else goes to LibOS.Base's trampoline;
  *   bench_trace_begin/end    empty markers around one traced operation (./aegis bench --trace).
  * The system-call convention and the UpcallFrame layout are Aegis.Abi's (SystemCall.cs,
- * Upcall.cs); LibOS.Base's libos.S uses the same offsets.
+ * Upcall.cs), as numbers in Aegis.Abi/abi.h (checked against the C# by a host test).
  */
 #define FUNCTION(name) .globl name; .type name, @function; name:
 
-#define SYSCALL_NULL      0
-#define SYSCALL_EXIT      2
-#define SYSCALL_IPC_REPLY 15
-#define SYSCALL_WAIT      17
+#include "abi.h"
 
-#define UPCALL_EXCEPTION  1
-#define UPCALL_IPC_CALL   2
-#define UPCALL_IPC_SEND   3
-#define TRAP_PAGE_FAULT   14
-
-#define FRAME_KIND   0
-#define FRAME_TRAP   8
-#define FRAME_WORD0  40
-#define FRAME_REGISTERS 96
-#define FRAME_RIP    (FRAME_REGISTERS + 120)
+#define X86_PAGE_FAULT_VECTOR 14          /* the CPU's #PF vector (UpcallFrame.Trap) */
+#define FRAME_RIP (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RIP)
 
     .text
     .code64
@@ -68,7 +57,7 @@ FUNCTION(bench_read_resume)
 FUNCTION(bench_syscall_loop)
     push %rbx
     mov %rdi, %rbx
-1:  mov $SYSCALL_NULL, %eax
+1:  mov $SYSTEM_CALL_NULL, %eax
     syscall
     dec %rbx
     jnz 1b
@@ -102,9 +91,9 @@ FUNCTION(bench_read_loop)
 
 /* The raw upcall entry: RSP = RDI = the UpcallFrame. */
 FUNCTION(bench_raw_upcall_entry)
-    cmpq $UPCALL_EXCEPTION, FRAME_KIND(%rdi)
+    cmpq $UPCALL_KIND_EXCEPTION, UPCALL_FRAME_KIND(%rdi)
     jne aegis_upcall_entry
-    cmpq $TRAP_PAGE_FAULT, FRAME_TRAP(%rdi)
+    cmpq $X86_PAGE_FAULT_VECTOR, UPCALL_FRAME_TRAP(%rdi)
     jne 1f
     lea bench_read(%rip), %rax          /* only bench_read's fault is resumed here */
     cmp %rax, FRAME_RIP(%rdi)
@@ -116,20 +105,20 @@ FUNCTION(bench_raw_upcall_entry)
 
 /* The echo server's upcall entry: RSP = RDI = the UpcallFrame. */
 FUNCTION(bench_echo_entry)
-    cmpq $UPCALL_IPC_CALL, FRAME_KIND(%rdi)
+    cmpq $UPCALL_KIND_IPC_CALL, UPCALL_FRAME_KIND(%rdi)
     jne 2f
-    mov FRAME_WORD0(%rdi), %rdi         /* reply word 0: the request's word 0 */
+    mov UPCALL_FRAME_WORD0(%rdi), %rdi         /* reply word 0: the request's word 0 */
     xor %esi, %esi                      /* reply word 1 */
     lea echo_idle_stack_top(%rip), %rsp /* off the upcall stack: the next frame goes on top */
-    mov $SYSCALL_IPC_REPLY, %eax
+    mov $SYSTEM_CALL_IPC_REPLY, %eax
     syscall
     /* Resumed only when the server runs on its own time slice: wait for the next call. */
-1:  mov $SYSCALL_WAIT, %eax
+1:  mov $SYSTEM_CALL_WAIT, %eax
     syscall
     jmp 1b
-2:  cmpq $UPCALL_IPC_SEND, FRAME_KIND(%rdi)
+2:  cmpq $UPCALL_KIND_IPC_SEND, UPCALL_FRAME_KIND(%rdi)
     jne aegis_upcall_entry
-    mov $SYSCALL_EXIT, %eax             /* the client is done: exit with status 0 */
+    mov $SYSTEM_CALL_EXIT, %eax             /* the client is done: exit with status 0 */
     xor %edi, %edi
     syscall
     ud2

@@ -16,26 +16,31 @@
  * whose word 0 is the trap stack top and word 1 a scratch slot for the user RSP. Calls that
  * cannot switch environments take a fast path (a direct call of their handler, sysretq back);
  * the others build the same InterruptFrame an interrupt would (vector 0x100), so one
- * dispatcher and one return path serve both. Interrupts stay off in the kernel (SFMASK clears IF).
+ * dispatcher and one return path serve both: the frame is built by entry.h's
+ * SAVE_FRAME_REGISTERS and every iretq to ring 3 goes through RESTORE_FRAME_AND_IRETQ.
+ * Interrupts stay off in the kernel; SFMASK also clears AC (so SMAP holds from the first
+ * kernel instruction), TF, DF, NT and IOPL.
+ *
+ * sysretq and a canonical RCX: on Intel CPUs sysretq with a non-canonical RCX raises #GP in
+ * ring 0 on the user's stack. The fast path returns to RCX as the syscall instruction left it:
+ * the address right after a syscall instruction the environment executed, so at most
+ * 2 bytes past the end of an executable user page. No user page is ever mapped at or above
+ * UserAddresses.ReservedTop except the two information pages, which are mapped no-execute, and
+ * ReservedTop + 2 pages < UserEnd, so that address is always canonical. The slow path
+ * (iretq) serves everything else. Checked by Aegis.Tests/Host/AsmHeaderTests.cs
+ * (SysretReturnAddressIsCanonical); docs/kernel.md, "Entry, exit and the CPU".
  */
+#include "abi.h"
+#include "entry.h"
+
     .text
     .code64
-#define FUNCTION(name) .globl name; .type name, @function; name:
-
-#define USER_CS  0x23
-#define USER_SS  0x1b
-#define SYSCALL_VECTOR 0x100
-#define CLEAR_SSE xorps %xmm0, %xmm0; xorps %xmm1, %xmm1; xorps %xmm2, %xmm2; xorps %xmm3, %xmm3; \
-    xorps %xmm4, %xmm4; xorps %xmm5, %xmm5; xorps %xmm6, %xmm6; xorps %xmm7, %xmm7; \
-    xorps %xmm8, %xmm8; xorps %xmm9, %xmm9; xorps %xmm10, %xmm10; xorps %xmm11, %xmm11; \
-    xorps %xmm12, %xmm12; xorps %xmm13, %xmm13; xorps %xmm14, %xmm14; xorps %xmm15, %xmm15
-#define SYSCALL_COUNT 29   /* Aegis.Abi.SystemCall.Count; SystemCalls.Initialize checks it */
 
 FUNCTION(aegis_syscall_entry)
     swapgs
     mov %rsp, %gs:8
     mov %gs:0, %rsp
-    cmp $SYSCALL_COUNT, %rax
+    cmp $SYSTEM_CALL_COUNT, %rax
     jae 2f
     /* Fast path: a handler that never switches environments is called directly with the
        System V convention (arguments already in RDI, RSI, RDX; R10 -> RCX; R8, R9). It
@@ -43,8 +48,7 @@ FUNCTION(aegis_syscall_entry)
        clobbered. Interrupts stay off, GS stays the kernel's until the return. */
     push %rcx
     push %r11
-    lea aegis_syscall_fast(%rip), %r11
-    mov (%r11,%rax,8), %r11
+    mov aegis_syscall_fast(,%rax,8), %r11  /* the kernel lives in the top 2 GiB: a 32-bit address */
     test %r11, %r11
     jz 1f
     mov %gs:16, %rcx
@@ -66,65 +70,34 @@ FUNCTION(aegis_syscall_entry)
     xor %r10d, %r10d
     CLEAR_SSE
     pop %r11
-    pop %rcx
+    pop %rcx                            /* canonical: see "sysretq and a canonical RCX" above */
     mov %gs:8, %rsp
     swapgs
     sysretq
 1:  pop %r11
     pop %rcx
 2:  /* Slow path: the full register frame, for calls that may block, switch or end the caller. */
-    pushq $USER_SS
+    pushq $GDT_USER_DATA_RPL3
     pushq %gs:8
     push %r11
-    pushq $USER_CS
+    pushq $GDT_USER_CODE_RPL3
     push %rcx
     pushq $0
-    pushq $SYSCALL_VECTOR
+    pushq $IFRAME_SYSCALL_VECTOR
     swapgs
-    push %rax
-    push %rbx
-    push %rcx
-    push %rdx
-    push %rsi
-    push %rdi
-    push %rbp
-    push %r8
-    push %r9
-    push %r10
-    push %r11
-    push %r12
-    push %r13
-    push %r14
-    push %r15
+    SAVE_FRAME_REGISTERS
     cld
     mov %rsp, %rdi
     call aegis_syscall_dispatch
     /* The general registers come back from the frame (the user's own values, plus the
-       results); the SSE registers may hold kernel values: clear them. */
+       results); the SSE registers may hold kernel values: clear them. RSP is the frame. */
     CLEAR_SSE
-    mov %rsp, %rdi
-    jmp aegis_resume_user
+    RESTORE_FRAME_AND_IRETQ
 
 /* void aegis_resume_user(InterruptFrame* frame): restores the frame and returns to ring 3. */
 FUNCTION(aegis_resume_user)
     mov %rdi, %rsp
-    pop %r15
-    pop %r14
-    pop %r13
-    pop %r12
-    pop %r11
-    pop %r10
-    pop %r9
-    pop %r8
-    pop %rbp
-    pop %rdi
-    pop %rsi
-    pop %rdx
-    pop %rcx
-    pop %rbx
-    pop %rax
-    add $16, %rsp
-    iretq
+    RESTORE_FRAME_AND_IRETQ
 
 /* void aegis_run_user(InterruptFrame* frame, ulong* loopContext, void* fxState) */
 FUNCTION(aegis_run_user)
@@ -168,7 +141,7 @@ aegis_cpu_block:
     .balign 8
     .globl aegis_syscall_fast
 aegis_syscall_fast:
-    .skip 8 * SYSCALL_COUNT
+    .skip 8 * SYSTEM_CALL_COUNT
     .balign 4096
     .globl aegis_trap_stack_bottom
 aegis_trap_stack_bottom:
@@ -191,81 +164,6 @@ FUNCTION(aegis_symbol_syscall_fast)
     ret
 FUNCTION(aegis_symbol_syscall_entry)
     movabs $aegis_syscall_entry, %rax
-    ret
-
-    .section .note.GNU-stack, "", @progbits
-
-/* The per-page loops of the PageProtect system call (Exo/SystemCalls.cs), in assembly because
-   they run once per page and a count-down loop keeps them to a dozen instructions.
-   ulong aegis_protect_run(ulong* leaf, ulong count, ulong leafBits, ulong* saved):
-   for each entry: stop if it lacks Present|User; save it; keep frame, accessed, dirty; set
-   leafBits. Returns the number of entries changed (count when all were). */
-    .text
-FUNCTION(aegis_protect_run)
-    test %rsi, %rsi
-    jz 3f
-    lea (%rdi,%rsi,8), %rdi
-    lea (%rcx,%rsi,8), %rcx
-    mov %rsi, %rax
-    neg %rax
-    movabs $0x000FFFFFFFFFF060, %r8
-1:  mov (%rdi,%rax,8), %r9
-    mov %r9, %r10
-    not %r10
-    test $5, %r10
-    jnz 2f
-    mov %r9, (%rcx,%rax,8)
-    and %r8, %r9
-    or %rdx, %r9
-    mov %r9, (%rdi,%rax,8)
-    inc %rax
-    jnz 1b
-2:  add %rsi, %rax
-    ret
-3:  xor %eax, %eax
-    ret
-
-/* ulong aegis_unprotect_run(ulong* leaf, ulong count, ulong leafBits, ulong* saved,
-   ulong* owners, ulong* ids): the same, and it also stops at an entry whose frame's owner
-   (owners[frame]) is neither ids[0] (the caller) nor ids[1] (the target): the C# side then
-   decides that page by the grants. */
-FUNCTION(aegis_unprotect_run)
-    push %rbx
-    push %r12
-    push %r13
-    xor %eax, %eax
-    test %rsi, %rsi
-    jz 2f
-    mov (%r9), %r12
-    mov 8(%r9), %r13
-    lea (%rdi,%rsi,8), %rdi
-    lea (%rcx,%rsi,8), %rcx
-    mov %rsi, %rax
-    neg %rax
-    movabs $0x000FFFFFFFFFF060, %r9
-1:  mov (%rdi,%rax,8), %r10
-    mov %r10, %r11
-    not %r11
-    test $5, %r11
-    jnz 4f
-    mov %r10, %r11
-    shl $12, %r11
-    shr $24, %r11
-    mov (%r8,%r11,8), %rbx
-    cmp %rbx, %r12
-    je 5f
-    cmp %rbx, %r13
-    jne 4f
-5:  mov %r10, (%rcx,%rax,8)
-    and %r9, %r10
-    or %rdx, %r10
-    mov %r10, (%rdi,%rax,8)
-    inc %rax
-    jnz 1b
-4:  add %rsi, %rax
-2:  pop %r13
-    pop %r12
-    pop %rbx
     ret
 
     .section .note.GNU-stack, "", @progbits

@@ -1,11 +1,12 @@
 /*
  * cpu.S - the kernel's hardware primitives, one small function each (System V ABI:
- * arguments in rdi, rsi, rdx, rcx; result in rax). Called from Hal/Cpu.cs.
+ * arguments in rdi, rsi, rdx, rcx; result in rax). Called from Hal/Cpu.cs. Kernel entry and
+ * exit are elsewhere in Arch/x86_64 (interrupts.S, usermode.S); boot code is in Boot/.
  */
     .text
     .code64
 
-#define FUNCTION(name) .globl name; .type name, @function; name:
+#include "entry.h"
 
 FUNCTION(aegis_outb)
     mov %esi, %eax
@@ -129,6 +130,10 @@ FUNCTION(aegis_write_fs_base)
     mov %rdi, %rdx
     shr $32, %rdx
     wrmsr
+    ret
+FUNCTION(aegis_read_rflags)
+    pushfq
+    pop %rax
     ret
 FUNCTION(aegis_breakpoint)
     int3
