@@ -45,7 +45,8 @@ namespace Aegis.LibOS
         private static void UnhandledException(object exception, string typeName, string message)
         {
             Console.WriteLine(Info.ImageName + ": unhandled " + typeName + ": " + message);
-            SystemCalls.Exit(ExitStatus.UnhandledException);
+            // The kernel adds the stack trace, symbolized with this image's symbol file.
+            SystemCalls.Exit(ExitStatus.UnhandledException, ExitCrash.ManagedException);
         }
 
         private static void StartupFailure(object exception, string typeName, string message)

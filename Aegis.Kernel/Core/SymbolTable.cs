@@ -105,13 +105,20 @@ namespace Aegis.Kernel.Core
         /// destination (the assembly prefix dropped as Demangle does); a name of any other shape
         /// (generics, lambdas, runtime stubs) is copied unchanged. Returns the characters written
         /// (truncated to destination's length); bytes outside printable ASCII become '?'.</summary>
-        public static int FormatFunctionName(ReadOnlySpan<byte> name, Span<char> destination)
+        public static int FormatFunctionName(ReadOnlySpan<byte> name, Span<char> destination) => FormatFunctionName(name, destination, null);
+
+        /// <summary>As above; an app's assembly is not repeated in its namespace
+        /// ("NullDeref_Aegis_Apps_NullDeref_Program__Read"), so leading segments that spell
+        /// imageName (ignoring case and the underscores between them) are dropped too.</summary>
+        public static int FormatFunctionName(ReadOnlySpan<byte> name, Span<char> destination, string imageName)
         {
             ReadOnlySpan<byte> text = name;
             if (StartsWith(text, "unbox_")) text = text.Slice(6);
             if (text.Length == 0 || !IsAsciiLetter(text[0]) || text.IndexOf((byte)'<') >= 0 || text.IndexOf((byte)'>') >= 0)
                 return CopyRaw(name, destination);
-            text = text.Slice(AssemblyPrefixLength(text));
+            int prefix = AssemblyPrefixLength(text);
+            if (prefix == 0) prefix = ImagePrefixLength(text, imageName);
+            text = text.Slice(prefix);
             // The method starts after the last run of two or more underscores ("___ctor": ".ctor").
             int runEnd = -1, runStart = -1;
             for (int i = text.Length - 1; i > 0; i--)
@@ -133,7 +140,7 @@ namespace Aegis.Kernel.Core
             int methodLength = method.Length;
             while (true)
             {
-                int underscore = method.Slice(0, methodLength).LastIndexOf((byte)'_');
+                int underscore = LastIndex(method.Slice(0, methodLength), (byte)'_');
                 if (underscore <= 0 || !AllDigits(method.Slice(underscore + 1, methodLength - underscore - 1))) break;
                 methodLength = underscore;
             }
@@ -171,11 +178,53 @@ namespace Aegis.Kernel.Core
                 underscore += end;
                 if (underscore + 1 >= text.Length || text[underscore + 1] == (byte)'_') break;
                 int prefixLength = underscore + 1;
-                if (text.Length >= 2 * prefixLength && text.Slice(0, prefixLength).SequenceEqual(text.Slice(prefixLength, prefixLength)))
+                if (text.Length >= 2 * prefixLength && SameBytes(text.Slice(0, prefixLength), text.Slice(prefixLength, prefixLength)))
                     return prefixLength;
                 end = underscore + 1;
             }
             return 0;
+        }
+
+        /// <summary>The length of the leading "Seg1_Seg2_" (at most 4 segments, before the method
+        /// separator) whose letters are imageName's, ignoring case; 0 if none.</summary>
+        private static int ImagePrefixLength(ReadOnlySpan<byte> text, string imageName)
+        {
+            if (string.IsNullOrEmpty(imageName)) return 0;
+            int matched = 0;
+            int segments = 0;
+            for (int i = 0; i < text.Length; i++)
+            {
+                byte c = text[i];
+                if (c == (byte)'_')
+                {
+                    if (i + 1 < text.Length && text[i + 1] == (byte)'_') return 0;
+                    segments++;
+                    if (matched == imageName.Length) return i + 1;
+                    if (segments == 4) return 0;
+                    continue;
+                }
+                if (matched >= imageName.Length || Lower(c) != Lower((byte)imageName[matched])) return 0;
+                matched++;
+            }
+            return 0;
+        }
+
+        private static byte Lower(byte c) => c >= (byte)'A' && c <= (byte)'Z' ? (byte)(c + 32) : c;
+
+        /// <summary>The last index of value in text, or -1 (the kernel's runtime has no span LastIndexOf).</summary>
+        public static int LastIndex(ReadOnlySpan<byte> text, byte value)
+        {
+            for (int i = text.Length - 1; i >= 0; i--)
+                if (text[i] == value) return i;
+            return -1;
+        }
+
+        private static bool SameBytes(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+        {
+            if (a.Length != b.Length) return false;
+            for (int i = 0; i < a.Length; i++)
+                if (a[i] != b[i]) return false;
+            return true;
         }
 
         private static int CopyRaw(ReadOnlySpan<byte> name, Span<char> destination)

@@ -258,6 +258,18 @@ public class SymbolTableTests
         Assert.That(Formatted(elfName), Is.EqualTo(elfName));
     }
 
+    [TestCase("NullDeref_Aegis_Apps_NullDeref_Program__Read", "nullderef", "Aegis.Apps.NullDeref.Program.Read")]
+    [TestCase("Revoke_Polite_Aegis_Apps_RevokePolite_Program__Main", "revoke-polite", "Revoke.Polite.Aegis.Apps.RevokePolite.Program.Main")]
+    [TestCase("RevokePolite_Aegis_Apps_RevokePolite_Program__Main_0", "revokepolite", "Aegis.Apps.RevokePolite.Program.Main")]
+    [TestCase("LibOS_Base_Aegis_LibOS_Upcalls__ReportAndExit", "nullderef", "LibOS.Base.Aegis.LibOS.Upcalls.ReportAndExit")]
+    [TestCase("Aegis_Kernel_Aegis_Kernel_KernelMain__Main", "nullderef", "Aegis.Kernel.KernelMain.Main")]
+    public void AnAppsAssemblyPrefixIsDroppedByItsImageName(string elfName, string image, string expected)
+    {
+        char[] buffer = new char[256];
+        int length = SymbolTable.FormatFunctionName(Bytes(elfName), buffer, image);
+        Assert.That(new string(buffer, 0, length), Is.EqualTo(expected));
+    }
+
     [Test]
     public void FormattedNamesAreTruncatedToTheBuffer()
     {
