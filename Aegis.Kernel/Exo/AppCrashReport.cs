@@ -30,7 +30,7 @@ namespace Aegis.Kernel.Exo
         /// <summary>The unmapped pages below the initial stack (nothing maps them: LibOS.Base's
         /// ranges end far lower) that a runaway recursion runs into.</summary>
         public const int StackGuardPages = 16;
-        private const int MaximumWalk = 4096;
+        private const int MaximumWalk = 16384;
         private const int MaximumPrinted = 24;
         private const int NameRoom = 200;
         /// <summary>How far above the stack pointer a frame's return address is looked for.</summary>
