@@ -201,6 +201,17 @@ public class KernelBootTests
     }
 
     [Test]
+    public void GdbBatchSessionStopsInAnAppsMain()
+    {
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.Run(TimeSpan.FromSeconds(150), "debug", "--batch", "--no-build", "--timeout", "120", "--app", "hello");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("add symbol table from file \"artifacts/");
+        result.AssertOutputMatches(@"Hello_Aegis_Apps_Hello_Program__Main \(\) at \S*Program\.cs:\d+");
+    }
+
+    [Test]
     public void TimeoutStopsQemuAndExits124()
     {
         // UEFI firmware alone needs more than a second under TCG, so one second always expires.
