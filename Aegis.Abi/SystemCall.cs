@@ -14,11 +14,12 @@ namespace Aegis.Abi
         Null = 0,
         /// <summary>(slot, bufferAddress, length) -> bytes written. Needs a Console capability.</summary>
         ConsoleWrite = 1,
-        /// <summary>(status, crash) -> does not return. Ends the calling environment. crash is
-        /// ExitCrash.None for a normal end; otherwise the kernel first prints a crash report (the
-        /// exception's name, a stack trace symbolized with the image's symbol file): crash is the
-        /// user address of the UpcallFrame of the CPU exception nothing handled, or
-        /// ExitCrash.ManagedException (the stack is walked from the caller's RBP).</summary>
+        /// <summary>(status, crash, methodTable) -> does not return. Ends the calling environment.
+        /// crash is ExitCrash.None for a normal end; otherwise the kernel first prints a crash report
+        /// (the exception's name, a stack trace symbolized with the image's symbol file): crash is
+        /// the user address of the UpcallFrame of the CPU exception nothing handled, or
+        /// ExitCrash.ManagedException (the stack is walked from the call; methodTable, the
+        /// exception's MethodTable address, names its type from the symbol file).</summary>
         Exit = 2,
         /// <summary>(targetId or 0) -> 0. Gives up the rest of the slice, to targetId if runnable.</summary>
         Yield = 3,

@@ -113,7 +113,7 @@ namespace Aegis.LibOS
             // The kernel then prints the full report: the exception's name and a stack trace
             // symbolized with this image's symbol file (docs/writing-an-app.md, "When an app crashes").
             fixed (UpcallFrame* crash = &frame)
-                SystemCalls.Exit((ulong)ExitStatus.UnhandledTrap(frame.Trap), (ulong)crash);
+                SystemCalls.Exit((ulong)ExitStatus.UnhandledTrap(frame.Trap), (ulong)crash, 0);
         }
 
         /// <summary>"hello (environment 401): unhandled page fault (trap 14) at rip 0x401234: write of 0x0, page not present".</summary>

@@ -185,6 +185,57 @@ namespace Aegis.Kernel.Core
             return 0;
         }
 
+        /// <summary>Where the name of the type whose MethodTable is at methodTable lies in symbols
+        /// (its T record: "T &lt;address&gt; _ZTV&lt;n&gt;&lt;Assembly_Namespace_Type&gt;"). No allocation.</summary>
+        public static bool TryFindTypeName(ReadOnlySpan<byte> symbols, ulong methodTable, out int nameOffset, out int nameLength)
+        {
+            nameOffset = 0;
+            nameLength = 0;
+            int position = 0;
+            while (NextLine(symbols, ref position, out int lineStart, out int lineLength))
+            {
+                ReadOnlySpan<byte> record = symbols.Slice(lineStart, lineLength);
+                if (record.Length < 4 || record[0] != (byte)'T' || record[1] != (byte)' ') continue;
+                int index = 2;
+                if (!TryParseHex(record, ref index, out ulong address) || address != methodTable || index >= record.Length) continue;
+                nameOffset = lineStart + index;
+                nameLength = lineLength - index;
+                return true;
+            }
+            return false;
+        }
+
+        /// <summary>A type's readable name from its T record's symbol, without allocating:
+        /// "_ZTV44Aegis_Runtime_System_NotImplementedException" becomes
+        /// "System.NotImplementedException" (the assembly prefix dropped as for methods).</summary>
+        public static int FormatTypeName(ReadOnlySpan<byte> symbol, Span<char> destination, string imageName)
+        {
+            ReadOnlySpan<byte> text = symbol;
+            if (StartsWith(text, "_ZTV"))
+            {
+                int i = 4;
+                while (i < text.Length && text[i] >= (byte)'0' && text[i] <= (byte)'9') i++;
+                text = text.Slice(i);
+            }
+            if (text.Length == 0 || text.IndexOf((byte)'<') >= 0) return CopyRaw(symbol, destination);
+            int prefix = AssemblyPrefixLength(text);
+            if (prefix == 0) prefix = ImagePrefixLength(text, imageName);
+            text = text.Slice(prefix);
+            int written = 0;
+            int segmentStart = 0;
+            for (int i = 0; i <= text.Length; i++)
+            {
+                if (i < text.Length && text[i] != (byte)'_') continue;
+                ReadOnlySpan<byte> segment = text.Slice(segmentStart, i - segmentStart);
+                segmentStart = i + 1;
+                if (segment.Length == 0 || AllDigits(segment)) continue;
+                if (written > 0) Append(destination, ref written, '.');
+                for (int j = 0; j < segment.Length; j++)
+                    Append(destination, ref written, segment[j] >= 0x20 && segment[j] < 0x7F ? (char)segment[j] : '?');
+            }
+            return written;
+        }
+
         /// <summary>The length of the leading "Seg1_Seg2_" (at most 4 segments, before the method
         /// separator) whose letters are imageName's, ignoring case; 0 if none.</summary>
         private static int ImagePrefixLength(ReadOnlySpan<byte> text, string imageName)

@@ -47,15 +47,16 @@ namespace Aegis.Kernel.Exo
             WriteStack(environment, rip, rsp, rbp);
         }
 
-        /// <summary>Exit(status, crash): crash 0 is a normal exit (nothing printed).</summary>
-        public static void FromExit(Environment environment, InterruptFrame* frame, ulong crash)
+        /// <summary>Exit(status, crash, methodTable): crash 0 is a normal exit (nothing printed).</summary>
+        public static void FromExit(Environment environment, InterruptFrame* frame, ulong crash, ulong methodTable)
         {
             if (crash == ExitCrash.None)
                 return;
             if (crash == ExitCrash.ManagedException)
             {
                 WritePrefix(environment);
-                KernelLog.WriteLine("unhandled managed exception (its type and message are in the app's line above)");
+                WriteTypeName(environment, methodTable);
+                KernelLog.WriteLine(" (an unhandled managed exception; its message is in the app's line above)");
                 // The walk starts at the system call, in the libOS's failure handler.
                 WriteStack(environment, frame->Rip, frame->Rsp, frame->Rbp);
                 return;
@@ -80,6 +81,23 @@ namespace Aegis.Kernel.Exo
             WriteCause(environment.LastFaultVector, environment.LastFaultAddress, environment.LastFaultErrorCode, upcall.Registers.Rip,
                 "nothing in the app handled it");
             WriteStack(environment, upcall.Registers.Rip, upcall.Registers.Rsp, upcall.Registers.Rbp);
+        }
+
+        /// <summary>The exception's type, looked up by its MethodTable in the image's T records
+        /// (the kernel does not take a name from the app).</summary>
+        private static void WriteTypeName(Environment environment, ulong methodTable)
+        {
+            if (methodTable != 0 && FindSymbols(environment, out ReadOnlySpan<byte> symbols)
+                && SymbolTable.TryFindTypeName(symbols, methodTable, out int offset, out int length))
+            {
+                char* name = stackalloc char[NameRoom];
+                int written = SymbolTable.FormatTypeName(symbols.Slice(offset, length), new Span<char>(name, NameRoom), SymbolImageName(environment));
+                for (int i = 0; i < written; i++) KernelLog.Write(name[i]);
+                return;
+            }
+            KernelLog.Write("an exception of unknown type (MethodTable 0x");
+            WriteHex(methodTable);
+            KernelLog.Write(")");
         }
 
         private static void WritePrefix(Environment environment)

@@ -103,7 +103,7 @@ namespace Aegis.Kernel.Exo
                 case SystemCall.Null: return Ok();
                 case SystemCall.ConsoleWrite: return ConsoleWrite(caller, a0, a1, a2);
                 case SystemCall.Exit:
-                    AppCrashReport.FromExit(caller, frame, a1);
+                    AppCrashReport.FromExit(caller, frame, a1, a2);
                     Scheduler.Save(caller, frame, false);
                     Environments.Destroy(caller, EnvironmentState.Exited, DestroyReason.None, a0, null);
                     Scheduler.LeaveToLoop();

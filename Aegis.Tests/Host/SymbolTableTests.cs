@@ -271,6 +271,20 @@ public class SymbolTableTests
     }
 
     [Test]
+    public void TypeNamesComeFromTheTRecords()
+    {
+        byte[] file = Bytes(Synthetic + "T 00000000004093c8 _ZTV44Aegis_Runtime_System_NotImplementedException\n"
+            + "T 0000000000409400 _ZTV45NullDeref_Aegis_Apps_NullDeref_Program_Failure\n");
+        char[] buffer = new char[128];
+        Assert.That(SymbolTable.TryFindTypeName(file, 0x4093c8, out int offset, out int length), Is.True);
+        Assert.That(new string(buffer, 0, SymbolTable.FormatTypeName(file.AsSpan(offset, length), buffer, "nullderef")), Is.EqualTo("System.NotImplementedException"));
+        Assert.That(SymbolTable.TryFindTypeName(file, 0x409400, out offset, out length), Is.True);
+        Assert.That(new string(buffer, 0, SymbolTable.FormatTypeName(file.AsSpan(offset, length), buffer, "nullderef")), Is.EqualTo("Aegis.Apps.NullDeref.Program.Failure"));
+        Assert.That(SymbolTable.TryFindTypeName(file, 0x4093c0, out _, out _), Is.False);
+        Assert.That(SymbolTable.TryFindTypeName(file, 0xffffffff80101220, out _, out _), Is.False); // an F record's address
+    }
+
+    [Test]
     public void FormattedNamesAreTruncatedToTheBuffer()
     {
         Assert.That(Formatted("Aegis_Kernel_Aegis_Kernel_KernelMain__Main", 10), Is.EqualTo("Aegis.Kern"));
