@@ -58,4 +58,19 @@ public class AppCrashReportTests
         result.AssertOutputMatches(@"(?m)^aegis:     at Aegis\.Apps\.Throw\.Program\.Main \(Program\.cs:\d+\)");
         result.AssertExitStatus(255);
     }
+
+    [Test]
+    public void AppTheKernelEndsGetsTheSameReport()
+    {
+        // faultnostack's upcall stack is unmapped: the kernel cannot deliver its page fault and
+        // ends it itself (DestroyReason.BadUpcall), with the same report.
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=faultnostack", "exit");
+
+        result.AssertOutputMatches(@"(?m)^aegis: crash of faultnostack \(environment [0-9a-f]+\): System\.NullReferenceException: ");
+        result.AssertOutputMatches(@"(?m)^aegis:   cause: page fault \(#PF\) writing 0x0 \(not mapped\) at rip 0x[0-9a-f]+; the kernel ends it");
+        result.AssertOutputMatches(@"(?m)^aegis:     at Aegis\.Apps\.FaultNoStack\.Program\.\w+ \(Program\.cs:\d+\)");
+        result.AssertOutputMatches(@"(?m)^AEGIS-EXIT destroyed\r?$");
+        result.AssertOutputContains("aegis: init was destroyed (see the kernel's report above): status 99");
+        result.AssertExitStatus(99);
+    }
 }

@@ -112,6 +112,15 @@ public class KernelBootTests
     }
 
     [Test]
+    public void InitWithoutANameIsRefused()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "init=:42", "exit");
+
+        result.AssertOutputMatches(@"init= needs the name of a boot image \(init=NAME or init=NAME:ARGS\); the images are: .*hello");
+        result.AssertExitStatus(2);
+    }
+
+    [Test]
     public void InitArgumentsReachTheFirstApp()
     {
         FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "init=exitstatus:42", "exit");
