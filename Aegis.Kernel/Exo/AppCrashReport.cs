@@ -14,8 +14,9 @@
 //
 // Invariants: nothing here allocates (an app can crash as often as it likes: every line is
 // written from spans and stack buffers); the app's memory is read only through UserMemory; the
-// work is bounded (at most MaximumWalk frames walked, MaximumPrinted printed, each symbolized by
-// two scans of the app's symbol file; a repeated frame is looked up once).
+// work is bounded (at most MaximumWalk frames walked and MaximumWordsRead stack words read,
+// MaximumPrinted frames printed, each symbolized by two scans of the app's symbol file; a
+// repeated frame is looked up once).
 using System;
 using Aegis.Abi;
 using Aegis.Kernel.Core;
@@ -35,6 +36,8 @@ namespace Aegis.Kernel.Exo
         private const int NameRoom = 200;
         /// <summary>How far above the stack pointer a frame's return address is looked for.</summary>
         private const int ScanWords = 64;
+        /// <summary>Stack words one report's scan reads at most (a recursion costs one or two per frame).</summary>
+        private const int MaximumWordsRead = 65536;
 
         public static ulong StackBottom => UserAddresses.InitialStackTop - (ulong)UserAddresses.InitialStackPages * UserAddresses.PageSize;
         public static ulong StackGuardBottom => StackBottom - (ulong)StackGuardPages * UserAddresses.PageSize;
@@ -172,6 +175,7 @@ namespace Aegis.Kernel.Exo
 
             Walk walk = default;
             walk.Image = image;
+            walk.WordsLeft = MaximumWordsRead;
             WriteFrame(symbols, rip, image);
             walk.Printed = 1;
             ulong pc = rip, sp = rsp;
@@ -188,14 +192,14 @@ namespace Aegis.Kernel.Exo
                 }
                 else
                     break;
-                if (!FindReturnAddress(environment, sp, start, out ulong slot, out ulong returnAddress))
+                if (!FindReturnAddress(environment, sp, start, ref walk.WordsLeft, out ulong slot, out ulong returnAddress))
                     break;
                 Emit(ref walk, symbols, returnAddress - 1);
                 pc = returnAddress;
                 sp = slot + 8;
             }
             // The RBP chain for what the scan could not follow (frames below sp are done).
-            for (int i = 0; walk.Steps < MaximumWalk && !walk.Stopped && rbp != 0 && (rbp & 7) == 0; i++)
+            for (int i = 0; i < MaximumWalk && walk.Steps < MaximumWalk && !walk.Stopped && rbp != 0 && (rbp & 7) == 0; i++)
             {
                 if (!UserMemory.TryReadUInt64(environment, rbp + 8, out ulong returnAddress) || returnAddress == 0)
                     break;
@@ -216,6 +220,9 @@ namespace Aegis.Kernel.Exo
             public int Printed;
             public int Steps;
             public bool Stopped;
+            /// <summary>Stack words the scan may still read (a crafted stack cannot make the
+            /// report long: with interrupts off, its work must stay bounded).</summary>
+            public int WordsLeft;
         }
 
         private static void Emit(ref Walk walk, ReadOnlySpan<byte> symbols, ulong callSite)
@@ -241,10 +248,10 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>The first of ScanWords words from sp up that holds the return address of a
         /// direct call to functionStart.</summary>
-        private static bool FindReturnAddress(Environment environment, ulong sp, ulong functionStart, out ulong slot, out ulong returnAddress)
+        private static bool FindReturnAddress(Environment environment, ulong sp, ulong functionStart, ref int wordsLeft, out ulong slot, out ulong returnAddress)
         {
             byte* call = stackalloc byte[5];
-            for (int i = 0; i < ScanWords; i++)
+            for (int i = 0; i < ScanWords && wordsLeft > 0; i++, wordsLeft--)
             {
                 slot = sp + (ulong)i * 8;
                 if (!UserMemory.TryReadUInt64(environment, slot, out returnAddress))
