@@ -14,7 +14,12 @@ namespace Aegis.Abi
         Null = 0,
         /// <summary>(slot, bufferAddress, length) -> bytes written. Needs a Console capability.</summary>
         ConsoleWrite = 1,
-        /// <summary>(status) -> does not return. Ends the calling environment.</summary>
+        /// <summary>(status, crash, methodTable) -> does not return. Ends the calling environment.
+        /// crash is ExitCrash.None for a normal end; otherwise the kernel first prints a crash report
+        /// (the exception's name, a stack trace symbolized with the image's symbol file): crash is
+        /// the user address of the UpcallFrame of the CPU exception nothing handled, or
+        /// ExitCrash.ManagedException (the stack is walked from the call; methodTable, the
+        /// exception's MethodTable address, names its type from the symbol file).</summary>
         Exit = 2,
         /// <summary>(targetId or 0) -> 0. Gives up the rest of the slice, to targetId if runnable.</summary>
         Yield = 3,
@@ -85,6 +90,15 @@ namespace Aegis.Abi
         /// resumes it where it stopped. WouldBlock for a blocked environment.</summary>
         EnvironmentStop = 28,
         Count = 29,
+    }
+
+    /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>
+    public static class ExitCrash
+    {
+        /// <summary>A normal end: no report.</summary>
+        public const ulong None = 0;
+        /// <summary>An unhandled managed exception (a throw; there is no catch yet).</summary>
+        public const ulong ManagedException = 1;
     }
 
     public static class SystemCallLimits

@@ -103,9 +103,32 @@ namespace Aegis.Kernel
             if (extra != null)
                 commandLine = commandLine + " " + extra;
             KernelArguments arguments = KernelArguments.Parse(commandLine);
-            foreach (string unknown in arguments.UnknownKeys(KnownArguments))
-                KernelLog.WriteLine("Aegis: unknown kernel argument '" + unknown + "' (known: test=boot|runtime, crash=KIND); ignored");
+            List<string> unknownKeys = arguments.UnknownKeys(KnownArguments);
+            if (unknownKeys.Count > 0)
+            {
+                string[] forms = new string[KnownArguments.Length];
+                for (int i = 0; i < KnownArguments.Length; i++)
+                    forms[i] = ArgumentForm(KnownArguments[i]);
+                string known = string.Join(", ", forms);
+                foreach (string unknown in unknownKeys)
+                    KernelLog.WriteLine("Aegis: unknown kernel argument '" + unknown + "' (known: " + known + "); ignored");
+            }
             return arguments;
+        }
+
+        /// <summary>How a known argument is written, for the unknown-argument message (a key added to
+        /// KnownArguments without a case here is listed by its name).</summary>
+        private static string ArgumentForm(string key)
+        {
+            switch (key)
+            {
+                case "test": return "test=" + string.Join("|", KnownTests);
+                case "crash": return "crash=" + string.Join("|", DeliberateCrash.Kinds);
+                case "init": return "init=NAME[:ARGS]";
+                case "only": return "only=NAME (with test=protection)";
+                case "exit": return "exit (end QEMU with init's status)";
+                default: return key;
+            }
         }
 
         private static FrameAllocator CreateFrameAllocator(Multiboot2Info boot, ulong infoPhysical)
@@ -150,9 +173,21 @@ namespace Aegis.Kernel
 
         /// <summary>Starts the first environment (it holds the console capability) and runs until
         /// every environment has ended.</summary>
-        private static Exo.Environment RunInit(string name)
+        private static Exo.Environment RunInit(string value)
         {
-            if (Exo.BootImages.Spawn(0, name, "", out Exo.Environment init, out string problem) != Abi.Error.None)
+            if (!KernelArguments.TrySplitInit(value, out string name, out string argument))
+            {
+                KernelLog.WriteLine("Aegis: init= needs the name of a boot image (init=NAME or init=NAME:ARGS); the images are: " + ImageList());
+                QemuExit.Exit(QemuExit.InitFailed);
+                return null;
+            }
+            if (!Exo.BootImages.Exists(name))
+            {
+                KernelLog.WriteLine("Aegis: cannot start init '" + name + "': there is no boot image of that name; the images are: " + ImageList());
+                QemuExit.Exit(QemuExit.InitFailed);
+                return null;
+            }
+            if (Exo.BootImages.Spawn(0, name, argument, out Exo.Environment init, out string problem) != Abi.Error.None)
             {
                 KernelLog.WriteLine("Aegis: cannot start init '" + name + "': " + problem);
                 QemuExit.Exit(QemuExit.InitFailed);
@@ -160,9 +195,20 @@ namespace Aegis.Kernel
             }
             init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Console, Abi.CapabilityKind.Console, 0);
             Exo.Environments.Start(init);
-            KernelLog.WriteLine("Aegis: started " + init.Describe() + " as init");
+            KernelLog.WriteLine("Aegis: started " + init.Describe() + " as init" + (argument.Length > 0 ? " with the argument '" + argument + "'" : ""));
             Exo.Scheduler.Run(() => Exo.Environments.LiveCount == 0, ulong.MaxValue / 2);
             return init;
+        }
+
+        /// <summary>The boot images' names, in boot-module order: "bench, breakpoint, ...".</summary>
+        private static string ImageList()
+        {
+            if (Exo.BootImages.Count == 0)
+                return "(none: the ISO carries no apps)";
+            string[] names = new string[Exo.BootImages.Count];
+            for (int i = 0; i < names.Length; i++)
+                names[i] = Exo.BootImages.NameAt(i);
+            return string.Join(", ", names);
         }
 
         private static void PrintBanner(FrameAllocator frames, ulong entryTimestamp)
@@ -199,16 +245,45 @@ namespace Aegis.Kernel
             }
             Exo.Environment init = RunInit(arguments.Get("init") ?? DefaultInit);
             if (arguments.Has("exit"))
-            {
-                // For scripts and tests: end QEMU with init's exit status. QEMU's exit device carries
-                // 0..127 and 100 means a kernel panic, so statuses past 98 (and a destroyed init) become 99.
-                int status = init.State == Abi.EnvironmentState.Exited && init.ExitStatus < 99 ? (int)init.ExitStatus : QemuExit.InitFailedLate;
-                KernelLog.WriteLine("Aegis: every environment has ended; init's status is " + status.ToString());
-                QemuExit.Exit(status);
-            }
-            KernelLog.WriteLine("Aegis: every environment has ended; the kernel idles.");
+                ExitWithInitStatus(init);
+            KernelLog.WriteLine("Aegis: every environment has ended; the kernel idles. Leave QEMU with Ctrl-C"
+                + " (or boot with the kernel argument 'exit': ./aegis run -- init=NAME exit ends QEMU with init's status).");
             while (true)
                 Cpu.Halt();
+        }
+
+        /// <summary>The kernel argument 'exit': ends QEMU with init's status. The full status goes into
+        /// the last line, "AEGIS-EXIT &lt;status&gt;" (decimal, 0..2^64-1) or "AEGIS-EXIT destroyed";
+        /// QEMU's exit device carries only 0..127 (and 100 is a panic), so the device gets the status
+        /// itself below 99 and 99 (QemuExit.InitFailedLate) otherwise: ./aegis then reads the line
+        /// (docs/front-door.md, "Exit status of run").</summary>
+        private static void ExitWithInitStatus(Exo.Environment init)
+        {
+            bool exited = init.State == Abi.EnvironmentState.Exited;
+            int deviceStatus = exited && init.ExitStatus < QemuExit.InitFailedLate ? (int)init.ExitStatus : QemuExit.InitFailedLate;
+            if (exited)
+            {
+                KernelLog.WriteLine("Aegis: every environment has ended; init exited with status " + init.ExitStatus.ToString());
+                KernelLog.WriteLine(QemuExit.StatusLinePrefix + init.ExitStatus.ToString());
+            }
+            else
+            {
+                KernelLog.WriteLine("Aegis: every environment has ended; init was destroyed (" + DestroyReasonText(init.DestroyReason) + ")");
+                KernelLog.WriteLine(QemuExit.StatusLinePrefix + "destroyed");
+            }
+            QemuExit.Exit(deviceStatus);
+        }
+
+        private static string DestroyReasonText(Abi.DestroyReason reason)
+        {
+            switch (reason)
+            {
+                case Abi.DestroyReason.ByCapability: return "by a holder of its capability";
+                case Abi.DestroyReason.UnhandledException: return "a CPU exception with no upcall entry";
+                case Abi.DestroyReason.BadUpcall: return "an upcall could not be delivered";
+                case Abi.DestroyReason.BadImage: return "its image could not be loaded";
+                default: return "reason " + ((ulong)reason).ToString();
+            }
         }
     }
 }

@@ -45,7 +45,10 @@ namespace Aegis.LibOS
         private static void UnhandledException(object exception, string typeName, string message)
         {
             Console.WriteLine(Info.ImageName + ": unhandled " + typeName + ": " + message);
-            SystemCalls.Exit(ExitStatus.UnhandledException);
+            // The kernel adds its report: the type (from the MethodTable, the object's first word)
+            // and the stack trace, symbolized with this image's symbol file.
+            nint methodTable = exception == null ? 0 : **(nint**)System.Runtime.CompilerServices.Unsafe.AsPointer(ref exception);
+            SystemCalls.Exit(ExitStatus.UnhandledException, ExitCrash.ManagedException, (ulong)methodTable);
         }
 
         private static void StartupFailure(object exception, string typeName, string message)

@@ -40,9 +40,15 @@ namespace Aegis.LibOS
             => Call(SystemCall.ConsoleWrite, slot, bufferAddress, length);
 
         /// <summary>Ends the calling environment. Does not return.</summary>
-        public static void Exit(ulong status)
+        public static void Exit(ulong status) => Exit(status, ExitCrash.None, 0);
+
+        /// <summary>Ends the calling environment; crash (ExitCrash.ManagedException with the
+        /// exception's MethodTable address, or the address of the UpcallFrame of an exception
+        /// nothing handled) asks the kernel for its crash report first: the exception's name and a
+        /// stack trace from this image's symbol file. Does not return.</summary>
+        public static void Exit(ulong status, ulong crash, ulong methodTable)
         {
-            Stub1((ulong)SystemCall.Exit, status);
+            Stub((ulong)SystemCall.Exit, status, crash, methodTable, 0, 0, 0);
             // The kernel never resumes an exited environment; if it ever did, stay put.
             while (true)
                 Stub0((ulong)SystemCall.Yield);

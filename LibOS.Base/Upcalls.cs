@@ -2,7 +2,8 @@
 // trampoline aegis_upcall_entry (Native/libos.S), on the upcall stack. Dispatch sorts them by
 // UpcallKind:
 //   Exception  -> the handler registered for that trap; page faults (trap 14) -> PageFaults;
-//                 nothing claims it -> a one-line report and Exit(ExitStatus.UnhandledTrap(trap));
+//                 nothing claims it -> a one-line report and Exit(ExitStatus.UnhandledTrap(trap), frame):
+//                 the kernel adds the full crash report (exception name, symbolized stack);
 //   IpcCall/IpcSend -> the IPC handler (none: a call is answered with Error.NoSuchCall in word 0);
 //   SliceEnd   -> the slice-end handler (default: yield at once);
 //   Revoke     -> the revocation handler (default: none, the abort protocol takes the frames).
@@ -109,7 +110,10 @@ namespace Aegis.LibOS
         public static void ReportAndExit(ref UpcallFrame frame)
         {
             Console.WriteLine(Describe(ref frame));
-            SystemCalls.Exit((ulong)ExitStatus.UnhandledTrap(frame.Trap));
+            // The kernel then prints the full report: the exception's name and a stack trace
+            // symbolized with this image's symbol file (docs/writing-an-app.md, "When an app crashes").
+            fixed (UpcallFrame* crash = &frame)
+                SystemCalls.Exit((ulong)ExitStatus.UnhandledTrap(frame.Trap), (ulong)crash, 0);
         }
 
         /// <summary>"hello (environment 401): unhandled page fault (trap 14) at rip 0x401234: write of 0x0, page not present".</summary>

@@ -1,7 +1,8 @@
 // KernelArguments: the kernel command line, "key=value flag key2=value2", split on white
 // space. A word without '=' is a flag whose value is ""; a value may itself contain '=' (only
 // the first one splits); a word starting with '=' is kept whole as a key so that the kernel's
-// unknown-argument warning shows it. A leading word starting with '/' is the kernel's path as
+// unknown-argument warning shows it. init's value is NAME or NAME:ARGS (TrySplitInit): the text
+// after the first ':' is the first app's argument string. A leading word starting with '/' is the kernel's path as
 // GRUB passes it and is not an argument.
 //
 // Invariants: Keys holds each key once, in order of first appearance; every key in Keys has
@@ -52,6 +53,26 @@ namespace Aegis.Kernel.Core
         {
             if (key == null) return null;
             return _values.TryGetValue(key, out string value) ? value : null;
+        }
+
+        /// <summary>Splits the value of init=NAME or init=NAME:ARGS at its first ':' into the boot
+        /// image's name and the argument string its environment receives ("" when there is no ':').
+        /// False when the name is empty ("init=" or "init=:x").</summary>
+        public static bool TrySplitInit(string value, out string name, out string argument)
+        {
+            name = null;
+            argument = "";
+            if (string.IsNullOrEmpty(value)) return false;
+            int colon = value.IndexOf(':');
+            name = colon < 0 ? value : value.Substring(0, colon);
+            if (colon >= 0) argument = value.Substring(colon + 1);
+            if (name.Length == 0)
+            {
+                name = null;
+                argument = "";
+                return false;
+            }
+            return true;
         }
 
         /// <summary>The keys not in knownKeys, in order of first appearance.</summary>

@@ -1,4 +1,5 @@
-// The app images GRUB loaded as multiboot2 modules named "app NAME", and the loader that
+// The app images GRUB loaded as multiboot2 modules named "app NAME" (with their symbol files,
+// modules named "symbols NAME", for crash reports), and the loader that
 // turns one into a stopped environment. Loading checks the whole image first (ElfImage): a
 // module that is not a valid app is reported by name and never runs.
 using System;
@@ -16,6 +17,8 @@ namespace Aegis.Kernel.Exo
         private static readonly List<string> s_names = new List<string>();
         private static readonly List<ulong> s_starts = new List<ulong>();
         private static readonly List<ulong> s_lengths = new List<ulong>();
+        private static readonly List<ulong> s_symbolStarts = new List<ulong>();
+        private static readonly List<ulong> s_symbolLengths = new List<ulong>();
 
         public static int Count => s_names.Count;
         public static string NameAt(int index) => s_names[index];
@@ -33,6 +36,37 @@ namespace Aegis.Kernel.Exo
                 s_starts.Add(module.Start);
                 s_lengths.Add(module.Length);
             }
+            RegisterSymbolFiles(modules);
+        }
+
+        /// <summary>Each image's symbol file: the module "symbols NAME" (Cosmos.targets puts one
+        /// beside every "app NAME"). Crash reports of the image's environments use it.</summary>
+        private static void RegisterSymbolFiles(ReadOnlyListView<BootModule> modules)
+        {
+            for (int i = 0; i < s_names.Count; i++)
+            {
+                s_symbolStarts.Add(0);
+                s_symbolLengths.Add(0);
+            }
+            for (int i = 0; i < modules.Count; i++)
+            {
+                string line = modules[i].CommandLine ?? "";
+                if (!line.StartsWith("symbols ")) continue;
+                int index = s_names.IndexOf(line.Substring(8).Trim());
+                if (index < 0) continue;
+                s_symbolStarts[index] = modules[i].Start;
+                s_symbolLengths[index] = modules[i].Length;
+            }
+        }
+
+        /// <summary>The symbol file of the image named name (no allocation: a crash report asks).</summary>
+        public static bool TryGetSymbols(string name, out ReadOnlySpan<byte> symbols)
+        {
+            symbols = default;
+            int index = name == null ? -1 : s_names.IndexOf(name);
+            if (index < 0 || s_symbolStarts[index] == 0) return false;
+            symbols = new ReadOnlySpan<byte>(KernelMemory.PhysicalToVirtual(s_symbolStarts[index]), (int)s_symbolLengths[index]);
+            return true;
         }
 
         public static bool Exists(string name) => s_names.IndexOf(name) >= 0;

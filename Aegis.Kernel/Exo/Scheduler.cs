@@ -203,6 +203,7 @@ namespace Aegis.Kernel.Exo
             current.LastFaultErrorCode = frame->ErrorCode;
             if (current.UpcallEntry == 0)
             {
+                AppCrashReport.FromFault(current, vector, faultAddress, frame->ErrorCode, frame->Rip, frame->Rsp, frame->Rbp);
                 Save(current, frame, true);
                 Environments.Destroy(current, EnvironmentState.Destroyed, DestroyReason.UnhandledException, vector,
                     "destroyed: " + DescribeException(vector, frame) + " (no upcall entry)");
@@ -212,6 +213,7 @@ namespace Aegis.Kernel.Exo
                 0, 0, 0, 0, 0, UpcallFrame.NoFrame);
             if (problem != null)
             {
+                AppCrashReport.FromFault(current, vector, faultAddress, frame->ErrorCode, frame->Rip, frame->Rsp, frame->Rbp);
                 Save(current, frame, true);
                 Environments.Destroy(current, EnvironmentState.Destroyed, DestroyReason.BadUpcall, vector,
                     "destroyed: " + DescribeException(vector, frame) + "; cannot deliver the upcall: " + problem);

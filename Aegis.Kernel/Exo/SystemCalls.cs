@@ -101,11 +101,7 @@ namespace Aegis.Kernel.Exo
             {
                 case SystemCall.Null: return Ok();
                 case SystemCall.ConsoleWrite: return ConsoleWrite(caller, a0, a1, a2);
-                case SystemCall.Exit:
-                    Scheduler.Save(caller, frame, false);
-                    Environments.Destroy(caller, EnvironmentState.Exited, DestroyReason.None, a0, null);
-                    Scheduler.LeaveToLoop();
-                    return Ok();
+                case SystemCall.Exit: return Exit(caller, frame, a0, a1, a2);
                 case SystemCall.Yield: return Yield(caller, frame, a0);
                 case SystemCall.EnvironmentCreate: return EnvironmentCreate(caller);
                 case SystemCall.EnvironmentDestroy: return EnvironmentDestroy(caller, frame, a0);
@@ -156,6 +152,18 @@ namespace Aegis.Kernel.Exo
             if (!UserMemory.IsUserRange(address, 0)) return Fail(Error.BadAddress);
             caller.FsBase = address;
             Cpu.WriteFsBase(address);
+            return Ok();
+        }
+
+        /// <summary>(status, crash, methodTable): the crash report first when crash says so
+        /// (AppCrashReport). Kept out of Handle, so Handle's other cases pay nothing for it.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static ulong Exit(Environment caller, InterruptFrame* frame, ulong status, ulong crash, ulong methodTable)
+        {
+            AppCrashReport.FromExit(caller, frame, crash, methodTable);
+            Scheduler.Save(caller, frame, false);
+            Environments.Destroy(caller, EnvironmentState.Exited, DestroyReason.None, status, null);
+            Scheduler.LeaveToLoop();
             return Ok();
         }
 

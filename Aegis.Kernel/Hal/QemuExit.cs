@@ -8,8 +8,13 @@ namespace Aegis.Kernel.Hal
         public const int Success = 0;
         public const int TestFailure = 1;
         public const int InitFailed = 2;
-        /// <summary>With the 'exit' argument: init ended with a status of 99 or more, or was destroyed.</summary>
+        /// <summary>The boot loader could not start the kernel (written by grub.cfg's fallback entry).</summary>
+        public const int BootFailed = 3;
+        /// <summary>With the 'exit' argument: init ended with a status of 99 or more, or was destroyed;
+        /// the full status is in the last "AEGIS-EXIT " line (KernelMain.ExitWithInitStatus).</summary>
         public const int InitFailedLate = 99;
+        /// <summary>Starts the kernel's last line with the 'exit' argument: "AEGIS-EXIT 255", "AEGIS-EXIT destroyed".</summary>
+        public const string StatusLinePrefix = "AEGIS-EXIT ";
         public const int Panic = 100;
 
         public static void Exit(int status)

@@ -85,7 +85,9 @@ public static class FrontDoor
     {
         0 => " (success)",
         1 => " (test failure or front-door error)",
-        2 => " (usage error)",
+        2 => " (usage error, or init could not be started)",
+        3 => " (GRUB could not start the kernel)",
+        99 => " (init was destroyed, or its status collides with a front-door status)",
         100 => " (kernel panic)",
         124 => " (timeout)",
         125 => " (guest reset or powered off without a status: triple fault?)",

@@ -22,6 +22,17 @@ public class FrontDoorTests
     }
 
     [Test]
+    public void HelpShowsHowToRunAnAppAndLeave()
+    {
+        FrontDoorResult result = FrontDoor.Run(Limit, "--help");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("./aegis run -- init=NAME exit");
+        result.AssertOutputContains("init=NAME[:ARGS]");
+        result.AssertOutputContains("Ctrl-C");
+    }
+
+    [Test]
     public void UnknownCommandExitsWithUsageError()
     {
         FrontDoorResult result = FrontDoor.Run(Limit, "frobnicate");
@@ -69,7 +80,8 @@ public class FrontDoorTests
         result.AssertOutputContains("-device isa-debug-exit,iobase=0xf4,iosize=0x04");
         result.AssertOutputContains("-no-reboot");
         result.AssertOutputContains("-display none");
-        result.AssertOutputContains("-serial stdio");
+        result.AssertOutputContains("-chardev stdio,id=serial0,signal=on,logfile=");
+        result.AssertOutputContains("-serial chardev:serial0");
         Assert.That(result.Output, Does.Not.Contain("-fw_cfg"), () => result.Describe("no kernel arguments were given, so no fw_cfg file is expected"));
     }
 

@@ -91,6 +91,136 @@ public class KernelBootTests
     }
 
     [Test]
+    public void UnknownKernelArgumentListsTheKnownOnes()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "test=boot", "bogus=1");
+
+        Match known = result.AssertOutputMatches(@"unknown kernel argument 'bogus' \(known: (.*)\); ignored");
+        foreach (string argument in new[] { "test=boot|runtime|protection", "crash=null|stackoverflow", "init=NAME[:ARGS]", "only=NAME", "exit" })
+            Assert.That(known.Groups[1].Value, Does.Contain(argument), () => result.Describe("the list of known arguments lacks " + argument));
+    }
+
+    [Test]
+    public void UnknownInitListsTheImages()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "init=no-such-app", "exit");
+
+        Match images = result.AssertOutputMatches(@"cannot start init 'no-such-app': there is no boot image of that name; the images are: (.*)");
+        foreach (string image in new[] { "hello", "bench", "throw", "exitstatus" })
+            Assert.That(images.Groups[1].Value, Does.Contain(image), () => result.Describe("the list of images lacks " + image));
+        result.AssertExitStatus(2);
+    }
+
+    [Test]
+    public void InitWithoutANameIsRefused()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "init=:42", "exit");
+
+        result.AssertOutputMatches(@"init= needs the name of a boot image \(init=NAME or init=NAME:ARGS\); the images are: .*hello");
+        result.AssertExitStatus(2);
+    }
+
+    [Test]
+    public void InitArgumentsReachTheFirstApp()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "init=exitstatus:42", "exit");
+
+        result.AssertOutputMatches(@"Aegis: started environment [0-9a-f]+ \(exitstatus\) as init with the argument '42'");
+        result.AssertOutputContains("exitstatus: argument '42'");
+        result.AssertOutputMatches(@"(?m)^AEGIS-EXIT 42\r?$");
+        result.AssertExitStatus(42);
+    }
+
+    [Test]
+    public void FullExitStatusReachesTheFrontDoor()
+    {
+        // QEMU's exit device carries 0..127: 200 travels in the kernel's AEGIS-EXIT line.
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "init=exitstatus:200", "exit");
+
+        result.AssertOutputMatches(@"(?m)^AEGIS-EXIT 200\r?$");
+        result.AssertOutputContains("aegis: init exited with status 200");
+        result.AssertExitStatus(200);
+    }
+
+    [Test]
+    public void ReservedExitStatusIsNotTakenForAPanic()
+    {
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "init=exitstatus:100", "exit");
+
+        result.AssertOutputMatches(@"(?m)^AEGIS-EXIT 100\r?$");
+        result.AssertOutputContains("init exited with status 100, which is outside 0..255 or one of this script's own statuses");
+        result.AssertExitStatus(99);
+    }
+
+    [Test]
+    public void RunSaysHowToLeave()
+    {
+        // Without 'exit' the kernel idles once init has ended: the front door and the kernel both
+        // say how to leave; here the time limit ends QEMU.
+        FrontDoorResult result = FrontDoor.Boot(20, "init=hello");
+
+        result.AssertOutputContains("aegis: the serial console is this terminal; leave with Ctrl-C");
+        result.AssertOutputContains("the kernel idles. Leave QEMU with Ctrl-C");
+        result.AssertOutputContains("init=NAME exit");
+        result.AssertExitStatus(124);
+    }
+
+    [Test]
+    public void IsoThatCannotStartTheKernelEndsWithAMessage()
+    {
+        // The built ISO's tree without the kernel: GRUB's first entry fails, its fallback entry
+        // says why and ends QEMU with status 3.
+        string isoRoot = Path.Combine(FrontDoor.RepositoryRoot, "Aegis.Kernel", "obj", Environment.GetEnvironmentVariable("AEGIS_CONFIG") ?? "Release", "net10.0", "aegis", "isoroot");
+        FrontDoor.EnsureIsoBuilt();
+        Assert.That(Directory.Exists(isoRoot), Is.True, "no ISO tree at " + isoRoot);
+        string work = Path.Combine(Path.GetTempPath(), "aegis-broken-iso-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            CopyDirectory(isoRoot, Path.Combine(work, "root"));
+            File.Delete(Path.Combine(work, "root", "boot", "aegis.elf"));
+            string iso = Path.Combine(work, "broken.iso");
+            var mkrescue = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("grub-mkrescue", $"-o \"{iso}\" \"{Path.Combine(work, "root")}\"")
+            {
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+            })!;
+            string mkrescueOutput = mkrescue.StandardError.ReadToEnd() + mkrescue.StandardOutput.ReadToEnd();
+            Assert.That(mkrescue.WaitForExit(120_000) && mkrescue.ExitCode == 0, Is.True, "grub-mkrescue failed: " + mkrescueOutput);
+
+            FrontDoorResult result = FrontDoor.Run(TimeSpan.FromSeconds(BootTimeoutSeconds), "run", "--headless", "--timeout", BootTimeoutSeconds.ToString(), "--iso", iso);
+
+            result.AssertOutputContains("Aegis: GRUB could not start the kernel");
+            result.AssertOutputContains("GRUB could not start the kernel)"); // the front door's reading of status 3
+            result.AssertExitStatus(3);
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+                Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (string directory in Directory.GetDirectories(from))
+            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
+    }
+
+    [Test]
+    public void GdbBatchSessionStopsInAnAppsMain()
+    {
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.Run(TimeSpan.FromSeconds(150), "debug", "--batch", "--no-build", "--timeout", "120", "--app", "hello");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("add symbol table from file \"artifacts/");
+        result.AssertOutputMatches(@"Hello_Aegis_Apps_Hello_Program__Main \(\) at \S*Program\.cs:\d+");
+    }
+
+    [Test]
     public void TimeoutStopsQemuAndExits124()
     {
         // UEFI firmware alone needs more than a second under TCG, so one second always expires.

@@ -106,4 +106,34 @@ public class KernelArgumentsTests
         Assert.That(arguments.Has("test"), Is.False);
         Assert.That(arguments.Has("Test"), Is.True);
     }
+
+    [Test]
+    public void InitWithoutArgumentsNamesTheImage()
+    {
+        KernelArguments arguments = KernelArguments.Parse("init=hello exit");
+        Assert.That(KernelArguments.TrySplitInit(arguments.Get("init"), out string name, out string argument), Is.True);
+        Assert.That(name, Is.EqualTo("hello"));
+        Assert.That(argument, Is.EqualTo(""));
+    }
+
+    [Test]
+    public void InitArgumentsFollowTheFirstColon()
+    {
+        KernelArguments arguments = KernelArguments.Parse("init=echo:a:b=c,d exit");
+        Assert.That(KernelArguments.TrySplitInit(arguments.Get("init"), out string name, out string argument), Is.True);
+        Assert.That(name, Is.EqualTo("echo"));
+        Assert.That(argument, Is.EqualTo("a:b=c,d"));
+        Assert.That(KernelArguments.TrySplitInit("echo:", out name, out argument), Is.True);
+        Assert.That((name, argument), Is.EqualTo(("echo", "")));
+    }
+
+    [Test]
+    public void InitWithoutANameIsRefused()
+    {
+        Assert.That(KernelArguments.TrySplitInit("", out string name, out string argument), Is.False);
+        Assert.That(name, Is.Null);
+        Assert.That(KernelArguments.TrySplitInit(":x", out name, out argument), Is.False);
+        Assert.That(argument, Is.EqualTo(""));
+        Assert.That(KernelArguments.TrySplitInit(null!, out _, out _), Is.False);
+    }
 }

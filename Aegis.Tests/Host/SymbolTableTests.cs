@@ -230,4 +230,76 @@ public class SymbolTableTests
         for (int i = 0; i < 20; i++) SymbolTable.Describe(file, start + size - 1);
         Assert.That(watch.ElapsedMilliseconds, Is.LessThan(2000));
     }
+
+    private static string Formatted(string elfName, int room = 256)
+    {
+        char[] buffer = new char[room];
+        int length = SymbolTable.FormatFunctionName(Bytes(elfName), buffer);
+        return new string(buffer, 0, length);
+    }
+
+    [TestCase("Aegis_Kernel_Aegis_Kernel_KernelLog__Write_0")]
+    [TestCase("Aegis_Kernel_Aegis_Kernel_KernelMain__Main")]
+    [TestCase("NullDeref_Aegis_Apps_NullDeref_Program__Main")]
+    [TestCase("LibOS_Base_Aegis_LibOS_SystemCalls__Exit")]
+    [TestCase("Aegis_Runtime_System_ArgumentException___ctor_1")]
+    [TestCase("Aegis_Runtime_System_Collections_Generic_List_1__Add")]
+    [TestCase("unbox_Int32__Equals_0")]
+    public void FormattedNamesMatchTheDemangler(string elfName)
+    {
+        Assert.That(Formatted(elfName), Is.EqualTo(SymbolTable.Demangle(elfName)));
+    }
+
+    [TestCase("RhpNewArray")]
+    [TestCase("__managed__Startup")]
+    [TestCase("Aegis_Runtime_System_Span_1<Char>__Slice_0")]
+    public void NamesOfOtherShapesAreCopiedUnchanged(string elfName)
+    {
+        Assert.That(Formatted(elfName), Is.EqualTo(elfName));
+    }
+
+    [TestCase("NullDeref_Aegis_Apps_NullDeref_Program__Read", "nullderef", "Aegis.Apps.NullDeref.Program.Read")]
+    [TestCase("Revoke_Polite_Aegis_Apps_RevokePolite_Program__Main", "revoke-polite", "Revoke.Polite.Aegis.Apps.RevokePolite.Program.Main")]
+    [TestCase("RevokePolite_Aegis_Apps_RevokePolite_Program__Main_0", "revokepolite", "Aegis.Apps.RevokePolite.Program.Main")]
+    [TestCase("LibOS_Base_Aegis_LibOS_Upcalls__ReportAndExit", "nullderef", "LibOS.Base.Aegis.LibOS.Upcalls.ReportAndExit")]
+    [TestCase("Aegis_Kernel_Aegis_Kernel_KernelMain__Main", "nullderef", "Aegis.Kernel.KernelMain.Main")]
+    public void AnAppsAssemblyPrefixIsDroppedByItsImageName(string elfName, string image, string expected)
+    {
+        char[] buffer = new char[256];
+        int length = SymbolTable.FormatFunctionName(Bytes(elfName), buffer, image);
+        Assert.That(new string(buffer, 0, length), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void TypeNamesComeFromTheTRecords()
+    {
+        byte[] file = Bytes(Synthetic + "T 00000000004093c8 _ZTV44Aegis_Runtime_System_NotImplementedException\n"
+            + "T 0000000000409400 _ZTV45NullDeref_Aegis_Apps_NullDeref_Program_Failure\n");
+        char[] buffer = new char[128];
+        Assert.That(SymbolTable.TryFindTypeName(file, 0x4093c8, out int offset, out int length), Is.True);
+        Assert.That(new string(buffer, 0, SymbolTable.FormatTypeName(file.AsSpan(offset, length), buffer, "nullderef")), Is.EqualTo("System.NotImplementedException"));
+        Assert.That(SymbolTable.TryFindTypeName(file, 0x409400, out offset, out length), Is.True);
+        Assert.That(new string(buffer, 0, SymbolTable.FormatTypeName(file.AsSpan(offset, length), buffer, "nullderef")), Is.EqualTo("Aegis.Apps.NullDeref.Program.Failure"));
+        Assert.That(SymbolTable.TryFindTypeName(file, 0x4093c0, out _, out _), Is.False);
+        Assert.That(SymbolTable.TryFindTypeName(file, 0xffffffff80101220, out _, out _), Is.False); // an F record's address
+    }
+
+    [Test]
+    public void FormattedNamesAreTruncatedToTheBuffer()
+    {
+        Assert.That(Formatted("Aegis_Kernel_Aegis_Kernel_KernelMain__Main", 10), Is.EqualTo("Aegis.Kern"));
+    }
+
+    [Test]
+    public void NameAndLineRangesPointIntoTheFile()
+    {
+        byte[] file = Bytes(Synthetic);
+        Assert.That(SymbolTable.TryFindFunctionName(file, 0xffffffff80101230, out int nameOffset, out int nameLength, out ulong start), Is.True);
+        Assert.That(Encoding.ASCII.GetString(file, nameOffset, nameLength), Is.EqualTo("Aegis_Kernel_Aegis_Kernel_KernelLog__Write"));
+        Assert.That(start, Is.EqualTo(0xffffffff80101220UL));
+        Assert.That(SymbolTable.TryFindLineName(file, 0xffffffff80101230, out int fileOffset, out int fileLength, out int line), Is.True);
+        Assert.That((Encoding.ASCII.GetString(file, fileOffset, fileLength), line), Is.EqualTo(Line(Synthetic, 0xffffffff80101230)!.Value));
+        Assert.That(SymbolTable.TryFindFunctionName(file, 0x1000, out _, out _, out _), Is.False);
+        Assert.That(SymbolTable.TryFindLineName(file, 0x1000, out _, out _, out _), Is.False);
+    }
 }

@@ -120,6 +120,7 @@ FUNCTION(bench_echo_entry)
     jne aegis_upcall_entry
     mov $SYSTEM_CALL_EXIT, %eax             /* the client is done: exit with status 0 */
     xor %edi, %edi
+    xor %esi, %esi                      /* Exit's crash argument: none (a normal end) */
     syscall
     ud2
     .size bench_echo_entry, . - bench_echo_entry
