@@ -7,6 +7,10 @@ namespace Aegis.Kernel
 {
     public static class KernelLog
     {
+        public const ulong MaximumBytesPerTick = 1024 + 256;
+
+        public static void Flush() { }
+
         public static void Write(string text)
         {
             if (text == null) return;

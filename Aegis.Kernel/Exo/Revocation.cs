@@ -36,12 +36,20 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
+        public const ulong FramesPerTick = 256;
+
+        /// <summary>The most frames the abort protocol took in one timer tick since ResetCounters.</summary>
+        public static ulong MaxFramesPerTick { get; private set; }
+
+        public static void ResetCounters() => MaxFramesPerTick = 0;
+
         /// <summary>Called every tick: runs the abort protocol on every environment past its deadline.</summary>
         public static void CheckDeadlines()
         {
             if (!Environments.Revocations.HasOverdue(Clock.Ticks))
                 return; // the common case allocates nothing (no garbage collector)
             List<ulong> overdue = Environments.Revocations.Overdue(Clock.Ticks);
+            ulong takenThisTick = 0;
             for (int i = 0; i < overdue.Count; i++)
             {
                 Environment environment = Environments.Find(overdue[i]);
@@ -53,7 +61,9 @@ namespace Aegis.Kernel.Exo
                 ulong taken = Abort(environment, Environments.Revocations.Owed(environment.Id));
                 Environments.Revocations.CompleteAbort(environment.Id, taken);
                 environment.Page->RevocationPending = 0;
+                takenThisTick += taken;
             }
+            if (takenThisTick > MaxFramesPerTick) MaxFramesPerTick = takenThisTick;
         }
 
         private static ulong HighestOwnedFrame(ulong id)

@@ -202,6 +202,7 @@ namespace Aegis.Kernel.Exo
                 KernelLog.Write(c);
                 caller.RecordOutput(c);
             }
+            caller.ConsoleBytesAccepted += length;
             return Ok(length);
         }
 

@@ -21,8 +21,35 @@ namespace Aegis.Kernel.Hal
             s_present = Cpu.InByte(Com1 + 5) != 0xFF;
         }
 
+        private static ulong s_bytesSinceTick;
+        private static ulong s_maxBytesPerTick;
+        private static ulong s_bytesWritten;
+
+        /// <summary>Bytes handed to the UART since boot.</summary>
+        public static ulong BytesWritten => s_bytesWritten;
+
+        /// <summary>The most bytes handed to the UART between two timer ticks since ResetCounters:
+        /// every byte is a port write (and on real hardware a wait), so it measures how much
+        /// console work the kernel did in one stretch.</summary>
+        public static ulong MaxBytesPerTick => s_maxBytesPerTick;
+
+        public static void ResetCounters()
+        {
+            s_maxBytesPerTick = 0;
+            s_bytesSinceTick = 0;
+        }
+
+        /// <summary>Called by every timer tick: closes one interval of MaxBytesPerTick.</summary>
+        public static void OnTick()
+        {
+            if (s_bytesSinceTick > s_maxBytesPerTick) s_maxBytesPerTick = s_bytesSinceTick;
+            s_bytesSinceTick = 0;
+        }
+
         public static void Write(byte value)
         {
+            s_bytesSinceTick++;
+            s_bytesWritten++;
             if (!s_present) return;
             for (int spin = 0; spin < 100000; spin++)
             {
