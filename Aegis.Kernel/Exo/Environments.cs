@@ -5,8 +5,17 @@
 //  - every frame an environment owns is in the FrameLedger under its id; page-table frames
 //    and the environment page are the kernel's and are freed when the environment ends;
 //  - a frame returns to the FrameAllocator exactly when it has no owner and no mapping;
+//  - every change to user page tables goes through UserPageTables (the one writer);
+//  - taking a frame back (FrameFree, the abort protocol) removes every mapping of it, in
+//    every environment, and frees it;
+//  - no environment is unreachable: destroying (or exiting) an environment destroys its
+//    descendants too, so every live environment's parent is live or the kernel (0);
 //  - destroying an environment leaves no trace of it in other environments (capabilities
-//    naming it, grants to it, slices, IPC partners) and loses no frame.
+//    naming it, grants to it, slices, IPC partners) and loses no frame: frames it owned that
+//    others still map (shared pages sent by IPC) become ownerless and go back to the pool when
+//    their last mapping goes.
+// Work: FreeFrame is O(the frame's mappings); Destroy is O(the environment's page tables and
+// frames) plus a scan of the environment table per destroyed environment.
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
@@ -38,10 +47,10 @@ namespace Aegis.Kernel.Exo
         private static EndedRecord[] s_ended;
         private static int s_endedNext;
         // Recycled environment objects (there is no garbage collector: objects are reused, not freed),
-        // and scratch lists so that destroying an environment allocates nothing.
+        // and the work list of a destroyed tree, so that destroying environments allocates nothing.
         private static readonly List<Environment> s_pool = new List<Environment>();
-        private static readonly List<ulong> s_scratchAddresses = new List<ulong>();
-        private static readonly List<ulong> s_scratchFrameAddresses = new List<ulong>();
+        private static readonly ulong[] s_doomed = new ulong[EnvironmentTable.Capacity];
+        private static bool s_destroyingTree;
         public const int AutomaticRecycleThreshold = 256;
         private static EnvironmentTablesMemory s_tableMemory;
 
@@ -294,15 +303,16 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
-        /// <summary>The owner gives a frame back: it is unmapped from the owner's own address space;
-        /// it returns to the free pool once no other environment maps it.</summary>
+        /// <summary>The owner gives a frame back (or the abort protocol takes it): every mapping of it
+        /// goes, in every environment (children and grantees included), and it returns to the free
+        /// pool. O(the frame's mappings).</summary>
         public static Error FreeFrame(Environment environment, ulong frame, bool countsTowardRevocation = true)
         {
             if (frame >= KernelMemory.Frames.FrameLimit)
                 return Error.InvalidArgument;
             if (s_ledger.OwnerOf(frame) != environment.Id)
                 return Error.NotOwner;
-            UnmapFrameEverywhereIn(environment, frame);
+            UserPageTables.UnmapEverywhere(frame);
             if (s_ledger.ReleaseOwnership(frame))
                 KernelMemory.Frames.Free(frame);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
@@ -313,109 +323,44 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>Installs (or replaces) a user mapping. The caller has validated the request.</summary>
         public static Error Map(Environment target, ulong virtualAddress, ulong frame, PageFlags flags)
-        {
-            MapResult result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
-            if (result == MapResult.AlreadyMapped)
-            {
-                Unmap(target, virtualAddress);
-                result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
-            }
-            if (result != MapResult.Ok)
-                return result == MapResult.OutOfMemory ? Error.NoMemory : Error.InvalidArgument;
-            s_ledger.AddMapping(frame);
-            target.MappingGeneration++;
-            InvalidateIfCurrent(target, virtualAddress);
-            return Error.None;
-        }
+            => UserPageTables.Map(target, virtualAddress, frame, flags);
 
-        public static Error Unmap(Environment target, ulong virtualAddress)
-        {
-            if (target.Tables.Unmap(virtualAddress, out ulong previous) != MapResult.Ok)
-                return Error.NotMapped;
-            ulong frame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
-            if (s_ledger.RemoveMapping(frame))
-                KernelMemory.Frames.Free(frame);
-            target.MappingGeneration++;
-            InvalidateIfCurrent(target, virtualAddress);
-            return Error.None;
-        }
+        public static Error Unmap(Environment target, ulong virtualAddress) => UserPageTables.Unmap(target, virtualAddress);
 
         public static Error Protect(Environment target, ulong virtualAddress, PageFlags flags)
-        {
-            ulong* leaf = PageWalk.UserLeaf(target, virtualAddress, false);
-            if (leaf == null)
-                return Error.NotMapped;
-            // Same frame; new permissions; the accessed and dirty bits the MMU set are kept.
-            ulong kept = *leaf & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty);
-            *leaf = kept | ((ulong)flags & ~(PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty));
-            if (TouchesUpcallPages(target, virtualAddress, 1))
-                target.MappingGeneration++;
-            InvalidateIfCurrent(target, virtualAddress);
-            return Error.None;
-        }
-
-        /// <summary>True when [address, address + pages) overlaps the pages the upcall path checked
-        /// (its entry's page, its stack): only then must a permission change forget those checks.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static bool TouchesUpcallPages(Environment target, ulong address, ulong pages)
-        {
-            ulong end = address + pages * 4096;
-            ulong entryPage = target.UpcallEntry & ~4095UL;
-            if (entryPage >= address && entryPage < end) return true;
-            ulong stackTop = target.UpcallStackTop;
-            ulong stackBottom = stackTop - (ulong)UpcallLimits.UpcallStackPages * 4096;
-            return address < stackTop && end > stackBottom;
-        }
-
-        private static void InvalidateIfCurrent(Environment target, ulong virtualAddress)
-        {
-            if (Scheduler.Current == target || Cpu.ReadCr3() == target.RootPhysical)
-                Cpu.InvalidatePage(virtualAddress);
-        }
-
-        /// <summary>Removes every mapping of the frame from the environment's user half.</summary>
-        private static void UnmapFrameEverywhereIn(Environment environment, ulong frame)
-        {
-            List<ulong> addresses = s_scratchFrameAddresses;
-            addresses.Clear();
-            ForEachUserMapping(environment, addresses, frame);
-            for (int i = 0; i < addresses.Count; i++)
-                Unmap(environment, addresses[i]);
-        }
-
-        /// <summary>Collects the virtual addresses of user leaves (all, or those mapping 'onlyFrame').</summary>
-        private static void ForEachUserMapping(Environment environment, List<ulong> addresses, ulong onlyFrame = ulong.MaxValue)
-        {
-            ulong* pml4 = Table(environment.RootPhysical);
-            for (int i4 = 0; i4 < 256; i4++)
-            {
-                if ((pml4[i4] & 1) == 0) continue;
-                ulong* pdpt = Table(pml4[i4] & PageBits.FrameMask);
-                for (int i3 = 0; i3 < 512; i3++)
-                {
-                    if ((pdpt[i3] & 1) == 0 || (pdpt[i3] & 0x80) != 0) continue;
-                    ulong* pd = Table(pdpt[i3] & PageBits.FrameMask);
-                    for (int i2 = 0; i2 < 512; i2++)
-                    {
-                        if ((pd[i2] & 1) == 0 || (pd[i2] & 0x80) != 0) continue;
-                        ulong* pt = Table(pd[i2] & PageBits.FrameMask);
-                        for (int i1 = 0; i1 < 512; i1++)
-                        {
-                            ulong entry = pt[i1];
-                            if ((entry & 1) == 0) continue;
-                            if (onlyFrame != ulong.MaxValue && ((entry & PageBits.FrameMask) >> PageBits.FrameShift) != onlyFrame) continue;
-                            addresses.Add(((ulong)i4 << 39) | ((ulong)i3 << 30) | ((ulong)i2 << 21) | ((ulong)i1 << 12));
-                        }
-                    }
-                }
-            }
-        }
+            => UserPageTables.Protect(target, virtualAddress, flags);
 
         private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);
 
-        /// <summary>Ends an environment: every mapping, frame, capability, grant, slice and IPC link
-        /// goes. Safe to call on the running environment (the caller then returns to the loop).</summary>
+        /// <summary>Ends an environment and all its descendants (children, their children, ...):
+        /// every mapping, frame, capability, grant, slice and IPC link goes. Safe to call on the
+        /// running environment, or on an ancestor of it (the caller then returns to the loop:
+        /// check IsAlive). Iterative: the tree's depth does not use kernel stack.</summary>
         public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report)
+        {
+            if (!environment.IsAlive)
+                return;
+            DestroyOne(environment, endState, reason, status, report);
+            if (s_destroyingTree)
+                return; // an outer Destroy is walking a tree and will find this one's children
+            s_destroyingTree = true;
+            int pending = 0;
+            s_doomed[pending++] = environment.Id;
+            while (pending > 0)
+            {
+                ulong parent = s_doomed[--pending];
+                for (int i = 0; i < s_environments.Length; i++)
+                {
+                    Environment child = s_environments[i];
+                    if (child == null || child.ParentId != parent || !child.IsAlive) continue;
+                    DestroyOne(child, EnvironmentState.Destroyed, DestroyReason.AncestorEnded, 0, null);
+                    s_doomed[pending++] = child.Id; // at most one entry per environment: fits
+                }
+            }
+            s_destroyingTree = false;
+        }
+
+        private static void DestroyOne(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report)
         {
             if (!environment.IsAlive)
                 return;
@@ -429,22 +374,10 @@ namespace Aegis.Kernel.Exo
             }
 
             // Address space: drop every user mapping (frames shared with others stay theirs).
-            List<ulong> addresses = s_scratchAddresses;
-            addresses.Clear();
-            ForEachUserMapping(environment, addresses);
-            for (int i = 0; i < addresses.Count; i++)
-            {
-                ulong address = addresses[i];
-                if (address == UserAddresses.InfoPage || address == UserAddresses.EnvironmentPage)
-                {
-                    environment.Tables.Unmap(address, out _);
-                    continue;
-                }
-                Unmap(environment, address);
-            }
+            UserPageTables.UnmapAll(environment);
             // Frames it owns but others still map become ownerless; the rest are free now.
-            ulong limit = KernelMemory.Frames.FrameLimit;
-            for (ulong frame = s_ledger.NextOwnedBy(environment.Id, 0); frame < limit; frame = s_ledger.NextOwnedBy(environment.Id, frame + 1))
+            ulong limit = s_ledger.FrameLimit;
+            for (ulong frame = s_ledger.LastOwnedBy(environment.Id); frame < limit; frame = s_ledger.LastOwnedBy(environment.Id))
             {
                 if (s_ledger.ReleaseOwnership(frame))
                     KernelMemory.Frames.Free(frame);

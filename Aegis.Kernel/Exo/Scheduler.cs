@@ -262,12 +262,14 @@ namespace Aegis.Kernel.Exo
             LeaveToLoop();
         }
 
-        /// <summary>Every timer tick (ring 3 or kernel): the information page and revocation deadlines.</summary>
+        /// <summary>Every timer tick (ring 3 or kernel): the information page, revocation deadlines (one
+        /// tick's share of the abort protocol) and one tick's share of the console buffer.</summary>
         public static void OnTick()
         {
             if (!s_initialized) return;
             Environments.UpdateInfoPage();
             Revocation.CheckDeadlines();
+            KernelLog.Drain(KernelLog.DrainPerTick);
         }
 
         // ---------------------------------------------------------------- blocking and waking

@@ -88,17 +88,18 @@ namespace Aegis.Kernel.Tests
             ulong uartBefore = SerialPort.BytesWritten;
             if (!Start(app) || !Start(bystander)) return "cannot start";
             if (!RunToEnd()) return "timed out";
-            KernelLog.Flush();
+            ulong maxBytesPerTick = SerialPort.MaxBytesPerTick, gap = Clock.MaxTickGapMicroseconds;
+            KernelLog.Flush(); // what is still buffered goes out now (after the measurement)
             ulong uartBytes = SerialPort.BytesWritten - uartBefore;
-            KernelLog.WriteLine("console-flood: at most " + SerialPort.MaxBytesPerTick.ToString() + " bytes to the UART per tick; longest tick gap "
-                + Clock.MaxTickGapMicroseconds.ToString() + " us");
+            KernelLog.WriteLine("console-flood: at most " + maxBytesPerTick.ToString() + " bytes to the UART per tick; longest tick gap "
+                + gap.ToString() + " us");
             if (!ExitedWith(app, 0)) return "console-flood " + Ending(app) + ": " + Output(app);
             // The app's own summary line comes on top of the flood.
             if (app.ConsoleBytesAccepted < total)
                 return "the kernel accepted " + app.ConsoleBytesAccepted.ToString() + " bytes, the app wrote " + total.ToString();
             if (uartBytes < total) return "only " + uartBytes.ToString() + " bytes reached the UART of " + total.ToString() + " accepted: output was lost";
-            if (SerialPort.MaxBytesPerTick > KernelLog.MaximumBytesPerTick)
-                return SerialPort.MaxBytesPerTick.ToString() + " bytes were written to the UART between two ticks (bound "
+            if (maxBytesPerTick > KernelLog.MaximumBytesPerTick)
+                return maxBytesPerTick.ToString() + " bytes were written to the UART between two ticks (bound "
                     + KernelLog.MaximumBytesPerTick.ToString() + ")";
             return TickGapProblem() ?? BystanderProblem(bystander);
         }

@@ -16,7 +16,7 @@ namespace Aegis.Apps.ConsoleFlood
         private static int Main()
         {
             byte* buffer = stackalloc byte[Size];
-            const string Line = "console-flood: 0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCD\n"; // 64 bytes
+            const string Line = "console-flood: 0123456789abcdefghijklmnopqrstuvwxyz0123456789AB\n"; // 64 bytes: a write holds whole lines
             for (int i = 0; i < Size; i++)
                 buffer[i] = (byte)Line[i % Line.Length];
             ulong accepted = 0, shortWrites = 0, blocked = 0;
