@@ -93,21 +93,40 @@ namespace Aegis.Kernel
                 Write("0123456789abcdef"[(int)((value >> shift) & 0xF)]);
         }
 
-        /// <summary>An environment's output (already filtered to printable text): as much as fits in
-        /// the console buffer. Returns the bytes taken, 0 when the buffer is full.</summary>
+        /// <summary>An environment's output (already filtered to printable text): written out now as
+        /// far as this tick's budget (DrainPerTick UART bytes between two ticks) allows, the rest
+        /// buffered as far as it fits. Returns the bytes taken, 0 when the buffer is full.</summary>
         public static int WriteFromEnvironment(byte* bytes, int length)
         {
             if (s_busy) return 0;
             s_busy = true;
+            int index = 0;
+            // With nothing waiting, bytes go straight out while this tick's UART budget lasts and
+            // the transmitter is ready (no waiting): a short line costs no buffering.
+            if (s_count == 0)
+            {
+                while (index < length && SerialPort.BytesSinceTick + 2 <= (ulong)DrainPerTick && Emit(bytes[index], false))
+                    index++;
+            }
             int room = BufferBytes - s_count;
-            int taken = length < room ? length : room;
-            for (int i = 0; i < taken; i++)
-                Enqueue(bytes[i]);
+            int rest = length - index;
+            int buffered = rest < room ? rest : room;
+            for (int i = 0; i < buffered; i++)
+                Enqueue(bytes[index + i]);
             s_busy = false;
-            return taken;
+            return index + buffered;
         }
 
-        /// <summary>The timer tick: writes out up to 'budget' UART bytes (a newline is two), while the
+        /// <summary>Every timer tick: a new interval of the UART's per-tick count, and one tick's
+        /// share of the console buffer.</summary>
+        public static void OnTick()
+        {
+            SerialPort.OnTick();
+            if (s_count != 0)
+                Drain(DrainPerTick);
+        }
+
+        /// <summary>Writes out up to 'budget' UART bytes (a newline is two), while the
         /// UART is ready.</summary>
         public static void Drain(int budget)
         {

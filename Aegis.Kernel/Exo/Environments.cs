@@ -89,13 +89,21 @@ namespace Aegis.Kernel.Exo
             UpdateInfoPage();
         }
 
+        private static ulong s_sliceOwnersCopied = ulong.MaxValue;
+
         public static void UpdateInfoPage()
         {
             s_info->Ticks = Clock.Ticks;
             s_info->TimestampHz = Clock.TimestampHz;
             s_info->FreeFrames = KernelMemory.Frames.FreeFrames;
             s_info->CurrentSlice = (ulong)Scheduler.CurrentSlice;
-            s_slices.CopyOwners(new Span<ulong>(s_info->SliceOwners, 64));
+            // The owners only when they changed (a copy of 64 words every tick cost more than the
+            // rest of the tick).
+            if (s_slices.Changes != s_sliceOwnersCopied)
+            {
+                s_sliceOwnersCopied = s_slices.Changes;
+                s_slices.CopyOwners(new Span<ulong>(s_info->SliceOwners, 64));
+            }
         }
 
         /// <summary>The live environment with this id, or null.</summary>

@@ -269,7 +269,7 @@ namespace Aegis.Kernel.Exo
             if (!s_initialized) return;
             Environments.UpdateInfoPage();
             Revocation.CheckDeadlines();
-            KernelLog.Drain(KernelLog.DrainPerTick);
+            KernelLog.OnTick();
         }
 
         // ---------------------------------------------------------------- blocking and waking

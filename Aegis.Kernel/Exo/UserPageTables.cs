@@ -14,8 +14,8 @@
 //  - the TLB: a change to the tables of the running environment (or of the loaded CR3)
 //    invalidates the page (a range of more than 16 pages reloads CR3);
 //  - the upcall checks: Environment.MappingGeneration changes whenever a change touches a page
-//    the upcall path checked or cached (its entry page, its stack, the page its last frame was
-//    written to), so the upcall path never uses a check made before the change.
+//    the upcall path checked (its entry page, its stack: TouchesUpcallPages), so the upcall
+//    path never uses a check made before the change.
 // Fast paths (listed in docs/kernel.md, "Fast paths"): Map and Unmap edit the leaf in place
 // through PageWalk when the tables exist (PageTableBuilder builds missing ones); PageProtect's
 // run loops (assembly) edit leaves in place and leave the reverse map alone, because they keep
@@ -203,17 +203,15 @@ namespace Aegis.Kernel.Exo
                 Cpu.InvalidatePage(address);
         }
 
-        /// <summary>True when [address, address + pages) overlaps the pages the upcall path checked or
-        /// cached (its entry's page, its stack, the page it last wrote a frame to): only then must a
-        /// change forget those checks.</summary>
+        /// <summary>True when [address, address + pages) overlaps the pages the upcall path checked
+        /// (its entry's page, its stack): only then must a change forget those checks. (The upcall
+        /// path's own cache of the page it last wrote a frame to is the upcall code's business.)</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool TouchesUpcallPages(Environment target, ulong address, ulong pages)
         {
             ulong end = address + pages * 4096;
             ulong entryPage = target.UpcallEntry & ~4095UL;
             if (entryPage >= address && entryPage < end) return true;
-            ulong framePage = target.UpcallCheckedFramePage;
-            if (framePage >= address && framePage < end) return true;
             ulong stackTop = target.UpcallStackTop;
             ulong stackBottom = stackTop - (ulong)UpcallLimits.UpcallStackPages * 4096;
             return address < stackTop && end > stackBottom;

@@ -25,13 +25,14 @@ namespace Aegis.Kernel.Hal
             ulong last = s_lastTickTimestamp;
             s_lastTickTimestamp = now;
             s_ticks++;
-            SerialPort.OnTick();
-            if (last == 0 || s_timestampHz == 0) return;
+            if (last == 0) return;
             ulong gap = now - last;
             if (gap > s_maxTickGap) s_maxTickGap = gap;
-            ulong period = s_timestampHz / TickHz;
-            if (gap > period + period / 2) s_lostTicks += (gap + period / 2) / period - 1;
+            if (gap > s_lostThreshold && s_lostThreshold != 0) s_lostTicks += (gap + s_period / 2) / s_period - 1;
         }
+
+        private static ulong s_period;        // TSC cycles per tick (0 before calibration)
+        private static ulong s_lostThreshold; // 1.5 periods (0 before calibration: nothing counts as lost)
 
         /// <summary>The longest gap between two consecutive timer ticks since ResetTickGaps, in
         /// microseconds: an upper bound (plus one period) of the longest interrupts-off stretch.</summary>
@@ -51,6 +52,8 @@ namespace Aegis.Kernel.Hal
         internal static void Calibrate()
         {
             s_timestampHz = ProgrammableIntervalTimer.MeasureTimestampFrequency(5);
+            s_period = s_timestampHz / TickHz;
+            s_lostThreshold = s_period + s_period / 2;
         }
 
         internal static void StartTimer()

@@ -25,6 +25,9 @@ namespace Aegis.Kernel.Hal
         private static ulong s_maxBytesPerTick;
         private static ulong s_bytesWritten;
 
+        /// <summary>Bytes handed to the UART since the last timer tick.</summary>
+        public static ulong BytesSinceTick => s_bytesSinceTick;
+
         /// <summary>Bytes handed to the UART since boot.</summary>
         public static ulong BytesWritten => s_bytesWritten;
 
