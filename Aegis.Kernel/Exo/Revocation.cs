@@ -24,7 +24,15 @@ namespace Aegis.Kernel.Exo
         /// <summary>The most frames the abort protocol took in one timer tick since ResetCounters.</summary>
         public static ulong MaxFramesPerTick { get; private set; }
 
-        public static void ResetCounters() => MaxFramesPerTick = 0;
+        /// <summary>The longest time one tick's share of the abort protocol took since ResetCounters,
+        /// in TSC cycles (measured only on ticks that run it).</summary>
+        public static ulong MaxCyclesPerTick { get; private set; }
+
+        public static void ResetCounters()
+        {
+            MaxFramesPerTick = 0;
+            MaxCyclesPerTick = 0;
+        }
 
         public static Error Request(Environment target, ulong frameCount, ulong deadlineTick)
         {
@@ -58,6 +66,7 @@ namespace Aegis.Kernel.Exo
             RevocationTracker tracker = Environments.Revocations;
             if (!tracker.HasOverdue(Clock.Ticks))
                 return;
+            ulong start = Cpu.ReadTimestampCounter();
             int count = tracker.CollectOverdue(Clock.Ticks, s_overdue);
             ulong budget = FramesPerTick;
             for (int i = 0; i < count && budget > 0; i++)
@@ -85,6 +94,8 @@ namespace Aegis.Kernel.Exo
             }
             ulong takenThisTick = FramesPerTick - budget;
             if (takenThisTick > MaxFramesPerTick) MaxFramesPerTick = takenThisTick;
+            ulong cycles = Cpu.ReadTimestampCounter() - start;
+            if (cycles > MaxCyclesPerTick) MaxCyclesPerTick = cycles;
         }
 
         /// <summary>Takes up to count frames, the most recently acquired first. Returns how many.</summary>

@@ -71,7 +71,8 @@ namespace Aegis.Kernel.Tests
             if (!Start(bystander)) return "cannot start the bystander";
             if (!RunToEnd(120000)) return "timed out";
             KernelLog.WriteLine("revoke-huge: longest tick gap " + Clock.MaxTickGapMicroseconds.ToString() + " us, "
-                + Clock.LostTicks.ToString() + " ticks lost, at most " + Revocation.MaxFramesPerTick.ToString() + " frames taken per tick");
+                + Clock.LostTicks.ToString() + " ticks lost, at most " + Revocation.MaxFramesPerTick.ToString() + " frames taken per tick, in at most "
+                + (Clock.TimestampHz < 1000000 ? 0 : Revocation.MaxCyclesPerTick / (Clock.TimestampHz / 1000000)).ToString() + " us");
             if (app.RepossessedFrames != frames) return "the abort protocol took " + app.RepossessedFrames.ToString() + " frames, expected " + frames.ToString();
             if (!ExitedWith(app, 0)) return "revoke-huge " + Ending(app) + ": " + Output(app);
             if (Revocation.MaxFramesPerTick > Revocation.FramesPerTick)
