@@ -328,7 +328,8 @@ namespace Aegis.Kernel.Exo
             return Ok(pageCount);
         }
 
-        /// <summary>PageProtect of a single page: the same checks, without the run machinery.</summary>
+        /// <summary>PageProtect of a single page: the same checks, without the run machinery.
+        /// FAST PATH (docs/kernel.md): inlined into PageProtect, edits the leaf in place.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static ulong ProtectOnePage(Environment caller, Environment target, ulong address, ulong leafBits, bool writable)
         {
