@@ -51,6 +51,27 @@ namespace Aegis.Kernel.Exo
         private static readonly List<Environment> s_pool = new List<Environment>();
         private static readonly ulong[] s_doomed = new ulong[EnvironmentTable.Capacity];
         private static bool s_destroyingTree;
+        // Ended environments whose memory is still being returned (Reap), in the order they ended.
+        private static readonly Environment[] s_reaping = new Environment[EnvironmentTable.Capacity];
+        private static int s_reapingCount;
+
+        /// <summary>Units of teardown work per tick: a mapping removed, a frame released, an upper-level
+        /// entry looked at (a page table looked through is UserPageTables.PageTableScanUnits).</summary>
+        public const long ReapUnitsPerTick = 1024;
+
+        /// <summary>Ended environments whose memory is not all back yet.</summary>
+        public static int ReapingCount => s_reapingCount;
+
+        /// <summary>The most teardown units spent in one go (one synchronous teardown, or one tick's
+        /// Reap) since ResetTeardownCounter: what ending environments cost with interrupts off.</summary>
+        public static long MaxTeardownUnits { get; private set; }
+
+        public static void ResetTeardownCounter() => MaxTeardownUnits = 0;
+
+        private static void CountTeardown(long spent)
+        {
+            if (spent > MaxTeardownUnits) MaxTeardownUnits = spent;
+        }
         public const int AutomaticRecycleThreshold = 256;
         private static EnvironmentTablesMemory s_tableMemory;
 
@@ -110,7 +131,9 @@ namespace Aegis.Kernel.Exo
         public static Environment Find(ulong id)
         {
             int index = s_table.IndexOf(id);
-            return index < 0 ? null : s_environments[index];
+            if (index < 0) return null;
+            Environment environment = s_environments[index];
+            return environment == null || environment.Reaping ? null : environment;
         }
 
         /// <summary>The state of a live or ended environment (ended ones are remembered in a ring).
@@ -118,7 +141,7 @@ namespace Aegis.Kernel.Exo
         public static bool TryGetStatus(ulong id, out EnvironmentState state, out ulong status)
         {
             Environment live = Find(id);
-            if (live != null)
+            if (live != null && live.IsAlive)
             {
                 state = live.State;
                 status = 0;
@@ -146,7 +169,7 @@ namespace Aegis.Kernel.Exo
             for (int i = 0; i < s_history.Count; i++)
             {
                 Environment environment = s_history[i];
-                if (!environment.IsAlive && environment.State != EnvironmentState.Free)
+                if (!environment.IsAlive && environment.State != EnvironmentState.Free && !environment.Reaping)
                 {
                     environment.State = EnvironmentState.Free;
                     s_pool.Add(environment);
@@ -154,7 +177,7 @@ namespace Aegis.Kernel.Exo
             }
             int kept = 0;
             for (int i = 0; i < s_history.Count; i++)
-                if (s_history[i].IsAlive) s_history[kept++] = s_history[i];
+                if (s_history[i].IsAlive || s_history[i].Reaping) s_history[kept++] = s_history[i];
             while (s_history.Count > kept) s_history.RemoveAt(s_history.Count - 1);
         }
 
@@ -347,7 +370,12 @@ namespace Aegis.Kernel.Exo
         public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report)
         {
             if (!environment.IsAlive)
+            {
+                // Ended and still being reaped: the kernel itself (no environment running) waits for it.
+                if (environment.Reaping && Scheduler.Current == null)
+                    ReapNow(environment);
                 return;
+            }
             DestroyOne(environment, endState, reason, status, report);
             if (s_destroyingTree)
                 return; // an outer Destroy is walking a tree and will find this one's children
@@ -361,14 +389,15 @@ namespace Aegis.Kernel.Exo
                 {
                     Environment child = s_environments[i];
                     if (child == null || child.ParentId != parent || !child.IsAlive) continue;
-                    DestroyOne(child, EnvironmentState.Destroyed, DestroyReason.AncestorEnded, 0, null);
+                    DestroyOne(child, EnvironmentState.Destroyed, DestroyReason.AncestorEnded, 0, null, descendant: true);
                     s_doomed[pending++] = child.Id; // at most one entry per environment: fits
                 }
             }
             s_destroyingTree = false;
         }
 
-        private static void DestroyOne(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report)
+        private static void DestroyOne(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report,
+            bool descendant = false)
         {
             if (!environment.IsAlive)
                 return;
@@ -381,15 +410,6 @@ namespace Aegis.Kernel.Exo
                 KernelLog.WriteLine("aegis: " + environment.EndReport);
             }
 
-            // Address space: drop every user mapping (frames shared with others stay theirs).
-            UserPageTables.UnmapAll(environment);
-            // Frames it owns but others still map become ownerless; the rest are free now.
-            ulong limit = s_ledger.FrameLimit;
-            for (ulong frame = s_ledger.LastOwnedBy(environment.Id); frame < limit; frame = s_ledger.LastOwnedBy(environment.Id))
-            {
-                if (s_ledger.ReleaseOwnership(frame))
-                    KernelMemory.Frames.Free(frame);
-            }
             s_ledger.DropGrantsTo(environment.Id);
             s_slices.ReleaseAll(environment.Id);
             s_revocations.Forget(environment.Id);
@@ -410,21 +430,96 @@ namespace Aegis.Kernel.Exo
                 environment.PendingCaller = 0;
             }
 
+            s_ended[s_endedNext].Id = environment.Id;
+            s_ended[s_endedNext].State = endState;
+            s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
+            s_endedNext = (s_endedNext + 1) % s_ended.Length;
+            Scheduler.OnEnvironmentEnded(environment);
+
+            // Memory: its mappings and frames go back: from the kernel itself, all now; on an
+            // environment's behalf, one tick's share now and the rest a tick's share at a time
+            // (Reap), so that ending a large environment never keeps interrupts off for long (a
+            // descendant ended with it gets no share now: the ticks do all of it). Until then its
+            // table slot (and so its id) stays taken; Find no longer returns it.
+            environment.ReapCursor = 0;
+            long budget = Scheduler.Current == null ? long.MaxValue : descendant ? 0 : ReapUnitsPerTick;
+            long share = budget;
+            bool done = TearDown(environment, ref budget);
+            if (Scheduler.Current != null) CountTeardown(share - budget); // the kernel's own cleanup is not an environment's doing
+            if (done)
+            {
+                Release(environment);
+                return;
+            }
+            environment.Reaping = true;
+            s_reaping[s_reapingCount++] = environment; // at most one entry per table slot: fits
+        }
+
+        /// <summary>Part of an ended environment's teardown: unmap (frames shared with others stay
+        /// theirs), then release the frames it owned (those others still map become ownerless).
+        /// True when done; 'budget' is spent.</summary>
+        private static bool TearDown(Environment environment, ref long budget)
+        {
+            if (!UserPageTables.UnmapSome(environment, ref environment.ReapCursor, ref budget))
+                return false;
+            ulong limit = s_ledger.FrameLimit;
+            while (budget > 0)
+            {
+                ulong frame = s_ledger.LastOwnedBy(environment.Id);
+                if (frame >= limit)
+                    return true;
+                if (s_ledger.ReleaseOwnership(frame))
+                    KernelMemory.Frames.Free(frame);
+                budget--;
+            }
+            return s_ledger.CountOwnedBy(environment.Id) == 0;
+        }
+
+        /// <summary>The last of an ended environment: its page tables, environment page and table slot.</summary>
+        private static void Release(Environment environment)
+        {
+            environment.Reaping = false;
             environment.Page = null;
             ulong pageFrame = environment.EnvironmentPageFrame;
             environment.EnvironmentPageFrame = 0;
             FreeAddressSpace(environment);
             if (pageFrame != 0)
                 KernelMemory.Frames.Free(pageFrame);
-
             int index = s_table.IndexOf(environment.Id);
             s_environments[index] = null;
             s_table.Free(environment.Id);
-            s_ended[s_endedNext].Id = environment.Id;
-            s_ended[s_endedNext].State = endState;
-            s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
-            s_endedNext = (s_endedNext + 1) % s_ended.Length;
-            Scheduler.OnEnvironmentEnded(environment);
+        }
+
+        /// <summary>Every timer tick while ended environments are being reaped (from ring 3 or the idle
+        /// loop, never in the middle of other kernel code): ReapUnitsPerTick units of their teardown,
+        /// oldest first.</summary>
+        public static void Reap()
+        {
+            long budget = ReapUnitsPerTick;
+            while (s_reapingCount > 0 && budget > 0)
+            {
+                Environment environment = s_reaping[0];
+                if (!TearDown(environment, ref budget))
+                    break;
+                FinishReaping(environment);
+            }
+            CountTeardown(ReapUnitsPerTick - budget);
+        }
+
+        private static void ReapNow(Environment environment)
+        {
+            long unlimited = long.MaxValue;
+            TearDown(environment, ref unlimited);
+            FinishReaping(environment);
+        }
+
+        private static void FinishReaping(Environment environment)
+        {
+            int at = 0;
+            while (at < s_reapingCount && s_reaping[at] != environment) at++;
+            for (int i = at; i + 1 < s_reapingCount; i++) s_reaping[i] = s_reaping[i + 1];
+            if (at < s_reapingCount) s_reaping[--s_reapingCount] = null;
+            Release(environment);
         }
 
         /// <summary>Frees the user-half page tables and the PML4 (the kernel half is shared, not freed).</summary>

@@ -21,7 +21,8 @@
 // run loops (assembly) edit leaves in place and leave the reverse map alone, because they keep
 // each leaf's frame and change only permission bits.
 // Bounded work: every operation costs O(pages asked for) plus O(mappings of the frame) for
-// UnmapEverywhere; nothing allocates.
+// UnmapEverywhere; UnmapSome (an ended environment's teardown) stops after the budget it is
+// given and goes on from a cursor; nothing allocates.
 using System;
 using System.Runtime;
 using System.Runtime.CompilerServices;
@@ -74,7 +75,9 @@ namespace Aegis.Kernel.Exo
                     if (ledger.AddMapping(frame, space, virtualAddress) != Error.None)
                         return Error.NoMemory;
                     *slot = entry;
-                    if ((previous & Present) != 0 && ledger.RemoveMapping(previousFrame, space, virtualAddress))
+                    if ((previous & Present) == 0)
+                        target.MappedPages++;
+                    else if (ledger.RemoveMapping(previousFrame, space, virtualAddress))
                         KernelMemory.Frames.Free(previousFrame);
                 }
             }
@@ -86,6 +89,7 @@ namespace Aegis.Kernel.Exo
                 MapResult result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
                 if (result == MapResult.AlreadyMapped && target.Tables.Unmap(virtualAddress, out ulong replaced) == MapResult.Ok)
                 {
+                    target.MappedPages--;
                     ulong replacedFrame = (replaced & PageBits.FrameMask) >> PageBits.FrameShift;
                     if (ledger.RemoveMapping(replacedFrame, space, virtualAddress))
                         KernelMemory.Frames.Free(replacedFrame);
@@ -97,6 +101,7 @@ namespace Aegis.Kernel.Exo
                         KernelMemory.Frames.Free(frame);
                     return result == MapResult.OutOfMemory ? Error.NoMemory : Error.InvalidArgument;
                 }
+                target.MappedPages++;
             }
             Changed(target, virtualAddress, 1);
             return Error.None;
@@ -112,6 +117,7 @@ namespace Aegis.Kernel.Exo
                 return Error.NotMapped;
             ulong previous = *leaf;
             *leaf = 0;
+            target.MappedPages--;
             ulong frame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
             if (Environments.Ledger.RemoveMapping(frame, SpaceOf(target), virtualAddress))
                 KernelMemory.Frames.Free(frame);
@@ -143,6 +149,7 @@ namespace Aegis.Kernel.Exo
                 if (leaf != null && ((*leaf & PageBits.FrameMask) >> PageBits.FrameShift) == frame)
                 {
                     *leaf = 0;
+                    holder.MappedPages--;
                     Changed(holder, virtualAddress, 1);
                 }
                 else
@@ -153,42 +160,60 @@ namespace Aegis.Kernel.Exo
             }
         }
 
-        /// <summary>Removes every user mapping of an environment that is ending (the information
-        /// pages too). Walks its own tables: O(its page tables).</summary>
-        public static void UnmapAll(Environment environment)
+        /// <summary>What looking through one page table's 512 entries costs, in teardown units (a
+        /// mapping removed is one).</summary>
+        public const long PageTableScanUnits = 8;
+
+        /// <summary>Removes the user mappings of an environment that has ended (the information pages
+        /// too), from page number 'cursor' on, spending about 'budget' units (one per mapping removed
+        /// or upper-level entry looked at, PageTableScanUnits per page table looked through). True
+        /// when none is left; false with 'cursor' where to go on.</summary>
+        public static bool UnmapSome(Environment environment, ref ulong cursor, ref long budget)
         {
+            const ulong userPages = 1UL << 35; // 256 top-level entries of 2^27 pages
             FrameLedger ledger = Environments.Ledger;
             ulong space = SpaceOf(environment);
             ulong* pml4 = Table(environment.RootPhysical);
-            for (int i4 = 0; i4 < 256; i4++)
+            ulong page = cursor;
+            while (page < userPages)
             {
-                if ((pml4[i4] & 1) == 0) continue;
-                ulong* pdpt = Table(pml4[i4] & PageBits.FrameMask);
-                for (int i3 = 0; i3 < 512; i3++)
+                if (budget <= 0)
                 {
-                    if ((pdpt[i3] & 1) == 0 || (pdpt[i3] & 0x80) != 0) continue;
-                    ulong* pd = Table(pdpt[i3] & PageBits.FrameMask);
-                    for (int i2 = 0; i2 < 512; i2++)
+                    cursor = page;
+                    return false;
+                }
+                budget--;
+                ulong top = pml4[page >> 27];
+                if ((top & 1) == 0) { page = ((page >> 27) + 1) << 27; continue; }
+                ulong upper = Table(top & PageBits.FrameMask)[(page >> 18) & 511];
+                if ((upper & 1) == 0 || (upper & 0x80) != 0) { page = ((page >> 18) + 1) << 18; continue; }
+                ulong middle = Table(upper & PageBits.FrameMask)[(page >> 9) & 511];
+                if ((middle & 1) == 0 || (middle & 0x80) != 0) { page = ((page >> 9) + 1) << 9; continue; }
+                ulong* pt = Table(middle & PageBits.FrameMask);
+                budget -= PageTableScanUnits;
+                for (int i1 = (int)(page & 511); i1 < 512; i1++, page++)
+                {
+                    ulong entry = pt[i1];
+                    if ((entry & 1) == 0) continue;
+                    if (budget <= 0)
                     {
-                        if ((pd[i2] & 1) == 0 || (pd[i2] & 0x80) != 0) continue;
-                        ulong* pt = Table(pd[i2] & PageBits.FrameMask);
-                        for (int i1 = 0; i1 < 512; i1++)
-                        {
-                            ulong entry = pt[i1];
-                            if ((entry & 1) == 0) continue;
-                            pt[i1] = 0;
-                            ulong address = ((ulong)i4 << 39) | ((ulong)i3 << 30) | ((ulong)i2 << 21) | ((ulong)i1 << 12);
-                            ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
-                            // The information pages are the kernel's: not in the reverse map (answers false).
-                            if (ledger.RemoveMapping(frame, space, address))
-                                KernelMemory.Frames.Free(frame);
-                        }
+                        cursor = page;
+                        return false;
                     }
+                    budget--;
+                    pt[i1] = 0;
+                    ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                    // The information pages are the kernel's: not in the reverse map (answers false).
+                    if (ledger.RemoveMapping(frame, space, page << 12))
+                        KernelMemory.Frames.Free(frame);
                 }
             }
+            cursor = page;
+            environment.MappedPages = 0;
             environment.MappingGeneration++;
             if (Cpu.ReadCr3() == environment.RootPhysical)
                 Cpu.WriteCr3(environment.RootPhysical);
+            return true;
         }
 
         private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);

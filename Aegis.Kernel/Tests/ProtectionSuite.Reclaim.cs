@@ -13,7 +13,7 @@ namespace Aegis.Kernel.Tests
     {
         private static readonly string[] s_reclaimBehaviours =
         {
-            "revoke-huge", "console-flood", "orphan-children", "orphan-frames", "revoke-mapped-elsewhere",
+            "revoke-huge", "console-flood", "orphan-children", "orphan-frames", "revoke-mapped-elsewhere", "destroy-huge",
         };
 
         /// <summary>The longest gap between two timer ticks (1 ms apart) an attack may cause. The
@@ -36,6 +36,7 @@ namespace Aegis.Kernel.Tests
                 case "orphan-children": reason = OrphanChildren(); return true;
                 case "orphan-frames": reason = OrphanFrames(); return true;
                 case "revoke-mapped-elsewhere": reason = RevokeMappedElsewhere(); return true;
+                case "destroy-huge": reason = DestroyHuge(); return true;
                 default: reason = null; return false;
             }
         }
@@ -45,6 +46,7 @@ namespace Aegis.Kernel.Tests
             Clock.ResetTickGaps();
             SerialPort.ResetCounters();
             Revocation.ResetCounters();
+            Environments.ResetTeardownCounter();
         }
 
         private static string TickGapProblem()
@@ -77,6 +79,25 @@ namespace Aegis.Kernel.Tests
             if (!ExitedWith(app, 0)) return "revoke-huge " + Ending(app) + ": " + Output(app);
             if (Revocation.MaxFramesPerTick > Revocation.FramesPerTick)
                 return "the abort protocol took " + Revocation.MaxFramesPerTick.ToString() + " frames in one tick (bound " + Revocation.FramesPerTick.ToString() + ")";
+            return TickGapProblem() ?? BystanderProblem(bystander);
+        }
+
+        private static string DestroyHuge()
+        {
+            Environment app = Spawn("destroy-huge");
+            Environment bystander = Spawn("bystander");
+            ResetInterruptsOffCounters();
+            if (!Start(app) || !Start(bystander)) return "cannot start";
+            if (!RunToEnd(120000)) return "timed out";
+            KernelLog.WriteLine("destroy-huge: longest tick gap " + Clock.MaxTickGapMicroseconds.ToString() + " us, "
+                + Clock.LostTicks.ToString() + " ticks lost, at most " + Environments.MaxTeardownUnits.ToString() + " teardown units at once");
+            if (!ExitedWith(app, 0)) return "destroy-huge " + Ending(app) + ": " + Output(app);
+            if (Environments.ReapingCount != 0) return Environments.ReapingCount.ToString() + " ended environments still hold memory";
+            // A tick's share may end in the middle of one page table's look-through.
+            const long bound = Environments.ReapUnitsPerTick + UserPageTables.PageTableScanUnits;
+            if (Environments.MaxTeardownUnits > bound)
+                return "ending it took " + Environments.MaxTeardownUnits.ToString() + " teardown units at once (bound "
+                    + bound.ToString() + " per tick)";
             return TickGapProblem() ?? BystanderProblem(bystander);
         }
 
