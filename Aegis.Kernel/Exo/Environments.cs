@@ -14,8 +14,9 @@
 //    naming it, grants to it, slices, IPC partners) and loses no frame: frames it owned that
 //    others still map (shared pages sent by IPC) become ownerless and go back to the pool when
 //    their last mapping goes.
-// Work: FreeFrame is O(the frame's mappings); Destroy is O(the environment's page tables and
-// frames) plus a scan of the environment table per destroyed environment.
+// Work: FreeFrame is O(the frame's mappings); Destroy does everything but memory at once (a
+// scan of the environment table per destroyed environment) and at most ReapUnitsPerTick units
+// of teardown; the timer tick does the rest (Reap), and the table slot stays taken until then.
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
