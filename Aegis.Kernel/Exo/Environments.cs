@@ -54,10 +54,11 @@ namespace Aegis.Kernel.Exo
         private static bool s_destroyingTree;
         // Ended environments whose memory is still being returned (Reap), in the order they ended.
         private static readonly Environment[] s_reaping = new Environment[EnvironmentTable.Capacity];
+        private static readonly Environment[] s_dying = new Environment[EnvironmentTable.Capacity]; // by table slot
         private static int s_reapingCount;
 
-        /// <summary>Units of teardown work per tick: a mapping removed, a frame released, an upper-level
-        /// entry looked at (a page table looked through is UserPageTables.PageTableScanUnits).</summary>
+        /// <summary>Units of teardown work per tick: a mapping removed, a frame released (a page table
+        /// looked through is UserPageTables.PageTableScanUnits).</summary>
         public const long ReapUnitsPerTick = 1024;
 
         /// <summary>Ended environments whose memory is not all back yet.</summary>
@@ -132,9 +133,7 @@ namespace Aegis.Kernel.Exo
         public static Environment Find(ulong id)
         {
             int index = s_table.IndexOf(id);
-            if (index < 0) return null;
-            Environment environment = s_environments[index];
-            return environment == null || environment.Reaping ? null : environment;
+            return index < 0 ? null : s_environments[index]; // an environment being reaped is in s_dying
         }
 
         /// <summary>The state of a live or ended environment (ended ones are remembered in a ring).
@@ -185,7 +184,9 @@ namespace Aegis.Kernel.Exo
         /// <summary>Set by the protection suite, which recycles explicitly between tests.</summary>
         public static bool ManualRecycling;
 
-        public static Environment At(int index) => s_environments[index];
+        /// <summary>The environment in a table slot: a live one, or an ended one whose memory is still
+        /// being reaped (the reverse map and the kernel's cleanup reach those too).</summary>
+        public static Environment At(int index) => s_environments[index] ?? s_dying[index];
         public static int Capacity => s_environments.Length;
 
         /// <summary>A new, empty, stopped environment: kernel half, info pages, no user memory.</summary>
@@ -453,6 +454,9 @@ namespace Aegis.Kernel.Exo
                 return;
             }
             environment.Reaping = true;
+            int slot = s_table.IndexOf(environment.Id);
+            s_environments[slot] = null; // Find no longer returns it
+            s_dying[slot] = environment;
             s_reaping[s_reapingCount++] = environment; // at most one entry per table slot: fits
         }
 
@@ -488,6 +492,7 @@ namespace Aegis.Kernel.Exo
                 KernelMemory.Frames.Free(pageFrame);
             int index = s_table.IndexOf(environment.Id);
             s_environments[index] = null;
+            s_dying[index] = null;
             s_table.Free(environment.Id);
         }
 

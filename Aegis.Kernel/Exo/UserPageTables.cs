@@ -165,9 +165,9 @@ namespace Aegis.Kernel.Exo
         public const long PageTableScanUnits = 8;
 
         /// <summary>Removes the user mappings of an environment that has ended (the information pages
-        /// too), from page number 'cursor' on, spending about 'budget' units (one per mapping removed
-        /// or upper-level entry looked at, PageTableScanUnits per page table looked through). True
-        /// when none is left; false with 'cursor' where to go on.</summary>
+        /// too), from page number 'cursor' on, spending about 'budget' units (one per mapping removed,
+        /// PageTableScanUnits per table looked through; absent entries are skipped free, and each
+        /// table is looked through once). True when none is left; false with 'cursor' where to go on.</summary>
         public static bool UnmapSome(Environment environment, ref ulong cursor, ref long budget)
         {
             const ulong userPages = 1UL << 35; // 256 top-level entries of 2^27 pages
@@ -182,11 +182,14 @@ namespace Aegis.Kernel.Exo
                     cursor = page;
                     return false;
                 }
-                budget--;
+                // Skipping an absent entry costs nothing; looking through a table costs
+                // PageTableScanUnits (each table once, as the cursor only moves forward).
                 ulong top = pml4[page >> 27];
                 if ((top & 1) == 0) { page = ((page >> 27) + 1) << 27; continue; }
+                if ((page & ((1UL << 27) - 1)) == 0) budget -= PageTableScanUnits;
                 ulong upper = Table(top & PageBits.FrameMask)[(page >> 18) & 511];
                 if ((upper & 1) == 0 || (upper & 0x80) != 0) { page = ((page >> 18) + 1) << 18; continue; }
+                if ((page & ((1UL << 18) - 1)) == 0) budget -= PageTableScanUnits;
                 ulong middle = Table(upper & PageBits.FrameMask)[(page >> 9) & 511];
                 if ((middle & 1) == 0 || (middle & 0x80) != 0) { page = ((page >> 9) + 1) << 9; continue; }
                 ulong* pt = Table(middle & PageBits.FrameMask);

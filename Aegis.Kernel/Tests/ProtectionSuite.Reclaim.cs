@@ -93,8 +93,8 @@ namespace Aegis.Kernel.Tests
                 + Clock.LostTicks.ToString() + " ticks lost, at most " + Environments.MaxTeardownUnits.ToString() + " teardown units at once");
             if (!ExitedWith(app, 0)) return "destroy-huge " + Ending(app) + ": " + Output(app);
             if (Environments.ReapingCount != 0) return Environments.ReapingCount.ToString() + " ended environments still hold memory";
-            // A tick's share may end in the middle of one page table's look-through.
-            const long bound = Environments.ReapUnitsPerTick + UserPageTables.PageTableScanUnits;
+            // A share is checked before each table it starts (three levels at most) and each mapping.
+            const long bound = Environments.ReapUnitsPerTick + 3 * UserPageTables.PageTableScanUnits;
             if (Environments.MaxTeardownUnits > bound)
                 return "ending it took " + Environments.MaxTeardownUnits.ToString() + " teardown units at once (bound "
                     + bound.ToString() + " per tick)";
