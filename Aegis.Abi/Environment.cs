@@ -29,6 +29,9 @@ namespace Aegis.Abi
         BadUpcall = 3,
         /// <summary>Its image could not be loaded.</summary>
         BadImage = 4,
+        /// <summary>An ancestor (its parent, or the parent's parent, ...) ended: an environment
+        /// never outlives the environment that created it.</summary>
+        AncestorEnded = 5,
     }
 
     public enum CapabilityKind : ulong

@@ -28,6 +28,12 @@ namespace Aegis.LibOS
             {
                 int chunk = length < SystemCallLimits.MaximumConsoleWrite ? length : SystemCallLimits.MaximumConsoleWrite;
                 SystemCallResult result = SystemCalls.ConsoleWrite(Slot, bytes, (ulong)chunk);
+                if (result.Error == Error.WouldBlock)
+                {
+                    // The kernel's console buffer is full: let it drain (a short write takes the rest).
+                    SystemCalls.Yield();
+                    continue;
+                }
                 if (result.IsError)
                     return result.Error;
                 if (result.Value == 0 || result.Value > (ulong)chunk)

@@ -4,7 +4,8 @@
 // such a page faults; the handler registered with LibOS.Base's page-fault dispatcher gives the
 // page a fresh frame of the environment's own with the same bytes, mapped writable:
 //   allocate a frame -> map it at a scratch page -> copy -> map it over the faulting page and
-//   unmap the scratch page (one PageMap call) -> give the old frame up if it was ours.
+//   unmap the scratch page (one PageMap call). The old frame stays with its owner: children
+//   may still map it, and FrameFree would take it out of their address spaces too.
 // Invariants:
 //   - a page with the bit set is never writable; a page the handler repaired never has the bit;
 //   - the handler allocates no managed memory and writes nothing but its counter, so it runs in
@@ -61,9 +62,8 @@ namespace Aegis.LibOS.Unixish
             ulong permissions = (mapping.Permissions & ~Bit) | PageBits.Writable;
             if (ReplaceWithCopy(page, permissions, HandlerScratch(), out _) != Error.None)
                 return false; // out of memory: reported as an unhandled fault
-            // Ours and now mapped only by others (or nobody): give it up. NotOwner when it was
-            // the parent's; then the parent keeps it.
-            SystemCalls.FrameFree(mapping.Frame);
+            // The old frame stays as it is: children may still map it (FrameFree would take it out
+            // of every address space, theirs included). Its owner keeps paying for it until it ends.
             s_faultsResolved++;
             return true;
         }

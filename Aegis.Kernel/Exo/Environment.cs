@@ -84,6 +84,15 @@ namespace Aegis.Kernel.Exo
         public ulong SystemCallErrors => Counters[1];
         public ulong ForcedPreemptions;
         public ulong PoliteRevocations;
+        /// <summary>Ended, but its memory is still being returned a tick's share at a time
+        /// (Environments.Reap): its table slot and page tables stay until then.</summary>
+        public bool Reaping;
+        /// <summary>The next user page (number) the reaper looks at.</summary>
+        public ulong ReapCursor;
+        /// <summary>User pages mapped (kept by UserPageTables; decides whether ending it is cut into ticks).</summary>
+        public long MappedPages;
+        /// <summary>Bytes of this environment's ConsoleWrite calls the kernel accepted (its results' sum).</summary>
+        public ulong ConsoleBytesAccepted;
         public string EndReport;
         public System.Text.StringBuilder Output = new System.Text.StringBuilder();
         public const int OutputLimit = 16 * 1024;
@@ -118,7 +127,7 @@ namespace Aegis.Kernel.Exo
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
             System.Array.Clear(ExceptionUpcalls);
-            IpcMessagesReceived = 0; PagesReceived = 0; ForcedPreemptions = 0; PoliteRevocations = 0;
+            IpcMessagesReceived = 0; PagesReceived = 0; ForcedPreemptions = 0; PoliteRevocations = 0; ConsoleBytesAccepted = 0; Reaping = false; ReapCursor = 0; MappedPages = 0;
             EndReport = null;
             Output.Clear();
         }

@@ -5,8 +5,18 @@
 //  - every frame an environment owns is in the FrameLedger under its id; page-table frames
 //    and the environment page are the kernel's and are freed when the environment ends;
 //  - a frame returns to the FrameAllocator exactly when it has no owner and no mapping;
+//  - every change to user page tables goes through UserPageTables (the one writer);
+//  - taking a frame back (FrameFree, the abort protocol) removes every mapping of it, in
+//    every environment, and frees it;
+//  - no environment is unreachable: destroying (or exiting) an environment destroys its
+//    descendants too, so every live environment's parent is live or the kernel (0);
 //  - destroying an environment leaves no trace of it in other environments (capabilities
-//    naming it, grants to it, slices, IPC partners) and loses no frame.
+//    naming it, grants to it, slices, IPC partners) and loses no frame: frames it owned that
+//    others still map (shared pages sent by IPC) become ownerless and go back to the pool when
+//    their last mapping goes.
+// Work: FreeFrame is O(the frame's mappings); Destroy does everything but memory at once (a
+// scan of the environment table per destroyed environment) and at most ReapUnitsPerTick units
+// of teardown; the timer tick does the rest (Reap), and the table slot stays taken until then.
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
@@ -38,10 +48,32 @@ namespace Aegis.Kernel.Exo
         private static EndedRecord[] s_ended;
         private static int s_endedNext;
         // Recycled environment objects (there is no garbage collector: objects are reused, not freed),
-        // and scratch lists so that destroying an environment allocates nothing.
+        // and the work list of a destroyed tree, so that destroying environments allocates nothing.
         private static readonly List<Environment> s_pool = new List<Environment>();
-        private static readonly List<ulong> s_scratchAddresses = new List<ulong>();
-        private static readonly List<ulong> s_scratchFrameAddresses = new List<ulong>();
+        private static readonly ulong[] s_doomed = new ulong[EnvironmentTable.Capacity];
+        private static bool s_destroyingTree;
+        // Ended environments whose memory is still being returned (Reap), in the order they ended.
+        private static readonly Environment[] s_reaping = new Environment[EnvironmentTable.Capacity];
+        private static readonly Environment[] s_dying = new Environment[EnvironmentTable.Capacity]; // by table slot
+        private static int s_reapingCount;
+
+        /// <summary>Units of teardown work per tick: a mapping removed, a frame released (a page table
+        /// looked through is UserPageTables.PageTableScanUnits).</summary>
+        public const long ReapUnitsPerTick = 1024;
+
+        /// <summary>Ended environments whose memory is not all back yet.</summary>
+        public static int ReapingCount => s_reapingCount;
+
+        /// <summary>The most teardown units spent in one go (one synchronous teardown, or one tick's
+        /// Reap) since ResetTeardownCounter: what ending environments cost with interrupts off.</summary>
+        public static long MaxTeardownUnits { get; private set; }
+
+        public static void ResetTeardownCounter() => MaxTeardownUnits = 0;
+
+        private static void CountTeardown(long spent)
+        {
+            if (spent > MaxTeardownUnits) MaxTeardownUnits = spent;
+        }
         public const int AutomaticRecycleThreshold = 256;
         private static EnvironmentTablesMemory s_tableMemory;
 
@@ -80,20 +112,28 @@ namespace Aegis.Kernel.Exo
             UpdateInfoPage();
         }
 
+        private static ulong s_sliceOwnersCopied = ulong.MaxValue;
+
         public static void UpdateInfoPage()
         {
             s_info->Ticks = Clock.Ticks;
             s_info->TimestampHz = Clock.TimestampHz;
             s_info->FreeFrames = KernelMemory.Frames.FreeFrames;
             s_info->CurrentSlice = (ulong)Scheduler.CurrentSlice;
-            s_slices.CopyOwners(new Span<ulong>(s_info->SliceOwners, 64));
+            // The owners only when they changed (a copy of 64 words every tick cost more than the
+            // rest of the tick).
+            if (s_slices.Changes != s_sliceOwnersCopied)
+            {
+                s_sliceOwnersCopied = s_slices.Changes;
+                s_slices.CopyOwners(new Span<ulong>(s_info->SliceOwners, 64));
+            }
         }
 
         /// <summary>The live environment with this id, or null.</summary>
         public static Environment Find(ulong id)
         {
             int index = s_table.IndexOf(id);
-            return index < 0 ? null : s_environments[index];
+            return index < 0 ? null : s_environments[index]; // an environment being reaped is in s_dying
         }
 
         /// <summary>The state of a live or ended environment (ended ones are remembered in a ring).
@@ -101,7 +141,7 @@ namespace Aegis.Kernel.Exo
         public static bool TryGetStatus(ulong id, out EnvironmentState state, out ulong status)
         {
             Environment live = Find(id);
-            if (live != null)
+            if (live != null && live.IsAlive)
             {
                 state = live.State;
                 status = 0;
@@ -129,7 +169,7 @@ namespace Aegis.Kernel.Exo
             for (int i = 0; i < s_history.Count; i++)
             {
                 Environment environment = s_history[i];
-                if (!environment.IsAlive && environment.State != EnvironmentState.Free)
+                if (!environment.IsAlive && environment.State != EnvironmentState.Free && !environment.Reaping)
                 {
                     environment.State = EnvironmentState.Free;
                     s_pool.Add(environment);
@@ -137,14 +177,16 @@ namespace Aegis.Kernel.Exo
             }
             int kept = 0;
             for (int i = 0; i < s_history.Count; i++)
-                if (s_history[i].IsAlive) s_history[kept++] = s_history[i];
+                if (s_history[i].IsAlive || s_history[i].Reaping) s_history[kept++] = s_history[i];
             while (s_history.Count > kept) s_history.RemoveAt(s_history.Count - 1);
         }
 
         /// <summary>Set by the protection suite, which recycles explicitly between tests.</summary>
         public static bool ManualRecycling;
 
-        public static Environment At(int index) => s_environments[index];
+        /// <summary>The environment in a table slot: a live one, or an ended one whose memory is still
+        /// being reaped (the reverse map and the kernel's cleanup reach those too).</summary>
+        public static Environment At(int index) => s_environments[index] ?? s_dying[index];
         public static int Capacity => s_environments.Length;
 
         /// <summary>A new, empty, stopped environment: kernel half, info pages, no user memory.</summary>
@@ -294,15 +336,16 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
-        /// <summary>The owner gives a frame back: it is unmapped from the owner's own address space;
-        /// it returns to the free pool once no other environment maps it.</summary>
+        /// <summary>The owner gives a frame back (or the abort protocol takes it): every mapping of it
+        /// goes, in every environment (children and grantees included), and it returns to the free
+        /// pool. O(the frame's mappings).</summary>
         public static Error FreeFrame(Environment environment, ulong frame, bool countsTowardRevocation = true)
         {
             if (frame >= KernelMemory.Frames.FrameLimit)
                 return Error.InvalidArgument;
             if (s_ledger.OwnerOf(frame) != environment.Id)
                 return Error.NotOwner;
-            UnmapFrameEverywhereIn(environment, frame);
+            UserPageTables.UnmapEverywhere(frame);
             if (s_ledger.ReleaseOwnership(frame))
                 KernelMemory.Frames.Free(frame);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
@@ -313,109 +356,50 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>Installs (or replaces) a user mapping. The caller has validated the request.</summary>
         public static Error Map(Environment target, ulong virtualAddress, ulong frame, PageFlags flags)
-        {
-            MapResult result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
-            if (result == MapResult.AlreadyMapped)
-            {
-                Unmap(target, virtualAddress);
-                result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
-            }
-            if (result != MapResult.Ok)
-                return result == MapResult.OutOfMemory ? Error.NoMemory : Error.InvalidArgument;
-            s_ledger.AddMapping(frame);
-            target.MappingGeneration++;
-            InvalidateIfCurrent(target, virtualAddress);
-            return Error.None;
-        }
+            => UserPageTables.Map(target, virtualAddress, frame, flags);
 
-        public static Error Unmap(Environment target, ulong virtualAddress)
-        {
-            if (target.Tables.Unmap(virtualAddress, out ulong previous) != MapResult.Ok)
-                return Error.NotMapped;
-            ulong frame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
-            if (s_ledger.RemoveMapping(frame))
-                KernelMemory.Frames.Free(frame);
-            target.MappingGeneration++;
-            InvalidateIfCurrent(target, virtualAddress);
-            return Error.None;
-        }
+        public static Error Unmap(Environment target, ulong virtualAddress) => UserPageTables.Unmap(target, virtualAddress);
 
         public static Error Protect(Environment target, ulong virtualAddress, PageFlags flags)
-        {
-            ulong* leaf = PageWalk.UserLeaf(target, virtualAddress, false);
-            if (leaf == null)
-                return Error.NotMapped;
-            // Same frame; new permissions; the accessed and dirty bits the MMU set are kept.
-            ulong kept = *leaf & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty);
-            *leaf = kept | ((ulong)flags & ~(PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty));
-            if (TouchesUpcallPages(target, virtualAddress, 1))
-                target.MappingGeneration++;
-            InvalidateIfCurrent(target, virtualAddress);
-            return Error.None;
-        }
-
-        /// <summary>True when [address, address + pages) overlaps the pages the upcall path checked
-        /// (its entry's page, its stack): only then must a permission change forget those checks.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static bool TouchesUpcallPages(Environment target, ulong address, ulong pages)
-        {
-            ulong end = address + pages * 4096;
-            ulong entryPage = target.UpcallEntry & ~4095UL;
-            if (entryPage >= address && entryPage < end) return true;
-            ulong stackTop = target.UpcallStackTop;
-            ulong stackBottom = stackTop - (ulong)UpcallLimits.UpcallStackPages * 4096;
-            return address < stackTop && end > stackBottom;
-        }
-
-        private static void InvalidateIfCurrent(Environment target, ulong virtualAddress)
-        {
-            if (Scheduler.Current == target || Cpu.ReadCr3() == target.RootPhysical)
-                Cpu.InvalidatePage(virtualAddress);
-        }
-
-        /// <summary>Removes every mapping of the frame from the environment's user half.</summary>
-        private static void UnmapFrameEverywhereIn(Environment environment, ulong frame)
-        {
-            List<ulong> addresses = s_scratchFrameAddresses;
-            addresses.Clear();
-            ForEachUserMapping(environment, addresses, frame);
-            for (int i = 0; i < addresses.Count; i++)
-                Unmap(environment, addresses[i]);
-        }
-
-        /// <summary>Collects the virtual addresses of user leaves (all, or those mapping 'onlyFrame').</summary>
-        private static void ForEachUserMapping(Environment environment, List<ulong> addresses, ulong onlyFrame = ulong.MaxValue)
-        {
-            ulong* pml4 = Table(environment.RootPhysical);
-            for (int i4 = 0; i4 < 256; i4++)
-            {
-                if ((pml4[i4] & 1) == 0) continue;
-                ulong* pdpt = Table(pml4[i4] & PageBits.FrameMask);
-                for (int i3 = 0; i3 < 512; i3++)
-                {
-                    if ((pdpt[i3] & 1) == 0 || (pdpt[i3] & 0x80) != 0) continue;
-                    ulong* pd = Table(pdpt[i3] & PageBits.FrameMask);
-                    for (int i2 = 0; i2 < 512; i2++)
-                    {
-                        if ((pd[i2] & 1) == 0 || (pd[i2] & 0x80) != 0) continue;
-                        ulong* pt = Table(pd[i2] & PageBits.FrameMask);
-                        for (int i1 = 0; i1 < 512; i1++)
-                        {
-                            ulong entry = pt[i1];
-                            if ((entry & 1) == 0) continue;
-                            if (onlyFrame != ulong.MaxValue && ((entry & PageBits.FrameMask) >> PageBits.FrameShift) != onlyFrame) continue;
-                            addresses.Add(((ulong)i4 << 39) | ((ulong)i3 << 30) | ((ulong)i2 << 21) | ((ulong)i1 << 12));
-                        }
-                    }
-                }
-            }
-        }
+            => UserPageTables.Protect(target, virtualAddress, flags);
 
         private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);
 
-        /// <summary>Ends an environment: every mapping, frame, capability, grant, slice and IPC link
-        /// goes. Safe to call on the running environment (the caller then returns to the loop).</summary>
+        /// <summary>Ends an environment and all its descendants (children, their children, ...):
+        /// every mapping, frame, capability, grant, slice and IPC link goes. Safe to call on the
+        /// running environment, or on an ancestor of it (the caller then returns to the loop:
+        /// check IsAlive). Iterative: the tree's depth does not use kernel stack.</summary>
         public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report)
+        {
+            if (!environment.IsAlive)
+            {
+                // Ended and still being reaped: the kernel itself (no environment running) waits for it.
+                if (environment.Reaping && Scheduler.Current == null)
+                    ReapNow(environment);
+                return;
+            }
+            DestroyOne(environment, endState, reason, status, report);
+            if (s_destroyingTree)
+                return; // an outer Destroy is walking a tree and will find this one's children
+            s_destroyingTree = true;
+            int pending = 0;
+            s_doomed[pending++] = environment.Id;
+            while (pending > 0)
+            {
+                ulong parent = s_doomed[--pending];
+                for (int i = 0; i < s_environments.Length; i++)
+                {
+                    Environment child = s_environments[i];
+                    if (child == null || child.ParentId != parent || !child.IsAlive) continue;
+                    DestroyOne(child, EnvironmentState.Destroyed, DestroyReason.AncestorEnded, 0, null, descendant: true);
+                    s_doomed[pending++] = child.Id; // at most one entry per environment: fits
+                }
+            }
+            s_destroyingTree = false;
+        }
+
+        private static void DestroyOne(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report,
+            bool descendant = false)
         {
             if (!environment.IsAlive)
                 return;
@@ -428,27 +412,6 @@ namespace Aegis.Kernel.Exo
                 KernelLog.WriteLine("aegis: " + environment.EndReport);
             }
 
-            // Address space: drop every user mapping (frames shared with others stay theirs).
-            List<ulong> addresses = s_scratchAddresses;
-            addresses.Clear();
-            ForEachUserMapping(environment, addresses);
-            for (int i = 0; i < addresses.Count; i++)
-            {
-                ulong address = addresses[i];
-                if (address == UserAddresses.InfoPage || address == UserAddresses.EnvironmentPage)
-                {
-                    environment.Tables.Unmap(address, out _);
-                    continue;
-                }
-                Unmap(environment, address);
-            }
-            // Frames it owns but others still map become ownerless; the rest are free now.
-            ulong limit = KernelMemory.Frames.FrameLimit;
-            for (ulong frame = s_ledger.NextOwnedBy(environment.Id, 0); frame < limit; frame = s_ledger.NextOwnedBy(environment.Id, frame + 1))
-            {
-                if (s_ledger.ReleaseOwnership(frame))
-                    KernelMemory.Frames.Free(frame);
-            }
             s_ledger.DropGrantsTo(environment.Id);
             s_slices.ReleaseAll(environment.Id);
             s_revocations.Forget(environment.Id);
@@ -469,21 +432,100 @@ namespace Aegis.Kernel.Exo
                 environment.PendingCaller = 0;
             }
 
+            s_ended[s_endedNext].Id = environment.Id;
+            s_ended[s_endedNext].State = endState;
+            s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
+            s_endedNext = (s_endedNext + 1) % s_ended.Length;
+            Scheduler.OnEnvironmentEnded(environment);
+
+            // Memory: its mappings and frames go back: from the kernel itself, all now; on an
+            // environment's behalf, one tick's share now and the rest a tick's share at a time
+            // (Reap), so that ending a large environment never keeps interrupts off for long (a
+            // descendant ended with it gets no share now: the ticks do all of it). Until then its
+            // table slot (and so its id) stays taken; Find no longer returns it.
+            environment.ReapCursor = 0;
+            long budget = Scheduler.Current == null ? long.MaxValue : descendant ? 0 : ReapUnitsPerTick;
+            long share = budget;
+            bool done = TearDown(environment, ref budget);
+            if (Scheduler.Current != null) CountTeardown(share - budget); // the kernel's own cleanup is not an environment's doing
+            if (done)
+            {
+                Release(environment);
+                return;
+            }
+            environment.Reaping = true;
+            int slot = s_table.IndexOf(environment.Id);
+            s_environments[slot] = null; // Find no longer returns it
+            s_dying[slot] = environment;
+            s_reaping[s_reapingCount++] = environment; // at most one entry per table slot: fits
+        }
+
+        /// <summary>Part of an ended environment's teardown: unmap (frames shared with others stay
+        /// theirs), then release the frames it owned (those others still map become ownerless).
+        /// True when done; 'budget' is spent.</summary>
+        private static bool TearDown(Environment environment, ref long budget)
+        {
+            if (!UserPageTables.UnmapSome(environment, ref environment.ReapCursor, ref budget))
+                return false;
+            ulong limit = s_ledger.FrameLimit;
+            while (budget > 0)
+            {
+                ulong frame = s_ledger.LastOwnedBy(environment.Id);
+                if (frame >= limit)
+                    return true;
+                if (s_ledger.ReleaseOwnership(frame))
+                    KernelMemory.Frames.Free(frame);
+                budget--;
+            }
+            return s_ledger.CountOwnedBy(environment.Id) == 0;
+        }
+
+        /// <summary>The last of an ended environment: its page tables, environment page and table slot.</summary>
+        private static void Release(Environment environment)
+        {
+            environment.Reaping = false;
             environment.Page = null;
             ulong pageFrame = environment.EnvironmentPageFrame;
             environment.EnvironmentPageFrame = 0;
             FreeAddressSpace(environment);
             if (pageFrame != 0)
                 KernelMemory.Frames.Free(pageFrame);
-
             int index = s_table.IndexOf(environment.Id);
             s_environments[index] = null;
+            s_dying[index] = null;
             s_table.Free(environment.Id);
-            s_ended[s_endedNext].Id = environment.Id;
-            s_ended[s_endedNext].State = endState;
-            s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
-            s_endedNext = (s_endedNext + 1) % s_ended.Length;
-            Scheduler.OnEnvironmentEnded(environment);
+        }
+
+        /// <summary>Every timer tick while ended environments are being reaped (from ring 3 or the idle
+        /// loop, never in the middle of other kernel code): ReapUnitsPerTick units of their teardown,
+        /// oldest first.</summary>
+        public static void Reap()
+        {
+            long budget = ReapUnitsPerTick;
+            while (s_reapingCount > 0 && budget > 0)
+            {
+                Environment environment = s_reaping[0];
+                if (!TearDown(environment, ref budget))
+                    break;
+                FinishReaping(environment);
+            }
+            CountTeardown(ReapUnitsPerTick - budget);
+        }
+
+        private static void ReapNow(Environment environment)
+        {
+            long unlimited = long.MaxValue;
+            TearDown(environment, ref unlimited);
+            FinishReaping(environment);
+        }
+
+        private static void FinishReaping(Environment environment)
+        {
+            int at = 0;
+            while (at < s_reapingCount && s_reaping[at] != environment) at++;
+            for (int i = at; i + 1 < s_reapingCount; i++) s_reaping[i] = s_reaping[i + 1];
+            if (at < s_reapingCount) s_reaping[--s_reapingCount] = null;
+            Release(environment);
         }
 
         /// <summary>Frees the user-half page tables and the PML4 (the kernel half is shared, not freed).</summary>

@@ -87,6 +87,8 @@ namespace Aegis.Kernel.Exo
             {
                 Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0,
                     "destroyed: cannot deliver an IPC upcall: " + problem);
+                if (!caller.IsAlive)
+                    Scheduler.LeaveToLoop(); // the caller descended from the target: it ended with it
                 return Fail(Error.BadEnvironment);
             }
             target.IpcWaitFrame = interruptsWait ? target.Frame->Rsp : 0;

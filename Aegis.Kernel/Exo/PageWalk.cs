@@ -1,9 +1,12 @@
 // The kernel's fast path through an environment's page tables: a direct walk of the four
 // levels through the direct map, for the hot system calls (user-memory copies, Protect,
-// PageQuery, upcall delivery). PageTableBuilder (Core) remains the general, host-tested path
-// for building tables; this walker only reads entries and edits leaves in place.
-// Invariant: it returns a pointer to a present 4 KiB leaf in the user half, or null; the
-// pointer stays valid until the environment's tables change.
+// PageQuery, upcall delivery) and for UserPageTables, the one writer of user page tables.
+// PageTableBuilder (Core) remains the general, host-tested path for building tables; this
+// walker only finds entries; only UserPageTables writes through what it returns.
+// Invariant: Leaf returns a pointer to a present 4 KiB leaf in the user half, or null;
+// LeafSlot the slot of a 4 KiB leaf (present or not) whose tables exist with a user path, or
+// null. The pointers stay valid while the environment lives (its page tables are freed only
+// when it ends).
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
 using Aegis.Kernel.Hal;
@@ -37,6 +40,25 @@ namespace Aegis.Kernel.Exo
             if ((entry & Present) == 0) return null;
             pathBits = top & upper & middle & entry & (Writable | User);
             return leaf;
+        }
+
+        /// <summary>The slot of the 4 KiB leaf for 'address', present or not, when every table above
+        /// it exists and is Present, Writable and User (as the tables PageTableBuilder builds for
+        /// user mappings are); null otherwise (the caller builds the tables the general way).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static ulong* LeafSlot(ulong rootPhysical, ulong address)
+        {
+            const ulong path = Present | Writable | User;
+            if (address >= UserAddresses.UserEnd)
+                return null;
+            byte* window = (byte*)KernelMemory.DirectMapBase;
+            ulong top = *(ulong*)(window + rootPhysical + ((address >> 36) & 0xFF8));
+            if ((top & path) != path) return null;
+            ulong upper = *(ulong*)(window + (top & PageBits.FrameMask) + ((address >> 27) & 0xFF8));
+            if ((upper & (path | Large)) != path) return null;
+            ulong middle = *(ulong*)(window + (upper & PageBits.FrameMask) + ((address >> 18) & 0xFF8));
+            if ((middle & (path | Large)) != path) return null;
+            return (ulong*)(window + (middle & PageBits.FrameMask) + ((address >> 9) & 0xFF8));
         }
 
         /// <summary>The leaf of a page the user may access (and write, if asked), or null.</summary>

@@ -1,16 +1,39 @@
 // Visible revocation and the abort protocol for memory. A capability holder (or the kernel's
 // test harness) asks an environment to give back N frames by a deadline: the environment gets a
 // Revoke upcall and frees frames of its choosing (FrameFree). If frames are still owed at the
-// deadline, the kernel takes them by force: the environment's highest-numbered owned frames,
-// unmapped from it and reclaimed, each recorded in its EnvironmentPage repossession vector.
-using System.Collections.Generic;
+// deadline, the kernel takes them by force: the frames the environment acquired most recently,
+// each removed from every address space that maps it and returned to the free pool, each
+// recorded in its EnvironmentPage repossession vector.
+// Bounded work: the abort protocol runs in the timer tick with interrupts off, so it takes at
+// most FramesPerTick frames per tick (over all overdue environments) and continues at the next
+// tick until everything owed is taken; finding each frame is O(1) (the FrameLedger's owner
+// lists) and taking it O(its mappings). The tick itself allocates nothing.
 using Aegis.Abi;
+using Aegis.Kernel.Core.Exo;
 using Aegis.Kernel.Hal;
 
 namespace Aegis.Kernel.Exo
 {
     internal static unsafe class Revocation
     {
+        /// <summary>The most frames the abort protocol takes in one timer tick (docs/kernel.md).</summary>
+        public const ulong FramesPerTick = 256;
+
+        private static readonly ulong[] s_overdue = new ulong[EnvironmentTable.Capacity];
+
+        /// <summary>The most frames the abort protocol took in one timer tick since ResetCounters.</summary>
+        public static ulong MaxFramesPerTick { get; private set; }
+
+        /// <summary>The longest time one tick's share of the abort protocol took since ResetCounters,
+        /// in TSC cycles (measured only on ticks that run it).</summary>
+        public static ulong MaxCyclesPerTick { get; private set; }
+
+        public static void ResetCounters()
+        {
+            MaxFramesPerTick = 0;
+            MaxCyclesPerTick = 0;
+        }
+
         public static Error Request(Environment target, ulong frameCount, ulong deadlineTick)
         {
             if (!target.IsAlive)
@@ -36,43 +59,54 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
-        /// <summary>Called every tick: runs the abort protocol on every environment past its deadline.</summary>
+        /// <summary>Called every tick: runs one tick's share of the abort protocol on the environments
+        /// past their deadlines. O(1) when none is (the common case).</summary>
         public static void CheckDeadlines()
         {
-            if (!Environments.Revocations.HasOverdue(Clock.Ticks))
-                return; // the common case allocates nothing (no garbage collector)
-            List<ulong> overdue = Environments.Revocations.Overdue(Clock.Ticks);
-            for (int i = 0; i < overdue.Count; i++)
+            RevocationTracker tracker = Environments.Revocations;
+            if (!tracker.HasOverdue(Clock.Ticks))
+                return;
+            ulong start = Cpu.ReadTimestampCounter();
+            int count = tracker.CollectOverdue(Clock.Ticks, s_overdue);
+            ulong budget = FramesPerTick;
+            for (int i = 0; i < count && budget > 0; i++)
             {
-                Environment environment = Environments.Find(overdue[i]);
+                Environment environment = Environments.Find(s_overdue[i]);
                 if (environment == null)
                 {
-                    Environments.Revocations.Forget(overdue[i]);
+                    tracker.Forget(s_overdue[i]);
                     continue;
                 }
-                ulong taken = Abort(environment, Environments.Revocations.Owed(environment.Id));
-                Environments.Revocations.CompleteAbort(environment.Id, taken);
-                environment.Page->RevocationPending = 0;
+                ulong owed = tracker.Owed(environment.Id);
+                ulong share = owed < budget ? owed : budget;
+                ulong taken = Take(environment, share);
+                budget -= taken;
+                bool paid = tracker.Repossessed(environment.Id, taken);
+                if (!paid && taken < share)
+                {
+                    // It owns nothing more to take: the request ends with what was taken.
+                    tracker.CompleteAbort(environment.Id, 0);
+                    paid = true;
+                }
+                environment.Page->RevocationPending = paid ? 0 : tracker.Owed(environment.Id);
+                if (paid)
+                    Report(environment);
             }
+            ulong takenThisTick = FramesPerTick - budget;
+            if (takenThisTick > MaxFramesPerTick) MaxFramesPerTick = takenThisTick;
+            ulong cycles = Cpu.ReadTimestampCounter() - start;
+            if (cycles > MaxCyclesPerTick) MaxCyclesPerTick = cycles;
         }
 
-        private static ulong HighestOwnedFrame(ulong id)
+        /// <summary>Takes up to count frames, the most recently acquired first. Returns how many.</summary>
+        private static ulong Take(Environment environment, ulong count)
         {
-            ulong limit = KernelMemory.Frames.FrameLimit;
-            ulong highest = ulong.MaxValue;
-            for (ulong frame = Environments.Ledger.NextOwnedBy(id, 0); frame < limit; frame = Environments.Ledger.NextOwnedBy(id, frame + 1))
-                highest = frame;
-            return highest;
-        }
-
-        private static ulong Abort(Environment environment, ulong count)
-        {
-            // The highest-numbered frames it owns, found without allocating.
+            FrameLedger ledger = Environments.Ledger;
             ulong taken = 0;
             while (taken < count)
             {
-                ulong frame = HighestOwnedFrame(environment.Id);
-                if (frame == ulong.MaxValue)
+                ulong frame = ledger.LastOwnedBy(environment.Id);
+                if (frame >= ledger.FrameLimit)
                     break;
                 Environments.FreeFrame(environment, frame, countsTowardRevocation: false);
                 ulong slot = environment.Page->RepossessedCount % 64;
@@ -81,9 +115,17 @@ namespace Aegis.Kernel.Exo
                 environment.RepossessedFrames++;
                 taken++;
             }
-            KernelLog.WriteLine("aegis: " + environment.Describe() + " missed its revocation deadline; the abort protocol took "
-                + taken.ToString() + " frames");
             return taken;
+        }
+
+        /// <summary>One line when an abort completes, written without allocating.</summary>
+        private static void Report(Environment environment)
+        {
+            KernelLog.Write("aegis: environment ");
+            KernelLog.WriteHex(environment.Id);
+            KernelLog.Write(" missed its revocation deadline; the abort protocol has taken ");
+            KernelLog.WriteDecimal(environment.RepossessedFrames);
+            KernelLog.WriteLine(" frames from it in all");
         }
     }
 }

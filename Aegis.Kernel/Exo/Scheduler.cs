@@ -32,6 +32,8 @@ namespace Aegis.Kernel.Exo
         private static ulong* s_loopContext;
         private static ulong s_kernelFsBase;
         private static bool s_initialized;
+        /// <summary>The loop is halted waiting for an interrupt: a tick then interrupts no kernel work.</summary>
+        private static bool s_idle;
 
         public static Environment Current => s_current;
         public static int CurrentSlice => s_currentSlice;
@@ -76,7 +78,9 @@ namespace Aegis.Kernel.Exo
                 {
                     if (!AnyoneCanRun())
                         return true;
+                    s_idle = true;
                     Cpu.Halt();
+                    s_idle = false;
                     continue;
                 }
                 Switch(next);
@@ -86,6 +90,8 @@ namespace Aegis.Kernel.Exo
 
         private static bool AnyoneCanRun()
         {
+            if (Environments.ReapingCount > 0)
+                return true; // the ticks are still returning an ended environment's memory
             for (int i = 0; i < Environments.Capacity; i++)
             {
                 Environment environment = Environments.At(i);
@@ -264,12 +270,21 @@ namespace Aegis.Kernel.Exo
             LeaveToLoop();
         }
 
-        /// <summary>Every timer tick (ring 3 or kernel): the information page and revocation deadlines.</summary>
+        /// <summary>Every timer tick (ring 3 or kernel): the information page, one tick's share of the
+        /// console buffer, of the abort protocol (revocation deadlines) and of the teardown of
+        /// ended environments (Environments.Reap).</summary>
         public static void OnTick()
         {
             if (!s_initialized) return;
             Environments.UpdateInfoPage();
+            KernelLog.OnTick();
+            // Work on frames and page tables only when the tick interrupted an environment or the
+            // idle loop, never other kernel code in the middle of changing them.
+            if (s_current == null && !s_idle)
+                return;
             Revocation.CheckDeadlines();
+            if (Environments.ReapingCount > 0)
+                Environments.Reap();
         }
 
         // ---------------------------------------------------------------- blocking and waking

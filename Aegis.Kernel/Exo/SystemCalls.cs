@@ -16,8 +16,6 @@ namespace Aegis.Kernel.Exo
     internal static unsafe class SystemCalls
     {
         private static readonly byte[] s_consoleBuffer = new byte[SystemCallLimits.MaximumConsoleWrite];
-        private static readonly ulong[] s_protectSaved = new ulong[SystemCallLimits.MaximumMapRequests];
-        private static readonly PageMapRequest[] s_mapRequests = new PageMapRequest[SystemCallLimits.MaximumMapRequests];
 
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_symbol_syscall_fast")]
         private static extern ulong* FastTable();
@@ -191,12 +189,19 @@ namespace Aegis.Kernel.Exo
             return target == null ? Error.BadEnvironment : Error.None;
         }
 
+        /// <summary>Like write(2): takes as many bytes as the kernel's console buffer has room for and
+        /// returns the count (a short write when it fills up); WouldBlock when it is full. The timer
+        /// tick writes the buffer out (KernelLog); the call itself only copies.</summary>
         private static ulong ConsoleWrite(Environment caller, ulong slot, ulong address, ulong length)
         {
             Error error = caller.Capabilities.Lookup(slot, CapabilityKind.Console, out _);
             if (error != Error.None) return Fail(error);
             if (length > SystemCallLimits.MaximumConsoleWrite) return Fail(Error.InvalidArgument);
             if (!UserMemory.IsUserRange(address, length)) return Fail(Error.BadAddress);
+            if (length == 0) return Ok(0);
+            int room = KernelLog.BufferBytes - KernelLog.Pending;
+            if (room == 0) return Fail(Error.WouldBlock);
+            if ((ulong)room < length) length = (ulong)room;
             // Static buffer: there is no garbage collector, so system calls must not allocate per call.
             Span<byte> buffer = new Span<byte>(s_consoleBuffer, 0, (int)length);
             if (!UserMemory.TryRead(caller, address, buffer)) return Fail(Error.BadAddress);
@@ -205,10 +210,16 @@ namespace Aegis.Kernel.Exo
                 // Printable ASCII, newline and tab pass; other control bytes (terminal escapes,
                 // carriage returns that could overwrite the kernel's lines) and non-ASCII print as '?'.
                 byte b = buffer[i];
-                char c = (b >= 0x20 && b < 0x7F) || b == (byte)'\n' || b == (byte)'\t' ? (char)b : '?';
-                KernelLog.Write(c);
-                caller.RecordOutput(c);
+                buffer[i] = (b >= 0x20 && b < 0x7F) || b == (byte)'\n' || b == (byte)'\t' ? b : (byte)'?';
             }
+            int taken;
+            fixed (byte* bytes = s_consoleBuffer)
+                taken = KernelLog.WriteFromEnvironment(bytes, (int)length);
+            if (taken == 0) return Fail(Error.WouldBlock);
+            for (int i = 0; i < taken; i++)
+                caller.RecordOutput((char)buffer[i]);
+            length = (ulong)taken;
+            caller.ConsoleBytesAccepted += length;
             return Ok(length);
         }
 
@@ -262,6 +273,8 @@ namespace Aegis.Kernel.Exo
             }
             Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0,
                 "destroyed by " + caller.Describe() + " (capability holder)");
+            if (!caller.IsAlive)
+                Scheduler.LeaveToLoop(); // the caller descended from the target: it ended with it
             caller.Capabilities.Remove(slot);
             return Ok();
         }
@@ -343,177 +356,28 @@ namespace Aegis.Kernel.Exo
             return ErrorResult(Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable == 1));
         }
 
+        // Memory: the one writer of user page tables implements these (Exo/UserPageTables.cs).
         private static ulong PageMap(Environment caller, ulong slot, ulong address, ulong count)
-        {
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            if (count == 0) return Ok(0);
-            if (count > (ulong)SystemCallLimits.MaximumMapRequests) return Fail(Error.InvalidArgument);
-            ulong bytes = count * (ulong)sizeof(PageMapRequest);
-            if (!UserMemory.IsUserRange(address, bytes)) return Fail(Error.BadAddress);
-            Span<PageMapRequest> requests = new Span<PageMapRequest>(s_mapRequests, 0, (int)count);
-            fixed (PageMapRequest* destination = s_mapRequests)
-            {
-                if (!UserMemory.TryRead(caller, address, new Span<byte>(destination, (int)bytes)))
-                    return Fail(Error.BadAddress);
-            }
-            // Validate everything first: all or nothing.
-            error = Environments.Validator.ValidateBatch(requests, caller.Id, target.Id, target, out _);
-            if (error != Error.None) return Fail(error);
-            // All or nothing also when page tables must be built: each request can need up to three
-            // new tables, so refuse up front rather than fail half-way.
-            if (KernelMemory.Frames.FreeFrames < count * 3 + 3) return Fail(Error.NoMemory);
-            for (int i = 0; i < requests.Length; i++)
-            {
-                PageMapRequest request = requests[i];
-                PageFlags flags = MappingValidator.ToPageFlags(request.Permissions);
-                switch (request.Operation)
-                {
-                    case PageMapOperation.Map: error = Environments.Map(target, request.VirtualAddress, request.Frame, flags); break;
-                    case PageMapOperation.Unmap: error = Environments.Unmap(target, request.VirtualAddress); break;
-                    default: error = Environments.Protect(target, request.VirtualAddress, flags); break;
-                }
-                if (error != Error.None)
-                    return Fail(error); // only out of page-table memory can fail here
-            }
-            return Ok(count);
-        }
+            => UserPageTables.PageMap(caller, slot, address, count);
 
-        /// <summary>The range Protect. One pass sets each page's new permissions, remembering the old
-        /// entries; if a page turns out unmapped, or a page to be made writable holds a frame neither
-        /// the caller nor the target may write, every change is undone: all or nothing. Consecutive
-        /// pages share their page table, so the tables are walked once per 512 pages.</summary>
         private static ulong PageProtect(Environment caller, ulong slot, ulong address, ulong pageCount, ulong permissions)
-        {
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            if (pageCount == 0 || pageCount > (ulong)SystemCallLimits.MaximumMapRequests) return Fail(Error.InvalidArgument);
-            if ((address & 4095) != 0 || (permissions & ~PageBits.Allowed) != 0) return Fail(Error.InvalidArgument);
-            if (address < UserAddresses.LowestMappable || address > UserAddresses.ReservedTop
-                || pageCount * 4096 > UserAddresses.ReservedTop - address) return Fail(Error.BadAddress);
-            ulong leafBits = PageBits.Present | PageBits.User | permissions;
-            bool writable = (permissions & PageBits.Writable) != 0;
-            const ulong keep = PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty;
-            const ulong presentUser = PageBits.Present | PageBits.User;
-            if (pageCount == 1)
-                return ProtectOnePage(caller, target, address, leafBits, writable);
-            int count = (int)pageCount;
-            int changed = 0;
-            Error failure = Error.None;
-            fixed (ulong* saved = s_protectSaved)
-            fixed (ulong* owners = Environments.Ledger.OwnerTable)
-            {
-                ulong* ids = stackalloc ulong[2];
-                ids[0] = caller.Id;
-                ids[1] = target.Id;
-                while (changed < count && failure == Error.None)
-                {
-                    ulong page = address + (ulong)changed * 4096;
-                    ulong* leaf = PageWalk.UserLeaf(target, page, false);
-                    if (leaf == null) { failure = Error.NotMapped; break; }
-                    int inTable = 512 - (int)((page >> 12) & 511);
-                    int run = count - changed < inTable ? count - changed : inTable;
-                    int done = 0;
-                    while (done < run)
-                    {
-                        done += (int)(writable
-                            ? ProtectRunWritable(leaf + done, (ulong)(run - done), leafBits, saved + changed + done, owners, ids)
-                            : ProtectRun(leaf + done, (ulong)(run - done), leafBits, saved + changed + done));
-                        if (done == run) break;
-                        // The loop stopped at an entry it could not decide: not mapped, or (making
-                        // pages writable) a frame neither the caller nor the target owns.
-                        ulong value = leaf[done];
-                        if ((~value & presentUser) != 0) { failure = Error.NotMapped; break; }
-                        if (!writable || !MayWriteByGrant(value, caller.Id, target.Id)) { failure = Error.NotOwner; break; }
-                        saved[changed + done] = value;
-                        leaf[done] = (value & keep) | leafBits;
-                        done++;
-                    }
-                    changed += done;
-                }
-            }
-            if (failure != Error.None)
-            {
-                for (int i = 0; i < changed; i++)
-                    *PageWalk.UserLeaf(target, address + (ulong)i * 4096, false) = s_protectSaved[i];
-                return Fail(failure);
-            }
-            if (Environments.TouchesUpcallPages(target, address, pageCount))
-                target.MappingGeneration++;
-            if (target == Scheduler.Current)
-            {
-                if (pageCount > 16) Cpu.WriteCr3(target.RootPhysical); // flushes the user half; kernel pages are global
-                else for (ulong i = 0; i < pageCount; i++) Cpu.InvalidatePage(address + i * 4096);
-            }
-            return Ok(pageCount);
-        }
-
-        /// <summary>PageProtect of a single page: the same checks, without the run machinery.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static ulong ProtectOnePage(Environment caller, Environment target, ulong address, ulong leafBits, bool writable)
-        {
-            ulong* leaf = PageWalk.UserLeaf(target, address, false);
-            if (leaf == null) return Fail(Error.NotMapped);
-            ulong value = *leaf;
-            if (writable)
-            {
-                ulong owner = Environments.Ledger.OwnerOf((value & PageBits.FrameMask) >> PageBits.FrameShift);
-                if (owner != caller.Id && owner != target.Id && !MayWriteByGrant(value, caller.Id, target.Id))
-                    return Fail(Error.NotOwner);
-            }
-            *leaf = (value & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty)) | leafBits;
-            if (Environments.TouchesUpcallPages(target, address, 1))
-                target.MappingGeneration++;
-            if (target == Scheduler.Current)
-                Cpu.InvalidatePage(address);
-            return Ok(1);
-        }
-
-        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_protect_run")]
-        private static extern ulong ProtectRun(ulong* leaf, ulong count, ulong leafBits, ulong* saved);
-
-        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_unprotect_run")]
-        private static extern ulong ProtectRunWritable(ulong* leaf, ulong count, ulong leafBits, ulong* saved, ulong* owners, ulong* ids);
-
-        private static bool MayWriteByGrant(ulong entry, ulong callerId, ulong targetId)
-        {
-            ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
-            return Environments.Ledger.CheckMap(frame, callerId, true) == Error.None
-                || Environments.Ledger.CheckMap(frame, targetId, true) == Error.None;
-        }
+            => UserPageTables.PageProtect(caller, slot, address, pageCount, permissions);
 
         private static ulong PageQuery(Environment caller, ulong slot, ulong address)
-        {
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
-            ulong* leaf = PageWalk.UserLeaf(target, address & ~4095UL, false);
-            if (leaf == null) return Fail(Error.NotMapped);
-            const ulong reported = PageBits.FrameMask | PageBits.Present | PageBits.Writable | PageBits.User | PageBits.Accessed
-                | PageBits.Dirty | PageBits.Software0 | PageBits.Software1 | PageBits.Software2 | PageBits.NoExecute;
-            return Ok(*leaf & reported);
-        }
+            => UserPageTables.PageQuery(caller, slot, address);
 
         private static ulong PageClean(Environment caller, ulong slot, ulong address)
-        {
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
-            ulong page = address & ~4095UL;
-            ulong* leaf = PageWalk.UserLeaf(target, page, false);
-            if (leaf == null) return Fail(Error.NotMapped);
-            *leaf &= ~(PageBits.Accessed | PageBits.Dirty);
-            target.MappingGeneration++;
-            if (target == caller) Cpu.InvalidatePage(page);
-            return Ok();
-        }
+            => UserPageTables.PageClean(caller, slot, address);
 
         private static ulong RevokeFrames(Environment caller, ulong slot, ulong count, ulong deadline)
         {
             if (slot == CapabilitySlots.Self) return Fail(Error.InvalidArgument);
             Error error = ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
-            return ErrorResult(Revocation.Request(target, count, deadline));
+            error = Revocation.Request(target, count, deadline);
+            if (!caller.IsAlive)
+                Scheduler.LeaveToLoop(); // the target was destroyed (bad upcall) and the caller descended from it
+            return ErrorResult(error);
         }
 
         private static ulong ImageSpawn(Environment caller, ulong nameAddress, ulong nameLength, ulong argumentAddress, ulong argumentLength)

@@ -19,6 +19,7 @@ namespace Aegis.Kernel.Hal
 
         public static void Exit(int status)
         {
+            KernelLog.Flush(); // environments' output still in the console buffer goes out first
             Cpu.OutDword(0xF4, (uint)status);
             Cpu.HaltForever();
         }

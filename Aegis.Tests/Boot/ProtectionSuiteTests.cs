@@ -30,6 +30,7 @@ public class ProtectionSuiteTests
 
     private static readonly string[] ReclaimBehaviours =
     {
+        "revoke-huge", "console-flood", "orphan-children", "orphan-frames", "revoke-mapped-elsewhere", "destroy-huge",
     };
 
     private static readonly string[] InterfaceBehaviours =

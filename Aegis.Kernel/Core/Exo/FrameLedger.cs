@@ -1,22 +1,30 @@
 // FrameLedger: who may bind which physical frame (secure bindings for memory). For each frame
-// below FrameLimit it records the owner (an environment id, KernelOwner, or NoOwner), how many
-// page-table entries map it, and the environments the owner granted it to (read-only or
-// read-write). The kernel asks CheckMap before it installs a mapping and reports every
-// mapping it installs or removes; the ledger says when a frame is no longer used by anyone
-// and must go back to the FrameAllocator.
+// below FrameLimit it records the owner (an environment id, KernelOwner, or NoOwner), every
+// page-table entry that maps it (a reverse map: which address space, which virtual address),
+// and the environments the owner granted it to (read-only or read-write). The kernel asks
+// CheckMap before it installs a mapping and reports every mapping it installs or removes; the
+// ledger says when a frame is no longer used by anyone and must go back to the FrameAllocator.
 //
 // Invariants (for the frames the kernel records here):
 //   - a frame is free in the FrameAllocator iff it has no owner and no mappings: the kernel
 //     frees a frame exactly when RemoveMapping or ReleaseOwnership answers true, and either
 //     answers true only on the transition to "no owner, no mappings", so at most once;
-//   - mapping counts never go below zero (RemoveMapping of an unmapped frame changes nothing);
+//   - MappingsOf(frame) == the length of the frame's reverse-map list; RemoveMapping of a
+//     mapping that is not recorded changes nothing;
 //   - only an owned frame has grants; ReleaseOwnership drops them;
-//   - OwnedFrames == the sum of CountOwnedBy over all owners, and OrphanedFrames == the frames
-//     with no owner that are still mapped (their owner gave them up or ended while another
-//     mapping lived on), so OwnedFrames + OrphanedFrames + free frames == every frame handed
-//     out (kernel frames count when assigned to KernelOwner);
-//   - GrantCount <= MaximumGrants, so no environment can make the kernel's memory grow without bound.
-// Memory: 16 bytes per frame (owner, mapping count, first grant) plus 24 bytes per grant.
+//   - every owned frame is on exactly one owner list (its owner's, in the order the frames were
+//     assigned), so CountOwnedBy, LastOwnedBy and taking a frame off a list are O(1);
+//     OwnedFrames == the sum of CountOwnedBy over all owners, and OrphanedFrames == the frames
+//     with no owner that are still mapped (their owner ended while another mapping lived on),
+//     so OwnedFrames + OrphanedFrames + free frames == every frame handed out (kernel frames
+//     count when assigned to KernelOwner);
+//   - owner lists are kept per EnvironmentTable slot (KernelOwner has its own): two owners whose
+//     ids share a slot never own frames at the same time (Assign answers Busy), which holds in
+//     the kernel because an environment's frames are all released before its slot is reused;
+//   - GrantCount <= MaximumGrants and mapping records <= MaximumMappings (both preallocated or
+//     bounded), so no environment can make the kernel's memory grow without bound.
+// Memory: 28 bytes per frame (owner, mapping count, first grant, owner-list links, first
+// mapping) plus 16 bytes per mapping record (preallocated) and 24 bytes per grant.
 // Frame numbers index arrays only after the range check, cast to int (FrameLimit <= int.MaxValue):
 // an array indexed by a ulong needs a checked conversion that Aegis.Runtime does not provide.
 using System;
@@ -38,21 +46,62 @@ namespace Aegis.Kernel.Core.Exo
         private readonly ulong[] _owners;
         private readonly uint[] _mappings;
         private readonly int[] _firstGrant;          // a node index, 0 when the frame has no grants
-        private readonly Dictionary<ulong, ulong> _ownedCounts = new Dictionary<ulong, ulong>();
+        // Owner lists: per frame the neighbours on its owner's list (-1 at an end); per owner slot
+        // the owner id, the count and both ends (-1 when empty).
+        private readonly int[] _ownedNext;
+        private readonly int[] _ownedPrevious;
+        private const int OwnerSlots = EnvironmentTable.Capacity + 1; // the last one is KernelOwner's
+        private readonly ulong[] _ownerIds = new ulong[OwnerSlots];
+        private readonly ulong[] _ownedCounts = new ulong[OwnerSlots];
+        private readonly int[] _ownedFirst = new int[OwnerSlots];
+        private readonly int[] _ownedLast = new int[OwnerSlots];
+        // Reverse map: per frame the first mapping record (0 = none); records in one preallocated
+        // array, free ones on a list through Next.
+        private readonly int[] _firstMapping;
+        private readonly MappingNode[] _mappingNodes;
+        private int _freeMapping;
         private GrantNode[] _nodes = new GrantNode[16]; // node 0 unused
         private int _usedNodes = 1;                  // nodes [1, _usedNodes) were ever used
         private int _freeNode;                       // head of the free node list (through Next), 0 when empty
 
-        public FrameLedger(ulong frameLimit, int maximumGrants = DefaultMaximumGrants)
+        /// <summary>Address spaces are named by a small number (the kernel uses the environment's
+        /// table slot); it is kept in the low bits of the page-aligned virtual address.</summary>
+        public const ulong MaximumSpace = 4095;
+
+        /// <summary>maximumMappings: the mapping records preallocated (0: two per frame).</summary>
+        public FrameLedger(ulong frameLimit, int maximumGrants = DefaultMaximumGrants, int maximumMappings = 0)
         {
-            if (frameLimit > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(frameLimit));
+            if (frameLimit > int.MaxValue / 2) throw new ArgumentOutOfRangeException(nameof(frameLimit));
             if (maximumGrants < 0) throw new ArgumentOutOfRangeException(nameof(maximumGrants));
+            if (maximumMappings < 0) throw new ArgumentOutOfRangeException(nameof(maximumMappings));
             FrameLimit = frameLimit;
             MaximumGrants = maximumGrants;
+            MaximumMappings = maximumMappings == 0 ? (int)frameLimit * 2 + 16 : maximumMappings;
             _owners = new ulong[(int)frameLimit];
             _mappings = new uint[(int)frameLimit];
             _firstGrant = new int[(int)frameLimit];
+            _ownedNext = new int[(int)frameLimit];
+            _ownedPrevious = new int[(int)frameLimit];
+            _firstMapping = new int[(int)frameLimit];
+            for (int slot = 0; slot < OwnerSlots; slot++)
+            {
+                _ownedFirst[slot] = -1;
+                _ownedLast[slot] = -1;
+            }
+            _mappingNodes = new MappingNode[MaximumMappings + 1]; // record 0 unused
+            for (int node = MaximumMappings; node >= 1; node--)
+            {
+                _mappingNodes[node].Next = _freeMapping;
+                _freeMapping = node;
+            }
+            FreeMappingRecords = MaximumMappings;
         }
+
+        /// <summary>Mapping records (page-table entries the ledger can track), preallocated.</summary>
+        public int MaximumMappings { get; }
+
+        /// <summary>Mapping records not in use: a batch of n maps succeeds only if n are free.</summary>
+        public int FreeMappingRecords { get; private set; }
 
         public ulong FrameLimit { get; }
         public int MaximumGrants { get; }
@@ -71,12 +120,23 @@ namespace Aegis.Kernel.Core.Exo
         {
             if (frame >= FrameLimit || owner == NoOwner) return Error.InvalidArgument;
             if (_owners[(int)frame] != NoOwner || _mappings[(int)frame] != 0) return Error.Busy;
+            int slot = OwnerSlot(owner);
+            if (_ownedCounts[slot] != 0 && _ownerIds[slot] != owner) return Error.Busy;
+            _ownerIds[slot] = owner;
             _owners[(int)frame] = owner;
             OwnedFrames++;
-            _ownedCounts.TryGetValue(owner, out ulong count);
-            _ownedCounts[owner] = count + 1;
+            // Append to the owner's list.
+            int last = _ownedLast[slot];
+            _ownedPrevious[(int)frame] = last;
+            _ownedNext[(int)frame] = -1;
+            if (last < 0) _ownedFirst[slot] = (int)frame;
+            else _ownedNext[last] = (int)frame;
+            _ownedLast[slot] = (int)frame;
+            _ownedCounts[slot]++;
             return Error.None;
         }
+
+        private static int OwnerSlot(ulong owner) => owner == KernelOwner ? OwnerSlots - 1 : EnvironmentTable.SlotOf(owner);
 
         /// <summary>The owner of every frame, indexed by frame number: the kernel's fast paths read it
         /// directly (read-only) instead of calling OwnerOf once per page.</summary>
@@ -135,25 +195,65 @@ namespace Aegis.Kernel.Core.Exo
             return true;
         }
 
-        /// <summary>Counts a page-table entry the kernel installed for the frame. False (nothing
-        /// changed) for a frame past the limit or a count that would overflow.</summary>
-        public bool AddMapping(ulong frame)
+        /// <summary>Records a page-table entry the kernel installed: the frame mapped at the page-aligned
+        /// 'address' of address space 'space' (at most MaximumSpace). InvalidArgument for a frame past
+        /// the limit, a bad space or an unaligned address; NoMemory when every mapping record is in
+        /// use (nothing changed then: the kernel must not install the entry).</summary>
+        public Error AddMapping(ulong frame, ulong space, ulong address)
         {
-            if (frame >= FrameLimit || _mappings[(int)frame] == uint.MaxValue) return false;
+            if (frame >= FrameLimit || space > MaximumSpace || (address & 4095) != 0) return Error.InvalidArgument;
+            int node = _freeMapping;
+            if (node == 0 || _mappings[(int)frame] == uint.MaxValue) return Error.NoMemory;
+            _freeMapping = _mappingNodes[node].Next;
+            FreeMappingRecords--;
+            _mappingNodes[node].Key = address | space;
+            _mappingNodes[node].Next = _firstMapping[(int)frame];
+            _firstMapping[(int)frame] = node;
             if (_mappings[(int)frame] == 0 && _owners[(int)frame] == NoOwner) OrphanedFrames++;
             _mappings[(int)frame]++;
-            return true;
+            return Error.None;
         }
 
-        /// <summary>Counts a page-table entry the kernel removed. True when that was the frame's last
-        /// mapping and it has no owner: the kernel must free it now. An unmapped frame (or one past
-        /// the limit) is left alone and answers false.</summary>
-        public bool RemoveMapping(ulong frame)
+        /// <summary>Forgets the page-table entry mapping the frame at 'address' of 'space' (the kernel
+        /// removed it). True when that was the frame's last mapping and it has no owner: the kernel
+        /// must free it now. A mapping that is not recorded (or a frame past the limit) is left
+        /// alone and answers false.</summary>
+        public bool RemoveMapping(ulong frame, ulong space, ulong address)
         {
             if (frame >= FrameLimit || _mappings[(int)frame] == 0) return false;
+            ulong key = address | space;
+            int previous = 0;
+            int node = _firstMapping[(int)frame];
+            while (node != 0 && _mappingNodes[node].Key != key)
+            {
+                previous = node;
+                node = _mappingNodes[node].Next;
+            }
+            if (node == 0) return false;
+            if (previous == 0) _firstMapping[(int)frame] = _mappingNodes[node].Next;
+            else _mappingNodes[previous].Next = _mappingNodes[node].Next;
+            _mappingNodes[node].Key = 0;
+            _mappingNodes[node].Next = _freeMapping;
+            _freeMapping = node;
+            FreeMappingRecords++;
             _mappings[(int)frame]--;
             if (_mappings[(int)frame] != 0 || _owners[(int)frame] != NoOwner) return false;
             OrphanedFrames--;
+            return true;
+        }
+
+        /// <summary>One mapping of the frame (the most recently recorded): false when it has none.
+        /// To remove them all, remove the one this answers until it answers false.</summary>
+        public bool TryGetMapping(ulong frame, out ulong space, out ulong address)
+        {
+            space = 0;
+            address = 0;
+            if (frame >= FrameLimit) return false;
+            int node = _firstMapping[(int)frame];
+            if (node == 0) return false;
+            ulong key = _mappingNodes[node].Key;
+            space = key & MaximumSpace;
+            address = key & ~MaximumSpace;
             return true;
         }
 
@@ -163,12 +263,15 @@ namespace Aegis.Kernel.Core.Exo
         public bool ReleaseOwnership(ulong frame)
         {
             if (frame >= FrameLimit || _owners[(int)frame] == NoOwner) return false;
-            ulong owner = _owners[(int)frame];
+            int slot = OwnerSlot(_owners[(int)frame]);
             _owners[(int)frame] = NoOwner;
             OwnedFrames--;
-            ulong count = _ownedCounts[owner] - 1;
-            if (count == 0) _ownedCounts.Remove(owner);
-            else _ownedCounts[owner] = count;
+            int previous = _ownedPrevious[(int)frame], next = _ownedNext[(int)frame];
+            if (previous < 0) _ownedFirst[slot] = next;
+            else _ownedNext[previous] = next;
+            if (next < 0) _ownedLast[slot] = previous;
+            else _ownedPrevious[next] = previous;
+            _ownedCounts[slot]--;
             DropGrantsOn(frame);
             if (_mappings[(int)frame] == 0) return true;
             OrphanedFrames++;
@@ -178,25 +281,43 @@ namespace Aegis.Kernel.Core.Exo
         public ulong CountOwnedBy(ulong owner)
         {
             if (owner == NoOwner) return 0;
-            _ownedCounts.TryGetValue(owner, out ulong count);
-            return count;
+            int slot = OwnerSlot(owner);
+            return _ownerIds[slot] == owner ? _ownedCounts[slot] : 0;
         }
 
-        /// <summary>The lowest frame at or after startFrame owned by owner, or FrameLimit when there is
-        /// none: walks an owner's frames without allocating.</summary>
-        public ulong NextOwnedBy(ulong owner, ulong startFrame)
+        /// <summary>The frame owner acquired most recently (of those it still owns), or FrameLimit
+        /// when it owns none. O(1).</summary>
+        public ulong LastOwnedBy(ulong owner)
         {
             if (owner == NoOwner) return FrameLimit;
-            for (ulong frame = startFrame; frame < FrameLimit; frame++)
-                if (_owners[(int)frame] == owner) return frame;
-            return FrameLimit;
+            int slot = OwnerSlot(owner);
+            if (_ownerIds[slot] != owner || _ownedLast[slot] < 0) return FrameLimit;
+            return (ulong)_ownedLast[slot];
         }
 
-        /// <summary>Every frame owner owns, lowest first.</summary>
+        /// <summary>The frame owner acquired earliest (of those it still owns), or FrameLimit. O(1).</summary>
+        public ulong FirstOwnedBy(ulong owner)
+        {
+            if (owner == NoOwner) return FrameLimit;
+            int slot = OwnerSlot(owner);
+            if (_ownerIds[slot] != owner || _ownedFirst[slot] < 0) return FrameLimit;
+            return (ulong)_ownedFirst[slot];
+        }
+
+        /// <summary>The next frame on the same owner's list after an owned frame (in the order
+        /// they were acquired), or FrameLimit at the end. O(1).</summary>
+        public ulong NextOwnedAfter(ulong frame)
+        {
+            if (frame >= FrameLimit || _owners[(int)frame] == NoOwner) return FrameLimit;
+            int next = _ownedNext[(int)frame];
+            return next < 0 ? FrameLimit : (ulong)next;
+        }
+
+        /// <summary>Every frame owner owns, in the order it acquired them (allocates: host tests only).</summary>
         public List<ulong> FramesOwnedBy(ulong owner)
         {
             List<ulong> frames = new List<ulong>((int)CountOwnedBy(owner));
-            for (ulong frame = NextOwnedBy(owner, 0); frame < FrameLimit; frame = NextOwnedBy(owner, frame + 1))
+            for (ulong frame = FirstOwnedBy(owner); frame < FrameLimit; frame = NextOwnedAfter(frame))
                 frames.Add(frame);
             return frames;
         }
@@ -270,6 +391,13 @@ namespace Aegis.Kernel.Core.Exo
             _nodes[node] = new GrantNode { Next = _freeNode };
             _freeNode = node;
             GrantCount--;
+        }
+
+        /// <summary>One mapping: Key = page-aligned virtual address | address space.</summary>
+        private struct MappingNode
+        {
+            public ulong Key;
+            public int Next;
         }
 
         /// <summary>One grant; a node on the free list has Grantee NoOwner.</summary>

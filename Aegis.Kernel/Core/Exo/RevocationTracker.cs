@@ -8,7 +8,9 @@
 //
 //   Idle --Request--> Requested --frees reach 0 before the deadline--> (Satisfied) --> Idle
 //                        |
-//                        +--deadline reached (Overdue(now))--> Overdue --CompleteAbort--> Idle
+//                        +--deadline reached (CollectOverdue)--> Overdue --CompleteAbort--> Idle
+//                                                                  |  ^
+//                                                                  +--+ Repossessed (part of what is owed, one tick's share)
 //
 // Invariants:
 //   - at most one request per environment is open (Requested or Overdue), and it owes >= 1 frame;
@@ -86,7 +88,8 @@ namespace Aegis.Kernel.Core.Exo
             return written;
         }
 
-        /// <summary>The environments whose requests are overdue at nowTick (see CollectOverdue).</summary>
+        /// <summary>The environments whose requests are overdue at nowTick (see CollectOverdue;
+        /// allocates: host tests only).</summary>
         public List<ulong> Overdue(ulong nowTick)
         {
             List<ulong> overdue = new List<ulong>();
@@ -95,6 +98,22 @@ namespace Aegis.Kernel.Core.Exo
             int count = CollectOverdue(nowTick, ids);
             for (int i = 0; i < count; i++) overdue.Add(ids[i]);
             return overdue;
+        }
+
+        /// <summary>The abort protocol took framesRepossessed more frames from envId (one tick's
+        /// share: it takes what is owed over several ticks). True when that paid everything owed:
+        /// the request is closed. False while frames are still owed, and (nothing changed) when
+        /// envId has no overdue request.</summary>
+        public bool Repossessed(ulong envId, ulong framesRepossessed)
+        {
+            int slot = SlotOf(envId);
+            if (slot < 0 || _records[slot].Id != envId || _records[slot].State != RevocationState.Overdue) return false;
+            ref Record record = ref _records[slot];
+            record.TotalRepossessed += framesRepossessed;
+            record.Owed = framesRepossessed >= record.Owed ? 0 : record.Owed - framesRepossessed;
+            if (record.Owed != 0) return false;
+            Close(ref record);
+            return true;
         }
 
         /// <summary>The abort protocol took framesRepossessed frames from envId: the overdue request is

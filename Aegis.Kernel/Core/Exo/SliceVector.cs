@@ -31,6 +31,10 @@ namespace Aegis.Kernel.Core.Exo
         public int Count => _owners.Length;
         public int FreeCount { get; private set; }
 
+        /// <summary>Counts every change of an owner: a copy of the owners (the information page's)
+        /// is current while this has not moved.</summary>
+        public ulong Changes { get; private set; }
+
         /// <summary>Gives envId the slice requestedIndex, or the lowest free one for
         /// SystemCallLimits.AnySlice. InvalidArgument for envId 0 or an index past the vector,
         /// Busy when the named slice is taken (even by envId), NoMemory when none is free.</summary>
@@ -65,6 +69,7 @@ namespace Aegis.Kernel.Core.Exo
             _owners[(int)index] = 0;
             _occupied &= ~(1UL << ((int)index & 63));
             FreeCount++;
+            Changes++;
             return Error.None;
         }
 
@@ -81,6 +86,7 @@ namespace Aegis.Kernel.Core.Exo
                 released++;
             }
             FreeCount += released;
+            if (released != 0) Changes++;
             return released;
         }
 
@@ -155,6 +161,7 @@ namespace Aegis.Kernel.Core.Exo
             _owners[index] = envId;
             _occupied |= 1UL << (index & 63);
             FreeCount--;
+            Changes++;
         }
     }
 }

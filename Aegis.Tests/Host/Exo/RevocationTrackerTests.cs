@@ -50,6 +50,30 @@ public class RevocationTrackerTests
     }
 
     [Test]
+    public void TheAbortTakesWhatIsOwedOverSeveralTicks()
+    {
+        // The abort protocol takes at most a tick's share at a time (Revocation.FramesPerTick).
+        RevocationTracker tracker = new();
+        tracker.Request(Alice, 600, 110, 100);
+        System.Span<ulong> ids = stackalloc ulong[EnvironmentTable.Capacity];
+        Assert.That(tracker.CollectOverdue(110, ids), Is.EqualTo(1));
+        Assert.That(tracker.Repossessed(Alice, 256), Is.False);
+        Assert.That(tracker.Owed(Alice), Is.EqualTo(344UL));
+        Assert.That(tracker.StateOf(Alice), Is.EqualTo(RevocationState.Overdue));
+        Assert.That(tracker.HasOverdue(111), Is.True, "continues at the next tick");
+        Assert.That(tracker.CollectOverdue(111, ids), Is.EqualTo(1));
+        Assert.That(tracker.Repossessed(Alice, 256), Is.False);
+        Assert.That(tracker.OnFrameFreed(Alice), Is.EqualTo(RevocationState.Overdue), "a frame it frees itself counts too");
+        Assert.That(tracker.Repossessed(Alice, 87), Is.True, "everything owed is paid: closed");
+        Assert.That(tracker.StateOf(Alice), Is.EqualTo(RevocationState.Idle));
+        Assert.That(tracker.TotalRepossessed(Alice), Is.EqualTo(599UL));
+        Assert.That(tracker.Pending, Is.Zero);
+        Assert.That(tracker.HasOverdue(112), Is.False);
+        Assert.That(tracker.Repossessed(Alice, 1), Is.False, "no overdue request: nothing changes");
+        Assert.That(tracker.Repossessed(Bob, 1), Is.False);
+    }
+
+    [Test]
     public void OverdueIsReportedUntilTheAbortCompletes()
     {
         RevocationTracker tracker = new();

@@ -1,0 +1,421 @@
+// The one writer of user page tables. Every change to the user half of an environment's page
+// tables — installing, replacing and removing a mapping, changing permissions, clearing the
+// accessed/dirty bits, taking a frame out of every address space — happens here (the system
+// calls PageMap, PageProtect, PageQuery and PageClean are implemented here; Environments,
+// BootImages and the abort protocol call Map/Unmap/UnmapEverywhere). Each change keeps four
+// things true together:
+//  - ownership: a batch of PageMap requests is checked by the MappingValidator before any of
+//    it is applied, and making a page writable (PageProtect) needs the frame's owner or a
+//    writable grant: an environment binds only frames it owns or was granted;
+//  - the reverse map: the FrameLedger records exactly the user leaves that map each frame
+//    (address space = the environment's table slot, and the virtual address), so a frame
+//    taken back is unmapped everywhere in O(its mappings), and a frame with no owner goes back
+//    to the FrameAllocator when its last mapping goes;
+//  - the TLB: a change to the tables of the running environment (or of the loaded CR3)
+//    invalidates the page (a range of more than 16 pages reloads CR3);
+//  - the upcall checks: Environment.MappingGeneration changes whenever a change touches a page
+//    the upcall path checked (its entry page, its stack: TouchesUpcallPages), so the upcall
+//    path never uses a check made before the change.
+// Fast paths (listed in docs/kernel.md, "Fast paths"): Map and Unmap edit the leaf in place
+// through PageWalk when the tables exist (PageTableBuilder builds missing ones); PageProtect's
+// run loops (assembly) edit leaves in place and leave the reverse map alone, because they keep
+// each leaf's frame and change only permission bits.
+// Bounded work: every operation costs O(pages asked for) plus O(mappings of the frame) for
+// UnmapEverywhere; UnmapSome (an ended environment's teardown) stops after the budget it is
+// given and goes on from a cursor; nothing allocates.
+using System;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using Aegis.Abi;
+using Aegis.Kernel.Core;
+using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Exo
+{
+    internal static unsafe class UserPageTables
+    {
+        private const ulong PageSize = 4096;
+        private const ulong Present = PageBits.Present;
+
+        /// <summary>The bits a leaf takes from the caller's flags (as PageTableBuilder.Map).</summary>
+        private const ulong LeafFlagMask = (ulong)(PageFlags.Present | PageFlags.Writable | PageFlags.User |
+            PageFlags.WriteThrough | PageFlags.CacheDisable | PageFlags.Accessed | PageFlags.Dirty |
+            PageFlags.Global | PageFlags.NoExecute) | 0xE00;
+
+        private static readonly ulong[] s_protectSaved = new ulong[SystemCallLimits.MaximumMapRequests];
+        private static readonly PageMapRequest[] s_mapRequests = new PageMapRequest[SystemCallLimits.MaximumMapRequests];
+
+        private static ulong Ok(ulong value = 0) => value;
+        private static ulong Fail(Error error) => unchecked((ulong)(long)error);
+
+        /// <summary>The reverse map's name for an environment's address space: its table slot.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong SpaceOf(Environment environment) => (ulong)EnvironmentTable.SlotOf(environment.Id);
+
+        // ------------------------------------------------------------------ single pages
+
+        /// <summary>Installs (or replaces) a user mapping. The caller has checked ownership (the
+        /// MappingValidator). NoMemory when a page table or a mapping record cannot be had.</summary>
+        public static Error Map(Environment target, ulong virtualAddress, ulong frame, PageFlags flags)
+        {
+            FrameLedger ledger = Environments.Ledger;
+            ulong space = SpaceOf(target);
+            ulong entry = frame * PageSize | ((ulong)flags & LeafFlagMask) | Present;
+            ulong* slot = PageWalk.LeafSlot(target.RootPhysical, virtualAddress);
+            if (slot != null)
+            {
+                // FAST PATH (docs/kernel.md): the page table exists; write the leaf in place.
+                ulong previous = *slot;
+                ulong previousFrame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
+                if ((previous & Present) != 0 && previousFrame == frame)
+                    *slot = entry; // the same frame again: only the permissions change
+                else
+                {
+                    if (ledger.AddMapping(frame, space, virtualAddress) != Error.None)
+                        return Error.NoMemory;
+                    *slot = entry;
+                    if ((previous & Present) == 0)
+                        target.MappedPages++;
+                    else if (ledger.RemoveMapping(previousFrame, space, virtualAddress))
+                        KernelMemory.Frames.Free(previousFrame);
+                }
+            }
+            else
+            {
+                // No table yet (or a path the builder must widen): the general, host-tested builder.
+                if (ledger.AddMapping(frame, space, virtualAddress) != Error.None)
+                    return Error.NoMemory;
+                MapResult result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
+                if (result == MapResult.AlreadyMapped && target.Tables.Unmap(virtualAddress, out ulong replaced) == MapResult.Ok)
+                {
+                    target.MappedPages--;
+                    ulong replacedFrame = (replaced & PageBits.FrameMask) >> PageBits.FrameShift;
+                    if (ledger.RemoveMapping(replacedFrame, space, virtualAddress))
+                        KernelMemory.Frames.Free(replacedFrame);
+                    result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
+                }
+                if (result != MapResult.Ok)
+                {
+                    if (ledger.RemoveMapping(frame, space, virtualAddress))
+                        KernelMemory.Frames.Free(frame);
+                    return result == MapResult.OutOfMemory ? Error.NoMemory : Error.InvalidArgument;
+                }
+                target.MappedPages++;
+            }
+            Changed(target, virtualAddress, 1);
+            return Error.None;
+        }
+
+        /// <summary>Removes a user mapping; its frame goes back to the pool if that was its last
+        /// mapping and it has no owner. NotMapped when nothing is mapped there.</summary>
+        public static Error Unmap(Environment target, ulong virtualAddress)
+        {
+            // FAST PATH (docs/kernel.md): clear the leaf in place.
+            ulong* leaf = PageWalk.Leaf(target.RootPhysical, virtualAddress, out _);
+            if (leaf == null)
+                return Error.NotMapped;
+            ulong previous = *leaf;
+            *leaf = 0;
+            target.MappedPages--;
+            ulong frame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
+            if (Environments.Ledger.RemoveMapping(frame, SpaceOf(target), virtualAddress))
+                KernelMemory.Frames.Free(frame);
+            Changed(target, virtualAddress, 1);
+            return Error.None;
+        }
+
+        /// <summary>New permissions for a mapped page (same frame; accessed and dirty kept).</summary>
+        public static Error Protect(Environment target, ulong virtualAddress, PageFlags flags)
+        {
+            ulong* leaf = PageWalk.UserLeaf(target, virtualAddress, false);
+            if (leaf == null)
+                return Error.NotMapped;
+            ulong kept = *leaf & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty);
+            *leaf = kept | ((ulong)flags & ~(PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty));
+            Changed(target, virtualAddress, 1);
+            return Error.None;
+        }
+
+        /// <summary>Takes the frame out of every address space that maps it (the owner's, its
+        /// children's, grantees'): FrameFree and the abort protocol. O(the frame's mappings).</summary>
+        public static void UnmapEverywhere(ulong frame)
+        {
+            FrameLedger ledger = Environments.Ledger;
+            while (ledger.TryGetMapping(frame, out ulong space, out ulong virtualAddress))
+            {
+                Environment holder = Environments.At((int)space);
+                ulong* leaf = holder == null ? null : PageWalk.Leaf(holder.RootPhysical, virtualAddress, out _);
+                if (leaf != null && ((*leaf & PageBits.FrameMask) >> PageBits.FrameShift) == frame)
+                {
+                    *leaf = 0;
+                    holder.MappedPages--;
+                    Changed(holder, virtualAddress, 1);
+                }
+                else
+                    Diagnostics.KernelAssert.That(false, "the reverse map names a page that does not map the frame");
+                // Always forget the record, so the loop ends whatever the tables said.
+                if (ledger.RemoveMapping(frame, space, virtualAddress))
+                    KernelMemory.Frames.Free(frame);
+            }
+        }
+
+        /// <summary>What looking through one page table's 512 entries costs, in teardown units (a
+        /// mapping removed is one).</summary>
+        public const long PageTableScanUnits = 8;
+
+        /// <summary>Removes the user mappings of an environment that has ended (the information pages
+        /// too), from page number 'cursor' on, spending about 'budget' units (one per mapping removed,
+        /// PageTableScanUnits per table looked through; absent entries are skipped free, and each
+        /// table is looked through once). True when none is left; false with 'cursor' where to go on.</summary>
+        public static bool UnmapSome(Environment environment, ref ulong cursor, ref long budget)
+        {
+            const ulong userPages = 1UL << 35; // 256 top-level entries of 2^27 pages
+            FrameLedger ledger = Environments.Ledger;
+            ulong space = SpaceOf(environment);
+            ulong* pml4 = Table(environment.RootPhysical);
+            ulong page = cursor;
+            while (page < userPages)
+            {
+                if (budget <= 0)
+                {
+                    cursor = page;
+                    return false;
+                }
+                // Skipping an absent entry costs nothing; looking through a table costs
+                // PageTableScanUnits (each table once, as the cursor only moves forward).
+                ulong top = pml4[page >> 27];
+                if ((top & 1) == 0) { page = ((page >> 27) + 1) << 27; continue; }
+                if ((page & ((1UL << 27) - 1)) == 0) budget -= PageTableScanUnits;
+                ulong upper = Table(top & PageBits.FrameMask)[(page >> 18) & 511];
+                if ((upper & 1) == 0 || (upper & 0x80) != 0) { page = ((page >> 18) + 1) << 18; continue; }
+                if ((page & ((1UL << 18) - 1)) == 0) budget -= PageTableScanUnits;
+                ulong middle = Table(upper & PageBits.FrameMask)[(page >> 9) & 511];
+                if ((middle & 1) == 0 || (middle & 0x80) != 0) { page = ((page >> 9) + 1) << 9; continue; }
+                ulong* pt = Table(middle & PageBits.FrameMask);
+                budget -= PageTableScanUnits;
+                for (int i1 = (int)(page & 511); i1 < 512; i1++, page++)
+                {
+                    ulong entry = pt[i1];
+                    if ((entry & 1) == 0) continue;
+                    if (budget <= 0)
+                    {
+                        cursor = page;
+                        return false;
+                    }
+                    budget--;
+                    pt[i1] = 0;
+                    ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                    // The information pages are the kernel's: not in the reverse map (answers false).
+                    if (ledger.RemoveMapping(frame, space, page << 12))
+                        KernelMemory.Frames.Free(frame);
+                }
+            }
+            cursor = page;
+            environment.MappedPages = 0;
+            environment.MappingGeneration++;
+            if (Cpu.ReadCr3() == environment.RootPhysical)
+                Cpu.WriteCr3(environment.RootPhysical);
+            return true;
+        }
+
+        private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);
+
+        /// <summary>After a change to [address, address + pages): the upcall checks and the TLB.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Changed(Environment target, ulong address, ulong pages)
+        {
+            if (TouchesUpcallPages(target, address, pages))
+                target.MappingGeneration++;
+            if (Scheduler.Current == target || Cpu.ReadCr3() == target.RootPhysical)
+                Cpu.InvalidatePage(address);
+        }
+
+        /// <summary>True when [address, address + pages) overlaps the pages the upcall path checked
+        /// (its entry's page, its stack): only then must a change forget those checks. (The upcall
+        /// path's own cache of the page it last wrote a frame to is the upcall code's business.)</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static bool TouchesUpcallPages(Environment target, ulong address, ulong pages)
+        {
+            ulong end = address + pages * 4096;
+            ulong entryPage = target.UpcallEntry & ~4095UL;
+            if (entryPage >= address && entryPage < end) return true;
+            ulong stackTop = target.UpcallStackTop;
+            ulong stackBottom = stackTop - (ulong)UpcallLimits.UpcallStackPages * 4096;
+            return address < stackTop && end > stackBottom;
+        }
+
+        // ------------------------------------------------------------------ system calls
+
+        /// <summary>PageMap: a batch of map/unmap/protect requests, all or nothing.</summary>
+        public static ulong PageMap(Environment caller, ulong slot, ulong address, ulong count)
+        {
+            Error error = SystemCalls.ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (count == 0) return Ok(0);
+            if (count > (ulong)SystemCallLimits.MaximumMapRequests) return Fail(Error.InvalidArgument);
+            ulong bytes = count * (ulong)sizeof(PageMapRequest);
+            if (!UserMemory.IsUserRange(address, bytes)) return Fail(Error.BadAddress);
+            Span<PageMapRequest> requests = new Span<PageMapRequest>(s_mapRequests, 0, (int)count);
+            fixed (PageMapRequest* destination = s_mapRequests)
+            {
+                if (!UserMemory.TryRead(caller, address, new Span<byte>(destination, (int)bytes)))
+                    return Fail(Error.BadAddress);
+            }
+            // Validate everything first: all or nothing.
+            error = Environments.Validator.ValidateBatch(requests, caller.Id, target.Id, target, out _);
+            if (error != Error.None) return Fail(error);
+            // All or nothing also when page tables must be built (each request can need up to three
+            // new tables) and mappings recorded (one record per request): refuse up front.
+            if (KernelMemory.Frames.FreeFrames < count * 3 + 3 || (ulong)Environments.Ledger.FreeMappingRecords < count)
+                return Fail(Error.NoMemory);
+            for (int i = 0; i < requests.Length; i++)
+            {
+                PageMapRequest request = requests[i];
+                PageFlags flags = MappingValidator.ToPageFlags(request.Permissions);
+                switch (request.Operation)
+                {
+                    case PageMapOperation.Map: error = Map(target, request.VirtualAddress, request.Frame, flags); break;
+                    case PageMapOperation.Unmap: error = Unmap(target, request.VirtualAddress); break;
+                    default: error = Protect(target, request.VirtualAddress, flags); break;
+                }
+                if (error != Error.None)
+                    return Fail(error); // only out of page-table memory can fail here
+            }
+            return Ok(count);
+        }
+
+        /// <summary>PageProtect, the range Protect. One pass sets each page's new permissions,
+        /// remembering the old entries; if a page turns out unmapped, or a page to be made writable
+        /// holds a frame neither the caller nor the target may write, every change is undone: all
+        /// or nothing. Consecutive pages share their page table, so the tables are walked once per
+        /// 512 pages.</summary>
+        public static ulong PageProtect(Environment caller, ulong slot, ulong address, ulong pageCount, ulong permissions)
+        {
+            Error error = SystemCalls.ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (pageCount == 0 || pageCount > (ulong)SystemCallLimits.MaximumMapRequests) return Fail(Error.InvalidArgument);
+            if ((address & 4095) != 0 || (permissions & ~PageBits.Allowed) != 0) return Fail(Error.InvalidArgument);
+            if (address < UserAddresses.LowestMappable || address > UserAddresses.ReservedTop
+                || pageCount * 4096 > UserAddresses.ReservedTop - address) return Fail(Error.BadAddress);
+            ulong leafBits = PageBits.Present | PageBits.User | permissions;
+            bool writable = (permissions & PageBits.Writable) != 0;
+            const ulong keep = PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty;
+            const ulong presentUser = PageBits.Present | PageBits.User;
+            if (pageCount == 1)
+                return ProtectOnePage(caller, target, address, leafBits, writable);
+            int count = (int)pageCount;
+            int changed = 0;
+            Error failure = Error.None;
+            fixed (ulong* saved = s_protectSaved)
+            fixed (ulong* owners = Environments.Ledger.OwnerTable)
+            {
+                ulong* ids = stackalloc ulong[2];
+                ids[0] = caller.Id;
+                ids[1] = target.Id;
+                while (changed < count && failure == Error.None)
+                {
+                    ulong page = address + (ulong)changed * 4096;
+                    ulong* leaf = PageWalk.UserLeaf(target, page, false);
+                    if (leaf == null) { failure = Error.NotMapped; break; }
+                    int inTable = 512 - (int)((page >> 12) & 511);
+                    int run = count - changed < inTable ? count - changed : inTable;
+                    int done = 0;
+                    while (done < run)
+                    {
+                        // FAST PATH (docs/kernel.md): the run loops edit leaves in place.
+                        done += (int)(writable
+                            ? ProtectRunWritable(leaf + done, (ulong)(run - done), leafBits, saved + changed + done, owners, ids)
+                            : ProtectRun(leaf + done, (ulong)(run - done), leafBits, saved + changed + done));
+                        if (done == run) break;
+                        // The loop stopped at an entry it could not decide: not mapped, or (making
+                        // pages writable) a frame neither the caller nor the target owns.
+                        ulong value = leaf[done];
+                        if ((~value & presentUser) != 0) { failure = Error.NotMapped; break; }
+                        if (!writable || !MayWriteByGrant(value, caller.Id, target.Id)) { failure = Error.NotOwner; break; }
+                        saved[changed + done] = value;
+                        leaf[done] = (value & keep) | leafBits;
+                        done++;
+                    }
+                    changed += done;
+                }
+            }
+            if (failure != Error.None)
+            {
+                for (int i = 0; i < changed; i++)
+                    *PageWalk.UserLeaf(target, address + (ulong)i * 4096, false) = s_protectSaved[i];
+                return Fail(failure);
+            }
+            if (TouchesUpcallPages(target, address, pageCount))
+                target.MappingGeneration++;
+            if (target == Scheduler.Current)
+            {
+                if (pageCount > 16) Cpu.WriteCr3(target.RootPhysical); // flushes the user half; kernel pages are global
+                else for (ulong i = 0; i < pageCount; i++) Cpu.InvalidatePage(address + i * 4096);
+            }
+            return Ok(pageCount);
+        }
+
+        /// <summary>PageProtect of a single page: the same checks, without the run machinery.
+        /// FAST PATH (docs/kernel.md): inlined into PageProtect, edits the leaf in place.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong ProtectOnePage(Environment caller, Environment target, ulong address, ulong leafBits, bool writable)
+        {
+            ulong* leaf = PageWalk.UserLeaf(target, address, false);
+            if (leaf == null) return Fail(Error.NotMapped);
+            ulong value = *leaf;
+            if (writable)
+            {
+                ulong owner = Environments.Ledger.OwnerOf((value & PageBits.FrameMask) >> PageBits.FrameShift);
+                if (owner != caller.Id && owner != target.Id && !MayWriteByGrant(value, caller.Id, target.Id))
+                    return Fail(Error.NotOwner);
+            }
+            *leaf = (value & (PageBits.FrameMask | PageBits.Accessed | PageBits.Dirty)) | leafBits;
+            if (TouchesUpcallPages(target, address, 1))
+                target.MappingGeneration++;
+            if (target == Scheduler.Current)
+                Cpu.InvalidatePage(address);
+            return Ok(1);
+        }
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_protect_run")]
+        private static extern ulong ProtectRun(ulong* leaf, ulong count, ulong leafBits, ulong* saved);
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_unprotect_run")]
+        private static extern ulong ProtectRunWritable(ulong* leaf, ulong count, ulong leafBits, ulong* saved, ulong* owners, ulong* ids);
+
+        private static bool MayWriteByGrant(ulong entry, ulong callerId, ulong targetId)
+        {
+            ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+            return Environments.Ledger.CheckMap(frame, callerId, true) == Error.None
+                || Environments.Ledger.CheckMap(frame, targetId, true) == Error.None;
+        }
+
+        /// <summary>PageQuery: the leaf's frame and bits (reads only).</summary>
+        public static ulong PageQuery(Environment caller, ulong slot, ulong address)
+        {
+            Error error = SystemCalls.ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
+            ulong* leaf = PageWalk.UserLeaf(target, address & ~4095UL, false);
+            if (leaf == null) return Fail(Error.NotMapped);
+            const ulong reported = PageBits.FrameMask | PageBits.Present | PageBits.Writable | PageBits.User | PageBits.Accessed
+                | PageBits.Dirty | PageBits.Software0 | PageBits.Software1 | PageBits.Software2 | PageBits.NoExecute;
+            return Ok(*leaf & reported);
+        }
+
+        /// <summary>PageClean: clears the accessed and dirty bits of a mapped page.</summary>
+        public static ulong PageClean(Environment caller, ulong slot, ulong address)
+        {
+            Error error = SystemCalls.ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (!UserMemory.IsUserRange(address, 1)) return Fail(Error.BadAddress);
+            ulong page = address & ~4095UL;
+            ulong* leaf = PageWalk.UserLeaf(target, page, false);
+            if (leaf == null) return Fail(Error.NotMapped);
+            *leaf &= ~(PageBits.Accessed | PageBits.Dirty);
+            Changed(target, page, 1);
+            return Ok();
+        }
+    }
+}
