@@ -1,12 +1,18 @@
 // Protection-suite behaviours for kernel memory and quotas: no environment can exhaust what the kernel needs
 // (issue #7). Each behaviour is an attack run as its own app; the kernel judges it from what it
 // observed itself. Names here, checks below; ProtectionSuite.cs runs them.
+using Aegis.Abi;
+using Aegis.Kernel.Exo;
+using Aegis.Kernel.Hal;
+using Internal.Runtime;
+
 namespace Aegis.Kernel.Tests
 {
     internal static unsafe partial class ProtectionSuite
     {
         private static readonly string[] s_resourceBehaviours =
         {
+            "exhaust-kernel-heap", "frame-hog", "slice-hog", "fork-bomb", "grant-exhaust",
         };
 
         /// <summary>Runs the check of a behaviour of this area (reason: null for PASS, else why it
@@ -15,8 +21,115 @@ namespace Aegis.Kernel.Tests
         {
             switch (name)
             {
+                case "exhaust-kernel-heap": reason = ExhaustKernelHeap(); return true;
+                case "frame-hog": reason = FrameHog(); return true;
+                case "slice-hog": reason = SliceHog(); return true;
+                case "fork-bomb": reason = ForkBomb(); return true;
+                case "grant-exhaust": reason = GrantExhaust(); return true;
                 default: reason = null; return false;
             }
+        }
+
+        /// <summary>A bystander spawned and started by the kernel while an attack holds what it took:
+        /// null when it ran to a clean end.</summary>
+        private static string BystanderRunsDuringAttack()
+        {
+            Environment bystander = Spawn("bystander");
+            if (bystander == null) return "the kernel could not create another environment during the attack";
+            if (!Start(bystander)) return "the kernel could not start another environment during the attack";
+            Scheduler.Run(() => !bystander.IsAlive, DefaultTicks);
+            return BystanderProblem(bystander);
+        }
+
+        private static string ExhaustKernelHeap()
+        {
+            Environment app = Spawn("exhaust-kernel-heap");
+            if (!Start(app)) return "cannot start";
+            // The drain ends with the first refused FrameAllocate; measure from a little after it.
+            Scheduler.Run(() => !app.IsAlive || app.SystemCallErrors >= 64, DefaultTicks);
+            if (!app.IsAlive) return "the app " + Ending(app) + " before it hammered the kernel";
+            System.Func<bool> ended = () => !app.IsAlive;
+            ulong callsBefore = app.SystemCalls;
+            ulong bytesBefore = (ulong)RuntimeHost.HeapBytesAllocated;
+            ulong heapFramesBefore = KernelMemory.HeapFrames;
+            bool finished = Scheduler.Run(ended, 200000);
+            ulong bytesAfter = (ulong)RuntimeHost.HeapBytesAllocated;
+            ulong heapFramesAfter = KernelMemory.HeapFrames;
+            if (!finished) return "timed out";
+            ulong calls = app.SystemCalls - callsBefore;
+            if (!ExitedWith(app, 0)) return "the app " + Ending(app);
+            if (calls < 20000) return "only " + calls.ToString() + " system calls were measured";
+            if (bytesAfter != bytesBefore)
+                return "the kernel heap allocated " + (bytesAfter - bytesBefore).ToString() + " bytes during " + calls.ToString() + " system calls";
+            if (heapFramesAfter != heapFramesBefore) return "the kernel heap grew by " + (heapFramesAfter - heapFramesBefore).ToString() + " frames";
+            return BystanderRunsDuringAttack();
+        }
+
+        private static string FrameHog()
+        {
+            Environment hog = Spawn("frame-hog");
+            if (!Start(hog)) return "cannot start";
+            Scheduler.Run(() => !hog.IsAlive || hog.SystemCallErrors >= 1, DefaultTicks);
+            if (!hog.IsAlive) return "the hog " + Ending(hog);
+            if (hog.SystemCallErrors == 0) return "the hog was never refused a frame";
+            ulong owned = Environments.Ledger.CountOwnedBy(hog.Id);
+            string problem = BystanderRunsDuringAttack();
+            if (problem != null) return problem + " (the hog owns " + owned.ToString() + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free)";
+            if (!hog.IsAlive) return "the hog " + Ending(hog) + " instead of being refused";
+            return null;
+        }
+
+        private static string SliceHog()
+        {
+            Environment hog = Spawn("slice-hog");
+            if (!Start(hog)) return "cannot start";
+            Scheduler.Run(() => !hog.IsAlive || hog.SystemCalls >= 64, DefaultTicks);
+            if (!hog.IsAlive) return "the hog " + Ending(hog);
+            int held = Environments.Slices.CountOwnedBy(hog.Id);
+            string problem = BystanderRunsDuringAttack();
+            if (problem != null) return problem + " (the hog holds " + held.ToString() + " of 64 slices)";
+            return null;
+        }
+
+        private static string ForkBomb()
+        {
+            Environment root = Spawn("fork-bomb");
+            if (!Start(root)) return "cannot start";
+            // Until every member of the tree waits (or is stopped): the bomb has done all it can.
+            Scheduler.Run(() => !AnyRunnable(), 100000);
+            int live = Environments.LiveCount;
+            if (!root.IsAlive) return "the root " + Ending(root);
+            if (live >= Environments.Capacity) return "the tree filled the environment table (" + live.ToString() + " environments)";
+            string problem = BystanderRunsDuringAttack();
+            if (problem != null) return problem + " (" + live.ToString() + " environments live)";
+            return null;
+        }
+
+        private static bool AnyRunnable()
+        {
+            for (int i = 0; i < Environments.Capacity; i++)
+            {
+                Environment environment = Environments.At(i);
+                if (environment != null && environment.IsRunnable) return true;
+            }
+            return false;
+        }
+
+        private static string GrantExhaust()
+        {
+            Environment app = Spawn("grant-exhaust");
+            if (!Start(app)) return "cannot start";
+            int peak = 0;
+            Scheduler.Run(() =>
+            {
+                if (Environments.Ledger.GrantCount > peak) peak = Environments.Ledger.GrantCount;
+                return !app.IsAlive;
+            }, 200000);
+            if (!ExitedWith(app, 0)) return "grant-exhaust " + Ending(app) + ": " + Output(app);
+            if (peak >= Environments.Ledger.MaximumGrants) return "one environment's children took the whole grant pool (" + peak.ToString() + " grants)";
+            if (Environments.PagesReceivedSince(s_createdBefore) != 0)
+                return "a page was delivered by IPC although no grant could be made for it";
+            return null;
         }
     }
 }
