@@ -39,13 +39,15 @@ namespace Aegis.Kernel.Exo
         private static int s_endedNext;
         // Recycled environment objects (there is no garbage collector: objects are reused, not freed),
         // and scratch lists so that destroying an environment allocates nothing.
-        private static readonly List<Environment> s_pool = new List<Environment>();
+        private static readonly List<Environment> s_pool = new List<Environment>(PoolSize);
         private static readonly List<ulong> s_scratchAddresses = new List<ulong>();
         private static readonly List<ulong> s_scratchFrameAddresses = new List<ulong>();
         public const int AutomaticRecycleThreshold = 256;
-        private static EnvironmentTablesMemory s_tableMemory;
+        /// <summary>Environment objects made at start: every live one plus ended records kept for
+        /// EnvironmentStatus and the protection suite. Creating an environment never allocates.</summary>
+        public const int PoolSize = EnvironmentTable.Capacity + AutomaticRecycleThreshold;
 
-        private static readonly List<Environment> s_history = new List<Environment>();
+        private static readonly List<Environment> s_history = new List<Environment>(PoolSize);
         private static ulong s_createdCount;
 
         /// <summary>Environments created since boot (each gets the next Sequence number).</summary>
@@ -69,7 +71,12 @@ namespace Aegis.Kernel.Exo
             s_validator = new MappingValidator(s_ledger);
             s_revocations = new RevocationTracker();
             s_ended = new EndedRecord[1024];
-            s_tableMemory = new EnvironmentTablesMemory();
+            for (int i = 0; i < PoolSize; i++)
+            {
+                Environment made = new Environment();
+                made.TableMemory = new EnvironmentTablesMemory(made);
+                s_pool.Add(made);
+            }
             if (!frames.TryAllocate(out s_infoFrame))
                 Diagnostics.Panic.Fail("no memory", "cannot allocate the information page");
             s_info = (InfoPage*)KernelMemory.PhysicalToVirtual(s_infoFrame * PageSize);
@@ -78,6 +85,7 @@ namespace Aegis.Kernel.Exo
             s_info->SliceCount = 64;
             s_info->TotalFrames = frames.TotalFrames;
             UpdateInfoPage();
+            Accounts.Initialize();
         }
 
         public static void UpdateInfoPage()
@@ -124,12 +132,15 @@ namespace Aegis.Kernel.Exo
         /// <summary>Makes every ended environment's object available for reuse. The protection suite
         /// calls it between tests (it reads ended environments' records until then); otherwise it
         /// happens when AutomaticRecycleThreshold records have piled up.</summary>
-        public static void RecycleEnded()
+        public static void RecycleEnded() => RecycleEnded(false);
+
+        /// <summary>spareKept: leave the records the protection suite marked (KeepRecord) alone.</summary>
+        private static void RecycleEnded(bool spareKept)
         {
             for (int i = 0; i < s_history.Count; i++)
             {
                 Environment environment = s_history[i];
-                if (!environment.IsAlive && environment.State != EnvironmentState.Free)
+                if (!environment.IsAlive && environment.State != EnvironmentState.Free && !(spareKept && environment.KeepRecord))
                 {
                     environment.State = EnvironmentState.Free;
                     s_pool.Add(environment);
@@ -137,7 +148,7 @@ namespace Aegis.Kernel.Exo
             }
             int kept = 0;
             for (int i = 0; i < s_history.Count; i++)
-                if (s_history[i].IsAlive) s_history[kept++] = s_history[i];
+                if (s_history[i].State != EnvironmentState.Free) s_history[kept++] = s_history[i];
             while (s_history.Count > kept) s_history.RemoveAt(s_history.Count - 1);
         }
 
@@ -147,32 +158,36 @@ namespace Aegis.Kernel.Exo
         public static Environment At(int index) => s_environments[index];
         public static int Capacity => s_environments.Length;
 
-        /// <summary>A new, empty, stopped environment: kernel half, info pages, no user memory.</summary>
-        public static Error Create(ulong parentId, string name, out Environment environment)
+        /// <summary>A new, empty, stopped environment in 'account' (which pays for it): kernel half,
+        /// info pages, no user memory. QuotaExceeded when the account has no environment or frame
+        /// left for it, NoMemory when the table is full or only the kernel's reserve is left.
+        /// Allocates nothing (the object comes from the pool); a failure leaves no trace.</summary>
+        public static Error Create(ulong parentId, string name, Account account, out Environment environment)
         {
             environment = null;
+            if (account == null) return Error.InvalidArgument;
+            Error error = Accounts.CheckEnvironment(account);
+            if (error != Error.None) return error;
+            if (!ManualRecycling && s_history.Count >= AutomaticRecycleThreshold)
+                RecycleEnded(false);
+            if (s_pool.Count == 0)
+                RecycleEnded(true);
+            if (s_pool.Count == 0)
+                return Error.NoMemory;
             if (!s_table.TryAllocate(parentId, out ulong id))
                 return Error.NoMemory;
-            if (!ManualRecycling && s_history.Count >= AutomaticRecycleThreshold)
-                RecycleEnded();
-            Environment created;
-            if (s_pool.Count > 0)
-            {
-                created = s_pool[s_pool.Count - 1];
-                s_pool.RemoveAt(s_pool.Count - 1);
-                created.Reset();
-            }
-            else
-                created = new Environment();
+            Environment created = s_pool[s_pool.Count - 1];
+            s_pool.RemoveAt(s_pool.Count - 1);
+            created.Reset();
             created.Id = id;
             created.ParentId = parentId;
             created.Name = name;
             created.State = EnvironmentState.Stopped;
-            if (!PageTableBuilder.TryCreate(s_tableMemory, out created.Tables))
-            {
-                s_table.Free(id);
-                return Error.NoMemory;
-            }
+            Accounts.Join(created, account);
+            // Its root table, the tables under the two info pages and the environment page.
+            error = Accounts.CheckFrames(created, 5);
+            if (error != Error.None || !PageTableBuilder.TryCreate(created.TableMemory, out created.Tables))
+                return Abandon(created, error == Error.None ? Error.NoMemory : error);
             created.RootPhysical = created.Tables.RootPhysical;
             // The kernel half: the same PML4 entries as the kernel's own (supervisor-only).
             ulong* kernelRoot = (ulong*)KernelMemory.PhysicalToVirtual(KernelMemory.RootTablePhysical);
@@ -180,12 +195,9 @@ namespace Aegis.Kernel.Exo
             for (int i = 256; i < 512; i++)
                 root[i] = kernelRoot[i];
 
-            if (!KernelMemory.Frames.TryAllocate(out created.EnvironmentPageFrame))
-            {
-                FreeAddressSpace(created);
-                s_table.Free(id);
-                return Error.NoMemory;
-            }
+            error = Accounts.TakeFrame(created, out created.EnvironmentPageFrame);
+            if (error != Error.None)
+                return Abandon(created, error);
             ZeroFrame(created.EnvironmentPageFrame);
             created.Page = (EnvironmentPage*)KernelMemory.PhysicalToVirtual(created.EnvironmentPageFrame * PageSize);
             created.Page->Id = id;
@@ -193,13 +205,7 @@ namespace Aegis.Kernel.Exo
             PageFlags readOnly = PageFlags.Present | PageFlags.User | PageFlags.NoExecute;
             if (created.Tables.Map(UserAddresses.InfoPage, s_infoFrame * PageSize, readOnly) != MapResult.Ok
                 || created.Tables.Map(UserAddresses.EnvironmentPage, created.EnvironmentPageFrame * PageSize, readOnly) != MapResult.Ok)
-            {
-                KernelMemory.Frames.Free(created.EnvironmentPageFrame);
-                created.EnvironmentPageFrame = 0;
-                FreeAddressSpace(created);
-                s_table.Free(id);
-                return Error.NoMemory;
-            }
+                return Abandon(created, Error.NoMemory);
             // Registers: ring 3 selectors, interrupts on.
             created.Frame->Cs = GlobalDescriptorTable.UserCode | 3;
             created.Frame->Ss = GlobalDescriptorTable.UserData | 3;
@@ -212,12 +218,30 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
+        /// <summary>Undoes a Create that failed half-way: frames back, account left, id and object returned.</summary>
+        private static Error Abandon(Environment created, Error error)
+        {
+            created.Page = null;
+            if (created.EnvironmentPageFrame != 0)
+                KernelMemory.Frames.Free(created.EnvironmentPageFrame);
+            created.EnvironmentPageFrame = 0;
+            FreeAddressSpace(created);
+            Accounts.Leave(created);
+            s_table.Free(created.Id);
+            created.State = EnvironmentState.Free;
+            s_pool.Add(created);
+            return error;
+        }
+
         /// <summary>Makes a stopped environment runnable and gives it a time slice.</summary>
         public static Error Start(Environment environment)
         {
             if (environment.State != EnvironmentState.Stopped)
                 return Error.BadEnvironment;
-            Error error = s_slices.Allocate(environment.Id, SystemCallLimits.AnySlice, out _);
+            Error error = Accounts.CheckSlice(environment);
+            if (error != Error.None)
+                return error;
+            error = s_slices.Allocate(environment.Id, SystemCallLimits.AnySlice, out _);
             if (error != Error.None)
                 return error;
             environment.State = EnvironmentState.Runnable;
@@ -275,6 +299,9 @@ namespace Aegis.Kernel.Exo
         {
             frame = 0;
             FrameAllocator frames = KernelMemory.Frames;
+            Error allowed = Accounts.CheckFrames(environment, 1);
+            if (allowed != Error.None)
+                return allowed;
             if (requested == SystemCallLimits.AnyFrame)
             {
                 if (!frames.TryAllocate(out frame))
@@ -290,6 +317,7 @@ namespace Aegis.Kernel.Exo
             }
             ZeroFrame(frame);
             s_ledger.Assign(frame, environment.Id);
+            Accounts.Charge(environment, 1);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
             return Error.None;
         }
@@ -305,6 +333,7 @@ namespace Aegis.Kernel.Exo
             UnmapFrameEverywhereIn(environment, frame);
             if (s_ledger.ReleaseOwnership(frame))
                 KernelMemory.Frames.Free(frame);
+            Accounts.Uncharge(environment, 1);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
             if (countsTowardRevocation)
                 s_revocations.OnFrameFreed(environment.Id);
@@ -413,9 +442,40 @@ namespace Aegis.Kernel.Exo
 
         private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);
 
+        /// <summary>Removes every user mapping, walking the tables in place (nothing is collected,
+        /// so ending an environment allocates nothing); the info pages are the kernel's.</summary>
+        private static void UnmapEverything(Environment environment)
+        {
+            ulong* pml4 = Table(environment.RootPhysical);
+            for (int i4 = 0; i4 < 256; i4++)
+            {
+                if ((pml4[i4] & 1) == 0) continue;
+                ulong* pdpt = Table(pml4[i4] & PageBits.FrameMask);
+                for (int i3 = 0; i3 < 512; i3++)
+                {
+                    if ((pdpt[i3] & 1) == 0 || (pdpt[i3] & 0x80) != 0) continue;
+                    ulong* pd = Table(pdpt[i3] & PageBits.FrameMask);
+                    for (int i2 = 0; i2 < 512; i2++)
+                    {
+                        if ((pd[i2] & 1) == 0 || (pd[i2] & 0x80) != 0) continue;
+                        ulong* pt = Table(pd[i2] & PageBits.FrameMask);
+                        for (int i1 = 0; i1 < 512; i1++)
+                        {
+                            if ((pt[i1] & 1) == 0) continue;
+                            ulong address = ((ulong)i4 << 39) | ((ulong)i3 << 30) | ((ulong)i2 << 21) | ((ulong)i1 << 12);
+                            if (address == UserAddresses.InfoPage || address == UserAddresses.EnvironmentPage)
+                                environment.Tables.Unmap(address, out _);
+                            else
+                                Unmap(environment, address);
+                        }
+                    }
+                }
+            }
+        }
+
         /// <summary>Ends an environment: every mapping, frame, capability, grant, slice and IPC link
         /// goes. Safe to call on the running environment (the caller then returns to the loop).</summary>
-        public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report)
+        public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report, Environment holder = null)
         {
             if (!environment.IsAlive)
                 return;
@@ -423,25 +483,10 @@ namespace Aegis.Kernel.Exo
             environment.DestroyReason = reason;
             environment.ExitStatus = status;
             if (report != null)
-            {
-                environment.EndReport = environment.Describe() + " " + report;
-                KernelLog.WriteLine("aegis: " + environment.EndReport);
-            }
+                RecordEndReport(environment, report, holder);
 
             // Address space: drop every user mapping (frames shared with others stay theirs).
-            List<ulong> addresses = s_scratchAddresses;
-            addresses.Clear();
-            ForEachUserMapping(environment, addresses);
-            for (int i = 0; i < addresses.Count; i++)
-            {
-                ulong address = addresses[i];
-                if (address == UserAddresses.InfoPage || address == UserAddresses.EnvironmentPage)
-                {
-                    environment.Tables.Unmap(address, out _);
-                    continue;
-                }
-                Unmap(environment, address);
-            }
+            UnmapEverything(environment);
             // Frames it owns but others still map become ownerless; the rest are free now.
             ulong limit = KernelMemory.Frames.FrameLimit;
             for (ulong frame = s_ledger.NextOwnedBy(environment.Id, 0); frame < limit; frame = s_ledger.NextOwnedBy(environment.Id, frame + 1))
@@ -483,7 +528,27 @@ namespace Aegis.Kernel.Exo
             s_ended[s_endedNext].State = endState;
             s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
             s_endedNext = (s_endedNext + 1) % s_ended.Length;
+            Accounts.Leave(environment);
             Scheduler.OnEnvironmentEnded(environment);
+        }
+
+        /// <summary>"environment ID (NAME) REPORT[, environment ID (NAME)]" into the environment's
+        /// fixed report buffer and the kernel log: ending an environment allocates nothing.</summary>
+        private static void RecordEndReport(Environment environment, string report, Environment holder)
+        {
+            Diagnostics.TextBuffer text = environment.EndReportText;
+            text.Clear();
+            environment.DescribeTo(text);
+            text.Append(' ');
+            text.Append(report);
+            if (holder != null)
+            {
+                text.Append(", ");
+                holder.DescribeTo(text);
+            }
+            KernelLog.Write("aegis: ");
+            text.WriteToLog();
+            KernelLog.Write('\n');
         }
 
         /// <summary>Frees the user-half page tables and the PML4 (the kernel half is shared, not freed).</summary>
@@ -522,12 +587,17 @@ namespace Aegis.Kernel.Exo
             for (int i = 0; i < 512; i++) page[i] = 0;
         }
 
-        /// <summary>Page-table frames for environments come straight from the frame allocator.</summary>
+        /// <summary>Page-table frames for one environment: charged to it (its account, the kernel's
+        /// reserve untouched), returned when it ends.</summary>
         private sealed class EnvironmentTablesMemory : IPageTableMemory
         {
+            private readonly Environment _owner;
+
+            public EnvironmentTablesMemory(Environment owner) { _owner = owner; }
+
             public ulong AllocateTable()
             {
-                if (!KernelMemory.Frames.TryAllocate(out ulong frame))
+                if (Accounts.TakeFrame(_owner, out ulong frame) != Error.None)
                     return 0;
                 ZeroFrame(frame);
                 return frame * PageSize;

@@ -72,6 +72,19 @@ namespace Aegis.Kernel.Exo
                 if (Environments.Ledger.OwnerOf(frameNumber) != caller.Id)
                     return Fail(Error.NotOwner);
                 writable = (flags & PageFlags.Writable) != 0;
+                // The grant behind the page is made below and must not fail then: check it now.
+                // No grant left (the caller's account quota or the kernel's pool) refuses the send.
+                if (!Environments.Ledger.IsGrantedTo(frameNumber, target.Id, out _))
+                {
+                    Error grantError = Accounts.CheckGrant(caller);
+                    if (grantError == Error.None && Environments.Ledger.GrantCount >= Environments.Ledger.MaximumGrants)
+                        grantError = Error.NoMemory;
+                    if (grantError != Error.None)
+                    {
+                        caller.PageSendsRefused++;
+                        return Fail(grantError);
+                    }
+                }
             }
 
             bool interruptsWait = target.State == EnvironmentState.Blocked && target.Blocked == BlockReason.Waiting;
@@ -92,7 +105,7 @@ namespace Aegis.Kernel.Exo
             target.IpcWaitFrame = interruptsWait ? target.Frame->Rsp : 0;
             if (frameNumber != UpcallFrame.NoFrame)
             {
-                Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable);
+                Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable, caller.Account == null ? 0 : caller.Account.Index);
                 target.PagesReceived++;
             }
             target.IpcMessagesReceived++;

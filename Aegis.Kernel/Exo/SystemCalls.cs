@@ -9,6 +9,7 @@ using System.Runtime.InteropServices;
 using Aegis.Abi;
 using Aegis.Kernel.Core;
 using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Diagnostics;
 using Aegis.Kernel.Hal;
 
 namespace Aegis.Kernel.Exo
@@ -67,7 +68,9 @@ namespace Aegis.Kernel.Exo
         private static ulong FastPageClean(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageClean(Scheduler.Current, a0, a1);
         private static ulong FastSliceAllocate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
         {
-            Error error = Environments.Slices.Allocate(Scheduler.Current.Id, a0, out int index);
+            Error error = Accounts.CheckSlice(Scheduler.Current);
+            if (error != Error.None) return Fail(error);
+            error = Environments.Slices.Allocate(Scheduler.Current.Id, a0, out int index);
             return error == Error.None ? Ok((ulong)index) : Fail(error);
         }
         private static ulong FastSliceFree(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ErrorResult(Environments.Slices.Free(Scheduler.Current.Id, a0));
@@ -162,8 +165,20 @@ namespace Aegis.Kernel.Exo
 
         private static ulong Debug(Environment caller, ulong value)
         {
-            KernelLog.WriteLine("aegis: debug from " + caller.Describe() + ": value " + value.ToString() + "; it owns "
-                + Environments.Ledger.CountOwnedBy(caller.Id).ToString() + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free");
+            // Written piece by piece: no string is built (an app can call this in a loop).
+            KernelLog.Write("aegis: debug from ");
+            LogText.WriteEnvironment(caller);
+            KernelLog.Write(": value ");
+            LogText.WriteDecimal(value);
+            KernelLog.Write("; it owns ");
+            LogText.WriteDecimal(Environments.Ledger.CountOwnedBy(caller.Id));
+            KernelLog.Write(" frames; its account is charged ");
+            LogText.WriteDecimal(caller.Account == null ? 0 : caller.Account.FramesCharged);
+            KernelLog.Write(" of ");
+            LogText.WriteDecimal(caller.Account == null ? 0 : caller.Account.Limit.Frames);
+            KernelLog.Write("; ");
+            LogText.WriteDecimal(KernelMemory.Frames.FreeFrames);
+            KernelLog.WriteLine(" free");
             return Ok();
         }
 
@@ -222,15 +237,12 @@ namespace Aegis.Kernel.Exo
 
         private static ulong EnvironmentCreate(Environment caller)
         {
-            Error error = Environments.Create(caller.Id, null, out Environment child);
+            // Check: a slot for the child's capability (the account and the table are checked by Create).
+            if (!caller.Capabilities.HasFreeSlot()) return Fail(Error.NoMemory);
+            // Perform. The child has its creator's name (it is usually its copy) and joins its account.
+            Error error = Environments.Create(caller.Id, caller.Name, caller.Account, out Environment child);
             if (error != Error.None) return Fail(error);
-            error = caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
-            if (error != Error.None)
-            {
-                Environments.Destroy(child, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
-                return Fail(error);
-            }
-            child.Name = (caller.Name ?? "env") + "/child";
+            caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
             // A created child starts as the caller's copy would: with the caller's thread pointer
             // (FS base), so a libOS that copies its memory (fork) finds its TLS in place.
             child.FsBase = caller.FsBase;
@@ -254,7 +266,7 @@ namespace Aegis.Kernel.Exo
                 Scheduler.LeaveToLoop();
             }
             Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0,
-                "destroyed by " + caller.Describe() + " (capability holder)");
+                "destroyed by its capability holder", caller);
             caller.Capabilities.Remove(slot);
             return Ok();
         }
@@ -267,6 +279,8 @@ namespace Aegis.Kernel.Exo
             if (target.State != EnvironmentState.Stopped) return Fail(Error.BadEnvironment);
             if (rip != 0 && !UserMemory.IsUserRange(rip, 1)) return Fail(Error.BadAddress);
             if (rsp != 0 && !UserMemory.IsUserRange(rsp, 0)) return Fail(Error.BadAddress);
+            error = Accounts.CheckSlice(target);
+            if (error != Error.None) return Fail(error);
             error = Environments.Slices.Allocate(target.Id, SystemCallLimits.AnySlice, out _);
             if (error != Error.None) return Fail(error);
             if (rip != 0)
@@ -333,7 +347,13 @@ namespace Aegis.Kernel.Exo
             Error error = ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
             if (frameNumber >= KernelMemory.Frames.FrameLimit) return Fail(Error.InvalidArgument);
-            return ErrorResult(Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable == 1));
+            // A new grant is charged to the caller's account (re-granting only changes the rights).
+            if (target.Id != caller.Id && !Environments.Ledger.IsGrantedTo(frameNumber, target.Id, out _))
+            {
+                error = Accounts.CheckGrant(caller);
+                if (error != Error.None) return Fail(error);
+            }
+            return ErrorResult(Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable == 1, caller.Account == null ? 0 : caller.Account.Index));
         }
 
         private static ulong PageMap(Environment caller, ulong slot, ulong address, ulong count)
@@ -355,7 +375,8 @@ namespace Aegis.Kernel.Exo
             if (error != Error.None) return Fail(error);
             // All or nothing also when page tables must be built: each request can need up to three
             // new tables, so refuse up front rather than fail half-way.
-            if (KernelMemory.Frames.FreeFrames < count * 3 + 3) return Fail(Error.NoMemory);
+            error = Accounts.CheckFrames(target, count * 3 + 3);
+            if (error != Error.None) return Fail(error);
             for (int i = 0; i < requests.Length; i++)
             {
                 PageMapRequest request = requests[i];
@@ -509,30 +530,37 @@ namespace Aegis.Kernel.Exo
             return ErrorResult(Revocation.Request(target, count, deadline));
         }
 
+        private static readonly byte[] s_spawnName = new byte[SpawnNameLimit];
+        private static readonly byte[] s_spawnArgument = new byte[SpawnArgumentLimit];
+        private const int SpawnNameLimit = 64;
+        private const int SpawnArgumentLimit = 255;
+
         private static ulong ImageSpawn(Environment caller, ulong nameAddress, ulong nameLength, ulong argumentAddress, ulong argumentLength)
         {
-            if (nameLength == 0 || nameLength > 64 || argumentLength > 255) return Fail(Error.InvalidArgument);
-            string name = ReadString(caller, nameAddress, nameLength);
-            if (name == null) return Fail(Error.BadAddress);
-            string argument = "";
-            if (argumentLength > 0)
-            {
-                argument = ReadString(caller, argumentAddress, argumentLength);
-                if (argument == null) return Fail(Error.BadAddress);
-            }
-            if (!BootImages.Exists(name)) return Fail(Error.NoSuchImage);
-            Error error = BootImages.Spawn(caller.Id, name, argument, out Environment child, out string problem);
+            // Check everything first, with no writes but to the static buffers: the name is read
+            // into a fixed buffer and compared byte by byte with the images' names (no string is made).
+            if (nameLength == 0 || nameLength > SpawnNameLimit || argumentLength > SpawnArgumentLimit) return Fail(Error.InvalidArgument);
+            System.Span<byte> name = new System.Span<byte>(s_spawnName, 0, (int)nameLength);
+            if (!UserMemory.IsUserRange(nameAddress, nameLength) || !UserMemory.TryRead(caller, nameAddress, name)) return Fail(Error.BadAddress);
+            System.Span<byte> argument = new System.Span<byte>(s_spawnArgument, 0, (int)argumentLength);
+            if (argumentLength > 0 && (!UserMemory.IsUserRange(argumentAddress, argumentLength) || !UserMemory.TryRead(caller, argumentAddress, argument)))
+                return Fail(Error.BadAddress);
+            int index = BootImages.IndexOf(name);
+            if (index < 0) return Fail(Error.NoSuchImage);
+            if (!caller.Capabilities.HasFreeSlot()) return Fail(Error.NoMemory);
+            // Perform.
+            Error error = BootImages.Spawn(caller.Id, index, argument, caller.Account, out Environment child, out string problem);
             if (error != Error.None)
             {
-                KernelLog.WriteLine("aegis: " + caller.Describe() + " could not spawn '" + name + "': " + problem);
+                KernelLog.Write("aegis: ");
+                LogText.WriteEnvironment(caller);
+                KernelLog.Write(" could not spawn '");
+                KernelLog.Write(BootImages.NameAt(index));
+                KernelLog.Write("': ");
+                KernelLog.WriteLine(problem);
                 return Fail(error);
             }
-            error = caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
-            if (error != Error.None)
-            {
-                Environments.Destroy(child, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
-                return Fail(error);
-            }
+            caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
             return Ok(slot);
         }
 
@@ -564,14 +592,5 @@ namespace Aegis.Kernel.Exo
             return Ok((ulong)kind);
         }
 
-        internal static string ReadString(Environment environment, ulong address, ulong length)
-        {
-            if (!UserMemory.IsUserRange(address, length)) return null;
-            byte[] bytes = new byte[length];
-            if (!UserMemory.TryRead(environment, address, bytes)) return null;
-            char[] text = new char[length];
-            for (int i = 0; i < bytes.Length; i++) text[i] = (char)bytes[i];
-            return new string(text);
-        }
     }
 }

@@ -30,6 +30,44 @@ namespace Aegis.Kernel.Tests
             }
         }
 
+        /// <summary>The quota each attacker gets: its own account with half the user pool, 16 slices,
+        /// 64 environments and 4,096 grants (the kernel's choice for an app it starts; init gets it all).</summary>
+        private static Quota AttackerQuota => new Quota
+        {
+            Frames = Accounts.UserPool / 2,
+            Slices = 16,
+            Environments = 64,
+            Grants = 4096,
+        };
+
+        /// <summary>Spawn in a new account of its own with AttackerQuota.</summary>
+        private static Environment SpawnAttacker(string name)
+        {
+            Account account = Accounts.Open(AttackerQuota);
+            if (account == null) return null;
+            if (BootImages.Spawn(0, name, "", out Environment environment, out string problem, account) != Error.None)
+            {
+                Accounts.CloseIfEmpty(account);
+                KernelLog.WriteLine("protection suite: cannot spawn '" + name + "': " + problem);
+                return null;
+            }
+            environment.Capabilities.TryInsertAt(CapabilitySlots.Console, CapabilityKind.Console, 0);
+            environment.KeepRecord = true;
+            s_spawned.Add(environment);
+            return environment;
+        }
+
+        /// <summary>null when the account stayed within its quota and the kernel's reserve is intact.</summary>
+        private static string QuotaProblem(Account account)
+        {
+            if (account == null) return "the attacker has no account";
+            if (account.FramesCharged > account.Limit.Frames)
+                return "the account was charged " + account.FramesCharged.ToString() + " frames, over its quota of " + account.Limit.Frames.ToString();
+            if (KernelMemory.Frames.FreeFrames < Accounts.ReserveFrames)
+                return "only " + KernelMemory.Frames.FreeFrames.ToString() + " frames are free, below the kernel's reserve of " + Accounts.ReserveFrames.ToString();
+            return null;
+        }
+
         /// <summary>A bystander spawned and started by the kernel while an attack holds what it took:
         /// null when it ran to a clean end.</summary>
         private static string BystanderRunsDuringAttack()
@@ -43,7 +81,7 @@ namespace Aegis.Kernel.Tests
 
         private static string ExhaustKernelHeap()
         {
-            Environment app = Spawn("exhaust-kernel-heap");
+            Environment app = SpawnAttacker("exhaust-kernel-heap");
             if (!Start(app)) return "cannot start";
             // The drain ends with the first refused FrameAllocate; measure from a little after it.
             Scheduler.Run(() => !app.IsAlive || app.SystemCallErrors >= 64, DefaultTicks);
@@ -51,9 +89,13 @@ namespace Aegis.Kernel.Tests
             System.Func<bool> ended = () => !app.IsAlive;
             ulong callsBefore = app.SystemCalls;
             ulong bytesBefore = (ulong)RuntimeHost.HeapBytesAllocated;
+            ulong allocationsBefore = RuntimeHost.HeapAllocations;
             ulong heapFramesBefore = KernelMemory.HeapFrames;
+            RuntimeHost.SetAllocationObserver(&Diagnostics.Panic.TraceAllocation);
             bool finished = Scheduler.Run(ended, 200000);
+            RuntimeHost.SetAllocationObserver(null);
             ulong bytesAfter = (ulong)RuntimeHost.HeapBytesAllocated;
+            ulong allocationsAfter = RuntimeHost.HeapAllocations;
             ulong heapFramesAfter = KernelMemory.HeapFrames;
             if (!finished) return "timed out";
             ulong calls = app.SystemCalls - callsBefore;
@@ -61,18 +103,24 @@ namespace Aegis.Kernel.Tests
             if (calls < 20000) return "only " + calls.ToString() + " system calls were measured";
             if (bytesAfter != bytesBefore)
                 return "the kernel heap allocated " + (bytesAfter - bytesBefore).ToString() + " bytes during " + calls.ToString() + " system calls";
+            if (allocationsAfter != allocationsBefore)
+                return "the kernel made " + (allocationsAfter - allocationsBefore).ToString() + " heap allocations during " + calls.ToString() + " system calls";
             if (heapFramesAfter != heapFramesBefore) return "the kernel heap grew by " + (heapFramesAfter - heapFramesBefore).ToString() + " frames";
             return BystanderRunsDuringAttack();
         }
 
         private static string FrameHog()
         {
-            Environment hog = Spawn("frame-hog");
+            Environment hog = SpawnAttacker("frame-hog");
             if (!Start(hog)) return "cannot start";
             Scheduler.Run(() => !hog.IsAlive || hog.SystemCallErrors >= 1, DefaultTicks);
             if (!hog.IsAlive) return "the hog " + Ending(hog);
             if (hog.SystemCallErrors == 0) return "the hog was never refused a frame";
             ulong owned = Environments.Ledger.CountOwnedBy(hog.Id);
+            string quota = QuotaProblem(hog.Account);
+            if (quota != null) return quota;
+            if (hog.Account.FramesCharged + 4 < hog.Account.Limit.Frames)
+                return "the hog was refused with " + (hog.Account.Limit.Frames - hog.Account.FramesCharged).ToString() + " frames of its quota left";
             string problem = BystanderRunsDuringAttack();
             if (problem != null) return problem + " (the hog owns " + owned.ToString() + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free)";
             if (!hog.IsAlive) return "the hog " + Ending(hog) + " instead of being refused";
@@ -81,11 +129,12 @@ namespace Aegis.Kernel.Tests
 
         private static string SliceHog()
         {
-            Environment hog = Spawn("slice-hog");
+            Environment hog = SpawnAttacker("slice-hog");
             if (!Start(hog)) return "cannot start";
             Scheduler.Run(() => !hog.IsAlive || hog.SystemCalls >= 64, DefaultTicks);
             if (!hog.IsAlive) return "the hog " + Ending(hog);
             int held = Environments.Slices.CountOwnedBy(hog.Id);
+            if (held > AttackerQuota.Slices) return "the hog holds " + held.ToString() + " slices, over its quota of " + AttackerQuota.Slices.ToString();
             string problem = BystanderRunsDuringAttack();
             if (problem != null) return problem + " (the hog holds " + held.ToString() + " of 64 slices)";
             return null;
@@ -93,13 +142,17 @@ namespace Aegis.Kernel.Tests
 
         private static string ForkBomb()
         {
-            Environment root = Spawn("fork-bomb");
+            Environment root = SpawnAttacker("fork-bomb");
+            Account account = root == null ? null : root.Account;
             if (!Start(root)) return "cannot start";
             // Until every member of the tree waits (or is stopped): the bomb has done all it can.
             Scheduler.Run(() => !AnyRunnable(), 100000);
             int live = Environments.LiveCount;
             if (!root.IsAlive) return "the root " + Ending(root);
             if (live >= Environments.Capacity) return "the tree filled the environment table (" + live.ToString() + " environments)";
+            if (account.Members > AttackerQuota.Environments) return "the tree has " + account.Members.ToString() + " environments, over its quota of " + AttackerQuota.Environments.ToString();
+            string quota = QuotaProblem(account);
+            if (quota != null) return quota;
             string problem = BystanderRunsDuringAttack();
             if (problem != null) return problem + " (" + live.ToString() + " environments live)";
             return null;
@@ -117,7 +170,7 @@ namespace Aegis.Kernel.Tests
 
         private static string GrantExhaust()
         {
-            Environment app = Spawn("grant-exhaust");
+            Environment app = SpawnAttacker("grant-exhaust");
             if (!Start(app)) return "cannot start";
             int peak = 0;
             Scheduler.Run(() =>
@@ -129,6 +182,8 @@ namespace Aegis.Kernel.Tests
             if (peak >= Environments.Ledger.MaximumGrants) return "one environment's children took the whole grant pool (" + peak.ToString() + " grants)";
             if (Environments.PagesReceivedSince(s_createdBefore) != 0)
                 return "a page was delivered by IPC although no grant could be made for it";
+            if (app.PageSendsRefused == 0) return "the kernel refused no page send (the app never tried one past its grant quota)";
+            if (peak > AttackerQuota.Grants) return "the tree made " + peak.ToString() + " grants, over its quota of " + AttackerQuota.Grants.ToString();
             return null;
         }
     }

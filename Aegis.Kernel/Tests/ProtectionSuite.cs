@@ -143,6 +143,7 @@ namespace Aegis.Kernel.Tests
                 return null;
             }
             environment.Capabilities.TryInsertAt(CapabilitySlots.Console, CapabilityKind.Console, 0);
+            environment.KeepRecord = true;
             s_spawned.Add(environment);
             return environment;
         }

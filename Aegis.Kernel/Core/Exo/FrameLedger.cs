@@ -39,7 +39,8 @@ namespace Aegis.Kernel.Core.Exo
         private readonly uint[] _mappings;
         private readonly int[] _firstGrant;          // a node index, 0 when the frame has no grants
         private readonly Dictionary<ulong, ulong> _ownedCounts = new Dictionary<ulong, ulong>();
-        private GrantNode[] _nodes = new GrantNode[16]; // node 0 unused
+        private GrantNode[] _nodes;                  // node 0 unused; all MaximumGrants made up front
+        private readonly int[] _grantsByAccount = new int[EnvironmentTable.Capacity];
         private int _usedNodes = 1;                  // nodes [1, _usedNodes) were ever used
         private int _freeNode;                       // head of the free node list (through Next), 0 when empty
 
@@ -52,7 +53,13 @@ namespace Aegis.Kernel.Core.Exo
             _owners = new ulong[(int)frameLimit];
             _mappings = new uint[(int)frameLimit];
             _firstGrant = new int[(int)frameLimit];
+            // Every node exists from the start: granting never allocates (the kernel's memory
+            // cannot be made to grow by grants; see docs/kernel.md, "Accounts").
+            _nodes = new GrantNode[maximumGrants + 1];
         }
+
+        /// <summary>Grants made on behalf of an account (Grant's 'account'), for its quota.</summary>
+        public int GrantsOf(int account) => account >= 0 && account < _grantsByAccount.Length ? _grantsByAccount[account] : 0;
 
         public ulong FrameLimit { get; }
         public int MaximumGrants { get; }
@@ -104,8 +111,9 @@ namespace Aegis.Kernel.Core.Exo
         /// <summary>Lets granteeId bind an owned frame (read-only, or read-write when writable).
         /// Granting again replaces the rights. InvalidArgument for a frame past the limit or
         /// grantee NoOwner; NotOwner unless ownerId owns the frame; NoMemory when MaximumGrants
-        /// grants exist. Granting to the owner itself changes nothing.</summary>
-        public Error Grant(ulong frame, ulong ownerId, ulong granteeId, bool writable)
+        /// grants exist. Granting to the owner itself changes nothing. 'account' is charged for a
+        /// new grant (GrantsOf) until the grant goes.</summary>
+        public Error Grant(ulong frame, ulong ownerId, ulong granteeId, bool writable, int account = 0)
         {
             if (frame >= FrameLimit || granteeId == NoOwner) return Error.InvalidArgument;
             if (ownerId == NoOwner || _owners[(int)frame] != ownerId) return Error.NotOwner;
@@ -118,8 +126,10 @@ namespace Aegis.Kernel.Core.Exo
             }
             if (GrantCount >= MaximumGrants) return Error.NoMemory;
             int node = TakeNode();
-            _nodes[node] = new GrantNode { Frame = frame, Grantee = granteeId, Writable = writable, Next = _firstGrant[(int)frame] };
+            if (account < 0 || account >= _grantsByAccount.Length) account = 0;
+            _nodes[node] = new GrantNode { Frame = frame, Grantee = granteeId, Writable = writable, Next = _firstGrant[(int)frame], Account = account };
             _firstGrant[(int)frame] = node;
+            _grantsByAccount[account]++;
             GrantCount++;
             return Error.None;
         }
@@ -267,6 +277,7 @@ namespace Aegis.Kernel.Core.Exo
 
         private void ReturnNode(int node)
         {
+            _grantsByAccount[_nodes[node].Account]--;
             _nodes[node] = new GrantNode { Next = _freeNode };
             _freeNode = node;
             GrantCount--;
@@ -279,6 +290,7 @@ namespace Aegis.Kernel.Core.Exo
             public ulong Grantee;
             public bool Writable;
             public int Next;
+            public int Account;
         }
     }
 }
