@@ -15,6 +15,12 @@ namespace Aegis.Kernel.Tests
             "exhaust-kernel-heap", "frame-hog", "slice-hog", "fork-bomb", "grant-exhaust",
         };
 
+        /// <summary>Behaviours too long for every run of the suite: only=NAME runs them (docs/kernel.md).</summary>
+        private static readonly string[] s_onRequestBehaviours =
+        {
+            "syscall-fuzz-long",
+        };
+
         /// <summary>Runs the check of a behaviour of this area (reason: null for PASS, else why it
         /// failed); false when the name is not one of this area's.</summary>
         private static bool TryDispatchResources(string name, out string reason)
@@ -26,6 +32,7 @@ namespace Aegis.Kernel.Tests
                 case "slice-hog": reason = SliceHog(); return true;
                 case "fork-bomb": reason = ForkBomb(); return true;
                 case "grant-exhaust": reason = GrantExhaust(); return true;
+                case "syscall-fuzz-long": reason = SyscallFuzzLong(); return true;
                 default: reason = null; return false;
             }
         }
@@ -164,6 +171,47 @@ namespace Aegis.Kernel.Tests
             {
                 Environment environment = Environments.At(i);
                 if (environment != null && environment.IsRunnable) return true;
+            }
+            return false;
+        }
+
+        /// <summary>1,000,000 random system calls (Tests/Apps/SyscallFuzz as "syscall-fuzz-long") while
+        /// a frame hog, a slice hog and a fork bomb hold what they took, each in its own account;
+        /// then a bystander must still run, the kernel heap must not have grown, and (RunOne) every
+        /// frame must be back.</summary>
+        private static string SyscallFuzzLong()
+        {
+            Environment hog = SpawnAttacker("frame-hog");
+            Environment slices = SpawnAttacker("slice-hog");
+            Environment bomb = SpawnAttacker("fork-bomb");
+            if (!Start(hog) || !Start(slices) || !Start(bomb)) return "cannot start the attacks";
+            Scheduler.Run(() => !AnyRunnableBut(hog, slices), 100000);
+            Environment fuzz = SpawnAttacker("syscall-fuzz-long");
+            if (!Start(fuzz)) return "cannot start the fuzzer";
+            System.Func<bool> ended = () => !fuzz.IsAlive;
+            ulong allocationsBefore = RuntimeHost.HeapAllocations;
+            ulong heapFramesBefore = KernelMemory.HeapFrames;
+            bool finished = Scheduler.Run(ended, 3600000);
+            ulong allocations = RuntimeHost.HeapAllocations - allocationsBefore;
+            ulong heapFrames = KernelMemory.HeapFrames - heapFramesBefore;
+            if (!finished) return "timed out after " + fuzz.SystemCalls.ToString() + " calls";
+            KernelLog.WriteLine("syscall-fuzz-long: " + fuzz.SystemCalls.ToString() + " system calls, " + fuzz.SystemCallErrors.ToString()
+                + " errors; kernel heap: " + allocations.ToString() + " allocations, " + heapFrames.ToString() + " new frames; "
+                + Environments.LiveCount.ToString() + " environments live");
+            if (fuzz.SystemCalls < 1000000) return "only " + fuzz.SystemCalls.ToString() + " system calls were made";
+            if (!ExitedWith(fuzz, 0)) return "the fuzzer " + Ending(fuzz);
+            if (allocations != 0) return "the kernel made " + allocations.ToString() + " heap allocations during the run";
+            if (!hog.IsAlive || !slices.IsAlive || !bomb.IsAlive) return "an attacker ended during the run";
+            return BystanderRunsDuringAttack();
+        }
+
+        /// <summary>Anyone runnable other than the two hogs (which yield forever)?</summary>
+        private static bool AnyRunnableBut(Environment first, Environment second)
+        {
+            for (int i = 0; i < Environments.Capacity; i++)
+            {
+                Environment environment = Environments.At(i);
+                if (environment != null && environment != first && environment != second && environment.IsRunnable) return true;
             }
             return false;
         }
