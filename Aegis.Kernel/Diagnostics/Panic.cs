@@ -236,11 +236,14 @@ namespace Aegis.Kernel.Diagnostics
             => rbp != 0 && (rbp & 7) == 0 && KernelStacks.Contains(rbp, 16);
 
         private static bool s_tracing;
+        private static int s_traced;
+        private const int TracedAllocations = 4;
         /// <summary>Debugging aid (RuntimeHost.SetAllocationObserver): prints the stack of a kernel
         /// heap allocation.</summary>
         internal static void TraceAllocation(nuint size)
         {
-            if (s_tracing) return;
+            if (s_tracing || s_traced >= TracedAllocations) return;
+            s_traced++;
             s_tracing = true;
             KernelLog.Write("kernel heap allocation of ");
             LogText.WriteDecimal((ulong)size);

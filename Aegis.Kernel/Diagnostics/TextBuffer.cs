@@ -28,6 +28,13 @@ namespace Aegis.Kernel.Diagnostics
                 Append(text[i]);
         }
 
+        public void Append(TextBuffer other)
+        {
+            if (other == null) return;
+            for (int i = 0; i < other._length; i++)
+                Append(other._chars[i]);
+        }
+
         /// <summary>Lower-case hexadecimal without leading zeros ("0" for 0).</summary>
         public void AppendHex(ulong value)
         {

@@ -99,6 +99,9 @@ namespace Aegis.Kernel.Exo
         public ulong FramesCharged;
         /// <summary>Where its page tables come from (charged to it); set once when the object is made.</summary>
         public IPageTableMemory TableMemory;
+        /// <summary>The one page-table builder this object ever has (over TableMemory): Create points
+        /// it at a new root instead of allocating a builder.</summary>
+        public PageTableBuilder TableBuilder;
         /// <summary>Set by the protection suite on the environments it judges: their records are not
         /// recycled while the suite may still read them.</summary>
         public bool KeepRecord;

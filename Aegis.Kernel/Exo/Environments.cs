@@ -75,6 +75,7 @@ namespace Aegis.Kernel.Exo
             {
                 Environment made = new Environment();
                 made.TableMemory = new EnvironmentTablesMemory(made);
+                made.TableBuilder = new PageTableBuilder(made.TableMemory, 0);
                 s_pool.Add(made);
             }
             if (!frames.TryAllocate(out s_infoFrame))
@@ -186,8 +187,9 @@ namespace Aegis.Kernel.Exo
             Accounts.Join(created, account);
             // Its root table, the tables under the two info pages and the environment page.
             error = Accounts.CheckFrames(created, 5);
-            if (error != Error.None || !PageTableBuilder.TryCreate(created.TableMemory, out created.Tables))
+            if (error != Error.None || !created.TableBuilder.TryStartOver())
                 return Abandon(created, error == Error.None ? Error.NoMemory : error);
+            created.Tables = created.TableBuilder;
             created.RootPhysical = created.Tables.RootPhysical;
             // The kernel half: the same PML4 entries as the kernel's own (supervisor-only).
             ulong* kernelRoot = (ulong*)KernelMemory.PhysicalToVirtual(KernelMemory.RootTablePhysical);
@@ -475,6 +477,22 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>Ends an environment: every mapping, frame, capability, grant, slice and IPC link
         /// goes. Safe to call on the running environment (the caller then returns to the loop).</summary>
+        /// <summary>Destroy with a report the caller wrote into a buffer (no string is built).</summary>
+        public static void DestroyReporting(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, Diagnostics.TextBuffer report)
+        {
+            if (!environment.IsAlive)
+                return;
+            Diagnostics.TextBuffer text = environment.EndReportText;
+            text.Clear();
+            environment.DescribeTo(text);
+            text.Append(' ');
+            text.Append(report);
+            KernelLog.Write("aegis: ");
+            text.WriteToLog();
+            KernelLog.Write('\n');
+            Destroy(environment, endState, reason, status, null);
+        }
+
         public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report, Environment holder = null)
         {
             if (!environment.IsAlive)

@@ -43,6 +43,7 @@ namespace Aegis.Kernel.Exo
         }
 
         private static ulong Fail(Error error) => unchecked((ulong)(long)error);
+        private static readonly Diagnostics.TextBuffer s_why = new Diagnostics.TextBuffer(160);
         public static ulong Call(Environment caller, InterruptFrame* frame, ulong targetId, ulong w0, ulong w1, ulong w2, ulong w3, ulong pageAddress)
             => Transfer(caller, frame, targetId, w0, w1, w2, w3, pageAddress, true);
 
@@ -98,8 +99,14 @@ namespace Aegis.Kernel.Exo
                 0, 0, 0, caller.Id, w0, w1, w2, w3, frameNumber);
             if (problem != null)
             {
-                Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0,
-                    "destroyed: cannot deliver an IPC upcall: " + problem);
+                Diagnostics.TextBuffer why = s_why;
+                why.Clear();
+                why.Append("destroyed: cannot deliver an IPC upcall: ");
+                why.Append(problem);
+                why.Append(" (0x");
+                why.AppendHex(Upcalls.ProblemAddress);
+                why.Append(')');
+                Environments.DestroyReporting(target, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0, why);
                 return Fail(Error.BadEnvironment);
             }
             target.IpcWaitFrame = interruptsWait ? target.Frame->Rsp : 0;

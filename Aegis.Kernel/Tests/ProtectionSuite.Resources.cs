@@ -191,7 +191,9 @@ namespace Aegis.Kernel.Tests
             System.Func<bool> ended = () => !fuzz.IsAlive;
             ulong allocationsBefore = RuntimeHost.HeapAllocations;
             ulong heapFramesBefore = KernelMemory.HeapFrames;
+            RuntimeHost.SetAllocationObserver(&Diagnostics.Panic.TraceAllocation);
             bool finished = Scheduler.Run(ended, 3600000);
+            RuntimeHost.SetAllocationObserver(null);
             ulong allocations = RuntimeHost.HeapAllocations - allocationsBefore;
             ulong heapFrames = KernelMemory.HeapFrames - heapFramesBefore;
             if (!finished) return "timed out after " + fuzz.SystemCalls.ToString() + " calls";
