@@ -64,6 +64,15 @@ namespace Aegis.Kernel.Diagnostics
         public override string ToString() => new string(_chars, 0, _length);
     }
 
+    /// <summary>Scratch buffers for reports on cold paths. They live here, not in the classes that
+    /// use them: a static field initializer gives a class a static constructor, and every static
+    /// access on its hot paths (the scheduler's, IPC's) would then pay a check for it.</summary>
+    internal static class ReportBuffers
+    {
+        /// <summary>Why an environment is being destroyed (one report at a time).</summary>
+        public static readonly TextBuffer Death = new TextBuffer(256);
+    }
+
     /// <summary>Numbers written straight to the kernel log, digit by digit.</summary>
     public static class LogText
     {

@@ -43,7 +43,6 @@ namespace Aegis.Kernel.Exo
         }
 
         private static ulong Fail(Error error) => unchecked((ulong)(long)error);
-        private static readonly Diagnostics.TextBuffer s_why = new Diagnostics.TextBuffer(160);
         public static ulong Call(Environment caller, InterruptFrame* frame, ulong targetId, ulong w0, ulong w1, ulong w2, ulong w3, ulong pageAddress)
             => Transfer(caller, frame, targetId, w0, w1, w2, w3, pageAddress, true);
 
@@ -99,7 +98,7 @@ namespace Aegis.Kernel.Exo
                 0, 0, 0, caller.Id, w0, w1, w2, w3, frameNumber);
             if (problem != null)
             {
-                Diagnostics.TextBuffer why = s_why;
+                Diagnostics.TextBuffer why = Diagnostics.ReportBuffers.Death;
                 why.Clear();
                 why.Append("destroyed: cannot deliver an IPC upcall: ");
                 why.Append(problem);

@@ -226,13 +226,12 @@ namespace Aegis.Kernel.Exo
             // Return through the interrupt stub: the environment continues in its upcall entry.
         }
 
-        private static readonly Diagnostics.TextBuffer s_why = new Diagnostics.TextBuffer(256);
 
         /// <summary>"destroyed: EXCEPTION[ reading 0xADDRESS (not mapped)] at rip 0xRIP" in a fixed
         /// buffer: an environment's death allocates nothing (an app can cause any number of them).</summary>
         private static Diagnostics.TextBuffer BeginReport(ulong vector, InterruptFrame* frame)
         {
-            Diagnostics.TextBuffer why = s_why;
+            Diagnostics.TextBuffer why = Diagnostics.ReportBuffers.Death;
             why.Clear();
             why.Append("destroyed: ");
             why.Append(InterruptDescriptorTable.ExceptionName(vector));

@@ -95,6 +95,7 @@ namespace Aegis.Kernel.Tests
             if (!app.IsAlive) return "the app " + Ending(app) + " before it hammered the kernel";
             System.Func<bool> ended = () => !app.IsAlive;
             ulong callsBefore = app.SystemCalls;
+            ulong createdBefore = Environments.CreatedCount;
             ulong bytesBefore = (ulong)RuntimeHost.HeapBytesAllocated;
             ulong allocationsBefore = RuntimeHost.HeapAllocations;
             ulong heapFramesBefore = KernelMemory.HeapFrames;
@@ -108,6 +109,8 @@ namespace Aegis.Kernel.Tests
             ulong calls = app.SystemCalls - callsBefore;
             if (!ExitedWith(app, 0)) return "the app " + Ending(app);
             if (calls < 20000) return "only " + calls.ToString() + " system calls were measured";
+            ulong created = Environments.CreatedCount - createdBefore;
+            if (created < 1000) return "only " + created.ToString() + " children were created and destroyed under memory pressure";
             if (bytesAfter != bytesBefore)
                 return "the kernel heap allocated " + (bytesAfter - bytesBefore).ToString() + " bytes during " + calls.ToString() + " system calls";
             if (allocationsAfter != allocationsBefore)

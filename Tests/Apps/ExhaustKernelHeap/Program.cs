@@ -1,5 +1,6 @@
 // exhaust-kernel-heap: the attack of issue #7 "kernel memory is exhausted from user space".
-// It takes every frame it can get (FrameAllocate until it fails), then hammers the calls that
+// It takes every frame it can get (FrameAllocate until it fails), gives 31 back (room for a
+// child at a time), then hammers the calls that
 // used to allocate kernel heap on every use: Debug, ImageSpawn of a name no image has,
 // EnvironmentCreate + EnvironmentDestroy, CapabilityCopy, SliceAllocate + SliceFree,
 // FrameGrant to its own children. It prints nothing after draining (its own heap may be
@@ -22,13 +23,20 @@ namespace Aegis.Apps.ExhaustKernelHeap
             for (int i = 0; i < name.Length; i++) missing[i] = (byte)name[i];
             byte* argument = stackalloc byte[8];
             ulong drained = 0, firstFrame = 0;
+            const int Kept = 32;
+            ulong* last = stackalloc ulong[Kept];
             while (true)
             {
                 SystemCallResult frame = SystemCalls.FrameAllocate();
                 if (frame.IsError) break;
                 if (drained == 0) firstFrame = frame.Value;
+                last[drained % Kept] = frame.Value;
                 drained++;
             }
+            // Give a few back, so that creating a child (a few frames) succeeds and is undone
+            // again and again, with every other frame still taken.
+            for (int i = 1; i < Kept && (ulong)i < drained; i++)
+                SystemCalls.FrameFree(last[(drained - (ulong)i) % Kept]);
             for (int round = 0; round < Rounds; round++)
             {
                 SystemCalls.Debug((ulong)round);
