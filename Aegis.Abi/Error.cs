@@ -26,5 +26,8 @@ namespace Aegis.Abi
         NotMapped = -10,
         /// <summary>No boot image of that name.</summary>
         NoSuchImage = -11,
+        /// <summary>The caller's account has no quota left for it (frames, slices, environments or
+        /// grants; docs/abi.md, "Accounts"). Other environments are not affected.</summary>
+        QuotaExceeded = -12,
     }
 }

@@ -22,6 +22,7 @@ namespace Aegis.LibOS
                 case Error.Busy: return "Busy";
                 case Error.NotMapped: return "NotMapped";
                 case Error.NoSuchImage: return "NoSuchImage";
+                case Error.QuotaExceeded: return "QuotaExceeded";
                 default: return "Error(" + ((long)error).ToString() + ")";
             }
         }

@@ -57,8 +57,19 @@ namespace Aegis.Kernel.Core
             return builder != null;
         }
 
+        /// <summary>Points the builder at a new, empty PML4 from its memory (the old tables are the
+        /// caller's to free): one builder object serves one owner after another without being
+        /// allocated again. False, and unchanged, when no table could be allocated.</summary>
+        public bool TryStartOver()
+        {
+            ulong root = _memory.AllocateTable();
+            if (root == 0) return false;
+            RootPhysical = root;
+            return true;
+        }
+
         /// <summary>The PML4's physical address (the value for CR3).</summary>
-        public ulong RootPhysical { get; }
+        public ulong RootPhysical { get; private set; }
 
         public static bool IsCanonical(ulong virtualAddress)
             => (((long)virtualAddress << 16) >> 16) == (long)virtualAddress;

@@ -6,7 +6,7 @@ namespace Aegis.Kernel.Diagnostics
 {
     internal static class DeliberateCrash
     {
-        public static readonly string[] Kinds = { "null", "stackoverflow", "divzero", "cast", "bounds", "throw", "assert", "oom" };
+        public static readonly string[] Kinds = { "null", "stackoverflow", "divzero", "cast", "bounds", "throw", "assert", "oom", "oom-panic" };
 
         public static bool Run(string kind)
         {
@@ -20,6 +20,7 @@ namespace Aegis.Kernel.Diagnostics
                 case "throw": ThrowException(); return true;
                 case "assert": KernelAssert.That(1 + 1 == 3, "deliberate failed assertion (crash=assert)"); return true;
                 case "oom": ExhaustMemory(); return true;
+                case "oom-panic": PanicWithoutMemory(); return true;
                 default: return false;
             }
         }
@@ -27,6 +28,7 @@ namespace Aegis.Kernel.Diagnostics
         private sealed class Node
         {
             public int Value;
+            public Node Next;
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -53,6 +55,31 @@ namespace Aegis.Kernel.Diagnostics
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void ThrowException() => throw new System.InvalidOperationException("deliberate exception (crash=throw)");
+
+        /// <summary>Leaves the kernel heap with no byte to give and no frame to grow by, then
+        /// allocates: the out-of-memory panic must still print its whole report (it allocates
+        /// nothing) and stop the machine with the panic status, not fault its way to a reset.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void PanicWithoutMemory()
+        {
+            // No frame left for the heap to grow by (the reserve included)...
+            Core.FrameAllocator frames = Hal.KernelMemory.Frames;
+            while (frames.TryAllocate(out _)) { }
+            // ...and the current heap region filled to its last bytes by one array.
+            ulong left = (ulong)Internal.Runtime.RuntimeHost.HeapBytesLeft;
+            const ulong arrayOverhead = 32; // header, MethodTable pointer, length, rounding
+            byte[] filler = left > arrayOverhead ? new byte[(int)(left - arrayOverhead)] : null;
+            KernelLog.WriteLine("crash=oom-panic: no free frame, the heap is full; allocating");
+            // Small objects until the heap has no byte left: the next allocation fails inside.
+            Node node = new Node();
+            node.Value = filler == null ? 0 : filler.Length;
+            while (true)
+            {
+                Node next = new Node();
+                next.Next = node;
+                node = next;
+            }
+        }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void ExhaustMemory()

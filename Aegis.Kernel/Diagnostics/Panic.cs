@@ -4,7 +4,12 @@
 // faults, the registers and a symbolized stack trace, then stops the machine: under QEMU it
 // exits with status 100 (QemuExit.Panic); elsewhere it halts.
 // Invariants: a report is printed at most once (a panic inside a panic prints one line and
-// stops); the report path allocates little and never depends on interrupts.
+// stops); the re-entry guard is the first thing each entry checks; the report is written piece
+// by piece straight to the kernel log and allocates nothing, so it works with the heap
+// exhausted (crash=oom-panic). Only symbol names need memory (the demangler builds strings):
+// they come from an emergency heap region set aside at start and handed to the runtime when a
+// panic begins, so even an out-of-memory panic prints a symbolized stack. It never depends on
+// interrupts, and runs on whichever static kernel stack the failure happened on (KernelStacks).
 using Aegis.Kernel.Hal;
 
 namespace Aegis.Kernel.Diagnostics
@@ -13,31 +18,58 @@ namespace Aegis.Kernel.Diagnostics
     {
         private const int MaximumFrames = 32;
         private const ulong NullRegionEnd = 0x10000; // faults below 64 KiB are null dereferences
+        private const int EmergencyHeapSize = 256 * 1024;
         private static bool s_panicking;
+        private static byte[] s_emergencyHeap;
+
+        /// <summary>Sets the emergency heap region aside (called once the heap can grow).</summary>
+        internal static void PrepareEmergencyHeap()
+        {
+            s_emergencyHeap = new byte[EmergencyHeapSize];
+        }
 
         /// <summary>A kernel-mode CPU exception (called from the interrupt dispatcher).</summary>
         internal static void FromCpuException(InterruptFrame* frame)
         {
             Cpu.DisableInterrupts();
+            if (!Enter())
+                return;
             ulong vector = frame->Vector;
             ulong faultAddress = vector == InterruptDescriptorTable.PageFault || vector == InterruptDescriptorTable.DoubleFault ? Cpu.ReadCr2() : 0;
-            string headline;
-            if (vector == InterruptDescriptorTable.DoubleFault && IsStackGuard(faultAddress))
-                headline = "kernel stack overflow (the stack ran into its guard page at 0x" + Hex(faultAddress) + ")";
-            else if (vector == InterruptDescriptorTable.PageFault && IsStackGuard(faultAddress))
-                headline = "kernel stack overflow (the stack ran into its guard page at 0x" + Hex(faultAddress) + ")";
+            KernelLog.WriteLine("");
+            KernelLog.Write("PANIC: ");
+            if ((vector == InterruptDescriptorTable.DoubleFault || vector == InterruptDescriptorTable.PageFault) && KernelStacks.IsGuard(faultAddress))
+            {
+                KernelLog.Write("kernel stack overflow (the stack ran into its guard page at 0x");
+                LogText.WriteHex(faultAddress);
+                KernelLog.WriteLine(")");
+            }
             else if (vector == InterruptDescriptorTable.PageFault && faultAddress < NullRegionEnd)
-                headline = "System.NullReferenceException: Object reference not set to an instance of an object.";
+                KernelLog.WriteLine("System.NullReferenceException: Object reference not set to an instance of an object.");
             else if (vector == InterruptDescriptorTable.DivideError)
-                headline = "System.DivideByZeroException: Attempted to divide by zero.";
+                KernelLog.WriteLine("System.DivideByZeroException: Attempted to divide by zero.");
             else
-                headline = "CPU exception: " + InterruptDescriptorTable.ExceptionName(vector);
-            if (!Begin(headline))
-                return;
-            KernelLog.WriteLine("  cause: " + InterruptDescriptorTable.ExceptionName(vector) + " in "
-                + (frame->FromUserMode ? "user" : "kernel") + " mode at 0x" + Hex(frame->Rip) + Where(frame->Rip));
-            KernelLog.WriteLine("  error code 0x" + Hex(frame->ErrorCode) + (vector == InterruptDescriptorTable.PageFault ? DescribePageFaultError(frame->ErrorCode) : ""));
-            KernelLog.WriteLine("  CR2 0x" + Hex(Cpu.ReadCr2()) + "  CR3 0x" + Hex(Cpu.ReadCr3()));
+            {
+                KernelLog.Write("CPU exception: ");
+                KernelLog.WriteLine(InterruptDescriptorTable.ExceptionName(vector));
+            }
+            UseEmergencyHeap();
+            KernelLog.Write("  cause: ");
+            KernelLog.Write(InterruptDescriptorTable.ExceptionName(vector));
+            KernelLog.Write(frame->FromUserMode ? " in user mode at 0x" : " in kernel mode at 0x");
+            LogText.WriteHex(frame->Rip);
+            WriteWhere(frame->Rip);
+            KernelLog.WriteLine("");
+            KernelLog.Write("  error code 0x");
+            LogText.WriteHex(frame->ErrorCode);
+            if (vector == InterruptDescriptorTable.PageFault)
+                WritePageFaultError(frame->ErrorCode);
+            KernelLog.WriteLine("");
+            KernelLog.Write("  CR2 0x");
+            LogText.WriteHex(Cpu.ReadCr2());
+            KernelLog.Write("  CR3 0x");
+            LogText.WriteHex(Cpu.ReadCr3());
+            KernelLog.WriteLine("");
             PrintRegisters(frame);
             PrintStackTrace(frame->Rip, frame->Rbp);
             End();
@@ -47,8 +79,10 @@ namespace Aegis.Kernel.Diagnostics
         internal static void FromRuntimeFailure(object exception, string typeName, string message)
         {
             Cpu.DisableInterrupts();
-            if (!Begin(typeName + ": " + message))
+            if (!Enter())
                 return;
+            Headline(typeName, ": ", message);
+            UseEmergencyHeap();
             KernelLog.WriteLine("  cause: raised in managed code (Aegis has no try/catch yet: every throw and runtime failure ends here)");
             PrintStackTrace(0, Cpu.ReadFramePointer());
             End();
@@ -58,24 +92,47 @@ namespace Aegis.Kernel.Diagnostics
         public static void Fail(string what, string detail)
         {
             Cpu.DisableInterrupts();
-            if (!Begin(what + ": " + detail))
+            if (!Enter())
                 return;
+            Headline(what, ": ", detail);
+            UseEmergencyHeap();
             PrintStackTrace(0, Cpu.ReadFramePointer());
             End();
         }
 
-        private static bool Begin(string headline)
+        /// <summary>The re-entry guard, checked before anything else is done: a failure while a
+        /// report is being written prints one line and stops the machine.</summary>
+        private static bool Enter()
         {
             if (s_panicking)
             {
-                KernelLog.WriteLine("PANIC while reporting a panic: " + headline);
+                KernelLog.WriteLine("");
+                KernelLog.WriteLine("PANIC while reporting a panic");
                 QemuExit.Exit(QemuExit.Panic);
+                Cpu.HaltForever();
                 return false;
             }
             s_panicking = true;
-            KernelLog.WriteLine("");
-            KernelLog.WriteLine("PANIC: " + headline);
             return true;
+        }
+
+        private static void Headline(string first, string separator, string second)
+        {
+            KernelLog.WriteLine("");
+            KernelLog.Write("PANIC: ");
+            KernelLog.Write(first);
+            KernelLog.Write(separator);
+            KernelLog.WriteLine(second);
+        }
+
+        /// <summary>From here on the runtime allocates from the emergency region (for symbol names).</summary>
+        private static void UseEmergencyHeap()
+        {
+            byte[] region = s_emergencyHeap;
+            if (region == null) return;
+            s_emergencyHeap = null;
+            fixed (byte* start = region)
+                Internal.Runtime.RuntimeHost.AddHeapRegion((nint)start, (nuint)region.Length);
         }
 
         private static void End()
@@ -85,36 +142,40 @@ namespace Aegis.Kernel.Diagnostics
             Cpu.HaltForever();
         }
 
-        private static string Where(ulong address)
+        private static void WriteWhere(ulong address)
         {
             string description = Symbolizer.DescribeCode(address);
-            return description == null ? "" : " in " + description;
+            if (description == null) return;
+            KernelLog.Write(" in ");
+            KernelLog.Write(description);
         }
 
-        private static bool IsStackGuard(ulong address)
+        private static void WritePageFaultError(ulong error)
         {
-            ulong guard = LinkerSymbols.StackGuard();
-            return address >= guard && address < guard + 4096;
+            KernelLog.Write((error & 1) != 0 ? " (protection violation" : " (page not present");
+            KernelLog.Write((error & 2) != 0 ? ", write" : ", read");
+            if ((error & 16) != 0) KernelLog.Write(", instruction fetch");
+            KernelLog.Write((error & 4) != 0 ? ", user mode)" : ", kernel mode)");
         }
 
-        private static string DescribePageFaultError(ulong error)
+        private static void Register(string name, ulong value)
         {
-            string text = (error & 1) != 0 ? " (protection violation" : " (page not present";
-            text += (error & 2) != 0 ? ", write" : ", read";
-            if ((error & 16) != 0) text += ", instruction fetch";
-            text += (error & 4) != 0 ? ", user mode)" : ", kernel mode)";
-            return text;
+            KernelLog.Write(name);
+            LogText.WriteHex(value);
         }
 
         private static void PrintRegisters(InterruptFrame* f)
         {
-            KernelLog.WriteLine("  RIP " + Hex(f->Rip) + "  RSP " + Hex(f->Rsp) + "  RFLAGS " + Hex(f->Rflags));
-            KernelLog.WriteLine("  RAX " + Hex(f->Rax) + "  RBX " + Hex(f->Rbx) + "  RCX " + Hex(f->Rcx));
-            KernelLog.WriteLine("  RDX " + Hex(f->Rdx) + "  RSI " + Hex(f->Rsi) + "  RDI " + Hex(f->Rdi));
-            KernelLog.WriteLine("  RBP " + Hex(f->Rbp) + "  R8  " + Hex(f->R8) + "  R9  " + Hex(f->R9));
-            KernelLog.WriteLine("  R10 " + Hex(f->R10) + "  R11 " + Hex(f->R11) + "  R12 " + Hex(f->R12));
-            KernelLog.WriteLine("  R13 " + Hex(f->R13) + "  R14 " + Hex(f->R14) + "  R15 " + Hex(f->R15));
-            KernelLog.WriteLine("  CS " + Hex(f->Cs) + "  SS " + Hex(f->Ss) + "  vector " + f->Vector.ToString());
+            Register("  RIP ", f->Rip); Register("  RSP ", f->Rsp); Register("  RFLAGS ", f->Rflags); KernelLog.WriteLine("");
+            Register("  RAX ", f->Rax); Register("  RBX ", f->Rbx); Register("  RCX ", f->Rcx); KernelLog.WriteLine("");
+            Register("  RDX ", f->Rdx); Register("  RSI ", f->Rsi); Register("  RDI ", f->Rdi); KernelLog.WriteLine("");
+            Register("  RBP ", f->Rbp); Register("  R8  ", f->R8); Register("  R9  ", f->R9); KernelLog.WriteLine("");
+            Register("  R10 ", f->R10); Register("  R11 ", f->R11); Register("  R12 ", f->R12); KernelLog.WriteLine("");
+            Register("  R13 ", f->R13); Register("  R14 ", f->R14); Register("  R15 ", f->R15); KernelLog.WriteLine("");
+            Register("  CS ", f->Cs); Register("  SS ", f->Ss);
+            KernelLog.Write("  vector ");
+            LogText.WriteDecimal(f->Vector);
+            KernelLog.WriteLine("");
         }
 
         /// <summary>Walks the RBP chain (ILC code keeps frame pointers: [rbp] = caller's rbp,
@@ -155,33 +216,40 @@ namespace Aegis.Kernel.Diagnostics
         /// <summary>Deep recursion (a stack overflow) prints the repeated frame once, with a count.</summary>
         private static void FlushRepeats(int repeats)
         {
-            if (repeats > 0)
-                KernelLog.WriteLine("  ... the frame above repeated " + repeats.ToString() + " more times");
+            if (repeats <= 0) return;
+            KernelLog.Write("  ... the frame above repeated ");
+            LogText.WriteDecimal((ulong)repeats);
+            KernelLog.WriteLine(" more times");
         }
 
         private static void PrintFrame(ulong address)
         {
             string description = Symbolizer.DescribeCode(address);
-            KernelLog.WriteLine("  at " + (description ?? "?") + " [0x" + Hex(address) + "]");
+            KernelLog.Write("  at ");
+            KernelLog.Write(description ?? "?");
+            KernelLog.Write(" [0x");
+            LogText.WriteHex(address);
+            KernelLog.WriteLine("]");
         }
 
         private static bool IsPlausibleFrame(ulong rbp)
-        {
-            if (rbp == 0 || (rbp & 7) != 0)
-                return false;
-            ulong stackBottom = LinkerSymbols.StackGuard() + 4096;
-            ulong stackTop = LinkerSymbols.StackTop();
-            if (rbp >= stackBottom && rbp + 16 <= stackTop)
-                return true;
-            for (int i = 1; i <= 3; i++)
-            {
-                ulong bottom = GlobalDescriptorTable.IstStackBottom(i);
-                if (rbp >= bottom && rbp + 16 <= bottom + 32 * 1024)
-                    return true;
-            }
-            return false;
-        }
+            => rbp != 0 && (rbp & 7) == 0 && KernelStacks.Contains(rbp, 16);
 
-        private static string Hex(ulong value) => value.ToString("x16");
+        private static bool s_tracing;
+        private static int s_traced;
+        private const int TracedAllocations = 4;
+        /// <summary>Debugging aid (RuntimeHost.SetAllocationObserver): prints the stack of a kernel
+        /// heap allocation.</summary>
+        internal static void TraceAllocation(nuint size)
+        {
+            if (s_tracing || s_traced >= TracedAllocations) return;
+            s_traced++;
+            s_tracing = true;
+            KernelLog.Write("kernel heap allocation of ");
+            LogText.WriteDecimal((ulong)size);
+            KernelLog.WriteLine(" bytes:");
+            PrintStackTrace(0, Cpu.ReadFramePointer());
+            s_tracing = false;
+        }
     }
 }

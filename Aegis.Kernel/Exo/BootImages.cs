@@ -19,6 +19,9 @@ namespace Aegis.Kernel.Exo
         private static readonly List<ulong> s_lengths = new List<ulong>();
         private static readonly List<ulong> s_symbolStarts = new List<ulong>();
         private static readonly List<ulong> s_symbolLengths = new List<ulong>();
+        // Each image is checked once, when it is registered: spawning parses and allocates nothing.
+        private static readonly List<ElfImage> s_images = new List<ElfImage>();
+        private static readonly List<string> s_imageErrors = new List<string>();
 
         public static int Count => s_names.Count;
         public static string NameAt(int index) => s_names[index];
@@ -35,6 +38,10 @@ namespace Aegis.Kernel.Exo
                 s_names.Add(line.Substring(4).Trim());
                 s_starts.Add(module.Start);
                 s_lengths.Add(module.Length);
+                ReadOnlySpan<byte> file = new ReadOnlySpan<byte>(KernelMemory.PhysicalToVirtual(module.Start), (int)module.Length);
+                bool valid = ElfImage.TryParse(file, out ElfImage image, out string error);
+                s_images.Add(valid ? image : null);
+                s_imageErrors.Add(valid ? null : error);
             }
             RegisterSymbolFiles(modules);
         }
@@ -71,9 +78,26 @@ namespace Aegis.Kernel.Exo
 
         public static bool Exists(string name) => s_names.IndexOf(name) >= 0;
 
+        /// <summary>The index of the image whose name is these bytes (compared byte by byte with
+        /// the registered names: nothing is allocated), or -1.</summary>
+        public static int IndexOf(ReadOnlySpan<byte> name)
+        {
+            for (int index = 0; index < s_names.Count; index++)
+            {
+                string candidate = s_names[index];
+                if (candidate.Length != name.Length) continue;
+                int i = 0;
+                while (i < name.Length && candidate[i] == (char)name[i]) i++;
+                if (i == name.Length) return index;
+            }
+            return -1;
+        }
+
         /// <summary>Creates a stopped environment running the named image: segments mapped (frames
-        /// owned by it), a stack below InitialStackTop, the argument in its environment page.</summary>
-        public static Error Spawn(ulong parentId, string name, string argument, out Environment environment, out string problem)
+        /// owned by it), a stack below InitialStackTop, the argument in its environment page.
+        /// account null: a child of parentId joins the parent's account; the kernel's own spawn
+        /// (parentId 0) opens a new account with the whole user pool (Accounts.Whole).</summary>
+        public static Error Spawn(ulong parentId, string name, string argument, out Environment environment, out string problem, Account account = null)
         {
             environment = null;
             problem = null;
@@ -83,16 +107,60 @@ namespace Aegis.Kernel.Exo
                 problem = "no boot image named '" + name + "'";
                 return Error.NoSuchImage;
             }
-            ReadOnlySpan<byte> file = new ReadOnlySpan<byte>(KernelMemory.PhysicalToVirtual(s_starts[index]), (int)s_lengths[index]);
-            if (!ElfImage.TryParse(file, out ElfImage image, out string error))
+            if (s_images[index] == null)
             {
-                problem = "boot image '" + name + "' is not a valid app: " + error;
+                problem = "boot image '" + name + "' is not a valid app: " + s_imageErrors[index];
                 return Error.InvalidArgument;
             }
-            Error result = Environments.Create(parentId, name, out Environment created);
+            argument ??= "";
+            int length = argument.Length < 255 ? argument.Length : 255;
+            for (int i = 0; i < length; i++) s_argument[i] = argument[i] < 0x80 ? (byte)argument[i] : (byte)'?';
+            return Spawn(parentId, index, new ReadOnlySpan<byte>(s_argument, 0, length), account, out environment, out problem);
+        }
+
+        private static readonly byte[] s_argument = new byte[255];
+
+        /// <summary>Spawn of the image at 'index' with the argument as bytes. Allocates nothing: the
+        /// image was parsed at registration, the object comes from the pool, problems are literals.</summary>
+        public static Error Spawn(ulong parentId, int index, ReadOnlySpan<byte> argument, Account account, out Environment environment, out string problem)
+        {
+            environment = null;
+            problem = null;
+            if (index < 0 || index >= s_names.Count)
+            {
+                problem = "no such boot image";
+                return Error.NoSuchImage;
+            }
+            ElfImage image = s_images[index];
+            if (image == null)
+            {
+                problem = "the boot image is not a valid app";
+                return Error.InvalidArgument;
+            }
+            bool opened = false;
+            if (account == null)
+            {
+                Environment parent = parentId == 0 ? null : Environments.Find(parentId);
+                if (parent != null)
+                    account = parent.Account;
+                else
+                {
+                    account = Accounts.Open(Accounts.Whole);
+                    opened = true;
+                }
+                if (account == null)
+                {
+                    problem = "no account is free";
+                    return Error.NoMemory;
+                }
+            }
+            string name = s_names[index];
+            ReadOnlySpan<byte> file = new ReadOnlySpan<byte>(KernelMemory.PhysicalToVirtual(s_starts[index]), (int)s_lengths[index]);
+            Error result = Environments.Create(parentId, name, account, out Environment created);
             if (result != Error.None)
             {
-                problem = "no room for another environment";
+                if (opened) Accounts.CloseIfEmpty(account);
+                problem = result == Error.QuotaExceeded ? "its account's quota is used up" : "no room for another environment";
                 return result;
             }
             result = LoadSegments(created, image, file);
@@ -100,13 +168,13 @@ namespace Aegis.Kernel.Exo
                 result = CreateStack(created);
             if (result != Error.None)
             {
-                problem = "out of memory while loading '" + name + "'";
+                problem = result == Error.QuotaExceeded ? "its account's frame quota ran out while loading the image" : "out of memory while loading the image";
                 Environments.Destroy(created, EnvironmentState.Destroyed, DestroyReason.BadImage, 0, null);
                 return result;
             }
             created.Frame->Rip = image.Entry;
             created.Frame->Rsp = UserAddresses.InitialStackTop;
-            SetArgument(created, argument ?? "");
+            SetArgument(created, argument);
             environment = created;
             return Error.None;
         }
@@ -164,11 +232,11 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
-        private static void SetArgument(Environment environment, string argument)
+        private static void SetArgument(Environment environment, ReadOnlySpan<byte> argument)
         {
             int length = argument.Length < 255 ? argument.Length : 255;
             for (int i = 0; i < length; i++)
-                environment.Page->Argument[i] = (byte)argument[i];
+                environment.Page->Argument[i] = argument[i];
             environment.Page->ArgumentLength = (ulong)length;
         }
     }

@@ -78,6 +78,8 @@ namespace Aegis.Kernel.Exo
         public ulong[] ExceptionUpcalls = new ulong[32];
         public ulong IpcMessagesReceived;
         public ulong PagesReceived;
+        /// <summary>IPC sends of a page refused because no grant could be made for it.</summary>
+        public ulong PageSendsRefused;
         /// <summary>[0] system calls made, [1] of which failed: counted by the syscall entry stub.</summary>
         public ulong* Counters;
         public ulong SystemCalls => Counters[0];
@@ -93,9 +95,25 @@ namespace Aegis.Kernel.Exo
         public long MappedPages;
         /// <summary>Bytes of this environment's ConsoleWrite calls the kernel accepted (its results' sum).</summary>
         public ulong ConsoleBytesAccepted;
-        public string EndReport;
-        public System.Text.StringBuilder Output = new System.Text.StringBuilder();
-        public const int OutputLimit = 16 * 1024;
+        /// <summary>The one-line report of how it ended (a fixed buffer: ending allocates nothing).</summary>
+        public readonly Diagnostics.TextBuffer EndReportText = new Diagnostics.TextBuffer(256);
+        /// <summary>The end report as a string, null when there is none (for the protection suite).</summary>
+        public string EndReport => EndReportText.Length == 0 ? null : EndReportText.ToString();
+        public const int OutputLimit = 4 * 1024;
+        /// <summary>What it wrote to its console, up to OutputLimit (allocated once: recording never allocates).</summary>
+        public System.Text.StringBuilder Output = new System.Text.StringBuilder(OutputLimit);
+
+        /// <summary>The account it draws on (Accounts.cs) and the frames charged to it there.</summary>
+        public Account Account;
+        public ulong FramesCharged;
+        /// <summary>Where its page tables come from (charged to it); set once when the object is made.</summary>
+        public IPageTableMemory TableMemory;
+        /// <summary>The one page-table builder this object ever has (over TableMemory): Create points
+        /// it at a new root instead of allocating a builder.</summary>
+        public PageTableBuilder TableBuilder;
+        /// <summary>Set by the protection suite on the environments it judges: their records are not
+        /// recycled while the suite may still read them.</summary>
+        public bool KeepRecord;
 
         public Environment()
         {
@@ -127,9 +145,10 @@ namespace Aegis.Kernel.Exo
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
             System.Array.Clear(ExceptionUpcalls);
-            IpcMessagesReceived = 0; PagesReceived = 0; ForcedPreemptions = 0; PoliteRevocations = 0; ConsoleBytesAccepted = 0; Reaping = false; ReapCursor = 0; MappedPages = 0;
-            EndReport = null;
+            IpcMessagesReceived = 0; PagesReceived = 0; PageSendsRefused = 0; ForcedPreemptions = 0; PoliteRevocations = 0; ConsoleBytesAccepted = 0; Reaping = false; ReapCursor = 0; MappedPages = 0;
+            EndReportText.Clear();
             Output.Clear();
+            Account = null; FramesCharged = 0; KeepRecord = false;
         }
 
         /// <summary>IMappedFrames for the mapping validator: the frame mapped at a user page.</summary>
@@ -149,6 +168,16 @@ namespace Aegis.Kernel.Exo
         public bool IsRunnable => State == EnvironmentState.Runnable || State == EnvironmentState.Running;
 
         public string Describe() => "environment " + Id.ToString("x") + " (" + (Name ?? "?") + ")";
+
+        /// <summary>Describe() written into a buffer, without allocating.</summary>
+        public void DescribeTo(Diagnostics.TextBuffer text)
+        {
+            text.Append("environment ");
+            text.AppendHex(Id);
+            text.Append(" (");
+            text.Append(Name ?? "?");
+            text.Append(")");
+        }
 
         public void RecordOutput(char c)
         {

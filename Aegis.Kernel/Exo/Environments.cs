@@ -49,7 +49,7 @@ namespace Aegis.Kernel.Exo
         private static int s_endedNext;
         // Recycled environment objects (there is no garbage collector: objects are reused, not freed),
         // and the work list of a destroyed tree, so that destroying environments allocates nothing.
-        private static readonly List<Environment> s_pool = new List<Environment>();
+        private static readonly List<Environment> s_pool = new List<Environment>(PoolSize);
         private static readonly ulong[] s_doomed = new ulong[EnvironmentTable.Capacity];
         private static bool s_destroyingTree;
         // Ended environments whose memory is still being returned (Reap), in the order they ended.
@@ -75,9 +75,11 @@ namespace Aegis.Kernel.Exo
             if (spent > MaxTeardownUnits) MaxTeardownUnits = spent;
         }
         public const int AutomaticRecycleThreshold = 256;
-        private static EnvironmentTablesMemory s_tableMemory;
+        /// <summary>Environment objects made at start: every live one plus ended records kept for
+        /// EnvironmentStatus and the protection suite. Creating an environment never allocates.</summary>
+        public const int PoolSize = EnvironmentTable.Capacity + AutomaticRecycleThreshold;
 
-        private static readonly List<Environment> s_history = new List<Environment>();
+        private static readonly List<Environment> s_history = new List<Environment>(PoolSize);
         private static ulong s_createdCount;
 
         /// <summary>Environments created since boot (each gets the next Sequence number).</summary>
@@ -101,7 +103,13 @@ namespace Aegis.Kernel.Exo
             s_validator = new MappingValidator(s_ledger);
             s_revocations = new RevocationTracker();
             s_ended = new EndedRecord[1024];
-            s_tableMemory = new EnvironmentTablesMemory();
+            for (int i = 0; i < PoolSize; i++)
+            {
+                Environment made = new Environment();
+                made.TableMemory = new EnvironmentTablesMemory(made);
+                made.TableBuilder = new PageTableBuilder(made.TableMemory, 0);
+                s_pool.Add(made);
+            }
             if (!frames.TryAllocate(out s_infoFrame))
                 Diagnostics.Panic.Fail("no memory", "cannot allocate the information page");
             s_info = (InfoPage*)KernelMemory.PhysicalToVirtual(s_infoFrame * PageSize);
@@ -110,6 +118,7 @@ namespace Aegis.Kernel.Exo
             s_info->SliceCount = 64;
             s_info->TotalFrames = frames.TotalFrames;
             UpdateInfoPage();
+            Accounts.Initialize();
         }
 
         private static ulong s_sliceOwnersCopied = ulong.MaxValue;
@@ -164,12 +173,15 @@ namespace Aegis.Kernel.Exo
         /// <summary>Makes every ended environment's object available for reuse. The protection suite
         /// calls it between tests (it reads ended environments' records until then); otherwise it
         /// happens when AutomaticRecycleThreshold records have piled up.</summary>
-        public static void RecycleEnded()
+        public static void RecycleEnded() => RecycleEnded(false);
+
+        /// <summary>spareKept: leave the records the protection suite marked (KeepRecord) alone.</summary>
+        private static void RecycleEnded(bool spareKept)
         {
             for (int i = 0; i < s_history.Count; i++)
             {
                 Environment environment = s_history[i];
-                if (!environment.IsAlive && environment.State != EnvironmentState.Free && !environment.Reaping)
+                if (!environment.IsAlive && environment.State != EnvironmentState.Free && !environment.Reaping && !(spareKept && environment.KeepRecord))
                 {
                     environment.State = EnvironmentState.Free;
                     s_pool.Add(environment);
@@ -177,7 +189,7 @@ namespace Aegis.Kernel.Exo
             }
             int kept = 0;
             for (int i = 0; i < s_history.Count; i++)
-                if (s_history[i].IsAlive || s_history[i].Reaping) s_history[kept++] = s_history[i];
+                if (s_history[i].State != EnvironmentState.Free) s_history[kept++] = s_history[i];
             while (s_history.Count > kept) s_history.RemoveAt(s_history.Count - 1);
         }
 
@@ -189,32 +201,37 @@ namespace Aegis.Kernel.Exo
         public static Environment At(int index) => s_environments[index] ?? s_dying[index];
         public static int Capacity => s_environments.Length;
 
-        /// <summary>A new, empty, stopped environment: kernel half, info pages, no user memory.</summary>
-        public static Error Create(ulong parentId, string name, out Environment environment)
+        /// <summary>A new, empty, stopped environment in 'account' (which pays for it): kernel half,
+        /// info pages, no user memory. QuotaExceeded when the account has no environment or frame
+        /// left for it, NoMemory when the table is full or only the kernel's reserve is left.
+        /// Allocates nothing (the object comes from the pool); a failure leaves no trace.</summary>
+        public static Error Create(ulong parentId, string name, Account account, out Environment environment)
         {
             environment = null;
+            if (account == null) return Error.InvalidArgument;
+            Error error = Accounts.CheckEnvironment(account);
+            if (error != Error.None) return error;
+            if (!ManualRecycling && s_history.Count >= AutomaticRecycleThreshold)
+                RecycleEnded(false);
+            if (s_pool.Count == 0)
+                RecycleEnded(true);
+            if (s_pool.Count == 0)
+                return Error.NoMemory;
             if (!s_table.TryAllocate(parentId, out ulong id))
                 return Error.NoMemory;
-            if (!ManualRecycling && s_history.Count >= AutomaticRecycleThreshold)
-                RecycleEnded();
-            Environment created;
-            if (s_pool.Count > 0)
-            {
-                created = s_pool[s_pool.Count - 1];
-                s_pool.RemoveAt(s_pool.Count - 1);
-                created.Reset();
-            }
-            else
-                created = new Environment();
+            Environment created = s_pool[s_pool.Count - 1];
+            s_pool.RemoveAt(s_pool.Count - 1);
+            created.Reset();
             created.Id = id;
             created.ParentId = parentId;
             created.Name = name;
             created.State = EnvironmentState.Stopped;
-            if (!PageTableBuilder.TryCreate(s_tableMemory, out created.Tables))
-            {
-                s_table.Free(id);
-                return Error.NoMemory;
-            }
+            Accounts.Join(created, account);
+            // Its root table, the tables under the two info pages and the environment page.
+            error = Accounts.CheckFrames(created, 5);
+            if (error != Error.None || !created.TableBuilder.TryStartOver())
+                return Abandon(created, error == Error.None ? Error.NoMemory : error);
+            created.Tables = created.TableBuilder;
             created.RootPhysical = created.Tables.RootPhysical;
             // The kernel half: the same PML4 entries as the kernel's own (supervisor-only).
             ulong* kernelRoot = (ulong*)KernelMemory.PhysicalToVirtual(KernelMemory.RootTablePhysical);
@@ -222,12 +239,9 @@ namespace Aegis.Kernel.Exo
             for (int i = 256; i < 512; i++)
                 root[i] = kernelRoot[i];
 
-            if (!KernelMemory.Frames.TryAllocate(out created.EnvironmentPageFrame))
-            {
-                FreeAddressSpace(created);
-                s_table.Free(id);
-                return Error.NoMemory;
-            }
+            error = Accounts.TakeFrame(created, out created.EnvironmentPageFrame);
+            if (error != Error.None)
+                return Abandon(created, error);
             ZeroFrame(created.EnvironmentPageFrame);
             created.Page = (EnvironmentPage*)KernelMemory.PhysicalToVirtual(created.EnvironmentPageFrame * PageSize);
             created.Page->Id = id;
@@ -235,13 +249,7 @@ namespace Aegis.Kernel.Exo
             PageFlags readOnly = PageFlags.Present | PageFlags.User | PageFlags.NoExecute;
             if (created.Tables.Map(UserAddresses.InfoPage, s_infoFrame * PageSize, readOnly) != MapResult.Ok
                 || created.Tables.Map(UserAddresses.EnvironmentPage, created.EnvironmentPageFrame * PageSize, readOnly) != MapResult.Ok)
-            {
-                KernelMemory.Frames.Free(created.EnvironmentPageFrame);
-                created.EnvironmentPageFrame = 0;
-                FreeAddressSpace(created);
-                s_table.Free(id);
-                return Error.NoMemory;
-            }
+                return Abandon(created, Error.NoMemory);
             // Registers: ring 3 selectors, interrupts on.
             created.Frame->Cs = GlobalDescriptorTable.UserCode | 3;
             created.Frame->Ss = GlobalDescriptorTable.UserData | 3;
@@ -254,12 +262,30 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
+        /// <summary>Undoes a Create that failed half-way: frames back, account left, id and object returned.</summary>
+        private static Error Abandon(Environment created, Error error)
+        {
+            created.Page = null;
+            if (created.EnvironmentPageFrame != 0)
+                KernelMemory.Frames.Free(created.EnvironmentPageFrame);
+            created.EnvironmentPageFrame = 0;
+            FreeAddressSpace(created);
+            Accounts.Leave(created);
+            s_table.Free(created.Id);
+            created.State = EnvironmentState.Free;
+            s_pool.Add(created);
+            return error;
+        }
+
         /// <summary>Makes a stopped environment runnable and gives it a time slice.</summary>
         public static Error Start(Environment environment)
         {
             if (environment.State != EnvironmentState.Stopped)
                 return Error.BadEnvironment;
-            Error error = s_slices.Allocate(environment.Id, SystemCallLimits.AnySlice, out _);
+            Error error = Accounts.CheckSlice(environment);
+            if (error != Error.None)
+                return error;
+            error = s_slices.Allocate(environment.Id, SystemCallLimits.AnySlice, out _);
             if (error != Error.None)
                 return error;
             environment.State = EnvironmentState.Runnable;
@@ -317,6 +343,9 @@ namespace Aegis.Kernel.Exo
         {
             frame = 0;
             FrameAllocator frames = KernelMemory.Frames;
+            Error allowed = Accounts.CheckFrames(environment, 1);
+            if (allowed != Error.None)
+                return allowed;
             if (requested == SystemCallLimits.AnyFrame)
             {
                 if (!frames.TryAllocate(out frame))
@@ -332,6 +361,7 @@ namespace Aegis.Kernel.Exo
             }
             ZeroFrame(frame);
             s_ledger.Assign(frame, environment.Id);
+            Accounts.Charge(environment, 1);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
             return Error.None;
         }
@@ -348,6 +378,7 @@ namespace Aegis.Kernel.Exo
             UserPageTables.UnmapEverywhere(frame);
             if (s_ledger.ReleaseOwnership(frame))
                 KernelMemory.Frames.Free(frame);
+            Accounts.Uncharge(environment, 1);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
             if (countsTowardRevocation)
                 s_revocations.OnFrameFreed(environment.Id);
@@ -365,11 +396,27 @@ namespace Aegis.Kernel.Exo
 
         private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);
 
+        /// <summary>Destroy with a report the caller wrote into a buffer (no string is built).</summary>
+        public static void DestroyReporting(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, Diagnostics.TextBuffer report)
+        {
+            if (!environment.IsAlive)
+                return;
+            Diagnostics.TextBuffer text = environment.EndReportText;
+            text.Clear();
+            environment.DescribeTo(text);
+            text.Append(' ');
+            text.Append(report);
+            KernelLog.Write("aegis: ");
+            text.WriteToLog();
+            KernelLog.Write('\n');
+            Destroy(environment, endState, reason, status, null);
+        }
+
         /// <summary>Ends an environment and all its descendants (children, their children, ...):
         /// every mapping, frame, capability, grant, slice and IPC link goes. Safe to call on the
         /// running environment, or on an ancestor of it (the caller then returns to the loop:
         /// check IsAlive). Iterative: the tree's depth does not use kernel stack.</summary>
-        public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report)
+        public static void Destroy(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report, Environment holder = null)
         {
             if (!environment.IsAlive)
             {
@@ -378,7 +425,7 @@ namespace Aegis.Kernel.Exo
                     ReapNow(environment);
                 return;
             }
-            DestroyOne(environment, endState, reason, status, report);
+            DestroyOne(environment, endState, reason, status, report, holder);
             if (s_destroyingTree)
                 return; // an outer Destroy is walking a tree and will find this one's children
             s_destroyingTree = true;
@@ -391,7 +438,7 @@ namespace Aegis.Kernel.Exo
                 {
                     Environment child = s_environments[i];
                     if (child == null || child.ParentId != parent || !child.IsAlive) continue;
-                    DestroyOne(child, EnvironmentState.Destroyed, DestroyReason.AncestorEnded, 0, null, descendant: true);
+                    DestroyOne(child, EnvironmentState.Destroyed, DestroyReason.AncestorEnded, 0, null, null, descendant: true);
                     s_doomed[pending++] = child.Id; // at most one entry per environment: fits
                 }
             }
@@ -399,7 +446,7 @@ namespace Aegis.Kernel.Exo
         }
 
         private static void DestroyOne(Environment environment, EnvironmentState endState, DestroyReason reason, ulong status, string report,
-            bool descendant = false)
+            Environment holder, bool descendant = false)
         {
             if (!environment.IsAlive)
                 return;
@@ -407,10 +454,7 @@ namespace Aegis.Kernel.Exo
             environment.DestroyReason = reason;
             environment.ExitStatus = status;
             if (report != null)
-            {
-                environment.EndReport = environment.Describe() + " " + report;
-                KernelLog.WriteLine("aegis: " + environment.EndReport);
-            }
+                RecordEndReport(environment, report, holder);
 
             s_ledger.DropGrantsTo(environment.Id);
             s_slices.ReleaseAll(environment.Id);
@@ -436,6 +480,9 @@ namespace Aegis.Kernel.Exo
             s_ended[s_endedNext].State = endState;
             s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
             s_endedNext = (s_endedNext + 1) % s_ended.Length;
+            // What it was charged returns to its account now (its memory is on its way back; the
+            // kernel's reserve, not the account, covers the frames still being reaped).
+            Accounts.Leave(environment);
             Scheduler.OnEnvironmentEnded(environment);
 
             // Memory: its mappings and frames go back: from the kernel itself, all now; on an
@@ -528,6 +575,25 @@ namespace Aegis.Kernel.Exo
             Release(environment);
         }
 
+        /// <summary>"environment ID (NAME) REPORT[, environment ID (NAME)]" into the environment's
+        /// fixed report buffer and the kernel log: ending an environment allocates nothing.</summary>
+        private static void RecordEndReport(Environment environment, string report, Environment holder)
+        {
+            Diagnostics.TextBuffer text = environment.EndReportText;
+            text.Clear();
+            environment.DescribeTo(text);
+            text.Append(' ');
+            text.Append(report);
+            if (holder != null)
+            {
+                text.Append(", ");
+                holder.DescribeTo(text);
+            }
+            KernelLog.Write("aegis: ");
+            text.WriteToLog();
+            KernelLog.Write('\n');
+        }
+
         /// <summary>Frees the user-half page tables and the PML4 (the kernel half is shared, not freed).</summary>
         private static void FreeAddressSpace(Environment environment)
         {
@@ -564,12 +630,17 @@ namespace Aegis.Kernel.Exo
             for (int i = 0; i < 512; i++) page[i] = 0;
         }
 
-        /// <summary>Page-table frames for environments come straight from the frame allocator.</summary>
+        /// <summary>Page-table frames for one environment: charged to it (its account, the kernel's
+        /// reserve untouched), returned when it ends.</summary>
         private sealed class EnvironmentTablesMemory : IPageTableMemory
         {
+            private readonly Environment _owner;
+
+            public EnvironmentTablesMemory(Environment owner) { _owner = owner; }
+
             public ulong AllocateTable()
             {
-                if (!KernelMemory.Frames.TryAllocate(out ulong frame))
+                if (Accounts.TakeFrame(_owner, out ulong frame) != Error.None)
                     return 0;
                 ZeroFrame(frame);
                 return frame * PageSize;

@@ -72,6 +72,19 @@ namespace Aegis.Kernel.Exo
                 if (Environments.Ledger.OwnerOf(frameNumber) != caller.Id)
                     return Fail(Error.NotOwner);
                 writable = (flags & PageFlags.Writable) != 0;
+                // The grant behind the page is made below and must not fail then: check it now.
+                // No grant left (the caller's account quota or the kernel's pool) refuses the send.
+                if (!Environments.Ledger.IsGrantedTo(frameNumber, target.Id, out _))
+                {
+                    Error grantError = Accounts.CheckGrant(caller);
+                    if (grantError == Error.None && Environments.Ledger.GrantCount >= Environments.Ledger.MaximumGrants)
+                        grantError = Error.NoMemory;
+                    if (grantError != Error.None)
+                    {
+                        caller.PageSendsRefused++;
+                        return Fail(grantError);
+                    }
+                }
             }
 
             bool interruptsWait = target.State == EnvironmentState.Blocked && target.Blocked == BlockReason.Waiting;
@@ -85,8 +98,14 @@ namespace Aegis.Kernel.Exo
                 0, 0, 0, caller.Id, w0, w1, w2, w3, frameNumber);
             if (problem != null)
             {
-                Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0,
-                    "destroyed: cannot deliver an IPC upcall: " + problem);
+                Diagnostics.TextBuffer why = Diagnostics.ReportBuffers.Death;
+                why.Clear();
+                why.Append("destroyed: cannot deliver an IPC upcall: ");
+                why.Append(problem);
+                why.Append(" (0x");
+                why.AppendHex(Upcalls.ProblemAddress);
+                why.Append(')');
+                Environments.DestroyReporting(target, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0, why);
                 if (!caller.IsAlive)
                     Scheduler.LeaveToLoop(); // the caller descended from the target: it ended with it
                 return Fail(Error.BadEnvironment);
@@ -94,7 +113,7 @@ namespace Aegis.Kernel.Exo
             target.IpcWaitFrame = interruptsWait ? target.Frame->Rsp : 0;
             if (frameNumber != UpcallFrame.NoFrame)
             {
-                Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable);
+                Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable, caller.Account == null ? 0 : caller.Account.Index);
                 target.PagesReceived++;
             }
             target.IpcMessagesReceived++;

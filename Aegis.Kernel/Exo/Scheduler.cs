@@ -211,8 +211,9 @@ namespace Aegis.Kernel.Exo
             {
                 AppCrashReport.FromFault(current, vector, faultAddress, frame->ErrorCode, frame->Rip, frame->Rsp, frame->Rbp);
                 Save(current, frame, true);
-                Environments.Destroy(current, EnvironmentState.Destroyed, DestroyReason.UnhandledException, vector,
-                    "destroyed: " + DescribeException(vector, frame) + " (no upcall entry)");
+                Diagnostics.TextBuffer why = BeginReport(vector, frame);
+                why.Append(" (no upcall entry)");
+                Environments.DestroyReporting(current, EnvironmentState.Destroyed, DestroyReason.UnhandledException, vector, why);
                 LeaveToLoop();
             }
             string problem = Upcalls.Deliver(current, frame, UpcallKind.Exception, vector, frame->ErrorCode, faultAddress,
@@ -221,23 +222,37 @@ namespace Aegis.Kernel.Exo
             {
                 AppCrashReport.FromFault(current, vector, faultAddress, frame->ErrorCode, frame->Rip, frame->Rsp, frame->Rbp);
                 Save(current, frame, true);
-                Environments.Destroy(current, EnvironmentState.Destroyed, DestroyReason.BadUpcall, vector,
-                    "destroyed: " + DescribeException(vector, frame) + "; cannot deliver the upcall: " + problem);
+                Diagnostics.TextBuffer why = BeginReport(vector, frame);
+                why.Append("; cannot deliver the upcall: ");
+                why.Append(problem);
+                why.Append(" (0x");
+                why.AppendHex(Upcalls.ProblemAddress);
+                why.Append(')');
+                Environments.DestroyReporting(current, EnvironmentState.Destroyed, DestroyReason.BadUpcall, vector, why);
                 LeaveToLoop();
             }
             // Return through the interrupt stub: the environment continues in its upcall entry.
         }
 
-        /// <summary>Built only when an environment dies: the delivery path allocates nothing.</summary>
-        private static string DescribeException(ulong vector, InterruptFrame* frame)
-            => InterruptDescriptorTable.ExceptionName(vector) + DescribeFault(vector, frame->ErrorCode, vector == InterruptDescriptorTable.PageFault ? Cpu.ReadCr2() : 0)
-               + " at rip 0x" + frame->Rip.ToString("x");
 
-        private static string DescribeFault(ulong vector, ulong error, ulong address)
+        /// <summary>"destroyed: EXCEPTION[ reading 0xADDRESS (not mapped)] at rip 0xRIP" in a fixed
+        /// buffer: an environment's death allocates nothing (an app can cause any number of them).</summary>
+        private static Diagnostics.TextBuffer BeginReport(ulong vector, InterruptFrame* frame)
         {
-            if (vector != InterruptDescriptorTable.PageFault) return "";
-            return ((error & 2) != 0 ? " writing" : (error & 16) != 0 ? " executing" : " reading") + " 0x" + address.ToString("x")
-                + ((error & 1) != 0 ? " (protection)" : " (not mapped)");
+            Diagnostics.TextBuffer why = Diagnostics.ReportBuffers.Death;
+            why.Clear();
+            why.Append("destroyed: ");
+            why.Append(InterruptDescriptorTable.ExceptionName(vector));
+            if (vector == InterruptDescriptorTable.PageFault)
+            {
+                ulong error = frame->ErrorCode;
+                why.Append((error & 2) != 0 ? " writing 0x" : (error & 16) != 0 ? " executing 0x" : " reading 0x");
+                why.AppendHex(Cpu.ReadCr2());
+                why.Append((error & 1) != 0 ? " (protection)" : " (not mapped)");
+            }
+            why.Append(" at rip 0x");
+            why.AppendHex(frame->Rip);
+            return why;
         }
 
         private static void OnUserTimerTick(Environment current, InterruptFrame* frame)

@@ -1,7 +1,10 @@
-// The system calls (Aegis.Abi/SystemCall.cs; docs/abi.md). Each handler is
-// validate -> act -> return: every argument is checked before anything changes, and a failing
-// call leaves no partial effect. Results go back in RAX (and RDX); errors are negative.
-// Handlers that block, switch or end the caller leave through the scheduler loop.
+// The system calls (Aegis.Abi/SystemCall.cs; docs/abi.md): the one table of handlers, the slow
+// path's dispatcher, and the console and diagnostic calls. The handlers live with their resource
+// (SystemCalls.Memory.cs, .Environments.cs, .Capabilities.cs, .Ipc.cs, .Revocation.cs).
+// Every handler has seL4's shape: first decode and check every argument, writing nothing; then
+// perform. So a failing call leaves no partial effect, and that can be seen by reading it.
+// Results go back in RAX (and RDX); errors are negative. No handler allocates kernel heap
+// memory (issue #7): buffers are static, text is written piece by piece.
 using System;
 using System.Runtime;
 using System.Runtime.CompilerServices;
@@ -9,81 +12,107 @@ using System.Runtime.InteropServices;
 using Aegis.Abi;
 using Aegis.Kernel.Core;
 using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Diagnostics;
 using Aegis.Kernel.Hal;
 
 namespace Aegis.Kernel.Exo
 {
-    internal static unsafe class SystemCalls
+    internal static unsafe partial class SystemCalls
     {
         private static readonly byte[] s_consoleBuffer = new byte[SystemCallLimits.MaximumConsoleWrite];
 
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_symbol_syscall_fast")]
         private static extern ulong* FastTable();
 
-        private const int SlowOnly = 0;
+        /// <summary>One system call: its handler, and whether that handler needs the full register
+        /// frame. A handler that needs it (it blocks, switches, ends the caller or returns two
+        /// results) takes (caller, frame); the others take the six argument registers (System V
+        /// order: RDI, RSI, RDX, R10, R8, R9) and are called directly by the entry stub, skipping
+        /// the frame (the fast path, docs/kernel.md).</summary>
+        private struct Entry
+        {
+            public delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong> Direct;
+            public delegate*<Environment, InterruptFrame*, ulong> WithFrame;
+        }
 
-        /// <summary>Fills the entry stub's table of fast handlers: the calls that never switch
-        /// environments and return one result are called directly (System V arguments), skipping
-        /// the full register frame. The others (and unknown numbers) take the slow path.</summary>
+        /// <summary>The one table of system calls, by number (Aegis.Abi.SystemCall).</summary>
+        private static readonly Entry[] s_table = new Entry[(int)SystemCall.Count];
+
+        private static void Define(SystemCall number, delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong> handler)
+        {
+            KernelAssert.That(s_table[(int)number].Direct == null && s_table[(int)number].WithFrame == null, "a system call is defined twice");
+            s_table[(int)number].Direct = handler;
+        }
+
+        private static void DefineWithFrame(SystemCall number, delegate*<Environment, InterruptFrame*, ulong> handler)
+        {
+            KernelAssert.That(s_table[(int)number].Direct == null && s_table[(int)number].WithFrame == null, "a system call is defined twice");
+            s_table[(int)number].WithFrame = handler;
+        }
+
+        /// <summary>Fills the table (every number once) and hands the entry stub the handlers that
+        /// need no frame (Arch/x86_64/usermode.S, aegis_syscall_fast, sized by abi.h's SYSTEM_CALL_COUNT; 0 there means "build the frame").</summary>
         public static void Initialize()
         {
-            ulong* table = FastTable();
-            table[(int)SystemCall.Null] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastNull;
-            table[(int)SystemCall.ConsoleWrite] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastConsoleWrite;
-            table[(int)SystemCall.FrameAllocate] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastFrameAllocate;
-            table[(int)SystemCall.FrameFree] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastFrameFree;
-            table[(int)SystemCall.FrameGrant] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastFrameGrant;
-            table[(int)SystemCall.PageMap] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastPageMap;
-            table[(int)SystemCall.PageQuery] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastPageQuery;
-            table[(int)SystemCall.PageClean] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastPageClean;
-            table[(int)SystemCall.SliceAllocate] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastSliceAllocate;
-            table[(int)SystemCall.SliceFree] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastSliceFree;
-            table[(int)SystemCall.RevokeFrames] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastRevokeFrames;
-            table[(int)SystemCall.ImageSpawn] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastImageSpawn;
-            table[(int)SystemCall.CapabilityCopy] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastCapabilityCopy;
-            table[(int)SystemCall.SetFsBase] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastSetFsBase;
-            table[(int)SystemCall.Debug] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastDebug;
-            table[(int)SystemCall.EnvironmentCreate] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentCreate;
-            table[(int)SystemCall.EnvironmentStart] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentStart;
-            table[(int)SystemCall.EnvironmentSetUpcall] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastEnvironmentSetUpcall;
-            table[(int)SystemCall.PageProtect] = (ulong)(delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong>)&FastPageProtect;
+            // Console and diagnostics (this file)
+            Define(SystemCall.Null, &Null);
+            Define(SystemCall.ConsoleWrite, &ConsoleWrite);
+            Define(SystemCall.Debug, &Debug);
+            // Memory (SystemCalls.Memory.cs)
+            Define(SystemCall.FrameAllocate, &FrameAllocate);
+            Define(SystemCall.FrameFree, &FrameFree);
+            Define(SystemCall.FrameGrant, &FrameGrant);
+            Define(SystemCall.PageMap, &PageMap);
+            Define(SystemCall.PageProtect, &PageProtect);
+            Define(SystemCall.PageQuery, &PageQuery);
+            Define(SystemCall.PageClean, &PageClean);
+            // Environments and time (SystemCalls.Environments.cs)
+            DefineWithFrame(SystemCall.Exit, &Exit);
+            DefineWithFrame(SystemCall.Yield, &Yield);
+            DefineWithFrame(SystemCall.Wait, &Wait);
+            Define(SystemCall.EnvironmentCreate, &EnvironmentCreate);
+            Define(SystemCall.ImageSpawn, &ImageSpawn);
+            DefineWithFrame(SystemCall.EnvironmentDestroy, &EnvironmentDestroy);
+            Define(SystemCall.EnvironmentStart, &EnvironmentStart);
+            DefineWithFrame(SystemCall.EnvironmentStop, &EnvironmentStop);
+            Define(SystemCall.EnvironmentSetUpcall, &EnvironmentSetUpcall);
+            DefineWithFrame(SystemCall.EnvironmentStatus, &EnvironmentStatus);
+            Define(SystemCall.SetFsBase, &SetFsBase);
+            Define(SystemCall.SliceAllocate, &SliceAllocate);
+            Define(SystemCall.SliceFree, &SliceFree);
+            // Capabilities (SystemCalls.Capabilities.cs)
+            Define(SystemCall.CapabilityCopy, &CapabilityCopy);
+            DefineWithFrame(SystemCall.CapabilityQuery, &CapabilityQuery);
+            // IPC (SystemCalls.Ipc.cs)
+            DefineWithFrame(SystemCall.IpcCall, &IpcCall);
+            DefineWithFrame(SystemCall.IpcReply, &IpcReply);
+            DefineWithFrame(SystemCall.IpcSend, &IpcSend);
+            // Revocation (SystemCalls.Revocation.cs)
+            Define(SystemCall.RevokeFrames, &RevokeFrames);
+
+            ulong* fast = FastTable();
+            for (int number = 0; number < s_table.Length; number++)
+            {
+                KernelAssert.That(s_table[number].Direct != null || s_table[number].WithFrame != null, "a system call number has no handler");
+                fast[number] = (ulong)s_table[number].Direct;
+            }
         }
 
-        private static ulong FastPageProtect(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageProtect(Scheduler.Current, a0, a1, a2, a3);
-        private static ulong FastNull(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => 0;
-        private static ulong FastConsoleWrite(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ConsoleWrite(Scheduler.Current, a0, a1, a2);
-        private static ulong FastFrameAllocate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
-        {
-            Error error = Environments.AllocateFrame(Scheduler.Current, a0, out ulong frameNumber);
-            return error == Error.None ? Ok(frameNumber) : Fail(error);
-        }
-        private static ulong FastFrameFree(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ErrorResult(Environments.FreeFrame(Scheduler.Current, a0));
-        private static ulong FastFrameGrant(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => FrameGrant(Scheduler.Current, a0, a1, a2);
-        private static ulong FastPageMap(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageMap(Scheduler.Current, a0, a1, a2);
-        private static ulong FastPageQuery(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageQuery(Scheduler.Current, a0, a1);
-        private static ulong FastPageClean(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageClean(Scheduler.Current, a0, a1);
-        private static ulong FastSliceAllocate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
-        {
-            Error error = Environments.Slices.Allocate(Scheduler.Current.Id, a0, out int index);
-            return error == Error.None ? Ok((ulong)index) : Fail(error);
-        }
-        private static ulong FastSliceFree(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ErrorResult(Environments.Slices.Free(Scheduler.Current.Id, a0));
-        private static ulong FastRevokeFrames(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => RevokeFrames(Scheduler.Current, a0, a1, a2);
-        private static ulong FastImageSpawn(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ImageSpawn(Scheduler.Current, a0, a1, a2, a3);
-        private static ulong FastCapabilityCopy(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => CapabilityCopy(Scheduler.Current, a0, a1);
-        private static ulong FastSetFsBase(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => SetFsBase(Scheduler.Current, a0);
-        private static ulong FastDebug(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => Debug(Scheduler.Current, a0);
-        private static ulong FastEnvironmentCreate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentCreate(Scheduler.Current);
-        private static ulong FastEnvironmentStart(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentStart(Scheduler.Current, a0, a1, a2, a3);
-        private static ulong FastEnvironmentSetUpcall(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentSetUpcall(Scheduler.Current, a0, a1, a2);
-
-        /// <summary>The slow path: the full register frame (blocking, switching, two results).</summary>
+        /// <summary>The slow path: the entry stub built the full register frame (a handler that needs
+        /// it, or a number past the table).</summary>
         [UnmanagedCallersOnly(EntryPoint = "aegis_syscall_dispatch")]
         private static void Dispatch(InterruptFrame* frame)
         {
             Environment caller = Scheduler.Current;
             caller.Counters[0]++;
-            ulong result = Handle(caller, frame);
+            ulong number = frame->Rax;
+            ulong result;
+            if (number >= (ulong)s_table.Length)
+                result = Fail(Error.NoSuchCall);
+            else if (s_table[(int)number].WithFrame != null)
+                result = s_table[(int)number].WithFrame(caller, frame);
+            else
+                result = s_table[(int)number].Direct(frame->Rdi, frame->Rsi, frame->Rdx, frame->R10, frame->R8, frame->R9);
             frame->Rax = result;
             if ((long)result < 0)
                 caller.Counters[1]++;
@@ -91,84 +120,30 @@ namespace Aegis.Kernel.Exo
 
         private static ulong Ok(ulong value = 0) => value;
         private static ulong Fail(Error error) => unchecked((ulong)(long)error);
-
-        private static ulong Handle(Environment caller, InterruptFrame* frame)
-        {
-            ulong a0 = frame->Rdi, a1 = frame->Rsi, a2 = frame->Rdx, a3 = frame->R10, a4 = frame->R8, a5 = frame->R9;
-            switch ((SystemCall)frame->Rax)
-            {
-                case SystemCall.Null: return Ok();
-                case SystemCall.ConsoleWrite: return ConsoleWrite(caller, a0, a1, a2);
-                case SystemCall.Exit: return Exit(caller, frame, a0, a1, a2);
-                case SystemCall.Yield: return Yield(caller, frame, a0);
-                case SystemCall.EnvironmentCreate: return EnvironmentCreate(caller);
-                case SystemCall.EnvironmentDestroy: return EnvironmentDestroy(caller, frame, a0);
-                case SystemCall.EnvironmentStart: return EnvironmentStart(caller, a0, a1, a2, a3);
-                case SystemCall.EnvironmentSetUpcall: return EnvironmentSetUpcall(caller, a0, a1, a2);
-                case SystemCall.EnvironmentStatus: return EnvironmentStatus(caller, frame, a0);
-                case SystemCall.FrameAllocate:
-                {
-                    Error error = Environments.AllocateFrame(caller, a0, out ulong frameNumber);
-                    return error == Error.None ? Ok(frameNumber) : Fail(error);
-                }
-                case SystemCall.FrameFree: return ErrorResult(Environments.FreeFrame(caller, a0));
-                case SystemCall.FrameGrant: return FrameGrant(caller, a0, a1, a2);
-                case SystemCall.PageMap: return PageMap(caller, a0, a1, a2);
-                case SystemCall.PageQuery: return PageQuery(caller, a0, a1);
-                case SystemCall.PageClean: return PageClean(caller, a0, a1);
-                case SystemCall.IpcCall: return Ipc.Call(caller, frame, a0, a1, a2, a3, a4, a5);
-                case SystemCall.IpcReply: return Ipc.Reply(caller, frame, a0, a1, a2);
-                case SystemCall.IpcSend: return Ipc.Send(caller, frame, a0, a1, a2, a3, a4, a5);
-                case SystemCall.Wait:
-                    Scheduler.BlockCurrent(frame, BlockReason.Waiting);
-                    return Ok();
-                case SystemCall.SliceAllocate:
-                {
-                    Error error = Environments.Slices.Allocate(caller.Id, a0, out int index);
-                    return error == Error.None ? Ok((ulong)index) : Fail(error);
-                }
-                case SystemCall.SliceFree:
-                    if (a0 >= 64) return Fail(Error.InvalidArgument);
-                    return ErrorResult(Environments.Slices.Free(caller.Id, a0));
-                case SystemCall.RevokeFrames: return RevokeFrames(caller, a0, a1, a2);
-                case SystemCall.ImageSpawn: return ImageSpawn(caller, a0, a1, a2, a3);
-                case SystemCall.CapabilityCopy: return CapabilityCopy(caller, a0, a1);
-                case SystemCall.CapabilityQuery: return CapabilityQuery(caller, frame, a0);
-                case SystemCall.SetFsBase: return SetFsBase(caller, a0);
-                case SystemCall.Debug: return Debug(caller, a0);
-                case SystemCall.PageProtect: return PageProtect(caller, a0, a1, a2, a3);
-                case SystemCall.EnvironmentStop: return EnvironmentStop(caller, frame, a0);
-                default:
-                    return Fail(Error.NoSuchCall);
-            }
-        }
-
         private static ulong ErrorResult(Error error) => error == Error.None ? Ok() : Fail(error);
 
-        private static ulong SetFsBase(Environment caller, ulong address)
-        {
-            if (!UserMemory.IsUserRange(address, 0)) return Fail(Error.BadAddress);
-            caller.FsBase = address;
-            Cpu.WriteFsBase(address);
-            return Ok();
-        }
+        private static ulong Null(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => 0;
 
-        /// <summary>(status, crash, methodTable): the crash report first when crash says so
-        /// (AppCrashReport). Kept out of Handle, so Handle's other cases pay nothing for it.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static ulong Exit(Environment caller, InterruptFrame* frame, ulong status, ulong crash, ulong methodTable)
-        {
-            AppCrashReport.FromExit(caller, frame, crash, methodTable);
-            Scheduler.Save(caller, frame, false);
-            Environments.Destroy(caller, EnvironmentState.Exited, DestroyReason.None, status, null);
-            Scheduler.LeaveToLoop();
-            return Ok();
-        }
+        private static ulong ConsoleWrite(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ConsoleWrite(Scheduler.Current, a0, a1, a2);
+
+        private static ulong Debug(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => Debug(Scheduler.Current, a0);
 
         private static ulong Debug(Environment caller, ulong value)
         {
-            KernelLog.WriteLine("aegis: debug from " + caller.Describe() + ": value " + value.ToString() + "; it owns "
-                + Environments.Ledger.CountOwnedBy(caller.Id).ToString() + " frames; " + KernelMemory.Frames.FreeFrames.ToString() + " free");
+            // Written piece by piece: no string is built (an app can call this in a loop).
+            KernelLog.Write("aegis: debug from ");
+            LogText.WriteEnvironment(caller);
+            KernelLog.Write(": value ");
+            LogText.WriteDecimal(value);
+            KernelLog.Write("; it owns ");
+            LogText.WriteDecimal(Environments.Ledger.CountOwnedBy(caller.Id));
+            KernelLog.Write(" frames; its account is charged ");
+            LogText.WriteDecimal(caller.Account == null ? 0 : caller.Account.FramesCharged);
+            KernelLog.Write(" of ");
+            LogText.WriteDecimal(caller.Account == null ? 0 : caller.Account.Limit.Frames);
+            KernelLog.Write("; ");
+            LogText.WriteDecimal(KernelMemory.Frames.FreeFrames);
+            KernelLog.WriteLine(" free");
             return Ok();
         }
 
@@ -221,228 +196,6 @@ namespace Aegis.Kernel.Exo
             length = (ulong)taken;
             caller.ConsoleBytesAccepted += length;
             return Ok(length);
-        }
-
-        private static ulong Yield(Environment caller, InterruptFrame* frame, ulong targetId)
-        {
-            if (targetId != 0)
-            {
-                Environment target = Environments.Find(targetId);
-                if (target == null || !target.IsRunnable) return Fail(Error.BadEnvironment);
-                Scheduler.DirectTo(target);
-            }
-            frame->Rax = 0;
-            Scheduler.Save(caller, frame, false);
-            caller.State = EnvironmentState.Runnable;
-            Scheduler.LeaveToLoop();
-            return Ok();
-        }
-
-        private static ulong EnvironmentCreate(Environment caller)
-        {
-            Error error = Environments.Create(caller.Id, null, out Environment child);
-            if (error != Error.None) return Fail(error);
-            error = caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
-            if (error != Error.None)
-            {
-                Environments.Destroy(child, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
-                return Fail(error);
-            }
-            child.Name = (caller.Name ?? "env") + "/child";
-            // A created child starts as the caller's copy would: with the caller's thread pointer
-            // (FS base), so a libOS that copies its memory (fork) finds its TLS in place.
-            child.FsBase = caller.FsBase;
-            return Ok(slot);
-        }
-
-        private static ulong EnvironmentDestroy(Environment caller, InterruptFrame* frame, ulong slot)
-        {
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error == Error.BadEnvironment)
-            {
-                // The environment already ended: destroying it again just drops the capability.
-                caller.Capabilities.Remove(slot);
-                return Ok();
-            }
-            if (error != Error.None) return Fail(error);
-            if (target == caller)
-            {
-                Scheduler.Save(caller, frame, false);
-                Environments.Destroy(caller, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
-                Scheduler.LeaveToLoop();
-            }
-            Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0,
-                "destroyed by " + caller.Describe() + " (capability holder)");
-            if (!caller.IsAlive)
-                Scheduler.LeaveToLoop(); // the caller descended from the target: it ended with it
-            caller.Capabilities.Remove(slot);
-            return Ok();
-        }
-
-        private static ulong EnvironmentStart(Environment caller, ulong slot, ulong rip, ulong rsp, ulong rdi)
-        {
-            if (slot == CapabilitySlots.Self) return Fail(Error.InvalidArgument);
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            if (target.State != EnvironmentState.Stopped) return Fail(Error.BadEnvironment);
-            if (rip != 0 && !UserMemory.IsUserRange(rip, 1)) return Fail(Error.BadAddress);
-            if (rsp != 0 && !UserMemory.IsUserRange(rsp, 0)) return Fail(Error.BadAddress);
-            error = Environments.Slices.Allocate(target.Id, SystemCallLimits.AnySlice, out _);
-            if (error != Error.None) return Fail(error);
-            if (rip != 0)
-            {
-                target.Frame->Rip = rip;
-                target.Frame->Rdi = rdi;
-            }
-            if (rsp != 0) target.Frame->Rsp = rsp;
-            target.State = EnvironmentState.Runnable;
-            return Ok();
-        }
-
-        private static ulong EnvironmentStop(Environment caller, InterruptFrame* frame, ulong slot)
-        {
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            if (target.State == EnvironmentState.Stopped) return Ok();
-            if (target.State == EnvironmentState.Blocked) return Fail(Error.WouldBlock);
-            Environments.Slices.ReleaseAll(target.Id);
-            if (target == caller)
-            {
-                frame->Rax = 0;
-                Scheduler.Save(caller, frame, false);
-                caller.State = EnvironmentState.Stopped;
-                Scheduler.LeaveToLoop();
-            }
-            target.State = EnvironmentState.Stopped;
-            return Ok();
-        }
-
-        private static ulong EnvironmentSetUpcall(Environment caller, ulong slot, ulong entry, ulong stackTop)
-        {
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            // Checked again at each delivery (the mapping may change); here only the range.
-            if (entry != 0 && !UserMemory.IsUserRange(entry, 1) && entry < 0xFFFF800000000000) return Fail(Error.BadAddress);
-            target.UpcallEntry = entry;
-            target.UpcallStackTop = stackTop;
-            target.MappingGeneration++;
-            target.UpcallStackPages = UpcallLimits.UpcallStackPages;
-            return Ok();
-        }
-
-        private static ulong EnvironmentStatus(Environment caller, InterruptFrame* frame, ulong slot)
-        {
-            ulong id;
-            if (slot == CapabilitySlots.Self) id = caller.Id;
-            else
-            {
-                Error error = caller.Capabilities.Lookup(slot, CapabilityKind.Environment, out id);
-                if (error != Error.None)
-                    return Fail(error);
-            }
-            // Works after the end too: the exit status (Exited) or the destroy reason stays readable.
-            if (!Environments.TryGetStatus(id, out EnvironmentState state, out ulong status))
-                return Fail(Error.BadEnvironment);
-            frame->Rdx = status;
-            return Ok((ulong)state);
-        }
-
-        private static ulong FrameGrant(Environment caller, ulong frameNumber, ulong slot, ulong writable)
-        {
-            if (writable > 1) return Fail(Error.InvalidArgument);
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            if (frameNumber >= KernelMemory.Frames.FrameLimit) return Fail(Error.InvalidArgument);
-            return ErrorResult(Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable == 1));
-        }
-
-        // Memory: the one writer of user page tables implements these (Exo/UserPageTables.cs).
-        private static ulong PageMap(Environment caller, ulong slot, ulong address, ulong count)
-            => UserPageTables.PageMap(caller, slot, address, count);
-
-        private static ulong PageProtect(Environment caller, ulong slot, ulong address, ulong pageCount, ulong permissions)
-            => UserPageTables.PageProtect(caller, slot, address, pageCount, permissions);
-
-        private static ulong PageQuery(Environment caller, ulong slot, ulong address)
-            => UserPageTables.PageQuery(caller, slot, address);
-
-        private static ulong PageClean(Environment caller, ulong slot, ulong address)
-            => UserPageTables.PageClean(caller, slot, address);
-
-        private static ulong RevokeFrames(Environment caller, ulong slot, ulong count, ulong deadline)
-        {
-            if (slot == CapabilitySlots.Self) return Fail(Error.InvalidArgument);
-            Error error = ResolveEnvironment(caller, slot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            error = Revocation.Request(target, count, deadline);
-            if (!caller.IsAlive)
-                Scheduler.LeaveToLoop(); // the target was destroyed (bad upcall) and the caller descended from it
-            return ErrorResult(error);
-        }
-
-        private static ulong ImageSpawn(Environment caller, ulong nameAddress, ulong nameLength, ulong argumentAddress, ulong argumentLength)
-        {
-            if (nameLength == 0 || nameLength > 64 || argumentLength > 255) return Fail(Error.InvalidArgument);
-            string name = ReadString(caller, nameAddress, nameLength);
-            if (name == null) return Fail(Error.BadAddress);
-            string argument = "";
-            if (argumentLength > 0)
-            {
-                argument = ReadString(caller, argumentAddress, argumentLength);
-                if (argument == null) return Fail(Error.BadAddress);
-            }
-            if (!BootImages.Exists(name)) return Fail(Error.NoSuchImage);
-            Error error = BootImages.Spawn(caller.Id, name, argument, out Environment child, out string problem);
-            if (error != Error.None)
-            {
-                KernelLog.WriteLine("aegis: " + caller.Describe() + " could not spawn '" + name + "': " + problem);
-                return Fail(error);
-            }
-            error = caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
-            if (error != Error.None)
-            {
-                Environments.Destroy(child, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
-                return Fail(error);
-            }
-            return Ok(slot);
-        }
-
-        private static ulong CapabilityCopy(Environment caller, ulong slot, ulong environmentSlot)
-        {
-            if (slot == CapabilitySlots.Self || slot >= CapabilitySlots.Count) return Fail(Error.InvalidArgument);
-            Error error = caller.Capabilities.Query(slot, out CapabilityKind kind, out ulong objectId);
-            if (error != Error.None) return Fail(error);
-            error = ResolveEnvironment(caller, environmentSlot, out Environment target);
-            if (error != Error.None) return Fail(error);
-            if (kind == CapabilityKind.Console && target.Capabilities.Lookup(CapabilitySlots.Console, CapabilityKind.Console, out _) != Error.None
-                && target.Capabilities.TryInsertAt(CapabilitySlots.Console, kind, objectId) == Error.None)
-                return Ok(CapabilitySlots.Console);
-            error = target.Capabilities.TryInsert(kind, objectId, out ulong newSlot);
-            return error == Error.None ? Ok(newSlot) : Fail(error);
-        }
-
-        private static ulong CapabilityQuery(Environment caller, InterruptFrame* frame, ulong slot)
-        {
-            if (slot >= CapabilitySlots.Count) return Fail(Error.InvalidArgument);
-            if (slot == CapabilitySlots.Self)
-            {
-                frame->Rdx = caller.Id;
-                return Ok((ulong)CapabilityKind.Environment);
-            }
-            Error error = caller.Capabilities.Query(slot, out CapabilityKind kind, out ulong objectId);
-            if (error != Error.None) return Fail(error);
-            frame->Rdx = objectId;
-            return Ok((ulong)kind);
-        }
-
-        internal static string ReadString(Environment environment, ulong address, ulong length)
-        {
-            if (!UserMemory.IsUserRange(address, length)) return null;
-            byte[] bytes = new byte[length];
-            if (!UserMemory.TryRead(environment, address, bytes)) return null;
-            char[] text = new char[length];
-            for (int i = 0; i < bytes.Length; i++) text[i] = (char)bytes[i];
-            return new string(text);
         }
     }
 }

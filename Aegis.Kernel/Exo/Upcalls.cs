@@ -15,6 +15,16 @@ namespace Aegis.Kernel.Exo
         /// <summary>Minimum size of an upcall stack the kernel accepts (one page).</summary>
         private const ulong MinimumStack = 4096;
 
+        /// <summary>The address the last refused delivery was about (the problem text itself is a
+        /// literal: refusing allocates nothing, however often an app makes it happen).</summary>
+        public static ulong ProblemAddress;
+
+        private static string Problem(string literal, ulong address)
+        {
+            ProblemAddress = address;
+            return literal;
+        }
+
         /// <summary>Rewrites 'registers' (the environment's state right now) so that it enters its
         /// upcall entry with the frame. 'upcall' supplies the header (words 0..11, see Header);
         /// the registers are filled in here. Returns null, or why delivery is impossible.</summary>
@@ -36,12 +46,12 @@ namespace Aegis.Kernel.Exo
                 if (entry == 0)
                     return "no upcall entry registered";
                 if (entry < UserAddresses.LowestMappable || !UserMemory.IsUserRange(entry, 1))
-                    return "upcall entry 0x" + entry.ToString("x") + " is not a user address";
+                    return Problem("upcall entry is not a user address", entry);
                 // An entry that is not mapped would fault at once and loop through upcalls forever.
                 if (PageWalk.UserLeaf(environment, entry, false) == null)
-                    return "upcall entry 0x" + entry.ToString("x") + " is not mapped";
+                    return Problem("upcall entry is not mapped", entry);
                 if (stackTop < MinimumStack || !UserMemory.IsUserRange(stackTop - MinimumStack, MinimumStack))
-                    return "upcall stack 0x" + stackTop.ToString("x") + " is not in user memory";
+                    return Problem("upcall stack is not in user memory", stackTop);
                 environment.UpcallCheckedFramePage = ulong.MaxValue;
                 environment.UpcallCheckedGeneration = environment.MappingGeneration;
             }
@@ -53,7 +63,7 @@ namespace Aegis.Kernel.Exo
             ulong top = nested ? rsp - UpcallFrame.RedZone : stackTop;
             ulong frameAddress = (top - UpcallFrame.Size) & ~15UL;
             if (frameAddress < stackBottom && !nested)
-                return "upcall stack 0x" + stackTop.ToString("x") + " is too small";
+                return Problem("upcall stack is too small", stackTop);
 
             ulong offset = frameAddress & 4095;
             if (offset <= 4096 - UpcallFrame.Size)
@@ -70,7 +80,7 @@ namespace Aegis.Kernel.Exo
                     if (leaf == null)
                     {
                         environment.UpcallCheckedGeneration = ulong.MaxValue;
-                        return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
+                        return Problem("upcall stack is not mapped writable", frameAddress);
                     }
                     environment.UpcallCheckedFramePage = framePage;
                     environment.UpcallCheckedFrameLeaf = leaf;
@@ -83,7 +93,7 @@ namespace Aegis.Kernel.Exo
                 UpcallFrame straddling;
                 WriteFrame(&straddling, registers, kind, trap, errorCode, faultAddress, sender, word0, word1, word2, word3, frameNumber);
                 if (!UserMemory.TryWrite(environment, frameAddress, new ReadOnlySpan<byte>(&straddling, UpcallFrame.Size)))
-                    return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
+                    return Problem("upcall stack is not mapped writable", frameAddress);
             }
 
             registers->Rip = entry;

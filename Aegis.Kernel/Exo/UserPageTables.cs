@@ -267,7 +267,10 @@ namespace Aegis.Kernel.Exo
             if (error != Error.None) return Fail(error);
             // All or nothing also when page tables must be built (each request can need up to three
             // new tables) and mappings recorded (one record per request): refuse up front.
-            if (KernelMemory.Frames.FreeFrames < count * 3 + 3 || (ulong)Environments.Ledger.FreeMappingRecords < count)
+            // The tables are charged to the target's account and may not touch the kernel's reserve.
+            error = Accounts.CheckFrames(target, count * 3 + 3);
+            if (error != Error.None) return Fail(error);
+            if ((ulong)Environments.Ledger.FreeMappingRecords < count)
                 return Fail(Error.NoMemory);
             for (int i = 0; i < requests.Length; i++)
             {

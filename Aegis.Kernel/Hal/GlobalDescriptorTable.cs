@@ -2,7 +2,7 @@
 //   0x08 kernel code (64-bit), 0x10 kernel data, 0x18 user data, 0x20 user code (64-bit), 0x28 TSS.
 // The TSS gives the CPU known-good stacks (IST) for faults that must work even when the
 // current stack is broken: IST1 double fault (a kernel stack overflow ends there),
-// IST2 NMI, IST3 machine check.
+// IST2 NMI, IST3 machine check. The IST stacks are static, with guard pages (Hal/KernelStacks.cs).
 // Invariant: loaded once at boot, before the IDT; the tables live in static arrays that never move.
 namespace Aegis.Kernel.Hal
 {
@@ -17,11 +17,9 @@ namespace Aegis.Kernel.Hal
         public const int DoubleFaultStack = 1;
         public const int NmiStack = 2;
         public const int MachineCheckStack = 3;
-        private const int IstStackSize = 32 * 1024;
 
         private static ulong[] s_entries;
         private static byte[] s_taskState;
-        private static byte[][] s_istStacks;
 
         public static void Load()
         {
@@ -33,13 +31,8 @@ namespace Aegis.Kernel.Hal
             s_entries[4] = 0x00AFFA000000FFFF; // user code: present, DPL 3, executable, long mode
 
             s_taskState = new byte[104];
-            s_istStacks = new byte[4][];
-            for (int i = 1; i <= 3; i++)
-            {
-                s_istStacks[i] = new byte[IstStackSize];
-                fixed (byte* stack = s_istStacks[i])
-                    SetTaskStateQword(0x24 + (i - 1) * 8, ((ulong)(stack + IstStackSize)) & ~15UL);
-            }
+            for (int i = 1; i <= KernelStacks.IstStackCount; i++)
+                SetTaskStateQword(0x24 + (i - 1) * 8, KernelStacks.IstTop(i) & ~15UL);
             fixed (byte* state = s_taskState)
                 *(ushort*)(state + 0x66) = 104; // I/O map base at the limit: no port access from ring 3
 
@@ -64,11 +57,7 @@ namespace Aegis.Kernel.Hal
         /// <summary>The stack the CPU switches to on an interrupt from ring 3.</summary>
         public static void SetKernelStackForUserInterrupts(ulong stackTop) => SetTaskStateQword(0x04, stackTop);
 
-        public static ulong IstStackBottom(int index)
-        {
-            fixed (byte* stack = s_istStacks[index])
-                return (ulong)stack;
-        }
+        public static ulong IstStackBottom(int index) => KernelStacks.IstBottom(index);
 
         private static void SetTaskStateQword(int offset, ulong value)
         {

@@ -1,8 +1,8 @@
 // The kernel's own address space, built at boot to replace the boot stub's identity map:
 //   0xFFFF800000000000 + p   direct map of physical memory (2 MiB pages, writable, no-execute);
 //   0xFFFFFFFF80000000 + p   the kernel image: .text read-only+executable, .rodata read-only,
-//                            .data/.bss writable, both no-execute; the page under the kernel
-//                            stack (its guard) is left unmapped;
+//                            .data/.bss writable, both no-execute; the page under each kernel
+//                            stack (its guard: Hal/KernelStacks.cs) is left unmapped;
 //   0xFFFFC00000000000 ...   the managed heap, grown frame by frame on demand.
 // Nothing is mapped in the lower half: a null dereference faults.
 // Invariants: every page-table frame and heap frame comes from the FrameAllocator; the direct
@@ -67,8 +67,11 @@ namespace Aegis.Kernel.Hal
             error ??= MapImageRange(LinkerSymbols.DataStart(), LinkerSymbols.DataEnd(), PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global);
             if (error != null)
                 return error;
-            // The stack guard: the one page in the image that stays unmapped.
+            // The stack guards: the pages in the image that stay unmapped (Hal/KernelStacks.cs).
             s_tables.Unmap(LinkerSymbols.StackGuard(), out _);
+            s_tables.Unmap(KernelStacks.TrapStackGuard(), out _);
+            for (int i = 1; i <= KernelStacks.IstStackCount; i++)
+                s_tables.Unmap(KernelStacks.IstGuard(i), out _);
             // Environments copy the kernel half's top-level entries when they are created, so every
             // top-level entry the kernel will ever use must exist now: build the heap's tables
             // (map and unmap one page) so later heap growth only adds entries below them.
@@ -80,6 +83,7 @@ namespace Aegis.Kernel.Hal
             s_tableMemory.Window = DirectMapBase;
             VgaTextScreen.s_physicalWindow = DirectMapBase;
             RuntimeHost.SetHeapGrower(&GrowHeap);
+            Diagnostics.Panic.PrepareEmergencyHeap();
             return null;
         }
 
@@ -98,22 +102,31 @@ namespace Aegis.Kernel.Hal
         public static bool TryTranslate(ulong virtualAddress, out ulong physical, out PageFlags flags)
             => s_tables.TryTranslate(virtualAddress, out physical, out flags);
 
-        /// <summary>The runtime's heap grower: maps fresh zeroed frames after the heap's end.</summary>
+        /// <summary>The runtime's heap grower: maps fresh zeroed frames after the heap's end. It may
+        /// use the kernel's reserve (Exo/Accounts.cs): users cannot take those frames. Every Map is
+        /// checked: a frame that could not be mapped (no frame left for a page table) is given back
+        /// and the heap ends where the last mapped page ends.</summary>
         private static nint GrowHeap(nuint bytes, nuint* granted)
         {
             ulong size = (ulong)bytes < MinimumHeapGrowth ? MinimumHeapGrowth : ((ulong)bytes + PageSize - 1) & ~(PageSize - 1);
             ulong start = s_heapNext;
             for (ulong offset = 0; offset < size; offset += PageSize)
             {
-                if (!s_frames.TryAllocate(out ulong frame))
+                bool mapped = false;
+                if (s_frames.TryAllocate(out ulong frame))
+                {
+                    ulong physical = frame * PageSize;
+                    ZeroPhysicalPage(physical);
+                    mapped = s_tables.Map(start + offset, physical, PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global) == MapResult.Ok;
+                    if (!mapped)
+                        s_frames.Free(frame);
+                }
+                if (!mapped)
                 {
                     *granted = (nuint)offset;
                     s_heapNext += offset;
                     return offset == 0 ? 0 : (nint)start;
                 }
-                ulong physical = frame * PageSize;
-                ZeroPhysicalPage(physical);
-                s_tables.Map(start + offset, physical, PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global);
                 s_heapFrames++;
             }
             s_heapNext += size;

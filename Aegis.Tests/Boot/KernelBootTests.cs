@@ -73,6 +73,22 @@ public class KernelBootTests
     }
 
     [Test]
+    public void PanicWithoutMemoryPrintsAFullReport()
+    {
+        // crash=oom-panic takes every free frame and fills the heap, then allocates: the panic
+        // report must be written without memory (issue #7), not recurse into a triple fault.
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "crash=oom-panic");
+
+        Assert.That(result.ExitCode, Is.Not.EqualTo(125), () => result.Describe("the out-of-memory panic reset the machine (triple fault)"));
+        result.AssertExitStatus(KernelPanicStatus);
+        result.AssertOutputContains("crash=oom-panic: no free frame, the heap is full");
+        result.AssertOutputContains("PANIC: System.OutOfMemoryException");
+        result.AssertOutputContains("PanicWithoutMemory");
+        result.AssertOutputContains("Aegis: kernel halted after a panic.");
+        Assert.That(result.Output, Does.Not.Contain("PANIC while reporting a panic"), () => result.Describe("the report itself failed"));
+    }
+
+    [Test]
     public void UnknownKernelArgumentIsReported()
     {
         FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "test=boot", "bogus=1");

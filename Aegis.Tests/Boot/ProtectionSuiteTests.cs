@@ -26,6 +26,7 @@ public class ProtectionSuiteTests
 
     private static readonly string[] ResourceBehaviours =
     {
+        "exhaust-kernel-heap", "frame-hog", "slice-hog", "fork-bomb", "grant-exhaust",
     };
 
     private static readonly string[] ReclaimBehaviours =

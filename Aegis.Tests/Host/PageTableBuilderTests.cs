@@ -32,6 +32,19 @@ public class PageTableBuilderTests
     }
 
     [Test]
+    public void StartingOverGivesANewEmptyRootWithoutANewBuilder()
+    {
+        ulong first = _tables.RootPhysical;
+        Assert.That(_tables.Map(0x400000, 0x5000, PageFlags.Present | PageFlags.Writable), Is.EqualTo(MapResult.Ok));
+        Assert.That(_tables.TryStartOver(), Is.True);
+        Assert.That(_tables.RootPhysical, Is.Not.EqualTo(first));
+        Assert.That(_tables.TryTranslate(0x400000, out _, out _), Is.False);
+        Assert.That(_tables.Map(0x400000, 0x6000, PageFlags.Present), Is.EqualTo(MapResult.Ok));
+        Assert.That(_tables.TryTranslate(0x400000, out ulong physical, out _), Is.True);
+        Assert.That(physical, Is.EqualTo(0x6000UL));
+    }
+
+    [Test]
     public void MappedPageTranslatesToItsFrame()
     {
         Assert.That(_tables.Map(KernelBase + 0x5000, 0x1234000, KernelData), Is.EqualTo(MapResult.Ok));

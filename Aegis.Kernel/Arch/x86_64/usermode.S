@@ -142,12 +142,21 @@ aegis_cpu_block:
     .globl aegis_syscall_fast
 aegis_syscall_fast:
     .skip 8 * SYSTEM_CALL_COUNT
+/* The kernel's stacks besides the boot stack, all static, each above an unmapped guard page
+   (KernelMemory.Initialize unmaps them, Hal/KernelStacks.cs describes the layout): the trap
+   stack (64 KiB), then the double-fault, NMI and machine-check IST stacks (32 KiB each). */
     .balign 4096
+    .globl aegis_trap_stack_guard
+aegis_trap_stack_guard:
+    .skip 4096
     .globl aegis_trap_stack_bottom
 aegis_trap_stack_bottom:
     .skip 65536
     .globl aegis_trap_stack_top
 aegis_trap_stack_top:
+    .globl aegis_ist_stacks
+aegis_ist_stacks:
+    .skip 3 * (4096 + 32768)
 
     .text
 FUNCTION(aegis_symbol_cpu_block)
@@ -158,6 +167,12 @@ FUNCTION(aegis_symbol_trap_stack_top)
     ret
 FUNCTION(aegis_symbol_trap_stack_bottom)
     movabs $aegis_trap_stack_bottom, %rax
+    ret
+FUNCTION(aegis_symbol_trap_stack_guard)
+    movabs $aegis_trap_stack_guard, %rax
+    ret
+FUNCTION(aegis_symbol_ist_stacks)
+    movabs $aegis_ist_stacks, %rax
     ret
 FUNCTION(aegis_symbol_syscall_fast)
     movabs $aegis_syscall_fast, %rax

@@ -39,6 +39,14 @@ namespace Aegis.Kernel.Core.Exo
             return Error.NoMemory;
         }
 
+        /// <summary>True when TryInsert would find an empty slot (a caller checks before it acts).</summary>
+        public bool HasFreeSlot()
+        {
+            for (ulong candidate = FirstFreeSlot; candidate < CapabilitySlots.Count; candidate++)
+                if (_kinds[(int)candidate] == CapabilityKind.None) return true;
+            return false;
+        }
+
         /// <summary>Stores a capability in the named slot. InvalidArgument for slot 0 (Self), a slot past
         /// the table or kind None; Busy when the slot is occupied (Remove it first).</summary>
         public Error TryInsertAt(ulong slot, CapabilityKind kind, ulong objectId)

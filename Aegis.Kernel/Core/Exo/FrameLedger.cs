@@ -60,7 +60,8 @@ namespace Aegis.Kernel.Core.Exo
         private readonly int[] _firstMapping;
         private readonly MappingNode[] _mappingNodes;
         private int _freeMapping;
-        private GrantNode[] _nodes = new GrantNode[16]; // node 0 unused
+        private GrantNode[] _nodes;                  // node 0 unused; all MaximumGrants made up front
+        private readonly int[] _grantsByAccount = new int[EnvironmentTable.Capacity];
         private int _usedNodes = 1;                  // nodes [1, _usedNodes) were ever used
         private int _freeNode;                       // head of the free node list (through Next), 0 when empty
 
@@ -95,6 +96,9 @@ namespace Aegis.Kernel.Core.Exo
                 _freeMapping = node;
             }
             FreeMappingRecords = MaximumMappings;
+            // Every grant node exists from the start: granting never allocates (the kernel's memory
+            // cannot be made to grow by grants; see docs/kernel.md, "Accounts").
+            _nodes = new GrantNode[maximumGrants + 1];
         }
 
         /// <summary>Mapping records (page-table entries the ledger can track), preallocated.</summary>
@@ -102,6 +106,9 @@ namespace Aegis.Kernel.Core.Exo
 
         /// <summary>Mapping records not in use: a batch of n maps succeeds only if n are free.</summary>
         public int FreeMappingRecords { get; private set; }
+
+        /// <summary>Grants made on behalf of an account (Grant's 'account'), for its quota.</summary>
+        public int GrantsOf(int account) => account >= 0 && account < _grantsByAccount.Length ? _grantsByAccount[account] : 0;
 
         public ulong FrameLimit { get; }
         public int MaximumGrants { get; }
@@ -164,8 +171,9 @@ namespace Aegis.Kernel.Core.Exo
         /// <summary>Lets granteeId bind an owned frame (read-only, or read-write when writable).
         /// Granting again replaces the rights. InvalidArgument for a frame past the limit or
         /// grantee NoOwner; NotOwner unless ownerId owns the frame; NoMemory when MaximumGrants
-        /// grants exist. Granting to the owner itself changes nothing.</summary>
-        public Error Grant(ulong frame, ulong ownerId, ulong granteeId, bool writable)
+        /// grants exist. Granting to the owner itself changes nothing. 'account' is charged for a
+        /// new grant (GrantsOf) until the grant goes.</summary>
+        public Error Grant(ulong frame, ulong ownerId, ulong granteeId, bool writable, int account = 0)
         {
             if (frame >= FrameLimit || granteeId == NoOwner) return Error.InvalidArgument;
             if (ownerId == NoOwner || _owners[(int)frame] != ownerId) return Error.NotOwner;
@@ -178,8 +186,10 @@ namespace Aegis.Kernel.Core.Exo
             }
             if (GrantCount >= MaximumGrants) return Error.NoMemory;
             int node = TakeNode();
-            _nodes[node] = new GrantNode { Frame = frame, Grantee = granteeId, Writable = writable, Next = _firstGrant[(int)frame] };
+            if (account < 0 || account >= _grantsByAccount.Length) account = 0;
+            _nodes[node] = new GrantNode { Frame = frame, Grantee = granteeId, Writable = writable, Next = _firstGrant[(int)frame], Account = account };
             _firstGrant[(int)frame] = node;
+            _grantsByAccount[account]++;
             GrantCount++;
             return Error.None;
         }
@@ -388,6 +398,7 @@ namespace Aegis.Kernel.Core.Exo
 
         private void ReturnNode(int node)
         {
+            _grantsByAccount[_nodes[node].Account]--;
             _nodes[node] = new GrantNode { Next = _freeNode };
             _freeNode = node;
             GrantCount--;
@@ -407,6 +418,7 @@ namespace Aegis.Kernel.Core.Exo
             public ulong Grantee;
             public bool Writable;
             public int Next;
+            public int Account;
         }
     }
 }

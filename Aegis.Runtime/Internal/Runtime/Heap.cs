@@ -10,9 +10,15 @@ namespace Internal.Runtime
         private static byte* s_limit;
         private static nuint s_allocated;
         private static nuint s_reserved;
+        private static ulong s_allocations;
 
         public static nuint BytesAllocated => s_allocated;
+        /// <summary>Successful allocations since start (objects, arrays, raw blocks): a host can
+        /// prove that a path allocates nothing by reading it before and after.</summary>
+        public static ulong Allocations => s_allocations;
         public static nuint BytesReserved => s_reserved;
+        /// <summary>Bytes left in the current region (what can be allocated without growing).</summary>
+        public static nuint BytesLeft => s_current == null ? 0 : (nuint)(s_limit - s_current);
 
         public static void AddRegion(nint start, nuint size)
         {
@@ -33,6 +39,8 @@ namespace Internal.Runtime
             byte* result = s_current;
             s_current += size;
             s_allocated += size;
+            s_allocations++;
+            if (RuntimeHost.s_allocationObserver != null) RuntimeHost.s_allocationObserver(size);
             return result;
         }
 

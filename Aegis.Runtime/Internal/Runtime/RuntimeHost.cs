@@ -16,6 +16,10 @@ namespace Internal.Runtime
         /// <summary>Optional: maps a MethodTable address to a type name (the kernel uses its symbol table).</summary>
         internal static delegate*<nint, string> s_typeName;
 
+        internal static delegate*<nuint, void> s_allocationObserver;
+        /// <summary>Debugging aid: called after every allocation with its size (null: none).</summary>
+        public static void SetAllocationObserver(delegate*<nuint, void> observer) => s_allocationObserver = observer;
+
         public static void SetHeapGrower(delegate*<nuint, nuint*, nint> grow) => s_growHeap = grow;
 
         /// <summary>The failure hook receives the exception object, its type name and its message.</summary>
@@ -41,6 +45,9 @@ namespace Internal.Runtime
 
         public static nuint HeapBytesAllocated => Heap.BytesAllocated;
         public static nuint HeapBytesReserved => Heap.BytesReserved;
+        public static nuint HeapBytesLeft => Heap.BytesLeft;
+        /// <summary>How many allocations the heap has made since start (never decreases).</summary>
+        public static ulong HeapAllocations => Heap.Allocations;
 
         /// <summary>Ends the program with an unhandled-exception report. Never returns.</summary>
         public static void Fail(object exception, string typeName, string message)

@@ -10,6 +10,20 @@ public class CapabilityTableTests
     private const ulong Child = 0x402;
 
     [Test]
+    public void HasFreeSlotTellsWhetherInsertWouldSucceed()
+    {
+        CapabilityTable table = new();
+        Assert.That(table.HasFreeSlot(), Is.True);
+        ulong last = 0;
+        while (table.TryInsert(CapabilityKind.Environment, Child, out ulong slot) == Error.None)
+            last = slot;
+        Assert.That(table.HasFreeSlot(), Is.False);
+        Assert.That(table.TryInsert(CapabilityKind.Environment, Child, out _), Is.EqualTo(Error.NoMemory));
+        table.Remove(last);
+        Assert.That(table.HasFreeSlot(), Is.True);
+    }
+
+    [Test]
     public void InsertTakesTheLowestFreeSlotFromTwo()
     {
         CapabilityTable table = new();

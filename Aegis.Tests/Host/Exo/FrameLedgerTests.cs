@@ -13,6 +13,44 @@ public class FrameLedgerTests
     private const ulong Alice = 0x401, Bob = 0x402, Carol = 0x403;
 
     [Test]
+    public void GrantsAreCountedPerAccountUntilTheyGo()
+    {
+        FrameLedger ledger = new(16, maximumGrants: 8);
+        ledger.Assign(1, Alice);
+        ledger.Assign(2, Alice);
+        Assert.That(ledger.Grant(1, Alice, Bob, false, account: 3), Is.EqualTo(Error.None));
+        Assert.That(ledger.Grant(1, Alice, Carol, true, account: 3), Is.EqualTo(Error.None));
+        Assert.That(ledger.Grant(2, Alice, Bob, false, account: 5), Is.EqualTo(Error.None));
+        Assert.That(ledger.GrantsOf(3), Is.EqualTo(2));
+        Assert.That(ledger.GrantsOf(5), Is.EqualTo(1));
+        // Re-granting changes rights only: no new charge.
+        Assert.That(ledger.Grant(1, Alice, Bob, true, account: 3), Is.EqualTo(Error.None));
+        Assert.That(ledger.GrantsOf(3), Is.EqualTo(2));
+        // The grantee ends: its grants go, and their charge with them.
+        ledger.DropGrantsTo(Bob);
+        Assert.That(ledger.GrantsOf(3), Is.EqualTo(1));
+        Assert.That(ledger.GrantsOf(5), Is.EqualTo(0));
+        // The owner gives the frame up: the rest goes.
+        ledger.ReleaseOwnership(1);
+        Assert.That(ledger.GrantsOf(3), Is.EqualTo(0));
+        Assert.That(ledger.GrantCount, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void GrantsNeverOutgrowThePoolMadeAtTheStart()
+    {
+        FrameLedger ledger = new(64, maximumGrants: 4);
+        for (ulong frame = 0; frame < 8; frame++)
+            ledger.Assign(frame, Alice);
+        int made = 0;
+        for (ulong frame = 0; frame < 8; frame++)
+            if (ledger.Grant(frame, Alice, Bob, false, account: 1) == Error.None) made++;
+        Assert.That(made, Is.EqualTo(4));
+        Assert.That(ledger.GrantsOf(1), Is.EqualTo(4));
+        Assert.That(ledger.Grant(7, Alice, Carol, false), Is.EqualTo(Error.NoMemory));
+    }
+
+    [Test]
     public void OwnerMayMapReadOnlyAndWritable()
     {
         FrameLedger ledger = new(100);

@@ -6,9 +6,11 @@
 //
 // Re-rolled, because they would end or block the fuzzer itself: Exit, Wait, EnvironmentDestroy and EnvironmentStop
 // of itself, SliceFree of its last slice, SetFsBase to a user address (its TLS), and Debug
-// (most of the time: each one prints a kernel line), and EnvironmentCreate once CreateBudget
-// environments were made: every environment costs kernel heap that is recycled but never
-// returned (no garbage collector yet), so the budget keeps the kernel's footprint small. Confined, because they would unmap or
+// most of the time (each one prints a kernel line). Nothing else is limited (issue #7): creates
+// and spawns run until the account's quota or the capability table refuses (no system call
+// allocates kernel memory any more); ImageSpawn also gets real and missing names; now and then
+// the fuzzer takes every frame its quota allows and goes on under that pressure. The image
+// "syscall-fuzz-long" (Tests/Apps/SyscallFuzzLong, the same program) makes LongCalls calls. Confined, because they would unmap or
 // change its own memory: PageMap and PageClean on itself only name addresses in a scratch range
 // (or addresses no libOS may map), with requests read from a buffer that ends at a guard page;
 // FrameFree never names a frame it uses; EnvironmentSetUpcall on itself re-registers its real
@@ -23,12 +25,13 @@ namespace Aegis.Apps.SyscallFuzz
     internal static unsafe class Program
     {
         private const int Calls = 120000;
+        private const int LongCalls = 1000000;
+        private const int DrainOneIn = 40000;
         private const int NumberRange = (int)SystemCall.Count + 6;
         private const int ScratchPages = 16;
         private const int BufferRequests = 8;
         private const int FramePoolSize = 256;
-        private const int DebugOneIn = 1024;
-        private const int CreateBudget = 32;
+        private const int DebugOneIn = 256;
         private const long MostNegativeError = -4096;
 
         private static readonly ulong[] s_hostile =
@@ -52,21 +55,32 @@ namespace Aegis.Apps.SyscallFuzz
         private static int s_framePoolCount;
         private static ulong s_errors;
         private static int s_created;
+        private static int s_drains;
+        private static byte* s_names;
+        private static byte[] s_nameBuffer;
+        private const int NameBytes = 128;
+        private static readonly string[] s_spawnNames =
+        {
+            "no-such-image", "hello", "bystander", "syscall-fuzz-", "SYSCALL-FUZZ", "hello ", "h",
+            "a-name-exactly-sixty-four-bytes-long-for-the-kernel-limit-000000",
+            "a-name-of-sixty-five-bytes-one-past-the-limit-of-the-kernel-00000",
+        };
 
         private static int Main()
         {
             s_state = Seed();
-            Console.WriteLine("syscall-fuzz: seed " + s_state.ToString("x") + ", " + Calls.ToString() + " calls");
+            int calls = Info.ImageName == "syscall-fuzz-long" ? LongCalls : Calls;
+            Console.WriteLine("syscall-fuzz: seed " + s_state.ToString("x") + ", " + calls.ToString() + " calls");
             if (!Prepare())
             {
                 Console.WriteLine("syscall-fuzz: cannot set up its scratch memory");
                 return 1;
             }
-            for (int call = 0; call < Calls; call++)
+            for (int call = 0; call < calls; call++)
                 OneCall();
             int children = DestroyChildren();
-            Console.WriteLine("syscall-fuzz: " + Calls.ToString() + " calls, " + s_errors.ToString() + " errors ("
-                + s_created.ToString() + " environments created, " + children.ToString() + " still alive at the end destroyed)");
+            Console.WriteLine("syscall-fuzz: " + calls.ToString() + " calls, " + s_errors.ToString() + " errors ("
+                + s_created.ToString() + " environments created, " + s_drains.ToString() + " frame drains, " + children.ToString() + " still alive at the end destroyed)");
             return 0;
         }
 
@@ -117,6 +131,10 @@ namespace Aegis.Apps.SyscallFuzz
             // A count past the buffer runs into the guard page after the range: BadAddress.
             s_requests = (PageMapRequest*)(s_requestPage + Memory.PageSize) - BufferRequests;
             s_framePool = new ulong[FramePoolSize];
+            // On the heap (never moved: no collector), which PageMap and FrameFree leave alone.
+            s_nameBuffer = new byte[NameBytes];
+            fixed (byte* names = s_nameBuffer)
+                s_names = names;
             s_protectedFrames = ProtectedFrames();
             return true;
         }
@@ -234,6 +252,12 @@ namespace Aegis.Apps.SyscallFuzz
 
         private static void OneCall()
         {
+            if (Below(DrainOneIn) == 0)
+            {
+                // Take every frame the account allows; the calls that follow run without memory.
+                s_drains++;
+                while (!SystemCalls.FrameAllocate().IsError) { }
+            }
             while (true)
             {
                 ulong number = Below(NumberRange);
@@ -260,8 +284,10 @@ namespace Aegis.Apps.SyscallFuzz
                 case SystemCall.Exit:
                 case SystemCall.Wait:
                     return false;
-                case SystemCall.EnvironmentCreate:
-                    return s_created < CreateBudget;
+                case SystemCall.ImageSpawn:
+                    if (Below(2) == 0)
+                        SpawnName(ref a0, ref a1);
+                    return true;
                 case SystemCall.EnvironmentDestroy:
                 case SystemCall.EnvironmentStop:
                     return a0 != CapabilitySlots.Self;
@@ -318,6 +344,24 @@ namespace Aegis.Apps.SyscallFuzz
             requestsAddress = (ulong)(s_requests + first);
             if (Below(2) == 0)
                 count = 1 + Below((ulong)(BufferRequests - first)); // inside the buffer: applied
+        }
+
+        /// <summary>ImageSpawn's name: one of s_spawnNames (missing, real, at and past the length
+        /// limit) or random bytes.</summary>
+        private static void SpawnName(ref ulong address, ref ulong length)
+        {
+            if (Below(4) == 0)
+            {
+                ulong count = 1 + Below(NameBytes);
+                for (ulong i = 0; i < count; i++) s_names[i] = (byte)Next();
+                address = (ulong)s_names;
+                length = Below(8) == 0 ? Next() : count;
+                return;
+            }
+            string name = s_spawnNames[Below((ulong)s_spawnNames.Length)];
+            for (int i = 0; i < name.Length && i < NameBytes; i++) s_names[i] = (byte)name[i];
+            address = (ulong)s_names;
+            length = (ulong)name.Length;
         }
 
         /// <summary>Whether 'slot' holds a Console capability (CapabilityCopy may have put copies anywhere).</summary>

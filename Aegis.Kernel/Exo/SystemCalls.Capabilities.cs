@@ -1,0 +1,47 @@
+// System calls on capabilities: copy one into another environment's table, query a slot.
+using System;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Aegis.Abi;
+using Aegis.Kernel.Core;
+using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Diagnostics;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Exo
+{
+    internal static unsafe partial class SystemCalls
+    {
+        private static ulong CapabilityCopy(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => CapabilityCopy(Scheduler.Current, a0, a1);
+        private static ulong CapabilityQuery(Environment caller, InterruptFrame* frame) => CapabilityQuery(caller, frame, frame->Rdi);
+
+        private static ulong CapabilityCopy(Environment caller, ulong slot, ulong environmentSlot)
+        {
+            if (slot == CapabilitySlots.Self || slot >= CapabilitySlots.Count) return Fail(Error.InvalidArgument);
+            Error error = caller.Capabilities.Query(slot, out CapabilityKind kind, out ulong objectId);
+            if (error != Error.None) return Fail(error);
+            error = ResolveEnvironment(caller, environmentSlot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (kind == CapabilityKind.Console && target.Capabilities.Lookup(CapabilitySlots.Console, CapabilityKind.Console, out _) != Error.None
+                && target.Capabilities.TryInsertAt(CapabilitySlots.Console, kind, objectId) == Error.None)
+                return Ok(CapabilitySlots.Console);
+            error = target.Capabilities.TryInsert(kind, objectId, out ulong newSlot);
+            return error == Error.None ? Ok(newSlot) : Fail(error);
+        }
+
+        private static ulong CapabilityQuery(Environment caller, InterruptFrame* frame, ulong slot)
+        {
+            if (slot >= CapabilitySlots.Count) return Fail(Error.InvalidArgument);
+            if (slot == CapabilitySlots.Self)
+            {
+                frame->Rdx = caller.Id;
+                return Ok((ulong)CapabilityKind.Environment);
+            }
+            Error error = caller.Capabilities.Query(slot, out CapabilityKind kind, out ulong objectId);
+            if (error != Error.None) return Fail(error);
+            frame->Rdx = objectId;
+            return Ok((ulong)kind);
+        }
+    }
+}
