@@ -48,6 +48,10 @@
 #define SYSTEM_CALL_ENVIRONMENT_STOP 28
 #define SYSTEM_CALL_COUNT 29
 
+/* ExitCrash (SystemCall.cs): Exit's second argument. */
+#define EXIT_CRASH_NONE 0
+#define EXIT_CRASH_MANAGED_EXCEPTION 1
+
 /* SystemCallLimits (SystemCall.cs). */
 #define SYSTEM_CALL_LIMITS_ANY_FRAME (-1)
 #define SYSTEM_CALL_LIMITS_ANY_SLICE (-1)
@@ -67,6 +71,7 @@
 #define ERROR_BUSY (-9)
 #define ERROR_NOT_MAPPED (-10)
 #define ERROR_NO_SUCH_IMAGE (-11)
+#define ERROR_QUOTA_EXCEEDED (-12)
 
 /* UpcallKind (Upcall.cs): UpcallFrame.Kind. */
 #define UPCALL_KIND_EXCEPTION 1
@@ -175,6 +180,7 @@
 #define DESTROY_REASON_UNHANDLED_EXCEPTION 2
 #define DESTROY_REASON_BAD_UPCALL 3
 #define DESTROY_REASON_BAD_IMAGE 4
+#define DESTROY_REASON_ANCESTOR_ENDED 5
 
 /* CapabilityKind (Environment.cs). */
 #define CAPABILITY_KIND_NONE 0
