@@ -3,7 +3,7 @@
 //
 // Calling convention (x86-64 `syscall`): number in RAX; arguments in RDI, RSI, RDX, R10, R8,
 // R9; result in RAX (>= 0 success, < 0 an Error code), a second result in RDX when the call
-// has one. As for a System V call, RBX, RBP, RSP and R12-R15 are preserved; RCX, R11, RDI,
+// has one (IpcCall: status in RAX, its two reply words in RDX and RSI). As for a System V call, RBX, RBP, RSP and R12-R15 are preserved; RCX, R11, RDI,
 // RSI, RDX, R8-R10 and the SSE registers may be clobbered. Every call validates all of its
 // arguments before it changes anything: on error nothing has changed.
 namespace Aegis.Abi
@@ -40,9 +40,11 @@ namespace Aegis.Abi
         PageMap = 12,
         /// <summary>(envSlot, virtualAddress) -> PTE bits (frame &lt;&lt; 12 | PageBits), or NotMapped.</summary>
         PageQuery = 13,
-        /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> reply w0 in RAX, w1 in RDX. Synchronous call:
-        /// runs the target's IPC upcall now, on the rest of this slice; returns when it replies.
-        /// WouldBlock unless the target is blocked in Wait.</summary>
+        /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0 in RAX, reply w0 in RDX, reply w1 in RSI.
+        /// Synchronous call: runs the target's IPC upcall now, on the rest of this slice; returns when it
+        /// replies. The status is apart from the data: RAX is 0 or an Error (then no reply came and RDX,
+        /// RSI mean nothing); the reply words are data whatever their value. WouldBlock unless the target
+        /// is blocked in Wait.</summary>
         IpcCall = 14,
         /// <summary>(w0, w1, flags) -> 0. Answers the IpcCall being handled; the caller resumes at once.
         /// flags 1 (reply and wait): if the IPC upcall interrupted a Wait, the replier does not return
@@ -52,7 +54,9 @@ namespace Aegis.Abi
         /// target now (on the rest of this slice); the sender resumes in its next slice. WouldBlock
         /// unless the target is blocked in Wait.</summary>
         IpcSend = 16,
-        /// <summary>() -> 0 when an upcall arrives. Blocks until an IPC or revocation upcall is delivered.</summary>
+        /// <summary>() -> 0 when an upcall arrives. Blocks until an IPC or revocation upcall is delivered; returns
+        /// at once (0) if one was delivered while the caller was not in Wait since its last Wait (a pending
+        /// wakeup: a libOS's "nothing queued, so Wait" cannot miss an upcall that came in between).</summary>
         Wait = 17,
         /// <summary>(slotIndex or AnySlice) -> slice index. Takes a time slice in the slice vector.</summary>
         SliceAllocate = 18,

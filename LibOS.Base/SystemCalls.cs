@@ -1,7 +1,8 @@
 // Typed wrappers for every Aegis system call (Aegis.Abi/SystemCall.cs is the contract and says
 // what each one does). Each wrapper passes its arguments through unchanged: validation is the
 // kernel's job, and a wrong argument comes back as an Error, never as a crash. The stubs are in
-// Native/libos.S: aegis_syscall (six arguments, RAX:RDX back), aegis_syscall0/1 (the fast ones).
+// Native/libos.S: aegis_syscall (six arguments, RAX:RDX back), aegis_syscall_rsi (also RSI, for
+// IpcCall's second reply word), aegis_syscall0/1 (the fast ones).
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
@@ -12,6 +13,9 @@ namespace Aegis.LibOS
     {
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall")]
         private static extern SystemCallResult Stub(ulong number, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5);
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall_rsi")]
+        private static extern SystemCallResult StubThird(ulong number, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5, ulong* rsi);
 
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall0")]
         private static extern long Stub0(ulong number);
@@ -93,9 +97,20 @@ namespace Aegis.LibOS
         public static SystemCallResult PageQuery(ulong environmentSlot, ulong virtualAddress)
             => Call(SystemCall.PageQuery, environmentSlot, virtualAddress);
 
-        /// <summary>Synchronous call into targetId's IPC upcall. Value: reply word 0; Second: reply word 1.</summary>
+        /// <summary>Synchronous call into targetId's IPC upcall. Error: the status (Error.None when the
+        /// target replied); Second: reply word 0, data whatever its value (a reply of -23 is -23, not an
+        /// error). Value is 0 on success.</summary>
         public static SystemCallResult IpcCall(ulong targetId, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress = 0)
             => Call(SystemCall.IpcCall, targetId, word0, word1, word2, word3, pageAddress);
+
+        /// <summary>IpcCall that also returns reply word 1 (RSI) in reply1 (0 on error).</summary>
+        public static SystemCallResult IpcCall(ulong targetId, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress, out ulong reply1)
+        {
+            ulong third;
+            SystemCallResult result = StubThird((ulong)SystemCall.IpcCall, targetId, word0, word1, word2, word3, pageAddress, &third);
+            reply1 = result.IsError ? 0 : third;
+            return result;
+        }
 
         /// <summary>Answers the IpcCall being handled.</summary>
         public static Error IpcReply(ulong word0, ulong word1) => Call(SystemCall.IpcReply, word0, word1).Error;

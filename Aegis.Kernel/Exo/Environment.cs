@@ -63,6 +63,9 @@ namespace Aegis.Kernel.Exo
         /// Wait (0 otherwise): IpcReply's "and wait" form resumes that Wait from the frame.</summary>
         public ulong IpcWaitFrame;
         public ulong CallTarget;
+        /// <summary>An IPC or revocation upcall was delivered while the environment was not blocked in
+        /// Wait: its next Wait returns at once (and clears this), so no wakeup is lost.</summary>
+        public bool WakeupPending;
 
         // Time: ticks left in the current slice; the SliceEnd warning state.
         public int SliceTicksLeft;
@@ -114,7 +117,7 @@ namespace Aegis.Kernel.Exo
             MappingGeneration = 0; UpcallCheckedGeneration = ulong.MaxValue; UpcallCheckedFramePage = 0; UpcallCheckedFrameLeaf = null;
             FsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
             EnvironmentPageFrame = 0; Page = null;
-            PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0;
+            PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0; WakeupPending = false;
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
             System.Array.Clear(ExceptionUpcalls);

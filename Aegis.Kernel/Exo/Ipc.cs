@@ -1,7 +1,9 @@
 // Protected control transfer. IpcCall runs the target's upcall entry at once, on the rest of
 // the caller's slice, with four words of message (and optionally a page: its frame is granted
 // to the target, which maps it where it likes); the caller blocks until IpcReply, whose two
-// words become the results of the call. IpcSend delivers the same upcall without waiting.
+// words become the results of the call: the status apart from the data (RAX 0, reply word 0 in
+// RDX, reply word 1 in RSI), so every reply word is data, a negative one included. An error
+// (RAX < 0) means no reply came. IpcSend delivers the same upcall without waiting.
 // Only a target blocked in Wait accepts a message (WouldBlock otherwise: the sender retries,
 // typically after a Yield), so no environment is interrupted by IPC it did not ask for. A
 // target that is stopped, dead or without an upcall entry refuses with BadEnvironment;
@@ -127,7 +129,9 @@ namespace Aegis.Kernel.Exo
                 return Fail(Error.BadEnvironment);
             }
             replier.PendingCaller = 0;
-            Scheduler.Wake(caller, w0, w1);
+            // The status (RAX 0) apart from the data: the reply words go in RDX and RSI.
+            Scheduler.Wake(caller, 0, w0);
+            caller.Frame->Rsi = w1;
             Scheduler.DirectTo(caller);
             frame->Rax = 0;
             Scheduler.Save(replier, frame, false);
@@ -135,9 +139,16 @@ namespace Aegis.Kernel.Exo
             if (flags == ReplyAndWait && replier.IpcWaitFrame != 0 && ResumeInterruptedWait(replier))
             {
                 // The upcall is over: the replier is back in the Wait it was in, blocked, so the
-                // next message is delivered at once (no refused call, no yield, no new Wait).
-                replier.State = EnvironmentState.Blocked;
-                replier.Blocked = BlockReason.Waiting;
+                // next message is delivered at once (no refused call, no yield, no new Wait) —
+                // unless a wakeup is pending (a revocation came during the handler): then that
+                // Wait returns 0 at once, as a new Wait would.
+                if (replier.WakeupPending)
+                    replier.WakeupPending = false;
+                else
+                {
+                    replier.State = EnvironmentState.Blocked;
+                    replier.Blocked = BlockReason.Waiting;
+                }
             }
             replier.IpcWaitFrame = 0;
             Scheduler.SwitchDirect(caller);

@@ -311,6 +311,8 @@ namespace Aegis.Kernel.Exo
                 target.Blocked = BlockReason.None;
                 target.State = EnvironmentState.Runnable;
             }
+            else
+                target.WakeupPending = true; // not in Wait: its next Wait returns at once
             return Upcalls.Deliver(target, target.Frame, upcall);
         }
     }

@@ -127,6 +127,12 @@ namespace Aegis.Kernel.Exo
                 case SystemCall.IpcReply: return Ipc.Reply(caller, frame, a0, a1, a2);
                 case SystemCall.IpcSend: return Ipc.Send(caller, frame, a0, a1, a2, a3, a4, a5);
                 case SystemCall.Wait:
+                    if (caller.WakeupPending)
+                    {
+                        // An IPC or revocation upcall came since the last Wait: no sleep (no lost wakeup).
+                        caller.WakeupPending = false;
+                        return Ok();
+                    }
                     Scheduler.BlockCurrent(frame, BlockReason.Waiting);
                     return Ok();
                 case SystemCall.SliceAllocate:
