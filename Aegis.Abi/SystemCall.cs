@@ -26,7 +26,13 @@ namespace Aegis.Abi
         /// rip != 0 it starts there with RSP = rsp (0: keep) and RDI = rdi; with rip 0 it resumes its saved
         /// registers (where ImageSpawn or EnvironmentStop left it).</summary>
         EnvironmentStart = 6,
-        /// <summary>(envSlot, upcallEntry, upcallStackTop) -> 0. Registers where upcalls are delivered.</summary>
+        /// <summary>(envSlot, upcallEntry, upcallStackTop, stackPages) -> 0. Registers where upcalls are delivered.
+        /// Checked here: upcallEntry is 0 (none) or a user-half address (>= LowestMappable, below ReservedTop),
+        /// else BadAddress; stackPages is 0 (UpcallLimits.UpcallStackPages) or at most
+        /// UpcallLimits.MaximumUpcallStackPages, else InvalidArgument; upcallStackTop is 16-byte aligned
+        /// (InvalidArgument) and the stack's pages [top - stackPages pages, top) lie in mappable user memory
+        /// (BadAddress). Whether entry and stack are mapped (entry executable, stack writable) is checked at
+        /// each delivery: a failed delivery destroys the environment (DestroyReason.BadUpcall).</summary>
         EnvironmentSetUpcall = 7,
         /// <summary>(envSlot) -> EnvironmentState in RAX, exit status or destroy reason in RDX.</summary>
         EnvironmentStatus = 8,

@@ -65,8 +65,10 @@ namespace Aegis.LibOS
         public static Error EnvironmentStart(ulong environmentSlot, ulong rip, ulong rsp, ulong rdi)
             => Call(SystemCall.EnvironmentStart, environmentSlot, rip, rsp, rdi).Error;
 
-        public static Error EnvironmentSetUpcall(ulong environmentSlot, ulong upcallEntry, ulong upcallStackTop)
-            => Call(SystemCall.EnvironmentSetUpcall, environmentSlot, upcallEntry, upcallStackTop).Error;
+        /// <summary>Registers the upcall entry and stack (stackPages 0: UpcallLimits.UpcallStackPages). The
+        /// kernel refuses an entry outside the user half and a stack whose pages are not all user memory.</summary>
+        public static Error EnvironmentSetUpcall(ulong environmentSlot, ulong upcallEntry, ulong upcallStackTop, ulong stackPages = 0)
+            => Call(SystemCall.EnvironmentSetUpcall, environmentSlot, upcallEntry, upcallStackTop, stackPages).Error;
 
         /// <summary>Value: the EnvironmentState; Second: the exit status or the DestroyReason.</summary>
         public static SystemCallResult EnvironmentStatus(ulong environmentSlot) => Call(SystemCall.EnvironmentStatus, environmentSlot);

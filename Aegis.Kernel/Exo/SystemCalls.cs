@@ -78,7 +78,7 @@ namespace Aegis.Kernel.Exo
         private static ulong FastDebug(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => Debug(Scheduler.Current, a0);
         private static ulong FastEnvironmentCreate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentCreate(Scheduler.Current);
         private static ulong FastEnvironmentStart(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentStart(Scheduler.Current, a0, a1, a2, a3);
-        private static ulong FastEnvironmentSetUpcall(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentSetUpcall(Scheduler.Current, a0, a1, a2);
+        private static ulong FastEnvironmentSetUpcall(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentSetUpcall(Scheduler.Current, a0, a1, a2, a3);
 
         /// <summary>The slow path: the full register frame (blocking, switching, two results).</summary>
         [UnmanagedCallersOnly(EntryPoint = "aegis_syscall_dispatch")]
@@ -111,7 +111,7 @@ namespace Aegis.Kernel.Exo
                 case SystemCall.EnvironmentCreate: return EnvironmentCreate(caller);
                 case SystemCall.EnvironmentDestroy: return EnvironmentDestroy(caller, frame, a0);
                 case SystemCall.EnvironmentStart: return EnvironmentStart(caller, a0, a1, a2, a3);
-                case SystemCall.EnvironmentSetUpcall: return EnvironmentSetUpcall(caller, a0, a1, a2);
+                case SystemCall.EnvironmentSetUpcall: return EnvironmentSetUpcall(caller, a0, a1, a2, a3);
                 case SystemCall.EnvironmentStatus: return EnvironmentStatus(caller, frame, a0);
                 case SystemCall.FrameAllocate:
                 {
@@ -303,16 +303,17 @@ namespace Aegis.Kernel.Exo
             return Ok();
         }
 
-        private static ulong EnvironmentSetUpcall(Environment caller, ulong slot, ulong entry, ulong stackTop)
+        private static ulong EnvironmentSetUpcall(Environment caller, ulong slot, ulong entry, ulong stackTop, ulong stackPages)
         {
             Error error = ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
-            // Checked again at each delivery (the mapping may change); here only the range.
-            if (entry != 0 && !UserMemory.IsUserRange(entry, 1) && entry < 0xFFFF800000000000) return Fail(Error.BadAddress);
+            // The ranges here; whether they are mapped is checked again at each delivery.
+            error = Upcalls.Validate(entry, stackTop, stackPages, out int pages);
+            if (error != Error.None) return Fail(error);
             target.UpcallEntry = entry;
             target.UpcallStackTop = stackTop;
             target.MappingGeneration++;
-            target.UpcallStackPages = UpcallLimits.UpcallStackPages;
+            target.UpcallStackPages = pages;
             return Ok();
         }
 

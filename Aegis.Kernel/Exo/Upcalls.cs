@@ -1,8 +1,16 @@
 // Delivering upcalls: the kernel writes an UpcallFrame (Aegis.Abi/Upcall.cs) on the
 // environment's upcall stack and points the environment at its upcall entry. The libOS
-// resumes the interrupted state by itself. If the entry is not user code, the stack is not
-// writable user memory, or the frame would not fit, delivery fails and the caller destroys
-// the environment (DestroyReason.BadUpcall).
+// resumes the interrupted state by itself. If the entry is not mapped executable user code,
+// the stack is not writable user memory, or the frame would not fit, delivery fails and the
+// caller destroys the environment (DestroyReason.BadUpcall).
+// Guarantee: no frame is ever written into a page that is not mapped present, user and
+// writable at the moment of delivery. The checks are remembered for one MappingGeneration
+// (the cached frame page's leaf is reused), and only for a page inside the registered stack
+// ([top - pages, top)): every permission change that touches those pages, and every map or
+// unmap anywhere, starts a new generation (Environments.TouchesUpcallPages). A nested frame
+// that lands below the stack's bottom is checked by a page walk every time.
+// Registration (EnvironmentSetUpcall) is checked too (Validate): the entry in the user half,
+// the stack's pages inside the user half; delivery checks what can change after it.
 using System;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
@@ -38,8 +46,12 @@ namespace Aegis.Kernel.Exo
                 if (entry < UserAddresses.LowestMappable || !UserMemory.IsUserRange(entry, 1))
                     return "upcall entry 0x" + entry.ToString("x") + " is not a user address";
                 // An entry that is not mapped would fault at once and loop through upcalls forever.
-                if (PageWalk.UserLeaf(environment, entry, false) == null)
+                ulong* entryLeaf = PageWalk.UserLeaf(environment, entry, false);
+                if (entryLeaf == null)
                     return "upcall entry 0x" + entry.ToString("x") + " is not mapped";
+                // Nor one that cannot be executed (a no-execute page): it too would fault at once.
+                if ((*entryLeaf & PageBits.NoExecute) != 0)
+                    return "upcall entry 0x" + entry.ToString("x") + " is not executable";
                 if (stackTop < MinimumStack || !UserMemory.IsUserRange(stackTop - MinimumStack, MinimumStack))
                     return "upcall stack 0x" + stackTop.ToString("x") + " is not in user memory";
                 environment.UpcallCheckedFramePage = ulong.MaxValue;
@@ -72,8 +84,14 @@ namespace Aegis.Kernel.Exo
                         environment.UpcallCheckedGeneration = ulong.MaxValue;
                         return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
                     }
-                    environment.UpcallCheckedFramePage = framePage;
-                    environment.UpcallCheckedFrameLeaf = leaf;
+                    // Remember the leaf only for a page whose permission changes start a new
+                    // generation (inside the registered stack); a page below the bottom (a deep
+                    // nested frame) is walked, and so checked, at every delivery.
+                    if (framePage >= stackBottom)
+                    {
+                        environment.UpcallCheckedFramePage = framePage;
+                        environment.UpcallCheckedFrameLeaf = leaf;
+                    }
                 }
                 UpcallFrame* destination = (UpcallFrame*)(KernelMemory.DirectMapBase + (*leaf & PageBits.FrameMask) + offset);
                 WriteFrame(destination, registers, kind, trap, errorCode, faultAddress, sender, word0, word1, word2, word3, frameNumber);
@@ -92,6 +110,27 @@ namespace Aegis.Kernel.Exo
             registers->Rflags = 0x202;
             environment.UpcallsDelivered++;
             return null;
+        }
+
+        /// <summary>Checks an EnvironmentSetUpcall registration: entry 0 (no upcalls) or a user-half
+        /// address at or above LowestMappable; a stack of 'pages' pages (0: UpcallLimits.UpcallStackPages;
+        /// at most UpcallLimits.MaximumUpcallStackPages) whose every page, [top - pages, top), is mappable
+        /// user memory. Whether they are mapped is checked at each delivery (mappings change).</summary>
+        public static Error Validate(ulong entry, ulong stackTop, ulong pages, out int stackPages)
+        {
+            stackPages = 0;
+            if (pages > (ulong)UpcallLimits.MaximumUpcallStackPages) return Error.InvalidArgument;
+            ulong count = pages == 0 ? (ulong)UpcallLimits.UpcallStackPages : pages;
+            if (entry != 0 && (entry < UserAddresses.LowestMappable || entry >= UserAddresses.ReservedTop))
+                return Error.BadAddress;
+            if (entry != 0 || stackTop != 0)
+            {
+                if ((stackTop & 15) != 0) return Error.InvalidArgument;
+                if (stackTop > UserAddresses.ReservedTop || stackTop < UserAddresses.LowestMappable + count * 4096)
+                    return Error.BadAddress;
+            }
+            stackPages = (int)count;
+            return Error.None;
         }
 
         /// <summary>Sets the whole header of an upcall frame (the part before the registers).</summary>

@@ -1,12 +1,17 @@
 // Protection-suite behaviours for the system-call interface, upcalls and verdicts apps cannot forge
 // (issue #7). Each behaviour is an attack run as its own app; the kernel judges it from what it
 // observed itself. Names here, checks below; ProtectionSuite.cs runs them.
+using Aegis.Abi;
+using Aegis.Kernel.Exo;
+using Aegis.Kernel.Hal;
+
 namespace Aegis.Kernel.Tests
 {
     internal static unsafe partial class ProtectionSuite
     {
         private static readonly string[] s_interfaceBehaviours =
         {
+            "readonly-upcall-stack", "ipc-negative-reply",
         };
 
         /// <summary>Runs the check of a behaviour of this area (reason: null for PASS, else why it
@@ -15,8 +20,61 @@ namespace Aegis.Kernel.Tests
         {
             switch (name)
             {
+                case "readonly-upcall-stack": reason = ReadonlyUpcallStack(); return true;
+                case "ipc-negative-reply": reason = IpcNegativeReply(); return true;
                 default: reason = null; return false;
             }
+        }
+
+        private static readonly ulong[] s_pageSnapshot = new ulong[512];
+
+        /// <summary>The app stops itself with a page below its upcall stack's bottom made read-only
+        /// after the kernel wrote a nested frame there; the kernel snapshots that page, lets the app
+        /// take the same nested upcall again, and then compares the page with the snapshot.</summary>
+        private static string ReadonlyUpcallStack()
+        {
+            Environment app = Spawn("readonly-upcall-stack");
+            if (!Start(app)) return "cannot start";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach its checkpoint: " + Ending(app) + " " + Output(app);
+            if (app.ExceptionUpcalls[InterruptDescriptorTable.Breakpoint] != 1) return "the first nested breakpoint upcall was not delivered";
+            ulong bottom = app.UpcallStackTop - (ulong)app.UpcallStackPages * 4096;
+            ulong page = bottom - 4096;
+            ulong* leaf = PageWalk.UserLeaf(app, page, false);
+            if (leaf == null || (*leaf & PageBits.Writable) != 0) return "the page below the upcall stack (0x" + page.ToString("x") + ") is not mapped read-only";
+            ulong frame = (*leaf & PageBits.FrameMask) >> PageBits.FrameShift;
+            ulong* contents = (ulong*)KernelMemory.PhysicalToVirtual(frame * 4096);
+            for (int i = 0; i < 512; i++) s_pageSnapshot[i] = contents[i];
+            // Keep the frame (a kernel-held mapping count) past the environment's end, to compare it.
+            if (!Environments.Ledger.AddMapping(frame)) return "cannot hold the frame";
+            string reason = null;
+            if (Environments.Start(app) != Error.None) reason = "cannot resume it";
+            else if (!RunToEnd()) reason = "timed out";
+            else
+            {
+                for (int i = 0; i < 512 && reason == null; i++)
+                    if (contents[i] != s_pageSnapshot[i])
+                        reason = "the kernel wrote into the read-only page 0x" + page.ToString("x") + " (word " + i.ToString() + " changed)";
+                if (reason == null && (app.State != EnvironmentState.Destroyed || app.DestroyReason != DestroyReason.BadUpcall))
+                    reason = "it " + Ending(app) + "; expected destroyed for a bad upcall";
+            }
+            if (Environments.Ledger.RemoveMapping(frame))
+                KernelMemory.Frames.Free(frame);
+            return reason;
+        }
+
+        /// <summary>The server replies (-23, -24); the caller exits with reply word 0 if the call
+        /// succeeded and word 1 arrived.</summary>
+        private static string IpcNegativeReply()
+        {
+            Environment root = Spawn("ipc-negative-reply");
+            if (!Start(root)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (Environments.IpcReceivedSince(s_createdBefore) < 2) return "the call and the quit message were not both delivered";
+            const ulong expected = unchecked((ulong)-23L);
+            if (!ExitedWith(root, expected))
+                return "the caller " + Ending(root) + " (" + (root.ExitStatus == 1 ? "the reply -23 came back as an error" : root.ExitStatus == 2 ? "reply word 1 was lost" : "?") + ")";
+            return null;
         }
     }
 }

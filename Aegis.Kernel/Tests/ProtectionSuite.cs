@@ -261,6 +261,16 @@ namespace Aegis.Kernel.Tests
             if (victim.State != EnvironmentState.Destroyed || victim.DestroyReason != DestroyReason.BadUpcall)
                 return name + " " + Ending(victim) + "; expected destroyed for a bad upcall";
             if (victim.EndReport == null || !victim.EndReport.Contains("upcall")) return "no report of the bad upcall";
+            if (name == "faultbadhandler")
+            {
+                // The kernel entry must have been refused at registration, leaving the data page (a user
+                // address that passes registration) to fail at delivery.
+                ulong entry = victim.UpcallEntry;
+                if (entry < UserAddresses.LowestMappable || entry >= UserAddresses.ReservedTop)
+                    return "EnvironmentSetUpcall accepted the upcall entry 0x" + entry.ToString("x") + " outside the user half";
+                if (!victim.EndReport.Contains("upcall entry 0x" + entry.ToString("x") + " is not executable"))
+                    return "the delivery-time check did not refuse the no-execute entry 0x" + entry.ToString("x") + ": " + victim.EndReport;
+            }
             return BystanderProblem(bystander);
         }
 

@@ -34,6 +34,7 @@ public class ProtectionSuiteTests
 
     private static readonly string[] InterfaceBehaviours =
     {
+        "readonly-upcall-stack", "ipc-negative-reply",
     };
 
     public static readonly string[] Behaviours =

@@ -69,6 +69,7 @@ FUNCTION(unixish_fork_child_entry)
     xor %edi, %edi                      /* CapabilitySlots.Self */
     mov CONTEXT_UPCALL_ENTRY(%rbx), %rsi
     mov CONTEXT_UPCALL_STACK(%rbx), %rdx
+    xor %r10d, %r10d                    /* stack pages: the default */
     syscall
     test %rax, %rax
     jnz 1f
