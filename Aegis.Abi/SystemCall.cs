@@ -23,8 +23,10 @@ namespace Aegis.Abi
         /// <summary>(envSlot) -> 0. Destroys the environment (SelfSlot: the caller).</summary>
         EnvironmentDestroy = 5,
         /// <summary>(envSlot, rip, rsp, rdi) -> 0. Makes a stopped environment runnable (it gets a slice). With
-        /// rip != 0 it starts there with RSP = rsp (0: keep) and RDI = rdi; with rip 0 it resumes its saved
-        /// registers (where ImageSpawn or EnvironmentStop left it).</summary>
+        /// rip != 0 it starts there with RDI = rdi and RSP = rsp (rsp 0: its saved RSP is kept); every other
+        /// register keeps its saved value (all zero in a child EnvironmentCreate made). With rip 0 it resumes
+        /// its saved registers unchanged (where ImageSpawn set it up or EnvironmentStop left it), and rsp and
+        /// rdi must be 0 (InvalidArgument otherwise). BadAddress for a rip or rsp outside the user half.</summary>
         EnvironmentStart = 6,
         /// <summary>(envSlot, upcallEntry, upcallStackTop, stackPages) -> 0. Registers where upcalls are delivered.
         /// Checked here: upcallEntry is 0 (none) or a user-half address (>= LowestMappable, below ReservedTop),

@@ -60,8 +60,10 @@ namespace Aegis.LibOS
 
         public static Error EnvironmentDestroy(ulong environmentSlot) => Call(SystemCall.EnvironmentDestroy, environmentSlot).Error;
 
-        /// <summary>Sets a stopped child's RIP, RSP, RDI (all other registers zero) and makes it runnable.
-        /// rip 0 / rsp 0 keep what ImageSpawn set up.</summary>
+        /// <summary>Makes a stopped environment runnable. rip != 0: it starts at rip with RDI = rdi and
+        /// RSP = rsp (rsp 0 keeps its saved RSP); its other registers keep their saved values (zero in a new
+        /// child). rip 0: it resumes its saved registers unchanged (where ImageSpawn set it up or
+        /// EnvironmentStop left it); rsp and rdi must then be 0 (else InvalidArgument).</summary>
         public static Error EnvironmentStart(ulong environmentSlot, ulong rip, ulong rsp, ulong rdi)
             => Call(SystemCall.EnvironmentStart, environmentSlot, rip, rsp, rdi).Error;
 

@@ -169,10 +169,7 @@ namespace Aegis.Kernel.Exo
             created.Name = name;
             created.State = EnvironmentState.Stopped;
             if (!PageTableBuilder.TryCreate(s_tableMemory, out created.Tables))
-            {
-                s_table.Free(id);
-                return Error.NoMemory;
-            }
+                return Abandon(created, id);
             created.RootPhysical = created.Tables.RootPhysical;
             // The kernel half: the same PML4 entries as the kernel's own (supervisor-only).
             ulong* kernelRoot = (ulong*)KernelMemory.PhysicalToVirtual(KernelMemory.RootTablePhysical);
@@ -181,11 +178,7 @@ namespace Aegis.Kernel.Exo
                 root[i] = kernelRoot[i];
 
             if (!KernelMemory.Frames.TryAllocate(out created.EnvironmentPageFrame))
-            {
-                FreeAddressSpace(created);
-                s_table.Free(id);
-                return Error.NoMemory;
-            }
+                return Abandon(created, id);
             ZeroFrame(created.EnvironmentPageFrame);
             created.Page = (EnvironmentPage*)KernelMemory.PhysicalToVirtual(created.EnvironmentPageFrame * PageSize);
             created.Page->Id = id;
@@ -196,9 +189,7 @@ namespace Aegis.Kernel.Exo
             {
                 KernelMemory.Frames.Free(created.EnvironmentPageFrame);
                 created.EnvironmentPageFrame = 0;
-                FreeAddressSpace(created);
-                s_table.Free(id);
-                return Error.NoMemory;
+                return Abandon(created, id);
             }
             // Registers: ring 3 selectors, interrupts on.
             created.Frame->Cs = GlobalDescriptorTable.UserCode | 3;
@@ -210,6 +201,19 @@ namespace Aegis.Kernel.Exo
             s_history.Add(created);
             environment = created;
             return Error.None;
+        }
+
+        /// <summary>Create's failure path: the half-built environment's address space (if any) is
+        /// freed, its id goes back to the table and the object back to the pool (nothing is lost).</summary>
+        private static Error Abandon(Environment created, ulong id)
+        {
+            FreeAddressSpace(created);
+            created.Tables = null;
+            created.Page = null;
+            created.State = EnvironmentState.Free;
+            s_table.Free(id);
+            s_pool.Add(created);
+            return Error.NoMemory;
         }
 
         /// <summary>Makes a stopped environment runnable and gives it a time slice.</summary>

@@ -271,6 +271,8 @@ namespace Aegis.Kernel.Exo
             Error error = ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
             if (target.State != EnvironmentState.Stopped) return Fail(Error.BadEnvironment);
+            // rip 0: resume the saved registers exactly (rsp and rdi must be 0 then: nothing is ignored).
+            if (rip == 0 && (rsp != 0 || rdi != 0)) return Fail(Error.InvalidArgument);
             if (rip != 0 && !UserMemory.IsUserRange(rip, 1)) return Fail(Error.BadAddress);
             if (rsp != 0 && !UserMemory.IsUserRange(rsp, 0)) return Fail(Error.BadAddress);
             error = Environments.Slices.Allocate(target.Id, SystemCallLimits.AnySlice, out _);
@@ -279,8 +281,8 @@ namespace Aegis.Kernel.Exo
             {
                 target.Frame->Rip = rip;
                 target.Frame->Rdi = rdi;
+                if (rsp != 0) target.Frame->Rsp = rsp;
             }
-            if (rsp != 0) target.Frame->Rsp = rsp;
             target.State = EnvironmentState.Runnable;
             return Ok();
         }
