@@ -20,9 +20,22 @@ namespace Aegis.Kernel
             Write('\n');
         }
 
+        /// <summary>True when the last character written ended a line (or nothing was written yet):
+        /// what comes next starts a console line (Exo/ConsoleOutput marks environments' lines).</summary>
+        public static bool AtLineStart => !s_midLine;
+        private static bool s_midLine;
+
+        /// <summary>Ends a line an environment left open, so that the next line starts at column 0.</summary>
+        public static void StartLine()
+        {
+            if (s_midLine)
+                Write('\n');
+        }
+
         public static void Write(char c)
         {
             byte value = c < 0x80 ? (byte)c : (byte)'?';
+            s_midLine = value != (byte)'\n';
             if (value == (byte)'\n')
                 SerialPort.Write((byte)'\r');
             SerialPort.Write(value);

@@ -86,7 +86,10 @@ namespace Aegis.Kernel.Exo
         public ulong SystemCalls => Counters[0];
         public ulong SystemCallErrors => Counters[1];
         public ulong ForcedPreemptions;
+        /// <summary>Revocation requests this environment paid in full, in time (FrameFree).</summary>
         public ulong PoliteRevocations;
+        /// <summary>Frames it freed while a revocation request was open (counted by the kernel).</summary>
+        public ulong FramesReleasedOnRequest;
         public string EndReport;
         public System.Text.StringBuilder Output = new System.Text.StringBuilder();
         public const int OutputLimit = 16 * 1024;
@@ -121,7 +124,7 @@ namespace Aegis.Kernel.Exo
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
             System.Array.Clear(ExceptionUpcalls);
-            IpcMessagesReceived = 0; PagesReceived = 0; ForcedPreemptions = 0; PoliteRevocations = 0;
+            IpcMessagesReceived = 0; PagesReceived = 0; ForcedPreemptions = 0; PoliteRevocations = 0; FramesReleasedOnRequest = 0;
             EndReport = null;
             Output.Clear();
         }

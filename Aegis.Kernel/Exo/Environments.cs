@@ -311,7 +311,15 @@ namespace Aegis.Kernel.Exo
                 KernelMemory.Frames.Free(frame);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
             if (countsTowardRevocation)
-                s_revocations.OnFrameFreed(environment.Id);
+            {
+                // The kernel's own count of polite releases (the protection suite's revoke-polite
+                // judges from it): a frame freed while a request is open, and requests paid in time.
+                RevocationState state = s_revocations.OnFrameFreed(environment.Id);
+                if (state == RevocationState.Requested || state == RevocationState.Satisfied)
+                    environment.FramesReleasedOnRequest++;
+                if (state == RevocationState.Satisfied)
+                    environment.PoliteRevocations++;
+            }
             return Error.None;
         }
 

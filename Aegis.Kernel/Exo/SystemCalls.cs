@@ -205,8 +205,7 @@ namespace Aegis.Kernel.Exo
                 // carriage returns that could overwrite the kernel's lines) and non-ASCII print as '?'.
                 byte b = buffer[i];
                 char c = (b >= 0x20 && b < 0x7F) || b == (byte)'\n' || b == (byte)'\t' ? (char)b : '?';
-                KernelLog.Write(c);
-                caller.RecordOutput(c);
+                ConsoleOutput.Put(caller, c); // each line it starts is prefixed with its id and name
             }
             return Ok(length);
         }

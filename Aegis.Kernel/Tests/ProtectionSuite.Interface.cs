@@ -11,7 +11,7 @@ namespace Aegis.Kernel.Tests
     {
         private static readonly string[] s_interfaceBehaviours =
         {
-            "readonly-upcall-stack", "ipc-negative-reply",
+            "readonly-upcall-stack", "ipc-negative-reply", "forge-verdict",
         };
 
         /// <summary>Runs the check of a behaviour of this area (reason: null for PASS, else why it
@@ -22,8 +22,25 @@ namespace Aegis.Kernel.Tests
             {
                 case "readonly-upcall-stack": reason = ReadonlyUpcallStack(); return true;
                 case "ipc-negative-reply": reason = IpcNegativeReply(); return true;
+                case "forge-verdict": reason = ForgeVerdict(); return true;
                 default: reason = null; return false;
             }
+        }
+
+        /// <summary>The app prints would-be verdict lines. The kernel checks that it really tried (its
+        /// output holds them, each at the start of one of its lines); that none of them reached the
+        /// console as a verdict is the boot test's to see (it reads the console: only lines without
+        /// the "[<id> <name>] " the kernel puts before every line an environment starts count).</summary>
+        private static string ForgeVerdict()
+        {
+            Environment app = Spawn("forge-verdict");
+            if (!Start(app)) return "cannot start";
+            if (!RunToEnd()) return "timed out";
+            if (!ExitedWith(app, 0)) return "forge-verdict " + Ending(app);
+            string output = Output(app);
+            if (!output.StartsWith("TEST forge-verdict FAIL forged") || !output.Contains("\nTEST hello FAIL forged") || !output.Contains("\nTESTS 0 passed, 99 failed"))
+                return "the app did not print its forged verdicts: " + output;
+            return null;
         }
 
         private static readonly ulong[] s_pageSnapshot = new ulong[512];

@@ -1,9 +1,10 @@
 // The in-guest protection suite (kernel argument test=protection): each behaviour of the
 // design brief runs as its own app in its own environment, and the kernel decides PASS or FAIL
 // from what it observed itself — how the environment ended, the upcalls it delivered, the
-// system calls it saw, frame accounting before and after, and a bystander environment's
-// output — never from the app's say-so alone. Prints "TEST <name> PASS|FAIL <reason>" per
-// behaviour and "TESTS <p> passed, <f> failed".
+// system calls it saw, registers and memory it inspects, frame accounting before and after —
+// never from the app's say-so. Prints "TEST <name> PASS|FAIL <reason>" per behaviour and
+// "TESTS <p> passed, <f> failed", each at the start of a line; an environment's console lines
+// all start with "[<id> <name>] " (Exo/ConsoleOutput), so no app can print a verdict.
 using System;
 using System.Collections.Generic;
 using Aegis.Abi;
@@ -57,6 +58,7 @@ namespace Aegis.Kernel.Tests
                 if (only != null && only != name)
                     continue;
                 string reason = RunOne(name);
+                KernelLog.StartLine(); // a verdict line always starts at column 0 (environments' lines never do unprefixed)
                 if (reason == null)
                 {
                     passed++;
@@ -70,6 +72,7 @@ namespace Aegis.Kernel.Tests
             }
             KernelLog.WriteLine("protection suite: " + (Environments.CreatedCount - createdBefore).ToString() + " environments created; the kernel heap grew by "
                 + (KernelMemory.HeapFrames - heapBefore).ToString() + " frames (it is never returned: no garbage collector yet)");
+            KernelLog.StartLine();
             KernelLog.WriteLine("TESTS " + passed.ToString() + " passed, " + failed.ToString() + " failed");
             return failed;
         }
@@ -356,7 +359,10 @@ namespace Aegis.Kernel.Tests
             if (polite)
             {
                 if (app.RepossessedFrames != 0) return "the abort protocol took " + app.RepossessedFrames.ToString() + " frames from a compliant environment";
-                if (!Output(app).Contains("released 4")) return "the libOS did not report releasing the frames";
+                // The kernel's own counts, not the app's "released 4".
+                if (app.PoliteRevocations != 1 || app.FramesReleasedOnRequest != asked)
+                    return "the kernel saw " + app.FramesReleasedOnRequest.ToString() + " frames freed toward the request and "
+                        + app.PoliteRevocations.ToString() + " requests paid in time; expected " + asked.ToString() + " and 1";
             }
             else
             {
