@@ -78,7 +78,12 @@ namespace Aegis.Kernel.Exo
         public ulong LastFaultVector;
         public ulong LastFaultErrorCode;
         public ulong RepossessedFrames;
-        public ulong[] ExceptionUpcalls = new ulong[32];
+        /// <summary>Exception upcalls per CPU vector (32 counters, in the environment's fixed storage:
+        /// the exception path counts without a bounds check).</summary>
+        public ulong* ExceptionUpcalls;
+        /// <summary>RIP of the last exception taken in ring 3 (the protection suite checks where an
+        /// environment resumed against it).</summary>
+        public ulong LastFaultRip;
         public ulong IpcMessagesReceived;
         public ulong PagesReceived;
         /// <summary>[0] system calls made, [1] of which failed: counted by the syscall entry stub.</summary>
@@ -97,13 +102,14 @@ namespace Aegis.Kernel.Exo
         public Environment()
         {
             // One allocation holds the frame and the aligned fx area; nothing moves (no GC).
-            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 16];
+            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + 16];
             fixed (byte* storage = _storage)
             {
                 ulong aligned = ((ulong)storage + 15) & ~15UL;
                 FxState = (byte*)aligned;
                 Frame = (InterruptFrame*)(aligned + 512);
                 Counters = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame));
+                ExceptionUpcalls = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32);
             }
         }
 
@@ -123,7 +129,8 @@ namespace Aegis.Kernel.Exo
             PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0; WakeupPending = false;
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
-            System.Array.Clear(ExceptionUpcalls);
+            for (int i = 0; i < 32; i++) ExceptionUpcalls[i] = 0;
+            LastFaultRip = 0;
             IpcMessagesReceived = 0; PagesReceived = 0; ForcedPreemptions = 0; PoliteRevocations = 0; FramesReleasedOnRequest = 0;
             EndReport = null;
             Output.Clear();

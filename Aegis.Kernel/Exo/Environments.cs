@@ -367,9 +367,9 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>True when [address, address + pages) overlaps the pages the upcall path checked
-        /// (its entry's page, its stack [top - UpcallStackPages pages, top), the same range Upcalls.Deliver
-        /// uses and the only pages whose leaf it caches): only then must a permission change forget
-        /// those checks.</summary>
+        /// (its entry's page, the UpcallLimits.UpcallStackPages pages below the stack top — the only
+        /// pages whose leaf Upcalls.Deliver caches): only then must a permission change forget those
+        /// checks.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool TouchesUpcallPages(Environment target, ulong address, ulong pages)
         {
@@ -377,7 +377,7 @@ namespace Aegis.Kernel.Exo
             ulong entryPage = target.UpcallEntry & ~4095UL;
             if (entryPage >= address && entryPage < end) return true;
             ulong stackTop = target.UpcallStackTop;
-            ulong stackBottom = stackTop - (ulong)(target.UpcallStackPages > 0 ? target.UpcallStackPages : 1) * 4096;
+            ulong stackBottom = stackTop - (ulong)UpcallLimits.UpcallStackPages * 4096;
             return address < stackTop && end > stackBottom;
         }
 

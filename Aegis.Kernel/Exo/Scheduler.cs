@@ -201,6 +201,7 @@ namespace Aegis.Kernel.Exo
             current.LastFaultVector = vector;
             current.LastFaultAddress = faultAddress;
             current.LastFaultErrorCode = frame->ErrorCode;
+            current.LastFaultRip = frame->Rip;
             if (current.UpcallEntry == 0)
             {
                 Save(current, frame, true);

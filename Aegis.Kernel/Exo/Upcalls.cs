@@ -5,10 +5,11 @@
 // caller destroys the environment (DestroyReason.BadUpcall).
 // Guarantee: no frame is ever written into a page that is not mapped present, user and
 // writable at the moment of delivery. The checks are remembered for one MappingGeneration
-// (the cached frame page's leaf is reused), and only for a page inside the registered stack
-// ([top - pages, top)): every permission change that touches those pages, and every map or
-// unmap anywhere, starts a new generation (Environments.TouchesUpcallPages). A nested frame
-// that lands below the stack's bottom is checked by a page walk every time.
+// (the cached frame page's leaf is reused), and only for a page among the
+// UpcallLimits.UpcallStackPages pages below the stack top: every permission change that touches
+// those pages, and every map or unmap anywhere, starts a new generation
+// (Environments.TouchesUpcallPages). A frame that lands below them (a deep nested frame, or one
+// below the registered stack's bottom) is checked by a page walk every time.
 // Registration (EnvironmentSetUpcall) is checked too (Validate): the entry in the user half,
 // the stack's pages inside the user half; delivery checks what can change after it.
 using System;
@@ -85,9 +86,10 @@ namespace Aegis.Kernel.Exo
                         return "upcall stack at 0x" + frameAddress.ToString("x") + " is not mapped writable";
                     }
                     // Remember the leaf only for a page whose permission changes start a new
-                    // generation (inside the registered stack); a page below the bottom (a deep
-                    // nested frame) is walked, and so checked, at every delivery.
-                    if (framePage >= stackBottom)
+                    // generation (the UpcallLimits.UpcallStackPages pages below the top,
+                    // Environments.TouchesUpcallPages); a page below them (a deep nested frame) is
+                    // walked, and so checked, at every delivery.
+                    if (framePage >= stackTop - (ulong)UpcallLimits.UpcallStackPages * 4096)
                     {
                         environment.UpcallCheckedFramePage = framePage;
                         environment.UpcallCheckedFrameLeaf = leaf;
