@@ -86,6 +86,10 @@ namespace Aegis.Kernel.Exo
         public ulong LastFaultRip;
         public ulong IpcMessagesReceived;
         public ulong PagesReceived;
+        /// <summary>The first bytes of the last page received by IPC, as the kernel read them from the
+        /// frame when it granted it (the protection suite checks what was transferred).</summary>
+        public byte* ReceivedPageHead;
+        public const int ReceivedPageHeadBytes = 64;
         /// <summary>[0] system calls made, [1] of which failed: counted by the syscall entry stub.</summary>
         public ulong* Counters;
         public ulong SystemCalls => Counters[0];
@@ -102,7 +106,7 @@ namespace Aegis.Kernel.Exo
         public Environment()
         {
             // One allocation holds the frame and the aligned fx area; nothing moves (no GC).
-            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + 16];
+            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + ReceivedPageHeadBytes + 16];
             fixed (byte* storage = _storage)
             {
                 ulong aligned = ((ulong)storage + 15) & ~15UL;
@@ -110,6 +114,7 @@ namespace Aegis.Kernel.Exo
                 Frame = (InterruptFrame*)(aligned + 512);
                 Counters = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame));
                 ExceptionUpcalls = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32);
+                ReceivedPageHead = (byte*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32 + 32 * 8);
             }
         }
 
@@ -131,6 +136,7 @@ namespace Aegis.Kernel.Exo
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
             for (int i = 0; i < 32; i++) ExceptionUpcalls[i] = 0;
             LastFaultRip = 0;
+            for (int i = 0; i < ReceivedPageHeadBytes; i++) ReceivedPageHead[i] = 0;
             IpcMessagesReceived = 0; PagesReceived = 0; ForcedPreemptions = 0; PoliteRevocations = 0; FramesReleasedOnRequest = 0;
             EndReport = null;
             Output.Clear();

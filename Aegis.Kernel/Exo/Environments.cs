@@ -266,6 +266,22 @@ namespace Aegis.Kernel.Exo
             return total;
         }
 
+        /// <summary>True when an environment created since 'sequence' received by IPC a page whose
+        /// first bytes (read by the kernel at the transfer) are 'text' (ASCII).</summary>
+        public static bool ReceivedPageStartingWith(ulong sequence, string text)
+        {
+            for (int i = 0; i < s_history.Count; i++)
+            {
+                Environment environment = s_history[i];
+                if (environment.Sequence < sequence || environment.PagesReceived == 0) continue;
+                bool same = text.Length <= Environment.ReceivedPageHeadBytes;
+                for (int j = 0; same && j < text.Length; j++)
+                    same = environment.ReceivedPageHead[j] == (byte)text[j];
+                if (same) return true;
+            }
+            return false;
+        }
+
         private static void InitializeFxState(Environment environment)
         {
             // A clean SSE state: the default MXCSR (all exceptions masked) and x87 control word.

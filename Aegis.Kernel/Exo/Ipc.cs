@@ -111,6 +111,8 @@ namespace Aegis.Kernel.Exo
             {
                 Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable);
                 target.PagesReceived++;
+                byte* head = (byte*)KernelMemory.PhysicalToVirtual(frameNumber * 4096);
+                for (int i = 0; i < Environment.ReceivedPageHeadBytes; i++) target.ReceivedPageHead[i] = head[i];
             }
             target.IpcMessagesReceived++;
             Scheduler.DirectTo(target);

@@ -364,7 +364,11 @@ namespace Aegis.Kernel.Tests
             if (!Start(root)) return "cannot start";
             if (!RunToEnd()) return "timed out";
             if (Environments.PagesReceivedSince(s_createdBefore) < 1) return "no page was transferred";
-            if (!Environments.AllOutputSince(s_createdBefore).Contains("sendpage: received")) return "the receiver did not print the page";
+            // The pages' contents as the kernel read them from the frames it granted (not the apps' prints).
+            if (!Environments.ReceivedPageStartingWith(s_createdBefore, "hello, child: this page was the parent's"))
+                return "no page holding the parent's text reached the child";
+            if (!Environments.ReceivedPageStartingWith(s_createdBefore, "hello, parent: this one was the child's"))
+                return "no page holding the child's text reached the parent";
             if (Environments.EndedAbnormallySince(s_createdBefore) != 0) return "an environment did not exit cleanly";
             return null;
         }
