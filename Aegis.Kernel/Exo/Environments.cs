@@ -282,6 +282,14 @@ namespace Aegis.Kernel.Exo
             return false;
         }
 
+        /// <summary>An environment created since 'sequence' that is stopped, or null.</summary>
+        public static Environment FirstStoppedSince(ulong sequence)
+        {
+            for (int i = 0; i < s_history.Count; i++)
+                if (s_history[i].Sequence >= sequence && s_history[i].State == EnvironmentState.Stopped) return s_history[i];
+            return null;
+        }
+
         private static void InitializeFxState(Environment environment)
         {
             // A clean SSE state: the default MXCSR (all exceptions masked) and x87 control word.

@@ -332,18 +332,62 @@ namespace Aegis.Kernel.Tests
             return null;
         }
 
+        /// <summary>Copy-on-write isolation judged by the kernel: every environment of the tree writes who
+        /// it is into a page shared before the fork and stops at a checkpoint (RSI = the page); the kernel
+        /// reads the page through its page tables and its parent's, checks they are different frames
+        /// holding different texts (the child's write did not reach the parent), and resumes it.</summary>
         private static string Fork(string name, ulong environments, string first, string last)
         {
             Environment root = Spawn(name);
             if (!Start(root)) return "cannot start";
-            if (!RunToEnd()) return "timed out";
+            ulong checkpoints = 0;
+            bool sawFirst = false, sawLast = false;
+            while (true)
+            {
+                Scheduler.Run(() => Environments.LiveCount == 0 || Environments.FirstStoppedSince(s_createdBefore) != null, DefaultTicks);
+                Environment stopped = Environments.FirstStoppedSince(s_createdBefore);
+                if (stopped == null)
+                {
+                    if (Environments.LiveCount != 0) return "timed out";
+                    break;
+                }
+                string text = PageText(stopped, stopped.Frame->Rsi, out ulong frame);
+                if (text == null) return stopped.Describe() + " stopped without a mapped page in RSI";
+                if (!text.StartsWith("I am")) return stopped.Describe() + "'s page holds '" + text + "'";
+                sawFirst |= text == first;
+                sawLast |= text == last;
+                Environment parent = Environments.Find(stopped.ParentId);
+                if (parent != null)
+                {
+                    string parentText = PageText(parent, stopped.Frame->Rsi, out ulong parentFrame);
+                    if (parentFrame == frame) return stopped.Describe() + " and its parent map the written page to the same frame " + frame.ToString("x");
+                    if (parentText == text) return "the parent of " + stopped.Describe() + " sees its child's write: '" + text + "'";
+                }
+                checkpoints++;
+                if (Environments.Start(stopped) != Error.None) return "cannot resume " + stopped.Describe();
+            }
             ulong created = Environments.CreatedCount - s_createdBefore;
             if (created < environments) return "only " + created.ToString() + " environments were created, expected " + environments.ToString();
+            if (checkpoints != environments) return checkpoints.ToString() + " checkpoints, expected one per environment (" + environments.ToString() + ")";
+            if (!sawFirst || !sawLast) return "no page held '" + first + "' or '" + last + "'";
             if (!ExitedWith(root, 0)) return name + " " + Ending(root);
-            string all = Environments.AllOutputSince(s_createdBefore);
-            if (!all.Contains(first) || !all.Contains(last)) return "missing output '" + first + "' or '" + last + "'";
             if (Environments.EndedAbnormallySince(s_createdBefore) != 0) return "an environment of the tree did not exit cleanly";
             return null;
+        }
+
+        /// <summary>The NUL-terminated ASCII text at 'address' in the environment's page (read through
+        /// its page tables and the direct map), and the frame; null when nothing is mapped there.</summary>
+        private static string PageText(Environment environment, ulong address, out ulong frame)
+        {
+            frame = ulong.MaxValue;
+            if ((address & 4095) != 0 || !UserMemory.IsUserRange(address, 4096)) return null;
+            ulong* leaf = PageWalk.UserLeaf(environment, address, false);
+            if (leaf == null) return null;
+            frame = (*leaf & PageBits.FrameMask) >> PageBits.FrameShift;
+            byte* bytes = (byte*)KernelMemory.PhysicalToVirtual(frame * 4096);
+            System.Text.StringBuilder text = new System.Text.StringBuilder();
+            for (int i = 0; i < 64 && bytes[i] != 0; i++) text.Append((char)bytes[i]);
+            return text.ToString();
         }
 
         private static string PingPong()
