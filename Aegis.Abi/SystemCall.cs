@@ -3,7 +3,7 @@
 //
 // Calling convention (x86-64 `syscall`): number in RAX; arguments in RDI, RSI, RDX, R10, R8,
 // R9; result in RAX (>= 0 success, < 0 an Error code), a second result in RDX when the call
-// has one. As for a System V call, RBX, RBP, RSP and R12-R15 are preserved; RCX, R11, RDI,
+// has one (IpcCall: status in RAX, its two reply words in RDX and RSI). As for a System V call, RBX, RBP, RSP and R12-R15 are preserved; RCX, R11, RDI,
 // RSI, RDX, R8-R10 and the SSE registers may be clobbered. Every call validates all of its
 // arguments before it changes anything: on error nothing has changed.
 namespace Aegis.Abi
@@ -28,10 +28,18 @@ namespace Aegis.Abi
         /// <summary>(envSlot) -> 0. Destroys the environment (SelfSlot: the caller).</summary>
         EnvironmentDestroy = 5,
         /// <summary>(envSlot, rip, rsp, rdi) -> 0. Makes a stopped environment runnable (it gets a slice). With
-        /// rip != 0 it starts there with RSP = rsp (0: keep) and RDI = rdi; with rip 0 it resumes its saved
-        /// registers (where ImageSpawn or EnvironmentStop left it).</summary>
+        /// rip != 0 it starts there with RDI = rdi and RSP = rsp (rsp 0: its saved RSP is kept); every other
+        /// register keeps its saved value (all zero in a child EnvironmentCreate made). With rip 0 it resumes
+        /// its saved registers unchanged (where ImageSpawn set it up or EnvironmentStop left it), and rsp and
+        /// rdi must be 0 (InvalidArgument otherwise). BadAddress for a rip or rsp outside the user half.</summary>
         EnvironmentStart = 6,
-        /// <summary>(envSlot, upcallEntry, upcallStackTop) -> 0. Registers where upcalls are delivered.</summary>
+        /// <summary>(envSlot, upcallEntry, upcallStackTop, stackPages) -> 0. Registers where upcalls are delivered.
+        /// Checked here: upcallEntry is 0 (none) or a user-half address (>= LowestMappable, below ReservedTop),
+        /// else BadAddress; stackPages is 0 (UpcallLimits.UpcallStackPages) or at most
+        /// UpcallLimits.MaximumUpcallStackPages, else InvalidArgument; upcallStackTop is 16-byte aligned
+        /// (InvalidArgument) and the stack's pages [top - stackPages pages, top) lie in mappable user memory
+        /// (BadAddress). Whether entry and stack are mapped (entry executable, stack writable) is checked at
+        /// each delivery: a failed delivery destroys the environment (DestroyReason.BadUpcall).</summary>
         EnvironmentSetUpcall = 7,
         /// <summary>(envSlot) -> EnvironmentState in RAX, exit status or destroy reason in RDX.</summary>
         EnvironmentStatus = 8,
@@ -45,9 +53,11 @@ namespace Aegis.Abi
         PageMap = 12,
         /// <summary>(envSlot, virtualAddress) -> PTE bits (frame &lt;&lt; 12 | PageBits), or NotMapped.</summary>
         PageQuery = 13,
-        /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> reply w0 in RAX, w1 in RDX. Synchronous call:
-        /// runs the target's IPC upcall now, on the rest of this slice; returns when it replies.
-        /// WouldBlock unless the target is blocked in Wait.</summary>
+        /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0 in RAX, reply w0 in RDX, reply w1 in RSI.
+        /// Synchronous call: runs the target's IPC upcall now, on the rest of this slice; returns when it
+        /// replies. The status is apart from the data: RAX is 0 or an Error (then no reply came and RDX,
+        /// RSI mean nothing); the reply words are data whatever their value. WouldBlock unless the target
+        /// is blocked in Wait.</summary>
         IpcCall = 14,
         /// <summary>(w0, w1, flags) -> 0. Answers the IpcCall being handled; the caller resumes at once.
         /// flags 1 (reply and wait): if the IPC upcall interrupted a Wait, the replier does not return
@@ -57,7 +67,9 @@ namespace Aegis.Abi
         /// target now (on the rest of this slice); the sender resumes in its next slice. WouldBlock
         /// unless the target is blocked in Wait.</summary>
         IpcSend = 16,
-        /// <summary>() -> 0 when an upcall arrives. Blocks until an IPC or revocation upcall is delivered.</summary>
+        /// <summary>() -> 0 when an upcall arrives. Blocks until an IPC or revocation upcall is delivered; returns
+        /// at once (0) if one was delivered while the caller was not in Wait since its last Wait (a pending
+        /// wakeup: a libOS's "nothing queued, so Wait" cannot miss an upcall that came in between).</summary>
         Wait = 17,
         /// <summary>(slotIndex or AnySlice) -> slice index. Takes a time slice in the slice vector.</summary>
         SliceAllocate = 18,

@@ -57,9 +57,12 @@ namespace Aegis.Abi
 
     public static class UpcallLimits
     {
-        /// <summary>The upcall stack is the UpcallStackPages pages below the registered top: an upcall
-        /// taken while RSP is inside them nests below RSP instead of starting at the top.</summary>
+        /// <summary>The upcall stack is the pages below the registered top (this many unless
+        /// EnvironmentSetUpcall names a count): an upcall taken while RSP is inside them nests below
+        /// RSP instead of starting at the top.</summary>
         public const int UpcallStackPages = 16;
+        /// <summary>The most pages EnvironmentSetUpcall accepts for the upcall stack (1 MiB).</summary>
+        public const int MaximumUpcallStackPages = 256;
         /// <summary>Timer ticks an environment has after a SliceEnd upcall before it is preempted.</summary>
         public const int SliceGraceTicks = 2;
         /// <summary>Ticks (1 ms each) in one time slice.</summary>

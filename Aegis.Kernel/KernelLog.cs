@@ -55,10 +55,24 @@ namespace Aegis.Kernel
             Write('\n');
         }
 
+        /// <summary>True when the last byte written (kernel text or an environment's, buffered or
+        /// not) ended a line, or nothing was written yet: what comes next starts a console line
+        /// (Exo/ConsoleOutput marks environments' lines).</summary>
+        public static bool AtLineStart => !s_midLine;
+        private static bool s_midLine;
+
+        /// <summary>Ends a line an environment left open, so that the next line starts at column 0.</summary>
+        public static void StartLine()
+        {
+            if (s_midLine)
+                Write('\n');
+        }
+
         /// <summary>A character of the kernel's own text.</summary>
         public static void Write(char c)
         {
             byte value = c < 0x80 ? (byte)c : (byte)'?';
+            s_midLine = value != (byte)'\n';
             if (s_count == 0 || s_busy)
             {
                 Emit(value, true);
@@ -113,6 +127,8 @@ namespace Aegis.Kernel
             int buffered = rest < room ? rest : room;
             for (int i = 0; i < buffered; i++)
                 Enqueue(bytes[index + i]);
+            if (index + buffered > 0)
+                s_midLine = bytes[index + buffered - 1] != (byte)'\n';
             s_busy = false;
             return index + buffered;
         }

@@ -22,7 +22,7 @@ namespace Aegis.LibOS
         public Error Error => _rax < 0 ? (Error)_rax : Error.None;
         /// <summary>RAX as the call's result (meaningful only when !IsError).</summary>
         public ulong Value => (ulong)_rax;
-        /// <summary>RDX: the second result (EnvironmentStatus, IpcCall, CapabilityQuery).</summary>
+        /// <summary>RDX: the second result (EnvironmentStatus, CapabilityQuery; IpcCall's reply word 0).</summary>
         public ulong Second => _rdx;
         /// <summary>RAX as the kernel returned it.</summary>
         public long Raw => _rax;

@@ -1,7 +1,8 @@
 // Typed wrappers for every Aegis system call (Aegis.Abi/SystemCall.cs is the contract and says
 // what each one does). Each wrapper passes its arguments through unchanged: validation is the
 // kernel's job, and a wrong argument comes back as an Error, never as a crash. The stubs are in
-// Native/libos.S: aegis_syscall (six arguments, RAX:RDX back), aegis_syscall0/1 (the fast ones).
+// Native/libos.S: aegis_syscall (six arguments, RAX:RDX back), aegis_syscall_rsi (also RSI, for
+// IpcCall's second reply word), aegis_syscall0/1 (the fast ones).
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
@@ -12,6 +13,9 @@ namespace Aegis.LibOS
     {
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall")]
         private static extern SystemCallResult Stub(ulong number, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5);
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall_rsi")]
+        private static extern SystemCallResult StubThird(ulong number, ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5, ulong* rsi);
 
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_syscall0")]
         private static extern long Stub0(ulong number);
@@ -62,13 +66,17 @@ namespace Aegis.LibOS
 
         public static Error EnvironmentDestroy(ulong environmentSlot) => Call(SystemCall.EnvironmentDestroy, environmentSlot).Error;
 
-        /// <summary>Sets a stopped child's RIP, RSP, RDI (all other registers zero) and makes it runnable.
-        /// rip 0 / rsp 0 keep what ImageSpawn set up.</summary>
+        /// <summary>Makes a stopped environment runnable. rip != 0: it starts at rip with RDI = rdi and
+        /// RSP = rsp (rsp 0 keeps its saved RSP); its other registers keep their saved values (zero in a new
+        /// child). rip 0: it resumes its saved registers unchanged (where ImageSpawn set it up or
+        /// EnvironmentStop left it); rsp and rdi must then be 0 (else InvalidArgument).</summary>
         public static Error EnvironmentStart(ulong environmentSlot, ulong rip, ulong rsp, ulong rdi)
             => Call(SystemCall.EnvironmentStart, environmentSlot, rip, rsp, rdi).Error;
 
-        public static Error EnvironmentSetUpcall(ulong environmentSlot, ulong upcallEntry, ulong upcallStackTop)
-            => Call(SystemCall.EnvironmentSetUpcall, environmentSlot, upcallEntry, upcallStackTop).Error;
+        /// <summary>Registers the upcall entry and stack (stackPages 0: UpcallLimits.UpcallStackPages). The
+        /// kernel refuses an entry outside the user half and a stack whose pages are not all user memory.</summary>
+        public static Error EnvironmentSetUpcall(ulong environmentSlot, ulong upcallEntry, ulong upcallStackTop, ulong stackPages = 0)
+            => Call(SystemCall.EnvironmentSetUpcall, environmentSlot, upcallEntry, upcallStackTop, stackPages).Error;
 
         /// <summary>Value: the EnvironmentState; Second: the exit status or the DestroyReason.</summary>
         public static SystemCallResult EnvironmentStatus(ulong environmentSlot) => Call(SystemCall.EnvironmentStatus, environmentSlot);
@@ -99,9 +107,20 @@ namespace Aegis.LibOS
         public static SystemCallResult PageQuery(ulong environmentSlot, ulong virtualAddress)
             => Call(SystemCall.PageQuery, environmentSlot, virtualAddress);
 
-        /// <summary>Synchronous call into targetId's IPC upcall. Value: reply word 0; Second: reply word 1.</summary>
+        /// <summary>Synchronous call into targetId's IPC upcall. Error: the status (Error.None when the
+        /// target replied); Second: reply word 0, data whatever its value (a reply of -23 is -23, not an
+        /// error). Value is 0 on success.</summary>
         public static SystemCallResult IpcCall(ulong targetId, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress = 0)
             => Call(SystemCall.IpcCall, targetId, word0, word1, word2, word3, pageAddress);
+
+        /// <summary>IpcCall that also returns reply word 1 (RSI) in reply1 (0 on error).</summary>
+        public static SystemCallResult IpcCall(ulong targetId, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress, out ulong reply1)
+        {
+            ulong third;
+            SystemCallResult result = StubThird((ulong)SystemCall.IpcCall, targetId, word0, word1, word2, word3, pageAddress, &third);
+            reply1 = result.IsError ? 0 : third;
+            return result;
+        }
 
         /// <summary>Answers the IpcCall being handled.</summary>
         public static Error IpcReply(ulong word0, ulong word1) => Call(SystemCall.IpcReply, word0, word1).Error;

@@ -24,17 +24,24 @@ namespace Aegis.LibOS.Unixish
             return error;
         }
 
-        /// <summary>Synchronous call: runs 'target''s handler now; Value and Second are its reply.</summary>
-        public static SystemCallResult Call(ulong target, ulong word0, ulong word1 = 0, ulong word2 = 0, ulong word3 = 0, ulong pageAddress = 0)
+        /// <summary>Synchronous call: runs 'target''s handler now. The result's Error is the status
+        /// (Error.None: it replied); its Second is reply word 0 and reply1 reply word 1, data
+        /// whatever their values (a reply of -23 is not an error).</summary>
+        public static SystemCallResult Call(ulong target, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress, out ulong reply1)
         {
             SystemCallResult result = new SystemCallResult((long)Error.WouldBlock, 0);
+            reply1 = 0;
             for (int attempt = 0; attempt < Attempts && result.Error == Error.WouldBlock; attempt++)
             {
-                result = SystemCalls.IpcCall(target, word0, word1, word2, word3, pageAddress);
+                result = SystemCalls.IpcCall(target, word0, word1, word2, word3, pageAddress, out reply1);
                 if (result.Error == Error.WouldBlock)
                     SystemCalls.Yield();
             }
             return result;
         }
+
+        /// <summary>Call with reply word 0 only (the result's Second).</summary>
+        public static SystemCallResult Call(ulong target, ulong word0, ulong word1 = 0, ulong word2 = 0, ulong word3 = 0, ulong pageAddress = 0)
+            => Call(target, word0, word1, word2, word3, pageAddress, out _);
     }
 }

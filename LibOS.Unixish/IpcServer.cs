@@ -3,13 +3,17 @@
 // or queues the message for Receive. Exit notices from our children (Process.Exit) are taken
 // out of the stream and go to Process.
 //
-// Receive sleeps in the Wait system call when the queue is empty. An upcall that arrives between
-// "the queue is empty" and the Wait would be lost (Wait sleeps until the *next* upcall), so the
-// check and the syscall are one assembly sequence (unixish_wait_unless) and the handler, after
-// queueing, moves an interrupted RIP inside that sequence to its end: the check and the Wait act
-// as one step with respect to upcalls. (One hole remains: an upcall nested in the instant the
-// trampoline is resuming Receive, after it read the frame. A kernel Wait that returned at once
-// when an upcall arrived since the last Wait would close it.)
+// A call answered by the handler is answered with reply-and-wait (IpcReply's flag,
+// SystemCalls.IpcReplyAndWait): the kernel ends the upcall and puts this environment straight
+// back into the Wait the call interrupted, so the next call is delivered at once (the fast path
+// ./aegis bench's ipc_roundtrip measures).
+//
+// Receive sleeps in the Wait system call while the queue is empty. No wakeup is lost: an IPC
+// upcall is only ever delivered to an environment blocked in Wait (it ends that Wait), and an
+// IPC or revocation upcall delivered while this environment is not in Wait (say between
+// Receive's "the queue is empty" and its Wait) leaves a wakeup pending in the kernel, which
+// makes the next Wait return at once (docs/abi.md, Wait). So "check, then Wait" needs no
+// assembly window.
 //
 // Invariants: the handler allocates nothing; a message is queued by claiming a slot with one
 // atomic add and then filling it, so a handler interrupted by another upcall (which nests on
@@ -31,7 +35,6 @@ namespace Aegis.LibOS.Unixish
         private static IpcHandler s_upcallHandler;
         private static IpcCallHandler s_callHandler;
         private static ulong s_dropped;
-        private static ulong s_windowStart, s_windowSyscall, s_windowEnd;
 
         /// <summary>Messages dropped because the queue was full.</summary>
         public static ulong Dropped => s_dropped;
@@ -43,9 +46,6 @@ namespace Aegis.LibOS.Unixish
                 return;
             s_queue = new IpcMessage[Capacity];
             s_indices = new long[2];
-            s_windowStart = NativeMethods.WaitWindowStart();
-            s_windowSyscall = NativeMethods.WaitWindowSyscall();
-            s_windowEnd = NativeMethods.WaitWindowEnd();
             s_upcallHandler = OnIpcUpcall;
             Upcalls.SetIpcHandler(s_upcallHandler);
         }
@@ -63,11 +63,8 @@ namespace Aegis.LibOS.Unixish
         {
             Start();
             IpcMessage message;
-            fixed (long* indices = s_indices)
-            {
-                while (!TryReceive(out message))
-                    NativeMethods.WaitUnless(indices + Head, indices + Tail, (ulong)SystemCall.Wait);
-            }
+            while (!TryReceive(out message))
+                SystemCalls.Wait(); // returns at once if an upcall came since the check (see the header)
             return message;
         }
 
@@ -115,7 +112,9 @@ namespace Aegis.LibOS.Unixish
             if (message.IsCall && s_callHandler != null)
             {
                 s_callHandler(in message, out ulong reply0, out ulong reply1);
-                SystemCalls.IpcReply(reply0, reply1);
+                // The handler's last act: back to the interrupted Wait inside the kernel (this
+                // returns only when the call did not interrupt a Wait, e.g. a pending wakeup).
+                SystemCalls.IpcReplyAndWait(reply0, reply1);
                 return;
             }
             if (s_indices[Tail] - s_indices[Head] >= Capacity)
@@ -127,28 +126,6 @@ namespace Aegis.LibOS.Unixish
             }
             long claimed = Interlocked.Increment(ref s_indices[Tail]) - 1;
             s_queue[(int)(claimed % Capacity)] = message;
-            LeaveWaitWindow(ref frame);
-        }
-
-        /// <summary>If Receive was interrupted between its check and its Wait, skip the Wait (see the
-        /// header). Receive runs outside upcalls, so the upcall that interrupted it is this one or,
-        /// when this one is nested (e.g. inside a slice-end handler that yielded), the outermost,
-        /// whose frame the kernel put right below the top of the upcall stack.</summary>
-        private static void LeaveWaitWindow(ref UpcallFrame frame)
-        {
-            LeaveWaitWindow(ref frame.Registers);
-            UpcallFrame* outermost = (UpcallFrame*)((AddressSpace.UpcallStackTop - UpcallFrame.Size) & ~15UL);
-            fixed (UpcallFrame* current = &frame)
-            {
-                if (current < outermost && (ulong)current >= AddressSpace.UpcallStackBottom)
-                    LeaveWaitWindow(ref outermost->Registers);
-            }
-        }
-
-        private static void LeaveWaitWindow(ref UserRegisters registers)
-        {
-            if (registers.Rip >= s_windowStart && registers.Rip <= s_windowSyscall)
-                registers.Rip = s_windowEnd;
         }
     }
 }

@@ -12,15 +12,9 @@ namespace Aegis.LibOS.Unixish
         /// <summary>setjmp for fork: 0 after saving; 1 when a child resumes from the context.</summary>
         [MethodImpl(Import), RuntimeImport("*", "unixish_fork_capture")] public static extern long ForkCapture(ForkContext* context);
 
-        /// <summary>The Wait system call (number waitCall) unless *head != *tail; see IpcServer.</summary>
-        [MethodImpl(Import), RuntimeImport("*", "unixish_wait_unless")] public static extern void WaitUnless(long* head, long* tail, ulong waitCall);
-
         [MethodImpl(Import), RuntimeImport("*", "unixish_copy_page")] public static extern void CopyPage(void* destination, void* source);
 
         [MethodImpl(Import), RuntimeImport("*", "unixish_symbol_fork_child_entry")] public static extern ulong ForkChildEntry();
-        [MethodImpl(Import), RuntimeImport("*", "unixish_symbol_wait_window_start")] public static extern ulong WaitWindowStart();
-        [MethodImpl(Import), RuntimeImport("*", "unixish_symbol_wait_window_syscall")] public static extern ulong WaitWindowSyscall();
-        [MethodImpl(Import), RuntimeImport("*", "unixish_symbol_wait_window_end")] public static extern ulong WaitWindowEnd();
         [MethodImpl(Import), RuntimeImport("*", "unixish_symbol_image_start")] public static extern ulong ImageStart();
         [MethodImpl(Import), RuntimeImport("*", "unixish_symbol_image_end")] public static extern ulong ImageEnd();
     }

@@ -186,17 +186,18 @@ namespace Aegis.Kernel.Exo
                 ElfSegment segment = image.Segments[s];
                 ulong first = segment.VirtualAddress & ~(PageSize - 1);
                 ulong end = (segment.VirtualAddress + segment.MemorySize + PageSize - 1) & ~(PageSize - 1);
-                PageFlags flags = PageFlags.Present | PageFlags.User;
-                if (segment.Writable) flags |= PageFlags.Writable;
-                if (!segment.Executable) flags |= PageFlags.NoExecute;
                 for (ulong page = first; page < end; page += PageSize)
                 {
+                    // A page two segments share gets the union of their permissions (ElfImage.PagePermissions).
+                    image.PagePermissions(page, out bool writable, out bool executable);
+                    PageFlags flags = PageFlags.Present | PageFlags.User;
+                    if (writable) flags |= PageFlags.Writable;
+                    if (!executable) flags |= PageFlags.NoExecute;
                     ulong frame;
                     if (environment.Tables.TryTranslate(page, out ulong existing, out _))
                     {
-                        // Two segments sharing a page: keep one frame, widen its permissions.
+                        // Two segments sharing a page: one frame, already mapped with the union.
                         frame = existing / PageSize;
-                        environment.Tables.Protect(page, flags | (segment.Writable ? PageFlags.Writable : 0));
                     }
                     else
                     {

@@ -63,6 +63,9 @@ namespace Aegis.Kernel.Exo
         /// Wait (0 otherwise): IpcReply's "and wait" form resumes that Wait from the frame.</summary>
         public ulong IpcWaitFrame;
         public ulong CallTarget;
+        /// <summary>An IPC or revocation upcall was delivered while the environment was not blocked in
+        /// Wait: its next Wait returns at once (and clears this), so no wakeup is lost.</summary>
+        public bool WakeupPending;
 
         // Time: ticks left in the current slice; the SliceEnd warning state.
         public int SliceTicksLeft;
@@ -75,16 +78,26 @@ namespace Aegis.Kernel.Exo
         public ulong LastFaultVector;
         public ulong LastFaultErrorCode;
         public ulong RepossessedFrames;
-        public ulong[] ExceptionUpcalls = new ulong[32];
+        /// <summary>Exception upcalls per CPU vector (32 counters, in the environment's fixed storage:
+        /// the exception path counts without a bounds check).</summary>
+        public ulong* ExceptionUpcalls;
+        /// <summary>RIP of the last exception taken in ring 3 (the protection suite checks where an
+        /// environment resumed against it).</summary>
+        public ulong LastFaultRip;
         public ulong IpcMessagesReceived;
         public ulong PagesReceived;
         /// <summary>IPC sends of a page refused because no grant could be made for it.</summary>
         public ulong PageSendsRefused;
+        /// <summary>The first bytes of the last page received by IPC, as the kernel read them from the
+        /// frame when it granted it (the protection suite checks what was transferred).</summary>
+        public byte* ReceivedPageHead;
+        public const int ReceivedPageHeadBytes = 64;
         /// <summary>[0] system calls made, [1] of which failed: counted by the syscall entry stub.</summary>
         public ulong* Counters;
         public ulong SystemCalls => Counters[0];
         public ulong SystemCallErrors => Counters[1];
         public ulong ForcedPreemptions;
+        /// <summary>Revocation requests this environment paid in full, in time (FrameFree).</summary>
         public ulong PoliteRevocations;
         /// <summary>Ended, but its memory is still being returned a tick's share at a time
         /// (Environments.Reap): its table slot and page tables stay until then.</summary>
@@ -114,17 +127,21 @@ namespace Aegis.Kernel.Exo
         /// <summary>Set by the protection suite on the environments it judges: their records are not
         /// recycled while the suite may still read them.</summary>
         public bool KeepRecord;
+        /// <summary>Frames it freed while a revocation request was open (counted by the kernel).</summary>
+        public ulong FramesReleasedOnRequest;
 
         public Environment()
         {
             // One allocation holds the frame and the aligned fx area; nothing moves (no GC).
-            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 16];
+            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + ReceivedPageHeadBytes + 16];
             fixed (byte* storage = _storage)
             {
                 ulong aligned = ((ulong)storage + 15) & ~15UL;
                 FxState = (byte*)aligned;
                 Frame = (InterruptFrame*)(aligned + 512);
                 Counters = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame));
+                ExceptionUpcalls = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32);
+                ReceivedPageHead = (byte*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32 + 32 * 8);
             }
         }
 
@@ -141,11 +158,14 @@ namespace Aegis.Kernel.Exo
             MappingGeneration = 0; UpcallCheckedGeneration = ulong.MaxValue; UpcallCheckedFramePage = 0; UpcallCheckedFrameLeaf = null;
             FsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
             EnvironmentPageFrame = 0; Page = null;
-            PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0;
+            PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0; WakeupPending = false;
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
-            System.Array.Clear(ExceptionUpcalls);
-            IpcMessagesReceived = 0; PagesReceived = 0; PageSendsRefused = 0; ForcedPreemptions = 0; PoliteRevocations = 0; ConsoleBytesAccepted = 0; Reaping = false; ReapCursor = 0; MappedPages = 0;
+            for (int i = 0; i < 32; i++) ExceptionUpcalls[i] = 0;
+            LastFaultRip = 0;
+            for (int i = 0; i < ReceivedPageHeadBytes; i++) ReceivedPageHead[i] = 0;
+            IpcMessagesReceived = 0; PagesReceived = 0; PageSendsRefused = 0; ForcedPreemptions = 0; PoliteRevocations = 0; FramesReleasedOnRequest = 0;
+            ConsoleBytesAccepted = 0; Reaping = false; ReapCursor = 0; MappedPages = 0;
             EndReportText.Clear();
             Output.Clear();
             Account = null; FramesCharged = 0; KeepRecord = false;

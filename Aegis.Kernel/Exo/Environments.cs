@@ -330,6 +330,30 @@ namespace Aegis.Kernel.Exo
             return total;
         }
 
+        /// <summary>True when an environment created since 'sequence' received by IPC a page whose
+        /// first bytes (read by the kernel at the transfer) are 'text' (ASCII).</summary>
+        public static bool ReceivedPageStartingWith(ulong sequence, string text)
+        {
+            for (int i = 0; i < s_history.Count; i++)
+            {
+                Environment environment = s_history[i];
+                if (environment.Sequence < sequence || environment.PagesReceived == 0) continue;
+                bool same = text.Length <= Environment.ReceivedPageHeadBytes;
+                for (int j = 0; same && j < text.Length; j++)
+                    same = environment.ReceivedPageHead[j] == (byte)text[j];
+                if (same) return true;
+            }
+            return false;
+        }
+
+        /// <summary>An environment created since 'sequence' that is stopped, or null.</summary>
+        public static Environment FirstStoppedSince(ulong sequence)
+        {
+            for (int i = 0; i < s_history.Count; i++)
+                if (s_history[i].Sequence >= sequence && s_history[i].State == EnvironmentState.Stopped) return s_history[i];
+            return null;
+        }
+
         private static void InitializeFxState(Environment environment)
         {
             // A clean SSE state: the default MXCSR (all exceptions masked) and x87 control word.
@@ -381,7 +405,15 @@ namespace Aegis.Kernel.Exo
             Accounts.Uncharge(environment, 1);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
             if (countsTowardRevocation)
-                s_revocations.OnFrameFreed(environment.Id);
+            {
+                // The kernel's own count of polite releases (the protection suite's revoke-polite
+                // judges from it): a frame freed while a request is open, and requests paid in time.
+                RevocationState state = s_revocations.OnFrameFreed(environment.Id);
+                if (state == RevocationState.Requested || state == RevocationState.Satisfied)
+                    environment.FramesReleasedOnRequest++;
+                if (state == RevocationState.Satisfied)
+                    environment.PoliteRevocations++;
+            }
             return Error.None;
         }
 

@@ -1,11 +1,14 @@
 // Protected control transfer. IpcCall runs the target's upcall entry at once, on the rest of
 // the caller's slice, with four words of message (and optionally a page: its frame is granted
 // to the target, which maps it where it likes); the caller blocks until IpcReply, whose two
-// words become the results of the call. IpcSend delivers the same upcall without waiting.
+// words become the results of the call: the status apart from the data (RAX 0, reply word 0 in
+// RDX, reply word 1 in RSI), so every reply word is data, a negative one included. An error
+// (RAX < 0) means no reply came. IpcSend delivers the same upcall without waiting.
 // Only a target blocked in Wait accepts a message (WouldBlock otherwise: the sender retries,
 // typically after a Yield), so no environment is interrupted by IPC it did not ask for. A
 // target that is stopped, dead or without an upcall entry refuses with BadEnvironment;
 // nothing changes.
+using System.Runtime.CompilerServices;
 using Aegis.Abi;
 using Aegis.Kernel.Core;
 using Aegis.Kernel.Hal;
@@ -15,30 +18,44 @@ namespace Aegis.Kernel.Exo
     internal static unsafe class Ipc
     {
         /// <summary>Loads the registers the IPC upcall interrupted (a Wait) from its frame on the
-        /// upcall stack, as the libOS trampoline would. False (nothing changed) if the frame can no
-        /// longer be read or does not hold a resumable user state.</summary>
+        /// upcall stack, as the libOS trampoline would: every general register, RIP, RSP and RFLAGS of
+        /// the saved state are written. False (nothing changed) if the frame can no longer be read or
+        /// does not hold a resumable user state.</summary>
         private static bool ResumeInterruptedWait(Environment replier)
         {
             ulong address = replier.IpcWaitFrame + UpcallFrame.RegistersOffset;
-            UserRegisters registers;
-            if ((address & 4095) <= 4096 - (ulong)sizeof(UserRegisters))
-            {
-                // The common case: the saved registers lie in one page; read them in place.
-                ulong* leaf = PageWalk.UserLeaf(replier, address, false);
-                if (leaf == null) return false;
-                registers = *(UserRegisters*)(KernelMemory.DirectMapBase + (*leaf & PageBits.FrameMask) + (address & 4095));
-            }
-            else if (!UserMemory.TryRead(replier, address, new System.Span<byte>(&registers, sizeof(UserRegisters))))
+            if ((address & 4095) > 4096 - (ulong)sizeof(UserRegisters))
+                return ResumeStraddling(replier, address);
+            // The common case: the saved registers lie in one page; read them in place (no copy of
+            // the whole block first: the fields go straight into the saved frame).
+            ulong* leaf = PageWalk.UserLeaf(replier, address, false);
+            if (leaf == null) return false;
+            return Resume(replier, (UserRegisters*)(KernelMemory.DirectMapBase + (*leaf & PageBits.FrameMask) + (address & 4095)));
+        }
+
+        /// <summary>The saved registers straddle a page boundary: read them through the page tables.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static bool ResumeStraddling(Environment replier, ulong address)
+        {
+            UserRegisters copy;
+            if (!UserMemory.TryRead(replier, address, new System.Span<byte>(&copy, sizeof(UserRegisters))))
                 return false;
-            if (!UserMemory.IsUserRange(registers.Rip, 1) || !UserMemory.IsUserRange(registers.Rsp, 0))
+            return Resume(replier, &copy);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static bool Resume(Environment replier, UserRegisters* registers)
+        {
+            ulong rip = registers->Rip, rsp = registers->Rsp;
+            if (!UserMemory.IsUserRange(rip, 1) || !UserMemory.IsUserRange(rsp, 0))
                 return false;
             InterruptFrame* saved = replier.Frame;
-            saved->R15 = registers.R15; saved->R14 = registers.R14; saved->R13 = registers.R13; saved->R12 = registers.R12;
-            saved->R11 = registers.R11; saved->R10 = registers.R10; saved->R9 = registers.R9; saved->R8 = registers.R8;
-            saved->Rbp = registers.Rbp; saved->Rdi = registers.Rdi; saved->Rsi = registers.Rsi; saved->Rdx = registers.Rdx;
-            saved->Rcx = registers.Rcx; saved->Rbx = registers.Rbx; saved->Rax = 0;
-            saved->Rip = registers.Rip; saved->Rsp = registers.Rsp;
-            saved->Rflags = (registers.Rflags & 0xCD5) | 0x202; // arithmetic flags kept; IF on, no IOPL/TF
+            saved->R15 = registers->R15; saved->R14 = registers->R14; saved->R13 = registers->R13; saved->R12 = registers->R12;
+            saved->R11 = registers->R11; saved->R10 = registers->R10; saved->R9 = registers->R9; saved->R8 = registers->R8;
+            saved->Rbp = registers->Rbp; saved->Rdi = registers->Rdi; saved->Rsi = registers->Rsi; saved->Rdx = registers->Rdx;
+            saved->Rcx = registers->Rcx; saved->Rbx = registers->Rbx; saved->Rax = 0;
+            saved->Rip = rip; saved->Rsp = rsp;
+            saved->Rflags = (registers->Rflags & 0xCD5) | 0x202; // arithmetic flags kept; IF on, no IOPL/TF
             return true;
         }
 
@@ -115,6 +132,8 @@ namespace Aegis.Kernel.Exo
             {
                 Environments.Ledger.Grant(frameNumber, caller.Id, target.Id, writable, caller.Account == null ? 0 : caller.Account.Index);
                 target.PagesReceived++;
+                byte* head = (byte*)KernelMemory.PhysicalToVirtual(frameNumber * 4096);
+                for (int i = 0; i < Environment.ReceivedPageHeadBytes; i++) target.ReceivedPageHead[i] = head[i];
             }
             target.IpcMessagesReceived++;
             Scheduler.DirectTo(target);
@@ -148,17 +167,31 @@ namespace Aegis.Kernel.Exo
                 return Fail(Error.BadEnvironment);
             }
             replier.PendingCaller = 0;
-            Scheduler.Wake(caller, w0, w1);
+            // The status (RAX 0) apart from the data: the reply words go in RDX and RSI.
+            Scheduler.Wake(caller, 0, w0);
+            caller.Frame->Rsi = w1;
             Scheduler.DirectTo(caller);
-            frame->Rax = 0;
-            Scheduler.Save(replier, frame, false);
             replier.State = EnvironmentState.Runnable;
-            if (flags == ReplyAndWait && replier.IpcWaitFrame != 0 && ResumeInterruptedWait(replier))
+            if (flags != ReplyAndWait || replier.IpcWaitFrame == 0 || !ResumeInterruptedWait(replier))
+            {
+                // The replier resumes after this call (ResumeInterruptedWait, when it succeeds, has
+                // written every register of the saved state itself: no copy of this frame first).
+                frame->Rax = 0;
+                Scheduler.Save(replier, frame, false);
+            }
+            else
             {
                 // The upcall is over: the replier is back in the Wait it was in, blocked, so the
-                // next message is delivered at once (no refused call, no yield, no new Wait).
-                replier.State = EnvironmentState.Blocked;
-                replier.Blocked = BlockReason.Waiting;
+                // next message is delivered at once (no refused call, no yield, no new Wait) —
+                // unless a wakeup is pending (a revocation came during the handler): then that
+                // Wait returns 0 at once, as a new Wait would.
+                if (replier.WakeupPending)
+                    replier.WakeupPending = false;
+                else
+                {
+                    replier.State = EnvironmentState.Blocked;
+                    replier.Blocked = BlockReason.Waiting;
+                }
             }
             replier.IpcWaitFrame = 0;
             Scheduler.SwitchDirect(caller);

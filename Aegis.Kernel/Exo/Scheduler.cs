@@ -207,6 +207,7 @@ namespace Aegis.Kernel.Exo
             current.LastFaultVector = vector;
             current.LastFaultAddress = faultAddress;
             current.LastFaultErrorCode = frame->ErrorCode;
+            current.LastFaultRip = frame->Rip;
             if (current.UpcallEntry == 0)
             {
                 AppCrashReport.FromFault(current, vector, faultAddress, frame->ErrorCode, frame->Rip, frame->Rsp, frame->Rbp);
@@ -343,6 +344,8 @@ namespace Aegis.Kernel.Exo
                 target.Blocked = BlockReason.None;
                 target.State = EnvironmentState.Runnable;
             }
+            else
+                target.WakeupPending = true; // not in Wait: its next Wait returns at once
             return Upcalls.Deliver(target, target.Frame, upcall);
         }
     }

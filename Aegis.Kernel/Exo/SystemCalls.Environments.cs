@@ -31,6 +31,12 @@ namespace Aegis.Kernel.Exo
 
         private static ulong Wait(Environment caller, InterruptFrame* frame)
         {
+            if (caller.WakeupPending)
+            {
+                // An IPC or revocation upcall came since the last Wait: no sleep (no lost wakeup).
+                caller.WakeupPending = false;
+                return Ok();
+            }
             Scheduler.BlockCurrent(frame, BlockReason.Waiting);
             return Ok();
         }
@@ -40,7 +46,7 @@ namespace Aegis.Kernel.Exo
         private static ulong EnvironmentDestroy(Environment caller, InterruptFrame* frame) => EnvironmentDestroy(caller, frame, frame->Rdi);
         private static ulong EnvironmentStart(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentStart(Scheduler.Current, a0, a1, a2, a3);
         private static ulong EnvironmentStop(Environment caller, InterruptFrame* frame) => EnvironmentStop(caller, frame, frame->Rdi);
-        private static ulong EnvironmentSetUpcall(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentSetUpcall(Scheduler.Current, a0, a1, a2);
+        private static ulong EnvironmentSetUpcall(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentSetUpcall(Scheduler.Current, a0, a1, a2, a3);
         private static ulong EnvironmentStatus(Environment caller, InterruptFrame* frame) => EnvironmentStatus(caller, frame, frame->Rdi);
         private static ulong SetFsBase(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => SetFsBase(Scheduler.Current, a0);
 
@@ -157,6 +163,8 @@ namespace Aegis.Kernel.Exo
             Error error = ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
             if (target.State != EnvironmentState.Stopped) return Fail(Error.BadEnvironment);
+            // rip 0: resume the saved registers exactly (rsp and rdi must be 0 then: nothing is ignored).
+            if (rip == 0 && (rsp != 0 || rdi != 0)) return Fail(Error.InvalidArgument);
             if (rip != 0 && !UserMemory.IsUserRange(rip, 1)) return Fail(Error.BadAddress);
             if (rsp != 0 && !UserMemory.IsUserRange(rsp, 0)) return Fail(Error.BadAddress);
             error = Accounts.CheckSlice(target);
@@ -167,8 +175,8 @@ namespace Aegis.Kernel.Exo
             {
                 target.Frame->Rip = rip;
                 target.Frame->Rdi = rdi;
+                if (rsp != 0) target.Frame->Rsp = rsp;
             }
-            if (rsp != 0) target.Frame->Rsp = rsp;
             target.State = EnvironmentState.Runnable;
             return Ok();
         }
@@ -191,16 +199,17 @@ namespace Aegis.Kernel.Exo
             return Ok();
         }
 
-        private static ulong EnvironmentSetUpcall(Environment caller, ulong slot, ulong entry, ulong stackTop)
+        private static ulong EnvironmentSetUpcall(Environment caller, ulong slot, ulong entry, ulong stackTop, ulong stackPages)
         {
             Error error = ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
-            // Checked again at each delivery (the mapping may change); here only the range.
-            if (entry != 0 && !UserMemory.IsUserRange(entry, 1) && entry < 0xFFFF800000000000) return Fail(Error.BadAddress);
+            // The ranges here; whether they are mapped is checked again at each delivery.
+            error = Upcalls.Validate(entry, stackTop, stackPages, out int pages);
+            if (error != Error.None) return Fail(error);
             target.UpcallEntry = entry;
             target.UpcallStackTop = stackTop;
             target.MappingGeneration++;
-            target.UpcallStackPages = UpcallLimits.UpcallStackPages;
+            target.UpcallStackPages = pages;
             return Ok();
         }
 

@@ -187,9 +187,24 @@ namespace Aegis.Kernel.Exo
                 byte b = buffer[i];
                 buffer[i] = (b >= 0x20 && b < 0x7F) || b == (byte)'\n' || b == (byte)'\t' ? b : (byte)'?';
             }
-            int taken;
+            // Line by line: each line it starts on the console gets the kernel's prefix first
+            // (ConsoleOutput), so its output can never read as the kernel's own.
+            int taken = 0;
             fixed (byte* bytes = s_consoleBuffer)
-                taken = KernelLog.WriteFromEnvironment(bytes, (int)length);
+            {
+                while (taken < (int)length)
+                {
+                    int end = taken;
+                    while (end < (int)length && bytes[end] != (byte)'\n') end++;
+                    if (end < (int)length) end++; // the newline belongs to its line
+                    if (KernelLog.AtLineStart)
+                        ConsoleOutput.WritePrefix(caller);
+                    int line = end - taken;
+                    int part = KernelLog.WriteFromEnvironment(bytes + taken, line);
+                    taken += part;
+                    if (part < line) break; // the buffer is full: a short write
+                }
+            }
             if (taken == 0) return Fail(Error.WouldBlock);
             for (int i = 0; i < taken; i++)
                 caller.RecordOutput((char)buffer[i]);

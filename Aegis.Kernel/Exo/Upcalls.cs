@@ -1,8 +1,17 @@
 // Delivering upcalls: the kernel writes an UpcallFrame (Aegis.Abi/Upcall.cs) on the
 // environment's upcall stack and points the environment at its upcall entry. The libOS
-// resumes the interrupted state by itself. If the entry is not user code, the stack is not
-// writable user memory, or the frame would not fit, delivery fails and the caller destroys
-// the environment (DestroyReason.BadUpcall).
+// resumes the interrupted state by itself. If the entry is not mapped executable user code,
+// the stack is not writable user memory, or the frame would not fit, delivery fails and the
+// caller destroys the environment (DestroyReason.BadUpcall).
+// Guarantee: no frame is ever written into a page that is not mapped present, user and
+// writable at the moment of delivery. The checks are remembered for one MappingGeneration
+// (the cached frame page's leaf is reused), and only for a page among the
+// UpcallLimits.UpcallStackPages pages below the stack top: every permission change that touches
+// those pages, and every map or unmap anywhere, starts a new generation
+// (Environments.TouchesUpcallPages). A frame that lands below them (a deep nested frame, or one
+// below the registered stack's bottom) is checked by a page walk every time.
+// Registration (EnvironmentSetUpcall) is checked too (Validate): the entry in the user half,
+// the stack's pages inside the user half; delivery checks what can change after it.
 using System;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
@@ -48,8 +57,12 @@ namespace Aegis.Kernel.Exo
                 if (entry < UserAddresses.LowestMappable || !UserMemory.IsUserRange(entry, 1))
                     return Problem("upcall entry is not a user address", entry);
                 // An entry that is not mapped would fault at once and loop through upcalls forever.
-                if (PageWalk.UserLeaf(environment, entry, false) == null)
+                ulong* entryLeaf = PageWalk.UserLeaf(environment, entry, false);
+                if (entryLeaf == null)
                     return Problem("upcall entry is not mapped", entry);
+                // Nor one that cannot be executed (a no-execute page): it too would fault at once.
+                if ((*entryLeaf & PageBits.NoExecute) != 0)
+                    return Problem("upcall entry is not executable", entry);
                 if (stackTop < MinimumStack || !UserMemory.IsUserRange(stackTop - MinimumStack, MinimumStack))
                     return Problem("upcall stack is not in user memory", stackTop);
                 environment.UpcallCheckedFramePage = ulong.MaxValue;
@@ -82,8 +95,15 @@ namespace Aegis.Kernel.Exo
                         environment.UpcallCheckedGeneration = ulong.MaxValue;
                         return Problem("upcall stack is not mapped writable", frameAddress);
                     }
-                    environment.UpcallCheckedFramePage = framePage;
-                    environment.UpcallCheckedFrameLeaf = leaf;
+                    // Remember the leaf only for a page whose permission changes start a new
+                    // generation (the UpcallLimits.UpcallStackPages pages below the top,
+                    // Environments.TouchesUpcallPages); a page below them (a deep nested frame) is
+                    // walked, and so checked, at every delivery.
+                    if (framePage >= stackTop - (ulong)UpcallLimits.UpcallStackPages * 4096)
+                    {
+                        environment.UpcallCheckedFramePage = framePage;
+                        environment.UpcallCheckedFrameLeaf = leaf;
+                    }
                 }
                 UpcallFrame* destination = (UpcallFrame*)(KernelMemory.DirectMapBase + (*leaf & PageBits.FrameMask) + offset);
                 WriteFrame(destination, registers, kind, trap, errorCode, faultAddress, sender, word0, word1, word2, word3, frameNumber);
@@ -102,6 +122,27 @@ namespace Aegis.Kernel.Exo
             registers->Rflags = 0x202;
             environment.UpcallsDelivered++;
             return null;
+        }
+
+        /// <summary>Checks an EnvironmentSetUpcall registration: entry 0 (no upcalls) or a user-half
+        /// address at or above LowestMappable; a stack of 'pages' pages (0: UpcallLimits.UpcallStackPages;
+        /// at most UpcallLimits.MaximumUpcallStackPages) whose every page, [top - pages, top), is mappable
+        /// user memory. Whether they are mapped is checked at each delivery (mappings change).</summary>
+        public static Error Validate(ulong entry, ulong stackTop, ulong pages, out int stackPages)
+        {
+            stackPages = 0;
+            if (pages > (ulong)UpcallLimits.MaximumUpcallStackPages) return Error.InvalidArgument;
+            ulong count = pages == 0 ? (ulong)UpcallLimits.UpcallStackPages : pages;
+            if (entry != 0 && (entry < UserAddresses.LowestMappable || entry >= UserAddresses.ReservedTop))
+                return Error.BadAddress;
+            if (entry != 0 || stackTop != 0)
+            {
+                if ((stackTop & 15) != 0) return Error.InvalidArgument;
+                if (stackTop > UserAddresses.ReservedTop || stackTop < UserAddresses.LowestMappable + count * 4096)
+                    return Error.BadAddress;
+            }
+            stackPages = (int)count;
+            return Error.None;
         }
 
         /// <summary>Sets the whole header of an upcall frame (the part before the registers).</summary>

@@ -298,7 +298,8 @@ namespace Aegis.Kernel.Exo
             Error error = SystemCalls.ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
             if (pageCount == 0 || pageCount > (ulong)SystemCallLimits.MaximumMapRequests) return Fail(Error.InvalidArgument);
-            if ((address & 4095) != 0 || (permissions & ~PageBits.Allowed) != 0) return Fail(Error.InvalidArgument);
+            // MappingValidator's one permission rule (AcceptedPermissions == PageBits.Allowed, host-tested), inline.
+            if ((address & 4095) != 0 || (permissions & ~MappingValidator.AcceptedPermissions) != 0) return Fail(Error.InvalidArgument);
             if (address < UserAddresses.LowestMappable || address > UserAddresses.ReservedTop
                 || pageCount * 4096 > UserAddresses.ReservedTop - address) return Fail(Error.BadAddress);
             ulong leafBits = PageBits.Present | PageBits.User | permissions;

@@ -29,9 +29,11 @@ namespace Aegis.Kernel.Hal
 
         public static FrameAllocator Frames => s_frames;
 
-        /// <summary>Frames the kernel heap has taken so far (it never gives any back: no GC yet).</summary>
-        public static ulong HeapFrames => s_heapFrames;
+        /// <summary>Frames the kernel heap has taken so far (it never gives any back: no GC yet), the
+        /// page tables that map them included (one more every 2 MiB of heap).</summary>
+        public static ulong HeapFrames => s_heapFrames + s_heapTableFrames;
         private static ulong s_heapFrames;
+        private static ulong s_heapTableFrames;
         public static ulong RootTablePhysical => s_rootPhysical;
 
         /// <summary>The virtual address through which physical memory is reached right now:
@@ -117,7 +119,9 @@ namespace Aegis.Kernel.Hal
                 {
                     ulong physical = frame * PageSize;
                     ZeroPhysicalPage(physical);
+                    ulong tablesBefore = s_tableMemory.TablesAllocated;
                     mapped = s_tables.Map(start + offset, physical, PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global) == MapResult.Ok;
+                    s_heapTableFrames += s_tableMemory.TablesAllocated - tablesBefore;
                     if (!mapped)
                         s_frames.Free(frame);
                 }
@@ -149,10 +153,14 @@ namespace Aegis.Kernel.Hal
 
             public PhysicalWindowTables(FrameAllocator frames) { _frames = frames; }
 
+            /// <summary>Page-table frames taken so far.</summary>
+            public ulong TablesAllocated;
+
             public ulong AllocateTable()
             {
                 if (!_frames.TryAllocate(out ulong frame))
                     return 0;
+                TablesAllocated++;
                 ulong physical = frame * PageSize;
                 ulong* table = (ulong*)(Window + physical);
                 for (int i = 0; i < 512; i++)

@@ -1,9 +1,10 @@
 // The in-guest protection suite (kernel argument test=protection): each behaviour of the
 // design brief runs as its own app in its own environment, and the kernel decides PASS or FAIL
 // from what it observed itself — how the environment ended, the upcalls it delivered, the
-// system calls it saw, frame accounting before and after, and a bystander environment's
-// output — never from the app's say-so alone. Prints "TEST <name> PASS|FAIL <reason>" per
-// behaviour and "TESTS <p> passed, <f> failed".
+// system calls it saw, registers and memory it inspects, frame accounting before and after —
+// never from the app's say-so. Prints "TEST <name> PASS|FAIL <reason>" per behaviour and
+// "TESTS <p> passed, <f> failed", each at the start of a line; an environment's console lines
+// all start with "[<id> <name>] " (Exo/ConsoleOutput), so no app can print a verdict.
 using System;
 using System.Collections.Generic;
 using Aegis.Abi;
@@ -66,6 +67,7 @@ namespace Aegis.Kernel.Tests
                 if (only == null && IsOnRequest(name))
                     continue; // too long for every run: only=NAME runs it
                 string reason = RunOne(name);
+                KernelLog.StartLine(); // a verdict line always starts at column 0 (environments' lines never do unprefixed)
                 if (reason == null)
                 {
                     passed++;
@@ -79,6 +81,7 @@ namespace Aegis.Kernel.Tests
             }
             KernelLog.WriteLine("protection suite: " + (Environments.CreatedCount - createdBefore).ToString() + " environments created; the kernel heap grew by "
                 + (KernelMemory.HeapFrames - heapBefore).ToString() + " frames (it is never returned: no garbage collector yet)");
+            KernelLog.StartLine();
             KernelLog.WriteLine("TESTS " + passed.ToString() + " passed, " + failed.ToString() + " failed");
             return failed;
         }
@@ -233,28 +236,71 @@ namespace Aegis.Kernel.Tests
             return BystanderProblem(bystander);
         }
 
+        /// <summary>The kernel judges the resume itself: right after the trapping instruction the app's
+        /// assembly stops itself (EnvironmentStop, the checkpoint), and the kernel checks it stopped
+        /// just past the instruction that trapped (LastFaultRip, recorded at the exception); resumed, the
+        /// app must exit with the status the kernel chose and passed as its argument.</summary>
         private static string TrapResumes(string name, int vector)
         {
-            Environment app = Spawn(name);
+            ulong token = 1000 + (Clock.Ticks * 7919) % 100000;
+            Environment app = Spawn(name, token.ToString());
             if (!Start(app)) return "cannot start";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            if (app.State != EnvironmentState.Stopped) return name + " " + Ending(app) + " before its checkpoint after the trap";
+            if (app.ExceptionUpcalls[vector] != 1 || app.LastFaultVector != (ulong)vector)
+                return "expected one upcall for trap " + vector.ToString() + ", the kernel delivered " + app.ExceptionUpcalls[vector].ToString();
+            ulong stopped = app.Frame->Rip;
+            if (stopped <= app.LastFaultRip || stopped - app.LastFaultRip > 16)
+                return "it stopped at rip 0x" + stopped.ToString("x") + ", not just past the trap at 0x" + app.LastFaultRip.ToString("x") + ": it did not resume there";
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
             if (!RunToEnd()) return "timed out";
-            if (!ExitedWith(app, 0)) return name + " " + Ending(app) + " after " + app.ExceptionUpcalls[vector].ToString() + " upcalls";
-            if (app.ExceptionUpcalls[vector] != 1) return "expected one upcall for trap " + vector.ToString() + ", the kernel delivered " + app.ExceptionUpcalls[vector].ToString();
-            if (!Output(app).Contains("trap " + vector.ToString() + " at 0x") || !Output(app).Contains("resumed"))
-                return "the handler's report is missing";
+            if (!ExitedWith(app, token)) return name + " " + Ending(app) + ", not with the status " + token.ToString() + " the kernel chose";
             return null;
         }
 
+        /// <summary>faultregs loads registers with values derived from a seed the kernel chose, faults,
+        /// and right after the resume stops itself (EnvironmentStop): the kernel compares what it saved
+        /// there — the general registers, and RFLAGS, RAX, RCX, RDI, R11 from the user stack where the
+        /// app pushed them before the syscall — with the values it derives itself.</summary>
         private static string FaultRegisters()
         {
-            Environment app = Spawn("faultregs");
+            ulong seed = 1 + (Clock.Ticks * 7919) % 100000;
+            Environment app = Spawn("faultregs", seed.ToString());
             if (!Start(app)) return "cannot start";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            if (app.State != EnvironmentState.Stopped) return "faultregs " + Ending(app) + " before its checkpoint: " + Output(app);
+            if (app.ExceptionUpcalls[InterruptDescriptorTable.PageFault] != 1 || app.LastFaultAddress != 0x1000)
+                return "expected one page-fault upcall at 0x1000";
+            InterruptFrame* saved = app.Frame;
+            if (saved->Rip <= app.LastFaultRip || saved->Rip - app.LastFaultRip > 256)
+                return "the checkpoint at rip 0x" + saved->Rip.ToString("x") + " is not right after the fault at 0x" + app.LastFaultRip.ToString("x");
+            // At RSP: xmm0..xmm15 (low halves), then r10 r9 r8 rdx rsi r11 rdi rcx rax rflags.
+            ulong* stack = stackalloc ulong[26];
+            if (!UserMemory.TryRead(app, saved->Rsp, new Span<byte>(stack, 26 * 8))) return "cannot read its stack";
+            ulong* pushed = stack + 16;
+            for (int i = 0; i < 16; i++)
+            {
+                ulong expected = 0xA5A5_0000_0000_0000UL | ((ulong)(17 + i) << 40) | ((0x0102_0304UL * (ulong)(18 + i) + seed * 0x1_0001UL) & 0xFF_FFFF_FFFFUL);
+                if (stack[i] != expected) return "xmm" + i.ToString() + " is 0x" + stack[i].ToString("x") + " after the resume, expected 0x" + expected.ToString("x");
+            }
+            // UserRegisters order: r15 r14 r13 r12 r11 r10 r9 r8 rbp rdi rsi rdx rcx rbx rax; pushed: r10 r9 r8 rdx rsi r11 rdi rcx rax rflags.
+            ulong* seen = stackalloc ulong[16];
+            seen[0] = saved->R15; seen[1] = saved->R14; seen[2] = saved->R13; seen[3] = saved->R12; seen[4] = pushed[5];
+            seen[5] = saved->R10; seen[6] = saved->R9; seen[7] = saved->R8; seen[8] = saved->Rbp; seen[9] = pushed[6];
+            seen[10] = saved->Rsi; seen[11] = saved->Rdx; seen[12] = pushed[7]; seen[13] = saved->Rbx; seen[14] = pushed[8];
+            seen[15] = pushed[9];
+            string[] names = { "r15", "r14", "r13", "r12", "r11", "r10", "r9", "r8", "rbp", "rdi", "rsi", "rdx", "rcx", "rbx", "rax", "rflags" };
+            const ulong expectedFlags = 0x1 | 0x2 | 0x4 | 0x10 | 0x40 | 0x80 | 0x200 | 0x400 | 0x800;
+            for (int i = 0; i < 16; i++)
+            {
+                ulong expected = i == 15 ? expectedFlags
+                    : 0xA5A5_0000_0000_0000UL | ((ulong)i << 40) | ((0x0102_0304UL * (ulong)(i + 1) + seed * 0x1_0001UL) & 0xFF_FFFF_FFFFUL);
+                if (i == 15 ? (seen[i] & 0xED7) != (expected & 0xED7) : seen[i] != expected)
+                    return names[i] + " is 0x" + seen[i].ToString("x") + " after the resume, expected 0x" + expected.ToString("x");
+            }
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
             if (!RunToEnd()) return "timed out";
-            ulong upcalls = 0;
-            for (int i = 0; i < 32; i++) upcalls += app.ExceptionUpcalls[i];
-            if (upcalls == 0) return "no exception upcall was delivered";
             if (!ExitedWith(app, 0)) return "faultregs " + Ending(app) + ": " + Output(app);
-            if (!Output(app).Contains("faultregs: all registers restored")) return "registers differ: " + Output(app);
             return null;
         }
 
@@ -278,6 +324,16 @@ namespace Aegis.Kernel.Tests
             if (victim.State != EnvironmentState.Destroyed || victim.DestroyReason != DestroyReason.BadUpcall)
                 return name + " " + Ending(victim) + "; expected destroyed for a bad upcall";
             if (victim.EndReport == null || !victim.EndReport.Contains("upcall")) return "no report of the bad upcall";
+            if (name == "faultbadhandler")
+            {
+                // The kernel entry must have been refused at registration, leaving the data page (a user
+                // address that passes registration) to fail at delivery.
+                ulong entry = victim.UpcallEntry;
+                if (entry < UserAddresses.LowestMappable || entry >= UserAddresses.ReservedTop)
+                    return "EnvironmentSetUpcall accepted the upcall entry 0x" + entry.ToString("x") + " outside the user half";
+                if (!victim.EndReport.Contains("upcall entry is not executable (0x" + entry.ToString("x") + ")"))
+                    return "the delivery-time check did not refuse the no-execute entry 0x" + entry.ToString("x") + ": " + victim.EndReport;
+            }
             return BystanderProblem(bystander);
         }
 
@@ -293,18 +349,62 @@ namespace Aegis.Kernel.Tests
             return null;
         }
 
+        /// <summary>Copy-on-write isolation judged by the kernel: every environment of the tree writes who
+        /// it is into a page shared before the fork and stops at a checkpoint (RSI = the page); the kernel
+        /// reads the page through its page tables and its parent's, checks they are different frames
+        /// holding different texts (the child's write did not reach the parent), and resumes it.</summary>
         private static string Fork(string name, ulong environments, string first, string last)
         {
             Environment root = Spawn(name);
             if (!Start(root)) return "cannot start";
-            if (!RunToEnd()) return "timed out";
+            ulong checkpoints = 0;
+            bool sawFirst = false, sawLast = false;
+            while (true)
+            {
+                Scheduler.Run(() => Environments.LiveCount == 0 || Environments.FirstStoppedSince(s_createdBefore) != null, DefaultTicks);
+                Environment stopped = Environments.FirstStoppedSince(s_createdBefore);
+                if (stopped == null)
+                {
+                    if (Environments.LiveCount != 0) return "timed out";
+                    break;
+                }
+                string text = PageText(stopped, stopped.Frame->Rsi, out ulong frame);
+                if (text == null) return stopped.Describe() + " stopped without a mapped page in RSI";
+                if (!text.StartsWith("I am")) return stopped.Describe() + "'s page holds '" + text + "'";
+                sawFirst |= text == first;
+                sawLast |= text == last;
+                Environment parent = Environments.Find(stopped.ParentId);
+                if (parent != null)
+                {
+                    string parentText = PageText(parent, stopped.Frame->Rsi, out ulong parentFrame);
+                    if (parentFrame == frame) return stopped.Describe() + " and its parent map the written page to the same frame " + frame.ToString("x");
+                    if (parentText == text) return "the parent of " + stopped.Describe() + " sees its child's write: '" + text + "'";
+                }
+                checkpoints++;
+                if (Environments.Start(stopped) != Error.None) return "cannot resume " + stopped.Describe();
+            }
             ulong created = Environments.CreatedCount - s_createdBefore;
             if (created < environments) return "only " + created.ToString() + " environments were created, expected " + environments.ToString();
+            if (checkpoints != environments) return checkpoints.ToString() + " checkpoints, expected one per environment (" + environments.ToString() + ")";
+            if (!sawFirst || !sawLast) return "no page held '" + first + "' or '" + last + "'";
             if (!ExitedWith(root, 0)) return name + " " + Ending(root);
-            string all = Environments.AllOutputSince(s_createdBefore);
-            if (!all.Contains(first) || !all.Contains(last)) return "missing output '" + first + "' or '" + last + "'";
             if (Environments.EndedAbnormallySince(s_createdBefore) != 0) return "an environment of the tree did not exit cleanly";
             return null;
+        }
+
+        /// <summary>The NUL-terminated ASCII text at 'address' in the environment's page (read through
+        /// its page tables and the direct map), and the frame; null when nothing is mapped there.</summary>
+        private static string PageText(Environment environment, ulong address, out ulong frame)
+        {
+            frame = ulong.MaxValue;
+            if ((address & 4095) != 0 || !UserMemory.IsUserRange(address, 4096)) return null;
+            ulong* leaf = PageWalk.UserLeaf(environment, address, false);
+            if (leaf == null) return null;
+            frame = (*leaf & PageBits.FrameMask) >> PageBits.FrameShift;
+            byte* bytes = (byte*)KernelMemory.PhysicalToVirtual(frame * 4096);
+            System.Text.StringBuilder text = new System.Text.StringBuilder();
+            for (int i = 0; i < 64 && bytes[i] != 0; i++) text.Append((char)bytes[i]);
+            return text.ToString();
         }
 
         private static string PingPong()
@@ -325,7 +425,11 @@ namespace Aegis.Kernel.Tests
             if (!Start(root)) return "cannot start";
             if (!RunToEnd()) return "timed out";
             if (Environments.PagesReceivedSince(s_createdBefore) < 1) return "no page was transferred";
-            if (!Environments.AllOutputSince(s_createdBefore).Contains("sendpage: received")) return "the receiver did not print the page";
+            // The pages' contents as the kernel read them from the frames it granted (not the apps' prints).
+            if (!Environments.ReceivedPageStartingWith(s_createdBefore, "hello, child: this page was the parent's"))
+                return "no page holding the parent's text reached the child";
+            if (!Environments.ReceivedPageStartingWith(s_createdBefore, "hello, parent: this one was the child's"))
+                return "no page holding the child's text reached the parent";
             if (Environments.EndedAbnormallySince(s_createdBefore) != 0) return "an environment did not exit cleanly";
             return null;
         }
@@ -363,7 +467,10 @@ namespace Aegis.Kernel.Tests
             if (polite)
             {
                 if (app.RepossessedFrames != 0) return "the abort protocol took " + app.RepossessedFrames.ToString() + " frames from a compliant environment";
-                if (!Output(app).Contains("released 4")) return "the libOS did not report releasing the frames";
+                // The kernel's own counts, not the app's "released 4".
+                if (app.PoliteRevocations != 1 || app.FramesReleasedOnRequest != asked)
+                    return "the kernel saw " + app.FramesReleasedOnRequest.ToString() + " frames freed toward the request and "
+                        + app.PoliteRevocations.ToString() + " requests paid in time; expected " + asked.ToString() + " and 1";
             }
             else
             {

@@ -36,6 +36,7 @@ public class ProtectionSuiteTests
 
     private static readonly string[] InterfaceBehaviours =
     {
+        "readonly-upcall-stack", "ipc-negative-reply", "forge-verdict",
     };
 
     private static readonly string[] CpuBehaviours =
@@ -58,6 +59,11 @@ public class ProtectionSuiteTests
             Assert.That(line.Groups[1].Value, Is.EqualTo("PASS"), () => result.Describe(behaviour + " failed:" + line.Groups[2].Value));
         }
         result.AssertOutputMatches(@"(?m)^TESTS " + Behaviours.Length + @" passed, 0 failed\r?$");
+        // forge-verdict printed verdicts of its own: each must have reached the console behind the
+        // kernel's "[<id> forge-verdict] " prefix, never at the start of a line.
+        Assert.That(result.Output, Does.Contain("forge-verdict] TEST forge-verdict FAIL forged"), () => result.Describe("the forged line is not marked as forge-verdict's"));
+        Assert.That(Regex.IsMatch(result.Output, @"(?m)^TESTS? .*forged by the app"), Is.False, () => result.Describe("an app's forged verdict line reads as the kernel's"));
+        Assert.That(Regex.IsMatch(result.Output, @"(?m)^TESTS 0 passed, 99 failed"), Is.False, () => result.Describe("an app's forged summary reads as the kernel's"));
         result.AssertExitStatus(0);
     }
 

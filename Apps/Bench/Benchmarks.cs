@@ -348,7 +348,7 @@ namespace Aegis.Apps.Bench
                 SystemCalls.Yield(target);
                 reply = SystemCalls.IpcCall(target, word, 0, 0, 0);
             }
-            if (reply.Value != word) Fail("ipc_roundtrip: sent " + word.ToString() + ", the echo server answered " + reply.ToString());
+            if (reply.IsError || reply.Second != word) Fail("ipc_roundtrip: sent " + word.ToString() + ", the echo server answered " + reply.ToString() + " / " + reply.Second.ToString());
         }
 
         /// <summary>Spawns this image as an echo server, lets it start, and returns its slot and id.</summary>

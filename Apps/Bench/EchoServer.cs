@@ -1,19 +1,21 @@
 // The other side of ipc_roundtrip: a second environment (this image, spawned with an argument,
 // so in its own address space) that answers each IpcCall with the request's first word and
 // exits on an IpcSend. Two versions:
-//   "echo"      LibOS.Base's way: an IPC handler registered with Upcalls.SetIpcHandler, run by
-//               the upcall trampoline and dispatcher; Main waits in SystemCalls.Wait. This is
-//               what ipc_roundtrip measures.
+//   "echo"      the libOS's own server: LibOS.Unixish's IpcServer with a call handler (what a
+//               shipped app uses), which answers from the IPC upcall with reply-and-wait; Main
+//               sleeps in IpcServer.Receive until the IpcSend that ends it. This is what
+//               ipc_roundtrip measures.
 //   "echo-asm"  bench_echo_entry (Native/bench.S) as the upcall entry: replies from assembly
 //               and goes straight back to Wait, without the trampoline (PART
 //               ipc_roundtrip.asm_echo: the kernel's share).
 // "echo+N" is an echo server that first starts N echo servers of its own (idle environments
 // for the scaling measurements).
-// The kernel delivers IPC only to an environment blocked in Wait, and IpcReply switches to the
-// caller at once, so the caller's next IpcCall finds the server not yet back in Wait: it gets
-// WouldBlock, yields to the server (which finishes its handler and waits again) and calls again.
+// The kernel delivers IPC only to an environment blocked in Wait; reply-and-wait puts the server
+// back in that Wait inside the kernel before the caller runs, so the caller's next IpcCall is
+// delivered at once (no WouldBlock; PART ipc_roundtrip.would_block_retries counts any).
 using Aegis.Abi;
 using Aegis.LibOS;
+using Aegis.LibOS.Unixish;
 
 namespace Aegis.Apps.Bench
 {
@@ -57,7 +59,11 @@ namespace Aegis.Apps.Bench
             }
             else
             {
-                Upcalls.SetIpcHandler(OnIpc);
+                // Calls are answered in the upcall (reply-and-wait); the IpcSend that ends the server
+                // is queued for Receive.
+                IpcServer.SetCallHandler(OnCall);
+                IpcServer.Receive();
+                return 0;
             }
             // Calls arrive as upcalls while this waits (the assembly server waits in bench_echo_entry
             // after its first call and never comes back here).
@@ -95,12 +101,10 @@ namespace Aegis.Apps.Bench
             }
         }
 
-        private static void OnIpc(ref UpcallFrame frame)
+        private static void OnCall(in IpcMessage request, out ulong reply0, out ulong reply1)
         {
-            if (frame.Kind == UpcallKind.IpcCall)
-                SystemCalls.IpcReplyAndWait(frame.Word0, 0);
-            else
-                s_quit = true;
+            reply0 = request.Word0;
+            reply1 = 0;
         }
     }
 }

@@ -30,7 +30,7 @@ def read(path):
     bench, parts = {}, []
     with open(path, errors="replace") as lines:
         for line in lines:
-            line = line.strip()
+            line = re.sub(r"^\[[0-9a-f]+ [^]]*\] ", "", line.strip())  # the kernel's "[<id> <name>] "
             match = re.match(r"^BENCH (\S+) (\d+) (\d+(?:\.\d)?)$", line)
             if match:
                 bench[match.group(1)] = (int(match.group(2)), float(match.group(3)))

@@ -72,6 +72,22 @@ FUNCTION(aegis_syscall)
     ret
     .size aegis_syscall, . - aegis_syscall
 
+/* SystemCallResult aegis_syscall_rsi(number, a0, a1, a2, a3, a4, a5, ulong* rsi): as
+   aegis_syscall, and stores what the kernel left in RSI (IpcCall's reply word 1) at *rsi. */
+FUNCTION(aegis_syscall_rsi)
+    mov %rdi, %rax
+    mov %rsi, %rdi
+    mov %rdx, %rsi
+    mov %rcx, %rdx
+    mov %r8, %r10
+    mov %r9, %r8
+    mov 8(%rsp), %r9
+    syscall
+    mov 16(%rsp), %rcx
+    mov %rsi, (%rcx)
+    ret
+    .size aegis_syscall_rsi, . - aegis_syscall_rsi
+
 /* long aegis_syscall0(number): the fast stub for calls without arguments. */
 FUNCTION(aegis_syscall0)
     mov %rdi, %rax

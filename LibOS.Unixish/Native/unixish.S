@@ -2,8 +2,6 @@
  * unixish.S - the machine-level half of LibOS.Unixish:
  *   unixish_fork_capture / unixish_fork_child_entry   fork's register snapshot and the child's
  *                                                      first instructions (ForkContext.cs);
- *   unixish_wait_unless                                Wait that cannot miss an IPC upcall
- *                                                      (IpcServer.cs: the wait window);
  *   unixish_copy_page                                  4 KiB copy (copy-on-write, dumb fork);
  *   unixish_symbol_*                                   addresses for C#.
  * Invariant: nothing here hard-codes a system-call number; C# passes them in (the ABI is
@@ -71,6 +69,7 @@ FUNCTION(unixish_fork_child_entry)
     xor %edi, %edi                      /* CapabilitySlots.Self */
     mov CONTEXT_UPCALL_ENTRY(%rbx), %rsi
     mov CONTEXT_UPCALL_STACK(%rbx), %rdx
+    xor %r10d, %r10d                    /* stack pages: the default */
     syscall
     test %rax, %rax
     jnz 1f
@@ -93,23 +92,6 @@ FUNCTION(unixish_fork_child_entry)
     jmp 1b
     .size unixish_fork_child_entry, . - unixish_fork_child_entry
 
-/* void unixish_wait_unless(long* head, long* tail, ulong waitNumber): the Wait system call,
-   unless *head != *tail (a message is queued). An IPC upcall that arrives between the check
-   and the syscall would otherwise be missed (Wait then sleeps until the next one): the IPC
-   handler moves an interrupted RIP in [window_start, window_syscall] to window_end, so the
-   check and the syscall act as one step. */
-FUNCTION(unixish_wait_unless)
-unixish_wait_window_start:
-    mov (%rdi), %rax
-    cmp (%rsi), %rax
-    jne unixish_wait_window_end
-    mov %rdx, %rax
-unixish_wait_window_syscall:
-    syscall
-unixish_wait_window_end:
-    ret
-    .size unixish_wait_unless, . - unixish_wait_unless
-
 /* void unixish_copy_page(void* destination, void* source): copies 4096 bytes. */
 FUNCTION(unixish_copy_page)
     mov $512, %ecx
@@ -120,9 +102,6 @@ FUNCTION(unixish_copy_page)
 #define SYMBOL_ACCESSOR(name, symbol) FUNCTION(name) lea symbol(%rip), %rax; ret
 
 SYMBOL_ACCESSOR(unixish_symbol_fork_child_entry, unixish_fork_child_entry)
-SYMBOL_ACCESSOR(unixish_symbol_wait_window_start, unixish_wait_window_start)
-SYMBOL_ACCESSOR(unixish_symbol_wait_window_syscall, unixish_wait_window_syscall)
-SYMBOL_ACCESSOR(unixish_symbol_wait_window_end, unixish_wait_window_end)
 SYMBOL_ACCESSOR(unixish_symbol_image_start, __image_start)
 SYMBOL_ACCESSOR(unixish_symbol_image_end, __image_end)
 

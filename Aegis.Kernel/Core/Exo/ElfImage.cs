@@ -11,7 +11,8 @@
 //     [LowestMappable, ReservedTop) and clear of the initial stack, a power-of-two (or 0)
 //     alignment with address and file offset congruent modulo it; empty ones are dropped;
 //   - at least one PT_LOAD; no two overlap (two may share a page, as `ld -n` packs them: the
-//     loader gives such a page the union of their permissions); Segments is sorted by address;
+//     loader gives such a page the union of their permissions, PagePermissions); Segments is
+//     sorted by address;
 //   - the entry point lies inside an executable PT_LOAD;
 //   - at most one PT_TLS, whose initialised bytes lie inside a PT_LOAD's file bytes.
 // TryParse never throws and never reads outside the span, whatever the bytes.
@@ -60,6 +61,28 @@ namespace Aegis.Kernel.Core.Exo
         /// <summary>Pages the segments cover (a page two segments share counts once): the frames
         /// the loader needs, known before it takes any.</summary>
         public ulong PageCount { get; }
+
+        /// <summary>The permissions the loader gives a page: the union over every segment that touches
+        /// it (writable if any is, executable if any is), so a page two segments share (as `ld -n`
+        /// packs them) keeps the permissions each needs, whichever is loaded last. False for a page
+        /// no segment touches.</summary>
+        public bool PagePermissions(ulong page, out bool writable, out bool executable)
+        {
+            page &= ~(UserAddresses.PageSize - 1);
+            writable = false;
+            executable = false;
+            bool touched = false;
+            for (int i = 0; i < Segments.Count; i++)
+            {
+                ElfSegment segment = Segments[i];
+                ulong first = segment.VirtualAddress & ~(UserAddresses.PageSize - 1);
+                if (page < first || page >= segment.End) continue;
+                touched = true;
+                writable |= segment.Writable;
+                executable |= segment.Executable;
+            }
+            return touched;
+        }
 
         /// <summary>Parses and validates an app image. On failure image is null and error is one line
         /// starting "image: " that names the problem; on success error is null.</summary>

@@ -22,9 +22,16 @@ namespace Aegis.Kernel.Core.Exo
 {
     public sealed class MappingValidator
     {
-        /// <summary>Bits a request may carry: PageBits.Allowed, plus Present and User, which are implied
-        /// anyway (so a libOS may pass a PTE's permission bits back unchanged).</summary>
-        public const ulong AcceptedPermissions = PageBits.Allowed | PageBits.Present | PageBits.User;
+        /// <summary>The one permission rule of PageMap (Map, Protect) and PageProtect: exactly the bits of
+        /// PageBits.Allowed (Writable, NoExecute, the three software bits). Present and User are implied
+        /// and may not be passed (a PageQuery result goes back through PageBits.Allowed, as LibOS.Base's
+        /// PageInfo.Permissions does); anything else is InvalidArgument.</summary>
+        public const ulong AcceptedPermissions = PageBits.Allowed;
+
+        /// <summary>InvalidArgument unless permissions holds only AcceptedPermissions bits.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public static Error CheckPermissions(ulong permissions)
+            => (permissions & ~AcceptedPermissions) == 0 ? Error.None : Error.InvalidArgument;
 
         private const ulong PageOffsetMask = UserAddresses.PageSize - 1;
 
@@ -78,7 +85,7 @@ namespace Aegis.Kernel.Core.Exo
                     return Error.None;
                 case PageMapOperation.Map:
                 case PageMapOperation.Protect:
-                    return (request.Permissions & ~AcceptedPermissions) == 0 ? Error.None : Error.InvalidArgument;
+                    return CheckPermissions(request.Permissions);
                 default:
                     return Error.InvalidArgument;
             }

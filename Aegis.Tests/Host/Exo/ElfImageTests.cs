@@ -61,6 +61,26 @@ public class ElfImageTests
         Assert.That(image.PageCount, Is.EqualTo(3UL), "pages 0x400000, 0x401000, 0x402000");
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public void APageTwoSegmentsShareGetsTheUnionOfTheirPermissions(bool textFirstInFile)
+    {
+        // Text (R-X) ends in page 0x400000 where data (RW-) begins: that page must stay executable
+        // for the text and writable for the data, whichever segment the loader meets last.
+        ElfImageBuilder builder = new ElfImageBuilder { Entry = 0x400120, FileSize = 0x1000 };
+        if (textFirstInFile)
+            builder.Header(Load, Read | Execute, 0x120, 0x400120, 0x600, 0x600, 8).Header(Load, Read | Write, 0x800, 0x400800, 0x100, 0x1900, 8);
+        else
+            builder.Header(Load, Read | Write, 0x800, 0x400800, 0x100, 0x1900, 8).Header(Load, Read | Execute, 0x120, 0x400120, 0x600, 0x600, 8);
+        ElfImage image = Accept(builder.Build());
+
+        Assert.That(image.PagePermissions(0x400000, out bool writable, out bool executable), Is.True);
+        Assert.That((writable, executable), Is.EqualTo((true, true)), "the shared page");
+        Assert.That(image.PagePermissions(0x401000, out writable, out executable), Is.True);
+        Assert.That((writable, executable), Is.EqualTo((true, false)), "data only");
+        Assert.That(image.PagePermissions(0x403000, out _, out _), Is.False, "no segment there");
+    }
+
     [Test]
     public void LayoutOfAStaticExecutableFromLdParses()
     {

@@ -48,8 +48,32 @@ public class MappingValidatorTests
     {
         Assert.That(AsAlice(Map(Page, AliceFrame, 0)), Is.EqualTo(Error.None));
         Assert.That(AsAlice(Map(Page, AliceFrame, PageBits.Allowed)), Is.EqualTo(Error.None));
-        Assert.That(AsAlice(Map(Page, AliceFrame, PageBits.Present | PageBits.User | PageBits.Writable)), Is.EqualTo(Error.None),
-            "Present and User are implied, so passing them is harmless");
+    }
+
+    // One permission rule for PageMap (Map, Protect) and PageProtect (which calls CheckPermissions).
+    [TestCase(PageBits.Present)]
+    [TestCase(PageBits.User)]
+    [TestCase(PageBits.Present | PageBits.User | PageBits.Writable)]
+    [TestCase(PageBits.Accessed)]
+    [TestCase(PageBits.Dirty)]
+    [TestCase(1UL << 7)]
+    public void PermissionsOutsideAllowedAreRefusedByMapProtectAndPageProtectAlike(ulong permissions)
+    {
+        Assert.That(AsAlice(Map(Page, AliceFrame, permissions)), Is.EqualTo(Error.InvalidArgument), "PageMap Map");
+        Assert.That(AsAlice(Protect(Page, permissions)), Is.EqualTo(Error.InvalidArgument), "PageMap Protect");
+        Assert.That(MappingValidator.CheckPermissions(permissions), Is.EqualTo(Error.InvalidArgument), "PageProtect");
+    }
+
+    [Test]
+    public void EveryAllowedBitPassesTheOneRule()
+    {
+        Assert.That(MappingValidator.AcceptedPermissions, Is.EqualTo(PageBits.Allowed));
+        for (int bit = 0; bit < 64; bit++)
+        {
+            ulong permissions = 1UL << bit;
+            Error expected = (PageBits.Allowed & permissions) != 0 ? Error.None : Error.InvalidArgument;
+            Assert.That(MappingValidator.CheckPermissions(permissions), Is.EqualTo(expected), "bit " + bit);
+        }
     }
 
     [TestCase(UserAddresses.UserEnd)]

@@ -6,11 +6,15 @@
 #define FUNCTION(name) .globl name; .type name, @function; name:
     .text
 FUNCTION(divzero_divide)
+    mov %rdx, %r8                       /* the EnvironmentStop number */
     mov %rdi, %rax
     xor %edx, %edx
 divzero_div:
     div %rsi
 divzero_div_end:
+    mov %r8, %rax                       /* the kernel's checkpoint: EnvironmentStop(Self) right */
+    xor %edi, %edi                      /* after the resume, so it sees where the app resumed */
+    syscall
     ret
 
 FUNCTION(divzero_div_address)

@@ -1,7 +1,10 @@
 // faultregs: every general register, RFLAGS and the SSE registers are exactly restored after an
-// upcall whose handler clobbers them. faultregs.S loads known values into all of them, takes a
-// page fault, and after the resume stores what they hold; the page-fault handler skips the
-// faulting store, clobbers the registers itself and returns. The app compares the two sets.
+// upcall whose handler clobbers them. faultregs.S loads values derived from the kernel's seed (the
+// argument) into all of them, takes a page fault, and right after the resume stops at the kernel's
+// checkpoint (EnvironmentStop): the kernel compares the general registers and RFLAGS it saved there
+// with the values it derives from the seed itself. Then the app also stores and compares them (and
+// the SSE registers) for its own report; the page-fault handler skips the faulting store, clobbers
+// the registers itself and returns.
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
@@ -16,6 +19,7 @@ namespace Aegis.Apps.FaultRegs
         [MethodImpl(Import), RuntimeImport("*", "faultregs_fault_address")] private static extern ulong FaultAddress();
         [MethodImpl(Import), RuntimeImport("*", "faultregs_fault_end_address")] private static extern ulong FaultEndAddress();
         [MethodImpl(Import), RuntimeImport("*", "faultregs_clobber")] private static extern void Clobber();
+        [MethodImpl(Import), RuntimeImport("*", "faultregs_set_stop_call")] private static extern void SetStopCall(ulong number);
 
         /// <summary>The address faultregs.S stores to (below LowestMappable: never mapped).</summary>
         private const ulong TouchedAddress = 0x1000;
@@ -40,11 +44,18 @@ namespace Aegis.Apps.FaultRegs
 
         private static int Main()
         {
+            // The values come from the seed the kernel chose (the argument): the kernel computes the
+            // same values and compares them with the registers at the checkpoint after the resume.
+            ulong seed = 0;
+            string argument = Info.Argument;
+            for (int i = 0; i < argument.Length && argument[i] >= '0' && argument[i] <= '9'; i++)
+                seed = seed * 10 + (ulong)(argument[i] - '0');
+            SetStopCall((ulong)SystemCall.EnvironmentStop);
             ulong* expected = stackalloc ulong[SlotCount];
             ulong* actual = stackalloc ulong[SlotCount];
             for (int i = 0; i < SlotCount; i++)
             {
-                expected[i] = 0xA5A5_0000_0000_0000UL | ((ulong)i << 40) | (0x0102_0304UL * (ulong)(i + 1));
+                expected[i] = Expected(seed, i);
                 actual[i] = 0;
             }
             expected[SlotRflags] = ExpectedFlags;
@@ -76,6 +87,10 @@ namespace Aegis.Apps.FaultRegs
             Console.WriteLine("faultregs: all registers restored");
             return 0;
         }
+
+        /// <summary>Register slot i's value for 'seed' (ProtectionSuite.FaultRegisters computes the same).</summary>
+        private static ulong Expected(ulong seed, int i)
+            => 0xA5A5_0000_0000_0000UL | ((ulong)i << 40) | ((0x0102_0304UL * (ulong)(i + 1) + seed * 0x1_0001UL) & 0xFF_FFFF_FFFFUL);
 
         private static bool OnPageFault(ref UpcallFrame frame)
         {

@@ -63,6 +63,68 @@ FUNCTION(faultregs_run)
 faultregs_fault:
     mov %al, 0x1000
 faultregs_fault_end:
+    /* The kernel's checkpoint: with every register as resumed, stop (EnvironmentStop(Self)); the
+       kernel reads the registers from its saved state and, for the five the syscall itself uses
+       (RFLAGS, RAX, RCX, RDI, R11), from the stack where they are pushed first, as it does the
+       low halves of xmm0..xmm15 (stored below them). Everything is put back after the stop, so the
+       app's own comparison below still sees the registers as resumed. */
+    pushfq
+    push %rax
+    push %rcx
+    push %rdi
+    push %r11
+    push %rsi
+    push %rdx
+    push %r8
+    push %r9
+    push %r10
+    sub $128, %rsp                  /* and the SSE registers (a system call may clobber them) */
+    movq %xmm0, 0(%rsp)
+    movq %xmm1, 8(%rsp)
+    movq %xmm2, 16(%rsp)
+    movq %xmm3, 24(%rsp)
+    movq %xmm4, 32(%rsp)
+    movq %xmm5, 40(%rsp)
+    movq %xmm6, 48(%rsp)
+    movq %xmm7, 56(%rsp)
+    movq %xmm8, 64(%rsp)
+    movq %xmm9, 72(%rsp)
+    movq %xmm10, 80(%rsp)
+    movq %xmm11, 88(%rsp)
+    movq %xmm12, 96(%rsp)
+    movq %xmm13, 104(%rsp)
+    movq %xmm14, 112(%rsp)
+    movq %xmm15, 120(%rsp)
+    mov faultregs_stop_call(%rip), %rax
+    xor %edi, %edi
+    syscall
+    movq 0(%rsp), %xmm0
+    movq 8(%rsp), %xmm1
+    movq 16(%rsp), %xmm2
+    movq 24(%rsp), %xmm3
+    movq 32(%rsp), %xmm4
+    movq 40(%rsp), %xmm5
+    movq 48(%rsp), %xmm6
+    movq 56(%rsp), %xmm7
+    movq 64(%rsp), %xmm8
+    movq 72(%rsp), %xmm9
+    movq 80(%rsp), %xmm10
+    movq 88(%rsp), %xmm11
+    movq 96(%rsp), %xmm12
+    movq 104(%rsp), %xmm13
+    movq 112(%rsp), %xmm14
+    movq 120(%rsp), %xmm15
+    add $128, %rsp
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rdx
+    pop %rsi
+    pop %r11
+    pop %rdi
+    pop %rcx
+    pop %rax
+    popfq
     pushfq
     push %rax
     mov 24(%rsp), %rax              /* actual (above the two pushes and 'expected') */
@@ -148,5 +210,15 @@ FUNCTION(faultregs_clobber)
     movdqa %xmm0, %xmm15
     xor %eax, %eax                  /* flags: ZF PF set, CF SF OF clear */
     ret
+
+/* void faultregs_set_stop_call(ulong number): the EnvironmentStop number (C# passes Aegis.Abi's). */
+FUNCTION(faultregs_set_stop_call)
+    mov %rdi, faultregs_stop_call(%rip)
+    ret
+
+    .data
+    .balign 8
+faultregs_stop_call:
+    .quad 0
 
     .section .note.GNU-stack, "", @progbits

@@ -2,6 +2,9 @@
 // right trap number and address, and the app resumes. The handler records both and skips the 2-byte
 // `ud2` (the CPU reports its own address for a fault). illegalinstruction.S puts the instruction at
 // a known address.
+// The kernel judges the resume itself: the assembly stops the app (EnvironmentStop, the kernel's
+// checkpoint) right after the trapping instruction, and the kernel checks that RIP against the trap's;
+// resumed, the app exits with the status the kernel chose (its argument).
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
@@ -12,7 +15,7 @@ namespace Aegis.Apps.IllegalInstruction
     internal static class Program
     {
         private const MethodImplOptions Import = MethodImplOptions.InternalCall;
-        [MethodImpl(Import), RuntimeImport("*", "illegalinstruction_run")] private static extern void Run();
+        [MethodImpl(Import), RuntimeImport("*", "illegalinstruction_run")] private static extern void Run(ulong stopCall);
         [MethodImpl(Import), RuntimeImport("*", "illegalinstruction_ud2_address")] private static extern ulong InstructionAddress();
         [MethodImpl(Import), RuntimeImport("*", "illegalinstruction_ud2_end_address")] private static extern ulong InstructionEndAddress();
 
@@ -23,7 +26,7 @@ namespace Aegis.Apps.IllegalInstruction
         private static int Main()
         {
             Upcalls.SetExceptionHandler(Traps.InvalidOpcode, OnException);
-            Run();
+            Run((ulong)SystemCall.EnvironmentStop);
             if (s_upcalls != 1 || s_trap != Traps.InvalidOpcode || s_rip != InstructionAddress())
             {
                 Console.WriteLine("illegalinstruction: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x")
@@ -31,7 +34,17 @@ namespace Aegis.Apps.IllegalInstruction
                 return 1;
             }
             Console.WriteLine("illegalinstruction: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x") + ", resumed");
-            return 0;
+            return KernelToken(); // the exit status the kernel chose (its argument): it ran on after the trap
+        }
+
+        /// <summary>The decimal number the protection suite passed as this app's argument.</summary>
+        private static int KernelToken()
+        {
+            string argument = Info.Argument;
+            int token = 0;
+            for (int i = 0; i < argument.Length && argument[i] >= '0' && argument[i] <= '9'; i++)
+                token = token * 10 + (argument[i] - '0');
+            return token;
         }
 
         private static void OnException(ref UpcallFrame frame)
