@@ -115,6 +115,7 @@ namespace Aegis.Kernel
             if (s_busy) return 0;
             s_busy = true;
             int index = 0;
+            // FAST PATH (docs/kernel.md): nothing buffered, so writing straight out keeps the order.
             // With nothing waiting, bytes go straight out while this tick's UART budget lasts and
             // the transmitter is ready (no waiting): a short line costs no buffering.
             if (s_count == 0)

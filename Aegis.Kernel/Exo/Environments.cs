@@ -131,6 +131,7 @@ namespace Aegis.Kernel.Exo
             s_info->CurrentSlice = (ulong)Scheduler.CurrentSlice;
             // The owners only when they changed (a copy of 64 words every tick cost more than the
             // rest of the tick).
+            // FAST PATH (docs/kernel.md): the tick copies the slice owners only when they changed.
             if (s_slices.Changes != s_sliceOwnersCopied)
             {
                 s_sliceOwnersCopied = s_slices.Changes;

@@ -136,6 +136,7 @@ namespace Aegis.Kernel.Exo
                 for (int i = 0; i < Environment.ReceivedPageHeadBytes; i++) target.ReceivedPageHead[i] = head[i];
             }
             target.IpcMessagesReceived++;
+            // FAST PATH (docs/kernel.md): straight to the target, not through the scheduler's slice search.
             Scheduler.DirectTo(target);
             frame->Rax = 0;
             Scheduler.Save(caller, frame, false);
@@ -172,6 +173,7 @@ namespace Aegis.Kernel.Exo
             caller.Frame->Rsi = w1;
             Scheduler.DirectTo(caller);
             replier.State = EnvironmentState.Runnable;
+            // FAST PATH (docs/kernel.md): reply-and-wait resumes the Wait the IPC upcall interrupted, in place.
             if (flags != ReplyAndWait || replier.IpcWaitFrame == 0 || !ResumeInterruptedWait(replier))
             {
                 // The replier resumes after this call (ResumeInterruptedWait, when it succeeds, has

@@ -217,6 +217,7 @@ namespace Aegis.Kernel.Exo
                 Environments.DestroyReporting(current, EnvironmentState.Destroyed, DestroyReason.UnhandledException, vector, why);
                 LeaveToLoop();
             }
+            // FAST PATH (docs/kernel.md): a ring-3 exception becomes an upcall here, not through the scheduler loop.
             string problem = Upcalls.Deliver(current, frame, UpcallKind.Exception, vector, frame->ErrorCode, faultAddress,
                 0, 0, 0, 0, 0, UpcallFrame.NoFrame);
             if (problem != null)

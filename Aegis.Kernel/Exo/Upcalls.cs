@@ -49,6 +49,7 @@ namespace Aegis.Kernel.Exo
         {
             ulong entry = environment.UpcallEntry;
             ulong stackTop = environment.UpcallStackTop;
+            // FAST PATH (docs/kernel.md): the entry and stack checks are remembered for one MappingGeneration.
             bool checkedBefore = environment.UpcallCheckedGeneration == environment.MappingGeneration;
             if (!checkedBefore)
             {

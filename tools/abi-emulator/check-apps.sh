@@ -52,7 +52,7 @@ breakpoint|0|breakpoint: trap 3 at 0x
 illegalinstruction|0|illegalinstruction: trap 6 at 0x
 faultregs|0|faultregs: all registers restored
 faultalloc|0|faultalloc: 3 faults handled, one nested inside the handler
-faultbadhandler|142|EnvironmentSetUpcall(entry at a kernel address) = BadAddress
+faultbadhandler|192|EnvironmentSetUpcall(entry at a kernel address) = BadAddress
 faultevilhandler|192|destroyed: upcall entry is not executable user memory
 faultnostack|192|destroyed: cannot write the upcall frame
 evilhello|0|evilhello: ConsoleWrite(kernel address) = BadAddress

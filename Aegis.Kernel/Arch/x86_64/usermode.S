@@ -48,6 +48,7 @@ FUNCTION(aegis_syscall_entry)
        clobbered. Interrupts stay off, GS stays the kernel's until the return. */
     push %rcx
     push %r11
+    /* FAST PATH (docs/kernel.md, "Fast paths"): handlers that need no frame, sysretq back. */
     mov aegis_syscall_fast(,%rax,8), %r11  /* the kernel lives in the top 2 GiB: a 32-bit address */
     test %r11, %r11
     jz 1f

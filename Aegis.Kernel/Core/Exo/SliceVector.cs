@@ -111,6 +111,7 @@ namespace Aegis.Kernel.Core.Exo
             int start = current < 0 || current >= count ? count - 1 : current;
             if (count <= 64)
             {
+                // FAST PATH (docs/kernel.md): the owned-slice bitmap, not a scan of every slice.
                 // Visit only the owned slices (a bitmap of them), in round-robin order from start + 1:
                 // the scheduler runs this on every switch, so it must not walk 64 empty slots.
                 ulong candidates = _occupied;
