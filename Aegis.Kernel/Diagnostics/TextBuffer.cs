@@ -71,6 +71,10 @@ namespace Aegis.Kernel.Diagnostics
     {
         /// <summary>Why an environment is being destroyed (one report at a time).</summary>
         public static readonly TextBuffer Death = new TextBuffer(256);
+
+        /// <summary>Runs the class constructor at boot (Environments.Initialize), so its allocation
+        /// never happens on a path an environment drives (the first fault that destroys one).</summary>
+        public static void Initialize() => Death.Clear();
     }
 
     /// <summary>Numbers written straight to the kernel log, digit by digit.</summary>

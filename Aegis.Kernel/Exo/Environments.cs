@@ -119,6 +119,7 @@ namespace Aegis.Kernel.Exo
             s_info->TotalFrames = frames.TotalFrames;
             UpdateInfoPage();
             Accounts.Initialize();
+            Diagnostics.ReportBuffers.Initialize();
         }
 
         private static ulong s_sliceOwnersCopied = ulong.MaxValue;

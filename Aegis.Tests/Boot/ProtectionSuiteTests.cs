@@ -67,6 +67,22 @@ public class ProtectionSuiteTests
         result.AssertExitStatus(0);
     }
 
+    /// <summary>A million random system calls while a frame hog, a slice hog and a fork bomb hold
+    /// what they took: no panic, no kernel heap allocation, every frame back (about a minute, so it
+    /// runs only when named: only=syscall-fuzz-long).</summary>
+    [Test]
+    public void LongSyscallFuzzUnderAttackLosesNothing()
+    {
+        FrontDoorResult result = FrontDoor.Boot(SuiteTimeoutSeconds, "test=protection", "only=syscall-fuzz-long");
+
+        result.AssertOutputMatches(@"(?m)^syscall-fuzz-long: \d+ system calls, \d+ errors; kernel heap: 0 allocations, 0 new frames;");
+        Match calls = Regex.Match(result.Output, @"(?m)^syscall-fuzz-long: (\d+) system calls");
+        Assert.That(calls.Success && ulong.Parse(calls.Groups[1].Value) >= 1_000_000UL, Is.True, () => result.Describe("fewer than 1,000,000 calls"));
+        result.AssertOutputMatches(@"(?m)^TEST syscall-fuzz-long PASS\r?$");
+        result.AssertOutputMatches(@"(?m)^TESTS 1 passed, 0 failed\r?$");
+        result.AssertExitStatus(0);
+    }
+
     [Test]
     public void InvalidImageIsRefusedWithAClearError()
     {
