@@ -54,7 +54,18 @@ namespace Aegis.Kernel.Exo
                 upcall.Word1 = deadlineTick;
                 string problem = Scheduler.DeliverToWaiting(target, &upcall);
                 if (problem != null)
-                    Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0, "destroyed: cannot deliver the revocation upcall: " + problem);
+                {
+                    // Written into a fixed buffer, as IPC's failure path does: RevokeFrames is a
+                    // system call, and no system call allocates.
+                    Diagnostics.TextBuffer why = Diagnostics.ReportBuffers.Death;
+                    why.Clear();
+                    why.Append("destroyed: cannot deliver the revocation upcall: ");
+                    why.Append(problem);
+                    why.Append(" (0x");
+                    why.AppendHex(Upcalls.ProblemAddress);
+                    why.Append(')');
+                    Environments.DestroyReporting(target, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0, why);
+                }
             }
             return Error.None;
         }
