@@ -27,6 +27,8 @@ namespace Aegis.Kernel.Exo
         public int Slices;
         public int Environments;
         public int Grants;
+        /// <summary>Page-table entries mapping ledger frames (each takes a reverse-map record).</summary>
+        public long Mappings;
     }
 
     internal sealed class Account
@@ -36,6 +38,8 @@ namespace Aegis.Kernel.Exo
         public int Members;
         public Quota Limit;
         public ulong FramesCharged;
+        /// <summary>Mappings its members hold (the sum of their MappedPages while they are members).</summary>
+        public long MappingsCharged;
     }
 
     internal static class Accounts
@@ -71,7 +75,12 @@ namespace Aegis.Kernel.Exo
             Slices = SliceVector.DefaultCount,
             Environments = EnvironmentTable.Capacity - ReservedEnvironments,
             Grants = FrameLedger.DefaultMaximumGrants / 2,
+            Mappings = UserMappings,
         };
+
+        /// <summary>Reverse-map records users may hold in all: the ledger's, less 1/16 kept back so that
+        /// no account can take the last of them.</summary>
+        public static long UserMappings => Environments.Ledger.MaximumMappings - Environments.Ledger.MaximumMappings / 16;
 
         /// <summary>A new account with this quota, or null when every account is in use.</summary>
         public static Account Open(Quota quota)
@@ -113,6 +122,8 @@ namespace Aegis.Kernel.Exo
             if (account == null) return;
             account.FramesCharged -= environment.FramesCharged;
             environment.FramesCharged = 0;
+            account.MappingsCharged -= environment.MappedPages; // its pages are unmapped after it left
+
             account.Members--;
             if (account.Members == 0)
                 account.InUse = false;
@@ -127,6 +138,15 @@ namespace Aegis.Kernel.Exo
                 return Error.QuotaExceeded;
             if (KernelMemory.Frames.FreeFrames < s_reserveFrames + count)
                 return Error.NoMemory;
+            return Error.None;
+        }
+
+        /// <summary>May 'count' more mappings be recorded for the environment (its account's quota)?</summary>
+        public static Error CheckMappings(Environment environment, int count)
+        {
+            Account account = environment.Account;
+            if (account != null && account.MappingsCharged + count > account.Limit.Mappings)
+                return Error.QuotaExceeded;
             return Error.None;
         }
 

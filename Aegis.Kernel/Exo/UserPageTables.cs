@@ -55,6 +55,15 @@ namespace Aegis.Kernel.Exo
 
         // ------------------------------------------------------------------ single pages
 
+        /// <summary>An environment's mapped pages, and its account's share (a mapping takes a record of
+        /// the ledger's reverse map, which every environment shares: Accounts.CheckMappings).</summary>
+        private static void CountMappings(Environment environment, long delta)
+        {
+            environment.MappedPages += delta;
+            if (environment.Account != null)
+                environment.Account.MappingsCharged += delta;
+        }
+
         /// <summary>Installs (or replaces) a user mapping. The caller has checked ownership (the
         /// MappingValidator). NoMemory when a page table or a mapping record cannot be had.</summary>
         public static Error Map(Environment target, ulong virtualAddress, ulong frame, PageFlags flags)
@@ -76,7 +85,7 @@ namespace Aegis.Kernel.Exo
                         return Error.NoMemory;
                     *slot = entry;
                     if ((previous & Present) == 0)
-                        target.MappedPages++;
+                        CountMappings(target, 1);
                     else if (ledger.RemoveMapping(previousFrame, space, virtualAddress))
                         KernelMemory.Frames.Free(previousFrame);
                 }
@@ -89,7 +98,7 @@ namespace Aegis.Kernel.Exo
                 MapResult result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
                 if (result == MapResult.AlreadyMapped && target.Tables.Unmap(virtualAddress, out ulong replaced) == MapResult.Ok)
                 {
-                    target.MappedPages--;
+                    CountMappings(target, -1);
                     ulong replacedFrame = (replaced & PageBits.FrameMask) >> PageBits.FrameShift;
                     if (ledger.RemoveMapping(replacedFrame, space, virtualAddress))
                         KernelMemory.Frames.Free(replacedFrame);
@@ -101,7 +110,7 @@ namespace Aegis.Kernel.Exo
                         KernelMemory.Frames.Free(frame);
                     return result == MapResult.OutOfMemory ? Error.NoMemory : Error.InvalidArgument;
                 }
-                target.MappedPages++;
+                CountMappings(target, 1);
             }
             Changed(target, virtualAddress, 1);
             return Error.None;
@@ -117,7 +126,7 @@ namespace Aegis.Kernel.Exo
                 return Error.NotMapped;
             ulong previous = *leaf;
             *leaf = 0;
-            target.MappedPages--;
+            CountMappings(target, -1);
             ulong frame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
             if (Environments.Ledger.RemoveMapping(frame, SpaceOf(target), virtualAddress))
                 KernelMemory.Frames.Free(frame);
@@ -149,7 +158,7 @@ namespace Aegis.Kernel.Exo
                 if (leaf != null && ((*leaf & PageBits.FrameMask) >> PageBits.FrameShift) == frame)
                 {
                     *leaf = 0;
-                    holder.MappedPages--;
+                    CountMappings(holder, -1);
                     Changed(holder, virtualAddress, 1);
                 }
                 else
@@ -270,8 +279,11 @@ namespace Aegis.Kernel.Exo
             // The tables are charged to the target's account and may not touch the kernel's reserve.
             error = Accounts.CheckFrames(target, count * 3 + 3);
             if (error != Error.None) return Fail(error);
-            if ((ulong)Environments.Ledger.FreeMappingRecords < count)
-                return Fail(Error.NoMemory);
+            // The reverse map's records: within the target's account (QuotaExceeded), within the
+            // table (NoMemory), and at most FrameLedger.MaximumMappingsPerFrame per frame (so that
+            // unmapping one stays bounded work).
+            error = CheckMappingRecords(target, requests);
+            if (error != Error.None) return Fail(error);
             for (int i = 0; i < requests.Length; i++)
             {
                 PageMapRequest request = requests[i];
@@ -286,6 +298,31 @@ namespace Aegis.Kernel.Exo
                     return Fail(error); // only out of page-table memory can fail here
             }
             return Ok(count);
+        }
+
+        private static Error CheckMappingRecords(Environment target, Span<PageMapRequest> requests)
+        {
+            FrameLedger ledger = Environments.Ledger;
+            int maps = 0;
+            for (int i = 0; i < requests.Length; i++)
+                if (requests[i].Operation == PageMapOperation.Map) maps++;
+            if (maps == 0) return Error.None;
+            Error error = Accounts.CheckMappings(target, maps);
+            if (error != Error.None) return error;
+            if (ledger.FreeMappingRecords < maps) return Error.NoMemory;
+            for (int i = 0; i < requests.Length; i++)
+            {
+                if (requests[i].Operation != PageMapOperation.Map) continue;
+                ulong frame = requests[i].Frame;
+                ulong mappings = ledger.MappingsOf(frame);
+                if (mappings + (ulong)maps <= FrameLedger.MaximumMappingsPerFrame) continue;
+                // Near the limit (rare): count this frame's maps in the batch exactly.
+                ulong inBatch = 0;
+                for (int j = 0; j < requests.Length; j++)
+                    if (requests[j].Operation == PageMapOperation.Map && requests[j].Frame == frame) inBatch++;
+                if (mappings + inBatch > FrameLedger.MaximumMappingsPerFrame) return Error.QuotaExceeded;
+            }
+            return Error.None;
         }
 
         /// <summary>PageProtect, the range Protect. One pass sets each page's new permissions,

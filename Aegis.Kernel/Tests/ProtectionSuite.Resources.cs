@@ -12,7 +12,7 @@ namespace Aegis.Kernel.Tests
     {
         private static readonly string[] s_resourceBehaviours =
         {
-            "exhaust-kernel-heap", "frame-hog", "slice-hog", "fork-bomb", "grant-exhaust",
+            "exhaust-kernel-heap", "frame-hog", "slice-hog", "fork-bomb", "grant-exhaust", "mapping-hog",
         };
 
         /// <summary>Behaviours too long for every run of the suite: only=NAME runs them (docs/kernel.md).</summary>
@@ -32,19 +32,21 @@ namespace Aegis.Kernel.Tests
                 case "slice-hog": reason = SliceHog(); return true;
                 case "fork-bomb": reason = ForkBomb(); return true;
                 case "grant-exhaust": reason = GrantExhaust(); return true;
+                case "mapping-hog": reason = MappingHog(); return true;
                 case "syscall-fuzz-long": reason = SyscallFuzzLong(); return true;
                 default: reason = null; return false;
             }
         }
 
         /// <summary>The quota each attacker gets: its own account with half the user pool, 16 slices,
-        /// 64 environments and 4,096 grants (the kernel's choice for an app it starts; init gets it all).</summary>
+        /// 64 environments, 4,096 grants and half the mappings (the kernel's choice for an app it starts; init gets it all).</summary>
         private static Quota AttackerQuota => new Quota
         {
             Frames = Accounts.UserPool / 2,
             Slices = 16,
             Environments = 64,
             Grants = 4096,
+            Mappings = Accounts.UserMappings / 2,
         };
 
         /// <summary>Spawn in a new account of its own with AttackerQuota.</summary>
@@ -117,6 +119,30 @@ namespace Aegis.Kernel.Tests
                 return "the kernel made " + (allocationsAfter - allocationsBefore).ToString() + " heap allocations during " + calls.ToString() + " system calls";
             if (heapFramesAfter != heapFramesBefore) return "the kernel heap grew by " + (heapFramesAfter - heapFramesBefore).ToString() + " frames";
             return BystanderRunsDuringAttack();
+        }
+
+        /// <summary>One environment maps a single frame at as many addresses as the kernel lets it.
+        /// Each mapping takes a record of the FrameLedger's reverse map, a table shared by everyone:
+        /// the hog must be refused within its account's quota of mappings, with records left for
+        /// the rest, and other environments must still start and run while it holds them.</summary>
+        private static string MappingHog()
+        {
+            Environment hog = SpawnAttacker("mapping-hog");
+            if (!Start(hog)) return "cannot start";
+            Scheduler.Run(() => !hog.IsAlive || Output(hog).Contains("mapping-hog: refused"), 200000);
+            if (!hog.IsAlive) return "the hog " + Ending(hog) + ": " + Output(hog);
+            if (!Output(hog).Contains("mapping-hog: refused")) return "the hog was never refused a mapping";
+            string quota = QuotaProblem(hog.Account);
+            if (quota != null) return quota;
+            if (hog.Account.MappingsCharged > hog.Account.Limit.Mappings)
+                return "the account holds " + hog.Account.MappingsCharged.ToString() + " mappings, over its quota of " + hog.Account.Limit.Mappings.ToString();
+            if (hog.Account.MappingsCharged + SystemCallLimits.MaximumMapRequests < hog.Account.Limit.Mappings)
+                return "the hog was refused with " + (hog.Account.Limit.Mappings - hog.Account.MappingsCharged).ToString() + " mappings of its quota left: " + Output(hog);
+            int left = Environments.Ledger.FreeMappingRecords;
+            string problem = BystanderRunsDuringAttack();
+            if (problem != null) return problem + " (the hog maps " + hog.MappedPages.ToString() + " pages; " + left.ToString() + " mapping records were left)";
+            if (!hog.IsAlive) return "the hog " + Ending(hog) + " instead of being refused";
+            return null;
         }
 
         private static string FrameHog()

@@ -26,7 +26,7 @@ public class ProtectionSuiteTests
 
     private static readonly string[] ResourceBehaviours =
     {
-        "exhaust-kernel-heap", "frame-hog", "slice-hog", "fork-bomb", "grant-exhaust",
+        "exhaust-kernel-heap", "frame-hog", "slice-hog", "fork-bomb", "grant-exhaust", "mapping-hog",
     };
 
     private static readonly string[] ReclaimBehaviours =

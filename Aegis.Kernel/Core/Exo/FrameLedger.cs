@@ -65,6 +65,10 @@ namespace Aegis.Kernel.Core.Exo
         private int _usedNodes = 1;                  // nodes [1, _usedNodes) were ever used
         private int _freeNode;                       // head of the free node list (through Next), 0 when empty
 
+        /// <summary>The most page-table entries that may map one frame: finding one mapping of a frame
+        /// (to remove it) walks that frame's records, so this bounds the work of every unmap.</summary>
+        public const uint MaximumMappingsPerFrame = 1024;
+
         /// <summary>Address spaces are named by a small number (the kernel uses the environment's
         /// table slot); it is kept in the low bits of the page-aligned virtual address.</summary>
         public const ulong MaximumSpace = 4095;
@@ -207,13 +211,15 @@ namespace Aegis.Kernel.Core.Exo
 
         /// <summary>Records a page-table entry the kernel installed: the frame mapped at the page-aligned
         /// 'address' of address space 'space' (at most MaximumSpace). InvalidArgument for a frame past
-        /// the limit, a bad space or an unaligned address; NoMemory when every mapping record is in
-        /// use (nothing changed then: the kernel must not install the entry).</summary>
+        /// the limit, a bad space or an unaligned address; QuotaExceeded when the frame already has
+        /// MaximumMappingsPerFrame mappings; NoMemory when every mapping record is in use (nothing
+        /// changed then: the kernel must not install the entry).</summary>
         public Error AddMapping(ulong frame, ulong space, ulong address)
         {
             if (frame >= FrameLimit || space > MaximumSpace || (address & 4095) != 0) return Error.InvalidArgument;
             int node = _freeMapping;
-            if (node == 0 || _mappings[(int)frame] == uint.MaxValue) return Error.NoMemory;
+            if (_mappings[(int)frame] >= MaximumMappingsPerFrame) return Error.QuotaExceeded;
+            if (node == 0) return Error.NoMemory;
             _freeMapping = _mappingNodes[node].Next;
             FreeMappingRecords--;
             _mappingNodes[node].Key = address | space;

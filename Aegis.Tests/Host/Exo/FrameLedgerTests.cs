@@ -96,6 +96,22 @@ public class FrameLedgerTests
     }
 
     [Test]
+    public void AFrameTakesAtMostMaximumMappingsPerFrameMappings()
+    {
+        FrameLedger ledger = new(100, maximumMappings: 4096);
+        Assert.That(ledger.Assign(10, Alice), Is.EqualTo(Error.None));
+        for (ulong i = 0; i < FrameLedger.MaximumMappingsPerFrame; i++)
+            Assert.That(ledger.AddMapping(10, 1, 0x1000 + i * 4096), Is.EqualTo(Error.None));
+        int free = ledger.FreeMappingRecords;
+        Assert.That(ledger.AddMapping(10, 2, 0x1000), Is.EqualTo(Error.QuotaExceeded));
+        Assert.That(ledger.FreeMappingRecords, Is.EqualTo(free), "a refused mapping takes no record");
+        Assert.That(ledger.MappingsOf(10), Is.EqualTo((ulong)FrameLedger.MaximumMappingsPerFrame));
+        Assert.That(ledger.AddMapping(11, 1, 0x1000), Is.EqualTo(Error.None), "other frames are not limited by it");
+        Assert.That(ledger.RemoveMapping(10, 1, 0x1000), Is.False);
+        Assert.That(ledger.AddMapping(10, 2, 0x1000), Is.EqualTo(Error.None), "a removed mapping makes room");
+    }
+
+    [Test]
     public void AssignRefusesOwnedOrMappedFrames()
     {
         FrameLedger ledger = new(100);
