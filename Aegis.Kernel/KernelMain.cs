@@ -234,10 +234,18 @@ namespace Aegis.Kernel
             string test = arguments.Get("test");
             if (test == "boot")
                 QemuExit.Exit(QemuExit.Success);
+#if AEGIS_TEST_SUITES
             if (test == "runtime")
                 QemuExit.Exit(Tests.RuntimeSuite.Run() == 0 ? QemuExit.Success : QemuExit.TestFailure);
             if (test == "protection")
                 QemuExit.Exit(Tests.ProtectionSuite.Run(arguments.Get("only")) == 0 ? QemuExit.Success : QemuExit.TestFailure);
+#else
+            if (test == "runtime" || test == "protection")
+            {
+                KernelLog.WriteLine("Aegis: this kernel was built without its test suites (./aegis iso --without-tests); ./aegis iso builds them in");
+                QemuExit.Exit(QemuExit.TestFailure);
+            }
+#endif
             if (test != null)
             {
                 KernelLog.WriteLine("Aegis: unknown test '" + test + "' (known: " + string.Join(", ", KnownTests) + ")");

@@ -299,3 +299,40 @@ public class KernelBootTests
         return found;
     }
 }
+
+/// <summary>The image a user runs (`./aegis iso --without-tests`): the kernel without its in-guest
+/// test suites and the ISO without the fixtures of Tests/Apps; built apart from the test image.</summary>
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class UserImageTests
+{
+    private const int BootTimeoutSeconds = 120;
+    private const string UserIso = "artifacts/aegis-user.iso";
+
+    [Test]
+    public void UserImageShipsNoTestSuitesAndNoFixtures()
+    {
+        string testIso = Path.Combine(FrontDoor.RepositoryRoot, "artifacts", "aegis.iso");
+        DateTime testIsoBefore = File.Exists(testIso) ? File.GetLastWriteTimeUtc(testIso) : DateTime.MinValue;
+
+        FrontDoorResult build = FrontDoor.Run(TimeSpan.FromMinutes(10), "iso", "--without-tests");
+        build.AssertExitStatus(0);
+        build.AssertOutputContains("ISO ready: " + UserIso);
+        Assert.That(File.Exists(testIso) ? File.GetLastWriteTimeUtc(testIso) : DateTime.MinValue, Is.EqualTo(testIsoBefore),
+            "building the user image must leave the test image alone");
+
+        FrontDoorResult suite = FrontDoor.Run(TimeSpan.FromSeconds(BootTimeoutSeconds), "run", "--headless", "--timeout", BootTimeoutSeconds.ToString(), "--iso", UserIso, "--", "test=protection");
+        suite.AssertOutputContains("Aegis: this kernel was built without its test suites");
+        suite.AssertExitStatus(1);
+
+        FrontDoorResult fixture = FrontDoor.Run(TimeSpan.FromSeconds(BootTimeoutSeconds), "run", "--headless", "--timeout", BootTimeoutSeconds.ToString(), "--iso", UserIso, "--", "init=faultread", "exit");
+        fixture.AssertOutputMatches(@"the images are: [^\n]*\bhello\b");
+        Assert.That(fixture.Output, Does.Not.Contain("faultread,").And.Not.Contain("not-an-app"), () => fixture.Describe("a fixture is in the user image"));
+        fixture.AssertExitStatus(2);
+
+        FrontDoorResult hello = FrontDoor.Run(TimeSpan.FromSeconds(BootTimeoutSeconds), "run", "--headless", "--timeout", BootTimeoutSeconds.ToString(), "--iso", UserIso, "--", "init=hello", "exit");
+        hello.AssertOutputContains("hello, world from environment");
+        hello.AssertExitStatus(0);
+    }
+}
