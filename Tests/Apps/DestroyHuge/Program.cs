@@ -3,6 +3,7 @@
 // (the kernel tears a large environment down a tick's share at a time). The kernel judges from
 // its teardown and tick-gap counters that the work was cut up, and that every frame came back.
 using Aegis.Abi;
+using Aegis.Apps.Shared;
 using Aegis.LibOS;
 
 namespace Aegis.Apps.DestroyHuge
@@ -13,23 +14,9 @@ namespace Aegis.Apps.DestroyHuge
 
         private static int Main()
         {
-            ulong[] frames = new ulong[Frames];
-            ulong region = AddressSpace.Reserve(Frames);
-            if (region == 0)
-                return Fail("cannot reserve the address range");
-            for (int i = 0; i < Frames; i++)
-            {
-                SystemCallResult frame = SystemCalls.FrameAllocate();
-                if (frame.IsError)
-                    return Fail("cannot take frame " + i.ToString() + ": " + Errors.Name(frame.Error));
-                frames[i] = frame.Value;
-            }
-            fixed (ulong* list = frames)
-            {
-                Error error = Memory.Map(region, list, Frames, Memory.ReadWrite);
-                if (error != Error.None)
-                    return Fail("cannot map the frames: " + Errors.Name(error));
-            }
+            string problem = HugeMapping.TakeAndMap(Frames); // ../Shared/HugeMapping.cs
+            if (problem != null)
+                return Fail(problem);
             Console.WriteLine("destroy-huge: holding " + Frames.ToString() + " frames; exiting");
             return 0;
         }

@@ -1,17 +1,15 @@
 // divzero: a divide by zero (trap 0) is delivered to the app's own handler with the right trap
 // number and address, and the app resumes. The handler records both and skips the `div` (the CPU
 // reports its own address for a fault). divzero.S puts the instruction at a known address.
-// The kernel judges the resume itself: the assembly stops the app (EnvironmentStop, the kernel's
-// checkpoint) right after the trapping instruction, and the kernel checks that RIP against the trap's;
-// resumed, the app exits with the status the kernel chose (its argument).
+// The shared shape (handler, checks, the kernel's checkpoint and token): ../Shared/TrapFixture.cs.
 using System.Runtime;
 using System.Runtime.CompilerServices;
-using Aegis.Abi;
+using Aegis.Apps.Shared;
 using Aegis.LibOS;
 
 namespace Aegis.Apps.DivZero
 {
-    internal static class Program
+    internal static unsafe class Program
     {
         private const MethodImplOptions Import = MethodImplOptions.InternalCall;
         [MethodImpl(Import), RuntimeImport("*", "divzero_divide")] private static extern ulong Divide(ulong dividend, ulong divisor, ulong stopCall);
@@ -19,42 +17,9 @@ namespace Aegis.Apps.DivZero
         [MethodImpl(Import), RuntimeImport("*", "divzero_div_end_address")] private static extern ulong InstructionEndAddress();
 
         private static ulong s_divisor; // 0, in a field so nothing folds the division away
-        private static ulong s_trap = ulong.MaxValue;
-        private static ulong s_rip;
-        private static int s_upcalls;
 
-        private static int Main()
-        {
-            Upcalls.SetExceptionHandler(Traps.DivideError, OnException);
-            Divide(7, s_divisor, (ulong)SystemCall.EnvironmentStop);
-            if (s_upcalls != 1 || s_trap != Traps.DivideError || s_rip != InstructionAddress())
-            {
-                Console.WriteLine("divzero: FAIL: " + s_upcalls.ToString() + " upcalls, trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x")
-                    + ", expected 1 upcall, trap 0 at 0x" + InstructionAddress().ToString("x"));
-                return 1;
-            }
-            Console.WriteLine("divzero: trap " + s_trap.ToString() + " at 0x" + s_rip.ToString("x") + ", resumed");
-            return KernelToken(); // the exit status the kernel chose (its argument): it ran on after the trap
-        }
+        private static void Trigger(ulong stopCall) => Divide(7, s_divisor, stopCall);
 
-        /// <summary>The decimal number the protection suite passed as this app's argument.</summary>
-        private static int KernelToken()
-        {
-            string argument = Info.Argument;
-            int token = 0;
-            for (int i = 0; i < argument.Length && argument[i] >= '0' && argument[i] <= '9'; i++)
-                token = token * 10 + (argument[i] - '0');
-            return token;
-        }
-
-        private static void OnException(ref UpcallFrame frame)
-        {
-            s_upcalls++;
-            s_trap = frame.Trap;
-            s_rip = frame.Registers.Rip;
-            if (frame.Registers.Rip != InstructionAddress())
-                Upcalls.ReportAndExit(ref frame); // not the one this app caused
-            frame.Registers.Rip = InstructionEndAddress();
-        }
+        private static int Main() => TrapFixture.Run("divzero", Traps.DivideError, &Trigger, InstructionAddress(), InstructionEndAddress());
     }
 }

@@ -5,6 +5,7 @@
 // frame came back. The app waits for its repossession count to reach Frames, then exits 0.
 // Nothing is allocated after the ready line: the abort protocol takes the frames acquired last.
 using Aegis.Abi;
+using Aegis.Apps.Shared;
 using Aegis.LibOS;
 
 namespace Aegis.Apps.RevokeHuge
@@ -16,23 +17,9 @@ namespace Aegis.Apps.RevokeHuge
 
         private static int Main()
         {
-            ulong[] frames = new ulong[Frames];
-            ulong region = AddressSpace.Reserve(Frames);
-            if (region == 0)
-                return Fail("cannot reserve the address range");
-            for (int i = 0; i < Frames; i++)
-            {
-                SystemCallResult frame = SystemCalls.FrameAllocate();
-                if (frame.IsError)
-                    return Fail("cannot take frame " + i.ToString() + ": " + Errors.Name(frame.Error));
-                frames[i] = frame.Value;
-            }
-            fixed (ulong* list = frames)
-            {
-                Error error = Memory.Map(region, list, Frames, Memory.ReadWrite);
-                if (error != Error.None)
-                    return Fail("cannot map the frames: " + Errors.Name(error));
-            }
+            string problem = HugeMapping.TakeAndMap(Frames); // ../Shared/HugeMapping.cs
+            if (problem != null)
+                return Fail(problem);
             Say("revoke-huge: ready\n");
             ulong giveUp = Info.Ticks + PatienceTicks;
             while (Info.RepossessedCount < Frames && Info.Ticks < giveUp)
