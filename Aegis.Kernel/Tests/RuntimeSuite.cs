@@ -75,21 +75,27 @@ namespace Aegis.Kernel.Tests
 
             int passed = 0, failed = 0;
             for (int i = 0; i < tests.Length; i++)
-            {
-                string failure = tests[i].Body();
-                if (failure == null)
-                {
-                    passed++;
-                    KernelLog.WriteLine("TEST " + tests[i].Name + " PASS");
-                }
-                else
-                {
-                    failed++;
-                    KernelLog.WriteLine("TEST " + tests[i].Name + " FAIL " + failure);
-                }
-            }
+                Report(tests[i].Name, tests[i].Body(), ref passed, ref failed);
+            // Then the tests shared with the ring-3 app runtime-suite (Tests/Runtime/).
+            Aegis.RuntimeTests.SharedTest[] shared = Aegis.RuntimeTests.SharedSuite.All();
+            for (int i = 0; i < shared.Length; i++)
+                Report(shared[i].Name, shared[i].Body(), ref passed, ref failed);
             KernelLog.WriteLine("TESTS " + passed.ToString() + " passed, " + failed.ToString() + " failed");
             return failed;
+        }
+
+        private static void Report(string name, string failure, ref int passed, ref int failed)
+        {
+            if (failure == null)
+            {
+                passed++;
+                KernelLog.WriteLine("TEST " + name + " PASS");
+            }
+            else
+            {
+                failed++;
+                KernelLog.WriteLine("TEST " + name + " FAIL " + failure);
+            }
         }
     }
 

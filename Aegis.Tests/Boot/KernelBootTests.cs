@@ -47,6 +47,15 @@ public class KernelBootTests
     }
 
     [Test]
+    public void RuntimeSuitePassesInAnApp()
+    {
+        // The shared runtime tests (Tests/Runtime/) in ring 3, with the app's own runtime copy.
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "init=runtime-suite", "exit");
+
+        AssertRuntimeSuitePassed(result, minimumTests: 1);
+    }
+
+    [Test]
     public void NullDereferencePanicNamesMethod()
     {
         FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "crash=null");
@@ -250,7 +259,7 @@ public class KernelBootTests
     }
 
     /// <summary>Checks the in-guest runtime suite's report: TEST name PASS|FAIL lines and the TESTS summary.</summary>
-    private static void AssertRuntimeSuitePassed(FrontDoorResult result)
+    private static void AssertRuntimeSuitePassed(FrontDoorResult result, int minimumTests = MinimumRuntimeTests)
     {
         var passed = new List<string>();
         var failed = new List<string>();
@@ -270,7 +279,7 @@ public class KernelBootTests
         int summaryPassed = int.Parse(summaries[0].Groups[1].Value);
         int summaryFailed = int.Parse(summaries[0].Groups[2].Value);
         Assert.That(summaryFailed, Is.EqualTo(0), () => result.Describe("the summary line reports failures"));
-        Assert.That(passed, Has.Count.GreaterThanOrEqualTo(MinimumRuntimeTests), () => result.Describe($"expected at least {MinimumRuntimeTests} 'TEST <name> PASS' lines"));
+        Assert.That(passed, Has.Count.GreaterThanOrEqualTo(minimumTests), () => result.Describe($"expected at least {minimumTests} 'TEST <name> PASS' lines"));
         Assert.That(summaryPassed, Is.EqualTo(passed.Count), () => result.Describe("the summary's pass count differs from the number of PASS lines"));
         result.AssertExitStatus(0);
     }
