@@ -148,7 +148,7 @@ namespace Aegis.Apps.Bench
             s_timingOverhead = best;
         }
 
-        private static void Report(string name, ulong iterations, ulong cycles)
+        internal static void Report(string name, ulong iterations, ulong cycles)
             => Console.WriteLine("BENCH " + name + " " + iterations.ToString() + " " + PerOperation(cycles, iterations));
 
         private static void Part(string name, ulong iterations, ulong cycles)
@@ -168,7 +168,7 @@ namespace Aegis.Apps.Bench
             return total > overhead ? total - overhead : 0;
         }
 
-        private static void Fail(string what)
+        internal static void Fail(string what)
         {
             Console.WriteLine("BENCH-ERROR " + what);
             SystemCalls.Exit(1);
