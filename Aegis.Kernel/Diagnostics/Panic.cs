@@ -83,7 +83,7 @@ namespace Aegis.Kernel.Diagnostics
                 return;
             Headline(typeName, ": ", message);
             UseEmergencyHeap();
-            KernelLog.WriteLine("  cause: raised in managed code (Aegis has no try/catch yet: every throw and runtime failure ends here)");
+            KernelLog.WriteLine("  cause: raised in managed code and not caught (or a runtime failure)");
             PrintStackTrace(0, Cpu.ReadFramePointer());
             End();
         }
