@@ -63,6 +63,8 @@ namespace Internal.Runtime
         /// Exception.StackTrace; null or no resolver: the address is printed.</summary>
         internal static delegate*<nint, string> s_codeName;
         public static void SetCodeNameResolver(delegate*<nint, string> resolver) => s_codeName = resolver;
+        /// <summary>True when the host names code addresses (the kernel; an app has no symbols at run time).</summary>
+        public static bool CanNameCode => s_codeName != null;
 
         internal static string NameOfCode(nint address)
         {
