@@ -37,6 +37,8 @@ namespace System
         }
 
         internal int StackFrameCount => _stackFrameCount;
+        /// <summary>For an exception nothing caught: the return address where the frame walk stopped.</summary>
+        internal nint UnwindStoppedAt;
         internal nint StackFrameAt(int index) => _stackFrames[index];
 
         internal void ResetStackTrace() => _stackFrameCount = 0;

@@ -39,6 +39,7 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("stacktrace-names-frames", &ExceptionTests.StackTraceNamesFrames));
             tests.Add(new SharedTest("using-dispose-on-throw", &ExceptionTests.UsingDisposeOnThrow));
             tests.Add(new SharedTest("catch-all-catches-everything", &ExceptionTests.CatchAllCatchesEverything));
+            tests.Add(new SharedTest("catch-null-interface-call", &ExceptionTests.CatchNullInterfaceCall));
         }
     }
 
@@ -66,8 +67,30 @@ namespace Aegis.RuntimeTests
         public void Dispose() => Log += "dispose " + _name + ";";
     }
 
+    internal interface IShape { int Corners(); }
+    internal sealed class Triangle : IShape { public int Corners() => 3; }
+    internal sealed class Square : IShape { public int Corners() => 4; }
+    internal sealed class Pentagon : IShape { public int Corners() => 5; }
+    internal sealed class Hexagon : IShape { public int Corners() => 6; }
+    internal sealed class Octagon : IShape { public int Corners() => 8; }
+
     internal static unsafe class ExceptionTests
     {
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int CornersOf(IShape shape) => shape.Corners();
+
+        public static string CatchNullInterfaceCall()
+        {
+            // Five implementations: the call goes through the interface-dispatch stubs (assembly
+            // with CFI), whose resolver throws for a null 'this'.
+            IShape[] shapes = { new Triangle(), new Square(), new Pentagon(), new Hexagon(), new Octagon() };
+            int sum = 0;
+            for (int i = 0; i < shapes.Length; i++) sum += CornersOf(shapes[i]);
+            try { sum += CornersOf(null); }
+            catch (NullReferenceException) { sum += 100; }
+            return Check.Equal(126, sum, "interface call on null caught");
+        }
+
         private static string s_trace;
 
         [MethodImpl(MethodImplOptions.NoInlining)]

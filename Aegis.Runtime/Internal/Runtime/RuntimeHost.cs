@@ -120,6 +120,9 @@ namespace Internal.Runtime
         /// (for failure reports: index 0 is where it was thrown).</summary>
         public static int StackFrameCount(object exception) => exception is System.Exception e ? e.StackFrameCount : 0;
         public static nint StackFrameAddress(object exception, int index) => ((System.Exception)exception).StackFrameAt(index);
+        /// <summary>For an exception nothing caught (the failure handler's): the return address into
+        /// the first frame without unwind information, where the search for a catch ended (0: unknown).</summary>
+        public static nint UnwindStopAddress(object exception) => exception is System.Exception e ? e.UnwindStoppedAt : 0;
 
         internal static string TypeNameOf(MethodTable* methodTable)
         {

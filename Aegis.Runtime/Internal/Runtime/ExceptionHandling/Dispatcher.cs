@@ -238,6 +238,10 @@ namespace Internal.Runtime.ExceptionHandling
 
             if (!found)
             {
+                // Where the walk stopped: the return address into the first frame without unwind
+                // information (an assembly entry: the kernel's system-call or interrupt entry, an
+                // app's start), for the host's report.
+                if (managed != null) managed.UnwindStoppedAt = (nint)walker.Regs.Rip;
                 string typeName = exception.GetType().FullName;
                 string message = managed != null ? managed.Message : "";
                 RuntimeHost.Fail(exception, typeName, message);
