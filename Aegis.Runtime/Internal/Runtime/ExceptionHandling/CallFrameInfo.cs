@@ -274,59 +274,88 @@ namespace Internal.Runtime.ExceptionHandling
         }
 
         // ---- The CFA interpreter ----
+        // Rules are kept only for the registers an unwind step restores (RBX, RBP, RSP, R12-R15
+        // and the return address); rules for others (caller-saved and vector registers) are
+        // read and ignored.
 
         private const byte RuleUnchanged = 0, RuleUndefined = 1, RuleOffset = 2, RuleValueOffset = 3, RuleRegister = 4;
-        private const int Registers = 17; // rax..r15, return address (16)
-        private const int MaximumRememberedStates = 8;
+        private const int Slots = 8;
+        private const int MaximumRememberedStates = 4;
 
         private struct Row
         {
             public int CfaRegister;
             public long CfaOffset;
-            public fixed byte Rule[Registers];
-            public fixed long Value[Registers];
+            public fixed byte Rule[Slots];
+            public fixed long Value[Slots];
         }
+
+        /// <summary>DWARF register -> slot in Row, or -1 for registers not tracked.</summary>
+        private static int SlotOf(int register)
+        {
+            switch (register)
+            {
+                case 3: return 0;   // rbx
+                case 6: return 1;   // rbp
+                case 7: return 2;   // rsp
+                case 12: return 3;
+                case 13: return 4;
+                case 14: return 5;
+                case 15: return 6;
+                case 16: return 7;  // return address
+                default: return -1;
+            }
+        }
+
+        private static readonly int[] s_slotRegister = { 3, 6, 7, 12, 13, 14, 15, 16 };
 
         /// <summary>Unwinds one frame: 'regs' holds the frame's registers (RIP anywhere in the FDE's
         /// range; 'pc' is the address to look the row up at: RIP for the interrupted frame, RIP − 1
         /// for a caller); on success it holds the caller's (RIP = return address, RSP = CFA).
         /// Returns null or what is wrong.</summary>
+        [System.Runtime.CompilerServices.SkipLocalsInit]
         public static string Unwind(in CommonEntry cie, in FrameEntry fde, ulong pc, ref RegisterSet regs)
         {
-            Row initial = default, row = default;
+            if (cie.ReturnAddressRegister != 16) return "return address column is not 16";
+            Row initial, row;
             initial.CfaRegister = -1;
-            string error = Execute(cie, cie.Instructions, cie.InstructionsEnd, ulong.MaxValue, 0, ref initial, ref initial);
+            initial.CfaOffset = 0;
+            *(ulong*)initial.Rule = 0; // RuleUnchanged for every slot
+            string error = Execute(cie, cie.Instructions, cie.InstructionsEnd, ulong.MaxValue, 0, &initial, &initial);
             if (error != null) return error;
             row = initial;
-            error = Execute(cie, fde.Instructions, fde.InstructionsEnd, pc, fde.Start, ref row, ref initial);
+            error = Execute(cie, fde.Instructions, fde.InstructionsEnd, pc, fde.Start, &row, &initial);
             if (error != null) return error;
 
             if (!regs.TryGet(row.CfaRegister, out ulong cfaBase)) return "CFA based on an untracked register";
             ulong cfa = cfaBase + (ulong)row.CfaOffset;
             RegisterSet caller = regs;
-            for (int r = 0; r < Registers; r++)
+            for (int slot = 0; slot < Slots; slot++)
             {
-                switch (row.Rule[r])
+                byte rule = row.Rule[slot];
+                if (rule == RuleUnchanged) continue;
+                int register = s_slotRegister[slot];
+                switch (rule)
                 {
-                    case RuleOffset: caller.Set(r, *(ulong*)(cfa + (ulong)row.Value[r])); break;
-                    case RuleValueOffset: caller.Set(r, cfa + (ulong)row.Value[r]); break;
+                    case RuleOffset: caller.Set(register, *(ulong*)(cfa + (ulong)row.Value[slot])); break;
+                    case RuleValueOffset: caller.Set(register, cfa + (ulong)row.Value[slot]); break;
                     case RuleRegister:
-                        if (!regs.TryGet((int)row.Value[r], out ulong v)) return "register rule names an untracked register";
-                        caller.Set(r, v);
+                        if (!regs.TryGet((int)row.Value[slot], out ulong v)) return "register rule names an untracked register";
+                        caller.Set(register, v);
                         break;
                     case RuleUndefined:
-                        if (r == cie.ReturnAddressRegister) return "return address undefined (outermost frame)";
+                        if (register == 16) return "return address undefined (outermost frame)";
                         break;
                 }
             }
-            if (row.Rule[cie.ReturnAddressRegister] == RuleUnchanged || row.Rule[cie.ReturnAddressRegister] == RuleUndefined)
-                return "no rule for the return address";
+            if (row.Rule[7] == RuleUnchanged) return "no rule for the return address";
             caller.Rsp = cfa;
             regs = caller;
             return null;
         }
 
-        private static string Execute(in CommonEntry cie, byte* p, byte* end, ulong pc, ulong location, ref Row row, ref Row initial)
+        [System.Runtime.CompilerServices.SkipLocalsInit]
+        private static string Execute(in CommonEntry cie, byte* p, byte* end, ulong pc, ulong location, Row* row, Row* initial)
         {
             Row* stack = stackalloc Row[MaximumRememberedStates];
             int depth = 0;
@@ -344,15 +373,12 @@ namespace Internal.Runtime.ExceptionHandling
                 }
                 if (high == 0x80) // DW_CFA_offset
                 {
-                    long offset = (long)ReadUleb(ref p) * dataAlignment;
-                    if (!SetRule(ref row, low, RuleOffset, offset)) return "bad register";
+                    SetRule(row, low, RuleOffset, (long)ReadUleb(ref p) * dataAlignment);
                     continue;
                 }
                 if (high == 0xC0) // DW_CFA_restore
                 {
-                    if (low >= Registers) return "bad register";
-                    row.Rule[low] = initial.Rule[low];
-                    row.Value[low] = initial.Value[low];
+                    Restore(row, initial, low);
                     continue;
                 }
                 switch (op)
@@ -368,68 +394,54 @@ namespace Internal.Runtime.ExceptionHandling
                     case 0x05: // offset_extended
                         {
                             int r = (int)ReadUleb(ref p);
-                            long offset = (long)ReadUleb(ref p) * dataAlignment;
-                            if (!SetRule(ref row, r, RuleOffset, offset)) return "bad register";
+                            SetRule(row, r, RuleOffset, (long)ReadUleb(ref p) * dataAlignment);
                             break;
                         }
-                    case 0x06: // restore_extended
-                        {
-                            int r = (int)ReadUleb(ref p);
-                            if (r < 0) return "bad register";
-                            if (r >= Registers) break;
-                            row.Rule[r] = initial.Rule[r];
-                            row.Value[r] = initial.Value[r];
-                            break;
-                        }
-                    case 0x07: if (!SetRule(ref row, (int)ReadUleb(ref p), RuleUndefined, 0)) return "bad register"; break;
-                    case 0x08: if (!SetRule(ref row, (int)ReadUleb(ref p), RuleUnchanged, 0)) return "bad register"; break;
+                    case 0x06: Restore(row, initial, (int)ReadUleb(ref p)); break; // restore_extended
+                    case 0x07: SetRule(row, (int)ReadUleb(ref p), RuleUndefined, 0); break;
+                    case 0x08: SetRule(row, (int)ReadUleb(ref p), RuleUnchanged, 0); break;
                     case 0x09: // register
                         {
                             int r = (int)ReadUleb(ref p);
-                            long source = (long)ReadUleb(ref p);
-                            if (!SetRule(ref row, r, RuleRegister, source)) return "bad register";
+                            SetRule(row, r, RuleRegister, (long)ReadUleb(ref p));
                             break;
                         }
                     case 0x0A: // remember_state
                         if (depth == MaximumRememberedStates) return "remember_state nested too deeply";
-                        stack[depth++] = row;
+                        stack[depth++] = *row;
                         break;
                     case 0x0B: // restore_state (the CFA rule is restored too)
                         if (depth == 0) return "restore_state without remember_state";
-                        row = stack[--depth];
+                        *row = stack[--depth];
                         break;
-                    case 0x0C: row.CfaRegister = (int)ReadUleb(ref p); row.CfaOffset = (long)ReadUleb(ref p); break;
-                    case 0x0D: row.CfaRegister = (int)ReadUleb(ref p); break;
-                    case 0x0E: row.CfaOffset = (long)ReadUleb(ref p); break;
+                    case 0x0C: row->CfaRegister = (int)ReadUleb(ref p); row->CfaOffset = (long)ReadUleb(ref p); break;
+                    case 0x0D: row->CfaRegister = (int)ReadUleb(ref p); break;
+                    case 0x0E: row->CfaOffset = (long)ReadUleb(ref p); break;
                     case 0x11: // offset_extended_sf
                         {
                             int r = (int)ReadUleb(ref p);
-                            long offset = ReadSleb(ref p) * dataAlignment;
-                            if (!SetRule(ref row, r, RuleOffset, offset)) return "bad register";
+                            SetRule(row, r, RuleOffset, ReadSleb(ref p) * dataAlignment);
                             break;
                         }
-                    case 0x12: row.CfaRegister = (int)ReadUleb(ref p); row.CfaOffset = ReadSleb(ref p) * dataAlignment; break;
-                    case 0x13: row.CfaOffset = ReadSleb(ref p) * dataAlignment; break;
+                    case 0x12: row->CfaRegister = (int)ReadUleb(ref p); row->CfaOffset = ReadSleb(ref p) * dataAlignment; break;
+                    case 0x13: row->CfaOffset = ReadSleb(ref p) * dataAlignment; break;
                     case 0x14: // val_offset
                         {
                             int r = (int)ReadUleb(ref p);
-                            long offset = (long)ReadUleb(ref p) * dataAlignment;
-                            if (!SetRule(ref row, r, RuleValueOffset, offset)) return "bad register";
+                            SetRule(row, r, RuleValueOffset, (long)ReadUleb(ref p) * dataAlignment);
                             break;
                         }
                     case 0x15: // val_offset_sf
                         {
                             int r = (int)ReadUleb(ref p);
-                            long offset = ReadSleb(ref p) * dataAlignment;
-                            if (!SetRule(ref row, r, RuleValueOffset, offset)) return "bad register";
+                            SetRule(row, r, RuleValueOffset, ReadSleb(ref p) * dataAlignment);
                             break;
                         }
                     case 0x2E: ReadUleb(ref p); break; // GNU_args_size: nothing to do on x86-64 with a CFA rule
                     case 0x2F: // GNU_negative_offset_extended
                         {
                             int r = (int)ReadUleb(ref p);
-                            long offset = -(long)ReadUleb(ref p) * dataAlignment;
-                            if (!SetRule(ref row, r, RuleOffset, offset)) return "bad register";
+                            SetRule(row, r, RuleOffset, -(long)ReadUleb(ref p) * dataAlignment);
                             break;
                         }
                     case 0x0F:
@@ -443,13 +455,20 @@ namespace Internal.Runtime.ExceptionHandling
             return null;
         }
 
-        private static bool SetRule(ref Row row, int register, byte rule, long value)
+        private static void SetRule(Row* row, int register, byte rule, long value)
         {
-            if (register < 0) return false;
-            if (register >= Registers) return true; // vector registers etc.: not needed to unwind
-            row.Rule[register] = rule;
-            row.Value[register] = value;
-            return true;
+            int slot = SlotOf(register);
+            if (slot < 0) return; // a register an unwind step does not restore
+            row->Rule[slot] = rule;
+            row->Value[slot] = value;
+        }
+
+        private static void Restore(Row* row, Row* initial, int register)
+        {
+            int slot = SlotOf(register);
+            if (slot < 0) return;
+            row->Rule[slot] = initial->Rule[slot];
+            row->Value[slot] = initial->Value[slot];
         }
     }
 }
