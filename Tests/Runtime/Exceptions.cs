@@ -40,6 +40,11 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("using-dispose-on-throw", &ExceptionTests.UsingDisposeOnThrow));
             tests.Add(new SharedTest("catch-all-catches-everything", &ExceptionTests.CatchAllCatchesEverything));
             tests.Add(new SharedTest("catch-null-interface-call", &ExceptionTests.CatchNullInterfaceCall));
+            tests.Add(new SharedTest("throw-from-finally-on-normal-path", &ExceptionTests.ThrowFromFinallyOnNormalPath));
+            tests.Add(new SharedTest("exception-through-delegates-virtual-and-generic-calls", &ExceptionTests.ExceptionThroughDelegatesVirtualAndGenericCalls));
+            tests.Add(new SharedTest("throw-null-is-null-reference", &ExceptionTests.ThrowNullIsNullReference));
+            tests.Add(new SharedTest("rethrown-object-gets-a-fresh-trace", &ExceptionTests.RethrownObjectGetsAFreshTrace));
+            tests.Add(new SharedTest("deep-recursion-trace-grows", &ExceptionTests.DeepRecursionTraceGrows));
         }
     }
 
@@ -78,6 +83,92 @@ namespace Aegis.RuntimeTests
     {
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static int CornersOf(IShape shape) => shape.Corners();
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void FinallyThrowsOnNormalPath()
+        {
+            try { s_trace += "body;"; }
+            finally { s_trace += "finally;"; Throw(12); }
+            s_trace += "not reached;";
+        }
+
+        public static string ThrowFromFinallyOnNormalPath()
+        {
+            s_trace = "";
+            try { FinallyThrowsOnNormalPath(); }
+            catch (TestException e) { s_trace += "catch " + e.Code.ToString() + ";"; }
+            return Check.Equal("body;finally;catch 12;", s_trace, "order");
+        }
+
+        private abstract class Thrower { public abstract int Run(int value); }
+        private sealed class ThrowingThrower : Thrower
+        {
+            public override int Run(int value) { if (value > 0) Throw(value); return value; }
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static T Pass<T>(T value, Func<T, T> through) => through(value);
+
+        public static string ExceptionThroughDelegatesVirtualAndGenericCalls()
+        {
+            Thrower thrower = new ThrowingThrower();
+            int captured = 5;
+            Func<int, int> lambda = x => thrower.Run(x + captured);
+            int caught = 0;
+            try { Pass(1, lambda); }
+            catch (TestException e) { caught = e.Code; }
+            string failure = Check.Equal(6, caught, "through a generic method, a closure and a virtual call");
+            if (failure != null) return failure;
+            Func<string, string> reference = text => { Throw(text.Length); return text; };
+            try { Pass("four", reference); }
+            catch (TestException e) { caught = e.Code; }
+            return Check.Equal(4, caught, "through shared generic code");
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void ThrowNull() => throw null;
+
+        public static string ThrowNullIsNullReference()
+        {
+            string result = "not caught";
+            try { ThrowNull(); }
+            catch (NullReferenceException) { result = "caught"; }
+            return Check.Equal("caught", result, "throw null");
+        }
+
+        private static readonly TestException s_reused = new TestException(77);
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void ThrowReused() => throw s_reused;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void ThrowReusedDeeper() => ThrowReused();
+
+        public static string RethrownObjectGetsAFreshTrace()
+        {
+            // throw e (not throw;) starts a new trace, as in .NET.
+            try { ThrowReusedDeeper(); } catch (TestException) { }
+            int first = Internal.Runtime.RuntimeHost.StackFrameCount(s_reused);
+            try { ThrowReused(); } catch (TestException) { }
+            int second = Internal.Runtime.RuntimeHost.StackFrameCount(s_reused);
+            return Check.Equal(3, first, "frames of the first throw") ?? Check.Equal(2, second, "frames of the second throw");
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int Recurse(int depth) => depth == 0 ? ThrowAndReturn() : Recurse(depth - 1) + 1;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int ThrowAndReturn() { Throw(1); return 0; }
+
+        public static string DeepRecursionTraceGrows()
+        {
+            TestException caught = null;
+            try { Recurse(200); }
+            catch (TestException e) { caught = e; }
+            if (caught == null) return "not caught";
+            // Throw, ThrowAndReturn, 201 x Recurse, this test.
+            return Check.Equal(204, Internal.Runtime.RuntimeHost.StackFrameCount(caught), "recorded frames");
+        }
 
         public static string CatchNullInterfaceCall()
         {
