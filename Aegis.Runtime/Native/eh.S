@@ -91,7 +91,9 @@ FUNCTION(aegis_eh_throw_hw_address)
 
 /* void aegis_eh_call_catch(object exception, void* funclet, RegisterSet* frame, ExInfo* exInfo,
    ExInfo** head): never returns. Calls the catch funclet with the frame's registers, then
-   drops the ExInfos of dispatches whose frames are gone (below the frame's RSP), and resumes
+   drops the ExInfos of dispatches whose frames are gone (on this stack, between this dispatch's
+   ExInfo and the frame's RSP; an ExInfo on another stack, e.g. of code an upcall interrupted,
+   stays), and resumes
    the parent at the address the funclet returned, with RSP = frame->Rsp and the callee-saved
    registers as the funclet left them. */
 FUNCTION(aegis_eh_call_catch)
@@ -111,13 +113,16 @@ FUNCTION(aegis_eh_call_catch)
 aegis_eh_catch_return:
     mov 8(%rsp), %rdx
     mov 8(%rdx), %rdx           /* the resume RSP */
-    mov 16(%rsp), %rcx          /* this dispatch's ExInfo */
+    mov 16(%rsp), %r9           /* this dispatch's ExInfo */
     mov 0(%rsp), %r8
+    mov %r9, %rcx
 1:  mov (%rcx), %rcx            /* ExInfo.Previous */
     test %rcx, %rcx
     jz 2f
     cmp %rdx, %rcx
-    jb 1b                       /* below the resume RSP: that dispatch's frames are gone */
+    jae 2f                      /* at or above the resume RSP: still alive */
+    cmp %r9, %rcx
+    ja 1b                       /* between this dispatch and the resume RSP (this stack): gone */
 2:  mov %rcx, (%r8)
     mov %rdx, %rsp
     jmp *%rax

@@ -307,7 +307,21 @@ namespace Internal.Runtime.ExceptionHandling
             }
         }
 
-        private static readonly int[] s_slotRegister = { 3, 6, 7, 12, 13, 14, 15, 16 };
+        /// <summary>Slot -> DWARF register (no static array: this runs before statics may exist).</summary>
+        private static int RegisterOf(int slot)
+        {
+            switch (slot)
+            {
+                case 0: return 3;
+                case 1: return 6;
+                case 2: return 7;
+                case 3: return 12;
+                case 4: return 13;
+                case 5: return 14;
+                case 6: return 15;
+                default: return 16;
+            }
+        }
 
         /// <summary>Unwinds one frame: 'regs' holds the frame's registers (RIP anywhere in the FDE's
         /// range; 'pc' is the address to look the row up at: RIP for the interrupted frame, RIP − 1
@@ -334,7 +348,7 @@ namespace Internal.Runtime.ExceptionHandling
             {
                 byte rule = row.Rule[slot];
                 if (rule == RuleUnchanged) continue;
-                int register = s_slotRegister[slot];
+                int register = RegisterOf(slot);
                 switch (rule)
                 {
                     case RuleOffset: caller.Set(register, *(ulong*)(cfa + (ulong)row.Value[slot])); break;
