@@ -109,7 +109,7 @@ namespace Aegis.Abi
     {
         /// <summary>A normal end: no report.</summary>
         public const ulong None = 0;
-        /// <summary>An unhandled managed exception (a throw; there is no catch yet).</summary>
+        /// <summary>An unhandled managed exception (a throw nothing caught).</summary>
         public const ulong ManagedException = 1;
     }
 

@@ -75,6 +75,8 @@ namespace Aegis.Kernel
             s_kernelThreadPointer = (ulong)threadPointer;
             RuntimeHost.SetFailureHandler(&Panic.FromRuntimeFailure);
             RuntimeHost.SetTypeNameResolver(&Symbolizer.TypeName);
+            // Exception.StackTrace names frames with the kernel's symbol table (issue 8, exceptions).
+            RuntimeHost.SetCodeNameResolver(&Symbolizer.NameCode);
         }
 
         private static void EarlyFailure(object exception, string typeName, string message)

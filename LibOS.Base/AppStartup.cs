@@ -40,8 +40,8 @@ namespace Aegis.LibOS
         [UnmanagedCallersOnly(EntryPoint = "aegis_libos_exit")]
         private static void Exit(int status) => SystemCalls.Exit((ulong)(uint)status);
 
-        /// <summary>The runtime's failure hook once the libOS is up: a throw (there is no catch
-        /// yet) or a runtime check ends the environment with a one-line report.</summary>
+        /// <summary>The runtime's failure hook once the libOS is up: an exception nothing catches
+        /// ends the environment with a one-line report.</summary>
         private static void UnhandledException(object exception, string typeName, string message)
         {
             Console.WriteLine(Info.ImageName + ": unhandled " + typeName + ": " + message);

@@ -2,7 +2,8 @@
 // trampoline aegis_upcall_entry (Native/libos.S), on the upcall stack. Dispatch sorts them by
 // UpcallKind:
 //   Exception  -> the handler registered for that trap; page faults (trap 14) -> PageFaults;
-//                 nothing claims it -> a one-line report and Exit(ExitStatus.UnhandledTrap(trap), frame):
+//                 nothing claims it -> a null dereference or division the app's code catches becomes
+//                 a managed exception (ManagedFaults.cs); otherwise a one-line report and Exit(ExitStatus.UnhandledTrap(trap), frame):
 //                 the kernel adds the full crash report (exception name, symbolized stack);
 //   IpcCall/IpcSend -> the IPC handler (none: a call is answered with Error.NoSuchCall in word 0);
 //   SliceEnd   -> the slice-end handler (default: yield at once);
@@ -103,6 +104,8 @@ namespace Aegis.LibOS
                     return;
                 }
             }
+            if (ManagedFaults.TryRaise(ref frame))
+                return;
             ReportAndExit(ref frame);
         }
 

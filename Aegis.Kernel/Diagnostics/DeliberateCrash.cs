@@ -6,7 +6,7 @@ namespace Aegis.Kernel.Diagnostics
 {
     internal static class DeliberateCrash
     {
-        public static readonly string[] Kinds = { "null", "stackoverflow", "divzero", "cast", "bounds", "throw", "assert", "oom", "oom-panic" };
+        public static readonly string[] Kinds = { "null", "stackoverflow", "divzero", "cast", "bounds", "throw", "assert", "oom", "oom-panic", "syscall-throw" };
 
         public static bool Run(string kind)
         {
@@ -21,6 +21,9 @@ namespace Aegis.Kernel.Diagnostics
                 case "assert": KernelAssert.That(1 + 1 == 3, "deliberate failed assertion (crash=assert)"); return true;
                 case "oom": ExhaustMemory(); return true;
                 case "oom-panic": PanicWithoutMemory(); return true;
+                // Boot goes on; the first ConsoleWrite system call (init's first output) throws out
+                // of its handler: the kernel must panic naming the handler (docs/kernel.md).
+                case "syscall-throw": Exo.SystemCalls.ThrowInConsoleWrite = true; return true;
                 default: return false;
             }
         }

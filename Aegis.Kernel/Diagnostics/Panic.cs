@@ -1,5 +1,5 @@
 // Panic reports: the end of the line for anything the kernel did not expect — a CPU exception
-// in kernel mode, an unhandled C# exception (every throw, until try/catch exists), a failed
+// in kernel mode, an unhandled C# exception (a throw nothing catches), a failed
 // assertion, out of memory. The report names the cause, shows the error code, CR2 for page
 // faults, the registers and a symbolized stack trace, then stops the machine: under QEMU it
 // exits with status 100 (QemuExit.Panic); elsewhere it halts.
@@ -81,9 +81,28 @@ namespace Aegis.Kernel.Diagnostics
             Cpu.DisableInterrupts();
             if (!Enter())
                 return;
-            Headline(typeName, ": ", message);
             UseEmergencyHeap();
-            KernelLog.WriteLine("  cause: raised in managed code (Aegis has no try/catch yet: every throw and runtime failure ends here)");
+            int frames = Internal.Runtime.RuntimeHost.StackFrameCount(exception);
+            ulong stoppedAt = (ulong)Internal.Runtime.RuntimeHost.UnwindStopAddress(exception);
+            string boundary = stoppedAt == 0 ? null : Symbolizer.DescribeCode(stoppedAt);
+            if (frames > 0 && boundary != null && boundary.StartsWith("aegis_syscall_entry"))
+            {
+                // docs/kernel.md: a system-call handler may not leave the kernel through an exception.
+                string handler = Symbolizer.DescribeCode((ulong)Internal.Runtime.RuntimeHost.StackFrameAddress(exception, frames - 1));
+                Headline("an exception left the system-call handler " + (handler ?? "?"), ": ", typeName + ": " + message);
+                KernelLog.WriteLine("  cause: system-call handlers must catch what they throw (docs/kernel.md, \"System calls and exceptions\")");
+            }
+            else
+            {
+                Headline(typeName, ": ", message);
+                KernelLog.WriteLine("  cause: raised in managed code and not caught (or a runtime failure)");
+            }
+            if (frames > 0)
+            {
+                KernelLog.WriteLine("Exception frames (from the throw to the last managed frame):");
+                for (int i = 0; i < frames; i++)
+                    PrintFrame((ulong)Internal.Runtime.RuntimeHost.StackFrameAddress(exception, i));
+            }
             PrintStackTrace(0, Cpu.ReadFramePointer());
             End();
         }

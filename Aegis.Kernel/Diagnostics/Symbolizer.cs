@@ -33,6 +33,9 @@ namespace Aegis.Kernel.Diagnostics
             return method + "+0x" + (address - start).ToString("x");
         }
 
+        /// <summary>The runtime's code-name resolver (Exception.StackTrace): DescribeCode for an address.</summary>
+        internal static string NameCode(nint address) => DescribeCode((ulong)address);
+
         private static string FileName(string path)
         {
             int slash = path.LastIndexOf('/');

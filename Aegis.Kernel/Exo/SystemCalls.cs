@@ -118,6 +118,12 @@ namespace Aegis.Kernel.Exo
                 caller.Counters[1]++;
         }
 
+        /// <summary>crash=syscall-throw: the ConsoleWrite handler throws (and nothing catches it).</summary>
+        internal static bool ThrowInConsoleWrite;
+
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        private static void ThrowDeliberately() => throw new System.InvalidOperationException("deliberate exception in a system-call handler (crash=syscall-throw)");
+
         private static ulong Ok(ulong value = 0) => value;
         private static ulong Fail(Error error) => unchecked((ulong)(long)error);
         private static ulong ErrorResult(Error error) => error == Error.None ? Ok() : Fail(error);
@@ -169,6 +175,7 @@ namespace Aegis.Kernel.Exo
         /// tick writes the buffer out (KernelLog); the call itself only copies.</summary>
         private static ulong ConsoleWrite(Environment caller, ulong slot, ulong address, ulong length)
         {
+            if (ThrowInConsoleWrite) ThrowDeliberately();
             Error error = caller.Capabilities.Lookup(slot, CapabilityKind.Console, out _);
             if (error != Error.None) return Fail(error);
             if (length > SystemCallLimits.MaximumConsoleWrite) return Fail(Error.InvalidArgument);

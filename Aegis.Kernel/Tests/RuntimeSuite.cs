@@ -5,7 +5,7 @@
 // "TEST <name> FAIL <reason>", then "TESTS <p> passed, <f> failed".
 // A test is a static method returning null on success or the reason it failed; it checks
 // computed values against expected ones. A test that faults or throws ends the kernel with a
-// panic report instead (there is no try/catch yet), which the boot test also reports.
+// panic report instead (an exception nothing catches), which the boot test also reports.
 namespace Aegis.Kernel.Tests
 {
     public static unsafe partial class RuntimeSuite

@@ -137,8 +137,12 @@ FUNCTION(RhpStackProbe)
    RhpResolveInterfaceDispatch(this, cell) for the target (it also updates the cell), restore
    and jump. */
 FUNCTION(RhpInitialDynamicInterfaceDispatch)
+    .cfi_startproc              /* CFI: an exception from the resolver (a null 'this') unwinds through here (eh.S) */
     push %rbp
+    .cfi_def_cfa_offset 16
+    .cfi_offset %rbp, -16
     mov %rsp, %rbp
+    .cfi_def_cfa_register %rbp
     push %rdi
     push %rsi
     push %rdx
@@ -173,7 +177,9 @@ FUNCTION(RhpInitialDynamicInterfaceDispatch)
     pop %rsi
     pop %rdi
     pop %rbp
+    .cfi_def_cfa %rsp, 8
     jmp *%r11
+    .cfi_endproc
 
 /* A resolved cell: compare the object's MethodTable with the four cached classes. A null
    'this' or a miss goes the slow way (which reports the null reference or refills the cache). */

@@ -67,6 +67,11 @@ namespace System.Runtime
 
 namespace System.Runtime.CompilerServices
 {
+    /// <summary>Locals (stackalloc included) of the marked method are not zeroed (the exception
+    /// dispatcher's CFA interpreter keeps a remember_state stack it rarely uses).</summary>
+    [AttributeUsage(AttributeTargets.Module | AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Constructor | AttributeTargets.Method | AttributeTargets.Property | AttributeTargets.Event | AttributeTargets.Interface, Inherited = false)]
+    public sealed class SkipLocalsInitAttribute : Attribute { }
+
     [AttributeUsage(AttributeTargets.Constructor | AttributeTargets.Method)]
     public sealed class MethodImplAttribute : Attribute
     {

@@ -1,11 +1,16 @@
-// The exception hierarchy. Until try/catch exists (a later issue) every throw ends in a
-// report naming the type and the message; see Internal.Runtime.RuntimeHost.Fail.
+// The exception hierarchy. Internal/Runtime/ExceptionHandling/Dispatcher.cs throws and catches
+// them; an exception nothing catches ends in Internal.Runtime.RuntimeHost.Fail (a report naming
+// the type and the message). Each exception records the code addresses of the frames its last
+// throw passed through (pass 1 of the dispatch, up to the catching frame; a rethrow appends),
+// as raw addresses: StackTrace names them only when asked, through the host's code-name resolver.
 namespace System
 {
     public class Exception
     {
         private readonly string _message;
         private readonly Exception _innerException;
+        private nint[] _stackFrames;
+        private int _stackFrameCount;
 
         public Exception() { }
         public Exception(string message) { _message = message; }
@@ -13,6 +18,44 @@ namespace System
 
         public virtual string Message => _message ?? "Exception of type '" + GetType().FullName + "' was thrown.";
         public Exception InnerException => _innerException;
+        /// <summary>"   at Method (File.cs:line)" per frame, innermost first, from the throw to the
+        /// catching method; frames the host cannot name print as their address. Null before a throw.</summary>
+        public virtual string StackTrace
+        {
+            get
+            {
+                if (_stackFrames == null || _stackFrameCount == 0) return null;
+                var text = new System.Text.StringBuilder();
+                for (int i = 0; i < _stackFrameCount; i++)
+                {
+                    if (i > 0) text.Append('\n');
+                    text.Append("   at ");
+                    text.Append(Internal.Runtime.RuntimeHost.NameOfCode(_stackFrames[i]));
+                }
+                return text.ToString();
+            }
+        }
+
+        internal int StackFrameCount => _stackFrameCount;
+        /// <summary>For an exception nothing caught: the return address where the frame walk stopped.</summary>
+        internal nint UnwindStoppedAt;
+        internal nint StackFrameAt(int index) => _stackFrames[index];
+
+        internal void ResetStackTrace() => _stackFrameCount = 0;
+
+        internal void AppendStackFrame(nint address)
+        {
+            nint[] frames = _stackFrames;
+            if (frames == null)
+                _stackFrames = frames = new nint[16];
+            else if (_stackFrameCount == frames.Length)
+            {
+                nint[] larger = new nint[frames.Length * 2];
+                for (int i = 0; i < frames.Length; i++) larger[i] = frames[i];
+                _stackFrames = frames = larger;
+            }
+            frames[_stackFrameCount++] = address;
+        }
         public override string ToString() => GetType().FullName + ": " + Message;
     }
 

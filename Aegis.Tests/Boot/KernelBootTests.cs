@@ -82,6 +82,18 @@ public class KernelBootTests
     }
 
     [Test]
+    public void ExceptionLeavingASystemCallHandlerPanicsNamingTheHandler()
+    {
+        // crash=syscall-throw makes the ConsoleWrite handler throw; hello's first line calls it.
+        // The exception may not leave the kernel (docs/kernel.md): a panic names the handler.
+        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "crash=syscall-throw", "init=hello");
+
+        result.AssertExitStatus(KernelPanicStatus);
+        result.AssertOutputMatches(@"(?m)^PANIC: an exception left the system-call handler Aegis\.Kernel\.Exo\.SystemCalls\.ConsoleWrite \(SystemCalls\.cs:\d+\): System\.InvalidOperationException: deliberate exception in a system-call handler");
+        result.AssertOutputMatches(@"(?m)^  at Aegis\.Kernel\.Exo\.SystemCalls\.ThrowDeliberately \(SystemCalls\.cs:\d+\)");
+    }
+
+    [Test]
     public void PanicWithoutMemoryPrintsAFullReport()
     {
         // crash=oom-panic takes every free frame and fills the heap, then allocates: the panic
@@ -266,10 +278,11 @@ public class KernelBootTests
         var summaries = new List<Match>();
         foreach (string line in result.Lines)
         {
-            Match test = Regex.Match(line, @"^TEST (\S+) (PASS|FAIL)\b");
+            // An app's lines carry the kernel's "[<environment> <name>] " prefix.
+            Match test = Regex.Match(line, @"^(?:\[\d+ [^\]]+\] )?TEST (\S+) (PASS|FAIL)\b");
             if (test.Success)
                 (test.Groups[2].Value == "PASS" ? passed : failed).Add(line);
-            Match summary = Regex.Match(line, @"^TESTS (\d+) passed, (\d+) failed$");
+            Match summary = Regex.Match(line, @"^(?:\[\d+ [^\]]+\] )?TESTS (\d+) passed, (\d+) failed$");
             if (summary.Success)
                 summaries.Add(summary);
         }

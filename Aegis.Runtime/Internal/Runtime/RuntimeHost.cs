@@ -57,6 +57,73 @@ namespace Internal.Runtime
             while (true) { }
         }
 
+        // ---- Exceptions (Internal/Runtime/ExceptionHandling; docs/runtime.md, "What a throw does") ----
+
+        /// <summary>Optional: names a code address ("Namespace.Type.Method (File.cs:12)") for
+        /// Exception.StackTrace; null or no resolver: the address is printed.</summary>
+        internal static delegate*<nint, string> s_codeName;
+        public static void SetCodeNameResolver(delegate*<nint, string> resolver) => s_codeName = resolver;
+        /// <summary>True when the host names code addresses (the kernel; an app has no symbols at run time).</summary>
+        public static bool CanNameCode => s_codeName != null;
+
+        internal static string NameOfCode(nint address)
+        {
+            if (s_codeName != null)
+            {
+                string name = s_codeName(address);
+                if (name != null) return name;
+            }
+            return "0x" + ((ulong)address).ToString("x");
+        }
+
+        /// <summary>Kinds of CPU faults that become managed exceptions (RDI of RhpThrowHwEx).</summary>
+        public const int HardwareNullReference = ExceptionHandling.Dispatcher.HardwareNullReference;
+        public const int HardwareDivideByZero = ExceptionHandling.Dispatcher.HardwareDivideByZero;
+        public const int HardwareOverflow = ExceptionHandling.Dispatcher.HardwareOverflow;
+
+        /// <summary>Faults below this address are null dereferences (ILC relies on it: keep the
+        /// first 64 KiB unmapped).</summary>
+        public const ulong NullRegionEnd = 0x10000;
+
+        /// <summary>True if rip is in ILC-generated code of this image.</summary>
+        public static bool IsManagedCode(ulong rip) => ExceptionHandling.Dispatcher.IsManagedCode(rip);
+
+        /// <summary>For #DE at rip: DivideByZero if the divisor of the div/idiv there is zero,
+        /// Overflow otherwise (int.MinValue / -1). 'registers' holds the 16 general registers in
+        /// instruction-encoding order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15).</summary>
+        public static int DivideErrorKind(byte* rip, ulong* registers) => ExceptionHandling.FaultDecoder.DivideErrorKind(rip, registers);
+
+        /// <summary>Would a managed exception of 'kind' raised at this context be caught (a typed
+        /// catch for it, or a filter, in the managed frames from the fault up to the first frame
+        /// without unwind information)? Runs nothing. A fault handler redirects the faulting
+        /// context to HardwareExceptionEntry only then, and reports the fault as before otherwise.</summary>
+        public static bool WouldCatchHardwareException(int kind, ulong rip, ulong rsp, ulong rbx, ulong rbp, ulong r12, ulong r13, ulong r14, ulong r15)
+        {
+            ExceptionHandling.RegisterSet context;
+            context.Rip = rip + 1; // as RhpThrowHwEx presents it: a "return address" after the faulting instruction's first byte
+            context.Rsp = rsp;
+            context.Rbx = rbx;
+            context.Rbp = rbp;
+            context.R12 = r12;
+            context.R13 = r13;
+            context.R14 = r14;
+            context.R15 = r15;
+            return ExceptionHandling.Dispatcher.WouldCatch(kind, &context);
+        }
+
+        /// <summary>Where a fault handler resumes a faulting context to raise the exception: set
+        /// RIP to this, RDI to the kind, RSI to the faulting RIP; leave every other register
+        /// (RSP included) as at the fault.</summary>
+        public static ulong HardwareExceptionEntry => ExceptionHandling.Dispatcher.ThrowHardwareAddress();
+
+        /// <summary>The code addresses recorded by the last throw of 'exception', innermost first
+        /// (for failure reports: index 0 is where it was thrown).</summary>
+        public static int StackFrameCount(object exception) => exception is System.Exception e ? e.StackFrameCount : 0;
+        public static nint StackFrameAddress(object exception, int index) => ((System.Exception)exception).StackFrameAt(index);
+        /// <summary>For an exception nothing caught (the failure handler's): the return address into
+        /// the first frame without unwind information, where the search for a catch ended (0: unknown).</summary>
+        public static nint UnwindStopAddress(object exception) => exception is System.Exception e ? e.UnwindStoppedAt : 0;
+
         internal static string TypeNameOf(MethodTable* methodTable)
         {
             if (s_typeName != null)

@@ -1,7 +1,8 @@
 // Helpers that ILC-generated code calls by symbol name: allocation, write barriers, boxing,
-// throwing, and the unmanaged-transition stubs (no-ops: there is no GC to coordinate with).
+// and the unmanaged-transition stubs (no-ops: there is no GC to coordinate with).
 // Helpers with a register-level contract (RhpByRefAssignRef, interlocked operations, stack
-// probes, interface dispatch stubs, TLS) are in Native/runtime.S.
+// probes, interface dispatch stubs, TLS) are in Native/runtime.S; throwing (RhpThrowEx,
+// RhpRethrow, RhpThrowHwEx) is in Native/eh.S and Internal/Runtime/ExceptionHandling.
 // ILC also looks some of them up by name in this class (System.Runtime.RuntimeExports): RhBox,
 // RhUnbox2, RhUnboxNullable, RhUnboxTypeTest.
 using Internal.Runtime;
@@ -107,18 +108,6 @@ namespace System.Runtime
                 throw new InvalidCastException();
             return ref obj.GetRawData();
         }
-
-        [RuntimeExport("RhpThrowEx")]
-        private static void RhpThrowEx(object exception)
-        {
-            // No unwinder yet (try/catch is a later issue): every throw ends the program with a report.
-            string typeName = exception == null ? "System.NullReferenceException" : exception.GetType().FullName;
-            string message = exception is Exception e ? e.Message : "";
-            RuntimeHost.Fail(exception, typeName, message);
-        }
-
-        [RuntimeExport("RhpRethrow")]
-        private static void RhpRethrow() => RuntimeHost.Fail(null, "System.Exception", "rethrow outside a handler");
 
         [RuntimeExport("RhpFallbackFailFast")]
         private static void RhpFallbackFailFast() => RuntimeHost.Fail(null, "FailFast", "the runtime hit an unrecoverable state");

@@ -1,4 +1,4 @@
-// throw: an app whose Main throws. There is no try/catch yet, so LibOS.Base's failure handler
+// throw: an app whose Main throws. Nothing catches it, so LibOS.Base's failure handler
 // ends it: one line naming the exception's type (LibOS.Base/TypeNames.cs) and message, then
 // Exit(255). The boot test UnhandledExceptionInAnAppIsReportedByName checks that line.
 using System;
