@@ -1,4 +1,6 @@
 #pragma warning disable CS1718 // x != x is the NaN test
+using System.Globalization;
+
 // Floating-point primitives. ToString/TryFormat print like .NET 10 (shortest round-trip digits by
 // default; standard formats G, R, E, F, N, P: Number.Formatting.cs); Parse/TryParse read back
 // every string they print, correctly rounded (Number.Parsing.cs).
@@ -29,6 +31,17 @@ namespace System
         public override unsafe int GetHashCode() { float v = m_value; if (v == 0) return 0; if (v != v) return int.MinValue; return *(int*)&v; }
         // .NET's order: NaN is less than everything else (and equal to itself).
         public int CompareTo(float other) => m_value < other ? -1 : m_value > other ? 1 : m_value == other ? 0 : m_value != m_value ? (other != other ? 0 : -1) : 1;
+
+        public static float Parse(string s) => Number.ParseSingle(s, NumberStyles.Float | NumberStyles.AllowThousands);
+        public static float Parse(string s, NumberStyles style) => Number.ParseSingle(s, style);
+        public static float Parse(string s, IFormatProvider provider) => Number.ParseSingle(s, NumberStyles.Float | NumberStyles.AllowThousands);
+        public static float Parse(string s, NumberStyles style, IFormatProvider provider) => Number.ParseSingle(s, style);
+        public static float Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Float | NumberStyles.AllowThousands, IFormatProvider provider = null) => Number.ParseSingle(s, style);
+        public static bool TryParse(string s, out float result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Float | NumberStyles.AllowThousands, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out float result) => TryParse(s, NumberStyles.Float | NumberStyles.AllowThousands, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out float result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out float result)
+            => Internal.Numerics.NumberParser.ParseSingle(s, (int)style, out result) == Internal.Numerics.NumberParser.Ok;
 
         public static bool IsNaN(float f) => f != f;
         public static bool IsInfinity(float f) => f == PositiveInfinity || f == NegativeInfinity;
@@ -62,6 +75,17 @@ namespace System
         public override bool Equals(object obj) => obj is double d && Equals(d);
         public override unsafe int GetHashCode() { double v = m_value; if (v == 0) return 0; if (v != v) return int.MinValue; long bits = *(long*)&v; return (int)bits ^ (int)(bits >> 32); }
         public int CompareTo(double other) => m_value < other ? -1 : m_value > other ? 1 : m_value == other ? 0 : m_value != m_value ? (other != other ? 0 : -1) : 1;
+
+        public static double Parse(string s) => Number.ParseDouble(s, NumberStyles.Float | NumberStyles.AllowThousands);
+        public static double Parse(string s, NumberStyles style) => Number.ParseDouble(s, style);
+        public static double Parse(string s, IFormatProvider provider) => Number.ParseDouble(s, NumberStyles.Float | NumberStyles.AllowThousands);
+        public static double Parse(string s, NumberStyles style, IFormatProvider provider) => Number.ParseDouble(s, style);
+        public static double Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Float | NumberStyles.AllowThousands, IFormatProvider provider = null) => Number.ParseDouble(s, style);
+        public static bool TryParse(string s, out double result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Float | NumberStyles.AllowThousands, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out double result) => TryParse(s, NumberStyles.Float | NumberStyles.AllowThousands, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out double result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out double result)
+            => Internal.Numerics.NumberParser.ParseDouble(s, (int)style, out result) == Internal.Numerics.NumberParser.Ok;
 
         public static bool IsNaN(double d) => d != d;
         public static bool IsInfinity(double d) => d == PositiveInfinity || d == NegativeInfinity;

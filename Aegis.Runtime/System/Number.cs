@@ -1,6 +1,10 @@
 // Integer and floating-point formatting for ToString, TryFormat and string interpolation. The
 // work is done by Internal.Numerics.NumberFormatter (Number.Formatting.cs: which formats exist and
 // how unsupported ones fail) and FloatDigits (Number.Digits.cs: exact shortest round-trip digits).
+// Parsing: NumberParser (Number.Parsing.cs). Parse throws ArgumentNullException (null),
+// FormatException (not a number) or OverflowException (out of the type's range), like .NET;
+// TryParse returns false for all three.
+using System.Globalization;
 using Internal.Numerics;
 
 namespace System
@@ -30,5 +34,78 @@ namespace System
 
         internal static bool TryFormatSingle(float value, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
             => NumberFormatter.TryFormat(NumericValue.FromSingle(value), format, destination, out charsWritten);
+   
+        internal static bool TryParseSigned(ReadOnlySpan<char> s, NumberStyles styles, long minimum, long maximum, int bits, out long value, out int status)
+        {
+            status = NumberParser.ParseInteger(s, (int)styles, (ulong)maximum, (ulong)(-(minimum + 1)) + 1, bits, out ulong magnitude, out bool negative);
+            if (status != NumberParser.Ok) { value = 0; return false; }
+            if ((styles & NumberStyles.AllowHexSpecifier) != 0)
+                value = bits == 64 ? (long)magnitude : (long)(magnitude << (64 - bits)) >> (64 - bits);
+            else
+                value = negative ? (long)(0 - magnitude) : (long)magnitude;
+            return true;
+        }
+
+        internal static bool TryParseUnsigned(ReadOnlySpan<char> s, NumberStyles styles, ulong maximum, int bits, out ulong value, out int status)
+        {
+            status = NumberParser.ParseInteger(s, (int)styles, maximum, 0, bits, out value, out _);
+            if (status != NumberParser.Ok) { value = 0; return false; }
+            return true;
+        }
+
+        internal static long ParseSigned(string s, NumberStyles styles, long minimum, long maximum, int bits, string typeName)
+        {
+            if (s == null) throw new ArgumentNullException(nameof(s));
+            return ParseSigned((ReadOnlySpan<char>)s, styles, minimum, maximum, bits, typeName);
+        }
+
+        internal static long ParseSigned(ReadOnlySpan<char> s, NumberStyles styles, long minimum, long maximum, int bits, string typeName)
+        {
+            if (!TryParseSigned(s, styles, minimum, maximum, bits, out long value, out int status)) throw ParseError(s, status, typeName);
+            return value;
+        }
+
+        internal static ulong ParseUnsigned(string s, NumberStyles styles, ulong maximum, int bits, string typeName)
+        {
+            if (s == null) throw new ArgumentNullException(nameof(s));
+            return ParseUnsigned((ReadOnlySpan<char>)s, styles, maximum, bits, typeName);
+        }
+
+        internal static ulong ParseUnsigned(ReadOnlySpan<char> s, NumberStyles styles, ulong maximum, int bits, string typeName)
+        {
+            if (!TryParseUnsigned(s, styles, maximum, bits, out ulong value, out int status)) throw ParseError(s, status, typeName);
+            return value;
+        }
+
+        internal static double ParseDouble(string s, NumberStyles styles)
+        {
+            if (s == null) throw new ArgumentNullException(nameof(s));
+            return ParseDouble((ReadOnlySpan<char>)s, styles);
+        }
+
+        internal static double ParseDouble(ReadOnlySpan<char> s, NumberStyles styles)
+        {
+            if (NumberParser.ParseDouble(s, (int)styles, out double value) != NumberParser.Ok) throw ParseError(s, NumberParser.BadFormat, "Double");
+            return value;
+        }
+
+        internal static float ParseSingle(string s, NumberStyles styles)
+        {
+            if (s == null) throw new ArgumentNullException(nameof(s));
+            return ParseSingle((ReadOnlySpan<char>)s, styles);
+        }
+
+        internal static float ParseSingle(ReadOnlySpan<char> s, NumberStyles styles)
+        {
+            if (NumberParser.ParseSingle(s, (int)styles, out float value) != NumberParser.Ok) throw ParseError(s, NumberParser.BadFormat, "Single");
+            return value;
+        }
+
+        private static Exception ParseError(ReadOnlySpan<char> s, int status, string typeName)
+        {
+            if (status == NumberParser.Overflow)
+                return new OverflowException("Value was either too large or too small for " + (typeName[0] == 'I' || typeName[0] == 'U' ? "an " : "a ") + typeName + ".");
+            return new FormatException("The input string '" + new string(s) + "' was not in a correct format.");
+        }
     }
 }

@@ -15,6 +15,9 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("FloatFormatStringsAreHonoured", &FloatFormatStringsAreHonoured));
             tests.Add(new SharedTest("IntegerFormatStringsAreHonoured", &IntegerFormatStringsAreHonoured));
             tests.Add(new SharedTest("InterpolationHonoursAlignmentAndFormat", &InterpolationHonoursAlignmentAndFormat));
+            tests.Add(new SharedTest("DoublesRoundTripThroughToStringAndParse", &DoublesRoundTripThroughToStringAndParse));
+            tests.Add(new SharedTest("DoubleParseIsCorrectlyRounded", &DoubleParseIsCorrectlyRounded));
+            tests.Add(new SharedTest("IntegerParseAcceptsAndRejectsLikeDotNet", &IntegerParseAcceptsAndRejectsLikeDotNet));
         }
 
         private static string DoublesPrintLikeDotNet()
@@ -88,6 +91,80 @@ namespace Aegis.RuntimeTests
                 ?? Check.Equal("[-7   ]", $"[{l,-5}]", "long left-aligned")
                 ?? Check.Equal("[50.0 %]", $"[{f:P1}]", "float percent")
                 ?? Check.Equal("[     ∞]", $"[{d / 0,6}]", "infinity aligned");
+        }
+
+        /// <summary>A deterministic pseudo-random 64-bit sequence (xorshift64*).</summary>
+        private static ulong NextRandom(ref ulong state)
+        {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            return state * 2685821657736338717UL;
+        }
+
+        private static string DoublesRoundTripThroughToStringAndParse()
+        {
+            ulong state = 0x9E3779B97F4A7C15UL;
+            for (int i = 0; i < 3000; i++)
+            {
+                ulong bits = NextRandom(ref state);
+                double value = *(double*)&bits;
+                if (double.IsNaN(value)) continue;
+                string text = value.ToString();
+                if (!double.TryParse(text, out double back) || *(ulong*)&back != bits)
+                    return "0x" + bits.ToString("X16") + " printed \"" + text + "\" parsed back as 0x" + (*(ulong*)&back).ToString("X16");
+                uint singleBits = (uint)bits;
+                float single = *(float*)&singleBits;
+                if (float.IsNaN(single)) continue;
+                text = single.ToString();
+                if (!float.TryParse(text, out float singleBack) || *(uint*)&singleBack != singleBits)
+                    return "float 0x" + singleBits.ToString("X8") + " printed \"" + text + "\" did not parse back";
+            }
+            return null;
+        }
+
+        private static string Bits(double value) => "0x" + (*(ulong*)&value).ToString("X16");
+
+        private static string DoubleParseIsCorrectlyRounded()
+        {
+            double big = double.Parse("1.7976931348623157e308"), tiny = double.Parse("4.9406564584124654e-324");
+            return Check.Equal(Bits(0.1), Bits(double.Parse("0.1")), "0.1")
+                ?? Check.Equal(Bits(9007199254740992.0), Bits(double.Parse("9007199254740993")), "2^53+1 ties to even (down)")
+                ?? Check.Equal(Bits(9007199254740996.0), Bits(double.Parse("9007199254740995")), "2^53+3 ties to even (up)")
+                ?? Check.Equal(Bits(9007199254740994.0), Bits(double.Parse("9007199254740993.000000000000000000001")), "just above the tie rounds up")
+                ?? Check.Equal(Bits(double.MaxValue), Bits(big), "MaxValue")
+                ?? Check.Equal(Bits(double.Epsilon), Bits(tiny), "Epsilon")
+                ?? Check.Equal(Bits(0.0), Bits(double.Parse("2.4703282292062327e-324")), "half of Epsilon ties to 0")
+                ?? Check.Equal(Bits(double.Epsilon), Bits(double.Parse("2.4703282292062328e-324")), "just above half of Epsilon")
+                ?? Check.Equal(Bits(double.PositiveInfinity), Bits(double.Parse("1e400")), "overflow is infinity")
+                ?? Check.Equal(Bits(-0.0), Bits(double.Parse("-0")), "-0 keeps its sign")
+                ?? Check.Equal(Bits(1234.5), Bits(double.Parse(" 1,234.5 ")), "whitespace and thousands")
+                ?? Check.Equal(Bits(double.NegativeInfinity), Bits(double.Parse("-∞")), "-∞ parses back")
+                ?? Check.True(double.IsNaN(double.Parse("NaN")), "NaN")
+                ?? Check.True(!double.TryParse("1.2.3", out _) && !double.TryParse("", out _) && !double.TryParse("1e", out _) && !double.TryParse(null, out _), "malformed input is rejected")
+                ?? Check.Equal(Bits(3.4028234663852886E+38), Bits(float.Parse("3.4028235e38")), "float.MaxValue");
+        }
+
+        private static string IntegerParseAcceptsAndRejectsLikeDotNet()
+        {
+            bool okMax = int.TryParse("2147483647", out int max);
+            bool okMin = int.TryParse(" -2147483648 ", out int min);
+            bool okHex = int.TryParse("FFFFFFFF", System.Globalization.NumberStyles.HexNumber, null, out int hex);
+            bool okULong = ulong.TryParse("18446744073709551615", out ulong ulongMax);
+            return Check.Equal(42, int.Parse("42"), "42")
+                ?? Check.Equal(-17, int.Parse("  -17\t"), "whitespace and sign")
+                ?? Check.Equal(12, int.Parse("+12"), "plus sign")
+                ?? Check.True(okMax && max == int.MaxValue, "int.MaxValue")
+                ?? Check.True(okMin && min == int.MinValue, "int.MinValue")
+                ?? Check.True(!int.TryParse("2147483648", out _), "overflow is rejected")
+                ?? Check.True(!int.TryParse("-2147483649", out _), "underflow is rejected")
+                ?? Check.True(!int.TryParse("12a", out _) && !int.TryParse("", out _) && !int.TryParse("-", out _) && !int.TryParse(null, out _) && !int.TryParse("1 2", out _), "malformed input is rejected")
+                ?? Check.True(!uint.TryParse("-1", out _), "a negative unsigned is rejected")
+                ?? Check.True(okHex && hex == -1, "hex FFFFFFFF is -1")
+                ?? Check.True(okULong && ulongMax == ulong.MaxValue, "ulong.MaxValue")
+                ?? Check.True(!byte.TryParse("256", out _) && byte.Parse("255") == 255 && sbyte.Parse("-128") == -128 && short.Parse("-32768") == short.MinValue, "byte/sbyte/short ranges")
+                ?? Check.Equal(1000000, int.Parse("1,000,000", System.Globalization.NumberStyles.Integer | System.Globalization.NumberStyles.AllowThousands), "thousands")
+                ?? Check.Equal(long.MinValue, long.Parse("-9223372036854775808"), "long.MinValue");
         }
     }
 }
