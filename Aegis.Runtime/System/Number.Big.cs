@@ -170,6 +170,74 @@ namespace Internal.Numerics
             return quotient;
         }
 
+        /// <summary>this = the value of little-endian words.</summary>
+        public void SetWords(uint[] words)
+        {
+            if (words.Length > MaxWords) throw new System.OverflowException("BigNum capacity exceeded.");
+            for (int i = 0; i < words.Length; i++) _words[i] = words[i];
+            _length = words.Length;
+            while (_length > 0 && _words[_length - 1] == 0) _length--;
+        }
+
+        /// <summary>this += other.</summary>
+        public void Add(ref BigNum other)
+        {
+            int length = _length > other._length ? _length : other._length;
+            ulong carry = 0;
+            for (int i = 0; i < length; i++)
+            {
+                ulong sum = (ulong)(i < _length ? _words[i] : 0) + (i < other._length ? other._words[i] : 0) + carry;
+                _words[i] = (uint)sum;
+                carry = sum >> 32;
+            }
+            _length = length;
+            if (carry != 0)
+            {
+                if (_length == MaxWords) throw new System.OverflowException("BigNum capacity exceeded.");
+                _words[_length++] = (uint)carry;
+            }
+        }
+
+        /// <summary>this *= factor.</summary>
+        public void MultiplyUInt64(ulong factor)
+        {
+            uint high = (uint)(factor >> 32);
+            if (high == 0) { MultiplyAdd((uint)factor, 0); return; }
+            BigNum low = default;
+            low.CopyFrom(ref this);
+            low.MultiplyAdd((uint)factor, 0);
+            MultiplyAdd(high, 0);
+            ShiftLeft(32);
+            Add(ref low);
+        }
+
+        /// <summary>The 64 bits starting at bit 'offset' (bit 0 is the least significant;
+        /// bits past the top read as 0, negative offsets as 0 below bit 0).</summary>
+        public ulong GetBits64(int offset)
+        {
+            ulong result = 0;
+            for (int b = 0; b < 64; b += 32)
+            {
+                int start = offset + b;
+                // 32 bits starting at 'start'.
+                uint part = 0;
+                int word = start >> 5, shift = start & 31;
+                if (start < 0)
+                {
+                    if (start > -32) part = WordAt(0) << -start;
+                }
+                else
+                {
+                    part = WordAt(word) >> shift;
+                    if (shift != 0) part |= WordAt(word + 1) << (32 - shift);
+                }
+                result |= (ulong)part << b;
+            }
+            return result;
+        }
+
+        private uint WordAt(int index) => index >= 0 && index < _length ? _words[index] : 0;
+
         public int BitLength
         {
             get

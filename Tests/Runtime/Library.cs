@@ -18,6 +18,9 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("DoublesRoundTripThroughToStringAndParse", &DoublesRoundTripThroughToStringAndParse));
             tests.Add(new SharedTest("DoubleParseIsCorrectlyRounded", &DoubleParseIsCorrectlyRounded));
             tests.Add(new SharedTest("IntegerParseAcceptsAndRejectsLikeDotNet", &IntegerParseAcceptsAndRejectsLikeDotNet));
+            tests.Add(new SharedTest("MathSpecialValuesAreLikeDotNet", &MathSpecialValuesAreLikeDotNet));
+            tests.Add(new SharedTest("MathFunctionsAreAccurate", &MathFunctionsAreAccurate));
+            tests.Add(new SharedTest("MathRoundingFunctionsRoundLikeDotNet", &MathRoundingFunctionsRoundLikeDotNet));
         }
 
         private static string DoublesPrintLikeDotNet()
@@ -165,6 +168,80 @@ namespace Aegis.RuntimeTests
                 ?? Check.True(!byte.TryParse("256", out _) && byte.Parse("255") == 255 && sbyte.Parse("-128") == -128 && short.Parse("-32768") == short.MinValue, "byte/sbyte/short ranges")
                 ?? Check.Equal(1000000, int.Parse("1,000,000", System.Globalization.NumberStyles.Integer | System.Globalization.NumberStyles.AllowThousands), "thousands")
                 ?? Check.Equal(long.MinValue, long.Parse("-9223372036854775808"), "long.MinValue");
+        }
+
+        private static string MathSpecialValuesAreLikeDotNet()
+        {
+            double inf = double.PositiveInfinity, nan = double.NaN;
+            return Check.True(double.IsNaN(Math.Sqrt(-1)), "Sqrt(-1) is NaN")
+                ?? Check.Equal(Bits(-0.0), Bits(Math.Sqrt(-0.0)), "Sqrt(-0) is -0")
+                ?? Check.Equal(Bits(inf), Bits(Math.Sqrt(inf)), "Sqrt(∞)")
+                ?? Check.Equal(Bits(1.0), Bits(Math.Pow(nan, 0)), "Pow(NaN, 0) is 1")
+                ?? Check.Equal(Bits(1.0), Bits(Math.Pow(1, nan)), "Pow(1, NaN) is 1")
+                ?? Check.True(double.IsNaN(Math.Pow(-8, 1.0 / 3)), "Pow of a negative to a non-integer is NaN")
+                ?? Check.Equal(Bits(-inf), Bits(Math.Pow(-0.0, -3)), "Pow(-0, -3) is -∞")
+                ?? Check.Equal(Bits(0.0), Bits(Math.Pow(2, -inf)), "Pow(2, -∞) is 0")
+                ?? Check.Equal(Bits(-inf), Bits(Math.Log(0)), "Log(0) is -∞")
+                ?? Check.True(double.IsNaN(Math.Log(-1)), "Log(-1) is NaN")
+                ?? Check.Equal(Bits(0.0), Bits(Math.Exp(-inf)), "Exp(-∞) is 0")
+                ?? Check.Equal(Bits(inf), Bits(Math.Exp(1000)), "Exp(1000) overflows to ∞")
+                ?? Check.True(double.IsNaN(Math.Sin(inf)) && double.IsNaN(Math.Cos(-inf)) && double.IsNaN(Math.Tan(nan)), "trig of ∞/NaN is NaN")
+                ?? Check.Equal(Bits(-0.0), Bits(Math.Sin(-0.0)), "Sin(-0) is -0")
+                ?? Check.Equal(Bits(Math.PI), Bits(Math.Atan2(0.0, -0.0)), "Atan2(0, -0) is π")
+                ?? Check.Equal(Bits(-Math.PI / 2), Bits(Math.Atan2(-1, 0)), "Atan2(-1, 0) is -π/2")
+                ?? Check.True(double.IsNaN(Math.Asin(1.5)), "Asin(1.5) is NaN")
+                ?? Check.True(double.IsNaN(Math.Max(nan, 1)) && double.IsNaN(Math.Min(1, nan)), "Max/Min propagate NaN")
+                ?? Check.Equal(Bits(0.0), Bits(Math.Max(-0.0, 0.0)), "Max(-0, 0) is +0")
+                ?? Check.Equal(Bits(-0.0), Bits(Math.Min(0.0, -0.0)), "Min(0, -0) is -0")
+                ?? Check.Equal(Bits(0.0), Bits(Math.Abs(-0.0)), "Abs(-0) is +0")
+                ?? Check.Equal(Bits(1.0), Bits(Math.Tanh(inf)), "Tanh(∞) is 1");
+        }
+
+        private static string MathFunctionsAreAccurate()
+        {
+            // Correctly rounded values (mpmath), compared bit for bit.
+            return Check.Equal(Bits(1.4142135623730951), Bits(Math.Sqrt(2)), "Sqrt(2)")
+                ?? Check.Equal(Bits(3.0), Bits(Math.Sqrt(9)), "Sqrt(9)")
+                ?? Check.Equal(Bits(1024.0), Bits(Math.Pow(2, 10)), "Pow(2, 10)")
+                ?? Check.Equal(Bits(1e15), Bits(Math.Pow(10, 15)), "Pow(10, 15)")
+                ?? Check.Equal(Bits(3.0), Bits(Math.Pow(9, 0.5)), "Pow(9, 0.5)")
+                ?? Check.Equal(Bits(2.718281828459045), Bits(Math.Exp(1)), "Exp(1)")
+                ?? Check.Equal(Bits(0.6931471805599453), Bits(Math.Log(2)), "Log(2)")
+                ?? Check.Equal(Bits(3.0), Bits(Math.Log10(1000)), "Log10(1000)")
+                ?? Check.Equal(Bits(10.0), Bits(Math.Log2(1024)), "Log2(1024)")
+                ?? Check.Equal(Bits(0.8414709848078965), Bits(Math.Sin(1)), "Sin(1)")
+                ?? Check.Equal(Bits(0.5403023058681398), Bits(Math.Cos(1)), "Cos(1)")
+                ?? Check.Equal(Bits(1.5574077246549023), Bits(Math.Tan(1)), "Tan(1)")
+                ?? Check.Equal(Bits(1.2246467991473532e-16), Bits(Math.Sin(Math.PI)), "Sin(π) (π is not exact)")
+                ?? Check.Equal(Bits(-0.8522008497671888), Bits(Math.Sin(1e22)), "Sin(1e22) (large argument)")
+                ?? Check.Equal(Bits(-4.687165924254628E-19), Bits(Math.Cos(6381956970095103.0 * Math.ScaleB(1, 797))), "Cos of the hardest argument")
+                ?? Check.Equal(Bits(0.7853981633974483), Bits(Math.Atan(1)), "Atan(1)")
+                ?? Check.Equal(Bits(0.5235987755982989), Bits(Math.Asin(0.5)), "Asin(0.5)")
+                ?? Check.Equal(Bits(1.0471975511965979), Bits(Math.Acos(0.5)), "Acos(0.5)")
+                ?? Check.Equal(Bits(1.1752011936438014), Bits(Math.Sinh(1)), "Sinh(1)")
+                ?? Check.Equal(Bits(1.5430806348152437), Bits(Math.Cosh(1)), "Cosh(1)")
+                ?? Check.Equal(Bits(0.7615941559557649), Bits(Math.Tanh(1)), "Tanh(1)")
+                ?? Check.Equal(Bits((double)1.41421354f), Bits((double)MathF.Sqrt(2f)), "MathF.Sqrt(2)")
+                ?? Check.Equal(Bits((double)0.84147096f), Bits((double)MathF.Sin(1f)), "MathF.Sin(1)");
+        }
+
+        private static string MathRoundingFunctionsRoundLikeDotNet()
+        {
+            return Check.Equal(Bits(2.0), Bits(Math.Round(2.5)), "Round(2.5) is 2 (banker's)")
+                ?? Check.Equal(Bits(4.0), Bits(Math.Round(3.5)), "Round(3.5) is 4")
+                ?? Check.Equal(Bits(-2.0), Bits(Math.Round(-2.5)), "Round(-2.5) is -2")
+                ?? Check.Equal(Bits(-0.0), Bits(Math.Round(-0.4)), "Round(-0.4) is -0")
+                ?? Check.Equal(Bits(3.0), Bits(Math.Round(2.5, MidpointRounding.AwayFromZero)), "Round(2.5, AwayFromZero)")
+                ?? Check.Equal(Bits(1.23), Bits(Math.Round(1.2345, 2)), "Round(1.2345, 2)")
+                ?? Check.Equal(Bits(-3.0), Bits(Math.Floor(-2.5)), "Floor(-2.5)")
+                ?? Check.Equal(Bits(-0.0), Bits(Math.Ceiling(-0.5)), "Ceiling(-0.5) is -0")
+                ?? Check.Equal(Bits(2.0), Bits(Math.Truncate(2.9)), "Truncate(2.9)")
+                ?? Check.Equal(Bits(-2.0), Bits(Math.Truncate(-2.9)), "Truncate(-2.9)")
+                ?? Check.Equal(Bits(4503599627370497.0), Bits(Math.Floor(4503599627370497.0)), "Floor of an integral 2^52+1")
+                ?? Check.Equal(Bits(1.0), Bits(Math.Round(0.5000000000000001)), "Round just above a half")
+                ?? Check.Equal(-1, Math.Sign(-3.5), "Sign(-3.5)")
+                ?? Check.Equal(5, Math.Max(3, 5), "Max(3, 5)")
+                ?? Check.Equal(2147483647, Math.Abs(-2147483647), "Abs(-2147483647)");
         }
     }
 }
