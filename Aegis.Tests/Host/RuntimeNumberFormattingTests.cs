@@ -70,7 +70,7 @@ public class RuntimeNumberFormattingTests
     public void RandomDoublesPrintTheShortestRoundTripTextLikeDotNet()
     {
         var random = new Random(8);
-        for (int i = 0; i < 200000; i++)
+        for (int i = 0; i < 120000; i++)
         {
             double value = RandomDouble(random);
             string ours = Ours(value, null);

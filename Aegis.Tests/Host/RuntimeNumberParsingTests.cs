@@ -94,7 +94,7 @@ public class RuntimeNumberParsingTests
     public void EveryFormattedDoubleParsesBackToTheSameBits()
     {
         var random = new Random(13);
-        for (int i = 0; i < 150000; i++)
+        for (int i = 0; i < 80000; i++)
         {
             double value = BitConverter.Int64BitsToDouble(random.NextInt64());
             if (double.IsNaN(value)) continue;

@@ -21,6 +21,10 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("MathSpecialValuesAreLikeDotNet", &MathSpecialValuesAreLikeDotNet));
             tests.Add(new SharedTest("MathFunctionsAreAccurate", &MathFunctionsAreAccurate));
             tests.Add(new SharedTest("MathRoundingFunctionsRoundLikeDotNet", &MathRoundingFunctionsRoundLikeDotNet));
+            tests.Add(new SharedTest("HashSetKeepsOneOfEachItem", &HashSetKeepsOneOfEachItem));
+            tests.Add(new SharedTest("QueueIsFirstInFirstOut", &QueueIsFirstInFirstOut));
+            tests.Add(new SharedTest("StackIsLastInFirstOut", &StackIsLastInFirstOut));
+            tests.Add(new SharedTest("ArraySortSortsWithEveryOverload", &ArraySortSortsWithEveryOverload));
         }
 
         private static string DoublesPrintLikeDotNet()
@@ -242,6 +246,95 @@ namespace Aegis.RuntimeTests
                 ?? Check.Equal(-1, Math.Sign(-3.5), "Sign(-3.5)")
                 ?? Check.Equal(5, Math.Max(3, 5), "Max(3, 5)")
                 ?? Check.Equal(2147483647, Math.Abs(-2147483647), "Abs(-2147483647)");
+        }
+
+        private static string HashSetKeepsOneOfEachItem()
+        {
+            var set = new HashSet<int>();
+            int added = 0;
+            for (int i = 0; i < 2000; i++)
+                if (set.Add(i % 700)) added++;
+            string failure = Check.Equal(700, added, "distinct adds") ?? Check.Equal(700, set.Count, "Count");
+            if (failure != null) return failure;
+            for (int i = 0; i < 700; i += 2) set.Remove(i);
+            int sum = 0;
+            foreach (int item in set) sum += item;
+            var words = new HashSet<string> { "alpha", "beta" };
+            var other = new HashSet<int> { 1, 3, 5, 999 };
+            other.IntersectWith(set);
+            return Check.Equal(350, set.Count, "Count after removing the even items")
+                ?? Check.Equal(122500, sum, "sum of the odd items below 700 by enumeration")
+                ?? Check.True(set.Contains(699) && !set.Contains(698), "Contains")
+                ?? Check.True(!words.Add("alpha") && words.Contains("beta") && !words.Contains("gamma"), "strings compare by value")
+                ?? Check.Equal(3, other.Count, "IntersectWith");
+        }
+
+        private static string QueueIsFirstInFirstOut()
+        {
+            var queue = new Queue<int>();
+            for (int i = 0; i < 100; i++) queue.Enqueue(i);
+            for (int i = 0; i < 50; i++)
+                if (queue.Dequeue() != i) return "Dequeue out of order at " + i.ToString();
+            for (int i = 100; i < 300; i++) queue.Enqueue(i); // wraps around and grows
+            int expected = 50;
+            foreach (int item in queue)
+                if (item != expected++) return "enumeration out of order at " + item.ToString();
+            bool emptyRejected = true;
+            var empty = new Queue<string>();
+            emptyRejected = !empty.TryDequeue(out _) && !empty.TryPeek(out _);
+            return Check.Equal(250, queue.Count, "Count")
+                ?? Check.Equal(50, queue.Peek(), "Peek")
+                ?? Check.True(queue.Contains(299) && !queue.Contains(49), "Contains")
+                ?? Check.Equal(299, queue.ToArray()[249], "ToArray's last item")
+                ?? Check.True(emptyRejected, "an empty queue has nothing to dequeue (Dequeue throws InvalidOperationException)");
+        }
+
+        private static string StackIsLastInFirstOut()
+        {
+            var stack = new Stack<string>();
+            stack.Push("a"); stack.Push("b"); stack.Push("c");
+            string order = "";
+            foreach (string item in stack) order += item;
+            string popped = stack.Pop() + stack.Pop();
+            bool emptyRejected = stack.TryPop(out string last) && !stack.TryPop(out _) && !stack.TryPeek(out _);
+            return Check.Equal("cba", order, "enumeration from the top")
+                ?? Check.Equal("cb", popped, "Pop order")
+                ?? Check.Equal("a", last, "TryPop")
+                ?? Check.True(emptyRejected, "an empty stack has nothing to pop (Pop throws InvalidOperationException)")
+                ?? Check.Equal(0, stack.Count, "Count");
+        }
+
+        private sealed class Descending : IComparer<int>
+        {
+            public int Compare(int x, int y) => y.CompareTo(x);
+        }
+
+        private static string ArraySortSortsWithEveryOverload()
+        {
+            ulong state = 12345;
+            int[] numbers = new int[5000];
+            for (int i = 0; i < numbers.Length; i++) numbers[i] = (int)(NextRandom(ref state) % 1000);
+            Array.Sort(numbers);
+            for (int i = 1; i < numbers.Length; i++)
+                if (numbers[i - 1] > numbers[i]) return "Array.Sort(T[]) left " + numbers[i - 1].ToString() + " before " + numbers[i].ToString();
+            // Already sorted and reversed input: the cases that make a naive quicksort quadratic.
+            Array.Sort(numbers, new Descending());
+            for (int i = 1; i < numbers.Length; i++)
+                if (numbers[i - 1] < numbers[i]) return "Array.Sort(T[], IComparer) not descending";
+            Array.Sort(numbers, (a, b) => a.CompareTo(b));
+            for (int i = 1; i < numbers.Length; i++)
+                if (numbers[i - 1] > numbers[i]) return "Array.Sort(T[], Comparison) not ascending";
+            int[] part = { 9, 8, 7, 6, 5, 4, 3 };
+            Array.Sort(part, 2, 3);
+            string[] words = { "pear", "fig", "apple" };
+            Array.Sort(words, string.CompareOrdinal);
+            var list = new List<int> { 3, 1, 2 };
+            list.Sort();
+            return Check.Equal("9,8,5,6,7,4,3", string.Join(",", part[0].ToString(), part[1].ToString(), part[2].ToString(), part[3].ToString(), part[4].ToString(), part[5].ToString(), part[6].ToString()), "Array.Sort(T[], index, length)")
+                ?? Check.Equal("apple fig pear", words[0] + " " + words[1] + " " + words[2], "strings")
+                ?? Check.Equal("123", list[0].ToString() + list[1].ToString() + list[2].ToString(), "List<T>.Sort()")
+                ?? Check.Equal(~1, Array.BinarySearch(new[] { 1, 3, 5 }, 2), "BinarySearch of a missing item")
+                ?? Check.Equal(2, Array.BinarySearch(new[] { 1, 3, 5 }, 5), "BinarySearch");
         }
     }
 }
