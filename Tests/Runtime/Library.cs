@@ -21,6 +21,7 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("MathSpecialValuesAreLikeDotNet", &MathSpecialValuesAreLikeDotNet));
             tests.Add(new SharedTest("MathFunctionsAreAccurate", &MathFunctionsAreAccurate));
             tests.Add(new SharedTest("MathRoundingFunctionsRoundLikeDotNet", &MathRoundingFunctionsRoundLikeDotNet));
+            tests.Add(new SharedTest("StringFormatHonoursIndexAlignmentAndFormat", &StringFormatHonoursIndexAlignmentAndFormat));
             tests.Add(new SharedTest("HashSetKeepsOneOfEachItem", &HashSetKeepsOneOfEachItem));
             tests.Add(new SharedTest("QueueIsFirstInFirstOut", &QueueIsFirstInFirstOut));
             tests.Add(new SharedTest("StackIsLastInFirstOut", &StackIsLastInFirstOut));
@@ -92,7 +93,9 @@ namespace Aegis.RuntimeTests
             int i = 42;
             long l = -7;
             float f = 0.5f;
+            short sh = -3; byte b = 200; uint u = 4000000000; ulong ul = 18446744073709551615; sbyte sb = -8; ushort us = 65535;
             return Check.Equal("[  2.50]", $"[{d,6:F2}]", "double right-aligned with format")
+                ?? Check.Equal("[-3   |  C8|4,000,000,000|1.84E+019|-008|FFFF]", $"[{sh,-5}|{b,4:X}|{u:N0}|{ul:E2}|{sb:D3}|{us:X}]", "every integer type with alignment and format")
                 ?? Check.Equal("[2.5   ]", $"[{d,-6}]", "double left-aligned")
                 ?? Check.Equal("[  002A]", $"[{i,6:X4}]", "int hex aligned")
                 ?? Check.Equal("[-7   ]", $"[{l,-5}]", "long left-aligned")
@@ -335,6 +338,17 @@ namespace Aegis.RuntimeTests
                 ?? Check.Equal("123", list[0].ToString() + list[1].ToString() + list[2].ToString(), "List<T>.Sort()")
                 ?? Check.Equal(~1, Array.BinarySearch(new[] { 1, 3, 5 }, 2), "BinarySearch of a missing item")
                 ?? Check.Equal(2, Array.BinarySearch(new[] { 1, 3, 5 }, 5), "BinarySearch");
+        }
+
+        private static string StringFormatHonoursIndexAlignmentAndFormat()
+        {
+            var builder = new System.Text.StringBuilder();
+            builder.AppendFormat("{0:F1}/{1,3}", 0.25, 7);
+            return Check.Equal("ab        |000000FF|{x}|   3.1", string.Format("{0,-10}|{1:X8}|{{x}}|{2,6:F1}", "ab", 255, 3.14159), "the issue's kind of format")
+                ?? Check.Equal("b a b", string.Format("{1} {0} {1}", "a", "b"), "indexes in any order, repeated")
+                ?? Check.Equal("[]", string.Format("[{0}]", (object)null), "null prints nothing")
+                ?? Check.Equal("1.00E+020 50.0 %", string.Format("{0:E2} {1:P1}", 1e20, 0.5f), "floating-point formats")
+                ?? Check.Equal("0.2/  7", builder.ToString(), "StringBuilder.AppendFormat (ties to even)");
         }
     }
 }
