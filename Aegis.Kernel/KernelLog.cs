@@ -68,10 +68,25 @@ namespace Aegis.Kernel
                 Write('\n');
         }
 
-        /// <summary>A character of the kernel's own text.</summary>
+        private static char s_pendingHigh; // a high surrogate waiting for its low half
+
+        /// <summary>A character of the kernel's own text, as UTF-8 (Core/ConsoleText.cs: a surrogate
+        /// pair becomes one 4-byte sequence; a lone surrogate U+FFFD). Allocates nothing.</summary>
         public static void Write(char c)
         {
-            byte value = c < 0x80 ? (byte)c : (byte)'?';
+            if (c < 0x80 && s_pendingHigh == '\0')
+            {
+                WriteByte((byte)c);
+                return;
+            }
+            byte* encoded = stackalloc byte[8];
+            int count = Core.Utf8Text.Encode(c, ref s_pendingHigh, new System.Span<byte>(encoded, 8));
+            for (int i = 0; i < count; i++)
+                WriteByte(encoded[i]);
+        }
+
+        private static void WriteByte(byte value)
+        {
             s_midLine = value != (byte)'\n';
             if (s_count == 0 || s_busy)
             {

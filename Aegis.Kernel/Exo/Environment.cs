@@ -108,6 +108,8 @@ namespace Aegis.Kernel.Exo
         public long MappedPages;
         /// <summary>Bytes of this environment's ConsoleWrite calls the kernel accepted (its results' sum).</summary>
         public ulong ConsoleBytesAccepted;
+        /// <summary>What may pass to the console from it (UTF-8 text; a character may span two calls).</summary>
+        public Core.Utf8ConsoleFilter ConsoleFilter;
         /// <summary>The one-line report of how it ended (a fixed buffer: ending allocates nothing).</summary>
         public readonly Diagnostics.TextBuffer EndReportText = new Diagnostics.TextBuffer(256);
         /// <summary>The end report as a string, null when there is none (for the protection suite).</summary>
@@ -165,7 +167,7 @@ namespace Aegis.Kernel.Exo
             LastFaultRip = 0;
             for (int i = 0; i < ReceivedPageHeadBytes; i++) ReceivedPageHead[i] = 0;
             IpcMessagesReceived = 0; PagesReceived = 0; PageSendsRefused = 0; ForcedPreemptions = 0; PoliteRevocations = 0; FramesReleasedOnRequest = 0;
-            ConsoleBytesAccepted = 0; Reaping = false; ReapCursor = 0; MappedPages = 0;
+            ConsoleBytesAccepted = 0; ConsoleFilter.Reset(); Reaping = false; ReapCursor = 0; MappedPages = 0;
             EndReportText.Clear();
             Output.Clear();
             Account = null; FramesCharged = 0; KeepRecord = false;

@@ -187,13 +187,11 @@ namespace Aegis.Kernel.Exo
             // Static buffer: there is no garbage collector, so system calls must not allocate per call.
             Span<byte> buffer = new Span<byte>(s_consoleBuffer, 0, (int)length);
             if (!UserMemory.TryRead(caller, address, buffer)) return Fail(Error.BadAddress);
-            for (int i = 0; i < buffer.Length; i++)
-            {
-                // Printable ASCII, newline and tab pass; other control bytes (terminal escapes,
-                // carriage returns that could overwrite the kernel's lines) and non-ASCII print as '?'.
-                byte b = buffer[i];
-                buffer[i] = (b >= 0x20 && b < 0x7F) || b == (byte)'\n' || b == (byte)'\t' ? b : (byte)'?';
-            }
+            // UTF-8 text passes; control bytes (terminal escapes, carriage returns that could
+            // overwrite the kernel's lines, C1 controls, bidirectional overrides) and ill-formed
+            // sequences print as '?' (Core/ConsoleText.cs). A character may span two calls.
+            Core.Utf8ConsoleFilter filterBefore = caller.ConsoleFilter;
+            caller.ConsoleFilter.Filter(buffer);
             // Line by line: each line it starts on the console gets the kernel's prefix first
             // (ConsoleOutput), so its output can never read as the kernel's own.
             int taken = 0;
@@ -211,6 +209,13 @@ namespace Aegis.Kernel.Exo
                     taken += part;
                     if (part < line) break; // the buffer is full: a short write
                 }
+            }
+            if (taken < (int)length)
+            {
+                // A short write: the filter's state must describe the bytes taken (the caller sends
+                // the rest again), also when the cut falls inside a character.
+                caller.ConsoleFilter = filterBefore;
+                caller.ConsoleFilter.Filter(buffer.Slice(0, taken));
             }
             if (taken == 0) return Fail(Error.WouldBlock);
             for (int i = 0; i < taken; i++)

@@ -308,6 +308,29 @@ namespace Aegis.Kernel.Tests
                 ?? Expect.Equal("True/c/Dot", $"{true}/{'c'}/{new Dot().Name.Substring(0, 1).ToUpperInvariant()}{"ot"}", "bool, char and nested calls");
         }
 
+        /// <summary>The kernel's own text reaches the console as UTF-8: the bytes KernelLog's encoder
+        /// makes for a line with 2-, 3- and 4-byte characters, then the line itself (the boot test
+        /// NonAsciiTextReachesTheSerialConsoleAsUtf8 reads it on the serial port).</summary>
+        private static string KernelLogWritesUtf8()
+        {
+            const string text = "kernel-utf8: héllo, π ≈ 3.14, 日本, 🙂";
+            byte[] expected =
+            {
+                0x6B, 0x65, 0x72, 0x6E, 0x65, 0x6C, 0x2D, 0x75, 0x74, 0x66, 0x38, 0x3A, 0x20, 0x68, 0xC3, 0xA9, 0x6C, 0x6C, 0x6F, 0x2C, 0x20, 0xCF, 0x80,
+                0x20, 0xE2, 0x89, 0x88, 0x20, 0x33, 0x2E, 0x31, 0x34, 0x2C, 0x20, 0xE6, 0x97, 0xA5, 0xE6, 0x9C, 0xAC, 0x2C, 0x20, 0xF0, 0x9F, 0x99, 0x82,
+            };
+            byte* encoded = stackalloc byte[64];
+            int count = 0;
+            char pending = '\0';
+            for (int i = 0; i < text.Length; i++)
+                count += Aegis.Kernel.Core.Utf8Text.Encode(text[i], ref pending, new Span<byte>(encoded + count, 8));
+            string failure = Expect.Equal(expected.Length, count, "UTF-8 bytes of the line");
+            for (int i = 0; failure == null && i < count; i++)
+                if (encoded[i] != expected[i]) failure = "byte " + i.ToString() + " is 0x" + encoded[i].ToString("X2") + ", expected 0x" + expected[i].ToString("X2");
+            KernelLog.WriteLine(text);
+            return failure;
+        }
+
         private static string IntegerToStringEveryType()
         {
             return Expect.Equal("-128|127", sbyte.MinValue.ToString() + "|" + sbyte.MaxValue.ToString(), "sbyte")

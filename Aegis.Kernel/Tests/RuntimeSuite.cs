@@ -48,6 +48,7 @@ namespace Aegis.Kernel.Tests
                 new TestCase("string-concat-and-equality", &StringConcatAndEquality),
                 new TestCase("string-interpolation-hex", &StringInterpolationHex),
                 new TestCase("integer-tostring-every-type", &IntegerToStringEveryType),
+                new TestCase("kernel-log-writes-utf8", &KernelLogWritesUtf8),
                 new TestCase("boxing-unboxing", &BoxingUnboxing),
                 new TestCase("nullable-boxing", &NullableBoxing),
                 new TestCase("is-as-casts", &IsAsCasts),

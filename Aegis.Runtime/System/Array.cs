@@ -108,11 +108,58 @@ namespace System
             for (int i = 0; i < array.Length; i++) array[i] = value;
         }
 
-        /// <summary>Sorts with the comparison (stable insertion sort: no recursion, no allocation).</summary>
-        public static void Sort<T>(T[] array, Comparison<T> comparison) => new Span<T>(array).Sort(comparison);
+        // Sorting: introsort (System/Collections/Generic/ArraySortHelper.cs), O(n log n), not stable (as .NET).
+        public static void Sort<T>(T[] array)
+        {
+            if (array == null) throw new ArgumentNullException(nameof(array));
+            IntroSort.Sort(new Span<T>(array), Comparer<T>.Default.Compare);
+        }
 
-        public static void Sort<T>(T[] array, int index, int length, System.Collections.Generic.IComparer<T> comparer)
-            => new Span<T>(array, index, length).Sort(comparer.Compare);
+        public static void Sort<T>(T[] array, Comparison<T> comparison)
+        {
+            if (array == null) throw new ArgumentNullException(nameof(array));
+            if (comparison == null) throw new ArgumentNullException(nameof(comparison));
+            IntroSort.Sort(new Span<T>(array), comparison);
+        }
+
+        public static void Sort<T>(T[] array, IComparer<T> comparer)
+        {
+            if (array == null) throw new ArgumentNullException(nameof(array));
+            IntroSort.Sort(new Span<T>(array), (comparer ?? Comparer<T>.Default).Compare);
+        }
+
+        public static void Sort<T>(T[] array, int index, int length) => Sort(array, index, length, null);
+
+        public static void Sort<T>(T[] array, int index, int length, IComparer<T> comparer)
+        {
+            if (array == null) throw new ArgumentNullException(nameof(array));
+            if (index < 0) throw new ArgumentOutOfRangeException(nameof(index), "Non-negative number required.");
+            if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), "Non-negative number required.");
+            if (array.Length - index < length) throw new ArgumentException("Offset and length were out of bounds for the array or count is greater than the number of elements from index to the end of the source collection.");
+            IntroSort.Sort(new Span<T>(array, index, length), (comparer ?? Comparer<T>.Default).Compare);
+        }
+
+        /// <summary>The index of value in the sorted array, or the bitwise complement of where it would go.</summary>
+        public static int BinarySearch<T>(T[] array, T value) => BinarySearch(array, 0, array?.Length ?? 0, value, null);
+
+        public static int BinarySearch<T>(T[] array, T value, IComparer<T> comparer) => BinarySearch(array, 0, array?.Length ?? 0, value, comparer);
+
+        public static int BinarySearch<T>(T[] array, int index, int length, T value, IComparer<T> comparer)
+        {
+            if (array == null) throw new ArgumentNullException(nameof(array));
+            if (index < 0 || length < 0 || array.Length - index < length) throw new ArgumentOutOfRangeException(nameof(index));
+            comparer ??= Comparer<T>.Default;
+            int low = index, high = index + length - 1;
+            while (low <= high)
+            {
+                int middle = low + ((high - low) >> 1);
+                int order = comparer.Compare(array[middle], value);
+                if (order == 0) return middle;
+                if (order < 0) low = middle + 1;
+                else high = middle - 1;
+            }
+            return ~low;
+        }
 
         private static class EmptyArray<T>
         {

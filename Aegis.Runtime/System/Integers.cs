@@ -1,6 +1,7 @@
 // Integer primitive types (generated shape, one per type; keep them identical).
-// ToString formats: null/"" or "D" decimal, "X"/"x" hex (with optional width, e.g. "X8"),
-// "N" not supported (prints decimal). Hex of a negative number uses its two's-complement bits.
+// ToString/TryFormat: the standard formats of Number.Formatting.cs (D, X, N, E, F, P, G, B, R).
+// Hex of a negative number uses its two's-complement bits. Parse/TryParse: Number.Parsing.cs.
+using System.Globalization;
 using System.Runtime.CompilerServices;
 
 namespace System
@@ -19,6 +20,20 @@ namespace System
         public override bool Equals(object obj) => obj is sbyte other && other == m_value;
         public override int GetHashCode() => (int)m_value;
         public int CompareTo(sbyte other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+        public static sbyte Parse(string s) => Parse(s, NumberStyles.Integer, null);
+        public static sbyte Parse(string s, NumberStyles style) => Parse(s, style, null);
+        public static sbyte Parse(string s, IFormatProvider provider) => Parse(s, NumberStyles.Integer, provider);
+        public static sbyte Parse(string s, NumberStyles style, IFormatProvider provider) => (sbyte)Number.ParseSigned(s, style, MinValue, MaxValue, 8, "SByte");
+        public static sbyte Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Integer, IFormatProvider provider = null) => (sbyte)Number.ParseSigned(s, style, MinValue, MaxValue, 8, "SByte");
+        public static bool TryParse(string s, out sbyte result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out sbyte result) => TryParse(s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out sbyte result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out sbyte result)
+        {
+            bool ok = Number.TryParseSigned(s, style, MinValue, MaxValue, 8, out long v, out _);
+            result = (sbyte)v;
+            return ok;
+        }
     }
 
     public struct Byte : IEquatable<byte>, IComparable<byte>, IFormattable, ISpanFormattable
@@ -35,6 +50,20 @@ namespace System
         public override bool Equals(object obj) => obj is byte other && other == m_value;
         public override int GetHashCode() => (int)m_value;
         public int CompareTo(byte other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+        public static byte Parse(string s) => Parse(s, NumberStyles.Integer, null);
+        public static byte Parse(string s, NumberStyles style) => Parse(s, style, null);
+        public static byte Parse(string s, IFormatProvider provider) => Parse(s, NumberStyles.Integer, provider);
+        public static byte Parse(string s, NumberStyles style, IFormatProvider provider) => (byte)Number.ParseUnsigned(s, style, MaxValue, 8, "Byte");
+        public static byte Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Integer, IFormatProvider provider = null) => (byte)Number.ParseUnsigned(s, style, MaxValue, 8, "Byte");
+        public static bool TryParse(string s, out byte result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out byte result) => TryParse(s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out byte result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out byte result)
+        {
+            bool ok = Number.TryParseUnsigned(s, style, MaxValue, 8, out ulong v, out _);
+            result = (byte)v;
+            return ok;
+        }
     }
 
     public struct Int16 : IEquatable<short>, IComparable<short>, IFormattable, ISpanFormattable
@@ -51,6 +80,20 @@ namespace System
         public override bool Equals(object obj) => obj is short other && other == m_value;
         public override int GetHashCode() => (int)m_value;
         public int CompareTo(short other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+        public static short Parse(string s) => Parse(s, NumberStyles.Integer, null);
+        public static short Parse(string s, NumberStyles style) => Parse(s, style, null);
+        public static short Parse(string s, IFormatProvider provider) => Parse(s, NumberStyles.Integer, provider);
+        public static short Parse(string s, NumberStyles style, IFormatProvider provider) => (short)Number.ParseSigned(s, style, MinValue, MaxValue, 16, "Int16");
+        public static short Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Integer, IFormatProvider provider = null) => (short)Number.ParseSigned(s, style, MinValue, MaxValue, 16, "Int16");
+        public static bool TryParse(string s, out short result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out short result) => TryParse(s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out short result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out short result)
+        {
+            bool ok = Number.TryParseSigned(s, style, MinValue, MaxValue, 16, out long v, out _);
+            result = (short)v;
+            return ok;
+        }
     }
 
     public struct UInt16 : IEquatable<ushort>, IComparable<ushort>, IFormattable, ISpanFormattable
@@ -67,6 +110,20 @@ namespace System
         public override bool Equals(object obj) => obj is ushort other && other == m_value;
         public override int GetHashCode() => (int)m_value;
         public int CompareTo(ushort other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+        public static ushort Parse(string s) => Parse(s, NumberStyles.Integer, null);
+        public static ushort Parse(string s, NumberStyles style) => Parse(s, style, null);
+        public static ushort Parse(string s, IFormatProvider provider) => Parse(s, NumberStyles.Integer, provider);
+        public static ushort Parse(string s, NumberStyles style, IFormatProvider provider) => (ushort)Number.ParseUnsigned(s, style, MaxValue, 16, "UInt16");
+        public static ushort Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Integer, IFormatProvider provider = null) => (ushort)Number.ParseUnsigned(s, style, MaxValue, 16, "UInt16");
+        public static bool TryParse(string s, out ushort result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out ushort result) => TryParse(s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out ushort result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out ushort result)
+        {
+            bool ok = Number.TryParseUnsigned(s, style, MaxValue, 16, out ulong v, out _);
+            result = (ushort)v;
+            return ok;
+        }
     }
 
     public struct Int32 : IEquatable<int>, IComparable<int>, IFormattable, ISpanFormattable
@@ -83,6 +140,20 @@ namespace System
         public override bool Equals(object obj) => obj is int other && other == m_value;
         public override int GetHashCode() => (int)m_value;
         public int CompareTo(int other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+        public static int Parse(string s) => Parse(s, NumberStyles.Integer, null);
+        public static int Parse(string s, NumberStyles style) => Parse(s, style, null);
+        public static int Parse(string s, IFormatProvider provider) => Parse(s, NumberStyles.Integer, provider);
+        public static int Parse(string s, NumberStyles style, IFormatProvider provider) => (int)Number.ParseSigned(s, style, MinValue, MaxValue, 32, "Int32");
+        public static int Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Integer, IFormatProvider provider = null) => (int)Number.ParseSigned(s, style, MinValue, MaxValue, 32, "Int32");
+        public static bool TryParse(string s, out int result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out int result) => TryParse(s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out int result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out int result)
+        {
+            bool ok = Number.TryParseSigned(s, style, MinValue, MaxValue, 32, out long v, out _);
+            result = (int)v;
+            return ok;
+        }
     }
 
     public struct UInt32 : IEquatable<uint>, IComparable<uint>, IFormattable, ISpanFormattable
@@ -99,6 +170,20 @@ namespace System
         public override bool Equals(object obj) => obj is uint other && other == m_value;
         public override int GetHashCode() => (int)m_value;
         public int CompareTo(uint other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+        public static uint Parse(string s) => Parse(s, NumberStyles.Integer, null);
+        public static uint Parse(string s, NumberStyles style) => Parse(s, style, null);
+        public static uint Parse(string s, IFormatProvider provider) => Parse(s, NumberStyles.Integer, provider);
+        public static uint Parse(string s, NumberStyles style, IFormatProvider provider) => (uint)Number.ParseUnsigned(s, style, MaxValue, 32, "UInt32");
+        public static uint Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Integer, IFormatProvider provider = null) => (uint)Number.ParseUnsigned(s, style, MaxValue, 32, "UInt32");
+        public static bool TryParse(string s, out uint result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out uint result) => TryParse(s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out uint result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out uint result)
+        {
+            bool ok = Number.TryParseUnsigned(s, style, MaxValue, 32, out ulong v, out _);
+            result = (uint)v;
+            return ok;
+        }
     }
 
     public struct Int64 : IEquatable<long>, IComparable<long>, IFormattable, ISpanFormattable
@@ -115,6 +200,20 @@ namespace System
         public override bool Equals(object obj) => obj is long other && other == m_value;
         public override int GetHashCode() => (int)m_value ^ (int)(m_value >> 32);
         public int CompareTo(long other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+        public static long Parse(string s) => Parse(s, NumberStyles.Integer, null);
+        public static long Parse(string s, NumberStyles style) => Parse(s, style, null);
+        public static long Parse(string s, IFormatProvider provider) => Parse(s, NumberStyles.Integer, provider);
+        public static long Parse(string s, NumberStyles style, IFormatProvider provider) => (long)Number.ParseSigned(s, style, MinValue, MaxValue, 64, "Int64");
+        public static long Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Integer, IFormatProvider provider = null) => (long)Number.ParseSigned(s, style, MinValue, MaxValue, 64, "Int64");
+        public static bool TryParse(string s, out long result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out long result) => TryParse(s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out long result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out long result)
+        {
+            bool ok = Number.TryParseSigned(s, style, MinValue, MaxValue, 64, out long v, out _);
+            result = (long)v;
+            return ok;
+        }
     }
 
     public struct UInt64 : IEquatable<ulong>, IComparable<ulong>, IFormattable, ISpanFormattable
@@ -131,6 +230,20 @@ namespace System
         public override bool Equals(object obj) => obj is ulong other && other == m_value;
         public override int GetHashCode() => (int)m_value ^ (int)(m_value >> 32);
         public int CompareTo(ulong other) => m_value < other ? -1 : m_value > other ? 1 : 0;
+        public static ulong Parse(string s) => Parse(s, NumberStyles.Integer, null);
+        public static ulong Parse(string s, NumberStyles style) => Parse(s, style, null);
+        public static ulong Parse(string s, IFormatProvider provider) => Parse(s, NumberStyles.Integer, provider);
+        public static ulong Parse(string s, NumberStyles style, IFormatProvider provider) => (ulong)Number.ParseUnsigned(s, style, MaxValue, 64, "UInt64");
+        public static ulong Parse(ReadOnlySpan<char> s, NumberStyles style = NumberStyles.Integer, IFormatProvider provider = null) => (ulong)Number.ParseUnsigned(s, style, MaxValue, 64, "UInt64");
+        public static bool TryParse(string s, out ulong result) => TryParse((ReadOnlySpan<char>)s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, out ulong result) => TryParse(s, NumberStyles.Integer, null, out result);
+        public static bool TryParse(string s, NumberStyles style, IFormatProvider provider, out ulong result) => TryParse((ReadOnlySpan<char>)s, style, provider, out result);
+        public static bool TryParse(ReadOnlySpan<char> s, NumberStyles style, IFormatProvider provider, out ulong result)
+        {
+            bool ok = Number.TryParseUnsigned(s, style, MaxValue, 64, out ulong v, out _);
+            result = (ulong)v;
+            return ok;
+        }
     }
 
     public struct IntPtr : IEquatable<nint>, IComparable<nint>, IFormattable, ISpanFormattable

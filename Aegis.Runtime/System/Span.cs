@@ -239,22 +239,10 @@ namespace System
 
     public static class MemoryExtensions
     {
-        /// <summary>Insertion sort: stable, no allocation; fine for kernel-sized collections.</summary>
-        public static void Sort<T>(this Span<T> span, Comparison<T> comparison)
-        {
-            if (comparison == null) throw new ArgumentNullException(nameof(comparison));
-            for (int i = 1; i < span.Length; i++)
-            {
-                T item = span[i];
-                int j = i - 1;
-                while (j >= 0 && comparison(span[j], item) > 0)
-                {
-                    span[j + 1] = span[j];
-                    j--;
-                }
-                span[j + 1] = item;
-            }
-        }
+        /// <summary>Introsort (ArraySortHelper.cs): O(n log n), in place, not stable (as .NET).</summary>
+        public static void Sort<T>(this Span<T> span, Comparison<T> comparison) => System.Collections.Generic.IntroSort.Sort(span, comparison);
+
+        public static void Sort<T>(this Span<T> span) => System.Collections.Generic.IntroSort.Sort(span, System.Collections.Generic.Comparer<T>.Default.Compare);
 
         public static Span<T> AsSpan<T>(this T[] array) => new Span<T>(array);
         public static Span<T> AsSpan<T>(this T[] array, int start) => new Span<T>(array, start, (array?.Length ?? 0) - start);

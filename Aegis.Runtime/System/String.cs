@@ -133,6 +133,13 @@ namespace System
             return result;
         }
 
+        // Composite formatting: "{index[,alignment][:format]}" (String.Format.cs).
+        public static string Format(string format, object arg0) => Internal.Numerics.CompositeFormatter.Format(null, format, new[] { arg0 });
+        public static string Format(string format, object arg0, object arg1) => Internal.Numerics.CompositeFormatter.Format(null, format, new[] { arg0, arg1 });
+        public static string Format(string format, object arg0, object arg1, object arg2) => Internal.Numerics.CompositeFormatter.Format(null, format, new[] { arg0, arg1, arg2 });
+        public static string Format(string format, params object[] args) => Internal.Numerics.CompositeFormatter.Format(null, format, args);
+        public static string Format(IFormatProvider provider, string format, params object[] args) => Internal.Numerics.CompositeFormatter.Format(provider, format, args);
+
         public static string Join(string separator, params string[] values)
         {
             if (values.Length == 0) return Empty;

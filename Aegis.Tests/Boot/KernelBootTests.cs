@@ -276,13 +276,14 @@ public class KernelBootTests
         var passed = new List<string>();
         var failed = new List<string>();
         var summaries = new List<Match>();
-        foreach (string line in result.Lines)
+        foreach (string rawLine in result.Lines)
         {
-            // An app's lines carry the kernel's "[<environment> <name>] " prefix.
-            Match test = Regex.Match(line, @"^(?:\[\d+ [^\]]+\] )?TEST (\S+) (PASS|FAIL)\b");
+            // An app's lines carry the kernel's "[<id> <name>] " prefix (Exo/ConsoleOutput.cs).
+            string line = Regex.Replace(rawLine, @"^\[[0-9a-f]+ runtime-suite\] ", "");
+            Match test = Regex.Match(line, @"^TEST (\S+) (PASS|FAIL)\b");
             if (test.Success)
                 (test.Groups[2].Value == "PASS" ? passed : failed).Add(line);
-            Match summary = Regex.Match(line, @"^(?:\[\d+ [^\]]+\] )?TESTS (\d+) passed, (\d+) failed$");
+            Match summary = Regex.Match(line, @"^TESTS (\d+) passed, (\d+) failed$");
             if (summary.Success)
                 summaries.Add(summary);
         }
@@ -356,5 +357,25 @@ public class UserImageTests
         FrontDoorResult hello = FrontDoor.Run(TimeSpan.FromSeconds(BootTimeoutSeconds), "run", "--headless", "--timeout", BootTimeoutSeconds.ToString(), "--iso", UserIso, "--", "init=hello", "exit");
         hello.AssertOutputContains("hello, world from environment");
         hello.AssertExitStatus(0);
+    }
+
+    // ---- UTF-8 console (lib helper, issue 8) ----
+
+    [Test]
+    public void NonAsciiTextReachesTheSerialConsoleAsUtf8()
+    {
+        // An app's text: LibOS.Base's Console encodes UTF-8, the kernel passes well-formed UTF-8,
+        // a character split across two ConsoleWrite calls included, and turns controls into '?'.
+        FrontDoorResult app = FrontDoor.Boot(BootTimeoutSeconds, "init=utf8-text", "exit");
+        app.AssertExitStatus(0);
+        app.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ utf8-text\] utf8-text: héllo, π ≈ 3\.14, 日本, 🙂\r?$");
+        app.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ utf8-text\] utf8-text: ∞ -1\.5E-09 0\.1\r?$");
+        app.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ utf8-text\] split: €\r?$");
+        app.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ utf8-text\] forge:\?\?\|\?\?\?\|\?\?\?\|\?\|\?\?\r?$");
+
+        // The kernel's own text: KernelLog encodes UTF-8 (its runtime suite prints this line).
+        FrontDoorResult kernel = FrontDoor.Boot(BootTimeoutSeconds, "test=runtime");
+        kernel.AssertOutputMatches(@"(?m)^kernel-utf8: héllo, π ≈ 3\.14, 日本, 🙂\r?$");
+        kernel.AssertOutputContains("TEST kernel-log-writes-utf8 PASS");
     }
 }

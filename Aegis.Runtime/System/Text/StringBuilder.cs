@@ -96,6 +96,18 @@ namespace System.Text
             return this;
         }
 
+        public StringBuilder AppendFormat(string format, params object[] args)
+        {
+            Internal.Numerics.CompositeFormatter.AppendFormat(this, null, format, args);
+            return this;
+        }
+
+        public StringBuilder AppendFormat(IFormatProvider provider, string format, params object[] args)
+        {
+            Internal.Numerics.CompositeFormatter.AppendFormat(this, provider, format, args);
+            return this;
+        }
+
         public StringBuilder AppendLine() => Append('\n');
         public StringBuilder AppendLine(string value) => Append(value).Append('\n');
 

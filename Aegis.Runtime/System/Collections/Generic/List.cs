@@ -169,11 +169,24 @@ namespace System.Collections.Generic
 
         public void Sort(Comparison<T> comparison)
         {
-            new Span<T>(_items, 0, _size).Sort(comparison);
+            if (comparison == null) throw new ArgumentNullException(nameof(comparison));
+            IntroSort.Sort(new Span<T>(_items, 0, _size), comparison);
             _version++;
         }
 
         public void Sort() => Sort(Comparer<T>.Default.Compare);
+
+        public void Sort(IComparer<T> comparer) => Sort((comparer ?? Comparer<T>.Default).Compare);
+
+        public void Sort(int index, int count, IComparer<T> comparer)
+        {
+            if (index < 0 || count < 0 || _size - index < count) throw new ArgumentOutOfRangeException(nameof(index));
+            IntroSort.Sort(new Span<T>(_items, index, count), (comparer ?? Comparer<T>.Default).Compare);
+            _version++;
+        }
+
+        public int BinarySearch(T item) => Array.BinarySearch(_items, 0, _size, item, null);
+        public int BinarySearch(T item, IComparer<T> comparer) => Array.BinarySearch(_items, 0, _size, item, comparer);
 
         public void Reverse()
         {
