@@ -12,28 +12,28 @@ namespace System
     internal static class Number
     {
         internal static string FormatSigned(long value, ulong bits, string format)
-            => NumberFormatter.Format(NumericValue.FromSigned(value, bits), format);
+            => NumberFormatter.FormatInteger(NumericValue.FromSigned(value, bits), format);
 
         internal static string FormatUnsigned(ulong value, ulong bits, string format)
-            => NumberFormatter.Format(NumericValue.FromUnsigned(value, bits), format);
+            => NumberFormatter.FormatInteger(NumericValue.FromUnsigned(value, bits), format);
 
         internal static bool TryFormatSigned(long value, ulong bits, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
-            => NumberFormatter.TryFormat(NumericValue.FromSigned(value, bits), format, destination, out charsWritten);
+            => NumberFormatter.TryFormatInteger(NumericValue.FromSigned(value, bits), format, destination, out charsWritten);
 
         internal static bool TryFormatUnsigned(ulong value, ulong bits, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
-            => NumberFormatter.TryFormat(NumericValue.FromUnsigned(value, bits), format, destination, out charsWritten);
+            => NumberFormatter.TryFormatInteger(NumericValue.FromUnsigned(value, bits), format, destination, out charsWritten);
 
         internal static string FormatDouble(double value, string format)
-            => NumberFormatter.Format(NumericValue.FromDouble(value), format);
+            => NumberFormatter.FormatFloat(NumericValue.FromDouble(value), format);
 
         internal static string FormatSingle(float value, string format)
-            => NumberFormatter.Format(NumericValue.FromSingle(value), format);
+            => NumberFormatter.FormatFloat(NumericValue.FromSingle(value), format);
 
         internal static bool TryFormatDouble(double value, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
-            => NumberFormatter.TryFormat(NumericValue.FromDouble(value), format, destination, out charsWritten);
+            => NumberFormatter.TryFormatFloat(NumericValue.FromDouble(value), format, destination, out charsWritten);
 
         internal static bool TryFormatSingle(float value, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
-            => NumberFormatter.TryFormat(NumericValue.FromSingle(value), format, destination, out charsWritten);
+            => NumberFormatter.TryFormatFloat(NumericValue.FromSingle(value), format, destination, out charsWritten);
    
         internal static bool TryParseSigned(ReadOnlySpan<char> s, NumberStyles styles, long minimum, long maximum, int bits, out long value, out int status)
         {
