@@ -72,23 +72,56 @@ namespace Internal.Numerics
 
         private const int StackChars = 128;
 
+        // Integers and floating point have separate entry points, so that an image that formats
+        // only integers does not carry the floating-point digit generation (ILC drops it).
         public static string Format(NumericValue value, System.ReadOnlySpan<char> format)
+            => value.Kind == NumericValue.Integer ? FormatInteger(value, format) : FormatFloat(value, format);
+
+        public static bool TryFormat(NumericValue value, System.ReadOnlySpan<char> format, System.Span<char> destination, out int charsWritten)
+            => value.Kind == NumericValue.Integer ? TryFormatInteger(value, format, destination, out charsWritten) : TryFormatFloat(value, format, destination, out charsWritten);
+
+        public static string FormatInteger(NumericValue value, System.ReadOnlySpan<char> format)
         {
             char* stack = stackalloc char[StackChars];
             var writer = new CharWriter(new System.Span<char>(stack, StackChars));
-            Write(ref writer, ref value, format);
+            WriteInteger(ref writer, ref value, format);
             if (!writer.Overflowed)
                 return new string(new System.ReadOnlySpan<char>(stack, writer.Position));
             char[] large = new char[writer.Position];
             writer = new CharWriter(large);
-            Write(ref writer, ref value, format);
+            WriteInteger(ref writer, ref value, format);
             return new string(large);
         }
 
-        public static bool TryFormat(NumericValue value, System.ReadOnlySpan<char> format, System.Span<char> destination, out int charsWritten)
+        public static string FormatFloat(NumericValue value, System.ReadOnlySpan<char> format)
+        {
+            char* stack = stackalloc char[StackChars];
+            var writer = new CharWriter(new System.Span<char>(stack, StackChars));
+            WriteFloat(ref writer, ref value, format);
+            if (!writer.Overflowed)
+                return new string(new System.ReadOnlySpan<char>(stack, writer.Position));
+            char[] large = new char[writer.Position];
+            writer = new CharWriter(large);
+            WriteFloat(ref writer, ref value, format);
+            return new string(large);
+        }
+
+        public static bool TryFormatInteger(NumericValue value, System.ReadOnlySpan<char> format, System.Span<char> destination, out int charsWritten)
         {
             var writer = new CharWriter(destination);
-            Write(ref writer, ref value, format);
+            WriteInteger(ref writer, ref value, format);
+            return Finish(ref writer, out charsWritten);
+        }
+
+        public static bool TryFormatFloat(NumericValue value, System.ReadOnlySpan<char> format, System.Span<char> destination, out int charsWritten)
+        {
+            var writer = new CharWriter(destination);
+            WriteFloat(ref writer, ref value, format);
+            return Finish(ref writer, out charsWritten);
+        }
+
+        private static bool Finish(ref CharWriter writer, out int charsWritten)
+        {
             if (writer.Overflowed)
             {
                 charsWritten = 0;
@@ -133,14 +166,6 @@ namespace Internal.Numerics
             public int Count;
             public int Scale;      // value = 0.d1d2... * 10^Scale
             public bool Negative;
-        }
-
-        private static void Write(ref CharWriter writer, ref NumericValue value, System.ReadOnlySpan<char> format)
-        {
-            if (value.Kind == NumericValue.Integer)
-                WriteInteger(ref writer, ref value, format);
-            else
-                WriteFloat(ref writer, ref value, format);
         }
 
         private static void WriteFloat(ref CharWriter writer, ref NumericValue value, System.ReadOnlySpan<char> format)

@@ -5,35 +5,47 @@
 // FormatException (not a number) or OverflowException (out of the type's range), like .NET;
 // TryParse returns false for all three.
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Internal.Numerics;
 
 namespace System
 {
     internal static class Number
     {
+        // The entry points are never inlined: a caller (often a rarely taken error branch in the
+        // kernel, e.g. "vector " + vector.ToString()) then passes only primitives; inlined, the
+        // formatter's struct temporaries would be zeroed in the caller's prologue on every call.
+        [MethodImpl(MethodImplOptions.NoInlining)]
         internal static string FormatSigned(long value, ulong bits, string format)
-            => NumberFormatter.Format(NumericValue.FromSigned(value, bits), format);
+            => NumberFormatter.FormatInteger(NumericValue.FromSigned(value, bits), format);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         internal static string FormatUnsigned(ulong value, ulong bits, string format)
-            => NumberFormatter.Format(NumericValue.FromUnsigned(value, bits), format);
+            => NumberFormatter.FormatInteger(NumericValue.FromUnsigned(value, bits), format);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         internal static bool TryFormatSigned(long value, ulong bits, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
-            => NumberFormatter.TryFormat(NumericValue.FromSigned(value, bits), format, destination, out charsWritten);
+            => NumberFormatter.TryFormatInteger(NumericValue.FromSigned(value, bits), format, destination, out charsWritten);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         internal static bool TryFormatUnsigned(ulong value, ulong bits, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
-            => NumberFormatter.TryFormat(NumericValue.FromUnsigned(value, bits), format, destination, out charsWritten);
+            => NumberFormatter.TryFormatInteger(NumericValue.FromUnsigned(value, bits), format, destination, out charsWritten);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         internal static string FormatDouble(double value, string format)
-            => NumberFormatter.Format(NumericValue.FromDouble(value), format);
+            => NumberFormatter.FormatFloat(NumericValue.FromDouble(value), format);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         internal static string FormatSingle(float value, string format)
-            => NumberFormatter.Format(NumericValue.FromSingle(value), format);
+            => NumberFormatter.FormatFloat(NumericValue.FromSingle(value), format);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         internal static bool TryFormatDouble(double value, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
-            => NumberFormatter.TryFormat(NumericValue.FromDouble(value), format, destination, out charsWritten);
+            => NumberFormatter.TryFormatFloat(NumericValue.FromDouble(value), format, destination, out charsWritten);
 
+        [MethodImpl(MethodImplOptions.NoInlining)]
         internal static bool TryFormatSingle(float value, ReadOnlySpan<char> format, Span<char> destination, out int charsWritten)
-            => NumberFormatter.TryFormat(NumericValue.FromSingle(value), format, destination, out charsWritten);
+            => NumberFormatter.TryFormatFloat(NumericValue.FromSingle(value), format, destination, out charsWritten);
    
         internal static bool TryParseSigned(ReadOnlySpan<char> s, NumberStyles styles, long minimum, long maximum, int bits, out long value, out int status)
         {
