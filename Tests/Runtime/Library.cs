@@ -1,7 +1,8 @@
 // Shared runtime tests of the library (run in the kernel and in ring 3): number formatting and
 // parsing, Math, string.Format, collections. Each test is named after the behaviour it checks;
 // the examples ($"{1e20}" printed "1E+18+", $"{1e-9}" printed "0", ...) are here verbatim.
-// Error paths are checked through the Try* APIs (a throw would end the suite).
+// Error paths are checked through the Try* APIs and, now that exceptions unwind, by catching
+// what the throwing APIs throw (LibraryErrorsThrowCatchableExceptions).
 using System;
 using System.Collections.Generic;
 
@@ -26,6 +27,7 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("QueueIsFirstInFirstOut", &QueueIsFirstInFirstOut));
             tests.Add(new SharedTest("StackIsLastInFirstOut", &StackIsLastInFirstOut));
             tests.Add(new SharedTest("ArraySortSortsWithEveryOverload", &ArraySortSortsWithEveryOverload));
+            tests.Add(new SharedTest("LibraryErrorsThrowCatchableExceptions", &LibraryErrorsThrowCatchableExceptions));
         }
 
         private static string DoublesPrintLikeDotNet()
@@ -349,6 +351,37 @@ namespace Aegis.RuntimeTests
                 ?? Check.Equal("[]", string.Format("[{0}]", (object)null), "null prints nothing")
                 ?? Check.Equal("1.00E+020 50.0 %", string.Format("{0:E2} {1:P1}", 1e20, 0.5f), "floating-point formats")
                 ?? Check.Equal("0.2/  7", builder.ToString(), "StringBuilder.AppendFormat (ties to even)");
+        }
+    
+        /// <summary>What the library throws on bad input arrives as the exception .NET throws, and
+        /// a catch of that type gets it (before exceptions unwound, each of these ended the program).</summary>
+        private static string LibraryErrorsThrowCatchableExceptions()
+        {
+            string format = ThrownTypeName(() => int.Parse("12x"));
+            string overflow = ThrownTypeName(() => byte.Parse("256"));
+            string doubleFormat = ThrownTypeName(() => double.Parse("1.2.3"));
+            string badComposite = ThrownTypeName(() => string.Format("{1}", "only one"));
+            string customFormat = ThrownTypeName(() => 1.5.ToString("0.00"));
+            string emptyQueue = ThrownTypeName(() => new Queue<int>().Dequeue());
+            string emptyStack = ThrownTypeName(() => new Stack<int>().Pop());
+            return Check.Equal("FormatException", format, "int.Parse(\"12x\")")
+                ?? Check.Equal("OverflowException", overflow, "byte.Parse(\"256\")")
+                ?? Check.Equal("FormatException", doubleFormat, "double.Parse(\"1.2.3\")")
+                ?? Check.Equal("FormatException", badComposite, "string.Format with an index past the arguments")
+                ?? Check.Equal("FormatException", customFormat, "a custom numeric format")
+                ?? Check.Equal("InvalidOperationException", emptyQueue, "Dequeue on an empty queue")
+                ?? Check.Equal("InvalidOperationException", emptyStack, "Pop on an empty stack");
+        }
+
+        /// <summary>The kind of exception 'action' throws (by catch clause, most specific first), or "none".</summary>
+        private static string ThrownTypeName(Action action)
+        {
+            try { action(); }
+            catch (FormatException) { return "FormatException"; }
+            catch (OverflowException) { return "OverflowException"; }
+            catch (InvalidOperationException) { return "InvalidOperationException"; }
+            catch (Exception) { return "another exception"; }
+            return "none";
         }
     }
 }
