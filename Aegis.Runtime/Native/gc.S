@@ -20,13 +20,12 @@
 #define GC_MAX_SMALL 8192
 #define GC_CLASS_COUNT 62
 
-/* object RhpNewFast(MethodTable* rdi): a fixed-size object. */
-FUNCTION(RhpNewFast)
-    xor %esi, %esi                      /* length 0 (also for the slow path) */
-    mov 4(%rdi), %eax                   /* base size: a multiple of 8 */
-    cmp $GC_MAX_SMALL, %eax
-    ja 9f
-1:  /* rax = rounded size, rdi = MethodTable, esi = length */
+/* The bump: rax = rounded size in bytes (<= GC_MAX_SMALL). Leaves the cell in rax and the
+   context's `current` advanced, or jumps to `slow` having changed nothing in memory. Everything
+   before the store to `current` can be redone from the function's start: an upcall that lands
+   there (and may allocate itself) resumes the function from its start
+   (RuntimeHost.AllocationRestartPoint), so two allocations never get the same cell. */
+.macro BUMP slow
     lea aegis_gc_size_classes(%rip), %rdx
     shr $3, %eax
     movzbl (%rdx,%rax), %eax
@@ -37,10 +36,19 @@ FUNCTION(RhpNewFast)
     mov 16(%rdx), %rcx
     add %rax, %rcx
     cmp 8(%rdx), %rcx
-    ja 9f
+    ja \slow
     mov %rcx, (%rdx)
+.endm
+
+/* object RhpNewFast(MethodTable* rdi): a fixed-size object. */
+FUNCTION(RhpNewFast)
+    xor %esi, %esi                      /* length 0 (also for the slow path) */
+    mov 4(%rdi), %eax                   /* base size: a multiple of 8 */
+    cmp $GC_MAX_SMALL, %eax
+    ja 9f
+    BUMP 9f
+aegis_gc_new_fast_committed:
     mov %rdi, 8(%rax)
-    mov %esi, 16(%rax)                  /* arrays: length; objects: the first field, already 0 */
     add $8, %rax
     ret
 9:  /* slow path: RhpGcAllocateSlow(MethodTable*, int length) */
@@ -57,8 +65,25 @@ FUNCTION(RhpNewArray)
     and $-8, %eax
     cmp $GC_MAX_SMALL, %eax
     ja 9f
-    jmp 1b
+    BUMP 9f
+aegis_gc_new_array_committed:
+    mov %rdi, 8(%rax)
+    mov %esi, 16(%rax)                  /* the length, after the MethodTable */
+    add $8, %rax
+    ret
 9:  jmp RhpGcAllocateSlow
+
+/* void aegis_gc_restart_ranges(ulong* four): [RhpNewFast, its commit), [RhpNewArray, its commit). */
+FUNCTION(aegis_gc_restart_ranges)
+    lea RhpNewFast(%rip), %rax
+    mov %rax, (%rdi)
+    lea aegis_gc_new_fast_committed(%rip), %rax
+    mov %rax, 8(%rdi)
+    lea RhpNewArray(%rip), %rax
+    mov %rax, 16(%rdi)
+    lea aegis_gc_new_array_committed(%rip), %rax
+    mov %rax, 24(%rdi)
+    ret
 
 FUNCTION(RhpNewArrayFast)
     jmp RhpNewArray

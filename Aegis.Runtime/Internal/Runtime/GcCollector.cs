@@ -71,6 +71,36 @@ namespace Internal.Runtime
             return true;
         }
 
+        internal static string DebugRoots()
+        {
+            string r = "stacks " + s_stackCount.ToString();
+            for (int i = 0; i < s_stackCount; i++) r += " [" + ((ulong)s_stacks.Start[i]).ToString("X") + "," + ((ulong)s_stacks.End[i]).ToString("X") + ")";
+            r += " statics " + s_staticRegionCount.ToString();
+            int inHeap = 0, outside = 0, uninit = 0;
+            for (int i = 0; i < s_staticRegionCount; i++)
+            {
+                r += " [" + ((ulong)s_staticRegions.Start[i]).ToString("X") + "," + ((ulong)s_staticRegions.End[i]).ToString("X") + ")";
+                for (nint offset = (nint)s_staticRegions.Start[i]; offset + 4 <= (nint)s_staticRegions.End[i]; offset += 4)
+                {
+                    nint* cell = (nint*)(offset + *(int*)offset);
+                    nint value = *cell;
+                    if (value == 0 || (value & 1) != 0) uninit++;
+                    else if (Heap.FindRegion(value) != null) inHeap++; else outside++;
+                }
+            }
+            r += " cells heap " + inHeap.ToString() + " outside " + outside.ToString() + " uninit " + uninit.ToString();
+            r += " frozen " + s_frozenCount.ToString();
+            for (int i = 0; i < s_frozenCount; i++) r += " [" + ((ulong)s_frozen.Start[i]).ToString("X") + "," + ((ulong)s_frozen.End[i]).ToString("X") + ")";
+            r += " heap [" + ((ulong)Heap.s_heapLow).ToString("X") + "," + ((ulong)Heap.s_heapHigh).ToString("X") + ") regions " + Heap.s_regionCount.ToString();
+            return r;
+        }
+
+        internal static void SetMarkStack(nint* stack, int capacity)
+        {
+            s_markStack = stack;
+            s_markStackCapacity = capacity;
+        }
+
         internal static void AddStaticRegion(nint start, int length)
         {
             if (s_staticRegionCount >= MaxModules)
@@ -130,13 +160,6 @@ namespace Internal.Runtime
         {
             if (!MayCollectHere())
                 return false;
-            if (s_markStack == null)
-            {
-                s_markStackCapacity = (Heap.BlockSize - GcSizeClasses.BlockHeaderSize) / sizeof(nint);
-                s_markStack = (nint*)Heap.Allocate((nuint)(s_markStackCapacity * sizeof(nint)));
-                if (s_markStack == null)
-                    return false;
-            }
             SpillRegistersAndCall(&Collect);
             return true;
         }
@@ -351,16 +374,23 @@ namespace Internal.Runtime
             }
         }
 
-        /// <summary>Each cell is a 32-bit self-relative pointer to a static base cell that holds the
-        /// holder object (or, not yet initialised, a tagged pointer with bit 0 set).</summary>
+        /// <summary>Each entry is a 32-bit self-relative pointer to a static base cell that holds the
+        /// holder object (or, not yet initialised, a tagged pointer with bit 0 set). Holders made
+        /// at start-up are heap objects; holders ILC preinitialised are in the image.</summary>
         private static void ScanStaticCells(nint start, nint end)
         {
             for (nint offset = start; offset + sizeof(int) <= end; offset += sizeof(int))
             {
                 nint* cell = (nint*)(offset + *(int*)offset);
                 nint value = *cell;
-                if (value != 0 && (value & 1) == 0)
+                if (value == 0 || (value & 1) != 0)
+                    continue;
+                // A static base ILC preinitialised lives in the image, not the heap: nothing marks
+                // it, but what its fields point at must be marked.
+                if (Heap.FindRegion(value) != null)
                     MarkReference(value);
+                else
+                    ScanObject(value);
             }
         }
 
@@ -376,8 +406,6 @@ namespace Internal.Runtime
                     GcBlock* block = (GcBlock*)(region->Start + (nint)b * Heap.BlockSize);
                     if (block->Kind != Heap.RawBlock) continue;
                     nint first = (nint)block + GcSizeClasses.BlockHeaderSize;
-                    // The mark stack is raw memory too: skip it (it holds nothing yet, but no need).
-                    if (first == (nint)s_markStack) continue;
                     ScanConservatively(first, first + block->RawUsed);
                 }
             }

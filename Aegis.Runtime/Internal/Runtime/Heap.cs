@@ -76,6 +76,23 @@ namespace Internal.Runtime
         private static extern AllocationContext* ContextsAddress();
         [MethodImpl(MethodImplOptions.InternalCall), System.Runtime.RuntimeImport("*", "aegis_gc_size_classes_address")]
         private static extern byte* SizeClassesAddress();
+        [MethodImpl(MethodImplOptions.InternalCall), System.Runtime.RuntimeImport("*", "aegis_gc_restart_ranges")]
+        private static extern void RestartRanges(ulong* four);
+
+        private static ulong s_fastStart, s_fastCommit, s_arrayStart, s_arrayCommit;
+
+        internal static ulong RestartPoint(ulong ip)
+        {
+            if (ip >= s_fastStart && ip < s_fastCommit) return s_fastStart;
+            if (ip >= s_arrayStart && ip < s_arrayCommit) return s_arrayStart;
+            return ip;
+        }
+
+        /// <summary>Set while the slow path works on the heap's tables: an allocation that arrives
+        /// meanwhile (from an upcall handler that interrupted it) cannot be served.</summary>
+        private static bool s_busy;
+        /// <summary>A block kept back at start-up for the failure report once the heap cannot serve.</summary>
+        private static byte* s_reserve;
 
         internal static AllocationContext* s_contexts;
         private static byte* s_sizeClasses;
@@ -184,6 +201,15 @@ namespace Internal.Runtime
                 RuntimeHost.Fail(null, "System.InvalidOperationException", "heap tables do not fit their block");
             s_reserved += size;
             AddRegionBlocks(aligned + BlockSize, end, releasable: false);
+            ulong* ranges = stackalloc ulong[4];
+            RestartRanges(ranges);
+            s_fastStart = ranges[0]; s_fastCommit = ranges[1]; s_arrayStart = ranges[2]; s_arrayCommit = ranges[3];
+            GcBlock* reserve = TakeFreeBlock();
+            reserve->Kind = RawBlock; // never swept; RawUsed stays 0, so nothing in it is scanned
+            s_reserve = (byte*)reserve + GcSizeClasses.BlockHeaderSize;
+            GcBlock* markStack = TakeFreeBlock();
+            markStack->Kind = RawBlock; // the collector's mark stack: RawUsed stays 0, never scanned
+            GcCollector.SetMarkStack((nint*)((byte*)markStack + GcSizeClasses.BlockHeaderSize), (BlockSize - GcSizeClasses.BlockHeaderSize) / sizeof(nint));
             // Mark the first block's bytes (the tables) as raw so nothing else is placed there:
             // it is outside every region, so conservative lookups never see it.
         }
@@ -275,7 +301,11 @@ namespace Internal.Runtime
 
         private static object AllocateCell(MethodTable* methodTable, nuint size, int length)
         {
+            if (s_busy)
+                Reentered();
+            s_busy = true;
             byte* cell = size <= GcSizeClasses.MaximumSmall ? TakeSmallCell((int)size) : TakeLargeCell(size);
+            s_busy = false;
             if (cell == null)
                 OutOfMemory(size);
             byte* obj = cell + sizeof(nint);
@@ -590,9 +620,13 @@ namespace Internal.Runtime
                 return null;
             if (s_emergency)
                 return TakeEmergency(size);
+            if (s_busy)
+                Reentered();
             if (s_rawBlock == null || (nuint)(BlockSize - GcSizeClasses.BlockHeaderSize - s_rawBlock->RawUsed) < size)
             {
+                s_busy = true;
                 GcBlock* block = TakeFreeBlock();
+                s_busy = false;
                 if (block == null)
                     return null;
                 block->Kind = RawBlock;
@@ -679,11 +713,29 @@ namespace Internal.Runtime
         [MethodImpl(MethodImplOptions.InternalCall), System.Runtime.RuntimeImport("*", "aegis_gc_zero")]
         internal static extern void ZeroMemory(byte* start, nuint bytes);
 
-        private static void AllocationDuringCollection()
-            => RuntimeHost.Fail(null, "System.InvalidOperationException", "an allocation while the collector runs (an upcall or interrupt handler that allocates interrupted it)");
+        private static void AllocationDuringCollection() => Reentered();
+
+        private static void Reentered()
+        {
+            EnterEmergency();
+            RuntimeHost.Fail(null, "System.InvalidOperationException", "an allocation while the heap was busy (a handler that allocates interrupted the allocator or the collector)");
+        }
+
+        /// <summary>From now on a plain bump allocator over the reserve block (so a failure report
+        /// can still build its strings), and no more collections.</summary>
+        private static void EnterEmergency()
+        {
+            if (s_emergency || s_reserve == null) return;
+            s_emergency = true;
+            s_busy = false;
+            s_emergencyCurrent = s_reserve;
+            s_emergencyLimit = s_reserve + (BlockSize - GcSizeClasses.BlockHeaderSize);
+            RetireAllContexts();
+        }
 
         private static void OutOfMemory(nuint size)
         {
+            EnterEmergency();
             // No heap left to build an exception object from: report straight to the host.
             // The message is a literal: literals live in the image and need no allocation.
             RuntimeHost.Fail(null, "System.OutOfMemoryException", "the managed heap is exhausted (collected, and the host gave no more memory)");

@@ -78,8 +78,15 @@ namespace Internal.Runtime
         public static void SetHeapLimit(nuint bytes) => Heap.SetLimit(bytes);
         public static nuint HeapLimit => Heap.Limit;
 
+        /// <summary>For a host that interrupts the program (a libOS's upcalls): where an interrupted
+        /// thread must resume. If 'instructionPointer' lies in an allocation fast path before the
+        /// point where it takes its cell, the answer is the start of that path (which is safe to
+        /// redo), so an interrupting handler may allocate too; otherwise it is returned unchanged.</summary>
+        public static ulong AllocationRestartPoint(ulong instructionPointer) => Heap.RestartPoint(instructionPointer);
+
         /// <summary>Collections so far, the longest one and all of them together (in timestamp-counter ticks).</summary>
         public static ulong HeapCollections => GcCollector.Collections;
+        public static string DebugRoots => GcCollector.DebugRoots();
         public static ulong LongestCollectionTicks => GcCollector.LongestPause;
         public static ulong TotalCollectionTicks => GcCollector.TotalPause;
 
