@@ -62,6 +62,7 @@ namespace Aegis.Kernel
             // The collector: roots on the boot stack, collections only where docs/kernel.md allows.
             RuntimeHost.RegisterStack((nint)(LinkerSymbols.StackGuard() + KernelStacks.PageSize), (nint)LinkerSymbols.StackTop());
             RuntimeHost.SetCollectionPolicy(&KernelMemory.MayCollect);
+            RuntimeHost.SetCollectionBudgetFactor(1);
             // Until the statics exist, a failure can only be printed plainly (the full panic
             // report needs initialised statics).
             RuntimeHost.SetFailureHandler(&EarlyFailure);

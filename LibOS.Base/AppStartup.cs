@@ -37,12 +37,13 @@ namespace Aegis.LibOS
             if (upcallError != Error.None)
                 Fail("cannot set up the upcall stack and entry: " + Errors.Name(upcallError));
 
-            // The collector: both stacks managed code runs on (mapped whole, for good), and the
-            // heap's pages go back to the kernel when the collector frees whole blocks.
+            // The collector: both stacks managed code runs on (mapped whole, for good; the upcall
+            // stack holds live frames only while an upcall runs on it, and main cannot run then),
+            // and the heap's pages go back to the kernel when the collector frees whole blocks.
             ulong mainStackBottom = UserAddresses.InitialStackTop - (ulong)UserAddresses.InitialStackPages * UserAddresses.PageSize;
             ulong mainStackTop = UserAddresses.InitialStackTop, upcallBottom = AddressSpace.UpcallStackBottom, upcallTop = AddressSpace.UpcallStackTop;
             RuntimeHost.RegisterStack((nint)mainStackBottom, (nint)mainStackTop);
-            RuntimeHost.RegisterStack((nint)upcallBottom, (nint)upcallTop);
+            RuntimeHost.RegisterStack((nint)upcallBottom, (nint)upcallTop, onlyWhenCurrent: true);
             RuntimeHost.SetHeapReleaser(&UserHeap.Release, &UserHeap.Recommit);
         }
 

@@ -61,38 +61,17 @@ namespace Internal.Runtime
         public static ulong LongestPause => s_longestPause;
         public static ulong TotalPause => s_totalPause;
 
-        public static bool RegisterStack(nint bottom, nint top)
+        private static int s_onlyWhenCurrentMask;
+
+        public static bool RegisterStack(nint bottom, nint top, bool onlyWhenCurrent)
         {
-            if (s_stackCount >= MaxStacks || bottom >= top || ((bottom | top) & 7) != 0)
+            if (s_stackCount >= MaxStacks || (nuint)bottom >= (nuint)top || ((bottom | top) & 7) != 0)
                 return false;
             s_stacks.Start[s_stackCount] = bottom;
             s_stacks.End[s_stackCount] = top;
+            if (onlyWhenCurrent) s_onlyWhenCurrentMask |= 1 << s_stackCount;
             s_stackCount++;
             return true;
-        }
-
-        internal static string DebugRoots()
-        {
-            string r = "stacks " + s_stackCount.ToString();
-            for (int i = 0; i < s_stackCount; i++) r += " [" + ((ulong)s_stacks.Start[i]).ToString("X") + "," + ((ulong)s_stacks.End[i]).ToString("X") + ")";
-            r += " statics " + s_staticRegionCount.ToString();
-            int inHeap = 0, outside = 0, uninit = 0;
-            for (int i = 0; i < s_staticRegionCount; i++)
-            {
-                r += " [" + ((ulong)s_staticRegions.Start[i]).ToString("X") + "," + ((ulong)s_staticRegions.End[i]).ToString("X") + ")";
-                for (nint offset = (nint)s_staticRegions.Start[i]; offset + 4 <= (nint)s_staticRegions.End[i]; offset += 4)
-                {
-                    nint* cell = (nint*)(offset + *(int*)offset);
-                    nint value = *cell;
-                    if (value == 0 || (value & 1) != 0) uninit++;
-                    else if (Heap.FindRegion(value) != null) inHeap++; else outside++;
-                }
-            }
-            r += " cells heap " + inHeap.ToString() + " outside " + outside.ToString() + " uninit " + uninit.ToString();
-            r += " frozen " + s_frozenCount.ToString();
-            for (int i = 0; i < s_frozenCount; i++) r += " [" + ((ulong)s_frozen.Start[i]).ToString("X") + "," + ((ulong)s_frozen.End[i]).ToString("X") + ")";
-            r += " heap [" + ((ulong)Heap.s_heapLow).ToString("X") + "," + ((ulong)Heap.s_heapHigh).ToString("X") + ") regions " + Heap.s_regionCount.ToString();
-            return r;
         }
 
         internal static void SetMarkStack(nint* stack, int capacity)
@@ -117,6 +96,8 @@ namespace Internal.Runtime
             s_frozen.Start[s_frozenCount] = start;
             s_frozen.End[s_frozenCount] = start + length;
             s_frozenCount++;
+            if (s_frozenLow == 0 || (nuint)start < (nuint)s_frozenLow) s_frozenLow = start;
+            if ((nuint)(start + length) > (nuint)s_frozenHigh) s_frozenHigh = start + length;
         }
 
         internal static void RegisterWeakReference(object weakReference)
@@ -150,7 +131,7 @@ namespace Internal.Runtime
         private static int StackIndexOf(nint address)
         {
             for (int i = 0; i < s_stackCount; i++)
-                if (address >= (nint)s_stacks.Start[i] && address < (nint)s_stacks.End[i])
+                if ((nuint)address >= (nuint)s_stacks.Start[i] && (nuint)address < (nuint)s_stacks.End[i])
                     return i;
             return -1;
         }
@@ -175,7 +156,14 @@ namespace Internal.Runtime
             // Roots.
             int current = StackIndexOf(stackPointer);
             for (int i = 0; i < s_stackCount; i++)
-                ScanConservatively(i == current ? stackPointer : (nint)s_stacks.Start[i], (nint)s_stacks.End[i]);
+            {
+                if (i == current)
+                    ScanConservatively(stackPointer, (nint)s_stacks.End[i]);
+                else if ((s_onlyWhenCurrentMask & (1 << i)) == 0)
+                    ScanConservatively((nint)s_stacks.Start[i], (nint)s_stacks.End[i]);
+                // else: a stack that holds live frames only while code runs on it (an upcall
+                // stack): what is left there is stale and would keep garbage alive.
+            }
             for (int i = 0; i < s_staticRegionCount; i++)
                 ScanStaticCells((nint)s_staticRegions.Start[i], (nint)s_staticRegions.End[i]);
             ScanRawBlocks();
@@ -193,7 +181,10 @@ namespace Internal.Runtime
             Heap.s_liveAfterCollection = live;
             Heap.s_allocatedAtCollection = Heap.BytesAllocated;
             s_allocatedSinceCollection = 0;
-            Heap.s_budget = live > Heap.MinimumBudget ? live : Heap.MinimumBudget;
+            // The next collection comes after BudgetFactor times the live bytes (at least the minimum):
+            // marking costs in proportion to what lives, so this bounds its cost per allocated byte.
+            nuint budget = live * Heap.BudgetFactor;
+            Heap.s_budget = budget > Heap.MinimumBudget ? budget : Heap.MinimumBudget;
             Heap.ReleaseFreeMemory(Heap.s_budget);
 
             ulong pause = Timestamp() - started;
@@ -230,12 +221,12 @@ namespace Internal.Runtime
 
         private static void ScanConservatively(nint start, nint end)
         {
-            nint low = Heap.s_heapLow, high = Heap.s_heapHigh;
+            nuint low = (nuint)Heap.s_heapLow, high = (nuint)Heap.s_heapHigh;
             for (nint* word = (nint*)((start + 7) & ~(nint)7); word < (nint*)end; word++)
             {
-                nint value = *word;
+                nuint value = (nuint)(*word);
                 if (value >= low && value < high)
-                    MarkConservative(value);
+                    MarkConservative((nint)value);
             }
         }
 
@@ -278,24 +269,25 @@ namespace Internal.Runtime
             MarkReference(obj);
         }
 
-        private static bool IsFrozen(nint obj)
-        {
-            for (int i = 0; i < s_frozenCount; i++)
-                if (obj >= (nint)s_frozen.Start[i] && obj < (nint)s_frozen.End[i])
-                    return true;
-            return false;
-        }
+        /// <summary>The span of every frozen region (one per module; with one module, exact).
+        /// Heap regions never overlap it: the image's frozen objects are not heap memory.</summary>
+        private static nint s_frozenLow, s_frozenHigh;
+
+        // Addresses compare unsigned: the kernel's are in the upper half (negative as nint).
+        private static bool IsFrozen(nint obj) => (nuint)obj >= (nuint)s_frozenLow && (nuint)obj < (nuint)s_frozenHigh;
+
+        private static bool InHeapRange(nint address) => (nuint)address >= (nuint)Heap.s_heapLow && (nuint)address < (nuint)Heap.s_heapHigh;
 
         /// <summary>Marks a heap object (the address of its MethodTable word) and queues it for scanning.</summary>
         private static void MarkReference(nint obj)
         {
-            if (obj < Heap.s_heapLow || obj >= Heap.s_heapHigh || IsFrozen(obj))
+            if (!InHeapRange(obj) || IsFrozen(obj))
                 return;
             if ((obj & Heap.BlockMask) == Heap.LargeObjectOffset)
             {
                 int* mark = (int*)(obj - Heap.LargeObjectOffset + Heap.LargeMarkOffset);
                 if (*mark != 0) return;
-                if (s_markStackCount == s_markStackCapacity) { s_markStackOverflowed = true; return; }
+                if (s_markStackCount >= s_markStackCapacity - 2) { s_markStackOverflowed = true; return; }
                 *mark = 1;
             }
             else
@@ -305,7 +297,7 @@ namespace Internal.Runtime
                 ulong bit = 1UL << (cell & 63);
                 ulong* word = &block->Marks[cell >> 6];
                 if ((*word & bit) != 0) return;
-                if (s_markStackCount == s_markStackCapacity) { s_markStackOverflowed = true; return; }
+                if (s_markStackCount >= s_markStackCapacity - 2) { s_markStackOverflowed = true; return; }
                 *word |= bit;
             }
             s_markStack[s_markStackCount++] = obj;
@@ -313,7 +305,7 @@ namespace Internal.Runtime
 
         private static bool IsMarked(nint obj)
         {
-            if (obj < Heap.s_heapLow || obj >= Heap.s_heapHigh || IsFrozen(obj))
+            if (!InHeapRange(obj) || IsFrozen(obj))
                 return true; // not the heap's to free
             if ((obj & Heap.BlockMask) == Heap.LargeObjectOffset)
                 return *(int*)(obj - Heap.LargeObjectOffset + Heap.LargeMarkOffset) != 0;
@@ -322,10 +314,41 @@ namespace Internal.Runtime
             return GcBitmap.Test(block->Marks, cell);
         }
 
+        /// <summary>Scans what is queued. An entry with bit 0 set is a continuation: the rest of a
+        /// long run of references (start | 1, with the run's end in the entry below it).</summary>
         private static void Drain()
         {
             while (s_markStackCount > 0)
-                ScanObject(s_markStack[--s_markStackCount]);
+            {
+                nint entry = s_markStack[--s_markStackCount];
+                if ((entry & 1) == 0)
+                {
+                    ScanObject(entry);
+                    continue;
+                }
+                nint end = s_markStack[--s_markStackCount];
+                ScanRun((nint*)(entry & ~(nint)1), (nint*)end);
+            }
+        }
+
+        /// <summary>References per scanning step of a long run (a big array of references): the
+        /// rest waits as one continuation entry, so the mark stack holds at most this many
+        /// children per object being scanned.</summary>
+        private const int RunChunk = 128;
+
+        private static void ScanRun(nint* field, nint* end)
+        {
+            if (end - field > RunChunk && s_markStackCount + 2 <= s_markStackCapacity)
+            {
+                s_markStack[s_markStackCount++] = (nint)end;
+                s_markStack[s_markStackCount++] = (nint)(field + RunChunk) | 1;
+                end = field + RunChunk;
+            }
+            for (; field < end; field++)
+            {
+                nint value = *field;
+                if (value != 0) MarkReference(value);
+            }
         }
 
         /// <summary>Marks what an object's reference fields point at, as its GC descriptor lists them:
@@ -348,9 +371,7 @@ namespace Internal.Runtime
                 {
                     nint* series = descriptor - 1 - 2 * i;
                     nint* field = (nint*)(obj + series[1]);
-                    nint* end = (nint*)((byte*)field + series[0] + size);
-                    for (; field < end; field++)
-                        if (*field != 0) MarkReference(*field);
+                    ScanRun(field, (nint*)((byte*)field + series[0] + size));
                 }
             }
             else

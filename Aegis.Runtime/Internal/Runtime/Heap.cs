@@ -71,6 +71,9 @@ namespace Internal.Runtime
         private const int MaxRegions = 448;
         /// <summary>At least this much is allocated between two collections (and kept free after one).</summary>
         public const nuint MinimumBudget = 4 * 1024 * 1024;
+        /// <summary>Bytes allocated between collections per byte that survived the last one
+        /// (RuntimeHost.SetCollectionBudgetFactor; the kernel, tight on memory, uses 1).</summary>
+        public static nuint BudgetFactor = 3;
 
         [MethodImpl(MethodImplOptions.InternalCall), System.Runtime.RuntimeImport("*", "aegis_gc_contexts_address")]
         private static extern AllocationContext* ContextsAddress();
@@ -247,8 +250,9 @@ namespace Internal.Runtime
             *region = default;
             region->Start = start;
             region->End = end;
-            if (s_heapLow == 0 || start < s_heapLow) s_heapLow = start;
-            if (end > s_heapHigh) s_heapHigh = end;
+            // Unsigned: the kernel's addresses are in the upper half (negative as nint).
+            if (s_heapLow == 0 || (nuint)start < (nuint)s_heapLow) s_heapLow = start;
+            if ((nuint)end > (nuint)s_heapHigh) s_heapHigh = end;
             return region;
         }
 

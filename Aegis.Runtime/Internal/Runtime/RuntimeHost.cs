@@ -65,8 +65,10 @@ namespace Internal.Runtime
         /// <summary>A stack the collector scans for roots (conservatively): [bottom, top), 8-byte
         /// aligned, mapped for its whole length whenever a collection can run. A collection runs
         /// only on a registered stack; the one it runs on is scanned from its stack pointer up,
-        /// the others whole. At most four. Returns false when the stack cannot be registered.</summary>
-        public static bool RegisterStack(nint bottom, nint top) => GcCollector.RegisterStack(bottom, top);
+        /// the others whole - except those registered onlyWhenCurrent (a stack whose frames are all
+        /// gone whenever code runs elsewhere, like a libOS's upcall stack: its leftovers are stale).
+        /// At most four. Returns false when the stack cannot be registered.</summary>
+        public static bool RegisterStack(nint bottom, nint top, bool onlyWhenCurrent = false) => GcCollector.RegisterStack(bottom, top, onlyWhenCurrent);
 
         /// <summary>Optional: asked (with the stack pointer) before a collection; false means "not
         /// here" and the heap grows instead. The kernel allows collections only in its own
@@ -84,9 +86,17 @@ namespace Internal.Runtime
         /// redo), so an interrupting handler may allocate too; otherwise it is returned unchanged.</summary>
         public static ulong AllocationRestartPoint(ulong instructionPointer) => Heap.RestartPoint(instructionPointer);
 
+        /// <summary>After a collection the next one comes once factor x (bytes that survived) more
+        /// have been allocated (at least 4 MiB), and as much free memory stays mapped for them; the
+        /// rest goes back to the host. A larger factor means fewer collections and a bigger heap. Default 3.</summary>
+        public static void SetCollectionBudgetFactor(uint factor) => Heap.BudgetFactor = factor == 0 ? 1 : factor;
+
+        /// <summary>Bytes that may be allocated between the last collection and the next (and the
+        /// free memory the heap keeps mapped after a collection).</summary>
+        public static nuint HeapCollectionBudget => Heap.s_budget;
+
         /// <summary>Collections so far, the longest one and all of them together (in timestamp-counter ticks).</summary>
         public static ulong HeapCollections => GcCollector.Collections;
-        public static string DebugRoots => GcCollector.DebugRoots();
         public static ulong LongestCollectionTicks => GcCollector.LongestPause;
         public static ulong TotalCollectionTicks => GcCollector.TotalPause;
 
