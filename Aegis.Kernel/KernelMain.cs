@@ -59,6 +59,10 @@ namespace Aegis.Kernel
         {
             byte* heapStart = LinkerSymbols.EarlyHeapStart();
             RuntimeHost.AddHeapRegion((nint)heapStart, (nuint)(LinkerSymbols.EarlyHeapEnd() - heapStart));
+            // The collector: roots on the boot stack, collections only where docs/kernel.md allows.
+            RuntimeHost.RegisterStack((nint)(LinkerSymbols.StackGuard() + KernelStacks.PageSize), (nint)LinkerSymbols.StackTop());
+            RuntimeHost.SetCollectionPolicy(&KernelMemory.MayCollect);
+            RuntimeHost.SetCollectionBudgetFactor(1);
             // Until the statics exist, a failure can only be printed plainly (the full panic
             // report needs initialised statics).
             RuntimeHost.SetFailureHandler(&EarlyFailure);

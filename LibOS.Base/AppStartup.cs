@@ -1,7 +1,8 @@
 // The life of an app, in order (Native/libos.S's _start drives it):
 //   1. Start (aegis_libos_start): the runtime gets its first heap region (in the image's .bss)
 //      and runs the module start-up; thread-local storage and the FS base; the heap grower, the
-//      failure handler and type names; the upcall stack and trampoline are registered;
+//      failure handler and type names; the upcall stack and trampoline are registered; the
+//      collector learns the two stacks (initial and upcall) and how to give pages back;
 //   2. the app's static Main (ILC's __managed__Main wrapper calls it);
 //   3. Exit (aegis_libos_exit): the Exit system call with Main's return value.
 // Until step 1 has set up the statics, nothing may touch a static field of reference type.
@@ -35,6 +36,15 @@ namespace Aegis.LibOS
             Error upcallError = Upcalls.Install();
             if (upcallError != Error.None)
                 Fail("cannot set up the upcall stack and entry: " + Errors.Name(upcallError));
+
+            // The collector: both stacks managed code runs on (mapped whole, for good; the upcall
+            // stack holds live frames only while an upcall runs on it, and main cannot run then),
+            // and the heap's pages go back to the kernel when the collector frees whole blocks.
+            ulong mainStackBottom = UserAddresses.InitialStackTop - (ulong)UserAddresses.InitialStackPages * UserAddresses.PageSize;
+            ulong mainStackTop = UserAddresses.InitialStackTop, upcallBottom = AddressSpace.UpcallStackBottom, upcallTop = AddressSpace.UpcallStackTop;
+            RuntimeHost.RegisterStack((nint)mainStackBottom, (nint)mainStackTop);
+            RuntimeHost.RegisterStack((nint)upcallBottom, (nint)upcallTop, onlyWhenCurrent: true);
+            RuntimeHost.SetHeapReleaser(&UserHeap.Release, &UserHeap.Recommit);
         }
 
         [UnmanagedCallersOnly(EntryPoint = "aegis_libos_exit")]

@@ -12,6 +12,7 @@
 // Invariant: the upcall stack (AddressSpace.UpcallStack*) is mapped before the kernel knows it.
 using System.Runtime.InteropServices;
 using Aegis.Abi;
+using Internal.Runtime;
 
 namespace Aegis.LibOS
 {
@@ -28,6 +29,10 @@ namespace Aegis.LibOS
         /// <summary>Maps the upcall stack and registers the trampoline and the stack with the kernel.</summary>
         internal static Error Install()
         {
+            // Run the static constructors the dispatch path needs now, so an upcall allocates nothing
+            // on its way to a handler (it may interrupt the allocator: docs/runtime.md).
+            if (s_exceptionHandlers == null || PageFaults.HandlerCount < 0)
+                return Error.InvalidArgument;
             Error error = Memory.AllocateAndMap(AddressSpace.UpcallStackBottom, AddressSpace.UpcallStackPages, Memory.ReadWrite);
             if (error != Error.None)
                 return error;
@@ -50,12 +55,22 @@ namespace Aegis.LibOS
         /// <summary>null restores the default (yield at once).</summary>
         public static void SetSliceEndHandler(SliceEndHandler handler) => s_sliceEndHandler = handler;
 
+        // Both entries first move an interrupted allocation fast path back to its start (the
+        // runtime says where), so a handler may allocate without handing out the same memory twice.
         [UnmanagedCallersOnly(EntryPoint = "aegis_upcall_dispatch")]
-        private static void DispatchFromTrampoline(UpcallFrame* frame) => Dispatch(ref *frame);
+        private static void DispatchFromTrampoline(UpcallFrame* frame)
+        {
+            frame->Registers.Rip = RuntimeHost.AllocationRestartPoint(frame->Registers.Rip);
+            Dispatch(ref *frame);
+        }
 
         /// <summary>The trampoline's shortcut for the commonest upcall (UpcallKind.Exception).</summary>
         [UnmanagedCallersOnly(EntryPoint = "aegis_upcall_dispatch_exception")]
-        private static void DispatchExceptionFromTrampoline(UpcallFrame* frame) => DispatchException(ref *frame);
+        private static void DispatchExceptionFromTrampoline(UpcallFrame* frame)
+        {
+            frame->Registers.Rip = RuntimeHost.AllocationRestartPoint(frame->Registers.Rip);
+            DispatchException(ref *frame);
+        }
 
         /// <summary>What the trampoline runs for each upcall (public so a libOS can forward to it).</summary>
         public static void Dispatch(ref UpcallFrame frame)

@@ -1,37 +1,64 @@
 // The runtime's heap beyond its first region (a .bss array in the image): when an allocation
 // does not fit, the runtime asks Grow, which takes frames from the kernel and maps them at the
-// next addresses of the heap area (AddressSpace.HeapBase upwards), so consecutive growths
-// extend one contiguous region. Policy (how much at a time, where) is the libOS's.
-// Invariant: Grow never allocates managed memory (it is the allocator's own back end) and
-// returns either a fully mapped, zeroed region or nothing.
+// next addresses of the heap area (AddressSpace.HeapBase upwards). When the collector frees whole
+// blocks it gives their pages back through Release (unmapped, frames freed to the kernel) and may
+// take them again through Recommit. Policy (how much at a time, where) is the libOS's.
+// Invariants: nothing here allocates managed memory (it is the allocator's own back end); Grow
+// and Recommit return either fully mapped, zeroed memory or nothing; MappedBytes counts exactly
+// the heap pages mapped now (beyond the first region).
 using Aegis.Abi;
 
 namespace Aegis.LibOS
 {
     public static unsafe class UserHeap
     {
-        /// <summary>The heap grows by at least this much at a time (fewer system calls).</summary>
-        public const ulong GrowthBytes = 64 * 1024;
-
         private static ulong s_next = AddressSpace.HeapBase;
+        private static ulong s_mapped;
 
-        /// <summary>Bytes mapped for the heap so far (beyond the image's first region).</summary>
-        public static ulong MappedBytes => s_next - AddressSpace.HeapBase;
+        /// <summary>Bytes mapped for the heap now (beyond the image's first region).</summary>
+        public static ulong MappedBytes => s_mapped;
 
-        /// <summary>RuntimeHost's heap grower: at least 'bytes' more zeroed bytes, or 0.</summary>
+        /// <summary>Bytes from HeapBase up to the end of the last growth (pages in it may be released).</summary>
+        public static ulong ExtentBytes => s_next - AddressSpace.HeapBase;
+
+        /// <summary>RuntimeHost's heap grower: at least 'bytes' more zeroed bytes (whole pages), or 0.</summary>
         internal static nint Grow(nuint bytes, nuint* granted)
         {
             ulong size = ((ulong)bytes + Memory.PageSize - 1) & ~(Memory.PageSize - 1);
-            if (size < GrowthBytes)
-                size = GrowthBytes;
-            if (size < (ulong)bytes || AddressSpace.HeapLimit - s_next < size)
+            if (size < (ulong)bytes || size == 0 || AddressSpace.HeapLimit - s_next < size)
                 return 0;
             if (Memory.AllocateAndMap(s_next, (int)(size / Memory.PageSize), Memory.ReadWrite) != Error.None)
                 return 0;
             ulong start = s_next;
             s_next += size;
+            s_mapped += size;
             *granted = (nuint)size;
             return (nint)start;
         }
+
+        /// <summary>RuntimeHost's release hook: unmaps [start, start + bytes) (pages Grow mapped) and frees the frames.</summary>
+        internal static bool Release(nint start, nuint bytes)
+        {
+            if (!InGrownArea((ulong)start, (ulong)bytes))
+                return false;
+            Memory.UnmapAndFree((ulong)start, (int)((ulong)bytes / Memory.PageSize));
+            s_mapped -= (ulong)bytes;
+            return true;
+        }
+
+        /// <summary>RuntimeHost's recommit hook: maps fresh zeroed frames at a released range again.</summary>
+        internal static bool Recommit(nint start, nuint bytes)
+        {
+            if (!InGrownArea((ulong)start, (ulong)bytes))
+                return false;
+            if (Memory.AllocateAndMap((ulong)start, (int)((ulong)bytes / Memory.PageSize), Memory.ReadWrite) != Error.None)
+                return false;
+            s_mapped += (ulong)bytes;
+            return true;
+        }
+
+        private static bool InGrownArea(ulong start, ulong bytes)
+            => start >= AddressSpace.HeapBase && bytes <= s_next - start && start < s_next
+               && ((start | bytes) & (Memory.PageSize - 1)) == 0;
     }
 }

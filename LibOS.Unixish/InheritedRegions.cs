@@ -52,7 +52,7 @@ namespace Aegis.LibOS.Unixish
                     return;
                 case 1:
                     start = AddressSpace.HeapBase;
-                    pages = UserHeap.MappedBytes / UserAddresses.PageSize;
+                    pages = UserHeap.ExtentBytes / UserAddresses.PageSize;
                     return;
                 case 2:
                     pages = StackPages();

@@ -19,7 +19,6 @@ namespace Aegis.Kernel.Hal
         public const ulong HeapBase = 0xFFFFC00000000000;
         private const ulong PageSize = 4096;
         private const ulong LargePageSize = 2 * 1024 * 1024;
-        private const ulong MinimumHeapGrowth = 1024 * 1024;
 
         private static FrameAllocator s_frames;
         private static PageTableBuilder s_tables;
@@ -29,8 +28,8 @@ namespace Aegis.Kernel.Hal
 
         public static FrameAllocator Frames => s_frames;
 
-        /// <summary>Frames the kernel heap has taken so far (it never gives any back: no GC yet), the
-        /// page tables that map them included (one more every 2 MiB of heap).</summary>
+        /// <summary>Frames the kernel heap holds now (the collector gives whole free blocks back
+        /// through ReleaseHeap), the page tables that map them included (they stay once made).</summary>
         public static ulong HeapFrames => s_heapFrames + s_heapTableFrames;
         private static ulong s_heapFrames;
         private static ulong s_heapTableFrames;
@@ -85,6 +84,7 @@ namespace Aegis.Kernel.Hal
             s_tableMemory.Window = DirectMapBase;
             VgaTextScreen.s_physicalWindow = DirectMapBase;
             RuntimeHost.SetHeapGrower(&GrowHeap);
+            RuntimeHost.SetHeapReleaser(&ReleaseHeap, &RecommitHeap);
             Diagnostics.Panic.PrepareEmergencyHeap();
             return null;
         }
@@ -104,14 +104,66 @@ namespace Aegis.Kernel.Hal
         public static bool TryTranslate(ulong virtualAddress, out ulong physical, out PageFlags flags)
             => s_tables.TryTranslate(virtualAddress, out physical, out flags);
 
-        /// <summary>The runtime's heap grower: maps fresh zeroed frames after the heap's end. It may
-        /// use the kernel's reserve (Exo/Accounts.cs): users cannot take those frames. Every Map is
-        /// checked: a frame that could not be mapped (no frame left for a page table) is given back
-        /// and the heap ends where the last mapped page ends.</summary>
+        /// <summary>The runtime's collection policy (docs/kernel.md, "Garbage collection"): the kernel
+        /// collects only in its own thread of control - on the boot stack with interrupts enabled
+        /// (boot after interrupts are on, the scheduler loop, kernel tests) - never in an interrupt
+        /// or exception handler or a system call (those run with interrupts off, on the trap or an
+        /// IST stack, or on the boot stack with interrupts off). Elsewhere the heap grows instead.</summary>
+        public static bool MayCollect(nint stackPointer)
+        {
+            const ulong InterruptFlag = 1UL << 9;
+            if ((Cpu.ReadFlags() & InterruptFlag) == 0)
+                return false;
+            ulong sp = (ulong)stackPointer;
+            return sp > LinkerSymbols.StackGuard() + PageSize && sp <= LinkerSymbols.StackTop();
+        }
+
+        /// <summary>The runtime's heap grower: maps fresh zeroed frames after the heap's end (the
+        /// request rounded up to pages). It may use the kernel's reserve (Exo/Accounts.cs): users
+        /// cannot take those frames. A frame that could not be mapped (no frame left for a page
+        /// table) is given back and the heap ends where the last mapped page ends.</summary>
         private static nint GrowHeap(nuint bytes, nuint* granted)
         {
-            ulong size = (ulong)bytes < MinimumHeapGrowth ? MinimumHeapGrowth : ((ulong)bytes + PageSize - 1) & ~(PageSize - 1);
+            ulong size = ((ulong)bytes + PageSize - 1) & ~(PageSize - 1);
             ulong start = s_heapNext;
+            ulong mapped = MapHeapPages(start, size);
+            s_heapNext += mapped;
+            *granted = (nuint)mapped;
+            return mapped == 0 ? 0 : (nint)start;
+        }
+
+        /// <summary>The runtime's release hook: unmaps a range of the heap the grower made and
+        /// gives its frames back to the frame allocator (the page tables stay).</summary>
+        private static bool ReleaseHeap(nint start, nuint bytes)
+        {
+            if ((ulong)start < HeapBase || (ulong)start + (ulong)bytes > s_heapNext || (((ulong)start | (ulong)bytes) & (PageSize - 1)) != 0)
+                return false;
+            for (ulong page = (ulong)start; page < (ulong)start + (ulong)bytes; page += PageSize)
+            {
+                if (s_tables.Unmap(page, out ulong entry) != MapResult.Ok)
+                    continue;
+                Cpu.InvalidatePage(page);
+                s_frames.Free((entry & 0x000F_FFFF_FFFF_F000) / PageSize);
+                s_heapFrames--;
+            }
+            return true;
+        }
+
+        /// <summary>The runtime's recommit hook: maps zeroed frames again at a released range (all or nothing).</summary>
+        private static bool RecommitHeap(nint start, nuint bytes)
+        {
+            if ((ulong)start < HeapBase || (ulong)start + (ulong)bytes > s_heapNext)
+                return false;
+            ulong mapped = MapHeapPages((ulong)start, (ulong)bytes);
+            if (mapped == (ulong)bytes)
+                return true;
+            ReleaseHeap(start, (nuint)mapped);
+            return false;
+        }
+
+        /// <summary>Maps zeroed frames at [start, start + size); returns how many bytes it mapped (stops at the first failure).</summary>
+        private static ulong MapHeapPages(ulong start, ulong size)
+        {
             for (ulong offset = 0; offset < size; offset += PageSize)
             {
                 bool mapped = false;
@@ -126,16 +178,10 @@ namespace Aegis.Kernel.Hal
                         s_frames.Free(frame);
                 }
                 if (!mapped)
-                {
-                    *granted = (nuint)offset;
-                    s_heapNext += offset;
-                    return offset == 0 ? 0 : (nint)start;
-                }
+                    return offset;
                 s_heapFrames++;
             }
-            s_heapNext += size;
-            *granted = (nuint)size;
-            return (nint)start;
+            return size;
         }
 
         private static void ZeroPhysicalPage(ulong physical)

@@ -10,6 +10,11 @@ namespace System
 
         public Object() { }
 
+        // Finalize, as .NET's Object declares it: a type that overrides it (a C# ~T()) is
+        // allocated through RhpNewFinalizable, which Aegis.Runtime does not provide, so such a
+        // type fails the build (docs/runtime.md: there are no finalizers).
+        ~Object() { }
+
         public virtual bool Equals(object obj) => ReferenceEquals(this, obj);
 
         public static bool Equals(object objA, object objB)

@@ -1,7 +1,9 @@
 // The few services the runtime needs from whoever hosts it (the kernel, or later a libOS):
-// memory for the heap, a way to stop with a report, and (optionally) names for types.
+// memory for the heap (and a way to give it back), the stacks the collector scans and where it
+// may run, a way to stop with a report, and (optionally) names for types.
 // Invariant: the host installs its hooks before the first allocation that does not fit the
-// initial heap region; until then the runtime works from the region it was given.
+// initial heap region; until then the runtime works from the region it was given. No collection
+// runs before the host registers a stack.
 namespace Internal.Runtime
 {
     public static unsafe class RuntimeHost
@@ -43,8 +45,68 @@ namespace Internal.Runtime
         public static nint CreateThreadLocalStorage(nint templateStart, nint templateEnd, nint tlsEnd)
             => ThreadLocalStorage.Create(templateStart, templateEnd, tlsEnd);
 
+        // ---- Garbage collection (docs/runtime.md, "Garbage collection") ----
+
+        internal static delegate*<nint, nuint, bool> s_releaseHeap;
+        internal static delegate*<nint, nuint, bool> s_recommitHeap;
+        internal static delegate*<nint, bool> s_collectionPolicy;
+
+        /// <summary>Hooks through which the heap gives whole free pages back and takes them again:
+        /// release(start, bytes) unmaps and frees the frames of a range the grower gave (returns
+        /// false if it keeps them: the heap then keeps the range as free memory); recommit(start,
+        /// bytes) maps zeroed frames at such a released range again (false: no memory). Both are
+        /// called only with page-aligned ranges from the grower, never with the first region.</summary>
+        public static void SetHeapReleaser(delegate*<nint, nuint, bool> release, delegate*<nint, nuint, bool> recommit)
+        {
+            s_releaseHeap = release;
+            s_recommitHeap = recommit;
+        }
+
+        /// <summary>A stack the collector scans for roots (conservatively): [bottom, top), 8-byte
+        /// aligned, mapped for its whole length whenever a collection can run. A collection runs
+        /// only on a registered stack; the one it runs on is scanned from its stack pointer up,
+        /// the others whole - except those registered onlyWhenCurrent (a stack whose frames are all
+        /// gone whenever code runs elsewhere, like a libOS's upcall stack: its leftovers are stale).
+        /// At most four. Returns false when the stack cannot be registered.</summary>
+        public static bool RegisterStack(nint bottom, nint top, bool onlyWhenCurrent = false) => GcCollector.RegisterStack(bottom, top, onlyWhenCurrent);
+
+        /// <summary>Optional: asked (with the stack pointer) before a collection; false means "not
+        /// here" and the heap grows instead. The kernel allows collections only in its own
+        /// thread of control (docs/kernel.md), never in an interrupt or system-call handler.</summary>
+        public static void SetCollectionPolicy(delegate*<nint, bool> mayCollect) => s_collectionPolicy = mayCollect;
+
+        /// <summary>The most host memory the heap may hold (bytes mapped for it, the first region
+        /// included). Reaching it means collecting, then OutOfMemory. Default: no limit.</summary>
+        public static void SetHeapLimit(nuint bytes) => Heap.SetLimit(bytes);
+        public static nuint HeapLimit => Heap.Limit;
+
+        /// <summary>For a host that interrupts the program (a libOS's upcalls): where an interrupted
+        /// thread must resume. If 'instructionPointer' lies in an allocation fast path before the
+        /// point where it takes its cell, the answer is the start of that path (which is safe to
+        /// redo), so an interrupting handler may allocate too; otherwise it is returned unchanged.</summary>
+        public static ulong AllocationRestartPoint(ulong instructionPointer) => Heap.RestartPoint(instructionPointer);
+
+        /// <summary>After a collection the next one comes once factor x (bytes that survived) more
+        /// have been allocated (at least 4 MiB), and as much free memory stays mapped for them; the
+        /// rest goes back to the host. A larger factor means fewer collections and a bigger heap. Default 3.</summary>
+        public static void SetCollectionBudgetFactor(uint factor) => Heap.BudgetFactor = factor == 0 ? 1 : factor;
+
+        /// <summary>Bytes that may be allocated between the last collection and the next (and the
+        /// free memory the heap keeps mapped after a collection).</summary>
+        public static nuint HeapCollectionBudget => Heap.s_budget;
+
+        /// <summary>Collections so far, the longest one and all of them together (in timestamp-counter ticks).</summary>
+        public static ulong HeapCollections => GcCollector.Collections;
+        public static ulong LongestCollectionTicks => GcCollector.LongestPause;
+        public static ulong TotalCollectionTicks => GcCollector.TotalPause;
+
+        /// <summary>Bytes in objects now: what survived the last collection plus what was allocated since.</summary>
+        public static nuint HeapBytesInUse => Heap.BytesInUse;
+
         public static nuint HeapBytesAllocated => Heap.BytesAllocated;
+        /// <summary>Bytes of host memory the heap holds now (falls when free pages go back to the host).</summary>
         public static nuint HeapBytesReserved => Heap.BytesReserved;
+        /// <summary>Bytes in free blocks the heap holds (allocatable without asking the host).</summary>
         public static nuint HeapBytesLeft => Heap.BytesLeft;
         /// <summary>How many allocations the heap has made since start (never decreases).</summary>
         public static ulong HeapAllocations => Heap.Allocations;

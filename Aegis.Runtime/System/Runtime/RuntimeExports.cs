@@ -1,5 +1,6 @@
-// Helpers that ILC-generated code calls by symbol name: allocation, write barriers, boxing,
-// and the unmanaged-transition stubs (no-ops: there is no GC to coordinate with).
+// Helpers that ILC-generated code calls by symbol name: allocation entry points, write barriers,
+// boxing, and the unmanaged-transition stubs (no-ops: the collector runs only on the allocating
+// thread, at an allocation, so there is nothing to coordinate with).
 // Helpers with a register-level contract (RhpByRefAssignRef, interlocked operations, stack
 // probes, interface dispatch stubs, TLS) are in Native/runtime.S; throwing (RhpThrowEx,
 // RhpRethrow, RhpThrowHwEx) is in Native/eh.S and Internal/Runtime/ExceptionHandling.
@@ -12,32 +13,16 @@ namespace System.Runtime
 {
     internal static unsafe class RuntimeExports
     {
-        [RuntimeExport("RhpNewFast")]
-        private static object RhpNewFast(MethodTable* methodTable) => Heap.AllocateObject(methodTable, methodTable->BaseSize);
-
-        [RuntimeExport("RhpNewFinalizable")]
-        private static object RhpNewFinalizable(MethodTable* methodTable) => Heap.AllocateObject(methodTable, methodTable->BaseSize);
-
-        [RuntimeExport("RhpNewArrayFast")]
-        private static object RhpNewArrayFast(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
-
-        [RuntimeExport("RhpNewPtrArrayFast")]
-        private static object RhpNewPtrArrayFast(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
-
-        [RuntimeExport("RhpNewArray")]
-        private static object RhpNewArray(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
-
-        [RuntimeExport("RhNewString")]
-        private static object RhNewString(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
-
-        [RuntimeExport("RhNewArray")]
-        private static object RhNewArray(MethodTable* methodTable, int length) => Heap.AllocateArray(methodTable, length);
+        // Allocation: RhpNewFast, RhpNewArray (and its aliases RhpNewArrayFast, RhpNewPtrArrayFast,
+        // RhNewString, RhNewArray) are in Native/gc.S with their slow path in Internal/Runtime/Heap.cs.
+        // RhpNewFinalizable is deliberately missing: a type with a finalizer is a build error
+        // (Cosmos.targets names it), since the collector runs no finalizers (docs/runtime.md).
 
         [RuntimeExport("RhAllocateNewObject")]
         private static void RhAllocateNewObject(MethodTable* methodTable, uint flags, void* result)
             => *(object*)result = Heap.AllocateObject(methodTable, methodTable->BaseSize);
 
-        // Write barriers: without a generational GC a reference store is a plain store.
+        // Write barriers: the collector is neither generational nor concurrent, so a reference store is a plain store.
         [RuntimeExport("RhpAssignRef")]
         private static void RhpAssignRef(void** location, void* value) => *location = value;
 

@@ -62,7 +62,13 @@ namespace Internal.Runtime.CompilerHelpers
                     *(nint*)typeManagerSlot = (nint)header;
                 nint statics = FindSection(header, GCStaticRegionSection, out int length);
                 if (statics != 0)
+                {
                     InitializeStatics(statics, length);
+                    GcCollector.AddStaticRegion(statics, length);
+                }
+                nint frozen = FindSection(header, FrozenObjectRegionSection, out int frozenLength);
+                if (frozen != 0 && frozenLength > 0)
+                    GcCollector.AddFrozenRegion(frozen, frozenLength);
                 nint threadStatics = FindSection(header, ThreadStaticRegionSection, out int threadStaticsLength);
                 if (threadStatics != 0 && threadStaticsLength >= sizeof(nint))
                 {
