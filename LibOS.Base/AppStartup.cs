@@ -20,6 +20,10 @@ namespace Aegis.LibOS
             byte* heapStart = ImageSymbols.InitialHeapStart();
             RuntimeHost.AddHeapRegion((nint)heapStart, (nuint)(ImageSymbols.InitialHeapEnd() - heapStart));
             RuntimeHost.SetFailureHandler(&StartupFailure);
+            // The grower before anything allocates: start-up may need more blocks than the first
+            // region holds (one per size class it touches). UserHeap.Grow uses no managed statics
+            // that need start-up (constants and preinitialised fields only) and allocates nothing.
+            RuntimeHost.SetHeapGrower(&UserHeap.Grow);
             string error = RuntimeHost.InitializeModules(ImageSymbols.ModulesStart(), ImageSymbols.ModulesEnd());
             if (error != null)
                 Fail("the image is broken: " + error);
@@ -29,7 +33,6 @@ namespace Aegis.LibOS
             if (fsError != Error.None)
                 Fail("SetFsBase failed: " + Errors.Name(fsError));
 
-            RuntimeHost.SetHeapGrower(&UserHeap.Grow);
             RuntimeHost.SetTypeNameResolver(&TypeNames.Resolve);
             RuntimeHost.SetFailureHandler(&UnhandledException);
 
