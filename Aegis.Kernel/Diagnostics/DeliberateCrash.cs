@@ -68,14 +68,11 @@ namespace Aegis.Kernel.Diagnostics
             // No frame left for the heap to grow by (the reserve included)...
             Core.FrameAllocator frames = Hal.KernelMemory.Frames;
             while (frames.TryAllocate(out _)) { }
-            // ...and the current heap region filled to its last bytes by one array.
-            ulong left = (ulong)Internal.Runtime.RuntimeHost.HeapBytesLeft;
-            const ulong arrayOverhead = 32; // header, MethodTable pointer, length, rounding
-            byte[] filler = left > arrayOverhead ? new byte[(int)(left - arrayOverhead)] : null;
+            // ...then small live objects until the heap (its free blocks and free cells; collecting
+            // frees nothing, every node is reachable) has no byte left: the next allocation fails inside.
             KernelLog.WriteLine("crash=oom-panic: no free frame, the heap is full; allocating");
-            // Small objects until the heap has no byte left: the next allocation fails inside.
             Node node = new Node();
-            node.Value = filler == null ? 0 : filler.Length;
+            node.Value = 0;
             while (true)
             {
                 Node next = new Node();

@@ -72,6 +72,7 @@ namespace Aegis.Kernel.Tests
                 new TestCase("arrays-as-generic-collections", &ArraysAsGenericCollections),
                 new TestCase("interlocked-operations", &InterlockedOperations),
                 new TestCase("type-identity-and-typeof", &TypeIdentityAndTypeof),
+                new TestCase("kernel-heap-returns-to-its-size-after-environments-end", &KernelHeapReturnsToItsSizeAfterEnvironmentsEnd),
             };
 
             int passed = 0, failed = 0;

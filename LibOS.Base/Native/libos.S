@@ -180,8 +180,10 @@ image_name:
     .asciz AEGIS_IMAGE_NAME
 
 /* The runtime's first heap region; AppStartup.Start hands it over, and UserHeap grows the
-   heap with frames mapped above it. */
-#define INITIAL_HEAP_SIZE (256 * 1024)
+   heap with frames mapped above it. 512 KiB: fifteen 32 KiB blocks once aligned (the heap's
+   tables, reserve and mark stack take three; each size class in use takes one), enough for an
+   app to start without asking the kernel for frames. */
+#define INITIAL_HEAP_SIZE (512 * 1024)
     .section .bss
     .balign 4096
 initial_heap_start:

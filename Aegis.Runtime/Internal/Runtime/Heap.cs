@@ -475,9 +475,14 @@ namespace Internal.Runtime
             return block;
         }
 
+        /// <summary>A new small region: 2 MiB, or less when the host cannot give that much (8 blocks, then one).</summary>
         private static bool GrowSmall()
         {
             nint start = GrowFromHost(RegionBlocks * BlockSize, out nuint granted);
+            if (start == 0)
+                start = GrowFromHost(8 * BlockSize, out granted);
+            if (start == 0)
+                start = GrowFromHost(BlockSize, out granted);
             if (start == 0)
                 return false;
             nint aligned = (start + BlockMask) & ~BlockMask;
