@@ -55,22 +55,20 @@ namespace Aegis.LibOS
         /// <summary>null restores the default (yield at once).</summary>
         public static void SetSliceEndHandler(SliceEndHandler handler) => s_sliceEndHandler = handler;
 
-        // Both entries first move an interrupted allocation fast path back to its start (the
-        // runtime says where), so a handler may allocate without handing out the same memory twice.
         [UnmanagedCallersOnly(EntryPoint = "aegis_upcall_dispatch")]
-        private static void DispatchFromTrampoline(UpcallFrame* frame)
-        {
-            frame->Registers.Rip = RuntimeHost.AllocationRestartPoint(frame->Registers.Rip);
-            Dispatch(ref *frame);
-        }
+        private static void DispatchFromTrampoline(UpcallFrame* frame) => Dispatch(ref *frame);
 
         /// <summary>The trampoline's shortcut for the commonest upcall (UpcallKind.Exception).</summary>
         [UnmanagedCallersOnly(EntryPoint = "aegis_upcall_dispatch_exception")]
-        private static void DispatchExceptionFromTrampoline(UpcallFrame* frame)
-        {
-            frame->Registers.Rip = RuntimeHost.AllocationRestartPoint(frame->Registers.Rip);
-            DispatchException(ref *frame);
-        }
+        private static void DispatchExceptionFromTrampoline(UpcallFrame* frame) => DispatchException(ref *frame);
+
+        /// <summary>The trampoline calls this first when the upcall interrupted the runtime's
+        /// allocation fast paths (a range check in assembly): an interrupted allocation that had not
+        /// yet taken its cell restarts from its beginning (the runtime says where), so a handler
+        /// may allocate without the same memory being handed out twice.</summary>
+        [UnmanagedCallersOnly(EntryPoint = "aegis_upcall_restart_allocation")]
+        private static void RestartAllocation(UpcallFrame* frame)
+            => frame->Registers.Rip = RuntimeHost.AllocationRestartPoint(frame->Registers.Rip);
 
         /// <summary>What the trampoline runs for each upcall (public so a libOS can forward to it).</summary>
         public static void Dispatch(ref UpcallFrame frame)

@@ -40,6 +40,11 @@
     mov %rcx, (%rdx)
 .endm
 
+/* The two fast paths lie together, RhpNewFast first, so one range check tells a host whether an
+   interrupted instruction pointer may need restarting: [aegis_gc_fast_paths, + bytes) (the
+   absolute symbol aegis_gc_fast_paths_bytes), then RuntimeHost.AllocationRestartPoint decides. */
+    .globl aegis_gc_fast_paths
+aegis_gc_fast_paths:
 /* object RhpNewFast(MethodTable* rdi): a fixed-size object. */
 FUNCTION(RhpNewFast)
     xor %esi, %esi                      /* length 0 (also for the slow path) */
@@ -67,6 +72,8 @@ FUNCTION(RhpNewArray)
     ja 9f
     BUMP 9f
 aegis_gc_new_array_committed:
+    .globl aegis_gc_fast_paths_bytes
+    .set aegis_gc_fast_paths_bytes, aegis_gc_new_array_committed - aegis_gc_fast_paths
     mov %rdi, 8(%rax)
     mov %esi, 16(%rax)                  /* the length, after the MethodTable */
     add $8, %rax

@@ -69,6 +69,9 @@ namespace Aegis.Apps.Bench
             Measure("appel2", Appel2);
             Measure("dirty", Dirty);
 
+            // The runtime's workloads (allocation, collection, exceptions): RuntimeWorkloads.cs.
+            Measure("runtime", RuntimeWorkloads.Run);
+
             Measure("parts", Parts);
             Measure("scaling", Scaling);
             Console.WriteLine("BENCH-DONE");

@@ -5,10 +5,15 @@
 // throw_deep per throw through 10 frames with a finally each). The loops are the workloads'
 // exact definitions, the same C# as the Linux/.NET 10 NativeAOT reference run; each result is
 // checked (node counts, catches, finallies) so a wrong answer is a BENCH-ERROR, not a figure.
-// They run in the bench app's own heap: every allocation and collection is the app runtime's.
+// They run in the bench app's own heap: every allocation and collection is the app runtime's;
+// after each allocating workload a line
+//   GC <workload> collections <n> pause_total <cycles> pause_longest <cycles>
+// gives the collections it caused and their cost (the longest pause since the app started,
+// which for binarytrees, the first workload, is binarytrees' own).
 using System;
 using System.Runtime.CompilerServices;
 using Aegis.LibOS;
+using Internal.Runtime;
 
 namespace Aegis.Apps.Bench
 {
@@ -29,6 +34,20 @@ namespace Aegis.Apps.Bench
             ThrowDeep();
         }
 
+        /// <summary>The collector's counters at one moment, to report what a workload cost in collections.</summary>
+        private struct GcMark
+        {
+            public ulong Collections, PauseTotal;
+
+            public static GcMark Now()
+                => new GcMark { Collections = RuntimeHost.HeapCollections, PauseTotal = RuntimeHost.TotalCollectionTicks };
+
+            public void Report(string workload)
+                => Console.WriteLine("GC " + workload + " collections " + (RuntimeHost.HeapCollections - Collections).ToString()
+                                     + " pause_total " + (RuntimeHost.TotalCollectionTicks - PauseTotal).ToString()
+                                     + " pause_longest " + RuntimeHost.LongestCollectionTicks.ToString());
+        }
+
         // ------------------------------------------------------------------ binarytrees
 
         private sealed class TreeNode
@@ -47,6 +66,7 @@ namespace Aegis.Apps.Bench
         {
             const int maxDepth = 16, minDepth = 4;
             long nodes = 0;
+            GcMark mark = GcMark.Now();
             ulong start = Native.Rdtsc();
             nodes += Check(BottomUpTree(maxDepth + 1));
             TreeNode longLived = BottomUpTree(maxDepth);
@@ -61,6 +81,7 @@ namespace Aegis.Apps.Bench
             if (nodes != BinaryTreesNodes)
                 Benchmarks.Fail("binarytrees checked " + nodes.ToString() + " nodes, expected " + BinaryTreesNodes.ToString());
             Benchmarks.Report("binarytrees", (ulong)nodes, end - start);
+            mark.Report("binarytrees");
         }
 
         // ------------------------------------------------------------------ alloc_small
@@ -74,6 +95,7 @@ namespace Aegis.Apps.Bench
         {
             Small[] live = new Small[AllocSmallLive];
             int w = 0;
+            GcMark mark = GcMark.Now();
             ulong start = Native.Rdtsc();
             for (int i = 0; i < AllocSmallCount; i++)
             {
@@ -91,6 +113,7 @@ namespace Aegis.Apps.Bench
                     Benchmarks.Fail("alloc_small: live[" + k.ToString() + "] does not hold object " + expected.ToString());
             }
             Benchmarks.Report("alloc_small", AllocSmallCount, end - start);
+            mark.Report("alloc_small");
         }
 
         // ------------------------------------------------------------------ throw_catch, throw_deep

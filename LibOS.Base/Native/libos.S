@@ -118,11 +118,23 @@ FUNCTION(aegis_upcall_entry)
     fxsave64 (%rsp)
     ldmxcsr default_mxcsr(%rip)         /* managed code expects the default rounding/masks */
     xor %ebp, %ebp                      /* ends frame-pointer walks here */
-    cmpq $UPCALL_KIND_EXCEPTION, UPCALL_FRAME_KIND(%rdi) /* straight to the exception dispatcher */
+    /* Did the upcall interrupt the runtime's allocation fast paths (Aegis.Runtime/Native/gc.S)
+       before they took their cell? (A COW fault on the allocation context's page or a slice end
+       can.) Four instructions when not (apps are linked below 2 GiB, so the address is an
+       immediate); when so, C# may move RIP back to the path's start. */
+    mov FRAME_RIP(%rdi), %rax
+    sub $aegis_gc_fast_paths, %rax
+    cmp $aegis_gc_fast_paths_bytes, %rax
+    jb 3f
+4:  cmpq $UPCALL_KIND_EXCEPTION, UPCALL_FRAME_KIND(%rdi) /* straight to the exception dispatcher */
     jne 1f
     call aegis_upcall_dispatch_exception
     jmp 2f
 1:  call aegis_upcall_dispatch
+    jmp 2f
+3:  call aegis_upcall_restart_allocation /* RSP is 16-byte aligned here (below the FX area) */
+    mov %rbx, %rdi
+    jmp 4b
 2:  fxrstor64 (%rsp)
     mov %rbx, %rsp
     /* aegis_upcall_resume: RSP = an UpcallFrame; resumes the state it holds (also the target of
