@@ -349,10 +349,14 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>An environment created since 'sequence' that is stopped, or null.</summary>
+        /// <summary>The first environment created at or after 'sequence' that stopped itself
+        /// (EnvironmentStop): stopped after it ran and made a system call. An environment that was
+        /// created but not yet started (a parent still filling it in, as fork does) is also
+        /// Stopped, but has made no call and is skipped.</summary>
         public static Environment FirstStoppedSince(ulong sequence)
         {
             for (int i = 0; i < s_history.Count; i++)
-                if (s_history[i].Sequence >= sequence && s_history[i].State == EnvironmentState.Stopped) return s_history[i];
+                if (s_history[i].Sequence >= sequence && s_history[i].State == EnvironmentState.Stopped && s_history[i].SystemCalls != 0) return s_history[i];
             return null;
         }
 

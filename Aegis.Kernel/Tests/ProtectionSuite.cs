@@ -369,7 +369,7 @@ namespace Aegis.Kernel.Tests
                     break;
                 }
                 string text = PageText(stopped, stopped.Frame->Rsi, out ulong frame);
-                if (text == null) return stopped.Describe() + " stopped without a mapped page in RSI";
+                if (text == null) return stopped.Describe() + " stopped without a mapped page in RSI (0x" + stopped.Frame->Rsi.ToString("x") + ", RIP 0x" + stopped.Frame->Rip.ToString("x") + ")";
                 if (!text.StartsWith("I am")) return stopped.Describe() + "'s page holds '" + text + "'";
                 sawFirst |= text == first;
                 sawLast |= text == last;
