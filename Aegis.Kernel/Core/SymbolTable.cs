@@ -206,8 +206,8 @@ namespace Aegis.Kernel.Core
         }
 
         /// <summary>A type's readable name from its T record's symbol, without allocating:
-        /// "_ZTV44Aegis_Runtime_System_NotImplementedException" becomes
-        /// "System.NotImplementedException" (the assembly prefix dropped as for methods).</summary>
+        /// "_ZTV46Aegis_Runtime_System_InvalidOperationException" becomes
+        /// "System.InvalidOperationException" (the assembly prefix dropped as for methods).</summary>
         public static int FormatTypeName(ReadOnlySpan<byte> symbol, Span<char> destination, string imageName)
         {
             ReadOnlySpan<byte> text = symbol;

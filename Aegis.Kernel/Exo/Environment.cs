@@ -134,7 +134,7 @@ namespace Aegis.Kernel.Exo
 
         public Environment()
         {
-            // One allocation holds the frame and the aligned fx area; nothing moves (no GC).
+            // One allocation holds the frame and the aligned fx area; nothing moves (the collector never moves objects).
             _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + ReceivedPageHeadBytes + 16];
             fixed (byte* storage = _storage)
             {

@@ -47,7 +47,8 @@ namespace Aegis.Kernel.Exo
         }
         private static EndedRecord[] s_ended;
         private static int s_endedNext;
-        // Recycled environment objects (there is no garbage collector: objects are reused, not freed),
+        // Recycled environment objects (reused, not collected: the kernel may not collect on a system
+        // call's path, and their storage's address is used by assembly),
         // and the work list of a destroyed tree, so that destroying environments allocates nothing.
         private static readonly List<Environment> s_pool = new List<Environment>(PoolSize);
         private static readonly ulong[] s_doomed = new ulong[EnvironmentTable.Capacity];

@@ -184,7 +184,8 @@ namespace Aegis.Kernel.Exo
             int room = KernelLog.BufferBytes - KernelLog.Pending;
             if (room == 0) return Fail(Error.WouldBlock);
             if ((ulong)room < length) length = (ulong)room;
-            // Static buffer: there is no garbage collector, so system calls must not allocate per call.
+            // Static buffer: system calls never allocate (the kernel never collects on their path, so
+            // an app could otherwise grow the kernel heap at will; docs/kernel.md).
             Span<byte> buffer = new Span<byte>(s_consoleBuffer, 0, (int)length);
             if (!UserMemory.TryRead(caller, address, buffer)) return Fail(Error.BadAddress);
             // UTF-8 text passes; control bytes (terminal escapes, carriage returns that could

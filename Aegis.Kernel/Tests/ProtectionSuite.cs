@@ -80,14 +80,15 @@ namespace Aegis.Kernel.Tests
                 }
             }
             KernelLog.WriteLine("protection suite: " + (Environments.CreatedCount - createdBefore).ToString() + " environments created; the kernel heap grew by "
-                + (KernelMemory.HeapFrames - heapBefore).ToString() + " frames (it is never returned: no garbage collector yet)");
+                + (KernelMemory.HeapFrames - heapBefore).ToString() + " frames (frames go back only when the kernel collects: on allocation pressure, on the boot stack)");
             KernelLog.StartLine();
             KernelLog.WriteLine("TESTS " + passed.ToString() + " passed, " + failed.ToString() + " failed");
             return failed;
         }
 
-        /// <summary>Frames that are free or held by the kernel heap. The kernel heap grows and never
-        /// shrinks (no garbage collector yet), so its growth during a test is not a leak; every
+        /// <summary>Frames that are free or held by the kernel heap. The kernel heap grows during a
+        /// test and shrinks only when the kernel collects (on allocation pressure, on the boot stack; docs/kernel.md), so
+        /// its growth during a test is not a leak; every
         /// other frame an environment took must be back in the free pool afterwards.</summary>
         private static ulong FreeOrKernelHeapFrames() => KernelMemory.Frames.FreeFrames + KernelMemory.HeapFrames;
 

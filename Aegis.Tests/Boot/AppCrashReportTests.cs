@@ -52,9 +52,9 @@ public class AppCrashReportTests
     {
         FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=throw", "exit");
 
-        result.AssertOutputContains("throw: unhandled System.NotImplementedException: deliberately not implemented (the throw app)");
+        result.AssertOutputContains("throw: unhandled System.InvalidOperationException: deliberately thrown by the throw app");
         // The type comes from the exception's MethodTable, looked up in throw.sym by the kernel.
-        result.AssertOutputMatches(@"(?m)^aegis: crash of throw \(environment [0-9a-f]+\): System\.NotImplementedException \(an unhandled managed exception");
+        result.AssertOutputMatches(@"(?m)^aegis: crash of throw \(environment [0-9a-f]+\): System\.InvalidOperationException \(an unhandled managed exception");
         result.AssertOutputMatches(@"(?m)^aegis:     at Aegis\.Apps\.Throw\.Program\.Main \(Program\.cs:\d+\)");
         result.AssertExitStatus(255);
     }

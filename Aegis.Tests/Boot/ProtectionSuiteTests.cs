@@ -127,7 +127,7 @@ public class AppFailureTests
     {
         FrontDoorResult result = FrontDoor.Boot(120, "init=throw", "exit");
 
-        result.AssertOutputContains("throw: unhandled System.NotImplementedException: deliberately not implemented (the throw app)");
+        result.AssertOutputContains("throw: unhandled System.InvalidOperationException: deliberately thrown by the throw app");
         result.AssertOutputMatches(@"(?m)^AEGIS-EXIT 255\r?$");
         result.AssertExitStatus(255); // Exit(255) from LibOS.Base: the true status (docs/front-door.md)
     }

@@ -273,11 +273,11 @@ public class SymbolTableTests
     [Test]
     public void TypeNamesComeFromTheTRecords()
     {
-        byte[] file = Bytes(Synthetic + "T 00000000004093c8 _ZTV44Aegis_Runtime_System_NotImplementedException\n"
+        byte[] file = Bytes(Synthetic + "T 00000000004093c8 _ZTV46Aegis_Runtime_System_InvalidOperationException\n"
             + "T 0000000000409400 _ZTV45NullDeref_Aegis_Apps_NullDeref_Program_Failure\n");
         char[] buffer = new char[128];
         Assert.That(SymbolTable.TryFindTypeName(file, 0x4093c8, out int offset, out int length), Is.True);
-        Assert.That(new string(buffer, 0, SymbolTable.FormatTypeName(file.AsSpan(offset, length), buffer, "nullderef")), Is.EqualTo("System.NotImplementedException"));
+        Assert.That(new string(buffer, 0, SymbolTable.FormatTypeName(file.AsSpan(offset, length), buffer, "nullderef")), Is.EqualTo("System.InvalidOperationException"));
         Assert.That(SymbolTable.TryFindTypeName(file, 0x409400, out offset, out length), Is.True);
         Assert.That(new string(buffer, 0, SymbolTable.FormatTypeName(file.AsSpan(offset, length), buffer, "nullderef")), Is.EqualTo("Aegis.Apps.NullDeref.Program.Failure"));
         Assert.That(SymbolTable.TryFindTypeName(file, 0x4093c0, out _, out _), Is.False);

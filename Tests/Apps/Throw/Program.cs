@@ -11,7 +11,7 @@ namespace Aegis.Apps.Throw
         private static int Main()
         {
             Console.WriteLine("throw: about to throw");
-            throw new NotImplementedException("deliberately not implemented (the throw app)");
+            throw new InvalidOperationException("deliberately thrown by the throw app");
         }
     }
 }
