@@ -153,7 +153,7 @@ namespace Aegis.RuntimeTests
                 ?? Check.Equal(Bits(1234.5), Bits(double.Parse(" 1,234.5 ")), "whitespace and thousands")
                 ?? Check.Equal(Bits(double.NegativeInfinity), Bits(double.Parse("-∞")), "-∞ parses back")
                 ?? Check.True(double.IsNaN(double.Parse("NaN")), "NaN")
-                ?? Check.True(!double.TryParse("1.2.3", out _) && !double.TryParse("", out _) && !double.TryParse("1e", out _) && !double.TryParse(null, out _), "malformed input is rejected")
+                ?? Check.True(!double.TryParse("1.2.3", out _) && !double.TryParse("", out _) && !double.TryParse("1e", out _) && !double.TryParse((string)null, out _), "malformed input is rejected")
                 ?? Check.Equal(Bits(3.4028234663852886E+38), Bits(float.Parse("3.4028235e38")), "float.MaxValue");
         }
 
@@ -170,7 +170,7 @@ namespace Aegis.RuntimeTests
                 ?? Check.True(okMin && min == int.MinValue, "int.MinValue")
                 ?? Check.True(!int.TryParse("2147483648", out _), "overflow is rejected")
                 ?? Check.True(!int.TryParse("-2147483649", out _), "underflow is rejected")
-                ?? Check.True(!int.TryParse("12a", out _) && !int.TryParse("", out _) && !int.TryParse("-", out _) && !int.TryParse(null, out _) && !int.TryParse("1 2", out _), "malformed input is rejected")
+                ?? Check.True(!int.TryParse("12a", out _) && !int.TryParse("", out _) && !int.TryParse("-", out _) && !int.TryParse((string)null, out _) && !int.TryParse("1 2", out _), "malformed input is rejected")
                 ?? Check.True(!uint.TryParse("-1", out _), "a negative unsigned is rejected")
                 ?? Check.True(okHex && hex == -1, "hex FFFFFFFF is -1")
                 ?? Check.True(okULong && ulongMax == ulong.MaxValue, "ulong.MaxValue")
