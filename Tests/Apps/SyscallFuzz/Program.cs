@@ -11,7 +11,7 @@
 // allocates kernel memory any more); ImageSpawn also gets real and missing names; now and then
 // the fuzzer takes every frame its quota allows and goes on under that pressure. The image
 // "syscall-fuzz-long" (Tests/Apps/SyscallFuzzLong, the same program) makes LongCalls calls. Confined, because they would unmap or
-// change its own memory: PageMap and PageClean on itself only name addresses in a scratch range
+// change its own memory: PageMap and PageClean on itself (through Self or any copy of it) only name addresses in a scratch range
 // (or addresses no libOS may map), with requests read from a buffer that ends at a guard page;
 // FrameFree never names a frame it uses; EnvironmentSetUpcall on itself re-registers its real
 // entry; ConsoleWrite through any Console capability only gets buffers the kernel refuses (no junk on the console).
@@ -290,7 +290,7 @@ namespace Aegis.Apps.SyscallFuzz
                     return true;
                 case SystemCall.EnvironmentDestroy:
                 case SystemCall.EnvironmentStop:
-                    return a0 != CapabilitySlots.Self;
+                    return !NamesSelf(a0);
                 case SystemCall.SliceFree:
                     return !(a0 < 64 && Info.SliceOwner((int)a0) == Info.EnvironmentId && OwnSlices() <= 1);
                 case SystemCall.SetFsBase:
@@ -300,7 +300,7 @@ namespace Aegis.Apps.SyscallFuzz
                 case SystemCall.FrameFree:
                     return !IsProtectedFrame(a0);
                 case SystemCall.EnvironmentSetUpcall:
-                    if (a0 == CapabilitySlots.Self)
+                    if (NamesSelf(a0))
                     {
                         a1 = Upcalls.EntryAddress;
                         a2 = AddressSpace.UpcallStackTop;
@@ -311,16 +311,26 @@ namespace Aegis.Apps.SyscallFuzz
                         a1 = s_hostile[Below((ulong)s_hostile.Length)] | 0xFFFF_8000_0000_0000; // never user memory
                     return true;
                 case SystemCall.PageClean:
-                    if (a0 == CapabilitySlots.Self)
+                    if (NamesSelf(a0))
                         a1 = SafeOwnTarget();
                     return true;
                 case SystemCall.PageMap:
-                    if (a0 == CapabilitySlots.Self)
+                    if (NamesSelf(a0))
                         FillRequests(ref a1, ref a2);
                     return true;
                 default:
                     return true;
             }
+        }
+
+        /// <summary>Whether 'slot' names this environment: the Self slot, or another slot holding
+        /// a copy of it (CapabilityCopy(Self, Self) makes one), which must be confined the same way
+        /// (unconfined, a PageMap through it once unmapped the fuzzer's own request page).</summary>
+        private static bool NamesSelf(ulong slot)
+        {
+            if (slot == CapabilitySlots.Self) return true;
+            SystemCallResult held = SystemCalls.CapabilityQuery(slot);
+            return !held.IsError && held.Value == (ulong)CapabilityKind.Environment && held.Second == Info.EnvironmentId;
         }
 
         /// <summary>PageMap on ourselves: requests from the buffer before the guard page, naming only
