@@ -101,7 +101,31 @@ namespace Aegis.Abi
         /// registers and memory but loses its slices and does not run until EnvironmentStart(slot, 0, 0, 0)
         /// resumes it where it stopped. WouldBlock for a blocked environment.</summary>
         EnvironmentStop = 28,
-        Count = 29,
+        // ---- devices (issue #9, kdev). TEMPORARY numbers 29..31: the plan numbers them 542..544
+        // (SystemCallNumbers.First + index, with ksc's SetSystemCallUpcall = 541) once the
+        // renumbering is merged; the coordinator reconciles.
+        /// <summary>(slot, bufferAddress, length) -> bytes copied (0 when none are waiting). Takes up to
+        /// length bytes from the kernel's buffer of the Input capability's device (oldest first).
+        /// NoCapability unless slot holds an Input capability; InvalidArgument for length above
+        /// InputLimits.RingBytes; BadAddress when the buffer is not writable user memory (then no
+        /// byte is taken).</summary>
+        InputRead = 29,
+        /// <summary>(slot, enable 0/1) -> 0. With 1 the caller becomes the device's watcher (one per
+        /// device; the last call wins): when bytes arrive while it is blocked in Wait it gets an
+        /// UpcallKind.Input upcall (Word0 = the InputDevice) and its Wait returns 0; when they arrive
+        /// while it is not in Wait its next Wait returns at once. 0 stops watching (if the caller is
+        /// the watcher). NoCapability unless slot holds an Input capability; InvalidArgument for
+        /// enable above 1.</summary>
+        InputWatch = 30,
+        /// <summary>(slot, virtualAddress) -> pages mapped. With a Display capability: maps the VGA text
+        /// buffer (InputLimits.DisplayPages pages from physical 0xB8000) writable, no-execute at
+        /// virtualAddress (page-aligned, InvalidArgument otherwise; the range in mappable user memory,
+        /// BadAddress otherwise; a page already mapped there is replaced). From then on the kernel
+        /// stops drawing its console on VGA (serial unchanged) until every environment that mapped it
+        /// has ended. The device frames are no one's: FrameFree, FrameGrant and PageMap refuse them
+        /// (NotOwner). NoCapability unless slot holds a Display capability.</summary>
+        DeviceMap = 31,
+        Count = 32,
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

@@ -22,6 +22,10 @@ namespace Aegis.Abi
         /// <summary>Visible revocation: release Words[0] frames by tick Words[1] (FrameFree), or the
         /// abort protocol takes them and lists them in the EnvironmentPage's repossession vector.</summary>
         Revoke = 5,
+        // 6 is ksc's SystemCall upcall (issue #9).
+        /// <summary>Bytes arrived from an input device the environment watches (InputWatch) while it
+        /// was blocked in Wait: Word0 = the InputDevice. Read them with InputRead.</summary>
+        Input = 7,
     }
 
     /// <summary>The saved user registers. Layout fixed: offsets are used by assembly trampolines.</summary>

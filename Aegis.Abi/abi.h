@@ -46,7 +46,10 @@
 #define SYSTEM_CALL_DEBUG 26
 #define SYSTEM_CALL_PAGE_PROTECT 27
 #define SYSTEM_CALL_ENVIRONMENT_STOP 28
-#define SYSTEM_CALL_COUNT 29
+#define SYSTEM_CALL_INPUT_READ 29
+#define SYSTEM_CALL_INPUT_WATCH 30
+#define SYSTEM_CALL_DEVICE_MAP 31
+#define SYSTEM_CALL_COUNT 32
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0
@@ -79,6 +82,7 @@
 #define UPCALL_KIND_IPC_SEND 3
 #define UPCALL_KIND_SLICE_END 4
 #define UPCALL_KIND_REVOKE 5
+#define UPCALL_KIND_INPUT 7
 
 /* UpcallFrame (Upcall.cs): field offsets, size and constants. */
 #define UPCALL_FRAME_NO_FRAME (-1)
@@ -187,11 +191,26 @@
 #define CAPABILITY_KIND_NONE 0
 #define CAPABILITY_KIND_ENVIRONMENT 1
 #define CAPABILITY_KIND_CONSOLE 2
+#define CAPABILITY_KIND_INPUT 3
+#define CAPABILITY_KIND_DISPLAY 4
+
+/* InputDevice (Environment.cs): the object of an Input capability. */
+#define INPUT_DEVICE_NONE 0
+#define INPUT_DEVICE_KEYBOARD 1
+#define INPUT_DEVICE_SERIAL 2
+
+/* InputLimits (Environment.cs). */
+#define INPUT_LIMITS_DISPLAY_FIRST_FRAME 0xB8
+#define INPUT_LIMITS_DISPLAY_PAGES 8
+#define INPUT_LIMITS_RING_BYTES 256
 
 /* CapabilitySlots (Environment.cs). */
 #define CAPABILITY_SLOTS_CONSOLE 1
 #define CAPABILITY_SLOTS_COUNT 64
+#define CAPABILITY_SLOTS_DISPLAY 4
+#define CAPABILITY_SLOTS_KEYBOARD 2
 #define CAPABILITY_SLOTS_SELF 0
+#define CAPABILITY_SLOTS_SERIAL 3
 
 /* InfoPage (Environment.cs): field offsets, size and magic. */
 #define INFO_PAGE_MAGIC 0
@@ -202,8 +221,11 @@
 #define INFO_PAGE_CURRENT_SLICE 40
 #define INFO_PAGE_SLICE_COUNT 48
 #define INFO_PAGE_SLICE_OWNERS 56
+#define INFO_PAGE_CPU_FEATURES 568
+#define INFO_PAGE_BOOT_UNIX_NANOSECONDS 576
+#define INFO_PAGE_BOOT_TIMESTAMP 584
 #define INFO_PAGE_INFO_PAGE_MAGIC 0x4145474953494E46
-#define INFO_PAGE_SIZE 568
+#define INFO_PAGE_SIZE 592
 
 /* EnvironmentPage (Environment.cs): field offsets and size. */
 #define ENVIRONMENT_PAGE_ID 0

@@ -89,6 +89,10 @@ namespace Aegis.Kernel.Exo
             DefineWithFrame(SystemCall.IpcSend, &IpcSend);
             // Revocation (SystemCalls.Revocation.cs)
             Define(SystemCall.RevokeFrames, &RevokeFrames);
+            // Devices (SystemCalls.Devices.cs, issue #9)
+            Define(SystemCall.InputRead, &InputRead);
+            Define(SystemCall.InputWatch, &InputWatch);
+            Define(SystemCall.DeviceMap, &DeviceMap);
 
             ulong* fast = FastTable();
             for (int number = 0; number < s_table.Length; number++)

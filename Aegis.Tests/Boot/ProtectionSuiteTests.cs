@@ -44,8 +44,14 @@ public class ProtectionSuiteTests
         "umip", "smap-ac", "nmi-user",
     };
 
+    // Issue #9's device capabilities (Aegis.Kernel/Tests/ProtectionSuite.Devices.cs).
+    private static readonly string[] DeviceBehaviours =
+    {
+        "input-read", "input-watch", "device-map",
+    };
+
     public static readonly string[] Behaviours =
-        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).ToArray();
+        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(DeviceBehaviours).ToArray();
 
     [Test]
     public void ProtectionSuitePasses()
