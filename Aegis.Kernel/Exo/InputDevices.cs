@@ -91,6 +91,9 @@ namespace Aegis.Kernel.Exo
             }
         }
 
+        /// <summary>Bytes came for a watcher that has not been told yet (the tick's test: a field read).</summary>
+        public static bool HasNews => s_anyNews;
+
         /// <summary>At a safe point (an interrupt or tick that interrupted ring 3 or the idle loop):
         /// tells each device's watcher that bytes came. O(devices) when there is news, O(1) otherwise.</summary>
         public static void DeliverNews()

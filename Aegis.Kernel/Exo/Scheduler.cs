@@ -302,7 +302,7 @@ namespace Aegis.Kernel.Exo
             if (s_current == null && !s_idle)
                 return;
             Revocation.CheckDeadlines();
-            InputDevices.DeliverNews(); // input that came while other kernel code ran (issue #9)
+            if (InputDevices.HasNews) InputDevices.DeliverNews(); // input that came while other kernel code ran (issue #9)
             if (Environments.ReapingCount > 0)
                 Environments.Reap();
         }

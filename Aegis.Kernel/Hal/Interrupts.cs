@@ -53,7 +53,7 @@ namespace Aegis.Kernel.Hal
                             KernelEntriesWithAlignmentCheck++;
                     }
                 }
-                if (irq == Exo.InputDevices.KeyboardIrq || irq == Exo.InputDevices.SerialIrq)
+                else if (irq == Exo.InputDevices.KeyboardIrq || irq == Exo.InputDevices.SerialIrq)
                 {
                     // Input (issue #9): the bytes into the device's ring; the watcher hears of them
                     // now only when no other kernel work was interrupted (else at the next tick).
