@@ -18,7 +18,7 @@ namespace Aegis.Kernel.Tests
     {
         private static readonly string[] s_deviceBehaviours =
         {
-            "input-read", "input-watch", "device-map",
+            "input-read", "input-watch", "input-bad-upcall", "device-map",
         };
 
         private const string DevicesImage = "devices";
@@ -37,6 +37,7 @@ namespace Aegis.Kernel.Tests
             {
                 case "input-read": reason = InputReadBehaviour(); return true;
                 case "input-watch": reason = InputWatchBehaviour(); return true;
+                case "input-bad-upcall": reason = InputBadUpcallBehaviour(); return true;
                 case "device-map": reason = DeviceMapBehaviour(); return true;
                 default: reason = null; return false;
             }
@@ -169,6 +170,29 @@ namespace Aegis.Kernel.Tests
             problem = Expect(Output(app), "devices: after the pending wakeup " + HexOf(second));
             if (problem != null) return problem;
             if (InputDevices.WatcherOf((ulong)InputDevice.Keyboard) != 0) return "the ended watcher is still the keyboard's";
+            return null;
+        }
+
+        /// <summary>A watcher whose upcall stack is gone when input arrives: the Input upcall cannot be
+        /// delivered, so it is destroyed for a bad upcall (with a report), the device has no watcher
+        /// any more, and the bytes stay for the next reader.</summary>
+        private static string InputBadUpcallBehaviour()
+        {
+            InputDevices.Ring((ulong)InputDevice.Keyboard).Clear();
+            Environment app = SpawnWithDevices("badwatch", false);
+            if (!Start(app)) return "cannot start";
+            Scheduler.Run(() => !app.IsAlive || (app.State == EnvironmentState.Blocked && app.Blocked == BlockReason.Waiting), DefaultTicks);
+            if (app.State != EnvironmentState.Blocked || app.Blocked != BlockReason.Waiting) return "it did not wait: " + Ending(app) + " " + Output(app);
+            byte[] keys = Token(2, 5);
+            string problem = InjectKeyboard(keys);
+            if (problem != null) return problem;
+            if (!RunToEnd()) return "timed out";
+            if (app.State != EnvironmentState.Destroyed || app.DestroyReason != DestroyReason.BadUpcall)
+                return "devices " + Ending(app) + "; expected destroyed for a bad upcall";
+            if (app.EndReport == null || !app.EndReport.Contains("input upcall")) return "no report of the undeliverable input upcall: " + (app.EndReport ?? "none");
+            if (InputDevices.WatcherOf((ulong)InputDevice.Keyboard) != 0) return "the destroyed watcher is still the keyboard's";
+            if (InputDevices.Ring((ulong)InputDevice.Keyboard).Count != keys.Length) return "the bytes did not stay in the ring";
+            InputDevices.Ring((ulong)InputDevice.Keyboard).Clear();
             return null;
         }
 

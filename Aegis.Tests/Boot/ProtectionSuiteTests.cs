@@ -47,7 +47,7 @@ public class ProtectionSuiteTests
     // Issue #9's device capabilities (Aegis.Kernel/Tests/ProtectionSuite.Devices.cs).
     private static readonly string[] DeviceBehaviours =
     {
-        "input-read", "input-watch", "device-map",
+        "input-read", "input-watch", "input-bad-upcall", "device-map",
     };
 
     public static readonly string[] Behaviours =

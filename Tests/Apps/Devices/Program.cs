@@ -12,6 +12,9 @@
 //          address, FrameFree/FrameGrant/PageMap of the device frames), prints the results, and
 //          stops itself so the kernel can look at the screen while it holds it.
 //   nomap  a non-holder's DeviceMap (slot Display, which it does not hold): prints the result.
+//   badwatch  watches the keyboard, unmaps its own upcall stack and Waits: the Input upcall the
+//          kernel then owes it cannot be delivered (it must be destroyed for a bad upcall, the
+//          kernel unharmed).
 //   stdin  prints the wall time computed from the information page ("devices: wall NNN"), then
 //          reads COM1 (watch + Wait) until the end of the first line that is not empty and prints
 //          "devices: stdin 'LINE'".
@@ -40,6 +43,7 @@ namespace Aegis.Apps.Devices
                 case "watch": return Watch();
                 case "map": return Map();
                 case "nomap": return NoMap();
+                case "badwatch": return BadWatch();
                 case "stdin": return Stdin();
                 default:
                     Console.WriteLine("devices: unknown mode '" + mode + "' (read, watch, map, nomap, stdin)");
@@ -144,6 +148,17 @@ namespace Aegis.Apps.Devices
         {
             Console.WriteLine("devices: non-holder map " + Result(SystemCalls.DeviceMap(CapabilitySlots.Display, MapAddress)));
             return 0;
+        }
+
+        private static int BadWatch()
+        {
+            Error error = SystemCalls.InputWatch(CapabilitySlots.Keyboard, true);
+            if (error != Error.None) { Console.WriteLine("devices: watch failed: " + Errors.Name(error)); return 1; }
+            Console.WriteLine("devices: unmapping the upcall stack, then waiting");
+            error = Memory.Unmap(AddressSpace.UpcallStackBottom, AddressSpace.UpcallStackPages);
+            if (error != Error.None) return 3;
+            SystemCalls.Wait();
+            return 4; // woken without an upcall: the kernel must have destroyed it instead
         }
 
         private static int Stdin()
