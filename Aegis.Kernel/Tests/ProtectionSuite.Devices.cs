@@ -43,6 +43,15 @@ namespace Aegis.Kernel.Tests
             }
         }
 
+        /// <summary>The device capabilities the first environment gets, in their slots.</summary>
+        private static void GiveDevices(Environment environment)
+        {
+            if (environment == null) return;
+            environment.Capabilities.TryInsertAt(CapabilitySlots.Keyboard, CapabilityKind.Input, (ulong)InputDevice.Keyboard);
+            environment.Capabilities.TryInsertAt(CapabilitySlots.Serial, CapabilityKind.Input, (ulong)InputDevice.Serial);
+            environment.Capabilities.TryInsertAt(CapabilitySlots.Display, CapabilityKind.Display, 0);
+        }
+
         private static Environment SpawnWithDevices(string mode, bool display)
         {
             Environment app = Spawn(DevicesImage, mode);

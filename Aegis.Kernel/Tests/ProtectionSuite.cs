@@ -485,6 +485,7 @@ namespace Aegis.Kernel.Tests
         private static string SyscallFuzz()
         {
             Environment fuzz = Spawn("syscall-fuzz");
+            GiveDevices(fuzz); // issue #9: InputRead, InputWatch, DeviceMap fuzzed past the capability check
             Environment bystander = Spawn("bystander");
             if (!Start(fuzz) || !Start(bystander)) return "cannot start";
             if (!RunToEnd(120000)) return "timed out";
