@@ -41,6 +41,35 @@ namespace Aegis.Abi
         Environment = 1,
         /// <summary>Writing to the console.</summary>
         Console = 2,
+        // ---- devices (issue #9, kdev): the kernel multiplexes them, the libOS decides what they mean.
+        /// <summary>Reading an input device's bytes and being woken by them (InputRead, InputWatch);
+        /// the object is an InputDevice.</summary>
+        Input = 3,
+        /// <summary>Mapping the VGA text buffer (DeviceMap); the object is 0.</summary>
+        Display = 4,
+    }
+
+    /// <summary>The object of an Input capability: which device's bytes it reads.</summary>
+    public enum InputDevice : ulong
+    {
+        None = 0,
+        /// <summary>The PS/2 keyboard (i8042 port 1, IRQ 1): raw scan-code set 1 bytes, make and
+        /// break codes and 0xE0 prefixes as the controller delivers them.</summary>
+        Keyboard = 1,
+        /// <summary>COM1 (16550, IRQ 4): the bytes received on the serial line.</summary>
+        Serial = 2,
+    }
+
+    /// <summary>Input devices: the kernel's buffer per device.</summary>
+    public static class InputLimits
+    {
+        /// <summary>Bytes the kernel holds per device until InputRead takes them; bytes arriving
+        /// when it is full are dropped (and counted).</summary>
+        public const int RingBytes = 256;
+        /// <summary>Pages of the VGA text buffer DeviceMap maps (physical 0xB8000..0xBFFFF).</summary>
+        public const int DisplayPages = 8;
+        /// <summary>The VGA text buffer's first frame number (physical 0xB8000).</summary>
+        public const ulong DisplayFirstFrame = 0xB8;
     }
 
     /// <summary>Fixed capability slots.</summary>
@@ -50,6 +79,14 @@ namespace Aegis.Abi
         public const ulong Self = 0;
         /// <summary>Where the first environment finds its Console capability.</summary>
         public const ulong Console = 1;
+        // ---- devices (issue #9, kdev): where the first environment finds them (CapabilityCopy puts
+        // a copy in the same slot of the target when that slot is empty).
+        /// <summary>The Input capability over InputDevice.Keyboard.</summary>
+        public const ulong Keyboard = 2;
+        /// <summary>The Input capability over InputDevice.Serial.</summary>
+        public const ulong Serial = 3;
+        /// <summary>The Display capability.</summary>
+        public const ulong Display = 4;
         public const int Count = 64;
     }
 
@@ -66,6 +103,10 @@ namespace Aegis.Abi
         public ulong SliceCount;
         public fixed ulong SliceOwners[64]; // environment id owning each slice (0 = free)
         public ulong CpuFeatures;        // CpuFeatureBits: what ring 3 may use (set once at boot)
+        // ---- wall time (issue #9, kdev): the CMOS RTC read once at boot. Now, in nanoseconds since
+        // 1970-01-01 00:00 UTC: BootUnixNanoseconds + (rdtsc - BootTimestamp) * 10^9 / TimestampHz.
+        public ulong BootUnixNanoseconds; // the RTC's time at boot (UTC assumed), 0 if it could not be read
+        public ulong BootTimestamp;      // the TSC when the RTC was read
 
         public const ulong InfoPageMagic = 0x4145474953494E46; // "AEGISINF"
     }

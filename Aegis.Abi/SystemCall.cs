@@ -110,7 +110,28 @@ namespace Aegis.Abi
         /// otherwise) and an upcall stack must be registered (EnvironmentSetUpcall; InvalidArgument
         /// otherwise). entry 0 turns it off. A child EnvironmentCreate or ImageSpawn makes starts with it off.</summary>
         SetSystemCallUpcall = 541,
-        // 542 .. 544 are reserved for InputRead, InputWatch and DeviceMap (issue #9, kdev).
+        // ---- devices (issue #9)
+        /// <summary>(slot, bufferAddress, length) -> bytes copied (0 when none are waiting). Takes up to
+        /// length bytes from the kernel's buffer of the Input capability's device (oldest first).
+        /// NoCapability unless slot holds an Input capability; InvalidArgument for length above
+        /// InputLimits.RingBytes; BadAddress when the buffer is not writable user memory (then no
+        /// byte is taken).</summary>
+        InputRead = 542,
+        /// <summary>(slot, enable 0/1) -> 0. With 1 the caller becomes the device's watcher (one per
+        /// device; the last call wins): when bytes arrive while it is blocked in Wait it gets an
+        /// UpcallKind.Input upcall (Word0 = the InputDevice) and its Wait returns 0; when they arrive
+        /// while it is not in Wait its next Wait returns at once. 0 stops watching (if the caller is
+        /// the watcher). NoCapability unless slot holds an Input capability; InvalidArgument for
+        /// enable above 1.</summary>
+        InputWatch = 543,
+        /// <summary>(slot, virtualAddress) -> pages mapped. With a Display capability: maps the VGA text
+        /// buffer (InputLimits.DisplayPages pages from physical 0xB8000) writable, no-execute at
+        /// virtualAddress (page-aligned, InvalidArgument otherwise; the range in mappable user memory,
+        /// BadAddress otherwise; a page already mapped there is replaced). From then on the kernel
+        /// stops drawing its console on VGA (serial unchanged) until every environment that mapped it
+        /// has ended. The device frames are no one's: FrameFree, FrameGrant and PageMap refuse them
+        /// (NotOwner). NoCapability unless slot holds a Display capability.</summary>
+        DeviceMap = 544,
     }
 
     /// <summary>The range of Aegis's own call numbers: [First, End). Numbers below First (0 .. 511,
@@ -121,7 +142,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 542;
+        public const ulong End = 545;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

@@ -28,6 +28,9 @@ namespace Aegis.Abi
         /// instruction leaves them). The frame is always at the upcall stack's top - Size. The
         /// libOS resumes the program itself (docs/abi.md, "System-call upcalls").</summary>
         SystemCall = 6,
+        /// <summary>Bytes arrived from an input device the environment watches (InputWatch) while it
+        /// was blocked in Wait: Word0 = the InputDevice. Read them with InputRead.</summary>
+        Input = 7,
     }
 
     /// <summary>The saved user registers. Layout fixed: offsets are used by assembly trampolines.</summary>

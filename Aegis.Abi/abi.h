@@ -47,10 +47,13 @@
 #define SYSTEM_CALL_PAGE_PROTECT 539
 #define SYSTEM_CALL_ENVIRONMENT_STOP 540
 #define SYSTEM_CALL_SET_SYSTEM_CALL_UPCALL 541
+#define SYSTEM_CALL_INPUT_READ 542
+#define SYSTEM_CALL_INPUT_WATCH 543
+#define SYSTEM_CALL_DEVICE_MAP 544
 
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 542
+#define SYSTEM_CALL_END 545
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0
@@ -84,6 +87,7 @@
 #define UPCALL_KIND_SLICE_END 4
 #define UPCALL_KIND_REVOKE 5
 #define UPCALL_KIND_SYSTEM_CALL 6
+#define UPCALL_KIND_INPUT 7
 
 /* UpcallFrame (Upcall.cs): field offsets, size and constants. */
 #define UPCALL_FRAME_NO_FRAME (-1)
@@ -192,11 +196,26 @@
 #define CAPABILITY_KIND_NONE 0
 #define CAPABILITY_KIND_ENVIRONMENT 1
 #define CAPABILITY_KIND_CONSOLE 2
+#define CAPABILITY_KIND_INPUT 3
+#define CAPABILITY_KIND_DISPLAY 4
+
+/* InputDevice (Environment.cs): the object of an Input capability. */
+#define INPUT_DEVICE_NONE 0
+#define INPUT_DEVICE_KEYBOARD 1
+#define INPUT_DEVICE_SERIAL 2
+
+/* InputLimits (Environment.cs). */
+#define INPUT_LIMITS_DISPLAY_FIRST_FRAME 0xB8
+#define INPUT_LIMITS_DISPLAY_PAGES 8
+#define INPUT_LIMITS_RING_BYTES 256
 
 /* CapabilitySlots (Environment.cs). */
 #define CAPABILITY_SLOTS_CONSOLE 1
 #define CAPABILITY_SLOTS_COUNT 64
+#define CAPABILITY_SLOTS_DISPLAY 4
+#define CAPABILITY_SLOTS_KEYBOARD 2
 #define CAPABILITY_SLOTS_SELF 0
+#define CAPABILITY_SLOTS_SERIAL 3
 
 /* InfoPage (Environment.cs): field offsets, size and magic. */
 #define INFO_PAGE_MAGIC 0
@@ -208,8 +227,10 @@
 #define INFO_PAGE_SLICE_COUNT 48
 #define INFO_PAGE_SLICE_OWNERS 56
 #define INFO_PAGE_CPU_FEATURES 568
+#define INFO_PAGE_BOOT_UNIX_NANOSECONDS 576
+#define INFO_PAGE_BOOT_TIMESTAMP 584
 #define INFO_PAGE_INFO_PAGE_MAGIC 0x4145474953494E46
-#define INFO_PAGE_SIZE 576
+#define INFO_PAGE_SIZE 592
 
 /* CpuFeatureBits (Environment.cs): InfoPage.CpuFeatures. */
 #define CPU_FEATURE_BITS_FS_GS_BASE 1

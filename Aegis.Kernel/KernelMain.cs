@@ -42,12 +42,15 @@ namespace Aegis.Kernel
             Cpu.EnableProtectionFeatures();
 
             Clock.Calibrate();
+            ReadWallClock(); // issue #9: the CMOS RTC once, with the TSC at that moment
             ProgrammableInterruptController.Remap();
             Clock.StartTimer();
             Cpu.EnableInterrupts();
 
             PrintBanner(frames, entryTimestamp);
             Exo.Environments.Initialize();
+            PublishWallClock();
+            Exo.InputDevices.Initialize(); // issue #9: keyboard, COM1 input, the display's device frames
             Exo.BootImages.Register(boot);
             Exo.Scheduler.Initialize(s_kernelThreadPointer);
             Run(arguments);
@@ -130,7 +133,7 @@ namespace Aegis.Kernel
             {
                 case "test": return "test=" + string.Join("|", KnownTests);
                 case "crash": return "crash=" + string.Join("|", DeliberateCrash.Kinds);
-                case "init": return "init=NAME[:ARGS]";
+                case "init": return "init=NAME[:ARGS] or init=/PATH ARGS... (a Linux program)";
                 case "only": return "only=NAME (with test=protection)";
                 case "exit": return "exit (end QEMU with init's status)";
                 default: return key;
@@ -177,16 +180,86 @@ namespace Aegis.Kernel
             KernelLog.WriteLine("Aegis: no symbol file among the boot modules; panic reports will show addresses only");
         }
 
+        // ---- wall time and the first environment's devices (issue #9, kdev)
+        private static ulong s_bootUnixNanoseconds, s_bootTimestamp;
+
+        /// <summary>Reads the CMOS RTC (taken to be UTC) and remembers it with the TSC of the read.</summary>
+        private static void ReadWallClock()
+        {
+            if (!Rtc.TryRead(out RtcRegisters registers, out ulong timestamp))
+            {
+                KernelLog.WriteLine("Aegis: the CMOS real-time clock could not be read; no wall time (InfoPage.BootUnixNanoseconds = 0)");
+                return;
+            }
+            if (!RtcTime.TryToUnixSeconds(registers, out long seconds) || seconds < 0)
+            {
+                KernelLog.WriteLine("Aegis: the CMOS real-time clock holds no valid date (status B 0x" + registers.StatusB.ToString("x2")
+                    + "); no wall time (InfoPage.BootUnixNanoseconds = 0)");
+                return;
+            }
+            s_bootUnixNanoseconds = (ulong)seconds * 1_000_000_000UL;
+            s_bootTimestamp = timestamp;
+            KernelLog.WriteLine("Aegis: wall clock " + RtcTime.Format(seconds) + " (CMOS RTC, unix time " + seconds.ToString() + ")");
+        }
+
+        private static void PublishWallClock()
+        {
+            Abi.InfoPage* info = Exo.Environments.Info;
+            info->BootUnixNanoseconds = s_bootUnixNanoseconds;
+            info->BootTimestamp = s_bootTimestamp;
+        }
+
+        /// <summary>The first environment's device capabilities, in their well-known slots.</summary>
+        private static void GiveDevices(Exo.Environment init)
+        {
+            init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Keyboard, Abi.CapabilityKind.Input, (ulong)Abi.InputDevice.Keyboard);
+            init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Serial, Abi.CapabilityKind.Input, (ulong)Abi.InputDevice.Serial);
+            init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Display, Abi.CapabilityKind.Display, 0);
+        }
+
+        /// <summary>init=/PATH ARGS...: the boot image 'linux' runs the program, with "/PATH ARGS..." as
+        /// its argument. Null (and QEMU ended with InitFailed) when it cannot.</summary>
+        private static bool TryLinuxInit(KernelArguments arguments, out string name, out string argument)
+        {
+            name = KernelArguments.LinuxImage;
+            argument = arguments.InitCommand;
+            if (arguments.InitCommandError != null)
+            {
+                KernelLog.WriteLine("Aegis: cannot start init '" + argument + "': " + arguments.InitCommandError);
+                return false;
+            }
+            if (!Exo.BootImages.Exists(name))
+            {
+                KernelLog.WriteLine("Aegis: cannot start init '" + argument + "': no boot image linux (the Linux personality's host app, which runs init=/PATH programs) in this ISO; the images are: " + ImageList());
+                return false;
+            }
+            return true;
+        }
+
         /// <summary>Starts the first environment (it holds the console capability) and runs until
         /// every environment has ended.</summary>
-        private static Exo.Environment RunInit(string value)
+        private static Exo.Environment RunInit(string value, KernelArguments arguments)
         {
-            if (!KernelArguments.TrySplitInit(value, out string name, out string argument))
+            string name, argument;
+            if (arguments != null && arguments.InitCommand != null)
+            {
+                if (!TryLinuxInit(arguments, out name, out argument))
+                {
+                    QemuExit.Exit(QemuExit.InitFailed);
+                    return null;
+                }
+            }
+            else if (!KernelArguments.TrySplitInit(value, out name, out argument))
             {
                 KernelLog.WriteLine("Aegis: init= needs the name of a boot image (init=NAME or init=NAME:ARGS); the images are: " + ImageList());
                 QemuExit.Exit(QemuExit.InitFailed);
                 return null;
             }
+            return StartInit(name, argument);
+        }
+
+        private static Exo.Environment StartInit(string name, string argument)
+        {
             if (!Exo.BootImages.Exists(name))
             {
                 KernelLog.WriteLine("Aegis: cannot start init '" + name + "': there is no boot image of that name; the images are: " + ImageList());
@@ -200,6 +273,7 @@ namespace Aegis.Kernel
                 return null;
             }
             init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Console, Abi.CapabilityKind.Console, 0);
+            GiveDevices(init);
             Exo.Environments.Start(init);
             KernelLog.WriteLine("Aegis: started " + init.Describe() + " as init" + (argument.Length > 0 ? " with the argument '" + argument + "'" : ""));
             Exo.Scheduler.Run(() => Exo.Environments.LiveCount == 0, ulong.MaxValue / 2);
@@ -257,7 +331,7 @@ namespace Aegis.Kernel
                 KernelLog.WriteLine("Aegis: unknown test '" + test + "' (known: " + string.Join(", ", KnownTests) + ")");
                 QemuExit.Exit(QemuExit.TestFailure);
             }
-            Exo.Environment init = RunInit(arguments.Get("init") ?? DefaultInit);
+            Exo.Environment init = RunInit(arguments.Get("init") ?? DefaultInit, arguments);
             if (arguments.Has("exit"))
                 ExitWithInitStatus(init);
             KernelLog.WriteLine("Aegis: every environment has ended; the kernel idles. Leave QEMU with Ctrl-C"

@@ -184,5 +184,24 @@ namespace Aegis.LibOS
 
         /// <summary>Test support: the kernel prints the caller's frame accounting.</summary>
         public static Error Debug(ulong reason) => ToError(Stub1((ulong)SystemCall.Debug, reason));
+
+        // ---- devices (issue #9)
+
+        /// <summary>Takes up to length waiting bytes of the Input capability's device in slot into
+        /// buffer. Value: bytes copied (0 when none are waiting).</summary>
+        public static SystemCallResult InputRead(ulong slot, byte* buffer, ulong length)
+            => Call(SystemCall.InputRead, slot, (ulong)buffer, length);
+
+        /// <summary>Raw form of InputRead (any address, e.g. to show the kernel refuses one).</summary>
+        public static SystemCallResult InputRead(ulong slot, ulong bufferAddress, ulong length)
+            => Call(SystemCall.InputRead, slot, bufferAddress, length);
+
+        /// <summary>Becomes (enable) or stops being the watcher of the Input capability's device:
+        /// input then wakes a Wait with an UpcallKind.Input upcall (Upcalls.SetInputHandler).</summary>
+        public static Error InputWatch(ulong slot, bool enable) => Call(SystemCall.InputWatch, slot, enable ? 1UL : 0UL).Error;
+
+        /// <summary>Maps the VGA text buffer (InputLimits.DisplayPages pages) writable at virtualAddress
+        /// with the Display capability in slot. Value: pages mapped.</summary>
+        public static SystemCallResult DeviceMap(ulong slot, ulong virtualAddress) => Call(SystemCall.DeviceMap, slot, virtualAddress);
     }
 }

@@ -25,4 +25,8 @@ namespace Aegis.LibOS
     /// <summary>The time slice ended: save what the libOS needs and give up the CPU (yield) within
     /// UpcallLimits.SliceGraceTicks, or the kernel preempts the environment.</summary>
     public delegate void SliceEndHandler(ref UpcallFrame frame);
+
+    /// <summary>Bytes arrived from a watched input device (UpcallKind.Input) while the environment
+    /// waited: read them with SystemCalls.InputRead.</summary>
+    public delegate void InputHandler(InputDevice device);
 }

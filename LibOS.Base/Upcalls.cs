@@ -7,7 +7,8 @@
 //                 the kernel adds the full crash report (exception name, symbolized stack);
 //   IpcCall/IpcSend -> the IPC handler (none: a call is answered with Error.NoSuchCall in word 0);
 //   SliceEnd   -> the slice-end handler (default: yield at once);
-//   Revoke     -> the revocation handler (default: none, the abort protocol takes the frames).
+//   Revoke     -> the revocation handler (default: none, the abort protocol takes the frames);
+//   Input      -> the input handler (default: none; the interrupted Wait returns either way).
 // When Dispatch returns, the trampoline resumes the frame's registers, as handlers left them.
 // Invariant: the upcall stack (AddressSpace.UpcallStack*) is mapped before the kernel knows it.
 using System.Runtime.InteropServices;
@@ -49,6 +50,11 @@ namespace Aegis.LibOS
         }
 
         public static void SetIpcHandler(IpcHandler handler) => s_ipcHandler = handler;
+
+        /// <summary>Input from a watched device (SystemCalls.InputWatch) woke a Wait: the handler gets
+        /// the InputDevice; null ignores such upcalls (the Wait returns either way).</summary>
+        public static void SetInputHandler(InputHandler handler) => s_inputHandler = handler;
+        private static InputHandler s_inputHandler;
 
         public static void SetRevocationHandler(RevocationHandler handler) => s_revocationHandler = handler;
 
@@ -93,6 +99,9 @@ namespace Aegis.LibOS
                     break;
                 case UpcallKind.Revoke:
                     s_revocationHandler?.Invoke(frame.Word0, frame.Word1);
+                    break;
+                case UpcallKind.Input:
+                    s_inputHandler?.Invoke((InputDevice)frame.Word0);
                     break;
                 default:
                     Console.WriteLine(Info.ImageName + ": ignored an upcall of unknown kind " + ((ulong)frame.Kind).ToString());

@@ -132,6 +132,7 @@ namespace Aegis.Kernel.Diagnostics
                 return false;
             }
             s_panicking = true;
+            VgaTextScreen.Resume(); // an environment had the screen (DeviceMap): the report is shown there too (issue #9)
             return true;
         }
 

@@ -146,6 +146,10 @@ namespace Aegis.Kernel.Exo
         public bool KeepRecord;
         /// <summary>Frames it freed while a revocation request was open (counted by the kernel).</summary>
         public ulong FramesReleasedOnRequest;
+        /// <summary>It mapped the display (DeviceMap): the kernel draws on VGA again when it ends (InputDevices).</summary>
+        public bool DisplayMapped;
+        /// <summary>Input upcalls delivered to it (InputWatch).</summary>
+        public ulong InputUpcalls;
 
         public Environment()
         {
@@ -187,6 +191,7 @@ namespace Aegis.Kernel.Exo
             EndReportText.Clear();
             Output.Clear();
             Account = null; FramesCharged = 0; KeepRecord = false;
+            DisplayMapped = false; InputUpcalls = 0;
         }
 
         /// <summary>IMappedFrames for the mapping validator: the frame mapped at a user page.</summary>

@@ -524,6 +524,7 @@ namespace Aegis.Kernel.Exo
             // kernel's reserve, not the account, covers the frames still being reaped).
             Accounts.Leave(environment);
             Scheduler.OnEnvironmentEnded(environment);
+            InputDevices.OnEnvironmentEnded(environment); // its device watches; the screen back to the kernel
 
             // Memory: its mappings and frames go back: from the kernel itself, all now; on an
             // environment's behalf, one tick's share now and the rest a tick's share at a time

@@ -41,6 +41,8 @@ namespace Aegis.Kernel.Exo
         private static bool s_idle;
 
         public static Environment Current => s_current;
+        /// <summary>The loop is halted waiting for an interrupt (an interrupt then interrupts no kernel work).</summary>
+        public static bool IsIdle => s_idle;
         public static int CurrentSlice => s_currentSlice;
 
         public static void Initialize(ulong kernelFsBase)
@@ -307,6 +309,7 @@ namespace Aegis.Kernel.Exo
             if (s_current == null && !s_idle)
                 return;
             Revocation.CheckDeadlines();
+            if (InputDevices.HasNews) InputDevices.DeliverNews(); // input that came while other kernel code ran (issue #9)
             if (Environments.ReapingCount > 0)
                 Environments.Reap();
         }

@@ -23,11 +23,26 @@ namespace Aegis.Kernel.Exo
             if (error != Error.None) return Fail(error);
             error = ResolveEnvironment(caller, environmentSlot, out Environment target);
             if (error != Error.None) return Fail(error);
-            if (kind == CapabilityKind.Console && target.Capabilities.Lookup(CapabilitySlots.Console, CapabilityKind.Console, out _) != Error.None
-                && target.Capabilities.TryInsertAt(CapabilitySlots.Console, kind, objectId) == Error.None)
-                return Ok(CapabilitySlots.Console);
+            // A capability with a well-known slot (Console, the devices) goes there when it is empty.
+            ulong home = HomeSlot(kind, objectId);
+            if (home != 0 && target.Capabilities.Lookup(home, kind, out _) != Error.None
+                && target.Capabilities.TryInsertAt(home, kind, objectId) == Error.None)
+                return Ok(home);
             error = target.Capabilities.TryInsert(kind, objectId, out ulong newSlot);
             return error == Error.None ? Ok(newSlot) : Fail(error);
+        }
+
+        /// <summary>Where the first environment holds a capability of this kind and object (0: no fixed slot).</summary>
+        private static ulong HomeSlot(CapabilityKind kind, ulong objectId)
+        {
+            switch (kind)
+            {
+                case CapabilityKind.Console: return CapabilitySlots.Console;
+                case CapabilityKind.Display: return CapabilitySlots.Display;
+                case CapabilityKind.Input:
+                    return objectId == (ulong)InputDevice.Keyboard ? CapabilitySlots.Keyboard : objectId == (ulong)InputDevice.Serial ? CapabilitySlots.Serial : 0;
+                default: return 0;
+            }
         }
 
         private static ulong CapabilityQuery(Environment caller, InterruptFrame* frame, ulong slot)

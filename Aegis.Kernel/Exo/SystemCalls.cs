@@ -98,6 +98,10 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.RevokeFrames, &RevokeFrames);
             // System-call upcalls (SystemCallUpcalls.cs)
             Define(SystemCall.SetSystemCallUpcall, &SystemCallUpcalls.SetSystemCallUpcall);
+            // Devices (SystemCalls.Devices.cs, issue #9)
+            Define(SystemCall.InputRead, &InputRead);
+            Define(SystemCall.InputWatch, &InputWatch);
+            Define(SystemCall.DeviceMap, &DeviceMap);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

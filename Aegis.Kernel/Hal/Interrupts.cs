@@ -57,6 +57,21 @@ namespace Aegis.Kernel.Hal
                             KernelEntriesWithAlignmentCheck++;
                     }
                 }
+                else if (irq == Exo.InputDevices.KeyboardIrq || irq == Exo.InputDevices.SerialIrq)
+                {
+                    // Input (issue #9): the bytes into the device's ring; the watcher hears of them
+                    // now only when no other kernel work was interrupted (else at the next tick).
+                    Exo.InputDevices.OnInterrupt(irq);
+                    ProgrammableInterruptController.EndOfInterrupt(irq);
+                    if (frame->FromUserMode || Exo.Scheduler.IsIdle)
+                    {
+                        Exo.InputDevices.DeliverNews();
+                        // A watcher destroyed for a bad upcall may have been an ancestor of the running one.
+                        if (frame->FromUserMode && Exo.Scheduler.Current != null && !Exo.Scheduler.Current.IsAlive)
+                            Exo.Scheduler.LeaveToLoop();
+                    }
+                    return;
+                }
                 // End of interrupt first: the scheduler may switch away and never come back here.
                 ProgrammableInterruptController.EndOfInterrupt(irq);
                 if (irq == TimerIrq)

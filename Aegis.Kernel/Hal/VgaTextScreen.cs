@@ -2,6 +2,9 @@
 // higher-half window). Scrolls when full. Harmless under UEFI, where nothing displays it.
 // The console is UTF-8: each character takes one cell, shown with its code page 437 glyph when
 // it has one (accented Latin letters, Greek, some symbols) and '?' otherwise.
+// Hand-over (issue #9): while an environment has the text buffer mapped (DeviceMap), Suspended is
+// set and the kernel draws nothing on it (its console goes on on serial); Resume clears the
+// screen and draws again.
 namespace Aegis.Kernel.Hal
 {
     internal static unsafe class VgaTextScreen
@@ -21,9 +24,30 @@ namespace Aegis.Kernel.Hal
         private static int s_utf8Remaining;
         private static uint s_utf8CodePoint;
 
+        /// <summary>An environment has the screen (DeviceMap): the kernel does not draw.</summary>
+        public static bool Suspended { get; private set; }
+
+        /// <summary>Bytes the kernel did not draw because the screen was handed over.</summary>
+        public static ulong BytesNotDrawn { get; private set; }
+
+        public static void Suspend() => Suspended = true;
+
+        /// <summary>The kernel has the screen again: cleared, drawing from the top.</summary>
+        public static void Resume()
+        {
+            if (!Suspended) return;
+            Suspended = false;
+            Clear();
+        }
+
         /// <summary>A byte of UTF-8 text.</summary>
         public static void Write(byte value)
         {
+            if (Suspended)
+            {
+                BytesNotDrawn++;
+                return;
+            }
             if (value >= 0x80)
             {
                 if (value < 0xC0)

@@ -216,6 +216,7 @@ namespace Aegis.Kernel.Tests
             if (!Start(hog) || !Start(slices) || !Start(bomb)) return "cannot start the attacks";
             Scheduler.Run(() => !AnyRunnableBut(hog, slices), 100000);
             Environment fuzz = SpawnAttacker("syscall-fuzz-long");
+            GiveDevices(fuzz); // issue #9: the device calls too
             if (!Start(fuzz)) return "cannot start the fuzzer";
             System.Func<bool> ended = () => !fuzz.IsAlive;
             ulong allocationsBefore = RuntimeHost.HeapAllocations;

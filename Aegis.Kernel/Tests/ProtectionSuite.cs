@@ -33,7 +33,7 @@ namespace Aegis.Kernel.Tests
         /// each hardening area defends against (ProtectionSuite.*.cs, one file per area).
         /// (A property, not a field initializer: the order of static initializers across the partial
         /// files is not defined.)</summary>
-        public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours, s_cpuBehaviours, s_systemCallUpcallBehaviours, s_onRequestBehaviours);
+        public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours, s_cpuBehaviours, s_systemCallUpcallBehaviours, s_deviceBehaviours, s_onRequestBehaviours);
 
         private static bool IsOnRequest(string name)
         {
@@ -141,7 +141,7 @@ namespace Aegis.Kernel.Tests
                 default:
                     // A behaviour of one of the hardening areas (ProtectionSuite.*.cs).
                     if (TryDispatchResources(name, out string reason) || TryDispatchReclaim(name, out reason) || TryDispatchInterface(name, out reason)
-                        || TryDispatchCpu(name, out reason) || TryDispatchSystemCallUpcall(name, out reason))
+                        || TryDispatchCpu(name, out reason) || TryDispatchSystemCallUpcall(name, out reason) || TryDispatchDevices(name, out reason))
                         return reason;
                     return "no check for '" + name + "'";
             }
@@ -485,6 +485,7 @@ namespace Aegis.Kernel.Tests
         private static string SyscallFuzz()
         {
             Environment fuzz = Spawn("syscall-fuzz");
+            GiveDevices(fuzz); // issue #9: InputRead, InputWatch, DeviceMap fuzzed past the capability check
             Environment bystander = Spawn("bystander");
             if (!Start(fuzz) || !Start(bystander)) return "cannot start";
             if (!RunToEnd(120000)) return "timed out";

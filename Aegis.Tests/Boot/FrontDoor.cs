@@ -114,6 +114,16 @@ public static class FrontDoor
         return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
     }
 
+    /// <summary>Boots the ISO headless under BIOS with 'input' on the serial console's stdin (COM1's
+    /// receiver), then end of input.</summary>
+    public static FrontDoorResult BootWithInput(string input, int timeoutSeconds, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(), "--" };
+        arguments.AddRange(kernelArguments);
+        return RunWithInput(TimeSpan.FromSeconds(timeoutSeconds), input, arguments.ToArray());
+    }
+
     /// <summary>Runs the scripted gdb session (./aegis debug --batch) on the built ISO.</summary>
     public static FrontDoorResult DebugBatch(int timeoutSeconds)
     {
@@ -131,7 +141,10 @@ public static class FrontDoor
 
     /// <summary>Runs ./aegis with the given arguments, headless and with no stdin, and waits for it
     /// at most <paramref name="limit"/> plus a margin; then the whole process tree is killed.</summary>
-    public static FrontDoorResult Run(TimeSpan limit, params string[] arguments)
+    public static FrontDoorResult Run(TimeSpan limit, params string[] arguments) => RunWithInput(limit, null, arguments);
+
+    /// <summary>As Run, with 'input' (null: none) written to the script's stdin before it is closed.</summary>
+    public static FrontDoorResult RunWithInput(TimeSpan limit, string input, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -160,6 +173,8 @@ public static class FrontDoor
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.Start();
+        if (input != null)
+            process.StandardInput.Write(input);
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

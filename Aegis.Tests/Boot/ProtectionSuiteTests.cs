@@ -51,8 +51,14 @@ public class ProtectionSuiteTests
         "syscall-upcall-bad-stack-high", "fsgsbase",
     };
 
+    // Issue #9's device capabilities (Aegis.Kernel/Tests/ProtectionSuite.Devices.cs).
+    private static readonly string[] DeviceBehaviours =
+    {
+        "input-read", "input-watch", "input-bad-upcall", "device-map",
+    };
+
     public static readonly string[] Behaviours =
-        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).ToArray();
+        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).Concat(DeviceBehaviours).ToArray();
 
     [Test]
     public void ProtectionSuitePasses()

@@ -137,3 +137,84 @@ public class KernelArgumentsTests
         Assert.That(KernelArguments.TrySplitInit(null!, out _, out _), Is.False);
     }
 }
+
+/// <summary>init=/PATH ARGS... [exit] (issue #9): a Linux program's command line.</summary>
+public class KernelArgumentsLinuxInitTests
+{
+    [Test]
+    public void LaterWordsBelongToTheProgramAndAFinalExitStaysTheKernels()
+    {
+        KernelArguments arguments = KernelArguments.Parse("/boot/aegis.elf init=/bin/ls -l /tmp exit");
+        Assert.That(arguments.InitCommand, Is.EqualTo("/bin/ls -l /tmp"));
+        Assert.That(arguments.InitCommandError, Is.Null);
+        Assert.That(arguments.Get("init"), Is.EqualTo("/bin/ls"));
+        Assert.That(arguments.Has("exit"), Is.True);
+        Assert.That(arguments.UnknownKeys(new[] { "init", "exit" }), Is.Empty, "the program's words are not kernel arguments");
+    }
+
+    [Test]
+    public void WithoutExitEveryWordIsTheProgramsAndNoExitFlag()
+    {
+        KernelArguments arguments = KernelArguments.Parse("init=/bin/echo exit now");
+        Assert.That(arguments.InitCommand, Is.EqualTo("/bin/echo exit now"));
+        Assert.That(arguments.Has("exit"), Is.False);
+    }
+
+    [Test]
+    public void KernelArgumentsBeforeInitStayTheKernels()
+    {
+        KernelArguments arguments = KernelArguments.Parse("test=boot init=/tests/files arg exit");
+        Assert.That(arguments.Get("test"), Is.EqualTo("boot"));
+        Assert.That(arguments.InitCommand, Is.EqualTo("/tests/files arg"));
+        Assert.That(arguments.Has("exit"), Is.True);
+    }
+
+    [Test]
+    public void SingleQuotesGroupWordsAndAQuotedExitIsTheProgramsWord()
+    {
+        KernelArguments arguments = KernelArguments.Parse("init=/bin/sh -c 'echo hi;  exit 3' exit");
+        Assert.That(arguments.InitCommand, Is.EqualTo("/bin/sh -c 'echo hi;  exit 3'"));
+        Assert.That(arguments.Has("exit"), Is.True);
+        var words = new List<string>();
+        Assert.That(KernelArguments.SplitCommand(arguments.InitCommand, words), Is.Null);
+        Assert.That(words, Is.EqualTo(new[] { "/bin/sh", "-c", "echo hi;  exit 3" }));
+
+        KernelArguments quoted = KernelArguments.Parse("init=/bin/echo 'exit'");
+        Assert.That(quoted.InitCommand, Is.EqualTo("/bin/echo 'exit'"));
+        Assert.That(quoted.Has("exit"), Is.False);
+    }
+
+    [Test]
+    public void SplitCommandJoinsTouchingPartsAndKeepsEmptyQuotedWords()
+    {
+        var words = new List<string>();
+        Assert.That(KernelArguments.SplitCommand("  a'b c'd  '' x  ", words), Is.Null);
+        Assert.That(words, Is.EqualTo(new[] { "ab cd", "", "x" }));
+    }
+
+    [Test]
+    public void UnterminatedQuoteIsAClearError()
+    {
+        KernelArguments arguments = KernelArguments.Parse("init=/bin/echo 'oops exit");
+        Assert.That(arguments.InitCommandError, Does.Contain("quote opened at character 11 is not closed"));
+        Assert.That(arguments.Has("exit"), Is.False, "nothing is trusted after a broken quote");
+        Assert.That(KernelArguments.SplitCommand("a 'b", new List<string>()), Does.Contain("not closed"));
+    }
+
+    [Test]
+    public void CommandLineLongerThanTheArgumentPageHoldsIsAClearError()
+    {
+        string path = "/" + new string('x', 254);
+        Assert.That(KernelArguments.Parse("init=" + path + " exit").InitCommandError, Is.Null, "255 bytes fit");
+        KernelArguments tooLong = KernelArguments.Parse("init=" + path + "y exit");
+        Assert.That(tooLong.InitCommandError, Does.Contain("256 bytes").And.Contain("at most 255"));
+    }
+
+    [Test]
+    public void ImageNamesAreNotLinuxPrograms()
+    {
+        KernelArguments arguments = KernelArguments.Parse("init=exitstatus:7 exit");
+        Assert.That(arguments.InitCommand, Is.Null);
+        Assert.That(arguments.Get("init"), Is.EqualTo("exitstatus:7"));
+    }
+}

@@ -21,6 +21,11 @@
 //   - owner lists are kept per EnvironmentTable slot (KernelOwner has its own): two owners whose
 //     ids share a slot never own frames at the same time (Assign answers Busy), which holds in
 //     the kernel because an environment's frames are all released before its slot is reused;
+//   - device frames (MarkDevice: memory-mapped hardware such as the VGA text buffer, not RAM)
+//     are owned by DeviceOwner for ever: no environment owns, frees, grants or binds them by
+//     frame number (CheckMap answers NotOwner), they are on no owner list and not in OwnedFrames,
+//     and RemoveMapping / ReleaseOwnership never answer true for them (never "free it now"); the
+//     kernel maps them itself (DeviceMap) and the reverse map records those mappings as usual;
 //   - GrantCount <= MaximumGrants and mapping records <= MaximumMappings (both preallocated or
 //     bounded), so no environment can make the kernel's memory grow without bound.
 // Memory: 28 bytes per frame (owner, mapping count, first grant, owner-list links, first
@@ -40,6 +45,10 @@ namespace Aegis.Kernel.Core.Exo
         /// <summary>Owner of frames the kernel keeps for itself (page tables, information pages).
         /// Never an environment id (EnvironmentTable stops generations short of it).</summary>
         public const ulong KernelOwner = ulong.MaxValue;
+
+        /// <summary>Owner of device frames (MarkDevice): never an environment id (ids stop short of
+        /// KernelOwner by more than one) and never on an owner list.</summary>
+        public const ulong DeviceOwner = ulong.MaxValue - 1;
 
         public const int DefaultMaximumGrants = 65536;
 
@@ -124,12 +133,30 @@ namespace Aegis.Kernel.Core.Exo
         /// <summary>Frames with no owner that some page table still maps.</summary>
         public ulong OrphanedFrames { get; private set; }
 
+        /// <summary>Frames marked as devices (MarkDevice).</summary>
+        public ulong DeviceFrames { get; private set; }
+
+        /// <summary>Marks a frame of memory-mapped hardware (never in the FrameAllocator): from now on
+        /// it is DeviceOwner's (see the invariants). InvalidArgument past the limit; Busy when it is
+        /// owned or mapped already (a device frame again: None, nothing changes).</summary>
+        public Error MarkDevice(ulong frame)
+        {
+            if (frame >= FrameLimit) return Error.InvalidArgument;
+            if (_owners[(int)frame] == DeviceOwner) return Error.None;
+            if (_owners[(int)frame] != NoOwner || _mappings[(int)frame] != 0) return Error.Busy;
+            _owners[(int)frame] = DeviceOwner;
+            DeviceFrames++;
+            return Error.None;
+        }
+
+        public bool IsDevice(ulong frame) => frame < FrameLimit && _owners[(int)frame] == DeviceOwner;
+
         /// <summary>Records the owner of a frame the kernel just took from the FrameAllocator.
         /// InvalidArgument for a frame past the limit or owner NoOwner; Busy when the frame is
         /// already owned or still mapped (it cannot be free in the allocator then).</summary>
         public Error Assign(ulong frame, ulong owner)
         {
-            if (frame >= FrameLimit || owner == NoOwner) return Error.InvalidArgument;
+            if (frame >= FrameLimit || owner == NoOwner || owner == DeviceOwner) return Error.InvalidArgument;
             if (_owners[(int)frame] != NoOwner || _mappings[(int)frame] != 0) return Error.Busy;
             int slot = OwnerSlot(owner);
             if (_ownedCounts[slot] != 0 && _ownerIds[slot] != owner) return Error.Busy;
@@ -165,7 +192,7 @@ namespace Aegis.Kernel.Core.Exo
         public Error CheckMap(ulong frame, ulong requesterId, bool writable)
         {
             if (frame >= FrameLimit) return Error.InvalidArgument;
-            if (requesterId == NoOwner) return Error.NotOwner;
+            if (requesterId == NoOwner || requesterId == DeviceOwner) return Error.NotOwner;
             if (_owners[(int)frame] == requesterId) return Error.None;
             int node = FindGrant(frame, requesterId);
             if (node != 0 && (!writable || _nodes[node].Writable)) return Error.None;
@@ -180,7 +207,7 @@ namespace Aegis.Kernel.Core.Exo
         public Error Grant(ulong frame, ulong ownerId, ulong granteeId, bool writable, int account = 0)
         {
             if (frame >= FrameLimit || granteeId == NoOwner) return Error.InvalidArgument;
-            if (ownerId == NoOwner || _owners[(int)frame] != ownerId) return Error.NotOwner;
+            if (ownerId == NoOwner || ownerId == DeviceOwner || _owners[(int)frame] != ownerId) return Error.NotOwner;
             if (granteeId == ownerId) return Error.None;
             int existing = FindGrant(frame, granteeId);
             if (existing != 0)
@@ -278,7 +305,7 @@ namespace Aegis.Kernel.Core.Exo
         /// ownerless, until RemoveMapping drops its last mapping. False for a frame with no owner.</summary>
         public bool ReleaseOwnership(ulong frame)
         {
-            if (frame >= FrameLimit || _owners[(int)frame] == NoOwner) return false;
+            if (frame >= FrameLimit || _owners[(int)frame] == NoOwner || _owners[(int)frame] == DeviceOwner) return false;
             int slot = OwnerSlot(_owners[(int)frame]);
             _owners[(int)frame] = NoOwner;
             OwnedFrames--;
@@ -296,7 +323,7 @@ namespace Aegis.Kernel.Core.Exo
 
         public ulong CountOwnedBy(ulong owner)
         {
-            if (owner == NoOwner) return 0;
+            if (owner == NoOwner || owner == DeviceOwner) return 0;
             int slot = OwnerSlot(owner);
             return _ownerIds[slot] == owner ? _ownedCounts[slot] : 0;
         }
@@ -305,7 +332,7 @@ namespace Aegis.Kernel.Core.Exo
         /// when it owns none. O(1).</summary>
         public ulong LastOwnedBy(ulong owner)
         {
-            if (owner == NoOwner) return FrameLimit;
+            if (owner == NoOwner || owner == DeviceOwner) return FrameLimit;
             int slot = OwnerSlot(owner);
             if (_ownerIds[slot] != owner || _ownedLast[slot] < 0) return FrameLimit;
             return (ulong)_ownedLast[slot];
@@ -314,7 +341,7 @@ namespace Aegis.Kernel.Core.Exo
         /// <summary>The frame owner acquired earliest (of those it still owns), or FrameLimit. O(1).</summary>
         public ulong FirstOwnedBy(ulong owner)
         {
-            if (owner == NoOwner) return FrameLimit;
+            if (owner == NoOwner || owner == DeviceOwner) return FrameLimit;
             int slot = OwnerSlot(owner);
             if (_ownerIds[slot] != owner || _ownedFirst[slot] < 0) return FrameLimit;
             return (ulong)_ownedFirst[slot];

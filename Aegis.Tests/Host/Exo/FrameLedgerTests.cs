@@ -549,3 +549,52 @@ public class FrameLedgerTests
         }
     }
 }
+
+/// <summary>Device frames (issue #9): the VGA text buffer is mapped by the kernel, owned by no one.</summary>
+public class FrameLedgerDeviceFrameTests
+{
+    [Test]
+    public void DeviceFramesCannotBeAssignedFreedGrantedOrBoundByNumber()
+    {
+        var ledger = new Aegis.Kernel.Core.Exo.FrameLedger(1024);
+        Assert.That(ledger.MarkDevice(0xB8), Is.EqualTo(Aegis.Abi.Error.None));
+        Assert.That(ledger.IsDevice(0xB8), Is.True);
+        Assert.That(ledger.Assign(0xB8, 7), Is.EqualTo(Aegis.Abi.Error.Busy));
+        Assert.That(ledger.CheckMap(0xB8, 7, false), Is.EqualTo(Aegis.Abi.Error.NotOwner));
+        Assert.That(ledger.Grant(0xB8, Aegis.Kernel.Core.Exo.FrameLedger.DeviceOwner, 7, true), Is.EqualTo(Aegis.Abi.Error.NotOwner));
+        Assert.That(ledger.Grant(0xB8, 7, 8, true), Is.EqualTo(Aegis.Abi.Error.NotOwner));
+        Assert.That(ledger.ReleaseOwnership(0xB8), Is.False);
+        Assert.That(ledger.OwnedFrames, Is.EqualTo(0UL), "device frames are no one's frames");
+        Assert.That(ledger.CountOwnedBy(Aegis.Kernel.Core.Exo.FrameLedger.DeviceOwner), Is.EqualTo(0UL));
+        Assert.That(ledger.Assign(0x100, Aegis.Kernel.Core.Exo.FrameLedger.DeviceOwner), Is.EqualTo(Aegis.Abi.Error.InvalidArgument));
+    }
+
+    [Test]
+    public void MappingsOfADeviceFrameAreRecordedButItIsNeverToBeFreed()
+    {
+        var ledger = new Aegis.Kernel.Core.Exo.FrameLedger(1024);
+        ledger.MarkDevice(0xB9);
+        Assert.That(ledger.AddMapping(0xB9, 3, 0x200000), Is.EqualTo(Aegis.Abi.Error.None));
+        Assert.That(ledger.AddMapping(0xB9, 4, 0x300000), Is.EqualTo(Aegis.Abi.Error.None));
+        Assert.That(ledger.OrphanedFrames, Is.EqualTo(0UL));
+        Assert.That(ledger.MappingsOf(0xB9), Is.EqualTo(2UL));
+        Assert.That(ledger.RemoveMapping(0xB9, 3, 0x200000), Is.False, "never 'free it now'");
+        Assert.That(ledger.RemoveMapping(0xB9, 4, 0x300000), Is.False, "not even for its last mapping");
+        Assert.That(ledger.MappingsOf(0xB9), Is.EqualTo(0UL));
+        Assert.That(ledger.IsDevice(0xB9), Is.True);
+    }
+
+    [Test]
+    public void OnlyAFrameNoOneHasCanBecomeADevice()
+    {
+        var ledger = new Aegis.Kernel.Core.Exo.FrameLedger(1024);
+        ledger.Assign(0x10, 5);
+        Assert.That(ledger.MarkDevice(0x10), Is.EqualTo(Aegis.Abi.Error.Busy));
+        ledger.AddMapping(0x11, 1, 0x1000);
+        Assert.That(ledger.MarkDevice(0x11), Is.EqualTo(Aegis.Abi.Error.Busy));
+        Assert.That(ledger.MarkDevice(1024), Is.EqualTo(Aegis.Abi.Error.InvalidArgument));
+        Assert.That(ledger.MarkDevice(0x12), Is.EqualTo(Aegis.Abi.Error.None));
+        Assert.That(ledger.MarkDevice(0x12), Is.EqualTo(Aegis.Abi.Error.None), "again: nothing changes");
+        Assert.That(ledger.DeviceFrames, Is.EqualTo(1UL));
+    }
+}

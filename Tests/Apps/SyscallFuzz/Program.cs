@@ -20,6 +20,8 @@
 // SetSystemCallUpcall only gets entries the kernel refuses, or 0 (the fuzzer keeps the upcall off:
 // on, its own calls below First would jump to a random entry; the protection suite's
 // syscall-upcall tests cover it on).
+// DeviceMap and InputRead (the suite gives it the device capabilities) only name its scratch range
+// or memory that is not its own.
 // The generator is xorshift64* from a seed printed at the start (argument: a hex seed to replay).
 using Aegis.Abi;
 using Aegis.LibOS;
@@ -334,6 +336,21 @@ namespace Aegis.Apps.SyscallFuzz
                 case SystemCall.PageMap:
                     if (NamesSelf(a0))
                         FillRequests(ref a1, ref a2);
+                    return true;
+                case SystemCall.DeviceMap:
+                    // Maps into the caller whatever the slot: never over its own memory (the
+                    // scratch range's mapped half is fair game).
+                    for (ulong page = 0; page < InputLimits.DisplayPages; page++)
+                        if (IsProtectedAddress((a1 & ~(Memory.PageSize - 1)) + page * Memory.PageSize))
+                        {
+                            a1 = s_scratch;
+                            break;
+                        }
+                    return true;
+                case SystemCall.InputRead:
+                    // Input may be waiting: it is never written into the fuzzer's own memory.
+                    if (a2 != 0 && (IsProtectedAddress(a1 & ~(Memory.PageSize - 1)) || IsProtectedAddress((a1 + a2 - 1) & ~(Memory.PageSize - 1))))
+                        a1 = s_scratch;
                     return true;
                 default:
                     return true;
