@@ -26,6 +26,17 @@ namespace Aegis.LibOS.Unixish.Linux
         public ulong A3 => Registers->R10;
         public ulong A4 => Registers->R8;
         public ulong A5 => Registers->R9;
+
+        /// <summary>The UpcallFrame around Registers.</summary>
+        public UpcallFrame* Frame => (UpcallFrame*)((byte*)Registers - UpcallFrame.RegistersOffset);
+
+        /// <summary>The program's FS base, restored by the trampoline when the program resumes
+        /// (arch_prctl(ARCH_SET_FS) writes it; Native/linux.S keeps it in UpcallFrame.Reserved2).</summary>
+        public ulong ProgramFsBase
+        {
+            get => Frame->Reserved2;
+            set => Frame->Reserved2 = value;
+        }
     }
 
     public static unsafe class LinuxSystemCalls
