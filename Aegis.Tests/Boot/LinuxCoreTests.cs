@@ -85,6 +85,22 @@ public class LinuxCoreTests
     }
 
     [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    public void ExecveReplacesTheProgramInPlaceAndFailuresReturn()
+    {
+        FrontDoorResult result = RunProgram("/tests/core-exec");
+        string[] lines = ProgramLines(result).Where(line => !line.StartsWith("linux: ")).ToArray();
+        Assert.That(lines, Is.EqualTo(new[]
+        {
+            "missing file: ENOENT",
+            "text file: ENOEXEC",
+            "bad path: EFAULT",
+            "child: argc 3, argv[0] /tests/core-exec, env FROM=parent, next env (none)",
+            "child: pid unchanged",
+        }), () => result.Describe("execve's failures must return to the caller and its success must start the new image in the same environment"));
+        Assert.That(InitStatus(result), Is.EqualTo(5), () => result.Describe("the new image's exit status"));
+    }
+
+    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
     public void WriteToAReadOnlyPageEndsTheProgramWithSigsegv()
     {
         FrontDoorResult result = RunProgram("/tests/core-segv");
@@ -92,6 +108,19 @@ public class LinuxCoreTests
         result.AssertOutputMatches(@"linux: Segmentation fault \(SIGSEGV\) in /tests/core-segv \(pid [0-9]+\) at rip 0x[0-9a-f]+, address 0x[0-9a-f]+ \(access not allowed\)");
         Assert.That(result.Output.Contains("still alive"), Is.False, () => result.Describe("the program ran on after the fault"));
         Assert.That(InitStatus(result), Is.EqualTo(139), () => result.Describe("expected status 128 + SIGSEGV"));
+    }
+
+    /// <summary>The getppid round trip under -icount (the figure itself is the benchmark's report,
+    /// docs/benchmarks.md, not a test's verdict): the program runs to the end and reports a cost.</summary>
+    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    public void GetppidBenchmarkReportsItsCost()
+    {
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.Run(TimeSpan.FromSeconds(TimeoutSeconds),
+            "run", "--headless", "--no-build", "--icount", "--timeout", TimeoutSeconds.ToString(), "--", "init=linux:/tests/core-bench", "exit");
+        Match line = result.AssertOutputMatches(@"BENCH linux_getppid 20000 (\d+)\.(\d)");
+        Assert.That(int.Parse(line.Groups[1].Value), Is.GreaterThan(0), () => result.Describe("no cost reported"));
+        result.AssertExitStatus(0);
     }
 
     [TestCase("/tests/core-text", "not an ELF executable", 126)]
