@@ -397,7 +397,10 @@ namespace Aegis.LibOS.Unixish.Linux
             error = Loader.Prepare(request, out string problem, out _);
             if (error < 0)
             {
-                if (error != -Errno.ENOENT && error != -Errno.EACCES) // a shell reports those itself
+                // A shell reports a missing file itself and runs a non-ELF file as a script: no
+                // line for those; the rest (dynamic linking, a broken ELF) deserve one.
+                bool shellHandles = problem == "no such file" || problem.StartsWith("not an ELF") || problem.StartsWith("is a script");
+                if (!shellHandles)
                     LinuxLog.Line("execve " + Loader.Utf8String(request.Path) + ": " + problem);
                 return error;
             }
