@@ -49,7 +49,7 @@ public class LinuxCoreTests
         Assert.That(InitStatus(result), Is.EqualTo(hostStatus), () => result.Describe($"{name}'s exit status differs from the host's ({hostStatus})"));
     }
 
-    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    [Test]
     public void HelloPrintsAndItsExitStatusIsInits()
     {
         FrontDoorResult result = RunProgram("/tests/core-hello");
@@ -57,7 +57,7 @@ public class LinuxCoreTests
         result.AssertExitStatus(7);
     }
 
-    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    [Test]
     public void StaticPieProgramRelocatesItselfAndRuns()
     {
         FrontDoorResult result = RunProgram("/tests/core-pie");
@@ -65,7 +65,7 @@ public class LinuxCoreTests
         result.AssertExitStatus(0);
     }
 
-    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    [Test]
     public void MemoryCallsBehaveAsOnLinux()
     {
         FrontDoorResult result = RunProgram("/tests/core-memory");
@@ -73,7 +73,7 @@ public class LinuxCoreTests
         result.AssertOutputContains("memory: all ok");
     }
 
-    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    [Test]
     public void IdentityTimeAndErrorPathsBehaveAsOnLinux()
     {
         FrontDoorResult result = RunProgram("/tests/core-calls");
@@ -84,7 +84,7 @@ public class LinuxCoreTests
         Assert.That(reports, Is.EqualTo(1), () => result.Describe("expected exactly one -ENOSYS report for number 400"));
     }
 
-    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    [Test]
     public void ExecveReplacesTheProgramInPlaceAndFailuresReturn()
     {
         FrontDoorResult result = RunProgram("/tests/core-exec");
@@ -100,7 +100,7 @@ public class LinuxCoreTests
         Assert.That(InitStatus(result), Is.EqualTo(5), () => result.Describe("the new image's exit status"));
     }
 
-    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    [Test]
     public void WriteToAReadOnlyPageEndsTheProgramWithSigsegv()
     {
         FrontDoorResult result = RunProgram("/tests/core-segv");
@@ -112,7 +112,7 @@ public class LinuxCoreTests
 
     /// <summary>The getppid round trip under -icount (the figure itself is the benchmark's report,
     /// docs/benchmarks.md, not a test's verdict): the program runs to the end and reports a cost.</summary>
-    [Test, Ignore("needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged")]
+    [Test]
     public void GetppidBenchmarkReportsItsCost()
     {
         FrontDoor.EnsureIsoBuilt();

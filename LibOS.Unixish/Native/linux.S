@@ -38,11 +38,6 @@
 
 #include "abi.h"
 
-/* UpcallKind.SystemCall (Aegis.Abi/Upcall.cs, docs/abi.md): abi.h defines it once the kernel has it. */
-#ifndef UPCALL_KIND_SYSTEM_CALL
-#define UPCALL_KIND_SYSTEM_CALL 6
-#endif
-
 #define FRAME_SAVED_FS UPCALL_FRAME_RESERVED2
 #define FRAME_R15    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R15)
 #define FRAME_R14    (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R14)
