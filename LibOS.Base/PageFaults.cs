@@ -37,7 +37,7 @@ namespace Aegis.LibOS
         public static int HandlerCount => s_handlers.Count;
 
         /// <summary>Offers the fault to each handler in turn; true if one claimed it.</summary>
-        internal static bool Dispatch(ref UpcallFrame frame)
+        public static bool Dispatch(ref UpcallFrame frame)
         {
             for (int i = 0; i < s_handlers.Count; i++)
             {

@@ -26,6 +26,17 @@ namespace Aegis.LibOS.Unixish.Linux
         public ulong A3 => Registers->R10;
         public ulong A4 => Registers->R8;
         public ulong A5 => Registers->R9;
+
+        /// <summary>The UpcallFrame around Registers.</summary>
+        public UpcallFrame* Frame => (UpcallFrame*)((byte*)Registers - UpcallFrame.RegistersOffset);
+
+        /// <summary>The program's FS base, restored by the trampoline when the program resumes
+        /// (arch_prctl(ARCH_SET_FS) writes it; Native/linux.S keeps it in UpcallFrame.Reserved2).</summary>
+        public ulong ProgramFsBase
+        {
+            get => Frame->Reserved2;
+            set => Frame->Reserved2 = value;
+        }
     }
 
     public static unsafe class LinuxSystemCalls
@@ -64,12 +75,21 @@ namespace Aegis.LibOS.Unixish.Linux
             return -Errno.ENOSYS;
         }
 
+        private static bool s_reportedBeyondLimit;
+
+        /// <summary>One log line per number below Limit, and one for all numbers at or above it
+        /// (a program looping on a wild number must not flood the console).</summary>
         private static void ReportMissing(ulong number)
         {
             if (number < Limit)
             {
                 if (s_reported == null || s_reported[number]) return;
                 s_reported[number] = true;
+            }
+            else
+            {
+                if (s_reportedBeyondLimit) return;
+                s_reportedBeyondLimit = true;
             }
             LinuxLog.Missing(number);
         }

@@ -1,7 +1,8 @@
 // Reading and writing the Linux program's memory from the libOS. The program hands the libOS
 // addresses (buffers, paths, structures); a bad one must give the program -EFAULT, as on Linux,
 // never a fault inside the libOS. Every access is checked against what the program may touch
-// (IsAccessible) before the libOS touches it.
+// (IsAccessible: the program's areas, LinuxProcess.Memory, with their PROT_* rights; a page of
+// an area not yet filled is filled by the demand pager when the libOS touches it).
 //
 // Invariant: no method here touches program memory it has not checked first; a false/negative
 // result means nothing was copied into libOS state (CopyOut may have written a prefix, as Linux may).
@@ -16,16 +17,8 @@ namespace Aegis.LibOS.Unixish.Linux
         /// (write: and write). Length 0 is always accessible.</summary>
         public static bool IsAccessible(ulong address, ulong length, bool write)
         {
-            if (length == 0) return true;
-            ulong end = address + length;
-            if (end < address || end > UserAddresses.ReservedTop) return false;
-            if (address < UserAddresses.LowestMappable) return false;
-            for (ulong page = address & ~(Memory.PageSize - 1); page < end; page += Memory.PageSize)
-            {
-                if (Memory.Query(page, out PageInfo info) != Error.None) return false;
-                if (write && !info.IsWritable && (info.Bits & CopyOnWrite.Bit) == 0) return false;
-            }
-            return true;
+            ProgramMemory memory = LinuxProcess.Memory;
+            return memory != null && memory.IsAccessible(address, length, write);
         }
 
         /// <summary>Copies length bytes from the program's address into destination; false (EFAULT) if not readable.</summary>

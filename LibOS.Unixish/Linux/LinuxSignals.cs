@@ -1,0 +1,81 @@
+// Signals as far as this libOS goes today: the default action of the signals a program's own
+// faults raise. There is no rt_sigaction yet (it answers -ENOSYS), so no program can have a
+// handler, and every signal's default action here is to end the program, which is what Linux
+// does for SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGKILL without a handler. The signal
+// work adds handlers behind DeliverFault (building siginfo_t/ucontext_t on the program's stack)
+// without changing its callers.
+//
+// Exit status: a program ended by signal N ends its environment with status 128 + N, the value
+// a shell's $? shows (139 for SIGSEGV), so `init=/PATH exit` ends QEMU with it. A line like a
+// shell's ("Segmentation fault") and the details go to the console first.
+using Aegis.Abi;
+
+namespace Aegis.LibOS.Unixish.Linux
+{
+    public static class LinuxSignals
+    {
+        public const int SIGILL = 4, SIGTRAP = 5, SIGABRT = 6, SIGBUS = 7, SIGFPE = 8, SIGKILL = 9, SIGSEGV = 11;
+        public const int SEGV_MAPERR = 1, SEGV_ACCERR = 2;
+
+        /// <summary>A synchronous fault of the program (signal, si_code, the faulting address) with
+        /// its registers in frame: runs the program's handler when one exists, else the default
+        /// action (today always: the program ends).</summary>
+        public static void DeliverFault(ref UpcallFrame frame, int signal, int code, ulong address)
+        {
+            LinuxLog.Line(Describe(signal) + " (" + Name(signal) + ") in " + ProgramName() + " (pid " + LinuxProcess.Id.ToString()
+                + ") at rip 0x" + frame.Registers.Rip.ToString("x") + (signal == SIGSEGV || signal == SIGBUS ? ", address 0x" + address.ToString("x") : "")
+                + (signal == SIGSEGV ? (code == SEGV_ACCERR ? " (access not allowed)" : " (nothing mapped)") : ""));
+            Terminate(signal);
+        }
+
+        /// <summary>Ends the program as killed by signal (status 128 + signal).</summary>
+        public static void Terminate(int signal) => LinuxPersonality.ExitProgram(128 + signal);
+
+        public static string ProgramName()
+            => LinuxProcess.ExecutablePath == null ? "the program" : Loader.Utf8String(LinuxProcess.ExecutablePath);
+
+        /// <summary>What a shell prints for a child killed by the signal.</summary>
+        public static string Describe(int signal) => signal switch
+        {
+            SIGILL => "Illegal instruction",
+            SIGTRAP => "Trace/breakpoint trap",
+            SIGABRT => "Aborted",
+            SIGBUS => "Bus error",
+            SIGFPE => "Floating point exception",
+            SIGKILL => "Killed",
+            SIGSEGV => "Segmentation fault",
+            _ => "Signal " + signal.ToString(),
+        };
+
+        public static string Name(int signal) => signal switch
+        {
+            SIGILL => "SIGILL",
+            SIGTRAP => "SIGTRAP",
+            SIGABRT => "SIGABRT",
+            SIGBUS => "SIGBUS",
+            SIGFPE => "SIGFPE",
+            SIGKILL => "SIGKILL",
+            SIGSEGV => "SIGSEGV",
+            _ => "signal " + signal.ToString(),
+        };
+
+        /// <summary>The signal Linux raises for a CPU exception vector (arch/x86/kernel/traps.c).</summary>
+        public static int ForTrap(ulong trap) => trap switch
+        {
+            0 => SIGFPE,   // #DE divide error
+            1 => SIGTRAP,  // #DB
+            3 => SIGTRAP,  // #BP int3
+            4 => SIGSEGV,  // #OF
+            5 => SIGSEGV,  // #BR
+            6 => SIGILL,   // #UD
+            7 => SIGSEGV,  // #NM (cannot happen: the FPU is always on)
+            13 => SIGSEGV, // #GP
+            14 => SIGSEGV, // #PF
+            16 => SIGFPE,  // #MF x87
+            17 => SIGBUS,  // #AC alignment check
+            19 => SIGFPE,  // #XM SIMD
+            12 => SIGBUS,  // #SS stack segment
+            _ => SIGSEGV,
+        };
+    }
+}

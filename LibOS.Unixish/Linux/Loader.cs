@@ -1,0 +1,221 @@
+// Loading a static Linux program into this environment: the first one (LinuxPersonality.Run)
+// and execve's replacement, which happens in place (same environment, same pid).
+//
+//   Prepare  reads the file through ProgramFiles, checks it (LinuxElf), checks that its segments
+//            fit the program window clear of the libOS, and copies argv/envp into libOS memory.
+//            Nothing of the running program changes: a failure is an errno for execve.
+//   Commit   the point of no return: runs the exec hooks (close-on-exec descriptors), drops every
+//            program area and page, maps each PT_LOAD (bytes copied from the file, the rest of
+//            its pages zero: .bss), with its permissions; the 8 MiB stack area (RWX only when
+//            PT_GNU_STACK asks), its top pages mapped and holding the System V stack
+//            (ProgramStack); the brk heap starting at the page after the highest segment. The
+//            registers are set for the entry point: RSP = the stack, RDX = 0 (no exit hook from
+//            a dynamic linker), every other general register 0, RFLAGS = IF, FS base 0.
+//
+// A static-PIE program (ET_DYN) is placed at ProgramMemory.PieBase (its own start code applies
+// its relocations). AT_BASE is 0 (no interpreter); AT_RANDOM's 16 bytes come from RDRAND when
+// the CPU has it (LinuxCpu.RandomBytes); AT_HWCAP is CPUID.1:EDX, AT_HWCAP2 has bit 1
+// (HWCAP2_FSGSBASE) when the program may use wrfsbase.
+using System.Collections.Generic;
+using Aegis.Abi;
+
+namespace Aegis.LibOS.Unixish.Linux
+{
+    public sealed unsafe class LoadRequest
+    {
+        public byte[] Path;
+        public readonly List<byte[]> Arguments = new List<byte[]>();
+        public readonly List<byte[]> Environment = new List<byte[]>();
+        internal byte* Data;
+        internal ulong Length;
+        internal ElfProgram Program;
+        internal ulong Base;
+    }
+
+    public static unsafe class Loader
+    {
+        private const ulong Page = 4096;
+        /// <summary>Stack pages mapped at start beyond what the System V stack itself takes.</summary>
+        private const ulong StackSlackPages = 8;
+        /// <summary>Linux's ARG_MAX-like bound on argv + envp (bytes, strings and pointers).</summary>
+        public const ulong ArgumentBytesLimit = 2UL << 20;
+
+        public static readonly string[] DefaultEnvironment =
+        {
+            "HOME=/root", "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=linux", "SHELL=/bin/sh", "USER=root", "LOGNAME=root", "PWD=/",
+        };
+
+        /// <summary>Checks the file and gathers what Commit needs. Returns 0, or -errno with problem
+        /// set to one line for the person at the console and shellStatus to what a shell reports (126/127).</summary>
+        public static int Prepare(LoadRequest request, out string problem, out int shellStatus)
+        {
+            problem = null;
+            shellStatus = 0;
+            byte[] path = request.Path;
+            int error;
+            byte* data;
+            ulong length;
+            fixed (byte* p = path)
+                error = ProgramFiles.TryGetBytes(p, path.Length, out data, out length);
+            if (error < 0)
+            {
+                problem = error == -Errno.ENOENT ? "no such file" : error == -Errno.EACCES ? "permission denied"
+                    : error == -Errno.EISDIR ? "is a directory" : "cannot open it (errno " + (-error).ToString() + ")";
+                shellStatus = error == -Errno.ENOENT || error == -Errno.ENOTDIR ? 127 : 126;
+                return error;
+            }
+            ElfCheck check = LinuxElf.Read(data, length);
+            if (!check.IsValid)
+            {
+                problem = check.Problem;
+                shellStatus = check.ShellStatus;
+                return -check.Errno;
+            }
+            ElfProgram program = check.Program;
+            ulong loadBase = program.IsPositionIndependent ? ProgramMemory.PieBase - program.LowestAddress : 0;
+            ulong low = program.LowestAddress + loadBase, high = ProgramMemory.PageUp(program.HighestEnd + loadBase);
+            if (high == 0 || !ProgramMemory.InWindow(low, high) || LinuxProcess.Memory.TouchesLibOS(low, high))
+            {
+                problem = "bad ELF: its segments [0x" + low.ToString("x") + ", 0x" + program.HighestEnd.ToString("x")
+                    + ") overlap the libOS or leave the program's address range";
+                shellStatus = 126;
+                return -Errno.ENOMEM;
+            }
+            ulong total = 0;
+            foreach (byte[] s in request.Arguments) total += (ulong)s.Length + 9;
+            foreach (byte[] s in request.Environment) total += (ulong)s.Length + 9;
+            if (total > ArgumentBytesLimit)
+            {
+                problem = "the arguments and environment are too long";
+                shellStatus = 126;
+                return -Errno.E2BIG;
+            }
+            request.Data = data;
+            request.Length = length;
+            request.Program = program;
+            request.Base = loadBase;
+            return 0;
+        }
+
+        /// <summary>Replaces the program (see the header) and sets registers for its entry. False
+        /// if memory ran out half-way: the old program is gone, the caller ends the environment.</summary>
+        public static bool Commit(LoadRequest request, UserRegisters* registers, out ulong fsBase, out string problem)
+        {
+            fsBase = 0;
+            problem = null;
+            LinuxPersonality.RunExecHooks();
+
+            var removed = new List<Area>();
+            LinuxProcess.Memory.Clear(removed);
+            foreach (Area area in removed)
+                ProgramPages.Release(area.Start, area.End);
+
+            ElfProgram program = request.Program;
+            ulong loadBase = request.Base;
+            string name = Utf8String(request.Path);
+            ulong previousEnd = 0;
+            int previousProtection = 0;
+            foreach (ElfSegment segment in program.Segments)
+            {
+                ulong address = segment.VirtualAddress + loadBase;
+                ulong pageStart = address & ~(Page - 1), pageEnd = ProgramMemory.PageUp(address + segment.MemorySize);
+                ulong areaStart = pageStart < previousEnd ? previousEnd : pageStart;
+                if (areaStart < pageEnd)
+                {
+                    var area = new Area
+                    {
+                        Start = areaStart, End = pageEnd, Protection = segment.Protection, Kind = AreaKind.Image, Name = name,
+                        FileOffset = (segment.Offset & ~(Page - 1)) + (areaStart - pageStart),
+                    };
+                    if (!LinuxProcess.Memory.Insert(area)) { problem = "cannot place segment at 0x" + address.ToString("x"); return false; }
+                }
+                if (ProgramPages.MapZeroed(pageStart, pageEnd, Protection.Read | Protection.Write) != Error.None)
+                {
+                    problem = "out of memory loading it";
+                    return false;
+                }
+                if (pageStart < previousEnd) // a page shared with the segment before: writable while copying
+                    ProgramPages.Reprotect(pageStart, previousEnd, Protection.Read | Protection.Write);
+                System.Buffer.MemoryCopy(request.Data + segment.Offset, (void*)address, (long)segment.FileSize, (long)segment.FileSize);
+                if (areaStart < pageEnd && ProgramPages.Reprotect(areaStart, pageEnd, segment.Protection) != Error.None)
+                {
+                    problem = "cannot set a segment's permissions";
+                    return false;
+                }
+                if (pageStart < previousEnd)
+                    ProgramPages.Reprotect(pageStart, previousEnd, previousProtection | segment.Protection);
+                previousEnd = pageEnd;
+                previousProtection = segment.Protection;
+            }
+
+            LinuxProcess.BreakStart = LinuxProcess.Break = ProgramMemory.PageUp(program.HighestEnd + loadBase);
+
+            // The stack: the whole RLIMIT_STACK reserved as one area, the top pages mapped now.
+            int stackProtection = Protection.Read | Protection.Write | (program.ExecutableStack ? Protection.Execute : 0);
+            var stack = new Area
+            {
+                Start = ProgramMemory.StackTop - ProgramMemory.StackLimit, End = ProgramMemory.StackTop,
+                Protection = stackProtection, Kind = AreaKind.Stack, Name = "[stack]",
+            };
+            if (!LinuxProcess.Memory.Insert(stack)) { problem = "cannot place the stack"; return false; }
+            StackImage image = BuildStackImage(request, program, loadBase);
+            ulong stackBytes = ProgramMemory.PageUp(ProgramStack.Size(image)) + StackSlackPages * Page;
+            if (ProgramPages.MapZeroed(ProgramMemory.StackTop - stackBytes, ProgramMemory.StackTop, stackProtection) != Error.None)
+            {
+                problem = "out of memory for its stack";
+                return false;
+            }
+            ulong rsp = ProgramStack.Build(image, ProgramMemory.StackTop, (byte*)ProgramMemory.StackTop, stackBytes);
+            if (rsp == 0) { problem = "its arguments do not fit the stack"; return false; }
+
+            LinuxProcess.ExecutablePath = request.Path;
+            LinuxProcess.ProgramStarted = LinuxCpu.Timestamp();
+            ulong* r = (ulong*)registers;
+            for (int i = 0; i < sizeof(UserRegisters) / 8; i++) r[i] = 0;
+            registers->Rip = program.Entry + loadBase;
+            registers->Rsp = rsp;
+            registers->Rflags = 0x202;
+            return true;
+        }
+
+        private static StackImage BuildStackImage(LoadRequest request, ElfProgram program, ulong loadBase)
+        {
+            var image = new StackImage { ExecutableName = request.Path };
+            foreach (byte[] s in request.Arguments) image.Arguments.Add(s);
+            foreach (byte[] s in request.Environment) image.Environment.Add(s);
+            LinuxCpu.RandomBytes(image.Random, 16);
+            image.Aux(AuxType.Phdr, program.HeaderTableAddress + loadBase);
+            image.Aux(AuxType.Phent, (ulong)program.HeaderEntrySize);
+            image.Aux(AuxType.Phnum, (ulong)program.HeaderCount);
+            image.Aux(AuxType.Pagesz, Page);
+            image.Aux(AuxType.Base, 0);
+            image.Aux(AuxType.Flags, 0);
+            image.Aux(AuxType.Entry, program.Entry + loadBase);
+            image.Aux(AuxType.Uid, 0);
+            image.Aux(AuxType.Euid, 0);
+            image.Aux(AuxType.Gid, 0);
+            image.Aux(AuxType.Egid, 0);
+            image.Aux(AuxType.Secure, 0);
+            image.Aux(AuxType.Random, 0);
+            image.Aux(AuxType.Hwcap, LinuxCpu.Hwcap);
+            image.Aux(AuxType.Hwcap2, LinuxCpu.HasFsGsBase ? 2UL : 0UL);
+            image.Aux(AuxType.Clktck, 100);
+            image.Aux(AuxType.Platform, 0);
+            image.Aux(AuxType.Execfn, 0);
+            return image;
+        }
+
+        public static byte[] Bytes(string s)
+        {
+            var bytes = new byte[s.Length];
+            for (int i = 0; i < s.Length; i++) bytes[i] = (byte)s[i];
+            return bytes;
+        }
+
+        public static string Utf8String(byte[] bytes)
+        {
+            fixed (byte* p = bytes)
+                return new string((sbyte*)p, 0, bytes.Length);
+        }
+    }
+}

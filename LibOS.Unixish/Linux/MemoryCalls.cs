@@ -1,0 +1,307 @@
+// The program's memory calls: brk, mmap, munmap, mprotect, madvise, mremap - Linux's semantics
+// on Aegis's secure bindings. Policy: the area table (ProgramMemory) decides where things go and
+// what the program may touch; pages are mapped eagerly for small anonymous areas (<= 16 pages)
+// and file copies, on demand (the page-fault upcall, ProgramPages.Fault) for larger ones and
+// the stack; PROT_NONE pages are unmapped with their frames kept. File-backed mappings are
+// private copies of the file's bytes (MAP_SHARED of a file is a copy too when not writable;
+// writable MAP_SHARED of a file is refused with -ENODEV: nothing would write it back).
+// MAP_SHARED anonymous memory is marked Shared for fork (its pages are shared, not copied).
+//
+// Invariant: the area table changes only after the mapping work it implies succeeded, or the
+// work is undone (a failed mmap leaves neither an area nor pages).
+using System.Collections.Generic;
+using Aegis.Abi;
+using static Aegis.LibOS.Unixish.Linux.LinuxSystemCallNumbers;
+
+namespace Aegis.LibOS.Unixish.Linux
+{
+    public static unsafe class MemoryCalls
+    {
+        public const int MapShared = 0x01, MapPrivate = 0x02, MapSharedValidate = 0x03, MapType = 0x0F,
+            MapFixed = 0x10, MapAnonymous = 0x20, MapGrowsDown = 0x100, MapDenyWrite = 0x800, MapExecutable = 0x1000,
+            MapLocked = 0x2000, MapNoReserve = 0x4000, MapPopulate = 0x8000, MapNonBlock = 0x10000, MapStack = 0x20000,
+            MapHugeTlb = 0x40000, MapSync = 0x80000, MapFixedNoReplace = 0x100000;
+        public const int MremapMayMove = 1, MremapFixed = 2, MremapDontUnmap = 4;
+        public const int MadvDontNeed = 4, MadvFree = 8, MadvRemove = 9;
+        private const ulong Page = 4096;
+
+        public static void Register()
+        {
+            LinuxSystemCalls.Define(brk, &Brk);
+            LinuxSystemCalls.Define(mmap, &Mmap);
+            LinuxSystemCalls.Define(munmap, &Munmap);
+            LinuxSystemCalls.Define(mprotect, &Mprotect);
+            LinuxSystemCalls.Define(madvise, &Madvise);
+            LinuxSystemCalls.Define(mremap, &Mremap);
+            LinuxSystemCalls.Define(msync, &Msync);
+            LinuxSystemCalls.Define(mlock, &Mlock);
+            LinuxSystemCalls.Define(munlock, &Mlock);
+            LinuxSystemCalls.Define(mlockall, &MlockAll);
+            LinuxSystemCalls.Define(munlockall, &MlockAll);
+        }
+
+        private static ProgramMemory Areas => LinuxProcess.Memory;
+
+        // ---- brk ------------------------------------------------------------------------------
+
+        /// <summary>brk(addr): the new break, or the old one when it cannot move there (Linux returns
+        /// the current break on failure, never an errno).</summary>
+        public static long Brk(ref LinuxCall call) => (long)SetBreak(call.A0);
+
+        public static ulong SetBreak(ulong requested)
+        {
+            ulong start = LinuxProcess.BreakStart, current = LinuxProcess.Break;
+            if (requested < start || requested - start > LinuxProcess.BreakLimit) return current;
+            ulong oldEnd = ProgramMemory.PageUp(current), newEnd = ProgramMemory.PageUp(requested);
+            if (newEnd > oldEnd)
+            {
+                int index = oldEnd == start ? -1 : Areas.IndexOf(start);
+                if (index < 0)
+                {
+                    var heap = new Area { Start = start, End = newEnd, Protection = Protection.Read | Protection.Write, Kind = AreaKind.Heap, Name = "[heap]" };
+                    if (!Areas.Insert(heap)) return current;
+                }
+                else if (!Areas.Resize(index, newEnd)) return current;
+            }
+            else if (newEnd < oldEnd)
+            {
+                ProgramPages.Release(newEnd, oldEnd);
+                Areas.Remove(newEnd, oldEnd, null);
+            }
+            LinuxProcess.Break = requested;
+            return requested;
+        }
+
+        // ---- mmap -----------------------------------------------------------------------------
+
+        public static long Mmap(ref LinuxCall call)
+            => Map(call.A0, call.A1, (int)call.A2, (int)call.A3, (int)call.A4, call.A5, null);
+
+        /// <summary>mmap. name: what /proc/self/maps shows for a file mapping (null: the VFS's path is unknown here).</summary>
+        public static long Map(ulong address, ulong length, int protection, int flags, int fd, ulong offset, string name)
+        {
+            if (length == 0) return -Errno.EINVAL;
+            int type = flags & MapType;
+            if (type != MapShared && type != MapPrivate && type != MapSharedValidate) return -Errno.EINVAL;
+            if ((protection & ~Protection.All) != 0) return -Errno.EINVAL;
+            if ((offset & (Page - 1)) != 0) return -Errno.EINVAL;
+            if ((flags & MapHugeTlb) != 0) return -Errno.EINVAL;
+            ulong size = ProgramMemory.PageUp(length);
+            if (size == 0 || size > ProgramMemory.WindowHigh) return -Errno.ENOMEM;
+            bool anonymous = (flags & MapAnonymous) != 0;
+            bool shared = type != MapPrivate;
+            bool fixedPlace = (flags & (MapFixed | MapFixedNoReplace)) != 0;
+
+            byte* fileData = null;
+            ulong fileLength = 0;
+            if (!anonymous)
+            {
+                int error = ProgramFiles.TryGetDescriptorBytes(fd, out fileData, out fileLength);
+                if (error < 0) return error;
+                if (shared && (protection & Protection.Write) != 0) return -Errno.ENODEV;
+                if (offset > ulong.MaxValue - size) return -Errno.EOVERFLOW;
+            }
+
+            ulong start;
+            if (fixedPlace)
+            {
+                if ((address & (Page - 1)) != 0) return -Errno.EINVAL;
+                if (address > ProgramMemory.WindowHigh - size || !ProgramMemory.InWindow(address, address + size)) return -Errno.ENOMEM;
+                if (Areas.TouchesLibOS(address, address + size)) return -Errno.ENOMEM;
+                if (!Areas.IsFree(address, address + size))
+                {
+                    if ((flags & MapFixed) == 0) return -Errno.EEXIST;
+                    Unmap(address, address + size);
+                }
+                start = address;
+            }
+            else
+            {
+                start = Areas.FindFree(size, address);
+                if (start == 0) return -Errno.ENOMEM;
+            }
+
+            var area = new Area
+            {
+                Start = start, End = start + size, Protection = protection, Shared = shared && anonymous,
+                Kind = anonymous ? AreaKind.Anonymous : AreaKind.File, Name = anonymous ? null : name, FileOffset = anonymous ? 0 : offset,
+            };
+            if (!Areas.Insert(area)) return -Errno.ENOMEM;
+
+            Error mapped = Error.None;
+            if (!anonymous)
+                mapped = FillFromFile(start, size, protection, fileData, fileLength, offset);
+            else if (protection != Protection.None && (size / Page <= ProgramPages.EagerPages || (flags & MapPopulate) != 0))
+                mapped = ProgramPages.MapZeroed(start, start + size, protection);
+            if (mapped != Error.None)
+            {
+                Unmap(start, start + size);
+                return -Errno.ENOMEM;
+            }
+            return (long)start;
+        }
+
+        /// <summary>Maps [start, start + size) writable, copies the file's bytes from offset (zeros
+        /// past its end), then sets the protection.</summary>
+        public static Error FillFromFile(ulong start, ulong size, int protection, byte* data, ulong length, ulong offset)
+        {
+            Error error = ProgramPages.MapZeroed(start, start + size, Protection.Read | Protection.Write);
+            if (error != Error.None) return error;
+            if (offset < length)
+            {
+                ulong bytes = length - offset < size ? length - offset : size;
+                System.Buffer.MemoryCopy(data + offset, (void*)start, (long)bytes, (long)bytes);
+            }
+            if (protection != (Protection.Read | Protection.Write))
+                return ProgramPages.Reprotect(start, start + size, protection);
+            return Error.None;
+        }
+
+        // ---- munmap ---------------------------------------------------------------------------
+
+        public static long Munmap(ref LinuxCall call)
+        {
+            ulong address = call.A0, length = call.A1;
+            if ((address & (Page - 1)) != 0 || length == 0) return -Errno.EINVAL;
+            ulong size = ProgramMemory.PageUp(length);
+            if (size == 0 || address > ulong.MaxValue - size) return -Errno.EINVAL;
+            ulong end = address + size;
+            if (end > ProgramMemory.WindowHigh || address < ProgramMemory.WindowLow) return -Errno.EINVAL;
+            if (Areas.TouchesLibOS(address, end)) return -Errno.EINVAL;
+            Unmap(address, end);
+            return 0;
+        }
+
+        /// <summary>Removes [start, end) from the areas and its pages from the address space.</summary>
+        public static void Unmap(ulong start, ulong end)
+        {
+            ProgramPages.Release(start, end);
+            Areas.Remove(start, end, null);
+        }
+
+        // ---- mprotect -------------------------------------------------------------------------
+
+        public const int ProtGrowsDown = 0x01000000, ProtGrowsUp = 0x02000000;
+
+        public static long Mprotect(ref LinuxCall call)
+        {
+            ulong address = call.A0, length = call.A1;
+            int protection = (int)call.A2 & ~(ProtGrowsDown | ProtGrowsUp);
+            if ((address & (Page - 1)) != 0 || ((int)call.A2 & ~(Protection.All | ProtGrowsDown | ProtGrowsUp)) != 0) return -Errno.EINVAL;
+            if (length == 0) return 0;
+            ulong size = ProgramMemory.PageUp(length);
+            if (size == 0 || address > ulong.MaxValue - size) return -Errno.ENOMEM;
+            ulong end = address + size;
+            if (!Areas.IsCovered(address, end, Protection.None)) return -Errno.ENOMEM;
+            if (ProgramPages.Reprotect(address, end, protection) != Error.None) return -Errno.ENOMEM;
+            Areas.Protect(address, end, protection);
+            return 0;
+        }
+
+        // ---- madvise, msync, mlock --------------------------------------------------------------
+
+        public static long Madvise(ref LinuxCall call)
+        {
+            ulong address = call.A0, length = call.A1;
+            int advice = (int)call.A2;
+            if ((address & (Page - 1)) != 0) return -Errno.EINVAL;
+            if (length == 0) return 0;
+            ulong size = ProgramMemory.PageUp(length);
+            if (size == 0 || address > ulong.MaxValue - size) return -Errno.EINVAL;
+            ulong end = address + size;
+            if (advice < 0 || advice > 25 || (advice >= 5 && advice <= 7)) return -Errno.EINVAL;
+            if (!Areas.IsCovered(address, end, Protection.None)) return -Errno.ENOMEM;
+            if (advice == MadvDontNeed || advice == MadvRemove)
+            {
+                // Private anonymous memory reads back as zeros: give the pages back, the next
+                // touch maps a zeroed one (the area keeps its protection). Heap and stack too.
+                for (int i = Areas.IndexOf(address); i >= 0 && i < Areas.Count && Areas[i].Start < end; i++)
+                {
+                    Area area = Areas[i];
+                    if (area.Kind == AreaKind.File || area.Kind == AreaKind.Image || area.Shared) continue;
+                    ulong from = area.Start > address ? area.Start : address, to = area.End < end ? area.End : end;
+                    ProgramPages.Release(from, to);
+                }
+            }
+            return 0;
+        }
+
+        public static long Msync(ref LinuxCall call)
+        {
+            if ((call.A0 & (Page - 1)) != 0 || (call.A2 & ~7UL) != 0) return -Errno.EINVAL;
+            ulong size = ProgramMemory.PageUp(call.A1);
+            if (call.A1 != 0 && (size == 0 || !Areas.IsCovered(call.A0, call.A0 + size, Protection.None))) return -Errno.ENOMEM;
+            return 0; // private copies: nothing to write back
+        }
+
+        /// <summary>mlock/munlock: every mapped page stays resident anyway (no swapping here).</summary>
+        public static long Mlock(ref LinuxCall call)
+        {
+            ulong start = call.A0 & ~(Page - 1);
+            ulong end = ProgramMemory.PageUp(call.A0 + call.A1);
+            if (call.A1 == 0) return 0;
+            if (end == 0 || !Areas.IsCovered(start, end, Protection.None)) return -Errno.ENOMEM;
+            return 0;
+        }
+
+        public static long MlockAll(ref LinuxCall call) => (call.A0 & ~7UL) != 0 ? -Errno.EINVAL : 0;
+
+        // ---- mremap ---------------------------------------------------------------------------
+
+        public static long Mremap(ref LinuxCall call)
+        {
+            ulong old = call.A0, oldLength = call.A1, newLength = call.A2, target = call.A4;
+            int flags = (int)call.A3;
+            if ((old & (Page - 1)) != 0 || (flags & ~(MremapMayMove | MremapFixed | MremapDontUnmap)) != 0) return -Errno.EINVAL;
+            if ((flags & MremapFixed) != 0 && (flags & MremapMayMove) == 0) return -Errno.EINVAL;
+            if ((flags & MremapDontUnmap) != 0) return -Errno.EINVAL; // not offered (it needs userfaultfd semantics)
+            ulong oldSize = ProgramMemory.PageUp(oldLength), newSize = ProgramMemory.PageUp(newLength);
+            if (newLength == 0 || newSize == 0 || newSize > ProgramMemory.WindowHigh) return -Errno.EINVAL;
+            if (oldSize == 0) return -Errno.EINVAL; // duplicating a shared mapping (old_size 0) is not offered
+            int index = Areas.IndexOf(old);
+            if (index < 0 || old > ulong.MaxValue - oldSize || Areas[index].End < old + oldSize || Areas[index].Kind == AreaKind.LibOS)
+                return -Errno.EFAULT;
+            Area area = Areas[index];
+
+            if ((flags & MremapFixed) == 0)
+            {
+                if (newSize <= oldSize)
+                {
+                    if (newSize < oldSize) Unmap(old + newSize, old + oldSize);
+                    return (long)old;
+                }
+                // Grow in place when the area ends here and the room after it is free.
+                if (area.End == old + oldSize && old + newSize <= ProgramMemory.WindowHigh && Areas.IsFree(old + oldSize, old + newSize)
+                    && Areas.Resize(index, old + newSize))
+                    return (long)old;
+                if ((flags & MremapMayMove) == 0) return -Errno.ENOMEM;
+                target = Areas.FindFree(newSize, 0);
+                if (target == 0) return -Errno.ENOMEM;
+            }
+            else
+            {
+                if ((target & (Page - 1)) != 0 || target > ProgramMemory.WindowHigh - newSize || !ProgramMemory.InWindow(target, target + newSize))
+                    return -Errno.EINVAL;
+                if (Areas.TouchesLibOS(target, target + newSize)) return -Errno.EINVAL;
+                if (target < old + oldSize && old < target + newSize) return -Errno.EINVAL;
+                Unmap(target, target + newSize);
+            }
+
+            // Move: a new area of the same kind, the frames remapped (no copy), the old range dropped.
+            ulong keep = oldSize < newSize ? oldSize : newSize;
+            var moved = area;
+            moved.Start = target;
+            moved.End = target + newSize;
+            if (moved.Kind == AreaKind.File || moved.Kind == AreaKind.Image) moved.FileOffset += old - area.Start;
+            if (moved.Kind == AreaKind.Heap || moved.Kind == AreaKind.Stack) { moved.Kind = AreaKind.Anonymous; moved.Name = null; }
+            if (!Areas.Insert(moved)) return -Errno.ENOMEM;
+            if (ProgramPages.Move(old, target, keep, area.Protection) != Error.None)
+            {
+                Unmap(target, target + newSize);
+                return -Errno.ENOMEM;
+            }
+            Unmap(old, old + oldSize);
+            return (long)target;
+        }
+    }
+}

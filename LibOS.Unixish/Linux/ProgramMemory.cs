@@ -1,0 +1,296 @@
+// The Linux program's address space as the libOS sees it: the table of virtual memory areas
+// (VMAs), like Linux's mm->mmap. Pure bookkeeping: no page is mapped here (MemoryCalls and the
+// Loader do that through LibOS.Base's Memory); this class decides where things go and what the
+// program may touch, and is host-tested (Aegis.Tests/Host/LinuxProgramMemoryTests.cs).
+//
+// Layout (all inside the program window [WindowLow, WindowHigh), below the libOS's own heap and
+// dynamic ranges at AddressSpace.HeapBase and up):
+//   0x0000_0000_0040_0000  a non-PIE program (its PT_LOADs), then its brk heap
+//   0x0000_0000_6000_0000  the libOS image (the host app `linux`): an area of Kind.LibOS the
+//                          program can neither see into nor map over
+//   0x0000_0555_5540_0000  a static-PIE program (PieBase), then its brk heap
+//   ... mmap areas, placed top-down from MmapTop ...
+//   0x0000_0FFF_FF80_0000  the program's stack (StackTop, Kind.Stack, grows down to StackLimit)
+//
+// Invariants: areas are sorted by Start, never overlap, are page-aligned and non-empty; every
+// area lies in the window; a LibOS area is never removed, split or changed by a program's
+// request (Remove/Protect refuse a range touching it).
+using System.Collections.Generic;
+
+namespace Aegis.LibOS.Unixish.Linux
+{
+    /// <summary>Linux's PROT_* bits (what the program asked for).</summary>
+    public static class Protection
+    {
+        public const int None = 0;
+        public const int Read = 1;
+        public const int Write = 2;
+        public const int Execute = 4;
+        public const int All = Read | Write | Execute;
+    }
+
+    public enum AreaKind
+    {
+        /// <summary>mmap'd anonymous memory (zero-filled, private unless Shared).</summary>
+        Anonymous = 0,
+        /// <summary>A private copy of file bytes (mmap of a file, or the program's PT_LOADs).</summary>
+        File = 1,
+        /// <summary>The program's PT_LOAD segments.</summary>
+        Image = 2,
+        /// <summary>The brk heap.</summary>
+        Heap = 3,
+        /// <summary>The main stack (grows down).</summary>
+        Stack = 4,
+        /// <summary>The libOS's own image: not the program's.</summary>
+        LibOS = 5,
+    }
+
+    public struct Area
+    {
+        public ulong Start;
+        public ulong End;
+        public int Protection;
+        public AreaKind Kind;
+        /// <summary>MAP_SHARED: a fork shares the pages instead of copying them on write.</summary>
+        public bool Shared;
+        /// <summary>For /proc/self/maps: the file's path, "[heap]", "[stack]", or null.</summary>
+        public string Name;
+        /// <summary>For file areas: the file offset of Start (what /proc/self/maps shows).</summary>
+        public ulong FileOffset;
+
+        public ulong Length => End - Start;
+        public bool Contains(ulong address) => address >= Start && address < End;
+    }
+
+    public sealed class ProgramMemory
+    {
+        public const ulong PageSize = 4096;
+        public const ulong WindowLow = 0x0000_0000_0001_0000;
+        /// <summary>AddressSpace.HeapBase: the libOS's heap and dynamic ranges start here.</summary>
+        public const ulong WindowHigh = 0x0000_1000_0000_0000;
+        public const ulong PieBase = 0x0000_0555_5540_0000;
+        public const ulong StackTop = 0x0000_0FFF_FF80_0000;
+        /// <summary>RLIMIT_STACK: 8 MiB, as Linux's default.</summary>
+        public const ulong StackLimit = 8UL << 20;
+        /// <summary>mmap areas go top-down from here (a gap of 1 GiB under the stack's limit).</summary>
+        public const ulong MmapTop = StackTop - StackLimit - (1UL << 30);
+
+        private readonly List<Area> _areas = new List<Area>();
+
+        public int Count => _areas.Count;
+        public Area this[int index] => _areas[index];
+
+        public static bool IsPageAligned(ulong value) => (value & (PageSize - 1)) == 0;
+
+        /// <summary>Rounds up to a page; 0 when it would overflow (callers treat 0 as "too big").</summary>
+        public static ulong PageUp(ulong value) => value > ulong.MaxValue - (PageSize - 1) ? 0 : (value + PageSize - 1) & ~(PageSize - 1);
+
+        /// <summary>Whether [start, end) is a non-empty, page-aligned range inside the window.</summary>
+        public static bool InWindow(ulong start, ulong end)
+            => start < end && start >= WindowLow && end <= WindowHigh && IsPageAligned(start) && IsPageAligned(end);
+
+        /// <summary>The index of the area containing address, or -1.</summary>
+        public int IndexOf(ulong address)
+        {
+            int low = 0, high = _areas.Count - 1;
+            while (low <= high)
+            {
+                int middle = (low + high) >> 1;
+                Area area = _areas[middle];
+                if (address < area.Start) high = middle - 1;
+                else if (address >= area.End) low = middle + 1;
+                else return middle;
+            }
+            return -1;
+        }
+
+        /// <summary>The first area whose End is above address (its index), or Count.</summary>
+        private int FirstEndingAbove(ulong address)
+        {
+            int low = 0, high = _areas.Count;
+            while (low < high)
+            {
+                int middle = (low + high) >> 1;
+                if (_areas[middle].End <= address) low = middle + 1;
+                else high = middle;
+            }
+            return low;
+        }
+
+        /// <summary>Whether no area intersects [start, end).</summary>
+        public bool IsFree(ulong start, ulong end)
+        {
+            int i = FirstEndingAbove(start);
+            return i == _areas.Count || _areas[i].Start >= end;
+        }
+
+        /// <summary>Whether any LibOS area intersects [start, end).</summary>
+        public bool TouchesLibOS(ulong start, ulong end)
+        {
+            for (int i = FirstEndingAbove(start); i < _areas.Count && _areas[i].Start < end; i++)
+                if (_areas[i].Kind == AreaKind.LibOS) return true;
+            return false;
+        }
+
+        /// <summary>Adds an area over a free range (false if it is not free or not in the window).</summary>
+        public bool Insert(Area area)
+        {
+            if (!InWindow(area.Start, area.End) || !IsFree(area.Start, area.End)) return false;
+            _areas.Insert(FirstEndingAbove(area.Start), area);
+            return true;
+        }
+
+        /// <summary>A free, page-aligned range of length bytes: the hint if that range is free and in
+        /// the window, else the highest free range below MmapTop (top-down, as Linux). 0 if none.</summary>
+        public ulong FindFree(ulong length, ulong hint)
+        {
+            if (length == 0 || !IsPageAligned(length) || length > WindowHigh) return 0;
+            hint &= ~(PageSize - 1);
+            if (hint != 0 && hint <= WindowHigh - length && InWindow(hint, hint + length) && IsFree(hint, hint + length))
+                return hint;
+            ulong ceiling = MmapTop;
+            for (int j = _areas.Count - 1; ; j--)
+            {
+                if (j >= 0 && _areas[j].End > ceiling)
+                {
+                    // Above or straddling the ceiling: the gap below it starts lower.
+                    if (_areas[j].Start < ceiling) ceiling = _areas[j].Start;
+                    continue;
+                }
+                ulong floor = j >= 0 ? _areas[j].End : WindowLow;
+                if (ceiling >= floor && ceiling - floor >= length) return ceiling - length;
+                if (j < 0) return 0;
+                ceiling = _areas[j].Start;
+            }
+        }
+
+        /// <summary>Takes [start, end) out of the table, splitting areas that straddle its ends;
+        /// the pieces removed are added to removed (when not null). False (nothing changed) if the
+        /// range touches a LibOS area.</summary>
+        public bool Remove(ulong start, ulong end, List<Area> removed)
+        {
+            if (TouchesLibOS(start, end)) return false;
+            Split(start);
+            Split(end);
+            int i = FirstEndingAbove(start);
+            while (i < _areas.Count && _areas[i].Start < end)
+            {
+                removed?.Add(_areas[i]);
+                _areas.RemoveAt(i);
+            }
+            return true;
+        }
+
+        /// <summary>Sets the protection of every area piece inside [start, end) (splitting at the
+        /// ends). False (nothing changed) if the range is not entirely covered by program areas.</summary>
+        public bool Protect(ulong start, ulong end, int protection)
+        {
+            if (!IsCovered(start, end, Protection.None)) return false;
+            Split(start);
+            Split(end);
+            for (int i = FirstEndingAbove(start); i < _areas.Count && _areas[i].Start < end; i++)
+            {
+                Area area = _areas[i];
+                area.Protection = protection;
+                _areas[i] = area;
+            }
+            Merge(start, end);
+            return true;
+        }
+
+        /// <summary>Whether [start, end) is covered without gaps by program areas (not LibOS) whose
+        /// protection includes every bit of required (Protection.None: any protection at all).</summary>
+        public bool IsCovered(ulong start, ulong end, int required)
+        {
+            if (start >= end) return true;
+            int i = FirstEndingAbove(start);
+            ulong at = start;
+            for (; i < _areas.Count && at < end; i++)
+            {
+                Area area = _areas[i];
+                if (area.Start > at || area.Kind == AreaKind.LibOS || (area.Protection & required) != required)
+                    return false;
+                at = area.End;
+            }
+            return at >= end;
+        }
+
+        /// <summary>Whether the program may read (write: and write) [address, address + length):
+        /// every byte in program areas that are not PROT_NONE (x86 can read any mapped page) and,
+        /// for writing, PROT_WRITE. Length 0 is always accessible.</summary>
+        public bool IsAccessible(ulong address, ulong length, bool write)
+        {
+            if (length == 0) return true;
+            ulong end = address + length;
+            if (end < address) return false;
+            int i = FirstEndingAbove(address);
+            ulong at = address;
+            for (; i < _areas.Count && at < end; i++)
+            {
+                Area area = _areas[i];
+                if (area.Start > at || area.Kind == AreaKind.LibOS || area.Protection == Protection.None
+                    || (write && (area.Protection & Protection.Write) == 0))
+                    return false;
+                at = area.End;
+            }
+            return at >= end;
+        }
+
+        /// <summary>Changes the end of area index (brk, mremap in place): false if the new end
+        /// would overlap the next area or leave the window.</summary>
+        public bool Resize(int index, ulong newEnd)
+        {
+            Area area = _areas[index];
+            if (newEnd <= area.Start || !IsPageAligned(newEnd) || newEnd > WindowHigh) return false;
+            if (index + 1 < _areas.Count && newEnd > _areas[index + 1].Start) return false;
+            area.End = newEnd;
+            _areas[index] = area;
+            return true;
+        }
+
+        /// <summary>Splits the area containing address (if any, and address is inside it, not at
+        /// its start) into two at address.</summary>
+        private void Split(ulong address)
+        {
+            int i = IndexOf(address);
+            if (i < 0 || _areas[i].Start == address) return;
+            Area low = _areas[i], high = low;
+            low.End = address;
+            high.Start = address;
+            if (high.Kind == AreaKind.File || high.Kind == AreaKind.Image)
+                high.FileOffset += address - low.Start;
+            _areas[i] = low;
+            _areas.Insert(i + 1, high);
+        }
+
+        /// <summary>Joins neighbours around [start, end) that became identical (after Protect).</summary>
+        private void Merge(ulong start, ulong end)
+        {
+            int i = FirstEndingAbove(start);
+            if (i > 0) i--;
+            while (i + 1 < _areas.Count && _areas[i].Start <= end)
+            {
+                Area a = _areas[i], b = _areas[i + 1];
+                if (a.End == b.Start && a.Kind == b.Kind && a.Protection == b.Protection && a.Shared == b.Shared
+                    && a.Kind == AreaKind.Anonymous && (object)a.Name == (object)b.Name)
+                {
+                    a.End = b.End;
+                    _areas[i] = a;
+                    _areas.RemoveAt(i + 1);
+                }
+                else i++;
+            }
+        }
+
+        /// <summary>Forgets every program area (execve): LibOS areas stay.</summary>
+        public void Clear(List<Area> removed)
+        {
+            for (int i = 0; i < _areas.Count;)
+            {
+                if (_areas[i].Kind == AreaKind.LibOS) { i++; continue; }
+                removed?.Add(_areas[i]);
+                _areas.RemoveAt(i);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+// The pages behind the program's areas: which pages the libOS has mapped for the program (the
+// rest of an area is filled on demand by the page-fault upcall), and the frames of PROT_NONE
+// pages it keeps unmapped ("parked") so that a later mprotect gives their bytes back.
+//
+// Invariants: a page is in s_pages iff the libOS mapped it for the program (value 0) or parked
+// it (value frame + 1, not mapped, PROT_NONE); a mapped page's frame is always read back with
+// PageQuery (a fork's copy-on-write may have replaced it), never trusted from here. Every
+// program page lies in an area of LinuxProcess.Memory. Fault handling here allocates managed
+// memory only for a fault at a program address (never inside the runtime's allocator: that
+// never touches program memory).
+using System.Collections.Generic;
+using Aegis.Abi;
+
+namespace Aegis.LibOS.Unixish.Linux
+{
+    public enum FaultOutcome
+    {
+        /// <summary>The page was filled: resume.</summary>
+        Resolved,
+        /// <summary>Not at a program address, or a protection fault the areas allow (copy-on-write): someone else's.</summary>
+        NotMine,
+        /// <summary>No area there (SIGSEGV, SEGV_MAPERR).</summary>
+        Unmapped,
+        /// <summary>The area forbids the access (SIGSEGV, SEGV_ACCERR).</summary>
+        Forbidden,
+        /// <summary>No frame left (the program is killed, as Linux's OOM killer would).</summary>
+        OutOfMemory,
+    }
+
+    public static unsafe class ProgramPages
+    {
+        private const ulong Page = 4096;
+        /// <summary>Anonymous areas up to this many pages are mapped at mmap time; larger ones on demand.</summary>
+        public const ulong EagerPages = 16;
+
+        private static readonly Dictionary<ulong, ulong> s_pages = new Dictionary<ulong, ulong>();
+
+        public static int Count => s_pages.Count;
+
+        public static ulong Bits(int protection)
+            => ((protection & Protection.Write) != 0 ? PageBits.Writable : 0) | ((protection & Protection.Execute) != 0 ? 0 : PageBits.NoExecute);
+
+        /// <summary>Maps fresh zeroed frames over [start, end) with the protection's bits (pages
+        /// already there are kept). Error.NoMemory leaves what was mapped so far in the table.</summary>
+        public static Error MapZeroed(ulong start, ulong end, int protection)
+        {
+            if (protection == Protection.None) return Error.None;
+            ulong bits = Bits(protection);
+            for (ulong page = start; page < end; page += Page)
+            {
+                if (s_pages.ContainsKey(page)) continue;
+                Error error = Memory.AllocateFrame(out ulong frame);
+                if (error == Error.None)
+                {
+                    error = Memory.Map(page, frame, bits);
+                    if (error != Error.None) Memory.FreeFrame(frame);
+                }
+                if (error != Error.None) return error;
+                s_pages[page] = 0;
+            }
+            return Error.None;
+        }
+
+        /// <summary>The pages of [start, end) the libOS has mapped or parked, ascending.</summary>
+        public static void Collect(ulong start, ulong end, List<ulong> into)
+        {
+            ulong pages = (end - start) / Page;
+            if (pages <= (ulong)s_pages.Count * 4 + 64)
+            {
+                for (ulong page = start; page < end; page += Page)
+                    if (s_pages.ContainsKey(page)) into.Add(page);
+                return;
+            }
+            int first = into.Count;
+            foreach (KeyValuePair<ulong, ulong> entry in s_pages)
+                if (entry.Key >= start && entry.Key < end) into.Add(entry.Key);
+            // Few entries: insertion sort keeps the order callers rely on (moving pages in mremap).
+            for (int i = first + 1; i < into.Count; i++)
+            {
+                ulong key = into[i];
+                int j = i - 1;
+                while (j >= first && into[j] > key) { into[j + 1] = into[j]; j--; }
+                into[j + 1] = key;
+            }
+        }
+
+        /// <summary>Unmaps [start, end) and gives its frames back (parked ones too).</summary>
+        public static void Release(ulong start, ulong end)
+        {
+            var pages = new List<ulong>();
+            Collect(start, end, pages);
+            foreach (ulong page in pages)
+            {
+                ulong parked = s_pages[page];
+                s_pages.Remove(page);
+                if (parked != 0)
+                {
+                    Memory.FreeFrame(parked - 1);
+                    continue;
+                }
+                if (Memory.Query(page, out PageInfo info) != Error.None) continue;
+                if (Memory.FreeFrame(info.Frame) == Error.NotOwner)
+                    Memory.Unmap(page); // a frame shared with a parent (copy-on-write): only the mapping is ours
+            }
+        }
+
+        /// <summary>Gives [start, end)'s pages the protection: parks them for PROT_NONE, maps parked
+        /// ones back otherwise. Pages not yet filled stay unfilled (the fault uses the area's new protection).</summary>
+        public static Error Reprotect(ulong start, ulong end, int protection)
+        {
+            var pages = new List<ulong>();
+            Collect(start, end, pages);
+            ulong bits = Bits(protection);
+            foreach (ulong page in pages)
+            {
+                ulong parked = s_pages[page];
+                Error error;
+                if (protection == Protection.None)
+                {
+                    if (parked != 0) continue;
+                    if (Memory.Query(page, out PageInfo info) != Error.None) { s_pages.Remove(page); continue; }
+                    error = Memory.Unmap(page);
+                    if (error == Error.None) s_pages[page] = info.Frame + 1;
+                }
+                else if (parked != 0)
+                {
+                    error = Memory.Map(page, parked - 1, bits);
+                    if (error == Error.None) s_pages[page] = 0;
+                }
+                else
+                {
+                    // Keep a copy-on-write page read-only with its mark (the copy takes the new rights).
+                    if (Memory.Query(page, out PageInfo info) == Error.None && (info.Bits & CopyOnWrite.Bit) != 0)
+                        error = SystemCalls.PageProtect(CapabilitySlots.Self, page, 1, (bits & ~PageBits.Writable) | CopyOnWrite.Bit).Error;
+                    else
+                        error = SystemCalls.PageProtect(CapabilitySlots.Self, page, 1, bits).Error;
+                }
+                if (error != Error.None) return error;
+            }
+            return Error.None;
+        }
+
+        /// <summary>Moves the pages of [from, from + length) to [to, to + length) without copying
+        /// bytes (the frames are remapped). The destination must hold no pages.</summary>
+        public static Error Move(ulong from, ulong to, ulong length, int protection)
+        {
+            var pages = new List<ulong>();
+            Collect(from, from + length, pages);
+            ulong bits = Bits(protection);
+            foreach (ulong page in pages)
+            {
+                ulong parked = s_pages[page];
+                ulong target = to + (page - from);
+                s_pages.Remove(page);
+                if (parked != 0)
+                {
+                    s_pages[target] = parked;
+                    continue;
+                }
+                if (Memory.Query(page, out PageInfo info) != Error.None) continue;
+                Error error = Memory.Map(target, info.Frame, (info.Bits & CopyOnWrite.Bit) != 0 ? info.Permissions : bits);
+                if (error != Error.None) return error;
+                Memory.Unmap(page);
+                s_pages[target] = 0;
+            }
+            return Error.None;
+        }
+
+        /// <summary>Forgets a page the libOS mapped through some other path (the loader's copies).</summary>
+        public static void Adopt(ulong page) => s_pages[page] = 0;
+
+        /// <summary>A page fault at address (write/execute access): fills it if an area allows it.</summary>
+        public static FaultOutcome Fault(ulong address, bool write, bool execute, bool present)
+        {
+            ProgramMemory memory = LinuxProcess.Memory;
+            if (memory == null) return FaultOutcome.NotMine;
+            int index = memory.IndexOf(address);
+            if (index < 0) return FaultOutcome.Unmapped;
+            Area area = memory[index];
+            if (area.Kind == AreaKind.LibOS) return FaultOutcome.NotMine;
+            if (area.Protection == Protection.None
+                || (write && (area.Protection & Protection.Write) == 0)
+                || (execute && (area.Protection & Protection.Execute) == 0))
+                return FaultOutcome.Forbidden;
+            if (present) return FaultOutcome.NotMine;
+            ulong page = address & ~(Page - 1);
+            if (s_pages.ContainsKey(page)) return FaultOutcome.NotMine;
+            Error error = MapZeroed(page, page + Page, area.Protection);
+            return error == Error.None ? FaultOutcome.Resolved : FaultOutcome.OutOfMemory;
+        }
+
+        /// <summary>The handler LibOS.Base's dispatcher offers faults the libOS itself takes while
+        /// touching program memory it checked (a demand-paged buffer): claims only what it fills.</summary>
+        internal static bool OnLibOSFault(ref UpcallFrame frame)
+            => Fault(frame.FaultAddress, PageFaults.IsWrite(frame), false, PageFaults.IsProtectionViolation(frame)) == FaultOutcome.Resolved;
+    }
+}
