@@ -25,40 +25,6 @@ public class LinuxRootfsPackingTests
 
     private static string Tool(string name) => Path.Combine(FrontDoor.RepositoryRoot, "tools", "rootfs", name);
 
-    /// <summary>One ustar header: name (prefix/name joined), type flag, mode, uid, gid, size, mtime, link, magic.</summary>
-    public sealed record TarEntry(string Name, char Type, int Mode, int Uid, int Gid, long Size, long Mtime, string Link, string Magic, string Owner);
-
-    /// <summary>A minimal ustar reader: the headers in order (the data blocks are skipped).</summary>
-    public static List<TarEntry> ReadTar(byte[] archive)
-    {
-        static string Text(byte[] block, int offset, int length)
-        {
-            int end = Array.IndexOf(block, (byte)0, offset, length);
-            return Encoding.ASCII.GetString(block, offset, (end < 0 ? offset + length : end) - offset);
-        }
-        static long Octal(byte[] block, int offset, int length)
-        {
-            string text = Text(block, offset, length).Trim(' ', '\0');
-            return text.Length == 0 ? 0 : Convert.ToInt64(text, 8);
-        }
-        var entries = new List<TarEntry>();
-        for (int position = 0; position + 512 <= archive.Length;)
-        {
-            byte[] block = archive[position..(position + 512)];
-            if (block.All(b => b == 0))
-                break;
-            string name = Text(block, 0, 100);
-            string prefix = Text(block, 345, 155);
-            if (prefix.Length > 0)
-                name = prefix + "/" + name;
-            long size = Octal(block, 124, 12);
-            entries.Add(new TarEntry(name, (char)block[156], (int)Octal(block, 100, 8), (int)Octal(block, 108, 8), (int)Octal(block, 116, 8),
-                size, Octal(block, 136, 12), Text(block, 157, 100), Text(block, 257, 6) + "/" + Text(block, 263, 2), Text(block, 265, 32) + Text(block, 297, 32)));
-            position += 512 + (int)((size + 511) / 512 * 512);
-        }
-        return entries;
-    }
-
     private static (int ExitCode, string Output) Bash(string script, IEnumerable<string> arguments, string pathPrefix = null)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -113,7 +79,7 @@ public class LinuxRootfsPackingTests
         var (exitCode, output, archive) = Pack("a.tar", MakeBusyboxDeb(), "--overlay", Path.Combine(_work, "overlay"));
         Assert.That(exitCode, Is.EqualTo(0), output);
 
-        List<TarEntry> entries = ReadTar(File.ReadAllBytes(archive));
+        List<Ustar.Entry> entries = Ustar.ReadTar(File.ReadAllBytes(archive));
         Assert.That(entries.Select(e => e.Magic).Distinct(), Is.EqualTo(new[] { "ustar/00" }), "POSIX ustar headers");
         Assert.That(entries.All(e => e.Uid == 0 && e.Gid == 0 && e.Owner == ""), Is.True, "owner 0, numeric (no names)");
         Assert.That(entries.All(e => e.Mtime == FixedMtime), Is.True, "one fixed mtime");
@@ -121,13 +87,13 @@ public class LinuxRootfsPackingTests
         Assert.That(names, Is.EqualTo(names.OrderBy(n => n, StringComparer.Ordinal).ToList()), "sorted by name");
         Assert.That(names, Is.Unique);
         Assert.That(names.All(n => !n.StartsWith("/") && !n.StartsWith("./")), Is.True, "relative names");
-        foreach (TarEntry entry in entries.Where(e => e.Name.Contains('/') && e.Name.TrimEnd('/').Contains('/')))
+        foreach (Ustar.Entry entry in entries.Where(e => e.Name.Contains('/') && e.Name.TrimEnd('/').Contains('/')))
         {
             string parent = entry.Name.TrimEnd('/')[..entry.Name.TrimEnd('/').LastIndexOf('/')];
             Assert.That(names.IndexOf(parent), Is.GreaterThanOrEqualTo(0).And.LessThan(names.IndexOf(entry.Name.TrimEnd('/'))),
                 $"the directory {parent} comes before {entry.Name}");
         }
-        TarEntry passwd = entries.Single(e => e.Name == "etc/passwd");
+        Ustar.Entry passwd = entries.Single(e => e.Name == "etc/passwd");
         Assert.That(passwd.Type, Is.EqualTo('0'));
         Assert.That(passwd.Size, Is.EqualTo(29));
     }
@@ -163,10 +129,10 @@ public class LinuxRootfsPackingTests
     {
         var (exitCode, output, archive) = Pack("a.tar", MakeBusyboxDeb());
         Assert.That(exitCode, Is.EqualTo(0), output);
-        List<TarEntry> entries = ReadTar(File.ReadAllBytes(archive));
+        List<Ustar.Entry> entries = Ustar.ReadTar(File.ReadAllBytes(archive));
         foreach (string applet in new[] { "bin/ls", "bin/sh", "usr/bin/wc", "sbin/poweroff" })
         {
-            TarEntry link = entries.Single(e => e.Name == applet);
+            Ustar.Entry link = entries.Single(e => e.Name == applet);
             Assert.That((link.Type, link.Link), Is.EqualTo(('2', "/bin/busybox")), applet);
         }
         Assert.That(entries.Single(e => e.Name == "bin/busybox").Type, Is.EqualTo('0'), "busybox itself stays a file");
@@ -184,8 +150,8 @@ public class LinuxRootfsPackingTests
         var (exitCode, output, archive) = Pack("a.tar", deb, "--overlay", Path.Combine(_work, "overlay"),
             "--file", Path.Combine(_work, "program") + "=tests/program");
         Assert.That(exitCode, Is.EqualTo(0), output);
-        List<TarEntry> entries = ReadTar(File.ReadAllBytes(archive));
-        TarEntry sh = entries.Single(e => e.Name == "bin/sh");
+        List<Ustar.Entry> entries = Ustar.ReadTar(File.ReadAllBytes(archive));
+        Ustar.Entry sh = entries.Single(e => e.Name == "bin/sh");
         Assert.That((sh.Type, sh.Mode, sh.Size), Is.EqualTo(('0', Convert.ToInt32("755", 8), 12L)), "the overlay's file replaces the applet link");
         Assert.That(entries.Single(e => e.Name == "bin/busybox").Size, Is.GreaterThan(12), "and does not write through it into busybox");
         Assert.That(entries.Single(e => e.Name == "etc/secret").Mode, Is.EqualTo(Convert.ToInt32("644", 8)));
@@ -278,5 +244,43 @@ public class LinuxRootfsPackingTests
         foreach (string line in lines)
             Assert.That(line, Does.Match(@"^[a-z0-9][a-z0-9+.-]* [0-9A-Za-z.+~:-]+ (amd64|all) [0-9a-f]{64}$"), "NAME VERSION ARCHITECTURE SHA256");
         Assert.That(lines.Select(line => line.Split(' ')[0]), Does.Contain("busybox-static"));
+    }
+}
+
+/// <summary>A minimal reader of POSIX ustar archives (the tests read the root file system with it).</summary>
+public static class Ustar
+{
+    /// <summary>One ustar header: name (prefix/name joined), type flag, mode, uid, gid, size, mtime, link, magic.</summary>
+    public sealed record Entry(string Name, char Type, int Mode, int Uid, int Gid, long Size, long Mtime, string Link, string Magic, string Owner);
+
+    /// <summary>A minimal ustar reader: the headers in order (the data blocks are skipped).</summary>
+    public static List<Entry> ReadTar(byte[] archive)
+    {
+        static string Text(byte[] block, int offset, int length)
+        {
+            int end = Array.IndexOf(block, (byte)0, offset, length);
+            return Encoding.ASCII.GetString(block, offset, (end < 0 ? offset + length : end) - offset);
+        }
+        static long Octal(byte[] block, int offset, int length)
+        {
+            string text = Text(block, offset, length).Trim(' ', '\0');
+            return text.Length == 0 ? 0 : Convert.ToInt64(text, 8);
+        }
+        var entries = new List<Entry>();
+        for (int position = 0; position + 512 <= archive.Length;)
+        {
+            byte[] block = archive[position..(position + 512)];
+            if (block.All(b => b == 0))
+                break;
+            string name = Text(block, 0, 100);
+            string prefix = Text(block, 345, 155);
+            if (prefix.Length > 0)
+                name = prefix + "/" + name;
+            long size = Octal(block, 124, 12);
+            entries.Add(new Entry(name, (char)block[156], (int)Octal(block, 100, 8), (int)Octal(block, 108, 8), (int)Octal(block, 116, 8),
+                size, Octal(block, 136, 12), Text(block, 157, 100), Text(block, 257, 6) + "/" + Text(block, 263, 2), Text(block, 265, 32) + Text(block, 297, 32)));
+            position += 512 + (int)((size + 511) / 512 * 512);
+        }
+        return entries;
     }
 }
