@@ -94,6 +94,15 @@ public class LinuxRootfsBuildTests
         var (archive, flags, start) = Embedded(elf);
 
         Assert.That(start % 4096, Is.Zero, "aegis_rootfs_start is page aligned");
+        // The accessors C# calls (ILC cannot take a symbol's address) return exactly the two symbols.
+        string disassembled = Run("objdump", "-d", "--no-show-raw-insn", elf).Output;
+        foreach (var (accessor, expected) in new[] { ("aegis_rootfs_start_address", start), ("aegis_rootfs_end_address", start + (ulong)archive.Length) })
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(disassembled,
+                "<" + accessor + @">:\s+[0-9a-f]+:\s+lea\s+-?0x[0-9a-f]+\(%rip\),%rax\s+# ([0-9a-f]+)\b[^\n]*\n\s+[0-9a-f]+:\s+ret");
+            Assert.That(match.Success, Is.True, accessor + " is lea SYMBOL(%rip), %rax; ret");
+            Assert.That(Convert.ToUInt64(match.Groups[1].Value, 16), Is.EqualTo(expected), accessor + " returns its symbol's address");
+        }
         Assert.That(flags, Is.EqualTo(4u), "the archive is in the read-only segment (PF_R only)");
         Assert.That(archive, Is.EqualTo(File.ReadAllBytes(IntermediateArchive(userImage: false))), "the embedded bytes are the packed archive");
 

@@ -28,8 +28,8 @@ int main(void)
     int zero = open("/dev/zero", O_RDONLY);
     DT_EXPECT_ERRNO(syscall(SYS_read, zero, BAD, 10), EFAULT, "read into a bad pointer gives EFAULT");
     close(zero);
-    DT_EXPECT_ERRNO(syscall(SYS_open, BAD, O_RDONLY), EFAULT, "open with a bad path pointer gives EFAULT");
-    DT_EXPECT_ERRNO(syscall(SYS_stat, "/", BAD), EFAULT, "stat into a bad pointer gives EFAULT");
+    DT_EXPECT_ERRNO(syscall(SYS_openat, AT_FDCWD, BAD, O_RDONLY), EFAULT, "openat with a bad path pointer gives EFAULT");
+    DT_EXPECT_ERRNO(syscall(SYS_newfstatat, AT_FDCWD, "/", BAD, 0), EFAULT, "newfstatat into a bad pointer gives EFAULT");
     DT_EXPECT_ERRNO(syscall(SYS_clock_gettime, 0, (void *)0xffff800000000000UL), EFAULT, "clock_gettime into a kernel address gives EFAULT");
     long raw = syscall(SYS_write, 1, BAD, 10) == -1 ? -errno : 0;
     long direct;
