@@ -1,0 +1,140 @@
+// The Linux test programs of Tests/Linux (C, built with the host's gcc -static exactly as the
+// build puts them into the root file system) and how to run them on the host: shared by the
+// host tests (LinuxProgramsOnTheHostTests) and the differential boot tests
+// (Boot/LinuxDifferentialTests), which compare a host run with a run on Aegis.
+// Guarantees: every program is compiled at most once per test run, into a private temporary
+// folder, with the flags of tools/rootfs.targets (AegisRootfsCFlags, read from that file, so the
+// host binary is the one the image holds); a host run is bounded in time, has a fixed, minimal
+// environment, runs in "/" with no standard input, and captures standard output only (the
+// programs never write to standard error).
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using Aegis.Tests.Boot;
+using NUnit.Framework;
+
+namespace Aegis.Tests.Host;
+
+/// <summary>What one host run of a Linux program did.</summary>
+public sealed record LinuxProgramRun(int ExitCode, string Output)
+{
+    /// <summary>The output split into lines, without terminators and without a last empty line.</summary>
+    public IReadOnlyList<string> Lines => LinuxPrograms.SplitLines(Output);
+}
+
+public static class LinuxPrograms
+{
+    /// <summary>The benchmark program: in the image as /usr/bin/linuxbench, not a differential program.</summary>
+    public const string BenchmarkName = "linuxbench";
+
+    private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(60);
+    private static readonly object s_lock = new();
+    private static readonly Dictionary<string, string> s_built = new();
+    private static string s_buildDirectory;
+
+    /// <summary>The arguments each program is started with (the same on the host and on Aegis);
+    /// a program not listed gets none.</summary>
+    public static readonly IReadOnlyDictionary<string, string[]> Arguments = new Dictionary<string, string[]>
+    {
+        ["hello"] = new[] { "one", "two words" },
+    };
+
+    public static string SourceDirectory => Path.Combine(FrontDoor.RepositoryRoot, "Tests", "Linux");
+
+    /// <summary>Every differential program (Tests/Linux/NAME.c but linuxbench), sorted by name.</summary>
+    public static IReadOnlyList<string> DifferentialNames()
+    {
+        var names = Directory.GetFiles(SourceDirectory, "*.c")
+            .Select(path => Path.GetFileNameWithoutExtension(path))
+            .Where(name => name != BenchmarkName)
+            .ToList();
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    public static string[] ArgumentsOf(string name) => Arguments.TryGetValue(name, out string[] arguments) ? arguments : Array.Empty<string>();
+
+    /// <summary>The C flags the build uses (tools/rootfs.targets, property AegisRootfsCFlags).</summary>
+    public static string CFlags()
+    {
+        string targets = File.ReadAllText(Path.Combine(FrontDoor.RepositoryRoot, "tools", "rootfs.targets"));
+        Match match = Regex.Match(targets, @"<AegisRootfsCFlags[^>]*>([^<]+)</AegisRootfsCFlags>");
+        Assert.That(match.Success, Is.True, "tools/rootfs.targets has no AegisRootfsCFlags");
+        return match.Groups[1].Value.Trim();
+    }
+
+    /// <summary>Builds Tests/Linux/NAME.c with the build's flags (once per test run) and returns the binary's path.</summary>
+    public static string Build(string name)
+    {
+        lock (s_lock)
+        {
+            if (s_built.TryGetValue(name, out string built))
+                return built;
+            s_buildDirectory ??= Directory.CreateTempSubdirectory("aegis-linux-programs-").FullName;
+            string output = Path.Combine(s_buildDirectory, name);
+            string source = Path.Combine(SourceDirectory, name + ".c");
+            var arguments = new List<string>(CFlags().Split(' ', StringSplitOptions.RemoveEmptyEntries)) { "-o", output, source };
+            (int exitCode, string text) = Execute("gcc", arguments, TimeSpan.FromMinutes(2), environment: null);
+            Assert.That(exitCode, Is.EqualTo(0), () => $"gcc {string.Join(' ', arguments)} failed:\n{text}");
+            s_built[name] = output;
+            return output;
+        }
+    }
+
+    /// <summary>Runs the built program on the host with its arguments (or the given ones).</summary>
+    public static LinuxProgramRun RunOnHost(string name, params string[] arguments)
+    {
+        string path = Build(name);
+        string[] used = arguments.Length > 0 ? arguments : ArgumentsOf(name);
+        var environment = new Dictionary<string, string> { ["PATH"] = "/bin:/sbin:/usr/bin:/usr/sbin", ["HOME"] = "/root" };
+        (int exitCode, string output) = Execute(path, used, RunLimit, environment, stdoutOnly: true);
+        return new LinuxProgramRun(exitCode, output);
+    }
+
+    public static IReadOnlyList<string> SplitLines(string text)
+    {
+        var lines = text.Replace("\r", "").Split('\n').ToList();
+        if (lines.Count > 0 && lines[^1].Length == 0)
+            lines.RemoveAt(lines.Count - 1);
+        return lines;
+    }
+
+    private static (int ExitCode, string Output) Execute(string file, IEnumerable<string> arguments, TimeSpan limit,
+                                                        Dictionary<string, string> environment, bool stdoutOnly = false)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = environment != null ? "/" : FrontDoor.RepositoryRoot,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        if (environment != null)
+        {
+            start.Environment.Clear();
+            foreach (var pair in environment)
+                start.Environment[pair.Key] = pair.Value;
+        }
+        var output = new StringBuilder();
+        var errors = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (output) output.Append(e.Data).Append('\n'); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (errors) errors.Append(e.Data).Append('\n'); };
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit((int)limit.TotalMilliseconds))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{file} {string.Join(' ', arguments)} did not end within {limit.TotalSeconds} s; it printed:\n{output}{errors}");
+        }
+        process.WaitForExit();
+        lock (output)
+            lock (errors)
+                return (process.ExitCode, stdoutOnly ? output.ToString() + (errors.Length > 0 ? "[stderr] " + errors : "") : output.ToString() + errors);
+    }
+}

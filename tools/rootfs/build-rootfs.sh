@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# build-rootfs.sh: stages the root file system and packs it as a reproducible ustar archive.
+#
+#   build-rootfs.sh --output TAR --stage DIR [--package DEB]... [--overlay DIR]
+#                   [--file SOURCE=PATH]... [--mtime SECONDS]
+#
+# The image, in the order it is built (a later step wins over an earlier one):
+#   1. every --package .deb, unpacked with dpkg-deb -x; when the result has bin/busybox, a
+#      symbolic link to /bin/busybox for every applet at the path `busybox --list-full` gives
+#      (bin/ls, usr/bin/wc, sbin/poweroff...; entries outside a directory, like linuxrc, are
+#      left out). The busybox binary is static and x86-64, so the build host runs it;
+#   2. the --overlay directory (the repository's rootfs/), copied to the same paths;
+#   3. every --file SOURCE=PATH (compiled programs: tests/hello, usr/bin/linuxbench), mode 0755;
+#   4. the empty directories every Linux root has: tmp (1777), root (0700), dev, proc, sys, home.
+# Guarantees: the archive is POSIX ustar (tar --format=ustar), entries sorted by name (a
+# directory before what it holds), owner and group 0 (numeric, no names), one fixed mtime
+# (--mtime, default 2025-01-01 00:00 UTC), modes normalized (directories 0755, files 0755 when
+# any execute bit was set, else 0644; tmp 1777, root 0700), symbolic links kept as links. The
+# same inputs give the same bytes. TAR is replaced only when its bytes change (its mtime then
+# tells the build whether anything downstream must be redone). A name too long for ustar, a
+# .deb that does not unpack or a missing file is an error.
+set -euo pipefail
+
+die() { printf 'build-rootfs: %s\n' "$*" >&2; exit 1; }
+
+output="" stage="" overlay="" mtime=1735689600
+packages=() files=()
+while (( $# > 0 )); do
+    case "$1" in
+        --output)  output="$2"; shift 2 ;;
+        --stage)   stage="$2"; shift 2 ;;
+        --overlay) overlay="$2"; shift 2 ;;
+        --package) packages+=("$2"); shift 2 ;;
+        --file)    files+=("$2"); shift 2 ;;
+        --mtime)   mtime="$2"; shift 2 ;;
+        *) die "unknown argument '$1'" ;;
+    esac
+done
+[[ -n "$output" && -n "$stage" ]] || die "usage: build-rootfs.sh --output TAR --stage DIR [--package DEB]... [--overlay DIR] [--file SOURCE=PATH]..."
+[[ "$mtime" =~ ^[0-9]+$ ]] || die "--mtime takes seconds since 1970, not '$mtime'"
+
+rm -rf "$stage"
+mkdir -p "$stage"
+stage="$(cd "$stage" && pwd)"
+
+for deb in "${packages[@]+"${packages[@]}"}"; do
+    [[ -f "$deb" ]] || die "no package file $deb"
+    dpkg-deb -x "$deb" "$stage" || die "dpkg-deb could not unpack $deb"
+done
+
+if [[ -x "$stage/bin/busybox" ]]; then
+    applets="$("$stage/bin/busybox" --list-full)" || die "$stage/bin/busybox --list-full failed (the build host must run x86-64 Linux binaries)"
+    while read -r applet; do
+        [[ -z "$applet" || "$applet" == "bin/busybox" || "$applet" != */* ]] && continue
+        [[ -e "$stage/$applet" || -L "$stage/$applet" ]] && continue
+        mkdir -p "$stage/$(dirname "$applet")"
+        ln -s /bin/busybox "$stage/$applet"
+    done <<<"$applets"
+fi
+
+if [[ -n "$overlay" ]]; then
+    [[ -d "$overlay" ]] || die "no overlay directory $overlay"
+    # --remove-destination: a file of the overlay replaces a link (bin/sh) instead of writing through it.
+    cp -R --no-preserve=ownership,timestamps --remove-destination "$overlay/." "$stage/"
+fi
+
+for entry in "${files[@]+"${files[@]}"}"; do
+    source="${entry%%=*}" path="${entry#*=}"
+    [[ "$source" != "$entry" && -n "$path" && "$path" != /* ]] || die "--file takes SOURCE=PATH with a relative PATH, not '$entry'"
+    [[ -f "$source" ]] || die "no file $source (for /$path)"
+    mkdir -p "$stage/$(dirname "$path")"
+    rm -f "$stage/$path"
+    cp "$source" "$stage/$path"
+    chmod 0755 "$stage/$path"
+done
+
+mkdir -p "$stage/tmp" "$stage/root" "$stage/dev" "$stage/proc" "$stage/sys" "$stage/home"
+
+# Normalized modes (the checkout's umask and the package's do not leak into the image).
+find "$stage" -type d -exec chmod 0755 {} +
+find "$stage" -type f -perm /111 -exec chmod 0755 {} +
+find "$stage" -type f ! -perm /111 -exec chmod 0644 {} +
+chmod 1777 "$stage/tmp"
+chmod 0700 "$stage/root"
+
+list="$(mktemp)"
+trap 'rm -f "$list" "$output.tmp"' EXIT
+(cd "$stage" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort) >"$list"
+mkdir -p "$(dirname "$output")"
+tar --format=ustar --numeric-owner --owner=0 --group=0 --mtime="@$mtime" --no-recursion \
+    -C "$stage" -cf "$output.tmp" -T "$list" || die "tar could not pack $stage (a name too long for ustar?)"
+if cmp -s "$output.tmp" "$output"; then
+    rm -f "$output.tmp"
+else
+    mv -f "$output.tmp" "$output"
+fi
+printf 'build-rootfs: %s: %s entries, %s bytes\n' "$output" "$(wc -l <"$list")" "$(stat -c %s "$output")"
