@@ -233,13 +233,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         // ---------------------------------------------------------------- resolution
 
         /// <summary>Resolves path from start (absolute paths from the root). followLast: follow a
-        /// symbolic link in the last component. 0 or -errno; on 0, lookup.Node may be null (absent).</summary>
-        public int Resolve(DirectoryNode start, string path, bool followLast, out PathLookup lookup)
+        /// symbolic link in the last component (a trailing '/' follows it too, and then requires a
+        /// directory). parentOnly: the operation works on the last name itself (create, remove,
+        /// rename: Linux's parent lookups): it is never followed and a trailing '/' is left for the
+        /// operation to judge. 0 or -errno; on 0, lookup.Node may be null (absent).</summary>
+        public int Resolve(DirectoryNode start, string path, bool followLast, out PathLookup lookup, bool parentOnly = false)
         {
             int symlinks = 0;
             if (path.Length == 0) { lookup = default; return -Errno.ENOENT; }
             if (path.Length >= LinuxFile.PathMax) { lookup = default; return -Errno.ENAMETOOLONG; }
-            return Walk(start, path, followLast, ref symlinks, out lookup);
+            return Walk(start, path, followLast, parentOnly, ref symlinks, out lookup);
         }
 
         /// <summary>Resolves a path that must name an existing inode.</summary>
@@ -251,7 +254,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return node == null ? -Errno.ENOENT : 0;
         }
 
-        private int Walk(DirectoryNode directory, string path, bool followLast, ref int symlinks, out PathLookup lookup)
+        private int Walk(DirectoryNode directory, string path, bool followLast, bool parentOnly, ref int symlinks, out PathLookup lookup)
         {
             lookup = default;
             int length = path.Length, at = 0;
@@ -308,6 +311,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 }
                 lookup.Name = path.Substring(begin, nameLength);
                 Inode node = directory.Lookup(lookup.Name);
+                if (parentOnly)
+                {
+                    lookup.Node = node;
+                    return 0;
+                }
                 if (node is SymlinkNode finalLink && (followLast || trailing))
                 {
                     int error = FollowLink(directory, finalLink, ref symlinks, out PathLookup target);
@@ -340,7 +348,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             string text = link.Target;
             if (text.Length == 0) return -Errno.ENOENT;
-            return Walk(directory, text, true, ref symlinks, out target);
+            return Walk(directory, text, true, false, ref symlinks, out target);
         }
 
         /// <summary>The absolute path of a directory ("/" for the root).</summary>
@@ -376,7 +384,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>mkdir: 0 or -errno (EEXIST, ENOENT, EPERM on /proc...).</summary>
         public int MakeDirectory(DirectoryNode start, string path, uint permissions)
         {
-            int error = Resolve(start, path, false, out PathLookup lookup);
+            int error = Resolve(start, path, false, out PathLookup lookup, parentOnly: true);
             if (error < 0) return error;
             if (lookup.Node != null) return -Errno.EEXIST;
             if ((error = CheckCreate(ref lookup)) < 0) return error;
@@ -405,10 +413,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>unlink: 0 or -errno (EISDIR for directories, ENOENT, EPERM on /proc).</summary>
         public int Unlink(DirectoryNode start, string path)
         {
-            int error = Resolve(start, path, false, out PathLookup lookup);
+            int error = Resolve(start, path, false, out PathLookup lookup, parentOnly: true);
             if (error < 0) return error;
             if (lookup.Node == null) return -Errno.ENOENT;
             if (lookup.IsDot || lookup.Node.IsDirectory) return -Errno.EISDIR;
+            if (lookup.TrailingSlash) return -Errno.ENOTDIR;
             if (!(lookup.Parent is MemoryDirectory parent) || !parent.Mount.Writable) return -Errno.EPERM;
             parent.Remove(lookup.Name);
             long now = Now;
@@ -421,7 +430,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>rmdir: 0 or -errno (ENOTDIR, ENOTEMPTY, EINVAL for ".", EBUSY for mount points).</summary>
         public int RemoveDirectory(DirectoryNode start, string path)
         {
-            int error = Resolve(start, path, false, out PathLookup lookup);
+            int error = Resolve(start, path, false, out PathLookup lookup, parentOnly: true);
             if (error < 0) return error;
             if (lookup.Node == null) return -Errno.ENOENT;
             if (lookup.IsDot)
@@ -447,7 +456,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             if (target.Length == 0) return -Errno.ENOENT;
             if (target.Length >= LinuxFile.PathMax) return -Errno.ENAMETOOLONG;
-            int error = Resolve(start, path, false, out PathLookup lookup);
+            int error = Resolve(start, path, false, out PathLookup lookup, parentOnly: true);
             if (error < 0) return error;
             if (lookup.Node != null) return -Errno.EEXIST;
             if (lookup.TrailingSlash) return -Errno.ENOENT;
@@ -463,7 +472,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public int Link(Inode node, DirectoryNode start, string path)
         {
             if (node.IsDirectory) return -Errno.EPERM;
-            int error = Resolve(start, path, false, out PathLookup lookup);
+            int error = Resolve(start, path, false, out PathLookup lookup, parentOnly: true);
             if (error < 0) return error;
             if (lookup.Node != null) return -Errno.EEXIST;
             if (lookup.TrailingSlash) return -Errno.ENOENT;
@@ -487,9 +496,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if ((flags & LinuxFile.RENAME_WHITEOUT) != 0) return -Errno.EINVAL;
             bool exchange = (flags & LinuxFile.RENAME_EXCHANGE) != 0;
 
-            int error = Resolve(oldStart, oldPath, false, out PathLookup from);
+            int error = Resolve(oldStart, oldPath, false, out PathLookup from, parentOnly: true);
             if (error < 0) return error;
-            error = Resolve(newStart, newPath, false, out PathLookup to);
+            error = Resolve(newStart, newPath, false, out PathLookup to, parentOnly: true);
             if (error < 0) return error;
             if (from.IsDot || to.IsDot) return -Errno.EBUSY;
             if (from.Node == null) return -Errno.ENOENT;
