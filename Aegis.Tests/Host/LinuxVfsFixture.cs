@@ -71,6 +71,8 @@ public sealed unsafe class Vfs
 
     public Vfs(byte[]? archive = null)
     {
+        Processes.All[7] = new ProcessStatus { Pid = 7, ParentPid = 1, ProcessGroup = 7, Session = 7, Name = "test", State = 'R',
+            Arguments = new[] { "/bin/test", "-x", "arg two" }, ExecutablePath = "/bin/test" };
         var sources = new FileSystemSources { Processes = Processes, System = System, Maps = Maps, Clock = () => Time };
         Fs = new FileSystem(sources, Terminal);
         if (archive != null)

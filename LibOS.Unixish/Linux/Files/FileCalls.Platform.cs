@@ -19,7 +19,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     }
 
     /// <summary>/dev/console, /dev/tty and fds 0-2: the Terminal class (helper tty).</summary>
-    public sealed unsafe class TerminalDevice : ICharacterDevice
+    public sealed unsafe class ConsoleDevice : ICharacterDevice
     {
         public long Read(byte* buffer, int length, bool nonBlocking) => Terminal.Read(buffer, length, nonBlocking);
         public long Write(byte* buffer, int length, bool nonBlocking) => Terminal.Write(buffer, length);

@@ -64,7 +64,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 CurrentProcess = table.Status;
                 Sources.Processes = table;
             }
-            FileSystem = new FileSystem(Sources, new TerminalDevice());
+            FileSystem = new FileSystem(Sources, new ConsoleDevice());
             byte* start = FilesNative.RootfsStart(), end = FilesNative.RootfsEnd();
             if (start != null && end > start)
             {
@@ -77,6 +77,36 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>execve's step: closes the descriptors marked close-on-exec.</summary>
         public static void CloseOnExec() => Files?.Table.CloseOnExec();
+
+        /// <summary>ProgramFiles's source (the loader): the bytes of the executable file at path
+        /// (path bytes without the NUL): 0, or -ENOENT/-ENOTDIR/-ELOOP/-ENAMETOOLONG/-EACCES.
+        /// The bytes stay valid and unchanged until the file is next written.</summary>
+        public static int ProgramBytes(byte* path, int length, byte** data, ulong* size)
+        {
+            if (Files == null) return -Errno.ENOENT;
+            if (length <= 0) return -Errno.ENOENT;
+            if (length >= PathMax) return -Errno.ENAMETOOLONG;
+            int error = Files.ExecutableAt(PathBytes.ToString(path, length), out RegularFile file);
+            if (error < 0) return error;
+            file.GetContent(out byte* bytes, out long count);
+            *data = bytes;
+            *size = (ulong)count;
+            return 0;
+        }
+
+        /// <summary>ProgramFiles's descriptor source (file-backed mmap): 0, or -EBADF (not open),
+        /// -EACCES (not open for reading), -ENODEV (not a regular file).</summary>
+        public static int DescriptorBytes(int fd, byte** data, ulong* size)
+        {
+            OpenFile file = Files?.Table.Get(fd);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            if (!file.CanRead) return -Errno.EACCES;
+            if (!(file.Node is RegularFile regular)) return -Errno.ENODEV;
+            regular.GetContent(out byte* bytes, out long count);
+            *data = bytes;
+            *size = (ulong)count;
+            return 0;
+        }
 
         // ------------------------------------------------------------------ helpers
 

@@ -283,6 +283,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Whether the content is still the archive's bytes (not copied).</summary>
         public bool IsInArchive => _archiveData != null;
 
+        /// <summary>The content's address and length, valid until the file is next written or
+        /// truncated (the archive's bytes, or the file's own array: Aegis's collector never moves
+        /// objects, so the address stays valid while the array is the file's).</summary>
+        public void GetContent(out byte* data, out long length)
+        {
+            length = _size;
+            if (_archiveData != null) { data = _archiveData; return; }
+            if (_data == null || _data.Length == 0) { data = null; return; }
+            fixed (byte* pinned = _data) data = pinned;
+        }
+
         /// <summary>Makes the content the archive's bytes at data (referenced, never written).</summary>
         public void ReferenceArchive(byte* data, long length)
         {

@@ -446,6 +446,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return 0;
         }
 
+        /// <summary>execve's lookup: the regular file at path (symbolic links followed), executable
+        /// by root (some x bit): 0, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EACCES.</summary>
+        public int ExecutableAt(string path, out RegularFile file)
+        {
+            file = null;
+            int error = LookupAt(LinuxFile.AT_FDCWD, path, 0, out Inode node);
+            if (error < 0) return error;
+            if (!(node is RegularFile regular) || (regular.Mode & 0x49) == 0) return -Errno.EACCES;
+            file = regular;
+            return 0;
+        }
+
         public long ChangeDirectory(string path)
         {
             int error = StartDirectory(LinuxFile.AT_FDCWD, path, out DirectoryNode start);
