@@ -53,8 +53,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private static void D(int number, delegate*<ref LinuxCall, long> handler) => LinuxSystemCalls.Define(number, handler);
 
-        private static void Initialize()
+        /// <summary>Builds the VFS (once; Register calls it too): the root archive, /dev, /proc, /tmp and
+        /// fds 0-2 on the terminal. The loader needs it before the program is prepared.</summary>
+        public static void Initialize()
         {
+            if (FileSystem != null) return;
             if (Sources.System == null) Sources.System = new MachineInfo();
             if (Sources.Entropy == null && MachineInfo.HasRdRand) Sources.Entropy = new RdRandEntropy();
             if (Sources.Clock == null) Sources.Clock = () => (long)Info.Ticks * 1_000_000;
