@@ -436,7 +436,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             long error = ReadPath(pathAddress, out string path);
             if (error < 0) return error;
-            if (size <= 0 || (int)size != size && size > int.MaxValue) return -Errno.EINVAL;
+            if (size <= 0) return -Errno.EINVAL;
+            if (size > int.MaxValue) size = int.MaxValue;
             error = Files.ReadLinkAt(dirfd, path, out string target);
             if (error < 0) return error;
             int count = target.Length < size ? target.Length : (int)size;
@@ -593,6 +594,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int error = Files.GetCwd(out string path);
             if (error < 0) return error;
             long size = Count(c.A1);
+            if (path.Length + 1 > PathMax) return -Errno.ENAMETOOLONG;
             if (path.Length + 1 > size) return -Errno.ERANGE;
             byte* buffer = stackalloc byte[path.Length + 1];
             PathBytes.Copy(path, buffer, path.Length);
@@ -632,7 +634,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static long PollLoop(ulong fds, int count, long timeoutMs, out long remainingMs)
         {
             remainingMs = 0;
-            if (count < 0 || count > FileTable.Limit * 4) return -Errno.EINVAL;
+            if (count < 0 || count > FileTable.Limit) return -Errno.EINVAL; // nfds above RLIMIT_NOFILE
             int bytes = count * 8;
             byte* table = stackalloc byte[bytes > 0 ? bytes : 1];
             if (!UserPointers.CopyIn(table, fds, (ulong)bytes)) return -Errno.EFAULT;
