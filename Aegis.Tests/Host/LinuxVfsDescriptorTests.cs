@@ -32,6 +32,9 @@ public unsafe class LinuxVfsDescriptorTests
         vfs.Terminal.Input.Enqueue((byte)'k');
         Assert.That(vfs.Read(0), Is.EqualTo("k"));
         Assert.That(vfs.Files.Seek(0, 0, 0), Is.EqualTo(-29), "a terminal does not seek: ESPIPE");
+        Assert.That(vfs.Files.Table.Get(1), Is.SameAs(vfs.Files.Table.Get(0)), "one description for 0, 1 and 2");
+        Assert.That(vfs.Files.Fcntl(0, LinuxFile.F_SETFL, LinuxFile.O_NONBLOCK), Is.EqualTo(0));
+        Assert.That(vfs.Files.Fcntl(2, LinuxFile.F_GETFL, 0) & LinuxFile.O_NONBLOCK, Is.EqualTo(LinuxFile.O_NONBLOCK));
     }
 
     [Test]

@@ -24,15 +24,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             fileSystem.Process = this;
         }
 
-        /// <summary>Opens the terminal (/dev/console) as fds 0, 1 and 2 (O_RDWR), as init gets them.</summary>
+        /// <summary>Opens the terminal (/dev/console, O_RDWR) once and makes it fds 0, 1 and 2: one
+        /// open file description, as a Linux init inherits it (F_SETFL on one changes all three).</summary>
         public void OpenStandardStreams()
         {
-            for (int fd = 0; fd < 3; fd++)
-            {
-                if (Table.Get(fd) != null) continue;
-                long result = OpenAt(LinuxFile.AT_FDCWD, "/dev/console", LinuxFile.O_RDWR, 0);
-                if (result >= 0 && result != fd) { Dup3((int)result, fd, 0); Close((int)result); }
-            }
+            if (Table.Get(0) != null || Table.Get(1) != null || Table.Get(2) != null) return;
+            long fd = OpenAt(LinuxFile.AT_FDCWD, "/dev/console", LinuxFile.O_RDWR, 0);
+            if (fd != 0) return; // no console device: nothing to open
+            Dup2(0, 1);
+            Dup2(0, 2);
         }
 
         public DirectoryNode CurrentDirectory => Cwd;
