@@ -1,26 +1,295 @@
-// The program's terminal: what fds 0-2, /dev/console and /dev/tty read, write and ioctl.
-// This first version only writes (ConsoleWrite); the tty work (line discipline, termios,
-// keyboard and serial input, the VGA console) replaces its bodies behind the same signatures.
+// The program's terminal: what fds 0-2, /dev/console and /dev/tty read, write and ioctl. One
+// TerminalDevice (line discipline, termios, window size, session, foreground group) over the
+// Aegis devices (AegisTerminalPort): input from the PS/2 keyboard (scan codes) and COM1 (bytes)
+// through the Input capabilities, output to the console (ConsoleWrite: serial, and the VGA while
+// the kernel still draws it) and, once the Display capability's DeviceMap succeeded, to the VGA
+// text buffer through a VT100 emulator (VtScreen) the libOS runs.
+//
+// Hooks for the process and signal work (docs/libos-unixish.md, "The terminal"):
+//   SignalHook(signal, group)  ^C/^\/^Z (and SIGWINCH, SIGHUP/SIGCONT on TIOCNOTTY) for the
+//                              foreground group; null: counted in UndeliveredSignals, not acted on;
+//   InterruptPending()         true ends a blocking read/write with -EINTR;
+//   Caller()                   the caller's pid, process group, session (default: all the
+//                              environment id, i.e. every process its own session leader);
+//   GroupInSession(group, sid) TIOCSPGRP's check (null: any group is accepted);
+//   ServiceInput()             moves arrived input through the line discipline now (echo and
+//                              signals) — for a process blocked elsewhere (wait4, nanosleep)
+//                              that owns the terminal, after a Wait woken by an Input upcall.
+//
+// Per process: each environment has its own TerminalDevice (a fork copies it), so termios,
+// typed-ahead input and the foreground group are per process until a terminal server exists;
+// the VGA screen's state lives in the VGA memory itself (AegisTerminalPort), so every process
+// continues the same screen. Invariant: nothing here throws to the caller for bad program input.
+using System;
+using Aegis.Abi;
+
 namespace Aegis.LibOS.Unixish.Linux
 {
     public static unsafe class Terminal
     {
+        private static TerminalDevice s_device;
+        private static AegisTerminalPort s_port;
+        private static ProgramMemory s_memory;
+
+        /// <summary>The terminal of this process (created on first use).</summary>
+        public static TerminalDevice Device
+        {
+            get
+            {
+                if (s_device == null)
+                {
+                    s_port = new AegisTerminalPort();
+                    s_memory = new ProgramMemory();
+                    s_port.Attach();
+                    s_device = new TerminalDevice(s_port, s_port.HasDisplay ? 25 : 24, 80);
+                    ulong id = Info.EnvironmentId;
+                    s_device.CallerDefault = new TerminalCaller { ProcessId = (int)id, ProcessGroup = (int)id, Session = (int)id };
+                }
+                return s_device;
+            }
+        }
+
+        public static TerminalSignalHook SignalHook { get => Device.SignalHook; set => Device.SignalHook = value; }
+        public static Func<bool> InterruptPending { get => Device.InterruptPending; set => Device.InterruptPending = value; }
+        public static Func<TerminalCaller> Caller { get => Device.Caller; set => Device.Caller = value; }
+        public static Func<int, int, bool> GroupInSession { get => Device.GroupInSession; set => Device.GroupInSession = value; }
+        public static int ForegroundGroup { get => Device.ForegroundGroup; set => Device.ForegroundGroup = value; }
+        public static int Session { get => Device.Session; set => Device.Session = value; }
+        public static long UndeliveredSignals => Device.UndeliveredSignals;
+
         /// <summary>Reads up to length bytes into the program's buffer (already checked writable):
         /// bytes read, 0 at end of input, -EAGAIN when nonBlocking and nothing is ready.</summary>
-        public static long Read(byte* buffer, int length, bool nonBlocking) => -Errno.EIO;
+        public static long Read(byte* buffer, int length, bool nonBlocking)
+        {
+            if (length <= 0) return 0;
+            return Device.Read(new Span<byte>(buffer, length), nonBlocking);
+        }
 
         /// <summary>Writes length bytes (already copied or checked readable): bytes written.</summary>
         public static long Write(byte* buffer, int length)
         {
             if (length <= 0) return 0;
-            SystemCallResult result = SystemCalls.ConsoleWrite(Aegis.Abi.CapabilitySlots.Console, buffer, (ulong)length);
-            return result.IsError ? -Errno.EIO : (long)result.Value;
+            return Device.Write(new ReadOnlySpan<byte>(buffer, length));
         }
 
-        /// <summary>A terminal ioctl (TCGETS, TCSETS*, TIOCGWINSZ, ...): its result or -ENOTTY.</summary>
-        public static long Ioctl(ulong request, ulong argument) => -Errno.ENOTTY;
+        /// <summary>A terminal ioctl (TCGETS, TCSETS*, TIOCGWINSZ, ...): its result, -EFAULT for a
+        /// bad argument pointer, -ENOTTY for a request a Linux tty does not know.</summary>
+        public static long Ioctl(ulong request, ulong argument) => Device.Ioctl(request, argument, s_memory);
 
         /// <summary>Whether a Read would not block now.</summary>
-        public static bool PollReadable() => false;
+        public static bool PollReadable() => Device.PollReadable();
+
+        /// <summary>Processes input that arrived (echo, ^C) without reading; see the header.</summary>
+        public static void ServiceInput() => Device.Pump();
+
+        /// <summary>Makes this environment the one woken (UpcallKind.Input) when input arrives, so a
+        /// Wait elsewhere returns for it; true when any input device is held.</summary>
+        public static bool WatchInput()
+        {
+            TerminalDevice device = Device;
+            return s_port.WatchAll();
+        }
+
+        private sealed class ProgramMemory : IProgramMemory
+        {
+            public bool CopyIn(ulong address, Span<byte> destination)
+            {
+                fixed (byte* p = destination) return UserPointers.CopyIn(p, address, (ulong)destination.Length);
+            }
+
+            public bool CopyOut(ulong address, ReadOnlySpan<byte> source)
+            {
+                fixed (byte* p = source) return UserPointers.CopyOut(address, p, (ulong)source.Length);
+            }
+        }
+    }
+
+    /// <summary>The Aegis side of the terminal: input rings, Wait, the clock, serial and VGA output.
+    /// After a fork the child finds its own capabilities and maps the VGA again (Attach).</summary>
+    internal sealed unsafe class AegisTerminalPort : ITerminalPort
+    {
+        // The VGA buffer (8 pages): page 0 is what the screen shows (80x25 cells, the cursor's cell
+        // inverted); pages 1-3 carry the emulator between processes: 0x1000 the cells as drawn
+        // (cursor not inverted), 0x2000 a header (magic, generation) and the emulator's state,
+        // 0x3000 the main screen while the alternate screen is on. The VGA shows none of them.
+        private const int CellsOffset = 0x1000, HeaderOffset = 0x2000, StateOffset = 0x2010, MainOffset = 0x3000;
+        private const uint Magic = 0x31545641; // "AVT1"
+
+        private ulong _environment;
+        private ulong _keyboard = InputDevices.NoSlot, _serial = InputDevices.NoSlot, _display = InputDevices.NoSlot;
+        private ulong _vgaAddress;
+        private byte* _vga;
+        private VtScreen _screen;
+        private uint _generation;
+        private readonly byte[] _input = new byte[256];
+
+        public bool HasDisplay => _vga != null;
+
+        /// <summary>(Again) finds the capabilities and maps the display when this is a new
+        /// environment (the first use, or the first use after a fork).</summary>
+        public void Attach()
+        {
+            ulong id = Info.EnvironmentId;
+            if (id == _environment) return;
+            _environment = id;
+            InputDevices.Find(out _keyboard, out _serial, out _display);
+            _vga = null;
+            if (_display == InputDevices.NoSlot) return;
+            if (_vgaAddress == 0 || !InputDevices.MapDisplay(_display, _vgaAddress))
+            {
+                ulong address = AddressSpace.Reserve(InputDevices.DisplayPages);
+                if (address == 0 || !InputDevices.MapDisplay(_display, address)) return;
+                _vgaAddress = address;
+            }
+            _vga = (byte*)_vgaAddress;
+            if (_screen == null) _screen = new VtScreen(25, 80);
+            if (*(uint*)(_vga + HeaderOffset) != Magic)
+            {
+                // First user of the display: take over what the kernel's console drew.
+                _screen.Adopt(new ReadOnlySpan<ushort>(_vga, 25 * 80));
+                Publish();
+            }
+            else
+            {
+                _generation = ~*(uint*)(_vga + HeaderOffset + 4); // force a load
+            }
+        }
+
+        public bool WatchAll()
+        {
+            Attach();
+            bool any = false;
+            if (_keyboard != InputDevices.NoSlot) any |= InputDevices.Watch(_keyboard, true);
+            if (_serial != InputDevices.NoSlot) any |= InputDevices.Watch(_serial, true);
+            return any;
+        }
+
+        public bool Pump(TerminalDevice device)
+        {
+            Attach();
+            bool any = false;
+            if (_screen != null && _screen.Responses.Length > 0)
+            {
+                byte[] answer = new byte[_screen.Responses.Length];
+                for (int i = 0; i < answer.Length; i++) answer[i] = _screen.Responses[i];
+                _screen.Responses.Clear();
+                device.ReceiveResponse(answer);
+                any = true;
+            }
+            fixed (byte* buffer = _input)
+            {
+                if (_keyboard != InputDevices.NoSlot)
+                {
+                    if (_screen != null) device.Keyboard.ApplicationCursorKeys = _screen.ApplicationCursorKeys;
+                    long n;
+                    while ((n = InputDevices.Read(_keyboard, buffer, _input.Length)) > 0)
+                    {
+                        device.ReceiveKeyboard(new ReadOnlySpan<byte>(buffer, (int)n));
+                        any = true;
+                    }
+                }
+                if (_serial != InputDevices.NoSlot)
+                {
+                    long n;
+                    while ((n = InputDevices.Read(_serial, buffer, _input.Length)) > 0)
+                    {
+                        device.ReceiveSerial(new ReadOnlySpan<byte>(buffer, (int)n));
+                        any = true;
+                    }
+                }
+            }
+            return any;
+        }
+
+        public bool Wait(ulong deadline)
+        {
+            if (!WatchAll()) return false;
+            if (deadline == ulong.MaxValue)
+            {
+                // The watcher's wakeup is pending if bytes came since the last Pump: no lost wakeup.
+                SystemCalls.Wait();
+            }
+            else
+            {
+                // Wait has no timeout: a timed wait (VTIME) yields until input or the deadline.
+                SystemCalls.Yield();
+            }
+            return true;
+        }
+
+        public ulong NowMilliseconds => Info.GlobalPage->Ticks;
+
+        public void Display(ReadOnlySpan<byte> bytes)
+        {
+            Attach();
+            WriteConsole(bytes);
+            if (_vga == null) return;
+            Load();
+            _screen.Write(bytes);
+            Publish();
+        }
+
+        /// <summary>The bytes to the console (COM1; and the VGA while the kernel draws it).</summary>
+        private static void WriteConsole(ReadOnlySpan<byte> bytes)
+        {
+            fixed (byte* start = bytes)
+            {
+                int done = 0;
+                while (done < bytes.Length)
+                {
+                    int chunk = bytes.Length - done;
+                    if (chunk > SystemCallLimits.MaximumConsoleWrite) chunk = SystemCallLimits.MaximumConsoleWrite;
+                    SystemCallResult r = SystemCalls.ConsoleWrite(CapabilitySlots.Console, start + done, (ulong)chunk);
+                    if (r.IsError)
+                    {
+                        if (r.Error != Error.WouldBlock) return; // no console: the bytes have nowhere to go
+                        SystemCalls.Yield();
+                        continue;
+                    }
+                    done += (int)r.Value;
+                }
+            }
+        }
+
+        /// <summary>Continues the screen another process drew since this one last did.</summary>
+        private void Load()
+        {
+            uint* header = (uint*)(_vga + HeaderOffset);
+            if (header[0] != Magic || header[1] == _generation) return;
+            ushort* cells = (ushort*)(_vga + CellsOffset);
+            for (int i = 0; i < _screen.Cells.Length; i++) _screen.Cells[i] = cells[i];
+            _screen.LoadState(new ReadOnlySpan<byte>(_vga + StateOffset, VtScreen.StateSize));
+            if (_screen.AlternateScreenActive)
+            {
+                ushort[] main = new ushort[_screen.Cells.Length];
+                ushort* saved = (ushort*)(_vga + MainOffset);
+                for (int i = 0; i < main.Length; i++) main[i] = saved[i];
+                _screen.SavedMainScreen = main;
+            }
+            else
+            {
+                _screen.SavedMainScreen = null;
+            }
+            _generation = header[1];
+        }
+
+        /// <summary>Shows the screen and leaves its state for the next process.</summary>
+        private void Publish()
+        {
+            _screen.Render(new Span<ushort>(_vga, _screen.Cells.Length));
+            ushort* cells = (ushort*)(_vga + CellsOffset);
+            for (int i = 0; i < _screen.Cells.Length; i++) cells[i] = _screen.Cells[i];
+            _screen.SaveState(new Span<byte>(_vga + StateOffset, VtScreen.StateSize));
+            ushort[] main = _screen.SavedMainScreen;
+            if (main != null)
+            {
+                ushort* saved = (ushort*)(_vga + MainOffset);
+                for (int i = 0; i < main.Length; i++) saved[i] = main[i];
+            }
+            uint* header = (uint*)(_vga + HeaderOffset);
+            header[0] = Magic;
+            header[1] = header[1] + 1;
+            _generation = header[1];
+        }
     }
 }
