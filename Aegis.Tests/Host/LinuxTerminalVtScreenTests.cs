@@ -357,3 +357,41 @@ public class LinuxTerminalVtScreenTests
         }
     }
 }
+
+// The serial fallback while the terminal has no raw way to COM1 (PlainText.cs).
+public class LinuxTerminalPlainTextTests
+{
+    private static string Plain(params string[] writes)
+    {
+        var filter = new PlainTextFilter();
+        var output = new ByteQueue();
+        foreach (string w in writes) filter.Filter(Encoding.UTF8.GetBytes(w), output);
+        return Encoding.UTF8.GetString(output.Span);
+    }
+
+    [Test]
+    public void ControlsAndSequencesAreDroppedTextStays()
+    {
+        Assert.That(Plain("ls\r\n\u001b[1;34mbin\u001b[0m\tétc\r\n"), Is.EqualTo("ls\nbin\tétc\n"));
+        Assert.That(Plain("ab\b \b\u0007\u001b]0;title\u0007c\u001b(0q\u001b(Bd\u001b7e\u001bPx\u001b\\f"), Is.EqualTo("ab cqdef"));
+    }
+
+    [Test]
+    public void ASequenceCutBetweenWritesIsStillDropped()
+    {
+        Assert.That(Plain("x\u001b", "[2", "Jy\u001b]ti", "tle\u001b", "\\z"), Is.EqualTo("xyz"));
+    }
+
+    [Test]
+    public void OutputHoldsNoControlByte()
+    {
+        var rng = new Random(3);
+        var filter = new PlainTextFilter();
+        var output = new ByteQueue();
+        byte[] chunk = new byte[65536];
+        rng.NextBytes(chunk);
+        filter.Filter(chunk, output);
+        foreach (byte b in output.Span.ToArray())
+            Assert.That(b >= 0x20 && b != 0x7F || b == (byte)'\n' || b == (byte)'\t', Is.True, b.ToString("x2"));
+    }
+}

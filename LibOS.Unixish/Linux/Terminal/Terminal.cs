@@ -122,6 +122,9 @@ namespace Aegis.LibOS.Unixish.Linux
         private VtScreen _screen;
         private uint _generation;
         private readonly byte[] _input = new byte[256];
+        private int _rawSerial; // 1: ConsoleWrite takes the Serial capability (raw), -1: it does not, 0: not tried
+        private readonly PlainTextFilter _plain = new PlainTextFilter();
+        private readonly ByteQueue _plainBytes = new ByteQueue();
 
         public bool HasDisplay => _vga != null;
 
@@ -132,6 +135,7 @@ namespace Aegis.LibOS.Unixish.Linux
             ulong id = Info.EnvironmentId;
             if (id == _environment) return;
             _environment = id;
+            _rawSerial = 0;
             InputDevices.Find(out _keyboard, out _serial, out _display);
             _vga = null;
             if (_display == InputDevices.NoSlot) return;
@@ -222,15 +226,36 @@ namespace Aegis.LibOS.Unixish.Linux
         public void Display(ReadOnlySpan<byte> bytes)
         {
             Attach();
-            WriteConsole(bytes);
+            WriteSerial(bytes);
             if (_vga == null) return;
             Load();
             _screen.Write(bytes);
             Publish();
         }
 
-        /// <summary>The bytes to the console (COM1; and the VGA while the kernel draws it).</summary>
-        private static void WriteConsole(ReadOnlySpan<byte> bytes)
+        /// <summary>The bytes to COM1: raw through the Serial capability when the kernel takes
+        /// ConsoleWrite on it (the host terminal then sees the escape sequences as they are); else
+        /// through the Console capability as plain text (PlainTextFilter: the kernel would print
+        /// every control byte as '?'), which the kernel also draws on the VGA while no one maps it.</summary>
+        private void WriteSerial(ReadOnlySpan<byte> bytes)
+        {
+            if (_serial != InputDevices.NoSlot && _rawSerial >= 0)
+            {
+                if (WriteAll(_serial, bytes))
+                {
+                    _rawSerial = 1;
+                    return;
+                }
+                _rawSerial = -1;
+            }
+            _plain.Filter(bytes, _plainBytes);
+            WriteAll(CapabilitySlots.Console, _plainBytes.Span);
+            _plainBytes.Clear();
+        }
+
+        /// <summary>ConsoleWrite through slot until every byte is taken (yielding while the kernel's
+        /// buffer is full); false when the kernel refuses the slot (nothing was written then).</summary>
+        private static bool WriteAll(ulong slot, ReadOnlySpan<byte> bytes)
         {
             fixed (byte* start = bytes)
             {
@@ -239,16 +264,17 @@ namespace Aegis.LibOS.Unixish.Linux
                 {
                     int chunk = bytes.Length - done;
                     if (chunk > SystemCallLimits.MaximumConsoleWrite) chunk = SystemCallLimits.MaximumConsoleWrite;
-                    SystemCallResult r = SystemCalls.ConsoleWrite(CapabilitySlots.Console, start + done, (ulong)chunk);
+                    SystemCallResult r = SystemCalls.ConsoleWrite(slot, start + done, (ulong)chunk);
                     if (r.IsError)
                     {
-                        if (r.Error != Error.WouldBlock) return; // no console: the bytes have nowhere to go
+                        if (r.Error != Error.WouldBlock) return done > 0;
                         SystemCalls.Yield();
                         continue;
                     }
                     done += (int)r.Value;
                 }
             }
+            return true;
         }
 
         /// <summary>Continues the screen another process drew since this one last did.</summary>
