@@ -51,6 +51,10 @@ public class LinuxTerminalDeviceTests
             foreach (byte b in bytes) Shown.Append((char)b);
         }
 
+        public int Depth, Enters;
+        public void Enter(TerminalDevice device) { Depth++; Enters++; }
+        public void Leave(TerminalDevice device) { Depth--; }
+
         public void Type(string text) => Script.Enqueue((false, Encoding.Latin1.GetBytes(text)));
         public void Now_(string text) => Arrived.Add((false, Encoding.Latin1.GetBytes(text)));
     }
@@ -441,5 +445,91 @@ public class LinuxTerminalDeviceTests
         memory.Bytes[0] = (byte)'\r';
         device.Ioctl(TerminalIoctls.TIOCSTI, FakeMemory.Base, memory);
         Assert.That(Read(device, 10, true, out _), Is.EqualTo("q\n"));
+    }
+}
+
+public class LinuxTerminalControlStateTests
+{
+    private sealed class NullPort : ITerminalPort
+    {
+        public int Depth;
+        public bool Pump(TerminalDevice device) => false;
+        public bool Wait(ulong deadline) => false;
+        public ulong NowMilliseconds => 0;
+        public void Display(ReadOnlySpan<byte> bytes) { }
+        public void Enter(TerminalDevice device) => Depth++;
+        public void Leave(TerminalDevice device) => Depth--;
+    }
+
+    private sealed class Memory : IProgramMemory
+    {
+        public readonly byte[] Bytes = new byte[64];
+        public bool CopyIn(ulong address, Span<byte> destination)
+        {
+            if (address != 0x1000) return false;
+            Bytes.AsSpan(0, destination.Length).CopyTo(destination);
+            return true;
+        }
+        public bool CopyOut(ulong address, ReadOnlySpan<byte> source)
+        {
+            if (address != 0x1000) return false;
+            source.CopyTo(Bytes);
+            return true;
+        }
+    }
+
+    [Test]
+    public void ControlStateCarriesSettingsGroupAndSizeToAnotherProcess()
+    {
+        var memory = new Memory();
+        var parent = new TerminalDevice(new NullPort(), 25, 80);
+        parent.CallerDefault = new TerminalCaller { ProcessId = 1, ProcessGroup = 1, Session = 1 };
+        var child = new TerminalDevice(new NullPort(), 25, 80);
+        child.CallerDefault = new TerminalCaller { ProcessId = 2, ProcessGroup = 2, Session = 1 };
+        byte[] shared = new byte[TerminalDevice.ControlStateSize];
+        parent.SaveControl(shared);
+        child.LoadControl(shared);
+
+        // The child (a job the shell started) puts its group in front and turns echo off.
+        BitConverter.GetBytes(2).CopyTo(memory.Bytes, 0);
+        Assert.That(child.Ioctl(TerminalIoctls.TIOCSPGRP, 0x1000, memory), Is.EqualTo(0), "same session, so its controlling terminal");
+        child.Ioctl(TerminalIoctls.TCGETS, 0x1000, memory);
+        memory.Bytes[12] &= unchecked((byte)~TermiosBits.ECHO);
+        child.Ioctl(TerminalIoctls.TCSETS, 0x1000, memory);
+        child.SaveControl(shared);
+
+        parent.LoadControl(shared);
+        Assert.That(parent.ForegroundGroup, Is.EqualTo(2));
+        Assert.That(parent.Session, Is.EqualTo(1));
+        Assert.That(parent.Discipline.Settings.LocalFlags & TermiosBits.ECHO, Is.EqualTo(0u));
+        Assert.That(parent.Size.Rows, Is.EqualTo(25));
+    }
+
+    [Test]
+    public void LoadingUnchangedSettingsKeepsTheLineBeingEdited()
+    {
+        var device = new TerminalDevice(new NullPort(), 25, 80);
+        device.Discipline.Receive(System.Text.Encoding.ASCII.GetBytes("abc"));
+        byte[] shared = new byte[TerminalDevice.ControlStateSize];
+        device.SaveControl(shared);
+        device.LoadControl(shared);
+        Assert.That(device.Discipline.EditingLength, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void EveryOperationIsBracketedByEnterAndLeave()
+    {
+        var port = new NullPort();
+        var device = new TerminalDevice(port, 25, 80);
+        var memory = new Memory();
+        device.Ioctl(TerminalIoctls.TCGETS, 0x1000, memory);
+        device.Ioctl(TerminalIoctls.TCGETS, 0, memory);
+        device.Ioctl(0x9999, 0, memory);
+        device.Read(new byte[4], true);
+        device.Read(new byte[4], false);
+        device.Write(new byte[] { 1 });
+        device.PollReadable();
+        device.Pump();
+        Assert.That(port.Depth, Is.EqualTo(0));
     }
 }

@@ -114,6 +114,15 @@ namespace Aegis.LibOS.Unixish.Linux
         // 0x3000 the main screen while the alternate screen is on. The VGA shows none of them.
         private const int CellsOffset = 0x1000, HeaderOffset = 0x2000, StateOffset = 0x2010, MainOffset = 0x3000;
         private const uint Magic = 0x31545641; // "AVT1"
+        // 0x4000: the terminal's control state (TerminalDevice.SaveControl: settings, window size,
+        // session, foreground group) with its own magic and generation, so a shell sees the
+        // foreground group its child set and the settings `stty` changed.
+        private const int ControlOffset = 0x4000, ControlStateOffset = 0x4010;
+        private const uint ControlMagic = 0x31545441; // "ATT1"
+        private uint _controlGeneration;
+        private readonly byte[] _controlSnapshot = new byte[TerminalDevice.ControlStateSize];
+        private int _depth;
+        private TerminalDevice _current;
 
         private ulong _environment;
         private ulong _keyboard = InputDevices.NoSlot, _serial = InputDevices.NoSlot, _display = InputDevices.NoSlot;
@@ -157,6 +166,56 @@ namespace Aegis.LibOS.Unixish.Linux
             {
                 _generation = ~*(uint*)(_vga + HeaderOffset + 4); // force a load
             }
+        }
+
+        public void Enter(TerminalDevice device)
+        {
+            if (_depth++ > 0) return;
+            _current = device;
+            Attach();
+            LoadControl(device);
+        }
+
+        public void Leave(TerminalDevice device)
+        {
+            if (--_depth > 0) return;
+            PublishControl(device);
+        }
+
+        /// <summary>Takes the control state if another process changed it since this one looked.</summary>
+        private void LoadControl(TerminalDevice device)
+        {
+            if (_vga == null) return;
+            uint* header = (uint*)(_vga + ControlOffset);
+            Span<byte> shared = new Span<byte>(_vga + ControlStateOffset, TerminalDevice.ControlStateSize);
+            if (header[0] != ControlMagic)
+            {
+                device.SaveControl(shared);
+                header[0] = ControlMagic;
+                header[1] = header[1] + 1;
+                _controlGeneration = header[1];
+            }
+            else if (header[1] != _controlGeneration)
+            {
+                device.LoadControl(shared);
+                _controlGeneration = header[1];
+            }
+            device.SaveControl(_controlSnapshot);
+        }
+
+        /// <summary>Publishes the control state if this process changed it.</summary>
+        private void PublishControl(TerminalDevice device)
+        {
+            if (_vga == null) return;
+            Span<byte> now = stackalloc byte[TerminalDevice.ControlStateSize];
+            device.SaveControl(now);
+            if (now.SequenceEqual(_controlSnapshot)) return;
+            now.CopyTo(new Span<byte>(_vga + ControlStateOffset, TerminalDevice.ControlStateSize));
+            uint* header = (uint*)(_vga + ControlOffset);
+            header[0] = ControlMagic;
+            header[1] = header[1] + 1;
+            _controlGeneration = header[1];
+            now.CopyTo(_controlSnapshot);
         }
 
         public bool WatchAll()
@@ -208,6 +267,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Wait(ulong deadline)
         {
             if (!WatchAll()) return false;
+            if (_current != null) PublishControl(_current);
             if (deadline == ulong.MaxValue)
             {
                 // The watcher's wakeup is pending if bytes came since the last Pump: no lost wakeup.
@@ -217,6 +277,11 @@ namespace Aegis.LibOS.Unixish.Linux
             {
                 // Wait has no timeout: a timed wait (VTIME) yields until input or the deadline.
                 SystemCalls.Yield();
+            }
+            if (_current != null)
+            {
+                Attach();
+                LoadControl(_current);
             }
             return true;
         }

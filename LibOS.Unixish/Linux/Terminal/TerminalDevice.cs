@@ -16,6 +16,8 @@
 // they still flush the input and echo (as on Linux) and are counted in UndeliveredSignals; they
 // are not acted on (no process is ended by the terminal itself).
 //
+// Every operation runs between the port's Enter and Leave, so a port can share the control
+// state (settings, window size, session, foreground group) between processes.
 // Invariants: the port is only called from Read/Write/Ioctl/Pump (no callbacks of its own);
 // echo output is sent to the port in the order the input arrived, before any later write.
 using System;
@@ -39,6 +41,13 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>Sends processed output to the displays (serial, the VGA console).</summary>
         void Display(ReadOnlySpan<byte> bytes);
+
+        /// <summary>Called when an operation starts: the port may load the terminal's control state
+        /// (settings, window size, session, foreground group) other processes changed.</summary>
+        void Enter(TerminalDevice device);
+
+        /// <summary>Called when an operation ends: the port may publish what this one changed.</summary>
+        void Leave(TerminalDevice device);
     }
 
     /// <summary>The program's memory, for ioctl arguments (false: not accessible, EFAULT).</summary>
@@ -113,6 +122,37 @@ namespace Aegis.LibOS.Unixish.Linux
 
         private TerminalCaller CurrentCaller => Caller != null ? Caller() : CallerDefault;
 
+        // ---- control state shared between processes ----
+
+        /// <summary>Bytes SaveControl writes: session, foreground group, window size, termios,
+        /// whether output is stopped.</summary>
+        public const int ControlStateSize = 64;
+
+        /// <summary>Writes the control state (what every process using this terminal must agree on).</summary>
+        public void SaveControl(Span<byte> state)
+        {
+            state.Slice(0, ControlStateSize).Clear();
+            Termios.PutU32(state, 0, (uint)Session);
+            Termios.PutU32(state, 4, (uint)ForegroundGroup);
+            Size.Encode(state.Slice(8));
+            Discipline.Settings.Encode(state.Slice(16));
+            state[52] = Discipline.OutputStopped ? (byte)1 : (byte)0;
+        }
+
+        /// <summary>Takes the control state another process saved. Settings are installed only
+        /// when they differ (installing runs the canonical/raw switch rules).</summary>
+        public void LoadControl(ReadOnlySpan<byte> state)
+        {
+            Session = (int)Termios.GetU32(state, 0);
+            ForegroundGroup = (int)Termios.GetU32(state, 4);
+            Size = WindowSize.Decode(state.Slice(8));
+            Span<byte> current = stackalloc byte[Termios.Size];
+            Discipline.Settings.Encode(current);
+            ReadOnlySpan<byte> saved = state.Slice(16, Termios.Size);
+            if (!saved.SequenceEqual(current)) Discipline.SetSettings(Termios.Decode(saved));
+            Discipline.OutputStopped = state[52] != 0;
+        }
+
         // ---- input ----
 
         /// <summary>Bytes from the serial line (as they are).</summary>
@@ -164,11 +204,23 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>Moves arrived input into the line discipline (echo, signals) without reading.</summary>
-        public bool Pump() => _port.Pump(this);
+        public bool Pump()
+        {
+            _port.Enter(this);
+            try { return _port.Pump(this); }
+            finally { _port.Leave(this); }
+        }
 
         // ---- read ----
 
         public long Read(Span<byte> buffer, bool nonBlocking)
+        {
+            _port.Enter(this);
+            try { return ReadCore(buffer, nonBlocking); }
+            finally { _port.Leave(this); }
+        }
+
+        private long ReadCore(Span<byte> buffer, bool nonBlocking)
         {
             if (buffer.Length == 0) return 0;
             Pump();
@@ -237,6 +289,13 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Whether a read would not block now (poll's POLLIN).</summary>
         public bool PollReadable()
         {
+            _port.Enter(this);
+            try { return PollReadableCore(); }
+            finally { _port.Leave(this); }
+        }
+
+        private bool PollReadableCore()
+        {
             Pump();
             if (Discipline.Canonical) return Discipline.Delimiters > 0;
             int minimum = Discipline.Settings.Cc[TermiosBits.VMIN];
@@ -250,6 +309,13 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>A program's write: OPOST processing, then the displays. Waits while ^S (IXON)
         /// or TCXONC stopped output; -EAGAIN then when nonBlocking, -EINTR on a signal.</summary>
         public long Write(ReadOnlySpan<byte> bytes, bool nonBlocking = false)
+        {
+            _port.Enter(this);
+            try { return WriteCore(bytes, nonBlocking); }
+            finally { _port.Leave(this); }
+        }
+
+        private long WriteCore(ReadOnlySpan<byte> bytes, bool nonBlocking)
         {
             if (bytes.Length == 0) return 0;
             Pump();
@@ -283,6 +349,13 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         public long Ioctl(ulong request, ulong argument, IProgramMemory memory)
+        {
+            _port.Enter(this);
+            try { return IoctlCore(request, argument, memory); }
+            finally { _port.Leave(this); }
+        }
+
+        private long IoctlCore(ulong request, ulong argument, IProgramMemory memory)
         {
             if (request > uint.MaxValue) return -Errno.ENOTTY;
             Span<byte> scratch = stackalloc byte[TerminalIoctls.Termios2Size];
