@@ -437,6 +437,20 @@ public class LinuxTerminalDeviceTests
     }
 
     [Test]
+    public void OnlyTheForegroundGroupTakesInputWhenServicing()
+    {
+        var (device, port, memory) = Make();
+        device.Ioctl(TerminalIoctls.TIOCGPGRP, FakeMemory.Base, memory); // session 7 takes the terminal
+        device.ForegroundGroup = 30;                                     // a job in front
+        port.Now_("y\r");
+        Assert.That(device.PumpIfForeground(), Is.False, "the shell (group 7) waits in wait4: it must not take the job's input");
+        Assert.That(port.Arrived.Count, Is.EqualTo(1));
+        device.Caller = () => new TerminalCaller { ProcessId = 31, ProcessGroup = 30, Session = 7 };
+        Assert.That(device.PumpIfForeground(), Is.True);
+        Assert.That(Read(device, 10, true, out _), Is.EqualTo("y\n"));
+    }
+
+    [Test]
     public void TiocstiInjectsInput()
     {
         var (device, _, memory) = Make();

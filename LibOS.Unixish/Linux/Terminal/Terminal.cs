@@ -13,13 +13,14 @@
 //                              environment id, i.e. every process its own session leader);
 //   GroupInSession(group, sid) TIOCSPGRP's check (null: any group is accepted);
 //   ServiceInput()             moves arrived input through the line discipline now (echo and
-//                              signals) — for a process blocked elsewhere (wait4, nanosleep)
-//                              that owns the terminal, after a Wait woken by an Input upcall.
+//                              signals) when the caller is in the foreground group — for a
+//                              process blocked elsewhere (wait4, nanosleep), after a Wait woken
+//                              by an Input upcall (WatchInput() makes its Wait wake for input).
 //
-// Per process: each environment has its own TerminalDevice (a fork copies it), so termios,
-// typed-ahead input and the foreground group are per process until a terminal server exists;
-// the VGA screen's state lives in the VGA memory itself (AegisTerminalPort), so every process
-// continues the same screen. Invariant: nothing here throws to the caller for bad program input.
+// Per process: each environment has its own TerminalDevice (a fork copies it); its control
+// state (termios, window size, session, foreground group) and the VGA screen's state live in the
+// VGA memory itself (AegisTerminalPort), so every process sees the same settings and continues
+// the same screen; typed-ahead input a process took from the rings stays its own. Invariant: nothing here throws to the caller for bad program input.
 using System;
 using Aegis.Abi;
 
@@ -79,14 +80,15 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Whether a Read would not block now.</summary>
         public static bool PollReadable() => Device.PollReadable();
 
-        /// <summary>Processes input that arrived (echo, ^C) without reading; see the header.</summary>
-        public static void ServiceInput() => Device.Pump();
+        /// <summary>Processes input that arrived (echo, ^C) without reading, when the caller is in the
+        /// foreground group (see the header); true when input came.</summary>
+        public static bool ServiceInput() => Device.PumpIfForeground();
 
         /// <summary>Makes this environment the one woken (UpcallKind.Input) when input arrives, so a
         /// Wait elsewhere returns for it; true when any input device is held.</summary>
         public static bool WatchInput()
         {
-            TerminalDevice device = Device;
+            if (s_device == null) { TerminalDevice created = Device; }
             return s_port.WatchAll();
         }
 

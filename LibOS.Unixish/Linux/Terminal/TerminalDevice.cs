@@ -211,6 +211,25 @@ namespace Aegis.LibOS.Unixish.Linux
             finally { _port.Leave(this); }
         }
 
+        /// <summary>Pump for a process blocked elsewhere (wait4, nanosleep): only a member of the
+        /// foreground group takes the input (a background process would take bytes the
+        /// foreground job should read); true when input came.</summary>
+        public bool PumpIfForeground()
+        {
+            _port.Enter(this);
+            try
+            {
+                if (!IsForeground(CurrentCaller)) return false;
+                return _port.Pump(this);
+            }
+            finally { _port.Leave(this); }
+        }
+
+        /// <summary>Whether the caller may take input: no foreground group yet, another session's
+        /// terminal (not its controlling one: Linux would not stop it either), or its group is in front.</summary>
+        public bool IsForeground(TerminalCaller caller)
+            => Session == 0 || ForegroundGroup == 0 || caller.Session != Session || caller.ProcessGroup == ForegroundGroup;
+
         // ---- read ----
 
         public long Read(Span<byte> buffer, bool nonBlocking)
