@@ -451,6 +451,30 @@ public class LinuxTerminalDeviceTests
     }
 
     [Test]
+    public void TheFirstReadersSessionTakesTheTerminalSoControlCHasAGroup()
+    {
+        var (device, port, _) = Make();
+        var got = new List<(int, int)>();
+        device.SignalHook = (signal, group) => got.Add((signal, group));
+        Read(device, 10, true, out _);
+        Assert.That((device.Session, device.ForegroundGroup), Is.EqualTo((7, 7)));
+        port.Now_("\u0003");
+        device.Pump();
+        Assert.That(got, Is.EqualTo(new List<(int, int)> { (LinuxSignals.SIGINT, 7) }));
+    }
+
+    [Test]
+    public void ABackgroundWriterLeavesTheInputAlone()
+    {
+        var (device, port, _) = Make();
+        Read(device, 10, true, out _);
+        device.ForegroundGroup = 30;
+        port.Now_("typed\r");
+        device.Write(new byte[] { (byte)'o' });
+        Assert.That(port.Arrived.Count, Is.EqualTo(1), "still in the ring for the foreground job");
+    }
+
+    [Test]
     public void TiocstiInjectsInput()
     {
         var (device, _, memory) = Make();

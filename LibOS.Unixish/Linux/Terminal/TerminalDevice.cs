@@ -242,6 +242,9 @@ namespace Aegis.LibOS.Unixish.Linux
         private long ReadCore(Span<byte> buffer, bool nonBlocking)
         {
             if (buffer.Length == 0) return 0;
+            // The first reader's session takes a terminal that has none (Linux: the session
+            // leader's open), so ^C has a foreground group to go to.
+            if (Session == 0) IsControlling(CurrentCaller);
             Pump();
             if (Discipline.Canonical)
             {
@@ -337,7 +340,9 @@ namespace Aegis.LibOS.Unixish.Linux
         private long WriteCore(ReadOnlySpan<byte> bytes, bool nonBlocking)
         {
             if (bytes.Length == 0) return 0;
-            Pump();
+            // Input that came is processed first (^S must stop this output), but only by the
+            // foreground: a background writer must not take its job's input.
+            if (IsForeground(CurrentCaller)) Pump();
             while (Discipline.OutputStopped)
             {
                 if (nonBlocking) return -Errno.EAGAIN;
