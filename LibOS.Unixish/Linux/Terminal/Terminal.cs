@@ -39,7 +39,10 @@ namespace Aegis.LibOS.Unixish.Linux
             {
                 if (s_device == null)
                 {
-                    s_port = new AegisTerminalPort();
+                    // A new personality instance (not a fork child, which has the parent's device,
+                    // nor an execve, which keeps it): the screen and control state left in the VGA
+                    // by an earlier instance are stale (the kernel may have drawn since).
+                    s_port = new AegisTerminalPort { Fresh = true };
                     s_memory = new ProgramMemory();
                     s_port.Attach();
                     s_device = new TerminalDevice(s_port, s_port.HasDisplay ? 25 : 24, 80);
@@ -139,6 +142,10 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public bool HasDisplay => _vga != null;
 
+        /// <summary>This instance starts the terminal afresh: it adopts the screen as displayed and
+        /// publishes its own control state instead of loading what it finds.</summary>
+        public bool Fresh;
+
         /// <summary>(Again) finds the capabilities and maps the display when this is a new
         /// environment (the first use, or the first use after a fork).</summary>
         public void Attach()
@@ -158,7 +165,7 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             _vga = (byte*)_vgaAddress;
             if (_screen == null) _screen = new VtScreen(25, 80);
-            if (*(uint*)(_vga + HeaderOffset) != Magic)
+            if (Fresh || *(uint*)(_vga + HeaderOffset) != Magic)
             {
                 // First user of the display: take over what the kernel's console drew.
                 _screen.Adopt(new ReadOnlySpan<ushort>(_vga, 25 * 80));
@@ -170,6 +177,7 @@ namespace Aegis.LibOS.Unixish.Linux
             }
         }
 
+        /// <summary>Counted before anything can fail, so the Leave in the caller's finally balances it.</summary>
         public void Enter(TerminalDevice device)
         {
             if (_depth++ > 0) return;
@@ -190,8 +198,9 @@ namespace Aegis.LibOS.Unixish.Linux
             if (_vga == null) return;
             uint* header = (uint*)(_vga + ControlOffset);
             Span<byte> shared = new Span<byte>(_vga + ControlStateOffset, TerminalDevice.ControlStateSize);
-            if (header[0] != ControlMagic)
+            if (Fresh || header[0] != ControlMagic)
             {
+                Fresh = false;
                 device.SaveControl(shared);
                 header[0] = ControlMagic;
                 header[1] = header[1] + 1;

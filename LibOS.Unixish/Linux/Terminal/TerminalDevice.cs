@@ -206,8 +206,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Moves arrived input into the line discipline (echo, signals) without reading.</summary>
         public bool Pump()
         {
-            _port.Enter(this);
-            try { return _port.Pump(this); }
+            try { _port.Enter(this); return _port.Pump(this); }
             finally { _port.Leave(this); }
         }
 
@@ -216,9 +215,9 @@ namespace Aegis.LibOS.Unixish.Linux
         /// foreground job should read); true when input came.</summary>
         public bool PumpIfForeground()
         {
-            _port.Enter(this);
             try
             {
+                _port.Enter(this);
                 if (!IsForeground(CurrentCaller)) return false;
                 return _port.Pump(this);
             }
@@ -234,8 +233,7 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public long Read(Span<byte> buffer, bool nonBlocking)
         {
-            _port.Enter(this);
-            try { return ReadCore(buffer, nonBlocking); }
+            try { _port.Enter(this); return ReadCore(buffer, nonBlocking); }
             finally { _port.Leave(this); }
         }
 
@@ -311,8 +309,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Whether a read would not block now (poll's POLLIN).</summary>
         public bool PollReadable()
         {
-            _port.Enter(this);
-            try { return PollReadableCore(); }
+            try { _port.Enter(this); return PollReadableCore(); }
             finally { _port.Leave(this); }
         }
 
@@ -332,8 +329,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// or TCXONC stopped output; -EAGAIN then when nonBlocking, -EINTR on a signal.</summary>
         public long Write(ReadOnlySpan<byte> bytes, bool nonBlocking = false)
         {
-            _port.Enter(this);
-            try { return WriteCore(bytes, nonBlocking); }
+            try { _port.Enter(this); return WriteCore(bytes, nonBlocking); }
             finally { _port.Leave(this); }
         }
 
@@ -374,8 +370,7 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public long Ioctl(ulong request, ulong argument, IProgramMemory memory)
         {
-            _port.Enter(this);
-            try { return IoctlCore(request, argument, memory); }
+            try { _port.Enter(this); return IoctlCore(request, argument, memory); }
             finally { _port.Leave(this); }
         }
 
