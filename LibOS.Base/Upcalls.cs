@@ -7,8 +7,7 @@
 //                 the kernel adds the full crash report (exception name, symbolized stack);
 //   IpcCall/IpcSend -> the IPC handler (none: a call is answered with Error.NoSuchCall in word 0);
 //   SliceEnd   -> the slice-end handler (default: yield at once);
-//   Revoke     -> the revocation handler (default: none, the abort protocol takes the frames);
-//   Input (7)  -> the input handler (default: none; the upcall's purpose is waking a Wait).
+//   Revoke     -> the revocation handler (default: none, the abort protocol takes the frames).
 // When Dispatch returns, the trampoline resumes the frame's registers, as handlers left them.
 // Invariant: the upcall stack (AddressSpace.UpcallStack*) is mapped before the kernel knows it.
 using System.Runtime.InteropServices;
@@ -23,9 +22,6 @@ namespace Aegis.LibOS
         private static IpcHandler s_ipcHandler;
         private static RevocationHandler s_revocationHandler;
         private static SliceEndHandler s_sliceEndHandler;
-        private static System.Action<ulong> s_inputHandler;
-        // UpcallKind.Input (issue #9 plan, section 2); Aegis.Abi gains the name with the kernel side.
-        private const UpcallKind InputUpcallKind = (UpcallKind)7;
 
         /// <summary>The address of the trampoline (what EnvironmentSetUpcall is given).</summary>
         public static ulong EntryAddress => ImageSymbols.UpcallEntry();
@@ -55,10 +51,6 @@ namespace Aegis.LibOS
         public static void SetIpcHandler(IpcHandler handler) => s_ipcHandler = handler;
 
         public static void SetRevocationHandler(RevocationHandler handler) => s_revocationHandler = handler;
-
-        /// <summary>Runs for each Input upcall (argument: the InputDevice); none is needed to be
-        /// woken from Wait by input, so null (the default) just returns to the Wait's caller.</summary>
-        public static void SetInputHandler(System.Action<ulong> handler) => s_inputHandler = handler;
 
         /// <summary>null restores the default (yield at once).</summary>
         public static void SetSliceEndHandler(SliceEndHandler handler) => s_sliceEndHandler = handler;
@@ -101,11 +93,6 @@ namespace Aegis.LibOS
                     break;
                 case UpcallKind.Revoke:
                     s_revocationHandler?.Invoke(frame.Word0, frame.Word1);
-                    break;
-                case InputUpcallKind:
-                    // Input arrived on a device this environment watches (Word0: the device). It
-                    // woke a Wait: resuming returns from that Wait, and the waiter reads the ring.
-                    s_inputHandler?.Invoke(frame.Word0);
                     break;
                 default:
                     Console.WriteLine(Info.ImageName + ": ignored an upcall of unknown kind " + ((ulong)frame.Kind).ToString());
