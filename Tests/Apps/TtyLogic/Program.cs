@@ -41,6 +41,8 @@ namespace Aegis.Tests.Apps.TtyLogic
 
         private static int Main()
         {
+            if (Info.Argument == "echo") return Echo();
+
             // The line discipline: erase, kill, word erase, ^C, EOF.
             var ld = new LineDiscipline();
             Type(ld, "abc\x7f\x15xy\b z w\x17q\r");
@@ -95,6 +97,36 @@ namespace Aegis.Tests.Apps.TtyLogic
                 Say("wrote " + written.ToString());
             }
             return 0;
+        }
+
+        /// <summary>init=tty-logic:echo — reads the terminal (keyboard and COM1, with whatever kernel
+        /// devices exist) line by line and reports each line; "raw" switches to non-canonical mode
+        /// (VMIN 3, echo off) for one read of three bytes; "quit" or end of input ends it.</summary>
+        private static int Echo()
+        {
+            byte* line = stackalloc byte[256];
+            byte* termios = stackalloc byte[Termios.Size];
+            while (true)
+            {
+                long n = Terminal.Read(line, 256, false);
+                Say("got " + n.ToString() + " '" + Visible(new System.ReadOnlySpan<byte>(line, n > 0 ? (int)n : 0)) + "'");
+                if (n <= 0) return 0;
+                if (n == 5 && line[0] == (byte)'q' && line[3] == (byte)'t') return 0;
+                if (n == 4 && line[0] == (byte)'r' && line[1] == (byte)'a' && line[2] == (byte)'w')
+                {
+                    Terminal.Ioctl(TerminalIoctls.TCGETS, (ulong)termios);
+                    Termios settings = Termios.Decode(new System.ReadOnlySpan<byte>(termios, Termios.Size));
+                    Termios saved = settings.Clone();
+                    settings.LocalFlags &= ~(TermiosBits.ICANON | TermiosBits.ECHO);
+                    settings.Cc[TermiosBits.VMIN] = 3;
+                    settings.Encode(new System.Span<byte>(termios, Termios.Size));
+                    Terminal.Ioctl(TerminalIoctls.TCSETS, (ulong)termios);
+                    n = Terminal.Read(line, 256, false);
+                    Say("raw " + n.ToString() + " '" + Visible(new System.ReadOnlySpan<byte>(line, n > 0 ? (int)n : 0)) + "'");
+                    saved.Encode(new System.Span<byte>(termios, Termios.Size));
+                    Terminal.Ioctl(TerminalIoctls.TCSETSW, (ulong)termios);
+                }
+            }
         }
     }
 }
