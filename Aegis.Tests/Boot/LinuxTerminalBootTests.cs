@@ -32,9 +32,15 @@ public class LinuxTerminalBootTests
         AssertLine(result, @"tty-logic: TCGETS 0 '\x00E\x00\x00\x05\x00\x00\x00\xbf\x04\x00\x00;\x8a\x00\x00\x00\x03\x1c\x7f\x15\x04\x00\x01\x00\x11\x13\x1a\x00\x12\x0f\x17\x16\x00\x00\x00'");
         AssertLine(result, "tty-logic: TCGETS to 0x10 -14, to the kernel -14, unknown request -25");
         AssertLine(result, "tty-logic: TIOCGPGRP 0 is the environment id yes");
-        AssertLine(result, "tty-logic: read without an input device 0, non-blocking -11");
-        // Window size: 80x25 when the VGA is this terminal's, 80x24 on serial only.
-        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ tty-logic\] tty-logic: TIOCGWINSZ 0 (24|25)x80\r?$");
+        AssertLine(result, "tty-logic: non-blocking read -11");
+        // Window size: 80x25 when the VGA is this terminal's (the kernel granted the Display
+        // capability and DeviceMap worked), 80x24 on serial only; with the VGA its rows must show
+        // the write: bold "write" (0x0F), the tab, the next line, the cursor inverted below it.
+        Match size = result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ tty-logic\] tty-logic: TIOCGWINSZ 0 (24|25)x80\r?$");
+        if (size.Groups[1].Value == "25")
+            AssertLine(result, "tty-logic: vga 'terminal write  tab|next line' bold 0f cursor 70");
+        else
+            AssertLine(result, "tty-logic: vga none");
         // The write: text, tab and both lines; no '?' from a control byte.
         AssertLine(result, "terminal write\ttab");
         AssertLine(result, "next line");

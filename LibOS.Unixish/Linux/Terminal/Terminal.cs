@@ -83,6 +83,22 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Whether a Read would not block now.</summary>
         public static bool PollReadable() => Device.PollReadable();
 
+        /// <summary>What the VGA shows on a row (code page 437 bytes as chars, the cursor's cell
+        /// included), or null while this terminal has no display mapped (tests, diagnostics).</summary>
+        public static string DisplayRow(int row)
+        {
+            TerminalDevice device = Device;
+            return s_port.DisplayRow(row, out _);
+        }
+
+        /// <summary>The attribute byte the VGA shows at a cell, or -1 without a display.</summary>
+        public static int DisplayAttribute(int row, int column)
+        {
+            TerminalDevice device = Device;
+            if (s_port.DisplayRow(row, out ushort* cells) == null || column < 0 || column >= 80) return -1;
+            return cells[column] >> 8;
+        }
+
         /// <summary>Processes input that arrived (echo, ^C) without reading, when the caller is in the
         /// foreground group (see the header); true when input came.</summary>
         public static bool ServiceInput() => Device.PumpIfForeground();
@@ -227,6 +243,17 @@ namespace Aegis.LibOS.Unixish.Linux
             header[1] = header[1] + 1;
             _controlGeneration = header[1];
             now.CopyTo(_controlSnapshot);
+        }
+
+        public string DisplayRow(int row, out ushort* cells)
+        {
+            cells = null;
+            Attach();
+            if (_vga == null || row < 0 || row >= 25) return null;
+            cells = (ushort*)_vga + row * 80;
+            char[] text = new char[80];
+            for (int c = 0; c < 80; c++) text[c] = (char)(byte)cells[c];
+            return new string(text);
         }
 
         public bool WatchAll()

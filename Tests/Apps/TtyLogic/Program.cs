@@ -85,8 +85,7 @@ namespace Aegis.Tests.Apps.TtyLogic
             r = Terminal.Ioctl(TerminalIoctls.TIOCGPGRP, (ulong)termios);
             Say("TIOCGPGRP " + r.ToString() + " is the environment id " + ((ulong)*(int*)termios == Info.EnvironmentId ? "yes" : "no"));
             byte* input = stackalloc byte[16];
-            Say("read without an input device " + Terminal.Read(input, 16, false).ToString()
-                + ", non-blocking " + Terminal.Read(input, 16, true).ToString());
+            Say("non-blocking read " + Terminal.Read(input, 16, true).ToString());
 
             string text = "terminal \x1b[1mwrite\x1b[0m\ttab\nnext line\n";
             byte[] bytes = new byte[text.Length];
@@ -96,6 +95,16 @@ namespace Aegis.Tests.Apps.TtyLogic
                 long written = Terminal.Write(p, bytes.Length);
                 Say("wrote " + written.ToString());
             }
+            // What the VGA shows (only with a display mapped): the two lines written, bold "write".
+            int last = -1;
+            for (int row = 0; row < 25; row++)
+            {
+                string shown = Terminal.DisplayRow(row);
+                if (shown != null && shown.IndexOf("next line") >= 0) last = row;
+            }
+            if (last < 1) Say("vga none");
+            else Say("vga '" + Terminal.DisplayRow(last - 1).Substring(0, 19) + "|" + Terminal.DisplayRow(last).Substring(0, 9)
+                + "' bold " + Terminal.DisplayAttribute(last - 1, 9).ToString("x2") + " cursor " + Terminal.DisplayAttribute(last + 1, 0).ToString("x2"));
             return 0;
         }
 
