@@ -70,10 +70,14 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>Writes length bytes (already copied or checked readable): bytes written.</summary>
-        public static long Write(byte* buffer, int length)
+        public static long Write(byte* buffer, int length) => Write(buffer, length, false);
+
+        /// <summary>As Write; nonBlocking (O_NONBLOCK): -EAGAIN instead of waiting while output is
+        /// stopped (^S, TCXONC).</summary>
+        public static long Write(byte* buffer, int length, bool nonBlocking)
         {
             if (length <= 0) return 0;
-            return Device.Write(new ReadOnlySpan<byte>(buffer, length));
+            return Device.Write(new ReadOnlySpan<byte>(buffer, length), nonBlocking);
         }
 
         /// <summary>A terminal ioctl (TCGETS, TCSETS*, TIOCGWINSZ, ...): its result, -EFAULT for a
