@@ -1,26 +1,428 @@
-// The program's terminal: what fds 0-2, /dev/console and /dev/tty read, write and ioctl.
-// This first version only writes (ConsoleWrite); the tty work (line discipline, termios,
-// keyboard and serial input, the VGA console) replaces its bodies behind the same signatures.
+// The program's terminal: what fds 0-2, /dev/console and /dev/tty read, write and ioctl. One
+// TerminalDevice (line discipline, termios, window size, session, foreground group) over the
+// Aegis devices (AegisTerminalPort): input from the PS/2 keyboard (scan codes) and COM1 (bytes)
+// through the Input capabilities, output to the console (ConsoleWrite: serial, and the VGA while
+// the kernel still draws it) and, once the Display capability's DeviceMap succeeded, to the VGA
+// text buffer through a VT100 emulator (VtScreen) the libOS runs.
+//
+// Hooks for the process and signal work (docs/libos-unixish.md, "The terminal"):
+//   SignalHook(signal, group)  ^C/^\/^Z (and SIGWINCH, SIGHUP/SIGCONT on TIOCNOTTY) for the
+//                              foreground group; null: counted in UndeliveredSignals, not acted on;
+//   InterruptPending()         true ends a blocking read/write with -EINTR;
+//   Caller()                   the caller's pid, process group, session (default: all the
+//                              environment id, i.e. every process its own session leader);
+//   GroupInSession(group, sid) TIOCSPGRP's check (null: any group is accepted);
+//   ServiceInput()             moves arrived input through the line discipline now (echo and
+//                              signals) when the caller is in the foreground group — for a
+//                              process blocked elsewhere (wait4, nanosleep), after a Wait woken
+//                              by an Input upcall (WatchInput() makes its Wait wake for input).
+//
+// Per process: each environment has its own TerminalDevice (a fork copies it); its control
+// state (termios, window size, session, foreground group) and the VGA screen's state live in the
+// VGA memory itself (AegisTerminalPort), so every process sees the same settings and continues
+// the same screen; typed-ahead input a process took from the rings stays its own. Invariant: nothing here throws to the caller for bad program input.
+using System;
+using Aegis.Abi;
+
 namespace Aegis.LibOS.Unixish.Linux
 {
     public static unsafe class Terminal
     {
-        /// <summary>Reads up to length bytes into the program's buffer (already checked writable):
-        /// bytes read, 0 at end of input, -EAGAIN when nonBlocking and nothing is ready.</summary>
-        public static long Read(byte* buffer, int length, bool nonBlocking) => -Errno.EIO;
+        private static TerminalDevice s_device;
+        private static AegisTerminalPort s_port;
+        private static ProgramMemory s_memory;
 
-        /// <summary>Writes length bytes (already copied or checked readable): bytes written.</summary>
-        public static long Write(byte* buffer, int length)
+        /// <summary>The terminal of this process (created on first use).</summary>
+        public static TerminalDevice Device
         {
-            if (length <= 0) return 0;
-            SystemCallResult result = SystemCalls.ConsoleWrite(Aegis.Abi.CapabilitySlots.Console, buffer, (ulong)length);
-            return result.IsError ? -Errno.EIO : (long)result.Value;
+            get
+            {
+                if (s_device == null)
+                {
+                    // A new personality instance (not a fork child, which has the parent's device,
+                    // nor an execve, which keeps it): the screen and control state left in the VGA
+                    // by an earlier instance are stale (the kernel may have drawn since).
+                    s_port = new AegisTerminalPort { Fresh = true };
+                    s_memory = new ProgramMemory();
+                    s_port.Attach();
+                    s_device = new TerminalDevice(s_port, s_port.HasDisplay ? 25 : 24, 80);
+                    ulong id = Info.EnvironmentId;
+                    s_device.CallerDefault = new TerminalCaller { ProcessId = (int)id, ProcessGroup = (int)id, Session = (int)id };
+                }
+                return s_device;
+            }
         }
 
-        /// <summary>A terminal ioctl (TCGETS, TCSETS*, TIOCGWINSZ, ...): its result or -ENOTTY.</summary>
-        public static long Ioctl(ulong request, ulong argument) => -Errno.ENOTTY;
+        public static TerminalSignalHook SignalHook { get => Device.SignalHook; set => Device.SignalHook = value; }
+        public static Func<bool> InterruptPending { get => Device.InterruptPending; set => Device.InterruptPending = value; }
+        public static Func<TerminalCaller> Caller { get => Device.Caller; set => Device.Caller = value; }
+        public static Func<int, int, bool> GroupInSession { get => Device.GroupInSession; set => Device.GroupInSession = value; }
+        public static int ForegroundGroup { get => Device.ForegroundGroup; set => Device.ForegroundGroup = value; }
+        public static int Session { get => Device.Session; set => Device.Session = value; }
+        public static long UndeliveredSignals => Device.UndeliveredSignals;
+
+        /// <summary>Reads up to length bytes into the program's buffer (already checked writable):
+        /// bytes read, 0 at end of input, -EAGAIN when nonBlocking and nothing is ready.</summary>
+        public static long Read(byte* buffer, int length, bool nonBlocking)
+        {
+            if (length <= 0) return 0;
+            return Device.Read(new Span<byte>(buffer, length), nonBlocking);
+        }
+
+        /// <summary>Writes length bytes (already copied or checked readable): bytes written.</summary>
+        public static long Write(byte* buffer, int length) => Write(buffer, length, false);
+
+        /// <summary>As Write; nonBlocking (O_NONBLOCK): -EAGAIN instead of waiting while output is
+        /// stopped (^S, TCXONC).</summary>
+        public static long Write(byte* buffer, int length, bool nonBlocking)
+        {
+            if (length <= 0) return 0;
+            return Device.Write(new ReadOnlySpan<byte>(buffer, length), nonBlocking);
+        }
+
+        /// <summary>A terminal ioctl (TCGETS, TCSETS*, TIOCGWINSZ, ...): its result, -EFAULT for a
+        /// bad argument pointer, -ENOTTY for a request a Linux tty does not know.</summary>
+        public static long Ioctl(ulong request, ulong argument) => Device.Ioctl(request, argument, s_memory);
 
         /// <summary>Whether a Read would not block now.</summary>
-        public static bool PollReadable() => false;
+        public static bool PollReadable() => Device.PollReadable();
+
+        /// <summary>What the VGA shows on a row (code page 437 bytes as chars, the cursor's cell
+        /// included), or null while this terminal has no display mapped (tests, diagnostics).</summary>
+        public static string DisplayRow(int row)
+        {
+            TerminalDevice device = Device;
+            return s_port.DisplayRow(row, out _);
+        }
+
+        /// <summary>The attribute byte the VGA shows at a cell, or -1 without a display.</summary>
+        public static int DisplayAttribute(int row, int column)
+        {
+            TerminalDevice device = Device;
+            if (s_port.DisplayRow(row, out ushort* cells) == null || column < 0 || column >= 80) return -1;
+            return cells[column] >> 8;
+        }
+
+        /// <summary>Processes input that arrived (echo, ^C) without reading, when the caller is in the
+        /// foreground group (see the header); true when input came.</summary>
+        public static bool ServiceInput() => Device.PumpIfForeground();
+
+        /// <summary>Makes this environment the one woken (UpcallKind.Input) when input arrives, so a
+        /// Wait elsewhere returns for it; true when any input device is held.</summary>
+        public static bool WatchInput()
+        {
+            if (s_device == null) { TerminalDevice created = Device; }
+            return s_port.WatchAll();
+        }
+
+        private sealed class ProgramMemory : IProgramMemory
+        {
+            public bool CopyIn(ulong address, Span<byte> destination)
+            {
+                fixed (byte* p = destination) return UserPointers.CopyIn(p, address, (ulong)destination.Length);
+            }
+
+            public bool CopyOut(ulong address, ReadOnlySpan<byte> source)
+            {
+                fixed (byte* p = source) return UserPointers.CopyOut(address, p, (ulong)source.Length);
+            }
+        }
+    }
+
+    /// <summary>The Aegis side of the terminal: input rings, Wait, the clock, serial and VGA output.
+    /// After a fork the child finds its own capabilities and maps the VGA again (Attach).</summary>
+    internal sealed unsafe class AegisTerminalPort : ITerminalPort
+    {
+        // The VGA buffer (8 pages): page 0 is what the screen shows (80x25 cells, the cursor's cell
+        // inverted); pages 1-3 carry the emulator between processes: 0x1000 the cells as drawn
+        // (cursor not inverted), 0x2000 a header (magic, generation) and the emulator's state,
+        // 0x3000 the main screen while the alternate screen is on. The VGA shows none of them.
+        private const int CellsOffset = 0x1000, HeaderOffset = 0x2000, StateOffset = 0x2010, MainOffset = 0x3000;
+        private const uint Magic = 0x31545641; // "AVT1"
+        // 0x4000: the terminal's control state (TerminalDevice.SaveControl: settings, window size,
+        // session, foreground group) with its own magic and generation, so a shell sees the
+        // foreground group its child set and the settings `stty` changed.
+        private const int ControlOffset = 0x4000, ControlStateOffset = 0x4010;
+        private const uint ControlMagic = 0x31545441; // "ATT1"
+        private uint _controlGeneration;
+        private readonly byte[] _controlSnapshot = new byte[TerminalDevice.ControlStateSize];
+        private int _depth;
+        private TerminalDevice _current;
+
+        private ulong _environment;
+        private ulong _keyboard = InputDevices.NoSlot, _serial = InputDevices.NoSlot, _display = InputDevices.NoSlot;
+        private ulong _vgaAddress;
+        private byte* _vga;
+        private VtScreen _screen;
+        private uint _generation;
+        private readonly byte[] _input = new byte[256];
+        private int _rawSerial; // 1: ConsoleWrite takes the Serial capability (raw), -1: it does not, 0: not tried
+        private readonly PlainTextFilter _plain = new PlainTextFilter();
+        private readonly ByteQueue _plainBytes = new ByteQueue();
+
+        public bool HasDisplay => _vga != null;
+
+        /// <summary>This instance starts the terminal afresh: it adopts the screen as displayed and
+        /// publishes its own control state instead of loading what it finds.</summary>
+        public bool Fresh;
+
+        /// <summary>(Again) finds the capabilities and maps the display when this is a new
+        /// environment (the first use, or the first use after a fork).</summary>
+        public void Attach()
+        {
+            ulong id = Info.EnvironmentId;
+            if (id == _environment) return;
+            _environment = id;
+            _rawSerial = 0;
+            InputDevices.Find(out _keyboard, out _serial, out _display);
+            _vga = null;
+            if (_display == InputDevices.NoSlot) return;
+            if (_vgaAddress == 0 || !InputDevices.MapDisplay(_display, _vgaAddress))
+            {
+                ulong address = AddressSpace.Reserve(InputDevices.DisplayPages);
+                if (address == 0 || !InputDevices.MapDisplay(_display, address)) return;
+                _vgaAddress = address;
+            }
+            _vga = (byte*)_vgaAddress;
+            if (_screen == null) _screen = new VtScreen(25, 80);
+            if (Fresh || *(uint*)(_vga + HeaderOffset) != Magic)
+            {
+                // First user of the display: take over what the kernel's console drew.
+                _screen.Adopt(new ReadOnlySpan<ushort>(_vga, 25 * 80));
+                Publish();
+            }
+            else
+            {
+                _generation = ~*(uint*)(_vga + HeaderOffset + 4); // force a load
+            }
+        }
+
+        /// <summary>Counted before anything can fail, so the Leave in the caller's finally balances it.</summary>
+        public void Enter(TerminalDevice device)
+        {
+            if (_depth++ > 0) return;
+            _current = device;
+            Attach();
+            LoadControl(device);
+        }
+
+        public void Leave(TerminalDevice device)
+        {
+            if (--_depth > 0) return;
+            PublishControl(device);
+        }
+
+        /// <summary>Takes the control state if another process changed it since this one looked.</summary>
+        private void LoadControl(TerminalDevice device)
+        {
+            if (_vga == null) return;
+            uint* header = (uint*)(_vga + ControlOffset);
+            Span<byte> shared = new Span<byte>(_vga + ControlStateOffset, TerminalDevice.ControlStateSize);
+            if (Fresh || header[0] != ControlMagic)
+            {
+                Fresh = false;
+                device.SaveControl(shared);
+                header[0] = ControlMagic;
+                header[1] = header[1] + 1;
+                _controlGeneration = header[1];
+            }
+            else if (header[1] != _controlGeneration)
+            {
+                device.LoadControl(shared);
+                _controlGeneration = header[1];
+            }
+            device.SaveControl(_controlSnapshot);
+        }
+
+        /// <summary>Publishes the control state if this process changed it.</summary>
+        private void PublishControl(TerminalDevice device)
+        {
+            if (_vga == null) return;
+            Span<byte> now = stackalloc byte[TerminalDevice.ControlStateSize];
+            device.SaveControl(now);
+            if (now.SequenceEqual(_controlSnapshot)) return;
+            now.CopyTo(new Span<byte>(_vga + ControlStateOffset, TerminalDevice.ControlStateSize));
+            uint* header = (uint*)(_vga + ControlOffset);
+            header[0] = ControlMagic;
+            header[1] = header[1] + 1;
+            _controlGeneration = header[1];
+            now.CopyTo(_controlSnapshot);
+        }
+
+        public string DisplayRow(int row, out ushort* cells)
+        {
+            cells = null;
+            Attach();
+            if (_vga == null || row < 0 || row >= 25) return null;
+            cells = (ushort*)_vga + row * 80;
+            char[] text = new char[80];
+            for (int c = 0; c < 80; c++) text[c] = (char)(byte)cells[c];
+            return new string(text);
+        }
+
+        public bool WatchAll()
+        {
+            Attach();
+            bool any = false;
+            if (_keyboard != InputDevices.NoSlot) any |= InputDevices.Watch(_keyboard, true);
+            if (_serial != InputDevices.NoSlot) any |= InputDevices.Watch(_serial, true);
+            return any;
+        }
+
+        public bool Pump(TerminalDevice device)
+        {
+            Attach();
+            bool any = false;
+            if (_screen != null && _screen.Responses.Length > 0)
+            {
+                byte[] answer = new byte[_screen.Responses.Length];
+                for (int i = 0; i < answer.Length; i++) answer[i] = _screen.Responses[i];
+                _screen.Responses.Clear();
+                device.ReceiveResponse(answer);
+                any = true;
+            }
+            fixed (byte* buffer = _input)
+            {
+                if (_keyboard != InputDevices.NoSlot)
+                {
+                    if (_screen != null) device.Keyboard.ApplicationCursorKeys = _screen.ApplicationCursorKeys;
+                    long n;
+                    while ((n = InputDevices.Read(_keyboard, buffer, _input.Length)) > 0)
+                    {
+                        device.ReceiveKeyboard(new ReadOnlySpan<byte>(buffer, (int)n));
+                        any = true;
+                    }
+                }
+                if (_serial != InputDevices.NoSlot)
+                {
+                    long n;
+                    while ((n = InputDevices.Read(_serial, buffer, _input.Length)) > 0)
+                    {
+                        device.ReceiveSerial(new ReadOnlySpan<byte>(buffer, (int)n));
+                        any = true;
+                    }
+                }
+            }
+            return any;
+        }
+
+        public bool Wait(ulong deadline)
+        {
+            if (!WatchAll()) return false;
+            if (_current != null) PublishControl(_current);
+            if (deadline == ulong.MaxValue)
+            {
+                // The watcher's wakeup is pending if bytes came since the last Pump: no lost wakeup.
+                SystemCalls.Wait();
+            }
+            else
+            {
+                // Wait has no timeout: a timed wait (VTIME) yields until input or the deadline.
+                SystemCalls.Yield();
+            }
+            if (_current != null)
+            {
+                Attach();
+                LoadControl(_current);
+            }
+            return true;
+        }
+
+        public ulong NowMilliseconds => Info.GlobalPage->Ticks;
+
+        public void Display(ReadOnlySpan<byte> bytes)
+        {
+            Attach();
+            WriteSerial(bytes);
+            if (_vga == null) return;
+            Load();
+            _screen.Write(bytes);
+            Publish();
+        }
+
+        /// <summary>The bytes to COM1: raw through the Serial capability when the kernel takes
+        /// ConsoleWrite on it (the host terminal then sees the escape sequences as they are); else
+        /// through the Console capability as plain text (PlainTextFilter: the kernel would print
+        /// every control byte as '?'), which the kernel also draws on the VGA while no one maps it.</summary>
+        private void WriteSerial(ReadOnlySpan<byte> bytes)
+        {
+            if (_serial != InputDevices.NoSlot && _rawSerial >= 0)
+            {
+                if (WriteAll(_serial, bytes))
+                {
+                    _rawSerial = 1;
+                    return;
+                }
+                _rawSerial = -1;
+            }
+            _plain.Filter(bytes, _plainBytes);
+            WriteAll(CapabilitySlots.Console, _plainBytes.Span);
+            _plainBytes.Clear();
+        }
+
+        /// <summary>ConsoleWrite through slot until every byte is taken (yielding while the kernel's
+        /// buffer is full); false when the kernel refuses the slot (nothing was written then).</summary>
+        private static bool WriteAll(ulong slot, ReadOnlySpan<byte> bytes)
+        {
+            fixed (byte* start = bytes)
+            {
+                int done = 0;
+                while (done < bytes.Length)
+                {
+                    int chunk = bytes.Length - done;
+                    if (chunk > SystemCallLimits.MaximumConsoleWrite) chunk = SystemCallLimits.MaximumConsoleWrite;
+                    SystemCallResult r = SystemCalls.ConsoleWrite(slot, start + done, (ulong)chunk);
+                    if (r.IsError)
+                    {
+                        if (r.Error != Error.WouldBlock) return done > 0;
+                        SystemCalls.Yield();
+                        continue;
+                    }
+                    done += (int)r.Value;
+                }
+            }
+            return true;
+        }
+
+        /// <summary>Continues the screen another process drew since this one last did.</summary>
+        private void Load()
+        {
+            uint* header = (uint*)(_vga + HeaderOffset);
+            if (header[0] != Magic || header[1] == _generation) return;
+            ushort* cells = (ushort*)(_vga + CellsOffset);
+            for (int i = 0; i < _screen.Cells.Length; i++) _screen.Cells[i] = cells[i];
+            _screen.LoadState(new ReadOnlySpan<byte>(_vga + StateOffset, VtScreen.StateSize));
+            if (_screen.AlternateScreenActive)
+            {
+                ushort[] main = new ushort[_screen.Cells.Length];
+                ushort* saved = (ushort*)(_vga + MainOffset);
+                for (int i = 0; i < main.Length; i++) main[i] = saved[i];
+                _screen.SavedMainScreen = main;
+            }
+            else
+            {
+                _screen.SavedMainScreen = null;
+            }
+            _generation = header[1];
+        }
+
+        /// <summary>Shows the screen and leaves its state for the next process.</summary>
+        private void Publish()
+        {
+            _screen.Render(new Span<ushort>(_vga, _screen.Cells.Length));
+            ushort* cells = (ushort*)(_vga + CellsOffset);
+            for (int i = 0; i < _screen.Cells.Length; i++) cells[i] = _screen.Cells[i];
+            _screen.SaveState(new Span<byte>(_vga + StateOffset, VtScreen.StateSize));
+            ushort[] main = _screen.SavedMainScreen;
+            if (main != null)
+            {
+                ushort* saved = (ushort*)(_vga + MainOffset);
+                for (int i = 0; i < main.Length; i++) saved[i] = main[i];
+            }
+            uint* header = (uint*)(_vga + HeaderOffset);
+            header[0] = Magic;
+            header[1] = header[1] + 1;
+            _generation = header[1];
+        }
     }
 }
