@@ -76,6 +76,7 @@ namespace Aegis.LibOS.Unixish.Linux
             MemoryCalls.Register();
             ProcessCalls.Register();
             TimeCalls.Register();
+            Signals.Register();
             StandardOutput.Register();
 
             LinuxNative.Configure(LinuxNative.ThreadPointer(), LinuxCpu.HasFsGsBase ? 1UL : 0UL, (ulong)SystemCall.SetFsBase);
