@@ -160,7 +160,9 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             bool restart = !s_noRestart && result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK && result != -515;
             s_noRestart = false;
-            return DeliverPending(frame, result, restart, frame->Registers.Rax);
+            long value = DeliverPending(frame, result, restart, frame->Registers.Rax);
+            Refresh();
+            return value;
         }
 
         /// <summary>After an upcall that interrupted program code (SignalAttention.Word != 0).</summary>
@@ -460,9 +462,9 @@ namespace Aegis.LibOS.Unixish.Linux
             if (set && !UserPointers.CopyIn(&mask, call.A1, 8)) return -Errno.EFAULT;
             int how = (int)call.A0;
             if (set && (how < Sig.SIG_BLOCK || how > Sig.SIG_SETMASK)) return -Errno.EINVAL;
-            ulong old = State.Blocked;
+            State.ChangeMask(how, set, mask, out ulong old);
             if (call.A2 != 0 && !UserPointers.CopyOut(call.A2, &old, 8)) return -Errno.EFAULT;
-            return State.ChangeMask(how, set, mask, out _);
+            return 0;
         }
 
         public static long RtSigpending(ref LinuxCall call)
@@ -568,8 +570,11 @@ namespace Aegis.LibOS.Unixish.Linux
             ulong* stack = (ulong*)(uc + SignalFrame.UcStack);
             State.SetAltStack(regs.Rsp, stack[0], (int)(uint)stack[1], stack[2]);
             State.SetBlocked(mask);
+            // The restored RAX is the interrupted code's, never a restart request (Linux: orig_ax = -1).
+            // The attention bit makes AfterSystemCall run now and consume the flag.
             s_noRestart = true;
             s_hasSavedMask = false;
+            SignalAttention.Word |= 1;
             return (long)regs.Rax;
         }
 
