@@ -18,6 +18,7 @@
 //
 // Invariant: nothing here checks program memory: the caller (Signals) checks [frame, end) is
 // writable (and the ucontext readable at sigreturn) before calling.
+using System;
 using Aegis.Abi;
 
 namespace Aegis.LibOS.Unixish.Linux
@@ -30,6 +31,17 @@ namespace Aegis.LibOS.Unixish.Linux
         public const int Size = 440;
         public const int FpStateSize = 512;
         public const int RedZone = 128;
+
+        /// <summary>512 zero bytes: the source of the block clears (Buffer.MemoryCopy is rep movsq).</summary>
+        private static readonly byte[] s_zero = new byte[FpStateSize];
+
+        /// <summary>Runs the static initializer now (at start-up, not inside a delivery).</summary>
+        public static bool Ready => s_zero != null;
+
+        private static void Zero(byte* to, int length)
+        {
+            fixed (byte* zero = s_zero) Buffer.MemoryCopy(zero, to, length, length);
+        }
 
         // struct ucontext (the kernel's; glibc's ucontext_t has the same prefix)
         public const int UcFlags = 0, UcLink = 8, UcStack = 16, UcMcontext = 40, UcSigmask = 296, UcontextSize = 304;
@@ -64,7 +76,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Writes siginfo_t (128 bytes) by Linux's siginfo_layout.</summary>
         public static void WriteSiginfo(byte* to, in SigInfo info)
         {
-            for (int i = 0; i < SigInfo.Size; i += 8) *(ulong*)(to + i) = 0;
+            Zero(to, SigInfo.Size);
             *(int*)to = info.Signo;
             *(int*)(to + 4) = info.Errno;
             *(int*)(to + 8) = info.Code;
@@ -146,8 +158,8 @@ namespace Aegis.LibOS.Unixish.Linux
             *(ulong*)(uc + UcSigmask) = savedMask;
             WriteSiginfo(f + SiginfoOffset, in info);
             byte* fp = (byte*)fpState;
-            for (int i = 0; i < 464; i += 8) *(ulong*)(fp + i) = *(ulong*)(fxsave + i);
-            for (int i = 464; i < FpStateSize; i += 8) *(ulong*)(fp + i) = 0;
+            Buffer.MemoryCopy(fxsave, fp, 464, 464);
+            Zero(fp + 464, FpStateSize - 464);
         }
 
         private static bool IsFault(in SigInfo info)
@@ -188,7 +200,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public static void WriteInitialFpState(byte* fxsave)
         {
             uint mxcsrMask = *(uint*)(fxsave + 28);
-            for (int i = 0; i < FpStateSize; i += 8) *(ulong*)(fxsave + i) = 0;
+            Zero(fxsave, FpStateSize);
             *(ushort*)fxsave = 0x37F;
             *(uint*)(fxsave + 24) = 0x1F80;
             *(uint*)(fxsave + 28) = mxcsrMask;
@@ -201,7 +213,7 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             uint mxcsrMask = *(uint*)(fxsave + 28);
             if (mxcsrMask == 0) mxcsrMask = 0xFFBF;
-            for (int i = 0; i < 464; i += 8) *(ulong*)(fxsave + i) = *(ulong*)(from + i);
+            Buffer.MemoryCopy(from, fxsave, 464, 464);
             *(uint*)(fxsave + 24) &= mxcsrMask;
             *(uint*)(fxsave + 28) = mxcsrMask;
         }

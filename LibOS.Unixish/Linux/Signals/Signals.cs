@@ -96,7 +96,7 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public static void Register()
         {
-            if (s_state == null) Initialize();
+            if (s_state == null || !SignalFrame.Ready) Initialize();
             LinuxSystemCalls.Define(LinuxSystemCallNumbers.rt_sigaction, &RtSigaction);
             LinuxSystemCalls.Define(LinuxSystemCallNumbers.rt_sigprocmask, &RtSigprocmask);
             LinuxSystemCalls.Define(LinuxSystemCallNumbers.rt_sigreturn, &RtSigreturn);
