@@ -136,6 +136,12 @@ namespace Aegis.LibOS.Unixish.Linux
             return State.Post(in copy);
         }
 
+        /// <summary>A signal the libOS raises on the program's behalf, as Linux's send_sig(sig,
+        /// current, 0): si_code SI_USER from this process (SIGPIPE for a write to a pipe without
+        /// readers; SIGXFSZ).</summary>
+        public static bool RaiseSelf(int signal)
+            => State.Post(SigInfo.FromProcess(signal, Sig.SI_USER, (int)Self, 0));
+
         /// <summary>For blocking loops: true when the wait must end (a signal is deliverable; fires
         /// expired timers first).</summary>
         public static bool InterruptPending()
