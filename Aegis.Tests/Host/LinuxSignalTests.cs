@@ -481,3 +481,249 @@ public class LinuxSignalStateTests
         Assert.That(Sig.StoppedWaitStatus(Sig.SIGTSTP), Is.EqualTo(0x147F));
     }
 }
+
+/// <summary>SignalDelivery: frames built on a stack in this process's memory, restart rules,
+/// nesting order, sigsuspend's mask, sigreturn, and the failures that force SIGSEGV.</summary>
+public unsafe class LinuxSignalDeliveryTests
+{
+    private const ulong Number = 0; // read(2)'s number, for restarts
+    private byte[] _stack = null!;
+    private GCHandle _pin;
+    private ulong _low, _high;
+    private readonly List<string> _events = new();
+
+    [SetUp]
+    public void Pin()
+    {
+        _stack = new byte[65536];
+        _pin = GCHandle.Alloc(_stack, GCHandleType.Pinned);
+        _low = (ulong)_pin.AddrOfPinnedObject();
+        _high = _low + (ulong)_stack.Length;
+        _events.Clear();
+    }
+
+    [TearDown]
+    public void Unpin() => _pin.Free();
+
+    private SignalDelivery Delivery(SignalState state) => new SignalDelivery(state)
+    {
+        Writable = (address, length) => address >= _low && address + length <= _high,
+        Terminate = (signal, info) => _events.Add("terminate " + signal),
+        Stop = signal => _events.Add("stop " + signal),
+        FrameFailed = (signal, why, address) => _events.Add("frame failed " + signal + ": " + why),
+    };
+
+    private static SignalAction Handler(ulong address, ulong flags = Sig.SA_RESTORER | Sig.SA_SIGINFO, ulong mask = 0)
+        => new SignalAction { Handler = address, Flags = flags | Sig.SA_RESTORER, Restorer = 0x401F00, Mask = mask };
+
+    private UserRegisters Interrupted(ulong rip = 0x401002)
+        => new UserRegisters { Rip = rip, Rsp = _high - 4096, Rflags = 0x246, Rax = 99, Rdi = 3 };
+
+    private static byte[] Fx() { var fx = new byte[512]; fx[24] = 0x80; fx[25] = 0x1F; fx[28] = 0xFF; fx[29] = 0xFF; fx[160] = 0x5A; return fx; }
+
+    [Test]
+    public void CaughtSignalEntersTheHandlerWithAFrameBelowTheRedZone()
+    {
+        var state = new SignalState();
+        state.SetAction(Sig.SIGUSR1, true, Handler(0x401500), out _);
+        state.Post(SigInfo.FromProcess(Sig.SIGUSR1, Sig.SI_USER, 7, 0));
+        var delivery = Delivery(state);
+        UserRegisters regs = Interrupted();
+        byte[] fx = Fx();
+        fixed (byte* f = fx)
+        {
+            long rax = delivery.DeliverPending(ref regs, f, 0, false, 0);
+            Assert.That(rax, Is.EqualTo(0));
+            Assert.That(f[160], Is.EqualTo(0), "the handler starts with the initial FP state");
+        }
+        Assert.That(regs.Rip, Is.EqualTo(0x401500UL));
+        Assert.That(regs.Rsp, Is.LessThanOrEqualTo(_high - 4096 - 128 - 512 - 440));
+        Assert.That((regs.Rsp + 8) % 16, Is.EqualTo(0UL));
+        ulong* g = (ulong*)(regs.Rdx + SignalFrame.UcMcontext);
+        Assert.That(g[SignalFrame.REG_RIP], Is.EqualTo(0x401002UL));
+        Assert.That(g[SignalFrame.REG_RAX], Is.EqualTo(0UL), "the interrupted RAX is current (the call's result)");
+        Assert.That(*(ulong*)regs.Rsp, Is.EqualTo(0x401F00UL), "return address = sa_restorer");
+        Assert.That(*(byte*)(g[23 + 0] + 160), Is.EqualTo(0x5A), "the program's FP image is in the frame");
+        Assert.That(*(int*)(regs.Rsi + 16), Is.EqualTo(7), "si_pid");
+        Assert.That(state.Blocked, Is.EqualTo(Sig.Bit(Sig.SIGUSR1)));
+        Assert.That(_events, Is.Empty);
+    }
+
+    [Test]
+    public void SigreturnPutsEverythingBack()
+    {
+        var state = new SignalState();
+        state.SetAction(Sig.SIGUSR1, true, Handler(0x401500), out _);
+        state.SetBlocked(Sig.Bit(Sig.SIGHUP));
+        state.Post(SigInfo.FromProcess(Sig.SIGUSR1, Sig.SI_USER, 7, 0));
+        var delivery = Delivery(state);
+        UserRegisters regs = Interrupted();
+        UserRegisters before = regs;
+        byte[] fx = Fx();
+        fixed (byte* f = fx)
+        {
+            long rax = delivery.DeliverPending(ref regs, f, 42, false, 0);
+            regs.Rax = (ulong)rax;
+            // The handler runs, clobbers registers, returns to the restorer: RSP = frame + 8.
+            regs.Rsp += 8;
+            regs.Rbx = 0xBAD;
+            f[160] = 0;
+            Assert.That(delivery.Sigreturn(ref regs, f, _ => true), Is.True);
+            Assert.That(f[160], Is.EqualTo(0x5A), "the FP image comes back");
+        }
+        Assert.That(regs.Rip, Is.EqualTo(before.Rip));
+        Assert.That(regs.Rsp, Is.EqualTo(before.Rsp));
+        Assert.That(regs.Rbx, Is.EqualTo(before.Rbx));
+        Assert.That(regs.Rdi, Is.EqualTo(before.Rdi));
+        Assert.That(regs.Rax, Is.EqualTo(42UL));
+        Assert.That(state.Blocked, Is.EqualTo(Sig.Bit(Sig.SIGHUP)), "the mask before the handler");
+    }
+
+    [Test]
+    public void TwoSignalsAreFramedOneOnTopOfTheOtherHigherRunsFirst()
+    {
+        var state = new SignalState();
+        state.SetAction(Sig.SIGUSR1, true, Handler(0x401100), out _);
+        state.SetAction(Sig.SIGUSR2, true, Handler(0x401200), out _);
+        state.Post(SigInfo.FromProcess(Sig.SIGUSR2, 0, 1, 0));
+        state.Post(SigInfo.FromProcess(Sig.SIGUSR1, 0, 1, 0));
+        var delivery = Delivery(state);
+        UserRegisters regs = Interrupted();
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, 0, false, 0);
+        Assert.That(regs.Rip, Is.EqualTo(0x401200UL), "SIGUSR2's handler runs first");
+        ulong* g = (ulong*)(regs.Rdx + SignalFrame.UcMcontext);
+        Assert.That(g[SignalFrame.REG_RIP], Is.EqualTo(0x401100UL), "and returns into SIGUSR1's handler");
+        Assert.That(state.Blocked, Is.EqualTo(Sig.Bit(Sig.SIGUSR1) | Sig.Bit(Sig.SIGUSR2)));
+    }
+
+    [TestCase(SignalDelivery.ERESTARTSYS, Sig.SA_RESTART, true)]
+    [TestCase(SignalDelivery.ERESTARTSYS, 0UL, false)]
+    [TestCase(SignalDelivery.ERESTARTNOINTR, 0UL, true)]
+    [TestCase(SignalDelivery.ERESTARTNOHAND, Sig.SA_RESTART, false)]
+    [TestCase(SignalDelivery.ERESTART_RESTARTBLOCK, Sig.SA_RESTART, false)]
+    public void InterruptedCallRestartsOrAnswersEintrByLinuxRules(int code, ulong flags, bool restarts)
+    {
+        var state = new SignalState();
+        state.SetAction(Sig.SIGALRM, true, Handler(0x401500, flags), out _);
+        state.Post(SigInfo.FromKernel(Sig.SIGALRM));
+        var delivery = Delivery(state);
+        UserRegisters regs = Interrupted();
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, -code, SignalDelivery.IsRestartRequest(-code), 35);
+        ulong* g = (ulong*)(regs.Rdx + SignalFrame.UcMcontext);
+        if (restarts)
+        {
+            Assert.That(g[SignalFrame.REG_RIP], Is.EqualTo(0x401000UL), "back over the syscall instruction");
+            Assert.That(g[SignalFrame.REG_RAX], Is.EqualTo(35UL), "RAX = the call's number");
+        }
+        else
+        {
+            Assert.That(g[SignalFrame.REG_RIP], Is.EqualTo(0x401002UL));
+            Assert.That((long)g[SignalFrame.REG_RAX], Is.EqualTo(-Errno.EINTR));
+        }
+    }
+
+    [Test]
+    public void WithoutAHandlerEveryRestartRequestRestarts()
+    {
+        var state = new SignalState();
+        state.SetBlocked(Sig.Bit(Sig.SIGCHLD));
+        state.Post(SigInfo.FromKernel(Sig.SIGCHLD));
+        state.SetBlocked(0); // deliverable, default action: ignore
+        var delivery = Delivery(state);
+        UserRegisters regs = Interrupted();
+        long rax;
+        fixed (byte* f = Fx()) rax = delivery.DeliverPending(ref regs, f, -SignalDelivery.ERESTARTNOHAND, true, 34);
+        Assert.That(rax, Is.EqualTo(34));
+        Assert.That(regs.Rip, Is.EqualTo(0x401000UL));
+        Assert.That(state.Pending, Is.EqualTo(0UL));
+    }
+
+    [Test]
+    public void SigsuspendMaskGoesIntoTheFrameOrBackWhenNothingIsCaught()
+    {
+        var state = new SignalState();
+        state.SetAction(Sig.SIGUSR1, true, Handler(0x401500), out _);
+        var delivery = Delivery(state);
+        delivery.SavedMask = Sig.Bit(Sig.SIGUSR1) | Sig.Bit(Sig.SIGHUP);
+        delivery.HasSavedMask = true;
+        state.SetBlocked(Sig.Bit(Sig.SIGINT)); // sigsuspend's temporary mask
+        state.Post(SigInfo.FromProcess(Sig.SIGUSR1, 0, 1, 0));
+        UserRegisters regs = Interrupted();
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, -SignalDelivery.ERESTARTNOHAND, true, 130);
+        Assert.That(*(ulong*)(regs.Rdx + SignalFrame.UcSigmask), Is.EqualTo(Sig.Bit(Sig.SIGUSR1) | Sig.Bit(Sig.SIGHUP)));
+        Assert.That(state.Blocked, Is.EqualTo(Sig.Bit(Sig.SIGINT) | Sig.Bit(Sig.SIGUSR1)), "during the handler: the temporary mask + the signal");
+        Assert.That(delivery.HasSavedMask, Is.False);
+
+        delivery.SavedMask = Sig.Bit(Sig.SIGHUP);
+        delivery.HasSavedMask = true;
+        state.SetBlocked(0);
+        regs = Interrupted();
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, 0, false, 0);
+        Assert.That(state.Blocked, Is.EqualTo(Sig.Bit(Sig.SIGHUP)), "nothing caught: the saved mask is restored");
+    }
+
+    [Test]
+    public void DefaultActionsTerminateAndStop()
+    {
+        var state = new SignalState();
+        state.Post(SigInfo.FromProcess(Sig.SIGTERM, 0, 1, 0));
+        state.Post(SigInfo.FromProcess(Sig.SIGTSTP, 0, 1, 0));
+        var delivery = Delivery(state);
+        UserRegisters regs = Interrupted();
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, 0, false, 0);
+        Assert.That(_events, Is.EqualTo(new[] { "terminate 15", "stop 20" }));
+        Assert.That(regs.Rip, Is.EqualTo(0x401002UL));
+    }
+
+    [Test]
+    public void AlternateStackAndAutodisarm()
+    {
+        var state = new SignalState();
+        state.SetAction(Sig.SIGSEGV, true, Handler(0x401500, Sig.SA_ONSTACK), out _);
+        ulong altBase = _low + 8192;
+        state.SetAltStack(_high - 4096, altBase, unchecked((int)Sig.SS_AUTODISARM), 16384);
+        state.Post(new SigInfo { Signo = Sig.SIGSEGV, Code = Sig.SEGV_MAPERR, Address = 0x10 });
+        var delivery = Delivery(state);
+        UserRegisters regs = Interrupted();
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, 0, false, 0);
+        Assert.That(regs.Rsp, Is.GreaterThan(altBase).And.LessThan(altBase + 16384));
+        Assert.That(*(ulong*)(regs.Rdx + SignalFrame.UcStack), Is.EqualTo(altBase), "uc_stack: the stack as set");
+        Assert.That(state.AltSize, Is.EqualTo(0UL), "SS_AUTODISARM: disarmed while the handler runs");
+        // sigreturn re-arms it from uc_stack.
+        regs.Rsp += 8;
+        fixed (byte* f = Fx()) Assert.That(delivery.Sigreturn(ref regs, f, _ => true), Is.True);
+        Assert.That(state.AltSize, Is.EqualTo(16384UL));
+    }
+
+    [Test]
+    public void UnwritableStackTooSmallAltStackAndNoRestorerForceSigsegv()
+    {
+        var state = new SignalState();
+        state.SetAction(Sig.SIGUSR1, true, Handler(0x401500), out _);
+        var delivery = Delivery(state);
+        state.Post(SigInfo.FromProcess(Sig.SIGUSR1, 0, 1, 0));
+        UserRegisters regs = Interrupted();
+        regs.Rsp = _low + 256; // the frame would go below the writable memory
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, 5, false, 0);
+        Assert.That(_events, Is.EqualTo(new[] { "frame failed 10: the stack is not writable" }));
+        Assert.That(regs.Rip, Is.EqualTo(0x401002UL), "nothing changed");
+
+        _events.Clear();
+        state.SetBlocked(0);
+        state.SetAction(Sig.SIGUSR2, true, Handler(0x401500, Sig.SA_ONSTACK), out _);
+        state.SetAltStack(_high - 4096, _low + 1024, 0, 2048);
+        state.Post(SigInfo.FromProcess(Sig.SIGUSR2, 0, 1, 0));
+        regs = Interrupted();
+        regs.Rsp = _low + 1024 + 700; // already on the alternate stack, near its bottom: a nested frame overflows it
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, 0, false, 0);
+        Assert.That(_events, Is.EqualTo(new[] { "frame failed 12: the alternate stack is too small" }));
+
+        _events.Clear();
+        state.SetBlocked(0);
+        state.SetAction(Sig.SIGHUP, true, new SignalAction { Handler = 0x401500 }, out _);
+        state.Post(SigInfo.FromProcess(Sig.SIGHUP, 0, 1, 0));
+        regs = Interrupted();
+        fixed (byte* f = Fx()) delivery.DeliverPending(ref regs, f, 0, false, 0);
+        Assert.That(_events, Has.Count.EqualTo(1).And.Some.StartsWith("frame failed 1: the handler has no SA_RESTORER"));
+    }
+}

@@ -57,12 +57,13 @@ namespace Aegis.LibOS.Unixish.Linux
 
     public static unsafe class Signals
     {
-        public const int ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
+        public const int ERESTARTSYS = SignalDelivery.ERESTARTSYS, ERESTARTNOINTR = SignalDelivery.ERESTARTNOINTR,
+            ERESTARTNOHAND = SignalDelivery.ERESTARTNOHAND, ERESTART_RESTARTBLOCK = SignalDelivery.ERESTART_RESTARTBLOCK;
         public const int ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
 
         private static SignalState s_state;
-        private static ulong s_savedMask;
-        private static bool s_hasSavedMask, s_noRestart, s_timersArmed;
+        private static SignalDelivery s_delivery;
+        private static bool s_noRestart, s_timersArmed;
         private static ulong[] s_timerDeadline, s_timerInterval;
 
         /// <summary>Sends a signal to a target other than this process (kill's pid semantics);
@@ -87,6 +88,13 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             s_state = new SignalState();
             s_state.Changed = Refresh;
+            s_delivery = new SignalDelivery(s_state)
+            {
+                Writable = (address, length) => UserPointers.IsAccessible(address, length, true),
+                Terminate = (signal, info) => Terminate(signal, in info, false),
+                Stop = Stop,
+                FrameFailed = FrameFailed,
+            };
             s_timerDeadline = new ulong[3];
             s_timerInterval = new ulong[3];
         }
@@ -123,7 +131,7 @@ namespace Aegis.LibOS.Unixish.Linux
             State.Fork();
             for (int i = 0; i < 3; i++) s_timerDeadline[i] = s_timerInterval[i] = 0;
             s_timersArmed = false;
-            s_hasSavedMask = false;
+            s_delivery.HasSavedMask = false;
             Refresh();
         }
 
@@ -164,7 +172,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// deliverable; the value for RAX.</summary>
         public static long AfterSystemCall(UpcallFrame* frame, long result)
         {
-            bool restart = !s_noRestart && result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK && result != -515;
+            bool restart = !s_noRestart && SignalDelivery.IsRestartRequest(result);
             s_noRestart = false;
             long value = DeliverPending(frame, result, restart, frame->Registers.Rax);
             Refresh();
@@ -187,99 +195,7 @@ namespace Aegis.LibOS.Unixish.Linux
         private static long DeliverPending(UpcallFrame* frame, long current, bool restart, ulong number)
         {
             if (s_timersArmed) CheckTimers();
-            SignalState state = State;
-            for (;;)
-            {
-                int signal = state.Take(state.Deliverable, out SigInfo info);
-                if (signal == 0) break;
-                SignalAction action = state.Actions[signal];
-                if (action.Handler == Sig.SIG_IGN) continue;
-                if (action.Handler == Sig.SIG_DFL)
-                {
-                    DefaultAction kind = Sig.Default(signal);
-                    if (kind == DefaultAction.Stop) Stop(signal);
-                    else if (kind == DefaultAction.Terminate || kind == DefaultAction.CoreDump) Terminate(signal, in info, false);
-                    continue; // Ignore, Continue (we run), or continued after a stop
-                }
-                if (restart)
-                {
-                    restart = false;
-                    long code = -current;
-                    bool again = code == ERESTARTNOINTR || (code == ERESTARTSYS && (action.Flags & Sig.SA_RESTART) != 0);
-                    if (again)
-                    {
-                        current = (long)number;
-                        frame->Registers.Rip -= 2;
-                    }
-                    else
-                    {
-                        current = -Errno.EINTR;
-                    }
-                }
-                frame->Registers.Rax = (ulong)current;
-                DeliverOne(frame, signal, in info);
-                current = 0;
-            }
-            if (restart)
-            {
-                // No handler ran: the call starts again (Linux's "no handler" restart).
-                current = (long)number;
-                frame->Registers.Rip -= 2;
-            }
-            if (s_hasSavedMask)
-            {
-                s_hasSavedMask = false;
-                state.SetBlocked(s_savedMask);
-            }
-            return current;
-        }
-
-        /// <summary>Builds the frame for a caught signal and points the interrupted state at its
-        /// handler; a frame that cannot be written ends the program with SIGSEGV (force_sigsegv).</summary>
-        private static void DeliverOne(UpcallFrame* frame, int signal, in SigInfo info)
-        {
-            SignalState state = State;
-            SignalAction action = state.Actions[signal];
-            ref UserRegisters regs = ref frame->Registers;
-            if ((action.Flags & Sig.SA_RESTORER) == 0)
-            {
-                FrameFailed(signal, "the handler has no SA_RESTORER (x86-64 needs one)", 0);
-                return;
-            }
-            ulong sp = regs.Rsp;
-            bool onAlt = state.OnAltStack(sp);
-            bool useAlt = (action.Flags & Sig.SA_ONSTACK) != 0 && state.AltSize != 0 && !onAlt;
-            ulong top = useAlt ? state.AltBase + state.AltSize : sp - SignalFrame.RedZone;
-            ulong at = SignalFrame.Place(top, out ulong fpState);
-            ulong end = fpState + SignalFrame.FpStateSize;
-            if (top > sp && !useAlt || at > top)
-            {
-                FrameFailed(signal, "the stack pointer wraps", sp);
-                return;
-            }
-            if ((useAlt || onAlt) && at < state.AltBase)
-            {
-                FrameFailed(signal, "the alternate stack is too small", at);
-                return;
-            }
-            if (!UserPointers.IsAccessible(at, end - at, true))
-            {
-                FrameFailed(signal, "the stack is not writable", at);
-                return;
-            }
-            ulong saved = s_hasSavedMask ? s_savedMask : state.Blocked;
-            s_hasSavedMask = false;
-            byte* fx = FpArea(frame);
-            SignalFrame.Write(at, fpState, in regs, action.Restorer, in info, saved, state.AltBase, state.AltFlags, state.AltSize, fx);
-            if ((state.AltFlags & unchecked((int)Sig.SS_AUTODISARM)) != 0)
-            {
-                state.AltBase = 0;
-                state.AltSize = 0;
-                state.AltFlags = Sig.SS_DISABLE;
-            }
-            SignalFrame.EnterHandler(ref regs, at, action.Handler, signal);
-            SignalFrame.WriteInitialFpState(fx);
-            state.Delivered(signal);
+            return s_delivery.DeliverPending(ref frame->Registers, FpArea(frame), current, restart, number);
         }
 
         private static void FrameFailed(int signal, string why, ulong address)
@@ -314,7 +230,7 @@ namespace Aegis.LibOS.Unixish.Linux
                     Terminate(signal, in info, true);
                     return;
                 }
-                DeliverOne(f, signal, in info);
+                if (!s_delivery.DeliverOne(ref f->Registers, FpArea(f), signal, in info)) return;
                 f->Registers.Rax = (ulong)DeliverPending(f, (long)f->Registers.Rax, false, 0);
             }
         }
@@ -485,8 +401,8 @@ namespace Aegis.LibOS.Unixish.Linux
             if (call.A1 != 8) return -Errno.EINVAL;
             ulong mask;
             if (!UserPointers.CopyIn(&mask, call.A0, 8)) return -Errno.EFAULT;
-            s_savedMask = State.Blocked;
-            s_hasSavedMask = true;
+            s_delivery.SavedMask = State.Blocked;
+            s_delivery.HasSavedMask = true;
             State.SetBlocked(mask);
             while (!InterruptPending()) WaitStep();
             return -ERESTARTNOHAND;
@@ -561,25 +477,14 @@ namespace Aegis.LibOS.Unixish.Linux
                 BadSigreturn(uc);
                 return 0;
             }
-            SignalFrame.Restore(uc, ref regs, out ulong mask, out ulong fpState);
-            byte* fx = FpArea(call.Frame);
-            if (fpState == 0)
-                SignalFrame.WriteInitialFpState(fx);
-            else if (UserPointers.IsAccessible(fpState, SignalFrame.FpStateSize, false))
-                SignalFrame.LoadFpState(fx, (byte*)fpState);
-            else
+            if (!s_delivery.Sigreturn(ref regs, FpArea(call.Frame), fp => UserPointers.IsAccessible(fp, SignalFrame.FpStateSize, false)))
             {
-                BadSigreturn(fpState);
+                BadSigreturn(regs.Rsp);
                 return 0;
             }
-            // uc_stack: as Linux's restore_altstack, errors other than a bad address are ignored.
-            ulong* stack = (ulong*)(uc + SignalFrame.UcStack);
-            State.SetAltStack(regs.Rsp, stack[0], (int)(uint)stack[1], stack[2]);
-            State.SetBlocked(mask);
             // The restored RAX is the interrupted code's, never a restart request (Linux: orig_ax = -1).
             // The attention bit makes AfterSystemCall run now and consume the flag.
             s_noRestart = true;
-            s_hasSavedMask = false;
             SignalAttention.Word |= 1;
             return (long)regs.Rax;
         }
