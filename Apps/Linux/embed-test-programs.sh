@@ -1,6 +1,6 @@
 #!/bin/sh
 # embed-test-programs.sh OUT.S BUILD-DIR SOURCE-DIR INCLUDE(true|false)
-# Builds the Linux personality's own test programs (SOURCE-DIR/core-*.c, gcc -O2 -static;
+# Builds the Linux personality's own test programs (SOURCE-DIR/core-*.c and signal-*.c, gcc -O2 -static;
 # core-pie.c with -static-pie) and the bad files its loader tests need (core-text: not an ELF,
 # core-truncated: core-hello cut to 2000 bytes, core-arm: core-hello marked AArch64,
 # core-dynamic: core-hello linked dynamically), and writes OUT.S: a table the linux app serves
@@ -11,7 +11,7 @@ out=$1 dir=$2 src=$3 include=$4
 mkdir -p "$dir"
 names=""
 if [ "$include" = true ]; then
-    for c in "$src"/core-*.c; do
+    for c in "$src"/core-*.c "$src"/signal-*.c; do
         name=$(basename "$c" .c)
         flags=-static
         [ "$name" = core-pie ] && flags=-static-pie

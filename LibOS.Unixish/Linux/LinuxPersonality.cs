@@ -71,6 +71,7 @@ namespace Aegis.LibOS.Unixish.Linux
             MemoryCalls.Register();
             ProcessCalls.Register();
             TimeCalls.Register();
+            Signals.Register();
             StandardOutput.Register();
         }
 

@@ -146,8 +146,11 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             long error = ReadTimespec(call.A0, out ulong nanoseconds);
             if (error < 0) return error;
-            Sleep(nanoseconds);
-            return 0;
+            ulong left = Sleep(nanoseconds);
+            if (left == 0) return 0;
+            // A signal ended the sleep: the remaining time, then -EINTR (a handler runs) or a restart (Signals).
+            if (call.A1 != 0 && PutTimespec(call.A1, left) < 0) return -Errno.EFAULT;
+            return -Signals.ERESTART_RESTARTBLOCK;
         }
 
         public static long ClockNanoSleep(ref LinuxCall call)
@@ -163,18 +166,26 @@ namespace Aegis.LibOS.Unixish.Linux
             bool absolute = (call.A1 & TimerAbsolute) != 0;
             if (absolute)
                 nanoseconds = nanoseconds > now ? nanoseconds - now : 0;
-            Sleep(nanoseconds);
-            return 0;
+            ulong left = Sleep(nanoseconds);
+            if (left == 0) return 0;
+            if (!absolute && call.A3 != 0 && PutTimespec(call.A3, left) < 0) return -Errno.EFAULT;
+            return -Signals.ERESTART_RESTARTBLOCK;
         }
 
-        /// <summary>Yields until duration ns have passed.</summary>
-        private static void Sleep(ulong duration)
+        /// <summary>Yields until duration ns have passed: 0, or the ns left when a signal ended
+        /// the sleep (Signals.InterruptPending).</summary>
+        private static ulong Sleep(ulong duration)
         {
             ulong hz = Info.GlobalPage->TimestampHz;
             ulong startTicks = LinuxCpu.Timestamp();
             ulong ticks = duration == ulong.MaxValue ? ulong.MaxValue : NanosecondsToTicks(duration, hz);
-            while (LinuxCpu.Timestamp() - startTicks < ticks)
+            for (;;)
+            {
+                ulong passed = LinuxCpu.Timestamp() - startTicks;
+                if (passed >= ticks) return 0;
+                if (Signals.InterruptPending()) return System.Math.Max(1UL, TicksToNanoseconds(ticks - passed, hz));
                 SystemCalls.Yield();
+            }
         }
 
         /// <summary>times(): clock ticks (AT_CLKTCK = 100 a second) since boot; the program's user

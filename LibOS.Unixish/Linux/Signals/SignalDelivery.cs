@@ -1,0 +1,172 @@
+// Delivering pending signals into an interrupted register state, as pure logic (the host tests
+// compile this file unchanged; Signals.cs gives it the program's memory check and the actions
+// that end or stop the process):
+//   - every deliverable signal in turn (SignalState.Take): ignored ones dropped, default actions
+//     run (Terminate/Stop callbacks), caught ones framed on the stack one on top of the other
+//     (the last framed runs first), as Linux's exit-to-user loop does;
+//   - a system call that returned -ERESTART* is restarted (RIP back over `syscall`, RAX = its
+//     number) or answers -EINTR, by Linux's rules, decided at the first handler; with no
+//     handler it restarts;
+//   - the mask sigsuspend replaced (SavedMask) goes into the first frame's uc_sigmask, or back
+//     into Blocked when no handler ran.
+// Invariant: a frame is written only after Writable said the whole range [frame, FP area end) is
+// the program's writable memory; a frame that cannot be placed calls FrameFailed (which ends
+// the process in the libOS) and changes nothing else.
+using System;
+using Aegis.Abi;
+
+namespace Aegis.LibOS.Unixish.Linux
+{
+    public sealed unsafe class SignalDelivery
+    {
+        public const int ERESTARTSYS = 512, ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516;
+
+        public readonly SignalState State;
+        /// <summary>Whether [address, address + length) is program memory the libOS may write.</summary>
+        public Func<ulong, ulong, bool> Writable;
+        /// <summary>Default action terminate/core (signal, its siginfo): ends the process in the libOS.</summary>
+        public Action<int, SigInfo> Terminate;
+        /// <summary>Default action stop: returns when the process is continued.</summary>
+        public Action<int> Stop;
+        /// <summary>A caught signal's frame cannot be built (signal, why, address): force_sigsegv.</summary>
+        public Action<int, string, ulong> FrameFailed;
+
+        /// <summary>The mask to restore after a sigsuspend-like wait (into the frame, or Blocked).</summary>
+        public ulong SavedMask;
+        public bool HasSavedMask;
+
+        public SignalDelivery(SignalState state) => State = state;
+
+        /// <summary>Whether a system call's result asks for a restart (-ERESTARTSYS .. -ERESTART_RESTARTBLOCK, not 515).</summary>
+        public static bool IsRestartRequest(long result)
+            => result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK && result != -515;
+
+        /// <summary>Delivers what is deliverable into regs (fxsave: the interrupted FP image, 512
+        /// bytes, replaced by the handler's initial state when a handler is entered). current is
+        /// RAX's value for the interrupted code (a system call's result); restart: current is a
+        /// restart request of the call number. Returns RAX's new value.</summary>
+        public long DeliverPending(ref UserRegisters regs, byte* fxsave, long current, bool restart, ulong number)
+        {
+            SignalState state = State;
+            for (;;)
+            {
+                int signal = state.Take(state.Deliverable, out SigInfo info);
+                if (signal == 0) break;
+                SignalAction action = state.Actions[signal];
+                if (action.Handler == Sig.SIG_IGN) continue;
+                if (action.Handler == Sig.SIG_DFL)
+                {
+                    DefaultAction kind = Sig.Default(signal);
+                    if (kind == DefaultAction.Stop) Stop(signal);
+                    else if (kind == DefaultAction.Terminate || kind == DefaultAction.CoreDump) Terminate(signal, info);
+                    continue; // ignored, continue (we run), or continued after a stop
+                }
+                long interrupted = current;
+                ulong rip = regs.Rip;
+                if (restart)
+                {
+                    long code = -current;
+                    bool again = code == ERESTARTNOINTR || (code == ERESTARTSYS && (action.Flags & Sig.SA_RESTART) != 0);
+                    if (again)
+                    {
+                        interrupted = (long)number;
+                        rip -= 2;
+                    }
+                    else
+                    {
+                        interrupted = -Errno.EINTR;
+                    }
+                }
+                regs.Rax = (ulong)interrupted;
+                regs.Rip = rip;
+                if (!DeliverOne(ref regs, fxsave, signal, in info))
+                {
+                    regs.Rax = (ulong)current;
+                    return current;
+                }
+                restart = false;
+                current = 0;
+            }
+            if (restart)
+            {
+                // No handler ran: the call starts again (Linux's "no handler" restart).
+                current = (long)number;
+                regs.Rip -= 2;
+            }
+            if (HasSavedMask)
+            {
+                HasSavedMask = false;
+                state.SetBlocked(SavedMask);
+            }
+            return current;
+        }
+
+        /// <summary>Frames one caught signal and points regs at its handler; false (after
+        /// FrameFailed) when the frame cannot be built.</summary>
+        public bool DeliverOne(ref UserRegisters regs, byte* fxsave, int signal, in SigInfo info)
+        {
+            SignalState state = State;
+            SignalAction action = state.Actions[signal];
+            if ((action.Flags & Sig.SA_RESTORER) == 0)
+            {
+                FrameFailed(signal, "the handler has no SA_RESTORER (x86-64 needs one)", 0);
+                return false;
+            }
+            ulong sp = regs.Rsp;
+            bool onAlt = state.OnAltStack(sp);
+            bool useAlt = (action.Flags & Sig.SA_ONSTACK) != 0 && state.AltSize != 0 && !onAlt;
+            ulong top = useAlt ? state.AltBase + state.AltSize : sp - SignalFrame.RedZone;
+            if (!useAlt && top > sp)
+            {
+                FrameFailed(signal, "the stack pointer wraps", sp);
+                return false;
+            }
+            ulong at = SignalFrame.Place(top, out ulong fpState);
+            ulong end = fpState + SignalFrame.FpStateSize;
+            if (at > top || ((useAlt || onAlt) && at < state.AltBase))
+            {
+                FrameFailed(signal, "the alternate stack is too small", at);
+                return false;
+            }
+            if (!Writable(at, end - at))
+            {
+                FrameFailed(signal, "the stack is not writable", at);
+                return false;
+            }
+            ulong saved = HasSavedMask ? SavedMask : state.Blocked;
+            HasSavedMask = false;
+            SignalFrame.Write(at, fpState, in regs, action.Restorer, in info, saved, state.AltBase, state.AltFlags, state.AltSize, fxsave);
+            if ((state.AltFlags & unchecked((int)Sig.SS_AUTODISARM)) != 0)
+            {
+                state.AltBase = 0;
+                state.AltSize = 0;
+                state.AltFlags = Sig.SS_DISABLE;
+            }
+            SignalFrame.EnterHandler(ref regs, at, action.Handler, signal);
+            SignalFrame.WriteInitialFpState(fxsave);
+            state.Delivered(signal);
+            return true;
+        }
+
+        /// <summary>rt_sigreturn's logic on the ucontext at uc (the caller checked it readable, and
+        /// fpReadable checks the FP image): regs, the FP image into fxsave, the mask, uc_stack.
+        /// False when the FP image is unreadable (the caller ends the process).</summary>
+        public bool Sigreturn(ref UserRegisters regs, byte* fxsave, Func<ulong, bool> fpReadable)
+        {
+            ulong uc = regs.Rsp;
+            SignalFrame.Restore(uc, ref regs, out ulong mask, out ulong fpState);
+            if (fpState == 0)
+                SignalFrame.WriteInitialFpState(fxsave);
+            else if (fpReadable(fpState))
+                SignalFrame.LoadFpState(fxsave, (byte*)fpState);
+            else
+                return false;
+            // uc_stack: as Linux's restore_altstack, errors other than a bad address are ignored.
+            ulong* stack = (ulong*)(uc + SignalFrame.UcStack);
+            State.SetAltStack(regs.Rsp, stack[0], (int)(uint)stack[1], stack[2]);
+            State.SetBlocked(mask);
+            HasSavedMask = false;
+            return true;
+        }
+    }
+}
