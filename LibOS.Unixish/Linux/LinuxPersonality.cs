@@ -77,6 +77,7 @@ namespace Aegis.LibOS.Unixish.Linux
             ProcessCalls.Register();
             Processes.LinuxProcesses.Register(); // fork, exit, wait, kill, groups (after ProcessCalls: its exit is replaced)
             TimeCalls.Register();
+            Signals.Register();
             StandardOutput.Register();
 
             LinuxNative.Configure(LinuxNative.ThreadPointer(), LinuxCpu.HasFsGsBase ? 1UL : 0UL, (ulong)SystemCall.SetFsBase);

@@ -1,9 +1,6 @@
-// Signals as far as this libOS goes today: the default action of the signals a program's own
-// faults raise. There is no rt_sigaction yet (it answers -ENOSYS), so no program can have a
-// handler, and every signal's default action here is to end the program, which is what Linux
-// does for SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP and SIGKILL without a handler. The signal
-// work adds handlers behind DeliverFault (building siginfo_t/ucontext_t on the program's stack)
-// without changing its callers.
+// The seam between the core and the signal work (Signals/): the program's faults come in through
+// DeliverFault, which hands them to Signals.DeliverFault (the handler with siginfo_t/ucontext_t
+// on the program's stack, or the default action).
 //
 // Exit status: a program ended by signal N ends its environment with status 128 + N, the value
 // a shell's $? shows (139 for SIGSEGV), so `init=/PATH exit` ends QEMU with it. A line like a
@@ -18,15 +15,10 @@ namespace Aegis.LibOS.Unixish.Linux
         public const int SEGV_MAPERR = 1, SEGV_ACCERR = 2;
 
         /// <summary>A synchronous fault of the program (signal, si_code, the faulting address) with
-        /// its registers in frame: runs the program's handler when one exists, else the default
-        /// action (today always: the program ends).</summary>
+        /// its registers in frame: runs the program's handler when one is installed and the signal
+        /// is not blocked, else the default action (Signals/Signals.cs).</summary>
         public static void DeliverFault(ref UpcallFrame frame, int signal, int code, ulong address)
-        {
-            LinuxLog.Line(Describe(signal) + " (" + Name(signal) + ") in " + ProgramName() + " (pid " + LinuxProcess.Id.ToString()
-                + ") at rip 0x" + frame.Registers.Rip.ToString("x") + (signal == SIGSEGV || signal == SIGBUS ? ", address 0x" + address.ToString("x") : "")
-                + (signal == SIGSEGV ? (code == SEGV_ACCERR ? " (access not allowed)" : " (nothing mapped)") : ""));
-            Terminate(signal);
-        }
+            => Signals.DeliverFault(ref frame, signal, code, address);
 
         /// <summary>Ends the program as killed by signal (status 128 + signal).</summary>
         public static void Terminate(int signal) => Processes.LinuxProcesses.ExitSignaled(signal);

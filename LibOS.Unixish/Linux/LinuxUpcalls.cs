@@ -32,7 +32,9 @@ namespace Aegis.LibOS.Unixish.Linux
             call.Registers = &frame->Registers;
             try
             {
-                return LinuxSystemCalls.Dispatch(ref call);
+                long result = LinuxSystemCalls.Dispatch(ref call);
+                if (SignalAttention.Word != 0) result = Signals.AfterSystemCall(frame, result);
+                return result;
             }
             catch (Exception e)
             {
@@ -48,6 +50,9 @@ namespace Aegis.LibOS.Unixish.Linux
                 ProgramException(ref *frame);
             else
                 Upcalls.Dispatch(ref *frame);
+            // A signal became deliverable (or a timer is armed) while the program was interrupted.
+            if (SignalAttention.Word != 0 && !InLibOS(frame->Registers.Rip))
+                Signals.AfterUpcall(frame);
         }
 
         private static void ProgramException(ref UpcallFrame frame)
