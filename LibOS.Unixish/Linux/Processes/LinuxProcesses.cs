@@ -23,6 +23,9 @@
 // ends. A shell's pipelines and background jobs therefore run to completion whatever order their
 // processes exit in; getppid in an orphan still names the (exited) parent, not 1.
 //
+// kill/tkill/tgkill are the signal layer's (Signals.cs): a target other than this process comes
+// to KillProcess through Signals.Sender.
+//
 // wait4/waitid: a zombie is an entry in Children with its status; wait reports it once (WNOWAIT
 // keeps it) and frees the slot (EnvironmentDestroy on an ended or exiting child; a lingering
 // child keeps its slot until it ends). Blocking: Wait, woken by the child's ExitTag; before each
@@ -67,9 +70,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             LinuxSystemCalls.Define(exit_group, &ExitCall);
             LinuxSystemCalls.Define(wait4, &Wait4);
             LinuxSystemCalls.Define(waitid, &WaitId);
-            LinuxSystemCalls.Define(kill, &Kill);
-            LinuxSystemCalls.Define(tkill, &TKill);
-            LinuxSystemCalls.Define(tgkill, &TgKill);
             LinuxSystemCalls.Define(setpgid, &SetPgid);
             LinuxSystemCalls.Define(getpgid, &GetPgid);
             LinuxSystemCalls.Define(getpgrp, &GetPgrp);
@@ -85,6 +85,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             if (Group == 0) Group = Session = Info.EnvironmentId;
             s_filter = OnMessage;
             IpcServer.SetMessageFilter(s_filter);
+            ProcessSignals.Install(); // kill/tkill/tgkill are the signal layer's; other processes come here
         }
 
         /// <summary>Adds a hook exit runs before the parent hears (the file table closes its descriptors).</summary>
@@ -161,7 +162,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         }
 
         /// <summary>The wait core: the pid of a child that matched with its status, 0 (WNOHANG,
-        /// none yet), -ECHILD or -EINTR.</summary>
+        /// none yet), -ECHILD or -ERESTARTSYS (a signal arrived: -EINTR unless SA_RESTART).</summary>
         public static long WaitFor(long selector, int options, bool consume, out int status)
         {
             status = 0;
@@ -178,7 +179,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 }
                 if (!Children.AnyWaitable(selector, Group)) return -Errno.ECHILD;
                 if ((options & WaitStatus.WNOHANG) != 0) return 0;
-                if (TakeInterrupt()) return -Errno.EINTR;
+                if (TakeInterrupt()) return -ProcessSignals.ERESTARTSYS;
                 SystemCalls.Wait();
             }
         }
@@ -274,23 +275,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         }
 
         // ---- signals to other processes -------------------------------------------------------------
-
-        public static long Kill(ref LinuxCall call) => KillProcess((long)(int)call.A0, (int)call.A1);
-
-        public static long TKill(ref LinuxCall call)
-        {
-            long tid = (int)call.A0;
-            if (tid <= 0) return -Errno.EINVAL;
-            return KillProcess(tid, (int)call.A1);
-        }
-
-        public static long TgKill(ref LinuxCall call)
-        {
-            long group = (int)call.A0, tid = (int)call.A1;
-            if (group <= 0 || tid <= 0) return -Errno.EINVAL;
-            if (group != tid) return -Errno.ESRCH; // one thread per process: its tid is its pid
-            return KillProcess(tid, (int)call.A2);
-        }
 
         /// <summary>kill's semantics: pid > 0 one process, 0 our group, -1 every process we can
         /// reach (our descendants), < -1 the group -pid. Signal 0 checks only.</summary>
@@ -389,7 +373,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (index < 0) return true;
                 s_lingering[index] = message.Word1 != 0;
                 Children.MarkEnded(message.Sender, (int)(message.Word0 & 0xFFFF));
-                ProcessSignals.Post(SIGCHLD, message.Sender);
+                ProcessSignals.PostChild(message.Sender, (int)(message.Word0 & 0xFFFF));
                 return true;
             }
             if (message.Word3 == KillTag)
