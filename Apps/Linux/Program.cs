@@ -8,6 +8,10 @@ namespace Aegis.Apps.Linux
 {
     internal static class Program
     {
-        private static int Main() => LinuxPersonality.Run(Info.Argument);
+        private static int Main()
+        {
+            EmbeddedPrograms.Install();
+            return LinuxPersonality.Run(Info.Argument);
+        }
     }
 }

@@ -75,12 +75,21 @@ namespace Aegis.LibOS.Unixish.Linux
             return -Errno.ENOSYS;
         }
 
+        private static bool s_reportedBeyondLimit;
+
+        /// <summary>One log line per number below Limit, and one for all numbers at or above it
+        /// (a program looping on a wild number must not flood the console).</summary>
         private static void ReportMissing(ulong number)
         {
             if (number < Limit)
             {
                 if (s_reported == null || s_reported[number]) return;
                 s_reported[number] = true;
+            }
+            else
+            {
+                if (s_reportedBeyondLimit) return;
+                s_reportedBeyondLimit = true;
             }
             LinuxLog.Missing(number);
         }

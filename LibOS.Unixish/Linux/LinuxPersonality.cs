@@ -1,15 +1,16 @@
 // The Linux personality's start: what the host app `linux` (Apps/Linux) runs with its spawn
 // argument "/PATH ARGS...". In order:
-//   1. the argument is split into words (spaces separate, single quotes group) and the program
+//   1. Install: the area table (with the libOS image as an area the program cannot touch) and
+//      every area's handlers (MemoryCalls.Register, ProcessCalls.Register, TimeCalls.Register,
+//      StandardOutput.Register, then the file layer's, which also installs the ProgramFiles source);
+//   2. the argument is split into words (spaces separate, single quotes group) and the program
 //      is prepared (Loader.Prepare): a missing or bad file is one line, "linux: /PATH: <why>",
 //      and the environment ends with the status a shell gives (127 not found or dynamically
 //      linked, 126 not executable);
-//   2. Start: the area table (with the libOS image as a forbidden area), every area's handlers
-//      (MemoryCalls.Register, ProcessCalls.Register, TimeCalls.Register, ...), the trampoline's
-//      settings, Native/linux.S's entry as the upcall entry, the demand pager in LibOS.Base's
-//      page-fault chain, and finally SetSystemCallUpcall: from then on the program's `syscall`s
-//      come to LinuxSystemCalls.Dispatch;
-//   3. the program is loaded (Loader.Commit) and entered; Main never returns.
+//   3. Activate: the trampoline's settings, Native/linux.S's entry as the upcall entry, the
+//      demand pager in LibOS.Base's page-fault chain, and finally SetSystemCallUpcall: from
+//      then on the program's `syscall`s come to LinuxSystemCalls.Dispatch;
+//   4. the program is loaded (Loader.Commit) and entered; Main never returns.
 using System.Collections.Generic;
 using Aegis.Abi;
 
@@ -30,7 +31,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 LinuxLog.Line("no program to run: the argument must be \"/PATH ARGS...\" (got \"" + argument + "\")");
                 return 127;
             }
-            EnsureMemory();
+            Install();
             var request = new LoadRequest { Path = Loader.Bytes(words[0]) };
             foreach (string word in words) request.Arguments.Add(Loader.Bytes(word));
             foreach (string variable in Loader.DefaultEnvironment) request.Environment.Add(Loader.Bytes(variable));
@@ -39,7 +40,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 LinuxLog.Line(words[0] + ": " + problem);
                 return status;
             }
-            string startError = Start();
+            string startError = Activate();
             if (startError != null)
             {
                 LinuxLog.Line("cannot run " + words[0] + ": " + startError);
@@ -57,7 +58,8 @@ namespace Aegis.LibOS.Unixish.Linux
             return 126; // not reached
         }
 
-        private static void EnsureMemory()
+        /// <summary>The area table and every handler (once; touches nothing of the kernel's).</summary>
+        public static void Install()
         {
             if (LinuxProcess.Memory != null) return;
             LinuxUpcalls.Initialize();
@@ -66,20 +68,19 @@ namespace Aegis.LibOS.Unixish.Linux
             if (ProgramMemory.InWindow(imageStart, imageEnd))
                 memory.Insert(new Area { Start = imageStart, End = imageEnd, Kind = AreaKind.LibOS, Name = "[aegis-libos]" });
             LinuxProcess.Memory = memory;
-        }
-
-        /// <summary>Installs the personality in this environment (once); null, or why it cannot run.</summary>
-        public static string Start()
-        {
-            if (s_started) return null;
-            EnsureMemory();
             MemoryCalls.Register();
             ProcessCalls.Register();
             Processes.LinuxProcesses.Register(); // fork, exit, wait, kill, groups (after ProcessCalls: its exit is replaced)
             TimeCalls.Register();
             Signals.Register();
             StandardOutput.Register();
+        }
 
+        /// <summary>Routes the program's system calls and faults here (once); null, or why it cannot.</summary>
+        public static string Activate()
+        {
+            if (s_started) return null;
+            Install();
             LinuxNative.Configure(LinuxNative.ThreadPointer(), LinuxCpu.HasFsGsBase ? 1UL : 0UL, (ulong)SystemCall.SetFsBase);
             PageFaults.Register(ProgramPages.OnLibOSFault);
             ulong entry = LinuxNative.UpcallEntry();
