@@ -1,0 +1,130 @@
+// The machine-facing pieces of the VFS (not host-compiled): the terminal as a character device,
+// the system facts /proc shows (InfoPage, CPUID), RDRAND entropy, the embedded root file-system
+// archive (Native/linuxfiles.S), and the process table used until helper "core" installs its own.
+using System.Collections.Generic;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using Aegis.Abi;
+
+namespace Aegis.LibOS.Unixish.Linux.Files
+{
+    internal static unsafe class FilesNative
+    {
+        private const MethodImplOptions Import = MethodImplOptions.InternalCall;
+
+        [MethodImpl(Import), RuntimeImport("*", "aegis_linuxfiles_rootfs_start")] public static extern byte* RootfsStart();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_linuxfiles_rootfs_end")] public static extern byte* RootfsEnd();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_linuxfiles_cpuid")] public static extern void Cpuid(uint leaf, uint subleaf, uint* output);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_linuxfiles_rdrand")] public static extern int RdRand(ulong* value);
+    }
+
+    /// <summary>/dev/console, /dev/tty and fds 0-2: the Terminal class (helper tty).</summary>
+    public sealed unsafe class ConsoleDevice : ICharacterDevice
+    {
+        public long Read(byte* buffer, int length, bool nonBlocking) => Terminal.Read(buffer, length, nonBlocking);
+        public long Write(byte* buffer, int length, bool nonBlocking) => Terminal.Write(buffer, length);
+        public long Ioctl(ulong request, ulong argument) => Terminal.Ioctl(request, argument);
+        public bool PollReadable => Terminal.PollReadable();
+        public bool PollWritable => true;
+        public bool Seekable => false;
+        /// <summary>FIONREAD goes to Terminal.Ioctl (it knows its line buffer).</summary>
+        public long BytesReadable => -Errno.ENOTTY;
+    }
+
+    /// <summary>The machine from the InfoPage (memory, uptime) and CPUID (vendor, model).</summary>
+    public sealed unsafe class MachineInfo : ISystemInfo
+    {
+        private string _vendor, _model;
+
+        public long MemoryTotalBytes => (long)Info.TotalFrames * 4096;
+        public long MemoryFreeBytes => (long)Info.FreeFrames * 4096;
+        public long UptimeNanoseconds => (long)Info.Ticks * 1_000_000;
+        public int CpuCount => 1; // Aegis schedules one CPU
+        public long CpuKilohertz => (long)(Info.TimestampHz / 1000);
+
+        public string CpuVendor
+        {
+            get
+            {
+                if (_vendor == null)
+                {
+                    uint* r = stackalloc uint[4];
+                    FilesNative.Cpuid(0, 0, r);
+                    byte* text = stackalloc byte[12];
+                    *(uint*)text = r[1]; *(uint*)(text + 4) = r[3]; *(uint*)(text + 8) = r[2];
+                    _vendor = PathBytes.ToString(text, 12);
+                }
+                return _vendor;
+            }
+        }
+
+        public string CpuModelName
+        {
+            get
+            {
+                if (_model == null)
+                {
+                    uint* r = stackalloc uint[4];
+                    FilesNative.Cpuid(0x80000000, 0, r);
+                    if (r[0] < 0x80000004) { _model = "unknown"; return _model; }
+                    byte* text = stackalloc byte[48];
+                    for (uint leaf = 0; leaf < 3; leaf++)
+                    {
+                        FilesNative.Cpuid(0x80000002 + leaf, 0, r);
+                        for (int i = 0; i < 4; i++) *(uint*)(text + leaf * 16 + i * 4) = r[i];
+                    }
+                    int length = 0;
+                    while (length < 48 && text[length] != 0) length++;
+                    _model = PathBytes.ToString(text, length).Trim();
+                }
+                return _model;
+            }
+        }
+
+        /// <summary>Whether CPUID says RDRAND exists (leaf 1, ECX bit 30).</summary>
+        public static bool HasRdRand
+        {
+            get
+            {
+                uint* r = stackalloc uint[4];
+                FilesNative.Cpuid(1, 0, r);
+                return (r[2] & (1u << 30)) != 0;
+            }
+        }
+    }
+
+    /// <summary>RDRAND bytes for /dev/random and /dev/urandom.</summary>
+    public sealed unsafe class RdRandEntropy : IEntropySource
+    {
+        public bool Fill(byte* buffer, int length)
+        {
+            int at = 0;
+            ulong value;
+            while (at < length)
+            {
+                if (FilesNative.RdRand(&value) == 0) return false;
+                for (int b = 0; b < 8 && at < length; b++, at++) { buffer[at] = (byte)value; value >>= 8; }
+            }
+            return true;
+        }
+    }
+
+    /// <summary>The process table until helper core installs its own (FileCalls.Sources.Processes):
+    /// this process only, pid = the environment id, ppid = the parent environment's (0 for the first).</summary>
+    public sealed class CurrentProcessTable : IProcessTable
+    {
+        public readonly ProcessStatus Status = new ProcessStatus();
+
+        public CurrentProcessTable()
+        {
+            Status.Pid = (int)Info.EnvironmentId;
+            Status.ParentPid = (int)Info.ParentId;
+            Status.ProcessGroup = Status.Pid;
+            Status.Session = Status.Pid;
+        }
+
+        public int CurrentPid => Status.Pid;
+        public void ListPids(List<int> pids) => pids.Add(Status.Pid);
+        public ProcessStatus Find(int pid) => pid == Status.Pid ? Status : null;
+    }
+}

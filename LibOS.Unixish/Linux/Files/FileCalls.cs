@@ -1,0 +1,776 @@
+// The Linux file system calls: each handler copies the program's arguments in through UserPointers
+// (EFAULT for a bad pointer, never a libOS fault), asks the process's LinuxFiles (the semantics,
+// host-tested) and copies results out. Register() installs every handler and builds the VFS:
+// the embedded root file-system archive under /, /dev, /proc, /tmp, and fds 0-2 on the terminal.
+//
+// Hooks for the rest of the personality (all optional):
+//   FileCalls.Sources.Processes  the process table /proc shows (default: this process only);
+//   FileCalls.Sources.Maps       the VMA table for /proc/self/maps (default: none → empty file);
+//   FileCalls.Sources.Clock      wall time for file times (default: time since boot);
+//   FileCalls.CurrentProcess     the default table's entry (name, arguments, exe: core's loader sets them);
+//   FileCalls.CloseOnExec()      execve's step; FileCalls.BrokenPipe: called when a write gets EPIPE
+//                                (core raises SIGPIPE); FileCalls.Idle: how poll/select wait (default: Yield).
+using Aegis.Abi;
+using static Aegis.LibOS.Unixish.Linux.LinuxSystemCallNumbers;
+
+namespace Aegis.LibOS.Unixish.Linux.Files
+{
+    public static unsafe class FileCalls
+    {
+        public static readonly FileSystemSources Sources = new FileSystemSources();
+        public static FileSystem FileSystem;
+        public static LinuxFiles Files;
+        public static ProcessStatus CurrentProcess;
+        /// <summary>Called (with no arguments) when a write fails with EPIPE: SIGPIPE's place.</summary>
+        public static delegate*<void> BrokenPipe;
+        /// <summary>What poll/select/pselect/ppoll do while they wait (default: SystemCalls.Yield).</summary>
+        public static delegate*<void> Idle;
+        /// <summary>The error the root archive gave (null: read whole, or no archive in the image).</summary>
+        public static string ArchiveError;
+
+        private const int PathMax = LinuxFile.PathMax;
+
+        /// <summary>Builds the VFS (once) and installs every file call in LinuxSystemCalls.</summary>
+        public static void Register()
+        {
+            if (FileSystem == null) Initialize();
+            D(read, &Read); D(write, &Write); D(open, &Open); D(close, &Close); D(stat, &Stat); D(fstat, &Fstat);
+            D(lstat, &Lstat); D(poll, &Poll); D(lseek, &Lseek); D(ioctl, &Ioctl); D(pread64, &Pread64);
+            D(pwrite64, &Pwrite64); D(readv, &Readv); D(writev, &Writev); D(access, &Access); D(pipe, &PipeCall);
+            D(select, &Select); D(dup, &Dup); D(dup2, &Dup2); D(sendfile, &Sendfile); D(fcntl, &Fcntl);
+            D(flock, &Flock); D(fsync, &Fsync); D(fdatasync, &Fsync); D(truncate, &Truncate); D(ftruncate, &Ftruncate);
+            D(getcwd, &Getcwd); D(chdir, &Chdir); D(fchdir, &Fchdir); D(rename, &Rename); D(mkdir, &Mkdir);
+            D(rmdir, &Rmdir); D(creat, &Creat); D(link, &Link); D(unlink, &Unlink); D(symlink, &Symlink);
+            D(readlink, &Readlink); D(chmod, &Chmod); D(fchmod, &Fchmod); D(chown, &Chown); D(fchown, &Fchown);
+            D(lchown, &Lchown); D(umask, &Umask); D(statfs, &Statfs); D(fstatfs, &Fstatfs); D(sync, &Sync);
+            D(getdents64, &Getdents64); D(fadvise64, &Fadvise64); D(openat, &Openat); D(mkdirat, &Mkdirat);
+            D(fchownat, &Fchownat); D(newfstatat, &Newfstatat); D(unlinkat, &Unlinkat); D(renameat, &Renameat);
+            D(linkat, &Linkat); D(symlinkat, &Symlinkat); D(readlinkat, &Readlinkat); D(fchmodat, &Fchmodat);
+            D(faccessat, &Faccessat); D(pselect6, &Pselect6); D(ppoll, &Ppoll); D(utimensat, &Utimensat);
+            D(dup3, &Dup3); D(pipe2, &Pipe2); D(syncfs, &Syncfs); D(renameat2, &Renameat2); D(statx, &Statx);
+            D(faccessat2, &Faccessat2); D(close_range, &CloseRange);
+        }
+
+        private static void D(int number, delegate*<ref LinuxCall, long> handler) => LinuxSystemCalls.Define(number, handler);
+
+        /// <summary>Builds the VFS (once; Register calls it too): the root archive, /dev, /proc, /tmp and
+        /// fds 0-2 on the terminal. The loader needs it before the program is prepared.</summary>
+        public static void Initialize()
+        {
+            if (FileSystem != null) return;
+            if (Sources.System == null) Sources.System = new MachineInfo();
+            if (Sources.Entropy == null && MachineInfo.HasRdRand) Sources.Entropy = new RdRandEntropy();
+            if (Sources.Clock == null) Sources.Clock = () => (long)Info.Ticks * 1_000_000;
+            if (Sources.Processes == null)
+            {
+                var table = new CurrentProcessTable();
+                CurrentProcess = table.Status;
+                Sources.Processes = table;
+            }
+            FileSystem = new FileSystem(Sources, new ConsoleDevice());
+            byte* start = FilesNative.RootfsStart(), end = FilesNative.RootfsEnd();
+            if (start != null && end > start)
+            {
+                ArchiveError = FileSystem.LoadArchive(start, end - start);
+                if (ArchiveError != null) LinuxLog.Line("root file system: " + ArchiveError);
+            }
+            Files = new LinuxFiles(FileSystem);
+            Files.OpenStandardStreams();
+        }
+
+        /// <summary>execve's step: closes the descriptors marked close-on-exec.</summary>
+        public static void CloseOnExec() => Files?.Table.CloseOnExec();
+
+        /// <summary>ProgramFiles's source (the loader): the bytes of the executable file at path
+        /// (path bytes without the NUL): 0, or -ENOENT/-ENOTDIR/-ELOOP/-ENAMETOOLONG/-EACCES.
+        /// The bytes stay valid and unchanged until the file is next written.</summary>
+        public static int ProgramBytes(byte* path, int length, byte** data, ulong* size)
+        {
+            if (Files == null) return -Errno.ENOENT;
+            if (length <= 0) return -Errno.ENOENT;
+            if (length >= PathMax) return -Errno.ENAMETOOLONG;
+            int error = Files.ExecutableAt(PathBytes.ToString(path, length), out RegularFile file);
+            if (error < 0) return error;
+            file.GetContent(out byte* bytes, out long count);
+            *data = bytes;
+            *size = (ulong)count;
+            return 0;
+        }
+
+        /// <summary>ProgramFiles's descriptor source (file-backed mmap): 0, or -EBADF (not open),
+        /// -EACCES (not open for reading), -ENODEV (not a regular file).</summary>
+        public static int DescriptorBytes(int fd, byte** data, ulong* size)
+        {
+            OpenFile file = Files?.Table.Get(fd);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            if (!file.CanRead) return -Errno.EACCES;
+            if (!(file.Node is RegularFile regular)) return -Errno.ENODEV;
+            regular.GetContent(out byte* bytes, out long count);
+            *data = bytes;
+            *size = (ulong)count;
+            return 0;
+        }
+
+        // ------------------------------------------------------------------ helpers
+
+        private static long ReadPath(ulong address, out string path)
+        {
+            path = null;
+            byte* buffer = stackalloc byte[PathMax];
+            long length = UserPointers.ReadString(address, buffer, PathMax);
+            if (length < 0) return length;
+            path = PathBytes.ToString(buffer, (int)length);
+            return 0;
+        }
+
+        private static long CopyStat(ulong address, in StatInfo info)
+        {
+            byte* buffer = stackalloc byte[LinuxLayouts.StatSize];
+            LinuxLayouts.WriteStat(buffer, info);
+            return UserPointers.CopyOut(address, buffer, LinuxLayouts.StatSize) ? 0 : -Errno.EFAULT;
+        }
+
+        private static long ReportPipe(long result)
+        {
+            if (result == -Errno.EPIPE && BrokenPipe != null) BrokenPipe();
+            return result;
+        }
+
+        // How much of a read's buffer the read can touch: a file's remaining bytes, a pipe's buffered
+        // ones (Linux faults only on memory it writes; a large count over a small buffer is fine).
+        private static long ReadBound(OpenFile file, long count, long offset)
+        {
+            long available;
+            switch (file.Node)
+            {
+                case RegularFile regular: available = regular.Size - (offset < 0 ? file.Position : offset); break;
+                case ProcFile _: available = (file.Snapshot == null ? 0 : file.Snapshot.Length) - (offset < 0 ? file.Position : offset); break;
+                case PipeNode pipe: available = pipe.Pipe.Buffered; break;
+                default: return count;
+            }
+            if (available < 0) available = 0;
+            return count < available ? count : available;
+        }
+
+        private static long Count(ulong value) => value > long.MaxValue ? long.MaxValue : (long)value;
+
+        private static long DoRead(int fd, ulong buffer, long count, long offset)
+        {
+            OpenFile file = Files.Table.Get(fd);
+            if (file == null) return -Errno.EBADF;
+            if (count < 0) return -Errno.EINVAL;
+            if (!file.CanRead) return -Errno.EBADF;
+            long bound = ReadBound(file, count, offset);
+            if (!UserPointers.IsAccessible(buffer, (ulong)bound, true)) return -Errno.EFAULT;
+            count = bound;
+            return offset < 0 ? Files.Read(fd, (byte*)buffer, count) : Files.PRead(fd, (byte*)buffer, count, offset);
+        }
+
+        private static long DoWrite(int fd, ulong buffer, long count, long offset)
+        {
+            OpenFile file = Files.Table.Get(fd);
+            if (file == null) return -Errno.EBADF;
+            if (count < 0) return -Errno.EINVAL;
+            if (!file.CanWrite) return -Errno.EBADF;
+            if (!UserPointers.IsAccessible(buffer, (ulong)count, false)) return -Errno.EFAULT;
+            return ReportPipe(offset < 0 ? Files.Write(fd, (byte*)buffer, count) : Files.PWrite(fd, (byte*)buffer, count, offset));
+        }
+
+        // ------------------------------------------------------------------ data
+
+        private static long Read(ref LinuxCall c) => DoRead((int)c.A0, c.A1, Count(c.A2), -1);
+        private static long Write(ref LinuxCall c) => DoWrite((int)c.A0, c.A1, Count(c.A2), -1);
+
+        private static long Pread64(ref LinuxCall c)
+        {
+            if ((long)c.A3 < 0) return Files.Table.Get((int)c.A0) == null ? -Errno.EBADF : -Errno.EINVAL;
+            return DoRead((int)c.A0, c.A1, Count(c.A2), (long)c.A3);
+        }
+
+        private static long Pwrite64(ref LinuxCall c)
+        {
+            if ((long)c.A3 < 0) return Files.Table.Get((int)c.A0) == null ? -Errno.EBADF : -Errno.EINVAL;
+            return DoWrite((int)c.A0, c.A1, Count(c.A2), (long)c.A3);
+        }
+
+        private static long Readv(ref LinuxCall c) => Vector((int)c.A0, c.A1, (long)c.A2, false);
+        private static long Writev(ref LinuxCall c) => Vector((int)c.A0, c.A1, (long)c.A2, true);
+
+        private static long Vector(int fd, ulong vectors, long count, bool write)
+        {
+            OpenFile file = Files.Table.Get(fd);
+            if (file == null) return -Errno.EBADF;
+            if (write ? !file.CanWrite : !file.CanRead) return -Errno.EBADF;
+            if (count < 0 || count > 1024) return -Errno.EINVAL;
+            if (count == 0) return 0;
+            ulong* iov = stackalloc ulong[(int)count * 2];
+            if (!UserPointers.CopyIn(iov, vectors, (ulong)count * 16)) return -Errno.EFAULT;
+            long total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                if ((long)iov[i * 2 + 1] < 0) return -Errno.EINVAL;
+                total += (long)iov[i * 2 + 1];
+                if (total < 0) return -Errno.EINVAL;
+            }
+            long done = 0;
+            for (int i = 0; i < count; i++)
+            {
+                long length = (long)iov[i * 2 + 1];
+                if (length == 0) continue;
+                long result = write ? DoWrite(fd, iov[i * 2], length, -1) : DoRead(fd, iov[i * 2], length, -1);
+                if (result < 0) return done > 0 ? done : result;
+                done += result;
+                if (result < length) break;
+            }
+            return done;
+        }
+
+        private static long Lseek(ref LinuxCall c) => Files.Seek((int)c.A0, (long)c.A1, (int)c.A2);
+
+        private static long Sendfile(ref LinuxCall c)
+        {
+            int outFd = (int)c.A0, inFd = (int)c.A1;
+            long count = Count(c.A3);
+            if (c.A2 == 0) return ReportPipe(Files.SendFile(outFd, inFd, null, count));
+            long offset;
+            if (!UserPointers.CopyIn(&offset, c.A2, 8)) return -Errno.EFAULT;
+            if (!UserPointers.IsAccessible(c.A2, 8, true)) return -Errno.EFAULT;
+            long result = Files.SendFile(outFd, inFd, &offset, count);
+            if (result >= 0 && !UserPointers.CopyOut(c.A2, &offset, 8)) return -Errno.EFAULT;
+            return ReportPipe(result);
+        }
+
+        private static long Getdents64(ref LinuxCall c)
+        {
+            OpenFile file = Files.Table.Get((int)c.A0);
+            if (file == null) return -Errno.EBADF;
+            long length = Count(c.A2);
+            if (length > int.MaxValue) length = int.MaxValue;
+            if (!(file.Node is DirectoryNode)) return -Errno.ENOTDIR;
+            if (!UserPointers.IsAccessible(c.A1, (ulong)length, true)) return -Errno.EFAULT;
+            return Files.GetDirectoryEntries((int)c.A0, (byte*)c.A1, (int)length);
+        }
+
+        // ------------------------------------------------------------------ open, close, descriptors
+
+        private static long Open(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : Files.OpenAt(LinuxFile.AT_FDCWD, path, (int)c.A1, (uint)c.A2);
+        }
+
+        private static long Creat(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : Files.OpenAt(LinuxFile.AT_FDCWD, path, LinuxFile.O_CREAT | LinuxFile.O_WRONLY | LinuxFile.O_TRUNC, (uint)c.A1);
+        }
+
+        private static long Openat(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A1, out string path);
+            return error < 0 ? error : Files.OpenAt((int)c.A0, path, (int)c.A2, (uint)c.A3);
+        }
+
+        private static long Close(ref LinuxCall c) => Files.Close((int)c.A0);
+
+        private static long CloseRange(ref LinuxCall c)
+        {
+            uint first = (uint)c.A0, last = (uint)c.A1, flags = (uint)c.A2;
+            const uint CLOSE_RANGE_UNSHARE = 2, CLOSE_RANGE_CLOEXEC = 4;
+            if ((flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) != 0 || first > last) return -Errno.EINVAL;
+            FileTable table = Files.Table;
+            for (long fd = first; fd <= last && fd < table.Size; fd++)
+            {
+                if (table.Get((int)fd) == null) continue;
+                if ((flags & CLOSE_RANGE_CLOEXEC) != 0) table.SetCloseOnExec((int)fd, true);
+                else table.Close((int)fd);
+            }
+            return 0;
+        }
+
+        private static long Dup(ref LinuxCall c) => Files.Dup((int)c.A0);
+        private static long Dup2(ref LinuxCall c) => Files.Dup2((int)c.A0, (int)c.A1);
+        private static long Dup3(ref LinuxCall c) => Files.Dup3((int)c.A0, (int)c.A1, (int)c.A2);
+
+        private static long PipeCall(ref LinuxCall c) => MakePipe(c.A0, 0);
+        private static long Pipe2(ref LinuxCall c) => MakePipe(c.A0, (int)c.A1);
+
+        private static long MakePipe(ulong fds, int flags)
+        {
+            if (!UserPointers.IsAccessible(fds, 8, true)) return -Errno.EFAULT;
+            long result = Files.Pipe2(flags, out int readFd, out int writeFd);
+            if (result < 0) return result;
+            int* pair = stackalloc int[2];
+            pair[0] = readFd; pair[1] = writeFd;
+            if (!UserPointers.CopyOut(fds, pair, 8)) { Files.Close(readFd); Files.Close(writeFd); return -Errno.EFAULT; }
+            return 0;
+        }
+
+        private static long Fcntl(ref LinuxCall c)
+        {
+            int fd = (int)c.A0, command = (int)c.A1;
+            const int F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38;
+            switch (command)
+            {
+                case LinuxFile.F_GETLK:
+                case LinuxFile.F_SETLK:
+                case LinuxFile.F_SETLKW:
+                case F_OFD_GETLK:
+                case F_OFD_SETLK:
+                case F_OFD_SETLKW:
+                    {
+                        // One process holds every lock there is: nothing ever conflicts.
+                        if (Files.Table.Get(fd) == null) return -Errno.EBADF;
+                        byte* flock = stackalloc byte[32];
+                        if (!UserPointers.CopyIn(flock, c.A2, 32)) return -Errno.EFAULT;
+                        short type = *(short*)flock;
+                        if (type != LinuxFile.F_RDLCK && type != LinuxFile.F_WRLCK && type != LinuxFile.F_UNLCK) return -Errno.EINVAL;
+                        if (command == LinuxFile.F_GETLK || command == F_OFD_GETLK)
+                        {
+                            *(short*)flock = LinuxFile.F_UNLCK;
+                            if (!UserPointers.CopyOut(c.A2, flock, 32)) return -Errno.EFAULT;
+                        }
+                        return 0;
+                    }
+                case LinuxFile.F_SETOWN:
+                    return Files.Table.Get(fd) == null ? -Errno.EBADF : 0;
+                case LinuxFile.F_GETOWN:
+                    return Files.Table.Get(fd) == null ? -Errno.EBADF : 0;
+                default:
+                    return Files.Fcntl(fd, command, c.A2);
+            }
+        }
+
+        private static long Flock(ref LinuxCall c)
+        {
+            OpenFile file = Files.Table.Get((int)c.A0);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            int operation = (int)c.A1 & ~4; // LOCK_NB
+            return operation == 1 || operation == 2 || operation == 8 ? 0 : -Errno.EINVAL;
+        }
+
+        private static long Ioctl(ref LinuxCall c)
+        {
+            int fd = (int)c.A0;
+            ulong request = (uint)c.A1, argument = c.A2;
+            OpenFile file = Files.Table.Get(fd);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            if (request == LinuxFile.FIONBIO)
+            {
+                int on;
+                if (!UserPointers.CopyIn(&on, argument, 4)) return -Errno.EFAULT;
+                Files.SetNonBlocking(fd, on != 0);
+                return 0;
+            }
+            long handled = Files.IoctlGeneric(fd, request, out long readable);
+            if (handled == 1)
+            {
+                if (request == LinuxFile.FIONREAD)
+                {
+                    int value = readable > int.MaxValue ? int.MaxValue : (int)readable;
+                    if (!UserPointers.CopyOut(argument, &value, 4)) return -Errno.EFAULT;
+                }
+                return 0;
+            }
+            if (file.Node is DeviceNode device) return device.Device.Ioctl(request, argument);
+            return handled < 0 ? handled : -Errno.ENOTTY;
+        }
+
+        private static long Fsync(ref LinuxCall c)
+        {
+            OpenFile file = Files.Table.Get((int)c.A0);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            return file.Node is RegularFile || file.Node is DirectoryNode ? 0 : -Errno.EINVAL;
+        }
+
+        private static long Syncfs(ref LinuxCall c) => Files.Table.Get((int)c.A0) == null ? -Errno.EBADF : 0;
+        private static long Sync(ref LinuxCall c) => 0; // tmpfs: nothing to write back
+
+        private static long Fadvise64(ref LinuxCall c)
+        {
+            OpenFile file = Files.Table.Get((int)c.A0);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            if (file.Node is PipeNode) return -Errno.ESPIPE;
+            return (int)c.A3 >= 0 && (int)c.A3 <= 5 ? 0 : -Errno.EINVAL;
+        }
+
+        // ------------------------------------------------------------------ metadata
+
+        private static long Stat(ref LinuxCall c) => StatPath(LinuxFile.AT_FDCWD, c.A0, c.A1, 0);
+        private static long Lstat(ref LinuxCall c) => StatPath(LinuxFile.AT_FDCWD, c.A0, c.A1, LinuxFile.AT_SYMLINK_NOFOLLOW);
+        private static long Newfstatat(ref LinuxCall c) => StatPath((int)c.A0, c.A1, c.A2, (int)c.A3);
+
+        private static long StatPath(int dirfd, ulong pathAddress, ulong buffer, int flags)
+        {
+            long error = ReadPath(pathAddress, out string path);
+            if (error < 0) return error;
+            error = Files.StatAt(dirfd, path, flags, out StatInfo info);
+            return error < 0 ? error : CopyStat(buffer, info);
+        }
+
+        private static long Fstat(ref LinuxCall c)
+        {
+            long error = Files.Fstat((int)c.A0, out StatInfo info);
+            return error < 0 ? error : CopyStat(c.A1, info);
+        }
+
+        private static long Statx(ref LinuxCall c)
+        {
+            int dirfd = (int)c.A0, flags = (int)c.A2;
+            uint mask = (uint)c.A3;
+            if ((mask & 0x80000000) != 0) return -Errno.EINVAL; // STATX__RESERVED
+            if ((flags & LinuxFile.AT_STATX_SYNC_TYPE) == LinuxFile.AT_STATX_SYNC_TYPE) return -Errno.EINVAL;
+            long error = ReadPath(c.A1, out string path);
+            if (error < 0) return error;
+            error = Files.StatAt(dirfd, path, flags, out StatInfo info);
+            if (error < 0) return error;
+            byte* buffer = stackalloc byte[LinuxLayouts.StatxSize];
+            LinuxLayouts.WriteStatx(buffer, info);
+            return UserPointers.CopyOut(c.A4, buffer, LinuxLayouts.StatxSize) ? 0 : -Errno.EFAULT;
+        }
+
+        private static long Readlink(ref LinuxCall c) => DoReadlink(LinuxFile.AT_FDCWD, c.A0, c.A1, (long)c.A2);
+        private static long Readlinkat(ref LinuxCall c) => DoReadlink((int)c.A0, c.A1, c.A2, (long)c.A3);
+
+        private static long DoReadlink(int dirfd, ulong pathAddress, ulong buffer, long size)
+        {
+            long error = ReadPath(pathAddress, out string path);
+            if (error < 0) return error;
+            if (size <= 0) return -Errno.EINVAL;
+            if (size > int.MaxValue) size = int.MaxValue;
+            error = Files.ReadLinkAt(dirfd, path, out string target);
+            if (error < 0) return error;
+            int count = target.Length < size ? target.Length : (int)size;
+            if (!UserPointers.IsAccessible(buffer, (ulong)count, true)) return -Errno.EFAULT;
+            return PathBytes.Copy(target, (byte*)buffer, count);
+        }
+
+        private static long Access(ref LinuxCall c) => DoAccess(LinuxFile.AT_FDCWD, c.A0, (int)c.A1, 0);
+        private static long Faccessat(ref LinuxCall c) => DoAccess((int)c.A0, c.A1, (int)c.A2, 0);
+        private static long Faccessat2(ref LinuxCall c) => DoAccess((int)c.A0, c.A1, (int)c.A2, (int)c.A3);
+
+        private static long DoAccess(int dirfd, ulong pathAddress, int mode, int flags)
+        {
+            long error = ReadPath(pathAddress, out string path);
+            return error < 0 ? error : Files.AccessAt(dirfd, path, mode, flags);
+        }
+
+        private static long Mkdir(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : Files.MakeDirectoryAt(LinuxFile.AT_FDCWD, path, (uint)c.A1);
+        }
+
+        private static long Mkdirat(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A1, out string path);
+            return error < 0 ? error : Files.MakeDirectoryAt((int)c.A0, path, (uint)c.A2);
+        }
+
+        private static long Rmdir(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : Files.UnlinkAt(LinuxFile.AT_FDCWD, path, LinuxFile.AT_REMOVEDIR);
+        }
+
+        private static long Unlink(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : Files.UnlinkAt(LinuxFile.AT_FDCWD, path, 0);
+        }
+
+        private static long Unlinkat(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A1, out string path);
+            return error < 0 ? error : Files.UnlinkAt((int)c.A0, path, (int)c.A2);
+        }
+
+        private static long Rename(ref LinuxCall c) => DoRename(LinuxFile.AT_FDCWD, c.A0, LinuxFile.AT_FDCWD, c.A1, 0);
+        private static long Renameat(ref LinuxCall c) => DoRename((int)c.A0, c.A1, (int)c.A2, c.A3, 0);
+        private static long Renameat2(ref LinuxCall c) => DoRename((int)c.A0, c.A1, (int)c.A2, c.A3, (int)c.A4);
+
+        private static long DoRename(int oldDirfd, ulong oldAddress, int newDirfd, ulong newAddress, int flags)
+        {
+            long error = ReadPath(oldAddress, out string oldPath);
+            if (error < 0) return error;
+            error = ReadPath(newAddress, out string newPath);
+            return error < 0 ? error : Files.RenameAt(oldDirfd, oldPath, newDirfd, newPath, flags);
+        }
+
+        private static long Link(ref LinuxCall c) => DoLink(LinuxFile.AT_FDCWD, c.A0, LinuxFile.AT_FDCWD, c.A1, 0);
+        private static long Linkat(ref LinuxCall c) => DoLink((int)c.A0, c.A1, (int)c.A2, c.A3, (int)c.A4);
+
+        private static long DoLink(int oldDirfd, ulong oldAddress, int newDirfd, ulong newAddress, int flags)
+        {
+            long error = ReadPath(oldAddress, out string oldPath);
+            if (error < 0) return error;
+            error = ReadPath(newAddress, out string newPath);
+            return error < 0 ? error : Files.LinkAt(oldDirfd, oldPath, newDirfd, newPath, flags);
+        }
+
+        private static long Symlink(ref LinuxCall c) => DoSymlink(c.A0, LinuxFile.AT_FDCWD, c.A1);
+        private static long Symlinkat(ref LinuxCall c) => DoSymlink(c.A0, (int)c.A1, c.A2);
+
+        private static long DoSymlink(ulong targetAddress, int newDirfd, ulong newAddress)
+        {
+            long error = ReadPath(targetAddress, out string target);
+            if (error < 0) return error;
+            error = ReadPath(newAddress, out string newPath);
+            return error < 0 ? error : Files.SymlinkAt(target, newDirfd, newPath);
+        }
+
+        private static long Chmod(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : Files.ChmodAt(LinuxFile.AT_FDCWD, path, (uint)c.A1, 0);
+        }
+
+        private static long Fchmodat(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A1, out string path);
+            return error < 0 ? error : Files.ChmodAt((int)c.A0, path, (uint)c.A2, 0);
+        }
+
+        private static long Fchmod(ref LinuxCall c) => Files.Fchmod((int)c.A0, (uint)c.A1);
+
+        private static long Chown(ref LinuxCall c) => DoChown(LinuxFile.AT_FDCWD, c.A0, (uint)c.A1, (uint)c.A2, 0);
+        private static long Lchown(ref LinuxCall c) => DoChown(LinuxFile.AT_FDCWD, c.A0, (uint)c.A1, (uint)c.A2, LinuxFile.AT_SYMLINK_NOFOLLOW);
+        private static long Fchownat(ref LinuxCall c) => DoChown((int)c.A0, c.A1, (uint)c.A2, (uint)c.A3, (int)c.A4);
+        private static long Fchown(ref LinuxCall c) => Files.Fchown((int)c.A0, (uint)c.A1, (uint)c.A2);
+
+        private static long DoChown(int dirfd, ulong pathAddress, uint uid, uint gid, int flags)
+        {
+            long error = ReadPath(pathAddress, out string path);
+            return error < 0 ? error : Files.ChownAt(dirfd, path, uid, gid, flags);
+        }
+
+        private static long Utimensat(ref LinuxCall c)
+        {
+            int dirfd = (int)c.A0, flags = (int)c.A3;
+            string path = null;
+            if (c.A1 != 0)
+            {
+                long error = ReadPath(c.A1, out path);
+                if (error < 0) return error;
+            }
+            if (c.A2 == 0) return Files.UtimensAt(dirfd, path, false, 0, 0, 0, 0, flags);
+            long* times = stackalloc long[4];
+            if (!UserPointers.CopyIn(times, c.A2, 32)) return -Errno.EFAULT;
+            return Files.UtimensAt(dirfd, path, true, times[0], times[1], times[2], times[3], flags);
+        }
+
+        private static long Truncate(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : Files.Truncate(path, (long)c.A1);
+        }
+
+        private static long Ftruncate(ref LinuxCall c) => Files.Ftruncate((int)c.A0, (long)c.A1);
+
+        private static long Umask(ref LinuxCall c) => Files.SetUmask((uint)c.A0);
+
+        private static long Statfs(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : DoStatfs(-1, path, c.A1);
+        }
+
+        private static long Fstatfs(ref LinuxCall c) => DoStatfs((int)c.A0, null, c.A1);
+
+        private static long DoStatfs(int fd, string path, ulong buffer)
+        {
+            int error = Files.StatFsTarget(fd, path, out Inode node);
+            if (error < 0) return error;
+            FileSystem.StatFs(node, out ulong type, out long blocks, out long free, out long files, out long freeFiles);
+            byte* s = stackalloc byte[LinuxLayouts.StatfsSize];
+            LinuxLayouts.WriteStatfs(s, type, blocks, free, files, freeFiles, node.Mount.Device);
+            return UserPointers.CopyOut(buffer, s, LinuxLayouts.StatfsSize) ? 0 : -Errno.EFAULT;
+        }
+
+        // ------------------------------------------------------------------ cwd
+
+        private static long Getcwd(ref LinuxCall c)
+        {
+            int error = Files.GetCwd(out string path);
+            if (error < 0) return error;
+            long size = Count(c.A1);
+            if (path.Length + 1 > PathMax) return -Errno.ENAMETOOLONG;
+            if (path.Length + 1 > size) return -Errno.ERANGE;
+            byte* buffer = stackalloc byte[path.Length + 1];
+            PathBytes.Copy(path, buffer, path.Length);
+            buffer[path.Length] = 0;
+            return UserPointers.CopyOut(c.A0, buffer, (ulong)path.Length + 1) ? path.Length + 1 : -Errno.EFAULT;
+        }
+
+        private static long Chdir(ref LinuxCall c)
+        {
+            long error = ReadPath(c.A0, out string path);
+            return error < 0 ? error : Files.ChangeDirectory(path);
+        }
+
+        private static long Fchdir(ref LinuxCall c) => Files.ChangeDirectory((int)c.A0);
+
+        // ------------------------------------------------------------------ poll and select
+
+        private const short POLLIN = 0x1, POLLOUT = 0x4, POLLPRI = 0x2, POLLERR = 0x8, POLLHUP = 0x10;
+
+        private static void WaitOnce()
+        {
+            if (Idle != null) Idle();
+            else SystemCalls.Yield();
+        }
+
+        // Whether readiness of any of these descriptors can change while this process waits
+        // (a device: the terminal gets input). Pipes and files cannot: only this process moves them.
+        private static bool CanChange(int fd)
+        {
+            OpenFile file = Files.Table.Get(fd);
+            return file != null && file.Node is DeviceNode;
+        }
+
+        private static ulong NowTicks => Info.Ticks;
+
+        /// <summary>timeoutMs &lt; 0: forever.</summary>
+        private static long PollLoop(ulong fds, int count, long timeoutMs, out long remainingMs)
+        {
+            remainingMs = 0;
+            if (count < 0 || count > FileTable.Limit) return -Errno.EINVAL; // nfds above RLIMIT_NOFILE
+            int bytes = count * 8;
+            byte* table = stackalloc byte[bytes > 0 ? bytes : 1];
+            if (!UserPointers.CopyIn(table, fds, (ulong)bytes)) return -Errno.EFAULT;
+            ulong start = NowTicks;
+            bool changeable = false;
+            for (int i = 0; i < count; i++) changeable |= CanChange(*(int*)(table + i * 8));
+            while (true)
+            {
+                int ready = 0;
+                for (int i = 0; i < count; i++)
+                {
+                    int fd = *(int*)(table + i * 8);
+                    short events = *(short*)(table + i * 8 + 4);
+                    short revents = Files.Poll(fd, events);
+                    *(short*)(table + i * 8 + 6) = revents;
+                    if (revents != 0) ready++;
+                }
+                long elapsed = (long)(NowTicks - start);
+                if (ready > 0 || timeoutMs == 0 || (timeoutMs > 0 && elapsed >= timeoutMs))
+                {
+                    remainingMs = timeoutMs > elapsed ? timeoutMs - elapsed : 0;
+                    if (!UserPointers.CopyOut(fds, table, (ulong)bytes)) return -Errno.EFAULT;
+                    return ready;
+                }
+                if (!changeable && timeoutMs < 0) return -Errno.EDEADLK; // nothing could ever become ready
+                WaitOnce();
+            }
+        }
+
+        private static long Poll(ref LinuxCall c) => PollLoop(c.A0, (int)c.A1, (int)c.A2 < 0 ? -1 : (int)c.A2, out _);
+
+        private static long Ppoll(ref LinuxCall c)
+        {
+            long timeout = -1;
+            long* ts = stackalloc long[2];
+            if (c.A2 != 0)
+            {
+                if (!UserPointers.CopyIn(ts, c.A2, 16)) return -Errno.EFAULT;
+                if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1_000_000_000) return -Errno.EINVAL;
+                timeout = ts[0] * 1000 + (ts[1] + 999_999) / 1_000_000;
+            }
+            long result = PollLoop(c.A0, (int)c.A1, timeout, out long remaining);
+            if (result >= 0 && c.A2 != 0)
+            {
+                ts[0] = remaining / 1000; ts[1] = remaining % 1000 * 1_000_000;
+                UserPointers.CopyOut(c.A2, ts, 16);
+            }
+            return result;
+        }
+
+        private static long Select(ref LinuxCall c)
+        {
+            long timeout = -1;
+            long* tv = stackalloc long[2];
+            if (c.A4 != 0)
+            {
+                if (!UserPointers.CopyIn(tv, c.A4, 16)) return -Errno.EFAULT;
+                if (tv[0] < 0 || tv[1] < 0) return -Errno.EINVAL;
+                timeout = tv[0] * 1000 + (tv[1] + 999) / 1000;
+            }
+            long result = SelectLoop((int)c.A0, c.A1, c.A2, c.A3, timeout, out long remaining);
+            if (result >= 0 && c.A4 != 0)
+            {
+                tv[0] = remaining / 1000; tv[1] = remaining % 1000 * 1000;
+                UserPointers.CopyOut(c.A4, tv, 16);
+            }
+            return result;
+        }
+
+        private static long Pselect6(ref LinuxCall c)
+        {
+            long timeout = -1;
+            long* ts = stackalloc long[2];
+            if (c.A4 != 0)
+            {
+                if (!UserPointers.CopyIn(ts, c.A4, 16)) return -Errno.EFAULT;
+                if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1_000_000_000) return -Errno.EINVAL;
+                timeout = ts[0] * 1000 + (ts[1] + 999_999) / 1_000_000;
+            }
+            long result = SelectLoop((int)c.A0, c.A1, c.A2, c.A3, timeout, out long remaining);
+            if (result >= 0 && c.A4 != 0)
+            {
+                ts[0] = remaining / 1000; ts[1] = remaining % 1000 * 1_000_000;
+                UserPointers.CopyOut(c.A4, ts, 16);
+            }
+            return result;
+        }
+
+        private static long SelectLoop(int nfds, ulong readSet, ulong writeSet, ulong exceptSet, long timeoutMs, out long remainingMs)
+        {
+            remainingMs = 0;
+            if (nfds < 0) return -Errno.EINVAL;
+            if (nfds > FileTable.Limit) nfds = FileTable.Limit;
+            int words = (nfds + 63) / 64;
+            ulong* input = stackalloc ulong[48];  // 3 sets x 16 words (1024 descriptors)
+            ulong* output = stackalloc ulong[48];
+            for (int i = 0; i < 48; i++) { input[i] = 0; output[i] = 0; }
+            ulong bytes = (ulong)words * 8;
+            if (readSet != 0 && !UserPointers.CopyIn(input, readSet, bytes)) return -Errno.EFAULT;
+            if (writeSet != 0 && !UserPointers.CopyIn(input + 16, writeSet, bytes)) return -Errno.EFAULT;
+            if (exceptSet != 0 && !UserPointers.CopyIn(input + 32, exceptSet, bytes)) return -Errno.EFAULT;
+            bool changeable = false;
+            for (int fd = 0; fd < nfds; fd++)
+            {
+                ulong bit = 1UL << (fd & 63);
+                int w = fd >> 6;
+                if (((input[w] | input[16 + w] | input[32 + w]) & bit) == 0) continue;
+                if (Files.Table.Get(fd) == null) return -Errno.EBADF;
+                changeable |= CanChange(fd);
+            }
+            ulong start = NowTicks;
+            while (true)
+            {
+                int ready = 0;
+                for (int fd = 0; fd < nfds; fd++)
+                {
+                    ulong bit = 1UL << (fd & 63);
+                    int w = fd >> 6;
+                    if (((input[w] | input[16 + w] | input[32 + w]) & bit) == 0) continue;
+                    short revents = Files.Poll(fd, POLLIN | POLLOUT | POLLPRI);
+                    if ((input[w] & bit) != 0 && (revents & (POLLIN | POLLHUP | POLLERR)) != 0) { output[w] |= bit; ready++; }
+                    if ((input[16 + w] & bit) != 0 && (revents & (POLLOUT | POLLERR)) != 0) { output[16 + w] |= bit; ready++; }
+                    if ((input[32 + w] & bit) != 0 && (revents & POLLPRI) != 0) { output[32 + w] |= bit; ready++; }
+                }
+                long elapsed = (long)(NowTicks - start);
+                if (ready > 0 || timeoutMs == 0 || (timeoutMs > 0 && elapsed >= timeoutMs))
+                {
+                    remainingMs = timeoutMs > elapsed ? timeoutMs - elapsed : 0;
+                    if (readSet != 0 && !UserPointers.CopyOut(readSet, output, bytes)) return -Errno.EFAULT;
+                    if (writeSet != 0 && !UserPointers.CopyOut(writeSet, output + 16, bytes)) return -Errno.EFAULT;
+                    if (exceptSet != 0 && !UserPointers.CopyOut(exceptSet, output + 32, bytes)) return -Errno.EFAULT;
+                    return ready;
+                }
+                if (!changeable && timeoutMs < 0) return -Errno.EDEADLK;
+                WaitOnce();
+            }
+        }
+    }
+}

@@ -1,0 +1,688 @@
+// One process's view of the VFS and the semantics of every file call, with paths as strings and
+// buffers as libOS-addressable pointers (FileCalls copies the program's arguments in and the
+// results out through UserPointers). Holds the fd table, the working directory and the umask.
+// Pure logic; compiles under the real .NET, so the host tests exercise each call's Linux semantics.
+//
+// Invariants: Cwd is a directory of the tree (possibly removed: getcwd then fails with ENOENT, as
+// Linux); results are >= 0 or -errno with Linux's values; nothing here touches program memory.
+using System.Collections.Generic;
+
+namespace Aegis.LibOS.Unixish.Linux.Files
+{
+    public sealed unsafe class LinuxFiles
+    {
+        public readonly FileSystem FileSystem;
+        public FileTable Table;
+        public DirectoryNode Cwd;
+        public uint Umask = 0x12; // 022
+
+        public LinuxFiles(FileSystem fileSystem)
+        {
+            FileSystem = fileSystem;
+            Table = new FileTable();
+            Cwd = fileSystem.Root;
+            fileSystem.Process = this;
+        }
+
+        /// <summary>Opens the terminal (/dev/console, O_RDWR) once and makes it fds 0, 1 and 2: one
+        /// open file description, as a Linux init inherits it (F_SETFL on one changes all three).</summary>
+        public void OpenStandardStreams()
+        {
+            if (Table.Get(0) != null || Table.Get(1) != null || Table.Get(2) != null) return;
+            long fd = OpenAt(LinuxFile.AT_FDCWD, "/dev/console", LinuxFile.O_RDWR, 0);
+            if (fd != 0) return; // no console device: nothing to open
+            Dup2(0, 1);
+            Dup2(0, 2);
+        }
+
+        public DirectoryNode CurrentDirectory => Cwd;
+        public string CurrentDirectoryPath() => FileSystem.PathOf(Cwd);
+
+        /// <summary>The directory a *at call starts from: the root for absolute paths, the cwd for
+        /// AT_FDCWD, else the directory dirfd names (EBADF, ENOTDIR).</summary>
+        public int StartDirectory(int dirfd, string path, out DirectoryNode start)
+        {
+            start = null;
+            if (path.Length > 0 && path[0] == '/') { start = FileSystem.Root; return 0; }
+            if (dirfd == LinuxFile.AT_FDCWD) { start = Cwd; return 0; }
+            OpenFile file = Table.Get(dirfd);
+            if (file == null) return -Errno.EBADF;
+            if (!(file.Node is DirectoryNode directory)) return path.Length == 0 ? 0 : -Errno.ENOTDIR;
+            start = directory;
+            return 0;
+        }
+
+        private OpenFile File(int fd) => Table.Get(fd);
+
+        // ------------------------------------------------------------------ open, close
+
+        /// <summary>openat: the new descriptor or -errno.</summary>
+        public long OpenAt(int dirfd, string path, int flags, uint mode)
+        {
+            int error = OpenDescription(dirfd, path, flags, mode, out OpenFile file);
+            if (error < 0) return error;
+            int fd = Table.Install(file, (flags & LinuxFile.O_CLOEXEC) != 0);
+            if (fd < 0 && file.References == 0) file.Release();
+            return fd;
+        }
+
+        /// <summary>Resolves and opens path (without installing a descriptor).</summary>
+        public int OpenDescription(int dirfd, string path, int flags, uint mode, out OpenFile file)
+        {
+            file = null;
+            if (path.Length == 0) return -Errno.ENOENT;
+            int error = StartDirectory(dirfd, path, out DirectoryNode start);
+            if (error < 0) return error;
+            if ((flags & LinuxFile.O_PATH) != 0)
+                flags &= LinuxFile.O_PATH | LinuxFile.O_DIRECTORY | LinuxFile.O_NOFOLLOW | LinuxFile.O_CLOEXEC;
+            int access = flags & LinuxFile.O_ACCMODE;
+            if (access == 3 && (flags & LinuxFile.O_PATH) == 0) return -Errno.EINVAL;
+            FileSystem fs = FileSystem;
+
+            if ((flags & LinuxFile.O_TMPFILE) == LinuxFile.O_TMPFILE)
+            {
+                if (access == LinuxFile.O_RDONLY) return -Errno.EINVAL;
+                error = fs.ResolveExisting(start, path, true, out Inode where);
+                if (error < 0) return error;
+                if (!(where is MemoryDirectory directory)) return where is DirectoryNode ? -Errno.EOPNOTSUPP : -Errno.ENOTDIR;
+                if (!directory.Mount.Writable || directory.Removed) return -Errno.ENOENT;
+                var anonymous = new RegularFile(directory.Mount, fs.NewInodeNumber(), mode & ~Umask & 0xFFF, fs.Now);
+                anonymous.Links = 0;
+                file = new OpenFile(fs, anonymous, Stored(flags), fs.PathOf(directory, "#" + anonymous.Number.ToString() + " (deleted)"));
+                return 0;
+            }
+            if ((flags & 0x400000) != 0) return -Errno.EINVAL; // __O_TMPFILE without O_DIRECTORY
+
+            bool create = (flags & LinuxFile.O_CREAT) != 0;
+            bool exclusive = create && (flags & LinuxFile.O_EXCL) != 0;
+            bool follow = (flags & LinuxFile.O_NOFOLLOW) == 0 && !exclusive;
+            error = fs.Resolve(start, path, follow, out PathLookup lookup);
+            if (error < 0) return error;
+            Inode node = lookup.Node;
+            bool created = false;
+            if (node == null)
+            {
+                if (!create) return -Errno.ENOENT;
+                if (lookup.TrailingSlash) return -Errno.EISDIR;
+                error = fs.CreateFile(ref lookup, mode & ~Umask, out RegularFile made);
+                if (error < 0) return error;
+                node = made;
+                created = true;
+            }
+            else
+            {
+                if (exclusive) return -Errno.EEXIST;
+                if (node.IsSymlink)
+                {
+                    if ((flags & LinuxFile.O_PATH) == 0 || (flags & LinuxFile.O_NOFOLLOW) == 0) return -Errno.ELOOP;
+                }
+                else if ((flags & LinuxFile.O_DIRECTORY) != 0 && !node.IsDirectory) return -Errno.ENOTDIR;
+                if (node.IsDirectory && (flags & LinuxFile.O_PATH) == 0 && (create || access != LinuxFile.O_RDONLY))
+                    return -Errno.EISDIR;
+                if (create && node.IsDirectory) return -Errno.EISDIR;
+                if (node is ProcFile && access != LinuxFile.O_RDONLY && (flags & LinuxFile.O_PATH) == 0) return -Errno.EACCES;
+            }
+            if ((flags & LinuxFile.O_DIRECTORY) != 0 && !node.IsDirectory && !(node.IsSymlink && (flags & LinuxFile.O_PATH) != 0))
+                return -Errno.ENOTDIR;
+
+            string display;
+            if (node is DirectoryNode asDirectory) display = fs.PathOf(asDirectory);
+            else if (lookup.Parent != null && lookup.Name != null) display = fs.PathOf(lookup.Parent, lookup.Name);
+            else display = path;
+            if (node is PipeNode) display = "pipe:[" + node.Number.ToString() + "]";
+
+            file = new OpenFile(fs, node, Stored(flags), display);
+            if (node is PipeNode pipeNode)
+            {
+                // Reopening a pipe through /proc/self/fd/N: one more reader and/or writer.
+                if (file.PipeReader) pipeNode.Pipe.Readers++;
+                if (file.PipeWriter) pipeNode.Pipe.Writers++;
+            }
+            if ((flags & LinuxFile.O_PATH) != 0) return 0;
+            if (node is ProcFile proc) file.Snapshot = proc.Generate();
+            if (!created && (flags & LinuxFile.O_TRUNC) != 0 && node is RegularFile regular && regular.Size != 0)
+            {
+                error = (int)regular.Truncate(0);
+                if (error < 0) return error;
+                regular.ModifyTime = regular.ChangeTime = fs.Now;
+            }
+            return 0;
+        }
+
+        // The status flags an open file description keeps (O_LARGEFILE as Linux's 64-bit open adds it).
+        private static int Stored(int flags)
+        {
+            int kept = flags & ~(LinuxFile.O_CREAT | LinuxFile.O_EXCL | LinuxFile.O_NOCTTY | LinuxFile.O_TRUNC | LinuxFile.O_CLOEXEC);
+            if ((flags & LinuxFile.O_PATH) != 0) return kept & (LinuxFile.O_PATH | LinuxFile.O_DIRECTORY | LinuxFile.O_NOFOLLOW);
+            return kept | LinuxFile.O_LARGEFILE;
+        }
+
+        public long Close(int fd) => Table.Close(fd);
+
+        // ------------------------------------------------------------------ data
+
+        private long Usable(int fd, out OpenFile file)
+        {
+            file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            return 0;
+        }
+
+        public long Read(int fd, byte* buffer, long count)
+        {
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            if (count < 0) return -Errno.EINVAL;
+            return file.Read(buffer, count);
+        }
+
+        public long Write(int fd, byte* buffer, long count)
+        {
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            if (count < 0) return -Errno.EINVAL;
+            return file.Write(buffer, count);
+        }
+
+        public long PRead(int fd, byte* buffer, long count, long offset)
+        {
+            OpenFile file = File(fd);
+            if (file == null || !file.CanRead) return -Errno.EBADF;
+            if (offset < 0 || count < 0) return -Errno.EINVAL;
+            if (!file.Seekable || file.Node is DeviceNode dn && !dn.Device.Seekable) return -Errno.ESPIPE;
+            return file.ReadAt(offset, buffer, count, false);
+        }
+
+        public long PWrite(int fd, byte* buffer, long count, long offset)
+        {
+            OpenFile file = File(fd);
+            if (file == null || !file.CanWrite) return -Errno.EBADF;
+            if (offset < 0 || count < 0) return -Errno.EINVAL;
+            if (!file.Seekable) return -Errno.ESPIPE;
+            return file.WriteAt(offset, buffer, count, false);
+        }
+
+        public long Seek(int fd, long offset, int whence)
+        {
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            if (file.IsPath) return -Errno.EBADF;
+            return file.Seek(offset, whence);
+        }
+
+        public long GetDirectoryEntries(int fd, byte* buffer, int length)
+        {
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            return file.ReadDirectory(buffer, length);
+        }
+
+        /// <summary>sendfile: copies up to count bytes from inFd (at *offset when given, which then
+        /// advances instead of the file position) to outFd: bytes copied or -errno.</summary>
+        public long SendFile(int outFd, int inFd, long* offset, long count)
+        {
+            OpenFile input = File(inFd), output = File(outFd);
+            if (input == null || output == null || !input.CanRead || !output.CanWrite) return -Errno.EBADF;
+            if (count < 0) return -Errno.EINVAL;
+            if (input.Node is DirectoryNode) return -Errno.EINVAL;
+            if ((output.Flags & LinuxFile.O_APPEND) != 0) return -Errno.EINVAL;
+            if (offset != null && !input.Seekable) return -Errno.ESPIPE;
+            if (offset != null && *offset < 0) return -Errno.EINVAL;
+            byte* chunk = stackalloc byte[4096];
+            long total = 0;
+            long position = offset != null ? *offset : input.Position;
+            while (total < count)
+            {
+                long want = count - total < 4096 ? count - total : 4096;
+                long got = offset != null || input.Seekable ? input.ReadAt(position, chunk, want, !input.Seekable) : input.Read(chunk, want);
+                if (got < 0) { if (total == 0) return got; break; }
+                if (got == 0) break;
+                long put = output.Write(chunk, got);
+                if (put < 0) { if (total == 0) return put; break; }
+                position += put;
+                total += put;
+                if (put < got) break;
+            }
+            if (offset != null) *offset = position;
+            else if (input.Seekable) input.Position = position;
+            return total;
+        }
+
+        // ------------------------------------------------------------------ descriptors
+
+        public long Dup(int fd)
+        {
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            return Table.Install(file, false);
+        }
+
+        /// <summary>dup2 semantics (same fd: returns it if valid).</summary>
+        public long Dup2(int oldFd, int newFd)
+        {
+            OpenFile file = File(oldFd);
+            if (file == null) return -Errno.EBADF;
+            if (oldFd == newFd) return newFd;
+            return Table.InstallAt(newFd, file, false);
+        }
+
+        /// <summary>dup3: flags only O_CLOEXEC; same fd is EINVAL.</summary>
+        public long Dup3(int oldFd, int newFd, int flags)
+        {
+            if ((flags & ~LinuxFile.O_CLOEXEC) != 0) return -Errno.EINVAL;
+            if (oldFd == newFd) return -Errno.EINVAL;
+            OpenFile file = File(oldFd);
+            if (file == null) return -Errno.EBADF;
+            return Table.InstallAt(newFd, file, (flags & LinuxFile.O_CLOEXEC) != 0);
+        }
+
+        /// <summary>pipe2: flags O_CLOEXEC, O_NONBLOCK, O_DIRECT (accepted: packet mode is not kept).</summary>
+        public long Pipe2(int flags, out int readFd, out int writeFd)
+        {
+            readFd = writeFd = -1;
+            if ((flags & ~(LinuxFile.O_CLOEXEC | LinuxFile.O_NONBLOCK | LinuxFile.O_DIRECT)) != 0) return -Errno.EINVAL;
+            FileSystem fs = FileSystem;
+            var pipe = new Pipe();
+            var node = new PipeNode(fs.PipeMount, fs.NewInodeNumber(), pipe, fs.Now);
+            string display = "pipe:[" + node.Number.ToString() + "]";
+            int status = flags & LinuxFile.O_NONBLOCK;
+            var reader = new OpenFile(fs, node, LinuxFile.O_RDONLY | status, display);
+            var writer = new OpenFile(fs, node, LinuxFile.O_WRONLY | status, display);
+            pipe.Readers = 1; pipe.Writers = 1;
+            bool cloexec = (flags & LinuxFile.O_CLOEXEC) != 0;
+            int r = Table.Install(reader, cloexec);
+            if (r < 0) { reader.Release(); writer.Release(); return r; }
+            int w = Table.Install(writer, cloexec);
+            if (w < 0) { Table.Close(r); writer.Release(); return w; }
+            readFd = r; writeFd = w;
+            return 0;
+        }
+
+        /// <summary>fcntl commands that need no program memory: F_DUPFD(_CLOEXEC), F_GETFD/SETFD,
+        /// F_GETFL/SETFL, F_GETPIPE_SZ/SETPIPE_SZ. Others: -EINVAL.</summary>
+        public long Fcntl(int fd, int command, ulong argument)
+        {
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            switch (command)
+            {
+                case LinuxFile.F_DUPFD:
+                case LinuxFile.F_DUPFD_CLOEXEC:
+                    if (argument >= FileTable.Limit) return -Errno.EINVAL;
+                    return Table.Install(file, command == LinuxFile.F_DUPFD_CLOEXEC, (int)argument);
+                case LinuxFile.F_GETFD:
+                    return Table.IsCloseOnExec(fd) ? LinuxFile.FD_CLOEXEC : 0;
+                case LinuxFile.F_SETFD:
+                    Table.SetCloseOnExec(fd, (argument & LinuxFile.FD_CLOEXEC) != 0);
+                    return 0;
+                case LinuxFile.F_GETFL:
+                    return file.Flags;
+                case LinuxFile.F_SETFL:
+                    {
+                        if (file.IsPath) return -Errno.EBADF;
+                        const int changeable = LinuxFile.O_APPEND | LinuxFile.O_NONBLOCK | LinuxFile.O_ASYNC | LinuxFile.O_DIRECT | LinuxFile.O_NOATIME;
+                        file.Flags = (file.Flags & ~changeable) | ((int)argument & changeable);
+                        return 0;
+                    }
+                case LinuxFile.F_GETPIPE_SZ:
+                    return file.Node is PipeNode ? Pipe.Capacity : -Errno.EBADF;
+                case LinuxFile.F_SETPIPE_SZ:
+                    if (!(file.Node is PipeNode)) return -Errno.EBADF;
+                    return Pipe.Capacity; // the capacity stays 64 KiB (what Linux answers for sizes up to it)
+                default:
+                    return -Errno.EINVAL;
+            }
+        }
+
+        // ------------------------------------------------------------------ metadata
+
+        /// <summary>newfstatat / statx's lookup: the inode (AT_EMPTY_PATH with "": dirfd's own).</summary>
+        public int LookupAt(int dirfd, string path, int flags, out Inode node)
+        {
+            node = null;
+            if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH | LinuxFile.AT_NO_AUTOMOUNT | LinuxFile.AT_STATX_SYNC_TYPE)) != 0)
+                return -Errno.EINVAL;
+            if (path.Length == 0)
+            {
+                if ((flags & LinuxFile.AT_EMPTY_PATH) == 0) return -Errno.ENOENT;
+                if (dirfd == LinuxFile.AT_FDCWD) { node = Cwd; return 0; }
+                OpenFile file = File(dirfd);
+                if (file == null) return -Errno.EBADF;
+                node = file.Node;
+                return 0;
+            }
+            int error = StartDirectory(dirfd, path, out DirectoryNode start);
+            if (error < 0) return error;
+            return FileSystem.ResolveExisting(start, path, (flags & LinuxFile.AT_SYMLINK_NOFOLLOW) == 0, out node);
+        }
+
+        public int StatAt(int dirfd, string path, int flags, out StatInfo info)
+        {
+            info = default;
+            int error = LookupAt(dirfd, path, flags, out Inode node);
+            if (error < 0) return error;
+            info = node.Stat();
+            return 0;
+        }
+
+        public int Fstat(int fd, out StatInfo info)
+        {
+            info = default;
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            info = file.Node.Stat();
+            return 0;
+        }
+
+        /// <summary>readlinkat: the target text, or -errno (EINVAL: not a symbolic link).</summary>
+        public int ReadLinkAt(int dirfd, string path, out string target)
+        {
+            target = null;
+            int error = LookupAt(dirfd, path, path.Length == 0 ? LinuxFile.AT_EMPTY_PATH | LinuxFile.AT_SYMLINK_NOFOLLOW : LinuxFile.AT_SYMLINK_NOFOLLOW, out Inode node);
+            if (error < 0) return error;
+            if (!(node is SymlinkNode link)) return path.Length == 0 ? -Errno.ENOENT : -Errno.EINVAL;
+            target = link.Target;
+            return 0;
+        }
+
+        public long MakeDirectoryAt(int dirfd, string path, uint mode)
+        {
+            int error = StartDirectory(dirfd, path, out DirectoryNode start);
+            if (error < 0) return error;
+            if (path.Length == 0) return -Errno.ENOENT;
+            return FileSystem.MakeDirectory(start, path, mode & ~Umask & 0xFFF);
+        }
+
+        public long UnlinkAt(int dirfd, string path, int flags)
+        {
+            if ((flags & ~LinuxFile.AT_REMOVEDIR) != 0) return -Errno.EINVAL;
+            int error = StartDirectory(dirfd, path, out DirectoryNode start);
+            if (error < 0) return error;
+            if (path.Length == 0) return -Errno.ENOENT;
+            return (flags & LinuxFile.AT_REMOVEDIR) != 0 ? FileSystem.RemoveDirectory(start, path) : FileSystem.Unlink(start, path);
+        }
+
+        public long RenameAt(int oldDirfd, string oldPath, int newDirfd, string newPath, int flags)
+        {
+            int error = StartDirectory(oldDirfd, oldPath, out DirectoryNode oldStart);
+            if (error < 0) return error;
+            error = StartDirectory(newDirfd, newPath, out DirectoryNode newStart);
+            if (error < 0) return error;
+            if (oldPath.Length == 0 || newPath.Length == 0) return -Errno.ENOENT;
+            return FileSystem.Rename(oldStart, oldPath, newStart, newPath, flags);
+        }
+
+        public long LinkAt(int oldDirfd, string oldPath, int newDirfd, string newPath, int flags)
+        {
+            if ((flags & ~(LinuxFile.AT_SYMLINK_FOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
+            int lookupFlags = (flags & LinuxFile.AT_SYMLINK_FOLLOW) != 0 ? 0 : LinuxFile.AT_SYMLINK_NOFOLLOW;
+            if ((flags & LinuxFile.AT_EMPTY_PATH) != 0) lookupFlags |= LinuxFile.AT_EMPTY_PATH;
+            int error = LookupAt(oldDirfd, oldPath, lookupFlags, out Inode node);
+            if (error < 0) return error;
+            error = StartDirectory(newDirfd, newPath, out DirectoryNode newStart);
+            if (error < 0) return error;
+            if (newPath.Length == 0) return -Errno.ENOENT;
+            if (node.Links == 0 && !(node is RegularFile regular && regular.Links == 0 && oldPath.Length == 0)) return -Errno.ENOENT;
+            return FileSystem.Link(node, newStart, newPath);
+        }
+
+        public long SymlinkAt(string target, int newDirfd, string newPath)
+        {
+            int error = StartDirectory(newDirfd, newPath, out DirectoryNode start);
+            if (error < 0) return error;
+            if (newPath.Length == 0) return -Errno.ENOENT;
+            return FileSystem.Symlink(target, start, newPath);
+        }
+
+        /// <summary>faccessat2: mode F_OK or R_OK|W_OK|X_OK; flags AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.</summary>
+        public long AccessAt(int dirfd, string path, int mode, int flags)
+        {
+            if ((mode & ~7) != 0) return -Errno.EINVAL;
+            if ((flags & ~(LinuxFile.AT_EACCESS | LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
+            int error = LookupAt(dirfd, path, flags & (LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH), out Inode node);
+            if (error < 0) return error;
+            // The one user is root: read and write are granted; execute needs an x bit on a non-directory.
+            if ((mode & LinuxFile.X_OK) != 0 && !node.IsDirectory && (node.Mode & 0x49) == 0) return -Errno.EACCES;
+            return 0;
+        }
+
+        /// <summary>execve's lookup: the regular file at path (symbolic links followed), executable
+        /// by root (some x bit): 0, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EACCES.</summary>
+        public int ExecutableAt(string path, out RegularFile file)
+        {
+            file = null;
+            int error = LookupAt(LinuxFile.AT_FDCWD, path, 0, out Inode node);
+            if (error < 0) return error;
+            if (!(node is RegularFile regular) || (regular.Mode & 0x49) == 0) return -Errno.EACCES;
+            file = regular;
+            return 0;
+        }
+
+        public long ChangeDirectory(string path)
+        {
+            int error = StartDirectory(LinuxFile.AT_FDCWD, path, out DirectoryNode start);
+            if (error < 0) return error;
+            error = FileSystem.ResolveExisting(start, path, true, out Inode node);
+            if (error < 0) return error;
+            if (!(node is DirectoryNode directory)) return -Errno.ENOTDIR;
+            Cwd = directory;
+            return 0;
+        }
+
+        public long ChangeDirectory(int fd)
+        {
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            if (!(file.Node is DirectoryNode directory)) return -Errno.ENOTDIR;
+            Cwd = directory;
+            return 0;
+        }
+
+        /// <summary>getcwd's text, or -ENOENT when the directory was removed.</summary>
+        public int GetCwd(out string path)
+        {
+            path = null;
+            for (DirectoryNode d = Cwd; ; d = d.Parent)
+            {
+                if (d.Removed) return -Errno.ENOENT;
+                if (d.Parent == d) break;
+            }
+            path = FileSystem.PathOf(Cwd);
+            return 0;
+        }
+
+        public uint SetUmask(uint mask)
+        {
+            uint old = Umask;
+            Umask = mask & 0x1FF;
+            return old;
+        }
+
+        public long Truncate(string path, long length)
+        {
+            if (length < 0) return -Errno.EINVAL;
+            int error = LookupAt(LinuxFile.AT_FDCWD, path, 0, out Inode node);
+            if (error < 0) return error;
+            return TruncateNode(node, length);
+        }
+
+        public long Ftruncate(int fd, long length)
+        {
+            OpenFile file = File(fd);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            if (length < 0) return -Errno.EINVAL;
+            if (!file.CanWrite || !(file.Node is RegularFile)) return -Errno.EINVAL;
+            if ((file.Flags & LinuxFile.O_APPEND) != 0) return -Errno.EPERM;
+            return TruncateNode(file.Node, length);
+        }
+
+        private long TruncateNode(Inode node, long length)
+        {
+            if (node.IsDirectory) return -Errno.EISDIR;
+            if (!(node is RegularFile file)) return -Errno.EINVAL;
+            long error = file.Truncate(length);
+            if (error < 0) return error;
+            file.ModifyTime = file.ChangeTime = FileSystem.Now;
+            return 0;
+        }
+
+        /// <summary>fchmodat (flags: AT_SYMLINK_NOFOLLOW → EOPNOTSUPP on a link, as Linux).</summary>
+        public long ChmodAt(int dirfd, string path, uint mode, int flags)
+        {
+            if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
+            int error = LookupAt(dirfd, path, flags, out Inode node);
+            if (error < 0) return error;
+            return Chmod(node, mode);
+        }
+
+        public long Fchmod(int fd, uint mode)
+        {
+            OpenFile file = File(fd);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            return Chmod(file.Node, mode);
+        }
+
+        private long Chmod(Inode node, uint mode)
+        {
+            if (node.IsSymlink) return -Errno.EOPNOTSUPP;
+            if (node.Mount == FileSystem.ProcMount) return -Errno.EPERM;
+            node.Mode = (node.Mode & LinuxFile.S_IFMT) | (mode & 0xFFF);
+            node.ChangeTime = FileSystem.Now;
+            return 0;
+        }
+
+        /// <summary>fchownat: uid/gid -1 (0xFFFFFFFF) leaves that id.</summary>
+        public long ChownAt(int dirfd, string path, uint uid, uint gid, int flags)
+        {
+            if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
+            int error = LookupAt(dirfd, path, flags, out Inode node);
+            if (error < 0) return error;
+            return Chown(node, uid, gid);
+        }
+
+        public long Fchown(int fd, uint uid, uint gid)
+        {
+            OpenFile file = File(fd);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            return Chown(file.Node, uid, gid);
+        }
+
+        private long Chown(Inode node, uint uid, uint gid)
+        {
+            if (node.Mount == FileSystem.ProcMount) return -Errno.EPERM;
+            if (uid != 0xFFFFFFFF) node.Uid = uid;
+            if (gid != 0xFFFFFFFF) node.Gid = gid;
+            // chown by root clears set-user-ID and (with group execute) set-group-ID on non-directories.
+            if ((uid != 0xFFFFFFFF || gid != 0xFFFFFFFF) && !node.IsDirectory)
+            {
+                node.Mode &= ~0x800u;
+                if ((node.Mode & 0x8) != 0) node.Mode &= ~0x400u;
+            }
+            node.ChangeTime = FileSystem.Now;
+            return 0;
+        }
+
+        /// <summary>utimensat: times in nanoseconds, or UTIME_NOW / UTIME_OMIT in the nanosecond part
+        /// (atimeNs/mtimeNs as given by the program: seconds and nanoseconds separate). path null: fd itself.</summary>
+        public long UtimensAt(int dirfd, string path, bool haveTimes, long atimeSeconds, long atimeNanos, long mtimeSeconds, long mtimeNanos, int flags)
+        {
+            if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
+            if (haveTimes)
+            {
+                if (!ValidTime(atimeNanos) || !ValidTime(mtimeNanos)) return -Errno.EINVAL;
+            }
+            Inode node;
+            if (path == null)
+            {
+                if (dirfd == LinuxFile.AT_FDCWD) return -Errno.EFAULT;
+                OpenFile file = File(dirfd);
+                if (file == null) return -Errno.EBADF;
+                node = file.Node;
+            }
+            else
+            {
+                int error = LookupAt(dirfd, path, flags, out node);
+                if (error < 0) return error;
+            }
+            long now = FileSystem.Now;
+            if (!haveTimes) { node.AccessTime = node.ModifyTime = now; }
+            else
+            {
+                if (atimeNanos != LinuxFile.UTIME_OMIT) node.AccessTime = atimeNanos == LinuxFile.UTIME_NOW ? now : atimeSeconds * 1_000_000_000 + atimeNanos;
+                if (mtimeNanos != LinuxFile.UTIME_OMIT) node.ModifyTime = mtimeNanos == LinuxFile.UTIME_NOW ? now : mtimeSeconds * 1_000_000_000 + mtimeNanos;
+                if (atimeNanos == LinuxFile.UTIME_OMIT && mtimeNanos == LinuxFile.UTIME_OMIT) return 0;
+            }
+            node.ChangeTime = now;
+            return 0;
+        }
+
+        private static bool ValidTime(long nanos) =>
+            nanos == LinuxFile.UTIME_NOW || nanos == LinuxFile.UTIME_OMIT || (nanos >= 0 && nanos < 1_000_000_000);
+
+        /// <summary>The inode statfs describes: a path's, or (path null) fd's.</summary>
+        public int StatFsTarget(int fd, string path, out Inode node)
+        {
+            node = null;
+            if (path != null) return LookupAt(LinuxFile.AT_FDCWD, path, 0, out node);
+            OpenFile file = File(fd);
+            if (file == null) return -Errno.EBADF;
+            node = file.Node;
+            return 0;
+        }
+
+        /// <summary>ioctl requests every descriptor answers (FIONBIO, FIOCLEX, FIONCLEX need no memory;
+        /// FIONREAD's count is returned through readable): 1 when handled here, 0 when it belongs to
+        /// the device, -errno.</summary>
+        public long IoctlGeneric(int fd, ulong request, out long readable)
+        {
+            readable = 0;
+            OpenFile file = File(fd);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            switch (request)
+            {
+                case LinuxFile.FIOCLEX: Table.SetCloseOnExec(fd, true); return 1;
+                case LinuxFile.FIONCLEX: Table.SetCloseOnExec(fd, false); return 1;
+                case LinuxFile.FIONREAD:
+                    switch (file.Node)
+                    {
+                        case PipeNode pipe: readable = pipe.Pipe.Buffered; return 1;
+                        case RegularFile regular:
+                            readable = regular.Size > file.Position ? regular.Size - file.Position : 0; return 1;
+                        case DeviceNode device:
+                            long count = device.Device.BytesReadable;
+                            if (count < 0) return count;
+                            readable = count; return 1;
+                        case DirectoryNode _: return -Errno.EINVAL;
+                        default: return -Errno.ENOTTY;
+                    }
+            }
+            return 0;
+        }
+
+        /// <summary>Turns O_NONBLOCK on or off (FIONBIO).</summary>
+        public void SetNonBlocking(int fd, bool on)
+        {
+            OpenFile file = File(fd);
+            if (file == null) return;
+            if (on) file.Flags |= LinuxFile.O_NONBLOCK; else file.Flags &= ~LinuxFile.O_NONBLOCK;
+        }
+
+        /// <summary>poll's revents for one descriptor (POLLNVAL for a closed one).</summary>
+        public short Poll(int fd, short events)
+        {
+            const short POLLNVAL = 0x20;
+            if (fd < 0) return 0;
+            OpenFile file = File(fd);
+            if (file == null) return POLLNVAL;
+            return file.Poll(events);
+        }
+
+        /// <summary>A fork's copy: its own table (sharing the descriptions) and cwd.</summary>
+        public LinuxFiles CloneForChild()
+        {
+            var copy = new LinuxFiles(FileSystem) { Table = Table.Clone(), Cwd = Cwd, Umask = Umask };
+            FileSystem.Process = this;
+            return copy;
+        }
+    }
+}

@@ -1,0 +1,419 @@
+// /proc: generated directories, files and symbolic links, in Linux's formats (proc(5)). Pure logic;
+// compiles under the real .NET. What it shows comes from three sources the rest of the personality
+// fills (ProcSources): the process table (pids, stat fields, command lines: helper "core"), the
+// memory map (IMemoryMapSource: core's VMA table; until it is set, maps lists nothing) and the
+// system (ISystemInfo: memory, uptime, CPU, from the InfoPage). Nothing here invents a value: a
+// field no source knows is 0, as Linux prints fields it does not track.
+//
+// Invariants: a file's content is generated once, when it is opened (the open file keeps that
+// snapshot, as seq_file files behave for a reader of a small file); directories cache their
+// nodes by name so inode numbers stay stable while the entry exists.
+using System.Collections.Generic;
+using System.Text;
+
+namespace Aegis.LibOS.Unixish.Linux.Files
+{
+    /// <summary>What /proc/&lt;pid&gt;/stat, status, cmdline and exe show about one process.</summary>
+    public sealed class ProcessStatus
+    {
+        public int Pid, ParentPid, ProcessGroup, Session;
+        public int TtyNumber;                 // tty_nr (device number of the controlling terminal, 0: none)
+        public int TerminalProcessGroup = -1; // tpgid
+        public char State = 'R';
+        public string Name = "";              // comm (at most 15 bytes shown)
+        public long UserTicks, SystemTicks, ChildUserTicks, ChildSystemTicks; // clock ticks (USER_HZ = 100)
+        public long StartTicks;               // since boot, clock ticks
+        public int Threads = 1;
+        public long VirtualBytes, ResidentPages;
+        public ulong StartCode, EndCode, StartStack;
+        public string[] Arguments = new string[0];
+        public string ExecutablePath;         // null: unknown (exe then does not exist)
+    }
+
+    /// <summary>The processes /proc lists (helper core's process table).</summary>
+    public interface IProcessTable
+    {
+        int CurrentPid { get; }
+        /// <summary>Adds the pids known, ascending.</summary>
+        void ListPids(List<int> pids);
+        /// <summary>The process's status, or null if there is none.</summary>
+        ProcessStatus Find(int pid);
+    }
+
+    /// <summary>One line of /proc/self/maps.</summary>
+    public struct MemoryMapping
+    {
+        public ulong Start, End, Offset, Inode;
+        public bool Readable, Writable, Executable, Shared;
+        public uint DeviceMajor, DeviceMinor;
+        public string Path; // null or "": anonymous; "[heap]", "[stack]", a file path
+    }
+
+    /// <summary>The current process's mappings (helper core's VMA table).</summary>
+    public interface IMemoryMapSource
+    {
+        /// <summary>Adds the mappings, ascending by address.</summary>
+        void GetMappings(List<MemoryMapping> mappings);
+    }
+
+    /// <summary>The machine, as /proc/meminfo, uptime and cpuinfo show it.</summary>
+    public interface ISystemInfo
+    {
+        long MemoryTotalBytes { get; }
+        long MemoryFreeBytes { get; }
+        long UptimeNanoseconds { get; }
+        int CpuCount { get; }
+        string CpuVendor { get; }
+        string CpuModelName { get; }
+        long CpuKilohertz { get; }
+    }
+
+    /// <summary>A /proc file: regular, read-only, size 0, content generated at open.</summary>
+    public sealed class ProcFile : Inode
+    {
+        private readonly System.Func<byte[]> _generate;
+
+        public ProcFile(Mount mount, ulong number, System.Func<byte[]> generate, long now)
+            : base(mount, number, LinuxFile.S_IFREG | 0x124, now) { _generate = generate; }
+
+        public byte[] Generate() => _generate();
+    }
+
+    /// <summary>A /proc symbolic link whose target is computed when read; MagicTarget (the fd links)
+    /// names the inode it stands for, which path resolution uses instead of the text (Linux's
+    /// "magic links": /proc/self/fd/N reopens the very file, even a pipe or a removed file).</summary>
+    public sealed class ProcSymlink : SymlinkNode
+    {
+        private readonly System.Func<string> _target;
+        private readonly System.Func<Inode> _magic;
+
+        public ProcSymlink(Mount mount, ulong number, System.Func<string> target, System.Func<Inode> magic, long now)
+            : base(mount, number, "", now)
+        {
+            _target = target; _magic = magic;
+            Mode = LinuxFile.S_IFLNK | 0x1FF;
+        }
+
+        public override string Target => _target() ?? "";
+        public Inode MagicTarget => _magic?.Invoke();
+    }
+
+    /// <summary>A generated /proc directory: a fixed list of names plus (root) the pids.</summary>
+    public abstract class ProcDirectory : DirectoryNode
+    {
+        protected readonly ProcFs Proc;
+        private readonly Dictionary<string, Inode> _cache = new Dictionary<string, Inode>();
+
+        protected ProcDirectory(ProcFs proc, uint permissions) : base(proc.Mount, proc.FileSystem.NewInodeNumber(), permissions, proc.FileSystem.Now)
+        {
+            Proc = proc;
+        }
+
+        /// <summary>The names in listing order (regenerated on each call).</summary>
+        protected abstract void Names(List<string> names);
+        /// <summary>Makes the node for name (null: no such entry).</summary>
+        protected abstract Inode Create(string name);
+
+        public override Inode Lookup(string name)
+        {
+            var names = new List<string>();
+            Names(names);
+            if (!names.Contains(name)) { _cache.Remove(name); return null; }
+            if (_cache.TryGetValue(name, out Inode node)) return node;
+            node = Create(name);
+            if (node == null) return null;
+            if (node is DirectoryNode directory) { directory.Parent = this; directory.NameInParent = name; }
+            _cache[name] = node;
+            return node;
+        }
+
+        public override bool EntryAt(int index, out string name, out Inode node)
+        {
+            var names = new List<string>();
+            Names(names);
+            name = null; node = null;
+            if (index < 0 || index >= names.Count) return false;
+            name = names[index];
+            node = Lookup(name);
+            if (node == null) name = null;
+            return true;
+        }
+
+        public override bool IsEmpty
+        {
+            get { var names = new List<string>(); Names(names); return names.Count == 0; }
+        }
+    }
+
+    /// <summary>The proc file system: its root directory and the formats of its files.</summary>
+    public sealed class ProcFs
+    {
+        public readonly FileSystem FileSystem;
+        public readonly Mount Mount;
+        public readonly ProcRoot Root;
+
+        public ProcFs(FileSystem fileSystem, Mount mount)
+        {
+            FileSystem = fileSystem;
+            Mount = mount;
+            Root = new ProcRoot(this);
+        }
+
+        public IProcessTable Processes => FileSystem.Sources.Processes;
+
+        internal ProcFile File(System.Func<string> text) =>
+            new ProcFile(Mount, FileSystem.NewInodeNumber(), () => PathBytes.ToBytes(text()), FileSystem.Now);
+
+        internal ProcSymlink Link(System.Func<string> target, System.Func<Inode> magic = null) =>
+            new ProcSymlink(Mount, FileSystem.NewInodeNumber(), target, magic, FileSystem.Now);
+
+        // ---- formats ----
+
+        /// <summary>/proc/&lt;pid&gt;/stat: the 52 fields of Linux's proc_pid_stat, one line.</summary>
+        public static string FormatStat(ProcessStatus p)
+        {
+            var b = new StringBuilder(256);
+            string comm = p.Name.Length > 15 ? p.Name.Substring(0, 15) : p.Name;
+            b.Append(p.Pid).Append(" (").Append(comm).Append(") ").Append(p.State).Append(' ');
+            b.Append(p.ParentPid).Append(' ').Append(p.ProcessGroup).Append(' ').Append(p.Session).Append(' ');
+            b.Append(p.TtyNumber).Append(' ').Append(p.TerminalProcessGroup).Append(' ');
+            b.Append("4194304 0 0 0 0 "); // flags (PF_RANDOMIZE as Linux shows for a user task), minflt, cminflt, majflt, cmajflt
+            b.Append(p.UserTicks).Append(' ').Append(p.SystemTicks).Append(' ');
+            b.Append(p.ChildUserTicks).Append(' ').Append(p.ChildSystemTicks).Append(' ');
+            b.Append("20 0 ").Append(p.Threads).Append(" 0 "); // priority, nice, num_threads, itrealvalue
+            b.Append(p.StartTicks).Append(' ').Append(p.VirtualBytes).Append(' ').Append(p.ResidentPages).Append(' ');
+            b.Append("18446744073709551615 "); // rsslim: RLIM_INFINITY
+            b.Append(p.StartCode).Append(' ').Append(p.EndCode).Append(' ').Append(p.StartStack).Append(' ');
+            b.Append("0 0 0 0 0 0 0 0 0 "); // kstkesp kstkeip signal blocked sigignore sigcatch wchan nswap cnswap
+            b.Append("17 0 0 0 0 0 0 "); // exit_signal SIGCHLD, processor, rt_priority, policy, delayacct, guest, cguest
+            b.Append("0 0 0 0 0 0 0 0\n"); // start_data end_data start_brk arg_start arg_end env_start env_end exit_code
+            return b.ToString();
+        }
+
+        /// <summary>/proc/&lt;pid&gt;/status: the common lines (Name, State, Tgid, Pid, PPid, Uid, Gid, VmSize, VmRSS, Threads).</summary>
+        public static string FormatStatus(ProcessStatus p)
+        {
+            var b = new StringBuilder(256);
+            string comm = p.Name.Length > 15 ? p.Name.Substring(0, 15) : p.Name;
+            b.Append("Name:\t").Append(comm).Append('\n');
+            b.Append("State:\t").Append(p.State).Append(" (").Append(StateName(p.State)).Append(")\n");
+            b.Append("Tgid:\t").Append(p.Pid).Append('\n');
+            b.Append("Pid:\t").Append(p.Pid).Append('\n');
+            b.Append("PPid:\t").Append(p.ParentPid).Append('\n');
+            b.Append("Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n");
+            b.Append("VmSize:\t").Append(Padded(p.VirtualBytes / 1024, 8)).Append(" kB\n");
+            b.Append("VmRSS:\t").Append(Padded(p.ResidentPages * 4, 8)).Append(" kB\n");
+            b.Append("Threads:\t").Append(p.Threads).Append('\n');
+            return b.ToString();
+        }
+
+        private static string StateName(char state)
+        {
+            switch (state)
+            {
+                case 'R': return "running";
+                case 'S': return "sleeping";
+                case 'D': return "disk sleep";
+                case 'T': return "stopped";
+                case 't': return "tracing stop";
+                case 'Z': return "zombie";
+                case 'X': return "dead";
+                default: return "unknown";
+            }
+        }
+
+        /// <summary>/proc/&lt;pid&gt;/cmdline: the arguments, each followed by a NUL.</summary>
+        public static string FormatCommandLine(ProcessStatus p)
+        {
+            var b = new StringBuilder();
+            for (int i = 0; i < p.Arguments.Length; i++) b.Append(p.Arguments[i]).Append('\0');
+            return b.ToString();
+        }
+
+        private static string Padded(long value, int width) => value.ToString().PadLeft(width);
+
+        /// <summary>/proc/meminfo (the fields busybox free reads; kB, Linux's column layout).</summary>
+        public static string FormatMeminfo(ISystemInfo system)
+        {
+            long total = system.MemoryTotalBytes / 1024, free = system.MemoryFreeBytes / 1024;
+            var b = new StringBuilder(512);
+            MeminfoLine(b, "MemTotal:", total);
+            MeminfoLine(b, "MemFree:", free);
+            MeminfoLine(b, "MemAvailable:", free);
+            MeminfoLine(b, "Buffers:", 0);
+            MeminfoLine(b, "Cached:", 0);
+            MeminfoLine(b, "SwapCached:", 0);
+            MeminfoLine(b, "SwapTotal:", 0);
+            MeminfoLine(b, "SwapFree:", 0);
+            MeminfoLine(b, "Shmem:", 0);
+            return b.ToString();
+        }
+
+        private static void MeminfoLine(StringBuilder b, string name, long kilobytes) =>
+            b.Append(name.PadRight(16)).Append(Padded(kilobytes, 8)).Append(" kB\n");
+
+        /// <summary>/proc/uptime: seconds since boot and idle seconds, two decimals. The idle time is
+        /// not measured (the kernel does not expose it): 0.00.</summary>
+        public static string FormatUptime(ISystemInfo system)
+        {
+            long centiseconds = system.UptimeNanoseconds / 10_000_000;
+            return (centiseconds / 100).ToString() + "." + (centiseconds % 100).ToString().PadLeft(2, '0') + " 0.00\n";
+        }
+
+        /// <summary>/proc/mounts: "source mountpoint type options 0 0" per mount.</summary>
+        public static string FormatMounts(List<Mount> mounts)
+        {
+            var b = new StringBuilder();
+            for (int i = 0; i < mounts.Count; i++)
+            {
+                Mount m = mounts[i];
+                b.Append(m.Source).Append(' ').Append(m.MountPoint).Append(' ').Append(m.Type).Append(' ').Append(m.Options).Append(" 0 0\n");
+            }
+            return b.ToString();
+        }
+
+        /// <summary>/proc/cpuinfo: processor, vendor_id, model name and cpu MHz per CPU.</summary>
+        public static string FormatCpuinfo(ISystemInfo system)
+        {
+            var b = new StringBuilder();
+            int count = system.CpuCount < 1 ? 1 : system.CpuCount;
+            long khz = system.CpuKilohertz;
+            for (int i = 0; i < count; i++)
+            {
+                b.Append("processor\t: ").Append(i).Append('\n');
+                b.Append("vendor_id\t: ").Append(system.CpuVendor).Append('\n');
+                b.Append("model name\t: ").Append(system.CpuModelName).Append('\n');
+                b.Append("cpu MHz\t\t: ").Append(khz / 1000).Append('.').Append((khz % 1000).ToString().PadLeft(3, '0')).Append('\n');
+                b.Append("siblings\t: ").Append(count).Append('\n');
+                b.Append("cpu cores\t: ").Append(count).Append("\n\n");
+            }
+            return b.ToString();
+        }
+
+        /// <summary>/proc/self/maps: Linux's show_map_vma layout (path column at 73).</summary>
+        public static string FormatMaps(List<MemoryMapping> mappings)
+        {
+            var b = new StringBuilder(mappings.Count * 80 + 1);
+            for (int i = 0; i < mappings.Count; i++)
+            {
+                MemoryMapping m = mappings[i];
+                int lineStart = b.Length;
+                b.Append(Hex(m.Start, 8)).Append('-').Append(Hex(m.End, 8)).Append(' ');
+                b.Append(m.Readable ? 'r' : '-').Append(m.Writable ? 'w' : '-').Append(m.Executable ? 'x' : '-').Append(m.Shared ? 's' : 'p');
+                b.Append(' ').Append(Hex(m.Offset, 8)).Append(' ');
+                b.Append(Hex(m.DeviceMajor, 2)).Append(':').Append(Hex(m.DeviceMinor, 2)).Append(' ');
+                b.Append(m.Inode).Append(' ');
+                if (!string.IsNullOrEmpty(m.Path))
+                {
+                    while (b.Length - lineStart < 73) b.Append(' ');
+                    b.Append(m.Path);
+                }
+                b.Append('\n');
+            }
+            return b.ToString();
+        }
+
+        private static string Hex(ulong value, int width) => value.ToString("x").PadLeft(width, '0');
+    }
+
+    /// <summary>/proc itself: meminfo, uptime, mounts, cpuinfo, self and one directory per pid.</summary>
+    public sealed class ProcRoot : ProcDirectory
+    {
+        private static readonly string[] Fixed = { "cpuinfo", "meminfo", "mounts", "self", "uptime" };
+
+        public ProcRoot(ProcFs proc) : base(proc, 0x16D) { }
+
+        protected override void Names(List<string> names)
+        {
+            for (int i = 0; i < Fixed.Length; i++) names.Add(Fixed[i]);
+            IProcessTable table = Proc.Processes;
+            if (table == null) return;
+            var pids = new List<int>();
+            table.ListPids(pids);
+            for (int i = 0; i < pids.Count; i++) names.Add(pids[i].ToString());
+        }
+
+        protected override Inode Create(string name)
+        {
+            FileSystem fs = Proc.FileSystem;
+            switch (name)
+            {
+                case "meminfo": return Proc.File(() => ProcFs.FormatMeminfo(fs.Sources.System));
+                case "uptime": return Proc.File(() => ProcFs.FormatUptime(fs.Sources.System));
+                case "cpuinfo": return Proc.File(() => ProcFs.FormatCpuinfo(fs.Sources.System));
+                case "mounts": return Proc.File(() => ProcFs.FormatMounts(fs.Mounts));
+                case "self": return Proc.Link(() => Proc.Processes == null ? "" : Proc.Processes.CurrentPid.ToString());
+            }
+            if (!int.TryParse(name, out int pid) || pid.ToString() != name) return null;
+            return new ProcPidDirectory(Proc, pid);
+        }
+    }
+
+    /// <summary>/proc/&lt;pid&gt;: stat, status, cmdline, exe; for the current process also maps, fd/ and cwd.</summary>
+    public sealed class ProcPidDirectory : ProcDirectory
+    {
+        public readonly int Pid;
+
+        public ProcPidDirectory(ProcFs proc, int pid) : base(proc, 0x16D) { Pid = pid; }
+
+        private bool IsCurrent => Proc.Processes != null && Proc.Processes.CurrentPid == Pid;
+        private ProcessStatus Status => Proc.Processes?.Find(Pid);
+
+        protected override void Names(List<string> names)
+        {
+            ProcessStatus status = Status;
+            if (status == null) return;
+            names.Add("cmdline");
+            if (IsCurrent) names.Add("cwd");
+            if (status.ExecutablePath != null) names.Add("exe");
+            if (IsCurrent) { names.Add("fd"); names.Add("maps"); }
+            names.Add("stat");
+            names.Add("status");
+        }
+
+        protected override Inode Create(string name)
+        {
+            FileSystem fs = Proc.FileSystem;
+            switch (name)
+            {
+                case "stat": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatStat(s); });
+                case "status": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatStatus(s); });
+                case "cmdline": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatCommandLine(s); });
+                case "exe": return Proc.Link(() => Status?.ExecutablePath);
+                case "cwd": return Proc.Link(() => fs.Process == null ? "/" : fs.Process.CurrentDirectoryPath(), () => fs.Process?.CurrentDirectory);
+                case "maps":
+                    return Proc.File(() =>
+                    {
+                        var mappings = new List<MemoryMapping>();
+                        fs.Sources.Maps?.GetMappings(mappings);
+                        return ProcFs.FormatMaps(mappings);
+                    });
+                case "fd": return new ProcFdDirectory(Proc);
+            }
+            return null;
+        }
+    }
+
+    /// <summary>/proc/self/fd: one magic link per open descriptor, named by its number.</summary>
+    public sealed class ProcFdDirectory : ProcDirectory
+    {
+        public ProcFdDirectory(ProcFs proc) : base(proc, 0x140) { }
+
+        protected override void Names(List<string> names)
+        {
+            FileTable table = Proc.FileSystem.Process?.Table;
+            if (table == null) return;
+            for (int fd = 0; fd < table.Size; fd++)
+                if (table.Get(fd) != null) names.Add(fd.ToString());
+        }
+
+        protected override Inode Create(string name)
+        {
+            if (!int.TryParse(name, out int fd) || fd.ToString() != name) return null;
+            FileSystem fs = Proc.FileSystem;
+            ProcSymlink link = Proc.Link(() => fs.Process?.Table.Get(fd)?.DisplayPath, () => fs.Process?.Table.Get(fd)?.Node);
+            link.Mode = LinuxFile.S_IFLNK | 0x1C0; // lrwx------
+            return link;
+        }
+    }
+}
