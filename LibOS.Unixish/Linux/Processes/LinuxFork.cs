@@ -16,6 +16,7 @@
 //   - a fresh upcall stack whose top page is a copy of ours: the program's UpcallFrame (RAX = 0;
 //     RSP = the new stack for clone with a stack) and the trampoline's FXSAVE area below it. The
 //     upcall stack is copied eagerly, never shared copy-on-write (the kernel writes frames there);
+//   - libOS ranges registered with ShareRange (the shared pipes' pages): writable, same frames;
 //   - copies of our console, input and display capabilities.
 // The child starts at Native/linux_fork.S (linux_fork_child_entry), registers its upcall entry
 // and the system-call upcall, runs ChildStarted here, then resumes the program.
@@ -62,6 +63,34 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static int s_deviceCount;
         private static bool s_reportedShareFallback;
 
+        private const int MaximumSharedRanges = 64;
+        private static readonly ulong[] s_sharedStarts = new ulong[MaximumSharedRanges];
+        private static readonly int[] s_sharedPages = new int[MaximumSharedRanges];
+        private static int s_sharedCount;
+
+        /// <summary>Makes children map [start, start + pages) writable at the same frames (not
+        /// copy-on-write): libOS memory shared between processes (SharedPipe). False when full.</summary>
+        public static bool ShareRange(ulong start, int pages)
+        {
+            if (s_sharedCount == MaximumSharedRanges) return false;
+            s_sharedStarts[s_sharedCount] = start;
+            s_sharedPages[s_sharedCount] = pages;
+            s_sharedCount++;
+            return true;
+        }
+
+        public static void UnshareRange(ulong start)
+        {
+            for (int i = 0; i < s_sharedCount; i++)
+            {
+                if (s_sharedStarts[i] != start) continue;
+                s_sharedCount--;
+                s_sharedStarts[i] = s_sharedStarts[s_sharedCount];
+                s_sharedPages[i] = s_sharedPages[s_sharedCount];
+                return;
+            }
+        }
+
         /// <summary>Forks done by this process (for /proc and tests).</summary>
         public static ulong Forks;
 
@@ -100,6 +129,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_request.ChildTid = childTid;
             s_request.Parent = Info.EnvironmentId;
             CollectProgramPages();
+            SharedPipe.BeforeFork(1);
 
             Error error = ShareAll(slot);
             if (error == Error.None) error = MapUpcallStack(slot, call.Frame, stack);
@@ -109,6 +139,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             if (error != Error.None)
             {
                 SystemCalls.EnvironmentDestroy(slot);
+                SharedPipe.BeforeFork(-1);
                 LinuxLog.Line("fork failed: " + Errors.Name(error));
                 return error == Error.QuotaExceeded || error == Error.NoMemory ? -Errno.ENOMEM : -Errno.EAGAIN;
             }
@@ -189,6 +220,13 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             }
             for (int i = 0; i < s_programPages.Count && error == Error.None; i++)
                 error = Add(slot, s_programPages[i], true, s_programShared[i], ref batches);
+            for (int range = 0; range < s_sharedCount && error == Error.None; range++)
+                for (int i = 0; i < s_sharedPages[range] && error == Error.None; i++)
+                {
+                    ulong page = s_sharedStarts[range] + (ulong)i * Page;
+                    if (Memory.Query(page, out PageInfo mapping) == Error.None)
+                        error = ShareWritable(slot, page, mapping.Frame, mapping.Permissions);
+                }
             if (error == Error.None) error = Flush(slot, ref batches);
             return error;
         }
@@ -351,6 +389,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         {
             Forks = 0;
             IpcServer.ResetAfterFork();
+            SharedPipe.AfterForkInChild();
             LinuxProcesses.OnForkChild(s_request.Parent);
             ulong flags = s_request.Flags;
             if ((flags & CLONE_CHILD_SETTID) != 0)

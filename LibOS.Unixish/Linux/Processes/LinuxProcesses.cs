@@ -86,6 +86,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_filter = OnMessage;
             IpcServer.SetMessageFilter(s_filter);
             ProcessSignals.Install(); // kill/tkill/tgkill are the signal layer's; other processes come here
+            SharedPipe.Install();
         }
 
         /// <summary>Adds a hook exit runs before the parent hears (the file table closes its descriptors).</summary>
@@ -386,6 +387,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (group == 0 || group == Group) ProcessSignals.Post(signal, message.Sender);
                 return true;
             }
+            if (message.Word3 == SharedPipe.WakeTag) return true; // its Wait returned: the pipe is looked at again
             if (message.Word3 == GroupTag)
             {
                 if (message.Sender == Info.ParentId) { Group = message.Word0; return true; }
