@@ -65,8 +65,17 @@ namespace Aegis.Abi
         public ulong CurrentSlice;       // index into SliceOwners of the running slice
         public ulong SliceCount;
         public fixed ulong SliceOwners[64]; // environment id owning each slice (0 = free)
+        public ulong CpuFeatures;        // CpuFeatureBits: what ring 3 may use (set once at boot)
 
         public const ulong InfoPageMagic = 0x4145474953494E46; // "AEGISINF"
+    }
+
+    /// <summary>InfoPage.CpuFeatures: CPU features the kernel turned on for ring 3.</summary>
+    public static class CpuFeatureBits
+    {
+        /// <summary>CR4.FSGSBASE is on: ring 3 may use rdfsbase, wrfsbase, rdgsbase and wrgsbase. The
+        /// kernel keeps each environment's FS and GS base (the live values) across switches.</summary>
+        public const ulong FsGsBase = 1;
     }
 
     /// <summary>The environment's own page at UserAddresses.EnvironmentPage (read-only).</summary>

@@ -6,33 +6,35 @@
 // has one (IpcCall: status in RAX, its two reply words in RDX and RSI). As for a System V call, RBX, RBP, RSP and R12-R15 are preserved; RCX, R11, RDI,
 // RSI, RDX, R8-R10 and the SSE registers may be clobbered. Every call validates all of its
 // arguments before it changes anything: on error nothing has changed.
+// Numbers: Aegis's calls are SystemCallNumbers.First (512) + index, up to SystemCallNumbers.End;
+// 0 .. 511 are left to the programs a libOS hosts (e.g. Linux's numbers, SetSystemCallUpcall).
 namespace Aegis.Abi
 {
     public enum SystemCall : ulong
     {
         /// <summary>Does nothing; returns 0 (the cost of a kernel crossing).</summary>
-        Null = 0,
+        Null = 512,
         /// <summary>(slot, bufferAddress, length) -> bytes written. Needs a Console capability.</summary>
-        ConsoleWrite = 1,
+        ConsoleWrite = 513,
         /// <summary>(status, crash, methodTable) -> does not return. Ends the calling environment.
         /// crash is ExitCrash.None for a normal end; otherwise the kernel first prints a crash report
         /// (the exception's name, a stack trace symbolized with the image's symbol file): crash is
         /// the user address of the UpcallFrame of the CPU exception nothing handled, or
         /// ExitCrash.ManagedException (the stack is walked from the call; methodTable, the
         /// exception's MethodTable address, names its type from the symbol file).</summary>
-        Exit = 2,
+        Exit = 514,
         /// <summary>(targetId or 0) -> 0. Gives up the rest of the slice, to targetId if runnable.</summary>
-        Yield = 3,
+        Yield = 515,
         /// <summary>() -> slot of an Environment capability over a new, empty, stopped child.</summary>
-        EnvironmentCreate = 4,
+        EnvironmentCreate = 516,
         /// <summary>(envSlot) -> 0. Destroys the environment (SelfSlot: the caller).</summary>
-        EnvironmentDestroy = 5,
+        EnvironmentDestroy = 517,
         /// <summary>(envSlot, rip, rsp, rdi) -> 0. Makes a stopped environment runnable (it gets a slice). With
         /// rip != 0 it starts there with RDI = rdi and RSP = rsp (rsp 0: its saved RSP is kept); every other
         /// register keeps its saved value (all zero in a child EnvironmentCreate made). With rip 0 it resumes
         /// its saved registers unchanged (where ImageSpawn set it up or EnvironmentStop left it), and rsp and
         /// rdi must be 0 (InvalidArgument otherwise). BadAddress for a rip or rsp outside the user half.</summary>
-        EnvironmentStart = 6,
+        EnvironmentStart = 518,
         /// <summary>(envSlot, upcallEntry, upcallStackTop, stackPages) -> 0. Registers where upcalls are delivered.
         /// Checked here: upcallEntry is 0 (none) or a user-half address (>= LowestMappable, below ReservedTop),
         /// else BadAddress; stackPages is 0 (UpcallLimits.UpcallStackPages) or at most
@@ -40,68 +42,86 @@ namespace Aegis.Abi
         /// (InvalidArgument) and the stack's pages [top - stackPages pages, top) lie in mappable user memory
         /// (BadAddress). Whether entry and stack are mapped (entry executable, stack writable) is checked at
         /// each delivery: a failed delivery destroys the environment (DestroyReason.BadUpcall).</summary>
-        EnvironmentSetUpcall = 7,
+        EnvironmentSetUpcall = 519,
         /// <summary>(envSlot) -> EnvironmentState in RAX, exit status or destroy reason in RDX.</summary>
-        EnvironmentStatus = 8,
+        EnvironmentStatus = 520,
         /// <summary>(frameNumber or AnyFrame) -> frame number, owned by the caller, zeroed.</summary>
-        FrameAllocate = 9,
+        FrameAllocate = 521,
         /// <summary>(frameNumber) -> 0. Gives an owned frame back (it is unmapped everywhere first).</summary>
-        FrameFree = 10,
+        FrameFree = 522,
         /// <summary>(frameNumber, envSlot, writable 0/1) -> 0. Lets another environment map an owned frame.</summary>
-        FrameGrant = 11,
+        FrameGrant = 523,
         /// <summary>(envSlot, requestsAddress, count) -> count. Applies PageMapRequest[count] all or nothing.</summary>
-        PageMap = 12,
+        PageMap = 524,
         /// <summary>(envSlot, virtualAddress) -> PTE bits (frame &lt;&lt; 12 | PageBits), or NotMapped.</summary>
-        PageQuery = 13,
+        PageQuery = 525,
         /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0 in RAX, reply w0 in RDX, reply w1 in RSI.
         /// Synchronous call: runs the target's IPC upcall now, on the rest of this slice; returns when it
         /// replies. The status is apart from the data: RAX is 0 or an Error (then no reply came and RDX,
         /// RSI mean nothing); the reply words are data whatever their value. WouldBlock unless the target
         /// is blocked in Wait.</summary>
-        IpcCall = 14,
+        IpcCall = 526,
         /// <summary>(w0, w1, flags) -> 0. Answers the IpcCall being handled; the caller resumes at once.
         /// flags 1 (reply and wait): if the IPC upcall interrupted a Wait, the replier does not return
         /// from this call: the upcall ends and it is back in that Wait (its upcall frame is dropped).</summary>
-        IpcReply = 15,
+        IpcReply = 527,
         /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0. Asynchronous: delivers the upcall to the
         /// target now (on the rest of this slice); the sender resumes in its next slice. WouldBlock
         /// unless the target is blocked in Wait.</summary>
-        IpcSend = 16,
+        IpcSend = 528,
         /// <summary>() -> 0 when an upcall arrives. Blocks until an IPC or revocation upcall is delivered; returns
         /// at once (0) if one was delivered while the caller was not in Wait since its last Wait (a pending
         /// wakeup: a libOS's "nothing queued, so Wait" cannot miss an upcall that came in between).</summary>
-        Wait = 17,
+        Wait = 529,
         /// <summary>(slotIndex or AnySlice) -> slice index. Takes a time slice in the slice vector.</summary>
-        SliceAllocate = 18,
+        SliceAllocate = 530,
         /// <summary>(sliceIndex) -> 0. Gives an owned slice back.</summary>
-        SliceFree = 19,
+        SliceFree = 531,
         /// <summary>(envSlot, frameCount, deadlineTicks) -> 0. Asks the environment to release frames by the
         /// deadline (visible revocation); after it the abort protocol takes them.</summary>
-        RevokeFrames = 20,
+        RevokeFrames = 532,
         /// <summary>(imageNameAddress, nameLength, argumentAddress, argumentLength) -> slot of an Environment
         /// capability over a stopped child with the named boot image loaded (segments mapped, a stack of
         /// InitialStackPages below InitialStackTop, the argument copied into its EnvironmentPage). Start it
         /// with EnvironmentStart(slot, 0, 0, 0): rip 0 = the image's entry, rsp 0 = InitialStackTop.</summary>
-        ImageSpawn = 21,
+        ImageSpawn = 533,
         /// <summary>(slot, envSlot) -> slot in the target. Copies a capability (e.g. Console) to a child.</summary>
-        CapabilityCopy = 22,
+        CapabilityCopy = 534,
         /// <summary>(fsBase) -> 0. Sets the caller's FS base (its thread pointer, for TLS).</summary>
-        SetFsBase = 23,
+        SetFsBase = 535,
         /// <summary>(slot) -> CapabilityKind in RAX, the object (environment id, frame) in RDX.</summary>
-        CapabilityQuery = 24,
+        CapabilityQuery = 536,
         /// <summary>(envSlot, virtualAddress) -> 0. Clears the accessed and dirty bits of a mapped page.</summary>
-        PageClean = 25,
+        PageClean = 537,
         /// <summary>(value) -> 0. Test support: the kernel prints the value and the caller's frame accounting.</summary>
-        Debug = 26,
+        Debug = 538,
         /// <summary>(envSlot, virtualAddress, pageCount, permissions) -> pageCount. Sets the permissions
         /// (PageBits.Allowed) of pageCount consecutive mapped pages in one call, all or nothing:
         /// the range form of PageMap's Protect, for the common "protect/unprotect a region".</summary>
-        PageProtect = 27,
+        PageProtect = 539,
         /// <summary>(envSlot) -> 0. Stops a runnable environment (Self: the caller): it keeps its
         /// registers and memory but loses its slices and does not run until EnvironmentStart(slot, 0, 0, 0)
         /// resumes it where it stopped. WouldBlock for a blocked environment.</summary>
-        EnvironmentStop = 28,
-        Count = 29,
+        EnvironmentStop = 540,
+        /// <summary>(entry) -> 0. entry != 0: from now on every `syscall` the caller executes with RAX
+        /// below SystemCallNumbers.First (or at or above SystemCallNumbers.End) is delivered to entry as
+        /// an UpcallKind.SystemCall upcall instead of failing with NoSuchCall (docs/abi.md, "System-call
+        /// upcalls"). entry must be a user-half address (>= LowestMappable, below ReservedTop: BadAddress
+        /// otherwise) and an upcall stack must be registered (EnvironmentSetUpcall; InvalidArgument
+        /// otherwise). entry 0 turns it off. A child EnvironmentCreate or ImageSpawn makes starts with it off.</summary>
+        SetSystemCallUpcall = 541,
+        // 542 .. 544 are reserved for InputRead, InputWatch and DeviceMap (issue #9, kdev).
+    }
+
+    /// <summary>The range of Aegis's own call numbers: [First, End). Numbers below First (0 .. 511,
+    /// the range Linux and other systems use) and from End on are not Aegis calls: NoSuchCall, or a
+    /// system-call upcall for an environment that asked for one (SystemCall.SetSystemCallUpcall).</summary>
+    public static class SystemCallNumbers
+    {
+        /// <summary>The first Aegis call number (SystemCall.Null).</summary>
+        public const ulong First = 512;
+        /// <summary>One past the last Aegis call number.</summary>
+        public const ulong End = 542;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

@@ -22,6 +22,12 @@ namespace Aegis.Abi
         /// <summary>Visible revocation: release Words[0] frames by tick Words[1] (FrameFree), or the
         /// abort protocol takes them and lists them in the EnvironmentPage's repossession vector.</summary>
         Revoke = 5,
+        /// <summary>A `syscall` of the program with a number outside Aegis's range, while
+        /// SetSystemCallUpcall is on: only Kind and Registers are meaningful (Registers: the whole
+        /// program state, Rip after the syscall, Rax the number, Rcx = Rip and R11 = Rflags as the
+        /// instruction leaves them). The frame is always at the upcall stack's top - Size. The
+        /// libOS resumes the program itself (docs/abi.md, "System-call upcalls").</summary>
+        SystemCall = 6,
     }
 
     /// <summary>The saved user registers. Layout fixed: offsets are used by assembly trampolines.</summary>

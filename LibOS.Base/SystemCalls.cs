@@ -170,6 +170,11 @@ namespace Aegis.LibOS
 
         public static Error SetFsBase(ulong fsBase) => ToError(Stub1((ulong)SystemCall.SetFsBase, fsBase));
 
+        /// <summary>entry != 0: the caller's `syscall`s with numbers outside Aegis's range become
+        /// UpcallKind.SystemCall upcalls at entry (an assembly routine: RSP = RDI = the frame, at the
+        /// upcall stack's top - 256); 0: off again. Needs an upcall stack (docs/abi.md).</summary>
+        public static Error SetSystemCallUpcall(ulong entry) => ToError(Stub1((ulong)SystemCall.SetSystemCallUpcall, entry));
+
         /// <summary>Value: the CapabilityKind; Second: its object (environment id, frame).</summary>
         public static SystemCallResult CapabilityQuery(ulong slot) => Call(SystemCall.CapabilityQuery, slot);
 

@@ -41,7 +41,13 @@ namespace Aegis.Kernel.Exo
         /// <summary>512-byte, 16-aligned fxsave area.</summary>
         public byte* FxState;
         private byte[] _storage;
-        public ulong FsBase;
+        /// <summary>[0] FS base, [1] GS base: the program's, saved from the live registers at every
+        /// switch-out and loaded at switch-in (Scheduler; ring 3 may change them itself with
+        /// wrfsbase/wrgsbase when CR4.FSGSBASE is on). In the fixed storage, so the switch code
+        /// passes one pointer.</summary>
+        public ulong* UserBases;
+        public ref ulong FsBase => ref UserBases[0];
+        public ref ulong GsBase => ref UserBases[1];
 
         /// <summary>Changes whenever a user mapping or the upcall registration changes: the upcall
         /// path's checks are remembered for one generation.</summary>
@@ -92,8 +98,17 @@ namespace Aegis.Kernel.Exo
         /// frame when it granted it (the protection suite checks what was transferred).</summary>
         public byte* ReceivedPageHead;
         public const int ReceivedPageHeadBytes = 64;
-        /// <summary>[0] system calls made, [1] of which failed: counted by the syscall entry stub.</summary>
+        /// <summary>[0] system calls made, [1] of which failed: counted by the syscall entry stub.
+        /// [2] the system-call upcall's frame address (UpcallStackTop - UpcallFrame.Size; 0 = off) and
+        /// [3] its entry: read by usermode.S's aegis_syscall_redirect through the per-CPU block
+        /// (entry.h COUNTERS_*), kept by SystemCallUpcalls.</summary>
         public ulong* Counters;
+        public const int CountersSystemCallUpcallFrame = 2, CountersSystemCallUpcallEntry = 3;
+        /// <summary>The system-call upcall's entry (SetSystemCallUpcall), 0 when off.</summary>
+        public ulong SystemCallUpcallEntry => Counters[CountersSystemCallUpcallEntry];
+        /// <summary>System-call upcalls the slow path delivered (numbers at or above SystemCallNumbers.End)
+        /// and that the kernel refused to deliver (the environment then ended).</summary>
+        public ulong SystemCallUpcallsSlow;
         public ulong SystemCalls => Counters[0];
         public ulong SystemCallErrors => Counters[1];
         public ulong ForcedPreemptions;
@@ -135,7 +150,7 @@ namespace Aegis.Kernel.Exo
         public Environment()
         {
             // One allocation holds the frame and the aligned fx area; nothing moves (the collector never moves objects).
-            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + ReceivedPageHeadBytes + 16];
+            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + ReceivedPageHeadBytes + 16 + 16];
             fixed (byte* storage = _storage)
             {
                 ulong aligned = ((ulong)storage + 15) & ~15UL;
@@ -144,6 +159,7 @@ namespace Aegis.Kernel.Exo
                 Counters = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame));
                 ExceptionUpcalls = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32);
                 ReceivedPageHead = (byte*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32 + 32 * 8);
+                UserBases = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32 + 32 * 8 + ReceivedPageHeadBytes);
             }
         }
 
@@ -156,9 +172,9 @@ namespace Aegis.Kernel.Exo
             Capabilities.Clear();
             byte* frame = (byte*)Frame;
             for (int i = 0; i < sizeof(InterruptFrame); i++) frame[i] = 0;
-            Counters[0] = 0; Counters[1] = 0;
+            Counters[0] = 0; Counters[1] = 0; Counters[2] = 0; Counters[3] = 0; SystemCallUpcallsSlow = 0;
             MappingGeneration = 0; UpcallCheckedGeneration = ulong.MaxValue; UpcallCheckedFramePage = 0; UpcallCheckedFrameLeaf = null;
-            FsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
+            FsBase = 0; GsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
             EnvironmentPageFrame = 0; Page = null;
             PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0; WakeupPending = false;
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;

@@ -118,6 +118,7 @@ namespace Aegis.Kernel.Exo
             s_info->Magic = InfoPage.InfoPageMagic;
             s_info->SliceCount = 64;
             s_info->TotalFrames = frames.TotalFrames;
+            s_info->CpuFeatures = Cpu.FsGsBaseEnabled ? CpuFeatureBits.FsGsBase : 0;
             UpdateInfoPage();
             Accounts.Initialize();
             Diagnostics.ReportBuffers.Initialize();

@@ -6,6 +6,11 @@
 // entry) it is preempted by force (the abort protocol for the CPU, counted in its page).
 // Invariants: the loop runs on the kernel stack with its context in s_loopContext; ring-3
 // entries run on the trap stack; at most one environment is Running, and it is s_current.
+// FS and GS bases: while an environment runs (and in every kernel path entered from it) the FS
+// and GS base registers hold its own values (the kernel's C# code on the trap stack uses neither:
+// no thread statics there, and GS only inside usermode.S's swapgs window); they are saved into
+// Environment.UserBases when it stops running (back in the loop, or SwitchDirect) and loaded
+// when it starts; the loop itself runs with the kernel's FS base (its thread pointer).
 using System;
 using System.Runtime;
 using System.Runtime.CompilerServices;
@@ -130,16 +135,19 @@ namespace Aegis.Kernel.Exo
             Cpu.DisableInterrupts();
             s_current = next;
             next.State = EnvironmentState.Running;
-            if (Cpu.ReadCr3() != next.RootPhysical)
-                Cpu.WriteCr3(next.RootPhysical);
-            Cpu.WriteFsBase(next.FsBase);
-            CpuBlock()[2] = (ulong)next.Counters;
+            Cpu.EnterEnvironment(next.UserBases, next.Counters, next.RootPhysical); // CR3, per-CPU counters, FS/GS bases
             RunUser(next.Frame, s_loopContext, next.FxState);
-            // Back in the loop: the environment has been saved (or has ended).
+            // Back in the loop: the environment has been saved (or has ended). The one that ran
+            // last (s_current: SwitchDirect may have changed it) keeps its live FS and GS bases;
+            // the kernel's thread pointer comes back into FS.
+            Environment last = s_current;
+            if (last != null)
+                Cpu.SaveUserBases(last.UserBases, s_kernelFsBase);
+            else
+                Cpu.WriteFsBase(s_kernelFsBase);
             if (next.State == EnvironmentState.Running)
                 next.State = EnvironmentState.Runnable;
             s_current = null;
-            Cpu.WriteFsBase(s_kernelFsBase);
             Cpu.EnableInterrupts();
         }
 
@@ -159,12 +167,11 @@ namespace Aegis.Kernel.Exo
         public static void SwitchDirect(Environment next)
         {
             s_directedNext = null;
+            Environment previous = s_current;
             s_current = next;
             next.State = EnvironmentState.Running;
-            if (Cpu.ReadCr3() != next.RootPhysical)
-                Cpu.WriteCr3(next.RootPhysical);
-            Cpu.WriteFsBase(next.FsBase);
-            CpuBlock()[2] = (ulong)next.Counters;
+            // CR3, the per-CPU counters; the one that ran keeps its live FS and GS bases, next's are loaded.
+            Cpu.SwitchEnvironment(previous.UserBases, next.UserBases, next.Counters, next.RootPhysical);
             Cpu.FxRestore(next.FxState);
             ResumeUser(next.Frame);
         }

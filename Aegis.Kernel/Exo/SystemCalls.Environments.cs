@@ -94,8 +94,13 @@ namespace Aegis.Kernel.Exo
             if (error != Error.None) return Fail(error);
             caller.Capabilities.TryInsert(CapabilityKind.Environment, child.Id, out ulong slot);
             // A created child starts as the caller's copy would: with the caller's thread pointer
-            // (FS base), so a libOS that copies its memory (fork) finds its TLS in place.
-            child.FsBase = caller.FsBase;
+            // (FS base, the live value: ring 3 may have changed it with wrfsbase) and GS base, so a
+            // libOS that copies its memory (fork) finds its TLS in place. Its system-call upcalls
+            // start off (SystemCallUpcalls): the child's libOS turns them on.
+            // (A fast-path handler runs inside the entry's swapgs window: the program's GS base is in
+            // KERNEL_GS_BASE then, the GS base register holds the per-CPU block.)
+            child.FsBase = Cpu.ReadFsBase();
+            child.GsBase = Cpu.ReadProgramGsBaseInFastPath();
             return Ok(slot);
         }
 
@@ -210,6 +215,7 @@ namespace Aegis.Kernel.Exo
             target.UpcallStackTop = stackTop;
             target.MappingGeneration++;
             target.UpcallStackPages = pages;
+            SystemCallUpcalls.OnUpcallStackChanged(target); // the system-call upcall's frame follows the stack
             return Ok();
         }
 

@@ -35,23 +35,30 @@ namespace Aegis.Kernel.Exo
             public delegate*<Environment, InterruptFrame*, ulong> WithFrame;
         }
 
-        /// <summary>The one table of system calls, by number (Aegis.Abi.SystemCall).</summary>
-        private static readonly Entry[] s_table = new Entry[(int)SystemCall.Count];
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_symbol_syscall_redirect")]
+        private static extern ulong RedirectStub();
+
+        /// <summary>The one table of system calls, by number - SystemCallNumbers.First (Aegis.Abi.SystemCall).</summary>
+        private static readonly Entry[] s_table = new Entry[(int)(SystemCallNumbers.End - SystemCallNumbers.First)];
 
         private static void Define(SystemCall number, delegate*<ulong, ulong, ulong, ulong, ulong, ulong, ulong> handler)
         {
-            KernelAssert.That(s_table[(int)number].Direct == null && s_table[(int)number].WithFrame == null, "a system call is defined twice");
-            s_table[(int)number].Direct = handler;
+            int index = (int)((ulong)number - SystemCallNumbers.First);
+            KernelAssert.That(s_table[index].Direct == null && s_table[index].WithFrame == null, "a system call is defined twice");
+            s_table[index].Direct = handler;
         }
 
         private static void DefineWithFrame(SystemCall number, delegate*<Environment, InterruptFrame*, ulong> handler)
         {
-            KernelAssert.That(s_table[(int)number].Direct == null && s_table[(int)number].WithFrame == null, "a system call is defined twice");
-            s_table[(int)number].WithFrame = handler;
+            int index = (int)((ulong)number - SystemCallNumbers.First);
+            KernelAssert.That(s_table[index].Direct == null && s_table[index].WithFrame == null, "a system call is defined twice");
+            s_table[index].WithFrame = handler;
         }
 
         /// <summary>Fills the table (every number once) and hands the entry stub the handlers that
-        /// need no frame (Arch/x86_64/usermode.S, aegis_syscall_fast, sized by abi.h's SYSTEM_CALL_COUNT; 0 there means "build the frame").</summary>
+        /// need no frame (Arch/x86_64/usermode.S, aegis_syscall_fast, [0, SYSTEM_CALL_END); 0 there
+        /// means "build the frame"). Every number below SystemCallNumbers.First gets
+        /// aegis_syscall_redirect: the system-call upcall (SystemCallUpcalls), or NoSuchCall when off.</summary>
         public static void Initialize()
         {
             // Console and diagnostics (this file)
@@ -89,30 +96,44 @@ namespace Aegis.Kernel.Exo
             DefineWithFrame(SystemCall.IpcSend, &IpcSend);
             // Revocation (SystemCalls.Revocation.cs)
             Define(SystemCall.RevokeFrames, &RevokeFrames);
+            // System-call upcalls (SystemCallUpcalls.cs)
+            Define(SystemCall.SetSystemCallUpcall, &SystemCallUpcalls.SetSystemCallUpcall);
 
             ulong* fast = FastTable();
-            for (int number = 0; number < s_table.Length; number++)
+            ulong redirect = RedirectStub();
+            for (ulong number = 0; number < SystemCallNumbers.First; number++)
+                fast[number] = redirect;
+            for (int index = 0; index < s_table.Length; index++)
             {
-                KernelAssert.That(s_table[number].Direct != null || s_table[number].WithFrame != null, "a system call number has no handler");
-                fast[number] = (ulong)s_table[number].Direct;
+                KernelAssert.That(s_table[index].Direct != null || s_table[index].WithFrame != null, "a system call number has no handler");
+                fast[SystemCallNumbers.First + (ulong)index] = (ulong)s_table[index].Direct;
             }
         }
 
         /// <summary>The slow path: the entry stub built the full register frame (a handler that needs
-        /// it, or a number past the table).</summary>
+        /// it, or a number at or past SystemCallNumbers.End: a system-call upcall when the caller
+        /// turned them on, else NoSuchCall). Numbers below First never come here (the fast table
+        /// sends them all to aegis_syscall_redirect).</summary>
         [UnmanagedCallersOnly(EntryPoint = "aegis_syscall_dispatch")]
         private static void Dispatch(InterruptFrame* frame)
         {
             Environment caller = Scheduler.Current;
             caller.Counters[0]++;
-            ulong number = frame->Rax;
+            ulong index = frame->Rax - SystemCallNumbers.First;
             ulong result;
-            if (number >= (ulong)s_table.Length)
+            if (index >= (ulong)s_table.Length)
+            {
+                if (caller.Counters[Environment.CountersSystemCallUpcallFrame] != 0)
+                {
+                    SystemCallUpcalls.DeliverSlow(caller, frame); // the frame now enters the libOS
+                    return;
+                }
                 result = Fail(Error.NoSuchCall);
-            else if (s_table[(int)number].WithFrame != null)
-                result = s_table[(int)number].WithFrame(caller, frame);
+            }
+            else if (s_table[(int)index].WithFrame != null)
+                result = s_table[(int)index].WithFrame(caller, frame);
             else
-                result = s_table[(int)number].Direct(frame->Rdi, frame->Rsi, frame->Rdx, frame->R10, frame->R8, frame->R9);
+                result = s_table[(int)index].Direct(frame->Rdi, frame->Rsi, frame->Rdx, frame->R10, frame->R8, frame->R9);
             frame->Rax = result;
             if ((long)result < 0)
                 caller.Counters[1]++;

@@ -43,12 +43,30 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_fxrstor")] public static extern void FxRestore(void* area);
         [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_smap_entry_site")] private static extern byte* SmapEntrySite();
         [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_smap_machine_event_site")] private static extern byte* SmapMachineEventSite();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_smap_redirect_sites")] private static extern byte** SmapRedirectSites();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_user_base_patches")] private static extern byte** UserBasePatches();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_save_user_bases")] public static extern void SaveUserBases(ulong* bases, ulong kernelFsBase);
+        /// <summary>Enters an environment from the loop: CR3 = root (unless it already is), the per-CPU
+        /// block's word 2 = counters, FS and GS bases = nextBases.</summary>
+        [MethodImpl(Import), RuntimeImport("*", "aegis_enter_environment")] public static extern void EnterEnvironment(ulong* nextBases, ulong* counters, ulong root);
+        /// <summary>EnterEnvironment after saving the live FS and GS bases into previousBases.</summary>
+        [MethodImpl(Import), RuntimeImport("*", "aegis_switch_environment")] public static extern void SwitchEnvironment(ulong* previousBases, ulong* nextBases, ulong* counters, ulong root);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_read_fs_base")] public static extern ulong ReadFsBase();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_read_gs_base")] public static extern ulong ReadGsBase();
+        /// <summary>The running program's GS base as a fast-path system-call handler sees it: inside
+        /// usermode.S's swapgs window it is in KERNEL_GS_BASE (the GS base register holds the per-CPU
+        /// block). Everywhere else (slow path, interrupts, the loop) use ReadGsBase.</summary>
+        [MethodImpl(Import), RuntimeImport("*", "aegis_read_kernel_gs_base")] public static extern ulong ReadProgramGsBaseInFastPath();
+
+        /// <summary>CR4.FSGSBASE is on: ring 3 may read and write its FS and GS bases itself
+        /// (InfoPage.CpuFeatures, CpuFeatureBits.FsGsBase).</summary>
+        public static bool FsGsBaseEnabled { get; private set; }
 
         /// <summary>RFLAGS.AC: with SMAP on, set means the kernel may touch user pages.</summary>
         public const ulong FlagsAlignmentCheck = 1UL << 18;
 
-        private const ulong Cr4PageGlobal = 1UL << 7, Cr4Umip = 1UL << 11, Cr4Smep = 1UL << 20, Cr4Smap = 1UL << 21;
-        private const uint Leaf7EbxSmep = 1u << 7, Leaf7EbxSmap = 1u << 20, Leaf7EcxUmip = 1u << 2;
+        private const ulong Cr4PageGlobal = 1UL << 7, Cr4Umip = 1UL << 11, Cr4FsGsBase = 1UL << 16, Cr4Smep = 1UL << 20, Cr4Smap = 1UL << 21;
+        private const uint Leaf7EbxFsGsBase = 1u << 0, Leaf7EbxSmep = 1u << 7, Leaf7EbxSmap = 1u << 20, Leaf7EcxUmip = 1u << 2;
 
         /// <summary>CR4.UMIP: sgdt, sidt, sldt, str and smsw raise #GP in ring 3.</summary>
         public static bool UserModeInstructionPreventionEnabled => (ReadCr4() & Cr4Umip) != 0;
@@ -60,8 +78,10 @@ namespace Aegis.Kernel.Hal
         /// <summary>Global kernel pages survive address-space switches (PGE); the kernel can neither
         /// run (SMEP) nor touch (SMAP) user pages, which it reaches only through the direct map;
         /// ring 3 cannot read the descriptor-table registers or the machine status word (UMIP).
-        /// Each feature the CPU reports is turned on. Call once, with interrupts off, after the
-        /// kernel's own page tables (the direct map) are live.</summary>
+        /// Each feature the CPU reports is turned on. Also FSGSBASE (ring 3 may set its own FS and GS
+        /// bases; the scheduler keeps them per environment with rdfsbase/wrfsbase, or through the
+        /// MSRs on a CPU without it: the save/load functions are patched to their MSR twins).
+        /// Call once, with interrupts off, after the kernel's own page tables (the direct map) are live.</summary>
         public static void EnableProtectionFeatures()
         {
             uint* registers = stackalloc uint[4];
@@ -74,8 +94,36 @@ namespace Aegis.Kernel.Hal
                 EnableClacOnInterruptEntry();
                 cr4 |= Cr4Smap;
             }
+            if ((registers[1] & Leaf7EbxFsGsBase) != 0)
+            {
+                cr4 |= Cr4FsGsBase;
+                FsGsBaseEnabled = true;
+            }
+            else
+                UseMsrsForUserBases();
             WriteCr4(cr4);
         }
+
+        /// <summary>No FSGSBASE: rdfsbase and friends are #UD in the kernel too, so each of
+        /// aegis_save_user_bases, aegis_enter_environment and aegis_switch_environment (cpu.S) gets a
+        /// jmp to its MSR twin over the instruction at its user_bases_site_* (at least 5 bytes long).</summary>
+        private static void UseMsrsForUserBases()
+        {
+            byte** patches = UserBasePatches();
+            for (int i = 0; i < 3; i++)
+            {
+                byte* site = patches[2 * i];
+                byte* twin = patches[2 * i + 1];
+                byte* alias = TextAlias(site);
+                int displacement = (int)(twin - (site + 5));
+                alias[0] = 0xE9;
+                *(int*)(alias + 1) = displacement;
+            }
+            uint* registers = stackalloc uint[4];
+            CpuId(0, 0, registers);
+        }
+
+        private static byte* TextAlias(byte* site) => (byte*)KernelMemory.PhysicalToVirtual((ulong)site - KernelMemory.KernelImageBase);
 
         /// <summary>interrupt_common and machine_event_common (Arch/x86_64/interrupts.S) start with a
         /// three-byte nop, because clac is #UD on a CPU without SMAP; with SMAP it must be clac (an
@@ -86,17 +134,26 @@ namespace Aegis.Kernel.Hal
         {
             PatchNopToClac(SmapEntrySite());
             PatchNopToClac(SmapMachineEventSite());
+            // The system-call upcall's frame writes (usermode.S, aegis_syscall_redirect): stac before,
+            // clac after, and clac where a fault in them resumes.
+            byte** redirect = SmapRedirectSites();
+            PatchNop(redirect[0], 0xCB);
+            PatchNopToClac(redirect[1]);
+            PatchNopToClac(redirect[2]);
             uint* registers = stackalloc uint[4];
             CpuId(0, 0, registers);
         }
 
-        private static void PatchNopToClac(byte* site)
+        private static void PatchNopToClac(byte* site) => PatchNop(site, 0xCA);
+
+        /// <summary>nopl (0f 1f 00) to clac (0f 01 ca) or stac (0f 01 cb).</summary>
+        private static void PatchNop(byte* site, byte last)
         {
-            byte* alias = (byte*)KernelMemory.PhysicalToVirtual((ulong)site - KernelMemory.KernelImageBase);
+            byte* alias = TextAlias(site);
             if (alias[0] != 0x0F || alias[1] != 0x1F || alias[2] != 0x00)
-                Diagnostics.Panic.Fail("SMAP", "an interrupt entry does not start with the expected nopl (0f 1f 00)");
-            alias[1] = 0x01;                    // 0f 01 ca: clac
-            alias[2] = 0xCA;
+                Diagnostics.Panic.Fail("SMAP", "a clac/stac site does not hold the expected nopl (0f 1f 00)");
+            alias[1] = 0x01;                    // 0f 01 ca: clac; 0f 01 cb: stac
+            alias[2] = last;
         }
     }
 }

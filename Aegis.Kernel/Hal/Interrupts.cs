@@ -1,7 +1,9 @@
 // Managed side of every interrupt: Arch/x86_64/interrupts.S calls Dispatch with the saved frame
 // (MachineEventDispatch for NMI and machine check).
 // Kernel-mode CPU exceptions are bugs: they end in a panic report, unless managed code expects
-// them (a catch for the NullReferenceException or DivideByZeroException: Diagnostics/ManagedFaults.cs). CPU exceptions in ring 3 are
+// them (a catch for the NullReferenceException or DivideByZeroException: Diagnostics/ManagedFaults.cs)
+// or it is a #PF in usermode.S's system-call upcall frame writes (the environment's upcall stack is
+// not writable: Exo/SystemCallUpcalls.cs ends it). CPU exceptions in ring 3 are
 // the running environment's (an upcall, or its end). NMI and machine check are neither: they
 // are the machine's events, whoever was running, so they never reach the environment (no
 // upcall, no destruction): an NMI is counted and the interrupted code resumes; a machine check
@@ -34,6 +36,8 @@ namespace Aegis.Kernel.Hal
                 // Ring 3: the environment's business (an upcall, or its end). Ring 0: a kernel bug.
                 if (frame->FromUserMode)
                     Exo.Scheduler.OnUserException(frame);
+                else if (Exo.SystemCallUpcalls.TryFixUpRedirectFault(frame)) // a system-call upcall's frame write: the environment's fault
+                    return;
                 else if (!ManagedFaults.TryRaise(frame)) // a null dereference or division a catch expects
                     Panic.FromCpuException(frame);
                 return;

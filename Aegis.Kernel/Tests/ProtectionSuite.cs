@@ -33,7 +33,7 @@ namespace Aegis.Kernel.Tests
         /// each hardening area defends against (ProtectionSuite.*.cs, one file per area).
         /// (A property, not a field initializer: the order of static initializers across the partial
         /// files is not defined.)</summary>
-        public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours, s_cpuBehaviours, s_onRequestBehaviours);
+        public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours, s_cpuBehaviours, s_systemCallUpcallBehaviours, s_onRequestBehaviours);
 
         private static bool IsOnRequest(string name)
         {
@@ -100,8 +100,8 @@ namespace Aegis.Kernel.Tests
             s_spawned.Clear();
             s_createdBefore = Environments.CreatedCount;
             string reason;
-            if (!BootImages.Exists(name))
-                reason = "no boot image named '" + name + "' in the ISO";
+            if (!BootImages.Exists(ImageOf(name)))
+                reason = "no boot image named '" + ImageOf(name) + "' in the ISO";
             else
                 reason = Dispatch(name);
             // Whatever is still alive from this test ends now; then no frame may be missing.
@@ -141,7 +141,7 @@ namespace Aegis.Kernel.Tests
                 default:
                     // A behaviour of one of the hardening areas (ProtectionSuite.*.cs).
                     if (TryDispatchResources(name, out string reason) || TryDispatchReclaim(name, out reason) || TryDispatchInterface(name, out reason)
-                        || TryDispatchCpu(name, out reason))
+                        || TryDispatchCpu(name, out reason) || TryDispatchSystemCallUpcall(name, out reason))
                         return reason;
                     return "no check for '" + name + "'";
             }

@@ -21,6 +21,8 @@ public class BenchmarkTests
     {
         "null_syscall", "exception_upcall", "prot1_unprot1", "pagefault_upcall", "ipc_roundtrip",
         "prot1", "prot100", "unprot100", "trap", "appel1", "appel2", "dirty",
+        // Issue #9: a program's syscall delivered as a system-call upcall and resumed by the libOS.
+        "syscall_upcall",
         // The runtime workloads (Apps/Bench/RuntimeWorkloads.cs).
         "binarytrees", "alloc_small", "throw_catch", "throw_deep",
     };

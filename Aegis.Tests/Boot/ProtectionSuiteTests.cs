@@ -44,8 +44,15 @@ public class ProtectionSuiteTests
         "umip", "smap-ac", "nmi-user",
     };
 
+    // Issue #9: the system-call upcall and per-environment FS/GS bases (ProtectionSuite.SystemCallUpcall.cs).
+    private static readonly string[] SystemCallUpcallBehaviours =
+    {
+        "syscall-upcall", "syscall-upcall-high", "syscall-upcall-off", "syscall-upcall-bad-stack",
+        "syscall-upcall-bad-stack-high", "fsgsbase",
+    };
+
     public static readonly string[] Behaviours =
-        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).ToArray();
+        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).ToArray();
 
     [Test]
     public void ProtectionSuitePasses()

@@ -44,6 +44,9 @@ public class AsmHeaderTests
         expected["GDT_USER_DATA_RPL3"] = GdtSelector("UserData") | 3;
         expected["GDT_USER_CODE_RPL3"] = GdtSelector("UserCode") | 3;
         expected["FXSAVE_AREA_SIZE"] = 512;
+        // Environment.Counters[2] and [3] (Exo/Environment.cs, CountersSystemCallUpcallFrame/Entry).
+        expected["COUNTERS_SYSTEM_CALL_UPCALL_FRAME"] = 2 * 8;
+        expected["COUNTERS_SYSTEM_CALL_UPCALL_ENTRY"] = 3 * 8;
         CompareHeader("Aegis.Kernel/Arch/x86_64/entry.h", header, expected);
     }
 
@@ -53,7 +56,7 @@ public class AsmHeaderTests
     public void NoAssemblyOrCFileCopiesAnAbiConstant()
     {
         string[] prefixes = typeof(SystemCall).Assembly.GetTypes()
-            .Where(t => t.Namespace == "Aegis.Abi" && t.IsPublic).Select(t => Snake(t.Name) + "_").ToArray();
+            .Where(t => t.Namespace == "Aegis.Abi" && t.IsPublic).Select(t => HeaderPrefix(t)).ToArray();
         var offenders = new List<string>();
         foreach (string directory in new[] { "Aegis.Kernel", "Aegis.Runtime", "LibOS.Base", "LibOS.Unixish", "LibOS.Database", "Apps", "Tests", "tools" })
         {
@@ -112,7 +115,7 @@ public class AsmHeaderTests
             .Where(t => t.Namespace == "Aegis.Abi" && t.IsPublic);
         foreach (Type type in types)
         {
-            string prefix = Snake(type.Name) + "_";
+            string prefix = HeaderPrefix(type);
             if (type.IsEnum)
             {
                 foreach (FieldInfo field in type.GetFields(BindingFlags.Public | BindingFlags.Static))
@@ -142,6 +145,26 @@ public class AsmHeaderTests
         byte b => b,
         _ => throw new InvalidOperationException("unexpected constant type " + value.GetType()),
     };
+
+    /// <summary>The header prefix of a type's members: its name in upper snake case, except
+    /// SystemCallNumbers, whose bounds read as the call numbers' own (SYSTEM_CALL_FIRST, SYSTEM_CALL_END).</summary>
+    private static string HeaderPrefix(Type type) => type == typeof(SystemCallNumbers) ? "SYSTEM_CALL_" : Snake(type.Name) + "_";
+
+    /// <summary>SystemCallNumbers is [First, End) of the SystemCall values: First is Null's number, End
+    /// one past the highest, and every call lies inside (the kernel's table and fast path rely on it).</summary>
+    [Test]
+    public void SystemCallNumbersBoundEveryCall()
+    {
+        ulong[] numbers = Enum.GetValues<SystemCall>().Select(c => (ulong)c).ToArray();
+        Assert.That(SystemCallNumbers.First, Is.EqualTo(512UL), "0 .. 511 are left to hosted programs (Linux's numbers)");
+        Assert.That((ulong)SystemCall.Null, Is.EqualTo(SystemCallNumbers.First));
+        Assert.That(numbers.Max() + 1, Is.EqualTo(SystemCallNumbers.End), "End is one past the highest call");
+        Assert.That(numbers.All(n => n >= SystemCallNumbers.First && n < SystemCallNumbers.End), Is.True);
+        Assert.That(numbers.Distinct().Count(), Is.EqualTo(numbers.Length), "no two calls share a number");
+        Assert.That((ulong)SystemCall.SetSystemCallUpcall, Is.EqualTo(541UL));
+        Assert.That((ulong)UpcallKind.SystemCall, Is.EqualTo(6UL));
+        Assert.That(CpuFeatureBits.FsGsBase, Is.EqualTo(1UL));
+    }
 
     /// <summary>PascalCase to UPPER_SNAKE: an underscore before each capital that follows a lower-case letter.</summary>
     private static string Snake(string name)

@@ -24,7 +24,7 @@ namespace Aegis.Apps.Bench
         public enum Primitive : ulong
         {
             NullSyscall = 0, ExceptionUpcall, Prot1Unprot1, PagefaultUpcall, IpcRoundtrip, Prot1, Prot100, Unprot100,
-            Trap, Appel1, Appel2, Dirty,
+            Trap, Appel1, Appel2, Dirty, SyscallUpcall,
         }
 
         /// <summary>Trace-marker id of the assembly echo server's round trip (a PART).</summary>
@@ -68,6 +68,7 @@ namespace Aegis.Apps.Bench
             Measure("appel1", Appel1);
             Measure("appel2", Appel2);
             Measure("dirty", Dirty);
+            Measure("syscall_upcall", SyscallUpcall);
 
             // The runtime's workloads (allocation, collection, exceptions): RuntimeWorkloads.cs.
             Measure("runtime", RuntimeWorkloads.Run);
@@ -265,6 +266,25 @@ namespace Aegis.Apps.Bench
             for (int i = 0; i < Iterations; i++) SystemCalls.Null();
             ulong end = Native.Rdtsc();
             return end - start;
+        }
+
+        /// <summary>A program's system call with a number below 512 (39, Linux's getppid), delivered as a
+        /// system-call upcall to the smallest entry (bench.S: it answers 0 and resumes the program
+        /// itself): the kernel's share of a Linux getppid on Aegis (issue #9).</summary>
+        private static void SyscallUpcall()
+        {
+            Error error = SystemCalls.SetSystemCallUpcall(Native.SyscallUpcallEntry());
+            if (error != Error.None) Fail("SetSystemCallUpcall: " + Errors.Name(error));
+            Native.SyscallUpcallLoop(WarmUp);
+            Native.TraceBegin((ulong)Primitive.SyscallUpcall);
+            Native.SyscallUpcallLoop(1);
+            Native.TraceEnd();
+            ulong start = Native.Rdtsc();
+            Native.SyscallUpcallLoop(Iterations);
+            ulong end = Native.Rdtsc();
+            error = SystemCalls.SetSystemCallUpcall(0);
+            if (error != Error.None) Fail("SetSystemCallUpcall(0): " + Errors.Name(error));
+            Report("syscall_upcall", Iterations, end - start);
         }
 
         private static void ExceptionUpcall()

@@ -30,6 +30,10 @@ namespace Aegis.Apps.Bench
         [MethodImpl(Import), RuntimeImport("*", "bench_trace_begin")] public static extern void TraceBegin(ulong id);
         [MethodImpl(Import), RuntimeImport("*", "bench_trace_end")] public static extern void TraceEnd();
 
+        /// <summary>count system calls with number 39 (a Linux number), each a system-call upcall (count &gt; 0).</summary>
+        [MethodImpl(Import), RuntimeImport("*", "bench_syscall_upcall_loop")] public static extern void SyscallUpcallLoop(ulong count);
+        [MethodImpl(Import), RuntimeImport("*", "bench_symbol_syscall_upcall_entry")] public static extern ulong SyscallUpcallEntry();
+
         [MethodImpl(Import), RuntimeImport("*", "bench_symbol_raw_upcall_entry")] public static extern ulong RawUpcallEntry();
         [MethodImpl(Import), RuntimeImport("*", "bench_symbol_echo_entry")] public static extern ulong EchoEntry();
         [MethodImpl(Import), RuntimeImport("*", "bench_symbol_read_resume")] public static extern ulong ReadResume();

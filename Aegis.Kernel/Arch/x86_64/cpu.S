@@ -131,6 +131,135 @@ FUNCTION(aegis_write_fs_base)
     shr $32, %rdx
     wrmsr
     ret
+/* Switching environments (Exo/Scheduler.cs), and each environment's FS and GS base:
+   bases[0] = FS, bases[1] = GS. In every kernel path but the syscall entry's swapgs window (the
+   fast-path handlers), the GS base register holds the running program's GS base and
+   KERNEL_GS_BASE the per-CPU block: interrupts never swapgs and the syscall slow path swaps back
+   before the managed code runs. The scheduler runs in that state, so these read and write the
+   program's values directly. With CR4.FSGSBASE (Cpu.EnableProtectionFeatures) they are the
+   rd/wr{fs,gs}base instructions; without it, Cpu patches the 5-byte instruction at each
+   user_bases_site_* into a jmp to its MSR twin below, which finishes the function.
+   One function per switch (instead of a call per step) keeps the switch as cheap as before the
+   bases were kept (the IPC round trip switches twice).
+
+   aegis_enter_environment(nextBases, counters, root): CR3 = root (unless already), the per-CPU
+   block's word 2 = counters, FS and GS = nextBases. From the loop (Scheduler.Switch). */
+FUNCTION(aegis_enter_environment)
+    mov %cr3, %rax
+    cmp %rax, %rdx
+    je 1f
+    mov %rdx, %cr3
+1:  mov %rsi, aegis_cpu_block+16(%rip)
+    .globl user_bases_site_enter
+user_bases_site_enter:
+    {disp32} mov 0(%rdi), %rax          /* 48 8b 87 + disp32: 7 bytes, the patch site */
+    wrfsbase %rax
+    mov 8(%rdi), %rax
+    wrgsbase %rax
+    ret
+/* aegis_switch_environment(previousBases, nextBases, counters, root): as aegis_enter_environment,
+   first saving the live FS and GS bases into previousBases (Scheduler.SwitchDirect). */
+FUNCTION(aegis_switch_environment)
+    mov %cr3, %rax
+    cmp %rax, %rcx
+    je 1f
+    mov %rcx, %cr3
+1:  mov %rdx, aegis_cpu_block+16(%rip)
+user_bases_site_switch:
+    rdfsbase %rax                       /* f3 48 0f ae c0: 5 bytes, the patch site */
+    mov %rax, (%rdi)
+    rdgsbase %rax
+    mov %rax, 8(%rdi)
+    mov (%rsi), %rax
+    wrfsbase %rax
+    mov 8(%rsi), %rax
+    wrgsbase %rax
+    ret
+/* aegis_save_user_bases(bases, kernelFs): saves the live FS and GS bases, loads kernelFs into FS
+   (back in the loop: Scheduler.Switch). */
+FUNCTION(aegis_save_user_bases)
+user_bases_site_save:
+    rdfsbase %rax                       /* the patch site */
+    mov %rax, (%rdi)
+    rdgsbase %rax
+    mov %rax, 8(%rdi)
+    wrfsbase %rsi
+    ret
+
+/* The MSR twins (FS base 0xC0000100, GS base 0xC0000101): for CPUs without FSGSBASE, where
+   ring 3 cannot change the bases, but the same save/load keeps one code path above them. */
+msr_save_user_bases:
+    mov %rsi, %r8
+    mov $0xC0000100, %ecx
+    rdmsr
+    mov %eax, (%rdi)
+    mov %edx, 4(%rdi)
+    mov $0xC0000101, %ecx
+    rdmsr
+    mov %eax, 8(%rdi)
+    mov %edx, 12(%rdi)
+    mov $0xC0000100, %ecx
+    mov %r8, %rax
+    mov %r8, %rdx
+    shr $32, %rdx
+    wrmsr
+    ret
+msr_load_user_bases:
+    mov $0xC0000100, %ecx
+    mov (%rdi), %eax
+    mov 4(%rdi), %edx
+    wrmsr
+    mov $0xC0000101, %ecx
+    mov 8(%rdi), %eax
+    mov 12(%rdi), %edx
+    wrmsr
+    ret
+msr_switch_user_bases:
+    mov $0xC0000100, %ecx
+    rdmsr
+    mov %eax, (%rdi)
+    mov %edx, 4(%rdi)
+    mov $0xC0000101, %ecx
+    rdmsr
+    mov %eax, 8(%rdi)
+    mov %edx, 12(%rdi)
+    mov %rsi, %rdi
+    jmp msr_load_user_bases
+
+/* ulong aegis_read_gs_base() / aegis_read_fs_base(): the live values (MSRs: any CPU);
+   aegis_read_kernel_gs_base(): KERNEL_GS_BASE, the program's GS base inside the swapgs window. */
+FUNCTION(aegis_read_fs_base)
+    mov $0xC0000100, %ecx
+    rdmsr
+    shl $32, %rdx
+    or %rdx, %rax
+    ret
+FUNCTION(aegis_read_gs_base)
+    mov $0xC0000101, %ecx
+    rdmsr
+    shl $32, %rdx
+    or %rdx, %rax
+    ret
+
+FUNCTION(aegis_read_kernel_gs_base)
+    mov $0xC0000102, %ecx
+    rdmsr
+    shl $32, %rdx
+    or %rdx, %rax
+    ret
+
+/* The patch table for Cpu.cs: (site, MSR twin) pairs. */
+FUNCTION(aegis_symbol_user_base_patches)
+    lea user_base_patches(%rip), %rax
+    ret
+    .section .rodata
+    .balign 8
+user_base_patches:
+    .quad user_bases_site_save, msr_save_user_bases
+    .quad user_bases_site_enter, msr_load_user_bases
+    .quad user_bases_site_switch, msr_switch_user_bases
+    .text
+
 FUNCTION(aegis_read_rflags)
     pushfq
     pop %rax

@@ -46,6 +46,12 @@
 #define GDT_USER_DATA_RPL3 27
 #define GDT_USER_CODE_RPL3 35
 
+/* The running environment's counter block (Exo/Environment.cs, Counters; the per-CPU block's word 2
+   points at it, set at switch-in): [0] system calls, [1] failed ones, then its system-call upcall:
+   the frame address (UpcallStackTop - 256; 0 = off) and the entry (SetSystemCallUpcall). */
+#define COUNTERS_SYSTEM_CALL_UPCALL_FRAME 16
+#define COUNTERS_SYSTEM_CALL_UPCALL_ENTRY 24
+
 /* fxsave/fxrstor area: 512 bytes, 16-byte aligned. */
 #define FXSAVE_AREA_SIZE 512
 

@@ -40,7 +40,7 @@ FUNCTION(aegis_syscall_entry)
     swapgs
     mov %rsp, %gs:8
     mov %gs:0, %rsp
-    cmp $SYSTEM_CALL_COUNT, %rax
+    cmp $SYSTEM_CALL_END, %rax
     jae 2f
     /* Fast path: a handler that never switches environments is called directly with the
        System V convention (arguments already in RDI, RSI, RDX; R10 -> RCX; R8, R9). It
@@ -95,6 +95,87 @@ FUNCTION(aegis_syscall_entry)
     CLEAR_SSE
     RESTORE_FRAME_AND_IRETQ
 
+/* aegis_syscall_redirect: the fast table's handler for every number below SYSTEM_CALL_FIRST
+   (a hosted program's system call, e.g. Linux's). FAST PATH (docs/kernel.md, "System-call
+   upcalls"). Entered by the fast path's `call *%r11` above, which counted the call: the stack
+   holds the return address, then the user's RFLAGS (8) and RIP (16); RCX = R10, R11 = this
+   address; GS is the kernel's; every other register is the program's (RAX the number).
+   The running environment's counter block (%gs:16) holds its system-call upcall: the frame
+   address (UpcallStackTop - 256, 0 = off) and the entry, kept by SetSystemCallUpcall (Exo/
+   SystemCallUpcalls.cs), so switching environments costs nothing here.
+   Off: returns NoSuchCall to the fast path (an unknown number's result, counted as an error).
+   On: writes the UpcallFrame (Kind = SystemCall, Registers = the whole program state with
+   RCX = RIP and R11 = RFLAGS as the syscall instruction leaves them) into the user frame with
+   SMAP lifted (stac .. clac), then sysretqs to the entry with RSP = RDI = the frame and
+   RFLAGS = IF: the trap stack is abandoned (the next entry starts at its top again). SSE/x87
+   are the program's, untouched. A fault while writing the frame (the page is unmapped or
+   read-only) is a #PF in ring 0 between aegis_syscall_redirect_write_begin and _end: the
+   #PF path (Hal/Interrupts.cs) resumes at aegis_syscall_redirect_fault instead of
+   panicking, which restores the user GS and lets the kernel destroy the environment
+   (DestroyReason.BadUpcall). RCX at sysretq is the entry SetSystemCallUpcall checked to lie
+   below UserAddresses.ReservedTop: canonical (see "sysretq and a canonical RCX"). */
+FUNCTION(aegis_syscall_redirect)
+    mov %gs:16, %r11
+    mov COUNTERS_SYSTEM_CALL_UPCALL_FRAME(%r11), %rcx
+    test %rcx, %rcx
+    jz 1f
+    /* Patched to stac (0f 01 cb) by Cpu.EnableProtectionFeatures when SMAP is on. */
+    .globl aegis_smap_redirect_stac_site
+aegis_smap_redirect_stac_site:
+    .byte 0x0f, 0x1f, 0x00
+    .globl aegis_syscall_redirect_write_begin
+aegis_syscall_redirect_write_begin:
+    movq $UPCALL_KIND_SYSTEM_CALL, UPCALL_FRAME_KIND(%rcx)
+    mov %rax, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RAX)(%rcx)
+    mov %rbx, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RBX)(%rcx)
+    mov %rdx, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RDX)(%rcx)
+    mov %rsi, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RSI)(%rcx)
+    mov %rdi, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RDI)(%rcx)
+    mov %rbp, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RBP)(%rcx)
+    mov %r8, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R8)(%rcx)
+    mov %r9, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R9)(%rcx)
+    mov %r10, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R10)(%rcx)
+    mov %r12, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R12)(%rcx)
+    mov %r13, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R13)(%rcx)
+    mov %r14, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R14)(%rcx)
+    mov %r15, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R15)(%rcx)
+    mov 16(%rsp), %rdi                  /* the user RIP, which syscall also left in RCX */
+    mov %rdi, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RIP)(%rcx)
+    mov %rdi, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RCX)(%rcx)
+    mov 8(%rsp), %rdi                   /* the user RFLAGS, which syscall also left in R11 */
+    mov %rdi, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RFLAGS)(%rcx)
+    mov %rdi, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_R11)(%rcx)
+    mov %gs:8, %rdi
+    mov %rdi, (UPCALL_FRAME_REGISTERS + USER_REGISTERS_RSP)(%rcx)
+    .globl aegis_syscall_redirect_write_end
+aegis_syscall_redirect_write_end:
+    /* Patched to clac (0f 01 ca) when SMAP is on. */
+    .globl aegis_smap_redirect_clac_site
+aegis_smap_redirect_clac_site:
+    .byte 0x0f, 0x1f, 0x00
+    mov %rcx, %rdi
+    mov %rcx, %rsp
+    mov COUNTERS_SYSTEM_CALL_UPCALL_ENTRY(%r11), %rcx
+    mov $0x202, %r11d
+    swapgs
+    sysretq
+1:  mov $ERROR_NO_SUCH_CALL, %rax
+    ret
+
+/* Where the #PF path resumes a fault inside aegis_syscall_redirect's frame writes (ring 0, GS
+   still the kernel's, RFLAGS.AC possibly set): back to the invariant every other kernel path
+   keeps (AC clear; GS base the program's, KERNEL_GS_BASE the per-CPU block), then the kernel
+   ends the environment. Never returns. */
+FUNCTION(aegis_syscall_redirect_fault)
+    .globl aegis_smap_redirect_fault_site
+aegis_smap_redirect_fault_site:
+    .byte 0x0f, 0x1f, 0x00              /* clac once SMAP is on */
+    mov %gs:0, %rsp
+    swapgs
+    cld
+    call aegis_syscall_upcall_fault
+    ud2
+
 /* void aegis_resume_user(InterruptFrame* frame): restores the frame and returns to ring 3. */
 FUNCTION(aegis_resume_user)
     mov %rdi, %rsp
@@ -132,17 +213,25 @@ FUNCTION(aegis_fxrstor)
     ret
 
 /* The per-CPU block swapgs finds: [0] trap stack top, [8] user RSP scratch,
-   [16] the running environment's counters (system calls, errors). */
+   [16] the running environment's counter block (system calls, errors, its system-call upcall's
+   frame and entry: entry.h COUNTERS_*). */
     .bss
     .balign 16
     .globl aegis_cpu_block
 aegis_cpu_block:
     .skip 64
-/* Fast system-call handlers by number (0 = take the slow path), filled by SystemCalls.Initialize. */
+/* (see aegis_symbol_smap_redirect_sites) */
+    .section .rodata
+    .balign 8
+smap_redirect_sites:
+    .quad aegis_smap_redirect_stac_site, aegis_smap_redirect_clac_site, aegis_smap_redirect_fault_site
+    .bss
+/* Fast system-call handlers by number (0 = take the slow path), filled by SystemCalls.Initialize:
+   [0, SYSTEM_CALL_FIRST) all aegis_syscall_redirect, then Aegis's calls. */
     .balign 8
     .globl aegis_syscall_fast
 aegis_syscall_fast:
-    .skip 8 * SYSTEM_CALL_COUNT
+    .skip 8 * SYSTEM_CALL_END
 /* The kernel's stacks besides the boot stack, all static, each above an unmapped guard page
    (KernelMemory.Initialize unmaps them, Hal/KernelStacks.cs describes the layout): the trap
    stack (64 KiB), then the double-fault, NMI and machine-check IST stacks (32 KiB each). */
@@ -177,6 +266,22 @@ FUNCTION(aegis_symbol_ist_stacks)
     ret
 FUNCTION(aegis_symbol_syscall_fast)
     movabs $aegis_syscall_fast, %rax
+    ret
+FUNCTION(aegis_symbol_syscall_redirect)
+    movabs $aegis_syscall_redirect, %rax
+    ret
+FUNCTION(aegis_symbol_syscall_redirect_write_begin)
+    movabs $aegis_syscall_redirect_write_begin, %rax
+    ret
+FUNCTION(aegis_symbol_syscall_redirect_write_end)
+    movabs $aegis_syscall_redirect_write_end, %rax
+    ret
+FUNCTION(aegis_symbol_syscall_redirect_fault)
+    movabs $aegis_syscall_redirect_fault, %rax
+    ret
+FUNCTION(aegis_symbol_smap_redirect_sites)
+    /* the three patch sites, as an array of addresses */
+    lea smap_redirect_sites(%rip), %rax
     ret
 FUNCTION(aegis_symbol_syscall_entry)
     movabs $aegis_syscall_entry, %rax

@@ -16,6 +16,13 @@
  *                            so the next call's frame starts again at the top instead of
  *                            nesting below this one); an IpcSend ends the server; anything
  *                            else goes to LibOS.Base's trampoline;
+ *   bench_syscall_upcall_loop n system calls with RAX = 39 (Linux's getppid: below
+ *                            SYSTEM_CALL_FIRST), each delivered by the kernel as a system-call
+ *                            upcall (SetSystemCallUpcall) to bench_syscall_upcall_entry;
+ *   bench_syscall_upcall_entry the smallest system-call upcall entry: answers 0 and resumes the
+ *                            program itself (no kernel call), relying on the contract that the
+ *                            kernel changed only RAX, RCX, R11, RDI, RSP and RFLAGS (docs/abi.md,
+ *                            "System-call upcalls"): the kernel's share of a Linux getppid;
  *   bench_trace_begin/end    empty markers around one traced operation (./aegis bench --trace).
  * The system-call convention and the UpcallFrame layout are Aegis.Abi's (SystemCall.cs,
  * Upcall.cs), as numbers in Aegis.Abi/abi.h (checked against the C# by a host test).
@@ -125,6 +132,36 @@ FUNCTION(bench_echo_entry)
     ud2
     .size bench_echo_entry, . - bench_echo_entry
 
+/* void bench_syscall_upcall_loop(ulong count): count system calls with number 39 (count > 0).
+   The count lives in RBX (the libOS resumes every register but RAX, RCX and R11). */
+FUNCTION(bench_syscall_upcall_loop)
+    push %rbx
+    mov %rdi, %rbx
+1:  mov $39, %eax                       /* a hosted program's number (Linux x86-64 getppid) */
+    syscall
+    dec %rbx
+    jnz 1b
+    pop %rbx
+    ret
+    .size bench_syscall_upcall_loop, . - bench_syscall_upcall_loop
+
+/* The system-call upcall entry: RSP = RDI = the UpcallFrame (kind SystemCall). Everything but
+   RAX, RCX, R11, RDI, RSP and RFLAGS still holds the program's value, so those are all it
+   restores: RFLAGS, R11 = RFLAGS and RCX = RIP (as Linux leaves them), RDI, RAX = the result,
+   then RSP, and jumps back. */
+#define SYSCALL_FRAME(name) (UPCALL_FRAME_REGISTERS + USER_REGISTERS_##name)
+FUNCTION(bench_syscall_upcall_entry)
+    pushq SYSCALL_FRAME(RFLAGS)(%rsp)
+    popfq
+    mov SYSCALL_FRAME(R11)(%rsp), %r11
+    mov SYSCALL_FRAME(RIP)(%rsp), %rcx
+    mov SYSCALL_FRAME(RSP)(%rsp), %rdi  /* the program's RSP, until RDI is restored */
+    xor %eax, %eax                      /* the answer: 0 */
+    xchg %rdi, %rsp
+    mov SYSCALL_FRAME(RDI)(%rdi), %rdi
+    jmp *%rcx
+    .size bench_syscall_upcall_entry, . - bench_syscall_upcall_entry
+
 /* Markers for ./aegis bench --trace: bench_trace_begin(id) is called right before one
    operation of primitive number id, bench_trace_end right after it. */
 FUNCTION(bench_trace_begin)
@@ -135,6 +172,9 @@ FUNCTION(bench_trace_end)
     .size bench_trace_end, . - bench_trace_end
 
 /* Addresses for C#. */
+FUNCTION(bench_symbol_syscall_upcall_entry)
+    lea bench_syscall_upcall_entry(%rip), %rax
+    ret
 FUNCTION(bench_symbol_raw_upcall_entry)
     lea bench_raw_upcall_entry(%rip), %rax
     ret

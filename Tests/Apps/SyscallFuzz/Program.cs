@@ -1,4 +1,6 @@
-// syscall-fuzz: system calls with random numbers (0 .. SystemCall.Count + 5) and arguments drawn
+// syscall-fuzz: system calls with random numbers (mostly Aegis's, SystemCallNumbers.First ..
+// End + 5; a quarter below First, the numbers a hosted program uses, which with the system-call
+// upcall off must fail with NoSuchCall; some from End on up to ulong.MaxValue) and arguments drawn
 // from hostile values: 0, kernel and non-canonical addresses, misaligned and huge values,
 // ulong.MaxValue, random 64-bit words, small integers, other environments' ids, its own mapped
 // addresses and frames. The kernel must answer every one with a result or an error; it judges
@@ -14,7 +16,10 @@
 // change its own memory: PageMap and PageClean on itself (through Self or any copy of it) only name addresses in a scratch range
 // (or addresses no libOS may map), with requests read from a buffer that ends at a guard page;
 // FrameFree never names a frame it uses; EnvironmentSetUpcall on itself re-registers its real
-// entry; ConsoleWrite through any Console capability only gets buffers the kernel refuses (no junk on the console).
+// entry; ConsoleWrite through any Console capability only gets buffers the kernel refuses (no junk on the console);
+// SetSystemCallUpcall only gets entries the kernel refuses, or 0 (the fuzzer keeps the upcall off:
+// on, its own calls below First would jump to a random entry; the protection suite's
+// syscall-upcall tests cover it on).
 // The generator is xorshift64* from a seed printed at the start (argument: a hex seed to replay).
 using Aegis.Abi;
 using Aegis.LibOS;
@@ -27,7 +32,7 @@ namespace Aegis.Apps.SyscallFuzz
         private const int Calls = 120000;
         private const int LongCalls = 1000000;
         private const int DrainOneIn = 40000;
-        private const int NumberRange = (int)SystemCall.Count + 6;
+        private const ulong AegisNumbers = SystemCallNumbers.End - SystemCallNumbers.First + 6;
         private const int ScratchPages = 16;
         private const int BufferRequests = 8;
         private const int FramePoolSize = 256;
@@ -260,7 +265,7 @@ namespace Aegis.Apps.SyscallFuzz
             }
             while (true)
             {
-                ulong number = Below(NumberRange);
+                ulong number = Number();
                 ulong a0 = Argument(), a1 = Argument(), a2 = Argument(), a3 = Argument(), a4 = Argument(), a5 = Argument();
                 if (!Confine((SystemCall)number, ref a0, ref a1, ref a2, ref a3))
                     continue;
@@ -273,6 +278,16 @@ namespace Aegis.Apps.SyscallFuzz
                     s_created++;
                 return;
             }
+        }
+
+        /// <summary>A call number: Aegis's range (and 6 past it) most of the time, a hosted program's
+        /// (0 .. First - 1) a quarter of the time, now and then any 64-bit value.</summary>
+        private static ulong Number()
+        {
+            ulong pick = Below(16);
+            if (pick < 4) return Below(SystemCallNumbers.First);
+            if (pick == 4) return Below(2) == 0 ? Next() : SystemCallNumbers.End + Below(1024);
+            return SystemCallNumbers.First + Below(AegisNumbers);
         }
 
         /// <summary>False to re-roll a call that would end or block the fuzzer; otherwise keeps the
@@ -297,6 +312,8 @@ namespace Aegis.Apps.SyscallFuzz
                     return a0 >= UserAddresses.UserEnd;
                 case SystemCall.Debug:
                     return Below(DebugOneIn) == 0;
+                case SystemCall.SetSystemCallUpcall:
+                    return a0 == 0 || a0 < UserAddresses.LowestMappable || a0 >= UserAddresses.ReservedTop;
                 case SystemCall.FrameFree:
                     return !IsProtectedFrame(a0);
                 case SystemCall.EnvironmentSetUpcall:
