@@ -21,6 +21,10 @@ namespace Aegis.LibOS.Unixish
     {
         /// <summary>The software page bit that marks a copy-on-write page.</summary>
         public const ulong Bit = PageBits.Software0;
+        /// <summary>The software page bit a fork sets on every page it maps into a child from the
+        /// parent's frames (the Linux personality's fork, Linux/Processes/LinuxFork.cs): the frame
+        /// is not the child's own, so the child copies it before handing it on. A copy drops it.</summary>
+        public const ulong Borrowed = PageBits.Software1;
 
         /// <summary>One scratch page per this many bytes of upcall-stack depth. An upcall frame, the
         /// 128-byte gap and the trampoline's 512-byte SSE area alone exceed it, so two nested
@@ -59,7 +63,7 @@ namespace Aegis.LibOS.Unixish
             ulong page = PageFaults.FaultPage(frame);
             if (Memory.Query(page, out PageInfo mapping) != Error.None || (mapping.Bits & Bit) == 0)
                 return false;
-            ulong permissions = (mapping.Permissions & ~Bit) | PageBits.Writable;
+            ulong permissions = (mapping.Permissions & ~(Bit | Borrowed)) | PageBits.Writable;
             if (ReplaceWithCopy(page, permissions, HandlerScratch(), out _) != Error.None)
                 return false; // out of memory: reported as an unhandled fault
             // The old frame stays as it is: children may still map it (FrameFree would take it out

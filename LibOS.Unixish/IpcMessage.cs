@@ -18,3 +18,10 @@ namespace Aegis.LibOS.Unixish
     /// <summary>Answers an IpcCall inside the upcall that delivered it (IpcServer.SetCallHandler).</summary>
     public delegate void IpcCallHandler(in IpcMessage request, out ulong reply0, out ulong reply1);
 }
+
+namespace Aegis.LibOS.Unixish
+{
+    /// <summary>Sees every IpcSend message before it is queued (IpcServer.SetMessageFilter), inside
+    /// the upcall: true when it took the message. Must not allocate.</summary>
+    public delegate bool IpcMessageFilter(in IpcMessage message);
+}

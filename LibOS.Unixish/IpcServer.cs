@@ -34,6 +34,7 @@ namespace Aegis.LibOS.Unixish
         private static long[] s_indices;         // [Head], [Tail]: messages taken / queued since start
         private static IpcHandler s_upcallHandler;
         private static IpcCallHandler s_callHandler;
+        private static IpcMessageFilter s_filter;
         private static ulong s_dropped;
 
         /// <summary>Messages dropped because the queue was full.</summary>
@@ -55,6 +56,14 @@ namespace Aegis.LibOS.Unixish
         {
             Start();
             s_callHandler = handler;
+        }
+
+        /// <summary>Messages (IpcSend, not calls) go to 'filter' first; what it takes is not queued
+        /// (the Linux personality's process messages: exit notices, signals, group changes).</summary>
+        public static void SetMessageFilter(IpcMessageFilter filter)
+        {
+            Start();
+            s_filter = filter;
         }
 
         /// <summary>The next message, sleeping in Wait until one arrives. A call must be answered
@@ -108,6 +117,8 @@ namespace Aegis.LibOS.Unixish
             message.Frame = frame.Frame;
 
             if (!message.IsCall && message.Word3 == Process.ExitNoticeTag && Process.OnExitNotice(message.Sender, message.Word0))
+                return;
+            if (!message.IsCall && s_filter != null && s_filter(in message))
                 return;
             if (message.IsCall && s_callHandler != null)
             {

@@ -70,6 +70,7 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxProcess.Memory = memory;
             MemoryCalls.Register();
             ProcessCalls.Register();
+            Processes.LinuxProcesses.Register(); // fork, exit, wait, kill, groups (after ProcessCalls: its exit is replaced)
             TimeCalls.Register();
             Signals.Register();
             StandardOutput.Register();
@@ -106,7 +107,7 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>Ends the program and its environment with a Linux exit status (0-255).</summary>
-        public static void ExitProgram(int status) => SystemCalls.Exit((ulong)(status & 0xFF));
+        public static void ExitProgram(int status) => Processes.LinuxProcesses.Exit(Processes.WaitStatus.Exited(status));
 
         /// <summary>"/bin/echo 'a b' c" -> /bin/echo, a b, c.</summary>
         public static List<string> SplitWords(string text)

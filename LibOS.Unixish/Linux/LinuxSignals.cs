@@ -21,7 +21,7 @@ namespace Aegis.LibOS.Unixish.Linux
             => Signals.DeliverFault(ref frame, signal, code, address);
 
         /// <summary>Ends the program as killed by signal (status 128 + signal).</summary>
-        public static void Terminate(int signal) => LinuxPersonality.ExitProgram(128 + signal);
+        public static void Terminate(int signal) => Processes.LinuxProcesses.ExitSignaled(signal);
 
         public static string ProgramName()
             => LinuxProcess.ExecutablePath == null ? "the program" : Loader.Utf8String(LinuxProcess.ExecutablePath);

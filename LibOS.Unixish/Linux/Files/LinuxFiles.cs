@@ -282,7 +282,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             readFd = writeFd = -1;
             if ((flags & ~(LinuxFile.O_CLOEXEC | LinuxFile.O_NONBLOCK | LinuxFile.O_DIRECT)) != 0) return -Errno.EINVAL;
             FileSystem fs = FileSystem;
-            var pipe = new Pipe();
+            var pipe = Pipe.Create();
             var node = new PipeNode(fs.PipeMount, fs.NewInodeNumber(), pipe, fs.Now);
             string display = "pipe:[" + node.Number.ToString() + "]";
             int status = flags & LinuxFile.O_NONBLOCK;

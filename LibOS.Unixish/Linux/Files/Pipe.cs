@@ -12,20 +12,35 @@ using System;
 
 namespace Aegis.LibOS.Unixish.Linux.Files
 {
-    public sealed unsafe class Pipe
+    public unsafe class Pipe
     {
         public const int Capacity = 65536;
         public const int AtomicLimit = 4096; // PIPE_BUF
 
-        private readonly byte[] _ring = new byte[Capacity];
+        /// <summary>Makes the pipes pipe2 creates; null: in-process ones. The process layer
+        /// (Linux/Processes/SharedPipe.cs) sets it: its pipes live in pages shared across fork.</summary>
+        public static Func<Pipe> Factory;
+
+        public static Pipe Create() => Factory != null ? Factory() : new Pipe();
+
+        private readonly byte[] _ring;
         private int _head;   // index of the oldest byte
         private int _count;  // bytes buffered
-        public int Readers, Writers;
+        private int _readers, _writers;
 
-        public int Buffered => _count;
-        public int Space => Capacity - _count;
+        public Pipe() { _ring = new byte[Capacity]; }
 
-        public long Read(byte* buffer, long length, bool nonBlocking)
+        /// <summary>For a subclass that keeps the bytes elsewhere.</summary>
+        protected Pipe(bool noRing) { }
+
+        /// <summary>Open read/write descriptions (a subclass may count them across processes).</summary>
+        public virtual int Readers { get => _readers; set => _readers = value; }
+        public virtual int Writers { get => _writers; set => _writers = value; }
+
+        public virtual int Buffered => _count;
+        public virtual int Space => Capacity - _count;
+
+        public virtual long Read(byte* buffer, long length, bool nonBlocking)
         {
             if (length <= 0) return 0;
             if (_count == 0)
@@ -46,7 +61,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return count;
         }
 
-        public long Write(byte* buffer, long length, bool nonBlocking)
+        public virtual long Write(byte* buffer, long length, bool nonBlocking)
         {
             if (Readers == 0) return -Errno.EPIPE;
             if (length <= 0) return 0;

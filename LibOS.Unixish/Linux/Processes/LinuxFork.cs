@@ -1,0 +1,412 @@
+// fork, vfork and clone (process flags only) for the Linux personality: a copy-on-write child
+// of the whole environment, made from inside the parent's system-call handler.
+//
+// What the child gets (ShareAll; JOS's fork and LibOS.Unixish's Process.Fork are the model, and
+// CopyOnWrite's fault handler does the copying later):
+//   - the libOS's image, heap, initial stack and registered ranges (InheritedRegions), and every
+//     page the program's areas have (ProgramPages): private pages copy-on-write in both (read-only
+//     with CopyOnWrite.Bit; a private page that was read-only is marked too, so a later mprotect
+//     can make the child's copy writable), MAP_SHARED pages mapped writable at the same frame in
+//     both (really shared; the child gets a grant so that it can share them with its own children);
+//     read-only libOS pages (text, rodata) simply mapped;
+//   - every page it maps of ours carries CopyOnWrite.Borrowed (the frame is ours, not the
+//     child's): when the child forks in turn, it first copies such pages into frames of its own
+//     (the kernel lets only a frame's owner grant it, and a grant per page per fork would cost a
+//     system call each), then shares them. A copy-on-write copy drops the mark;
+//   - a fresh upcall stack whose top page is a copy of ours: the program's UpcallFrame (RAX = 0;
+//     RSP = the new stack for clone with a stack) and the trampoline's FXSAVE area below it. The
+//     upcall stack is copied eagerly, never shared copy-on-write (the kernel writes frames there);
+//   - libOS ranges registered with ShareRange (the shared pipes' pages): writable, same frames;
+//   - copies of our console, input and display capabilities.
+// The child starts at Native/linux_fork.S (linux_fork_child_entry), registers its upcall entry
+// and the system-call upcall, runs ChildStarted here, then resumes the program.
+//
+// Order: each batch of the child's mappings is installed before our own pages of that batch
+// become read-only, and nothing in between writes them (the walk runs on the upcall stack, which
+// is not shared, and allocates nothing: the program's page list is collected beforehand).
+//
+// clone: only CSIGNAL, CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID, CLONE_PARENT_SETTID, CLONE_VFORK
+// and CLONE_VM together with CLONE_VFORK (vfork is a fork here: the parent does not wait for the
+// child's exec). Thread flags are -ENOSYS with one log line (threads are issue #10).
+using System.Collections.Generic;
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Aegis.Abi;
+
+namespace Aegis.LibOS.Unixish.Linux.Processes
+{
+    public static unsafe class LinuxFork
+    {
+        public const ulong CSIGNAL = 0xFF, CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800,
+            CLONE_PIDFD = 0x1000, CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000,
+            CLONE_NEWNS = 0x20000, CLONE_SYSVSEM = 0x40000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000,
+            CLONE_CHILD_CLEARTID = 0x200000, CLONE_DETACHED = 0x400000, CLONE_UNTRACED = 0x800000, CLONE_CHILD_SETTID = 0x1000000;
+        /// <summary>Flags a process (not thread) clone may carry.</summary>
+        public const ulong ProcessFlags = CSIGNAL | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID
+            | CLONE_DETACHED | CLONE_UNTRACED;
+
+        private const int Batch = 128;
+        private const ulong Page = UserAddresses.PageSize;
+
+        /// <summary>What the child reads of its parent's decision (written before the memory is shared).</summary>
+        private struct Request
+        {
+            public ulong Flags, ChildTid, Parent;
+        }
+
+        private static Request s_request;
+        private static bool s_configured;
+        private static List<ulong> s_programPages;
+        private static List<bool> s_programShared;
+        private static ulong[] s_deviceSlots;
+        private static int s_deviceCount;
+        private static bool s_reportedShareFallback;
+
+        private const int MaximumSharedRanges = 64;
+        private static readonly ulong[] s_sharedStarts = new ulong[MaximumSharedRanges];
+        private static readonly int[] s_sharedPages = new int[MaximumSharedRanges];
+        private static int s_sharedCount;
+
+        /// <summary>Makes children map [start, start + pages) writable at the same frames (not
+        /// copy-on-write): libOS memory shared between processes (SharedPipe). False when full.</summary>
+        public static bool ShareRange(ulong start, int pages)
+        {
+            if (s_sharedCount == MaximumSharedRanges) return false;
+            s_sharedStarts[s_sharedCount] = start;
+            s_sharedPages[s_sharedCount] = pages;
+            s_sharedCount++;
+            return true;
+        }
+
+        public static void UnshareRange(ulong start)
+        {
+            for (int i = 0; i < s_sharedCount; i++)
+            {
+                if (s_sharedStarts[i] != start) continue;
+                s_sharedCount--;
+                s_sharedStarts[i] = s_sharedStarts[s_sharedCount];
+                s_sharedPages[i] = s_sharedPages[s_sharedCount];
+                return;
+            }
+        }
+
+        /// <summary>Forks done by this process (for /proc and tests).</summary>
+        public static ulong Forks;
+
+        /// <summary>Whether the clone flags describe a process (what fork can make).</summary>
+        public static bool IsProcessClone(ulong flags)
+        {
+            if ((flags & ~ProcessFlags) == 0) return true;
+            // vfork through clone (posix_spawn): CLONE_VM | CLONE_VFORK, with a stack.
+            return (flags & ~(ProcessFlags | CLONE_VM)) == 0 && (flags & CLONE_VFORK) != 0;
+        }
+
+        public static long ForkCall(ref LinuxCall call) => Fork(ref call, 0, 0, 0, 0);
+
+        /// <summary>clone(flags, stack, parent_tid, child_tid, tls) (x86-64 argument order).</summary>
+        public static long CloneCall(ref LinuxCall call)
+        {
+            ulong flags = call.A0;
+            if (!IsProcessClone(flags))
+            {
+                LinuxLog.Line("clone with thread flags 0x" + flags.ToString("x") + " is not supported (threads: issue #10): -ENOSYS");
+                return -Errno.ENOSYS;
+            }
+            if ((flags & CSIGNAL) != 0 && (flags & CSIGNAL) > 64) return -Errno.EINVAL;
+            if ((flags & CLONE_PARENT_SETTID) != 0 && !UserPointers.IsAccessible(call.A2, 4, true)) return -Errno.EFAULT;
+            return Fork(ref call, flags, call.A1, call.A2, call.A3);
+        }
+
+        private static long Fork(ref LinuxCall call, ulong flags, ulong stack, ulong parentTid, ulong childTid)
+        {
+            if (!Prepare()) return -Errno.ENOMEM;
+            if (LinuxProcesses.Children.IsFull) return -Errno.EAGAIN;
+            SystemCallResult created = SystemCalls.EnvironmentCreate();
+            if (created.IsError) return -Errno.EAGAIN; // Linux's answer for no process slot or quota
+            ulong slot = created.Value;
+            s_request.Flags = flags;
+            s_request.ChildTid = childTid;
+            s_request.Parent = Info.EnvironmentId;
+            CollectProgramPages();
+            SharedPipe.BeforeFork(1);
+
+            Error error = ShareAll(slot);
+            if (error == Error.None) error = MapUpcallStack(slot, call.Frame, stack);
+            if (error == Error.None) error = GiveDevices(slot);
+            ulong frame = (ulong)call.Frame;
+            if (error == Error.None) error = SystemCalls.EnvironmentStart(slot, LinuxForkNative.ChildEntry(), frame, frame);
+            if (error != Error.None)
+            {
+                SystemCalls.EnvironmentDestroy(slot);
+                SharedPipe.BeforeFork(-1);
+                LinuxLog.Line("fork failed: " + Errors.Name(error));
+                return error == Error.QuotaExceeded || error == Error.NoMemory ? -Errno.ENOMEM : -Errno.EAGAIN;
+            }
+            ulong pid = SystemCalls.CapabilityQuery(slot).Second;
+            LinuxProcesses.Children.Add(pid, slot, LinuxProcesses.Group);
+            Forks++;
+            if ((flags & CLONE_PARENT_SETTID) != 0)
+            {
+                int tid = (int)pid;
+                UserPointers.CopyOut(parentTid, &tid, 4);
+            }
+            // The child runs first: it registers its upcall entry at once (IPC to it works from
+            // then on), and a child that exits at once is a zombie before the parent waits.
+            SystemCalls.Yield(pid);
+            return (long)pid;
+        }
+
+        /// <summary>Once: the copy-on-write handler, the IPC server, the child entry's numbers,
+        /// the capabilities a child gets.</summary>
+        private static bool Prepare()
+        {
+            if (s_configured) return true;
+            if (CopyOnWrite.Install() != Error.None) return false;
+            LinuxProcesses.Initialize();
+            LinuxForkNative.Configure((ulong)SystemCall.EnvironmentSetUpcall, KernelInterface.SetSystemCallUpcall, AddressSpace.UpcallStackTop);
+            s_programPages = new List<ulong>();
+            s_programShared = new List<bool>();
+            s_deviceSlots = new ulong[CapabilitySlots.Count];
+            for (ulong slot = 1; slot < CapabilitySlots.Count; slot++)
+            {
+                SystemCallResult kind = SystemCalls.CapabilityQuery(slot);
+                if (kind.IsError || kind.Value == (ulong)CapabilityKind.Environment || kind.Value == (ulong)CapabilityKind.None) continue;
+                s_deviceSlots[s_deviceCount++] = slot;
+            }
+            s_configured = true;
+            return true;
+        }
+
+        private static void CollectProgramPages()
+        {
+            s_programPages.Clear();
+            s_programShared.Clear();
+            ProgramMemory memory = LinuxProcess.Memory;
+            if (memory == null) return;
+            for (int i = 0; i < memory.Count; i++)
+            {
+                Area area = memory[i];
+                if (area.Kind == AreaKind.LibOS) continue;
+                int first = s_programPages.Count;
+                ProgramPages.Collect(area.Start, area.End, s_programPages);
+                for (int j = first; j < s_programPages.Count; j++) s_programShared.Add(area.Shared);
+            }
+        }
+
+        private struct Batches
+        {
+            public PageMapRequest* Child;
+            public PageMapRequest* Own;
+            public int ChildCount, OwnCount;
+        }
+
+        /// <summary>Maps everything the child inherits into it (see the header).</summary>
+        private static Error ShareAll(ulong slot)
+        {
+            Batches batches;
+            PageMapRequest* child = stackalloc PageMapRequest[Batch];
+            PageMapRequest* own = stackalloc PageMapRequest[Batch];
+            batches.Child = child;
+            batches.Own = own;
+            batches.ChildCount = 0;
+            batches.OwnCount = 0;
+            Error error = Error.None;
+            for (int region = 0; region < InheritedRegions.Count && error == Error.None; region++)
+            {
+                InheritedRegions.Get(region, out ulong start, out ulong pages);
+                for (ulong i = 0; i < pages && error == Error.None; i++)
+                    error = Add(slot, start + i * Page, false, false, ref batches);
+            }
+            for (int i = 0; i < s_programPages.Count && error == Error.None; i++)
+                error = Add(slot, s_programPages[i], true, s_programShared[i], ref batches);
+            for (int range = 0; range < s_sharedCount && error == Error.None; range++)
+                for (int i = 0; i < s_sharedPages[range] && error == Error.None; i++)
+                {
+                    ulong page = s_sharedStarts[range] + (ulong)i * Page;
+                    if (Memory.Query(page, out PageInfo mapping) == Error.None)
+                        error = ShareWritable(slot, page, mapping.Frame, mapping.Permissions);
+                }
+            if (error == Error.None) error = Flush(slot, ref batches);
+            return error;
+        }
+
+        private static Error Add(ulong slot, ulong page, bool program, bool shared, ref Batches batches)
+        {
+            if (Memory.Query(page, out PageInfo mapping) != Error.None) return Error.None;
+            ulong permissions = mapping.Permissions;
+            ulong frame = mapping.Frame;
+            if (shared)
+                return ShareWritable(slot, page, frame, permissions);
+            if ((permissions & CopyOnWrite.Borrowed) != 0)
+            {
+                // Our parent's frame: make it ours first (see the header).
+                ulong ownPermissions = permissions & ~CopyOnWrite.Borrowed;
+                if ((ownPermissions & CopyOnWrite.Bit) != 0) ownPermissions = (ownPermissions & ~CopyOnWrite.Bit) | PageBits.Writable;
+                Error error = Flush(slot, ref batches); // pending requests may name this page
+                if (error == Error.None) error = CopyOnWrite.ReplaceWithCopy(page, ownPermissions, CopyOnWrite.WalkScratch, out frame);
+                if (error != Error.None) return error;
+                permissions = ownPermissions;
+            }
+            bool writable = (permissions & (PageBits.Writable | CopyOnWrite.Bit)) != 0;
+            ulong childPermissions;
+            if (writable || program)
+                childPermissions = (permissions & ~PageBits.Writable) | CopyOnWrite.Bit | CopyOnWrite.Borrowed;
+            else
+                childPermissions = permissions | CopyOnWrite.Borrowed;
+            batches.Child[batches.ChildCount++] = CopyOnWrite.Request(PageMapOperation.Map, page, frame, childPermissions);
+            if ((permissions & PageBits.Writable) != 0)
+                batches.Own[batches.OwnCount++] = CopyOnWrite.Request(PageMapOperation.Protect, page, 0, (permissions & ~PageBits.Writable) | CopyOnWrite.Bit);
+            return batches.ChildCount == Batch || batches.OwnCount == Batch ? Flush(slot, ref batches) : Error.None;
+        }
+
+        /// <summary>The child's batch first, then ours (see the header). A batch naming a frame we
+        /// may not hand on (NotOwner: not marked Borrowed, e.g. a mark lost to an mprotect) is
+        /// redone page by page, copying such pages first.</summary>
+        private static Error Flush(ulong slot, ref Batches batches)
+        {
+            Error error = Error.None;
+            if (batches.ChildCount > 0)
+            {
+                SystemCallResult mapped = SystemCalls.PageMap(slot, batches.Child, (ulong)batches.ChildCount);
+                if (mapped.IsError && mapped.Error == Error.NotOwner)
+                    error = MapOneByOne(slot, ref batches);
+                else if (mapped.IsError)
+                    error = mapped.Error;
+            }
+            if (error == Error.None && batches.OwnCount > 0)
+            {
+                SystemCallResult protectedPages = SystemCalls.PageMap(CapabilitySlots.Self, batches.Own, (ulong)batches.OwnCount);
+                if (protectedPages.IsError) error = protectedPages.Error;
+            }
+            batches.ChildCount = 0;
+            batches.OwnCount = 0;
+            return error;
+        }
+
+        private static Error MapOneByOne(ulong slot, ref Batches batches)
+        {
+            for (int i = 0; i < batches.ChildCount; i++)
+            {
+                PageMapRequest request = batches.Child[i];
+                SystemCallResult mapped = SystemCalls.PageMap(slot, &request, 1);
+                if (!mapped.IsError) continue;
+                if (mapped.Error != Error.NotOwner) return mapped.Error;
+                if (Memory.Query(request.VirtualAddress, out PageInfo mapping) != Error.None) continue;
+                ulong ownPermissions = mapping.Permissions & ~CopyOnWrite.Borrowed;
+                if ((ownPermissions & CopyOnWrite.Bit) != 0) ownPermissions = (ownPermissions & ~CopyOnWrite.Bit) | PageBits.Writable;
+                Error error = CopyOnWrite.ReplaceWithCopy(request.VirtualAddress, ownPermissions, CopyOnWrite.WalkScratch, out ulong frame);
+                if (error != Error.None) return error;
+                request.Frame = frame;
+                mapped = SystemCalls.PageMap(slot, &request, 1);
+                if (mapped.IsError) return mapped.Error;
+                // Our own page became writable again: the protect batch makes it copy-on-write.
+                bool inOwn = false;
+                for (int j = 0; j < batches.OwnCount; j++) if (batches.Own[j].VirtualAddress == request.VirtualAddress) inOwn = true;
+                if (!inOwn && (ownPermissions & PageBits.Writable) != 0 && batches.OwnCount < Batch)
+                    batches.Own[batches.OwnCount++] = CopyOnWrite.Request(PageMapOperation.Protect, request.VirtualAddress, 0,
+                        (ownPermissions & ~PageBits.Writable) | CopyOnWrite.Bit);
+            }
+            return Error.None;
+        }
+
+        /// <summary>A MAP_SHARED page: the same frame, same rights, in the child; a grant lets the
+        /// child share it with its own children. A frame we may not hand on (only granted to us,
+        /// and the kernel lets only owners grant) is copied for the child: logged once.</summary>
+        private static Error ShareWritable(ulong slot, ulong page, ulong frame, ulong permissions)
+        {
+            Error error = Memory.Map(page, frame, permissions, slot);
+            if (error == Error.NotOwner)
+            {
+                if (!s_reportedShareFallback)
+                {
+                    s_reportedShareFallback = true;
+                    LinuxLog.Line("fork: a MAP_SHARED page (0x" + page.ToString("x") + ") is not ours to hand on (a grant of a grant): the child gets a private copy");
+                }
+                SystemCallResult allocated = SystemCalls.FrameAllocate();
+                if (allocated.IsError) return allocated.Error;
+                ulong scratch = CopyOnWrite.WalkScratch;
+                error = Memory.Map(scratch, allocated.Value, Memory.ReadWrite);
+                if (error != Error.None) return error;
+                NativeMethods.CopyPage((void*)scratch, (void*)page);
+                Memory.Unmap(scratch);
+                error = Memory.Map(page, allocated.Value, permissions & ~CopyOnWrite.Borrowed, slot);
+                return error;
+            }
+            if (error != Error.None) return error;
+            SystemCalls.FrameGrant(frame, slot, (permissions & PageBits.Writable) != 0);
+            return Error.None;
+        }
+
+        /// <summary>The child's upcall stack: fresh frames, the top one a copy of ours with the
+        /// program's frame patched (RAX = 0, RSP = stack when clone gave one).</summary>
+        private static Error MapUpcallStack(ulong slot, UpcallFrame* frame, ulong stack)
+        {
+            const int Pages = AddressSpace.UpcallStackPages;
+            ulong* frames = stackalloc ulong[Pages];
+            for (int i = 0; i < Pages; i++)
+            {
+                SystemCallResult allocated = SystemCalls.FrameAllocate();
+                if (allocated.IsError)
+                {
+                    for (int j = 0; j < i; j++) SystemCalls.FrameFree(frames[j]);
+                    return allocated.Error;
+                }
+                frames[i] = allocated.Value;
+            }
+            ulong topPage = AddressSpace.UpcallStackTop - Page;
+            ulong scratch = CopyOnWrite.WalkScratch;
+            Error error = Memory.Map(scratch, frames[Pages - 1], Memory.ReadWrite);
+            if (error == Error.None)
+            {
+                NativeMethods.CopyPage((void*)scratch, (void*)topPage);
+                UpcallFrame* copy = (UpcallFrame*)(scratch + ((ulong)frame - topPage));
+                copy->Registers.Rax = 0;
+                if (stack != 0) copy->Registers.Rsp = stack;
+                Memory.Unmap(scratch);
+                error = Memory.Map(AddressSpace.UpcallStackBottom, frames, Pages, Memory.ReadWrite, slot);
+            }
+            if (error != Error.None)
+                for (int i = 0; i < Pages; i++) SystemCalls.FrameFree(frames[i]);
+            return error;
+        }
+
+        /// <summary>Our console, input and display capabilities, copied to the child.</summary>
+        private static Error GiveDevices(ulong slot)
+        {
+            for (int i = 0; i < s_deviceCount; i++)
+            {
+                SystemCallResult copied = SystemCalls.CapabilityCopy(s_deviceSlots[i], slot);
+                if (copied.IsError && copied.Error != Error.NoCapability) return copied.Error;
+            }
+            return Error.None;
+        }
+
+        /// <summary>The child's first C#: on its upcall stack, its upcall entry registered, the
+        /// program not yet resumed. Allocates nothing.</summary>
+        [UnmanagedCallersOnly(EntryPoint = "linux_fork_child_started")]
+        private static void ChildStarted(UpcallFrame* frame)
+        {
+            Forks = 0;
+            IpcServer.ResetAfterFork();
+            SharedPipe.AfterForkInChild();
+            LinuxProcesses.OnForkChild(s_request.Parent);
+            ulong flags = s_request.Flags;
+            if ((flags & CLONE_CHILD_SETTID) != 0)
+            {
+                int tid = (int)Info.EnvironmentId;
+                UserPointers.CopyOut(s_request.ChildTid, &tid, 4);
+            }
+            if ((flags & CLONE_CHILD_CLEARTID) != 0)
+                LinuxProcess.ClearChildTid = s_request.ChildTid;
+        }
+    }
+
+    internal static unsafe class LinuxForkNative
+    {
+        private const MethodImplOptions Import = MethodImplOptions.InternalCall;
+
+        [MethodImpl(Import), RuntimeImport("*", "linux_fork_configure")] public static extern void Configure(ulong setUpcallNumber, ulong systemCallUpcallNumber, ulong upcallStackTop);
+        [MethodImpl(Import), RuntimeImport("*", "linux_symbol_fork_child_entry")] public static extern ulong ChildEntry();
+    }
+}

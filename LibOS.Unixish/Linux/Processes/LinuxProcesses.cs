@@ -1,0 +1,466 @@
+// Linux processes between environments: exit and wait, kill to other processes, process groups
+// and sessions. One Linux process per environment, pid = the environment id; the kernel knows
+// nothing of processes.
+//
+// How processes find each other: by environment id, over IPC (IpcServer's message filter takes
+// the messages below), and by the parent's capability over each child (LinuxFork keeps it in
+// Children). There is no process server: each process knows itself (pid, parent, group, session)
+// and its children (ChildTable: pid, slot, group, session, state); a child tells its parent
+// when it changes group or session, and when it ends.
+//   ExitTag   child -> parent: Word0 = the wait status, Word1 = 1 if the child lingers (below)
+//   KillTag   any -> process: Word0 = the signal, Word1 = a group (0: the process itself), Word2 =
+//             Flood: the receiver also passes it to its children (kill of a group, kill(-1))
+//   GroupTag  child -> parent / parent -> child: Word0 = the group, Word1 = the session
+// An IPC reaches a process only while it is in Wait (docs/abi.md): the sender retries, yielding
+// to it, a bounded number of times (a process computing without a system call does not hear it:
+// a known limit; SIGKILL to one's own child always works: the parent destroys the environment).
+//
+// exit/exit_group: the exit hooks run (the file table closes every descriptor: pipe ends go), the
+// parent gets ExitTag, and the environment ends with WaitStatus.ToAegis. Orphans: Aegis ends every
+// descendant of an ended environment (AncestorEnded), where Linux would reparent them to init. So
+// a process that exits while children of its own still run *lingers*: its parent has its status
+// (wait4 returns at once), but its environment stays, in Wait, until those children end; then it
+// ends. A shell's pipelines and background jobs therefore run to completion whatever order their
+// processes exit in; getppid in an orphan still names the (exited) parent, not 1.
+//
+// kill/tkill/tgkill are the signal layer's (Signals.cs): a target other than this process comes
+// to KillProcess through Signals.Sender.
+//
+// wait4/waitid: a zombie is an entry in Children with its status; wait reports it once (WNOWAIT
+// keeps it) and frees the slot (EnvironmentDestroy on an ended or exiting child; a lingering
+// child keeps its slot until it ends). Blocking: Wait, woken by the child's ExitTag; before each
+// Wait every running child's EnvironmentStatus is read, so a child that ended without a notice
+// (killed by the kernel) is seen at the next call. WUNTRACED/WCONTINUED are accepted; stops are
+// not supported yet, so they never report. rusage is zeroed.
+using System.Threading;
+using Aegis.Abi;
+using static Aegis.LibOS.Unixish.Linux.LinuxSystemCallNumbers;
+
+namespace Aegis.LibOS.Unixish.Linux.Processes
+{
+    public static unsafe class LinuxProcesses
+    {
+        public const ulong ExitTag = 0x4C58_4558_4954_0001;  // "LXEXIT"
+        public const ulong KillTag = 0x4C58_4B49_4C4C_0002;  // "LXKILL"
+        public const ulong GroupTag = 0x4C58_4752_5050_0003; // "LXGRP"
+        public const ulong Flood = 1;
+        /// <summary>Attempts to reach a process not in Wait (each one yields to it).</summary>
+        public const int SendAttempts = 64;
+        public const int SIGKILL = 9, SIGCHLD = 17, SIGCONT = 18, SIGSTOP = 19, SIGTSTP = 20, SIGTTIN = 21, SIGTTOU = 22,
+            SIGURG = 23, SIGWINCH = 28, SignalCount = 64;
+
+        /// <summary>This process's children.</summary>
+        public static readonly ChildTable Children = new ChildTable();
+        /// <summary>The process group and session (the first program leads both: its pid).</summary>
+        public static ulong Group, Session;
+        /// <summary>Whether a Linux parent forked this process (it then gets ExitTag and a carried status).</summary>
+        public static bool Forked;
+        private static bool s_initialized, s_reportedUndelivered;
+        private static IpcMessageFilter s_filter;
+        private static readonly System.Collections.Generic.List<nint> s_exitHooks = new System.Collections.Generic.List<nint>();
+        private static readonly System.Collections.Generic.List<nint> s_forkHooks = new System.Collections.Generic.List<nint>();
+
+        public static void Register()
+        {
+            Initialize();
+            LinuxSystemCalls.Define(fork, &LinuxFork.ForkCall);
+            LinuxSystemCalls.Define(vfork, &LinuxFork.ForkCall);
+            LinuxSystemCalls.Define(clone, &LinuxFork.CloneCall);
+            LinuxSystemCalls.Define(exit, &ExitCall);
+            LinuxSystemCalls.Define(exit_group, &ExitCall);
+            LinuxSystemCalls.Define(wait4, &Wait4);
+            LinuxSystemCalls.Define(waitid, &WaitId);
+            LinuxSystemCalls.Define(setpgid, &SetPgid);
+            LinuxSystemCalls.Define(getpgid, &GetPgid);
+            LinuxSystemCalls.Define(getpgrp, &GetPgrp);
+            LinuxSystemCalls.Define(setsid, &SetSid);
+            LinuxSystemCalls.Define(getsid, &GetSid);
+        }
+
+        /// <summary>Once per personality: the IPC filter, the first program's group and session.</summary>
+        public static void Initialize()
+        {
+            if (s_initialized) return;
+            s_initialized = true;
+            if (Group == 0) Group = Session = Info.EnvironmentId;
+            s_filter = OnMessage;
+            IpcServer.SetMessageFilter(s_filter);
+            ProcessSignals.Install(); // kill/tkill/tgkill are the signal layer's; other processes come here
+            SharedPipe.Install();
+        }
+
+        /// <summary>Adds a hook exit runs before the parent hears (the file table closes its descriptors).</summary>
+        public static void OnExit(delegate*<void> hook) => s_exitHooks.Add((nint)hook);
+
+        /// <summary>Adds a hook a forked child runs before its program resumes (on the upcall stack;
+        /// it must not allocate).</summary>
+        public static void OnFork(delegate*<void> hook) => s_forkHooks.Add((nint)hook);
+
+        /// <summary>The child's side of fork (LinuxFork.ChildStarted): no children, no pending signals.</summary>
+        internal static void OnForkChild(ulong parent)
+        {
+            Children.Clear();
+            Forked = true;
+            for (int i = 0; i < s_forkHooks.Count; i++) ((delegate*<void>)s_forkHooks[i])();
+        }
+
+        // ---- exit --------------------------------------------------------------------------------
+
+        public static long ExitCall(ref LinuxCall call)
+        {
+            Exit(WaitStatus.Exited((int)(call.A0 & 0xFF)));
+            return 0;
+        }
+
+        /// <summary>Ends this process with the wait status (never returns): hooks, the parent's
+        /// notice, lingering while children live (see the header), the environment's end.</summary>
+        public static void Exit(int status)
+        {
+            for (int i = 0; i < s_exitHooks.Count; i++) ((delegate*<void>)s_exitHooks[i])();
+            s_exitHooks.Clear();
+            Refresh();
+            bool linger = Children.CountAlive() > 0;
+            if (Forked) Send(Info.ParentId, (ulong)(status & 0xFFFF), linger ? 1UL : 0, 0, ExitTag, SendAttempts);
+            while (linger)
+            {
+                SystemCalls.Wait();
+                Refresh();
+                linger = Children.CountAlive() > 0;
+            }
+            SystemCalls.Exit(WaitStatus.ToAegis(status, Forked));
+        }
+
+        /// <summary>Ends this process as killed by the signal (core dump flag for the core signals).</summary>
+        public static void ExitSignaled(int signal) => Exit(WaitStatus.Signaled(signal, DumpsCore(signal)));
+
+        public static bool DumpsCore(int signal)
+            => signal == 3 || signal == 4 || signal == 5 || signal == 6 || signal == 7 || signal == 8 || signal == 11 || signal == 24 || signal == 25 || signal == 31;
+
+        // ---- wait ----------------------------------------------------------------------------------
+
+        /// <summary>Reads the state of every running child from the kernel (a child that ended
+        /// without a notice) and frees the slots of lingering children that have ended.</summary>
+        public static void Refresh()
+        {
+            for (int i = 0; i < ChildTable.Capacity; i++)
+            {
+                ChildEntry entry = Children[i];
+                if (entry.State != ChildState.Running && entry.State != ChildState.Lingering) continue;
+                SystemCallResult state = SystemCalls.EnvironmentStatus(entry.Slot);
+                if (state.IsError) { if (entry.State == ChildState.Lingering) Children.Remove(i); continue; }
+                if (state.Value == (ulong)EnvironmentState.Exited || state.Value == (ulong)EnvironmentState.Destroyed)
+                {
+                    int status = state.Value == (ulong)EnvironmentState.Exited ? WaitStatus.FromAegisExit(state.Second) : WaitStatus.Signaled(SIGKILL);
+                    if (entry.State == ChildState.Lingering)
+                    {
+                        SystemCalls.EnvironmentDestroy(entry.Slot);
+                        Children.Remove(i);
+                    }
+                    else
+                        Children.MarkEnded(entry.Pid, status);
+                }
+            }
+        }
+
+        /// <summary>The wait core: the pid of a child that matched with its status, 0 (WNOHANG,
+        /// none yet), -ECHILD or -ERESTARTSYS (a signal arrived: -EINTR unless SA_RESTART).</summary>
+        public static long WaitFor(long selector, int options, bool consume, out int status)
+        {
+            status = 0;
+            while (true)
+            {
+                Refresh();
+                int index = Children.FindZombie(selector, Group);
+                if (index >= 0)
+                {
+                    ChildEntry entry = Children[index];
+                    status = entry.Status;
+                    if (consume) Reap(index);
+                    return (long)entry.Pid;
+                }
+                if (!Children.AnyWaitable(selector, Group)) return -Errno.ECHILD;
+                if ((options & WaitStatus.WNOHANG) != 0) return 0;
+                if (TakeInterrupt()) return -ProcessSignals.ERESTARTSYS;
+                SystemCalls.Wait();
+            }
+        }
+
+        private static void Reap(int index)
+        {
+            ChildEntry entry = Children[index];
+            SystemCallResult state = SystemCalls.EnvironmentStatus(entry.Slot);
+            bool alive = !state.IsError && state.Value != (ulong)EnvironmentState.Exited && state.Value != (ulong)EnvironmentState.Destroyed;
+            if (alive && s_lingering[index])
+            {
+                Children.Reap(index, true);
+                return;
+            }
+            // Ended, or about to (its notice said it has no children left): the slot goes now.
+            SystemCalls.EnvironmentDestroy(entry.Slot);
+            Children.Reap(index, false);
+        }
+
+        /// <summary>Per child index: its exit notice said it lingers.</summary>
+        private static readonly bool[] s_lingering = new bool[ChildTable.Capacity];
+
+        public static long Wait4(ref LinuxCall call)
+        {
+            long selector = (long)call.A0;
+            int options = (int)call.A2;
+            if ((options & ~WaitStatus.Wait4Options) != 0) return -Errno.EINVAL;
+            if (selector == long.MinValue || (int)selector == int.MinValue) return -Errno.ESRCH;
+            selector = (int)selector;
+            if (call.A1 != 0 && !UserPointers.IsAccessible(call.A1, 4, true)) return -Errno.EFAULT;
+            if (call.A3 != 0 && !UserPointers.IsAccessible(call.A3, RusageBytes, true)) return -Errno.EFAULT;
+            long pid = WaitFor(selector, options, true, out int status);
+            if (pid > 0 && call.A1 != 0 && !UserPointers.CopyOut(call.A1, &status, 4)) return -Errno.EFAULT;
+            if (pid >= 0 && call.A3 != 0 && !ZeroRusage(call.A3)) return -Errno.EFAULT;
+            return pid;
+        }
+
+        public const int RusageBytes = 144, SiginfoBytes = 128;
+
+        private static bool ZeroRusage(ulong address)
+        {
+            byte* zero = stackalloc byte[RusageBytes];
+            for (int i = 0; i < RusageBytes; i++) zero[i] = 0;
+            return UserPointers.CopyOut(address, zero, RusageBytes);
+        }
+
+        /// <summary>waitid(idtype, id, infop, options, rusage).</summary>
+        public static long WaitId(ref LinuxCall call)
+        {
+            int idType = (int)call.A0;
+            long id = (int)call.A1;
+            int options = (int)call.A3;
+            if ((options & ~WaitStatus.WaitidOptions) != 0) return -Errno.EINVAL;
+            if ((options & (WaitStatus.WEXITED | WaitStatus.WSTOPPED | WaitStatus.WCONTINUED)) == 0) return -Errno.EINVAL;
+            long selector;
+            switch (idType)
+            {
+                case WaitStatus.P_ALL: selector = -1; break;
+                case WaitStatus.P_PID: if (id <= 0) return -Errno.EINVAL; selector = id; break;
+                case WaitStatus.P_PGID: if (id < 0) return -Errno.EINVAL; selector = id == 0 ? 0 : id == 1 ? ChildTable.GroupOne : -id; break;
+                default: return -Errno.EINVAL;
+            }
+            if (call.A2 != 0 && !UserPointers.IsAccessible(call.A2, SiginfoBytes, true)) return -Errno.EFAULT;
+            if (call.A4 != 0 && !UserPointers.IsAccessible(call.A4, RusageBytes, true)) return -Errno.EFAULT;
+            if ((options & WaitStatus.WEXITED) == 0) // only stops/continues asked for: none are ever reported
+            {
+                if (!Children.AnyWaitable(selector, Group)) return -Errno.ECHILD;
+                if ((options & WaitStatus.WNOHANG) == 0) return -Errno.ECHILD;
+                return WriteSiginfo(call.A2, 0, 0) ? 0 : -Errno.EFAULT;
+            }
+            long pid = WaitFor(selector, options, (options & WaitStatus.WNOWAIT) == 0, out int status);
+            if (pid < 0) return pid;
+            if (call.A2 != 0 && !WriteSiginfo(call.A2, pid, status)) return -Errno.EFAULT;
+            if (call.A4 != 0 && !ZeroRusage(call.A4)) return -Errno.EFAULT;
+            return 0;
+        }
+
+        /// <summary>siginfo_t for a child (si_signo SIGCHLD, si_code CLD_*, si_pid, si_uid 0,
+        /// si_status); all zero when pid is 0 (WNOHANG with nothing to report).</summary>
+        private static bool WriteSiginfo(ulong address, long pid, int status)
+        {
+            if (address == 0) return true;
+            byte* info = stackalloc byte[SiginfoBytes];
+            for (int i = 0; i < SiginfoBytes; i++) info[i] = 0;
+            if (pid > 0)
+            {
+                *(int*)info = SIGCHLD;
+                *(int*)(info + 8) = WaitStatus.ChildCode(status);
+                *(int*)(info + 16) = (int)pid;
+                *(int*)(info + 24) = WaitStatus.ChildStatusField(status);
+            }
+            return UserPointers.CopyOut(address, info, SiginfoBytes);
+        }
+
+        // ---- signals to other processes -------------------------------------------------------------
+
+        /// <summary>kill's semantics: pid > 0 one process, 0 our group, -1 every process we can
+        /// reach (our descendants), < -1 the group -pid. Signal 0 checks only.</summary>
+        public static long KillProcess(long pid, int signal)
+        {
+            if (signal < 0 || signal > SignalCount) return -Errno.EINVAL;
+            ulong self = Info.EnvironmentId;
+            if (pid > 0)
+            {
+                if ((ulong)pid == self)
+                {
+                    if (signal != 0) ProcessSignals.Post(signal, self);
+                    return 0;
+                }
+                int index = Children.IndexOf((ulong)pid);
+                if (index >= 0)
+                {
+                    ChildEntry entry = Children[index];
+                    if (entry.State != ChildState.Running || signal == 0) return 0;
+                    if (signal == SIGKILL)
+                    {
+                        // Certain even for a child that never waits: its environment goes now.
+                        SystemCalls.EnvironmentDestroy(entry.Slot);
+                        Children.MarkEnded(entry.Pid, WaitStatus.Signaled(SIGKILL));
+                        s_lingering[index] = false;
+                        return 0;
+                    }
+                }
+                Error error = Send((ulong)pid, (ulong)signal, 0, 0, KillTag, signal == 0 ? 1 : SendAttempts);
+                if (error == Error.BadEnvironment || error == Error.InvalidArgument) return -Errno.ESRCH;
+                if (error == Error.WouldBlock && signal != 0) ReportUndelivered((ulong)pid, signal);
+                return 0;
+            }
+            ulong group = pid == 0 ? Group : pid == -1 ? 0 : (ulong)(-pid);
+            return KillGroup(group, signal, pid == -1);
+        }
+
+        /// <summary>A signal to every process of the group (everyone below us when all): ours, our
+        /// children's, and theirs (each receiver passes it on). -ESRCH when nobody we know is in it.</summary>
+        public static long KillGroup(ulong group, int signal, bool all = false)
+        {
+            bool known = all || group == Group || Children.AnyInGroup(group);
+            if (!known && Children.CountAlive() == 0) return -Errno.ESRCH;
+            if (signal == 0) return known ? 0 : -Errno.ESRCH;
+            PassToChildren(group, signal, all);
+            if (!all && group == Group) ProcessSignals.Post(signal, Info.EnvironmentId);
+            return known ? 0 : -Errno.ESRCH;
+        }
+
+        private static void PassToChildren(ulong group, int signal, bool all)
+        {
+            for (int i = 0; i < ChildTable.Capacity; i++)
+            {
+                ChildEntry entry = Children[i];
+                if (entry.State != ChildState.Running && entry.State != ChildState.Lingering) continue;
+                if (signal == SIGKILL && entry.State == ChildState.Running && (all || entry.Group == group))
+                {
+                    // Its own descendants end with it (AncestorEnded), as a group kill would end them.
+                    SystemCalls.EnvironmentDestroy(entry.Slot);
+                    Children.MarkEnded(entry.Pid, WaitStatus.Signaled(SIGKILL));
+                    continue;
+                }
+                Error error = Send(entry.Pid, (ulong)signal, all ? 0 : group, Flood, KillTag, SendAttempts);
+                if (error == Error.WouldBlock) ReportUndelivered(entry.Pid, signal);
+            }
+        }
+
+        private static void ReportUndelivered(ulong pid, int signal)
+        {
+            if (s_reportedUndelivered) return;
+            s_reportedUndelivered = true;
+            LinuxLog.Line("signal " + signal.ToString() + " to pid " + pid.ToString() + " not delivered: it made no blocking call (reported once)");
+        }
+
+        /// <summary>IpcSend with retries, yielding to the target between them.</summary>
+        private static Error Send(ulong target, ulong word0, ulong word1, ulong word2, ulong tag, int attempts)
+        {
+            Error error = Error.WouldBlock;
+            for (int attempt = 0; attempt < attempts && error == Error.WouldBlock; attempt++)
+            {
+                error = SystemCalls.IpcSend(target, word0, word1, word2, tag);
+                if (error == Error.WouldBlock) SystemCalls.Yield(target);
+            }
+            return error;
+        }
+
+        /// <summary>True once after a signal from another process arrived (EINTR for a wait).</summary>
+        public static bool TakeInterrupt() => ProcessSignals.TakeInterrupt();
+
+        /// <summary>Process messages (IpcServer's filter, inside the IPC upcall; allocates nothing).</summary>
+        private static bool OnMessage(in IpcMessage message)
+        {
+            if (message.Word3 == ExitTag)
+            {
+                int index = Children.IndexOf(message.Sender);
+                if (index < 0) return true;
+                s_lingering[index] = message.Word1 != 0;
+                Children.MarkEnded(message.Sender, (int)(message.Word0 & 0xFFFF));
+                ProcessSignals.PostChild(message.Sender, (int)(message.Word0 & 0xFFFF));
+                return true;
+            }
+            if (message.Word3 == KillTag)
+            {
+                int signal = (int)message.Word0;
+                if (signal < 1 || signal > SignalCount) return true;
+                bool flood = (message.Word2 & Flood) != 0;
+                ulong group = message.Word1;
+                if (flood) PassToChildren(group, signal, group == 0);
+                if (group == 0 || group == Group) ProcessSignals.Post(signal, message.Sender);
+                return true;
+            }
+            if (message.Word3 == SharedPipe.WakeTag) return true; // its Wait returned: the pipe is looked at again
+            if (message.Word3 == GroupTag)
+            {
+                if (message.Sender == Info.ParentId) { Group = message.Word0; return true; }
+                Children.SetGroup(message.Sender, message.Word0);
+                if (message.Word1 != 0) Children.SetSession(message.Sender, message.Word1);
+                return true;
+            }
+            return false;
+        }
+
+        // ---- process groups and sessions ------------------------------------------------------
+
+        public static long SetPgid(ref LinuxCall call)
+        {
+            long pid = (int)call.A0, group = (int)call.A1;
+            ulong self = Info.EnvironmentId;
+            if (group < 0) return -Errno.EINVAL;
+            if (pid == 0) pid = (long)self;
+            if (group == 0) group = pid;
+            if ((ulong)pid == self)
+            {
+                if (Session == self) return (ulong)group == Group ? 0 : -Errno.EPERM; // a session leader stays
+                if ((ulong)group != self && !GroupInSession((ulong)group)) return -Errno.EPERM;
+                Group = (ulong)group;
+                if (Forked) Send(Info.ParentId, Group, Session, 0, GroupTag, SendAttempts);
+                return 0;
+            }
+            int index = Children.IndexOf((ulong)pid);
+            if (index < 0 || Children[index].State == ChildState.Lingering) return -Errno.ESRCH;
+            ChildEntry entry = Children[index];
+            if (entry.Session != 0 && entry.Session != Session) return -Errno.EPERM;
+            if (entry.Pid == entry.Session) return -Errno.EPERM;
+            if ((ulong)group != entry.Pid && !GroupInSession((ulong)group)) return -Errno.EPERM;
+            Children.SetGroup(entry.Pid, (ulong)group);
+            // The child learns it by IPC if it is waiting; it usually sets it itself too (shells do both).
+            Send(entry.Pid, (ulong)group, 0, 0, GroupTag, 1);
+            return 0;
+        }
+
+        /// <summary>Whether a group exists in our session as far as we know (ours, or a child's).</summary>
+        private static bool GroupInSession(ulong group) => group == Group || Children.AnyInGroup(group);
+
+        public static long GetPgid(ref LinuxCall call)
+        {
+            long pid = (int)call.A0;
+            if (pid < 0) return -Errno.ESRCH;
+            if (pid == 0 || (ulong)pid == Info.EnvironmentId) return (long)Group;
+            int index = Children.IndexOf((ulong)pid);
+            if (index >= 0) return (long)Children[index].Group;
+            if ((ulong)pid == Info.ParentId) return (long)Group; // as far as we know: the group we were born in
+            return -Errno.ESRCH;
+        }
+
+        public static long GetPgrp(ref LinuxCall call) => (long)Group;
+
+        public static long SetSid(ref LinuxCall call)
+        {
+            ulong self = Info.EnvironmentId;
+            if (Group == self) return -Errno.EPERM; // a group leader cannot start a session
+            Group = Session = self;
+            if (Forked) Send(Info.ParentId, Group, Session, 0, GroupTag, SendAttempts);
+            return (long)self;
+        }
+
+        public static long GetSid(ref LinuxCall call)
+        {
+            long pid = (int)call.A0;
+            if (pid < 0) return -Errno.ESRCH;
+            if (pid == 0 || (ulong)pid == Info.EnvironmentId) return (long)Session;
+            int index = Children.IndexOf((ulong)pid);
+            if (index >= 0) return (long)(Children[index].Session != 0 ? Children[index].Session : Session);
+            if ((ulong)pid == Info.ParentId) return (long)Session;
+            return -Errno.ESRCH;
+        }
+    }
+}

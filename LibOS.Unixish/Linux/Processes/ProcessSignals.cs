@@ -1,0 +1,45 @@
+// The seam between the process layer and the signal layer (LibOS.Unixish/Linux/Signals): a signal
+// that arrived from another process (kill, a group kill, the terminal's Ctrl-C through the
+// foreground group, SIGCHLD from an exiting child) is handed to Signals.Post in the receiving
+// process, often inside the IPC upcall that brought it (the blocking loop the upcall interrupted
+// sees it through Signals.InterruptPending; delivery happens at the system call's return).
+// The other direction: Signals.Sender is the process layer's KillProcess (targets other than
+// this process), ResetForChild runs in a fork's child.
+namespace Aegis.LibOS.Unixish.Linux.Processes
+{
+    public static unsafe class ProcessSignals
+    {
+        /// <summary>si_code SI_USER (kill).</summary>
+        public const int SI_USER = 0;
+
+        public static void Post(int signal, ulong fromPid)
+        {
+            SigInfo info = SigInfo.FromProcess(signal, SI_USER, (int)fromPid, 0);
+            Signals.Post(signal, in info);
+        }
+
+        /// <summary>SIGCHLD for a child that ended with the wait status.</summary>
+        public static void PostChild(ulong childPid, int status)
+        {
+            SigInfo info = SigInfo.FromProcess(LinuxProcesses.SIGCHLD, WaitStatus.ChildCode(status), (int)childPid, 0);
+            info.Status = WaitStatus.ChildStatusField(status);
+            Signals.Post(LinuxProcesses.SIGCHLD, in info);
+        }
+
+        /// <summary>Whether a blocking call must end now for a signal (it then returns -ERESTARTSYS).</summary>
+        public static bool TakeInterrupt() => Signals.InterruptPending();
+
+        public const int ERESTARTSYS = Signals.ERESTARTSYS;
+
+        /// <summary>Signals.Sender: kill's pid semantics for targets other than this process.</summary>
+        public static long Send(long pid, int signal, ref SigInfo info) => LinuxProcesses.KillProcess(pid, signal);
+
+        internal static void Install()
+        {
+            Signals.Sender = &Send;
+            LinuxProcesses.OnFork(&ResetForChild);
+        }
+
+        private static void ResetForChild() => Signals.ResetForChild();
+    }
+}

@@ -1,0 +1,271 @@
+// Pipes between processes: the file layer's Pipe (Files/Pipe.cs) with its state in pages every
+// process that holds an end maps at the same address (LinuxFork shares them writable, never
+// copy-on-write), so parent, children and grandchildren read and write one ring.
+//
+// Layout (Pages pages, allocated by the process that called pipe2, which owns the frames):
+//   page 0   the header: a lock word, the read and write description counts summed over every
+//            process, the read and write indices (bytes ever read / written: their difference is
+//            what is buffered), the pid of a reader and of a writer waiting
+//   pages 1-16  the 64 KiB ring (Pipe.Capacity)
+// Blocking without spinning: a reader that finds the ring empty while writers remain records its
+// pid in the header, releases the lock and Waits; a writer that adds bytes takes that pid and
+// wakes it with an IPC message (WakeTag, taken by LinuxProcesses' filter: Wait returns). The same
+// for a writer that finds the ring full. No wakeup is lost: the sleeper records itself under the
+// lock before it Waits, and the waker's IpcSend is retried (yielding to the sleeper) until the
+// sleeper is in Wait. A signal ends the wait (-ERESTARTSYS).
+//
+// Counting: each process counts its own descriptions (Local*); the header holds the sum. A fork
+// adds the parent's local counts to the header before the child exists (the child's copies of the
+// descriptions are new references); an exit takes the process's local counts out and wakes the
+// other side (EOF for readers, EPIPE for writers). A process whose local counts drop to zero
+// unmaps the pages; the owner keeps its frames until every count in the header is zero (checked
+// when it next creates a pipe, or at its end), because FrameFree would unmap them everywhere.
+//
+// Limits: a process destroyed by the kernel (not through exit) leaves its counts in the header; a
+// grandchild that is not the owner's child cannot hand the pages on to its own children (the
+// kernel lets only a frame's owner grant it: LinuxFork copies such pages, and logs it once).
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Aegis.Abi;
+using Aegis.LibOS.Unixish.Linux.Files;
+
+namespace Aegis.LibOS.Unixish.Linux.Processes
+{
+    public sealed unsafe class SharedPipe : Pipe
+    {
+        public const int Pages = 1 + Capacity / 4096;
+        public const ulong WakeTag = 0x4C58_5741_4B45_0004; // "LXWAKE"
+        private const int WakeAttempts = 64;
+
+        private struct Header
+        {
+            public int Lock, Readers, Writers, Padding;
+            public long ReadIndex, WriteIndex;
+            public ulong WaitingReader, WaitingWriter;
+        }
+
+        private static readonly List<SharedPipe> s_live = new List<SharedPipe>();
+        private static readonly List<SharedPipe> s_owned = new List<SharedPipe>();
+        private static bool s_installed;
+
+        private readonly ulong _base;
+        private readonly ulong _owner;
+        private Header* Head => (Header*)_base;
+        private byte* Ring => (byte*)(_base + 4096);
+        private int _localReaders, _localWriters;
+        private bool _mapped;
+
+        private SharedPipe(ulong address) : base(true)
+        {
+            _base = address;
+            _owner = Info.EnvironmentId;
+            _mapped = true;
+        }
+
+        /// <summary>Makes pipe2 create shared pipes, exit release them, fork count them (once).</summary>
+        public static void Install()
+        {
+            if (s_installed) return;
+            s_installed = true;
+            Pipe.Factory = Create;
+            FileCalls.BrokenPipe = &BrokenPipe;
+            LinuxProcesses.OnExit(&ReleaseAll);
+        }
+
+        private static void BrokenPipe() => ProcessSignals.Post(13, Info.EnvironmentId); // SIGPIPE
+
+        private static new Pipe Create()
+        {
+            Reclaim();
+            ulong address = AddressSpace.Reserve(Pages);
+            if (address == 0) return new Pipe();
+            if (Memory.AllocateAndMap(address, Pages, Memory.ReadWrite) != Error.None)
+            {
+                AddressSpace.Release(address, Pages);
+                LinuxLog.Line("pipe2: no memory for a shared pipe: this one works within the process only");
+                return new Pipe();
+            }
+            var pipe = new SharedPipe(address);
+            LinuxFork.ShareRange(address, Pages);
+            s_live.Add(pipe);
+            s_owned.Add(pipe);
+            return pipe;
+        }
+
+        public override int Readers
+        {
+            get => Load(ref Head->Readers);
+            set { int delta = value - Load(ref Head->Readers); Count(delta, 0); }
+        }
+
+        public override int Writers
+        {
+            get => Load(ref Head->Writers);
+            set { int delta = value - Load(ref Head->Writers); Count(0, delta); }
+        }
+
+        public override int Buffered => (int)(Load(ref Head->WriteIndex) - Load(ref Head->ReadIndex));
+        public override int Space => Capacity - Buffered;
+
+        private void Count(int readers, int writers)
+        {
+            Lock();
+            Head->Readers += readers;
+            Head->Writers += writers;
+            ulong wakeReader = 0, wakeWriter = 0;
+            if (Head->Writers == 0) { wakeReader = Head->WaitingReader; Head->WaitingReader = 0; }
+            if (Head->Readers == 0) { wakeWriter = Head->WaitingWriter; Head->WaitingWriter = 0; }
+            Unlock();
+            _localReaders += readers;
+            _localWriters += writers;
+            Wake(wakeReader);
+            Wake(wakeWriter);
+            if (_localReaders <= 0 && _localWriters <= 0) Unmap();
+        }
+
+        public override long Read(byte* buffer, long length, bool nonBlocking)
+        {
+            if (length <= 0) return 0;
+            while (true)
+            {
+                Lock();
+                long read = Head->ReadIndex, available = Head->WriteIndex - read;
+                if (available > 0)
+                {
+                    int count = length < available ? (int)length : (int)available;
+                    int at = (int)(read % Capacity);
+                    int first = Capacity - at < count ? Capacity - at : count;
+                    Buffer.MemoryCopy(Ring + at, buffer, first, first);
+                    if (count > first) Buffer.MemoryCopy(Ring, buffer + first, count - first, count - first);
+                    Head->ReadIndex = read + count;
+                    ulong writer = Head->WaitingWriter;
+                    Head->WaitingWriter = 0;
+                    Unlock();
+                    Wake(writer);
+                    return count;
+                }
+                if (Head->Writers == 0) { Unlock(); return 0; }
+                if (nonBlocking) { Unlock(); return -Errno.EAGAIN; }
+                Head->WaitingReader = Info.EnvironmentId;
+                Unlock();
+                if (ProcessSignals.TakeInterrupt()) return -ProcessSignals.ERESTARTSYS;
+                SystemCalls.Wait();
+            }
+        }
+
+        public override long Write(byte* buffer, long length, bool nonBlocking)
+        {
+            if (length <= 0) return Readers == 0 ? -Errno.EPIPE : 0;
+            long done = 0;
+            while (true)
+            {
+                Lock();
+                if (Head->Readers == 0) { Unlock(); return done > 0 ? done : -Errno.EPIPE; }
+                long space = Capacity - (Head->WriteIndex - Head->ReadIndex);
+                long wanted = length - done;
+                // At most PIPE_BUF bytes go all at once or not at all.
+                bool fits = wanted <= AtomicLimit ? space >= wanted : space > 0;
+                if (fits)
+                {
+                    int count = wanted < space ? (int)wanted : (int)space;
+                    long write = Head->WriteIndex;
+                    int at = (int)(write % Capacity);
+                    int first = Capacity - at < count ? Capacity - at : count;
+                    Buffer.MemoryCopy(buffer + done, Ring + at, first, first);
+                    if (count > first) Buffer.MemoryCopy(buffer + done + first, Ring, count - first, count - first);
+                    Head->WriteIndex = write + count;
+                    ulong reader = Head->WaitingReader;
+                    Head->WaitingReader = 0;
+                    Unlock();
+                    Wake(reader);
+                    done += count;
+                    if (done == length || nonBlocking) return done;
+                    continue;
+                }
+                if (nonBlocking) { Unlock(); return done > 0 ? done : -Errno.EAGAIN; }
+                Head->WaitingWriter = Info.EnvironmentId;
+                Unlock();
+                if (ProcessSignals.TakeInterrupt()) return done > 0 ? done : -ProcessSignals.ERESTARTSYS;
+                SystemCalls.Wait();
+            }
+        }
+
+        private void Lock()
+        {
+            while (Interlocked.CompareExchange(ref Head->Lock, 1, 0) != 0)
+                SystemCalls.Yield(); // the holder was preempted inside a few instructions
+        }
+
+        private void Unlock() => Interlocked.Exchange(ref Head->Lock, 0);
+
+        /// <summary>A read another process's writes are seen by (the header lives in shared pages).</summary>
+        private static int Load(ref int location) => Interlocked.CompareExchange(ref location, 0, 0);
+        private static long Load(ref long location) => Interlocked.CompareExchange(ref location, 0, 0);
+
+        private static void Wake(ulong pid)
+        {
+            if (pid == 0 || pid == Info.EnvironmentId) return;
+            for (int attempt = 0; attempt < WakeAttempts; attempt++)
+            {
+                Error error = SystemCalls.IpcSend(pid, 0, 0, 0, WakeTag);
+                if (error != Error.WouldBlock) return;
+                SystemCalls.Yield(pid);
+            }
+        }
+
+        private void Unmap()
+        {
+            if (!_mapped) return;
+            _mapped = false;
+            s_live.Remove(this);
+            LinuxFork.UnshareRange(_base);
+            if (_owner != Info.EnvironmentId)
+            {
+                Memory.Unmap(_base, Pages);
+                AddressSpace.Release(_base, Pages);
+            }
+        }
+
+        /// <summary>Frees owned pipes nobody holds any more (their header counts are zero).</summary>
+        private static void Reclaim()
+        {
+            for (int i = s_owned.Count - 1; i >= 0; i--)
+            {
+                SharedPipe pipe = s_owned[i];
+                if (pipe._mapped || pipe._owner != Info.EnvironmentId) continue;
+                if (Load(ref pipe.Head->Readers) > 0 || Load(ref pipe.Head->Writers) > 0) continue;
+                for (int page = 0; page < Pages; page++)
+                    if (Memory.Query(pipe._base + (ulong)page * 4096, out PageInfo info) == Error.None) Memory.FreeFrame(info.Frame);
+                AddressSpace.Release(pipe._base, Pages);
+                s_owned.RemoveAt(i);
+            }
+        }
+
+        /// <summary>Before a fork (the parent): the child's copies of our descriptions count too.</summary>
+        internal static void BeforeFork(int sign)
+        {
+            for (int i = 0; i < s_live.Count; i++)
+            {
+                SharedPipe pipe = s_live[i];
+                pipe.Lock();
+                pipe.Head->Readers += sign * pipe._localReaders;
+                pipe.Head->Writers += sign * pipe._localWriters;
+                pipe.Unlock();
+            }
+        }
+
+        /// <summary>The child's side: its pipes are not its to free.</summary>
+        internal static void AfterForkInChild() => s_owned.Clear();
+
+        /// <summary>At exit: this process's descriptions go (EOF / EPIPE for the other side).</summary>
+        private static void ReleaseAll()
+        {
+            for (int i = s_live.Count - 1; i >= 0; i--)
+            {
+                SharedPipe pipe = s_live[i];
+                pipe.Count(-pipe._localReaders, -pipe._localWriters);
+            }
+        }
+    }
+}
