@@ -24,7 +24,7 @@ namespace Aegis.Kernel.Tests
         private const string DevicesImage = "devices";
 
         /// <summary>The boot image a behaviour runs (most are named after their image).</summary>
-        private static string ImageOf(string name)
+        private static string DeviceImageOf(string name)
         {
             for (int i = 0; i < s_deviceBehaviours.Length; i++)
                 if (s_deviceBehaviours[i] == name) return DevicesImage;

@@ -21,7 +21,7 @@ namespace Aegis.Kernel.Tests
 
         /// <summary>The boot image a behaviour runs: its own name, except this area's behaviours, which
         /// all run the one fixture "syscall-upcall" in different modes.</summary>
-        private static string ImageOf(string name)
+        private static string SystemCallUpcallImageOf(string name)
         {
             for (int i = 0; i < s_systemCallUpcallBehaviours.Length; i++)
                 if (s_systemCallUpcallBehaviours[i] == name) return "syscall-upcall";

@@ -33,6 +33,13 @@ namespace Aegis.Kernel.Tests
         /// each hardening area defends against (ProtectionSuite.*.cs, one file per area).
         /// (A property, not a field initializer: the order of static initializers across the partial
         /// files is not defined.)</summary>
+        /// <summary>The boot image a behaviour runs (several behaviours share one fixture).</summary>
+        private static string ImageOf(string name)
+        {
+            string image = SystemCallUpcallImageOf(name);
+            return image != name ? image : DeviceImageOf(name);
+        }
+
         public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours, s_cpuBehaviours, s_systemCallUpcallBehaviours, s_deviceBehaviours, s_onRequestBehaviours);
 
         private static bool IsOnRequest(string name)
