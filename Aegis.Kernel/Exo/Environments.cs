@@ -493,6 +493,7 @@ namespace Aegis.Kernel.Exo
             environment.State = endState;
             environment.DestroyReason = reason;
             environment.ExitStatus = status;
+            SystemCallUpcalls.Turn(environment, 0); // its system-call upcalls end with it
             if (report != null)
                 RecordEndReport(environment, report, holder);
 

@@ -9,7 +9,7 @@
 // on take the slow path (DeliverSlow). Both read the switch the same way: the environment's
 // counter block words [2] (frame address, 0 = off) and [3] (entry), which the per-CPU block
 // reaches through its word 2 (set at every switch-in for the counters already).
-// Invariants: Counters[2] != 0 exactly when the environment turned the upcalls on and has an upcall
+// Invariants: Counters[2] != 0 exactly when the environment (alive) turned the upcalls on and has an upcall
 // stack; it is then that stack's top - 256, the top 16-byte aligned and checked to lie in the user
 // half (Upcalls.Validate), and Counters[3] is an entry checked to lie in [LowestMappable,
 // ReservedTop) (so usermode.S's sysretq to it returns to a canonical address). Whether the frame's
@@ -62,7 +62,8 @@ namespace Aegis.Kernel.Exo
             Turn(environment, environment.UpcallStackTop == 0 ? 0 : environment.Counters[Environment.CountersSystemCallUpcallEntry]);
         }
 
-        private static void Turn(Environment environment, ulong entry)
+        /// <summary>Sets the switch: entry 0 = off (also when the environment ends, Environments.DestroyOne).</summary>
+        public static void Turn(Environment environment, ulong entry)
         {
             if (entry == 0)
             {
