@@ -2,30 +2,27 @@
 // the serial line's input rings, asking to be woken when they fill, and mapping the VGA text
 // buffer. Thin wrappers; the contract is docs/abi.md (issue #9 plan, section 2).
 //
-// The numbers and kinds below are the plan's (InputRead = 542, InputWatch = 543, DeviceMap =
-// 544, UpcallKind.Input = 7, CapabilityKind.Input = 3 / Display = 4, InputDevice.Keyboard = 1
-// / Serial = 2). They are defined here, in this one file, because Aegis.Abi on this branch
-// predates them: when the kernel side is merged these constants become the Aegis.Abi names.
-// A kernel without the calls answers NoSuchCall: the terminal then has no input (reads see end
-// of input) and no VGA console of its own (the kernel's ConsoleWrite keeps drawing it).
+// The numbers and kinds are Aegis.Abi's (docs/abi.md, "Input devices"). A kernel without the
+// calls answers NoSuchCall: the terminal then has no input (reads see end of input) and no VGA
+// console of its own (the kernel's ConsoleWrite keeps drawing it).
 using Aegis.Abi;
 
 namespace Aegis.LibOS.Unixish.Linux
 {
     internal static unsafe class InputDevices
     {
-        public const ulong InputReadCall = 542;
-        public const ulong InputWatchCall = 543;
-        public const ulong DeviceMapCall = 544;
-        public const ulong UpcallKindInput = 7;
-        public const ulong CapabilityKindInput = 3;
-        public const ulong CapabilityKindDisplay = 4;
-        public const ulong DeviceKeyboard = 1;
-        public const ulong DeviceSerial = 2;
+        public const ulong InputReadCall = (ulong)SystemCall.InputRead;
+        public const ulong InputWatchCall = (ulong)SystemCall.InputWatch;
+        public const ulong DeviceMapCall = (ulong)SystemCall.DeviceMap;
+        public const ulong UpcallKindInput = (ulong)UpcallKind.Input;
+        public const ulong CapabilityKindInput = (ulong)CapabilityKind.Input;
+        public const ulong CapabilityKindDisplay = (ulong)CapabilityKind.Display;
+        public const ulong DeviceKeyboard = (ulong)InputDevice.Keyboard;
+        public const ulong DeviceSerial = (ulong)InputDevice.Serial;
         /// <summary>No capability found.</summary>
         public const ulong NoSlot = ulong.MaxValue;
         /// <summary>Pages DeviceMap maps (the VGA text buffer, 0xB8000..0xBFFFF).</summary>
-        public const int DisplayPages = 8;
+        public const int DisplayPages = InputLimits.DisplayPages;
 
         /// <summary>Copies what the device's ring holds (at most length bytes): the count, or a
         /// negative Aegis Error.</summary>
