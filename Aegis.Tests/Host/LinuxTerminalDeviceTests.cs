@@ -172,13 +172,13 @@ public class LinuxTerminalDeviceTests
         port.Now_("sleep 100\r");
         port.Now_("\u0003");
         device.Pump();
-        Assert.That(got, Is.EqualTo(new List<(int, int)> { (LinuxSignals.SIGINT, 12) }));
+        Assert.That(got, Is.EqualTo(new List<(int, int)> { (TerminalSignals.SIGINT, 12) }));
         Assert.That(port.Shown.ToString(), Does.EndWith("^C"));
         port.Now_("\u001a\u001c");
         device.Pump();
         Assert.That(got.Count, Is.EqualTo(3));
-        Assert.That(got[1], Is.EqualTo((LinuxSignals.SIGTSTP, 12)));
-        Assert.That(got[2], Is.EqualTo((LinuxSignals.SIGQUIT, 12)));
+        Assert.That(got[1], Is.EqualTo((TerminalSignals.SIGTSTP, 12)));
+        Assert.That(got[2], Is.EqualTo((TerminalSignals.SIGQUIT, 12)));
     }
 
     [Test]
@@ -357,7 +357,7 @@ public class LinuxTerminalDeviceTests
         Array.Clear(memory.Bytes);
         device.Ioctl(TerminalIoctls.TIOCGWINSZ, FakeMemory.Base, memory);
         Assert.That(memory.Bytes.Take(4), Is.EqualTo(new byte[] { 50, 0, 132, 0 }));
-        Assert.That(signals, Is.EqualTo(new[] { LinuxSignals.SIGWINCH }));
+        Assert.That(signals, Is.EqualTo(new[] { TerminalSignals.SIGWINCH }));
     }
 
     [Test]
@@ -460,7 +460,7 @@ public class LinuxTerminalDeviceTests
         Assert.That((device.Session, device.ForegroundGroup), Is.EqualTo((7, 7)));
         port.Now_("\u0003");
         device.Pump();
-        Assert.That(got, Is.EqualTo(new List<(int, int)> { (LinuxSignals.SIGINT, 7) }));
+        Assert.That(got, Is.EqualTo(new List<(int, int)> { (TerminalSignals.SIGINT, 7) }));
     }
 
     [Test]

@@ -184,7 +184,7 @@ public class LinuxTerminalLineDisciplineTests
     public void InterruptRaisesSigintFlushesAndEchoesCaretC()
     {
         var ld = Typed("ab\ncd\u0003");
-        Assert.That(ld.TakeSignal(), Is.EqualTo(LinuxSignals.SIGINT));
+        Assert.That(ld.TakeSignal(), Is.EqualTo(TerminalSignals.SIGINT));
         Assert.That(ld.TakeSignal(), Is.EqualTo(0));
         Assert.That(ReadLine(ld), Is.EqualTo("<none>"), "completed and edited input are flushed");
         Assert.That(Echo(ld), Is.EqualTo("ab\r\ncd^C"));
@@ -194,8 +194,8 @@ public class LinuxTerminalLineDisciplineTests
     public void QuitAndSuspendRaiseSigquitAndSigtstp()
     {
         var ld = Typed("\u001c\u001a");
-        Assert.That(ld.TakeSignal(), Is.EqualTo(LinuxSignals.SIGQUIT));
-        Assert.That(ld.TakeSignal(), Is.EqualTo(LinuxSignals.SIGTSTP));
+        Assert.That(ld.TakeSignal(), Is.EqualTo(TerminalSignals.SIGQUIT));
+        Assert.That(ld.TakeSignal(), Is.EqualTo(TerminalSignals.SIGTSTP));
     }
 
     [Test]
@@ -204,7 +204,7 @@ public class LinuxTerminalLineDisciplineTests
         var ld = new LineDiscipline();
         SetLocal(ld, TermiosBits.NOFLSH, 0);
         ld.Receive(Bytes("ab\u0003\n"));
-        Assert.That(ld.TakeSignal(), Is.EqualTo(LinuxSignals.SIGINT));
+        Assert.That(ld.TakeSignal(), Is.EqualTo(TerminalSignals.SIGINT));
         Assert.That(ReadLine(ld), Is.EqualTo("ab\n"));
     }
 

@@ -68,7 +68,7 @@ namespace Aegis.LibOS.Unixish.Linux
         }
     }
 
-    public static class LinuxSignals
+    public static class TerminalSignals
     {
         public const int SIGINT = 2, SIGQUIT = 3, SIGTSTP = 20, SIGWINCH = 28;
     }
@@ -206,9 +206,9 @@ namespace Aegis.LibOS.Unixish.Linux
 
             if (Local(TermiosBits.ISIG))
             {
-                if (Is(c, TermiosBits.VINTR)) { Signal(LinuxSignals.SIGINT, c); return; }
-                if (Is(c, TermiosBits.VQUIT)) { Signal(LinuxSignals.SIGQUIT, c); return; }
-                if (Is(c, TermiosBits.VSUSP)) { Signal(LinuxSignals.SIGTSTP, c); return; }
+                if (Is(c, TermiosBits.VINTR)) { Signal(TerminalSignals.SIGINT, c); return; }
+                if (Is(c, TermiosBits.VQUIT)) { Signal(TerminalSignals.SIGQUIT, c); return; }
+                if (Is(c, TermiosBits.VSUSP)) { Signal(TerminalSignals.SIGTSTP, c); return; }
             }
 
             if (c == (byte)'\r')

@@ -418,7 +418,7 @@ namespace Aegis.LibOS.Unixish.Linux
                         bool changed = size.Rows != Size.Rows || size.Columns != Size.Columns
                             || size.XPixels != Size.XPixels || size.YPixels != Size.YPixels;
                         Size = size;
-                        if (changed) Raise(LinuxSignals.SIGWINCH);
+                        if (changed) Raise(TerminalSignals.SIGWINCH);
                         return 0;
                     }
                 case TerminalIoctls.FIONREAD:
