@@ -10,7 +10,6 @@ namespace Aegis.Apps.Linux
     {
         private static int Main()
         {
-            EmbeddedPrograms.Install();
             return LinuxPersonality.Run(Info.Argument);
         }
     }

@@ -74,6 +74,7 @@ namespace Aegis.LibOS.Unixish.Linux
             TimeCalls.Register();
             Signals.Register();
             StandardOutput.Register();
+            PersonalityFiles.Install(); // after StandardOutput: the file layer's write replaces its
         }
 
         /// <summary>Routes the program's system calls and faults here (once); null, or why it cannot.</summary>

@@ -1,0 +1,49 @@
+// Joins the file layer (Linux/Files) to the rest of the personality: the loader and file-backed
+// mmap read files through it (ProgramFiles), execve closes the close-on-exec descriptors, file
+// times are wall-clock times, and /proc/self/maps lists the program's areas (ProgramMemory)
+// as Linux does: address range, rwxp/s, offset, 00:00 0, and the area's name. The libOS's own
+// image is not the program's: it is not listed.
+using System.Collections.Generic;
+using Aegis.LibOS.Unixish.Linux.Files;
+
+namespace Aegis.LibOS.Unixish.Linux
+{
+    internal static unsafe class PersonalityFiles
+    {
+        /// <summary>Builds the VFS, installs the file calls and every hook (once, from Install).</summary>
+        public static void Install()
+        {
+            FileCalls.Sources.Clock = () => (long)TimeCalls.RealtimeNanoseconds();
+            FileCalls.Sources.Maps = new ProgramMaps();
+            FileCalls.Register();
+            ProgramFiles.SetSource(&FileCalls.ProgramBytes);
+            ProgramFiles.SetDescriptorSource(&FileCalls.DescriptorBytes);
+            LinuxPersonality.OnExec(&FileCalls.CloseOnExec);
+        }
+
+        private sealed class ProgramMaps : IMemoryMapSource
+        {
+            public void GetMappings(List<MemoryMapping> mappings)
+            {
+                ProgramMemory memory = LinuxProcess.Memory;
+                if (memory == null) return;
+                for (int i = 0; i < memory.Count; i++)
+                {
+                    Area area = memory[i];
+                    if (area.Kind == AreaKind.LibOS) continue;
+                    mappings.Add(new MemoryMapping
+                    {
+                        Start = area.Start,
+                        End = area.End,
+                        Offset = area.FileOffset,
+                        Readable = (area.Protection & Protection.Read) != 0,
+                        Writable = (area.Protection & Protection.Write) != 0,
+                        Executable = (area.Protection & Protection.Execute) != 0,
+                        Shared = area.Shared,
+                        Path = area.Name,
+                    });
+                }
+            }
+        }
+    }
+}
