@@ -113,6 +113,7 @@ namespace Aegis.LibOS.Unixish.Linux
             ElfProgram program = request.Program;
             ulong loadBase = request.Base;
             string name = Utf8String(request.Path);
+            PersonalityFiles.OnProgramLoaded(request, name);
             ulong previousEnd = 0;
             int previousProtection = 0;
             foreach (ElfSegment segment in program.Segments)

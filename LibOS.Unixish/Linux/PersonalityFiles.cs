@@ -21,6 +21,20 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxPersonality.OnExec(&FileCalls.CloseOnExec);
         }
 
+        /// <summary>What /proc shows of the program (comm, cmdline, exe), at start and at each execve.</summary>
+        public static void OnProgramLoaded(LoadRequest request, string path)
+        {
+            ProcessStatus status = FileCalls.CurrentProcess;
+            if (status == null) return;
+            status.ExecutablePath = path;
+            var arguments = new string[request.Arguments.Count];
+            for (int i = 0; i < arguments.Length; i++) arguments[i] = Loader.Utf8String(request.Arguments[i]);
+            status.Arguments = arguments;
+            int slash = path.LastIndexOf('/');
+            string name = slash >= 0 ? path.Substring(slash + 1) : path;
+            status.Name = name.Length > 15 ? name.Substring(0, 15) : name;
+        }
+
         private sealed class ProgramMaps : IMemoryMapSource
         {
             public void GetMappings(List<MemoryMapping> mappings)
