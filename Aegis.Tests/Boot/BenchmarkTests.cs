@@ -27,6 +27,14 @@ public class BenchmarkTests
         "binarytrees", "alloc_small", "throw_catch", "throw_deep",
     };
 
+    /// <summary>The Linux-ABI section (issue #9): Tests/Linux/linuxbench.c run unmodified by the
+    /// Linux personality in a second boot; each has its own loop count (workloads.md).</summary>
+    public static readonly string[] LinuxWorkloads =
+    {
+        "getppid", "pipe_roundtrip", "fork_exit_wait", "fork_exec_wait", "signal_self",
+        "mmap_touch_munmap", "open_read_close_1k", "stat",
+    };
+
     [Test]
     public void BenchReportsEveryPrimitive()
     {
@@ -42,6 +50,12 @@ public class BenchmarkTests
             double cycles = double.Parse(lines[0].Groups[2].Value, CultureInfo.InvariantCulture);
             Assert.That(iterations, Is.GreaterThanOrEqualTo(MinimumIterations), () => result.Describe($"{primitive} ran fewer than {MinimumIterations} iterations"));
             Assert.That(cycles, Is.GreaterThan(0), () => result.Describe($"{primitive} reports no cost"));
+        }
+        foreach (string workload in LinuxWorkloads)
+        {
+            MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + @" (\d+) (\d+(?:\.\d)?)\r?$");
+            Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} <iterations> <instructions>' from linuxbench"));
+            Assert.That(double.Parse(lines[0].Groups[2].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"{workload} reports no cost"));
         }
         result.AssertOutputMatches(@"(?m)^BENCH-DONE\r?$");
         Assert.That(result.Output, Does.Not.Contain("BENCH-ERROR"), () => result.Describe("the benchmark reported an error"));
