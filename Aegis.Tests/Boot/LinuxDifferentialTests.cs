@@ -31,11 +31,13 @@ public class LinuxDifferentialTests
     /// mmap, pipe, sigchld, uname.</summary>
     public static readonly string[] Enabled =
     {
+        "brk", "clocks", "dents", "dup2", "errno", "files", "hello", "sigchld", "uname",
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines
-    /// ("Aegis: ...", "aegis: ...") and the kernel's exit line.</summary>
-    private static readonly Regex ServiceLine = new(@"^(Aegis: |aegis: |AEGIS-EXIT )", RegexOptions.Compiled);
+    /// ("Aegis: ...", "aegis: ..."), the Linux personality's own ("linux: ...", e.g. a call it
+    /// does not serve) and the kernel's exit line.</summary>
+    private static readonly Regex ServiceLine = new(@"^(Aegis: |aegis: |linux: |AEGIS-EXIT )", RegexOptions.Compiled);
 
     /// <summary>The kernel console's attribution of a line to an environment: "[401 linux] ".</summary>
     private static readonly Regex Attribution = new(@"^\[[0-9a-f]+ [^\]]*\] ", RegexOptions.Compiled);
