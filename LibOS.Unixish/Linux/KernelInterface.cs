@@ -18,7 +18,7 @@ namespace Aegis.LibOS.Unixish.Linux
             => SystemCalls.Invoke(SetSystemCallUpcall, entry).Error;
 
         /// <summary>InfoPage.CpuFeatures bit 0: the kernel set CR4.FSGSBASE.</summary>
-        public static bool HasFsGsBase => false;
+        public static bool HasFsGsBase => (Info.GlobalPage->CpuFeatures & CpuFeatureBits.FsGsBase) != 0;
 
         /// <summary>Wall time at boot (ns since the epoch) and the TSC at that moment; 0, 0 until the
         /// kernel reads the RTC (then CLOCK_REALTIME counts from the epoch at boot).</summary>
