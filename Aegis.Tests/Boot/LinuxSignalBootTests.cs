@@ -12,7 +12,6 @@ namespace Aegis.Tests.Boot;
 public class LinuxSignalBootTests
 {
     private const int TimeoutSeconds = 120;
-    private const string NeedsKsc = "needs the kernel's system-call upcall (issue #9, helper ksc); enabled when it is merged";
 
     private static FrontDoorResult RunProgram(string path) => FrontDoor.Boot(TimeoutSeconds, "init=linux:" + path, "exit");
 
@@ -47,35 +46,35 @@ public class LinuxSignalBootTests
         return result;
     }
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void SegvHandlerRepairsWithMprotectAndResumes() => RunSameAsHost("signal-segv", 0);
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void RaiseKillAndSigqueueCarryTheirSiginfo() => RunSameAsHost("signal-siginfo", 0);
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void BlockedSignalsAreDeliveredWhenUnblockedInLinuxOrder() => RunSameAsHost("signal-mask", 0);
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void DivisionByZeroIsCaughtAsSigfpe() => RunSameAsHost("signal-fpe", 0);
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void AlternateStackIsUsedForOnstackHandlers() => RunSameAsHost("signal-altstack", 0);
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void AlarmInterruptsPauseAndNanosleepWithEintr() => RunSameAsHost("signal-alarm", 0);
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void IgnoredResethandAndNodeferBehaveAsOnLinux() => RunSameAsHost("signal-ignore", 0);
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void AbortEndsTheProgramWithStatus134()
     {
         FrontDoorResult result = RunSameAsHost("signal-abort", 134);
         result.AssertOutputContains("Aborted (SIGABRT)");
     }
 
-    [Test, Ignore(NeedsKsc)]
+    [Test]
     public void SignalBenchDeliversEverySignal()
     {
         FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=linux:/tests/signal-bench", "exit");

@@ -64,6 +64,7 @@ namespace Aegis.LibOS.Unixish.Linux
         private static SignalState s_state;
         private static SignalDelivery s_delivery;
         private static bool s_noRestart, s_timersArmed;
+        private static ulong s_faultRip;
         private static ulong[] s_timerDeadline, s_timerInterval;
 
         /// <summary>Sends a signal to a target other than this process (kill's pid semantics);
@@ -227,6 +228,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 SignalAction action = state.Actions[signal];
                 if (action.Handler == Sig.SIG_DFL || action.Handler == Sig.SIG_IGN || (state.Blocked & Sig.Bit(signal)) != 0)
                 {
+                    s_faultRip = frame.Registers.Rip;
                     Terminate(signal, in info, true);
                     return;
                 }
@@ -242,7 +244,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (Sig.Default(signal) == DefaultAction.CoreDump || fault)
             {
                 string line = LinuxSignals.Describe(signal) + " (" + Sig.Name(signal) + ") in " + LinuxSignals.ProgramName()
-                    + " (pid " + Self.ToString() + ")";
+                    + " (pid " + Self.ToString() + ")" + (fault && s_faultRip != 0 ? " at rip 0x" + s_faultRip.ToString("x") : "");
                 if (fault && (signal == Sig.SIGSEGV || signal == Sig.SIGBUS) && info.Code > 0 && info.Code < Sig.SI_KERNEL)
                     line += " at address 0x" + info.Address.ToString("x")
                         + (signal == Sig.SIGSEGV ? (info.Code == Sig.SEGV_ACCERR ? " (access not allowed)" : " (nothing mapped)") : "");
