@@ -31,7 +31,7 @@ public class LinuxDifferentialTests
     /// mmap, pipe, sigchld, uname.</summary>
     public static readonly string[] Enabled =
     {
-        "brk", "clocks", "dents", "dup2", "errno", "files", "hello", "sigchld", "uname",
+        "brk", "clocks", "dents", "dup2", "errno", "files", "fork", "hello", "pipe", "sigchld", "uname",
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines

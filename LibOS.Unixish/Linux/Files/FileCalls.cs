@@ -145,7 +145,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 case RegularFile regular: available = regular.Size - (offset < 0 ? file.Position : offset); break;
                 case ProcFile _: available = (file.Snapshot == null ? 0 : file.Snapshot.Length) - (offset < 0 ? file.Position : offset); break;
-                case PipeNode pipe: available = pipe.Pipe.Buffered; break;
+                // A pipe's read may wait for bytes that are not there yet: the whole buffer is
+                // checked (bounding it by what is buffered now made an empty pipe read 0 bytes:
+                // end of file instead of EAGAIN or waiting for the writer).
+                case PipeNode _: return count;
                 default: return count;
             }
             if (available < 0) available = 0;
