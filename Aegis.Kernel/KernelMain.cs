@@ -19,7 +19,10 @@ namespace Aegis.Kernel
         public const string Version = "0.1";
         private static readonly string[] KnownArguments = { "test", "crash", "init", "only", "exit" };
         private static readonly string[] KnownTests = { "boot", "runtime", "protection" };
-        public const string DefaultInit = "hello";
+        /// <summary>What runs without init=: Debian's busybox shell under the Linux personality, as
+        /// a login shell (/etc/profile prints the motd). Leaving it powers the machine off with
+        /// its status (as `exit` would).</summary>
+        public const string DefaultInit = "/bin/sh -l";
         private static ulong s_kernelThreadPointer;
 
         [UnmanagedCallersOnly(EntryPoint = "aegis_kernel_main")]
@@ -249,6 +252,12 @@ namespace Aegis.Kernel
                     return null;
                 }
             }
+            else if (value.Length > 0 && value[0] == '/')
+            {
+                // DefaultInit: a Linux program's command, run by the linux image.
+                name = KernelArguments.LinuxImage;
+                argument = value;
+            }
             else if (!KernelArguments.TrySplitInit(value, out name, out argument))
             {
                 KernelLog.WriteLine("Aegis: init= needs the name of a boot image (init=NAME or init=NAME:ARGS); the images are: " + ImageList());
@@ -332,7 +341,7 @@ namespace Aegis.Kernel
                 QemuExit.Exit(QemuExit.TestFailure);
             }
             Exo.Environment init = RunInit(arguments.Get("init") ?? DefaultInit, arguments);
-            if (arguments.Has("exit"))
+            if (arguments.Has("exit") || arguments.Get("init") == null)
                 ExitWithInitStatus(init);
             KernelLog.WriteLine("Aegis: every environment has ended; the kernel idles. Leave QEMU with Ctrl-C"
                 + " (or boot with the kernel argument 'exit': ./aegis run -- init=NAME exit ends QEMU with init's status).");
