@@ -42,8 +42,12 @@ public class LinuxDifferentialTests
     /// <summary>The kernel console's attribution of a line to an environment: "[401 linux] ".</summary>
     private static readonly Regex Attribution = new(@"^\[[0-9a-f]+ [^\]]*\] ", RegexOptions.Compiled);
 
+    /// <summary>Every Tests/Linux program but those another fixture compares with the host itself:
+    /// core-* (LinuxCoreTests) and signal-* (LinuxSignalBootTests).</summary>
     private static IEnumerable<TestCaseData> Programs() =>
-        LinuxPrograms.DifferentialNames().Select(name => new TestCaseData(name).SetName($"ProgramBehavesAsOnLinux({name})"));
+        LinuxPrograms.DifferentialNames()
+            .Where(name => !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal))
+            .Select(name => new TestCaseData(name).SetName($"ProgramBehavesAsOnLinux({name})"));
 
     [TestCaseSource(nameof(Programs))]
     public void ProgramBehavesAsOnLinux(string name)

@@ -117,7 +117,7 @@ public class LinuxRootfsBuildTests
             Assert.That(entries.ContainsKey(name), Is.True, $"rootfs/{name} is in the image at /{name}");
             Assert.That(entries[name].Size, Is.EqualTo(new FileInfo(file).Length), name);
         }
-        Assert.That(Encoding.ASCII.GetString(archive), Does.Contain("root::0:0:root:/root:/bin/sh"), "etc/passwd's text");
+        Assert.That(Encoding.ASCII.GetString(archive), Does.Contain("root:x:0:0:root:/root:/bin/sh"), "etc/passwd's text");
         Assert.That(entries["usr/bin/linuxbench"].Mode, Is.EqualTo(Convert.ToInt32("755", 8)));
         foreach (string program in LinuxPrograms.DifferentialNames())
             Assert.That(entries.ContainsKey("tests/" + program), Is.True, $"/tests/{program} is in the test image");

@@ -246,7 +246,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 string line = LinuxSignals.Describe(signal) + " (" + Sig.Name(signal) + ") in " + LinuxSignals.ProgramName()
                     + " (pid " + Self.ToString() + ")" + (fault && s_faultRip != 0 ? " at rip 0x" + s_faultRip.ToString("x") : "");
                 if (fault && (signal == Sig.SIGSEGV || signal == Sig.SIGBUS) && info.Code > 0 && info.Code < Sig.SI_KERNEL)
-                    line += " at address 0x" + info.Address.ToString("x")
+                    line += ", address 0x" + info.Address.ToString("x")
                         + (signal == Sig.SIGSEGV ? (info.Code == Sig.SEGV_ACCERR ? " (access not allowed)" : " (nothing mapped)") : "");
                 LinuxLog.Line(line);
             }
