@@ -41,12 +41,14 @@ public static class LinuxPrograms
 
     public static string SourceDirectory => Path.Combine(FrontDoor.RepositoryRoot, "Tests", "Linux");
 
-    /// <summary>Every differential program (Tests/Linux/NAME.c but linuxbench), sorted by name.</summary>
+    /// <summary>Every differential program (Tests/Linux/NAME.c but linuxbench, and but core-* and
+    /// signal-*: their own fixtures, LinuxCoreTests and LinuxSignalBootTests, compare them with the
+    /// host in their own way), sorted by name.</summary>
     public static IReadOnlyList<string> DifferentialNames()
     {
         var names = Directory.GetFiles(SourceDirectory, "*.c")
             .Select(path => Path.GetFileNameWithoutExtension(path))
-            .Where(name => name != BenchmarkName)
+            .Where(name => name != BenchmarkName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal))
             .ToList();
         names.Sort(StringComparer.Ordinal);
         return names;

@@ -18,7 +18,23 @@ namespace Aegis.LibOS.Unixish.Linux
         public static bool IsAccessible(ulong address, ulong length, bool write)
         {
             ProgramMemory memory = LinuxProcess.Memory;
-            return memory != null && memory.IsAccessible(address, length, write);
+            return memory != null ? memory.IsAccessible(address, length, write) : IsMapped(address, length, write);
+        }
+
+        /// <summary>Without a Linux program (a native app using this code, e.g. the terminal's
+        /// ring-3 fixture, is its own "program"): the pages must be mapped in its own address space,
+        /// writable (or copy-on-write) for a write, below the reserved top.</summary>
+        private static bool IsMapped(ulong address, ulong length, bool write)
+        {
+            if (length == 0) return true;
+            ulong end = address + length;
+            if (end < address || end > UserAddresses.ReservedTop || address < UserAddresses.LowestMappable) return false;
+            for (ulong page = address & ~(Memory.PageSize - 1); page < end; page += Memory.PageSize)
+            {
+                if (Memory.Query(page, out PageInfo info) != Error.None) return false;
+                if (write && !info.IsWritable && (info.Bits & CopyOnWrite.Bit) == 0) return false;
+            }
+            return true;
         }
 
         /// <summary>Copies length bytes from the program's address into destination; false (EFAULT) if not readable.</summary>

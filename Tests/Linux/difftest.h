@@ -6,7 +6,8 @@
  * never an address, a pid, a time or anything else that varies from run to run.
  *
  * Guarantees of these helpers:
- * - dt_start prints "== NAME" as the first line: the harness finds the program's output in
+ * - dt_start resets every signal to its default action and unblocks them all (the host harness
+ *   may pass ignored or blocked signals down), then prints "== NAME" as the first line: the harness finds the program's output in
  *   the serial log from it; stdout is line buffered (the same on a pipe and on a terminal, and
  *   nothing is printed twice by a fork);
  * - dt_check prints "WHAT: ok" or "WHAT: FAILED (detail)" and counts the failures; dt_finish
@@ -22,6 +23,7 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,14 @@ static int dt_failures;
 
 DT_UNUSED static void dt_start(const char *name)
 {
+    /* The host harness may start us with signals ignored or blocked (both survive execve): a
+       program that kills its child with SIGTERM would then wait for ever. Start from Linux's
+       defaults on both systems. */
+    for (int signal_number = 1; signal_number < NSIG; signal_number++)
+        signal(signal_number, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     setvbuf(stdout, NULL, _IOLBF, 0);
     printf("== %s\n", name);
 }

@@ -54,7 +54,9 @@ int main(void)
     pipe(hold);
     child = fork();
     if (child == 0) {
-        signal(SIGUSR1, on_usr1);
+        struct sigaction action = {0};
+        action.sa_handler = on_usr1; /* no SA_RESTART (signal() would set it): the read returns EINTR */
+        sigaction(SIGUSR1, &action, NULL);
         close(hold[1]);
         write(ready[1], "r", 1);
         while (!got_usr1) read(hold[0], &byte, 1); /* EINTR when the signal comes */
