@@ -144,7 +144,41 @@ public static class FrontDoor
     public static FrontDoorResult Run(TimeSpan limit, params string[] arguments) => RunWithInput(limit, null, arguments);
 
     /// <summary>As Run, with 'input' (null: none) written to the script's stdin before it is closed.</summary>
-    public static FrontDoorResult RunWithInput(TimeSpan limit, string input, params string[] arguments)
+    public static FrontDoorResult RunWithInput(TimeSpan limit, string input, params string[] arguments) =>
+        RunInteracting(limit, input, null, arguments);
+
+    /// <summary>Boots the ISO headless with QEMU's monitor on a fresh Unix socket (./aegis run
+    /// --monitor) and, while the machine runs, calls 'interact' with a monitor client connected to
+    /// it and a function returning the output so far; then waits for the end as Boot does.</summary>
+    public static FrontDoorResult BootWithMonitor(int timeoutSeconds, Action<QemuMonitor, Func<string>> interact, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        string directory = Directory.CreateTempSubdirectory("aegis-monitor").FullName;
+        string socket = Path.Combine(directory, "monitor.sock");
+        try
+        {
+            var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(), "--monitor", socket };
+            if (kernelArguments.Length > 0)
+            {
+                arguments.Add("--");
+                arguments.AddRange(kernelArguments);
+            }
+            return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, outputSoFar =>
+            {
+                using QemuMonitor monitor = QemuMonitor.Connect(socket, TimeSpan.FromSeconds(60));
+                interact(monitor, outputSoFar);
+            }, arguments.ToArray());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Runs ./aegis; 'input' (null: none) goes to its stdin, which is then closed; 'during'
+    /// (null: nothing) runs once the script has started, with a function returning the output so far.
+    /// An exception from 'during' ends the run (the process tree is killed) and is rethrown.</summary>
+    private static FrontDoorResult RunInteracting(TimeSpan limit, string input, Action<Func<string>> during, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -178,6 +212,20 @@ public static class FrontDoor
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+
+        if (during != null)
+        {
+            try
+            {
+                during(() => { lock (output) return s_terminalControl.Replace(output.ToString(), ""); });
+            }
+            catch
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                throw;
+            }
+        }
 
         bool killed = false;
         if (!process.WaitForExit(limit + HardLimitMargin))

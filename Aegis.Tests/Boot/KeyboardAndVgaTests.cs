@@ -1,0 +1,57 @@
+// The terminal as a person at the machine uses it: keys typed on the PS/2 keyboard (QEMU's
+// monitor, sendkey) reach busybox's shell through the kernel's Keyboard capability and the
+// libOS's line discipline, and what the shell prints appears on the VGA text screen (read back
+// from the VGA buffer with the monitor's xp) as well as on serial. Nothing here goes through
+// COM1's input: stdin is closed.
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class KeyboardAndVgaTests
+{
+    private const int BootTimeoutSeconds = 300;
+    private static readonly TimeSpan ShellLimit = TimeSpan.FromSeconds(150);
+    private static readonly TimeSpan CommandLimit = TimeSpan.FromSeconds(60);
+
+    [Test]
+    public void KeysTypedOnTheKeyboardRunCommandsWhoseOutputShowsOnTheVgaScreen()
+    {
+        string[] lastScreen = Array.Empty<string>();
+        void Expect(QemuMonitor monitor, Func<string, bool> row, string what, TimeSpan limit)
+        {
+            (string[] screen, bool found) = monitor.WaitForRow(row, limit);
+            lastScreen = screen;
+            if (!found)
+                Assert.Fail($"the VGA screen never showed {what}; it shows:\n" + string.Join("\n", screen));
+        }
+
+        FrontDoorResult result = FrontDoor.BootWithMonitor(BootTimeoutSeconds, (monitor, _) =>
+        {
+            // The login shell's profile prints the memory line, then the prompt, on the screen.
+            Expect(monitor, row => row.StartsWith("root@aegis:/#"), "the shell's prompt", ShellLimit);
+            Expect(monitor, row => System.Text.RegularExpressions.Regex.IsMatch(row, @"^Memory: \d+ MiB free of \d+ MiB\.$"), "the profile's memory line", TimeSpan.Zero);
+
+            // A pipeline typed with shifted keys; its output is a row of its own.
+            monitor.Type("echo typed $((6*7)) | tr a-z A-Z\n");
+            Expect(monitor, row => row == "TYPED 42", "the pipeline's output 'TYPED 42'", CommandLimit);
+            Expect(monitor, row => row == "root@aegis:/# echo typed $((6*7)) | tr a-z A-Z", "the echoed command line", TimeSpan.Zero);
+
+            // Backspace erases in the line discipline (canonical mode) before the shell reads the line.
+            monitor.Type("echo erasez");
+            monitor.Command("sendkey backspace");
+            monitor.Type("d\n");
+            Expect(monitor, row => row == "erased", "'erased' (the z rubbed out)", CommandLimit);
+
+            // Leaving the shell powers the machine off with its status.
+            monitor.Type("exit 5\n");
+        });
+
+        result.AssertExitStatus(5);
+        // Serial shows the same session (the terminal writes to both).
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] TYPED 42\r?$");
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] erased\r?$");
+    }
+}
