@@ -13,41 +13,13 @@ public class LinuxCoreTests
 {
     private const int TimeoutSeconds = 90;
 
-    private static FrontDoorResult RunProgram(string path) => FrontDoor.Boot(TimeoutSeconds, "init=linux:" + path, "exit");
+    private static FrontDoorResult RunProgram(string path) => LinuxBootRuns.RunProgram(path, TimeoutSeconds);
 
-    /// <summary>init's exit status as the kernel reported it (also for statuses ./aegis reserves).</summary>
-    private static int InitStatus(FrontDoorResult result)
-    {
-        Match match = result.AssertOutputMatches(@"init exited with status (\d+)");
-        return int.Parse(match.Groups[1].Value);
-    }
+    private static int InitStatus(FrontDoorResult result) => LinuxBootRuns.InitStatus(result);
 
-    /// <summary>The lines the linux environment printed (the kernel prefixes them "[ID linux] ").</summary>
-    private static string[] ProgramLines(FrontDoorResult result)
-        => result.Lines.Select(line => Regex.Match(line, @"^\[[0-9a-f]+ linux\] (.*)$")).Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+    private static string[] ProgramLines(FrontDoorResult result) => LinuxBootRuns.ProgramLines(result);
 
-    /// <summary>Builds Tests/Linux/NAME.c as the embedding does and runs it on this host: its stdout lines and exit status.</summary>
-    private static (string[] Lines, int Status) RunOnHost(string name)
-    {
-        string directory = Directory.CreateTempSubdirectory("aegis-linux-core").FullName;
-        string binary = Path.Combine(directory, name);
-        var gcc = Process.Start(new ProcessStartInfo("gcc", $"-O2 -static -o {binary} {Path.Combine(FrontDoor.RepositoryRoot, "Tests", "Linux", name + ".c")}") { RedirectStandardError = true })!;
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        Assert.That(gcc.ExitCode, Is.EqualTo(0), "gcc: " + errors);
-        var run = Process.Start(new ProcessStartInfo(binary) { RedirectStandardOutput = true })!;
-        string output = run.StandardOutput.ReadToEnd();
-        run.WaitForExit();
-        return (output.Split("\n").Where(line => line.Length > 0).ToArray(), run.ExitCode);
-    }
-
-    private static void AssertSameAsHost(string name, FrontDoorResult result)
-    {
-        (string[] hostLines, int hostStatus) = RunOnHost(name);
-        string[] aegisLines = ProgramLines(result).Where(line => !line.StartsWith("linux: ")).ToArray();
-        Assert.That(aegisLines, Is.EqualTo(hostLines), () => result.Describe($"{name} printed differently on Aegis and on this host's Linux"));
-        Assert.That(InitStatus(result), Is.EqualTo(hostStatus), () => result.Describe($"{name}'s exit status differs from the host's ({hostStatus})"));
-    }
+    private static void AssertSameAsHost(string name, FrontDoorResult result) => LinuxBootRuns.AssertSameAsHost(name, result);
 
     [Test]
     public void HelloPrintsAndItsExitStatusIsInits()

@@ -13,36 +13,12 @@ public class LinuxSignalBootTests
 {
     private const int TimeoutSeconds = 120;
 
-    private static FrontDoorResult RunProgram(string path) => FrontDoor.Boot(TimeoutSeconds, "init=linux:" + path, "exit");
-
-    private static int InitStatus(FrontDoorResult result)
-        => int.Parse(result.AssertOutputMatches(@"init exited with status (\d+)").Groups[1].Value);
-
-    private static string[] ProgramLines(FrontDoorResult result)
-        => result.Lines.Select(line => Regex.Match(line, @"^\[[0-9a-f]+ linux\] (.*)$")).Where(m => m.Success)
-            .Select(m => m.Groups[1].Value).Where(line => !line.StartsWith("linux: ")).ToArray();
-
-    private static (string[] Lines, int Status) RunOnHost(string name)
-    {
-        string directory = Directory.CreateTempSubdirectory("aegis-linux-signal").FullName;
-        string binary = Path.Combine(directory, name);
-        var gcc = Process.Start(new ProcessStartInfo("gcc", $"-O2 -static -o {binary} {Path.Combine(FrontDoor.RepositoryRoot, "Tests", "Linux", name + ".c")}") { RedirectStandardError = true })!;
-        string errors = gcc.StandardError.ReadToEnd();
-        gcc.WaitForExit();
-        Assert.That(gcc.ExitCode, Is.EqualTo(0), "gcc: " + errors);
-        var run = Process.Start(new ProcessStartInfo(binary) { RedirectStandardOutput = true })!;
-        string output = run.StandardOutput.ReadToEnd();
-        run.WaitForExit();
-        return (output.Split("\n").Where(line => line.Length > 0).ToArray(), run.ExitCode);
-    }
+    private static int InitStatus(FrontDoorResult result) => LinuxBootRuns.InitStatus(result);
 
     private static FrontDoorResult RunSameAsHost(string name, int expectedStatus)
     {
-        (string[] hostLines, int hostStatus) = RunOnHost(name);
-        Assert.That(hostStatus, Is.EqualTo(expectedStatus), $"{name} on this host's Linux");
-        FrontDoorResult result = RunProgram("/tests/" + name);
-        Assert.That(ProgramLines(result), Is.EqualTo(hostLines), () => result.Describe($"{name} printed differently on Aegis and on this host's Linux"));
-        Assert.That(InitStatus(result), Is.EqualTo(hostStatus), () => result.Describe($"{name}'s exit status differs from the host's ({hostStatus})"));
+        FrontDoorResult result = LinuxBootRuns.RunProgram("/tests/" + name, TimeoutSeconds);
+        Assert.That(LinuxBootRuns.AssertSameAsHost(name, result), Is.EqualTo(expectedStatus), $"{name}'s status on this host's Linux");
         return result;
     }
 
