@@ -132,6 +132,46 @@ namespace Aegis.Abi
         /// has ended. The device frames are no one's: FrameFree, FrameGrant and PageMap refuse them
         /// (NotOwner). NoCapability unless slot holds a Display capability.</summary>
         DeviceMap = 544,
+        // ---- notifications (issue #9, session 2: pending IPC, deadlines, child ends)
+        /// <summary>(flags) -> the previous flags. Sets how the caller hears of messages and of its
+        /// children (NotifyFlags): Asynchronous - an IpcSend that found it outside Wait (kept pending,
+        /// see IpcSend) is delivered as an upcall interrupting whatever it runs, the next time it runs
+        /// in user mode, instead of at its next Wait; ChildEnded - when an environment it created ends
+        /// (for any reason), its Wait (or its next one) returns WaitResult.ChildEnded. InvalidArgument
+        /// for any other bit.</summary>
+        NotifyControl = 545,
+        /// <summary>(deadline) -> WaitResult. Wait with a deadline on the time-stamp counter (the TSC
+        /// value, InfoPage.TimestampHz per second): returns Woken (0) as Wait does, ChildEnded, or
+        /// DeadlinePassed (1) once the TSC has reached deadline (checked at every timer tick, so up to
+        /// one tick late); a deadline already passed returns DeadlinePassed at once unless something
+        /// is pending (then that, as Wait).</summary>
+        WaitUntil = 546,
+        /// <summary>(slot, bufferAddress, length) -> bytes copied. As InputRead (same checks, same
+        /// errors), but the bytes stay in the ring: the next InputRead or InputPeek sees them again.</summary>
+        InputPeek = 547,
+    }
+
+    /// <summary>NotifyControl's flags.</summary>
+    public static class NotifyFlags
+    {
+        /// <summary>Pending messages interrupt the environment (an upcall with UpcallFrame.Trap =
+        /// UpcallDelivery.Asynchronous) the next time it runs in user mode.</summary>
+        public const ulong Asynchronous = 1;
+        /// <summary>A child's end makes its creator's Wait return WaitResult.ChildEnded.</summary>
+        public const ulong ChildEnded = 2;
+        public const ulong All = 3;
+    }
+
+    /// <summary>What Wait and WaitUntil return.</summary>
+    public static class WaitResult
+    {
+        /// <summary>An upcall was delivered into the Wait, or a wakeup was pending.</summary>
+        public const ulong Woken = 0;
+        /// <summary>WaitUntil's deadline passed.</summary>
+        public const ulong DeadlinePassed = 1;
+        /// <summary>An environment the caller created ended since its last ChildEnded result
+        /// (NotifyFlags.ChildEnded; several ends are reported once).</summary>
+        public const ulong ChildEnded = 2;
     }
 
     /// <summary>The range of Aegis's own call numbers: [First, End). Numbers below First (0 .. 511,
@@ -142,7 +182,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 545;
+        public const ulong End = 548;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

@@ -33,6 +33,24 @@ namespace Aegis.Abi
         Input = 7,
     }
 
+    /// <summary>UpcallFrame.Trap of an IpcSend, IpcCall or Input upcall: how it was delivered.</summary>
+    public static class UpcallDelivery
+    {
+        /// <summary>It ended a Wait (the interrupted registers are the Wait's, which returns 0 when
+        /// they are resumed).</summary>
+        public const ulong IntoWait = 0;
+        /// <summary>It interrupted whatever the environment was running (a pending message delivered
+        /// to an environment with NotifyFlags.Asynchronous): the interrupted registers may be
+        /// anywhere in its code, its upcall handlers included.</summary>
+        public const ulong Asynchronous = 1;
+    }
+
+    /// <summary>How many IpcSend messages the kernel keeps for an environment that is not in Wait.</summary>
+    public static class IpcLimits
+    {
+        public const int PendingMessages = 16;
+    }
+
     /// <summary>The saved user registers. Layout fixed: offsets are used by assembly trampolines.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct UserRegisters

@@ -50,10 +50,13 @@
 #define SYSTEM_CALL_INPUT_READ 542
 #define SYSTEM_CALL_INPUT_WATCH 543
 #define SYSTEM_CALL_DEVICE_MAP 544
+#define SYSTEM_CALL_NOTIFY_CONTROL 545
+#define SYSTEM_CALL_WAIT_UNTIL 546
+#define SYSTEM_CALL_INPUT_PEEK 547
 
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 545
+#define SYSTEM_CALL_END 548
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0
@@ -64,6 +67,14 @@
 #define SYSTEM_CALL_LIMITS_ANY_SLICE (-1)
 #define SYSTEM_CALL_LIMITS_MAXIMUM_CONSOLE_WRITE 4096
 #define SYSTEM_CALL_LIMITS_MAXIMUM_MAP_REQUESTS 512
+
+/* NotifyFlags, WaitResult (SystemCall.cs): NotifyControl's flags, Wait's and WaitUntil's results. */
+#define NOTIFY_FLAGS_ASYNCHRONOUS 1
+#define NOTIFY_FLAGS_CHILD_ENDED 2
+#define NOTIFY_FLAGS_ALL 3
+#define WAIT_RESULT_WOKEN 0
+#define WAIT_RESULT_DEADLINE_PASSED 1
+#define WAIT_RESULT_CHILD_ENDED 2
 
 /* Error (Error.cs): results of a failed call, negative in RAX. */
 #define ERROR_NONE 0
@@ -88,6 +99,11 @@
 #define UPCALL_KIND_REVOKE 5
 #define UPCALL_KIND_SYSTEM_CALL 6
 #define UPCALL_KIND_INPUT 7
+
+/* UpcallDelivery, IpcLimits (Upcall.cs): UpcallFrame.Trap of IPC and input upcalls; pending messages. */
+#define UPCALL_DELIVERY_INTO_WAIT 0
+#define UPCALL_DELIVERY_ASYNCHRONOUS 1
+#define IPC_LIMITS_PENDING_MESSAGES 16
 
 /* UpcallFrame (Upcall.cs): field offsets, size and constants. */
 #define UPCALL_FRAME_NO_FRAME (-1)

@@ -203,5 +203,18 @@ namespace Aegis.LibOS
         /// <summary>Maps the VGA text buffer (InputLimits.DisplayPages pages) writable at virtualAddress
         /// with the Display capability in slot. Value: pages mapped.</summary>
         public static SystemCallResult DeviceMap(ulong slot, ulong virtualAddress) => Call(SystemCall.DeviceMap, slot, virtualAddress);
+
+        // ---- notifications (issue #9, session 2)
+
+        /// <summary>Sets NotifyFlags (asynchronous delivery of kept messages, child-end wakeups).
+        /// Value: the previous flags.</summary>
+        public static SystemCallResult NotifyControl(ulong flags) => Call(SystemCall.NotifyControl, flags);
+
+        /// <summary>Wait with a TSC deadline. Value: a WaitResult (Woken, DeadlinePassed, ChildEnded).</summary>
+        public static SystemCallResult WaitUntil(ulong deadline) => Call(SystemCall.WaitUntil, deadline);
+
+        /// <summary>As InputRead, but the bytes stay in the ring.</summary>
+        public static SystemCallResult InputPeek(ulong slot, byte* buffer, ulong length)
+            => Call(SystemCall.InputPeek, slot, (ulong)buffer, length);
     }
 }

@@ -73,6 +73,20 @@ namespace Aegis.Kernel.Exo
         /// Wait: its next Wait returns at once (and clears this), so no wakeup is lost.</summary>
         public bool WakeupPending;
 
+        // Notifications (Exo/Notifications.cs, issue #9): NotifyControl's flags; IpcSend messages kept
+        // for it while it was not in Wait (a ring of IpcLimits.PendingMessages records of
+        // PendingWords words: sender, w0..w3, in the fixed storage); a child's end not yet reported;
+        // the TSC deadline of the WaitUntil it is blocked in (0: none).
+        public ulong NotifyFlags;
+        public ulong* PendingMessages;
+        public const int PendingWords = 5;
+        public int PendingHead, PendingCount;
+        public bool ChildEndedPending;
+        public ulong WaitDeadline;
+        /// <summary>Messages kept pending for it, delivered asynchronously, Waits ended by a deadline,
+        /// by a child's end (for the protection suite).</summary>
+        public ulong MessagesQueued, AsynchronousUpcalls, DeadlinesPassed, ChildEndWakes;
+
         // Time: ticks left in the current slice; the SliceEnd warning state.
         public int SliceTicksLeft;
         public bool SliceEndDelivered;
@@ -154,7 +168,8 @@ namespace Aegis.Kernel.Exo
         public Environment()
         {
             // One allocation holds the frame and the aligned fx area; nothing moves (the collector never moves objects).
-            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + ReceivedPageHeadBytes + 16 + 16];
+            _storage = new byte[sizeof(InterruptFrame) + 512 + 32 + 32 * 8 + ReceivedPageHeadBytes + 16
+                + IpcLimits.PendingMessages * PendingWords * 8 + 16];
             fixed (byte* storage = _storage)
             {
                 ulong aligned = ((ulong)storage + 15) & ~15UL;
@@ -164,6 +179,7 @@ namespace Aegis.Kernel.Exo
                 ExceptionUpcalls = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32);
                 ReceivedPageHead = (byte*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32 + 32 * 8);
                 UserBases = (ulong*)(aligned + 512 + (ulong)sizeof(InterruptFrame) + 32 + 32 * 8 + ReceivedPageHeadBytes);
+                PendingMessages = UserBases + 2;
             }
         }
 
@@ -181,6 +197,8 @@ namespace Aegis.Kernel.Exo
             FsBase = 0; GsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
             EnvironmentPageFrame = 0; Page = null;
             PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0; WakeupPending = false;
+            NotifyFlags = 0; PendingHead = 0; PendingCount = 0; ChildEndedPending = false; WaitDeadline = 0;
+            MessagesQueued = 0; AsynchronousUpcalls = 0; DeadlinesPassed = 0; ChildEndWakes = 0;
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;
             for (int i = 0; i < 32; i++) ExceptionUpcalls[i] = 0;

@@ -495,7 +495,7 @@ namespace Aegis.Kernel.Exo
             environment.ExitStatus = status;
             SystemCallUpcalls.Turn(environment, 0); // its system-call upcalls end with it
             if (report != null)
-                RecordEndReport(environment, report, holder);
+                RecordEndReport(environment, report, holder, log: reason != DestroyReason.ByCapability);
 
             s_ledger.DropGrantsTo(environment.Id);
             s_slices.ReleaseAll(environment.Id);
@@ -526,6 +526,7 @@ namespace Aegis.Kernel.Exo
             Accounts.Leave(environment);
             Scheduler.OnEnvironmentEnded(environment);
             InputDevices.OnEnvironmentEnded(environment); // its device watches; the screen back to the kernel
+            if (!descendant) Notifications.OnChildEnded(environment); // its creator's Wait (NotifyFlags.ChildEnded)
 
             // Memory: its mappings and frames go back: from the kernel itself, all now; on an
             // environment's behalf, one tick's share now and the rest a tick's share at a time
@@ -619,7 +620,7 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>"environment ID (NAME) REPORT[, environment ID (NAME)]" into the environment's
         /// fixed report buffer and the kernel log: ending an environment allocates nothing.</summary>
-        private static void RecordEndReport(Environment environment, string report, Environment holder)
+        private static void RecordEndReport(Environment environment, string report, Environment holder, bool log)
         {
             Diagnostics.TextBuffer text = environment.EndReportText;
             text.Clear();
@@ -631,6 +632,7 @@ namespace Aegis.Kernel.Exo
                 text.Append(", ");
                 holder.DescribeTo(text);
             }
+            if (!log) return; // an ordinary end (a child destroyed by its holder): recorded, not printed
             KernelLog.Write("aegis: ");
             text.WriteToLog();
             KernelLog.Write('\n');

@@ -4,8 +4,11 @@
 // words become the results of the call: the status apart from the data (RAX 0, reply word 0 in
 // RDX, reply word 1 in RSI), so every reply word is data, a negative one included. An error
 // (RAX < 0) means no reply came. IpcSend delivers the same upcall without waiting.
-// Only a target blocked in Wait accepts a message (WouldBlock otherwise: the sender retries,
-// typically after a Yield), so no environment is interrupted by IPC it did not ask for. A
+// A target blocked in Wait receives a message at once. An IpcSend without a page to a target not
+// in Wait is kept for it (Exo/Notifications.cs: delivered at its next Wait, or interrupting it if
+// it asked for asynchronous delivery; WouldBlock when its ring of kept messages is full); an
+// IpcCall or a page needs the target in Wait (WouldBlock otherwise: the sender retries), so no
+// environment is interrupted by IPC it did not ask for. A
 // target that is stopped, dead or without an upcall entry refuses with BadEnvironment;
 // nothing changes.
 using System.Runtime.CompilerServices;
@@ -73,10 +76,17 @@ namespace Aegis.Kernel.Exo
                 return Fail(Error.BadEnvironment);
             if (target.UpcallEntry == 0)
                 return Fail(Error.BadEnvironment);
-            // Only an environment that asked for messages (it is blocked in Wait) receives one: an
-            // environment that never waits can never be interrupted by another's IPC.
+            // Only an environment that asked for messages (it is blocked in Wait, or it turned on
+            // asynchronous delivery) receives one: any other is never interrupted by another's IPC.
             if (target.PendingCaller != 0 || target.State != EnvironmentState.Blocked || target.Blocked != BlockReason.Waiting)
-                return Fail(Error.WouldBlock);
+            {
+                // Not in Wait: a plain IpcSend is kept for it (Notifications; WouldBlock when its ring
+                // is full); a call or a page still needs it in Wait.
+                if (synchronous || pageAddress != 0) return Fail(Error.WouldBlock);
+                ulong kept = Notifications.Keep(caller, target, w0, w1, w2, w3);
+                if (!caller.IsAlive) Scheduler.LeaveToLoop(); // the caller descended from a target destroyed for a bad upcall
+                return kept;
+            }
             ulong frameNumber = UpcallFrame.NoFrame;
             bool writable = false;
             if (pageAddress != 0)

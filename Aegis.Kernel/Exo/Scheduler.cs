@@ -273,6 +273,9 @@ namespace Aegis.Kernel.Exo
             {
                 LeaveToLoop();
             }
+            // A message kept for an asynchronous environment interrupts it now (Notifications).
+            if (current.PendingCount != 0 && !Notifications.OnUserTick(current, frame))
+                LeaveToLoop();
             if (--current.SliceTicksLeft > 0)
                 return;
             bool ownsSlice = s_currentSlice >= 0 && Environments.Slices.OwnerOf(s_currentSlice) == current.Id;
@@ -310,6 +313,7 @@ namespace Aegis.Kernel.Exo
                 return;
             Revocation.CheckDeadlines();
             if (InputDevices.HasNews) InputDevices.DeliverNews(); // input that came while other kernel code ran (issue #9)
+            Notifications.OnTick(); // WaitUntil deadlines (issue #9)
             if (Environments.ReapingCount > 0)
                 Environments.Reap();
         }

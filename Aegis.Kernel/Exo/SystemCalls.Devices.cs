@@ -16,6 +16,7 @@ namespace Aegis.Kernel.Exo
         private static readonly byte[] s_inputBuffer = new byte[InputLimits.RingBytes];
 
         private static ulong InputRead(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => InputRead(Scheduler.Current, a0, a1, a2);
+        private static ulong InputPeek(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => InputRead(Scheduler.Current, a0, a1, a2, take: false);
         private static ulong InputWatch(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => InputWatch(Scheduler.Current, a0, a1);
         private static ulong DeviceMap(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => DeviceMap(Scheduler.Current, a0, a1);
 
@@ -29,7 +30,8 @@ namespace Aegis.Kernel.Exo
             return ring == null ? Error.NoCapability : Error.None;
         }
 
-        private static ulong InputRead(Environment caller, ulong slot, ulong address, ulong length)
+        /// <summary>InputRead, or InputPeek (take false: the bytes stay in the ring).</summary>
+        private static ulong InputRead(Environment caller, ulong slot, ulong address, ulong length, bool take = true)
         {
             Error error = ResolveInput(caller, slot, out _, out InputRing ring);
             if (error != Error.None) return Fail(error);
@@ -42,7 +44,7 @@ namespace Aegis.Kernel.Exo
             int count = ring.Peek(bytes);
             if (count == 0) return Ok(0);
             if (!UserMemory.TryWrite(caller, address, bytes.Slice(0, count))) return Fail(Error.BadAddress);
-            ring.Discard(count);
+            if (take) ring.Discard(count);
             return Ok((ulong)count);
         }
 

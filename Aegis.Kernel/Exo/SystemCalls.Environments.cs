@@ -29,17 +29,15 @@ namespace Aegis.Kernel.Exo
 
         private static ulong Yield(Environment caller, InterruptFrame* frame) => Yield(caller, frame, frame->Rdi);
 
-        private static ulong Wait(Environment caller, InterruptFrame* frame)
-        {
-            if (caller.WakeupPending)
-            {
-                // An IPC or revocation upcall came since the last Wait: no sleep (no lost wakeup).
-                caller.WakeupPending = false;
-                return Ok();
-            }
-            Scheduler.BlockCurrent(frame, BlockReason.Waiting);
-            return Ok();
-        }
+        /// <summary>Wait and WaitUntil: a pending wakeup, a kept message, a child's end, a deadline
+        /// (Exo/Notifications.cs).</summary>
+        private static ulong Wait(Environment caller, InterruptFrame* frame) => Notifications.Wait(caller, frame, 0);
+
+        /// <summary>(deadline): deadline 0 has passed (WaitResult.DeadlinePassed unless something is pending).</summary>
+        private static ulong WaitUntil(Environment caller, InterruptFrame* frame)
+            => Notifications.Wait(caller, frame, frame->Rdi == 0 ? 1 : frame->Rdi);
+
+        private static ulong NotifyControl(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => Notifications.Control(Scheduler.Current, a0);
 
         private static ulong EnvironmentCreate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => EnvironmentCreate(Scheduler.Current);
         private static ulong ImageSpawn(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => ImageSpawn(Scheduler.Current, a0, a1, a2, a3);
@@ -154,6 +152,7 @@ namespace Aegis.Kernel.Exo
                 Environments.Destroy(caller, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
                 Scheduler.LeaveToLoop();
             }
+            // Recorded in its end report, not logged: reaping a child is ordinary (issue #9).
             Environments.Destroy(target, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0,
                 "destroyed by its capability holder", caller);
             if (!caller.IsAlive)

@@ -102,6 +102,10 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.InputRead, &InputRead);
             Define(SystemCall.InputWatch, &InputWatch);
             Define(SystemCall.DeviceMap, &DeviceMap);
+            // Notifications (Exo/Notifications.cs, issue #9)
+            Define(SystemCall.NotifyControl, &NotifyControl);
+            DefineWithFrame(SystemCall.WaitUntil, &WaitUntil);
+            Define(SystemCall.InputPeek, &InputPeek);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

@@ -57,8 +57,14 @@ public class ProtectionSuiteTests
         "input-read", "input-watch", "input-bad-upcall", "device-map",
     };
 
+    // Issue #9's notifications: kept IPC, asynchronous delivery, WaitUntil, child ends (ProtectionSuite.Notify.cs).
+    private static readonly string[] NotifyBehaviours =
+    {
+        "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end",
+    };
+
     public static readonly string[] Behaviours =
-        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).Concat(DeviceBehaviours).ToArray();
+        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).Concat(DeviceBehaviours).Concat(NotifyBehaviours).ToArray();
 
     [Test]
     public void ProtectionSuitePasses()

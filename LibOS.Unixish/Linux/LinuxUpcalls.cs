@@ -3,6 +3,9 @@
 // exception raised by the program itself (RIP outside the libOS image), which is the program's:
 // a page fault its areas allow is filled (ProgramPages), copy-on-write is offered to LibOS.Base's
 // page-fault handlers, and anything else becomes the signal Linux would raise (LinuxSignals).
+// A message the kernel delivers asynchronously (another process's signal while this one computes)
+// is handled at once when it interrupted the program, and only noted (Processes/Notices.cs) when
+// it interrupted the libOS's own code, which may be in the middle of anything.
 //
 // Invariant: a handler's exception never escapes into the trampoline (no CFI there): the system
 // call gets -EFAULT and one log line naming the exception (a bug of ours, reported, not hidden).
@@ -48,6 +51,8 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             if (frame->Kind == UpcallKind.Exception && !InLibOS(frame->Registers.Rip))
                 ProgramException(ref *frame);
+            else if (frame->Kind == UpcallKind.IpcSend && frame->Trap == UpcallDelivery.Asynchronous && InLibOS(frame->Registers.Rip))
+                Processes.Notices.Stash(frame); // it interrupted the libOS: noted, handled at a safe point
             else
                 Upcalls.Dispatch(ref *frame);
             // A signal became deliverable (or a timer is armed) while the program was interrupted.

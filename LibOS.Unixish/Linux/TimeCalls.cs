@@ -7,8 +7,9 @@
 //                                                    bound of its CPU time (the kernel keeps no
 //                                                    per-environment CPU accounting; time other
 //                                                    environments ran is counted too).
-// nanosleep/clock_nanosleep yield the CPU (SystemCalls.Yield) until the deadline: other
-// environments run meanwhile; an idle machine spins through Yield.
+// nanosleep/clock_nanosleep block in the kernel's WaitUntil (Processes/Notices.cs, WaitStep) until
+// the deadline: a sleeping process costs no CPU; a signal from another process (or ^C typed at the
+// terminal by its foreground group) wakes it early, and it returns -EINTR with the time left.
 using Aegis.Abi;
 using static Aegis.LibOS.Unixish.Linux.LinuxSystemCallNumbers;
 
@@ -172,19 +173,22 @@ namespace Aegis.LibOS.Unixish.Linux
             return -Signals.ERESTART_RESTARTBLOCK;
         }
 
-        /// <summary>Yields until duration ns have passed: 0, or the ns left when a signal ended
+        /// <summary>Blocks until duration ns have passed: 0, or the ns left when a signal ended
         /// the sleep (Signals.InterruptPending).</summary>
         private static ulong Sleep(ulong duration)
         {
             ulong hz = Info.GlobalPage->TimestampHz;
             ulong startTicks = LinuxCpu.Timestamp();
             ulong ticks = duration == ulong.MaxValue ? ulong.MaxValue : NanosecondsToTicks(duration, hz);
+            ulong deadline = ticks > ulong.MaxValue - startTicks ? ulong.MaxValue : startTicks + ticks;
+            bool blocking = false;
             for (;;)
             {
                 ulong passed = LinuxCpu.Timestamp() - startTicks;
                 if (passed >= ticks) return 0;
                 if (Signals.InterruptPending()) return System.Math.Max(1UL, TicksToNanoseconds(ticks - passed, hz));
-                SystemCalls.Yield();
+                if (!blocking) { Processes.Notices.BeginBlocking(); blocking = true; }
+                Processes.Notices.WaitStep(deadline);
             }
         }
 

@@ -11,9 +11,11 @@
 //   KillTag   any -> process: Word0 = the signal, Word1 = a group (0: the process itself), Word2 =
 //             Flood: the receiver also passes it to its children (kill of a group, kill(-1))
 //   GroupTag  child -> parent / parent -> child: Word0 = the group, Word1 = the session
-// An IPC reaches a process only while it is in Wait (docs/abi.md): the sender retries, yielding
-// to it, a bounded number of times (a process computing without a system call does not hear it:
-// a known limit; SIGKILL to one's own child always works: the parent destroys the environment).
+// Every process turns on the kernel's asynchronous delivery and child-end wakeups (Notices.cs):
+// a message to a process that is not in Wait is kept by the kernel (IpcLimits.PendingMessages of
+// them; the sender retries, yielding, only while that ring is full) and interrupts the process
+// the next time it runs — a process computing without system calls hears a kill at once, a
+// sleeping one is woken. SIGKILL to one's own child destroys its environment.
 //
 // exit/exit_group: the exit hooks run (the file table closes every descriptor: pipe ends go), the
 // parent gets ExitTag, and the environment ends with WaitStatus.ToAegis. Orphans: Aegis ends every
@@ -85,6 +87,9 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             if (Group == 0) Group = Session = Info.EnvironmentId;
             s_filter = OnMessage;
             IpcServer.SetMessageFilter(s_filter);
+            Notices.TurnOn();
+            Terminal.SetProcessIdentity(&Identity);
+            Terminal.WhenCreated(&ConfigureTerminal);
             ProcessSignals.Install(); // kill/tkill/tgkill are the signal layer's; other processes come here
             SharedPipe.Install();
         }
@@ -101,6 +106,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         {
             Children.Clear();
             Forked = true;
+            Notices.TurnOn(); // the kernel's notification flags are per environment
             for (int i = 0; i < s_forkHooks.Count; i++) ((delegate*<void>)s_forkHooks[i])();
         }
 
@@ -167,6 +173,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public static long WaitFor(long selector, int options, bool consume, out int status)
         {
             status = 0;
+            bool blocking = false;
             while (true)
             {
                 Refresh();
@@ -181,7 +188,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (!Children.AnyWaitable(selector, Group)) return -Errno.ECHILD;
                 if ((options & WaitStatus.WNOHANG) != 0) return 0;
                 if (TakeInterrupt()) return -ProcessSignals.ERESTARTSYS;
-                SystemCalls.Wait();
+                if (!blocking) { Notices.BeginBlocking(); blocking = true; }
+                // Woken by a child's exit notice, by the kernel when a child ended without one
+                // (WaitResult.ChildEnded), by a signal, a timer, or ^C typed meanwhile.
+                Notices.WaitStep(ulong.MaxValue);
             }
         }
 
@@ -360,6 +370,33 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (error == Error.WouldBlock) SystemCalls.Yield(target);
             }
             return error;
+        }
+
+        // ---- the terminal ---------------------------------------------------------------------------
+
+        private static TerminalCaller Identity()
+            => new TerminalCaller { ProcessId = (int)Info.EnvironmentId, ProcessGroup = (int)Group, Session = (int)Session };
+
+        private static void ConfigureTerminal(TerminalDevice device)
+        {
+            device.SignalHook = SignalForegroundGroup;
+            device.InterruptPending = Signals.InterruptPending;
+        }
+
+        /// <summary>The terminal's ^C, ^\, ^Z (and SIGWINCH, SIGHUP): the signal to every process of
+        /// the group, as kill(-group) from the session's leader would send it — the leader is an
+        /// ancestor of every process of its session (Aegis keeps orphans under their parents), so a
+        /// flood from it reaches them all, wherever in the tree the process that read the key is.</summary>
+        public static void SignalForegroundGroup(int signal, int group)
+        {
+            if (group <= 0 || signal <= 0 || signal > SignalCount) return;
+            ulong self = Info.EnvironmentId;
+            if (Session != self && Session != 0)
+            {
+                Error error = Send(Session, (ulong)signal, (ulong)group, Flood, KillTag, SendAttempts);
+                if (error == Error.None) return;
+            }
+            KillGroup((ulong)group, signal); // we lead the session (or its leader is gone): our part of the tree
         }
 
         /// <summary>True once after a signal from another process arrived (EINTR for a wait).</summary>

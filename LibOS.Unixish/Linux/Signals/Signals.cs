@@ -101,7 +101,12 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         private static void Refresh()
-            => SignalAttention.Word = s_state.Deliverable | (s_timersArmed ? 1UL : 0UL);
+        {
+            SignalAttention.Word = s_state.Deliverable | (s_timersArmed ? 1UL : 0UL);
+            // A message noted by an upcall that interrupted the store above keeps the word set
+            // (Processes/Notices.cs: its Stash also sets it when it comes after).
+            if (Processes.Notices.Waiting) SignalAttention.Word |= 1;
+        }
 
         public static void Register()
         {
@@ -155,12 +160,27 @@ namespace Aegis.LibOS.Unixish.Linux
         /// expired timers first).</summary>
         public static bool InterruptPending()
         {
+            if (Processes.Notices.Waiting) Processes.Notices.Drain(); // messages noted while the libOS ran
             if (s_timersArmed) CheckTimers();
             return State.Deliverable != 0;
         }
 
-        /// <summary>One step of a wait for a signal (or anything else): gives the CPU away.</summary>
-        public static void WaitStep() => SystemCalls.Yield();
+        /// <summary>One step of a wait for a signal (or anything else): blocks until a message, a
+        /// child's end or the earliest armed timer (Processes/Notices.cs).</summary>
+        public static void WaitStep() => Processes.Notices.WaitStep(ulong.MaxValue);
+
+        /// <summary>The TSC value at which the earliest armed interval timer expires (ulong.MaxValue: none).</summary>
+        public static ulong NextTimerDeadline
+        {
+            get
+            {
+                if (!s_timersArmed) return ulong.MaxValue;
+                ulong earliest = ulong.MaxValue;
+                for (int i = 0; i < 3; i++)
+                    if (s_timerDeadline[i] != 0 && s_timerDeadline[i] < earliest) earliest = s_timerDeadline[i];
+                return earliest;
+            }
+        }
 
         private static ulong Self => LinuxProcess.Id;
 
@@ -173,6 +193,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// deliverable; the value for RAX.</summary>
         public static long AfterSystemCall(UpcallFrame* frame, long result)
         {
+            if (Processes.Notices.Waiting) Processes.Notices.Drain(); // messages noted while the libOS ran
             bool restart = !s_noRestart && SignalDelivery.IsRestartRequest(result);
             s_noRestart = false;
             long value = DeliverPending(frame, result, restart, frame->Registers.Rax);
@@ -185,6 +206,7 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             try
             {
+                if (Processes.Notices.Waiting) Processes.Notices.Drain();
                 frame->Registers.Rax = (ulong)DeliverPending(frame, (long)frame->Registers.Rax, false, 0);
             }
             catch (Exception e)
@@ -406,12 +428,14 @@ namespace Aegis.LibOS.Unixish.Linux
             s_delivery.SavedMask = State.Blocked;
             s_delivery.HasSavedMask = true;
             State.SetBlocked(mask);
+            Processes.Notices.BeginBlocking();
             while (!InterruptPending()) WaitStep();
             return -ERESTARTNOHAND;
         }
 
         public static long Pause(ref LinuxCall call)
         {
+            Processes.Notices.BeginBlocking();
             while (!InterruptPending()) WaitStep();
             return -ERESTARTNOHAND;
         }
@@ -447,7 +471,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 }
                 if (State.Deliverable != 0) return -Errno.EINTR;
                 if (LinuxCpu.Timestamp() >= deadline) return -Errno.EAGAIN;
-                WaitStep();
+                Processes.Notices.WaitStep(deadline);
             }
         }
 
@@ -487,7 +511,7 @@ namespace Aegis.LibOS.Unixish.Linux
             // The restored RAX is the interrupted code's, never a restart request (Linux: orig_ax = -1).
             // The attention bit makes AfterSystemCall run now and consume the flag.
             s_noRestart = true;
-            SignalAttention.Word |= 1;
+            SignalAttention.Word |= 1; // (an upcall's Notices.Stash sets only this bit too: nothing is lost)
             return (long)regs.Rax;
         }
 

@@ -13,6 +13,7 @@ namespace Aegis.LibOS.Unixish.Linux
     {
         public const ulong InputReadCall = (ulong)SystemCall.InputRead;
         public const ulong InputWatchCall = (ulong)SystemCall.InputWatch;
+        public const ulong InputPeekCall = (ulong)SystemCall.InputPeek;
         public const ulong DeviceMapCall = (ulong)SystemCall.DeviceMap;
         public const ulong UpcallKindInput = (ulong)UpcallKind.Input;
         public const ulong CapabilityKindInput = (ulong)CapabilityKind.Input;
@@ -28,6 +29,10 @@ namespace Aegis.LibOS.Unixish.Linux
         /// negative Aegis Error.</summary>
         public static long Read(ulong slot, byte* buffer, int length)
             => SystemCalls.Invoke(InputReadCall, slot, (ulong)buffer, (ulong)length).Raw;
+
+        /// <summary>As Read, but the bytes stay in the ring (the next reader sees them).</summary>
+        public static long Peek(ulong slot, byte* buffer, int length)
+            => SystemCalls.Invoke(InputPeekCall, slot, (ulong)buffer, (ulong)length).Raw;
 
         /// <summary>Makes the caller the device's watcher (woken from Wait when bytes arrive).</summary>
         public static bool Watch(ulong slot, bool enable)

@@ -48,9 +48,54 @@ namespace Aegis.LibOS.Unixish.Linux
                     s_device = new TerminalDevice(s_port, s_port.HasDisplay ? 25 : 24, 80);
                     ulong id = Info.EnvironmentId;
                     s_device.CallerDefault = new TerminalCaller { ProcessId = (int)id, ProcessGroup = (int)id, Session = (int)id };
+                    if (s_created != null) s_created(s_device);
                 }
                 return s_device;
             }
+        }
+
+        private static delegate*<TerminalDevice, void> s_created;
+
+        /// <summary>Runs hook on the device when it is made (at once if it exists): how the process
+        /// and signal work set SignalHook, InterruptPending and Caller without making a terminal
+        /// for a process that never uses one.</summary>
+        public static void WhenCreated(delegate*<TerminalDevice, void> hook)
+        {
+            s_created = hook;
+            if (s_device != null) hook(s_device);
+        }
+
+        /// <summary>Whether this process has a terminal device (it used one, or inherited it).</summary>
+        public static bool Exists => s_device != null;
+
+        private static delegate*<TerminalCaller> s_process;
+
+        /// <summary>Who this process really is (pid, process group, session), for the foreground test
+        /// of WatchIfForeground and ServiceSignalKeys; set by the process work. (The device's own
+        /// Caller is left as it was: its read and write paths keep their behaviour.)</summary>
+        public static void SetProcessIdentity(delegate*<TerminalCaller> identity) => s_process = identity;
+
+        private static TerminalCaller CallerNow => s_process != null ? s_process() : s_device.Caller != null ? s_device.Caller() : s_device.CallerDefault;
+
+        /// <summary>At the start of a blocking call elsewhere (nanosleep, wait4, pause): a process of
+        /// the foreground group becomes the input devices' watcher, so ^C typed meanwhile wakes it
+        /// (the kernel wakes the last watcher: a background process does not take the watch).</summary>
+        public static void WatchIfForeground()
+        {
+            if (s_device == null) return;
+            try { s_port.WatchIfForeground(s_device, CallerNow); }
+            catch (Exception e) { LinuxLog.Line("terminal watch failed: " + e.GetType().Name + ": " + e.Message); }
+        }
+
+        /// <summary>After a wait woken in a blocking call elsewhere: the signal characters (^C, ^\,
+        /// ^Z with ISIG) typed meanwhile reach the line discipline, which raises the signal for the
+        /// foreground group; only the bytes up to the last of them are taken from the kernel's ring
+        /// (the rest stays for the next reader). Only for a process of the foreground group.</summary>
+        public static void ServiceSignalKeys()
+        {
+            if (s_device == null) return;
+            try { s_port.ServiceSignalKeys(s_device, CallerNow); }
+            catch (Exception e) { LinuxLog.Line("terminal input failed: " + e.GetType().Name + ": " + e.Message); }
         }
 
         public static TerminalSignalHook SignalHook { get => Device.SignalHook; set => Device.SignalHook = value; }
@@ -258,6 +303,64 @@ namespace Aegis.LibOS.Unixish.Linux
             char[] text = new char[80];
             for (int c = 0; c < 80; c++) text[c] = (char)(byte)cells[c];
             return new string(text);
+        }
+
+        /// <summary>Terminal.WatchIfForeground.</summary>
+        public void WatchIfForeground(TerminalDevice device, TerminalCaller caller)
+        {
+            Enter(device);
+            try { if (device.IsForeground(caller)) WatchAll(); }
+            finally { Leave(device); }
+        }
+
+        /// <summary>Terminal.ServiceSignalKeys: peeks at both rings; takes the bytes up to and
+        /// including the last signal character (serial) or the last make code of C, \ or Z (the
+        /// keyboard: whether Ctrl is held is the translator's business) and feeds them to the device.</summary>
+        public void ServiceSignalKeys(TerminalDevice device, TerminalCaller caller)
+        {
+            Enter(device);
+            try
+            {
+                if (!device.IsForeground(caller)) return;
+                Termios settings = device.Discipline.Settings;
+                if ((settings.LocalFlags & TermiosBits.ISIG) == 0) return;
+                byte intr = settings.Cc[TermiosBits.VINTR], quit = settings.Cc[TermiosBits.VQUIT], suspend = settings.Cc[TermiosBits.VSUSP];
+                fixed (byte* buffer = _input)
+                {
+                    if (_serial != InputDevices.NoSlot)
+                    {
+                        long n = InputDevices.Peek(_serial, buffer, _input.Length);
+                        int last = -1;
+                        for (int i = 0; i < n; i++)
+                        {
+                            byte b = buffer[i];
+                            if (b != 0 && (b == intr || b == quit || b == suspend)) last = i;
+                        }
+                        if (last >= 0)
+                        {
+                            long taken = InputDevices.Read(_serial, buffer, last + 1);
+                            if (taken > 0) device.ReceiveSerial(new ReadOnlySpan<byte>(buffer, (int)taken));
+                        }
+                    }
+                    if (_keyboard != InputDevices.NoSlot)
+                    {
+                        long n = InputDevices.Peek(_keyboard, buffer, _input.Length);
+                        int last = -1;
+                        for (int i = 0; i < n; i++)
+                        {
+                            byte b = buffer[i];
+                            if (b == 0x2E || b == 0x2B || b == 0x2C) last = i; // make codes of C, \, Z (set 1)
+                        }
+                        if (last >= 0)
+                        {
+                            if (_screen != null) device.Keyboard.ApplicationCursorKeys = _screen.ApplicationCursorKeys;
+                            long taken = InputDevices.Read(_keyboard, buffer, last + 1);
+                            if (taken > 0) device.ReceiveKeyboard(new ReadOnlySpan<byte>(buffer, (int)taken));
+                        }
+                    }
+                }
+            }
+            finally { Leave(device); }
         }
 
         public bool WatchAll()

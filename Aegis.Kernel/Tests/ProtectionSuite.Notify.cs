@@ -1,0 +1,171 @@
+// Protection-suite behaviours for notifications (issue #9, Exo/Notifications.cs): messages kept for
+// an environment that is not in Wait, their asynchronous delivery into a computing environment,
+// WaitUntil's deadline, the creator's wakeup when a child ends. All run the app 'notify'
+// (Tests/Apps/Notify) in a mode; the verdicts are the kernel's own observations (its counters,
+// states and ticks) and the words it chose arriving in order.
+using System;
+using Aegis.Abi;
+using Aegis.Kernel.Exo;
+using Aegis.Kernel.Hal;
+using Internal.Runtime;
+
+namespace Aegis.Kernel.Tests
+{
+    internal static unsafe partial class ProtectionSuite
+    {
+        private static readonly string[] s_notifyBehaviours =
+        {
+            "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end",
+        };
+
+        private const string NotifyImage = "notify";
+
+        private static string NotifyImageOf(string name)
+        {
+            for (int i = 0; i < s_notifyBehaviours.Length; i++)
+                if (s_notifyBehaviours[i] == name) return NotifyImage;
+            return name;
+        }
+
+        private static bool TryDispatchNotify(string name, out string reason)
+        {
+            switch (name)
+            {
+                case "ipc-pending": reason = IpcPendingBehaviour(3); return true;
+                case "ipc-pending-full": reason = IpcPendingBehaviour(IpcLimits.PendingMessages + 1); return true;
+                case "ipc-async": reason = IpcAsyncBehaviour(); return true;
+                case "wait-deadline": reason = WaitDeadlineBehaviour(); return true;
+                case "child-end": reason = ChildEndBehaviour(); return true;
+                default: reason = null; return false;
+            }
+        }
+
+        /// <summary>A sender's messages to a receiver that is not in Wait (it yields for a second) are
+        /// kept, not refused — up to IpcLimits.PendingMessages, the next WouldBlock — and none is
+        /// delivered meanwhile; then each of its Waits returns at once with the next message, in
+        /// order (UpcallFrame.Trap IntoWait). The kernel heap does not grow on that path.</summary>
+        private static string IpcPendingBehaviour(int sent)
+        {
+            int kept = sent > IpcLimits.PendingMessages ? IpcLimits.PendingMessages : sent;
+            Environment receiver = Spawn(NotifyImage, "hold " + kept.ToString());
+            if (!Start(receiver)) return "cannot start the receiver";
+            Scheduler.Run(() => !receiver.IsAlive || Output(receiver).Contains("holding"), DefaultTicks);
+            if (!receiver.IsAlive) return "the receiver " + Ending(receiver) + ": " + Output(receiver);
+            ulong token = 1000 + Clock.Ticks % 100000;
+            Environment sender = Spawn(NotifyImage, "send " + receiver.Id.ToString() + " " + sent.ToString() + " " + token.ToString());
+            if (!Start(sender)) return "cannot start the sender";
+            Func<bool> senderEnded = () => !sender.IsAlive; // made before the count starts
+            ulong allocationsBefore = RuntimeHost.HeapAllocations;
+            Scheduler.Run(senderEnded, DefaultTicks);
+            ulong allocations = RuntimeHost.HeapAllocations - allocationsBefore;
+            if (!ExitedWith(sender, 0)) return "the sender " + Ending(sender) + ": " + Output(sender);
+            if (allocations != 0) return "the kernel heap allocated " + allocations.ToString() + " times while messages were kept";
+            if (receiver.MessagesQueued != (ulong)kept || receiver.PendingCount != kept)
+                return "the kernel kept " + receiver.MessagesQueued.ToString() + " messages (" + receiver.PendingCount.ToString() + " pending), expected " + kept.ToString();
+            if (Output(receiver).Contains("waiting")) return "the sender took longer than the receiver's second out of Wait";
+            if (receiver.IpcMessagesReceived != 0) return "a message reached the receiver while it was not in Wait";
+            ulong refused = sender.SystemCallErrors;
+            if (refused != (ulong)(sent - kept)) return "the sender had " + refused.ToString() + " calls refused, expected " + (sent - kept).ToString();
+            string output = Output(sender);
+            if (sent > kept && !output.Contains("notify: send " + kept.ToString() + " WouldBlock")) return "the send past the ring was not WouldBlock: " + output;
+            if (!RunToEnd(5000)) return "timed out: a Wait did not return for a kept message";
+            output = Output(receiver);
+            if (!ExitedWith(receiver, 0)) return "the receiver " + Ending(receiver) + ": " + output;
+            if (receiver.IpcMessagesReceived != (ulong)kept || receiver.PendingCount != 0) return "the receiver got " + receiver.IpcMessagesReceived.ToString() + " messages";
+            int at = 0;
+            for (int i = 0; i < kept; i++)
+            {
+                string line = "notify: got " + (token + (ulong)i).ToString() + " " + i.ToString() + " trap " + UpcallDelivery.IntoWait.ToString() + "\n";
+                int found = output.IndexOf(line);
+                if (found < at) return "message " + i.ToString() + " missing or out of order: " + output;
+                at = found;
+            }
+            if (output.Contains("brought")) return "a Wait brought other than one message: " + output;
+            return null;
+        }
+
+        /// <summary>A receiver that turned on asynchronous delivery computes without any system call;
+        /// a message sent to it interrupts the computation (an IpcSend upcall with Trap =
+        /// Asynchronous), which then ends. Without that upcall it would compute for ever.</summary>
+        private static string IpcAsyncBehaviour()
+        {
+            Environment receiver = Spawn(NotifyImage, "spin");
+            if (!Start(receiver)) return "cannot start the receiver";
+            Scheduler.Run(() => !receiver.IsAlive || Output(receiver).Contains("computing"), DefaultTicks);
+            Scheduler.Run(() => !receiver.IsAlive, 30); // let it compute a while
+            if (!receiver.IsAlive || receiver.State == EnvironmentState.Blocked) return "the receiver is not computing: " + Ending(receiver) + " " + Output(receiver);
+            ulong calls = receiver.SystemCalls;
+            ulong token = 5000 + Clock.Ticks % 100000;
+            Environment sender = Spawn(NotifyImage, "send " + receiver.Id.ToString() + " 1 " + token.ToString());
+            if (!Start(sender)) return "cannot start the sender";
+            if (!RunToEnd(3000)) return "timed out: the message did not interrupt the computation";
+            string output = Output(receiver);
+            if (!ExitedWith(receiver, 0)) return "the receiver " + Ending(receiver) + ": " + output;
+            if (!ExitedWith(sender, 0) || !Output(sender).Contains("notify: send 0 None")) return "the sender " + Ending(sender) + ": " + Output(sender);
+            if (receiver.AsynchronousUpcalls != 1) return "the kernel delivered " + receiver.AsynchronousUpcalls.ToString() + " asynchronous upcalls";
+            if (!output.Contains("notify: async got " + token.ToString() + " trap " + UpcallDelivery.Asynchronous.ToString() + " after some rounds"))
+                return "the computation did not see the message: " + output;
+            if (!output.Contains("notify: bad flag InvalidArgument")) return "NotifyControl accepted an unknown flag: " + output;
+            if (calls == 0) return "no system call seen before the message";
+            return null;
+        }
+
+        /// <summary>WaitUntil: blocked (not runnable) until the deadline 50 ms ahead, then
+        /// DeadlinePassed; a deadline already passed returns at once; a message ends a 10 s WaitUntil
+        /// early with Woken.</summary>
+        private static string WaitDeadlineBehaviour()
+        {
+            Environment app = Spawn(NotifyImage, "deadline");
+            if (!Start(app)) return "cannot start";
+            Scheduler.Run(() => !app.IsAlive || (app.State == EnvironmentState.Blocked && app.WaitDeadline != 0), DefaultTicks);
+            if (app.State != EnvironmentState.Blocked || app.Blocked != BlockReason.Waiting) return "it did not block in WaitUntil: " + Ending(app) + " " + Output(app);
+            ulong blockedAt = Clock.Ticks;
+            Scheduler.Run(() => !app.IsAlive || app.DeadlinesPassed >= 2, DefaultTicks);
+            ulong woke = Clock.Ticks - blockedAt;
+            if (app.DeadlinesPassed < 2) return "the deadlines did not pass: " + Ending(app) + " " + Output(app);
+            if (woke < 45) return "the 50 ms deadline passed after " + woke.ToString() + " ticks";
+            Scheduler.Run(() => !app.IsAlive || (app.State == EnvironmentState.Blocked && app.WaitDeadline != 0), DefaultTicks);
+            if (app.State != EnvironmentState.Blocked) return "it did not block in the long WaitUntil: " + Ending(app) + " " + Output(app);
+            ulong token = 7000 + Clock.Ticks % 100000;
+            Environment sender = Spawn(NotifyImage, "send " + app.Id.ToString() + " 1 " + token.ToString());
+            if (!Start(sender)) return "cannot start the sender";
+            if (!RunToEnd(5000)) return "timed out: the message did not end the long WaitUntil";
+            string output = Output(app);
+            if (!ExitedWith(app, 0)) return "notify " + Ending(app) + ": " + output;
+            if (app.DeadlinesPassed != 2) return "the kernel counted " + app.DeadlinesPassed.ToString() + " passed deadlines, expected 2";
+            string problem = Expect(output, "notify: deadline " + WaitResult.DeadlinePassed.ToString() + " after")
+                ?? Expect(output, "notify: passed " + WaitResult.DeadlinePassed.ToString() + " after 0 ticks")
+                ?? Expect(output, "notify: long " + WaitResult.Woken.ToString() + " with 1 message(s), word " + token.ToString() + ", after less than 5 s");
+            return problem;
+        }
+
+        /// <summary>A parent with NotifyFlags.ChildEnded blocked in WaitUntil is woken with ChildEnded
+        /// when the kernel destroys its child (no exit notice from it); a child that ends while the
+        /// parent is not in Wait leaves ChildEnded for its next Wait, which returns at once.</summary>
+        private static string ChildEndBehaviour()
+        {
+            Environment parent = Spawn(NotifyImage, "parent");
+            if (!Start(parent)) return "cannot start";
+            Environment child = null;
+            Scheduler.Run(() =>
+            {
+                if (!parent.IsAlive) return true;
+                for (int i = 0; i < Environments.Capacity && child == null; i++)
+                {
+                    Environment e = Environments.At(i);
+                    if (e != null && e.ParentId == parent.Id && e.IsAlive && e.State == EnvironmentState.Blocked) child = e;
+                }
+                return child != null && parent.State == EnvironmentState.Blocked;
+            }, DefaultTicks);
+            if (child == null || parent.State != EnvironmentState.Blocked) return "the parent did not wait with an idle child: " + Ending(parent) + " " + Output(parent);
+            Environments.Destroy(child, EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
+            if (parent.State != EnvironmentState.Runnable) return "the child's end did not wake its parent (state " + ((ulong)parent.State).ToString() + ")";
+            if (!RunToEnd(5000)) return "timed out: " + Output(parent);
+            string output = Output(parent);
+            if (!ExitedWith(parent, 0)) return "notify " + Ending(parent) + ": " + output;
+            if (parent.ChildEndWakes != 2) return "the kernel counted " + parent.ChildEndWakes.ToString() + " child-end wakeups, expected 2: " + output;
+            return Expect(output, "notify: first " + WaitResult.ChildEnded.ToString() + ", child state " + ((ulong)EnvironmentState.Destroyed).ToString())
+                ?? Expect(output, "notify: second " + WaitResult.ChildEnded.ToString() + " after less than 1 s");
+        }
+    }
+}
