@@ -154,10 +154,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             while (true) SystemCalls.Wait();
         }
 
+        private static int s_lastSlot;
+
         private static int Find(ulong sender)
         {
+            if (sender == 0) return -1;
+            if (s_clients[s_lastSlot] == sender) return s_lastSlot; // a process's calls come in runs
             for (int i = 0; i < MaximumClients; i++)
-                if (s_clients[i] == sender && sender != 0) return i;
+                if (s_clients[i] == sender) return s_lastSlot = i;
             return -1;
         }
 
