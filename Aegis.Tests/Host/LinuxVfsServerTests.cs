@@ -61,9 +61,21 @@ public sealed unsafe class SharedTree
             if (error != null) throw new InvalidOperationException(error);
         }
         Server = new VfsServer(ServerFs);
+        Server.Broadcast = generation =>
+        {
+            foreach (SharedProcess process in _processes) *(ulong*)(process.Transport.Buffer + VfsProtocol.Generation) = generation;
+        };
     }
 
-    public SharedProcess Attach(ulong id) => new SharedProcess(this, id, _archiveStart, _archiveEnd);
+    private readonly List<SharedProcess> _processes = new();
+
+    public SharedProcess Attach(ulong id)
+    {
+        var process = new SharedProcess(this, id, _archiveStart, _archiveEnd);
+        *(ulong*)(process.Transport.Buffer + VfsProtocol.Generation) = Server.Generation; // as Hello does
+        _processes.Add(process);
+        return process;
+    }
 }
 
 public sealed unsafe class SharedProcess
@@ -294,6 +306,55 @@ public unsafe class LinuxVfsServerTests
         Assert.That(Marshal.PtrToStringAnsi((nint)data, (int)length), Is.EqualTo("#!prog"));
         Assert.That(a.Files.ExecutableBytes("/tmp", out _, out _), Is.EqualTo(-Errno.EACCES));
         Assert.That(a.Files.ExecutableBytes("/nope", out _, out _), Is.EqualTo(-Errno.ENOENT));
+    }
+
+    [Test]
+    public void StatAnswersAreKeptWhileNothingChangesAndNeverAfter()
+    {
+        var tree = new SharedTree();
+        SharedProcess a = tree.Attach(10), b = tree.Attach(11);
+        a.CreateFile("/tmp/s", "12345");
+        Assert.That(a.Files.StatAt(-100, "/tmp/s", 0, out StatInfo first), Is.EqualTo(0));
+        ulong requests = tree.Server.Requests;
+        Assert.That(a.Files.StatAt(-100, "/tmp/s", 0, out StatInfo again), Is.EqualTo(0));
+        Assert.That(tree.Server.Requests, Is.EqualTo(requests), "the second stat is answered from the cache");
+        Assert.That(again.Size, Is.EqualTo(5));
+        Assert.That(a.StatError("/tmp/none"), Is.EqualTo(-Errno.ENOENT));
+        Assert.That(a.StatError("/tmp/none"), Is.EqualTo(-Errno.ENOENT));
+        Assert.That(a.Client.StatCacheHits, Is.EqualTo(2), "ENOENT is kept too");
+        // Another process changes the file: the cache must not answer.
+        long fd = b.Open("/tmp/s", O_WRONLY | O_APPEND);
+        Assert.That(b.Write((int)fd, "678"), Is.EqualTo(3));
+        Assert.That(a.Files.StatAt(-100, "/tmp/s", 0, out StatInfo grown), Is.EqualTo(0));
+        Assert.That(grown.Size, Is.EqualTo(8), "b's write is seen at once");
+        b.CreateFile("/tmp/none", "");
+        Assert.That(a.StatError("/tmp/none"), Is.EqualTo(0), "b's create is seen at once");
+        Assert.That(b.Files.ChmodAt(-100, "/tmp/s", 0x100, 0), Is.EqualTo(0));
+        Assert.That(a.Files.StatAt(-100, "/tmp/s", 0, out StatInfo changed), Is.EqualTo(0));
+        Assert.That(changed.Mode & 0xFFF, Is.EqualTo(0x100u));
+        Assert.That(b.Files.RenameAt(-100, "/tmp/s", -100, "/tmp/t", 0), Is.EqualTo(0));
+        Assert.That(a.StatError("/tmp/s"), Is.EqualTo(-Errno.ENOENT));
+        Assert.That(first.Inode, Is.EqualTo(changed.Inode));
+    }
+
+    [Test]
+    public void AFileOpenedForReadingComesWithItsFirstBytesWhileNothingChanges()
+    {
+        var tree = new SharedTree();
+        SharedProcess a = tree.Attach(10), b = tree.Attach(11);
+        b.CreateFile("/tmp/small", "0123456789");
+        long fd = a.Open("/tmp/small", O_RDONLY);
+        ulong requests = tree.Server.Requests;
+        Assert.That(a.Read((int)fd, 4), Is.EqualTo("0123"));
+        Assert.That(a.Read((int)fd, 100), Is.EqualTo("456789"));
+        Assert.That(a.Read((int)fd, 100), Is.EqualTo(""), "end of file known without asking");
+        Assert.That(tree.Server.Requests, Is.EqualTo(requests), "open's reply carried the bytes");
+        Assert.That(a.Files.Seek((int)fd, 2, LinuxFile.SEEK_SET), Is.EqualTo(2));
+        // Another process writes: what a reads next is the new content, from the server.
+        long w = b.Open("/tmp/small", O_WRONLY);
+        Assert.That(b.Write((int)w, "abcdefghijkl"), Is.EqualTo(12));
+        Assert.That(a.Read((int)fd, 100), Is.EqualTo("cdefghijkl"));
+        Assert.That(a.Files.Seek((int)fd, -1, LinuxFile.SEEK_END), Is.EqualTo(11), "the size is the server's now");
     }
 
     [Test]

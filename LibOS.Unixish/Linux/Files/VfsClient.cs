@@ -41,8 +41,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>The duplicate BeforeFork made for the child (the child adopts it).</summary>
         public int ChildFd = -1;
         internal int Index = -1;
-        /// <summary>The archive file whose position may live in the client.</summary>
-        internal RemoteFile Archive;
+        /// <summary>The file opened read-only whose position may live in the client.</summary>
+        internal RemoteFile Local;
         private bool _released;
 
         public RemoteHandle(VfsClient client, int serverFd) { Client = client; ServerFd = serverFd; }
@@ -74,6 +74,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Position;
         /// <summary>The file's bytes copied for mmap or exec (kept while the node lives).</summary>
         public byte[] Copy;
+        /// <summary>A tmpfs file opened read-only: its size and the generation it was seen at, and
+        /// how many of its first bytes the open's reply carried.</summary>
+        public long KnownSize, PrefetchCount;
+        public ulong KnownGeneration;
 
         public RemoteFile(Mount mount, RemoteHandle handle, uint mode, byte* archiveData, long archiveSize)
             : base(mount, 0, mode, 0)
@@ -114,6 +118,21 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private readonly int[] _closes = new int[VfsProtocol.MaximumCloses];
         private int _closeCount;
         private ulong _identity;
+
+        // stat answers for absolute paths, valid while the server's generation is the one they were
+        // got at (the server writes it into the buffer at each change: VfsProtocol.Generation).
+        private struct CachedStat
+        {
+            public ulong Generation;
+            public int Result;
+            public StatInfo Info;
+        }
+        private readonly Dictionary<string, CachedStat>[] _statCache =
+            { new Dictionary<string, CachedStat>(), new Dictionary<string, CachedStat>() };
+        private const int StatCacheLimit = 512;
+
+        /// <summary>stat answers taken from the cache (tests).</summary>
+        public ulong StatCacheHits;
 
         public VfsClient(VfsTransport transport, Mount mount)
         {
@@ -198,7 +217,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private void ShareLocalPosition(RemoteHandle handle)
         {
             // Archive files keep their position here until shared.
-            RemoteFile file = handle.Archive;
+            RemoteFile file = handle.Local;
             if (file == null || !file.LocalPosition) return;
             file.LocalPosition = false;
             if (file.Position != 0) Call(VfsProtocol.SetPosition, (ulong)handle.ServerFd, (ulong)file.Position, 0, out _);
@@ -211,6 +230,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (identity == _identity) return;
             _identity = identity;
             _closeCount = 0;
+            _prefetched = null;
             for (int i = 0; i < _handles.Count; i++)
             {
                 RemoteHandle handle = _handles[i];
@@ -231,9 +251,23 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         // ---------------------------------------------------------------- requests
 
+        private const ulong PrefetchBit = 1UL << 33;
+        /// <summary>The file whose first bytes the last reply (Open's) left in the payload.</summary>
+        private RemoteFile _prefetched;
+
+        private ulong CurrentGeneration
+        {
+            get
+            {
+                byte* buffer = Transport.Buffer;
+                return buffer == null ? 0 : *(ulong*)(buffer + VfsProtocol.Generation);
+            }
+        }
+
         private long Call(int op, ulong w1, ulong w2, ulong w3, out ulong reply1)
         {
             Adopt();
+            _prefetched = null;
             int closes = _closeCount;
             if (closes > 0)
             {
@@ -276,7 +310,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (!Transport.InArchive((ulong)data, size)) { data = null; size = 0; }
             }
             var file = new RemoteFile(_mount, handle, mode, data, size);
-            if (data != null) handle.Archive = file;
+            if ((info & PrefetchBit) != 0)
+            {
+                file.KnownSize = ((long*)Payload)[3];
+                file.PrefetchCount = ((long*)Payload)[2];
+                file.KnownGeneration = CurrentGeneration;
+                if (file.PrefetchCount < 0 || file.PrefetchCount > VfsProtocol.PrefetchBytes) file.PrefetchCount = 0;
+                _prefetched = file;
+            }
             return file;
         }
 
@@ -289,8 +330,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (fd == VfsProtocol.Redirected) return Redirect(fd, info);
             if (fd < 0) return fd;
             node = Proxy(fd, info);
-            if (node is RemoteFile file && file.ArchiveData != null && (flags & LinuxFile.O_ACCMODE) == LinuxFile.O_RDONLY && (flags & LinuxFile.O_PATH) == 0)
+            if (node is RemoteFile file && (file.ArchiveData != null || (info & PrefetchBit) != 0)
+                && (flags & LinuxFile.O_ACCMODE) == LinuxFile.O_RDONLY && (flags & LinuxFile.O_PATH) == 0)
+            {
                 file.LocalPosition = true;
+                file.Handle.Local = file;
+            }
             return 0;
         }
 
@@ -319,11 +364,26 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public int Stat(RemoteDirectory start, string path, int flags, out StatInfo info)
         {
             info = default;
+            bool cacheable = (start == null || start == Root) && path.Length > 0 && path[0] == '/';
+            Dictionary<string, CachedStat> cache = _statCache[(flags & LinuxFile.AT_SYMLINK_NOFOLLOW) != 0 ? 1 : 0];
+            byte* buffer = Transport.Buffer;
+            if (cacheable && buffer != null && cache.TryGetValue(path, out CachedStat cached)
+                && cached.Generation == *(ulong*)(buffer + VfsProtocol.Generation))
+            {
+                StatCacheHits++;
+                info = cached.Info;
+                return cached.Result;
+            }
             int length = PutString(path, 0);
             long result = Call(VfsProtocol.Stat, (ulong)(long)Fd(start), (ulong)(uint)flags, (ulong)length, out ulong reply1);
-            if (result < 0) return (int)Redirect(result, reply1);
-            info = *(StatInfo*)Payload;
-            return 0;
+            if (result == VfsProtocol.Redirected) return (int)Redirect(result, reply1);
+            if (result >= 0) info = *(StatInfo*)Payload;
+            if (cacheable && (result >= 0 || result == -Errno.ENOENT || result == -Errno.ENOTDIR))
+            {
+                if (cache.Count >= StatCacheLimit) cache.Clear();
+                cache[path] = new CachedStat { Generation = *(ulong*)(Transport.Buffer + VfsProtocol.Generation), Result = (int)result, Info = info };
+            }
+            return (int)result;
         }
 
         public StatInfo Fstat(RemoteHandle handle)
@@ -427,12 +487,37 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (file.LocalPosition)
             {
                 long at = offset >= 0 ? offset : file.Position;
-                if (at >= file.ArchiveSize || count <= 0) return 0;
-                long n = file.ArchiveSize - at < count ? file.ArchiveSize - at : count;
-                System.Buffer.MemoryCopy(file.ArchiveData + at, buffer, n, n);
-                if (offset < 0) file.Position = at + n;
-                return n;
+                if (count <= 0) return 0;
+                if (file.ArchiveData != null)
+                {
+                    if (at >= file.ArchiveSize) return 0;
+                    long n = file.ArchiveSize - at < count ? file.ArchiveSize - at : count;
+                    System.Buffer.MemoryCopy(file.ArchiveData + at, buffer, n, n);
+                    if (offset < 0) file.Position = at + n;
+                    return n;
+                }
+                // A tmpfs file opened read-only, not shared: the position is ours; the first bytes
+                // came with the open and serve while nothing in the tree changed.
+                bool unchanged = CurrentGeneration == file.KnownGeneration;
+                if (unchanged && at >= file.KnownSize) return 0;
+                if (unchanged && _prefetched == file && at < file.PrefetchCount)
+                {
+                    long n = file.PrefetchCount - at < count ? file.PrefetchCount - at : count;
+                    System.Buffer.MemoryCopy(Payload + PrefetchOffset + at, buffer, n, n);
+                    if (offset < 0) file.Position = at + n;
+                    return n;
+                }
+                long got = ReadServer(file, buffer, count, at);
+                if (got > 0 && offset < 0) file.Position = at + got;
+                return got;
             }
+            return ReadServer(file, buffer, count, offset);
+        }
+
+        private const int PrefetchOffset = 32;
+
+        private long ReadServer(RemoteFile file, byte* buffer, long count, long offset)
+        {
             long total = 0;
             while (total < count)
             {
@@ -476,9 +561,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 {
                     case LinuxFile.SEEK_SET: target = offset; break;
                     case LinuxFile.SEEK_CUR: target = file.Position + offset; break;
-                    case LinuxFile.SEEK_END: target = file.ArchiveSize + offset; break;
-                    case LinuxFile.SEEK_DATA: if (offset < 0) return -Errno.EINVAL; if (offset >= file.ArchiveSize) return -Errno.ENXIO; target = offset; break;
-                    case LinuxFile.SEEK_HOLE: if (offset < 0) return -Errno.EINVAL; if (offset >= file.ArchiveSize) return -Errno.ENXIO; target = file.ArchiveSize; break;
+                    case LinuxFile.SEEK_END: target = SizeOf(file) + offset; break;
+                    case LinuxFile.SEEK_DATA: if (offset < 0) return -Errno.EINVAL; if (offset >= SizeOf(file)) return -Errno.ENXIO; target = offset; break;
+                    case LinuxFile.SEEK_HOLE: if (offset < 0) return -Errno.EINVAL; if (offset >= SizeOf(file)) return -Errno.ENXIO; target = SizeOf(file); break;
                     default: return -Errno.EINVAL;
                 }
                 if (target < 0) return -Errno.EINVAL;
@@ -486,6 +571,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return target;
             }
             return Call(VfsProtocol.Seek, (ulong)file.Handle.ServerFd, (ulong)offset, (ulong)(long)whence, out _);
+        }
+
+        /// <summary>A file's size: the archive's, the one known at open while nothing changed, or the server's.</summary>
+        private long SizeOf(RemoteFile file)
+        {
+            if (file.ArchiveData != null) return file.ArchiveSize;
+            if (CurrentGeneration == file.KnownGeneration) return file.KnownSize;
+            return Fstat(file.Handle).Size;
         }
 
         public long GetDents(RemoteHandle handle, byte* buffer, int length)
@@ -501,7 +594,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Bytes after the position (FIONREAD).</summary>
         public long Readable(RemoteFile file)
         {
-            if (file.LocalPosition) return file.ArchiveSize > file.Position ? file.ArchiveSize - file.Position : 0;
+            if (file.LocalPosition)
+            {
+                long size = SizeOf(file);
+                return size > file.Position ? size - file.Position : 0;
+            }
             return Call(VfsProtocol.Readable, (ulong)file.Handle.ServerFd, 0, 0, out _);
         }
 

@@ -10,9 +10,12 @@
 // slot of its own; when all MaximumClients slots are in use it takes the one used longest ago (a
 // process that comes back is told ENOTCONN and registers again).
 //
+// The tree's generation (VfsProtocol.Generation) is written into every registered buffer after
+// each change. A buffer whose frames went with their process faults: the server's fault handler
+// maps a scratch page there and forgets the slot, so a dead client never takes the server down.
+//
 // Limits: a process the kernel destroys without exit's Goodbye (SIGKILL from the parent, a crash)
-// leaves its server descriptors behind (their files' memory stays until the machine stops); a
-// process destroyed while the server answers it could make the server touch an unmapped page.
+// leaves its server descriptors behind (their files' memory stays until the machine stops).
 using Aegis.Abi;
 
 namespace Aegis.LibOS.Unixish.Linux.Files
@@ -149,12 +152,45 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             FileCalls.Sources.Clock = () => (long)TimeCalls.RealtimeNanoseconds();
             FileSystem fs = FileCalls.BuildTree(null);
             s_vfs = new VfsServer(fs);
+            s_vfs.Broadcast = Broadcast;
+            s_faults = OnFault;
+            PageFaults.Register(s_faults);
             s_handler = OnCall;
             IpcServer.SetCallHandler(s_handler);
             while (true) SystemCalls.Wait();
         }
 
         private static int s_lastSlot;
+        private static int s_highest = -1;
+        private static PageFaultHandler s_faults;
+        private static ulong s_scratchFrame;
+        private static readonly bool[] s_dead = new bool[MaximumClients];
+
+        /// <summary>The new generation into every registered buffer (VfsProtocol.Generation).</summary>
+        private static void Broadcast(ulong generation)
+        {
+            for (int i = 0; i <= s_highest; i++)
+                if (s_clients[i] != 0 && s_pages[i] == AllPages && !s_dead[i])
+                    *(ulong*)(s_bases[i] + VfsProtocol.Generation) = generation;
+            for (int i = 0; i <= s_highest; i++)
+                if (s_dead[i]) { Forget(i); s_dead[i] = false; }
+        }
+
+        /// <summary>A client's buffer the kernel took away (the client ended: its frames went): a
+        /// scratch page takes the access, the slot is forgotten; the server goes on.</summary>
+        private static bool OnFault(ref UpcallFrame frame)
+        {
+            ulong page = PageFaults.FaultPage(frame);
+            for (int i = 0; i <= s_highest; i++)
+            {
+                if (s_bases[i] == 0 || page < s_bases[i] || page >= s_bases[i] + (ulong)VfsProtocol.BufferBytes) continue;
+                if (s_scratchFrame == 0 && Memory.AllocateFrame(out s_scratchFrame) != Error.None) return false;
+                if (Memory.Map(page, s_scratchFrame, Memory.ReadWrite) != Error.None) return false;
+                s_dead[i] = true;
+                return true;
+            }
+            return false;
+        }
 
         private static int Find(ulong sender)
         {
@@ -181,6 +217,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (s_bases[slot] == 0) return -1;
             s_clients[slot] = sender;
             s_pages[slot] = 0;
+            s_dead[slot] = false;
+            if (slot > s_highest) s_highest = slot;
             return slot;
         }
 
@@ -208,6 +246,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (error != Error.None) { s_pages[slot] &= ~(1 << (int)page); reply0 = unchecked((ulong)(long)-Errno.EFAULT); return; }
                 s_pages[slot] |= 1 << (int)page;
                 s_lastUse[slot] = ++s_clock;
+                if (s_pages[slot] == AllPages) *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = s_vfs.Generation;
                 reply0 = 0;
                 return;
             }
@@ -215,7 +254,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             s_lastUse[slot] = ++s_clock;
             long result = s_vfs.Handle(sender, request.Word0, request.Word1, request.Word2, request.Word3,
                 (byte*)s_bases[slot], VfsProtocol.BufferBytes, out reply1);
-            if ((request.Word0 & 0xFF) == VfsProtocol.Goodbye) Forget(slot);
+            if ((request.Word0 & 0xFF) == VfsProtocol.Goodbye || s_dead[slot]) { Forget(slot); s_dead[slot] = false; }
             reply0 = unchecked((ulong)result);
         }
     }

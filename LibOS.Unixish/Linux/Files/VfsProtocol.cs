@@ -8,6 +8,9 @@
 // ints of the buffer). The request's strings and data start at Payload; so do the reply's. Reply
 // word 0 is the result (>= 0, or -errno, or Redirected), reply word 1 a second result.
 //
+// The server writes the tree's generation at Generation in every registered buffer whenever the
+// tree changes in a way stat could see (see VfsServer.Changes).
+//
 // Redirected: the path went on into the other half of the tree (the server's walk reached /dev or
 // /proc, which are each process's own): the payload holds the absolute path left, reply word 1 its
 // length; the client resolves it in its own tree.
@@ -19,11 +22,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int BufferBytes = BufferPages * 4096;
         /// <summary>Where the payload starts (before it: the deferred closes).</summary>
         public const int Payload = 256;
-        public const int PayloadBytes = BufferBytes - Payload;
+        /// <summary>Where the server keeps the tree's generation in every client's buffer (the last
+        /// 64 bytes: never payload): it grows with every change a stat could see, so a process may
+        /// keep the answers it got at an unchanged generation (VfsClient's stat cache).</summary>
+        public const int Generation = BufferBytes - 64;
+        public const int PayloadBytes = Generation - Payload;
         /// <summary>Most deferred closes one call carries.</summary>
         public const int MaximumCloses = Payload / 4;
         /// <summary>Longest data transfer in one call (reads, writes, getdents).</summary>
         public const int DataBytes = 8192;
+        /// <summary>Most bytes of a file opened read-only that Open's reply carries.</summary>
+        public const int PrefetchBytes = 4096;
         /// <summary>The server's descriptor table (every process's open descriptions together).</summary>
         public const int ServerDescriptors = 16384;
 
@@ -32,7 +41,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         // Operations (word 0, low 8 bits). Arguments: w1, w2, w3 as listed; "path" is the payload.
         public const int Hello = 1;        // w1 page index (0 .. BufferPages-1), the page with the call
         public const int Goodbye = 2;      // closes every descriptor the sender holds, forgets its buffer
-        public const int Open = 3;         // w1 dirfd, w2 flags | mode << 32, w3 path length | umask << 32 -> fd; reply1 mode | archive << 32; archive: payload = data address, size
+        public const int Open = 3;         // w1 dirfd, w2 flags | mode << 32, w3 path length | umask << 32 -> fd; reply1 mode | archive << 32 | prefetch << 33;
+                                           // archive: payload = data address, size; prefetch (a tmpfs file opened O_RDONLY): payload[2] = bytes, [3] = size, bytes from 32
         public const int Stat = 4;         // w1 dirfd, w2 flags, w3 path length -> 0; payload = StatInfo
         public const int Fstat = 5;        // w1 fd -> 0; payload = StatInfo
         public const int ReadLink = 6;     // w1 dirfd, w3 path length -> target length; payload = target

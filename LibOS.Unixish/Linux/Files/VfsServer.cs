@@ -22,6 +22,30 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>Requests answered, and requests refused as malformed (for tests and logs).</summary>
         public ulong Requests, Malformed;
+        /// <summary>The tree's generation: grows with each request that may change what stat shows.</summary>
+        public ulong Generation = 1;
+        /// <summary>Called after a request that changed the generation: writes it into every other
+        /// registered buffer (the sender's is written by Handle).</summary>
+        public System.Action<ulong> Broadcast;
+
+        /// <summary>Whether request op (word 0's low byte) with w2 may change what stat shows of
+        /// some path: then Generation grows before it is answered.</summary>
+        public static bool Changes(int op, ulong w2)
+        {
+            switch (op)
+            {
+                case VfsProtocol.Open:
+                case VfsProtocol.Reopen:
+                    return ((int)(uint)w2 & (LinuxFile.O_CREAT | LinuxFile.O_TRUNC)) != 0;
+                case VfsProtocol.Write: case VfsProtocol.PWrite: case VfsProtocol.MakeDirectory: case VfsProtocol.Unlink:
+                case VfsProtocol.Rename: case VfsProtocol.Link: case VfsProtocol.Symlink: case VfsProtocol.Chmod:
+                case VfsProtocol.Chown: case VfsProtocol.Utimens: case VfsProtocol.Futimens: case VfsProtocol.Truncate:
+                case VfsProtocol.Fchmod: case VfsProtocol.Fchown: case VfsProtocol.Ftruncate:
+                    return true;
+                default:
+                    return false;
+            }
+        }
 
         public VfsServer(FileSystem fileSystem)
         {
@@ -56,7 +80,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     int fd = ((int*)buffer)[i];
                     if (Owned(sender, fd)) Files.Table.Close(fd);
                 }
+                bool changes = Changes((int)(w0 & 0xFF), w2);
+                if (changes) Generation++;
                 long result = Dispatch(sender, (int)(w0 & 0xFF), w1, w2, w3, buffer + VfsProtocol.Payload, out reply1);
+                *(ulong*)(buffer + VfsProtocol.Generation) = Generation;
+                if (changes && Broadcast != null) Broadcast(Generation);
                 if (result == -Errno.EFAULT || result == -Errno.EBADF) Malformed++;
                 return result;
             }
@@ -149,7 +177,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         if (fd == VfsProtocol.Redirected) return Redirect(payload, out reply1);
                         if (fd < 0) return fd;
                         Installed(sender, fd);
-                        reply1 = Describe(files.Table.Get((int)fd), payload);
+                        file = files.Table.Get((int)fd);
+                        reply1 = Describe(file, payload);
+                        if ((reply1 >> 32) == 0 && file.Node is RegularFile tmp && (flags & (LinuxFile.O_ACCMODE | LinuxFile.O_PATH)) == LinuxFile.O_RDONLY)
+                        {
+                            // The first bytes ride with the reply (the client reads them while nothing changes).
+                            long* info = (long*)payload;
+                            info[3] = tmp.Size;
+                            info[2] = tmp.ReadAt(0, payload + 32, VfsProtocol.PrefetchBytes);
+                            reply1 |= 1UL << 33;
+                        }
                         return fd;
                     }
 
