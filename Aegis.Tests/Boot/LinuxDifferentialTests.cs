@@ -33,6 +33,7 @@ public class LinuxDifferentialTests
         "brk", "clocks", "dents", "dup2", "errno", "files", "fork", "hello", "pipe", "proc-exec", "proc-group",
         "proc-pipe", "proc-wait", "sigchld", "uname",
         "proc-kill", "proc-kill-busy", // issue #9: signals to computing and sleeping processes
+        "proc-files", // one file tree for every process (helper vfs)
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines

@@ -19,6 +19,7 @@ namespace Aegis.LibOS.Unixish.Linux
             ProgramFiles.SetSource(&FileCalls.ProgramBytes);
             ProgramFiles.SetDescriptorSource(&FileCalls.DescriptorBytes);
             LinuxPersonality.OnExec(&FileCalls.CloseOnExec);
+            Processes.LinuxProcesses.OnExit(&FileCalls.Goodbye);
         }
 
         /// <summary>What /proc shows of the program (comm, cmdline, exe), at start and at each execve.</summary>

@@ -20,6 +20,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public static readonly FileSystemSources Sources = new FileSystemSources();
         public static FileSystem FileSystem;
         public static LinuxFiles Files;
+        /// <summary>This process's connection to the file server (null: the tree is this process's own).</summary>
+        public static VfsClient Remote;
         public static ProcessStatus CurrentProcess;
         /// <summary>Called (with no arguments) when a write fails with EPIPE: SIGPIPE's place.</summary>
         public static delegate*<void> BrokenPipe;
@@ -58,25 +60,54 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public static void Initialize()
         {
             if (FileSystem != null) return;
-            if (Sources.System == null) Sources.System = new MachineInfo();
-            if (Sources.Entropy == null && MachineInfo.HasRdRand) Sources.Entropy = new RdRandEntropy();
-            if (Sources.Clock == null) Sources.Clock = () => (long)Info.Ticks * 1_000_000;
             if (Sources.Processes == null)
             {
                 var table = new CurrentProcessTable();
                 CurrentProcess = table.Status;
                 Sources.Processes = table;
             }
-            FileSystem = new FileSystem(Sources, new ConsoleDevice());
-            byte* start = FilesNative.RootfsStart(), end = FilesNative.RootfsEnd();
-            if (start != null && end > start)
+            VfsTransport transport = VfsIpc.Connect();
+            if (transport != null)
             {
-                ArchiveError = FileSystem.LoadArchive(start, end - start);
-                if (ArchiveError != null) LinuxLog.Line("root file system: " + ArchiveError);
+                // The tree is the file server's; this process keeps /dev and /proc (docs: "Files").
+                FileSystem = BuildTree(new ConsoleDevice(), false);
+                Remote = new VfsClient(transport, FileSystem.RootMount);
+                Files = new LinuxFiles(FileSystem, Remote);
             }
-            Files = new LinuxFiles(FileSystem);
+            else
+            {
+                FileSystem = BuildTree(new ConsoleDevice(), true);
+                Files = new LinuxFiles(FileSystem);
+            }
             Files.OpenStandardStreams();
         }
+
+        /// <summary>A tree: /, /dev (terminal may be null: the server has none), /proc, /tmp, and
+        /// with archive the embedded root file system under /.</summary>
+        public static FileSystem BuildTree(ICharacterDevice terminal, bool archive = true)
+        {
+            if (Sources.System == null) Sources.System = new MachineInfo();
+            if (Sources.Entropy == null && MachineInfo.HasRdRand) Sources.Entropy = new RdRandEntropy();
+            if (Sources.Clock == null) Sources.Clock = () => (long)Info.Ticks * 1_000_000;
+            var fs = new FileSystem(Sources, terminal);
+            byte* start = FilesNative.RootfsStart(), end = FilesNative.RootfsEnd();
+            if (archive && start != null && end > start)
+            {
+                ArchiveError = fs.LoadArchive(start, end - start);
+                if (ArchiveError != null) LinuxLog.Line("root file system: " + ArchiveError);
+            }
+            return fs;
+        }
+
+        /// <summary>exit's step: the server drops this process's descriptors.</summary>
+        public static void Goodbye() => Files?.Goodbye();
+
+        /// <summary>fork's step in the parent, before the child's memory is copied (LinuxFork): the
+        /// server duplicates this process's descriptors for child. 0 or -errno.</summary>
+        public static int BeforeFork(ulong child) => Remote == null ? 0 : Remote.BeforeFork(child);
+
+        /// <summary>A fork that failed after BeforeFork.</summary>
+        public static void ForkFailed() => Remote?.UndoFork();
 
         /// <summary>execve's step: closes the descriptors marked close-on-exec.</summary>
         public static void CloseOnExec() => Files?.Table.CloseOnExec();
@@ -89,9 +120,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (Files == null) return -Errno.ENOENT;
             if (length <= 0) return -Errno.ENOENT;
             if (length >= PathMax) return -Errno.ENAMETOOLONG;
-            int error = Files.ExecutableAt(PathBytes.ToString(path, length), out RegularFile file);
+            int error = Files.ExecutableBytes(PathBytes.ToString(path, length), out byte* bytes, out long count);
             if (error < 0) return error;
-            file.GetContent(out byte* bytes, out long count);
             *data = bytes;
             *size = (ulong)count;
             return 0;
@@ -104,6 +134,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             OpenFile file = Files?.Table.Get(fd);
             if (file == null || file.IsPath) return -Errno.EBADF;
             if (!file.CanRead) return -Errno.EACCES;
+            if (file.Node is RemoteFile remote)
+            {
+                long length = remote.Copy != null ? remote.Copy.Length : Remote.Content(remote, out byte* content);
+                if (length < 0) return (int)length;
+                if (remote.ArchiveData != null) { *data = remote.ArchiveData; *size = (ulong)remote.ArchiveSize; return 0; }
+                fixed (byte* copy = remote.Copy) *data = copy;
+                *size = (ulong)length;
+                return 0;
+            }
             if (!(file.Node is RegularFile regular)) return -Errno.ENODEV;
             regular.GetContent(out byte* bytes, out long count);
             *data = bytes;
@@ -149,6 +188,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 // checked (bounding it by what is buffered now made an empty pipe read 0 bytes:
                 // end of file instead of EAGAIN or waiting for the writer).
                 case PipeNode _: return count;
+                // A server file: the server answers what is there; the buffer is checked whole.
                 default: return count;
             }
             if (available < 0) available = 0;
@@ -383,7 +423,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             OpenFile file = Files.Table.Get((int)c.A0);
             if (file == null || file.IsPath) return -Errno.EBADF;
-            return file.Node is RegularFile || file.Node is DirectoryNode ? 0 : -Errno.EINVAL;
+            return file.Node is RegularFile || file.Node is DirectoryNode || file.Node is RemoteFile ? 0 : -Errno.EINVAL;
         }
 
         private static long Syncfs(ref LinuxCall c) => Files.Table.Get((int)c.A0) == null ? -Errno.EBADF : 0;
@@ -582,11 +622,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private static long DoStatfs(int fd, string path, ulong buffer)
         {
-            int error = Files.StatFsTarget(fd, path, out Inode node);
+            long* values = stackalloc long[6];
+            long error = Files.StatFs(fd, path, values);
             if (error < 0) return error;
-            FileSystem.StatFs(node, out ulong type, out long blocks, out long free, out long files, out long freeFiles);
             byte* s = stackalloc byte[LinuxLayouts.StatfsSize];
-            LinuxLayouts.WriteStatfs(s, type, blocks, free, files, freeFiles, node.Mount.Device);
+            LinuxLayouts.WriteStatfs(s, (ulong)values[0], values[1], values[2], values[3], values[4], (ulong)values[5]);
             return UserPointers.CopyOut(buffer, s, LinuxLayouts.StatfsSize) ? 0 : -Errno.EFAULT;
         }
 

@@ -55,6 +55,20 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private ulong _nextInode = 1;
         private readonly List<DirectoryNode> _mountRoots = new List<DirectoryNode>();
 
+        // ---- the shared tree (VfsServer, VfsClient): where a walk leaves this tree
+        /// <summary>What Resolve (and every operation built on it) returns when the path continues
+        /// in the other half of the shared tree: RedirectStart and RedirectPath say where.</summary>
+        public const int Redirected = -100000;
+        /// <summary>The file server's tree: /dev and /proc belong to each process, so a walk that
+        /// reaches them stops with Redirected (RedirectPath: the absolute path left).</summary>
+        public bool ForeignDevAndProc;
+        /// <summary>A process's own tree (/dev and /proc only): the server's root. A walk reaching a
+        /// name of / other than dev and proc, or a RemoteDirectory, stops with Redirected
+        /// (RedirectStart: the server directory to go on from, RedirectPath: the path left).</summary>
+        public RemoteDirectory ServerRoot;
+        public DirectoryNode RedirectStart;
+        public string RedirectPath;
+
         public FileSystem(FileSystemSources sources, ICharacterDevice terminal)
         {
             Sources = sources ?? new FileSystemSources();
@@ -262,6 +276,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             while (true)
             {
                 while (at < length && path[at] == '/') at++;
+                if (LeavesTree(directory, path, at)) return Redirected;
                 if (at == length)
                 {
                     // "/" or a path that ended in slashes after a directory already walked into.
@@ -289,6 +304,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (child is SymlinkNode link)
                     {
                         int error = FollowLink(directory, link, ref symlinks, out PathLookup target);
+                        if (error == Redirected) RedirectPath = RedirectPath + "/" + path.Substring(next);
                         if (error < 0) return error;
                         if (target.Node == null) return -Errno.ENOENT;
                         child = target.Node;
@@ -307,6 +323,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     lookup.Name = dot ? "." : "..";
                     lookup.Node = dot ? directory : directory.Parent;
                     lookup.IsDot = true;
+                    if (!dot && LeavesTree(directory.Parent, ".", 0)) return Redirected;
                     return 0;
                 }
                 lookup.Name = path.Substring(begin, nameLength);
@@ -319,6 +336,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (node is SymlinkNode finalLink && (followLast || trailing))
                 {
                     int error = FollowLink(directory, finalLink, ref symlinks, out PathLookup target);
+                    if (error == Redirected && trailing) RedirectPath += "/";
                     if (error < 0) return error;
                     target.TrailingSlash |= trailing;
                     lookup = target;
@@ -326,9 +344,46 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     return 0;
                 }
                 lookup.Node = node;
+                if (node is DirectoryNode final && final != directory && LeavesTree(final, trailing ? "/" : "", 0)) return Redirected;
                 if (trailing && node != null && !node.IsDirectory) return -Errno.ENOTDIR;
                 return 0;
             }
+        }
+
+        /// <summary>Whether a walk standing in directory with path[at..] left (at: the next
+        /// component, slashes skipped) goes on in the other half of the shared tree; if so, sets
+        /// RedirectStart and RedirectPath.</summary>
+        private bool LeavesTree(DirectoryNode directory, string path, int at)
+        {
+            if (ForeignDevAndProc)
+            {
+                if (directory != Dev && directory != Proc.Root) return false;
+                RedirectStart = null;
+                string rest = path.Substring(at);
+                string point = directory == Dev ? DevMount.MountPoint : ProcMount.MountPoint;
+                RedirectPath = rest.Length == 0 ? point : point + "/" + rest;
+                return true;
+            }
+            if (ServerRoot == null) return false;
+            if (directory is RemoteDirectory remote)
+            {
+                RedirectStart = remote;
+                RedirectPath = at >= path.Length ? "." : path.Substring(at);
+                return true;
+            }
+            if (directory != Root) return false;
+            if (at < path.Length)
+            {
+                int end = at;
+                while (end < path.Length && path[end] != '/') end++;
+                int n = end - at;
+                if (n == 3 && path[at] == 'd' && path[at + 1] == 'e' && path[at + 2] == 'v') return false;
+                if (n == 4 && path[at] == 'p' && path[at + 1] == 'r' && path[at + 2] == 'o' && path[at + 3] == 'c') return false;
+                if (n == 2 && path[at] == '.' && path[at + 1] == '.') return false; // ".." of the root: the root
+            }
+            RedirectStart = ServerRoot;
+            RedirectPath = at >= path.Length ? "." : path.Substring(at);
+            return true;
         }
 
         private int FollowLink(DirectoryNode directory, SymlinkNode link, ref int symlinks, out PathLookup target)

@@ -129,7 +129,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>st_rdev (device nodes).</summary>
         public virtual ulong RDevice => 0;
 
-        public StatInfo Stat()
+        /// <summary>What stat reports (a proxy of a server node asks the server).</summary>
+        public virtual StatInfo Stat()
         {
             StatInfo info;
             info.Device = Mount.Device;

@@ -16,12 +16,97 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public DirectoryNode Cwd;
         public uint Umask = 0x12; // 022
 
+        /// <summary>The file server this process shares the tree with (null: the whole tree is this
+        /// process's own, as in the host tests of the semantics and in the server itself).</summary>
+        public readonly VfsClient Remote;
+        private const int MaximumHops = 8;
+
         public LinuxFiles(FileSystem fileSystem)
         {
             FileSystem = fileSystem;
             Table = new FileTable();
             Cwd = fileSystem.Root;
             fileSystem.Process = this;
+        }
+
+        /// <summary>A process of the shared tree: / is the server's (remote), /dev and /proc this
+        /// process's own (fileSystem holds only them).</summary>
+        public LinuxFiles(FileSystem fileSystem, VfsClient remote) : this(fileSystem)
+        {
+            Remote = remote;
+            fileSystem.ServerRoot = remote.Root;
+            Cwd = remote.Root;
+        }
+
+        // ------------------------------------------------------------------ the shared tree
+
+        /// <summary>Whether an operation on path from start goes to the file server (from
+        /// remoteStart), rather than to this process's /dev and /proc.</summary>
+        private bool AtServer(DirectoryNode start, string path, out RemoteDirectory remoteStart)
+        {
+            remoteStart = null;
+            if (Remote == null) return false;
+            if (path.Length > 0 && path[0] == '/')
+            {
+                if (IsLocalAbsolute(path)) return false;
+                remoteStart = Remote.Root;
+                return true;
+            }
+            remoteStart = start as RemoteDirectory;
+            return remoteStart != null;
+        }
+
+        private static bool IsLocalAbsolute(string path) =>
+            (path.Length >= 4 && path[1] == 'd' && path[2] == 'e' && path[3] == 'v' && (path.Length == 4 || path[4] == '/'))
+            || (path.Length >= 5 && path[1] == 'p' && path[2] == 'r' && path[3] == 'o' && path[4] == 'c' && (path.Length == 5 || path[5] == '/'));
+
+        private delegate long LocalOperation(DirectoryNode start, string path);
+        private delegate long RemoteOperation(RemoteDirectory start, string path);
+
+        /// <summary>Runs an operation where the path leads: at the server or here, following the
+        /// hand-overs (Redirected) between the two halves, at most MaximumHops (then ELOOP).</summary>
+        private long Routed(DirectoryNode start, string path, LocalOperation local, RemoteOperation remote)
+        {
+            if (Remote == null) return local(start, path);
+            for (int hop = 0; hop < MaximumHops; hop++)
+            {
+                long result;
+                if (AtServer(start, path, out RemoteDirectory remoteStart))
+                {
+                    result = remote(remoteStart, path);
+                    if (result != FileSystem.Redirected) return result;
+                    start = FileSystem.Root;
+                    path = Remote.RedirectPath;
+                }
+                else
+                {
+                    result = local(start, path);
+                    if (result != FileSystem.Redirected) return result;
+                    start = FileSystem.RedirectStart;
+                    path = FileSystem.RedirectPath;
+                }
+            }
+            return -Errno.ELOOP;
+        }
+
+        private int _againDepth;
+
+        /// <summary>A server operation that was handed back (Redirected): done again from the
+        /// absolute path the server gave (this process's /dev or /proc), a bounded number of times.</summary>
+        private long RemoteAgain(long result, System.Func<long> again)
+        {
+            if (result != FileSystem.Redirected) return result;
+            if (_againDepth >= MaximumHops) return -Errno.ELOOP;
+            _againDepth++;
+            try { return again(); }
+            finally { _againDepth--; }
+        }
+
+        private void SetCwd(DirectoryNode directory)
+        {
+            DirectoryNode old = Cwd;
+            Cwd = directory;
+            if (old != directory && old is RemoteDirectory remote && remote != Remote.Root) remote.Handle.Release();
         }
 
         /// <summary>Opens the terminal (/dev/console, O_RDWR) once and makes it fds 0, 1 and 2: one
@@ -36,7 +121,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         public DirectoryNode CurrentDirectory => Cwd;
-        public string CurrentDirectoryPath() => FileSystem.PathOf(Cwd);
+        public string CurrentDirectoryPath()
+        {
+            if (Cwd is RemoteDirectory remote) return remote.Handle.Client.GetCwd(remote.Handle, out _) ?? "/";
+            return FileSystem.PathOf(Cwd);
+        }
 
         /// <summary>The directory a *at call starts from: the root for absolute paths, the cwd for
         /// AT_FDCWD, else the directory dirfd names (EBADF, ENOTDIR).</summary>
@@ -73,6 +162,29 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (path.Length == 0) return -Errno.ENOENT;
             int error = StartDirectory(dirfd, path, out DirectoryNode start);
             if (error < 0) return error;
+            if (Remote == null) return OpenLocal(start, path, flags, mode, out file);
+            for (int hop = 0; hop < MaximumHops; hop++)
+            {
+                if (AtServer(start, path, out RemoteDirectory remoteStart))
+                {
+                    long result = Remote.Open(remoteStart, path, flags, mode, Umask, out Inode node);
+                    if (result == FileSystem.Redirected) { start = FileSystem.Root; path = Remote.RedirectPath; continue; }
+                    if (result < 0) return (int)result;
+                    file = new OpenFile(FileSystem, node, Stored(flags), null);
+                    return 0;
+                }
+                error = OpenLocal(start, path, flags, mode, out file);
+                if (error != FileSystem.Redirected) return error;
+                start = FileSystem.RedirectStart;
+                path = FileSystem.RedirectPath;
+            }
+            return -Errno.ELOOP;
+        }
+
+        private int OpenLocal(DirectoryNode start, string path, int flags, uint mode, out OpenFile file)
+        {
+            file = null;
+            int error;
             if ((flags & LinuxFile.O_PATH) != 0)
                 flags &= LinuxFile.O_PATH | LinuxFile.O_DIRECTORY | LinuxFile.O_NOFOLLOW | LinuxFile.O_CLOEXEC;
             int access = flags & LinuxFile.O_ACCMODE;
@@ -124,6 +236,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             if ((flags & LinuxFile.O_DIRECTORY) != 0 && !node.IsDirectory && !(node.IsSymlink && (flags & LinuxFile.O_PATH) != 0))
                 return -Errno.ENOTDIR;
+            if (node is IRemoteNode proxy)
+            {
+                // /proc/self/fd/N or /proc/self/cwd naming a server description: a new one of its inode.
+                long reopened = proxy.Handle.Client.Reopen(proxy.Handle, flags, out Inode fresh);
+                if (reopened < 0) return (int)reopened;
+                file = new OpenFile(fs, fresh, Stored(flags), null);
+                return 0;
+            }
 
             string display;
             if (node is DirectoryNode asDirectory) display = fs.PathOf(asDirectory);
@@ -231,20 +351,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             byte* chunk = stackalloc byte[4096];
             long total = 0;
             long position = offset != null ? *offset : input.Position;
+            bool stream = offset == null && input.Node is RemoteFile; // the server keeps the position
             while (total < count)
             {
                 long want = count - total < 4096 ? count - total : 4096;
-                long got = offset != null || input.Seekable ? input.ReadAt(position, chunk, want, !input.Seekable) : input.Read(chunk, want);
+                long got = !stream && (offset != null || input.Seekable) ? input.ReadAt(position, chunk, want, !input.Seekable) : input.Read(chunk, want);
                 if (got < 0) { if (total == 0) return got; break; }
                 if (got == 0) break;
                 long put = output.Write(chunk, got);
+                if (stream && got > (put < 0 ? 0 : put)) input.Seek(-(got - (put < 0 ? 0 : put)), LinuxFile.SEEK_CUR); // bytes read, not sent
                 if (put < 0) { if (total == 0) return put; break; }
                 position += put;
                 total += put;
                 if (put < got) break;
             }
             if (offset != null) *offset = position;
-            else if (input.Seekable) input.Position = position;
+            else if (!stream && input.Seekable) input.Position = position;
             return total;
         }
 
@@ -316,11 +438,21 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     Table.SetCloseOnExec(fd, (argument & LinuxFile.FD_CLOEXEC) != 0);
                     return 0;
                 case LinuxFile.F_GETFL:
+                    if (file.Node is IRemoteNode remoteFlags) // the status flags are the shared description's
+                    {
+                        long flags = remoteFlags.Handle.Client.HandleCall(VfsProtocol.GetFlags, remoteFlags.Handle);
+                        if (flags >= 0) file.Flags = (int)flags;
+                    }
                     return file.Flags;
                 case LinuxFile.F_SETFL:
                     {
                         if (file.IsPath) return -Errno.EBADF;
                         const int changeable = LinuxFile.O_APPEND | LinuxFile.O_NONBLOCK | LinuxFile.O_ASYNC | LinuxFile.O_DIRECT | LinuxFile.O_NOATIME;
+                        if (file.Node is IRemoteNode remote)
+                        {
+                            long set = remote.Handle.Client.HandleCall(VfsProtocol.SetFlags, remote.Handle, argument);
+                            if (set < 0) return set;
+                        }
                         file.Flags = (file.Flags & ~changeable) | ((int)argument & changeable);
                         return 0;
                     }
@@ -359,10 +491,58 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public int StatAt(int dirfd, string path, int flags, out StatInfo info)
         {
             info = default;
-            int error = LookupAt(dirfd, path, flags, out Inode node);
-            if (error < 0) return error;
+            if (Remote != null && path.Length > 0)
+            {
+                if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH | LinuxFile.AT_NO_AUTOMOUNT | LinuxFile.AT_STATX_SYNC_TYPE)) != 0)
+                    return -Errno.EINVAL;
+                int error = StartDirectory(dirfd, path, out DirectoryNode start);
+                if (error < 0) return error;
+                for (int hop = 0; hop < MaximumHops; hop++)
+                {
+                    if (AtServer(start, path, out RemoteDirectory remoteStart))
+                    {
+                        error = Remote.Stat(remoteStart, path, flags & LinuxFile.AT_SYMLINK_NOFOLLOW, out info);
+                        if (error != FileSystem.Redirected) return error;
+                        start = FileSystem.Root;
+                        path = Remote.RedirectPath;
+                        continue;
+                    }
+                    error = FileSystem.ResolveExisting(start, path, (flags & LinuxFile.AT_SYMLINK_NOFOLLOW) == 0, out Inode found);
+                    if (error == 0) { info = found.Stat(); return 0; }
+                    if (error != FileSystem.Redirected) return error;
+                    start = FileSystem.RedirectStart;
+                    path = FileSystem.RedirectPath;
+                }
+                return -Errno.ELOOP;
+            }
+            int lookup = LookupAt(dirfd, path, flags, out Inode node);
+            if (lookup < 0) return lookup;
             info = node.Stat();
             return 0;
+        }
+
+        /// <summary>LookupAt with the path's last step wherever it leads: the inode (a proxy when
+        /// it is the server's: node null and remoteStart/remotePath set for a server operation).</summary>
+        private int LookupRouted(int dirfd, ref string path, int flags, out Inode node, out RemoteDirectory remoteStart)
+        {
+            node = null;
+            remoteStart = null;
+            if (Remote == null || path.Length == 0) return LookupAt(dirfd, path, flags, out node);
+            if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH | LinuxFile.AT_NO_AUTOMOUNT | LinuxFile.AT_STATX_SYNC_TYPE)) != 0)
+                return -Errno.EINVAL;
+            int error = StartDirectory(dirfd, path, out DirectoryNode start);
+            if (error < 0) return error;
+            if (AtServer(start, path, out remoteStart)) return 0;
+            for (int hop = 0; hop < MaximumHops; hop++)
+            {
+                error = FileSystem.ResolveExisting(start, path, (flags & LinuxFile.AT_SYMLINK_NOFOLLOW) == 0, out node);
+                if (error != FileSystem.Redirected) return error;
+                path = FileSystem.RedirectPath;
+                remoteStart = FileSystem.RedirectStart as RemoteDirectory;
+                if (remoteStart != null) { node = null; return 0; }
+                start = FileSystem.Root;
+            }
+            return -Errno.ELOOP;
         }
 
         public int Fstat(int fd, out StatInfo info)
@@ -378,6 +558,29 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public int ReadLinkAt(int dirfd, string path, out string target)
         {
             target = null;
+            if (Remote != null && path.Length > 0)
+            {
+                int error0 = StartDirectory(dirfd, path, out DirectoryNode start);
+                if (error0 < 0) return error0;
+                string found = null;
+                long routed = Routed(start, path,
+                    (s, p) =>
+                    {
+                        int e = FileSystem.ResolveExisting(s, p, false, out Inode n);
+                        if (e < 0) return e;
+                        if (!(n is SymlinkNode l)) return -Errno.EINVAL;
+                        found = l.Target;
+                        return 0;
+                    },
+                    (r, p) =>
+                    {
+                        int e = Remote.ReadLink(r, p, out string t);
+                        found = t;
+                        return e;
+                    });
+                target = found;
+                return (int)routed;
+            }
             int error = LookupAt(dirfd, path, path.Length == 0 ? LinuxFile.AT_EMPTY_PATH | LinuxFile.AT_SYMLINK_NOFOLLOW : LinuxFile.AT_SYMLINK_NOFOLLOW, out Inode node);
             if (error < 0) return error;
             if (!(node is SymlinkNode link)) return path.Length == 0 ? -Errno.ENOENT : -Errno.EINVAL;
@@ -390,7 +593,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int error = StartDirectory(dirfd, path, out DirectoryNode start);
             if (error < 0) return error;
             if (path.Length == 0) return -Errno.ENOENT;
-            return FileSystem.MakeDirectory(start, path, mode & ~Umask & 0xFFF);
+            uint permissions = mode & ~Umask & 0xFFF;
+            return Routed(start, path, (s, p) => FileSystem.MakeDirectory(s, p, permissions),
+                (r, p) => Remote.PathCall(VfsProtocol.MakeDirectory, r, p, permissions));
         }
 
         public long UnlinkAt(int dirfd, string path, int flags)
@@ -399,7 +604,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int error = StartDirectory(dirfd, path, out DirectoryNode start);
             if (error < 0) return error;
             if (path.Length == 0) return -Errno.ENOENT;
-            return (flags & LinuxFile.AT_REMOVEDIR) != 0 ? FileSystem.RemoveDirectory(start, path) : FileSystem.Unlink(start, path);
+            return Routed(start, path,
+                (s, p) => (flags & LinuxFile.AT_REMOVEDIR) != 0 ? FileSystem.RemoveDirectory(s, p) : FileSystem.Unlink(s, p),
+                (r, p) => Remote.PathCall(VfsProtocol.Unlink, r, p, (ulong)(uint)flags));
         }
 
         public long RenameAt(int oldDirfd, string oldPath, int newDirfd, string newPath, int flags)
@@ -409,6 +616,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             error = StartDirectory(newDirfd, newPath, out DirectoryNode newStart);
             if (error < 0) return error;
             if (oldPath.Length == 0 || newPath.Length == 0) return -Errno.ENOENT;
+            if (Remote != null)
+            {
+                bool oldRemote = AtServer(oldStart, oldPath, out RemoteDirectory oldServer);
+                bool newRemote = AtServer(newStart, newPath, out RemoteDirectory newServer);
+                if (oldRemote && newRemote) return Remote.TwoPaths(VfsProtocol.Rename, oldServer, oldPath, newServer, newPath, flags);
+                if (oldRemote || newRemote) return -Errno.EXDEV;
+                long local = FileSystem.Rename(oldStart, oldPath, newStart, newPath, flags);
+                return local == FileSystem.Redirected ? -Errno.EXDEV : local;
+            }
             return FileSystem.Rename(oldStart, oldPath, newStart, newPath, flags);
         }
 
@@ -417,11 +633,23 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if ((flags & ~(LinuxFile.AT_SYMLINK_FOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
             int lookupFlags = (flags & LinuxFile.AT_SYMLINK_FOLLOW) != 0 ? 0 : LinuxFile.AT_SYMLINK_NOFOLLOW;
             if ((flags & LinuxFile.AT_EMPTY_PATH) != 0) lookupFlags |= LinuxFile.AT_EMPTY_PATH;
+            if (Remote != null && oldPath.Length > 0 && newPath.Length > 0)
+            {
+                int e = StartDirectory(oldDirfd, oldPath, out DirectoryNode oldStart);
+                if (e < 0) return e;
+                e = StartDirectory(newDirfd, newPath, out DirectoryNode newStart2);
+                if (e < 0) return e;
+                bool oldRemote = AtServer(oldStart, oldPath, out RemoteDirectory oldServer);
+                bool newRemote = AtServer(newStart2, newPath, out RemoteDirectory newServer);
+                if (oldRemote && newRemote) return Remote.TwoPaths(VfsProtocol.Link, oldServer, oldPath, newServer, newPath, flags);
+                if (oldRemote || newRemote) return -Errno.EXDEV;
+            }
             int error = LookupAt(oldDirfd, oldPath, lookupFlags, out Inode node);
             if (error < 0) return error;
             error = StartDirectory(newDirfd, newPath, out DirectoryNode newStart);
             if (error < 0) return error;
             if (newPath.Length == 0) return -Errno.ENOENT;
+            if (node is IRemoteNode || error == FileSystem.Redirected) return -Errno.EXDEV;
             if (node.Links == 0 && !(node is RegularFile regular && regular.Links == 0 && oldPath.Length == 0)) return -Errno.ENOENT;
             return FileSystem.Link(node, newStart, newPath);
         }
@@ -431,7 +659,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int error = StartDirectory(newDirfd, newPath, out DirectoryNode start);
             if (error < 0) return error;
             if (newPath.Length == 0) return -Errno.ENOENT;
-            return FileSystem.Symlink(target, start, newPath);
+            return Routed(start, newPath, (s, p) => FileSystem.Symlink(target, s, p), (r, p) => Remote.Symlink(target, r, p));
         }
 
         /// <summary>faccessat2: mode F_OK or R_OK|W_OK|X_OK; flags AT_EACCESS, AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH.</summary>
@@ -439,8 +667,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             if ((mode & ~7) != 0) return -Errno.EINVAL;
             if ((flags & ~(LinuxFile.AT_EACCESS | LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
-            int error = LookupAt(dirfd, path, flags & (LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH), out Inode node);
+            int error = LookupRouted(dirfd, ref path, flags & (LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH), out Inode node, out RemoteDirectory server);
             if (error < 0) return error;
+            if (node == null) return RemoteAgain(Remote.PathCall(VfsProtocol.Access, server, path, (uint)mode | ((ulong)(uint)flags << 32)), () => AccessAt(LinuxFile.AT_FDCWD, Remote.RedirectPath, mode, flags));
+
             // The one user is root: read and write are granted; execute needs an x bit on a non-directory.
             if ((mode & LinuxFile.X_OK) != 0 && !node.IsDirectory && (node.Mode & 0x49) == 0) return -Errno.EACCES;
             return 0;
@@ -458,10 +688,63 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return 0;
         }
 
+        /// <summary>execve's bytes: the executable at path (see ExecutableAt), its content valid
+        /// until the next call (a server file that is not the archive's is copied).</summary>
+        public int ExecutableBytes(string path, out byte* data, out long length)
+        {
+            data = null;
+            length = 0;
+            if (Remote == null)
+            {
+                int error = ExecutableAt(path, out RegularFile file);
+                if (error < 0) return error;
+                file.GetContent(out data, out length);
+                return 0;
+            }
+            if (path.Length == 0) return -Errno.ENOENT;
+            int lookup = LookupRouted(LinuxFile.AT_FDCWD, ref path, 0, out Inode node, out RemoteDirectory server);
+            if (lookup < 0) return lookup;
+            RemoteFile program;
+            if (node == null)
+            {
+                long found = Remote.Exec(server, path, out program);
+                if (found == FileSystem.Redirected) return -Errno.EACCES; // /dev and /proc hold no programs
+                if (found < 0) return (int)found;
+            }
+            else if (node is RemoteFile proxy)
+            {
+                long reopened = Remote.Reopen(proxy.Handle, LinuxFile.O_RDONLY, out Inode fresh);
+                if (reopened < 0) return (int)reopened;
+                program = (RemoteFile)fresh;
+                if ((program.Mode & 0x49) == 0) { program.Handle.Release(); return -Errno.EACCES; }
+            }
+            else return -Errno.EACCES;
+            long size = Remote.Content(program, out data);
+            if (_program != null) _program.Handle.Release();
+            _program = program; // keeps a copy alive until the next exec
+            if (size < 0) return (int)size;
+            length = size;
+            return 0;
+        }
+
+        private RemoteFile _program;
+
         public long ChangeDirectory(string path)
         {
             int error = StartDirectory(LinuxFile.AT_FDCWD, path, out DirectoryNode start);
             if (error < 0) return error;
+            if (Remote != null)
+            {
+                if (path.Length == 0) return -Errno.ENOENT;
+                OpenFile opened;
+                error = OpenDescription(LinuxFile.AT_FDCWD, path, LinuxFile.O_PATH | LinuxFile.O_DIRECTORY, 0, out opened);
+                if (error < 0) return error;
+                if (opened.Node is RemoteDirectory remote) { SetCwd(remote); return 0; }
+                opened.Release();
+                if (!(opened.Node is DirectoryNode local)) return -Errno.ENOTDIR;
+                SetCwd(local);
+                return 0;
+            }
             error = FileSystem.ResolveExisting(start, path, true, out Inode node);
             if (error < 0) return error;
             if (!(node is DirectoryNode directory)) return -Errno.ENOTDIR;
@@ -474,7 +757,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             OpenFile file = File(fd);
             if (file == null) return -Errno.EBADF;
             if (!(file.Node is DirectoryNode directory)) return -Errno.ENOTDIR;
-            Cwd = directory;
+            if (directory is RemoteDirectory remote)
+            {
+                long reopened = remote.Handle.Client.Reopen(remote.Handle, LinuxFile.O_PATH | LinuxFile.O_DIRECTORY, out Inode fresh);
+                if (reopened < 0) return reopened;
+                SetCwd((DirectoryNode)fresh);
+                return 0;
+            }
+            SetCwd(directory);
             return 0;
         }
 
@@ -482,6 +772,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public int GetCwd(out string path)
         {
             path = null;
+            if (Cwd is RemoteDirectory remote)
+            {
+                path = remote.Handle.Client.GetCwd(remote.Handle, out long error);
+                return (int)error < 0 ? (int)error : 0;
+            }
             for (DirectoryNode d = Cwd; ; d = d.Parent)
             {
                 if (d.Removed) return -Errno.ENOENT;
@@ -501,8 +796,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Truncate(string path, long length)
         {
             if (length < 0) return -Errno.EINVAL;
-            int error = LookupAt(LinuxFile.AT_FDCWD, path, 0, out Inode node);
+            int error = LookupRouted(LinuxFile.AT_FDCWD, ref path, 0, out Inode node, out RemoteDirectory server);
             if (error < 0) return error;
+            if (node == null) return RemoteAgain(Remote.PathCall(VfsProtocol.Truncate, server, path, (ulong)length), () => Truncate(Remote.RedirectPath, length));
             return TruncateNode(node, length);
         }
 
@@ -511,13 +807,23 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             OpenFile file = File(fd);
             if (file == null || file.IsPath) return -Errno.EBADF;
             if (length < 0) return -Errno.EINVAL;
-            if (!file.CanWrite || !(file.Node is RegularFile)) return -Errno.EINVAL;
+            if (!file.CanWrite || !(file.Node is RegularFile || file.Node is RemoteFile)) return -Errno.EINVAL;
+            if (file.Node is IRemoteNode remote) return remote.Handle.Client.HandleCall(VfsProtocol.Ftruncate, remote.Handle, (ulong)length);
             if ((file.Flags & LinuxFile.O_APPEND) != 0) return -Errno.EPERM;
             return TruncateNode(file.Node, length);
         }
 
         private long TruncateNode(Inode node, long length)
         {
+            if (node is IRemoteNode remote)
+            {
+                // Through /proc/self/fd/N: a description opened for writing does it.
+                long opened = remote.Handle.Client.Reopen(remote.Handle, LinuxFile.O_WRONLY, out Inode fresh);
+                if (opened < 0) return opened;
+                long cut = remote.Handle.Client.HandleCall(VfsProtocol.Ftruncate, ((IRemoteNode)fresh).Handle, (ulong)length);
+                ((IRemoteNode)fresh).Handle.Release();
+                return cut;
+            }
             if (node.IsDirectory) return -Errno.EISDIR;
             if (!(node is RegularFile file)) return -Errno.EINVAL;
             long error = file.Truncate(length);
@@ -530,8 +836,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long ChmodAt(int dirfd, string path, uint mode, int flags)
         {
             if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
-            int error = LookupAt(dirfd, path, flags, out Inode node);
+            int error = LookupRouted(dirfd, ref path, flags, out Inode node, out RemoteDirectory server);
             if (error < 0) return error;
+            if (node == null) return RemoteAgain(Remote.PathCall(VfsProtocol.Chmod, server, path, mode | ((ulong)(uint)flags << 32)), () => ChmodAt(LinuxFile.AT_FDCWD, Remote.RedirectPath, mode, flags));
             return Chmod(node, mode);
         }
 
@@ -544,6 +851,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private long Chmod(Inode node, uint mode)
         {
+            if (node is IRemoteNode remote) return remote.Handle.Client.HandleCall(VfsProtocol.Fchmod, remote.Handle, mode);
             if (node.IsSymlink) return -Errno.EOPNOTSUPP;
             if (node.Mount == FileSystem.ProcMount) return -Errno.EPERM;
             node.Mode = (node.Mode & LinuxFile.S_IFMT) | (mode & 0xFFF);
@@ -555,8 +863,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long ChownAt(int dirfd, string path, uint uid, uint gid, int flags)
         {
             if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
-            int error = LookupAt(dirfd, path, flags, out Inode node);
+            int error = LookupRouted(dirfd, ref path, flags, out Inode node, out RemoteDirectory server);
             if (error < 0) return error;
+            if (node == null) return RemoteAgain(Remote.PathCall(VfsProtocol.Chown, server, path, uid | ((ulong)gid << 32), (ulong)(uint)flags), () => ChownAt(LinuxFile.AT_FDCWD, Remote.RedirectPath, uid, gid, flags));
             return Chown(node, uid, gid);
         }
 
@@ -569,6 +878,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private long Chown(Inode node, uint uid, uint gid)
         {
+            if (node is IRemoteNode remote) return remote.Handle.Client.HandleCall(VfsProtocol.Fchown, remote.Handle, uid | ((ulong)gid << 32));
             if (node.Mount == FileSystem.ProcMount) return -Errno.EPERM;
             if (uid != 0xFFFFFFFF) node.Uid = uid;
             if (gid != 0xFFFFFFFF) node.Gid = gid;
@@ -601,9 +911,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             else
             {
-                int error = LookupAt(dirfd, path, flags, out node);
+                int error = LookupRouted(dirfd, ref path, flags, out node, out RemoteDirectory server);
                 if (error < 0) return error;
+                if (node == null)
+                {
+                    return RemoteAgain(Remote.Utimens(server, path, haveTimes, atimeSeconds, atimeNanos, mtimeSeconds, mtimeNanos, flags),
+                        () => UtimensAt(LinuxFile.AT_FDCWD, Remote.RedirectPath, haveTimes, atimeSeconds, atimeNanos, mtimeSeconds, mtimeNanos, flags));
+                }
             }
+            if (node is IRemoteNode remoteNode)
+                return remoteNode.Handle.Client.Futimens(remoteNode.Handle, haveTimes, atimeSeconds, atimeNanos, mtimeSeconds, mtimeNanos);
             long now = FileSystem.Now;
             if (!haveTimes) { node.AccessTime = node.ModifyTime = now; }
             else
@@ -620,6 +937,38 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             nanos == LinuxFile.UTIME_NOW || nanos == LinuxFile.UTIME_OMIT || (nanos >= 0 && nanos < 1_000_000_000);
 
         /// <summary>The inode statfs describes: a path's, or (path null) fd's.</summary>
+        /// <summary>statfs of path, or (path null) of fd: type, blocks, free, files, free files, device into values.</summary>
+        public long StatFs(int fd, string path, long* values)
+        {
+            Inode node;
+            if (Remote != null)
+            {
+                if (path == null)
+                {
+                    OpenFile file = File(fd);
+                    if (file == null) return -Errno.EBADF;
+                    if (file.Node is IRemoteNode remote) return Remote.StatFs(null, null, remote.Handle, values);
+                    node = file.Node;
+                }
+                else
+                {
+                    int error = LookupRouted(LinuxFile.AT_FDCWD, ref path, 0, out node, out RemoteDirectory server);
+                    if (error < 0) return error;
+                    if (node == null) return RemoteAgain(Remote.StatFs(server, path, null, values), () => StatFs(fd, Remote.RedirectPath, values));
+                    if (node is IRemoteNode remote) return Remote.StatFs(null, null, remote.Handle, values);
+                }
+            }
+            else
+            {
+                int error = StatFsTarget(fd, path, out node);
+                if (error < 0) return error;
+            }
+            FileSystem.StatFs(node, out ulong type, out long blocks, out long free, out long files, out long freeFiles);
+            values[0] = (long)type; values[1] = blocks; values[2] = free; values[3] = files; values[4] = freeFiles;
+            values[5] = (long)node.Mount.Device;
+            return 0;
+        }
+
         public int StatFsTarget(int fd, string path, out Inode node)
         {
             node = null;
@@ -648,6 +997,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         case PipeNode pipe: readable = pipe.Pipe.Buffered; return 1;
                         case RegularFile regular:
                             readable = regular.Size > file.Position ? regular.Size - file.Position : 0; return 1;
+                        case RemoteFile remote:
+                            long left = remote.Handle.Client.Readable(remote);
+                            if (left < 0) return left;
+                            readable = left; return 1;
                         case DeviceNode device:
                             long count = device.Device.BytesReadable;
                             if (count < 0) return count;
@@ -678,6 +1031,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         /// <summary>A fork's copy: its own table (sharing the descriptions) and cwd.</summary>
+        /// <summary>The process ends: its server descriptors go.</summary>
+        public void Goodbye() => Remote?.Goodbye();
+
         public LinuxFiles CloneForChild()
         {
             var copy = new LinuxFiles(FileSystem) { Table = Table.Clone(), Cwd = Cwd, Umask = Umask };

@@ -19,8 +19,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Access mode and status flags (F_GETFL).</summary>
         public int Flags;
         public long Position;
-        /// <summary>What /proc/self/fd/N shows: the path at open, "pipe:[ino]"...</summary>
-        public string DisplayPath;
+        /// <summary>What /proc/self/fd/N shows: the path at open, "pipe:[ino]"... (a server
+        /// description's: asked for when first needed).</summary>
+        public string DisplayPath
+        {
+            get
+            {
+                if (_display == null && Node is IRemoteNode remote) _display = remote.Handle.Client.DisplayPath(remote.Handle);
+                return _display;
+            }
+            set => _display = value;
+        }
+        private string _display;
         public int References;
         /// <summary>A /proc file's content, generated at open.</summary>
         public byte[] Snapshot;
@@ -52,12 +62,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (PipeWriter) pipeNode.Pipe.Writers--;
                 if (PipeReader) pipeNode.Pipe.Readers--;
             }
+            if (Node is IRemoteNode remote) remote.Handle.Release();
         }
 
         /// <summary>read(2) at the current position: bytes read or -errno.</summary>
         public long Read(byte* buffer, long length)
         {
             if (!CanRead) return -Errno.EBADF;
+            if (Node is RemoteFile remote)
+            {
+                if (length < 0) return -Errno.EINVAL;
+                return remote.Handle.Client.Read(remote, buffer, length, -1);
+            }
             long result = ReadAt(Position, buffer, length, true);
             if (result > 0 && Seekable) Position += result;
             return result;
@@ -74,6 +90,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case RegularFile file:
                     if (offset < 0) return -Errno.EINVAL;
                     return file.ReadAt(offset, buffer, length);
+                case RemoteFile remote:
+                    if (offset < 0) return -Errno.EINVAL;
+                    return remote.Handle.Client.Read(remote, buffer, length, offset);
                 case ProcFile _:
                     if (offset < 0) return -Errno.EINVAL;
                     return ReadSnapshot(offset, buffer, length);
@@ -102,6 +121,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Write(byte* buffer, long length)
         {
             if (!CanWrite) return -Errno.EBADF;
+            if (Node is RemoteFile remote)
+            {
+                if (length < 0) return -Errno.EINVAL;
+                if (length == 0) return 0;
+                return remote.Handle.Client.Write(remote, buffer, length, -1);
+            }
             if (Node is RegularFile file && (Flags & LinuxFile.O_APPEND) != 0) Position = file.Size;
             long result = WriteAt(Position, buffer, length, true);
             if (result > 0 && Seekable) Position += result;
@@ -123,6 +148,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     long written = file.WriteAt(offset, buffer, length);
                     if (written > 0) file.ModifyTime = file.ChangeTime = FileSystem.Now;
                     return written;
+                case RemoteFile remote:
+                    if (offset < 0) return -Errno.EINVAL;
+                    if (length == 0) return 0;
+                    return remote.Handle.Client.Write(remote, buffer, length, offset);
                 case DirectoryNode _:
                     return -Errno.EISDIR;
                 case DeviceNode device:
@@ -136,7 +165,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         /// <summary>Whether the offset means anything (regular files, directories, /proc files, seekable devices).</summary>
-        public bool Seekable => Node is RegularFile || Node is DirectoryNode || Node is ProcFile
+        public bool Seekable => Node is RegularFile || Node is DirectoryNode || Node is ProcFile || Node is RemoteFile
             || (Node is DeviceNode device && device.Device.Seekable);
 
         /// <summary>lseek: the new offset or -errno (ESPIPE for pipes and terminals, EINVAL for a bad
@@ -144,6 +173,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Seek(long offset, int whence)
         {
             if (Node is PipeNode) return -Errno.ESPIPE;
+            if (Node is RemoteFile remoteFile) return remoteFile.Handle.Client.Seek(remoteFile, offset, whence);
+            if (Node is RemoteDirectory remoteDirectory)
+                return remoteDirectory.Handle.Client.HandleCall(VfsProtocol.Seek, remoteDirectory.Handle, (ulong)offset, (ulong)(long)whence);
             if (Node is DeviceNode device)
             {
                 if (!device.Device.Seekable) return -Errno.ESPIPE;
@@ -186,6 +218,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long ReadDirectory(byte* buffer, int length)
         {
             if (IsPath) return -Errno.EBADF;
+            if (Node is RemoteDirectory remote) return remote.Handle.Client.GetDents(remote.Handle, buffer, length);
             if (!(Node is DirectoryNode directory)) return -Errno.ENOTDIR;
             int written = 0;
             while (true)
@@ -251,6 +284,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>RLIMIT_NOFILE's usual soft limit: descriptors are below it.</summary>
         public const int Limit = 1024;
 
+        /// <summary>This table's limit: Limit for a process; the file server's table of every
+        /// process's descriptions (VfsServer) is larger.</summary>
+        public readonly int MaximumDescriptors;
+
+        public FileTable(int maximumDescriptors = Limit) { MaximumDescriptors = maximumDescriptors; }
+
         private OpenFile[] _files = new OpenFile[16];
         private bool[] _closeOnExec = new bool[16];
 
@@ -270,8 +309,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// (-EINVAL when lowest is outside [0, Limit)).</summary>
         public int Install(OpenFile file, bool closeOnExec, int lowest = 0)
         {
-            if (lowest < 0 || lowest >= Limit) return -Errno.EINVAL;
-            for (int fd = lowest; fd < Limit; fd++)
+            if (lowest < 0 || lowest >= MaximumDescriptors) return -Errno.EINVAL;
+            for (int fd = lowest; fd < MaximumDescriptors; fd++)
             {
                 if (fd >= _files.Length) Grow(fd + 1);
                 if (_files[fd] == null)
@@ -288,7 +327,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Puts file at exactly fd, closing what was there (dup2/dup3): fd or -EBADF.</summary>
         public int InstallAt(int fd, OpenFile file, bool closeOnExec)
         {
-            if (fd < 0 || fd >= Limit) return -Errno.EBADF;
+            if (fd < 0 || fd >= MaximumDescriptors) return -Errno.EBADF;
             if (fd >= _files.Length) Grow(fd + 1);
             file.References++; // before the close: dup2(fd, fd') of descriptions shared with fd'
             OpenFile old = _files[fd];
@@ -324,7 +363,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>A copy sharing the descriptions (fork's table; the copy holds its own references).</summary>
         public FileTable Clone()
         {
-            var copy = new FileTable();
+            var copy = new FileTable(MaximumDescriptors);
             copy._files = (OpenFile[])_files.Clone();
             copy._closeOnExec = (bool[])_closeOnExec.Clone();
             for (int fd = 0; fd < copy._files.Length; fd++)
@@ -347,7 +386,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             int size = _files.Length;
             while (size < needed) size *= 2;
-            if (size > Limit) size = Limit;
+            if (size > MaximumDescriptors) size = MaximumDescriptors;
             System.Array.Resize(ref _files, size);
             System.Array.Resize(ref _closeOnExec, size);
         }

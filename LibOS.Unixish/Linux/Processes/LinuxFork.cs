@@ -130,6 +130,13 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_request.Parent = Info.EnvironmentId;
             CollectProgramPages();
             SharedPipe.BeforeFork(1);
+            // The file server's descriptions: duplicated for the child before its memory is copied (helper vfs).
+            if (Files.FileCalls.BeforeFork(SystemCalls.CapabilityQuery(slot).Second) < 0)
+            {
+                SystemCalls.EnvironmentDestroy(slot);
+                SharedPipe.BeforeFork(-1);
+                return -Errno.ENOMEM;
+            }
 
             Error error = ShareAll(slot);
             if (error == Error.None) error = MapUpcallStack(slot, call.Frame, stack);
@@ -140,6 +147,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             {
                 SystemCalls.EnvironmentDestroy(slot);
                 SharedPipe.BeforeFork(-1);
+                Files.FileCalls.ForkFailed();
                 LinuxLog.Line("fork failed: " + Errors.Name(error));
                 return error == Error.QuotaExceeded || error == Error.NoMemory ? -Errno.ENOMEM : -Errno.EAGAIN;
             }

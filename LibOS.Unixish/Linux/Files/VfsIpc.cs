@@ -1,0 +1,261 @@
+// The file server as environments (docs/libos-unixish.md, "Files"): the first Linux process
+// spawns the server (the `linux` image with the argument ServerArgument) and every process,
+// forked children included, reaches it by its environment id with IpcCall. The server is not a
+// Linux process: no pid, never in a wait4 answer; it ends with the first process (the kernel
+// ends an environment's descendants).
+//
+// Buffers: each process maps BufferPages fresh frames of its own at an address it reserved
+// (AddressSpace.Reserve: not inherited by fork, so a child maps its own there) and hands them to
+// the server one by one with Hello (IpcCall's page). The server maps each client's pages in a
+// slot of its own; when all MaximumClients slots are in use it takes the one used longest ago (a
+// process that comes back is told ENOTCONN and registers again).
+//
+// The tree's generation (VfsProtocol.Generation) is written into every registered buffer after
+// each change. A buffer whose frames went with their process faults: the server's fault handler
+// maps a scratch page there and forgets the slot, so a dead client never takes the server down.
+//
+// Limits: a process the kernel destroys without exit's Goodbye (SIGKILL from the parent, a crash)
+// leaves its server descriptors behind (their files' memory stays until the machine stops).
+using Aegis.Abi;
+
+namespace Aegis.LibOS.Unixish.Linux.Files
+{
+    public static unsafe class VfsIpc
+    {
+        /// <summary>The `linux` image's argument that makes it the file server.</summary>
+        public const string ServerArgument = "--vfs-server";
+        public const int MaximumClients = 256;
+
+        /// <summary>The server's environment id (0: none; inherited by fork).</summary>
+        private static ulong s_server;
+
+        // ---------------------------------------------------------------- the client
+
+        /// <summary>Spawns the server (the first process) and returns this process's connection, or
+        /// null (then the process keeps a tree of its own, as before the server: logged).</summary>
+        public static VfsTransport Connect()
+        {
+            if (s_server == 0)
+            {
+                string problem = Spawn(out s_server);
+                if (problem != null)
+                {
+                    s_server = 0;
+                    LinuxLog.Line("file server: " + problem + "; this process keeps a file tree of its own");
+                    return null;
+                }
+            }
+            var transport = new IpcTransport();
+            if (transport.Buffer == null)
+            {
+                LinuxLog.Line("file server: cannot register a buffer; this process keeps a file tree of its own");
+                return null;
+            }
+            return transport;
+        }
+
+        private static string Spawn(out ulong id)
+        {
+            id = 0;
+            SystemCallResult spawned = SystemCalls.ImageSpawn(Info.ImageName, ServerArgument);
+            if (spawned.IsError) return "ImageSpawn: " + Errors.Name(spawned.Error);
+            ulong slot = spawned.Value;
+            SystemCallResult query = SystemCalls.CapabilityQuery(slot);
+            if (query.IsError) return "CapabilityQuery: " + Errors.Name(query.Error);
+            id = query.Second;
+            SystemCalls.CapabilityCopy(CapabilitySlots.Console, slot); // its log lines (optional)
+            Error error = SystemCalls.EnvironmentStart(slot, 0, 0, 0);
+            if (error != Error.None) return "EnvironmentStart: " + Errors.Name(error);
+            for (int attempt = 0; ; attempt++)
+            {
+                SystemCallResult status = SystemCalls.EnvironmentStatus(slot);
+                if (status.IsError) return "EnvironmentStatus: " + Errors.Name(status.Error);
+                if ((EnvironmentState)status.Value == EnvironmentState.Blocked) return null;
+                if ((EnvironmentState)status.Value != EnvironmentState.Runnable || attempt > 100_000)
+                    return "it did not come up (state " + status.Value.ToString() + ")";
+                SystemCalls.Yield(id);
+            }
+        }
+
+        private sealed class IpcTransport : VfsTransport
+        {
+            private ulong _address;
+            private ulong _registeredFor;
+            private readonly ulong _archiveStart, _archiveEnd;
+
+            public IpcTransport()
+            {
+                _archiveStart = (ulong)FilesNative.RootfsStart();
+                _archiveEnd = (ulong)FilesNative.RootfsEnd();
+            }
+
+            public override byte* Buffer => Register() ? (byte*)_address : null;
+            public override ulong Identity => Info.EnvironmentId;
+
+            public override bool InArchive(ulong address, long length) =>
+                length >= 0 && address >= _archiveStart && address <= _archiveEnd && (ulong)length <= _archiveEnd - address;
+
+            /// <summary>Maps and hands over this environment's buffer (once per environment).</summary>
+            private bool Register()
+            {
+                ulong self = Info.EnvironmentId;
+                if (_registeredFor == self) return true;
+                if (_address == 0) _address = AddressSpace.Reserve(VfsProtocol.BufferPages);
+                if (_address == 0) return false;
+                for (int page = 0; page < VfsProtocol.BufferPages; page++)
+                {
+                    ulong address = _address + (ulong)page * UserAddresses.PageSize;
+                    // A fork never maps this range into the child (it is not an inherited region):
+                    // a mapping here is this environment's own.
+                    if (Memory.Query(address, out _) != Error.None)
+                    {
+                        if (Memory.AllocateFrame(out ulong frame) != Error.None) return false;
+                        if (Memory.Map(address, frame, Memory.ReadWrite) != Error.None) return false;
+                    }
+                    SystemCallResult hello = Ipc.Call(s_server, VfsProtocol.Hello, (ulong)page, 0, 0, address);
+                    if (hello.IsError || (long)hello.Second < 0) return false;
+                }
+                _registeredFor = self;
+                return true;
+            }
+
+            public override long Call(ulong w0, ulong w1, ulong w2, ulong w3, out ulong reply1)
+            {
+                reply1 = 0;
+                for (int attempt = 0; attempt < 2; attempt++)
+                {
+                    if (!Register()) return -Errno.EIO;
+                    SystemCallResult result = Ipc.Call(s_server, w0, w1, w2, w3, 0, out reply1);
+                    if (result.IsError) return -Errno.EIO;
+                    long reply = (long)result.Second;
+                    if (reply != -Errno.ENOTCONN) return reply;
+                    _registeredFor = 0; // the server forgot this buffer: hand it over again
+                }
+                return -Errno.EIO;
+            }
+        }
+
+        // ---------------------------------------------------------------- the server
+
+        private static VfsServer s_vfs;
+        private static IpcCallHandler s_handler;
+        private static readonly ulong[] s_clients = new ulong[MaximumClients];
+        private static readonly ulong[] s_bases = new ulong[MaximumClients];
+        private static readonly int[] s_pages = new int[MaximumClients];     // bit i: page i mapped
+        private static readonly ulong[] s_lastUse = new ulong[MaximumClients];
+        private static ulong s_clock;
+        private const int AllPages = (1 << VfsProtocol.BufferPages) - 1;
+
+        /// <summary>The server environment's life: builds the tree and answers calls forever.</summary>
+        public static int RunServer()
+        {
+            FileCalls.Sources.Clock = () => (long)TimeCalls.RealtimeNanoseconds();
+            FileSystem fs = FileCalls.BuildTree(null);
+            s_vfs = new VfsServer(fs);
+            s_vfs.Broadcast = Broadcast;
+            s_faults = OnFault;
+            PageFaults.Register(s_faults);
+            s_handler = OnCall;
+            IpcServer.SetCallHandler(s_handler);
+            while (true) SystemCalls.Wait();
+        }
+
+        private static int s_lastSlot;
+        private static int s_highest = -1;
+        private static PageFaultHandler s_faults;
+        private static ulong s_scratchFrame;
+        private static readonly bool[] s_dead = new bool[MaximumClients];
+
+        /// <summary>The new generation into every registered buffer (VfsProtocol.Generation).</summary>
+        private static void Broadcast(ulong generation)
+        {
+            for (int i = 0; i <= s_highest; i++)
+                if (s_clients[i] != 0 && s_pages[i] == AllPages && !s_dead[i])
+                    *(ulong*)(s_bases[i] + VfsProtocol.Generation) = generation;
+            for (int i = 0; i <= s_highest; i++)
+                if (s_dead[i]) { Forget(i); s_dead[i] = false; }
+        }
+
+        /// <summary>A client's buffer the kernel took away (the client ended: its frames went): a
+        /// scratch page takes the access, the slot is forgotten; the server goes on.</summary>
+        private static bool OnFault(ref UpcallFrame frame)
+        {
+            ulong page = PageFaults.FaultPage(frame);
+            for (int i = 0; i <= s_highest; i++)
+            {
+                if (s_bases[i] == 0 || page < s_bases[i] || page >= s_bases[i] + (ulong)VfsProtocol.BufferBytes) continue;
+                if (s_scratchFrame == 0 && Memory.AllocateFrame(out s_scratchFrame) != Error.None) return false;
+                if (Memory.Map(page, s_scratchFrame, Memory.ReadWrite) != Error.None) return false;
+                s_dead[i] = true;
+                return true;
+            }
+            return false;
+        }
+
+        private static int Find(ulong sender)
+        {
+            if (sender == 0) return -1;
+            if (s_clients[s_lastSlot] == sender) return s_lastSlot; // a process's calls come in runs
+            for (int i = 0; i < MaximumClients; i++)
+                if (s_clients[i] == sender) return s_lastSlot = i;
+            return -1;
+        }
+
+        private static int Claim(ulong sender)
+        {
+            int slot = -1;
+            for (int i = 0; i < MaximumClients && slot < 0; i++)
+                if (s_clients[i] == 0) slot = i;
+            if (slot < 0)
+            {
+                slot = 0;
+                for (int i = 1; i < MaximumClients; i++)
+                    if (s_lastUse[i] < s_lastUse[slot]) slot = i;
+                Forget(slot);
+            }
+            if (s_bases[slot] == 0) s_bases[slot] = AddressSpace.Reserve(VfsProtocol.BufferPages);
+            if (s_bases[slot] == 0) return -1;
+            s_clients[slot] = sender;
+            s_pages[slot] = 0;
+            s_dead[slot] = false;
+            if (slot > s_highest) s_highest = slot;
+            return slot;
+        }
+
+        private static void Forget(int slot)
+        {
+            for (int page = 0; page < VfsProtocol.BufferPages; page++)
+                if ((s_pages[slot] & (1 << page)) != 0) Memory.Unmap(s_bases[slot] + (ulong)page * UserAddresses.PageSize);
+            s_clients[slot] = 0;
+            s_pages[slot] = 0;
+        }
+
+        private static void OnCall(in IpcMessage request, out ulong reply0, out ulong reply1)
+        {
+            reply1 = 0;
+            ulong sender = request.Sender;
+            int slot = Find(sender);
+            if ((request.Word0 & 0xFF) == VfsProtocol.Hello)
+            {
+                ulong page = request.Word1;
+                if (!request.HasPage || page >= VfsProtocol.BufferPages) { reply0 = unchecked((ulong)(long)-Errno.EINVAL); return; }
+                if (slot < 0 && (slot = Claim(sender)) < 0) { reply0 = unchecked((ulong)(long)-Errno.ENOMEM); return; }
+                ulong address = s_bases[slot] + page * UserAddresses.PageSize;
+                if ((s_pages[slot] & (1 << (int)page)) != 0) Memory.Unmap(address);
+                Error error = Memory.Map(address, request.Frame, Memory.ReadWrite);
+                if (error != Error.None) { s_pages[slot] &= ~(1 << (int)page); reply0 = unchecked((ulong)(long)-Errno.EFAULT); return; }
+                s_pages[slot] |= 1 << (int)page;
+                s_lastUse[slot] = ++s_clock;
+                if (s_pages[slot] == AllPages) *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = s_vfs.Generation;
+                reply0 = 0;
+                return;
+            }
+            if (slot < 0 || s_pages[slot] != AllPages) { reply0 = unchecked((ulong)(long)-Errno.ENOTCONN); return; }
+            s_lastUse[slot] = ++s_clock;
+            long result = s_vfs.Handle(sender, request.Word0, request.Word1, request.Word2, request.Word3,
+                (byte*)s_bases[slot], VfsProtocol.BufferBytes, out reply1);
+            if ((request.Word0 & 0xFF) == VfsProtocol.Goodbye || s_dead[slot]) { Forget(slot); s_dead[slot] = false; }
+            reply0 = unchecked((ulong)result);
+        }
+    }
+}
