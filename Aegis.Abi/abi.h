@@ -50,10 +50,13 @@
 #define SYSTEM_CALL_INPUT_READ 542
 #define SYSTEM_CALL_INPUT_WATCH 543
 #define SYSTEM_CALL_DEVICE_MAP 544
+/* fast fork (helper fork) */
+#define SYSTEM_CALL_PAGE_SHARE 548
+#define SYSTEM_CALL_PAGE_INHERIT 549
 
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 545
+#define SYSTEM_CALL_END 550
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0
@@ -64,6 +67,17 @@
 #define SYSTEM_CALL_LIMITS_ANY_SLICE (-1)
 #define SYSTEM_CALL_LIMITS_MAXIMUM_CONSOLE_WRITE 4096
 #define SYSTEM_CALL_LIMITS_MAXIMUM_MAP_REQUESTS 512
+#define SYSTEM_CALL_LIMITS_MAXIMUM_ON_DEMAND_RANGES 8
+#define SYSTEM_CALL_LIMITS_MAXIMUM_INHERIT_DEPTH 32
+
+/* PageShareFlags (SystemCall.cs): PageShare's flags (helper fork). */
+#define PAGE_SHARE_FLAGS_SHARE 0
+#define PAGE_SHARE_FLAGS_COPY_ON_WRITE 1
+#define PAGE_SHARE_FLAGS_MARK_READ_ONLY 2
+#define PAGE_SHARE_FLAGS_ON_DEMAND 4
+#define PAGE_SHARE_FLAGS_RECLAIM 8
+#define PAGE_SHARE_FLAGS_RELEASE 16
+#define PAGE_SHARE_FLAGS_ALL 31
 
 /* Error (Error.cs): results of a failed call, negative in RAX. */
 #define ERROR_NONE 0

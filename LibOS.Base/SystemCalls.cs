@@ -203,5 +203,14 @@ namespace Aegis.LibOS
         /// <summary>Maps the VGA text buffer (InputLimits.DisplayPages pages) writable at virtualAddress
         /// with the Display capability in slot. Value: pages mapped.</summary>
         public static SystemCallResult DeviceMap(ulong slot, ulong virtualAddress) => Call(SystemCall.DeviceMap, slot, virtualAddress);
+
+        /// <summary>Hands the caller's mappings of [address, address + pageCount pages) on to the
+        /// environment in slot (PageShareFlags; docs/abi.md "PageShare"). Value: pages mapped or changed.</summary>
+        public static SystemCallResult PageShare(ulong environmentSlot, ulong address, ulong pageCount, ulong flags, ulong mark)
+            => Call(SystemCall.PageShare, environmentSlot, address, pageCount, flags, mark);
+
+        /// <summary>Maps, read-only, what the caller's nearest ancestor maps in [address, address +
+        /// pageCount pages) inside an on-demand range. Value: pages mapped.</summary>
+        public static SystemCallResult PageInherit(ulong address, ulong pageCount) => Call(SystemCall.PageInherit, address, pageCount);
     }
 }

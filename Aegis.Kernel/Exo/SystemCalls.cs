@@ -102,6 +102,13 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.InputRead, &InputRead);
             Define(SystemCall.InputWatch, &InputWatch);
             Define(SystemCall.DeviceMap, &DeviceMap);
+            Define(SystemCall.PageShare, &PageShare);
+            Define(SystemCall.PageInherit, &PageInherit);
+            // 545..547 are another branch's calls (helper notify); until they are merged they answer
+            // NoSuchCall, as a number without a call always did.
+            for (ulong number = 545; number < 548; number++)
+                if (s_table[(int)(number - SystemCallNumbers.First)].Direct == null && s_table[(int)(number - SystemCallNumbers.First)].WithFrame == null)
+                    Define((SystemCall)number, &Unassigned);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();
@@ -180,6 +187,8 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>The environment a slot names: Self (slot 0) or an Environment capability.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong Unassigned(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => Fail(Error.NoSuchCall);
+
         internal static Error ResolveEnvironment(Environment caller, ulong slot, out Environment target)
         {
             target = null;
