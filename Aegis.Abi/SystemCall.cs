@@ -149,6 +149,23 @@ namespace Aegis.Abi
         /// <summary>(slot, bufferAddress, length) -> bytes copied. As InputRead (same checks, same
         /// errors), but the bytes stay in the ring: the next InputRead or InputPeek sees them again.</summary>
         InputPeek = 547,
+        // ---- fast fork (issue #9, helper fork): 548, 549
+        /// <summary>(envSlot, address, pageCount, flags, mark) -> pages mapped or changed. Hands the caller's
+        /// own mappings of [address, address + pageCount pages) on to another environment at the same
+        /// addresses, walking the caller's page tables in the kernel (docs/abi.md, "PageShare"). The
+        /// authority is the caller's mapping itself: the target gets the same frame with no more rights
+        /// (never writable unless the caller's page is). PageShareFlags: CopyOnWrite (the caller's
+        /// writable pages become read-only with 'mark' in both), MarkReadOnly (the target's read-only
+        /// pages get 'mark' too), OnDemand (nothing is mapped now: the child the caller created may map
+        /// the caller's pages there later with PageInherit), Reclaim / Release (the caller's own pages
+        /// carrying 'mark': a frame the caller owns that nobody else maps becomes writable again; one
+        /// that others still map is given up, freed with its last mapping). All or nothing.</summary>
+        PageShare = 548,
+        /// <summary>(address, pageCount) -> pages mapped. Inside a range the caller's creator marked
+        /// PageShareFlags.OnDemand: maps into the caller, read-only, the frames its nearest ancestor maps
+        /// at the same addresses (docs/abi.md, "PageShare"). Pages the caller maps already or no
+        /// ancestor maps are skipped. All or nothing.</summary>
+        PageInherit = 549,
     }
 
     /// <summary>NotifyControl's flags.</summary>
@@ -182,7 +199,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 548;
+        public const ulong End = 550;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>
@@ -204,5 +221,30 @@ namespace Aegis.Abi
         public const ulong AnyFrame = ulong.MaxValue;
         /// <summary>Passed as slot index to SliceAllocate: any free slice.</summary>
         public const ulong AnySlice = ulong.MaxValue;
+        /// <summary>Most on-demand ranges (PageShareFlags.OnDemand) one environment can hold.</summary>
+        public const int MaximumOnDemandRanges = 8;
+        /// <summary>Most ancestors PageInherit looks through for a page (past them: not mapped).</summary>
+        public const int MaximumInheritDepth = 32;
+    }
+
+    /// <summary>PageShare's flags (SystemCall.PageShare, docs/abi.md "PageShare").</summary>
+    public static class PageShareFlags
+    {
+        /// <summary>No flag: the target gets each page with the caller's permissions (software bits included).</summary>
+        public const ulong Share = 0;
+        /// <summary>A page writable in the caller becomes read-only with the mark bits, in the caller and the target.</summary>
+        public const ulong CopyOnWrite = 1;
+        /// <summary>A page read-only in the caller gets the mark bits in the target.</summary>
+        public const ulong MarkReadOnly = 2;
+        /// <summary>Map nothing now: record the range in the target (a child the caller created) for PageInherit.</summary>
+        public const ulong OnDemand = 4;
+        /// <summary>Caller only (slot Self): a page carrying the mark whose frame the caller owns and
+        /// nobody else maps becomes writable and loses the mark. Counted in the result.</summary>
+        public const ulong Reclaim = 8;
+        /// <summary>Caller only (slot Self): a page carrying the mark whose frame the caller owns and
+        /// others map too: the caller gives the frame up (it stays mapped everywhere, is freed with its
+        /// last mapping, and stays charged to the caller until then or until the caller ends).</summary>
+        public const ulong Release = 16;
+        public const ulong All = CopyOnWrite | MarkReadOnly | OnDemand | Reclaim | Release;
     }
 }

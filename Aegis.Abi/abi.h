@@ -54,9 +54,13 @@
 #define SYSTEM_CALL_WAIT_UNTIL 546
 #define SYSTEM_CALL_INPUT_PEEK 547
 
+/* fast fork (helper fork) */
+#define SYSTEM_CALL_PAGE_SHARE 548
+#define SYSTEM_CALL_PAGE_INHERIT 549
+
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 548
+#define SYSTEM_CALL_END 550
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0
@@ -67,6 +71,17 @@
 #define SYSTEM_CALL_LIMITS_ANY_SLICE (-1)
 #define SYSTEM_CALL_LIMITS_MAXIMUM_CONSOLE_WRITE 4096
 #define SYSTEM_CALL_LIMITS_MAXIMUM_MAP_REQUESTS 512
+#define SYSTEM_CALL_LIMITS_MAXIMUM_ON_DEMAND_RANGES 8
+#define SYSTEM_CALL_LIMITS_MAXIMUM_INHERIT_DEPTH 32
+
+/* PageShareFlags (SystemCall.cs): PageShare's flags (helper fork). */
+#define PAGE_SHARE_FLAGS_SHARE 0
+#define PAGE_SHARE_FLAGS_COPY_ON_WRITE 1
+#define PAGE_SHARE_FLAGS_MARK_READ_ONLY 2
+#define PAGE_SHARE_FLAGS_ON_DEMAND 4
+#define PAGE_SHARE_FLAGS_RECLAIM 8
+#define PAGE_SHARE_FLAGS_RELEASE 16
+#define PAGE_SHARE_FLAGS_ALL 31
 
 /* NotifyFlags, WaitResult (SystemCall.cs): NotifyControl's flags, Wait's and WaitUntil's results. */
 #define NOTIFY_FLAGS_ASYNCHRONOUS 1

@@ -216,5 +216,14 @@ namespace Aegis.LibOS
         /// <summary>As InputRead, but the bytes stay in the ring.</summary>
         public static SystemCallResult InputPeek(ulong slot, byte* buffer, ulong length)
             => Call(SystemCall.InputPeek, slot, (ulong)buffer, length);
+
+        /// <summary>Hands the caller's mappings of [address, address + pageCount pages) on to the
+        /// environment in slot (PageShareFlags; docs/abi.md "PageShare"). Value: pages mapped or changed.</summary>
+        public static SystemCallResult PageShare(ulong environmentSlot, ulong address, ulong pageCount, ulong flags, ulong mark)
+            => Call(SystemCall.PageShare, environmentSlot, address, pageCount, flags, mark);
+
+        /// <summary>Maps, read-only, what the caller's nearest ancestor maps in [address, address +
+        /// pageCount pages) inside an on-demand range. Value: pages mapped.</summary>
+        public static SystemCallResult PageInherit(ulong address, ulong pageCount) => Call(SystemCall.PageInherit, address, pageCount);
     }
 }

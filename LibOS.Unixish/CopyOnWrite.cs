@@ -4,8 +4,11 @@
 // such a page faults; the handler registered with LibOS.Base's page-fault dispatcher gives the
 // page a fresh frame of the environment's own with the same bytes, mapped writable:
 //   allocate a frame -> map it at a scratch page -> copy -> map it over the faulting page and
-//   unmap the scratch page (one PageMap call). The old frame stays with its owner: children
-//   may still map it, and FrameFree would take it out of their address spaces too.
+//   unmap the scratch page (one PageMap call). Before copying it asks the kernel (PageShare
+//   Reclaim | Release on the page): a frame of its own that nobody else maps any more is made
+//   writable again without a copy; a frame of its own that others still map is given up (it goes
+//   back to the pool with its last mapping, so a parent that forks often leaks nothing), then
+//   copied. A frame that is not its own (a parent's) is copied and left to its owner.
 // Invariants:
 //   - a page with the bit set is never writable; a page the handler repaired never has the bit;
 //   - the handler allocates no managed memory and writes nothing but its counter, so it runs in
@@ -39,6 +42,10 @@ namespace Aegis.LibOS.Unixish
         public static ulong FaultsResolved => s_faultsResolved;
         private static ulong s_faultsResolved;
 
+        /// <summary>Copy-on-write faults resolved without a copy (the frame was ours alone: PageShare Reclaim).</summary>
+        public static ulong FaultsReclaimed => s_faultsReclaimed;
+        private static ulong s_faultsReclaimed;
+
         /// <summary>Reserves the scratch pages and registers the fault handler (once).</summary>
         internal static Error Install()
         {
@@ -61,13 +68,24 @@ namespace Aegis.LibOS.Unixish
             if (!PageFaults.IsWrite(frame) || !PageFaults.IsProtectionViolation(frame))
                 return false;
             ulong page = PageFaults.FaultPage(frame);
+            // Our own frame that nobody else maps any more (the child ended or copied it): writable
+            // again, no copy. Our own frame others still map: given up (freed with their last
+            // mapping, charged to us until then), then copied below.
+            SystemCallResult reclaimed = SystemCalls.PageShare(CapabilitySlots.Self, page, 1,
+                PageShareFlags.Reclaim | PageShareFlags.Release, Bit);
+            if (!reclaimed.IsError && reclaimed.Value == 1)
+            {
+                s_faultsReclaimed++;
+                return true;
+            }
             if (Memory.Query(page, out PageInfo mapping) != Error.None || (mapping.Bits & Bit) == 0)
                 return false;
             ulong permissions = (mapping.Permissions & ~(Bit | Borrowed)) | PageBits.Writable;
             if (ReplaceWithCopy(page, permissions, HandlerScratch(), out _) != Error.None)
                 return false; // out of memory: reported as an unhandled fault
-            // The old frame stays as it is: children may still map it (FrameFree would take it out
-            // of every address space, theirs included). Its owner keeps paying for it until it ends.
+            // The old frame is not freed here: others may still map it (FrameFree would take it out
+            // of every address space). If it was ours, Release gave it up above: it goes back to the
+            // pool with its last mapping.
             s_faultsResolved++;
             return true;
         }

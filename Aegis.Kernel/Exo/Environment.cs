@@ -135,6 +135,10 @@ namespace Aegis.Kernel.Exo
         public ulong ReapCursor;
         /// <summary>User pages mapped (kept by UserPageTables; decides whether ending it is cut into ticks).</summary>
         public long MappedPages;
+        /// <summary>Ranges its creator marked PageShareFlags.OnDemand (PageInherit maps from the creator
+        /// there): start, end pairs; OnDemandCount pairs are in use. Made with the object: nothing allocates.</summary>
+        public readonly ulong[] OnDemandRanges = new ulong[2 * Aegis.Abi.SystemCallLimits.MaximumOnDemandRanges];
+        public int OnDemandCount;
         /// <summary>Bytes of this environment's ConsoleWrite calls the kernel accepted (its results' sum).</summary>
         public ulong ConsoleBytesAccepted;
         /// <summary>What may pass to the console from it (UTF-8 text; a character may span two calls).</summary>
@@ -205,7 +209,7 @@ namespace Aegis.Kernel.Exo
             LastFaultRip = 0;
             for (int i = 0; i < ReceivedPageHeadBytes; i++) ReceivedPageHead[i] = 0;
             IpcMessagesReceived = 0; PagesReceived = 0; PageSendsRefused = 0; ForcedPreemptions = 0; PoliteRevocations = 0; FramesReleasedOnRequest = 0;
-            ConsoleBytesAccepted = 0; ConsoleFilter.Reset(); Reaping = false; ReapCursor = 0; MappedPages = 0;
+            ConsoleBytesAccepted = 0; ConsoleFilter.Reset(); Reaping = false; ReapCursor = 0; MappedPages = 0; OnDemandCount = 0;
             EndReportText.Clear();
             Output.Clear();
             Account = null; FramesCharged = 0; KeepRecord = false;

@@ -29,6 +29,11 @@ namespace Aegis.Kernel.Exo
         private static ulong PageProtect(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageProtect(Scheduler.Current, a0, a1, a2, a3);
         private static ulong PageQuery(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageQuery(Scheduler.Current, a0, a1);
         private static ulong PageClean(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageClean(Scheduler.Current, a0, a1);
+        // Fast fork (Exo/UserPageTables.Sharing.cs).
+        private static ulong PageShare(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
+            => UserPageTables.PageShare(Scheduler.Current, a0, a1, a2, a3, a4);
+        private static ulong PageInherit(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
+            => UserPageTables.PageInherit(Scheduler.Current, a0, a1);
 
         private static ulong FrameGrant(Environment caller, ulong frameNumber, ulong slot, ulong writable)
         {

@@ -106,6 +106,8 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.NotifyControl, &NotifyControl);
             DefineWithFrame(SystemCall.WaitUntil, &WaitUntil);
             Define(SystemCall.InputPeek, &InputPeek);
+            Define(SystemCall.PageShare, &PageShare);
+            Define(SystemCall.PageInherit, &PageInherit);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();
@@ -184,6 +186,7 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>The environment a slot names: Self (slot 0) or an Environment capability.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+
         internal static Error ResolveEnvironment(Environment caller, ulong slot, out Environment target)
         {
             target = null;

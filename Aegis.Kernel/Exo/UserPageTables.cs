@@ -33,7 +33,7 @@ using Aegis.Kernel.Hal;
 
 namespace Aegis.Kernel.Exo
 {
-    internal static unsafe class UserPageTables
+    internal static unsafe partial class UserPageTables
     {
         private const ulong PageSize = 4096;
         private const ulong Present = PageBits.Present;
@@ -87,7 +87,7 @@ namespace Aegis.Kernel.Exo
                     if ((previous & Present) == 0)
                         CountMappings(target, 1);
                     else if (ledger.RemoveMapping(previousFrame, space, virtualAddress))
-                        KernelMemory.Frames.Free(previousFrame);
+                        FreeUnowned(previousFrame);
                 }
             }
             else
@@ -101,13 +101,13 @@ namespace Aegis.Kernel.Exo
                     CountMappings(target, -1);
                     ulong replacedFrame = (replaced & PageBits.FrameMask) >> PageBits.FrameShift;
                     if (ledger.RemoveMapping(replacedFrame, space, virtualAddress))
-                        KernelMemory.Frames.Free(replacedFrame);
+                        FreeUnowned(replacedFrame);
                     result = target.Tables.Map(virtualAddress, frame * PageSize, flags);
                 }
                 if (result != MapResult.Ok)
                 {
                     if (ledger.RemoveMapping(frame, space, virtualAddress))
-                        KernelMemory.Frames.Free(frame);
+                        FreeUnowned(frame);
                     return result == MapResult.OutOfMemory ? Error.NoMemory : Error.InvalidArgument;
                 }
                 CountMappings(target, 1);
@@ -129,7 +129,7 @@ namespace Aegis.Kernel.Exo
             CountMappings(target, -1);
             ulong frame = (previous & PageBits.FrameMask) >> PageBits.FrameShift;
             if (Environments.Ledger.RemoveMapping(frame, SpaceOf(target), virtualAddress))
-                KernelMemory.Frames.Free(frame);
+                FreeUnowned(frame);
             Changed(target, virtualAddress, 1);
             return Error.None;
         }
@@ -165,7 +165,7 @@ namespace Aegis.Kernel.Exo
                     Diagnostics.KernelAssert.That(false, "the reverse map names a page that does not map the frame");
                 // Always forget the record, so the loop ends whatever the tables said.
                 if (ledger.RemoveMapping(frame, space, virtualAddress))
-                    KernelMemory.Frames.Free(frame);
+                    FreeUnowned(frame);
             }
         }
 
@@ -217,7 +217,7 @@ namespace Aegis.Kernel.Exo
                     ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
                     // The information pages are the kernel's: not in the reverse map (answers false).
                     if (ledger.RemoveMapping(frame, space, page << 12))
-                        KernelMemory.Frames.Free(frame);
+                        FreeUnowned(frame);
                 }
             }
             cursor = page;
@@ -226,6 +226,19 @@ namespace Aegis.Kernel.Exo
             if (Cpu.ReadCr3() == environment.RootPhysical)
                 Cpu.WriteCr3(environment.RootPhysical);
             return true;
+        }
+
+        /// <summary>A frame with no owner lost its last mapping (RemoveMapping answered true): back to the
+        /// pool, and its releaser (PageShare Release), if still live, is no longer charged for it.</summary>
+        private static void FreeUnowned(ulong frame)
+        {
+            ulong releaser = Environments.Ledger.TakeReleaser(frame);
+            if (releaser != FrameLedger.NoOwner)
+            {
+                Environment charged = Environments.Find(releaser);
+                if (charged != null && charged.Account != null) Accounts.Uncharge(charged, 1); // not after it left its account
+            }
+            KernelMemory.Frames.Free(frame);
         }
 
         private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);

@@ -64,6 +64,8 @@ namespace Aegis.LibOS.Unixish.Linux
                 shellStatus = error == -Errno.ENOENT || error == -Errno.ENOTDIR ? 127 : 126;
                 return error;
             }
+            // A forked process maps the embedded archive on demand: the file's pages in one go.
+            OnDemandPages.Ensure((ulong)data, length);
             ElfCheck check = LinuxElf.Read(data, length);
             if (!check.IsValid)
             {

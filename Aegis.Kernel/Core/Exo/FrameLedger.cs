@@ -28,7 +28,9 @@
 //     kernel maps them itself (DeviceMap) and the reverse map records those mappings as usual;
 //   - GrantCount <= MaximumGrants and mapping records <= MaximumMappings (both preallocated or
 //     bounded), so no environment can make the kernel's memory grow without bound.
-// Memory: 28 bytes per frame (owner, mapping count, first grant, owner-list links, first
+//   - a frame given up with Release while mapped is an orphan like any other (no owner, mapped,
+//     freed with its last mapping); its releaser stays recorded until then (TakeReleaser);
+// Memory: 36 bytes per frame (owner, mapping count, first grant, owner-list links, first
 // mapping) plus 16 bytes per mapping record (preallocated) and 24 bytes per grant.
 // Frame numbers index arrays only after the range check, cast to int (FrameLimit <= int.MaxValue):
 // an array indexed by a ulong needs a checked conversion that Aegis.Runtime does not provide.
@@ -67,6 +69,9 @@ namespace Aegis.Kernel.Core.Exo
         // Reverse map: per frame the first mapping record (0 = none); records in one preallocated
         // array, free ones on a list through Next.
         private readonly int[] _firstMapping;
+        // Per frame: the environment that gave it up with Release while others mapped it (0 when none);
+        // the kernel uncharges that environment when the frame is freed (TakeReleaser).
+        private readonly ulong[] _releasedBy;
         private readonly MappingNode[] _mappingNodes;
         private int _freeMapping;
         private GrantNode[] _nodes;                  // node 0 unused; all MaximumGrants made up front
@@ -97,6 +102,7 @@ namespace Aegis.Kernel.Core.Exo
             _ownedNext = new int[(int)frameLimit];
             _ownedPrevious = new int[(int)frameLimit];
             _firstMapping = new int[(int)frameLimit];
+            _releasedBy = new ulong[(int)frameLimit];
             for (int slot = 0; slot < OwnerSlots; slot++)
             {
                 _ownedFirst[slot] = -1;
@@ -162,6 +168,7 @@ namespace Aegis.Kernel.Core.Exo
             if (_ownedCounts[slot] != 0 && _ownerIds[slot] != owner) return Error.Busy;
             _ownerIds[slot] = owner;
             _owners[(int)frame] = owner;
+            _releasedBy[(int)frame] = NoOwner;
             OwnedFrames++;
             // Append to the owner's list.
             int last = _ownedLast[slot];
@@ -320,6 +327,34 @@ namespace Aegis.Kernel.Core.Exo
             OrphanedFrames++;
             return false;
         }
+
+        /// <summary>The owner gives up a frame that page tables still map (PageShare's Release): it becomes
+        /// ownerless (its grants go) and returns to the pool with its last mapping, like a frame whose
+        /// owner ended. The releaser is remembered until then (TakeReleaser), so the kernel keeps it
+        /// charged. NotOwner unless ownerId owns the frame; Busy when nothing maps it (FrameFree it);
+        /// InvalidArgument past the limit.</summary>
+        public Error Release(ulong frame, ulong ownerId)
+        {
+            if (frame >= FrameLimit) return Error.InvalidArgument;
+            if (ownerId == NoOwner || ownerId == DeviceOwner || _owners[(int)frame] != ownerId) return Error.NotOwner;
+            if (_mappings[(int)frame] == 0) return Error.Busy;
+            ReleaseOwnership(frame);
+            _releasedBy[(int)frame] = ownerId;
+            return Error.None;
+        }
+
+        /// <summary>The environment that released the frame (Release) and is still charged for it, or
+        /// NoOwner; forgets it. The kernel asks when RemoveMapping answered true (the frame is freed).</summary>
+        public ulong TakeReleaser(ulong frame)
+        {
+            if (frame >= FrameLimit) return NoOwner;
+            ulong releaser = _releasedBy[(int)frame];
+            _releasedBy[(int)frame] = NoOwner;
+            return releaser;
+        }
+
+        /// <summary>Whether the frame was released (Release) and still waits for its last mapping to go.</summary>
+        public bool IsReleased(ulong frame) => frame < FrameLimit && _releasedBy[(int)frame] != NoOwner && _owners[(int)frame] == NoOwner;
 
         public ulong CountOwnedBy(ulong owner)
         {

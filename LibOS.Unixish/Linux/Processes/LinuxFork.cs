@@ -2,17 +2,16 @@
 // of the whole environment, made from inside the parent's system-call handler.
 //
 // What the child gets (ShareAll; JOS's fork and LibOS.Unixish's Process.Fork are the model, and
-// CopyOnWrite's fault handler does the copying later):
-//   - the libOS's image, heap, initial stack and registered ranges (InheritedRegions), and every
-//     page the program's areas have (ProgramPages): private pages copy-on-write in both (read-only
-//     with CopyOnWrite.Bit; a private page that was read-only is marked too, so a later mprotect
-//     can make the child's copy writable), MAP_SHARED pages mapped writable at the same frame in
-//     both (really shared; the child gets a grant so that it can share them with its own children);
-//     read-only libOS pages (text, rodata) simply mapped;
-//   - every page it maps of ours carries CopyOnWrite.Borrowed (the frame is ours, not the
-//     child's): when the child forks in turn, it first copies such pages into frames of its own
-//     (the kernel lets only a frame's owner grant it, and a grant per page per fork would cost a
-//     system call each), then shares them. A copy-on-write copy drops the mark;
+// CopyOnWrite's fault handler does the copying later). The kernel walks our page tables and maps
+// our frames into the child (PageShare, up to 512 pages a call; the authority is our own mapping,
+// so a child hands on what it got from us without copying it first):
+//   - the libOS's image, heap, initial stack and registered ranges (InheritedRegions):
+//     copy-on-write (our writable pages become read-only with CopyOnWrite.Bit in both; read-only
+//     pages, text and rodata, mapped as they are), except the ranges in OnDemandPages (the embedded
+//     root archive, ~7,000 pages): PageShare OnDemand, the child maps them when it touches them;
+//   - every page the program's areas have (ProgramPages), in runs: private pages copy-on-write, a
+//     private page that was read-only marked too (MarkReadOnly, so a later mprotect can make the
+//     child's copy writable); MAP_SHARED pages mapped with our rights at the same frames;
 //   - a fresh upcall stack whose top page is a copy of ours: the program's UpcallFrame (RAX = 0;
 //     RSP = the new stack for clone with a stack) and the trampoline's FXSAVE area below it. The
 //     upcall stack is copied eagerly, never shared copy-on-write (the kernel writes frames there);
@@ -21,9 +20,9 @@
 // The child starts at Native/linux_fork.S (linux_fork_child_entry), registers its upcall entry
 // and the system-call upcall, runs ChildStarted here, then resumes the program.
 //
-// Order: each batch of the child's mappings is installed before our own pages of that batch
-// become read-only, and nothing in between writes them (the walk runs on the upcall stack, which
-// is not shared, and allocates nothing: the program's page list is collected beforehand).
+// Order: the kernel maps each page into the child and makes ours read-only in one call, and nothing
+// in between writes them (the walk runs on the upcall stack, which is not shared, and allocates
+// nothing: the program's page list is collected beforehand).
 //
 // clone: only CSIGNAL, CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID, CLONE_PARENT_SETTID, CLONE_VFORK
 // and CLONE_VM together with CLONE_VFORK (vfork is a fork here: the parent does not wait for the
@@ -46,7 +45,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public const ulong ProcessFlags = CSIGNAL | CLONE_VFORK | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID
             | CLONE_DETACHED | CLONE_UNTRACED;
 
-        private const int Batch = 128;
         private const ulong Page = UserAddresses.PageSize;
 
         /// <summary>What the child reads of its parent's decision (written before the memory is shared).</summary>
@@ -61,7 +59,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static List<bool> s_programShared;
         private static ulong[] s_deviceSlots;
         private static int s_deviceCount;
-        private static bool s_reportedShareFallback;
 
         private const int MaximumSharedRanges = 64;
         private static readonly ulong[] s_sharedStarts = new ulong[MaximumSharedRanges];
@@ -175,6 +172,9 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             LinuxForkNative.Configure((ulong)SystemCall.EnvironmentSetUpcall, KernelInterface.SetSystemCallUpcall, AddressSpace.UpcallStackTop);
             s_programPages = new List<ulong>();
             s_programShared = new List<bool>();
+            // The embedded root archive (about 7,000 read-only pages) is mapped by children on demand.
+            ulong rootfsStart = (ulong)Files.FilesNative.RootfsStart(), rootfsEnd = (ulong)Files.FilesNative.RootfsEnd();
+            if (rootfsStart != 0 && rootfsEnd > rootfsStart) OnDemandPages.Add(rootfsStart, rootfsEnd);
             s_deviceSlots = new ulong[CapabilitySlots.Count];
             for (ulong slot = 1; slot < CapabilitySlots.Count; slot++)
             {
@@ -202,149 +202,81 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             }
         }
 
-        private struct Batches
-        {
-            public PageMapRequest* Child;
-            public PageMapRequest* Own;
-            public int ChildCount, OwnCount;
-        }
-
-        /// <summary>Maps everything the child inherits into it (see the header).</summary>
+        /// <summary>Maps everything the child inherits into it (see the header): the kernel walks our
+        /// page tables (PageShare), at most MaximumMapRequests pages a call.</summary>
         private static Error ShareAll(ulong slot)
         {
-            Batches batches;
-            PageMapRequest* child = stackalloc PageMapRequest[Batch];
-            PageMapRequest* own = stackalloc PageMapRequest[Batch];
-            batches.Child = child;
-            batches.Own = own;
-            batches.ChildCount = 0;
-            batches.OwnCount = 0;
             Error error = Error.None;
             for (int region = 0; region < InheritedRegions.Count && error == Error.None; region++)
             {
                 InheritedRegions.Get(region, out ulong start, out ulong pages);
-                for (ulong i = 0; i < pages && error == Error.None; i++)
-                    error = Add(slot, start + i * Page, false, false, ref batches);
+                error = ShareRegion(slot, start, start + pages * Page);
             }
-            for (int i = 0; i < s_programPages.Count && error == Error.None; i++)
-                error = Add(slot, s_programPages[i], true, s_programShared[i], ref batches);
+            // The program's pages, in runs of consecutive pages of one area (the list is ascending).
+            int i = 0;
+            while (i < s_programPages.Count && error == Error.None)
+            {
+                ulong first = s_programPages[i];
+                bool shared = s_programShared[i];
+                int j = i + 1;
+                while (j < s_programPages.Count && s_programShared[j] == shared && s_programPages[j] == first + (ulong)(j - i) * Page) j++;
+                error = Share(slot, first, (ulong)(j - i),
+                    shared ? PageShareFlags.Share : PageShareFlags.CopyOnWrite | PageShareFlags.MarkReadOnly);
+                i = j;
+            }
             for (int range = 0; range < s_sharedCount && error == Error.None; range++)
-                for (int i = 0; i < s_sharedPages[range] && error == Error.None; i++)
+                error = Share(slot, s_sharedStarts[range], (ulong)s_sharedPages[range], PageShareFlags.Share);
+            return error;
+        }
+
+        /// <summary>A libOS region: copy-on-write, except the parts children map on demand (OnDemandPages).</summary>
+        private static Error ShareRegion(ulong slot, ulong start, ulong end)
+        {
+            ulong at = start;
+            while (at < end)
+            {
+                // The next on-demand range that overlaps [at, end), if any.
+                ulong lazyStart = end, lazyEnd = end;
+                for (int k = 0; k < OnDemandPages.Count; k++)
                 {
-                    ulong page = s_sharedStarts[range] + (ulong)i * Page;
-                    if (Memory.Query(page, out PageInfo mapping) == Error.None)
-                        error = ShareWritable(slot, page, mapping.Frame, mapping.Permissions);
+                    OnDemandPages.Get(k, out ulong s0, out ulong e0);
+                    if (e0 <= at || s0 >= end) continue;
+                    ulong s1 = s0 < at ? at : s0;
+                    if (s1 < lazyStart) { lazyStart = s1; lazyEnd = e0 < end ? e0 : end; }
                 }
-            if (error == Error.None) error = Flush(slot, ref batches);
-            return error;
-        }
-
-        private static Error Add(ulong slot, ulong page, bool program, bool shared, ref Batches batches)
-        {
-            if (Memory.Query(page, out PageInfo mapping) != Error.None) return Error.None;
-            ulong permissions = mapping.Permissions;
-            ulong frame = mapping.Frame;
-            if (shared)
-                return ShareWritable(slot, page, frame, permissions);
-            if ((permissions & CopyOnWrite.Borrowed) != 0)
-            {
-                // Our parent's frame: make it ours first (see the header).
-                ulong ownPermissions = permissions & ~CopyOnWrite.Borrowed;
-                if ((ownPermissions & CopyOnWrite.Bit) != 0) ownPermissions = (ownPermissions & ~CopyOnWrite.Bit) | PageBits.Writable;
-                Error error = Flush(slot, ref batches); // pending requests may name this page
-                if (error == Error.None) error = CopyOnWrite.ReplaceWithCopy(page, ownPermissions, CopyOnWrite.WalkScratch, out frame);
+                Error error = Share(slot, at, (lazyStart - at) / Page, PageShareFlags.CopyOnWrite);
                 if (error != Error.None) return error;
-                permissions = ownPermissions;
-            }
-            bool writable = (permissions & (PageBits.Writable | CopyOnWrite.Bit)) != 0;
-            ulong childPermissions;
-            if (writable || program)
-                childPermissions = (permissions & ~PageBits.Writable) | CopyOnWrite.Bit | CopyOnWrite.Borrowed;
-            else
-                childPermissions = permissions | CopyOnWrite.Borrowed;
-            batches.Child[batches.ChildCount++] = CopyOnWrite.Request(PageMapOperation.Map, page, frame, childPermissions);
-            if ((permissions & PageBits.Writable) != 0)
-                batches.Own[batches.OwnCount++] = CopyOnWrite.Request(PageMapOperation.Protect, page, 0, (permissions & ~PageBits.Writable) | CopyOnWrite.Bit);
-            return batches.ChildCount == Batch || batches.OwnCount == Batch ? Flush(slot, ref batches) : Error.None;
-        }
-
-        /// <summary>The child's batch first, then ours (see the header). A batch naming a frame we
-        /// may not hand on (NotOwner: not marked Borrowed, e.g. a mark lost to an mprotect) is
-        /// redone page by page, copying such pages first.</summary>
-        private static Error Flush(ulong slot, ref Batches batches)
-        {
-            Error error = Error.None;
-            if (batches.ChildCount > 0)
-            {
-                SystemCallResult mapped = SystemCalls.PageMap(slot, batches.Child, (ulong)batches.ChildCount);
-                if (mapped.IsError && mapped.Error == Error.NotOwner)
-                    error = MapOneByOne(slot, ref batches);
-                else if (mapped.IsError)
-                    error = mapped.Error;
-            }
-            if (error == Error.None && batches.OwnCount > 0)
-            {
-                SystemCallResult protectedPages = SystemCalls.PageMap(CapabilitySlots.Self, batches.Own, (ulong)batches.OwnCount);
-                if (protectedPages.IsError) error = protectedPages.Error;
-            }
-            batches.ChildCount = 0;
-            batches.OwnCount = 0;
-            return error;
-        }
-
-        private static Error MapOneByOne(ulong slot, ref Batches batches)
-        {
-            for (int i = 0; i < batches.ChildCount; i++)
-            {
-                PageMapRequest request = batches.Child[i];
-                SystemCallResult mapped = SystemCalls.PageMap(slot, &request, 1);
-                if (!mapped.IsError) continue;
-                if (mapped.Error != Error.NotOwner) return mapped.Error;
-                if (Memory.Query(request.VirtualAddress, out PageInfo mapping) != Error.None) continue;
-                ulong ownPermissions = mapping.Permissions & ~CopyOnWrite.Borrowed;
-                if ((ownPermissions & CopyOnWrite.Bit) != 0) ownPermissions = (ownPermissions & ~CopyOnWrite.Bit) | PageBits.Writable;
-                Error error = CopyOnWrite.ReplaceWithCopy(request.VirtualAddress, ownPermissions, CopyOnWrite.WalkScratch, out ulong frame);
-                if (error != Error.None) return error;
-                request.Frame = frame;
-                mapped = SystemCalls.PageMap(slot, &request, 1);
-                if (mapped.IsError) return mapped.Error;
-                // Our own page became writable again: the protect batch makes it copy-on-write.
-                bool inOwn = false;
-                for (int j = 0; j < batches.OwnCount; j++) if (batches.Own[j].VirtualAddress == request.VirtualAddress) inOwn = true;
-                if (!inOwn && (ownPermissions & PageBits.Writable) != 0 && batches.OwnCount < Batch)
-                    batches.Own[batches.OwnCount++] = CopyOnWrite.Request(PageMapOperation.Protect, request.VirtualAddress, 0,
-                        (ownPermissions & ~PageBits.Writable) | CopyOnWrite.Bit);
+                if (lazyStart < lazyEnd)
+                {
+                    SystemCallResult marked = SystemCalls.PageShare(slot, lazyStart, (lazyEnd - lazyStart) / Page, PageShareFlags.OnDemand, 0);
+                    if (marked.IsError) return marked.Error;
+                }
+                at = lazyEnd;
             }
             return Error.None;
         }
 
-        /// <summary>A MAP_SHARED page: the same frame, same rights, in the child; a grant lets the
-        /// child share it with its own children. A frame we may not hand on (only granted to us,
-        /// and the kernel lets only owners grant) is copied for the child: logged once.</summary>
-        private static Error ShareWritable(ulong slot, ulong page, ulong frame, ulong permissions)
+        /// <summary>PageShare over [start, start + pages pages) in calls of at most MaximumMapRequests.</summary>
+        private static Error Share(ulong slot, ulong start, ulong pages, ulong flags)
         {
-            Error error = Memory.Map(page, frame, permissions, slot);
-            if (error == Error.NotOwner)
+            ulong total = 0;
+            while (pages > 0)
             {
-                if (!s_reportedShareFallback)
-                {
-                    s_reportedShareFallback = true;
-                    LinuxLog.Line("fork: a MAP_SHARED page (0x" + page.ToString("x") + ") is not ours to hand on (a grant of a grant): the child gets a private copy");
-                }
-                SystemCallResult allocated = SystemCalls.FrameAllocate();
-                if (allocated.IsError) return allocated.Error;
-                ulong scratch = CopyOnWrite.WalkScratch;
-                error = Memory.Map(scratch, allocated.Value, Memory.ReadWrite);
-                if (error != Error.None) return error;
-                NativeMethods.CopyPage((void*)scratch, (void*)page);
-                Memory.Unmap(scratch);
-                error = Memory.Map(page, allocated.Value, permissions & ~CopyOnWrite.Borrowed, slot);
-                return error;
+                ulong count = pages < (ulong)SystemCallLimits.MaximumMapRequests ? pages : (ulong)SystemCallLimits.MaximumMapRequests;
+                SystemCallResult shared = SystemCalls.PageShare(slot, start, count, flags, CopyOnWrite.Bit);
+                if (shared.IsError) return shared.Error;
+                total += shared.Value;
+                start += count * Page;
+                pages -= count;
             }
-            if (error != Error.None) return error;
-            SystemCalls.FrameGrant(frame, slot, (permissions & PageBits.Writable) != 0);
+            if (total != 0) s_pagesShared += total; // one write (our data is copy-on-write by now)
             return Error.None;
         }
+
+        private static ulong s_pagesShared;
+
+        /// <summary>Pages handed to children by PageShare (all forks of this process, for /proc and tests).</summary>
+        public static ulong PagesShared => s_pagesShared;
 
         /// <summary>The child's upcall stack: fresh frames, the top one a copy of ours with the
         /// program's frame patched (RAX = 0, RSP = stack when clone gave one).</summary>

@@ -1,0 +1,248 @@
+// PageShare and PageInherit (issue #9, fast fork): handing the caller's own mappings on to another
+// environment by walking page tables in the kernel, instead of one PageQuery and one PageMap
+// request per page from the libOS.
+//
+// The authority is the mapping itself: an environment that maps a frame (its own, granted to it,
+// or handed on to it by PageShare) may give an environment it holds a capability over the same
+// frame at the same address with no more rights than its own leaf has (never writable unless its
+// leaf is writable). It grants nothing: no grant record is made, so the frame's owner keeps every
+// way of taking it back it had — FrameFree and the abort protocol take a frame out of every address
+// space through the reverse map, these mappings included; when the owner ends, the frame is
+// orphaned and goes with its last mapping, as any frame mapped elsewhere. Device frames are never
+// handed on (skipped: the target maps the device with its own capability).
+//
+// Invariants kept (as UserPageTables.cs's): each mapping made goes through Map (reverse map, the
+// target's mapping count and account, upcall checks); the caller's own leaves change only in their
+// Writable and software bits (frame kept, so the reverse map is untouched); the TLB is flushed for
+// the caller once per call. Every call checks everything first (ranges, flags, quotas, mapping
+// records, the per-frame mapping limit) with no write, then performs: all or nothing, except that
+// a page table the builder cannot get after the check (the kernel's reserve) stops it half-way,
+// as PageMap. Work: O(pages in the range) (at most MaximumMapRequests), plus for PageInherit
+// O(pages x ancestors looked through) (at most MaximumInheritDepth each); nothing allocates (the
+// scratch arrays are static).
+using System;
+using System.Runtime.CompilerServices;
+using Aegis.Abi;
+using Aegis.Kernel.Core;
+using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Exo
+{
+    internal static unsafe partial class UserPageTables
+    {
+        private const ulong SoftwareBits = PageBits.Software0 | PageBits.Software1 | PageBits.Software2;
+        private const ulong LeafPermissions = PageBits.Writable | PageBits.NoExecute | SoftwareBits;
+
+        // Pages found by the checking pass, performed by the second (one call at a time: interrupts are off).
+        private static readonly ulong[] s_shareAddresses = new ulong[SystemCallLimits.MaximumMapRequests];
+        private static readonly ulong[] s_shareFrames = new ulong[SystemCallLimits.MaximumMapRequests];
+        private static readonly ulong[] s_sharePermissions = new ulong[SystemCallLimits.MaximumMapRequests];
+
+        /// <summary>PageShare(slot, address, pageCount, flags, mark): see SystemCall.PageShare and docs/abi.md.</summary>
+        public static ulong PageShare(Environment caller, ulong slot, ulong address, ulong pageCount, ulong flags, ulong mark)
+        {
+            if ((flags & ~PageShareFlags.All) != 0 || (mark & ~SoftwareBits) != 0) return Fail(Error.InvalidArgument);
+            bool onDemand = (flags & PageShareFlags.OnDemand) != 0;
+            bool ownPages = (flags & (PageShareFlags.Reclaim | PageShareFlags.Release)) != 0;
+            // OnDemand stands alone; Reclaim/Release do not mix with handing pages on.
+            if (onDemand && flags != PageShareFlags.OnDemand) return Fail(Error.InvalidArgument);
+            if (ownPages && (flags & ~(PageShareFlags.Reclaim | PageShareFlags.Release)) != 0) return Fail(Error.InvalidArgument);
+            if ((address & 4095) != 0 || pageCount == 0) return Fail(Error.InvalidArgument);
+            if (!onDemand && pageCount > (ulong)SystemCallLimits.MaximumMapRequests) return Fail(Error.InvalidArgument);
+            if (address < UserAddresses.LowestMappable || address >= UserAddresses.ReservedTop
+                || pageCount > (UserAddresses.ReservedTop - address) / 4096) return Fail(Error.BadAddress);
+            Error error = SystemCalls.ResolveEnvironment(caller, slot, out Environment target);
+            if (error != Error.None) return Fail(error);
+            if (ownPages)
+                return target != caller ? Fail(Error.InvalidArgument) : ReclaimOwn(caller, address, (int)pageCount, flags, mark);
+            if (target == caller) return Fail(Error.InvalidArgument); // the same addresses in the same space
+            if (onDemand)
+                return AddOnDemandRange(caller, target, address, pageCount);
+            return ShareRange(caller, target, address, (int)pageCount, flags, mark);
+        }
+
+        /// <summary>OnDemand: the range is recorded in the target, a child the caller created.</summary>
+        private static ulong AddOnDemandRange(Environment caller, Environment target, ulong address, ulong pageCount)
+        {
+            if (target.ParentId != caller.Id) return Fail(Error.NotOwner);
+            if (target.OnDemandCount == SystemCallLimits.MaximumOnDemandRanges) return Fail(Error.NoMemory);
+            int at = 2 * target.OnDemandCount;
+            target.OnDemandRanges[at] = address;
+            target.OnDemandRanges[at + 1] = address + pageCount * 4096;
+            target.OnDemandCount++;
+            return Ok(pageCount);
+        }
+
+        private static ulong ShareRange(Environment caller, Environment target, ulong address, int pageCount, ulong flags, ulong mark)
+        {
+            FrameLedger ledger = Environments.Ledger;
+            bool copyOnWrite = (flags & PageShareFlags.CopyOnWrite) != 0;
+            bool markReadOnly = (flags & PageShareFlags.MarkReadOnly) != 0;
+            int count = 0;
+            for (int i = 0; i < pageCount; i++)
+            {
+                ulong page = address + (ulong)i * 4096;
+                ulong* leaf = PageWalk.UserLeaf(caller, page, false);
+                if (leaf == null) continue;
+                ulong entry = *leaf;
+                ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                if (ledger.IsDevice(frame) || frame >= ledger.FrameLimit) continue; // never handed on
+                ulong permissions = entry & LeafPermissions;
+                if ((permissions & PageBits.Writable) != 0)
+                {
+                    if (copyOnWrite) permissions = (permissions & ~PageBits.Writable) | mark;
+                }
+                else if (markReadOnly)
+                    permissions |= mark;
+                s_shareAddresses[count] = page;
+                s_shareFrames[count] = frame;
+                s_sharePermissions[count] = permissions;
+                count++;
+            }
+            if (count == 0) return Ok(0);
+            Error error = CheckNewMappings(target, count, (ulong)pageCount);
+            if (error != Error.None) return Fail(error);
+            bool callerChanged = false;
+            for (int i = 0; i < count; i++)
+            {
+                ulong page = s_shareAddresses[i];
+                error = Map(target, page, s_shareFrames[i], MappingValidator.ToPageFlags(s_sharePermissions[i]));
+                if (error != Error.None) return Fail(error); // only out of page-table memory can fail here
+                if (!copyOnWrite) continue;
+                ulong* leaf = PageWalk.UserLeaf(caller, page, false);
+                if ((*leaf & PageBits.Writable) == 0) continue;
+                // The caller's own page: read-only with the mark, the same frame (the reverse map stays).
+                *leaf = (*leaf & ~PageBits.Writable) | mark;
+                callerChanged = true;
+            }
+            if (callerChanged) FlushCaller(caller, address, (ulong)pageCount);
+            return Ok((ulong)count);
+        }
+
+        /// <summary>Reclaim / Release over the caller's own pages carrying the mark.</summary>
+        private static ulong ReclaimOwn(Environment caller, ulong address, int pageCount, ulong flags, ulong mark)
+        {
+            FrameLedger ledger = Environments.Ledger;
+            bool reclaim = (flags & PageShareFlags.Reclaim) != 0, release = (flags & PageShareFlags.Release) != 0;
+            int reclaimed = 0;
+            bool changed = false;
+            for (int i = 0; i < pageCount; i++)
+            {
+                ulong page = address + (ulong)i * 4096;
+                ulong* leaf = PageWalk.UserLeaf(caller, page, false);
+                if (leaf == null) continue;
+                ulong entry = *leaf;
+                if ((entry & mark) != mark) continue;
+                ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                if (ledger.OwnerOf(frame) != caller.Id) continue;
+                if (ledger.MappingsOf(frame) == 1)
+                {
+                    if (!reclaim) continue;
+                    *leaf = (entry | PageBits.Writable) & ~mark;
+                    reclaimed++;
+                    changed = true;
+                }
+                else if (release && ledger.Release(frame, caller.Id) == Error.None)
+                {
+                    // Still charged to the caller until the frame is freed (FreeUnowned) or the caller ends.
+                }
+            }
+            if (changed) FlushCaller(caller, address, (ulong)pageCount);
+            return Ok((ulong)reclaimed);
+        }
+
+        /// <summary>PageInherit(address, pageCount): see SystemCall.PageInherit and docs/abi.md.</summary>
+        public static ulong PageInherit(Environment caller, ulong address, ulong pageCount)
+        {
+            if ((address & 4095) != 0 || pageCount == 0 || pageCount > (ulong)SystemCallLimits.MaximumMapRequests)
+                return Fail(Error.InvalidArgument);
+            if (address < UserAddresses.LowestMappable || address >= UserAddresses.ReservedTop
+                || pageCount > (UserAddresses.ReservedTop - address) / 4096) return Fail(Error.BadAddress);
+            ulong end = address + pageCount * 4096;
+            if (!InOnDemandRange(caller, address, end)) return Fail(Error.BadAddress);
+            FrameLedger ledger = Environments.Ledger;
+            int count = 0;
+            for (ulong page = address; page < end; page += 4096)
+            {
+                if (PageWalk.UserLeaf(caller, page, false) != null) continue; // mapped already
+                // The nearest ancestor that maps the page, through ancestors whose creators marked it
+                // on demand for them too.
+                Environment holder = caller;
+                ulong entry = 0;
+                for (int depth = 0; depth < SystemCallLimits.MaximumInheritDepth; depth++)
+                {
+                    Environment parent = Environments.Find(holder.ParentId);
+                    if (parent == null) break;
+                    ulong* leaf = PageWalk.UserLeaf(parent, page, false);
+                    if (leaf != null) { entry = *leaf; break; }
+                    if (!InOnDemandRange(parent, page, page + 4096)) break;
+                    holder = parent;
+                }
+                if (entry == 0) continue;
+                ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                if (frame >= ledger.FrameLimit || ledger.IsDevice(frame)) continue;
+                s_shareAddresses[count] = page;
+                s_shareFrames[count] = frame;
+                s_sharePermissions[count] = entry & LeafPermissions & ~PageBits.Writable;
+                count++;
+            }
+            if (count == 0) return Ok(0);
+            Error error = CheckNewMappings(caller, count, pageCount);
+            if (error != Error.None) return Fail(error);
+            for (int i = 0; i < count; i++)
+            {
+                error = Map(caller, s_shareAddresses[i], s_shareFrames[i], MappingValidator.ToPageFlags(s_sharePermissions[i]));
+                if (error != Error.None) return Fail(error);
+            }
+            return Ok((ulong)count);
+        }
+
+        private static bool InOnDemandRange(Environment environment, ulong start, ulong end)
+        {
+            ulong[] ranges = environment.OnDemandRanges;
+            for (int i = 0; i < environment.OnDemandCount; i++)
+                if (start >= ranges[2 * i] && end <= ranges[2 * i + 1]) return true;
+            return false;
+        }
+
+        /// <summary>Before mapping the 'count' pages in s_shareFrames into 'target' (spread over a range
+        /// of 'rangePages'): page tables within its account and above the kernel's reserve, mapping
+        /// records within its account and the table, at most MaximumMappingsPerFrame per frame.</summary>
+        private static Error CheckNewMappings(Environment target, int count, ulong rangePages)
+        {
+            // Page tables a contiguous range can need: its leaf tables, and the tables above them.
+            Error error = Accounts.CheckFrames(target, rangePages / 512 + 2 + 2 * 2 + 1);
+            if (error != Error.None) return error;
+            error = Accounts.CheckMappings(target, count);
+            if (error != Error.None) return error;
+            FrameLedger ledger = Environments.Ledger;
+            if (ledger.FreeMappingRecords < count) return Error.NoMemory;
+            for (int i = 0; i < count; i++)
+            {
+                ulong frame = s_shareFrames[i];
+                ulong mappings = ledger.MappingsOf(frame);
+                if (mappings + (ulong)count <= FrameLedger.MaximumMappingsPerFrame) continue;
+                // Near the limit (rare): count this frame's pages in the batch exactly.
+                ulong inBatch = 0;
+                for (int j = 0; j < count; j++)
+                    if (s_shareFrames[j] == frame) inBatch++;
+                if (mappings + inBatch > FrameLedger.MaximumMappingsPerFrame) return Error.QuotaExceeded;
+            }
+            return Error.None;
+        }
+
+        /// <summary>After the caller's own leaves in [address, address + pages) changed: the upcall
+        /// checks and the TLB, once for the whole range.</summary>
+        private static void FlushCaller(Environment caller, ulong address, ulong pages)
+        {
+            if (TouchesUpcallPages(caller, address, pages))
+                caller.MappingGeneration++;
+            if (Scheduler.Current == caller || Cpu.ReadCr3() == caller.RootPhysical)
+            {
+                if (pages > 16) Cpu.WriteCr3(caller.RootPhysical);
+                else for (ulong i = 0; i < pages; i++) Cpu.InvalidatePage(address + i * 4096);
+            }
+        }
+    }
+}
