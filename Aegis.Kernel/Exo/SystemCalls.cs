@@ -186,7 +186,6 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>The environment a slot names: Self (slot 0) or an Environment capability.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-
         internal static Error ResolveEnvironment(Environment caller, ulong slot, out Environment target)
         {
             target = null;
