@@ -174,7 +174,11 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_programShared = new List<bool>();
             // The embedded root archive (about 7,000 read-only pages) is mapped by children on demand.
             ulong rootfsStart = (ulong)Files.FilesNative.RootfsStart(), rootfsEnd = (ulong)Files.FilesNative.RootfsEnd();
-            if (rootfsStart != 0 && rootfsEnd > rootfsStart) OnDemandPages.Add(rootfsStart, rootfsEnd);
+            // Only whole pages: the archive's first and last pages may share a page with other
+            // read-only data (e.g. linux_default_mxcsr, read by the upcall entry, which cannot take
+            // a page fault), and those pages are shared at once with the rest of the image.
+            ulong lazyFrom = (rootfsStart + Page - 1) & ~(Page - 1), lazyTo = rootfsEnd & ~(Page - 1);
+            if (rootfsStart != 0 && lazyTo > lazyFrom) OnDemandPages.Add(lazyFrom, lazyTo);
             s_deviceSlots = new ulong[CapabilitySlots.Count];
             for (ulong slot = 1; slot < CapabilitySlots.Count; slot++)
             {
