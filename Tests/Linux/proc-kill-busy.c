@@ -67,6 +67,7 @@ static void sleep_until_usr1(void)
     sigaction(SIGUSR1, &action, NULL);
     say_ready();
     struct timespec t = {100, 0}, left = {0, 0};
+    if (got_usr1) _exit(46); /* the parent waits before it sends: the signal must find us asleep */
     int r = nanosleep(&t, &left);
     int eintr = r == -1 && errno == EINTR;
     _exit(eintr && got_usr1 == SIGUSR1 && left.tv_sec >= 80 && left.tv_sec <= 100 ? 44 : 45);
@@ -112,6 +113,8 @@ int main(void)
     dt_check(took < 10, "the sleeping child ended at once, not after its 100 s", "took %.1f s", took);
 
     child = start(ready, sleep_until_usr1);
+    struct timespec settle = {0, 300 * 1000 * 1000};
+    nanosleep(&settle, NULL); /* time for the child to reach its nanosleep */
     kill(child, SIGUSR1);
     got = waitpid(child, &status, 0);
     dt_check(got == child && WIFEXITED(status) && WEXITSTATUS(status) == 44, "SIGUSR1 interrupts nanosleep with EINTR and the time left (it exits 44)",

@@ -29,7 +29,7 @@
 // instruction with RAX = its number (a restarted nanosleep sleeps its whole time again: there is
 // no restart_syscall). These values never reach the program. Return them only after
 // InterruptPending() said true (that is what makes AfterSystemCall run). WaitStep() is the wait
-// itself (a yield).
+// itself (WaitUntil the earliest armed timer: Processes/Notices.cs).
 //
 // Timers (alarm, setitimer): ITIMER_REAL counts the TSC; ITIMER_VIRTUAL and ITIMER_PROF count the
 // same clock (the libOS's process CPU time is the TSC time since the start, TimeCalls). An

@@ -327,6 +327,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 byte intr = settings.Cc[TermiosBits.VINTR], quit = settings.Cc[TermiosBits.VQUIT], suspend = settings.Cc[TermiosBits.VSUSP];
                 fixed (byte* buffer = _input)
                 {
+                    MakeWritable(buffer, _input.Length);
                     if (_serial != InputDevices.NoSlot)
                     {
                         long n = InputDevices.Peek(_serial, buffer, _input.Length);
@@ -363,6 +364,15 @@ namespace Aegis.LibOS.Unixish.Linux
             finally { Leave(device); }
         }
 
+        /// <summary>Writes every page of the buffer before the kernel does: after a fork the libOS's
+        /// heap is copy-on-write, and the kernel refuses (BadAddress) to write into a page that is
+        /// not writable yet — InputRead then read nothing in a forked process.</summary>
+        private static void MakeWritable(byte* buffer, int length)
+        {
+            for (int i = 0; i < length; i += 4096 - (int)(((ulong)(buffer + i)) & 4095)) buffer[i] = 0;
+            buffer[length - 1] = 0;
+        }
+
         public bool WatchAll()
         {
             Attach();
@@ -386,6 +396,7 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             fixed (byte* buffer = _input)
             {
+                MakeWritable(buffer, _input.Length);
                 if (_keyboard != InputDevices.NoSlot)
                 {
                     if (_screen != null) device.Keyboard.ApplicationCursorKeys = _screen.ApplicationCursorKeys;
