@@ -358,6 +358,46 @@ public unsafe class LinuxVfsServerTests
     }
 
     [Test]
+    public void OpeningAFileAgainAsksNothingWhileTheTreeIsUnchangedAndKeepsLinuxSemanticsAfter()
+    {
+        var tree = new SharedTree();
+        SharedProcess a = tree.Attach(10), b = tree.Attach(11);
+        b.CreateFile("/tmp/again", "first");
+        Assert.That(a.ReadFile("/tmp/again"), Is.EqualTo("first"));
+        ulong requests = tree.Server.Requests;
+        Assert.That(a.ReadFile("/tmp/again"), Is.EqualTo("first"));
+        Assert.That(tree.Server.Requests, Is.EqualTo(requests), "open + read + close again: no request");
+        Assert.That(a.Client.AnchoredOpens, Is.EqualTo(1));
+        // b writes between a's open and a's read: a reads the new bytes.
+        long fd = a.Open("/tmp/again", O_RDONLY);
+        long w = b.Open("/tmp/again", O_WRONLY);
+        Assert.That(b.Write((int)w, "FIRST!"), Is.EqualTo(6));
+        Assert.That(a.Read((int)fd), Is.EqualTo("FIRST!"));
+        a.Files.Close((int)fd);
+        // b unlinks between a's open and a's read: the open description still reads the file.
+        Assert.That(a.ReadFile("/tmp/again"), Is.EqualTo("FIRST!"));
+        fd = a.Open("/tmp/again", O_RDONLY);
+        Assert.That(a.Client.AnchoredOpens, Is.EqualTo(3), "a new anchor after the change");
+        Assert.That(b.Files.UnlinkAt(-100, "/tmp/again", 0), Is.EqualTo(0));
+        Assert.That(a.Files.Fstat((int)fd, out StatInfo gone), Is.EqualTo(0));
+        Assert.That(gone.Links, Is.EqualTo(0UL), "fstat of the open, unlinked file");
+        Assert.That(a.Read((int)fd), Is.EqualTo("FIRST!"));
+        a.Files.Close((int)fd);
+        Assert.That(a.Open("/tmp/again", O_RDONLY), Is.EqualTo(-Errno.ENOENT), "the name is gone for a new open");
+        // A fork shares a description opened this way: the child continues at the parent's offset.
+        b.CreateFile("/tmp/shared", "abcdef");
+        Assert.That(a.ReadFile("/tmp/shared"), Is.EqualTo("abcdef"));
+        fd = a.Open("/tmp/shared", O_RDONLY);
+        Assert.That(a.Read((int)fd, 2), Is.EqualTo("ab"));
+        Assert.That(a.Client.BeforeFork(12), Is.EqualTo(0));
+        a.Transport.Id = 12;
+        Assert.That(a.Read((int)fd, 2), Is.EqualTo("cd"), "the child reads on from the shared offset");
+        a.Files.Goodbye();
+        Assert.That(tree.Server.DescriptorsOf(12), Is.EqualTo(0));
+        Assert.That(tree.Server.DescriptorsOf(10), Is.GreaterThan(0), "the parent's anchor and description stay");
+    }
+
+    [Test]
     public void ExitDropsEveryDescriptorAndClosesAreSentWithTheNextRequest()
     {
         var tree = new SharedTree();

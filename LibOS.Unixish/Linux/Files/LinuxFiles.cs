@@ -245,13 +245,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return 0;
             }
 
-            string display;
-            if (node is DirectoryNode asDirectory) display = fs.PathOf(asDirectory);
-            else if (lookup.Parent != null && lookup.Name != null) display = fs.PathOf(lookup.Parent, lookup.Name);
-            else display = path;
+            // What /proc/self/fd shows is made when first asked (PathOf is not cheap).
+            string display = null;
             if (node is PipeNode) display = "pipe:[" + node.Number.ToString() + "]";
+            else if (!(node is DirectoryNode) && (lookup.Parent == null || lookup.Name == null)) display = path;
 
             file = new OpenFile(fs, node, Stored(flags), display);
+            if (display == null)
+            {
+                file.DisplayParent = node is DirectoryNode asDirectory ? asDirectory : lookup.Parent;
+                file.DisplayName = node is DirectoryNode ? null : lookup.Name;
+            }
             if (node is PipeNode pipeNode)
             {
                 // Reopening a pipe through /proc/self/fd/N: one more reader and/or writer.

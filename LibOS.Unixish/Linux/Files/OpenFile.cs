@@ -25,12 +25,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             get
             {
+                if (_display == null && DisplayParent != null)
+                    _display = DisplayName == null ? FileSystem.PathOf(DisplayParent) : FileSystem.PathOf(DisplayParent, DisplayName);
                 if (_display == null && Node is IRemoteNode remote) _display = remote.Handle.Client.DisplayPath(remote.Handle);
                 return _display;
             }
             set => _display = value;
         }
         private string _display;
+        /// <summary>Where the file was opened (the directory itself for a directory; name null):
+        /// DisplayPath is made from them when first asked.</summary>
+        internal DirectoryNode DisplayParent;
+        internal string DisplayName;
         public int References;
         /// <summary>A /proc file's content, generated at open.</summary>
         public byte[] Snapshot;

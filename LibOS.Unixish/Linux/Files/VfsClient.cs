@@ -34,10 +34,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>The server's descriptor (in a forked child: the duplicate, adopted on first use).</summary>
         public int ServerFd
         {
-            get { Client.Adopt(); return Fd; }
+            get
+            {
+                Client.Adopt();
+                if (Fd == Pending) Client.Materialize(this);
+                return Fd;
+            }
             set => Fd = value;
         }
         internal int Fd;
+        /// <summary>Fd of a description opened from an anchor without asking the server (see
+        /// VfsClient.Open): the server's description is made when first needed.</summary>
+        internal const int Pending = int.MinValue;
+        /// <summary>A pending description's anchor (the server descriptor that keeps its inode).</summary>
+        internal RemoteHandle Anchor;
+        /// <summary>The absolute path it was opened by, when it may become an anchor at close.</summary>
+        internal string AnchorPath;
         /// <summary>The duplicate BeforeFork made for the child (the child adopts it).</summary>
         public int ChildFd = -1;
         internal int Index = -1;
@@ -78,6 +90,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// how many of its first bytes the open's reply carried.</summary>
         public long KnownSize, PrefetchCount;
         public ulong KnownGeneration;
+        public byte[] Cached;
 
         public RemoteFile(Mount mount, RemoteHandle handle, uint mode, byte* archiveData, long archiveSize)
             : base(mount, 0, mode, 0)
@@ -154,13 +167,80 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Adopt();
             int index = handle.Index;
             if (index < 0) return;
+            if (handle.Fd != RemoteHandle.Pending && handle.AnchorPath != null && KeepAsAnchor(handle)) return;
             int last = _handles.Count - 1;
             _handles[index] = _handles[last];
             _handles[index].Index = index;
             _handles.RemoveAt(last);
             handle.Index = -1;
+            if (handle.Fd == RemoteHandle.Pending) return; // never reached the server
             if (_closeCount == _closes.Length) Flush();
             _closes[_closeCount++] = handle.Fd;
+        }
+
+        // ---- anchors: opening a file again for reading without asking the server
+        //
+        // A file opened read-only by an absolute path (a tmpfs file whose first bytes came with the
+        // reply) keeps, when closed, its server descriptor as the path's anchor, with its size and
+        // first bytes and the generation they were seen at. Opening the path again read-only while
+        // the generation holds asks nothing: nothing in the tree changed, so the path still names
+        // that inode with that content. The new description is pending (no server descriptor);
+        // reads are served from the kept bytes while the generation holds; whatever needs the
+        // server (a read after a change or past the kept bytes, fstat, fork...) first makes the
+        // server's description, a new one of the anchor's inode (Reopen: the anchor keeps the inode
+        // even if it was unlinked since, as an open file keeps it on Linux).
+        private struct AnchorEntry
+        {
+            public RemoteHandle Handle;
+            public ulong Generation;
+            public long Size, Count;
+            public uint Mode;
+            public byte[] Bytes;
+        }
+        private readonly Dictionary<string, AnchorEntry> _anchors = new Dictionary<string, AnchorEntry>();
+        private const int MaximumAnchors = 8;
+
+        /// <summary>Opens that asked the server nothing (tests).</summary>
+        public ulong AnchoredOpens;
+
+        private bool KeepAsAnchor(RemoteHandle handle)
+        {
+            RemoteFile file = handle.Local;
+            if (file == null || file.Cached == null || file.KnownGeneration != CurrentGeneration) return false;
+            if (_anchors.TryGetValue(handle.AnchorPath, out AnchorEntry old))
+            {
+                if (old.Handle == handle) return true;
+                DropAnchor(handle.AnchorPath, old);
+            }
+            if (_anchors.Count >= MaximumAnchors)
+            {
+                foreach (KeyValuePair<string, AnchorEntry> pair in _anchors) { DropAnchor(pair.Key, pair.Value); break; }
+            }
+            _anchors[handle.AnchorPath] = new AnchorEntry
+            {
+                Handle = handle, Generation = file.KnownGeneration, Size = file.KnownSize, Count = file.PrefetchCount,
+                Mode = file.Mode, Bytes = file.Cached,
+            };
+            return true;
+        }
+
+        private void DropAnchor(string path, AnchorEntry entry)
+        {
+            _anchors.Remove(path);
+            RemoteHandle handle = entry.Handle;
+            handle.AnchorPath = null;
+            Forget(handle);
+        }
+
+        /// <summary>The server's description of a pending one: a new description of its anchor's inode.</summary>
+        internal void Materialize(RemoteHandle handle)
+        {
+            RemoteHandle anchor = handle.Anchor;
+            handle.Anchor = null;
+            handle.Fd = -1;
+            if (anchor == null) return;
+            long fd = Call(VfsProtocol.Reopen, (ulong)anchor.ServerFd, (ulong)LinuxFile.O_RDONLY, 0, out _);
+            if (fd >= 0) handle.Fd = (int)fd;
         }
 
         private RemoteHandle NewHandle(int serverFd)
@@ -216,6 +296,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private void ShareLocalPosition(RemoteHandle handle)
         {
+            _ = handle.ServerFd; // a pending description is made now
             // Archive files keep their position here until shared.
             RemoteFile file = handle.Local;
             if (file == null || !file.LocalPosition) return;
@@ -230,7 +311,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (identity == _identity) return;
             _identity = identity;
             _closeCount = 0;
-            _prefetched = null;
             for (int i = 0; i < _handles.Count; i++)
             {
                 RemoteHandle handle = _handles[i];
@@ -247,13 +327,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             _closeCount = 0;
             Call(VfsProtocol.Goodbye, 0, 0, 0, out _);
             _handles.Clear();
+            _anchors.Clear();
         }
 
         // ---------------------------------------------------------------- requests
 
         private const ulong PrefetchBit = 1UL << 33;
         /// <summary>The file whose first bytes the last reply (Open's) left in the payload.</summary>
-        private RemoteFile _prefetched;
 
         private ulong CurrentGeneration
         {
@@ -267,7 +347,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private long Call(int op, ulong w1, ulong w2, ulong w3, out ulong reply1)
         {
             Adopt();
-            _prefetched = null;
             int closes = _closeCount;
             if (closes > 0)
             {
@@ -316,7 +395,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 file.PrefetchCount = ((long*)Payload)[2];
                 file.KnownGeneration = CurrentGeneration;
                 if (file.PrefetchCount < 0 || file.PrefetchCount > VfsProtocol.PrefetchBytes) file.PrefetchCount = 0;
-                _prefetched = file;
+                file.Cached = new byte[file.PrefetchCount];
+                fixed (byte* to = file.Cached) System.Buffer.MemoryCopy(Payload + PrefetchOffset, to, file.PrefetchCount, file.PrefetchCount);
             }
             return file;
         }
@@ -325,6 +405,26 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Open(RemoteDirectory start, string path, int flags, uint mode, uint umask, out Inode node)
         {
             node = null;
+            const int Plain = LinuxFile.O_LARGEFILE | LinuxFile.O_CLOEXEC | LinuxFile.O_NOCTTY; // status flags as Reopen makes them
+            bool anchorable = (start == null || start == Root) && path.Length > 0 && path[0] == '/' && (flags & ~Plain) == 0;
+            if (anchorable && _anchors.TryGetValue(path, out AnchorEntry anchor))
+            {
+                if (anchor.Generation == CurrentGeneration)
+                {
+                    AnchoredOpens++;
+                    RemoteHandle pending = NewHandle(RemoteHandle.Pending);
+                    pending.Anchor = anchor.Handle;
+                    var again = new RemoteFile(_mount, pending, anchor.Mode, null, 0)
+                    {
+                        LocalPosition = true, KnownSize = anchor.Size, PrefetchCount = anchor.Count,
+                        KnownGeneration = anchor.Generation, Cached = anchor.Bytes,
+                    };
+                    pending.Local = again;
+                    node = again;
+                    return 0;
+                }
+                DropAnchor(path, anchor);
+            }
             int length = PutString(path, 0);
             long fd = Call(VfsProtocol.Open, (ulong)(long)Fd(start), (uint)flags | ((ulong)mode << 32), (ulong)(uint)length | ((ulong)umask << 32), out ulong info);
             if (fd == VfsProtocol.Redirected) return Redirect(fd, info);
@@ -335,6 +435,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 file.LocalPosition = true;
                 file.Handle.Local = file;
+                if (anchorable && file.Cached != null) file.Handle.AnchorPath = path;
             }
             return 0;
         }
@@ -500,10 +601,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 // came with the open and serve while nothing in the tree changed.
                 bool unchanged = CurrentGeneration == file.KnownGeneration;
                 if (unchanged && at >= file.KnownSize) return 0;
-                if (unchanged && _prefetched == file && at < file.PrefetchCount)
+                if (unchanged && file.Cached != null && at < file.PrefetchCount)
                 {
                     long n = file.PrefetchCount - at < count ? file.PrefetchCount - at : count;
-                    System.Buffer.MemoryCopy(Payload + PrefetchOffset + at, buffer, n, n);
+                    fixed (byte* from = file.Cached) System.Buffer.MemoryCopy(from + at, buffer, n, n);
                     if (offset < 0) file.Position = at + n;
                     return n;
                 }
