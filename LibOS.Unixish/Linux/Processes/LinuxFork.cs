@@ -90,7 +90,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
 
         /// <summary>Forks done by this process (for /proc and tests).</summary>
         public static ulong Forks;
-
         /// <summary>Whether the clone flags describe a process (what fork can make).</summary>
         public static bool IsProcessClone(ulong flags)
         {
@@ -122,27 +121,31 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             SystemCallResult created = SystemCalls.EnvironmentCreate();
             if (created.IsError) return -Errno.EAGAIN; // Linux's answer for no process slot or quota
             ulong slot = created.Value;
+            ulong pid = SystemCalls.CapabilityQuery(slot).Second;
+            // Everything we write for this fork is written before our memory is shared (ShareAll is
+            // the last step): a page written after it would be copied at once (copy-on-write).
             s_request.Flags = flags;
             s_request.ChildTid = childTid;
             s_request.Parent = Info.EnvironmentId;
             CollectProgramPages();
             SharedPipe.BeforeFork(1);
+            int entry = LinuxProcesses.Children.Add(pid, slot, LinuxProcesses.Group);
+            Forks++;
 
-            Error error = ShareAll(slot);
-            if (error == Error.None) error = MapUpcallStack(slot, call.Frame, stack);
+            Error error = MapUpcallStack(slot, call.Frame, stack);
             if (error == Error.None) error = GiveDevices(slot);
+            if (error == Error.None) error = ShareAll(slot);
             ulong frame = (ulong)call.Frame;
             if (error == Error.None) error = SystemCalls.EnvironmentStart(slot, LinuxForkNative.ChildEntry(), frame, frame);
             if (error != Error.None)
             {
                 SystemCalls.EnvironmentDestroy(slot);
+                if (entry >= 0) LinuxProcesses.Children.Remove(entry);
+                Forks--;
                 SharedPipe.BeforeFork(-1);
                 LinuxLog.Line("fork failed: " + Errors.Name(error));
                 return error == Error.QuotaExceeded || error == Error.NoMemory ? -Errno.ENOMEM : -Errno.EAGAIN;
             }
-            ulong pid = SystemCalls.CapabilityQuery(slot).Second;
-            LinuxProcesses.Children.Add(pid, slot, LinuxProcesses.Group);
-            Forks++;
             if ((flags & CLONE_PARENT_SETTID) != 0)
             {
                 int tid = (int)pid;
