@@ -57,8 +57,15 @@ public class ProtectionSuiteTests
         "input-read", "input-watch", "input-bad-upcall", "device-map",
     };
 
+    // Issue #9's fast fork: PageShare and PageInherit (Aegis.Kernel/Tests/ProtectionSuite.Sharing.cs).
+    private static readonly string[] SharingBehaviours =
+    {
+        "page-share",
+    };
+
     public static readonly string[] Behaviours =
-        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).Concat(DeviceBehaviours).ToArray();
+        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).Concat(DeviceBehaviours)
+            .Concat(SharingBehaviours).ToArray();
 
     [Test]
     public void ProtectionSuitePasses()

@@ -254,24 +254,16 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// <summary>PageShare over [start, start + pages pages) in calls of at most MaximumMapRequests.</summary>
         private static Error Share(ulong slot, ulong start, ulong pages, ulong flags)
         {
-            ulong total = 0;
             while (pages > 0)
             {
                 ulong count = pages < (ulong)SystemCallLimits.MaximumMapRequests ? pages : (ulong)SystemCallLimits.MaximumMapRequests;
                 SystemCallResult shared = SystemCalls.PageShare(slot, start, count, flags, CopyOnWrite.Bit);
                 if (shared.IsError) return shared.Error;
-                total += shared.Value;
                 start += count * Page;
                 pages -= count;
             }
-            if (total != 0) s_pagesShared += total; // one write (our data is copy-on-write by now)
             return Error.None;
         }
-
-        private static ulong s_pagesShared;
-
-        /// <summary>Pages handed to children by PageShare (all forks of this process, for /proc and tests).</summary>
-        public static ulong PagesShared => s_pagesShared;
 
         /// <summary>The child's upcall stack: fresh frames, the top one a copy of ours with the
         /// program's frame patched (RAX = 0, RSP = stack when clone gave one).</summary>
