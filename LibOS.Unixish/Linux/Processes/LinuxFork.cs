@@ -170,6 +170,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             // The embedded root archive (about 7,000 read-only pages) is mapped by children on demand.
             ulong rootfsStart = (ulong)Files.FilesNative.RootfsStart(), rootfsEnd = (ulong)Files.FilesNative.RootfsEnd();
             if (rootfsStart != 0 && rootfsEnd > rootfsStart) OnDemandPages.Add(rootfsStart, rootfsEnd);
+            s_stackStaging = AddressSpace.Reserve(AddressSpace.UpcallStackPages);
+            if (s_stackStaging == 0) return false;
             s_deviceSlots = new ulong[CapabilitySlots.Count];
             for (ulong slot = 1; slot < CapabilitySlots.Count; slot++)
             {
@@ -266,7 +268,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         }
 
         /// <summary>The child's upcall stack: fresh frames, the top one a copy of ours with the
-        /// program's frame patched (RAX = 0, RSP = stack when clone gave one).</summary>
+        /// program's frame patched (RAX = 0, RSP = stack when clone gave one). The frames are ours
+        /// (FrameAllocate), staged at s_stackStaging, mapped into the child, then released
+        /// (PageShare Release): they go back to the pool when the child ends, charged to us until
+        /// then. (Kept, they would stay ours for our whole life: 16 frames a fork.)</summary>
         private static Error MapUpcallStack(ulong slot, UpcallFrame* frame, ulong stack)
         {
             const int Pages = AddressSpace.UpcallStackPages;
@@ -281,22 +286,33 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 }
                 frames[i] = allocated.Value;
             }
-            ulong topPage = AddressSpace.UpcallStackTop - Page;
-            ulong scratch = CopyOnWrite.WalkScratch;
-            Error error = Memory.Map(scratch, frames[Pages - 1], Memory.ReadWrite);
+            ulong staging = s_stackStaging;
+            Error error = Memory.Map(staging, frames, Pages, Memory.ReadWrite | StagingMark);
             if (error == Error.None)
             {
-                NativeMethods.CopyPage((void*)scratch, (void*)topPage);
-                UpcallFrame* copy = (UpcallFrame*)(scratch + ((ulong)frame - topPage));
+                ulong topPage = AddressSpace.UpcallStackTop - Page;
+                ulong copyPage = staging + (ulong)(Pages - 1) * Page;
+                NativeMethods.CopyPage((void*)copyPage, (void*)topPage);
+                UpcallFrame* copy = (UpcallFrame*)(copyPage + ((ulong)frame - topPage));
                 copy->Registers.Rax = 0;
                 if (stack != 0) copy->Registers.Rsp = stack;
-                Memory.Unmap(scratch);
                 error = Memory.Map(AddressSpace.UpcallStackBottom, frames, Pages, Memory.ReadWrite, slot);
+                if (error == Error.None)
+                {
+                    SystemCallResult released = SystemCalls.PageShare(CapabilitySlots.Self, staging, Pages, PageShareFlags.Release, StagingMark);
+                    if (released.IsError) error = released.Error;
+                }
+                Memory.Unmap(staging, Pages); // released frames now live on in the child alone
             }
             if (error != Error.None)
-                for (int i = 0; i < Pages; i++) SystemCalls.FrameFree(frames[i]);
+                for (int i = 0; i < Pages; i++) SystemCalls.FrameFree(frames[i]); // ours unless released
             return error;
         }
+
+        /// <summary>The software bit that marks the staging pages for PageShare Release (not the
+        /// copy-on-write bit: these pages are writable).</summary>
+        private const ulong StagingMark = PageBits.Software2;
+        private static ulong s_stackStaging;
 
         /// <summary>Our console, input and display capabilities, copied to the child.</summary>
         private static Error GiveDevices(ulong slot)
