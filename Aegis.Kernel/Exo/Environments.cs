@@ -670,8 +670,7 @@ namespace Aegis.Kernel.Exo
 
         private static void ZeroFrame(ulong frame)
         {
-            ulong* page = (ulong*)KernelMemory.PhysicalToVirtual(frame * PageSize);
-            for (int i = 0; i < 512; i++) page[i] = 0;
+            Cpu.ZeroPage((void*)KernelMemory.PhysicalToVirtual(frame * PageSize));
         }
 
         /// <summary>Page-table frames for one environment: charged to it (its account, the kernel's

@@ -38,6 +38,7 @@ namespace Aegis.Kernel.Exo
         private static readonly ulong[] s_shareAddresses = new ulong[SystemCallLimits.MaximumMapRequests];
         private static readonly ulong[] s_shareFrames = new ulong[SystemCallLimits.MaximumMapRequests];
         private static readonly ulong[] s_sharePermissions = new ulong[SystemCallLimits.MaximumMapRequests];
+        private static readonly ulong[] s_shareLeaves = new ulong[SystemCallLimits.MaximumMapRequests];
 
         /// <summary>PageShare(slot, address, pageCount, flags, mark): see SystemCall.PageShare and docs/abi.md.</summary>
         public static ulong PageShare(Environment caller, ulong slot, ulong address, ulong pageCount, ulong flags, ulong mark)
@@ -77,47 +78,115 @@ namespace Aegis.Kernel.Exo
         private static ulong ShareRange(Environment caller, Environment target, ulong address, int pageCount, ulong flags, ulong mark)
         {
             FrameLedger ledger = Environments.Ledger;
+            ulong frameLimit = ledger.FrameLimit;
             bool copyOnWrite = (flags & PageShareFlags.CopyOnWrite) != 0;
             bool markReadOnly = (flags & PageShareFlags.MarkReadOnly) != 0;
+            ulong end = address + (ulong)pageCount * 4096;
             int count = 0;
-            for (int i = 0; i < pageCount; i++)
+            bool nearLimit = false;
+            const ulong presentUser = PageBits.Present | PageBits.User;
+            fixed (ulong* leaves = s_shareLeaves)
+            fixed (ulong* addresses = s_shareAddresses)
+            fixed (ulong* frames = s_shareFrames)
+            fixed (ulong* permissionsOf = s_sharePermissions)
+            fixed (ulong* owners = ledger.OwnerTable)
+            fixed (uint* mappings = ledger.MappingCountTable)
             {
-                ulong page = address + (ulong)i * 4096;
-                ulong* leaf = PageWalk.UserLeaf(caller, page, false);
-                if (leaf == null) continue;
-                ulong entry = *leaf;
-                ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
-                if (ledger.IsDevice(frame) || frame >= ledger.FrameLimit) continue; // never handed on
-                ulong permissions = entry & LeafPermissions;
-                if ((permissions & PageBits.Writable) != 0)
+                // Pass 1, no writes: the caller's present pages, one table walk per 512 pages.
+                ulong page = address;
+                while (page < end)
                 {
-                    if (copyOnWrite) permissions = (permissions & ~PageBits.Writable) | mark;
+                    ulong tableEnd = (page | (512UL * 4096 - 1)) + 1;
+                    if (tableEnd > end) tableEnd = end;
+                    ulong* table = LeafTable(caller.RootPhysical, page);
+                    if (table == null) { page = tableEnd; continue; }
+                    for (; page < tableEnd; page += 4096)
+                    {
+                        ulong* leaf = table + ((page >> 12) & 511);
+                        ulong entry = *leaf;
+                        if ((entry & presentUser) != presentUser) continue;
+                        ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                        if (frame >= frameLimit || owners[frame] == FrameLedger.DeviceOwner) continue; // never handed on
+                        if (mappings[frame] + (uint)pageCount > FrameLedger.MaximumMappingsPerFrame) nearLimit = true;
+                        ulong permissions = entry & LeafPermissions;
+                        if ((permissions & PageBits.Writable) != 0)
+                        {
+                            if (copyOnWrite) permissions = (permissions & ~PageBits.Writable) | mark;
+                        }
+                        else if (markReadOnly)
+                            permissions |= mark;
+                        leaves[count] = (ulong)leaf;
+                        addresses[count] = page;
+                        frames[count] = frame;
+                        permissionsOf[count] = permissions;
+                        count++;
+                    }
                 }
-                else if (markReadOnly)
-                    permissions |= mark;
-                s_shareAddresses[count] = page;
-                s_shareFrames[count] = frame;
-                s_sharePermissions[count] = permissions;
-                count++;
+                if (count == 0) return Ok(0);
+                Error error = CheckNewMappings(target, count, (ulong)pageCount, nearLimit);
+                if (error != Error.None) return Fail(error);
+
+                // Pass 2: the target's leaves, written in place where its table exists (else Map builds it).
+                ulong space = SpaceOf(target);
+                long fastMapped = 0;
+                bool callerChanged = false;
+                ulong* slots = null;
+                ulong slotsTable = ulong.MaxValue;
+                for (int i = 0; i < count; i++)
+                {
+                    ulong* leaf = (ulong*)leaves[i];
+                    ulong pageAt = addresses[i];
+                    ulong frame = frames[i];
+                    ulong permissions = permissionsOf[i];
+                    if ((pageAt >> 21) != slotsTable)
+                    {
+                        slotsTable = pageAt >> 21;
+                        ulong* slot = PageWalk.LeafSlot(target.RootPhysical, pageAt);
+                        slots = slot == null ? null : slot - ((pageAt >> 12) & 511);
+                    }
+                    ulong* targetSlot = slots == null ? null : slots + ((pageAt >> 12) & 511);
+                    if (targetSlot != null && (*targetSlot & PageBits.Present) == 0)
+                    {
+                        // FAST PATH (docs/kernel.md, "UserPageTables.Map, table present"): an empty leaf.
+                        if (ledger.AddMapping(frame, space, pageAt) != Error.None) return Fail(Error.NoMemory);
+                        *targetSlot = frame * 4096 | permissions | PageBits.Present | PageBits.User;
+                        fastMapped++;
+                    }
+                    else
+                    {
+                        error = Map(target, pageAt, frame, MappingValidator.ToPageFlags(permissions));
+                        if (error != Error.None) return Fail(error); // only out of page-table memory can fail here
+                        slotsTable = ulong.MaxValue; // the builder may have made the table
+                    }
+                    if (copyOnWrite && (*leaf & PageBits.Writable) != 0)
+                    {
+                        // The caller's own page: read-only with the mark, the same frame (the reverse map stays).
+                        *leaf = (*leaf & ~PageBits.Writable) | mark;
+                        callerChanged = true;
+                    }
+                }
+                if (fastMapped != 0) CountMappings(target, fastMapped);
+                if (TouchesUpcallPages(target, address, (ulong)pageCount)) target.MappingGeneration++;
+                if (Cpu.ReadCr3() == target.RootPhysical) Cpu.WriteCr3(target.RootPhysical);
+                if (callerChanged) FlushCaller(caller, address, (ulong)pageCount);
             }
-            if (count == 0) return Ok(0);
-            Error error = CheckNewMappings(target, count, (ulong)pageCount);
-            if (error != Error.None) return Fail(error);
-            bool callerChanged = false;
-            for (int i = 0; i < count; i++)
-            {
-                ulong page = s_shareAddresses[i];
-                error = Map(target, page, s_shareFrames[i], MappingValidator.ToPageFlags(s_sharePermissions[i]));
-                if (error != Error.None) return Fail(error); // only out of page-table memory can fail here
-                if (!copyOnWrite) continue;
-                ulong* leaf = PageWalk.UserLeaf(caller, page, false);
-                if ((*leaf & PageBits.Writable) == 0) continue;
-                // The caller's own page: read-only with the mark, the same frame (the reverse map stays).
-                *leaf = (*leaf & ~PageBits.Writable) | mark;
-                callerChanged = true;
-            }
-            if (callerChanged) FlushCaller(caller, address, (ulong)pageCount);
             return Ok((ulong)count);
+        }
+
+        /// <summary>The leaf table (512 entries) holding 'address''s leaf when every level above is
+        /// present and user-accessible (not a large page), else null.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong* LeafTable(ulong rootPhysical, ulong address)
+        {
+            const ulong presentUser = PageBits.Present | PageBits.User, large = 0x80;
+            byte* window = (byte*)KernelMemory.DirectMapBase;
+            ulong top = *(ulong*)(window + rootPhysical + ((address >> 36) & 0xFF8));
+            if ((top & presentUser) != presentUser) return null;
+            ulong upper = *(ulong*)(window + (top & PageBits.FrameMask) + ((address >> 27) & 0xFF8));
+            if ((upper & (presentUser | large)) != presentUser) return null;
+            ulong middle = *(ulong*)(window + (upper & PageBits.FrameMask) + ((address >> 18) & 0xFF8));
+            if ((middle & (presentUser | large)) != presentUser) return null;
+            return (ulong*)(window + (middle & PageBits.FrameMask));
         }
 
         /// <summary>Reclaim / Release over the caller's own pages carrying the mark.</summary>
@@ -209,7 +278,7 @@ namespace Aegis.Kernel.Exo
         /// <summary>Before mapping the 'count' pages in s_shareFrames into 'target' (spread over a range
         /// of 'rangePages'): page tables within its account and above the kernel's reserve, mapping
         /// records within its account and the table, at most MaximumMappingsPerFrame per frame.</summary>
-        private static Error CheckNewMappings(Environment target, int count, ulong rangePages)
+        private static Error CheckNewMappings(Environment target, int count, ulong rangePages, bool nearLimit = true)
         {
             // Page tables a contiguous range can need: its leaf tables, and the tables above them.
             Error error = Accounts.CheckFrames(target, rangePages / 512 + 2 + 2 * 2 + 1);
@@ -218,6 +287,7 @@ namespace Aegis.Kernel.Exo
             if (error != Error.None) return error;
             FrameLedger ledger = Environments.Ledger;
             if (ledger.FreeMappingRecords < count) return Error.NoMemory;
+            if (!nearLimit) return Error.None; // every frame has room for all 'count' (the walk checked)
             for (int i = 0; i < count; i++)
             {
                 ulong frame = s_shareFrames[i];

@@ -42,7 +42,7 @@ namespace Aegis.Kernel.Tests
             return image != name ? image : DeviceImageOf(name);
         }
 
-        public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours, s_cpuBehaviours, s_systemCallUpcallBehaviours, s_deviceBehaviours, s_notifyBehaviours, s_onRequestBehaviours);
+        public static string[] Names => s_names ??= Concatenate(s_coreBehaviours, s_resourceBehaviours, s_reclaimBehaviours, s_interfaceBehaviours, s_cpuBehaviours, s_systemCallUpcallBehaviours, s_deviceBehaviours, s_notifyBehaviours, s_sharingBehaviours, s_onRequestBehaviours);
 
         private static bool IsOnRequest(string name)
         {
@@ -151,7 +151,8 @@ namespace Aegis.Kernel.Tests
                     // A behaviour of one of the hardening areas (ProtectionSuite.*.cs).
                     if (TryDispatchResources(name, out string reason) || TryDispatchReclaim(name, out reason) || TryDispatchInterface(name, out reason)
                         || TryDispatchCpu(name, out reason) || TryDispatchSystemCallUpcall(name, out reason) || TryDispatchDevices(name, out reason)
-                        || TryDispatchNotify(name, out reason))
+                        || TryDispatchNotify(name, out reason)
+                        || TryDispatchSharing(name, out reason))
                         return reason;
                     return "no check for '" + name + "'";
             }

@@ -63,8 +63,14 @@ public class ProtectionSuiteTests
         "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end",
     };
 
+    // Issue #9's fast fork: PageShare and PageInherit (Aegis.Kernel/Tests/ProtectionSuite.Sharing.cs).
+    private static readonly string[] SharingBehaviours =
+    {
+        "page-share",
+    };
+
     public static readonly string[] Behaviours =
-        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).Concat(DeviceBehaviours).Concat(NotifyBehaviours).ToArray();
+        CoreBehaviours.Concat(ResourceBehaviours).Concat(ReclaimBehaviours).Concat(InterfaceBehaviours).Concat(CpuBehaviours).Concat(SystemCallUpcallBehaviours).Concat(DeviceBehaviours).Concat(NotifyBehaviours).Concat(SharingBehaviours).ToArray();
 
     [Test]
     public void ProtectionSuitePasses()

@@ -53,6 +53,13 @@ FUNCTION(aegis_write_cr4)
 FUNCTION(aegis_invlpg)
     invlpg (%rdi)
     ret
+/* void aegis_zero_page(void* page): 4096 zero bytes at page (rep stosq: 512 stores, where a
+   C# loop took about four instructions a word; frames for users and page tables). */
+FUNCTION(aegis_zero_page)
+    mov $512, %ecx
+    xor %eax, %eax
+    rep stosq
+    ret
 FUNCTION(aegis_rdtsc)
     rdtsc
     shl $32, %rdx

@@ -187,6 +187,10 @@ namespace Aegis.Kernel.Core.Exo
         /// directly (read-only) instead of calling OwnerOf once per page.</summary>
         public ulong[] OwnerTable => _owners;
 
+        /// <summary>The mapping count of every frame, indexed by frame number (read-only: PageShare's walk
+        /// reads it directly instead of calling MappingsOf once per page).</summary>
+        public uint[] MappingCountTable => _mappings;
+
         /// <summary>The frame's owner, NoOwner when it has none or lies past the limit.</summary>
         public ulong OwnerOf(ulong frame) => frame < FrameLimit ? _owners[(int)frame] : NoOwner;
 

@@ -36,6 +36,38 @@ public class FrameLedgerTests
         Assert.That(ledger.GrantCount, Is.EqualTo(0));
     }
 
+    /// <summary>PageShare's Release: the owner gives up a frame others still map; it is an orphan
+    /// freed with its last mapping (once), its grants go, and the releaser is remembered until then.</summary>
+    [Test]
+    public void ReleasedFrameIsFreedWithItsLastMappingAndRemembersItsReleaser()
+    {
+        FrameLedger ledger = new(16);
+        Assert.That(ledger.Assign(3, Alice), Is.EqualTo(Error.None));
+        Assert.That(ledger.Release(3, Alice), Is.EqualTo(Error.Busy), "nothing maps it: FrameFree it instead");
+        ledger.AddMapping(3, 1, 0x40000000);
+        ledger.AddMapping(3, 2, 0x40000000);
+        ledger.Grant(3, Alice, Carol, true);
+        Assert.That(ledger.Release(3, Bob), Is.EqualTo(Error.NotOwner));
+        Assert.That(ledger.Release(99, Alice), Is.EqualTo(Error.InvalidArgument));
+        Assert.That(ledger.Release(3, Alice), Is.EqualTo(Error.None));
+        Assert.That(ledger.OwnerOf(3), Is.EqualTo(FrameLedger.NoOwner));
+        Assert.That(ledger.IsReleased(3), Is.True);
+        Assert.That(ledger.OwnedFrames, Is.EqualTo(0UL));
+        Assert.That(ledger.OrphanedFrames, Is.EqualTo(1UL));
+        Assert.That(ledger.GrantCount, Is.EqualTo(0), "its grants went with the ownership");
+        Assert.That(ledger.CheckMap(3, Alice, false), Is.EqualTo(Error.NotOwner), "the releaser may not bind it any more");
+        Assert.That(ledger.Release(3, Alice), Is.EqualTo(Error.NotOwner), "released once");
+        Assert.That(ledger.RemoveMapping(3, 1, 0x40000000), Is.False);
+        Assert.That(ledger.RemoveMapping(3, 2, 0x40000000), Is.True, "the last mapping frees it");
+        Assert.That(ledger.OrphanedFrames, Is.EqualTo(0UL));
+        Assert.That(ledger.TakeReleaser(3), Is.EqualTo(Alice));
+        Assert.That(ledger.TakeReleaser(3), Is.EqualTo(FrameLedger.NoOwner), "taken once");
+        Assert.That(ledger.IsReleased(3), Is.False);
+        // Reassigned later: a fresh frame, no releaser.
+        Assert.That(ledger.Assign(3, Bob), Is.EqualTo(Error.None));
+        Assert.That(ledger.TakeReleaser(3), Is.EqualTo(FrameLedger.NoOwner));
+    }
+
     [Test]
     public void GrantsNeverOutgrowThePoolMadeAtTheStart()
     {

@@ -90,7 +90,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
 
         /// <summary>Forks done by this process (for /proc and tests).</summary>
         public static ulong Forks;
-
         /// <summary>Whether the clone flags describe a process (what fork can make).</summary>
         public static bool IsProcessClone(ulong flags)
         {
@@ -122,35 +121,39 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             SystemCallResult created = SystemCalls.EnvironmentCreate();
             if (created.IsError) return -Errno.EAGAIN; // Linux's answer for no process slot or quota
             ulong slot = created.Value;
+            ulong pid = SystemCalls.CapabilityQuery(slot).Second;
+            // Everything we write for this fork is written before our memory is shared (ShareAll is
+            // the last step): a page written after it would be copied at once (copy-on-write).
             s_request.Flags = flags;
             s_request.ChildTid = childTid;
             s_request.Parent = Info.EnvironmentId;
             CollectProgramPages();
             SharedPipe.BeforeFork(1);
             // The file server's descriptions: duplicated for the child before its memory is copied (helper vfs).
-            if (Files.FileCalls.BeforeFork(SystemCalls.CapabilityQuery(slot).Second) < 0)
+            if (Files.FileCalls.BeforeFork(pid) < 0)
             {
                 SystemCalls.EnvironmentDestroy(slot);
                 SharedPipe.BeforeFork(-1);
                 return -Errno.ENOMEM;
             }
+            int entry = LinuxProcesses.Children.Add(pid, slot, LinuxProcesses.Group);
+            Forks++;
 
-            Error error = ShareAll(slot);
-            if (error == Error.None) error = MapUpcallStack(slot, call.Frame, stack);
+            Error error = MapUpcallStack(slot, call.Frame, stack);
             if (error == Error.None) error = GiveDevices(slot);
+            if (error == Error.None) error = ShareAll(slot);
             ulong frame = (ulong)call.Frame;
             if (error == Error.None) error = SystemCalls.EnvironmentStart(slot, LinuxForkNative.ChildEntry(), frame, frame);
             if (error != Error.None)
             {
                 SystemCalls.EnvironmentDestroy(slot);
+                if (entry >= 0) LinuxProcesses.Children.Remove(entry);
+                Forks--;
                 SharedPipe.BeforeFork(-1);
                 Files.FileCalls.ForkFailed();
                 LinuxLog.Line("fork failed: " + Errors.Name(error));
                 return error == Error.QuotaExceeded || error == Error.NoMemory ? -Errno.ENOMEM : -Errno.EAGAIN;
             }
-            ulong pid = SystemCalls.CapabilityQuery(slot).Second;
-            LinuxProcesses.Children.Add(pid, slot, LinuxProcesses.Group);
-            Forks++;
             if ((flags & CLONE_PARENT_SETTID) != 0)
             {
                 int tid = (int)pid;
@@ -179,6 +182,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             // a page fault), and those pages are shared at once with the rest of the image.
             ulong lazyFrom = (rootfsStart + Page - 1) & ~(Page - 1), lazyTo = rootfsEnd & ~(Page - 1);
             if (rootfsStart != 0 && lazyTo > lazyFrom) OnDemandPages.Add(lazyFrom, lazyTo);
+            s_stackStaging = AddressSpace.Reserve(AddressSpace.UpcallStackPages);
+            if (s_stackStaging == 0) return false;
             s_deviceSlots = new ulong[CapabilitySlots.Count];
             for (ulong slot = 1; slot < CapabilitySlots.Count; slot++)
             {
@@ -263,27 +268,22 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// <summary>PageShare over [start, start + pages pages) in calls of at most MaximumMapRequests.</summary>
         private static Error Share(ulong slot, ulong start, ulong pages, ulong flags)
         {
-            ulong total = 0;
             while (pages > 0)
             {
                 ulong count = pages < (ulong)SystemCallLimits.MaximumMapRequests ? pages : (ulong)SystemCallLimits.MaximumMapRequests;
                 SystemCallResult shared = SystemCalls.PageShare(slot, start, count, flags, CopyOnWrite.Bit);
                 if (shared.IsError) return shared.Error;
-                total += shared.Value;
                 start += count * Page;
                 pages -= count;
             }
-            if (total != 0) s_pagesShared += total; // one write (our data is copy-on-write by now)
             return Error.None;
         }
 
-        private static ulong s_pagesShared;
-
-        /// <summary>Pages handed to children by PageShare (all forks of this process, for /proc and tests).</summary>
-        public static ulong PagesShared => s_pagesShared;
-
         /// <summary>The child's upcall stack: fresh frames, the top one a copy of ours with the
-        /// program's frame patched (RAX = 0, RSP = stack when clone gave one).</summary>
+        /// program's frame patched (RAX = 0, RSP = stack when clone gave one). The frames are ours
+        /// (FrameAllocate), staged at s_stackStaging, mapped into the child, then released
+        /// (PageShare Release): they go back to the pool when the child ends, charged to us until
+        /// then. (Kept, they would stay ours for our whole life: 16 frames a fork.)</summary>
         private static Error MapUpcallStack(ulong slot, UpcallFrame* frame, ulong stack)
         {
             const int Pages = AddressSpace.UpcallStackPages;
@@ -298,22 +298,33 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 }
                 frames[i] = allocated.Value;
             }
-            ulong topPage = AddressSpace.UpcallStackTop - Page;
-            ulong scratch = CopyOnWrite.WalkScratch;
-            Error error = Memory.Map(scratch, frames[Pages - 1], Memory.ReadWrite);
+            ulong staging = s_stackStaging;
+            Error error = Memory.Map(staging, frames, Pages, Memory.ReadWrite | StagingMark);
             if (error == Error.None)
             {
-                NativeMethods.CopyPage((void*)scratch, (void*)topPage);
-                UpcallFrame* copy = (UpcallFrame*)(scratch + ((ulong)frame - topPage));
+                ulong topPage = AddressSpace.UpcallStackTop - Page;
+                ulong copyPage = staging + (ulong)(Pages - 1) * Page;
+                NativeMethods.CopyPage((void*)copyPage, (void*)topPage);
+                UpcallFrame* copy = (UpcallFrame*)(copyPage + ((ulong)frame - topPage));
                 copy->Registers.Rax = 0;
                 if (stack != 0) copy->Registers.Rsp = stack;
-                Memory.Unmap(scratch);
                 error = Memory.Map(AddressSpace.UpcallStackBottom, frames, Pages, Memory.ReadWrite, slot);
+                if (error == Error.None)
+                {
+                    SystemCallResult released = SystemCalls.PageShare(CapabilitySlots.Self, staging, Pages, PageShareFlags.Release, StagingMark);
+                    if (released.IsError) error = released.Error;
+                }
+                Memory.Unmap(staging, Pages); // released frames now live on in the child alone
             }
             if (error != Error.None)
-                for (int i = 0; i < Pages; i++) SystemCalls.FrameFree(frames[i]);
+                for (int i = 0; i < Pages; i++) SystemCalls.FrameFree(frames[i]); // ours unless released
             return error;
         }
+
+        /// <summary>The software bit that marks the staging pages for PageShare Release (not the
+        /// copy-on-write bit: these pages are writable).</summary>
+        private const ulong StagingMark = PageBits.Software2;
+        private static ulong s_stackStaging;
 
         /// <summary>Our console, input and display capabilities, copied to the child.</summary>
         private static Error GiveDevices(ulong slot)

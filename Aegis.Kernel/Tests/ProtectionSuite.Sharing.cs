@@ -1,0 +1,136 @@
+// Protection-suite behaviour for PageShare and PageInherit (issue #9, fast fork): the app
+// 'pageshare' (Tests/Apps/PageShare) calls them from ring 3 and stops at three checkpoints; the
+// kernel judges from what it observes itself: both page tables, the frame ledger (owners, mapping
+// counts, releases), the app's charge, the errors it counted. The suite's own accounting check
+// (RunOne: every frame back after the app and its children end) covers the teardown.
+using Aegis.Abi;
+using Aegis.Kernel.Core.Exo;
+using Aegis.Kernel.Exo;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Tests
+{
+    internal static unsafe partial class ProtectionSuite
+    {
+        private static readonly string[] s_sharingBehaviours = { "page-share" };
+
+        private static bool TryDispatchSharing(string name, out string reason)
+        {
+            switch (name)
+            {
+                case "page-share": reason = PageShareBehaviour(); return true;
+                default: reason = null; return false;
+            }
+        }
+
+        private const ulong ShareBase = 0x40000000, ShareLazy = 0x50000000;
+
+        private static ulong LeafOf(Environment environment, ulong address)
+        {
+            ulong* leaf = PageWalk.UserLeaf(environment, address, false);
+            return leaf == null ? 0 : *leaf;
+        }
+
+        private static ulong FrameOfLeaf(ulong leaf) => (leaf & PageBits.FrameMask) >> PageBits.FrameShift;
+
+        private static Environment OnlyChildOf(Environment parent)
+        {
+            Environment found = null;
+            for (int i = 0; i < Environments.Capacity; i++)
+            {
+                Environment e = Environments.At(i);
+                if (e != null && e.IsAlive && e.ParentId == parent.Id) found = e;
+            }
+            return found;
+        }
+
+        /// <summary>PageShare: every bad argument refused with no effect; a copy-on-write share maps the
+        /// caller's frames into the child read-only with the mark (and turns the caller's writable pages
+        /// read-only with it), skips the unmapped page; PageInherit maps the parent's page in an
+        /// on-demand range and refuses one outside; Reclaim makes the caller's sole frames writable
+        /// again; Release gives up a frame the child still maps, which stays charged to the releaser
+        /// until its last mapping goes and then is free.</summary>
+        private static string PageShareBehaviour()
+        {
+            FrameLedger ledger = Environments.Ledger;
+            Environment app = Spawn("page-share");
+            if (!Start(app)) return "cannot start";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            string output = Output(app);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach checkpoint 1: " + Ending(app) + " " + output;
+            string problem = Expect(output, "bad flags InvalidArgument") ?? Expect(output, "bad mark InvalidArgument")
+                ?? Expect(output, "unaligned InvalidArgument") ?? Expect(output, "no pages InvalidArgument")
+                ?? Expect(output, "too many pages InvalidArgument") ?? Expect(output, "kernel address BadAddress")
+                ?? Expect(output, "empty slot NoCapability") ?? Expect(output, "to itself InvalidArgument")
+                ?? Expect(output, "reclaim in a child InvalidArgument") ?? Expect(output, "on demand mixed InvalidArgument")
+                ?? Expect(output, "inherit outside BadAddress") ?? Expect(output, "inherit no pages InvalidArgument")
+                ?? Expect(output, "pageshare: share 4\n") ?? Expect(output, "pageshare: on demand 16\n");
+            if (problem != null) return problem;
+            if (app.SystemCallErrors != 12) return "expected 12 refusals, the kernel counted " + app.SystemCallErrors.ToString();
+            Environment child = OnlyChildOf(app);
+            if (child == null) return "the app's child is not alive";
+            // Checkpoint 1: the same frames in both, read-only with the mark (page 2 was read-only:
+            // marked in the child only, MarkReadOnly); page 3 unmapped in both.
+            for (ulong i = 0; i < 5; i++)
+            {
+                ulong address = ShareBase + i * 4096;
+                ulong own = LeafOf(app, address), theirs = LeafOf(child, address);
+                if (i == 3)
+                {
+                    if (own != 0 || theirs != 0) return "page 3 (unmapped in the app) is mapped";
+                    continue;
+                }
+                if (own == 0 || theirs == 0 || FrameOfLeaf(own) != FrameOfLeaf(theirs)) return "page " + i.ToString() + " does not map the app's frame in the child";
+                if ((own & PageBits.Writable) != 0 || (theirs & PageBits.Writable) != 0) return "page " + i.ToString() + " is still writable";
+                if ((theirs & PageBits.Software0) == 0) return "page " + i.ToString() + " lacks the mark in the child";
+                if ((own & PageBits.Software0) == 0 && i != 2) return "the app's page " + i.ToString() + " lacks the mark";
+                if (i == 2 && (own & PageBits.Software0) != 0) return "the app's read-only page got the mark";
+                if (ledger.MappingsOf(FrameOfLeaf(own)) != 2 || ledger.OwnerOf(FrameOfLeaf(own)) != app.Id) return "page " + i.ToString() + "'s frame is not the app's with two mappings";
+            }
+            // The on-demand range: nothing mapped yet; PageInherit maps the parent's page read-only.
+            if (LeafOf(child, ShareLazy) != 0) return "the on-demand range was mapped at once";
+            ulong lazyFrame = FrameOfLeaf(LeafOf(app, ShareLazy));
+            ulong inherited = UserPageTables.PageInherit(child, ShareLazy, 16);
+            if (inherited != 1) return "PageInherit in the child mapped " + inherited.ToString() + " pages, not 1";
+            ulong lazyLeaf = LeafOf(child, ShareLazy);
+            if (FrameOfLeaf(lazyLeaf) != lazyFrame || (lazyLeaf & PageBits.Writable) != 0) return "PageInherit did not map the parent's frame read-only";
+            if ((long)UserPageTables.PageInherit(child, ShareLazy + 16 * 4096, 1) != (long)Error.BadAddress) return "PageInherit outside the range was not refused";
+            if (UserPageTables.PageInherit(child, ShareLazy, 16) != 0) return "PageInherit mapped a page twice";
+
+            // Checkpoint 2: reclaimed, written, shared again and released.
+            ulong frame0 = FrameOfLeaf(LeafOf(app, ShareBase));
+            ulong chargedBefore = app.FramesCharged;
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            output = Output(app);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach checkpoint 2: " + Ending(app) + " " + output;
+            problem = Expect(output, "pageshare: reclaim 3\n") ?? Expect(output, "pageshare: share again 1\n") ?? Expect(output, "pageshare: release 0\n");
+            if (problem != null) return problem;
+            if (child.IsAlive) return "the first child is alive after its destruction";
+            ulong leaf4 = LeafOf(app, ShareBase + 4 * 4096);
+            if ((leaf4 & PageBits.Writable) == 0 || (leaf4 & PageBits.Software0) != 0) return "a reclaimed page is not writable without the mark";
+            if (*(ulong*)KernelMemory.PhysicalToVirtual(FrameOfLeaf(leaf4) * 4096) != 0x6A04) return "the app's write to a reclaimed page did not land in its own frame";
+            Environment second = OnlyChildOf(app);
+            if (second == null) return "the second child is not alive";
+            if (FrameOfLeaf(LeafOf(second, ShareBase)) != frame0 || FrameOfLeaf(LeafOf(app, ShareBase)) != frame0) return "page 0 is not the released frame in both";
+            if (ledger.OwnerOf(frame0) != FrameLedger.NoOwner || !ledger.IsReleased(frame0) || ledger.MappingsOf(frame0) != 2)
+                return "the released frame is not ownerless, released and mapped twice";
+            if (app.FramesCharged != chargedBefore) return "the release changed the app's charge (" + chargedBefore.ToString() + " -> " + app.FramesCharged.ToString() + ")";
+
+            // Checkpoint 3: the frame's last mapping went: free, and no longer charged to the app.
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            output = Output(app);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach checkpoint 3: " + Ending(app) + " " + output;
+            problem = Expect(output, "pageshare: unmap 0\n") ?? Expect(output, "pageshare: destroy second 0\n");
+            if (problem != null) return problem;
+            if (!KernelMemory.Frames.IsFree(frame0) || ledger.IsReleased(frame0) || ledger.MappingsOf(frame0) != 0)
+                return "the released frame is not free after its last mapping went";
+            if (app.FramesCharged != chargedBefore - 1) return "the app is still charged for the released frame (" + chargedBefore.ToString() + " -> " + app.FramesCharged.ToString() + ")";
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
+            if (!RunToEnd()) return "timed out";
+            if (!ExitedWith(app, 0)) return "pageshare " + Ending(app) + " " + Output(app);
+            return null;
+        }
+    }
+}
