@@ -32,7 +32,7 @@ public class LinuxDifferentialTests
     public static readonly string[] Enabled =
     {
         "brk", "clocks", "dents", "dup2", "errno", "files", "fork", "hello", "pipe", "proc-exec", "proc-group",
-        "proc-pipe", "proc-wait", "sigchld", "uname",
+        "proc-pipe", "proc-wait", "sigchld", "uname", "interrupt",
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines

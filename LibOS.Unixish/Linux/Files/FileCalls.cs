@@ -75,6 +75,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (ArchiveError != null) LinuxLog.Line("root file system: " + ArchiveError);
             }
             Files = new LinuxFiles(FileSystem);
+            LinuxFiles.InterruptPending = &Signals.InterruptPending;
             Files.OpenStandardStreams();
         }
 
@@ -662,7 +663,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (!UserPointers.CopyOut(fds, table, (ulong)bytes)) return -Errno.EFAULT;
                     return ready;
                 }
-                if (!changeable && timeoutMs < 0) return -Errno.EDEADLK; // nothing could ever become ready
+                if (!changeable && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK; // nothing could ever become ready (an armed timer will interrupt)
+                if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND; // EINTR when a handler runs (the fuzzer's alarm)
                 WaitOnce();
             }
         }
@@ -771,7 +773,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (exceptSet != 0 && !UserPointers.CopyOut(exceptSet, output + 32, bytes)) return -Errno.EFAULT;
                     return ready;
                 }
-                if (!changeable && timeoutMs < 0) return -Errno.EDEADLK;
+                if (!changeable && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK;
+                if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND;
                 WaitOnce();
             }
         }
