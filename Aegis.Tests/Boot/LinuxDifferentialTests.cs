@@ -27,12 +27,12 @@ public class LinuxDifferentialTests
     private const int TimeoutSeconds = 120;
 
     /// <summary>The programs compared with Linux. Add a name when the personality runs it
-    /// (the others are reported as pending: mmap (mremap over areas a MAP_FIXED split), proc-kill
+    /// (the others are reported as pending: proc-kill
     /// (a signal to a process that is not waiting in the kernel is not delivered yet)).</summary>
     public static readonly string[] Enabled =
     {
         "brk", "clocks", "dents", "dup2", "errno", "files", "fork", "hello", "pipe", "proc-exec", "proc-group",
-        "proc-pipe", "proc-wait", "sigchld", "uname", "interrupt",
+        "proc-pipe", "proc-wait", "sigchld", "uname", "interrupt", "mmap", "prctl",
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines
