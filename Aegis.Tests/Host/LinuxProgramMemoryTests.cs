@@ -25,7 +25,7 @@ public class LinuxProgramMemoryTests
         Assert.That(memory.Insert(Anonymous(0x40_0000, 0x40_3000)), Is.True);
         Assert.That(memory.Insert(Anonymous(0x40_2000, 0x40_4000)), Is.False, "overlap");
         Assert.That(memory.Insert(Anonymous(0x3F_F000, 0x40_1000)), Is.False, "overlap from below");
-        Assert.That(memory.Insert(Anonymous(0x40_3000, 0x40_4000)), Is.True, "adjacent is fine");
+        Assert.That(memory.Insert(Anonymous(0x40_3000, 0x40_4000, Protection.Read)), Is.True, "adjacent is fine");
         Assert.That(memory.Insert(Anonymous(0, 0x1000)), Is.False, "below the window");
         Assert.That(memory.Insert(Anonymous(ProgramMemory.WindowHigh, ProgramMemory.WindowHigh + Page)), Is.False, "above the window");
         Assert.That(memory.Insert(Anonymous(0x50_0000, 0x50_0800)), Is.False, "not page-aligned");
@@ -120,12 +120,40 @@ public class LinuxProgramMemoryTests
         Assert.That(memory.IsCovered(0x40_0000, 0x40_5000, Protection.None), Is.False);
     }
 
+    /// <summary>mremap over areas a MAP_FIXED split failed with EFAULT: the table kept three areas
+    /// where Linux has one VMA. Compatible anonymous neighbours merge on insert and resize.</summary>
+    [Test]
+    public void APageMappedBackIntoTheMiddleJoinsItsNeighbours()
+    {
+        var memory = WithLibOS();
+        memory.Insert(Anonymous(0x40_0000, 0x40_4000));
+        memory.Remove(0x40_2000, 0x40_3000, null);
+        Assert.That(memory.Count, Is.EqualTo(3), "libOS and two pieces");
+        Assert.That(memory.Insert(Anonymous(0x40_2000, 0x40_3000)), Is.True);
+        int index = memory.IndexOf(0x40_0000);
+        Assert.That((memory[index].Start, memory[index].End), Is.EqualTo((0x40_0000UL, 0x40_4000UL)), "one area again");
+        Assert.That(memory.Count, Is.EqualTo(2));
+
+        // Not merged: another protection, a shared area, another kind.
+        memory.Insert(Anonymous(0x40_4000, 0x40_5000, Protection.Read));
+        memory.Insert(new Area { Start = 0x40_5000, End = 0x40_6000, Protection = Protection.Read, Kind = AreaKind.Anonymous, Shared = true });
+        memory.Insert(new Area { Start = 0x40_6000, End = 0x40_7000, Protection = Protection.Read, Kind = AreaKind.Heap, Name = "[heap]" });
+        Assert.That(memory.Count, Is.EqualTo(5));
+
+        // Growing an area up to a compatible neighbour joins them.
+        memory.Insert(Anonymous(0x50_0000, 0x50_1000));
+        memory.Insert(Anonymous(0x50_4000, 0x50_5000));
+        Assert.That(memory.Resize(memory.IndexOf(0x50_0000), 0x50_4000), Is.True);
+        index = memory.IndexOf(0x50_0000);
+        Assert.That((memory[index].Start, memory[index].End), Is.EqualTo((0x50_0000UL, 0x50_5000UL)));
+    }
+
     [Test]
     public void ResizeStopsAtTheNextArea()
     {
         var memory = new ProgramMemory();
         memory.Insert(Anonymous(0x40_0000, 0x40_1000));
-        memory.Insert(Anonymous(0x40_8000, 0x40_9000));
+        memory.Insert(Anonymous(0x40_8000, 0x40_9000, Protection.Read)); // not mergeable
         Assert.That(memory.Resize(0, 0x40_8000), Is.True);
         Assert.That(memory.Resize(0, 0x40_9000), Is.False);
         Assert.That(memory.Resize(0, 0x40_0000), Is.False, "empty");
@@ -167,6 +195,8 @@ public class LinuxProgramMemoryTests
             {
                 Assert.That(memory[i].Start, Is.LessThan(memory[i].End));
                 if (i > 0) Assert.That(memory[i - 1].End, Is.LessThanOrEqualTo(memory[i].Start));
+                if (i > 0 && memory[i - 1].End == memory[i].Start && memory[i].Kind == AreaKind.Anonymous && memory[i - 1].Kind == AreaKind.Anonymous)
+                    Assert.That(memory[i - 1].Protection, Is.Not.EqualTo(memory[i].Protection), "compatible neighbours are merged");
             }
         }
     }

@@ -27,6 +27,10 @@ public static class LinuxPrograms
     /// <summary>The benchmark program: in the image as /usr/bin/linuxbench, not a differential program.</summary>
     public const string BenchmarkName = "linuxbench";
 
+    /// <summary>The Linux-ABI fuzzer (/tests/fuzz): never run on the host (random calls as the
+    /// test user could damage it), checked from outside by Boot/LinuxFuzzTests.</summary>
+    public const string FuzzerName = "fuzz";
+
     private static readonly TimeSpan RunLimit = TimeSpan.FromSeconds(60);
     private static readonly object s_lock = new();
     private static readonly Dictionary<string, string> s_built = new();
@@ -41,14 +45,14 @@ public static class LinuxPrograms
 
     public static string SourceDirectory => Path.Combine(FrontDoor.RepositoryRoot, "Tests", "Linux");
 
-    /// <summary>Every differential program (Tests/Linux/NAME.c but linuxbench, and but core-* and
+    /// <summary>Every differential program (Tests/Linux/NAME.c but linuxbench and fuzz, and but core-* and
     /// signal-*: their own fixtures, LinuxCoreTests and LinuxSignalBootTests, compare them with the
     /// host in their own way), sorted by name.</summary>
     public static IReadOnlyList<string> DifferentialNames()
     {
         var names = Directory.GetFiles(SourceDirectory, "*.c")
             .Select(path => Path.GetFileNameWithoutExtension(path))
-            .Where(name => name != BenchmarkName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal))
+            .Where(name => name != BenchmarkName && name != FuzzerName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal))
             .ToList();
         names.Sort(StringComparer.Ordinal);
         return names;

@@ -227,3 +227,54 @@ public unsafe class LinuxVfsPathTests
         Assert.That(vfs.Files.Truncate("/tmp", 0), Is.EqualTo(-21));
     }
 }
+
+[TestFixture]
+[NonParallelizable] // RegularFile.MemoryBudget is static
+public unsafe class LinuxVfsFuzzFindingsTests
+{
+    [TearDown]
+    public void NoBudget()
+    {
+        RegularFile.MemoryBudget = null;
+        LinuxFiles.InterruptPending = null;
+    }
+
+    private static int s_polls;
+    private static bool SignalAfterThreeChunks() => ++s_polls >= 3;
+
+    /// <summary>Found by the Linux-ABI fuzzer: sendfile from /dev/zero to /dev/null with a count
+    /// of 2^44 ran for minutes, deaf to the program's alarm. As Linux, a waiting signal ends it
+    /// with the bytes copied so far, and one call moves at most MAX_RW_COUNT.</summary>
+    [Test]
+    public void SendFileStopsForAWaitingSignal()
+    {
+        var vfs = new Vfs();
+        int zero = (int)vfs.Open("/dev/zero", LinuxFile.O_RDONLY), sink = (int)vfs.Open("/dev/null", LinuxFile.O_WRONLY);
+        s_polls = 0;
+        LinuxFiles.InterruptPending = &SignalAfterThreeChunks;
+        Assert.That(vfs.Files.SendFile(sink, zero, null, 1L << 44), Is.EqualTo(3 * 4096), "three chunks, then the signal");
+        Assert.That(LinuxFiles.MaxTransfer, Is.EqualTo(0x7FFFF000), "Linux's MAX_RW_COUNT");
+    }
+
+    /// <summary>Found by the Linux-ABI fuzzer (Tests/Linux/fuzz.c): ftruncate(fd, 1 GiB) and a
+    /// pwrite far beyond the end allocated the whole content at once and ended the libOS with
+    /// OutOfMemory. Beyond the memory budget a truncate is -EFBIG and a write -ENOSPC; the file
+    /// keeps what it had, and within the budget both work.</summary>
+    [Test]
+    public void GrowingAFileBeyondTheMemoryBudgetIsAnErrorNotACrash()
+    {
+        var vfs = new Vfs();
+        vfs.CreateFile("/tmp/f", "abc");
+        int fd = (int)vfs.Open("/tmp/f", LinuxFile.O_RDWR);
+        Assert.That(fd, Is.GreaterThanOrEqualTo(0));
+        RegularFile.MemoryBudget = () => 1 << 20;
+        Assert.That(vfs.Files.Ftruncate(fd, 1L << 30), Is.EqualTo(-27), "ftruncate beyond the budget: EFBIG");
+        Assert.That(vfs.Files.Truncate("/tmp/f", 1L << 30), Is.EqualTo(-27), "truncate beyond the budget: EFBIG");
+        byte* bytes = stackalloc byte[4] { 1, 2, 3, 4 };
+        Assert.That(vfs.Files.PWrite(fd, bytes, 4, 1L << 30), Is.EqualTo(-28), "a write beyond the budget: ENOSPC");
+        Assert.That(vfs.ReadFile("/tmp/f"), Is.EqualTo("abc"), "the file is unchanged");
+        Assert.That(vfs.Files.Ftruncate(fd, 100000), Is.EqualTo(0), "within the budget");
+        Assert.That(vfs.Files.PWrite(fd, bytes, 4, 200000), Is.EqualTo(4), "within the budget");
+        Assert.That(vfs.Stat("/tmp/f").Size, Is.EqualTo(200004));
+    }
+}

@@ -117,12 +117,15 @@ public class LinuxVfsProcTests
         Assert.That(names, Is.EqualTo(new[] { ".", "..", "cpuinfo", "meminfo", "mounts", "self", "uptime", "3", "7" }));
         Assert.That(vfs.Files.ReadLinkAt(-100, "/proc/self", out string self), Is.EqualTo(0));
         Assert.That(self, Is.EqualTo("7"));
-        Assert.That(vfs.List("/proc/self").Select(e => e.Name), Is.EqualTo(new[] { ".", "..", "cmdline", "cwd", "exe", "fd", "maps", "stat", "status" }));
-        Assert.That(vfs.List("/proc/3").Select(e => e.Name), Is.EqualTo(new[] { ".", "..", "cmdline", "stat", "status" }), "another process: no fd, maps or cwd here");
+        Assert.That(vfs.List("/proc/self").Select(e => e.Name), Is.EqualTo(new[] { ".", "..", "cmdline", "comm", "cwd", "exe", "fd", "maps", "stat", "status" }));
+        Assert.That(vfs.List("/proc/3").Select(e => e.Name), Is.EqualTo(new[] { ".", "..", "cmdline", "comm", "stat", "status" }), "another process: no fd, maps or cwd here");
+        Assert.That(vfs.ReadFile("/proc/3/comm"), Is.EqualTo("init\n"), "comm: the name and a newline");
         Assert.That(vfs.ReadFile("/proc/3/stat"), Does.StartWith("3 (init) R "));
         Assert.That(vfs.ReadFile("/proc/7/cmdline"), Is.EqualTo("/bin/test\0-x\0arg two\0"));
         Assert.That(vfs.Files.ReadLinkAt(-100, "/proc/self/exe", out string exe), Is.EqualTo(0));
         Assert.That(exe, Is.EqualTo("/bin/test"));
+        vfs.Processes.All[3].Name = "a-name-longer-than-fifteen";
+        Assert.That(vfs.ReadFile("/proc/3/comm"), Is.EqualTo("a-name-longer-t\n"), "at most 15 bytes, as Linux's TASK_COMM_LEN");
         vfs.Processes.All.Remove(3);
         Assert.That(vfs.StatError("/proc/3/stat"), Is.EqualTo(-2), "a process that is gone");
         Assert.That(vfs.StatError("/proc/007"), Is.EqualTo(-2));

@@ -70,6 +70,7 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxProcess.Memory = memory;
             MemoryCalls.Register();
             ProcessCalls.Register();
+            Prctl.Register();
             Processes.LinuxProcesses.Register(); // fork, exit, wait, kill, groups (after ProcessCalls: its exit is replaced)
             TimeCalls.Register();
             Signals.Register();

@@ -2,7 +2,8 @@
 // mmap read files through it (ProgramFiles), execve closes the close-on-exec descriptors, file
 // times are wall-clock times, and /proc/self/maps lists the program's areas (ProgramMemory)
 // as Linux does: address range, rwxp/s, offset, 00:00 0, and the area's name. The libOS's own
-// image is not the program's: it is not listed.
+// image is not the program's: it is not listed. tmpfs file contents take at most half of the
+// free memory (RegularFile.MemoryBudget).
 using System.Collections.Generic;
 using Aegis.LibOS.Unixish.Linux.Files;
 
@@ -15,6 +16,7 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             FileCalls.Sources.Clock = () => (long)TimeCalls.RealtimeNanoseconds();
             FileCalls.Sources.Maps = new ProgramMaps();
+            RegularFile.MemoryBudget = () => (long)(Info.GlobalPage->FreeFrames / 2 * 4096);
             FileCalls.Register();
             ProgramFiles.SetSource(&FileCalls.ProgramBytes);
             ProgramFiles.SetDescriptorSource(&FileCalls.DescriptorBytes);

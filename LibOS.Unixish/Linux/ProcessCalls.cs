@@ -238,9 +238,13 @@ namespace Aegis.LibOS.Unixish.Linux
             return Limit((int)call.A1, call.A2, call.A3);
         }
 
-        public static long GetRlimit(ref LinuxCall call) => Limit((int)call.A0, 0, call.A1);
+        // getrlimit/setrlimit have no optional pointer (prlimit64's are): NULL is EFAULT, as on
+        // Linux (found by the fuzzer: getrlimit(r, NULL) answered 0).
+        public static long GetRlimit(ref LinuxCall call)
+            => (uint)call.A0 >= ResourceCount ? -Errno.EINVAL : call.A1 == 0 ? -Errno.EFAULT : Limit((int)call.A0, 0, call.A1);
 
-        public static long SetRlimit(ref LinuxCall call) => Limit((int)call.A0, call.A1, 0);
+        public static long SetRlimit(ref LinuxCall call)
+            => (uint)call.A0 >= ResourceCount ? -Errno.EINVAL : call.A1 == 0 ? -Errno.EFAULT : Limit((int)call.A0, call.A1, 0);
 
         private static long Limit(int resource, ulong newAddress, ulong oldAddress)
         {

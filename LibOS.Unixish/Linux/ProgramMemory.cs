@@ -14,7 +14,8 @@
 //
 // Invariants: areas are sorted by Start, never overlap, are page-aligned and non-empty; every
 // area lies in the window; a LibOS area is never removed, split or changed by a program's
-// request (Remove/Protect refuse a range touching it).
+// request (Remove/Protect refuse a range touching it); no two adjacent anonymous areas have the
+// same protection, sharing and name (they are merged, as Linux merges VMAs).
 using System.Collections.Generic;
 
 namespace Aegis.LibOS.Unixish.Linux
@@ -132,11 +133,13 @@ namespace Aegis.LibOS.Unixish.Linux
             return false;
         }
 
-        /// <summary>Adds an area over a free range (false if it is not free or not in the window).</summary>
+        /// <summary>Adds an area over a free range (false if it is not free or not in the window);
+        /// an anonymous area joins its neighbours when they are compatible (Merge), as Linux's VMAs.</summary>
         public bool Insert(Area area)
         {
             if (!InWindow(area.Start, area.End) || !IsFree(area.Start, area.End)) return false;
             _areas.Insert(FirstEndingAbove(area.Start), area);
+            Merge(area.Start, area.End);
             return true;
         }
 
@@ -245,6 +248,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (index + 1 < _areas.Count && newEnd > _areas[index + 1].Start) return false;
             area.End = newEnd;
             _areas[index] = area;
+            Merge(area.Start, newEnd);
             return true;
         }
 
@@ -263,7 +267,10 @@ namespace Aegis.LibOS.Unixish.Linux
             _areas.Insert(i + 1, high);
         }
 
-        /// <summary>Joins neighbours around [start, end) that became identical (after Protect).</summary>
+        /// <summary>Joins neighbours around [start, end) that became identical (after Protect, Insert,
+        /// Resize): adjacent anonymous areas with the same protection, sharing and name are one
+        /// area, so mremap and /proc/self/maps see one mapping where Linux has one VMA (a page
+        /// MAP_FIXED back into the middle of a mapping joins it again).</summary>
         private void Merge(ulong start, ulong end)
         {
             int i = FirstEndingAbove(start);

@@ -79,6 +79,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 FileSystem = BuildTree(new ConsoleDevice(), true);
                 Files = new LinuxFiles(FileSystem);
             }
+            LinuxFiles.InterruptPending = &Signals.InterruptPending;
             Files.OpenStandardStreams();
         }
 
@@ -702,7 +703,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (!UserPointers.CopyOut(fds, table, (ulong)bytes)) return -Errno.EFAULT;
                     return ready;
                 }
-                if (!changeable && timeoutMs < 0) return -Errno.EDEADLK; // nothing could ever become ready
+                if (!changeable && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK; // nothing could ever become ready (an armed timer will interrupt)
+                if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND; // EINTR when a handler runs (the fuzzer's alarm)
                 WaitOnce();
             }
         }
@@ -811,7 +813,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (exceptSet != 0 && !UserPointers.CopyOut(exceptSet, output + 32, bytes)) return -Errno.EFAULT;
                     return ready;
                 }
-                if (!changeable && timeoutMs < 0) return -Errno.EDEADLK;
+                if (!changeable && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK;
+                if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND;
                 WaitOnce();
             }
         }

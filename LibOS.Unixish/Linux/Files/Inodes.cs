@@ -336,7 +336,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (length > MaxFileSize) return -Errno.EFBIG;
             if (length == _size) return 0;
             long error = EnsureOwnData(length);
-            if (error < 0) return error;
+            if (error < 0) return error == -Errno.ENOSPC ? -Errno.EFBIG : error; // ENOSPC is not truncate's
             if (length < _size)
                 Array.Clear(_data, (int)length, (int)(_size - length));
             _size = length;
@@ -348,8 +348,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Largest file the memory tmpfs holds (one managed array).</summary>
         public const long MaxFileSize = 0x7FFF_FFC7;
 
+        /// <summary>How many more bytes the files' contents may take now; null: no limit but
+        /// MaxFileSize. The personality sets it from the kernel's free frames (half of them, as
+        /// Linux's tmpfs takes at most half the memory by default), so a program that grows a file
+        /// beyond what memory holds gets -ENOSPC (a write) or -EFBIG (a truncate) instead of
+        /// exhausting the libOS's heap, which would end the process (found by the Linux-ABI fuzzer:
+        /// ftruncate(fd, 1 GiB) ended the libOS with OutOfMemory).</summary>
+        public static Func<long> MemoryBudget;
+
         private long EnsureOwnData(long needed)
         {
+            long owned = _data == null ? 0 : _data.Length;
+            long budget = MemoryBudget == null ? long.MaxValue : MemoryBudget();
+            if (needed > owned && needed - owned > budget) return -Errno.ENOSPC;
             if (_archiveData != null)
             {
                 long capacity = needed > _size ? needed : _size;
@@ -365,7 +376,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 long capacity = _data == null || _data.Length == 0 ? 64 : _data.Length;
                 while (capacity < needed) capacity *= 2;
-                if (capacity > MaxFileSize) capacity = needed;
+                if (capacity > MaxFileSize || capacity - owned > budget) capacity = needed;
                 byte[] grown;
                 try { grown = new byte[capacity]; }
                 catch (OutOfMemoryException) { return -Errno.ENOSPC; }

@@ -341,8 +341,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return file.ReadDirectory(buffer, length);
         }
 
-        /// <summary>sendfile: copies up to count bytes from inFd (at *offset when given, which then
-        /// advances instead of the file position) to outFd: bytes copied or -errno.</summary>
+        /// <summary>Whether a signal is waiting to be delivered (the personality's
+        /// Signals.InterruptPending; null on the host): a long sendfile stops early for it.</summary>
+        public static delegate*<bool> InterruptPending;
+
+        /// <summary>Linux's MAX_RW_COUNT: the most one read, write or sendfile moves.</summary>
+        public const long MaxTransfer = 0x7FFF_F000;
+
+        /// <summary>sendfile: copies up to count bytes (at most MaxTransfer) from inFd (at *offset
+        /// when given, which then advances instead of the file position) to outFd: bytes copied or
+        /// -errno. As Linux, a signal waiting ends it early with what was copied (found by the
+        /// Linux-ABI fuzzer: /dev/zero to /dev/null with a huge count ran for minutes, deaf to
+        /// the program's alarm).</summary>
         public long SendFile(int outFd, int inFd, long* offset, long count)
         {
             OpenFile input = File(inFd), output = File(outFd);
@@ -356,8 +366,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             long total = 0;
             long position = offset != null ? *offset : input.Position;
             bool stream = offset == null && input.Node is RemoteFile; // the server keeps the position
+            if (count > MaxTransfer) count = MaxTransfer;
             while (total < count)
             {
+                if (total > 0 && InterruptPending != null && InterruptPending()) break;
                 long want = count - total < 4096 ? count - total : 4096;
                 long got = !stream && (offset != null || input.Seekable) ? input.ReadAt(position, chunk, want, !input.Seekable) : input.Read(chunk, want);
                 if (got < 0) { if (total == 0) return got; break; }

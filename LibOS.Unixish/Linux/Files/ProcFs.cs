@@ -364,6 +364,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             ProcessStatus status = Status;
             if (status == null) return;
             names.Add("cmdline");
+            names.Add("comm");
             if (IsCurrent) names.Add("cwd");
             if (status.ExecutablePath != null) names.Add("exe");
             if (IsCurrent) { names.Add("fd"); names.Add("maps"); }
@@ -379,6 +380,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case "stat": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatStat(s); });
                 case "status": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatStatus(s); });
                 case "cmdline": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatCommandLine(s); });
+                case "comm": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : (s.Name.Length > 15 ? s.Name.Substring(0, 15) : s.Name) + "\n"; });
                 case "exe": return Proc.Link(() => Status?.ExecutablePath);
                 case "cwd": return Proc.Link(() => fs.Process == null ? "/" : fs.Process.CurrentDirectoryPath(), () => fs.Process?.CurrentDirectory);
                 case "maps":

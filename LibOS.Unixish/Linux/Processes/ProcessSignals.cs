@@ -31,6 +31,16 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
 
         public const int ERESTARTSYS = Signals.ERESTARTSYS;
 
+        /// <summary>A blocking call's wait for a wake-up from another process. With a timer of this
+        /// process armed (alarm, setitimer) it yields instead of Waiting: nothing would wake the
+        /// kernel's Wait when the timer expires (found by the Linux-ABI fuzzer: a read of an empty
+        /// pipe ignored the program's alarm for ever). A Wait with a deadline replaces this.</summary>
+        public static void WaitForWake()
+        {
+            if (Signals.TimersArmed) SystemCalls.Yield();
+            else SystemCalls.Wait();
+        }
+
         /// <summary>Signals.Sender: kill's pid semantics for targets other than this process.</summary>
         public static long Send(long pid, int signal, ref SigInfo info) => LinuxProcesses.KillProcess(pid, signal);
 

@@ -150,7 +150,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 Head->WaitingReader = Info.EnvironmentId;
                 Unlock();
                 if (ProcessSignals.TakeInterrupt()) return -ProcessSignals.ERESTARTSYS;
-                SystemCalls.Wait();
+                ProcessSignals.WaitForWake();
             }
         }
 
@@ -187,7 +187,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 Head->WaitingWriter = Info.EnvironmentId;
                 Unlock();
                 if (ProcessSignals.TakeInterrupt()) return done > 0 ? done : -ProcessSignals.ERESTARTSYS;
-                SystemCalls.Wait();
+                ProcessSignals.WaitForWake();
             }
         }
 

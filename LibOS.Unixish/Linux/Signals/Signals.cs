@@ -156,6 +156,10 @@ namespace Aegis.LibOS.Unixish.Linux
         public static bool RaiseSelf(int signal)
             => State.Post(SigInfo.FromProcess(signal, Sig.SI_USER, (int)Self, 0));
 
+        /// <summary>Whether a timer (alarm, setitimer) is armed: a blocking loop must then not
+        /// Wait without a deadline (ProcessSignals.WaitForWake).</summary>
+        public static bool TimersArmed => s_timersArmed;
+
         /// <summary>For blocking loops: true when the wait must end (a signal is deliverable; fires
         /// expired timers first).</summary>
         public static bool InterruptPending()
