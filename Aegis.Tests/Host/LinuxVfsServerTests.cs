@@ -229,6 +229,17 @@ public unsafe class LinuxVfsServerTests
     }
 
     [Test]
+    public void ALinkFromDevToANameThatWalksIntoTheServersTreeIsExdev()
+    {
+        // Found by the Linux-ABI fuzzer: link() returned the walk's internal hand-over code (-100000).
+        var tree = new SharedTree();
+        SharedProcess a = tree.Attach(10);
+        foreach (string path in new[] { "/dev/../tmp/x", "/proc/../tmp/x" })
+            Assert.That(a.Files.LinkAt(-100, "/dev/null", -100, path, 0), Is.EqualTo(-Errno.EXDEV), path);
+        Assert.That(a.Files.StatAt(-100, "/tmp/x", 0, out _), Is.EqualTo(-Errno.ENOENT), "no name was made");
+    }
+
+    [Test]
     public void DevAndProcStayTheProcesssOwnAlsoWhenAPathWalksIntoThem()
     {
         var tree = new SharedTree();

@@ -667,7 +667,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (newPath.Length == 0) return -Errno.ENOENT;
             if (node is IRemoteNode || error == FileSystem.Redirected) return -Errno.EXDEV;
             if (node.Links == 0 && !(node is RegularFile regular && regular.Links == 0 && oldPath.Length == 0)) return -Errno.ENOENT;
-            return FileSystem.Link(node, newStart, newPath);
+            // A new name whose walk leaves this process's half of the tree (e.g. /dev/null linked
+            // to a name under /tmp) would be a link across the two halves: EXDEV, as for rename.
+            // (The Linux-ABI fuzzer found the walk's internal Redirected code returned as is.)
+            int linked = FileSystem.Link(node, newStart, newPath);
+            return linked == FileSystem.Redirected ? -Errno.EXDEV : linked;
         }
 
         public long SymlinkAt(string target, int newDirfd, string newPath)
