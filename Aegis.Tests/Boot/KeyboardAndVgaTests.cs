@@ -54,4 +54,54 @@ public class KeyboardAndVgaTests
         result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] TYPED 42\r?$");
         result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] erased\r?$");
     }
+
+    [Test]
+    public void ViEditsAFileOnTheVgaScreenAndTheShellReadsItBack()
+    {
+        string[] lastScreen = Array.Empty<string>();
+        void Expect(QemuMonitor monitor, Func<string[], bool> screenIs, string what, TimeSpan limit)
+        {
+            DateTime deadline = DateTime.UtcNow + limit;
+            while (true)
+            {
+                lastScreen = monitor.ReadScreen();
+                if (screenIs(lastScreen))
+                    return;
+                if (DateTime.UtcNow > deadline)
+                    Assert.Fail($"the VGA screen never showed {what}; it shows:\n" + string.Join("\n", lastScreen));
+                Thread.Sleep(500);
+            }
+        }
+
+        FrontDoorResult result = FrontDoor.BootWithMonitor(BootTimeoutSeconds, (monitor, _) =>
+        {
+            Expect(monitor, screen => screen.Any(row => row.StartsWith("root@aegis:/#")), "the shell's prompt", ShellLimit);
+
+            // vi draws a full screen with VT100 sequences: every row but the first and the status
+            // line is a '~' (an empty buffer), the status line names the file.
+            monitor.Type("vi /tmp/typed.txt\n");
+            Expect(monitor, screen => screen.Skip(1).Take(QemuMonitor.Rows - 2).All(row => row == "~") && screen[^1].Contains("/tmp/typed.txt"),
+                   "vi's empty buffer (rows of '~' and the status line)", CommandLimit);
+
+            // Insert two lines, leave insert mode with Escape: the text is on rows 0 and 1.
+            monitor.Type("ihello from vi\nsecond line");
+            monitor.Command("sendkey esc");
+            Expect(monitor, screen => screen[0] == "hello from vi" && screen[1] == "second line" && screen[2] == "~",
+                   "the two typed lines at the top of vi's screen", CommandLimit);
+
+            // Write and quit; vi restores the shell's screen; the shell (another process) reads the file.
+            monitor.Type(":wq\n");
+            Expect(monitor, screen => screen.Any(row => row.StartsWith("root@aegis:/#")) && !screen.Skip(1).Take(QemuMonitor.Rows - 2).All(row => row == "~"),
+                   "the shell's screen back after :wq", CommandLimit);
+            monitor.Type("cat /tmp/typed.txt; wc -c < /tmp/typed.txt\n");
+            Expect(monitor, screen =>
+            {
+                int at = Array.IndexOf(screen, "hello from vi");
+                return at >= 0 && at + 2 < screen.Length && screen[at + 1] == "second line" && screen[at + 2] == "26";
+            }, "the file's two lines and its size, 26 bytes", CommandLimit);
+            monitor.Type("exit\n");
+        });
+
+        result.AssertExitStatus(0);
+    }
 }
