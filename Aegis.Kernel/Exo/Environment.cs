@@ -73,20 +73,6 @@ namespace Aegis.Kernel.Exo
         /// Wait: its next Wait returns at once (and clears this), so no wakeup is lost.</summary>
         public bool WakeupPending;
 
-        // Notifications (Exo/Notifications.cs, issue #9): NotifyControl's flags; IpcSend messages kept
-        // for it while it was not in Wait (a ring of IpcLimits.PendingMessages records of
-        // PendingWords words: sender, w0..w3, in the fixed storage); a child's end not yet reported;
-        // the TSC deadline of the WaitUntil it is blocked in (0: none).
-        public ulong NotifyFlags;
-        public ulong* PendingMessages;
-        public const int PendingWords = 5;
-        public int PendingHead, PendingCount;
-        public bool ChildEndedPending;
-        public ulong WaitDeadline;
-        /// <summary>Messages kept pending for it, delivered asynchronously, Waits ended by a deadline,
-        /// by a child's end (for the protection suite).</summary>
-        public ulong MessagesQueued, AsynchronousUpcalls, DeadlinesPassed, ChildEndWakes;
-
         // Time: ticks left in the current slice; the SliceEnd warning state.
         public int SliceTicksLeft;
         public bool SliceEndDelivered;
@@ -168,6 +154,20 @@ namespace Aegis.Kernel.Exo
         public bool DisplayMapped;
         /// <summary>Input upcalls delivered to it (InputWatch).</summary>
         public ulong InputUpcalls;
+
+        // Notifications (Exo/Notifications.cs, issue #9): NotifyControl's flags; IpcSend messages kept
+        // for it while it was not in Wait (a ring of IpcLimits.PendingMessages records of
+        // PendingWords words: sender, w0..w3, in the fixed storage); a child's end not yet reported;
+        // the TSC deadline of the WaitUntil it is blocked in (0: none).
+        public ulong NotifyFlags;
+        public ulong* PendingMessages;
+        public const int PendingWords = 5;
+        public int PendingHead, PendingCount;
+        public bool ChildEndedPending;
+        public ulong WaitDeadline;
+        /// <summary>Messages kept pending for it, delivered asynchronously, Waits ended by a deadline,
+        /// by a child's end (for the protection suite).</summary>
+        public ulong MessagesQueued, AsynchronousUpcalls, DeadlinesPassed, ChildEndWakes;
 
         public Environment()
         {

@@ -8,8 +8,8 @@
 //    the upcall: UpcallFrame.Trap = UpcallDelivery.IntoWait) — or, if the target asked for it
 //    (NotifyControl, NotifyFlags.Asynchronous), as soon as it next runs in user mode, interrupting
 //    whatever it runs (Trap = UpcallDelivery.Asynchronous): at once into its saved registers when
-//    it is runnable, else at the first timer tick that finds it running in ring 3 (an environment
-//    that was blocked in an IpcCall). An asynchronous delivery also leaves a wakeup pending, so a
+//    it is runnable, else at the end of the slice it runs in (an environment that was blocked in
+//    an IpcCall; or its next Wait, whichever comes first). An asynchronous delivery also leaves a wakeup pending, so a
 //    libOS that only notes the message in the upcall and acts on it later never sleeps through it.
 //    IpcCall and sends with a page still need the target in Wait (WouldBlock otherwise).
 //  - Child ends. With NotifyFlags.ChildEnded, the end of an environment it created (exit, destroy,
@@ -104,7 +104,7 @@ namespace Aegis.Kernel.Exo
             Environments.DestroyReporting(environment, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0, why);
         }
 
-        /// <summary>From the timer tick that interrupted 'current' in ring 3: a kept message for an
+        /// <summary>From the timer tick that ended the slice of 'current' in ring 3: a kept message for an
         /// asynchronous environment is delivered now. False when it was destroyed doing so.</summary>
         public static bool OnUserTick(Environment current, InterruptFrame* frame)
         {

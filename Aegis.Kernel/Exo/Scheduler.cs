@@ -273,11 +273,12 @@ namespace Aegis.Kernel.Exo
             {
                 LeaveToLoop();
             }
-            // A message kept for an asynchronous environment interrupts it now (Notifications).
-            if (current.PendingCount != 0 && !Notifications.OnUserTick(current, frame))
-                LeaveToLoop();
             if (--current.SliceTicksLeft > 0)
                 return;
+            // A message kept for a running asynchronous environment (resumed from an IpcCall, so not
+            // given it when it was sent) interrupts it now, at the end of its slice (Notifications).
+            if (current.PendingCount != 0 && !Notifications.OnUserTick(current, frame))
+                LeaveToLoop();
             bool ownsSlice = s_currentSlice >= 0 && Environments.Slices.OwnerOf(s_currentSlice) == current.Id;
             if (ownsSlice && current.UpcallEntry != 0 && !current.SliceEndDelivered)
             {

@@ -134,7 +134,7 @@ namespace Aegis.Kernel.Tests
             if (!ExitedWith(app, 0)) return "notify " + Ending(app) + ": " + output;
             if (app.DeadlinesPassed != 2) return "the kernel counted " + app.DeadlinesPassed.ToString() + " passed deadlines, expected 2";
             string problem = Expect(output, "notify: deadline " + WaitResult.DeadlinePassed.ToString() + " after")
-                ?? Expect(output, "notify: passed " + WaitResult.DeadlinePassed.ToString() + " after 0 ticks")
+                ?? Expect(output, "notify: passed " + WaitResult.DeadlinePassed.ToString() + " at once")
                 ?? Expect(output, "notify: long " + WaitResult.Woken.ToString() + " with 1 message(s), word " + token.ToString() + ", after less than 5 s");
             return problem;
         }

@@ -20,8 +20,9 @@
 // SetSystemCallUpcall only gets entries the kernel refuses, or 0 (the fuzzer keeps the upcall off:
 // on, its own calls below First would jump to a random entry; the protection suite's
 // syscall-upcall tests cover it on).
-// DeviceMap and InputRead (the suite gives it the device capabilities) only name its scratch range
-// or memory that is not its own.
+// DeviceMap, InputRead and InputPeek (the suite gives it the device capabilities) only name its
+// scratch range or memory that is not its own. WaitUntil only gets deadlines that have passed
+// (a later one would block it: nothing wakes the fuzzer).
 // The generator is xorshift64* from a seed printed at the start (argument: a hex seed to replay).
 using Aegis.Abi;
 using Aegis.LibOS;
@@ -347,7 +348,12 @@ namespace Aegis.Apps.SyscallFuzz
                             break;
                         }
                     return true;
+                case SystemCall.WaitUntil:
+                    // A deadline that has passed (the TSC is far beyond 2^20 by now): it returns at once.
+                    a0 &= 0xFFFFF;
+                    return true;
                 case SystemCall.InputRead:
+                case SystemCall.InputPeek:
                     // Input may be waiting: it is never written into the fuzzer's own memory.
                     if (a2 != 0 && (IsProtectedAddress(a1 & ~(Memory.PageSize - 1)) || IsProtectedAddress((a1 + a2 - 1) & ~(Memory.PageSize - 1))))
                         a1 = s_scratch;
