@@ -189,6 +189,8 @@ namespace Aegis.Kernel.Exo
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static ulong Unassigned(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => Fail(Error.NoSuchCall);
 
+        // Inlined into the hot mapping calls (PageProtect, PageClean): measured +15 instructions a call when ILC stopped inlining it.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         internal static Error ResolveEnvironment(Environment caller, ulong slot, out Environment target)
         {
             target = null;
