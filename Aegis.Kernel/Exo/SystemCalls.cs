@@ -185,6 +185,7 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>The environment a slot names: Self (slot 0) or an Environment capability.</summary>
+        // Inlined into the hot mapping calls (PageProtect, PageClean): measured +15 instructions a call when ILC stopped inlining it.
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static Error ResolveEnvironment(Environment caller, ulong slot, out Environment target)
         {
