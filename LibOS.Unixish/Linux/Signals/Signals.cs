@@ -163,8 +163,16 @@ namespace Aegis.LibOS.Unixish.Linux
             return State.Deliverable != 0;
         }
 
+        /// <summary>Run at each WaitStep (the process layer's: notices children that ended without a
+        /// notice reaching this process, and posts their SIGCHLD).</summary>
+        public static delegate*<void> WaitHook;
+
         /// <summary>One step of a wait for a signal (or anything else): gives the CPU away.</summary>
-        public static void WaitStep() => SystemCalls.Yield();
+        public static void WaitStep()
+        {
+            if (WaitHook != null) WaitHook();
+            SystemCalls.Yield();
+        }
 
         private static ulong Self => LinuxProcess.Id;
 
