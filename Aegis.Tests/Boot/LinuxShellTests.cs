@@ -3,6 +3,10 @@
 // command's exit status and a pipe whose reader leaves early behave as on Linux; leaving the
 // shell powers the machine off with the shell's status. The verdicts are the shell's output
 // (what the commands print) and QEMU's exit status, never a line the guest prints about itself.
+// A second session runs issue #9's list (ls /bin | wc -l against the root archive, /proc/self/maps,
+// ps, a background job and wait); init's exit 3 is told from GRUB's status 3.
+using System.Formats.Tar;
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 
 namespace Aegis.Tests.Boot;
@@ -26,5 +30,132 @@ public class LinuxShellTests
         result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] status 3\r?$");
         result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] 3\r?$");
         result.AssertExitStatus(7);
+    }
+
+    // ---- one scripted session, several commands (issue #9's list); markers delimit their output ----
+
+    private const string Session =
+        "\n" +
+        "echo ==ls\nls /bin | wc -l\n" +
+        "echo ==maps\ncat /proc/self/maps\necho ==ps\n" +
+        "echo \"shell $$\"\nps\necho ==job\n" +
+        "(sleep 1; echo from-background) & echo \"started $!\"\nwait; echo \"done $?\"\n" +
+        "(exit 5) & wait $!; echo \"waited $?\"\n" +
+        "echo ==end\nexit 0\n";
+
+    private static FrontDoorResult s_session;
+    private static string[] s_lines;
+
+    /// <summary>The scripted session's lines, as the shell's environments printed them ("[ID linux] " removed).</summary>
+    private static string[] SessionLines()
+    {
+        if (s_session == null)
+        {
+            s_session = FrontDoor.BootWithInput(Session, TimeoutSeconds);
+            s_lines = s_session.Lines.Select(line => Regex.Match(line, @"^\[[0-9a-f]+ linux\] (.*)$")).Where(m => m.Success)
+                .Select(m => m.Groups[1].Value.TrimEnd('\r')).ToArray();
+        }
+        return s_lines;
+    }
+
+    /// <summary>The lines between the marker line and the next line starting with "==".</summary>
+    private static string[] Section(string marker)
+    {
+        string[] lines = SessionLines();
+        int start = Array.IndexOf(lines, "==" + marker);
+        Assert.That(start, Is.GreaterThanOrEqualTo(0), () => s_session.Describe($"no '=={marker}' line: the session did not get there"));
+        int end = Array.FindIndex(lines, start + 1, line => line.StartsWith("==", StringComparison.Ordinal));
+        Assert.That(end, Is.GreaterThan(start), () => s_session.Describe($"the '=={marker}' section has no end"));
+        // Without the shell's echoed command lines (its prompt, "root@aegis:/# ", then the command).
+        return lines[(start + 1)..end].Where(line => !Regex.IsMatch(line, @"^\S+@[^:\s]+:\S*# ")).ToArray();
+    }
+
+    /// <summary>`ls /bin | wc -l` counts what the root archive holds in bin/ (busybox and a link per
+    /// applet), counted here from the archive the build embedded, not from a copied constant.</summary>
+    [Test]
+    public void LsOfBinCountsTheArchivesBusyboxLinks()
+    {
+        var entries = LinuxFuzzTests.RootArchiveEntries();
+        var bin = entries.Where(e => e.Name.StartsWith("bin/", StringComparison.Ordinal) && e.Name.Length > 4 && e.Name.IndexOf('/', 4) < 0).ToList();
+        int links = bin.Count(e => e.Type == TarEntryType.SymbolicLink && e.Link == "/bin/busybox");
+        Assert.That(links, Is.GreaterThan(50), "busybox's applet links in the archive's bin/");
+        string[] section = Section("ls");
+        string count = section.Select(line => line.Trim()).LastOrDefault(line => Regex.IsMatch(line, @"^\d+$"));
+        Assert.That(count, Is.EqualTo(bin.Count.ToString()), () => s_session.Describe(
+            $"ls /bin | wc -l must count the archive's {bin.Count} entries of bin/ ({links} busybox links and {bin.Count - links} others)"));
+    }
+
+    /// <summary>`cat /proc/self/maps`: every line has Linux's layout, the areas are sorted and
+    /// disjoint, and cat's own areas are there: busybox's code (executable, named by its path) and
+    /// the stack.</summary>
+    [Test]
+    public void ProcSelfMapsListsTheProgramsOwnAreasInLinuxsLayout()
+    {
+        string[] section = Section("maps");
+        var layout = new Regex(@"^([0-9a-f]{8,16})-([0-9a-f]{8,16}) ([r-])([w-])([x-])([ps]) ([0-9a-f]{8}) 00:00 (\d+)(?: +(\S.*))?$");
+        ulong previousEnd = 0;
+        Assert.That(section.Length, Is.GreaterThanOrEqualTo(3), () => s_session.Describe("too few lines in /proc/self/maps"));
+        foreach (string line in section)
+        {
+            Match m = layout.Match(line);
+            Assert.That(m.Success, Is.True, () => s_session.Describe($"a /proc/self/maps line not in Linux's layout: '{line}'"));
+            ulong start = Convert.ToUInt64(m.Groups[1].Value, 16), end = Convert.ToUInt64(m.Groups[2].Value, 16);
+            Assert.That(start, Is.LessThan(end), line);
+            Assert.That(start % 4096 == 0 && end % 4096 == 0, Is.True, line);
+            Assert.That(start, Is.GreaterThanOrEqualTo(previousEnd), () => $"areas sorted and disjoint: '{line}'");
+            previousEnd = end;
+        }
+        Assert.That(section.Any(line => Regex.IsMatch(line, @" r-xp [0-9a-f]{8} 00:00 \d+ +/bin/(busybox|cat)$")), Is.True,
+            () => s_session.Describe("no executable area named by cat's program file"));
+        Assert.That(section.Any(line => line.EndsWith(" [stack]", StringComparison.Ordinal) && line.Contains(" rw-p ")), Is.True,
+            () => s_session.Describe("no [stack] area"));
+        Assert.That(section.Any(line => line.Contains("60000000-")), Is.False, "the libOS's own image is not the program's area");
+    }
+
+    /// <summary>`ps` shows the shell (with the pid the shell reports for itself, $$) and ps itself,
+    /// with another pid.</summary>
+    [Test]
+    public void PsShowsTheShellAndItself()
+    {
+        string[] section = Section("ps");
+        string shellLine = section.FirstOrDefault(line => line.StartsWith("shell ", StringComparison.Ordinal));
+        Assert.That(shellLine, Is.Not.Null, () => s_session.Describe("the shell did not print its pid"));
+        string shellPid = shellLine.Substring(6).Trim();
+        Assert.That(section.Any(line => Regex.IsMatch(line, @"^\s*PID\s+USER\s+.*COMMAND\s*$")), Is.True, () => s_session.Describe("no ps header"));
+        Assert.That(section.Any(line => Regex.IsMatch(line, @"^\s*" + shellPid + @"\s+root\s+-?(/bin/)?sh( .*)?$")), Is.True,
+            () => s_session.Describe($"ps does not show the shell as pid {shellPid}"));
+        // ps is one of busybox's applets the shell runs in a forked child without an exec: its name
+        // is then "{ps}" (set by prctl(PR_SET_NAME)) before the shell's command line, as on Linux.
+        Match ps = section.Select(line => Regex.Match(line, @"^\s*(\d+)\s+root\s+(\{ps\} .*|.*\sps)$")).FirstOrDefault(m => m.Success);
+        Assert.That(ps, Is.Not.Null, () => s_session.Describe("ps does not show itself"));
+        Assert.That(ps.Groups[1].Value, Is.Not.EqualTo(shellPid), "ps runs as its own process");
+    }
+
+    /// <summary>A background job runs while the shell goes on, `wait` waits for it (its output comes
+    /// before "done") and gives 0; `wait PID` gives the job's own status (5).</summary>
+    [Test]
+    public void BackgroundJobAndWait()
+    {
+        string[] section = Section("job");
+        int started = Array.FindIndex(section, line => Regex.IsMatch(line, @"^started \d+$"));
+        int background = Array.IndexOf(section, "from-background");
+        int done = Array.IndexOf(section, "done 0");
+        Assert.That(started, Is.GreaterThanOrEqualTo(0), () => s_session.Describe("the shell did not go on after starting the job ($!)"));
+        Assert.That(background, Is.GreaterThan(started), () => s_session.Describe("the background job's output is missing"));
+        Assert.That(done, Is.GreaterThan(background), () => s_session.Describe("wait did not wait for the job, or gave another status"));
+        Assert.That(section, Does.Contain("waited 5"), () => s_session.Describe("wait PID did not give the job's status 5"));
+        s_session.AssertExitStatus(0);
+    }
+
+    /// <summary>A Linux program's `exit 3` as init with `exit` ends QEMU with 3, reported as init's
+    /// status, not as GRUB's failure (which is also 3 on the exit device).</summary>
+    [Test]
+    public void InitsExitStatusThreeIsNotReadAsGrubFailing()
+    {
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/bin/sh", "-c", "'exit 3'", "exit");
+        result.AssertExitStatus(3);
+        result.AssertOutputMatches(@"(?m)^AEGIS-EXIT 3\r?$");
+        result.AssertOutputContains("init exited with status 3");
+        Assert.That(result.Output, Does.Not.Contain("GRUB could not start the kernel"), () => result.Describe("status 3 was read as GRUB's"));
     }
 }

@@ -239,6 +239,20 @@ public unsafe class LinuxVfsFuzzFindingsTests
         LinuxFiles.InterruptPending = null;
     }
 
+    /// <summary>busybox re-executes itself through /proc/self/exe: the program's name (maps, exe)
+    /// must be the file's own path, links followed, not "/proc/self/exe".</summary>
+    [Test]
+    public void ResolvedPathFollowsLinksToTheFile()
+    {
+        var vfs = new Vfs();
+        vfs.CreateFile("/tmp/program", "x");
+        Assert.That(vfs.Files.SymlinkAt("/tmp/program", -100, "/tmp/link"), Is.EqualTo(0));
+        Assert.That(vfs.Files.SymlinkAt("link", -100, "/tmp/link2"), Is.EqualTo(0));
+        Assert.That(vfs.Files.ResolvedPath("/tmp/link2"), Is.EqualTo("/tmp/program"));
+        Assert.That(vfs.Files.ResolvedPath("/tmp/../tmp/./program"), Is.EqualTo("/tmp/program"));
+        Assert.That(vfs.Files.ResolvedPath("/tmp/none"), Is.Null);
+    }
+
     private static int s_polls;
     private static bool SignalAfterThreeChunks() => ++s_polls >= 3;
 

@@ -114,7 +114,10 @@ namespace Aegis.LibOS.Unixish.Linux
 
             ElfProgram program = request.Program;
             ulong loadBase = request.Base;
+            // The file's own path, links followed (busybox re-executes itself through /proc/self/exe:
+            // maps and /proc/self/exe then named "/proc/self/exe", a link to itself).
             string name = Utf8String(request.Path);
+            name = Files.FileCalls.Files?.ResolvedPath(name) ?? name;
             PersonalityFiles.OnProgramLoaded(request, name);
             ulong previousEnd = 0;
             int previousProtection = 0;

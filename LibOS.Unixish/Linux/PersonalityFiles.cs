@@ -24,7 +24,8 @@ namespace Aegis.LibOS.Unixish.Linux
             Processes.LinuxProcesses.OnExit(&FileCalls.Goodbye);
         }
 
-        /// <summary>What /proc shows of the program (comm, cmdline, exe), at start and at each execve.</summary>
+        /// <summary>What /proc shows of the program (comm, cmdline, exe), at start and at each execve;
+        /// path is the program file's own path (links followed).</summary>
         public static void OnProgramLoaded(LoadRequest request, string path)
         {
             ProcessStatus status = FileCalls.CurrentProcess;
@@ -33,8 +34,10 @@ namespace Aegis.LibOS.Unixish.Linux
             var arguments = new string[request.Arguments.Count];
             for (int i = 0; i < arguments.Length; i++) arguments[i] = Loader.Utf8String(request.Arguments[i]);
             status.Arguments = arguments;
-            int slash = path.LastIndexOf('/');
-            string name = slash >= 0 ? path.Substring(slash + 1) : path;
+            // comm is the name execve was given (sh for /bin/sh), exe the file itself (as Linux).
+            string given = Loader.Utf8String(request.Path);
+            int slash = given.LastIndexOf('/');
+            string name = slash >= 0 ? given.Substring(slash + 1) : given;
             status.Name = name.Length > 15 ? name.Substring(0, 15) : name;
         }
 

@@ -111,20 +111,64 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
     /// <summary>The process table until helper core installs its own (FileCalls.Sources.Processes):
     /// this process only, pid = the environment id, ppid = the parent environment's (0 for the first).</summary>
+    /// A fork's child inherits this table: its entry is then its parent's (the environment id
+    /// differs). The first look after the fork keeps that entry as an ancestor's (what the parent
+    /// was at the fork) and gives the child a copy with its own ids; ancestors are listed while
+    /// their environments hold a time slice (so `ps` from the shell shows the shell and itself).
     public sealed class CurrentProcessTable : IProcessTable
     {
-        public readonly ProcessStatus Status = new ProcessStatus();
+        private ProcessStatus _status = new ProcessStatus();
+        private readonly List<ProcessStatus> _ancestors = new List<ProcessStatus>();
 
         public CurrentProcessTable()
         {
-            Status.Pid = (int)Info.EnvironmentId;
-            Status.ParentPid = (int)Info.ParentId;
-            Status.ProcessGroup = Status.Pid;
-            Status.Session = Status.Pid;
+            _status.Pid = (int)Info.EnvironmentId;
+            _status.ParentPid = (int)Info.ParentId;
+            _status.ProcessGroup = _status.Pid;
+            _status.Session = _status.Pid;
+        }
+
+        /// <summary>This process's entry (split from the parent's after a fork, see above).</summary>
+        public ProcessStatus Status
+        {
+            get
+            {
+                if (_status.Pid != (int)Info.EnvironmentId)
+                {
+                    ProcessStatus own = _status.Copy();
+                    own.Pid = (int)Info.EnvironmentId;
+                    own.ParentPid = (int)Info.ParentId;
+                    _ancestors.Add(_status);
+                    _status = own;
+                }
+                return _status;
+            }
+        }
+
+        private static bool Alive(int pid)
+        {
+            for (int i = 0; i < 64; i++)
+                if (Info.SliceOwner(i) == (ulong)pid) return true;
+            return false;
         }
 
         public int CurrentPid => Status.Pid;
-        public void ListPids(List<int> pids) => pids.Add(Status.Pid);
-        public ProcessStatus Find(int pid) => pid == Status.Pid ? Status : null;
+
+        public void ListPids(List<int> pids)
+        {
+            int self = Status.Pid;
+            foreach (ProcessStatus ancestor in _ancestors)
+                if (ancestor.Pid != self && Alive(ancestor.Pid) && !pids.Contains(ancestor.Pid)) pids.Add(ancestor.Pid);
+            pids.Add(self);
+            pids.Sort();
+        }
+
+        public ProcessStatus Find(int pid)
+        {
+            if (pid == Status.Pid) return _status;
+            foreach (ProcessStatus ancestor in _ancestors)
+                if (ancestor.Pid == pid && Alive(pid)) return ancestor;
+            return null;
+        }
     }
 }

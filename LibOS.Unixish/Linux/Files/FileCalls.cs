@@ -22,7 +22,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public static LinuxFiles Files;
         /// <summary>This process's connection to the file server (null: the tree is this process's own).</summary>
         public static VfsClient Remote;
-        public static ProcessStatus CurrentProcess;
+        /// <summary>This process's /proc entry (the default table's: its own after a fork).</summary>
+        public static ProcessStatus CurrentProcess => s_currentTable?.Status;
+        private static CurrentProcessTable s_currentTable;
         /// <summary>Called (with no arguments) when a write fails with EPIPE: SIGPIPE's place.</summary>
         public static delegate*<void> BrokenPipe;
         /// <summary>What poll/select/pselect/ppoll do while they wait (default: SystemCalls.Yield).</summary>
@@ -63,7 +65,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (Sources.Processes == null)
             {
                 var table = new CurrentProcessTable();
-                CurrentProcess = table.Status;
+                s_currentTable = table;
                 Sources.Processes = table;
             }
             VfsTransport transport = VfsIpc.Connect();

@@ -696,6 +696,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return 0;
         }
 
+        /// <summary>The path of what path names, symbolic links followed (as Linux's /proc/PID/exe and
+        /// maps show a program: "/bin/busybox" for an exec of /bin/sh or /proc/self/exe); null when it
+        /// does not resolve.</summary>
+        public string ResolvedPath(string path)
+        {
+            if (StartDirectory(LinuxFile.AT_FDCWD, path, out DirectoryNode start) < 0) return null;
+            if (FileSystem.Resolve(start, path, true, out PathLookup lookup) < 0 || lookup.Node == null) return null;
+            if (lookup.Node is DirectoryNode directory) return FileSystem.PathOf(directory);
+            return lookup.Parent != null && lookup.Name != null ? FileSystem.PathOf(lookup.Parent, lookup.Name) : null;
+        }
+
         /// <summary>execve's lookup: the regular file at path (symbolic links followed), executable
         /// by root (some x bit): 0, or -ENOENT, -ENOTDIR, -ELOOP, -ENAMETOOLONG, -EACCES.</summary>
         public int ExecutableAt(string path, out RegularFile file)

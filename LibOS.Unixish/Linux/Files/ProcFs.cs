@@ -28,6 +28,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public ulong StartCode, EndCode, StartStack;
         public string[] Arguments = new string[0];
         public string ExecutablePath;         // null: unknown (exe then does not exist)
+
+        /// <summary>A copy of every field (the arguments array is shared: it is replaced, never changed).</summary>
+        public ProcessStatus Copy() => new ProcessStatus
+        {
+            Pid = Pid, ParentPid = ParentPid, ProcessGroup = ProcessGroup, Session = Session, TtyNumber = TtyNumber,
+            TerminalProcessGroup = TerminalProcessGroup, State = State, Name = Name, UserTicks = UserTicks, SystemTicks = SystemTicks,
+            ChildUserTicks = ChildUserTicks, ChildSystemTicks = ChildSystemTicks, StartTicks = StartTicks, Threads = Threads,
+            VirtualBytes = VirtualBytes, ResidentPages = ResidentPages, StartCode = StartCode, EndCode = EndCode, StartStack = StartStack,
+            Arguments = Arguments, ExecutablePath = ExecutablePath,
+        };
     }
 
     /// <summary>The processes /proc lists (helper core's process table).</summary>

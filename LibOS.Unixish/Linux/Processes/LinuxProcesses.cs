@@ -145,7 +145,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         // ---- wait ----------------------------------------------------------------------------------
 
         /// <summary>Reads the state of every running child from the kernel (a child that ended
-        /// without a notice) and frees the slots of lingering children that have ended.</summary>
+        /// without a notice: marked ended, SIGCHLD posted) and frees the slots of lingering
+        /// children that have ended.</summary>
         public static void Refresh()
         {
             for (int i = 0; i < ChildTable.Capacity; i++)
@@ -163,7 +164,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                         Children.Remove(i);
                     }
                     else
+                    {
                         Children.MarkEnded(entry.Pid, status);
+                        ProcessSignals.PostChild(entry.Pid, status); // its notice may never come (it ended unheard)
+                    }
                 }
             }
         }

@@ -47,6 +47,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         internal static void Install()
         {
             Signals.Sender = &Send;
+            // sigsuspend and pause yield in a loop, so a child's exit notice (an IPC that needs this
+            // process in Wait) may never arrive: each step reads the children's states instead
+            // (busybox's `wait` builtin sleeps in sigsuspend until SIGCHLD: `sleep 1 & wait` hung).
+            Signals.WaitHook = &LinuxProcesses.Refresh;
             LinuxProcesses.OnFork(&ResetForChild);
         }
 

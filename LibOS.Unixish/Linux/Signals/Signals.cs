@@ -169,9 +169,17 @@ namespace Aegis.LibOS.Unixish.Linux
             return State.Deliverable != 0;
         }
 
+        /// <summary>Run at each WaitStep (the process layer's: notices children that ended without a
+        /// notice reaching this process, and posts their SIGCHLD).</summary>
+        public static delegate*<void> WaitHook;
+
         /// <summary>One step of a wait for a signal (or anything else): blocks until a message, a
         /// child's end or the earliest armed timer (Processes/Notices.cs).</summary>
-        public static void WaitStep() => Processes.Notices.WaitStep(ulong.MaxValue);
+        public static void WaitStep()
+        {
+            if (WaitHook != null) WaitHook();
+            Processes.Notices.WaitStep(ulong.MaxValue);
+        }
 
         /// <summary>The TSC value at which the earliest armed interval timer expires (ulong.MaxValue: none).</summary>
         public static ulong NextTimerDeadline
