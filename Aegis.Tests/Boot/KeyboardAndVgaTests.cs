@@ -2,7 +2,7 @@
 // monitor, sendkey) reach busybox's shell through the kernel's Keyboard capability and the
 // libOS's line discipline, and what the shell prints appears on the VGA text screen (read back
 // from the VGA buffer with the monitor's xp) as well as on serial. Nothing here goes through
-// COM1's input: stdin is closed.
+// COM1's input: stdin is closed. ^C typed on the keyboard stops a foreground job.
 using NUnit.Framework;
 
 namespace Aegis.Tests.Boot;
@@ -45,6 +45,15 @@ public class KeyboardAndVgaTests
             monitor.Type("d\n");
             Expect(monitor, row => row == "erased", "'erased' (the z rubbed out)", CommandLimit);
 
+            // Ctrl-C on the keyboard stops a foreground sleep (SIGINT to its group): the shell prompts
+            // again long before 100 s and $? is 128 + SIGINT.
+            monitor.Type("sleep 100\n");
+            Expect(monitor, row => row == "root@aegis:/# sleep 100", "the sleep command line", CommandLimit);
+            Thread.Sleep(3000);
+            monitor.Command("sendkey ctrl-c");
+            monitor.Type("echo after $?\n");
+            Expect(monitor, row => row == "after 130", "'after 130' (the sleep ended by ^C typed on the keyboard)", CommandLimit);
+
             // Leaving the shell powers the machine off with its status.
             monitor.Type("exit 5\n");
         });
@@ -86,6 +95,9 @@ public class KeyboardAndVgaTests
             // Insert two lines, leave insert mode with Escape: the text is on rows 0 and 1.
             monitor.Type("ihello from vi\nsecond line");
             monitor.Command("sendkey esc");
+            // vi waits a moment after ESC for the rest of an escape sequence (a cursor key): a ':'
+            // right behind it would be read as part of one.
+            Thread.Sleep(1500);
             Expect(monitor, screen => screen[0] == "hello from vi" && screen[1] == "second line" && screen[2] == "~",
                    "the two typed lines at the top of vi's screen", CommandLimit);
 
