@@ -644,7 +644,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return FileSystem.Rename(oldStart, oldPath, newStart, newPath, flags);
         }
 
+        /// <summary>linkat: 0 or -errno. A name on either side whose walk crosses between this
+        /// process's half of the tree and the server's is EXDEV (the walk's internal Redirected
+        /// code never reaches the program: the Linux-ABI fuzzer saw -100000).</summary>
         public long LinkAt(int oldDirfd, string oldPath, int newDirfd, string newPath, int flags)
+        {
+            long result = LinkAtAnywhere(oldDirfd, oldPath, newDirfd, newPath, flags);
+            return result == FileSystem.Redirected ? -Errno.EXDEV : result;
+        }
+
+        private long LinkAtAnywhere(int oldDirfd, string oldPath, int newDirfd, string newPath, int flags)
         {
             if ((flags & ~(LinuxFile.AT_SYMLINK_FOLLOW | LinuxFile.AT_EMPTY_PATH)) != 0) return -Errno.EINVAL;
             int lookupFlags = (flags & LinuxFile.AT_SYMLINK_FOLLOW) != 0 ? 0 : LinuxFile.AT_SYMLINK_NOFOLLOW;
