@@ -4,7 +4,10 @@
 //  - Each InputDevice (Keyboard: PS/2 on IRQ 1; Serial: COM1 on IRQ 4) has a fixed ring of
 //    InputLimits.RingBytes (Core/Exo/InputRing.cs); its interrupt handler only moves the
 //    hardware's bytes into it and notes that the device has news (no allocation, a bounded
-//    number of port reads). InputRead (SystemCalls.Devices.cs) takes them out.
+//    number of port reads). InputRead (SystemCalls.Devices.cs) takes them out. Flow control: a
+//    driver moves bytes only while the ring has room and holds the rest in the device (COM1's
+//    FIFO with its receive interrupt off; the keyboard controller's buffer) until an InputRead
+//    makes room (Resume): no byte is dropped, the sender waits (QEMU stops reading its input).
 //  - Each device has at most one watcher (InputWatch; the last call wins). The news reaches it
 //    at a safe point — at the end of the interrupt when it interrupted ring 3 or the idle loop,
 //    else at the next timer tick that does (Scheduler.OnTick) — never in the middle of other
@@ -66,6 +69,18 @@ namespace Aegis.Kernel.Exo
                 ProgrammableInterruptController.Unmask(SerialIrq);
             KernelLog.WriteLine("Aegis: input: PS/2 keyboard " + (keyboard ? "on IRQ 1" : "not found") + ", COM1 "
                 + (SerialPort.Present ? "on IRQ 4" : "not found") + "; display: the VGA text buffer (DeviceMap)");
+        }
+
+        /// <summary>InputRead took bytes: the device's driver moves what it held back while the ring
+        /// was full (flow control: no byte is dropped) into the room made; a watcher hears of them.</summary>
+        public static void Resume(ulong device, InputRing ring)
+        {
+            int taken = device == (ulong)InputDevice.Keyboard ? Ps2Keyboard.Resume(ring) : SerialPort.Resume(ring);
+            if (taken > 0 && s_watchers[(int)device] != 0)
+            {
+                s_news[(int)device] = true;
+                s_anyNews = true;
+            }
         }
 
         /// <summary>The ring of a device, or null for a value that names none.</summary>

@@ -33,7 +33,7 @@ namespace Aegis.Kernel.Exo
         /// <summary>InputRead, or InputPeek (take false: the bytes stay in the ring).</summary>
         private static ulong InputRead(Environment caller, ulong slot, ulong address, ulong length, bool take = true)
         {
-            Error error = ResolveInput(caller, slot, out _, out InputRing ring);
+            Error error = ResolveInput(caller, slot, out ulong device, out InputRing ring);
             if (error != Error.None) return Fail(error);
             if (length > InputLimits.RingBytes) return Fail(Error.InvalidArgument);
             // The whole buffer must be writable, whether or not bytes are waiting (a bad buffer is an
@@ -44,7 +44,11 @@ namespace Aegis.Kernel.Exo
             int count = ring.Peek(bytes);
             if (count == 0) return Ok(0);
             if (!UserMemory.TryWrite(caller, address, bytes.Slice(0, count))) return Fail(Error.BadAddress);
-            if (take) ring.Discard(count);
+            if (take)
+            {
+                ring.Discard(count);
+                InputDevices.Resume(device, ring);
+            }
             return Ok((ulong)count);
         }
 

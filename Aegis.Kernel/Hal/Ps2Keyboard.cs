@@ -99,12 +99,26 @@ namespace Aegis.Kernel.Hal
             {
                 byte status = Cpu.InByte(StatusPort);
                 if ((status & OutputFull) == 0) break;
+                // Flow control: with the ring full the byte stays in the controller (which then holds
+                // the keyboard's next ones) until Resume makes room; nothing typed is dropped.
+                if (ring.IsFull && (status & FromPort2) == 0) { s_throttled = true; break; }
                 byte value = Cpu.InByte(DataPort);
                 if ((status & FromPort2) != 0) continue; // a mouse byte: not the keyboard's
                 ring.Write(value);
                 taken++;
             }
             return taken;
+        }
+
+        private static bool s_throttled;
+
+        /// <summary>After a reader took bytes from the ring (interrupts off): takes what the
+        /// controller held back while the ring was full.</summary>
+        public static int Resume(InputRing ring)
+        {
+            if (!s_throttled) return 0;
+            s_throttled = false;
+            return OnInterrupt(ring);
         }
 
         /// <summary>Test support (the protection suite): asks the controller to present 'value' as if

@@ -62,12 +62,45 @@ namespace Aegis.Kernel.Hal
         public static int OnInterrupt(InputRing ring)
         {
             if (!s_present) return 0;
-            int taken = 0;
             Cpu.InByte(Com1 + 2); // the interrupt identification (acknowledges a line-status cause)
+            return Drain(ring);
+        }
+
+        /// <summary>Whether the receiver is held back (the ring was full: bytes wait in the UART).</summary>
+        public static bool Throttled => s_throttled;
+        private static bool s_throttled;
+
+        /// <summary>Flow control, so no received byte is lost: bytes move into the ring only while it
+        /// has room. When it fills with bytes still in the UART, the receive interrupt goes off and
+        /// the bytes stay in the FIFO (a full FIFO makes QEMU stop taking its input, and a terminal
+        /// line overruns only when it does not stop sending); Resume takes them once a reader made room.</summary>
+        private static int Drain(InputRing ring)
+        {
+            int taken = 0;
             for (int i = 0; i < 64 && (Cpu.InByte(Com1 + 5) & 0x01) != 0; i++)
             {
+                if (ring.IsFull)
+                {
+                    if (!s_throttled) { s_throttled = true; Cpu.OutByte(Com1 + 1, 0x00); }
+                    return taken;
+                }
                 ring.Write(Cpu.InByte(Com1));
                 taken++;
+            }
+            return taken;
+        }
+
+        /// <summary>After a reader took bytes from the ring (interrupts off): moves what waits in the
+        /// UART into the room made, and turns the receive interrupt back on once the UART is empty.
+        /// Returns how many bytes moved.</summary>
+        public static int Resume(InputRing ring)
+        {
+            if (!s_throttled || !s_present) return 0;
+            int taken = Drain(ring);
+            if (!ring.IsFull || (Cpu.InByte(Com1 + 5) & 0x01) == 0)
+            {
+                s_throttled = false;
+                Cpu.OutByte(Com1 + 1, 0x01); // a byte still waiting raises IRQ 4 at once
             }
             return taken;
         }

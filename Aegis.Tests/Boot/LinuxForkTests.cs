@@ -22,7 +22,6 @@ public class LinuxForkTests
     private const long ToleranceKiB = 64 * 4;
 
     [Test]
-    [Ignore("Known regression after merging the file server and notifications with PageShare fork: 200 forks lose about 796 KiB (one frame a fork); it passed on the fork branch alone. Issue #9, next session.")]
     public void ShellForkingTwoHundredTimesLeaksNoFrames()
     {
         // A warm-up loop first (the shell's own pages settle), then the measured one.

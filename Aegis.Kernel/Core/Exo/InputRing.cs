@@ -21,6 +21,7 @@ namespace Aegis.Kernel.Core.Exo
 
         public int Capacity => _bytes.Length;
         public int Count => _count;
+        public bool IsFull => _count == _bytes.Length;
 
         /// <summary>Bytes dropped because the ring was full.</summary>
         public ulong Dropped { get; private set; }

@@ -710,8 +710,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// does not resolve.</summary>
         public string ResolvedPath(string path)
         {
-            if (StartDirectory(LinuxFile.AT_FDCWD, path, out DirectoryNode start) < 0) return null;
-            if (FileSystem.Resolve(start, path, true, out PathLookup lookup) < 0 || lookup.Node == null) return null;
+            string local = ResolvedPathAt(LinuxFile.AT_FDCWD, path, out bool redirected);
+            // In the file server's half of the tree: the server named the program when exec opened
+            // it (ExecutableBytes, with links followed there).
+            if (redirected && _program != null && Remote != null) return Remote.DisplayPath(_program.Handle);
+            return local;
+        }
+
+        /// <summary>ResolvedPath from dirfd; redirected: the walk went on in the other half of the
+        /// shared tree (null is returned then).</summary>
+        public string ResolvedPathAt(int dirfd, string path, out bool redirected)
+        {
+            redirected = false;
+            if (StartDirectory(dirfd, path, out DirectoryNode start) < 0 || start == null) return null;
+            int error = FileSystem.Resolve(start, path, true, out PathLookup lookup);
+            if (error == FileSystem.Redirected) { redirected = true; return null; }
+            if (error < 0 || lookup.Node == null) return null;
             if (lookup.Node is DirectoryNode directory) return FileSystem.PathOf(directory);
             return lookup.Parent != null && lookup.Name != null ? FileSystem.PathOf(lookup.Parent, lookup.Name) : null;
         }

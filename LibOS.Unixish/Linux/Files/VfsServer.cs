@@ -198,7 +198,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         if (found == VfsProtocol.Redirected) return Redirect(payload, out reply1);
                         if (found < 0) return found;
                         if (!(node is RegularFile regular) || (regular.Mode & 0x49) == 0) return -Errno.EACCES;
-                        file = new OpenFile(FileSystem, regular, LinuxFile.O_RDONLY | LinuxFile.O_LARGEFILE, path);
+                        // Named with links followed, as Linux's /proc/PID/exe shows a program (see ResolvedPath).
+                        file = new OpenFile(FileSystem, regular, LinuxFile.O_RDONLY | LinuxFile.O_LARGEFILE, files.ResolvedPathAt(dirfd, path, out _) ?? path);
                         long fd = Installed(sender, files.Table.Install(file, false));
                         if (fd < 0) return fd;
                         reply1 = Describe(file, payload);
