@@ -107,6 +107,9 @@ namespace Aegis.Abi
         // 1970-01-01 00:00 UTC: BootUnixNanoseconds + (rdtsc - BootTimestamp) * 10^9 / TimestampHz.
         public ulong BootUnixNanoseconds; // the RTC's time at boot (UTC assumed), 0 if it could not be read
         public ulong BootTimestamp;      // the TSC when the RTC was read
+        // ---- idle time (issue #9): TSC ticks the CPU spent halted in the kernel's idle loop since
+        // boot (nothing could run), as /proc/uptime's second field and top's idle show it.
+        public ulong IdleTimestampTicks;
 
         public const ulong InfoPageMagic = 0x4145474953494E46; // "AEGISINF"
     }

@@ -86,7 +86,9 @@ namespace Aegis.Kernel.Exo
                     if (!AnyoneCanRun())
                         return true;
                     s_idle = true;
+                    ulong halted = Cpu.ReadTimestampCounter();
                     Cpu.Halt();
+                    Environments.Info->IdleTimestampTicks += Cpu.ReadTimestampCounter() - halted;
                     s_idle = false;
                     continue;
                 }

@@ -70,7 +70,7 @@ public class LinuxVfsProcTests
     [Test]
     public void UptimeMountsAndCpuinfoFormats()
     {
-        Assert.That(ProcFs.FormatUptime(new FakeSystem { UptimeNanoseconds = 12_345_678_901 }), Is.EqualTo("12.34 0.00\n"));
+        Assert.That(ProcFs.FormatUptime(new FakeSystem { UptimeNanoseconds = 12_345_678_901, IdleNanoseconds = 10_020_000_000 }), Is.EqualTo("12.34 10.02\n"));
         Assert.That(ProcFs.FormatUptime(new FakeSystem { UptimeNanoseconds = 5_000_000 }), Is.EqualTo("0.00 0.00\n"));
         var vfs = new Vfs();
         Assert.That(vfs.ReadFile("/proc/mounts"), Is.EqualTo(

@@ -39,6 +39,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long MemoryTotalBytes => (long)Info.TotalFrames * 4096;
         public long MemoryFreeBytes => (long)Info.FreeFrames * 4096;
         public long UptimeNanoseconds => (long)Info.Ticks * 1_000_000;
+        public long IdleNanoseconds
+        {
+            get
+            {
+                ulong hz = Info.GlobalPage->TimestampHz, idle = Info.GlobalPage->IdleTimestampTicks;
+                if (hz == 0) return 0;
+                return (long)(idle / hz * 1_000_000_000 + idle % hz * 1_000_000_000 / hz);
+            }
+        }
         public int CpuCount => 1; // Aegis schedules one CPU
         public long CpuKilohertz => (long)(Info.TimestampHz / 1000);
 

@@ -660,21 +660,46 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private const short POLLIN = 0x1, POLLOUT = 0x4, POLLPRI = 0x2, POLLERR = 0x8, POLLHUP = 0x10;
 
-        private static void WaitOnce()
+        // How poll and select wait between two looks at their descriptors (docs/libos-unixish.md,
+        // "Files"): asleep in the kernel (Notices.WaitStep: a signal, another process's message, a
+        // child's end, an interval timer or the call's own timeout wakes it) when every descriptor
+        // that can become ready tells this process so — the terminal, when this process is in the
+        // foreground group (it becomes the input's watcher). A shared pipe's other end wakes only a
+        // reader or writer blocked in read or write, and a background process does not watch the
+        // terminal: with such a descriptor the loop yields and looks again (it spins).
+        private const int NoChange = 0, TerminalInput = 1, SharedRing = 2;
+
+        private static void WaitOnce(int sources, long timeoutMs, ulong startTsc, ref bool blocking)
         {
-            if (Idle != null) Idle();
-            else SystemCalls.Yield();
+            if (Idle != null) { Idle(); return; }
+            if ((sources & SharedRing) != 0 || !Processes.Notices.On) { SystemCalls.Yield(); return; }
+            if (!blocking) { Processes.Notices.BeginBlocking(); blocking = true; }
+            if ((sources & TerminalInput) != 0 && !Processes.Notices.WatchTerminal()) { SystemCalls.Yield(); return; }
+            ulong deadline = timeoutMs < 0 ? ulong.MaxValue : startTsc + (ulong)timeoutMs * TscPerMillisecond;
+            Processes.Notices.WaitStep(deadline);
         }
 
-        // Whether readiness of any of these descriptors can change while this process waits
-        // (a device: the terminal gets input). Pipes and files cannot: only this process moves them.
-        private static bool CanChange(int fd)
+        // What can make fd ready while this process waits (NoChange: a file, a pipe only this process
+        // holds, nothing; they are ready or not for good).
+        private static int ChangeSource(int fd)
         {
             OpenFile file = Files.Table.Get(fd);
-            return file != null && file.Node is DeviceNode;
+            if (file == null) return NoChange;
+            if (file.Node is DeviceNode) return TerminalInput;
+            if (file.Node is PipeNode pipe && pipe.Pipe is Processes.SharedPipe) return SharedRing;
+            return NoChange;
         }
 
-        private static ulong NowTicks => Info.Ticks;
+        private static ulong TscPerMillisecond
+        {
+            get
+            {
+                ulong perMs = Info.GlobalPage->TimestampHz / 1000;
+                return perMs == 0 ? 1 : perMs;
+            }
+        }
+
+        private static long MillisecondsSince(ulong startTsc) => (long)((LinuxCpu.Timestamp() - startTsc) / TscPerMillisecond);
 
         /// <summary>timeoutMs &lt; 0: forever.</summary>
         private static long PollLoop(ulong fds, int count, long timeoutMs, out long remainingMs)
@@ -684,9 +709,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int bytes = count * 8;
             byte* table = stackalloc byte[bytes > 0 ? bytes : 1];
             if (!UserPointers.CopyIn(table, fds, (ulong)bytes)) return -Errno.EFAULT;
-            ulong start = NowTicks;
-            bool changeable = false;
-            for (int i = 0; i < count; i++) changeable |= CanChange(*(int*)(table + i * 8));
+            ulong start = LinuxCpu.Timestamp();
+            int sources = NoChange;
+            bool blocking = false;
+            for (int i = 0; i < count; i++) sources |= ChangeSource(*(int*)(table + i * 8));
             while (true)
             {
                 int ready = 0;
@@ -698,16 +724,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     *(short*)(table + i * 8 + 6) = revents;
                     if (revents != 0) ready++;
                 }
-                long elapsed = (long)(NowTicks - start);
+                long elapsed = MillisecondsSince(start);
                 if (ready > 0 || timeoutMs == 0 || (timeoutMs > 0 && elapsed >= timeoutMs))
                 {
                     remainingMs = timeoutMs > elapsed ? timeoutMs - elapsed : 0;
                     if (!UserPointers.CopyOut(fds, table, (ulong)bytes)) return -Errno.EFAULT;
                     return ready;
                 }
-                if (!changeable && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK; // nothing could ever become ready (an armed timer will interrupt)
+                if (sources == NoChange && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK; // nothing could ever become ready (an armed timer will interrupt)
                 if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND; // EINTR when a handler runs (the fuzzer's alarm)
-                WaitOnce();
+                WaitOnce(sources, timeoutMs, start, ref blocking);
             }
         }
 
@@ -783,16 +809,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (readSet != 0 && !UserPointers.CopyIn(input, readSet, bytes)) return -Errno.EFAULT;
             if (writeSet != 0 && !UserPointers.CopyIn(input + 16, writeSet, bytes)) return -Errno.EFAULT;
             if (exceptSet != 0 && !UserPointers.CopyIn(input + 32, exceptSet, bytes)) return -Errno.EFAULT;
-            bool changeable = false;
+            int sources = NoChange;
+            bool blocking = false;
             for (int fd = 0; fd < nfds; fd++)
             {
                 ulong bit = 1UL << (fd & 63);
                 int w = fd >> 6;
                 if (((input[w] | input[16 + w] | input[32 + w]) & bit) == 0) continue;
                 if (Files.Table.Get(fd) == null) return -Errno.EBADF;
-                changeable |= CanChange(fd);
+                sources |= ChangeSource(fd);
             }
-            ulong start = NowTicks;
+            ulong start = LinuxCpu.Timestamp();
             while (true)
             {
                 int ready = 0;
@@ -806,7 +833,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if ((input[16 + w] & bit) != 0 && (revents & (POLLOUT | POLLERR)) != 0) { output[16 + w] |= bit; ready++; }
                     if ((input[32 + w] & bit) != 0 && (revents & POLLPRI) != 0) { output[32 + w] |= bit; ready++; }
                 }
-                long elapsed = (long)(NowTicks - start);
+                long elapsed = MillisecondsSince(start);
                 if (ready > 0 || timeoutMs == 0 || (timeoutMs > 0 && elapsed >= timeoutMs))
                 {
                     remainingMs = timeoutMs > elapsed ? timeoutMs - elapsed : 0;
@@ -815,9 +842,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (exceptSet != 0 && !UserPointers.CopyOut(exceptSet, output + 32, bytes)) return -Errno.EFAULT;
                     return ready;
                 }
-                if (!changeable && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK;
+                if (sources == NoChange && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK;
                 if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND;
-                WaitOnce();
+                WaitOnce(sources, timeoutMs, start, ref blocking);
             }
         }
     }

@@ -72,6 +72,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         long MemoryTotalBytes { get; }
         long MemoryFreeBytes { get; }
         long UptimeNanoseconds { get; }
+        /// <summary>Time the CPU spent idle since boot (the kernel's halted time).</summary>
+        long IdleNanoseconds { get; }
         int CpuCount { get; }
         string CpuVendor { get; }
         string CpuModelName { get; }
@@ -262,12 +264,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static void MeminfoLine(StringBuilder b, string name, long kilobytes) =>
             b.Append(name.PadRight(16)).Append(Padded(kilobytes, 8)).Append(" kB\n");
 
-        /// <summary>/proc/uptime: seconds since boot and idle seconds, two decimals. The idle time is
-        /// not measured (the kernel does not expose it): 0.00.</summary>
+        /// <summary>/proc/uptime: seconds since boot and seconds the CPU was idle (the kernel's
+        /// halted time, InfoPage.IdleTimestampTicks), two decimals each.</summary>
         public static string FormatUptime(ISystemInfo system)
+            => Centiseconds(system.UptimeNanoseconds) + " " + Centiseconds(system.IdleNanoseconds) + "\n";
+
+        private static string Centiseconds(long nanoseconds)
         {
-            long centiseconds = system.UptimeNanoseconds / 10_000_000;
-            return (centiseconds / 100).ToString() + "." + (centiseconds % 100).ToString().PadLeft(2, '0') + " 0.00\n";
+            long centiseconds = nanoseconds / 10_000_000;
+            return (centiseconds / 100).ToString() + "." + (centiseconds % 100).ToString().PadLeft(2, '0');
         }
 
         /// <summary>/proc/mounts: "source mountpoint type options 0 0" per mount.</summary>

@@ -108,6 +108,11 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// becomes the input's watcher, so ^C typed while it blocks wakes it (WaitStep reads it).</summary>
         public static void BeginBlocking() => Terminal.WatchIfForeground();
 
+        /// <summary>As BeginBlocking; false when this process cannot be woken by terminal input (it
+        /// is not in the foreground group, or there is no terminal): a poll on the terminal then
+        /// looks again after a Yield instead of sleeping.</summary>
+        public static bool WatchTerminal() => Terminal.WatchIfForeground();
+
         /// <summary>One wait of a blocking loop: until an upcall, a child's end, the TSC deadline
         /// (ulong.MaxValue: none) or the earliest armed interval timer; then ^C and friends typed
         /// meanwhile. The caller checks Signals.InterruptPending() and its own condition again.</summary>

@@ -79,12 +79,13 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>At the start of a blocking call elsewhere (nanosleep, wait4, pause): a process of
         /// the foreground group becomes the input devices' watcher, so ^C typed meanwhile wakes it
-        /// (the kernel wakes the last watcher: a background process does not take the watch).</summary>
-        public static void WatchIfForeground()
+        /// (the kernel wakes the last watcher: a background process does not take the watch).
+        /// True when this process is now the watcher.</summary>
+        public static bool WatchIfForeground()
         {
-            if (s_device == null) return;
-            try { s_port.WatchIfForeground(s_device, CallerNow); }
-            catch (Exception e) { LinuxLog.Line("terminal watch failed: " + e.GetType().Name + ": " + e.Message); }
+            if (s_device == null) return false;
+            try { return s_port.WatchIfForeground(s_device, CallerNow); }
+            catch (Exception e) { LinuxLog.Line("terminal watch failed: " + e.GetType().Name + ": " + e.Message); return false; }
         }
 
         /// <summary>After a wait woken in a blocking call elsewhere: the signal characters (^C and ^\
@@ -306,10 +307,10 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>Terminal.WatchIfForeground.</summary>
-        public void WatchIfForeground(TerminalDevice device, TerminalCaller caller)
+        public bool WatchIfForeground(TerminalDevice device, TerminalCaller caller)
         {
             Enter(device);
-            try { if (device.IsForeground(caller)) WatchAll(); }
+            try { return device.IsForeground(caller) && WatchAll(); }
             finally { Leave(device); }
         }
 
