@@ -3,9 +3,12 @@
  * WIFSIGNALED with the signal; WNOHANG gives 0 while the child still runs (it waits for a byte
  * on a pipe); a child that execve's this program with the argument "exit 5" reports 5; an
  * execve of a missing file gives ENOENT in the child; vfork + _exit(4) reports 4; wait with no
- * children gives ECHILD. Exit status 0 when every check passed. */
+ * children gives ECHILD. A child sees the touched pages of a small and of a 256 MiB private
+ * anonymous mapping (a long area: the libOS hands on the pages it knows, not a page-table walk),
+ * and its writes to them are its own. Exit status 0 when every check passed. */
 #include "difftest.h"
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,6 +104,27 @@ int main(int argc, char **argv)
     if (child == 0)
         _exit(4);
     run(child, "vfork + _exit(4) reports 4", 0, 4);
+
+    size_t small = 16 * 4096, large = (size_t)256 << 20;
+    char *a = mmap(NULL, small, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *b = mmap(NULL, large, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    dt_check(a != MAP_FAILED && b != MAP_FAILED, "a small and a 256 MiB anonymous mapping", "mmap failed");
+    if (a != MAP_FAILED && b != MAP_FAILED) {
+        a[5 * 4096] = 'a';
+        b[0] = 'b';
+        b[large / 2 + 123] = 'c';
+        b[large - 1] = 'd';
+        child = fork();
+        if (child == 0) {
+            int seen = a[5 * 4096] == 'a' && a[0] == 0 && b[0] == 'b' && b[large / 2 + 123] == 'c' && b[large - 1] == 'd' && b[4096] == 0;
+            a[5 * 4096] = b[0] = b[large / 2 + 123] = 'x';
+            _exit(seen ? 10 : 11);
+        }
+        run(child, "the child sees the touched pages of both mappings (exits 10)", 0, 10);
+        dt_check(a[5 * 4096] == 'a' && b[0] == 'b' && b[large / 2 + 123] == 'c', "the child's writes to them are its own", "the parent sees them");
+        munmap(a, small);
+        munmap(b, large);
+    }
 
     DT_EXPECT_ERRNO(wait(&status), ECHILD, "wait with no children gives ECHILD");
     DT_EXPECT_ERRNO(waitpid(me, &status, 0), ECHILD, "waitpid of a non-child gives ECHILD");

@@ -9,7 +9,8 @@
 //     copy-on-write (our writable pages become read-only with CopyOnWrite.Bit in both; read-only
 //     pages, text and rodata, mapped as they are), except the ranges in OnDemandPages (the embedded
 //     root archive, ~7,000 pages): PageShare OnDemand, the child maps them when it touches them;
-//   - every page the program's areas have (ProgramPages), in runs: private pages copy-on-write, a
+//   - every page the program's areas have (the kernel walks each area of at most WalkLimitPages;
+//     in a longer one, the runs of pages ProgramPages knows): private pages copy-on-write, a
 //     private page that was read-only marked too (MarkReadOnly, so a later mprotect can make the
 //     child's copy writable); MAP_SHARED pages mapped with our rights at the same frames;
 //   - a fresh upcall stack whose top page is a copy of ours: the program's UpcallFrame (RAX = 0;
@@ -195,6 +196,14 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             return true;
         }
 
+        /// <summary>An area at most this long is handed on by the kernel's walk of our page tables
+        /// over the whole area (unmapped pages cost it a few instructions each, a missing table
+        /// nothing); a longer one (a runtime's reservation of gigabytes) by the runs of pages
+        /// ProgramPages knows there, collected beforehand.</summary>
+        private const ulong WalkLimitPages = 16384;
+
+        private static bool Walked(in Area area) => area.Length / Page <= WalkLimitPages;
+
         private static void CollectProgramPages()
         {
             s_programPages.Clear();
@@ -204,7 +213,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             for (int i = 0; i < memory.Count; i++)
             {
                 Area area = memory[i];
-                if (area.Kind == AreaKind.LibOS) continue;
+                if (area.Kind == AreaKind.LibOS || Walked(area)) continue;
                 int first = s_programPages.Count;
                 ProgramPages.Collect(area.Start, area.End, s_programPages);
                 for (int j = first; j < s_programPages.Count; j++) s_programShared.Add(area.Shared);
@@ -221,7 +230,16 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 InheritedRegions.Get(region, out ulong start, out ulong pages);
                 error = ShareRegion(slot, start, start + pages * Page);
             }
-            // The program's pages, in runs of consecutive pages of one area (the list is ascending).
+            // The program's areas: private pages copy-on-write, shared ones as they are.
+            ProgramMemory memory = LinuxProcess.Memory;
+            for (int a = 0; memory != null && a < memory.Count && error == Error.None; a++)
+            {
+                Area area = memory[a];
+                if (area.Kind == AreaKind.LibOS || !Walked(area)) continue;
+                error = Share(slot, area.Start, area.Length / Page,
+                    area.Shared ? PageShareFlags.Share : PageShareFlags.CopyOnWrite | PageShareFlags.MarkReadOnly);
+            }
+            // The long areas' pages, in runs of consecutive pages of one area (the list is ascending).
             int i = 0;
             while (i < s_programPages.Count && error == Error.None)
             {
