@@ -41,4 +41,36 @@ public class LinuxSignalShellTests
         Assert.That(seconds, Is.LessThan(40), () => result.Describe("^C did not stop the sleep: the shell answered after " + seconds.ToString("0") + " s"));
         Assert.That(result.Output, Does.Not.Contain("destroyed by its capability holder"), "reaping a child is not worth a kernel line");
     }
+
+    /// <summary>Job control with stops: ^Z stops a foreground `sleep 100` (SIGTSTP to its group;
+    /// the shell's waitpid(WUNTRACED) reports it, $? is 148 and `jobs` lists it as Stopped); `fg`
+    /// continues it in the foreground (SIGCONT) and ^C then ends it (130); a job stopped by ^Z and
+    /// sent on with `bg` runs to its end in the background (wait gives its status 0).</summary>
+    [Test]
+    public void CtrlZStopsAForegroundJobWhichFgAndBgContinue()
+    {
+        var typedAt = new List<TimeSpan>();
+        FrontDoorResult result = FrontDoorSession.Run(TimeSpan.FromSeconds(TimeoutSeconds), new[]
+        {
+            new FrontDoorSession.Step(null, "\necho ready-$((6*7))\n"),
+            new FrontDoorSession.Step(@"\] ready-42", "sleep 100\n"),
+            new FrontDoorSession.Step(null, "\u001a", delayMilliseconds: 3000),
+            new FrontDoorSession.Step(@"Stopped", "echo \"stopped $?\"; jobs\n", delayMilliseconds: 500),
+            new FrontDoorSession.Step(@"\] stopped \d", "fg\n"),
+            new FrontDoorSession.Step(null, "\u0003", delayMilliseconds: 3000),
+            new FrontDoorSession.Step(null, "echo \"after-fg $?\"\n", delayMilliseconds: 1000),
+            new FrontDoorSession.Step(@"\] after-fg \d", "sleep 2; echo slept\n"),
+            new FrontDoorSession.Step(null, "\u001a", delayMilliseconds: 1000),
+            new FrontDoorSession.Step(@"Stopped +sleep 2", "bg; wait; echo \"waited $?\"\n", delayMilliseconds: 500),
+            new FrontDoorSession.Step(@"\] waited \d", "exit 6\n"),
+        }, new[] { "run", "--headless", "--no-build", "--timeout", TimeoutSeconds.ToString() }, typedAt);
+
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] stopped 148\r?$");
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] \[1\]\+ +Stopped +sleep 100\r?$");
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] after-fg 130\r?$");
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] (\^Z)?slept\r?$"); // after the echoed ^Z when the list went on
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] waited 0\r?$");
+        result.AssertExitStatus(6);
+        Assert.That(typedAt.Count, Is.EqualTo(11), () => result.Describe("not every step was typed"));
+    }
 }

@@ -138,4 +138,31 @@ public class LinuxProcessTests
         table.Clear();
         Assert.That(table.CountAlive(), Is.EqualTo(0));
     }
+
+    [Test]
+    public void AStopOrContinueIsReportedOnceToTheWaitThatAskedForIt()
+    {
+        var table = new ChildTable();
+        table.Add(10, 3, 1);
+        table.Add(11, 4, 1);
+        Assert.That(table.FindReport(-1, 1, stopped: true, continued: true), Is.EqualTo(-1), "nothing to report yet");
+        Assert.That(table.SetReport(10, WaitStatus.Stopped(20)), Is.True);
+        Assert.That(table.FindReport(-1, 1, stopped: false, continued: true), Is.EqualTo(-1), "a stop is not a continue (WCONTINUED alone)");
+        int index = table.FindReport(-1, 1, stopped: true, continued: false);
+        Assert.That(index, Is.EqualTo(table.IndexOf(10)));
+        Assert.That(table[index].Report, Is.EqualTo(WaitStatus.Stopped(20)));
+        Assert.That(table.FindReport(11, 1, stopped: true, continued: true), Is.EqualTo(-1), "another child's report is not this one's");
+        // The latest report replaces an earlier one not yet taken (as Linux keeps one state).
+        table.SetReport(10, WaitStatus.Continued);
+        Assert.That(table.FindReport(-1, 1, stopped: true, continued: false), Is.EqualTo(-1));
+        index = table.FindReport(10, 1, stopped: false, continued: true);
+        Assert.That(index, Is.GreaterThanOrEqualTo(0));
+        table.TakeReport(index);
+        Assert.That(table.FindReport(-1, 1, stopped: true, continued: true), Is.EqualTo(-1), "reported once");
+        // An ended child carries no report.
+        table.SetReport(11, WaitStatus.Stopped(19));
+        table.MarkEnded(11, WaitStatus.Exited(0));
+        Assert.That(table.FindReport(-1, 1, stopped: true, continued: true), Is.EqualTo(-1));
+        Assert.That(table.SetReport(11, WaitStatus.Stopped(19)), Is.False, "a zombie does not stop");
+    }
 }

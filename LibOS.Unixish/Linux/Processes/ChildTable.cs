@@ -6,6 +6,8 @@
 //              its own children ran stays alive (in Wait) until they end, because Aegis ends
 //              every descendant of an ended environment (AncestorEnded); its parent must not
 //              EnvironmentDestroy it (that would end them too), so the slot is freed when it ends.
+// A running child may also carry a report (Report: a stop's or a continue's wait status, the
+// latest one only, as on Linux) for wait4 with WUNTRACED/WCONTINUED; reporting takes it.
 // Selection follows wait4's pid argument: > 0 that child, -1 any, 0 the caller's process group,
 // < -1 the group -pid. Invariant: at most one entry per pid; a Free entry has Pid 0.
 namespace Aegis.LibOS.Unixish.Linux.Processes
@@ -24,6 +26,9 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public ChildState State;
         /// <summary>The wait status (Zombie).</summary>
         public int Status;
+        /// <summary>A stop or continue not yet reported (WaitStatus.Stopped(signal) or
+        /// WaitStatus.Continued; 0: none). Running children only.</summary>
+        public int Report;
     }
 
     public sealed class ChildTable
@@ -87,6 +92,32 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             }
             return true;
         }
+
+        /// <summary>A running child stopped (WaitStatus.Stopped) or continued (WaitStatus.Continued):
+        /// the report replaces any earlier one. False when pid is not a running child here.</summary>
+        public bool SetReport(ulong pid, int status)
+        {
+            int index = IndexOf(pid);
+            if (index < 0 || _entries[index].State != ChildState.Running) return false;
+            _entries[index].Report = status;
+            return true;
+        }
+
+        /// <summary>The first running child that matches and has a report wait4 asked for
+        /// (stopped: WUNTRACED, continued: WCONTINUED), or -1.</summary>
+        public int FindReport(long selector, ulong ownGroup, bool stopped, bool continued)
+        {
+            for (int i = 0; i < Capacity; i++)
+            {
+                if (_entries[i].State != ChildState.Running || _entries[i].Report == 0 || !Matches(_entries[i], selector, ownGroup)) continue;
+                bool isContinue = _entries[i].Report == WaitStatus.Continued;
+                if (isContinue ? continued : stopped) return i;
+            }
+            return -1;
+        }
+
+        /// <summary>The report at index was given to wait4.</summary>
+        public void TakeReport(int index) => _entries[index].Report = 0;
 
         public bool SetGroup(ulong pid, ulong group)
         {

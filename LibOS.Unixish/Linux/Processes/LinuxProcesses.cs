@@ -11,6 +11,9 @@
 //   KillTag   any -> process: Word0 = the signal, Word1 = a group (0: the process itself), Word2 =
 //             Flood: the receiver also passes it to its children (kill of a group, kill(-1))
 //   GroupTag  child -> parent / parent -> child: Word0 = the group, Word1 = the session
+//   StopTag   child -> parent: Word0 = WaitStatus.Stopped(signal) when a stop signal stopped it,
+//             WaitStatus.Continued when SIGCONT resumed it (wait4's WUNTRACED/WCONTINUED, SIGCHLD
+//             with CLD_STOPPED/CLD_CONTINUED unless the parent's SIGCHLD action has SA_NOCLDSTOP)
 // Every process turns on the kernel's asynchronous delivery and child-end wakeups (Notices.cs):
 // a message to a process that is not in Wait is kept by the kernel (IpcLimits.PendingMessages of
 // them; the sender retries, yielding, only while that ring is full) and interrupts the process
@@ -32,8 +35,9 @@
 // keeps it) and frees the slot (EnvironmentDestroy on an ended or exiting child; a lingering
 // child keeps its slot until it ends). Blocking: Wait, woken by the child's ExitTag; before each
 // Wait every running child's EnvironmentStatus is read, so a child that ended without a notice
-// (killed by the kernel) is seen at the next call. WUNTRACED/WCONTINUED are accepted; stops are
-// not supported yet, so they never report. rusage is zeroed.
+// (killed by the kernel) is seen at the next call. WUNTRACED/WCONTINUED report a child's latest
+// stop or continue (StopTag) once (WNOWAIT keeps it). A stopped process waits in the signal
+// layer (Signals.Stop) until SIGCONT or SIGKILL. rusage is zeroed.
 using System.Threading;
 using Aegis.Abi;
 using static Aegis.LibOS.Unixish.Linux.LinuxSystemCallNumbers;
@@ -45,6 +49,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public const ulong ExitTag = 0x4C58_4558_4954_0001;  // "LXEXIT"
         public const ulong KillTag = 0x4C58_4B49_4C4C_0002;  // "LXKILL"
         public const ulong GroupTag = 0x4C58_4752_5050_0003; // "LXGRP"
+        public const ulong StopTag = 0x4C58_5354_4F50_0005;  // "LXSTOP"
         public const ulong Flood = 1;
         /// <summary>Attempts to reach a process not in Wait (each one yields to it).</summary>
         public const int SendAttempts = 64;
@@ -57,7 +62,19 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public static ulong Group, Session;
         /// <summary>Whether a Linux parent forked this process (it then gets ExitTag and a carried status).</summary>
         public static bool Forked;
-        private static bool s_initialized, s_reportedUndelivered, s_reportedStop;
+        private static bool s_initialized, s_reportedUndelivered;
+
+        /// <summary>Signals.Stopped: a stop signal stopped this process; its parent hears of it.</summary>
+        public static void OnStopped(int signal)
+        {
+            if (Forked) Send(Info.ParentId, (ulong)WaitStatus.Stopped(signal), 0, 0, StopTag, SendAttempts);
+        }
+
+        /// <summary>Signals.Continued: SIGCONT resumed this stopped process; its parent hears of it.</summary>
+        public static void OnContinued()
+        {
+            if (Forked) Send(Info.ParentId, (ulong)WaitStatus.Continued, 0, 0, StopTag, SendAttempts);
+        }
         private static IpcMessageFilter s_filter;
         private static readonly System.Collections.Generic.List<nint> s_exitHooks = new System.Collections.Generic.List<nint>();
         private static readonly System.Collections.Generic.List<nint> s_forkHooks = new System.Collections.Generic.List<nint>();
@@ -181,12 +198,20 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             while (true)
             {
                 Refresh();
-                int index = Children.FindZombie(selector, Group);
+                int index = (options & WaitStatus.WEXITED) != 0 ? Children.FindZombie(selector, Group) : -1;
                 if (index >= 0)
                 {
                     ChildEntry entry = Children[index];
                     status = entry.Status;
                     if (consume) Reap(index);
+                    return (long)entry.Pid;
+                }
+                index = Children.FindReport(selector, Group, (options & WaitStatus.WUNTRACED) != 0, (options & WaitStatus.WCONTINUED) != 0);
+                if (index >= 0)
+                {
+                    ChildEntry entry = Children[index];
+                    status = entry.Report;
+                    if (consume) Children.TakeReport(index);
                     return (long)entry.Pid;
                 }
                 if (!Children.AnyWaitable(selector, Group)) return -Errno.ECHILD;
@@ -226,7 +251,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             selector = (int)selector;
             if (call.A1 != 0 && !UserPointers.IsAccessible(call.A1, 4, true)) return -Errno.EFAULT;
             if (call.A3 != 0 && !UserPointers.IsAccessible(call.A3, RusageBytes, true)) return -Errno.EFAULT;
-            long pid = WaitFor(selector, options, true, out int status);
+            long pid = WaitFor(selector, options | WaitStatus.WEXITED, true, out int status);
             if (pid > 0 && call.A1 != 0 && !UserPointers.CopyOut(call.A1, &status, 4)) return -Errno.EFAULT;
             if (pid >= 0 && call.A3 != 0 && !ZeroRusage(call.A3)) return -Errno.EFAULT;
             return pid;
@@ -259,12 +284,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             }
             if (call.A2 != 0 && !UserPointers.IsAccessible(call.A2, SiginfoBytes, true)) return -Errno.EFAULT;
             if (call.A4 != 0 && !UserPointers.IsAccessible(call.A4, RusageBytes, true)) return -Errno.EFAULT;
-            if ((options & WaitStatus.WEXITED) == 0) // only stops/continues asked for: none are ever reported
-            {
-                if (!Children.AnyWaitable(selector, Group)) return -Errno.ECHILD;
-                if ((options & WaitStatus.WNOHANG) == 0) return -Errno.ECHILD;
-                return WriteSiginfo(call.A2, 0, 0) ? 0 : -Errno.EFAULT;
-            }
             long pid = WaitFor(selector, options, (options & WaitStatus.WNOWAIT) == 0, out int status);
             if (pid < 0) return pid;
             if (call.A2 != 0 && !WriteSiginfo(call.A2, pid, status)) return -Errno.EFAULT;
@@ -394,14 +413,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public static void SignalForegroundGroup(int signal, int group)
         {
             if (group <= 0 || signal <= 0 || signal > SignalCount) return;
-            if (signal == SIGTSTP)
-            {
-                // Stops are not reported to wait4 yet (WUNTRACED): a stopped job would leave its
-                // shell waiting for good. Not sent, said once.
-                if (!s_reportedStop) LinuxLog.Line("^Z: SIGTSTP from the terminal is not sent (stopped jobs are not supported yet; reported once)");
-                s_reportedStop = true;
-                return;
-            }
             ulong self = Info.EnvironmentId;
             if (Session != self && Session != 0)
             {
@@ -434,6 +445,13 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 ulong group = message.Word1;
                 if (flood) PassToChildren(group, signal, group == 0);
                 if (group == 0 || group == Group) ProcessSignals.Post(signal, message.Sender);
+                return true;
+            }
+            if (message.Word3 == StopTag)
+            {
+                int status = (int)(message.Word0 & 0xFFFF);
+                if (!Children.SetReport(message.Sender, status)) return true;
+                if (Signals.ChildStopsNotified) ProcessSignals.PostChild(message.Sender, status);
                 return true;
             }
             if (message.Word3 == SharedPipe.WakeTag) return true; // its Wait returned: the pipe is looked at again

@@ -51,6 +51,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             // process in Wait) may never arrive: each step reads the children's states instead
             // (busybox's `wait` builtin sleeps in sigsuspend until SIGCHLD: `sleep 1 & wait` hung).
             Signals.WaitHook = &LinuxProcesses.Refresh;
+            Signals.Stopped = &LinuxProcesses.OnStopped;
+            Signals.Continued = &LinuxProcesses.OnContinued;
             LinuxProcesses.OnFork(&ResetForChild);
         }
 

@@ -288,6 +288,9 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxSignals.Terminate(signal);
         }
 
+        /// <summary>Whether a child's stop or continue posts SIGCHLD here (no SA_NOCLDSTOP on SIGCHLD's action).</summary>
+        public static bool ChildStopsNotified => (State.Actions[Sig.SIGCHLD].Flags & Sig.SA_NOCLDSTOP) == 0;
+
         /// <summary>The default action "stop": waits until SIGCONT (or SIGKILL) is posted.</summary>
         private static void Stop(int signal)
         {

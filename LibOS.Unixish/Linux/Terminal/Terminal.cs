@@ -88,8 +88,8 @@ namespace Aegis.LibOS.Unixish.Linux
             catch (Exception e) { LinuxLog.Line("terminal watch failed: " + e.GetType().Name + ": " + e.Message); return false; }
         }
 
-        /// <summary>After a wait woken in a blocking call elsewhere: the signal characters (^C and ^\
-        /// with ISIG; not ^Z: stops are not reported to wait4 yet) typed meanwhile reach the line discipline, which raises the signal for the
+        /// <summary>After a wait woken in a blocking call elsewhere: the signal characters (^C, ^\
+        /// and ^Z with ISIG) typed meanwhile reach the line discipline, which raises the signal for the
         /// foreground group; only the bytes up to the last of them are taken from the kernel's ring
         /// (the rest stays for the next reader). Only for a process of the foreground group.</summary>
         public static void ServiceSignalKeys()
@@ -315,7 +315,7 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>Terminal.ServiceSignalKeys: peeks at both rings; takes the bytes up to and
-        /// including the last signal character (serial) or the last make code of C or \ (the
+        /// including the last signal character (serial) or the last make code of C, \ or Z (the
         /// keyboard: whether Ctrl is held is the translator's business) and feeds them to the device.</summary>
         public void ServiceSignalKeys(TerminalDevice device, TerminalCaller caller)
         {
@@ -325,8 +325,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (!device.IsForeground(caller)) return;
                 Termios settings = device.Discipline.Settings;
                 if ((settings.LocalFlags & TermiosBits.ISIG) == 0) return;
-                // ^Z is left alone: stops are not reported to wait4 yet, so a stopped job would hang its shell.
-                byte intr = settings.Cc[TermiosBits.VINTR], quit = settings.Cc[TermiosBits.VQUIT];
+                byte intr = settings.Cc[TermiosBits.VINTR], quit = settings.Cc[TermiosBits.VQUIT], susp = settings.Cc[TermiosBits.VSUSP];
                 fixed (byte* buffer = _input)
                 {
                     MakeWritable(buffer, _input.Length);
@@ -337,7 +336,7 @@ namespace Aegis.LibOS.Unixish.Linux
                         for (int i = 0; i < n; i++)
                         {
                             byte b = buffer[i];
-                            if (b != 0 && (b == intr || b == quit)) last = i;
+                            if (b != 0 && (b == intr || b == quit || b == susp)) last = i;
                         }
                         if (last >= 0)
                         {
@@ -352,7 +351,7 @@ namespace Aegis.LibOS.Unixish.Linux
                         for (int i = 0; i < n; i++)
                         {
                             byte b = buffer[i];
-                            if (b == 0x2E || b == 0x2B) last = i; // make codes of C and \ (set 1)
+                            if (b == 0x2E || b == 0x2B || b == 0x2C) last = i; // make codes of C, \ and Z (set 1)
                         }
                         if (last >= 0)
                         {
