@@ -1,6 +1,7 @@
 // Boot test of signals between processes as a user meets them at the shell (issue #9): Ctrl-C typed
 // while a foreground `sleep 100` runs stops it (SIGINT to the foreground process group) and the shell
-// prompts again, `$?` is 130; `kill` ends a sleeping and a computing background job (143). The
+// prompts again, `$?` is 130; `kill` ends a sleeping and a computing background job (143); ^C
+// ends a foreground job that computes without ever blocking (130). The
 // input is typed in steps (FrontDoorSession), each after the shell printed what the step before
 // asked for, so the ^C byte arrives while the sleep runs. Verdicts: the shell's own output, the
 // elapsed time (well under the 100 s the sleep asked for) and QEMU's exit status.
@@ -28,15 +29,20 @@ public class LinuxSignalShellTests
             new FrontDoorSession.Step(null, "echo \"after $?\"\n", delayMilliseconds: 1000),
             new FrontDoorSession.Step(@"\] after \d", "sleep 100 & kill $!; wait $!; echo \"killed $?\"\n"),
             new FrontDoorSession.Step(@"\] killed \d", "sh -c 'while :; do :; done' & sleep 1; kill $!; wait $!; echo \"busy $?\"\n"),
-            new FrontDoorSession.Step(@"\] busy \d", "exit 5\n"),
+            new FrontDoorSession.Step(@"\] busy \d", "sh -c 'while :; do :; done'\n"),
+            new FrontDoorSession.Step(null, "\u0003", delayMilliseconds: 3000),
+            new FrontDoorSession.Step(null, "echo \"computing $?\"\n", delayMilliseconds: 1000),
+            new FrontDoorSession.Step(@"\] computing \d", "exit 5\n"),
         }, new[] { "run", "--headless", "--no-build", "--timeout", TimeoutSeconds.ToString() }, typedAt);
 
         result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] after 130\r?$");
         result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] killed 143\r?$");
         result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] busy 143\r?$");
+        // A foreground job that computes without a system call: ^C reaches it through the shell.
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] computing 130\r?$");
         result.AssertExitStatus(5);
         // From typing "sleep 100" to the shell's answer after ^C (when the next step typed): far less than 100 s.
-        Assert.That(typedAt.Count, Is.EqualTo(7), () => result.Describe("not every step was typed"));
+        Assert.That(typedAt.Count, Is.EqualTo(10), () => result.Describe("not every step was typed"));
         double seconds = (typedAt[4] - typedAt[1]).TotalSeconds;
         Assert.That(seconds, Is.LessThan(40), () => result.Describe("^C did not stop the sleep: the shell answered after " + seconds.ToString("0") + " s"));
         Assert.That(result.Output, Does.Not.Contain("destroyed by its capability holder"), "reaping a child is not worth a kernel line");

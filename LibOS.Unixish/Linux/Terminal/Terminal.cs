@@ -91,7 +91,8 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>After a wait woken in a blocking call elsewhere: the signal characters (^C, ^\
         /// and ^Z with ISIG) typed meanwhile reach the line discipline, which raises the signal for the
         /// foreground group; only the bytes up to the last of them are taken from the kernel's ring
-        /// (the rest stays for the next reader). Only for a process of the foreground group.</summary>
+        /// (the rest stays for the next reader). Only for a process of the foreground group or the
+        /// session's leader (the shell passes ^C on to a job that never blocks).</summary>
         public static void ServiceSignalKeys()
         {
             if (s_device == null) return;
@@ -322,7 +323,11 @@ namespace Aegis.LibOS.Unixish.Linux
             Enter(device);
             try
             {
-                if (!device.IsForeground(caller)) return;
+                // The session's leader too: a foreground job that never blocks never watches the
+                // input, so its shell (the watcher since it read the command line) is woken instead
+                // and passes ^C on to the foreground group; the text typed ahead stays in the ring.
+                bool leader = caller.ProcessId != 0 && caller.ProcessId == caller.Session && caller.Session == device.Session;
+                if (!device.IsForeground(caller) && !leader) return;
                 Termios settings = device.Discipline.Settings;
                 if ((settings.LocalFlags & TermiosBits.ISIG) == 0) return;
                 byte intr = settings.Cc[TermiosBits.VINTR], quit = settings.Cc[TermiosBits.VQUIT], susp = settings.Cc[TermiosBits.VSUSP];
