@@ -57,14 +57,21 @@ namespace Aegis.LibOS.Unixish.Linux
         /// into buffer, NUL-terminated there: its length, -EFAULT, or -ENAMETOOLONG.</summary>
         public static long ReadString(ulong address, byte* buffer, int capacity)
         {
-            for (int i = 0; i < capacity; i++)
+            byte* from = (byte*)address;
+            int i = 0;
+            while (i < capacity)
             {
+                // One check per page (areas are whole pages), then the page's bytes up to the NUL.
                 ulong at = address + (ulong)i;
-                if ((i == 0 || (at & (Memory.PageSize - 1)) == 0) && !IsAccessible(at, 1, false))
-                    return -Errno.EFAULT;
-                byte b = *(byte*)at;
-                buffer[i] = b;
-                if (b == 0) return i;
+                if (!IsAccessible(at, 1, false)) return -Errno.EFAULT;
+                ulong left = Memory.PageSize - (at & (Memory.PageSize - 1));
+                int stop = (ulong)(capacity - i) < left ? capacity : i + (int)left;
+                for (; i < stop; i++)
+                {
+                    byte b = from[i];
+                    buffer[i] = b;
+                    if (b == 0) return i;
+                }
             }
             return -Errno.ENAMETOOLONG;
         }
