@@ -66,11 +66,24 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (!IsAccessible(at, 1, false)) return -Errno.EFAULT;
                 ulong left = Memory.PageSize - (at & (Memory.PageSize - 1));
                 int stop = (ulong)(capacity - i) < left ? capacity : i + (int)left;
-                for (; i < stop; i++)
+                while (i < stop)
                 {
+                    // Eight bytes at a time while none of them is the NUL (the load stays in the
+                    // checked page: stop is at most its end).
+                    if (stop - i >= 8)
+                    {
+                        ulong word = *(ulong*)(from + i);
+                        if (((word - 0x0101010101010101UL) & ~word & 0x8080808080808080UL) == 0)
+                        {
+                            *(ulong*)(buffer + i) = word;
+                            i += 8;
+                            continue;
+                        }
+                    }
                     byte b = from[i];
                     buffer[i] = b;
                     if (b == 0) return i;
+                    i++;
                 }
             }
             return -Errno.ENAMETOOLONG;

@@ -15,12 +15,27 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 {
     public static unsafe class PathKey
     {
-        /// <summary>FNV-1a of the bytes, with the flags mixed in.</summary>
+        /// <summary>A hash of the length bytes at path (read eight at a time, never past the
+        /// length), with the flags and the length mixed in.</summary>
         public static uint Hash(byte* path, int length, int flags)
         {
-            uint hash = 2166136261u ^ (uint)flags;
-            for (int i = 0; i < length; i++) hash = (hash ^ path[i]) * 16777619u;
-            return hash;
+            const ulong Multiplier = 0x9E3779B97F4A7C15UL;
+            ulong hash = ((ulong)(uint)flags << 32 | (uint)length) * Multiplier;
+            int i = 0;
+            for (; i + 8 <= length; i += 8)
+            {
+                hash = (hash ^ *(ulong*)(path + i)) * Multiplier;
+                hash ^= hash >> 29;
+            }
+            if (i < length)
+            {
+                ulong tail = 0;
+                for (; i < length; i++) tail = tail << 8 | path[i];
+                hash = (hash ^ tail) * Multiplier;
+            }
+            hash ^= hash >> 32;
+            hash *= 0xD6E8FEB86659FD93UL;
+            return (uint)(hash ^ hash >> 32);
         }
 
         /// <summary>Whether key's first length bytes are path's (key is exactly length long).</summary>
