@@ -54,7 +54,9 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>Reads a NUL-terminated string (a path, an argument) of at most capacity - 1 bytes
-        /// into buffer, NUL-terminated there: its length, -EFAULT, or -ENAMETOOLONG.</summary>
+        /// into buffer, NUL-terminated there (buffer's bytes after the NUL, up to 7, may be
+        /// overwritten with what follows it in the program's page): its length, -EFAULT, or
+        /// -ENAMETOOLONG.</summary>
         public static long ReadString(ulong address, byte* buffer, int capacity)
         {
             byte* from = (byte*)address;
@@ -73,12 +75,13 @@ namespace Aegis.LibOS.Unixish.Linux
                     if (stop - i >= 8)
                     {
                         ulong word = *(ulong*)(from + i);
-                        if (((word - 0x0101010101010101UL) & ~word & 0x8080808080808080UL) == 0)
-                        {
-                            *(ulong*)(buffer + i) = word;
-                            i += 8;
-                            continue;
-                        }
+                        *(ulong*)(buffer + i) = word;
+                        // Bit 7 of each zero byte (exact for the lowest one: nothing borrows into it).
+                        ulong zeroes = (word - 0x0101010101010101UL) & ~word & 0x8080808080808080UL;
+                        if (zeroes == 0) { i += 8; continue; }
+                        // The lowest zero byte's index k: (1 << 8k) times 0x0001020304050607 has k in its top byte.
+                        ulong lowest = (zeroes & (~zeroes + 1)) >> 7;
+                        return i + (int)((lowest * 0x0001020304050607UL) >> 56);
                     }
                     byte b = from[i];
                     buffer[i] = b;
