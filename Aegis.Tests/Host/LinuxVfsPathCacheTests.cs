@@ -167,6 +167,35 @@ public unsafe class LinuxVfsPathCacheTests
         }
     }
 
+    /// <summary>StatTable remembers the entry it last found (a repeated path costs no hash): that
+    /// entry answers only its own bytes and flags, and is forgotten with the table.</summary>
+    [Test]
+    public void TheRememberedEntryAnswersOnlyItsOwnKey()
+    {
+        var table = new StatTable();
+        byte[] a = Bytes("/tmp/a"), ab = Bytes("/tmp/ab"), b = Bytes("/tmp/b");
+        fixed (byte* pa = a) fixed (byte* pab = ab) fixed (byte* pb = b)
+        {
+            table.Put(pa, a.Length, 0, 7, 0, new StatInfo { Size = 1 });
+            Assert.That(table.Find(pa, a.Length, 0)!.Info.Size, Is.EqualTo(1));
+            Assert.That(table.Find(pa, a.Length, 0)!.Info.Size, Is.EqualTo(1), "again: the remembered entry");
+            Assert.That(table.Find(pb, b.Length, 0), Is.Null, "same length, other bytes");
+            Assert.That(table.Find(pab, ab.Length, 0), Is.Null, "a longer path");
+            Assert.That(table.Find(pa, a.Length - 1, 0), Is.Null, "a prefix");
+            Assert.That(table.Find(pa, a.Length, AT_SYMLINK_NOFOLLOW), Is.Null, "other flags");
+            table.Put(pa, a.Length, AT_SYMLINK_NOFOLLOW, 7, -Errno.ENOENT, default);
+            table.Put(pb, b.Length, 0, 8, 0, new StatInfo { Size = 2 });
+            Assert.That(table.Find(pa, a.Length, AT_SYMLINK_NOFOLLOW)!.Result, Is.EqualTo(-Errno.ENOENT));
+            Assert.That(table.Find(pb, b.Length, 0)!.Info.Size, Is.EqualTo(2));
+            Assert.That(table.Find(pa, a.Length, 0)!.Info.Size, Is.EqualTo(1));
+            table.Put(pa, a.Length, 0, 9, 0, new StatInfo { Size = 3 });
+            Assert.That(table.Find(pa, a.Length, 0)!.Info.Size, Is.EqualTo(3), "replaced in place");
+            Assert.That(table.Count, Is.EqualTo(3));
+            table.Clear();
+            Assert.That(table.Find(pa, a.Length, 0), Is.Null, "forgotten with the table");
+        }
+    }
+
     [Test]
     public void AnAnchoredOpenServesTheBytesAndTheTreesChangesEndIt()
     {

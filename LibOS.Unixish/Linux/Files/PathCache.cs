@@ -8,9 +8,10 @@
 // it with the generation the server writes into the buffer); the tables themselves never decide
 // validity. Bytes are compared in full (the hash only picks the slot).
 //
-// Invariants: StatTable holds at most StatLimit entries (then it starts again empty); a slot's
-// Path array is the entry's own copy (the caller's bytes are never kept); AnchorTable holds at most
-// AnchorLimit entries, each a distinct key.
+// Invariants: StatTable holds at most StatLimit entries (then it starts again empty), each key
+// once; its remembered last entry is one of them (or null); a slot's Path array is the entry's own
+// copy (the caller's bytes are never kept); AnchorTable holds at most AnchorLimit entries, each a
+// distinct key.
 namespace Aegis.LibOS.Unixish.Linux.Files
 {
     public static unsafe class PathKey
@@ -81,10 +82,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private const int Slots = 1024; // a power of two, twice the limit: probes stay short
         private readonly StatEntry[] _slots = new StatEntry[Slots];
         private int _count;
+        // The entry the last Find returned (a program repeating a path costs no hash).
+        private StatEntry _last;
 
         public int Count => _count;
 
-        public StatEntry Find(byte* path, int length, int flags, uint hash)
+        /// <summary>The entry of (path, flags), or null.</summary>
+        public StatEntry Find(byte* path, int length, int flags)
+        {
+            StatEntry last = _last;
+            if (last != null && last.Flags == flags && PathKey.Same(last.Path, path, length)) return last;
+            StatEntry found = Find(path, length, flags, PathKey.Hash(path, length, flags));
+            if (found != null) _last = found;
+            return found;
+        }
+
+        private StatEntry Find(byte* path, int length, int flags, uint hash)
         {
             for (int i = (int)(hash & (Slots - 1)); ; i = (i + 1) & (Slots - 1))
             {
@@ -95,8 +108,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         /// <summary>The answer for (path, flags) at generation: replaces the key's old one.</summary>
-        public void Put(byte* path, int length, int flags, uint hash, ulong generation, int result, in StatInfo info)
+        public void Put(byte* path, int length, int flags, ulong generation, int result, in StatInfo info)
         {
+            uint hash = PathKey.Hash(path, length, flags);
             StatEntry entry = Find(path, length, flags, hash);
             if (entry == null)
             {
@@ -117,6 +131,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             for (int i = 0; i < Slots; i++) _slots[i] = null;
             _count = 0;
+            _last = null;
         }
     }
 
@@ -124,7 +139,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     public struct AnchorEntry
     {
         public byte[] Path;
-        public uint Hash;
         public RemoteHandle Handle;
         public ulong Generation;
         public long Size, Count;
@@ -142,19 +156,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public int Count => _count;
         public AnchorEntry this[int index] => _entries[index];
 
-        /// <summary>The index of the anchor of path, or -1.</summary>
-        public int Find(byte* path, int length, uint hash)
+        /// <summary>The index of the anchor of path, or -1 (a few entries: compared in turn, no hash).</summary>
+        public int Find(byte* path, int length)
         {
             for (int i = 0; i < _count; i++)
-                if (_entries[i].Hash == hash && PathKey.Same(_entries[i].Path, path, length)) return i;
-            return -1;
-        }
-
-        /// <summary>The index of the anchor whose key array is path (the same array), or -1.</summary>
-        public int FindKey(byte[] path)
-        {
-            for (int i = 0; i < _count; i++)
-                if ((object)_entries[i].Path == path) return i;
+                if (PathKey.Same(_entries[i].Path, path, length)) return i;
             return -1;
         }
 

@@ -196,13 +196,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             RemoteFile file = handle.Local;
             if (file == null || file.Cached == null || file.KnownGeneration != CurrentGeneration) return false;
             byte[] key = handle.AnchorPath;
-            uint hash;
             int old;
-            fixed (byte* k = key)
-            {
-                hash = PathKey.Hash(k, key.Length, 0);
-                old = _anchors.Find(k, key.Length, hash);
-            }
+            fixed (byte* k = key) old = _anchors.Find(k, key.Length);
             if (old >= 0)
             {
                 if (_anchors[old].Handle == handle) return true;
@@ -211,7 +206,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (_anchors.Count >= AnchorTable.AnchorLimit) DropAnchor(0);
             _anchors.Add(new AnchorEntry
             {
-                Path = key, Hash = hash, Handle = handle, Generation = file.KnownGeneration, Size = file.KnownSize,
+                Path = key, Handle = handle, Generation = file.KnownGeneration, Size = file.KnownSize,
                 Count = file.PrefetchCount, Mode = file.Mode, Bytes = file.Cached,
             });
             return true;
@@ -251,7 +246,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             node = null;
             if (_anchors.Count == 0 || (flags & ~PlainReadOnly) != 0 || length == 0 || path[0] != '/') return false;
-            int index = _anchors.Find(path, length, PathKey.Hash(path, length, 0));
+            int index = _anchors.Find(path, length);
             if (index < 0 || _anchors[index].Generation != CurrentGeneration) return false;
             node = FromAnchor(index);
             return true;
@@ -434,7 +429,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int length = PutString(path, 0);
             if (anchorable && _anchors.Count > 0)
             {
-                int index = _anchors.Find(Payload, length, PathKey.Hash(Payload, length, 0));
+                int index = _anchors.Find(Payload, length);
                 if (index >= 0)
                 {
                     if (_anchors[index].Generation == CurrentGeneration) { node = FromAnchor(index); return 0; }
@@ -485,11 +480,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             info = default;
             bool cacheable = (start == null || start == Root) && path.Length > 0 && path[0] == '/' && Transport.Buffer != null;
             int length = PutString(path, 0);
-            uint hash = 0;
             if (cacheable)
             {
-                hash = PathKey.Hash(Payload, length, flags);
-                StatEntry kept = _stats.Find(Payload, length, flags, hash);
+                StatEntry kept = _stats.Find(Payload, length, flags);
                 if (kept != null && kept.Generation == CurrentGeneration)
                 {
                     StatCacheHits++;
@@ -503,7 +496,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (cacheable && (result >= 0 || result == -Errno.ENOENT || result == -Errno.ENOTDIR))
             {
                 byte[] key = PathBytes.ToBytes(path);
-                fixed (byte* k = key) _stats.Put(k, key.Length, flags, hash, CurrentGeneration, (int)result, info);
+                fixed (byte* k = key) _stats.Put(k, key.Length, flags, CurrentGeneration, (int)result, info);
             }
             return (int)result;
         }
@@ -517,7 +510,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (_stats.Count == 0) return NotCached;
             byte* buffer = Transport.Buffer;
             if (buffer == null) return NotCached;
-            StatEntry kept = _stats.Find(path, length, flags, PathKey.Hash(path, length, flags));
+            StatEntry kept = _stats.Find(path, length, flags);
             if (kept == null || kept.Generation != *(ulong*)(buffer + VfsProtocol.Generation)) return NotCached;
             StatCacheHits++;
             if (kept.Result < 0) return kept.Result;
