@@ -15,7 +15,7 @@ kernel_symbols="artifacts/$config/Aegis.Kernel.sym" linux_symbols="artifacts/$co
 for file in "$program" "$kernel_symbols" "$linux_symbols" artifacts/aegis.iso; do
     [[ -f "$file" ]] || { echo "$0: $file is missing: build with ./aegis iso" >&2; exit 1; }
 done
-address=$(nm "$program" | awk -v s="$function" '$3 == s { print $1; exit }')
+address=$(nm "$program" | awk -v s="$function" '$3 == s && found == "" { found = $1 } END { print found }')
 [[ -n "$address" ]] || { echo "$0: no symbol $function in $program" >&2; exit 1; }
 work="$(mktemp -d "${TMPDIR:-/tmp}/linux-trace.XXXXXX")"
 qemu_pid=""
