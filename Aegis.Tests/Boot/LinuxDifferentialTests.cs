@@ -34,6 +34,7 @@ public class LinuxDifferentialTests
         "proc-pipe", "proc-wait", "sigchld", "uname", "interrupt", "mmap", "prctl",
         "proc-kill", "proc-kill-busy", // issue #9: signals to computing and sleeping processes
         "proc-files", // one file tree for every process (helper vfs)
+        "files-cache", // stat and open served from the client's caches (helper files, session 3)
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines

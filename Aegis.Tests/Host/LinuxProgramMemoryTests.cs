@@ -173,6 +173,55 @@ public class LinuxProgramMemoryTests
         Assert.That(removed.Count, Is.EqualTo(2));
     }
 
+    /// <summary>IsAccessible starts from the area its last check ended in (a guess per direction,
+    /// read afresh): after every change of the table its answers are still the table's as it is
+    /// now (compared with a walk over every area).</summary>
+    [Test]
+    public void AccessChecksAnswerFromTheTableAsItIsNowAfterEveryChange()
+    {
+        var random = new Random(11);
+        var memory = WithLibOS();
+        for (int step = 0; step < 4000; step++)
+        {
+            ulong start = (ulong)random.Next(0x100, 0x200) * Page, end = start + (ulong)random.Next(1, 40) * Page;
+            switch (random.Next(5))
+            {
+                case 0: memory.Insert(Anonymous(start, end, random.Next(8))); break;
+                case 1: memory.Remove(start, end, null); break;
+                case 2: memory.Protect(start, end, random.Next(8)); break;
+                default: break; // checks only: the guesses are reused
+            }
+            for (int check = 0; check < 4; check++)
+            {
+                ulong address = (ulong)random.Next(0xF0 * (int)Page, 0x230 * (int)Page);
+                ulong length = (ulong)random.Next(0, 3 * (int)Page);
+                bool write = random.Next(2) == 0;
+                Assert.That(memory.IsAccessible(address, length, write), Is.EqualTo(Walk(memory, address, length, write)),
+                    $"step {step}: {address:x} + {length:x} {(write ? "write" : "read")}");
+            }
+        }
+        Assert.That(memory.IsAccessible(0x6000_0000, 1, false), Is.False, "the libOS's area, after all that");
+    }
+
+    private static bool Walk(ProgramMemory memory, ulong address, ulong length, bool write)
+    {
+        for (ulong at = address; at < address + length; at++)
+        {
+            bool inside = false;
+            for (int i = 0; i < memory.Count && !inside; i++)
+            {
+                Area area = memory[i];
+                if (!area.Contains(at)) continue;
+                if (area.Kind == AreaKind.LibOS || area.Protection == Protection.None) return false;
+                if (write && (area.Protection & Protection.Write) == 0) return false;
+                inside = true;
+            }
+            if (!inside) return false;
+            at |= Page - 1; // the rest of the page is in the same area (areas are whole pages)
+        }
+        return true;
+    }
+
     [Test]
     public void RandomOperationsKeepTheTableSortedAndDisjoint()
     {

@@ -91,6 +91,20 @@ int main(int argc, char **argv) {
             $"144 {LinuxFile.MakeDevice(8, 300)} 123456789 3 20666 1000 100 {LinuxFile.MakeDevice(5, 1)} 987654321 4096 1929 1600000000 111111111 1600000001 222222222 -2 500000000"));
     }
 
+    /// <summary>WriteStat writes every byte of struct stat (the padding and __unused too): the
+    /// system call copies a buffer it did not clear (FileCalls' SkipLocalsInit) or a kept image.</summary>
+    [Test]
+    public void StatLayoutWritesEveryByteOverOldContents()
+    {
+        byte[] clean = new byte[LinuxLayouts.StatSize], dirty = new byte[LinuxLayouts.StatSize];
+        Array.Fill(dirty, (byte)0xA5);
+        fixed (byte* p = clean) LinuxLayouts.WriteStat(p, Sample());
+        fixed (byte* p = dirty) LinuxLayouts.WriteStat(p, Sample());
+        Assert.That(dirty, Is.EqualTo(clean));
+        Assert.That(clean[36] | clean[37] | clean[38] | clean[39], Is.EqualTo(0), "__pad0");
+        for (int i = 120; i < 144; i++) Assert.That(clean[i], Is.EqualTo(0), "__unused at " + i);
+    }
+
     [Test]
     public void StatxLayoutIsTheHostsStructStatx()
     {

@@ -77,6 +77,8 @@ namespace Aegis.LibOS.Unixish.Linux
         public const ulong MmapTop = StackTop - StackLimit - (1UL << 30);
 
         private readonly List<Area> _areas = new List<Area>();
+        // IsAccessible's guesses (indexes into _areas, possibly stale: always checked).
+        private int _readHint, _writeHint;
 
         public int Count => _areas.Count;
         public Area this[int index] => _areas[index];
@@ -226,7 +228,19 @@ namespace Aegis.LibOS.Unixish.Linux
             if (length == 0) return true;
             ulong end = address + length;
             if (end < address) return false;
+            // The area the last check of this kind ended in (a system call's path is usually in one
+            // area, its result buffer in another): a guess, read afresh, so a table changed since
+            // cannot mislead it; a range inside one area is decided by that area alone.
+            int hint = write ? _writeHint : _readHint;
+            if ((uint)hint < (uint)_areas.Count)
+            {
+                Area guess = _areas[hint];
+                if (guess.Start <= address && end <= guess.End)
+                    return guess.Kind != AreaKind.LibOS && guess.Protection != Protection.None
+                        && (!write || (guess.Protection & Protection.Write) != 0);
+            }
             int i = FirstEndingAbove(address);
+            if (write) _writeHint = i; else _readHint = i;
             ulong at = address;
             for (; i < _areas.Count && at < end; i++)
             {

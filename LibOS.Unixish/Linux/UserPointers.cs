@@ -54,17 +54,40 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>Reads a NUL-terminated string (a path, an argument) of at most capacity - 1 bytes
-        /// into buffer, NUL-terminated there: its length, -EFAULT, or -ENAMETOOLONG.</summary>
+        /// into buffer, NUL-terminated there (buffer's bytes after the NUL, up to 7, may be
+        /// overwritten with what follows it in the program's page): its length, -EFAULT, or
+        /// -ENAMETOOLONG.</summary>
         public static long ReadString(ulong address, byte* buffer, int capacity)
         {
-            for (int i = 0; i < capacity; i++)
+            byte* from = (byte*)address;
+            int i = 0;
+            while (i < capacity)
             {
+                // One check per page (areas are whole pages), then the page's bytes up to the NUL.
                 ulong at = address + (ulong)i;
-                if ((i == 0 || (at & (Memory.PageSize - 1)) == 0) && !IsAccessible(at, 1, false))
-                    return -Errno.EFAULT;
-                byte b = *(byte*)at;
-                buffer[i] = b;
-                if (b == 0) return i;
+                if (!IsAccessible(at, 1, false)) return -Errno.EFAULT;
+                ulong left = Memory.PageSize - (at & (Memory.PageSize - 1));
+                int stop = (ulong)(capacity - i) < left ? capacity : i + (int)left;
+                while (i < stop)
+                {
+                    // Eight bytes at a time while none of them is the NUL (the load stays in the
+                    // checked page: stop is at most its end).
+                    if (stop - i >= 8)
+                    {
+                        ulong word = *(ulong*)(from + i);
+                        *(ulong*)(buffer + i) = word;
+                        // Bit 7 of each zero byte (exact for the lowest one: nothing borrows into it).
+                        ulong zeroes = (word - 0x0101010101010101UL) & ~word & 0x8080808080808080UL;
+                        if (zeroes == 0) { i += 8; continue; }
+                        // The lowest zero byte's index k: (1 << 8k) times 0x0001020304050607 has k in its top byte.
+                        ulong lowest = (zeroes & (~zeroes + 1)) >> 7;
+                        return i + (int)((lowest * 0x0001020304050607UL) >> 56);
+                    }
+                    byte b = from[i];
+                    buffer[i] = b;
+                    if (b == 0) return i;
+                    i++;
+                }
             }
             return -Errno.ENAMETOOLONG;
         }

@@ -155,6 +155,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         // ------------------------------------------------------------------ helpers
 
+        // The path buffers are not cleared first (SkipLocalsInit: 4 KiB of zeroes per call): ReadString
+        // writes every byte it reports.
+        [System.Runtime.CompilerServices.SkipLocalsInit]
         private static long ReadPath(ulong address, out string path)
         {
             path = null;
@@ -165,6 +168,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return 0;
         }
 
+        [System.Runtime.CompilerServices.SkipLocalsInit] // WriteStat writes every byte
         private static long CopyStat(ulong address, in StatInfo info)
         {
             byte* buffer = stackalloc byte[LinuxLayouts.StatSize];
@@ -299,11 +303,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         // ------------------------------------------------------------------ open, close, descriptors
 
-        private static long Open(ref LinuxCall c)
-        {
-            long error = ReadPath(c.A0, out string path);
-            return error < 0 ? error : Files.OpenAt(LinuxFile.AT_FDCWD, path, (int)c.A1, (uint)c.A2);
-        }
+        private static long Open(ref LinuxCall c) => OpenPath(LinuxFile.AT_FDCWD, c.A0, (int)c.A1, (uint)c.A2);
 
         private static long Creat(ref LinuxCall c)
         {
@@ -311,10 +311,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return error < 0 ? error : Files.OpenAt(LinuxFile.AT_FDCWD, path, LinuxFile.O_CREAT | LinuxFile.O_WRONLY | LinuxFile.O_TRUNC, (uint)c.A1);
         }
 
-        private static long Openat(ref LinuxCall c)
+        private static long Openat(ref LinuxCall c) => OpenPath((int)c.A0, c.A1, (int)c.A2, (uint)c.A3);
+
+        // open/openat: the path's bytes first go to the client's cache (LinuxFiles.OpenCached: a
+        // read-only open of an anchored absolute path needs no string and no request).
+        [System.Runtime.CompilerServices.SkipLocalsInit]
+        private static long OpenPath(int dirfd, ulong pathAddress, int flags, uint mode)
         {
-            long error = ReadPath(c.A1, out string path);
-            return error < 0 ? error : Files.OpenAt((int)c.A0, path, (int)c.A2, (uint)c.A3);
+            byte* path = stackalloc byte[PathMax];
+            long length = UserPointers.ReadString(pathAddress, path, PathMax);
+            if (length < 0) return length;
+            long fd = Files.OpenCached(path, (int)length, flags);
+            if (fd != VfsClient.NotCached) return fd;
+            return Files.OpenAt(dirfd, PathBytes.ToString(path, (int)length), flags, mode);
         }
 
         private static long Close(ref LinuxCall c) => Files.Close((int)c.A0);
@@ -446,11 +455,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static long Lstat(ref LinuxCall c) => StatPath(LinuxFile.AT_FDCWD, c.A0, c.A1, LinuxFile.AT_SYMLINK_NOFOLLOW);
         private static long Newfstatat(ref LinuxCall c) => StatPath((int)c.A0, c.A1, c.A2, (int)c.A3);
 
+        // stat/lstat/newfstatat: the path's bytes first go to the client's kept answers
+        // (LinuxFiles.CachedStat: the struct stat is copied out as kept, no string, no request).
+        [System.Runtime.CompilerServices.SkipLocalsInit]
         private static long StatPath(int dirfd, ulong pathAddress, ulong buffer, int flags)
         {
-            long error = ReadPath(pathAddress, out string path);
-            if (error < 0) return error;
-            error = Files.StatAt(dirfd, path, flags, out StatInfo info);
+            byte* path = stackalloc byte[PathMax];
+            long length = UserPointers.ReadString(pathAddress, path, PathMax);
+            if (length < 0) return length;
+            int kept = Files.CachedStat(path, (int)length, flags, out byte[] image);
+            if (kept != VfsClient.NotCached)
+            {
+                if (kept < 0) return kept;
+                fixed (byte* from = image)
+                    return UserPointers.CopyOut(buffer, from, LinuxLayouts.StatSize) ? 0 : -Errno.EFAULT;
+            }
+            long error = Files.StatAt(dirfd, PathBytes.ToString(path, (int)length), flags, out StatInfo info);
             return error < 0 ? error : CopyStat(buffer, info);
         }
 

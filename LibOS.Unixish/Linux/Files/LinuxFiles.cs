@@ -155,6 +155,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return fd;
         }
 
+        /// <summary>openat with the path as the program's bytes (without the NUL) when the client's
+        /// cache can serve it without a string or a request: a read-only open of an absolute path
+        /// whose anchor holds (VfsClient.TryOpenAnchored). The new descriptor, -errno, or
+        /// VfsClient.NotCached (then OpenAt with the path as a string). Absolute paths ignore dirfd.</summary>
+        public long OpenCached(byte* path, int length, int flags)
+        {
+            if (Remote == null || !Remote.TryOpenAnchored(path, length, flags, out Inode node)) return VfsClient.NotCached;
+            var file = new OpenFile(FileSystem, node, Stored(flags), null);
+            int fd = Table.Install(file, (flags & LinuxFile.O_CLOEXEC) != 0);
+            if (fd < 0 && file.References == 0) file.Release();
+            return fd;
+        }
+
         /// <summary>Resolves and opens path (without installing a descriptor).</summary>
         public int OpenDescription(int dirfd, string path, int flags, uint mode, out OpenFile file)
         {
@@ -504,13 +517,25 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return FileSystem.ResolveExisting(start, path, (flags & LinuxFile.AT_SYMLINK_NOFOLLOW) == 0, out node);
         }
 
+        private const int StatFlags = LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH | LinuxFile.AT_NO_AUTOMOUNT | LinuxFile.AT_STATX_SYNC_TYPE;
+
+        /// <summary>stat/lstat/newfstatat with the path as the program's bytes (without the NUL),
+        /// from the client's kept answers (VfsClient.CachedStat): 0 with image the struct stat to
+        /// copy out, -errno, or VfsClient.NotCached (then StatAt with the path as a string). Only
+        /// absolute paths are kept (dirfd is then ignored, as Linux ignores it).</summary>
+        public int CachedStat(byte* path, int length, int flags, out byte[] image)
+        {
+            image = null;
+            if (Remote == null || length == 0 || path[0] != '/' || (flags & ~StatFlags) != 0) return VfsClient.NotCached;
+            return Remote.CachedStat(path, length, flags & LinuxFile.AT_SYMLINK_NOFOLLOW, out image);
+        }
+
         public int StatAt(int dirfd, string path, int flags, out StatInfo info)
         {
             info = default;
             if (Remote != null && path.Length > 0)
             {
-                if ((flags & ~(LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH | LinuxFile.AT_NO_AUTOMOUNT | LinuxFile.AT_STATX_SYNC_TYPE)) != 0)
-                    return -Errno.EINVAL;
+                if ((flags & ~StatFlags) != 0) return -Errno.EINVAL;
                 int error = StartDirectory(dirfd, path, out DirectoryNode start);
                 if (error < 0) return error;
                 for (int hop = 0; hop < MaximumHops; hop++)

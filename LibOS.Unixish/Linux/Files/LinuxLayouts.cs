@@ -19,7 +19,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Fills struct stat.</summary>
         public static void WriteStat(byte* s, in StatInfo info)
         {
-            for (int i = 0; i < StatSize; i++) s[i] = 0;
+            // Every byte is written: the fields below, __pad0 (36..40) and __unused[3] (120..144).
+            *(uint*)(s + 36) = 0;
+            *(ulong*)(s + 120) = 0;
+            *(ulong*)(s + 128) = 0;
+            *(ulong*)(s + 136) = 0;
             *(ulong*)(s + 0) = info.Device;
             *(ulong*)(s + 8) = info.Inode;
             *(ulong*)(s + 16) = info.Links;
@@ -46,7 +50,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Fills struct statx with the basic fields (stx_mask = STATX_BASIC_STATS).</summary>
         public static void WriteStatx(byte* s, in StatInfo info)
         {
-            for (int i = 0; i < StatxSize; i++) s[i] = 0;
+            for (int i = 0; i < StatxSize / 8; i++) ((ulong*)s)[i] = 0;
             *(uint*)(s + 0) = STATX_BASIC_STATS;
             *(uint*)(s + 4) = (uint)info.BlockSize;
             *(uint*)(s + 16) = (uint)info.Links;

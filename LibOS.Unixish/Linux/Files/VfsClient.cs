@@ -48,8 +48,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         internal const int Pending = int.MinValue;
         /// <summary>A pending description's anchor (the server descriptor that keeps its inode).</summary>
         internal RemoteHandle Anchor;
-        /// <summary>The absolute path it was opened by, when it may become an anchor at close.</summary>
-        internal string AnchorPath;
+        /// <summary>The absolute path it was opened by (its bytes), when it may become an anchor at close.</summary>
+        internal byte[] AnchorPath;
         /// <summary>The duplicate BeforeFork made for the child (the child adopts it).</summary>
         public int ChildFd = -1;
         internal int Index = -1;
@@ -132,20 +132,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private int _closeCount;
         private ulong _identity;
 
-        // stat answers for absolute paths, valid while the server's generation is the one they were
-        // got at (the server writes it into the buffer at each change: VfsProtocol.Generation).
-        private struct CachedStat
-        {
-            public ulong Generation;
-            public int Result;
-            public StatInfo Info;
-        }
-        private readonly Dictionary<string, CachedStat>[] _statCache =
-            { new Dictionary<string, CachedStat>(), new Dictionary<string, CachedStat>() };
-        private const int StatCacheLimit = 512;
+        // stat answers for absolute paths (by the path's bytes and AT_SYMLINK_NOFOLLOW), valid while
+        // the server's generation is the one they were got at (the server writes it into the
+        // buffer at each change: VfsProtocol.Generation). PathCache.cs.
+        private readonly StatTable _stats = new StatTable();
 
         /// <summary>stat answers taken from the cache (tests).</summary>
         public ulong StatCacheHits;
+
+        /// <summary>CachedStat's and LinuxFiles' answer when the cache cannot answer (ask the slow way).</summary>
+        public const int NotCached = int.MinValue;
 
         public VfsClient(VfsTransport transport, Mount mount)
         {
@@ -189,16 +185,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         // server (a read after a change or past the kept bytes, fstat, fork...) first makes the
         // server's description, a new one of the anchor's inode (Reopen: the anchor keeps the inode
         // even if it was unlinked since, as an open file keeps it on Linux).
-        private struct AnchorEntry
-        {
-            public RemoteHandle Handle;
-            public ulong Generation;
-            public long Size, Count;
-            public uint Mode;
-            public byte[] Bytes;
-        }
-        private readonly Dictionary<string, AnchorEntry> _anchors = new Dictionary<string, AnchorEntry>();
-        private const int MaximumAnchors = 8;
+        // Anchors are kept by the path's bytes (PathCache.cs: AnchorTable, the oldest goes first).
+        private readonly AnchorTable _anchors = new AnchorTable();
 
         /// <summary>Opens that asked the server nothing (tests).</summary>
         public ulong AnchoredOpens;
@@ -207,29 +195,61 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             RemoteFile file = handle.Local;
             if (file == null || file.Cached == null || file.KnownGeneration != CurrentGeneration) return false;
-            if (_anchors.TryGetValue(handle.AnchorPath, out AnchorEntry old))
+            byte[] key = handle.AnchorPath;
+            int old;
+            fixed (byte* k = key) old = _anchors.Find(k, key.Length);
+            if (old >= 0)
             {
-                if (old.Handle == handle) return true;
-                DropAnchor(handle.AnchorPath, old);
+                if (_anchors[old].Handle == handle) return true;
+                DropAnchor(old);
             }
-            if (_anchors.Count >= MaximumAnchors)
+            if (_anchors.Count >= AnchorTable.AnchorLimit) DropAnchor(0);
+            _anchors.Add(new AnchorEntry
             {
-                foreach (KeyValuePair<string, AnchorEntry> pair in _anchors) { DropAnchor(pair.Key, pair.Value); break; }
-            }
-            _anchors[handle.AnchorPath] = new AnchorEntry
-            {
-                Handle = handle, Generation = file.KnownGeneration, Size = file.KnownSize, Count = file.PrefetchCount,
-                Mode = file.Mode, Bytes = file.Cached,
-            };
+                Path = key, Handle = handle, Generation = file.KnownGeneration, Size = file.KnownSize,
+                Count = file.PrefetchCount, Mode = file.Mode, Bytes = file.Cached,
+            });
             return true;
         }
 
-        private void DropAnchor(string path, AnchorEntry entry)
+        private void DropAnchor(int index)
         {
-            _anchors.Remove(path);
-            RemoteHandle handle = entry.Handle;
+            RemoteHandle handle = _anchors[index].Handle;
+            _anchors.RemoveAt(index);
             handle.AnchorPath = null;
             Forget(handle);
+        }
+
+        /// <summary>A pending description of anchor index's inode (no request; see above).</summary>
+        private RemoteFile FromAnchor(int index)
+        {
+            AnchorEntry anchor = _anchors[index];
+            AnchoredOpens++;
+            RemoteHandle pending = NewHandle(RemoteHandle.Pending);
+            pending.Anchor = anchor.Handle;
+            var again = new RemoteFile(_mount, pending, anchor.Mode, null, 0)
+            {
+                LocalPosition = true, KnownSize = anchor.Size, PrefetchCount = anchor.Count,
+                KnownGeneration = anchor.Generation, Cached = anchor.Bytes,
+            };
+            pending.Local = again;
+            return again;
+        }
+
+        // Status flags as Reopen makes them: what an open may have to be served from an anchor.
+        private const int PlainReadOnly = LinuxFile.O_LARGEFILE | LinuxFile.O_CLOEXEC | LinuxFile.O_NOCTTY;
+
+        /// <summary>open(path, flags) of an absolute path (its bytes, without the NUL) served from
+        /// its anchor while the tree is unchanged: true and the new description's node; false when
+        /// the server must be asked (VfsClient.Open, through LinuxFiles).</summary>
+        public bool TryOpenAnchored(byte* path, int length, int flags, out Inode node)
+        {
+            node = null;
+            if (_anchors.Count == 0 || (flags & ~PlainReadOnly) != 0 || length == 0 || path[0] != '/') return false;
+            int index = _anchors.Find(path, length);
+            if (index < 0 || _anchors[index].Generation != CurrentGeneration) return false;
+            node = FromAnchor(index);
+            return true;
         }
 
         /// <summary>The server's description of a pending one: a new description of its anchor's inode.</summary>
@@ -405,27 +425,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Open(RemoteDirectory start, string path, int flags, uint mode, uint umask, out Inode node)
         {
             node = null;
-            const int Plain = LinuxFile.O_LARGEFILE | LinuxFile.O_CLOEXEC | LinuxFile.O_NOCTTY; // status flags as Reopen makes them
-            bool anchorable = (start == null || start == Root) && path.Length > 0 && path[0] == '/' && (flags & ~Plain) == 0;
-            if (anchorable && _anchors.TryGetValue(path, out AnchorEntry anchor))
-            {
-                if (anchor.Generation == CurrentGeneration)
-                {
-                    AnchoredOpens++;
-                    RemoteHandle pending = NewHandle(RemoteHandle.Pending);
-                    pending.Anchor = anchor.Handle;
-                    var again = new RemoteFile(_mount, pending, anchor.Mode, null, 0)
-                    {
-                        LocalPosition = true, KnownSize = anchor.Size, PrefetchCount = anchor.Count,
-                        KnownGeneration = anchor.Generation, Cached = anchor.Bytes,
-                    };
-                    pending.Local = again;
-                    node = again;
-                    return 0;
-                }
-                DropAnchor(path, anchor);
-            }
+            bool anchorable = (start == null || start == Root) && path.Length > 0 && path[0] == '/' && (flags & ~PlainReadOnly) == 0;
             int length = PutString(path, 0);
+            if (anchorable && _anchors.Count > 0)
+            {
+                int index = _anchors.Find(Payload, length);
+                if (index >= 0)
+                {
+                    if (_anchors[index].Generation == CurrentGeneration) { node = FromAnchor(index); return 0; }
+                    DropAnchor(index); // may send the deferred closes (the payload is written again below)
+                    length = PutString(path, 0);
+                }
+            }
             long fd = Call(VfsProtocol.Open, (ulong)(long)Fd(start), (uint)flags | ((ulong)mode << 32), (ulong)(uint)length | ((ulong)umask << 32), out ulong info);
             if (fd == VfsProtocol.Redirected) return Redirect(fd, info);
             if (fd < 0) return fd;
@@ -435,7 +446,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 file.LocalPosition = true;
                 file.Handle.Local = file;
-                if (anchorable && file.Cached != null) file.Handle.AnchorPath = path;
+                if (anchorable && file.Cached != null) file.Handle.AnchorPath = PathBytes.ToBytes(path);
             }
             return 0;
         }
@@ -462,29 +473,55 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return 0;
         }
 
+        /// <summary>stat of path from start (flags: AT_SYMLINK_NOFOLLOW or 0) at the server, or the
+        /// answer kept for the absolute path while the tree is unchanged (ENOENT and ENOTDIR too).</summary>
         public int Stat(RemoteDirectory start, string path, int flags, out StatInfo info)
         {
             info = default;
-            bool cacheable = (start == null || start == Root) && path.Length > 0 && path[0] == '/';
-            Dictionary<string, CachedStat> cache = _statCache[(flags & LinuxFile.AT_SYMLINK_NOFOLLOW) != 0 ? 1 : 0];
-            byte* buffer = Transport.Buffer;
-            if (cacheable && buffer != null && cache.TryGetValue(path, out CachedStat cached)
-                && cached.Generation == *(ulong*)(buffer + VfsProtocol.Generation))
-            {
-                StatCacheHits++;
-                info = cached.Info;
-                return cached.Result;
-            }
+            bool cacheable = (start == null || start == Root) && path.Length > 0 && path[0] == '/' && Transport.Buffer != null;
             int length = PutString(path, 0);
+            if (cacheable)
+            {
+                StatEntry kept = _stats.Find(Payload, length, flags);
+                if (kept != null && kept.Generation == CurrentGeneration)
+                {
+                    StatCacheHits++;
+                    info = kept.Info;
+                    return kept.Result;
+                }
+            }
             long result = Call(VfsProtocol.Stat, (ulong)(long)Fd(start), (ulong)(uint)flags, (ulong)length, out ulong reply1);
             if (result == VfsProtocol.Redirected) return (int)Redirect(result, reply1);
             if (result >= 0) info = *(StatInfo*)Payload;
             if (cacheable && (result >= 0 || result == -Errno.ENOENT || result == -Errno.ENOTDIR))
             {
-                if (cache.Count >= StatCacheLimit) cache.Clear();
-                cache[path] = new CachedStat { Generation = *(ulong*)(Transport.Buffer + VfsProtocol.Generation), Result = (int)result, Info = info };
+                byte[] key = PathBytes.ToBytes(path);
+                fixed (byte* k = key) _stats.Put(k, key.Length, flags, CurrentGeneration, (int)result, info);
             }
             return (int)result;
+        }
+
+        /// <summary>stat of an absolute path (its bytes, without the NUL; flags AT_SYMLINK_NOFOLLOW or
+        /// 0) from the answers kept while the tree is unchanged: 0 with image the struct stat to
+        /// copy out, -errno, or NotCached (then Stat asks the server).</summary>
+        public int CachedStat(byte* path, int length, int flags, out byte[] image)
+        {
+            image = null;
+            if (_stats.Count == 0) return NotCached;
+            byte* buffer = Transport.Buffer;
+            if (buffer == null) return NotCached;
+            StatEntry kept = _stats.Find(path, length, flags);
+            if (kept == null || kept.Generation != *(ulong*)(buffer + VfsProtocol.Generation)) return NotCached;
+            StatCacheHits++;
+            if (kept.Result < 0) return kept.Result;
+            if (kept.Image == null)
+            {
+                var made = new byte[LinuxLayouts.StatSize];
+                fixed (byte* to = made) LinuxLayouts.WriteStat(to, kept.Info);
+                kept.Image = made;
+            }
+            image = kept.Image;
+            return 0;
         }
 
         public StatInfo Fstat(RemoteHandle handle)

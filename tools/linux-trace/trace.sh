@@ -1,0 +1,42 @@
+#!/bin/bash
+# tools/linux-trace/trace.sh WORKLOAD FUNCTION [SKIP] - instructions per function of one call of
+# FUNCTION (a symbol of /usr/bin/linuxbench: stat, op_open_read_close_1k, op_pipe_roundtrip...)
+# while linuxbench runs WORKLOAD under the Linux personality (./aegis bench --trace covers only the
+# kernel primitives of the bench app). Boots the existing ISO (./aegis iso first) halted under
+# QEMU's gdb stub with -icount, lets SKIP calls (default 100: past the warm-up) pass, then
+# single-steps one (tools/linux-trace/trace.py). Run from the repository root, under the build
+# lock: flock /work/.build.lock tools/linux-trace/trace.sh stat stat
+# Output: the table on stdout; the runs of functions in artifacts/linux-trace-FUNCTION.txt.
+set -euo pipefail
+[[ $# -ge 2 ]] || { echo "usage: $0 WORKLOAD FUNCTION [SKIP]" >&2; exit 2; }
+workload="$1" function="$2" skip="${3:-100}" config="${AEGIS_CONFIG:-Release}"
+program="Apps/Linux/obj/$config/net10.0/aegis/rootfs/programs/linuxbench"
+kernel_symbols="artifacts/$config/Aegis.Kernel.sym" linux_symbols="artifacts/$config/apps/linux.sym"
+for file in "$program" "$kernel_symbols" "$linux_symbols" artifacts/aegis.iso; do
+    [[ -f "$file" ]] || { echo "$0: $file is missing: build with ./aegis iso" >&2; exit 1; }
+done
+address=$(nm "$program" | awk -v s="$function" '$3 == s && found == "" { found = $1 } END { print found }')
+[[ -n "$address" ]] || { echo "$0: no symbol $function in $program" >&2; exit 1; }
+work="$(mktemp -d "${TMPDIR:-/tmp}/linux-trace.XXXXXX")"
+qemu_pid=""
+cleanup() { [[ -n "$qemu_pid" ]] && kill "$qemu_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+nm -S "$program" | awk 'NF == 4 && ($3 == "T" || $3 == "t" || $3 == "W" || $3 == "w") { printf "F %s %s %s\n", $1, $2, $4 }' >"$work/program.sym"
+port=1299
+while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+timeout -k 5 600 qemu-system-x86_64 -cpu max -m 512M -cdrom artifacts/aegis.iso -no-reboot \
+    -device isa-debug-exit,iobase=0xf4,iosize=0x04 -icount shift=0,sleep=off -display none \
+    -fw_cfg "name=opt/aegis/cmdline,string=init=/usr/bin/linuxbench $workload exit" \
+    -serial "file:$work/serial.log" -S -gdb "tcp:127.0.0.1:$port" </dev/null >/dev/null 2>&1 &
+qemu_pid=$!
+cat >"$work/gdbinit" <<GDB
+set pagination off
+set confirm off
+set architecture i386:x86-64
+target remote 127.0.0.1:$port
+GDB
+mkdir -p artifacts
+T_BEGIN="$address" T_SKIP="$skip" T_SYMS="$kernel_symbols:$linux_symbols:$work/program.sym" \
+    T_OUT="artifacts/linux-trace-$function.txt" \
+    timeout -k 5 600 gdb -batch -nx -x "$work/gdbinit" -x tools/linux-trace/trace.py </dev/null >"$work/gdb.log" 2>&1 || true
+grep -E '^(TRACE|  )' "$work/gdb.log" || { echo "$0: the trace did not complete:" >&2; tail -n 15 "$work/gdb.log" >&2; exit 1; }
