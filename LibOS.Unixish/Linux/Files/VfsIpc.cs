@@ -211,6 +211,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 slot = 0;
                 for (int i = 1; i < MaximumClients; i++)
                     if (s_lastUse[i] < s_lastUse[slot]) slot = i;
+                // The evicted process hears no generations any more: generation 0 (never a tree's)
+                // ends every answer it cached, so its next call comes here and learns ENOTCONN.
+                if (s_pages[slot] == AllPages && !s_dead[slot]) *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = 0;
                 Forget(slot);
             }
             if (s_bases[slot] == 0) s_bases[slot] = AddressSpace.Reserve(VfsProtocol.BufferPages);
