@@ -7,6 +7,9 @@
 # single-steps one (tools/linux-trace/trace.py). Run from the repository root, under the build
 # lock: flock /work/.build.lock tools/linux-trace/trace.sh stat stat
 # Output: the table on stdout; the runs of functions in artifacts/linux-trace-FUNCTION.txt.
+# Environment: T_LIMIT (most instructions to step, default 200000), T_TIMEOUT (seconds for QEMU
+# and gdb, default 600; a fork's 330,000 steps take about 4 minutes). A function that a child
+# also returns from (fork) ends at the first return: in the child, which runs first.
 set -euo pipefail
 [[ $# -ge 2 ]] || { echo "usage: $0 WORKLOAD FUNCTION [SKIP]" >&2; exit 2; }
 workload="$1" function="$2" skip="${3:-100}" config="${AEGIS_CONFIG:-Release}"
@@ -24,7 +27,7 @@ trap cleanup EXIT
 nm -S "$program" | awk 'NF == 4 && ($3 == "T" || $3 == "t" || $3 == "W" || $3 == "w") { printf "F %s %s %s\n", $1, $2, $4 }' >"$work/program.sym"
 port=1299
 while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
-timeout -k 5 600 qemu-system-x86_64 -cpu max -m 512M -cdrom artifacts/aegis.iso -no-reboot \
+timeout -k 5 ${T_TIMEOUT:-600} qemu-system-x86_64 -cpu max -m 512M -cdrom artifacts/aegis.iso -no-reboot \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04 -icount shift=0,sleep=off -display none \
     -fw_cfg "name=opt/aegis/cmdline,string=init=/usr/bin/linuxbench $workload exit" \
     -serial "file:$work/serial.log" -S -gdb "tcp:127.0.0.1:$port" </dev/null >/dev/null 2>&1 &
@@ -38,5 +41,5 @@ GDB
 mkdir -p artifacts
 T_BEGIN="$address" T_SKIP="$skip" T_SYMS="$kernel_symbols:$linux_symbols:$work/program.sym" \
     T_OUT="artifacts/linux-trace-$function.txt" \
-    timeout -k 5 600 gdb -batch -nx -x "$work/gdbinit" -x tools/linux-trace/trace.py </dev/null >"$work/gdb.log" 2>&1 || true
+    timeout -k 5 ${T_TIMEOUT:-600} gdb -batch -nx -x "$work/gdbinit" -x tools/linux-trace/trace.py </dev/null >"$work/gdb.log" 2>&1 || true
 grep -E '^(TRACE|  )' "$work/gdb.log" || { echo "$0: the trace did not complete:" >&2; tail -n 15 "$work/gdb.log" >&2; exit 1; }
