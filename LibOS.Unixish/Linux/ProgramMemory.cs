@@ -78,6 +78,19 @@ namespace Aegis.LibOS.Unixish.Linux
 
         private readonly List<Area> _areas = new List<Area>();
 
+        // The last area IsAccessible found a whole range in (its bounds, whether writable):
+        // [_hitStart, _hitEnd) is one program area that is not PROT_NONE. Every change of the
+        // table forgets it (Forget), so a hit is always what the table says now. The hot users
+        // are the signal frame (the stack, three checks per signal) and system-call buffers.
+        private ulong _hitStart, _hitEnd;
+        private bool _hitWritable;
+
+        private void Forget()
+        {
+            _hitStart = 0;
+            _hitEnd = 0;
+        }
+
         public int Count => _areas.Count;
         public Area this[int index] => _areas[index];
 
@@ -138,6 +151,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Insert(Area area)
         {
             if (!InWindow(area.Start, area.End) || !IsFree(area.Start, area.End)) return false;
+            Forget();
             _areas.Insert(FirstEndingAbove(area.Start), area);
             Merge(area.Start, area.End);
             return true;
@@ -173,6 +187,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Remove(ulong start, ulong end, List<Area> removed)
         {
             if (TouchesLibOS(start, end)) return false;
+            Forget();
             Split(start);
             Split(end);
             int i = FirstEndingAbove(start);
@@ -189,6 +204,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Protect(ulong start, ulong end, int protection)
         {
             if (!IsCovered(start, end, Protection.None)) return false;
+            Forget();
             Split(start);
             Split(end);
             for (int i = FirstEndingAbove(start); i < _areas.Count && _areas[i].Start < end; i++)
@@ -226,6 +242,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (length == 0) return true;
             ulong end = address + length;
             if (end < address) return false;
+            if (address >= _hitStart && end <= _hitEnd && (_hitWritable || !write)) return true;
             int i = FirstEndingAbove(address);
             ulong at = address;
             for (; i < _areas.Count && at < end; i++)
@@ -234,6 +251,13 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (area.Start > at || area.Kind == AreaKind.LibOS || area.Protection == Protection.None
                     || (write && (area.Protection & Protection.Write) == 0))
                     return false;
+                if (at == address && area.End >= end)
+                {
+                    _hitStart = area.Start;
+                    _hitEnd = area.End;
+                    _hitWritable = (area.Protection & Protection.Write) != 0;
+                    return true;
+                }
                 at = area.End;
             }
             return at >= end;
@@ -246,6 +270,7 @@ namespace Aegis.LibOS.Unixish.Linux
             Area area = _areas[index];
             if (newEnd <= area.Start || !IsPageAligned(newEnd) || newEnd > WindowHigh) return false;
             if (index + 1 < _areas.Count && newEnd > _areas[index + 1].Start) return false;
+            Forget();
             area.End = newEnd;
             _areas[index] = area;
             Merge(area.Start, newEnd);
@@ -292,6 +317,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Forgets every program area (execve): LibOS areas stay.</summary>
         public void Clear(List<Area> removed)
         {
+            Forget();
             for (int i = 0; i < _areas.Count;)
             {
                 if (_areas[i].Kind == AreaKind.LibOS) { i++; continue; }

@@ -54,6 +54,22 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>The set holding signal (1..64).</summary>
         public static ulong Bit(int signal) => 1UL << (signal - 1);
 
+        /// <summary>The standard signals 1..31.</summary>
+        public const ulong Standard = (1UL << (SIGRTMIN - 1)) - 1;
+
+        /// <summary>The lowest signal in a nonempty set (a binary search, no loop over the bits).</summary>
+        public static int Lowest(ulong set)
+        {
+            int signal = 1;
+            if ((set & 0xFFFF_FFFF) == 0) { set >>= 32; signal += 32; }
+            if ((set & 0xFFFF) == 0) { set >>= 16; signal += 16; }
+            if ((set & 0xFF) == 0) { set >>= 8; signal += 8; }
+            if ((set & 0xF) == 0) { set >>= 4; signal += 4; }
+            if ((set & 0x3) == 0) { set >>= 2; signal += 2; }
+            if ((set & 0x1) == 0) signal += 1;
+            return signal;
+        }
+
         public static bool Valid(int signal) => signal >= 1 && signal <= Count;
 
         /// <summary>What cannot be blocked, caught or ignored.</summary>
@@ -308,9 +324,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (set == 0) return 0;
             ulong first = set & Sig.Synchronous;
             if (first != 0) set = first;
-            int signal = 1;
-            while ((set & 1) == 0) { set >>= 1; signal++; }
-            return signal;
+            return Sig.Lowest(set);
         }
 
         /// <summary>Removes the next pending signal of set (Deliverable for delivery, a sigtimedwait
@@ -339,6 +353,19 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             Notify();
             return signal;
+        }
+
+        /// <summary>The siginfo of a pending standard signal (1..31), in place (no copy).</summary>
+        public ref SigInfo StandardInfo(int signal) => ref _standard[signal];
+
+        /// <summary>The fast delivery's change of state (SignalDelivery.TryDeliverFast): takes the
+        /// pending standard signal signal (its siginfo stays readable in StandardInfo until the next
+        /// post) and sets the blocked mask, as Take and Delivered together; one Changed call.</summary>
+        public void TakeStandardAndBlock(int signal, ulong blocked)
+        {
+            Pending &= ~Sig.Bit(signal);
+            Blocked = blocked & ~Sig.Unblockable;
+            Notify();
         }
 
         /// <summary>How many instances of signal are pending (0 or 1 for a standard signal).</summary>

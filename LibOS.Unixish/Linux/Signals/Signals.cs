@@ -98,7 +98,12 @@ namespace Aegis.LibOS.Unixish.Linux
             };
             s_timerDeadline = new ulong[3];
             s_timerInterval = new ulong[3];
+            SignalFrame.FpToFrame = &FpToFrame;
+            SignalFrame.FpFromFrame = &FpFromFrame;
         }
+
+        private static void FpToFrame(byte* area, byte* frameFp) => LinuxNative.FpToFrame(area, frameFp);
+        private static void FpFromFrame(byte* area, byte* frameFp) => LinuxNative.FpFromFrame(area, frameFp);
 
         private static void Refresh()
         {
@@ -206,6 +211,24 @@ namespace Aegis.LibOS.Unixish.Linux
         public static long AfterSystemCall(UpcallFrame* frame, long result)
         {
             if (Processes.Notices.Waiting) Processes.Notices.Drain(); // messages noted while the libOS ran
+            else if (!s_timersArmed)
+            {
+                // The fast paths (docs/libos-unixish.md "Signal fast path"): after rt_sigreturn with
+                // nothing deliverable, only the flag and the word; one caught signal: TryDeliverFast.
+                SignalState state = s_state;
+                if ((state.Pending & ~state.Blocked) == 0 && !s_delivery.HasSavedMask
+                    && (s_noRestart || !SignalDelivery.IsRestartRequest(result)))
+                {
+                    s_noRestart = false;
+                    Refresh();
+                    return result;
+                }
+                if (!s_noRestart && s_delivery.TryDeliverFast(ref frame->Registers, FpArea(frame), result))
+                {
+                    Refresh();
+                    return 0;
+                }
+            }
             bool restart = !s_noRestart && SignalDelivery.IsRestartRequest(result);
             s_noRestart = false;
             long value = DeliverPending(frame, result, restart, frame->Registers.Rax);
