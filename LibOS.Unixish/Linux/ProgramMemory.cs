@@ -239,10 +239,17 @@ namespace Aegis.LibOS.Unixish.Linux
         /// for writing, PROT_WRITE. Length 0 is always accessible.</summary>
         public bool IsAccessible(ulong address, ulong length, bool write)
         {
+            ulong end = address + length;
+            // The hit path: no frame, no locals (the walk below has a struct with a reference).
+            if (address >= _hitStart && end <= _hitEnd && end >= address && (_hitWritable || !write)) return true;
+            return IsAccessibleWalk(address, length, write);
+        }
+
+        private bool IsAccessibleWalk(ulong address, ulong length, bool write)
+        {
             if (length == 0) return true;
             ulong end = address + length;
             if (end < address) return false;
-            if (address >= _hitStart && end <= _hitEnd && (_hitWritable || !write)) return true;
             int i = FirstEndingAbove(address);
             ulong at = address;
             for (; i < _areas.Count && at < end; i++)

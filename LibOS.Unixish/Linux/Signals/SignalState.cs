@@ -285,6 +285,29 @@ namespace Aegis.LibOS.Unixish.Linux
             return queued;
         }
 
+        /// <summary>Post(SigInfo.FromProcess(signal, code, pid, 0)) without building and copying
+        /// the siginfo for a standard signal that is neither SIGCONT nor a stop signal (those, and
+        /// real-time signals, go through Post).</summary>
+        public bool PostFromProcess(int signal, int code, int pid)
+        {
+            ulong bit = Sig.Bit(signal);
+            if (signal >= Sig.SIGRTMIN || signal == Sig.SIGCONT || (bit & Sig.StopSignals) != 0)
+                return Post(SigInfo.FromProcess(signal, code, pid, 0));
+            bool queued = false;
+            if (((Blocked & bit) != 0 || !IsIgnored(signal)) && (Pending & bit) == 0)
+            {
+                ref SigInfo slot = ref _standard[signal];
+                slot = default;
+                slot.Signo = signal;
+                slot.Code = code;
+                slot.Pid = pid;
+                Pending |= bit;
+                queued = true;
+            }
+            Notify();
+            return queued;
+        }
+
         private bool Enqueue(int signal, ulong bit, in SigInfo info)
         {
             if ((Blocked & bit) == 0 && IsIgnored(signal)) return false;

@@ -224,10 +224,7 @@ namespace Aegis.LibOS.Unixish.Linux
                     return result;
                 }
                 if (!s_noRestart && s_delivery.TryDeliverFast(ref frame->Registers, FpArea(frame), result))
-                {
-                    Refresh();
-                    return 0;
-                }
+                    return 0; // (its state change ran Refresh)
             }
             bool restart = !s_noRestart && SignalDelivery.IsRestartRequest(result);
             s_noRestart = false;
@@ -544,9 +541,14 @@ namespace Aegis.LibOS.Unixish.Linux
                 return 0;
             }
             // The restored RAX is the interrupted code's, never a restart request (Linux: orig_ax = -1).
-            // The attention bit makes AfterSystemCall run now and consume the flag.
-            s_noRestart = true;
-            SignalAttention.Word |= 1; // (an upcall's Notices.Stash sets only this bit too: nothing is lost)
+            // Only a value that looks like one needs the flag; the attention bit makes
+            // AfterSystemCall run now and consume it. Any other value passes AfterSystemCall's
+            // restart test untouched, so with nothing deliverable (the word is 0) it does not run.
+            if (SignalDelivery.IsRestartRequest((long)regs.Rax))
+            {
+                s_noRestart = true;
+                SignalAttention.Word |= 1; // (an upcall's Notices.Stash sets only this bit too: nothing is lost)
+            }
             return (long)regs.Rax;
         }
 
@@ -580,6 +582,12 @@ namespace Aegis.LibOS.Unixish.Linux
             int signal = (int)call.A1;
             if (signal != 0 && !Sig.Valid(signal)) return -Errno.EINVAL;
             long target = (int)call.A0;
+            if (target == (long)Self && signal != 0)
+            {
+                // To itself (raise, the fast path's usual start): posted in place, no siginfo copies.
+                s_state.PostFromProcess(signal, Sig.SI_USER, (int)target);
+                return 0;
+            }
             SigInfo info = SigInfo.FromProcess(signal, Sig.SI_USER, (int)Self, 0);
             return Send(target, signal, ref info);
         }
