@@ -16,6 +16,7 @@
 // area lies in the window; a LibOS area is never removed, split or changed by a program's
 // request (Remove/Protect refuse a range touching it); no two adjacent anonymous areas have the
 // same protection, sharing and name (they are merged, as Linux merges VMAs).
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 
 namespace Aegis.LibOS.Unixish.Linux
@@ -237,6 +238,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Whether the program may read (write: and write) [address, address + length):
         /// every byte in program areas that are not PROT_NONE (x86 can read any mapped page) and,
         /// for writing, PROT_WRITE. Length 0 is always accessible.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool IsAccessible(ulong address, ulong length, bool write)
         {
             ulong end = address + length;

@@ -12,6 +12,7 @@
 // Invariant: a frame is written only after Writable said the whole range [frame, FP area end) is
 // the program's writable memory; a frame that cannot be placed calls FrameFailed (which ends
 // the process in the libOS) and changes nothing else.
+using System.Runtime.CompilerServices;
 using System;
 using Aegis.Abi;
 
@@ -38,6 +39,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public SignalDelivery(SignalState state) => State = state;
 
         /// <summary>Whether a system call's result asks for a restart (-ERESTARTSYS .. -ERESTART_RESTARTBLOCK, not 515).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool IsRestartRequest(long result)
             => result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK && result != -515;
 

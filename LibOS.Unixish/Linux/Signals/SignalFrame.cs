@@ -18,6 +18,7 @@
 //
 // Invariant: nothing here checks program memory: the caller (Signals) checks [frame, end) is
 // writable (and the ucontext readable at sigreturn) before calling.
+using System.Runtime.CompilerServices;
 using System;
 using Aegis.Abi;
 
@@ -67,6 +68,7 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>Where the frame and its FP area go for a stack top (RSP - red zone, or the
         /// alternate stack's top): the frame's address (RSP at the handler); fpState gets the FP area's.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Place(ulong top, out ulong fpState)
         {
             fpState = (top - FpStateSize) & ~63UL;
@@ -149,6 +151,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// bytes 464..511), and the handler's initial state into fxsave. With FpToFrame (the libOS:
         /// linux.S's FXRSTOR/FXSAVE, fpState must be 16-aligned as Place makes it) that is four
         /// instructions; without (the host tests) a copy and WriteInitialFpState, same bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void SwitchFpToHandler(byte* fxsave, ulong fpState)
         {
             if (FpToFrame != null)
@@ -196,12 +199,14 @@ namespace Aegis.LibOS.Unixish.Linux
             software[0] = 0; software[1] = 0; software[2] = 0; software[3] = 0; software[4] = 0; software[5] = 0;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static bool IsFault(in SigInfo info)
             => info.Code > Sig.SI_USER && info.Code < Sig.SI_KERNEL
                && (info.Signo == Sig.SIGSEGV || info.Signo == Sig.SIGBUS);
 
         /// <summary>Sets regs to enter the handler: RIP = handler, RSP = frame, RDI = signal,
         /// RSI = &amp;siginfo, RDX = &amp;ucontext, RAX = 0, DF/TF/RF clear.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void EnterHandler(ref UserRegisters regs, ulong frame, ulong handler, int signal)
         {
             regs.Rip = handler;

@@ -17,6 +17,7 @@
 //   - Take hands out the synchronous signals (SEGV, BUS, ILL, TRAP, FPE, SYS) first, then the
 //     lowest number (Linux's next_signal);
 //   - Changed is called after every change of Pending or Blocked (the delivery check word).
+using System.Runtime.CompilerServices;
 namespace Aegis.LibOS.Unixish.Linux
 {
     /// <summary>Linux x86-64 signal numbers, flags and codes (asm/signal.h, asm-generic/siginfo.h).</summary>
@@ -52,12 +53,14 @@ namespace Aegis.LibOS.Unixish.Linux
             CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
         /// <summary>The set holding signal (1..64).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Bit(int signal) => 1UL << (signal - 1);
 
         /// <summary>The standard signals 1..31.</summary>
         public const ulong Standard = (1UL << (SIGRTMIN - 1)) - 1;
 
         /// <summary>The lowest signal in a nonempty set (a binary search, no loop over the bits).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static int Lowest(ulong set)
         {
             int signal = 1;
@@ -294,13 +297,21 @@ namespace Aegis.LibOS.Unixish.Linux
             if (signal >= Sig.SIGRTMIN || signal == Sig.SIGCONT || (bit & Sig.StopSignals) != 0)
                 return Post(SigInfo.FromProcess(signal, code, pid, 0));
             bool queued = false;
-            if (((Blocked & bit) != 0 || !IsIgnored(signal)) && (Pending & bit) == 0)
+            if ((Pending & bit) == 0 && (Actions[signal].Handler > Sig.SIG_IGN || (Blocked & bit) != 0 || !IsIgnored(signal)))
             {
                 ref SigInfo slot = ref _standard[signal];
-                slot = default;
                 slot.Signo = signal;
+                slot.Errno = 0;
                 slot.Code = code;
                 slot.Pid = pid;
+                slot.Uid = 0;
+                slot.Status = 0;
+                slot.Address = 0;
+                slot.Value = 0;
+                slot.UserTime = 0;
+                slot.SystemTime = 0;
+                slot.Trap = 0;
+                slot.ErrorCode = 0;
                 Pending |= bit;
                 queued = true;
             }
@@ -379,11 +390,13 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>The siginfo of a pending standard signal (1..31), in place (no copy).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public ref SigInfo StandardInfo(int signal) => ref _standard[signal];
 
         /// <summary>The fast delivery's change of state (SignalDelivery.TryDeliverFast): takes the
         /// pending standard signal signal (its siginfo stays readable in StandardInfo until the next
         /// post) and sets the blocked mask, as Take and Delivered together; one Changed call.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void TakeStandardAndBlock(int signal, ulong blocked)
         {
             Pending &= ~Sig.Bit(signal);
