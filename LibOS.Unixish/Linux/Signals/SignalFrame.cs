@@ -220,6 +220,7 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>rt_sigreturn: the registers from the ucontext at uc into regs (RFLAGS: only
         /// RestorableFlags from the frame); mask = uc_sigmask, fpState = uc_mcontext.fpregs.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Restore(ulong uc, ref UserRegisters regs, out ulong mask, out ulong fpState)
         {
             ulong* g = (ulong*)(uc + UcMcontext);
@@ -256,6 +257,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>rt_sigreturn's FP half: as LoadFpState; with FpFromFrame (the libOS) by
         /// FXRSTOR/FXSAVE when the image is 16-aligned and its MXCSR has no bit the CPU lacks (what
         /// FXRSTOR would fault on), else by the copy, which clears such bits.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void RestoreFp(byte* fxsave, byte* from)
         {
             uint mxcsrMask = *(uint*)(fxsave + 28);

@@ -295,7 +295,7 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             ulong bit = Sig.Bit(signal);
             if (signal >= Sig.SIGRTMIN || signal == Sig.SIGCONT || (bit & Sig.StopSignals) != 0)
-                return Post(SigInfo.FromProcess(signal, code, pid, 0));
+                return PostBuilt(signal, code, pid);
             bool queued = false;
             if ((Pending & bit) == 0 && (Actions[signal].Handler > Sig.SIG_IGN || (Blocked & bit) != 0 || !IsIgnored(signal)))
             {
@@ -318,6 +318,9 @@ namespace Aegis.LibOS.Unixish.Linux
             Notify();
             return queued;
         }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private bool PostBuilt(int signal, int code, int pid) => Post(SigInfo.FromProcess(signal, code, pid, 0));
 
         private bool Enqueue(int signal, ulong bit, in SigInfo info)
         {

@@ -44,6 +44,7 @@
 // ends by a signal: the wait status), Stopped/Continued (a stop signal's default action: the
 // environment waits in WaitStep until SIGCONT or SIGKILL), and ResetForChild (a fork's child).
 using System;
+using System.Runtime.CompilerServices;
 using Aegis.Abi;
 
 namespace Aegis.LibOS.Unixish.Linux
@@ -588,6 +589,13 @@ namespace Aegis.LibOS.Unixish.Linux
                 s_state.PostFromProcess(signal, Sig.SI_USER, (int)target);
                 return 0;
             }
+            return KillOther(target, signal);
+        }
+
+        /// <summary>kill for every other target (apart, so the fast case has no siginfo local to clear).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static long KillOther(long target, int signal)
+        {
             SigInfo info = SigInfo.FromProcess(signal, Sig.SI_USER, (int)Self, 0);
             return Send(target, signal, ref info);
         }
