@@ -128,6 +128,18 @@ public class LinuxProgramMemoryTests
         memory.Insert(Anonymous(0x50_0000, 0x50_1000));
         Assert.That(memory.IsAccessible(0x50_0000, 2 * Page, false), Is.False, "a hit never covers more than the area has now");
         Assert.That(memory.IsAccessible(ulong.MaxValue - 4, 16, false), Is.False, "wrapping around, after hits");
+        // Two areas remembered: alternating between them, each answer still follows the table.
+        memory.Insert(Anonymous(0x60_0000, 0x60_1000, Protection.Read));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.That(memory.IsAccessible(0x50_0000, 8, true), Is.True);
+            Assert.That(memory.IsAccessible(0x60_0000, 8, false), Is.True);
+            Assert.That(memory.IsAccessible(0x60_0000, 8, true), Is.False, "the second area is read-only");
+        }
+        Assert.That(memory.Protect(0x50_0000, 0x50_1000, Protection.Read), Is.True);
+        Assert.That(memory.IsAccessible(0x50_0000, 8, true), Is.False, "forgotten: both entries");
+        Assert.That(memory.Remove(0x60_0000, 0x60_1000, null), Is.True);
+        Assert.That(memory.IsAccessible(0x60_0000, 8, false), Is.False);
     }
 
     [Test]

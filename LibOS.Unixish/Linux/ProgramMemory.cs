@@ -79,17 +79,19 @@ namespace Aegis.LibOS.Unixish.Linux
 
         private readonly List<Area> _areas = new List<Area>();
 
-        // The last area IsAccessible found a whole range in (its bounds, whether writable):
-        // [_hitStart, _hitEnd) is one program area that is not PROT_NONE. Every change of the
-        // table forgets it (Forget), so a hit is always what the table says now. The hot users
-        // are the signal frame (the stack, three checks per signal) and system-call buffers.
-        private ulong _hitStart, _hitEnd;
-        private bool _hitWritable;
+        // The last two areas IsAccessible found a whole range in (bounds, whether writable): each
+        // [_hitStart, _hitEnd) is one program area that is not PROT_NONE. Two, because calls
+        // alternate between two areas (a path in the program's data and a buffer on its stack).
+        // Every change of the table forgets both (Forget), so a hit is always what the table says
+        // now. The hot users are the signal frame (the stack, three checks per signal) and
+        // system-call buffers.
+        private ulong _hitStart, _hitEnd, _hit2Start, _hit2End;
+        private bool _hitWritable, _hit2Writable;
 
         private void Forget()
         {
-            _hitStart = 0;
-            _hitEnd = 0;
+            _hitEnd = 0; // an empty end matches no range of length > 0 (and length 0 is always accessible)
+            _hit2End = 0;
         }
 
         public int Count => _areas.Count;
@@ -152,7 +154,8 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Insert(Area area)
         {
             if (!InWindow(area.Start, area.End) || !IsFree(area.Start, area.End)) return false;
-            Forget();
+            // No Forget: an insert only adds areas (and Merge joins identical neighbours), so a
+            // remembered range stays one area with the same rights.
             _areas.Insert(FirstEndingAbove(area.Start), area);
             Merge(area.Start, area.End);
             return true;
@@ -244,6 +247,7 @@ namespace Aegis.LibOS.Unixish.Linux
             ulong end = address + length;
             // The hit path: no frame, no locals (the walk below has a struct with a reference).
             if (address >= _hitStart && end <= _hitEnd && end >= address && (_hitWritable || !write)) return true;
+            if (address >= _hit2Start && end <= _hit2End && end >= address && (_hit2Writable || !write)) return true;
             return IsAccessibleWalk(address, length, write);
         }
 
@@ -262,6 +266,9 @@ namespace Aegis.LibOS.Unixish.Linux
                     return false;
                 if (at == address && area.End >= end)
                 {
+                    _hit2Start = _hitStart;
+                    _hit2End = _hitEnd;
+                    _hit2Writable = _hitWritable;
                     _hitStart = area.Start;
                     _hitEnd = area.End;
                     _hitWritable = (area.Protection & Protection.Write) != 0;
