@@ -8,7 +8,9 @@
 //     number) or answers -EINTR, by Linux's rules, decided at the first handler; with no
 //     handler it restarts;
 //   - the mask sigsuspend replaced (SavedMask) goes into the first frame's uc_sigmask, or back
-//     into Blocked when no handler ran.
+//     into Blocked when no handler ran;
+//   - TryDeliverFast: the same result in one pass for the common case (one deliverable standard
+//     signal, caught, no alternate stack, no restart, no saved mask), or false and no change.
 // Invariant: a frame is written only after Writable said the whole range [frame, FP area end) is
 // the program's writable memory; a frame that cannot be placed calls FrameFailed (which ends
 // the process in the libOS) and changes nothing else.

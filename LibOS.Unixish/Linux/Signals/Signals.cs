@@ -14,8 +14,10 @@
 // alternate stack and rewrites the interrupted registers in the UpcallFrame, which the trampoline
 // (Native/linux.S) then resumes: RIP = handler, RSP = frame, RDI/RSI/RDX = signal, &siginfo,
 // &ucontext, RAX = 0; the program's FP state (the trampoline's FXSAVE area below the UpcallFrame)
-// is copied into the frame and the handler starts with the initial FP state. rt_sigreturn puts
-// everything back from the ucontext, the handler's changes included.
+// goes into the frame and the handler starts with the initial FP state (SignalFrame.FpToFrame:
+// linux.S's FXRSTOR/FXSAVE moves). rt_sigreturn puts everything back from the ucontext, the
+// handler's changes included. The common case (one caught signal at a system call's return, no
+// alternate stack) takes SignalDelivery.TryDeliverFast (docs/libos-unixish.md, "Signal fast path").
 //
 // Blocking calls (for every area): a loop that waits calls Signals.InterruptPending() each time
 // round (it also fires expired timers) and, when true, returns
