@@ -31,6 +31,12 @@ public class LinuxSignalBootTests
     [Test]
     public void BlockedSignalsAreDeliveredWhenUnblockedInLinuxOrder() => RunSameAsHost("signal-mask", 0);
 
+    /// <summary>The FP/SSE state through the fast delivery (kill to itself) and rt_sigreturn: the
+    /// handler's initial state, the frame's copy, the program's state after, the handler's edits of
+    /// the frame loaded by sigreturn (SignalFrame.SwitchFpToHandler / RestoreFp, linux.S's FXSAVE moves).</summary>
+    [Test]
+    public void FpStateGoesIntoTheFrameAndComesBackBySigreturn() => RunSameAsHost("signal-fpstate", 0);
+
     [Test]
     public void DivisionByZeroIsCaughtAsSigfpe() => RunSameAsHost("signal-fpe", 0);
 

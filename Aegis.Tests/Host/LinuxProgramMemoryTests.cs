@@ -102,6 +102,46 @@ public class LinuxProgramMemoryTests
         Assert.That(memory.Count, Is.EqualTo(1));
     }
 
+    /// <summary>IsAccessible remembers the last area a range was found in (the signal frame's and
+    /// system-call buffers' hot path): every change of the table must forget it.</summary>
+    [Test]
+    public void AccessCheckForgetsItsLastHitWhenTheTableChanges()
+    {
+        var memory = new ProgramMemory();
+        memory.Insert(Anonymous(0x40_0000, 0x40_4000));
+        Assert.That(memory.IsAccessible(0x40_1000, 16, true), Is.True, "the hit is remembered");
+        Assert.That(memory.Protect(0x40_0000, 0x40_4000, Protection.Read), Is.True);
+        Assert.That(memory.IsAccessible(0x40_1000, 16, true), Is.False, "mprotect read-only: no longer writable");
+        Assert.That(memory.IsAccessible(0x40_1000, 16, false), Is.True);
+        Assert.That(memory.Remove(0x40_1000, 0x40_2000, null), Is.True);
+        Assert.That(memory.IsAccessible(0x40_1000, 16, false), Is.False, "munmap: gone");
+        Assert.That(memory.IsAccessible(0x40_0000, 16, false), Is.True);
+        Assert.That(memory.IsAccessible(0x40_3000, 16, true), Is.False, "still read-only");
+        Assert.That(memory.IsAccessible(0x40_3000, 16, false), Is.True);
+        Assert.That(memory.Resize(memory.IndexOf(0x40_3000), 0x40_3000), Is.True);
+        Assert.That(memory.IsAccessible(0x40_3000, 16, false), Is.False, "a shrunk area (brk, mremap)");
+        Assert.That(memory.IsAccessible(0x40_2000, 16, false), Is.True);
+        memory.Insert(Anonymous(0x50_0000, 0x50_2000));
+        Assert.That(memory.IsAccessible(0x50_0000, 2 * Page, true), Is.True);
+        memory.Clear(null);
+        Assert.That(memory.IsAccessible(0x50_0000, 16, false), Is.False, "execve: every area gone");
+        memory.Insert(Anonymous(0x50_0000, 0x50_1000));
+        Assert.That(memory.IsAccessible(0x50_0000, 2 * Page, false), Is.False, "a hit never covers more than the area has now");
+        Assert.That(memory.IsAccessible(ulong.MaxValue - 4, 16, false), Is.False, "wrapping around, after hits");
+        // Two areas remembered: alternating between them, each answer still follows the table.
+        memory.Insert(Anonymous(0x60_0000, 0x60_1000, Protection.Read));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.That(memory.IsAccessible(0x50_0000, 8, true), Is.True);
+            Assert.That(memory.IsAccessible(0x60_0000, 8, false), Is.True);
+            Assert.That(memory.IsAccessible(0x60_0000, 8, true), Is.False, "the second area is read-only");
+        }
+        Assert.That(memory.Protect(0x50_0000, 0x50_1000, Protection.Read), Is.True);
+        Assert.That(memory.IsAccessible(0x50_0000, 8, true), Is.False, "forgotten: both entries");
+        Assert.That(memory.Remove(0x60_0000, 0x60_1000, null), Is.True);
+        Assert.That(memory.IsAccessible(0x60_0000, 8, false), Is.False);
+    }
+
     [Test]
     public void AccessChecksFollowProtectionsAndGaps()
     {

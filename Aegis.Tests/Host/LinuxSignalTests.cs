@@ -695,6 +695,173 @@ public unsafe class LinuxSignalDeliveryTests
         Assert.That(state.AltSize, Is.EqualTo(16384UL));
     }
 
+    // ---- the fast path (SignalDelivery.TryDeliverFast, SignalState.PostFromProcess, Sig.Lowest) ----
+
+    /// <summary>A state with SIGUSR1 caught (sa_mask SIGUSR2), SIGHUP blocked, and SIGUSR1 posted by pid 7.</summary>
+    private static SignalState OneCaught(ulong flags = Sig.SA_SIGINFO)
+    {
+        var state = new SignalState();
+        state.SetAction(Sig.SIGUSR1, true, Handler(0x401500, flags, Sig.Bit(Sig.SIGUSR2)), out _);
+        state.SetBlocked(Sig.Bit(Sig.SIGHUP));
+        state.PostFromProcess(Sig.SIGUSR1, Sig.SI_USER, 7);
+        return state;
+    }
+
+    [Test]
+    public void FastDeliveryWritesWhatTheGeneralPathWrites()
+    {
+        foreach (ulong flags in new[] { Sig.SA_SIGINFO, Sig.SA_NODEFER, Sig.SA_RESTART | Sig.SA_ONSTACK })
+        {
+            SignalState general = OneCaught(flags), fast = OneCaught(flags);
+            UserRegisters regsGeneral = Interrupted(), regsFast = Interrupted();
+            byte[] fxGeneral = Fx(), fxFast = Fx();
+            Array.Clear(_stack);
+            fixed (byte* f = fxGeneral) Assert.That(Delivery(general).DeliverPending(ref regsGeneral, f, 42, false, 0), Is.EqualTo(0));
+            byte[] stackGeneral = (byte[])_stack.Clone();
+            Array.Clear(_stack);
+            fixed (byte* f = fxFast) Assert.That(Delivery(fast).TryDeliverFast(ref regsFast, f, 42), Is.True, "flags 0x" + flags.ToString("x"));
+            Assert.That(_stack, Is.EqualTo(stackGeneral), "the same frame, byte for byte");
+            Assert.That(regsFast, Is.EqualTo(regsGeneral), "the same registers (the handler's entry)");
+            Assert.That(fxFast, Is.EqualTo(fxGeneral), "the same FP state for the handler");
+            Assert.That(fast.Blocked, Is.EqualTo(general.Blocked));
+            Assert.That(fast.Pending, Is.EqualTo(general.Pending));
+            Assert.That(_events, Is.Empty);
+        }
+    }
+
+    [Test]
+    public void FastDeliveryDeclinesWhatItDoesNotCoverAndChangesNothing()
+    {
+        var cases = new List<(string, Func<SignalState>, Func<SignalDelivery, SignalDelivery>, long, ulong)>
+        {
+            ("two deliverable", () => { var s = OneCaught(); s.SetAction(Sig.SIGUSR2, true, Handler(0x401600), out _); s.PostFromProcess(Sig.SIGUSR2, 0, 7); return s; }, d => d, 0, 0),
+            ("a real-time signal", () => { var s = new SignalState(); s.SetAction(40, true, Handler(0x401500), out _); s.Post(SigInfo.FromProcess(40, Sig.SI_QUEUE, 7, 0)); return s; }, d => d, 0, 0),
+            ("default action", () => { var s = new SignalState(); s.PostFromProcess(Sig.SIGTERM, 0, 7); return s; }, d => d, 0, 0),
+            ("SA_RESETHAND", () => OneCaught(Sig.SA_RESETHAND), d => d, 0, 0),
+            ("no SA_RESTORER", () => { var s = new SignalState(); s.SetAction(Sig.SIGUSR1, true, new SignalAction { Handler = 0x401500 }, out _); s.PostFromProcess(Sig.SIGUSR1, 0, 7); return s; }, d => d, 0, 0),
+            ("an alternate stack set", () => { var s = OneCaught(); s.SetAltStack(0, _low + 8192, 0, 16384); return s; }, d => d, 0, 0),
+            ("sigsuspend's mask to put back", () => OneCaught(), d => { d.SavedMask = 0; d.HasSavedMask = true; return d; }, 0, 0),
+            ("a restart request", () => OneCaught(), d => d, -SignalDelivery.ERESTARTSYS, 0),
+            ("an unwritable stack", () => OneCaught(), d => d, 0, _low + 256),
+        };
+        foreach ((string what, Func<SignalState> make, Func<SignalDelivery, SignalDelivery> adjust, long current, ulong rsp) in cases)
+        {
+            SignalState state = make();
+            ulong pending = state.Pending, blocked = state.Blocked;
+            UserRegisters regs = Interrupted();
+            if (rsp != 0) regs.Rsp = rsp;
+            UserRegisters before = regs;
+            byte[] fx = Fx();
+            Array.Clear(_stack);
+            fixed (byte* f = fx) Assert.That(adjust(Delivery(state)).TryDeliverFast(ref regs, f, current), Is.False, what);
+            Assert.That(regs, Is.EqualTo(before), what + ": registers unchanged");
+            Assert.That(fx, Is.EqualTo(Fx()), what + ": FP state unchanged");
+            Assert.That(_stack.All(b => b == 0), Is.True, what + ": nothing written");
+            Assert.That((state.Pending, state.Blocked), Is.EqualTo((pending, blocked)), what + ": state unchanged");
+        }
+        Assert.That(_events, Is.Empty, "declining reports nothing (the general path does)");
+    }
+
+    [Test]
+    public void PostFromProcessIsPostOfAKillSiginfo()
+    {
+        int[] signals = { Sig.SIGUSR1, Sig.SIGCHLD, Sig.SIGTERM, Sig.SIGCONT, Sig.SIGSTOP, Sig.SIGTSTP, Sig.SIGURG, 40, Sig.SIGKILL };
+        foreach (int signal in signals)
+            foreach (bool blocked in new[] { false, true })
+                foreach (bool twice in new[] { false, true })
+                    foreach (bool caught in new[] { false, true })
+                    {
+                        SignalState Make()
+                        {
+                            var s = new SignalState();
+                            if (caught) s.SetAction(signal, true, Handler(0x401500), out _);
+                            if (blocked) s.SetBlocked(Sig.Bit(signal));
+                            s.Post(SigInfo.FromProcess(Sig.SIGTSTP, 0, 3, 0)); // something else pending (SIGCONT discards it)
+                            return s;
+                        }
+                        SignalState viaPost = Make(), inPlace = Make();
+                        int changes = 0;
+                        inPlace.Changed = () => changes++;
+                        var results = new List<bool>();
+                        var expected = new List<bool>();
+                        for (int i = 0; i < (twice ? 2 : 1); i++)
+                        {
+                            expected.Add(viaPost.Post(SigInfo.FromProcess(signal, Sig.SI_USER, 9, 0)));
+                            results.Add(inPlace.PostFromProcess(signal, Sig.SI_USER, 9));
+                        }
+                        string what = $"signal {signal} blocked {blocked} twice {twice} caught {caught}";
+                        Assert.That(results, Is.EqualTo(expected), what);
+                        Assert.That(changes, Is.EqualTo(results.Count), what + ": Changed after each post");
+                        Assert.That(inPlace.Pending, Is.EqualTo(viaPost.Pending), what);
+                        Assert.That(inPlace.ContinueRequested, Is.EqualTo(viaPost.ContinueRequested), what);
+                        for (;;)
+                        {
+                            int a = viaPost.Take(ulong.MaxValue, out SigInfo ia), b = inPlace.Take(ulong.MaxValue, out SigInfo ib);
+                            Assert.That(b, Is.EqualTo(a), what);
+                            Assert.That(ib, Is.EqualTo(ia), what + ": the same siginfo");
+                            if (a == 0) break;
+                        }
+                    }
+    }
+
+    [Test]
+    public void LowestIsTheLowestSignalOfASet()
+    {
+        for (int signal = 1; signal <= 64; signal++)
+        {
+            Assert.That(Sig.Lowest(Sig.Bit(signal)), Is.EqualTo(signal));
+            Assert.That(Sig.Lowest(Sig.Bit(signal) | (signal < 64 ? Sig.Bit(64) : 0)), Is.EqualTo(signal));
+            Assert.That(Sig.Lowest(ulong.MaxValue << (signal - 1)), Is.EqualTo(signal));
+        }
+        Assert.That(SignalState.Next(Sig.Bit(Sig.SIGUSR1) | Sig.Bit(Sig.SIGSEGV) | Sig.Bit(Sig.SIGHUP)), Is.EqualTo(Sig.SIGSEGV), "synchronous first");
+    }
+
+    private static int s_nativeLoads;
+    private static void CountingLoad(byte* area, byte* frameFp)
+    {
+        s_nativeLoads++;
+        Buffer.MemoryCopy(frameFp, area, 464, 464);
+    }
+
+    /// <summary>RestoreFp takes the native FXRSTOR route only where FXRSTOR cannot fault (a 16-aligned
+    /// image, an MXCSR without bits the CPU lacks); otherwise it copies and clears such bits.</summary>
+    [Test]
+    public void RestoreFpUsesTheNativeMoveOnlyWhereFxrstorCannotFault()
+    {
+        byte[] image = new byte[512 + 32];
+        fixed (byte* pinned = image)
+        {
+            byte* aligned = (byte*)(((ulong)pinned + 15) & ~15UL);
+            SignalFrame.FpFromFrame = &CountingLoad;
+            try
+            {
+                byte[] fx = Fx();
+                *(uint*)(aligned + 24) = 0x1F80 | 0x4000;
+                aligned[160] = 0x77;
+                s_nativeLoads = 0;
+                fixed (byte* f = fx) SignalFrame.RestoreFp(f, aligned);
+                Assert.That(s_nativeLoads, Is.EqualTo(1), "aligned and valid: FXRSTOR");
+                Assert.That(fx[160], Is.EqualTo(0x77));
+
+                Buffer.MemoryCopy(aligned, aligned + 8, 464, 464);
+                fx = Fx();
+                fixed (byte* f = fx) SignalFrame.RestoreFp(f, aligned + 8);
+                Assert.That(s_nativeLoads, Is.EqualTo(1), "misaligned: copied");
+                Assert.That(fx[160], Is.EqualTo(0x77));
+
+                *(uint*)(aligned + 24) = 0x1F80 | 0x10000; // a reserved bit (mask 0xFFFF)
+                fx = Fx();
+                fixed (byte* f = fx) SignalFrame.RestoreFp(f, aligned);
+                Assert.That(s_nativeLoads, Is.EqualTo(1), "a reserved MXCSR bit: copied");
+                fixed (byte* f = fx) Assert.That(*(uint*)(f + 24), Is.EqualTo(0x1F80u), "and cleared");
+            }
+            finally
+            {
+                SignalFrame.FpFromFrame = null;
+            }
+        }
+    }
+
     [Test]
     public void UnwritableStackTooSmallAltStackAndNoRestorerForceSigsegv()
     {

@@ -96,6 +96,31 @@ public unsafe class LinuxVfsDescriptorTests
         Assert.That(got, Is.EqualTo(expected));
     }
 
+    /// <summary>OpenFile.Read/Write send a pipe straight to its Pipe (the pipe round trip's fast
+    /// path): the answers stay ReadAt/WriteAt's: EBADF for the wrong end, EINVAL for a negative
+    /// length, no position kept, and the positional calls still ESPIPE.</summary>
+    [Test]
+    public void PipeEndsAnswerAsTheGeneralReadAndWrite()
+    {
+        var vfs = new Vfs();
+        Assert.That(vfs.Files.Pipe2(LinuxFile.O_NONBLOCK, out int r, out int w), Is.EqualTo(0));
+        OpenFile reader = vfs.Files.Table.Get(r)!, writer = vfs.Files.Table.Get(w)!;
+        byte* bytes = stackalloc byte[4];
+        bytes[0] = 1; bytes[1] = 2; bytes[2] = 3;
+        Assert.That(reader.Write(bytes, 1), Is.EqualTo(-9L), "write on the read end: EBADF");
+        Assert.That(writer.Read(bytes, 1), Is.EqualTo(-9L), "read on the write end: EBADF");
+        Assert.That(writer.Write(bytes, -1), Is.EqualTo(-22L), "negative length: EINVAL");
+        Assert.That(reader.Read(bytes, -1), Is.EqualTo(-22L));
+        Assert.That(writer.Write(bytes, 3), Is.EqualTo(3L));
+        Assert.That(writer.Position, Is.EqualTo(0L), "a pipe keeps no position");
+        Assert.That(reader.ReadAt(0, bytes, 1, false), Is.EqualTo(-29L), "pread on a pipe: ESPIPE");
+        Assert.That(writer.WriteAt(0, bytes, 1, false), Is.EqualTo(-29L), "pwrite on a pipe: ESPIPE");
+        Assert.That(reader.Read(bytes + 1, long.MaxValue), Is.EqualTo(3L), "a huge length is clamped, not refused");
+        Assert.That(reader.Position, Is.EqualTo(0L));
+        Assert.That(bytes[1] == 1 && bytes[2] == 2 && bytes[3] == 3, Is.True, "the bytes, in order");
+        Assert.That(reader.Read(bytes, 1), Is.EqualTo(-11L), "empty, non-blocking: EAGAIN");
+    }
+
     [Test]
     public void PipeWriteWithoutReadersIsEpipeAndFullPipeIsEagainWhenNonBlocking()
     {

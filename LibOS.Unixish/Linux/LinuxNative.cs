@@ -20,6 +20,9 @@ namespace Aegis.LibOS.Unixish.Linux
         [MethodImpl(Import), RuntimeImport("*", "linux_rdseed")] public static extern int Rdseed(ulong* value);
         [MethodImpl(Import), RuntimeImport("*", "linux_wrgsbase")] public static extern void WriteGsBase(ulong value);
         [MethodImpl(Import), RuntimeImport("*", "linux_rdgsbase")] public static extern ulong ReadGsBase();
+        /// <summary>Signals' FP moves (SignalFrame.SwitchFpToHandler, RestoreFp).</summary>
+        [MethodImpl(Import), RuntimeImport("*", "linux_fp_to_frame")] public static extern void FpToFrame(byte* area, byte* frameFp);
+        [MethodImpl(Import), RuntimeImport("*", "linux_fp_from_frame")] public static extern void FpFromFrame(byte* area, byte* frameFp);
         [MethodImpl(Import), RuntimeImport("*", "linux_symbol_upcall_entry")] public static extern ulong UpcallEntry();
         [MethodImpl(Import), RuntimeImport("*", "linux_symbol_image_start")] public static extern ulong ImageStart();
         [MethodImpl(Import), RuntimeImport("*", "linux_symbol_image_end")] public static extern ulong ImageEnd();

@@ -16,6 +16,7 @@
 // area lies in the window; a LibOS area is never removed, split or changed by a program's
 // request (Remove/Protect refuse a range touching it); no two adjacent anonymous areas have the
 // same protection, sharing and name (they are merged, as Linux merges VMAs).
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 
 namespace Aegis.LibOS.Unixish.Linux
@@ -80,6 +81,21 @@ namespace Aegis.LibOS.Unixish.Linux
         // IsAccessible's guesses (indexes into _areas, possibly stale: always checked).
         private int _readHint, _writeHint;
 
+        // The last two areas IsAccessible found a whole range in (bounds, whether writable): each
+        // [_hitStart, _hitEnd) is one program area that is not PROT_NONE. Two, because calls
+        // alternate between two areas (a path in the program's data and a buffer on its stack).
+        // Every change of the table forgets both (Forget), so a hit is always what the table says
+        // now. The hot users are the signal frame (the stack, three checks per signal) and
+        // system-call buffers.
+        private ulong _hitStart, _hitEnd, _hit2Start, _hit2End;
+        private bool _hitWritable, _hit2Writable;
+
+        private void Forget()
+        {
+            _hitEnd = 0; // an empty end matches no range of length > 0 (and length 0 is always accessible)
+            _hit2End = 0;
+        }
+
         public int Count => _areas.Count;
         public Area this[int index] => _areas[index];
 
@@ -140,6 +156,8 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Insert(Area area)
         {
             if (!InWindow(area.Start, area.End) || !IsFree(area.Start, area.End)) return false;
+            // No Forget: an insert only adds areas (and Merge joins identical neighbours), so a
+            // remembered range stays one area with the same rights.
             _areas.Insert(FirstEndingAbove(area.Start), area);
             Merge(area.Start, area.End);
             return true;
@@ -175,6 +193,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Remove(ulong start, ulong end, List<Area> removed)
         {
             if (TouchesLibOS(start, end)) return false;
+            Forget();
             Split(start);
             Split(end);
             int i = FirstEndingAbove(start);
@@ -191,6 +210,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Protect(ulong start, ulong end, int protection)
         {
             if (!IsCovered(start, end, Protection.None)) return false;
+            Forget();
             Split(start);
             Split(end);
             for (int i = FirstEndingAbove(start); i < _areas.Count && _areas[i].Start < end; i++)
@@ -223,7 +243,17 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Whether the program may read (write: and write) [address, address + length):
         /// every byte in program areas that are not PROT_NONE (x86 can read any mapped page) and,
         /// for writing, PROT_WRITE. Length 0 is always accessible.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool IsAccessible(ulong address, ulong length, bool write)
+        {
+            ulong end = address + length;
+            // The hit path: no frame, no locals (the walk below has a struct with a reference).
+            if (address >= _hitStart && end <= _hitEnd && end >= address && (_hitWritable || !write)) return true;
+            if (address >= _hit2Start && end <= _hit2End && end >= address && (_hit2Writable || !write)) return true;
+            return IsAccessibleWalk(address, length, write);
+        }
+
+        private bool IsAccessibleWalk(ulong address, ulong length, bool write)
         {
             if (length == 0) return true;
             ulong end = address + length;
@@ -248,6 +278,16 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (area.Start > at || area.Kind == AreaKind.LibOS || area.Protection == Protection.None
                     || (write && (area.Protection & Protection.Write) == 0))
                     return false;
+                if (at == address && area.End >= end)
+                {
+                    _hit2Start = _hitStart;
+                    _hit2End = _hitEnd;
+                    _hit2Writable = _hitWritable;
+                    _hitStart = area.Start;
+                    _hitEnd = area.End;
+                    _hitWritable = (area.Protection & Protection.Write) != 0;
+                    return true;
+                }
                 at = area.End;
             }
             return at >= end;
@@ -260,6 +300,7 @@ namespace Aegis.LibOS.Unixish.Linux
             Area area = _areas[index];
             if (newEnd <= area.Start || !IsPageAligned(newEnd) || newEnd > WindowHigh) return false;
             if (index + 1 < _areas.Count && newEnd > _areas[index + 1].Start) return false;
+            Forget();
             area.End = newEnd;
             _areas[index] = area;
             Merge(area.Start, newEnd);
@@ -306,6 +347,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Forgets every program area (execve): LibOS areas stay.</summary>
         public void Clear(List<Area> removed)
         {
+            Forget();
             for (int i = 0; i < _areas.Count;)
             {
                 if (_areas[i].Kind == AreaKind.LibOS) { i++; continue; }

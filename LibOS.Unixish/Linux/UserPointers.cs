@@ -6,6 +6,7 @@
 //
 // Invariant: no method here touches program memory it has not checked first; a false/negative
 // result means nothing was copied into libOS state (CopyOut may have written a prefix, as Linux may).
+using System.Runtime.CompilerServices;
 using Aegis.Abi;
 using System;
 
@@ -15,6 +16,7 @@ namespace Aegis.LibOS.Unixish.Linux
     {
         /// <summary>Whether [address, address + length) is program memory the libOS may read
         /// (write: and write). Length 0 is always accessible.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool IsAccessible(ulong address, ulong length, bool write)
         {
             ProgramMemory memory = LinuxProcess.Memory;

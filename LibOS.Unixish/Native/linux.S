@@ -5,6 +5,8 @@
  *                          usual exceptions, slice ends, IPC, revocations) comes here;
  *   linux_resume_direct    resumes the state in an UpcallFrame without touching its stack
  *                          (RSP = the frame): how the program is entered and resumed;
+ *   linux_fp_to_frame,     a signal's FP state moves (into a signal frame with the handler's
+ *   linux_fp_from_frame    initial state live after; back at rt_sigreturn) by FXRSTOR/FXSAVE;
  *   linux_symbol_*         addresses for C#.
  *
  * FS base. The program and the libOS each have their own thread pointer (the libOS's managed
@@ -257,6 +259,30 @@ FUNCTION(linux_rdgsbase)
     ret
     .size linux_rdgsbase, . - linux_rdgsbase
 
+/* void linux_fp_to_frame(byte* area, byte* frameFp): a signal handler's FP switch (Signals/
+   SignalFrame.SwitchFpToHandler). area is the trampoline's FXSAVE area (the interrupted FP
+   state); frameFp the signal frame's FP area (16-aligned, checked writable by the caller):
+   frameFp gets the interrupted state (bytes 0..463; FXSAVE leaves 464..511 alone), area the
+   handler's initial state (linux_initial_fp, with this CPU's MXCSR_MASK). FXRSTOR/FXSAVE move
+   the image in four instructions instead of copying 464 bytes and clearing 512. The libOS's
+   own SSE use afterwards does not matter: the trampoline restores from area on the way out. */
+FUNCTION(linux_fp_to_frame)
+    fxrstor64 (%rdi)
+    fxsave64 (%rsi)
+    fxrstor64 linux_initial_fp(%rip)
+    fxsave64 (%rdi)
+    ret
+    .size linux_fp_to_frame, . - linux_fp_to_frame
+
+/* void linux_fp_from_frame(byte* area, byte* frameFp): rt_sigreturn's FP restore: area gets the
+   image at frameFp (16-aligned, readable, MXCSR holding only bits MXCSR_MASK allows: checked by
+   the caller, SignalFrame.RestoreFp, else FXRSTOR would fault). */
+FUNCTION(linux_fp_from_frame)
+    fxrstor64 (%rsi)
+    fxsave64 (%rdi)
+    ret
+    .size linux_fp_from_frame, . - linux_fp_from_frame
+
 #define SYMBOL_ACCESSOR(name, symbol) FUNCTION(name) lea symbol(%rip), %rax; ret
 SYMBOL_ACCESSOR(linux_symbol_upcall_entry, linux_upcall_entry)
 SYMBOL_ACCESSOR(linux_symbol_resume_jump, linux_resume_jump)
@@ -267,6 +293,14 @@ SYMBOL_ACCESSOR(linux_symbol_image_end, __image_end)
     .balign 4
 linux_default_mxcsr:
     .long 0x1F80
+/* The FP state a signal handler starts with (Linux's fpu__clear_user_states): an FXSAVE image
+   with FCW 0x37F, MXCSR 0x1F80, every register empty and zero. */
+    .balign 16
+linux_initial_fp:
+    .word 0x37F
+    .fill 22, 1, 0
+    .long 0x1F80
+    .fill 512 - 28, 1, 0
 
     .section .data
     .balign 8

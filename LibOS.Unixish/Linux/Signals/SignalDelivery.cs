@@ -8,10 +8,13 @@
 //     number) or answers -EINTR, by Linux's rules, decided at the first handler; with no
 //     handler it restarts;
 //   - the mask sigsuspend replaced (SavedMask) goes into the first frame's uc_sigmask, or back
-//     into Blocked when no handler ran.
+//     into Blocked when no handler ran;
+//   - TryDeliverFast: the same result in one pass for the common case (one deliverable standard
+//     signal, caught, no alternate stack, no restart, no saved mask), or false and no change.
 // Invariant: a frame is written only after Writable said the whole range [frame, FP area end) is
 // the program's writable memory; a frame that cannot be placed calls FrameFailed (which ends
 // the process in the libOS) and changes nothing else.
+using System.Runtime.CompilerServices;
 using System;
 using Aegis.Abi;
 
@@ -38,6 +41,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public SignalDelivery(SignalState state) => State = state;
 
         /// <summary>Whether a system call's result asks for a restart (-ERESTARTSYS .. -ERESTART_RESTARTBLOCK, not 515).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static bool IsRestartRequest(long result)
             => result <= -ERESTARTSYS && result >= -ERESTART_RESTARTBLOCK && result != -515;
 
@@ -101,6 +105,39 @@ namespace Aegis.LibOS.Unixish.Linux
             return current;
         }
 
+        /// <summary>The common case of DeliverPending, in one pass (docs/libos-unixish.md, "Signal
+        /// fast path"): exactly one deliverable signal, a standard one, caught by a handler with
+        /// SA_RESTORER and without SA_RESETHAND; no alternate stack set (AltSize 0, SS_DISABLE); no
+        /// sigsuspend mask to put back; current not a restart request; the frame's whole range
+        /// writable. Then it writes the same frame, registers and state DeliverPending would, and
+        /// returns true (RAX's new value is 0); else false and nothing changed (the caller runs
+        /// DeliverPending, which also reports what cannot be delivered).</summary>
+        public bool TryDeliverFast(ref UserRegisters regs, byte* fxsave, long current)
+        {
+            SignalState state = State;
+            ulong deliverable = state.Pending & ~state.Blocked;
+            if (deliverable == 0 || (deliverable & (deliverable - 1)) != 0 || (deliverable & Sig.Standard) == 0
+                || HasSavedMask || IsRestartRequest(current) || state.AltSize != 0 || state.AltFlags != Sig.SS_DISABLE)
+                return false;
+            int signal = Sig.Lowest(deliverable);
+            ref SignalAction action = ref state.Actions[signal];
+            if (action.Handler <= Sig.SIG_IGN || (action.Flags & (Sig.SA_RESTORER | Sig.SA_RESETHAND)) != Sig.SA_RESTORER)
+                return false;
+            ulong sp = regs.Rsp, top = sp - SignalFrame.RedZone;
+            if (top > sp) return false;
+            ulong at = SignalFrame.Place(top, out ulong fpState);
+            if (!Writable(at, fpState + SignalFrame.FpStateSize - at)) return false;
+            ulong saved = state.Blocked;
+            regs.Rax = (ulong)current;
+            SignalFrame.WriteContext(at, fpState, in regs, action.Restorer, in state.StandardInfo(signal), saved, 0, Sig.SS_DISABLE, 0);
+            SignalFrame.SwitchFpToHandler(fxsave, fpState);
+            SignalFrame.EnterHandler(ref regs, at, action.Handler, signal);
+            ulong blocked = saved | action.Mask;
+            if ((action.Flags & Sig.SA_NODEFER) == 0) blocked |= Sig.Bit(signal);
+            state.TakeStandardAndBlock(signal, blocked);
+            return true;
+        }
+
         /// <summary>Frames one caught signal and points regs at its handler; false (after
         /// FrameFailed) when the frame cannot be built.</summary>
         public bool DeliverOne(ref UserRegisters regs, byte* fxsave, int signal, in SigInfo info)
@@ -135,7 +172,8 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             ulong saved = HasSavedMask ? SavedMask : state.Blocked;
             HasSavedMask = false;
-            SignalFrame.Write(at, fpState, in regs, action.Restorer, in info, saved, state.AltBase, state.AltFlags, state.AltSize, fxsave);
+            SignalFrame.WriteContext(at, fpState, in regs, action.Restorer, in info, saved, state.AltBase, state.AltFlags, state.AltSize);
+            SignalFrame.SwitchFpToHandler(fxsave, fpState);
             if ((state.AltFlags & unchecked((int)Sig.SS_AUTODISARM)) != 0)
             {
                 state.AltBase = 0;
@@ -143,7 +181,6 @@ namespace Aegis.LibOS.Unixish.Linux
                 state.AltFlags = Sig.SS_DISABLE;
             }
             SignalFrame.EnterHandler(ref regs, at, action.Handler, signal);
-            SignalFrame.WriteInitialFpState(fxsave);
             state.Delivered(signal);
             return true;
         }
@@ -158,12 +195,15 @@ namespace Aegis.LibOS.Unixish.Linux
             if (fpState == 0)
                 SignalFrame.WriteInitialFpState(fxsave);
             else if (fpReadable(fpState))
-                SignalFrame.LoadFpState(fxsave, (byte*)fpState);
+                SignalFrame.RestoreFp(fxsave, (byte*)fpState);
             else
                 return false;
-            // uc_stack: as Linux's restore_altstack, errors other than a bad address are ignored.
+            // uc_stack: as Linux's restore_altstack, errors other than a bad address are ignored
+            // (the stack the frame recorded, unchanged: nothing to set).
             ulong* stack = (ulong*)(uc + SignalFrame.UcStack);
-            State.SetAltStack(regs.Rsp, stack[0], (int)(uint)stack[1], stack[2]);
+            SignalState state = State;
+            if (stack[0] != state.AltBase || (int)(uint)stack[1] != state.AltFlags || stack[2] != state.AltSize)
+                state.SetAltStack(regs.Rsp, stack[0], (int)(uint)stack[1], stack[2]);
             State.SetBlocked(mask);
             HasSavedMask = false;
             return true;

@@ -18,6 +18,7 @@
 //
 // Invariant: nothing here checks program memory: the caller (Signals) checks [frame, end) is
 // writable (and the ucontext readable at sigreturn) before calling.
+using System.Runtime.CompilerServices;
 using System;
 using Aegis.Abi;
 
@@ -67,6 +68,7 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>Where the frame and its FP area go for a stack top (RSP - red zone, or the
         /// alternate stack's top): the frame's address (RSP at the handler); fpState gets the FP area's.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Place(ulong top, out ulong fpState)
         {
             fpState = (top - FpStateSize) & ~63UL;
@@ -76,7 +78,9 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Writes siginfo_t (128 bytes) by Linux's siginfo_layout.</summary>
         public static void WriteSiginfo(byte* to, in SigInfo info)
         {
-            Zero(to, SigInfo.Size);
+            ulong* z = (ulong*)to;
+            z[0] = 0; z[1] = 0; z[2] = 0; z[3] = 0; z[4] = 0; z[5] = 0; z[6] = 0; z[7] = 0;
+            z[8] = 0; z[9] = 0; z[10] = 0; z[11] = 0; z[12] = 0; z[13] = 0; z[14] = 0; z[15] = 0;
             *(int*)to = info.Signo;
             *(int*)(to + 4) = info.Errno;
             *(int*)(to + 8) = info.Code;
@@ -137,6 +141,38 @@ namespace Aegis.LibOS.Unixish.Linux
         public static void Write(ulong frame, ulong fpState, in UserRegisters regs, ulong restorer, in SigInfo info,
             ulong savedMask, ulong altBase, int altFlags, ulong altSize, byte* fxsave)
         {
+            WriteContext(frame, fpState, in regs, restorer, in info, savedMask, altBase, altFlags, altSize);
+            byte* fp = (byte*)fpState;
+            Buffer.MemoryCopy(fxsave, fp, 464, 464);
+        }
+
+        /// <summary>The FP half of entering a handler: the interrupted FP image (fxsave, the
+        /// trampoline's FXSAVE area) into the frame's FP area fpState (WriteContext cleared its
+        /// bytes 464..511), and the handler's initial state into fxsave. With FpToFrame (the libOS:
+        /// linux.S's FXRSTOR/FXSAVE, fpState must be 16-aligned as Place makes it) that is four
+        /// instructions; without (the host tests) a copy and WriteInitialFpState, same bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void SwitchFpToHandler(byte* fxsave, ulong fpState)
+        {
+            if (FpToFrame != null)
+            {
+                FpToFrame(fxsave, (byte*)fpState);
+                return;
+            }
+            Buffer.MemoryCopy(fxsave, (byte*)fpState, 464, 464);
+            WriteInitialFpState(fxsave);
+        }
+
+        /// <summary>Native FP moves (set by the libOS, null in the host tests): FpToFrame(area,
+        /// frameFp) does SwitchFpToHandler's work, FpFromFrame(area, frameFp) RestoreFp's.</summary>
+        public static delegate*<byte*, byte*, void> FpToFrame;
+        public static delegate*<byte*, byte*, void> FpFromFrame;
+
+        /// <summary>Builds the frame at frame (from Place) but for the FP image itself (its
+        /// software-reserved bytes 464..511 are cleared: no FP_XSTATE_MAGIC1): see Write.</summary>
+        public static void WriteContext(ulong frame, ulong fpState, in UserRegisters regs, ulong restorer, in SigInfo info,
+            ulong savedMask, ulong altBase, int altFlags, ulong altSize)
+        {
             byte* f = (byte*)frame;
             *(ulong*)f = restorer;
             byte* uc = f + UcontextOffset;
@@ -154,20 +190,23 @@ namespace Aegis.LibOS.Unixish.Linux
             g[REG_ERR] = info.ErrorCode; g[REG_TRAPNO] = info.Trap; g[REG_OLDMASK] = savedMask;
             g[REG_CR2] = IsFault(info) ? info.Address : 0;
             *(ulong*)(uc + UcMcontext + McontextFpState) = fpState;
-            for (int i = 0; i < 8; i++) *(ulong*)(uc + UcMcontext + McontextFpState + 8 + i * 8) = 0;
+            ulong* reserved = (ulong*)(uc + UcMcontext + McontextFpState + 8);
+            reserved[0] = 0; reserved[1] = 0; reserved[2] = 0; reserved[3] = 0;
+            reserved[4] = 0; reserved[5] = 0; reserved[6] = 0; reserved[7] = 0;
             *(ulong*)(uc + UcSigmask) = savedMask;
             WriteSiginfo(f + SiginfoOffset, in info);
-            byte* fp = (byte*)fpState;
-            Buffer.MemoryCopy(fxsave, fp, 464, 464);
-            Zero(fp + 464, FpStateSize - 464);
+            ulong* software = (ulong*)(fpState + 464);
+            software[0] = 0; software[1] = 0; software[2] = 0; software[3] = 0; software[4] = 0; software[5] = 0;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static bool IsFault(in SigInfo info)
             => info.Code > Sig.SI_USER && info.Code < Sig.SI_KERNEL
                && (info.Signo == Sig.SIGSEGV || info.Signo == Sig.SIGBUS);
 
         /// <summary>Sets regs to enter the handler: RIP = handler, RSP = frame, RDI = signal,
         /// RSI = &amp;siginfo, RDX = &amp;ucontext, RAX = 0, DF/TF/RF clear.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void EnterHandler(ref UserRegisters regs, ulong frame, ulong handler, int signal)
         {
             regs.Rip = handler;
@@ -181,6 +220,7 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>rt_sigreturn: the registers from the ucontext at uc into regs (RFLAGS: only
         /// RestorableFlags from the frame); mask = uc_sigmask, fpState = uc_mcontext.fpregs.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static void Restore(ulong uc, ref UserRegisters regs, out ulong mask, out ulong fpState)
         {
             ulong* g = (ulong*)(uc + UcMcontext);
@@ -210,6 +250,27 @@ namespace Aegis.LibOS.Unixish.Linux
         /// bits the CPU supports (mask from the live image; a reserved bit would make FXRSTOR fault
         /// inside the libOS).</summary>
         public static void LoadFpState(byte* fxsave, byte* from)
+        {
+            CopyFpState(fxsave, from);
+        }
+
+        /// <summary>rt_sigreturn's FP half: as LoadFpState; with FpFromFrame (the libOS) by
+        /// FXRSTOR/FXSAVE when the image is 16-aligned and its MXCSR has no bit the CPU lacks (what
+        /// FXRSTOR would fault on), else by the copy, which clears such bits.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void RestoreFp(byte* fxsave, byte* from)
+        {
+            uint mxcsrMask = *(uint*)(fxsave + 28);
+            if (mxcsrMask == 0) mxcsrMask = 0xFFBF;
+            if (FpFromFrame != null && ((ulong)from & 15) == 0 && (*(uint*)(from + 24) & ~mxcsrMask) == 0)
+            {
+                FpFromFrame(fxsave, from);
+                return;
+            }
+            CopyFpState(fxsave, from);
+        }
+
+        private static void CopyFpState(byte* fxsave, byte* from)
         {
             uint mxcsrMask = *(uint*)(fxsave + 28);
             if (mxcsrMask == 0) mxcsrMask = 0xFFBF;

@@ -17,6 +17,7 @@
 //   - Take hands out the synchronous signals (SEGV, BUS, ILL, TRAP, FPE, SYS) first, then the
 //     lowest number (Linux's next_signal);
 //   - Changed is called after every change of Pending or Blocked (the delivery check word).
+using System.Runtime.CompilerServices;
 namespace Aegis.LibOS.Unixish.Linux
 {
     /// <summary>Linux x86-64 signal numbers, flags and codes (asm/signal.h, asm-generic/siginfo.h).</summary>
@@ -52,7 +53,25 @@ namespace Aegis.LibOS.Unixish.Linux
             CLD_STOPPED = 5, CLD_CONTINUED = 6;
 
         /// <summary>The set holding signal (1..64).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static ulong Bit(int signal) => 1UL << (signal - 1);
+
+        /// <summary>The standard signals 1..31.</summary>
+        public const ulong Standard = (1UL << (SIGRTMIN - 1)) - 1;
+
+        /// <summary>The lowest signal in a nonempty set (a binary search, no loop over the bits).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static int Lowest(ulong set)
+        {
+            int signal = 1;
+            if ((set & 0xFFFF_FFFF) == 0) { set >>= 32; signal += 32; }
+            if ((set & 0xFFFF) == 0) { set >>= 16; signal += 16; }
+            if ((set & 0xFF) == 0) { set >>= 8; signal += 8; }
+            if ((set & 0xF) == 0) { set >>= 4; signal += 4; }
+            if ((set & 0x3) == 0) { set >>= 2; signal += 2; }
+            if ((set & 0x1) == 0) signal += 1;
+            return signal;
+        }
 
         public static bool Valid(int signal) => signal >= 1 && signal <= Count;
 
@@ -269,6 +288,40 @@ namespace Aegis.LibOS.Unixish.Linux
             return queued;
         }
 
+        /// <summary>Post(SigInfo.FromProcess(signal, code, pid, 0)) without building and copying
+        /// the siginfo for a standard signal that is neither SIGCONT nor a stop signal (those, and
+        /// real-time signals, go through Post).</summary>
+        public bool PostFromProcess(int signal, int code, int pid)
+        {
+            ulong bit = Sig.Bit(signal);
+            if (signal >= Sig.SIGRTMIN || signal == Sig.SIGCONT || (bit & Sig.StopSignals) != 0)
+                return PostBuilt(signal, code, pid);
+            bool queued = false;
+            if ((Pending & bit) == 0 && (Actions[signal].Handler > Sig.SIG_IGN || (Blocked & bit) != 0 || !IsIgnored(signal)))
+            {
+                ref SigInfo slot = ref _standard[signal];
+                slot.Signo = signal;
+                slot.Errno = 0;
+                slot.Code = code;
+                slot.Pid = pid;
+                slot.Uid = 0;
+                slot.Status = 0;
+                slot.Address = 0;
+                slot.Value = 0;
+                slot.UserTime = 0;
+                slot.SystemTime = 0;
+                slot.Trap = 0;
+                slot.ErrorCode = 0;
+                Pending |= bit;
+                queued = true;
+            }
+            Notify();
+            return queued;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private bool PostBuilt(int signal, int code, int pid) => Post(SigInfo.FromProcess(signal, code, pid, 0));
+
         private bool Enqueue(int signal, ulong bit, in SigInfo info)
         {
             if ((Blocked & bit) == 0 && IsIgnored(signal)) return false;
@@ -308,9 +361,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (set == 0) return 0;
             ulong first = set & Sig.Synchronous;
             if (first != 0) set = first;
-            int signal = 1;
-            while ((set & 1) == 0) { set >>= 1; signal++; }
-            return signal;
+            return Sig.Lowest(set);
         }
 
         /// <summary>Removes the next pending signal of set (Deliverable for delivery, a sigtimedwait
@@ -339,6 +390,21 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             Notify();
             return signal;
+        }
+
+        /// <summary>The siginfo of a pending standard signal (1..31), in place (no copy).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ref SigInfo StandardInfo(int signal) => ref _standard[signal];
+
+        /// <summary>The fast delivery's change of state (SignalDelivery.TryDeliverFast): takes the
+        /// pending standard signal signal (its siginfo stays readable in StandardInfo until the next
+        /// post) and sets the blocked mask, as Take and Delivered together; one Changed call.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void TakeStandardAndBlock(int signal, ulong blocked)
+        {
+            Pending &= ~Sig.Bit(signal);
+            Blocked = blocked & ~Sig.Unblockable;
+            Notify();
         }
 
         /// <summary>How many instances of signal are pending (0 or 1 for a standard signal).</summary>

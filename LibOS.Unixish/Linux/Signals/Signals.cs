@@ -14,8 +14,10 @@
 // alternate stack and rewrites the interrupted registers in the UpcallFrame, which the trampoline
 // (Native/linux.S) then resumes: RIP = handler, RSP = frame, RDI/RSI/RDX = signal, &siginfo,
 // &ucontext, RAX = 0; the program's FP state (the trampoline's FXSAVE area below the UpcallFrame)
-// is copied into the frame and the handler starts with the initial FP state. rt_sigreturn puts
-// everything back from the ucontext, the handler's changes included.
+// goes into the frame and the handler starts with the initial FP state (SignalFrame.FpToFrame:
+// linux.S's FXRSTOR/FXSAVE moves). rt_sigreturn puts everything back from the ucontext, the
+// handler's changes included. The common case (one caught signal at a system call's return, no
+// alternate stack) takes SignalDelivery.TryDeliverFast (docs/libos-unixish.md, "Signal fast path").
 //
 // Blocking calls (for every area): a loop that waits calls Signals.InterruptPending() each time
 // round (it also fires expired timers) and, when true, returns
@@ -44,6 +46,7 @@
 // ends by a signal: the wait status), Stopped/Continued (a stop signal's default action: the
 // environment waits in WaitStep until SIGCONT or SIGKILL), and ResetForChild (a fork's child).
 using System;
+using System.Runtime.CompilerServices;
 using Aegis.Abi;
 
 namespace Aegis.LibOS.Unixish.Linux
@@ -98,7 +101,12 @@ namespace Aegis.LibOS.Unixish.Linux
             };
             s_timerDeadline = new ulong[3];
             s_timerInterval = new ulong[3];
+            SignalFrame.FpToFrame = &FpToFrame;
+            SignalFrame.FpFromFrame = &FpFromFrame;
         }
+
+        private static void FpToFrame(byte* area, byte* frameFp) => LinuxNative.FpToFrame(area, frameFp);
+        private static void FpFromFrame(byte* area, byte* frameFp) => LinuxNative.FpFromFrame(area, frameFp);
 
         private static void Refresh()
         {
@@ -206,6 +214,21 @@ namespace Aegis.LibOS.Unixish.Linux
         public static long AfterSystemCall(UpcallFrame* frame, long result)
         {
             if (Processes.Notices.Waiting) Processes.Notices.Drain(); // messages noted while the libOS ran
+            else if (!s_timersArmed)
+            {
+                // The fast paths (docs/libos-unixish.md "Signal fast path"): after rt_sigreturn with
+                // nothing deliverable, only the flag and the word; one caught signal: TryDeliverFast.
+                SignalState state = s_state;
+                if ((state.Pending & ~state.Blocked) == 0 && !s_delivery.HasSavedMask
+                    && (s_noRestart || !SignalDelivery.IsRestartRequest(result)))
+                {
+                    s_noRestart = false;
+                    Refresh();
+                    return result;
+                }
+                if (!s_noRestart && s_delivery.TryDeliverFast(ref frame->Registers, FpArea(frame), result))
+                    return 0; // (its state change ran Refresh)
+            }
             bool restart = !s_noRestart && SignalDelivery.IsRestartRequest(result);
             s_noRestart = false;
             long value = DeliverPending(frame, result, restart, frame->Registers.Rax);
@@ -524,9 +547,14 @@ namespace Aegis.LibOS.Unixish.Linux
                 return 0;
             }
             // The restored RAX is the interrupted code's, never a restart request (Linux: orig_ax = -1).
-            // The attention bit makes AfterSystemCall run now and consume the flag.
-            s_noRestart = true;
-            SignalAttention.Word |= 1; // (an upcall's Notices.Stash sets only this bit too: nothing is lost)
+            // Only a value that looks like one needs the flag; the attention bit makes
+            // AfterSystemCall run now and consume it. Any other value passes AfterSystemCall's
+            // restart test untouched, so with nothing deliverable (the word is 0) it does not run.
+            if (SignalDelivery.IsRestartRequest((long)regs.Rax))
+            {
+                s_noRestart = true;
+                SignalAttention.Word |= 1; // (an upcall's Notices.Stash sets only this bit too: nothing is lost)
+            }
             return (long)regs.Rax;
         }
 
@@ -560,6 +588,19 @@ namespace Aegis.LibOS.Unixish.Linux
             int signal = (int)call.A1;
             if (signal != 0 && !Sig.Valid(signal)) return -Errno.EINVAL;
             long target = (int)call.A0;
+            if (target == (long)Self && signal != 0)
+            {
+                // To itself (raise, the fast path's usual start): posted in place, no siginfo copies.
+                s_state.PostFromProcess(signal, Sig.SI_USER, (int)target);
+                return 0;
+            }
+            return KillOther(target, signal);
+        }
+
+        /// <summary>kill for every other target (apart, so the fast case has no siginfo local to clear).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static long KillOther(long target, int signal)
+        {
             SigInfo info = SigInfo.FromProcess(signal, Sig.SI_USER, (int)Self, 0);
             return Send(target, signal, ref info);
         }
