@@ -32,13 +32,15 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public const int ERESTARTSYS = Signals.ERESTARTSYS;
 
         /// <summary>A blocking call's wait for a wake-up from another process. With a timer of this
-        /// process armed (alarm, setitimer) it yields instead of Waiting: nothing would wake the
-        /// kernel's Wait when the timer expires (found by the Linux-ABI fuzzer: a read of an empty
-        /// pipe ignored the program's alarm for ever). A Wait with a deadline replaces this.</summary>
+        /// process armed (alarm, setitimer) the kernel's Wait ends at the earliest timer's deadline
+        /// (WaitUntil), so the caller's look at Signals.InterruptPending sees it fire (found by the
+        /// Linux-ABI fuzzer: a read of an empty pipe ignored the program's alarm for ever; it then
+        /// yielded in a loop until the timer fired, busy).</summary>
         public static void WaitForWake()
         {
-            if (Signals.TimersArmed) SystemCalls.Yield();
-            else SystemCalls.Wait();
+            ulong timer = Signals.NextTimerDeadline;
+            if (timer == ulong.MaxValue) SystemCalls.Wait();
+            else SystemCalls.WaitUntil(timer == 0 ? 1 : timer);
         }
 
         /// <summary>Signals.Sender: kill's pid semantics for targets other than this process.</summary>
