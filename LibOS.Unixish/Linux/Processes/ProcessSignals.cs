@@ -38,6 +38,11 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// yielded in a loop until the timer fired, busy).</summary>
         public static void WaitForWake()
         {
+            if (!Signals.TimersArmed)
+            {
+                SystemCalls.Wait();
+                return;
+            }
             ulong timer = Signals.NextTimerDeadline;
             if (timer == ulong.MaxValue) SystemCalls.Wait();
             else SystemCalls.WaitUntil(timer == 0 ? 1 : timer);
