@@ -150,13 +150,13 @@ namespace Aegis.Abi
         /// errors), but the bytes stay in the ring: the next InputRead or InputPeek sees them again.</summary>
         InputPeek = 547,
         // ---- fast fork (issue #9, helper fork): 548, 549
-        /// <summary>(envSlot, address, pageCount, flags, mark) -> pages mapped or changed. Hands the caller's
+        /// <summary>(envSlot, address, pageCount, flags, mark, readOnlyMark) -> pages mapped or changed. Hands the caller's
         /// own mappings of [address, address + pageCount pages) on to another environment at the same
         /// addresses, walking the caller's page tables in the kernel (docs/abi.md, "PageShare"). The
         /// authority is the caller's mapping itself: the target gets the same frame with no more rights
         /// (never writable unless the caller's page is). PageShareFlags: CopyOnWrite (the caller's
         /// writable pages become read-only with 'mark' in both), MarkReadOnly (the target's read-only
-        /// pages get 'mark' too), OnDemand (nothing is mapped now: the child the caller created may map
+        /// pages get 'readOnlyMark', or 'mark' when it is 0), OnDemand (nothing is mapped now: the child the caller created may map
         /// the caller's pages there later with PageInherit), Reclaim / Release (the caller's own pages
         /// carrying 'mark': a frame the caller owns that nobody else maps becomes writable again; one
         /// that others still map is given up, freed with its last mapping). All or nothing.</summary>
@@ -166,6 +166,18 @@ namespace Aegis.Abi
         /// at the same addresses (docs/abi.md, "PageShare"). Pages the caller maps already or no
         /// ancestor maps are skipped. All or nothing.</summary>
         PageInherit = 549,
+        /// <summary>(envSlot, mark, dropOnCopy) -> 0. Copy-on-write resolved by the kernel (docs/abi.md,
+        /// "CopyOnWriteMark") for the environment in envSlot (itself, or one it holds a capability
+        /// over, e.g. a child before it starts): from then on a write fault from ring 3 on a present,
+        /// read-only user page whose leaf carries every bit of 'mark', or an upcall frame the kernel
+        /// must write there, is not upcalled; the kernel makes the page writable itself: a frame the
+        /// environment owns that nobody else maps keeps its frame and loses 'mark'; any other gets a
+        /// fresh frame of the environment's own (charged to it) holding the same bytes, with 'mark'
+        /// and 'dropOnCopy' cleared (a frame it owned and others still map is given up, as
+        /// PageShare Release). When it cannot (account or memory exhausted) the fault is upcalled as
+        /// before. mark = 0 turns it off. Both are software page bits (PageBits.Software0..2), mark
+        /// non-empty when on; InvalidArgument otherwise. A new environment starts with it off.</summary>
+        CopyOnWriteMark = 550,
     }
 
     /// <summary>NotifyControl's flags.</summary>
@@ -199,7 +211,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 550;
+        public const ulong End = 551;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

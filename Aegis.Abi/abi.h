@@ -57,10 +57,11 @@
 /* fast fork (helper fork) */
 #define SYSTEM_CALL_PAGE_SHARE 548
 #define SYSTEM_CALL_PAGE_INHERIT 549
+#define SYSTEM_CALL_COPY_ON_WRITE_MARK 550
 
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 550
+#define SYSTEM_CALL_END 551
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0

@@ -218,12 +218,16 @@ namespace Aegis.LibOS
             => Call(SystemCall.InputPeek, slot, (ulong)buffer, length);
 
         /// <summary>Hands the caller's mappings of [address, address + pageCount pages) on to the
-        /// environment in slot (PageShareFlags; docs/abi.md "PageShare"). Value: pages mapped or changed.</summary>
-        public static SystemCallResult PageShare(ulong environmentSlot, ulong address, ulong pageCount, ulong flags, ulong mark)
-            => Call(SystemCall.PageShare, environmentSlot, address, pageCount, flags, mark);
+        /// environment in slot (PageShareFlags; docs/abi.md "PageShare"). readOnlyMark: the bits
+        /// MarkReadOnly gives read-only pages (0: mark). Value: pages mapped or changed.</summary>
+        public static SystemCallResult PageShare(ulong environmentSlot, ulong address, ulong pageCount, ulong flags, ulong mark, ulong readOnlyMark = 0)
+            => Call(SystemCall.PageShare, environmentSlot, address, pageCount, flags, mark, readOnlyMark);
 
         /// <summary>Maps, read-only, what the caller's nearest ancestor maps in [address, address +
         /// pageCount pages) inside an on-demand range. Value: pages mapped.</summary>
         public static SystemCallResult PageInherit(ulong address, ulong pageCount) => Call(SystemCall.PageInherit, address, pageCount);
+        /// <summary>Write faults on pages carrying 'mark' in the environment in slot are resolved by the
+        /// kernel (copy-on-write, docs/abi.md); 0 turns it off.</summary>
+        public static SystemCallResult CopyOnWriteMark(ulong environmentSlot, ulong mark, ulong dropOnCopy) => Call(SystemCall.CopyOnWriteMark, environmentSlot, mark, dropOnCopy);
     }
 }

@@ -57,6 +57,10 @@ namespace Aegis.LibOS
             return true;
         }
 
+        /// <summary>A forked child's: 'bytes' of grown heap its parent did not hand on (the runtime
+        /// took them as released: RuntimeHost.ForgetUntouchedHeapRanges) are not mapped here.</summary>
+        public static void ForgetUnmapped(ulong bytes) => s_mapped -= bytes <= s_mapped ? bytes : s_mapped;
+
         private static bool InGrownArea(ulong start, ulong bytes)
             => start >= AddressSpace.HeapBase && bytes <= s_next - start && start < s_next
                && ((start | bytes) & (Memory.PageSize - 1)) == 0;

@@ -9,6 +9,8 @@
 //   writable again without a copy; a frame of its own that others still map is given up (it goes
 //   back to the pool with its last mapping, so a parent that forks often leaks nothing), then
 //   copied. A frame that is not its own (a parent's) is copied and left to its owner.
+// Since issue #9's fourth session the kernel applies this same rule itself (CopyOnWriteMark,
+// asked for by AskKernel): the handler here runs only for faults the kernel declines.
 // Invariants:
 //   - a page with the bit set is never writable; a page the handler repaired never has the bit;
 //   - the handler allocates no managed memory and writes nothing but its counter, so it runs in
@@ -28,6 +30,13 @@ namespace Aegis.LibOS.Unixish
         /// parent's frames (the Linux personality's fork, Linux/Processes/LinuxFork.cs): the frame
         /// is not the child's own, so the child copies it before handing it on. A copy drops it.</summary>
         public const ulong Borrowed = PageBits.Software1;
+        /// <summary>Set with Bit on a copy-on-write page the program may write (its area is
+        /// writable): the kernel copies those on a write fault (AskKernel). A page with Bit alone is
+        /// read-only for the program too (a fork's MarkReadOnly, an mprotect to read-only): a write
+        /// there is upcalled, and the libOS decides (SIGSEGV). A copy drops both.</summary>
+        public const ulong WritableCopy = PageBits.Software2;
+        /// <summary>What the kernel needs on a page to copy it for a write (CopyOnWriteMark's mark).</summary>
+        public const ulong KernelMark = Bit | WritableCopy;
 
         /// <summary>One scratch page per this many bytes of upcall-stack depth. An upcall frame, the
         /// 128-byte gap and the trampoline's 512-byte SSE area alone exceed it, so two nested
@@ -57,8 +66,18 @@ namespace Aegis.LibOS.Unixish
             s_scratchBase = scratch;
             s_handler = OnPageFault;
             PageFaults.Register(s_handler);
+            AskKernel();
             return Error.None;
         }
+
+        /// <summary>Hands the common case to the kernel (SystemCall.CopyOnWriteMark): a write fault
+        /// on a page with Bit is resolved there by the same rule as OnPageFault, without an upcall;
+        /// the handler here sees only what the kernel declines (its account or the pool exhausted).
+        /// Per environment: the first process at Install; a forked child's parent asks for it.</summary>
+        internal static void AskKernel() => AskKernel(CapabilitySlots.Self);
+
+        /// <summary>The same for a child environment (before it starts: it may write a marked page first thing).</summary>
+        internal static Error AskKernel(ulong slot) => SystemCalls.CopyOnWriteMark(slot, KernelMark, Borrowed).Error;
 
         /// <summary>The scratch page of code that runs outside upcalls (fork's walk).</summary>
         internal static ulong WalkScratch => s_scratchBase + (ulong)HandlerScratchPages * UserAddresses.PageSize;
@@ -80,7 +99,7 @@ namespace Aegis.LibOS.Unixish
             }
             if (Memory.Query(page, out PageInfo mapping) != Error.None || (mapping.Bits & Bit) == 0)
                 return false;
-            ulong permissions = (mapping.Permissions & ~(Bit | Borrowed)) | PageBits.Writable;
+            ulong permissions = (mapping.Permissions & ~(Bit | Borrowed | WritableCopy)) | PageBits.Writable;
             if (ReplaceWithCopy(page, permissions, HandlerScratch(), out _) != Error.None)
                 return false; // out of memory: reported as an unhandled fault
             // The old frame is not freed here: others may still map it (FrameFree would take it out

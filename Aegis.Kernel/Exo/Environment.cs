@@ -125,6 +125,11 @@ namespace Aegis.Kernel.Exo
         /// there): start, end pairs; OnDemandCount pairs are in use. Made with the object: nothing allocates.</summary>
         public readonly ulong[] OnDemandRanges = new ulong[2 * Aegis.Abi.SystemCallLimits.MaximumOnDemandRanges];
         public int OnDemandCount;
+        /// <summary>SystemCall.CopyOnWriteMark: the software bits that mark a page the kernel copies on
+        /// a write fault (0: off, every fault is upcalled), and the bits a copy drops besides them.</summary>
+        public ulong CopyOnWriteMark, CopyOnWriteDrop;
+        /// <summary>Write faults the kernel resolved for it (CopyOnWriteMark): copied, and kept without a copy.</summary>
+        public ulong CopyOnWriteCopies, CopyOnWriteKept;
         /// <summary>Bytes of this environment's ConsoleWrite calls the kernel accepted (its results' sum).</summary>
         public ulong ConsoleBytesAccepted;
         /// <summary>What may pass to the console from it (UTF-8 text; a character may span two calls).</summary>
@@ -210,6 +215,7 @@ namespace Aegis.Kernel.Exo
             for (int i = 0; i < ReceivedPageHeadBytes; i++) ReceivedPageHead[i] = 0;
             IpcMessagesReceived = 0; PagesReceived = 0; PageSendsRefused = 0; ForcedPreemptions = 0; PoliteRevocations = 0; FramesReleasedOnRequest = 0;
             ConsoleBytesAccepted = 0; ConsoleFilter.Reset(); Reaping = false; ReapCursor = 0; MappedPages = 0; OnDemandCount = 0;
+            CopyOnWriteMark = 0; CopyOnWriteDrop = 0; CopyOnWriteCopies = 0; CopyOnWriteKept = 0;
             EndReportText.Clear();
             Output.Clear();
             Account = null; FramesCharged = 0; KeepRecord = false;

@@ -650,15 +650,17 @@ namespace Aegis.Kernel.Exo
                 if ((pml4[i4] & 1) == 0) continue;
                 ulong pdptPhysical = pml4[i4] & PageBits.FrameMask;
                 ulong* pdpt = Table(pdptPhysical);
-                for (int i3 = 0; i3 < 512; i3++)
+                for (int i3 = UserPageTables.NextPresent(pdpt, 0); i3 < 512; i3 = UserPageTables.NextPresent(pdpt, i3 + 1))
                 {
-                    if ((pdpt[i3] & 1) == 0 || (pdpt[i3] & 0x80) != 0) continue;
-                    ulong pdPhysical = pdpt[i3] & PageBits.FrameMask;
+                    ulong upper = pdpt[i3];
+                    if ((upper & 0x80) != 0) continue;
+                    ulong pdPhysical = upper & PageBits.FrameMask;
                     ulong* pd = Table(pdPhysical);
-                    for (int i2 = 0; i2 < 512; i2++)
+                    for (int i2 = UserPageTables.NextPresent(pd, 0); i2 < 512; i2 = UserPageTables.NextPresent(pd, i2 + 1))
                     {
-                        if ((pd[i2] & 1) == 0 || (pd[i2] & 0x80) != 0) continue;
-                        KernelMemory.Frames.Free((pd[i2] & PageBits.FrameMask) / PageSize);
+                        ulong middle = pd[i2];
+                        if ((middle & 0x80) != 0) continue;
+                        KernelMemory.Frames.Free((middle & PageBits.FrameMask) / PageSize);
                     }
                     KernelMemory.Frames.Free(pdPhysical / PageSize);
                 }

@@ -31,9 +31,14 @@ namespace Aegis.Kernel.Exo
         private static ulong PageClean(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5) => PageClean(Scheduler.Current, a0, a1);
         // Fast fork (Exo/UserPageTables.Sharing.cs).
         private static ulong PageShare(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
-            => UserPageTables.PageShare(Scheduler.Current, a0, a1, a2, a3, a4);
+            => UserPageTables.PageShare(Scheduler.Current, a0, a1, a2, a3, a4, a5);
         private static ulong PageInherit(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
             => UserPageTables.PageInherit(Scheduler.Current, a0, a1);
+        private static ulong CopyOnWriteMark(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
+        {
+            Error error = ResolveEnvironment(Scheduler.Current, a0, out Environment target);
+            return error != Error.None ? Fail(error) : UserPageTables.SetCopyOnWriteMark(target, a1, a2);
+        }
 
         private static ulong FrameGrant(Environment caller, ulong frameNumber, ulong slot, ulong writable)
         {

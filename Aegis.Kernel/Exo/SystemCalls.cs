@@ -108,6 +108,7 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.InputPeek, &InputPeek);
             Define(SystemCall.PageShare, &PageShare);
             Define(SystemCall.PageInherit, &PageInherit);
+            Define(SystemCall.CopyOnWriteMark, &CopyOnWriteMark);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

@@ -10,6 +10,9 @@
 // those pages, and every map or unmap anywhere, starts a new generation
 // (Environments.TouchesUpcallPages). A frame that lands below them (a deep nested frame, or one
 // below the registered stack's bottom) is checked by a page walk every time.
+// A page of the frame that is copy-on-write for the kernel (SystemCall.CopyOnWriteMark) is
+// copied first, as a write of the environment's own would be (a forked child's upcall stack is
+// its parent's, copy-on-write).
 // Registration (EnvironmentSetUpcall) is checked too (Validate): the entry in the user half,
 // the stack's pages inside the user half; delivery checks what can change after it.
 using System;
@@ -91,6 +94,10 @@ namespace Aegis.Kernel.Exo
                 else
                 {
                     leaf = PageWalk.UserLeaf(environment, frameAddress, true);
+                    // A copy-on-write page the environment asked the kernel to copy (CopyOnWriteMark):
+                    // copied (or made writable) now, as its own write would have been.
+                    if (leaf == null && UserPageTables.TryCopyOnWrite(environment, frameAddress))
+                        leaf = PageWalk.UserLeaf(environment, frameAddress, true);
                     if (leaf == null)
                     {
                         environment.UpcallCheckedGeneration = ulong.MaxValue;
@@ -113,6 +120,13 @@ namespace Aegis.Kernel.Exo
             {
                 UpcallFrame straddling;
                 WriteFrame(&straddling, registers, kind, trap, errorCode, faultAddress, sender, word0, word1, word2, word3, frameNumber);
+                if (environment.CopyOnWriteMark != 0)
+                {
+                    // Each page of the frame: copy-on-write resolved first (see above); pages that are
+                    // not marked are left as they are and checked by TryWrite.
+                    UserPageTables.TryCopyOnWrite(environment, frameAddress);
+                    UserPageTables.TryCopyOnWrite(environment, frameAddress + UpcallFrame.Size - 1);
+                }
                 if (!UserMemory.TryWrite(environment, frameAddress, new ReadOnlySpan<byte>(&straddling, UpcallFrame.Size)))
                     return Problem("upcall stack is not mapped writable", frameAddress);
             }

@@ -43,9 +43,10 @@ namespace Aegis.Kernel.Exo
         private static ulong[] s_shareLeaves => ShareScratch.Leaves;
 
         /// <summary>PageShare(slot, address, pageCount, flags, mark): see SystemCall.PageShare and docs/abi.md.</summary>
-        public static ulong PageShare(Environment caller, ulong slot, ulong address, ulong pageCount, ulong flags, ulong mark)
+        public static ulong PageShare(Environment caller, ulong slot, ulong address, ulong pageCount, ulong flags, ulong mark, ulong readOnlyMark)
         {
-            if ((flags & ~PageShareFlags.All) != 0 || (mark & ~SoftwareBits) != 0) return Fail(Error.InvalidArgument);
+            if ((flags & ~PageShareFlags.All) != 0 || (mark & ~SoftwareBits) != 0 || (readOnlyMark & ~SoftwareBits) != 0) return Fail(Error.InvalidArgument);
+            if (readOnlyMark == 0) readOnlyMark = mark;
             bool onDemand = (flags & PageShareFlags.OnDemand) != 0;
             bool ownPages = (flags & (PageShareFlags.Reclaim | PageShareFlags.Release)) != 0;
             // OnDemand stands alone; Reclaim/Release do not mix with handing pages on.
@@ -62,7 +63,7 @@ namespace Aegis.Kernel.Exo
             if (target == caller) return Fail(Error.InvalidArgument); // the same addresses in the same space
             if (onDemand)
                 return AddOnDemandRange(caller, target, address, pageCount);
-            return ShareRange(caller, target, address, (int)pageCount, flags, mark);
+            return ShareRange(caller, target, address, (int)pageCount, flags, mark, readOnlyMark);
         }
 
         /// <summary>OnDemand: the range is recorded in the target, a child the caller created.</summary>
@@ -77,7 +78,7 @@ namespace Aegis.Kernel.Exo
             return Ok(pageCount);
         }
 
-        private static ulong ShareRange(Environment caller, Environment target, ulong address, int pageCount, ulong flags, ulong mark)
+        private static ulong ShareRange(Environment caller, Environment target, ulong address, int pageCount, ulong flags, ulong mark, ulong readOnlyMark)
         {
             FrameLedger ledger = Environments.Ledger;
             ulong frameLimit = ledger.FrameLimit;
@@ -116,7 +117,7 @@ namespace Aegis.Kernel.Exo
                             if (copyOnWrite) permissions = (permissions & ~PageBits.Writable) | mark;
                         }
                         else if (markReadOnly)
-                            permissions |= mark;
+                            permissions |= readOnlyMark;
                         leaves[count] = (ulong)leaf;
                         addresses[count] = page;
                         frames[count] = frame;

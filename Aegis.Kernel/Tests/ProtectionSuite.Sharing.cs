@@ -12,13 +12,14 @@ namespace Aegis.Kernel.Tests
 {
     internal static unsafe partial class ProtectionSuite
     {
-        private static readonly string[] s_sharingBehaviours = { "page-share" };
+        private static readonly string[] s_sharingBehaviours = { "page-share", "kernel-copy-on-write" };
 
         private static bool TryDispatchSharing(string name, out string reason)
         {
             switch (name)
             {
                 case "page-share": reason = PageShareBehaviour(); return true;
+                case "kernel-copy-on-write": reason = KernelCopyOnWriteBehaviour(); return true;
                 default: reason = null; return false;
             }
         }
@@ -130,6 +131,60 @@ namespace Aegis.Kernel.Tests
             if (Environments.Start(app) != Error.None) return "cannot resume it";
             if (!RunToEnd()) return "timed out";
             if (!ExitedWith(app, 0)) return "pageshare " + Ending(app) + " " + Output(app);
+            return null;
+        }
+
+        /// <summary>CopyOnWriteMark: bad settings refused; a write to a page carrying the whole mark
+        /// that a child also maps gets a fresh frame of the writer's own with the same bytes (the child
+        /// keeps the old frame and bytes; the old frame, the writer's, is released to the child); a
+        /// page with half the mark is upcalled as before; once the child is gone a marked page whose
+        /// frame the writer alone maps keeps its frame and becomes writable; no upcall for either.</summary>
+        private static string KernelCopyOnWriteBehaviour()
+        {
+            FrameLedger ledger = Environments.Ledger;
+            const ulong a = ShareBase, b = ShareBase + 4096, c = ShareBase + 2 * 4096;
+            const ulong mark = PageBits.Software0 | PageBits.Software2;
+            Environment app = Spawn("kernel-copy-on-write");
+            if (!Start(app)) return "cannot start";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            string output = Output(app);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach checkpoint 1: " + Ending(app) + " " + output;
+            string problem = Expect(output, "cowmark: bad mark InvalidArgument") ?? Expect(output, "cowmark: drop without mark InvalidArgument")
+                ?? Expect(output, "cowmark: empty slot NoCapability")
+                ?? Expect(output, "cowmark: mark 0\n") ?? Expect(output, "cowmark: share 2\n") ?? Expect(output, "cowmark: half mark 1\n")
+                ?? Expect(output, "cowmark: upcalled 1\n");
+            if (problem != null) return problem;
+            if (app.SystemCallErrors != 3) return "expected 3 refusals, the kernel counted " + app.SystemCallErrors.ToString();
+            if (app.CopyOnWriteCopies != 1 || app.CopyOnWriteKept != 0)
+                return "the kernel copied " + app.CopyOnWriteCopies.ToString() + " and kept " + app.CopyOnWriteKept.ToString() + " pages, not 1 and 0";
+            Environment child = OnlyChildOf(app);
+            if (child == null) return "the app's child is not alive";
+            ulong ownA = LeafOf(app, a), theirA = LeafOf(child, a);
+            if (ownA == 0 || theirA == 0 || FrameOfLeaf(ownA) == FrameOfLeaf(theirA)) return "page A was not copied for the app";
+            if ((ownA & PageBits.Writable) == 0 || (ownA & (mark | PageBits.Software1)) != 0) return "the app's copy of A is not writable without the mark";
+            if ((theirA & PageBits.Writable) != 0 || (theirA & mark) != mark) return "the child's A changed";
+            if (*(ulong*)KernelMemory.PhysicalToVirtual(FrameOfLeaf(ownA) * 4096) != 0xA1) return "the app's write to A is not in its copy";
+            if (*(ulong*)KernelMemory.PhysicalToVirtual(FrameOfLeaf(theirA) * 4096) != 0xA0) return "the child's A does not hold the old bytes";
+            if (ledger.OwnerOf(FrameOfLeaf(ownA)) != app.Id || ledger.MappingsOf(FrameOfLeaf(ownA)) != 1) return "the copy is not the app's own, mapped once";
+            if (ledger.OwnerOf(FrameOfLeaf(theirA)) != FrameLedger.NoOwner || !ledger.IsReleased(FrameOfLeaf(theirA)) || ledger.MappingsOf(FrameOfLeaf(theirA)) != 1)
+                return "the old frame of A is not released to the child (ownerless, mapped once)";
+            ulong leafC = LeafOf(app, c);
+            if ((leafC & PageBits.Writable) == 0 || *(ulong*)KernelMemory.PhysicalToVirtual(FrameOfLeaf(leafC) * 4096) != 0xC1) return "page C was not handled by the app's upcall";
+            ulong frameB = FrameOfLeaf(LeafOf(app, b));
+
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            output = Output(app);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach checkpoint 2: " + Ending(app) + " " + output;
+            problem = Expect(output, "cowmark: destroy 0\ncowmark: upcalled 1\n");
+            if (problem != null) return problem;
+            if (app.CopyOnWriteCopies != 1 || app.CopyOnWriteKept != 1) return "after the child's end the kernel copied " + app.CopyOnWriteCopies.ToString() + " and kept " + app.CopyOnWriteKept.ToString();
+            ulong leafB = LeafOf(app, b);
+            if (FrameOfLeaf(leafB) != frameB || (leafB & PageBits.Writable) == 0 || (leafB & mark) != 0) return "page B did not keep its frame, writable without the mark";
+            if (*(ulong*)KernelMemory.PhysicalToVirtual(frameB * 4096) != 0xB1) return "the app's write to B is not in its frame";
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
+            if (!RunToEnd()) return "timed out";
+            if (!ExitedWith(app, 0)) return "cowmark " + Ending(app) + " " + Output(app);
             return null;
         }
     }

@@ -66,7 +66,7 @@ public class ProtectionSuiteTests
     // Issue #9's fast fork: PageShare and PageInherit (Aegis.Kernel/Tests/ProtectionSuite.Sharing.cs).
     private static readonly string[] SharingBehaviours =
     {
-        "page-share",
+        "page-share", "kernel-copy-on-write",
     };
 
     public static readonly string[] Behaviours =

@@ -129,9 +129,11 @@ namespace Aegis.LibOS.Unixish.Linux
                 }
                 else
                 {
-                    // Keep a copy-on-write page read-only with its mark (the copy takes the new rights).
+                    // Keep a copy-on-write page read-only with its mark (the copy takes the new rights);
+                    // the kernel may copy it for a write only while the program may write it.
                     if (Memory.Query(page, out PageInfo info) == Error.None && (info.Bits & CopyOnWrite.Bit) != 0)
-                        error = SystemCalls.PageProtect(CapabilitySlots.Self, page, 1, (bits & ~PageBits.Writable) | CopyOnWrite.Bit).Error;
+                        error = SystemCalls.PageProtect(CapabilitySlots.Self, page, 1, (bits & ~PageBits.Writable) | CopyOnWrite.Bit
+                            | ((bits & PageBits.Writable) != 0 ? CopyOnWrite.WritableCopy : 0)).Error;
                     else
                         error = SystemCalls.PageProtect(CapabilitySlots.Self, page, 1, bits).Error;
                 }

@@ -1,16 +1,19 @@
 /*
  * linux_fork.S - a forked Linux process's first instructions (LibOS.Unixish/Linux/Processes/
  * LinuxFork.cs). The parent forks from inside its system-call handler: the child's upcall stack
- * top page is a copy of the parent's (the program's UpcallFrame at UpcallStackTop - 256, with
- * RAX = 0, and the trampoline's FXSAVE area of the program's SSE/x87 state just below it), and
- * the child is started here with RSP = RDI = that frame and the libOS's FS base (EnvironmentCreate
- * gives the child its creator's FS base, and the parent was in its handler).
+ * is the parent's, copy-on-write (the kernel copies a page for the side that writes it first:
+ * CopyOnWriteMark, turned on for the child before it starts); its top page holds the program's
+ * UpcallFrame at UpcallStackTop - 256 and the trampoline's FXSAVE area of the program's SSE/x87
+ * state just below it. The child is started here with RSP = RDI = that frame and the libOS's FS
+ * base (EnvironmentCreate gives the child its creator's FS base, and the parent was in its
+ * handler).
  *
  *   1. EnvironmentSetUpcall(Self, linux_upcall_entry, upcall stack top) and SetSystemCallUpcall
  *      (linux_upcall_entry): from then on faults, IPC and the program's system calls reach the
  *      child's libOS. The numbers come from C# (linux_fork_configure): nothing here hard-codes one.
  *   2. linux_fork_child_started(frame) (C#, on the upcall stack below the FXSAVE area): the child's
- *      own bookkeeping (an empty child table, its parent, CLONE_CHILD_SETTID ...).
+ *      own bookkeeping (RAX = 0 and the clone stack in the frame, an empty child table, its parent,
+ *      CLONE_CHILD_SETTID ...).
  *   3. The program's SSE/x87 state back (fxrstor) and linux_resume_direct: the program resumes
  *      after its fork/clone `syscall` with RAX = 0.
  * Invariant: until step 1 completes the child touches only its own upcall stack and reads data

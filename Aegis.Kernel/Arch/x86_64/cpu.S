@@ -60,6 +60,12 @@ FUNCTION(aegis_zero_page)
     xor %eax, %eax
     rep stosq
     ret
+/* void aegis_copy_page(void* destination, const void* source): 4096 bytes (rep movsq: 512
+   moves; copy-on-write faults the kernel resolves, UserPageTables.CopyOnWrite.cs). */
+FUNCTION(aegis_copy_page)
+    mov $512, %ecx
+    rep movsq
+    ret
 FUNCTION(aegis_rdtsc)
     rdtsc
     shl $32, %rdx

@@ -718,6 +718,56 @@ namespace Internal.Runtime
             }
         }
 
+        /// <summary>A forking host's question (RuntimeHost.UntouchedHeapRanges): the free blocks of
+        /// grown small regions that hold nothing (not in use, not dirty, not released: all zero), as
+        /// ascending [start, end) pairs, adjacent blocks merged; at most maxPairs. Reads only.</summary>
+        internal static int UntouchedRanges(ulong* pairs, int maxPairs)
+        {
+            int count = 0;
+            for (int r = 0; r < s_regionCount && count < maxPairs; r++)
+            {
+                GcRegion* region = &s_regions[r];
+                if (region->Kind != SmallRegion || region->Releasable == 0) continue;
+                ulong busy = region->UsedMask | region->DirtyMask | region->ReleasedMask;
+                for (int b = 0; b < region->BlockCount && count < maxPairs; b++)
+                {
+                    if ((busy & (1UL << b)) != 0) continue;
+                    int end = b + 1;
+                    while (end < region->BlockCount && (busy & (1UL << end)) == 0) end++;
+                    ulong start = (ulong)(region->Start + (nint)b * BlockSize), stop = (ulong)(region->Start + (nint)end * BlockSize);
+                    if (count > 0 && pairs[2 * count - 1] == start) pairs[2 * count - 1] = stop;
+                    else { pairs[2 * count] = start; pairs[2 * count + 1] = stop; count++; }
+                    b = end - 1;
+                }
+            }
+            return count;
+        }
+
+        /// <summary>In a forked child whose parent did not hand it the ranges UntouchedRanges gave
+        /// (they are not mapped here): each such block becomes released, as if ReleaseFreeMemory had
+        /// given it back (the allocator recommits it before use). A block that is not free and clean
+        /// here is left alone and counted: the host handed on something it should not have skipped.
+        /// Returns the bytes forgotten.</summary>
+        internal static nuint ForgetUntouched(ulong* pairs, int count, out int mismatched)
+        {
+            mismatched = 0;
+            nuint forgotten = 0;
+            for (int i = 0; i < count; i++)
+            {
+                for (ulong at = pairs[2 * i]; at < pairs[2 * i + 1]; at += BlockSize)
+                {
+                    GcRegion* region = FindRegion((nint)at);
+                    if (region == null || region->Kind != SmallRegion || region->Releasable == 0) { mismatched++; continue; }
+                    ulong bit = 1UL << (int)(((nint)at - region->Start) >> GcSizeClasses.BlockShift);
+                    if (((region->UsedMask | region->DirtyMask | region->ReleasedMask) & bit) != 0) { mismatched++; continue; }
+                    region->ReleasedMask |= bit;
+                    forgotten += BlockSize;
+                }
+            }
+            s_reserved -= forgotten;
+            return forgotten;
+        }
+
         /// <summary>Zeroes with 16-byte stores (no `rep stos`: under -icount each iteration counts).</summary>
         [MethodImpl(MethodImplOptions.InternalCall), System.Runtime.RuntimeImport("*", "aegis_gc_zero")]
         internal static extern void ZeroMemory(byte* start, nuint bytes);

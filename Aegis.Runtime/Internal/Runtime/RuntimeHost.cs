@@ -62,6 +62,19 @@ namespace Internal.Runtime
             s_recommitHeap = recommit;
         }
 
+        /// <summary>For a host that forks (a copy-on-write child of the whole address space): the
+        /// heap memory that holds nothing yet, as ascending [start, end) pairs (at most maxPairs;
+        /// only ranges the grower gave). A fork need not hand these pages on: the child calls
+        /// ForgetUntouchedHeapRanges with the same pairs before it allocates, and the heap takes
+        /// fresh pages there through the recommit hook when it needs them. Reads only; the answer
+        /// holds until the next allocation.</summary>
+        public static int UntouchedHeapRanges(ulong* pairs, int maxPairs) => Heap.UntouchedRanges(pairs, maxPairs);
+
+        /// <summary>The child's half of UntouchedHeapRanges: those ranges are not mapped here; the
+        /// heap treats them as given back to the host. Returns the bytes forgotten; 'mismatched'
+        /// counts blocks that were not untouched here (a host error: they are left as they are).</summary>
+        public static nuint ForgetUntouchedHeapRanges(ulong* pairs, int count, out int mismatched) => Heap.ForgetUntouched(pairs, count, out mismatched);
+
         /// <summary>A stack the collector scans for roots (conservatively): [bottom, top), 8-byte
         /// aligned, mapped for its whole length whenever a collection can run. A collection runs
         /// only on a registered stack; the one it runs on is scanned from its stack pointer up,

@@ -1,29 +1,34 @@
 // fork, vfork and clone (process flags only) for the Linux personality: a copy-on-write child
 // of the whole environment, made from inside the parent's system-call handler.
 //
-// What the child gets (ShareAll; JOS's fork and LibOS.Unixish's Process.Fork are the model, and
-// CopyOnWrite's fault handler does the copying later). The kernel walks our page tables and maps
-// our frames into the child (PageShare, up to 512 pages a call; the authority is our own mapping,
-// so a child hands on what it got from us without copying it first):
+// What the child gets (ShareAll; JOS's fork and LibOS.Unixish's Process.Fork are the model; the
+// kernel does the copying later, CopyOnWriteMark, with CopyOnWrite's handler as the fallback).
+// The kernel walks our page tables and maps our frames into the child (PageShare, up to 512 pages
+// a call; the authority is our own mapping, so a child hands on what it got from us without
+// copying it first):
 //   - the libOS's image, heap, initial stack and registered ranges (InheritedRegions):
-//     copy-on-write (our writable pages become read-only with CopyOnWrite.Bit in both; read-only
-//     pages, text and rodata, mapped as they are), except the ranges in OnDemandPages (the embedded
-//     root archive, ~7,000 pages): PageShare OnDemand, the child maps them when it touches them;
+//     copy-on-write (our writable pages become read-only with CopyOnWrite.KernelMark in both;
+//     read-only pages, text and rodata, mapped as they are), except the ranges in OnDemandPages
+//     (the embedded root archive, ~7,000 pages: PageShare OnDemand, the child maps them when it
+//     touches them) and the heap's untouched blocks (RuntimeHost.UntouchedHeapRanges: not handed
+//     on at all; the child's runtime forgets them and recommits fresh pages when it needs them);
 //   - every page the program's areas have (the kernel walks each area of at most WalkLimitPages;
 //     in a longer one, the runs of pages ProgramPages knows): private pages copy-on-write, a
-//     private page that was read-only marked too (MarkReadOnly, so a later mprotect can make the
-//     child's copy writable); MAP_SHARED pages mapped with our rights at the same frames;
-//   - a fresh upcall stack whose top page is a copy of ours: the program's UpcallFrame (RAX = 0;
-//     RSP = the new stack for clone with a stack) and the trampoline's FXSAVE area below it. The
-//     upcall stack is copied eagerly, never shared copy-on-write (the kernel writes frames there);
+//     private page that was read-only marked with CopyOnWrite.Bit alone (MarkReadOnly, so a later
+//     mprotect can make the child's copy writable, while a write before that is refused);
+//     MAP_SHARED pages mapped with our rights at the same frames;
 //   - libOS ranges registered with ShareRange (the shared pipes' pages): writable, same frames;
+//   - last, our upcall stack, copy-on-write: its top page holds the program's UpcallFrame and the
+//     trampoline's FXSAVE area below it, which the child resumes (ChildStarted sets RAX = 0 and,
+//     for clone with a stack, RSP in its own copy);
 //   - copies of our console, input and display capabilities.
 // The child starts at Native/linux_fork.S (linux_fork_child_entry), registers its upcall entry
 // and the system-call upcall, runs ChildStarted here, then resumes the program.
 //
-// Order: the kernel maps each page into the child and makes ours read-only in one call, and nothing
-// in between writes them (the walk runs on the upcall stack, which is not shared, and allocates
-// nothing: the program's page list is collected beforehand).
+// Order: everything the child reads of ours (the request, the heap's untouched ranges) is written
+// before ShareAll; the kernel maps each page into the child and makes ours read-only in one call,
+// and nothing in between writes what the child reads (ShareAll allocates nothing: the program's
+// page list is collected beforehand; the upcall stack, the only memory it writes, goes last).
 //
 // clone: only CSIGNAL, CLONE_CHILD_SETTID, CLONE_CHILD_CLEARTID, CLONE_PARENT_SETTID, CLONE_VFORK
 // and CLONE_VM together with CLONE_VFORK (vfork is a fork here: the parent does not wait for the
@@ -33,6 +38,7 @@ using System.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Aegis.Abi;
+using Internal.Runtime;
 
 namespace Aegis.LibOS.Unixish.Linux.Processes
 {
@@ -51,7 +57,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// <summary>What the child reads of its parent's decision (written before the memory is shared).</summary>
         private struct Request
         {
-            public ulong Flags, ChildTid, Parent;
+            public ulong Flags, ChildTid, Parent, Stack;
         }
 
         private static Request s_request;
@@ -128,6 +134,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_request.Flags = flags;
             s_request.ChildTid = childTid;
             s_request.Parent = Info.EnvironmentId;
+            s_request.Stack = stack;
             CollectProgramPages();
             SharedPipe.BeforeFork(1);
             // The file server's descriptions: duplicated for the child before its memory is copied (helper vfs).
@@ -140,9 +147,15 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             int entry = LinuxProcesses.Children.Add(pid, slot, LinuxProcesses.Group);
             Forks++;
 
-            Error error = MapUpcallStack(slot, call.Frame, stack);
+            // The child's copy-on-write faults are the kernel's from its first instruction (its
+            // upcall stack is ours, copy-on-write, and it writes there before it runs any C#).
+            Error error = CopyOnWrite.AskKernel(slot);
             if (error == Error.None) error = GiveDevices(slot);
-            if (error == Error.None) error = ShareAll(slot);
+            if (error == Error.None)
+            {
+                CollectUntouchedHeap(); // last: from here to the end of ShareAll nothing allocates
+                error = ShareAll(slot);
+            }
             ulong frame = (ulong)call.Frame;
             if (error == Error.None) error = SystemCalls.EnvironmentStart(slot, LinuxForkNative.ChildEntry(), frame, frame);
             if (error != Error.None)
@@ -183,8 +196,6 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             // a page fault), and those pages are shared at once with the rest of the image.
             ulong lazyFrom = (rootfsStart + Page - 1) & ~(Page - 1), lazyTo = rootfsEnd & ~(Page - 1);
             if (rootfsStart != 0 && lazyTo > lazyFrom) OnDemandPages.Add(lazyFrom, lazyTo);
-            s_stackStaging = AddressSpace.Reserve(AddressSpace.UpcallStackPages);
-            if (s_stackStaging == 0) return false;
             s_deviceSlots = new ulong[CapabilitySlots.Count];
             for (ulong slot = 1; slot < CapabilitySlots.Count; slot++)
             {
@@ -253,35 +264,79 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             }
             for (int range = 0; range < s_sharedCount && error == Error.None; range++)
                 error = Share(slot, s_sharedStarts[range], (ulong)s_sharedPages[range], PageShareFlags.Share);
+            // Last, our upcall stack, copy-on-write (the kernel copies what either side writes): its
+            // top page holds the program's UpcallFrame of this fork and the FXSAVE area below it,
+            // which the child resumes (ChildStarted patches RAX and RSP in its own copy). Our next
+            // push copies the page for us; nothing of ours is written in between.
+            if (error == Error.None)
+                error = Share(slot, AddressSpace.UpcallStackBottom, (ulong)AddressSpace.UpcallStackPages, PageShareFlags.CopyOnWrite);
             return error;
         }
 
-        /// <summary>A libOS region: copy-on-write, except the parts children map on demand (OnDemandPages).</summary>
+        /// <summary>A libOS region: copy-on-write, except the parts children map on demand
+        /// (OnDemandPages: marked for PageInherit) and the heap's untouched blocks (not handed on).</summary>
         private static Error ShareRegion(ulong slot, ulong start, ulong end)
         {
             ulong at = start;
             while (at < end)
             {
-                // The next on-demand range that overlaps [at, end), if any.
-                ulong lazyStart = end, lazyEnd = end;
+                // The nearest range at or after 'at' that is not copied: on demand, or untouched heap.
+                ulong skipStart = end, skipEnd = end;
+                bool onDemand = false;
                 for (int k = 0; k < OnDemandPages.Count; k++)
                 {
                     OnDemandPages.Get(k, out ulong s0, out ulong e0);
-                    if (e0 <= at || s0 >= end) continue;
-                    ulong s1 = s0 < at ? at : s0;
-                    if (s1 < lazyStart) { lazyStart = s1; lazyEnd = e0 < end ? e0 : end; }
+                    Nearer(s0, e0, at, end, ref skipStart, ref skipEnd, ref onDemand, true);
                 }
-                Error error = Share(slot, at, (lazyStart - at) / Page, PageShareFlags.CopyOnWrite);
+                for (int k = 0; k < s_untouchedCount; k++)
+                    Nearer(s_untouched[2 * k], s_untouched[2 * k + 1], at, end, ref skipStart, ref skipEnd, ref onDemand, false);
+                Error error = Share(slot, at, (skipStart - at) / Page, PageShareFlags.CopyOnWrite);
                 if (error != Error.None) return error;
-                if (lazyStart < lazyEnd)
+                if (onDemand && skipStart < skipEnd)
                 {
-                    SystemCallResult marked = SystemCalls.PageShare(slot, lazyStart, (lazyEnd - lazyStart) / Page, PageShareFlags.OnDemand, 0);
+                    SystemCallResult marked = SystemCalls.PageShare(slot, skipStart, (skipEnd - skipStart) / Page, PageShareFlags.OnDemand, 0);
                     if (marked.IsError) return marked.Error;
                 }
-                at = lazyEnd;
+                at = skipEnd;
             }
             return Error.None;
         }
+
+        /// <summary>Takes [s0, e0) clipped to [at, end) as the next skipped range when it starts first.</summary>
+        private static void Nearer(ulong s0, ulong e0, ulong at, ulong end, ref ulong skipStart, ref ulong skipEnd, ref bool onDemand, bool isOnDemand)
+        {
+            if (e0 <= at || s0 >= end) return;
+            ulong s1 = s0 < at ? at : s0;
+            if (s1 >= skipStart) return;
+            skipStart = s1;
+            skipEnd = e0 < end ? e0 : end;
+            onDemand = isOnDemand;
+        }
+
+        /// <summary>The heap's untouched blocks at this fork (RuntimeHost.UntouchedHeapRanges, read
+        /// just before ShareAll: nothing allocates in between): not handed on; the child forgets them.</summary>
+        private const int MaximumUntouched = 64;
+        private static readonly ulong[] s_untouched = new ulong[2 * MaximumUntouched];
+        private static int s_untouchedCount;
+
+        private static void CollectUntouchedHeap()
+        {
+            fixed (ulong* pairs = s_untouched) s_untouchedCount = RuntimeHost.UntouchedHeapRanges(pairs, MaximumUntouched);
+        }
+
+        /// <summary>The child's half: the runtime takes the ranges as released, UserHeap's count follows.</summary>
+        private static void ForgetUntouchedHeap()
+        {
+            fixed (ulong* pairs = s_untouched)
+            {
+                nuint forgotten = RuntimeHost.ForgetUntouchedHeapRanges(pairs, s_untouchedCount, out int mismatched);
+                UserHeap.ForgetUnmapped(forgotten);
+                if (mismatched != 0) s_untouchedMismatches += (ulong)mismatched;
+            }
+        }
+
+        /// <summary>Blocks a child found not untouched where its parent said they were (always 0 unless fork is broken).</summary>
+        private static ulong s_untouchedMismatches;
 
         /// <summary>PageShare over [start, start + pages pages) in calls of at most MaximumMapRequests.</summary>
         private static Error Share(ulong slot, ulong start, ulong pages, ulong flags)
@@ -289,60 +344,15 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             while (pages > 0)
             {
                 ulong count = pages < (ulong)SystemCallLimits.MaximumMapRequests ? pages : (ulong)SystemCallLimits.MaximumMapRequests;
-                SystemCallResult shared = SystemCalls.PageShare(slot, start, count, flags, CopyOnWrite.Bit);
+                // Writable pages: copy-on-write the kernel resolves (KernelMark); read-only ones
+                // (MarkReadOnly) only Bit: a write there stays the libOS's to refuse.
+                SystemCallResult shared = SystemCalls.PageShare(slot, start, count, flags, CopyOnWrite.KernelMark, CopyOnWrite.Bit);
                 if (shared.IsError) return shared.Error;
                 start += count * Page;
                 pages -= count;
             }
             return Error.None;
         }
-
-        /// <summary>The child's upcall stack: fresh frames, the top one a copy of ours with the
-        /// program's frame patched (RAX = 0, RSP = stack when clone gave one). The frames are ours
-        /// (FrameAllocate), staged at s_stackStaging, mapped into the child, then released
-        /// (PageShare Release): they go back to the pool when the child ends, charged to us until
-        /// then. (Kept, they would stay ours for our whole life: 16 frames a fork.)</summary>
-        private static Error MapUpcallStack(ulong slot, UpcallFrame* frame, ulong stack)
-        {
-            const int Pages = AddressSpace.UpcallStackPages;
-            ulong* frames = stackalloc ulong[Pages];
-            for (int i = 0; i < Pages; i++)
-            {
-                SystemCallResult allocated = SystemCalls.FrameAllocate();
-                if (allocated.IsError)
-                {
-                    for (int j = 0; j < i; j++) SystemCalls.FrameFree(frames[j]);
-                    return allocated.Error;
-                }
-                frames[i] = allocated.Value;
-            }
-            ulong staging = s_stackStaging;
-            Error error = Memory.Map(staging, frames, Pages, Memory.ReadWrite | StagingMark);
-            if (error == Error.None)
-            {
-                ulong topPage = AddressSpace.UpcallStackTop - Page;
-                ulong copyPage = staging + (ulong)(Pages - 1) * Page;
-                NativeMethods.CopyPage((void*)copyPage, (void*)topPage);
-                UpcallFrame* copy = (UpcallFrame*)(copyPage + ((ulong)frame - topPage));
-                copy->Registers.Rax = 0;
-                if (stack != 0) copy->Registers.Rsp = stack;
-                error = Memory.Map(AddressSpace.UpcallStackBottom, frames, Pages, Memory.ReadWrite, slot);
-                if (error == Error.None)
-                {
-                    SystemCallResult released = SystemCalls.PageShare(CapabilitySlots.Self, staging, Pages, PageShareFlags.Release, StagingMark);
-                    if (released.IsError) error = released.Error;
-                }
-                Memory.Unmap(staging, Pages); // released frames now live on in the child alone
-            }
-            if (error != Error.None)
-                for (int i = 0; i < Pages; i++) SystemCalls.FrameFree(frames[i]); // ours unless released
-            return error;
-        }
-
-        /// <summary>The software bit that marks the staging pages for PageShare Release (not the
-        /// copy-on-write bit: these pages are writable).</summary>
-        private const ulong StagingMark = PageBits.Software2;
-        private static ulong s_stackStaging;
 
         /// <summary>Our console, input and display capabilities, copied to the child.</summary>
         private static Error GiveDevices(ulong slot)
@@ -360,10 +370,15 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         [UnmanagedCallersOnly(EntryPoint = "linux_fork_child_started")]
         private static void ChildStarted(UpcallFrame* frame)
         {
+            CopyOnWrite.AskKernel(); // the kernel's setting is per environment
             Forks = 0;
+            ForgetUntouchedHeap(); // before anything here allocates
             IpcServer.ResetAfterFork();
             SharedPipe.AfterForkInChild();
             LinuxProcesses.OnForkChild(s_request.Parent);
+            // The program returns 0 from fork, on the stack clone gave it if any.
+            frame->Registers.Rax = 0;
+            if (s_request.Stack != 0) frame->Registers.Rsp = s_request.Stack;
             ulong flags = s_request.Flags;
             if ((flags & CLONE_CHILD_SETTID) != 0)
             {

@@ -1,0 +1,65 @@
+// cowmark: copy-on-write faults the kernel resolves (SystemCall.CopyOnWriteMark, issue #9) from
+// ring 3. The protection suite (ProtectionSuite.Sharing.cs, "kernel-copy-on-write") judges from
+// the page tables, the frame ledger, the charges and the kernel's counters. Two checkpoints:
+//   1. refuses three bad settings (3 errors), asks for mark Software0|Software2, drop Software1;
+//      maps pages A, B, C at 0x40000000 writable and writes 0xA0, 0xB0, 0xC0 into them; makes a
+//      child and shares A and B copy-on-write with the full mark; makes C read-only with
+//      Software0 alone (half the mark); then writes 0xA1 to A (the child maps it: the kernel
+//      copies), and 0xC1 to C (half the mark: upcalled; its handler makes C writable and
+//      counts); stops.
+//   2. destroys the child, writes 0xB1 to B (its frame is the app's alone now: the kernel keeps
+//      the frame, makes it writable); stops. Then it exits 0.
+using Aegis.Abi;
+using Aegis.LibOS;
+
+namespace Aegis.Apps.CowMark
+{
+    internal static unsafe class Program
+    {
+        private const ulong A = 0x40000000, B = A + 4096, C = A + 2 * 4096;
+        private const ulong Mark = PageBits.Software0 | PageBits.Software2, Drop = PageBits.Software1;
+        private static int s_upcalled;
+
+        private static string Result(SystemCallResult result) => result.IsError ? Errors.Name(result.Error) : result.Value.ToString();
+        private static void Say(string what, SystemCallResult result) => Console.WriteLine("cowmark: " + what + " " + Result(result));
+
+        private static bool OnFault(ref UpcallFrame frame)
+        {
+            if (PageFaults.FaultPage(frame) != C || !PageFaults.IsWrite(frame)) return false;
+            s_upcalled++;
+            return SystemCalls.PageProtect(CapabilitySlots.Self, C, 1, Memory.ReadWrite).Error == Error.None;
+        }
+
+        private static int Main()
+        {
+            Say("bad mark", SystemCalls.CopyOnWriteMark(CapabilitySlots.Self, PageBits.Writable, 0));
+            Say("drop without mark", SystemCalls.CopyOnWriteMark(CapabilitySlots.Self, 0, Drop));
+            Say("empty slot", SystemCalls.CopyOnWriteMark(40, Mark, Drop));
+            Say("mark", SystemCalls.CopyOnWriteMark(CapabilitySlots.Self, Mark, Drop));
+            PageFaults.Register(OnFault);
+            for (ulong page = A; page <= C; page += 4096)
+            {
+                SystemCallResult frame = SystemCalls.FrameAllocate(SystemCallLimits.AnyFrame);
+                if (frame.IsError || Memory.Map(page, frame.Value, Memory.ReadWrite) != Error.None) { Console.WriteLine("cowmark: cannot map"); return 1; }
+            }
+            *(ulong*)A = 0xA0;
+            *(ulong*)B = 0xB0;
+            *(ulong*)C = 0xC0;
+            SystemCallResult created = SystemCalls.EnvironmentCreate();
+            if (created.IsError) { Say("create", created); return 1; }
+            ulong child = created.Value;
+            Say("share", SystemCalls.PageShare(child, A, 2, PageShareFlags.CopyOnWrite, Mark));
+            Say("half mark", SystemCalls.PageProtect(CapabilitySlots.Self, C, 1, Memory.ReadOnly | PageBits.Software0));
+            *(ulong*)A = 0xA1;
+            *(ulong*)C = 0xC1;
+            Console.WriteLine("cowmark: upcalled " + s_upcalled.ToString());
+            SystemCalls.EnvironmentStop(CapabilitySlots.Self); // checkpoint 1
+
+            Say("destroy", SystemCalls.Invoke((ulong)SystemCall.EnvironmentDestroy, child));
+            *(ulong*)B = 0xB1;
+            Console.WriteLine("cowmark: upcalled " + s_upcalled.ToString());
+            SystemCalls.EnvironmentStop(CapabilitySlots.Self); // checkpoint 2
+            return 0;
+        }
+    }
+}
