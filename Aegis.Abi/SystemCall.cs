@@ -178,6 +178,15 @@ namespace Aegis.Abi
         /// before. mark = 0 turns it off. Both are software page bits (PageBits.Software0..2), mark
         /// non-empty when on; InvalidArgument otherwise. A new environment starts with it off.</summary>
         CopyOnWriteMark = 550,
+        /// <summary>(address, pageCount, permissions) -> pages mapped. Fresh zeroed frames of the
+        /// caller's own (charged to it, as FrameAllocate), mapped at [address, address + pageCount
+        /// pages) with 'permissions' (as PageMap): FrameAllocate and PageMap in one call, for memory
+        /// a libOS fills at once (a program's segments, a heap's growth). InvalidArgument for an
+        /// unaligned address, 0 or more than MaximumMapRequests pages, or bad permissions;
+        /// BadAddress outside mappable user memory; Busy when a page of the range is mapped already;
+        /// QuotaExceeded/NoMemory when the account, the pool or the mapping records cannot cover
+        /// them all. All or nothing.</summary>
+        PageAllocate = 551,
     }
 
     /// <summary>NotifyControl's flags.</summary>
@@ -211,7 +220,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 551;
+        public const ulong End = 552;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>
@@ -257,6 +266,11 @@ namespace Aegis.Abi
         /// others map too: the caller gives the frame up (it stays mapped everywhere, is freed with its
         /// last mapping, and stays charged to the caller until then or until the caller ends).</summary>
         public const ulong Release = 16;
-        public const ulong All = CopyOnWrite | MarkReadOnly | OnDemand | Reclaim | Release;
+        /// <summary>Caller only (slot Self), alone: every page in the range is unmapped; a frame the
+        /// caller owns is freed when that was its only mapping, else given up as Release does (freed
+        /// with its last mapping); others' frames just lose this mapping (munmap of private memory,
+        /// exec's old program, a heap giving pages back). Counted in the result.</summary>
+        public const ulong Discard = 32;
+        public const ulong All = CopyOnWrite | MarkReadOnly | OnDemand | Reclaim | Release | Discard;
     }
 }

@@ -58,10 +58,11 @@
 #define SYSTEM_CALL_PAGE_SHARE 548
 #define SYSTEM_CALL_PAGE_INHERIT 549
 #define SYSTEM_CALL_COPY_ON_WRITE_MARK 550
+#define SYSTEM_CALL_PAGE_ALLOCATE 551
 
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 551
+#define SYSTEM_CALL_END 552
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0
@@ -82,7 +83,8 @@
 #define PAGE_SHARE_FLAGS_ON_DEMAND 4
 #define PAGE_SHARE_FLAGS_RECLAIM 8
 #define PAGE_SHARE_FLAGS_RELEASE 16
-#define PAGE_SHARE_FLAGS_ALL 31
+#define PAGE_SHARE_FLAGS_DISCARD 32
+#define PAGE_SHARE_FLAGS_ALL 63
 
 /* NotifyFlags, WaitResult (SystemCall.cs): NotifyControl's flags, Wait's and WaitUntil's results. */
 #define NOTIFY_FLAGS_ASYNCHRONOUS 1

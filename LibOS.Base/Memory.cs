@@ -88,6 +88,30 @@ namespace Aegis.LibOS
         /// failure every frame taken is given back (which also unmaps it).</summary>
         public static Error AllocateAndMap(ulong address, int pageCount, ulong permissions)
         {
+            // The kernel does both in one call per 512 pages (PageAllocate) when nothing is mapped
+            // there yet; a range partly mapped (Busy) goes the long way, replacing what is there.
+            int allocated = 0;
+            while (allocated < pageCount)
+            {
+                int batch = pageCount - allocated < SystemCallLimits.MaximumMapRequests ? pageCount - allocated : SystemCallLimits.MaximumMapRequests;
+                SystemCallResult result = SystemCalls.PageAllocate(address + (ulong)allocated * PageSize, (ulong)batch, permissions);
+                if (result.IsError)
+                {
+                    if (result.Error == Error.Busy) break;
+                    UnmapAndFree(address, allocated);
+                    return result.Error;
+                }
+                allocated += batch;
+            }
+            if (allocated == pageCount) return Error.None;
+            Error rest = AllocateAndMapEach(address + (ulong)allocated * PageSize, pageCount - allocated, permissions);
+            if (rest != Error.None) UnmapAndFree(address, allocated);
+            return rest;
+        }
+
+        /// <summary>AllocateAndMap one FrameAllocate per page and one PageMap per 128 (replaces what is mapped).</summary>
+        private static Error AllocateAndMapEach(ulong address, int pageCount, ulong permissions)
+        {
             ulong* frames = stackalloc ulong[RequestsPerCall];
             int done = 0;
             while (done < pageCount)
@@ -115,23 +139,22 @@ namespace Aegis.LibOS
             return Error.None;
         }
 
-        /// <summary>Unmaps pageCount pages from address on and gives their frames back. Pages not
-        /// mapped are skipped. Returns the first error met (it carries on past it).</summary>
+        /// <summary>Unmaps pageCount pages from address on and gives their frames back, in the kernel
+        /// (PageShare Discard, up to 512 pages a call): a frame of ours mapped nowhere else is freed,
+        /// one others still map (a forked child's copy-on-write page) is given up and freed with its
+        /// last mapping, a frame of someone else's only loses this mapping. Pages not mapped are
+        /// skipped. Returns the first error.</summary>
         public static Error UnmapAndFree(ulong address, int pageCount)
         {
-            Error first = Error.None;
-            for (int i = 0; i < pageCount; i++)
+            while (pageCount > 0)
             {
-                ulong page = address + (ulong)i * PageSize;
-                if (Query(page, out PageInfo info) != Error.None)
-                    continue;
-                Error error = FreeFrame(info.Frame);
-                if (error == Error.NotOwner)
-                    error = Unmap(page); // a granted frame: only the mapping is ours
-                if (first == Error.None)
-                    first = error;
+                int batch = pageCount < RequestsPerCall ? pageCount : RequestsPerCall;
+                SystemCallResult discarded = SystemCalls.PageShare(CapabilitySlots.Self, address, (ulong)batch, PageShareFlags.Discard, 0);
+                if (discarded.IsError) return discarded.Error;
+                address += (ulong)batch * PageSize;
+                pageCount -= batch;
             }
-            return first;
+            return Error.None;
         }
 
         /// <summary>What is mapped at address: Error.NotMapped if nothing.</summary>

@@ -228,6 +228,8 @@ namespace Aegis.LibOS
         public static SystemCallResult PageInherit(ulong address, ulong pageCount) => Call(SystemCall.PageInherit, address, pageCount);
         /// <summary>Write faults on pages carrying 'mark' in the environment in slot are resolved by the
         /// kernel (copy-on-write, docs/abi.md); 0 turns it off.</summary>
+        /// <summary>Fresh zeroed frames of ours mapped at [address, address + pageCount pages), all or nothing (Busy if one is mapped).</summary>
+        public static SystemCallResult PageAllocate(ulong address, ulong pageCount, ulong permissions) => Call(SystemCall.PageAllocate, address, pageCount, permissions);
         public static SystemCallResult CopyOnWriteMark(ulong environmentSlot, ulong mark, ulong dropOnCopy) => Call(SystemCall.CopyOnWriteMark, environmentSlot, mark, dropOnCopy);
     }
 }

@@ -213,13 +213,17 @@ namespace Aegis.Kernel.Exo
         {
             Environment current = s_current;
             ulong vector = frame->Vector;
-            ulong faultAddress = vector == InterruptDescriptorTable.PageFault ? Cpu.ReadCr2() : 0;
-            // FAST PATH (docs/kernel.md): a write to a present page the libOS marked copy-on-write
-            // (SystemCall.CopyOnWriteMark) is resolved here; the environment retries the write.
-            const ulong presentWriteUser = 7;
-            if (current.CopyOnWriteMark != 0 && vector == InterruptDescriptorTable.PageFault
-                && (frame->ErrorCode & 0x1F) == presentWriteUser && UserPageTables.TryCopyOnWrite(current, faultAddress))
-                return;
+            ulong faultAddress = 0;
+            if (vector == InterruptDescriptorTable.PageFault)
+            {
+                faultAddress = Cpu.ReadCr2();
+                // FAST PATH (docs/kernel.md): a write to a present page the libOS marked copy-on-write
+                // (SystemCall.CopyOnWriteMark) is resolved here; the environment retries the write.
+                const ulong presentWriteUser = 7;
+                if (current.CopyOnWriteMark != 0 && (frame->ErrorCode & 0x1F) == presentWriteUser
+                    && UserPageTables.TryCopyOnWrite(current, faultAddress))
+                    return;
+            }
             current.ExceptionUpcalls[vector]++;
             current.LastFaultVector = vector;
             current.LastFaultAddress = faultAddress;

@@ -34,6 +34,8 @@ namespace Aegis.Kernel.Exo
             => UserPageTables.PageShare(Scheduler.Current, a0, a1, a2, a3, a4, a5);
         private static ulong PageInherit(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
             => UserPageTables.PageInherit(Scheduler.Current, a0, a1);
+        private static ulong PageAllocate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
+            => UserPageTables.PageAllocate(Scheduler.Current, a0, a1, a2);
         private static ulong CopyOnWriteMark(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
         {
             Error error = ResolveEnvironment(Scheduler.Current, a0, out Environment target);

@@ -109,6 +109,7 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.PageShare, &PageShare);
             Define(SystemCall.PageInherit, &PageInherit);
             Define(SystemCall.CopyOnWriteMark, &CopyOnWriteMark);
+            Define(SystemCall.PageAllocate, &PageAllocate);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

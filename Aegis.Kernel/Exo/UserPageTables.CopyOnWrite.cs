@@ -14,6 +14,7 @@
 // fallback. Invariants: as UserPageTables.cs (every change of a leaf keeps the reverse map and
 // the mapping count exact; the TLB entry of the page is flushed); nothing allocates on the heap.
 using Aegis.Abi;
+using Aegis.Kernel.Core;
 using Aegis.Kernel.Core.Exo;
 using Aegis.Kernel.Hal;
 
@@ -84,6 +85,58 @@ namespace Aegis.Kernel.Exo
             Changed(environment, page, 1);
             environment.CopyOnWriteCopies++;
             return true;
+        }
+
+        /// <summary>SystemCall.PageAllocate(address, pageCount, permissions): fresh frames of the
+        /// caller's own mapped there, all or nothing (docs/abi.md). Checks first (arguments, no page
+        /// mapped, the account for frames and page tables, mapping records), then per page
+        /// Environments.AllocateFrame and Map; a failure after the checks (the pool or page-table
+        /// memory) frees what this call took.</summary>
+        public static ulong PageAllocate(Environment caller, ulong address, ulong pageCount, ulong permissions)
+        {
+            if ((address & 4095) != 0 || pageCount == 0 || pageCount > (ulong)SystemCallLimits.MaximumMapRequests
+                || MappingValidator.CheckPermissions(permissions) != Error.None)
+                return Fail(Error.InvalidArgument);
+            if (address < UserAddresses.LowestMappable || address >= UserAddresses.ReservedTop
+                || pageCount > (UserAddresses.ReservedTop - address) / 4096) return Fail(Error.BadAddress);
+            ulong end = address + pageCount * 4096;
+            for (ulong page = address; page < end; )
+            {
+                ulong tableEnd = (page | (512UL * 4096 - 1)) + 1;
+                if (tableEnd > end) tableEnd = end;
+                ulong* table = LeafTable(caller.RootPhysical, page);
+                if (table != null)
+                {
+                    ulong tableBase = page & ~(512UL * 4096 - 1);
+                    int limit = (int)((tableEnd - tableBase) >> 12);
+                    if (NextPresent(table, (int)((page >> 12) & 511), limit) < limit) return Fail(Error.Busy);
+                }
+                page = tableEnd;
+            }
+            Error error = Accounts.CheckFrames(caller, pageCount + pageCount / 512 + 7); // the frames and their page tables
+            if (error == Error.None) error = CheckNewMappings(caller, (int)pageCount, pageCount, nearLimit: false);
+            if (error != Error.None) return Fail(error);
+            PageFlags flags = MappingValidator.ToPageFlags(permissions);
+            for (ulong page = address; page < end; page += 4096)
+            {
+                error = Environments.AllocateFrame(caller, SystemCallLimits.AnyFrame, out ulong frame);
+                if (error == Error.None)
+                {
+                    error = Map(caller, page, frame, flags);
+                    if (error != Error.None) Environments.FreeFrame(caller, frame, countsTowardRevocation: false);
+                }
+                if (error != Error.None)
+                {
+                    // Undo this call's pages (ours alone: nobody else could map them meanwhile).
+                    for (ulong undo = address; undo < page; undo += 4096)
+                    {
+                        ulong* leaf = PageWalk.UserLeaf(caller, undo, false);
+                        if (leaf != null) Environments.FreeFrame(caller, (*leaf & PageBits.FrameMask) >> PageBits.FrameShift, countsTowardRevocation: false);
+                    }
+                    return Fail(error);
+                }
+            }
+            return Ok(pageCount);
         }
     }
 }

@@ -58,6 +58,9 @@ namespace Aegis.Kernel.Exo
                 || pageCount > (UserAddresses.ReservedTop - address) / 4096) return Fail(Error.BadAddress);
             Error error = SystemCalls.ResolveEnvironment(caller, slot, out Environment target);
             if (error != Error.None) return Fail(error);
+            if (flags == PageShareFlags.Discard)
+                return target != caller || mark != 0 ? Fail(Error.InvalidArgument) : DiscardOwn(caller, address, (int)pageCount);
+            if ((flags & PageShareFlags.Discard) != 0) return Fail(Error.InvalidArgument);
             if (ownPages)
                 return target != caller ? Fail(Error.InvalidArgument) : ReclaimOwn(caller, address, (int)pageCount, flags, mark);
             if (target == caller) return Fail(Error.InvalidArgument); // the same addresses in the same space
@@ -224,6 +227,48 @@ namespace Aegis.Kernel.Exo
             return Ok((ulong)reclaimed);
         }
 
+        /// <summary>Discard over the caller's own pages: each mapped page is unmapped; an owned frame
+        /// mapped only here is freed (FreeFrame: uncharged, counted for revocation), an owned frame
+        /// others map is given up (Release: charged until its last mapping goes), any other frame
+        /// just loses this mapping (freed if that was the last mapping of an ownerless frame).</summary>
+        private static ulong DiscardOwn(Environment caller, ulong address, int pageCount)
+        {
+            FrameLedger ledger = Environments.Ledger;
+            ulong space = SpaceOf(caller);
+            ulong end = address + (ulong)pageCount * 4096;
+            int discarded = 0;
+            ulong page = address;
+            while (page < end)
+            {
+                ulong tableEnd = (page | (512UL * 4096 - 1)) + 1;
+                if (tableEnd > end) tableEnd = end;
+                ulong* table = LeafTable(caller.RootPhysical, page);
+                if (table == null) { page = tableEnd; continue; }
+                ulong tableBase = page & ~(512UL * 4096 - 1);
+                int limit = (int)((tableEnd - tableBase) >> 12);
+                for (int i = NextPresent(table, (int)((page >> 12) & 511), limit); i < limit; i = NextPresent(table, i + 1, limit))
+                {
+                    ulong at = tableBase + ((ulong)i << 12);
+                    ulong entry = table[i];
+                    if ((entry & PageBits.User) == 0) continue;
+                    ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                    discarded++;
+                    if (ledger.OwnerOf(frame) == caller.Id && ledger.MappingsOf(frame) == 1)
+                    {
+                        Environments.FreeFrame(caller, frame); // takes the one mapping (ours) out too
+                        continue;
+                    }
+                    if (ledger.OwnerOf(frame) == caller.Id) ledger.Release(frame, caller.Id);
+                    table[i] = 0;
+                    CountMappings(caller, -1);
+                    if (ledger.RemoveMapping(frame, space, at)) FreeUnowned(frame);
+                }
+                page = tableEnd;
+            }
+            if (discarded != 0) FlushCaller(caller, address, (ulong)pageCount);
+            return Ok((ulong)discarded);
+        }
+
         /// <summary>PageInherit(address, pageCount): see SystemCall.PageInherit and docs/abi.md.</summary>
         public static ulong PageInherit(Environment caller, ulong address, ulong pageCount)
         {
@@ -234,22 +279,40 @@ namespace Aegis.Kernel.Exo
             ulong end = address + pageCount * 4096;
             if (!InOnDemandRange(caller, address, end)) return Fail(Error.BadAddress);
             FrameLedger ledger = Environments.Ledger;
+            const ulong presentUser = PageBits.Present | PageBits.User;
+            Environment creator = Environments.Find(caller.ParentId);
             int count = 0;
+            // Our leaf table and our creator's, looked up once per 2 MiB: the common case (the
+            // creator maps the page) costs two loads a page; deeper ancestors go the long way.
+            ulong tablesKey = ulong.MaxValue;
+            ulong* ownTable = null, creatorTable = null;
             for (ulong page = address; page < end; page += 4096)
             {
-                if (PageWalk.UserLeaf(caller, page, false) != null) continue; // mapped already
-                // The nearest ancestor that maps the page, through ancestors whose creators marked it
-                // on demand for them too.
-                Environment holder = caller;
-                ulong entry = 0;
-                for (int depth = 0; depth < SystemCallLimits.MaximumInheritDepth; depth++)
+                if ((page >> 21) != tablesKey)
                 {
-                    Environment parent = Environments.Find(holder.ParentId);
-                    if (parent == null) break;
-                    ulong* leaf = PageWalk.UserLeaf(parent, page, false);
-                    if (leaf != null) { entry = *leaf; break; }
-                    if (!InOnDemandRange(parent, page, page + 4096)) break;
-                    holder = parent;
+                    tablesKey = page >> 21;
+                    ownTable = LeafTable(caller.RootPhysical, page);
+                    creatorTable = creator == null ? null : LeafTable(creator.RootPhysical, page);
+                }
+                int index = (int)((page >> 12) & 511);
+                if (ownTable != null && (ownTable[index] & presentUser) == presentUser) continue; // mapped already
+                ulong entry = 0;
+                if (creatorTable != null && (creatorTable[index] & presentUser) == presentUser)
+                    entry = creatorTable[index];
+                else if (creator != null && InOnDemandRange(creator, page, page + 4096))
+                {
+                    // The nearest ancestor beyond the creator that maps the page, through ancestors
+                    // whose creators marked it on demand for them too.
+                    Environment holder = creator;
+                    for (int depth = 1; depth < SystemCallLimits.MaximumInheritDepth; depth++)
+                    {
+                        Environment parent = Environments.Find(holder.ParentId);
+                        if (parent == null) break;
+                        ulong* leaf = PageWalk.UserLeaf(parent, page, false);
+                        if (leaf != null) { entry = *leaf; break; }
+                        if (!InOnDemandRange(parent, page, page + 4096)) break;
+                        holder = parent;
+                    }
                 }
                 if (entry == 0) continue;
                 ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
@@ -262,11 +325,37 @@ namespace Aegis.Kernel.Exo
             if (count == 0) return Ok(0);
             Error error = CheckNewMappings(caller, count, pageCount);
             if (error != Error.None) return Fail(error);
+            // The leaves, written in place where the table exists (as ShareRange; they were not
+            // present, so no TLB entry can hold them), else through Map, which builds the table.
+            ulong space = SpaceOf(caller);
+            long fastMapped = 0;
+            ulong* slots = null;
+            ulong slotsKey = ulong.MaxValue;
             for (int i = 0; i < count; i++)
             {
-                error = Map(caller, s_shareAddresses[i], s_shareFrames[i], MappingValidator.ToPageFlags(s_sharePermissions[i]));
-                if (error != Error.None) return Fail(error);
+                ulong pageAt = s_shareAddresses[i];
+                if ((pageAt >> 21) != slotsKey)
+                {
+                    slotsKey = pageAt >> 21;
+                    ulong* slot = PageWalk.LeafSlot(caller.RootPhysical, pageAt);
+                    slots = slot == null ? null : slot - ((pageAt >> 12) & 511);
+                }
+                ulong* target = slots == null ? null : slots + ((pageAt >> 12) & 511);
+                if (target != null && (*target & PageBits.Present) == 0)
+                {
+                    if (ledger.AddMapping(s_shareFrames[i], space, pageAt) != Error.None) return Fail(Error.NoMemory);
+                    *target = s_shareFrames[i] * 4096 | s_sharePermissions[i] | presentUser;
+                    fastMapped++;
+                }
+                else
+                {
+                    error = Map(caller, pageAt, s_shareFrames[i], MappingValidator.ToPageFlags(s_sharePermissions[i]));
+                    if (error != Error.None) return Fail(error);
+                    slotsKey = ulong.MaxValue; // the builder may have made the table
+                }
             }
+            if (fastMapped != 0) CountMappings(caller, fastMapped);
+            if (TouchesUpcallPages(caller, address, pageCount)) caller.MappingGeneration++;
             return Ok((ulong)count);
         }
 

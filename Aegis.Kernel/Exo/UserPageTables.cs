@@ -246,11 +246,14 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>The index of the first entry at or after 'index' of a 512-entry table with the
         /// present bit, or 512. Absent entries are passed eight at a time where aligned.</summary>
-        public static int NextPresent(ulong* table, int index)
+        public static int NextPresent(ulong* table, int index) => NextPresent(table, index, 512);
+
+        /// <summary>As NextPresent, looking only below 'limit' (at most 512); 'limit' when none is.</summary>
+        public static int NextPresent(ulong* table, int index, int limit)
         {
-            while (index < 512)
+            while (index < limit)
             {
-                if ((index & 7) == 0)
+                if ((index & 7) == 0 && index + 8 <= limit)
                 {
                     ulong* e = table + index;
                     if (((e[0] | e[1] | e[2] | e[3] | e[4] | e[5] | e[6] | e[7]) & 1) == 0)
@@ -262,7 +265,7 @@ namespace Aegis.Kernel.Exo
                 if ((table[index] & 1) != 0) return index;
                 index++;
             }
-            return 512;
+            return limit;
         }
 
         /// <summary>A frame with no owner lost its last mapping (RemoveMapping answered true): back to the

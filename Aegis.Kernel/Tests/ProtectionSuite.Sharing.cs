@@ -138,7 +138,9 @@ namespace Aegis.Kernel.Tests
         /// that a child also maps gets a fresh frame of the writer's own with the same bytes (the child
         /// keeps the old frame and bytes; the old frame, the writer's, is released to the child); a
         /// page with half the mark is upcalled as before; once the child is gone a marked page whose
-        /// frame the writer alone maps keeps its frame and becomes writable; no upcall for either.</summary>
+        /// frame the writer alone maps keeps its frame and becomes writable; no upcall for either.
+        /// Then PageShare Discard: refused mixed or on another slot; frees a frame the app alone maps
+        /// (uncharged) and gives up one a child still maps (it keeps it).</summary>
         private static string KernelCopyOnWriteBehaviour()
         {
             FrameLedger ledger = Environments.Ledger;
@@ -182,6 +184,54 @@ namespace Aegis.Kernel.Tests
             ulong leafB = LeafOf(app, b);
             if (FrameOfLeaf(leafB) != frameB || (leafB & PageBits.Writable) == 0 || (leafB & mark) != 0) return "page B did not keep its frame, writable without the mark";
             if (*(ulong*)KernelMemory.PhysicalToVirtual(frameB * 4096) != 0xB1) return "the app's write to B is not in its frame";
+            ulong frameA = FrameOfLeaf(LeafOf(app, a));
+
+            // Checkpoint 3: PageShare Discard frees A's frame (the app's alone) and gives up B's (the
+            // third child maps it), both unmapped in the app; B stays charged until its last mapping.
+            ulong chargedBefore = app.FramesCharged;
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            output = Output(app);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach checkpoint 3: " + Ending(app) + " " + output;
+            problem = Expect(output, "cowmark: share B 1\n") ?? Expect(output, "cowmark: discard mixed InvalidArgument")
+                ?? Expect(output, "cowmark: discard in a child InvalidArgument") ?? Expect(output, "cowmark: discard 2\n");
+            if (problem != null) return problem;
+            if (LeafOf(app, a) != 0 || LeafOf(app, b) != 0) return "Discard left a page mapped";
+            if (!KernelMemory.Frames.IsFree(frameA) || ledger.MappingsOf(frameA) != 0) return "A's frame (the app's alone) was not freed";
+            if (ledger.OwnerOf(frameB) != FrameLedger.NoOwner || !ledger.IsReleased(frameB) || ledger.MappingsOf(frameB) != 1)
+                return "B's frame (the child maps it) was not given up, mapped once";
+            Environment third = OnlyChildOf(app);
+            if (third == null || FrameOfLeaf(LeafOf(third, b)) != frameB) return "the third child lost B";
+            if (app.FramesCharged != chargedBefore - 1) return "the app's charge went " + chargedBefore.ToString() + " -> " + app.FramesCharged.ToString() + ", not down by A's frame";
+
+            // Checkpoint 4: PageAllocate refuses six bad calls (nothing mapped by them), maps 3 fresh
+            // zeroed frames of the app's own, charged to it.
+            const ulong d = ShareBase + 16 * 4096;
+            ulong errorsBefore = app.SystemCallErrors;
+            chargedBefore = app.FramesCharged;
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            output = Output(app);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach checkpoint 4: " + Ending(app) + " " + output;
+            problem = Expect(output, "cowmark: allocate unaligned InvalidArgument") ?? Expect(output, "cowmark: allocate none InvalidArgument")
+                ?? Expect(output, "cowmark: allocate too many InvalidArgument") ?? Expect(output, "cowmark: allocate bad permissions InvalidArgument")
+                ?? Expect(output, "cowmark: allocate kernel BadAddress") ?? Expect(output, "cowmark: allocate over a mapped page Busy")
+                ?? Expect(output, "cowmark: allocate 3\n");
+            if (problem != null) return problem;
+            if (app.SystemCallErrors != errorsBefore + 6) return "expected 6 more refusals, the kernel counted " + (app.SystemCallErrors - errorsBefore).ToString();
+            if (LeafOf(app, b) != 0) return "the refused PageAllocate over B mapped it";
+            for (ulong i = 0; i < 3; i++)
+            {
+                ulong leaf = LeafOf(app, d + i * 4096);
+                if (leaf == 0 || (leaf & PageBits.Writable) == 0) return "PageAllocate's page " + i.ToString() + " is not mapped writable";
+                ulong frame = FrameOfLeaf(leaf);
+                if (ledger.OwnerOf(frame) != app.Id || ledger.MappingsOf(frame) != 1) return "PageAllocate's page " + i.ToString() + " is not the app's own frame, mapped once";
+                ulong* bytes = (ulong*)KernelMemory.PhysicalToVirtual(frame * 4096);
+                for (int w = 0; w < 512; w++)
+                    if (bytes[w] != (i == 1 && w == 0 ? 0xD1UL : 0)) return "PageAllocate's page " + i.ToString() + " is not zero but for the app's write";
+            }
+            // (Its heap may grow meanwhile, through PageAllocate too: at least the 3 are charged.)
+            if (app.FramesCharged < chargedBefore + 3) return "PageAllocate's frames are not charged: " + chargedBefore.ToString() + " -> " + app.FramesCharged.ToString();
             if (Environments.Start(app) != Error.None) return "cannot resume it";
             if (!RunToEnd()) return "timed out";
             if (!ExitedWith(app, 0)) return "cowmark " + Ending(app) + " " + Output(app);

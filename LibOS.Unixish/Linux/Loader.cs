@@ -143,7 +143,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (pageStart < previousEnd) // a page shared with the segment before: writable while copying
                     ProgramPages.Reprotect(pageStart, previousEnd, Protection.Read | Protection.Write);
                 System.Buffer.MemoryCopy(request.Data + segment.Offset, (void*)address, (long)segment.FileSize, (long)segment.FileSize);
-                if (areaStart < pageEnd && ProgramPages.Reprotect(areaStart, pageEnd, segment.Protection) != Error.None)
+                if (areaStart < pageEnd && ProgramPages.ProtectFilled(areaStart, pageEnd, segment.Protection) != Error.None)
                 {
                     problem = "cannot set a segment's permissions";
                     return false;

@@ -429,11 +429,24 @@ namespace Aegis.LibOS.Unixish.Linux
             *(uint*)(area + 28) = 0xFFFF; // MXCSR_MASK
         }
 
+        /// <summary>Strings up to this long are read through the stack; longer ones through
+        /// s_stringBuffer (128 KiB, made on first need: a forked child that execs a short command
+        /// line must not grow its heap by that much for it).</summary>
+        private const int ShortString = 1024;
+
         private static long ReadString(ulong address, int capacity, out byte[] text)
         {
             text = null;
+            byte* shortBuffer = stackalloc byte[ShortString];
+            long length = UserPointers.ReadString(address, shortBuffer, capacity < ShortString ? capacity : ShortString);
+            if (length >= 0)
+            {
+                text = new byte[length];
+                for (int i = 0; i < length; i++) text[i] = shortBuffer[i];
+                return length;
+            }
+            if (length != -Errno.ENAMETOOLONG || capacity <= ShortString) return length;
             if (s_stringBuffer == null) s_stringBuffer = new byte[StringMax + 1];
-            long length;
             fixed (byte* buffer = s_stringBuffer)
                 length = UserPointers.ReadString(address, buffer, capacity);
             if (length == -Errno.ENAMETOOLONG && capacity == StringMax) return -Errno.E2BIG;

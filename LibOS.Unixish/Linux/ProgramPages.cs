@@ -46,17 +46,34 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             if (protection == Protection.None) return Error.None;
             ulong bits = Bits(protection);
-            for (ulong page = start; page < end; page += Page)
+            ulong page = start;
+            while (page < end)
             {
-                if (s_pages.ContainsKey(page)) continue;
-                Error error = Memory.AllocateFrame(out ulong frame);
-                if (error == Error.None)
-                {
-                    error = Memory.Map(page, frame, bits);
-                    if (error != Error.None) Memory.FreeFrame(frame);
-                }
+                if (s_pages.ContainsKey(page)) { page += Page; continue; }
+                // A run of pages not yet filled: one PageMap per 128 (Memory.AllocateAndMap).
+                ulong runEnd = page + Page;
+                while (runEnd < end && !s_pages.ContainsKey(runEnd)) runEnd += Page;
+                Error error = Memory.AllocateAndMap(page, (int)((runEnd - page) / Page), bits);
                 if (error != Error.None) return error;
-                s_pages[page] = 0;
+                for (; page < runEnd; page += Page) s_pages[page] = 0;
+            }
+            return Error.None;
+        }
+
+        /// <summary>Gives [start, end), pages MapZeroed has just filled (none parked, none
+        /// copy-on-write), the protection in one PageProtect per 512 pages (exec's segments); any
+        /// other case goes through Reprotect.</summary>
+        public static Error ProtectFilled(ulong start, ulong end, int protection)
+        {
+            if (protection == Protection.None) return Reprotect(start, end, protection);
+            ulong bits = Bits(protection);
+            while (start < end)
+            {
+                ulong pages = (end - start) / Page;
+                if (pages > (ulong)SystemCallLimits.MaximumMapRequests) pages = (ulong)SystemCallLimits.MaximumMapRequests;
+                Error error = SystemCalls.PageProtect(CapabilitySlots.Self, start, pages, bits).Error;
+                if (error != Error.None) return error;
+                start += pages * Page;
             }
             return Error.None;
         }
@@ -89,18 +106,29 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             var pages = new List<ulong>();
             Collect(start, end, pages);
-            foreach (ulong page in pages)
+            // The mapped pages go in runs, in the kernel (Memory.UnmapAndFree: PageShare Discard): a
+            // frame shared with a parent or a child (copy-on-write) is only unmapped or given up,
+            // never taken from them.
+            int i = 0;
+            while (i < pages.Count)
             {
-                ulong parked = s_pages[page];
-                s_pages.Remove(page);
+                ulong first = pages[i];
+                ulong parked = s_pages[first];
+                s_pages.Remove(first);
                 if (parked != 0)
                 {
                     Memory.FreeFrame(parked - 1);
+                    i++;
                     continue;
                 }
-                if (Memory.Query(page, out PageInfo info) != Error.None) continue;
-                if (Memory.FreeFrame(info.Frame) == Error.NotOwner)
-                    Memory.Unmap(page); // a frame shared with a parent (copy-on-write): only the mapping is ours
+                int j = i + 1;
+                while (j < pages.Count && pages[j] == first + (ulong)(j - i) * Page && s_pages[pages[j]] == 0)
+                {
+                    s_pages.Remove(pages[j]);
+                    j++;
+                }
+                Memory.UnmapAndFree(first, j - i);
+                i = j;
             }
         }
 

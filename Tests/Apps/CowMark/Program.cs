@@ -8,7 +8,13 @@
 //      copies), and 0xC1 to C (half the mark: upcalled; its handler makes C writable and
 //      counts); stops.
 //   2. destroys the child, writes 0xB1 to B (its frame is the app's alone now: the kernel keeps
-//      the frame, makes it writable); stops. Then it exits 0.
+//      the frame, makes it writable); stops.
+//   3. makes a third child and shares B with it; PageShare Discard mixed with Reclaim and on the
+//      child's slot (both refused), then Discard over A and B: A's frame (its alone) is freed, B's
+//      (the child maps it) given up; stops.
+//   4. PageAllocate: six bad calls refused (unaligned, 0 and 513 pages, bad permissions, a kernel
+//      address, a range with a mapped page), then 3 fresh pages at D; writes 0xD1 to the second;
+//      stops. Then it exits 0.
 using Aegis.Abi;
 using Aegis.LibOS;
 
@@ -16,7 +22,7 @@ namespace Aegis.Apps.CowMark
 {
     internal static unsafe class Program
     {
-        private const ulong A = 0x40000000, B = A + 4096, C = A + 2 * 4096;
+        private const ulong A = 0x40000000, B = A + 4096, C = A + 2 * 4096, D = A + 16 * 4096;
         private const ulong Mark = PageBits.Software0 | PageBits.Software2, Drop = PageBits.Software1;
         private static int s_upcalled;
 
@@ -59,6 +65,25 @@ namespace Aegis.Apps.CowMark
             *(ulong*)B = 0xB1;
             Console.WriteLine("cowmark: upcalled " + s_upcalled.ToString());
             SystemCalls.EnvironmentStop(CapabilitySlots.Self); // checkpoint 2
+
+            created = SystemCalls.EnvironmentCreate();
+            if (created.IsError) { Say("create", created); return 1; }
+            ulong third = created.Value;
+            Say("share B", SystemCalls.PageShare(third, B, 1, PageShareFlags.CopyOnWrite, Mark));
+            Say("discard mixed", SystemCalls.PageShare(CapabilitySlots.Self, A, 2, PageShareFlags.Discard | PageShareFlags.Reclaim, 0));
+            Say("discard in a child", SystemCalls.PageShare(third, A, 2, PageShareFlags.Discard, 0));
+            Say("discard", SystemCalls.PageShare(CapabilitySlots.Self, A, 2, PageShareFlags.Discard, 0));
+            SystemCalls.EnvironmentStop(CapabilitySlots.Self); // checkpoint 3
+
+            Say("allocate unaligned", SystemCalls.PageAllocate(D + 8, 3, Memory.ReadWrite));
+            Say("allocate none", SystemCalls.PageAllocate(D, 0, Memory.ReadWrite));
+            Say("allocate too many", SystemCalls.PageAllocate(D, 513, Memory.ReadWrite));
+            Say("allocate bad permissions", SystemCalls.PageAllocate(D, 3, 1UL << 40));
+            Say("allocate kernel", SystemCalls.PageAllocate(0xFFFFFFFF80100000UL, 1, Memory.ReadWrite));
+            Say("allocate over a mapped page", SystemCalls.PageAllocate(B, 2, Memory.ReadWrite)); // C is mapped
+            Say("allocate", SystemCalls.PageAllocate(D, 3, Memory.ReadWrite));
+            *(ulong*)(D + 4096) = 0xD1;
+            SystemCalls.EnvironmentStop(CapabilitySlots.Self); // checkpoint 4
             return 0;
         }
     }
