@@ -99,6 +99,10 @@ namespace Aegis.Kernel.Exo
             FrameAllocator frames = KernelMemory.Frames;
             s_table = new EnvironmentTable();
             s_environments = new Environment[1024];
+            s_occupied = new int[s_environments.Length];
+            s_occupiedAt = new int[s_environments.Length];
+            for (int i = 0; i < s_occupiedAt.Length; i++) s_occupiedAt[i] = -1;
+            s_occupiedCount = 0;
             s_ledger = new FrameLedger(frames.FrameLimit);
             s_slices = new SliceVector(64);
             s_validator = new MappingValidator(s_ledger);
@@ -203,6 +207,33 @@ namespace Aegis.Kernel.Exo
         /// <summary>The environment in a table slot: a live one, or an ended one whose memory is still
         /// being reaped (the reverse map and the kernel's cleanup reach those too).</summary>
         public static Environment At(int index) => s_environments[index] ?? s_dying[index];
+
+        // The slots of s_environments that hold an environment, in no order (s_occupiedAt: a slot's
+        // place in the list, -1 when empty): walks over every live environment (Destroy's search
+        // for children, DestroyOne's callers) cost the live count, not the table's 1,024 slots.
+        // Kept by SetSlot, the one writer of s_environments.
+        // (Made in Initialize: a static initializer would cost this class's fast paths a check.)
+        private static int[] s_occupied;
+        private static int[] s_occupiedAt;
+        private static int s_occupiedCount;
+
+        private static void SetSlot(int index, Environment environment)
+        {
+            s_environments[index] = environment;
+            int at = s_occupiedAt[index];
+            if (environment != null && at < 0)
+            {
+                s_occupiedAt[index] = s_occupiedCount;
+                s_occupied[s_occupiedCount++] = index;
+            }
+            else if (environment == null && at >= 0)
+            {
+                int last = s_occupied[--s_occupiedCount];
+                s_occupied[at] = last;
+                s_occupiedAt[last] = at;
+                s_occupiedAt[index] = -1;
+            }
+        }
         public static int Capacity => s_environments.Length;
 
         /// <summary>A new, empty, stopped environment in 'account' (which pays for it): kernel half,
@@ -259,7 +290,7 @@ namespace Aegis.Kernel.Exo
             created.Frame->Ss = GlobalDescriptorTable.UserData | 3;
             created.Frame->Rflags = 0x202;
             InitializeFxState(created);
-            s_environments[s_table.IndexOf(id)] = created;
+            SetSlot(s_table.IndexOf(id), created);
             created.Sequence = s_createdCount++;
             s_history.Add(created);
             environment = created;
@@ -474,9 +505,10 @@ namespace Aegis.Kernel.Exo
             while (pending > 0)
             {
                 ulong parent = s_doomed[--pending];
-                for (int i = 0; i < s_environments.Length; i++)
+                // Backwards: DestroyOne may take the current slot off the list (the last one moves in).
+                for (int k = s_occupiedCount - 1; k >= 0; k--)
                 {
-                    Environment child = s_environments[i];
+                    Environment child = s_environments[s_occupied[k]];
                     if (child == null || child.ParentId != parent || !child.IsAlive) continue;
                     DestroyOne(child, EnvironmentState.Destroyed, DestroyReason.AncestorEnded, 0, null, null, descendant: true);
                     s_doomed[pending++] = child.Id; // at most one entry per environment: fits
@@ -500,9 +532,9 @@ namespace Aegis.Kernel.Exo
             s_ledger.DropGrantsTo(environment.Id);
             s_slices.ReleaseAll(environment.Id);
             s_revocations.Forget(environment.Id);
-            for (int i = 0; i < s_environments.Length; i++)
+            for (int k = 0; k < s_occupiedCount; k++)
             {
-                Environment other = s_environments[i];
+                Environment other = s_environments[s_occupied[k]];
                 if (other == null || other == environment) continue;
                 if (other.CallTarget == environment.Id && other.Blocked == BlockReason.AwaitingReply)
                     Scheduler.FailCall(other, Error.BadEnvironment);
@@ -545,7 +577,7 @@ namespace Aegis.Kernel.Exo
             }
             environment.Reaping = true;
             int slot = s_table.IndexOf(environment.Id);
-            s_environments[slot] = null; // Find no longer returns it
+            SetSlot(slot, null); // Find no longer returns it
             s_dying[slot] = environment;
             s_reaping[s_reapingCount++] = environment; // at most one entry per table slot: fits
         }
@@ -581,7 +613,7 @@ namespace Aegis.Kernel.Exo
             if (pageFrame != 0)
                 KernelMemory.Frames.Free(pageFrame);
             int index = s_table.IndexOf(environment.Id);
-            s_environments[index] = null;
+            SetSlot(index, null);
             s_dying[index] = null;
             s_table.Free(environment.Id);
         }
