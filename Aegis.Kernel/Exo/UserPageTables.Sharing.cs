@@ -144,26 +144,8 @@ namespace Aegis.Kernel.Exo
                     ulong pageAt = addresses[i];
                     ulong frame = frames[i];
                     ulong permissions = permissionsOf[i];
-                    if ((pageAt >> 21) != slotsTable)
-                    {
-                        slotsTable = pageAt >> 21;
-                        ulong* slot = PageWalk.LeafSlot(target.RootPhysical, pageAt);
-                        slots = slot == null ? null : slot - ((pageAt >> 12) & 511);
-                    }
-                    ulong* targetSlot = slots == null ? null : slots + ((pageAt >> 12) & 511);
-                    if (targetSlot != null && (*targetSlot & PageBits.Present) == 0)
-                    {
-                        // FAST PATH (docs/kernel.md, "UserPageTables.Map, table present"): an empty leaf.
-                        if (ledger.AddMapping(frame, space, pageAt) != Error.None) return Fail(Error.NoMemory);
-                        *targetSlot = frame * 4096 | permissions | PageBits.Present | PageBits.User;
-                        fastMapped++;
-                    }
-                    else
-                    {
-                        error = Map(target, pageAt, frame, MappingValidator.ToPageFlags(permissions));
-                        if (error != Error.None) return Fail(error); // only out of page-table memory can fail here
-                        slotsTable = ulong.MaxValue; // the builder may have made the table
-                    }
+                    error = MapHandedOn(target, space, pageAt, frame, permissions, ref slotsTable, ref slots, ref fastMapped);
+                    if (error != Error.None) return Fail(error); // only out of records or page-table memory
                     if (copyOnWrite && (*leaf & PageBits.Writable) != 0)
                     {
                         // The caller's own page: read-only with the mark, the same frame (the reverse map stays).
@@ -333,30 +315,40 @@ namespace Aegis.Kernel.Exo
             ulong slotsKey = ulong.MaxValue;
             for (int i = 0; i < count; i++)
             {
-                ulong pageAt = s_shareAddresses[i];
-                if ((pageAt >> 21) != slotsKey)
-                {
-                    slotsKey = pageAt >> 21;
-                    ulong* slot = PageWalk.LeafSlot(caller.RootPhysical, pageAt);
-                    slots = slot == null ? null : slot - ((pageAt >> 12) & 511);
-                }
-                ulong* target = slots == null ? null : slots + ((pageAt >> 12) & 511);
-                if (target != null && (*target & PageBits.Present) == 0)
-                {
-                    if (ledger.AddMapping(s_shareFrames[i], space, pageAt) != Error.None) return Fail(Error.NoMemory);
-                    *target = s_shareFrames[i] * 4096 | s_sharePermissions[i] | presentUser;
-                    fastMapped++;
-                }
-                else
-                {
-                    error = Map(caller, pageAt, s_shareFrames[i], MappingValidator.ToPageFlags(s_sharePermissions[i]));
-                    if (error != Error.None) return Fail(error);
-                    slotsKey = ulong.MaxValue; // the builder may have made the table
-                }
+                error = MapHandedOn(caller, space, s_shareAddresses[i], s_shareFrames[i], s_sharePermissions[i], ref slotsKey, ref slots, ref fastMapped);
+                if (error != Error.None) return Fail(error);
             }
             if (fastMapped != 0) CountMappings(caller, fastMapped);
             if (TouchesUpcallPages(caller, address, pageCount)) caller.MappingGeneration++;
             return Ok((ulong)count);
+        }
+
+        /// <summary>Maps 'frame' at 'page' in 'target' with 'permissions' (leaf bits, Present and User
+        /// added) for PageShare and PageInherit, after their checks. The leaf table of the 2 MiB
+        /// around the page is remembered in slotsKey/slots between calls (start with ulong.MaxValue);
+        /// an empty leaf in an existing table is written in place (counted in fastMapped: the caller
+        /// adds them to the target's mapping count at the end, and no TLB entry can hold an empty
+        /// leaf), anything else goes through Map, which builds the table.</summary>
+        private static Error MapHandedOn(Environment target, ulong space, ulong page, ulong frame, ulong permissions,
+            ref ulong slotsKey, ref ulong* slots, ref long fastMapped)
+        {
+            if ((page >> 21) != slotsKey)
+            {
+                slotsKey = page >> 21;
+                ulong* slot = PageWalk.LeafSlot(target.RootPhysical, page);
+                slots = slot == null ? null : slot - ((page >> 12) & 511);
+            }
+            ulong* leaf = slots == null ? null : slots + ((page >> 12) & 511);
+            if (leaf != null && (*leaf & PageBits.Present) == 0)
+            {
+                // FAST PATH (docs/kernel.md, "UserPageTables.Map, table present"): an empty leaf.
+                if (Environments.Ledger.AddMapping(frame, space, page) != Error.None) return Error.NoMemory;
+                *leaf = frame * 4096 | permissions | PageBits.Present | PageBits.User;
+                fastMapped++;
+                return Error.None;
+            }
+            slotsKey = ulong.MaxValue; // the builder may make the table
+            return Map(target, page, frame, MappingValidator.ToPageFlags(permissions));
         }
 
         private static bool InOnDemandRange(Environment environment, ulong start, ulong end)

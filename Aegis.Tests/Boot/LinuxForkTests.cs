@@ -31,7 +31,11 @@ public class LinuxForkTests
         // memory over the following ticks, and the last children of a loop may still be going.
         // (Read through `grep | sed`, a reading could catch the pipeline half-forked: up to
         // hundreds of frames of difference between the two readings that were no leak.)
-        const string Free = "sleep 1; while read k v u; do [ \"$k\" = MemFree: ] && echo \"{0} MemFree: $v kB\"; done < /proc/meminfo\n";
+        // `sleep` is a process too: the kernel returns an ended process's memory over the ticks
+        // after its exit (1,024 units a tick), and a shell as fast as this one read MemFree within
+        // the same tick, 377 frames of the sleep's own short (one run in four). A loop of the
+        // shell's own lets a few ticks pass before the reading.
+        const string Free = "sleep 1; j=0; while [ $j -lt 2000 ]; do j=$((j+1)); done; while read k v u; do [ \"$k\" = MemFree: ] && echo \"{0} MemFree: $v kB\"; done < /proc/meminfo\n";
         string session = "\n"
             + "i=0; while [ $i -lt 20 ]; do /bin/true; i=$((i+1)); done\n"
             + string.Format(Free, "before")

@@ -241,6 +241,49 @@ static long frame_free(struct user_regs_struct *at, uint64_t frame)
     return 0;
 }
 
+/* PageAllocate(address, count, permissions): fresh zeroed frames mapped there, all or nothing. */
+static long page_allocate(struct user_regs_struct *at, uint64_t address, uint64_t count, uint64_t permissions)
+{
+    if ((address & (PAGE - 1)) || count == 0 || count > SYSTEM_CALL_LIMITS_MAXIMUM_MAP_REQUESTS || (permissions & ~PAGE_BITS_ALLOWED))
+        return ERROR_INVALID_ARGUMENT;
+    if (address < USER_ADDRESSES_LOWEST_MAPPABLE || address >= USER_ADDRESSES_RESERVED_TOP
+        || count > (USER_ADDRESSES_RESERVED_TOP - address) / PAGE) return ERROR_BAD_ADDRESS;
+    for (uint64_t i = 0; i < count; i++)
+        if (find_mapping(address + i * PAGE)) return ERROR_BUSY;
+    if (free_frames() < count || mapping_count + (int)count > MAX_MAPPINGS) return ERROR_NO_MEMORY;
+    uint64_t frame = FIRST_FRAME;
+    for (uint64_t i = 0; i < count; i++) {
+        while (frame_owned[frame]) frame++;
+        frame_owned[frame] = 1;
+        memset(frames + frame * PAGE, 0, PAGE);
+        long result = inject(at, SYS_mmap, address + i * PAGE, PAGE, linux_protection(permissions),
+                             MAP_SHARED | MAP_FIXED_NOREPLACE, frames_fd, frame * PAGE);
+        if (result < 0 && result > -4096) { errno = (int)-result; die("injected mmap"); }
+        struct mapping *m = &mappings[mapping_count++];
+        m->address = address + i * PAGE; m->frame = frame; m->permissions = permissions;
+    }
+    return (long)count;
+}
+
+/* PageShare: only Discard over the app's own pages (one environment: nothing to hand on to). Every
+   frame here is the app's alone, so a discarded page's frame is freed. */
+static long page_share(struct user_regs_struct *at, uint64_t slot, uint64_t address, uint64_t count, uint64_t flags, uint64_t mark)
+{
+    if (slot != CAPABILITY_SLOTS_SELF) return ERROR_NO_CAPABILITY;
+    if (flags != PAGE_SHARE_FLAGS_DISCARD || mark != 0) return ERROR_INVALID_ARGUMENT; /* the rest needs a second environment */
+    if ((address & (PAGE - 1)) || count == 0 || count > SYSTEM_CALL_LIMITS_MAXIMUM_MAP_REQUESTS) return ERROR_INVALID_ARGUMENT;
+    if (address < USER_ADDRESSES_LOWEST_MAPPABLE || address >= USER_ADDRESSES_RESERVED_TOP
+        || count > (USER_ADDRESSES_RESERVED_TOP - address) / PAGE) return ERROR_BAD_ADDRESS;
+    long discarded = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        struct mapping *m = find_mapping(address + i * PAGE);
+        if (!m) continue;
+        frame_free(at, m->frame);
+        discarded++;
+    }
+    return discarded;
+}
+
 /* Answers one Aegis system call; returns RAX (RDX in *second). */
 static long system_call(struct user_regs_struct *regs, uint64_t *second)
 {
@@ -286,6 +329,10 @@ static long system_call(struct user_regs_struct *regs, uint64_t *second)
         return frame_free(regs, a0);
     case SYSTEM_CALL_PAGE_MAP:
         return page_map(regs, a0, a1, a2);
+    case SYSTEM_CALL_PAGE_ALLOCATE:
+        return page_allocate(regs, a0, a1, a2);
+    case SYSTEM_CALL_PAGE_SHARE:
+        return page_share(regs, a0, a1, a2, regs->r10, regs->r8);
     case SYSTEM_CALL_PAGE_QUERY: {
         if (a0 != CAPABILITY_SLOTS_SELF) return ERROR_NO_CAPABILITY;
         struct mapping *m = find_mapping(a1 & ~(PAGE - 1));
