@@ -329,6 +329,7 @@ namespace Aegis.Kernel.Exo
         /// an empty leaf in an existing table is written in place (counted in fastMapped: the caller
         /// adds them to the target's mapping count at the end, and no TLB entry can hold an empty
         /// leaf), anything else goes through Map, which builds the table.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)] // once a page on fork's path: a call costs ~30 instructions a page
         private static Error MapHandedOn(Environment target, ulong space, ulong page, ulong frame, ulong permissions,
             ref ulong slotsKey, ref ulong* slots, ref long fastMapped)
         {
