@@ -187,6 +187,17 @@ namespace Aegis.Abi
         /// QuotaExceeded/NoMemory when the account, the pool or the mapping records cannot cover
         /// them all. All or nothing.</summary>
         PageAllocate = 551,
+        /// <summary>(source, destination, pageCount, permissions) -> pages mapped. Maps at
+        /// [destination, destination + pageCount pages) of the caller's own space, read-only with
+        /// 'permissions' (as PageMap, without Writable: its execute and software bits), the frames
+        /// the caller maps at [source, ...) — or, for a source page it does not map inside one of its
+        /// on-demand ranges, the frame its nearest ancestor maps there (as PageInherit). A second
+        /// view of memory the caller can already read (a program's text mapped from the file's
+        /// pages instead of copied). InvalidArgument for unaligned addresses, 0 or more than
+        /// MaximumMapRequests pages, bad permissions or Writable; BadAddress outside mappable user
+        /// memory; Busy when a destination page is mapped; NotMapped when nobody maps a source page;
+        /// NotOwner for a device frame; QuotaExceeded/NoMemory as PageMap. All or nothing.</summary>
+        PageAlias = 552,
     }
 
     /// <summary>NotifyControl's flags.</summary>
@@ -220,7 +231,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 552;
+        public const ulong End = 553;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

@@ -59,10 +59,11 @@
 #define SYSTEM_CALL_PAGE_INHERIT 549
 #define SYSTEM_CALL_COPY_ON_WRITE_MARK 550
 #define SYSTEM_CALL_PAGE_ALLOCATE 551
+#define SYSTEM_CALL_PAGE_ALIAS 552
 
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 552
+#define SYSTEM_CALL_END 553
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0

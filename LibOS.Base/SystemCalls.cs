@@ -230,6 +230,7 @@ namespace Aegis.LibOS
         /// kernel (copy-on-write, docs/abi.md); 0 turns it off.</summary>
         /// <summary>Fresh zeroed frames of ours mapped at [address, address + pageCount pages), all or nothing (Busy if one is mapped).</summary>
         public static SystemCallResult PageAllocate(ulong address, ulong pageCount, ulong permissions) => Call(SystemCall.PageAllocate, address, pageCount, permissions);
+        public static SystemCallResult PageAlias(ulong source, ulong destination, ulong pageCount, ulong permissions) => Call(SystemCall.PageAlias, source, destination, pageCount, permissions);
         public static SystemCallResult CopyOnWriteMark(ulong environmentSlot, ulong mark, ulong dropOnCopy) => Call(SystemCall.CopyOnWriteMark, environmentSlot, mark, dropOnCopy);
     }
 }

@@ -27,6 +27,10 @@ namespace Aegis.LibOS.Unixish
         private static int s_count;
         private static PageFaultHandler s_handler;
 
+        /// <summary>Whether this process maps the ranges from an ancestor (a forked process: it owns
+        /// none of their frames); false in the first process, which has them all.</summary>
+        public static bool FromAncestor;
+
         /// <summary>Faults resolved by mapping an ancestor's pages (this environment's own count).</summary>
         public static ulong FaultsResolved;
 

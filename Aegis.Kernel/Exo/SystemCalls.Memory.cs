@@ -36,6 +36,8 @@ namespace Aegis.Kernel.Exo
             => UserPageTables.PageInherit(Scheduler.Current, a0, a1);
         private static ulong PageAllocate(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
             => UserPageTables.PageAllocate(Scheduler.Current, a0, a1, a2);
+        private static ulong PageAlias(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
+            => UserPageTables.PageAlias(Scheduler.Current, a0, a1, a2, a3);
         private static ulong CopyOnWriteMark(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
         {
             Error error = ResolveEnvironment(Scheduler.Current, a0, out Environment target);

@@ -110,6 +110,7 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.PageInherit, &PageInherit);
             Define(SystemCall.CopyOnWriteMark, &CopyOnWriteMark);
             Define(SystemCall.PageAllocate, &PageAllocate);
+            Define(SystemCall.PageAlias, &PageAlias);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

@@ -1,6 +1,7 @@
 // PageShare and PageInherit (issue #9, fast fork): handing the caller's own mappings on to another
 // environment by walking page tables in the kernel, instead of one PageQuery and one PageMap
-// request per page from the libOS.
+// request per page from the libOS. PageAlias: the same frames a second time in the caller's own
+// space, read-only (a program's text mapped from the file's pages instead of copied).
 //
 // The authority is the mapping itself: an environment that maps a frame (its own, granted to it,
 // or handed on to it by PageShare) may give an environment it holds a capability over the same
@@ -278,24 +279,7 @@ namespace Aegis.Kernel.Exo
                 }
                 int index = (int)((page >> 12) & 511);
                 if (ownTable != null && (ownTable[index] & presentUser) == presentUser) continue; // mapped already
-                ulong entry = 0;
-                if (creatorTable != null && (creatorTable[index] & presentUser) == presentUser)
-                    entry = creatorTable[index];
-                else if (creator != null && InOnDemandRange(creator, page, page + 4096))
-                {
-                    // The nearest ancestor beyond the creator that maps the page, through ancestors
-                    // whose creators marked it on demand for them too.
-                    Environment holder = creator;
-                    for (int depth = 1; depth < SystemCallLimits.MaximumInheritDepth; depth++)
-                    {
-                        Environment parent = Environments.Find(holder.ParentId);
-                        if (parent == null) break;
-                        ulong* leaf = PageWalk.UserLeaf(parent, page, false);
-                        if (leaf != null) { entry = *leaf; break; }
-                        if (!InOnDemandRange(parent, page, page + 4096)) break;
-                        holder = parent;
-                    }
-                }
+                ulong entry = AncestorEntry(creator, creatorTable, index, page);
                 if (entry == 0) continue;
                 ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
                 if (frame >= ledger.FrameLimit || ledger.IsDevice(frame)) continue;
@@ -321,6 +305,100 @@ namespace Aegis.Kernel.Exo
             if (fastMapped != 0) CountMappings(caller, fastMapped);
             if (TouchesUpcallPages(caller, address, pageCount)) caller.MappingGeneration++;
             return Ok((ulong)count);
+        }
+
+        /// <summary>The leaf the nearest ancestor maps at 'page' (present and user; 0: none): the
+        /// creator's (its leaf table for the page's 2 MiB in creatorTable, or null), else, through
+        /// ancestors whose creators marked the page on demand for them too, a deeper one's (at most
+        /// MaximumInheritDepth). The caller checked that 'page' lies in one of its on-demand ranges.</summary>
+        private static ulong AncestorEntry(Environment creator, ulong* creatorTable, int index, ulong page)
+        {
+            const ulong presentUser = PageBits.Present | PageBits.User;
+            if (creatorTable != null && (creatorTable[index] & presentUser) == presentUser) return creatorTable[index];
+            if (creator == null || !InOnDemandRange(creator, page, page + 4096)) return 0;
+            Environment holder = creator;
+            for (int depth = 1; depth < SystemCallLimits.MaximumInheritDepth; depth++)
+            {
+                Environment parent = Environments.Find(holder.ParentId);
+                if (parent == null) break;
+                ulong* leaf = PageWalk.UserLeaf(parent, page, false);
+                if (leaf != null) return *leaf;
+                if (!InOnDemandRange(parent, page, page + 4096)) break;
+                holder = parent;
+            }
+            return 0;
+        }
+
+        /// <summary>PageAlias(source, destination, pageCount, permissions): see SystemCall.PageAlias
+        /// and docs/abi.md. The authority is the caller's own access: each frame is one it maps at
+        /// the source page (or, inside its on-demand ranges, one its nearest ancestor maps there,
+        /// which PageInherit would map for it), mapped a second time read-only, so nothing becomes
+        /// writable or reachable that was not.</summary>
+        public static ulong PageAlias(Environment caller, ulong source, ulong destination, ulong pageCount, ulong permissions)
+        {
+            if (((source | destination) & 4095) != 0 || pageCount == 0 || pageCount > (ulong)SystemCallLimits.MaximumMapRequests
+                || MappingValidator.CheckPermissions(permissions) != Error.None || (permissions & PageBits.Writable) != 0)
+                return Fail(Error.InvalidArgument);
+            if (source < UserAddresses.LowestMappable || source >= UserAddresses.ReservedTop
+                || pageCount > (UserAddresses.ReservedTop - source) / 4096
+                || destination < UserAddresses.LowestMappable || destination >= UserAddresses.ReservedTop
+                || pageCount > (UserAddresses.ReservedTop - destination) / 4096) return Fail(Error.BadAddress);
+            FrameLedger ledger = Environments.Ledger;
+            const ulong presentUser = PageBits.Present | PageBits.User;
+            Environment creator = Environments.Find(caller.ParentId);
+            ulong sourceKey = ulong.MaxValue, destinationKey = ulong.MaxValue;
+            ulong* ownTable = null, creatorTable = null, destinationTable = null;
+            int count = (int)pageCount;
+            for (int i = 0; i < count; i++)
+            {
+                ulong page = source + (ulong)i * 4096, target = destination + (ulong)i * 4096;
+                if ((target >> 21) != destinationKey)
+                {
+                    destinationKey = target >> 21;
+                    destinationTable = LeafTable(caller.RootPhysical, target);
+                }
+                if (destinationTable != null && (destinationTable[(target >> 12) & 511] & PageBits.Present) != 0)
+                    return Fail(Error.Busy);
+                if ((page >> 21) != sourceKey)
+                {
+                    sourceKey = page >> 21;
+                    ownTable = LeafTable(caller.RootPhysical, page);
+                    creatorTable = null;
+                }
+                int index = (int)((page >> 12) & 511);
+                ulong entry = ownTable == null ? 0 : ownTable[index];
+                if ((entry & presentUser) != presentUser)
+                {
+                    entry = 0;
+                    if (InOnDemandRange(caller, page, page + 4096))
+                    {
+                        if (creatorTable == null && creator != null) creatorTable = LeafTable(creator.RootPhysical, page);
+                        entry = AncestorEntry(creator, creatorTable, index, page);
+                    }
+                    if (entry == 0) return Fail(Error.NotMapped);
+                }
+                ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
+                if (frame >= ledger.FrameLimit || ledger.IsDevice(frame)) return Fail(Error.NotOwner);
+                s_shareAddresses[i] = target;
+                s_shareFrames[i] = frame;
+            }
+            // Overlapping ranges: a destination page the loop above found free may be a source page
+            // looked up on demand; it is mapped only below, so every lookup saw the tables as they were.
+            Error error = CheckNewMappings(caller, count, pageCount);
+            if (error != Error.None) return Fail(error);
+            ulong space = SpaceOf(caller);
+            ulong leafBits = permissions & LeafPermissions;
+            long fastMapped = 0;
+            ulong* slots = null;
+            ulong slotsKey = ulong.MaxValue;
+            for (int i = 0; i < count; i++)
+            {
+                error = MapHandedOn(caller, space, s_shareAddresses[i], s_shareFrames[i], leafBits, ref slotsKey, ref slots, ref fastMapped);
+                if (error != Error.None) return Fail(error);
+            }
+            if (fastMapped != 0) CountMappings(caller, fastMapped);
+            if (TouchesUpcallPages(caller, destination, pageCount)) caller.MappingGeneration++;
+            return Ok(pageCount);
         }
 
         /// <summary>Maps 'frame' at 'page' in 'target' with 'permissions' (leaf bits, Present and User

@@ -140,7 +140,9 @@ namespace Aegis.Kernel.Tests
         /// page with half the mark is upcalled as before; once the child is gone a marked page whose
         /// frame the writer alone maps keeps its frame and becomes writable; no upcall for either.
         /// Then PageShare Discard: refused mixed or on another slot; frees a frame the app alone maps
-        /// (uncharged) and gives up one a child still maps (it keeps it).</summary>
+        /// (uncharged) and gives up one a child still maps (it keeps it). PageAllocate: bad calls
+        /// refused, fresh zeroed frames of the app's own. PageAlias: bad calls refused, the app's
+        /// frames a second time, read-only.</summary>
         private static string KernelCopyOnWriteBehaviour()
         {
             FrameLedger ledger = Environments.Ledger;
@@ -232,6 +234,33 @@ namespace Aegis.Kernel.Tests
             }
             // (Its heap may grow meanwhile, through PageAllocate too: at least the 3 are charged.)
             if (app.FramesCharged < chargedBefore + 3) return "PageAllocate's frames are not charged: " + chargedBefore.ToString() + " -> " + app.FramesCharged.ToString();
+
+            // Checkpoint 5: PageAlias refuses six bad calls (nothing mapped by them), then maps D's
+            // three frames a second time at E: the same frames, read-only, with the asked software
+            // bit, each now mapped twice and still the app's; a write through D is read through E.
+            const ulong e = ShareBase + 32 * 4096;
+            errorsBefore = app.SystemCallErrors;
+            if (Environments.Start(app) != Error.None) return "cannot resume it";
+            Scheduler.Run(() => !app.IsAlive || app.State == EnvironmentState.Stopped, DefaultTicks);
+            output = Output(app);
+            if (app.State != EnvironmentState.Stopped) return "it did not reach checkpoint 5: " + Ending(app) + " " + output;
+            problem = Expect(output, "cowmark: alias writable InvalidArgument") ?? Expect(output, "cowmark: alias unaligned InvalidArgument")
+                ?? Expect(output, "cowmark: alias too many InvalidArgument") ?? Expect(output, "cowmark: alias kernel BadAddress")
+                ?? Expect(output, "cowmark: alias unmapped source NotMapped") ?? Expect(output, "cowmark: alias over a mapped page Busy")
+                ?? Expect(output, "cowmark: alias 3\n");
+            if (problem != null) return problem;
+            if (app.SystemCallErrors != errorsBefore + 6) return "expected 6 more refusals from PageAlias, the kernel counted " + (app.SystemCallErrors - errorsBefore).ToString();
+            if (LeafOf(app, b) != 0 || LeafOf(app, a) != 0) return "a refused PageAlias mapped a page";
+            for (ulong i = 0; i < 3; i++)
+            {
+                ulong original = LeafOf(app, d + i * 4096), alias = LeafOf(app, e + i * 4096);
+                if (alias == 0 || FrameOfLeaf(alias) != FrameOfLeaf(original)) return "PageAlias's page " + i.ToString() + " is not D's frame";
+                if ((alias & PageBits.Writable) != 0 || (alias & (PageBits.Software0 | PageBits.Software1 | PageBits.Software2)) != PageBits.Software0)
+                    return "PageAlias's page " + i.ToString() + " is writable or lacks exactly the asked software bit";
+                ulong frame = FrameOfLeaf(alias);
+                if (ledger.OwnerOf(frame) != app.Id || ledger.MappingsOf(frame) != 2) return "PageAlias's frame " + i.ToString() + " is not the app's, mapped twice";
+            }
+            if (*(ulong*)KernelMemory.PhysicalToVirtual(FrameOfLeaf(LeafOf(app, e + 4096)) * 4096) != 0xD2) return "the write through D is not in E's frame";
             if (Environments.Start(app) != Error.None) return "cannot resume it";
             if (!RunToEnd()) return "timed out";
             if (!ExitedWith(app, 0)) return "cowmark " + Ending(app) + " " + Output(app);

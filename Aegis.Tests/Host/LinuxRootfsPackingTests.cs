@@ -83,8 +83,8 @@ public class LinuxRootfsPackingTests
         Assert.That(entries.Select(e => e.Magic).Distinct(), Is.EqualTo(new[] { "ustar/00" }), "POSIX ustar headers");
         Assert.That(entries.All(e => e.Uid == 0 && e.Gid == 0 && e.Owner == ""), Is.True, "owner 0, numeric (no names)");
         Assert.That(entries.All(e => e.Mtime == FixedMtime), Is.True, "one fixed mtime");
-        var names = entries.Select(e => e.Name.TrimEnd('/')).ToList();
-        Assert.That(names, Is.EqualTo(names.OrderBy(n => n, StringComparer.Ordinal).ToList()), "sorted by name");
+        var names = Ustar.WithoutPadding(entries).Select(e => e.Name.TrimEnd('/')).ToList();
+        Assert.That(names, Is.EqualTo(names.OrderBy(n => n, StringComparer.Ordinal).ToList()), "sorted by name (the alignment's repeated directory headers aside)");
         Assert.That(names, Is.Unique);
         Assert.That(names.All(n => !n.StartsWith("/") && !n.StartsWith("./")), Is.True, "relative names");
         foreach (Ustar.Entry entry in entries.Where(e => e.Name.Contains('/') && e.Name.TrimEnd('/').Contains('/')))
@@ -150,7 +150,7 @@ public class LinuxRootfsPackingTests
         var (exitCode, output, archive) = Pack("a.tar", deb, "--overlay", Path.Combine(_work, "overlay"),
             "--file", Path.Combine(_work, "program") + "=tests/program");
         Assert.That(exitCode, Is.EqualTo(0), output);
-        List<Ustar.Entry> entries = Ustar.ReadTar(File.ReadAllBytes(archive));
+        List<Ustar.Entry> entries = Ustar.WithoutPadding(Ustar.ReadTar(File.ReadAllBytes(archive)));
         Ustar.Entry sh = entries.Single(e => e.Name == "bin/sh");
         Assert.That((sh.Type, sh.Mode, sh.Size), Is.EqualTo(('0', Convert.ToInt32("755", 8), 12L)), "the overlay's file replaces the applet link");
         Assert.That(entries.Single(e => e.Name == "bin/busybox").Size, Is.GreaterThan(12), "and does not write through it into busybox");
@@ -160,6 +160,43 @@ public class LinuxRootfsPackingTests
         Assert.That(entries.Single(e => e.Name == "root/").Mode, Is.EqualTo(Convert.ToInt32("700", 8)));
         foreach (string directory in new[] { "dev/", "proc/", "sys/", "home/", "etc/", "bin/" })
             Assert.That(entries.Single(e => e.Name == directory), Has.Property("Type").EqualTo('5').And.Property("Mode").EqualTo(Convert.ToInt32("755", 8)), directory);
+    }
+
+    [Test]
+    public void FilesOfAPageOrMoreHaveTheirDataPageAligned()
+    {
+        // Sizes that leave the next header at every 512-byte position of a page.
+        string[] extra = Enumerable.Range(0, 8).SelectMany(i =>
+        {
+            Write($"f{i}", new string('x', 4096 + 700 * i), "755");
+            Write($"s{i}", new string('y', 100 + 512 * i));
+            return new[] { "--file", Path.Combine(_work, $"f{i}") + $"=tests/big{i}", "--file", Path.Combine(_work, $"s{i}") + $"=etc/small{i}" };
+        }).ToArray();
+        var (exitCode, output, archive) = Pack("a.tar", MakeBusyboxDeb(), extra);
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        byte[] bytes = File.ReadAllBytes(archive);
+        List<Ustar.Entry> entries = Ustar.ReadTar(bytes);
+        var large = entries.Where(e => e.Type == '0' && e.Size >= 4096).ToList();
+        Assert.That(large.Count, Is.GreaterThanOrEqualTo(8));
+        foreach (Ustar.Entry entry in large)
+            Assert.That(entry.DataOffset % 4096, Is.Zero, $"{entry.Name}'s data starts on a page");
+        foreach (Ustar.Entry entry in large.Where(e => e.Name.StartsWith("tests/big")))
+        {
+            int i = entry.Name[^1] - '0';
+            Assert.That(Encoding.ASCII.GetString(bytes, (int)entry.DataOffset, (int)entry.Size), Is.EqualTo(new string('x', 4096 + 700 * i)), entry.Name);
+        }
+        // The padding is repeated directory headers only, so the files are exactly those packed.
+        var padding = entries.Except(Ustar.WithoutPadding(entries)).ToList();
+        Assert.That(padding, Is.Not.Empty, "eight sizes cannot all fall on a page without padding");
+        Assert.That(padding.All(e => e.Type == '5'), Is.True, "only directory headers pad");
+        Assert.That(Ustar.WithoutPadding(entries).Select(e => e.Name), Is.Unique);
+        // GNU tar extracts it as the same tree.
+        string extracted = Path.Combine(_work, "extracted");
+        Directory.CreateDirectory(extracted);
+        var tar = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("tar", $"-xf \"{archive}\" -C \"{extracted}\"") { RedirectStandardError = true })!;
+        tar.WaitForExit();
+        Assert.That(tar.ExitCode, Is.EqualTo(0), tar.StandardError.ReadToEnd());
+        Assert.That(File.ReadAllText(Path.Combine(extracted, "tests", "big3")), Is.EqualTo(new string('x', 4096 + 2100)));
     }
 
     [Test]
@@ -250,8 +287,25 @@ public class LinuxRootfsPackingTests
 /// <summary>A minimal reader of POSIX ustar archives (the tests read the root file system with it).</summary>
 public static class Ustar
 {
-    /// <summary>One ustar header: name (prefix/name joined), type flag, mode, uid, gid, size, mtime, link, magic.</summary>
-    public sealed record Entry(string Name, char Type, int Mode, int Uid, int Gid, long Size, long Mtime, string Link, string Magic, string Owner);
+    /// <summary>One ustar header: name (prefix/name joined), type flag, mode, uid, gid, size, mtime, link, magic,
+    /// and where its data starts in the archive.</summary>
+    public sealed record Entry(string Name, char Type, int Mode, int Uid, int Gid, long Size, long Mtime, string Link, string Magic, string Owner,
+        long DataOffset = 0);
+
+    /// <summary>The entries without the padding build-rootfs.sh puts before a page-aligned file
+    /// (a repeated header of a directory already in the archive).</summary>
+    public static List<Entry> WithoutPadding(IEnumerable<Entry> entries)
+    {
+        var seen = new HashSet<string>();
+        var kept = new List<Entry>();
+        foreach (Entry entry in entries)
+        {
+            if (entry.Type == '5' && seen.Contains(entry.Name.TrimEnd('/'))) continue;
+            seen.Add(entry.Name.TrimEnd('/'));
+            kept.Add(entry);
+        }
+        return kept;
+    }
 
     /// <summary>A minimal ustar reader: the headers in order (the data blocks are skipped).</summary>
     public static List<Entry> ReadTar(byte[] archive)
@@ -278,7 +332,8 @@ public static class Ustar
                 name = prefix + "/" + name;
             long size = Octal(block, 124, 12);
             entries.Add(new Entry(name, (char)block[156], (int)Octal(block, 100, 8), (int)Octal(block, 108, 8), (int)Octal(block, 116, 8),
-                size, Octal(block, 136, 12), Text(block, 157, 100), Text(block, 257, 6) + "/" + Text(block, 263, 2), Text(block, 265, 32) + Text(block, 297, 32)));
+                size, Octal(block, 136, 12), Text(block, 157, 100), Text(block, 257, 6) + "/" + Text(block, 263, 2), Text(block, 265, 32) + Text(block, 297, 32),
+                position + 512));
             position += 512 + (int)((size + 511) / 512 * 512);
         }
         return entries;

@@ -64,8 +64,9 @@ namespace Aegis.LibOS.Unixish.Linux
                 shellStatus = error == -Errno.ENOENT || error == -Errno.ENOTDIR ? 127 : 126;
                 return error;
             }
-            // A forked process maps the embedded archive on demand: the file's pages in one go.
-            OnDemandPages.Ensure((ulong)data, length);
+            // A forked process maps the embedded archive on demand: the headers now; Commit maps
+            // the pages it copies, and read-only segments come from the archive's frames (PageAlias).
+            OnDemandPages.Ensure((ulong)data, length < Page ? length : Page);
             ElfCheck check = LinuxElf.Read(data, length);
             if (!check.IsValid)
             {
@@ -121,8 +122,10 @@ namespace Aegis.LibOS.Unixish.Linux
             PersonalityFiles.OnProgramLoaded(request, name);
             ulong previousEnd = 0;
             int previousProtection = 0;
-            foreach (ElfSegment segment in program.Segments)
+            bool alias = MayAlias();
+            for (int index = 0; index < program.Segments.Count; index++)
             {
+                ElfSegment segment = program.Segments[index];
                 ulong address = segment.VirtualAddress + loadBase;
                 ulong pageStart = address & ~(Page - 1), pageEnd = ProgramMemory.PageUp(address + segment.MemorySize);
                 ulong areaStart = pageStart < previousEnd ? previousEnd : pageStart;
@@ -135,15 +138,32 @@ namespace Aegis.LibOS.Unixish.Linux
                     };
                     if (!LinuxProcess.Memory.Insert(area)) { problem = "cannot place segment at 0x" + address.ToString("x"); return false; }
                 }
-                if (ProgramPages.MapZeroed(pageStart, pageEnd, Protection.Read | Protection.Write) != Error.None)
+                // Read-only whole pages of file bytes are the archive's own frames (PageAlias), not copies.
+                ulong aliasStart = 0, aliasEnd = 0;
+                if (alias)
+                {
+                    ulong next = index + 1 < program.Segments.Count ? (program.Segments[index + 1].VirtualAddress + loadBase) & ~(Page - 1) : ulong.MaxValue;
+                    AliasRange(request, segment, address, areaStart, next, out aliasStart, out aliasEnd);
+                }
+                if (ProgramPages.MapZeroed(pageStart, pageEnd, Protection.Read | Protection.Write) != Error.None) // (skips the aliased pages)
                 {
                     problem = "out of memory loading it";
                     return false;
                 }
                 if (pageStart < previousEnd) // a page shared with the segment before: writable while copying
                     ProgramPages.Reprotect(pageStart, previousEnd, Protection.Read | Protection.Write);
-                System.Buffer.MemoryCopy(request.Data + segment.Offset, (void*)address, (long)segment.FileSize, (long)segment.FileSize);
-                if (areaStart < pageEnd && ProgramPages.ProtectFilled(areaStart, pageEnd, segment.Protection) != Error.None)
+                ulong fileEnd = address + segment.FileSize;
+                if (aliasStart < aliasEnd)
+                {
+                    CopyFile(request, segment, address, address, aliasStart);
+                    CopyFile(request, segment, address, aliasEnd, fileEnd);
+                }
+                else
+                {
+                    CopyFile(request, segment, address, address, fileEnd);
+                }
+                if (areaStart < pageEnd && (ProgramPages.ProtectFilled(areaStart, aliasStart > areaStart ? aliasStart : areaStart, segment.Protection) != Error.None
+                    || ProgramPages.ProtectFilled(aliasEnd > areaStart ? aliasEnd : areaStart, pageEnd, segment.Protection) != Error.None))
                 {
                     problem = "cannot set a segment's permissions";
                     return false;
@@ -182,6 +202,64 @@ namespace Aegis.LibOS.Unixish.Linux
             registers->Rsp = rsp;
             registers->Rflags = 0x202;
             return true;
+        }
+
+        /// <summary>Whether exec maps read-only segment pages from the archive (PageAlias): in a
+        /// process that maps the archive from an ancestor. The first process owns the archive's
+        /// frames, and giving up a program page it owns and maps twice would give up the archive's
+        /// (PageShare Discard releases an owned frame mapped elsewhere), so it copies.</summary>
+        private static bool MayAlias() => OnDemandPages.FromAncestor;
+
+        /// <summary>The pages of the segment exec maps from the archive: whole pages of its file
+        /// bytes ([address, address + FileSize)), inside its own area (from areaStart), below the
+        /// next segment's first page (next), read-only, with the file's data page-aligned in the
+        /// archive (tools/rootfs/build-rootfs.sh). [start, end) is empty when there are none or the
+        /// kernel refused (the caller copies them then).</summary>
+        private static void AliasRange(LoadRequest request, ElfSegment segment, ulong address, ulong areaStart, ulong next,
+            out ulong start, out ulong end)
+        {
+            start = end = 0;
+            if ((segment.Protection & Protection.Write) != 0 || segment.Protection == Protection.None) return;
+            ulong source = (ulong)request.Data + segment.Offset;
+            if (((source - address) & (Page - 1)) != 0) return; // the file's data is not page-aligned in the archive
+            ulong first = ProgramMemory.PageUp(address), last = (address + segment.FileSize) & ~(Page - 1);
+            if (first < areaStart) first = areaStart;
+            if (last > next) last = next;
+            if (first >= last) return;
+            ulong bits = ProgramPages.Bits(segment.Protection) | CopyOnWrite.Bit;
+            for (ulong page = first; page < last; )
+            {
+                ulong pages = (last - page) / Page;
+                if (pages > (ulong)SystemCallLimits.MaximumMapRequests) pages = (ulong)SystemCallLimits.MaximumMapRequests;
+                SystemCallResult mapped = SystemCalls.PageAlias(source + (page - address), page, pages, bits);
+                if (mapped.IsError)
+                {
+                    if (page > first) ProgramPages.UnmapAliased(first, page);
+                    AliasRefusals++;
+                    return;
+                }
+                page += pages * Page;
+            }
+            ProgramPages.AdoptRange(first, last);
+            AliasedPages += (last - first) / Page;
+            start = first;
+            end = last;
+        }
+
+        /// <summary>Pages exec mapped from the archive, and the times the kernel refused (the pages were copied).</summary>
+        public static ulong AliasedPages, AliasRefusals;
+
+        /// <summary>Copies the segment's file bytes for [from, to) (clipped to them), mapping the
+        /// archive's pages there first in a process that maps them on demand.</summary>
+        private static void CopyFile(LoadRequest request, ElfSegment segment, ulong address, ulong from, ulong to)
+        {
+            ulong fileEnd = address + segment.FileSize;
+            if (from < address) from = address;
+            if (to > fileEnd) to = fileEnd;
+            if (from >= to) return;
+            byte* source = request.Data + segment.Offset + (from - address);
+            OnDemandPages.Ensure((ulong)source, to - from);
+            System.Buffer.MemoryCopy(source, (void*)from, (long)(to - from), (long)(to - from));
         }
 
         private static StackImage BuildStackImage(LoadRequest request, ElfProgram program, ulong loadBase)

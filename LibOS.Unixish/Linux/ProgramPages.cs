@@ -196,6 +196,17 @@ namespace Aegis.LibOS.Unixish.Linux
             return Error.None;
         }
 
+        /// <summary>Records [start, end) as mapped by the libOS through another path (exec's
+        /// PageAlias of read-only segment pages: released like any other, PageShare Discard only
+        /// unmaps a frame the process does not own).</summary>
+        public static void AdoptRange(ulong start, ulong end)
+        {
+            for (ulong page = start; page < end; page += Page) s_pages[page] = 0;
+        }
+
+        /// <summary>Unmaps [start, end), pages PageAlias mapped and nobody recorded yet.</summary>
+        public static void UnmapAliased(ulong start, ulong end) => Memory.Unmap(start, (int)((end - start) / Page));
+
         /// <summary>Forgets a page the libOS mapped through some other path (the loader's copies).</summary>
         public static void Adopt(ulong page) => s_pages[page] = 0;
 

@@ -18,7 +18,8 @@
 # any execute bit was set, else 0644; tmp 1777, root 0700), symbolic links kept as links. The
 # same inputs give the same bytes. TAR is replaced only when its bytes change (its mtime then
 # tells the build whether anything downstream must be redone). A name too long for ustar, a
-# .deb that does not unpack or a missing file is an error.
+# .deb that does not unpack or a missing file is an error. Every regular file of 4 KiB or more has
+# its data page-aligned in the archive (below; checked after packing).
 set -euo pipefail
 
 die() { printf 'build-rootfs: %s\n' "$*" >&2; exit 1; }
@@ -84,14 +85,33 @@ chmod 1777 "$stage/tmp"
 chmod 0700 "$stage/root"
 
 list="$(mktemp)"
-trap 'rm -f "$list" "$output.tmp"' EXIT
-(cd "$stage" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort) >"$list"
+sorted="$(mktemp)"
+trap 'rm -f "$list" "$sorted" "$output.tmp"' EXIT
+(cd "$stage" && find . -mindepth 1 -printf '%P\t%y\t%s\n' | LC_ALL=C sort -t $'\t' -k1,1) >"$sorted"
+# Page-aligned file data: every regular file of at least one page starts its data on a 4 KiB
+# boundary of the archive (the libOS maps a program's read-only pages straight from the archive,
+# which the image holds page-aligned: docs/libos-unixish.md, "Exec"). Each entry is a 512-byte
+# header plus its data rounded up to 512 bytes (ustar: no extension headers; --hard-dereference
+# keeps every regular file's data in its own entry); the gap before such a file is filled with
+# repeated headers of its directory, which every tar reader takes as the same directory again.
+awk -F '\t' '
+    { offset_before = offset
+      if ($2 == "f" && $3 >= 4096) {
+          pad = (4096 - (offset + 512) % 4096) % 4096 / 512
+          parent = $1; sub("/[^/]*$", "", parent); if (parent == $1) parent = "."
+          for (i = 0; i < pad; i++) { print parent; offset += 512 }
+      }
+      print $1
+      offset += 512 + ($2 == "f" ? int(($3 + 511) / 512) * 512 : 0) }' "$sorted" >"$list"
 mkdir -p "$(dirname "$output")"
-tar --format=ustar --numeric-owner --owner=0 --group=0 --mtime="@$mtime" --no-recursion \
+tar --format=ustar --numeric-owner --owner=0 --group=0 --mtime="@$mtime" --no-recursion --hard-dereference \
     -C "$stage" -cf "$output.tmp" -T "$list" || die "tar could not pack $stage (a name too long for ustar?)"
+# The alignment, checked on what tar wrote (tar -R: each member's header block).
+misaligned=$(tar -tvR -f "$output.tmp" | awk '$3 ~ /^-/ && $5 >= 4096 { sub(":", "", $2); if (($2 + 1) % 8 != 0) print $NF }' | head -n 3)
+[[ -z "$misaligned" ]] || die "file data not page-aligned in the archive: $misaligned"
 if cmp -s "$output.tmp" "$output"; then
     rm -f "$output.tmp"
 else
     mv -f "$output.tmp" "$output"
 fi
-printf 'build-rootfs: %s: %s entries, %s bytes\n' "$output" "$(wc -l <"$list")" "$(stat -c %s "$output")"
+printf 'build-rootfs: %s: %s entries, %s bytes\n' "$output" "$(wc -l <"$sorted")" "$(stat -c %s "$output")"

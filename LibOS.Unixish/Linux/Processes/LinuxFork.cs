@@ -371,6 +371,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static void ChildStarted(UpcallFrame* frame)
         {
             CopyOnWrite.AskKernel(); // the kernel's setting is per environment
+            OnDemandPages.FromAncestor = OnDemandPages.Count != 0;
             Forks = 0;
             ForgetUntouchedHeap(); // before anything here allocates
             IpcServer.ResetAfterFork();

@@ -14,7 +14,10 @@
 //      (the child maps it) given up; stops.
 //   4. PageAllocate: six bad calls refused (unaligned, 0 and 513 pages, bad permissions, a kernel
 //      address, a range with a mapped page), then 3 fresh pages at D; writes 0xD1 to the second;
-//      stops. Then it exits 0.
+//      stops.
+//   5. PageAlias: six bad calls refused (writable, unaligned, 513 pages, a kernel address, an
+//      unmapped source, a destination over a mapped page), then D's 3 pages a second time at E,
+//      read-only with Software0; writes 0xD2 through D and reads it through E; stops. Then it exits 0.
 using Aegis.Abi;
 using Aegis.LibOS;
 
@@ -22,7 +25,7 @@ namespace Aegis.Apps.CowMark
 {
     internal static unsafe class Program
     {
-        private const ulong A = 0x40000000, B = A + 4096, C = A + 2 * 4096, D = A + 16 * 4096;
+        private const ulong A = 0x40000000, B = A + 4096, C = A + 2 * 4096, D = A + 16 * 4096, E = A + 32 * 4096;
         private const ulong Mark = PageBits.Software0 | PageBits.Software2, Drop = PageBits.Software1;
         private static int s_upcalled;
 
@@ -84,6 +87,17 @@ namespace Aegis.Apps.CowMark
             Say("allocate", SystemCalls.PageAllocate(D, 3, Memory.ReadWrite));
             *(ulong*)(D + 4096) = 0xD1;
             SystemCalls.EnvironmentStop(CapabilitySlots.Self); // checkpoint 4
+
+            Say("alias writable", SystemCalls.PageAlias(D, E, 3, Memory.ReadWrite));
+            Say("alias unaligned", SystemCalls.PageAlias(D + 8, E, 3, Memory.ReadOnly));
+            Say("alias too many", SystemCalls.PageAlias(D, E, 513, Memory.ReadOnly));
+            Say("alias kernel", SystemCalls.PageAlias(D, 0xFFFFFFFF80100000UL, 1, Memory.ReadOnly));
+            Say("alias unmapped source", SystemCalls.PageAlias(A, E, 1, Memory.ReadOnly)); // A was discarded
+            Say("alias over a mapped page", SystemCalls.PageAlias(D, C - 4096 * 2, 3, Memory.ReadOnly)); // C is mapped
+            Say("alias", SystemCalls.PageAlias(D, E, 3, Memory.ReadOnly | PageBits.Software0));
+            *(ulong*)(D + 4096) = 0xD2;
+            Console.WriteLine("cowmark: alias reads " + (*(ulong*)(E + 4096)).ToString("x"));
+            SystemCalls.EnvironmentStop(CapabilitySlots.Self); // checkpoint 5
             return 0;
         }
     }

@@ -1,0 +1,73 @@
+/* proc-exec-text: a program's text after execve is private to the process, as a private file
+ * mapping on Linux. (On Aegis an exec in a forked process maps the read-only pages of the
+ * program straight from the root archive's frames, shared by every process running it: this is
+ * the test that such sharing never leaks a write.) The parent forks three children that execve
+ * this program again:
+ *   "patch": makes the page holding answer() writable (mprotect), changes the constant answer()
+ *            returns from 42 to 43 in its code, and exits with what answer() now returns;
+ *   "check": run after the patch, exits with what answer() returns (its own text: 42);
+ *   "write": writes to its text without mprotect: killed by SIGSEGV.
+ * The parent's own answer() stays 42 too. */
+#include "difftest.h"
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* noipa: the call really runs this code (no constant propagated to the callers). */
+__attribute__((noipa)) static int answer(void) { return 42; }
+
+/* The immediate of answer's "mov $42, %eax" (b8 2a 00 00 00), or NULL. */
+static unsigned char *immediate(void)
+{
+    unsigned char *code = (unsigned char *)(uintptr_t)answer;
+    for (int i = 0; i < 16; i++)
+        if (code[i] == 0xb8 && code[i + 1] == 42 && code[i + 2] == 0 && code[i + 3] == 0 && code[i + 4] == 0)
+            return code + i + 1;
+    return NULL;
+}
+
+static int run(const char *self, const char *mode)
+{
+    pid_t child = fork();
+    if (child == 0) {
+        char *arguments[] = {(char *)self, (char *)mode, NULL};
+        char *environment[] = {NULL};
+        execve(self, arguments, environment);
+        _exit(127);
+    }
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child) return -1;
+    if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "patch") == 0) {
+        unsigned char *at = immediate();
+        if (at == NULL) return 100;
+        uintptr_t page = (uintptr_t)at & ~(uintptr_t)4095;
+        /* The instruction may straddle a page boundary: both pages. */
+        if (mprotect((void *)page, 8192, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) return 101;
+        *(volatile unsigned char *)at = 43;
+        return answer();
+    }
+    if (argc == 2 && strcmp(argv[1], "check") == 0) return answer();
+    if (argc == 2 && strcmp(argv[1], "write") == 0) {
+        unsigned char *at = immediate();
+        if (at == NULL) return 100;
+        *(volatile unsigned char *)at = 44;
+        return answer();
+    }
+    dt_start("proc-exec-text");
+    dt_check(immediate() != NULL, "the code is found", "no mov $42, %%eax in answer()");
+    int patched = run(argv[0], "patch");
+    dt_check(patched == 43, "a child patches its own text", "status %d", patched);
+    int checked = run(argv[0], "check");
+    dt_check(checked == 42, "the next exec runs the file's text", "status %d", checked);
+    int written = run(argv[0], "write");
+    dt_check(written == 1000 + SIGSEGV, "a write to text without mprotect is SIGSEGV", "status %d", written);
+    dt_check(answer() == 42, "the parent's text is unchanged", "answer() %d", answer());
+    return dt_finish();
+}
