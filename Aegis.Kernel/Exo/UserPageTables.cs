@@ -192,7 +192,12 @@ namespace Aegis.Kernel.Exo
             {
                 if (budget <= 0) { cursor = page; return false; }
                 ulong top = pml4[page >> 27];
-                if ((top & 1) == 0) { page = ((page >> 27) + 1) << 27; continue; }
+                if ((top & 1) == 0)
+                {
+                    int next = NextPresent(pml4, (int)(page >> 27) + 1, (int)(userPages >> 27));
+                    page = (ulong)next << 27;
+                    continue;
+                }
                 if ((page & ((1UL << 27) - 1)) == 0) budget -= PageTableScanUnits;
                 ulong* upperTable = (ulong*)(window + (top & PageBits.FrameMask));
                 ulong topBase = page & ~((1UL << 27) - 1);
@@ -245,7 +250,7 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>The index of the first entry at or after 'index' of a 512-entry table with the
-        /// present bit, or 512. Absent entries are passed eight at a time where aligned.</summary>
+        /// present bit, or 512. Runs of zero entries are passed by Cpu.ScanNonzero (repe scasq).</summary>
         public static int NextPresent(ulong* table, int index) => NextPresent(table, index, 512);
 
         /// <summary>As NextPresent, looking only below 'limit' (at most 512); 'limit' when none is.</summary>
@@ -253,17 +258,11 @@ namespace Aegis.Kernel.Exo
         {
             while (index < limit)
             {
-                if ((index & 7) == 0 && index + 8 <= limit)
-                {
-                    ulong* e = table + index;
-                    if (((e[0] | e[1] | e[2] | e[3] | e[4] | e[5] | e[6] | e[7]) & 1) == 0)
-                    {
-                        index += 8;
-                        continue;
-                    }
-                }
+                if ((table[index] & 1) != 0) return index; // a dense table: no scan
+                index = (int)Cpu.ScanNonzero(table, index + 1, limit);
+                if (index >= limit) return limit;
                 if ((table[index] & 1) != 0) return index;
-                index++;
+                index++; // not zero, not present: past it
             }
             return limit;
         }

@@ -24,6 +24,7 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_invlpg")] public static extern void InvalidatePage(ulong virtualAddress);
         [MethodImpl(Import), RuntimeImport("*", "aegis_zero_page")] public static extern unsafe void ZeroPage(void* page);
         [MethodImpl(Import), RuntimeImport("*", "aegis_copy_page")] public static extern unsafe void CopyPage(void* destination, void* source);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_scan_nonzero")] public static extern unsafe long ScanNonzero(ulong* table, long index, long limit);
         [MethodImpl(Import), RuntimeImport("*", "aegis_rdtsc")] public static extern ulong ReadTimestampCounter();
         [MethodImpl(Import), RuntimeImport("*", "aegis_rdmsr")] public static extern ulong ReadMsr(uint msr);
         [MethodImpl(Import), RuntimeImport("*", "aegis_wrmsr")] public static extern void WriteMsr(uint msr, ulong value);

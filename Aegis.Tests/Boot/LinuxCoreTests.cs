@@ -85,6 +85,17 @@ public class LinuxCoreTests
     /// <summary>The getppid round trip under -icount (the figure itself is the benchmark's report,
     /// docs/benchmarks.md, not a test's verdict): the program runs to the end and reports a cost.</summary>
     [Test]
+    public void PollAndSelectOnASharedPipeSleepUntilItChanges()
+    {
+        // The verdict is the kernel's idle time (/proc/uptime) while the program waits, not the program's say-so
+        // about itself: a poll that looked again and again would leave the CPU no idle time.
+        FrontDoorResult result = RunProgram("/tests/core-poll-sleep");
+        Assert.That(ProgramLines(result), Is.EqualTo(new[] { "poll: 1, POLLIN", "poll: slept", "select: 1, readable", "select: slept" }),
+            () => result.Describe("poll and select on a pipe its child writes after 300 ms"));
+        Assert.That(InitStatus(result), Is.Zero, () => result.Describe("exit status 0"));
+    }
+
+    [Test]
     public void GetppidBenchmarkReportsItsCost()
     {
         FrontDoor.EnsureIsoBuilt();

@@ -35,6 +35,9 @@ public class LinuxDifferentialTests
         "proc-kill", "proc-kill-busy", // issue #9: signals to computing and sleeping processes
         "proc-files", // one file tree for every process (helper vfs)
         "files-cache", // stat and open served from the client's caches (helper files, session 3)
+        "proc-exec-text", // exec maps read-only pages from the archive: a patch stays private (session 5)
+        "proc-kill-pipe", // a SIGKILLed child's pipe ends close (session 5)
+        "proc-orphan", // an orphan's PR_SET_PDEATHSIG and getppid (session 5)
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines

@@ -5,8 +5,9 @@
 //                               execve sets it to the program's file name again
 //   PR_SET_DUMPABLE / PR_GET_DUMPABLE   0 or 1 (2, "root-only", is refused as Linux refuses it
 //                               from prctl); execve sets it back to 1
-//   PR_SET_PDEATHSIG / PR_GET_PDEATHSIG the signal to get when the parent ends (0..64): stored
-//                               (a fork's child starts with 0, as Linux); nothing sends it yet
+//   PR_SET_PDEATHSIG / PR_GET_PDEATHSIG the signal to get when the parent ends (0..64); a fork's
+//                               child starts with 0, as Linux. Posted when the parent's exit
+//                               tells this process it is an orphan (LinuxProcesses.WhenOrphaned)
 // Bad pointers are -EFAULT. State is per process (a fork copies it, then the hooks adjust it).
 using Aegis.LibOS.Unixish.Linux.Files;
 
@@ -27,6 +28,12 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxSystemCalls.Define(LinuxSystemCallNumbers.prctl, &Call);
             LinuxPersonality.OnExec(&AfterExec);
             Processes.LinuxProcesses.OnFork(&InForkChild);
+            Processes.LinuxProcesses.WhenOrphaned = &ParentDied;
+        }
+
+        private static void ParentDied(ulong parent)
+        {
+            if (s_parentDeathSignal != 0) Processes.ProcessSignals.Post(s_parentDeathSignal, parent);
         }
 
         private static void AfterExec() => s_dumpable = 1;

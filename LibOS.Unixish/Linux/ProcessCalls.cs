@@ -1,6 +1,7 @@
 // The program's identity, its end, execve and the small calls every libc makes at start-up.
 //   pid/tid     the environment id (one thread per program); getppid: EnvironmentPage.ParentId,
-//               0 for a program the kernel started (as for Linux's pid 1).
+//               0 for a program the kernel started (as for Linux's pid 1), 1 once the parent
+//               exited while this process runs (an orphan: LinuxProcesses' OrphanTag).
 //   users       one user, root: every uid/gid is 0, getgroups is [0]; set*id to 0 succeeds,
 //               to anything else -EPERM (there is nobody else to become).
 //   uname       Linux 6.1.0-aegis x86_64, nodename "aegis".
@@ -25,6 +26,8 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxSystemCalls.Define(getpid, &GetPid);
             LinuxSystemCalls.Define(gettid, &GetPid);
             LinuxSystemCalls.Define(getppid, &GetParentPid);
+            s_parentPid = (long)Info.OwnPage->ParentId;
+            Processes.LinuxProcesses.OnFork(&AfterFork);
             LinuxSystemCalls.Define(getuid, &Zero);
             LinuxSystemCalls.Define(geteuid, &Zero);
             LinuxSystemCalls.Define(getgid, &Zero);
@@ -69,7 +72,17 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public static long GetPid(ref LinuxCall call) => (long)Info.OwnPage->Id;
 
-        public static long GetParentPid(ref LinuxCall call) => (long)Info.OwnPage->ParentId;
+        /// <summary>getppid's answer (a static: one load on getppid's fast path): the environment's
+        /// parent, set at start and in a fork's child; 1 once the parent exited (BecomeOrphan).</summary>
+        private static long s_parentPid;
+
+        public static long GetParentPid(ref LinuxCall call) => s_parentPid;
+
+        private static void AfterFork() => s_parentPid = (long)Info.OwnPage->ParentId;
+
+        /// <summary>The Linux parent exited while this process runs (LinuxProcesses' OrphanTag):
+        /// getppid answers 1, as after Linux's reparenting to init.</summary>
+        internal static void BecomeOrphan() => s_parentPid = 1;
 
         public static long Zero(ref LinuxCall call) => 0;
 

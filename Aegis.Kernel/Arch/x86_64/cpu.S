@@ -66,6 +66,24 @@ FUNCTION(aegis_copy_page)
     mov $512, %ecx
     rep movsq
     ret
+/* long aegis_scan_nonzero(const ulong* table, long index, long limit): the first i in [index,
+   limit) with table[i] != 0, or limit (index >= limit: limit). repe scasq: one instruction an
+   entry under -icount, where a C# loop took about 1.75 (UserPageTables.NextPresent: teardown and
+   the walks over page tables). */
+FUNCTION(aegis_scan_nonzero)
+    mov %rdx, %rcx
+    sub %rsi, %rcx
+    jle 1f
+    lea (%rdi,%rsi,8), %rdi
+    xor %eax, %eax
+    repe scasq
+    je 1f
+    mov %rdx, %rax
+    sub %rcx, %rax
+    dec %rax
+    ret
+1:  mov %rdx, %rax
+    ret
 FUNCTION(aegis_rdtsc)
     rdtsc
     shl $32, %rdx

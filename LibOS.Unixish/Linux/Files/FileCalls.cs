@@ -684,15 +684,27 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         // "Files"): asleep in the kernel (Notices.WaitStep: a signal, another process's message, a
         // child's end, an interval timer or the call's own timeout wakes it) when every descriptor
         // that can become ready tells this process so — the terminal, when this process is in the
-        // foreground group (it becomes the input's watcher). A shared pipe's other end wakes only a
-        // reader or writer blocked in read or write, and a background process does not watch the
-        // terminal: with such a descriptor the loop yields and looks again (it spins).
+        // foreground group (it becomes the input's watcher); a shared pipe, once this process is
+        // one of its pollers (SharedPipe.Watch: any change of the pipe wakes it; taken back when the
+        // call returns). A background process does not watch the terminal, and a pipe has
+        // SharedPipe.PollerSlots pollers at most: with such a descriptor the loop yields and looks
+        // again (it spins).
         private const int NoChange = 0, TerminalInput = 1, SharedRing = 2;
 
-        private static void WaitOnce(int sources, long timeoutMs, ulong startTsc, ref bool blocking)
+        /// <summary>Before the first sleep of a poll or select with shared pipes among its
+        /// descriptors: watches them all (SharedPipe.Watch). True when every one is watched (the
+        /// caller then looks at its descriptors once more, and may sleep); false: it spins.</summary>
+        private static bool WatchSharedPipe(int fd)
+        {
+            OpenFile file = Files.Table.Get(fd);
+            if (file == null || !(file.Node is PipeNode pipe) || !(pipe.Pipe is Processes.SharedPipe shared)) return true;
+            return shared.Watch();
+        }
+
+        private static void WaitOnce(int sources, long timeoutMs, ulong startTsc, ref bool blocking, bool pipesWatched)
         {
             if (Idle != null) { Idle(); return; }
-            if ((sources & SharedRing) != 0 || !Processes.Notices.On) { SystemCalls.Yield(); return; }
+            if (((sources & SharedRing) != 0 && !pipesWatched) || !Processes.Notices.On) { SystemCalls.Yield(); return; }
             if (!blocking) { Processes.Notices.BeginBlocking(); blocking = true; }
             if ((sources & TerminalInput) != 0 && !Processes.Notices.WatchTerminal()) { SystemCalls.Yield(); return; }
             ulong deadline = timeoutMs < 0 ? ulong.MaxValue : startTsc + (ulong)timeoutMs * TscPerMillisecond;
@@ -724,6 +736,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>timeoutMs &lt; 0: forever.</summary>
         private static long PollLoop(ulong fds, int count, long timeoutMs, out long remainingMs)
         {
+            long result = PollLooking(fds, count, timeoutMs, out remainingMs);
+            if (Processes.SharedPipe.Watching) Processes.SharedPipe.UnwatchAll();
+            return result;
+        }
+
+        private static long PollLooking(ulong fds, int count, long timeoutMs, out long remainingMs)
+        {
             remainingMs = 0;
             if (count < 0 || count > FileTable.Limit) return -Errno.EINVAL; // nfds above RLIMIT_NOFILE
             int bytes = count * 8;
@@ -731,7 +750,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (!UserPointers.CopyIn(table, fds, (ulong)bytes)) return -Errno.EFAULT;
             ulong start = LinuxCpu.Timestamp();
             int sources = NoChange;
-            bool blocking = false;
+            bool blocking = false, watchTried = false, watched = false;
             for (int i = 0; i < count; i++) sources |= ChangeSource(*(int*)(table + i * 8));
             while (true)
             {
@@ -753,7 +772,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 }
                 if (sources == NoChange && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK; // nothing could ever become ready (an armed timer will interrupt)
                 if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND; // EINTR when a handler runs (the fuzzer's alarm)
-                WaitOnce(sources, timeoutMs, start, ref blocking);
+                if ((sources & SharedRing) != 0 && !watchTried)
+                {
+                    watchTried = watched = true;
+                    for (int i = 0; i < count; i++) watched &= WatchSharedPipe(*(int*)(table + i * 8));
+                    if (watched) continue; // a change from now on wakes us: look once more before sleeping
+                }
+                WaitOnce(sources, timeoutMs, start, ref blocking, watched);
             }
         }
 
@@ -818,6 +843,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private static long SelectLoop(int nfds, ulong readSet, ulong writeSet, ulong exceptSet, long timeoutMs, out long remainingMs)
         {
+            long result = SelectLooking(nfds, readSet, writeSet, exceptSet, timeoutMs, out remainingMs);
+            if (Processes.SharedPipe.Watching) Processes.SharedPipe.UnwatchAll();
+            return result;
+        }
+
+        private static long SelectLooking(int nfds, ulong readSet, ulong writeSet, ulong exceptSet, long timeoutMs, out long remainingMs)
+        {
             remainingMs = 0;
             if (nfds < 0) return -Errno.EINVAL;
             if (nfds > FileTable.Limit) nfds = FileTable.Limit;
@@ -830,7 +862,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (writeSet != 0 && !UserPointers.CopyIn(input + 16, writeSet, bytes)) return -Errno.EFAULT;
             if (exceptSet != 0 && !UserPointers.CopyIn(input + 32, exceptSet, bytes)) return -Errno.EFAULT;
             int sources = NoChange;
-            bool blocking = false;
+            bool blocking = false, watchTried = false, watched = false;
             for (int fd = 0; fd < nfds; fd++)
             {
                 ulong bit = 1UL << (fd & 63);
@@ -864,7 +896,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 }
                 if (sources == NoChange && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK;
                 if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND;
-                WaitOnce(sources, timeoutMs, start, ref blocking);
+                if ((sources & SharedRing) != 0 && !watchTried)
+                {
+                    watchTried = watched = true;
+                    for (int fd = 0; fd < nfds; fd++)
+                        if ((((input[fd >> 6] | input[16 + (fd >> 6)] | input[32 + (fd >> 6)]) >> (fd & 63)) & 1) != 0)
+                            watched &= WatchSharedPipe(fd);
+                    if (watched) continue; // a change from now on wakes us: look once more before sleeping
+                }
+                WaitOnce(sources, timeoutMs, start, ref blocking, watched);
             }
         }
     }

@@ -14,7 +14,7 @@
 // each change. A buffer whose frames went with their process faults: the server's fault handler
 // maps a scratch page there and forgets the slot, so a dead client never takes the server down.
 //
-// Limits: a process the kernel destroys without exit's Goodbye (SIGKILL from the parent, a crash)
+// Limits: a process the kernel destroys without exit's Goodbye (a crash, a SIGKILL its libOS did not act on in time)
 // leaves its server descriptors behind (their files' memory stays until the machine stops).
 using Aegis.Abi;
 

@@ -18,7 +18,9 @@
 // a message to a process that is not in Wait is kept by the kernel (IpcLimits.PendingMessages of
 // them; the sender retries, yielding, only while that ring is full) and interrupts the process
 // the next time it runs — a process computing without system calls hears a kill at once, a
-// sleeping one is woken. SIGKILL to one's own child destroys its environment.
+// sleeping one is woken. SIGKILL to one's own child asks it to end (its libOS runs exit, so its
+// descriptors and pipe ends close) and destroys its environment if it has not within a tenth of a
+// second (EndKilledChildren).
 //
 // exit/exit_group: the exit hooks run (the file table closes every descriptor: pipe ends go), the
 // parent gets ExitTag, and the environment ends with WaitStatus.ToAegis. Orphans: Aegis ends every
@@ -26,7 +28,9 @@
 // a process that exits while children of its own still run *lingers*: its parent has its status
 // (wait4 returns at once), but its environment stays, in Wait, until those children end; then it
 // ends. A shell's pipelines and background jobs therefore run to completion whatever order their
-// processes exit in; getppid in an orphan still names the (exited) parent, not 1.
+// processes exit in. The exiting parent tells each child still running (OrphanTag): the child's
+// getppid answers 1 from then on, as after Linux's reparenting to init, and its PR_SET_PDEATHSIG
+// signal, if any, is posted.
 //
 // kill/tkill/tgkill are the signal layer's (Signals.cs): a target other than this process comes
 // to KillProcess through Signals.Sender.
@@ -50,6 +54,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public const ulong KillTag = 0x4C58_4B49_4C4C_0002;  // "LXKILL"
         public const ulong GroupTag = 0x4C58_4752_5050_0003; // "LXGRP"
         public const ulong StopTag = 0x4C58_5354_4F50_0005;  // "LXSTOP"
+        public const ulong OrphanTag = 0x4C58_4F52_5048_0006; // "LXORPH"
         public const ulong Flood = 1;
         /// <summary>Attempts to reach a process not in Wait (each one yields to it).</summary>
         public const int SendAttempts = 64;
@@ -62,6 +67,12 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public static ulong Group, Session;
         /// <summary>Whether a Linux parent forked this process (it then gets ExitTag and a carried status).</summary>
         public static bool Forked;
+        /// <summary>Whether this process's Linux parent has exited (OrphanTag): getppid answers 1, as
+        /// after Linux's reparenting to init; the environment's parent still reaps it.</summary>
+        public static bool Orphaned;
+        /// <summary>Run once when this process becomes an orphan (Prctl: PR_SET_PDEATHSIG's signal).
+        /// Inside the message filter: it must not block.</summary>
+        public static delegate*<ulong, void> WhenOrphaned;
         private static bool s_initialized, s_reportedUndelivered;
 
         /// <summary>Signals.Stopped: a stop signal stopped this process; its parent hears of it.</summary>
@@ -123,6 +134,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         {
             Children.Clear();
             Forked = true;
+            Orphaned = false;
             Notices.TurnOn(); // the kernel's notification flags are per environment
             for (int i = 0; i < s_forkHooks.Count; i++) ((delegate*<void>)s_forkHooks[i])();
         }
@@ -144,6 +156,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             Refresh();
             bool linger = Children.CountAlive() > 0;
             if (Forked) Send(Info.ParentId, (ulong)(status & 0xFFFF), linger ? 1UL : 0, 0, ExitTag, SendAttempts);
+            if (linger) TellOrphans();
             while (linger)
             {
                 SystemCalls.Wait();
@@ -151,6 +164,17 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 linger = Children.CountAlive() > 0;
             }
             SystemCalls.Exit(WaitStatus.ToAegis(status, Forked));
+        }
+
+        /// <summary>Our Linux life is over while children still run: each running child hears that it
+        /// is an orphan now (OrphanTag: its getppid becomes 1, its PR_SET_PDEATHSIG signal comes).</summary>
+        private static void TellOrphans()
+        {
+            for (int i = 0; i < ChildTable.Capacity; i++)
+            {
+                ChildEntry entry = Children[i];
+                if (entry.State == ChildState.Running) Send(entry.Pid, 0, 0, 0, OrphanTag, SendAttempts);
+            }
         }
 
         /// <summary>Ends this process as killed by the signal (core dump flag for the core signals).</summary>
@@ -330,10 +354,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                     if (entry.State != ChildState.Running || signal == 0) return 0;
                     if (signal == SIGKILL)
                     {
-                        // Certain even for a child that never waits: its environment goes now.
-                        SystemCalls.EnvironmentDestroy(entry.Slot);
-                        Children.MarkEnded(entry.Pid, WaitStatus.Signaled(SIGKILL));
-                        s_lingering[index] = false;
+                        s_killAsked[index] = true;
+                        EndKilledChildren();
                         return 0;
                     }
                 }
@@ -358,22 +380,82 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             return known ? 0 : -Errno.ESRCH;
         }
 
-        private static void PassToChildren(ulong group, int signal, bool all)
+        /// <summary>The signal to our children in the group (every child when all). mayWait: SIGKILL
+        /// may wait for them to end (EndKilledChildren); false inside the message filter (an IPC
+        /// upcall), where those children are destroyed at once.</summary>
+        private static void PassToChildren(ulong group, int signal, bool all, bool mayWait = true)
         {
+            bool killed = false;
             for (int i = 0; i < ChildTable.Capacity; i++)
             {
                 ChildEntry entry = Children[i];
                 if (entry.State != ChildState.Running && entry.State != ChildState.Lingering) continue;
                 if (signal == SIGKILL && entry.State == ChildState.Running && (all || entry.Group == group))
                 {
-                    // Its own descendants end with it (AncestorEnded), as a group kill would end them.
-                    SystemCalls.EnvironmentDestroy(entry.Slot);
-                    Children.MarkEnded(entry.Pid, WaitStatus.Signaled(SIGKILL));
+                    s_killAsked[i] = true; // (its descendants in the group hear it from it, or end with it)
+                    killed = true;
                     continue;
                 }
                 Error error = Send(entry.Pid, (ulong)signal, all ? 0 : group, Flood, KillTag, SendAttempts);
                 if (error == Error.WouldBlock) ReportUndelivered(entry.Pid, signal);
             }
+            if (killed) EndKilledChildren(all ? 0 : group, all, mayWait);
+        }
+
+        /// <summary>How long a child SIGKILL asked to end has to do so itself before its
+        /// environment is destroyed (a tenth of a second).</summary>
+        private static ulong KillGrace => Info.TimestampHz / 10;
+
+        private static readonly bool[] s_killAsked = new bool[ChildTable.Capacity];
+
+        /// <summary>SIGKILL to the children marked in s_killAsked. Each is asked first (KillTag, as
+        /// any process is): its libOS ends it as for any fatal signal, so its exit hooks run — its
+        /// descriptors and pipe ends close, the file server forgets it — and its parent hears
+        /// "killed by SIGKILL". Then this process waits (Notices.WaitStep, handling messages) until
+        /// each has ended or sent its exit notice (it may linger for children of its own, as after
+        /// exit); one that has not within KillGrace — a libOS that cannot act, a full message ring —
+        /// is destroyed, as before (its descendants end with it, and what it held elsewhere stays).
+        /// Certain either way: every asked child is dead or has reported its end when this returns.</summary>
+        private static void EndKilledChildren(ulong group = 0, bool all = false, bool mayWait = true)
+        {
+            int asked = 0;
+            for (int i = 0; i < ChildTable.Capacity; i++)
+            {
+                if (!s_killAsked[i]) continue;
+                ChildEntry entry = Children[i];
+                if (entry.State == ChildState.Running && mayWait
+                    && Send(entry.Pid, SIGKILL, all ? 0 : group, group != 0 || all ? Flood : 0, KillTag, SendAttempts) == Error.None)
+                {
+                    asked++;
+                    continue;
+                }
+                if (entry.State == ChildState.Running) Destroy(i);
+                s_killAsked[i] = false;
+            }
+            ulong deadline = LinuxCpu.Timestamp() + KillGrace;
+            while (asked > 0)
+            {
+                Refresh();
+                asked = 0;
+                bool late = LinuxCpu.Timestamp() >= deadline;
+                for (int i = 0; i < ChildTable.Capacity; i++)
+                {
+                    if (!s_killAsked[i]) continue;
+                    if (Children[i].State != ChildState.Running) { s_killAsked[i] = false; continue; }
+                    if (late) { Destroy(i); s_killAsked[i] = false; continue; }
+                    asked++;
+                }
+                if (asked > 0) Notices.WaitStep(deadline);
+            }
+        }
+
+        /// <summary>Ends child i's environment now (its descendants end with it: AncestorEnded).</summary>
+        private static void Destroy(int i)
+        {
+            ChildEntry entry = Children[i];
+            SystemCalls.EnvironmentDestroy(entry.Slot);
+            Children.MarkEnded(entry.Pid, WaitStatus.Signaled(SIGKILL));
+            s_lingering[i] = false;
         }
 
         private static void ReportUndelivered(ulong pid, int signal)
@@ -443,7 +525,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (signal < 1 || signal > SignalCount) return true;
                 bool flood = (message.Word2 & Flood) != 0;
                 ulong group = message.Word1;
-                if (flood) PassToChildren(group, signal, group == 0);
+                if (flood) PassToChildren(group, signal, group == 0, mayWait: false);
                 if (group == 0 || group == Group) ProcessSignals.Post(signal, message.Sender);
                 return true;
             }
@@ -455,6 +537,14 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 return true;
             }
             if (message.Word3 == SharedPipe.WakeTag) return true; // its Wait returned: the pipe is looked at again
+            if (message.Word3 == OrphanTag)
+            {
+                if (message.Sender != Info.ParentId || Orphaned) return true;
+                Orphaned = true;
+                ProcessCalls.BecomeOrphan();
+                if (WhenOrphaned != null) WhenOrphaned(message.Sender);
+                return true;
+            }
             if (message.Word3 == GroupTag)
             {
                 if (message.Sender == Info.ParentId) { Group = message.Word0; return true; }

@@ -10,7 +10,10 @@
 // Blocking without spinning: a reader that finds the ring empty while writers remain records its
 // pid in the header, releases the lock and Waits; a writer that adds bytes takes that pid and
 // wakes it with an IPC message (WakeTag, taken by LinuxProcesses' filter: Wait returns). The same
-// for a writer that finds the ring full. No wakeup is lost: the sleeper records itself under the
+// for a writer that finds the ring full. poll/select: a process about to sleep in one puts its pid
+// in each shared pipe's poller slots (Watch; PollerSlots per pipe, else it spins as before), looks
+// at its descriptors once more, then Waits; every change of the pipe (bytes in or out, an end
+// closing) wakes every poller; the poll's end takes the pids out (UnwatchAll). No wakeup is lost: the sleeper records itself under the
 // lock before it Waits, and the waker's IpcSend is retried (yielding to the sleeper) until the
 // sleeper is in Wait. A signal ends the wait (-ERESTARTSYS).
 //
@@ -21,7 +24,8 @@
 // unmaps the pages; the owner keeps its frames until every count in the header is zero (checked
 // when it next creates a pipe, or at its end), because FrameFree would unmap them everywhere.
 //
-// Limits: a process destroyed by the kernel (not through exit) leaves its counts in the header; a
+// Limits: a process destroyed by the kernel (not through exit: a crash, or a SIGKILL its libOS did
+// not act on in time, LinuxProcesses.EndKilledChildren) leaves its counts in the header; a
 // grandchild that is not the owner's child cannot hand the pages on to its own children (the
 // kernel lets only a frame's owner grant it: LinuxFork copies such pages, and logs it once).
 using System;
@@ -38,12 +42,19 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public const ulong WakeTag = 0x4C58_5741_4B45_0004; // "LXWAKE"
         private const int WakeAttempts = 64;
 
+        /// <summary>Processes poll/select may have asleep on one pipe at a time (more spin).</summary>
+        public const int PollerSlots = 8;
+
         private struct Header
         {
-            public int Lock, Readers, Writers, Padding;
+            public int Lock, Readers, Writers, PollerCount;
             public long ReadIndex, WriteIndex;
             public ulong WaitingReader, WaitingWriter;
+            public fixed ulong Pollers[PollerSlots];
         }
+
+        /// <summary>The pipes this process watches for the poll or select it is in (Watch .. UnwatchAll).</summary>
+        private static readonly List<SharedPipe> s_watched = new List<SharedPipe>();
 
         private static readonly List<SharedPipe> s_live = new List<SharedPipe>();
         private static readonly List<SharedPipe> s_owned = new List<SharedPipe>();
@@ -116,11 +127,13 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             ulong wakeReader = 0, wakeWriter = 0;
             if (Head->Writers == 0) { wakeReader = Head->WaitingReader; Head->WaitingReader = 0; }
             if (Head->Readers == 0) { wakeWriter = Head->WaitingWriter; Head->WaitingWriter = 0; }
+            bool poll = Head->PollerCount != 0;
             Unlock();
             _localReaders += readers;
             _localWriters += writers;
             Wake(wakeReader);
             Wake(wakeWriter);
+            if (poll) WakePollers();
             if (_localReaders <= 0 && _localWriters <= 0) Unmap();
         }
 
@@ -141,8 +154,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                     Head->ReadIndex = read + count;
                     ulong writer = Head->WaitingWriter;
                     Head->WaitingWriter = 0;
+                    bool poll = Head->PollerCount != 0;
                     Unlock();
                     Wake(writer);
+                    if (poll) WakePollers();
                     return count;
                 }
                 if (Head->Writers == 0) { Unlock(); return 0; }
@@ -177,8 +192,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                     Head->WriteIndex = write + count;
                     ulong reader = Head->WaitingReader;
                     Head->WaitingReader = 0;
+                    bool poll = Head->PollerCount != 0;
                     Unlock();
                     Wake(reader);
+                    if (poll) WakePollers();
                     done += count;
                     if (done == length || nonBlocking) return done;
                     continue;
@@ -206,11 +223,83 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static void Wake(ulong pid)
         {
             if (pid == 0 || pid == Info.EnvironmentId) return;
+            WakeOrGone(pid);
+        }
+
+        /// <summary>Sends pid a WakeTag (retrying, yielding to it, while its kept messages are full):
+        /// true when no such environment exists any more.</summary>
+        private static bool WakeOrGone(ulong pid)
+        {
             for (int attempt = 0; attempt < WakeAttempts; attempt++)
             {
                 Error error = SystemCalls.IpcSend(pid, 0, 0, 0, WakeTag);
-                if (error != Error.WouldBlock) return;
+                if (error != Error.WouldBlock) return error == Error.BadEnvironment;
                 SystemCalls.Yield(pid);
+            }
+            return false;
+        }
+
+        /// <summary>poll/select: from now until UnwatchAll, every change of this pipe (bytes in or
+        /// out, an end closing) wakes this process (WakeTag), so it can sleep in Wait instead of
+        /// looking again and again. False when the pipe's PollerSlots are taken (the caller spins).</summary>
+        public bool Watch()
+        {
+            if (!_mapped) return false;
+            if (s_watched.Contains(this)) return true;
+            ulong self = Info.EnvironmentId;
+            bool added = false;
+            Lock();
+            for (int i = 0; i < PollerSlots && !added; i++)
+            {
+                if (Head->Pollers[i] != 0) continue;
+                Head->Pollers[i] = self;
+                Head->PollerCount++;
+                added = true;
+            }
+            Unlock();
+            if (added) s_watched.Add(this);
+            return added;
+        }
+
+        /// <summary>The end of a poll or select: this process stops watching every pipe it watched.</summary>
+        public static void UnwatchAll()
+        {
+            ulong self = Info.EnvironmentId;
+            for (int w = 0; w < s_watched.Count; w++)
+            {
+                SharedPipe pipe = s_watched[w];
+                if (!pipe._mapped) continue;
+                pipe.Lock();
+                for (int i = 0; i < PollerSlots; i++)
+                {
+                    if (pipe.Head->Pollers[i] != self) continue;
+                    pipe.Head->Pollers[i] = 0;
+                    pipe.Head->PollerCount--;
+                }
+                pipe.Unlock();
+            }
+            s_watched.Clear();
+        }
+
+        public static bool Watching => s_watched.Count != 0;
+
+        /// <summary>Wakes the processes polling this pipe (not this one); a poller that no longer
+        /// exists loses its slot.</summary>
+        private void WakePollers()
+        {
+            ulong* pollers = stackalloc ulong[PollerSlots];
+            Lock();
+            for (int i = 0; i < PollerSlots; i++) pollers[i] = Head->Pollers[i];
+            Unlock();
+            ulong self = Info.EnvironmentId;
+            for (int i = 0; i < PollerSlots; i++)
+            {
+                ulong pid = pollers[i];
+                if (pid == 0 || pid == self) continue;
+                if (!WakeOrGone(pid)) continue;
+                Lock();
+                if (Head->Pollers[i] == pid) { Head->Pollers[i] = 0; Head->PollerCount--; }
+                Unlock();
             }
         }
 
