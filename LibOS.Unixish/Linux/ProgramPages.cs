@@ -2,8 +2,9 @@
 // rest of an area is filled on demand by the page-fault upcall), and the frames of PROT_NONE
 // pages it keeps unmapped ("parked") so that a later mprotect gives their bytes back.
 //
-// Invariants: a page is in s_pages iff the libOS mapped it for the program (value 0) or parked
-// it (value frame + 1, not mapped, PROT_NONE); a mapped page's frame is always read back with
+// Invariants (s_pages: PageSlots, a two-level table): a page is in s_pages iff the libOS mapped
+// it for the program (value 0) or parked it (value frame + 1, not mapped, PROT_NONE); a mapped
+// page's frame is always read back with
 // PageQuery (a fork's copy-on-write may have replaced it), never trusted from here. Every
 // program page lies in an area of LinuxProcess.Memory. Fault handling here allocates managed
 // memory only for a fault at a program address (never inside the runtime's allocator: that
@@ -33,7 +34,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Anonymous areas up to this many pages are mapped at mmap time; larger ones on demand.</summary>
         public const ulong EagerPages = 16;
 
-        private static readonly Dictionary<ulong, ulong> s_pages = new Dictionary<ulong, ulong>();
+        private static readonly PageSlots s_pages = new PageSlots();
 
         public static int Count => s_pages.Count;
 
@@ -49,10 +50,10 @@ namespace Aegis.LibOS.Unixish.Linux
             ulong page = start;
             while (page < end)
             {
-                if (s_pages.ContainsKey(page)) { page += Page; continue; }
+                if (s_pages.Contains(page)) { page += Page; continue; }
                 // A run of pages not yet filled: one PageMap per 128 (Memory.AllocateAndMap).
                 ulong runEnd = page + Page;
-                while (runEnd < end && !s_pages.ContainsKey(runEnd)) runEnd += Page;
+                while (runEnd < end && !s_pages.Contains(runEnd)) runEnd += Page;
                 Error error = Memory.AllocateAndMap(page, (int)((runEnd - page) / Page), bits);
                 if (error != Error.None) return error;
                 for (; page < runEnd; page += Page) s_pages[page] = 0;
@@ -79,27 +80,7 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>The pages of [start, end) the libOS has mapped or parked, ascending.</summary>
-        public static void Collect(ulong start, ulong end, List<ulong> into)
-        {
-            ulong pages = (end - start) / Page;
-            if (pages <= (ulong)s_pages.Count * 4 + 64)
-            {
-                for (ulong page = start; page < end; page += Page)
-                    if (s_pages.ContainsKey(page)) into.Add(page);
-                return;
-            }
-            int first = into.Count;
-            foreach (KeyValuePair<ulong, ulong> entry in s_pages)
-                if (entry.Key >= start && entry.Key < end) into.Add(entry.Key);
-            // Few entries: insertion sort keeps the order callers rely on (moving pages in mremap).
-            for (int i = first + 1; i < into.Count; i++)
-            {
-                ulong key = into[i];
-                int j = i - 1;
-                while (j >= first && into[j] > key) { into[j + 1] = into[j]; j--; }
-                into[j + 1] = key;
-            }
-        }
+        public static void Collect(ulong start, ulong end, List<ulong> into) => s_pages.Collect(start, end, into);
 
         /// <summary>Unmaps [start, end) and gives its frames back (parked ones too).</summary>
         public static void Release(ulong start, ulong end)
@@ -225,7 +206,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 return FaultOutcome.Forbidden;
             if (present) return FaultOutcome.NotMine;
             ulong page = address & ~(Page - 1);
-            if (s_pages.ContainsKey(page)) return FaultOutcome.NotMine;
+            if (s_pages.Contains(page)) return FaultOutcome.NotMine;
             Error error = MapZeroed(page, page + Page, area.Protection);
             return error == Error.None ? FaultOutcome.Resolved : FaultOutcome.OutOfMemory;
         }
