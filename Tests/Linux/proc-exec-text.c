@@ -7,7 +7,9 @@
  *            returns from 42 to 43 in its code, and exits with what answer() now returns;
  *   "check": run after the patch, exits with what answer() returns (its own text: 42);
  *   "write": writes to its text without mprotect: SIGSEGV (its handler exits 77).
- * The parent's own answer() stays 42 too. */
+ * The parent's own answer() stays 42 too. Then the same in forked children that do not exec (their
+ * text is the parent's frames, shared copy-on-write): one patches after mprotect (43, the
+ * parent's stays 42), one writes without mprotect (SIGSEGV). */
 #include "difftest.h"
 #include <stdint.h>
 #include <sys/mman.h>
@@ -33,6 +35,37 @@ static unsigned char *immediate(void)
     return NULL;
 }
 
+/* A forked child (no exec) running mode's code; its status as run() gives it. */
+static int forked(int (*body)(void))
+{
+    pid_t child = fork();
+    if (child == 0) _exit(body());
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) != child) return -1;
+    if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+static int patch(void)
+{
+    unsigned char *at = immediate();
+    if (at == NULL) return 100;
+    uintptr_t page = (uintptr_t)at & ~(uintptr_t)4095;
+    /* The instruction may straddle a page boundary: both pages. */
+    if (mprotect((void *)page, 8192, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) return 101;
+    *(volatile unsigned char *)at = 43;
+    return answer();
+}
+
+static int write_text(void)
+{
+    signal(SIGSEGV, on_segv);
+    unsigned char *at = immediate();
+    if (at == NULL) return 100;
+    *(volatile unsigned char *)at = 44;
+    return answer();
+}
+
 static int run(const char *self, const char *mode)
 {
     pid_t child = fork();
@@ -50,23 +83,9 @@ static int run(const char *self, const char *mode)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "patch") == 0) {
-        unsigned char *at = immediate();
-        if (at == NULL) return 100;
-        uintptr_t page = (uintptr_t)at & ~(uintptr_t)4095;
-        /* The instruction may straddle a page boundary: both pages. */
-        if (mprotect((void *)page, 8192, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) return 101;
-        *(volatile unsigned char *)at = 43;
-        return answer();
-    }
+    if (argc == 2 && strcmp(argv[1], "patch") == 0) return patch();
     if (argc == 2 && strcmp(argv[1], "check") == 0) return answer();
-    if (argc == 2 && strcmp(argv[1], "write") == 0) {
-        signal(SIGSEGV, on_segv);
-        unsigned char *at = immediate();
-        if (at == NULL) return 100;
-        *(volatile unsigned char *)at = 44;
-        return answer();
-    }
+    if (argc == 2 && strcmp(argv[1], "write") == 0) return write_text();
     dt_start("proc-exec-text");
     dt_check(immediate() != NULL, "the code is found", "no mov $42, %%eax in answer()");
     int patched = run(argv[0], "patch");
@@ -76,5 +95,10 @@ int main(int argc, char **argv)
     int written = run(argv[0], "write");
     dt_check(written == 77, "a write to text without mprotect is SIGSEGV", "status %d", written);
     dt_check(answer() == 42, "the parent's text is unchanged", "answer() %d", answer());
+    int forked_patch = forked(patch);
+    dt_check(forked_patch == 43, "a forked child patches its own copy of the text", "status %d", forked_patch);
+    dt_check(answer() == 42, "the parent's text is unchanged by its child", "answer() %d", answer());
+    int forked_write = forked(write_text);
+    dt_check(forked_write == 77, "a forked child's write to text without mprotect is SIGSEGV", "status %d", forked_write);
     return dt_finish();
 }
