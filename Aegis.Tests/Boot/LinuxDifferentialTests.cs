@@ -38,6 +38,7 @@ public class LinuxDifferentialTests
         "proc-exec-text", // exec maps read-only pages from the archive: a patch stays private (session 5)
         "proc-kill-pipe", // a SIGKILLed child's pipe ends close (session 5)
         "proc-orphan", // an orphan's PR_SET_PDEATHSIG and getppid (session 5)
+        "proc-pipe-readers", // two readers (writers) asleep on one pipe both wake (session 5)
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines

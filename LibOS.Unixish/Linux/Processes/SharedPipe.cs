@@ -10,7 +10,9 @@
 // Blocking without spinning: a reader that finds the ring empty while writers remain records its
 // pid in the header, releases the lock and Waits; a writer that adds bytes takes that pid and
 // wakes it with an IPC message (WakeTag, taken by LinuxProcesses' filter: Wait returns). The same
-// for a writer that finds the ring full. poll/select: a process about to sleep in one puts its pid
+// for a writer that finds the ring full; a second reader (or writer) that finds the slot held by
+// another sleeper takes a poller slot instead (SleepSlotLocked), so no sleeper is forgotten.
+// poll/select: a process about to sleep in one puts its pid
 // in each shared pipe's poller slots (Watch; PollerSlots per pipe, else it spins as before), looks
 // at its descriptors once more, then Waits; every change of the pipe (bytes in or out, an end
 // closing) wakes every poller; the poll's end takes the pids out (UnwatchAll). No wakeup is lost: the sleeper records itself under the
@@ -140,10 +142,16 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public override long Read(byte* buffer, long length, bool nonBlocking)
         {
             if (length <= 0) return 0;
+            bool polling = false; // asleep in a poller slot: another reader held WaitingReader
             while (true)
             {
                 Lock();
                 long read = Head->ReadIndex, available = Head->WriteIndex - read;
+                if (polling && (available > 0 || Head->Writers == 0 || nonBlocking))
+                {
+                    LeavePollersLocked();
+                    polling = false;
+                }
                 if (available > 0)
                 {
                     int count = length < available ? (int)length : (int)available;
@@ -162,10 +170,59 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 }
                 if (Head->Writers == 0) { Unlock(); return 0; }
                 if (nonBlocking) { Unlock(); return -Errno.EAGAIN; }
-                Head->WaitingReader = Info.EnvironmentId;
+                polling |= SleepSlotLocked(ref Head->WaitingReader);
                 Unlock();
-                if (ProcessSignals.TakeInterrupt()) return -ProcessSignals.ERESTARTSYS;
+                if (ProcessSignals.TakeInterrupt())
+                {
+                    if (polling) { Lock(); LeavePollersLocked(); Unlock(); }
+                    return -ProcessSignals.ERESTARTSYS;
+                }
                 ProcessSignals.WaitForWake();
+            }
+        }
+
+        /// <summary>Under the lock, before this process sleeps for the other side: the pipe's one
+        /// waiting slot (waiting: WaitingReader or WaitingWriter) when it is free or ours; when
+        /// another process is asleep in it, a poller slot instead (every change of the pipe wakes
+        /// the pollers), so neither sleeper's wakeup is lost. With every poller slot taken too, the
+        /// waiting slot is overwritten (the other sleeper then waits for a later change). True
+        /// when this process is in a poller slot (LeavePollersLocked takes it out).</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        private bool SleepSlotLocked(ref ulong waiting)
+        {
+            ulong self = Info.EnvironmentId;
+            if (waiting == 0 || waiting == self)
+            {
+                waiting = self;
+                return false;
+            }
+            return SleepInPollerSlot(ref waiting, self);
+        }
+
+        private bool SleepInPollerSlot(ref ulong waiting, ulong self)
+        {
+            for (int i = 0; i < PollerSlots; i++)
+                if (Head->Pollers[i] == self) return true;
+            for (int i = 0; i < PollerSlots; i++)
+            {
+                if (Head->Pollers[i] != 0) continue;
+                Head->Pollers[i] = self;
+                Head->PollerCount++;
+                return true;
+            }
+            waiting = self;
+            return false;
+        }
+
+        /// <summary>Under the lock: this process leaves the poller slots (SleepSlotLocked's).</summary>
+        private void LeavePollersLocked()
+        {
+            ulong self = Info.EnvironmentId;
+            for (int i = 0; i < PollerSlots; i++)
+            {
+                if (Head->Pollers[i] != self) continue;
+                Head->Pollers[i] = 0;
+                Head->PollerCount--;
             }
         }
 
@@ -173,9 +230,15 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         {
             if (length <= 0) return Readers == 0 ? -Errno.EPIPE : 0;
             long done = 0;
+            bool polling = false; // asleep in a poller slot: another writer held WaitingWriter
             while (true)
             {
                 Lock();
+                if (polling)
+                {
+                    LeavePollersLocked(); // taken again below if it must sleep once more
+                    polling = false;
+                }
                 if (Head->Readers == 0) { Unlock(); return done > 0 ? done : -Errno.EPIPE; }
                 long space = Capacity - (Head->WriteIndex - Head->ReadIndex);
                 long wanted = length - done;
@@ -201,9 +264,13 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                     continue;
                 }
                 if (nonBlocking) { Unlock(); return done > 0 ? done : -Errno.EAGAIN; }
-                Head->WaitingWriter = Info.EnvironmentId;
+                polling = SleepSlotLocked(ref Head->WaitingWriter);
                 Unlock();
-                if (ProcessSignals.TakeInterrupt()) return done > 0 ? done : -ProcessSignals.ERESTARTSYS;
+                if (ProcessSignals.TakeInterrupt())
+                {
+                    if (polling) { Lock(); LeavePollersLocked(); Unlock(); }
+                    return done > 0 ? done : -ProcessSignals.ERESTARTSYS;
+                }
                 ProcessSignals.WaitForWake();
             }
         }
