@@ -402,7 +402,7 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>Maps 'frame' at 'page' in 'target' with 'permissions' (leaf bits, Present and User
-        /// added) for PageShare and PageInherit, after their checks. The leaf table of the 2 MiB
+        /// added) for PageShare, PageInherit and PageAlias, after their checks. The leaf table of the 2 MiB
         /// around the page is remembered in slotsKey/slots between calls (start with ulong.MaxValue);
         /// an empty leaf in an existing table is written in place (counted in fastMapped: the caller
         /// adds them to the target's mapping count at the end, and no TLB entry can hold an empty

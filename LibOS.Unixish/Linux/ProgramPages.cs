@@ -128,6 +128,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 {
                     if (parked != 0) continue;
                     if (Memory.Query(page, out PageInfo info) != Error.None) { s_pages.Remove(page); continue; }
+                    if ((info.Bits & CopyOnWrite.Bit) != 0 && !OwnCopy(page, out info)) return Error.NoMemory;
                     error = Memory.Unmap(page);
                     if (error == Error.None) s_pages[page] = info.Frame + 1;
                 }
@@ -149,6 +150,20 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (error != Error.None) return error;
             }
             return Error.None;
+        }
+
+        /// <summary>A copy-on-write page (a frame shared with a parent, a child, or the root archive
+        /// through exec's PageAlias) becomes this process's own copy: a parked frame must be one it
+        /// may map again (PageMap maps only frames it owns). The page is made writable copy-on-write
+        /// and a byte written back: the kernel (or the libOS's handler) copies it. info: the page's
+        /// new frame and bits.</summary>
+        private static bool OwnCopy(ulong page, out PageInfo info)
+        {
+            SystemCalls.PageProtect(CapabilitySlots.Self, page, 1, PageBits.NoExecute | CopyOnWrite.Bit | CopyOnWrite.WritableCopy);
+            byte* at = (byte*)page;
+            byte value = *at;
+            *at = value; // the write fault: the kernel copies the page
+            return Memory.Query(page, out info) == Error.None && (info.Bits & CopyOnWrite.Bit) == 0;
         }
 
         /// <summary>Moves the pages of [from, from + length) to [to, to + length) without copying

@@ -66,6 +66,17 @@ static int write_text(void)
     return answer();
 }
 
+/* A page of read-only data made PROT_NONE and readable again keeps its bytes. */
+static const unsigned char table[3 * 4096] = {[0 ... 3 * 4096 - 1] = 9};
+
+static int hide_and_show(void)
+{
+    uintptr_t page = ((uintptr_t)table + 4095) & ~(uintptr_t)4095;
+    if (mprotect((void *)page, 4096, PROT_NONE) != 0) return 110;
+    if (mprotect((void *)page, 4096, PROT_READ) != 0) return 111;
+    return *(volatile unsigned char *)page;
+}
+
 static int run(const char *self, const char *mode)
 {
     pid_t child = fork();
@@ -85,6 +96,7 @@ int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "patch") == 0) return patch();
     if (argc == 2 && strcmp(argv[1], "check") == 0) return answer();
+    if (argc == 2 && strcmp(argv[1], "hide") == 0) return hide_and_show();
     if (argc == 2 && strcmp(argv[1], "write") == 0) return write_text();
     dt_start("proc-exec-text");
     dt_check(immediate() != NULL, "the code is found", "no mov $42, %%eax in answer()");
@@ -95,6 +107,10 @@ int main(int argc, char **argv)
     int written = run(argv[0], "write");
     dt_check(written == 77, "a write to text without mprotect is SIGSEGV", "status %d", written);
     dt_check(answer() == 42, "the parent's text is unchanged", "answer() %d", answer());
+    int hidden = run(argv[0], "hide");
+    dt_check(hidden == 9, "read-only data made PROT_NONE and readable again keeps its bytes", "status %d", hidden);
+    int forked_hidden = forked(hide_and_show);
+    dt_check(forked_hidden == 9, "the same in a forked child", "status %d", forked_hidden);
     int forked_patch = forked(patch);
     dt_check(forked_patch == 43, "a forked child patches its own copy of the text", "status %d", forked_patch);
     dt_check(answer() == 42, "the parent's text is unchanged by its child", "answer() %d", answer());
