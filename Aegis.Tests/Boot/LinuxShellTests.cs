@@ -32,6 +32,32 @@ public class LinuxShellTests
         result.AssertExitStatus(7);
     }
 
+    /// <summary>`poweroff` typed at the shell ends the machine with status 0 (busybox sends SIGUSR2 to
+    /// pid 1; the first program plays init), with a background job still running: nothing after it
+    /// runs (no "after"), and the job does not keep the machine up (it would for 1,000 s).</summary>
+    [Test]
+    public void PoweroffAtTheShellEndsTheMachine()
+    {
+        const string Session = "\nsleep 1000 &\necho before\npoweroff\necho after\n";
+        FrontDoorResult result = FrontDoor.BootWithInput(Session, TimeoutSeconds);
+
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] before\r?$");
+        Assert.That(result.Output, Does.Not.Match(@"(?m)^\[[0-9a-f]+ linux\] after\r?$"), () => result.Describe("the shell went on after poweroff"));
+        Assert.That(result.Output, Does.Not.Contain("No such process"), () => result.Describe("poweroff found no init"));
+        result.AssertExitStatus(0);
+    }
+
+    /// <summary>`poweroff -f` (reboot(RB_POWER_OFF) itself) from a process that is not the first
+    /// program ends the machine too, with status 0, though a background job still runs.</summary>
+    [Test]
+    public void PoweroffForcedFromAChildEndsTheMachine()
+    {
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/bin/sh", "-c", "'sleep 1000 & poweroff -f; echo after'", "exit");
+        Assert.That(result.Output, Does.Not.Match(@"(?m)^\[[0-9a-f]+ linux\] after\r?$"), () => result.Describe("the shell went on after poweroff -f"));
+        result.AssertOutputMatches(@"(?m)^AEGIS-EXIT 0\r?$");
+        result.AssertExitStatus(0);
+    }
+
     /// <summary>Typed-ahead input far beyond the kernel's input ring (InputLimits.RingBytes) while
     /// the shell is busy: every line reaches the shell, in order. The serial driver stops taking
     /// bytes from the UART while the ring is full (flow control); before that, every byte past

@@ -10,8 +10,9 @@
 //   rlimits     a per-program table with Linux's defaults; setting above the hard limit is
 //               -EINVAL, raising the hard limit is allowed (root); only this process (pid 0 or ours).
 //   rseq        -ENOSYS without a log line: glibc probes it at every start and works without it.
-//   reboot      RB_POWER_OFF / RB_HALT_SYSTEM end the program with status 0: the kernel ends
-//               the machine when init ends with the `exit` flag; restarting is -EPERM.
+//   reboot      RB_POWER_OFF / RB_HALT_SYSTEM end every process of the tree, the first program
+//               with status 0 (LinuxProcesses.PowerOff): the kernel ends the machine when init
+//               ends with the `exit` flag; restarting is -EPERM.
 using Aegis.Abi;
 using static Aegis.LibOS.Unixish.Linux.LinuxSystemCallNumbers;
 
@@ -348,9 +349,7 @@ namespace Aegis.LibOS.Unixish.Linux
             {
                 case RebootPowerOff:
                 case RebootHalt:
-                    LinuxLog.Line("power off (reboot from " + LinuxSignals.ProgramName() + ")");
-                    LinuxPersonality.ExitProgram(0);
-                    return 0;
+                    return Processes.LinuxProcesses.PowerOff("reboot from " + LinuxSignals.ProgramName());
                 case RebootCadOn:
                 case RebootCadOff:
                     return 0;

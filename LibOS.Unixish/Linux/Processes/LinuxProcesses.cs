@@ -11,6 +11,7 @@
 //   KillTag   any -> process: Word0 = the signal, Word1 = a group (0: the process itself), Word2 =
 //             Flood: the receiver also passes it to its children (kill of a group, kill(-1))
 //   GroupTag  child -> parent / parent -> child: Word0 = the group, Word1 = the session
+//   PowerOffTag any -> the tree's first program (Init): end every process of the tree (poweroff)
 //   StopTag   child -> parent: Word0 = WaitStatus.Stopped(signal) when a stop signal stopped it,
 //             WaitStatus.Continued when SIGCONT resumed it (wait4's WUNTRACED/WCONTINUED, SIGCHLD
 //             with CLD_STOPPED/CLD_CONTINUED unless the parent's SIGCHLD action has SA_NOCLDSTOP)
@@ -31,6 +32,13 @@
 // processes exit in. The exiting parent tells each child still running (OrphanTag): the child's
 // getppid answers 1 from then on, as after Linux's reparenting to init, and its PR_SET_PDEATHSIG
 // signal, if any, is posted.
+//
+// Power off (reboot(RB_POWER_OFF), and kill(1, SIGUSR1/SIGUSR2), which busybox's poweroff and
+// halt send to init): Aegis has no init process and no pid 1 (environment ids start at 1024), so
+// the first program of the tree — the one the kernel (or a native app) started, Init — plays
+// that part. It exits with status 0 at once, without lingering, and the kernel ends every
+// descendant with it (AncestorEnded): with the kernel's `exit` the machine ends with status 0.
+// Another process asks it (PowerOffTag) and waits to be ended with it.
 //
 // kill/tkill/tgkill are the signal layer's (Signals.cs): a target other than this process comes
 // to KillProcess through Signals.Sender.
@@ -55,6 +63,13 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public const ulong GroupTag = 0x4C58_4752_5050_0003; // "LXGRP"
         public const ulong StopTag = 0x4C58_5354_4F50_0005;  // "LXSTOP"
         public const ulong OrphanTag = 0x4C58_4F52_5048_0006; // "LXORPH"
+        public const ulong PowerOffTag = 0x4C58_504F_5746_0007; // "LXPOWF"
+        /// <summary>The first program of this tree of Linux processes (set once by the program the
+        /// kernel or a native app started; forked processes inherit it): the machine's init for
+        /// power off. pid 1 in kill means it.</summary>
+        public static ulong Init;
+        /// <summary>Init only: a power off is under way (Exit ends with 0 and does not linger).</summary>
+        private static bool s_poweringOff;
         public const ulong Flood = 1;
         /// <summary>Attempts to reach a process not in Wait (each one yields to it).</summary>
         public const int SendAttempts = 64;
@@ -113,12 +128,20 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             if (s_initialized) return;
             s_initialized = true;
             if (Group == 0) Group = Session = Info.EnvironmentId;
+            if (Init == 0) Init = Info.EnvironmentId;
             s_filter = OnMessage;
             IpcServer.SetMessageFilter(s_filter);
             Notices.TurnOn();
             Terminal.SetProcessIdentity(&Identity);
             Terminal.WhenCreated(&ConfigureTerminal);
-            ProcessSignals.Install(); // kill/tkill/tgkill are the signal layer's; other processes come here
+            ProcessSignals.Install(); // Power off (reboot(RB_POWER_OFF), and kill(1, SIGUSR1/SIGUSR2), which busybox's poweroff and
+// halt send to init): Aegis has no init process and no pid 1 (environment ids start at 1024), so
+// the first program of the tree — the one the kernel (or a native app) started, Init — plays
+// that part. It exits with status 0 at once, without lingering, and the kernel ends every
+// descendant with it (AncestorEnded): with the kernel's `exit` the machine ends with status 0.
+// Another process asks it (PowerOffTag) and waits to be ended with it.
+//
+// kill/tkill/tgkill are the signal layer's; other processes come here
             SharedPipe.Install();
         }
 
@@ -154,7 +177,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             for (int i = 0; i < s_exitHooks.Count; i++) ((delegate*<void>)s_exitHooks[i])();
             s_exitHooks.Clear();
             Refresh();
-            bool linger = Children.CountAlive() > 0;
+            if (s_poweringOff) status = WaitStatus.Exited(0);
+            bool linger = !s_poweringOff && Children.CountAlive() > 0;
             if (Forked) Send(Info.ParentId, (ulong)(status & 0xFFFF), linger ? 1UL : 0, 0, ExitTag, SendAttempts);
             if (linger) TellOrphans();
             while (linger)
@@ -164,6 +188,45 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 linger = Children.CountAlive() > 0;
             }
             SystemCalls.Exit(WaitStatus.ToAegis(status, Forked));
+        }
+
+        /// <summary>Power off: ends every process of the tree (see the header). In Init: exits now with
+        /// 0, and its descendants end with it. Elsewhere: asks Init and waits to be ended; -EIO
+        /// when Init cannot be reached or has not ended this process within a second.</summary>
+        public static long PowerOff(string caller)
+        {
+            LinuxLog.Line("power off (asked by " + caller + ")");
+            if (Info.EnvironmentId == Init)
+            {
+                s_poweringOff = true;
+                Exit(WaitStatus.Exited(0));
+                return 0;
+            }
+            if (Send(Init, 0, 0, 0, PowerOffTag, SendAttempts) != Error.None)
+            {
+                LinuxLog.Line("power off: the first program (" + Init.ToString() + ") cannot be reached");
+                return -Errno.EIO;
+            }
+            ulong deadline = LinuxCpu.Timestamp() + Info.TimestampHz;
+            while (LinuxCpu.Timestamp() < deadline) Notices.WaitStep(deadline);
+            LinuxLog.Line("power off: the first program (" + Init.ToString() + ") did not end");
+            return -Errno.EIO;
+        }
+
+        /// <summary>kill(1, signal): pid 1 is init, played by Init (see the header). Signal 0 finds it;
+        /// SIGUSR1 (busybox's halt) and SIGUSR2 (its poweroff) power off; init takes no other
+        /// signal: SIGTERM (busybox's reboot) is -EPERM, as a reboot is (Aegis cannot restart the
+        /// machine), and the rest are ignored, as Linux's init ignores signals it has no handler for.</summary>
+        private static long KillInit(int signal)
+        {
+            const int SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15;
+            if (signal == SIGUSR1 || signal == SIGUSR2) return PowerOff(signal == SIGUSR1 ? "halt: kill(1, SIGUSR1)" : "poweroff: kill(1, SIGUSR2)");
+            if (signal == SIGTERM)
+            {
+                LinuxLog.Line("reboot: kill(1, SIGTERM): Aegis cannot restart the machine (poweroff ends it)");
+                return -Errno.EPERM;
+            }
+            return 0;
         }
 
         /// <summary>Our Linux life is over while children still run: each running child hears that it
@@ -342,6 +405,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             ulong self = Info.EnvironmentId;
             if (pid > 0)
             {
+                if (pid == 1) return KillInit(signal);
                 if ((ulong)pid == self)
                 {
                     if (signal != 0) ProcessSignals.Post(signal, self);
@@ -534,6 +598,13 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 int status = (int)(message.Word0 & 0xFFFF);
                 if (!Children.SetReport(message.Sender, status)) return true;
                 if (Signals.ChildStopsNotified) ProcessSignals.PostChild(message.Sender, status);
+                return true;
+            }
+            if (message.Word3 == PowerOffTag)
+            {
+                if (Info.EnvironmentId != Init) return true;
+                s_poweringOff = true;
+                ProcessSignals.Post(SIGKILL, message.Sender); // ends this process wherever it is blocked; Exit sees s_poweringOff
                 return true;
             }
             if (message.Word3 == SharedPipe.WakeTag) return true; // its Wait returned: the pipe is looked at again
