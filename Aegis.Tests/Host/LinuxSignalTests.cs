@@ -762,6 +762,105 @@ public unsafe class LinuxSignalDeliveryTests
         Assert.That(_events, Is.Empty, "declining reports nothing (the general path does)");
     }
 
+    /// <summary>A state with SIGUSR1 caught (sa_mask SIGUSR2) and SIGHUP blocked; SIGUSR1 posted by pid 7 when post.</summary>
+    private static SignalState Caught(ulong flags, bool post, int code = Sig.SI_USER, int signal = Sig.SIGUSR1)
+    {
+        var state = new SignalState();
+        state.SetAction(signal, true, Handler(0x401500, flags, Sig.Bit(Sig.SIGUSR2)), out _);
+        state.SetBlocked(Sig.Bit(Sig.SIGHUP));
+        if (post) state.PostFromProcess(signal, code, 7);
+        return state;
+    }
+
+    /// <summary>kill/tkill to itself entered at once (TryDeliverNow) leaves exactly what posting it
+    /// and delivering it at the call's return leaves: the frame byte for byte (over a stack full of
+    /// 0xCC, so bytes not written stay alike too), registers, FP state, masks, nothing pending.</summary>
+    [Test]
+    public void DirectDeliveryOfAKillToItselfIsPostingAndDeliveringIt()
+    {
+        foreach (ulong flags in new[] { Sig.SA_SIGINFO, 0UL, Sig.SA_NODEFER, Sig.SA_RESTART | Sig.SA_ONSTACK | Sig.SA_SIGINFO })
+            foreach (int code in new[] { Sig.SI_USER, Sig.SI_TKILL })
+                foreach (int signal in new[] { Sig.SIGUSR1, Sig.SIGALRM, Sig.SIGCHLD })
+                {
+                    string what = $"signal {signal} flags 0x{flags:x} code {code}";
+                    SignalState general = Caught(flags, true, code, signal), direct = Caught(flags, false, code, signal);
+                    int changes = 0;
+                    direct.Changed = () => changes++;
+                    UserRegisters regsGeneral = Interrupted(), regsDirect = Interrupted();
+                    byte[] fxGeneral = Fx(), fxDirect = Fx();
+                    Array.Fill(_stack, (byte)0xCC);
+                    fixed (byte* f = fxGeneral) Assert.That(Delivery(general).DeliverPending(ref regsGeneral, f, 0, false, 0), Is.EqualTo(0), what);
+                    byte[] stackGeneral = (byte[])_stack.Clone();
+                    Array.Fill(_stack, (byte)0xCC);
+                    fixed (byte* f = fxDirect) Assert.That(Delivery(direct).TryDeliverNow(ref regsDirect, f, signal, code, 7, 0), Is.True, what);
+                    Assert.That(_stack, Is.EqualTo(stackGeneral), what + ": the same frame, byte for byte");
+                    Assert.That(regsDirect, Is.EqualTo(regsGeneral), what + ": the same registers (the handler's entry)");
+                    Assert.That(fxDirect, Is.EqualTo(fxGeneral), what + ": the same FP state for the handler");
+                    Assert.That((direct.Blocked, direct.Pending), Is.EqualTo((general.Blocked, general.Pending)), what);
+                    Assert.That(direct.Deliverable, Is.EqualTo(0UL), what);
+                    Assert.That(changes, Is.EqualTo(0), what + ": only more blocked, no Changed");
+                    Assert.That(_events, Is.Empty, what);
+                }
+    }
+
+    /// <summary>Linux's setup_rt_frame writes siginfo only for an SA_SIGINFO handler; the frame's
+    /// other bytes are written either way.</summary>
+    [Test]
+    public void SiginfoIsWrittenOnlyForAnSaSiginfoHandler()
+    {
+        foreach (bool withSiginfo in new[] { true, false })
+        {
+            SignalState state = Caught(withSiginfo ? Sig.SA_SIGINFO : 0, true);
+            UserRegisters regs = Interrupted();
+            Array.Fill(_stack, (byte)0xCC);
+            fixed (byte* f = Fx()) Delivery(state).DeliverPending(ref regs, f, 0, false, 0);
+            int siginfo = (int)(regs.Rsi - _low);
+            byte[] info = _stack.AsSpan(siginfo, 128).ToArray();
+            if (withSiginfo)
+                Assert.That(BitConverter.ToInt32(info, 0), Is.EqualTo(Sig.SIGUSR1), "si_signo");
+            else
+                Assert.That(info.All(b => b == 0xCC), Is.True, "siginfo left as it was");
+            Assert.That(BitConverter.ToUInt64(_stack, (int)(regs.Rdx - _low) + SignalFrame.UcMcontext + 8 * SignalFrame.REG_RIP), Is.EqualTo(0x401002UL), "uc_mcontext's RIP either way");
+        }
+    }
+
+    [Test]
+    public void DirectDeliveryDeclinesWhatItDoesNotCoverAndChangesNothing()
+    {
+        var cases = new List<(string, Func<SignalState>, Func<SignalDelivery, SignalDelivery>, int, long, ulong)>
+        {
+            ("something else deliverable", () => { var s = Caught(Sig.SA_SIGINFO, false); s.PostFromProcess(Sig.SIGTERM, 0, 3); return s; }, d => d, Sig.SIGUSR1, 0, 0),
+            ("the signal blocked", () => { var s = Caught(Sig.SA_SIGINFO, false); s.SetBlocked(Sig.Bit(Sig.SIGUSR1)); return s; }, d => d, Sig.SIGUSR1, 0, 0),
+            ("SIGCONT", () => Caught(Sig.SA_SIGINFO, false, signal: Sig.SIGCONT), d => d, Sig.SIGCONT, 0, 0),
+            ("a stop signal", () => Caught(Sig.SA_SIGINFO, false, signal: Sig.SIGTSTP), d => d, Sig.SIGTSTP, 0, 0),
+            ("a real-time signal", () => Caught(Sig.SA_SIGINFO, false, signal: 40), d => d, 40, 0, 0),
+            ("default action", () => new SignalState(), d => d, Sig.SIGUSR1, 0, 0),
+            ("ignored", () => { var s = new SignalState(); s.SetAction(Sig.SIGUSR1, true, new SignalAction { Handler = Sig.SIG_IGN }, out _); return s; }, d => d, Sig.SIGUSR1, 0, 0),
+            ("SA_RESETHAND", () => Caught(Sig.SA_RESETHAND, false), d => d, Sig.SIGUSR1, 0, 0),
+            ("no SA_RESTORER", () => { var s = new SignalState(); s.SetAction(Sig.SIGUSR1, true, new SignalAction { Handler = 0x401500 }, out _); return s; }, d => d, Sig.SIGUSR1, 0, 0),
+            ("an alternate stack set", () => { var s = Caught(Sig.SA_SIGINFO, false); s.SetAltStack(0, _low + 8192, 0, 16384); return s; }, d => d, Sig.SIGUSR1, 0, 0),
+            ("sigsuspend's mask to put back", () => Caught(Sig.SA_SIGINFO, false), d => { d.SavedMask = 0; d.HasSavedMask = true; return d; }, Sig.SIGUSR1, 0, 0),
+            ("a restart request", () => Caught(Sig.SA_SIGINFO, false), d => d, Sig.SIGUSR1, -SignalDelivery.ERESTARTSYS, 0),
+            ("an unwritable stack", () => Caught(Sig.SA_SIGINFO, false), d => d, Sig.SIGUSR1, 0, _low + 256),
+        };
+        foreach ((string what, Func<SignalState> make, Func<SignalDelivery, SignalDelivery> adjust, int signal, long current, ulong rsp) in cases)
+        {
+            SignalState state = make();
+            ulong pending = state.Pending, blocked = state.Blocked;
+            UserRegisters regs = Interrupted();
+            if (rsp != 0) regs.Rsp = rsp;
+            UserRegisters before = regs;
+            byte[] fx = Fx();
+            Array.Clear(_stack);
+            fixed (byte* f = fx) Assert.That(adjust(Delivery(state)).TryDeliverNow(ref regs, f, signal, Sig.SI_USER, 7, current), Is.False, what);
+            Assert.That(regs, Is.EqualTo(before), what + ": registers unchanged");
+            Assert.That(fx, Is.EqualTo(Fx()), what + ": FP state unchanged");
+            Assert.That(_stack.All(b => b == 0), Is.True, what + ": nothing written");
+            Assert.That((state.Pending, state.Blocked), Is.EqualTo((pending, blocked)), what + ": state unchanged");
+        }
+        Assert.That(_events, Is.Empty);
+    }
+
     [Test]
     public void PostFromProcessIsPostOfAKillSiginfo()
     {

@@ -129,12 +129,53 @@ namespace Aegis.LibOS.Unixish.Linux
             if (!Writable(at, fpState + SignalFrame.FpStateSize - at)) return false;
             ulong saved = state.Blocked;
             regs.Rax = (ulong)current;
-            SignalFrame.WriteContext(at, fpState, in regs, action.Restorer, in state.StandardInfo(signal), saved, 0, Sig.SS_DISABLE, 0);
+            SignalFrame.WriteContext(at, fpState, in regs, action.Restorer, in state.StandardInfo(signal), saved, 0, Sig.SS_DISABLE, 0,
+                (action.Flags & Sig.SA_SIGINFO) != 0);
             SignalFrame.SwitchFpToHandler(fxsave, fpState);
             SignalFrame.EnterHandler(ref regs, at, action.Handler, signal);
             ulong blocked = saved | action.Mask;
             if ((action.Flags & Sig.SA_NODEFER) == 0) blocked |= Sig.Bit(signal);
             state.TakeStandardAndBlock(signal, blocked);
+            return true;
+        }
+
+        /// <summary>Signals that TryDeliverNow may deliver: standard, neither SIGCONT nor a stop
+        /// signal (posting those changes other pending signals), nor SIGKILL (never caught).</summary>
+        public const ulong DirectSignals = Sig.Standard & ~Sig.StopSignals & ~(1UL << (Sig.SIGCONT - 1)) & ~(1UL << (Sig.SIGKILL - 1));
+
+        /// <summary>kill/tkill of this process by itself (docs/libos-unixish.md, "Signal fast
+        /// path"): when nothing is deliverable and the signal is a DirectSignals one, not blocked,
+        /// caught as TryDeliverFast requires (SA_RESTORER, no SA_RESETHAND, no alternate stack, no
+        /// sigsuspend mask), its handler is entered at once — the same frame (siginfo code, pid;
+        /// uid 0), registers and state as posting it (SignalState.PostFromProcess) and delivering
+        /// it at the call's return with result current (TryDeliverFast) — and it is never pending.
+        /// The state change only adds to Blocked, which cannot make anything deliverable, so
+        /// Changed is not called. False and nothing changed otherwise (the caller posts it). The
+        /// libOS calls it only when nothing else wants attention at the return (no timer armed,
+        /// no message noted: SignalAttention.Word is 0).</summary>
+        public bool TryDeliverNow(ref UserRegisters regs, byte* fxsave, int signal, int code, int pid, long current)
+        {
+            SignalState state = State;
+            ulong bit = Sig.Bit(signal);
+            if ((state.Pending & ~state.Blocked) != 0 || ((state.Blocked | ~DirectSignals) & bit) != 0
+                || HasSavedMask || IsRestartRequest(current) || state.AltSize != 0 || state.AltFlags != Sig.SS_DISABLE)
+                return false;
+            ref SignalAction action = ref state.Actions[signal];
+            if (action.Handler <= Sig.SIG_IGN || (action.Flags & (Sig.SA_RESTORER | Sig.SA_RESETHAND)) != Sig.SA_RESTORER)
+                return false;
+            ulong sp = regs.Rsp, top = sp - SignalFrame.RedZone;
+            if (top > sp) return false;
+            ulong at = SignalFrame.Place(top, out ulong fpState);
+            if (!Writable(at, fpState + SignalFrame.FpStateSize - at)) return false;
+            ulong saved = state.Blocked;
+            regs.Rax = (ulong)current;
+            SignalFrame.WriteUcontext(at, fpState, in regs, action.Restorer, saved, 0, Sig.SS_DISABLE, 0, 0, 0, 0);
+            if ((action.Flags & Sig.SA_SIGINFO) != 0) SignalFrame.WriteProcessSiginfo((byte*)at + SignalFrame.SiginfoOffset, signal, code, pid);
+            SignalFrame.SwitchFpToHandler(fxsave, fpState);
+            SignalFrame.EnterHandler(ref regs, at, action.Handler, signal);
+            ulong blocked = saved | action.Mask;
+            if ((action.Flags & Sig.SA_NODEFER) == 0) blocked |= bit;
+            state.BlockWithoutNotice(blocked);
             return true;
         }
 
@@ -172,7 +213,8 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             ulong saved = HasSavedMask ? SavedMask : state.Blocked;
             HasSavedMask = false;
-            SignalFrame.WriteContext(at, fpState, in regs, action.Restorer, in info, saved, state.AltBase, state.AltFlags, state.AltSize);
+            SignalFrame.WriteContext(at, fpState, in regs, action.Restorer, in info, saved, state.AltBase, state.AltFlags, state.AltSize,
+                (action.Flags & Sig.SA_SIGINFO) != 0);
             SignalFrame.SwitchFpToHandler(fxsave, fpState);
             if ((state.AltFlags & unchecked((int)Sig.SS_AUTODISARM)) != 0)
             {

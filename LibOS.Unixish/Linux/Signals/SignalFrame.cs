@@ -169,9 +169,21 @@ namespace Aegis.LibOS.Unixish.Linux
         public static delegate*<byte*, byte*, void> FpFromFrame;
 
         /// <summary>Builds the frame at frame (from Place) but for the FP image itself (its
-        /// software-reserved bytes 464..511 are cleared: no FP_XSTATE_MAGIC1): see Write.</summary>
+        /// software-reserved bytes 464..511 are cleared: no FP_XSTATE_MAGIC1): see Write. The
+        /// siginfo is written only when withSiginfo (the action has SA_SIGINFO), as Linux's
+        /// setup_rt_frame does; else those 128 bytes are left as they were.</summary>
         public static void WriteContext(ulong frame, ulong fpState, in UserRegisters regs, ulong restorer, in SigInfo info,
-            ulong savedMask, ulong altBase, int altFlags, ulong altSize)
+            ulong savedMask, ulong altBase, int altFlags, ulong altSize, bool withSiginfo = true)
+        {
+            WriteUcontext(frame, fpState, in regs, restorer, savedMask, altBase, altFlags, altSize,
+                info.ErrorCode, info.Trap, IsFault(info) ? info.Address : 0);
+            if (withSiginfo) WriteSiginfo((byte*)frame + SiginfoOffset, in info);
+        }
+
+        /// <summary>The frame but for siginfo and the FP image: the restorer as return address and
+        /// the ucontext (err, trap, cr2: sigcontext's ERR, TRAPNO and CR2).</summary>
+        public static void WriteUcontext(ulong frame, ulong fpState, in UserRegisters regs, ulong restorer,
+            ulong savedMask, ulong altBase, int altFlags, ulong altSize, ulong err, ulong trap, ulong cr2)
         {
             byte* f = (byte*)frame;
             *(ulong*)f = restorer;
@@ -187,16 +199,27 @@ namespace Aegis.LibOS.Unixish.Linux
             g[REG_RDI] = regs.Rdi; g[REG_RSI] = regs.Rsi; g[REG_RBP] = regs.Rbp; g[REG_RBX] = regs.Rbx;
             g[REG_RDX] = regs.Rdx; g[REG_RAX] = regs.Rax; g[REG_RCX] = regs.Rcx; g[REG_RSP] = regs.Rsp;
             g[REG_RIP] = regs.Rip; g[REG_EFL] = regs.Rflags; g[REG_CSGSFS] = CsGsFsValue;
-            g[REG_ERR] = info.ErrorCode; g[REG_TRAPNO] = info.Trap; g[REG_OLDMASK] = savedMask;
-            g[REG_CR2] = IsFault(info) ? info.Address : 0;
+            g[REG_ERR] = err; g[REG_TRAPNO] = trap; g[REG_OLDMASK] = savedMask;
+            g[REG_CR2] = cr2;
             *(ulong*)(uc + UcMcontext + McontextFpState) = fpState;
             ulong* reserved = (ulong*)(uc + UcMcontext + McontextFpState + 8);
             reserved[0] = 0; reserved[1] = 0; reserved[2] = 0; reserved[3] = 0;
             reserved[4] = 0; reserved[5] = 0; reserved[6] = 0; reserved[7] = 0;
             *(ulong*)(uc + UcSigmask) = savedMask;
-            WriteSiginfo(f + SiginfoOffset, in info);
             ulong* software = (ulong*)(fpState + 464);
             software[0] = 0; software[1] = 0; software[2] = 0; software[3] = 0; software[4] = 0; software[5] = 0;
+        }
+
+        /// <summary>WriteSiginfo of SigInfo.FromProcess(signal, code, pid, 0) for a standard signal
+        /// (kill, tkill: si_pid, si_uid 0), without building the SigInfo.</summary>
+        public static void WriteProcessSiginfo(byte* to, int signal, int code, int pid)
+        {
+            ulong* z = (ulong*)to;
+            z[0] = (uint)signal;                    // si_signo, si_errno 0
+            z[1] = (uint)code;                      // si_code, padding
+            z[2] = (uint)pid;                       // si_pid, si_uid 0
+            z[3] = 0; z[4] = 0; z[5] = 0; z[6] = 0; z[7] = 0;
+            z[8] = 0; z[9] = 0; z[10] = 0; z[11] = 0; z[12] = 0; z[13] = 0; z[14] = 0; z[15] = 0;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

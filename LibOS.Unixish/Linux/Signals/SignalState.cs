@@ -407,6 +407,11 @@ namespace Aegis.LibOS.Unixish.Linux
             Notify();
         }
 
+        /// <summary>Sets the blocked mask to one that blocks at least what is blocked now, without
+        /// calling Changed: blocking more never makes a signal deliverable (SignalDelivery.TryDeliverNow).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void BlockWithoutNotice(ulong blocked) => Blocked = blocked & ~Sig.Unblockable;
+
         /// <summary>How many instances of signal are pending (0 or 1 for a standard signal).</summary>
         public int PendingCount(int signal)
         {

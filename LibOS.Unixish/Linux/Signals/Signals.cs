@@ -590,7 +590,12 @@ namespace Aegis.LibOS.Unixish.Linux
             long target = (int)call.A0;
             if (target == (long)Self && signal != 0)
             {
-                // To itself (raise, the fast path's usual start): posted in place, no siginfo copies.
+                // To itself (raise, the fast path's usual start): with nothing else wanting
+                // attention, its handler is entered now (never pending); else posted in place,
+                // no siginfo copies.
+                if (SignalAttention.Word == 0
+                    && s_delivery.TryDeliverNow(ref *call.Registers, FpArea(call.Frame), signal, Sig.SI_USER, (int)target, 0))
+                    return 0;
                 s_state.PostFromProcess(signal, Sig.SI_USER, (int)target);
                 return 0;
             }
@@ -616,6 +621,9 @@ namespace Aegis.LibOS.Unixish.Linux
                 SigInfo other = SigInfo.FromProcess(signal, Sig.SI_TKILL, (int)Self, 0);
                 return Sender(tid, signal, ref other);
             }
+            if (signal != 0 && SignalAttention.Word == 0
+                && s_delivery.TryDeliverNow(ref *call.Registers, FpArea(call.Frame), signal, Sig.SI_TKILL, (int)Self, 0))
+                return 0; // raise(): as kill to itself
             SigInfo info = SigInfo.FromProcess(signal, Sig.SI_TKILL, (int)Self, 0);
             return Send(tid, signal, ref info);
         }
@@ -625,6 +633,9 @@ namespace Aegis.LibOS.Unixish.Linux
             long tid = (int)call.A0;
             int signal = (int)call.A1;
             if (tid <= 0 || (signal != 0 && !Sig.Valid(signal))) return -Errno.EINVAL;
+            if (tid == (long)Self && signal != 0 && SignalAttention.Word == 0
+                && s_delivery.TryDeliverNow(ref *call.Registers, FpArea(call.Frame), signal, Sig.SI_TKILL, (int)Self, 0))
+                return 0;
             SigInfo info = SigInfo.FromProcess(signal, Sig.SI_TKILL, (int)Self, 0);
             if (tid != (long)Self) return Sender == null ? -Errno.ESRCH : Sender(tid, signal, ref info);
             return Send(tid, signal, ref info);
