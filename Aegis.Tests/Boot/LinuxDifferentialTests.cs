@@ -38,6 +38,7 @@ public class LinuxDifferentialTests
         "proc-exec-text", // exec maps read-only pages from the archive: a patch stays private (session 5)
         "proc-kill-pipe", // a SIGKILLed child's pipe ends close (session 5)
         "proc-orphan", // an orphan's PR_SET_PDEATHSIG and getppid (session 5)
+        "mremap-cow", // mremap of pages shared copy-on-write or aliased from the archive (session 6)
         "proc-pipe-readers", // two readers (writers) asleep on one pipe both wake (session 5)
     };
 

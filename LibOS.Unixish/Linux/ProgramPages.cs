@@ -173,22 +173,51 @@ namespace Aegis.LibOS.Unixish.Linux
             var pages = new List<ulong>();
             Collect(from, from + length, pages);
             ulong bits = Bits(protection);
-            foreach (ulong page in pages)
+            for (int i = 0; i < pages.Count; i++)
             {
-                ulong parked = s_pages[page];
-                ulong target = to + (page - from);
-                s_pages.Remove(page);
-                if (parked != 0)
-                {
-                    s_pages[target] = parked;
-                    continue;
-                }
-                if (Memory.Query(page, out PageInfo info) != Error.None) continue;
-                Error error = Memory.Map(target, info.Frame, (info.Bits & CopyOnWrite.Bit) != 0 ? info.Permissions : bits);
-                if (error != Error.None) return error;
-                Memory.Unmap(page);
-                s_pages[target] = 0;
+                Error error = MovePage(pages[i], to + (pages[i] - from), bits);
+                if (error == Error.None) continue;
+                // All or nothing: the pages moved so far go back where they were (each move only
+                // changed where a frame is mapped, so moving back needs nothing new).
+                for (int j = i - 1; j >= 0; j--) MovePage(to + (pages[j] - from), pages[j], bits);
+                return error;
             }
+            return Error.None;
+        }
+
+        /// <summary>One page of Move: a parked page's record, or the mapping. A page shared
+        /// copy-on-write (a parent's or child's frame, or one of the root archive's that exec
+        /// aliased) is mapped at the target with PageAlias — the frame may not be this process's
+        /// own, which PageMap would refuse — keeping its read-only permissions and mark, so a
+        /// write there still gets a private copy; any other page is remapped with bits.</summary>
+        private static Error MovePage(ulong page, ulong target, ulong bits)
+        {
+            ulong parked = s_pages[page];
+            if (parked != 0)
+            {
+                s_pages.Remove(page);
+                s_pages[target] = parked;
+                return Error.None;
+            }
+            if (Memory.Query(page, out PageInfo info) != Error.None)
+            {
+                s_pages.Remove(page);
+                return Error.None;
+            }
+            Error error;
+            if ((info.Bits & CopyOnWrite.Bit) != 0 && !info.IsWritable)
+            {
+                SystemCallResult aliased = SystemCalls.PageAlias(page, target, 1, info.Permissions);
+                error = aliased.IsError ? aliased.Error : Error.None;
+            }
+            else
+            {
+                error = Memory.Map(target, info.Frame, (info.Bits & CopyOnWrite.Bit) != 0 ? info.Permissions : bits);
+            }
+            if (error != Error.None) return error;
+            Memory.Unmap(page);
+            s_pages.Remove(page);
+            s_pages[target] = 0;
             return Error.None;
         }
 
