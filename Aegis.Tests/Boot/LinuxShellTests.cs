@@ -83,7 +83,7 @@ public class LinuxShellTests
         "\n" +
         "echo ==ls\nls /bin | wc -l\n" +
         "echo ==maps\ncat /proc/self/maps\necho ==ps\n" +
-        "echo \"shell $$\"\nps\necho ==job\n" +
+        "echo \"shell $$\"\nsleep 30 & echo \"job $!\"\nsh -c 'sleep 3; true' &\nsleep 1\nps\nkill %1\nwait\necho ==job\n" +
         "(sleep 1; echo from-background) & echo \"started $!\"\nwait; echo \"done $?\"\n" +
         "(exit 5) & wait $!; echo \"waited $?\"\n" +
         "echo ==end\nexit 0\n";
@@ -174,6 +174,25 @@ public class LinuxShellTests
         Match ps = section.Select(line => Regex.Match(line, @"^\s*(\d+)\s+root\s+(\{ps\} .*|.*\sps)$")).FirstOrDefault(m => m.Success);
         Assert.That(ps, Is.Not.Null, () => s_session.Describe("ps does not show itself"));
         Assert.That(ps.Groups[1].Value, Is.Not.EqualTo(shellPid), "ps runs as its own process");
+    }
+
+    /// <summary>`ps` lists every process of the tree, not only the shell and itself (the tree's
+    /// shared process list): a background job with the pid the shell gave for it ($!), a second
+    /// job's shell and that shell's own child (a grandchild of the login shell).</summary>
+    [Test]
+    public void PsListsBackgroundJobsAndTheirChildren()
+    {
+        string[] section = Section("ps");
+        string jobLine = section.FirstOrDefault(line => line.StartsWith("job ", StringComparison.Ordinal));
+        Assert.That(jobLine, Is.Not.Null, () => s_session.Describe("the shell did not print the job's pid"));
+        string jobPid = jobLine.Substring(4).Trim();
+        Assert.That(section.Any(line => Regex.IsMatch(line, @"^\s*" + jobPid + @"\s+root\s+sleep 30$")), Is.True,
+            () => s_session.Describe($"ps does not show the background job sleep 30 as pid {jobPid}"));
+        Match inner = section.Select(line => Regex.Match(line, @"^\s*(\d+)\s+root\s+sh -c sleep 3; true$")).FirstOrDefault(m => m.Success);
+        Match grandchild = section.Select(line => Regex.Match(line, @"^\s*(\d+)\s+root\s+sleep 3$")).FirstOrDefault(m => m.Success);
+        Assert.That(inner, Is.Not.Null, () => s_session.Describe("ps does not show the second job's shell"));
+        Assert.That(grandchild, Is.Not.Null, () => s_session.Describe("ps does not show the second job's child (a grandchild)"));
+        Assert.That(grandchild.Groups[1].Value, Is.Not.EqualTo(inner.Groups[1].Value));
     }
 
     /// <summary>A background job runs while the shell goes on, `wait` waits for it (its output comes

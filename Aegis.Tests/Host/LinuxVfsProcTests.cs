@@ -114,7 +114,7 @@ public class LinuxVfsProcTests
         var vfs = new Vfs();
         vfs.Processes.All[3] = new ProcessStatus { Pid = 3, Name = "init" };
         var names = vfs.List("/proc").Select(e => e.Name).ToList();
-        Assert.That(names, Is.EqualTo(new[] { ".", "..", "cpuinfo", "meminfo", "mounts", "self", "uptime", "3", "7" }));
+        Assert.That(names, Is.EqualTo(new[] { ".", "..", "cpuinfo", "loadavg", "meminfo", "mounts", "self", "stat", "uptime", "3", "7" }));
         Assert.That(vfs.Files.ReadLinkAt(-100, "/proc/self", out string self), Is.EqualTo(0));
         Assert.That(self, Is.EqualTo("7"));
         Assert.That(vfs.List("/proc/self").Select(e => e.Name), Is.EqualTo(new[] { ".", "..", "cmdline", "comm", "cwd", "exe", "fd", "maps", "stat", "status" }));
@@ -130,6 +130,28 @@ public class LinuxVfsProcTests
         Assert.That(vfs.StatError("/proc/3/stat"), Is.EqualTo(-2), "a process that is gone");
         Assert.That(vfs.StatError("/proc/007"), Is.EqualTo(-2));
         Assert.That(vfs.StatError("/proc/nothing"), Is.EqualTo(-2));
+    }
+
+    /// <summary>/proc/stat as top reads it: the cpu line in clock ticks (busy time as user, the idle
+    /// time), the same columns as the host kernel's, btime from the wall clock less the uptime;
+    /// /proc/loadavg as Linux formats it.</summary>
+    [Test]
+    public void ProcStatAndLoadavgHaveLinuxsLayout()
+    {
+        var vfs = new Vfs();
+        vfs.System.UptimeNanoseconds = 12_340_000_000;
+        vfs.System.IdleNanoseconds = 10_000_000_000;
+        vfs.Processes.All[3] = new ProcessStatus { Pid = 3, Name = "init" };
+        string[] lines = vfs.ReadFile("/proc/stat").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines[0], Is.EqualTo("cpu  234 0 0 1000 0 0 0 0 0 0"));
+        Assert.That(lines[1], Is.EqualTo("cpu0 234 0 0 1000 0 0 0 0 0 0"));
+        string hostCpu = File.ReadAllLines("/proc/stat")[0];
+        Assert.That(lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries).Length,
+            Is.EqualTo(hostCpu.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length), "as many columns as the host's cpu line");
+        Assert.That(lines, Does.Contain("btime " + ((vfs.Time - 12_340_000_000) / 1_000_000_000).ToString()));
+        Assert.That(lines, Does.Contain("processes 2"));
+        Assert.That(vfs.ReadFile("/proc/loadavg"), Is.EqualTo("0.00 0.00 0.00 1/2 7\n"));
+        Assert.That(System.Text.RegularExpressions.Regex.IsMatch(File.ReadAllText("/proc/loadavg"), @"^\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+/\d+ \d+\n$"), "the host's has the same shape");
     }
 
     [Test]

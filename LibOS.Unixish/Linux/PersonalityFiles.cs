@@ -39,6 +39,7 @@ namespace Aegis.LibOS.Unixish.Linux
             int slash = given.LastIndexOf('/');
             string name = slash >= 0 ? given.Substring(slash + 1) : given;
             status.Name = name.Length > 15 ? name.Substring(0, 15) : name;
+            Processes.ProcessRegistry.Program(status.Name, status.Arguments);
         }
 
         private sealed class ProgramMaps : IMemoryMapSource

@@ -81,7 +81,11 @@ namespace Aegis.LibOS.Unixish.Linux
             var name = new char[length];
             for (int i = 0; i < length; i++) name[i] = (char)bytes[i];
             ProcessStatus status = FileCalls.CurrentProcess;
-            if (status != null) status.Name = new string(name);
+            if (status != null)
+            {
+                status.Name = new string(name);
+                Processes.ProcessRegistry.Program(status.Name, status.Arguments);
+            }
             return 0;
         }
 

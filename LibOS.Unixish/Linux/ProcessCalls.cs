@@ -79,6 +79,9 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public static long GetParentPid(ref LinuxCall call) => s_parentPid;
 
+        /// <summary>What getppid answers (for /proc).</summary>
+        public static long ParentPid => s_parentPid;
+
         private static void AfterFork() => s_parentPid = (long)Info.OwnPage->ParentId;
 
         /// <summary>The Linux parent exited while this process runs (LinuxProcesses' OrphanTag):

@@ -118,12 +118,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
     }
 
-    /// <summary>The process table until helper core installs its own (FileCalls.Sources.Processes):
-    /// this process only, pid = the environment id, ppid = the parent environment's (0 for the first).</summary>
-    /// A fork's child inherits this table: its entry is then its parent's (the environment id
-    /// differs). The first look after the fork keeps that entry as an ancestor's (what the parent
-    /// was at the fork) and gives the child a copy with its own ids; ancestors are listed while
-    /// their environments hold a time slice (so `ps` from the shell shows the shell and itself).
+    /// <summary>The process table /proc shows (FileCalls.Sources.Processes): this process's own entry,
+    /// kept here (name, arguments, exe: the loader and prctl set them), and every other process of
+    /// the tree from the shared process list (Processes/ProcessRegistry.cs); without that list,
+    /// ancestors as they were at the fork while their environments hold a time slice.
+    /// pid = the environment id. A fork's child inherits this table: its entry is then its
+    /// parent's (the environment id differs); the first look after the fork keeps that entry as an
+    /// ancestor's and gives the child a copy with its own ids.</summary>
     public sealed class CurrentProcessTable : IProcessTable
     {
         private ProcessStatus _status = new ProcessStatus();
@@ -135,6 +136,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             _status.ParentPid = (int)Info.ParentId;
             _status.ProcessGroup = _status.Pid;
             _status.Session = _status.Pid;
+            _status.StartTicks = Processes.ProcessRegistry.NowTicks;
         }
 
         /// <summary>This process's entry (split from the parent's after a fork, see above).</summary>
@@ -147,6 +149,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     ProcessStatus own = _status.Copy();
                     own.Pid = (int)Info.EnvironmentId;
                     own.ParentPid = (int)Info.ParentId;
+                    own.StartTicks = Processes.ProcessRegistry.NowTicks;
                     _ancestors.Add(_status);
                     _status = own;
                 }
@@ -166,6 +169,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public void ListPids(List<int> pids)
         {
             int self = Status.Pid;
+            ProcessList list = Processes.ProcessRegistry.List;
+            if (list != null)
+            {
+                list.ListPids(pids);
+                if (!pids.Contains(self)) pids.Add(self);
+                pids.Sort();
+                return;
+            }
             foreach (ProcessStatus ancestor in _ancestors)
                 if (ancestor.Pid != self && Alive(ancestor.Pid) && !pids.Contains(ancestor.Pid)) pids.Add(ancestor.Pid);
             pids.Add(self);
@@ -174,7 +185,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         public ProcessStatus Find(int pid)
         {
-            if (pid == Status.Pid) return _status;
+            if (pid == Status.Pid)
+            {
+                _status.ProcessGroup = (int)Processes.LinuxProcesses.Group;
+                _status.Session = (int)Processes.LinuxProcesses.Session;
+                _status.ParentPid = (int)ProcessCalls.ParentPid;
+                return _status;
+            }
+            ProcessList list = Processes.ProcessRegistry.List;
+            if (list != null) return list.Find(pid);
             foreach (ProcessStatus ancestor in _ancestors)
                 if (ancestor.Pid == pid && Alive(pid)) return ancestor;
             return null;

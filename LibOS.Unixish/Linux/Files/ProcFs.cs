@@ -269,6 +269,39 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public static string FormatUptime(ISystemInfo system)
             => Centiseconds(system.UptimeNanoseconds) + " " + Centiseconds(system.IdleNanoseconds) + "\n";
 
+        /// <summary>/proc/stat (what top and vmstat read): the "cpu" and "cpu0" lines in clock ticks
+        /// (USER_HZ 100) — the time not idle counted as user time (the libOS serves system calls in
+        /// user mode; the kernel's own share is not told apart), idle the kernel's halted time, the
+        /// other columns 0 — then intr, ctxt 0 (not counted), btime (the boot's wall time), processes
+        /// (the pids known), procs_running 1, procs_blocked 0.</summary>
+        public static string FormatSystemStat(ISystemInfo system, long nowNanoseconds, IProcessTable processes)
+        {
+            long uptime = system.UptimeNanoseconds / 10_000_000, idle = system.IdleNanoseconds / 10_000_000;
+            if (idle > uptime) idle = uptime;
+            string times = (uptime - idle).ToString() + " 0 0 " + idle.ToString() + " 0 0 0 0 0 0\n";
+            int count = 0;
+            if (processes != null)
+            {
+                var pids = new List<int>();
+                processes.ListPids(pids);
+                count = pids.Count;
+            }
+            long boot = (nowNanoseconds - system.UptimeNanoseconds) / 1_000_000_000;
+            return "cpu  " + times + "cpu0 " + times + "intr 0\nctxt 0\nbtime " + (boot < 0 ? 0 : boot).ToString() + "\n"
+                + "processes " + count.ToString() + "\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n";
+        }
+
+        /// <summary>/proc/loadavg: "0.00 0.00 0.00 1/N LAST" — Aegis keeps no load averages (sysinfo's
+        /// loads are 0 too); N the pids known, LAST the highest of them.</summary>
+        public static string FormatLoadAverage(IProcessTable processes)
+        {
+            var pids = new List<int>();
+            processes?.ListPids(pids);
+            int last = 0;
+            for (int i = 0; i < pids.Count; i++) if (pids[i] > last) last = pids[i];
+            return "0.00 0.00 0.00 1/" + pids.Count.ToString() + " " + last.ToString() + "\n";
+        }
+
         private static string Centiseconds(long nanoseconds)
         {
             long centiseconds = nanoseconds / 10_000_000;
@@ -331,10 +364,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static string Hex(ulong value, int width) => value.ToString("x").PadLeft(width, '0');
     }
 
-    /// <summary>/proc itself: meminfo, uptime, mounts, cpuinfo, self and one directory per pid.</summary>
+    /// <summary>/proc itself: meminfo, uptime, stat, loadavg, mounts, cpuinfo, self and one directory per pid.</summary>
     public sealed class ProcRoot : ProcDirectory
     {
-        private static readonly string[] Fixed = { "cpuinfo", "meminfo", "mounts", "self", "uptime" };
+        private static readonly string[] Fixed = { "cpuinfo", "loadavg", "meminfo", "mounts", "self", "stat", "uptime" };
 
         public ProcRoot(ProcFs proc) : base(proc, 0x16D) { }
 
@@ -355,6 +388,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 case "meminfo": return Proc.File(() => ProcFs.FormatMeminfo(fs.Sources.System));
                 case "uptime": return Proc.File(() => ProcFs.FormatUptime(fs.Sources.System));
+                case "stat": return Proc.File(() => ProcFs.FormatSystemStat(fs.Sources.System, fs.Now, Proc.Processes));
+                case "loadavg": return Proc.File(() => ProcFs.FormatLoadAverage(Proc.Processes));
                 case "cpuinfo": return Proc.File(() => ProcFs.FormatCpuinfo(fs.Sources.System));
                 case "mounts": return Proc.File(() => ProcFs.FormatMounts(fs.Mounts));
                 case "self": return Proc.Link(() => Proc.Processes == null ? "" : Proc.Processes.CurrentPid.ToString());

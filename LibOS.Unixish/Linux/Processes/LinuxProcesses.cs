@@ -93,12 +93,14 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// <summary>Signals.Stopped: a stop signal stopped this process; its parent hears of it.</summary>
         public static void OnStopped(int signal)
         {
+            ProcessRegistry.State('T');
             if (Forked) Send(Info.ParentId, (ulong)WaitStatus.Stopped(signal), 0, 0, StopTag, SendAttempts);
         }
 
         /// <summary>Signals.Continued: SIGCONT resumed this stopped process; its parent hears of it.</summary>
         public static void OnContinued()
         {
+            ProcessRegistry.State('S');
             if (Forked) Send(Info.ParentId, (ulong)WaitStatus.Continued, 0, 0, StopTag, SendAttempts);
         }
         private static IpcMessageFilter s_filter;
@@ -129,6 +131,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_initialized = true;
             if (Group == 0) Group = Session = Info.EnvironmentId;
             if (Init == 0) Init = Info.EnvironmentId;
+            ProcessRegistry.Create(); // the tree's process list (ps): this is its first program
             s_filter = OnMessage;
             IpcServer.SetMessageFilter(s_filter);
             Notices.TurnOn();
@@ -155,6 +158,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// <summary>The child's side of fork (LinuxFork.ChildStarted): no children, no pending signals.</summary>
         internal static void OnForkChild(ulong parent)
         {
+            ProcessRegistry.AfterFork(); // before Children is cleared: nothing of the parent's to free
             Children.Clear();
             Forked = true;
             Orphaned = false;
@@ -178,6 +182,9 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_exitHooks.Clear();
             Refresh();
             if (s_poweringOff) status = WaitStatus.Exited(0);
+            for (int i = 0; i < ChildTable.Capacity; i++)
+                if (Children[i].State == ChildState.Zombie) ProcessRegistry.Reaped(Children[i].Pid); // never reaped
+            ProcessRegistry.Ended(Forked);
             bool linger = !s_poweringOff && Children.CountAlive() > 0;
             if (Forked) Send(Info.ParentId, (ulong)(status & 0xFFFF), linger ? 1UL : 0, 0, ExitTag, SendAttempts);
             if (linger) TellOrphans();
@@ -314,6 +321,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static void Reap(int index)
         {
             ChildEntry entry = Children[index];
+            ProcessRegistry.Reaped(entry.Pid);
             SystemCallResult state = SystemCalls.EnvironmentStatus(entry.Slot);
             bool alive = !state.IsError && state.Value != (ulong)EnvironmentState.Exited && state.Value != (ulong)EnvironmentState.Destroyed;
             if (alive && s_lingering[index])
@@ -613,12 +621,18 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (message.Sender != Info.ParentId || Orphaned) return true;
                 Orphaned = true;
                 ProcessCalls.BecomeOrphan();
+                ProcessRegistry.Parent(1);
                 if (WhenOrphaned != null) WhenOrphaned(message.Sender);
                 return true;
             }
             if (message.Word3 == GroupTag)
             {
-                if (message.Sender == Info.ParentId) { Group = message.Word0; return true; }
+                if (message.Sender == Info.ParentId)
+                {
+                    Group = message.Word0;
+                    ProcessRegistry.Group((int)Group, (int)Session);
+                    return true;
+                }
                 Children.SetGroup(message.Sender, message.Word0);
                 if (message.Word1 != 0) Children.SetSession(message.Sender, message.Word1);
                 return true;
@@ -640,6 +654,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (Session == self) return (ulong)group == Group ? 0 : -Errno.EPERM; // a session leader stays
                 if ((ulong)group != self && !GroupInSession((ulong)group)) return -Errno.EPERM;
                 Group = (ulong)group;
+                ProcessRegistry.Group((int)Group, (int)Session);
                 if (Forked) Send(Info.ParentId, Group, Session, 0, GroupTag, SendAttempts);
                 return 0;
             }
@@ -676,6 +691,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             ulong self = Info.EnvironmentId;
             if (Group == self) return -Errno.EPERM; // a group leader cannot start a session
             Group = Session = self;
+            ProcessRegistry.Group((int)Group, (int)Session);
             if (Forked) Send(Info.ParentId, Group, Session, 0, GroupTag, SendAttempts);
             return (long)self;
         }
