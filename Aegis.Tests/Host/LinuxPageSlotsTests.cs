@@ -53,6 +53,85 @@ public class LinuxPageSlotsTests
         }
     }
 
+    /// <summary>The run operations (exec's and munmap's loops) against a Dictionary doing the same:
+    /// SetRange and RemoveRange across region boundaries, NextFilled's runs (a parked page alone,
+    /// else consecutive mapped pages of one region) and NextEmpty's (the gaps), which together
+    /// cover every page of the range exactly once.</summary>
+    [Test]
+    public void RunsMatchADictionary()
+    {
+        var slots = new PageSlots();
+        var model = new Dictionary<ulong, ulong>();
+        var random = new Random(17);
+        ulong[] bases = { 0x400000, 0x7F00_0000_0000 - Region / 2, 0x10_0000_0000 };
+        for (int step = 0; step < 3000; step++)
+        {
+            ulong start = bases[random.Next(bases.Length)] + (ulong)random.Next(1500) * Page;
+            int pages = random.Next(1, 700);
+            switch (random.Next(5))
+            {
+                case 0:
+                case 1:
+                    ulong value = random.Next(4) == 0 ? (ulong)random.Next(1, 1000) : 0;
+                    slots.SetRange(start, pages, value);
+                    for (int i = 0; i < pages; i++) model[start + (ulong)i * Page] = value;
+                    break;
+                case 2:
+                    slots.RemoveRange(start, pages);
+                    for (int i = 0; i < pages; i++) model.Remove(start + (ulong)i * Page);
+                    break;
+                case 3:
+                    slots[start] = (ulong)random.Next(0, 5);
+                    model[start] = slots[start];
+                    break;
+                default:
+                    ulong end = start + (ulong)pages * Page;
+                    var filled = new List<(ulong, int, ulong)>();
+                    ulong at = start;
+                    while (slots.NextFilled(ref at, end, out ulong run, out int count, out ulong parked)) filled.Add((run, count, parked));
+                    var empty = new List<(ulong, int)>();
+                    at = start;
+                    while (slots.NextEmpty(ref at, end, out ulong run, out int count)) empty.Add((run, count));
+                    var seen = new HashSet<ulong>();
+                    foreach ((ulong run, int count, ulong parked) in filled)
+                    {
+                        Assert.That(parked == 0 || count == 1, Is.True, "a parked page is a run of its own");
+                        Assert.That(run / Region, Is.EqualTo((run + (ulong)(count - 1) * Page) / Region), "a run stays in one region");
+                        for (int i = 0; i < count; i++)
+                        {
+                            ulong page = run + (ulong)i * Page;
+                            Assert.That(model.TryGetValue(page, out ulong v) && v == parked, Is.True, $"filled page {page:x}");
+                            Assert.That(seen.Add(page), Is.True);
+                        }
+                    }
+                    foreach ((ulong run, int count) in empty)
+                        for (int i = 0; i < count; i++)
+                        {
+                            ulong page = run + (ulong)i * Page;
+                            Assert.That(model.ContainsKey(page), Is.False, $"empty page {page:x}");
+                            Assert.That(seen.Add(page), Is.True);
+                        }
+                    Assert.That(seen.Count, Is.EqualTo(pages), "every page of the range once");
+                    for (int i = 1; i < filled.Count; i++)
+                        Assert.That(filled[i].Item1, Is.GreaterThan(filled[i - 1].Item1), "ascending");
+                    break;
+            }
+            Assert.That(slots.Count, Is.EqualTo(model.Count), $"Count after step {step}");
+        }
+    }
+
+    [Test]
+    public void NextFilledSkipsAHugeEmptyRangeToTheFewPages()
+    {
+        var slots = new PageSlots();
+        slots.SetRange(0x7F00_0000_0000, 3, 0);
+        slots[0x10_0000_0000] = 5;
+        var runs = new List<(ulong, int, ulong)>();
+        ulong at = 0x400000;
+        while (slots.NextFilled(ref at, 0x7FFF_FFFF_F000, out ulong run, out int count, out ulong parked)) runs.Add((run, count, parked));
+        Assert.That(runs, Is.EqualTo(new[] { (0x10_0000_0000UL, 1, 5UL), (0x7F00_0000_0000UL, 3, 0UL) }));
+    }
+
     [Test]
     public void CollectOverAHugeRangeFindsTheFewPagesInOrder()
     {

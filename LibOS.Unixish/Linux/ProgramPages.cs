@@ -47,16 +47,13 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             if (protection == Protection.None) return Error.None;
             ulong bits = Bits(protection);
-            ulong page = start;
-            while (page < end)
+            ulong at = start;
+            // Each run of pages not yet filled: one PageMap per 128 (Memory.AllocateAndMap).
+            while (s_pages.NextEmpty(ref at, end, out ulong run, out int pages))
             {
-                if (s_pages.Contains(page)) { page += Page; continue; }
-                // A run of pages not yet filled: one PageMap per 128 (Memory.AllocateAndMap).
-                ulong runEnd = page + Page;
-                while (runEnd < end && !s_pages.Contains(runEnd)) runEnd += Page;
-                Error error = Memory.AllocateAndMap(page, (int)((runEnd - page) / Page), bits);
+                Error error = Memory.AllocateAndMap(run, pages, bits);
                 if (error != Error.None) return error;
-                for (; page < runEnd; page += Page) s_pages[page] = 0;
+                s_pages.SetRange(run, pages, 0);
             }
             return Error.None;
         }
@@ -85,31 +82,15 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Unmaps [start, end) and gives its frames back (parked ones too).</summary>
         public static void Release(ulong start, ulong end)
         {
-            var pages = new List<ulong>();
-            Collect(start, end, pages);
             // The mapped pages go in runs, in the kernel (Memory.UnmapAndFree: PageShare Discard): a
             // frame shared with a parent or a child (copy-on-write) is only unmapped or given up,
             // never taken from them.
-            int i = 0;
-            while (i < pages.Count)
+            ulong at = start;
+            while (s_pages.NextFilled(ref at, end, out ulong run, out int pages, out ulong parked))
             {
-                ulong first = pages[i];
-                ulong parked = s_pages[first];
-                s_pages.Remove(first);
-                if (parked != 0)
-                {
-                    Memory.FreeFrame(parked - 1);
-                    i++;
-                    continue;
-                }
-                int j = i + 1;
-                while (j < pages.Count && pages[j] == first + (ulong)(j - i) * Page && s_pages[pages[j]] == 0)
-                {
-                    s_pages.Remove(pages[j]);
-                    j++;
-                }
-                Memory.UnmapAndFree(first, j - i);
-                i = j;
+                s_pages.RemoveRange(run, pages);
+                if (parked != 0) Memory.FreeFrame(parked - 1);
+                else Memory.UnmapAndFree(run, pages);
             }
         }
 
@@ -226,7 +207,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// unmaps a frame the process does not own).</summary>
         public static void AdoptRange(ulong start, ulong end)
         {
-            for (ulong page = start; page < end; page += Page) s_pages[page] = 0;
+            if (end > start) s_pages.SetRange(start, (int)((end - start) / Page), 0);
         }
 
         /// <summary>Unmaps [start, end), pages PageAlias mapped and nobody recorded yet.</summary>
