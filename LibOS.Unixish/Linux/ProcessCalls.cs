@@ -438,7 +438,8 @@ namespace Aegis.LibOS.Unixish.Linux
         private static void ResetFpuState(UpcallFrame* frame)
         {
             byte* area = (byte*)frame - 512;
-            for (int i = 0; i < 512; i++) area[i] = 0;
+            ulong* words = (ulong*)area;
+            for (int i = 0; i < 64; i++) words[i] = 0;
             *(ushort*)area = 0x37F;
             *(uint*)(area + 24) = 0x1F80;
             *(uint*)(area + 28) = 0xFFFF; // MXCSR_MASK
