@@ -123,6 +123,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
 
         private static long Fork(ref LinuxCall call, ulong flags, ulong stack, ulong parentTid, ulong childTid)
         {
+            ReportProblems();
             if (!Prepare()) return -Errno.ENOMEM;
             if (LinuxProcesses.Children.IsFull) return -Errno.EAGAIN;
             SystemCallResult created = SystemCalls.EnvironmentCreate();
@@ -335,8 +336,19 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             }
         }
 
-        /// <summary>Blocks a child found not untouched where its parent said they were (always 0 unless fork is broken).</summary>
+        /// <summary>Blocks a child found not untouched where its parent said they were (always 0 unless fork is broken).
+        /// Counted in the fork hook (which may not allocate), reported by ReportProblems.</summary>
         private static ulong s_untouchedMismatches;
+
+        /// <summary>At a point that may allocate (this process's next fork, its exit): says once if
+        /// its fork found heap blocks its parent called untouched that were not (a broken fork: the
+        /// runtime kept them, so nothing was lost, but the parent's list was wrong).</summary>
+        public static void ReportProblems()
+        {
+            if (s_untouchedMismatches == 0) return;
+            LinuxLog.Line("fork: " + s_untouchedMismatches.ToString() + " heap block(s) the parent called untouched were not (kept; a fork bug)");
+            s_untouchedMismatches = 0;
+        }
 
         /// <summary>PageShare over [start, start + pages pages) in calls of at most MaximumMapRequests.</summary>
         private static Error Share(ulong slot, ulong start, ulong pages, ulong flags)

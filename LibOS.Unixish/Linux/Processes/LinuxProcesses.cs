@@ -178,6 +178,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// notice, lingering while children live (see the header), the environment's end.</summary>
         public static void Exit(int status)
         {
+            LinuxFork.ReportProblems();
             for (int i = 0; i < s_exitHooks.Count; i++) ((delegate*<void>)s_exitHooks[i])();
             s_exitHooks.Clear();
             Refresh();
