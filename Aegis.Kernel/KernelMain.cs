@@ -357,6 +357,11 @@ namespace Aegis.Kernel
         private static void ExitWithInitStatus(Exo.Environment init)
         {
             bool exited = init.State == Abi.EnvironmentState.Exited;
+            // The kernel's own observation of how the machine ran (tests read it: a program that
+            // should have slept, not spun, leaves idle time here whatever it says about itself).
+            ulong hz = Clock.TimestampHz, idle = Exo.Environments.Info->IdleTimestampTicks;
+            if (hz != 0)
+                KernelLog.WriteLine("Aegis: the CPU was idle " + (idle / (hz / 1000)).ToString() + " ms since boot");
             int deviceStatus = exited && init.ExitStatus < QemuExit.InitFailedLate ? (int)init.ExitStatus : QemuExit.InitFailedLate;
             if (exited)
             {

@@ -87,12 +87,17 @@ public class LinuxCoreTests
     [Test]
     public void PollAndSelectOnASharedPipeSleepUntilItChanges()
     {
-        // The verdict is the kernel's idle time (/proc/uptime) while the program waits, not the program's say-so
-        // about itself: a poll that looked again and again would leave the CPU no idle time.
+        // The verdict is the kernel's own report of the CPU's idle time (its last lines: "the CPU was
+        // idle N ms since boot"), not the program's say-so about itself: the two waits of 300 ms
+        // leave ~600 ms idle (a boot that only runs /bin/true leaves ~40); a poll that looked again
+        // and again, yielding, would leave the CPU no idle time while it waits.
         FrontDoorResult result = RunProgram("/tests/core-poll-sleep");
         Assert.That(ProgramLines(result), Is.EqualTo(new[] { "poll: 1, POLLIN", "poll: slept", "select: 1, readable", "select: slept" }),
             () => result.Describe("poll and select on a pipe its child writes after 300 ms"));
         Assert.That(InitStatus(result), Is.Zero, () => result.Describe("exit status 0"));
+        Match idle = result.AssertOutputMatches(@"(?m)^Aegis: the CPU was idle (\d+) ms since boot\r?$");
+        Assert.That(int.Parse(idle.Groups[1].Value), Is.GreaterThanOrEqualTo(400),
+            () => result.Describe("the kernel saw the CPU idle for less than 400 ms: the waits did not sleep"));
     }
 
     [Test]
