@@ -205,7 +205,13 @@ public class LinuxVfsProcTests
         Assert.That(vfs.Read(r), Is.EqualTo("via link"));
         Assert.That(vfs.StatError("/proc/self/fd/99"), Is.EqualTo(-2));
         Assert.That(vfs.Stat("/proc/self/fd/" + r).Mode & LinuxFile.S_IFMT, Is.EqualTo(LinuxFile.S_IFIFO));
-        Assert.That(vfs.Stat("/proc/self/fd/" + r, follow: false).Mode, Is.EqualTo(LinuxFile.S_IFLNK | 0x1C0));
+        // lstat: Linux's modes by how the description was opened (r-x, -wx, rwx) and st_size 64.
+        Assert.That(vfs.Stat("/proc/self/fd/" + r, follow: false).Mode, Is.EqualTo(LinuxFile.S_IFLNK | 0x140), "read end: lr-x------");
+        Assert.That(vfs.Stat("/proc/self/fd/" + w, follow: false).Mode, Is.EqualTo(LinuxFile.S_IFLNK | 0xC0), "write end: l-wx------");
+        vfs.CreateFile("/tmp/rw", "x");
+        int rw = (int)vfs.Open("/tmp/rw", LinuxFile.O_RDWR);
+        Assert.That(vfs.Stat("/proc/self/fd/" + rw, follow: false).Mode, Is.EqualTo(LinuxFile.S_IFLNK | 0x1C0), "read-write: lrwx------");
+        Assert.That(vfs.Stat("/proc/self/fd/" + rw, follow: false).Size, Is.EqualTo(64));
     }
 
     [Test]

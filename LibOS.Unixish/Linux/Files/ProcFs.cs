@@ -108,6 +108,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         public override string Target => _target() ?? "";
         public Inode MagicTarget => _magic?.Invoke();
+
+        /// <summary>For the fd links: the permission bits, computed at each stat (Linux's: r-x for a
+        /// description open for reading, -wx for writing, rwx for both), and st_size 64.</summary>
+        public System.Func<uint> Permissions;
+
+        public override long Size => Permissions != null ? 64 : base.Size;
+
+        public override StatInfo Stat()
+        {
+            StatInfo info = base.Stat();
+            if (Permissions != null) info.Mode = LinuxFile.S_IFLNK | Permissions();
+            return info;
+        }
     }
 
     /// <summary>A generated /proc directory: a fixed list of names plus (root) the pids.</summary>
@@ -464,7 +477,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (!int.TryParse(name, out int fd) || fd.ToString() != name) return null;
             FileSystem fs = Proc.FileSystem;
             ProcSymlink link = Proc.Link(() => fs.Process?.Table.Get(fd)?.DisplayPath, () => fs.Process?.Table.Get(fd)?.Node);
-            link.Mode = LinuxFile.S_IFLNK | 0x1C0; // lrwx------
+            link.Mode = LinuxFile.S_IFLNK | 0x1C0; // lrwx------ (what lstat shows comes from Permissions)
+            link.Permissions = () =>
+            {
+                OpenFile file = fs.Process?.Table.Get(fd);
+                if (file == null) return 0;
+                return (file.CanRead ? 0x140u : 0) | (file.CanWrite ? 0xC0u : 0); // S_IRUSR|S_IXUSR, S_IWUSR|S_IXUSR
+            };
             return link;
         }
     }
