@@ -27,9 +27,9 @@
 // when it next creates a pipe, or at its end), because FrameFree would unmap them everywhere.
 //
 // Limits: a process destroyed by the kernel (not through exit: a crash, or a SIGKILL its libOS did
-// not act on in time, LinuxProcesses.EndKilledChildren) leaves its counts in the header; a
-// grandchild that is not the owner's child cannot hand the pages on to its own children (the
-// kernel lets only a frame's owner grant it: LinuxFork copies such pages, and logs it once).
+// not act on in time, LinuxProcesses.EndKilledChildren) leaves its counts in the header. (Any
+// process that maps the pages hands them on at its forks: PageShare's authority is the mapping,
+// not ownership, so grandchildren share the same ring; the tree's process list relies on the same.)
 using System;
 using System.Collections.Generic;
 using System.Threading;
