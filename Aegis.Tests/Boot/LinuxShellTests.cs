@@ -83,7 +83,8 @@ public class LinuxShellTests
         "\n" +
         "echo ==ls\nls /bin | wc -l\n" +
         "echo ==maps\ncat /proc/self/maps\necho ==ps\n" +
-        "echo \"shell $$\"\nsleep 30 & echo \"job $!\"\nsh -c 'sleep 3; true' &\nsleep 1\nps\nkill %1\nwait\necho ==job\n" +
+        "echo \"shell $$\"\nsleep 30 & echo \"job $!\"\nsh -c 'sleep 3; true' &\nsleep 1\nps\nkill %1\nwait\n" +
+        "echo ==status\ngrep -E '^Vm(Size|RSS):' /proc/self/status\necho ==job\n" +
         "(sleep 1; echo from-background) & echo \"started $!\"\nwait; echo \"done $?\"\n" +
         "(exit 5) & wait $!; echo \"waited $?\"\n" +
         "echo ==end\nexit 0\n";
@@ -174,6 +175,22 @@ public class LinuxShellTests
         Match ps = section.Select(line => Regex.Match(line, @"^\s*(\d+)\s+root\s+(\{ps\} .*|.*\sps)$")).FirstOrDefault(m => m.Success);
         Assert.That(ps, Is.Not.Null, () => s_session.Describe("ps does not show itself"));
         Assert.That(ps.Groups[1].Value, Is.Not.EqualTo(shellPid), "ps runs as its own process");
+    }
+
+    /// <summary>/proc/self/status gives the caller's memory in Linux's form: VmSize (its areas, the
+    /// stack as far as it grew) and VmRSS (the pages mapped for it), both a few MiB for grep (busybox
+    /// is about 2 MiB), the resident part no larger than the whole.</summary>
+    [Test]
+    public void ProcSelfStatusGivesTheProgramsMemory()
+    {
+        string[] section = Section("status");
+        Match size = section.Select(line => Regex.Match(line, @"^VmSize:\s+(\d+) kB$")).FirstOrDefault(m => m.Success);
+        Match rss = section.Select(line => Regex.Match(line, @"^VmRSS:\s+(\d+) kB$")).FirstOrDefault(m => m.Success);
+        Assert.That(size, Is.Not.Null, () => s_session.Describe("no VmSize line"));
+        Assert.That(rss, Is.Not.Null, () => s_session.Describe("no VmRSS line"));
+        long sizeKb = long.Parse(size.Groups[1].Value), rssKb = long.Parse(rss.Groups[1].Value);
+        Assert.That(sizeKb, Is.InRange(1024L, 64L * 1024), () => s_session.Describe("VmSize out of range"));
+        Assert.That(rssKb, Is.InRange(256L, sizeKb), () => s_session.Describe("VmRSS out of range, or above VmSize"));
     }
 
     /// <summary>`ps` lists every process of the tree, not only the shell and itself (the tree's

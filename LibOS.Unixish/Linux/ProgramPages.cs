@@ -76,6 +76,13 @@ namespace Aegis.LibOS.Unixish.Linux
             return Error.None;
         }
 
+        /// <summary>The lowest page of [start, end) the libOS has mapped or parked, or end.</summary>
+        public static ulong FirstFilled(ulong start, ulong end)
+        {
+            ulong at = start;
+            return s_pages.NextFilled(ref at, end, out ulong run, out _, out _) ? run : end;
+        }
+
         /// <summary>The pages of [start, end) the libOS has mapped or parked, ascending.</summary>
         public static void Collect(ulong start, ulong end, List<ulong> into) => s_pages.Collect(start, end, into);
 

@@ -183,6 +183,33 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             pids.Sort();
         }
 
+        /// <summary>This process's memory as /proc/self/stat and status show it: vsize the program's
+        /// areas (the stack from its lowest filled page, as Linux's grown stack VMA, not the whole
+        /// RLIMIT_STACK reserved), rss the pages the libOS mapped for the program, startcode and
+        /// endcode the executable image areas' bounds.</summary>
+        private static void MeasureMemory(ProcessStatus status)
+        {
+            ProgramMemory memory = LinuxProcess.Memory;
+            if (memory == null) return;
+            ulong size = 0, codeStart = 0, codeEnd = 0;
+            for (int i = 0; i < memory.Count; i++)
+            {
+                Area area = memory[i];
+                if (area.Kind == AreaKind.LibOS) continue;
+                if (area.Kind == AreaKind.Stack) size += area.End - ProgramPages.FirstFilled(area.Start, area.End);
+                else size += area.Length;
+                if (area.Kind == AreaKind.Image && (area.Protection & Protection.Execute) != 0)
+                {
+                    if (codeStart == 0 || area.Start < codeStart) codeStart = area.Start;
+                    if (area.End > codeEnd) codeEnd = area.End;
+                }
+            }
+            status.VirtualBytes = (long)size;
+            status.ResidentPages = ProgramPages.Count;
+            status.StartCode = codeStart;
+            status.EndCode = codeEnd;
+        }
+
         public ProcessStatus Find(int pid)
         {
             if (pid == Status.Pid)
@@ -190,6 +217,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 _status.ProcessGroup = (int)Processes.LinuxProcesses.Group;
                 _status.Session = (int)Processes.LinuxProcesses.Session;
                 _status.ParentPid = (int)ProcessCalls.ParentPid;
+                MeasureMemory(_status);
                 return _status;
             }
             ProcessList list = Processes.ProcessRegistry.List;
