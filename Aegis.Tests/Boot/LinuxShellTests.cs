@@ -84,7 +84,7 @@ public class LinuxShellTests
         "echo ==ls\nls /bin | wc -l\n" +
         "echo ==maps\ncat /proc/self/maps\necho ==ps\n" +
         "echo \"shell $$\"\nsleep 30 & echo \"job $!\"\nsh -c 'sleep 3; true' &\nsleep 1\nps\nkill %1\nwait\n" +
-        "echo ==status\ngrep -E '^Vm(Size|RSS):' /proc/self/status\necho ==job\n" +
+        "echo ==status\ngrep -E '^Vm(Size|RSS):' /proc/self/status\necho ==top\ntop -b -n 1 | head -3\necho ==job\n" +
         "(sleep 1; echo from-background) & echo \"started $!\"\nwait; echo \"done $?\"\n" +
         "(exit 5) & wait $!; echo \"waited $?\"\n" +
         "echo ==end\nexit 0\n";
@@ -191,6 +191,17 @@ public class LinuxShellTests
         long sizeKb = long.Parse(size.Groups[1].Value), rssKb = long.Parse(rss.Groups[1].Value);
         Assert.That(sizeKb, Is.InRange(1024L, 64L * 1024), () => s_session.Describe("VmSize out of range"));
         Assert.That(rssKb, Is.InRange(256L, sizeKb), () => s_session.Describe("VmRSS out of range, or above VmSize"));
+    }
+
+    /// <summary>busybox's `top` runs (it reads /proc/stat, /proc/meminfo and /proc/loadavg, and
+    /// dies without them) and prints its header: memory, CPU shares, load average.</summary>
+    [Test]
+    public void TopPrintsItsHeader()
+    {
+        string[] section = Section("top");
+        Assert.That(section.Any(line => Regex.IsMatch(line, @"^Mem: \d+K used, \d+K free")), Is.True, () => s_session.Describe("no Mem: line from top"));
+        Assert.That(section.Any(line => Regex.IsMatch(line, @"^CPU:\s+\d+% usr .*\d+% idle")), Is.True, () => s_session.Describe("no CPU: line from top"));
+        Assert.That(section.Any(line => Regex.IsMatch(line, @"^Load average: 0\.00 0\.00 0\.00 1/\d+ \d+")), Is.True, () => s_session.Describe("no load average from top"));
     }
 
     /// <summary>`ps` lists every process of the tree, not only the shell and itself (the tree's

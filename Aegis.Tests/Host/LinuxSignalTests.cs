@@ -729,6 +729,25 @@ public unsafe class LinuxSignalDeliveryTests
         }
     }
 
+    private delegate bool OnePass(SignalState state, ref UserRegisters regs, byte* fx);
+
+    /// <summary>A one-pass delivery (TryDeliverFast, TryDeliverNow) declines: false, and the
+    /// registers, FP state, stack (rsp: another stack pointer, 0 for the usual) and masks unchanged.</summary>
+    private void AssertDeclines(string what, SignalState state, ulong rsp, OnePass call)
+    {
+        ulong pending = state.Pending, blocked = state.Blocked;
+        UserRegisters regs = Interrupted();
+        if (rsp != 0) regs.Rsp = rsp;
+        UserRegisters before = regs;
+        byte[] fx = Fx();
+        Array.Clear(_stack);
+        fixed (byte* f = fx) Assert.That(call(state, ref regs, f), Is.False, what);
+        Assert.That(regs, Is.EqualTo(before), what + ": registers unchanged");
+        Assert.That(fx, Is.EqualTo(Fx()), what + ": FP state unchanged");
+        Assert.That(_stack.All(b => b == 0), Is.True, what + ": nothing written");
+        Assert.That((state.Pending, state.Blocked), Is.EqualTo((pending, blocked)), what + ": state unchanged");
+    }
+
     [Test]
     public void FastDeliveryDeclinesWhatItDoesNotCoverAndChangesNothing()
     {
@@ -746,18 +765,7 @@ public unsafe class LinuxSignalDeliveryTests
         };
         foreach ((string what, Func<SignalState> make, Func<SignalDelivery, SignalDelivery> adjust, long current, ulong rsp) in cases)
         {
-            SignalState state = make();
-            ulong pending = state.Pending, blocked = state.Blocked;
-            UserRegisters regs = Interrupted();
-            if (rsp != 0) regs.Rsp = rsp;
-            UserRegisters before = regs;
-            byte[] fx = Fx();
-            Array.Clear(_stack);
-            fixed (byte* f = fx) Assert.That(adjust(Delivery(state)).TryDeliverFast(ref regs, f, current), Is.False, what);
-            Assert.That(regs, Is.EqualTo(before), what + ": registers unchanged");
-            Assert.That(fx, Is.EqualTo(Fx()), what + ": FP state unchanged");
-            Assert.That(_stack.All(b => b == 0), Is.True, what + ": nothing written");
-            Assert.That((state.Pending, state.Blocked), Is.EqualTo((pending, blocked)), what + ": state unchanged");
+            AssertDeclines(what, make(), rsp, (SignalState state, ref UserRegisters regs, byte* f) => adjust(Delivery(state)).TryDeliverFast(ref regs, f, current));
         }
         Assert.That(_events, Is.Empty, "declining reports nothing (the general path does)");
     }
@@ -845,18 +853,7 @@ public unsafe class LinuxSignalDeliveryTests
         };
         foreach ((string what, Func<SignalState> make, Func<SignalDelivery, SignalDelivery> adjust, int signal, long current, ulong rsp) in cases)
         {
-            SignalState state = make();
-            ulong pending = state.Pending, blocked = state.Blocked;
-            UserRegisters regs = Interrupted();
-            if (rsp != 0) regs.Rsp = rsp;
-            UserRegisters before = regs;
-            byte[] fx = Fx();
-            Array.Clear(_stack);
-            fixed (byte* f = fx) Assert.That(adjust(Delivery(state)).TryDeliverNow(ref regs, f, signal, Sig.SI_USER, 7, current), Is.False, what);
-            Assert.That(regs, Is.EqualTo(before), what + ": registers unchanged");
-            Assert.That(fx, Is.EqualTo(Fx()), what + ": FP state unchanged");
-            Assert.That(_stack.All(b => b == 0), Is.True, what + ": nothing written");
-            Assert.That((state.Pending, state.Blocked), Is.EqualTo((pending, blocked)), what + ": state unchanged");
+            AssertDeclines(what, make(), rsp, (SignalState state, ref UserRegisters regs, byte* f) => adjust(Delivery(state)).TryDeliverNow(ref regs, f, signal, Sig.SI_USER, 7, current));
         }
         Assert.That(_events, Is.Empty);
     }

@@ -74,23 +74,39 @@ namespace Aegis.LibOS.Unixish.Linux
             set => Set(page, value);
         }
 
+        /// <summary>A new region for page's 2 MiB, made the one at hand; it counts as empty until a
+        /// slot fills.</summary>
+        private Region Create(ulong page)
+        {
+            var region = new Region();
+            _regions[page >> RegionShift] = region;
+            _lastKey = page >> RegionShift;
+            _last = region;
+            _empty++;
+            return region;
+        }
+
+        /// <summary>page's region has no page left: kept for reuse (up to KeptEmpty), else dropped.</summary>
+        private void Emptied(ulong page)
+        {
+            if (_empty < KeptEmpty)
+            {
+                _empty++;
+                return;
+            }
+            _regions.Remove(page >> RegionShift);
+            _lastKey = ulong.MaxValue;
+            _last = null;
+        }
+
         /// <summary>Gives the page the value (at most ulong.MaxValue - 1).</summary>
         public void Set(ulong page, ulong value)
         {
-            bool created = false;
-            Region region = Find(page);
-            if (region == null)
-            {
-                region = new Region();
-                _regions[page >> RegionShift] = region;
-                _lastKey = page >> RegionShift;
-                _last = region;
-                created = true;
-            }
+            Region region = Find(page) ?? Create(page);
             int index = Index(page);
             if (region.Slots[index] == 0)
             {
-                if (region.Count++ == 0 && !created) _empty--;
+                if (region.Count++ == 0) _empty--;
                 Count++;
             }
             region.Slots[index] = value + 1;
@@ -105,19 +121,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (region.Slots[index] == 0) return false;
             region.Slots[index] = 0;
             Count--;
-            if (--region.Count == 0)
-            {
-                if (_empty < KeptEmpty)
-                {
-                    _empty++;
-                }
-                else
-                {
-                    _regions.Remove(page >> RegionShift);
-                    _lastKey = ulong.MaxValue;
-                    _last = null;
-                }
-            }
+            if (--region.Count == 0) Emptied(page);
             return true;
         }
 
@@ -199,15 +203,7 @@ namespace Aegis.LibOS.Unixish.Linux
             for (int done = 0; done < pages; )
             {
                 ulong page = start + ((ulong)done << PageShift);
-                Region region = Find(page);
-                if (region == null)
-                {
-                    region = new Region();
-                    _regions[page >> RegionShift] = region;
-                    _lastKey = page >> RegionShift;
-                    _last = region;
-                    _empty++; // counted as an empty region until a slot fills (as Set's bookkeeping)
-                }
+                Region region = Find(page) ?? Create(page);
                 ulong[] slots = region.Slots;
                 int i = Index(page), stop = i + (pages - done);
                 if (stop > SlotsPerRegion) stop = SlotsPerRegion;
@@ -249,19 +245,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (removed == 0) continue;
                 Count -= removed;
                 region.Count -= removed;
-                if (region.Count == 0)
-                {
-                    if (_empty < KeptEmpty)
-                    {
-                        _empty++;
-                    }
-                    else
-                    {
-                        _regions.Remove(page >> RegionShift);
-                        _lastKey = ulong.MaxValue;
-                        _last = null;
-                    }
-                }
+                if (region.Count == 0) Emptied(page);
             }
         }
 

@@ -217,7 +217,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 _status.ProcessGroup = (int)Processes.LinuxProcesses.Group;
                 _status.Session = (int)Processes.LinuxProcesses.Session;
                 _status.ParentPid = (int)ProcessCalls.ParentPid;
-                MeasureMemory(_status);
+                _status.MeasureMemory ??= MeasureMemory;
                 return _status;
             }
             ProcessList list = Processes.ProcessRegistry.List;

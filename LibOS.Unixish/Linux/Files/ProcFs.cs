@@ -29,7 +29,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public string[] Arguments = new string[0];
         public string ExecutablePath;         // null: unknown (exe then does not exist)
 
-        /// <summary>A copy of every field (the arguments array is shared: it is replaced, never changed).</summary>
+        /// <summary>Brings the memory figures up to date just before stat or status is generated (the
+        /// current process's table sets it; not copied: a copy is another process's snapshot). Not
+        /// run on a mere lookup under /proc/PID: path resolution through /proc/self must stay cheap.</summary>
+        public System.Action<ProcessStatus> MeasureMemory;
+
+        /// <summary>A copy of every field but MeasureMemory (the arguments array is shared: it is replaced, never changed).</summary>
         public ProcessStatus Copy() => new ProcessStatus
         {
             Pid = Pid, ParentPid = ParentPid, ProcessGroup = ProcessGroup, Session = Session, TtyNumber = TtyNumber,
@@ -440,8 +445,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             FileSystem fs = Proc.FileSystem;
             switch (name)
             {
-                case "stat": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatStat(s); });
-                case "status": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatStatus(s); });
+                case "stat": return Proc.File(() => { ProcessStatus s = Status; if (s == null) return ""; s.MeasureMemory?.Invoke(s); return ProcFs.FormatStat(s); });
+                case "status": return Proc.File(() => { ProcessStatus s = Status; if (s == null) return ""; s.MeasureMemory?.Invoke(s); return ProcFs.FormatStatus(s); });
                 case "cmdline": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : ProcFs.FormatCommandLine(s); });
                 case "comm": return Proc.File(() => { ProcessStatus s = Status; return s == null ? "" : (s.Name.Length > 15 ? s.Name.Substring(0, 15) : s.Name) + "\n"; });
                 case "exe": return Proc.Link(() => Status?.ExecutablePath);

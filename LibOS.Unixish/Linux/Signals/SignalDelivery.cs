@@ -121,22 +121,40 @@ namespace Aegis.LibOS.Unixish.Linux
                 return false;
             int signal = Sig.Lowest(deliverable);
             ref SignalAction action = ref state.Actions[signal];
-            if (action.Handler <= Sig.SIG_IGN || (action.Flags & (Sig.SA_RESTORER | Sig.SA_RESETHAND)) != Sig.SA_RESTORER)
-                return false;
-            ulong sp = regs.Rsp, top = sp - SignalFrame.RedZone;
-            if (top > sp) return false;
-            ulong at = SignalFrame.Place(top, out ulong fpState);
-            if (!Writable(at, fpState + SignalFrame.FpStateSize - at)) return false;
+            if (!PlaceSimpleFrame(in action, regs.Rsp, out ulong at, out ulong fpState)) return false;
             ulong saved = state.Blocked;
             regs.Rax = (ulong)current;
             SignalFrame.WriteContext(at, fpState, in regs, action.Restorer, in state.StandardInfo(signal), saved, 0, Sig.SS_DISABLE, 0,
                 (action.Flags & Sig.SA_SIGINFO) != 0);
             SignalFrame.SwitchFpToHandler(fxsave, fpState);
             SignalFrame.EnterHandler(ref regs, at, action.Handler, signal);
+            state.TakeStandardAndBlock(signal, BlockedInHandler(in action, signal, saved));
+            return true;
+        }
+
+        /// <summary>The one-pass deliveries' frame (TryDeliverFast, TryDeliverNow): the action is a
+        /// handler with SA_RESTORER and without SA_RESETHAND, and the frame below sp's red zone (no
+        /// alternate stack) is writable; at and fpState as SignalFrame.Place gives them.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private bool PlaceSimpleFrame(in SignalAction action, ulong sp, out ulong at, out ulong fpState)
+        {
+            at = fpState = 0;
+            if (action.Handler <= Sig.SIG_IGN || (action.Flags & (Sig.SA_RESTORER | Sig.SA_RESETHAND)) != Sig.SA_RESTORER)
+                return false;
+            ulong top = sp - SignalFrame.RedZone;
+            if (top > sp) return false;
+            at = SignalFrame.Place(top, out fpState);
+            return Writable(at, fpState + SignalFrame.FpStateSize - at);
+        }
+
+        /// <summary>The mask a handler runs with (Linux's signal_delivered): the interrupted one,
+        /// sa_mask, and the signal itself unless SA_NODEFER.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static ulong BlockedInHandler(in SignalAction action, int signal, ulong saved)
+        {
             ulong blocked = saved | action.Mask;
             if ((action.Flags & Sig.SA_NODEFER) == 0) blocked |= Sig.Bit(signal);
-            state.TakeStandardAndBlock(signal, blocked);
-            return true;
+            return blocked;
         }
 
         /// <summary>Signals that TryDeliverNow may deliver: standard, neither SIGCONT nor a stop
@@ -161,21 +179,14 @@ namespace Aegis.LibOS.Unixish.Linux
                 || HasSavedMask || IsRestartRequest(current) || state.AltSize != 0 || state.AltFlags != Sig.SS_DISABLE)
                 return false;
             ref SignalAction action = ref state.Actions[signal];
-            if (action.Handler <= Sig.SIG_IGN || (action.Flags & (Sig.SA_RESTORER | Sig.SA_RESETHAND)) != Sig.SA_RESTORER)
-                return false;
-            ulong sp = regs.Rsp, top = sp - SignalFrame.RedZone;
-            if (top > sp) return false;
-            ulong at = SignalFrame.Place(top, out ulong fpState);
-            if (!Writable(at, fpState + SignalFrame.FpStateSize - at)) return false;
+            if (!PlaceSimpleFrame(in action, regs.Rsp, out ulong at, out ulong fpState)) return false;
             ulong saved = state.Blocked;
             regs.Rax = (ulong)current;
             SignalFrame.WriteUcontext(at, fpState, in regs, action.Restorer, saved, 0, Sig.SS_DISABLE, 0, 0, 0, 0);
             if ((action.Flags & Sig.SA_SIGINFO) != 0) SignalFrame.WriteProcessSiginfo((byte*)at + SignalFrame.SiginfoOffset, signal, code, pid);
             SignalFrame.SwitchFpToHandler(fxsave, fpState);
             SignalFrame.EnterHandler(ref regs, at, action.Handler, signal);
-            ulong blocked = saved | action.Mask;
-            if ((action.Flags & Sig.SA_NODEFER) == 0) blocked |= bit;
-            state.BlockWithoutNotice(blocked);
+            state.BlockWithoutNotice(BlockedInHandler(in action, signal, saved));
             return true;
         }
 
