@@ -90,12 +90,14 @@ public unsafe class LinuxElfTests
     }
 
     [Test]
-    public void ADynamicProgramNeedsTheDynamicLinker()
+    public void ADynamicProgramNamesItsDynamicLinker()
     {
         ElfCheck check = Read(Compile("dynamic", ""));
-        Assert.That(check.Problem, Does.Contain("dynamic linker (issue #10)"));
-        Assert.That(check.ShellStatus, Is.EqualTo(127));
-        Assert.That(check.Errno, Is.EqualTo(Errno.ENOENT));
+        Assert.That(check.Problem, Is.Null);
+        Assert.That(check.Program.Interpreter, Is.Not.Null);
+        Assert.That(System.Text.Encoding.ASCII.GetString(check.Program.Interpreter), Is.EqualTo("/lib64/ld-linux-x86-64.so.2"));
+        Assert.That(check.Program.IsPositionIndependent, Is.True, "gcc links a PIE by default");
+        Assert.That(Read(Compile("static", "-static")).Program.Interpreter, Is.Null);
     }
 
     [Test]
@@ -183,9 +185,25 @@ public unsafe class LinuxElfTests
     }
 
     [Test]
-    public void PtInterpMeansDynamic()
+    public void PtInterpIsReadAsAPath()
     {
-        Assert.That(Read(Minimal(extraType: LinuxElf.PtInterp)).Problem, Does.Contain("dynamically linked"));
+        byte[] file = Minimal(extraType: LinuxElf.PtInterp);
+        byte[] path = System.Text.Encoding.ASCII.GetBytes("/lib/ld.so\0");
+        path.CopyTo(file, 0x200);
+        WriteHeader(file, 1, LinuxElf.PtInterp, 4, 0x200, 0x400200, (ulong)path.Length, (ulong)path.Length);
+        Assert.That(System.Text.Encoding.ASCII.GetString(Read(file).Program.Interpreter), Is.EqualTo("/lib/ld.so"));
+    }
+
+    [TestCase(0x200UL, 16UL, "not a path inside the file")]   // no NUL at its end (zeros, then 'x')
+    [TestCase(0x200UL, 1UL, "not a path inside the file")]    // too short for a path and its NUL
+    [TestCase(4090UL, 16UL, "not a path inside the file")]    // runs past the end of the file
+    [TestCase(0x300UL, 2UL, "an empty path")]                 // only NULs
+    public void ABrokenPtInterpIsRefused(ulong offset, ulong size, string problem)
+    {
+        byte[] file = Minimal(extraType: LinuxElf.PtInterp);
+        file[0x200 + 15] = (byte)'x';
+        WriteHeader(file, 1, LinuxElf.PtInterp, 4, offset, 0x400200, size, size);
+        Assert.That(Read(file).Problem, Does.Contain(problem));
     }
 
     [Test]

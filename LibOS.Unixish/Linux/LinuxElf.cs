@@ -2,9 +2,10 @@
 // mapped: a broken file gets one clear sentence (ElfCheck.Problem) and a Linux errno, never a
 // fault. Pure: reads only [data, data + length); host-tested (Aegis.Tests/Host/LinuxElfTests.cs).
 //
-// Accepted: ELFCLASS64, little-endian, EM_X86_64, ET_EXEC (static, at its link addresses) and
-// ET_DYN without PT_INTERP (static-PIE: the loader picks the base). Refused: anything else,
-// PT_INTERP (dynamically linked: needs the dynamic linker, issue #10), a PT_LOAD whose file
+// Accepted: ELFCLASS64, little-endian, EM_X86_64, ET_EXEC (at its link addresses) and ET_DYN
+// (position-independent: the loader picks the base), either with PT_INTERP (dynamically linked:
+// Interpreter names the dynamic linker the loader maps beside it) or without (static, static-PIE).
+// Refused: anything else, a PT_INTERP that is not one NUL-terminated path inside the file, a PT_LOAD whose file
 // bytes run past the end of the file (truncated), whose FileSize exceeds its MemorySize, whose
 // address and offset disagree modulo the page size, that wraps around, that overlaps an earlier
 // one or is out of order, a span above MaximumSpan, an entry point outside every PT_LOAD.
@@ -34,6 +35,8 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>p_vaddr of PT_PHDR, when the file has one (else 0; HasPhdrSegment false).</summary>
         public ulong PhdrAddress;
         public bool HasPhdrSegment;
+        /// <summary>PT_INTERP's path (the dynamic linker, without its NUL), or null for a static program.</summary>
+        public byte[] Interpreter;
         /// <summary>PT_GNU_STACK with PF_X (an executable stack asked for); false without the header.</summary>
         public bool ExecutableStack;
         public readonly List<ElfSegment> Segments = new List<ElfSegment>();
@@ -79,6 +82,8 @@ namespace Aegis.LibOS.Unixish.Linux
         public const uint PfX = 1, PfW = 2, PfR = 4;
         public const int HeaderSize = 64, ProgramHeaderSize = 56;
         public const int MaximumHeaders = 256;
+        /// <summary>The longest PT_INTERP path accepted (Linux's PATH_MAX).</summary>
+        public const int MaximumInterpreterPath = 4096;
         /// <summary>The most address space one program's PT_LOADs may span (1 GiB).</summary>
         public const ulong MaximumSpan = 1UL << 30;
         private const ulong Page = 4096;
@@ -124,13 +129,23 @@ namespace Aegis.LibOS.Unixish.Linux
                 return ElfCheck.Fail("truncated ELF file (the program headers end past its " + length.ToString() + " bytes)");
 
             ulong previousEnd = 0;
-            bool dynamic = false;
             for (int i = 0; i < program.HeaderCount; i++)
             {
                 byte* header = data + program.HeaderTableOffset + (ulong)i * ProgramHeaderSize;
                 uint kind = U32(header);
                 uint flags = U32(header + 4);
-                if (kind == PtInterp) dynamic = true;
+                if (kind == PtInterp)
+                {
+                    if (program.Interpreter != null) return ElfCheck.Fail("bad ELF: more than one PT_INTERP");
+                    ulong at = U64(header + 8), size = U64(header + 32);
+                    if (size < 2 || size > MaximumInterpreterPath || at > length || length - at < size || data[at + size - 1] != 0)
+                        return ElfCheck.Fail("bad ELF: its PT_INTERP is not a path inside the file");
+                    int pathLength = 0;
+                    while (data[at + (ulong)pathLength] != 0) pathLength++;
+                    if (pathLength == 0) return ElfCheck.Fail("bad ELF: its PT_INTERP is an empty path");
+                    program.Interpreter = new byte[pathLength];
+                    for (int k = 0; k < pathLength; k++) program.Interpreter[k] = data[at + (ulong)k];
+                }
                 else if (kind == PtPhdr)
                 {
                     program.HasPhdrSegment = true;
@@ -167,8 +182,6 @@ namespace Aegis.LibOS.Unixish.Linux
                 program.HighestEnd = end;
                 program.Segments.Add(segment);
             }
-            if (dynamic)
-                return ElfCheck.Fail("is dynamically linked: needs the dynamic linker (issue #10); only static programs run here", Linux.Errno.ENOENT, 127);
             if (program.Segments.Count == 0)
                 return ElfCheck.Fail("bad ELF: nothing to load (no PT_LOAD segment)");
             if (program.HighestEnd - program.LowestAddress > MaximumSpan)

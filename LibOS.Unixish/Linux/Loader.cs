@@ -30,6 +30,11 @@ namespace Aegis.LibOS.Unixish.Linux
         internal ulong Length;
         internal ElfProgram Program;
         internal ulong Base;
+        /// <summary>The dynamic linker (PT_INTERP), when the program has one: its bytes, headers and path.</summary>
+        internal byte* InterpreterData;
+        internal ulong InterpreterLength;
+        internal ElfProgram Interpreter;
+        internal string InterpreterPath;
     }
 
     public static unsafe class Loader
@@ -97,6 +102,44 @@ namespace Aegis.LibOS.Unixish.Linux
             request.Length = length;
             request.Program = program;
             request.Base = loadBase;
+            request.Interpreter = null;
+            request.InterpreterData = null;
+            return program.Interpreter == null ? 0 : PrepareInterpreter(request, out problem, out shellStatus);
+        }
+
+        /// <summary>The dynamic linker PT_INTERP names: found, checked (an ET_DYN with no PT_INTERP
+        /// of its own, as Linux's binfmt_elf wants), its headers kept for Commit.</summary>
+        private static int PrepareInterpreter(LoadRequest request, out string problem, out int shellStatus)
+        {
+            problem = null;
+            shellStatus = 0;
+            byte[] path = request.Program.Interpreter;
+            string name = Utf8String(path);
+            byte* data;
+            ulong length;
+            int error;
+            fixed (byte* p = path)
+                error = ProgramFiles.TryGetBytes(p, path.Length, out data, out length);
+            if (error < 0)
+            {
+                // Linux: execve's ENOENT (bash: "cannot execute: required file not found").
+                problem = "its dynamic linker " + name + (error == -Errno.ENOENT || error == -Errno.ENOTDIR ? " is missing"
+                    : " cannot be opened (errno " + (-error).ToString() + ")");
+                shellStatus = error == -Errno.ENOENT || error == -Errno.ENOTDIR ? 127 : 126;
+                return error == -Errno.ENOTDIR ? -Errno.ENOENT : error;
+            }
+            OnDemandPages.Ensure((ulong)data, length < Page ? length : Page);
+            ElfCheck check = LinuxElf.Read(data, length);
+            if (!check.IsValid || !check.Program.IsPositionIndependent || check.Program.Interpreter != null)
+            {
+                problem = "its dynamic linker " + name + (check.IsValid ? " is not a position-independent ELF without an interpreter" : ": " + check.Problem);
+                shellStatus = 126;
+                return -Errno.ELIBBAD;
+            }
+            request.InterpreterData = data;
+            request.InterpreterLength = length;
+            request.Interpreter = check.Program;
+            request.InterpreterPath = Files.FileCalls.Files?.ResolvedPath(name) ?? name;
             return 0;
         }
 
@@ -120,9 +163,59 @@ namespace Aegis.LibOS.Unixish.Linux
             string name = Utf8String(request.Path);
             name = Files.FileCalls.Files?.ResolvedPath(name) ?? name;
             PersonalityFiles.OnProgramLoaded(request, name);
+            bool alias = MayAlias();
+            if (!MapSegments(request.Data, program, loadBase, name, alias, out problem)) return false;
+            ulong entry = program.Entry + loadBase, interpreterBase = 0;
+            if (request.Interpreter != null)
+            {
+                // The dynamic linker goes where an mmap of its size would (Linux: at the mmap base).
+                ElfProgram interpreter = request.Interpreter;
+                ulong span = ProgramMemory.PageUp(interpreter.HighestEnd) - interpreter.LowestAddress;
+                ulong at = LinuxProcess.Memory.FindFree(span, 0);
+                if (at == 0) { problem = "no room for its dynamic linker"; return false; }
+                interpreterBase = at - interpreter.LowestAddress;
+                if (!MapSegments(request.InterpreterData, interpreter, interpreterBase, request.InterpreterPath, alias, out problem)) return false;
+                entry = interpreter.Entry + interpreterBase;
+            }
+
+            LinuxProcess.BreakStart = LinuxProcess.Break = ProgramMemory.PageUp(program.HighestEnd + loadBase);
+
+            // The stack: the whole RLIMIT_STACK reserved as one area, the top pages mapped now.
+            int stackProtection = Protection.Read | Protection.Write | (program.ExecutableStack ? Protection.Execute : 0);
+            var stack = new Area
+            {
+                Start = ProgramMemory.StackTop - ProgramMemory.StackLimit, End = ProgramMemory.StackTop,
+                Protection = stackProtection, Kind = AreaKind.Stack, Name = "[stack]",
+            };
+            if (!LinuxProcess.Memory.Insert(stack)) { problem = "cannot place the stack"; return false; }
+            StackImage image = BuildStackImage(request, program, loadBase, interpreterBase);
+            ulong stackBytes = ProgramMemory.PageUp(ProgramStack.Size(image)) + StackSlackPages * Page;
+            if (ProgramPages.MapZeroed(ProgramMemory.StackTop - stackBytes, ProgramMemory.StackTop, stackProtection) != Error.None)
+            {
+                problem = "out of memory for its stack";
+                return false;
+            }
+            ulong rsp = ProgramStack.Build(image, ProgramMemory.StackTop, (byte*)ProgramMemory.StackTop, stackBytes);
+            if (rsp == 0) { problem = "its arguments do not fit the stack"; return false; }
+
+            LinuxProcess.ExecutablePath = request.Path;
+            LinuxProcess.ProgramStarted = LinuxCpu.Timestamp();
+            ulong* r = (ulong*)registers;
+            for (int i = 0; i < sizeof(UserRegisters) / 8; i++) r[i] = 0;
+            registers->Rip = entry;
+            registers->Rsp = rsp;
+            registers->Rflags = 0x202;
+            return true;
+        }
+
+        /// <summary>Maps each PT_LOAD of 'program' at loadBase: an Image area named 'name' a segment,
+        /// its file bytes copied (or, read-only whole pages, aliased from the archive when 'alias'),
+        /// the rest zero (.bss), with its permissions. False with 'problem' when memory ran out.</summary>
+        private static bool MapSegments(byte* data, ElfProgram program, ulong loadBase, string name, bool alias, out string problem)
+        {
+            problem = null;
             ulong previousEnd = 0;
             int previousProtection = 0;
-            bool alias = MayAlias();
             for (int index = 0; index < program.Segments.Count; index++)
             {
                 ElfSegment segment = program.Segments[index];
@@ -143,7 +236,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (alias)
                 {
                     ulong next = index + 1 < program.Segments.Count ? (program.Segments[index + 1].VirtualAddress + loadBase) & ~(Page - 1) : ulong.MaxValue;
-                    AliasRange(request, segment, address, areaStart, next, out aliasStart, out aliasEnd);
+                    AliasRange(data, segment, address, areaStart, next, out aliasStart, out aliasEnd);
                 }
                 if (ProgramPages.MapZeroed(pageStart, pageEnd, Protection.Read | Protection.Write) != Error.None) // (skips the aliased pages)
                 {
@@ -155,12 +248,12 @@ namespace Aegis.LibOS.Unixish.Linux
                 ulong fileEnd = address + segment.FileSize;
                 if (aliasStart < aliasEnd)
                 {
-                    CopyFile(request, segment, address, address, aliasStart);
-                    CopyFile(request, segment, address, aliasEnd, fileEnd);
+                    CopyFile(data, segment, address, address, aliasStart);
+                    CopyFile(data, segment, address, aliasEnd, fileEnd);
                 }
                 else
                 {
-                    CopyFile(request, segment, address, address, fileEnd);
+                    CopyFile(data, segment, address, address, fileEnd);
                 }
                 if (areaStart < pageEnd && (ProgramPages.ProtectFilled(areaStart, aliasStart > areaStart ? aliasStart : areaStart, segment.Protection) != Error.None
                     || ProgramPages.ProtectFilled(aliasEnd > areaStart ? aliasEnd : areaStart, pageEnd, segment.Protection) != Error.None))
@@ -174,33 +267,6 @@ namespace Aegis.LibOS.Unixish.Linux
                 previousProtection = segment.Protection;
             }
 
-            LinuxProcess.BreakStart = LinuxProcess.Break = ProgramMemory.PageUp(program.HighestEnd + loadBase);
-
-            // The stack: the whole RLIMIT_STACK reserved as one area, the top pages mapped now.
-            int stackProtection = Protection.Read | Protection.Write | (program.ExecutableStack ? Protection.Execute : 0);
-            var stack = new Area
-            {
-                Start = ProgramMemory.StackTop - ProgramMemory.StackLimit, End = ProgramMemory.StackTop,
-                Protection = stackProtection, Kind = AreaKind.Stack, Name = "[stack]",
-            };
-            if (!LinuxProcess.Memory.Insert(stack)) { problem = "cannot place the stack"; return false; }
-            StackImage image = BuildStackImage(request, program, loadBase);
-            ulong stackBytes = ProgramMemory.PageUp(ProgramStack.Size(image)) + StackSlackPages * Page;
-            if (ProgramPages.MapZeroed(ProgramMemory.StackTop - stackBytes, ProgramMemory.StackTop, stackProtection) != Error.None)
-            {
-                problem = "out of memory for its stack";
-                return false;
-            }
-            ulong rsp = ProgramStack.Build(image, ProgramMemory.StackTop, (byte*)ProgramMemory.StackTop, stackBytes);
-            if (rsp == 0) { problem = "its arguments do not fit the stack"; return false; }
-
-            LinuxProcess.ExecutablePath = request.Path;
-            LinuxProcess.ProgramStarted = LinuxCpu.Timestamp();
-            ulong* r = (ulong*)registers;
-            for (int i = 0; i < sizeof(UserRegisters) / 8; i++) r[i] = 0;
-            registers->Rip = program.Entry + loadBase;
-            registers->Rsp = rsp;
-            registers->Rflags = 0x202;
             return true;
         }
 
@@ -215,12 +281,12 @@ namespace Aegis.LibOS.Unixish.Linux
         /// next segment's first page (next), read-only, with the file's data page-aligned in the
         /// archive (tools/rootfs/build-rootfs.sh). [start, end) is empty when there are none or the
         /// kernel refused (the caller copies them then).</summary>
-        private static void AliasRange(LoadRequest request, ElfSegment segment, ulong address, ulong areaStart, ulong next,
+        private static void AliasRange(byte* data, ElfSegment segment, ulong address, ulong areaStart, ulong next,
             out ulong start, out ulong end)
         {
             start = end = 0;
             if ((segment.Protection & Protection.Write) != 0 || segment.Protection == Protection.None) return;
-            ulong source = (ulong)request.Data + segment.Offset;
+            ulong source = (ulong)data + segment.Offset;
             if (((source - address) & (Page - 1)) != 0) return; // the file's data is not page-aligned in the archive
             ulong first = ProgramMemory.PageUp(address), last = (address + segment.FileSize) & ~(Page - 1);
             if (first < areaStart) first = areaStart;
@@ -251,18 +317,18 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>Copies the segment's file bytes for [from, to) (clipped to them), mapping the
         /// archive's pages there first in a process that maps them on demand.</summary>
-        private static void CopyFile(LoadRequest request, ElfSegment segment, ulong address, ulong from, ulong to)
+        private static void CopyFile(byte* data, ElfSegment segment, ulong address, ulong from, ulong to)
         {
             ulong fileEnd = address + segment.FileSize;
             if (from < address) from = address;
             if (to > fileEnd) to = fileEnd;
             if (from >= to) return;
-            byte* source = request.Data + segment.Offset + (from - address);
+            byte* source = data + segment.Offset + (from - address);
             OnDemandPages.Ensure((ulong)source, to - from);
             System.Buffer.MemoryCopy(source, (void*)from, (long)(to - from), (long)(to - from));
         }
 
-        private static StackImage BuildStackImage(LoadRequest request, ElfProgram program, ulong loadBase)
+        private static StackImage BuildStackImage(LoadRequest request, ElfProgram program, ulong loadBase, ulong interpreterBase)
         {
             var image = new StackImage { ExecutableName = request.Path };
             foreach (byte[] s in request.Arguments) image.Arguments.Add(s);
@@ -272,7 +338,7 @@ namespace Aegis.LibOS.Unixish.Linux
             image.Aux(AuxType.Phent, (ulong)program.HeaderEntrySize);
             image.Aux(AuxType.Phnum, (ulong)program.HeaderCount);
             image.Aux(AuxType.Pagesz, Page);
-            image.Aux(AuxType.Base, 0);
+            image.Aux(AuxType.Base, interpreterBase); // the dynamic linker's load address (0: none)
             image.Aux(AuxType.Flags, 0);
             image.Aux(AuxType.Entry, program.Entry + loadBase);
             image.Aux(AuxType.Uid, 0);

@@ -8,7 +8,10 @@
 #   1. every --package .deb, unpacked with dpkg-deb -x; when the result has bin/busybox, a
 #      symbolic link to /bin/busybox for every applet at the path `busybox --list-full` gives
 #      (bin/ls, usr/bin/wc, sbin/poweroff...; entries outside a directory, like linuxrc, are
-#      left out). The busybox binary is static and x86-64, so the build host runs it;
+#      left out). The busybox binary is static and x86-64, so the build host runs it. What no
+#      program here reads is left out of every package (PRUNED below: documentation, manual
+#      pages, lintian overrides, translations, and glibc's iconv modules: iconv between charsets
+#      other than ASCII, UTF-8 and Latin-1, which glibc has built in, needs them);
 #   2. the --overlay directory (the repository's rootfs/), copied to the same paths;
 #   3. every --file SOURCE=PATH (compiled programs: tests/hello, usr/bin/linuxbench), mode 0755;
 #   4. the empty directories every Linux root has: tmp (1777), root (0700), dev, proc, sys, home.
@@ -48,6 +51,9 @@ for deb in "${packages[@]+"${packages[@]}"}"; do
     [[ -f "$deb" ]] || die "no package file $deb"
     dpkg-deb -x "$deb" "$stage" || die "dpkg-deb could not unpack $deb"
 done
+
+PRUNED=(usr/share/doc usr/share/man usr/share/info usr/share/lintian usr/share/locale usr/lib/x86_64-linux-gnu/gconv)
+for pruned in "${PRUNED[@]}"; do rm -rf "${stage:?}/$pruned"; done
 
 if [[ -x "$stage/bin/busybox" ]]; then
     applets="$("$stage/bin/busybox" --list-full)" || die "$stage/bin/busybox --list-full failed (the build host must run x86-64 Linux binaries)"
