@@ -40,6 +40,7 @@ public class LinuxDifferentialTests
         "proc-orphan", // an orphan's PR_SET_PDEATHSIG and getppid (session 5)
         "mremap-cow", // mremap of pages shared copy-on-write or aliased from the archive (session 6)
         "proc-pipe-readers", // two readers (writers) asleep on one pipe both wake (session 5)
+        "dynamic", // a dynamically linked program: ld.so, dlopen, the page cache of read-only file pages (issue #10)
         "proc-exec-fpu", // execve starts with the FPU's initial state, fork keeps the parent's (session 7)
     };
 

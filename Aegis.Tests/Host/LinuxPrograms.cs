@@ -79,7 +79,10 @@ public static class LinuxPrograms
             s_buildDirectory ??= Directory.CreateTempSubdirectory("aegis-linux-programs-").FullName;
             string output = Path.Combine(s_buildDirectory, name);
             string source = Path.Combine(SourceDirectory, name + ".c");
-            var arguments = new List<string>(CFlags().Split(' ', StringSplitOptions.RemoveEmptyEntries)) { "-o", output, source };
+            // As tools/rootfs.targets: a program named dynamic* is linked dynamically (no -static).
+            IEnumerable<string> flags = CFlags().Split(' ', StringSplitOptions.RemoveEmptyEntries)
+                .Where(flag => !(name.StartsWith("dynamic", StringComparison.Ordinal) && flag == "-static"));
+            var arguments = new List<string>(flags) { "-o", output, source };
             (int exitCode, string text) = Execute("gcc", arguments, TimeSpan.FromMinutes(2), environment: null);
             Assert.That(exitCode, Is.EqualTo(0), () => $"gcc {string.Join(' ', arguments)} failed:\n{text}");
             s_built[name] = output;

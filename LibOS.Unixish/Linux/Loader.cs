@@ -119,7 +119,7 @@ namespace Aegis.LibOS.Unixish.Linux
             ulong length;
             int error;
             fixed (byte* p = path)
-                error = ProgramFiles.TryGetBytes(p, path.Length, out data, out length);
+                error = ProgramFiles.TryGetBytes(p, path.Length, out data, out length, interpreter: true);
             if (error < 0)
             {
                 // Linux: execve's ENOENT (bash: "cannot execute: required file not found").
@@ -139,7 +139,7 @@ namespace Aegis.LibOS.Unixish.Linux
             request.InterpreterData = data;
             request.InterpreterLength = length;
             request.Interpreter = check.Program;
-            request.InterpreterPath = Files.FileCalls.Files?.ResolvedPath(name) ?? name;
+            request.InterpreterPath = Files.FileCalls.Files?.ResolvedPath(name, interpreter: true) ?? name;
             return 0;
         }
 
@@ -274,42 +274,54 @@ namespace Aegis.LibOS.Unixish.Linux
         /// process that maps the archive from an ancestor. The first process owns the archive's
         /// frames, and giving up a program page it owns and maps twice would give up the archive's
         /// (PageShare Discard releases an owned frame mapped elsewhere), so it copies.</summary>
-        private static bool MayAlias() => OnDemandPages.FromAncestor;
+        internal static bool MayAlias() => OnDemandPages.FromAncestor;
 
         /// <summary>The pages of the segment exec maps from the archive: whole pages of its file
         /// bytes ([address, address + FileSize)), inside its own area (from areaStart), below the
-        /// next segment's first page (next), read-only, with the file's data page-aligned in the
-        /// archive (tools/rootfs/build-rootfs.sh). [start, end) is empty when there are none or the
-        /// kernel refused (the caller copies them then).</summary>
+        /// next segment's first page (next), read-only. [start, end) is empty when there are none
+        /// or the kernel refused (the caller copies them then).</summary>
         private static void AliasRange(byte* data, ElfSegment segment, ulong address, ulong areaStart, ulong next,
             out ulong start, out ulong end)
         {
             start = end = 0;
             if ((segment.Protection & Protection.Write) != 0 || segment.Protection == Protection.None) return;
-            ulong source = (ulong)data + segment.Offset;
-            if (((source - address) & (Page - 1)) != 0) return; // the file's data is not page-aligned in the archive
             ulong first = ProgramMemory.PageUp(address), last = (address + segment.FileSize) & ~(Page - 1);
             if (first < areaStart) first = areaStart;
             if (last > next) last = next;
             if (first >= last) return;
-            ulong bits = ProgramPages.Bits(segment.Protection) | CopyOnWrite.Bit;
+            if (!AliasFilePages((ulong)data + segment.Offset + (first - address), first, last, segment.Protection)) return;
+            start = first;
+            end = last;
+        }
+
+        /// <summary>Maps [first, last) read-only with the protection from the root archive's frames
+        /// at source (the file's bytes, page-aligned in the archive: tools/rootfs/build-rootfs.sh),
+        /// recorded in ProgramPages with CopyOnWrite.Bit (a later mprotect to writable gives the
+        /// process its own copy). The libOS's page cache for read-only file pages: every process
+        /// running a program or mapping a library maps the same frames. False, nothing mapped, when
+        /// the source is not whole archive pages or the kernel refused (the caller copies then).</summary>
+        internal static bool AliasFilePages(ulong source, ulong first, ulong last, int protection)
+        {
+            if ((source & (Page - 1)) != 0 || first >= last) return false; // a file's data not page-aligned
+            ulong archiveStart = (ulong)Files.FilesNative.RootfsStart(), archiveEnd = (ulong)Files.FilesNative.RootfsEnd();
+            if (source < archiveStart || source > archiveEnd || last - first > archiveEnd - source) return false; // not the archive's bytes
+            ulong bits = ProgramPages.Bits(protection) | CopyOnWrite.Bit;
             for (ulong page = first; page < last; )
             {
                 ulong pages = (last - page) / Page;
                 if (pages > (ulong)SystemCallLimits.MaximumMapRequests) pages = (ulong)SystemCallLimits.MaximumMapRequests;
-                SystemCallResult mapped = SystemCalls.PageAlias(source + (page - address), page, pages, bits);
+                SystemCallResult mapped = SystemCalls.PageAlias(source + (page - first), page, pages, bits);
                 if (mapped.IsError)
                 {
                     if (page > first) ProgramPages.UnmapAliased(first, page);
                     AliasRefusals++;
-                    return;
+                    return false;
                 }
                 page += pages * Page;
             }
             ProgramPages.AdoptRange(first, last);
             AliasedPages += (last - first) / Page;
-            start = first;
-            end = last;
+            return true;
         }
 
         /// <summary>Pages exec mapped from the archive, and the times the kernel refused (the pages were copied).</summary>

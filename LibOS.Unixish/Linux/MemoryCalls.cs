@@ -3,8 +3,10 @@
 // what the program may touch; pages are mapped eagerly for small anonymous areas (<= 16 pages)
 // and file copies, on demand (the page-fault upcall, ProgramPages.Fault) for larger ones and
 // the stack; PROT_NONE pages are unmapped with their frames kept. File-backed mappings are
-// private copies of the file's bytes (MAP_SHARED of a file is a copy too when not writable;
-// writable MAP_SHARED of a file is refused with -ENODEV: nothing would write it back).
+// private copies of the file's bytes, except read-only ones of a file in the root archive, whose
+// whole pages are the archive's own frames, shared by every process (FillFromFile: the page
+// cache of shared libraries); MAP_SHARED of a file is the same when not writable; writable
+// MAP_SHARED of a file is refused with -ENODEV: nothing would write it back.
 // MAP_SHARED anonymous memory is marked Shared for fork (its pages are shared, not copied).
 //
 // Invariant: the area table changes only after the mapping work it implies succeeded, or the
@@ -75,7 +77,8 @@ namespace Aegis.LibOS.Unixish.Linux
         // ---- mmap -----------------------------------------------------------------------------
 
         public static long Mmap(ref LinuxCall call)
-            => Map(call.A0, call.A1, (int)call.A2, (int)call.A3, (int)call.A4, call.A5, null);
+            => Map(call.A0, call.A1, (int)call.A2, (int)call.A3, (int)call.A4, call.A5,
+                (call.A3 & MapAnonymous) == 0 ? ProgramFiles.DescriptorName((int)call.A4) : null);
 
         /// <summary>mmap. name: what /proc/self/maps shows for a file mapping (null: the VFS's path is unknown here).</summary>
         public static long Map(ulong address, ulong length, int protection, int flags, int fd, ulong offset, string name)
@@ -141,19 +144,34 @@ namespace Aegis.LibOS.Unixish.Linux
             return (long)start;
         }
 
-        /// <summary>Maps [start, start + size) writable, copies the file's bytes from offset (zeros
-        /// past its end), then sets the protection.</summary>
+        /// <summary>Maps [start, start + size) with the file's bytes from offset (zeros past its end)
+        /// and the protection. A read-only mapping of a file in the root archive maps the archive's
+        /// own frames for its whole pages of file bytes (Loader.AliasFilePages: the libOS's page
+        /// cache, shared by every process; not in the first process, which owns the archive);
+        /// every other page is a private copy: mapped writable, copied, then given the protection.</summary>
         public static Error FillFromFile(ulong start, ulong size, int protection, byte* data, ulong length, ulong offset)
         {
-            Error error = ProgramPages.MapZeroed(start, start + size, Protection.Read | Protection.Write);
-            if (error != Error.None) return error;
-            if (offset < length)
+            ulong aliasEnd = start;
+            if ((protection & Protection.Write) == 0 && protection != Protection.None && offset < length && Loader.MayAlias())
             {
-                ulong bytes = length - offset < size ? length - offset : size;
-                System.Buffer.MemoryCopy(data + offset, (void*)start, (long)bytes, (long)bytes);
+                ulong wholePages = (length - offset) & ~(Page - 1);
+                if (wholePages > size) wholePages = size;
+                if (wholePages != 0 && Loader.AliasFilePages((ulong)data + offset, start, start + wholePages, protection))
+                    aliasEnd = start + wholePages;
+            }
+            ulong copyStart = aliasEnd, end = start + size;
+            if (copyStart == end) return Error.None;
+            Error error = ProgramPages.MapZeroed(copyStart, end, Protection.Read | Protection.Write);
+            if (error != Error.None) return error;
+            ulong from = offset + (copyStart - start);
+            if (from < length)
+            {
+                OnDemandPages.Ensure((ulong)data + from, length - from < end - copyStart ? length - from : end - copyStart);
+                ulong bytes = length - from < end - copyStart ? length - from : end - copyStart;
+                System.Buffer.MemoryCopy(data + from, (void*)copyStart, (long)bytes, (long)bytes);
             }
             if (protection != (Protection.Read | Protection.Write))
-                return ProgramPages.Reprotect(start, start + size, protection);
+                return ProgramPages.Reprotect(copyStart, end, protection);
             return Error.None;
         }
 

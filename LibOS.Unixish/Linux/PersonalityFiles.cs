@@ -20,6 +20,7 @@ namespace Aegis.LibOS.Unixish.Linux
             FileCalls.Register();
             ProgramFiles.SetSource(&FileCalls.ProgramBytes);
             ProgramFiles.SetDescriptorSource(&FileCalls.DescriptorBytes);
+            ProgramFiles.SetDescriptorNameSource(&FileCalls.DescriptorName);
             LinuxPersonality.OnExec(&FileCalls.CloseOnExec);
             Processes.LinuxProcesses.OnExit(&FileCalls.Goodbye);
         }

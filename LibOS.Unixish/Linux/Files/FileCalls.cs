@@ -118,12 +118,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>ProgramFiles's source (the loader): the bytes of the executable file at path
         /// (path bytes without the NUL): 0, or -ENOENT/-ENOTDIR/-ELOOP/-ENAMETOOLONG/-EACCES.
         /// The bytes stay valid and unchanged until the file is next written.</summary>
-        public static int ProgramBytes(byte* path, int length, byte** data, ulong* size)
+        public static int ProgramBytes(byte* path, int length, int role, byte** data, ulong* size)
         {
             if (Files == null) return -Errno.ENOENT;
             if (length <= 0) return -Errno.ENOENT;
             if (length >= PathMax) return -Errno.ENAMETOOLONG;
-            int error = Files.ExecutableBytes(PathBytes.ToString(path, length), out byte* bytes, out long count);
+            int error = Files.ExecutableBytes(PathBytes.ToString(path, length), out byte* bytes, out long count, role == 1);
             if (error < 0) return error;
             *data = bytes;
             *size = (ulong)count;
@@ -151,6 +151,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             *data = bytes;
             *size = (ulong)count;
             return 0;
+        }
+
+        /// <summary>The path of the file open as fd with its links followed (what /proc/self/maps
+        /// names a file mapping by, as Linux), or null.</summary>
+        public static string DescriptorName(int fd)
+        {
+            OpenFile file = Files?.Table.Get(fd);
+            if (file == null) return null;
+            // A file of the server's half: the server's name for it, links followed there.
+            if (file.Node is IRemoteNode remote) return remote.Handle.Client.DisplayPath(remote.Handle);
+            string path = file.DisplayPath;
+            if (path == null || path.Length == 0 || path[0] != '/') return path;
+            return Files.ResolvedPathAt(LinuxFile.AT_FDCWD, path, out _) ?? path;
         }
 
         // ------------------------------------------------------------------ helpers

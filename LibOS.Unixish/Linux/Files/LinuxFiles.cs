@@ -733,12 +733,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>The path of what path names, symbolic links followed (as Linux's /proc/PID/exe and
         /// maps show a program: "/bin/busybox" for an exec of /bin/sh or /proc/self/exe); null when it
         /// does not resolve.</summary>
-        public string ResolvedPath(string path)
+        public string ResolvedPath(string path, bool interpreter = false)
         {
             string local = ResolvedPathAt(LinuxFile.AT_FDCWD, path, out bool redirected);
-            // In the file server's half of the tree: the server named the program when exec opened
-            // it (ExecutableBytes, with links followed there).
-            if (redirected && _program != null && Remote != null) return Remote.DisplayPath(_program.Handle);
+            // In the file server's half of the tree: the server named the program (its dynamic
+            // linker) when exec opened it (ExecutableBytes, with links followed there).
+            RemoteFile opened = interpreter ? _interpreter : _program;
+            if (redirected && opened != null && Remote != null) return Remote.DisplayPath(opened.Handle);
             return local;
         }
 
@@ -769,7 +770,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>execve's bytes: the executable at path (see ExecutableAt), its content valid
         /// until the next call (a server file that is not the archive's is copied).</summary>
-        public int ExecutableBytes(string path, out byte* data, out long length)
+        public int ExecutableBytes(string path, out byte* data, out long length, bool interpreter = false)
         {
             data = null;
             length = 0;
@@ -799,14 +800,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             else return -Errno.EACCES;
             long size = Remote.Content(program, out data);
-            if (_program != null) _program.Handle.Release();
-            _program = program; // keeps a copy alive until the next exec
+            // Keeps a copy alive until the next exec: the program's and its dynamic linker's apart
+            // (the loader reads both); a program's lookup starts a new exec.
+            if (_interpreter != null) _interpreter.Handle.Release();
+            _interpreter = null;
+            if (interpreter) _interpreter = program;
+            else
+            {
+                if (_program != null) _program.Handle.Release();
+                _program = program;
+            }
             if (size < 0) return (int)size;
             length = size;
             return 0;
         }
 
-        private RemoteFile _program;
+        private RemoteFile _program, _interpreter;
 
         public long ChangeDirectory(string path)
         {
