@@ -41,6 +41,7 @@ public class LinuxDifferentialTests
         "mremap-cow", // mremap of pages shared copy-on-write or aliased from the archive (session 6)
         "proc-pipe-readers", // two readers (writers) asleep on one pipe both wake (session 5)
         "dynamic", // a dynamically linked program: ld.so, dlopen, the page cache of read-only file pages (issue #10)
+        "threads", // pthreads: mutex, condvar, TLS, tids, preemption, sleep, timedwait, semaphore (issue #10)
         "proc-exec-fpu", // execve starts with the FPU's initial state, fork keeps the parent's (session 7)
     };
 

@@ -55,6 +55,7 @@ public class LinuxRootfsPackingTests
         Write("deb/DEBIAN/control", "Package: fake-busybox\nVersion: 1.0\nArchitecture: amd64\nMaintainer: Aegis tests <tests@aegis.invalid>\nDescription: stand-in\n");
         Write("deb/bin/busybox", "#!/bin/sh\nprintf 'bin/busybox\\nlinuxrc\\nbin/ls\\nbin/sh\\nusr/bin/wc\\nsbin/poweroff\\n'\n", "755");
         Write("deb/usr/share/doc/fake-busybox/copyright", "stand-in\n");
+        Write("deb/usr/lib/fake-busybox/data", "kept\n");
         string deb = Path.Combine(_work, "fake-busybox.deb");
         var (exitCode, output) = Bash("-c", new[] { $"dpkg-deb --root-owner-group --build '{_work}/deb' '{deb}'" });
         Assert.That(exitCode, Is.EqualTo(0), output);
@@ -137,7 +138,8 @@ public class LinuxRootfsPackingTests
         }
         Assert.That(entries.Single(e => e.Name == "bin/busybox").Type, Is.EqualTo('0'), "busybox itself stays a file");
         Assert.That(entries.Any(e => e.Name == "linuxrc"), Is.False, "an applet outside a directory is left out");
-        Assert.That(entries.Any(e => e.Name == "usr/share/doc/fake-busybox/copyright"), Is.True, "the package's other files are kept");
+        Assert.That(entries.Any(e => e.Name == "usr/lib/fake-busybox/data"), Is.True, "the package's other files are kept");
+        Assert.That(entries.Any(e => e.Name.StartsWith("usr/share/doc", StringComparison.Ordinal)), Is.False, "documentation is left out (PRUNED)");
     }
 
     [Test]

@@ -36,7 +36,7 @@ namespace Aegis.LibOS.Unixish.Linux
             try
             {
                 long result = LinuxSystemCalls.Dispatch(ref call);
-                if (SignalAttention.Word != 0) result = Signals.AfterSystemCall(frame, result);
+                if (SignalAttention.Word != 0 || SignalAttention.ThreadSwitch != 0) result = AfterCall(frame, result);
                 return result;
             }
             catch (Exception e)
@@ -44,6 +44,19 @@ namespace Aegis.LibOS.Unixish.Linux
                 LinuxLog.Line(LinuxSystemCallNames.Of(frame->Registers.Rax) + " failed inside the libOS: " + e.GetType().Name + ": " + e.Message + " (answered -EFAULT)");
                 return -Errno.EFAULT;
             }
+        }
+
+        /// <summary>A system call's end with something to do: another thread to run (LinuxThreads: the
+        /// frame becomes its state, resumed as an interrupted program, with no restart logic for a
+        /// call it did not just make), signals to deliver.</summary>
+        private static long AfterCall(UpcallFrame* frame, long result)
+        {
+            if (SignalAttention.ThreadSwitch == 0) return Signals.AfterSystemCall(frame, result);
+            result = Processes.LinuxThreads.SwitchAfterCall(frame, result);
+            if (SignalAttention.Word == 0) return result;
+            frame->Registers.Rax = (ulong)result;
+            Signals.AfterUpcall(frame);
+            return (long)frame->Registers.Rax;
         }
 
         [UnmanagedCallersOnly(EntryPoint = "linux_dispatch_upcall")]
@@ -54,7 +67,12 @@ namespace Aegis.LibOS.Unixish.Linux
             else if (frame->Kind == UpcallKind.IpcSend && frame->Trap == UpcallDelivery.Asynchronous && InLibOS(frame->Registers.Rip))
                 Processes.Notices.Stash(frame); // it interrupted the libOS: noted, handled at a safe point
             else
+            {
+                // The slice ended while a thread of the program ran: the next thread takes over
+                // (LinuxThreads' round robin), then the environment yields as always.
+                if (frame->Kind == UpcallKind.SliceEnd && !InLibOS(frame->Registers.Rip)) Processes.LinuxThreads.Preempt(frame);
                 Upcalls.Dispatch(ref *frame);
+            }
             // A signal became deliverable (or a timer is armed) while the program was interrupted.
             if (SignalAttention.Word != 0 && !InLibOS(frame->Registers.Rip))
                 Signals.AfterUpcall(frame);

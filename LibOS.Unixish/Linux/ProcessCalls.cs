@@ -25,7 +25,8 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxSystemCalls.Define(exit, &Exit);
             LinuxSystemCalls.Define(exit_group, &Exit);
             LinuxSystemCalls.Define(getpid, &GetPid);
-            LinuxSystemCalls.Define(gettid, &GetPid);
+            LinuxSystemCalls.Define(gettid, &GetTid);
+            LinuxSystemCalls.Define(futex, &Processes.LinuxThreads.Futex);
             LinuxSystemCalls.Define(getppid, &GetParentPid);
             s_parentPid = (long)Info.OwnPage->ParentId;
             Processes.LinuxProcesses.OnFork(&AfterFork);
@@ -72,6 +73,9 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         public static long GetPid(ref LinuxCall call) => (long)Info.OwnPage->Id;
+
+        /// <summary>The running thread's tid (Processes/LinuxThreads.cs): the pid for the first thread.</summary>
+        public static long GetTid(ref LinuxCall call) => Processes.LinuxThreads.CurrentTid;
 
         /// <summary>getppid's answer (a static: one load on getppid's fast path): the environment's
         /// parent, set at start and in a fork's child; 1 once the parent exited (BecomeOrphan).</summary>
@@ -197,8 +201,8 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public static long SetTidAddress(ref LinuxCall call)
         {
-            LinuxProcess.ClearChildTid = call.A0;
-            return (long)LinuxProcess.Id;
+            Processes.LinuxThreads.SetClearChildTid(call.A0);
+            return Processes.LinuxThreads.CurrentTid;
         }
 
         /// <summary>struct robust_list_head is 24 bytes; any other length is -EINVAL.</summary>
@@ -365,7 +369,8 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public static long SchedYield(ref LinuxCall call)
         {
-            SystemCalls.Yield();
+            Processes.LinuxThreads.Yield(); // another thread of the process, when one can run
+            if (!Processes.LinuxThreads.SwitchPending) SystemCalls.Yield();
             return 0;
         }
 
@@ -430,6 +435,7 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             call.ProgramFsBase = fsBase;
             ResetFpuState(call.Frame);
+            Processes.LinuxThreads.Reset(); // the other threads are gone (Linux: de_thread)
             return 0;
         }
 

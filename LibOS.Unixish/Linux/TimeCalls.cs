@@ -132,7 +132,7 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>Reads a struct timespec: its ns, or -EFAULT / -EINVAL (negative seconds, ns out of range).</summary>
-        private static long ReadTimespec(ulong address, out ulong nanoseconds)
+        public static long ReadTimespec(ulong address, out ulong nanoseconds)
         {
             nanoseconds = 0;
             long* value = stackalloc long[2];
@@ -181,6 +181,13 @@ namespace Aegis.LibOS.Unixish.Linux
             ulong startTicks = LinuxCpu.Timestamp();
             ulong ticks = duration == ulong.MaxValue ? ulong.MaxValue : NanosecondsToTicks(duration, hz);
             ulong deadline = ticks > ulong.MaxValue - startTicks ? ulong.MaxValue : startTicks + ticks;
+            if (Processes.LinuxThreads.Live > 1)
+            {
+                // Other threads run meanwhile (LinuxThreads: the sleeper blocks, a signal ends it early).
+                if (Processes.LinuxThreads.Sleep(deadline) == 0) return 0;
+                ulong done = LinuxCpu.Timestamp() - startTicks;
+                return done >= ticks ? 1 : System.Math.Max(1UL, TicksToNanoseconds(ticks - done, hz));
+            }
             bool blocking = false;
             for (;;)
             {

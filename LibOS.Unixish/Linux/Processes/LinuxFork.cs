@@ -95,6 +95,11 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             }
         }
 
+        /// <summary>Flags a thread's clone may carry (pthread_create: VM, FS, FILES, SIGHAND, THREAD,
+        /// SYSVSEM, SETTLS, PARENT_SETTID, CHILD_CLEARTID; CHILD_SETTID and DETACHED accepted).</summary>
+        public const ulong ThreadFlags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM
+            | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID | CLONE_DETACHED;
+
         /// <summary>Forks done by this process (for /proc and tests).</summary>
         public static ulong Forks;
         /// <summary>Whether the clone flags describe a process (what fork can make).</summary>
@@ -111,14 +116,53 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public static long CloneCall(ref LinuxCall call)
         {
             ulong flags = call.A0;
+            if ((flags & CLONE_THREAD) != 0)
+            {
+                // A thread (LinuxThreads): Linux's rules, CLONE_THREAD needs CLONE_SIGHAND, which needs CLONE_VM.
+                if ((flags & CLONE_SIGHAND) == 0 || (flags & CLONE_VM) == 0) return -Errno.EINVAL;
+                if ((flags & ~ThreadFlags) != 0)
+                {
+                    LinuxLog.Line("clone of a thread with flags 0x" + (flags & ~ThreadFlags).ToString("x") + " is not supported: -EINVAL");
+                    return -Errno.EINVAL;
+                }
+                return LinuxThreads.Create(call.Frame, flags, call.A1, call.A2, call.A3, call.A4);
+            }
             if (!IsProcessClone(flags))
             {
-                LinuxLog.Line("clone with thread flags 0x" + flags.ToString("x") + " is not supported (threads: issue #10): -ENOSYS");
+                LinuxLog.Line("clone with flags 0x" + flags.ToString("x") + " (CLONE_VM without CLONE_THREAD or CLONE_VFORK, or namespaces) is not supported: -ENOSYS");
                 return -Errno.ENOSYS;
             }
             if ((flags & CSIGNAL) != 0 && (flags & CSIGNAL) > 64) return -Errno.EINVAL;
             if ((flags & CLONE_PARENT_SETTID) != 0 && !UserPointers.IsAccessible(call.A2, 4, true)) return -Errno.EFAULT;
             return Fork(ref call, flags, call.A1, call.A2, call.A3);
+        }
+
+        /// <summary>clone3(args, size): struct clone_args (flags, pidfd, child_tid, parent_tid,
+        /// exit_signal, stack, stack_size, tls, ...; at least the first 64 bytes), the same cases
+        /// as clone, the stack given as its lowest address and size. CLONE_PIDFD, set_tid and cgroup
+        /// are not offered (-EINVAL), nor any flag clone refuses.</summary>
+        public static long Clone3Call(ref LinuxCall call)
+        {
+            const ulong MinimumSize = 64, KnownSize = 88;
+            ulong size = call.A1;
+            if (size < MinimumSize || size > 4096) return -Errno.EINVAL;
+            ulong* args = stackalloc ulong[11];
+            for (int i = 0; i < 11; i++) args[i] = 0;
+            if (!UserPointers.CopyIn(args, call.A0, size < KnownSize ? size : KnownSize)) return -Errno.EFAULT;
+            ulong flags = args[0], childTid = args[2], parentTid = args[3], exitSignal = args[4], stack = args[5], stackSize = args[6], tls = args[7];
+            if ((flags & (CSIGNAL | CLONE_PIDFD)) != 0 || exitSignal > 64 || args[9] != 0 || args[10] != 0) return -Errno.EINVAL;
+            if ((stack == 0) != (stackSize == 0) || stack > ulong.MaxValue - stackSize) return -Errno.EINVAL;
+            ulong top = stack == 0 ? 0 : stack + stackSize;
+            if ((flags & CLONE_THREAD) != 0)
+            {
+                if ((flags & CLONE_SIGHAND) == 0 || (flags & CLONE_VM) == 0) return -Errno.EINVAL;
+                if ((flags & ~ThreadFlags) != 0) return -Errno.EINVAL;
+                return LinuxThreads.Create(call.Frame, flags, top, parentTid, childTid, tls);
+            }
+            flags |= exitSignal;
+            if (!IsProcessClone(flags)) return -Errno.EINVAL;
+            if ((flags & CLONE_PARENT_SETTID) != 0 && !UserPointers.IsAccessible(parentTid, 4, true)) return -Errno.EFAULT;
+            return Fork(ref call, flags, top, parentTid, childTid);
         }
 
         private static long Fork(ref LinuxCall call, ulong flags, ulong stack, ulong parentTid, ulong childTid)
@@ -383,6 +427,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static void ChildStarted(UpcallFrame* frame)
         {
             CopyOnWrite.AskKernel(); // the kernel's setting is per environment
+            LinuxThreads.Reset(); // the child is the forking thread alone (tid = its pid)
             OnDemandPages.FromAncestor = OnDemandPages.Count != 0;
             Forks = 0;
             ForgetUntouchedHeap(); // before anything here allocates

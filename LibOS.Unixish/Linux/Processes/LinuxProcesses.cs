@@ -113,7 +113,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             LinuxSystemCalls.Define(fork, &LinuxFork.ForkCall);
             LinuxSystemCalls.Define(vfork, &LinuxFork.ForkCall);
             LinuxSystemCalls.Define(clone, &LinuxFork.CloneCall);
-            LinuxSystemCalls.Define(exit, &ExitCall);
+            LinuxSystemCalls.Define(clone3, &LinuxFork.Clone3Call);
+            LinuxSystemCalls.Define(exit, &ExitThreadCall);
             LinuxSystemCalls.Define(exit_group, &ExitCall);
             LinuxSystemCalls.Define(wait4, &Wait4);
             LinuxSystemCalls.Define(waitid, &WaitId);
@@ -167,6 +168,13 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         }
 
         // ---- exit --------------------------------------------------------------------------------
+
+        /// <summary>exit(2): the thread ends; the process too when it was the last (LinuxThreads).</summary>
+        public static long ExitThreadCall(ref LinuxCall call)
+        {
+            if (LinuxThreads.ExitThread()) return 0;
+            return ExitCall(ref call);
+        }
 
         public static long ExitCall(ref LinuxCall call)
         {

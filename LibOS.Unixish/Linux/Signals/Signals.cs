@@ -56,6 +56,10 @@ namespace Aegis.LibOS.Unixish.Linux
     public static class SignalAttention
     {
         public static ulong Word;
+        /// <summary>The thread a handler chose to run from this system call's end, as its index + 1
+        /// (0: none; Processes/LinuxThreads.cs). Here, beside Word, so the dispatcher's test of both
+        /// costs no class-constructor check.</summary>
+        public static int ThreadSwitch;
     }
 
     public static unsafe class Signals
@@ -615,6 +619,7 @@ namespace Aegis.LibOS.Unixish.Linux
             long tgid = (int)call.A0, tid = (int)call.A1;
             int signal = (int)call.A2;
             if (tgid <= 0 || tid <= 0 || (signal != 0 && !Sig.Valid(signal))) return -Errno.EINVAL;
+            if (tgid == (long)Self && Processes.LinuxThreads.IsOwnThread(tid)) tid = (long)Self; // a thread of ours: the process
             if (tid != (long)Self || tgid != (long)Self)
             {
                 if (Sender == null) return -Errno.ESRCH;
@@ -633,6 +638,7 @@ namespace Aegis.LibOS.Unixish.Linux
             long tid = (int)call.A0;
             int signal = (int)call.A1;
             if (tid <= 0 || (signal != 0 && !Sig.Valid(signal))) return -Errno.EINVAL;
+            if (Processes.LinuxThreads.IsOwnThread(tid)) tid = (long)Self; // a thread of ours: the process
             if (tid == (long)Self && signal != 0 && SignalAttention.Word == 0
                 && s_delivery.TryDeliverNow(ref *call.Registers, FpArea(call.Frame), signal, Sig.SI_TKILL, (int)Self, 0))
                 return 0;
