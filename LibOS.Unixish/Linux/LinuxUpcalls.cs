@@ -36,7 +36,7 @@ namespace Aegis.LibOS.Unixish.Linux
             try
             {
                 long result = LinuxSystemCalls.Dispatch(ref call);
-                if (SignalAttention.Word != 0 || SignalAttention.ThreadSwitch != 0) result = AfterCall(frame, result);
+                if (SignalAttention.Word != 0) result = AfterCall(frame, result); // signals, or another thread (ThreadSwitch sets the word)
                 return result;
             }
             catch (Exception e)

@@ -65,10 +65,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public const int MaximumThreads = 64;
         private const int TidShift = 22;
 
-        // No static initializers here: a class constructor would cost every system call a check
-        // (SwitchPending is read at each call's end). The thread chosen to run next is kept as its
-        // index + 1 in SignalAttention.ThreadSwitch (0: none), beside the signal word the
-        // dispatcher reads anyway.
+        // No static initializers here (a class constructor would cost its callers a check). The
+        // thread chosen to run next is kept as its index + 1 in SignalAttention.ThreadSwitch (0:
+        // none), and choosing one sets the signal word's bit 0: the dispatcher's one test of that
+        // word at every system call's end covers threads too (getppid pays nothing for them).
         private static LinuxThread[] s_threads;
         private static int s_current, s_live;
 
@@ -78,7 +78,11 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static int s_switchTo
         {
             get => SignalAttention.ThreadSwitch - 1;
-            set => SignalAttention.ThreadSwitch = value + 1;
+            set
+            {
+                SignalAttention.ThreadSwitch = value + 1;
+                if (value >= 0) SignalAttention.Word |= 1; // the dispatcher looks (LinuxUpcalls.AfterCall)
+            }
         }
 
         /// <summary>Switches done (for tests and /proc).</summary>

@@ -57,8 +57,8 @@ namespace Aegis.LibOS.Unixish.Linux
     {
         public static ulong Word;
         /// <summary>The thread a handler chose to run from this system call's end, as its index + 1
-        /// (0: none; Processes/LinuxThreads.cs). Here, beside Word, so the dispatcher's test of both
-        /// costs no class-constructor check.</summary>
+        /// (0: none; Processes/LinuxThreads.cs). Choosing one also sets Word's bit 0 (kept by
+        /// Refresh while this is set), so the dispatcher's one test of Word covers both.</summary>
         public static int ThreadSwitch;
     }
 
@@ -117,7 +117,7 @@ namespace Aegis.LibOS.Unixish.Linux
             SignalAttention.Word = s_state.Deliverable | (s_timersArmed ? 1UL : 0UL);
             // A message noted by an upcall that interrupted the store above keeps the word set
             // (Processes/Notices.cs: its Stash also sets it when it comes after).
-            if (Processes.Notices.Waiting) SignalAttention.Word |= 1;
+            if (Processes.Notices.Waiting || SignalAttention.ThreadSwitch != 0) SignalAttention.Word |= 1; // (a thread switch chosen: LinuxThreads)
         }
 
         public static void Register()
