@@ -8,8 +8,11 @@
  *     yields; on a single CPU only the scheduler's slice end can let the other run);
  *   - a thread's nanosleep lets the others run; pthread_cond_timedwait times out with ETIMEDOUT;
  *   - a semaphore, a detached thread with pthread_exit, pthread_once;
+ *   - a thread blocked reading an empty pipe (and one in poll) lets the others run, and gets what
+ *     they write;
  *   - the process ends with exit status 0 only if every check passed. */
 #include "difftest.h"
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -157,6 +160,23 @@ static void *call_once(void *unused)
     return NULL;
 }
 
+static int pipe_fds[2], poll_fds[2];
+
+static void *pipe_reader(void *unused)
+{
+    (void)unused;
+    char buffer[16];
+    return (void *)(long)read(pipe_fds[0], buffer, sizeof buffer);
+}
+
+static void *pipe_poller(void *unused)
+{
+    (void)unused;
+    struct pollfd one = {poll_fds[0], POLLIN, 0};
+    int ready = poll(&one, 1, -1);
+    return (void *)(long)(ready == 1 && (one.revents & POLLIN) ? 1 : 0);
+}
+
 int main(void)
 {
     dt_start("threads");
@@ -256,5 +276,21 @@ int main(void)
     for (int i = 0; i < 3; i++) pthread_create(&callers[i], NULL, call_once, NULL);
     for (int i = 0; i < 3; i++) pthread_join(callers[i], NULL);
     dt_check(once_count == 1, "pthread_once runs its function once", "%d", once_count);
+    dt_check(pipe(pipe_fds) == 0 && pipe(poll_fds) == 0, "two pipes", "errno %s", dt_errno_name(errno));
+    pthread_t reader, poller;
+    pthread_create(&reader, NULL, pipe_reader, NULL);
+    pthread_create(&poller, NULL, pipe_poller, NULL);
+    struct timespec pause = {0, 30 * 1000 * 1000};
+    nanosleep(&pause, NULL); /* both are blocked now */
+    long sum = 0;
+    for (int i = 0; i < 100000; i++) sum += i % 7;
+    dt_check(sum == 299995, "the others run while a thread waits on a pipe", "%ld", sum);
+    void *polled, *got;
+    dt_check(write(poll_fds[1], "x", 1) == 1, "write 1 byte", "errno %s", dt_errno_name(errno));
+    pthread_join(poller, &polled);
+    dt_check(write(pipe_fds[1], "hello", 5) == 5, "write 5 bytes", "errno %s", dt_errno_name(errno));
+    pthread_join(reader, &got);
+    dt_check(polled == (void *)1, "a thread in poll wakes when another writes", "%ld", (long)polled);
+    dt_check((long)got == 5, "a thread blocked in read gets what another writes", "%ld bytes", (long)got);
     return dt_finish();
 }

@@ -721,7 +721,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (!blocking) { Processes.Notices.BeginBlocking(); blocking = true; }
             if ((sources & TerminalInput) != 0 && !Processes.Notices.WatchTerminal()) { SystemCalls.Yield(); return; }
             ulong deadline = timeoutMs < 0 ? ulong.MaxValue : startTsc + (ulong)timeoutMs * TscPerMillisecond;
-            Processes.Notices.WaitStep(deadline);
+            ulong threads = Processes.LinuxThreads.NextDeadline; // a blocked thread's deadline: it runs then
+            Processes.Notices.WaitStep(threads < deadline ? threads : deadline);
         }
 
         // What can make fd ready while this process waits (NoChange: a file, a pipe only this process
@@ -791,6 +792,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     for (int i = 0; i < count; i++) watched &= WatchSharedPipe(*(int*)(table + i * 8));
                     if (watched) continue; // a change from now on wakes us: look once more before sleeping
                 }
+                if (Processes.LinuxThreads.OthersCanRun()) return Processes.LinuxThreads.RestartLater(); // another thread runs; the call is made again later
                 WaitOnce(sources, timeoutMs, start, ref blocking, watched);
             }
         }
@@ -917,6 +919,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                             watched &= WatchSharedPipe(fd);
                     if (watched) continue; // a change from now on wakes us: look once more before sleeping
                 }
+                if (Processes.LinuxThreads.OthersCanRun()) return Processes.LinuxThreads.RestartLater(); // another thread runs; the call is made again later
                 WaitOnce(sources, timeoutMs, start, ref blocking, watched);
             }
         }

@@ -24,8 +24,11 @@
 // (CLONE_CHILD_CLEARTID, set_tid_address: zeroed and futex-woken at the thread's exit), the futex
 // it waits on. What is per process here (a documented difference from Linux): the signal mask and
 // pending signals (a signal is delivered to whichever thread runs; tgkill to a thread of this
-// process goes to the process), the CPU clocks. Blocking calls other than futex and nanosleep
-// (read of a pipe or the terminal, wait4, poll) block every thread of the process while they wait.
+// process goes to the process), the CPU clocks. Other blocking calls: a pipe's read or write and
+// poll/select that would wait while another thread can run return ERESTART_THREAD instead (their
+// thread is made to repeat the call when it next runs: RestartLater), and wait in the kernel only
+// when no other thread can run (until the earliest thread deadline); the terminal's read and
+// wait4 still block every thread while they wait.
 //
 // Futexes are private to the process (its own memory: a wait queue per thread, no kernel call);
 // FUTEX_WAIT/WAKE (+BITSET), REQUEUE, CMP_REQUEUE and WAKE_OP, PRIVATE or not (a futex in MAP_SHARED
@@ -159,10 +162,43 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// <summary>Whether a handler chose another thread to run at this system call's end.</summary>
         public static bool SwitchPending => SignalAttention.ThreadSwitch != 0;
 
+        /// <summary>What a blocking call returns instead of waiting in the kernel when another thread
+        /// can run (RestartLater): not an errno (Linux's internal codes stop at 516); it never
+        /// reaches the program.</summary>
+        public const int ERESTART_THREAD = 530;
+
+        /// <summary>Whether a thread other than the running one can run now (deadlines looked at).</summary>
+        public static bool OthersCanRun()
+        {
+            if (s_threads == null || s_live < 2) return false;
+            ExpireDeadlines(LinuxCpu.Timestamp());
+            return NextRunnable() >= 0;
+        }
+
+        /// <summary>A blocking call that has done nothing yet and would wait, while OthersCanRun: the
+        /// call is made again later (its thread stays runnable, at the syscall instruction with its
+        /// arguments) and the next thread runs now. The caller returns what this returns.</summary>
+        public static long RestartLater()
+        {
+            s_switchTo = NextRunnable();
+            return -ERESTART_THREAD;
+        }
+
+        /// <summary>The earliest deadline of a blocked thread (ulong.MaxValue: none): a blocking call
+        /// that waits in the kernel while others are blocked wakes by then, to let them run.</summary>
+        public static ulong NextDeadline => s_threads == null || s_live < 2 ? ulong.MaxValue : EarliestDeadline();
+
         /// <summary>At the end of the system call (LinuxUpcalls): the running thread's state (with
-        /// RAX = result) is saved, the chosen thread's loaded into the frame; its RAX is returned.</summary>
+        /// RAX = result) is saved, the chosen thread's loaded into the frame; its RAX is returned.
+        /// A call that asked to be made again (ERESTART_THREAD) is saved at its syscall instruction
+        /// with RAX = its number.</summary>
         public static long SwitchAfterCall(UpcallFrame* frame, long result)
         {
+            if (result == -ERESTART_THREAD)
+            {
+                frame->Registers.Rip -= 2; // the syscall instruction (0F 05) again
+                result = (long)frame->Registers.Rax; // still the number: the trampoline writes the result after
+            }
             frame->Registers.Rax = (ulong)result;
             SwitchTo(frame, s_switchTo);
             return (long)frame->Registers.Rax;

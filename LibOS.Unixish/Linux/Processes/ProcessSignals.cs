@@ -38,12 +38,14 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// yielded in a loop until the timer fired, busy).</summary>
         public static void WaitForWake()
         {
-            if (!Signals.TimersArmed)
+            ulong threads = LinuxThreads.NextDeadline; // a blocked thread's deadline: it runs then (the caller looks again)
+            if (!Signals.TimersArmed && threads == ulong.MaxValue)
             {
                 SystemCalls.Wait();
                 return;
             }
-            ulong timer = Signals.NextTimerDeadline;
+            ulong timer = Signals.TimersArmed ? Signals.NextTimerDeadline : ulong.MaxValue;
+            if (threads < timer) timer = threads;
             if (timer == ulong.MaxValue) SystemCalls.Wait();
             else SystemCalls.WaitUntil(timer == 0 ? 1 : timer);
         }

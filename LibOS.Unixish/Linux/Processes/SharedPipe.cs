@@ -177,6 +177,11 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                     if (polling) { Lock(); LeavePollersLocked(); Unlock(); }
                     return -ProcessSignals.ERESTARTSYS;
                 }
+                if (LinuxThreads.OthersCanRun()) // another thread runs; this read is made again later
+                {
+                    if (polling) { Lock(); LeavePollersLocked(); Unlock(); }
+                    return LinuxThreads.RestartLater();
+                }
                 ProcessSignals.WaitForWake();
             }
         }
@@ -270,6 +275,11 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 {
                     if (polling) { Lock(); LeavePollersLocked(); Unlock(); }
                     return done > 0 ? done : -ProcessSignals.ERESTARTSYS;
+                }
+                if (done == 0 && LinuxThreads.OthersCanRun()) // nothing written yet: made again later
+                {
+                    if (polling) { Lock(); LeavePollersLocked(); Unlock(); }
+                    return LinuxThreads.RestartLater();
                 }
                 ProcessSignals.WaitForWake();
             }
