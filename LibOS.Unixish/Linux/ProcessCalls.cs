@@ -27,6 +27,7 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxSystemCalls.Define(getpid, &GetPid);
             LinuxSystemCalls.Define(gettid, &GetTid);
             LinuxSystemCalls.Define(futex, &Processes.LinuxThreads.Futex);
+            LinuxSystemCalls.Define(membarrier, &Membarrier);
             LinuxSystemCalls.Define(getppid, &GetParentPid);
             s_parentPid = (long)Info.OwnPage->ParentId;
             Processes.LinuxProcesses.OnFork(&AfterFork);
@@ -73,6 +74,19 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         public static long GetPid(ref LinuxCall call) => (long)Info.OwnPage->Id;
+
+        /// <summary>membarrier(cmd, flags, cpu): a process's threads all run on the one CPU of its
+        /// environment, one at a time, switched only by the libOS (Processes/LinuxThreads.cs), so every
+        /// barrier asked for already holds when the call is made: QUERY lists GLOBAL, PRIVATE_EXPEDITED
+        /// and its REGISTER (what .NET's FlushProcessWriteBuffers uses), each of which returns 0.</summary>
+        public static long Membarrier(ref LinuxCall call)
+        {
+            const int Query = 0, Global = 1, PrivateExpedited = 8, RegisterPrivateExpedited = 16;
+            int command = (int)call.A0;
+            if (call.A1 != 0) return -Errno.EINVAL;
+            if (command == Query) return Global | PrivateExpedited | RegisterPrivateExpedited;
+            return command == Global || command == PrivateExpedited || command == RegisterPrivateExpedited ? 0 : -Errno.EINVAL;
+        }
 
         /// <summary>The running thread's tid (Processes/LinuxThreads.cs): the pid for the first thread.</summary>
         public static long GetTid(ref LinuxCall call) => Processes.LinuxThreads.CurrentTid;
