@@ -36,6 +36,43 @@ public class LinuxDotNetTests
         result.AssertExitStatus(hostStatus);
     }
 
+    /// <summary>Bad input: an unhandled exception prints .NET's own report (to stderr, the console)
+    /// and the runtime aborts: status 134 (SIGABRT), as on the host.</summary>
+    [Test]
+    public void AnUnhandledExceptionPrintsDotNetsReportAndAborts()
+    {
+        string binary = PublishedBinary();
+        var start = new ProcessStartInfo(binary, "throw") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using Process process = Process.Start(start)!;
+        string report = process.StandardError.ReadToEnd();
+        Assert.That(process.WaitForExit(60_000), Is.True, "dotnetcheck throw ended on the host");
+        string first = LinuxPrograms.SplitLines(report).First();
+        Assert.That(first, Does.StartWith("Unhandled exception. System.InvalidOperationException"), "the host's report");
+
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/bin/dotnetcheck", "throw", "exit");
+        Assert.That(LinuxBootRuns.ProgramLines(result), Does.Contain(first), () => result.Describe("no unhandled-exception report: " + first));
+        result.AssertExitStatus(process.ExitCode);
+        Assert.That(process.ExitCode, Is.EqualTo(134), "SIGABRT on the host");
+    }
+
+    /// <summary>Bad input: exhausting the heap (the app's 64 MiB hard limit) is an
+    /// OutOfMemoryException the app catches and survives, as on the host; the kernel is unharmed.</summary>
+    [Test]
+    public void ExhaustingTheHeapIsAnOutOfMemoryException()
+    {
+        string binary = PublishedBinary();
+        var start = new ProcessStartInfo(binary, "oom") { RedirectStandardOutput = true };
+        using Process process = Process.Start(start)!;
+        string[] host = LinuxPrograms.SplitLines(process.StandardOutput.ReadToEnd()).ToArray();
+        Assert.That(process.WaitForExit(60_000), Is.True, "dotnetcheck oom ended on the host");
+        Assert.That(host, Does.Contain("OutOfMemoryException caught: after more than 16 MiB"), "the host's run");
+
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/bin/dotnetcheck", "oom", "exit");
+        Assert.That(LinuxBootRuns.OwnLines(result), Is.EqualTo(host), () => result.Describe("dotnetcheck oom printed on Aegis what it did not on the host"));
+        Assert.That(result.Output, Does.Not.Match(@"(?i)kernel panic"), () => result.Describe("the kernel panicked"));
+        result.AssertExitStatus(process.ExitCode);
+    }
+
     /// <summary>What the build published (tools/rootfs.targets, AegisDotNetApps), the newest of the configurations.</summary>
     private static string PublishedBinary()
     {

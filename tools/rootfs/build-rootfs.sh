@@ -10,8 +10,10 @@
 #      (bin/ls, usr/bin/wc, sbin/poweroff...; entries outside a directory, like linuxrc, are
 #      left out). The busybox binary is static and x86-64, so the build host runs it. What no
 #      program here reads is left out of every package (PRUNED below: documentation, manual
-#      pages, lintian overrides, translations, and glibc's iconv modules: iconv between charsets
-#      other than ASCII, UTF-8 and Latin-1, which glibc has built in, needs them);
+#      pages, lintian overrides, translations, glibc's iconv modules (iconv between charsets
+#      other than ASCII, UTF-8 and Latin-1, which glibc has built in, needs them) and libraries no
+#      program links with (libmvec, glibc's debugging and profiling preloads, libthread_db,
+#      libBrokenLocale, ncurses' libtic): the image's size is boot time, GRUB reads every byte);
 #   2. the --overlay directory (the repository's rootfs/), copied to the same paths;
 #   3. every --file SOURCE=PATH (compiled programs: tests/hello, usr/bin/linuxbench), mode 0755;
 #   4. the empty directories every Linux root has: tmp (1777), root (0700), dev, proc, sys, home.
@@ -52,7 +54,10 @@ for deb in "${packages[@]+"${packages[@]}"}"; do
     dpkg-deb -x "$deb" "$stage" || die "dpkg-deb could not unpack $deb"
 done
 
-PRUNED=(usr/share/doc usr/share/man usr/share/info usr/share/lintian usr/share/locale usr/lib/x86_64-linux-gnu/gconv)
+PRUNED=(usr/share/doc usr/share/man usr/share/info usr/share/lintian usr/share/locale usr/lib/x86_64-linux-gnu/gconv
+        lib/x86_64-linux-gnu/libmvec.so.1 lib/x86_64-linux-gnu/libc_malloc_debug.so.0 lib/x86_64-linux-gnu/libmemusage.so
+        lib/x86_64-linux-gnu/libpcprofile.so lib/x86_64-linux-gnu/libBrokenLocale.so.1 lib/x86_64-linux-gnu/libthread_db.so.1
+        usr/lib/x86_64-linux-gnu/libtic.so.6 usr/lib/x86_64-linux-gnu/libtic.so.6.4)
 for pruned in "${PRUNED[@]}"; do rm -rf "${stage:?}/$pruned"; done
 
 if [[ -x "$stage/bin/busybox" ]]; then

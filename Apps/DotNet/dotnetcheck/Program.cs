@@ -31,6 +31,24 @@ internal static class Program
 
     private static bool Filter(Exception e, string text) => e.Message == text;
 
+    private static int ExhaustMemory()
+    {
+        var kept = new List<byte[]>();
+        try
+        {
+            while (true) kept.Add(new byte[1 << 20]);
+        }
+        catch (OutOfMemoryException)
+        {
+            int megabytes = kept.Count;
+            kept = null;
+            GC.Collect();
+            Console.WriteLine("OutOfMemoryException caught: " + (megabytes > 16 ? "after more than 16 MiB" : "too early (" + megabytes + " MiB)"));
+            Console.WriteLine("after the collection: " + new string('x', 10));
+            return 0;
+        }
+    }
+
     private static async Task<int> DelayedAsync(int value)
     {
         await Task.Delay(20);
@@ -38,8 +56,13 @@ internal static class Program
         return value * 2;
     }
 
-    private static int Main()
+    private static int Main(string[] args)
     {
+        // Bad input, one case per argument (LinuxDotNetTests): an unhandled exception ends the
+        // process with .NET's report and SIGABRT; exhausting the heap (its hard limit: 64 MiB, the
+        // project's GCHeapHardLimit) is an OutOfMemoryException the app catches.
+        if (args.Length == 1 && args[0] == "throw") throw new InvalidOperationException("dotnetcheck throws on purpose");
+        if (args.Length == 1 && args[0] == "oom") return ExhaustMemory();
         Console.WriteLine("== dotnetcheck");
 
         // Exceptions: try/catch/finally, a filter, a null dereference as NullReferenceException.
