@@ -34,6 +34,19 @@ public class LinuxDynamicTests
         result.AssertExitStatus(0);
     }
 
+    /// <summary>A dynamically linked program copied into the tmpfs (its bytes are the file server's
+    /// copy, not the archive's) runs: the loader keeps the program's file and its dynamic linker's
+    /// open apart (the linker's lookup used to give the program's copy up before it was mapped).</summary>
+    [Test]
+    public void ADynamicProgramCopiedToTmpRuns()
+    {
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/bin/sh", "-c",
+            "'cp /tests/core-dynamic /tmp/d && /tmp/d word; echo status $?'", "exit");
+        Assert.That(LinuxBootRuns.OwnLines(result), Is.EqualTo(new[] { "hello from a static Linux program", "argument 1: 'word'", "status 7" }),
+            () => result.Describe("core-dynamic run from /tmp"));
+        result.AssertExitStatus(0);
+    }
+
     /// <summary>The same two sqlite3 runs on this host, in a directory of their own.</summary>
     private static string[] RunOnHost()
     {

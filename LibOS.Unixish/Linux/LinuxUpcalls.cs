@@ -70,7 +70,12 @@ namespace Aegis.LibOS.Unixish.Linux
             {
                 // The slice ended while a thread of the program ran: the next thread takes over
                 // (LinuxThreads' round robin), then the environment yields as always.
-                if (frame->Kind == UpcallKind.SliceEnd && !InLibOS(frame->Registers.Rip)) Processes.LinuxThreads.Preempt(frame);
+                if (frame->Kind == UpcallKind.SliceEnd)
+                {
+                    // A slice end inside the libOS (a thread's system call) switches at that call's end.
+                    if (!InLibOS(frame->Registers.Rip)) Processes.LinuxThreads.Preempt(frame);
+                    else Processes.LinuxThreads.PreemptAtCallEnd();
+                }
                 Upcalls.Dispatch(ref *frame);
             }
             // A signal became deliverable (or a timer is armed) while the program was interrupted.

@@ -10,9 +10,16 @@
  *   - a semaphore, a detached thread with pthread_exit, pthread_once;
  *   - a thread blocked reading an empty pipe (and one in poll) lets the others run, and gets what
  *     they write;
+ *   - a thread made with glibc's clone() itself (the clone system call, not clone3 as pthreads
+ *     uses): CLONE_PARENT_SETTID writes its tid, CLONE_CHILD_CLEARTID zeroes it and wakes a futex
+ *     waiter when the thread exits;
+ *   - membarrier: PRIVATE_EXPEDITED after its registration succeeds;
  *   - the process ends with exit status 0 only if every check passed. */
 #include "difftest.h"
+#include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -177,6 +184,14 @@ static void *pipe_poller(void *unused)
     return (void *)(long)(ready == 1 && (one.revents & POLLIN) ? 1 : 0);
 }
 
+static atomic_int raw_ran;
+
+static int raw_thread(void *argument)
+{
+    atomic_store(&raw_ran, (int)(long)argument);
+    return 0; /* glibc's clone() then calls exit(2) for this thread */
+}
+
 int main(void)
 {
     dt_start("threads");
@@ -292,5 +307,24 @@ int main(void)
     pthread_join(reader, &got);
     dt_check(polled == (void *)1, "a thread in poll wakes when another writes", "%ld", (long)polled);
     dt_check((long)got == 5, "a thread blocked in read gets what another writes", "%ld bytes", (long)got);
+    static char raw_stack[64 * 1024] __attribute__((aligned(16)));
+    pid_t parent_tid = 0;
+    volatile pid_t child_tid = -1;
+    int made = clone(raw_thread, raw_stack + sizeof raw_stack,
+                     CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_PARENT_SETTID
+                         | CLONE_CHILD_CLEARTID,
+                     (void *)7L, &parent_tid, NULL, (pid_t *)&child_tid);
+    dt_check(made > 0 && parent_tid == made, "clone() of a thread writes its tid for the parent", "%d, %d", made, parent_tid);
+    for (int i = 0; i < 1000 && child_tid != 0; i++) {
+        pid_t seen = child_tid;
+        if (seen != 0) syscall(SYS_futex, &child_tid, FUTEX_WAIT, seen, NULL, NULL, 0);
+    }
+    dt_check(child_tid == 0 && atomic_load(&raw_ran) == 7, "its exit clears the tid and wakes the waiter", "tid %d, ran %d", child_tid,
+             atomic_load(&raw_ran));
+
+    long registered = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
+    long barrier = syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    dt_check(registered == 0 && barrier == 0, "membarrier PRIVATE_EXPEDITED after its registration", "%ld, %ld (errno %s)", registered,
+             barrier, dt_errno_name(errno));
     return dt_finish();
 }

@@ -214,6 +214,18 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             if (next >= 0) SwitchTo(frame, next);
         }
 
+        /// <summary>A slice end that interrupted the libOS (most often inside a thread's system call:
+        /// a thread that computes through system calls, clock_gettime in a loop, would otherwise
+        /// rarely be preempted): the next runnable thread runs from the end of the system call in
+        /// progress, or of the next one. A handler that chooses a thread itself overrides this.</summary>
+        public static void PreemptAtCallEnd()
+        {
+            if (s_threads == null || s_live < 2 || SignalAttention.ThreadSwitch != 0) return;
+            ExpireDeadlines(LinuxCpu.Timestamp());
+            int next = NextRunnable();
+            if (next >= 0) s_switchTo = next;
+        }
+
         /// <summary>sched_yield: the next runnable thread, if any, runs from this call's end.</summary>
         public static void Yield()
         {
