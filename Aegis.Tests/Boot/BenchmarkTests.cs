@@ -33,6 +33,8 @@ public class BenchmarkTests
     {
         "getppid", "pipe_roundtrip", "fork_exit_wait", "fork_exec_wait", "signal_self",
         "mmap_touch_munmap", "open_read_close_1k", "stat",
+        // Issue #10: a .NET NativeAOT hello world's start to the first line of its Main.
+        "dotnet_startup",
     };
 
     [Test]

@@ -52,6 +52,15 @@ public sealed class FakeSystem : ISystemInfo
     public string CpuVendor { get; set; } = "GenuineIntel";
     public string CpuModelName { get; set; } = "QEMU Virtual CPU version 2.5+";
     public long CpuKilohertz { get; set; } = 2_400_000;
+    /// <summary>QEMU -cpu max's caches (TCG, AMD legacy leaves): L1d, L1i 64 KiB 2-way, L2 512 KiB and L3 16 MiB 16-way.</summary>
+    public List<CpuCache> Caches { get; set; } = new()
+    {
+        new CpuCache { Level = 1, Type = 1, Ways = 2, LineSize = 64, LinePartitions = 1, Sets = 512 },
+        new CpuCache { Level = 1, Type = 2, Ways = 2, LineSize = 64, LinePartitions = 1, Sets = 512 },
+        new CpuCache { Level = 2, Type = 3, Ways = 16, LineSize = 64, LinePartitions = 1, Sets = 512 },
+        new CpuCache { Level = 3, Type = 3, Ways = 16, LineSize = 64, LinePartitions = 1, Sets = 16384 },
+    };
+    public List<CpuCache> CpuCaches() => Caches;
 }
 
 public sealed class FakeMaps : IMemoryMapSource

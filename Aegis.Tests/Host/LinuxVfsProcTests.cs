@@ -74,7 +74,7 @@ public class LinuxVfsProcTests
         Assert.That(ProcFs.FormatUptime(new FakeSystem { UptimeNanoseconds = 5_000_000 }), Is.EqualTo("0.00 0.00\n"));
         var vfs = new Vfs();
         Assert.That(vfs.ReadFile("/proc/mounts"), Is.EqualTo(
-            "rootfs / rootfs rw 0 0\ndevtmpfs /dev devtmpfs rw,nosuid,mode=755 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\ntmpfs /tmp tmpfs rw,nosuid,nodev 0 0\n"));
+            "rootfs / rootfs rw 0 0\ndevtmpfs /dev devtmpfs rw,nosuid,mode=755 0 0\nproc /proc proc rw,nosuid,nodev,noexec 0 0\nsysfs /sys sysfs rw,nosuid,nodev,noexec 0 0\ntmpfs /tmp tmpfs rw,nosuid,nodev 0 0\n"));
         string cpu = vfs.ReadFile("/proc/cpuinfo");
         Assert.That(cpu, Does.StartWith("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: QEMU Virtual CPU version 2.5+\ncpu MHz\t\t: 2400.000\n"));
     }

@@ -10,6 +10,10 @@
  * Usage: linuxbench [NAME...]   the named workloads (all when none is named), in the order
  *                               given; an unknown name is an error (status 2)
  *        linuxbench exit0       _exit(0) at once (the program fork_exec_wait executes)
+ * dotnet_startup (issue #10): a child reads CLOCK_MONOTONIC and execs /bin/dotnethello (a .NET
+ * NativeAOT hello world) with --started-at NANOSECONDS; the first line of its Main reads the same
+ * clock and prints "startup NANOSECONDS". The figure is the average over the runs: process start
+ * to the first line of Main, nanoseconds (instructions under -icount).
  * Exit status: 0, or 1 when an operation failed (its error is printed, no BENCH line).
  * The file of open_read_close_1k and stat is /tmp/linuxbench.dat (1 KiB), removed at the end.
  */
@@ -26,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DATA_FILE "/tmp/linuxbench.dat"
@@ -156,6 +161,70 @@ static int op_stat(void)
 }
 
 /* Runs `operation` `warm` times, then `count` times between two rdtscp reads. */
+#define DOTNET_HELLO "/bin/dotnethello"
+
+/* One start of DOTNET_HELLO: its reported start-up time in nanoseconds, or -1. */
+static long long dotnet_start_once(void)
+{
+    int out[2];
+    if (pipe(out) != 0) {
+        fail("pipe");
+        return -1;
+    }
+    pid_t child = fork();
+    if (child == 0) {
+        dup2(out[1], 1);
+        close(out[0]);
+        close(out[1]);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        char started[32];
+        snprintf(started, sizeof started, "%lld", (long long)now.tv_sec * 1000000000LL + now.tv_nsec);
+        char *arguments[] = {DOTNET_HELLO, "--started-at", started, NULL};
+        char *environment[] = {NULL};
+        execve(DOTNET_HELLO, arguments, environment);
+        _exit(127);
+    }
+    close(out[1]);
+    if (child < 0) {
+        close(out[0]);
+        fail("fork");
+        return -1;
+    }
+    char text[128];
+    size_t used = 0;
+    ssize_t n;
+    while (used < sizeof text - 1 && (n = read(out[0], text + used, sizeof text - 1 - used)) > 0)
+        used += (size_t)n;
+    text[used] = 0;
+    close(out[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    long long nanoseconds = -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || sscanf(text, "startup %lld", &nanoseconds) != 1) {
+        printf("linuxbench: %s did not report its start-up (status 0x%x, output '%s')\n", DOTNET_HELLO, status, text);
+        failed = 1;
+        return -1;
+    }
+    return nanoseconds;
+}
+
+static void bench_dotnet_startup(void)
+{
+    const long warm = 1, count = 5;
+    for (long i = 0; i < warm; i++)
+        if (dotnet_start_once() < 0)
+            return;
+    long long total = 0;
+    for (long i = 0; i < count; i++) {
+        long long one = dotnet_start_once();
+        if (one < 0)
+            return;
+        total += one;
+    }
+    report("dotnet_startup", count, (uint64_t)total);
+}
+
 static void measure(const char *name, int (*operation)(void), long warm, long count)
 {
     for (long i = 0; i < warm; i++)
@@ -239,7 +308,8 @@ static void bench_file(const char *name)
 }
 
 static const char *const all[] = {"getppid", "pipe_roundtrip", "fork_exit_wait", "fork_exec_wait",
-                                  "signal_self", "mmap_touch_munmap", "open_read_close_1k", "stat"};
+                                  "signal_self", "mmap_touch_munmap", "open_read_close_1k", "stat",
+                                  "dotnet_startup"};
 
 static int run(const char *name)
 {
@@ -257,6 +327,8 @@ static int run(const char *name)
         measure("mmap_touch_munmap", op_mmap_touch_munmap, 100, 5000);
     else if (strcmp(name, "open_read_close_1k") == 0 || strcmp(name, "stat") == 0)
         bench_file(name);
+    else if (strcmp(name, "dotnet_startup") == 0)
+        bench_dotnet_startup();
     else
         return -1;
     return 0;

@@ -23,16 +23,29 @@ internal static class Program
 
     private static long s_sink;
 
+    private static int s_gen0, s_gen1, s_gen2;
+
+    /// <summary>Notes the collections so far (called just before a timed loop starts).</summary>
+    private static void CountCollections()
+    {
+        s_gen0 = GC.CollectionCount(0); s_gen1 = GC.CollectionCount(1); s_gen2 = GC.CollectionCount(2);
+    }
+
+    /// <summary>The BENCH line, then "GC dotnet_NAME gen0 N gen1 N gen2 N": the collections the timed
+    /// loop made (the runtime's own decisions, which differ when the OS tells it different facts).</summary>
     private static void Report(string name, long count, long startTicks, long endTicks)
     {
         double nanoseconds = (endTicks - startTicks) * 1e9 / Stopwatch.Frequency;
+        int gen0 = GC.CollectionCount(0) - s_gen0, gen1 = GC.CollectionCount(1) - s_gen1, gen2 = GC.CollectionCount(2) - s_gen2;
         Console.WriteLine("BENCH dotnet_" + name + " " + count + " " + (nanoseconds / count).ToString("F1"));
+        Console.WriteLine("GC dotnet_" + name + " gen0 " + gen0 + " gen1 " + gen1 + " gen2 " + gen2);
     }
 
     private static void BinaryTrees()
     {
         const int Depth = 16, Rounds = 4;
         s_sink += Count(Tree(Depth));
+        CountCollections();
         long start = Stopwatch.GetTimestamp();
         long nodes = 0;
         for (int i = 0; i < Rounds; i++) nodes += Count(Tree(Depth));
@@ -46,6 +59,7 @@ internal static class Program
         const int Count = 10_000_000, Alive = 10_000;
         var ring = new Small[Alive];
         for (int i = 0; i < Alive * 10; i++) ring[i % Alive] = new Small { A = i, B = -i };
+        CountCollections();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < Count; i++) ring[i % Alive] = new Small { A = i, B = -i };
         long end = Stopwatch.GetTimestamp();
@@ -59,6 +73,7 @@ internal static class Program
     {
         const int Count = 2_000;
         for (int i = 0; i < 100; i++) { try { Thrower(); } catch (InvalidOperationException) { s_sink++; } }
+        CountCollections();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < Count; i++) { try { Thrower(); } catch (InvalidOperationException) { s_sink++; } }
         long end = Stopwatch.GetTimestamp();
@@ -79,6 +94,7 @@ internal static class Program
     {
         const int Count = 500;
         for (int i = 0; i < 50; i++) { try { Deep(9); } catch (InvalidOperationException) { s_sink++; } }
+        CountCollections();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < Count; i++) { try { Deep(9); } catch (InvalidOperationException) { s_sink++; } }
         long end = Stopwatch.GetTimestamp();

@@ -90,6 +90,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
         }
 
+        public List<CpuCache> CpuCaches() => Files.CpuCaches.Decode(RunCpuid);
+
+        private static void RunCpuid(uint leaf, uint subleaf, uint* output) => FilesNative.Cpuid(leaf, subleaf, output);
+
         /// <summary>Whether CPUID says RDRAND exists (leaf 1, ECX bit 30).</summary>
         public static bool HasRdRand
         {

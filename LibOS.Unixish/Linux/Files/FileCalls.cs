@@ -71,7 +71,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             VfsTransport transport = VfsIpc.Connect();
             if (transport != null)
             {
-                // The tree is the file server's; this process keeps /dev and /proc (docs: "Files").
+                // The tree is the file server's; this process keeps /dev, /proc and /sys (docs: "Files").
                 FileSystem = BuildTree(new ConsoleDevice(), false);
                 Remote = new VfsClient(transport, FileSystem.RootMount);
                 Files = new LinuxFiles(FileSystem, Remote);

@@ -45,9 +45,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     {
         public readonly FileSystemSources Sources;
         public readonly MemoryDirectory Root;
-        public readonly Mount RootMount, DevMount, ProcMount, TmpMount, PipeMount;
+        public readonly Mount RootMount, DevMount, ProcMount, SysMount, TmpMount, PipeMount;
         public readonly List<Mount> Mounts = new List<Mount>();
         public readonly ProcFs Proc;
+        public readonly SysFs Sys;
         public readonly MemoryDirectory Dev, Tmp;
         /// <summary>The process this VFS serves (/proc/self/fd, /proc/self/cwd).</summary>
         public LinuxFiles Process;
@@ -59,11 +60,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>What Resolve (and every operation built on it) returns when the path continues
         /// in the other half of the shared tree: RedirectStart and RedirectPath say where.</summary>
         public const int Redirected = -100000;
-        /// <summary>The file server's tree: /dev and /proc belong to each process, so a walk that
+        /// <summary>The file server's tree: /dev, /proc and /sys belong to each process, so a walk that
         /// reaches them stops with Redirected (RedirectPath: the absolute path left).</summary>
         public bool ForeignDevAndProc;
-        /// <summary>A process's own tree (/dev and /proc only): the server's root. A walk reaching a
-        /// name of / other than dev and proc, or a RemoteDirectory, stops with Redirected
+        /// <summary>A process's own tree (/dev, /proc and /sys only): the server's root. A walk reaching a
+        /// name of / other than dev, proc and sys, or a RemoteDirectory, stops with Redirected
         /// (RedirectStart: the server directory to go on from, RedirectPath: the path left).</summary>
         public RemoteDirectory ServerRoot;
         public DirectoryNode RedirectStart;
@@ -76,6 +77,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             RootMount = AddMount("rootfs", "/", "rootfs", "rw", LinuxFile.MakeDevice(0, 1), LinuxFile.TMPFS_MAGIC, true);
             DevMount = AddMount("devtmpfs", "/dev", "devtmpfs", "rw,nosuid,mode=755", LinuxFile.MakeDevice(0, 5), LinuxFile.TMPFS_MAGIC, true);
             ProcMount = AddMount("proc", "/proc", "proc", "rw,nosuid,nodev,noexec", LinuxFile.MakeDevice(0, 4), LinuxFile.PROC_SUPER_MAGIC, false);
+            SysMount = AddMount("sysfs", "/sys", "sysfs", "rw,nosuid,nodev,noexec", LinuxFile.MakeDevice(0, 21), LinuxFile.SYSFS_MAGIC, false);
             TmpMount = AddMount("tmpfs", "/tmp", "tmpfs", "rw,nosuid,nodev", LinuxFile.MakeDevice(0, 6), LinuxFile.TMPFS_MAGIC, true);
             PipeMount = new Mount("pipefs", "", "pipefs", "rw", LinuxFile.MakeDevice(0, 12), 0x50495045, false);
 
@@ -101,6 +103,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Proc = new ProcFs(this, ProcMount);
             Root.Add("proc", Proc.Root);
             _mountRoots.Add(Proc.Root);
+
+            Sys = new SysFs(this, SysMount);
+            Root.Add("sys", Sys.Root);
+            _mountRoots.Add(Sys.Root);
 
             Tmp = new MemoryDirectory(TmpMount, NewInodeNumber(), 0x3FF, now); // 1777
             Root.Add("tmp", Tmp);
@@ -357,10 +363,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             if (ForeignDevAndProc)
             {
-                if (directory != Dev && directory != Proc.Root) return false;
+                if (directory != Dev && directory != Proc.Root && directory != Sys.Root) return false;
                 RedirectStart = null;
                 string rest = path.Substring(at);
-                string point = directory == Dev ? DevMount.MountPoint : ProcMount.MountPoint;
+                string point = directory == Dev ? DevMount.MountPoint : directory == Proc.Root ? ProcMount.MountPoint : SysMount.MountPoint;
                 RedirectPath = rest.Length == 0 ? point : point + "/" + rest;
                 return true;
             }
@@ -379,6 +385,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 int n = end - at;
                 if (n == 3 && path[at] == 'd' && path[at + 1] == 'e' && path[at + 2] == 'v') return false;
                 if (n == 4 && path[at] == 'p' && path[at + 1] == 'r' && path[at + 2] == 'o' && path[at + 3] == 'c') return false;
+                if (n == 3 && path[at] == 's' && path[at + 1] == 'y' && path[at + 2] == 's') return false;
                 if (n == 2 && path[at] == '.' && path[at + 1] == '.') return false; // ".." of the root: the root
             }
             RedirectStart = ServerRoot;

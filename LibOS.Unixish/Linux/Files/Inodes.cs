@@ -53,7 +53,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Symbolic links followed in one resolution before ELOOP (Linux's MAXSYMLINKS).</summary>
         public const int MaxSymlinks = 40;
 
-        public const ulong TMPFS_MAGIC = 0x01021994, PROC_SUPER_MAGIC = 0x9FA0;
+        public const ulong TMPFS_MAGIC = 0x01021994, PROC_SUPER_MAGIC = 0x9FA0, SYSFS_MAGIC = 0x62656572;
 
         public static byte DirentType(uint mode)
         {

@@ -29,7 +29,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             fileSystem.Process = this;
         }
 
-        /// <summary>A process of the shared tree: / is the server's (remote), /dev and /proc this
+        /// <summary>A process of the shared tree: / is the server's (remote), /dev, /proc and /sys this
         /// process's own (fileSystem holds only them).</summary>
         public LinuxFiles(FileSystem fileSystem, VfsClient remote) : this(fileSystem)
         {
@@ -41,7 +41,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         // ------------------------------------------------------------------ the shared tree
 
         /// <summary>Whether an operation on path from start goes to the file server (from
-        /// remoteStart), rather than to this process's /dev and /proc.</summary>
+        /// remoteStart), rather than to this process's /dev, /proc and /sys.</summary>
         private bool AtServer(DirectoryNode start, string path, out RemoteDirectory remoteStart)
         {
             remoteStart = null;
@@ -58,7 +58,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private static bool IsLocalAbsolute(string path) =>
             (path.Length >= 4 && path[1] == 'd' && path[2] == 'e' && path[3] == 'v' && (path.Length == 4 || path[4] == '/'))
-            || (path.Length >= 5 && path[1] == 'p' && path[2] == 'r' && path[3] == 'o' && path[4] == 'c' && (path.Length == 5 || path[5] == '/'));
+            || (path.Length >= 5 && path[1] == 'p' && path[2] == 'r' && path[3] == 'o' && path[4] == 'c' && (path.Length == 5 || path[5] == '/'))
+            || (path.Length >= 4 && path[1] == 's' && path[2] == 'y' && path[3] == 's' && (path.Length == 4 || path[4] == '/'));
 
         private delegate long LocalOperation(DirectoryNode start, string path);
         private delegate long RemoteOperation(RemoteDirectory start, string path);
@@ -788,7 +789,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (node == null)
             {
                 long found = Remote.Exec(server, path, out program);
-                if (found == FileSystem.Redirected) return -Errno.EACCES; // /dev and /proc hold no programs
+                if (found == FileSystem.Redirected) return -Errno.EACCES; // /dev, /proc and /sys hold no programs
                 if (found < 0) return (int)found;
             }
             else if (node is RemoteFile proxy)

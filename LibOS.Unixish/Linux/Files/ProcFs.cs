@@ -83,6 +83,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         string CpuVendor { get; }
         string CpuModelName { get; }
         long CpuKilohertz { get; }
+        /// <summary>The processor's caches (sysfs's cpu0/cache), in CPUID's order.</summary>
+        List<CpuCache> CpuCaches();
     }
 
     /// <summary>A /proc file: regular, read-only, size 0, content generated at open.</summary>

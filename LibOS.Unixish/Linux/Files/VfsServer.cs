@@ -1,5 +1,5 @@
 // The file server's logic (docs/libos-unixish.md, "Files"): the one tree every Linux process sees
-// (the root archive plus tmpfs; /dev and /proc are each process's own, so a walk that reaches them
+// (the root archive plus tmpfs; /dev, /proc and /sys are each process's own, so a walk that reaches them
 // is handed back: FileSystem.ForeignDevAndProc) and every process's open file descriptions, in
 // one descriptor table whose entries belong to the process that opened or was given them.
 // Handle answers one request (VfsProtocol) from one process; the environment glue
