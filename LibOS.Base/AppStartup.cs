@@ -48,6 +48,7 @@ namespace Aegis.LibOS
             RuntimeHost.RegisterStack((nint)mainStackBottom, (nint)mainStackTop);
             RuntimeHost.RegisterStack((nint)upcallBottom, (nint)upcallTop, onlyWhenCurrent: true);
             RuntimeHost.SetHeapReleaser(&UserHeap.Release, &UserHeap.Recommit);
+            RuntimeHost.SetHeapReserver(&UserHeap.Reserve);
         }
 
         [UnmanagedCallersOnly(EntryPoint = "aegis_libos_exit")]

@@ -2,7 +2,8 @@
 // does not fit, the runtime asks Grow, which takes frames from the kernel and maps them at the
 // next addresses of the heap area (AddressSpace.HeapBase upwards). When the collector frees whole
 // blocks it gives their pages back through Release (unmapped, frames freed to the kernel) and may
-// take them again through Recommit. Policy (how much at a time, where) is the libOS's.
+// take them again through Recommit. New regions are only reserved (Reserve): the runtime maps each
+// 32 KiB block through Recommit when it first takes it. Policy (how much at a time, where) is the libOS's.
 // Invariants: nothing here allocates managed memory (it is the allocator's own back end); Grow
 // and Recommit return either fully mapped, zeroed memory or nothing; MappedBytes counts exactly
 // the heap pages mapped now (beyond the first region).
@@ -32,6 +33,19 @@ namespace Aegis.LibOS
             ulong start = s_next;
             s_next += size;
             s_mapped += size;
+            *granted = (nuint)size;
+            return (nint)start;
+        }
+
+        /// <summary>RuntimeHost's heap reserver: 'bytes' (whole pages) of the heap area for a new
+        /// region, not mapped (the runtime maps its blocks through Recommit as it takes them), or 0.</summary>
+        internal static nint Reserve(nuint bytes, nuint* granted)
+        {
+            ulong size = ((ulong)bytes + Memory.PageSize - 1) & ~(Memory.PageSize - 1);
+            if (size < (ulong)bytes || size == 0 || AddressSpace.HeapLimit - s_next < size)
+                return 0;
+            ulong start = s_next;
+            s_next += size;
             *granted = (nuint)size;
             return (nint)start;
         }

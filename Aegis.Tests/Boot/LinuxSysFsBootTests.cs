@@ -1,5 +1,5 @@
 // Boot test of /sys (LibOS.Unixish/Linux/Files/SysFs.cs): the caches sysfs shows under QEMU must
-// be the ones glibc's sysconf decodes from CPUID on its own (Tests/Linux/sysfs-cpu.c prints both
+// be the ones glibc's sysconf decodes from CPUID on its own (Tests/Linux/boot-sysfs-cpu.c prints both
 // columns; this test compares them). The .NET GC sizes its gen0 budget from index*/size and level.
 using System.Text.RegularExpressions;
 using Aegis.Tests.Host;
@@ -17,7 +17,7 @@ public class LinuxSysFsBootTests
     [Test]
     public void SysfsCachesAreTheOnesGlibcDecodesFromCpuid()
     {
-        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/tests/sysfs-cpu", "exit");
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/tests/boot-sysfs-cpu", "exit");
         string[] lines = LinuxBootRuns.OwnLines(result);
         Assert.That(lines, Does.Contain("online 0").And.Contain("possible 0").And.Contain("present 0").And.Contain("nprocs 1"),
             () => result.Describe("one CPU: online, possible and present are '0'"));

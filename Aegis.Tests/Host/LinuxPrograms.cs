@@ -47,12 +47,14 @@ public static class LinuxPrograms
 
     /// <summary>Every differential program (Tests/Linux/NAME.c but linuxbench and fuzz, and but core-* and
     /// signal-*: their own fixtures, LinuxCoreTests and LinuxSignalBootTests, compare them with the
-    /// host in their own way), sorted by name.</summary>
+    /// host in their own way; boot-*: programs whose output a boot test judges, not comparable with
+    /// the host's), sorted by name.</summary>
     public static IReadOnlyList<string> DifferentialNames()
     {
         var names = Directory.GetFiles(SourceDirectory, "*.c")
             .Select(path => Path.GetFileNameWithoutExtension(path))
-            .Where(name => name != BenchmarkName && name != FuzzerName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal))
+            .Where(name => name != BenchmarkName && name != FuzzerName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal)
+                && !name.StartsWith("boot-", StringComparison.Ordinal))
             .ToList();
         names.Sort(StringComparer.Ordinal);
         return names;

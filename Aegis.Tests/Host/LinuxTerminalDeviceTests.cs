@@ -161,6 +161,21 @@ public class LinuxTerminalDeviceTests
     }
 
     [Test]
+    public void AReadThatWouldWaitLetsAnotherThreadRunAndKeepsThePartialLine()
+    {
+        var (device, port, _) = Make();
+        port.Now_("par");
+        device.InsteadOfWaiting = () => -530; // the Linux personality's ERESTART_THREAD
+        Assert.That(Read(device, 100, false, out long result), Is.EqualTo(""));
+        Assert.That(result, Is.EqualTo(-530), "the read gives way instead of waiting");
+        Assert.That(port.Waits, Is.EqualTo(0), "it did not wait");
+        device.InsteadOfWaiting = () => 0; // no other thread can run: it waits as before
+        port.Type("tial\r");
+        Assert.That(Read(device, 100, false, out result), Is.EqualTo("partial\n"), "the bytes typed before the restart are still there");
+        Assert.That(port.Waits, Is.EqualTo(1));
+    }
+
+    [Test]
     public void InterruptCharacterSignalsTheForegroundGroup()
     {
         var (device, port, memory) = Make();

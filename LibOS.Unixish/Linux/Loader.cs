@@ -155,6 +155,7 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxProcess.Memory.Clear(removed);
             foreach (Area area in removed)
                 ProgramPages.Release(area.Start, area.End);
+            MemoryCalls.ForgetLazy();
 
             ElfProgram program = request.Program;
             ulong loadBase = request.Base;
@@ -222,6 +223,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 ulong address = segment.VirtualAddress + loadBase;
                 ulong pageStart = address & ~(Page - 1), pageEnd = ProgramMemory.PageUp(address + segment.MemorySize);
                 ulong areaStart = pageStart < previousEnd ? previousEnd : pageStart;
+                ulong nextStart = index + 1 < program.Segments.Count ? (program.Segments[index + 1].VirtualAddress + loadBase) & ~(Page - 1) : ulong.MaxValue;
                 if (areaStart < pageEnd)
                 {
                     var area = new Area
@@ -234,10 +236,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 // Read-only whole pages of file bytes are the archive's own frames (PageAlias), not copies.
                 ulong aliasStart = 0, aliasEnd = 0;
                 if (alias)
-                {
-                    ulong next = index + 1 < program.Segments.Count ? (program.Segments[index + 1].VirtualAddress + loadBase) & ~(Page - 1) : ulong.MaxValue;
-                    AliasRange(data, segment, address, areaStart, next, out aliasStart, out aliasEnd);
-                }
+                    AliasRange(data, segment, address, areaStart, nextStart, out aliasStart, out aliasEnd);
                 if (ProgramPages.MapZeroed(pageStart, pageEnd, Protection.Read | Protection.Write) != Error.None) // (skips the aliased pages)
                 {
                     problem = "out of memory loading it";
@@ -276,6 +275,13 @@ namespace Aegis.LibOS.Unixish.Linux
         /// (PageShare Discard releases an owned frame mapped elsewhere), so it copies.</summary>
         internal static bool MayAlias() => OnDemandPages.FromAncestor;
 
+        /// <summary>Whether [data, data + length) lies in the root archive (its frames can be aliased).</summary>
+        internal static bool InArchive(ulong data, ulong length)
+        {
+            ulong archiveStart = (ulong)Files.FilesNative.RootfsStart(), archiveEnd = (ulong)Files.FilesNative.RootfsEnd();
+            return data >= archiveStart && data <= archiveEnd && length <= archiveEnd - data;
+        }
+
         /// <summary>The pages of the segment exec maps from the archive: whole pages of its file
         /// bytes ([address, address + FileSize)), inside its own area (from areaStart), below the
         /// next segment's first page (next), read-only. [start, end) is empty when there are none
@@ -303,8 +309,7 @@ namespace Aegis.LibOS.Unixish.Linux
         internal static bool AliasFilePages(ulong source, ulong first, ulong last, int protection)
         {
             if ((source & (Page - 1)) != 0 || first >= last) return false; // a file's data not page-aligned
-            ulong archiveStart = (ulong)Files.FilesNative.RootfsStart(), archiveEnd = (ulong)Files.FilesNative.RootfsEnd();
-            if (source < archiveStart || source > archiveEnd || last - first > archiveEnd - source) return false; // not the archive's bytes
+            if (!InArchive(source, last - first)) return false; // not the archive's bytes
             ulong bits = ProgramPages.Bits(protection) | CopyOnWrite.Bit;
             for (ulong page = first; page < last; )
             {

@@ -26,6 +26,10 @@ namespace Aegis.LibOS.Unixish.Linux
         public const int MremapMayMove = 1, MremapFixed = 2, MremapDontUnmap = 4;
         public const int MadvDontNeed = 4, MadvFree = 8, MadvRemove = 9;
         private const ulong Page = 4096;
+        /// <summary>Read-only archive file maps larger than this many pages are filled on demand.</summary>
+        public const ulong LazyFilePages = 32;
+        /// <summary>Pages a fault in a lazy file area fills around the faulting one (an aligned group).</summary>
+        public const ulong FaultAroundPages = 16;
 
         public static void Register()
         {
@@ -40,6 +44,7 @@ namespace Aegis.LibOS.Unixish.Linux
             LinuxSystemCalls.Define(munlock, &Mlock);
             LinuxSystemCalls.Define(mlockall, &MlockAll);
             LinuxSystemCalls.Define(munlockall, &MlockAll);
+            LinuxSystemCalls.Define(get_mempolicy, &GetMempolicy);
         }
 
         private static ProgramMemory Areas => LinuxProcess.Memory;
@@ -129,6 +134,19 @@ namespace Aegis.LibOS.Unixish.Linux
                 Start = start, End = start + size, Protection = protection, Shared = shared && anonymous,
                 Kind = anonymous ? AreaKind.Anonymous : AreaKind.File, Name = anonymous ? null : name, FileOffset = anonymous ? 0 : offset,
             };
+
+            // Policy: a large read-only map of a file in the root archive, not placed over another
+            // mapping, is filled on demand (the dynamic linker maps each library whole this way,
+            // then maps its segments over it with MAP_FIXED: filling the first would be work thrown
+            // away). Everything else is filled now.
+            if (!anonymous && !fixedPlace && protection == Protection.Read && size / Page > LazyFilePages
+                && Loader.MayAlias() && Loader.InArchive((ulong)fileData, fileLength))
+            {
+                area.Kind = AreaKind.LazyFile;
+                if (!Areas.Insert(area)) return -Errno.ENOMEM;
+                (s_lazy ??= new List<LazyRange>()).Add(new LazyRange { Start = start, End = start + size, Data = (ulong)fileData, Length = fileLength });
+                return (long)start;
+            }
             if (!Areas.Insert(area)) return -Errno.ENOMEM;
 
             Error mapped = Error.None;
@@ -175,6 +193,55 @@ namespace Aegis.LibOS.Unixish.Linux
             return Error.None;
         }
 
+        /// <summary>Where the files of lazy areas are: the range each was mapped at, the file's first
+        /// byte (in the root archive) and its length. A fault finds the newest range holding its
+        /// address; munmap drops the ranges it covers whole; exec forgets them all.</summary>
+        private struct LazyRange
+        {
+            public ulong Start, End, Data, Length;
+        }
+
+        private static List<LazyRange> s_lazy;
+
+        /// <summary>exec: no lazy area is left.</summary>
+        public static void ForgetLazy() => s_lazy?.Clear();
+
+        private static bool FindLazy(ulong address, out LazyRange range)
+        {
+            range = default;
+            if (s_lazy == null) return false;
+            for (int i = s_lazy.Count - 1; i >= 0; i--)
+                if (address >= s_lazy[i].Start && address < s_lazy[i].End) { range = s_lazy[i]; return true; }
+            return false;
+        }
+
+        /// <summary>A fault in a lazy file area: the aligned group of FaultAroundPages around page,
+        /// inside the area, filled from the file where not filled yet.</summary>
+        public static Error FillLazy(in Area area, ulong page)
+        {
+            ulong group = FaultAroundPages * Page;
+            ulong first = page & ~(group - 1), last = first + group;
+            if (first < area.Start) first = area.Start;
+            if (last > area.End) last = area.End;
+            return FillLazyRange(area, first, last);
+        }
+
+        /// <summary>The pages of [first, last) (inside the lazy area) not filled yet, filled from the
+        /// file (FillFromFile: the archive's frames for whole pages, a copy for the last partial one,
+        /// zeros past the file's end).</summary>
+        private static Error FillLazyRange(in Area area, ulong first, ulong last)
+        {
+            if (!FindLazy(first, out LazyRange file)) return Error.NoMemory; // cannot happen: every lazy area has its range
+            ulong at = first;
+            while (ProgramPages.NextUnfilled(ref at, last, out ulong run, out int pages))
+            {
+                Error error = FillFromFile(run, (ulong)pages * Page, area.Protection, (byte*)file.Data, file.Length,
+                    area.FileOffset + (run - area.Start));
+                if (error != Error.None) return error;
+            }
+            return Error.None;
+        }
+
         // ---- munmap ---------------------------------------------------------------------------
 
         public static long Munmap(ref LinuxCall call)
@@ -195,6 +262,9 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             ProgramPages.Release(start, end);
             Areas.Remove(start, end, null);
+            if (s_lazy != null)
+                for (int i = s_lazy.Count - 1; i >= 0; i--)
+                    if (s_lazy[i].Start >= start && s_lazy[i].End <= end) s_lazy.RemoveAt(i);
         }
 
         // ---- mprotect -------------------------------------------------------------------------
@@ -236,7 +306,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 for (int i = Areas.IndexOf(address); i >= 0 && i < Areas.Count && Areas[i].Start < end; i++)
                 {
                     Area area = Areas[i];
-                    if (area.Kind == AreaKind.File || area.Kind == AreaKind.Image || area.Shared) continue;
+                    if (area.Kind == AreaKind.File || area.Kind == AreaKind.Image || area.Kind == AreaKind.LazyFile || area.Shared) continue;
                     ulong from = area.Start > address ? area.Start : address, to = area.End < end ? area.End : end;
                     ProgramPages.Release(from, to);
                 }
@@ -250,6 +320,38 @@ namespace Aegis.LibOS.Unixish.Linux
             ulong size = ProgramMemory.PageUp(call.A1);
             if (call.A1 != 0 && (size == 0 || !Areas.IsCovered(call.A0, call.A0 + size, Protection.None))) return -Errno.ENOMEM;
             return 0; // private copies: nothing to write back
+        }
+
+        public const int MPOL_F_NODE = 1, MPOL_F_ADDR = 2, MPOL_F_MEMS_ALLOWED = 4;
+
+        /// <summary>get_mempolicy(mode, nodemask, maxnode, addr, flags) as Linux answers on a machine
+        /// with one memory node (node 0) and no policy set: mode MPOL_DEFAULT (0) and an empty mask;
+        /// MPOL_F_MEMS_ALLOWED: the allowed nodes, {0}; MPOL_F_NODE|MPOL_F_ADDR: the node of the page
+        /// at addr, 0 (EFAULT when nothing is mapped there). The .NET runtime asks at start-up whether
+        /// NUMA calls work (get_mempolicy(NULL, NULL, 0, NULL, 0)).</summary>
+        public static long GetMempolicy(ref LinuxCall call)
+        {
+            ulong modeAddress = call.A0, maskAddress = call.A1, maxNode = call.A2, address = call.A3, flags = call.A4;
+            if ((flags & ~(ulong)(MPOL_F_NODE | MPOL_F_ADDR | MPOL_F_MEMS_ALLOWED)) != 0) return -Errno.EINVAL;
+            if ((flags & MPOL_F_MEMS_ALLOWED) != 0 && (flags & (MPOL_F_NODE | MPOL_F_ADDR)) != 0) return -Errno.EINVAL;
+            if ((flags & MPOL_F_ADDR) == 0 && address != 0) return -Errno.EINVAL;
+            if (maskAddress != 0 && (maxNode < 1 || maxNode > 4096 * 8)) return -Errno.EINVAL; // Linux: at most a page of mask
+            if ((flags & MPOL_F_ADDR) != 0 && !Areas.IsCovered(address & ~(Page - 1), (address & ~(Page - 1)) + Page, Protection.None)) return -Errno.EFAULT;
+            if (modeAddress != 0)
+            {
+                int mode = 0; // MPOL_DEFAULT; with MPOL_F_NODE: node 0
+                if (!UserPointers.CopyOut(modeAddress, &mode, 4)) return -Errno.EFAULT;
+            }
+            if (maskAddress != 0)
+            {
+                ulong words = (maxNode + 63) / 64;
+                for (ulong i = 0; i < words; i++)
+                {
+                    ulong word = i == 0 && (flags & MPOL_F_MEMS_ALLOWED) != 0 ? 1UL : 0;
+                    if (!UserPointers.CopyOut(maskAddress + i * 8, &word, 8)) return -Errno.EFAULT;
+                }
+            }
+            return 0;
         }
 
         /// <summary>mlock/munlock: every mapped page stays resident anyway (no swapping here).</summary>
@@ -280,6 +382,13 @@ namespace Aegis.LibOS.Unixish.Linux
             if (index < 0 || old > ulong.MaxValue - oldSize || Areas[index].End < old + oldSize || Areas[index].Kind == AreaKind.LibOS)
                 return -Errno.EFAULT;
             Area area = Areas[index];
+            if (area.Kind == AreaKind.LazyFile)
+            {
+                // Moved or grown, a lazy area is first filled whole and becomes an ordinary file area.
+                if (FillLazyRange(area, area.Start, area.End) != Error.None) return -Errno.ENOMEM;
+                Areas.SetKind(index, AreaKind.File);
+                area = Areas[index];
+            }
 
             if ((flags & MremapFixed) == 0)
             {

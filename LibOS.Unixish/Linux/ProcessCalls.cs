@@ -449,7 +449,8 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             call.ProgramFsBase = fsBase;
             ResetFpuState(call.Frame);
-            Processes.LinuxThreads.Reset(); // the other threads are gone (Linux: de_thread)
+            Processes.LinuxThreads.Reset(true); // the other threads are gone (Linux: de_thread)
+            Processes.LinuxThreads.Current = Processes.LinuxThreads.PolicyFor(request.Environment);
             return 0;
         }
 

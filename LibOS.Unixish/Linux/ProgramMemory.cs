@@ -45,6 +45,11 @@ namespace Aegis.LibOS.Unixish.Linux
         Stack = 4,
         /// <summary>The libOS's own image: not the program's.</summary>
         LibOS = 5,
+        /// <summary>A File area filled on demand (MemoryCalls.Map's policy: a large read-only map of a
+        /// file in the root archive) by the page-fault upcall, 16 pages at a time; the file's bytes
+        /// are in MemoryCalls' table of lazy ranges (not here: an area is copied by value often, and
+        /// a larger struct cost every mmap and munmap 140 instructions).</summary>
+        LazyFile = 6,
     }
 
     public struct Area
@@ -98,6 +103,14 @@ namespace Aegis.LibOS.Unixish.Linux
 
         public int Count => _areas.Count;
         public Area this[int index] => _areas[index];
+
+        /// <summary>Gives the area at index another kind (MemoryCalls: a lazy file area filled whole becomes File).</summary>
+        public void SetKind(int index, AreaKind kind)
+        {
+            Area area = _areas[index];
+            area.Kind = kind;
+            _areas[index] = area;
+        }
 
         public static bool IsPageAligned(ulong value) => (value & (PageSize - 1)) == 0;
 
@@ -316,7 +329,7 @@ namespace Aegis.LibOS.Unixish.Linux
             Area low = _areas[i], high = low;
             low.End = address;
             high.Start = address;
-            if (high.Kind == AreaKind.File || high.Kind == AreaKind.Image)
+            if (high.Kind == AreaKind.File || high.Kind == AreaKind.Image || high.Kind == AreaKind.LazyFile)
                 high.FileOffset += address - low.Start;
             _areas[i] = low;
             _areas.Insert(i + 1, high);

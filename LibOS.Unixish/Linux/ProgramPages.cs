@@ -58,6 +58,11 @@ namespace Aegis.LibOS.Unixish.Linux
             return Error.None;
         }
 
+        /// <summary>The next run of pages of [at, end) the libOS has neither mapped nor parked: its
+        /// start and length (at moves past it); false when there is none.</summary>
+        public static bool NextUnfilled(ref ulong at, ulong end, out ulong run, out int pages)
+            => s_pages.NextEmpty(ref at, end, out run, out pages);
+
         /// <summary>Gives [start, end), pages MapZeroed has just filled (none parked, none
         /// copy-on-write), the protection in one PageProtect per 512 pages (exec's segments); any
         /// other case goes through Reprotect.</summary>
@@ -239,7 +244,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (present) return FaultOutcome.NotMine;
             ulong page = address & ~(Page - 1);
             if (s_pages.Contains(page)) return FaultOutcome.NotMine;
-            Error error = MapZeroed(page, page + Page, area.Protection);
+            Error error = area.Kind == AreaKind.LazyFile ? MemoryCalls.FillLazy(area, page) : MapZeroed(page, page + Page, area.Protection);
             return error == Error.None ? FaultOutcome.Resolved : FaultOutcome.OutOfMemory;
         }
 

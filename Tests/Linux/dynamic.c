@@ -6,6 +6,9 @@
  *   - a library's file mapped read-only equals its bytes read with pread, and a private write to
  *     it (after mprotect) stays in this mapping: a second mapping of the same pages, and the file,
  *     keep the original bytes (Aegis maps read-only file pages from one shared page cache);
+ *   - libc's whole file mapped read-only (Aegis fills a large read-only map of an archive file on
+ *     demand, 16 pages a fault): every byte equals the file's, the rest of the last page reads
+ *     zero, a page made writable takes a private write the file does not see;
  *   - the same in a forked child, and an execve of this program from a child.
  * Every line is the same on any Linux with these libraries: no addresses, no versions. */
 #include "difftest.h"
@@ -90,6 +93,46 @@ static void page_cache(void)
     close(fd);
 }
 
+/* libc's whole file mapped read-only (more than 32 pages: filled on demand on Aegis). */
+static void whole_file(void)
+{
+    int fd = open(LIBC, O_RDONLY);
+    dt_check(fd >= 0, "open libc.so.6 for a whole-file mapping", "errno %s", dt_errno_name(errno));
+    if (fd < 0) return;
+    off_t size = lseek(fd, 0, SEEK_END);
+    unsigned char *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+    dt_check(map != MAP_FAILED, "map libc whole, read-only", "errno %s", dt_errno_name(errno));
+    if (map == MAP_FAILED) { close(fd); return; }
+    static unsigned char chunk[65536];
+    off_t probe = size / 2 & ~(off_t)4095;
+    pid_t reader = fork();
+    if (reader == 0)
+        _exit(pread(fd, chunk, 4096, probe) == 4096 && memcmp(map + probe, chunk, 4096) == 0 ? 0 : 1);
+    int status = -1;
+    dt_check(reader > 0 && waitpid(reader, &status, 0) == reader && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+             "a child forked before any page was read sees the file's bytes", "status 0x%x", status);
+    int same = 1;
+    for (off_t at = 0; at < size; at += (off_t)sizeof chunk) {
+        size_t want = size - at < (off_t)sizeof chunk ? (size_t)(size - at) : sizeof chunk;
+        if (pread(fd, chunk, want, at) != (ssize_t)want || memcmp(map + at, chunk, want) != 0) { same = 0; break; }
+    }
+    dt_check(same, "every byte of the mapping is the file's", "differs");
+    size_t tail = (size_t)size % 4096;
+    int zero = 1;
+    if (tail != 0)
+        for (size_t i = (size_t)size; i < (size_t)size + (4096 - tail); i++) zero &= map[i] == 0;
+    dt_check(zero, "the last page reads zero past the file's end", "not zero");
+    unsigned char *page = map + 40 * 4096;
+    unsigned char original = page[7];
+    dt_check(mprotect(page, 4096, PROT_READ | PROT_WRITE) == 0, "a page of it made writable", "errno %s", dt_errno_name(errno));
+    page[7] ^= 0x5A;
+    unsigned char again = 0;
+    dt_check(pread(fd, &again, 1, 40 * 4096 + 7) == 1 && again == original && page[7] == (unsigned char)(original ^ 0x5A),
+             "a private write there stays in the mapping", "file %02x map %02x", again, page[7]);
+    munmap(map, (size_t)size);
+    close(fd);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "exec") == 0) {
@@ -102,6 +145,7 @@ int main(int argc, char **argv)
              mapped("ld-linux-x86-64.so.2"), mapped("libc.so.6"));
     libraries("parent");
     page_cache();
+    whole_file();
     fflush(stdout);
 
     int before = dt_failures;
@@ -109,6 +153,7 @@ int main(int argc, char **argv)
     if (child == 0) {
         libraries("forked child");
         page_cache();
+        whole_file();
         fflush(stdout);
         _exit(dt_failures == before ? 0 : 1);
     }

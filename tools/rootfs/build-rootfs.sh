@@ -16,7 +16,11 @@
 #      libBrokenLocale, ncurses' libtic): the image's size is boot time, GRUB reads every byte);
 #   2. the --overlay directory (the repository's rootfs/), copied to the same paths;
 #   3. every --file SOURCE=PATH (compiled programs: tests/hello, usr/bin/linuxbench), mode 0755;
-#   4. the empty directories every Linux root has: tmp (1777), root (0700), dev, proc, sys, home.
+#   4. the empty directories every Linux root has: tmp (1777), root (0700), dev, proc, sys, home;
+#   5. /etc/ld.so.cache when there are shared libraries: the host's ldconfig run on the stage
+#      (`ldconfig -X -r`, no links changed), as Debian's libc-bin leaves one on every system: the
+#      dynamic linker then opens each library at once instead of trying some ten hwcaps and tls
+#      directories for it (each a failed open and stat).
 # Guarantees: the archive is POSIX ustar (tar --format=ustar), entries sorted by name (a
 # directory before what it holds), owner and group 0 (numeric, no names), one fixed mtime
 # (--mtime, default 2025-01-01 00:00 UTC), modes normalized (directories 0755, files 0755 when
@@ -87,6 +91,14 @@ for entry in "${files[@]+"${files[@]}"}"; do
 done
 
 mkdir -p "$stage/tmp" "$stage/root" "$stage/dev" "$stage/proc" "$stage/sys" "$stage/home"
+
+if compgen -G "$stage/lib/x86_64-linux-gnu/*.so*" >/dev/null; then
+    ldconfig_tool="$(command -v ldconfig || echo /sbin/ldconfig)"
+    [[ -x "$ldconfig_tool" ]] || die "ldconfig is missing (Debian's libc-bin): it writes the image's /etc/ld.so.cache"
+    mkdir -p "$stage/etc"
+    "$ldconfig_tool" -X -r "$stage" || die "ldconfig -r $stage failed"
+    rm -rf "$stage/var/cache/ldconfig" # its aux cache (inode numbers and times) would make the bytes differ
+fi
 
 # Normalized modes (the checkout's umask and the package's do not leak into the image).
 find "$stage" -type d -exec chmod 0755 {} +

@@ -478,6 +478,8 @@ namespace Internal.Runtime
         /// <summary>A new small region: 2 MiB, or less when the host cannot give that much (8 blocks, then one).</summary>
         private static bool GrowSmall()
         {
+            if (GrowSmallLazily())
+                return true;
             nint start = GrowFromHost(RegionBlocks * BlockSize, out nuint granted);
             if (start == 0)
                 start = GrowFromHost(8 * BlockSize, out granted);
@@ -488,6 +490,34 @@ namespace Internal.Runtime
             nint aligned = (start + BlockMask) & ~BlockMask;
             nint end = (start + (nint)granted) & ~BlockMask;
             return AddRegionBlocks(aligned, end, releasable: true) && end > aligned;
+        }
+
+        /// <summary>A new small region of address space only (RuntimeHost.SetHeapReserver): every block
+        /// released, mapped by the recommit hook when first taken (TakeFreeBlock, TakeFreeSpan). A
+        /// libOS process then maps its heap 32 KiB at a time as it fills, not 2 MiB at the first
+        /// growth (about 500,000 instructions of mapping and zeroing, most of it never used).</summary>
+        private static bool GrowSmallLazily()
+        {
+            if (RuntimeHost.s_reserveHeap == null || RuntimeHost.s_recommitHeap == null || s_reserved + BlockSize > s_limit)
+                return false;
+            nuint got;
+            nint start = RuntimeHost.s_reserveHeap((nuint)(RegionBlocks + 1) * BlockSize, &got);
+            if (start == 0)
+                return false;
+            nint aligned = (start + BlockMask) & ~BlockMask;
+            nint end = (start + (nint)got) & ~BlockMask;
+            if (end - aligned > (nint)RegionBlocks * BlockSize)
+                end = aligned + (nint)RegionBlocks * BlockSize;
+            if (end - aligned < BlockSize)
+                return false;
+            GcRegion* region = InsertRegion(aligned, end);
+            if (region == null)
+                return false;
+            region->Kind = SmallRegion;
+            region->BlockCount = (int)((end - aligned) >> GcSizeClasses.BlockShift);
+            region->Releasable = 1;
+            region->ReleasedMask = region->BlockCount == 64 ? ~0UL : (1UL << region->BlockCount) - 1;
+            return true;
         }
 
         private static nint GrowFromHost(nuint bytes, out nuint granted)
@@ -546,17 +576,20 @@ namespace Internal.Runtime
         /// first is the head, the others tails), or null.</summary>
         private static byte* TakeFreeSpan(int span)
         {
+            // A released block counts when the host can map it again (recommitted below).
+            bool recommits = RuntimeHost.s_recommitHeap != null;
             for (int r = 0; r < s_regionCount; r++)
             {
                 GcRegion* region = &s_regions[r];
                 if (region->Kind != SmallRegion || region->BlockCount < span) continue;
+                ulong unusable = region->UsedMask | (recommits ? 0 : region->ReleasedMask);
                 int run = 0;
                 for (int b = 0; b < region->BlockCount; b++)
                 {
-                    ulong bit = 1UL << b;
-                    run = (region->UsedMask & bit) == 0 && (region->ReleasedMask & bit) == 0 ? run + 1 : 0;
+                    run = (unusable & (1UL << b)) == 0 ? run + 1 : 0;
                     if (run < span) continue;
                     int first = b - span + 1;
+                    if (!RecommitReleased(region, first, span)) return null;
                     for (int i = first; i <= b; i++)
                     {
                         UseBlock(region, i);
@@ -566,6 +599,29 @@ namespace Internal.Runtime
                 }
             }
             return null;
+        }
+
+        /// <summary>Maps again the released blocks among region's [first, first + count): one recommit
+        /// per run of them. False (nothing of the failing run taken) when the host has no memory.</summary>
+        private static bool RecommitReleased(GcRegion* region, int first, int count)
+        {
+            for (int i = first; i < first + count; i++)
+            {
+                if ((region->ReleasedMask & (1UL << i)) == 0) continue;
+                int end = i + 1;
+                while (end < first + count && (region->ReleasedMask & (1UL << end)) != 0) end++;
+                nuint bytes = (nuint)(end - i) * BlockSize;
+                if (s_reserved + bytes > s_limit || !RuntimeHost.s_recommitHeap(region->Start + (nint)i * BlockSize, bytes))
+                    return false;
+                s_reserved += bytes;
+                for (int j = i; j < end; j++)
+                {
+                    region->ReleasedMask &= ~(1UL << j);
+                    region->DirtyMask &= ~(1UL << j);
+                }
+                i = end - 1;
+            }
+            return true;
         }
 
         /// <summary>A region of its own for an object of more than 64 blocks: a free one that fits, or new from the host.</summary>

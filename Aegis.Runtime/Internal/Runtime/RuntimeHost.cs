@@ -49,6 +49,13 @@ namespace Internal.Runtime
 
         internal static delegate*<nint, nuint, bool> s_releaseHeap;
         internal static delegate*<nint, nuint, bool> s_recommitHeap;
+        internal static delegate*<nuint, nuint*, nint> s_reserveHeap;
+
+        /// <summary>For a host with SetHeapReleaser: reserve(bytes, &amp;granted) gives address space for
+        /// a new small region without mapping it (0: none); the heap then treats each of its blocks as
+        /// released and maps it through the recommit hook when it first uses it. Without this hook a
+        /// new region is mapped whole by the grower (2 MiB at once).</summary>
+        public static void SetHeapReserver(delegate*<nuint, nuint*, nint> reserve) => s_reserveHeap = reserve;
         internal static delegate*<nint, bool> s_collectionPolicy;
 
         /// <summary>Hooks through which the heap gives whole free pages back and takes them again:

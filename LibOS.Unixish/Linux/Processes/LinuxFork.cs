@@ -427,7 +427,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static void ChildStarted(UpcallFrame* frame)
         {
             CopyOnWrite.AskKernel(); // the kernel's setting is per environment
-            LinuxThreads.Reset(); // the child is the forking thread alone (tid = its pid)
+            LinuxThreads.Reset(false); // the child is the forking thread alone (tid = its pid)
             OnDemandPages.FromAncestor = OnDemandPages.Count != 0;
             Forks = 0;
             ForgetUntouchedHeap(); // before anything here allocates

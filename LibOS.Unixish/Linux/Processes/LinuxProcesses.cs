@@ -567,7 +567,12 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         {
             device.SignalHook = SignalForegroundGroup;
             device.InterruptPending = Signals.InterruptPending;
+            device.InsteadOfWaiting = OtherThreadInsteadOfWaiting;
         }
+
+        /// <summary>A terminal read that would wait while another thread of the process can run:
+        /// made again later (LinuxThreads.RestartLater), the other thread runs now.</summary>
+        private static long OtherThreadInsteadOfWaiting() => LinuxThreads.OthersCanRun() ? LinuxThreads.RestartLater() : 0;
 
         /// <summary>The terminal's ^C, ^\, ^Z (and SIGWINCH, SIGHUP): the signal to every process of
         /// the group, as kill(-group) from the session's leader would send it — the leader is an

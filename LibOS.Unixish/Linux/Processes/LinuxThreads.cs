@@ -11,24 +11,31 @@
 // frame is the program's: the end of a system call (LinuxUpcalls.DispatchSystemCall) or an
 // upcall that interrupted the program (a slice end).
 //
-// The policy (replaceable: it is this class alone): round robin. The running thread keeps the CPU
-// until it blocks (futex wait, nanosleep), exits, calls sched_yield, or its environment's slice
-// ends (the kernel's SliceEnd upcall, every UpcallLimits.SliceTicks ticks: 10 ms), when the next
-// runnable thread in tid order takes over. A blocked thread costs nothing: when no thread can run,
-// the environment waits in the kernel (Notices.WaitStep) until the earliest thread deadline, a
-// signal or a message. More threads get no more slices (that would be SliceAllocate's, a libOS
-// decision this policy does not take).
+// The policy (replaceable per app: the program's environment at execve names it, see Policy):
+// round robin by default. The running thread keeps the CPU until it blocks (futex wait,
+// nanosleep), exits, calls sched_yield, or its environment's slice ends (the kernel's SliceEnd
+// upcall, every UpcallLimits.SliceTicks ticks: 10 ms), when the next runnable thread in tid order
+// takes over. AEGIS_THREADS=run-to-completion makes a thread keep the CPU until it blocks, yields
+// or exits (slice ends do not switch threads). A blocked thread costs nothing: when no thread can
+// run, the environment waits in the kernel (Notices.WaitStep) until the earliest thread deadline,
+// a signal or a message.
+//
+// Slices (round robin only): the process asks the kernel's slice vector for one more slice per
+// runnable thread beyond the first, at most MaximumExtraSlices, and gives them back when fewer
+// threads can run; it looks at each slice end (AdjustSlices). A process with four busy threads
+// thus gets up to four times the CPU of a single-threaded one: the libOS's decision, through the
+// vector, not kernel policy. execve gives the extra slices back; a fork's child holds none.
 //
 // What is per thread: registers, FS base, FP state, tid (the first thread's is the pid; others
 // are pid | index << 22, unique in the system as Linux's tids), clear_child_tid
 // (CLONE_CHILD_CLEARTID, set_tid_address: zeroed and futex-woken at the thread's exit), the futex
 // it waits on. What is per process here (a documented difference from Linux): the signal mask and
 // pending signals (a signal is delivered to whichever thread runs; tgkill to a thread of this
-// process goes to the process), the CPU clocks. Other blocking calls: a pipe's read or write and
-// poll/select that would wait while another thread can run return ERESTART_THREAD instead (their
-// thread is made to repeat the call when it next runs: RestartLater), and wait in the kernel only
-// when no other thread can run (until the earliest thread deadline); the terminal's read and
-// wait4 still block every thread while they wait.
+// process goes to the process), the CPU clocks. Other blocking calls: a pipe's read or write,
+// poll/select and a terminal read that would wait while another thread can run return
+// ERESTART_THREAD instead (their thread is made to repeat the call when it next runs:
+// RestartLater), and wait in the kernel only when no other thread can run (until the earliest
+// thread deadline); wait4 still blocks every thread while it waits.
 //
 // Futexes are private to the process (its own memory: a wait queue per thread, no kernel call);
 // FUTEX_WAIT/WAKE (+BITSET), REQUEUE, CMP_REQUEUE and WAKE_OP, PRIVATE or not (a futex in MAP_SHARED
@@ -91,6 +98,81 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// <summary>Switches done (for tests and /proc).</summary>
         public static ulong Switches;
 
+        /// <summary>How the threads of this process share its CPU time (per app: AEGIS_THREADS in the
+        /// environment execve passes; a fork's child keeps its parent's).</summary>
+        public enum Policy { RoundRobin, RunToCompletion }
+
+        /// <summary>This process's policy (RoundRobin unless its program was started with
+        /// AEGIS_THREADS=run-to-completion).</summary>
+        public static Policy Current;
+
+        /// <summary>The variable that names the policy, and its values.</summary>
+        public const string PolicyVariable = "AEGIS_THREADS";
+
+        /// <summary>The policy an environment (NAME=VALUE strings, execve's envp) asks for.</summary>
+        public static Policy PolicyFor(System.Collections.Generic.List<byte[]> environment)
+        {
+            for (int i = 0; i < environment.Count; i++)
+            {
+                byte[] v = environment[i];
+                if (StartsWith(v, "AEGIS_THREADS=")) return Equals(v, "AEGIS_THREADS=".Length, "run-to-completion") ? Policy.RunToCompletion : Policy.RoundRobin;
+            }
+            return Policy.RoundRobin;
+        }
+
+        private static bool StartsWith(byte[] bytes, string prefix)
+        {
+            if (bytes.Length < prefix.Length) return false;
+            for (int i = 0; i < prefix.Length; i++) if (bytes[i] != prefix[i]) return false;
+            return true;
+        }
+
+        private static bool Equals(byte[] bytes, int at, string text)
+        {
+            int length = bytes.Length - at;
+            if (length > 0 && bytes[bytes.Length - 1] == 0) length--; // a NUL-terminated copy
+            if (length != text.Length) return false;
+            for (int i = 0; i < text.Length; i++) if (bytes[at + i] != text[i]) return false;
+            return true;
+        }
+
+        /// <summary>Most slices a process takes beyond the one it starts with (round robin).</summary>
+        public const int MaximumExtraSlices = 3;
+        private static int[] s_extraSlices;
+        private static int s_extraCount;
+
+        /// <summary>Extra slices held now (for tests).</summary>
+        public static int ExtraSlices => s_extraCount;
+
+        /// <summary>At a slice end: one extra slice per runnable thread beyond the first (at most
+        /// MaximumExtraSlices; none under run-to-completion), taken from or given back to the kernel's
+        /// slice vector. A refused SliceAllocate (the vector is full, the account's quota) is no error:
+        /// the process runs on what it has.</summary>
+        private static void AdjustSlices()
+        {
+            int wanted = 0;
+            if (Current == Policy.RoundRobin && s_threads != null)
+            {
+                for (int i = 0; i < MaximumThreads; i++)
+                {
+                    LinuxThread t = s_threads[i];
+                    if (t != null && (t.State == ThreadState.Running || t.State == ThreadState.Runnable)) wanted++;
+                }
+                wanted--;
+                if (wanted > MaximumExtraSlices) wanted = MaximumExtraSlices;
+            }
+            if (wanted == s_extraCount) return;
+            if (s_extraSlices == null) s_extraSlices = new int[MaximumExtraSlices];
+            while (s_extraCount < wanted)
+            {
+                SystemCallResult taken = SystemCalls.SliceAllocate();
+                if (taken.Error != Error.None) return;
+                s_extraSlices[s_extraCount++] = (int)taken.Value;
+            }
+            while (s_extraCount > wanted && s_extraCount > 0)
+                SystemCalls.SliceFree((ulong)s_extraSlices[--s_extraCount]);
+        }
+
         /// <summary>The running thread's tid (the pid without threads).</summary>
         public static int CurrentTid => s_threads == null ? (int)LinuxProcess.Id : s_threads[s_current].Tid;
 
@@ -115,9 +197,12 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_live = 1;
         }
 
-        /// <summary>After fork (in the child) and execve: one thread, the caller, tid = pid.</summary>
-        public static void Reset()
+        /// <summary>After fork (in the child: ownsSlices false, its parent's extra slices are not its
+        /// own) and execve (ownsSlices true: they are given back): one thread, the caller, tid = pid.</summary>
+        public static void Reset(bool ownsSlices)
         {
+            if (ownsSlices) { s_threads = null; AdjustSlices(); }
+            s_extraCount = 0;
             s_threads = null;
             s_current = 0;
             s_switchTo = -1;
@@ -208,8 +293,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// (round robin); nothing changes when there is none.</summary>
         public static void Preempt(UpcallFrame* frame)
         {
-            if (s_threads == null || Live < 2) return;
+            if (s_threads == null || (Live < 2 && s_extraCount == 0)) return;
             ExpireDeadlines(LinuxCpu.Timestamp()); // sleepers whose time came wake at a slice end at the latest
+            AdjustSlices();
+            if (Current == Policy.RunToCompletion) return;
             int next = NextRunnable();
             if (next >= 0) SwitchTo(frame, next);
         }
@@ -220,8 +307,10 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// progress, or of the next one. A handler that chooses a thread itself overrides this.</summary>
         public static void PreemptAtCallEnd()
         {
-            if (s_threads == null || s_live < 2 || SignalAttention.ThreadSwitch != 0) return;
+            if (s_threads == null || (s_live < 2 && s_extraCount == 0) || SignalAttention.ThreadSwitch != 0) return;
             ExpireDeadlines(LinuxCpu.Timestamp());
+            AdjustSlices();
+            if (Current == Policy.RunToCompletion) return;
             int next = NextRunnable();
             if (next >= 0) s_switchTo = next;
         }

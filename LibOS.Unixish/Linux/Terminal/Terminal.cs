@@ -433,7 +433,11 @@ namespace Aegis.LibOS.Unixish.Linux
             if (deadline == ulong.MaxValue)
             {
                 // The watcher's wakeup is pending if bytes came since the last Pump: no lost wakeup.
-                SystemCalls.Wait();
+                // A thread of the process asleep until a deadline ends the wait then (the reader
+                // finds no input, and lets that thread run: TerminalDevice.InsteadOfWaiting).
+                ulong threads = Processes.LinuxThreads.NextDeadline;
+                if (threads == ulong.MaxValue) SystemCalls.Wait();
+                else SystemCalls.WaitUntil(threads == 0 ? 1 : threads);
             }
             else
             {

@@ -11,7 +11,8 @@
 // min(m, length) bytes; MIN m TIME t: m bytes, or what came once t tenths passed without a new
 // byte after the first). nonBlocking: -EAGAIN instead of waiting (in non-canonical mode what is
 // there, if anything, is returned). A wait ends with -EINTR when InterruptPending says a signal
-// arrived (the signal code restarts or not).
+// arrived (the signal code restarts or not); before a read waits, InsteadOfWaiting may end it with
+// its own result (the Linux personality lets another thread run and makes the read again later).
 // Signals: ^C/^\/^Z go to SignalHook(signal, foreground process group); while the hook is null
 // they still flush the input and echo (as on Linux) and are counted in UndeliveredSignals; they
 // are not acted on (no process is ended by the terminal itself).
@@ -103,6 +104,10 @@ namespace Aegis.LibOS.Unixish.Linux
         public TerminalSignalHook SignalHook;
         /// <summary>Whether the calling process has a signal to handle (ends a wait with -EINTR).</summary>
         public Func<bool> InterruptPending;
+        /// <summary>Asked before a read waits for input (nothing consumed yet): nonzero is the read's
+        /// result instead (the Linux personality: -ERESTART_THREAD when another of the process's
+        /// threads can run; the read is made again when this thread next runs). Null: always wait.</summary>
+        public Func<long> InsteadOfWaiting;
         /// <summary>Who is calling (the process work sets it); null: CallerDefault.</summary>
         public Func<TerminalCaller> Caller;
         public TerminalCaller CallerDefault;
@@ -251,7 +256,7 @@ namespace Aegis.LibOS.Unixish.Linux
                     int n = Discipline.ReadCanonical(buffer);
                     if (n >= 0) return n;
                     if (nonBlocking) return -Errno.EAGAIN;
-                    long waited = WaitForInput(ulong.MaxValue);
+                    long waited = WaitForInput(ulong.MaxValue, true);
                     if (waited < 0) return waited;
                     if (waited == 0) return 0;
                 }
@@ -269,7 +274,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 {
                     if (nonBlocking) return -Errno.EAGAIN;
                     if (_port.NowMilliseconds >= deadline) return 0;
-                    long waited = WaitForInput(deadline);
+                    long waited = WaitForInput(deadline, true);
                     if (waited < 0) return waited;
                     if (waited == 0) return 0;
                 }
@@ -284,7 +289,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (nonBlocking)
                     return Discipline.ReadyCount > 0 ? Discipline.ReadRaw(buffer) : -Errno.EAGAIN;
                 if (time > 0 && Discipline.ReadyCount > 0 && _port.NowMilliseconds >= interByteDeadline) break;
-                long waited = WaitForInput(time > 0 && Discipline.ReadyCount > 0 ? interByteDeadline : ulong.MaxValue);
+                long waited = WaitForInput(time > 0 && Discipline.ReadyCount > 0 ? interByteDeadline : ulong.MaxValue, true);
                 if (waited < 0) return waited;
                 if (waited == 0) break;
                 if (Discipline.ReadyCount != seen)
@@ -297,9 +302,14 @@ namespace Aegis.LibOS.Unixish.Linux
         }
 
         /// <summary>One wait for input: 1 (pumped; look again), 0 (no input can come), -EINTR.</summary>
-        private long WaitForInput(ulong deadline)
+        private long WaitForInput(ulong deadline, bool reading)
         {
             if (InterruptPending != null && InterruptPending()) return -Errno.EINTR;
+            if (reading && InsteadOfWaiting != null)
+            {
+                long instead = InsteadOfWaiting();
+                if (instead != 0) return instead;
+            }
             if (!_port.Wait(deadline)) return 0;
             Pump();
             if (InterruptPending != null && InterruptPending()) return -Errno.EINTR;
@@ -342,7 +352,7 @@ namespace Aegis.LibOS.Unixish.Linux
             while (Discipline.OutputStopped)
             {
                 if (nonBlocking) return -Errno.EAGAIN;
-                long waited = WaitForInput(ulong.MaxValue);
+                long waited = WaitForInput(ulong.MaxValue, false);
                 if (waited < 0) return waited;
                 if (waited == 0) break;
             }

@@ -1,4 +1,4 @@
-// sysfs-cpu: what /sys/devices/system/cpu says about the CPUs and caches, next to what glibc's
+// boot-sysfs-cpu: what /sys/devices/system/cpu says about the CPUs and caches, next to what glibc's
 // sysconf says (glibc decodes CPUID itself). The boot test compares the two columns; the program
 // judges nothing. One line per fact: "NAME sysfs VALUE sysconf VALUE" or "NAME VALUE".
 #include <stdio.h>
