@@ -14,6 +14,7 @@
  *     uses): CLONE_PARENT_SETTID writes its tid, CLONE_CHILD_CLEARTID zeroes it and wakes a futex
  *     waiter when the thread exits;
  *   - membarrier: PRIVATE_EXPEDITED after its registration succeeds;
+ *   - a thread that sleeps while another waits for a child (waitpid) runs during that wait;
  *   - the process ends with exit status 0 only if every check passed. */
 #include "difftest.h"
 #include <linux/futex.h>
@@ -24,6 +25,7 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -184,6 +186,17 @@ static void *pipe_poller(void *unused)
     return (void *)(long)(ready == 1 && (one.revents & POLLIN) ? 1 : 0);
 }
 
+static atomic_int wait_returned, wait_seen_pending;
+
+static void *watch_wait(void *unused)
+{
+    (void)unused;
+    const struct timespec pause = {0, 50000000};
+    nanosleep(&pause, NULL);
+    atomic_store(&wait_seen_pending, atomic_load(&wait_returned) == 0);
+    return NULL;
+}
+
 static atomic_int raw_ran;
 
 static int raw_thread(void *argument)
@@ -321,6 +334,22 @@ int main(void)
     }
     dt_check(child_tid == 0 && atomic_load(&raw_ran) == 7, "its exit clears the tid and wakes the waiter", "tid %d, ran %d", child_tid,
              atomic_load(&raw_ran));
+
+    pid_t sleeper = fork();
+    if (sleeper == 0) {
+        const struct timespec pause = {0, 400000000};
+        nanosleep(&pause, NULL);
+        _exit(3);
+    }
+    pthread_t watcher;
+    pthread_create(&watcher, NULL, watch_wait, NULL);
+    int child_status = 0;
+    pid_t waited = waitpid(sleeper, &child_status, 0);
+    atomic_store(&wait_returned, 1);
+    pthread_join(watcher, NULL);
+    dt_check(waited == sleeper && WIFEXITED(child_status) && WEXITSTATUS(child_status) == 3, "waitpid gets the child's status 3",
+             "%d, 0x%x", (int)waited, child_status);
+    dt_check(atomic_load(&wait_seen_pending) == 1, "a thread runs while another waits for a child", "%s", "no");
 
     long registered = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0);
     long barrier = syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);

@@ -293,7 +293,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         }
 
         /// <summary>The wait core: the pid of a child that matched with its status, 0 (WNOHANG,
-        /// none yet), -ECHILD or -ERESTARTSYS (a signal arrived: -EINTR unless SA_RESTART).</summary>
+        /// none yet), -ECHILD or -ERESTARTSYS (a signal arrived: -EINTR unless SA_RESTART), or
+        /// -ERESTART_THREAD instead of waiting while another thread of the process can run.</summary>
         public static long WaitFor(long selector, int options, bool consume, out int status)
         {
             status = 0;
@@ -320,10 +321,14 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (!Children.AnyWaitable(selector, Group)) return -Errno.ECHILD;
                 if ((options & WaitStatus.WNOHANG) != 0) return 0;
                 if (TakeInterrupt()) return -ProcessSignals.ERESTARTSYS;
+                // Another thread of the process can run: it does, and this wait is made again when
+                // this thread next runs (nothing was consumed yet).
+                if (LinuxThreads.OthersCanRun()) return LinuxThreads.RestartLater();
                 if (!blocking) { Notices.BeginBlocking(); blocking = true; }
                 // Woken by a child's exit notice, by the kernel when a child ended without one
-                // (WaitResult.ChildEnded), by a signal, a timer, or ^C typed meanwhile.
-                Notices.WaitStep(ulong.MaxValue);
+                // (WaitResult.ChildEnded), by a signal, a timer, ^C typed meanwhile, or the earliest
+                // deadline of a sleeping thread (then another thread may run).
+                Notices.WaitStep(LinuxThreads.NextDeadline);
             }
         }
 

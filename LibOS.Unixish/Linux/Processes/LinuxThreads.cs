@@ -32,10 +32,10 @@
 // it waits on. What is per process here (a documented difference from Linux): the signal mask and
 // pending signals (a signal is delivered to whichever thread runs; tgkill to a thread of this
 // process goes to the process), the CPU clocks. Other blocking calls: a pipe's read or write,
-// poll/select and a terminal read that would wait while another thread can run return
-// ERESTART_THREAD instead (their thread is made to repeat the call when it next runs:
+// poll/select, a terminal read and wait4/waitid that would wait while another thread can run
+// return ERESTART_THREAD instead (their thread is made to repeat the call when it next runs:
 // RestartLater), and wait in the kernel only when no other thread can run (until the earliest
-// thread deadline); wait4 still blocks every thread while it waits.
+// thread deadline).
 //
 // Futexes are private to the process (its own memory: a wait queue per thread, no kernel call);
 // FUTEX_WAIT/WAKE (+BITSET), REQUEUE, CMP_REQUEUE and WAKE_OP, PRIVATE or not (a futex in MAP_SHARED
