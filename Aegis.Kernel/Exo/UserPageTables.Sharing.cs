@@ -348,7 +348,13 @@ namespace Aegis.Kernel.Exo
             Environment creator = Environments.Find(caller.ParentId);
             ulong sourceKey = ulong.MaxValue, destinationKey = ulong.MaxValue;
             ulong* ownTable = null, creatorTable = null, destinationTable = null;
+            ulong[] frames = s_shareFrames;
             int count = (int)pageCount;
+            // The end of the caller's on-demand range holding the source page (0: none), found once
+            // a range, not once a page (exec and mmap alias hundreds of pages from the archive,
+            // which a process started by exec maps on demand from its ancestor).
+            ulong demandEnd = 0;
+            bool nearLimit = false;
             for (int i = 0; i < count; i++)
             {
                 ulong page = source + (ulong)i * 4096, target = destination + (ulong)i * 4096;
@@ -370,21 +376,23 @@ namespace Aegis.Kernel.Exo
                 if ((entry & presentUser) != presentUser)
                 {
                     entry = 0;
-                    if (InOnDemandRange(caller, page, page + 4096))
+                    if (page >= demandEnd) demandEnd = OnDemandRangeEnd(caller, page);
+                    if (page < demandEnd)
                     {
                         if (creatorTable == null && creator != null) creatorTable = LeafTable(creator.RootPhysical, page);
-                        entry = AncestorEntry(creator, creatorTable, index, page);
+                        entry = creatorTable != null && (creatorTable[index] & presentUser) == presentUser
+                            ? creatorTable[index] : AncestorEntry(creator, creatorTable, index, page);
                     }
                     if (entry == 0) return Fail(Error.NotMapped);
                 }
                 ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
-                if (frame >= ledger.FrameLimit || ledger.IsDevice(frame)) return Fail(Error.NotOwner);
-                s_shareAddresses[i] = target;
-                s_shareFrames[i] = frame;
+                if (!ledger.MayMapAgain(frame, out uint mappings)) return Fail(Error.NotOwner);
+                if (mappings + (ulong)count > FrameLedger.MaximumMappingsPerFrame) nearLimit = true;
+                frames[i] = frame;
             }
             // Overlapping ranges: a destination page the loop above found free may be a source page
             // looked up on demand; it is mapped only below, so every lookup saw the tables as they were.
-            Error error = CheckNewMappings(caller, count, pageCount);
+            Error error = CheckNewMappings(caller, count, pageCount, nearLimit);
             if (error != Error.None) return Fail(error);
             ulong space = SpaceOf(caller);
             ulong leafBits = permissions & LeafPermissions;
@@ -393,7 +401,7 @@ namespace Aegis.Kernel.Exo
             ulong slotsKey = ulong.MaxValue;
             for (int i = 0; i < count; i++)
             {
-                error = MapHandedOn(caller, space, s_shareAddresses[i], s_shareFrames[i], leafBits, ref slotsKey, ref slots, ref fastMapped);
+                error = MapHandedOn(caller, space, destination + (ulong)i * 4096, frames[i], leafBits, ref slotsKey, ref slots, ref fastMapped);
                 if (error != Error.None) return Fail(error);
             }
             if (fastMapped != 0) CountMappings(caller, fastMapped);
@@ -428,6 +436,16 @@ namespace Aegis.Kernel.Exo
             }
             slotsKey = ulong.MaxValue; // the builder may make the table
             return Map(target, page, frame, MappingValidator.ToPageFlags(permissions));
+        }
+
+        /// <summary>The end of the environment's on-demand range holding 'page' whole (the first
+        /// such range), 0 when none does: InOnDemandRange(page, page + 4096) for every page below it.</summary>
+        private static ulong OnDemandRangeEnd(Environment environment, ulong page)
+        {
+            ulong[] ranges = environment.OnDemandRanges;
+            for (int i = 0; i < environment.OnDemandCount; i++)
+                if (page >= ranges[2 * i] && page + 4096 <= ranges[2 * i + 1]) return ranges[2 * i + 1];
+            return 0;
         }
 
         private static bool InOnDemandRange(Environment environment, ulong start, ulong end)

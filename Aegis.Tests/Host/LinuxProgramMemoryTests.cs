@@ -201,6 +201,36 @@ public class LinuxProgramMemoryTests
     }
 
     [Test]
+    public void ManyAreasGrowTheTableAndARemoveTakesAWholeRunOfThem()
+    {
+        // More areas than the table's first capacity (it starts small and doubles), then one
+        // munmap-like Remove over 50 of them at once, then an exec-like Clear.
+        ProgramMemory memory = WithLibOS();
+        for (int i = 0; i < 100; i++)
+        {
+            int protection = i % 2 == 0 ? Protection.Read : Protection.Read | Protection.Write; // no merging
+            Assert.That(memory.Insert(Anonymous(0x100_0000 + (ulong)i * Page, 0x100_0000 + (ulong)(i + 1) * Page, protection)), Is.True);
+        }
+        Assert.That(memory.Count, Is.EqualTo(101));
+        var removed = new System.Collections.Generic.List<Area>();
+        Assert.That(memory.Remove(0x100_0000 + 25 * Page, 0x100_0000 + 75 * Page, removed), Is.True);
+        Assert.That(removed.Count, Is.EqualTo(50));
+        Assert.That(removed[0].Start, Is.EqualTo(0x100_0000 + 25 * Page));
+        Assert.That(removed[49].End, Is.EqualTo(0x100_0000 + 75 * Page));
+        Assert.That(memory.Count, Is.EqualTo(51));
+        Assert.That(memory.IndexOf(0x100_0000 + 24 * Page), Is.EqualTo(24));
+        Assert.That(memory.IndexOf(0x100_0000 + 25 * Page), Is.EqualTo(-1));
+        Assert.That(memory[25].Start, Is.EqualTo(0x100_0000 + 75 * Page));
+        Assert.That(memory[50].Kind, Is.EqualTo(AreaKind.LibOS));
+        removed.Clear();
+        memory.Clear(removed);
+        Assert.That(removed.Count, Is.EqualTo(50));
+        Assert.That(memory.Count, Is.EqualTo(1));
+        Assert.That(memory[0].Kind, Is.EqualTo(AreaKind.LibOS));
+        Assert.Throws<System.ArgumentOutOfRangeException>(() => _ = memory[1]);
+    }
+
+    [Test]
     public void ClearKeepsOnlyTheLibOS()
     {
         var memory = WithLibOS();

@@ -82,7 +82,12 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>mmap areas go top-down from here (a gap of 1 GiB under the stack's limit).</summary>
         public const ulong MmapTop = StackTop - StackLimit - (1UL << 30);
 
-        private readonly List<Area> _areas = new List<Area>();
+        // The areas in address order: an array used by reference (a List<Area>'s indexer copied the
+        // 48-byte struct at each read, ~2,000 instructions an mmap in the binary searches alone).
+        // It starts small and doubles: a forked child writes it, and each libOS heap page it spans
+        // is a copy-on-write fault (32 entries at first cost fork_exec_wait 12,000 instructions).
+        private Area[] _areas = new Area[8];
+        private int _count;
         // IsAccessible's guesses (indexes into _areas, possibly stale: always checked).
         private int _readHint, _writeHint;
 
@@ -101,15 +106,36 @@ namespace Aegis.LibOS.Unixish.Linux
             _hit2End = 0;
         }
 
-        public int Count => _areas.Count;
-        public Area this[int index] => _areas[index];
+        public int Count => _count;
+        public Area this[int index] => (uint)index < (uint)_count ? _areas[index] : throw new System.ArgumentOutOfRangeException(nameof(index));
+
+        private void InsertAt(int index, in Area area)
+        {
+            if (_count == _areas.Length) System.Array.Resize(ref _areas, _areas.Length * 2);
+            if (index < _count) System.Array.Copy(_areas, index, _areas, index + 1, _count - index);
+            _areas[index] = area;
+            _count++;
+        }
+
+        private void RemoveRange(int index, int count)
+        {
+            if (count == 0) return;
+            if (index + count < _count) System.Array.Copy(_areas, index + count, _areas, index, _count - index - count);
+            _count -= count;
+            System.Array.Clear(_areas, _count, count); // drops the names' references
+        }
+
+        private void RemoveAt(int index)
+        {
+            _count--;
+            if (index < _count) System.Array.Copy(_areas, index + 1, _areas, index, _count - index);
+            _areas[_count] = default; // drops the name's reference
+        }
 
         /// <summary>Gives the area at index another kind (MemoryCalls: a lazy file area filled whole becomes File).</summary>
         public void SetKind(int index, AreaKind kind)
         {
-            Area area = _areas[index];
-            area.Kind = kind;
-            _areas[index] = area;
+            _areas[index].Kind = kind;
         }
 
         public static bool IsPageAligned(ulong value) => (value & (PageSize - 1)) == 0;
@@ -124,11 +150,12 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>The index of the area containing address, or -1.</summary>
         public int IndexOf(ulong address)
         {
-            int low = 0, high = _areas.Count - 1;
+            Area[] areas = _areas;
+            int low = 0, high = _count - 1;
             while (low <= high)
             {
                 int middle = (low + high) >> 1;
-                Area area = _areas[middle];
+                ref Area area = ref areas[middle];
                 if (address < area.Start) high = middle - 1;
                 else if (address >= area.End) low = middle + 1;
                 else return middle;
@@ -139,11 +166,12 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>The first area whose End is above address (its index), or Count.</summary>
         private int FirstEndingAbove(ulong address)
         {
-            int low = 0, high = _areas.Count;
+            Area[] areas = _areas;
+            int low = 0, high = _count;
             while (low < high)
             {
                 int middle = (low + high) >> 1;
-                if (_areas[middle].End <= address) low = middle + 1;
+                if (areas[middle].End <= address) low = middle + 1;
                 else high = middle;
             }
             return low;
@@ -153,13 +181,13 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool IsFree(ulong start, ulong end)
         {
             int i = FirstEndingAbove(start);
-            return i == _areas.Count || _areas[i].Start >= end;
+            return i == _count || _areas[i].Start >= end;
         }
 
         /// <summary>Whether any LibOS area intersects [start, end).</summary>
         public bool TouchesLibOS(ulong start, ulong end)
         {
-            for (int i = FirstEndingAbove(start); i < _areas.Count && _areas[i].Start < end; i++)
+            for (int i = FirstEndingAbove(start); i < _count && _areas[i].Start < end; i++)
                 if (_areas[i].Kind == AreaKind.LibOS) return true;
             return false;
         }
@@ -171,7 +199,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (!InWindow(area.Start, area.End) || !IsFree(area.Start, area.End)) return false;
             // No Forget: an insert only adds areas (and Merge joins identical neighbours), so a
             // remembered range stays one area with the same rights.
-            _areas.Insert(FirstEndingAbove(area.Start), area);
+            InsertAt(FirstEndingAbove(area.Start), area);
             Merge(area.Start, area.End);
             return true;
         }
@@ -185,7 +213,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (hint != 0 && hint <= WindowHigh - length && InWindow(hint, hint + length) && IsFree(hint, hint + length))
                 return hint;
             ulong ceiling = MmapTop;
-            for (int j = _areas.Count - 1; ; j--)
+            for (int j = _count - 1; ; j--)
             {
                 if (j >= 0 && _areas[j].End > ceiling)
                 {
@@ -209,12 +237,9 @@ namespace Aegis.LibOS.Unixish.Linux
             Forget();
             Split(start);
             Split(end);
-            int i = FirstEndingAbove(start);
-            while (i < _areas.Count && _areas[i].Start < end)
-            {
-                removed?.Add(_areas[i]);
-                _areas.RemoveAt(i);
-            }
+            int first = FirstEndingAbove(start), last = first;
+            for (; last < _count && _areas[last].Start < end; last++) removed?.Add(_areas[last]);
+            RemoveRange(first, last - first);
             return true;
         }
 
@@ -226,12 +251,8 @@ namespace Aegis.LibOS.Unixish.Linux
             Forget();
             Split(start);
             Split(end);
-            for (int i = FirstEndingAbove(start); i < _areas.Count && _areas[i].Start < end; i++)
-            {
-                Area area = _areas[i];
-                area.Protection = protection;
-                _areas[i] = area;
-            }
+            for (int i = FirstEndingAbove(start); i < _count && _areas[i].Start < end; i++)
+                _areas[i].Protection = protection;
             Merge(start, end);
             return true;
         }
@@ -243,9 +264,9 @@ namespace Aegis.LibOS.Unixish.Linux
             if (start >= end) return true;
             int i = FirstEndingAbove(start);
             ulong at = start;
-            for (; i < _areas.Count && at < end; i++)
+            for (; i < _count && at < end; i++)
             {
-                Area area = _areas[i];
+                ref Area area = ref _areas[i];
                 if (area.Start > at || area.Kind == AreaKind.LibOS || (area.Protection & required) != required)
                     return false;
                 at = area.End;
@@ -275,9 +296,9 @@ namespace Aegis.LibOS.Unixish.Linux
             // area, its result buffer in another): a guess, read afresh, so a table changed since
             // cannot mislead it; a range inside one area is decided by that area alone.
             int hint = write ? _writeHint : _readHint;
-            if ((uint)hint < (uint)_areas.Count)
+            if ((uint)hint < (uint)_count)
             {
-                Area guess = _areas[hint];
+                ref Area guess = ref _areas[hint];
                 if (guess.Start <= address && end <= guess.End)
                     return guess.Kind != AreaKind.LibOS && guess.Protection != Protection.None
                         && (!write || (guess.Protection & Protection.Write) != 0);
@@ -285,9 +306,9 @@ namespace Aegis.LibOS.Unixish.Linux
             int i = FirstEndingAbove(address);
             if (write) _writeHint = i; else _readHint = i;
             ulong at = address;
-            for (; i < _areas.Count && at < end; i++)
+            for (; i < _count && at < end; i++)
             {
-                Area area = _areas[i];
+                ref Area area = ref _areas[i];
                 if (area.Start > at || area.Kind == AreaKind.LibOS || area.Protection == Protection.None
                     || (write && (area.Protection & Protection.Write) == 0))
                     return false;
@@ -310,13 +331,13 @@ namespace Aegis.LibOS.Unixish.Linux
         /// would overlap the next area or leave the window.</summary>
         public bool Resize(int index, ulong newEnd)
         {
-            Area area = _areas[index];
-            if (newEnd <= area.Start || !IsPageAligned(newEnd) || newEnd > WindowHigh) return false;
-            if (index + 1 < _areas.Count && newEnd > _areas[index + 1].Start) return false;
+            if ((uint)index >= (uint)_count) return false;
+            ulong start = _areas[index].Start;
+            if (newEnd <= start || !IsPageAligned(newEnd) || newEnd > WindowHigh) return false;
+            if (index + 1 < _count && newEnd > _areas[index + 1].Start) return false;
             Forget();
-            area.End = newEnd;
-            _areas[index] = area;
-            Merge(area.Start, newEnd);
+            _areas[index].End = newEnd;
+            Merge(start, newEnd);
             return true;
         }
 
@@ -332,7 +353,7 @@ namespace Aegis.LibOS.Unixish.Linux
             if (high.Kind == AreaKind.File || high.Kind == AreaKind.Image || high.Kind == AreaKind.LazyFile)
                 high.FileOffset += address - low.Start;
             _areas[i] = low;
-            _areas.Insert(i + 1, high);
+            InsertAt(i + 1, high);
         }
 
         /// <summary>Joins neighbours around [start, end) that became identical (after Protect, Insert,
@@ -343,15 +364,15 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             int i = FirstEndingAbove(start);
             if (i > 0) i--;
-            while (i + 1 < _areas.Count && _areas[i].Start <= end)
+            while (i + 1 < _count && _areas[i].Start <= end)
             {
-                Area a = _areas[i], b = _areas[i + 1];
+                ref Area a = ref _areas[i];
+                ref Area b = ref _areas[i + 1];
                 if (a.End == b.Start && a.Kind == b.Kind && a.Protection == b.Protection && a.Shared == b.Shared
                     && a.Kind == AreaKind.Anonymous && (object)a.Name == (object)b.Name)
                 {
                     a.End = b.End;
-                    _areas[i] = a;
-                    _areas.RemoveAt(i + 1);
+                    RemoveAt(i + 1);
                 }
                 else i++;
             }
@@ -361,12 +382,14 @@ namespace Aegis.LibOS.Unixish.Linux
         public void Clear(List<Area> removed)
         {
             Forget();
-            for (int i = 0; i < _areas.Count;)
+            int kept = 0;
+            for (int i = 0; i < _count; i++)
             {
-                if (_areas[i].Kind == AreaKind.LibOS) { i++; continue; }
-                removed?.Add(_areas[i]);
-                _areas.RemoveAt(i);
+                if (_areas[i].Kind == AreaKind.LibOS) _areas[kept++] = _areas[i];
+                else removed?.Add(_areas[i]);
             }
+            System.Array.Clear(_areas, kept, _count - kept); // drops the names' references
+            _count = kept;
         }
     }
 }

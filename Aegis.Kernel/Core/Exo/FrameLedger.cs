@@ -157,6 +157,17 @@ namespace Aegis.Kernel.Core.Exo
 
         public bool IsDevice(ulong frame) => frame < FrameLimit && _owners[(int)frame] == DeviceOwner;
 
+        /// <summary>Whether a frame below FrameLimit may be mapped a second time (PageAlias: not a
+        /// device frame), with its mappings now. For a frame past the limit: false.</summary>
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        public bool MayMapAgain(ulong frame, out uint mappings)
+        {
+            mappings = 0;
+            if (frame >= FrameLimit || _owners[(int)frame] == DeviceOwner) return false;
+            mappings = _mappings[(int)frame];
+            return true;
+        }
+
         /// <summary>Records the owner of a frame the kernel just took from the FrameAllocator.
         /// InvalidArgument for a frame past the limit or owner NoOwner; Busy when the frame is
         /// already owned or still mapped (it cannot be free in the allocator then).</summary>
@@ -255,16 +266,21 @@ namespace Aegis.Kernel.Core.Exo
         public Error AddMapping(ulong frame, ulong space, ulong address)
         {
             if (frame >= FrameLimit || space > MaximumSpace || (address & 4095) != 0) return Error.InvalidArgument;
+            // Once a page on fork's and exec's paths: each array read once, its element by reference.
+            uint[] mappings = _mappings;
+            uint count = mappings[(int)frame];
+            if (count >= MaximumMappingsPerFrame) return Error.QuotaExceeded;
             int node = _freeMapping;
-            if (_mappings[(int)frame] >= MaximumMappingsPerFrame) return Error.QuotaExceeded;
             if (node == 0) return Error.NoMemory;
-            _freeMapping = _mappingNodes[node].Next;
+            ref MappingNode record = ref _mappingNodes[node];
+            _freeMapping = record.Next;
             FreeMappingRecords--;
-            _mappingNodes[node].Key = address | space;
-            _mappingNodes[node].Next = _firstMapping[(int)frame];
-            _firstMapping[(int)frame] = node;
-            if (_mappings[(int)frame] == 0 && _owners[(int)frame] == NoOwner) OrphanedFrames++;
-            _mappings[(int)frame]++;
+            record.Key = address | space;
+            int[] first = _firstMapping;
+            record.Next = first[(int)frame];
+            first[(int)frame] = node;
+            if (count == 0 && _owners[(int)frame] == NoOwner) OrphanedFrames++;
+            mappings[(int)frame] = count + 1;
             return Error.None;
         }
 

@@ -15,6 +15,8 @@
 // reported, and checked only where root is refused too (execute needs some x bit).
 using System.Collections.Generic;
 
+using System.Runtime.CompilerServices;
+
 namespace Aegis.LibOS.Unixish.Linux.Files
 {
     /// <summary>The outside facts the VFS shows (filled by the personality at start-up; any may be null).</summary>
@@ -307,16 +309,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     else if (dotDot) child = directory.Parent;
                     else child = directory.Lookup(path.Substring(begin, nameLength));
                     if (child == null) return -Errno.ENOENT;
-                    if (child is SymlinkNode link)
+                    if (child.Class == NodeClass.Symlink)
                     {
-                        int error = FollowLink(directory, link, ref symlinks, out PathLookup target);
+                        int error = FollowLink(directory, Unsafe.As<SymlinkNode>(child), ref symlinks, out PathLookup target);
                         if (error == Redirected) RedirectPath = RedirectPath + "/" + path.Substring(next);
                         if (error < 0) return error;
                         if (target.Node == null) return -Errno.ENOENT;
                         child = target.Node;
                     }
-                    if (!(child is DirectoryNode childDirectory)) return -Errno.ENOTDIR;
-                    directory = childDirectory;
+                    if (child.Class < NodeClass.Directory) return -Errno.ENOTDIR;
+                    directory = Unsafe.As<DirectoryNode>(child);
                     at = next;
                     continue;
                 }
@@ -339,9 +341,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     lookup.Node = node;
                     return 0;
                 }
-                if (node is SymlinkNode finalLink && (followLast || trailing))
+                if (node != null && node.Class == NodeClass.Symlink && (followLast || trailing))
                 {
-                    int error = FollowLink(directory, finalLink, ref symlinks, out PathLookup target);
+                    int error = FollowLink(directory, Unsafe.As<SymlinkNode>(node), ref symlinks, out PathLookup target);
                     if (error == Redirected && trailing) RedirectPath += "/";
                     if (error < 0) return error;
                     target.TrailingSlash |= trailing;
@@ -350,7 +352,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     return 0;
                 }
                 lookup.Node = node;
-                if (node is DirectoryNode final && final != directory && LeavesTree(final, trailing ? "/" : "", 0)) return Redirected;
+                if (node != null && node.Class >= NodeClass.Directory && node != directory
+                    && LeavesTree(Unsafe.As<DirectoryNode>(node), trailing ? "/" : "", 0)) return Redirected;
                 if (trailing && node != null && !node.IsDirectory) return -Errno.ENOTDIR;
                 return 0;
             }
@@ -371,9 +374,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return true;
             }
             if (ServerRoot == null) return false;
-            if (directory is RemoteDirectory remote)
+            if (directory.Class == NodeClass.RemoteDirectory)
             {
-                RedirectStart = remote;
+                RedirectStart = Unsafe.As<RemoteDirectory>(directory);
                 RedirectPath = at >= path.Length ? "." : path.Substring(at);
                 return true;
             }

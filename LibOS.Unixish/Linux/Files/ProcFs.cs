@@ -373,73 +373,98 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             fixed (byte* p = bytes) return PathBytes.ToString(p, bytes.Length);
         }
 
-        /// <summary>/proc/self/maps as the file's bytes (paths in UTF-8), written digit by digit into
-        /// one array: glibc's pthread_getattr_np and the .NET runtime read this file at every start,
-        /// and formatting each number as a string of its own cost 6,000 instructions a line.</summary>
+        /// <summary>/proc/self/maps as the file's bytes (paths in UTF-8): each line measured, then
+        /// written digit by digit into one array of the exact size. glibc's pthread_getattr_np and
+        /// the .NET runtime read this file at every start; formatting each number as a string of
+        /// its own cost 6,000 instructions a line, and an array sized for the worst case (then
+        /// copied) cost a .NET start ~40,000 instructions of heap growth and copying.</summary>
         public static byte[] MapsBytes(List<MemoryMapping> mappings)
         {
-            int capacity = 1;
-            for (int i = 0; i < mappings.Count; i++) capacity += 128 + 3 * (mappings[i].Path?.Length ?? 0);
-            byte[] text = new byte[capacity];
-            int n = 0;
-            for (int i = 0; i < mappings.Count; i++)
+            int total = 0;
+            for (int i = 0; i < mappings.Count; i++) total += MapsLineLength(mappings[i]);
+            byte[] text = new byte[total];
+            fixed (byte* first = text)
             {
-                MemoryMapping m = mappings[i];
-                int lineStart = n;
-                n = PutHex(text, n, m.Start, 8);
-                text[n++] = (byte)'-';
-                n = PutHex(text, n, m.End, 8);
-                text[n++] = (byte)' ';
-                text[n++] = m.Readable ? (byte)'r' : (byte)'-';
-                text[n++] = m.Writable ? (byte)'w' : (byte)'-';
-                text[n++] = m.Executable ? (byte)'x' : (byte)'-';
-                text[n++] = m.Shared ? (byte)'s' : (byte)'p';
-                text[n++] = (byte)' ';
-                n = PutHex(text, n, m.Offset, 8);
-                text[n++] = (byte)' ';
-                n = PutHex(text, n, m.DeviceMajor, 2);
-                text[n++] = (byte)':';
-                n = PutHex(text, n, m.DeviceMinor, 2);
-                text[n++] = (byte)' ';
-                n = PutDecimal(text, n, m.Inode);
-                text[n++] = (byte)' ';
-                string path = m.Path;
-                if (!string.IsNullOrEmpty(path))
+                byte* p = first;
+                for (int i = 0; i < mappings.Count; i++)
                 {
-                    while (n - lineStart < 73) text[n++] = (byte)' ';
-                    fixed (byte* p = &text[n]) n += PathBytes.Copy(path, p, text.Length - n);
+                    MemoryMapping m = mappings[i];
+                    byte* lineStart = p;
+                    p = PutHex(p, m.Start, 8);
+                    *p++ = (byte)'-';
+                    p = PutHex(p, m.End, 8);
+                    p[0] = (byte)' ';
+                    p[1] = m.Readable ? (byte)'r' : (byte)'-';
+                    p[2] = m.Writable ? (byte)'w' : (byte)'-';
+                    p[3] = m.Executable ? (byte)'x' : (byte)'-';
+                    p[4] = m.Shared ? (byte)'s' : (byte)'p';
+                    p[5] = (byte)' ';
+                    p = PutHex(p + 6, m.Offset, 8);
+                    *p++ = (byte)' ';
+                    p = PutHex(p, m.DeviceMajor, 2);
+                    *p++ = (byte)':';
+                    p = PutHex(p, m.DeviceMinor, 2);
+                    *p++ = (byte)' ';
+                    p = PutDecimal(p, m.Inode);
+                    *p++ = (byte)' ';
+                    string path = m.Path;
+                    if (!string.IsNullOrEmpty(path))
+                    {
+                        while (p - lineStart < 73) *p++ = (byte)' ';
+                        fixed (char* c = path)
+                            for (int k = 0; k < path.Length; k++) p[k] = (byte)c[k];
+                        p += path.Length;
+                    }
+                    *p++ = (byte)'\n';
                 }
-                text[n++] = (byte)'\n';
             }
-            byte[] result = new byte[n];
-            System.Array.Copy(text, result, n);
-            return result;
+            return text;
         }
 
-        private static int PutHex(byte[] text, int at, ulong value, int minimumDigits)
+        private static byte* PutHex(byte* at, ulong value, int minimumDigits)
         {
-            int digits = 1;
-            for (ulong rest = value >> 4; rest != 0; rest >>= 4) digits++;
-            if (digits < minimumDigits) digits = minimumDigits;
-            for (int i = at + digits - 1; i >= at; i--)
+            int digits = HexDigits(value, minimumDigits);
+            for (byte* p = at + digits - 1; p >= at; p--)
             {
                 int digit = (int)(value & 15);
-                text[i] = (byte)(digit < 10 ? '0' + digit : 'a' + digit - 10);
+                *p = (byte)(digit < 10 ? '0' + digit : 'a' - 10 + digit);
                 value >>= 4;
             }
             return at + digits;
         }
 
-        private static int PutDecimal(byte[] text, int at, ulong value)
+        private static byte* PutDecimal(byte* at, ulong value)
         {
-            int digits = 1;
-            for (ulong rest = value / 10; rest != 0; rest /= 10) digits++;
-            for (int i = at + digits - 1; i >= at; i--)
+            int digits = DecimalDigits(value);
+            for (byte* p = at + digits - 1; p >= at; p--)
             {
-                text[i] = (byte)('0' + (int)(value % 10));
+                *p = (byte)('0' + (int)(value % 10));
                 value /= 10;
             }
             return at + digits;
+        }
+
+        /// <summary>The bytes MapsBytes writes for one mapping, its newline included.</summary>
+        private static int MapsLineLength(in MemoryMapping m)
+        {
+            int length = HexDigits(m.Start, 8) + 1 + HexDigits(m.End, 8) + 1 + 4 + 1 + HexDigits(m.Offset, 8) + 1
+                + HexDigits(m.DeviceMajor, 2) + 1 + HexDigits(m.DeviceMinor, 2) + 1 + DecimalDigits(m.Inode) + 1;
+            if (!string.IsNullOrEmpty(m.Path)) length = (length < 73 ? 73 : length) + m.Path.Length;
+            return length + 1;
+        }
+
+        private static int HexDigits(ulong value, int minimumDigits)
+        {
+            int digits = 1;
+            for (ulong rest = value >> 4; rest != 0; rest >>= 4) digits++;
+            return digits < minimumDigits ? minimumDigits : digits;
+        }
+
+        private static int DecimalDigits(ulong value)
+        {
+            int digits = 1;
+            for (ulong rest = value / 10; rest != 0; rest /= 10) digits++;
+            return digits;
         }
 
     }
@@ -535,7 +560,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case "maps":
                     return new ProcFile(Proc.Mount, fs.NewInodeNumber(), () =>
                     {
-                        var mappings = new List<MemoryMapping>();
+                        var mappings = new List<MemoryMapping>(64); // a .NET process has about 60
                         fs.Sources.Maps?.GetMappings(mappings);
                         return ProcFs.MapsBytes(mappings);
                     }, fs.Now);

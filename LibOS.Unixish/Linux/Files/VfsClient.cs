@@ -111,6 +111,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             Handle = handle;
             Mode = mode;
+            Class = NodeClass.RemoteDirectory;
         }
 
         public override StatInfo Stat() => Handle.Client.Fstat(Handle);
