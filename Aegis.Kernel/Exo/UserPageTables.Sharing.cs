@@ -396,13 +396,29 @@ namespace Aegis.Kernel.Exo
             if (error != Error.None) return Fail(error);
             ulong space = SpaceOf(caller);
             ulong leafBits = permissions & LeafPermissions;
+            ulong leafFlags = leafBits | PageBits.Present | PageBits.User;
             long fastMapped = 0;
-            ulong* slots = null;
-            ulong slotsKey = ulong.MaxValue;
-            for (int i = 0; i < count; i++)
+            // The leaves, a leaf table's run at a time: the run's mapping records in one ledger
+            // call, then its entries written in place (they were checked empty above, so no TLB
+            // entry can hold them). Where no leaf table exists yet, Map builds it for the first page.
+            for (int i = 0; i < count; )
             {
-                error = MapHandedOn(caller, space, destination + (ulong)i * 4096, frames[i], leafBits, ref slotsKey, ref slots, ref fastMapped);
-                if (error != Error.None) return Fail(error);
+                ulong page = destination + (ulong)i * 4096;
+                ulong* slot = PageWalk.LeafSlot(caller.RootPhysical, page);
+                if (slot == null)
+                {
+                    error = Map(caller, page, frames[i], MappingValidator.ToPageFlags(leafBits));
+                    if (error != Error.None) { if (fastMapped != 0) CountMappings(caller, fastMapped); return Fail(error); }
+                    i++;
+                    continue;
+                }
+                int room = 512 - (int)((page >> 12) & 511);
+                int run = count - i < room ? count - i : room;
+                int recorded = ledger.AddMappingRun(frames, i, run, space, page);
+                for (int k = 0; k < recorded; k++) slot[k] = frames[i + k] * 4096 | leafFlags;
+                fastMapped += recorded;
+                if (recorded < run) { CountMappings(caller, fastMapped); return Fail(Error.NoMemory); } // checked above: cannot happen
+                i += run;
             }
             if (fastMapped != 0) CountMappings(caller, fastMapped);
             if (TouchesUpcallPages(caller, destination, pageCount)) caller.MappingGeneration++;

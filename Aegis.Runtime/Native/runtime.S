@@ -21,12 +21,20 @@ FUNCTION(memmove)
     lea (%rsi,%rdx), %r8
     cmp %r8, %rdi
     jae 1f
-    /* Destination overlaps the tail of the source: copy backwards, byte by byte (rare). */
+    /* Destination overlaps the tail of the source (an insertion into an array moves its tail
+     * up): copy backwards, the last n mod 8 bytes one at a time, then 8 at a time (a byte at a
+     * time cost a .NET start 50,000 instructions under -icount, where each rep iteration counts). */
     mov %rdx, %rcx
+    and $7, %rcx
     lea -1(%rdi,%rdx), %rdi
     lea -1(%rsi,%rdx), %rsi
     std
     rep movsb
+    mov %rdx, %rcx
+    shr $3, %rcx
+    sub $7, %rdi
+    sub $7, %rsi
+    rep movsq
     cld
     ret
 1:  mov %rdx, %rcx

@@ -100,6 +100,23 @@ public class LinuxVfsProcTests
     }
 
     [Test]
+    public void MapsHexNumbersMatchToStringAtEveryWidth()
+    {
+        // The hex writer makes eight digits at once (nibbles spread to bytes): every width from
+        // 1 to 16 digits, every digit value, at both halves of a 64-bit number.
+        var random = new Random(10);
+        var values = new List<ulong> { 0, 0x9, 0xA, 0xF, 0x10, 0xFFFFFFFF, 0x100000000, 0xFEDCBA9876543210, ulong.MaxValue };
+        for (int i = 0; i < 200; i++) values.Add((ulong)random.NextInt64() >> random.Next(64));
+        foreach (ulong value in values)
+        {
+            var mappings = new List<MemoryMapping> { new() { Start = value, End = value, Offset = value } };
+            string line = ProcFs.FormatMaps(mappings).TrimEnd('\n');
+            string hex = value.ToString("x").PadLeft(8, '0');
+            Assert.That(line, Is.EqualTo(hex + "-" + hex + " ---p " + hex + " 00:00 0 "), value.ToString("x"));
+        }
+    }
+
+    [Test]
     public void MapsWithoutASourceIsEmptyAndWithOneListsIt()
     {
         var vfs = new Vfs();

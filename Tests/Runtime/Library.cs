@@ -28,6 +28,30 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("StackIsLastInFirstOut", &StackIsLastInFirstOut));
             tests.Add(new SharedTest("ArraySortSortsWithEveryOverload", &ArraySortSortsWithEveryOverload));
             tests.Add(new SharedTest("LibraryErrorsThrowCatchableExceptions", &LibraryErrorsThrowCatchableExceptions));
+            tests.Add(new SharedTest("OverlappingCopiesMoveEveryByteInBothDirections", &OverlappingCopiesMoveEveryByteInBothDirections));
+        }
+
+        /// <summary>Array.Copy within one array (memmove) for every length 0..40 and shift 1..17 up
+        /// and down: the result is what a copy through a separate buffer gives (the backward copy
+        /// moves 8 bytes at a time after the odd tail bytes).</summary>
+        private static string OverlappingCopiesMoveEveryByteInBothDirections()
+        {
+            byte[] data = new byte[80], expected = new byte[80], temporary = new byte[80];
+            for (int length = 0; length <= 40; length++)
+                for (int shift = 1; shift <= 17; shift++)
+                    for (int direction = 0; direction < 2; direction++)
+                    {
+                        for (int i = 0; i < data.Length; i++) data[i] = expected[i] = (byte)(i * 7 + 3);
+                        int source = direction == 0 ? 5 : 5 + shift, destination = direction == 0 ? 5 + shift : 5;
+                        for (int i = 0; i < length; i++) temporary[i] = expected[source + i];
+                        for (int i = 0; i < length; i++) expected[destination + i] = temporary[i];
+                        Array.Copy(data, source, data, destination, length);
+                        for (int i = 0; i < data.Length; i++)
+                            if (data[i] != expected[i])
+                                return "length " + length.ToString() + ", shift " + shift.ToString() + (direction == 0 ? " up" : " down")
+                                    + ": byte " + i.ToString() + " is " + data[i].ToString() + ", expected " + expected[i].ToString();
+                    }
+            return null;
         }
 
         private static string DoublesPrintLikeDotNet()

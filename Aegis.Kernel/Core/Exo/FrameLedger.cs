@@ -284,6 +284,39 @@ namespace Aegis.Kernel.Core.Exo
             return Error.None;
         }
 
+        /// <summary>Records mappings of frames[first .. first + count) at 'address' and the pages
+        /// after it in 'space', as AddMapping would one by one (PageAlias's run of pages within one
+        /// leaf table, its checks done). Returns how many it recorded: all, unless a frame past the
+        /// limit, a frame at MaximumMappingsPerFrame or the end of the records stops it there.</summary>
+        public int AddMappingRun(ulong[] frames, int first, int count, ulong space, ulong address)
+        {
+            if (space > MaximumSpace || (address & 4095) != 0 || first < 0 || count <= 0 || count > frames.Length - first) return 0;
+            uint[] mappings = _mappings;
+            int[] heads = _firstMapping;
+            MappingNode[] nodes = _mappingNodes;
+            ulong limit = FrameLimit;
+            int free = _freeMapping;
+            int k = 0;
+            for (; k < count; k++)
+            {
+                ulong frame = frames[first + k];
+                if (frame >= limit || free == 0) break;
+                uint had = mappings[(int)frame];
+                if (had >= MaximumMappingsPerFrame) break;
+                ref MappingNode record = ref nodes[free];
+                int next = record.Next;
+                record.Key = (address + (ulong)k * 4096) | space;
+                record.Next = heads[(int)frame];
+                heads[(int)frame] = free;
+                free = next;
+                if (had == 0 && _owners[(int)frame] == NoOwner) OrphanedFrames++;
+                mappings[(int)frame] = had + 1;
+            }
+            _freeMapping = free;
+            FreeMappingRecords -= k;
+            return k;
+        }
+
         /// <summary>Forgets the page-table entry mapping the frame at 'address' of 'space' (the kernel
         /// removed it). True when that was the frame's last mapping and it has no owner: the kernel
         /// must free it now. A mapping that is not recorded (or a frame past the limit) is left
