@@ -115,12 +115,12 @@ public static class FrontDoor
     }
 
     /// <summary>Boots the ISO headless under BIOS with the raw image 'disk' attached to a PCI storage
-    /// controller ('controller': virtio or ahci; ./aegis run --disk FILE --disk-controller C).</summary>
+    /// controller ('controller': virtio or ahci; ./aegis run --disk FILE --disk-bus C).</summary>
     public static FrontDoorResult BootWithDisk(string disk, string controller, int timeoutSeconds, params string[] kernelArguments)
     {
         EnsureIsoBuilt();
         var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(),
-            "--disk", disk, "--disk-controller", controller, "--" };
+            "--disk", disk, "--disk-bus", controller, "--" };
         arguments.AddRange(kernelArguments);
         return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
     }
