@@ -55,6 +55,9 @@ namespace Aegis.Abi
         public const ulong InfoPage = 0x0000_7FFF_FFFF_E000;
         /// <summary>The environment's own information page (read-only).</summary>
         public const ulong EnvironmentPage = 0x0000_7FFF_FFFF_D000;
+        /// <summary>The PCI table (PciTable, PciLimits.TablePages pages, read-only, the same frames in
+        /// every environment): the devices the kernel found at boot.</summary>
+        public const ulong PciTable = 0x0000_7FFF_FFFF_B000;
         /// <summary>Top of the initial stack the image loader gives a spawned image (16 pages below it).</summary>
         public const ulong InitialStackTop = 0x0000_7FFF_FFF0_0000;
         public const int InitialStackPages = 16;

@@ -3,7 +3,8 @@
 //   1. console and runtime (heap, statics), then GDT/TSS/IDT: from here every fault is reported;
 //   2. boot information: memory map, modules (the symbol file), kernel arguments;
 //   3. memory: frame allocator, the kernel's own page tables, the growable heap;
-//   4. time: TSC calibration, periodic timer, interrupts on;
+//   4. time: TSC calibration, the wall clock, the PCI scan (interrupts still off), periodic timer,
+//      interrupts on;
 //   5. the banner, then what the arguments ask for (a test, a deliberate crash) or idle.
 using System.Collections.Generic;
 using System.Runtime.InteropServices;
@@ -46,6 +47,7 @@ namespace Aegis.Kernel
 
             Clock.Calibrate();
             ReadWallClock(); // issue #9: the CMOS RTC once, with the TSC at that moment
+            Exo.PciDevices.Initialize(); // the PCI table, scanned with interrupts still off
             ProgrammableInterruptController.Remap();
             Clock.StartTimer();
             Cpu.EnableInterrupts();

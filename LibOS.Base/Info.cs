@@ -1,7 +1,8 @@
 // The information the kernel exposes to every environment (exokernel principle: expose
-// information), read straight from the two read-only pages at fixed addresses: the global
+// information), read straight from the read-only pages at fixed addresses: the global
 // InfoPage (clock, free frames, the slice vector) and the environment's own EnvironmentPage
-// (its id, its argument, revocation state and the repossession vector). Reading costs no
+// (its id, its argument, revocation state and the repossession vector), and the PCI table (the
+// devices the kernel found at boot). Reading costs no
 // system call. Also the image's own name, fixed at build time.
 using System.Runtime;
 using System.Runtime.CompilerServices;
@@ -13,6 +14,17 @@ namespace Aegis.LibOS
     {
         public static InfoPage* GlobalPage => (InfoPage*)UserAddresses.InfoPage;
         public static EnvironmentPage* OwnPage => (EnvironmentPage*)UserAddresses.EnvironmentPage;
+        /// <summary>The PCI table: what the kernel found on the PCI buses at boot (read-only).</summary>
+        public static PciTable* Pci => (PciTable*)UserAddresses.PciTable;
+
+        /// <summary>Record 'index' (0..Pci->Count-1) of the PCI table.</summary>
+        public static PciFunction* PciRecord(int index)
+            => (PciFunction*)(UserAddresses.PciTable + PciLimits.RecordsOffset + (ulong)index * PciLimits.RecordSize);
+
+        // A record's BAR slots (fixed buffers, readable only where Aegis.Abi is compiled in).
+        public static byte PciBarFlagsOf(PciFunction* function, int slot) => function->BarFlags[slot];
+        public static ulong PciBarBaseOf(PciFunction* function, int slot) => function->BarBase[slot];
+        public static ulong PciBarSizeOf(PciFunction* function, int slot) => function->BarSize[slot];
 
         [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "aegis_symbol_image_name")]
         private static extern sbyte* ImageNameBytes();

@@ -262,7 +262,7 @@ namespace Aegis.Kernel.Exo
             created.Name = name;
             created.State = EnvironmentState.Stopped;
             Accounts.Join(created, account);
-            // Its root table, the tables under the two info pages and the environment page.
+            // Its root table, the tables under the two info pages (and the PCI table) and the environment page.
             error = Accounts.CheckFrames(created, 5);
             if (error != Error.None || !created.TableBuilder.TryStartOver())
                 return Abandon(created, error == Error.None ? Error.NoMemory : error);
@@ -283,7 +283,8 @@ namespace Aegis.Kernel.Exo
             created.Page->ParentId = parentId;
             PageFlags readOnly = PageFlags.Present | PageFlags.User | PageFlags.NoExecute;
             if (created.Tables.Map(UserAddresses.InfoPage, s_infoFrame * PageSize, readOnly) != MapResult.Ok
-                || created.Tables.Map(UserAddresses.EnvironmentPage, created.EnvironmentPageFrame * PageSize, readOnly) != MapResult.Ok)
+                || created.Tables.Map(UserAddresses.EnvironmentPage, created.EnvironmentPageFrame * PageSize, readOnly) != MapResult.Ok
+                || !MapPciTable(created, readOnly))
                 return Abandon(created, Error.NoMemory);
             // Registers: ring 3 selectors, interrupts on.
             created.Frame->Cs = GlobalDescriptorTable.UserCode | 3;
@@ -295,6 +296,16 @@ namespace Aegis.Kernel.Exo
             s_history.Add(created);
             environment = created;
             return Error.None;
+        }
+
+        /// <summary>The PCI table's pages (PciDevices), read-only at UserAddresses.PciTable: they share
+        /// the page table of the two information pages, so mapping them takes no frame.</summary>
+        private static bool MapPciTable(Environment created, PageFlags readOnly)
+        {
+            for (int page = 0; page < PciLimits.TablePages; page++)
+                if (created.Tables.Map(UserAddresses.PciTable + (ulong)page * PageSize, PciDevices.Frame(page) * PageSize, readOnly) != MapResult.Ok)
+                    return false;
+            return true;
         }
 
         /// <summary>Undoes a Create that failed half-way: frames back, account left, id and object returned.</summary>

@@ -114,6 +114,17 @@ public static class FrontDoor
         return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
     }
 
+    /// <summary>Boots the ISO headless under BIOS with the raw image 'disk' attached to a PCI storage
+    /// controller ('controller': virtio or ahci; ./aegis run --disk FILE --disk-bus C).</summary>
+    public static FrontDoorResult BootWithDisk(string disk, string controller, int timeoutSeconds, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(),
+            "--disk", disk, "--disk-bus", controller, "--" };
+        arguments.AddRange(kernelArguments);
+        return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
+    }
+
     /// <summary>Boots the ISO headless under BIOS with 'input' on the serial console's stdin (COM1's
     /// receiver), then end of input.</summary>
     public static FrontDoorResult BootWithInput(string input, int timeoutSeconds, params string[] kernelArguments)

@@ -71,6 +71,22 @@ public class FrontDoorTests
     }
 
     [Test]
+    public void DiskOptionAttachesARawImageToVirtioOrAhci()
+    {
+        FrontDoorResult virtio = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--disk", "/tmp/a,b.img");
+        virtio.AssertExitStatus(0);
+        virtio.AssertOutputContains("-drive if=none,id=aegisdisk,format=raw,file=/tmp/a,,b.img -device virtio-blk-pci,drive=aegisdisk");
+
+        FrontDoorResult ahci = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--disk", "/tmp/d.img", "--disk-bus", "ahci");
+        ahci.AssertExitStatus(0);
+        ahci.AssertOutputContains("-device ahci,id=aegisahci -device ide-hd,drive=aegisdisk,bus=aegisahci.0");
+
+        FrontDoorResult bad = FrontDoor.Run(Limit, "run", "--dry-run", "--disk", "/tmp/d.img", "--disk-bus", "scsi");
+        bad.AssertExitStatus(2);
+        bad.AssertOutputContains("--disk-bus is virtio or ahci, not 'scsi'");
+    }
+
+    [Test]
     public void RunBootsTheIsoWithTheExitDevice()
     {
         FrontDoorResult result = FrontDoor.Run(Limit, "run", "--dry-run", "--headless");

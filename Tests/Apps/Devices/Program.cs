@@ -18,6 +18,9 @@
 //   stdin  prints the wall time computed from the information page ("devices: wall NNN"), then
 //          reads COM1 (watch + Wait) until the end of the first line that is not empty and prints
 //          "devices: stdin 'LINE'".
+//   pci    prints the PCI table the kernel publishes at UserAddresses.PciTable (docs/abi.md, "The
+//          PCI table"): a summary line, one line per function, one per implemented BAR; then how the
+//          table's pages are mapped (PageQuery) and what unmapping or protecting them gives.
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
@@ -45,8 +48,9 @@ namespace Aegis.Apps.Devices
                 case "nomap": return NoMap();
                 case "badwatch": return BadWatch();
                 case "stdin": return Stdin();
+                case "pci": return Pci();
                 default:
-                    Console.WriteLine("devices: unknown mode '" + mode + "' (read, watch, map, nomap, stdin)");
+                    Console.WriteLine("devices: unknown mode '" + mode + "' (read, watch, map, nomap, badwatch, stdin, pci)");
                     return 2;
             }
         }
@@ -159,6 +163,74 @@ namespace Aegis.Apps.Devices
             if (error != Error.None) return 3;
             SystemCalls.Wait();
             return 4; // woken without an upcall: the kernel must have destroyed it instead
+        }
+
+        private static int Pci()
+        {
+            PciTable* table = Info.Pci;
+            if (table->Magic != PciTable.PciTableMagic)
+            {
+                Console.WriteLine("devices: no PCI table (magic 0x" + table->Magic.ToString("x") + ")");
+                return 1;
+            }
+            Console.WriteLine("devices: pci " + table->Found.ToString() + " functions on " + table->Buses.ToString() + " buses, "
+                + table->Count.ToString() + " in the table, flags 0x" + table->Flags.ToString("x")
+                + ", scanned in " + table->ScanTimestampTicks.ToString() + " TSC ticks");
+            for (int i = 0; i < (int)table->Count && i < PciLimits.MaximumFunctions; i++)
+                PrintPci(Info.PciRecord(i));
+            // The table is information: mapped read-only, and no environment can change its mapping.
+            for (int page = 0; page < PciLimits.TablePages; page++)
+            {
+                ulong address = UserAddresses.PciTable + (ulong)page * UserAddresses.PageSize;
+                SystemCallResult bits = SystemCalls.PageQuery(CapabilitySlots.Self, address);
+                Console.WriteLine("devices: pci page " + page.ToString() + (bits.IsError ? " " + Result(bits)
+                    : ((bits.Value & PageBits.Present) != 0 ? " present" : " absent")
+                    + ((bits.Value & PageBits.User) != 0 ? " user" : " kernel")
+                    + ((bits.Value & PageBits.Writable) != 0 ? " writable" : " read-only")
+                    + ((bits.Value & PageBits.NoExecute) != 0 ? " no-execute" : " executable")));
+            }
+            PageMapRequest unmap = new PageMapRequest { VirtualAddress = UserAddresses.PciTable, Operation = PageMapOperation.Unmap };
+            Console.WriteLine("devices: pci unmap " + Result(SystemCalls.PageMap(CapabilitySlots.Self, &unmap, 1)));
+            Console.WriteLine("devices: pci protect writable " + Result(SystemCalls.PageProtect(CapabilitySlots.Self, UserAddresses.PciTable, 1, PageBits.Writable)));
+            return 0;
+        }
+
+        private static void PrintPci(PciFunction* f)
+        {
+            string line = f->Bus.ToString("x2") + ":" + f->Device.ToString("x2") + "." + f->Function.ToString()
+                + " class " + f->ClassCode.ToString("x2") + "/" + f->Subclass.ToString("x2") + "/" + f->ProgIf.ToString("x2")
+                + " " + f->VendorId.ToString("x4") + ":" + f->DeviceId.ToString("x4")
+                + " rev " + f->Revision.ToString("x2") + " header " + f->HeaderType.ToString("x2")
+                + " subsystem " + f->SubsystemVendorId.ToString("x4") + ":" + f->SubsystemId.ToString("x4")
+                + " irq " + f->InterruptLine.ToString() + " pin " + PinName(f->InterruptPin)
+                + " command " + f->Command.ToString("x4");
+            if ((f->HeaderType & 0x7F) == 1) line += " secondary-bus " + f->SecondaryBus.ToString("x2");
+            if ((f->Flags & PciFunctionFlags.Msi) != 0) line += " msi@" + f->MsiCapability.ToString("x2");
+            if ((f->Flags & PciFunctionFlags.Msix) != 0) line += " msi-x@" + f->MsixCapability.ToString("x2");
+            if ((f->Flags & PciFunctionFlags.CapabilitiesMalformed) != 0) line += " capabilities-malformed";
+            Console.WriteLine(line);
+            for (int bar = 0; bar < PciLimits.BarCount; bar++)
+            {
+                byte flags = Info.PciBarFlagsOf(f, bar);
+                if ((flags & (PciBarFlags.Io | PciBarFlags.Memory)) == 0) continue;
+                string kind = (flags & PciBarFlags.Io) != 0 ? "io"
+                    : ((flags & PciBarFlags.Is64Bit) != 0 ? "mem64" : "mem32") + ((flags & PciBarFlags.Prefetchable) != 0 ? " prefetchable" : "");
+                Console.WriteLine("  bar" + bar.ToString() + " " + kind + " base 0x" + Info.PciBarBaseOf(f, bar).ToString("x")
+                    + " size 0x" + Info.PciBarSizeOf(f, bar).ToString("x"));
+            }
+        }
+
+        private static string PinName(byte pin)
+        {
+            switch (pin)
+            {
+                case 0: return "none";
+                case 1: return "INTA";
+                case 2: return "INTB";
+                case 3: return "INTC";
+                case 4: return "INTD";
+                default: return "0x" + pin.ToString("x2");
+            }
         }
 
         private static int Stdin()
