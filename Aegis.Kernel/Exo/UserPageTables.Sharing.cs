@@ -354,7 +354,6 @@ namespace Aegis.Kernel.Exo
             // a range, not once a page (exec and mmap alias hundreds of pages from the archive,
             // which a process started by exec maps on demand from its ancestor).
             ulong demandEnd = 0;
-            bool nearLimit = false;
             for (int i = 0; i < count; i++)
             {
                 ulong page = source + (ulong)i * 4096, target = destination + (ulong)i * 4096;
@@ -385,11 +384,12 @@ namespace Aegis.Kernel.Exo
                     }
                     if (entry == 0) return Fail(Error.NotMapped);
                 }
-                ulong frame = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
-                if (!ledger.MayMapAgain(frame, out uint mappings)) return Fail(Error.NotOwner);
-                if (mappings + (ulong)count > FrameLedger.MaximumMappingsPerFrame) nearLimit = true;
-                frames[i] = frame;
+                frames[i] = (entry & PageBits.FrameMask) >> PageBits.FrameShift;
             }
+            // Every frame a real one, none a device's, and whether any is near its mapping limit:
+            // one ledger pass over the run.
+            if (!ledger.MayMapAgain(frames, count, out uint mostMappings)) return Fail(Error.NotOwner);
+            bool nearLimit = mostMappings + (ulong)count > FrameLedger.MaximumMappingsPerFrame;
             // Overlapping ranges: a destination page the loop above found free may be a source page
             // looked up on demand; it is mapped only below, so every lookup saw the tables as they were.
             Error error = CheckNewMappings(caller, count, pageCount, nearLimit);

@@ -157,14 +157,24 @@ namespace Aegis.Kernel.Core.Exo
 
         public bool IsDevice(ulong frame) => frame < FrameLimit && _owners[(int)frame] == DeviceOwner;
 
-        /// <summary>Whether a frame below FrameLimit may be mapped a second time (PageAlias: not a
-        /// device frame), with its mappings now. For a frame past the limit: false.</summary>
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        public bool MayMapAgain(ulong frame, out uint mappings)
+        /// <summary>Whether every frame of frames[0 .. count) may be mapped a second time (PageAlias:
+        /// below FrameLimit, not a device frame), with the most mappings any of them has now.</summary>
+        public bool MayMapAgain(ulong[] frames, int count, out uint mostMappings)
         {
-            mappings = 0;
-            if (frame >= FrameLimit || _owners[(int)frame] == DeviceOwner) return false;
-            mappings = _mappings[(int)frame];
+            mostMappings = 0;
+            if ((uint)count > (uint)frames.Length) return false;
+            ulong[] owners = _owners;
+            uint[] mappings = _mappings;
+            ulong limit = FrameLimit;
+            uint most = 0;
+            for (int i = 0; i < count; i++)
+            {
+                ulong frame = frames[i];
+                if (frame >= limit || owners[(int)frame] == DeviceOwner) return false;
+                uint had = mappings[(int)frame];
+                if (had > most) most = had;
+            }
+            mostMappings = most;
             return true;
         }
 
