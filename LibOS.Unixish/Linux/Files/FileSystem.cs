@@ -278,12 +278,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private int Walk(DirectoryNode directory, string path, bool followLast, bool parentOnly, ref int symlinks, out PathLookup lookup)
         {
+            fixed (char* chars = path) // the characters read directly: String's indexer was a call each
+                return Walk(directory, path, chars, followLast, parentOnly, ref symlinks, out lookup);
+        }
+
+        private int Walk(DirectoryNode directory, string path, char* chars, bool followLast, bool parentOnly, ref int symlinks, out PathLookup lookup)
+        {
             lookup = default;
             int length = path.Length, at = 0;
-            if (length > 0 && path[0] == '/') directory = Root;
+            if (length > 0 && chars[0] == '/') directory = Root;
             while (true)
             {
-                while (at < length && path[at] == '/') at++;
+                while (at < length && chars[at] == '/') at++;
                 if (LeavesTree(directory, path, at)) return Redirected;
                 if (at == length)
                 {
@@ -293,14 +299,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     return 0;
                 }
                 int begin = at;
-                while (at < length && path[at] != '/') at++;
+                while (at < length && chars[at] != '/') at++;
                 int nameLength = at - begin;
                 if (nameLength > LinuxFile.NameMax) return -Errno.ENAMETOOLONG;
                 int next = at;
-                while (next < length && path[next] == '/') next++;
+                while (next < length && chars[next] == '/') next++;
                 bool last = next == length;
-                bool dot = nameLength == 1 && path[begin] == '.';
-                bool dotDot = nameLength == 2 && path[begin] == '.' && path[begin + 1] == '.';
+                bool dot = nameLength == 1 && chars[begin] == '.';
+                bool dotDot = nameLength == 2 && chars[begin] == '.' && chars[begin + 1] == '.';
 
                 if (!last)
                 {
