@@ -26,7 +26,7 @@ namespace Aegis.Abi
     [StructLayout(LayoutKind.Sequential)]
     public struct PciTable
     {
-        public ulong Magic;        // PciTableMagic once the kernel has scanned (0: no scan, Count 0)
+        public ulong Magic;        // PciTableMagic once the kernel has looked (even when nothing answered: Flags)
         public ulong Count;        // records that follow (at most PciLimits.MaximumFunctions)
         public ulong Found;        // functions found; more than Count when the table was full
         public ulong Buses;        // buses scanned (bus 0 and every secondary bus behind a bridge)

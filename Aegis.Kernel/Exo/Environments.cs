@@ -299,12 +299,24 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>The PCI table's pages (PciDevices), read-only at UserAddresses.PciTable: they share
-        /// the page table of the two information pages, so mapping them takes no frame.</summary>
+        /// the leaf table of the two information pages, so mapping them takes no frame. Their leaves
+        /// are the information page's with another frame, written in place (through the table
+        /// builder each cost every fork ~570 instructions); the builder maps them if that table
+        /// is somehow not there.</summary>
         private static bool MapPciTable(Environment created, PageFlags readOnly)
         {
+            ulong* info = PageWalk.LeafSlot(created.RootPhysical, UserAddresses.InfoPage);
+            ulong* first = PageWalk.LeafSlot(created.RootPhysical, UserAddresses.PciTable);
+            bool sameTable = info != null && first != null
+                && (UserAddresses.InfoPage >> 21) == ((UserAddresses.PciTable + (ulong)(PciLimits.TablePages - 1) * PageSize) >> 21);
             for (int page = 0; page < PciLimits.TablePages; page++)
-                if (created.Tables.Map(UserAddresses.PciTable + (ulong)page * PageSize, PciDevices.Frame(page) * PageSize, readOnly) != MapResult.Ok)
+            {
+                ulong address = UserAddresses.PciTable + (ulong)page * PageSize, frame = PciDevices.Frame(page);
+                if (sameTable && first[page] == 0)
+                    first[page] = (*info & ~PageBits.FrameMask) | frame * PageSize;
+                else if (created.Tables.Map(address, frame * PageSize, readOnly) != MapResult.Ok)
                     return false;
+            }
             return true;
         }
 

@@ -375,7 +375,7 @@ namespace Aegis.Kernel.Exo
                 if ((entry & presentUser) != presentUser)
                 {
                     entry = 0;
-                    if (page >= demandEnd) demandEnd = OnDemandRangeEnd(caller, page);
+                    if (page >= demandEnd) demandEnd = OnDemandRangeEnd(caller, page, page + 4096);
                     if (page < demandEnd)
                     {
                         if (creatorTable == null && creator != null) creatorTable = LeafTable(creator.RootPhysical, page);
@@ -398,6 +398,7 @@ namespace Aegis.Kernel.Exo
             ulong leafBits = permissions & LeafPermissions;
             ulong leafFlags = leafBits | PageBits.Present | PageBits.User;
             long fastMapped = 0;
+            // FAST PATH (docs/kernel.md, "UserPageTables.Map, table present; PageAlias's runs").
             // The leaves, a leaf table's run at a time: the run's mapping records in one ledger
             // call, then its entries written in place (they were checked empty above, so no TLB
             // entry can hold them). Where no leaf table exists yet, Map builds it for the first page.
@@ -454,23 +455,17 @@ namespace Aegis.Kernel.Exo
             return Map(target, page, frame, MappingValidator.ToPageFlags(permissions));
         }
 
-        /// <summary>The end of the environment's on-demand range holding 'page' whole (the first
-        /// such range), 0 when none does: InOnDemandRange(page, page + 4096) for every page below it.</summary>
-        private static ulong OnDemandRangeEnd(Environment environment, ulong page)
+        /// <summary>The end of the environment's first on-demand range holding [start, end) whole,
+        /// 0 when none does (PageAlias asks once a range: every page below that end is in it too).</summary>
+        private static ulong OnDemandRangeEnd(Environment environment, ulong start, ulong end)
         {
             ulong[] ranges = environment.OnDemandRanges;
             for (int i = 0; i < environment.OnDemandCount; i++)
-                if (page >= ranges[2 * i] && page + 4096 <= ranges[2 * i + 1]) return ranges[2 * i + 1];
+                if (start >= ranges[2 * i] && end <= ranges[2 * i + 1]) return ranges[2 * i + 1];
             return 0;
         }
 
-        private static bool InOnDemandRange(Environment environment, ulong start, ulong end)
-        {
-            ulong[] ranges = environment.OnDemandRanges;
-            for (int i = 0; i < environment.OnDemandCount; i++)
-                if (start >= ranges[2 * i] && end <= ranges[2 * i + 1]) return true;
-            return false;
-        }
+        private static bool InOnDemandRange(Environment environment, ulong start, ulong end) => OnDemandRangeEnd(environment, start, end) != 0;
 
         /// <summary>Before mapping the 'count' pages in s_shareFrames into 'target' (spread over a range
         /// of 'rangePages'): page tables within its account and above the kernel's reserve, mapping

@@ -328,6 +328,77 @@ public class FrameLedgerTests
         Assert.That(ledger.LastOwnedBy(sameSlotAsAlice), Is.EqualTo(11UL));
     }
 
+    /// <summary>PageAlias records a leaf table's run of pages in one call: the same records
+    /// AddMapping would make one by one (frame, space, address), orphan counting included.</summary>
+    [Test]
+    public void AMappingRunRecordsWhatAddMappingWouldPageByPage()
+    {
+        FrameLedger ledger = new(100, maximumMappings: 64);
+        ledger.Assign(10, Alice);
+        ledger.Assign(12, Alice);
+        int free = ledger.FreeMappingRecords;
+        // Frame 11 has no owner: its first mapping makes it an orphan, as with AddMapping.
+        ulong[] frames = { 99, 10, 11, 12, 10 };
+        Assert.That(ledger.AddMappingRun(frames, 1, 4, 2, 0x40_0000), Is.EqualTo(4));
+        Assert.That(ledger.FreeMappingRecords, Is.EqualTo(free - 4));
+        Assert.That(ledger.MappingsOf(10), Is.EqualTo(2UL));
+        Assert.That(ledger.MappingsOf(11), Is.EqualTo(1UL));
+        Assert.That(ledger.MappingsOf(99), Is.Zero, "outside [first, first + count)");
+        Assert.That(ledger.OrphanedFrames, Is.EqualTo(1UL));
+        var seen = new System.Collections.Generic.List<(ulong, ulong, ulong)>();
+        foreach (ulong frame in new ulong[] { 10, 11, 12 })
+            while (ledger.TryGetMapping(frame, out ulong space, out ulong address))
+            {
+                seen.Add((frame, space, address));
+                ledger.RemoveMapping(frame, space, address);
+            }
+        Assert.That(seen, Is.EquivalentTo(new[] { (10UL, 2UL, 0x40_0000UL), (11UL, 2UL, 0x40_1000UL), (12UL, 2UL, 0x40_2000UL), (10UL, 2UL, 0x40_3000UL) }));
+        Assert.That(ledger.FreeMappingRecords, Is.EqualTo(free));
+        Assert.That(ledger.OrphanedFrames, Is.Zero, "the orphan went with its last mapping");
+    }
+
+    [Test]
+    public void AMappingRunStopsWhereAddMappingWouldRefuse()
+    {
+        FrameLedger ledger = new(100, maximumMappings: 3000);
+        ledger.Assign(10, Alice);
+        ledger.Assign(20, Alice);
+        for (ulong i = 0; i < FrameLedger.MaximumMappingsPerFrame; i++) ledger.AddMapping(20, 1, i * 4096);
+        int free = ledger.FreeMappingRecords;
+        // The third frame is at its limit: two recorded, nothing of the rest.
+        Assert.That(ledger.AddMappingRun(new ulong[] { 10, 10, 20, 10 }, 0, 4, 2, 0x1000), Is.EqualTo(2));
+        Assert.That(ledger.FreeMappingRecords, Is.EqualTo(free - 2));
+        Assert.That(ledger.MappingsOf(10), Is.EqualTo(2UL));
+        // A frame past the limit stops it too; bad arguments record nothing.
+        Assert.That(ledger.AddMappingRun(new ulong[] { 10, 100 }, 0, 2, 2, 0x10_0000), Is.EqualTo(1));
+        Assert.That(ledger.AddMappingRun(new ulong[] { 10 }, 0, 2, 2, 0x20_0000), Is.Zero, "count past the array");
+        Assert.That(ledger.AddMappingRun(new ulong[] { 10 }, 0, 1, 2, 0x20_0800), Is.Zero, "unaligned address");
+        Assert.That(ledger.MappingsOf(10), Is.EqualTo(3UL));
+        // Out of records: it stops at the last one.
+        FrameLedger small = new(100, maximumMappings: 2);
+        small.Assign(10, Alice);
+        Assert.That(small.AddMappingRun(new ulong[] { 10, 10, 10 }, 0, 3, 1, 0), Is.EqualTo(2));
+        Assert.That(small.FreeMappingRecords, Is.Zero);
+    }
+
+    [Test]
+    public void MayMapAgainRefusesDeviceFramesAndFramesPastTheLimitAndReportsTheMostMappings()
+    {
+        FrameLedger ledger = new(100);
+        ledger.Assign(10, Alice);
+        ledger.Assign(11, Alice);
+        Assert.That(ledger.MarkDevice(50), Is.EqualTo(Error.None));
+        ledger.AddMapping(11, 1, 0x1000);
+        ledger.AddMapping(11, 2, 0x1000);
+        Assert.That(ledger.MayMapAgain(new ulong[] { 10, 11, 12 }, 3, out uint most), Is.True);
+        Assert.That(most, Is.EqualTo(2u));
+        Assert.That(ledger.MayMapAgain(new ulong[] { 10, 50 }, 2, out _), Is.False, "a device frame");
+        Assert.That(ledger.MayMapAgain(new ulong[] { 10, 100 }, 2, out _), Is.False, "past the limit");
+        Assert.That(ledger.MayMapAgain(new ulong[] { 10, 50 }, 1, out most), Is.True, "only the first count are looked at");
+        Assert.That(most, Is.Zero);
+        Assert.That(ledger.MayMapAgain(new ulong[] { 10 }, 2, out _), Is.False, "count past the array");
+    }
+
     [Test]
     public void TheReverseMapNamesEveryMappingOfAFrame()
     {

@@ -14,7 +14,6 @@
 // in '/' must name a directory (ENOTDIR). One root user: permission bits are stored and
 // reported, and checked only where root is refused too (execute needs some x bit).
 using System.Collections.Generic;
-
 using System.Runtime.CompilerServices;
 
 namespace Aegis.LibOS.Unixish.Linux.Files
