@@ -65,6 +65,9 @@ public class LinuxVfsProcTests
         Assert.That(lines[0].IndexOf(" kB"), Is.EqualTo(24));
         foreach (string field in new[] { "MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapTotal", "SwapFree" })
             Assert.That(ours, Does.Contain(field + ":"), "busybox free reads " + field);
+        string wide = ProcFs.FormatMeminfo(new FakeSystem { MemoryTotalBytes = 200L << 30, MemoryFreeBytes = 0 });
+        Assert.That(wide, Does.StartWith("MemTotal:       209715200 kB\n" + "MemFree:".PadRight(16) + "0".PadLeft(8) + " kB\n"), "a number wider than 8 columns pushes kB right, as Linux's");
+        Assert.That(wide, Does.EndWith("Shmem:".PadRight(16) + "0".PadLeft(8) + " kB\n"));
     }
 
     [Test]
@@ -102,7 +105,7 @@ public class LinuxVfsProcTests
     [Test]
     public void MapsHexNumbersMatchToStringAtEveryWidth()
     {
-        // The hex writer makes eight digits at once (nibbles spread to bytes): every width from
+        // The hex writer makes two digits a step (a byte through a table), and an odd width one more: every width from
         // 1 to 16 digits, every digit value, at both halves of a 64-bit number.
         var random = new Random(10);
         var values = new List<ulong> { 0, 0x9, 0xA, 0xF, 0x10, 0xFFFFFFFF, 0x100000000, 0xFEDCBA9876543210, ulong.MaxValue };
