@@ -47,6 +47,12 @@ namespace Aegis.Abi
         Input = 3,
         /// <summary>Mapping the VGA text buffer (DeviceMap); the object is 0.</summary>
         Display = 4,
+        /// <summary>A disk (issue #11): BlockInfo, ExtentOpen, ExtentAllocate; the object is the
+        /// disk's number (0: the first).</summary>
+        Disk = 5,
+        /// <summary>One extent of a disk: BlockSubmit, BlockInfo, ExtentFree, ExtentRestrict; the
+        /// object is packed as ExtentCapability says.</summary>
+        Extent = 6,
     }
 
     /// <summary>The object of an Input capability: which device's bytes it reads.</summary>
@@ -87,6 +93,8 @@ namespace Aegis.Abi
         public const ulong Serial = 3;
         /// <summary>The Display capability.</summary>
         public const ulong Display = 4;
+        /// <summary>The Disk capability over the first disk (when the machine has one).</summary>
+        public const ulong Disk = 5;
         public const int Count = 64;
     }
 

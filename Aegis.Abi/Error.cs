@@ -29,5 +29,9 @@ namespace Aegis.Abi
         /// <summary>The caller's account has no quota left for it (frames, slices, environments or
         /// grants; docs/abi.md, "Accounts"). Other environments are not affected.</summary>
         QuotaExceeded = -12,
+        /// <summary>A device failed the request or did not answer in time (block requests).</summary>
+        DeviceError = -13,
+        /// <summary>No extent of that name on the disk, or the disk holds no extent table.</summary>
+        NoSuchExtent = -14,
     }
 }

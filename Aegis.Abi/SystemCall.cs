@@ -198,6 +198,30 @@ namespace Aegis.Abi
         /// memory; Busy when a destination page is mapped; NotMapped when nobody maps a source page;
         /// NotOwner for a device frame; QuotaExceeded/NoMemory as PageMap. All or nothing.</summary>
         PageAlias = 552,
+        // ---- disks (issue #11): Aegis.Abi/Block.cs, docs/abi.md "Disks"
+        /// <summary>(slot, BlockInfo* info) -> 0. What a Disk or Extent capability covers.</summary>
+        BlockInfo = 553,
+        /// <summary>(disk slot, name, name length) -> slot of a writable Extent capability over the
+        /// extent of that name. NoSuchExtent when there is none.</summary>
+        ExtentOpen = 554,
+        /// <summary>(disk slot, sectors, name, name length) -> slot of a writable Extent capability
+        /// over a new extent (the lowest free run that fits); the table is on the disk (written and
+        /// flushed) when it returns. Busy when the name is taken; NoMemory when no run fits or the
+        /// table is full.</summary>
+        ExtentAllocate = 555,
+        /// <summary>(extent slot) -> 0. Frees the extent (a writable capability): it leaves the table
+        /// on the disk; every capability over it names nothing from then on.</summary>
+        ExtentFree = 556,
+        /// <summary>(extent slot) -> slot of a read-only copy of the Extent capability (to grant with
+        /// CapabilityCopy).</summary>
+        ExtentRestrict = 557,
+        /// <summary>(extent slot, BlockRequest* request) -> 0. Checks the request and its buffer's
+        /// pages, pins their frames and starts it; its completion wakes the caller's Wait and is
+        /// collected with BlockComplete. WouldBlock when MaximumRequestsPerEnvironment are out.</summary>
+        BlockSubmit = 558,
+        /// <summary>(BlockCompletion* completions, count) -> completions written: the caller's
+        /// completed requests, oldest first, each collected once.</summary>
+        BlockComplete = 559,
     }
 
     /// <summary>NotifyControl's flags.</summary>
@@ -231,7 +255,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 553;
+        public const ulong End = 560;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

@@ -56,6 +56,7 @@ namespace Aegis.Kernel
             Exo.Environments.Initialize();
             PublishWallClock();
             Exo.InputDevices.Initialize(); // issue #9: keyboard, COM1 input, the display's device frames
+            Exo.BlockDevices.Initialize(); // issue #11: the first virtio-blk disk and its extent table
             Exo.BootImages.Register(boot);
             Exo.Scheduler.Initialize(s_kernelThreadPointer);
             Run(arguments);
@@ -220,6 +221,8 @@ namespace Aegis.Kernel
             init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Keyboard, Abi.CapabilityKind.Input, (ulong)Abi.InputDevice.Keyboard);
             init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Serial, Abi.CapabilityKind.Input, (ulong)Abi.InputDevice.Serial);
             init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Display, Abi.CapabilityKind.Display, 0);
+            if (Exo.BlockDevices.Present)
+                init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Disk, Abi.CapabilityKind.Disk, 0);
         }
 
         /// <summary>init=/PATH ARGS...: the boot image 'linux' runs the program, with "/PATH ARGS..." as

@@ -23,6 +23,8 @@ namespace Aegis.LibOS
                 case Error.NotMapped: return "NotMapped";
                 case Error.NoSuchImage: return "NoSuchImage";
                 case Error.QuotaExceeded: return "QuotaExceeded";
+                case Error.DeviceError: return "DeviceError";
+                case Error.NoSuchExtent: return "NoSuchExtent";
                 default: return "Error(" + ((long)error).ToString() + ")";
             }
         }

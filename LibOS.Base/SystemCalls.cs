@@ -232,5 +232,24 @@ namespace Aegis.LibOS
         public static SystemCallResult PageAllocate(ulong address, ulong pageCount, ulong permissions) => Call(SystemCall.PageAllocate, address, pageCount, permissions);
         public static SystemCallResult PageAlias(ulong source, ulong destination, ulong pageCount, ulong permissions) => Call(SystemCall.PageAlias, source, destination, pageCount, permissions);
         public static SystemCallResult CopyOnWriteMark(ulong environmentSlot, ulong mark, ulong dropOnCopy) => Call(SystemCall.CopyOnWriteMark, environmentSlot, mark, dropOnCopy);
+
+        // ---- disks (issue #11; Aegis.Abi/Block.cs, docs/abi.md "Disks")
+
+        /// <summary>What the Disk or Extent capability in slot covers, into *info.</summary>
+        public static Error BlockInfo(ulong slot, BlockInfo* info) => Call(SystemCall.BlockInfo, slot, (ulong)info).Error;
+        /// <summary>A writable Extent capability over the extent named by the UTF-8 bytes at name. Value: its slot.</summary>
+        public static SystemCallResult ExtentOpen(ulong diskSlot, byte* name, ulong nameLength) => Call(SystemCall.ExtentOpen, diskSlot, (ulong)name, nameLength);
+        /// <summary>A new extent of 'sectors' named by the bytes at name, on the disk when it returns. Value: its capability's slot.</summary>
+        public static SystemCallResult ExtentAllocate(ulong diskSlot, ulong sectors, byte* name, ulong nameLength) => Call(SystemCall.ExtentAllocate, diskSlot, sectors, (ulong)name, nameLength);
+        /// <summary>Frees the extent (a writable capability).</summary>
+        public static Error ExtentFree(ulong extentSlot) => Call(SystemCall.ExtentFree, extentSlot).Error;
+        /// <summary>A read-only copy of the Extent capability. Value: its slot.</summary>
+        public static SystemCallResult ExtentRestrict(ulong extentSlot) => Call(SystemCall.ExtentRestrict, extentSlot);
+        /// <summary>Starts the request (its completion wakes Wait; collect it with BlockComplete).</summary>
+        public static Error BlockSubmit(ulong extentSlot, BlockRequest* request) => Call(SystemCall.BlockSubmit, extentSlot, (ulong)request).Error;
+        /// <summary>Raw form: any request address (to show the kernel refuses one).</summary>
+        public static Error BlockSubmit(ulong extentSlot, ulong requestAddress) => Call(SystemCall.BlockSubmit, extentSlot, requestAddress).Error;
+        /// <summary>Up to count completed requests, oldest first. Value: how many were written.</summary>
+        public static SystemCallResult BlockComplete(BlockCompletion* completions, ulong count) => Call(SystemCall.BlockComplete, (ulong)completions, count);
     }
 }

@@ -159,6 +159,8 @@ namespace Aegis.Kernel.Exo
         public bool DisplayMapped;
         /// <summary>Input upcalls delivered to it (InputWatch).</summary>
         public ulong InputUpcalls;
+        /// <summary>Its block requests submitted and not yet collected (BlockDevices).</summary>
+        public int BlockRequests;
 
         // Notifications (Exo/Notifications.cs, issue #9): NotifyControl's flags; IpcSend messages kept
         // for it while it was not in Wait (a ring of IpcLimits.PendingMessages records of
@@ -219,7 +221,7 @@ namespace Aegis.Kernel.Exo
             EndReportText.Clear();
             Output.Clear();
             Account = null; FramesCharged = 0; KeepRecord = false;
-            DisplayMapped = false; InputUpcalls = 0;
+            DisplayMapped = false; InputUpcalls = 0; BlockRequests = 0;
         }
 
         /// <summary>IMappedFrames for the mapping validator: the frame mapped at a user page.</summary>

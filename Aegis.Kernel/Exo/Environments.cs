@@ -452,6 +452,15 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
+        /// <summary>A user frame nobody owns or maps any more goes back to the pool — unless a block
+        /// request has it pinned: then it goes when the request ends (BlockDevices.DeferFree), so
+        /// no device writes a frame someone else was given.</summary>
+        public static void ReturnFrame(ulong frame)
+        {
+            if (!BlockDevices.DeferFree(frame))
+                KernelMemory.Frames.Free(frame);
+        }
+
         /// <summary>The owner gives a frame back (or the abort protocol takes it): every mapping of it
         /// goes, in every environment (children and grantees included), and it returns to the free
         /// pool. O(the frame's mappings).</summary>
@@ -463,7 +472,7 @@ namespace Aegis.Kernel.Exo
                 return Error.NotOwner;
             UserPageTables.UnmapEverywhere(frame);
             if (s_ledger.ReleaseOwnership(frame))
-                KernelMemory.Frames.Free(frame);
+                ReturnFrame(frame);
             Accounts.Uncharge(environment, 1);
             environment.Page->FramesOwned = s_ledger.CountOwnedBy(environment.Id);
             if (countsTowardRevocation)
@@ -581,6 +590,7 @@ namespace Aegis.Kernel.Exo
             Accounts.Leave(environment);
             Scheduler.OnEnvironmentEnded(environment);
             InputDevices.OnEnvironmentEnded(environment); // its device watches; the screen back to the kernel
+            BlockDevices.OnEnvironmentEnded(environment); // its kept completions and queued requests (issue #11)
             if (!descendant) Notifications.OnChildEnded(environment); // its creator's Wait (NotifyFlags.ChildEnded)
 
             // Memory: its mappings and frames go back: from the kernel itself, all now; on an
@@ -619,7 +629,7 @@ namespace Aegis.Kernel.Exo
                 if (frame >= limit)
                     return true;
                 if (s_ledger.ReleaseOwnership(frame))
-                    KernelMemory.Frames.Free(frame);
+                    ReturnFrame(frame);
                 budget--;
             }
             return s_ledger.CountOwnedBy(environment.Id) == 0;

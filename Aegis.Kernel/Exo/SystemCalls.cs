@@ -111,6 +111,13 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.CopyOnWriteMark, &CopyOnWriteMark);
             Define(SystemCall.PageAllocate, &PageAllocate);
             Define(SystemCall.PageAlias, &PageAlias);
+            Define(SystemCall.BlockInfo, &BlockInfoCall);
+            Define(SystemCall.ExtentOpen, &ExtentOpen);
+            Define(SystemCall.ExtentAllocate, &ExtentAllocate);
+            Define(SystemCall.ExtentFree, &ExtentFree);
+            Define(SystemCall.ExtentRestrict, &ExtentRestrict);
+            Define(SystemCall.BlockSubmit, &BlockSubmit);
+            Define(SystemCall.BlockComplete, &BlockComplete);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

@@ -277,7 +277,7 @@ namespace Aegis.Kernel.Exo
                 Environment charged = Environments.Find(releaser);
                 if (charged != null && charged.Account != null) Accounts.Uncharge(charged, 1); // not after it left its account
             }
-            KernelMemory.Frames.Free(frame);
+            Environments.ReturnFrame(frame);
         }
 
         private static ulong* Table(ulong physical) => (ulong*)KernelMemory.PhysicalToVirtual(physical);

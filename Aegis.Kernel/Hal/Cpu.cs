@@ -15,6 +15,7 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_outw")] public static extern void OutWord(ushort port, ushort value);
         [MethodImpl(Import), RuntimeImport("*", "aegis_outl")] public static extern void OutDword(ushort port, uint value);
         [MethodImpl(Import), RuntimeImport("*", "aegis_inl")] public static extern uint InDword(ushort port);
+        [MethodImpl(Import), RuntimeImport("*", "aegis_inw")] public static extern ushort InWord(ushort port);
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_cr0")] public static extern ulong ReadCr0();
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_cr2")] public static extern ulong ReadCr2();
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_cr3")] public static extern ulong ReadCr3();

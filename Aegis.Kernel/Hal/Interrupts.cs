@@ -72,6 +72,16 @@ namespace Aegis.Kernel.Hal
                     }
                     return;
                 }
+                if (irq == Exo.BlockDevices.Irq)
+                {
+                    // A disk (issue #11): finished requests complete; their owners hear of it now
+                    // only when no other kernel work was interrupted (else at the next tick).
+                    Exo.BlockDevices.OnInterrupt();
+                    ProgrammableInterruptController.EndOfInterrupt(irq);
+                    if (frame->FromUserMode || Exo.Scheduler.IsIdle)
+                        Exo.BlockDevices.DeliverNews();
+                    return;
+                }
                 // End of interrupt first: the scheduler may switch away and never come back here.
                 ProgrammableInterruptController.EndOfInterrupt(irq);
                 if (irq == TimerIrq)

@@ -75,7 +75,7 @@ public class FrontDoorTests
     {
         FrontDoorResult virtio = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--disk", "/tmp/a,b.img");
         virtio.AssertExitStatus(0);
-        virtio.AssertOutputContains("-drive if=none,id=aegisdisk,format=raw,file=/tmp/a,,b.img -device virtio-blk-pci,drive=aegisdisk");
+        virtio.AssertOutputContains("-boot order=d -drive if=none,id=aegisdisk,format=raw,file=/tmp/a,,b.img -device virtio-blk-pci,drive=aegisdisk");
 
         FrontDoorResult ahci = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--disk", "/tmp/d.img", "--disk-bus", "ahci");
         ahci.AssertExitStatus(0);

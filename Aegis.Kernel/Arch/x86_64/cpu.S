@@ -32,6 +32,11 @@ FUNCTION(aegis_inl)
     mov %edi, %edx
     inl %dx, %eax
     ret
+FUNCTION(aegis_inw)
+    mov %edi, %edx
+    xor %eax, %eax
+    inw %dx, %ax
+    ret
 FUNCTION(aegis_read_cr0)
     mov %cr0, %rax
     ret
