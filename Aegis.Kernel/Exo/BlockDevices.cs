@@ -36,7 +36,7 @@ namespace Aegis.Kernel.Exo
         private const ulong PageSize = 4096;
 
         /// <summary>The disk (one for now: disk 0).</summary>
-        private static VirtioBlock s_device;
+        private static IBlockController s_device;
         private static ExtentTable s_table;
         private static bool s_formatted, s_failed;
         private static ulong s_pciAddress, s_completed, s_failedRequests;
@@ -49,8 +49,6 @@ namespace Aegis.Kernel.Exo
         private static BlockOperation[] s_operation;
         private static int[] s_pages;
         private static ulong[] s_frames;        // Pages per slot
-        private static ushort[] s_head;
-        private static int[] s_slotOfHead;      // by descriptor head: the slot, or -1
         private static ulong s_doneCounter;
         private static bool s_anyNews;
         private static bool[] s_news;
@@ -59,9 +57,6 @@ namespace Aegis.Kernel.Exo
         private static ushort[] s_pins;
         private static bool[] s_freeWhenUnpinned;
 
-        // Per-slot header (16 bytes) and status byte (at +16), in one page of the kernel's.
-        private static ulong s_headersPhysical;
-        private static byte* s_headers;
         // The table's buffer: one copy (ExtentTable.CopyBytes), physically contiguous.
         private static ulong s_tableBufferPhysical;
         private static byte* s_tableBuffer;
@@ -116,8 +111,8 @@ namespace Aegis.Kernel.Exo
                 s_irq = f->InterruptLine;
                 ProgrammableInterruptController.Unmask(s_irq);
             }
-            ulong sectors = device.Capacity;
-            string summary = "Aegis: disk 0: virtio-blk " + Address(f) + ", " + sectors.ToString() + " sectors ("
+            ulong sectors = device.Sectors;
+            string summary = "Aegis: disk 0: " + device.Name + " " + Address(f) + ", " + sectors.ToString() + " sectors ("
                 + (sectors / 2048).ToString() + " MiB), IRQ " + (s_irq < 0 ? "none (polled at ticks)" : s_irq.ToString());
             if (s_formatted)
             {
@@ -152,19 +147,10 @@ namespace Aegis.Kernel.Exo
             s_operation = new BlockOperation[slots];
             s_pages = new int[slots];
             s_frames = new ulong[slots * Pages];
-            s_head = new ushort[slots];
             s_news = new bool[slots];
-            s_slotOfHead = new int[256];
-            for (int i = 0; i < s_slotOfHead.Length; i++) s_slotOfHead[i] = -1;
             ulong frames = Environments.Ledger.FrameLimit;
             s_pins = new ushort[frames];
             s_freeWhenUnpinned = new bool[frames];
-            // 32 bytes a slot (header, status at +16): 129 slots fit in two pages.
-            if (!KernelMemory.Frames.TryAllocateContiguous(2, out ulong headers))
-                Diagnostics.Panic.Fail("no memory", "cannot allocate the block request headers");
-            s_headersPhysical = headers * PageSize;
-            s_headers = (byte*)KernelMemory.PhysicalToVirtual(s_headersPhysical);
-            Cpu.ZeroPage(s_headers); Cpu.ZeroPage(s_headers + PageSize);
             if (!KernelMemory.Frames.TryAllocateContiguous(2, out ulong buffer))
                 Diagnostics.Panic.Fail("no memory", "cannot allocate the extent table's buffer");
             s_tableBufferPhysical = buffer * PageSize;
@@ -176,11 +162,11 @@ namespace Aegis.Kernel.Exo
         /// <summary>Reads both copies (polled) and loads the newer valid one; null, or why not.</summary>
         private static string LoadTable()
         {
-            ulong sectors = s_device.Capacity;
+            ulong sectors = s_device.Sectors;
             Span<byte> a = new Span<byte>(s_tableBuffer, ExtentTable.CopyBytes);
-            if (KernelIo(VirtioBlock.TypeIn, BlockLimits.TableCopyA) != Error.None) return "the device failed reading it";
+            if (KernelIo(BlockOperation.Read, BlockLimits.TableCopyA) != Error.None) return "the device failed reading it";
             byte[] copyA = a.ToArray();
-            if (KernelIo(VirtioBlock.TypeIn, BlockLimits.TableCopyB) != Error.None) return "the device failed reading it";
+            if (KernelIo(BlockOperation.Read, BlockLimits.TableCopyB) != Error.None) return "the device failed reading it";
             s_formatted = s_table.TryLoad(copyA, a, sectors, out string problem);
             return problem;
         }
@@ -190,8 +176,8 @@ namespace Aegis.Kernel.Exo
         {
             Span<byte> buffer = new Span<byte>(s_tableBuffer, ExtentTable.CopyBytes);
             int copy = s_table.WriteNext(buffer);
-            Error error = KernelIo(VirtioBlock.TypeOut, copy == 0 ? BlockLimits.TableCopyA : BlockLimits.TableCopyB);
-            if (error == Error.None && s_device.HasFlush) error = KernelIo(VirtioBlock.TypeFlush, 0);
+            Error error = KernelIo(BlockOperation.Write, copy == 0 ? BlockLimits.TableCopyA : BlockLimits.TableCopyB);
+            if (error == Error.None && s_device.HasFlush) error = KernelIo(BlockOperation.Flush, 0);
             if (error == Error.None) s_table.Commit();
             return error;
         }
@@ -199,50 +185,46 @@ namespace Aegis.Kernel.Exo
         /// <summary>One request of the kernel's own (the table's buffer, one copy's sectors), waited
         /// for by polling the device (bounded: the disk fails after the timeout). Other requests the
         /// device finishes meanwhile complete as usual.</summary>
-        private static Error KernelIo(uint type, ulong sector)
+        private static Error KernelIo(BlockOperation operation, ulong sector)
         {
             if (s_failed) return Error.DeviceError;
-            byte* header = s_headers + KernelSlot * 32;
-            *(uint*)header = type; *(uint*)(header + 4) = 0; *(ulong*)(header + 8) = sector;
-            header[16] = 0xFF;
             ulong data = s_tableBufferPhysical;
             uint length = ExtentTable.CopyBytes;
             ulong started = Cpu.ReadTimestampCounter();
-            ushort head;
-            while (!s_device.TrySubmit(s_headersPhysical + KernelSlot * 32, &data, &length, type == VirtioBlock.TypeFlush ? 0 : 1,
-                type == VirtioBlock.TypeIn, s_headersPhysical + KernelSlot * 32 + 16, out head))
+            while (!s_device.TryStart(KernelSlot, operation, sector, &data, &length, operation == BlockOperation.Flush ? 0 : 1))
             {
-                // Every descriptor is out: wait for the device to give some back.
-                if (!PollOnce(KernelSlot) && Cpu.ReadTimestampCounter() - started > s_timeoutTicksValue) { FailDisk(); return Error.DeviceError; }
+                // The device is full: wait for it to finish something.
+                if (!PollOnce() && Cpu.ReadTimestampCounter() - started > s_timeoutTicksValue) { FailDisk(); return Error.DeviceError; }
             }
             s_state[KernelSlot] = SlotState.InFlight;
-            s_head[KernelSlot] = head;
-            s_slotOfHead[head] = KernelSlot;
             while (s_state[KernelSlot] == SlotState.InFlight)
             {
-                if (!PollOnce(KernelSlot) && Cpu.ReadTimestampCounter() - started > s_timeoutTicksValue)
+                if (!PollOnce() && Cpu.ReadTimestampCounter() - started > s_timeoutTicksValue)
                 {
                     FailDisk();
                     return Error.DeviceError;
                 }
             }
+            Error result = (Error)s_status[KernelSlot];
             s_state[KernelSlot] = SlotState.Free;
-            return header[16] == 0 ? Error.None : Error.DeviceError;
+            return result;
         }
 
-        /// <summary>Takes finished chains off the device; true when one was taken.</summary>
-        private static bool PollOnce(int waitingSlot)
+        /// <summary>Takes finished requests off the device; true when one was taken.</summary>
+        private static bool PollOnce()
         {
             bool any = false;
-            while (s_device.TryTakeCompleted(out ushort head))
+            while (s_device.TryTakeCompleted(out int slot, out bool succeeded))
             {
                 any = true;
-                int slot = s_slotOfHead[head];
-                s_device.Release(head);
-                if (slot < 0) continue;
-                s_slotOfHead[head] = -1;
-                if (slot == KernelSlot) { s_state[KernelSlot] = SlotState.Done; continue; }
-                Finish(slot, s_headers[slot * 32 + 16] == 0 ? Error.None : Error.DeviceError);
+                if (slot < 0 || slot > KernelSlot || s_state[slot] != SlotState.InFlight) continue; // nothing of ours in flight there
+                if (slot == KernelSlot)
+                {
+                    s_status[KernelSlot] = (long)(succeeded ? Error.None : Error.DeviceError);
+                    s_state[KernelSlot] = SlotState.Done;
+                    continue;
+                }
+                Finish(slot, succeeded ? Error.None : Error.DeviceError);
             }
             if (any) StartQueued();
             return any;
@@ -256,14 +238,14 @@ namespace Aegis.Kernel.Exo
         {
             if (s_device == null) return;
             s_device.AcknowledgeInterrupt();
-            PollOnce(-1);
+            PollOnce();
         }
 
         /// <summary>Timer tick (at a safe point): completions the interrupt missed, the timeout, news.</summary>
         public static void OnTick()
         {
             if (s_device == null) return;
-            PollOnce(-1);
+            PollOnce();
             if (!s_failed)
             {
                 ulong now = Cpu.ReadTimestampCounter();
@@ -319,18 +301,17 @@ namespace Aegis.Kernel.Exo
             ulong* data = stackalloc ulong[Pages];
             uint* lengths = stackalloc uint[Pages];
             int count = s_pages[slot];
+            if (s_operation[slot] == BlockOperation.Flush && !s_device.HasFlush)
+            {
+                // A device without a write cache: every completed write is already durable.
+                s_state[slot] = SlotState.InFlight;
+                Finish(slot, Error.None);
+                return true;
+            }
             for (int p = 0; p < count; p++) { data[p] = s_frames[slot * Pages + p] * PageSize; lengths[p] = (uint)PageSize; }
-            byte* header = s_headers + slot * 32;
-            uint type = s_operation[slot] == BlockOperation.Read ? VirtioBlock.TypeIn
-                : s_operation[slot] == BlockOperation.Write ? VirtioBlock.TypeOut : VirtioBlock.TypeFlush;
-            *(uint*)header = type; *(uint*)(header + 4) = 0; *(ulong*)(header + 8) = s_sector[slot];
-            header[16] = 0xFF;
-            if (!s_device.TrySubmit(s_headersPhysical + (ulong)slot * 32, data, lengths, count, type == VirtioBlock.TypeIn,
-                s_headersPhysical + (ulong)slot * 32 + 16, out ushort head))
+            if (!s_device.TryStart(slot, s_operation[slot], s_sector[slot], data, lengths, count))
                 return false;
             s_state[slot] = SlotState.InFlight;
-            s_head[slot] = head;
-            s_slotOfHead[head] = slot;
             s_submittedAt[slot] = Cpu.ReadTimestampCounter();
             return true;
         }
@@ -413,7 +394,7 @@ namespace Aegis.Kernel.Exo
 
         public static void FillDiskInfo(BlockInfo* info)
         {
-            info->Sectors = s_device.Capacity;
+            info->Sectors = s_device.Sectors;
             info->FreeOrStart = s_formatted ? s_table.FreeSectors : 0;
             info->Flags = (s_formatted ? BlockInfoFlags.Formatted : 0) | (s_failed ? BlockInfoFlags.Failed : 0) | BlockInfoFlags.Writable;
             info->Extents = s_formatted ? (ulong)s_table.Count : 0;
@@ -434,7 +415,7 @@ namespace Aegis.Kernel.Exo
             info->Completed = s_completed;
             info->Failed = s_failedRequests;
             info->PciAddress = s_pciAddress;
-            info->Controller = (ulong)BlockController.VirtioBlock;
+            info->Controller = (ulong)s_device.Kind;
         }
 
         public static Error Open(ReadOnlySpan<byte> name, out int index)
@@ -534,7 +515,7 @@ namespace Aegis.Kernel.Exo
         public static int Collect(Environment caller, BlockCompletion* into, int count)
         {
             if (s_device == null) return 0;
-            PollOnce(-1);
+            PollOnce();
             int written = 0;
             while (written < count)
             {

@@ -3,10 +3,11 @@
 // chains on the queue and takes finished ones off; which environment a request is for, and
 // whether it may make it, is Exo/BlockDevices.cs's business.
 //
-// Memory: the virtqueue (descriptors, available ring, used ring in the legacy layout) in frames
-// taken contiguously at boot, never freed. A request is a chain: its 16-byte header (device-
-// readable), its data (one descriptor a page, device-writable for a read), its status byte
-// (device-writable). Free descriptors form a list through their Next fields.
+// Memory: the virtqueue (descriptors, available ring, used ring in the legacy layout) and one
+// 32-byte header-and-status record per request slot, in frames taken contiguously at boot, never
+// freed. A request is a chain: its 16-byte header (device-readable), its data (one descriptor a
+// piece, device-writable for a read), its status byte (device-writable). Free descriptors form a
+// list through their Next fields; a chain's head maps back to its slot.
 // Invariants: FreeDescriptors counts the list; a chain's head is on no list until TakeCompleted
 // hands it back and Release puts the chain back; the device sees an available-ring entry only
 // after its descriptors are written (the index is written last, in a method never inlined).
@@ -16,7 +17,7 @@ using Aegis.Abi;
 
 namespace Aegis.Kernel.Hal
 {
-    internal sealed unsafe class VirtioBlock
+    internal sealed unsafe class VirtioBlock : IBlockController
     {
         // Legacy register offsets from BAR 0.
         private const ushort RegDeviceFeatures = 0x00, RegGuestFeatures = 0x04, RegQueueAddress = 0x08,
@@ -25,7 +26,7 @@ namespace Aegis.Kernel.Hal
         private const byte StatusAcknowledge = 1, StatusDriver = 2, StatusDriverOk = 4, StatusFailed = 128;
         private const uint FeatureFlush = 1u << 9;
         private const ushort DescriptorNext = 1, DescriptorWrite = 2;
-        public const uint TypeIn = 0, TypeOut = 1, TypeFlush = 4;
+        private const uint TypeIn = 0, TypeOut = 1, TypeFlush = 4;
         private const int MaximumQueue = 256;
 
         [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
@@ -45,10 +46,16 @@ namespace Aegis.Kernel.Hal
         private ushort _freeHead;
         private ushort _lastUsed;
 
-        public ulong Capacity { get; private set; }
+        public ulong Sectors { get; private set; }
         public bool HasFlush { get; private set; }
         public int FreeDescriptors { get; private set; }
-        public int QueueSize => _size;
+        public BlockController Kind => BlockController.VirtioBlock;
+        public string Name => "virtio-blk";
+
+        // Per slot: header (type, reserved, sector) at +0, status byte at +16; 32 bytes a slot.
+        private ulong _recordsPhysical;
+        private byte* _records;
+        private readonly int[] _slotOfHead = new int[MaximumQueue];
 
         private VirtioBlock(ushort io) { _io = io; }
 
@@ -90,7 +97,14 @@ namespace Aegis.Kernel.Hal
             _freeHead = 0;
             FreeDescriptors = size;
             Cpu.OutDword((ushort)(_io + RegQueueAddress), (uint)first);
-            Capacity = (ulong)Cpu.InDword((ushort)(_io + RegConfig)) | ((ulong)Cpu.InDword((ushort)(_io + RegConfig + 4)) << 32);
+            Sectors = (ulong)Cpu.InDword((ushort)(_io + RegConfig)) | ((ulong)Cpu.InDword((ushort)(_io + RegConfig + 4)) << 32);
+            ulong recordPages = ((ulong)(BlockLimits.MaximumRequests + 1) * 32 + 4095) / 4096;
+            if (!KernelMemory.Frames.TryAllocateContiguous(recordPages, out ulong records))
+                return Fail("no memory for the request headers");
+            _recordsPhysical = records * 4096;
+            _records = (byte*)KernelMemory.PhysicalToVirtual(_recordsPhysical);
+            for (ulong p = 0; p < recordPages; p++) Cpu.ZeroPage(_records + p * 4096);
+            for (int i = 0; i < MaximumQueue; i++) _slotOfHead[i] = -1;
             Cpu.OutByte((ushort)(_io + RegStatus), StatusAcknowledge | StatusDriver | StatusDriverOk);
             return null;
         }
@@ -101,11 +115,25 @@ namespace Aegis.Kernel.Hal
             return problem;
         }
 
+        public bool TryStart(int slot, BlockOperation operation, ulong sector, ulong* physical, uint* lengths, int count)
+        {
+            byte* record = _records + slot * 32;
+            *(uint*)record = operation == BlockOperation.Read ? TypeIn : operation == BlockOperation.Write ? TypeOut : TypeFlush;
+            *(uint*)(record + 4) = 0;
+            *(ulong*)(record + 8) = operation == BlockOperation.Flush ? 0 : sector;
+            record[16] = 0xFF;
+            ulong recordPhysical = _recordsPhysical + (ulong)slot * 32;
+            if (!TrySubmit(recordPhysical, physical, lengths, count, operation == BlockOperation.Read, recordPhysical + 16, out ushort head))
+                return false;
+            _slotOfHead[head] = slot;
+            return true;
+        }
+
         /// <summary>Puts a chain on the queue: header (16 bytes at headerPhysical, device-readable),
         /// the data (count pieces: physical address and length; device-writable when deviceWrites),
         /// the status byte at statusPhysical. False when fewer than count + 2 descriptors are free.</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public bool TrySubmit(ulong headerPhysical, ulong* dataPhysical, uint* dataLength, int count, bool deviceWrites,
+        private bool TrySubmit(ulong headerPhysical, ulong* dataPhysical, uint* dataLength, int count, bool deviceWrites,
             ulong statusPhysical, out ushort head)
         {
             head = 0;
@@ -133,9 +161,26 @@ namespace Aegis.Kernel.Hal
             return true;
         }
 
+        /// <summary>The next request the device finished: its slot and its status byte's verdict.</summary>
+        public bool TryTakeCompleted(out int slot, out bool succeeded)
+        {
+            slot = -1; succeeded = false;
+            while (TryTakeChain(out ushort head))
+            {
+                int owner = _slotOfHead[head];
+                Release(head);
+                if (owner < 0) continue; // not one of ours (a device gone wrong): the descriptors are back, nothing else to do
+                _slotOfHead[head] = -1;
+                slot = owner;
+                succeeded = _records[owner * 32 + 16] == 0;
+                return true;
+            }
+            return false;
+        }
+
         /// <summary>The next chain the device finished, if any (its head).</summary>
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public bool TryTakeCompleted(out ushort head)
+        private bool TryTakeChain(out ushort head)
         {
             head = 0;
             ushort usedIndex = _used[1]; // read afresh each call (not inlined into a caller's loop)
@@ -147,7 +192,7 @@ namespace Aegis.Kernel.Hal
         }
 
         /// <summary>Gives a finished chain's descriptors back to the free list.</summary>
-        public void Release(ushort head)
+        private void Release(ushort head)
         {
             ushort index = head;
             int count = 1;
@@ -162,6 +207,6 @@ namespace Aegis.Kernel.Hal
         }
 
         /// <summary>Reads (and so clears) the interrupt status: bit 0 the queue, bit 1 configuration.</summary>
-        public byte AcknowledgeInterrupt() => Cpu.InByte((ushort)(_io + RegIsr));
+        public void AcknowledgeInterrupt() => Cpu.InByte((ushort)(_io + RegIsr));
     }
 }
