@@ -1,9 +1,12 @@
-// BlockStore: where the database's blocks live when they are not in the buffer pool. Aegis has
-// no disk driver yet, so this store keeps its blocks in memory (a RAM disk the libOS owns); the
-// buffer pool talks to it only through ReadBlock and WriteBlock, as it would to a disk's block
-// interface. Counts the transfers, so a test can see what the replacement policy cost.
+// BlockStore: where the database's blocks live when they are not in the buffer pool: an extent of
+// the disk the database owns (issue #11: no file system underneath; docs/disks.md), or memory
+// (a RAM disk, for tests without a disk). On the disk a block moves by DMA straight between the
+// device and the buffer pool's own page (no second copy); a destination that is not a whole page
+// of ours goes through one bounce page. The buffer pool talks to it only through ReadBlock,
+// WriteBlock and Flush. Counts the transfers, so a test can see what the replacement policy cost.
 // Invariant: every block exists (zeroed until written); block numbers are 0 .. BlockCount-1.
 using System;
+using Aegis.Abi;
 
 namespace Aegis.LibOS.Database
 {
@@ -12,7 +15,10 @@ namespace Aegis.LibOS.Database
         public const int BlockSize = 4096;
 
         private readonly byte[] _blocks;
+        private readonly DiskExtent _extent;
+        private ulong _bounce;
 
+        /// <summary>A RAM disk of blockCount blocks.</summary>
         public BlockStore(int blockCount)
         {
             if (blockCount <= 0)
@@ -21,22 +27,70 @@ namespace Aegis.LibOS.Database
             _blocks = new byte[blockCount * BlockSize];
         }
 
+        /// <summary>The blocks of a disk extent (as many whole pages as it holds).</summary>
+        public BlockStore(DiskExtent extent)
+        {
+            _extent = extent ?? throw new ArgumentNullException(nameof(extent));
+            ulong pages = extent.Pages;
+            if (pages == 0 || pages > int.MaxValue)
+                throw new ArgumentOutOfRangeException(nameof(extent));
+            BlockCount = (int)pages;
+        }
+
+        public bool OnDisk => _extent != null;
+
         public int BlockCount { get; }
         public ulong Reads { get; private set; }
         public ulong Writes { get; private set; }
 
         public void ReadBlock(ulong block, byte* destination)
         {
-            fixed (byte* source = &_blocks[Offset(block)])
-                Buffer.MemoryCopy(source, destination, BlockSize, BlockSize);
+            int offset = Offset(block);
+            if (_extent != null) Transfer(block, destination, write: false);
+            else
+                fixed (byte* source = &_blocks[offset])
+                    Buffer.MemoryCopy(source, destination, BlockSize, BlockSize);
             Reads++;
         }
 
         public void WriteBlock(ulong block, byte* source)
         {
-            fixed (byte* destination = &_blocks[Offset(block)])
-                Buffer.MemoryCopy(source, destination, BlockSize, BlockSize);
+            int offset = Offset(block);
+            if (_extent != null) Transfer(block, source, write: true);
+            else
+                fixed (byte* destination = &_blocks[offset])
+                    Buffer.MemoryCopy(source, destination, BlockSize, BlockSize);
             Writes++;
+        }
+
+        /// <summary>Every block written before it is durable when it returns (no-op in memory).</summary>
+        public void Flush()
+        {
+            if (_extent == null) return;
+            Error error = _extent.Flush();
+            if (error != Error.None) throw new InvalidOperationException("the disk did not flush: " + Errors.Name(error));
+        }
+
+        private void Transfer(ulong block, byte* memory, bool write)
+        {
+            ulong page = (ulong)memory;
+            bool direct = (page & (BlockSize - 1)) == 0;
+            if (!direct)
+            {
+                if (_bounce == 0)
+                {
+                    _bounce = AddressSpace.Reserve(1);
+                    if (_bounce == 0 || Memory.AllocateAndMap(_bounce, 1, Memory.ReadWrite) != Error.None)
+                        throw new InvalidOperationException("the block store cannot map its bounce page");
+                }
+                page = _bounce;
+                if (write) Buffer.MemoryCopy(memory, (byte*)page, BlockSize, BlockSize);
+            }
+            ulong sector = block * (ulong)DiskExtent.SectorsPerPage;
+            Error error = write ? _extent.Write(sector, page, 1) : _extent.Read(sector, page, 1);
+            if (error != Error.None)
+                throw new InvalidOperationException("the disk " + (write ? "write" : "read") + " of block " + block.ToString() + " failed: " + Errors.Name(error));
+            if (!direct && !write) Buffer.MemoryCopy((byte*)page, memory, BlockSize, BlockSize);
         }
 
         private int Offset(ulong block)

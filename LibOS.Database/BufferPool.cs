@@ -86,6 +86,7 @@ namespace Aegis.LibOS.Database
                 _dirty[slot] = false;
                 Memory.Clean(PageOf(slot));
             }
+            _store.Flush(); // on a disk: durable when this returns
         }
 
         /// <summary>The clock: an empty buffer, or the first one not accessed since the hand passed

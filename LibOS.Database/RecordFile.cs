@@ -23,10 +23,13 @@ namespace Aegis.LibOS.Database
         private readonly BufferPool _pool;
         private readonly ulong _capacity;
 
-        public RecordFile(BufferPool pool, int blockCount)
+        /// <summary>A record file over blockCount blocks holding 'existing' records already (0: a new one).</summary>
+        public RecordFile(BufferPool pool, int blockCount, ulong existing = 0)
         {
             _pool = pool ?? throw new ArgumentNullException(nameof(pool));
             _capacity = (ulong)blockCount * (ulong)RecordsPerBlock;
+            if (existing > _capacity) throw new ArgumentOutOfRangeException(nameof(existing));
+            Count = existing;
         }
 
         public ulong Count { get; private set; }

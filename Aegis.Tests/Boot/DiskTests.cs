@@ -166,4 +166,34 @@ public class DiskTests
         none.AssertOutputMatches(@"disk: info sectors 131072 free 0 extents 0 flags 2 controller 1");
         none.AssertOutputContains("disk: open scratch NoSuchExtent");
     }
+
+    [Test]
+    public void TheDatabaseKeepsItsRecordsOnItsOwnExtentAcrossAReboot()
+    {
+        FrontDoorResult written = FrontDoor.BootWithDisk(_image, "virtio", 120, "init=dbtest:disk", "exit");
+        written.AssertExitStatus(0);
+        written.AssertOutputMatches(@"dbtest: on the disk, extent dbtest at sector \d+, 32 blocks");
+        written.AssertOutputContains("dbtest: 2048 records,");
+        // The records, read from the image by the host: record n is 64 bytes at n * 64 of the extent:
+        // key (n * 2654435761 + 17), value (n ^ 0x5A5A...), 48 payload bytes (byte)(key + i).
+        var extents = Extents();
+        Assert.That(extents.TryGetValue("dbtest", out var extent), Is.True, "the extent the database made is in the table on the disk");
+        Assert.That(extent.Sectors, Is.EqualTo(256));
+        byte[] image = File.ReadAllBytes(_image);
+        long at = extent.Start * SectorSize;
+        for (ulong n = 0; n < 2048; n++)
+        {
+            long record = at + (long)n * 64;
+            ulong key = BitConverter.ToUInt64(image, (int)record), value = BitConverter.ToUInt64(image, (int)record + 8);
+            Assert.That(key, Is.EqualTo(n * 2654435761UL + 17), $"record {n}'s key on the disk");
+            Assert.That(value, Is.EqualTo(n ^ 0x5A5A_5A5A_5A5A_5A5AUL), $"record {n}'s value on the disk");
+            for (int i = 0; i < 48; i++)
+                if (image[record + 16 + i] != (byte)(key + (ulong)i)) Assert.Fail($"record {n}'s payload byte {i} on the disk");
+        }
+
+        FrontDoorResult again = FrontDoor.BootWithDisk(_image, "virtio", 120, "init=dbtest:verify", "exit");
+        again.AssertExitStatus(0);
+        again.AssertOutputMatches(@"dbtest: 2048 records, \d+ hits, \d+ misses, ok");
+        again.AssertOutputMatches(@"0 write-backs, \d+ block reads, 0 block writes");
+    }
 }

@@ -2,6 +2,9 @@
 // pool much smaller than the file (so inserting already evicts), then looks records up with
 // locality (most in a hot set of blocks, the rest anywhere), checks every record read, and
 // prints "dbtest: <n> records, <h> hits, <m> misses, ok" with the pool's counters.
+// Argument "disk": the blocks live on the disk extent "dbtest" (made when missing; DMA straight
+// into the pool's pages), flushed at the end. "verify": opens that extent (written by an earlier
+// boot's "disk" run), inserts nothing and checks every record it looks up — what survived.
 using Aegis.LibOS;
 using Aegis.LibOS.Database;
 
@@ -16,13 +19,31 @@ namespace Aegis.Apps.DbTest
 
         private static int Main()
         {
-            BlockStore store = new BlockStore(Blocks);
+            string mode = Info.Argument;
+            BlockStore store;
+            if (mode == "disk" || mode == "verify")
+            {
+                Aegis.Abi.Error error = mode == "disk"
+                    ? DiskExtent.OpenOrAllocate("dbtest", (ulong)Blocks * DiskExtent.SectorsPerPage, out DiskExtent extent)
+                    : DiskExtent.Open("dbtest", out extent);
+                if (error != Aegis.Abi.Error.None)
+                {
+                    Console.WriteLine("dbtest: the extent dbtest: " + Errors.Name(error));
+                    return 1;
+                }
+                store = new BlockStore(extent);
+                Console.WriteLine("dbtest: on the disk, extent dbtest at sector " + extent.Start.ToString() + ", " + store.BlockCount.ToString() + " blocks");
+            }
+            else store = new BlockStore(Blocks);
             BufferPool pool = new BufferPool(store, PoolFrames);
-            RecordFile file = new RecordFile(pool, Blocks);
             ulong records = (ulong)(Blocks * RecordFile.RecordsPerBlock);
-            for (ulong i = 0; i < records; i++)
-                file.Append(KeyOf(i), ValueOf(i));
-            pool.Flush();
+            RecordFile file = new RecordFile(pool, Blocks, mode == "verify" ? records : 0);
+            if (mode != "verify")
+            {
+                for (ulong i = 0; i < records; i++)
+                    file.Append(KeyOf(i), ValueOf(i));
+                pool.Flush();
+            }
 
             ulong state = 0x2545_F491_4F6C_DD1DUL;
             ulong hot = (ulong)(HotBlocks * RecordFile.RecordsPerBlock);
