@@ -1,5 +1,6 @@
-// Boot tests of disks (issue #11; docs/disks.md, docs/abi.md "Disks"): the kernel's virtio-blk
-// driver and block secure bindings, exercised from ring 3 by the app 'disk'. Every verdict comes
+// Boot tests of disks (issue #11; docs/disks.md, docs/abi.md "Disks"): the kernel's disk drivers
+// (virtio-blk, and AHCI with the disk on port 0: the fixture runs once per bus) and block secure
+// bindings, exercised from ring 3 by the app 'disk'. Every verdict comes
 // from the image file on the host — what the app read is compared with a hash of what the host
 // wrote, what it wrote is read back from the file after QEMU ended, the extent table it changed
 // is read with the front door's own tool (./aegis disk list) — never from the app's say-so.
@@ -8,18 +9,29 @@ using NUnit.Framework;
 
 namespace Aegis.Tests.Boot;
 
-[TestFixture]
+[TestFixture("virtio")]
+[TestFixture("ahci")]
 [Category("Boot")]
 [NonParallelizable]
 public class DiskTests
 {
     private const int SectorSize = 512;
+    private readonly string _bus;
+    /// <summary>The controller's name in the boot line, and its BlockController number.</summary>
+    private readonly string _controller;
+    private readonly int _controllerKind;
     private string _image = "";
+
+    public DiskTests(string bus)
+    {
+        _bus = bus;
+        (_controller, _controllerKind) = bus == "ahci" ? ("AHCI port 0", 2) : ("virtio-blk", 1);
+    }
 
     [SetUp]
     public void MakeImage()
     {
-        _image = Path.Combine(Path.GetTempPath(), $"aegis-disk-{Environment.ProcessId}-{TestContext.CurrentContext.Test.Name}.img");
+        _image = Path.Combine(Path.GetTempPath(), $"aegis-disk-{Environment.ProcessId}-{_bus}-{TestContext.CurrentContext.Test.Name}.img");
         File.Delete(_image);
         FrontDoorResult made = FrontDoor.Run(TimeSpan.FromMinutes(3), "disk", "create", _image, "--size", "64", "--extent", "scratch:8", "--extent", "doomed:1");
         made.AssertExitStatus(0);
@@ -46,7 +58,7 @@ public class DiskTests
         return hash.ToString("x16");
     }
 
-    private FrontDoorResult Boot(string mode) => FrontDoor.BootWithDisk(_image, "virtio", 120, "init=disk:" + mode, "exit");
+    private FrontDoorResult Boot(string mode) => FrontDoor.BootWithDisk(_image, _bus, 120, "init=disk:" + mode, "exit");
 
     [Test]
     public void ReadsReturnTheDisksBytesAndWritesReachTheImage()
@@ -65,7 +77,7 @@ public class DiskTests
         FrontDoorResult result = Boot("rw");
 
         result.AssertExitStatus(0);
-        result.AssertOutputMatches(@"Aegis: disk 0: virtio-blk [0-9a-f:.]+, 131072 sectors \(64 MiB\), IRQ \d+, 2 extents scratch 2048\+16384 doomed 18432\+2048");
+        result.AssertOutputMatches(@"Aegis: disk 0: " + _controller + @" [0-9a-f:.]+, 131072 sectors \(64 MiB\), IRQ \d+, 2 extents scratch 2048\+16384 doomed 18432\+2048");
         Match read = result.AssertOutputMatches(@"disk: read status 0 hash ([0-9a-f]{16})");
         Assert.That(read.Groups[1].Value, Is.EqualTo(Fnv(before, scratch, 64 * SectorSize)), () => result.Describe("one 8-page read: the bytes the host wrote"));
         Match many = result.AssertOutputMatches(@"disk: in flight 16 completed once 16 ok 16 hash ([0-9a-f]{16})");
@@ -129,7 +141,7 @@ public class DiskTests
 
         FrontDoorResult again = Boot("info");
         again.AssertExitStatus(0);
-        again.AssertOutputMatches(@"Aegis: disk 0: virtio-blk .*, 2 extents scratch 2048\+16384 made-by-app \d+\+4096");
+        again.AssertOutputMatches(@"Aegis: disk 0: " + _controller + @" .*, 2 extents scratch 2048\+16384 made-by-app \d+\+4096");
         again.AssertOutputContains("disk: extent scratch start 2048 sectors 16384 flags 7 ok");
     }
 
@@ -153,7 +165,7 @@ public class DiskTests
         }
         FrontDoorResult older = Boot("info");
         older.AssertExitStatus(0);
-        older.AssertOutputMatches(@"Aegis: disk 0: .*, 2 extents scratch 2048\+16384 doomed 18432\+2048");
+        older.AssertOutputMatches(@"Aegis: disk 0: " + _controller + @" .*, 2 extents scratch 2048\+16384 doomed 18432\+2048");
 
         using (var file = new FileStream(_image, FileMode.Open, FileAccess.ReadWrite))
         {
@@ -163,7 +175,7 @@ public class DiskTests
         FrontDoorResult none = Boot("info");
         none.AssertExitStatus(0);
         none.AssertOutputContains("no extent table (checksum mismatch (a torn or damaged write))");
-        none.AssertOutputMatches(@"disk: info sectors 131072 free 0 extents 0 flags 2 controller 1");
+        none.AssertOutputMatches(@"disk: info sectors 131072 free 0 extents 0 flags 2 controller " + _controllerKind);
         none.AssertOutputContains("disk: open scratch NoSuchExtent");
     }
 }
