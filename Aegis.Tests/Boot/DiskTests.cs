@@ -83,15 +83,43 @@ public class DiskTests
         Match many = result.AssertOutputMatches(@"disk: in flight 16 completed once 16 ok 16 hash ([0-9a-f]{16})");
         Assert.That(many.Groups[1].Value, Is.EqualTo(Fnv(before, scratch + 64 * SectorSize, 128 * SectorSize)), () => result.Describe("16 one-page reads in flight"));
         result.AssertOutputContains("disk: wrote status 0 flush status 0");
+        AssertOnlyTheWriteChangedTheImage(before, scratch);
+    }
+
+    /// <summary>The rw mode's 16 pages of pattern at scratch's sector 256 are in the image, and
+    /// nothing else on the disk changed.</summary>
+    private void AssertOnlyTheWriteChangedTheImage(byte[] before, long scratch)
+    {
         byte[] after = File.ReadAllBytes(_image);
         long written = scratch + 256 * SectorSize;
         for (int i = 0; i < 16 * 4096; i++)
             if (after[written + i] != (byte)((i * 31 + 7) % 251))
                 Assert.Fail($"byte {i} of the write is {after[written + i]} in the image");
-        // Nothing else on the disk changed.
         for (long o = 0; o < after.Length; o++)
             if ((o < written || o >= written + 16 * 4096) && after[o] != before[o])
                 Assert.Fail($"the byte at {o} changed ({before[o]} -> {after[o]}) outside the write");
+    }
+
+    [Test]
+    public void AReadTheDeviceFailsIsReportedAndLaterRequestsWork()
+    {
+        long scratch = Extents()["scratch"].Start;
+        byte[] before = File.ReadAllBytes(_image);
+
+        // QEMU fails the first read touching scratch's sector 64: the first of the 16 one-page reads.
+        FrontDoorResult result = FrontDoor.BootWithDisk(_image, _bus, scratch + 64, 120, "init=disk:rw", "exit");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputMatches(@"disk: read status 0 hash ");
+        Match many = result.AssertOutputMatches(@"disk: in flight 16 completed once 16 ok (\d+) hash ");
+        int ok = int.Parse(many.Groups[1].Value);
+        // virtio-blk fails that request alone; AHCI fails every command issued when the error came
+        // (docs/disks.md, "AHCI"), so at least that one.
+        if (_bus == "virtio") Assert.That(ok, Is.EqualTo(15), () => result.Describe("one failed read among 16"));
+        else Assert.That(ok, Is.LessThan(16), () => result.Describe("the failed read is reported"));
+        // The device (the AHCI port: recovered) still writes and flushes.
+        result.AssertOutputContains("disk: wrote status 0 flush status 0");
+        AssertOnlyTheWriteChangedTheImage(before, scratch * SectorSize);
     }
 
     [Test]
