@@ -143,13 +143,26 @@ namespace Aegis.Kernel.Hal
             uint implemented = Read(_abar + RegPortsImplemented);
             int ports = (int)((abarBytes - 0x100) / 0x80);
             string why = "no port has an ATA disk (ports implemented 0x" + implemented.ToString("x") + ")";
+            uint spinning = 0;
             for (int port = 0; port < 32 && port < ports; port++)
             {
                 if ((implemented & (1u << port)) == 0) continue;
                 _port = _abar + 0x100 + 0x80 * port;
                 Write(_port + PortInterruptEnable, 0);
-                if ((capabilities & CapabilityStaggeredSpinUp) != 0) Write(_port + PortCommand, Read(_port + PortCommand) | CommandSpinUp);
+                if ((capabilities & CapabilityStaggeredSpinUp) != 0 && (Read(_port + PortCommand) & CommandSpinUp) == 0)
+                {
+                    Write(_port + PortCommand, Read(_port + PortCommand) | CommandSpinUp);
+                    spinning |= 1u << port;
+                }
             }
+            // Ports the firmware left spun down: give their links 100 ms in all to come up.
+            ulong spunAt = Cpu.ReadTimestampCounter();
+            for (int port = 0; port < 32 && port < ports; port++)
+                if ((spinning & (1u << port)) != 0)
+                {
+                    ulong used = Elapsed(spunAt);
+                    if (used < 100_000) WaitFor(_abar + 0x100 + 0x80 * port + PortSataStatus, 0xF, DetectPresent, 100_000 - used);
+                }
             for (int port = 0; port < 32 && port < ports; port++)
             {
                 if ((implemented & (1u << port)) == 0) continue;
