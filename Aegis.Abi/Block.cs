@@ -114,6 +114,8 @@ namespace Aegis.Abi
         None = 0,
         /// <summary>virtio-blk through its legacy (transitional) I/O interface.</summary>
         VirtioBlock = 1,
+        /// <summary>A SATA disk on an AHCI controller (one port).</summary>
+        Ahci = 2,
     }
 
     /// <summary>How an Extent capability's object is packed (the kernel reads it; a libOS may print it).</summary>

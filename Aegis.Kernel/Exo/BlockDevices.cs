@@ -65,8 +65,10 @@ namespace Aegis.Kernel.Exo
         public static bool HasNews => s_anyNews;
         public static ulong Completed => s_completed;
 
-        /// <summary>Finds the first virtio-blk controller in the PCI table, starts it and reads its
-        /// extent table. Boot only, after PciDevices and Environments (the ledger's size) are set up.</summary>
+        /// <summary>Finds the first disk controller the kernel drives in the PCI table (virtio-blk,
+        /// or an AHCI controller with an ATA disk), starts it and reads its extent table; one that
+        /// will not start is reported and the search goes on. Boot only, after PciDevices and
+        /// Environments (the ledger's size) are set up.</summary>
         public static void Initialize()
         {
             PciTable* table = PciDevices.Table;
@@ -74,13 +76,32 @@ namespace Aegis.Kernel.Exo
             for (int i = 0; i < (int)table->Count; i++)
             {
                 PciFunction* f = PciDevices.Record(i);
-                if (f->VendorId != 0x1AF4 || f->DeviceId != 0x1001) continue;
-                if ((f->BarFlags[0] & PciBarFlags.Io) == 0)
+                IBlockController device = null;
+                string problem = null;
+                if (f->VendorId == 0x1AF4 && f->DeviceId == 0x1001)
                 {
-                    KernelLog.WriteLine("Aegis: disk: virtio-blk " + Address(f) + " has no I/O BAR 0 (a modern-only device; the kernel drives the legacy interface): not used");
-                    continue;
+                    if ((f->BarFlags[0] & PciBarFlags.Io) == 0)
+                    {
+                        KernelLog.WriteLine("Aegis: disk: virtio-blk " + Address(f) + " has no I/O BAR 0 (a modern-only device; the kernel drives the legacy interface): not used");
+                        continue;
+                    }
+                    EnableDecoding(f, 0x1); // I/O space
+                    device = VirtioBlock.TryStart((ushort)f->BarBase[0], out problem);
+                    if (device == null) KernelLog.WriteLine("Aegis: disk: virtio-blk " + Address(f) + " did not start: " + problem);
                 }
-                Attach(f);
+                else if (f->ClassCode == 0x01 && f->Subclass == 0x06 && f->ProgIf == 0x01)
+                {
+                    if ((f->BarFlags[5] & PciBarFlags.Memory) == 0 || f->BarSize[5] == 0)
+                    {
+                        KernelLog.WriteLine("Aegis: disk: AHCI " + Address(f) + " has no memory BAR 5 (ABAR): not used");
+                        continue;
+                    }
+                    EnableDecoding(f, 0x2); // memory space
+                    device = AhciDisk.TryStart(f->BarBase[5], f->BarSize[5], out problem);
+                    if (device == null) KernelLog.WriteLine("Aegis: disk: AHCI " + Address(f) + " not used: " + problem);
+                }
+                if (device == null) continue;
+                Attach(f, device);
                 return;
             }
         }
@@ -88,18 +109,17 @@ namespace Aegis.Kernel.Exo
         private static string Address(PciFunction* f)
             => f->Bus.ToString("x2") + ":" + f->Device.ToString("x2") + "." + f->Function.ToString();
 
-        private static void Attach(PciFunction* f)
+        /// <summary>Turns on the function's decoding ('space': 1 I/O, 2 memory), bus mastering (DMA)
+        /// and its legacy interrupt (clears Interrupt Disable); the firmware may have left them off.</summary>
+        private static void EnableDecoding(PciFunction* f, uint space)
         {
-            // I/O decoding and bus mastering on (DMA); the firmware may have left them off.
             var ports = new PciConfigurationPorts();
             uint command = ports.Read(f->Bus, f->Device, f->Function, 4) & 0xFFFF;
-            ports.Write(f->Bus, f->Device, f->Function, 4, command | 0x5);
-            VirtioBlock device = VirtioBlock.TryStart((ushort)f->BarBase[0], out string problem);
-            if (device == null)
-            {
-                KernelLog.WriteLine("Aegis: disk: virtio-blk " + Address(f) + " did not start: " + problem);
-                return;
-            }
+            ports.Write(f->Bus, f->Device, f->Function, 4, (command | space | 0x4) & ~0x400u);
+        }
+
+        private static void Attach(PciFunction* f, IBlockController device)
+        {
             s_pciAddress = (ulong)f->Bus << 8 | (ulong)f->Device << 3 | f->Function;
             AllocateState();
             s_device = device;

@@ -3,7 +3,9 @@
 //   0xFFFFFFFF80000000 + p   the kernel image: .text read-only+executable, .rodata read-only,
 //                            .data/.bss writable, both no-execute; the page under each kernel
 //                            stack (its guard: Hal/KernelStacks.cs) is left unmapped;
-//   0xFFFFC00000000000 ...   the managed heap, grown frame by frame on demand.
+//   0xFFFFC00000000000 ...   the managed heap, grown frame by frame on demand;
+//   0xFFFFD00000000000 ...   device registers (MapDevice): 4 KiB pages, uncached (PCD|PWT), made
+//                            at boot for a driver's memory-mapped registers (an AHCI ABAR).
 // Nothing is mapped in the lower half: a null dereference faults.
 // Invariants: every page-table frame and heap frame comes from the FrameAllocator; the direct
 // map covers every usable frame, so kernel code can reach any table or frame through it.
@@ -17,6 +19,7 @@ namespace Aegis.Kernel.Hal
         public const ulong DirectMapBase = 0xFFFF800000000000;
         public const ulong KernelImageBase = 0xFFFFFFFF80000000;
         public const ulong HeapBase = 0xFFFFC00000000000;
+        public const ulong DeviceWindowBase = 0xFFFFD00000000000;
         private const ulong PageSize = 4096;
         private const ulong LargePageSize = 2 * 1024 * 1024;
 
@@ -24,6 +27,7 @@ namespace Aegis.Kernel.Hal
         private static PageTableBuilder s_tables;
         private static PhysicalWindowTables s_tableMemory;
         private static ulong s_heapNext = HeapBase;
+        private static ulong s_deviceNext = DeviceWindowBase;
         private static ulong s_rootPhysical;
 
         public static FrameAllocator Frames => s_frames;
@@ -79,6 +83,10 @@ namespace Aegis.Kernel.Hal
             if (s_tables.Map(HeapBase, LinkerSymbols.KernelPhysicalStart(), PageFlags.Present | PageFlags.NoExecute) != MapResult.Ok)
                 return "cannot prepare the heap's page tables";
             s_tables.Unmap(HeapBase, out _);
+            // The same for the device window (MapDevice).
+            if (s_tables.Map(DeviceWindowBase, LinkerSymbols.KernelPhysicalStart(), PageFlags.Present | PageFlags.NoExecute) != MapResult.Ok)
+                return "cannot prepare the device window's page tables";
+            s_tables.Unmap(DeviceWindowBase, out _);
 
             Cpu.WriteCr3(s_rootPhysical);
             s_tableMemory.Window = DirectMapBase;
@@ -98,6 +106,27 @@ namespace Aegis.Kernel.Hal
                     return "kernel image page 0x" + virtualAddress.ToString("X") + ": error " + ((int)result).ToString() + " (MapResult)";
             }
             return null;
+        }
+
+        /// <summary>Maps the device registers at physical [physical, physical + bytes) into the device
+        /// window, uncached (PCD|PWT: every access reaches the device, in program order), writable,
+        /// no-execute, supervisor only; returns the virtual address of 'physical', or null when a page
+        /// table could not be made. Boot only: the window only grows, and its page tables come from
+        /// the frame allocator. The direct map may cover the same frames (below 4 GiB) with the
+        /// default memory type; drivers reach registers only through this window.</summary>
+        public static void* MapDevice(ulong physical, ulong bytes)
+        {
+            ulong first = physical & ~(PageSize - 1);
+            ulong end = (physical + bytes + PageSize - 1) & ~(PageSize - 1);
+            ulong start = s_deviceNext;
+            for (ulong page = first; page < end; page += PageSize)
+            {
+                MapResult result = s_tables.Map(s_deviceNext, page, PageFlags.Present | PageFlags.Writable | PageFlags.NoExecute | PageFlags.Global
+                    | PageFlags.CacheDisable | PageFlags.WriteThrough);
+                s_deviceNext += PageSize; // a page that failed to map is skipped, never reused
+                if (result != MapResult.Ok) return null;
+            }
+            return (void*)(start + (physical - first));
         }
 
         /// <summary>Translates a kernel virtual address through the live tables.</summary>

@@ -1,5 +1,6 @@
-// Boot tests of disks (issue #11; docs/disks.md, docs/abi.md "Disks"): the kernel's virtio-blk
-// driver and block secure bindings, exercised from ring 3 by the app 'disk'. Every verdict comes
+// Boot tests of disks (issue #11; docs/disks.md, docs/abi.md "Disks"): the kernel's disk drivers
+// (virtio-blk, and AHCI with the disk on port 0: the fixture runs once per bus) and block secure
+// bindings, exercised from ring 3 by the app 'disk'. Every verdict comes
 // from the image file on the host — what the app read is compared with a hash of what the host
 // wrote, what it wrote is read back from the file after QEMU ended, the extent table it changed
 // is read with the front door's own tool (./aegis disk list) — never from the app's say-so.
@@ -8,18 +9,29 @@ using NUnit.Framework;
 
 namespace Aegis.Tests.Boot;
 
-[TestFixture]
+[TestFixture("virtio")]
+[TestFixture("ahci")]
 [Category("Boot")]
 [NonParallelizable]
 public class DiskTests
 {
     private const int SectorSize = 512;
+    private readonly string _bus;
+    /// <summary>The controller's name in the boot line, and its BlockController number.</summary>
+    private readonly string _controller;
+    private readonly int _controllerKind;
     private string _image = "";
+
+    public DiskTests(string bus)
+    {
+        _bus = bus;
+        (_controller, _controllerKind) = bus == "ahci" ? ("AHCI port 0", 2) : ("virtio-blk", 1);
+    }
 
     [SetUp]
     public void MakeImage()
     {
-        _image = Path.Combine(Path.GetTempPath(), $"aegis-disk-{Environment.ProcessId}-{TestContext.CurrentContext.Test.Name}.img");
+        _image = Path.Combine(Path.GetTempPath(), $"aegis-disk-{Environment.ProcessId}-{_bus}-{TestContext.CurrentContext.Test.Name}.img");
         File.Delete(_image);
         FrontDoorResult made = FrontDoor.Run(TimeSpan.FromMinutes(3), "disk", "create", _image, "--size", "64", "--extent", "scratch:8", "--extent", "doomed:1");
         made.AssertExitStatus(0);
@@ -46,7 +58,7 @@ public class DiskTests
         return hash.ToString("x16");
     }
 
-    private FrontDoorResult Boot(string mode) => FrontDoor.BootWithDisk(_image, "virtio", 120, "init=disk:" + mode, "exit");
+    private FrontDoorResult Boot(string mode) => FrontDoor.BootWithDisk(_image, _bus, 120, "init=disk:" + mode, "exit");
 
     [Test]
     public void ReadsReturnTheDisksBytesAndWritesReachTheImage()
@@ -65,21 +77,49 @@ public class DiskTests
         FrontDoorResult result = Boot("rw");
 
         result.AssertExitStatus(0);
-        result.AssertOutputMatches(@"Aegis: disk 0: virtio-blk [0-9a-f:.]+, 131072 sectors \(64 MiB\), IRQ \d+, 2 extents scratch 2048\+16384 doomed 18432\+2048");
+        result.AssertOutputMatches(@"Aegis: disk 0: " + _controller + @" [0-9a-f:.]+, 131072 sectors \(64 MiB\), IRQ \d+, 2 extents scratch 2048\+16384 doomed 18432\+2048");
         Match read = result.AssertOutputMatches(@"disk: read status 0 hash ([0-9a-f]{16})");
         Assert.That(read.Groups[1].Value, Is.EqualTo(Fnv(before, scratch, 64 * SectorSize)), () => result.Describe("one 8-page read: the bytes the host wrote"));
         Match many = result.AssertOutputMatches(@"disk: in flight 16 completed once 16 ok 16 hash ([0-9a-f]{16})");
         Assert.That(many.Groups[1].Value, Is.EqualTo(Fnv(before, scratch + 64 * SectorSize, 128 * SectorSize)), () => result.Describe("16 one-page reads in flight"));
         result.AssertOutputContains("disk: wrote status 0 flush status 0");
+        AssertOnlyTheWriteChangedTheImage(before, scratch);
+    }
+
+    /// <summary>The rw mode's 16 pages of pattern at scratch's sector 256 are in the image, and
+    /// nothing else on the disk changed.</summary>
+    private void AssertOnlyTheWriteChangedTheImage(byte[] before, long scratch)
+    {
         byte[] after = File.ReadAllBytes(_image);
         long written = scratch + 256 * SectorSize;
         for (int i = 0; i < 16 * 4096; i++)
             if (after[written + i] != (byte)((i * 31 + 7) % 251))
                 Assert.Fail($"byte {i} of the write is {after[written + i]} in the image");
-        // Nothing else on the disk changed.
         for (long o = 0; o < after.Length; o++)
             if ((o < written || o >= written + 16 * 4096) && after[o] != before[o])
                 Assert.Fail($"the byte at {o} changed ({before[o]} -> {after[o]}) outside the write");
+    }
+
+    [Test]
+    public void AReadTheDeviceFailsIsReportedAndLaterRequestsWork()
+    {
+        long scratch = Extents()["scratch"].Start;
+        byte[] before = File.ReadAllBytes(_image);
+
+        // QEMU fails the first read touching scratch's sector 64: the first of the 16 one-page reads.
+        FrontDoorResult result = FrontDoor.BootWithDisk(_image, _bus, scratch + 64, 120, "init=disk:rw", "exit");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputMatches(@"disk: read status 0 hash ");
+        Match many = result.AssertOutputMatches(@"disk: in flight 16 completed once 16 ok (\d+) hash ");
+        int ok = int.Parse(many.Groups[1].Value);
+        // virtio-blk fails that request alone; AHCI fails every command issued when the error came
+        // (docs/disks.md, "AHCI"), so at least that one.
+        if (_bus == "virtio") Assert.That(ok, Is.EqualTo(15), () => result.Describe("one failed read among 16"));
+        else Assert.That(ok, Is.LessThan(16), () => result.Describe("the failed read is reported"));
+        // The device (the AHCI port: recovered) still writes and flushes.
+        result.AssertOutputContains("disk: wrote status 0 flush status 0");
+        AssertOnlyTheWriteChangedTheImage(before, scratch * SectorSize);
     }
 
     [Test]
@@ -129,7 +169,7 @@ public class DiskTests
 
         FrontDoorResult again = Boot("info");
         again.AssertExitStatus(0);
-        again.AssertOutputMatches(@"Aegis: disk 0: virtio-blk .*, 2 extents scratch 2048\+16384 made-by-app \d+\+4096");
+        again.AssertOutputMatches(@"Aegis: disk 0: " + _controller + @" .*, 2 extents scratch 2048\+16384 made-by-app \d+\+4096");
         again.AssertOutputContains("disk: extent scratch start 2048 sectors 16384 flags 7 ok");
     }
 
@@ -153,7 +193,7 @@ public class DiskTests
         }
         FrontDoorResult older = Boot("info");
         older.AssertExitStatus(0);
-        older.AssertOutputMatches(@"Aegis: disk 0: .*, 2 extents scratch 2048\+16384 doomed 18432\+2048");
+        older.AssertOutputMatches(@"Aegis: disk 0: " + _controller + @" .*, 2 extents scratch 2048\+16384 doomed 18432\+2048");
 
         using (var file = new FileStream(_image, FileMode.Open, FileAccess.ReadWrite))
         {
@@ -163,14 +203,14 @@ public class DiskTests
         FrontDoorResult none = Boot("info");
         none.AssertExitStatus(0);
         none.AssertOutputContains("no extent table (checksum mismatch (a torn or damaged write))");
-        none.AssertOutputMatches(@"disk: info sectors 131072 free 0 extents 0 flags 2 controller 1");
+        none.AssertOutputMatches(@"disk: info sectors 131072 free 0 extents 0 flags 2 controller " + _controllerKind);
         none.AssertOutputContains("disk: open scratch NoSuchExtent");
     }
 
     [Test]
     public void TheDatabaseKeepsItsRecordsOnItsOwnExtentAcrossAReboot()
     {
-        FrontDoorResult written = FrontDoor.BootWithDisk(_image, "virtio", 120, "init=dbtest:disk", "exit");
+        FrontDoorResult written = FrontDoor.BootWithDisk(_image, _bus, 120, "init=dbtest:disk", "exit");
         written.AssertExitStatus(0);
         written.AssertOutputMatches(@"dbtest: on the disk, extent dbtest at sector \d+, 32 blocks");
         written.AssertOutputContains("dbtest: 2048 records,");
@@ -191,7 +231,7 @@ public class DiskTests
                 if (image[record + 16 + i] != (byte)(key + (ulong)i)) Assert.Fail($"record {n}'s payload byte {i} on the disk");
         }
 
-        FrontDoorResult again = FrontDoor.BootWithDisk(_image, "virtio", 120, "init=dbtest:verify", "exit");
+        FrontDoorResult again = FrontDoor.BootWithDisk(_image, _bus, 120, "init=dbtest:verify", "exit");
         again.AssertExitStatus(0);
         again.AssertOutputMatches(@"dbtest: 2048 records, \d+ hits, \d+ misses, ok");
         again.AssertOutputMatches(@"0 write-backs, \d+ block reads, 0 block writes");

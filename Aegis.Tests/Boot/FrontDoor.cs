@@ -117,10 +117,18 @@ public static class FrontDoor
     /// <summary>Boots the ISO headless under BIOS with the raw image 'disk' attached to a PCI storage
     /// controller ('controller': virtio or ahci; ./aegis run --disk FILE --disk-bus C).</summary>
     public static FrontDoorResult BootWithDisk(string disk, string controller, int timeoutSeconds, params string[] kernelArguments)
+        => BootWithDisk(disk, controller, -1, timeoutSeconds, kernelArguments);
+
+    /// <summary>As BootWithDisk; when readErrorSector is not negative, the first read of the disk
+    /// that touches that sector fails in QEMU (./aegis run --disk-read-error SECTOR).</summary>
+    public static FrontDoorResult BootWithDisk(string disk, string controller, long readErrorSector, int timeoutSeconds, params string[] kernelArguments)
     {
         EnsureIsoBuilt();
         var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(),
-            "--disk", disk, "--disk-bus", controller, "--" };
+            "--disk", disk, "--disk-bus", controller };
+        if (readErrorSector >= 0)
+            arguments.AddRange(new[] { "--disk-read-error", readErrorSector.ToString() });
+        arguments.Add("--");
         arguments.AddRange(kernelArguments);
         return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
     }

@@ -84,6 +84,13 @@ public class FrontDoorTests
         FrontDoorResult bad = FrontDoor.Run(Limit, "run", "--dry-run", "--disk", "/tmp/d.img", "--disk-bus", "scsi");
         bad.AssertExitStatus(2);
         bad.AssertOutputContains("--disk-bus is virtio or ahci, not 'scsi'");
+
+        FrontDoorResult faulty = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--disk", "/tmp/d.img", "--disk-read-error", "2112");
+        faulty.AssertExitStatus(0);
+        faulty.AssertOutputMatches(@"-drive if=none,id=aegisdisk,format=raw,file=blkdebug:\S+:/tmp/d\.img -device virtio-blk-pci");
+        FrontDoorResult notASector = FrontDoor.Run(Limit, "run", "--dry-run", "--disk", "/tmp/d.img", "--disk-read-error", "x");
+        notASector.AssertExitStatus(2);
+        notASector.AssertOutputContains("--disk-read-error needs a sector number, not 'x'");
     }
 
     [Test]

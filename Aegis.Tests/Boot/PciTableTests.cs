@@ -92,6 +92,9 @@ public class PciTableTests
             foreach (string expectedBar in expectedBars)
                 Assert.That(Bars(result, storage[0]), Has.Some.Match(expectedBar), () => result.Describe("the controller's BAR /" + expectedBar + "/"));
             result.AssertOutputMatches(@"Aegis: PCI: \d+ functions on 1 bus in \d+ us; .*storage " + Regex.Escape(storage[0]) + " " + expectedFunction.Substring(15, 9));
+            // The kernel drives both: the blank disk is attached, and its missing extent table reported.
+            string driver = controller == "ahci" ? "AHCI port 0" : "virtio-blk";
+            result.AssertOutputMatches(@"Aegis: disk 0: " + driver + " " + Regex.Escape(storage[0]) + @", 2048 sectors \(1 MiB\), IRQ \d+; no extent table \(");
         }
         finally
         {
