@@ -73,6 +73,7 @@ namespace Aegis.LibOS.Unixish.Storage
             readOnly = options.ReadOnly;
             clock = options.Clock;
             sb = ReadSuperblock(store);
+            timeAtMount = Math.Max(sb.Wtime, sb.Mtime);
             blockSize = sb.BlockSize;
             pointersPerBlock = blockSize / 4;
             inodeSize = (int)sb.InodeSize;
@@ -267,7 +268,10 @@ namespace Aegis.LibOS.Unixish.Storage
 
         // ---- Metadata write-back ----
 
-        uint Now() => clock == null ? 0u : (uint)clock();
+        /// <summary>Seconds since 1970; without a clock, the superblock's last write time (never 0:
+        /// e2fsck reads a small i_dtime as an orphan-list link).</summary>
+        uint Now() => clock == null ? Math.Max(timeAtMount, 1u) : (uint)clock();
+        uint timeAtMount;
 
         void Dirty(CachedBlock buffer)
         {

@@ -245,7 +245,7 @@ namespace Aegis.LibOS.Unixish.Storage
             if (inode.FileAcl != 0) ReleaseAttributeBlock(inode);
             inode.LinksCount = 0;
             inode.Size = 0;
-            inode.Dtime = Math.Max(Now(), 1u);
+            inode.Dtime = Math.Max(Now(), sb.InodesCount); // a small dtime would read as an orphan-list link
             WriteInode(inode);
             FreeInodeNumber(inode.Number, directory);
         }

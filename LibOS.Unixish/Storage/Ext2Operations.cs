@@ -326,6 +326,7 @@ namespace Aegis.LibOS.Unixish.Storage
                 if (IsDotName(oldName) || IsDotName(newName)) return -Errno.EBUSY;
                 if (!FindEntry(from, oldName, out EntryPlace source)) return -Errno.ENOENT;
                 Ext2Inode moving = LiveInode(source.Inode);
+                if (moving.IsDirectory && fromDirectory != toDirectory && IsSameOrBelow(toDirectory, moving.Number)) return -Errno.EINVAL;
                 bool hasTarget = FindEntry(to, newName, out EntryPlace target);
                 Ext2Inode replaced = null;
                 if (hasTarget)
@@ -338,7 +339,6 @@ namespace Aegis.LibOS.Unixish.Storage
                 }
                 if (moving.IsDirectory && fromDirectory != toDirectory)
                 {
-                    if (IsSameOrBelow(toDirectory, moving.Number)) return -Errno.EINVAL;
                     if (!hasTarget && to.LinksCount >= LinkMax) return -Errno.EMLINK;
                 }
                 if (!hasTarget && sb.FreeBlocks < 4) return -Errno.ENOSPC;
