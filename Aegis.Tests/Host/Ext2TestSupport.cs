@@ -57,6 +57,18 @@ internal static class Ext2Tools
         return result;
     }
 
+    /// <summary>e2fsck -fy (which replays a journal itself), then e2fsck -fn on the result.</summary>
+    public static (int RepairCode, int CheckCode, string Output) FsckReplayThenCheck(byte[] image)
+    {
+        string dir = TempDirectory();
+        string path = Path.Combine(dir, "image");
+        File.WriteAllBytes(path, image);
+        var repair = Run("e2fsck", "-fy", path);
+        var check = Run("e2fsck", "-fn", path);
+        Directory.Delete(dir, true);
+        return (repair.Code, check.Code, repair.Output + check.Output);
+    }
+
     public static void AssertClean(byte[] image, string context)
     {
         var (code, output) = Fsck(image);

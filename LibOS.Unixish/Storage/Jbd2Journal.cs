@@ -45,6 +45,7 @@ namespace Aegis.LibOS.Unixish.Storage
         uint featureIncompat;
         uint start;      // s_start: 0 when the log is empty
         uint sequence;   // id of the running transaction
+        uint startSequence; // id of the oldest transaction in the log (s_sequence while s_start != 0)
         uint head;       // next log block to write
         uint used;       // log blocks used since the last checkpoint
 
@@ -79,6 +80,7 @@ namespace Aegis.LibOS.Unixish.Storage
             first = Bytes.BigU32(scratch, 0x14);
             sequence = Bytes.BigU32(scratch, 0x18);
             start = Bytes.BigU32(scratch, 0x1C);
+            startSequence = sequence;
             if (length > map.Length || length < 1024 && length < 16 || first < 1 || first >= length || length - first < 8)
                 throw StorageException.Corrupt("journal superblock's size (" + length + " blocks, first " + first + ") does not fit the journal inode (" + map.Length + " blocks)");
             if (start != 0 && (start < first || start >= length))
@@ -154,6 +156,7 @@ namespace Aegis.LibOS.Unixish.Storage
             if (start == 0)
             {
                 start = first;
+                startSequence = sequence;
                 head = first;
                 used = 0;
                 if (revokes.Count > 0) featureIncompat |= IncompatRevoke;
@@ -274,7 +277,7 @@ namespace Aegis.LibOS.Unixish.Storage
         void WriteSuperblock()
         {
             cache.ReadThrough(map[0], scratch, 0);
-            Bytes.PutBigU32(scratch, 0x18, sequence);
+            Bytes.PutBigU32(scratch, 0x18, start != 0 ? startSequence : sequence);
             Bytes.PutBigU32(scratch, 0x1C, start);
             if (version == 2) Bytes.PutBigU32(scratch, 0x28, featureIncompat);
             cache.WriteThrough(map[0], scratch, 0);
