@@ -11,8 +11,8 @@
 //   not cached, in one device request; they enter at the cold end of the LRU list and only take
 //   free slots or clean, unpinned victims.
 //
-// Invariants: every buffer is in exactly one of the free list or the index (and then in the LRU
-// list); a hit does not allocate; a caller does not keep a CachedBlock across another Get (it may
+// Invariants: every buffer is in exactly one of the free list or the hash index (and then in the
+// LRU list); a hit does not allocate; a caller does not keep a CachedBlock across another Get (it may
 // be evicted and reused for another block).
 using System;
 using System.Collections.Generic;
@@ -28,8 +28,18 @@ namespace Aegis.LibOS.Unixish.Storage
         public bool Dirty { get; internal set; }
         public bool Pinned { get; internal set; }
         internal CachedBlock Newer, Older;
+        internal readonly int Slot;     // index in the cache's buffer array
+        internal int HashNext = -1;     // next slot in the same hash bucket, -1 at the end
 
-        internal CachedBlock(int size) { Data = new byte[size]; Block = -1; }
+        internal CachedBlock(int size, int slot) { Data = new byte[size]; Block = -1; Slot = slot; }
+    }
+
+    /// <summary>Compares block numbers without boxing (the default comparer may box a long).</summary>
+    public sealed class BlockNumberComparer : IEqualityComparer<long>
+    {
+        public static readonly BlockNumberComparer Instance = new BlockNumberComparer();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long value) => (int)value ^ (int)(value >> 32);
     }
 
     public sealed class BufferCache
@@ -40,7 +50,7 @@ namespace Aegis.LibOS.Unixish.Storage
         readonly int blockSize;
         readonly int deviceBlocksPerBlock;
         readonly long blockCount;
-        readonly Dictionary<long, CachedBlock> index;
+        readonly int[] buckets; // block hash -> first slot + 1 (0: empty); a fixed table, so a hit never allocates
         readonly CachedBlock[] all;
         readonly Stack<CachedBlock> free;
         readonly byte[] readAheadBuffer;
@@ -62,10 +72,12 @@ namespace Aegis.LibOS.Unixish.Storage
             this.blockSize = blockSize;
             deviceBlocksPerBlock = blockSize / store.BlockSize;
             blockCount = store.BlockCount / deviceBlocksPerBlock;
-            index = new Dictionary<long, CachedBlock>(capacity);
+            int bucketCount = 1;
+            while (bucketCount < capacity * 2) bucketCount <<= 1;
+            buckets = new int[bucketCount];
             all = new CachedBlock[capacity];
             free = new Stack<CachedBlock>(capacity);
-            for (int i = capacity - 1; i >= 0; i--) { all[i] = new CachedBlock(blockSize); free.Push(all[i]); }
+            for (int i = capacity - 1; i >= 0; i--) { all[i] = new CachedBlock(blockSize, i); free.Push(all[i]); }
             readAheadBuffer = new byte[blockSize * ReadAhead];
         }
 
@@ -73,7 +85,8 @@ namespace Aegis.LibOS.Unixish.Storage
         public CachedBlock Get(long block)
         {
             CheckRange(block);
-            if (index.TryGetValue(block, out CachedBlock hit))
+            CachedBlock hit = Find(block);
+            if (hit != null)
             {
                 Hits++;
                 Touch(hit);
@@ -96,7 +109,8 @@ namespace Aegis.LibOS.Unixish.Storage
         public CachedBlock GetZeroed(long block)
         {
             CheckRange(block);
-            if (index.TryGetValue(block, out CachedBlock hit))
+            CachedBlock hit = Find(block);
+            if (hit != null)
             {
                 Touch(hit);
                 Array.Clear(hit.Data, 0, blockSize);
@@ -109,7 +123,7 @@ namespace Aegis.LibOS.Unixish.Storage
         }
 
         /// <summary>The cached buffer of a block, or null (no device access, no LRU change).</summary>
-        public CachedBlock Peek(long block) => index.TryGetValue(block, out CachedBlock hit) ? hit : null;
+        public CachedBlock Peek(long block) => Find(block);
 
         public void MarkDirty(CachedBlock buffer) => buffer.Dirty = true;
         public void Pin(CachedBlock buffer) => buffer.Pinned = true;
@@ -134,13 +148,14 @@ namespace Aegis.LibOS.Unixish.Storage
         /// <summary>Forgets every buffer without writing it (after the device changed underneath).</summary>
         public void DropAll()
         {
-            index.Clear();
+            Array.Clear(buckets, 0, buckets.Length);
             free.Clear();
             newest = oldest = null;
             for (int i = all.Length - 1; i >= 0; i--)
             {
                 all[i].Block = -1; all[i].Dirty = false; all[i].Pinned = false;
                 all[i].Newer = all[i].Older = null;
+                all[i].HashNext = -1;
                 free.Push(all[i]);
             }
         }
@@ -193,7 +208,7 @@ namespace Aegis.LibOS.Unixish.Storage
                     WriteHome(candidate);
                 }
                 Unlink(candidate);
-                index.Remove(candidate.Block);
+                RemoveFromIndex(candidate);
                 candidate.Block = -1;
                 return candidate;
             }
@@ -204,7 +219,7 @@ namespace Aegis.LibOS.Unixish.Storage
         void ReadAheadAfter(long block)
         {
             int count = 0;
-            while (count < ReadAhead && block + 1 + count < blockCount && !index.ContainsKey(block + 1 + count)) count++;
+            while (count < ReadAhead && block + 1 + count < blockCount && Find(block + 1 + count) == null) count++;
             if (count == 0) return;
             if (store.Read((block + 1) * deviceBlocksPerBlock, count * deviceBlocksPerBlock, readAheadBuffer, 0) < 0) return;
             for (int i = 0; i < count; i++)
@@ -221,8 +236,32 @@ namespace Aegis.LibOS.Unixish.Storage
             buffer.Block = block;
             buffer.Dirty = false;
             buffer.Pinned = false;
-            index[block] = buffer;
+            int bucket = Bucket(block);
+            buffer.HashNext = buckets[bucket] - 1;
+            buckets[bucket] = buffer.Slot + 1;
             if (asNewest) LinkNewest(buffer); else LinkOldest(buffer);
+        }
+
+        int Bucket(long block) => (int)(((ulong)block * 0x9E3779B97F4A7C15UL) >> 40) & (buckets.Length - 1);
+
+        CachedBlock Find(long block)
+        {
+            for (int slot = buckets[Bucket(block)] - 1; slot >= 0; slot = all[slot].HashNext)
+                if (all[slot].Block == block) return all[slot];
+            return null;
+        }
+
+        void RemoveFromIndex(CachedBlock buffer)
+        {
+            int bucket = Bucket(buffer.Block);
+            int slot = buckets[bucket] - 1;
+            if (slot == buffer.Slot) { buckets[bucket] = buffer.HashNext + 1; buffer.HashNext = -1; return; }
+            while (slot >= 0)
+            {
+                CachedBlock previous = all[slot];
+                if (previous.HashNext == buffer.Slot) { previous.HashNext = buffer.HashNext; buffer.HashNext = -1; return; }
+                slot = previous.HashNext;
+            }
         }
 
         void Touch(CachedBlock buffer)

@@ -50,10 +50,10 @@ namespace Aegis.LibOS.Unixish.Storage
         uint used;       // log blocks used since the last checkpoint
 
         readonly List<long> running = new List<long>();
-        readonly HashSet<long> inRunning = new HashSet<long>();
+        readonly HashSet<long> inRunning = new HashSet<long>(BlockNumberComparer.Instance);
         readonly List<long> revokes = new List<long>();
-        readonly HashSet<long> revokedInRunning = new HashSet<long>();
-        readonly HashSet<long> loggedSinceCheckpoint = new HashSet<long>();
+        readonly HashSet<long> revokedInRunning = new HashSet<long>(BlockNumberComparer.Instance);
+        readonly HashSet<long> loggedSinceCheckpoint = new HashSet<long>(BlockNumberComparer.Instance);
 
         public bool NeedsRecovery => start != 0;
         public uint Sequence => sequence;
@@ -115,7 +115,7 @@ namespace Aegis.LibOS.Unixish.Storage
         }
 
         public bool IsFreedInRunning(long block) => revokedInRunning.Contains(block) || freedInRunning.Contains(block);
-        readonly HashSet<long> freedInRunning = new HashSet<long>();
+        readonly HashSet<long> freedInRunning = new HashSet<long>(BlockNumberComparer.Instance);
 
         /// <summary>Records that a block was freed: revoked if an old copy may sit in the log; not
         /// reused before this transaction commits.</summary>
