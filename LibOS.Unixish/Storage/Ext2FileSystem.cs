@@ -87,7 +87,7 @@ namespace Aegis.LibOS.Unixish.Storage
                 throw StorageException.Corrupt("inode count " + sb.InodesCount + " exceeds " + groupCount + " groups of " + sb.InodesPerGroup);
             if (sb.FirstDataBlock + 1 + descriptorBlocks > sb.BlocksCount)
                 throw StorageException.Corrupt("group descriptors run past the end of the file system");
-            cache = new BufferCache(store, blockSize, Math.Max(64, options.CacheBlocks));
+            cache = new BufferCache(store, blockSize, Math.Max(128, options.CacheBlocks));
             groups = new Ext2GroupDescriptor[groupCount];
             ReadGroupDescriptors();
 
@@ -367,10 +367,14 @@ namespace Aegis.LibOS.Unixish.Storage
             return 0;
         }
 
+        /// <summary>Set while an operation is at a point where a commit leaves consistent metadata
+        /// (the block loops of write, truncate and the shrinking before an unlink).</summary>
+        bool commitPointsAllowed;
+
         /// <summary>Inside a long loop (write, truncate): the inode is consistent on disk, commit if needed.</summary>
         void MaybeCommitInside(Ext2Inode inode)
         {
-            if (journal == null || !journal.NearlyFull(OperationReserve)) return;
+            if (journal == null || !commitPointsAllowed || !journal.NearlyFull(OperationReserve)) return;
             WriteInode(inode);
             journal.Commit();
         }

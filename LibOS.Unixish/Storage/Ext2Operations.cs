@@ -286,7 +286,9 @@ namespace Aegis.LibOS.Unixish.Storage
         void ShrinkBeforeRemoval(Ext2Inode victim)
         {
             if (!victim.IsRegular) return;
-            FreeBlocksFrom(victim, 0);
+            commitPointsAllowed = true;
+            try { FreeBlocksFrom(victim, 0); }
+            finally { commitPointsAllowed = false; }
             WriteInode(victim);
         }
 
@@ -405,10 +407,13 @@ namespace Aegis.LibOS.Unixish.Storage
                 if (offset + count > MaxFileSize) return -Errno.EFBIG;
                 if (count == 0) return 0;
                 changed = true;
-                int written = WriteData(inode, offset, buffer, bufferOffset, count, false);
+                commitPointsAllowed = true;
+                int written;
+                try { written = WriteData(inode, offset, buffer, bufferOffset, count, false); }
+                finally { commitPointsAllowed = false; }
                 if (written > 0)
                 {
-                    if (inode.Size > int.MaxValue) sb.FeatureRoCompat |= Ext2.RoCompatLargeFile;
+                    if (inode.Size > int.MaxValue) SetLargeFile();
                     uint now = Now();
                     inode.Mtime = inode.Ctime = now;
                 }
@@ -431,13 +436,22 @@ namespace Aegis.LibOS.Unixish.Storage
                 if (!inode.IsRegular) return -Errno.EINVAL;
                 if (size > MaxFileSize) return -Errno.EFBIG;
                 changed = true;
-                ResizeFile(inode, size);
-                if (size > int.MaxValue) sb.FeatureRoCompat |= Ext2.RoCompatLargeFile;
+                commitPointsAllowed = true;
+                try { ResizeFile(inode, size); }
+                finally { commitPointsAllowed = false; }
+                if (size > int.MaxValue) SetLargeFile();
                 inode.Mtime = inode.Ctime = Now();
                 WriteInode(inode);
                 return 0;
             }
             catch (StorageException e) { return Fail(e, changed); }
+        }
+
+        void SetLargeFile()
+        {
+            if ((sb.FeatureRoCompat & Ext2.RoCompatLargeFile) != 0) return;
+            sb.FeatureRoCompat |= Ext2.RoCompatLargeFile;
+            StoreSuperblock();
         }
 
         public int SetMode(uint number, uint mode) => ChangeInode(number, inode => inode.Mode = (inode.Mode & Ext2.ModeTypeMask) | (mode & 0xFFF));

@@ -138,7 +138,8 @@ namespace Aegis.LibOS.Unixish.Storage
 
         /// <summary>True when the running transaction might not fit after `reserve` more blocks.</summary>
         public bool NearlyFull(int reserve) =>
-            LogBlocksNeeded(running.Count + reserve, revokes.Count + reserve) > MaxTransactionBlocks;
+            LogBlocksNeeded(running.Count + reserve, revokes.Count + reserve) > MaxTransactionBlocks ||
+            running.Count + reserve > cache.Capacity / 2; // pinned buffers must leave the cache room to work
 
         public bool HasRunningTransaction => running.Count > 0 || revokes.Count > 0;
 
