@@ -12,12 +12,12 @@ namespace Aegis.Tests.Host;
 
 public class Ext2WriteTests
 {
-    private static Ext2FileSystem MountFresh(int blockSize, out MemoryBlockStore store, bool journal = true, string size = "16M")
+    private static Ext2FileSystem MountFresh(int blockSize, out MemoryBlockStore store, bool journal = true, string size = "16M", int cacheBlocks = 2048)
     {
         byte[] image = journal ? Ext2Tools.MakeImage(null, blockSize, size) : Ext2Tools.MakeImage(null, blockSize, size, "-O", "^has_journal");
         store = new MemoryBlockStore(image);
         long now = 1_700_000_000;
-        return Ext2FileSystem.Mount(store, new Ext2MountOptions { Clock = () => now++ });
+        return Ext2FileSystem.Mount(store, new Ext2MountOptions { Clock = () => now++, CacheBlocks = cacheBlocks });
     }
 
     private static byte[] Pattern(int length, int seed)
@@ -171,12 +171,13 @@ public class Ext2WriteTests
         public uint Inode;
     }
 
-    [TestCase(1024, 11)]
-    [TestCase(4096, 12)]
-    [TestCase(1024, 13)]
-    public void Ext2RandomSequenceMatchesAModelAndE2fsck(int blockSize, int seed)
+    [TestCase(1024, 11, true, 2048)]
+    [TestCase(4096, 12, true, 2048)]
+    [TestCase(1024, 13, true, 128)]   // a small cache: evictions and commits inside operations
+    [TestCase(1024, 14, false, 128)]  // plain ext2, no journal
+    public void Ext2RandomSequenceMatchesAModelAndE2fsck(int blockSize, int seed, bool journal, int cacheBlocks)
     {
-        var fs = MountFresh(blockSize, out MemoryBlockStore store, true, "32M");
+        var fs = MountFresh(blockSize, out MemoryBlockStore store, journal, "32M", cacheBlocks);
         var random = new Random(seed);
         var root = new Node { IsDirectory = true, Inode = Ext2FileSystem.RootInode };
         var directories = new List<Node> { root };
