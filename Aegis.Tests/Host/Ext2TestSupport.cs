@@ -86,6 +86,17 @@ internal static class Ext2Tools
         return output;
     }
 
+    /// <summary>The live names debugfs's "ls" lists in a directory (it also prints removed
+    /// entries whose inode is 0 at a block start; those are left out).</summary>
+    public static HashSet<string> DebugfsNames(byte[] image, string directory)
+    {
+        string listing = Debugfs(image, "ls " + directory);
+        var names = new HashSet<string>();
+        foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(listing, @"(\d+)\s+\((\d+)\)\s+(\S+)"))
+            if (m.Groups[1].Value != "0") names.Add(m.Groups[3].Value);
+        return names;
+    }
+
     /// <summary>debugfs's "cat" as bytes (binary-safe: dump to a file).</summary>
     public static byte[] DebugfsCat(byte[] image, string path)
     {

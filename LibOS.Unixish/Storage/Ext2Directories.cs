@@ -31,8 +31,9 @@ namespace Aegis.LibOS.Unixish.Storage
 
         long DirectoryBlocks(Ext2Inode dir)
         {
-            if (dir.Size % blockSize != 0 || dir.Size / blockSize >= MaxFileBlocks)
-                throw StorageException.Corrupt("directory " + dir.Number + " has size " + dir.Size);
+            // A directory has no holes: its blocks fit in i_blocks (which also counts indirect blocks).
+            if (dir.Size % blockSize != 0 || dir.Size / blockSize >= MaxFileBlocks || dir.Size / blockSize > dir.Blocks512 / (blockSize / 512))
+                throw StorageException.Corrupt("directory " + dir.Number + " has size " + dir.Size + " for " + dir.Blocks512 + " sectors");
             return dir.Size / blockSize;
         }
 

@@ -209,13 +209,23 @@ namespace Aegis.LibOS.Unixish.Storage
             }
         }
 
+        /// <summary>Largest journal accepted: 2^20 blocks (4 GiB of 4 KiB blocks; mke2fs makes at most 1 GiB).</summary>
+        const uint MaxJournalBlocks = 1 << 20;
+
         long[] JournalMap()
         {
             Ext2Inode inode = ReadInode(sb.JournalInode);
             if (!inode.IsRegular || (inode.Flags & Ext2.ExtentsFlag) != 0)
                 throw StorageException.Corrupt("journal inode is not a regular block-mapped file");
             long blocks = inode.Size / blockSize;
-            if (blocks < 16 || blocks > 1 << 24) throw StorageException.Corrupt("journal size " + inode.Size);
+            if (blocks < 16) throw StorageException.Corrupt("journal size " + inode.Size);
+            // The log's own length (s_maxlen) bounds the map, not the inode's size alone.
+            uint firstBlock = MapBlock(inode, 0, false, out _);
+            if (firstBlock == 0) throw StorageException.Corrupt("journal has no superblock");
+            uint logLength = Bytes.BigU32(cache.Get(firstBlock).Data, 0x10);
+            if (logLength < 16 || logLength > blocks || logLength > MaxJournalBlocks)
+                throw StorageException.Corrupt("journal length " + logLength + " blocks does not fit its inode (" + blocks + " blocks)");
+            blocks = logLength;
             var map = new long[blocks];
             for (long i = 0; i < blocks; i++)
             {

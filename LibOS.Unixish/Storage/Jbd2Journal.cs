@@ -81,7 +81,7 @@ namespace Aegis.LibOS.Unixish.Storage
             sequence = Bytes.BigU32(scratch, 0x18);
             start = Bytes.BigU32(scratch, 0x1C);
             startSequence = sequence;
-            if (length > map.Length || length < 1024 && length < 16 || first < 1 || first >= length || length - first < 8)
+            if (length > map.Length || length < 16 || first < 1 || first >= length || length - first < 8)
                 throw StorageException.Corrupt("journal superblock's size (" + length + " blocks, first " + first + ") does not fit the journal inode (" + map.Length + " blocks)");
             if (start != 0 && (start < first || start >= length))
                 throw StorageException.Corrupt("journal start " + start + " is outside the log");
