@@ -226,7 +226,7 @@ namespace Aegis.LibOS.Unixish.Storage
             {
                 CachedBlock buffer = TakeVictim(false);
                 if (buffer == null) return;
-                Buffer.BlockCopy(readAheadBuffer, i * blockSize, buffer.Data, 0, blockSize);
+                Array.Copy(readAheadBuffer, i * blockSize, buffer.Data, 0, blockSize);
                 Insert(buffer, block + 1 + i, false);
             }
         }

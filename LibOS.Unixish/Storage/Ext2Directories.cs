@@ -132,7 +132,7 @@ namespace Aegis.LibOS.Unixish.Storage
             Bytes.PutU16(data, offset + 4, (uint)recLength);
             data[offset + 6] = (byte)name.Length;
             data[offset + 7] = hasFileType ? type : (byte)0;
-            Buffer.BlockCopy(name, 0, data, offset + 8, name.Length);
+            Array.Copy(name, 0, data, offset + 8, name.Length);
         }
 
         /// <summary>Removes an entry found by FindEntry (merged into the previous one, or zeroed at a block start).</summary>

@@ -115,7 +115,7 @@ namespace Aegis.LibOS.Unixish.Storage
                 int chunk = Math.Min(blockSize - within, count - done);
                 uint physical = MapBlock(inode, logical, false, out _);
                 if (physical == 0) Array.Clear(buffer, bufferOffset + done, chunk);
-                else Buffer.BlockCopy(cache.Get(physical).Data, within, buffer, bufferOffset + done, chunk);
+                else Array.Copy(cache.Get(physical).Data, within, buffer, bufferOffset + done, chunk);
                 done += chunk;
             }
             return done;
@@ -138,7 +138,7 @@ namespace Aegis.LibOS.Unixish.Storage
                 if (physical == 0) break;
                 inode.AllocationHint = physical + 1;
                 CachedBlock block = fresh || chunk == blockSize ? cache.GetZeroed(physical) : cache.Get(physical);
-                Buffer.BlockCopy(buffer, bufferOffset + done, block.Data, within, chunk);
+                Array.Copy(buffer, bufferOffset + done, block.Data, within, chunk);
                 if (metadata) Dirty(block); else DirtyData(block);
                 done += chunk;
                 if (position + chunk > inode.Size) inode.Size = position + chunk;

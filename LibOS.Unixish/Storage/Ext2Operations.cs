@@ -130,7 +130,7 @@ namespace Aegis.LibOS.Unixish.Storage
                     uint block = inode.Block[0];
                     CheckDataBlock(block, inode);
                     if (block == 0) throw StorageException.Corrupt("symlink " + number + " has no block");
-                    Buffer.BlockCopy(cache.Get(block).Data, 0, bytes, 0, length);
+                    Array.Copy(cache.Get(block).Data, 0, bytes, 0, length);
                 }
                 target = Utf8Names.Decode(bytes, 0, length);
                 return 0;
@@ -202,7 +202,7 @@ namespace Aegis.LibOS.Unixish.Storage
                         uint block = MapBlock(inode, 0, true, out _);
                         if (block == 0) throw new StorageException(Errno.ENOSPC, "ext2: no space for a symlink block");
                         CachedBlock buffer = cache.GetZeroed(block);
-                        Buffer.BlockCopy(linkTarget, 0, buffer.Data, 0, linkTarget.Length);
+                        Array.Copy(linkTarget, 0, buffer.Data, 0, linkTarget.Length);
                         Dirty(buffer);
                     }
                 }

@@ -45,14 +45,14 @@ namespace Aegis.LibOS.Unixish.Storage
         public int Read(long block, int count, byte[] buffer, int offset)
         {
             if (!InRange(block, count, buffer, offset)) return -Errno.EINVAL;
-            Buffer.BlockCopy(bytes, (int)(block * blockSize), buffer, offset, count * blockSize);
+            Array.Copy(bytes, (int)(block * blockSize), buffer, offset, count * blockSize);
             return 0;
         }
 
         public int Write(long block, int count, byte[] buffer, int offset)
         {
             if (!InRange(block, count, buffer, offset)) return -Errno.EINVAL;
-            Buffer.BlockCopy(buffer, offset, bytes, (int)(block * blockSize), count * blockSize);
+            Array.Copy(buffer, offset, bytes, (int)(block * blockSize), count * blockSize);
             return 0;
         }
 

@@ -95,7 +95,7 @@ namespace Aegis.LibOS.Unixish.Storage
                     throw new StorageException(Errno.EINVAL, "ext2: journal has unsupported incompatible features 0x" + featureIncompat.ToString("x") + " (64bit, async commit, checksums v2/v3 or fast commits)");
                 if (Bytes.BigU32(scratch, 0x40) > 1)
                     throw new StorageException(Errno.EINVAL, "ext2: shared external journals are not supported");
-                Buffer.BlockCopy(scratch, 0x30, uuid, 0, UuidSize);
+                Array.Copy(scratch, 0x30, uuid, 0, UuidSize);
             }
             head = first;
         }
@@ -245,13 +245,13 @@ namespace Aegis.LibOS.Unixish.Storage
                     Bytes.PutBigU32(descriptor, offset, (uint)running[at + i]);
                     Bytes.PutBigU16(descriptor, offset + 6, flags);
                     offset += TagSize;
-                    if (i == 0) { Buffer.BlockCopy(uuid, 0, descriptor, offset, UuidSize); offset += UuidSize; }
+                    if (i == 0) { Array.Copy(uuid, 0, descriptor, offset, UuidSize); offset += UuidSize; }
                 }
                 WriteLog(descriptor);
                 for (int i = 0; i < count; i++)
                 {
                     CachedBlock buffer = cache.Peek(running[at + i]);
-                    Buffer.BlockCopy(buffer.Data, 0, scratch, 0, blockSize);
+                    Array.Copy(buffer.Data, 0, scratch, 0, blockSize);
                     if (Bytes.BigU32(scratch, 0) == Magic) Bytes.PutBigU32(scratch, 0, 0);
                     WriteLog(scratch);
                 }
