@@ -1,5 +1,6 @@
-// LibOS.Unixish/Storage inside the guest (named apart from the Ext2* host tests, which need no ISO): the fixture Tests/Apps/Ext2Smoke, compiled by ILC
+// LibOS.Unixish/Storage inside the guest: the fixture Tests/Apps/Ext2Smoke, compiled by ILC
 // against Aegis.Runtime, mounts ext2 and ext3 images from mke2fs, writes, replays a journal.
+// Named apart from the Ext2* host tests, which need no ISO.
 using NUnit.Framework;
 
 namespace Aegis.Tests.Boot;
