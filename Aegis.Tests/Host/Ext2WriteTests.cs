@@ -161,6 +161,38 @@ public class Ext2WriteTests
         Ext2Tools.AssertClean(store.Bytes, "full disk");
     }
 
+    [Test]
+    public void Ext2OrphanListLeftByACrashIsProcessedAtMount()
+    {
+        string source = Ext2Tools.TempDirectory();
+        File.WriteAllBytes(Path.Combine(source, "deleted-while-open"), Pattern(40_000, 21));
+        File.WriteAllBytes(Path.Combine(source, "truncated"), Pattern(60_000, 22));
+        byte[] image = Ext2Tools.MakeImage(source, 1024, "8M");
+        Directory.Delete(source, true);
+        string dir = Ext2Tools.TempDirectory();
+        string path = Path.Combine(dir, "image");
+        File.WriteAllBytes(path, image);
+        int InodeOf(string name) => int.Parse(System.Text.RegularExpressions.Regex.Match(Ext2Tools.Run("debugfs", "-R", "stat " + name, path).Output, @"Inode: (\d+)").Groups[1].Value);
+        int deleted = InodeOf("/deleted-while-open"), truncated = InodeOf("/truncated");
+        // What Linux leaves after a crash: one inode unlinked but open, one cut short by a truncate,
+        // both on the orphan list (s_last_orphan -> deleted -> truncated, chained through i_dtime).
+        Ext2Tools.Run("debugfs", "-w", "-R", "unlink /deleted-while-open", path);
+        Ext2Tools.Run("debugfs", "-w", "-R", $"sif <{deleted}> links_count 0", path);
+        Ext2Tools.Run("debugfs", "-w", "-R", $"sif <{deleted}> dtime {truncated}", path);
+        Ext2Tools.Run("debugfs", "-w", "-R", $"sif <{truncated}> size 5000", path);
+        Ext2Tools.Run("debugfs", "-w", "-R", $"ssv last_orphan {deleted}", path);
+        image = File.ReadAllBytes(path);
+        Directory.Delete(dir, true);
+        Assert.That(Ext2Tools.Fsck(image).Code, Is.Not.EqualTo(0), "e2fsck -n leaves the orphans alone and complains");
+
+        var fs = Ext2FileSystem.Mount(new MemoryBlockStore(image));
+        Assert.That(fs.Unmount(), Is.EqualTo(0), fs.LastError);
+        Ext2Tools.AssertClean(image, "after orphan processing");
+        Assert.That(Ext2Tools.DebugfsCat(image, "/truncated"), Is.EqualTo(Pattern(60_000, 22).AsSpan(0, 5000).ToArray()));
+        Assert.That(Ext2Tools.Debugfs(image, $"stat <{truncated}>"), Does.Contain("Blockcount: 10"), "blocks past the size were freed");
+        Assert.That(Ext2Tools.Debugfs(image, "testi <" + deleted + ">"), Does.Contain("not in use"), "the unlinked orphan was freed");
+    }
+
     // ---- The random sequence against a model ----
 
     private sealed class Node

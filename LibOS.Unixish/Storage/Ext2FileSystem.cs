@@ -117,7 +117,36 @@ namespace Aegis.LibOS.Unixish.Storage
                 if (journal != null) sb.FeatureIncompat |= Ext2.IncompatRecover;
                 else sb.State = (ushort)(sb.State & ~StateValid);
                 StoreSuperblockNow();
+                if (sb.LastOrphan != 0) ProcessOrphans();
             }
+        }
+
+        /// <summary>Finishes what a crash interrupted on a kernel that keeps an orphan list
+        /// (s_last_orphan, chained through i_dtime): an orphan without links is freed, one with
+        /// links is truncated to its size. The walk is bounded by the inode count.</summary>
+        void ProcessOrphans()
+        {
+            uint next = sb.LastOrphan;
+            sb.LastOrphan = 0;
+            StoreSuperblock();
+            for (uint steps = 0; next != 0 && steps < sb.InodesCount; steps++)
+            {
+                if (next < sb.FirstInode || next > sb.InodesCount) throw StorageException.Corrupt("orphan list names inode " + next);
+                if (journal != null && journal.NearlyFull(OperationReserve)) journal.Commit();
+                Ext2Inode orphan = ReadInode(next);
+                next = orphan.Dtime;
+                orphan.Dtime = 0;
+                if ((orphan.Flags & (Ext2.ExtentsFlag | Ext2.InlineDataFlag)) != 0) throw StorageException.Corrupt("orphan " + orphan.Number + " uses extents");
+                if (orphan.Mode == 0) { WriteInode(orphan); continue; }
+                if (orphan.LinksCount == 0) DestroyInode(orphan);
+                else
+                {
+                    if (orphan.IsRegular) FreeBlocksFrom(orphan, (orphan.Size + blockSize - 1) / blockSize);
+                    WriteInode(orphan);
+                }
+            }
+            if (journal != null) journal.Commit();
+            else { cache.WriteBack(); cache.Flush(); }
         }
 
         /// <summary>Mounts the file system on store; throws StorageException (with an errno and a
