@@ -94,6 +94,8 @@ namespace Aegis.LibOS.Unixish.Storage
             if ((sb.FeatureCompat & Ext2.CompatHasJournal) != 0)
             {
                 journal = Jbd2Journal.Open(cache, JournalMap());
+                if (!readOnly && journal.MaxTransactionBlocks < 4 * OperationReserve)
+                    throw new StorageException(Errno.EINVAL, "ext2: journal of " + (journal.MaxTransactionBlocks * 4) + " log blocks is too small to write (at least " + 16 * OperationReserve + ")");
                 if (journal.NeedsRecovery || (sb.FeatureIncompat & Ext2.IncompatRecover) != 0)
                 {
                     ReplayedTransactions = journal.Recover(sb.BlocksCount);
