@@ -17,6 +17,7 @@ public class Ext2ReadTests
 
     [TestCase(1024, "ext3")]
     [TestCase(4096, "ext3")]
+    [TestCase(2048, "ext3")]
     [TestCase(1024, "ext2")]
     [TestCase(4096, "ext2")]
     public void Ext2MountedTreeMatchesTheSourceDirectory(int blockSize, string kind)

@@ -209,6 +209,7 @@ public class Ext2WriteTests
     [TestCase(4096, 12, true, 2048)]
     [TestCase(1024, 13, true, 128)]   // a small cache: evictions and commits inside operations
     [TestCase(1024, 14, false, 128)]  // plain ext2, no journal
+    [TestCase(2048, 15, true, 2048)]
     public void Ext2RandomSequenceMatchesAModelAndE2fsck(int blockSize, int seed, bool journal, int cacheBlocks)
     {
         var fs = MountFresh(blockSize, out MemoryBlockStore store, journal, "32M", cacheBlocks);
