@@ -145,6 +145,8 @@ internal static class Ext2Tools
         File.CreateSymbolicLink(Path.Combine(root, "short-link"), "thirteen");
         File.CreateSymbolicLink(Path.Combine(root, "long-link"), "a/b/c/d/" + new string('x', 60) + "/../../../../../thirteen-and-a-very-long-tail");
         File.CreateSymbolicLink(Path.Combine(root, "a/b/up"), "../../one");
+        File.WriteAllText(Path.Combine(root, "naïve-名前-\U0001F600.txt"), "UTF-8 names\n");
+        File.CreateSymbolicLink(Path.Combine(root, "a/ünï"), "naïve-名前-\U0001F600.txt");
         return root;
     }
 

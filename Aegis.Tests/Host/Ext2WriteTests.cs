@@ -57,6 +57,7 @@ public class Ext2WriteTests
         Ok(fs.Truncate(shrink, 13 * 1024 + 100), fs);
         Ok(fs.Truncate(shrink, 20 * 1024), fs); // grows again: a hole after the old tail
         Ok(fs.Link(small, inner, "small-link"), fs);
+        Ok(fs.Create(docs, "grüße-世界", 0x1A4, 0, 0, out _), fs);
         Ok(fs.Symlink(root, "fast", "docs/small.txt", 0, 0, out _), fs);
         string longTarget = "docs/" + new string('y', 100) + "/../small.txt";
         Ok(fs.Symlink(root, "slow", longTarget, 0, 0, out uint slow), fs);
@@ -96,6 +97,8 @@ public class Ext2WriteTests
         byte[] sparseBytes = Ext2Tools.DebugfsCat(image, "/sparse");
         Assert.That(sparseBytes.Length, Is.EqualTo(far + tail.Length));
         Assert.That(sparseBytes.AsSpan((int)far).SequenceEqual(tail), Is.True);
+        string escaped = string.Concat(Encoding.UTF8.GetBytes("grüße-世界").Select(b => b < 0x80 ? ((char)b).ToString() : "\\x" + b.ToString("x2")));
+        Assert.That(Ext2Tools.DebugfsNames(image, "/docs"), Does.Contain(escaped), "the name's UTF-8 bytes as debugfs prints them");
         HashSet<string> innerNames = Ext2Tools.DebugfsNames(image, "/docs/inner");
         Assert.That(innerNames, Does.Contain("moved-here").And.Contain("small-link").And.Contain("f299").And.Not.Contain("f298"));
         Assert.That(Ext2Tools.Debugfs(image, "stat /slow"), Does.Contain("Size: " + longTarget.Length));
