@@ -44,7 +44,7 @@ namespace System
             if (srcOffset < 0 || dstOffset < 0 || count < 0 ||
                 (long)srcOffset + count > src.ByteLength || (long)dstOffset + count > dst.ByteLength)
                 throw new ArgumentOutOfRangeException(nameof(count));
-            Memmove(ref Unsafe.Add(ref src.GetRawArrayData(), srcOffset), ref Unsafe.Add(ref dst.GetRawArrayData(), dstOffset), (nuint)count);
+            Memmove(ref Unsafe.Add(ref dst.GetRawArrayData(), dstOffset), ref Unsafe.Add(ref src.GetRawArrayData(), srcOffset), (nuint)count);
         }
     }
 

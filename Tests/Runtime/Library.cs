@@ -29,6 +29,27 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("ArraySortSortsWithEveryOverload", &ArraySortSortsWithEveryOverload));
             tests.Add(new SharedTest("LibraryErrorsThrowCatchableExceptions", &LibraryErrorsThrowCatchableExceptions));
             tests.Add(new SharedTest("OverlappingCopiesMoveEveryByteInBothDirections", &OverlappingCopiesMoveEveryByteInBothDirections));
+            tests.Add(new SharedTest("BlockCopyCopiesFromSourceToDestination", &BlockCopyCopiesFromSourceToDestination));
+        }
+
+        /// <summary>Buffer.BlockCopy moves bytes from its first array to its second, at the offsets
+        /// given, between arrays of different element types (it copied the other way round, which
+        /// zeroed an ext2 image read into a block store inside the OS).</summary>
+        private static string BlockCopyCopiesFromSourceToDestination()
+        {
+            byte[] source = new byte[16];
+            for (int i = 0; i < source.Length; i++) source[i] = (byte)(i + 1);
+            int[] destination = new int[4];
+            Buffer.BlockCopy(source, 4, destination, 2, 8);
+            byte[] back = new byte[16];
+            Buffer.BlockCopy(destination, 0, back, 0, 16);
+            for (int i = 0; i < 16; i++)
+            {
+                byte expected = i >= 2 && i < 10 ? (byte)(i + 3) : (byte)0;
+                if (back[i] != expected) return "byte " + i.ToString() + " is " + back[i].ToString() + ", expected " + expected.ToString();
+            }
+            if (source[4] != 5 || source[11] != 12) return "the source changed";
+            return null;
         }
 
         /// <summary>Array.Copy within one array (memmove) for every length 0..40 and shift 1..17 up
