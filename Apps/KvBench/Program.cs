@@ -7,8 +7,9 @@
 //              full scan}; per get, scans included, and the page reads.
 // "Cold cache" is a new buffer pool (KvStore.Open) over the same extent. Each is timed with
 // RDTSC (under ./aegis run --icount: instructions) and printed "BENCH <name> <count> <per op>".
-// Argument: the record count (default 100,000; a multiple of 1,000); "<count>,open" stops after
-// kv_put without Close, leaving the last transactions only in the log (a power cut's view).
+// Argument: the record count (default 100,000; a multiple of 1,000), then options after commas:
+// "open" stops after kv_put without Close, leaving the last transactions only in the log (a power
+// cut's view); "ram" keeps the store in memory (RamStore) instead of on the extent kv.
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
@@ -29,19 +30,41 @@ namespace Aegis.Apps.KvBench
 
         private static byte* s_key, s_value, s_read, s_previous;
         private static BlockStore s_blocks;
+        private static RamStore s_ram;
+        private static IPageStore s_store;
+
+        private static ulong PageReads => s_ram != null ? s_ram.Reads : s_blocks.Reads;
+        private static ulong PageWrites => s_ram != null ? s_ram.Writes : s_blocks.Writes;
         private static PageFrames s_cache, s_staging;
 
         private static int Main()
         {
             string argument = Info.Argument;
-            bool leaveOpen = argument.EndsWith(",open");
-            if (leaveOpen) argument = argument.Substring(0, argument.Length - 5);
+            bool leaveOpen = false, inMemory = false;
+            while (argument.EndsWith(",open") || argument.EndsWith(",ram"))
+            {
+                bool open = argument.EndsWith(",open");
+                if (open) leaveOpen = true; else inMemory = true;
+                argument = argument.Substring(0, argument.Length - (open ? 5 : 4));
+            }
             ulong count = argument.Length == 0 ? 100_000UL : ulong.Parse(argument);
             if (count == 0 || count % 1000 != 0) return Fail("the record count must be a positive multiple of 1,000");
 
-            Error error = DiskExtent.OpenOrAllocate("kv", ExtentSectors, out DiskExtent extent);
-            if (error != Error.None) return Fail("the extent kv: " + Errors.Name(error));
-            s_blocks = new BlockStore(extent);
+            string where;
+            if (inMemory)
+            {
+                s_ram = new RamStore((int)(ExtentSectors / DiskExtent.SectorsPerPage));
+                s_store = s_ram;
+                where = "in memory";
+            }
+            else
+            {
+                Error error = DiskExtent.OpenOrAllocate("kv", ExtentSectors, out DiskExtent extent);
+                if (error != Error.None) return Fail("the extent kv: " + Errors.Name(error));
+                s_blocks = new BlockStore(extent);
+                s_store = s_blocks;
+                where = "on the extent kv at sector " + extent.Start.ToString();
+            }
             ulong memory = AddressSpace.Reserve(CacheFrames + StagingFrames + 1);
             if (memory == 0 || Memory.AllocateAndMap(memory, CacheFrames + StagingFrames + 1, Memory.ReadWrite) != Error.None)
                 return Fail("cannot map the cache");
@@ -49,12 +72,11 @@ namespace Aegis.Apps.KvBench
             s_staging = new PageFrames((byte*)memory + (long)CacheFrames * PageCache.PageSize, StagingFrames);
             byte* scratch = (byte*)memory + (long)(CacheFrames + StagingFrames) * PageCache.PageSize;
             s_key = scratch; s_value = scratch + 64; s_read = scratch + 256; s_previous = scratch + 512;
-            Console.WriteLine("kvbench: " + count.ToString() + " records on the extent kv at sector " + extent.Start.ToString()
-                + ", " + s_blocks.BlockCount.ToString() + " pages");
+            Console.WriteLine("kvbench: " + count.ToString() + " records " + where + ", " + s_store.PageCount.ToString() + " pages");
 
             try
             {
-                KvStore.Erase(s_blocks, s_staging.Page(0));
+                KvStore.Erase(s_store, s_staging.Page(0));
                 if (!Put(count, leaveOpen)) return 1;
                 if (leaveOpen) return 0;
                 if (!Get(count)) return 1;
@@ -68,12 +90,12 @@ namespace Aegis.Apps.KvBench
         }
 
         private static KvStore OpenCold(int frames)
-            => KvStore.Open(s_blocks, new PageFrames(s_cache.Start, frames), s_staging, new TwoQueuePolicy());
+            => KvStore.Open(s_store, new PageFrames(s_cache.Start, frames), s_staging, new TwoQueuePolicy());
 
         private static bool Put(ulong count, bool leaveOpen)
         {
             KvStore store = OpenCold(CacheFrames);
-            ulong reads = s_blocks.Reads, writes = s_blocks.Writes;
+            ulong reads = PageReads, writes = PageWrites;
             ulong start = Rdtsc();
             for (ulong t = 0; t < count / 1000; t++)
             {
@@ -89,8 +111,8 @@ namespace Aegis.Apps.KvBench
             ulong cycles = Rdtsc() - start;
             Report("kv_put", count, cycles);
             Console.WriteLine("kvbench: kv_put " + store.Transactions.ToString() + " commits, " + store.LogPagesWritten.ToString()
-                + " log pages, " + store.Checkpoints.ToString() + " checkpoints, " + (s_blocks.Reads - reads).ToString() + " page reads, "
-                + (s_blocks.Writes - writes).ToString() + " page writes; tree of " + store.TreePages.ToString() + " pages, height "
+                + " log pages, " + store.Checkpoints.ToString() + " checkpoints, " + (PageReads - reads).ToString() + " page reads, "
+                + (PageWrites - writes).ToString() + " page writes; tree of " + store.TreePages.ToString() + " pages, height "
                 + store.Height.ToString() + ", " + store.Count.ToString() + " records");
             if (store.Count != count) return Failed("the store holds " + store.Count.ToString() + " records after kv_put");
             if (leaveOpen)
@@ -106,7 +128,7 @@ namespace Aegis.Apps.KvBench
         private static bool Get(ulong count)
         {
             KvStore store = OpenCold(CacheFrames);
-            ulong reads = s_blocks.Reads;
+            ulong reads = PageReads;
             ulong state = 0x2545F4914F6CDD1DUL;
             ulong start = Rdtsc();
             for (ulong n = 0; n < count; n++)
@@ -119,7 +141,7 @@ namespace Aegis.Apps.KvBench
             }
             ulong cycles = Rdtsc() - start;
             Report("kv_get", count, cycles);
-            Console.WriteLine("kvbench: kv_get " + (s_blocks.Reads - reads).ToString() + " page reads");
+            Console.WriteLine("kvbench: kv_get " + (PageReads - reads).ToString() + " page reads");
             return true;
         }
 
@@ -132,21 +154,21 @@ namespace Aegis.Apps.KvBench
                 expected += KeyHash(s_key);
             }
             KvStore store = OpenCold(CacheFrames);
-            ulong reads = s_blocks.Reads;
+            ulong reads = PageReads;
             ulong start = Rdtsc();
             ulong seen = ScanAll(store, out ulong sum, out string problem);
             ulong cycles = Rdtsc() - start;
             if (problem != null) return Failed("kv_scan: " + problem);
             if (seen != count || sum != expected) return Failed("kv_scan: " + seen.ToString() + " records, not the keys put");
             Report("kv_scan", count, cycles);
-            Console.WriteLine("kvbench: kv_scan " + (s_blocks.Reads - reads).ToString() + " page reads");
+            Console.WriteLine("kvbench: kv_scan " + (PageReads - reads).ToString() + " page reads");
             return true;
         }
 
         private static bool Mixed(ulong count)
         {
             KvStore store = OpenCold(MixedFrames);
-            ulong reads = s_blocks.Reads;
+            ulong reads = PageReads;
             ulong state = 0x9E3779B97F4A7C15UL;
             ulong gets = 0;
             ulong start = Rdtsc();
@@ -165,7 +187,7 @@ namespace Aegis.Apps.KvBench
                 if (problem != null || seen != count) return Failed("kv_mixed: scan " + round.ToString() + ": " + (problem ?? seen.ToString() + " records"));
             }
             ulong cycles = Rdtsc() - start;
-            ulong pageReads = s_blocks.Reads - reads;
+            ulong pageReads = PageReads - reads;
             Console.WriteLine("BENCH kv_mixed " + gets.ToString() + " " + PerOperation(cycles, gets) + " page_reads " + pageReads.ToString());
             Console.WriteLine("kvbench: kv_mixed " + MixedFrames.ToString() + " frames, " + store.Cache.Hits.ToString() + " hits, "
                 + store.Cache.Misses.ToString() + " misses");
