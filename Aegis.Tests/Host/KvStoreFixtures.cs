@@ -30,7 +30,30 @@ public sealed unsafe class MemoryPageStore : IPageStore
     /// <summary>The torn write changed every byte it was to change (it was whole after all).</summary>
     public bool TornWriteWasWhole { get; private set; }
 
-    public byte[] Durable => _durable;
+    /// <summary>Set: a disk with a volatile write cache. Writes before CrashAfter reach the
+    /// durable pages only at a Flush (before the cut); at the cut, each write since the last one
+    /// survives whole, torn or not at all, in any combination (this Random decides).</summary>
+    public Random LoseUnflushed { get; set; }
+    private readonly List<(int At, byte[] Data)> _pending = new();
+
+    public byte[] Durable
+    {
+        get
+        {
+            if (LoseUnflushed != null)
+            {
+                foreach (var (at, data) in _pending)
+                {
+                    int fate = LoseUnflushed.Next(4);
+                    if (fate == 0) continue;
+                    int length = fate == 1 ? 512 * (1 + LoseUnflushed.Next(7)) : PageSize;
+                    Array.Copy(data, 0, _durable, at, length);
+                }
+                _pending.Clear();
+            }
+            return _durable;
+        }
+    }
 
     public void Read(ulong page, byte* destination, int count)
     {
@@ -47,7 +70,11 @@ public sealed unsafe class MemoryPageStore : IPageStore
             int at = (int)((page + (ulong)i) * PageSize);
             Marshal.Copy((IntPtr)(source + i * PageSize), _live, at, PageSize);
             long number = ++WriteCount;
-            if (number < CrashAfter) Array.Copy(_live, at, _durable, at, PageSize);
+            if (LoseUnflushed != null)
+            {
+                if (number <= CrashAfter) _pending.Add((at, _live.AsSpan(at, PageSize).ToArray()));
+            }
+            else if (number < CrashAfter) Array.Copy(_live, at, _durable, at, PageSize);
             else if (number == CrashAfter)
             {
                 int torn = TornSectors * 512;
@@ -57,7 +84,13 @@ public sealed unsafe class MemoryPageStore : IPageStore
         }
     }
 
-    public void Flush() => WritesAtFlush.Add(WriteCount);
+    public void Flush()
+    {
+        WritesAtFlush.Add(WriteCount);
+        if (LoseUnflushed == null || WriteCount >= CrashAfter) return;
+        foreach (var (at, data) in _pending) Array.Copy(data, 0, _durable, at, PageSize);
+        _pending.Clear();
+    }
 
     private void Check(ulong page, int count)
     {
