@@ -348,14 +348,17 @@ namespace Aegis.LibOS.Database
 
         internal PageCache Cache => _cache;
 
-        /// <summary>An ordered walk along the leaf chain. Each step fetches its leaf again (a hit),
-        /// so the cursor holds no page pointer and other operations may run between steps.</summary>
+        /// <summary>An ordered walk along the leaf chain. It keeps its leaf's page number and an
+        /// index; it reuses the leaf's pointer only while the cache has evicted nothing since it
+        /// fetched it (else it fetches again), so other operations may run between steps.</summary>
         public sealed class Cursor
         {
             private readonly BTree _tree;
             private ulong _leaf;
             private int _index;
             private ulong _leavesVisited;
+            private byte* _page;          // _leaf's page, valid while the cache's Evictions equals _evictions
+            private ulong _evictions = ulong.MaxValue;
 
             internal Cursor(BTree tree, ulong leaf, int index)
             {
@@ -369,8 +372,13 @@ namespace Aegis.LibOS.Database
             {
                 while (_leaf != 0)
                 {
-                    byte* leaf = _tree._cache.Fetch(_leaf);
-                    int count = CheckedCount(leaf, _leaf, LeafKind);
+                    if (_evictions != _tree._cache.Evictions)
+                    {
+                        _page = _tree._cache.Fetch(_leaf);
+                        _evictions = _tree._cache.Evictions;
+                    }
+                    byte* leaf = _page;
+                    int count = CheckedCount(leaf, _leaf, LeafKind); // read each step: a Put may have changed it
                     if (_index < count)
                     {
                         byte* record = LeafKey(leaf, _index++);
@@ -383,6 +391,7 @@ namespace Aegis.LibOS.Database
                     if (++_leavesVisited > _tree.NextPage) throw new CorruptStoreException("the leaf chain loops");
                     _leaf = next;
                     _index = 0;
+                    _evictions = ulong.MaxValue;
                 }
                 return false;
             }

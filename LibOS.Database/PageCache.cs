@@ -55,6 +55,9 @@ namespace Aegis.LibOS.Database
         public ulong Hits { get; private set; }
         public ulong Misses { get; private set; }
         public ulong WriteBacks { get; private set; }
+        /// <summary>Pages evicted so far: while it is unchanged, every pointer Fetch returned still
+        /// points at its page (a cursor uses this to stay on its leaf without fetching again).</summary>
+        public ulong Evictions { get; private set; }
         public IReplacementPolicy Policy => _policy;
 
         /// <summary>The pages the running transaction changed.</summary>
@@ -145,6 +148,7 @@ namespace Aegis.LibOS.Database
                 WriteBacks++;
             }
             _policy.Evicted(victim, page);
+            Evictions++;
             _frameOf.Remove(page);
             _pageIn[victim] = NoPage;
             _state[victim] = Clean;
