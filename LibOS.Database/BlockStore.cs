@@ -10,9 +10,10 @@ using Aegis.Abi;
 
 namespace Aegis.LibOS.Database
 {
-    public sealed unsafe class BlockStore
+    public sealed unsafe class BlockStore : IPageStore
     {
         public const int BlockSize = 4096;
+        private const int MaximumRun = BlockLimits.MaximumPagesPerRequest;
 
         private readonly byte[] _blocks;
         private readonly DiskExtent _extent;
@@ -61,6 +62,39 @@ namespace Aegis.LibOS.Database
                 fixed (byte* destination = &_blocks[offset])
                     Buffer.MemoryCopy(source, destination, BlockSize, BlockSize);
             Writes++;
+        }
+
+        public ulong PageCount => (ulong)BlockCount;
+
+        /// <summary>IPageStore: 'count' blocks from 'page'; on the disk, one request per 32 blocks
+        /// when the memory is page-aligned (DMA straight into it), else block by block.</summary>
+        public void Read(ulong page, byte* destination, int count) => Run(page, destination, count, write: false);
+
+        public void Write(ulong page, byte* source, int count) => Run(page, source, count, write: true);
+
+        private void Run(ulong page, byte* memory, int count, bool write)
+        {
+            if (count < 0 || page + (ulong)count > (ulong)BlockCount) throw new ArgumentOutOfRangeException(nameof(count));
+            bool aligned = ((ulong)memory & (BlockSize - 1)) == 0;
+            int done = 0;
+            while (done < count)
+            {
+                if (_extent == null || !aligned)
+                {
+                    if (write) WriteBlock(page + (ulong)done, memory + (long)done * BlockSize);
+                    else ReadBlock(page + (ulong)done, memory + (long)done * BlockSize);
+                    done++;
+                    continue;
+                }
+                int run = count - done < MaximumRun ? count - done : MaximumRun;
+                ulong sector = (page + (ulong)done) * (ulong)DiskExtent.SectorsPerPage;
+                ulong address = (ulong)(memory + (long)done * BlockSize);
+                Error error = write ? _extent.Write(sector, address, (uint)run) : _extent.Read(sector, address, (uint)run);
+                if (error != Error.None)
+                    throw new InvalidOperationException("the disk " + (write ? "write" : "read") + " of " + run.ToString() + " blocks at " + (page + (ulong)done).ToString() + " failed: " + Errors.Name(error));
+                if (write) Writes += (ulong)run; else Reads += (ulong)run;
+                done += run;
+            }
         }
 
         /// <summary>Every block written before it is durable when it returns (no-op in memory).</summary>

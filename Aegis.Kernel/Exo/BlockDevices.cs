@@ -34,6 +34,7 @@ namespace Aegis.Kernel.Exo
         private const int Pages = BlockLimits.MaximumPagesPerRequest;
         private const int KernelSlot = Slots; // the extent table's own writes
         private const ulong PageSize = 4096;
+        private const ulong TimeoutSeconds = 60;
 
         /// <summary>The disk (one for now: disk 0).</summary>
         private static IBlockController s_device;
@@ -124,7 +125,11 @@ namespace Aegis.Kernel.Exo
             AllocateState();
             s_device = device;
             s_table = new ExtentTable();
-            s_timeoutTicksValue = Clock.TimestampHz * 5; // a request unanswered for 5 s fails the disk
+            // A request unanswered for TimeoutSeconds of guest time fails the disk. Not 5 s: under
+            // QEMU's -icount sleep=off the guest's clock races ahead while it idles waiting for the
+            // host's I/O (tens of guest seconds per host second), and a loaded host's flush then
+            // looked like a dead device (kvbench under --icount).
+            s_timeoutTicksValue = Clock.TimestampHz * TimeoutSeconds;
             string tableProblem = LoadTable();
             if (f->InterruptLine < 16 && f->InterruptPin != 0)
             {
@@ -282,7 +287,7 @@ namespace Aegis.Kernel.Exo
         {
             if (s_failed) return;
             s_failed = true;
-            KernelLog.WriteLine("Aegis: disk 0: the device did not answer within 5 s: it is marked failed; every request now fails with DeviceError");
+            KernelLog.WriteLine("Aegis: disk 0: the device did not answer within " + TimeoutSeconds.ToString() + " s: it is marked failed; every request now fails with DeviceError");
             for (int i = 0; i < Slots; i++)
             {
                 if (s_state[i] == SlotState.InFlight) { s_pages[i] = 0; Finish(i, Error.DeviceError); }

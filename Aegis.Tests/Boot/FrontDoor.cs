@@ -194,6 +194,30 @@ public static class FrontDoor
         }
     }
 
+    /// <summary>As BootWithMonitor, with the image 'disk' attached on 'controller' (virtio or ahci).</summary>
+    public static FrontDoorResult BootWithDiskAndMonitor(string disk, string controller, int timeoutSeconds,
+        Action<QemuMonitor, Func<string>> interact, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        string directory = Directory.CreateTempSubdirectory("aegis-monitor").FullName;
+        string socket = Path.Combine(directory, "monitor.sock");
+        try
+        {
+            var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(), "--monitor", socket,
+                "--disk", disk, "--disk-bus", controller, "--" };
+            arguments.AddRange(kernelArguments);
+            return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, outputSoFar =>
+            {
+                using QemuMonitor monitor = QemuMonitor.Connect(socket, TimeSpan.FromSeconds(60));
+                interact(monitor, outputSoFar);
+            }, arguments.ToArray());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>Runs ./aegis; 'input' (null: none) goes to its stdin, which is then closed; 'during'
     /// (null: nothing) runs once the script has started, with a function returning the output so far.
     /// An exception from 'during' ends the run (the process tree is killed) and is rethrown.</summary>

@@ -6,6 +6,9 @@
 // `./aegis disk create` filled with mke2fs -d (DiskExtent, ExtentBlockStore: DMA through the
 // kernel's block requests). It prints the hash of /etc/hostname, writes /aegis-wrote.txt and
 // makes /made-by-aegis, fsyncs and unmounts; the boot test judges with e2fsck and debugfs.
+// Argument "churnK" (K a number): a write-heavy workload on that disk until the host cuts the
+// power — files /churn/kK-NNNN of varying sizes, each written and fsynced, "ext2smoke: fsynced
+// NAME SIZE" printed after each fsync returned (PowerCutTests checks every one of them).
 using Aegis.LibOS;
 using Aegis.LibOS.Unixish.Storage;
 
@@ -145,11 +148,44 @@ namespace Aegis.Tests.Apps.Ext2Smoke
             return 0;
         }
 
+        /// <summary>Byte j of churn file i of boot k.</summary>
+        static byte ChurnByte(int k, int i, int j) => (byte)(i * 31 + j * 7 + k);
+
+        static int Churn(int k)
+        {
+            Aegis.Abi.Error error = DiskExtent.Open("rootfs", out DiskExtent extent);
+            if (error != Aegis.Abi.Error.None) { Console.WriteLine("ext2smoke: FAILED: the extent rootfs: " + Errors.Name(error)); return 1; }
+            var fs = Ext2FileSystem.Mount(new Aegis.LibOS.Unixish.Disk.ExtentBlockStore(extent), new Ext2MountOptions { CacheBlocks = 512 });
+            Console.WriteLine("ext2smoke: churn " + k.ToString() + " mounted (journal replayed " + fs.ReplayedTransactions.ToString() + ")");
+            int r = fs.Lookup(Ext2FileSystem.RootInode, "churn", out uint churn);
+            if (r != 0) r = fs.MakeDirectory(Ext2FileSystem.RootInode, "churn", 0x1ED, 0, 0, out churn);
+            if (r != 0) return Fail("mkdir /churn", r, fs);
+            var data = new byte[21000];
+            for (int i = 0; i < 400; i++)
+            {
+                string name = "k" + k.ToString() + "-" + i.ToString("D4");
+                int size = 1000 + (i * 7919) % 20000;
+                for (int j = 0; j < size; j++) data[j] = ChurnByte(k, i, j);
+                r = fs.Create(churn, name, 0x1A4, 0, 0, out uint file);
+                if (r != 0) return Fail("create " + name, r, fs);
+                r = fs.Write(file, 0, data, 0, size);
+                if (r != size) return Fail("write " + name, r, fs);
+                r = fs.FsyncFile(file);
+                if (r != 0) return Fail("fsync " + name, r, fs);
+                Console.WriteLine("ext2smoke: fsynced " + name + " " + size.ToString());
+            }
+            r = fs.Unmount();
+            if (r != 0) return Fail("unmount", r, fs);
+            Console.WriteLine("ext2smoke: churn done");
+            return 0;
+        }
+
         private static int Main()
         {
             try
             {
                 if (Info.Argument == "disk") return OnTheDisk();
+                if (Info.Argument.StartsWith("churn") && int.TryParse(Info.Argument.Substring(5), out int k)) return Churn(k);
                 int status = PlainExt2();
                 if (status != 0) return status;
                 status = Ext3WithReplay(out int replayed, out long hits);

@@ -1,0 +1,88 @@
+// Boot tests of the key-value store (docs/database.md): the app kvbench runs the workloads of
+// workloads.md on a fresh disk image; then the host opens the store from the image file with the
+// same LibOS.Database code (compiled into the tests) and checks every record itself — the
+// verdict comes from the bytes on the disk, not from kvbench's say-so. A second run leaves its
+// last transactions only in the log (no Close), so the host's open must replay them.
+// The count is 10,000 here to keep the test short; ./aegis run --icount with the default 100,000
+// is the benchmark (docs/database.md "Figures").
+using System.Text.RegularExpressions;
+using Aegis.LibOS.Database;
+using Aegis.Tests.Host;
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public unsafe class KvBenchTests
+{
+    private const int SectorSize = 512;
+    private string _image = "";
+
+    [SetUp]
+    public void MakeImage()
+    {
+        _image = Path.Combine(Path.GetTempPath(), $"aegis-kv-{Environment.ProcessId}-{TestContext.CurrentContext.Test.Name}.img");
+        File.Delete(_image);
+        FrontDoor.Run(TimeSpan.FromMinutes(3), "disk", "create", _image, "--size", "128", "--extent", "kv:rest").AssertExitStatus(0);
+    }
+
+    [TearDown]
+    public void RemoveImage() => File.Delete(_image);
+
+    /// <summary>The store on the extent kv, read from the image: its pages, as ./aegis disk list places them.</summary>
+    private MemoryPageStore StoreFromImage()
+    {
+        FrontDoorResult list = FrontDoor.Run(TimeSpan.FromMinutes(2), "disk", "list", _image);
+        list.AssertExitStatus(0);
+        Match kv = Regex.Match(list.Output, @"^kv (\d+) (\d+)\r?$", RegexOptions.Multiline);
+        Assert.That(kv.Success, Is.True, "the extent kv is in the table");
+        long start = long.Parse(kv.Groups[1].Value) * SectorSize, sectors = long.Parse(kv.Groups[2].Value);
+        ulong pages = (ulong)(sectors * SectorSize / 4096);
+        byte[] image = File.ReadAllBytes(_image);
+        byte[] extent = new byte[pages * 4096];
+        Array.Copy(image, start, extent, 0, extent.Length);
+        return new MemoryPageStore(pages, extent);
+    }
+
+    /// <summary>Opens the store from the image on the host and checks key(i) -> value(i) for every i.</summary>
+    private KvStore CheckRecordsOnTheDisk(int count)
+    {
+        using var frames = new HostFrames(1024);
+        var kv = KvStore.Open(StoreFromImage(), frames.Cache, frames.Staging);
+        Assert.That(kv.Count, Is.EqualTo((ulong)count), "records in the store on the disk");
+        kv.Verify();
+        for (ulong i = 0; i < (ulong)count; i++)
+            Assert.That(KvData.Get(kv, KvData.Key(i)), Is.EqualTo(KvData.Value(i)), $"record {i} read by the host from the image");
+        var keys = KvData.Scan(kv).Select(r => r.Key).ToList();
+        Assert.That(keys, Is.EqualTo(Enumerable.Range(0, count).Select(i => KvData.Hex(KvData.Key((ulong)i))).OrderBy(k => k, StringComparer.Ordinal).ToList()), "the scan, in key order");
+        return kv;
+    }
+
+    [Test]
+    public void KvBenchRunsTheFourWorkloadsAndTheRecordsAreOnTheDisk()
+    {
+        FrontDoorResult result = FrontDoor.BootWithDisk(_image, "virtio", 150, "init=kvbench:10000", "exit");
+
+        result.AssertExitStatus(0);
+        Assert.That(result.Output, Does.Not.Contain("FAILED"));
+        foreach (string name in new[] { "kv_put", "kv_get", "kv_scan" })
+            result.AssertOutputMatches($@"BENCH {name} 10000 \d+\.\d");
+        result.AssertOutputMatches(@"BENCH kv_mixed 10000 \d+\.\d page_reads \d+");
+        result.AssertOutputContains("kvbench: verified, ok");
+        KvStore kv = CheckRecordsOnTheDisk(10000);
+        Assert.That(kv.Replayed, Is.EqualTo(0UL), "kvbench closed the store: nothing left to replay");
+    }
+
+    [Test]
+    public void TransactionsLeftOnlyInTheLogAreReplayedWhenTheStoreIsOpened()
+    {
+        FrontDoorResult result = FrontDoor.BootWithDisk(_image, "virtio", 120, "init=kvbench:5000,open", "exit");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("kvbench: left open, 5000 records committed");
+        KvStore kv = CheckRecordsOnTheDisk(5000);
+        Assert.That(kv.Replayed, Is.GreaterThan(0UL), "the committed transactions were still in the log");
+    }
+}

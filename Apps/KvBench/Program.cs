@@ -1,0 +1,282 @@
+// kvbench: the key-value workloads of workloads.md ("Key-value store") on LibOS.Database's
+// KvStore, on the disk extent "kv" (made when missing; erased first):
+//   kv_put   — count/1000 transactions of 1,000 puts of (key(i), value(i)), each a durable commit;
+//   kv_get   — cold cache: count gets of key(rng() mod count), seed 0x2545F4914F6CDD1D, values checked;
+//   kv_scan  — cold cache: one ordered scan of every record, order, values and the key set checked;
+//   kv_mixed — cold cache of 12 MiB: 10 rounds of {count/10 gets (seed 0x9E3779B97F4A7C15), one
+//              full scan}; per get, scans included, and the page reads.
+// "Cold cache" is a new buffer pool (KvStore.Open) over the same extent. Each is timed with
+// RDTSC (under ./aegis run --icount: instructions) and printed "BENCH <name> <count> <per op>".
+// Argument: the record count (default 100,000; a multiple of 1,000), then options after commas:
+// "open" stops after kv_put without Close, leaving the last transactions only in the log (a power
+// cut's view); "ram" keeps the store in memory (RamStore) instead of on the extent kv.
+using System.Runtime;
+using System.Runtime.CompilerServices;
+using Aegis.Abi;
+using Aegis.LibOS;
+using Aegis.LibOS.Database;
+
+namespace Aegis.Apps.KvBench
+{
+    internal static unsafe class Program
+    {
+        private const int CacheFrames = 8192;      // 32 MiB: kv_put, kv_get, kv_scan
+        private const int MixedFrames = 3072;      // 12 MiB: kv_mixed
+        private const int StagingFrames = 32;      // the log's staging buffer: one disk request
+        private const ulong ExtentSectors = 96UL * 1024 * 1024 / 512;
+
+        [MethodImpl(MethodImplOptions.InternalCall), RuntimeImport("*", "kvbench_rdtsc")]
+        private static extern ulong Rdtsc();
+
+        private static byte* s_key, s_value, s_read, s_previous;
+        private static BlockStore s_blocks;
+        private static RamStore s_ram;
+        private static IPageStore s_store;
+
+        private static ulong PageReads => s_ram != null ? s_ram.Reads : s_blocks.Reads;
+        private static ulong PageWrites => s_ram != null ? s_ram.Writes : s_blocks.Writes;
+        private static PageFrames s_cache, s_staging;
+
+        private static int Main()
+        {
+            string argument = Info.Argument;
+            bool leaveOpen = false, inMemory = false;
+            while (argument.EndsWith(",open") || argument.EndsWith(",ram"))
+            {
+                bool open = argument.EndsWith(",open");
+                if (open) leaveOpen = true; else inMemory = true;
+                argument = argument.Substring(0, argument.Length - (open ? 5 : 4));
+            }
+            ulong count = argument.Length == 0 ? 100_000UL : ulong.Parse(argument);
+            if (count == 0 || count % 1000 != 0) return Fail("the record count must be a positive multiple of 1,000");
+
+            string where;
+            if (inMemory)
+            {
+                s_ram = new RamStore((int)(ExtentSectors / DiskExtent.SectorsPerPage));
+                s_store = s_ram;
+                where = "in memory";
+            }
+            else
+            {
+                Error error = DiskExtent.OpenOrAllocate("kv", ExtentSectors, out DiskExtent extent);
+                if (error != Error.None) return Fail("the extent kv: " + Errors.Name(error));
+                s_blocks = new BlockStore(extent);
+                s_store = s_blocks;
+                where = "on the extent kv at sector " + extent.Start.ToString();
+            }
+            ulong memory = AddressSpace.Reserve(CacheFrames + StagingFrames + 1);
+            if (memory == 0 || Memory.AllocateAndMap(memory, CacheFrames + StagingFrames + 1, Memory.ReadWrite) != Error.None)
+                return Fail("cannot map the cache");
+            s_cache = new PageFrames((byte*)memory, CacheFrames);
+            s_staging = new PageFrames((byte*)memory + (long)CacheFrames * PageCache.PageSize, StagingFrames);
+            byte* scratch = (byte*)memory + (long)(CacheFrames + StagingFrames) * PageCache.PageSize;
+            s_key = scratch; s_value = scratch + 64; s_read = scratch + 256; s_previous = scratch + 512;
+            Console.WriteLine("kvbench: " + count.ToString() + " records " + where + ", " + s_store.PageCount.ToString() + " pages");
+
+            try
+            {
+                KvStore.Erase(s_store, s_staging.Page(0));
+                if (!Put(count, leaveOpen)) return 1;
+                if (leaveOpen) return 0;
+                if (!Get(count)) return 1;
+                if (!Scan(count)) return 1;
+                if (!Mixed(count)) return 1;
+            }
+            catch (CorruptStoreException e) { return Fail(e.Message); }
+            catch (System.InvalidOperationException e) { return Fail(e.Message); }
+            Console.WriteLine("kvbench: verified, ok");
+            return 0;
+        }
+
+        private static KvStore OpenCold(int frames)
+            => KvStore.Open(s_store, new PageFrames(s_cache.Start, frames), s_staging, new TwoQueuePolicy());
+
+        private static bool Put(ulong count, bool leaveOpen)
+        {
+            KvStore store = OpenCold(CacheFrames);
+            ulong reads = PageReads, writes = PageWrites;
+            ulong start = Rdtsc();
+            for (ulong t = 0; t < count / 1000; t++)
+            {
+                for (ulong p = 0; p < 1000; p++)
+                {
+                    ulong i = 1000 * t + p;
+                    MakeKey(i, s_key);
+                    MakeValue(i, s_value);
+                    store.Put(s_key, s_value);
+                }
+                store.Commit();
+            }
+            ulong cycles = Rdtsc() - start;
+            Report("kv_put", count, cycles);
+            Console.WriteLine("kvbench: kv_put " + store.Transactions.ToString() + " commits, " + store.LogPagesWritten.ToString()
+                + " log pages, " + store.Checkpoints.ToString() + " checkpoints, " + (PageReads - reads).ToString() + " page reads, "
+                + (PageWrites - writes).ToString() + " page writes; tree of " + store.TreePages.ToString() + " pages, height "
+                + store.Height.ToString() + ", " + store.Count.ToString() + " records");
+            if (store.Count != count) return Failed("the store holds " + store.Count.ToString() + " records after kv_put");
+            if (leaveOpen)
+            {
+                Console.WriteLine("kvbench: left open, " + store.Count.ToString() + " records committed");
+                return true;
+            }
+            store.Verify();
+            store.Close();
+            return true;
+        }
+
+        private static bool Get(ulong count)
+        {
+            KvStore store = OpenCold(CacheFrames);
+            ulong reads = PageReads;
+            ulong state = 0x2545F4914F6CDD1DUL;
+            ulong start = Rdtsc();
+            for (ulong n = 0; n < count; n++)
+            {
+                ulong i = Next(ref state) % count;
+                MakeKey(i, s_key);
+                if (!store.Get(s_key, s_read)) return Failed("kv_get: key " + i.ToString() + " is missing");
+                MakeValue(i, s_value);
+                if (!Same(s_read, s_value, BTree.ValueSize)) return Failed("kv_get: the value of key " + i.ToString() + " is wrong");
+            }
+            ulong cycles = Rdtsc() - start;
+            Report("kv_get", count, cycles);
+            Console.WriteLine("kvbench: kv_get " + (PageReads - reads).ToString() + " page reads");
+            return true;
+        }
+
+        private static bool Scan(ulong count)
+        {
+            ulong expected = 0;
+            for (ulong i = 0; i < count; i++)
+            {
+                MakeKey(i, s_key);
+                expected += KeyHash(s_key);
+            }
+            KvStore store = OpenCold(CacheFrames);
+            ulong reads = PageReads;
+            ulong start = Rdtsc();
+            ulong seen = ScanAll(store, out ulong sum, out string problem);
+            ulong cycles = Rdtsc() - start;
+            if (problem != null) return Failed("kv_scan: " + problem);
+            if (seen != count || sum != expected) return Failed("kv_scan: " + seen.ToString() + " records, not the keys put");
+            Report("kv_scan", count, cycles);
+            Console.WriteLine("kvbench: kv_scan " + (PageReads - reads).ToString() + " page reads");
+            return true;
+        }
+
+        private static bool Mixed(ulong count)
+        {
+            KvStore store = OpenCold(MixedFrames);
+            ulong reads = PageReads;
+            ulong state = 0x9E3779B97F4A7C15UL;
+            ulong gets = 0;
+            ulong start = Rdtsc();
+            for (int round = 0; round < 10; round++)
+            {
+                for (ulong n = 0; n < count / 10; n++)
+                {
+                    ulong i = Next(ref state) % count;
+                    MakeKey(i, s_key);
+                    if (!store.Get(s_key, s_read)) return Failed("kv_mixed: key " + i.ToString() + " is missing");
+                    MakeValue(i, s_value);
+                    if (!Same(s_read, s_value, BTree.ValueSize)) return Failed("kv_mixed: the value of key " + i.ToString() + " is wrong");
+                    gets++;
+                }
+                ulong seen = ScanAll(store, out ulong _, out string problem);
+                if (problem != null || seen != count) return Failed("kv_mixed: scan " + round.ToString() + ": " + (problem ?? seen.ToString() + " records"));
+            }
+            ulong cycles = Rdtsc() - start;
+            ulong pageReads = PageReads - reads;
+            Console.WriteLine("BENCH kv_mixed " + gets.ToString() + " " + PerOperation(cycles, gets) + " page_reads " + pageReads.ToString());
+            Console.WriteLine("kvbench: kv_mixed " + MixedFrames.ToString() + " frames, " + store.Cache.Hits.ToString() + " hits, "
+                + store.Cache.Misses.ToString() + " misses");
+            return true;
+        }
+
+        /// <summary>A full ordered scan: the records seen; keys must increase and each value must be
+        /// a value(i) (byte j = byte 0 + j); the sum of KeyHash over the keys.</summary>
+        private static ulong ScanAll(KvStore store, out ulong sum, out string problem)
+        {
+            sum = 0;
+            problem = null;
+            ulong seen = 0;
+            BTree.Cursor cursor = store.First();
+            while (cursor.Next(s_key, s_read))
+            {
+                if (seen > 0 && BTree.Compare(s_previous, s_key) >= 0) { problem = "keys out of order at record " + seen.ToString(); return seen; }
+                for (int j = 1; j < BTree.ValueSize; j++)
+                    if (s_read[j] != (byte)(s_read[0] + j)) { problem = "the value of record " + seen.ToString() + " is wrong"; return seen; }
+                sum += KeyHash(s_key);
+                System.Buffer.MemoryCopy(s_key, s_previous, BTree.KeySize, BTree.KeySize);
+                seen++;
+            }
+            return seen;
+        }
+
+        private static ulong KeyHash(byte* key) => Mix64(*(ulong*)key ^ Mix64(*(ulong*)(key + 8)));
+
+        /// <summary>key(i): the 16 lowercase hex digits of mix64(i).</summary>
+        private static void MakeKey(ulong i, byte* key)
+        {
+            ulong z = Mix64(i);
+            for (int d = 15; d >= 0; d--)
+            {
+                int digit = (int)(z & 0xF);
+                key[d] = (byte)(digit < 10 ? '0' + digit : 'a' + digit - 10);
+                z >>= 4;
+            }
+        }
+
+        /// <summary>value(i): byte j = (131 i + j) mod 256.</summary>
+        private static void MakeValue(ulong i, byte* value)
+        {
+            for (int j = 0; j < BTree.ValueSize; j++) value[j] = (byte)(131 * i + (ulong)j);
+        }
+
+        private static ulong Mix64(ulong z)
+        {
+            z += 0x9E3779B97F4A7C15UL;
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        /// <summary>xorshift64*.</summary>
+        private static ulong Next(ref ulong x)
+        {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            return x * 0x2545F4914F6CDD1DUL;
+        }
+
+        private static bool Same(byte* a, byte* b, int length)
+        {
+            for (int i = 0; i < length; i++) if (a[i] != b[i]) return false;
+            return true;
+        }
+
+        private static void Report(string name, ulong count, ulong cycles)
+            => Console.WriteLine("BENCH " + name + " " + count.ToString() + " " + PerOperation(cycles, count));
+
+        /// <summary>cycles / operations, rounded to one decimal.</summary>
+        private static string PerOperation(ulong cycles, ulong operations)
+        {
+            ulong tenths = (cycles * 10 + operations / 2) / operations;
+            return (tenths / 10).ToString() + "." + (tenths % 10).ToString();
+        }
+
+        private static bool Failed(string what)
+        {
+            Console.WriteLine("kvbench: FAILED " + what);
+            return false;
+        }
+
+        private static int Fail(string what)
+        {
+            Console.WriteLine("kvbench: FAILED " + what);
+            return 1;
+        }
+    }
+}

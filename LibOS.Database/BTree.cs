@@ -1,0 +1,400 @@
+// BTree: a B+tree of fixed-size records — 16-byte keys (compared as bytes, unsigned) and
+// 100-byte values, the key-value workload's sizes — in 4 KiB pages of a PageCache, used in
+// place. Records live in the leaves, which are chained left to right for ordered scans; inner
+// pages hold separator keys. Pages are never freed (no delete); new ones come from a bump
+// pointer (NextPage) that KvStore keeps in the meta page.
+// Page layout (little-endian):
+//   0: kind (u16: 1 leaf, 2 inner)   2: count (u16)   4: zero (u32)
+//   8: link (u64) — a leaf's right sibling (0: none), an inner page's leftmost child
+//  16: entries — leaf: key(16) value(100), at most 35; inner: key(16) child(8), at most 170.
+//   In an inner page, entry i's child holds keys >= key i (and < key i+1); the leftmost child
+//   holds keys < key 0.
+// Invariants (Verify checks them all): every leaf is at depth Height; keys strictly increase in
+// a page, along the leaf chain, and lie within their separators; Count is the number of records.
+// Every page read is checked (kind, count, child and sibling numbers inside [first, NextPage))
+// before it is used, so a damaged page gives CorruptStoreException, never a wild access or a loop.
+using System;
+
+namespace Aegis.LibOS.Database
+{
+    public sealed unsafe class BTree
+    {
+        public const int KeySize = 16;
+        public const int ValueSize = 100;
+        private const int HeaderSize = 16;
+        private const int LeafEntrySize = KeySize + ValueSize;
+        private const int InnerEntrySize = KeySize + 8;
+        public const int LeafCapacity = (PageCache.PageSize - HeaderSize) / LeafEntrySize;    // 35
+        public const int InnerCapacity = (PageCache.PageSize - HeaderSize) / InnerEntrySize;  // 170
+        private const ushort LeafKind = 1, InnerKind = 2;
+        public const int MaximumHeight = 16;
+
+        private readonly PageCache _cache;
+        private readonly ulong _firstPage, _pageLimit;
+        private readonly ulong[] _pathPage = new ulong[MaximumHeight];
+        private readonly int[] _pathSlot = new int[MaximumHeight];
+        private readonly byte[] _scratch = new byte[(LeafCapacity + 1) * LeafEntrySize > (InnerCapacity + 1) * InnerEntrySize
+            ? (LeafCapacity + 1) * LeafEntrySize : (InnerCapacity + 1) * InnerEntrySize];
+        private readonly byte[] _separator = new byte[KeySize];
+        private ulong _verifyVisits;
+
+        /// <summary>A tree over pages [firstPage, pageLimit) whose state (from the meta page) is given.</summary>
+        public BTree(PageCache cache, ulong firstPage, ulong pageLimit, ulong root, int height, ulong nextPage, ulong count)
+        {
+            _cache = cache;
+            _firstPage = firstPage;
+            _pageLimit = pageLimit;
+            Root = root;
+            Height = height;
+            NextPage = nextPage;
+            Count = count;
+        }
+
+        public ulong Root { get; private set; }
+        public int Height { get; private set; }
+        public ulong NextPage { get; private set; }
+        public ulong Count { get; private set; }
+        /// <summary>Root, height, next page or count changed since the last ClearChanged.</summary>
+        public bool Changed { get; private set; }
+        public void ClearChanged() => Changed = false;
+
+        /// <summary>Makes an empty tree: one empty leaf as the root (part of the running transaction).</summary>
+        public void CreateEmpty()
+        {
+            ulong page = AllocatePage();
+            byte* leaf = _cache.Create(page);
+            *(ushort*)leaf = LeafKind;
+            Root = page;
+            Height = 1;
+            Count = 0;
+            Changed = true;
+        }
+
+        public bool Get(byte* key, byte* value)
+        {
+            ulong page = Descend(key);
+            byte* leaf = _cache.Fetch(page);
+            int count = CheckedCount(leaf, page, LeafKind);
+            int at = LeafLowerBound(leaf, count, key);
+            if (at == count || Compare(LeafKey(leaf, at), key) != 0) return false;
+            Buffer.MemoryCopy(LeafKey(leaf, at) + KeySize, value, ValueSize, ValueSize);
+            return true;
+        }
+
+        /// <summary>Inserts or replaces (key, value); true when the key was new.</summary>
+        public bool Put(byte* key, byte* value)
+        {
+            ulong page = Descend(key);
+            byte* leaf = _cache.FetchForWrite(page);
+            int count = CheckedCount(leaf, page, LeafKind);
+            int at = LeafLowerBound(leaf, count, key);
+            if (at < count && Compare(LeafKey(leaf, at), key) == 0)
+            {
+                Buffer.MemoryCopy(value, LeafKey(leaf, at) + KeySize, ValueSize, ValueSize);
+                return false;
+            }
+            Count++;
+            Changed = true;
+            if (count < LeafCapacity)
+            {
+                byte* slot = LeafKey(leaf, at);
+                Buffer.MemoryCopy(slot, slot + LeafEntrySize, (count - at) * LeafEntrySize, (count - at) * LeafEntrySize);
+                Buffer.MemoryCopy(key, slot, KeySize, KeySize);
+                Buffer.MemoryCopy(value, slot + KeySize, ValueSize, ValueSize);
+                SetCount(leaf, count + 1);
+                return true;
+            }
+            fixed (byte* scratch = _scratch)
+            fixed (byte* separator = _separator)
+            {
+                // All count + 1 records in order in scratch, then the lower half stays, the upper half moves right.
+                Buffer.MemoryCopy(LeafKey(leaf, 0), scratch, at * LeafEntrySize, at * LeafEntrySize);
+                Buffer.MemoryCopy(key, scratch + at * LeafEntrySize, KeySize, KeySize);
+                Buffer.MemoryCopy(value, scratch + at * LeafEntrySize + KeySize, ValueSize, ValueSize);
+                Buffer.MemoryCopy(LeafKey(leaf, at), scratch + (at + 1) * LeafEntrySize, (count - at) * LeafEntrySize, (count - at) * LeafEntrySize);
+                int total = count + 1, left = total / 2, right = total - left;
+                ulong rightPage = AllocatePage();
+                byte* sibling = _cache.Create(rightPage);
+                *(ushort*)sibling = LeafKind;
+                SetCount(sibling, right);
+                Buffer.MemoryCopy(scratch + left * LeafEntrySize, LeafKey(sibling, 0), right * LeafEntrySize, right * LeafEntrySize);
+                Buffer.MemoryCopy(scratch, LeafKey(leaf, 0), left * LeafEntrySize, left * LeafEntrySize);
+                SetCount(leaf, left);
+                SetLink(sibling, Link(leaf));
+                SetLink(leaf, rightPage);
+                Buffer.MemoryCopy(LeafKey(sibling, 0), separator, KeySize, KeySize);
+                InsertIntoParent(Height - 2, separator, rightPage, scratch);
+            }
+            return true;
+        }
+
+        /// <summary>A cursor at the first record.</summary>
+        public Cursor First()
+        {
+            ulong page = Root;
+            for (int level = 0; level < Height - 1; level++)
+            {
+                byte* inner = _cache.Fetch(page);
+                CheckedCount(inner, page, InnerKind);
+                page = CheckedChild(Link(inner), page);
+            }
+            return new Cursor(this, page, 0);
+        }
+
+        /// <summary>A cursor at the first record whose key is >= key.</summary>
+        public Cursor Seek(byte* key)
+        {
+            ulong page = Descend(key);
+            byte* leaf = _cache.Fetch(page);
+            int count = CheckedCount(leaf, page, LeafKind);
+            return new Cursor(this, page, LeafLowerBound(leaf, count, key));
+        }
+
+        /// <summary>Checks every invariant of the header by walking the whole tree; throws
+        /// CorruptStoreException naming the first one broken.</summary>
+        public void Verify()
+        {
+            ulong records = 0, previousLeaf = 0, expectedNext = 0;
+            bool first = true;
+            _verifyVisits = 0;
+            byte[] lastKey = new byte[KeySize];
+            fixed (byte* last = lastKey)
+                VerifyPage(Root, 1, null, null, last, ref first, ref records, ref previousLeaf, ref expectedNext);
+            if (expectedNext != 0) throw new CorruptStoreException("the last leaf has a right sibling");
+            if (records != Count) throw new CorruptStoreException("the tree holds " + records.ToString() + " records, the meta page says " + Count.ToString());
+        }
+
+        private void VerifyPage(ulong page, int depth, byte* low, byte* high, byte* last, ref bool first, ref ulong records, ref ulong previousLeaf, ref ulong expectedNext)
+        {
+            if (++_verifyVisits > NextPage) throw new CorruptStoreException("a page is reachable twice");
+            bool leafLevel = depth == Height;
+            byte* data = _cache.Fetch(page);
+            int count = CheckedCount(data, page, leafLevel ? LeafKind : InnerKind);
+            if (leafLevel)
+            {
+                if (previousLeaf != 0 && expectedNext != page) throw new CorruptStoreException("leaf " + previousLeaf.ToString() + "'s sibling is not the next leaf");
+                for (int i = 0; i < count; i++)
+                {
+                    byte* key = LeafKey(data, i);
+                    if (low != null && Compare(key, low) < 0) throw new CorruptStoreException("a key of leaf " + page.ToString() + " is below its separator");
+                    if (high != null && Compare(key, high) >= 0) throw new CorruptStoreException("a key of leaf " + page.ToString() + " is not below the next separator");
+                    if (!first && Compare(key, last) <= 0) throw new CorruptStoreException("keys do not increase at leaf " + page.ToString());
+                    Buffer.MemoryCopy(key, last, KeySize, KeySize);
+                    first = false;
+                }
+                records += (ulong)count;
+                previousLeaf = page;
+                expectedNext = Link(data);
+                return;
+            }
+            if (count == 0) throw new CorruptStoreException("inner page " + page.ToString() + " is empty");
+            byte[] bounds = new byte[(count + 1) * KeySize]; // the page may leave the cache while its children are walked
+            ulong[] children = new ulong[count + 1];
+            fixed (byte* copy = bounds)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    Buffer.MemoryCopy(InnerKey(data, i), copy + i * KeySize, KeySize, KeySize);
+                    if (i > 0 && Compare(copy + i * KeySize, copy + (i - 1) * KeySize) <= 0) throw new CorruptStoreException("separators do not increase in page " + page.ToString());
+                    children[i + 1] = CheckedChild(InnerChild(data, i), page);
+                }
+                children[0] = CheckedChild(Link(data), page);
+                for (int i = 0; i <= count; i++)
+                    VerifyPage(children[i], depth + 1, i == 0 ? low : copy + (i - 1) * KeySize, i == count ? high : copy + i * KeySize,
+                        last, ref first, ref records, ref previousLeaf, ref expectedNext);
+            }
+        }
+
+        private void InsertIntoParent(int level, byte* key, ulong child, byte* scratch)
+        {
+            while (true)
+            {
+                if (level < 0)
+                {
+                    if (Height == MaximumHeight) throw new InvalidOperationException("the tree is too tall");
+                    ulong rootPage = AllocatePage();
+                    byte* root = _cache.Create(rootPage);
+                    *(ushort*)root = InnerKind;
+                    SetLink(root, Root);
+                    Buffer.MemoryCopy(key, InnerKey(root, 0), KeySize, KeySize);
+                    SetInnerChild(root, 0, child);
+                    SetCount(root, 1);
+                    Root = rootPage;
+                    Height++;
+                    return;
+                }
+                ulong page = _pathPage[level];
+                byte* inner = _cache.FetchForWrite(page);
+                int count = CheckedCount(inner, page, InnerKind);
+                int at = _pathSlot[level] + 1;
+                if (count < InnerCapacity)
+                {
+                    byte* slot = InnerKey(inner, at);
+                    Buffer.MemoryCopy(slot, slot + InnerEntrySize, (count - at) * InnerEntrySize, (count - at) * InnerEntrySize);
+                    Buffer.MemoryCopy(key, slot, KeySize, KeySize);
+                    SetInnerChild(inner, at, child);
+                    SetCount(inner, count + 1);
+                    return;
+                }
+                // count + 1 entries in scratch; the middle one's key goes up, its child becomes the
+                // new right page's leftmost child.
+                Buffer.MemoryCopy(InnerKey(inner, 0), scratch, at * InnerEntrySize, at * InnerEntrySize);
+                Buffer.MemoryCopy(key, scratch + at * InnerEntrySize, KeySize, KeySize);
+                *(ulong*)(scratch + at * InnerEntrySize + KeySize) = child;
+                Buffer.MemoryCopy(InnerKey(inner, at), scratch + (at + 1) * InnerEntrySize, (count - at) * InnerEntrySize, (count - at) * InnerEntrySize);
+                int total = count + 1, middle = total / 2, right = total - middle - 1;
+                ulong rightPage = AllocatePage();
+                byte* sibling = _cache.Create(rightPage);
+                *(ushort*)sibling = InnerKind;
+                SetLink(sibling, *(ulong*)(scratch + middle * InnerEntrySize + KeySize));
+                Buffer.MemoryCopy(scratch + (middle + 1) * InnerEntrySize, InnerKey(sibling, 0), right * InnerEntrySize, right * InnerEntrySize);
+                SetCount(sibling, right);
+                Buffer.MemoryCopy(scratch, InnerKey(inner, 0), middle * InnerEntrySize, middle * InnerEntrySize);
+                SetCount(inner, middle);
+                Buffer.MemoryCopy(scratch + middle * InnerEntrySize, key, KeySize, KeySize); // key is _separator: free to reuse now
+                child = rightPage;
+                level--;
+            }
+        }
+
+        /// <summary>The leaf where 'key' belongs; the inner pages and slots on the way are kept in the path.</summary>
+        private ulong Descend(byte* key)
+        {
+            ulong page = Root;
+            for (int level = 0; level < Height - 1; level++)
+            {
+                byte* inner = _cache.Fetch(page);
+                int count = CheckedCount(inner, page, InnerKind);
+                int slot = InnerUpperBound(inner, count, key) - 1;
+                _pathPage[level] = page;
+                _pathSlot[level] = slot;
+                page = CheckedChild(slot < 0 ? Link(inner) : InnerChild(inner, slot), page);
+            }
+            return page;
+        }
+
+        private ulong AllocatePage()
+        {
+            if (NextPage >= _pageLimit) throw new InvalidOperationException("the key-value store is full (" + (_pageLimit - _firstPage).ToString() + " pages)");
+            Changed = true;
+            return NextPage++;
+        }
+
+        internal ulong CheckedChild(ulong child, ulong parent)
+        {
+            if (child < _firstPage || child >= NextPage)
+                throw new CorruptStoreException("page " + parent.ToString() + " points at page " + child.ToString() + ", outside the tree");
+            return child;
+        }
+
+        internal static int CheckedCount(byte* data, ulong page, ushort kind)
+        {
+            ushort actual = *(ushort*)data;
+            int count = *(ushort*)(data + 2);
+            if (actual != kind)
+                throw new CorruptStoreException("page " + page.ToString() + " is of kind " + actual.ToString() + ", not " + (kind == LeafKind ? "a leaf" : "an inner page"));
+            if (count > (kind == LeafKind ? LeafCapacity : InnerCapacity))
+                throw new CorruptStoreException("page " + page.ToString() + " claims " + count.ToString() + " entries");
+            return count;
+        }
+
+        private static int LeafLowerBound(byte* leaf, int count, byte* key)
+        {
+            int low = 0, high = count;
+            while (low < high)
+            {
+                int middle = (low + high) >> 1;
+                if (Compare(LeafKey(leaf, middle), key) < 0) low = middle + 1; else high = middle;
+            }
+            return low;
+        }
+
+        /// <summary>The number of separators <= key.</summary>
+        private static int InnerUpperBound(byte* inner, int count, byte* key)
+        {
+            int low = 0, high = count;
+            while (low < high)
+            {
+                int middle = (low + high) >> 1;
+                if (Compare(InnerKey(inner, middle), key) <= 0) low = middle + 1; else high = middle;
+            }
+            return low;
+        }
+
+        /// <summary>Unsigned byte order of two 16-byte keys: -1, 0, 1.</summary>
+        public static int Compare(byte* a, byte* b)
+        {
+            ulong x = BigEndian(*(ulong*)a), y = BigEndian(*(ulong*)b);
+            if (x != y) return x < y ? -1 : 1;
+            x = BigEndian(*(ulong*)(a + 8));
+            y = BigEndian(*(ulong*)(b + 8));
+            return x == y ? 0 : x < y ? -1 : 1;
+        }
+
+        private static ulong BigEndian(ulong v)
+        {
+            v = (v >> 32) | (v << 32);
+            v = ((v & 0xFFFF0000FFFF0000UL) >> 16) | ((v & 0x0000FFFF0000FFFFUL) << 16);
+            return ((v & 0xFF00FF00FF00FF00UL) >> 8) | ((v & 0x00FF00FF00FF00FFUL) << 8);
+        }
+
+        internal static byte* LeafKey(byte* leaf, int index) => leaf + HeaderSize + index * LeafEntrySize;
+        private static byte* InnerKey(byte* inner, int index) => inner + HeaderSize + index * InnerEntrySize;
+        private static ulong InnerChild(byte* inner, int index) => *(ulong*)(InnerKey(inner, index) + KeySize);
+        private static void SetInnerChild(byte* inner, int index, ulong child) => *(ulong*)(InnerKey(inner, index) + KeySize) = child;
+        internal static ulong Link(byte* data) => *(ulong*)(data + 8);
+        private static void SetLink(byte* data, ulong link) => *(ulong*)(data + 8) = link;
+        private static void SetCount(byte* data, int count) => *(ushort*)(data + 2) = (ushort)count;
+
+        internal PageCache Cache => _cache;
+
+        /// <summary>An ordered walk along the leaf chain. It keeps its leaf's page number and an
+        /// index; it reuses the leaf's pointer only while the cache has evicted nothing since it
+        /// fetched it (else it fetches again), so other operations may run between steps.</summary>
+        public sealed class Cursor
+        {
+            private readonly BTree _tree;
+            private ulong _leaf;
+            private int _index;
+            private ulong _leavesVisited;
+            private byte* _page;          // _leaf's page, valid while the cache's Evictions equals _evictions
+            private ulong _evictions = ulong.MaxValue;
+
+            internal Cursor(BTree tree, ulong leaf, int index)
+            {
+                _tree = tree;
+                _leaf = leaf;
+                _index = index;
+            }
+
+            /// <summary>Copies the next record out (either pointer may be null); false at the end.</summary>
+            public bool Next(byte* key, byte* value)
+            {
+                while (_leaf != 0)
+                {
+                    if (_evictions != _tree._cache.Evictions)
+                    {
+                        _page = _tree._cache.Fetch(_leaf);
+                        _evictions = _tree._cache.Evictions;
+                    }
+                    byte* leaf = _page;
+                    int count = CheckedCount(leaf, _leaf, LeafKind); // read each step: a Put may have changed it
+                    if (_index < count)
+                    {
+                        byte* record = LeafKey(leaf, _index++);
+                        if (key != null) Buffer.MemoryCopy(record, key, KeySize, KeySize);
+                        if (value != null) Buffer.MemoryCopy(record + KeySize, value, ValueSize, ValueSize);
+                        return true;
+                    }
+                    ulong next = Link(leaf);
+                    if (next != 0) _tree.CheckedChild(next, _leaf);
+                    if (++_leavesVisited > _tree.NextPage) throw new CorruptStoreException("the leaf chain loops");
+                    _leaf = next;
+                    _index = 0;
+                    _evictions = ulong.MaxValue;
+                }
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,158 @@
+// PageCache: the key-value store's buffer pool. Pages live in frames the caller gives it (on
+// Aegis, frames the app mapped itself; on the host, aligned memory); Fetch returns the page in
+// place. Which page leaves is an IReplacementPolicy's choice (TwoQueuePolicy by default).
+// Dirty pages are tracked explicitly (the write-ahead log needs to know which pages a
+// transaction changed), not with the MMU's dirty bit as BufferPool does.
+// States of a cached page:
+//   Clean      — the same as its home page on the store;
+//   Committed  — changed by committed transactions, not yet written home (its images are in the
+//                durable log); written home when evicted or at a checkpoint;
+//   Changing   — changed by the running transaction: pinned (no steal), so nothing uncommitted
+//                ever reaches its home page. Commit turns these into Committed.
+// Invariants: _frameOf[page] == f  <=>  _pageIn[f] == page; a frame is either free or holds a
+// page; Fetch's pointer stays valid until the next Fetch, FetchForWrite's until the commit.
+using System;
+using System.Collections.Generic;
+
+namespace Aegis.LibOS.Database
+{
+    public sealed unsafe class PageCache : IFramePins
+    {
+        public const int PageSize = 4096;
+        private const ulong NoPage = ulong.MaxValue;
+        private const byte Clean = 0, Committed = 1, Changing = 2;
+
+        private readonly IPageStore _store;
+        private readonly PageFrames _frames;
+        private readonly IReplacementPolicy _policy;
+        private readonly Dictionary<ulong, int> _frameOf;
+        private readonly ulong[] _pageIn;
+        private readonly byte[] _state;
+        private readonly int[] _free;
+        private int _freeCount;
+        private readonly List<int> _changing = new List<int>();
+
+        public PageCache(IPageStore store, PageFrames frames, IReplacementPolicy policy)
+        {
+            _store = store ?? throw new ArgumentNullException(nameof(store));
+            if (frames.Count <= 0) throw new ArgumentOutOfRangeException(nameof(frames));
+            _frames = frames;
+            _policy = policy ?? new TwoQueuePolicy();
+            _policy.Attach(frames.Count);
+            _frameOf = new Dictionary<ulong, int>();
+            _pageIn = new ulong[frames.Count];
+            _state = new byte[frames.Count];
+            _free = new int[frames.Count];
+            for (int f = 0; f < frames.Count; f++)
+            {
+                _pageIn[f] = NoPage;
+                _free[f] = frames.Count - 1 - f;
+            }
+            _freeCount = frames.Count;
+        }
+
+        public int FrameCount => _frames.Count;
+        public ulong Hits { get; private set; }
+        public ulong Misses { get; private set; }
+        public ulong WriteBacks { get; private set; }
+        /// <summary>Pages evicted so far: while it is unchanged, every pointer Fetch returned still
+        /// points at its page (a cursor uses this to stay on its leaf without fetching again).</summary>
+        public ulong Evictions { get; private set; }
+        public IReplacementPolicy Policy => _policy;
+
+        /// <summary>The pages the running transaction changed.</summary>
+        public int ChangingCount => _changing.Count;
+        public ulong ChangingPage(int index) => _pageIn[_changing[index]];
+        public byte* ChangingData(int index) => _frames.Page(_changing[index]);
+
+        public bool CanEvict(int frame) => _state[frame] != Changing;
+
+        public bool IsCached(ulong page) => _frameOf.ContainsKey(page);
+
+        /// <summary>The page, read from the store if it is not cached.</summary>
+        public byte* Fetch(ulong page) => _frames.Page(Locate(page, read: true));
+
+        /// <summary>The page, to be changed by the running transaction (pinned until the commit).</summary>
+        public byte* FetchForWrite(ulong page)
+        {
+            int frame = Locate(page, read: true);
+            MarkChanging(frame);
+            return _frames.Page(frame);
+        }
+
+        /// <summary>A new page (its old contents are not read): zeroed, changed by the running transaction.</summary>
+        public byte* Create(ulong page)
+        {
+            int frame = Locate(page, read: false);
+            byte* data = _frames.Page(frame);
+            for (int i = 0; i < PageSize / 8; i++) ((ulong*)data)[i] = 0;
+            MarkChanging(frame);
+            return data;
+        }
+
+        /// <summary>The running transaction is durable: its pages may now be written home.</summary>
+        public void TransactionCommitted()
+        {
+            for (int i = 0; i < _changing.Count; i++) _state[_changing[i]] = Committed;
+            _changing.Clear();
+        }
+
+        /// <summary>Writes every committed page home (not flushed); the pages stay cached, clean.</summary>
+        public void WriteBackCommitted()
+        {
+            for (int f = 0; f < _frames.Count; f++)
+            {
+                if (_state[f] != Committed) continue;
+                _store.Write(_pageIn[f], _frames.Page(f), 1);
+                WriteBacks++;
+                _state[f] = Clean;
+            }
+        }
+
+        private void MarkChanging(int frame)
+        {
+            if (_state[frame] == Changing) return;
+            _state[frame] = Changing;
+            _changing.Add(frame);
+        }
+
+        private int Locate(ulong page, bool read)
+        {
+            if (page >= _store.PageCount) throw new CorruptStoreException("page " + page.ToString() + " is past the store's end");
+            if (_frameOf.TryGetValue(page, out int frame))
+            {
+                Hits++;
+                _policy.Referenced(frame);
+                return frame;
+            }
+            Misses++;
+            frame = TakeFrame();
+            if (read) _store.Read(page, _frames.Page(frame), 1);
+            _pageIn[frame] = page;
+            _state[frame] = Clean;
+            _frameOf[page] = frame;
+            _policy.Loaded(frame, page);
+            return frame;
+        }
+
+        private int TakeFrame()
+        {
+            if (_freeCount > 0) return _free[--_freeCount];
+            int victim = _policy.ChooseVictim(this);
+            if (victim < 0 || _pageIn[victim] == NoPage || _state[victim] == Changing)
+                throw new InvalidOperationException("every cached page is changed by the running transaction: the cache is too small for it");
+            ulong page = _pageIn[victim];
+            if (_state[victim] == Committed)
+            {
+                _store.Write(page, _frames.Page(victim), 1);
+                WriteBacks++;
+            }
+            _policy.Evicted(victim, page);
+            Evictions++;
+            _frameOf.Remove(page);
+            _pageIn[victim] = NoPage;
+            _state[victim] = Clean;
+            return victim;
+        }
+    }
+}
