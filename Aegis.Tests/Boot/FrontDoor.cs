@@ -218,10 +218,27 @@ public static class FrontDoor
         }
     }
 
+    /// <summary>As BootWithInput, but the input goes to the guest only once the output shows
+    /// 'marker' (e.g. "as init"): bytes sent while GRUB still sets COM1 up can be lost (its reset
+    /// of the receiver drops what the UART holds, up to its FIFO), so a test that needs every byte
+    /// waits for the kernel, which keeps what arrives after it took the UART over.</summary>
+    public static FrontDoorResult BootWithInputAfter(string marker, string input, int timeoutSeconds, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(), "--" };
+        arguments.AddRange(kernelArguments);
+        return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, null, arguments.ToArray(), (marker, input));
+    }
+
     /// <summary>Runs ./aegis; 'input' (null: none) goes to its stdin, which is then closed; 'during'
     /// (null: nothing) runs once the script has started, with a function returning the output so far.
     /// An exception from 'during' ends the run (the process tree is killed) and is rethrown.</summary>
     private static FrontDoorResult RunInteracting(TimeSpan limit, string input, Action<Func<string>> during, params string[] arguments)
+        => RunInteracting(limit, input, during, arguments, (null, null));
+
+    /// <summary>As above; with a 'late' (marker, text), stdin stays open until the output shows the
+    /// marker, then gets the text and is closed (at the limit, closed without it).</summary>
+    private static FrontDoorResult RunInteracting(TimeSpan limit, string input, Action<Func<string>> during, string[] arguments, (string Marker, string Text) late)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -252,9 +269,26 @@ public static class FrontDoor
         process.Start();
         if (input != null)
             process.StandardInput.Write(input);
-        process.StandardInput.Close();
+        if (late.Marker == null)
+            process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        if (late.Marker != null)
+        {
+            var waited = Stopwatch.StartNew();
+            bool seen = false;
+            while (!seen && waited.Elapsed < limit && !process.HasExited)
+            {
+                lock (output) seen = output.ToString().Contains(late.Marker);
+                if (!seen) Thread.Sleep(50);
+            }
+            try
+            {
+                if (seen) process.StandardInput.Write(late.Text);
+                process.StandardInput.Close();
+            }
+            catch (IOException) { } // the script ended first: its output says why
+        }
 
         if (during != null)
         {
