@@ -5,7 +5,7 @@
 // copy of the file system with the same library (its journal replayed), checks that every file
 // whose fsync returned (the guest printed it) is there with every byte, and runs e2fsck -fn on
 // the replayed copy; the next boot mounts the cut image itself (the guest replays) and goes on.
-// AEGIS_POWER_CUTS sets how many cuts (default 4, to keep `./aegis test` short; docs/disks.md
+// AEGIS_POWER_CUTS sets how many cuts (default 3, to keep `./aegis test` short; docs/disks.md
 // has a run with 20).
 using System.Text.RegularExpressions;
 using Aegis.LibOS.Unixish.Storage;
@@ -26,7 +26,7 @@ public class PowerCutTests
     [Test]
     public void FsyncedFilesSurviveRandomPowerCutsAndTheFileSystemStaysClean()
     {
-        int cuts = int.TryParse(Environment.GetEnvironmentVariable("AEGIS_POWER_CUTS"), out int n) && n > 0 ? n : 4;
+        int cuts = int.TryParse(Environment.GetEnvironmentVariable("AEGIS_POWER_CUTS"), out int n) && n > 0 ? n : 3;
         string image = Path.Combine(Path.GetTempPath(), $"aegis-powercut-{Environment.ProcessId}.img");
         File.Delete(image);
         var random = new Random(1101);
