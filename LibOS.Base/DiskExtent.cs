@@ -63,6 +63,9 @@ namespace Aegis.LibOS
             return error == Error.NoSuchExtent ? Allocate(name, sectors, out extent, diskSlot) : error;
         }
 
+        /// <summary>The extent whose capability is in 'slot' (one another environment granted with CapabilityCopy).</summary>
+        public static Error FromSlot(ulong slot, out DiskExtent extent) => From(slot, out extent);
+
         private static Error From(ulong slot, out DiskExtent extent)
         {
             extent = null;

@@ -7,6 +7,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Aegis.LibOS.Unixish.Linux.Files;
+using Aegis.LibOS.Unixish.Storage;
 using NUnit.Framework;
 
 namespace Aegis.Tests.Host;
@@ -44,12 +45,24 @@ public unsafe class LinuxVfsDifferentialTests
 
     private sealed class VfsExecutor : IExecutor
     {
-        private readonly Vfs _vfs = new();
+        private readonly Vfs _vfs;
         public long Dirfd => -100;
-        public VfsExecutor()
+        /// <summary>Null: the scripts run in /tmp/w of a memory tree; else in /w of this image's file system as /.</summary>
+        public readonly Ext2FileSystem? Disk;
+        public readonly MemoryBlockStore? Image;
+
+        public VfsExecutor(bool onDisk)
         {
-            Assert.That(_vfs.Files.MakeDirectoryAt(-100, "/tmp/w", 0x1ED), Is.EqualTo(0));
-            Assert.That(_vfs.Files.ChangeDirectory("/tmp/w"), Is.EqualTo(0));
+            string work = "/tmp/w";
+            if (onDisk)
+            {
+                Image = new MemoryBlockStore(Ext2Tools.MakeImage(null, 1024, "16M"), 512);
+                Disk = Ext2FileSystem.Mount(Image);
+                work = "/w";
+            }
+            _vfs = new Vfs(disk: Disk == null ? null : new DiskTree(Disk));
+            Assert.That(_vfs.Files.MakeDirectoryAt(-100, work, 0x1ED), Is.EqualTo(0));
+            Assert.That(_vfs.Files.ChangeDirectory(work), Is.EqualTo(0));
         }
 
         private static string S(long address) => address == 0 ? null! : PathBytes.ToString((byte*)address, StrLen((byte*)address));
@@ -204,13 +217,16 @@ public unsafe class LinuxVfsDifferentialTests
 
     private static string HostRoot = "";
 
-    private static void RunScript(string script)
+    /// <summary>Whether the scripts run on a file system on a disk image (LinuxVfsDiskDifferentialTests).</summary>
+    protected virtual bool OnDisk => false;
+
+    private void RunScript(string script)
     {
         string hostDirectory = Path.Combine(HostTar.TempDirectory(), "w"); // named like the VFS's /tmp/w
         Directory.CreateDirectory(hostDirectory);
         HostRoot = hostDirectory;
         var host = new HostExecutor(hostDirectory);
-        var vfs = new VfsExecutor();
+        var vfs = new VfsExecutor(OnDisk);
         var mismatches = new List<string>();
         int steps = 0;
         foreach (string raw in script.Split('\n'))
@@ -223,6 +239,11 @@ public unsafe class LinuxVfsDifferentialTests
         }
         Assert.That(steps, Is.GreaterThan(5));
         Assert.That(mismatches, Is.Empty, "steps whose outcome differs from Linux:\n" + string.Join("\n", mismatches));
+        if (vfs.Disk != null)
+        {
+            Assert.That(vfs.Disk.Unmount(), Is.EqualTo(0), vfs.Disk.LastError);
+            Ext2Tools.AssertClean(vfs.Image!.Bytes, "after the script");
+        }
     }
 
     [Test]
@@ -415,4 +436,11 @@ public unsafe class LinuxVfsDifferentialTests
         rename empty empty2/
         stat empty2
     ");
+}
+
+/// <summary>The same scripts with / on a file system on a disk image (DiskTree over ext3 made by
+/// mke2fs): the outcomes must still be Linux's, and e2fsck -fn must find the image clean after each.</summary>
+public sealed class LinuxVfsDiskDifferentialTests : LinuxVfsDifferentialTests
+{
+    protected override bool OnDisk => true;
 }

@@ -79,12 +79,12 @@ public sealed unsafe class Vfs
     public readonly FileSystem Fs;
     public readonly LinuxFiles Files;
 
-    public Vfs(byte[]? archive = null)
+    public Vfs(byte[]? archive = null, DiskTree? disk = null)
     {
         Processes.All[7] = new ProcessStatus { Pid = 7, ParentPid = 1, ProcessGroup = 7, Session = 7, Name = "test", State = 'R',
             Arguments = new[] { "/bin/test", "-x", "arg two" }, ExecutablePath = "/bin/test" };
         var sources = new FileSystemSources { Processes = Processes, System = System, Maps = Maps, Clock = () => Time };
-        Fs = new FileSystem(sources, Terminal);
+        Fs = new FileSystem(sources, Terminal, disk);
         if (archive != null)
         {
             // The archive must outlive the VFS (file data is referenced): pinned for the test's life.

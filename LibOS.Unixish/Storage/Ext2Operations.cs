@@ -375,6 +375,60 @@ namespace Aegis.LibOS.Unixish.Storage
             catch (StorageException e) { return Fail(e, changed); }
         }
 
+        /// <summary>renameat2's RENAME_EXCHANGE: the two names trade inodes, in one transaction.</summary>
+        public int Exchange(uint fromDirectory, string fromName, uint toDirectory, string toName)
+        {
+            int error = BeginChange();
+            if (error != 0) return error;
+            bool changed = false;
+            try
+            {
+                Ext2Inode from = LiveDirectory(fromDirectory, out error);
+                if (error != 0) return error;
+                Ext2Inode to = fromDirectory == toDirectory ? from : LiveDirectory(toDirectory, out error);
+                if (error != 0) return error;
+                byte[] oldName = CheckName(fromName, out error);
+                if (error != 0) return error;
+                byte[] newName = CheckName(toName, out error);
+                if (error != 0) return error;
+                if (IsDotName(oldName) || IsDotName(newName)) return -Errno.EBUSY;
+                if (!FindEntry(from, oldName, out EntryPlace first) || !FindEntry(to, newName, out EntryPlace second)) return -Errno.ENOENT;
+                if (first.Inode == second.Inode) return 0;
+                Ext2Inode a = LiveInode(first.Inode), b = LiveInode(second.Inode);
+                bool across = fromDirectory != toDirectory;
+                if (across && a.IsDirectory && IsSameOrBelow(toDirectory, a.Number)) return -Errno.EINVAL;
+                if (across && b.IsDirectory && IsSameOrBelow(fromDirectory, b.Number)) return -Errno.EINVAL;
+
+                changed = true;
+                uint now = Now();
+                RetargetEntry(to, second, a.Number, Ext2.FileTypeOf(a.Mode));
+                if (!FindEntry(from, oldName, out first)) throw StorageException.Corrupt("exchanged entry vanished");
+                RetargetEntry(from, first, b.Number, Ext2.FileTypeOf(b.Mode));
+                if (across)
+                {
+                    if (a.IsDirectory) MoveDotDot(a, toDirectory);
+                    if (b.IsDirectory) MoveDotDot(b, fromDirectory);
+                    if (a.IsDirectory && !b.IsDirectory) { from.LinksCount--; to.LinksCount++; }
+                    if (b.IsDirectory && !a.IsDirectory) { to.LinksCount--; from.LinksCount++; }
+                }
+                a.Ctime = b.Ctime = now;
+                WriteInode(a);
+                WriteInode(b);
+                from.Mtime = from.Ctime = now;
+                to.Mtime = to.Ctime = now;
+                WriteInode(from);
+                if (to != from) WriteInode(to);
+                return 0;
+            }
+            catch (StorageException e) { return Fail(e, changed); }
+        }
+
+        void MoveDotDot(Ext2Inode directory, uint parent)
+        {
+            if (!FindEntry(directory, DotDot, out EntryPlace dotDot)) throw StorageException.Corrupt("directory " + directory.Number + " has no ..");
+            RetargetEntry(directory, dotDot, parent, Ext2.FtDirectory);
+        }
+
         /// <summary>Whether directory `start` is `ancestor` or lies below it (walking ".." to the root).</summary>
         bool IsSameOrBelow(uint start, uint ancestor)
         {

@@ -73,6 +73,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 // The tree is the file server's; this process keeps /dev, /proc and /sys (docs: "Files").
                 FileSystem = BuildTree(new ConsoleDevice(), false);
+                FileSystem.RootIsOnTheDisk(VfsIpc.RootKind);
                 Remote = new VfsClient(transport, FileSystem.RootMount);
                 Files = new LinuxFiles(FileSystem, Remote);
             }
@@ -87,12 +88,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>A tree: /, /dev (terminal may be null: the server has none), /proc, /tmp, and
         /// with archive the embedded root file system under /.</summary>
-        public static FileSystem BuildTree(ICharacterDevice terminal, bool archive = true)
+        public static FileSystem BuildTree(ICharacterDevice terminal, bool archive = true, DiskTree disk = null)
         {
             if (Sources.System == null) Sources.System = new MachineInfo();
             if (Sources.Entropy == null && MachineInfo.HasRdRand) Sources.Entropy = new RdRandEntropy();
             if (Sources.Clock == null) Sources.Clock = () => (long)Info.Ticks * 1_000_000;
-            var fs = new FileSystem(Sources, terminal);
+            var fs = new FileSystem(Sources, terminal, disk);
             byte* start = FilesNative.RootfsStart(), end = FilesNative.RootfsEnd();
             if (archive && start != null && end > start)
             {
@@ -103,7 +104,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         /// <summary>exit's step: the server drops this process's descriptors.</summary>
-        public static void Goodbye() => Files?.Goodbye();
+        public static void Goodbye()
+        {
+            // The process that started the file server ends it (its descendants end with it): the disk first.
+            if (Remote != null && VfsIpc.StartedTheServer) Remote.Unmount();
+            Files?.Goodbye();
+        }
 
         /// <summary>fork's step in the parent, before the child's memory is copied (LinuxFork): the
         /// server duplicates this process's descriptors for child. 0 or -errno.</summary>
@@ -448,11 +454,26 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             OpenFile file = Files.Table.Get((int)c.A0);
             if (file == null || file.IsPath) return -Errno.EBADF;
-            return file.Node is RegularFile || file.Node is DirectoryNode || file.Node is RemoteFile ? 0 : -Errno.EINVAL;
+            if (file.Node is IRemoteNode remote) return remote.Handle.Client.Sync(remote.Handle);
+            if (!(file.Node is RegularFile || file.Node is DirectoryNode)) return -Errno.EINVAL;
+            return FileSystem.Sync(file.Node);
         }
 
-        private static long Syncfs(ref LinuxCall c) => Files.Table.Get((int)c.A0) == null ? -Errno.EBADF : 0;
-        private static long Sync(ref LinuxCall c) => 0; // tmpfs: nothing to write back
+        private static long Syncfs(ref LinuxCall c)
+        {
+            OpenFile file = Files.Table.Get((int)c.A0);
+            if (file == null) return -Errno.EBADF;
+            if (file.Node is IRemoteNode remote) return remote.Handle.Client.Sync(null);
+            return FileSystem.Sync(null);
+        }
+
+        private static long Sync(ref LinuxCall c)
+        {
+            // sync(2) cannot fail; what the disk holds is written (the memory trees have nothing to write).
+            if (Remote != null) Remote.Sync(null);
+            else FileSystem.Sync(null);
+            return 0;
+        }
 
         private static long Fadvise64(ref LinuxCall c)
         {

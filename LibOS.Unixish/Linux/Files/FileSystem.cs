@@ -71,19 +71,26 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public DirectoryNode RedirectStart;
         public string RedirectPath;
 
-        public FileSystem(FileSystemSources sources, ICharacterDevice terminal)
+        /// <summary>The file system on the disk when it is the root (else null: / is the archive in memory).</summary>
+        public readonly DiskTree Disk;
+
+        public FileSystem(FileSystemSources sources, ICharacterDevice terminal, DiskTree disk = null)
         {
             Sources = sources ?? new FileSystemSources();
             long now = Now;
-            RootMount = AddMount("rootfs", "/", "rootfs", "rw", LinuxFile.MakeDevice(0, 1), LinuxFile.TMPFS_MAGIC, true);
+            Disk = disk;
+            RootMount = disk == null
+                ? AddMount("rootfs", "/", "rootfs", "rw", LinuxFile.MakeDevice(0, 1), LinuxFile.TMPFS_MAGIC, true)
+                : AddMount(DiskTree.RootSource, "/", disk.Type, DiskTree.RootOptions, DiskTree.RootDevice, DiskTree.Ext2SuperMagic, true);
             DevMount = AddMount("devtmpfs", "/dev", "devtmpfs", "rw,nosuid,mode=755", LinuxFile.MakeDevice(0, 5), LinuxFile.TMPFS_MAGIC, true);
             ProcMount = AddMount("proc", "/proc", "proc", "rw,nosuid,nodev,noexec", LinuxFile.MakeDevice(0, 4), LinuxFile.PROC_SUPER_MAGIC, false);
             SysMount = AddMount("sysfs", "/sys", "sysfs", "rw,nosuid,nodev,noexec", LinuxFile.MakeDevice(0, 21), LinuxFile.SYSFS_MAGIC, false);
             TmpMount = AddMount("tmpfs", "/tmp", "tmpfs", "rw,nosuid,nodev", LinuxFile.MakeDevice(0, 6), LinuxFile.TMPFS_MAGIC, true);
             PipeMount = new Mount("pipefs", "", "pipefs", "rw", LinuxFile.MakeDevice(0, 12), 0x50495045, false);
 
-            Root = new MemoryDirectory(RootMount, NewInodeNumber(), 0x1ED, now); // 0755
+            Root = disk == null ? new MemoryDirectory(RootMount, NewInodeNumber(), 0x1ED, now) : disk.MakeRoot(RootMount); // 0755
             _mountRoots.Add(Root);
+            int rootLinks = Root.Links;
 
             Dev = new MemoryDirectory(DevMount, NewInodeNumber(), 0x1ED, now);
             Root.Add("dev", Dev);
@@ -112,6 +119,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Tmp = new MemoryDirectory(TmpMount, NewInodeNumber(), 0x3FF, now); // 1777
             Root.Add("tmp", Tmp);
             _mountRoots.Add(Tmp);
+            if (disk != null) Root.Links = rootLinks; // the disk's count: mounts cover names, they add none
         }
 
         private Mount AddMount(string source, string point, string type, string options, ulong device, ulong magic, bool writable)
@@ -459,6 +467,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (lookup.Node != null) return -Errno.EEXIST;
             if ((error = CheckCreate(ref lookup)) < 0) return error;
             if (!(lookup.Parent is MemoryDirectory parent) || !parent.Mount.Writable) return -Errno.EPERM;
+            if (parent.Disk != null)
+                return (parent.Mode & 0x400) != 0
+                    ? parent.Disk.MakeDirectory(parent, lookup.Name, (permissions & 0xFFF) | 0x400, parent.Gid, out _)
+                    : parent.Disk.MakeDirectory(parent, lookup.Name, permissions & 0xFFF, 0, out _);
             var directory = new MemoryDirectory(parent.Mount, NewInodeNumber(), permissions & 0xFFF, Now);
             if ((parent.Mode & 0x400) != 0) { directory.Gid = parent.Gid; directory.Mode |= 0x400; } // setgid directories
             parent.Add(lookup.Name, directory);
@@ -473,6 +485,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int error = CheckCreate(ref lookup);
             if (error < 0) return error;
             if (!(lookup.Parent is MemoryDirectory parent) || !parent.Mount.Writable) return -Errno.EACCES;
+            if (parent.Disk != null)
+                return parent.Disk.CreateFile(parent, lookup.Name, permissions & 0xFFF, (parent.Mode & 0x400) != 0 ? parent.Gid : 0, out file);
             file = new RegularFile(parent.Mount, NewInodeNumber(), permissions & 0xFFF, Now);
             if ((parent.Mode & 0x400) != 0) file.Gid = parent.Gid;
             parent.Add(lookup.Name, file);
@@ -489,6 +503,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (lookup.IsDot || lookup.Node.IsDirectory) return -Errno.EISDIR;
             if (lookup.TrailingSlash) return -Errno.ENOTDIR;
             if (!(lookup.Parent is MemoryDirectory parent) || !parent.Mount.Writable) return -Errno.EPERM;
+            if (parent.Disk != null) return parent.Disk.Unlink(parent, lookup.Name, lookup.Node);
             parent.Remove(lookup.Name);
             long now = Now;
             lookup.Node.Links--;
@@ -512,6 +527,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (IsMountRoot(directory)) return -Errno.EBUSY;
             if (!(lookup.Parent is MemoryDirectory parent) || !parent.Mount.Writable) return -Errno.EPERM;
             if (!directory.IsEmpty) return -Errno.ENOTEMPTY;
+            if (parent.Disk != null) return parent.Disk.RemoveDirectory(parent, lookup.Name, (MemoryDirectory)directory);
             parent.Remove(lookup.Name);
             directory.Removed = true;
             directory.Links = 0;
@@ -532,6 +548,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (lookup.TrailingSlash) return -Errno.ENOENT;
             if ((error = CheckCreate(ref lookup)) < 0) return error;
             if (!(lookup.Parent is MemoryDirectory parent) || !parent.Mount.Writable) return -Errno.EPERM;
+            if (parent.Disk != null) return parent.Disk.Symlink(parent, lookup.Name, target);
             var link = new SymlinkNode(parent.Mount, NewInodeNumber(), target, Now);
             parent.Add(lookup.Name, link);
             parent.ModifyTime = parent.ChangeTime = link.ModifyTime;
@@ -550,6 +567,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (lookup.Parent.Mount != node.Mount) return -Errno.EXDEV;
             if (!(lookup.Parent is MemoryDirectory parent) || !parent.Mount.Writable) return -Errno.EPERM;
             if (node.Links == 0 && !(node is RegularFile)) return -Errno.ENOENT;
+            if (parent.Disk != null)
+            {
+                // A file kept only in memory (unlinked while open, O_TMPFILE) cannot get a name on the disk back.
+                if (node.Links == 0 || node is RegularFile memory && memory.Disk == null) return -Errno.ENOENT;
+                return parent.Disk.Link(node, parent, lookup.Name);
+            }
             node.Links++;
             long now = Now;
             node.ChangeTime = now;
@@ -584,6 +607,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 if (replaced == null) return -Errno.ENOENT;
                 if (moving == replaced) return 0;
+                if (moving is DirectoryNode md0 && IsAncestor(md0, toParent)) return -Errno.EINVAL;
+                if (replaced is DirectoryNode rd0 && IsAncestor(rd0, fromParent)) return -Errno.EINVAL;
+                if (fromParent.Disk != null) return fromParent.Disk.Exchange(fromParent, from.Name, moving, toParent, to.Name, replaced);
                 if (moving is DirectoryNode md && IsAncestor(md, toParent)) return -Errno.EINVAL;
                 if (replaced is DirectoryNode rd && IsAncestor(rd, fromParent)) return -Errno.EINVAL;
                 fromParent.Replace(from.Name, replaced);
@@ -603,6 +629,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             if (moving is DirectoryNode movingDirectory && IsAncestor(movingDirectory, toParent)) return -Errno.EINVAL;
             if (replaced is DirectoryNode replacedDirectory && !replacedDirectory.IsEmpty) return -Errno.ENOTEMPTY;
+            if (fromParent.Disk != null) return fromParent.Disk.Rename(fromParent, from.Name, moving, toParent, to.Name, replaced);
 
             long now = Now;
             fromParent.Remove(from.Name);
@@ -618,6 +645,25 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             fromParent.ModifyTime = fromParent.ChangeTime = toParent.ModifyTime = toParent.ChangeTime = now;
             return 0;
         }
+
+        /// <summary>A process's own tree (its / is the file server's): what the server's root is, as
+        /// VfsProtocol.RootKind says (/proc/mounts, statfs and df then describe the disk).</summary>
+        public void RootIsOnTheDisk(long kind)
+        {
+            if (kind == VfsProtocol.RootExt2 || kind == VfsProtocol.RootExt3)
+                RootMount.Describe(DiskTree.RootSource, kind == VfsProtocol.RootExt3 ? "ext3" : "ext2", DiskTree.RootOptions, DiskTree.RootDevice, DiskTree.Ext2SuperMagic);
+        }
+
+        /// <summary>fsync/fdatasync (node) or sync (null): what the disk holds is made durable; 0 for memory.</summary>
+        public int Sync(Inode node)
+        {
+            if (Disk == null) return 0;
+            if (node == null) return Disk.Sync();
+            return node.Mount == RootMount ? Disk.Fsync(node) : 0;
+        }
+
+        /// <summary>An attribute change the VFS made on node (chmod, chown, utimensat): written to the disk when node is there.</summary>
+        public int AttributesChanged(Inode node) => Disk != null && node.Mount == RootMount ? Disk.SaveAttributes(node) : 0;
 
         /// <summary>Whether directory is candidate or one of its ancestors.</summary>
         private bool IsAncestor(DirectoryNode directory, DirectoryNode candidate)
@@ -635,7 +681,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Mount mount = node.Mount;
             type = mount.Magic;
             ISystemInfo system = Sources.System;
-            if (mount.Magic == LinuxFile.TMPFS_MAGIC && system != null)
+            if (Disk != null && mount == RootMount)
+            {
+                Disk.StatFs(out blocks, out freeBlocks, out files, out freeFiles);
+            }
+            else if (mount.Magic == LinuxFile.TMPFS_MAGIC && system != null)
             {
                 // tmpfs's default limit: half of memory; what is free of it: what the machine has free.
                 blocks = system.MemoryTotalBytes / 2 / 4096;

@@ -81,8 +81,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     /// boundary rename and link do not cross (EXDEV).</summary>
     public sealed class Mount
     {
-        public readonly string Source, MountPoint, Type, Options;
-        public readonly ulong Device, Magic;
+        public readonly string MountPoint;
+        public string Source { get; private set; }
+        public string Type { get; private set; }
+        public string Options { get; private set; }
+        public ulong Device { get; private set; }
+        public ulong Magic { get; private set; }
         /// <summary>Whether names can be created and removed in its directories (tmpfs: yes; proc: no).</summary>
         public readonly bool Writable;
 
@@ -90,6 +94,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             Source = source; MountPoint = mountPoint; Type = type; Options = options;
             Device = device; Magic = magic; Writable = writable;
+        }
+
+        /// <summary>A process's own tree learns what the file server's / is (VfsProtocol.RootKind).</summary>
+        internal void Describe(string source, string type, string options, ulong device, ulong magic)
+        {
+            Source = source; Type = type; Options = options; Device = device; Magic = magic;
         }
     }
 
@@ -122,6 +132,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// once by their constructors, and tested where a type test on each path component cost a
         /// walk of the class hierarchy (~100 instructions a component).</summary>
         public byte Class;
+        /// <summary>Open file descriptions of this node (OpenFile counts them): a disk file unlinked
+        /// while open keeps its bytes (DiskTree.Unlink).</summary>
+        public int Opens;
 
         protected Inode(Mount mount, ulong number, uint mode, long now)
         {
@@ -203,21 +216,65 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         public MemoryDirectory(Mount mount, ulong number, uint permissions, long now) : base(mount, number, permissions, now) { }
 
-        public int Count => _index.Count;
-        /// <summary>tmpfs's bogus directory size: 40 plus 20 per entry.</summary>
-        public override long Size => 40 + 20L * _index.Count;
+        /// <summary>Non-null: a directory of the file system on the disk (DiskTree), whose entries
+        /// are read from it when first needed (Unloaded until then).</summary>
+        internal DiskTree Disk;
+        internal bool Unloaded;
+        /// <summary>A disk directory's size as the disk reports it.</summary>
+        internal long DiskSize;
 
-        public override Inode Lookup(string name) => _index.TryGetValue(name, out int slot) ? _nodes[slot] : null;
+        public int Count { get { if (Unloaded) Disk.Load(this); return _index.Count; } }
+        /// <summary>tmpfs's bogus directory size: 40 plus 20 per entry (a disk directory: its size on the disk).</summary>
+        public override long Size => Disk != null ? DiskSize : 40 + 20L * _index.Count;
+        protected override long Blocks512() => Disk != null ? (DiskSize + 511) / 512 : 0;
+
+        public override Inode Lookup(string name)
+        {
+            if (Unloaded) Disk.Load(this);
+            return _index.TryGetValue(name, out int slot) ? _nodes[slot] : null;
+        }
 
         public override bool EntryAt(int index, out string name, out Inode node)
         {
+            if (Unloaded) Disk.Load(this);
             if (index < 0 || index >= _names.Count) { name = null; node = null; return false; }
             name = _names[index];
             node = _nodes[index];
             return true;
         }
 
-        public override bool IsEmpty => _index.Count == 0;
+        public override bool IsEmpty { get { if (Unloaded) Disk.Load(this); return _index.Count == 0; } }
+
+        /// <summary>An entry read from the disk (DiskTree.Load): link counts are the disk's.</summary>
+        internal void AddLoaded(string name, Inode node)
+        {
+            _index[name] = _names.Count;
+            _names.Add(name);
+            _nodes.Add(node);
+            if (node is DirectoryNode directory)
+            {
+                directory.Parent = this;
+                directory.NameInParent = name;
+            }
+        }
+
+        /// <summary>Forgets the entries read from the disk (drop_caches), keeping the ones a mount put
+        /// here: the next lookup reads them again.</summary>
+        internal void Unload()
+        {
+            if (Disk == null) return;
+            for (int slot = 0; slot < _names.Count; slot++)
+            {
+                Inode node = _nodes[slot];
+                if (node == null || node.Mount != Mount) continue; // a mount point stays
+                _index.Remove(_names[slot]);
+                _names[slot] = null;
+                _nodes[slot] = null;
+                _removedSlots++;
+            }
+            Compact();
+            Unloaded = true;
+        }
 
         /// <summary>Adds name → node (the caller checked the name is free); keeps link counts.</summary>
         public void Add(string name, Inode node)
@@ -291,10 +348,26 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             : base(mount, number, LinuxFile.S_IFREG | (permissions & LinuxFile.PermissionBits), now) { }
 
         public override long Size => _size;
-        protected override long Blocks512() => _archiveData != null ? 0 : ((_data == null ? 0 : (long)_data.Length) + 511) / 512;
+        protected override long Blocks512() => Disk != null ? _diskBlocks : _archiveData != null ? 0 : ((_data == null ? 0 : (long)_data.Length) + 511) / 512;
 
         /// <summary>Whether the content is still the archive's bytes (not copied).</summary>
         public bool IsInArchive => _archiveData != null;
+
+        /// <summary>Non-null: the content is on the disk (DiskTree): reads, writes and truncates go
+        /// there; the size is the disk's.</summary>
+        internal DiskTree Disk;
+        private long _diskBlocks;
+
+        internal void SetDiskSize(long size, long blocks512) { _size = size; _diskBlocks = blocks512; }
+
+        /// <summary>The content becomes these bytes in memory (an open file losing its last name on the disk).</summary>
+        internal void DetachTo(byte[] content, long size)
+        {
+            Disk = null;
+            _archiveData = null;
+            _data = content;
+            _size = size;
+        }
 
         /// <summary>The content's address and length, valid until the file is next written or
         /// truncated (the archive's bytes, or the file's own array: Aegis's collector never moves
@@ -302,6 +375,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public void GetContent(out byte* data, out long length)
         {
             length = _size;
+            if (Disk != null)
+            {
+                // A disk file's bytes as one array (a process's own tree executing or mapping it).
+                _data = new byte[_size];
+                fixed (byte* to = _data) length = _size == 0 ? 0 : Disk.Read(this, 0, to, _size);
+                if (length < 0) length = 0;
+            }
             if (_archiveData != null) { data = _archiveData; return; }
             if (_data == null || _data.Length == 0) { data = null; return; }
             fixed (byte* pinned = _data) data = pinned;
@@ -320,6 +400,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             if (offset >= _size || length <= 0) return 0;
             long count = _size - offset < length ? _size - offset : length;
+            if (Disk != null) return Disk.Read(this, offset, buffer, count);
             if (_archiveData != null)
                 Buffer.MemoryCopy(_archiveData + offset, buffer, count, count);
             else
@@ -334,6 +415,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (offset < 0) return -Errno.EINVAL;
             long end = offset + length;
             if (end < offset || end > MaxFileSize) return -Errno.EFBIG;
+            if (Disk != null) return Disk.Write(this, offset, buffer, length);
             long error = EnsureOwnData(end);
             if (error < 0) return error;
             fixed (byte* data = _data) Buffer.MemoryCopy(buffer, data + offset, length, length);
@@ -347,6 +429,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (length < 0) return -Errno.EINVAL;
             if (length > MaxFileSize) return -Errno.EFBIG;
             if (length == _size) return 0;
+            if (Disk != null) return Disk.Truncate(this, length);
             long error = EnsureOwnData(length);
             if (error < 0) return error == -Errno.ENOSPC ? -Errno.EFBIG : error; // ENOSPC is not truncate's
             if (length < _size)

@@ -212,6 +212,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (error < 0) return error;
                 if (!(where is MemoryDirectory directory)) return where is DirectoryNode ? -Errno.EOPNOTSUPP : -Errno.ENOTDIR;
                 if (!directory.Mount.Writable || directory.Removed) return -Errno.ENOENT;
+                if (directory.Disk != null) return -Errno.EOPNOTSUPP; // the disk's file system has no unnamed files
                 var anonymous = new RegularFile(directory.Mount, fs.NewInodeNumber(), mode & ~Umask & 0xFFF, fs.Now);
                 anonymous.Links = 0;
                 file = new OpenFile(fs, anonymous, Stored(flags), fs.PathOf(directory, "#" + anonymous.Number.ToString() + " (deleted)"));
@@ -945,7 +946,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (node.Mount == FileSystem.ProcMount) return -Errno.EPERM;
             node.Mode = (node.Mode & LinuxFile.S_IFMT) | (mode & 0xFFF);
             node.ChangeTime = FileSystem.Now;
-            return 0;
+            return FileSystem.AttributesChanged(node);
         }
 
         /// <summary>fchownat: uid/gid -1 (0xFFFFFFFF) leaves that id.</summary>
@@ -978,7 +979,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if ((node.Mode & 0x8) != 0) node.Mode &= ~0x400u;
             }
             node.ChangeTime = FileSystem.Now;
-            return 0;
+            return FileSystem.AttributesChanged(node);
         }
 
         /// <summary>utimensat: times in nanoseconds, or UTIME_NOW / UTIME_OMIT in the nanosecond part
@@ -1019,7 +1020,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (atimeNanos == LinuxFile.UTIME_OMIT && mtimeNanos == LinuxFile.UTIME_OMIT) return 0;
             }
             node.ChangeTime = now;
-            return 0;
+            return FileSystem.AttributesChanged(node);
         }
 
         private static bool ValidTime(long nanos) =>

@@ -47,6 +47,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public OpenFile(FileSystem fileSystem, Inode node, int flags, string displayPath)
         {
             FileSystem = fileSystem; Node = node; Flags = flags; DisplayPath = displayPath;
+            node.Opens++;
         }
 
         public bool PipeReader => Node is PipeNode && CanRead;
@@ -63,6 +64,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             if (_released) return;
             _released = true;
+            Node.Opens--;
             if (Node is PipeNode pipeNode)
             {
                 if (PipeWriter) pipeNode.Pipe.Writers--;

@@ -605,6 +605,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long HandleCall(int op, RemoteHandle handle, ulong w2 = 0, ulong w3 = 0) =>
             Call(op, (ulong)handle.ServerFd, w2, w3, out _);
 
+        /// <summary>fsync/fdatasync/syncfs of a server file (handle) or sync (null).</summary>
+        public long Sync(RemoteHandle handle) =>
+            Call(VfsProtocol.Sync, handle == null ? unchecked((ulong)-1L) : (ulong)handle.ServerFd, 0, 0, out _);
+
+        /// <summary>The disk's cached blocks and listings dropped (after writing them back).</summary>
+        public long DropCaches() => Call(VfsProtocol.DropCaches, 0, 0, 0, out _);
+
+        /// <summary>The disk's file system written home and marked clean (the first process's exit).</summary>
+        public long Unmount() => Call(VfsProtocol.Unmount, 0, 0, 0, out _);
+
         public string GetCwd(RemoteHandle handle, out long error)
         {
             if (handle.ServerFd == LinuxFile.AT_FDCWD) { error = 0; return "/"; }

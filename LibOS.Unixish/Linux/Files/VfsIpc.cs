@@ -28,6 +28,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>The server's environment id (0: none; inherited by fork).</summary>
         private static ulong s_server;
+        /// <summary>The environment that started the server (fork copies this: only that one matches).</summary>
+        private static ulong s_starter;
+
+        /// <summary>Whether this process started the file server (its exit ends it: FileCalls.Goodbye unmounts the disk first).</summary>
+        /// <summary>What the server's / is (VfsProtocol.RootKind), read at registration.</summary>
+        public static long RootKind;
+
+        public static bool StartedTheServer => s_starter != 0 && s_starter == Info.EnvironmentId;
+
+        /// <summary>The disk extent the root file system lives on (made by `./aegis disk create`).</summary>
+        public const string RootExtentName = "rootfs";
+        /// <summary>Seconds between the server's commits of the journal's running transaction (ext3's default commit interval).</summary>
+        public const int CommitSeconds = 5;
 
         // ---------------------------------------------------------------- the client
 
@@ -38,6 +51,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (s_server == 0)
             {
                 string problem = Spawn(out s_server);
+                if (problem == null) s_starter = Info.EnvironmentId;
                 if (problem != null)
                 {
                     s_server = 0;
@@ -64,6 +78,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (query.IsError) return "CapabilityQuery: " + Errors.Name(query.Error);
             id = query.Second;
             SystemCalls.CapabilityCopy(CapabilitySlots.Console, slot); // its log lines (optional)
+            GiveRootExtent(slot);
             Error error = SystemCalls.EnvironmentStart(slot, 0, 0, 0);
             if (error != Error.None) return "EnvironmentStart: " + Errors.Name(error);
             for (int attempt = 0; ; attempt++)
@@ -74,6 +89,40 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if ((EnvironmentState)status.Value != EnvironmentState.Runnable || attempt > 100_000)
                     return "it did not come up (state " + status.Value.ToString() + ")";
                 SystemCalls.Yield(id);
+            }
+        }
+
+        /// <summary>When this process holds the Disk capability and the disk has the extent
+        /// RootExtentName, the server gets a capability over that extent (only it: the server
+        /// never sees the rest of the disk) and mounts it as /.</summary>
+        private static void GiveRootExtent(ulong serverSlot)
+        {
+            SystemCallResult disk = SystemCalls.CapabilityQuery(CapabilitySlots.Disk);
+            if (disk.IsError || disk.Value != (ulong)CapabilityKind.Disk) return; // no disk: / is the archive
+            Error error = DiskExtent.Open(RootExtentName, out DiskExtent extent);
+            if (error == Error.NoSuchExtent)
+            {
+                LinuxLog.Line("file server: the disk has no extent '" + RootExtentName + "' (./aegis disk create makes one); / is the built-in archive, in memory");
+                return;
+            }
+            if (error != Error.None)
+            {
+                LinuxLog.Line("file server: the extent '" + RootExtentName + "': " + Errors.Name(error) + "; / is the built-in archive, in memory");
+                return;
+            }
+            SystemCallResult copied = SystemCalls.CapabilityCopy(extent.Slot, serverSlot);
+            if (copied.IsError) LinuxLog.Line("file server: cannot give it the extent '" + RootExtentName + "': " + Errors.Name(copied.Error) + "; / is the built-in archive, in memory");
+        }
+
+        /// <summary>One call to the server; while it answers Busy (mounting the disk, committing
+        /// its journal) this process yields to it and calls again.</summary>
+        private static SystemCallResult CallServer(ulong w0, ulong w1, ulong w2, ulong w3, ulong page, out ulong reply1)
+        {
+            while (true)
+            {
+                SystemCallResult result = Ipc.Call(s_server, w0, w1, w2, w3, page, out reply1);
+                if (result.IsError || (long)result.Second != VfsProtocol.Busy) return result;
+                SystemCalls.Yield(s_server);
             }
         }
 
@@ -112,10 +161,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         if (Memory.AllocateFrame(out ulong frame) != Error.None) return false;
                         if (Memory.Map(address, frame, Memory.ReadWrite) != Error.None) return false;
                     }
-                    SystemCallResult hello = Ipc.Call(s_server, VfsProtocol.Hello, (ulong)page, 0, 0, address);
+                    SystemCallResult hello = CallServer(VfsProtocol.Hello, (ulong)page, 0, 0, address, out _);
                     if (hello.IsError || (long)hello.Second < 0) return false;
                 }
                 _registeredFor = self;
+                RootKind = *(long*)(_address + VfsProtocol.RootKind);
                 return true;
             }
 
@@ -125,7 +175,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 for (int attempt = 0; attempt < 2; attempt++)
                 {
                     if (!Register()) return -Errno.EIO;
-                    SystemCallResult result = Ipc.Call(s_server, w0, w1, w2, w3, 0, out reply1);
+                    SystemCallResult result = CallServer(w0, w1, w2, w3, 0, out reply1);
                     if (result.IsError) return -Errno.EIO;
                     long reply = (long)result.Second;
                     if (reply != -Errno.ENOTCONN) return reply;
@@ -150,15 +200,82 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public static int RunServer()
         {
             FileCalls.Sources.Clock = () => (long)TimeCalls.RealtimeNanoseconds();
-            FileSystem fs = FileCalls.BuildTree(null);
+            // Calls that come while the disk is mounted (its reads wait in Wait, where calls are
+            // delivered) are told Busy; the first process's Spawn saw this server blocked already.
+            s_busy = true;
+            s_handler = OnCall;
+            IpcServer.SetCallHandler(s_handler);
+            DiskTree disk = MountRoot();
+            FileSystem fs = FileCalls.BuildTree(null, disk == null, disk);
             s_vfs = new VfsServer(fs);
             s_vfs.Broadcast = Broadcast;
             s_faults = OnFault;
             PageFaults.Register(s_faults);
-            s_handler = OnCall;
-            IpcServer.SetCallHandler(s_handler);
-            while (true) SystemCalls.Wait();
+            s_busy = false;
+            if (disk == null)
+                while (true) SystemCalls.Wait();
+            // Calls are answered inside the Wait (upcalls); between them, every CommitSeconds the
+            // journal's running transaction is committed, so what was written reaches the disk
+            // even when nobody calls fsync (ext3's commit interval). Meanwhile calls are told Busy.
+            ulong interval = Info.TimestampHz * CommitSeconds;
+            while (true)
+            {
+                SystemCallResult waited = SystemCalls.WaitUntil(Rdtsc() + interval);
+                if (waited.IsError || waited.Value != 1) continue; // a call or a wakeup, not the deadline
+                s_busy = true;
+                int error = disk.Commit();
+                s_busy = false;
+                if (error < 0 && !s_commitFailed)
+                {
+                    s_commitFailed = true;
+                    LinuxLog.Line("file server: the journal's commit failed (errno " + (-error).ToString() + "): " + (disk.Ext2.LastError ?? "the disk refused"));
+                }
+            }
         }
+
+        private static bool s_busy, s_commitFailed;
+
+        private static ulong Rdtsc() => LinuxNative.Rdtsc();
+
+        /// <summary>The root file system from the extent the first process gave this server (a
+        /// capability of kind Extent in one of its slots), or null: then / is the archive.</summary>
+        private static DiskTree MountRoot()
+        {
+            ulong slot = 0;
+            for (ulong candidate = 1; candidate < 64 && slot == 0; candidate++)
+            {
+                SystemCallResult query = SystemCalls.CapabilityQuery(candidate);
+                if (!query.IsError && query.Value == (ulong)CapabilityKind.Extent) slot = candidate;
+            }
+            if (slot == 0) return null;
+            Error error = DiskExtent.FromSlot(slot, out DiskExtent extent);
+            if (error != Error.None)
+            {
+                LinuxLog.Line("file server: the extent '" + RootExtentName + "': " + Errors.Name(error) + "; / is the built-in archive, in memory");
+                return null;
+            }
+            try
+            {
+                var store = new Aegis.LibOS.Unixish.Disk.ExtentBlockStore(extent);
+                var ext2 = Aegis.LibOS.Unixish.Storage.Ext2FileSystem.Mount(store, new Aegis.LibOS.Unixish.Storage.Ext2MountOptions
+                {
+                    CacheBlocks = CacheBlocks,
+                    Clock = () => (long)(TimeCalls.RealtimeNanoseconds() / 1_000_000_000UL),
+                });
+                var tree = new DiskTree(ext2);
+                LinuxLog.Line("file server: / is " + tree.Type + " on the disk (extent '" + RootExtentName + "', "
+                    + (extent.Sectors / 2048).ToString() + " MiB" + (ext2.ReplayedTransactions > 0 ? ", " + ext2.ReplayedTransactions.ToString() + " journal transactions replayed" : "") + ")");
+                return tree;
+            }
+            catch (Aegis.LibOS.Unixish.Storage.StorageException e)
+            {
+                LinuxLog.Line("file server: the extent '" + RootExtentName + "' cannot be mounted: " + e.Message + "; / is the built-in archive, in memory");
+                return null;
+            }
+        }
+
+        /// <summary>The buffer cache's size in blocks (4 KiB blocks: 32 MiB).</summary>
+        public const int CacheBlocks = 8192;
 
         private static int s_lastSlot;
         private static int s_highest = -1;
@@ -236,6 +353,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static void OnCall(in IpcMessage request, out ulong reply0, out ulong reply1)
         {
             reply1 = 0;
+            if (s_busy) { reply0 = unchecked((ulong)VfsProtocol.Busy); return; } // mounting, or inside the commit's disk waits
             ulong sender = request.Sender;
             int slot = Find(sender);
             if ((request.Word0 & 0xFF) == VfsProtocol.Hello)
@@ -249,7 +367,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (error != Error.None) { s_pages[slot] &= ~(1 << (int)page); reply0 = unchecked((ulong)(long)-Errno.EFAULT); return; }
                 s_pages[slot] |= 1 << (int)page;
                 s_lastUse[slot] = ++s_clock;
-                if (s_pages[slot] == AllPages) *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = s_vfs.Generation;
+                if (s_pages[slot] == AllPages)
+                {
+                    *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = s_vfs.Generation;
+                    DiskTree disk = s_vfs.FileSystem.Disk;
+                    *(long*)(s_bases[slot] + VfsProtocol.RootKind) = disk == null ? VfsProtocol.RootArchive : disk.Ext2.HasJournal ? VfsProtocol.RootExt3 : VfsProtocol.RootExt2;
+                }
                 reply0 = 0;
                 return;
             }

@@ -27,6 +27,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// keep the answers it got at an unchanged generation (VfsClient's stat cache).</summary>
         public const int Generation = BufferBytes - 64;
         public const int PayloadBytes = Generation - Payload;
+        /// <summary>Where the server writes, at Hello, what its / is: RootArchive (0), RootExt2 or RootExt3.</summary>
+        public const int RootKind = BufferBytes - 56;
+        public const long RootArchive = 0, RootExt2 = 1, RootExt3 = 2;
         /// <summary>Most deferred closes one call carries.</summary>
         public const int MaximumCloses = Payload / 4;
         /// <summary>Longest data transfer in one call (reads, writes, getdents).</summary>
@@ -77,6 +80,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int DisplayPath = 35; // w1 fd -> length; payload = what /proc/self/fd shows
         public const int Readable = 36;    // w1 fd -> bytes after the position (FIONREAD)
         public const int SetPosition = 37; // w1 fd, w2 position (the client's own position of an archive file)
-        public const int Count = 38;
+        public const int Sync = 38;        // w1 fd (fsync, fdatasync, syncfs) or -1 (sync): what the disk holds is durable
+        public const int DropCaches = 39;  // writes back, then forgets every cached block and listing of the disk (/proc/sys/vm/drop_caches)
+        public const int Unmount = 40;     // the first process's exit: the disk's file system is written home and marked clean
+        public const int Count = 41;
+
+        /// <summary>The reply of a server busy with its own work (the periodic commit): the client yields and calls again.</summary>
+        public const long Busy = -100001;
     }
 }

@@ -448,6 +448,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         return WriteString(FileSystem.PathOf(directory), payload);
                     }
 
+                case VfsProtocol.Sync:
+                    {
+                        if ((long)w1 == -1) return FileSystem.Sync(null);
+                        if ((file = Own(sender, w1)) == null) return -Errno.EBADF;
+                        return FileSystem.Sync(file.Node);
+                    }
+
+                case VfsProtocol.DropCaches:
+                    return FileSystem.Disk == null ? 0 : FileSystem.Disk.DropCaches();
+
+                case VfsProtocol.Unmount:
+                    return FileSystem.Disk == null ? 0 : FileSystem.Disk.Unmount();
+
                 case VfsProtocol.DisplayPath:
                     if ((file = Own(sender, w1)) == null) return -Errno.EBADF;
                     return WriteString(file.DisplayPath ?? "", payload);
