@@ -254,6 +254,9 @@ public static class FrontDoor
         // No window, whatever the machine running the tests has.
         start.Environment.Remove("DISPLAY");
         start.Environment.Remove("WAYLAND_DISPLAY");
+        // No default disk (artifacts/disk.img): a test that wants a disk names its own, so no test
+        // sees another's files (./aegis run's AEGIS_DISK; docs/front-door.md).
+        start.Environment["AEGIS_DISK"] = "none";
 
         string commandLine = "./aegis " + string.Join(" ", arguments);
         var output = new StringBuilder();

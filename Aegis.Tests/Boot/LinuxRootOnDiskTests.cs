@@ -1,0 +1,100 @@
+// The Linux personality's / on the disk (issue #11): unmodified busybox writes through the file
+// server into the ext3 file system on the extent rootfs, the machine stops, boots again, and the
+// files are there. The verdicts are the host's: e2fsck -fn on the image, debugfs reading what the
+// guest wrote, and the second boot's output of commands reading the first boot's files.
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class LinuxRootOnDiskTests
+{
+    private string _image = "";
+
+    [SetUp]
+    public void MakeDisk()
+    {
+        _image = Path.Combine(Path.GetTempPath(), $"aegis-root-{Environment.ProcessId}-{TestContext.CurrentContext.Test.Name.GetHashCode():x8}.img");
+        File.Delete(_image);
+        FrontDoor.Run(TimeSpan.FromMinutes(3), "disk", "create", _image, "--size", "64").AssertExitStatus(0);
+    }
+
+    [TearDown]
+    public void RemoveDisk() => File.Delete(_image);
+
+    [Test]
+    public void FilesWrittenThroughTheLinuxPersonalitySurviveARebootAndTwoProcessesShareThem()
+    {
+        // Boot 1: a directory, a file, a hard link, a symbolic link, a mode; and a file two processes share:
+        // the parent writes, a child process reads it and appends, the parent reads the child's line.
+        FrontDoorResult first = FrontDoor.BootWithDisk(_image, "virtio", 120,
+            "init=/bin/sh -c 'mkdir -p /home/u;echo kept>/home/u/a;ln /home/u/a /home/u/b;ln -s a /home/u/c;chmod 640 /home/u/a;"
+            + "echo from-parent>/s;sh -c \"cat /s;echo from-child>>/s\";cat /s'", "exit");
+        first.AssertExitStatus(0);
+        first.AssertOutputContains("file server: / is ext3 on the disk");
+        first.AssertOutputMatches(@"(?m)from-parent\s*\r?\n(\[[^\]]*\] )?from-parent\s*\r?\n(\[[^\]]*\] )?from-child");
+
+        AssertClean("after the first boot");
+        Assert.That(Debugfs("cat /home/u/a"), Is.EqualTo("kept\n"), "the file's bytes, read by debugfs");
+        Assert.That(Debugfs("cat /s"), Is.EqualTo("from-parent\nfrom-child\n"), "both processes' lines");
+        string stat = Debugfs("stat /home/u/a");
+        Assert.That(stat, Does.Match(@"Mode:\s+0640").And.Match(@"Links:\s+2"), stat);
+        Assert.That(Debugfs("stat /home/u/c"), Does.Contain("Fast link dest: \"a\""));
+
+        // Boot 2: the first boot's files as it left them; a name removed.
+        FrontDoorResult second = FrontDoor.BootWithDisk(_image, "virtio", 120,
+            "init=/bin/sh -c 'cat /home/u/c;stat -c \"%a %h %s\" /home/u/a;readlink /home/u/c;rm /home/u/b;stat -c \"links %h\" /home/u/a'", "exit");
+        second.AssertExitStatus(0);
+        second.AssertOutputMatches(@"(?m)\] kept\s*$");
+        second.AssertOutputMatches(@"(?m)\] 640 2 5\s*$");
+        second.AssertOutputMatches(@"(?m)\] a\s*$");
+        second.AssertOutputMatches(@"(?m)\] links 1\s*$");
+        AssertClean("after the second boot");
+        Assert.That(Debugfs("ls /home/u"), Does.Not.Contain(" b ").And.Contain("a"), "b was removed on the disk");
+    }
+
+    [Test]
+    public void ARootExtentThatIsNotAFileSystemLeavesTheBuiltInArchiveAsRoot()
+    {
+        // Garbage over the file system's first 64 KiB (its superblock and group descriptors): the
+        // extent table stays, so the kernel serves the extent and the file server refuses the mount.
+        var random = new Random(11);
+        byte[] garbage = new byte[65536];
+        random.NextBytes(garbage);
+        using (var file = new FileStream(_image, FileMode.Open, FileAccess.Write))
+        {
+            file.Seek(1048576, SeekOrigin.Begin);
+            file.Write(garbage);
+        }
+        FrontDoorResult result = FrontDoor.BootWithDisk(_image, "virtio", 120, "init=/bin/sh -c 'cat /etc/hostname;echo x>/t;cat /t'", "exit");
+        result.AssertExitStatus(0);
+        result.AssertOutputMatches(@"file server: the extent 'rootfs' cannot be mounted: .+; / is the built-in archive, in memory");
+        string hostname = File.ReadAllText(Path.Combine(FrontDoor.RepositoryRoot, "rootfs", "etc", "hostname")).Trim();
+        result.AssertOutputMatches(@"(?m)\] " + hostname + @"\s*$");
+        result.AssertOutputMatches(@"(?m)\] x\s*$");
+        Assert.That(result.Output, Does.Not.Contain("PANIC"));
+    }
+
+    private void AssertClean(string when)
+    {
+        FrontDoorResult check = FrontDoor.Run(TimeSpan.FromMinutes(2), "disk", "check", _image);
+        Assert.That(check.ExitCode, Is.EqualTo(0), () => check.Describe("e2fsck -fn must find the file system clean " + when));
+    }
+
+    /// <summary>debugfs -R COMMAND on the rootfs extent (1 MiB into the image), its standard output.</summary>
+    private string Debugfs(string command)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("debugfs", new[] { "-R", command, _image + "?offset=1048576" })
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") + ":/usr/sbin:/sbin";
+        using var process = System.Diagnostics.Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return output;
+    }
+}
