@@ -25,6 +25,8 @@ namespace Aegis.LibOS
         public ulong Sectors { get; }
         public ulong Start { get; }
         public bool Writable { get; }
+        /// <summary>The disk's controller (BlockController).</summary>
+        public ulong Controller { get; }
         /// <summary>Whole pages it holds.</summary>
         public ulong Pages => Sectors / SectorsPerPage;
 
@@ -34,6 +36,7 @@ namespace Aegis.LibOS
             Sectors = info.Sectors;
             Start = info.FreeOrStart;
             Writable = (info.Flags & BlockInfoFlags.Writable) != 0;
+            Controller = info.Controller;
         }
 
         /// <summary>The extent named 'name' (writable), through the Disk capability in diskSlot.</summary>

@@ -13,7 +13,7 @@ using Aegis.LibOS.Unixish.Storage;
 
 namespace Aegis.LibOS.Unixish.Disk
 {
-    public sealed unsafe class ExtentBlockStore : IBlockStore
+    public sealed unsafe class ExtentBlockStore : IBlockStore, IDiskCounters
     {
         private const int SectorSize = BlockLimits.SectorSize;
         private const int PageSectors = BlockLimits.SectorsPerPage;
@@ -33,8 +33,12 @@ namespace Aegis.LibOS.Unixish.Disk
 
         public int BlockSize => SectorSize;
         public long BlockCount => (long)_extent.Sectors;
+        /// <summary>Requests made to the disk (one per staged run of pages), and their sectors.</summary>
         public ulong Reads { get; private set; }
         public ulong Writes { get; private set; }
+        public ulong SectorsRead { get; private set; }
+        public ulong SectorsWritten { get; private set; }
+        public string DeviceName => _extent.Controller == (ulong)Aegis.Abi.BlockController.Ahci ? "sda" : "vda";
 
         public int Read(long block, int count, byte[] buffer, int offset)
         {
@@ -48,6 +52,7 @@ namespace Aegis.LibOS.Unixish.Disk
                     Buffer.MemoryCopy((byte*)_staging + (block - (long)first) * SectorSize, into, (long)sectors * SectorSize, (long)sectors * SectorSize);
                 block += sectors; count -= sectors; offset += sectors * SectorSize;
                 Reads++;
+                SectorsRead += (ulong)pages * PageSectors;
             }
             return 0;
         }
@@ -75,6 +80,7 @@ namespace Aegis.LibOS.Unixish.Disk
                 if (error != Error.None) return -Errno.EIO;
                 block += sectors; count -= sectors; offset += sectors * SectorSize;
                 Writes++;
+                SectorsWritten += (ulong)pages * PageSectors;
             }
             return 0;
         }

@@ -8,6 +8,17 @@ using Aegis.LibOS.Unixish.Linux;
 
 namespace Aegis.LibOS.Unixish.Storage
 {
+    /// <summary>A block store's requests to its device, as /proc/diskstats shows them.</summary>
+    public interface IDiskCounters
+    {
+        ulong Reads { get; }
+        ulong SectorsRead { get; }
+        ulong Writes { get; }
+        ulong SectorsWritten { get; }
+        /// <summary>What Linux would call the device ("vda", "sda").</summary>
+        string DeviceName { get; }
+    }
+
     public interface IBlockStore
     {
         /// <summary>Bytes in one device block (512 for a disk sector).</summary>

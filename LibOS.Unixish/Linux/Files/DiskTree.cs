@@ -41,7 +41,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private readonly List<MemoryDirectory> _loaded = new List<MemoryDirectory>();
         private readonly byte[] _chunk = new byte[ChunkBytes];
 
-        public DiskTree(Ext2FileSystem ext2) { Ext2 = ext2; }
+        /// <summary>The device's request counts (/proc/diskstats); null: not counted.</summary>
+        public readonly IDiskCounters Counters;
+
+        public DiskTree(Ext2FileSystem ext2, IDiskCounters counters = null) { Ext2 = ext2; Counters = counters; }
 
         /// <summary>The root directory on mount (called once by FileSystem): its entries load when first needed.</summary>
         internal MemoryDirectory MakeRoot(Mount mount)

@@ -48,6 +48,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return (long)(idle / hz * 1_000_000_000 + idle % hz * 1_000_000_000 / hz);
             }
         }
+        public ulong IdleTimestampTicks => Info.GlobalPage->IdleTimestampTicks;
         public int CpuCount => 1; // Aegis schedules one CPU
         public long CpuKilohertz => (long)(Info.TimestampHz / 1000);
 
@@ -230,5 +231,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (ancestor.Pid == pid && Alive(pid)) return ancestor;
             return null;
         }
+    }
+
+    /// <summary>The file server's disk, for a process whose / is the server's (/proc/diskstats, drop_caches).</summary>
+    internal sealed class ServerDisk : IDiskSource
+    {
+        public bool Statistics(out DiskStatistics statistics)
+        {
+            statistics = default;
+            return FileCalls.Remote != null && FileCalls.Remote.DiskStatistics(out statistics);
+        }
+
+        public long DropCaches() => FileCalls.Remote == null ? 0 : FileCalls.Remote.DropCaches();
     }
 }

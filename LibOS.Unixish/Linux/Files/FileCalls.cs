@@ -74,6 +74,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 // The tree is the file server's; this process keeps /dev, /proc and /sys (docs: "Files").
                 FileSystem = BuildTree(new ConsoleDevice(), false);
                 FileSystem.RootIsOnTheDisk(VfsIpc.RootKind);
+                if (VfsIpc.RootKind != VfsProtocol.RootArchive) Sources.Disk = new ServerDisk();
                 Remote = new VfsClient(transport, FileSystem.RootMount);
                 Files = new LinuxFiles(FileSystem, Remote);
             }

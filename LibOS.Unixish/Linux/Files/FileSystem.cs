@@ -25,6 +25,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public IMemoryMapSource Maps;
         public ISystemInfo System;
         public IEntropySource Entropy;
+        /// <summary>The root file system's disk (/proc/diskstats, drop_caches); null: none.</summary>
+        public IDiskSource Disk;
         /// <summary>Wall time, nanoseconds since the epoch (file times). Null: 0.</summary>
         public System.Func<long> Clock;
     }

@@ -247,7 +247,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (node.IsDirectory && (flags & LinuxFile.O_PATH) == 0 && (create || access != LinuxFile.O_RDONLY))
                     return -Errno.EISDIR;
                 if (create && node.IsDirectory) return -Errno.EISDIR;
-                if (node is ProcFile && access != LinuxFile.O_RDONLY && (flags & LinuxFile.O_PATH) == 0) return -Errno.EACCES;
+                if (node is ProcFile procFile && (flags & LinuxFile.O_PATH) == 0
+                    && (procFile.Writer == null ? access != LinuxFile.O_RDONLY : access != LinuxFile.O_WRONLY)) return -Errno.EACCES;
             }
             if ((flags & LinuxFile.O_DIRECTORY) != 0 && !node.IsDirectory && !(node.IsSymlink && (flags & LinuxFile.O_PATH) != 0))
                 return -Errno.ENOTDIR;

@@ -168,6 +168,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     return remote.Handle.Client.Write(remote, buffer, length, offset);
                 case DirectoryNode _:
                     return -Errno.EISDIR;
+                case ProcFile proc when proc.Writer != null:
+                    {
+                        var bytes = new byte[length > 4096 ? 4096 : length];
+                        fixed (byte* to = bytes) Buffer.MemoryCopy(buffer, to, bytes.Length, bytes.Length);
+                        return proc.Writer(bytes);
+                    }
                 case DeviceNode device:
                     return device.Device.Write(buffer, (int)length, NonBlocking);
                 case PipeNode pipe:

@@ -85,15 +85,40 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         long CpuKilohertz { get; }
         /// <summary>The processor's caches (sysfs's cpu0/cache), in CPUID's order.</summary>
         List<CpuCache> CpuCaches();
+        /// <summary>TSC ticks the CPU spent halted since boot (InfoPage.IdleTimestampTicks): /proc/aegis/idle_tsc.</summary>
+        ulong IdleTimestampTicks { get; }
     }
 
-    /// <summary>A /proc file: regular, read-only, size 0, content generated at open.</summary>
-    public sealed class ProcFile : Inode
+    /// <summary>The disk the root file system is on, as the file server uses it (/proc/diskstats,
+    /// /proc/sys/vm/drop_caches). Null in FileSystemSources: no disk.</summary>
+    public interface IDiskSource
+    {
+        /// <summary>The file server's requests to the disk since it mounted it: false without a disk.</summary>
+        bool Statistics(out DiskStatistics statistics);
+        /// <summary>drop_caches: the server writes back, then forgets its cached blocks and listings. 0 or -errno.</summary>
+        long DropCaches();
+    }
+
+    public struct DiskStatistics
+    {
+        public ulong Reads, SectorsRead, Writes, SectorsWritten;
+        /// <summary>What Linux would call the disk: "vda" (virtio) or "sda" (AHCI).</summary>
+        public string Name;
+    }
+
+    /// <summary>A /proc file: regular, size 0, content generated at open; read-only, or (Writer set)
+    /// write-only, each write handed to Writer (/proc/sys/vm/drop_caches).</summary>
+    public sealed unsafe class ProcFile : Inode
     {
         private readonly System.Func<byte[]> _generate;
+        /// <summary>Takes one write's bytes: the count taken or -errno. Null: the file is read-only.</summary>
+        public readonly System.Func<byte[], long> Writer;
 
         public ProcFile(Mount mount, ulong number, System.Func<byte[]> generate, long now)
             : base(mount, number, LinuxFile.S_IFREG | 0x124, now) { _generate = generate; }
+
+        public ProcFile(Mount mount, ulong number, System.Func<byte[], long> writer, long now)
+            : base(mount, number, LinuxFile.S_IFREG | 0x80, now) { _generate = () => new byte[0]; Writer = writer; }
 
         public byte[] Generate() => _generate();
     }
@@ -208,6 +233,36 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             new ProcSymlink(Mount, FileSystem.NewInodeNumber(), target, magic, FileSystem.Now);
 
         // ---- formats ----
+
+        /// <summary>/proc/diskstats: Linux's 17 fields of the root file system's disk (major 254 minor 0
+        /// as stat's st_dev says), as the file server counted its requests; empty without a disk.
+        /// Fields the libOS does not track (merges, times, discards, flushes) are 0.</summary>
+        public static string FormatDiskstats(IDiskSource disk)
+        {
+            if (disk == null || !disk.Statistics(out DiskStatistics s)) return "";
+            var b = new StringBuilder(128);
+            b.Append(" 254       0 ").Append(s.Name ?? "vda").Append(' ');
+            b.Append(s.Reads).Append(" 0 ").Append(s.SectorsRead).Append(" 0 ");
+            b.Append(s.Writes).Append(" 0 ").Append(s.SectorsWritten).Append(" 0 ");
+            b.Append("0 0 0 0 0 0 0 0 0\n");
+            return b.ToString();
+        }
+
+        /// <summary>A write to /proc/sys/vm/drop_caches: "1", "2" or "3" (and a newline) drop the
+        /// disk's caches (the file server keeps one cache of blocks and names: every value drops
+        /// both); anything else is EINVAL, as Linux.</summary>
+        public static long DropCaches(IDiskSource disk, byte[] bytes)
+        {
+            int length = bytes.Length;
+            while (length > 0 && (bytes[length - 1] == (byte)'\n' || bytes[length - 1] == (byte)' ')) length--;
+            if (length != 1 || bytes[0] < (byte)'1' || bytes[0] > (byte)'3') return -Errno.EINVAL;
+            if (disk != null)
+            {
+                long error = disk.DropCaches();
+                if (error < 0) return error;
+            }
+            return bytes.Length;
+        }
 
         /// <summary>/proc/&lt;pid&gt;/stat: the 52 fields of Linux's proc_pid_stat, one line.</summary>
         public static string FormatStat(ProcessStatus p)
@@ -521,7 +576,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     /// <summary>/proc itself: meminfo, uptime, stat, loadavg, mounts, cpuinfo, self and one directory per pid.</summary>
     public sealed class ProcRoot : ProcDirectory
     {
-        private static readonly string[] Fixed = { "cpuinfo", "loadavg", "meminfo", "mounts", "self", "stat", "uptime" };
+        private static readonly string[] Fixed = { "aegis", "cpuinfo", "diskstats", "loadavg", "meminfo", "mounts", "self", "stat", "sys", "uptime" };
 
         public ProcRoot(ProcFs proc) : base(proc, 0x16D) { }
 
@@ -555,10 +610,29 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case "cpuinfo": return Proc.File(() => ProcFs.FormatCpuinfo(fs.Sources.System));
                 case "mounts": return Proc.File(() => ProcFs.FormatMounts(fs.Mounts));
                 case "self": return Proc.Link(() => Proc.Processes == null ? "" : Proc.Processes.CurrentPid.ToString());
+                case "diskstats": return Proc.File(() => ProcFs.FormatDiskstats(fs.Sources.Disk));
+                case "aegis":
+                    return new ProcTable(Proc, 0x16D, "idle_tsc", () => Proc.File(() => (fs.Sources.System == null ? 0UL : fs.Sources.System.IdleTimestampTicks).ToString() + "\n"));
+                case "sys":
+                    return new ProcTable(Proc, 0x16D, "vm", () => new ProcTable(Proc, 0x16D, "drop_caches",
+                        () => new ProcFile(Proc.Mount, fs.NewInodeNumber(), bytes => ProcFs.DropCaches(fs.Sources.Disk, bytes), fs.Now)));
             }
             if (!int.TryParse(name, out int pid) || pid.ToString() != name) return null;
             return new ProcPidDirectory(Proc, pid);
         }
+    }
+
+    /// <summary>A /proc directory of one fixed entry (/proc/sys/vm, /proc/aegis).</summary>
+    public sealed class ProcTable : ProcDirectory
+    {
+        private readonly string _name;
+        private readonly System.Func<Inode> _make;
+
+        public ProcTable(ProcFs proc, uint permissions, string name, System.Func<Inode> make) : base(proc, permissions) { _name = name; _make = make; }
+
+        protected override void Names(List<string> names) => names.Add(_name);
+        protected override bool Has(string name) => name == _name;
+        protected override Inode Create(string name) => name == _name ? _make() : null;
     }
 
     /// <summary>/proc/&lt;pid&gt;: stat, status, cmdline, exe; for the current process also maps, fd/ and cwd.</summary>

@@ -609,6 +609,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Sync(RemoteHandle handle) =>
             Call(VfsProtocol.Sync, handle == null ? unchecked((ulong)-1L) : (ulong)handle.ServerFd, 0, 0, out _);
 
+        /// <summary>The server's requests to the disk (false: / is not on a disk).</summary>
+        public bool DiskStatistics(out DiskStatistics statistics)
+        {
+            statistics = default;
+            if (Call(VfsProtocol.DiskStatistics, 0, 0, 0, out _) < 0) return false;
+            ulong* values = (ulong*)Payload;
+            statistics.Reads = values[0]; statistics.SectorsRead = values[1];
+            statistics.Writes = values[2]; statistics.SectorsWritten = values[3];
+            statistics.Name = values[4] == 1 ? "sda" : "vda";
+            return true;
+        }
+
         /// <summary>The disk's cached blocks and listings dropped (after writing them back).</summary>
         public long DropCaches() => Call(VfsProtocol.DropCaches, 0, 0, 0, out _);
 

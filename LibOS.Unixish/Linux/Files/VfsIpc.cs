@@ -262,7 +262,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     CacheBlocks = CacheBlocks,
                     Clock = () => (long)(TimeCalls.RealtimeNanoseconds() / 1_000_000_000UL),
                 });
-                var tree = new DiskTree(ext2);
+                var tree = new DiskTree(ext2, store);
                 LinuxLog.Line("file server: / is " + tree.Type + " on the disk (extent '" + RootExtentName + "', "
                     + (extent.Sectors / 2048).ToString() + " MiB" + (ext2.ReplayedTransactions > 0 ? ", " + ext2.ReplayedTransactions.ToString() + " journal transactions replayed" : "") + ")");
                 return tree;

@@ -83,7 +83,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int Sync = 38;        // w1 fd (fsync, fdatasync, syncfs) or -1 (sync): what the disk holds is durable
         public const int DropCaches = 39;  // writes back, then forgets every cached block and listing of the disk (/proc/sys/vm/drop_caches)
         public const int Unmount = 40;     // the first process's exit: the disk's file system is written home and marked clean
-        public const int Count = 41;
+        public const int DiskStatistics = 41; // -> 0 (payload: reads, sectors read, writes, sectors written, 1 for AHCI's "sda") or -ENODEV
+        public const int Count = 42;
 
         /// <summary>The reply of a server busy with its own work (the periodic commit): the client yields and calls again.</summary>
         public const long Busy = -100001;

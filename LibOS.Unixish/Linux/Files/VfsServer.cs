@@ -458,6 +458,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case VfsProtocol.DropCaches:
                     return FileSystem.Disk == null ? 0 : FileSystem.Disk.DropCaches();
 
+                case VfsProtocol.DiskStatistics:
+                    {
+                        Storage.IDiskCounters counters = FileSystem.Disk?.Counters;
+                        if (counters == null) return -Errno.ENODEV;
+                        ulong* values = (ulong*)payload;
+                        values[0] = counters.Reads; values[1] = counters.SectorsRead;
+                        values[2] = counters.Writes; values[3] = counters.SectorsWritten;
+                        values[4] = counters.DeviceName == "sda" ? 1UL : 0UL;
+                        return 0;
+                    }
+
                 case VfsProtocol.Unmount:
                     return FileSystem.Disk == null ? 0 : FileSystem.Disk.Unmount();
 
