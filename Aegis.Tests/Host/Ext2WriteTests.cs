@@ -213,7 +213,10 @@ public class Ext2WriteTests
     [TestCase(1024, 13, true, 128)]   // a small cache: evictions and commits inside operations
     [TestCase(1024, 14, false, 128)]  // plain ext2, no journal
     [TestCase(2048, 15, true, 2048)]
-    public void Ext2RandomSequenceMatchesAModelAndE2fsck(int blockSize, int seed, bool journal, int cacheBlocks)
+    // Few, large directories (the library's name index: Ext2NameIndex.cs), with a small cache too.
+    [TestCase(1024, 16, true, 2048, 2500, 2)]
+    [TestCase(1024, 17, true, 128, 2500, 3)]
+    public void Ext2RandomSequenceMatchesAModelAndE2fsck(int blockSize, int seed, bool journal, int cacheBlocks, int steps = 600, int maxDirectories = int.MaxValue)
     {
         var fs = MountFresh(blockSize, out MemoryBlockStore store, journal, "32M", cacheBlocks);
         var random = new Random(seed);
@@ -223,7 +226,7 @@ public class Ext2WriteTests
         int nameCounter = 0;
         string NewName() => "n" + (nameCounter++) + (random.Next(4) == 0 ? new string('q', random.Next(1, 120)) : "");
 
-        for (int step = 0; step < 600; step++)
+        for (int step = 0; step < steps; step++)
         {
             Node dir = directories[random.Next(directories.Count)];
             int op = random.Next(100);
@@ -255,6 +258,7 @@ public class Ext2WriteTests
             }
             else if (op < 55)
             {
+                if (directories.Count >= maxDirectories) continue;
                 string name = NewName();
                 Ok(fs.MakeDirectory(dir.Inode, name, 0x1ED, 0, 0, out uint inode), fs);
                 var node = new Node { IsDirectory = true, Inode = inode };
@@ -315,6 +319,7 @@ public class Ext2WriteTests
             if (step % 97 == 0) Assert.That(fs.Sync(), Is.EqualTo(0));
         }
         VerifyModel(fs, root);
+        if (maxDirectories < int.MaxValue) Assert.That(fs.IndexedDirectories, Is.GreaterThan(0), "the large directories were indexed");
         Assert.That(fs.Unmount(), Is.EqualTo(0), fs.LastError);
         Ext2Tools.AssertClean(store.Bytes, "random sequence seed " + seed);
         VerifyModel(Ext2FileSystem.Mount(new MemoryBlockStore(store.Bytes), new Ext2MountOptions { ReadOnly = true }), root);

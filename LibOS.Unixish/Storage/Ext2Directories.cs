@@ -60,6 +60,8 @@ namespace Aegis.LibOS.Unixish.Storage
 
         bool FindEntry(Ext2Inode dir, byte[] name, out EntryPlace place)
         {
+            int indexed = FindIndexed(dir, name, out place);
+            if (indexed >= 0) return indexed == 1;
             place = default;
             long blocks = DirectoryBlocks(dir);
             for (long logical = 0; logical < blocks; logical++)
@@ -89,33 +91,10 @@ namespace Aegis.LibOS.Unixish.Storage
             int needed = Ext2.EntrySize(name.Length);
             long blocks = DirectoryBlocks(dir);
             ClearIndex(dir);
+            long hint = AppendHint(dir);
+            if (hint >= 0 && hint < blocks && TryAddInBlock(dir, hint, name, inode, type, needed)) return true;
             for (long logical = 0; logical < blocks; logical++)
-            {
-                uint physical = MapBlock(dir, logical, false, out _);
-                if (physical == 0) continue;
-                byte[] data = cache.Get(physical).Data;
-                for (int offset = 0; offset < blockSize;)
-                {
-                    int recLength = ReadEntry(data, offset, dir, out uint used, out int nameLength, out _);
-                    int occupied = used == 0 ? 0 : Ext2.EntrySize(nameLength);
-                    if (recLength - occupied >= needed)
-                    {
-                        CachedBlock buffer = cache.Get(physical);
-                        int at = offset;
-                        int length = recLength;
-                        if (occupied > 0)
-                        {
-                            Bytes.PutU16(buffer.Data, offset + 4, (uint)occupied);
-                            at = offset + occupied;
-                            length = recLength - occupied;
-                        }
-                        PutEntry(buffer.Data, at, length, inode, name, type);
-                        Dirty(buffer);
-                        return true;
-                    }
-                    offset += recLength;
-                }
-            }
+                if (logical != hint && TryAddInBlock(dir, logical, name, inode, type, needed)) return true;
             dir.AllocationHint = 0;
             uint fresh = MapBlock(dir, blocks, true, out bool isNew);
             if (fresh == 0) return false;
@@ -123,7 +102,39 @@ namespace Aegis.LibOS.Unixish.Storage
             PutEntry(block.Data, 0, blockSize, inode, name, type);
             Dirty(block);
             dir.Size += blockSize;
+            IndexAdded(dir, name, fresh, 0, blocks);
             return true;
+        }
+
+        /// <summary>Puts the entry in the directory's logical block when it has room there.</summary>
+        bool TryAddInBlock(Ext2Inode dir, long logical, byte[] name, uint inode, byte type, int needed)
+        {
+            uint physical = MapBlock(dir, logical, false, out _);
+            if (physical == 0) return false;
+            byte[] data = cache.Get(physical).Data;
+            for (int offset = 0; offset < blockSize;)
+            {
+                int recLength = ReadEntry(data, offset, dir, out uint used, out int nameLength, out _);
+                int occupied = used == 0 ? 0 : Ext2.EntrySize(nameLength);
+                if (recLength - occupied >= needed)
+                {
+                    CachedBlock buffer = cache.Get(physical);
+                    int at = offset;
+                    int length = recLength;
+                    if (occupied > 0)
+                    {
+                        Bytes.PutU16(buffer.Data, offset + 4, (uint)occupied);
+                        at = offset + occupied;
+                        length = recLength - occupied;
+                    }
+                    PutEntry(buffer.Data, at, length, inode, name, type);
+                    Dirty(buffer);
+                    IndexAdded(dir, name, physical, at, logical);
+                    return true;
+                }
+                offset += recLength;
+            }
+            return false;
         }
 
         void PutEntry(byte[] data, int offset, int recLength, uint inode, byte[] name, byte type)
@@ -140,6 +151,7 @@ namespace Aegis.LibOS.Unixish.Storage
         {
             ClearIndex(dir);
             CachedBlock buffer = cache.Get(place.Physical);
+            IndexRemoved(dir, place, buffer.Data);
             if (place.Previous >= 0)
             {
                 int previousLength = Bytes.U16(buffer.Data, place.Previous + 4);

@@ -424,6 +424,7 @@ namespace Aegis.LibOS.Unixish.Storage
         {
             LastError = e.Message;
             if (changing && e.Errno != Errno.ENOENT) aborted = true;
+            if (changing) nameIndexes.Clear(); // a directory may have changed before the error
             return -e.Errno;
         }
 

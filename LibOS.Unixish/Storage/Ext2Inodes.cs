@@ -240,6 +240,7 @@ namespace Aegis.LibOS.Unixish.Storage
         void DestroyInode(Ext2Inode inode)
         {
             bool directory = inode.IsDirectory;
+            if (directory) IndexDropped(inode.Number);
             if (!IsFastSymlink(inode)) FreeBlocksFrom(inode, 0);
             else Array.Clear(inode.Block, 0, inode.Block.Length);
             if (inode.FileAcl != 0) ReleaseAttributeBlock(inode);

@@ -14,7 +14,7 @@
  * with the ticks the CPU spent halted taken out when the system says how many there were
  * (Aegis: /proc/aegis/idle_tsc): under QEMU's -icount shift=0 that is the instructions of all
  * CPU work (program, libOS, kernel, interrupts), without the time spent waiting for the disk.
- * The read phase also prints   IO smallfile_read reads <requests> sectors <sectors>
+ * and   IO <name> reads <requests> sectors <sectors> writes <requests> sectors <sectors>
  * from the first line of /proc/diskstats (the root file system's disk).
  *
  * Usage: smallfile [--keep] [DIRECTORY]   (default /smallfile, made if missing; its old f0000..
@@ -54,21 +54,32 @@ static uint64_t idle_ticks(void)
     return strtoull(text, NULL, 10);
 }
 
-/* Reads completed and sectors read of the first disk in /proc/diskstats (0 when none). */
-static void disk_reads(unsigned long long *reads, unsigned long long *sectors)
+/* Requests completed and sectors of the first disk in /proc/diskstats (0 when none). */
+struct io { unsigned long long reads, sectors_read, writes, sectors_written; };
+
+static struct io disk_io(void)
 {
+    struct io io = { 0, 0, 0, 0 };
     char text[512];
-    *reads = *sectors = 0;
     int fd = open("/proc/diskstats", O_RDONLY);
-    if (fd < 0) return;
+    if (fd < 0) return io;
     ssize_t n = read(fd, text, sizeof text - 1);
     close(fd);
-    if (n <= 0) return;
+    if (n <= 0) return io;
     text[n] = 0;
     unsigned major, minor;
     char name[32];
-    unsigned long long merged;
-    if (sscanf(text, " %u %u %31s %llu %llu %llu", &major, &minor, name, reads, &merged, sectors) != 6) *reads = *sectors = 0;
+    unsigned long long merged, ms, wmerged;
+    if (sscanf(text, " %u %u %31s %llu %llu %llu %llu %llu %llu %llu", &major, &minor, name, &io.reads, &merged,
+               &io.sectors_read, &ms, &io.writes, &wmerged, &io.sectors_written) != 10)
+        memset(&io, 0, sizeof io);
+    return io;
+}
+
+static void report_io(const char *name, struct io before, struct io after)
+{
+    printf("IO %s reads %llu sectors %llu writes %llu sectors %llu\n", name, after.reads - before.reads,
+           after.sectors_read - before.sectors_read, after.writes - before.writes, after.sectors_written - before.sectors_written);
 }
 
 static void report(const char *name, uint64_t ticks, uint64_t idle)
@@ -109,6 +120,7 @@ int main(int argc, char **argv)
     sync();
 
     /* smallfile_create */
+    struct io io0 = disk_io(), io1;
     uint64_t idle0 = idle_ticks(), t0 = rdtscp();
     for (int i = 0; i < FILES; i++) {
         snprintf(name, sizeof name, "f%04d", i);
@@ -119,7 +131,9 @@ int main(int argc, char **argv)
     }
     sync();
     uint64_t t1 = rdtscp(), idle1 = idle_ticks();
+    io1 = disk_io();
     report("smallfile_create", t1 - t0, idle1 - idle0);
+    report_io("smallfile_create", io0, io1);
 
     /* smallfile_read: cold */
     close(dir);
@@ -128,8 +142,7 @@ int main(int argc, char **argv)
     if (drop < 0 || write(drop, "3", 1) != 1) printf("smallfile: drop_caches: %s (the read is not cold)\n", strerror(errno));
     if (drop >= 0) close(drop);
     static unsigned char got[FILES][SIZE];
-    unsigned long long reads0, sectors0, reads1, sectors1;
-    disk_reads(&reads0, &sectors0);
+    io0 = disk_io();
     idle0 = idle_ticks();
     t0 = rdtscp();
     dir = open(directory, O_RDONLY | O_DIRECTORY);
@@ -143,9 +156,9 @@ int main(int argc, char **argv)
     }
     t1 = rdtscp();
     idle1 = idle_ticks();
-    disk_reads(&reads1, &sectors1);
+    io1 = disk_io();
     report("smallfile_read", t1 - t0, idle1 - idle0);
-    printf("IO smallfile_read reads %llu sectors %llu\n", reads1 - reads0, sectors1 - sectors0);
+    report_io("smallfile_read", io0, io1);
     for (int i = 0; i < FILES; i++)
         for (int j = 0; j < SIZE; j++)
             if (got[i][j] != expected_byte(i, j)) {
@@ -155,6 +168,7 @@ int main(int argc, char **argv)
     if (keep) { printf("smallfile: %d files of %d bytes kept in %s\n", FILES, SIZE, directory); return 0; }
 
     /* smallfile_delete: straight after */
+    io0 = disk_io();
     idle0 = idle_ticks();
     t0 = rdtscp();
     for (int i = 0; i < FILES; i++) {
@@ -164,7 +178,9 @@ int main(int argc, char **argv)
     sync();
     t1 = rdtscp();
     idle1 = idle_ticks();
+    io1 = disk_io();
     report("smallfile_delete", t1 - t0, idle1 - idle0);
+    report_io("smallfile_delete", io0, io1);
     close(dir);
     printf("smallfile: done\n");
     return 0;

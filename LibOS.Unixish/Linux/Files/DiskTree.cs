@@ -153,6 +153,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             for (int i = 0; i < _loaded.Count; i++) _loaded[i].Unload();
             _loaded.Clear();
             Ext2.Cache.DropAll();
+            Ext2.DropNameIndexes();
             return 0;
         }
 
