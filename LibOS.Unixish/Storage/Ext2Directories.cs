@@ -92,9 +92,9 @@ namespace Aegis.LibOS.Unixish.Storage
             long blocks = DirectoryBlocks(dir);
             ClearIndex(dir);
             long hint = AppendHint(dir);
-            if (hint >= 0 && hint < blocks && TryAddInBlock(dir, hint, name, inode, type, needed)) return true;
+            if (hint >= 0 && hint < blocks && TryAddInBlock(dir, hint, name, inode, type, needed, AppendOffsetOf(dir))) return true;
             for (long logical = 0; logical < blocks; logical++)
-                if (logical != hint && TryAddInBlock(dir, logical, name, inode, type, needed)) return true;
+                if (TryAddInBlock(dir, logical, name, inode, type, needed, 0)) return true;
             dir.AllocationHint = 0;
             uint fresh = MapBlock(dir, blocks, true, out bool isNew);
             if (fresh == 0) return false;
@@ -107,12 +107,12 @@ namespace Aegis.LibOS.Unixish.Storage
         }
 
         /// <summary>Puts the entry in the directory's logical block when it has room there.</summary>
-        bool TryAddInBlock(Ext2Inode dir, long logical, byte[] name, uint inode, byte type, int needed)
+        bool TryAddInBlock(Ext2Inode dir, long logical, byte[] name, uint inode, byte type, int needed, int start)
         {
             uint physical = MapBlock(dir, logical, false, out _);
             if (physical == 0) return false;
             byte[] data = cache.Get(physical).Data;
-            for (int offset = 0; offset < blockSize;)
+            for (int offset = start; offset < blockSize;)
             {
                 int recLength = ReadEntry(data, offset, dir, out uint used, out int nameLength, out _);
                 int occupied = used == 0 ? 0 : Ext2.EntrySize(nameLength);

@@ -16,8 +16,9 @@ namespace Aegis.LibOS.Unixish.Storage
 {
     public sealed partial class Ext2FileSystem
     {
-        /// <summary>Directories of at least this many blocks get an index when first searched.</summary>
-        const int IndexFromBlocks = 2;
+        /// <summary>Directories of at least this many blocks get an index when first searched (one
+        /// 4 KiB block holds 256 short names: scanning it cost ~10,000 instructions).</summary>
+        const int IndexFromBlocks = 1;
         /// <summary>Most directories indexed at once (then every index is dropped and rebuilt on demand).</summary>
         const int MaximumIndexes = 64;
         const ulong Ambiguous = ulong.MaxValue;
@@ -25,8 +26,11 @@ namespace Aegis.LibOS.Unixish.Storage
         sealed class NameIndex
         {
             public readonly Dictionary<ulong, ulong> Places = new Dictionary<ulong, ulong>(WordComparer.Instance);
-            /// <summary>The logical block AddEntry tries first (the one that took the last new name).</summary>
+            /// <summary>The logical block AddEntry tries first (the one that took the last new name),
+            /// and the offset of an entry in it to start looking for room at (an entry's start: kept
+            /// so by IndexAdded and IndexRemoved).</summary>
             public long AppendBlock;
+            public int AppendOffset;
         }
 
         sealed class WordComparer : IEqualityComparer<ulong>
@@ -115,6 +119,7 @@ namespace Aegis.LibOS.Unixish.Storage
             if (!nameIndexes.TryGetValue(dir.Number, out NameIndex index)) return;
             Put(index, HashName(name, 0, name.Length), physical, offset);
             index.AppendBlock = logical;
+            index.AppendOffset = offset;
         }
 
         void IndexRemoved(Ext2Inode dir, EntryPlace place, byte[] data)
@@ -123,7 +128,14 @@ namespace Aegis.LibOS.Unixish.Storage
             int nameLength = hasFileType ? data[place.Offset + 6] : data[place.Offset + 6];
             ulong hash = HashName(data, place.Offset + 8, nameLength);
             if (index.Places.TryGetValue(hash, out ulong packed) && packed == Pack(place.Physical, place.Offset)) index.Places.Remove(hash);
+            // The removed entry merges into the one before it: room is looked for from there on.
+            if (place.Offset <= index.AppendOffset && MapsTo(dir, index.AppendBlock, place.Physical)) index.AppendOffset = place.Previous >= 0 ? place.Previous : 0;
         }
+
+        bool MapsTo(Ext2Inode dir, long logical, uint physical) => MapBlock(dir, logical, false, out _) == physical;
+
+        /// <summary>Where in the append block AddEntry starts looking (0: from its start).</summary>
+        int AppendOffsetOf(Ext2Inode dir) => nameIndexes.TryGetValue(dir.Number, out NameIndex index) ? index.AppendOffset : 0;
 
         void IndexDropped(uint directory) => nameIndexes.Remove(directory);
 
