@@ -44,7 +44,11 @@ namespace Aegis.LibOS.Unixish.Storage
 
     public sealed class BufferCache
     {
-        public const int ReadAhead = 4;
+        /// <summary>Blocks read with a missed one, in the same device request (those not cached
+        /// already, up to the first that is): they enter the LRU list as its oldest, so unused
+        /// ones go first. 15 with 4 KiB blocks: 64 KiB requests; a cold read of 1,000 small
+        /// files took 432 requests with 4, in two requests per miss.</summary>
+        public const int ReadAhead = 15;
 
         readonly IBlockStore store;
         readonly int blockSize;
@@ -80,7 +84,7 @@ namespace Aegis.LibOS.Unixish.Storage
             all = new CachedBlock[capacity];
             free = new Stack<CachedBlock>(capacity);
             for (int i = capacity - 1; i >= 0; i--) { all[i] = new CachedBlock(blockSize, i); free.Push(all[i]); }
-            readAheadBuffer = new byte[blockSize * ReadAhead];
+            readAheadBuffer = new byte[blockSize * (ReadAhead + 1)];
             order = new long[capacity];
             runBuffer = new byte[blockSize * RunBlocks];
         }
@@ -98,14 +102,28 @@ namespace Aegis.LibOS.Unixish.Storage
             }
             Misses++;
             CachedBlock buffer = TakeVictim(true);
-            int result = store.Read(block * deviceBlocksPerBlock, deviceBlocksPerBlock, buffer.Data, 0);
+            int ahead = 0;
+            while (ahead < ReadAhead && block + 1 + ahead < blockCount && Find(block + 1 + ahead) == null) ahead++;
+            int result = store.Read(block * deviceBlocksPerBlock, (1 + ahead) * deviceBlocksPerBlock, readAheadBuffer, 0);
+            if (result < 0 && ahead > 0)
+            {
+                ahead = 0; // perhaps a bad block further on: the one asked for alone
+                result = store.Read(block * deviceBlocksPerBlock, deviceBlocksPerBlock, readAheadBuffer, 0);
+            }
             if (result < 0)
             {
                 free.Push(buffer);
                 throw new StorageException(Errno.EIO, "block device read failed at block " + block);
             }
+            Array.Copy(readAheadBuffer, 0, buffer.Data, 0, blockSize);
             Insert(buffer, block, true);
-            ReadAheadAfter(block);
+            for (int i = 1; i <= ahead; i++)
+            {
+                CachedBlock extra = TakeVictim(false);
+                if (extra == null) break;
+                Array.Copy(readAheadBuffer, i * blockSize, extra.Data, 0, blockSize);
+                Insert(extra, block + i, false);
+            }
             return buffer;
         }
 
@@ -247,21 +265,6 @@ namespace Aegis.LibOS.Unixish.Storage
             }
             if (!mayWrite) return null;
             throw new InvalidOperationException("buffer cache: every buffer is pinned by the running transaction");
-        }
-
-        void ReadAheadAfter(long block)
-        {
-            int count = 0;
-            while (count < ReadAhead && block + 1 + count < blockCount && Find(block + 1 + count) == null) count++;
-            if (count == 0) return;
-            if (store.Read((block + 1) * deviceBlocksPerBlock, count * deviceBlocksPerBlock, readAheadBuffer, 0) < 0) return;
-            for (int i = 0; i < count; i++)
-            {
-                CachedBlock buffer = TakeVictim(false);
-                if (buffer == null) return;
-                Array.Copy(readAheadBuffer, i * blockSize, buffer.Data, 0, blockSize);
-                Insert(buffer, block + 1 + i, false);
-            }
         }
 
         void Insert(CachedBlock buffer, long block, bool asNewest)

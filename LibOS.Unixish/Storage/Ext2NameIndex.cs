@@ -100,11 +100,13 @@ namespace Aegis.LibOS.Unixish.Storage
             int offset = (int)(packed & 0xFFFF);
             byte[] data = cache.Get(physical).Data;
             // The entry before it (RemoveEntry merges into it): one pass over this block.
+            // (rec_len only: the entry found is checked in full below; a chain that does not land
+            // on the place exactly means the index is wrong here, and the caller scans).
             int previous = -1;
             for (int at = 0; at < offset;)
             {
-                int length = ReadEntry(data, at, dir, out _, out _, out _);
-                if (at + length > offset) return -1; // the place is not an entry's start: scan
+                int length = data[at + 4] | data[at + 5] << 8;
+                if (length < 8 || (length & 3) != 0 || at + length > offset) return -1;
                 previous = at;
                 at += length;
             }

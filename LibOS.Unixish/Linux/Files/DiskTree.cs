@@ -277,7 +277,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private void Forget(Inode node)
         {
             if (node is RegularFile file && file.Disk == null) { node.Links = 0; return; } // detached: memory only now
-            if (Ext2.GetAttributes((uint)node.Number, out Ext2Stat stat) == 0 && stat.Links > 0 && (stat.Mode & LinuxFile.S_IFMT) == (node.Mode & LinuxFile.S_IFMT))
+            // Links mirrors the disk: at one name, that name was the last (and the inode is free:
+            // asking the file system would only raise its "not in use").
+            if (node.Links > 1 && Ext2.GetAttributes((uint)node.Number, out Ext2Stat stat) == 0 && stat.Links > 0
+                && (stat.Mode & LinuxFile.S_IFMT) == (node.Mode & LinuxFile.S_IFMT))
             {
                 Apply(node, ref stat);
                 return;
