@@ -16,7 +16,7 @@ public class LinuxRootOnDiskTests
     [SetUp]
     public void MakeDisk()
     {
-        _image = Path.Combine(Path.GetTempPath(), $"aegis-root-{Environment.ProcessId}-{TestContext.CurrentContext.Test.Name.GetHashCode():x8}.img");
+        _image = Path.Combine(Path.GetTempPath(), $"aegis-root-{Environment.ProcessId}-{(uint)TestContext.CurrentContext.Test.Name.GetHashCode():x8}.img");
         File.Delete(_image);
         FrontDoor.Run(TimeSpan.FromMinutes(3), "disk", "create", _image, "--size", "64").AssertExitStatus(0);
     }
@@ -24,12 +24,13 @@ public class LinuxRootOnDiskTests
     [TearDown]
     public void RemoveDisk() => File.Delete(_image);
 
-    [Test]
-    public void FilesWrittenThroughTheLinuxPersonalitySurviveARebootAndTwoProcessesShareThem()
+    [TestCase("virtio")]
+    [TestCase("ahci")]
+    public void FilesWrittenThroughTheLinuxPersonalitySurviveARebootAndTwoProcessesShareThem(string bus)
     {
         // Boot 1: a directory, a file, a hard link, a symbolic link, a mode; and a file two processes share:
         // the parent writes, a child process reads it and appends, the parent reads the child's line.
-        FrontDoorResult first = FrontDoor.BootWithDisk(_image, "virtio", 120,
+        FrontDoorResult first = FrontDoor.BootWithDisk(_image, bus, 120,
             "init=/bin/sh -c 'mkdir -p /home/u;echo kept>/home/u/a;ln /home/u/a /home/u/b;ln -s a /home/u/c;chmod 640 /home/u/a;"
             + "echo from-parent>/s;sh -c \"cat /s;echo from-child>>/s\";cat /s'", "exit");
         first.AssertExitStatus(0);
@@ -44,7 +45,7 @@ public class LinuxRootOnDiskTests
         Assert.That(Debugfs("stat /home/u/c"), Does.Contain("Fast link dest: \"a\""));
 
         // Boot 2: the first boot's files as it left them; a name removed.
-        FrontDoorResult second = FrontDoor.BootWithDisk(_image, "virtio", 120,
+        FrontDoorResult second = FrontDoor.BootWithDisk(_image, bus, 120,
             "init=/bin/sh -c 'cat /home/u/c;stat -c \"%a %h %s\" /home/u/a;readlink /home/u/c;rm /home/u/b;stat -c \"links %h\" /home/u/a'", "exit");
         second.AssertExitStatus(0);
         second.AssertOutputMatches(@"(?m)\] kept\s*$");
