@@ -64,6 +64,22 @@ public sealed class FrontDoorResult
 
 public static class FrontDoor
 {
+    /// <summary>debugfs -R COMMAND on the extent rootfs of a disk image (1 MiB in, where `./aegis
+    /// disk create` puts it): its standard output.</summary>
+    public static string Debugfs(string image, string command)
+    {
+        var start = new ProcessStartInfo("debugfs", new[] { "-R", command, image + "?offset=1048576" })
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") + ":/usr/sbin:/sbin";
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return output;
+    }
+
     /// <summary>Extra time a call may take beyond the time limit it passes to ./aegis.</summary>
     private static readonly TimeSpan HardLimitMargin = TimeSpan.FromSeconds(60);
 

@@ -84,18 +84,5 @@ public class LinuxRootOnDiskTests
         Assert.That(check.ExitCode, Is.EqualTo(0), () => check.Describe("e2fsck -fn must find the file system clean " + when));
     }
 
-    /// <summary>debugfs -R COMMAND on the rootfs extent (1 MiB into the image), its standard output.</summary>
-    private string Debugfs(string command)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("debugfs", new[] { "-R", command, _image + "?offset=1048576" })
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") + ":/usr/sbin:/sbin";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return output;
-    }
+    private string Debugfs(string command) => FrontDoor.Debugfs(_image, command);
 }

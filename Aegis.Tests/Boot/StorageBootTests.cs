@@ -52,18 +52,5 @@ public class StorageBootTests
         }
     }
 
-    /// <summary>debugfs -R COMMAND on the rootfs extent (1 MiB into the image), its standard output.</summary>
-    private static string Debugfs(string image, string command)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("debugfs", new[] { "-R", command, image + "?offset=1048576" })
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        start.Environment["PATH"] = Environment.GetEnvironmentVariable("PATH") + ":/usr/sbin:/sbin";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return output;
-    }
+    private static string Debugfs(string image, string command) => FrontDoor.Debugfs(image, command);
 }

@@ -129,12 +129,46 @@ public class LinuxVfsProcTests
     }
 
     [Test]
+    public void DiskstatsDropCachesAndIdleTicksSpeakForTheDisk()
+    {
+        var vfs = new Vfs();
+        Assert.That(vfs.ReadFile("/proc/diskstats"), Is.Empty, "no disk: no line");
+        var disk = new FakeDisk();
+        vfs.Fs.Sources.Disk = disk;
+        Assert.That(vfs.ReadFile("/proc/diskstats"), Is.EqualTo(" 254       0 vda 69 0 8832 0 148 0 9168 0 0 0 0 0 0 0 0 0 0\n"));
+        vfs.System.IdleTimestampTicks = 123456789012;
+        Assert.That(vfs.ReadFile("/proc/aegis/idle_tsc"), Is.EqualTo("123456789012\n"));
+
+        Assert.That(vfs.Open("/proc/sys/vm/drop_caches", 0), Is.EqualTo(-13), "write-only: a read open is EACCES");
+        long fd = vfs.Open("/proc/sys/vm/drop_caches", 1);
+        Assert.That(fd, Is.GreaterThanOrEqualTo(0));
+        Assert.That(vfs.Write((int)fd, "3\n"), Is.EqualTo(2));
+        Assert.That(disk.Drops, Is.EqualTo(1));
+        Assert.That(vfs.Write((int)fd, "4"), Is.EqualTo(-22), "Linux takes 1, 2 or 3");
+        Assert.That(vfs.Write((int)fd, "12"), Is.EqualTo(-22));
+        Assert.That(disk.Drops, Is.EqualTo(1));
+        Assert.That(vfs.Files.StatAt(-100, "/proc/sys/vm/drop_caches", 0, out StatInfo info), Is.EqualTo(0));
+        Assert.That(info.Mode & 0xFFF, Is.EqualTo(0x80u), "mode 0200, as Linux");
+    }
+
+    private sealed class FakeDisk : IDiskSource
+    {
+        public int Drops;
+        public bool Statistics(out DiskStatistics statistics)
+        {
+            statistics = new DiskStatistics { Reads = 69, SectorsRead = 8832, Writes = 148, SectorsWritten = 9168, Name = "vda" };
+            return true;
+        }
+        public long DropCaches() { Drops++; return 0; }
+    }
+
+    [Test]
     public void ProcDirectoryListsFixedFilesSelfAndPids()
     {
         var vfs = new Vfs();
         vfs.Processes.All[3] = new ProcessStatus { Pid = 3, Name = "init" };
         var names = vfs.List("/proc").Select(e => e.Name).ToList();
-        Assert.That(names, Is.EqualTo(new[] { ".", "..", "cpuinfo", "loadavg", "meminfo", "mounts", "self", "stat", "uptime", "3", "7" }));
+        Assert.That(names, Is.EqualTo(new[] { ".", "..", "aegis", "cpuinfo", "diskstats", "loadavg", "meminfo", "mounts", "self", "stat", "sys", "uptime", "3", "7" }));
         Assert.That(vfs.Files.ReadLinkAt(-100, "/proc/self", out string self), Is.EqualTo(0));
         Assert.That(self, Is.EqualTo("7"));
         Assert.That(vfs.List("/proc/self").Select(e => e.Name), Is.EqualTo(new[] { ".", "..", "cmdline", "comm", "cwd", "exe", "fd", "maps", "stat", "status" }));

@@ -310,6 +310,22 @@ namespace Aegis.LibOS.Unixish.Storage
 
         // ---- Rename ----
 
+        /// <summary>Rename's and Exchange's arguments checked: both directories live, both names
+        /// valid and neither "." nor "..".</summary>
+        int TwoNames(uint fromDirectory, string fromName, uint toDirectory, string toName, out Ext2Inode from, out Ext2Inode to, out byte[] oldName, out byte[] newName)
+        {
+            to = null; oldName = newName = null;
+            from = LiveDirectory(fromDirectory, out int error);
+            if (error != 0) return error;
+            to = fromDirectory == toDirectory ? from : LiveDirectory(toDirectory, out error);
+            if (error != 0) return error;
+            oldName = CheckName(fromName, out error);
+            if (error != 0) return error;
+            newName = CheckName(toName, out error);
+            if (error != 0) return error;
+            return IsDotName(oldName) || IsDotName(newName) ? -Errno.EBUSY : 0;
+        }
+
         public int Rename(uint fromDirectory, string fromName, uint toDirectory, string toName)
         {
             int error = BeginChange();
@@ -317,15 +333,8 @@ namespace Aegis.LibOS.Unixish.Storage
             bool changed = false;
             try
             {
-                Ext2Inode from = LiveDirectory(fromDirectory, out error);
+                error = TwoNames(fromDirectory, fromName, toDirectory, toName, out Ext2Inode from, out Ext2Inode to, out byte[] oldName, out byte[] newName);
                 if (error != 0) return error;
-                Ext2Inode to = fromDirectory == toDirectory ? from : LiveDirectory(toDirectory, out error);
-                if (error != 0) return error;
-                byte[] oldName = CheckName(fromName, out error);
-                if (error != 0) return error;
-                byte[] newName = CheckName(toName, out error);
-                if (error != 0) return error;
-                if (IsDotName(oldName) || IsDotName(newName)) return -Errno.EBUSY;
                 if (!FindEntry(from, oldName, out EntryPlace source)) return -Errno.ENOENT;
                 Ext2Inode moving = LiveInode(source.Inode);
                 if (moving.IsDirectory && fromDirectory != toDirectory && IsSameOrBelow(toDirectory, moving.Number)) return -Errno.EINVAL;
@@ -383,15 +392,8 @@ namespace Aegis.LibOS.Unixish.Storage
             bool changed = false;
             try
             {
-                Ext2Inode from = LiveDirectory(fromDirectory, out error);
+                error = TwoNames(fromDirectory, fromName, toDirectory, toName, out Ext2Inode from, out Ext2Inode to, out byte[] oldName, out byte[] newName);
                 if (error != 0) return error;
-                Ext2Inode to = fromDirectory == toDirectory ? from : LiveDirectory(toDirectory, out error);
-                if (error != 0) return error;
-                byte[] oldName = CheckName(fromName, out error);
-                if (error != 0) return error;
-                byte[] newName = CheckName(toName, out error);
-                if (error != 0) return error;
-                if (IsDotName(oldName) || IsDotName(newName)) return -Errno.EBUSY;
                 if (!FindEntry(from, oldName, out EntryPlace first) || !FindEntry(to, newName, out EntryPlace second)) return -Errno.ENOENT;
                 if (first.Inode == second.Inode) return 0;
                 Ext2Inode a = LiveInode(first.Inode), b = LiveInode(second.Inode);

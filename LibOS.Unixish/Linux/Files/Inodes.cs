@@ -279,15 +279,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Adds name → node (the caller checked the name is free); keeps link counts.</summary>
         public void Add(string name, Inode node)
         {
-            _index[name] = _names.Count;
-            _names.Add(name);
-            _nodes.Add(node);
-            if (node is DirectoryNode directory)
-            {
-                directory.Parent = this;
-                directory.NameInParent = name;
-                Links++;
-            }
+            AddLoaded(name, node);
+            if (node is DirectoryNode) Links++;
         }
 
         /// <summary>Removes name (present); its slot stays empty so listing positions do not move.</summary>
