@@ -114,6 +114,25 @@ public static class FrontDoor
         return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
     }
 
+    private static readonly Dictionary<string, Lazy<FrontDoorResult>> s_sharedBoots = new();
+
+    /// <summary>As Boot, but a boot with the same arguments runs once per test run and every
+    /// caller gets its result: for tests that each check a different behaviour of the same
+    /// boot (e.g. "test=runtime": the runtime suite passes, and the kernel's text is UTF-8).
+    /// Only for boots whose output does not depend on anything else (no disk, no input).</summary>
+    public static FrontDoorResult BootShared(int timeoutSeconds, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        string key = timeoutSeconds + "\0" + string.Join("\0", kernelArguments);
+        Lazy<FrontDoorResult> boot;
+        lock (s_sharedBoots)
+        {
+            if (!s_sharedBoots.TryGetValue(key, out boot))
+                s_sharedBoots[key] = boot = new Lazy<FrontDoorResult>(() => Boot(timeoutSeconds, kernelArguments));
+        }
+        return boot.Value;
+    }
+
     /// <summary>Boots the ISO headless under BIOS with the raw image 'disk' attached to a PCI storage
     /// controller ('controller': virtio or ahci; ./aegis run --disk FILE --disk-bus C).</summary>
     public static FrontDoorResult BootWithDisk(string disk, string controller, int timeoutSeconds, params string[] kernelArguments)

@@ -12,7 +12,7 @@ namespace Aegis.Tests.Boot;
 [NonParallelizable]
 public class KernelBootTests
 {
-    private const int BootTimeoutSeconds = 90;
+    internal const int BootTimeoutSeconds = 90;
     private const int UefiBootTimeoutSeconds = 120;
     private const int MinimumRuntimeTests = 30;
     private const int KernelPanicStatus = 100;
@@ -33,7 +33,7 @@ public class KernelBootTests
     [Test]
     public void RuntimeSuitePasses()
     {
-        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "test=runtime");
+        FrontDoorResult result = FrontDoor.BootShared(BootTimeoutSeconds, "test=runtime");
 
         AssertRuntimeSuitePassed(result);
     }
@@ -112,7 +112,7 @@ public class KernelBootTests
     [Test]
     public void UnknownKernelArgumentIsReported()
     {
-        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "test=boot", "bogus=1");
+        FrontDoorResult result = FrontDoor.BootShared(BootTimeoutSeconds, "test=boot", "bogus=1");
 
         result.AssertOutputContains("unknown kernel argument 'bogus'");
         result.AssertExitStatus(0);
@@ -130,7 +130,7 @@ public class KernelBootTests
     [Test]
     public void UnknownKernelArgumentListsTheKnownOnes()
     {
-        FrontDoorResult result = FrontDoor.Boot(BootTimeoutSeconds, "test=boot", "bogus=1");
+        FrontDoorResult result = FrontDoor.BootShared(BootTimeoutSeconds, "test=boot", "bogus=1");
 
         Match known = result.AssertOutputMatches(@"unknown kernel argument 'bogus' \(known: (.*)\); ignored");
         foreach (string argument in new[] { "test=boot|runtime|protection", "crash=null|stackoverflow", "init=NAME[:ARGS]", "only=NAME", "exit" })
@@ -374,7 +374,8 @@ public class UserImageTests
         app.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ utf8-text\] forge:\?\?\|\?\?\?\|\?\?\?\|\?\|\?\?\r?$");
 
         // The kernel's own text: KernelLog encodes UTF-8 (its runtime suite prints this line).
-        FrontDoorResult kernel = FrontDoor.Boot(BootTimeoutSeconds, "test=runtime");
+        // The same boot as KernelBootTests.RuntimeSuitePasses (one boot per test run).
+        FrontDoorResult kernel = FrontDoor.BootShared(KernelBootTests.BootTimeoutSeconds, "test=runtime");
         kernel.AssertOutputMatches(@"(?m)^kernel-utf8: héllo, π ≈ 3\.14, 日本, 🙂\r?$");
         kernel.AssertOutputContains("TEST kernel-log-writes-utf8 PASS");
     }
