@@ -213,6 +213,28 @@ public static class FrontDoor
         }
     }
 
+    /// <summary>./aegis run --headless --timeout T --monitor SOCKET followed by 'runOptions' (e.g.
+    /// --iso FILE), calling 'interact' as BootWithMonitor does.</summary>
+    public static FrontDoorResult RunWithMonitor(int timeoutSeconds, Action<QemuMonitor, Func<string>> interact, params string[] runOptions)
+    {
+        string directory = Directory.CreateTempSubdirectory("aegis-monitor").FullName;
+        string socket = Path.Combine(directory, "monitor.sock");
+        try
+        {
+            var arguments = new List<string> { "run", "--headless", "--timeout", timeoutSeconds.ToString(), "--monitor", socket };
+            arguments.AddRange(runOptions);
+            return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, outputSoFar =>
+            {
+                using QemuMonitor monitor = QemuMonitor.Connect(socket, TimeSpan.FromSeconds(60));
+                interact(monitor, outputSoFar);
+            }, arguments.ToArray());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>As BootWithMonitor, with the image 'disk' attached on 'controller' (virtio or ahci).</summary>
     public static FrontDoorResult BootWithDiskAndMonitor(string disk, string controller, int timeoutSeconds,
         Action<QemuMonitor, Func<string>> interact, params string[] kernelArguments)
