@@ -50,7 +50,8 @@ public class AppCrashReportTests
     [Test]
     public void UnhandledExceptionInAnAppGetsASymbolizedStack()
     {
-        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=throw", "exit");
+        // One boot with AppFailureTests.UnhandledExceptionInAnAppIsReportedByName (BootShared).
+        FrontDoorResult result = FrontDoor.BootShared(TimeoutSeconds, "init=throw", "exit");
 
         result.AssertOutputContains("throw: unhandled System.InvalidOperationException: deliberately thrown by the throw app");
         // The type comes from the exception's MethodTable, looked up in throw.sym by the kernel.

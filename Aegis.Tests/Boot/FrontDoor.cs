@@ -130,6 +130,25 @@ public static class FrontDoor
         return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
     }
 
+    private static readonly Dictionary<string, Lazy<FrontDoorResult>> s_sharedBoots = new();
+
+    /// <summary>As Boot, but a boot with the same arguments runs once per test run and every
+    /// caller gets its result: for tests that each check a different behaviour of the same
+    /// boot (e.g. "test=runtime": the runtime suite passes, and the kernel's text is UTF-8).
+    /// Only for boots whose output does not depend on anything else (no disk, no input).</summary>
+    public static FrontDoorResult BootShared(int timeoutSeconds, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        string key = timeoutSeconds + "\0" + string.Join("\0", kernelArguments);
+        Lazy<FrontDoorResult> boot;
+        lock (s_sharedBoots)
+        {
+            if (!s_sharedBoots.TryGetValue(key, out boot))
+                s_sharedBoots[key] = boot = new Lazy<FrontDoorResult>(() => Boot(timeoutSeconds, kernelArguments));
+        }
+        return boot.Value;
+    }
+
     /// <summary>Boots the ISO headless under BIOS with the raw image 'disk' attached to a PCI storage
     /// controller ('controller': virtio or ahci; ./aegis run --disk FILE --disk-bus C).</summary>
     public static FrontDoorResult BootWithDisk(string disk, string controller, int timeoutSeconds, params string[] kernelArguments)
@@ -210,6 +229,28 @@ public static class FrontDoor
         }
     }
 
+    /// <summary>./aegis run --headless --timeout T --monitor SOCKET followed by 'runOptions' (e.g.
+    /// --iso FILE), calling 'interact' as BootWithMonitor does.</summary>
+    public static FrontDoorResult RunWithMonitor(int timeoutSeconds, Action<QemuMonitor, Func<string>> interact, params string[] runOptions)
+    {
+        string directory = Directory.CreateTempSubdirectory("aegis-monitor").FullName;
+        string socket = Path.Combine(directory, "monitor.sock");
+        try
+        {
+            var arguments = new List<string> { "run", "--headless", "--timeout", timeoutSeconds.ToString(), "--monitor", socket };
+            arguments.AddRange(runOptions);
+            return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, outputSoFar =>
+            {
+                using QemuMonitor monitor = QemuMonitor.Connect(socket, TimeSpan.FromSeconds(60));
+                interact(monitor, outputSoFar);
+            }, arguments.ToArray());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>As BootWithMonitor, with the image 'disk' attached on 'controller' (virtio or ahci).</summary>
     public static FrontDoorResult BootWithDiskAndMonitor(string disk, string controller, int timeoutSeconds,
         Action<QemuMonitor, Func<string>> interact, params string[] kernelArguments)
@@ -246,15 +287,81 @@ public static class FrontDoor
         return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, null, arguments.ToArray(), (marker, input));
     }
 
+    /// <summary>Boots the ISO headless under BIOS and, once the output shows 'marker' and 'grace'
+    /// has passed, sends QEMU SIGINT, as Ctrl-C on the serial console's terminal does (./aegis
+    /// then exits 130, "QEMU was stopped by a signal", if QEMU was still running). Fails the test
+    /// if the marker does not show within the time limit.</summary>
+    public static FrontDoorResult BootAndInterruptAfter(string marker, TimeSpan grace, int timeoutSeconds, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(), "--" };
+        arguments.AddRange(kernelArguments);
+        var limit = TimeSpan.FromSeconds(timeoutSeconds);
+        return RunInteracting(limit, null, (script, outputSoFar) =>
+        {
+            var waited = Stopwatch.StartNew();
+            while (!outputSoFar().Contains(marker))
+            {
+                if (waited.Elapsed > limit || script.HasExited)
+                    Assert.Fail($"'{marker}' did not show within {limit.TotalSeconds} s; the output so far:\n{outputSoFar()}");
+                Thread.Sleep(50);
+            }
+            Thread.Sleep(grace);
+            int qemu = DescendantNamed(script.Id, "qemu-system-x86");
+            Assert.That(qemu, Is.GreaterThan(0), () => $"no QEMU under ./aegis {grace.TotalSeconds} s after '{marker}'; the output so far:\n{outputSoFar()}");
+            using var kill = Process.Start("kill", new[] { "-INT", qemu.ToString() })!;
+            kill.WaitForExit();
+            Assert.That(kill.ExitCode, Is.Zero, "kill -INT QEMU failed");
+        }, arguments.ToArray(), (null, null));
+    }
+
+    /// <summary>The first process below 'root' (any depth) whose name (/proc/PID/comm, at most 15
+    /// characters) is 'name'; 0 if none.</summary>
+    private static int DescendantNamed(int root, string name)
+    {
+        var children = new Dictionary<int, List<int>>();
+        foreach (string directory in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out int pid))
+                continue;
+            try
+            {
+                string stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                // pid (comm) state ppid ...: the name may hold spaces and parentheses.
+                string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                int parent = int.Parse(fields[1]);
+                if (!children.TryGetValue(parent, out List<int> list))
+                    children[parent] = list = new List<int>();
+                list.Add(pid);
+            }
+            catch (IOException) { } // the process ended while being read
+            catch (UnauthorizedAccessException) { }
+        }
+        var queue = new Queue<int>(children.GetValueOrDefault(root) ?? new List<int>());
+        while (queue.Count > 0)
+        {
+            int pid = queue.Dequeue();
+            try
+            {
+                if (File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n') == name)
+                    return pid;
+            }
+            catch (IOException) { }
+            foreach (int child in children.GetValueOrDefault(pid) ?? new List<int>())
+                queue.Enqueue(child);
+        }
+        return 0;
+    }
+
     /// <summary>Runs ./aegis; 'input' (null: none) goes to its stdin, which is then closed; 'during'
     /// (null: nothing) runs once the script has started, with a function returning the output so far.
     /// An exception from 'during' ends the run (the process tree is killed) and is rethrown.</summary>
     private static FrontDoorResult RunInteracting(TimeSpan limit, string input, Action<Func<string>> during, params string[] arguments)
-        => RunInteracting(limit, input, during, arguments, (null, null));
+        => RunInteracting(limit, input, during == null ? null : (_, outputSoFar) => during(outputSoFar), arguments, (null, null));
 
     /// <summary>As above; with a 'late' (marker, text), stdin stays open until the output shows the
     /// marker, then gets the text and is closed (at the limit, closed without it).</summary>
-    private static FrontDoorResult RunInteracting(TimeSpan limit, string input, Action<Func<string>> during, string[] arguments, (string Marker, string Text) late)
+    private static FrontDoorResult RunInteracting(TimeSpan limit, string input, Action<Process, Func<string>> during, string[] arguments, (string Marker, string Text) late)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -313,7 +420,7 @@ public static class FrontDoor
         {
             try
             {
-                during(() => { lock (output) return s_terminalControl.Replace(output.ToString(), ""); });
+                during(process, () => { lock (output) return s_terminalControl.Replace(output.ToString(), ""); });
             }
             catch
             {

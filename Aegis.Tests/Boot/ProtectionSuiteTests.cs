@@ -150,7 +150,8 @@ public class AppFailureTests
     [Test]
     public void UnhandledExceptionInAnAppIsReportedByName()
     {
-        FrontDoorResult result = FrontDoor.Boot(120, "init=throw", "exit");
+        // One boot with AppCrashReportTests.UnhandledExceptionInAnAppGetsASymbolizedStack (BootShared).
+        FrontDoorResult result = FrontDoor.BootShared(120, "init=throw", "exit");
 
         result.AssertOutputContains("throw: unhandled System.InvalidOperationException: deliberately thrown by the throw app");
         result.AssertOutputMatches(@"(?m)^AEGIS-EXIT 255\r?$");
