@@ -14,8 +14,8 @@
  * with the ticks the CPU spent halted taken out when the system says how many there were
  * (Aegis: /proc/aegis/idle_tsc): under QEMU's -icount shift=0 that is the instructions of all
  * CPU work (program, libOS, kernel, interrupts), without the time spent waiting for the disk.
- * and   IO <name> reads <requests> sectors <sectors> writes <requests> sectors <sectors>
- * from the first line of /proc/diskstats (the root file system's disk).
+ * and   IO <name> reads|kib_read|writes|kib_written <number>   (device requests and KiB, from
+ * the first line of /proc/diskstats: the root file system's disk).
  *
  * Usage: smallfile [--keep] [DIRECTORY]   (default /smallfile, made if missing; its old f0000..
  *        f0999 are removed first). --keep: stop after the read phase (the files stay, for the
@@ -78,8 +78,10 @@ static struct io disk_io(void)
 
 static void report_io(const char *name, struct io before, struct io after)
 {
-    printf("IO %s reads %llu sectors %llu writes %llu sectors %llu\n", name, after.reads - before.reads,
-           after.sectors_read - before.sectors_read, after.writes - before.writes, after.sectors_written - before.sectors_written);
+    printf("IO %s reads %llu\n", name, after.reads - before.reads);
+    printf("IO %s kib_read %llu\n", name, (after.sectors_read - before.sectors_read) / 2);
+    printf("IO %s writes %llu\n", name, after.writes - before.writes);
+    printf("IO %s kib_written %llu\n", name, (after.sectors_written - before.sectors_written) / 2);
 }
 
 static void report(const char *name, uint64_t ticks, uint64_t idle)
