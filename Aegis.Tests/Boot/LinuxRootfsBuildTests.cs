@@ -121,6 +121,7 @@ public class LinuxRootfsBuildTests
         }
         Assert.That(Encoding.ASCII.GetString(archive), Does.Contain("root:x:0:0:root:/root:/bin/sh"), "etc/passwd's text");
         Assert.That(entries["usr/bin/linuxbench"].Mode, Is.EqualTo(Convert.ToInt32("755", 8)));
+        Assert.That(entries["usr/bin/smallfile"].Mode, Is.EqualTo(Convert.ToInt32("755", 8)), "the small-file benchmark");
         foreach (string program in LinuxPrograms.DifferentialNames())
             Assert.That(entries.ContainsKey("tests/" + program), Is.True, $"/tests/{program} is in the test image");
         foreach (string directory in new[] { "tmp", "root", "dev", "proc", "etc" })

@@ -26,6 +26,8 @@ public static class LinuxPrograms
 {
     /// <summary>The benchmark program: in the image as /usr/bin/linuxbench, not a differential program.</summary>
     public const string BenchmarkName = "linuxbench";
+    /// <summary>Tests/Linux/smallfile.c: the small-file disk benchmark (/usr/bin/smallfile), not a differential program.</summary>
+    public const string SmallFileBenchmarkName = "smallfile";
 
     /// <summary>The Linux-ABI fuzzer (/tests/fuzz): never run on the host (random calls as the
     /// test user could damage it), checked from outside by Boot/LinuxFuzzTests.</summary>
@@ -53,7 +55,7 @@ public static class LinuxPrograms
     {
         var names = Directory.GetFiles(SourceDirectory, "*.c")
             .Select(path => Path.GetFileNameWithoutExtension(path))
-            .Where(name => name != BenchmarkName && name != FuzzerName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal)
+            .Where(name => name != BenchmarkName && name != SmallFileBenchmarkName && name != FuzzerName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal)
                 && !name.StartsWith("boot-", StringComparison.Ordinal))
             .ToList();
         names.Sort(StringComparer.Ordinal);
