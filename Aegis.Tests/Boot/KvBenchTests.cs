@@ -67,9 +67,10 @@ public unsafe class KvBenchTests
 
         result.AssertExitStatus(0);
         Assert.That(result.Output, Does.Not.Contain("FAILED"));
-        foreach (string name in new[] { "kv_put", "kv_get", "kv_scan" })
+        foreach (string name in new[] { "kv_put", "kv_get", "kv_scan", "kv_mixed" })
             result.AssertOutputMatches($@"BENCH {name} 10000 \d+\.\d");
-        result.AssertOutputMatches(@"BENCH kv_mixed 10000 \d+\.\d page_reads \d+");
+        result.AssertOutputMatches(@"IO kv_put mib_written \d+\.\d");
+        result.AssertOutputMatches(@"IO kv_mixed page_reads \d+");
         result.AssertOutputContains("kvbench: verified, ok");
         KvStore kv = CheckRecordsOnTheDisk(10000);
         Assert.That(kv.Replayed, Is.EqualTo(0UL), "kvbench closed the store: nothing left to replay");
