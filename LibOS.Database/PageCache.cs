@@ -5,8 +5,10 @@
 // transaction changed), not with the MMU's dirty bit as BufferPool does.
 // States of a cached page:
 //   Clean      — the same as its home page on the store;
-//   Committed  — changed by committed transactions, not yet written home (its images are in the
-//                durable log); written home when evicted or at a checkpoint;
+//   Committed  — changed by committed transactions, not yet written home (the durable log can
+//                redo it); at a checkpoint it is written home; when evicted it goes to the
+//                IPageSpill if there is one (KvStore's log: home pages change only at checkpoints),
+//                else home;
 //   Changing   — changed by the running transaction: pinned (no steal), so nothing uncommitted
 //                ever reaches its home page. Commit turns these into Committed.
 // Invariants: _frameOf[page] == f  <=>  _pageIn[f] == page; a frame is either free or holds a
@@ -16,6 +18,15 @@ using System.Collections.Generic;
 
 namespace Aegis.LibOS.Database
 {
+    /// <summary>Where a committed page goes when it leaves the cache before it may be written home,
+    /// and where it is read back from.</summary>
+    public unsafe interface IPageSpill
+    {
+        void Spill(ulong page, byte* data);
+        /// <summary>The spilled page's data into 'into'; false when the page was not spilled.</summary>
+        bool TryRead(ulong page, byte* into);
+    }
+
     public sealed unsafe class PageCache : IFramePins
     {
         public const int PageSize = 4096;
@@ -30,6 +41,7 @@ namespace Aegis.LibOS.Database
         private readonly byte[] _state;
         private readonly int[] _free;
         private int _freeCount;
+        private int _committed;
         private readonly List<int> _changing = new List<int>();
 
         public PageCache(IPageStore store, PageFrames frames, IReplacementPolicy policy)
@@ -59,6 +71,18 @@ namespace Aegis.LibOS.Database
         /// points at its page (a cursor uses this to stay on its leaf without fetching again).</summary>
         public ulong Evictions { get; private set; }
         public IReplacementPolicy Policy => _policy;
+        /// <summary>Where evicted committed pages go (null: home).</summary>
+        public IPageSpill Spill { get; set; }
+        /// <summary>Cached pages in the Committed state (changed, not home yet).</summary>
+        public int CommittedCount => _committed;
+        /// <summary>The first frame after 'after' (-1: from the start) holding a committed page.</summary>
+        public int NextCommittedFrame(int after)
+        {
+            for (int f = after + 1; f < _frames.Count; f++) if (_state[f] == Committed) return f;
+            return -1;
+        }
+        public ulong PageInFrame(int frame) => _pageIn[frame];
+        public byte* FrameData(int frame) => _frames.Page(frame);
 
         /// <summary>The pages the running transaction changed.</summary>
         public int ChangingCount => _changing.Count;
@@ -94,6 +118,7 @@ namespace Aegis.LibOS.Database
         public void TransactionCommitted()
         {
             for (int i = 0; i < _changing.Count; i++) _state[_changing[i]] = Committed;
+            _committed += _changing.Count;
             _changing.Clear();
         }
 
@@ -107,11 +132,13 @@ namespace Aegis.LibOS.Database
                 WriteBacks++;
                 _state[f] = Clean;
             }
+            _committed = 0;
         }
 
         private void MarkChanging(int frame)
         {
             if (_state[frame] == Changing) return;
+            if (_state[frame] == Committed) _committed--;
             _state[frame] = Changing;
             _changing.Add(frame);
         }
@@ -127,9 +154,11 @@ namespace Aegis.LibOS.Database
             }
             Misses++;
             frame = TakeFrame();
-            if (read) _store.Read(page, _frames.Page(frame), 1);
+            byte state = Clean;
+            if (Spill != null && Spill.TryRead(page, _frames.Page(frame))) { state = Committed; _committed++; }
+            else if (read) _store.Read(page, _frames.Page(frame), 1);
             _pageIn[frame] = page;
-            _state[frame] = Clean;
+            _state[frame] = state;
             _frameOf[page] = frame;
             _policy.Loaded(frame, page);
             return frame;
@@ -144,8 +173,13 @@ namespace Aegis.LibOS.Database
             ulong page = _pageIn[victim];
             if (_state[victim] == Committed)
             {
-                _store.Write(page, _frames.Page(victim), 1);
-                WriteBacks++;
+                if (Spill != null) Spill.Spill(page, _frames.Page(victim));
+                else
+                {
+                    _store.Write(page, _frames.Page(victim), 1);
+                    WriteBacks++;
+                }
+                _committed--;
             }
             _policy.Evicted(victim, page);
             Evictions++;
