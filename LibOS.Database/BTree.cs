@@ -370,6 +370,16 @@ namespace Aegis.LibOS.Database
             /// <summary>Copies the next record out (either pointer may be null); false at the end.</summary>
             public bool Next(byte* key, byte* value)
             {
+                if (!NextRecord(out byte* record)) return false;
+                if (key != null) Buffer.MemoryCopy(record, key, KeySize, KeySize);
+                if (value != null) Buffer.MemoryCopy(record + KeySize, value, ValueSize, ValueSize);
+                return true;
+            }
+
+            /// <summary>The next record in place, in its leaf in the cache: its key (16 bytes) then
+            /// its value (100). Valid until the next call on the store or the cache; false at the end.</summary>
+            public bool NextRecord(out byte* record)
+            {
                 while (_leaf != 0)
                 {
                     if (_evictions != _tree._cache.Evictions)
@@ -381,9 +391,7 @@ namespace Aegis.LibOS.Database
                     int count = CheckedCount(leaf, _leaf, LeafKind); // read each step: a Put may have changed it
                     if (_index < count)
                     {
-                        byte* record = LeafKey(leaf, _index++);
-                        if (key != null) Buffer.MemoryCopy(record, key, KeySize, KeySize);
-                        if (value != null) Buffer.MemoryCopy(record + KeySize, value, ValueSize, ValueSize);
+                        record = LeafKey(leaf, _index++);
                         return true;
                     }
                     ulong next = Link(leaf);
@@ -393,6 +401,7 @@ namespace Aegis.LibOS.Database
                     _index = 0;
                     _evictions = ulong.MaxValue;
                 }
+                record = null;
                 return false;
             }
         }

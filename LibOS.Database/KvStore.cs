@@ -69,6 +69,7 @@ namespace Aegis.LibOS.Database
                 kv.Checkpoint(); // the empty tree is home before anything is logged against it
             }
             else throw new CorruptStoreException("the meta page holds data but there is no log header");
+            kv.ReadAhead = kv._readAhead;
             return kv;
         }
 
@@ -109,6 +110,15 @@ namespace Aegis.LibOS.Database
 
         public bool Get(byte* key, byte* value) => _tree.Get(key, value);
 
+        /// <summary>Read-ahead (PageCache.ReadAheadEnd) up to the tree's end, while the cache has free
+        /// frames; on by default.</summary>
+        public bool ReadAhead
+        {
+            get => _readAhead;
+            set { _readAhead = value; _cache.ReadAheadEnd = value ? _tree.NextPage : 0; }
+        }
+        private bool _readAhead = true;
+
         public BTree.Cursor First() => _tree.First();
 
         public BTree.Cursor Seek(byte* key) => _tree.Seek(key);
@@ -125,6 +135,7 @@ namespace Aegis.LibOS.Database
             _putsPending = false;
             _cache.TransactionCommitted();
             _tree.ClearChanged();
+            if (_readAhead) _cache.ReadAheadEnd = _tree.NextPage;
             // Checkpoint while the log and the cache have room for the next transaction (a
             // quarter of each): the checkpoint needs log pages for every page not home yet, and
             // pages not home yet can leave the cache only to spill slots.

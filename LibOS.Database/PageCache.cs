@@ -11,7 +11,7 @@
 //                else home;
 //   Changing   — changed by the running transaction: pinned (no steal), so nothing uncommitted
 //                ever reaches its home page. Commit turns these into Committed.
-// Invariants: _frameOf[page] == f  <=>  _pageIn[f] == page; a frame is either free or holds a
+// Invariants: _frameOf[page] == f + 1  <=>  _pageIn[f] == page (0: not cached); a frame is either free or holds a
 // page; Fetch's pointer stays valid until the next Fetch, FetchForWrite's until the commit.
 using System;
 using System.Collections.Generic;
@@ -25,6 +25,7 @@ namespace Aegis.LibOS.Database
         void Spill(ulong page, byte* data);
         /// <summary>The spilled page's data into 'into'; false when the page was not spilled.</summary>
         bool TryRead(ulong page, byte* into);
+        bool IsSpilled(ulong page);
     }
 
     public sealed unsafe class PageCache : IFramePins
@@ -36,7 +37,8 @@ namespace Aegis.LibOS.Database
         private readonly IPageStore _store;
         private readonly PageFrames _frames;
         private readonly IReplacementPolicy _policy;
-        private readonly Dictionary<ulong, int> _frameOf;
+        private readonly int[] _frameOf;  // page -> frame + 1 (0: not cached), one entry per page of the store
+        private readonly ulong _pageCount;
         private readonly ulong[] _pageIn;
         private readonly byte[] _state;
         private readonly int[] _free;
@@ -51,7 +53,8 @@ namespace Aegis.LibOS.Database
             _frames = frames;
             _policy = policy ?? new TwoQueuePolicy();
             _policy.Attach(frames.Count);
-            _frameOf = new Dictionary<ulong, int>();
+            _pageCount = store.PageCount;
+            _frameOf = new int[_pageCount];
             _pageIn = new ulong[frames.Count];
             _state = new byte[frames.Count];
             _free = new int[frames.Count];
@@ -71,6 +74,15 @@ namespace Aegis.LibOS.Database
         /// points at its page (a cursor uses this to stay on its leaf without fetching again).</summary>
         public ulong Evictions { get; private set; }
         public IReplacementPolicy Policy => _policy;
+        /// <summary>Read-ahead: a miss on page p while the cache still has free frames also reads the
+        /// pages after p, up to 32 and below this bound (0: no read-ahead), that are not cached, in
+        /// one request, into consecutive free frames. KvStore sets it to the tree's end. It never
+        /// evicts: once the cache is full, a miss reads one page.</summary>
+        public ulong ReadAheadEnd { get; set; }
+        /// <summary>Pages read from the store (misses and read-ahead).</summary>
+        public ulong PagesRead { get; private set; }
+        public const int ReadAheadPages = 32;
+
         /// <summary>Where evicted committed pages go (null: home).</summary>
         public IPageSpill Spill { get; set; }
         /// <summary>Cached pages in the Committed state (changed, not home yet).</summary>
@@ -91,7 +103,7 @@ namespace Aegis.LibOS.Database
 
         public bool CanEvict(int frame) => _state[frame] != Changing;
 
-        public bool IsCached(ulong page) => _frameOf.ContainsKey(page);
+        public bool IsCached(ulong page) => page < _pageCount && _frameOf[page] != 0;
 
         /// <summary>The page, read from the store if it is not cached.</summary>
         public byte* Fetch(ulong page) => _frames.Page(Locate(page, read: true));
@@ -145,8 +157,9 @@ namespace Aegis.LibOS.Database
 
         private int Locate(ulong page, bool read)
         {
-            if (page >= _store.PageCount) throw new CorruptStoreException("page " + page.ToString() + " is past the store's end");
-            if (_frameOf.TryGetValue(page, out int frame))
+            if (page >= _pageCount) throw new CorruptStoreException("page " + page.ToString() + " is past the store's end");
+            int frame = _frameOf[page] - 1;
+            if (frame >= 0)
             {
                 Hits++;
                 _policy.Referenced(frame);
@@ -156,12 +169,46 @@ namespace Aegis.LibOS.Database
             frame = TakeFrame();
             byte state = Clean;
             if (Spill != null && Spill.TryRead(page, _frames.Page(frame))) { state = Committed; _committed++; }
-            else if (read) _store.Read(page, _frames.Page(frame), 1);
+            else if (read)
+            {
+                int run = ReadAheadRun(page, frame);
+                _store.Read(page, _frames.Page(frame), run);
+                PagesRead += (ulong)run;
+                for (int i = 1; i < run; i++) // the read-ahead pages: their frames are the next free ones
+                {
+                    int next = _free[--_freeCount];
+                    ulong ahead = page + (ulong)i;
+                    _pageIn[next] = ahead;
+                    _state[next] = Clean;
+                    _frameOf[ahead] = next + 1;
+                    _policy.Loaded(next, ahead);
+                }
+            }
             _pageIn[frame] = page;
             _state[frame] = state;
-            _frameOf[page] = frame;
+            _frameOf[page] = frame + 1;
             _policy.Loaded(frame, page);
             return frame;
+        }
+
+        /// <summary>How many pages from 'page' one read brings into 'frame' and the free frames after
+        /// it (1: no read-ahead): pages not cached, not spilled, below ReadAheadEnd, into frames that
+        /// are consecutive in memory and on top of the free stack.</summary>
+        private int ReadAheadRun(ulong page, int frame)
+        {
+            if (page + 1 >= ReadAheadEnd || _freeCount == 0) return 1;
+            int run = 1;
+            while (run < ReadAheadPages && page + (ulong)run < ReadAheadEnd && run - 1 < _freeCount
+                && _free[_freeCount - run] == frame + run && _frameOf[page + (ulong)run] == 0)
+                run++;
+            if (Spill != null && run > 1)
+                for (int i = 1; i < run; i++)
+                {
+                    if (!Spill.IsSpilled(page + (ulong)i)) continue;
+                    run = i;
+                    break;
+                }
+            return run;
         }
 
         private int TakeFrame()
@@ -183,7 +230,7 @@ namespace Aegis.LibOS.Database
             }
             _policy.Evicted(victim, page);
             Evictions++;
-            _frameOf.Remove(page);
+            _frameOf[page] = 0;
             _pageIn[victim] = NoPage;
             _state[victim] = Clean;
             return victim;

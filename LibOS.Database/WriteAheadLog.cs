@@ -264,6 +264,8 @@ namespace Aegis.LibOS.Database
             SpillWrites++;
         }
 
+        public bool IsSpilled(ulong page) => _spillSlot.Count != 0 && _spillSlot.ContainsKey(page);
+
         public bool TryRead(ulong page, byte* into)
         {
             if (_spillSlot.Count == 0 || !_spillSlot.TryGetValue(page, out ulong slot)) return false;
