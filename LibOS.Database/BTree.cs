@@ -7,6 +7,9 @@
 //   0: kind (u16: 1 leaf, 2 inner)   2: count (u16)   4: zero (u32)
 //   8: link (u64) — a leaf's right sibling (0: none), an inner page's leftmost child
 //  16: entries — leaf: key(16) value(100), at most 35; inner: key(16) child(8), at most 170.
+//   A key is stored as two little-endian words, each the big-endian value of one half of the
+//   key's bytes (ConvertKey): comparing the words, high then low, is the unsigned byte order of
+//   the keys, with no byte swapping in the searches.
 //   In an inner page, entry i's child holds keys >= key i (and < key i+1); the leftmost child
 //   holds keys < key 0.
 // Invariants (Verify checks them all): every leaf is at depth Height; keys strictly increase in
@@ -72,11 +75,12 @@ namespace Aegis.LibOS.Database
 
         public bool Get(byte* key, byte* value)
         {
-            ulong page = Descend(key);
+            ulong hi = BigEndian(*(ulong*)key), lo = BigEndian(*(ulong*)(key + 8));
+            ulong page = Descend(hi, lo);
             byte* leaf = _cache.Fetch(page);
             int count = CheckedCount(leaf, page, LeafKind);
-            int at = LeafLowerBound(leaf, count, key);
-            if (at == count || Compare(LeafKey(leaf, at), key) != 0) return false;
+            int at = LeafLowerBound(leaf, count, hi, lo);
+            if (at == count || !SameStored(LeafKey(leaf, at), hi, lo)) return false;
             Buffer.MemoryCopy(LeafKey(leaf, at) + KeySize, value, ValueSize, ValueSize);
             return true;
         }
@@ -84,11 +88,12 @@ namespace Aegis.LibOS.Database
         /// <summary>Inserts or replaces (key, value); true when the key was new.</summary>
         public bool Put(byte* key, byte* value)
         {
-            ulong page = Descend(key);
+            ulong hi = BigEndian(*(ulong*)key), lo = BigEndian(*(ulong*)(key + 8));
+            ulong page = Descend(hi, lo);
             byte* leaf = _cache.FetchForWrite(page);
             int count = CheckedCount(leaf, page, LeafKind);
-            int at = LeafLowerBound(leaf, count, key);
-            if (at < count && Compare(LeafKey(leaf, at), key) == 0)
+            int at = LeafLowerBound(leaf, count, hi, lo);
+            if (at < count && SameStored(LeafKey(leaf, at), hi, lo))
             {
                 Buffer.MemoryCopy(value, LeafKey(leaf, at) + KeySize, ValueSize, ValueSize);
                 return false;
@@ -99,7 +104,8 @@ namespace Aegis.LibOS.Database
             {
                 byte* slot = LeafKey(leaf, at);
                 Buffer.MemoryCopy(slot, slot + LeafEntrySize, (count - at) * LeafEntrySize, (count - at) * LeafEntrySize);
-                Buffer.MemoryCopy(key, slot, KeySize, KeySize);
+                *(ulong*)slot = hi;
+                *(ulong*)(slot + 8) = lo;
                 Buffer.MemoryCopy(value, slot + KeySize, ValueSize, ValueSize);
                 SetCount(leaf, count + 1);
                 return true;
@@ -109,7 +115,8 @@ namespace Aegis.LibOS.Database
             {
                 // All count + 1 records in order in scratch, then the lower half stays, the upper half moves right.
                 Buffer.MemoryCopy(LeafKey(leaf, 0), scratch, at * LeafEntrySize, at * LeafEntrySize);
-                Buffer.MemoryCopy(key, scratch + at * LeafEntrySize, KeySize, KeySize);
+                *(ulong*)(scratch + at * LeafEntrySize) = hi;
+                *(ulong*)(scratch + at * LeafEntrySize + 8) = lo;
                 Buffer.MemoryCopy(value, scratch + at * LeafEntrySize + KeySize, ValueSize, ValueSize);
                 Buffer.MemoryCopy(LeafKey(leaf, at), scratch + (at + 1) * LeafEntrySize, (count - at) * LeafEntrySize, (count - at) * LeafEntrySize);
                 int total = count + 1, left = total / 2, right = total - left;
@@ -144,10 +151,11 @@ namespace Aegis.LibOS.Database
         /// <summary>A cursor at the first record whose key is >= key.</summary>
         public Cursor Seek(byte* key)
         {
-            ulong page = Descend(key);
+            ulong hi = BigEndian(*(ulong*)key), lo = BigEndian(*(ulong*)(key + 8));
+            ulong page = Descend(hi, lo);
             byte* leaf = _cache.Fetch(page);
             int count = CheckedCount(leaf, page, LeafKind);
-            return new Cursor(this, page, LeafLowerBound(leaf, count, key));
+            return new Cursor(this, page, LeafLowerBound(leaf, count, hi, lo));
         }
 
         /// <summary>Checks every invariant of the header by walking the whole tree; throws
@@ -176,9 +184,9 @@ namespace Aegis.LibOS.Database
                 for (int i = 0; i < count; i++)
                 {
                     byte* key = LeafKey(data, i);
-                    if (low != null && Compare(key, low) < 0) throw new CorruptStoreException("a key of leaf " + page.ToString() + " is below its separator");
-                    if (high != null && Compare(key, high) >= 0) throw new CorruptStoreException("a key of leaf " + page.ToString() + " is not below the next separator");
-                    if (!first && Compare(key, last) <= 0) throw new CorruptStoreException("keys do not increase at leaf " + page.ToString());
+                    if (low != null && CompareStored(key, low) < 0) throw new CorruptStoreException("a key of leaf " + page.ToString() + " is below its separator");
+                    if (high != null && CompareStored(key, high) >= 0) throw new CorruptStoreException("a key of leaf " + page.ToString() + " is not below the next separator");
+                    if (!first && CompareStored(key, last) <= 0) throw new CorruptStoreException("keys do not increase at leaf " + page.ToString());
                     Buffer.MemoryCopy(key, last, KeySize, KeySize);
                     first = false;
                 }
@@ -195,7 +203,7 @@ namespace Aegis.LibOS.Database
                 for (int i = 0; i < count; i++)
                 {
                     Buffer.MemoryCopy(InnerKey(data, i), copy + i * KeySize, KeySize, KeySize);
-                    if (i > 0 && Compare(copy + i * KeySize, copy + (i - 1) * KeySize) <= 0) throw new CorruptStoreException("separators do not increase in page " + page.ToString());
+                    if (i > 0 && CompareStored(copy + i * KeySize, copy + (i - 1) * KeySize) <= 0) throw new CorruptStoreException("separators do not increase in page " + page.ToString());
                     children[i + 1] = CheckedChild(InnerChild(data, i), page);
                 }
                 children[0] = CheckedChild(Link(data), page);
@@ -258,14 +266,14 @@ namespace Aegis.LibOS.Database
         }
 
         /// <summary>The leaf where 'key' belongs; the inner pages and slots on the way are kept in the path.</summary>
-        private ulong Descend(byte* key)
+        private ulong Descend(ulong hi, ulong lo)
         {
             ulong page = Root;
             for (int level = 0; level < Height - 1; level++)
             {
                 byte* inner = _cache.Fetch(page);
                 int count = CheckedCount(inner, page, InnerKind);
-                int slot = InnerUpperBound(inner, count, key) - 1;
+                int slot = InnerUpperBound(inner, count, hi, lo) - 1;
                 _pathPage[level] = page;
                 _pathSlot[level] = slot;
                 page = CheckedChild(slot < 0 ? Link(inner) : InnerChild(inner, slot), page);
@@ -298,28 +306,35 @@ namespace Aegis.LibOS.Database
             return count;
         }
 
-        private static int LeafLowerBound(byte* leaf, int count, byte* key)
+        /// <summary>The first slot whose key is >= (hi, lo).</summary>
+        private static int LeafLowerBound(byte* leaf, int count, ulong hi, ulong lo)
         {
             int low = 0, high = count;
             while (low < high)
             {
                 int middle = (low + high) >> 1;
-                if (Compare(LeafKey(leaf, middle), key) < 0) low = middle + 1; else high = middle;
+                byte* k = LeafKey(leaf, middle);
+                ulong h = *(ulong*)k;
+                if (h < hi || (h == hi && *(ulong*)(k + 8) < lo)) low = middle + 1; else high = middle;
             }
             return low;
         }
 
-        /// <summary>The number of separators <= key.</summary>
-        private static int InnerUpperBound(byte* inner, int count, byte* key)
+        /// <summary>The number of separators <= (hi, lo).</summary>
+        private static int InnerUpperBound(byte* inner, int count, ulong hi, ulong lo)
         {
             int low = 0, high = count;
             while (low < high)
             {
                 int middle = (low + high) >> 1;
-                if (Compare(InnerKey(inner, middle), key) <= 0) low = middle + 1; else high = middle;
+                byte* k = InnerKey(inner, middle);
+                ulong h = *(ulong*)k;
+                if (h < hi || (h == hi && *(ulong*)(k + 8) <= lo)) low = middle + 1; else high = middle;
             }
             return low;
         }
+
+        private static bool SameStored(byte* stored, ulong hi, ulong lo) => *(ulong*)stored == hi && *(ulong*)(stored + 8) == lo;
 
         /// <summary>Unsigned byte order of two 16-byte keys: -1, 0, 1.</summary>
         public static int Compare(byte* a, byte* b)
@@ -329,6 +344,25 @@ namespace Aegis.LibOS.Database
             x = BigEndian(*(ulong*)(a + 8));
             y = BigEndian(*(ulong*)(b + 8));
             return x == y ? 0 : x < y ? -1 : 1;
+        }
+
+        /// <summary>The order of two keys in the form pages store them (see the file's header):
+        /// the same order as Compare of the keys, with two word comparisons.</summary>
+        public static int CompareStored(byte* a, byte* b)
+        {
+            ulong x = *(ulong*)a, y = *(ulong*)b;
+            if (x != y) return x < y ? -1 : 1;
+            x = *(ulong*)(a + 8);
+            y = *(ulong*)(b + 8);
+            return x == y ? 0 : x < y ? -1 : 1;
+        }
+
+        /// <summary>A key from its stored form or the stored form of a key (the conversion is its own inverse).</summary>
+        public static void ConvertKey(byte* from, byte* to)
+        {
+            ulong first = *(ulong*)from, second = *(ulong*)(from + 8);
+            *(ulong*)to = BigEndian(first);
+            *(ulong*)(to + 8) = BigEndian(second);
         }
 
         private static ulong BigEndian(ulong v)
@@ -371,13 +405,13 @@ namespace Aegis.LibOS.Database
             public bool Next(byte* key, byte* value)
             {
                 if (!NextRecord(out byte* record)) return false;
-                if (key != null) Buffer.MemoryCopy(record, key, KeySize, KeySize);
+                if (key != null) ConvertKey(record, key);
                 if (value != null) Buffer.MemoryCopy(record + KeySize, value, ValueSize, ValueSize);
                 return true;
             }
 
-            /// <summary>The next record in place, in its leaf in the cache: its key (16 bytes) then
-            /// its value (100). Valid until the next call on the store or the cache; false at the end.</summary>
+            /// <summary>The next record in place, in its leaf in the cache: its key in the stored
+            /// form (16 bytes: CompareStored orders them, ConvertKey gives the key) then its value (100). Valid until the next call on the store or the cache; false at the end.</summary>
             public bool NextRecord(out byte* record)
             {
                 while (_leaf != 0)

@@ -16,7 +16,7 @@ namespace Aegis.LibOS.Database
     public sealed unsafe class KvStore : IRecordSink
     {
         private const ulong MetaMagic = 0x31564B5349474541UL; // "AEGISKV1"
-        private const ulong MetaVersion = 1;
+        private const ulong MetaVersion = 2; // 2: keys stored as big-endian words (BTree)
         private const int MetaChecksumAt = 64;
 
         private readonly IPageStore _store;

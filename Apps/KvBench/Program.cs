@@ -42,6 +42,8 @@ namespace Aegis.Apps.KvBench
         private static byte* s_key, s_read, s_previous;
         /// <summary>Bytes 0, 1, ..., 255, 0, 1, ..., 99: value(i) is the 100 bytes at (131 i) mod 256.</summary>
         private static byte* s_pattern;
+        /// <summary>For each byte, its two lowercase hex digits as they lie in memory (high digit first).</summary>
+        private static ushort* s_hexPairs;
         private static BlockStore s_blocks;
         private static RamStore s_ram;
         private static IPageStore s_store;
@@ -86,6 +88,12 @@ namespace Aegis.Apps.KvBench
             byte* scratch = (byte*)memory + (long)(CacheFrames + StagingFrames) * PageCache.PageSize;
             s_key = scratch; s_read = scratch + 256; s_previous = scratch + 512; s_pattern = scratch + 1024;
             for (int b = 0; b < 256 + BTree.ValueSize; b++) s_pattern[b] = (byte)b;
+            s_hexPairs = (ushort*)(scratch + 2048);
+            for (int b = 0; b < 256; b++)
+            {
+                int high = b >> 4, low = b & 0xF;
+                s_hexPairs[b] = (ushort)((high < 10 ? '0' + high : 'a' + high - 10) | (low < 10 ? '0' + low : 'a' + low - 10) << 8);
+            }
             Console.WriteLine("kvbench: " + count.ToString() + " records " + where + ", " + s_store.PageCount.ToString() + " pages");
 
             try
@@ -174,7 +182,8 @@ namespace Aegis.Apps.KvBench
             for (ulong i = 0; i < count; i++)
             {
                 MakeKey(i, s_key);
-                expected += KeyHash(s_key);
+                BTree.ConvertKey(s_key, s_previous); // the scan sees keys in their stored form
+                expected += KeyHash(s_previous);
             }
             KvStore store = OpenCold(CacheFrames);
             ulong reads = PageReads;
@@ -230,7 +239,7 @@ namespace Aegis.Apps.KvBench
             while (cursor.NextRecord(out byte* record))
             {
                 byte* key = record, value = record + BTree.KeySize;
-                if (seen > 0 && BTree.Compare(s_previous, key) >= 0) { problem = "keys out of order at record " + seen.ToString(); return seen; }
+                if (seen > 0 && BTree.CompareStored(s_previous, key) >= 0) { problem = "keys out of order at record " + seen.ToString(); return seen; }
                 if (!SameValue(value, s_pattern + value[0])) { problem = "the value of record " + seen.ToString() + " is wrong"; return seen; }
                 sum += KeyHash(key);
                 *(ulong*)s_previous = *(ulong*)key;
@@ -242,15 +251,15 @@ namespace Aegis.Apps.KvBench
 
         private static ulong KeyHash(byte* key) => Mix64(*(ulong*)key ^ Mix64(*(ulong*)(key + 8)));
 
-        /// <summary>key(i): the 16 lowercase hex digits of mix64(i).</summary>
+        /// <summary>key(i): the 16 lowercase hex digits of mix64(i), two digits (one table entry) at a time.</summary>
         private static void MakeKey(ulong i, byte* key)
         {
             ulong z = Mix64(i);
-            for (int d = 15; d >= 0; d--)
+            ushort* pairs = (ushort*)key;
+            for (int b = 7; b >= 0; b--)
             {
-                int digit = (int)(z & 0xF);
-                key[d] = (byte)(digit < 10 ? '0' + digit : 'a' + digit - 10);
-                z >>= 4;
+                pairs[b] = s_hexPairs[z & 0xFF];
+                z >>= 8;
             }
         }
 
