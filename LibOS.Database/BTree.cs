@@ -39,6 +39,7 @@ namespace Aegis.LibOS.Database
         private readonly byte[] _scratch = new byte[(LeafCapacity + 1) * LeafEntrySize > (InnerCapacity + 1) * InnerEntrySize
             ? (LeafCapacity + 1) * LeafEntrySize : (InnerCapacity + 1) * InnerEntrySize];
         private readonly byte[] _separator = new byte[KeySize];
+        private readonly byte[] _pair = new byte[(2 * LeafCapacity + 1) * LeafEntrySize];
         private ulong _verifyVisits;
 
         /// <summary>A tree over pages [firstPage, pageLimit) whose state (from the meta page) is given.</summary>
@@ -110,6 +111,7 @@ namespace Aegis.LibOS.Database
                 SetCount(leaf, count + 1);
                 return true;
             }
+            if (Height > 1 && ShareWithSibling(leaf, count, at, hi, lo, value)) return true;
             fixed (byte* scratch = _scratch)
             fixed (byte* separator = _separator)
             {
@@ -133,6 +135,55 @@ namespace Aegis.LibOS.Database
                 InsertIntoParent(Height - 2, separator, rightPage, scratch);
             }
             return true;
+        }
+
+        /// <summary>A full leaf takes a new record by sharing with a sibling under the same parent that
+        /// has room (the right one first): the records of both and the new one are split evenly
+        /// between them and the parent's separator moves. No page is added, so leaves fill up
+        /// (about 84% instead of 69% with random keys). False when neither sibling has room.</summary>
+        private bool ShareWithSibling(byte* leaf, int count, int at, ulong hi, ulong lo, byte* value)
+        {
+            int level = Height - 2;
+            ulong parentPage = _pathPage[level];
+            int slot = _pathSlot[level]; // the leaf is the parent's child 'slot' (-1: the leftmost)
+            byte* parent = _cache.Fetch(parentPage);
+            int parentCount = CheckedCount(parent, parentPage, InnerKind);
+            for (int side = 0; side < 2; side++)
+            {
+                bool right = side == 0;
+                int separatorIndex = right ? slot + 1 : slot; // the separator between the two leaves
+                if (right ? separatorIndex >= parentCount : separatorIndex < 0) continue;
+                ulong siblingPage = CheckedChild(right ? InnerChild(parent, slot + 1) : slot == 0 ? Link(parent) : InnerChild(parent, slot - 1), parentPage);
+                byte* sibling = _cache.Fetch(siblingPage);
+                int siblingCount = CheckedCount(sibling, siblingPage, LeafKind);
+                if (siblingCount >= LeafCapacity - 1) { parent = _cache.Fetch(parentPage); continue; }
+                sibling = _cache.FetchForWrite(siblingPage);
+                parent = _cache.FetchForWrite(parentPage);
+                byte* lower = right ? leaf : sibling, upper = right ? sibling : leaf;
+                int lowerCount = right ? count : siblingCount, upperCount = right ? siblingCount : count;
+                int insertAt = right ? at : siblingCount + at; // the new record's place among the records of both, in order
+                fixed (byte* pair = _pair)
+                {
+                    int total = lowerCount + upperCount + 1;
+                    byte* all = pair;
+                    // Both leaves' records in order, then the new one put in its place.
+                    Buffer.MemoryCopy(LeafKey(lower, 0), all, lowerCount * LeafEntrySize, lowerCount * LeafEntrySize);
+                    Buffer.MemoryCopy(LeafKey(upper, 0), all + lowerCount * LeafEntrySize, upperCount * LeafEntrySize, upperCount * LeafEntrySize);
+                    byte* place = all + insertAt * LeafEntrySize;
+                    Buffer.MemoryCopy(place, place + LeafEntrySize, (total - 1 - insertAt) * LeafEntrySize, (total - 1 - insertAt) * LeafEntrySize);
+                    *(ulong*)place = hi;
+                    *(ulong*)(place + 8) = lo;
+                    Buffer.MemoryCopy(value, place + KeySize, ValueSize, ValueSize);
+                    int first = (total + 1) / 2, second = total - first;
+                    Buffer.MemoryCopy(all, LeafKey(lower, 0), first * LeafEntrySize, first * LeafEntrySize);
+                    SetCount(lower, first);
+                    Buffer.MemoryCopy(all + first * LeafEntrySize, LeafKey(upper, 0), second * LeafEntrySize, second * LeafEntrySize);
+                    SetCount(upper, second);
+                    Buffer.MemoryCopy(LeafKey(upper, 0), InnerKey(parent, separatorIndex), KeySize, KeySize);
+                }
+                return true;
+            }
+            return false;
         }
 
         /// <summary>A cursor at the first record.</summary>
