@@ -11,12 +11,16 @@
 // "BENCH <name> <count> <per op>".
 // Argument: the record count (default 100,000; a multiple of 1,000), then options after commas:
 // "open" stops after kv_put without Close, leaving the last transactions only in the log (a power
-// cut's view); "ram" keeps the store in memory (RamStore) instead of on the extent kv.
+// cut's view); "ram" keeps the store in memory (RamStore) instead of on the extent kv; "unixish"
+// then runs kv_mixed again on the same tree in a file of the Unixish libOS's ext2 file system on
+// the extent kvfs, through its 12 MiB LRU cache (UnixishComparison.cs): "BENCH kv_mixed_unixish".
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using Aegis.Abi;
 using Aegis.LibOS;
 using Aegis.LibOS.Database;
+using Aegis.LibOS.Unixish.Disk;
+using Aegis.LibOS.Unixish.Storage;
 
 namespace Aegis.Apps.KvBench
 {
@@ -55,13 +59,15 @@ namespace Aegis.Apps.KvBench
         private static int Main()
         {
             string argument = Info.Argument;
-            bool leaveOpen = false, inMemory = false;
-            while (argument.EndsWith(",open") || argument.EndsWith(",ram"))
+            bool leaveOpen = false, inMemory = false, unixish = false;
+            while (argument.EndsWith(",open") || argument.EndsWith(",ram") || argument.EndsWith(",unixish"))
             {
-                bool open = argument.EndsWith(",open");
-                if (open) leaveOpen = true; else inMemory = true;
-                argument = argument.Substring(0, argument.Length - (open ? 5 : 4));
+                int comma = argument.LastIndexOf(',');
+                string option = argument.Substring(comma + 1);
+                if (option == "open") leaveOpen = true; else if (option == "ram") inMemory = true; else unixish = true;
+                argument = argument.Substring(0, comma);
             }
+            if (argument == "unixish") { unixish = true; argument = ""; }
             ulong count = argument.Length == 0 ? 100_000UL : ulong.Parse(argument);
             if (count == 0 || count % 1000 != 0) return Fail("the record count must be a positive multiple of 1,000");
 
@@ -104,6 +110,7 @@ namespace Aegis.Apps.KvBench
                 if (!Get(count)) return 1;
                 if (!Scan(count)) return 1;
                 if (!Mixed(count)) return 1;
+                if (unixish && !MixedUnixish(count)) return 1;
             }
             catch (CorruptStoreException e) { return Fail(e.Message); }
             catch (System.InvalidOperationException e) { return Fail(e.Message); }
@@ -202,29 +209,94 @@ namespace Aegis.Apps.KvBench
         {
             KvStore store = OpenCold(MixedFrames);
             ulong reads = PageReads;
-            ulong state = 0x9E3779B97F4A7C15UL;
-            ulong gets = 0;
             ulong start = Work();
             s_haltedAtStart = Halted();
-            for (int round = 0; round < 10; round++)
-            {
-                for (ulong n = 0; n < count / 10; n++)
-                {
-                    ulong i = Next(ref state) % count;
-                    MakeKey(i, s_key);
-                    if (!store.Get(s_key, s_read)) return Failed("kv_mixed: key " + i.ToString() + " is missing");
-                    if (!SameValue(s_read, Value(i))) return Failed("kv_mixed: the value of key " + i.ToString() + " is wrong");
-                    gets++;
-                }
-                ulong seen = ScanAll(store, out ulong _, out string problem);
-                if (problem != null || seen != count) return Failed("kv_mixed: scan " + round.ToString() + ": " + (problem ?? seen.ToString() + " records"));
-            }
+            if (!RunMixed(store, count, "kv_mixed", out ulong gets)) return false;
             ulong cycles = Work() - start;
             ulong pageReads = PageReads - reads;
             Report("kv_mixed", gets, cycles);
             Console.WriteLine("IO kv_mixed page_reads " + pageReads.ToString());
             Console.WriteLine("kvbench: kv_mixed " + MixedFrames.ToString() + " frames, " + store.Cache.Hits.ToString() + " hits, "
                 + store.Cache.Misses.ToString() + " misses");
+            s_mixedPageReads = pageReads;
+            return true;
+        }
+
+        private static ulong s_mixedPageReads;
+
+        /// <summary>kv_mixed's loop: 10 rounds of {count/10 random gets, one full scan}.</summary>
+        private static bool RunMixed(KvStore store, ulong count, string name, out ulong gets)
+        {
+            ulong state = 0x9E3779B97F4A7C15UL;
+            gets = 0;
+            for (int round = 0; round < 10; round++)
+            {
+                for (ulong n = 0; n < count / 10; n++)
+                {
+                    ulong i = Next(ref state) % count;
+                    MakeKey(i, s_key);
+                    if (!store.Get(s_key, s_read)) return Failed(name + ": key " + i.ToString() + " is missing");
+                    if (!SameValue(s_read, Value(i))) return Failed(name + ": the value of key " + i.ToString() + " is wrong");
+                    gets++;
+                }
+                ulong seen = ScanAll(store, out ulong _, out string problem);
+                if (problem != null || seen != count) return Failed(name + ": scan " + round.ToString() + ": " + (problem ?? seen.ToString() + " records"));
+            }
+            return true;
+        }
+
+        /// <summary>The policy comparison (UnixishComparison.cs): kv_mixed on the same tree, copied
+        /// into a file of the ext2 file system on the extent kvfs, through the file system's LRU
+        /// cache of 12 MiB and a PageCache of 2 frames.</summary>
+        private static bool MixedUnixish(ulong count)
+        {
+            const int FileSystemCacheBlocks = 3072; // 12 MiB of 4 KiB blocks
+            const string FileName = "kv.db";
+            KvStore source = OpenCold(CacheFrames);
+            StoreLayout layout = source.Layout;
+            ulong treeEnd = layout.FirstTreePage + source.TreePages;
+            Error error = DiskExtent.Open("kvfs", out DiskExtent extent);
+            if (error != Error.None) return Failed("kv_mixed_unixish: the extent kvfs (an ext2 file system; ./aegis bench makes it): " + Errors.Name(error));
+            var device = new CountingBlockStore(new ExtentBlockStore(extent));
+            var fs = Ext2FileSystem.Mount(device, new Ext2MountOptions { CacheBlocks = FileSystemCacheBlocks });
+            if (fs.BlockSize != PageCache.PageSize) return Failed("kv_mixed_unixish: the file system's blocks are " + fs.BlockSize.ToString() + " bytes, not 4096");
+            int r = fs.Lookup(Ext2FileSystem.RootInode, FileName, out uint inode);
+            r = r == 0 ? fs.Truncate(inode, 0) : fs.Create(Ext2FileSystem.RootInode, FileName, 0x1A4, 0, 0, out inode);
+            if (r != 0) return Failed("kv_mixed_unixish: cannot make /" + FileName + ": " + r.ToString() + " " + fs.LastError);
+            var file = new FilePageStore(fs, inode, s_store.PageCount);
+            // The store's header, meta page and tree, at the same pages; the log's pages stay holes.
+            s_store.Read(0, s_staging.Page(0), 2);
+            file.Write(0, s_staging.Page(0), 2);
+            for (ulong page = layout.MetaPage; page < treeEnd; page += (ulong)StagingFrames)
+            {
+                int n = treeEnd - page < (ulong)StagingFrames ? (int)(treeEnd - page) : StagingFrames;
+                s_store.Read(page, s_staging.Start, n);
+                file.Write(page, s_staging.Start, n);
+            }
+            r = fs.Unmount();
+            if (r != 0) return Failed("kv_mixed_unixish: unmount after the copy: " + r.ToString() + " " + fs.LastError);
+
+            // Cold: a new mount (an empty buffer cache), a store with 2 frames of its own.
+            fs = Ext2FileSystem.Mount(device, new Ext2MountOptions { CacheBlocks = FileSystemCacheBlocks });
+            r = fs.Lookup(Ext2FileSystem.RootInode, FileName, out inode);
+            if (r != 0) return Failed("kv_mixed_unixish: /" + FileName + " is gone: " + r.ToString());
+            file = new FilePageStore(fs, inode, s_store.PageCount);
+            KvStore store = KvStore.Open(file, new PageFrames(s_cache.Start, 2), new PageFrames(s_staging.Start, 2), new TwoQueuePolicy());
+            store.ReadAhead = false; // the file system reads ahead on its own
+            if (store.Count != count) return Failed("kv_mixed_unixish: the file's store holds " + store.Count.ToString() + " records");
+            ulong sectors = device.SectorsRead;
+            ulong start = Work();
+            s_haltedAtStart = Halted();
+            if (!RunMixed(store, count, "kv_mixed_unixish", out ulong gets)) return false;
+            ulong cycles = Work() - start;
+            ulong pageReads = (device.SectorsRead - sectors) / (ulong)DiskExtent.SectorsPerPage;
+            Report("kv_mixed_unixish", gets, cycles);
+            Console.WriteLine("IO kv_mixed_unixish page_reads " + pageReads.ToString());
+            Console.WriteLine("kvbench: kv_mixed_unixish " + FileSystemCacheBlocks.ToString() + " blocks of LRU cache, " + fs.Cache.Hits.ToString()
+                + " hits, " + fs.Cache.Misses.ToString() + " misses; " + store.Cache.Misses.ToString() + " page fetches through the file; the database libOS read "
+                + (s_mixedPageReads == 0 ? "?" : PerOperation(pageReads, s_mixedPageReads)) + " times fewer pages");
+            r = fs.Unmount();
+            if (r != 0) return Failed("kv_mixed_unixish: unmount: " + r.ToString() + " " + fs.LastError);
             return true;
         }
 
