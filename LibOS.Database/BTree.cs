@@ -434,15 +434,16 @@ namespace Aegis.LibOS.Database
         internal PageCache Cache => _cache;
 
         /// <summary>An ordered walk along the leaf chain. It keeps its leaf's page number and an
-        /// index; it reuses the leaf's pointer only while the cache has evicted nothing since it
-        /// fetched it (else it fetches again), so other operations may run between steps.</summary>
+        /// index; it reuses the leaf's pointer only while the cache has neither evicted, loaded
+        /// nor scan-read a page since it fetched it (else it fetches again), so other operations may
+        /// run between steps. Leaves come through PageCache.FetchForScan: a scan does not evict.</summary>
         public sealed class Cursor
         {
             private readonly BTree _tree;
             private ulong _leaf;
             private int _index;
             private ulong _leavesVisited;
-            private byte* _page;          // _leaf's page, valid while the cache's Evictions equals _evictions
+            private byte* _page;          // _leaf's page, valid while the cache's Changes equals _evictions
             private ulong _evictions = ulong.MaxValue;
 
             internal Cursor(BTree tree, ulong leaf, int index)
@@ -467,10 +468,10 @@ namespace Aegis.LibOS.Database
             {
                 while (_leaf != 0)
                 {
-                    if (_evictions != _tree._cache.Evictions)
+                    if (_evictions != _tree._cache.Changes)
                     {
-                        _page = _tree._cache.Fetch(_leaf);
-                        _evictions = _tree._cache.Evictions;
+                        _page = _tree._cache.FetchForScan(_leaf);
+                        _evictions = _tree._cache.Changes;
                     }
                     byte* leaf = _page;
                     int count = CheckedCount(leaf, _leaf, LeafKind); // read each step: a Put may have changed it

@@ -50,6 +50,12 @@ namespace Aegis.LibOS.Database
         {
             _store = store ?? throw new ArgumentNullException(nameof(store));
             if (frames.Count <= 0) throw new ArgumentOutOfRangeException(nameof(frames));
+            if (frames.Count >= ScanFrameFrom)
+            {
+                // The last frame is the scans' own (FetchForScan); the others hold pages.
+                _scanPage = frames.Page(frames.Count - 1);
+                frames = new PageFrames(frames.Start, frames.Count - 1);
+            }
             _frames = frames;
             _policy = policy ?? new TwoQueuePolicy();
             _policy.Attach(frames.Count);
@@ -66,7 +72,36 @@ namespace Aegis.LibOS.Database
             _freeCount = frames.Count;
         }
 
+        /// <summary>Frames for pages (a cache of 16 frames or more keeps one more for scans).</summary>
         public int FrameCount => _frames.Count;
+        public const int ScanFrameFrom = 16;
+        private readonly byte* _scanPage;
+        /// <summary>Pages a scan read into its own frame instead of the cache.</summary>
+        public ulong ScanReads { get; private set; }
+        /// <summary>Changes while which every pointer Fetch or FetchForScan returned still points at
+        /// its page's current contents: evictions, loads and scan reads (a cursor stays on its leaf
+        /// while it is unchanged).</summary>
+        public ulong Changes => Evictions + Misses + ScanReads;
+
+        /// <summary>A page for a scan: from the cache when it is there (not counted as a reference
+        /// by the policy: a scan's touch is no reason to keep a page), into a free frame while
+        /// there is one, else into the scans' own frame without evicting anything — so a scan
+        /// larger than the cache leaves the cache as it found it. Valid while Changes is unchanged.</summary>
+        public byte* FetchForScan(ulong page)
+        {
+            if (page >= _pageCount) throw new CorruptStoreException("page " + page.ToString() + " is past the store's end");
+            int frame = _frameOf[page] - 1;
+            if (frame >= 0)
+            {
+                Hits++;
+                return _frames.Page(frame);
+            }
+            if (_scanPage == null || _freeCount > 0 || (Spill != null && Spill.IsSpilled(page))) return Fetch(page);
+            _store.Read(page, _scanPage, 1);
+            PagesRead++;
+            ScanReads++;
+            return _scanPage;
+        }
         public ulong Hits { get; private set; }
         public ulong Misses { get; private set; }
         public ulong WriteBacks { get; private set; }

@@ -182,6 +182,30 @@ public unsafe class KvStoreTests
     }
 
     [Test]
+    public void AScanLargerThanTheCacheEvictsNothing()
+    {
+        // A full cache, then a scan over a tree three times its size: every leaf not cached is
+        // read into the scans' own frame; nothing is evicted, and the scan sees every record.
+        using var frames = new HostFrames(33, 4); // 32 frames for pages, one for scans
+        var store = new MemoryPageStore(1024);
+        var kv = KvStore.Open(store, frames.Cache, frames.Staging);
+        for (ulong t = 0; t < 300; t++)
+        {
+            for (ulong p = 0; p < 10; p++) KvData.Put(kv, KvData.Key(10 * t + p), KvData.Value(10 * t + p));
+            kv.Commit();
+        }
+        kv.Close();
+        Assert.That(kv.TreePages, Is.GreaterThan(90UL), "the tree is about three times the cache");
+        for (ulong i = 0; i < 3000; i += 7) KvData.Get(kv, KvData.Key(i)); // the cache is full now
+        ulong evictions = kv.Cache.Evictions, scanReads = kv.Cache.ScanReads;
+        var records = KvData.Scan(kv);
+        Assert.That(records.Count, Is.EqualTo(3000));
+        Assert.That(records.Select(r => r.Key), Is.Ordered.Using((IComparer<string>)OrdinalKeys.Instance));
+        Assert.That(kv.Cache.Evictions, Is.EqualTo(evictions), "the scan evicted nothing");
+        Assert.That(kv.Cache.ScanReads - scanReads, Is.GreaterThan(50UL), "leaves not cached were read into the scans' frame");
+    }
+
+    [Test]
     public void ACommitLogsItsPutsNotItsPages()
     {
         // 1,000 random puts per commit into a tree of thousands of pages: the log takes about
