@@ -122,13 +122,22 @@ namespace Aegis.LibOS.Database
         public IPageSpill Spill { get; set; }
         /// <summary>Cached pages in the Committed state (changed, not home yet).</summary>
         public int CommittedCount => _committed;
-        /// <summary>The first frame after 'after' (-1: from the start) holding a committed page.</summary>
-        public int NextCommittedFrame(int after)
-        {
-            for (int f = after + 1; f < _frames.Count; f++) if (_state[f] == Committed) return f;
-            return -1;
-        }
         public ulong PageInFrame(int frame) => _pageIn[frame];
+        /// <summary>The frame holding 'page', -1 when it is not cached.</summary>
+        public int FrameOf(ulong page) => page < _pageCount ? _frameOf[page] - 1 : -1;
+        public bool IsCommitted(int frame) => _state[frame] == Committed;
+
+        /// <summary>The caller wrote every committed page home (a checkpoint): they are clean now.</summary>
+        public void CommittedAreHome()
+        {
+            for (int f = 0; f < _frames.Count; f++)
+            {
+                if (_state[f] != Committed) continue;
+                _state[f] = Clean;
+                WriteBacks++;
+            }
+            _committed = 0;
+        }
         public byte* FrameData(int frame) => _frames.Page(frame);
 
         /// <summary>The pages the running transaction changed.</summary>
@@ -167,19 +176,6 @@ namespace Aegis.LibOS.Database
             for (int i = 0; i < _changing.Count; i++) _state[_changing[i]] = Committed;
             _committed += _changing.Count;
             _changing.Clear();
-        }
-
-        /// <summary>Writes every committed page home (not flushed); the pages stay cached, clean.</summary>
-        public void WriteBackCommitted()
-        {
-            for (int f = 0; f < _frames.Count; f++)
-            {
-                if (_state[f] != Committed) continue;
-                _store.Write(_pageIn[f], _frames.Page(f), 1);
-                WriteBacks++;
-                _state[f] = Clean;
-            }
-            _committed = 0;
         }
 
         private void MarkChanging(int frame)

@@ -279,11 +279,15 @@ namespace Aegis.LibOS.Database
         public void Checkpoint(PageCache cache, ulong transaction)
         {
             if (cache.ChangingCount != 0) throw new InvalidOperationException("a checkpoint in the middle of a transaction");
-            List<ulong> spilled = new List<ulong>();
-            foreach (KeyValuePair<ulong, ulong> entry in _spillSlot)
-                if (!cache.IsCached(entry.Key)) spilled.Add(entry.Key);
-            int cached = cache.CommittedCount;
-            int total = cached + spilled.Count;
+            // The pages not home yet, in page order (the cache's committed pages and the spilled
+            // ones), so that home writes go in runs of consecutive pages.
+            _notHome.Clear();
+            for (ulong page = _layout.MetaPage; page < _layout.PageCount; page++)
+            {
+                int frame = cache.FrameOf(page);
+                if (frame >= 0 ? cache.IsCommitted(frame) : _spillSlot.Count != 0 && _spillSlot.ContainsKey(page)) _notHome.Add(page);
+            }
+            int total = _notHome.Count;
             if (total == 0)
             {
                 if (_position != _start) StartEpoch(0); // records without pages: nothing to write home
@@ -297,7 +301,6 @@ namespace Aegis.LibOS.Database
             _epoch++;
             _sequence = 0;
             int perSegment = Math.Min(MaximumEntries, _staging.Count - 1);
-            int frame = -1, next = 0;
             for (int done = 0; done < total; done += perSegment)
             {
                 int count = Math.Min(perSegment, total - done);
@@ -313,19 +316,8 @@ namespace Aegis.LibOS.Database
                 for (int i = 0; i < count; i++)
                 {
                     byte* image = _staging.Page(1 + i);
-                    ulong page;
-                    if (next < cached)
-                    {
-                        frame = cache.NextCommittedFrame(frame);
-                        page = cache.PageInFrame(frame);
-                        Buffer.MemoryCopy(cache.FrameData(frame), image, PageCache.PageSize, PageCache.PageSize);
-                    }
-                    else
-                    {
-                        page = spilled[next - cached];
-                        _store.Read(_layout.LogStart + _spillSlot[page], image, 1);
-                    }
-                    next++;
+                    ulong page = _notHome[done + i];
+                    CopyNotHome(cache, page, image);
                     ulong* entry = (ulong*)(descriptor + EntriesOffset + i * 16);
                     entry[0] = page;
                     entry[1] = PageChecksum.Of(image, PageCache.PageSize);
@@ -338,17 +330,33 @@ namespace Aegis.LibOS.Database
             _store.Flush();
             // 2. The new epoch starts at the images: from now on a power cut replays them.
             WriteHeader(imagesAt);
-            // 3. Home.
-            cache.WriteBackCommitted();
-            for (int i = 0; i < spilled.Count; i++)
+            // 3. Home, in runs of consecutive pages through the staging pages (one request a run).
+            for (int first = 0; first < total;)
             {
-                _store.Read(_layout.LogStart + _spillSlot[spilled[i]], _staging.Page(1), 1);
-                _store.Write(spilled[i], _staging.Page(1), 1);
+                int run = 1;
+                while (first + run < total && run < _staging.Count && _notHome[first + run] == _notHome[first] + (ulong)run) run++;
+                for (int i = 0; i < run; i++) CopyNotHome(cache, _notHome[first + i], _staging.Page(i));
+                _store.Write(_notHome[first], _staging.Start, run);
+                HomeWrites += (ulong)run;
+                first += run;
             }
+            cache.CommittedAreHome();
             _store.Flush();
             // 4. An empty log.
             StartEpoch(0);
             Checkpoints++;
+        }
+
+        private readonly List<ulong> _notHome = new List<ulong>();
+        /// <summary>Pages written home by checkpoints.</summary>
+        public ulong HomeWrites { get; private set; }
+
+        /// <summary>A page not home yet into 'into': from its frame, or from its spill slot.</summary>
+        private void CopyNotHome(PageCache cache, ulong page, byte* into)
+        {
+            int frame = cache.FrameOf(page);
+            if (frame >= 0) Buffer.MemoryCopy(cache.FrameData(frame), into, PageCache.PageSize, PageCache.PageSize);
+            else _store.Read(_layout.LogStart + _spillSlot[page], into, 1);
         }
 
         private void StartEpoch(ulong start)
