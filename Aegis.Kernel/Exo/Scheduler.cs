@@ -39,6 +39,9 @@ namespace Aegis.Kernel.Exo
         private static bool s_initialized;
         /// <summary>The loop is halted waiting for an interrupt: a tick then interrupts no kernel work.</summary>
         private static bool s_idle;
+        /// <summary>The TSC when the idle loop last halted, until the span is added to
+        /// InfoPage.IdleTimestampTicks (EndHalted); 0 when no span is open.</summary>
+        private static ulong s_haltedSince;
 
         public static Environment Current => s_current;
         /// <summary>The loop is halted waiting for an interrupt (an interrupt then interrupts no kernel work).</summary>
@@ -75,6 +78,18 @@ namespace Aegis.Kernel.Exo
         /// Returns false on timeout.</summary>
         public static bool Run(Func<bool> done, ulong maxTicks)
         {
+            bool finished = RunLoop(done, maxTicks);
+            bool interrupts = (Cpu.ReadFlags() & InterruptFlag) != 0;
+            Cpu.DisableInterrupts();
+            EndHalted();
+            if (interrupts) Cpu.EnableInterrupts();
+            return finished;
+        }
+
+        private const ulong InterruptFlag = 0x200;
+
+        private static bool RunLoop(Func<bool> done, ulong maxTicks)
+        {
             ulong deadline = Clock.Ticks + maxTicks;
             while (!done())
             {
@@ -86,15 +101,32 @@ namespace Aegis.Kernel.Exo
                     if (!AnyoneCanRun())
                         return true;
                     s_idle = true;
-                    ulong halted = Cpu.ReadTimestampCounter();
+                    // A halted span runs until a device interrupt or the next switch ends it
+                    // (EndHalted): the idle loop's own rounds between timer ticks are idle too.
+                    if (s_haltedSince == 0) s_haltedSince = Cpu.ReadTimestampCounter();
                     Cpu.Halt();
-                    Environments.Info->IdleTimestampTicks += Cpu.ReadTimestampCounter() - halted;
                     s_idle = false;
-                    continue;
+                    if (done() || Clock.Ticks >= deadline) continue; // the loop ends; Run ends the span
+                    next = PickNext();
+                    if (next == null) continue;                       // still idle: the span goes on
+                    Cpu.DisableInterrupts();
+                    EndHalted();
+                    Cpu.EnableInterrupts();
                 }
                 Switch(next);
             }
             return true;
+        }
+
+        /// <summary>Ends the idle loop's halted span, if one is open: its TSC ticks go to
+        /// InfoPage.IdleTimestampTicks. A device interrupt calls it first, so the handler's own work
+        /// (and the switch to the environment it wakes) is not counted as idle, and so does the
+        /// loop's switch to an environment (docs/abi.md). Interrupts must be off.</summary>
+        public static void EndHalted()
+        {
+            if (s_haltedSince == 0) return;
+            Environments.Info->IdleTimestampTicks += Cpu.ReadTimestampCounter() - s_haltedSince;
+            s_haltedSince = 0;
         }
 
         private static bool AnyoneCanRun()

@@ -61,6 +61,7 @@ namespace Aegis.Kernel.Hal
                 {
                     // Input (issue #9): the bytes into the device's ring; the watcher hears of them
                     // now only when no other kernel work was interrupted (else at the next tick).
+                    Exo.Scheduler.EndHalted(); // the handler's work is not idle time
                     Exo.InputDevices.OnInterrupt(irq);
                     ProgrammableInterruptController.EndOfInterrupt(irq);
                     if (frame->FromUserMode || Exo.Scheduler.IsIdle)
@@ -76,6 +77,7 @@ namespace Aegis.Kernel.Hal
                 {
                     // A disk (issue #11): finished requests complete; their owners hear of it now
                     // only when no other kernel work was interrupted (else at the next tick).
+                    Exo.Scheduler.EndHalted(); // the handler's work is not idle time
                     Exo.BlockDevices.OnInterrupt();
                     ProgrammableInterruptController.EndOfInterrupt(irq);
                     if (frame->FromUserMode || Exo.Scheduler.IsIdle)

@@ -37,6 +37,14 @@ public class BenchmarkTests
         "dotnet_startup",
     };
 
+    /// <summary>The key-value set (issue #11): kvbench in a third boot, on a fresh disk image the
+    /// bench makes (artifacts/bench-kv.img); 100,000 records. kv_mixed_unixish: the same tree in a
+    /// file of the Unixish libOS's ext2 through its LRU cache (the policy comparison).</summary>
+    public static readonly string[] KvWorkloads = { "kv_put", "kv_get", "kv_scan", "kv_mixed", "kv_mixed_unixish" };
+
+    /// <summary>The I/O facts of the key-value set: "IO <workload> <what> <number>".</summary>
+    public static readonly string[] KvIo = { "kv_put mib_written", "kv_mixed page_reads", "kv_mixed_unixish page_reads" };
+
     [Test]
     public void BenchReportsEveryPrimitive()
     {
@@ -58,6 +66,18 @@ public class BenchmarkTests
             MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + @" (\d+) (\d+(?:\.\d)?)\r?$");
             Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} <iterations> <instructions>' from linuxbench"));
             Assert.That(double.Parse(lines[0].Groups[2].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"{workload} reports no cost"));
+        }
+        foreach (string workload in KvWorkloads)
+        {
+            MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + @" 100000 (\d+(?:\.\d)?)\r?$");
+            Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} 100000 <instructions>' from kvbench"));
+            Assert.That(double.Parse(lines[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"{workload} reports no cost"));
+        }
+        foreach (string fact in KvIo)
+        {
+            MatchCollection lines = Regex.Matches(result.Output, @"(?m)^IO " + Regex.Escape(fact) + @" (\d+(?:\.\d)?)\r?$");
+            Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'IO {fact} <number>' from kvbench"));
+            Assert.That(double.Parse(lines[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"IO {fact} is zero"));
         }
         result.AssertOutputMatches(@"(?m)^BENCH-DONE\r?$");
         Assert.That(result.Output, Does.Not.Contain("BENCH-ERROR"), () => result.Describe("the benchmark reported an error"));

@@ -71,23 +71,29 @@ public unsafe class KvStoreTests
     /// pages (an 80-page log, so it checkpoints) and a 16-frame cache (so committed pages are
     /// written home between commits). The models of the committed transactions, each with the
     /// write count at which its commit's flush made it durable.</summary>
-    private static List<(long DurableAt, SortedDictionary<string, byte[]> Model)> CrashWorkload(MemoryPageStore store, HostFrames frames)
+    private static List<(long DurableAt, SortedDictionary<string, byte[]> Model)> CrashWorkload(MemoryPageStore store, HostFrames frames,
+        int maximumPuts = 10, int keySpace = 600, int transactions = 70, int gets = 0)
+        => CrashWorkload(store, frames, out _, maximumPuts, keySpace, transactions, gets);
+
+    private static List<(long DurableAt, SortedDictionary<string, byte[]> Model)> CrashWorkload(MemoryPageStore store, HostFrames frames,
+        out KvStore kv, int maximumPuts = 10, int keySpace = 600, int transactions = 70, int gets = 0)
     {
         var committed = new List<(long, SortedDictionary<string, byte[]>)>();
         var model = new SortedDictionary<string, byte[]>(OrdinalKeys.Instance);
-        var kv = KvStore.Open(store, frames.Cache, frames.Staging);
+        kv = KvStore.Open(store, frames.Cache, frames.Staging);
         committed.Add((0, new SortedDictionary<string, byte[]>(model, OrdinalKeys.Instance)));
         var random = new Random(5);
-        for (int t = 0; t < 70; t++)
+        for (int t = 0; t < transactions; t++)
         {
-            int puts = 1 + random.Next(10);
+            int puts = 1 + random.Next(maximumPuts);
             for (int p = 0; p < puts; p++)
             {
-                byte[] key = RandomKey(random, 600);
+                byte[] key = RandomKey(random, keySpace);
                 byte[] value = KvData.Value((ulong)random.Next());
                 KvData.Put(kv, key, value);
                 model[KvData.Hex(key)] = value;
             }
+            for (int g = 0; g < gets; g++) KvData.Get(kv, RandomKey(random, keySpace)); // reads that make the cache let pages go
             int before = store.WritesAtFlush.Count;
             kv.Commit();
             committed.Add((store.WritesAtFlush[before], new SortedDictionary<string, byte[]>(model, OrdinalKeys.Instance)));
@@ -100,9 +106,11 @@ public unsafe class KvStoreTests
     {
         using var frames = new HostFrames(16, 4);
         var full = new MemoryPageStore(160);
-        var committed = CrashWorkload(full, frames);
+        var committed = CrashWorkload(full, frames, out KvStore built);
         long writes = full.WriteCount;
-        Assert.That(writes, Is.GreaterThan(300), "the workload writes enough to cut it in many places");
+        // The log of puts writes about 200 pages here (the log of page images wrote 458).
+        Assert.That(writes, Is.GreaterThan(150), "the workload writes enough to cut it in many places");
+        Assert.That(built.Checkpoints, Is.GreaterThan(2UL), "the workload checkpoints (the 80-page log fills)");
         int checkedRecoveries = 0, replays = 0;
         for (long cut = 1; cut <= writes; cut++)
         {
@@ -140,6 +148,84 @@ public unsafe class KvStoreTests
         }
         Assert.That(replays, Is.GreaterThan(0), "some cuts leave committed transactions only in the log");
         TestContext.Out.WriteLine($"{checkedRecoveries} power cuts over {writes} writes, {replays} transactions replayed");
+    }
+
+    [Test]
+    public void CommittedPagesThatLeaveTheCacheBeforeACheckpointAreSpilledToTheLogAndAPowerCutAtAnyWriteRecovers()
+    {
+        // Home pages change only at checkpoints (the log's records are replayed on the tree the
+        // last checkpoint left), so a committed page the cache lets go goes to a spill slot at the
+        // log's end. A 24-frame cache for a tree of about 100 pages, and gets between the puts and
+        // the commit, make it happen; a cut at every write must still leave exactly the committed
+        // transactions.
+        using var frames = new HostFrames(24, 4);
+        const ulong pages = 400;
+        var full = new MemoryPageStore(pages);
+        var committed = CrashWorkload(full, frames, out KvStore built, 10, 100000, 150, 20);
+        Assert.That(built.SpillWrites, Is.GreaterThan(0UL), "the workload spills committed pages");
+        Assert.That(built.Checkpoints, Is.GreaterThan(0UL), "the workload checkpoints");
+        long writes = full.WriteCount, cuts = 0;
+        for (long cut = 1; cut <= writes; cut += 3) // every third write: the workload is long
+        {
+            cuts++;
+            var store = new MemoryPageStore(pages) { CrashAfter = cut, TornSectors = 1 + (int)(cut % 7) };
+            CrashWorkload(store, frames, 10, 100000, 150, 20);
+            long intact = store.TornWriteWasWhole ? cut : cut - 1;
+            var expected = committed.Last(c => c.DurableAt <= intact).Model;
+            KvStore kv;
+            try { kv = KvStore.Open(new MemoryPageStore(pages, store.Durable), frames.Cache, frames.Staging); }
+            catch (CorruptStoreException e) { Assert.Fail($"power cut at write {cut} of {writes}: {e.Message}"); throw; }
+            Assert.That(KvData.Difference(kv, expected), Is.Null, $"power cut at write {cut} of {writes}");
+            kv.Verify();
+        }
+        TestContext.Out.WriteLine($"{cuts} power cuts over {writes} writes, {built.SpillWrites} spill writes, {built.Checkpoints} checkpoints");
+    }
+
+    [Test]
+    public void AScanLargerThanTheCacheEvictsNothing()
+    {
+        // A full cache, then a scan over a tree three times its size: every leaf not cached is
+        // read into the scans' own frame; nothing is evicted, and the scan sees every record.
+        using var frames = new HostFrames(33, 4); // 32 frames for pages, one for scans
+        var store = new MemoryPageStore(1024);
+        var kv = KvStore.Open(store, frames.Cache, frames.Staging);
+        for (ulong t = 0; t < 300; t++)
+        {
+            for (ulong p = 0; p < 10; p++) KvData.Put(kv, KvData.Key(10 * t + p), KvData.Value(10 * t + p));
+            kv.Commit();
+        }
+        kv.Close();
+        Assert.That(kv.TreePages, Is.GreaterThan(90UL), "the tree is about three times the cache");
+        for (ulong i = 0; i < 3000; i += 7) KvData.Get(kv, KvData.Key(i)); // the cache is full now
+        ulong evictions = kv.Cache.Evictions, scanReads = kv.Cache.ScanReads;
+        var records = KvData.Scan(kv);
+        Assert.That(records.Count, Is.EqualTo(3000));
+        Assert.That(records.Select(r => r.Key), Is.Ordered.Using((IComparer<string>)OrdinalKeys.Instance));
+        Assert.That(kv.Cache.Evictions, Is.EqualTo(evictions), "the scan evicted nothing");
+        Assert.That(kv.Cache.ScanReads - scanReads, Is.GreaterThan(50UL), "leaves not cached were read into the scans' frame");
+    }
+
+    [Test]
+    public void ACommitLogsItsPutsNotItsPages()
+    {
+        // 1,000 random puts per commit into a tree of thousands of pages: the log takes about
+        // 116 bytes a put (29 pages a commit with its descriptor), not the ~750 pages they change.
+        using var frames = new HostFrames(8192);
+        var store = new MemoryPageStore(32768);
+        var kv = KvStore.Open(store, frames.Cache, frames.Staging);
+        ulong before = kv.LogPagesWritten, checkpoints = kv.Checkpoints; // making the store checkpoints its empty tree
+        for (ulong t = 0; t < 20; t++)
+        {
+            for (ulong p = 0; p < 1000; p++) KvData.Put(kv, KvData.Key(1000 * t + p), KvData.Value(1000 * t + p));
+            kv.Commit();
+        }
+        ulong logged = kv.LogPagesWritten - before;
+        Assert.That(kv.Checkpoints, Is.EqualTo(checkpoints), "no checkpoint yet: everything logged is records");
+        Assert.That(logged, Is.EqualTo(20UL * 30), "each commit: one descriptor and 29 pages of 116,000 bytes of puts");
+        kv.Close();
+        var again = KvStore.Open(new MemoryPageStore(32768, store.Durable), frames.Cache, frames.Staging);
+        Assert.That(again.Count, Is.EqualTo(20000UL));
+        again.Verify();
     }
 
     [Test]
