@@ -73,11 +73,19 @@ public class BufferCacheTests
     {
         var store = new CountingStore();
         for (int i = 0; i < store.Inner.Bytes.Length; i++) store.Inner.Bytes[i] = (byte)(i / 1024);
-        var cache = new BufferCache(store, 1024, 32);
+        var cache = new BufferCache(store, 1024, 64);
         Assert.That(cache.Get(10).Data[0], Is.EqualTo(10));
         Assert.That(store.Reads, Is.EqualTo(1), "the block and the read-ahead of the next ones in one request");
-        for (int i = 11; i <= 10 + BufferCache.ReadAhead; i++) Assert.That(cache.Get(i).Data[5], Is.EqualTo((byte)i));
+        for (int i = 11; i <= 10 + BufferCache.ReadAheadFirst; i++) Assert.That(cache.Get(i).Data[5], Is.EqualTo((byte)i));
         Assert.That(store.Reads, Is.EqualTo(1), "the following blocks came from the read-ahead");
+        // Sequential misses double the window (3, 7, 15): 14..21 in one request, 22..37 in the next.
+        int next = 11 + BufferCache.ReadAheadFirst;
+        for (int i = next; i < next + 8 + 16; i++) Assert.That(cache.Get(i).Data[7], Is.EqualTo((byte)i));
+        Assert.That(store.Reads, Is.EqualTo(3), "a reader going forward gets ever larger requests");
+        // A miss elsewhere starts again small.
+        cache.Get(200);
+        Assert.That(cache.Peek(200 + BufferCache.ReadAheadFirst), Is.Not.Null);
+        Assert.That(cache.Peek(201 + BufferCache.ReadAheadFirst), Is.Null, "a random miss reads ReadAheadFirst ahead, no more");
         cache.Get(10);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 1000; i++) cache.Get(10 + i % 5);
