@@ -46,12 +46,13 @@ public class LinuxRootOnDiskTests
 
         // Boot 2: the first boot's files as it left them; a name removed.
         FrontDoorResult second = FrontDoor.BootWithDisk(_image, bus, 120,
-            "init=/bin/sh -c 'cat /home/u/c;stat -c \"%a %h %s\" /home/u/a;readlink /home/u/c;rm /home/u/b;stat -c \"links %h\" /home/u/a'", "exit");
+            "init=/bin/sh -c 'cat /home/u/c;stat -c \"%a %h %s\" /home/u/a;readlink /home/u/c;rm /home/u/b;stat -c \"links %h\" /home/u/a;cp /bin/busybox /echo;/echo copied-runs'", "exit");
         second.AssertExitStatus(0);
         second.AssertOutputMatches(@"(?m)\] kept\s*$");
         second.AssertOutputMatches(@"(?m)\] 640 2 5\s*$");
         second.AssertOutputMatches(@"(?m)\] a\s*$");
         second.AssertOutputMatches(@"(?m)\] links 1\s*$");
+        second.AssertOutputMatches(@"(?m)\] copied-runs\s*$"); // a program only on the disk: copied into the process
         AssertClean("after the second boot");
         Assert.That(Debugfs("ls /home/u"), Does.Not.Contain(" b ").And.Contain("a"), "b was removed on the disk");
     }

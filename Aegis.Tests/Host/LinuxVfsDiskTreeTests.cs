@@ -82,4 +82,47 @@ public unsafe class LinuxVfsDiskTreeTests
         Assert.That(vfs.Files.StatAt(-100, "/", 0, out StatInfo slash), Is.EqualTo(0));
         Assert.That(slash.Links, Is.EqualTo((ulong)root.Links), "/'s link count is the disk's");
     }
+
+    [Test]
+    public void ADiskFileEqualToItsArchiveCopyIsServedAsTheArchiveUntilWritten()
+    {
+        var (vfs, tree, _) = Mount();
+        Assert.That(vfs.Files.MakeDirectoryAt(-100, "/bin", 0x1ED), Is.EqualTo(0));
+        string program = new string('p', 9000), other = new string('q', 9000);
+        vfs.CreateFile("/bin/prog", program);
+        vfs.CreateFile("/bin/other", other);
+        byte[] archiveBytes = Encoding.Latin1.GetBytes(program);
+        var pinned = System.Runtime.InteropServices.GCHandle.Alloc(archiveBytes, System.Runtime.InteropServices.GCHandleType.Pinned);
+        try
+        {
+            byte* archive = (byte*)pinned.AddrOfPinnedObject();
+            tree.Archive = new Dictionary<string, TarEntry>
+            {
+                ["bin/prog"] = new TarEntry { Path = "bin/prog", Kind = TarEntryKind.Regular, Size = archiveBytes.Length, Data = archive },
+                ["bin/other"] = new TarEntry { Path = "bin/other", Kind = TarEntryKind.Regular, Size = archiveBytes.Length, Data = archive },
+            };
+            Assert.That(vfs.Files.LookupAt(-100, "/bin/prog", 0, out Inode node), Is.EqualTo(0));
+            var file = (RegularFile)node;
+            Assert.That(vfs.Files.LookupAt(-100, "/bin/other", 0, out Inode otherNode), Is.EqualTo(0));
+            var differs = (RegularFile)otherNode;
+
+            tree.TryArchiveAlias(file, "/bin/prog");
+            tree.TryArchiveAlias(differs, "/bin/other");
+            Assert.That(file.IsInArchive, Is.True, "the same bytes: served from the archive");
+            file.GetContent(out byte* data, out long length);
+            Assert.That((ulong)data, Is.EqualTo((ulong)archive));
+            Assert.That(length, Is.EqualTo(9000));
+            Assert.That(differs.IsInArchive, Is.False, "same size, other bytes: read from the disk");
+
+            long fd = vfs.Open("/bin/prog", 1);
+            Assert.That(vfs.Write((int)fd, "X"), Is.EqualTo(1));
+            vfs.Files.Close((int)fd);
+            Assert.That(file.IsInArchive, Is.False, "written: no longer the archive's");
+            Assert.That(vfs.ReadFile("/bin/prog"), Is.EqualTo("X" + program.Substring(1)));
+            tree.TryArchiveAlias(file, "/bin/prog");
+            Assert.That(file.IsInArchive, Is.False, "compared again after the change: it differs now");
+            Assert.That(tree.ArchiveAliases, Is.EqualTo(1));
+        }
+        finally { pinned.Free(); }
+    }
 }

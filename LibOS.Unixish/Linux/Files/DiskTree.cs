@@ -41,6 +41,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private readonly List<MemoryDirectory> _loaded = new List<MemoryDirectory>();
         private readonly byte[] _chunk = new byte[ChunkBytes];
 
+        /// <summary>The regular files of the archive the build embeds (path without the leading '/'
+        /// → its bytes in memory), or null: a disk file equal to its archive copy is then served as
+        /// the archive's bytes (exec maps them in place instead of copying the program).</summary>
+        public Dictionary<string, TarEntry> Archive;
+
         /// <summary>The device's request counts (/proc/diskstats); null: not counted.</summary>
         public readonly IDiskCounters Counters;
 
@@ -306,6 +311,33 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             file.DetachTo(content, size);
             return 0;
         }
+
+        // ---------------------------------------------------------------- the archive's copies
+
+        /// <summary>When file (at the absolute path) has the size of the archive's file at the same
+        /// path and the same bytes — read from the disk and compared once, until the file changes —
+        /// its content is served as the archive's bytes, which every process has at the same address:
+        /// exec maps them instead of copying the program through the server. Files written since
+        /// (or never in the archive) are read from the disk as always.</summary>
+        public void TryArchiveAlias(RegularFile file, string path)
+        {
+            if (Archive == null || file.Disk != this || file.AliasChecked || path == null || path.Length < 2 || path[0] != '/') return;
+            file.AliasChecked = true;
+            if (!Archive.TryGetValue(path.Substring(1), out TarEntry entry) || entry.Size != file.Size || entry.Size == 0) return;
+            byte[] content;
+            try { content = new byte[entry.Size]; }
+            catch (System.OutOfMemoryException) { return; }
+            fixed (byte* disk = content)
+            {
+                if (Read(file, 0, disk, entry.Size) != entry.Size) return;
+                for (long i = 0; i < entry.Size; i++) if (disk[i] != entry.Data[i]) return;
+            }
+            file.AliasArchive(entry.Data);
+            ArchiveAliases++;
+        }
+
+        /// <summary>Disk files served as the archive's bytes (tests, logs).</summary>
+        public long ArchiveAliases;
 
         // ---------------------------------------------------------------- contents and attributes
 

@@ -343,8 +343,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public override long Size => _size;
         protected override long Blocks512() => Disk != null ? _diskBlocks : _archiveData != null ? 0 : ((_data == null ? 0 : (long)_data.Length) + 511) / 512;
 
-        /// <summary>Whether the content is still the archive's bytes (not copied).</summary>
-        public bool IsInArchive => _archiveData != null;
+        /// <summary>Whether the content is still the archive's bytes (not copied), or a disk file
+        /// found byte for byte equal to the archive's copy (DiskTree.TryArchiveAlias).</summary>
+        public bool IsInArchive => _archiveData != null || _alias != null;
+        private byte* _alias;
+        /// <summary>A disk file compared with the archive since it last changed (equal or not).</summary>
+        internal bool AliasChecked;
+
+        /// <summary>The disk file's bytes are these archive bytes, until it is next written or truncated.</summary>
+        internal void AliasArchive(byte* data) { _alias = data; AliasChecked = true; }
+
+        private void Changed() { _alias = null; AliasChecked = false; }
 
         /// <summary>Non-null: the content is on the disk (DiskTree): reads, writes and truncates go
         /// there; the size is the disk's.</summary>
@@ -368,6 +377,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public void GetContent(out byte* data, out long length)
         {
             length = _size;
+            if (_alias != null) { data = _alias; return; }
             if (Disk != null)
             {
                 // A disk file's bytes as one array (a process's own tree executing or mapping it).
@@ -408,7 +418,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (offset < 0) return -Errno.EINVAL;
             long end = offset + length;
             if (end < offset || end > MaxFileSize) return -Errno.EFBIG;
-            if (Disk != null) return Disk.Write(this, offset, buffer, length);
+            if (Disk != null) { Changed(); return Disk.Write(this, offset, buffer, length); }
             long error = EnsureOwnData(end);
             if (error < 0) return error;
             fixed (byte* data = _data) Buffer.MemoryCopy(buffer, data + offset, length, length);
@@ -422,7 +432,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (length < 0) return -Errno.EINVAL;
             if (length > MaxFileSize) return -Errno.EFBIG;
             if (length == _size) return 0;
-            if (Disk != null) return Disk.Truncate(this, length);
+            if (Disk != null) { Changed(); return Disk.Truncate(this, length); }
             long error = EnsureOwnData(length);
             if (error < 0) return error == -Errno.ENOSPC ? -Errno.EFBIG : error; // ENOSPC is not truncate's
             if (length < _size)

@@ -263,6 +263,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     Clock = () => (long)(TimeCalls.RealtimeNanoseconds() / 1_000_000_000UL),
                 });
                 var tree = new DiskTree(ext2, store);
+                tree.Archive = ArchiveFiles();
                 LinuxLog.Line("file server: / is " + tree.Type + " on the disk (extent '" + RootExtentName + "', "
                     + (extent.Sectors / 2048).ToString() + " MiB" + (ext2.ReplayedTransactions > 0 ? ", " + ext2.ReplayedTransactions.ToString() + " journal transactions replayed" : "") + ")");
                 return tree;
@@ -272,6 +273,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 LinuxLog.Line("file server: the extent '" + RootExtentName + "' cannot be mounted: " + e.Message + "; / is the built-in archive, in memory");
                 return null;
             }
+        }
+
+        /// <summary>The embedded archive's regular files by path (DiskTree.TryArchiveAlias), or null.</summary>
+        private static System.Collections.Generic.Dictionary<string, TarEntry> ArchiveFiles()
+        {
+            byte* start = FilesNative.RootfsStart(), end = FilesNative.RootfsEnd();
+            if (start == null || end <= start) return null;
+            var entries = new System.Collections.Generic.List<TarEntry>();
+            TarArchive.Read(start, end - start, entries);
+            var files = new System.Collections.Generic.Dictionary<string, TarEntry>();
+            for (int i = 0; i < entries.Count; i++)
+                if (entries[i].Kind == TarEntryKind.Regular) files[entries[i].Path] = entries[i];
+            return files;
         }
 
         /// <summary>The buffer cache's size in blocks (4 KiB blocks: 32 MiB).</summary>

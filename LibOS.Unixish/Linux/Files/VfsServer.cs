@@ -199,7 +199,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         if (found < 0) return found;
                         if (!(node is RegularFile regular) || (regular.Mode & 0x49) == 0) return -Errno.EACCES;
                         // Named with links followed, as Linux's /proc/PID/exe shows a program (see ResolvedPath).
-                        file = new OpenFile(FileSystem, regular, LinuxFile.O_RDONLY | LinuxFile.O_LARGEFILE, files.ResolvedPathAt(dirfd, path, out _) ?? path);
+                        string resolved = files.ResolvedPathAt(dirfd, path, out _);
+                        if (regular.Disk != null) FileSystem.Disk?.TryArchiveAlias(regular, resolved);
+                        file = new OpenFile(FileSystem, regular, LinuxFile.O_RDONLY | LinuxFile.O_LARGEFILE, resolved ?? path);
                         long fd = Installed(sender, files.Table.Install(file, false));
                         if (fd < 0) return fd;
                         reply1 = Describe(file, payload);
