@@ -58,6 +58,21 @@ public class LinuxRootOnDiskTests
     }
 
     [Test]
+    public void RunMakesAMissingDiskFromTheRootFileSystemAndItsFilesStayForTheNextRun()
+    {
+        File.Delete(_image); // ./aegis run --disk FILE makes it (as it makes artifacts/disk.img)
+        FrontDoorResult first = FrontDoor.BootWithDisk(_image, "virtio", 180, "init=/bin/sh -c 'echo kept>/root/k'", "exit");
+        first.AssertExitStatus(0);
+        first.AssertOutputContains("made " + _image);
+        first.AssertOutputContains("file server: / is ext3 on the disk");
+        Assert.That(Debugfs("cat /root/k"), Is.EqualTo("kept\n"));
+        FrontDoorResult second = FrontDoor.BootWithDisk(_image, "virtio", 120, "init=/bin/sh -c 'cat /root/k'", "exit");
+        second.AssertExitStatus(0);
+        Assert.That(second.Output, Does.Not.Contain("made " + _image), "an existing disk is never made again");
+        second.AssertOutputMatches(@"(?m)\] kept\s*$");
+    }
+
+    [Test]
     public void ARootExtentThatIsNotAFileSystemLeavesTheBuiltInArchiveAsRoot()
     {
         // Garbage over the file system's first 64 KiB (its superblock and group descriptors): the
