@@ -51,6 +51,12 @@ namespace Aegis.LibOS.Unixish
             Upcalls.SetIpcHandler(s_upcallHandler);
         }
 
+        /// <summary>Set by a call handler: after its reply the upcall returns, so the Wait it came
+        /// into returns too (instead of going on with reply-and-wait). A handler that waited itself
+        /// (a nested Wait, e.g. for a disk) needs it when the interrupted Wait had a deadline: the
+        /// nested Wait replaced it, and the caller of that WaitUntil must set it again.</summary>
+        public static bool ReturnAfterReply;
+
         /// <summary>Calls are answered in the upcall by 'handler' from now on (null: queued for Receive).</summary>
         public static void SetCallHandler(IpcCallHandler handler)
         {
@@ -123,6 +129,12 @@ namespace Aegis.LibOS.Unixish
             if (message.IsCall && s_callHandler != null)
             {
                 s_callHandler(in message, out ulong reply0, out ulong reply1);
+                if (ReturnAfterReply)
+                {
+                    ReturnAfterReply = false;
+                    SystemCalls.IpcReply(reply0, reply1);
+                    return;
+                }
                 // The handler's last act: back to the interrupted Wait inside the kernel (this
                 // returns only when the call did not interrupt a Wait, e.g. a pending wakeup).
                 SystemCalls.IpcReplyAndWait(reply0, reply1);

@@ -218,10 +218,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             // journal's running transaction is committed, so what was written reaches the disk
             // even when nobody calls fsync (ext3's commit interval). Meanwhile calls are told Busy.
             ulong interval = Info.TimestampHz * CommitSeconds;
+            ulong next = Rdtsc() + interval;
             while (true)
             {
-                SystemCallResult waited = SystemCalls.WaitUntil(Rdtsc() + interval);
-                if (waited.IsError || waited.Value != 1) continue; // a call or a wakeup, not the deadline
+                SystemCalls.WaitUntil(next);
+                if (Rdtsc() < next) continue; // a call (which may have waited for the disk: OnCall) or a wakeup
+                next = Rdtsc() + interval;
                 s_busy = true;
                 int error = disk.Commit();
                 s_busy = false;
@@ -394,6 +396,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             s_lastUse[slot] = ++s_clock;
             long result = s_vfs.Handle(sender, request.Word0, request.Word1, request.Word2, request.Word3,
                 (byte*)s_bases[slot], VfsProtocol.BufferBytes, out reply1);
+            // A change waits for the next commit: the main loop's WaitUntil must be set again (a
+            // disk wait inside this call replaced its deadline with none).
+            DiskTree root = s_vfs.FileSystem.Disk;
+            if (root != null && root.Ext2.HasJournal && root.Ext2.Journal.HasRunningTransaction) IpcServer.ReturnAfterReply = true;
             if ((request.Word0 & 0xFF) == VfsProtocol.Goodbye || s_dead[slot]) { Forget(slot); s_dead[slot] = false; }
             reply0 = unchecked((ulong)result);
         }
