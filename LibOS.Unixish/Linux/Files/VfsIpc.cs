@@ -235,7 +235,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
         }
 
-        private static bool s_busy, s_commitFailed;
+        private static bool s_busy, s_commitFailed, s_deadlineLost;
 
         private static ulong Rdtsc() => LinuxNative.Rdtsc();
 
@@ -394,12 +394,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             if (slot < 0 || s_pages[slot] != AllPages) { reply0 = unchecked((ulong)(long)-Errno.ENOTCONN); return; }
             s_lastUse[slot] = ++s_clock;
+            DiskTree root = s_vfs.FileSystem.Disk;
+            ulong requests = root?.Counters == null ? 0 : root.Counters.Reads + root.Counters.Writes;
             long result = s_vfs.Handle(sender, request.Word0, request.Word1, request.Word2, request.Word3,
                 (byte*)s_bases[slot], VfsProtocol.BufferBytes, out reply1);
-            // A change waits for the next commit: the main loop's WaitUntil must be set again (a
-            // disk wait inside this call replaced its deadline with none).
-            DiskTree root = s_vfs.FileSystem.Disk;
-            if (root != null && root.Ext2.HasJournal && root.Ext2.Journal.HasRunningTransaction) IpcServer.ReturnAfterReply = true;
+            // A call that waited for the disk replaced the main loop's WaitUntil deadline with none
+            // (one deadline per environment): once something waits for the next commit, the upcall
+            // returns (not reply-and-wait) and the loop sets its deadline again.
+            if (root != null)
+            {
+                if (root.Counters == null || root.Counters.Reads + root.Counters.Writes != requests) s_deadlineLost = true;
+                if (s_deadlineLost && root.Ext2.HasJournal && root.Ext2.Journal.HasRunningTransaction)
+                {
+                    IpcServer.ReturnAfterReply = true;
+                    s_deadlineLost = false;
+                }
+            }
             if ((request.Word0 & 0xFF) == VfsProtocol.Goodbye || s_dead[slot]) { Forget(slot); s_dead[slot] = false; }
             reply0 = unchecked((ulong)result);
         }
