@@ -19,5 +19,6 @@ namespace Aegis.LibOS
         [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_image_end")] public static extern ulong ImageEnd();
         [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_initial_heap_start")] public static extern byte* InitialHeapStart();
         [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_initial_heap_end")] public static extern byte* InitialHeapEnd();
+        [MethodImpl(Import), RuntimeImport("*", "aegis_symbol_fiber_start")] public static extern ulong FiberStart();
     }
 }

@@ -86,6 +86,9 @@ namespace Aegis.LibOS.Database
             return true;
         }
 
+        /// <summary>The leaf page where 'key' is or would be.</summary>
+        public ulong LeafPageOf(byte* key) => Descend(BigEndian(*(ulong*)key), BigEndian(*(ulong*)(key + 8)));
+
         /// <summary>Inserts or replaces (key, value); true when the key was new.</summary>
         public bool Put(byte* key, byte* value)
         {

@@ -10,7 +10,7 @@ using Aegis.Abi;
 
 namespace Aegis.LibOS.Database
 {
-    public sealed unsafe class BlockStore : IPageStore
+    public sealed unsafe class BlockStore : IAsyncPageStore
     {
         public const int BlockSize = 4096;
         private const int MaximumRun = BlockLimits.MaximumPagesPerRequest;
@@ -39,6 +39,17 @@ namespace Aegis.LibOS.Database
         }
 
         public bool OnDisk => _extent != null;
+
+        /// <summary>Who waits for this store's disk requests: null, the store itself
+        /// (DiskExtent.Take); a TransactionScheduler runs other transactions meanwhile.</summary>
+        public IRequestWaiter Waiter { get; set; }
+
+        private Error Request(BlockOperation operation, ulong sector, ulong address, uint pages)
+        {
+            Error error = _extent.Submit(operation, sector, address, pages, out ulong tag);
+            if (error != Error.None) return error;
+            return Waiter != null ? Waiter.WaitFor(tag) : DiskExtent.Take(tag);
+        }
 
         public int BlockCount { get; }
         public ulong Reads { get; private set; }
@@ -89,7 +100,7 @@ namespace Aegis.LibOS.Database
                 int run = count - done < MaximumRun ? count - done : MaximumRun;
                 ulong sector = (page + (ulong)done) * (ulong)DiskExtent.SectorsPerPage;
                 ulong address = (ulong)(memory + (long)done * BlockSize);
-                Error error = write ? _extent.Write(sector, address, (uint)run) : _extent.Read(sector, address, (uint)run);
+                Error error = Request(write ? BlockOperation.Write : BlockOperation.Read, sector, address, (uint)run);
                 if (error != Error.None)
                     throw new InvalidOperationException("the disk " + (write ? "write" : "read") + " of " + run.ToString() + " blocks at " + (page + (ulong)done).ToString() + " failed: " + Errors.Name(error));
                 if (write) Writes += (ulong)run; else Reads += (ulong)run;
@@ -101,7 +112,7 @@ namespace Aegis.LibOS.Database
         public void Flush()
         {
             if (_extent == null) return;
-            Error error = _extent.Flush();
+            Error error = Request(BlockOperation.Flush, 0, 0, 0);
             if (error != Error.None) throw new InvalidOperationException("the disk did not flush: " + Errors.Name(error));
         }
 

@@ -89,6 +89,8 @@ namespace Aegis.LibOS.Database
         public int Height => _tree.Height;
         public ulong TreePages => _tree.NextPage - _layout.FirstTreePage;
         public PageCache Cache => _cache;
+        /// <summary>Where the store's pages live.</summary>
+        public IPageStore Store => _store;
         public StoreLayout Layout => _layout;
         public ulong Transactions => _transactions;
         public ulong LogPagesWritten => _log.PagesWritten;
@@ -109,6 +111,9 @@ namespace Aegis.LibOS.Database
         }
 
         public bool Get(byte* key, byte* value) => _tree.Get(key, value);
+
+        /// <summary>The leaf page where 'key' is or would be (tests and tools).</summary>
+        public ulong LeafPageOf(byte* key) => _tree.LeafPageOf(key);
 
         /// <summary>Read-ahead (PageCache.ReadAheadEnd) up to the tree's end, while the cache has free
         /// frames; on by default.</summary>

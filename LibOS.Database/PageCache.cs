@@ -11,8 +11,17 @@
 //                else home;
 //   Changing   — changed by the running transaction: pinned (no steal), so nothing uncommitted
 //                ever reaches its home page. Commit turns these into Committed.
+// Concurrent readers (TransactionScheduler, AttachScheduler): another transaction may run while
+// one waits for the store inside a Fetch — and only then (run to completion). A frame whose
+// contents are in transit (being read in, or written out before its eviction) is Busy: nobody
+// uses or evicts it, and a transaction that needs its page steps aside (ITransactionYield) and
+// looks again. A frame being read stays Busy until the transaction that waits for it runs
+// again, so the page it asked for is there when its Fetch returns, and no other transaction
+// runs between that return and its next call that can wait.
 // Invariants: _frameOf[page] == f + 1  <=>  _pageIn[f] == page (0: not cached); a frame is either free or holds a
-// page; Fetch's pointer stays valid until the next Fetch, FetchForWrite's until the commit.
+// page; Fetch's pointer stays valid until the same transaction's next Fetch, FetchForWrite's
+// until the commit; a Busy frame is never chosen as a victim; the scan frame is read into by one
+// transaction at a time.
 using System;
 using System.Collections.Generic;
 
@@ -45,6 +54,10 @@ namespace Aegis.LibOS.Database
         private int _freeCount;
         private int _committed;
         private readonly List<int> _changing = new List<int>();
+        // Concurrency (null while no scheduler is attached): the frames in transit.
+        private ITransactionYield _yield;
+        private byte[] _busy;
+        private bool _scanBusy;
 
         public PageCache(IPageStore store, PageFrames frames, IReplacementPolicy policy)
         {
@@ -91,15 +104,24 @@ namespace Aegis.LibOS.Database
         {
             if (page >= _pageCount) throw new CorruptStoreException("page " + page.ToString() + " is past the store's end");
             int frame = _frameOf[page] - 1;
+            while (frame >= 0 && _busy != null && _busy[frame] != 0)
+            {
+                _yield.StepAside();
+                frame = _frameOf[page] - 1;
+            }
             if (frame >= 0)
             {
                 Hits++;
                 return _frames.Page(frame);
             }
-            if (_scanPage == null || _freeCount > 0 || (Spill != null && Spill.IsSpilled(page))) return Fetch(page);
-            _store.Read(page, _scanPage, 1);
-            PagesRead++;
+            if (_scanPage == null || _freeCount > 0 || _scanBusy || (Spill != null && Spill.IsSpilled(page))) return Fetch(page);
+            // Counted before the read: a cursor of another transaction that runs while this one
+            // waits must not trust the scan frame's old contents.
             ScanReads++;
+            PagesRead++;
+            _scanBusy = _busy != null;
+            try { _store.Read(page, _scanPage, 1); }
+            finally { _scanBusy = false; }
             return _scanPage;
         }
         public ulong Hits { get; private set; }
@@ -145,7 +167,22 @@ namespace Aegis.LibOS.Database
         public ulong ChangingPage(int index) => _pageIn[_changing[index]];
         public byte* ChangingData(int index) => _frames.Page(_changing[index]);
 
-        public bool CanEvict(int frame) => _state[frame] != Changing;
+        public bool CanEvict(int frame) => _state[frame] != Changing && (_busy == null || _busy[frame] == 0);
+
+        /// <summary>From TransactionScheduler.Run: transactions may now fetch in turns, another
+        /// running while one waits for the store.</summary>
+        public void AttachScheduler(ITransactionYield yield)
+        {
+            _yield = yield ?? throw new ArgumentNullException(nameof(yield));
+            _busy = new byte[_frames.Count];
+        }
+
+        /// <summary>Back to one transaction at a time (every transaction has ended).</summary>
+        public void DetachScheduler()
+        {
+            _yield = null;
+            _busy = null;
+        }
 
         public bool IsCached(ulong page) => page < _pageCount && _frameOf[page] != 0;
 
@@ -189,37 +226,80 @@ namespace Aegis.LibOS.Database
         private int Locate(ulong page, bool read)
         {
             if (page >= _pageCount) throw new CorruptStoreException("page " + page.ToString() + " is past the store's end");
-            int frame = _frameOf[page] - 1;
-            if (frame >= 0)
+            while (true)
             {
-                Hits++;
-                _policy.Referenced(frame);
+                int frame = _frameOf[page] - 1;
+                if (frame >= 0)
+                {
+                    if (_busy != null && _busy[frame] != 0)
+                    {
+                        _yield.StepAside(); // in transit for another transaction: look again after
+                        continue;
+                    }
+                    Hits++;
+                    _policy.Referenced(frame);
+                    return frame;
+                }
+                frame = TakeFrame();
+                if (_frameOf[page] != 0)
+                {
+                    // Another transaction loaded it while this one wrote its victim out.
+                    _free[_freeCount++] = frame;
+                    continue;
+                }
+                Load(page, frame, read);
                 return frame;
             }
+        }
+
+        /// <summary>Brings 'page' into the empty 'frame' (and read-ahead pages into the free frames
+        /// after it): mapped first and Busy while the read is in flight; on a failed read the
+        /// frames are free again and the error goes on.</summary>
+        private void Load(ulong page, int frame, bool read)
+        {
             Misses++;
-            frame = TakeFrame();
-            byte state = Clean;
-            if (Spill != null && Spill.TryRead(page, _frames.Page(frame))) { state = Committed; _committed++; }
-            else if (read)
+            bool spilled = Spill != null && Spill.IsSpilled(page);
+            int run = read && !spilled ? ReadAheadRun(page, frame) : 1;
+            for (int i = 0; i < run; i++)
             {
-                int run = ReadAheadRun(page, frame);
-                _store.Read(page, _frames.Page(frame), run);
-                PagesRead += (ulong)run;
-                for (int i = 1; i < run; i++) // the read-ahead pages: their frames are the next free ones
+                int f = i == 0 ? frame : _free[--_freeCount]; // the read-ahead pages' frames are the next free ones
+                ulong p = page + (ulong)i;
+                _pageIn[f] = p;
+                _state[f] = Clean;
+                _frameOf[p] = f + 1;
+                if (_busy != null) _busy[f] = 1;
+            }
+            try
+            {
+                if (spilled)
                 {
-                    int next = _free[--_freeCount];
-                    ulong ahead = page + (ulong)i;
-                    _pageIn[next] = ahead;
-                    _state[next] = Clean;
-                    _frameOf[ahead] = next + 1;
-                    _policy.Loaded(next, ahead);
+                    Spill.TryRead(page, _frames.Page(frame));
+                    _state[frame] = Committed;
+                    _committed++;
+                }
+                else if (read)
+                {
+                    _store.Read(page, _frames.Page(frame), run);
+                    PagesRead += (ulong)run;
                 }
             }
-            _pageIn[frame] = page;
-            _state[frame] = state;
-            _frameOf[page] = frame + 1;
-            _policy.Loaded(frame, page);
-            return frame;
+            catch
+            {
+                for (int i = run - 1; i >= 0; i--)
+                {
+                    int f = frame + i;
+                    _frameOf[page + (ulong)i] = 0;
+                    _pageIn[f] = NoPage;
+                    if (_busy != null) _busy[f] = 0;
+                    _free[_freeCount++] = f;
+                }
+                throw;
+            }
+            for (int i = 0; i < run; i++)
+            {
+                if (_busy != null) _busy[frame + i] = 0;
+                _policy.Loaded(frame + i, page + (ulong)i);
+            }
         }
 
         /// <summary>How many pages from 'page' one read brings into 'frame' and the free frames after
@@ -251,12 +331,19 @@ namespace Aegis.LibOS.Database
             ulong page = _pageIn[victim];
             if (_state[victim] == Committed)
             {
-                if (Spill != null) Spill.Spill(page, _frames.Page(victim));
-                else
+                // Busy while it is written out: a transaction that runs meanwhile and needs the
+                // page steps aside, then reads it back from where it went.
+                if (_busy != null) _busy[victim] = 1;
+                try
                 {
-                    _store.Write(page, _frames.Page(victim), 1);
-                    WriteBacks++;
+                    if (Spill != null) Spill.Spill(page, _frames.Page(victim));
+                    else
+                    {
+                        _store.Write(page, _frames.Page(victim), 1);
+                        WriteBacks++;
+                    }
                 }
+                finally { if (_busy != null) _busy[victim] = 0; }
                 _committed--;
             }
             _policy.Evicted(victim, page);

@@ -4,7 +4,10 @@
 //   kv_get   — cold cache: count gets of key(rng() mod count), seed 0x2545F4914F6CDD1D, values checked;
 //   kv_scan  — cold cache: one ordered scan of every record, order, values and the key set checked;
 //   kv_mixed — cold cache of 12 MiB: 10 rounds of {count/10 gets (seed 0x9E3779B97F4A7C15), one
-//              full scan}; per get, scans included, and the page reads.
+//              full scan}; per get, scans included, and the page reads;
+//   kv_get_8tx — kv_get's gets as 8 read transactions on the database's run-to-completion
+//              scheduler (Transactions.cs; on the disk only), values checked; then, last, writes
+//              among reads: 4 write transactions of 1,000 new keys each, interleaved with 4 reads.
 // "Cold cache" is a new buffer pool (KvStore.Open) over the same extent. Each is timed with
 // RDTSC less the kernel's halted time (under ./aegis run --icount: the instructions executed by
 // kvbench, the kernel and interrupts, without the time waiting for the disk) and printed
@@ -24,7 +27,7 @@ using Aegis.LibOS.Unixish.Storage;
 
 namespace Aegis.Apps.KvBench
 {
-    internal static unsafe class Program
+    internal static unsafe partial class Program
     {
         private const int CacheFrames = 8192;      // 32 MiB: kv_put, kv_get, kv_scan
         private const int MixedFrames = 3072;      // 12 MiB: kv_mixed
@@ -108,9 +111,11 @@ namespace Aegis.Apps.KvBench
                 if (!Put(count, leaveOpen)) return 1;
                 if (leaveOpen) return 0;
                 if (!Get(count)) return 1;
+                if (!inMemory && !GetInTransactions(count)) return 1;
                 if (!Scan(count)) return 1;
                 if (!Mixed(count)) return 1;
                 if (unixish && !MixedUnixish(count)) return 1;
+                if (!WritesAmongReads(count)) return 1;
             }
             catch (CorruptStoreException e) { return Fail(e.Message); }
             catch (System.InvalidOperationException e) { return Fail(e.Message); }

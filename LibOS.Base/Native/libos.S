@@ -2,6 +2,7 @@
  * libos.S - the machine-level half of LibOS.Base, linked into every app image:
  *   _start               the image's ELF entry: start-up, the app's Main, Exit;
  *   aegis_syscall*       system-call stubs (convention: Aegis.Abi/SystemCall.cs);
+ *   aegis_fiber_*        switching between fibers' stacks (LibOS.Base/Fiber.cs);
  *   aegis_upcall_entry   the upcall trampoline (frame layout: Aegis.Abi/Upcall.cs, as offsets in
  *                        Aegis.Abi/abi.h);
  *   aegis_symbol_*       addresses defined by Native/app.ld and this file, for C#.
@@ -169,6 +170,48 @@ aegis_upcall_resume:
     ret
     .size aegis_upcall_entry, . - aegis_upcall_entry
 
+/* Fibers (LibOS.Base/Fiber.cs): stacks of control that take turns on the environment's one CPU.
+   void aegis_fiber_switch(long *save, long next): pushes the callee-saved registers, MXCSR and
+   the x87 control word, stores the resulting stack pointer at *save (the stack's resume word:
+   the collector scans a suspended stack from there up), and resumes the stack whose saved
+   pointer is 'next' (popping the same layout). A new fiber's stack is laid out by Fiber.cs so
+   that this pop ends in aegis_fiber_start with R12 = the entry point and R13 = its argument. */
+FUNCTION(aegis_fiber_switch)
+    push %rbp
+    push %rbx
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    sub $8, %rsp
+    stmxcsr (%rsp)
+    fnstcw 4(%rsp)
+    mov %rsp, (%rdi)
+    mov %rsi, %rsp
+    ldmxcsr (%rsp)
+    fldcw 4(%rsp)
+    add $8, %rsp
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %rbx
+    pop %rbp
+    ret
+    .size aegis_fiber_switch, . - aegis_fiber_switch
+
+/* A new fiber's first instruction: RSP is 16-byte aligned here; the entry never returns. */
+FUNCTION(aegis_fiber_start)
+    .cfi_startproc
+    .cfi_undefined rip
+    xor %ebp, %ebp
+    mov %r13, %rdi
+    call *%r12
+1:  ud2
+    jmp 1b
+    .cfi_endproc
+    .size aegis_fiber_start, . - aegis_fiber_start
+
 /* Addresses for C# (ILC cannot take a symbol's address directly). */
 #define SYMBOL_ACCESSOR(name, symbol) FUNCTION(name) lea symbol(%rip), %rax; ret
 
@@ -183,6 +226,7 @@ SYMBOL_ACCESSOR(aegis_symbol_image_end, __image_end)
 SYMBOL_ACCESSOR(aegis_symbol_initial_heap_start, initial_heap_start)
 SYMBOL_ACCESSOR(aegis_symbol_initial_heap_end, initial_heap_end)
 SYMBOL_ACCESSOR(aegis_symbol_image_name, image_name)
+SYMBOL_ACCESSOR(aegis_symbol_fiber_start, aegis_fiber_start)
 
     .section .rodata
     .balign 4

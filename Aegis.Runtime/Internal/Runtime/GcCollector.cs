@@ -1,7 +1,8 @@
 // The collector: non-moving mark-sweep over Heap's blocks (docs/runtime.md, "Garbage collection").
 //   roots   - every registered stack, conservatively: the one the collection runs on from its
 //             stack pointer (below the callee-saved registers Native/gc.S spilled) to its top,
-//             the others whole; the GC static bases (section 201 cells); raw runtime blocks
+//             the others from their resume pointer (a suspended fiber's saved stack pointer,
+//             RuntimeHost.StackResumePointer) when it lies in the stack, else whole; the GC static bases (section 201 cells); raw runtime blocks
 //             (thread-local blocks: thread statics) conservatively; frozen objects in the image
 //             (preinitialised statics can be written to point at heap objects) conservatively;
 //   mark    - precise through the heap: each object's GC descriptor (the series before its
@@ -20,7 +21,7 @@ namespace Internal.Runtime
 {
     internal static unsafe class GcCollector
     {
-        private const int MaxStacks = 4;
+        private const int MaxStacks = 32; // the initial and upcall stacks, and a libOS's fibers
         private const int MaxModules = 4;
 
         private struct Ranges
@@ -29,7 +30,14 @@ namespace Internal.Runtime
             public fixed long End[MaxModules];
         }
 
-        private static Ranges s_stacks;
+        private struct StackRanges
+        {
+            public fixed long Start[MaxStacks];
+            public fixed long End[MaxStacks];
+            public fixed long Resume[MaxStacks];
+        }
+
+        private static StackRanges s_stacks;
         private static int s_stackCount;
         private static Ranges s_staticRegions;
         private static int s_staticRegionCount;
@@ -61,7 +69,17 @@ namespace Internal.Runtime
         public static ulong LongestPause => s_longestPause;
         public static ulong TotalPause => s_totalPause;
 
-        private static int s_onlyWhenCurrentMask;
+        private static uint s_onlyWhenCurrentMask;
+
+        /// <summary>The resume-pointer word of the registered stack whose top is 'top' (null: none).</summary>
+        public static nint* ResumePointer(nint top)
+        {
+            for (int i = 0; i < s_stackCount; i++)
+                if (s_stacks.End[i] == top)
+                    fixed (long* resume = s_stacks.Resume)
+                        return (nint*)(resume + i);
+            return null;
+        }
 
         public static bool RegisterStack(nint bottom, nint top, bool onlyWhenCurrent)
         {
@@ -69,7 +87,8 @@ namespace Internal.Runtime
                 return false;
             s_stacks.Start[s_stackCount] = bottom;
             s_stacks.End[s_stackCount] = top;
-            if (onlyWhenCurrent) s_onlyWhenCurrentMask |= 1 << s_stackCount;
+            if (onlyWhenCurrent) s_onlyWhenCurrentMask |= 1u << s_stackCount;
+            s_stacks.Resume[s_stackCount] = 0;
             s_stackCount++;
             return true;
         }
@@ -159,8 +178,13 @@ namespace Internal.Runtime
             {
                 if (i == current)
                     ScanConservatively(stackPointer, (nint)s_stacks.End[i]);
-                else if ((s_onlyWhenCurrentMask & (1 << i)) == 0)
-                    ScanConservatively((nint)s_stacks.Start[i], (nint)s_stacks.End[i]);
+                else if ((s_onlyWhenCurrentMask & (1u << i)) == 0)
+                {
+                    // A suspended fiber's frames lie above the stack pointer it saved.
+                    nint resume = (nint)s_stacks.Resume[i];
+                    bool inside = (nuint)resume >= (nuint)s_stacks.Start[i] && (nuint)resume < (nuint)s_stacks.End[i];
+                    ScanConservatively(inside ? resume : (nint)s_stacks.Start[i], (nint)s_stacks.End[i]);
+                }
                 // else: a stack that holds live frames only while code runs on it (an upcall
                 // stack): what is left there is stale and would keep garbage alive.
             }

@@ -90,6 +90,22 @@ namespace Internal.Runtime
         /// At most four. Returns false when the stack cannot be registered.</summary>
         public static bool RegisterStack(nint bottom, nint top, bool onlyWhenCurrent = false) => GcCollector.RegisterStack(bottom, top, onlyWhenCurrent);
 
+        /// <summary>For a host that switches stacks (fibers): the word where the registered stack
+        /// whose top is 'top' keeps its resume pointer. Whoever leaves that stack stores its final
+        /// stack pointer there (below everything it pushed); while the stack is not the one a
+        /// collection runs on, it is scanned from that pointer up (whole when the word is 0 or
+        /// outside the stack). Null when no stack has that top. At most 32 stacks in all.</summary>
+        public static nint* StackResumePointer(nint top) => GcCollector.ResumePointer(top);
+
+        /// <summary>The runtime's chain of exception dispatches in progress (one per thread of
+        /// control). A host that switches stacks saves it when it leaves one and restores it when it
+        /// comes back, so a dispatch suspended in a finally block on one stack is not seen by another.</summary>
+        public static nint ExceptionDispatchChain
+        {
+            get => (nint)ExceptionHandling.Dispatcher.s_head;
+            set => ExceptionHandling.Dispatcher.s_head = (ExceptionHandling.ExInfo*)value;
+        }
+
         /// <summary>Optional: asked (with the stack pointer) before a collection; false means "not
         /// here" and the heap grows instead. The kernel allows collections only in its own
         /// thread of control (docs/kernel.md), never in an interrupt or system-call handler.</summary>
