@@ -57,7 +57,7 @@ namespace Aegis.Kernel.Hal
         private const uint EnabledInterrupts = InterruptDeviceToHost | InterruptPioSetup | InterruptDmaSetup
             | InterruptSetDeviceBits | ErrorBits;
         private const uint TaskFileError = 1u << 0, TaskFileDataRequest = 1u << 3, TaskFileBusy = 1u << 7;
-        private const uint SignatureAtaDisk = 0x00000101;
+        private const uint SignatureAtaDisk = 0x00000101, SignatureAtapi = 0xEB140101;
         private const uint DetectPresent = 3;
 
         // ATA commands.
@@ -202,6 +202,7 @@ namespace Aegis.Kernel.Hal
             if (!WaitFor(_port + PortTaskFile, TaskFileBusy | TaskFileDataRequest, 0, 1_000_000) && !ResetDevice())
                 return "the device stays busy (PxTFD 0x" + Read(_port + PortTaskFile).ToString("x") + ")";
             uint signature = Read(_port + PortSignature);
+            if (signature == SignatureAtapi) return "a CD/DVD drive (ATAPI), not a disk";
             if (signature != SignatureAtaDisk) return "not an ATA disk (signature 0x" + signature.ToString("x8") + ")";
             Write(_port + PortSataError, 0xFFFFFFFF);
             Write(_port + PortInterruptStatus, 0xFFFFFFFF);

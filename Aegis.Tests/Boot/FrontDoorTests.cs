@@ -99,7 +99,9 @@ public class FrontDoorTests
         FrontDoorResult result = FrontDoor.Run(Limit, "run", "--dry-run", "--headless");
 
         result.AssertExitStatus(0);
-        result.AssertOutputContains("qemu-system-x86_64 -cpu max -m 512M -cdrom artifacts/aegis.iso");
+        result.AssertOutputContains("qemu-system-x86_64 -cpu max -m 512M -no-reboot");
+        // The ISO on a CD drive of its own AHCI controller, booted first.
+        result.AssertOutputContains("-drive if=none,id=aegiscd,media=cdrom,readonly=on,file=artifacts/aegis.iso -device ahci,id=aegiscdbus -device ide-cd,drive=aegiscd,bus=aegiscdbus.0,bootindex=0");
         result.AssertOutputContains("-device isa-debug-exit,iobase=0xf4,iosize=0x04");
         result.AssertOutputContains("-no-reboot");
         result.AssertOutputContains("-display none");
