@@ -360,6 +360,32 @@
 #define PCI_FUNCTION_BAR_SIZE 80
 #define PCI_FUNCTION_SIZE 128
 
+/* Packet filters (Network.cs, issue #12): NetworkLimits, FilterBase, FilterAtom, FilterError. */
+#define NETWORK_LIMITS_MAXIMUM_ATOMS 16
+#define NETWORK_LIMITS_MAXIMUM_FILTERS 1024
+#define NETWORK_LIMITS_MAXIMUM_FRAME_BYTES 1518
+#define FILTER_BASE_FRAME 0
+#define FILTER_BASE_TRANSPORT 1
+#define FILTER_ATOM_BASE 0
+#define FILTER_ATOM_WIDTH 1
+#define FILTER_ATOM_OFFSET 2
+#define FILTER_ATOM_MASK 4
+#define FILTER_ATOM_VALUE 8
+#define FILTER_ATOM_SIZE 12
+#define FILTER_ERROR_NONE 0
+#define FILTER_ERROR_NO_ATOMS 1
+#define FILTER_ERROR_TOO_MANY_ATOMS 2
+#define FILTER_ERROR_BAD_BASE 3
+#define FILTER_ERROR_BAD_WIDTH 4
+#define FILTER_ERROR_ZERO_MASK 5
+#define FILTER_ERROR_MASK_WIDER_THAN_FIELD 6
+#define FILTER_ERROR_VALUE_OUTSIDE_MASK 7
+#define FILTER_ERROR_BEYOND_FRAME 8
+#define FILTER_ERROR_CONTRADICTION 9
+#define FILTER_ERROR_OVERLAP 10
+#define FILTER_ERROR_FULL 11
+#define FILTER_ERROR_NO_SUCH_FILTER 12
+
 #endif /* AEGIS_ABI_H */
 
 /* Disks (Block.cs, issue #11): BlockLimits, BlockOperation, BlockRequest, BlockCompletion, BlockInfo, BlockInfoFlags, BlockController, ExtentCapability. */
