@@ -75,7 +75,8 @@ public class FrontDoorTests
     {
         FrontDoorResult virtio = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--disk", "/tmp/a,b.img");
         virtio.AssertExitStatus(0);
-        virtio.AssertOutputContains("-boot order=d -drive if=none,id=aegisdisk,format=raw,file=/tmp/a,,b.img -device virtio-blk-pci,drive=aegisdisk");
+        // The disk first (it keeps the first free PCI slot), then the ISO's CD drive, which boots (bootindex).
+        virtio.AssertOutputContains("-drive if=none,id=aegisdisk,format=raw,file=/tmp/a,,b.img -device virtio-blk-pci,drive=aegisdisk -drive if=none,id=aegiscd,media=cdrom,readonly=on,file=artifacts/aegis.iso -device ahci,id=aegiscdbus -device ide-cd,drive=aegiscd,bus=aegiscdbus.0,bootindex=0");
 
         FrontDoorResult ahci = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--disk", "/tmp/d.img", "--disk-bus", "ahci");
         ahci.AssertExitStatus(0);
