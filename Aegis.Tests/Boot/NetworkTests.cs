@@ -54,6 +54,36 @@ public class NetworkTests
     }
 
     [Test]
+    public void ALinkThatGoesDownAndComesBackIsNoticed()
+    {
+        // QEMU's monitor pulls the virtual cable (set_link): the card raises its link-change
+        // interrupt, and the kernel says so at the next tick while init sleeps.
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            void WaitFor(string text)
+            {
+                var waited = System.Diagnostics.Stopwatch.StartNew();
+                while (!output().Contains(text))
+                {
+                    Assert.That(waited.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), () => $"no '{text}'; the output so far:\n" + output());
+                    Thread.Sleep(50);
+                }
+            }
+            WaitFor("Aegis: network: e1000 82540EM (8086:100e)");
+            monitor.Command("set_link aegisnet off");
+            WaitFor("Aegis: network: e1000 82540EM: link down");
+            monitor.Command("set_link aegisnet on");
+            WaitFor("Aegis: network: e1000 82540EM: link up");
+        }, "--no-build", "--nic", "e1000", "--", "init=/bin/sleep", "10", "exit");
+
+        result.AssertExitStatus(0);
+        int down = result.Output.IndexOf("e1000 82540EM: link down", StringComparison.Ordinal);
+        int up = result.Output.IndexOf("e1000 82540EM: link up", StringComparison.Ordinal);
+        Assert.That(down, Is.LessThan(up), () => result.Describe("the link came up before it went down"));
+    }
+
+    [Test]
     public void ACardWithoutAKernelDriverIsReportedAndLeftAlone()
     {
         FrontDoorResult result = FrontDoor.BootWithNic("virtio", TimeoutSeconds, "test=boot");
