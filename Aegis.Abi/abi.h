@@ -386,6 +386,14 @@
 #define FILTER_ERROR_FULL 11
 #define FILTER_ERROR_NO_SUCH_FILTER 12
 
+/* Network devices (Nic.cs, issue #12): NetworkController, NicLimits. */
+#define NETWORK_CONTROLLER_E1000 1
+#define NETWORK_CONTROLLER_E1000E 2
+#define NETWORK_CONTROLLER_NONE 0
+#define NETWORK_CONTROLLER_VIRTIO_NET 3
+#define NIC_LIMITS_MAC_ADDRESS_BYTES 6
+#define NIC_LIMITS_MINIMUM_FRAME_BYTES 14
+
 #endif /* AEGIS_ABI_H */
 
 /* Disks (Block.cs, issue #11): BlockLimits, BlockOperation, BlockRequest, BlockCompletion, BlockInfo, BlockInfoFlags, BlockController, ExtentCapability. */

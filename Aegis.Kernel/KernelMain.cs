@@ -18,7 +18,7 @@ namespace Aegis.Kernel
     internal static unsafe class KernelMain
     {
         public const string Version = "0.1";
-        private static readonly string[] KnownArguments = { "test", "crash", "init", "only", "exit" };
+        private static readonly string[] KnownArguments = { "test", "crash", "init", "only", "exit", "nictest" };
         private static readonly string[] KnownTests = { "boot", "runtime", "protection" };
         /// <summary>What runs without init=: Debian's busybox shell under the Linux personality, as
         /// a login shell (/etc/profile prints the motd). Leaving it powers the machine off with
@@ -57,6 +57,9 @@ namespace Aegis.Kernel
             PublishWallClock();
             Exo.InputDevices.Initialize(); // issue #9: keyboard, COM1 input, the display's device frames
             Exo.BlockDevices.Initialize(); // issue #11: the first virtio-blk disk and its extent table
+            Exo.NetworkDevices.Initialize(); // issue #12: the first e1000/e1000e NIC
+            if (arguments.Has("nictest"))
+                Exo.NetworkDevices.SelfTest(); // an ARP request to QEMU's user network, and its reply
             Exo.BootImages.Register(boot);
             Exo.Scheduler.Initialize(s_kernelThreadPointer);
             Run(arguments);
@@ -142,6 +145,7 @@ namespace Aegis.Kernel
                 case "init": return "init=NAME[:ARGS] or init=/PATH ARGS... (a Linux program)";
                 case "only": return "only=NAME (with test=protection)";
                 case "exit": return "exit (end QEMU with init's status)";
+                case "nictest": return "nictest (the NIC driver's self-test: ARP for 10.0.2.2 on QEMU's user network)";
                 default: return key;
             }
         }

@@ -359,6 +359,7 @@ namespace Aegis.Kernel.Exo
             Revocation.CheckDeadlines();
             if (InputDevices.HasNews) InputDevices.DeliverNews(); // input that came while other kernel code ran (issue #9)
             BlockDevices.OnTick(); // disk completions the interrupt left, timeouts, news (issue #11)
+            NetworkDevices.OnTick(); // frames the interrupt left, link changes (issue #12)
             Notifications.OnTick(); // WaitUntil deadlines (issue #9)
             if (Environments.ReapingCount > 0)
                 Environments.Reap();

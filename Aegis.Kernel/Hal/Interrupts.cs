@@ -73,14 +73,18 @@ namespace Aegis.Kernel.Hal
                     }
                     return;
                 }
-                if (irq == Exo.BlockDevices.Irq)
+                bool disk = irq == Exo.BlockDevices.Irq, network = irq == Exo.NetworkDevices.Irq;
+                if (disk || network)
                 {
-                    // A disk (issue #11): finished requests complete; their owners hear of it now
-                    // only when no other kernel work was interrupted (else at the next tick).
+                    // A disk (issue #11) or a NIC (issue #12), or both: PCI lines are shared (level-
+                    // triggered), so every device on the line is asked. Finished disk requests
+                    // complete; their owners hear of it now only when no other kernel work was
+                    // interrupted (else at the next tick).
                     Exo.Scheduler.EndHalted(); // the handler's work is not idle time
-                    Exo.BlockDevices.OnInterrupt();
+                    if (disk) Exo.BlockDevices.OnInterrupt();
+                    if (network) Exo.NetworkDevices.OnInterrupt();
                     ProgrammableInterruptController.EndOfInterrupt(irq);
-                    if (frame->FromUserMode || Exo.Scheduler.IsIdle)
+                    if (disk && (frame->FromUserMode || Exo.Scheduler.IsIdle))
                         Exo.BlockDevices.DeliverNews();
                     return;
                 }

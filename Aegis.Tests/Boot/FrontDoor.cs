@@ -168,6 +168,16 @@ public static class FrontDoor
         return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
     }
 
+    /// <summary>Boots the ISO headless under BIOS with a network card on QEMU's user network
+    /// (./aegis run --nic MODEL: e1000, e1000-82545em, e1000-82544gc, e1000e, virtio, none).</summary>
+    public static FrontDoorResult BootWithNic(string nic, int timeoutSeconds, params string[] kernelArguments)
+    {
+        EnsureIsoBuilt();
+        var arguments = new List<string> { "run", "--headless", "--no-build", "--timeout", timeoutSeconds.ToString(), "--nic", nic, "--" };
+        arguments.AddRange(kernelArguments);
+        return Run(TimeSpan.FromSeconds(timeoutSeconds), arguments.ToArray());
+    }
+
     /// <summary>Boots the ISO headless under BIOS with 'input' on the serial console's stdin (COM1's
     /// receiver), then end of input.</summary>
     public static FrontDoorResult BootWithInput(string input, int timeoutSeconds, params string[] kernelArguments)

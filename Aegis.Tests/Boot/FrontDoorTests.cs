@@ -95,6 +95,35 @@ public class FrontDoorTests
     }
 
     [Test]
+    public void NicOptionPutsACardOnQemusUserNetwork()
+    {
+        // No card unless asked: QEMU's own default e1000 is turned off too.
+        FrontDoorResult none = FrontDoor.Run(Limit, "run", "--dry-run", "--headless");
+        none.AssertExitStatus(0);
+        none.AssertOutputContains(" -nic none ");
+        Assert.That(none.Output, Does.Not.Contain("-netdev"), () => none.Describe("no card was asked for"));
+
+        FrontDoorResult e1000e = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--nic", "e1000e", "--forward", "8080:80", "--forward", "2222:22");
+        e1000e.AssertExitStatus(0);
+        e1000e.AssertOutputContains("-netdev user,id=aegisnet,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-:22 -device e1000e,netdev=aegisnet");
+        Assert.That(e1000e.Output, Does.Not.Contain("-nic none"), () => e1000e.Describe("the card was asked for"));
+
+        FrontDoorResult virtio = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--nic", "virtio");
+        virtio.AssertExitStatus(0);
+        virtio.AssertOutputContains("-netdev user,id=aegisnet -device virtio-net-pci,netdev=aegisnet");
+
+        FrontDoorResult bad = FrontDoor.Run(Limit, "run", "--dry-run", "--nic", "ne2000");
+        bad.AssertExitStatus(UsageErrorStatus);
+        bad.AssertOutputContains("--nic is e1000, e1000-82545em, e1000-82544gc, e1000e, virtio or none, not 'ne2000'");
+        FrontDoorResult noCard = FrontDoor.Run(Limit, "run", "--dry-run", "--forward", "8080:80");
+        noCard.AssertExitStatus(UsageErrorStatus);
+        noCard.AssertOutputContains("--forward needs a network card (--nic MODEL)");
+        FrontDoorResult badPort = FrontDoor.Run(Limit, "run", "--dry-run", "--nic", "e1000", "--forward", "8080:70000");
+        badPort.AssertExitStatus(UsageErrorStatus);
+        badPort.AssertOutputContains("--forward needs HOSTPORT:GUESTPORT (each 1..65535), not '8080:70000'");
+    }
+
+    [Test]
     public void RunBootsTheIsoWithTheExitDevice()
     {
         FrontDoorResult result = FrontDoor.Run(Limit, "run", "--dry-run", "--headless");

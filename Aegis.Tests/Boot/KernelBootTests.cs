@@ -133,7 +133,7 @@ public class KernelBootTests
         FrontDoorResult result = FrontDoor.BootShared(BootTimeoutSeconds, "test=boot", "bogus=1");
 
         Match known = result.AssertOutputMatches(@"unknown kernel argument 'bogus' \(known: (.*)\); ignored");
-        foreach (string argument in new[] { "test=boot|runtime|protection", "crash=null|stackoverflow", "init=NAME[:ARGS]", "only=NAME", "exit" })
+        foreach (string argument in new[] { "test=boot|runtime|protection", "crash=null|stackoverflow", "init=NAME[:ARGS]", "only=NAME", "exit", "nictest" })
             Assert.That(known.Groups[1].Value, Does.Contain(argument), () => result.Describe("the list of known arguments lacks " + argument));
     }
 

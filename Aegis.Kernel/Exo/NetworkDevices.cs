@@ -1,0 +1,239 @@
+// Network devices (issue #12), step 1: the boot-time wiring of the kernel's NIC driver. The first
+// network controller the kernel drives (Hal/E1000.cs: Intel 8254x and 82574L) is started at boot
+// and its legacy interrupt line unmasked; the multiplexer that decides which environment gets a
+// frame, and checks what environments send, comes next (docs/kernel.md, "Network devices"). Until
+// then nothing owns a received frame: the interrupt and the timer tick hand every buffer straight
+// back to the device (counted in Unclaimed), and the kernel argument `nictest` checks the driver
+// end to end against QEMU's user network (an ARP request for its gateway, 10.0.2.2).
+//
+// Invariants: at most one device (s_device), started at boot and never stopped; s_irq is its
+// legacy line or -1; nothing here allocates after Initialize (the interrupt and tick paths use
+// the driver's own buffers; the self-test's frame is one page taken when it runs).
+using Aegis.Abi;
+using Aegis.Kernel.Hal;
+
+namespace Aegis.Kernel.Exo
+{
+    internal static unsafe class NetworkDevices
+    {
+        private const ushort IntelVendor = 0x8086;
+
+        private static INetworkController s_device;
+        private static int s_irq = -1;
+        private static bool s_selfTesting;
+        private static bool s_reportedLinkUp;
+        private static ulong s_interrupts, s_unclaimed;
+
+        /// <summary>The legacy IRQ of the device the kernel drives, or -1.</summary>
+        public static int Irq => s_irq;
+        public static INetworkController Device => s_device;
+        /// <summary>Interrupts on the device's line that the device said were its own.</summary>
+        public static ulong Interrupts => s_interrupts;
+        /// <summary>Frames received that nothing took (given straight back to the device).</summary>
+        public static ulong Unclaimed => s_unclaimed;
+
+        /// <summary>Starts the first network controller in the PCI table that the kernel drives; one
+        /// it does not drive, or that will not start, is reported and the search goes on. A machine
+        /// without one prints nothing. Boot only (after PciDevices).</summary>
+        public static void Initialize()
+        {
+            PciTable* table = PciDevices.Table;
+            if (table == null) return;
+            for (int i = 0; i < (int)table->Count; i++)
+            {
+                PciFunction* f = PciDevices.Record(i);
+                if (f->ClassCode != 0x02) continue; // network controllers only
+                string model = f->VendorId == IntelVendor ? E1000.ModelName(f->DeviceId) : null;
+                string ids = "(" + f->VendorId.ToString("x4") + ":" + f->DeviceId.ToString("x4") + ") at " + Address(f);
+                if (model == null)
+                {
+                    KernelLog.WriteLine("Aegis: network: " + ids + " not used: the kernel has no driver for it (it drives Intel 8254x and 82574L: QEMU's e1000, e1000-82545em, e1000-82544gc, e1000e)");
+                    continue;
+                }
+                if ((f->BarFlags[0] & PciBarFlags.Memory) == 0 || f->BarSize[0] == 0)
+                {
+                    KernelLog.WriteLine("Aegis: network: " + model + " " + ids + " not used: it has no memory BAR 0");
+                    continue;
+                }
+                EnableDecoding(f);
+                E1000 device = E1000.TryStart(f->DeviceId, f->BarBase[0], f->BarSize[0], out string problem);
+                if (device == null)
+                {
+                    KernelLog.WriteLine("Aegis: network: " + model + " " + ids + " not used: " + problem);
+                    continue;
+                }
+                s_device = device;
+                s_reportedLinkUp = device.LinkUp;
+                // Line 0 is the timer's, 2 the cascade: a firmware that wrote those gave no usable line.
+                if (f->InterruptPin != 0 && f->InterruptLine < 16 && f->InterruptLine != 0 && f->InterruptLine != 2)
+                {
+                    s_irq = f->InterruptLine;
+                    ProgrammableInterruptController.Unmask(s_irq);
+                }
+                KernelLog.WriteLine("Aegis: network: " + device.Name + " " + ids + ", MAC " + E1000.MacText(device.MacAddress)
+                    + ", link " + (device.LinkUp ? "up" : "down") + ", IRQ " + (s_irq < 0 ? "none (polled at ticks)" : s_irq.ToString()));
+                return;
+            }
+        }
+
+        private static string Address(PciFunction* f)
+            => f->Bus.ToString("x2") + ":" + f->Device.ToString("x2") + "." + f->Function.ToString();
+
+        /// <summary>Turns on memory decoding and bus mastering (DMA) and the legacy interrupt (clears
+        /// Interrupt Disable) in the function's command register; the firmware may have left them off.</summary>
+        private static void EnableDecoding(PciFunction* f)
+        {
+            var ports = new PciConfigurationPorts();
+            uint command = ports.Read(f->Bus, f->Device, f->Function, 4) & 0xFFFF;
+            ports.Write(f->Bus, f->Device, f->Function, 4, (command | 0x2 | 0x4) & ~0x400u);
+        }
+
+        /// <summary>The device's interrupt (its line may be shared with a disk's): clears its causes;
+        /// frames nobody takes go back to the device. Allocates nothing.</summary>
+        public static void OnInterrupt()
+        {
+            if (s_device == null) return;
+            if (s_device.AcknowledgeInterrupt()) s_interrupts++;
+            if (!s_selfTesting) Drain();
+        }
+
+        /// <summary>Timer tick (at a safe point): what the interrupt left, and a link change said once.</summary>
+        public static void OnTick()
+        {
+            if (s_device == null || s_selfTesting) return;
+            Drain();
+            if (s_device.LinkUp != s_reportedLinkUp)
+            {
+                s_reportedLinkUp = s_device.LinkUp;
+                KernelLog.Write("Aegis: network: ");
+                KernelLog.Write(s_device.Name);
+                KernelLog.WriteLine(s_reportedLinkUp ? ": link up" : ": link down");
+            }
+        }
+
+        /// <summary>Until the multiplexer exists: every received frame straight back, every sent one forgotten.</summary>
+        private static void Drain()
+        {
+            while (s_device.TryTakeReceived(out int buffer, out _, out _))
+            {
+                s_device.ReturnBuffer(buffer);
+                s_unclaimed++;
+            }
+            while (s_device.TryTakeSent(out _, out _)) { }
+        }
+
+        // ---- the kernel argument nictest
+
+        private const uint GuestAddress = 0x0A00020F;   // 10.0.2.15: QEMU's user network gives the guest this
+        private const uint GatewayAddress = 0x0A000202; // 10.0.2.2: its gateway, which answers ARP
+        private const int ArpFrameBytes = 42;
+
+        /// <summary>Sends an ARP request for 10.0.2.2 from 10.0.2.15 and waits (2 s at most) for the
+        /// reply from QEMU's user network (slirp), polling the driver; prints the result in one line
+        /// beginning "nictest: ". Boot only (interrupts on, no environment yet).</summary>
+        public static void SelfTest()
+        {
+            if (s_device == null)
+            {
+                KernelLog.WriteLine("nictest: FAIL: no network device the kernel drives (./aegis run --nic e1000|e1000-82545em|e1000e)");
+                return;
+            }
+            if (!KernelMemory.Frames.TryAllocate(out ulong frame))
+            {
+                KernelLog.WriteLine("nictest: FAIL: no memory for the request");
+                return;
+            }
+            ulong physical = frame * 4096;
+            byte* request = (byte*)KernelMemory.PhysicalToVirtual(physical);
+            ulong mac = s_device.MacAddress;
+            WriteArpRequest(request, mac, GuestAddress, GatewayAddress);
+
+            s_selfTesting = true;
+            ulong hz = Clock.TimestampHz;
+            ulong started = Cpu.ReadTimestampCounter(), deadline = started + 2 * hz;
+            ulong interruptsBefore = s_interrupts;
+            uint length = ArpFrameBytes;
+            bool queued = s_device.TrySend(1, &physical, &length, 1);
+            bool sent = false, refused = false;
+            int others = 0;
+            ulong replyFrom = 0;
+            while (queued && replyFrom == 0 && Cpu.ReadTimestampCounter() < deadline)
+            {
+                while (s_device.TryTakeSent(out _, out bool went))
+                {
+                    if (went) sent = true;
+                    else refused = true;
+                }
+                while (replyFrom == 0 && s_device.TryTakeReceived(out int buffer, out int bytes, out byte* data))
+                {
+                    if (IsArpReplyFromGateway(data, bytes, mac, out ulong sender)) replyFrom = sender;
+                    else others++;
+                    s_device.ReturnBuffer(buffer);
+                }
+                if (replyFrom == 0) Cpu.Halt(); // until the device's interrupt or the next timer tick
+            }
+            ulong microseconds = (Cpu.ReadTimestampCounter() - started) / (hz / 1_000_000 == 0 ? 1 : hz / 1_000_000);
+            while (s_device.TryTakeSent(out _, out bool went)) { if (went) sent = true; else refused = true; }
+            s_selfTesting = false;
+
+            string counts = "; received " + s_device.Received.ToString() + ", sent " + s_device.Sent.ToString() + ", dropped "
+                + s_device.Dropped.ToString() + ", errors " + s_device.Errors.ToString() + ", interrupts "
+                + (s_interrupts - interruptsBefore).ToString() + ", link " + (s_device.LinkUp ? "up" : "down");
+            if (replyFrom != 0)
+                KernelLog.WriteLine("nictest: 10.0.2.2 is at " + E1000.MacText(replyFrom) + " (reply after "
+                    + microseconds.ToString() + " us" + counts + ")");
+            else if (!queued)
+                KernelLog.WriteLine("nictest: FAIL: the driver would not queue the request" + counts);
+            else
+                KernelLog.WriteLine("nictest: FAIL: no ARP reply from 10.0.2.2 within 2 s (the request "
+                    + (sent ? "was sent" : refused ? "was refused" : "was not sent") + ", " + others.ToString()
+                    + " other frames" + counts + ")");
+        }
+
+        /// <summary>A broadcast Ethernet frame carrying an ARP request (RFC 826, IPv4 over Ethernet):
+        /// who has targetIp? tell senderIp (at senderMac).</summary>
+        private static void WriteArpRequest(byte* frame, ulong senderMac, uint senderIp, uint targetIp)
+        {
+            WriteMac(frame, 0xFFFFFFFFFFFF);
+            WriteMac(frame + 6, senderMac);
+            frame[12] = 0x08; frame[13] = 0x06;             // EtherType ARP
+            frame[14] = 0; frame[15] = 1;                   // hardware: Ethernet
+            frame[16] = 0x08; frame[17] = 0x00;             // protocol: IPv4
+            frame[18] = 6; frame[19] = 4;                   // address lengths
+            frame[20] = 0; frame[21] = 1;                   // request
+            WriteMac(frame + 22, senderMac);
+            WriteIp(frame + 28, senderIp);
+            WriteMac(frame + 32, 0);
+            WriteIp(frame + 38, targetIp);
+        }
+
+        private static bool IsArpReplyFromGateway(byte* frame, int length, ulong ourMac, out ulong sender)
+        {
+            sender = 0;
+            if (length < ArpFrameBytes || frame[12] != 0x08 || frame[13] != 0x06) return false;
+            if (frame[20] != 0 || frame[21] != 2 || ReadIp(frame + 28) != GatewayAddress || ReadIp(frame + 38) != GuestAddress) return false;
+            if (ReadMac(frame + 32) != ourMac) return false;
+            sender = ReadMac(frame + 22);
+            return sender != 0;
+        }
+
+        private static void WriteMac(byte* at, ulong mac)
+        {
+            for (int i = 0; i < 6; i++) at[i] = (byte)(mac >> (8 * i));
+        }
+
+        private static ulong ReadMac(byte* at)
+        {
+            ulong mac = 0;
+            for (int i = 0; i < 6; i++) mac |= (ulong)at[i] << (8 * i);
+            return mac;
+        }
+
+        private static void WriteIp(byte* at, uint address)
+        {
+            at[0] = (byte)(address >> 24); at[1] = (byte)(address >> 16); at[2] = (byte)(address >> 8); at[3] = (byte)address;
+        }
+
+        private static uint ReadIp(byte* at) => (uint)at[0] << 24 | (uint)at[1] << 16 | (uint)at[2] << 8 | at[3];
+    }
+}
