@@ -5,7 +5,10 @@
 //                            stack (its guard: Hal/KernelStacks.cs) is left unmapped;
 //   0xFFFFC00000000000 ...   the managed heap, grown frame by frame on demand;
 //   0xFFFFD00000000000 ...   device registers (MapDevice): 4 KiB pages, uncached (PCD|PWT), made
-//                            at boot for a driver's memory-mapped registers (an AHCI ABAR).
+//                            at boot for a driver's memory-mapped registers (an AHCI ABAR);
+//   0xFFFFE00000000000 ...   generated code (MapCode: compiled packet filters), read-only and
+//                            executable; the kernel writes it through the direct map (writable,
+//                            no-execute), so no page is ever both writable and executable here.
 // Nothing is mapped in the lower half: a null dereference faults.
 // Invariants: every page-table frame and heap frame comes from the FrameAllocator; the direct
 // map covers every usable frame, so kernel code can reach any table or frame through it.
@@ -20,6 +23,8 @@ namespace Aegis.Kernel.Hal
         public const ulong KernelImageBase = 0xFFFFFFFF80000000;
         public const ulong HeapBase = 0xFFFFC00000000000;
         public const ulong DeviceWindowBase = 0xFFFFD00000000000;
+        public const ulong CodeWindowBase = 0xFFFFE00000000000;
+        private static ulong s_codeNext = CodeWindowBase;
         private const ulong PageSize = 4096;
         private const ulong LargePageSize = 2 * 1024 * 1024;
 
@@ -87,6 +92,10 @@ namespace Aegis.Kernel.Hal
             if (s_tables.Map(DeviceWindowBase, LinkerSymbols.KernelPhysicalStart(), PageFlags.Present | PageFlags.NoExecute) != MapResult.Ok)
                 return "cannot prepare the device window's page tables";
             s_tables.Unmap(DeviceWindowBase, out _);
+            // And for the code window (MapCode).
+            if (s_tables.Map(CodeWindowBase, LinkerSymbols.KernelPhysicalStart(), PageFlags.Present) != MapResult.Ok)
+                return "cannot prepare the code window's page tables";
+            s_tables.Unmap(CodeWindowBase, out _);
 
             Cpu.WriteCr3(s_rootPhysical);
             s_tableMemory.Window = DirectMapBase;
@@ -127,6 +136,22 @@ namespace Aegis.Kernel.Hal
                 if (result != MapResult.Ok) return null;
             }
             return (void*)(start + (physical - first));
+        }
+
+        /// <summary>Maps 'pages' frames from physical 'physical' (page-aligned, contiguous) into the
+        /// code window, read-only and executable, supervisor only; returns the virtual address, or
+        /// null when a page table could not be made. Boot only (the window only grows). Code is
+        /// written through PhysicalToVirtual (the direct map: writable, no-execute) and run from here.</summary>
+        public static void* MapCode(ulong physical, ulong pages)
+        {
+            ulong start = s_codeNext;
+            for (ulong p = 0; p < pages; p++)
+            {
+                MapResult result = s_tables.Map(s_codeNext, physical + p * PageSize, PageFlags.Present | PageFlags.Global);
+                s_codeNext += PageSize;
+                if (result != MapResult.Ok) return null;
+            }
+            return (void*)start;
         }
 
         /// <summary>Translates a kernel virtual address through the live tables.</summary>

@@ -40,10 +40,18 @@ public class BenchmarkTests
     /// <summary>The key-value set (issue #11): kvbench in a third boot, on a fresh disk image the
     /// bench makes (artifacts/bench-kv.img); 100,000 records. kv_mixed_unixish: the same tree in a
     /// file of the Unixish libOS's ext2 through its LRU cache (the policy comparison).</summary>
-    public static readonly string[] KvWorkloads = { "kv_put", "kv_get", "kv_scan", "kv_mixed", "kv_mixed_unixish" };
+    public static readonly string[] KvWorkloads = { "kv_put", "kv_get", "kv_get_8tx", "kv_scan", "kv_mixed", "kv_mixed_unixish" };
+
+    /// <summary>The kernel's packet-filter engine (issue #12, kernel argument filterbench in the
+    /// first boot): compiled code from the code window and the interpreter, 1..1,000 filters.</summary>
+    public static readonly string[] FilterWorkloads =
+    {
+        "filter_compiled@1", "filter_interpreted@1", "filter_compiled@10", "filter_interpreted@10",
+        "filter_compiled@100", "filter_interpreted@100", "filter_compiled@1000", "filter_interpreted@1000",
+    };
 
     /// <summary>The I/O facts of the key-value set: "IO <workload> <what> <number>".</summary>
-    public static readonly string[] KvIo = { "kv_put mib_written", "kv_mixed page_reads", "kv_mixed_unixish page_reads" };
+    public static readonly string[] KvIo = { "kv_put mib_written", "kv_get_8tx most_in_flight", "kv_mixed page_reads", "kv_mixed_unixish page_reads" };
 
     [Test]
     public void BenchReportsEveryPrimitive()
@@ -67,6 +75,12 @@ public class BenchmarkTests
             Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} <iterations> <instructions>' from linuxbench"));
             Assert.That(double.Parse(lines[0].Groups[2].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"{workload} reports no cost"));
         }
+        foreach (string workload in FilterWorkloads)
+        {
+            MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + @" 10000 (\d+(?:\.\d)?)\r?$");
+            Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} 10000 <instructions>' from the kernel's filterbench"));
+        }
+        Assert.That(result.Output, Does.Not.Contain("filterbench: FAIL"), () => result.Describe("the compiled filters and the interpreter disagreed, or the code could not run"));
         foreach (string workload in KvWorkloads)
         {
             MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + @" 100000 (\d+(?:\.\d)?)\r?$");
