@@ -53,6 +53,9 @@ namespace Aegis.Abi
         /// <summary>One extent of a disk: BlockSubmit, BlockInfo, ExtentFree, ExtentRestrict; the
         /// object is packed as ExtentCapability says.</summary>
         Extent = 6,
+        /// <summary>A network controller (issue #12): NicInfo, NicAttach, NicFilterInstall,
+        /// NicFilterRemove, NicSend, NicRestrict; the object is packed as NicCapability says.</summary>
+        Nic = 7,
     }
 
     /// <summary>The object of an Input capability: which device's bytes it reads.</summary>
@@ -95,6 +98,8 @@ namespace Aegis.Abi
         public const ulong Display = 4;
         /// <summary>The Disk capability over the first disk (when the machine has one).</summary>
         public const ulong Disk = 5;
+        /// <summary>The first network controller's unrestricted Nic capability (init's, when there is one).</summary>
+        public const ulong Nic = 6;
         public const int Count = 64;
     }
 
@@ -144,5 +149,9 @@ namespace Aegis.Abi
         public fixed ulong Repossessed[64]; // the most recent repossessed frame numbers (ring)
         public ulong ArgumentLength;
         public fixed byte Argument[256]; // the argument string given at spawn (test name etc.)
+        // ---- network (issue #12): this environment's frames
+        public ulong NetDelivered;       // frames its filters claimed that reached its receive ring
+        public ulong NetDropped;         // frames its filters claimed that were dropped (ring full or none attached)
+        public ulong NetSent;            // frames the device finished sending for it
     }
 }

@@ -222,6 +222,40 @@ namespace Aegis.Abi
         /// <summary>(BlockCompletion* completions, count) -> completions written: the caller's
         /// completed requests, oldest first, each collected once.</summary>
         BlockComplete = 559,
+        // ---- networks (issue #12): Aegis.Abi/Nic.cs, Aegis.Abi/Network.cs, docs/abi.md "Networks"
+        /// <summary>(nic slot, NicInfo* info) -> 0. The NIC's address, link and counters.</summary>
+        NicInfo = 560,
+        /// <summary>(nic slot, ringAddress, slots) -> 0. Attaches the caller's receive ring
+        /// (NicRingHeader): ringAddress page-aligned, slots a power of two in
+        /// [NicLimits.MinimumRingSlots, MaximumRingSlots]; the header page and the slots' pages
+        /// mapped writable, the caller's own frames or granted to it writable (NotOwner), pinned
+        /// until detach or the caller's end. Busy when it has a ring already; NoMemory when
+        /// MaximumRings are attached. (slot, 0, 0) detaches it (its filters stay: their frames
+        /// are dropped and counted until a ring is attached again).</summary>
+        NicAttach = 561,
+        /// <summary>(nic slot, FilterAtom* atoms, count) -> filter id. Installs a filter whose
+        /// frames go to the caller's ring (docs/network-filters.md). A malformed filter:
+        /// InvalidArgument, the FilterError in RDX; another environment's filter could accept
+        /// the same frame: Busy, FilterError.Overlap in RDX and that environment's id in RSI;
+        /// no room: NoMemory (RDX FilterError.Full); a restricted capability and a filter that
+        /// does not bind one port of its range (NicCapability): NoCapability.</summary>
+        NicFilterInstall = 562,
+        /// <summary>(nic slot, filter id) -> 0. Removes one of the caller's filters; NotOwner for
+        /// another's, InvalidArgument for an id that names none.</summary>
+        NicFilterRemove = 563,
+        /// <summary>(nic slot, NicSendRequest* requests, count) -> frames queued. Checks each
+        /// frame (length NicLimits.MinimumFrameBytes..NetworkLimits.MaximumFrameBytes, its pages
+        /// mapped for the caller and its own or granted, its source MAC the NIC's), pins its pages
+        /// and queues it for the device, which reads it by DMA; completion is counted in the ring
+        /// header's SendsDone (a ring must be attached: InvalidArgument otherwise). Stops at the
+        /// first frame that fails: its error when it is the first, else the count queued before
+        /// it. WouldBlock when MaximumSendsInFlight are out or the device's ring is full.</summary>
+        NicSend = 564,
+        /// <summary>(nic slot, lowPort, highPort) -> slot of a restricted copy of the Nic
+        /// capability: only filters binding an IPv4 TCP or UDP destination port in
+        /// [lowPort, highPort] (inside the capability's own range). InvalidArgument when
+        /// lowPort > highPort or highPort > 65535; NoCapability when the range is not inside.</summary>
+        NicRestrict = 565,
     }
 
     /// <summary>NotifyControl's flags.</summary>
@@ -255,7 +289,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 560;
+        public const ulong End = 566;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

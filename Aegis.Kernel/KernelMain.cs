@@ -18,7 +18,7 @@ namespace Aegis.Kernel
     internal static unsafe class KernelMain
     {
         public const string Version = "0.1";
-        private static readonly string[] KnownArguments = { "test", "crash", "init", "only", "exit", "nictest", "filterbench" };
+        private static readonly string[] KnownArguments = { "test", "crash", "init", "only", "exit", "nictest", "filterbench", "profile" };
         private static readonly string[] KnownTests = { "boot", "runtime", "protection" };
         /// <summary>What runs without init=: Debian's busybox shell under the Linux personality, as
         /// a login shell (/etc/profile prints the motd). Leaving it powers the machine off with
@@ -60,6 +60,7 @@ namespace Aegis.Kernel
             Exo.NetworkDevices.Initialize(); // issue #12: the first e1000/e1000e NIC
             if (arguments.Has("nictest"))
                 Exo.NetworkDevices.SelfTest(); // an ARP request to QEMU's user network, and its reply
+            Diagnostics.Profiler.Enabled = arguments.Has("profile"); // PROF lines at every tick (Diagnostics/Profiler.cs)
             if (arguments.Has("filterbench"))
                 Exo.FilterBench.Run(); // the packet-filter engine's cost with 1..1,000 filters, compiled and interpreted
             Exo.BootImages.Register(boot);
@@ -148,6 +149,7 @@ namespace Aegis.Kernel
                 case "only": return "only=NAME (with test=protection)";
                 case "exit": return "exit (end QEMU with init's status)";
                 case "nictest": return "nictest (the NIC driver's self-test: ARP for 10.0.2.2 on QEMU's user network)";
+                case "profile": return "profile (a PROF line on the serial port at every timer tick: environment, ring, rip)";
                 case "filterbench": return "filterbench (BENCH lines: packet-filter classification with 1..1,000 filters, compiled and interpreted)";
                 default: return key;
             }
@@ -230,6 +232,8 @@ namespace Aegis.Kernel
             init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Display, Abi.CapabilityKind.Display, 0);
             if (Exo.BlockDevices.Present)
                 init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Disk, Abi.CapabilityKind.Disk, 0);
+            if (Exo.NetworkDevices.Present)
+                init.Capabilities.TryInsertAt(Abi.CapabilitySlots.Nic, Abi.CapabilityKind.Nic, 0);
         }
 
         /// <summary>init=/PATH ARGS...: the boot image 'linux' runs the program, with "/PATH ARGS..." as

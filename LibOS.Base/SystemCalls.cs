@@ -251,5 +251,31 @@ namespace Aegis.LibOS
         public static Error BlockSubmit(ulong extentSlot, ulong requestAddress) => Call(SystemCall.BlockSubmit, extentSlot, requestAddress).Error;
         /// <summary>Up to count completed requests, oldest first. Value: how many were written.</summary>
         public static SystemCallResult BlockComplete(BlockCompletion* completions, ulong count) => Call(SystemCall.BlockComplete, (ulong)completions, count);
+
+        // ---- networks (issue #12; Aegis.Abi/Nic.cs, Aegis.Abi/Network.cs, docs/abi.md "Networks")
+
+        /// <summary>The NIC's address, link and counters into *info.</summary>
+        public static Error NicInfo(ulong nicSlot, NicInfo* info) => Call(SystemCall.NicInfo, nicSlot, (ulong)info).Error;
+        /// <summary>Attaches our receive ring (a NicRingHeader page, then slots × NicLimits.SlotBytes); (slot, 0, 0) detaches it.</summary>
+        public static Error NicAttach(ulong nicSlot, ulong ringAddress, ulong slots) => Call(SystemCall.NicAttach, nicSlot, ringAddress, slots).Error;
+        /// <summary>Installs a filter. Value: its id. On an error Second is the FilterError and
+        /// 'conflictingOwner' the environment whose filter overlaps (FilterError.Overlap).</summary>
+        public static SystemCallResult NicFilterInstall(ulong nicSlot, FilterAtom* atoms, ulong count, out ulong conflictingOwner)
+        {
+            ulong rsi = 0;
+            SystemCallResult result = StubThird((ulong)SystemCall.NicFilterInstall, nicSlot, (ulong)atoms, count, 0, 0, 0, &rsi);
+            conflictingOwner = rsi;
+            return result;
+        }
+        /// <summary>Raw form: any atoms address (to show the kernel refuses one).</summary>
+        public static SystemCallResult NicFilterInstall(ulong nicSlot, ulong atomsAddress, ulong count) => Call(SystemCall.NicFilterInstall, nicSlot, atomsAddress, count);
+        /// <summary>Removes one of our filters.</summary>
+        public static Error NicFilterRemove(ulong nicSlot, ulong id) => Call(SystemCall.NicFilterRemove, nicSlot, id).Error;
+        /// <summary>Queues frames for the device. Value: how many were queued.</summary>
+        public static SystemCallResult NicSend(ulong nicSlot, NicSendRequest* requests, ulong count) => Call(SystemCall.NicSend, nicSlot, (ulong)requests, count);
+        /// <summary>Raw form: any requests address.</summary>
+        public static SystemCallResult NicSend(ulong nicSlot, ulong requestsAddress, ulong count) => Call(SystemCall.NicSend, nicSlot, requestsAddress, count);
+        /// <summary>A copy of the Nic capability restricted to binding ports [low, high]. Value: its slot.</summary>
+        public static SystemCallResult NicRestrict(ulong nicSlot, ulong lowPort, ulong highPort) => Call(SystemCall.NicRestrict, nicSlot, lowPort, highPort);
     }
 }

@@ -1,6 +1,6 @@
 // Crash reports for apps, as good as the kernel's own panic reports: the exception's name, the
 // cause, and a stack trace symbolized with the app's own symbol file (the boot module
-// "symbols NAME" beside "app NAME", see BootImages). The kernel writes them, not the app:
+// the entry NAME of the module "app-symbols", see BootImages). The kernel writes them, not the app:
 //   - when the kernel ends an environment for a CPU exception it cannot deliver (no upcall
 //     entry, or the upcall could not be written): Scheduler.OnUserException calls FromFault;
 //   - when LibOS.Base ends its environment for a failure nothing handled: it calls

@@ -11,7 +11,7 @@
 //    and Done slots, at most BlockLimits.MaximumRequestsPerEnvironment;
 //  - a frame's pin count is the number of Queued and InFlight slots holding it; a pinned frame is
 //    never returned to the frame pool: a free while pinned (FrameFree, revocation, an end) marks
-//    it and the last unpin returns it (ReturnFrame) — so a device never writes a frame someone
+//    it and the last unpin returns it (FramePins) — so a device never writes a frame someone
 //    else got;
 //  - a device that stops answering (TimeoutTicks) is marked failed: its in-flight requests complete
 //    with DeviceError but keep their frames pinned for ever (the device may still write them);
@@ -53,10 +53,6 @@ namespace Aegis.Kernel.Exo
         private static ulong s_doneCounter;
         private static bool s_anyNews;
         private static bool[] s_news;
-
-        // Pins, by frame.
-        private static ushort[] s_pins;
-        private static bool[] s_freeWhenUnpinned;
 
         // The table's buffer: one copy (ExtentTable.CopyBytes), physically contiguous.
         private static ulong s_tableBufferPhysical;
@@ -173,9 +169,7 @@ namespace Aegis.Kernel.Exo
             s_pages = new int[slots];
             s_frames = new ulong[slots * Pages];
             s_news = new bool[slots];
-            ulong frames = Environments.Ledger.FrameLimit;
-            s_pins = new ushort[frames];
-            s_freeWhenUnpinned = new bool[frames];
+            FramePins.Initialize();
             if (!KernelMemory.Frames.TryAllocateContiguous(2, out ulong buffer))
                 Diagnostics.Panic.Fail("no memory", "cannot allocate the extent table's buffer");
             s_tableBufferPhysical = buffer * PageSize;
@@ -298,7 +292,7 @@ namespace Aegis.Kernel.Exo
         /// <summary>A request ended: its frames unpinned, kept for its owner (or freed if it is gone).</summary>
         private static void Finish(int slot, Error status)
         {
-            for (int p = 0; p < s_pages[slot]; p++) Unpin(s_frames[slot * Pages + p]);
+            for (int p = 0; p < s_pages[slot]; p++) FramePins.Unpin(s_frames[slot * Pages + p]);
             s_pages[slot] = 0;
             if (status == Error.None) s_completed++; else s_failedRequests++;
             Environment owner = Environments.Find(s_owner[slot]);
@@ -370,33 +364,12 @@ namespace Aegis.Kernel.Exo
                 if (s_state[i] == SlotState.Done) s_state[i] = SlotState.Free;
                 else if (s_state[i] == SlotState.Queued)
                 {
-                    for (int p = 0; p < s_pages[i]; p++) Unpin(s_frames[i * Pages + p]);
+                    for (int p = 0; p < s_pages[i]; p++) FramePins.Unpin(s_frames[i * Pages + p]);
                     s_pages[i] = 0;
                     s_state[i] = SlotState.Free;
                 }
             }
         }
-
-        // ---- pins
-
-        private static void Unpin(ulong frame)
-        {
-            if (--s_pins[frame] != 0 || !s_freeWhenUnpinned[frame]) return;
-            s_freeWhenUnpinned[frame] = false;
-            KernelMemory.Frames.Free(frame);
-        }
-
-        /// <summary>True when the frame is pinned by a request: it is not returned to the pool now,
-        /// but when the request ends. Every path that returns a user frame to the pool asks first
-        /// (Environments.ReturnFrame).</summary>
-        public static bool DeferFree(ulong frame)
-        {
-            if (s_pins == null || frame >= (ulong)s_pins.Length || s_pins[frame] == 0) return false;
-            s_freeWhenUnpinned[frame] = true;
-            return true;
-        }
-
-        public static bool IsPinned(ulong frame) => s_pins != null && frame < (ulong)s_pins.Length && s_pins[frame] != 0;
 
         // ---- the system calls' work (SystemCalls.Block.cs checks the capability slots)
 
@@ -508,21 +481,14 @@ namespace Aegis.Kernel.Exo
             if (slot < 0) return Error.WouldBlock;
             // The buffer: every page mapped for the caller, writable when the device writes it, and
             // a frame of RAM the caller owns or was granted (never a device frame).
-            FrameLedger ledger = Environments.Ledger;
             bool deviceWrites = operation == BlockOperation.Read;
             for (ulong p = 0; p < pages; p++)
             {
-                ulong* leaf = PageWalk.UserLeaf(caller, request.Buffer + p * PageSize, deviceWrites);
-                if (leaf == null) return Error.BadAddress;
-                ulong frame = (*leaf & PageBits.FrameMask) >> PageBits.FrameShift;
-                if (frame >= ledger.FrameLimit || ledger.IsDevice(frame)) return Error.NotOwner;
-                if (ledger.OwnerOf(frame) != caller.Id)
-                {
-                    if (!ledger.IsGrantedTo(frame, caller.Id, out bool grantWritable) || (deviceWrites && !grantWritable)) return Error.NotOwner;
-                }
+                Error error = FramePins.CheckDmaPage(caller, request.Buffer + p * PageSize, deviceWrites, out ulong frame);
+                if (error != Error.None) return error;
                 s_frames[slot * Pages + (int)p] = frame;
             }
-            for (ulong p = 0; p < pages; p++) s_pins[s_frames[slot * Pages + (int)p]]++;
+            for (ulong p = 0; p < pages; p++) FramePins.Pin(s_frames[slot * Pages + (int)p]);
             s_pages[slot] = (int)pages;
             s_owner[slot] = caller.Id;
             s_tag[slot] = request.Tag;

@@ -1,5 +1,5 @@
 // The app images GRUB loaded as multiboot2 modules named "app NAME" (with their symbol files,
-// modules named "symbols NAME", for crash reports), and the loader that
+// for crash reports, all in the one module "app-symbols": Core/SymbolBundle.cs), and the loader that
 // turns one into a stopped environment. Loading checks the whole image first (ElfImage): a
 // module that is not a valid app is reported by name and never runs.
 using System;
@@ -46,8 +46,10 @@ namespace Aegis.Kernel.Exo
             RegisterSymbolFiles(modules);
         }
 
-        /// <summary>Each image's symbol file: the module "symbols NAME" (Cosmos.targets puts one
-        /// beside every "app NAME"). Crash reports of the image's environments use it.</summary>
+        /// <summary>Each image's symbol file: the entry NAME of the module "app-symbols", the
+        /// bundle Cosmos.targets writes with the symbol file of every "app NAME" (one module, not
+        /// one per app: GRUB's time grows with the number of modules). Crash reports of the
+        /// image's environments use it.</summary>
         private static void RegisterSymbolFiles(ReadOnlyListView<BootModule> modules)
         {
             for (int i = 0; i < s_names.Count; i++)
@@ -57,12 +59,16 @@ namespace Aegis.Kernel.Exo
             }
             for (int i = 0; i < modules.Count; i++)
             {
-                string line = modules[i].CommandLine ?? "";
-                if (!line.StartsWith("symbols ")) continue;
-                int index = s_names.IndexOf(line.Substring(8).Trim());
-                if (index < 0) continue;
-                s_symbolStarts[index] = modules[i].Start;
-                s_symbolLengths[index] = modules[i].Length;
+                if (modules[i].CommandLine != SymbolBundle.ModuleName) continue;
+                ReadOnlySpan<byte> bundle = new ReadOnlySpan<byte>(KernelMemory.PhysicalToVirtual(modules[i].Start), (int)modules[i].Length);
+                int offset = 0;
+                while (SymbolBundle.TryReadEntry(bundle, ref offset, out int nameOffset, out int nameLength, out int fileOffset, out int fileLength))
+                {
+                    int index = IndexOf(bundle.Slice(nameOffset, nameLength));
+                    if (index < 0) continue;
+                    s_symbolStarts[index] = modules[i].Start + (ulong)fileOffset;
+                    s_symbolLengths[index] = (ulong)fileLength;
+                }
             }
         }
 

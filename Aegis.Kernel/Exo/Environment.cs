@@ -161,6 +161,8 @@ namespace Aegis.Kernel.Exo
         public ulong InputUpcalls;
         /// <summary>Its block requests submitted and not yet collected (BlockDevices).</summary>
         public int BlockRequests;
+        /// <summary>Its receive ring's index in NetworkDevices, or -1 (none attached).</summary>
+        public int NetRing = -1;
 
         // Notifications (Exo/Notifications.cs, issue #9): NotifyControl's flags; IpcSend messages kept
         // for it while it was not in Wait (a ring of IpcLimits.PendingMessages records of
@@ -221,7 +223,7 @@ namespace Aegis.Kernel.Exo
             EndReportText.Clear();
             Output.Clear();
             Account = null; FramesCharged = 0; KeepRecord = false;
-            DisplayMapped = false; InputUpcalls = 0; BlockRequests = 0;
+            DisplayMapped = false; InputUpcalls = 0; BlockRequests = 0; NetRing = -1;
         }
 
         /// <summary>IMappedFrames for the mapping validator: the frame mapped at a user page.</summary>

@@ -453,11 +453,11 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>A user frame nobody owns or maps any more goes back to the pool — unless a block
-        /// request has it pinned: then it goes when the request ends (BlockDevices.DeferFree), so
+        /// request has it pinned: then it goes when the request ends (FramePins.DeferFree), so
         /// no device writes a frame someone else was given.</summary>
         public static void ReturnFrame(ulong frame)
         {
-            if (!BlockDevices.DeferFree(frame))
+            if (!FramePins.DeferFree(frame))
                 KernelMemory.Frames.Free(frame);
         }
 
@@ -591,6 +591,7 @@ namespace Aegis.Kernel.Exo
             Scheduler.OnEnvironmentEnded(environment);
             InputDevices.OnEnvironmentEnded(environment); // its device watches; the screen back to the kernel
             BlockDevices.OnEnvironmentEnded(environment); // its kept completions and queued requests (issue #11)
+            NetworkDevices.OnEnvironmentEnded(environment); // its filters and its receive ring (issue #12)
             if (!descendant) Notifications.OnChildEnded(environment); // its creator's Wait (NotifyFlags.ChildEnded)
 
             // Memory: its mappings and frames go back: from the kernel itself, all now; on an

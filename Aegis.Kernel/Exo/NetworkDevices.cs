@@ -1,35 +1,36 @@
-// Network devices (issue #12), step 1: the boot-time wiring of the kernel's NIC driver. The first
-// network controller the kernel drives (Hal/E1000.cs: Intel 8254x and 82574L) is started at boot
-// and its legacy interrupt line unmasked; the multiplexer that decides which environment gets a
-// frame, and checks what environments send, comes next (docs/kernel.md, "Network devices"). Until
-// then nothing owns a received frame: the interrupt and the timer tick hand every buffer straight
-// back to the device (counted in Unclaimed), and the kernel argument `nictest` checks the driver
-// end to end against QEMU's user network (an ARP request for its gateway, 10.0.2.2).
+// Network devices (issue #12): the boot-time wiring of the kernel's NIC drivers. The first network
+// controller the kernel drives (Hal/E1000.cs: Intel 8254x and 82574L; Hal/VirtioNet.cs: legacy
+// virtio-net) is started at boot and its legacy interrupt line unmasked; the multiplexer
+// (NetworkDevices.Delivery.cs) decides which environment gets each frame and checks what
+// environments send (docs/kernel.md, "Network devices"). The kernel argument `nictest` checks the
+// driver end to end against QEMU's user network (an ARP request for its gateway, 10.0.2.2) before
+// any environment runs.
 //
 // Invariants: at most one device (s_device), started at boot and never stopped; s_irq is its
 // legacy line or -1; nothing here allocates after Initialize (the interrupt and tick paths use
-// the driver's own buffers; the self-test's frame is one page taken when it runs).
+// the driver's own buffers and the environments' pinned pages; the self-test's frame is one page
+// taken when it runs).
 using Aegis.Abi;
 using Aegis.Kernel.Hal;
 
 namespace Aegis.Kernel.Exo
 {
-    internal static unsafe class NetworkDevices
+    internal static unsafe partial class NetworkDevices
     {
-        private const ushort IntelVendor = 0x8086;
+        private const ushort IntelVendor = 0x8086, VirtioVendor = 0x1AF4, VirtioNetLegacy = 0x1000;
 
         private static INetworkController s_device;
         private static int s_irq = -1;
         private static bool s_selfTesting;
         private static bool s_reportedLinkUp;
-        private static ulong s_interrupts, s_unclaimed;
+        private static ulong s_interrupts, s_unclaimed, s_pciAddress;
 
         /// <summary>The legacy IRQ of the device the kernel drives, or -1.</summary>
         public static int Irq => s_irq;
         public static INetworkController Device => s_device;
         /// <summary>Interrupts on the device's line that the device said were its own.</summary>
         public static ulong Interrupts => s_interrupts;
-        /// <summary>Frames received that nothing took (given straight back to the device).</summary>
+        /// <summary>Frames received that no filter claimed (given straight back to the device).</summary>
         public static ulong Unclaimed => s_unclaimed;
 
         /// <summary>Starts the first network controller in the PCI table that the kernel drives; one
@@ -43,65 +44,82 @@ namespace Aegis.Kernel.Exo
             {
                 PciFunction* f = PciDevices.Record(i);
                 if (f->ClassCode != 0x02) continue; // network controllers only
-                string model = f->VendorId == IntelVendor ? E1000.ModelName(f->DeviceId) : null;
                 string ids = "(" + f->VendorId.ToString("x4") + ":" + f->DeviceId.ToString("x4") + ") at " + Address(f);
-                if (model == null)
-                {
-                    KernelLog.WriteLine("Aegis: network: " + ids + " not used: the kernel has no driver for it (it drives Intel 8254x and 82574L: QEMU's e1000, e1000-82545em, e1000-82544gc, e1000e)");
-                    continue;
-                }
-                if ((f->BarFlags[0] & PciBarFlags.Memory) == 0 || f->BarSize[0] == 0)
-                {
-                    KernelLog.WriteLine("Aegis: network: " + model + " " + ids + " not used: it has no memory BAR 0");
-                    continue;
-                }
-                EnableDecoding(f);
-                E1000 device = E1000.TryStart(f->DeviceId, f->BarBase[0], f->BarSize[0], out string problem);
-                if (device == null)
-                {
-                    KernelLog.WriteLine("Aegis: network: " + model + " " + ids + " not used: " + problem);
-                    continue;
-                }
+                INetworkController device = TryStart(f, ids);
+                if (device == null) continue;
                 s_device = device;
+                s_pciAddress = (ulong)f->Bus << 8 | (ulong)f->Device << 3 | f->Function;
                 s_reportedLinkUp = device.LinkUp;
+                AllocateMultiplexer();
                 // Line 0 is the timer's, 2 the cascade: a firmware that wrote those gave no usable line.
                 if (f->InterruptPin != 0 && f->InterruptLine < 16 && f->InterruptLine != 0 && f->InterruptLine != 2)
                 {
                     s_irq = f->InterruptLine;
                     ProgrammableInterruptController.Unmask(s_irq);
                 }
-                KernelLog.WriteLine("Aegis: network: " + device.Name + " " + ids + ", MAC " + E1000.MacText(device.MacAddress)
+                KernelLog.WriteLine("Aegis: network: " + device.Name + " " + ids + ", MAC " + NetworkControllerText.Mac(device.MacAddress)
                     + ", link " + (device.LinkUp ? "up" : "down") + ", IRQ " + (s_irq < 0 ? "none (polled at ticks)" : s_irq.ToString()));
                 return;
             }
         }
 
+        /// <summary>Starts the network function f with the driver its ids name (Intel 8254x and
+        /// 82574L: Hal/E1000.cs; legacy virtio-net: Hal/VirtioNet.cs); null, said in a line, when
+        /// there is none or it will not start.</summary>
+        private static INetworkController TryStart(PciFunction* f, string ids)
+        {
+            string model = f->VendorId == IntelVendor ? E1000.ModelName(f->DeviceId)
+                : f->VendorId == VirtioVendor && f->DeviceId == VirtioNetLegacy ? "virtio-net" : null;
+            if (model == null)
+            {
+                KernelLog.WriteLine("Aegis: network: " + ids + " not used: the kernel has no driver for it (it drives Intel 8254x and 82574L: QEMU's e1000, e1000-82545em, e1000-82544gc, e1000e; and legacy virtio-net 1af4:1000: QEMU's virtio-net-pci)");
+                return null;
+            }
+            bool virtio = f->VendorId == VirtioVendor;
+            if (virtio ? (f->BarFlags[0] & PciBarFlags.Io) == 0 : (f->BarFlags[0] & PciBarFlags.Memory) == 0 || f->BarSize[0] == 0)
+            {
+                KernelLog.WriteLine("Aegis: network: " + model + " " + ids + " not used: it has no " + (virtio ? "I/O" : "memory") + " BAR 0");
+                return null;
+            }
+            EnableDecoding(f, virtio ? 0x1u : 0x2u);
+            string problem;
+            INetworkController device = virtio ? VirtioNet.TryStart((ushort)f->BarBase[0], out problem)
+                : E1000.TryStart(f->DeviceId, f->BarBase[0], f->BarSize[0], out problem);
+            if (device == null) KernelLog.WriteLine("Aegis: network: " + model + " " + ids + " not used: " + problem);
+            return device;
+        }
+
         private static string Address(PciFunction* f)
             => f->Bus.ToString("x2") + ":" + f->Device.ToString("x2") + "." + f->Function.ToString();
 
-        /// <summary>Turns on memory decoding and bus mastering (DMA) and the legacy interrupt (clears
-        /// Interrupt Disable) in the function's command register; the firmware may have left them off.</summary>
-        private static void EnableDecoding(PciFunction* f)
+        /// <summary>Turns on decoding ('space': 1 I/O, 2 memory), bus mastering (DMA) and the legacy
+        /// interrupt (clears Interrupt Disable) in the function's command register; the firmware may
+        /// have left them off.</summary>
+        private static void EnableDecoding(PciFunction* f, uint space)
         {
             var ports = new PciConfigurationPorts();
             uint command = ports.Read(f->Bus, f->Device, f->Function, 4) & 0xFFFF;
-            ports.Write(f->Bus, f->Device, f->Function, 4, (command | 0x2 | 0x4) & ~0x400u);
+            ports.Write(f->Bus, f->Device, f->Function, 4, (command | space | 0x4) & ~0x400u);
         }
 
         /// <summary>The device's interrupt (its line may be shared with a disk's): clears its causes;
-        /// frames nobody takes go back to the device. Allocates nothing.</summary>
-        public static void OnInterrupt()
+        /// when 'safe' (it came from user mode or the idle loop) frames go to their rings and
+        /// their owners are woken now, else at the next tick. Allocates nothing.</summary>
+        public static void OnInterrupt(bool safe)
         {
             if (s_device == null) return;
             if (s_device.AcknowledgeInterrupt()) s_interrupts++;
-            if (!s_selfTesting) Drain();
+            if (!safe || s_selfTesting) return;
+            Deliver();
+            DeliverNews();
         }
 
         /// <summary>Timer tick (at a safe point): what the interrupt left, and a link change said once.</summary>
         public static void OnTick()
         {
             if (s_device == null || s_selfTesting) return;
-            Drain();
+            Deliver();
+            DeliverNews();
             if (s_device.LinkUp != s_reportedLinkUp)
             {
                 s_reportedLinkUp = s_device.LinkUp;
@@ -109,17 +127,6 @@ namespace Aegis.Kernel.Exo
                 KernelLog.Write(s_device.Name);
                 KernelLog.WriteLine(s_reportedLinkUp ? ": link up" : ": link down");
             }
-        }
-
-        /// <summary>Until the multiplexer exists: every received frame straight back, every sent one forgotten.</summary>
-        private static void Drain()
-        {
-            while (s_device.TryTakeReceived(out int buffer, out _, out _))
-            {
-                s_device.ReturnBuffer(buffer);
-                s_unclaimed++;
-            }
-            while (s_device.TryTakeSent(out _, out _)) { }
         }
 
         // ---- the kernel argument nictest
@@ -135,7 +142,7 @@ namespace Aegis.Kernel.Exo
         {
             if (s_device == null)
             {
-                KernelLog.WriteLine("nictest: FAIL: no network device the kernel drives (./aegis run --nic e1000|e1000-82545em|e1000e)");
+                KernelLog.WriteLine("nictest: FAIL: no network device the kernel drives (./aegis run --nic e1000|e1000-82545em|e1000e|virtio)");
                 return;
             }
             if (!KernelMemory.Frames.TryAllocate(out ulong frame))
@@ -180,7 +187,7 @@ namespace Aegis.Kernel.Exo
                 + s_device.Dropped.ToString() + ", errors " + s_device.Errors.ToString() + ", interrupts "
                 + (s_interrupts - interruptsBefore).ToString() + ", link " + (s_device.LinkUp ? "up" : "down");
             if (replyFrom != 0)
-                KernelLog.WriteLine("nictest: 10.0.2.2 is at " + E1000.MacText(replyFrom) + " (reply after "
+                KernelLog.WriteLine("nictest: 10.0.2.2 is at " + NetworkControllerText.Mac(replyFrom) + " (reply after "
                     + microseconds.ToString() + " us" + counts + ")");
             else if (!queued)
                 KernelLog.WriteLine("nictest: FAIL: the driver would not queue the request" + counts);

@@ -40,6 +40,7 @@ namespace Aegis.Kernel.Exo
                 case CapabilityKind.Console: return CapabilitySlots.Console;
                 case CapabilityKind.Display: return CapabilitySlots.Display;
                 case CapabilityKind.Disk: return objectId == 0 ? CapabilitySlots.Disk : 0;
+                case CapabilityKind.Nic: return objectId == 0 ? CapabilitySlots.Nic : 0;
                 case CapabilityKind.Input:
                     return objectId == (ulong)InputDevice.Keyboard ? CapabilitySlots.Keyboard : objectId == (ulong)InputDevice.Serial ? CapabilitySlots.Serial : 0;
                 default: return 0;

@@ -118,6 +118,13 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.ExtentRestrict, &ExtentRestrict);
             Define(SystemCall.BlockSubmit, &BlockSubmit);
             Define(SystemCall.BlockComplete, &BlockComplete);
+            // Networks (SystemCalls.Network.cs, issue #12)
+            Define(SystemCall.NicInfo, &NicInfoCall);
+            Define(SystemCall.NicAttach, &NicAttach);
+            DefineWithFrame(SystemCall.NicFilterInstall, &NicFilterInstall);
+            Define(SystemCall.NicFilterRemove, &NicFilterRemove);
+            Define(SystemCall.NicSend, &NicSend);
+            Define(SystemCall.NicRestrict, &NicRestrict);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

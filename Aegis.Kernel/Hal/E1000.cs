@@ -18,7 +18,7 @@
 //  - receive: the descriptors from _rxNext up to (not including) _rxTail are the device's or
 //    done and not yet taken, at most RingSize - 1 of them (RDT == RDH means "none" to the device);
 //    RDT is _rxTail. Each buffer is OnRing (on exactly one of those descriptors, _bufferAt),
-//    HandedOut (TryTakeReceived gave it and ReturnBuffer has not), or Free (on _free);
+//    HandedOut (TryTakeReceived gave it and ReturnBuffer has not), or Free (_receive: ReceiveBuffers);
 //  - transmit: the descriptors from _txClean up to _txTail hold _txUsed pieces of frames the device
 //    may still read, in order; a frame's first descriptor maps to its last (_txLast) and its last
 //    to the caller's slot (_txSlot); TDT is _txTail; only a frame's last descriptor asks for a
@@ -104,7 +104,6 @@ namespace Aegis.Kernel.Hal
             public ushort Special;
         }
 
-        private enum BufferState : byte { Free, OnRing, HandedOut }
 
         private readonly bool _is82574, _is82544;
         private byte* _registers;
@@ -117,9 +116,7 @@ namespace Aegis.Kernel.Hal
         private int _rxNext, _rxTail;
         private bool _discarding; // inside a frame that spans buffers (never with BSIZE 2048 and LPE off): skip to its end
         private readonly int[] _bufferAt = new int[RingSize];
-        private readonly BufferState[] _bufferState = new BufferState[BufferCount];
-        private readonly int[] _free = new int[BufferCount];
-        private int _freeCount;
+        private ReceiveBuffers _receive;
 
         private int _txTail, _txClean, _txUsed;
         private readonly int[] _txLast = new int[RingSize];
@@ -252,11 +249,7 @@ namespace Aegis.Kernel.Hal
             Write(RegRdh, 0);
             Write(RegRdt, 0);
             for (int i = 0; i < RingSize; i++) _bufferAt[i] = -1;
-            for (int b = BufferCount - 1; b >= 0; b--)
-            {
-                _bufferState[b] = BufferState.Free;
-                _free[_freeCount++] = b;
-            }
+            _receive = new ReceiveBuffers(BufferCount);
             _rxNext = _rxTail = 0;
             Refill();
             Write(RegRdtr, 0);
@@ -306,7 +299,7 @@ namespace Aegis.Kernel.Hal
                 if (!TryReadEeprom(word, out ushort value)) return "the EEPROM does not answer (EERD 0x" + Read(RegEerd).ToString("x8") + ")";
                 fromEeprom |= (ulong)value << (16 * word);
             }
-            if (!IsUsable(fromEeprom)) return "no usable MAC address (RAL0/RAH0 0x" + low.ToString("x8") + ", 0x" + high.ToString("x8") + "; EEPROM " + MacText(fromEeprom) + ")";
+            if (!IsUsable(fromEeprom)) return "no usable MAC address (RAL0/RAH0 0x" + low.ToString("x8") + ", 0x" + high.ToString("x8") + "; EEPROM " + NetworkControllerText.Mac(fromEeprom) + ")";
             MacAddress = fromEeprom;
             return null;
         }
@@ -326,21 +319,6 @@ namespace Aegis.Kernel.Hal
                 if (Elapsed(started) > 10_000) { value = 0; return false; }
             value = (ushort)(read >> 16);
             return true;
-        }
-
-        /// <summary>"52:54:00:12:34:56".</summary>
-        public static string MacText(ulong mac)
-        {
-            char[] text = new char[17];
-            const string digits = "0123456789abcdef";
-            for (int i = 0; i < 6; i++)
-            {
-                int b = (int)(mac >> (8 * i)) & 0xFF;
-                text[3 * i] = digits[b >> 4];
-                text[3 * i + 1] = digits[b & 0xF];
-                if (i < 5) text[3 * i + 2] = ':';
-            }
-            return new string(text);
         }
 
         // ---- receive
@@ -366,12 +344,11 @@ namespace Aegis.Kernel.Hal
                 {
                     // A bad frame, or a piece of one longer than a buffer: count it once, at its end.
                     if (endOfPacket) Errors++;
-                    _bufferState[b] = BufferState.Free;
-                    _free[_freeCount++] = b;
+                    _receive.Discard(b);
                     Refill();
                     continue;
                 }
-                _bufferState[b] = BufferState.HandedOut;
+                _receive.HandOut(b);
                 Received++;
                 buffer = b;
                 length = bytes;
@@ -386,9 +363,7 @@ namespace Aegis.Kernel.Hal
 
         public void ReturnBuffer(int buffer)
         {
-            if ((uint)buffer >= BufferCount || _bufferState[buffer] != BufferState.HandedOut) return;
-            _bufferState[buffer] = BufferState.Free;
-            _free[_freeCount++] = buffer;
+            if (!_receive.Return(buffer)) return;
             Refill();
         }
 
@@ -396,16 +371,15 @@ namespace Aegis.Kernel.Hal
         private void Refill()
         {
             int tail = _rxTail;
-            while (_freeCount > 0 && (tail + 1) % RingSize != _rxNext)
+            while (_receive.AnyFree && (tail + 1) % RingSize != _rxNext)
             {
-                int b = _free[--_freeCount];
+                int b = _receive.TakeFree();
                 ReceiveDescriptor* d = &_rx[tail];
                 d->Address = _buffersPhysical + (ulong)(b * BufferBytes);
                 d->Length = 0;
                 d->Status = 0;
                 d->Errors = 0;
                 _bufferAt[tail] = b;
-                _bufferState[b] = BufferState.OnRing;
                 tail = (tail + 1) % RingSize;
             }
             if (tail == _rxTail) return;
@@ -426,7 +400,10 @@ namespace Aegis.Kernel.Hal
             }
             if (!valid || total < NicLimits.MinimumFrameBytes || total > NetworkLimits.MaximumFrameBytes)
             {
-                if (_refusedCount == RefusedCapacity) return false;
+                // TryTakeSent gives refused frames back before the ring's: so one is taken only
+                // when no frame sent before it is still on the ring (else "no room now"), and the
+                // order of TryTakeSent stays the order of TrySend.
+                if (_txUsed > 0 || _refusedCount == RefusedCapacity) return false;
                 _refused[(_refusedHead + _refusedCount) % RefusedCapacity] = slot;
                 _refusedCount++;
                 return true;

@@ -23,7 +23,7 @@ namespace Aegis.Kernel.Hal
 {
     internal unsafe interface INetworkController
     {
-        /// <summary>"e1000 82540EM", "e1000e 82574L".</summary>
+        /// <summary>"e1000 82540EM", "e1000e 82574L", "virtio-net".</summary>
         string Name { get; }
         NetworkController Kind { get; }
 
@@ -87,5 +87,24 @@ namespace Aegis.Kernel.Hal
         ulong Sent { get; }
         /// <summary>Receive errors (frames skipped) and frames that were not sent.</summary>
         ulong Errors { get; }
+    }
+
+    /// <summary>How drivers and the kernel's lines write a network controller's values.</summary>
+    internal static class NetworkControllerText
+    {
+        /// <summary>A MacAddress as "52:54:00:12:34:56".</summary>
+        public static string Mac(ulong mac)
+        {
+            char[] text = new char[17];
+            const string digits = "0123456789abcdef";
+            for (int i = 0; i < 6; i++)
+            {
+                int b = (int)(mac >> (8 * i)) & 0xFF;
+                text[3 * i] = digits[b >> 4];
+                text[3 * i + 1] = digits[b & 0xF];
+                if (i < 5) text[3 * i + 2] = ':';
+            }
+            return new string(text);
+        }
     }
 }

@@ -11,6 +11,7 @@
 // IRQs go to their handler and get their end-of-interrupt here.
 // Invariant: runs with interrupts off (interrupt gates) and RFLAGS.AC clear (interrupt_common's
 // clac once SMAP is on; the timer path counts any entry where it is not, which must stay 0).
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Aegis.Kernel.Diagnostics;
 
@@ -42,64 +43,70 @@ namespace Aegis.Kernel.Hal
                     Panic.FromCpuException(frame);
                 return;
             }
+            // The IRQs out of line: their locals must not cost the CPU exceptions' path (the upcall
+            // primitives: exception_upcall, trap, pagefault_upcall) a register save.
             if (vector < InterruptDescriptorTable.FirstIrq + 16)
+                DispatchIrq(frame, (int)vector - InterruptDescriptorTable.FirstIrq);
+            // Any other vector: nothing is wired to it; ignore (spurious APIC vector 0xFF included).
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static void DispatchIrq(InterruptFrame* frame, int irq)
+        {
+            if (ProgrammableInterruptController.IsSpurious(irq))
+                return;
+            if (irq == TimerIrq)
             {
-                int irq = (int)vector - InterruptDescriptorTable.FirstIrq;
-                if (ProgrammableInterruptController.IsSpurious(irq))
-                    return;
-                if (irq == TimerIrq)
+                Clock.Tick();
+                if (Diagnostics.Profiler.Enabled) Diagnostics.Profiler.Sample(frame);
+                if (frame->FromUserMode && (frame->Rflags & Cpu.FlagsAlignmentCheck) != 0)
                 {
-                    Clock.Tick();
-                    if (frame->FromUserMode && (frame->Rflags & Cpu.FlagsAlignmentCheck) != 0)
-                    {
-                        UserTicksWithAlignmentCheck++;
-                        if ((Cpu.ReadFlags() & Cpu.FlagsAlignmentCheck) != 0)
-                            KernelEntriesWithAlignmentCheck++;
-                    }
+                    UserTicksWithAlignmentCheck++;
+                    if ((Cpu.ReadFlags() & Cpu.FlagsAlignmentCheck) != 0)
+                        KernelEntriesWithAlignmentCheck++;
                 }
-                else if (irq == Exo.InputDevices.KeyboardIrq || irq == Exo.InputDevices.SerialIrq)
-                {
-                    // Input (issue #9): the bytes into the device's ring; the watcher hears of them
-                    // now only when no other kernel work was interrupted (else at the next tick).
-                    Exo.Scheduler.EndHalted(); // the handler's work is not idle time
-                    Exo.InputDevices.OnInterrupt(irq);
-                    ProgrammableInterruptController.EndOfInterrupt(irq);
-                    if (frame->FromUserMode || Exo.Scheduler.IsIdle)
-                    {
-                        Exo.InputDevices.DeliverNews();
-                        // A watcher destroyed for a bad upcall may have been an ancestor of the running one.
-                        if (frame->FromUserMode && Exo.Scheduler.Current != null && !Exo.Scheduler.Current.IsAlive)
-                            Exo.Scheduler.LeaveToLoop();
-                    }
-                    return;
-                }
-                bool disk = irq == Exo.BlockDevices.Irq, network = irq == Exo.NetworkDevices.Irq;
-                if (disk || network)
-                {
-                    // A disk (issue #11) or a NIC (issue #12), or both: PCI lines are shared (level-
-                    // triggered), so every device on the line is asked. Finished disk requests
-                    // complete; their owners hear of it now only when no other kernel work was
-                    // interrupted (else at the next tick).
-                    Exo.Scheduler.EndHalted(); // the handler's work is not idle time
-                    if (disk) Exo.BlockDevices.OnInterrupt();
-                    if (network) Exo.NetworkDevices.OnInterrupt();
-                    ProgrammableInterruptController.EndOfInterrupt(irq);
-                    if (disk && (frame->FromUserMode || Exo.Scheduler.IsIdle))
-                        Exo.BlockDevices.DeliverNews();
-                    return;
-                }
-                // End of interrupt first: the scheduler may switch away and never come back here.
+            }
+            else if (irq == Exo.InputDevices.KeyboardIrq || irq == Exo.InputDevices.SerialIrq)
+            {
+                // Input (issue #9): the bytes into the device's ring; the watcher hears of them
+                // now only when no other kernel work was interrupted (else at the next tick).
+                Exo.Scheduler.EndHalted(); // the handler's work is not idle time
+                Exo.InputDevices.OnInterrupt(irq);
                 ProgrammableInterruptController.EndOfInterrupt(irq);
-                if (irq == TimerIrq)
+                if (frame->FromUserMode || Exo.Scheduler.IsIdle)
                 {
-                    if (frame->FromUserMode)
-                        Exo.Scheduler.OnUserInterrupt(frame);
-                    else
-                        Exo.Scheduler.OnTick();
+                    Exo.InputDevices.DeliverNews();
+                    // A watcher destroyed for a bad upcall may have been an ancestor of the running one.
+                    if (frame->FromUserMode && Exo.Scheduler.Current != null && !Exo.Scheduler.Current.IsAlive)
+                        Exo.Scheduler.LeaveToLoop();
                 }
                 return;
             }
-            // Any other vector: nothing is wired to it; ignore (spurious APIC vector 0xFF included).
+            bool disk = irq == Exo.BlockDevices.Irq, network = irq == Exo.NetworkDevices.Irq;
+            if (disk || network)
+            {
+                // A disk (issue #11) or a NIC (issue #12), or both: PCI lines are shared (level-
+                // triggered), so every device on the line is asked. Finished disk requests
+                // complete; their owners hear of it now only when no other kernel work was
+                // interrupted (else at the next tick).
+                Exo.Scheduler.EndHalted(); // the handler's work is not idle time
+                if (disk) Exo.BlockDevices.OnInterrupt();
+                if (network) Exo.NetworkDevices.OnInterrupt(frame->FromUserMode || Exo.Scheduler.IsIdle);
+                ProgrammableInterruptController.EndOfInterrupt(irq);
+                if (disk && (frame->FromUserMode || Exo.Scheduler.IsIdle))
+                    Exo.BlockDevices.DeliverNews();
+                return;
+            }
+            // End of interrupt first: the scheduler may switch away and never come back here.
+            ProgrammableInterruptController.EndOfInterrupt(irq);
+            if (irq == TimerIrq)
+            {
+                if (frame->FromUserMode)
+                    Exo.Scheduler.OnUserInterrupt(frame);
+                else
+                    Exo.Scheduler.OnTick();
+            }
+            return;
         }
 
         /// <summary>Vectors 2 (NMI) and 18 (machine check) only: their stubs enter through

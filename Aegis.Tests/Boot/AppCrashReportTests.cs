@@ -7,7 +7,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class AppCrashReportTests
 {
     private const int TimeoutSeconds = 120;

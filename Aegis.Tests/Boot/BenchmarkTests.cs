@@ -50,6 +50,15 @@ public class BenchmarkTests
         "filter_compiled@100", "filter_interpreted@100", "filter_compiled@1000", "filter_interpreted@1000",
     };
 
+    /// <summary>Our web server (issue #12, the fifth set of boots): ab's 1,001 keep-alive requests,
+    /// the machine's work a request from the first answer to the last.</summary>
+    public static readonly string[] HttpWorkloads = { "http_1k", "http_empty" };
+
+    /// <summary>Debian's nginx (issue #12, the sixth boot): ab's keep-alive requests on one
+    /// connection, the machine's work a request as Tests/Linux/workmeter.c measures it over the
+    /// window the host opens and closes; each with its request count.</summary>
+    public static readonly (string Name, int Requests)[] NginxWorkloads = { ("nginx_1k", 1000), ("nginx_64k", 300) };
+
     /// <summary>The I/O facts of the key-value set: "IO <workload> <what> <number>".</summary>
     public static readonly string[] KvIo = { "kv_put mib_written", "kv_get_8tx most_in_flight", "kv_mixed page_reads", "kv_mixed_unixish page_reads" };
 
@@ -93,6 +102,23 @@ public class BenchmarkTests
             Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'IO {fact} <number>' from kvbench"));
             Assert.That(double.Parse(lines[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"IO {fact} is zero"));
         }
+        foreach (string workload in HttpWorkloads)
+        {
+            MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + @" 1000 (\d+(?:\.\d)?)\r?$");
+            Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} 1000 <instructions>' from net's web server"));
+            Assert.That(double.Parse(lines[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"{workload} reports no cost"));
+        }
+        foreach ((string workload, int requests) in NginxWorkloads)
+        {
+            MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + " " + requests + @" (\d+(?:\.\d)?)\r?$");
+            Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} {requests} <instructions>' from workmeter"));
+            Assert.That(double.Parse(lines[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"{workload} reports no cost"));
+        }
+        // What ab on the host saw of nginx's answers (the bench prints its summary lines).
+        Assert.That(Regex.Matches(result.Output, @"(?m)^  Complete requests: +(\d+)\r?$").Select(match => int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)),
+            Is.EqualTo(NginxWorkloads.Select(workload => workload.Requests)), () => result.Describe("ab completed every request of each nginx workload"));
+        Assert.That(Regex.Matches(result.Output, @"(?m)^  Failed requests: +(\d+)\r?$").Select(match => match.Groups[1].Value),
+            Is.EqualTo(NginxWorkloads.Select(_ => "0")), () => result.Describe("ab saw no failed nginx request"));
         result.AssertOutputMatches(@"(?m)^BENCH-DONE\r?$");
         Assert.That(result.Output, Does.Not.Contain("BENCH-ERROR"), () => result.Describe("the benchmark reported an error"));
         result.AssertExitStatus(0);

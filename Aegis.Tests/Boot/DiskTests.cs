@@ -121,10 +121,11 @@ public class DiskTests
         result.AssertOutputMatches(@"disk: read status 0 hash ");
         Match many = result.AssertOutputMatches(@"disk: in flight 16 completed once 16 ok (\d+) hash ");
         int ok = int.Parse(many.Groups[1].Value);
-        // virtio-blk fails that request alone; AHCI fails every command issued when the error came
-        // (docs/disks.md, "AHCI"), so at least that one.
-        if (_bus == "virtio") Assert.That(ok, Is.EqualTo(15), () => result.Describe("one failed read among 16"));
-        else Assert.That(ok, Is.LessThan(16), () => result.Describe("the failed read is reported"));
+        // At least that request fails: AHCI fails every command issued when the error came
+        // (docs/disks.md, "AHCI"), and QEMU's virtio-blk merges adjacent requests it finds queued
+        // together into one I/O (request-merging, on by default), which then fails whole — on a
+        // loaded host the 16 reads are all queued before QEMU looks, so all 16 can fail.
+        Assert.That(ok, Is.LessThan(16), () => result.Describe("the failed read is reported"));
         // The device (the AHCI port: recovered) still writes and flushes.
         result.AssertOutputContains("disk: wrote status 0 flush status 0");
         AssertOnlyTheWriteChangedTheImage(before, scratch * SectorSize);

@@ -169,7 +169,7 @@ public static class FrontDoor
     }
 
     /// <summary>Boots the ISO headless under BIOS with a network card on QEMU's user network
-    /// (./aegis run --nic MODEL: e1000, e1000-82545em, e1000-82544gc, e1000e, virtio, none).</summary>
+    /// (./aegis run --nic MODEL: e1000, e1000-82545em, e1000-82544gc, e1000e, virtio, rtl8139, none).</summary>
     public static FrontDoorResult BootWithNic(string nic, int timeoutSeconds, params string[] kernelArguments)
     {
         EnsureIsoBuilt();

@@ -108,19 +108,33 @@ public class FrontDoorTests
         e1000e.AssertOutputContains("-netdev user,id=aegisnet,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-:22 -device e1000e,netdev=aegisnet");
         Assert.That(e1000e.Output, Does.Not.Contain("-nic none"), () => e1000e.Describe("the card was asked for"));
 
+        FrontDoorResult udp = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--nic", "e1000", "--forward", "udp:5555:7");
+        udp.AssertExitStatus(0);
+        udp.AssertOutputContains("-netdev user,id=aegisnet,hostfwd=udp:127.0.0.1:5555-:7 -device e1000,netdev=aegisnet");
+
+        FrontDoorResult capture = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--nic", "e1000", "--pcap", "/tmp/aegis.pcap");
+        capture.AssertExitStatus(0);
+        capture.AssertOutputContains("-device e1000,netdev=aegisnet -object filter-dump,id=aegiscapture,netdev=aegisnet,file=/tmp/aegis.pcap");
+        FrontDoorResult noCardCapture = FrontDoor.Run(Limit, "run", "--dry-run", "--pcap", "/tmp/aegis.pcap");
+        noCardCapture.AssertExitStatus(UsageErrorStatus);
+        noCardCapture.AssertOutputContains("--pcap needs a network card (--nic MODEL)");
+
         FrontDoorResult virtio = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--nic", "virtio");
         virtio.AssertExitStatus(0);
         virtio.AssertOutputContains("-netdev user,id=aegisnet -device virtio-net-pci,netdev=aegisnet");
+        FrontDoorResult rtl8139 = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--nic", "rtl8139");
+        rtl8139.AssertExitStatus(0);
+        rtl8139.AssertOutputContains("-netdev user,id=aegisnet -device rtl8139,netdev=aegisnet");
 
         FrontDoorResult bad = FrontDoor.Run(Limit, "run", "--dry-run", "--nic", "ne2000");
         bad.AssertExitStatus(UsageErrorStatus);
-        bad.AssertOutputContains("--nic is e1000, e1000-82545em, e1000-82544gc, e1000e, virtio or none, not 'ne2000'");
+        bad.AssertOutputContains("--nic is e1000, e1000-82545em, e1000-82544gc, e1000e, virtio, rtl8139 or none, not 'ne2000'");
         FrontDoorResult noCard = FrontDoor.Run(Limit, "run", "--dry-run", "--forward", "8080:80");
         noCard.AssertExitStatus(UsageErrorStatus);
         noCard.AssertOutputContains("--forward needs a network card (--nic MODEL)");
         FrontDoorResult badPort = FrontDoor.Run(Limit, "run", "--dry-run", "--nic", "e1000", "--forward", "8080:70000");
         badPort.AssertExitStatus(UsageErrorStatus);
-        badPort.AssertOutputContains("--forward needs HOSTPORT:GUESTPORT (each 1..65535), not '8080:70000'");
+        badPort.AssertOutputContains("--forward needs [udp:]HOSTPORT:GUESTPORT (each 1..65535), not '8080:70000'");
     }
 
     [Test]

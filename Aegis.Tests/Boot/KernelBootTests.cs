@@ -9,7 +9,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class KernelBootTests
 {
     internal const int BootTimeoutSeconds = 90;

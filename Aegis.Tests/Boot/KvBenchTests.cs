@@ -14,7 +14,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public unsafe class KvBenchTests
 {
     private const int SectorSize = 512;

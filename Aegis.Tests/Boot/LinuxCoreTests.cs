@@ -1,6 +1,6 @@
 // Boot tests of the Linux personality's core (helper core of issue #9): unmodified static Linux
-// programs (Tests/Linux/core-*.c, built with the host's gcc by Apps/Linux/embed-test-programs.sh
-// and served as /tests/NAME) run as init under the linux app; the verdict comes from what the
+// programs (Tests/Linux/core-*.c, each with its line "// aegis-link: static", built with the host's
+// gcc by tools/rootfs/build-program.sh and served as /tests/NAME) run as init under the linux app; the verdict comes from what the
 // kernel reports (init's exit status) and what the program printed, compared with the same
 // program run on this host's Linux where the output is meant to be the same.
 using System.Diagnostics;
@@ -9,6 +9,7 @@ using NUnit.Framework;
 
 namespace Aegis.Tests.Boot;
 
+[Parallelizable(ParallelScope.All)]
 public class LinuxCoreTests
 {
     private const int TimeoutSeconds = 90;

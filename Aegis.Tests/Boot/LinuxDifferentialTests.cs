@@ -21,7 +21,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.All)]
 public class LinuxDifferentialTests
 {
     private const int TimeoutSeconds = 120;
@@ -43,6 +43,9 @@ public class LinuxDifferentialTests
         "dynamic", // a dynamically linked program: ld.so, dlopen, the page cache of read-only file pages (issue #10)
         "threads", // pthreads: mutex, condvar, TLS, tids, preemption, sleep, timedwait, semaphore (issue #10)
         "proc-exec-fpu", // execve starts with the FPU's initial state, fork keeps the parent's (session 7)
+        "sockets", // AF_INET over 127.0.0.1: TCP across fork, poll/select, sendfile, UDP, timeouts, large datagrams, errors (issue #12)
+        "epoll", // eventfd and epoll: counters, level/edge/oneshot, errors, waits woken by a child, a signal, a thread
+        "unixsockets", // AF_UNIX: socketpair, paths, abstract names, boundaries, EOF/EPIPE, poll/epoll waits, SCM_RIGHTS, SO_PASSCRED
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines

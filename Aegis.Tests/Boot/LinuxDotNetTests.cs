@@ -74,16 +74,36 @@ public class LinuxDotNetTests
         result.AssertExitStatus(process.ExitCode);
     }
 
+    /// <summary>.NET's own networking over the Linux personality's sockets (issue #12): TcpListener
+    /// and TcpClient with async reads and writes (the runtime's epoll engine and its threads), an
+    /// HttpListener answering HttpClient three times, a UDP datagram, all over 127.0.0.1
+    /// (Apps/DotNet/dotnetnet): the same lines and status as on this host.</summary>
+    [Test]
+    public void DotNetSocketsHttpListenerAndHttpClientWorkAsOnLinux()
+    {
+        string binary = PublishedBinary("dotnetnet");
+        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true };
+        using Process process = Process.Start(start)!;
+        string[] host = LinuxPrograms.SplitLines(process.StandardOutput.ReadToEnd()).ToArray();
+        Assert.That(process.WaitForExit(60_000), Is.True, "dotnetnet ended on the host");
+        Assert.That(host, Does.Contain("failures: 0"), "the app passes its own checks on the host");
+
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/bin/dotnetnet", "exit");
+        string[] lines = LinuxBootRuns.OwnLines(result).SkipWhile(line => line != "== dotnetnet").ToArray();
+        Assert.That(lines, Is.EqualTo(host), () => result.Describe("dotnetnet printed on Aegis what it did not print on this host:\n" + string.Join("\n", host)));
+        result.AssertExitStatus(process.ExitCode);
+    }
+
     /// <summary>What the build published (tools/rootfs.targets, AegisDotNetApps), the newest of the configurations.</summary>
-    private static string PublishedBinary()
+    private static string PublishedBinary(string name = "dotnetcheck")
     {
         FrontDoor.EnsureIsoBuilt();
         string root = Path.Combine(FrontDoor.RepositoryRoot, "Apps", "Linux", "obj");
         string found = Directory.Exists(root)
-            ? Directory.GetFiles(root, "dotnetcheck", SearchOption.AllDirectories).Where(path => path.Contains(Path.Combine("rootfs", "dotnet")))
+            ? Directory.GetFiles(root, name, SearchOption.AllDirectories).Where(path => path.Contains(Path.Combine("rootfs", "dotnet")))
                 .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault()
             : null;
-        Assert.That(found, Is.Not.Null, "the build published no dotnetcheck under Apps/Linux/obj/*/net10.0/aegis/rootfs/dotnet/");
+        Assert.That(found, Is.Not.Null, $"the build published no {name} under Apps/Linux/obj/*/net10.0/aegis/rootfs/dotnet/");
         return found!;
     }
 

@@ -11,7 +11,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class LinuxDynamicTests
 {
     private const int TimeoutSeconds = 150;

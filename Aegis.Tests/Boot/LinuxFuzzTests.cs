@@ -23,7 +23,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class LinuxFuzzTests
 {
     private const int TimeoutSeconds = 240;

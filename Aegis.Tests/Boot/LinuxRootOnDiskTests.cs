@@ -8,7 +8,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class LinuxRootOnDiskTests
 {
     private string _image = "";

@@ -3,7 +3,7 @@
 // as Apps/Linux does. The archive is read back out of the linked ELF between aegis_rootfs_start
 // and aegis_rootfs_end and must be the archive the build packed, page aligned in the read-only
 // segment, holding busybox and its applet links, rootfs/, linuxbench, and /tests only in the test
-// image. A second build with nothing changed relinks nothing. (Category Boot: it runs the whole
+// image, each program of Tests/Linux linked as its source asks (dynamically unless static). A second build with nothing changed relinks nothing. (Category Boot: it runs the whole
 // image build, with the real apt-get download of the pinned packages.)
 using System.Diagnostics;
 using System.Text;
@@ -120,10 +120,20 @@ public class LinuxRootfsBuildTests
             Assert.That(entries[name].Size, Is.EqualTo(new FileInfo(file).Length), name);
         }
         Assert.That(Encoding.ASCII.GetString(archive), Does.Contain("root:x:0:0:root:/root:/bin/sh"), "etc/passwd's text");
-        Assert.That(entries["usr/bin/linuxbench"].Mode, Is.EqualTo(Convert.ToInt32("755", 8)));
-        Assert.That(entries["usr/bin/smallfile"].Mode, Is.EqualTo(Convert.ToInt32("755", 8)), "the small-file benchmark");
+        foreach (string program in LinuxPrograms.UsrBinNames)
+            Assert.That(entries["usr/bin/" + program].Mode, Is.EqualTo(Convert.ToInt32("755", 8)), program);
         foreach (string program in LinuxPrograms.DifferentialNames())
             Assert.That(entries.ContainsKey("tests/" + program), Is.True, $"/tests/{program} is in the test image");
+        // Every program of Tests/Linux is linked as its source asks (tools/rootfs/build-program.sh):
+        // dynamically (PT_INTERP, position-independent) unless a line "// aegis-link: static" or
+        // "static-pie" says otherwise.
+        foreach (string source in Directory.GetFiles(LinuxPrograms.SourceDirectory, "*.c"))
+        {
+            string name = Path.GetFileNameWithoutExtension(source);
+            string path = LinuxPrograms.UsrBinNames.Contains(name) ? "usr/bin/" + name : "tests/" + name;
+            Assert.That(entries.ContainsKey(path), Is.True, $"/{path} (Tests/Linux/{name}.c) is in the test image");
+            AssertLinkedAsItsSourceSays(name, archive[(int)entries[path].DataOffset..(int)(entries[path].DataOffset + entries[path].Size)]);
+        }
         foreach (string directory in new[] { "tmp", "root", "dev", "proc", "etc" })
             Assert.That(entries[directory].Type, Is.EqualTo('5'), directory);
 
@@ -131,6 +141,19 @@ public class LinuxRootfsBuildTests
         DateTime linked = File.GetLastWriteTimeUtc(elf);
         BuildProbe(userImage: false);
         Assert.That(File.GetLastWriteTimeUtc(elf), Is.EqualTo(linked), "a build with nothing changed relinks the image");
+    }
+
+    private static unsafe void AssertLinkedAsItsSourceSays(string name, byte[] file)
+    {
+        Aegis.LibOS.Unixish.Linux.ElfCheck check;
+        fixed (byte* data = file)
+            check = Aegis.LibOS.Unixish.Linux.LinuxElf.Read(data, (ulong)file.Length);
+        Assert.That(check.IsValid, Is.True, $"{name}: {check.Problem}");
+        string mode = LinuxPrograms.LinkMode(name);
+        Assert.That(mode, Is.AnyOf(null, "static", "static-pie"), $"{name}.c's aegis-link line");
+        Assert.That(check.Program.Interpreter == null, Is.EqualTo(mode != null),
+            $"{name}: {(mode == null ? "linked dynamically, it names the dynamic linker" : "linked " + mode + ", it names no dynamic linker")}");
+        Assert.That(check.Program.IsPositionIndependent, Is.EqualTo(mode != "static"), $"{name}: position-independent unless linked static");
     }
 
     [Test]

@@ -9,6 +9,7 @@ using NUnit.Framework;
 
 namespace Aegis.Tests.Boot;
 
+[Parallelizable(ParallelScope.All)]
 public class LinuxSignalBootTests
 {
     private const int TimeoutSeconds = 120;

@@ -9,7 +9,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class LinuxTerminalBootTests
 {
     private const int BootTimeoutSeconds = 90;

@@ -1,10 +1,10 @@
 // Boot tests of the kernel's NIC drivers (issue #12, step 1; docs/kernel.md "Network devices"):
-// each QEMU model the driver takes is put on QEMU's user network (./aegis run --nic MODEL), the
-// kernel starts it at boot and says so in one line, and the kernel argument nictest sends an ARP
-// request for the gateway 10.0.2.2 and waits for the answer. The verdict is the answer itself:
-// slirp's gateway address 52:55:0a:00:02:02 can only reach the console through the device's
-// receive ring. A machine without a card, and one with a card the kernel has no driver for, boot
-// as before and say why.
+// each QEMU model a driver takes (Hal/E1000.cs, Hal/VirtioNet.cs) is put on QEMU's user network
+// (./aegis run --nic MODEL), the kernel starts it at boot and says so in one line, and the kernel
+// argument nictest sends an ARP request for the gateway 10.0.2.2 and waits for the answer. The
+// verdict is the answer itself: slirp's gateway address 52:55:0a:00:02:02 can only reach the
+// console through the device's receive ring. A machine without a card, and one with a card the
+// kernel has no driver for (QEMU's RTL8139), boot as before and say why.
 using System.Text.RegularExpressions;
 using NUnit.Framework;
 
@@ -23,7 +23,8 @@ public class NetworkTests
     [TestCase("e1000-82545em", "e1000 82545EM", "8086:100f")]
     [TestCase("e1000-82544gc", "e1000 82544GC", "8086:100c")]
     [TestCase("e1000e", "e1000e 82574L", "8086:10d3")]
-    public void TheKernelDrivesTheE1000AndQemusUserNetworkAnswersArp(string nic, string model, string ids)
+    [TestCase("virtio", "virtio-net", "1af4:1000")]
+    public void TheKernelDrivesTheCardAndQemusUserNetworkAnswersArp(string nic, string model, string ids)
     {
         FrontDoorResult result = FrontDoor.BootWithNic(nic, TimeoutSeconds, "nictest", "test=boot");
 
@@ -53,8 +54,9 @@ public class NetworkTests
         result.AssertOutputContains("Aegis 0.1 - an exokernel in C#");
     }
 
-    [Test]
-    public void ALinkThatGoesDownAndComesBackIsNoticed()
+    [TestCase("e1000", "e1000 82540EM (8086:100e)", "e1000 82540EM")]
+    [TestCase("virtio", "virtio-net (1af4:1000)", "virtio-net")] // VIRTIO_NET_F_STATUS and a configuration-change interrupt
+    public void ALinkThatGoesDownAndComesBackIsNoticed(string nic, string bootLine, string name)
     {
         // QEMU's monitor pulls the virtual cable (set_link): the card raises its link-change
         // interrupt, and the kernel says so at the next tick while init sleeps.
@@ -70,25 +72,28 @@ public class NetworkTests
                     Thread.Sleep(50);
                 }
             }
-            WaitFor("Aegis: network: e1000 82540EM (8086:100e)");
+            WaitFor("Aegis: network: " + bootLine);
             monitor.Command("set_link aegisnet off");
-            WaitFor("Aegis: network: e1000 82540EM: link down");
+            WaitFor("Aegis: network: " + name + ": link down");
             monitor.Command("set_link aegisnet on");
-            WaitFor("Aegis: network: e1000 82540EM: link up");
-        }, "--no-build", "--nic", "e1000", "--", "init=/bin/sleep", "10", "exit");
+            WaitFor("Aegis: network: " + name + ": link up");
+        }, "--no-build", "--nic", nic, "--", "init=/bin/sleep", "10", "exit");
 
         result.AssertExitStatus(0);
-        int down = result.Output.IndexOf("e1000 82540EM: link down", StringComparison.Ordinal);
-        int up = result.Output.IndexOf("e1000 82540EM: link up", StringComparison.Ordinal);
+        int down = result.Output.IndexOf(name + ": link down", StringComparison.Ordinal);
+        int up = result.Output.IndexOf(name + ": link up", StringComparison.Ordinal);
         Assert.That(down, Is.LessThan(up), () => result.Describe("the link came up before it went down"));
     }
 
     [Test]
     public void ACardWithoutAKernelDriverIsReportedAndLeftAlone()
     {
-        FrontDoorResult result = FrontDoor.BootWithNic("virtio", TimeoutSeconds, "test=boot");
+        // QEMU's RTL8139 (10ec:8139): no driver takes it.
+        FrontDoorResult result = FrontDoor.BootWithNic("rtl8139", TimeoutSeconds, "nictest", "test=boot");
 
         result.AssertExitStatus(0);
-        result.AssertOutputMatches(@"Aegis: network: \(1af4:1000\) at 00:0\d\.0 not used: the kernel has no driver for it");
+        result.AssertOutputMatches(@"Aegis: network: \(10ec:8139\) at 00:0\d\.0 not used: the kernel has no driver for it");
+        result.AssertOutputContains("nictest: FAIL: no network device the kernel drives");
+        Assert.That(result.Output, Does.Not.Contain(", MAC "), () => result.Describe("a card without a driver was started"));
     }
 }

@@ -9,7 +9,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class PciTableTests
 {
     /// <summary>"00:01.0 class 06/01/00 8086:7000 rev 00 ..." lines of devices:pci, by bus:device.function.</summary>

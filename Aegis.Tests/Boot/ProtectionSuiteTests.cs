@@ -120,7 +120,7 @@ public class ProtectionSuiteTests
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class LibraryOperatingSystemTests
 {
     [Test]
@@ -144,7 +144,7 @@ public class LibraryOperatingSystemTests
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class AppFailureTests
 {
     [Test]

@@ -10,7 +10,7 @@ namespace Aegis.Tests.Boot;
 
 [TestFixture]
 [Category("Boot")]
-[NonParallelizable]
+[Parallelizable(ParallelScope.Self)]
 public class StorageBootTests
 {
     [Test]

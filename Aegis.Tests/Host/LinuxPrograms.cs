@@ -1,5 +1,6 @@
-// The Linux test programs of Tests/Linux (C, built with the host's gcc -static exactly as the
-// build puts them into the root file system) and how to run them on the host: shared by the
+// The Linux test programs of Tests/Linux (C, built with the host's gcc exactly as the build puts
+// them into the root file system: tools/rootfs/build-program.sh, dynamically linked against the
+// C library unless the source asks for a static program) and how to run them on the host: shared by the
 // host tests (LinuxProgramsOnTheHostTests) and the differential boot tests
 // (Boot/LinuxDifferentialTests), which compare a host run with a run on Aegis.
 // Guarantees: every program is compiled at most once per test run, into a private temporary
@@ -28,6 +29,13 @@ public static class LinuxPrograms
     public const string BenchmarkName = "linuxbench";
     /// <summary>Tests/Linux/smallfile.c: the small-file disk benchmark (/usr/bin/smallfile), not a differential program.</summary>
     public const string SmallFileBenchmarkName = "smallfile";
+    /// <summary>Tests/Linux/workmeter.c: measures the machine's work over a window the host opens
+    /// (./aegis bench's nginx set; /usr/bin/workmeter), not a differential program.</summary>
+    public const string WorkMeterName = "workmeter";
+
+    /// <summary>The programs of Tests/Linux that every image holds in /usr/bin (tools/rootfs.targets);
+    /// the others are test programs in /tests of test images only.</summary>
+    public static readonly HashSet<string> UsrBinNames = new HashSet<string> { BenchmarkName, SmallFileBenchmarkName, WorkMeterName };
 
     /// <summary>The Linux-ABI fuzzer (/tests/fuzz): never run on the host (random calls as the
     /// test user could damage it), checked from outside by Boot/LinuxFuzzTests.</summary>
@@ -47,7 +55,7 @@ public static class LinuxPrograms
 
     public static string SourceDirectory => Path.Combine(FrontDoor.RepositoryRoot, "Tests", "Linux");
 
-    /// <summary>Every differential program (Tests/Linux/NAME.c but linuxbench and fuzz, and but core-* and
+    /// <summary>Every differential program (Tests/Linux/NAME.c but those of /usr/bin and fuzz, and but core-* and
     /// signal-*: their own fixtures, LinuxCoreTests and LinuxSignalBootTests, compare them with the
     /// host in their own way; boot-*: programs whose output a boot test judges, not comparable with
     /// the host's), sorted by name.</summary>
@@ -55,7 +63,7 @@ public static class LinuxPrograms
     {
         var names = Directory.GetFiles(SourceDirectory, "*.c")
             .Select(path => Path.GetFileNameWithoutExtension(path))
-            .Where(name => name != BenchmarkName && name != SmallFileBenchmarkName && name != FuzzerName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal)
+            .Where(name => !UsrBinNames.Contains(name) && name != FuzzerName && !name.StartsWith("core-", StringComparison.Ordinal) && !name.StartsWith("signal-", StringComparison.Ordinal)
                 && !name.StartsWith("boot-", StringComparison.Ordinal))
             .ToList();
         names.Sort(StringComparer.Ordinal);
@@ -63,6 +71,17 @@ public static class LinuxPrograms
     }
 
     public static string[] ArgumentsOf(string name) => Arguments.TryGetValue(name, out string[] arguments) ? arguments : Array.Empty<string>();
+
+    /// <summary>The script that compiles a program for the root file system (tools/rootfs.targets runs it).</summary>
+    public static string BuildScript => Path.Combine(FrontDoor.RepositoryRoot, "tools", "rootfs", "build-program.sh");
+
+    /// <summary>How Tests/Linux/NAME.c asks to be linked: "static" or "static-pie" (its line
+    /// "// aegis-link: MODE"), or null: dynamically (tools/rootfs/build-program.sh).</summary>
+    public static string LinkMode(string name)
+    {
+        Match match = Regex.Match(File.ReadAllText(Path.Combine(SourceDirectory, name + ".c")), @"(?m)^// aegis-link: ([a-z-]+)[ \t]*$");
+        return match.Success ? match.Groups[1].Value : null;
+    }
 
     /// <summary>The C flags the build uses (tools/rootfs.targets, property AegisRootfsCFlags).</summary>
     public static string CFlags()
@@ -83,12 +102,12 @@ public static class LinuxPrograms
             s_buildDirectory ??= Directory.CreateTempSubdirectory("aegis-linux-programs-").FullName;
             string output = Path.Combine(s_buildDirectory, name);
             string source = Path.Combine(SourceDirectory, name + ".c");
-            // As tools/rootfs.targets: a program named dynamic* is linked dynamically (no -static).
-            IEnumerable<string> flags = CFlags().Split(' ', StringSplitOptions.RemoveEmptyEntries)
-                .Where(flag => !(name.StartsWith("dynamic", StringComparison.Ordinal) && flag == "-static"));
-            var arguments = new List<string>(flags) { "-o", output, source };
-            (int exitCode, string text) = Execute("gcc", arguments, TimeSpan.FromMinutes(2), environment: null);
-            Assert.That(exitCode, Is.EqualTo(0), () => $"gcc {string.Join(' ', arguments)} failed:\n{text}");
+            // As tools/rootfs.targets: the build's script and flags (linked dynamically unless the
+            // source's "// aegis-link:" line asks for static or static-pie).
+            var arguments = new List<string> { BuildScript, output, source };
+            arguments.AddRange(CFlags().Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            (int exitCode, string text) = Execute("bash", arguments, TimeSpan.FromMinutes(2), environment: null);
+            Assert.That(exitCode, Is.EqualTo(0), () => $"bash {string.Join(' ', arguments)} failed:\n{text}");
             s_built[name] = output;
             return output;
         }

@@ -208,6 +208,33 @@ public class LinuxVfsProcTests
         Assert.That(System.Text.RegularExpressions.Regex.IsMatch(File.ReadAllText("/proc/loadavg"), @"^\d+\.\d\d \d+\.\d\d \d+\.\d\d \d+/\d+ \d+\n$"), "the host's has the same shape");
     }
 
+    /// <summary>top divides differences of /proc/stat's cpu columns, so no column may go back
+    /// between reads, even when the idle clock (TSC) runs ahead of the uptime clock (timer ticks),
+    /// as it did on a loaded host, or when busy = uptime - idle would lose a tick to rounding.</summary>
+    [Test]
+    public void ProcStatCpuColumnsNeverGoBack()
+    {
+        var vfs = new Vfs();
+        (long uptime, long idle)[] samples =
+        {
+            (1_000_000_000, 900_000_000), (1_050_000_000, 990_000_000), (1_900_000_000, 1_000_000_000),
+            (2_000_000_000, 1_990_000_000), (2_010_000_000, 2_500_000_000), (2_600_000_000, 2_510_000_000),
+        };
+        long lastBusy = 0, lastIdle = 0;
+        foreach (var (uptime, idle) in samples)
+        {
+            vfs.System.UptimeNanoseconds = uptime;
+            vfs.System.IdleNanoseconds = idle;
+            string[] cpu = vfs.ReadFile("/proc/stat").Split('\n')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            long busy = long.Parse(cpu[1]), idleTicks = long.Parse(cpu[4]);
+            Assert.That(busy, Is.GreaterThanOrEqualTo(lastBusy), $"busy went back at uptime {uptime}, idle {idle}");
+            Assert.That(idleTicks, Is.GreaterThanOrEqualTo(lastIdle), $"idle went back at uptime {uptime}, idle {idle}");
+            lastBusy = busy; lastIdle = idleTicks;
+        }
+        Assert.That(lastBusy, Is.EqualTo(90), "busy held at the 0.9 s it reached before idle ran ahead");
+        Assert.That(lastIdle, Is.EqualTo(251));
+    }
+
     [Test]
     public void ProcIsReadOnly()
     {

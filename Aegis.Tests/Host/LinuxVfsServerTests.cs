@@ -190,6 +190,42 @@ public unsafe class LinuxVfsServerTests
     }
 
     [Test]
+    public void ProcAegisFileServerCountsTheServersRequestsByOperation()
+    {
+        var tree = new SharedTree();
+        SharedProcess a = tree.Attach(10), b = tree.Attach(11);
+        a.Fs.Sources.FileServerCalls = calls => a.Client.ServerCalls(calls);
+        // The lines "NAME COUNT", as (names, counts).
+        (string[] Names, long[] Counts) Read()
+        {
+            string[] lines = a.ReadFile("/proc/aegis/file_server").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var names = new string[lines.Length];
+            var counts = new long[lines.Length];
+            for (int i = 0; i < lines.Length; i++)
+            {
+                string[] fields = lines[i].Split(' ');
+                Assert.That(fields, Has.Length.EqualTo(2), lines[i]);
+                names[i] = fields[0];
+                counts[i] = long.Parse(fields[1]);
+            }
+            return (names, counts);
+        }
+        (string[] Names, long[] Counts) before = Read();
+        Assert.That(before.Names, Is.EqualTo(VfsProtocol.Names[1..]), "every operation, in the protocol's order");
+        b.CreateFile("/tmp/x", "hello"); // open, write; the close rides along with the next request
+        for (int i = 0; i < 3; i++) Assert.That(b.StatError("/tmp/x"), Is.EqualTo(0));
+        Assert.That(a.StatError("/tmp/none"), Is.EqualTo(-Errno.ENOENT));
+        long[] after = Read().Counts;
+        long Delta(int op) => after[op - 1] - before.Counts[op - 1];
+        Assert.That(Delta(VfsProtocol.Open), Is.EqualTo(1), "b's open (a's /proc file is its own)");
+        Assert.That(Delta(VfsProtocol.Write), Is.EqualTo(1));
+        Assert.That(Delta(VfsProtocol.Stat), Is.EqualTo(2), "b's first (its client answers the next two from its cache) and a's, counted by the one server");
+        Assert.That(Delta(VfsProtocol.ServerCalls), Is.EqualTo(1), "the first reading's own request");
+        a.Fs.Sources.FileServerCalls = null;
+        Assert.That(a.ReadFile("/proc/aegis/file_server"), Is.Empty, "no server: nothing");
+    }
+
+    [Test]
     public void AnOpenFileWrittenByOneProcessIsReadByAnotherThroughItsOwnDescription()
     {
         var tree = new SharedTree();

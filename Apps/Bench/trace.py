@@ -14,6 +14,7 @@
 import bisect
 import collections
 import os
+import sys
 
 import gdb
 
@@ -24,38 +25,15 @@ output_path = os.environ["AEGIS_TRACE_OUTPUT"]
 limit = int(os.environ.get("AEGIS_TRACE_LIMIT", "3000000"))
 
 KERNEL_HALF = 0xFFFF800000000000
-PREFIXES = [
-    ("Aegis_Kernel_Aegis_Kernel_", "kernel:"),
-    ("Aegis_Runtime_System_", "runtime:System."),
-    ("Aegis_Runtime_Internal_", "runtime:Internal."),
-    ("LibOS_Base_Aegis_LibOS_", "libos:"),
-    ("LibOS_Base_Aegis_Abi_", "abi:"),
-    ("Bench_Aegis_Apps_Bench_", "bench:"),
-]
-
-
-def short(symbol):
-    for prefix, replacement in PREFIXES:
-        if symbol.startswith(prefix):
-            return replacement + symbol[len(prefix):].replace("__", ".")
-    return symbol
+# The .sym files' records and short names (Apps/Bench/symbols.py; gdb runs this script from the
+# repository's root).
+sys.path.insert(0, os.path.join(os.getcwd(), "Apps", "Bench"))
+from symbols import short, load as load_records  # noqa: E402
 
 
 def load_symbols(paths):
-    """Function records (address, size, name), sorted; sized records win over labels."""
-    records = {}
-    for path in paths:
-        with open(path) as lines:
-            for line in lines:
-                parts = line.split()
-                if len(parts) != 4 or parts[0] != "F":
-                    continue
-                address, size = int(parts[1], 16), int(parts[2], 16)
-                previous = records.get(address)
-                if previous is None or (previous[0] == 0 and size > 0):
-                    records[address] = (size, parts[3])
-    ordered = sorted(records.items())
-    return [a for a, _ in ordered], [(a, s, n) for a, (s, n) in ordered]
+    records = load_records(paths)
+    return [a for a, _, _ in records], records
 
 
 addresses, symbols = load_symbols(symbol_files)

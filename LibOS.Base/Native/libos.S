@@ -89,6 +89,14 @@ FUNCTION(aegis_syscall_rsi)
     ret
     .size aegis_syscall_rsi, . - aegis_syscall_rsi
 
+/* ulong aegis_rdtsc(void): the time-stamp counter (Time.Timestamp). */
+FUNCTION(aegis_rdtsc)
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    ret
+    .size aegis_rdtsc, . - aegis_rdtsc
+
 /* long aegis_syscall0(number): the fast stub for calls without arguments. */
 FUNCTION(aegis_syscall0)
     mov %rdi, %rax

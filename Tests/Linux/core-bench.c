@@ -3,6 +3,8 @@
  * QEMU -icount the TSC counts instructions. Prints
  *   BENCH linux_getppid <N> <instructions per call, one decimal>
  * (the same line format as ./aegis bench). */
+// Linked static (a benchmark: its figure stays comparable with earlier ones and with linuxbench's; tools/rootfs/build-program.sh):
+// aegis-link: static
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/syscall.h>

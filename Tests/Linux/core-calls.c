@@ -1,6 +1,8 @@
 /* core-calls: identity, time and the small calls a libc makes, with their error paths (EFAULT for
  * a bad pointer, EINVAL for a bad argument, ENOSYS for a number nothing serves). Prints only
  * facts that are the same on Linux and on Aegis; exit status 0 when every check holds. */
+// Linked static (LinuxCoreTests: the static programs of the personality's core; tools/rootfs/build-program.sh):
+// aegis-link: static
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>

@@ -2,6 +2,8 @@
  * must fail and return (a missing file: ENOENT, a text file: ENOEXEC, a bad path pointer:
  * EFAULT), then execs itself with the argument "child" and a one-variable environment; the
  * child prints what it received and exits 5 (the status the test sees, from the same pid). */
+// Linked static (LinuxCoreTests: execve of a static program in place; tools/rootfs/build-program.sh):
+// aegis-link: static
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * taking a fault (signals are not offered yet): through the calls' results, the memory's
  * contents, and the kernel's EFAULT when a call is handed memory it may not use. Every line is
  * the same on Linux and on Aegis; exit status 0 when every check holds. */
+// Linked static (LinuxCoreTests: the static programs of the personality's core (brk right after static data); tools/rootfs/build-program.sh):
+// aegis-link: static
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdint.h>

@@ -1,5 +1,7 @@
 /* core-pie: built with -static-pie. Its own start code relocates it wherever the loader put it;
  * a pointer initialised at link time must then equal the function's run-time address. */
+// Linked static-pie (the point of the program: it relocates itself, no interpreter; tools/rootfs/build-program.sh):
+// aegis-link: static-pie
 #include <stdio.h>
 
 static int answer(void) { return 42; }

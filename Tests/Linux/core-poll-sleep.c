@@ -4,6 +4,8 @@
  * whether the machine was idle for at least half of each wait (/proc/uptime's second field: the
  * CPU's idle time): a poller that looked again and again would keep the CPU busy all along.
  * Aegis only (a busy host has no idle time to show): LinuxCoreTests reads the lines. */
+// Linked static (LinuxCoreTests: the static programs of the personality's core; tools/rootfs/build-program.sh):
+// aegis-link: static
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,7 @@
 /* core-segv: writes into a read-only page; without a handler the program dies of SIGSEGV
  * (a shell shows status 139). Prints one line before. */
+// Linked static (LinuxCoreTests: the static programs of the personality's core; tools/rootfs/build-program.sh):
+// aegis-link: static
 #include <stdio.h>
 #include <sys/mman.h>
 

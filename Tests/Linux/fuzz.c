@@ -56,6 +56,8 @@
  * Printed: "fuzz: seed S: C calls in K children; killed by signals: ...; stopped: T; hangs: H;
  * anomalies: A" per seed, then "fuzz: done, anomalies: A"; exit status 0 when A is 0, else 1.
  */
+// Linked static (the fuzzer's random calls (munmap, mprotect, brk...) must meet the memory layout its seeds were chosen on; tools/rootfs/build-program.sh):
+// aegis-link: static
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

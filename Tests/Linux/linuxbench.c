@@ -17,6 +17,8 @@
  * Exit status: 0, or 1 when an operation failed (its error is printed, no BENCH line).
  * The file of open_read_close_1k and stat is /tmp/linuxbench.dat (1 KiB), removed at the end.
  */
+// Linked static (the benchmark, one binary unchanged on Linux and on Aegis, its figures comparable across versions; tools/rootfs/build-program.sh):
+// aegis-link: static
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

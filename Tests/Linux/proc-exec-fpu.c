@@ -6,6 +6,8 @@
  *   - a forked child sets the pattern again and calls execve directly (no library code between
  *     the pattern and the system call); the new program prints its state at main.
  * Nothing here depends on an address or a time. */
+// Linked static (the FPU state "at main" must be the one execve gave: no dynamic linker runs in between; tools/rootfs/build-program.sh):
+// aegis-link: static
 #include "difftest.h"
 #include <stdint.h>
 #include <sys/syscall.h>

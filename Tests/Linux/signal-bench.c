@@ -4,6 +4,8 @@
  * loop. Under QEMU -icount the TSC counts instructions. Prints
  *   BENCH linux_signal_self <N> <instructions per operation, one decimal>
  * and exits 1 when a signal went missing. */
+// Linked static (a benchmark, the counterpart of linuxbench's signal_self; tools/rootfs/build-program.sh):
+// aegis-link: static
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>

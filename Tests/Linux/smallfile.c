@@ -21,6 +21,8 @@
  *        f0999 are removed first). --keep: stop after the read phase (the files stay, for the
  *        host to check). Exit status 0, or 1 when a call failed or a byte was wrong (printed).
  */
+// Linked static (a benchmark: its instruction counts stay comparable across versions; tools/rootfs/build-program.sh):
+// aegis-link: static
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -30,29 +32,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "machinework.h"
 
 #define FILES 1000
 #define SIZE 1024
 
-static inline uint64_t rdtscp(void)
-{
-    uint32_t low, high, aux;
-    __asm__ volatile("rdtscp" : "=a"(low), "=d"(high), "=c"(aux)::"memory");
-    return ((uint64_t)high << 32) | low;
-}
-
-/* Ticks the CPU spent halted since boot, or 0 where the system does not say. */
-static uint64_t idle_ticks(void)
-{
-    char text[64];
-    int fd = open("/proc/aegis/idle_tsc", O_RDONLY);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    text[n] = 0;
-    return strtoull(text, NULL, 10);
-}
 
 /* Requests completed and sectors of the first disk in /proc/diskstats (0 when none). */
 struct io { unsigned long long reads, sectors_read, writes, sectors_written; };

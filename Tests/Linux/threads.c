@@ -16,6 +16,9 @@
  *   - membarrier: PRIVATE_EXPEDITED after its registration succeeds;
  *   - a thread that sleeps while another waits for a child (waitpid) runs during that wait;
  *   - the process ends with exit status 0 only if every check passed. */
+// Linked static (glibc's pthread_exit unwinds the thread through libgcc_s.so.1, which the root file
+// system does not have; the static libc carries the unwinder; tools/rootfs/build-program.sh):
+// aegis-link: static
 #include "difftest.h"
 #include <linux/futex.h>
 #include <linux/membarrier.h>
@@ -297,7 +300,14 @@ int main(void)
     pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
     pthread_t lone;
     pthread_create(&lone, &attributes, detached, NULL);
-    for (int i = 0; i < 1000 && !atomic_load(&detached_ran); i++) sched_yield();
+    /* Yielding until it ran, for at most 5 s: a count of yields (it was 1,000) can pass before a
+       busy host's scheduler has given the new thread a CPU at all. */
+    struct timespec wait_start, wait_now;
+    clock_gettime(CLOCK_MONOTONIC, &wait_start);
+    do {
+        sched_yield();
+        clock_gettime(CLOCK_MONOTONIC, &wait_now);
+    } while (!atomic_load(&detached_ran) && wait_now.tv_sec - wait_start.tv_sec < 5);
     dt_check(atomic_load(&detached_ran) == 1, "a detached thread runs and ends with pthread_exit", "%s", "no");
 
     pthread_t callers[3];

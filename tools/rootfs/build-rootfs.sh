@@ -13,7 +13,9 @@
 #      pages, lintian overrides, translations, glibc's iconv modules (iconv between charsets
 #      other than ASCII, UTF-8 and Latin-1, which glibc has built in, needs them) and libraries no
 #      program links with (libmvec, glibc's debugging and profiling preloads, libthread_db,
-#      libBrokenLocale, ncurses' libtic): the image's size is boot time, GRUB reads every byte);
+#      libBrokenLocale, ncurses' libtic, OpenSSL's engines and provider modules, which it loads
+#      only when an openssl.cnf names them and the image has none): the image's size is boot
+#      time, GRUB reads every byte);
 #   2. the --overlay directory (the repository's rootfs/), copied to the same paths;
 #   3. every --file SOURCE=PATH (compiled programs: tests/hello, usr/bin/linuxbench), mode 0755;
 #   4. the empty directories every Linux root has: tmp (1777), root (0700), dev, proc, sys, home;
@@ -61,7 +63,8 @@ done
 PRUNED=(usr/share/doc usr/share/man usr/share/info usr/share/lintian usr/share/locale usr/lib/x86_64-linux-gnu/gconv
         lib/x86_64-linux-gnu/libmvec.so.1 lib/x86_64-linux-gnu/libc_malloc_debug.so.0 lib/x86_64-linux-gnu/libmemusage.so
         lib/x86_64-linux-gnu/libpcprofile.so lib/x86_64-linux-gnu/libBrokenLocale.so.1 lib/x86_64-linux-gnu/libthread_db.so.1
-        usr/lib/x86_64-linux-gnu/libtic.so.6 usr/lib/x86_64-linux-gnu/libtic.so.6.4)
+        usr/lib/x86_64-linux-gnu/libtic.so.6 usr/lib/x86_64-linux-gnu/libtic.so.6.4
+        usr/lib/x86_64-linux-gnu/engines-3 usr/lib/x86_64-linux-gnu/ossl-modules)
 for pruned in "${PRUNED[@]}"; do rm -rf "${stage:?}/$pruned"; done
 
 if [[ -x "$stage/bin/busybox" ]]; then

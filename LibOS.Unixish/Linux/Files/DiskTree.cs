@@ -202,6 +202,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return 0;
         }
 
+        /// <summary>A socket file (an AF_UNIX bind): an S_IFSOCK inode on the disk, seen as a DiskSpecialNode.</summary>
+        internal int MakeSocketFile(MemoryDirectory parent, string name, uint permissions, out Inode made)
+        {
+            made = null;
+            int error = Ext2.Create((uint)parent.Number, name, LinuxFile.S_IFSOCK | (permissions & 0xFFF), 0, (parent.Mode & 0x400) != 0 ? parent.Gid : 0, out uint number);
+            if (error < 0) return error;
+            made = NodeFor(number, out error);
+            if (made == null) return error;
+            parent.Add(name, made);
+            Refresh(parent);
+            return 0;
+        }
+
         internal int Link(Inode node, MemoryDirectory parent, string name)
         {
             int error = Ext2.Link((uint)node.Number, (uint)parent.Number, name);

@@ -9,13 +9,14 @@
 //   FileCalls.Sources.Clock      wall time for file times (default: time since boot);
 //   FileCalls.CurrentProcess     the default table's entry (name, arguments, exe: core's loader sets them);
 //   FileCalls.CloseOnExec()      execve's step; FileCalls.BrokenPipe: called when a write gets EPIPE
-//                                (core raises SIGPIPE); FileCalls.Idle: how poll/select wait (default: Yield).
+//                                (core raises SIGPIPE); FileCalls.Idle: replaces the blocking file
+//                                calls' wait between two looks (FileCalls.Waiting.cs).
 using Aegis.Abi;
 using static Aegis.LibOS.Unixish.Linux.LinuxSystemCallNumbers;
 
 namespace Aegis.LibOS.Unixish.Linux.Files
 {
-    public static unsafe class FileCalls
+    public static unsafe partial class FileCalls
     {
         public static readonly FileSystemSources Sources = new FileSystemSources();
         public static FileSystem FileSystem;
@@ -53,6 +54,40 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             D(faccessat, &Faccessat); D(pselect6, &Pselect6); D(ppoll, &Ppoll); D(utimensat, &Utimensat);
             D(dup3, &Dup3); D(pipe2, &Pipe2); D(syncfs, &Syncfs); D(renameat2, &Renameat2); D(statx, &Statx);
             D(faccessat2, &Faccessat2); D(close_range, &CloseRange);
+            D(eventfd, &EventFd); D(eventfd2, &EventFd2); D(epoll_create, &EpollCreate); D(epoll_create1, &EpollCreate1);
+            D(epoll_ctl, &EpollCtl); D(epoll_wait, &EpollWait); D(epoll_pwait, &EpollPwait); D(epoll_pwait2, &EpollPwait2);
+            RegisterSockets();
+            VfsClient.SocketWait = &SocketWait;
+            VfsClient.ResumeTimeout = &Processes.LinuxThreads.ResumeDeadline;
+        }
+
+        /// <summary>A socket call the server answered Blocked (VfsClient.SocketWait): a signal ends it
+        /// (-ERESTARTSYS; -EINTR for a socket with a timeout, which Linux never restarts), its
+        /// timeout ends it (-EAGAIN: the deadline is set at its first wait), another runnable thread
+        /// makes it wait its turn (the call is made again later, with the same deadline), else this
+        /// process sleeps until the server's wake (recorded) or the deadline, or yields once.</summary>
+        private static long SocketWait(bool recorded, VfsClient.SocketTimeout* timeout)
+        {
+            bool timed = timeout->Milliseconds > 0;
+            ulong now = LinuxCpu.Timestamp();
+            if (timed && timeout->Deadline == 0)
+            {
+                ulong ticks = (ulong)timeout->Milliseconds * TscPerMillisecond;
+                bool overflows = ticks / TscPerMillisecond != (ulong)timeout->Milliseconds || ticks > ulong.MaxValue - now;
+                timeout->Deadline = overflows ? ulong.MaxValue : now + ticks;
+            }
+            if (Processes.ProcessSignals.TakeInterrupt()) return timed ? -Errno.EINTR : -Processes.ProcessSignals.ERESTARTSYS;
+            if (timed && now >= timeout->Deadline) return -Errno.EAGAIN;
+            if (Processes.LinuxThreads.OthersCanRun())
+            {
+                // Kept untimed too (no deadline): a connect made again knows it began (VfsClient.Connect).
+                Processes.LinuxThreads.KeepDeadline(timeout->Call, timed ? timeout->Deadline : ulong.MaxValue);
+                return Processes.LinuxThreads.RestartLater();
+            }
+            if (recorded && Processes.Notices.On) Processes.ProcessSignals.WaitForWake(timed ? timeout->Deadline : ulong.MaxValue);
+            else SystemCalls.Yield();
+            if (Processes.Notices.Waiting) Processes.Notices.Drain();
+            return 0;
         }
 
         private static void D(int number, delegate*<ref LinuxCall, long> handler) => LinuxSystemCalls.Define(number, handler);
@@ -76,6 +111,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 FileSystem.RootIsOnTheDisk(VfsIpc.RootKind);
                 if (VfsIpc.RootKind != VfsProtocol.RootArchive) Sources.Disk = new ServerDisk();
                 Remote = new VfsClient(transport, FileSystem.RootMount);
+                Sources.FileServerCalls = calls => Remote != null && Remote.ServerCalls(calls);
                 Files = new LinuxFiles(FileSystem, Remote);
             }
             else
@@ -233,7 +269,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             long bound = ReadBound(file, count, offset);
             if (!UserPointers.IsAccessible(buffer, (ulong)bound, true)) return -Errno.EFAULT;
             count = bound;
-            return offset < 0 ? Files.Read(fd, (byte*)buffer, count) : Files.PRead(fd, (byte*)buffer, count, offset);
+            long result = offset < 0 ? Files.Read(fd, (byte*)buffer, count) : Files.PRead(fd, (byte*)buffer, count, offset);
+            return result == EventFdNode.WouldWait && file.Node is EventFdNode ? WaitForCounter(fd, (byte*)buffer, count, false) : result;
         }
 
         private static long DoWrite(int fd, ulong buffer, long count, long offset)
@@ -243,7 +280,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (count < 0) return -Errno.EINVAL;
             if (!file.CanWrite) return -Errno.EBADF;
             if (!UserPointers.IsAccessible(buffer, (ulong)count, false)) return -Errno.EFAULT;
-            return ReportPipe(offset < 0 ? Files.Write(fd, (byte*)buffer, count) : Files.PWrite(fd, (byte*)buffer, count, offset));
+            long result = offset < 0 ? Files.Write(fd, (byte*)buffer, count) : Files.PWrite(fd, (byte*)buffer, count, offset);
+            if (result == EventFdNode.WouldWait && file.Node is EventFdNode) return WaitForCounter(fd, (byte*)buffer, count, true);
+            return ReportPipe(result);
         }
 
         // ------------------------------------------------------------------ data
@@ -282,6 +321,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 total += (long)iov[i * 2 + 1];
                 if (total < 0) return -Errno.EINVAL;
             }
+            if (file.Node is RemoteSocket socket) return SocketVector(socket, iov, count, write); // a message socket's pieces are one message
             long done = 0;
             for (int i = 0; i < count; i++)
             {
@@ -710,240 +750,5 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         private static long Fchdir(ref LinuxCall c) => Files.ChangeDirectory((int)c.A0);
-
-        // ------------------------------------------------------------------ poll and select
-
-        private const short POLLIN = 0x1, POLLOUT = 0x4, POLLPRI = 0x2, POLLERR = 0x8, POLLHUP = 0x10;
-
-        // How poll and select wait between two looks at their descriptors (docs/libos-unixish.md,
-        // "Files"): asleep in the kernel (Notices.WaitStep: a signal, another process's message, a
-        // child's end, an interval timer or the call's own timeout wakes it) when every descriptor
-        // that can become ready tells this process so — the terminal, when this process is in the
-        // foreground group (it becomes the input's watcher); a shared pipe, once this process is
-        // one of its pollers (SharedPipe.Watch: any change of the pipe wakes it; taken back when the
-        // call returns). A background process does not watch the terminal, and a pipe has
-        // SharedPipe.PollerSlots pollers at most: with such a descriptor the loop yields and looks
-        // again (it spins).
-        private const int NoChange = 0, TerminalInput = 1, SharedRing = 2;
-
-        /// <summary>Before the first sleep of a poll or select with shared pipes among its
-        /// descriptors: watches them all (SharedPipe.Watch). True when every one is watched (the
-        /// caller then looks at its descriptors once more, and may sleep); false: it spins.</summary>
-        private static bool WatchSharedPipe(int fd)
-        {
-            OpenFile file = Files.Table.Get(fd);
-            if (file == null || !(file.Node is PipeNode pipe) || !(pipe.Pipe is Processes.SharedPipe shared)) return true;
-            return shared.Watch();
-        }
-
-        private static void WaitOnce(int sources, long timeoutMs, ulong startTsc, ref bool blocking, bool pipesWatched)
-        {
-            if (Idle != null) { Idle(); return; }
-            if (((sources & SharedRing) != 0 && !pipesWatched) || !Processes.Notices.On) { SystemCalls.Yield(); return; }
-            if (!blocking) { Processes.Notices.BeginBlocking(); blocking = true; }
-            if ((sources & TerminalInput) != 0 && !Processes.Notices.WatchTerminal()) { SystemCalls.Yield(); return; }
-            ulong deadline = timeoutMs < 0 ? ulong.MaxValue : startTsc + (ulong)timeoutMs * TscPerMillisecond;
-            ulong threads = Processes.LinuxThreads.NextDeadline; // a blocked thread's deadline: it runs then
-            Processes.Notices.WaitStep(threads < deadline ? threads : deadline);
-        }
-
-        // What can make fd ready while this process waits (NoChange: a file, a pipe only this process
-        // holds, nothing; they are ready or not for good).
-        private static int ChangeSource(int fd)
-        {
-            OpenFile file = Files.Table.Get(fd);
-            if (file == null) return NoChange;
-            if (file.Node is DeviceNode) return TerminalInput;
-            if (file.Node is PipeNode pipe && pipe.Pipe is Processes.SharedPipe) return SharedRing;
-            return NoChange;
-        }
-
-        private static ulong TscPerMillisecond
-        {
-            get
-            {
-                ulong perMs = Info.GlobalPage->TimestampHz / 1000;
-                return perMs == 0 ? 1 : perMs;
-            }
-        }
-
-        private static long MillisecondsSince(ulong startTsc) => (long)((LinuxCpu.Timestamp() - startTsc) / TscPerMillisecond);
-
-        /// <summary>timeoutMs &lt; 0: forever.</summary>
-        private static long PollLoop(ulong fds, int count, long timeoutMs, out long remainingMs)
-        {
-            long result = PollLooking(fds, count, timeoutMs, out remainingMs);
-            if (Processes.SharedPipe.Watching) Processes.SharedPipe.UnwatchAll();
-            return result;
-        }
-
-        private static long PollLooking(ulong fds, int count, long timeoutMs, out long remainingMs)
-        {
-            remainingMs = 0;
-            if (count < 0 || count > FileTable.Limit) return -Errno.EINVAL; // nfds above RLIMIT_NOFILE
-            int bytes = count * 8;
-            byte* table = stackalloc byte[bytes > 0 ? bytes : 1];
-            if (!UserPointers.CopyIn(table, fds, (ulong)bytes)) return -Errno.EFAULT;
-            ulong start = LinuxCpu.Timestamp();
-            int sources = NoChange;
-            bool blocking = false, watchTried = false, watched = false;
-            for (int i = 0; i < count; i++) sources |= ChangeSource(*(int*)(table + i * 8));
-            while (true)
-            {
-                int ready = 0;
-                for (int i = 0; i < count; i++)
-                {
-                    int fd = *(int*)(table + i * 8);
-                    short events = *(short*)(table + i * 8 + 4);
-                    short revents = Files.Poll(fd, events);
-                    *(short*)(table + i * 8 + 6) = revents;
-                    if (revents != 0) ready++;
-                }
-                long elapsed = MillisecondsSince(start);
-                if (ready > 0 || timeoutMs == 0 || (timeoutMs > 0 && elapsed >= timeoutMs))
-                {
-                    remainingMs = timeoutMs > elapsed ? timeoutMs - elapsed : 0;
-                    if (!UserPointers.CopyOut(fds, table, (ulong)bytes)) return -Errno.EFAULT;
-                    return ready;
-                }
-                if (sources == NoChange && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK; // nothing could ever become ready (an armed timer will interrupt)
-                if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND; // EINTR when a handler runs (the fuzzer's alarm)
-                if ((sources & SharedRing) != 0 && !watchTried)
-                {
-                    watchTried = watched = true;
-                    for (int i = 0; i < count; i++) watched &= WatchSharedPipe(*(int*)(table + i * 8));
-                    if (watched) continue; // a change from now on wakes us: look once more before sleeping
-                }
-                if (Processes.LinuxThreads.OthersCanRun()) return Processes.LinuxThreads.RestartLater(); // another thread runs; the call is made again later
-                WaitOnce(sources, timeoutMs, start, ref blocking, watched);
-            }
-        }
-
-        private static long Poll(ref LinuxCall c) => PollLoop(c.A0, (int)c.A1, (int)c.A2 < 0 ? -1 : (int)c.A2, out _);
-
-        private static long Ppoll(ref LinuxCall c)
-        {
-            long timeout = -1;
-            long* ts = stackalloc long[2];
-            if (c.A2 != 0)
-            {
-                if (!UserPointers.CopyIn(ts, c.A2, 16)) return -Errno.EFAULT;
-                if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1_000_000_000) return -Errno.EINVAL;
-                timeout = ts[0] * 1000 + (ts[1] + 999_999) / 1_000_000;
-            }
-            long result = PollLoop(c.A0, (int)c.A1, timeout, out long remaining);
-            if (result >= 0 && c.A2 != 0)
-            {
-                ts[0] = remaining / 1000; ts[1] = remaining % 1000 * 1_000_000;
-                UserPointers.CopyOut(c.A2, ts, 16);
-            }
-            return result;
-        }
-
-        private static long Select(ref LinuxCall c)
-        {
-            long timeout = -1;
-            long* tv = stackalloc long[2];
-            if (c.A4 != 0)
-            {
-                if (!UserPointers.CopyIn(tv, c.A4, 16)) return -Errno.EFAULT;
-                if (tv[0] < 0 || tv[1] < 0) return -Errno.EINVAL;
-                timeout = tv[0] * 1000 + (tv[1] + 999) / 1000;
-            }
-            long result = SelectLoop((int)c.A0, c.A1, c.A2, c.A3, timeout, out long remaining);
-            if (result >= 0 && c.A4 != 0)
-            {
-                tv[0] = remaining / 1000; tv[1] = remaining % 1000 * 1000;
-                UserPointers.CopyOut(c.A4, tv, 16);
-            }
-            return result;
-        }
-
-        private static long Pselect6(ref LinuxCall c)
-        {
-            long timeout = -1;
-            long* ts = stackalloc long[2];
-            if (c.A4 != 0)
-            {
-                if (!UserPointers.CopyIn(ts, c.A4, 16)) return -Errno.EFAULT;
-                if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1_000_000_000) return -Errno.EINVAL;
-                timeout = ts[0] * 1000 + (ts[1] + 999_999) / 1_000_000;
-            }
-            long result = SelectLoop((int)c.A0, c.A1, c.A2, c.A3, timeout, out long remaining);
-            if (result >= 0 && c.A4 != 0)
-            {
-                ts[0] = remaining / 1000; ts[1] = remaining % 1000 * 1_000_000;
-                UserPointers.CopyOut(c.A4, ts, 16);
-            }
-            return result;
-        }
-
-        private static long SelectLoop(int nfds, ulong readSet, ulong writeSet, ulong exceptSet, long timeoutMs, out long remainingMs)
-        {
-            long result = SelectLooking(nfds, readSet, writeSet, exceptSet, timeoutMs, out remainingMs);
-            if (Processes.SharedPipe.Watching) Processes.SharedPipe.UnwatchAll();
-            return result;
-        }
-
-        private static long SelectLooking(int nfds, ulong readSet, ulong writeSet, ulong exceptSet, long timeoutMs, out long remainingMs)
-        {
-            remainingMs = 0;
-            if (nfds < 0) return -Errno.EINVAL;
-            if (nfds > FileTable.Limit) nfds = FileTable.Limit;
-            int words = (nfds + 63) / 64;
-            ulong* input = stackalloc ulong[48];  // 3 sets x 16 words (1024 descriptors)
-            ulong* output = stackalloc ulong[48];
-            for (int i = 0; i < 48; i++) { input[i] = 0; output[i] = 0; }
-            ulong bytes = (ulong)words * 8;
-            if (readSet != 0 && !UserPointers.CopyIn(input, readSet, bytes)) return -Errno.EFAULT;
-            if (writeSet != 0 && !UserPointers.CopyIn(input + 16, writeSet, bytes)) return -Errno.EFAULT;
-            if (exceptSet != 0 && !UserPointers.CopyIn(input + 32, exceptSet, bytes)) return -Errno.EFAULT;
-            int sources = NoChange;
-            bool blocking = false, watchTried = false, watched = false;
-            for (int fd = 0; fd < nfds; fd++)
-            {
-                ulong bit = 1UL << (fd & 63);
-                int w = fd >> 6;
-                if (((input[w] | input[16 + w] | input[32 + w]) & bit) == 0) continue;
-                if (Files.Table.Get(fd) == null) return -Errno.EBADF;
-                sources |= ChangeSource(fd);
-            }
-            ulong start = LinuxCpu.Timestamp();
-            while (true)
-            {
-                int ready = 0;
-                for (int fd = 0; fd < nfds; fd++)
-                {
-                    ulong bit = 1UL << (fd & 63);
-                    int w = fd >> 6;
-                    if (((input[w] | input[16 + w] | input[32 + w]) & bit) == 0) continue;
-                    short revents = Files.Poll(fd, POLLIN | POLLOUT | POLLPRI);
-                    if ((input[w] & bit) != 0 && (revents & (POLLIN | POLLHUP | POLLERR)) != 0) { output[w] |= bit; ready++; }
-                    if ((input[16 + w] & bit) != 0 && (revents & (POLLOUT | POLLERR)) != 0) { output[16 + w] |= bit; ready++; }
-                    if ((input[32 + w] & bit) != 0 && (revents & POLLPRI) != 0) { output[32 + w] |= bit; ready++; }
-                }
-                long elapsed = MillisecondsSince(start);
-                if (ready > 0 || timeoutMs == 0 || (timeoutMs > 0 && elapsed >= timeoutMs))
-                {
-                    remainingMs = timeoutMs > elapsed ? timeoutMs - elapsed : 0;
-                    if (readSet != 0 && !UserPointers.CopyOut(readSet, output, bytes)) return -Errno.EFAULT;
-                    if (writeSet != 0 && !UserPointers.CopyOut(writeSet, output + 16, bytes)) return -Errno.EFAULT;
-                    if (exceptSet != 0 && !UserPointers.CopyOut(exceptSet, output + 32, bytes)) return -Errno.EFAULT;
-                    return ready;
-                }
-                if (sources == NoChange && timeoutMs < 0 && !Signals.TimersArmed) return -Errno.EDEADLK;
-                if (Signals.InterruptPending()) return -Signals.ERESTARTNOHAND;
-                if ((sources & SharedRing) != 0 && !watchTried)
-                {
-                    watchTried = watched = true;
-                    for (int fd = 0; fd < nfds; fd++)
-                        if ((((input[fd >> 6] | input[16 + (fd >> 6)] | input[32 + (fd >> 6)]) >> (fd & 63)) & 1) != 0)
-                            watched &= WatchSharedPipe(fd);
-                    if (watched) continue; // a change from now on wakes us: look once more before sleeping
-                }
-                if (Processes.LinuxThreads.OthersCanRun()) return Processes.LinuxThreads.RestartLater(); // another thread runs; the call is made again later
-                WaitOnce(sources, timeoutMs, start, ref blocking, watched);
-            }
-        }
     }
 }

@@ -27,6 +27,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public IEntropySource Entropy;
         /// <summary>The root file system's disk (/proc/diskstats, drop_caches); null: none.</summary>
         public IDiskSource Disk;
+        /// <summary>The file server's requests by operation (VfsProtocol numbers) into the array; false:
+        /// no server (/proc/aegis/file_server is then empty). Null: none.</summary>
+        public System.Func<long[], bool> FileServerCalls;
         /// <summary>Wall time, nanoseconds since the epoch (file times). Null: 0.</summary>
         public System.Func<long> Clock;
     }
@@ -48,7 +51,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     {
         public readonly FileSystemSources Sources;
         public readonly MemoryDirectory Root;
-        public readonly Mount RootMount, DevMount, ProcMount, SysMount, TmpMount, PipeMount;
+        public readonly Mount RootMount, DevMount, ProcMount, SysMount, TmpMount, PipeMount, SocketMount;
+        /// <summary>Linux's anon_inodefs: eventfd and epoll descriptors (never in the tree).</summary>
+        public readonly Mount AnonMount;
         public readonly List<Mount> Mounts = new List<Mount>();
         public readonly ProcFs Proc;
         public readonly SysFs Sys;
@@ -89,6 +94,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             SysMount = AddMount("sysfs", "/sys", "sysfs", "rw,nosuid,nodev,noexec", LinuxFile.MakeDevice(0, 21), LinuxFile.SYSFS_MAGIC, false);
             TmpMount = AddMount("tmpfs", "/tmp", "tmpfs", "rw,nosuid,nodev", LinuxFile.MakeDevice(0, 6), LinuxFile.TMPFS_MAGIC, true);
             PipeMount = new Mount("pipefs", "", "pipefs", "rw", LinuxFile.MakeDevice(0, 12), 0x50495045, false);
+            SocketMount = new Mount("sockfs", "", "sockfs", "rw", LinuxFile.MakeDevice(0, 8), 0x534F434B, false);
+            AnonMount = new Mount("anon_inodefs", "", "anon_inodefs", "rw", LinuxFile.MakeDevice(0, 13), 0x09041934, false);
 
             Root = disk == null ? new MemoryDirectory(RootMount, NewInodeNumber(), 0x1ED, now) : disk.MakeRoot(RootMount); // 0755
             _mountRoots.Add(Root);
@@ -138,6 +145,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         public ulong NewInodeNumber() => _nextInode++;
+
+        /// <summary>The one inode number every eventfd and epoll shares (Linux's single anon_inode).</summary>
+        public ulong AnonInodeNumber
+        {
+            get
+            {
+                if (_anonInode == 0) _anonInode = NewInodeNumber();
+                return _anonInode;
+            }
+        }
+        private ulong _anonInode;
 
         /// <summary>Wall time in nanoseconds since the epoch (0 without a clock).</summary>
         public long Now => Sources.Clock == null ? 0 : Sources.Clock();
@@ -539,21 +557,53 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return 0;
         }
 
-        /// <summary>symlink: 0 or -errno (EEXIST, ENOENT for an empty target).</summary>
-        public int Symlink(string target, DirectoryNode start, string path)
+        /// <summary>Where a new name at path goes (symlink, a socket's bind): its writable parent and
+        /// last component, or -errno: EEXIST (a name is there), ENOENT (no parent, or a trailing
+        /// '/'), the parent's permission, EPERM (a mount that cannot hold names), Redirected.</summary>
+        private int NewName(DirectoryNode start, string path, out MemoryDirectory parent, out string name)
         {
-            if (target.Length == 0) return -Errno.ENOENT;
-            if (target.Length >= LinuxFile.PathMax) return -Errno.ENAMETOOLONG;
+            parent = null;
+            name = null;
             int error = Resolve(start, path, false, out PathLookup lookup, parentOnly: true);
             if (error < 0) return error;
             if (lookup.Node != null) return -Errno.EEXIST;
             if (lookup.TrailingSlash) return -Errno.ENOENT;
             if ((error = CheckCreate(ref lookup)) < 0) return error;
-            if (!(lookup.Parent is MemoryDirectory parent) || !parent.Mount.Writable) return -Errno.EPERM;
-            if (parent.Disk != null) return parent.Disk.Symlink(parent, lookup.Name, target);
+            if (!(lookup.Parent is MemoryDirectory directory) || !directory.Mount.Writable) return -Errno.EPERM;
+            parent = directory;
+            name = lookup.Name;
+            return 0;
+        }
+
+        /// <summary>symlink: 0 or -errno (EEXIST, ENOENT for an empty target).</summary>
+        public int Symlink(string target, DirectoryNode start, string path)
+        {
+            if (target.Length == 0) return -Errno.ENOENT;
+            if (target.Length >= LinuxFile.PathMax) return -Errno.ENAMETOOLONG;
+            int error = NewName(start, path, out MemoryDirectory parent, out string name);
+            if (error < 0) return error;
+            if (parent.Disk != null) return parent.Disk.Symlink(parent, name, target);
             var link = new SymlinkNode(parent.Mount, NewInodeNumber(), target, Now);
-            parent.Add(lookup.Name, link);
+            parent.Add(name, link);
             parent.ModifyTime = parent.ChangeTime = link.ModifyTime;
+            return 0;
+        }
+
+        /// <summary>An AF_UNIX socket's name (bind to a path): a socket file made at path with
+        /// permissions, as mknod(S_IFSOCK) would. 0 and the node, or -errno: EEXIST (a name is there:
+        /// the caller answers EADDRINUSE), ENOENT (no parent, or a trailing '/'), EPERM (a mount that
+        /// cannot hold names), or Redirected (the path goes on into /dev, /proc or /sys). dryRun:
+        /// only the checks (bind on a socket that already has a name answers as Linux does).</summary>
+        public int MakeSocketFile(DirectoryNode start, string path, uint permissions, bool dryRun, out Inode node)
+        {
+            node = null;
+            int error = NewName(start, path, out MemoryDirectory parent, out string name);
+            if (error < 0) return error;
+            if (dryRun) return 0;
+            if (parent.Disk != null) return parent.Disk.MakeSocketFile(parent, name, permissions & 0xFFF, out node);
+            node = new SocketFileNode(parent.Mount, NewInodeNumber(), permissions, Now);
+            parent.Add(name, node);
+            parent.ModifyTime = parent.ChangeTime = node.ModifyTime;
             return 0;
         }
 

@@ -536,4 +536,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         public override long Size => 0;
     }
+
+    /// <summary>The name an AF_UNIX socket bound to a path made in tmpfs (S_IFSOCK; on the disk the
+    /// same name is a DiskSpecialNode). Which socket it names, if any, UnixSockets knows; opening
+    /// it is ENXIO, as on Linux.</summary>
+    public sealed class SocketFileNode : Inode
+    {
+        public SocketFileNode(Mount mount, ulong number, uint permissions, long now)
+            : base(mount, number, LinuxFile.S_IFSOCK | (permissions & LinuxFile.PermissionBits), now) { }
+    }
 }

@@ -252,6 +252,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             if ((flags & LinuxFile.O_DIRECTORY) != 0 && !node.IsDirectory && !(node.IsSymlink && (flags & LinuxFile.O_PATH) != 0))
                 return -Errno.ENOTDIR;
+            if (node.Type == LinuxFile.S_IFSOCK && (flags & LinuxFile.O_PATH) == 0) return -Errno.ENXIO; // a socket's name: connect(2) reaches it, open(2) does not
             if (node is IRemoteNode proxy)
             {
                 // /proc/self/fd/N or /proc/self/cwd naming a server description: a new one of its inode.
@@ -378,6 +379,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if ((output.Flags & LinuxFile.O_APPEND) != 0) return -Errno.EINVAL;
             if (offset != null && !input.Seekable) return -Errno.ESPIPE;
             if (offset != null && *offset < 0) return -Errno.EINVAL;
+            if (output.Node is RemoteSocket socket && input.Node is RemoteFile remote)
+            {
+                // A server file to a socket: the server moves the bytes itself (VfsProtocol.SendFile).
+                if (count > MaxTransfer) count = MaxTransfer;
+                long at = offset != null ? *offset : remote.LocalPosition ? remote.Position : -1;
+                long sent = socket.Handle.Client.SendFile(socket, remote, at, count);
+                if (sent > 0 && offset != null) *offset += sent;
+                else if (sent > 0 && remote.LocalPosition) remote.Position += sent;
+                return sent;
+            }
             byte* chunk = stackalloc byte[4096];
             long total = 0;
             long position = offset != null ? *offset : input.Position;
@@ -450,6 +461,55 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (w < 0) { Table.Close(r); writer.Release(); return w; }
             readFd = r; writeFd = w;
             return 0;
+        }
+
+        /// <summary>eventfd2 (eventfd: flags 0): flags EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC;
+        /// the descriptor, -EINVAL or -EMFILE (EventFd.cs).</summary>
+        public long EventFd(uint initial, int flags)
+        {
+            const int known = EventFdNode.EFD_SEMAPHORE | EventFdNode.EFD_NONBLOCK | EventFdNode.EFD_CLOEXEC;
+            if ((flags & ~known) != 0) return -Errno.EINVAL;
+            FileSystem fs = FileSystem;
+            var node = new EventFdNode(fs.AnonMount, fs.AnonInodeNumber, initial, (flags & EventFdNode.EFD_SEMAPHORE) != 0, fs.Now);
+            return InstallAnonymous(node, LinuxFile.O_RDWR | (flags & LinuxFile.O_NONBLOCK), EventFdNode.DisplayName, (flags & LinuxFile.O_CLOEXEC) != 0);
+        }
+
+        /// <summary>epoll_create1 (epoll_create: flags 0): flags EPOLL_CLOEXEC; the descriptor,
+        /// -EINVAL or -EMFILE (Epoll.cs).</summary>
+        public long EpollCreate(int flags)
+        {
+            if ((flags & ~EpollNode.EPOLL_CLOEXEC) != 0) return -Errno.EINVAL;
+            FileSystem fs = FileSystem;
+            var node = new EpollNode(fs.AnonMount, fs.AnonInodeNumber, fs.Now);
+            return InstallAnonymous(node, LinuxFile.O_RDWR, EpollNode.DisplayName, (flags & EpollNode.EPOLL_CLOEXEC) != 0);
+        }
+
+        private long InstallAnonymous(Inode node, int flags, string display, bool closeOnExec)
+        {
+            var file = new OpenFile(FileSystem, node, flags, display);
+            int fd = Table.Install(file, closeOnExec);
+            if (fd < 0) file.Release();
+            return fd;
+        }
+
+        /// <summary>epoll_ctl with the event already copied in: 0 or -EBADF (either descriptor not
+        /// open, or O_PATH), then EpollNode.Control's errors.</summary>
+        public long EpollControl(int epfd, int op, int fd, uint events, ulong data)
+        {
+            OpenFile self = File(epfd), target = File(fd);
+            if (self == null || self.IsPath || target == null || target.IsPath) return -Errno.EBADF;
+            if (!(self.Node is EpollNode epoll)) return target.CanPoll ? -Errno.EINVAL : -Errno.EPERM;
+            return epoll.Control(self, op, fd, target, events, data);
+        }
+
+        /// <summary>One look of epoll_wait (maxevents already checked): the count of events written
+        /// into output (0: none ready), -EBADF or -EINVAL (not an epoll).</summary>
+        public long EpollCollect(int epfd, byte* output, int max)
+        {
+            OpenFile file = File(epfd);
+            if (file == null || file.IsPath) return -Errno.EBADF;
+            if (!(file.Node is EpollNode epoll)) return -Errno.EINVAL;
+            return epoll.Collect(output, max);
         }
 
         /// <summary>fcntl commands that need no program memory: F_DUPFD(_CLOEXEC), F_GETFD/SETFD,
@@ -1088,6 +1148,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         case PipeNode pipe: readable = pipe.Pipe.Buffered; return 1;
                         case RegularFile regular:
                             readable = regular.Size > file.Position ? regular.Size - file.Position : 0; return 1;
+                        case RemoteSocket socket:
+                            long queued = socket.Handle.Client.HandleCall(VfsProtocol.Readable, socket.Handle);
+                            if (queued < 0) return queued;
+                            readable = queued; return 1;
                         case RemoteFile remote:
                             long left = remote.Handle.Client.Readable(remote);
                             if (left < 0) return left;
@@ -1109,6 +1173,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             OpenFile file = File(fd);
             if (file == null) return;
             if (on) file.Flags |= LinuxFile.O_NONBLOCK; else file.Flags &= ~LinuxFile.O_NONBLOCK;
+            // A server description's flags live in the server (a socket's blocking is decided there).
+            if (file.Node is IRemoteNode remote) remote.Handle.Client.HandleCall(VfsProtocol.SetFlags, remote.Handle, (ulong)(uint)(file.Flags & ~LinuxFile.O_ACCMODE));
         }
 
         /// <summary>poll's revents for one descriptor (POLLNVAL for a closed one).</summary>

@@ -58,6 +58,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public bool CanRead => !IsPath && (AccessMode == LinuxFile.O_RDONLY || AccessMode == LinuxFile.O_RDWR);
         public bool CanWrite => !IsPath && (AccessMode == LinuxFile.O_WRONLY || AccessMode == LinuxFile.O_RDWR);
         public bool NonBlocking => (Flags & LinuxFile.O_NONBLOCK) != 0;
+        /// <summary>Whether the last descriptor naming this description has closed (an epoll
+        /// interest in it then goes).</summary>
+        public bool Released => _released;
 
         /// <summary>Called when the last descriptor naming this description closes.</summary>
         public void Release()
@@ -71,6 +74,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (PipeReader) pipeNode.Pipe.Readers--;
             }
             if (Node is IRemoteNode remote) remote.Handle.Release();
+            if (Node is RemoteSocket) ((RemoteSocket)Node).Handle.Client.Flush(); // a socket's close is seen at once (its FIN goes now)
+            if (Node is SocketNode socketNode) socketNode.Socket.Close();
         }
 
         /// <summary>read(2) at the current position: bytes read or -errno.</summary>
@@ -86,6 +91,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (length < 0) return -Errno.EINVAL;
                 return remote.Handle.Client.Read(remote, buffer, length, -1);
             }
+            if (Node is RemoteSocket socket)
+                return length < 0 ? -Errno.EINVAL : socket.Handle.Client.Receive(socket, buffer, length, 0, null, out _);
             long result = ReadAt(Position, buffer, length, true);
             if (result > 0 && Seekable) Position += result;
             return result;
@@ -115,6 +122,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case PipeNode pipe:
                     if (!stream) return -Errno.ESPIPE;
                     return pipe.Pipe.Read(buffer, length, NonBlocking);
+                case EventFdNode counter:
+                    if (!stream) return -Errno.ESPIPE;
+                    return counter.Read(buffer, length, NonBlocking);
+                case RemoteSocket _:
+                    return -Errno.ESPIPE; // pread of a socket (read goes to Read)
                 default:
                     return -Errno.EINVAL;
             }
@@ -141,6 +153,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (length == 0) return 0;
                 return remote.Handle.Client.Write(remote, buffer, length, -1);
             }
+            if (Node is RemoteSocket socket)
+                return length < 0 ? -Errno.EINVAL : socket.Handle.Client.Send(socket, buffer, length, 0, null, 0);
             if (Node is RegularFile file && (Flags & LinuxFile.O_APPEND) != 0) Position = file.Size;
             long result = WriteAt(Position, buffer, length, true);
             if (result > 0 && Seekable) Position += result;
@@ -179,6 +193,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case PipeNode pipe:
                     if (!stream) return -Errno.ESPIPE;
                     return pipe.Pipe.Write(buffer, length, NonBlocking);
+                case RemoteSocket _:
+                    return -Errno.ESPIPE; // pwrite of a socket (write goes to Write)
+                case EventFdNode counter:
+                    if (!stream) return -Errno.ESPIPE;
+                    return counter.Write(buffer, length, NonBlocking);
                 default:
                     return -Errno.EINVAL;
             }
@@ -193,6 +212,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Seek(long offset, int whence)
         {
             if (Node is PipeNode) return -Errno.ESPIPE;
+            if (Node is EventFdNode || Node is EpollNode) return Position; // Linux's noop_llseek
             if (Node is RemoteFile remoteFile) return remoteFile.Handle.Client.Seek(remoteFile, offset, whence);
             if (Node is RemoteDirectory remoteDirectory)
                 return remoteDirectory.Handle.Client.HandleCall(VfsProtocol.Seek, remoteDirectory.Handle, (ulong)offset, (ulong)(long)whence);
@@ -266,7 +286,51 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return written;
         }
 
-        /// <summary>poll(2) readiness for the events asked (POLLIN/POLLOUT...): the revents bits.</summary>
+        /// <summary>Whether poll and epoll can watch the file (Linux's file_can_poll): not a regular
+        /// file, a directory, a /proc file, a symbolic link or a memory device other than
+        /// /dev/random (epoll_ctl: EPERM; poll and select call them always ready).</summary>
+        public bool CanPoll
+        {
+            get
+            {
+                switch (Node)
+                {
+                    case RegularFile _: case DirectoryNode _: case RemoteFile _: case ProcFile _: case SymlinkNode _:
+                        return false;
+                    case DeviceNode device:
+                        return LinuxFile.Major(device.RDevice) != 1 || LinuxFile.Minor(device.RDevice) == 8;
+                    default:
+                        return true;
+                }
+            }
+        }
+
+        /// <summary>A count that grows whenever the file is woken for the events asked (Linux's
+        /// wake-ups: bytes written into a pipe for its read end, a read that makes room in a full
+        /// pipe for its write end, the other side's last end closing, a write of an eventfd for POLLIN, a read for POLLOUT); 0 for a
+        /// kind without one. An edge-triggered epoll interest reports
+        /// again when it changed, though the file never looked not ready (Epoll.cs).</summary>
+        public long ChangeStamp(short events)
+        {
+            const short POLLIN = 0x1, POLLOUT = 0x4;
+            switch (Node)
+            {
+                case PipeNode pipeNode:
+                    // The last end of the other side closing wakes both sides too (it counts once).
+                    Pipe pipe = pipeNode.Pipe;
+                    return (PipeReader ? ((events & POLLIN) != 0 ? pipe.BytesWritten : 0) + (pipe.Writers == 0 ? 1 : 0) : 0)
+                        + (PipeWriter ? ((events & POLLOUT) != 0 ? pipe.FullReads : 0) + (pipe.Readers == 0 ? 1 : 0) : 0);
+                case EventFdNode counter:
+                    return ((events & POLLIN) != 0 ? counter.Writes : 0) + ((events & POLLOUT) != 0 ? counter.Reads : 0);
+                case RemoteSocket socket:
+                    return socket.Changes; // what the server counted at the Poll that just looked (VfsProtocol.Poll)
+                default:
+                    return 0;
+            }
+        }
+
+        /// <summary>poll(2) readiness for the events asked (POLLIN/POLLOUT...): the revents bits.
+        /// The one place a kind of file says when it is ready (poll, select, epoll).</summary>
         public short Poll(short events)
         {
             const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLRDNORM = 0x40, POLLWRNORM = 0x100;
@@ -286,9 +350,29 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         if (pipe.Readers == 0) ready |= POLLERR;
                     }
                     break;
+                case RemoteSocket socket:
+                    if (socket.BatchValid)
+                    {
+                        socket.BatchValid = false; // asked together with the others of this look (VfsClient.PollMany)
+                        ready = socket.Batched;
+                    }
+                    else
+                    {
+                        ready = socket.Handle.Client.Poll(socket, events, VfsClient.PollWatch, out bool recorded);
+                        if (VfsClient.PollWatch && !recorded) VfsClient.PollUnrecorded = true;
+                    }
+                    if ((ready & POLLIN) != 0) ready |= POLLRDNORM;
+                    if ((ready & POLLOUT) != 0) ready |= POLLWRNORM;
+                    break;
                 case DeviceNode device:
                     if (device.Device.PollReadable) ready |= POLLIN | POLLRDNORM;
                     if (device.Device.PollWritable) ready |= POLLOUT | POLLWRNORM;
+                    break;
+                case EventFdNode counter:
+                    ready |= counter.Readiness();
+                    break;
+                case EpollNode epoll:
+                    ready |= epoll.Readiness();
                     break;
                 default:
                     ready |= POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM; // regular files and directories are always ready

@@ -27,6 +27,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private int _head;   // index of the oldest byte
         private int _count;  // bytes buffered
         private int _readers, _writers;
+        private long _written, _fullReads;
 
         public Pipe() { _ring = new byte[Capacity]; }
 
@@ -38,6 +39,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public virtual int Writers { get => _writers; set => _writers = value; }
 
         public virtual int Buffered => _count;
+        /// <summary>Bytes ever written (an edge-triggered epoll interest in the read end reports
+        /// again when it grows: Linux's wake-up of the readers).</summary>
+        public virtual long BytesWritten => _written;
+        /// <summary>Reads that found the ring full (the same for the write end: Linux wakes the
+        /// writers only when a read makes room in a full pipe).</summary>
+        public virtual long FullReads => _fullReads;
         public virtual int Space => Capacity - _count;
 
         public virtual long Read(byte* buffer, long length, bool nonBlocking)
@@ -49,6 +56,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return nonBlocking ? -Errno.EAGAIN : -Errno.EDEADLK;
             }
             int count = length < _count ? (int)length : _count;
+            if (_count == Capacity) _fullReads++;
             int first = Capacity - _head < count ? Capacity - _head : count;
             fixed (byte* ring = _ring)
             {
@@ -77,6 +85,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (count > first) Buffer.MemoryCopy(buffer + first, ring, count - first, count - first);
             }
             _count += count;
+            _written += count;
             return count;
         }
     }

@@ -226,6 +226,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         public IProcessTable Processes => FileSystem.Sources.Processes;
 
+        /// <summary>The cpu columns /proc/stat last showed: they never go back (see CpuTicks).</summary>
+        public readonly CpuTicks StatFloor = new CpuTicks();
+
         internal ProcFile File(System.Func<string> text) =>
             new ProcFile(Mount, FileSystem.NewInodeNumber(), () => PathBytes.ToBytes(text()), FileSystem.Now);
 
@@ -237,6 +240,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>/proc/diskstats: Linux's 17 fields of the root file system's disk (major 254 minor 0
         /// as stat's st_dev says), as the file server counted its requests; empty without a disk.
         /// Fields the libOS does not track (merges, times, discards, flushes) are 0.</summary>
+        /// <summary>/proc/aegis/file_server: "NAME COUNT" a line for every operation of the file
+        /// server's protocol (VfsProtocol.Names, in its order), the requests it answered since it
+        /// started, from every process; empty without a server.</summary>
+        public static string FormatFileServerCalls(System.Func<long[], bool> source)
+        {
+            var calls = new long[VfsProtocol.Count];
+            if (source == null || !source(calls)) return "";
+            var text = new System.Text.StringBuilder();
+            for (int op = 1; op < VfsProtocol.Count; op++)
+                text.Append(VfsProtocol.Names[op]).Append(' ').Append(calls[op].ToString()).Append('\n');
+            return text.ToString();
+        }
+
         public static string FormatDiskstats(IDiskSource disk)
         {
             if (disk == null || !disk.Statistics(out DiskStatistics s)) return "";
@@ -383,11 +399,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// user mode; the kernel's own share is not told apart), idle the kernel's halted time, the
         /// other columns 0 — then intr, ctxt 0 (not counted), btime (the boot's wall time), processes
         /// (the pids known), procs_running 1, procs_blocked 0.</summary>
-        public static string FormatSystemStat(ISystemInfo system, long nowNanoseconds, IProcessTable processes)
+        public static string FormatSystemStat(ISystemInfo system, long nowNanoseconds, IProcessTable processes, CpuTicks floor = null)
         {
-            long uptime = system.UptimeNanoseconds / 10_000_000, idle = system.IdleNanoseconds / 10_000_000;
-            if (idle > uptime) idle = uptime;
-            string times = (uptime - idle).ToString() + " 0 0 " + idle.ToString() + " 0 0 0 0 0 0\n";
+            long busy, idle;
+            (floor ?? new CpuTicks()).Next(system.UptimeNanoseconds, system.IdleNanoseconds, out busy, out idle);
+            string times = busy.ToString() + " 0 0 " + idle.ToString() + " 0 0 0 0 0 0\n";
             int count = 0;
             if (processes != null)
             {
@@ -398,6 +414,29 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             long boot = (nowNanoseconds - system.UptimeNanoseconds) / 1_000_000_000;
             return "cpu  " + times + "cpu0 " + times + "intr 0\nctxt 0\nbtime " + (boot < 0 ? 0 : boot).ToString() + "\n"
                 + "processes " + count.ToString() + "\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n";
+        }
+
+        /// <summary>The busy and idle columns of /proc/stat, in clock ticks (USER_HZ 100), which
+        /// never go back between two reads: top divides their differences, and a column that went
+        /// back (an unsigned difference) printed garbage. Uptime comes from the timer's ticks and idle
+        /// time from the TSC, two clocks that drift apart on a loaded host (idle once passed uptime),
+        /// and busy = uptime - idle, each rounded down, may also lose a tick. So busy is rounded once
+        /// from the difference, and each column is held at least at what it last showed.</summary>
+        public sealed class CpuTicks
+        {
+            private long _busy, _idle;
+
+            public void Next(long uptimeNanoseconds, long idleNanoseconds, out long busy, out long idle)
+            {
+                if (idleNanoseconds > uptimeNanoseconds) idleNanoseconds = uptimeNanoseconds;
+                if (idleNanoseconds < 0) idleNanoseconds = 0;
+                busy = (uptimeNanoseconds - idleNanoseconds) / 10_000_000;
+                idle = idleNanoseconds / 10_000_000;
+                if (busy < _busy) busy = _busy;
+                if (idle < _idle) idle = _idle;
+                _busy = busy;
+                _idle = idle;
+            }
         }
 
         /// <summary>/proc/loadavg: "0.00 0.00 0.00 1/N LAST" — Aegis keeps no load averages (sysinfo's
@@ -605,34 +644,48 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 case "meminfo": return new ProcFile(Proc.Mount, fs.NewInodeNumber(), () => ProcFs.MeminfoBytes(fs.Sources.System), fs.Now);
                 case "uptime": return Proc.File(() => ProcFs.FormatUptime(fs.Sources.System));
-                case "stat": return Proc.File(() => ProcFs.FormatSystemStat(fs.Sources.System, fs.Now, Proc.Processes));
+                case "stat": return Proc.File(() => ProcFs.FormatSystemStat(fs.Sources.System, fs.Now, Proc.Processes, Proc.StatFloor));
                 case "loadavg": return Proc.File(() => ProcFs.FormatLoadAverage(Proc.Processes));
                 case "cpuinfo": return Proc.File(() => ProcFs.FormatCpuinfo(fs.Sources.System));
                 case "mounts": return Proc.File(() => ProcFs.FormatMounts(fs.Mounts));
                 case "self": return Proc.Link(() => Proc.Processes == null ? "" : Proc.Processes.CurrentPid.ToString());
                 case "diskstats": return Proc.File(() => ProcFs.FormatDiskstats(fs.Sources.Disk));
                 case "aegis":
-                    return new ProcTable(Proc, 0x16D, "idle_tsc", () => Proc.File(() => (fs.Sources.System == null ? 0UL : fs.Sources.System.IdleTimestampTicks).ToString() + "\n"));
+                    return new ProcTable(Proc, 0x16D,
+                        ("file_server", () => Proc.File(() => ProcFs.FormatFileServerCalls(fs.Sources.FileServerCalls))),
+                        ("idle_tsc", () => Proc.File(() => (fs.Sources.System == null ? 0UL : fs.Sources.System.IdleTimestampTicks).ToString() + "\n")));
                 case "sys":
-                    return new ProcTable(Proc, 0x16D, "vm", () => new ProcTable(Proc, 0x16D, "drop_caches",
-                        () => new ProcFile(Proc.Mount, fs.NewInodeNumber(), bytes => ProcFs.DropCaches(fs.Sources.Disk, bytes), fs.Now)));
+                    return new ProcTable(Proc, 0x16D, ("vm", () => new ProcTable(Proc, 0x16D, ("drop_caches",
+                        () => new ProcFile(Proc.Mount, fs.NewInodeNumber(), bytes => ProcFs.DropCaches(fs.Sources.Disk, bytes), fs.Now)))));
             }
             if (!int.TryParse(name, out int pid) || pid.ToString() != name) return null;
             return new ProcPidDirectory(Proc, pid);
         }
     }
 
-    /// <summary>A /proc directory of one fixed entry (/proc/sys/vm, /proc/aegis).</summary>
+    /// <summary>A /proc directory of fixed entries, in the order given (/proc/sys/vm, /proc/aegis).</summary>
     public sealed class ProcTable : ProcDirectory
     {
-        private readonly string _name;
-        private readonly System.Func<Inode> _make;
+        private readonly (string Name, System.Func<Inode> Make)[] _entries;
 
-        public ProcTable(ProcFs proc, uint permissions, string name, System.Func<Inode> make) : base(proc, permissions) { _name = name; _make = make; }
+        public ProcTable(ProcFs proc, uint permissions, params (string Name, System.Func<Inode> Make)[] entries) : base(proc, permissions) { _entries = entries; }
 
-        protected override void Names(List<string> names) => names.Add(_name);
-        protected override bool Has(string name) => name == _name;
-        protected override Inode Create(string name) => name == _name ? _make() : null;
+        protected override void Names(List<string> names)
+        {
+            for (int i = 0; i < _entries.Length; i++) names.Add(_entries[i].Name);
+        }
+
+        protected override bool Has(string name)
+        {
+            for (int i = 0; i < _entries.Length; i++) if (_entries[i].Name == name) return true;
+            return false;
+        }
+
+        protected override Inode Create(string name)
+        {
+            for (int i = 0; i < _entries.Length; i++) if (_entries[i].Name == name) return _entries[i].Make();
+            return null;
+        }
     }
 
     /// <summary>/proc/&lt;pid&gt;: stat, status, cmdline, exe; for the current process also maps, fd/ and cwd.</summary>

@@ -91,6 +91,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long KnownSize, PrefetchCount;
         public ulong KnownGeneration;
         public byte[] Cached;
+        /// <summary>A regular file opened read-only (HasKnownStat): its stat as the open's reply
+        /// carried it, good while the server's generation is KnownStatGeneration.</summary>
+        public bool HasKnownStat;
+        public StatInfo KnownStat;
+        public ulong KnownStatGeneration;
 
         public RemoteFile(Mount mount, RemoteHandle handle, uint mode, byte* archiveData, long archiveSize)
             : base(mount, 0, mode, 0)
@@ -98,7 +103,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Handle = handle; ArchiveData = archiveData; ArchiveSize = archiveSize;
         }
 
-        public override StatInfo Stat() => Handle.Client.Fstat(Handle);
+        public override StatInfo Stat() =>
+            HasKnownStat && KnownStatGeneration == Handle.Client.Generation ? KnownStat : Handle.Client.Fstat(Handle);
         public override long Size => Stat().Size;
     }
 
@@ -120,7 +126,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public override bool IsEmpty => false;
     }
 
-    public sealed unsafe class VfsClient
+    public sealed unsafe partial class VfsClient
     {
         public readonly VfsTransport Transport;
         /// <summary>The server's root (never closed).</summary>
@@ -315,6 +321,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Flush();
         }
 
+        /// <summary>The server descriptor of a description about to be passed to another process
+        /// (SCM_RIGHTS): a position kept here moves to the server first, as fork does.</summary>
+        public int ServerFdToPass(RemoteHandle handle)
+        {
+            Adopt();
+            ShareLocalPosition(handle);
+            return handle.ServerFd;
+        }
+
         private void ShareLocalPosition(RemoteHandle handle)
         {
             _ = handle.ServerFd; // a pending description is made now
@@ -353,7 +368,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         // ---------------------------------------------------------------- requests
 
-        private const ulong PrefetchBit = 1UL << 33;
+        private const ulong PrefetchBit = 1UL << 33, StatBit = 1UL << 34;
+
+        /// <summary>The server's generation as this process last saw it (it moves at every change of the tree).</summary>
+        public ulong Generation => CurrentGeneration;
         /// <summary>The file whose first bytes the last reply (Open's) left in the payload.</summary>
 
         private ulong CurrentGeneration
@@ -418,6 +436,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (file.PrefetchCount < 0 || file.PrefetchCount > VfsProtocol.PrefetchBytes) file.PrefetchCount = 0;
                 file.Cached = new byte[file.PrefetchCount];
                 fixed (byte* to = file.Cached) System.Buffer.MemoryCopy(Payload + PrefetchOffset, to, file.PrefetchCount, file.PrefetchCount);
+            }
+            if ((info & StatBit) != 0)
+            {
+                file.HasKnownStat = true;
+                file.KnownStat = *(StatInfo*)(Payload + VfsProtocol.OpenStatOffset);
+                file.KnownStatGeneration = CurrentGeneration;
             }
             return file;
         }
@@ -618,6 +642,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             statistics.Reads = values[0]; statistics.SectorsRead = values[1];
             statistics.Writes = values[2]; statistics.SectorsWritten = values[3];
             statistics.Name = values[4] == 1 ? "sda" : "vda";
+            return true;
+        }
+
+        /// <summary>The server's requests so far by operation into 'calls' (VfsProtocol.Count longs); false when it did not answer.</summary>
+        public bool ServerCalls(long[] calls)
+        {
+            if (Call(VfsProtocol.ServerCalls, 0, 0, 0, out _) != VfsProtocol.Count) return false;
+            for (int i = 0; i < VfsProtocol.Count && i < calls.Length; i++) calls[i] = ((long*)Payload)[i];
             return true;
         }
 

@@ -8,7 +8,7 @@
 // (AddressSpace.Reserve: not inherited by fork, so a child maps its own there) and hands them to
 // the server one by one with Hello (IpcCall's page). The server maps each client's pages in a
 // slot of its own; when all MaximumClients slots are in use it takes the one used longest ago (a
-// process that comes back is told ENOTCONN and registers again).
+// process that comes back is told VfsProtocol.Unregistered and registers again).
 //
 // The tree's generation (VfsProtocol.Generation) is written into every registered buffer after
 // each change. A buffer whose frames went with their process faults: the server's fault handler
@@ -79,6 +79,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             id = query.Second;
             SystemCalls.CapabilityCopy(CapabilitySlots.Console, slot); // its log lines (optional)
             GiveRootExtent(slot);
+            if (Net.NetService.HaveNic()) SystemCalls.CapabilityCopy(CapabilitySlots.Nic, slot); // the sockets' network (Net/NetService.cs)
             Error error = SystemCalls.EnvironmentStart(slot, 0, 0, 0);
             if (error != Error.None) return "EnvironmentStart: " + Errors.Name(error);
             for (int attempt = 0; ; attempt++)
@@ -178,7 +179,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     SystemCallResult result = CallServer(w0, w1, w2, w3, 0, out reply1);
                     if (result.IsError) return -Errno.EIO;
                     long reply = (long)result.Second;
-                    if (reply != -Errno.ENOTCONN) return reply;
+                    if (reply != VfsProtocol.Unregistered) return reply;
                     _registeredFor = 0; // the server forgot this buffer: hand it over again
                 }
                 return -Errno.EIO;
@@ -211,18 +212,30 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             s_vfs.Broadcast = Broadcast;
             s_faults = OnFault;
             PageFaults.Register(s_faults);
+            Net.NetService.ResolverConfiguration = WriteResolverConfiguration;
+            s_vfs.Sockets = Net.NetService.Start(Net.NetService.HaveNic()); // calls meanwhile are told Busy
+            bool network = s_vfs.Sockets != null;
             s_busy = false;
-            if (disk == null)
-                while (true) SystemCalls.Wait();
-            // Calls are answered inside the Wait (upcalls); between them, every CommitSeconds the
-            // journal's running transaction is committed, so what was written reaches the disk
-            // even when nobody calls fsync (ext3's commit interval). Meanwhile calls are told Busy.
+            // Calls are answered inside the Wait (upcalls). Between them: the network's frames and
+            // timers (a frame ends the Wait; NetService.NextDeadlineMicros is its next timer), and
+            // every CommitSeconds the journal's running transaction is committed, so what was
+            // written reaches the disk even when nobody calls fsync (ext3's commit interval).
+            // Meanwhile calls are told Busy.
             ulong interval = Info.TimestampHz * CommitSeconds;
-            ulong next = Rdtsc() + interval;
+            ulong next = disk == null ? ulong.MaxValue : Rdtsc() + interval;
             while (true)
             {
-                SystemCalls.WaitUntil(next);
-                if (Rdtsc() < next) continue; // a call (which may have waited for the disk: OnCall) or a wakeup
+                ulong deadline = next;
+                if (network)
+                {
+                    Net.NetService.Step();
+                    long micros = Net.NetService.NextDeadlineMicros - Time.Microseconds;
+                    ulong wake = micros <= 0 ? 1 : Time.DeadlineAfter(micros);
+                    if (micros < long.MaxValue / 2 && wake < deadline) deadline = wake;
+                }
+                if (deadline == ulong.MaxValue) SystemCalls.Wait();
+                else if (deadline > Rdtsc()) SystemCalls.WaitUntil(deadline);
+                if (disk == null || Rdtsc() < next) continue; // a call (which may have waited for the disk: OnCall), a frame, a timer or a wakeup
                 next = Rdtsc() + interval;
                 s_busy = true;
                 int error = disk.Commit();
@@ -236,6 +249,37 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         private static bool s_busy, s_commitFailed, s_deadlineLost;
+
+        private static readonly System.Collections.Generic.List<Socket> s_changedUnix = new System.Collections.Generic.List<Socket>();
+        private static System.Action<ulong> s_wakeProcess;
+
+        /// <summary>Every process recorded on an AF_UNIX socket the last call changed gets one wake
+        /// message (its Wait ends: LinuxProcesses takes WakeTag); a full queue means one is pending.</summary>
+        private static void WakeUnixWatchers()
+        {
+            if (s_wakeProcess == null) s_wakeProcess = WakeProcess;
+            s_vfs.Unix.TakeChanged(s_changedUnix);
+            for (int i = 0; i < s_changedUnix.Count; i++) s_changedUnix[i].WakeWatchers(s_wakeProcess);
+            s_changedUnix.Clear();
+        }
+
+        private static void WakeProcess(ulong environment) =>
+            SystemCalls.IpcSend(environment, 0, 0, 0, Processes.SharedPipe.WakeTag);
+
+        /// <summary>/etc/resolv.conf from the lease's DNS servers (glibc's resolver and busybox read
+        /// it; without it they would ask 127.0.0.1). Logged when it cannot be written.</summary>
+        private static void WriteResolverConfiguration(string text)
+        {
+            LinuxFiles files = s_vfs.Files;
+            long fd = files.OpenAt(LinuxFile.AT_FDCWD, "/etc/resolv.conf", LinuxFile.O_WRONLY | LinuxFile.O_CREAT | LinuxFile.O_TRUNC, 0x1A4);
+            if (fd < 0) { LinuxLog.Line("network: cannot write /etc/resolv.conf (errno " + (-fd).ToString() + ")"); return; }
+            byte[] bytes = new byte[text.Length];
+            for (int i = 0; i < text.Length; i++) bytes[i] = (byte)text[i];
+            fixed (byte* data = bytes) files.Write((int)fd, data, bytes.Length);
+            files.Close((int)fd);
+            s_vfs.Generation++; // a stat may see it: the clients' caches start again
+            Broadcast(s_vfs.Generation);
+        }
 
         private static ulong Rdtsc() => LinuxNative.Rdtsc();
 
@@ -345,7 +389,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 for (int i = 1; i < MaximumClients; i++)
                     if (s_lastUse[i] < s_lastUse[slot]) slot = i;
                 // The evicted process hears no generations any more: generation 0 (never a tree's)
-                // ends every answer it cached, so its next call comes here and learns ENOTCONN.
+                // ends every answer it cached, so its next call comes here and learns Unregistered.
                 if (s_pages[slot] == AllPages && !s_dead[slot]) *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = 0;
                 Forget(slot);
             }
@@ -392,7 +436,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 reply0 = 0;
                 return;
             }
-            if (slot < 0 || s_pages[slot] != AllPages) { reply0 = unchecked((ulong)(long)-Errno.ENOTCONN); return; }
+            if (slot < 0 || s_pages[slot] != AllPages) { reply0 = unchecked((ulong)VfsProtocol.Unregistered); return; }
             s_lastUse[slot] = ++s_clock;
             DiskTree root = s_vfs.FileSystem.Disk;
             ulong requests = root?.Counters == null ? 0 : root.Counters.Reads + root.Counters.Writes;
@@ -411,6 +455,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 }
             }
             if ((request.Word0 & 0xFF) == VfsProtocol.Goodbye || s_dead[slot]) { Forget(slot); s_dead[slot] = false; }
+            if (s_vfs.Unix.HasChanged) WakeUnixWatchers();
+            if (s_vfs.Sockets != null && s_vfs.SocketsTouched)
+            {
+                // A socket call may have armed a timer or changed what others wait for: wake them,
+                // and let the loop take its deadline again (the upcall returns from the Wait).
+                s_vfs.SocketsTouched = false;
+                Net.NetService.AfterWork();
+                IpcServer.ReturnAfterReply = true;
+            }
             reply0 = unchecked((ulong)result);
         }
     }

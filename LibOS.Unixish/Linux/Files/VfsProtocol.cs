@@ -36,6 +36,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int DataBytes = 8192;
         /// <summary>Most bytes of a file opened read-only that Open's reply carries.</summary>
         public const int PrefetchBytes = 4096;
+        /// <summary>Where Open's reply puts the file's StatInfo (after the prefetched bytes).</summary>
+        public const int OpenStatOffset = 32 + PrefetchBytes;
         /// <summary>The server's descriptor table (every process's open descriptions together).</summary>
         public const int ServerDescriptors = 16384;
 
@@ -44,8 +46,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         // Operations (word 0, low 8 bits). Arguments: w1, w2, w3 as listed; "path" is the payload.
         public const int Hello = 1;        // w1 page index (0 .. BufferPages-1), the page with the call
         public const int Goodbye = 2;      // closes every descriptor the sender holds, forgets its buffer
-        public const int Open = 3;         // w1 dirfd, w2 flags | mode << 32, w3 path length | umask << 32 -> fd; reply1 mode | archive << 32 | prefetch << 33;
-                                           // archive: payload = data address, size; prefetch (a tmpfs file opened O_RDONLY): payload[2] = bytes, [3] = size, bytes from 32
+        public const int Open = 3;         // w1 dirfd, w2 flags | mode << 32, w3 path length | umask << 32 -> fd; reply1 mode | archive << 32 | prefetch << 33 | stat << 34;
+                                           // archive: payload = data address, size; prefetch (a tmpfs file opened O_RDONLY): payload[2] = bytes, [3] = size, bytes from 32;
+                                           // stat (a regular file opened O_RDONLY): its StatInfo at OpenStatOffset (fstat answers it while nothing changes)
         public const int Stat = 4;         // w1 dirfd, w2 flags, w3 path length -> 0; payload = StatInfo
         public const int Fstat = 5;        // w1 fd -> 0; payload = StatInfo
         public const int ReadLink = 6;     // w1 dirfd, w3 path length -> target length; payload = target
@@ -84,9 +87,93 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int DropCaches = 39;  // writes back, then forgets every cached block and listing of the disk (/proc/sys/vm/drop_caches)
         public const int Unmount = 40;     // the first process's exit: the disk's file system is written home and marked clean
         public const int DiskStatistics = 41; // -> 0 (payload: reads, sectors read, writes, sectors written, 1 for AHCI's "sda") or -ENODEV
-        public const int Count = 42;
+        // Sockets (docs/libos-unixish.md, "Sockets"; Sockets.cs). Addresses are struct sockaddr bytes
+        // at the payload's start (LinuxSocket.AddressBytes); data follows at SocketData. "dirfd" is
+        // the caller's cwd as a server descriptor (AT_FDCWD: the root; SocketCaller.OutsideTree: not
+        // in the server's tree), from which an AF_UNIX path is walked.
+        public const int Socket = 42;      // w1 domain | type << 32 (with SOCK_NONBLOCK), w2 protocol -> fd; reply1 the socket's type (AF_UNIX's SOCK_RAW is SOCK_DGRAM)
+        public const int Bind = 43;        // w1 fd, w2 address length, w3 dirfd | umask << 32; payload = address
+        public const int Listen = 44;      // w1 fd, w2 backlog
+        public const int Accept = 45;      // w1 fd, w2 flags (SOCK_NONBLOCK) -> fd; payload = the peer's address, reply1 its length
+        public const int Connect = 46;     // w1 fd, w2 address length, w3 1 (calling again after Blocked) | dirfd << 32; payload = address
+        public const int Shutdown = 47;    // w1 fd, w2 how
+        public const int SocketName = 48;  // w1 fd, w2 1 for the peer's -> address length; payload = address
+        public const int SetOption = 49;   // w1 fd, w2 level | name << 32, w3 length; payload = value
+        public const int GetOption = 50;   // w1 fd, w2 level | name << 32, w3 length -> length; payload = value
+        public const int Poll = 51;        // w1 fd, w2 1 (record the sender to be woken at the next change) | events << 16 -> revents; reply1 the socket's change count << 1 | 1 when not recorded
+        public const int SendTo = 52;      // w1 fd, w2 count | flags << 32, w3 address length | piece offset << 8 | SendCorkFirst | datagram length << 32 (0: the
+                                           // data is the whole message); payload = address, data at SocketData, SendExtraData's words, the passed
+                                           // server fds (SCM_RIGHTS, ints) at RightsData -> bytes (a piece short of the end: its count)
+        public const int ReceiveFrom = 53; // w1 fd, w2 count | flags << 32, w3 0, ReceiveWhole or ReceiveRest | offset << 8 -> bytes (a message's whole
+                                           // length with MSG_TRUNC); payload = address, data at SocketData; reply1 address length | Truncated |
+                                           // Credentials | ReceiveMore | descriptions passed << 40: PassedEntryBytes each at RightsData (the
+                                           // receiver's new server fd, its flags, its mode, a socket's type), pid, uid, gid at CredentialsData
+        public const int SendFile = 54;    // w1 socket fd, w2 file fd, w3 count; payload[0] = the file offset (-1: the description's position, which moves),
+                                           // payload[1] = 1: cork first (as SendCorkFirst) -> bytes
+        public const int PollMany = 55;    // w1 count (1..MaximumPollBatch), w2 1: record the sender on each; payload: count entries of
+                                           // PollEntryBytes (int fd, short unused, short revents out, long change count out) -> 0; reply1 1 when one could not record
+        public const int SocketPair = 56;  // w1 domain | type << 32 (with SOCK_NONBLOCK), w2 protocol -> the first fd; reply1 the second fd | type << 32
+        public const int ServerCalls = 57; // -> Count; payload: the server's calls so far by operation (Count longs), for /proc/aegis/file_server
+        public const int Count = 58;
+
+        /// <summary>Each operation's name (/proc/aegis/file_server), indexed by its number; 0 is no operation.</summary>
+        public static readonly string[] Names =
+        {
+            null, "hello", "goodbye", "open", "stat", "fstat", "readlink", "mkdir", "unlink", "rename", "link",
+            "symlink", "access", "chmod", "chown", "utimens", "truncate", "fchmod", "fchown", "ftruncate", "futimens",
+            "statfs", "read", "pread", "write", "pwrite", "seek", "getdents", "getflags", "setflags", "close",
+            "duplicate", "getcwd", "exec", "reopen", "display_path", "readable", "set_position", "sync", "drop_caches", "unmount",
+            "disk_statistics", "socket", "bind", "listen", "accept", "connect", "shutdown", "socket_name", "setsockopt", "getsockopt",
+            "poll", "sendto", "recvfrom", "sendfile", "poll_many", "socketpair", "server_calls",
+        };
+        public const int MaximumPollBatch = 512, PollEntryBytes = 16;
+
+        /// <summary>SendTo's w3 bit (above the piece offset's 23 bits): set TCP_CORK to 1 before
+        /// sending (a setsockopt the client kept back: VfsClient.SetOption).</summary>
+        public const ulong SendCorkFirst = 1UL << 31;
+
+        /// <summary>Where a socket call's data starts in the payload (after the address: sockaddr_storage's 128 bytes).</summary>
+        public const int SocketData = 128;
+        /// <summary>ReceiveFrom's reply1 bit: the message was longer than the count asked (recvmsg's MSG_TRUNC).</summary>
+        public const ulong Truncated = 1UL << 32;
+        /// <summary>ReceiveFrom's reply1 bit: the sender's credentials are at CredentialsData (the socket has SO_PASSCRED).</summary>
+        public const ulong Credentials = 1UL << 33;
+        /// <summary>Where descriptions passed with a message (SCM_RIGHTS) ride: after the largest data.</summary>
+        public const int RightsData = SocketData + DataBytes;
+        /// <summary>One passed description in ReceiveFrom's reply: int server fd, int flags, uint mode, int socket type.</summary>
+        public const int PassedEntryBytes = 16;
+        /// <summary>Most descriptions one message passes (Linux's SCM_MAX_FD).</summary>
+        public const int MaximumRights = 253;
+        /// <summary>Where ReceiveFrom's credentials (struct ucred: pid, uid, gid) ride: after the passed descriptions (ends within the payload).</summary>
+        public const int CredentialsData = RightsData + MaximumRights * PassedEntryBytes;
+        /// <summary>SendTo's two longs: the descriptions passed (their server fds at RightsData), and the
+        /// caller's cwd for a path address (a server fd it holds, AT_FDCWD, or SocketCaller.OutsideTree).</summary>
+        public const int SendExtraData = CredentialsData + 16;
+
+        /// <summary>The largest datagram the protocol carries (in pieces of DataBytes: SendTo with the
+        /// datagram's length in w3, ReceiveFrom with ReceiveWhole then ReceiveRest); a socket may
+        /// allow less (UDP: 65,507 bytes, as Linux).</summary>
+        public const int MaximumDatagram = 65536;
+        /// <summary>ReceiveFrom's w3: a datagram socket's count may exceed DataBytes; the datagram is
+        /// taken whole, its first piece answered, the rest kept for this process (reply1 has ReceiveMore).</summary>
+        public const ulong ReceiveWhole = 1;
+        /// <summary>ReceiveFrom's w3 (with the offset << 8): the next piece of the kept datagram.</summary>
+        public const ulong ReceiveRest = 2;
+        /// <summary>ReceiveFrom's reply1: more of the datagram is kept (ReceiveRest asks for it).</summary>
+        public const ulong ReceiveMore = 1UL << 34;
+
+        /// <summary>A socket call on a blocking description that cannot go on now: the sender is
+        /// recorded to be woken (a WakeTag message) at the socket's next change; it waits and calls
+        /// again. reply1: the socket's SO_RCVTIMEO or SO_SNDTIMEO for the call in milliseconds (0: none).</summary>
+        public const long Blocked = -100002;
+        /// <summary>As Blocked, but the socket's table of watchers was full: the sender yields and calls again.</summary>
+        public const long BlockedUnwatched = -100003;
 
         /// <summary>The reply of a server busy with its own work (the periodic commit): the client yields and calls again.</summary>
         public const long Busy = -100001;
+        /// <summary>The reply to a process whose buffer the server does not hold (never registered, or
+        /// its slot was taken for another): it registers again (Hello) and calls again. Not an errno:
+        /// ENOTCONN, which it once was, is also a socket call's answer (getpeername unconnected).</summary>
+        public const long Unregistered = -100004;
     }
 }

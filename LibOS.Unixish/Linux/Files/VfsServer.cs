@@ -13,7 +13,7 @@
 // holds a descriptor of it (the table's References); Goodbye drops all of a process's.
 namespace Aegis.LibOS.Unixish.Linux.Files
 {
-    public sealed unsafe class VfsServer
+    public sealed unsafe partial class VfsServer
     {
         public readonly FileSystem FileSystem;
         /// <summary>The server's view: its table holds every description; its cwd is the root.</summary>
@@ -41,6 +41,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case VfsProtocol.Rename: case VfsProtocol.Link: case VfsProtocol.Symlink: case VfsProtocol.Chmod:
                 case VfsProtocol.Chown: case VfsProtocol.Utimens: case VfsProtocol.Futimens: case VfsProtocol.Truncate:
                 case VfsProtocol.Fchmod: case VfsProtocol.Fchown: case VfsProtocol.Ftruncate:
+                case VfsProtocol.Bind: // an AF_UNIX path bind makes a socket file
                     return true;
                 default:
                     return false;
@@ -53,6 +54,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             fileSystem.ForeignDevAndProc = true;
             Files = new LinuxFiles(fileSystem);
             Files.Table = new FileTable(VfsProtocol.ServerDescriptors);
+            Unix = new UnixSockets(Files);
         }
 
         /// <summary>Descriptors the server holds for sender (tests; leaks show here).</summary>
@@ -66,10 +68,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>Answers one request; buffer is the sender's (size bytes, at least BufferBytes
         /// for a registered client). Never throws.</summary>
+        /// <summary>Requests so far by operation (VfsProtocol numbers; descriptors closed along with
+        /// another request are not requests): /proc/aegis/file_server.</summary>
+        public readonly long[] Calls = new long[VfsProtocol.Count];
+
         public long Handle(ulong sender, ulong w0, ulong w1, ulong w2, ulong w3, byte* buffer, int size, out ulong reply1)
         {
             reply1 = 0;
             Requests++;
+            if ((w0 & 0xFF) < VfsProtocol.Count) Calls[w0 & 0xFF]++;
             if (buffer == null || size < VfsProtocol.BufferBytes) { Malformed++; return -Errno.EFAULT; }
             try
             {
@@ -78,11 +85,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 for (int i = 0; i < closes; i++)
                 {
                     int fd = ((int*)buffer)[i];
-                    if (Owned(sender, fd)) Files.Table.Close(fd);
+                    if (!Owned(sender, fd)) continue;
+                    if (Files.Table.Get(fd).Node is SocketNode closing && closing.Socket.Domain != LinuxSocket.AF_UNIX)
+                        SocketsTouched = true; // its close may wake others, arm timers
+                    Files.Table.Close(fd);
                 }
+                if ((w0 & 0xFF) == VfsProtocol.Goodbye) SocketsTouched = true; // a socket may close
                 bool changes = Changes((int)(w0 & 0xFF), w2);
                 if (changes) Generation++;
                 long result = Dispatch(sender, (int)(w0 & 0xFF), w1, w2, w3, buffer + VfsProtocol.Payload, out reply1);
+                if (Unix.ClosedNetworkSocket) { Unix.ClosedNetworkSocket = false; SocketsTouched = true; } // passed in a message dropped unread
                 *(ulong*)(buffer + VfsProtocol.Generation) = Generation;
                 if (changes && Broadcast != null) Broadcast(Generation);
                 if (result == -Errno.EFAULT || result == -Errno.EBADF) Malformed++;
@@ -165,6 +177,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case VfsProtocol.Goodbye:
                     for (int fd = 0; fd < files.Table.Size; fd++)
                         if (Owned(sender, fd)) files.Table.Close(fd);
+                    ForgetStaged(sender);
                     return 0;
 
                 case VfsProtocol.Open:
@@ -186,6 +199,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                             info[3] = tmp.Size;
                             info[2] = tmp.ReadAt(0, payload + 32, VfsProtocol.PrefetchBytes);
                             reply1 |= 1UL << 33;
+                        }
+                        if (file.Node is RegularFile && (flags & (LinuxFile.O_ACCMODE | LinuxFile.O_PATH)) == LinuxFile.O_RDONLY)
+                        {
+                            // So does its stat: nginx's open is followed by fstat (the size and time of its answer).
+                            *(StatInfo*)(payload + VfsProtocol.OpenStatOffset) = file.Node.Stat();
+                            reply1 |= 1UL << 34;
                         }
                         return fd;
                     }
@@ -418,6 +437,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     {
                         if ((file = Own(sender, w1)) == null) return -Errno.EBADF;
                         if (file.Node is DirectoryNode) return -Errno.EINVAL;
+                        if (file.Node is SocketNode socketNode) return socketNode.Socket.ReadableBytes;
                         long size = file.Node.Size;
                         return size > file.Position ? size - file.Position : 0;
                     }
@@ -474,11 +494,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case VfsProtocol.Unmount:
                     return FileSystem.Disk == null ? 0 : FileSystem.Disk.Unmount();
 
+                case VfsProtocol.ServerCalls:
+                    for (int i = 0; i < VfsProtocol.Count; i++) ((long*)payload)[i] = Calls[i];
+                    return VfsProtocol.Count;
+
                 case VfsProtocol.DisplayPath:
                     if ((file = Own(sender, w1)) == null) return -Errno.EBADF;
                     return WriteString(file.DisplayPath ?? "", payload);
 
                 default:
+                    if (op >= VfsProtocol.Socket && op < VfsProtocol.Count) return SocketCall(sender, op, w1, w2, w3, payload, out reply1);
                     return -Errno.ENOSYS;
             }
         }

@@ -67,6 +67,9 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// <summary>While Blocked: the TSC deadline (ulong.MaxValue: none) and what RAX becomes then.</summary>
         public ulong Deadline;
         public long TimeoutResult;
+        /// <summary>A timed call that waits its turn (RestartLater) keeps its deadline here for when
+        /// it is made again (KeepDeadline, ResumeDeadline): which call, and the TSC deadline (0: none).</summary>
+        public ulong KeptCall, KeptDeadline;
     }
 
     public static unsafe class LinuxThreads
@@ -207,6 +210,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_current = 0;
             s_switchTo = -1;
             s_live = 0;
+            s_kept = 0;
         }
 
         /// <summary>set_tid_address for the running thread.</summary>
@@ -268,6 +272,36 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             s_switchTo = NextRunnable();
             return -ERESTART_THREAD;
         }
+
+        /// <summary>A blocking call with a time limit (a socket's SO_RCVTIMEO) that returns RestartLater
+        /// keeps its TSC deadline for the running thread: made again, it resumes it (ResumeDeadline)
+        /// instead of waiting its whole time again, so busy threads cannot make it wait for ever.
+        /// 'call' names the call (the caller's choice), so a signal handler's own call between the
+        /// two does not take it.</summary>
+        public static void KeepDeadline(ulong call, ulong deadline)
+        {
+            if (s_threads == null) return; // RestartLater needs another thread: the table exists
+            LinuxThread current = s_threads[s_current];
+            if (current.KeptDeadline == 0) s_kept++;
+            current.KeptCall = call;
+            current.KeptDeadline = deadline;
+        }
+
+        /// <summary>The deadline the running thread kept for 'call' (forgotten now), or 0.</summary>
+        public static ulong ResumeDeadline(ulong call)
+        {
+            if (s_kept == 0 || s_threads == null) return 0;
+            LinuxThread current = s_threads[s_current];
+            if (current.KeptDeadline == 0 || current.KeptCall != call) return 0;
+            ulong deadline = current.KeptDeadline;
+            current.KeptDeadline = 0;
+            s_kept--;
+            return deadline;
+        }
+
+        /// <summary>Kept deadlines not yet resumed (ResumeDeadline's fast answer when none; one a thread
+        /// took with it when it ended only costs later calls the look at their thread).</summary>
+        private static int s_kept;
 
         /// <summary>The earliest deadline of a blocked thread (ulong.MaxValue: none): a blocking call
         /// that waits in the kernel while others are blocked wakes by then, to let them run.</summary>

@@ -36,16 +36,21 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         /// (WaitUntil), so the caller's look at Signals.InterruptPending sees it fire (found by the
         /// Linux-ABI fuzzer: a read of an empty pipe ignored the program's alarm for ever; it then
         /// yielded in a loop until the timer fired, busy).</summary>
-        public static void WaitForWake()
+        public static void WaitForWake() => WaitForWake(ulong.MaxValue);
+
+        /// <summary>As WaitForWake, ending by the TSC deadline at the latest (a socket's timeout;
+        /// ulong.MaxValue: none).</summary>
+        public static void WaitForWake(ulong deadline)
         {
             ulong threads = LinuxThreads.NextDeadline; // a blocked thread's deadline: it runs then (the caller looks again)
-            if (!Signals.TimersArmed && threads == ulong.MaxValue)
+            if (!Signals.TimersArmed && threads == ulong.MaxValue && deadline == ulong.MaxValue)
             {
                 SystemCalls.Wait();
                 return;
             }
             ulong timer = Signals.TimersArmed ? Signals.NextTimerDeadline : ulong.MaxValue;
             if (threads < timer) timer = threads;
+            if (deadline < timer) timer = deadline;
             if (timer == ulong.MaxValue) SystemCalls.Wait();
             else SystemCalls.WaitUntil(timer == 0 ? 1 : timer);
         }

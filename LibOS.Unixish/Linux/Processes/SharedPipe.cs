@@ -5,7 +5,8 @@
 // Layout (Pages pages, allocated by the process that called pipe2, which owns the frames):
 //   page 0   the header: a lock word, the read and write description counts summed over every
 //            process, the read and write indices (bytes ever read / written: their difference is
-//            what is buffered), the pid of a reader and of a writer waiting
+//            what is buffered), the pid of a reader and of a writer waiting, the pollers, the
+//            count of reads that found the ring full (edge-triggered epoll: Pipe.FullReads)
 //   pages 1-16  the 64 KiB ring (Pipe.Capacity)
 // Blocking without spinning: a reader that finds the ring empty while writers remain records its
 // pid in the header, releases the lock and Waits; a writer that adds bytes takes that pid and
@@ -53,6 +54,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             public long ReadIndex, WriteIndex;
             public ulong WaitingReader, WaitingWriter;
             public fixed ulong Pollers[PollerSlots];
+            public long FullReads; // reads that found the ring full (Pipe.FullReads)
         }
 
         /// <summary>The pipes this process watches for the poll or select it is in (Watch .. UnwatchAll).</summary>
@@ -120,6 +122,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
 
         public override int Buffered => (int)(Load(ref Head->WriteIndex) - Load(ref Head->ReadIndex));
         public override int Space => Capacity - Buffered;
+        public override long BytesWritten => Load(ref Head->WriteIndex);
+        public override long FullReads => Load(ref Head->FullReads);
 
         private void Count(int readers, int writers)
         {
@@ -155,6 +159,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 if (available > 0)
                 {
                     int count = length < available ? (int)length : (int)available;
+                    if (available == Capacity) Head->FullReads++;
                     int at = (int)(read % Capacity);
                     int first = Capacity - at < count ? Capacity - at : count;
                     Buffer.MemoryCopy(Ring + at, buffer, first, first);

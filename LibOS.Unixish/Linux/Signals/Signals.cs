@@ -475,6 +475,25 @@ namespace Aegis.LibOS.Unixish.Linux
             return -ERESTARTNOHAND;
         }
 
+        /// <summary>A call's signal mask for the time of its wait (epoll_pwait's sigmask, as
+        /// sigsuspend's): mask becomes the blocked set until EndWaitMask.</summary>
+        public static void BeginWaitMask(ulong mask)
+        {
+            s_delivery.SavedMask = State.Blocked;
+            s_delivery.HasSavedMask = true;
+            State.SetBlocked(mask);
+        }
+
+        /// <summary>The end of BeginWaitMask's call with its result: the old mask is back, except
+        /// after a signal ended the wait (-ERESTARTNOHAND): delivery puts it back then, once the
+        /// handler's frame holds it (Linux's restore_saved_sigmask_unless).</summary>
+        public static void EndWaitMask(long result)
+        {
+            if (result == -ERESTARTNOHAND || !s_delivery.HasSavedMask) return;
+            s_delivery.HasSavedMask = false;
+            State.SetBlocked(s_delivery.SavedMask);
+        }
+
         public static long Pause(ref LinuxCall call)
         {
             Processes.Notices.BeginBlocking();

@@ -1,0 +1,207 @@
+// Sockets of the Linux personality on Aegis (issue #12; docs/libos-unixish.md "Sockets"):
+// unmodified busybox programs use socket(2) and friends, served by the file server's network.
+// The verdicts are the host's: curl's download compared byte for byte with the root file
+// system's own file, the guest's wget showing what only the host's server sent, nc printing
+// what only the host wrote, and glibc's getaddrinfo printing the address only the host's DNS
+// server knew.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using NUnit.Framework;
+
+using static Aegis.Tests.Boot.HostNetwork;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class LinuxSocketBootTests
+{
+    private const int TimeoutSeconds = 150;
+
+    /// <summary>The busybox the build put into the root file system (the guest's /bin/busybox).</summary>
+    private static string StagedBusybox =>
+        Path.Combine(FrontDoor.RepositoryRoot, "Apps", "Linux", "obj", "Release", "net10.0", "aegis", "rootfs", "stage", "bin", "busybox");
+
+    /// <summary>One keep-alive connection's requests for /1k.txt: true when every response is a 200
+    /// with the document's 1,024 bytes.</summary>
+    private static bool KeepAliveRequests(int port, int requests, string expected)
+    {
+        using var client = new TcpClient();
+        client.Connect(IPAddress.Loopback, port);
+        NetworkStream stream = client.GetStream();
+        stream.ReadTimeout = 60_000;
+        var reader = new StreamReader(stream, Encoding.ASCII);
+        for (int r = 0; r < requests; r++)
+        {
+            stream.Write(Encoding.ASCII.GetBytes("GET /1k.txt HTTP/1.1\r\nHost: aegis\r\n\r\n"));
+            string status = reader.ReadLine();
+            if (status != "HTTP/1.1 200 OK") return false;
+            int length = -1;
+            string line;
+            while (!string.IsNullOrEmpty(line = reader.ReadLine()))
+                if (line.StartsWith("Content-Length: ", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line.Substring(16));
+            if (length != expected.Length) return false;
+            char[] body = new char[length];
+            int got = 0;
+            while (got < length)
+            {
+                int n = reader.Read(body, got, length - got);
+                if (n <= 0) return false;
+                got += n;
+            }
+            if (new string(body) != expected) return false;
+        }
+        return true;
+    }
+
+    /// <summary>Debian's nginx, unmodified, serves /srv/www over the Linux personality's sockets
+    /// (epoll, accept4, writev, sendfile): curl's 1 KiB, 64 KiB and 10 MiB documents are the
+    /// numbered lines byte for byte, and 100 keep-alive connections at once each get three
+    /// whole answers.</summary>
+    [Test]
+    public void NginxServesItsDocumentsToCurlAndAHundredKeepAliveConnections()
+    {
+        int httpPort = FreeTcpPort(), stopPort = FreeTcpPort();
+        byte[] k1 = null, k64 = null, m10 = null;
+        bool[] connections = new bool[100];
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "getrlimit(RLIMIT_NOFILE)");
+            string url = "http://127.0.0.1:" + httpPort;
+            k1 = Curl(url + "/1k.txt");
+            k64 = Curl(url + "/64k.txt");
+            m10 = Curl(url + "/10m.txt");
+            string expected = NumberedLines(16);
+            Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
+                i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
+            using var stop = new TcpClient();
+            stop.Connect(IPAddress.Loopback, stopPort);
+            stop.Client.Shutdown(SocketShutdown.Send);
+            WaitFor(output, "stopped");
+        }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", httpPort + ":80", "--forward", stopPort + ":9999", "--",
+            "init=/bin/sh -c '/srv/make-10m.sh;nginx & p=$!;busybox nc -l -p 9999;kill $p;wait;echo stopped'", "exit");
+
+        result.AssertExitStatus(0);
+        Assert.That(k1 == null ? null : Encoding.ASCII.GetString(k1), Is.EqualTo(NumberedLines(16)), () => result.Describe("/1k.txt"));
+        Assert.That(k64 == null ? null : Encoding.ASCII.GetString(k64), Is.EqualTo(NumberedLines(1024)), () => result.Describe("/64k.txt"));
+        Assert.That(m10 == null ? null : Encoding.ASCII.GetString(m10), Is.EqualTo(NumberedLines(163_840)), () => result.Describe("/10m.txt"));
+        Assert.That(connections.Count(ok => !ok), Is.Zero, () => result.Describe("keep-alive connections without their three whole answers"));
+    }
+
+    /// <summary>busybox wget connects out to a server of the host's; busybox httpd (forking a child
+    /// per connection) serves / to the host's curl; busybox nc -l takes the host's last word; and
+    /// /etc/resolv.conf names the DNS server of the lease.</summary>
+    [Test]
+    public void BusyboxWgetHttpdAndNcTalkToTheHostOverTcp()
+    {
+        // The host's server (QEMU's user network shows the host's loopback as 10.0.2.2).
+        var hostServer = new TcpListener(IPAddress.Loopback, 0);
+        hostServer.Start();
+        int hostPort = ((IPEndPoint)hostServer.LocalEndpoint).Port;
+        string token = "from-the-host-" + Guid.NewGuid().ToString("N");
+        var serving = new Thread(() =>
+        {
+            try
+            {
+                using TcpClient client = hostServer.AcceptTcpClient();
+                using NetworkStream stream = client.GetStream();
+                byte[] request = new byte[4096];
+                stream.ReadTimeout = 30_000;
+                stream.ReadAtLeast(request, 1, throwOnEndOfStream: false);
+                byte[] body = Encoding.ASCII.GetBytes(token + "\n");
+                stream.Write(Encoding.ASCII.GetBytes("HTTP/1.0 200 OK\r\nContent-Length: " + body.Length + "\r\nConnection: close\r\n\r\n"));
+                stream.Write(body);
+            }
+            catch (Exception) { }
+        }) { IsBackground = true };
+        serving.Start();
+
+        int httpPort = FreeTcpPort(), ncPort = FreeTcpPort();
+        byte[] busybox = null, hostname = null;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "httpd up");
+            string url = "http://127.0.0.1:" + httpPort;
+            busybox = Curl(url + "/bin/busybox");
+            if (busybox == null)
+            {
+                // Seen once in CI (1 run of about 10, beside another boot test), never alone or under
+                // load here: curl failed at once. Said in the test's output and tried once more, so
+                // the next occurrence tells why (issue #12's note).
+                TestContext.Progress.WriteLine("BusyboxWgetHttpdAndNc: the first fetch failed: " + LastCurlError);
+                busybox = Curl(url + "/bin/busybox");
+            }
+            hostname = Curl(url + "/etc/hostname");
+            // busybox nc may not listen yet (the shell starts it after "httpd up"): QEMU's user
+            // network accepts the host's connection at once and drops it when the guest answers
+            // RST, so the host says it again until the guest's nc has printed it (a run on a loaded
+            // host hung here for 150 s).
+            for (int attempt = 0; attempt < 20 && !output().Contains("the host says goodbye"); attempt++)
+            {
+                try
+                {
+                    using var nc = new TcpClient();
+                    nc.Connect(IPAddress.Loopback, ncPort);
+                    nc.GetStream().Write(Encoding.ASCII.GetBytes("the host says goodbye\n"));
+                    nc.Client.Shutdown(SocketShutdown.Send);
+                }
+                catch (SocketException) { }
+                catch (IOException) { }
+                for (int i = 0; i < 30 && !output().Contains("the host says goodbye"); i++) Thread.Sleep(100);
+            }
+            WaitFor(output, "stopped");
+        }, "--no-build", "--nic", "e1000", "--forward", httpPort + ":8080", "--forward", ncPort + ":9999", "--",
+            // Busybox's applets by their links (/bin/wget...): the command line has 255 bytes.
+            "init=/bin/sh -c 'cat /etc/resolv.conf;wget -qO- http://10.0.2.2:" + hostPort + "/probe;"
+            + "httpd -f -p 8080 -h / & p=$!;"
+            // "httpd up" once it answers (over the loopback): the host's curl comes right after.
+            + "until wget -qO/dev/null http://127.0.0.1:8080/etc/hostname;do sleep 0.2;done;"
+            + "echo httpd up;nc -l -p 9999;kill $p;wait;echo stopped'", "exit");
+        hostServer.Stop();
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains(token);
+        Assert.That(busybox, Is.Not.Null, () => result.Describe("curl could not fetch /bin/busybox: " + LastCurlError));
+        Assert.That(busybox, Is.EqualTo(File.ReadAllBytes(StagedBusybox)), () => result.Describe("/bin/busybox arrived changed"));
+        Assert.That(hostname, Is.Not.Null, () => result.Describe("curl could not fetch /etc/hostname: " + LastCurlError));
+        result.AssertOutputContains("the host says goodbye");
+        // The file server wrote /etc/resolv.conf from the lease QEMU's DHCP server gave (its DNS is 10.0.2.3).
+        result.AssertOutputContains("nameserver 10.0.2.3");
+    }
+
+    /// <summary>glibc's resolver end to end: a dynamically linked program's getaddrinfo
+    /// (/tests/boot-resolve: AF_UNSPEC, AI_ADDRCONFIG, as a client asks) finds a made-up name in
+    /// /etc/hosts without asking DNS (nsswitch.conf: files, then dns), and another through the
+    /// DNS server of /etc/resolv.conf, the test's own on the host, over the guest's UDP sockets
+    /// (sendmmsg of the A and AAAA queries, poll, recvfrom); a name nobody knows is "not known".
+    /// The host's server is on UDP port 53 of its loopback, which QEMU's user network shows the
+    /// guest as 10.0.2.2:53: glibc asks port 53 only, and QEMU forwards only TCP to a port of
+    /// the test's choice (guestfwd), so no other port would do.</summary>
+    [Test]
+    public void GlibcsGetaddrinfoResolvesThroughEtcHostsAndTheHostsDnsServer()
+    {
+        using HostDnsServer dns = HostDnsServer.OnPort53();
+        dns.Add("dns-only.aegis.test", IPAddress.Parse("198.51.100.23"));
+        dns.Add("hosts-only.aegis.test", IPAddress.Parse("198.51.100.99")); // what DNS would say: /etc/hosts must win
+
+        FrontDoorResult result = FrontDoor.Run(TimeSpan.FromSeconds(TimeoutSeconds), "run", "--headless", "--no-build", "--no-disk",
+            "--timeout", TimeoutSeconds.ToString(), "--nic", "e1000", "--",
+            "init=/bin/sh -c 'echo nameserver 10.0.2.2 > /etc/resolv.conf;echo 192.0.2.55 hosts-only.aegis.test >> /etc/hosts;"
+            + "/tests/boot-resolve dns-only.aegis.test hosts-only.aegis.test nobody.aegis.test'", "exit");
+        dns.Dispose();
+
+        result.AssertExitStatus(0);
+        // Each name's whole line: its one address, nothing more (an AAAA answer would add one).
+        result.AssertOutputMatches(@"dns-only\.aegis\.test: 198\.51\.100\.23\r?$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        result.AssertOutputMatches(@"hosts-only\.aegis\.test: 192\.0\.2\.55\r?$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        result.AssertOutputContains("nobody.aegis.test: error Name or service not known");
+        Assert.That(dns.QueriesFor("dns-only.aegis.test"), Is.GreaterThanOrEqualTo(1), () => result.Describe($"the host's DNS server saw no query for dns-only ({dns.Malformed} it could not parse)"));
+        Assert.That(dns.QueriesFor("hosts-only.aegis.test"), Is.Zero, () => result.Describe("/etc/hosts answers before DNS is asked"));
+        Assert.That(dns.QueriesFor("nobody.aegis.test"), Is.GreaterThanOrEqualTo(1), () => result.Describe("the unknown name was asked"));
+    }
+}

@@ -1,0 +1,166 @@
+// Boot tests of the kernel's network multiplexer (issue #12; docs/abi.md "Networks"): the app
+// nettest (Tests/Apps/NetTest) attaches a receive ring of its own pages, installs packet filters
+// and sends frames by DMA from its pages. The verdicts are the host's: datagrams the host sends
+// through QEMU's user network (./aegis run --forward udp:H:G) must come back byte for byte, which
+// they can only do through the filter, the ring and NicSend. The refusals are the calls' own
+// results, printed by the app.
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+using static Aegis.Tests.Boot.HostNetwork;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class NetworkDeliveryTests
+{
+    private const int TimeoutSeconds = 120;
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.Client.LocalEndPoint!).Port;
+    }
+
+    /// <summary>Sends 'count' datagrams of varied sizes (4..1472 bytes, the first 4 bytes their
+    /// number) to the host port one at a time and returns how many came back identical; each is
+    /// resent until its echo arrives, up to 20 times (QEMU's user network may drop one while the
+    /// guest answers its ARP request), and echoes of earlier ones are skipped. Then "quit", which
+    /// ends nettest's echo.</summary>
+    private static int EchoRoundTrips(int hostPort, int count, int seed)
+    {
+        using var socket = new UdpClient();
+        socket.Client.ReceiveTimeout = 500;
+        var random = new Random(seed);
+        var to = new IPEndPoint(IPAddress.Loopback, hostPort);
+        int echoed = 0;
+        for (int i = 0; i <= count; i++)
+        {
+            byte[] payload = i == count ? "quit"u8.ToArray() : new byte[i == 0 ? 4 : i == 1 ? 1472 : random.Next(4, 1473)];
+            if (i < count)
+            {
+                random.NextBytes(payload);
+                BitConverter.TryWriteBytes(payload.AsSpan(0, 4), i);
+            }
+            if (Exchange(socket, to, payload, i)) echoed++;
+        }
+        return echoed - 1; // not "quit"
+    }
+
+    private static bool Exchange(UdpClient socket, IPEndPoint to, byte[] payload, int number)
+    {
+        var from = new IPEndPoint(IPAddress.Any, 0);
+        for (int attempt = 0; attempt < 20; attempt++)
+        {
+            socket.Send(payload, payload.Length, to);
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (waited.ElapsedMilliseconds < 500)
+            {
+                byte[] back;
+                try { back = socket.Receive(ref from); }
+                catch (SocketException) { break; }
+                if (back.Length >= 4 && BitConverter.ToInt32(back, 0) < number && !back.AsSpan().SequenceEqual(payload))
+                    continue; // an earlier datagram's late echo
+                Assert.That(back, Is.EqualTo(payload), $"datagram {number} came back changed");
+                return true;
+            }
+        }
+        return false;
+    }
+
+    [Test]
+    public void AnEnvironmentsFilterBringsItsDatagramsIntoItsRingAndItsFramesLeaveByDma()
+    {
+        int hostPort = FreeUdpPort();
+        int echoed = 0;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "nettest: echo on UDP port 7");
+            echoed = EchoRoundTrips(hostPort, 40, 1);
+        }, "--no-build", "--nic", "e1000", "--forward", "udp:" + hostPort + ":7", "--", "init=nettest:echo,7", "exit");
+
+        Assert.That(echoed, Is.EqualTo(40), () => result.Describe("not every datagram came back"));
+        result.AssertExitStatus(0);
+        Match counts = result.AssertOutputMatches(@"nettest: echoed (\d+) datagrams, answered (\d+) ARP requests; delivered (\d+), dropped 0, sent (\d+)");
+        Assert.That(int.Parse(counts.Groups[1].Value), Is.GreaterThanOrEqualTo(41), () => result.Describe("the app's echo count (with quit)"));
+        Assert.That(int.Parse(counts.Groups[3].Value), Is.GreaterThanOrEqualTo(41), () => result.Describe("the kernel's delivered count"));
+    }
+
+    [Test]
+    public void AFloodForAnEnvironmentThatStopsReadingLosesOnlyItsOwnFrames()
+    {
+        int echoPort = FreeUdpPort(), stallPort = FreeUdpPort();
+        int echoed = 0;
+        string pcap = Path.Combine(Path.GetTempPath(), $"aegis-flood-{Environment.ProcessId}.pcap");
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "nettest: stalling on UDP port 9");
+            WaitFor(output, "nettest: echo on UDP port 7");
+            using (var flood = new UdpClient())
+            {
+                var junk = new byte[1000];
+                for (int i = 0; i < 300; i++) flood.Send(junk, junk.Length, new IPEndPoint(IPAddress.Loopback, stallPort));
+            }
+            echoed = EchoRoundTrips(echoPort, 20, 2);
+        }, "--no-build", "--nic", "e1000", "--pcap", pcap, "--forward", "udp:" + echoPort + ":7", "--forward", "udp:" + stallPort + ":9",
+           "--", "init=nettest:echo,7,stall:9", "exit");
+        List<byte[]> frames = Pcap.ReadFrames(pcap);
+        File.Delete(pcap);
+
+        Assert.That(echoed, Is.EqualTo(20), () => result.Describe("the reading environment lost datagrams to the other's flood"));
+        result.AssertExitStatus(0);
+        Match staller = result.AssertOutputMatches(@"nettest: staller: delivered (\d+), dropped (\d+) \(ring: produced (\d+), dropped (\d+)\)");
+        Assert.That(int.Parse(staller.Groups[1].Value), Is.EqualTo(2), () => result.Describe("a 2-slot ring nobody reads takes 2 frames"));
+        Assert.That(int.Parse(staller.Groups[2].Value), Is.GreaterThanOrEqualTo(20), () => result.Describe("the flood's drops are counted for the staller (QEMU's user network itself drops part of a burst)"));
+        Assert.That(staller.Groups[4].Value, Is.EqualTo(staller.Groups[2].Value), () => result.Describe("the ring header and the environment page agree"));
+        // The kernel's accounting against the wire (QEMU's record): every datagram that reached the
+        // card for port 9 was either delivered to the staller's ring or counted as its drop.
+        int onTheWire = Pcap.UdpTo(frames, 9);
+        Assert.That(int.Parse(staller.Groups[1].Value) + int.Parse(staller.Groups[2].Value), Is.EqualTo(onTheWire),
+            () => result.Describe($"{onTheWire} datagrams for port 9 reached the card; delivered + dropped must be all of them"));
+        result.AssertOutputMatches(@"nettest: echoed \d+ datagrams, answered \d+ ARP requests; delivered \d+, dropped 0, sent \d+");
+    }
+
+    [Test]
+    public void NetworkCallsRefuseBadRingsMalformedFiltersForgedFramesAndPortsOutsideARestrictedCapability()
+    {
+        FrontDoorResult result = FrontDoor.BootWithNic("e1000", TimeoutSeconds, "init=nettest:bad", "exit");
+
+        result.AssertExitStatus(0);
+        string[] expected =
+        {
+            "info-no-capability NoCapability", "info-bad-address BadAddress", "send-without-ring InvalidArgument",
+            "attach-3-slots InvalidArgument", "attach-512-slots InvalidArgument", "attach-unaligned InvalidArgument",
+            "attach-unmapped BadAddress", "attach-read-only BadAddress", "attach-kernel BadAddress", "attach None", "attach-twice Busy",
+            "filter-none InvalidArgument 1", "filter-17-atoms InvalidArgument 2", "filter-bad-address BadAddress",
+            "filter-width-3 InvalidArgument 4", "filter-beyond-frame InvalidArgument 8", "filter-contradiction InvalidArgument 9",
+            "remove-unknown InvalidArgument", "remove-out-of-range InvalidArgument",
+            "send-13-bytes InvalidArgument", "send-1519-bytes InvalidArgument", "send-unmapped BadAddress", "send-kernel BadAddress",
+            "send-other-mac InvalidArgument", "send-0-requests InvalidArgument", "send-33-requests InvalidArgument",
+            "send-bad-requests BadAddress", "send 0x1",
+            "restrict-wider NoCapability", "restrict-reversed InvalidArgument", "restrict-70000 InvalidArgument",
+            "restricted-8080 0x", "restricted-remove None", "restricted-80 NoCapability", "restricted-arp NoCapability",
+            "restricted-port-only NoCapability", "restricted-range 8000..8099", "detach None", "attach-again None",
+        };
+        foreach (string line in expected)
+            result.AssertOutputContains("nettest: bad " + line);
+        result.AssertOutputMatches(@"nettest: bad restrict 0x[0-9a-f]+");
+    }
+
+    [Test]
+    public void AFilterOverlappingAnotherEnvironmentsIsRefusedNamingItUntilThatEnvironmentEnds()
+    {
+        FrontDoorResult result = FrontDoor.BootWithNic("e1000", TimeoutSeconds, "init=nettest:overlap", "exit");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("nettest: child holds UDP port 4242: 0x");
+        result.AssertOutputContains("nettest: overlap Busy reason 10 owner the child");
+        result.AssertOutputMatches(@"nettest: after the child's end 0x[0-9a-f]+");
+    }
+}

@@ -1,0 +1,228 @@
+// Boot tests of LibOS.Net on Aegis (issue #12; docs/network.md "The app net"): the app net runs
+// the whole stack in ring 3 over the kernel's packet filters, against QEMU's user network. The
+// verdicts are the host's wherever the host can see: curl's downloads checked byte for byte, the
+// echoes of what the host sent, the host's own DNS server's answer reaching the guest's output.
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using NUnit.Framework;
+
+using static Aegis.Tests.Boot.HostNetwork;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+[NonParallelizable]
+public class NetworkStackTests
+{
+    private const int TimeoutSeconds = 150;
+
+    private static byte Pattern(long i) => (byte)((i * 31 + 7) % 251);
+
+    private static void AssertPattern(byte[] body, int length, string what)
+    {
+        Assert.That(body, Is.Not.Null, what + ": curl failed");
+        Assert.That(body.Length, Is.EqualTo(length), what + ": length");
+        for (int i = 0; i < body.Length; i++)
+            if (body[i] != Pattern(i)) Assert.Fail($"{what}: byte {i} is {body[i]}, not {Pattern(i)}");
+    }
+
+    [Test]
+    public void TheGuestTakesADhcpLeaseFromQemusUserNetworkAndPingsTheGateway()
+    {
+        // The verdict is the wire, as QEMU recorded it (--pcap): the DHCP exchange, and three echo
+        // requests from 10.0.2.15 answered by three replies with the same sequence numbers.
+        string pcap = Path.Combine(Path.GetTempPath(), $"aegis-ping-{Environment.ProcessId}.pcap");
+        try
+        {
+            FrontDoor.EnsureIsoBuilt();
+            FrontDoorResult result = FrontDoor.Run(TimeSpan.FromSeconds(TimeoutSeconds), "run", "--headless", "--no-build",
+                "--timeout", TimeoutSeconds.ToString(), "--nic", "e1000", "--pcap", pcap, "--", "init=net:ping,10.0.2.2,3", "exit");
+
+            result.AssertExitStatus(0);
+            result.AssertOutputMatches(@"net: DHCP lease 10\.0\.2\.15 mask 255\.255\.255\.0 router 10\.0\.2\.2 dns 10\.0\.2\.3 server 10\.0\.2\.2 for \d+ s, MAC 52:54:00:12:34:56");
+            List<byte[]> frames = Pcap.ReadFrames(pcap);
+            Assert.That(Pcap.Dhcp(frames, 1), Is.GreaterThanOrEqualTo(1), () => result.Describe("no DHCPDISCOVER on the wire"));
+            Assert.That(Pcap.Dhcp(frames, 3), Is.GreaterThanOrEqualTo(1), () => result.Describe("no DHCPREQUEST on the wire"));
+            Assert.That(Pcap.Dhcp(frames, 5), Is.GreaterThanOrEqualTo(1), () => result.Describe("no DHCPACK on the wire"));
+            List<int> requests = Pcap.IcmpEchoes(frames, 8, "10.0.2.15", "10.0.2.2");
+            List<int> replies = Pcap.IcmpEchoes(frames, 0, "10.0.2.2", "10.0.2.15");
+            Assert.That(requests, Has.Count.EqualTo(3), () => result.Describe("three echo requests on the wire"));
+            Assert.That(replies, Is.EquivalentTo(requests), () => result.Describe("each request answered on the wire"));
+            result.AssertOutputContains("net: ping 10.0.2.2: 3 of 3 replies");
+        }
+        finally { File.Delete(pcap); }
+    }
+
+    [Test]
+    public void TheGuestResolvesANameWithADnsServerOnTheHost()
+    {
+        // A DNS server of the test's own on the host's loopback, which QEMU's user network shows
+        // the guest as 10.0.2.2: it answers aegis.test with 192.0.2.77 through a CNAME.
+        using var server = new HostDnsServer();
+        server.Add("aegis.test", IPAddress.Parse("192.0.2.77"), canonical: "www.aegis.test");
+
+        FrontDoorResult result = FrontDoor.BootWithNic("e1000", TimeoutSeconds, "init=net:resolve,aegis.test,10.0.2.2:" + server.Port, "exit");
+        server.Dispose();
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("net: resolve aegis.test is 192.0.2.77 (canonical www.aegis.test)");
+        Assert.That(server.QueriesFor("aegis.test"), Is.GreaterThanOrEqualTo(1), () => result.Describe($"the host's server saw no query ({server.Malformed} datagrams it could not parse)"));
+    }
+
+    [Test]
+    public void CurlFetchesOurWebServersDocumentsByteForByte()
+    {
+        int port = FreeTcpPort();
+        byte[] k1 = null, k64 = null, m10 = null, index = null, missing = null, head = null;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "net: http on port 80");
+            string url = "http://127.0.0.1:" + port;
+            k1 = Curl(url + "/1k");
+            k64 = Curl(url + "/64k");
+            m10 = Curl(url + "/10m");
+            index = Curl(url + "/");
+            missing = Curl(url + "/nothing-here", "-w", "%{http_code}");
+            head = Curl(url + "/64k", "-I");
+        }, "--no-build", "--nic", "e1000", "--forward", port + ":80", "--", "init=net:http,80,6", "exit");
+
+        result.AssertExitStatus(0);
+        AssertPattern(k1, 1024, "/1k");
+        AssertPattern(k64, 65536, "/64k");
+        AssertPattern(m10, 10 * 1024 * 1024, "/10m");
+        Assert.That(Encoding.ASCII.GetString(index!), Does.Contain("<h1>Aegis</h1>"));
+        Assert.That(missing, Is.Not.Null);
+        Assert.That(head, Is.Not.Null);
+        Assert.That(Encoding.ASCII.GetString(head!), Does.StartWith("HTTP/1.1 200 OK").And.Contain("Content-Length: 65536"));
+        result.AssertOutputMatches(@"net: http: 6 requests on \d+ connections");
+    }
+
+    [Test]
+    public void TheTenMebibyteTransferArrivesIntactOverALossyLink()
+    {
+        // The test switch: the guest's TCP drops every 20th segment it receives and every 30th it sends.
+        int port = FreeTcpPort();
+        byte[] m10 = null;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "net: http on port 80");
+            m10 = Curl("http://127.0.0.1:" + port + "/10m");
+        }, "--no-build", "--nic", "e1000", "--forward", port + ":80", "--", "init=net:http,80,1,lossy,static", "exit");
+
+        result.AssertExitStatus(0);
+        AssertPattern(m10, 10 * 1024 * 1024, "/10m over the lossy link");
+        var counts = result.AssertOutputMatches(@"net: http: 1 requests on \d+ connections; retransmissions (\d+)");
+        Assert.That(long.Parse(counts.Groups[1].Value), Is.GreaterThan(100), () => result.Describe("every 30th segment sent was dropped: they had to be sent again"));
+    }
+
+    [Test]
+    public void AHundredConcurrentKeepAliveConnectionsAreAllServed()
+    {
+        int port = FreeTcpPort();
+        int good = 0;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "net: http on port 80");
+            var clients = new List<Thread>();
+            for (int c = 0; c < 100; c++)
+            {
+                var t = new Thread(() =>
+                {
+                    try
+                    {
+                        using var socket = new TcpClient();
+                        socket.Connect(IPAddress.Loopback, port);
+                        socket.ReceiveTimeout = 30_000;
+                        NetworkStream stream = socket.GetStream();
+                        for (int r = 0; r < 5; r++)
+                        {
+                            byte[] request = Encoding.ASCII.GetBytes("GET /1k HTTP/1.1\r\nHost: aegis\r\n\r\n");
+                            stream.Write(request);
+                            if (!ReadResponse(stream, 1024)) return;
+                        }
+                        Interlocked.Increment(ref good);
+                    }
+                    catch (IOException) { }
+                    catch (SocketException) { }
+                });
+                clients.Add(t);
+                t.Start();
+            }
+            foreach (Thread t in clients) t.Join();
+        }, "--no-build", "--nic", "e1000", "--forward", port + ":80", "--", "init=net:http,80,500,static", "exit");
+
+        Assert.That(good, Is.EqualTo(100), () => result.Describe("every connection's five keep-alive requests are answered"));
+        result.AssertExitStatus(0);
+        result.AssertOutputMatches(@"net: http: 500 requests on 100 connections");
+    }
+
+    /// <summary>Reads one response with a body of 'length' pattern bytes; true when it is exactly that.</summary>
+    private static bool ReadResponse(NetworkStream stream, int length)
+    {
+        var header = new List<byte>();
+        while (header.Count < 4 || header[^1] != '\n' || header[^2] != '\r' || header[^3] != '\n' || header[^4] != '\r')
+        {
+            int b = stream.ReadByte();
+            if (b < 0) return false;
+            header.Add((byte)b);
+        }
+        string text = Encoding.ASCII.GetString(header.ToArray());
+        if (!text.StartsWith("HTTP/1.1 200 OK") || !text.Contains("Content-Length: " + length)) return false;
+        var body = new byte[length];
+        int got = 0;
+        while (got < length)
+        {
+            int n = stream.Read(body, got, length - got);
+            if (n <= 0) return false;
+            got += n;
+        }
+        for (int i = 0; i < length; i++) if (body[i] != Pattern(i)) return false;
+        return true;
+    }
+
+    [Test]
+    public void TheStacksTcpEchoServerReturnsWhatTheHostSends()
+    {
+        int port = FreeTcpPort();
+        string echoed = null;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "net: TCP echo on port 7");
+            using var socket = new TcpClient();
+            socket.Connect(IPAddress.Loopback, port);
+            socket.ReceiveTimeout = 20_000;
+            NetworkStream stream = socket.GetStream();
+            var random = new Random(3);
+            var sent = new byte[200_000];
+            random.NextBytes(sent);
+            var writer = new Thread(() => stream.Write(sent));
+            writer.Start();
+            var back = new byte[sent.Length];
+            int got = 0;
+            while (got < back.Length)
+            {
+                int n = stream.Read(back, got, back.Length - got);
+                if (n <= 0) break;
+                got += n;
+            }
+            writer.Join();
+            Assert.That(back, Is.EqualTo(sent), "200,000 random bytes came back changed or short");
+            stream.Write("quit\n"u8.ToArray());
+            var tail = new byte[5];
+            got = 0;
+            while (got < 5) { int n = stream.Read(tail, got, 5 - got); if (n <= 0) break; got += n; }
+            echoed = Encoding.ASCII.GetString(tail, 0, got);
+        }, "--no-build", "--nic", "e1000", "--forward", port + ":7", "--", "init=net:tcpecho,7,static", "exit");
+
+        Assert.That(echoed, Is.EqualTo("quit\n"));
+        result.AssertExitStatus(0);
+        result.AssertOutputMatches(@"net: TCP echo: 1 connections, 200005 bytes");
+    }
+}

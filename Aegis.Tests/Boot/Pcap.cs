@@ -1,0 +1,72 @@
+// Reading what QEMU saw on the wire (./aegis run --pcap FILE: QEMU's filter-dump of the network
+// card's netdev, both directions): the host's own record of every frame, so a network test's
+// verdict can be an observation rather than the guest's word. The classic pcap format: a 24-byte
+// file header (magic 0xa1b2c3d4, little-endian here), then per frame a 16-byte record header
+// (seconds, microseconds, captured length, original length) and the bytes.
+namespace Aegis.Tests.Boot;
+
+public static class Pcap
+{
+    public static List<byte[]> ReadFrames(string file)
+    {
+        byte[] bytes = File.ReadAllBytes(file);
+        var frames = new List<byte[]>();
+        if (bytes.Length < 24 || BitConverter.ToUInt32(bytes, 0) != 0xA1B2C3D4)
+            throw new InvalidDataException($"{file} is not a little-endian pcap file");
+        int at = 24;
+        while (at + 16 <= bytes.Length)
+        {
+            int captured = (int)BitConverter.ToUInt32(bytes, at + 8);
+            if (captured < 0 || at + 16 + captured > bytes.Length) break; // the last record cut short
+            frames.Add(bytes.AsSpan(at + 16, captured).ToArray());
+            at += 16 + captured;
+        }
+        return frames;
+    }
+
+    public static int U16(byte[] f, int at) => f[at] << 8 | f[at + 1];
+
+    public static bool IsIpv4(byte[] f) => f.Length >= 34 && U16(f, 12) == 0x0800 && (f[14] >> 4) == 4;
+
+    public static string Ip(byte[] f, int at) => $"{f[at]}.{f[at + 1]}.{f[at + 2]}.{f[at + 3]}";
+
+    /// <summary>The IPv4 transport header's offset in the frame.</summary>
+    public static int Transport(byte[] f) => 14 + (f[14] & 15) * 4;
+
+    /// <summary>ICMP echo messages (type 8 request, 0 reply) from 'source' to 'destination': their sequence numbers.</summary>
+    public static List<int> IcmpEchoes(List<byte[]> frames, int type, string source, string destination)
+    {
+        var sequences = new List<int>();
+        foreach (byte[] f in frames)
+        {
+            if (!IsIpv4(f) || f[23] != 1 || Ip(f, 26) != source || Ip(f, 30) != destination) continue;
+            int t = Transport(f);
+            if (f.Length >= t + 8 && f[t] == type) sequences.Add(U16(f, t + 6));
+        }
+        return sequences;
+    }
+
+    /// <summary>UDP datagrams to destination port 'port'.</summary>
+    public static int UdpTo(List<byte[]> frames, int port)
+    {
+        int n = 0;
+        foreach (byte[] f in frames)
+            if (IsIpv4(f) && f[23] == 17 && f.Length >= Transport(f) + 8 && U16(f, Transport(f) + 2) == port) n++;
+        return n;
+    }
+
+    /// <summary>DHCP messages (UDP 67/68) of message type 'type' (option 53: 1 DISCOVER, 2 OFFER, 3 REQUEST, 5 ACK).</summary>
+    public static int Dhcp(List<byte[]> frames, int type)
+    {
+        int n = 0;
+        foreach (byte[] f in frames)
+        {
+            if (!IsIpv4(f) || f[23] != 17) continue;
+            int u = Transport(f);
+            if (f.Length < u + 8 + 240 || (U16(f, u) != 67 && U16(f, u) != 68)) continue;
+            for (int o = u + 8 + 240; o + 2 < f.Length && f[o] != 255; o += f[o] == 0 ? 1 : 2 + f[o + 1])
+                if (f[o] == 53 && f[o + 1] == 1 && f[o + 2] == type) { n++; break; }
+        }
+        return n;
+    }
+}

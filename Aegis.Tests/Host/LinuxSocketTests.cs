@@ -1,0 +1,777 @@
+#nullable enable
+// Sockets of the Linux personality through the file server (VfsServer.Sockets.cs, VfsClient.Sockets.cs,
+// Linux/Net/InetSockets.cs): "processes" (SharedProcess: a VfsClient over a direct transport) make
+// sockets in a server whose network is LibOS.Net stack A; stack B on the same simulated Ethernet
+// plays the remote host with LibOS.Net's own TCP and UDP. Checked from B's side (what arrived on
+// the wire), not only from the calls' results.
+using System.Text;
+using Aegis.LibOS.Net;
+using Aegis.LibOS.Unixish.Linux;
+using Aegis.LibOS.Unixish.Linux.Files;
+using Aegis.LibOS.Unixish.Linux.Net;
+using NUnit.Framework;
+using static Aegis.Tests.Host.NetFrames;
+
+namespace Aegis.Tests.Host;
+
+[TestFixture]
+public sealed unsafe class LinuxSocketTests
+{
+    private SimulatedEthernet _wire = null!;
+    private NetStack _a = null!, _b = null!;
+    private Tcp _tcpA = null!, _tcpB = null!;
+    private InetSockets _sockets = null!;
+    private SharedTree _tree = null!;
+    private long _now;
+    private readonly List<ulong> _woken = new();
+
+    [SetUp]
+    public void Build()
+    {
+        _wire = new SimulatedEthernet();
+        _a = _wire.Attach(MacA);
+        _b = _wire.Attach(MacB);
+        _a.Configure(IpA, Mask24, IpGateway, 0);
+        _b.Configure(IpB, Mask24, IpGateway, 0);
+        _tcpA = new Tcp(_a, 1, 2);
+        _tcpB = new Tcp(_b, 3, 4);
+        _a.Register(_tcpA);
+        _b.Register(_tcpB);
+        _sockets = new InetSockets(_a, _tcpA, () => _now);
+        _tree = new SharedTree();
+        _tree.Server.Sockets = _sockets;
+        _now = 1000;
+        _wire.Pump(_now);
+        _woken.Clear();
+    }
+
+    /// <summary>The wire until quiet, the stacks' timers, then the wakes the server's loop would send.</summary>
+    private void Run(int rounds = 4)
+    {
+        for (int i = 0; i < rounds; i++)
+        {
+            _now += 1000;
+            _wire.Pump(_now);
+            for (int loops = 0; loops < 8 && _a.LoopbackQueued > 0; loops++) _a.Poll(_now); // loopback: what the server's Step does
+            _tcpA.Poll(_now);
+            _tcpB.Poll(_now);
+            _wire.Pump(_now);
+            for (int loops = 0; loops < 8 && _a.LoopbackQueued > 0; loops++) _a.Poll(_now);
+        }
+        var changed = new List<Socket>();
+        _sockets.TakeChanged(changed);
+        foreach (Socket s in changed) s.WakeWatchers(id => _woken.Add(id));
+    }
+
+    private static byte[] Inet(Ipv4Address address, int port)
+    {
+        var bytes = new byte[16];
+        fixed (byte* p = bytes) Socket.WriteInet(p, address.Value, port);
+        return bytes;
+    }
+
+    private static long Bind(SharedProcess p, RemoteSocket s, Ipv4Address address, int port)
+    {
+        byte[] a = Inet(address, port);
+        fixed (byte* q = a) return p.Client.Bind(s, q, a.Length);
+    }
+
+    private static RemoteSocket NewSocket(SharedProcess p, int type)
+    {
+        Assert.That(p.Client.Socket(LinuxSocket.AF_INET, type, 0, out RemoteSocket s), Is.EqualTo(0));
+        return s;
+    }
+
+    private static long Send(SharedProcess p, RemoteSocket s, string text)
+    {
+        byte[] bytes = Encoding.ASCII.GetBytes(text);
+        fixed (byte* q = bytes) return p.Client.Send(s, q, bytes.Length, 0, null, 0);
+    }
+
+    private static string Receive(SharedProcess p, RemoteSocket s, out long result, int max = 4096)
+    {
+        byte[] buffer = new byte[max];
+        fixed (byte* q = buffer) result = p.Client.Receive(s, q, max, 0, null, out _);
+        return result > 0 ? Encoding.ASCII.GetString(buffer, 0, (int)result) : "";
+    }
+
+    private (RemoteSocket Listener, TcpConnection Peer, RemoteSocket Accepted) Connected(SharedProcess p, int port = 8080)
+    {
+        RemoteSocket listener = NewSocket(p, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(p, listener, Ipv4Address.Any, port), Is.EqualTo(0));
+        Assert.That(p.Client.Listen(listener, 16), Is.EqualTo(0));
+        TcpConnection peer = _tcpB.CreateConnection();
+        peer.Options.NoDelay = true; // small segments go at once (the tests count what arrives)
+        Assert.That(peer.Connect(IpA, port, _now), Is.EqualTo(TcpError.InProgress));
+        Run();
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established));
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        long accepted;
+        RemoteSocket? connection;
+        int length;
+        fixed (byte* q = address) accepted = p.Client.Accept(listener, 0, q, out length, out connection);
+        Assert.That(accepted, Is.EqualTo(0));
+        Assert.That(length, Is.EqualTo(16));
+        Assert.That(address[2] << 8 | address[3], Is.EqualTo(peer.LocalPort), "the peer's port");
+        Assert.That(new Ipv4Address((uint)(address[4] << 24 | address[5] << 16 | address[6] << 8 | address[7])), Is.EqualTo(IpB));
+        return (listener, peer, connection!);
+    }
+
+    [Test]
+    public void AStreamSocketListensAcceptsEchoesAndCloses()
+    {
+        SharedProcess p = _tree.Attach(10);
+        var (listener, peer, connection) = Connected(p);
+        byte[] name = new byte[LinuxSocket.AddressBytes];
+        fixed (byte* q = name) Assert.That(p.Client.Name(listener, false, q), Is.EqualTo(16));
+        Assert.That(name[2] << 8 | name[3], Is.EqualTo(8080), "getsockname gives the bound port");
+
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("hello over TCP"), _now), Is.EqualTo(14));
+        Run();
+        Assert.That(p.Client.Poll(connection, 0x1, false, out _) & 0x1, Is.EqualTo(0x1), "POLLIN once data is there");
+        Assert.That(Receive(p, connection, out _), Is.EqualTo("hello over TCP"));
+        Assert.That(Send(p, connection, "and back"), Is.EqualTo(8));
+        Run();
+        byte[] got = new byte[64];
+        int n = peer.Receive(got, _now);
+        Assert.That(Encoding.ASCII.GetString(got, 0, n), Is.EqualTo("and back"), "what the remote host received");
+
+        Assert.That(p.Files.Close(FdOf(p, connection)), Is.EqualTo(0));
+        Run();
+        Assert.That(peer.PeerClosed, Is.True, "closing the last descriptor sends the FIN at once");
+        Assert.That(p.Files.Close(FdOf(p, listener)), Is.EqualTo(0));
+        Run();
+        Assert.That(_sockets.Open, Is.EqualTo(0), "no socket left in the server");
+    }
+
+    /// <summary>The client's fd table holds the proxies the tests made through the client directly:
+    /// install them like socket() does, to close them through LinuxFiles.</summary>
+    private static int FdOf(SharedProcess p, RemoteSocket s)
+    {
+        for (int fd = 0; fd < 64; fd++)
+            if (p.Files.Table.Get(fd)?.Node == s) return fd;
+        var file = new OpenFile(p.Fs, s, LinuxFile.O_RDWR, null);
+        return p.Files.Table.Install(file, false);
+    }
+
+    [Test]
+    public void ABlockingAcceptRecordsTheCallerAndTheConnectionWakesIt()
+    {
+        SharedProcess p = _tree.Attach(11);
+        RemoteSocket listener = NewSocket(p, LinuxSocket.SOCK_STREAM);
+        Assert.That(Bind(p, listener, Ipv4Address.Any, 9000), Is.EqualTo(0));
+        Assert.That(p.Client.Listen(listener, 4), Is.EqualTo(0));
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        // No SocketWait on the host: a blocked call comes back as EAGAIN after the server recorded the caller.
+        fixed (byte* q = address) Assert.That(p.Client.Accept(listener, 0, q, out _, out _), Is.EqualTo(-Errno.EAGAIN));
+        Run();
+        Assert.That(_woken, Is.Empty, "nothing changed yet");
+        TcpConnection peer = _tcpB.CreateConnection();
+        peer.Connect(IpA, 9000, _now);
+        Run();
+        Assert.That(_woken, Is.EqualTo(new[] { 11UL }), "the connection woke the recorded caller, once");
+        fixed (byte* q = address) Assert.That(p.Client.Accept(listener, 0, q, out _, out RemoteSocket? accepted), Is.EqualTo(0));
+    }
+
+    [Test]
+    public void PollWithTheWatchBitRecordsTheCallerReadyOrNotAndCountsChanges()
+    {
+        SharedProcess p = _tree.Attach(12);
+        var (_, peer, connection) = Connected(p, 9100);
+        Assert.That(p.Client.Poll(connection, 0x1, true, out bool recorded), Is.EqualTo((short)0x4), "writable, not readable");
+        Assert.That(recorded, Is.True);
+        long changes = connection.Changes;
+        peer.Send(Encoding.ASCII.GetBytes("x"), _now);
+        Run();
+        Assert.That(_woken, Is.EqualTo(new[] { 12UL }), "the data woke the recorded caller, once");
+        _woken.Clear();
+        // Ready now, and recorded all the same: an edge-triggered epoll that already reported it
+        // sleeps, and the next data must wake it (nginx's keep-alive connections).
+        Assert.That(p.Client.Poll(connection, 0x1, true, out recorded) & 0x1, Is.EqualTo(0x1));
+        Assert.That(recorded, Is.True);
+        Assert.That(connection.Changes, Is.GreaterThan(changes), "the reply counts the socket's changes");
+        peer.Send(Encoding.ASCII.GetBytes("y"), _now);
+        Run();
+        Assert.That(_woken, Is.EqualTo(new[] { 12UL }), "more data wakes a caller recorded on a ready socket");
+        _woken.Clear();
+        Assert.That(p.Client.Poll(connection, 0x1, false, out _) & 0x1, Is.EqualTo(0x1));
+        peer.Send(Encoding.ASCII.GetBytes("z"), _now);
+        Run();
+        Assert.That(_woken, Is.Empty, "without the watch bit nobody is recorded");
+    }
+
+    [Test]
+    public void AForkedChildAcceptsOnTheSharedListenerAndItsCloseLeavesTheParentsSocket()
+    {
+        SharedProcess parent = _tree.Attach(20);
+        RemoteSocket listener = NewSocket(parent, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(parent, listener, Ipv4Address.Any, 80), Is.EqualTo(0));
+        Assert.That(parent.Client.Listen(listener, 8), Is.EqualTo(0));
+        int fd = FdOf(parent, listener);
+        Assert.That(parent.Client.BeforeFork(21), Is.EqualTo(0));
+        parent.Transport.Id = 21; // the child's side: same proxies, the duplicated server descriptors
+        TcpConnection peer = _tcpB.CreateConnection();
+        peer.Connect(IpA, 80, _now);
+        Run();
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        fixed (byte* q = address) Assert.That(parent.Client.Accept(listener, 0, q, out _, out RemoteSocket? child), Is.EqualTo(0));
+        Assert.That(parent.Files.Close(fd), Is.EqualTo(0));
+        parent.Client.Flush();
+        Assert.That(_tree.Server.DescriptorsOf(20), Is.EqualTo(1), "the parent still holds its listener");
+        Assert.That(_sockets.Open, Is.EqualTo(2), "the listener and the accepted connection");
+    }
+
+    [Test]
+    public void DatagramsGoBothWaysWithTheirAddresses()
+    {
+        SharedProcess p = _tree.Attach(30);
+        RemoteSocket s = NewSocket(p, LinuxSocket.SOCK_DGRAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(p, s, Ipv4Address.Any, 5353), Is.EqualTo(0));
+        UdpSocket remote = _b.Udp.Open();
+        Assert.That(remote.Bind(6000), Is.EqualTo(UdpError.None));
+        Assert.That(remote.SendTo(IpA, 5353, Encoding.ASCII.GetBytes("ping")), Is.EqualTo(UdpError.None));
+        Run();
+        byte[] buffer = new byte[64], from = new byte[LinuxSocket.AddressBytes];
+        long n;
+        int length;
+        fixed (byte* q = buffer) fixed (byte* f = from) n = p.Client.Receive(s, q, 64, 0, f, out length);
+        Assert.That(Encoding.ASCII.GetString(buffer, 0, (int)n), Is.EqualTo("ping"));
+        Assert.That((length, from[2] << 8 | from[3]), Is.EqualTo((16, 6000)));
+        byte[] reply = Encoding.ASCII.GetBytes("pong");
+        fixed (byte* q = reply) fixed (byte* f = from) Assert.That(p.Client.Send(s, q, 4, 0, f, 16), Is.EqualTo(4));
+        Run();
+        byte[] got = new byte[16];
+        Assert.That(remote.TryReceive(got, out Ipv4Address source, out ushort port), Is.EqualTo(4));
+        Assert.That((Encoding.ASCII.GetString(got, 0, 4), source, port), Is.EqualTo(("pong", IpA, (ushort)5353)));
+        fixed (byte* q = buffer) Assert.That(p.Client.Receive(s, q, 64, 0, null, out _), Is.EqualTo(-Errno.EAGAIN), "nothing more: EAGAIN");
+    }
+
+    [Test]
+    public void BadSocketCallsGetErrorsAndChangeNothing()
+    {
+        SharedProcess p = _tree.Attach(40), other = _tree.Attach(41);
+        Assert.That(p.Client.Socket(LinuxSocket.AF_INET6, LinuxSocket.SOCK_STREAM, 0, out _), Is.EqualTo(-Errno.EAFNOSUPPORT));
+        Assert.That(p.Client.Socket(LinuxSocket.AF_INET, LinuxSocket.SOCK_RAW, 0, out _), Is.EqualTo(-Errno.ESOCKTNOSUPPORT));
+        Assert.That(p.Client.Socket(LinuxSocket.AF_INET, LinuxSocket.SOCK_STREAM, 17, out _), Is.EqualTo(-Errno.EPROTONOSUPPORT));
+        RemoteSocket a = NewSocket(p, LinuxSocket.SOCK_STREAM), b = NewSocket(p, LinuxSocket.SOCK_STREAM);
+        Assert.That(Bind(p, a, Ipv4Address.Any, 7000), Is.EqualTo(0));
+        Assert.That(Bind(p, b, Ipv4Address.Any, 7000), Is.EqualTo(-Errno.EADDRINUSE));
+        Assert.That(Bind(p, b, new Ipv4Address(192, 168, 9, 9), 7001), Is.EqualTo(-Errno.EADDRNOTAVAIL), "not this machine's address");
+        byte[] shortAddress = new byte[8];
+        fixed (byte* q = shortAddress) Assert.That(p.Client.Bind(b, q, 8), Is.EqualTo(-Errno.EINVAL));
+        Assert.That(Send(p, b, "x"), Is.EqualTo(-Errno.EPIPE), "as Linux: a stream never connected");
+        // Another process's descriptor number: EBADF; a file: ENOTSOCK.
+        int serverFd = a.Handle.ServerFd;
+        ulong reply;
+        Assert.That(_tree.Server.Handle(41, VfsProtocol.Listen, (ulong)serverFd, 1, 0, other.Transport.Buffer, VfsProtocol.BufferBytes, out reply), Is.EqualTo(-Errno.EBADF));
+        other.CreateFile("/f", "data");
+        long file = other.Open("/f", LinuxFile.O_RDONLY);
+        var remote = (RemoteFile)other.Files.Table.Get((int)file)!.Node;
+        Assert.That(_tree.Server.Handle(41, VfsProtocol.Listen, (ulong)remote.Handle.ServerFd, 1, 0, other.Transport.Buffer, VfsProtocol.BufferBytes, out reply), Is.EqualTo(-Errno.ENOTSOCK));
+        Assert.That(_tree.Server.Handle(40, VfsProtocol.SendTo, (ulong)serverFd, 100_000, 0, p.Transport.Buffer, VfsProtocol.BufferBytes, out reply), Is.EqualTo(-Errno.EINVAL), "a count past the buffer");
+        p.Client.Goodbye();
+        Assert.That(_sockets.Open, Is.EqualTo(0), "exit closes the process's sockets");
+    }
+
+    /// <summary>sendfile from a server file to a socket moves the bytes inside the server, from the
+    /// description's position (which moves) or from an offset (which does not move it).</summary>
+    [Test]
+    public void SendfileFromAFileToASocketArrivesWholeAndMovesThePosition()
+    {
+        SharedProcess p = _tree.Attach(60);
+        var (_, peer, connection) = Connected(p, 9200);
+        var content = new StringBuilder();
+        for (int i = 0; content.Length < 150_000; i++) content.Append("line ").Append(i).Append('\n');
+        p.CreateFile("/doc", content.ToString());
+        int socketFd = FdOf(p, connection);
+        long fileFd = p.Open("/doc", LinuxFile.O_RDONLY);
+        var received = new List<byte>();
+        byte[] buffer = new byte[65536];
+        long total = 0;
+        for (int round = 0; round < 50 && total < content.Length; round++)
+        {
+            long sent = p.Files.SendFile(socketFd, (int)fileFd, null, content.Length - total);
+            Assert.That(sent, Is.GreaterThan(0).Or.EqualTo(-Errno.EAGAIN), "round " + round);
+            if (sent > 0) total += sent;
+            Run();
+            int n;
+            while ((n = peer.Receive(buffer, _now)) > 0) received.AddRange(buffer.AsSpan(0, n).ToArray());
+            Run();
+        }
+        Assert.That(total, Is.EqualTo(content.Length));
+        for (int round = 0; round < 20 && received.Count < total; round++)
+        {
+            Run();
+            int n;
+            while ((n = peer.Receive(buffer, _now)) > 0) received.AddRange(buffer.AsSpan(0, n).ToArray());
+        }
+        Assert.That(Encoding.ASCII.GetString(received.ToArray()), Is.EqualTo(content.ToString()), "what the remote host received");
+        Assert.That(p.Files.Seek((int)fileFd, 0, LinuxFile.SEEK_CUR), Is.EqualTo(content.Length), "the position moved");
+        long offset = 5;
+        Assert.That(p.Files.SendFile(socketFd, (int)fileFd, &offset, 10), Is.EqualTo(10));
+        Assert.That(offset, Is.EqualTo(15));
+        Assert.That(p.Files.Seek((int)fileFd, 0, LinuxFile.SEEK_CUR), Is.EqualTo(content.Length), "an offset leaves the position");
+        int got = -1;
+        for (int round = 0; round < 100 && got <= 0; round++) // a small segment may wait for Nagle and delayed ACKs
+        {
+            Run();
+            got = peer.Receive(buffer, _now);
+        }
+        Assert.That(got, Is.EqualTo(10));
+        Assert.That(Encoding.ASCII.GetString(buffer, 0, got), Is.EqualTo(content.ToString().Substring(5, 10)));
+    }
+
+    /// <summary>Two sockets of the machine talk over 127.0.0.1 (the stack's loopback): nothing goes
+    /// on the wire, and each end names the other at 127.0.0.1.</summary>
+    [Test]
+    public void ASocketConnectsToAListenerOfTheSameMachineOverLoopback()
+    {
+        SharedProcess p = _tree.Attach(70);
+        RemoteSocket listener = NewSocket(p, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(p, listener, new Ipv4Address(127, 0, 0, 1), 7100), Is.EqualTo(0));
+        Assert.That(p.Client.Listen(listener, 4), Is.EqualTo(0));
+        RemoteSocket client = NewSocket(p, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
+        int wireBefore = _wire.Sent.Count;
+        byte[] address = Inet(new Ipv4Address(127, 0, 0, 1), 7100);
+        fixed (byte* q = address) Assert.That(p.Client.Connect(client, q, 16), Is.EqualTo(-Errno.EINPROGRESS));
+        Run();
+        fixed (byte* q = address) Assert.That(p.Client.Connect(client, q, 16), Is.EqualTo(-Errno.EISCONN), "connected");
+        byte[] peerName = new byte[LinuxSocket.AddressBytes];
+        RemoteSocket? server;
+        fixed (byte* q = peerName) Assert.That(p.Client.Accept(listener, 0, q, out _, out server), Is.EqualTo(0));
+        Assert.That((peerName[4], peerName[5], peerName[6], peerName[7]), Is.EqualTo(((byte)127, (byte)0, (byte)0, (byte)1)));
+        Assert.That(Send(p, client, "over loopback"), Is.EqualTo(13));
+        Run();
+        Assert.That(Receive(p, server!, out _), Is.EqualTo("over loopback"));
+        Assert.That(Send(p, server!, "and back"), Is.EqualTo(8));
+        Run();
+        Assert.That(Receive(p, client, out _), Is.EqualTo("and back"));
+        Assert.That(_wire.Sent.Count, Is.EqualTo(wireBefore), "nothing went on the wire");
+    }
+
+    /// <summary>TCP_CORK holds partial segments; turning it off sends what waits at once, in one
+    /// segment (nginx corks its header and its sendfile'd body).</summary>
+    [Test]
+    public void CorkHoldsPartialSegmentsAndUncorkSendsThemTogether()
+    {
+        SharedProcess p = _tree.Attach(80);
+        var (_, peer, connection) = Connected(p, 9300);
+        int on = 1, off = 0;
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        Assert.That(Send(p, connection, "HEADER "), Is.EqualTo(7));
+        Assert.That(Send(p, connection, "and body"), Is.EqualTo(8));
+        Run();
+        byte[] buffer = new byte[64];
+        Assert.That(peer.Receive(buffer, _now), Is.EqualTo(-(int)TcpError.WouldBlock), "corked: nothing left");
+        int sentBefore = _wire.Sent.Count;
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&off, 4), Is.EqualTo(0));
+        Assert.That(_wire.Sent.Count, Is.EqualTo(sentBefore + 1), "one segment at once");
+        Run();
+        int n = peer.Receive(buffer, _now);
+        Assert.That(Encoding.ASCII.GetString(buffer, 0, n), Is.EqualTo("HEADER and body"));
+    }
+
+    /// <summary>nginx's answer: cork, header, file, uncork. After the server took a first cork, a
+    /// cork rides with the next send (no request of its own), an uncork of a cork never told costs
+    /// nothing, and the segments on the wire are the same: held while corked, pushed at the uncork.</summary>
+    [Test]
+    public void ACorkRidesWithTheNextSendAndTheWireSeesTheSameSegments()
+    {
+        SharedProcess p = _tree.Attach(81);
+        var (_, peer, connection) = Connected(p, 9310);
+        int on = 1, off = 0;
+        // As nginx: no Nagle (an uncorked small send goes at once; the cork still holds them).
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_NODELAY, (byte*)&on, 4), Is.EqualTo(0));
+        byte[] buffer = new byte[128];
+        string received = "";
+        for (int round = 0; round < 3; round++)
+        {
+            ulong before = _tree.Server.Requests;
+            Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+            Assert.That(_tree.Server.Requests - before, Is.EqualTo(round == 0 ? 1UL : 0UL), "the first cork is asked; later ones wait for the send");
+            Assert.That(Send(p, connection, "HEAD" + round + " "), Is.EqualTo(6));
+            Assert.That(Send(p, connection, "body" + round), Is.EqualTo(5));
+            Run();
+            Assert.That(peer.Receive(buffer, _now), Is.EqualTo(-(int)TcpError.WouldBlock), "round " + round + ": corked, nothing on the wire");
+            int sentBefore = _wire.Sent.Count;
+            Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&off, 4), Is.EqualTo(0));
+            Assert.That(_wire.Sent.Count, Is.EqualTo(sentBefore + 1), "the uncork pushes one segment at once");
+            Assert.That(_tree.Server.Requests - before, Is.EqualTo(round == 0 ? 4UL : 3UL), "two sends and the uncork");
+            Run();
+            int n = peer.Receive(buffer, _now);
+            received += Encoding.ASCII.GetString(buffer, 0, n);
+        }
+        Assert.That(received, Is.EqualTo("HEAD0 body0HEAD1 body1HEAD2 body2"));
+        // A cork kept back and taken back before any send: no request, nothing held.
+        ulong quiet = _tree.Server.Requests;
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&off, 4), Is.EqualTo(0));
+        Assert.That(_tree.Server.Requests, Is.EqualTo(quiet));
+        Assert.That(Send(p, connection, "plain"), Is.EqualTo(5));
+        Run();
+        int m = peer.Receive(buffer, _now);
+        Assert.That(m > 0 ? Encoding.ASCII.GetString(buffer, 0, m) : "", Is.EqualTo("plain"), "not corked: it goes at once");
+        // getsockopt sees a kept-back cork (it is told first).
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        int value = 0;
+        Assert.That(p.Client.GetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&value, 4), Is.EqualTo(4));
+        Assert.That(value, Is.EqualTo(1));
+    }
+
+    /// <summary>One call asks many sockets (an epoll's look): each gets its own readiness and change
+    /// count, the caller is recorded on each, and the next look of each takes the answer once.</summary>
+    [Test]
+    public void PollManyAnswersEverySocketInOneCallAndRecordsTheCallerOnEach()
+    {
+        SharedProcess p = _tree.Attach(90);
+        var (listener, peer, connection) = Connected(p, 9400);
+        ulong requestsBefore = _tree.Server.Requests;
+        var sockets = new List<RemoteSocket> { listener, connection };
+        p.Client.PollMany(sockets, true);
+        Assert.That(_tree.Server.Requests, Is.EqualTo(requestsBefore + 1), "one call for both");
+        Assert.That((listener.BatchValid, connection.BatchValid), Is.EqualTo((true, true)));
+        Assert.That((listener.Batched, connection.Batched), Is.EqualTo(((short)0, (short)0x4)), "the listener has nothing; the connection is writable");
+        int fd = FdOf(p, connection);
+        Assert.That(p.Files.Poll(fd, 0x4), Is.EqualTo((short)0x4), "the look takes the batched answer (POLLOUT)");
+        Assert.That(_tree.Server.Requests, Is.EqualTo(requestsBefore + 1), "without asking again");
+        Assert.That(connection.BatchValid, Is.False, "an answer serves one look");
+        peer.Send(Encoding.ASCII.GetBytes("data"), _now);
+        Run();
+        Assert.That(_woken, Is.EqualTo(new[] { 90UL }), "recorded on the connection");
+    }
+
+    // ---- timeouts (SO_RCVTIMEO, SO_SNDTIMEO): the server keeps them, Blocked carries them, the
+    // process's wait measures them. On the host a wait that records what it was given stands in.
+
+    private static int s_waits;
+    private static long s_waitLimit;
+    private static ulong s_waitCall;
+
+    /// <summary>A SocketWait whose deadline passed at once: it records the call's limit and answers -EAGAIN.</summary>
+    private static long DeadlinePassed(bool recorded, VfsClient.SocketTimeout* timeout)
+    {
+        s_waits++;
+        s_waitLimit = timeout->Milliseconds;
+        s_waitCall = timeout->Call;
+        return -Errno.EAGAIN;
+    }
+
+    [TearDown]
+    public void NoWaitHook() => VfsClient.SocketWait = null;
+
+    private static long SetTimeval(SharedProcess p, RemoteSocket s, int name, long seconds, long microseconds, int length = 16)
+    {
+        long* timeval = stackalloc long[2];
+        timeval[0] = seconds;
+        timeval[1] = microseconds;
+        return p.Client.SetOption(s, LinuxSocket.SOL_SOCKET, name, (byte*)timeval, length);
+    }
+
+    private static (long Result, long Seconds, long Microseconds) GetTimeval(SharedProcess p, RemoteSocket s, int name)
+    {
+        long* timeval = stackalloc long[2];
+        long result = p.Client.GetOption(s, LinuxSocket.SOL_SOCKET, name, (byte*)timeval, 16);
+        return (result, timeval[0], timeval[1]);
+    }
+
+    /// <summary>setsockopt/getsockopt of SO_RCVTIMEO and SO_SNDTIMEO as Linux's sock_set_timeout:
+    /// the timeval set comes back (rounded up to the millisecond), tv_usec out of range is EDOM, a
+    /// short value EINVAL, 0 means no limit, on every kind of socket.</summary>
+    [Test]
+    public void TimeoutsReadBackAsSetAndBadTimevalsAreRefused()
+    {
+        SharedProcess p = _tree.Attach(100);
+        foreach (int type in new[] { LinuxSocket.SOCK_STREAM, LinuxSocket.SOCK_DGRAM })
+        {
+            RemoteSocket s = NewSocket(p, type);
+            Assert.That(GetTimeval(p, s, LinuxSocket.SO_RCVTIMEO), Is.EqualTo((16L, 0L, 0L)), "none at first");
+            Assert.That(SetTimeval(p, s, LinuxSocket.SO_RCVTIMEO, 2, 500_000), Is.EqualTo(0));
+            Assert.That(SetTimeval(p, s, LinuxSocket.SO_SNDTIMEO, 0, 100_000), Is.EqualTo(0));
+            Assert.That(GetTimeval(p, s, LinuxSocket.SO_RCVTIMEO), Is.EqualTo((16L, 2L, 500_000L)));
+            Assert.That(GetTimeval(p, s, LinuxSocket.SO_SNDTIMEO), Is.EqualTo((16L, 0L, 100_000L)));
+            Assert.That(GetTimeval(p, s, LinuxSocket.SO_SNDTIMEO_NEW), Is.EqualTo((16L, 0L, 100_000L)), "the new number: the same struct");
+            Assert.That(SetTimeval(p, s, LinuxSocket.SO_RCVTIMEO, 0, 1), Is.EqualTo(0));
+            Assert.That(GetTimeval(p, s, LinuxSocket.SO_RCVTIMEO), Is.EqualTo((16L, 0L, 1000L)), "rounded up to the millisecond (HZ=1000)");
+            Assert.That(SetTimeval(p, s, LinuxSocket.SO_RCVTIMEO, 1, 1_000_000), Is.EqualTo(-Errno.EDOM));
+            Assert.That(SetTimeval(p, s, LinuxSocket.SO_RCVTIMEO, 1, -1), Is.EqualTo(-Errno.EDOM));
+            Assert.That(SetTimeval(p, s, LinuxSocket.SO_RCVTIMEO, 1, 0, 15), Is.EqualTo(-Errno.EINVAL), "shorter than a timeval");
+            Assert.That(GetTimeval(p, s, LinuxSocket.SO_RCVTIMEO), Is.EqualTo((16L, 0L, 1000L)), "a refused value changes nothing");
+            Assert.That(SetTimeval(p, s, LinuxSocket.SO_RCVTIMEO, 0, 0), Is.EqualTo(0));
+            Assert.That(GetTimeval(p, s, LinuxSocket.SO_RCVTIMEO), Is.EqualTo((16L, 0L, 0L)), "0: no limit again");
+        }
+    }
+
+    /// <summary>A blocking receive on a socket with SO_RCVTIMEO is Blocked with its limit: the wait
+    /// gets 250 ms and the call ends as its wait says (-EAGAIN at the deadline). Without a timeout
+    /// the wait gets 0 (for ever); a negative tv_sec does not wait at all, as Linux's.</summary>
+    [Test]
+    public void ABlockedReceiveCarriesItsTimeoutToTheWaitAndEndsWithEagain()
+    {
+        SharedProcess p = _tree.Attach(101);
+        RemoteSocket s = NewSocket(p, LinuxSocket.SOCK_DGRAM);
+        Assert.That(Bind(p, s, Ipv4Address.Any, 5400), Is.EqualTo(0));
+        VfsClient.SocketWait = &DeadlinePassed;
+        s_waits = 0;
+        Assert.That(Receive(p, s, out long result), Is.EqualTo(""));
+        Assert.That((result, s_waits, s_waitLimit), Is.EqualTo((-Errno.EAGAIN, 1, 0L)), "no timeout: the wait has no limit");
+        Assert.That(s_waitCall, Is.EqualTo((ulong)VfsProtocol.ReceiveFrom | (ulong)s.Handle.ServerFd << 8), "the call's name, for a restart");
+        Assert.That(SetTimeval(p, s, LinuxSocket.SO_RCVTIMEO, 0, 250_000), Is.EqualTo(0));
+        s_waits = 0;
+        Receive(p, s, out result);
+        Assert.That((result, s_waits, s_waitLimit), Is.EqualTo((-Errno.EAGAIN, 1, 250L)));
+        Assert.That(SetTimeval(p, s, LinuxSocket.SO_RCVTIMEO, -1, 0), Is.EqualTo(0));
+        s_waits = 0;
+        Receive(p, s, out result);
+        Assert.That((result, s_waits), Is.EqualTo((-Errno.EAGAIN, 0)), "a negative time: EAGAIN without waiting");
+        Assert.That(GetTimeval(p, s, LinuxSocket.SO_RCVTIMEO), Is.EqualTo((16L, 0L, 0L)));
+    }
+
+    /// <summary>accept honours SO_RCVTIMEO and connect SO_SNDTIMEO, as Linux: the wait gets each
+    /// one's limit; connect's ending wait answers EINPROGRESS (its handshake goes on).</summary>
+    [Test]
+    public void AcceptWaitsAtMostSoRcvtimeoAndConnectSoSndtimeo()
+    {
+        SharedProcess p = _tree.Attach(102);
+        RemoteSocket listener = NewSocket(p, LinuxSocket.SOCK_STREAM);
+        Assert.That(Bind(p, listener, Ipv4Address.Any, 9500), Is.EqualTo(0));
+        Assert.That(p.Client.Listen(listener, 4), Is.EqualTo(0));
+        Assert.That(SetTimeval(p, listener, LinuxSocket.SO_RCVTIMEO, 1, 0), Is.EqualTo(0));
+        Assert.That(SetTimeval(p, listener, LinuxSocket.SO_SNDTIMEO, 7, 0), Is.EqualTo(0));
+        VfsClient.SocketWait = &DeadlinePassed;
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        fixed (byte* q = address) Assert.That(p.Client.Accept(listener, 0, q, out _, out _), Is.EqualTo(-Errno.EAGAIN));
+        Assert.That(s_waitLimit, Is.EqualTo(1000L), "accept: SO_RCVTIMEO");
+
+        RemoteSocket client = NewSocket(p, LinuxSocket.SOCK_STREAM);
+        Assert.That(SetTimeval(p, client, LinuxSocket.SO_SNDTIMEO, 0, 300_000), Is.EqualTo(0));
+        byte[] nobody = Inet(new Ipv4Address(10, 0, 0, 99), 80); // on the subnet, never answers ARP: the handshake waits
+        fixed (byte* q = nobody) Assert.That(p.Client.Connect(client, q, 16), Is.EqualTo(-Errno.EINPROGRESS));
+        Assert.That(s_waitLimit, Is.EqualTo(300L), "connect: SO_SNDTIMEO");
+        fixed (byte* q = nobody) Assert.That(p.Client.Connect(client, q, 16), Is.EqualTo(-Errno.EALREADY), "still connecting, as Linux");
+    }
+
+    /// <summary>A stream send that fills the buffers waits at most SO_SNDTIMEO and then answers the
+    /// bytes that went (the rest was not queued).</summary>
+    [Test]
+    public void AStreamSendStoppedByItsTimeoutAnswersWhatWent()
+    {
+        SharedProcess p = _tree.Attach(103);
+        var (_, peer, connection) = Connected(p, 9600);
+        Assert.That(SetTimeval(p, connection, LinuxSocket.SO_SNDTIMEO, 0, 50_000), Is.EqualTo(0));
+        VfsClient.SocketWait = &DeadlinePassed;
+        byte[] big = new byte[4 << 20];
+        long sent;
+        fixed (byte* q = big) sent = p.Client.Send(connection, q, big.Length, 0, null, 0);
+        Assert.That(sent, Is.GreaterThan(0).And.LessThan(big.Length), "part of it: the peer reads nothing");
+        Assert.That(s_waitLimit, Is.EqualTo(50L));
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established));
+    }
+
+    // ---- datagrams: MSG_PEEK, and larger than one call (VfsProtocol.MaximumDatagram, in pieces)
+
+    private static byte[] Pattern(int length, int seed) => Enumerable.Range(0, length).Select(i => (byte)(i * 13 + seed)).ToArray();
+
+    private static long SendTo(SharedProcess p, RemoteSocket s, byte[] data, Ipv4Address to, int port, int flags = 0)
+    {
+        byte[] address = Inet(to, port);
+        fixed (byte* q = data) fixed (byte* a = address) return p.Client.Send(s, q, data.Length, flags, a, 16);
+    }
+
+    private static byte[] ReceiveFrom(SharedProcess p, RemoteSocket s, int room, int flags, out long result, out int port)
+    {
+        byte[] buffer = new byte[room], from = new byte[LinuxSocket.AddressBytes];
+        fixed (byte* q = buffer) fixed (byte* f = from) result = p.Client.Receive(s, q, room, flags, f, out _);
+        port = from[2] << 8 | from[3];
+        return result > 0 ? buffer.AsSpan(0, (int)Math.Min(result, room)).ToArray() : Array.Empty<byte>();
+    }
+
+    /// <summary>recvfrom with MSG_PEEK returns the datagram and its sender and leaves it: the next
+    /// receive takes the same one (a large one too, whose pieces come from the server's copy).</summary>
+    [Test]
+    public void MsgPeekOnADatagramSocketLeavesTheDatagramForTheNextReceive()
+    {
+        SharedProcess p = _tree.Attach(110);
+        RemoteSocket s = NewSocket(p, LinuxSocket.SOCK_DGRAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(p, s, Ipv4Address.Any, 5500), Is.EqualTo(0));
+        UdpSocket remote = _b.Udp.Open();
+        Assert.That(remote.Bind(6100), Is.EqualTo(UdpError.None));
+        byte[] big = Pattern(20_000, 1);
+        Assert.That(remote.SendTo(IpA, 5500, Encoding.ASCII.GetBytes("peek at me")), Is.EqualTo(UdpError.None));
+        Assert.That(remote.SendTo(IpA, 5500, big), Is.EqualTo(UdpError.None));
+        Run();
+        for (int look = 0; look < 2; look++)
+        {
+            byte[] got = ReceiveFrom(p, s, 64, LinuxSocket.MSG_PEEK, out long n, out int port);
+            Assert.That((Encoding.ASCII.GetString(got), n, port), Is.EqualTo(("peek at me", 10L, 6100)), "peek " + look);
+        }
+        Assert.That(Encoding.ASCII.GetString(ReceiveFrom(p, s, 64, 0, out _, out _)), Is.EqualTo("peek at me"));
+        Assert.That(ReceiveFrom(p, s, 65536, LinuxSocket.MSG_PEEK, out long peeked, out _), Is.EqualTo(big), "a large datagram peeked");
+        Assert.That(peeked, Is.EqualTo(20_000));
+        Assert.That(ReceiveFrom(p, s, 65536, 0, out long taken, out int from), Is.EqualTo(big));
+        Assert.That((taken, from), Is.EqualTo((20_000L, 6100)));
+        ReceiveFrom(p, s, 64, 0, out long none, out _);
+        Assert.That(none, Is.EqualTo(-Errno.EAGAIN), "both were taken");
+    }
+
+    /// <summary>Datagrams of 20,000 and 65,507 bytes (Linux's UDP ceiling) leave whole through the
+    /// protocol's pieces, cross the wire in IPv4 fragments and arrive reassembled at the remote
+    /// host; one from the remote host arrives whole too; 65,508 bytes is EMSGSIZE, as past the
+    /// protocol's ceiling.</summary>
+    [Test]
+    public void LargeDatagramsCrossTheWireInFragmentsAndArriveWhole()
+    {
+        SharedProcess p = _tree.Attach(111);
+        RemoteSocket s = NewSocket(p, LinuxSocket.SOCK_DGRAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(p, s, Ipv4Address.Any, 5600), Is.EqualTo(0));
+        UdpSocket remote = _b.Udp.Open(70_000);
+        Assert.That(remote.Bind(6200), Is.EqualTo(UdpError.None));
+        byte[] got = new byte[70_000];
+        foreach (int size in new[] { 20_000, 65_507 })
+        {
+            byte[] data = Pattern(size, size);
+            int framesBefore = _wire.Sent.Count;
+            Assert.That(SendTo(p, s, data, IpB, 6200), Is.EqualTo(size));
+            Run();
+            Assert.That(_wire.Sent.Count - framesBefore, Is.GreaterThanOrEqualTo((size + 8 + 1479) / 1480), "in fragments");
+            int n = remote.TryReceive(got, out Ipv4Address source, out ushort port);
+            Assert.That((n, source, port), Is.EqualTo((size, IpA, (ushort)5600)), size + " bytes: one datagram at the remote host");
+            Assert.That(got.AsSpan(0, n).ToArray(), Is.EqualTo(data));
+        }
+        Assert.That(SendTo(p, s, new byte[65_508], IpB, 6200), Is.EqualTo(-Errno.EMSGSIZE), "past UDP's ceiling");
+        Assert.That(SendTo(p, s, new byte[VfsProtocol.MaximumDatagram + 1], IpB, 6200), Is.EqualTo(-Errno.EMSGSIZE), "past the protocol's");
+
+        byte[] back = Pattern(30_000, 9);
+        Assert.That(remote.SendTo(IpA, 5600, back), Is.EqualTo(UdpError.None));
+        Run();
+        Assert.That(ReceiveFrom(p, s, 65536, 0, out long received, out int from), Is.EqualTo(back));
+        Assert.That((received, from), Is.EqualTo((30_000L, 6200)));
+        Assert.That(ReceiveFrom(p, s, 100, LinuxSocket.MSG_TRUNC, out long full, out _), Is.Empty, "nothing left");
+        Assert.That(full, Is.EqualTo(-Errno.EAGAIN));
+    }
+
+    /// <summary>Over 127.0.0.1 a 65,507-byte datagram is not fragmented (Linux's lo) and arrives
+    /// whole; a smaller buffer gets its first bytes, MSG_TRUNC its full length.</summary>
+    [Test]
+    public void ALargeDatagramOverLoopbackArrivesWholeAndTruncatesIntoASmallBuffer()
+    {
+        SharedProcess p = _tree.Attach(112);
+        RemoteSocket a = NewSocket(p, LinuxSocket.SOCK_DGRAM), b = NewSocket(p, LinuxSocket.SOCK_DGRAM | LinuxSocket.SOCK_NONBLOCK);
+        var loopback = new Ipv4Address(127, 0, 0, 1);
+        Assert.That(Bind(p, a, loopback, 5700), Is.EqualTo(0));
+        Assert.That(Bind(p, b, loopback, 5701), Is.EqualTo(0));
+        int wireBefore = _wire.Sent.Count;
+        byte[] data = Pattern(65_507, 4);
+        Assert.That(SendTo(p, a, data, loopback, 5701), Is.EqualTo(65_507));
+        Run();
+        Assert.That(ReceiveFrom(p, b, 65_536, 0, out long n, out int port), Is.EqualTo(data));
+        Assert.That((n, port), Is.EqualTo((65_507L, 5700)));
+        Assert.That(SendTo(p, a, data, loopback, 5701), Is.EqualTo(65_507));
+        Run();
+        Assert.That(ReceiveFrom(p, b, 10_000, LinuxSocket.MSG_TRUNC, out long full, out _), Is.EqualTo(data.AsSpan(0, 10_000).ToArray()));
+        Assert.That(full, Is.EqualTo(65_507L), "MSG_TRUNC: the datagram's length");
+        Assert.That(_wire.Sent.Count, Is.EqualTo(wireBefore), "nothing on the wire");
+    }
+
+    /// <summary>The server's pieces are one process's, in order: a piece out of order, or another
+    /// process's ReceiveRest, is EINVAL; a process's exit forgets what it left half sent.</summary>
+    [Test]
+    public void DatagramPiecesOutOfOrderOrFromAnotherProcessAreRefused()
+    {
+        SharedProcess p = _tree.Attach(113), other = _tree.Attach(114);
+        RemoteSocket s = NewSocket(p, LinuxSocket.SOCK_DGRAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(p, s, Ipv4Address.Any, 5800), Is.EqualTo(0));
+        int fd = s.Handle.ServerFd;
+        ulong w2 = 100, reply;
+        ulong Where(int offset, int whole) => (ulong)offset << 8 | (ulong)whole << 32;
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.SendTo, (ulong)fd, w2, Where(8192, 20_000), p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(-Errno.EINVAL), "a piece with no start");
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.SendTo, (ulong)fd, 8192, Where(0, 20_000), p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(8192), "the first piece is kept");
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.SendTo, (ulong)fd, 100, Where(100, 20_000), p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(-Errno.EINVAL), "a gap");
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.SendTo, (ulong)fd, 8192, Where(8192, 20_000), p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(-Errno.EINVAL), "forgotten after the gap");
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.SendTo, (ulong)fd, 100, Where(0, 70_000), p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(-Errno.EMSGSIZE), "past the protocol's ceiling");
+        ulong malformedBefore = _tree.Server.Malformed;
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.SendTo, (ulong)fd, 100, 0xFFFFFFFFUL << 32, p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(-Errno.EINVAL), "a length that is no length");
+        Assert.That(_tree.Server.Malformed, Is.EqualTo(malformedBefore), "answered, not thrown");
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.ReceiveFrom, (ulong)fd, 100, VfsProtocol.ReceiveRest, p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(-Errno.EINVAL), "nothing kept to hand out");
+
+        // A whole datagram kept for p: the other process cannot take its pieces.
+        UdpSocket remote = _b.Udp.Open(70_000);
+        remote.Bind(6300);
+        remote.SendTo(IpA, 5800, Pattern(20_000, 2));
+        Run();
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.ReceiveFrom, (ulong)fd, 20_000, VfsProtocol.ReceiveWhole, p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(20_000));
+        Assert.That(reply & VfsProtocol.ReceiveMore, Is.Not.Zero, "the rest is kept");
+        Assert.That(p.Client.BeforeFork(114), Is.EqualTo(0)); // the other process holds the socket too
+        Assert.That(_tree.Server.Handle(114, VfsProtocol.ReceiveFrom, (ulong)s.Handle.ChildFd, 100, VfsProtocol.ReceiveRest | 8192UL << 8, other.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(-Errno.EINVAL), "not its datagram");
+        Assert.That(_tree.Server.Handle(113, VfsProtocol.ReceiveFrom, (ulong)fd, 8192, VfsProtocol.ReceiveRest | 8192UL << 8, p.Transport.Buffer, VfsProtocol.BufferBytes, out reply),
+            Is.EqualTo(8192), "the owner's next piece");
+        Assert.That(_tree.Server.StagedDatagrams, Is.EqualTo(1), "3,616 bytes still kept for p");
+        p.Client.Goodbye();
+        Assert.That(_tree.Server.StagedDatagrams, Is.Zero, "exit forgot them");
+    }
+
+    // ---- TCP_CORK's ceiling and TCP_NODELAY's push, through setsockopt
+
+    /// <summary>A corked partial segment leaves by itself after 200 ms (Linux's ceiling), not before.</summary>
+    [Test]
+    public void ACorkedPartialSegmentLeavesAfterTwoHundredMilliseconds()
+    {
+        SharedProcess p = _tree.Attach(120);
+        var (_, peer, connection) = Connected(p, 9700);
+        int on = 1;
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        Assert.That(Send(p, connection, "corked header"), Is.EqualTo(13));
+        long corked = _now;
+        byte[] buffer = new byte[64];
+        while (_now < corked + 190_000)
+        {
+            Run();
+            Assert.That(peer.Receive(buffer, _now), Is.EqualTo(-(int)TcpError.WouldBlock), "held at " + (_now - corked) / 1000 + " ms");
+        }
+        _now = corked + 200_000;
+        Run();
+        int n = peer.Receive(buffer, _now);
+        Assert.That(n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : n.ToString(), Is.EqualTo("corked header"));
+        int value = 0;
+        int length;
+        long got = p.Client.GetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&value, 4);
+        length = (int)got;
+        Assert.That((length, value), Is.EqualTo((4, 1)), "still corked");
+    }
+
+    /// <summary>Setting TCP_NODELAY on a connection whose small write Nagle holds (data in flight)
+    /// sends it at once, as Linux's setsockopt pushes pending frames.</summary>
+    [Test]
+    public void SettingTcpNodelaySendsWhatNagleHolds()
+    {
+        SharedProcess p = _tree.Attach(121);
+        var (_, peer, connection) = Connected(p, 9800);
+        int sentBefore = _wire.Sent.Count;
+        Assert.That(Send(p, connection, "a"), Is.EqualTo(1));
+        Assert.That(Send(p, connection, "bc"), Is.EqualTo(2));
+        Assert.That(_wire.Sent.Count, Is.EqualTo(sentBefore + 1), "\"a\" left; Nagle holds \"bc\" until its ACK");
+        int on = 1;
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_NODELAY, (byte*)&on, 4), Is.EqualTo(0));
+        Assert.That(_wire.Sent.Count, Is.EqualTo(sentBefore + 2), "TCP_NODELAY pushed it at once");
+        Run();
+        byte[] buffer = new byte[16];
+        int n = peer.Receive(buffer, _now);
+        Assert.That(Encoding.ASCII.GetString(buffer, 0, n), Is.EqualTo("abc"));
+    }
+
+    [Test]
+    public void WithoutANetworkSocketIsRefused()
+    {
+        var tree = new SharedTree();
+        SharedProcess p = tree.Attach(50);
+        Assert.That(p.Client.Socket(LinuxSocket.AF_INET, LinuxSocket.SOCK_STREAM, 0, out _), Is.EqualTo(-Errno.EAFNOSUPPORT));
+    }
+}

@@ -1,0 +1,206 @@
+namespace Aegis.LibOS.Net
+{
+    /// <summary>The send queue: bytes the application handed over that are not yet
+    /// acknowledged, in a ring allocated once per connection. Segments are built by
+    /// <see cref="CopyOut"/> (offset from the oldest unacknowledged byte), so the segment builder
+    /// never sees the ring itself; a queue over caller-owned stable buffers (a web server's
+    /// cached responses) can later take its place behind the same three operations.</summary>
+    internal sealed class TcpSendBuffer
+    {
+        private readonly byte[] _ring;
+        private int _head;
+        private int _length;
+
+        public TcpSendBuffer(int capacity) { _ring = new byte[capacity]; }
+
+        public int Capacity => _ring.Length;
+        public int Length => _length;
+        public int Free => _ring.Length - _length;
+
+        public int Append(System.ReadOnlySpan<byte> data)
+        {
+            int n = data.Length < Free ? data.Length : Free;
+            int tail = (_head + _length) % _ring.Length;
+            int first = n < _ring.Length - tail ? n : _ring.Length - tail;
+            data.Slice(0, first).CopyTo(new System.Span<byte>(_ring, tail, first));
+            if (n > first) data.Slice(first, n - first).CopyTo(new System.Span<byte>(_ring, 0, n - first));
+            _length += n;
+            return n;
+        }
+
+        public void CopyOut(int offset, System.Span<byte> destination)
+        {
+            int n = destination.Length;
+            int at = (_head + offset) % _ring.Length;
+            int first = n < _ring.Length - at ? n : _ring.Length - at;
+            new System.ReadOnlySpan<byte>(_ring, at, first).CopyTo(destination);
+            if (n > first) new System.ReadOnlySpan<byte>(_ring, 0, n - first).CopyTo(destination.Slice(first));
+        }
+
+        public void Consume(int n)
+        {
+            if (n > _length) n = _length;
+            _head = (_head + n) % _ring.Length;
+            _length -= n;
+            if (_length == 0) _head = 0;
+        }
+
+        public void Clear()
+        {
+            _head = 0;
+            _length = 0;
+        }
+    }
+
+    /// <summary>The receive queue with out-of-order reassembly in the same ring: in-order bytes
+    /// wait at the front for the application; a segment beyond a hole is written where it will
+    /// belong once the hole fills, and its range is kept in a small sorted list (at most
+    /// <see cref="MaxRanges"/> ranges: a segment that would need more is dropped). Nothing is
+    /// accepted beyond the ring, so the window offered (the ring's free space) is honest.</summary>
+    internal sealed class TcpReceiveBuffer
+    {
+        public const int MaxRanges = 16;
+
+        private readonly byte[] _ring;
+        private int _head;
+        private int _length;
+        private readonly uint[] _start = new uint[MaxRanges];
+        private readonly uint[] _end = new uint[MaxRanges];
+        private int _ranges;
+
+        public TcpReceiveBuffer(int capacity) { _ring = new byte[capacity]; }
+
+        public int Capacity => _ring.Length;
+        /// <summary>In-order bytes ready for the application.</summary>
+        public int Length => _length;
+        /// <summary>Space after the in-order bytes (out-of-order bytes live inside it).</summary>
+        public int Free => _ring.Length - _length;
+        public int OutOfOrderRanges => _ranges;
+
+        /// <summary>Out-of-order bytes held (for tests and statistics).</summary>
+        public long OutOfOrderBytes
+        {
+            get
+            {
+                long n = 0;
+                for (int i = 0; i < _ranges; i++) n += _end[i] - _start[i];
+                return n;
+            }
+        }
+
+        /// <summary>Stores data at sequence <paramref name="seq"/>, where <paramref name="rcvNxt"/>
+        /// is the next expected byte. The caller trimmed it to [rcvNxt, rcvNxt + Free). Returns
+        /// the new rcvNxt (advanced over in-order data and any ranges that became contiguous),
+        /// or rcvNxt unchanged when the data was out of order (stored, or dropped when the range
+        /// list was full: <paramref name="dropped"/>).</summary>
+        public uint Store(uint rcvNxt, uint seq, System.ReadOnlySpan<byte> data, out bool dropped)
+        {
+            dropped = false;
+            if (data.Length == 0) return rcvNxt;
+            uint end = seq + (uint)data.Length;
+            if (seq != rcvNxt)
+            {
+                if (!AddRange(seq, end))
+                {
+                    dropped = true;
+                    return rcvNxt;
+                }
+                Write((int)(seq - rcvNxt), data);
+                return rcvNxt;
+            }
+            Write(0, data);
+            _length += data.Length;
+            rcvNxt = end;
+            // Ranges now reached become in-order bytes.
+            while (_ranges > 0 && TcpSeq.Le(_start[0], rcvNxt))
+            {
+                if (TcpSeq.Gt(_end[0], rcvNxt))
+                {
+                    _length += (int)(_end[0] - rcvNxt);
+                    rcvNxt = _end[0];
+                }
+                RemoveRangeAt(0);
+            }
+            return rcvNxt;
+        }
+
+        private void Write(int offsetFromTail, System.ReadOnlySpan<byte> data)
+        {
+            int n = data.Length;
+            int at = (_head + _length + offsetFromTail) % _ring.Length;
+            int first = n < _ring.Length - at ? n : _ring.Length - at;
+            data.Slice(0, first).CopyTo(new System.Span<byte>(_ring, at, first));
+            if (n > first) data.Slice(first, n - first).CopyTo(new System.Span<byte>(_ring, 0, n - first));
+        }
+
+        private bool AddRange(uint s, uint e)
+        {
+            int i = 0;
+            while (i < _ranges && TcpSeq.Lt(_end[i], s)) i++;
+            int j = i;
+            uint ns = s, ne = e;
+            while (j < _ranges && TcpSeq.Le(_start[j], ne))
+            {
+                ns = TcpSeq.Min(ns, _start[j]);
+                ne = TcpSeq.Max(ne, _end[j]);
+                j++;
+            }
+            if (j == i)
+            {
+                if (_ranges == MaxRanges) return false;
+                for (int k = _ranges; k > i; k--)
+                {
+                    _start[k] = _start[k - 1];
+                    _end[k] = _end[k - 1];
+                }
+                _start[i] = ns;
+                _end[i] = ne;
+                _ranges++;
+                return true;
+            }
+            _start[i] = ns;
+            _end[i] = ne;
+            int removed = j - i - 1;
+            if (removed > 0)
+            {
+                for (int k = i + 1; k + removed < _ranges; k++)
+                {
+                    _start[k] = _start[k + removed];
+                    _end[k] = _end[k + removed];
+                }
+                _ranges -= removed;
+            }
+            return true;
+        }
+
+        private void RemoveRangeAt(int i)
+        {
+            for (int k = i; k + 1 < _ranges; k++)
+            {
+                _start[k] = _start[k + 1];
+                _end[k] = _end[k + 1];
+            }
+            _ranges--;
+        }
+
+        /// <summary>Copies up to destination.Length in-order bytes out; consumes them unless peeking.</summary>
+        public int Read(System.Span<byte> destination, bool peek)
+        {
+            int n = destination.Length < _length ? destination.Length : _length;
+            if (n == 0) return 0;
+            int first = n < _ring.Length - _head ? n : _ring.Length - _head;
+            new System.ReadOnlySpan<byte>(_ring, _head, first).CopyTo(destination);
+            if (n > first) new System.ReadOnlySpan<byte>(_ring, 0, n - first).CopyTo(destination.Slice(first));
+            if (!peek) Consume(n);
+            return n;
+        }
+
+        /// <summary>Drops in-order bytes (shutdown of the read side).</summary>
+        public void Consume(int n)
+        {
+            if (n > _length) n = _length;
+            _head = (_head + n) % _ring.Length;
+            _length -= n;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+namespace Aegis.LibOS.Net
+{
+    /// <summary>The seam between the IPv4 layer and a transport (TCP, UDP, ICMP). The IPv4 layer
+    /// hands each whole (reassembled) datagram addressed to this host to the transport registered
+    /// for its protocol number; the transport sends through <see cref="IIpv4Output"/>.
+    /// Times are microseconds from an arbitrary origin, supplied by the caller (never read from a
+    /// clock inside the protocol code, so host tests drive time).</summary>
+    public interface ITransport
+    {
+        /// <summary>IP protocol number: 1 ICMP, 6 TCP, 17 UDP.</summary>
+        byte Protocol { get; }
+
+        /// <summary>A datagram's payload (the transport header and data); the span is valid only
+        /// during the call.</summary>
+        void Receive(Ipv4Address source, Ipv4Address destination, System.ReadOnlySpan<byte> payload, long nowMicros);
+    }
+
+    /// <summary>What a transport needs from the IPv4 layer.</summary>
+    public interface IIpv4Output
+    {
+        /// <summary>This host's address on the route to <paramref name="destination"/> (the
+        /// source a transport puts into its pseudo header), or Any when there is no route.</summary>
+        Ipv4Address SourceFor(Ipv4Address destination);
+
+        /// <summary>Largest transport payload that fits one frame towards the destination
+        /// without fragmentation (1480 on Ethernet).</summary>
+        int MaxPayload(Ipv4Address destination);
+
+        /// <summary>Sends one datagram. The payload is copied before the call returns. Returns
+        /// false when it was dropped (no route, the link's queue is full, ARP unresolved and its
+        /// waiting queue full); the transport's own retransmission covers it.</summary>
+        bool Send(Ipv4Address destination, byte protocol, System.ReadOnlySpan<byte> payload);
+    }
+}

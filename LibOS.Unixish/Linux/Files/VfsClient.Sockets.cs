@@ -1,0 +1,550 @@
+// A process's half of sockets (docs/libos-unixish.md, "Sockets"): RemoteSocket, the proxy its fd
+// table holds for a socket the file server keeps, and the calls that reach it (VfsProtocol's
+// socket operations). Pure logic; compiles under the real .NET.
+//
+// Blocking: a call the server answers Blocked waits through SocketWait (the process layer: a
+// signal ends it with -ERESTARTSYS, another runnable thread makes it -ERESTART_THREAD, else the
+// process sleeps until the server's wake message) and is made again; BlockedUnwatched (the
+// socket's watcher table was full) waits the same way but with recorded = false (yield, not sleep).
+// A send that blocks after some bytes went returns what went only when the wait is cut short.
+//
+// Timeouts (SO_RCVTIMEO, SO_SNDTIMEO): the server keeps them and sends the call's with Blocked;
+// the call's SocketTimeout carries it to SocketWait, which starts the deadline at the first wait
+// and ends the call with -EAGAIN when it passes (connect: EINPROGRESS), as Linux's timed waits.
+// One deadline serves the whole call (every piece of a large send, every wait of MSG_WAITALL).
+//
+// Datagrams are never split: one larger than a call's data (DataRoom) goes in pieces the server
+// gathers (SendTo with the datagram's length) or hands out (ReceiveFrom's ReceiveWhole, then
+// ReceiveRest), up to VfsProtocol.MaximumDatagram.
+using System.Collections.Generic;
+
+namespace Aegis.LibOS.Unixish.Linux.Files
+{
+    /// <summary>A socket the server holds (fstat: S_IFSOCK).</summary>
+    public sealed class RemoteSocket : Inode, IRemoteNode
+    {
+        public RemoteHandle Handle { get; }
+        /// <summary>The server socket's change count at the last Poll (OpenFile.ChangeStamp).</summary>
+        public long Changes;
+        /// <summary>Set by VfsClient.PollMany: the next OpenFile.Poll of this socket takes Batched
+        /// instead of asking the server (and clears it).</summary>
+        public bool BatchValid;
+        public short Batched;
+        /// <summary>SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET, as the server made it (a message goes in one call: at most DataRoom bytes).</summary>
+        public readonly int SocketType;
+        /// <summary>TCP_CORK as this process last told the server (CorkAtServer), whether the server
+        /// took a TCP_CORK of 1 on it before (CorkAccepted), and a cork of 1 not yet told
+        /// (CorkPending: it rides with the next send, VfsProtocol.SendCorkFirst). nginx corks
+        /// before each answer and uncorks after it: the cork costs no call of its own.</summary>
+        public bool CorkAtServer, CorkAccepted, CorkPending;
+
+        public RemoteSocket(Mount mount, RemoteHandle handle, int type) : base(mount, 0, LinuxFile.S_IFSOCK | 0x1FF, 0) { Handle = handle; SocketType = type; }
+
+        /// <summary>Datagrams and sequenced packets: one send is one message (sendmsg, writev gather it; recvmsg, readv scatter it).</summary>
+        public bool KeepsBoundaries => SocketType == LinuxSocket.SOCK_DGRAM || SocketType == LinuxSocket.SOCK_SEQPACKET;
+
+        public override StatInfo Stat() => Handle.Client.Fstat(Handle);
+    }
+
+    /// <summary>What an AF_UNIX read brought besides bytes (recvmsg's control messages): the
+    /// descriptions passed (SCM_RIGHTS) as proxies with their status flags, which the caller
+    /// installs or releases (Inode's handle), and the sender's credentials (SO_PASSCRED).</summary>
+    public sealed class SocketControl
+    {
+        public int RightsCount;
+        public readonly Inode[] Rights = new Inode[VfsProtocol.MaximumRights];
+        public readonly int[] RightsFlags = new int[VfsProtocol.MaximumRights];
+        public bool HasCredentials;
+        public int Pid;
+        public uint Uid, Gid;
+
+        public void Clear()
+        {
+            for (int i = 0; i < RightsCount; i++) Rights[i] = null;
+            RightsCount = 0;
+            HasCredentials = false;
+        }
+    }
+
+    public sealed unsafe partial class VfsClient
+    {
+        /// <summary>One blocking socket call's time limit: the socket's timeout (from the server's
+        /// Blocked), and the deadline SocketWait keeps once the call began to wait.</summary>
+        public struct SocketTimeout
+        {
+            /// <summary>The socket's SO_RCVTIMEO or SO_SNDTIMEO for this call, in milliseconds (0: none).</summary>
+            public long Milliseconds;
+            /// <summary>The process layer's: when the call gives up (0: not set yet).</summary>
+            public ulong Deadline;
+            /// <summary>Which call this is (operation and server descriptor): a call made again after
+            /// another thread ran resumes its deadline (ResumeTimeout).</summary>
+            public ulong Call;
+        }
+
+        /// <summary>How a blocked socket call waits (recorded: the server will wake this process, so
+        /// it may sleep; else it yields) within its timeout: 0 to call again, or what the call
+        /// returns (-EAGAIN when the deadline passed). Null (host tests): -EAGAIN.</summary>
+        public static delegate*<bool, SocketTimeout*, long> SocketWait;
+        /// <summary>The deadline a call made again (LinuxThreads.RestartLater) had (0: none, or null on the host).</summary>
+        public static delegate*<ulong, ulong> ResumeTimeout;
+
+        /// <summary>Set by poll and select while they look at descriptors they may then sleep on:
+        /// a socket's look also records this process to be woken (OpenFile.Poll). PollUnrecorded
+        /// tells them a socket's table of watchers was full (they must not sleep: they yield).</summary>
+        public static bool PollWatch, PollUnrecorded;
+
+        private static SocketTimeout StartTimeout(int op, RemoteSocket socket)
+        {
+            var timeout = new SocketTimeout { Call = (ulong)(uint)op | (ulong)(uint)socket.Handle.ServerFd << 8 };
+            if (ResumeTimeout != null) timeout.Deadline = ResumeTimeout(timeout.Call);
+            return timeout;
+        }
+
+        /// <summary>The wait after a Blocked reply (limit: its reply1, the socket's timeout).</summary>
+        private static long WaitFor(long reply, ulong limit, SocketTimeout* timeout)
+        {
+            timeout->Milliseconds = (long)limit;
+            return SocketWait == null ? -Errno.EAGAIN : SocketWait(reply == VfsProtocol.Blocked, timeout);
+        }
+
+        /// <summary>Linux's ERESTARTSYS (Signals'), which SocketWait answers for a signal.</summary>
+        private const int RestartSys = 512;
+
+        private static bool IsBlocked(long reply) => reply == VfsProtocol.Blocked || reply == VfsProtocol.BlockedUnwatched;
+
+        private static int DataRoom => VfsProtocol.DataBytes < VfsProtocol.PayloadBytes - VfsProtocol.SocketData
+            ? VfsProtocol.DataBytes : VfsProtocol.PayloadBytes - VfsProtocol.SocketData;
+
+        private RemoteSocket NewSocket(long fd, int type) => new RemoteSocket(_mount, NewHandle((int)fd), type);
+
+        /// <summary>socket(2) (type with SOCK_NONBLOCK): 0 and the proxy, or -errno.</summary>
+        public long Socket(int domain, int type, int protocol, out RemoteSocket socket)
+        {
+            socket = null;
+            long fd = Call(VfsProtocol.Socket, (ulong)(uint)domain | (ulong)(uint)type << 32, (ulong)(uint)protocol, 0, out ulong made);
+            if (fd < 0) return fd;
+            socket = NewSocket(fd, made != 0 ? (int)(uint)made : type & LinuxSocket.SOCK_TYPE_MASK);
+            return 0;
+        }
+
+        /// <summary>socketpair(2) (type with SOCK_NONBLOCK): 0 and the two connected proxies, or -errno.</summary>
+        public long SocketPair(int domain, int type, int protocol, out RemoteSocket first, out RemoteSocket second)
+        {
+            first = second = null;
+            long fd = Call(VfsProtocol.SocketPair, (ulong)(uint)domain | (ulong)(uint)type << 32, (ulong)(uint)protocol, 0, out ulong other);
+            if (fd < 0) return fd;
+            int made = (int)(other >> 32);
+            first = NewSocket(fd, made);
+            second = NewSocket((int)(uint)other, made);
+            return 0;
+        }
+
+        private void PutAddress(byte* address, int length)
+        {
+            if (length > 0) System.Buffer.MemoryCopy(address, Payload, length, length);
+        }
+
+        /// <summary>bind: directory is the cwd's server descriptor (an AF_UNIX path is walked from it; AT_FDCWD: the root), umask the process's.</summary>
+        public long Bind(RemoteSocket socket, byte* address, int length, int directory = LinuxFile.AT_FDCWD, uint umask = 0x12)
+        {
+            if (length < 0 || length > LinuxSocket.AddressBytes) return -Errno.EINVAL;
+            PutAddress(address, length);
+            return Call(VfsProtocol.Bind, (ulong)socket.Handle.ServerFd, (ulong)length, (ulong)(uint)directory | (ulong)(umask & 0x1FF) << 32, out _);
+        }
+
+        public long Listen(RemoteSocket socket, int backlog) =>
+            Call(VfsProtocol.Listen, (ulong)socket.Handle.ServerFd, (ulong)(uint)backlog, 0, out _);
+
+        /// <summary>accept4: 0 and the new proxy, the peer's address into 'address' (AddressBytes), or -errno.</summary>
+        public long Accept(RemoteSocket socket, int flags, byte* address, out int addressLength, out RemoteSocket accepted)
+        {
+            accepted = null;
+            addressLength = 0;
+            SocketTimeout timeout = StartTimeout(VfsProtocol.Accept, socket);
+            while (true)
+            {
+                long fd = Call(VfsProtocol.Accept, (ulong)socket.Handle.ServerFd, (ulong)(uint)flags, 0, out ulong length);
+                if (IsBlocked(fd))
+                {
+                    long waited = WaitFor(fd, length, &timeout);
+                    if (waited != 0) return waited;
+                    continue;
+                }
+                if (fd < 0) return fd;
+                addressLength = length > LinuxSocket.AddressBytes ? LinuxSocket.AddressBytes : (int)length;
+                System.Buffer.MemoryCopy(Payload, address, addressLength, addressLength);
+                accepted = NewSocket(fd, socket.SocketType);
+                return 0;
+            }
+        }
+
+        /// <summary>connect: a blocking description waits for the handshake's end (at most SO_SNDTIMEO:
+        /// then EINPROGRESS, as Linux); a wait cut short by a signal is EINTR (connect is never restarted).</summary>
+        public long Connect(RemoteSocket socket, byte* address, int length, int directory = LinuxFile.AT_FDCWD)
+        {
+            if (length < 0 || length > LinuxSocket.AddressBytes) return -Errno.EINVAL;
+            SocketTimeout timeout = StartTimeout(VfsProtocol.Connect, socket);
+            ulong again = timeout.Deadline != 0 ? 1UL : 0UL; // made again after another thread ran: the handshake began
+            while (true)
+            {
+                PutAddress(address, length);
+                long result = Call(VfsProtocol.Connect, (ulong)socket.Handle.ServerFd, (ulong)length, again | (ulong)(uint)directory << 32, out ulong limit);
+                if (!IsBlocked(result)) return result;
+                long waited = WaitFor(result, limit, &timeout);
+                if (waited == -Errno.EAGAIN) return -Errno.EINPROGRESS;
+                if (waited == -Errno.EINTR || waited == -RestartSys) return -Errno.EINTR;
+                if (waited != 0) return waited; // made again later (another thread runs first)
+                again = 1;
+            }
+        }
+
+        /// <summary>send/sendto (address null: the connected peer): bytes sent or -errno. A stream
+        /// send on a blocking description goes on until every byte is queued.</summary>
+        public long Send(RemoteSocket socket, byte* data, long count, int flags, byte* address, int addressLength, int directory = LinuxFile.AT_FDCWD) =>
+            Send(socket, data, count, flags, address, addressLength, directory, null, 0);
+
+        /// <summary>As Send, passing descriptions with the first bytes (SCM_RIGHTS: rights holds
+        /// rightsCount server descriptors this process holds).</summary>
+        public long Send(RemoteSocket socket, byte* data, long count, int flags, byte* address, int addressLength, int directory, int* rights, int rightsCount)
+        {
+            if (addressLength < 0 || addressLength > LinuxSocket.AddressBytes || rightsCount < 0 || rightsCount > VfsProtocol.MaximumRights) return -Errno.EINVAL;
+            long total = 0;
+            int room = DataRoom;
+            if (socket.KeepsBoundaries && count > room)
+            {
+                if (socket.SocketType != LinuxSocket.SOCK_DGRAM || rightsCount > 0) return -Errno.EMSGSIZE;
+                return count > VfsProtocol.MaximumDatagram ? -Errno.EMSGSIZE : SendDatagramInPieces(socket, data, (int)count, flags, address, addressLength, directory);
+            }
+            SocketTimeout timeout = StartTimeout(VfsProtocol.SendTo, socket);
+            do
+            {
+                int chunk = count - total < room ? (int)(count - total) : room;
+                PutAddress(address, addressLength);
+                System.Buffer.MemoryCopy(data + total, Payload + VfsProtocol.SocketData, chunk, chunk);
+                int passing = total == 0 ? rightsCount : 0; // the descriptions go with the first bytes
+                for (int i = 0; i < passing; i++) ((int*)(Payload + VfsProtocol.RightsData))[i] = rights[i];
+                PutSendExtra(passing, directory);
+                ulong cork = socket.CorkPending ? VfsProtocol.SendCorkFirst : 0;
+                long sent = Call(VfsProtocol.SendTo, (ulong)socket.Handle.ServerFd, (ulong)(uint)chunk | (ulong)(uint)flags << 32,
+                    (ulong)(uint)addressLength | cork, out ulong limit);
+                if (cork != 0) CorkTold(socket);
+                if (IsBlocked(sent))
+                {
+                    long waited = WaitFor(sent, limit, &timeout);
+                    if (waited != 0) return total > 0 ? total : waited;
+                    continue;
+                }
+                if (sent < 0) return total > 0 ? total : sent;
+                total += sent;
+                if (sent < chunk && (flags & LinuxSocket.MSG_DONTWAIT) != 0) break;
+            } while (total < count);
+            return total;
+        }
+
+        /// <summary>SendTo's two words at SendExtraData: descriptions passed, and the cwd for a path address.</summary>
+        private void PutSendExtra(int passing, int directory)
+        {
+            long* extra = (long*)(Payload + VfsProtocol.SendExtraData);
+            extra[0] = passing;
+            extra[1] = directory;
+        }
+
+        /// <summary>A datagram larger than one call's data: its pieces, the last one sending it whole
+        /// (the server gathers them); what that send answers. A wait (the last piece was Blocked)
+        /// sends the last piece again.</summary>
+        private long SendDatagramInPieces(RemoteSocket socket, byte* data, int count, int flags, byte* address, int addressLength, int directory)
+        {
+            int room = DataRoom, offset = 0;
+            SocketTimeout timeout = StartTimeout(VfsProtocol.SendTo, socket);
+            while (true)
+            {
+                int chunk = count - offset < room ? count - offset : room;
+                PutAddress(address, addressLength);
+                System.Buffer.MemoryCopy(data + offset, Payload + VfsProtocol.SocketData, chunk, chunk);
+                ulong where = (ulong)(uint)addressLength | (ulong)(uint)offset << 8 | (ulong)(uint)count << 32;
+                PutSendExtra(0, directory);
+                long sent = Call(VfsProtocol.SendTo, (ulong)socket.Handle.ServerFd, (ulong)(uint)chunk | (ulong)(uint)flags << 32, where, out ulong limit);
+                if (IsBlocked(sent))
+                {
+                    long waited = WaitFor(sent, limit, &timeout);
+                    if (waited != 0) return waited;
+                    continue;
+                }
+                if (sent < 0 || offset + chunk == count) return sent;
+                offset += chunk;
+            }
+        }
+
+        /// <summary>recv/recvfrom of a datagram socket: one datagram, however large (MSG_WAITALL has
+        /// no effect, as Linux's UDP); the bytes a larger one has beyond DataRoom come in pieces.</summary>
+        private long ReceiveDatagram(RemoteSocket socket, byte* data, long count, int flags, byte* address, out int addressLength,
+                                     out bool truncated, SocketControl control)
+        {
+            addressLength = 0;
+            truncated = false;
+            int room = DataRoom;
+            int want = count > VfsProtocol.MaximumDatagram ? VfsProtocol.MaximumDatagram : (int)count;
+            ulong whole = want > room ? VfsProtocol.ReceiveWhole : 0;
+            int serverFd = socket.Handle.ServerFd;
+            SocketTimeout timeout = StartTimeout(VfsProtocol.ReceiveFrom, socket);
+            while (true)
+            {
+                long got = Call(VfsProtocol.ReceiveFrom, (ulong)serverFd, (ulong)(uint)want | (ulong)(uint)(flags & ~LinuxSocket.MSG_WAITALL) << 32, whole, out ulong reply1);
+                if (IsBlocked(got))
+                {
+                    long waited = WaitFor(got, reply1, &timeout);
+                    if (waited != 0) return waited;
+                    continue;
+                }
+                if (got < 0) return got;
+                int length = (int)(uint)reply1;
+                if (address != null && length > 0)
+                {
+                    addressLength = length > LinuxSocket.AddressBytes ? LinuxSocket.AddressBytes : length;
+                    System.Buffer.MemoryCopy(Payload, address, addressLength, addressLength);
+                }
+                long copied = got < want ? got : want; // MSG_TRUNC answers the datagram's full length
+                long at = copied < room ? copied : room;
+                System.Buffer.MemoryCopy(Payload + VfsProtocol.SocketData, data, at, at);
+                truncated = (reply1 & VfsProtocol.Truncated) != 0;
+                if (TakeControl(reply1, control)) return got; // an AF_UNIX message (at most DataBytes: no pieces)
+                while (at < copied && (reply1 & VfsProtocol.ReceiveMore) != 0)
+                {
+                    int piece = copied - at < room ? (int)(copied - at) : room;
+                    long n = Call(VfsProtocol.ReceiveFrom, (ulong)serverFd, (ulong)(uint)piece, VfsProtocol.ReceiveRest | (ulong)at << 8, out _);
+                    if (n <= 0) return n < 0 ? n : -Errno.EIO;
+                    System.Buffer.MemoryCopy(Payload + VfsProtocol.SocketData, data + at, n, n);
+                    at += n;
+                }
+                return got;
+            }
+        }
+
+        /// <summary>recv/recvfrom: bytes (0 at the end of the stream) or -errno; the sender's address
+        /// into 'address' (AddressBytes; may be null), its length out. MSG_WAITALL gathers 'count'
+        /// bytes of a stream unless it ends, fails or a wait is cut short.</summary>
+        public long Receive(RemoteSocket socket, byte* data, long count, int flags, byte* address, out int addressLength) =>
+            Receive(socket, data, count, flags, address, out addressLength, out _, null);
+
+        /// <summary>As Receive; truncated: a message was longer than count (its rest is gone unless
+        /// MSG_PEEK); control (may be null: passed descriptions are then closed) gets what came with
+        /// the bytes. A read that brings descriptions ends there (MSG_WAITALL too), as Linux's.</summary>
+        public long Receive(RemoteSocket socket, byte* data, long count, int flags, byte* address, out int addressLength, out bool truncated, SocketControl control)
+        {
+            control?.Clear();
+            // A datagram larger than one call's data comes in pieces (ReceiveDatagram).
+            if (socket.SocketType == LinuxSocket.SOCK_DGRAM && count > DataRoom)
+                return ReceiveDatagram(socket, data, count, flags, address, out addressLength, out truncated, control);
+            addressLength = 0;
+            truncated = false;
+            long total = 0;
+            int room = DataRoom;
+            bool all = (flags & LinuxSocket.MSG_WAITALL) != 0 && (flags & (LinuxSocket.MSG_PEEK | LinuxSocket.MSG_DONTWAIT)) == 0 && !socket.KeepsBoundaries;
+            SocketTimeout timeout = StartTimeout(VfsProtocol.ReceiveFrom, socket);
+            do
+            {
+                int chunk = count - total < room ? (int)(count - total) : room;
+                long got = Call(VfsProtocol.ReceiveFrom, (ulong)socket.Handle.ServerFd, (ulong)(uint)chunk | (ulong)(uint)(flags & ~LinuxSocket.MSG_WAITALL) << 32, 0, out ulong length);
+                if (IsBlocked(got))
+                {
+                    long waited = WaitFor(got, length, &timeout);
+                    if (waited != 0) return total > 0 ? total : waited;
+                    continue;
+                }
+                if (got < 0) return total > 0 ? total : got;
+                uint named = (uint)length;
+                if (address != null && total == 0 && named > 0)
+                {
+                    addressLength = named > LinuxSocket.AddressBytes ? LinuxSocket.AddressBytes : (int)named;
+                    System.Buffer.MemoryCopy(Payload, address, addressLength, addressLength);
+                }
+                if ((length & VfsProtocol.Truncated) != 0) truncated = true;
+                long copied = got < chunk ? got : chunk; // a datagram's full length may exceed what was asked (MSG_TRUNC)
+                System.Buffer.MemoryCopy(Payload + VfsProtocol.SocketData, data + total, copied, copied);
+                bool passed = TakeControl(length, control); // last: a close it defers may call the server (the payload changes)
+                if (!all) return got;
+                total += copied;
+                if (got == 0 || passed) break;
+            } while (total < count);
+            return total;
+        }
+
+        /// <summary>The credentials and passed descriptions of a ReceiveFrom reply (reply1: its
+        /// second word) into control as proxies, or closed when control is null or full. Whether
+        /// descriptions came.</summary>
+        private bool TakeControl(ulong reply1, SocketControl control)
+        {
+            if (control != null && (reply1 & VfsProtocol.Credentials) != 0)
+            {
+                int* credentials = (int*)(Payload + VfsProtocol.CredentialsData);
+                control.HasCredentials = true;
+                control.Pid = credentials[0];
+                control.Uid = (uint)credentials[1];
+                control.Gid = (uint)credentials[2];
+            }
+            int count = (int)((reply1 >> 40) & 0xFF);
+            if (count > VfsProtocol.MaximumRights) count = VfsProtocol.MaximumRights;
+            if (count == 0) return false;
+            int words = VfsProtocol.PassedEntryBytes / 4;
+            int* entries = stackalloc int[count * words]; // copied first: releasing a proxy may call the server
+            System.Buffer.MemoryCopy(Payload + VfsProtocol.RightsData, entries, count * VfsProtocol.PassedEntryBytes, count * VfsProtocol.PassedEntryBytes);
+            for (int i = 0; i < count; i++)
+            {
+                int* entry = entries + i * words;
+                int fd = entry[0], flags = entry[1], type = entry[3];
+                uint mode = (uint)entry[2];
+                RemoteHandle handle = NewHandle(fd);
+                if (control == null || control.RightsCount == control.Rights.Length)
+                {
+                    handle.Release(); // nobody to take it: closed (deferred), as Linux closes what recv cannot deliver
+                    continue;
+                }
+                Inode node;
+                if ((mode & LinuxFile.S_IFMT) == LinuxFile.S_IFDIR) node = new RemoteDirectory(_mount, handle, mode);
+                else if ((mode & LinuxFile.S_IFMT) == LinuxFile.S_IFSOCK) node = new RemoteSocket(_mount, handle, type);
+                else node = new RemoteFile(_mount, handle, mode, null, 0);
+                control.Rights[control.RightsCount] = node;
+                control.RightsFlags[control.RightsCount] = flags;
+                control.RightsCount++;
+            }
+            return true;
+        }
+
+        /// <summary>sendfile from a server file to a socket, moved inside the server (no copy through
+        /// this process): offset &lt; 0 uses and moves the description's position in the server.
+        /// Bytes sent or -errno; a blocking socket waits until some can go.</summary>
+        public long SendFile(RemoteSocket socket, RemoteFile file, long offset, long count)
+        {
+            long total = 0;
+            SocketTimeout timeout = StartTimeout(VfsProtocol.SendFile, socket);
+            while (total < count)
+            {
+                *(long*)Payload = offset < 0 ? -1 : offset + total;
+                bool cork = socket.CorkPending;
+                ((long*)Payload)[1] = cork ? 1 : 0;
+                long sent = Call(VfsProtocol.SendFile, (ulong)socket.Handle.ServerFd, (ulong)file.Handle.ServerFd, (ulong)(count - total), out ulong limit);
+                if (cork) CorkTold(socket);
+                if (IsBlocked(sent))
+                {
+                    long waited = WaitFor(sent, limit, &timeout);
+                    if (waited != 0) return total > 0 ? total : waited;
+                    continue;
+                }
+                if (sent < 0) return total > 0 ? total : sent;
+                if (sent == 0) break;
+                total += sent;
+            }
+            return total;
+        }
+
+        public long Shutdown(RemoteSocket socket, int how) =>
+            Call(VfsProtocol.Shutdown, (ulong)socket.Handle.ServerFd, (ulong)(uint)how, 0, out _);
+
+        /// <summary>getsockname (peer false) or getpeername: the address's length, written to 'address' (AddressBytes).</summary>
+        public long Name(RemoteSocket socket, bool peer, byte* address)
+        {
+            long length = Call(VfsProtocol.SocketName, (ulong)socket.Handle.ServerFd, peer ? 1UL : 0UL, 0, out _);
+            if (length < 0) return length;
+            if (length > LinuxSocket.AddressBytes) length = LinuxSocket.AddressBytes;
+            System.Buffer.MemoryCopy(Payload, address, length, length);
+            return length;
+        }
+
+        public long SetOption(RemoteSocket socket, int level, int name, byte* value, int length)
+        {
+            if (length < 0) return -Errno.EINVAL;
+            if (length > LinuxSocket.AddressBytes) length = LinuxSocket.AddressBytes; // no option we know is longer
+            bool cork = level == LinuxSocket.IPPROTO_TCP && name == LinuxSocket.TCP_CORK && length >= 4;
+            if (cork && socket.CorkAccepted)
+            {
+                // A cork waits for the next send (nothing can see it before); an uncork of a cork
+                // never told undoes nothing. Only an uncork of a told cork goes now (it pushes).
+                bool on = *(int*)value != 0;
+                if (on) { if (!socket.CorkAtServer) socket.CorkPending = true; return 0; }
+                socket.CorkPending = false;
+                if (!socket.CorkAtServer) return 0;
+            }
+            PutAddress(value, length);
+            long result = Call(VfsProtocol.SetOption, (ulong)socket.Handle.ServerFd, (ulong)(uint)level | (ulong)(uint)name << 32, (ulong)length, out _);
+            if (cork && result == 0)
+            {
+                socket.CorkAtServer = *(int*)value != 0;
+                if (socket.CorkAtServer) socket.CorkAccepted = true;
+            }
+            return result;
+        }
+
+        /// <summary>A pending cork went with a send: the server corked before sending.</summary>
+        private static void CorkTold(RemoteSocket socket)
+        {
+            socket.CorkPending = false;
+            socket.CorkAtServer = true;
+        }
+
+        /// <summary>Tells the server a pending cork now (before a call that could see it: getsockopt).</summary>
+        private void TellCork(RemoteSocket socket)
+        {
+            if (!socket.CorkPending) return;
+            int one = 1;
+            socket.CorkPending = false;
+            PutAddress((byte*)&one, 4);
+            if (Call(VfsProtocol.SetOption, (ulong)socket.Handle.ServerFd, (ulong)LinuxSocket.IPPROTO_TCP | (ulong)LinuxSocket.TCP_CORK << 32, 4, out _) == 0)
+                socket.CorkAtServer = true;
+        }
+
+        /// <summary>getsockopt: the value's length (at most 'length'), written to 'value'.</summary>
+        public long GetOption(RemoteSocket socket, int level, int name, byte* value, int length)
+        {
+            if (length < 0) return -Errno.EINVAL;
+            TellCork(socket);
+            if (length > LinuxSocket.AddressBytes) length = LinuxSocket.AddressBytes;
+            long written = Call(VfsProtocol.GetOption, (ulong)socket.Handle.ServerFd, (ulong)(uint)level | (ulong)(uint)name << 32, (ulong)length, out _);
+            if (written < 0) return written;
+            if (written > length) written = length;
+            System.Buffer.MemoryCopy(Payload, value, written, written);
+            return written;
+        }
+
+        /// <summary>One call for many sockets (an epoll's look over its interests): each one's revents
+        /// and change count are kept in it for its next OpenFile.Poll (BatchValid); with watch the
+        /// server records this process on each (PollUnrecorded when one could not).</summary>
+        public void PollMany(List<RemoteSocket> sockets, bool watch)
+        {
+            int count = sockets.Count < VfsProtocol.MaximumPollBatch ? sockets.Count : VfsProtocol.MaximumPollBatch;
+            if (count == 0) return;
+            byte* payload = Payload;
+            for (int i = 0; i < count; i++)
+            {
+                byte* entry = payload + i * VfsProtocol.PollEntryBytes;
+                *(int*)entry = sockets[i].Handle.ServerFd;
+                *(int*)(entry + 4) = 0;
+                *(long*)(entry + 8) = 0;
+            }
+            long result = Call(VfsProtocol.PollMany, (ulong)count, watch ? 1UL : 0UL, 0, out ulong unrecorded);
+            if (result < 0) return; // each socket asks for itself
+            payload = Payload; // (the call may have registered the buffer again: the same pages)
+            for (int i = 0; i < count; i++)
+            {
+                byte* entry = payload + i * VfsProtocol.PollEntryBytes;
+                RemoteSocket socket = sockets[i];
+                socket.Batched = *(short*)(entry + 6);
+                socket.Changes = *(long*)(entry + 8);
+                socket.BatchValid = true;
+            }
+            if (watch && unrecorded != 0) PollUnrecorded = true;
+        }
+
+        /// <summary>poll's revents of the socket; with watch the server records this process to be
+        /// woken at the socket's next change, ready or not (an edge-triggered epoll sleeps on
+        /// ready sockets it already reported); recorded false: its table was full, the caller
+        /// must not sleep.</summary>
+        public short Poll(RemoteSocket socket, short events, bool watch, out bool recorded)
+        {
+            long ready = Call(VfsProtocol.Poll, (ulong)socket.Handle.ServerFd, (watch ? 1UL : 0UL) | (ulong)(ushort)events << 16, 0, out ulong second);
+            recorded = watch && (second & 1) == 0;
+            socket.Changes = (long)(second >> 1);
+            if (ready < 0) { recorded = false; return 0x8; } // POLLERR: the server could not answer
+            return (short)ready;
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/* machinework.h: the machine's work as the benchmarks measure it (smallfile.c, workmeter.c):
+ * the time stamp counter, and the ticks the CPU spent halted where the system says
+ * (Aegis: /proc/aegis/idle_tsc). Under QEMU's -icount shift=0 the difference of the two over a
+ * stretch is every instruction the machine ran in it. */
+#ifndef AEGIS_MACHINEWORK_H
+#define AEGIS_MACHINEWORK_H
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static inline uint64_t rdtscp(void)
+{
+    uint32_t low, high, aux;
+    __asm__ volatile("rdtscp" : "=a"(low), "=d"(high), "=c"(aux)::"memory");
+    return ((uint64_t)high << 32) | low;
+}
+
+/* Ticks the CPU spent halted since boot, or 0 where the system does not say. */
+static inline uint64_t idle_ticks(void)
+{
+    char text[64];
+    int fd = open("/proc/aegis/idle_tsc", O_RDONLY);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    text[n] = 0;
+    return strtoull(text, NULL, 10);
+}
+#endif
