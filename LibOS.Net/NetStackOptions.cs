@@ -12,7 +12,10 @@ namespace Aegis.LibOS.Net
         public bool SendsIcmpErrors = true;
 
         public int ArpCacheEntries = 32;
-        public int ArpQueueFrames = 16;
+        /// <summary>Frames waiting for a resolution, over all destinations (preallocated, a
+        /// maximum frame each: 64 are ~97 KiB). 64 hold a 65,507-byte datagram's 45 fragments, or
+        /// the SYN-ACKs to a burst of clients that arrived before the gateway resolved.</summary>
+        public int ArpQueueFrames = 64;
         public long ArpLifetimeMicros = 120_000_000;
         public long ArpRefreshMicros = 15_000_000;
         public long ArpRetryMicros = 1_000_000;

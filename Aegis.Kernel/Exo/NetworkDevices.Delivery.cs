@@ -123,6 +123,13 @@ namespace Aegis.Kernel.Exo
                 }
                 s_device.ReturnBuffer(buffer);
             }
+            ReapSends();
+        }
+
+        /// <summary>Every send the device has finished: its pages unpinned, its ring's SendsDone
+        /// counted. Cheap (a descriptor's status per finished send), so NicSend calls it too.</summary>
+        public static void ReapSends()
+        {
             while (s_device.TryTakeSent(out int slot, out bool sent)) FinishSend(slot, sent);
         }
 
@@ -316,7 +323,13 @@ namespace Aegis.Kernel.Exo
             ulong length = request.Length, address = request.Frame;
             if (length < NicLimits.MinimumFrameBytes || length > NetworkLimits.MaximumFrameBytes) return Error.InvalidArgument;
             if (!UserMemory.IsUserRange(address, length)) return Error.BadAddress;
-            if (s_ringSendsOut[ring] >= NicLimits.MaximumSendsInFlight) return Error.WouldBlock;
+            if (s_ringSendsOut[ring] >= NicLimits.MaximumSendsInFlight)
+            {
+                // The device may have finished some since its last interrupt (one that came in the
+                // kernel waits for the tick): count them now, so a burst does not wait a tick.
+                ReapSends();
+                if (s_ringSendsOut[ring] >= NicLimits.MaximumSendsInFlight) return Error.WouldBlock;
+            }
             int slot = -1;
             for (int k = 0; k < SendSlots && slot < 0; k++)
             {

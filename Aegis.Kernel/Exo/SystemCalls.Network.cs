@@ -86,8 +86,13 @@ namespace Aegis.Kernel.Exo
             for (; queued < count; queued++)
             {
                 error = NetworkDevices.Send(caller, requests[queued]);
-                if (error != Error.None) return queued == 0 ? Fail(error) : Ok(queued);
+                if (error != Error.None) break;
             }
+            // A device that sends at once (QEMU's do, during the tail write) has finished these
+            // already; counting them now keeps SendsDone current without waiting for a tick
+            // (their interrupt came while in the kernel, so it only acknowledged).
+            NetworkDevices.ReapSends();
+            if (queued == 0) return Fail(error);
             return Ok(queued);
         }
 

@@ -69,4 +69,37 @@ public static class Pcap
         }
         return n;
     }
+
+    /// <summary>One line per TCP connection to 'port' (by the peer's port), for a failed test's
+    /// message: SYNs, SYN-ACKs, segments carrying data and their bytes each way, FINs and RSTs;
+    /// only the connections 'show' picks (given the bytes the server sent).</summary>
+    public static string TcpConnectionSummary(List<byte[]> frames, int port, Func<long, bool> show)
+    {
+        var table = new SortedDictionary<int, long[]>(); // syn, synack, in segs, in bytes, out segs, out bytes, fin in, fin out, rst in, rst out
+        foreach (byte[] f in frames)
+        {
+            if (!IsIpv4(f) || f[23] != 6) continue;
+            int t = Transport(f);
+            if (f.Length < t + 20) continue;
+            int source = U16(f, t), destination = U16(f, t + 2);
+            bool inbound = destination == port;
+            if (!inbound && source != port) continue;
+            int peer = inbound ? source : destination;
+            if (!table.TryGetValue(peer, out long[] c)) table[peer] = c = new long[10];
+            int flags = f[t + 13];
+            int payload = 14 + U16(f, 16) - t - (f[t + 12] >> 4) * 4;
+            if ((flags & 2) != 0) c[inbound ? 0 : 1]++;
+            if (payload > 0) { c[inbound ? 2 : 4]++; c[inbound ? 3 : 5] += payload; }
+            if ((flags & 1) != 0) c[inbound ? 6 : 7]++;
+            if ((flags & 4) != 0) c[inbound ? 8 : 9]++;
+        }
+        var text = new System.Text.StringBuilder();
+        text.AppendLine($"the wire: {frames.Count} frames, {table.Count} connections to port {port}");
+        foreach ((int peer, long[] c) in table)
+        {
+            if (!show(c[5])) continue;
+            text.AppendLine($"  peer port {peer}: SYN {c[0]}, SYN-ACK {c[1]}; in {c[2]} segments {c[3]} bytes; out {c[4]} segments {c[5]} bytes; FIN {c[6]}/{c[7]}; RST {c[8]}/{c[9]}");
+        }
+        return text.ToString();
+    }
 }

@@ -127,6 +127,21 @@ public class NetArpTests
     }
 
     [Test]
+    public void ALargeDatagramsFragmentsAllWaitForTheResolution()
+    {
+        // The default queue holds a 65,507-byte datagram's 45 fragments (with 16 it dropped the
+        // first 29 and the datagram was lost), and SYN-ACKs to a burst of clients at boot.
+        var link = new CapturingLink();
+        var s = Configured(link);
+        for (int i = 0; i < 64; i++) Assert.That(s.Send(IpB, 17, new[] { (byte)i }), Is.True);
+        Assert.That(s.Arp.QueuedFrames, Is.EqualTo(64));
+        Assert.That(s.Counters.ArpQueueOverflow, Is.EqualTo(0));
+        link.Frames.Clear();
+        s.Receive(Arp(2, MacB, IpB, MacA, IpA), 1);
+        Assert.That(link.Frames.Select(f => (int)Payload(f)[0]), Is.EqualTo(Enumerable.Range(0, 64)));
+    }
+
+    [Test]
     public void ResolvedEntriesExpireAfterTheirLifetime()
     {
         var link = new CapturingLink();

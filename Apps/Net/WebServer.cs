@@ -11,6 +11,7 @@
 using System;
 using System.Collections.Generic;
 using Aegis.LibOS;
+using Aegis.Abi;
 using Aegis.LibOS.Net;
 
 namespace Aegis.Apps.Net
@@ -131,7 +132,8 @@ namespace Aegis.Apps.Net
             while (Time.Microseconds < end) Program.Step(null);
             ulong perRequest = s_answered > 1 ? (s_lastWork - s_firstWork) / (ulong)(s_answered - 1) : 0;
             Console.WriteLine("net: http: " + s_answered.ToString() + " requests on " + accepted.ToString() + " connections; retransmissions "
-                + Program.Tcp.Counters.Retransmissions.ToString() + "; work " + perRequest.ToString()
+                + Program.Tcp.Counters.Retransmissions.ToString() + "; frames dropped on a full ring " + Program.Link.RingDrops.ToString() + ", by the card " + (Program.Link.TryInfo(out NicInfo nic) ? nic.DeviceDropped.ToString() : "?")
+                + ", not sent " + Program.Link.SendFailures.ToString() + "; work " + perRequest.ToString()
                 + " TSC ticks a request (instructions under -icount), from the first answer to the last");
             if (Program.Profiling && s_answered > 0)
             {

@@ -147,15 +147,34 @@ namespace Aegis.LibOS.Net.Aegis
         /// <summary>Frames the kernel dropped because the ring was full.</summary>
         public ulong RingDrops => _ring->Dropped;
 
+        /// <summary>The kernel's counters for this link's card (NicInfo), or false.</summary>
+        public bool TryInfo(out NicInfo info)
+        {
+            NicInfo result;
+            Error error = SystemCalls.NicInfo(_nic, &result);
+            info = result;
+            return error == Error.None;
+        }
+
         // ---- send
+
+        /// <summary>How long TrySend waits for a send buffer or room on the card before it gives
+        /// the frame up (counted in SendFailures; TCP sends it again).</summary>
+        public const long SendWaitMicros = 100_000;
 
         public bool TrySend(ReadOnlySpan<byte> frame)
         {
             if (frame.Length < NicLimits.MinimumFrameBytes || frame.Length > NetworkLimits.MaximumFrameBytes) { SendFailures++; return false; }
-            // A free buffer: the kernel finished the send that last used it (bounded wait).
-            for (int spins = 0; _sendsQueued - _ring->SendsDone >= (uint)_sendBufferCount; spins++)
+            // A free buffer: the kernel finished the send that last used it. The wait is bounded in
+            // time, not in tries (a device's completions may wait for the kernel's next tick, and
+            // a busy host makes a thousand yields shorter than a tick): a frame is given up only
+            // when the card has sent nothing for SendWaitMicros.
+            long giveUp = 0;
+            while (_sendsQueued - _ring->SendsDone >= (uint)_sendBufferCount)
             {
-                if (spins > 1000) { SendFailures++; return false; }
+                long now = Time.Microseconds;
+                if (giveUp == 0) giveUp = now + SendWaitMicros;
+                else if (now >= giveUp) { SendFailures++; return false; }
                 SystemCalls.Yield();
             }
             byte* buffer = _sendBuffers + (_sendsQueued & (uint)(_sendBufferCount - 1)) * NicLimits.SlotBytes;
@@ -166,8 +185,12 @@ namespace Aegis.LibOS.Net.Aegis
             SystemCallResult result = SystemCalls.NicSend(_nic, _request, 1);
             SendWork += Time.Timestamp - before;
             Sends++;
-            for (int tries = 0; result.Error == Error.WouldBlock && tries < 1000; tries++)
+            long stop = 0;
+            while (result.Error == Error.WouldBlock)
             {
+                long now = Time.Microseconds;
+                if (stop == 0) stop = now + SendWaitMicros;
+                else if (now >= stop) break;
                 SystemCalls.Yield();
                 result = SystemCalls.NicSend(_nic, _request, 1);
             }
