@@ -82,7 +82,7 @@ namespace Aegis.LibOS.Unixish.Linux
             }
         }
 
-        private static long PutTimespec(ulong address, ulong nanoseconds)
+        internal static long PutTimespec(ulong address, ulong nanoseconds)
         {
             ulong* value = stackalloc ulong[2];
             value[0] = nanoseconds / Billion;

@@ -512,6 +512,50 @@ static void datagram_peek_and_sizes(void)
     long m = recv(b, in + 100, sizeof in - 100, 0);
     dt_check(n == 12 && m == 6 && memcmp(in, "first of two", 12) == 0 && memcmp(in + 100, "second", 6) == 0,
              "in their order", "%ld %ld", n, m);
+
+    /* recvmmsg: three waiting datagrams into four slots; MSG_WAITFORONE stops at the empty queue. */
+    struct iovec three = { "third", 5 };
+    struct mmsghdr triple[3];
+    memset(triple, 0, sizeof triple);
+    struct iovec *outgoing[3] = { &one, &two, &three };
+    for (int i = 0; i < 3; i++) {
+        triple[i].msg_hdr.msg_iov = outgoing[i];
+        triple[i].msg_hdr.msg_iovlen = 1;
+        triple[i].msg_hdr.msg_name = &to_b;
+        triple[i].msg_hdr.msg_namelen = sizeof to_b;
+    }
+    dt_check(sendmmsg(a, triple, 3, 0) == 3, "sendmmsg sends three", "%s", dt_result(-1, errno));
+    static char slots[4][64];
+    struct iovec incoming[4];
+    struct sockaddr_in senders[4];
+    struct mmsghdr four[4];
+    memset(four, 0, sizeof four);
+    for (int i = 0; i < 4; i++) {
+        incoming[i].iov_base = slots[i];
+        incoming[i].iov_len = i == 1 ? 4 : sizeof slots[i]; /* the second is cut short: MSG_TRUNC */
+        four[i].msg_hdr.msg_iov = &incoming[i];
+        four[i].msg_hdr.msg_iovlen = 1;
+        four[i].msg_hdr.msg_name = &senders[i];
+        four[i].msg_hdr.msg_namelen = sizeof senders[i];
+        four[i].msg_len = 999;
+    }
+    int got = recvmmsg(b, four, 4, MSG_WAITFORONE, NULL);
+    dt_check(got == 3 && four[0].msg_len == 12 && four[1].msg_len == 4 && four[2].msg_len == 5 && four[3].msg_len == 999,
+             "recvmmsg with MSG_WAITFORONE takes the three waiting", "%d %u %u %u", got, four[0].msg_len, four[1].msg_len, four[2].msg_len);
+    dt_check(memcmp(slots[0], "first of two", 12) == 0 && memcmp(slots[1], "seco", 4) == 0 && memcmp(slots[2], "third", 5) == 0,
+             "each into its own slot", "%.12s %.4s %.5s", slots[0], slots[1], slots[2]);
+    dt_check((four[1].msg_hdr.msg_flags & MSG_TRUNC) != 0 && four[0].msg_hdr.msg_flags == 0
+             && four[0].msg_hdr.msg_namelen == sizeof(struct sockaddr_in) && ntohs(senders[0].sin_port) == port_of(a),
+             "with its flags and its sender", "%d %d", four[1].msg_hdr.msg_flags, four[0].msg_hdr.msg_namelen);
+    DT_EXPECT_ERRNO(recvmmsg(b, four, 4, MSG_DONTWAIT, NULL), EAGAIN, "recvmmsg on an empty queue, MSG_DONTWAIT");
+    /* A timeout is looked at after each datagram: a spent one stops the call after the first. */
+    dt_check(sendmmsg(a, triple, 2, 0) == 2, "sendmmsg sends two more", "%s", dt_result(-1, errno));
+    struct timespec none = { 0, 0 };
+    got = recvmmsg(b, four, 4, 0, &none);
+    dt_check(got == 1 && none.tv_sec == 0 && none.tv_nsec == 0, "recvmmsg with a spent timeout returns after one", "%d", got);
+    dt_check(recvmmsg(b, four, 4, MSG_WAITFORONE, NULL) == 1 && four[0].msg_len == 6, "the other is still there", "%u", four[0].msg_len);
+    struct timespec bad = { 0, 1000000000 };
+    DT_EXPECT_ERRNO(recvmmsg(b, four, 4, MSG_DONTWAIT, &bad), EINVAL, "recvmmsg with tv_nsec out of range");
     close(a);
     close(b);
 }

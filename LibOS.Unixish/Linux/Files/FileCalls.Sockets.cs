@@ -24,7 +24,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             D(socket, &SocketCall); D(bind, &Bind); D(listen, &Listen); D(accept, &Accept); D(accept4, &Accept4);
             D(connect, &Connect); D(sendto, &Sendto); D(recvfrom, &Recvfrom); D(sendmsg, &Sendmsg); D(recvmsg, &Recvmsg);
-            D(sendmmsg, &Sendmmsg);
+            D(sendmmsg, &Sendmmsg); D(recvmmsg, &Recvmmsg);
             D(shutdown, &ShutdownCall); D(getsockname, &Getsockname); D(getpeername, &Getpeername);
             D(setsockopt, &Setsockopt); D(getsockopt, &Getsockopt); D(socketpair, &Socketpair);
         }
@@ -411,9 +411,55 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static long Recvmsg(ref LinuxCall c)
         {
             long error = SocketOf((int)c.A0, out RemoteSocket socket);
-            if (error < 0) return error;
+            return error < 0 ? error : ReceiveMessage(socket, c.A1, (int)c.A2);
+        }
+
+        /// <summary>recvmmsg: messages as recvmsg receives them, each one's count into its msg_len.
+        /// MSG_WAITFORONE: only the first may wait. The timeout, as on Linux, is looked at only after
+        /// each message (a receive that waits is not cut short by it), and the time left is written
+        /// back into it. The messages received, or the first one's error (a later error ends the
+        /// call; the messages before it count).</summary>
+        private static long Recvmmsg(ref LinuxCall c)
+        {
+            long error;
+            ulong deadline = 0;
+            if (c.A4 != 0) // (before the descriptor, as Linux)
+            {
+                if ((error = TimeCalls.ReadTimespec(c.A4, out ulong timeout)) < 0) return error;
+                ulong now = TimeCalls.MonotonicNanoseconds();
+                deadline = timeout > ulong.MaxValue - now ? ulong.MaxValue : now + timeout;
+            }
+            if ((error = SocketOf((int)c.A0, out RemoteSocket socket)) < 0) return error;
+            uint count = (uint)c.A2 > 1024 ? 1024 : (uint)c.A2; // UIO_MAXIOV
+            int flags = (int)c.A3 & ~LinuxSocket.MSG_WAITFORONE;
+            bool waitForOne = ((int)c.A3 & LinuxSocket.MSG_WAITFORONE) != 0;
+            uint received = 0;
+            long result = 0;
+            while (received < count)
+            {
+                ulong entry = c.A1 + received * (ulong)MultipleMessageBytes;
+                result = ReceiveMessage(socket, entry, received > 0 && waitForOne ? flags | LinuxSocket.MSG_DONTWAIT : flags);
+                if (result < 0) break;
+                uint length = (uint)result;
+                if (!UserPointers.CopyOut(entry + MessageHeaderBytes, &length, 4)) { result = -Errno.EFAULT; break; }
+                received++;
+                if (deadline != 0 && TimeCalls.MonotonicNanoseconds() >= deadline) break;
+            }
+            if (received == 0) return result;
+            if (c.A4 != 0)
+            {
+                // As Linux: the time left goes back into the caller's timespec.
+                ulong now = TimeCalls.MonotonicNanoseconds();
+                if (TimeCalls.PutTimespec(c.A4, deadline > now ? deadline - now : 0) < 0) return -Errno.EFAULT;
+            }
+            return received;
+        }
+
+        /// <summary>recvmsg into the struct msghdr at headerAddress: bytes received or -errno.</summary>
+        private static long ReceiveMessage(RemoteSocket socket, ulong headerAddress, int flags)
+        {
             ulong* header = stackalloc ulong[MessageHeaderBytes / 8];
-            if (!UserPointers.CopyIn(header, c.A1, MessageHeaderBytes)) return -Errno.EFAULT;
+            if (!UserPointers.CopyIn(header, headerAddress, MessageHeaderBytes)) return -Errno.EFAULT;
             long count = (long)header[3];
             if (count < 0 || count > 1024) return -Errno.EMSGSIZE;
             ulong* iov = stackalloc ulong[count > 0 ? (int)count * 2 : 1];
@@ -422,7 +468,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             ulong control = header[4], controlRoom = header[5] > int.MaxValue ? int.MaxValue : header[5];
             if (controlRoom > 0 && !UserPointers.IsAccessible(control, controlRoom, true)) return -Errno.EFAULT;
             byte* address = stackalloc byte[LinuxSocket.AddressBytes];
-            int flags = (int)c.A2;
             long got = ReceivePieces(socket, iov, count, room, flags, address, out int length, out bool truncated, s_control);
             if (got < 0) return got;
             // msg_namelen, the control messages (msg_controllen: the bytes written) and msg_flags.
@@ -434,8 +479,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             int messageFlags = truncated ? LinuxSocket.MSG_TRUNC : 0;
             ulong used = WriteControl(control, controlRoom, (flags & LinuxSocket.MSG_CMSG_CLOEXEC) != 0, ref messageFlags);
-            if (!UserPointers.CopyOut(c.A1 + 8, &nameLength, 4) || !UserPointers.CopyOut(c.A1 + 40, &used, 8)
-                || !UserPointers.CopyOut(c.A1 + 48, &messageFlags, 4)) return -Errno.EFAULT;
+            if (!UserPointers.CopyOut(headerAddress + 8, &nameLength, 4) || !UserPointers.CopyOut(headerAddress + 40, &used, 8)
+                || !UserPointers.CopyOut(headerAddress + 48, &messageFlags, 4)) return -Errno.EFAULT;
             return got;
         }
 

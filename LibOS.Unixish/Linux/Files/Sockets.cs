@@ -38,7 +38,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             TCP_DEFER_ACCEPT = 9, TCP_INFO = 11, TCP_QUICKACK = 12, TCP_FASTOPEN = 23;
         public const int IP_TOS = 1, IP_TTL = 2;
         public const int MSG_OOB = 0x1, MSG_PEEK = 0x2, MSG_CTRUNC = 0x8, MSG_TRUNC = 0x20, MSG_EOR = 0x80, MSG_DONTWAIT = 0x40, MSG_WAITALL = 0x100,
-            MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000, MSG_CMSG_CLOEXEC = 0x40000000;
+            MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000, MSG_WAITFORONE = 0x10000, MSG_CMSG_CLOEXEC = 0x40000000;
         public const int SHUT_RD = 0, SHUT_WR = 1, SHUT_RDWR = 2;
         /// <summary>sizeof(struct sockaddr_in).</summary>
         public const int InetAddressLength = 16;
