@@ -10,7 +10,8 @@
  *     epoll, epfd == fd, an unknown op), epoll_create's and epoll_wait's EINVAL;
  *   - waits: timeout 0 returns at once, a 100 ms timeout expires (0 events, at least 90 ms),
  *     a blocking epoll_wait is woken by a forked child's write into a pipe 200 ms later, a signal
- *     ends a wait with EINTR, epoll_pwait's mask holds a signal back until it returns,
+ *     ends a wait with EINTR, epoll_pwait's, ppoll's and pselect's masks hold a signal back until
+ *     they return, and let a held-back one through to end them at once (the mask back afterwards),
  *     epoll_pwait2's timespec, a read of an empty eventfd and an epoll_wait on one are woken by
  *     another thread's write. Events are printed sorted by their data, so the order of the ready
  *     list never matters. */
@@ -314,6 +315,49 @@ static void epoll_waits(void)
     int during = alarms;
     dt_check(n == 0, "epoll_pwait with SIGALRM blocked runs to its timeout", "got %s", dt_result(n, errno));
     dt_check(during == 2, "the held signal's handler ran after it returned", "alarms %d", during);
+
+    /* ppoll's and pselect's masks do the same (the pipe is empty: nothing is ready). */
+    struct pollfd empty_pipe = { p[0], POLLIN, 0 };
+    struct timespec wait = { 0, 150 * 1000000 };
+    arm_ms(30);
+    n = ppoll(&empty_pipe, 1, &wait, &block);
+    during = alarms;
+    dt_check(n == 0 && during == 3, "ppoll with SIGALRM blocked runs to its timeout, then the handler runs",
+             "got %s, alarms %d", dt_result(n, errno), during);
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(p[0], &readable);
+    wait.tv_sec = 0;
+    wait.tv_nsec = 150 * 1000000;
+    arm_ms(30);
+    n = pselect(p[0] + 1, &readable, NULL, NULL, &wait, &block);
+    during = alarms;
+    dt_check(n == 0 && during == 4, "pselect with SIGALRM blocked runs to its timeout, then the handler runs",
+             "got %s, alarms %d", dt_result(n, errno), during);
+    /* The other way round: a signal held back by the process's mask, let through by the wait's,
+       ends the wait at once; afterwards the process's mask is back. */
+    sigset_t old, open, now;
+    sigemptyset(&open);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    raise(SIGALRM);
+    wait.tv_sec = 2;
+    wait.tv_nsec = 0;
+    start = now_ms();
+    n = ppoll(&empty_pipe, 1, &wait, &open);
+    int saved = errno;
+    sigprocmask(SIG_BLOCK, NULL, &now);
+    dt_check(n == -1 && saved == EINTR && alarms == 5 && now_ms() - start < 1500 && sigismember(&now, SIGALRM),
+             "a pending signal ppoll's mask lets through ends it (EINTR), and the mask is back", "got %s, alarms %d", dt_result(n, saved), (int)alarms);
+    raise(SIGALRM);
+    FD_ZERO(&readable);
+    FD_SET(p[0], &readable);
+    n = pselect(p[0] + 1, &readable, NULL, NULL, &wait, &open);
+    saved = errno;
+    sigprocmask(SIG_BLOCK, NULL, &now);
+    dt_check(n == -1 && saved == EINTR && alarms == 6 && sigismember(&now, SIGALRM),
+             "the same for pselect", "got %s, alarms %d", dt_result(n, saved), (int)alarms);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    DT_EXPECT_ERRNO(syscall(SYS_ppoll, &empty_pipe, 1, &wait, &open, 4), EINVAL, "ppoll with a sigset size of 4");
     action.sa_handler = SIG_DFL;
     sigaction(SIGALRM, &action, NULL);
 

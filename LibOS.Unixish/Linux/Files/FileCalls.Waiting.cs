@@ -200,12 +200,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private static long Poll(ref LinuxCall c) => PollLoop(c.A0, (int)c.A1, (int)c.A2 < 0 ? -1 : (int)c.A2, out _);
 
+        /// <summary>ppoll: poll with a timespec and, when sigmask is given, that set blocked while
+        /// it waits (Linux's order: the timeout, then the mask, then the descriptors).</summary>
         private static long Ppoll(ref LinuxCall c)
         {
             long* ts = stackalloc long[2];
             long error = TimespecMilliseconds(c.A2, ts, out long timeout);
             if (error < 0) return error;
+            ulong mask = 0;
+            if (c.A3 != 0)
+            {
+                if (c.A4 != 8) return -Errno.EINVAL;
+                if (!UserPointers.CopyIn(&mask, c.A3, 8)) return -Errno.EFAULT;
+                Signals.BeginWaitMask(mask);
+            }
             long result = PollLoop(c.A0, (int)c.A1, timeout, out long remaining);
+            if (c.A3 != 0) Signals.EndWaitMask(result);
             if (result >= 0 && c.A2 != 0)
             {
                 ts[0] = remaining / 1000; ts[1] = remaining % 1000 * 1_000_000;
@@ -269,12 +279,29 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return result;
         }
 
+        /// <summary>pselect6: select with a timespec; its sixth argument points at { const sigset_t
+        /// *ss; size_t ss_len; }: with ss given, that set is blocked while it waits.</summary>
         private static long Pselect6(ref LinuxCall c)
         {
             long* ts = stackalloc long[2];
             long error = TimespecMilliseconds(c.A4, ts, out long timeout);
             if (error < 0) return error;
+            ulong mask = 0;
+            bool masked = false;
+            if (c.A5 != 0)
+            {
+                ulong* data = stackalloc ulong[2];
+                if (!UserPointers.CopyIn(data, c.A5, 16)) return -Errno.EFAULT;
+                if (data[0] != 0)
+                {
+                    if (data[1] != 8) return -Errno.EINVAL;
+                    if (!UserPointers.CopyIn(&mask, data[0], 8)) return -Errno.EFAULT;
+                    masked = true;
+                }
+            }
+            if (masked) Signals.BeginWaitMask(mask);
             long result = SelectLoop((int)c.A0, c.A1, c.A2, c.A3, timeout, out long remaining);
+            if (masked) Signals.EndWaitMask(result);
             if (result >= 0 && c.A4 != 0)
             {
                 ts[0] = remaining / 1000; ts[1] = remaining % 1000 * 1_000_000;
