@@ -127,10 +127,18 @@ namespace Aegis.Kernel.Exo
         }
 
         /// <summary>Every send the device has finished: its pages unpinned, its ring's SendsDone
-        /// counted. Cheap (a descriptor's status per finished send), so NicSend calls it too.</summary>
+        /// counted (a descriptor's status per finished send).</summary>
         public static void ReapSends()
         {
             while (s_device.TryTakeSent(out int slot, out bool sent)) FinishSend(slot, sent);
+        }
+
+        /// <summary>NicSend's end: ReapSends when half of the caller's sends are in flight (below
+        /// that, the interrupt or the tick counts them: no cost on a request's path).</summary>
+        public static void ReapSendsWhenHalfInFlight(Environment caller)
+        {
+            int ring = caller.NetRing;
+            if (ring >= 0 && s_ringSendsOut[ring] >= NicLimits.MaximumSendsInFlight / 2) ReapSends();
         }
 
         private static void CopyIntoRing(int ring, byte* data, int length)

@@ -89,9 +89,10 @@ namespace Aegis.Kernel.Exo
                 if (error != Error.None) break;
             }
             // A device that sends at once (QEMU's do, during the tail write) has finished these
-            // already; counting them now keeps SendsDone current without waiting for a tick
-            // (their interrupt came while in the kernel, so it only acknowledged).
-            NetworkDevices.ReapSends();
+            // already, but their interrupt came while in the kernel, so it only acknowledged:
+            // once half the caller's sends are in flight they are counted now, not at the tick,
+            // so a burst never finds all 64 of its buffers taken by sends long done.
+            NetworkDevices.ReapSendsWhenHalfInFlight(caller);
             if (queued == 0) return Fail(error);
             return Ok(queued);
         }

@@ -115,15 +115,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (copied.IsError) LinuxLog.Line("file server: cannot give it the extent '" + RootExtentName + "': " + Errors.Name(copied.Error) + "; / is the built-in archive, in memory");
         }
 
-        /// <summary>One call to the server; while it answers Busy (mounting the disk, committing
-        /// its journal) this process yields to it and calls again.</summary>
+        /// <summary>One call to the server; while it answers Busy (mounting the disk, taking its
+        /// DHCP lease, committing its journal) this process sleeps a millisecond and calls again.
+        /// It sleeps rather than yields: the server is busy waiting for the disk or the network,
+        /// and a client that kept calling kept the CPU from halting: the boot's DHCP took a
+        /// billion instructions a second of waiting, ten seconds under -icount instead of one
+        /// (messages that come meanwhile are kept by the upcall handler, as in any wait).</summary>
         private static SystemCallResult CallServer(ulong w0, ulong w1, ulong w2, ulong w3, ulong page, out ulong reply1)
         {
             while (true)
             {
                 SystemCallResult result = Ipc.Call(s_server, w0, w1, w2, w3, page, out reply1);
                 if (result.IsError || (long)result.Second != VfsProtocol.Busy) return result;
-                SystemCalls.Yield(s_server);
+                SystemCalls.WaitUntil(Rdtsc() + Info.TimestampHz / 1000);
             }
         }
 
