@@ -88,6 +88,27 @@ public static class FrontDoor
 
     private static readonly Lazy<string> s_repositoryRoot = new(FindRepositoryRoot);
     private static readonly Lazy<FrontDoorResult> s_isoBuild = new(BuildIsoOnce);
+    private static readonly Lazy<UserIsoBuild> s_userIsoBuild = new(BuildUserIsoOnce);
+
+    /// <summary>The image a user runs (`./aegis iso --without-tests`), apart from the test image.</summary>
+    public const string UserIso = "artifacts/aegis-user.iso";
+
+    /// <summary>The user image's build, and whether the test image's ISO kept its time stamp.</summary>
+    public sealed record UserIsoBuild(FrontDoorResult Build, bool LeftTestIsoAlone);
+
+    /// <summary>Builds the user image once for every test that looks at it (UserImageTests boots it,
+    /// LinuxRootfsBuildTests reads its linux.elf): a build of every app without the test suites
+    /// takes a minute or more.</summary>
+    public static UserIsoBuild EnsureUserIsoBuilt() => s_userIsoBuild.Value;
+
+    private static UserIsoBuild BuildUserIsoOnce()
+    {
+        string testIso = Path.Combine(RepositoryRoot, "artifacts", "aegis.iso");
+        DateTime before = File.Exists(testIso) ? File.GetLastWriteTimeUtc(testIso) : DateTime.MinValue;
+        FrontDoorResult build = Run(BuildLimit, "iso", "--without-tests");
+        DateTime after = File.Exists(testIso) ? File.GetLastWriteTimeUtc(testIso) : DateTime.MinValue;
+        return new UserIsoBuild(build, before == after);
+    }
 
     // ANSI control sequences (GRUB and OVMF clear the screen on the serial line).
     private static readonly Regex s_terminalControl = new(@"\x1B(\[[0-9;=?]*[A-Za-z]|[()][0-9A-Za-z])", RegexOptions.Compiled);

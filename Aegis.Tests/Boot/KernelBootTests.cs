@@ -347,19 +347,15 @@ public class KernelBootTests
 public class UserImageTests
 {
     private const int BootTimeoutSeconds = 120;
-    private const string UserIso = "artifacts/aegis-user.iso";
+    private const string UserIso = FrontDoor.UserIso;
 
     [Test]
     public void UserImageShipsNoTestSuitesAndNoFixtures()
     {
-        string testIso = Path.Combine(FrontDoor.RepositoryRoot, "artifacts", "aegis.iso");
-        DateTime testIsoBefore = File.Exists(testIso) ? File.GetLastWriteTimeUtc(testIso) : DateTime.MinValue;
-
-        FrontDoorResult build = FrontDoor.Run(TimeSpan.FromMinutes(10), "iso", "--without-tests");
-        build.AssertExitStatus(0);
-        build.AssertOutputContains("ISO ready: " + UserIso);
-        Assert.That(File.Exists(testIso) ? File.GetLastWriteTimeUtc(testIso) : DateTime.MinValue, Is.EqualTo(testIsoBefore),
-            "building the user image must leave the test image alone");
+        FrontDoor.UserIsoBuild user = FrontDoor.EnsureUserIsoBuilt();
+        user.Build.AssertExitStatus(0);
+        user.Build.AssertOutputContains("ISO ready: " + UserIso);
+        Assert.That(user.LeftTestIsoAlone, Is.True, "building the user image must leave the test image alone");
 
         FrontDoorResult suite = FrontDoor.Run(TimeSpan.FromSeconds(BootTimeoutSeconds), "run", "--headless", "--timeout", BootTimeoutSeconds.ToString(), "--iso", UserIso, "--", "test=protection");
         suite.AssertOutputContains("Aegis: this kernel was built without its test suites");

@@ -1,10 +1,14 @@
 // The root file system as the build embeds it (tools/rootfs.targets, Cosmos.targets AegisEmbed),
-// checked on a real app image: the probe Tests/BuildProbes/RootfsApp imports the targets exactly
-// as Apps/Linux does. The archive is read back out of the linked ELF between aegis_rootfs_start
-// and aegis_rootfs_end and must be the archive the build packed, page aligned in the read-only
-// segment, holding busybox and its applet links, rootfs/, linuxbench, and /tests only in the test
-// image, each program of Tests/Linux linked as its source asks (dynamically unless static). A second build with nothing changed relinks nothing. (Category Boot: it runs the whole
-// image build, with the real apt-get download of the pinned packages.)
+// checked on the real app images: Apps/Linux's linux.elf of the test image (the ISO the other
+// boot tests use) and of the user image (./aegis iso --without-tests, built once for these tests
+// and UserImageTests: FrontDoor.EnsureUserIsoBuilt). The archive is read back out of the linked
+// ELF between aegis_rootfs_start and aegis_rootfs_end and must be the archive the build packed,
+// page aligned in the read-only segment, holding busybox and its applet links, rootfs/,
+// linuxbench, and /tests only in the test image, each program of Tests/Linux linked as its source
+// asks (dynamically unless static). A second build with nothing changed relinks nothing.
+// (Category Boot: it needs the images' builds, with the real apt-get download of the pinned
+// packages.) Until 2026-12 a probe app of its own (Tests/BuildProbes/RootfsApp) was built twice
+// for this, 3 minutes of every test run, the same targets on the same packages.
 using System.Diagnostics;
 using System.Text;
 using Aegis.Tests.Host;
@@ -17,7 +21,7 @@ namespace Aegis.Tests.Boot;
 [NonParallelizable]
 public class LinuxRootfsBuildTests
 {
-    private const string Probe = "Tests/BuildProbes/RootfsApp/RootfsApp.csproj";
+    private const string LinuxProject = "Apps/Linux/Linux.csproj";
     private static readonly TimeSpan BuildLimit = TimeSpan.FromMinutes(10);
 
     private static (int ExitCode, string Output) Run(string file, params string[] arguments)
@@ -43,17 +47,22 @@ public class LinuxRootfsBuildTests
         return (process.ExitCode, output.Result + errors.Result);
     }
 
-    private static string BuildProbe(bool userImage)
+    /// <summary>Apps/Linux's image in the test image (userImage false: the ISO's build, which the
+    /// other boot tests use too) or in the user image (built once: FrontDoor.EnsureUserIsoBuilt).</summary>
+    private static string LinuxImage(bool userImage)
     {
-        var arguments = new List<string> { "build", Probe, "-c", "Release", "-nologo" };
         if (userImage)
-            arguments.AddRange(new[] { "-p:AegisTestSuites=false", "-p:IntermediateOutputPath=obj/user/", "-p:OutputPath=bin/user/" });
-        var (exitCode, output) = Run("dotnet", arguments.ToArray());
-        Assert.That(exitCode, Is.EqualTo(0), () => "the rootfs probe did not build:\n" + output);
-        return Path.Combine(FrontDoor.RepositoryRoot, "artifacts", userImage ? "user/Release/apps" : "Release/apps", "rootfs-probe.elf");
+        {
+            FrontDoor.UserIsoBuild user = FrontDoor.EnsureUserIsoBuilt();
+            user.Build.AssertExitStatus(0);
+        }
+        else FrontDoor.EnsureIsoBuilt();
+        string elf = Path.Combine(FrontDoor.RepositoryRoot, "artifacts", userImage ? "user/Release/apps" : "Release/apps", "linux.elf");
+        Assert.That(File.Exists(elf), Is.True, elf + " was not built");
+        return elf;
     }
 
-    private static string IntermediateArchive(bool userImage) => Path.Combine(FrontDoor.RepositoryRoot, "Tests", "BuildProbes", "RootfsApp",
+    private static string IntermediateArchive(bool userImage) => Path.Combine(FrontDoor.RepositoryRoot, "Apps", "Linux",
         userImage ? "obj/user" : "obj/Release/net10.0", "aegis", "rootfs", "rootfs.tar");
 
     /// <summary>The embedded bytes, and the flags of the PT_LOAD segment that holds them.</summary>
@@ -90,7 +99,7 @@ public class LinuxRootfsBuildTests
     [Test]
     public void TestImageEmbedsTheRootFileSystemBetweenItsSymbols()
     {
-        string elf = BuildProbe(userImage: false);
+        string elf = LinuxImage(userImage: false);
         var (archive, flags, start) = Embedded(elf);
 
         Assert.That(start % 4096, Is.Zero, "aegis_rootfs_start is page aligned");
@@ -139,7 +148,8 @@ public class LinuxRootfsBuildTests
 
         // Nothing changed: nothing is repacked into the image, nothing relinked.
         DateTime linked = File.GetLastWriteTimeUtc(elf);
-        BuildProbe(userImage: false);
+        var (exitCode, output) = Run("dotnet", "build", LinuxProject, "-c", "Release", "-nologo");
+        Assert.That(exitCode, Is.EqualTo(0), () => "Apps/Linux did not build again:\n" + output);
         Assert.That(File.GetLastWriteTimeUtc(elf), Is.EqualTo(linked), "a build with nothing changed relinks the image");
     }
 
@@ -159,14 +169,14 @@ public class LinuxRootfsBuildTests
     [Test]
     public void UserImageHasNoTestPrograms()
     {
-        string elf = BuildProbe(userImage: true);
+        string elf = LinuxImage(userImage: true);
         var (archive, _, _) = Embedded(elf);
         var names = Ustar.ReadTar(archive).Select(e => e.Name).ToList();
         Assert.That(names, Does.Contain("usr/bin/linuxbench"), "the benchmark ships in the user image");
         Assert.That(names, Does.Contain("bin/busybox"));
         Assert.That(names.Where(name => name.StartsWith("tests", StringComparison.Ordinal)), Is.Empty, "no /tests in the user image");
-        Assert.That(File.Exists(Path.Combine(FrontDoor.RepositoryRoot, "artifacts", "Release", "apps", "rootfs-probe.elf")) &&
-                    File.ReadAllBytes(Path.Combine(FrontDoor.RepositoryRoot, "artifacts", "Release", "apps", "rootfs-probe.elf")).SequenceEqual(File.ReadAllBytes(elf)),
+        Assert.That(archive, Is.EqualTo(File.ReadAllBytes(IntermediateArchive(userImage: true))), "the embedded bytes are the user build's packed archive");
+        Assert.That(File.ReadAllBytes(LinuxImage(userImage: false)).SequenceEqual(File.ReadAllBytes(elf)),
             Is.False, "the user image's app is written apart from the test image's");
     }
 }
