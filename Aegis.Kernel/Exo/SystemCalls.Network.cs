@@ -88,10 +88,9 @@ namespace Aegis.Kernel.Exo
                 error = NetworkDevices.Send(caller, requests[queued]);
                 if (error != Error.None) break;
             }
-            // A device that sends at once (QEMU's do, during the tail write) has finished these
-            // already, but their interrupt came while in the kernel, so it only acknowledged:
-            // once half the caller's sends are in flight they are counted now, not at the tick,
-            // so a burst never finds all 64 of its buffers taken by sends long done.
+            // Once half the caller's sends are in flight, those the device has finished are counted
+            // now rather than by their interrupt or the tick: a burst should never find all 64 of
+            // its buffers taken by sends long done (docs/network.md: insurance, not a proven cause).
             NetworkDevices.ReapSendsWhenHalfInFlight(caller);
             if (queued == 0) return Fail(error);
             return Ok(queued);
