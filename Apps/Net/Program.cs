@@ -10,6 +10,8 @@
 //   http,PORT[,REQUESTS][,bench=NAME]  the web server (WebServer.cs) until REQUESTS have been
 //                             answered (0: for ever); with bench=NAME it ends with a BENCH line:
 //                             the machine's work a request (./aegis bench)
+//   checksum                  no network: the checksum of fixed spans, for the host to check
+//                             (ChecksumCheck.cs)
 // Add ",static" to skip DHCP, ",lossy" to drop every 20th received and 30th sent TCP segment
 // (the test switch).
 using System;
@@ -32,6 +34,7 @@ namespace Aegis.Apps.Net
             string[] words = Info.Argument.Replace(',', ' ').Split(' ');
             bool useStatic = Has(words, "static"), lossy = Has(words, "lossy");
             Profiling = Has(words, "profile");
+            if (words[0] == "checksum") return ChecksumCheck.Run();
             Link = NicLink.Open();
             if (Link == null)
             {
