@@ -40,6 +40,21 @@ namespace Aegis.Abi
         public const int MaximumSendsInFlight = 64;
         /// <summary>Most NicSendRequests one NicSend call takes.</summary>
         public const int MaximumSendBatch = 32;
+        /// <summary>The longest frame a segmented send (NicSendRequest.SegmentSizeShift) may give:
+        /// an Ethernet header and the longest IPv4 datagram.</summary>
+        public const int MaximumSegmentedFrameBytes = 14 + 65_535;
+        /// <summary>The smallest segment size a segmented send may ask for (RFC 879's default MSS):
+        /// a libOS whose peer wants smaller segments cuts them itself.</summary>
+        public const int MinimumSegmentSize = 536;
+        /// <summary>Most pages one frame may lie in (a segmented frame's 65,549 bytes, not aligned).</summary>
+        public const int MaximumFramePages = 18;
+    }
+
+    /// <summary>What a device can do for NicSend beyond sending a frame as given (NicInfo.Offloads).</summary>
+    public static class NicOffloads
+    {
+        /// <summary>TCP segmentation (TSO) of IPv4 frames: NicSendRequest with a segment size.</summary>
+        public const ulong TcpSegmentation = 1;
     }
 
     /// <summary>How a Nic capability's object is packed. Unrestricted (init's): any filter. A
@@ -89,17 +104,33 @@ namespace Aegis.Abi
         public static ushort* Lengths(NicRingHeader* header) => (ushort*)((byte*)header + LengthsOffset);
     }
 
-    /// <summary>One frame for NicSend (16 bytes): Length bytes at the user address Frame, inside
-    /// at most two pages, mapped readable and the caller's own frames or granted to it. The
-    /// frame's source MAC (bytes 6..11) must be the NIC's.</summary>
+    /// <summary>One frame for NicSend (16 bytes): the frame's bytes at the user address Frame,
+    /// mapped readable and the caller's own frames or granted to it. The frame's source MAC (bytes
+    /// 6..11) must be the NIC's. Length's bits 0..31 are the frame's bytes
+    /// (NicLimits.MinimumFrameBytes..NetworkLimits.MaximumFrameBytes); bits 32..47 a segment size
+    /// (0: the frame goes as it is).
+    ///
+    /// A segment size asks the device to cut the frame into TCP segments (only when NicInfo's
+    /// Offloads has NicOffloads.TcpSegmentation): the frame is one IPv4 datagram (EtherType
+    /// 0x0800, no options beyond its header length, not a fragment) carrying a TCP segment with
+    /// more payload than the segment size, at most NicLimits.MaximumSegmentedFrameBytes in all; the
+    /// segment size is NicLimits.MinimumSegmentSize..(1,500 less the IP and TCP headers). The
+    /// device sends the payload in pieces of that size, each behind a copy of the headers with its
+    /// own IP total length, identification (the first's plus its index), sequence number and both
+    /// checksums; PSH and FIN stay on the last piece only. The sender leaves 0 in the IP checksum
+    /// and the TCP pseudo-header's sum without the length (folded, not complemented) in the TCP
+    /// checksum. A frame that breaks these rules is refused with InvalidArgument.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct NicSendRequest
     {
         public ulong Frame;
         public ulong Length;
+
+        /// <summary>Where Length keeps the segment size.</summary>
+        public const int SegmentSizeShift = 32;
     }
 
-    /// <summary>What NicInfo writes (96 bytes).</summary>
+    /// <summary>What NicInfo writes (104 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct NicInfo
     {
@@ -119,5 +150,7 @@ namespace Aegis.Abi
         public ulong Filters;
         /// <summary>The capability's port range (0 and 65535 when unrestricted).</summary>
         public ulong LowPort, HighPort;
+        /// <summary>NicOffloads: what NicSend can ask of this device.</summary>
+        public ulong Offloads;
     }
 }

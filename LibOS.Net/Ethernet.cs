@@ -7,6 +7,15 @@ namespace Aegis.LibOS.Net
         /// <summary>Sends one Ethernet frame (destination MAC first, no FCS). The bytes are
         /// copied before the call returns. False when the link dropped it (queue full, down).</summary>
         bool TrySend(System.ReadOnlySpan<byte> frame);
+
+        /// <summary>The longest frame TrySendSegmented takes; 0 when the link cannot cut segments
+        /// (the stack then cuts them itself).</summary>
+        int SegmentedFrameBytes { get; }
+
+        /// <summary>Sends an IPv4 frame carrying one TCP segment that the link (the card) cuts into
+        /// segments of segmentSize payload bytes each, as NicSendRequest describes: IP checksum 0,
+        /// the TCP checksum field the pseudo-header's sum without the length. False when dropped.</summary>
+        bool TrySendSegmented(System.ReadOnlySpan<byte> frame, int segmentSize);
     }
 
     /// <summary>Ethernet II framing (IEEE 802.3 with an EtherType). Only EtherTypes 0x0800

@@ -26,6 +26,9 @@ namespace Aegis.LibOS.Net
         public long LoopbackSent;
         /// <summary>Datagrams sent in fragments (larger than one frame), and the fragments.</summary>
         public long Ipv4Fragmented, FragmentsSent;
+        /// <summary>Large TCP segments the link cut (TCP segmentation offload: each one frame to the
+        /// link, its pieces counted in FramesSent and Ipv4Sent).</summary>
+        public long SegmentedSends;
 
         // Reassembly
         public long FragmentsReceived, Reassembled, ReassemblyTimeouts, ReassemblyEvictions;

@@ -368,6 +368,91 @@ namespace Aegis.LibOS.Net
             }
         }
 
+        // ---- large TCP segments (TCP segmentation offload)
+        // TCP hands over one segment with more payload than the path's MSS; the card cuts it
+        // (IFrameLink.TrySendSegmented: one frame, one send call, one copy) when the link can and
+        // the next hop is resolved, else the stack cuts it here into ordinary segments. Either way
+        // the wire sees the same segments: the headers copied in front of each piece, the sequence
+        // number moved on by the bytes before it, PSH and FIN on the last only, IP identifications
+        // in a row.
+
+        /// <summary>The most TCP payload one SendTcpSegmented may carry behind headers of
+        /// headerBytes (IP's 20 and TCP's own): what the link takes, within one IPv4 datagram;
+        /// 0 when the link cannot cut segments.</summary>
+        public int SegmentedPayloadLimit(int tcpHeaderBytes)
+        {
+            int frame = _link.SegmentedFrameBytes;
+            if (frame <= 0) return 0;
+            int limit = frame - Ethernet.HeaderLength - Ipv4.HeaderLength - tcpHeaderBytes;
+            int datagram = 65_535 - Ipv4.HeaderLength - tcpHeaderBytes;
+            return limit < datagram ? limit : datagram;
+        }
+
+        private byte[] _txLarge;
+
+        /// <summary>Sends 'segment' (a TCP header of tcpHeaderBytes with its fields final except the
+        /// checksum, then the payload) as segments of segmentSize payload bytes each.</summary>
+        public bool SendTcpSegmented(Ipv4Address destination, System.ReadOnlySpan<byte> segment, int tcpHeaderBytes, int segmentSize)
+        {
+            int payload = segment.Length - tcpHeaderBytes;
+            if (payload <= segmentSize || payload > SegmentedPayloadLimit(tcpHeaderBytes) || segmentSize < 536 || !IsConfigured
+                || destination.IsLoopback || destination == Address || destination.IsBroadcast || destination.IsMulticast || destination == SubnetBroadcast)
+                return CutTcpSegment(destination, segment, tcpHeaderBytes, segmentSize);
+            Ipv4Address hop = destination.SameSubnet(Address, SubnetMask) ? destination : Gateway;
+            if (hop.IsAny || !Arp.Resolve(hop, _now, out MacAddress mac))
+                return CutTcpSegment(destination, segment, tcpHeaderBytes, segmentSize); // ARP queues each piece
+            int pieces = (payload + segmentSize - 1) / segmentSize;
+            if (_txLarge == null) _txLarge = new byte[Ethernet.HeaderLength + 65_535];
+            var f = new System.Span<byte>(_txLarge, 0, Ethernet.HeaderLength + Ipv4.HeaderLength + segment.Length);
+            Ethernet.WriteHeader(f, mac, Mac, Ethernet.TypeIpv4);
+            System.Span<byte> ip = f.Slice(Ethernet.HeaderLength);
+            ushort identification = _identification;
+            _identification += (ushort)pieces; // the card numbers the pieces from the first's
+            Ipv4.WriteHeader(ip, segment.Length, identification, Ipv4.FlagDontFragment, _options.Ttl, 6, Address, destination);
+            ip[10] = 0; ip[11] = 0; // the card computes each piece's
+            System.Span<byte> tcp = ip.Slice(Ipv4.HeaderLength);
+            segment.CopyTo(tcp);
+            uint pseudo = Checksum.PseudoHeader(Address, destination, 6, 0);
+            while ((pseudo >> 16) != 0) pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
+            Wire.Put16(tcp, 16, (ushort)pseudo); // the card adds each piece's length, then sums
+            Counters.Ipv4Sent += pieces;
+            Counters.SegmentedSends++;
+            if (_link.TrySendSegmented(f, segmentSize))
+            {
+                Counters.FramesSent += pieces;
+                return true;
+            }
+            Counters.FramesSendFailed++;
+            return false;
+        }
+
+        private byte[] _cutScratch;
+
+        /// <summary>The stack's own cut: each piece a TCP segment of its own through Send.</summary>
+        private bool CutTcpSegment(Ipv4Address destination, System.ReadOnlySpan<byte> segment, int tcpHeaderBytes, int segmentSize)
+        {
+            int payload = segment.Length - tcpHeaderBytes;
+            if (_cutScratch == null) _cutScratch = new byte[60 + Ethernet.MaximumPayload];
+            uint seq = Wire.U32(segment, 4);
+            byte flags = segment[13];
+            bool all = true;
+            for (int offset = 0; offset < payload || (payload == 0 && offset == 0); offset += segmentSize)
+            {
+                int n = payload - offset < segmentSize ? payload - offset : segmentSize;
+                bool last = offset + n >= payload;
+                var piece = new System.Span<byte>(_cutScratch, 0, tcpHeaderBytes + n);
+                segment.Slice(0, tcpHeaderBytes).CopyTo(piece);
+                segment.Slice(tcpHeaderBytes + offset, n).CopyTo(piece.Slice(tcpHeaderBytes));
+                Wire.Put32(piece, 4, seq + (uint)offset);
+                piece[13] = last ? flags : (byte)(flags & ~0x09); // PSH and FIN on the last only
+                piece[16] = 0; piece[17] = 0;
+                Wire.Put16(piece, 16, Checksum.Finish(Checksum.Add(Checksum.PseudoHeader(Address, destination, 6, piece.Length), piece)));
+                all &= Send(destination, 6, piece);
+                if (payload == 0) break;
+            }
+            return all;
+        }
+
         internal bool SendFrame(System.ReadOnlySpan<byte> frame)
         {
             if (_link.TrySend(frame))

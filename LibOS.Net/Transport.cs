@@ -30,5 +30,14 @@ namespace Aegis.LibOS.Net
         /// false when it was dropped (no route, the link's queue is full, ARP unresolved and its
         /// waiting queue full); the transport's own retransmission covers it.</summary>
         bool Send(Ipv4Address destination, byte protocol, System.ReadOnlySpan<byte> payload);
+
+        /// <summary>The most TCP payload one SendTcpSegmented may carry behind a TCP header of
+        /// tcpHeaderBytes; 0 when the link cannot cut segments (TCP then sends one MSS a segment).</summary>
+        int SegmentedPayloadLimit(int tcpHeaderBytes);
+
+        /// <summary>Sends one TCP segment larger than segmentSize (its header's fields final except
+        /// the checksum, which the output fills) as segments of segmentSize payload bytes: cut by
+        /// the card when it can (TCP segmentation offload), else by the output. False: dropped.</summary>
+        bool SendTcpSegmented(Ipv4Address destination, System.ReadOnlySpan<byte> segment, int tcpHeaderBytes, int segmentSize);
     }
 }

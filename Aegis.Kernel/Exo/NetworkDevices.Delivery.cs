@@ -77,7 +77,7 @@ namespace Aegis.Kernel.Exo
             s_ringNews = new bool[Rings];
             s_sendBusy = new bool[SendSlots];
             s_sendRing = new int[SendSlots]; s_sendPages = new int[SendSlots];
-            s_sendFrames = new ulong[SendSlots * 2];
+            s_sendFrames = new ulong[SendSlots * NicLimits.MaximumFramePages];
             if (KernelMemory.Frames.TryAllocateContiguous(CodePages, out ulong first))
             {
                 void* executable = KernelMemory.MapCode(first * PageSize, CodePages);
@@ -206,6 +206,7 @@ namespace Aegis.Kernel.Exo
             PortRange(capabilityObject, out uint low, out uint high);
             info->LowPort = low;
             info->HighPort = high;
+            info->Offloads = s_device.CanSegment ? NicOffloads.TcpSegmentation : 0;
         }
 
         public static void PortRange(ulong capabilityObject, out uint low, out uint high)
@@ -324,13 +325,24 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>Checks one frame of 'caller''s, pins its pages and queues it on the device.
         /// Nothing changes on an error.</summary>
+        [System.Runtime.CompilerServices.SkipLocalsInit] // every array entry is written before it is read
         public static Error Send(Environment caller, in NicSendRequest request)
         {
             int ring = caller.NetRing;
             if (ring < 0) return Error.InvalidArgument;
-            ulong length = request.Length, address = request.Frame;
-            if (length < NicLimits.MinimumFrameBytes || length > NetworkLimits.MaximumFrameBytes) return Error.InvalidArgument;
+            ulong length = request.Length & 0xFFFFFFFF, address = request.Frame;
+            ulong segmentWord = request.Length >> NicSendRequest.SegmentSizeShift;
+            if (segmentWord > 0xFFFF) return Error.InvalidArgument;
+            int segmentSize = (int)segmentWord;
+            ulong longest = (ulong)(segmentSize == 0 ? NetworkLimits.MaximumFrameBytes : NicLimits.MaximumSegmentedFrameBytes);
+            if (length < NicLimits.MinimumFrameBytes || length > longest) return Error.InvalidArgument;
             if (!UserMemory.IsUserRange(address, length)) return Error.BadAddress;
+            Segmentation segmentation = Segmentation.None;
+            if (segmentSize != 0)
+            {
+                Error invalid = CheckSegmented(caller, address, (int)length, segmentSize, out segmentation);
+                if (invalid != Error.None) return invalid;
+            }
             if (s_ringSendsOut[ring] >= NicLimits.MaximumSendsInFlight)
             {
                 // The device may have finished some since its last interrupt (one that came in the
@@ -346,22 +358,20 @@ namespace Aegis.Kernel.Exo
             }
             if (slot < 0) return Error.WouldBlock;
             ulong firstPage = address & ~(PageSize - 1), lastPage = (address + length - 1) & ~(PageSize - 1);
-            int pages = firstPage == lastPage ? 1 : 2;
-            ulong* physical = stackalloc ulong[2];
-            uint* lengths = stackalloc uint[2];
+            int pages = (int)((lastPage - firstPage) / PageSize) + 1;
+            if (pages > s_device.MaximumPieces || pages > NicLimits.MaximumFramePages) return Error.InvalidArgument;
+            ulong* frames = stackalloc ulong[NicLimits.MaximumFramePages];
+            ulong* physical = stackalloc ulong[NicLimits.MaximumFramePages];
+            uint* lengths = stackalloc uint[NicLimits.MaximumFramePages];
+            ulong offset = address & (PageSize - 1), left = length;
             for (int p = 0; p < pages; p++)
             {
-                Error error = FramePins.CheckDmaPage(caller, firstPage + (ulong)p * PageSize, false, out ulong frame);
+                Error error = FramePins.CheckDmaPage(caller, firstPage + (ulong)p * PageSize, false, out frames[p]);
                 if (error != Error.None) return error;
-                s_sendFrames[slot * 2 + p] = frame;
-            }
-            ulong offset = address & (PageSize - 1);
-            physical[0] = s_sendFrames[slot * 2] * PageSize + offset;
-            lengths[0] = (uint)(pages == 1 ? length : PageSize - offset);
-            if (pages == 2)
-            {
-                physical[1] = s_sendFrames[slot * 2 + 1] * PageSize;
-                lengths[1] = (uint)(length - lengths[0]);
+                ulong start = p == 0 ? offset : 0, piece = PageSize - start < left ? PageSize - start : left;
+                physical[p] = frames[p] * PageSize + start;
+                lengths[p] = (uint)piece;
+                left -= piece;
             }
             // The source MAC (bytes 6..11) must be the NIC's: an environment cannot speak for another
             // station. Read through the direct map when the 12 bytes lie in the first page (just checked).
@@ -372,11 +382,14 @@ namespace Aegis.Kernel.Exo
             ulong source = 0;
             for (int i = 0; i < 6; i++) source |= (ulong)bytes[6 + i] << (8 * i);
             if (source != s_device.MacAddress) return Error.InvalidArgument;
-            if (pages > s_device.MaximumPieces) return Error.InvalidArgument;
-            for (int p = 0; p < pages; p++) FramePins.Pin(s_sendFrames[slot * 2 + p]);
-            if (!s_device.TrySend(slot, physical, lengths, pages))
+            for (int p = 0; p < pages; p++)
             {
-                for (int p = 0; p < pages; p++) FramePins.Unpin(s_sendFrames[slot * 2 + p]);
+                s_sendFrames[slot * NicLimits.MaximumFramePages + p] = frames[p];
+                FramePins.Pin(frames[p]);
+            }
+            if (!s_device.TrySend(slot, physical, lengths, pages, segmentation))
+            {
+                for (int p = 0; p < pages; p++) FramePins.Unpin(frames[p]);
                 Deliver(); // make room: sends the device finished
                 return Error.WouldBlock;
             }
@@ -388,10 +401,34 @@ namespace Aegis.Kernel.Exo
             return Error.None;
         }
 
+        /// <summary>The rules of a segmented send (NicSendRequest): a device that segments, an
+        /// IPv4 datagram that is not a fragment carrying TCP, headers inside the frame with payload
+        /// behind them, and a segment size that keeps each segment within Ethernet's 1,500 bytes.
+        /// The headers are read from the caller's memory (at most 134 bytes).</summary>
+        [System.Runtime.CompilerServices.SkipLocalsInit] // only the bytes read are looked at
+        private static Error CheckSegmented(Environment caller, ulong address, int length, int segmentSize, out Segmentation segmentation)
+        {
+            segmentation = Segmentation.None;
+            if (!s_device.CanSegment) return Error.InvalidArgument;
+            const int Longest = 14 + 60 + 60;
+            byte* header = stackalloc byte[Longest];
+            int read = length < Longest ? length : Longest;
+            if (read < 14 + 20 + 20 || !UserMemory.TryRead(caller, address, new Span<byte>(header, read))) return read < 54 ? Error.InvalidArgument : Error.BadAddress;
+            if (header[12] != 0x08 || header[13] != 0x00 || (header[14] >> 4) != 4 || header[14 + 9] != 6) return Error.InvalidArgument;
+            int ip = (header[14] & 0xF) * 4;
+            if (ip < 20 || (((header[14 + 6] & 0x3F) << 8) | header[14 + 7]) != 0) return Error.InvalidArgument; // MF or an offset: a fragment
+            if (14 + ip + 13 >= read) return Error.InvalidArgument;
+            int tcp = (header[14 + ip + 12] >> 4) * 4;
+            if (tcp < 20 || 14 + ip + tcp >= length) return Error.InvalidArgument;
+            if (segmentSize < NicLimits.MinimumSegmentSize || ip + tcp + segmentSize > 1500) return Error.InvalidArgument;
+            segmentation = new Segmentation(segmentSize, ip, tcp);
+            return Error.None;
+        }
+
         private static void FinishSend(int slot, bool sent)
         {
             if (slot < 0 || slot >= SendSlots || !s_sendBusy[slot]) return; // the self-test's own
-            for (int p = 0; p < s_sendPages[slot]; p++) FramePins.Unpin(s_sendFrames[slot * 2 + p]);
+            for (int p = 0; p < s_sendPages[slot]; p++) FramePins.Unpin(s_sendFrames[slot * NicLimits.MaximumFramePages + p]);
             s_sendBusy[slot] = false;
             int ring = s_sendRing[slot];
             if (ring < 0) return;

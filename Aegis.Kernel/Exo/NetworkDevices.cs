@@ -160,7 +160,7 @@ namespace Aegis.Kernel.Exo
             ulong started = Cpu.ReadTimestampCounter(), deadline = started + 2 * hz;
             ulong interruptsBefore = s_interrupts;
             uint length = ArpFrameBytes;
-            bool queued = s_device.TrySend(1, &physical, &length, 1);
+            bool queued = s_device.TrySend(1, &physical, &length, 1, Segmentation.None);
             bool sent = false, refused = false;
             int others = 0;
             ulong replyFrom = 0;

@@ -75,6 +75,7 @@ namespace Aegis.Kernel.Exo
             return ErrorResult(NetworkDevices.RemoveFilter(caller, id));
         }
 
+        [System.Runtime.CompilerServices.SkipLocalsInit] // only the 'count' requests read are used
         private static ulong NicSend(Environment caller, ulong slot, ulong address, ulong count)
         {
             Error error = ResolveNic(caller, slot, out _);

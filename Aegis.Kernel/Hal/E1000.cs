@@ -73,11 +73,18 @@ namespace Aegis.Kernel.Hal
         private const byte ReceiveFrameErrors = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 4) | (1 << 7); // CE, SE, SEQ, CXE, RXE
         private const byte SendEndOfPacket = 1 << 0, SendInsertCrc = 1 << 1, SendReportStatus = 1 << 3;
         private const byte SendDone = 1 << 0, SendExcessCollisions = 1 << 1, SendLateCollision = 1 << 2;
+        // TCP segmentation: a "TCP/IP context" descriptor, then "TCP/IP data" descriptors (DEXT set).
+        // The command bits sit in bits 24..31 of the descriptor's third dword in both; a data
+        // descriptor has DTYP 0001 (bit 20); POPTS (bits 8..15 of the fourth) asks for the checksums.
+        private const uint ExtendedTcp = 1u << 24, ExtendedIpv4 = 1u << 25, ExtendedSegment = 1u << 26,
+            ExtendedEndOfPacket = 1u << 24, ExtendedInsertCrc = 1u << 25, ExtendedReportStatus = 1u << 27,
+            ExtendedDescriptor = 1u << 29, ExtendedData = 1u << 20;
+        private const uint InsertIpChecksum = 1u << 8, InsertTcpChecksum = 1u << 9;
 
         private const int RingSize = 256;            // descriptors per ring (one page each)
         private const int BufferCount = 256;
         private const int BufferBytes = 2048;
-        private const int MaximumPiecesPerFrame = 16;
+        private const int MaximumPiecesPerFrame = NicLimits.MaximumFramePages;
         private const int MaximumPieceBytes = 16288; // the 8254x's limit for one transmit descriptor
         private const int RefusedCapacity = 64;
 
@@ -136,6 +143,11 @@ namespace Aegis.Kernel.Hal
         public int ReceiveBuffers => BufferCount;
         public int ReceiveBufferBytes => BufferBytes;
         public int MaximumPieces => MaximumPiecesPerFrame;
+        /// <summary>The 8254x cuts TCP segments (QEMU's e1000 and VMware's too). Not the 82574L:
+        /// QEMU 7.2's e1000e sends such a frame as IP fragments of one large segment, not as
+        /// segments. Nor the 82544, whose segmentation has errata (descriptors that end within a
+        /// few bytes of a boundary) this driver does not work around.</summary>
+        public bool CanSegment => !_is82574 && !_is82544;
         public ulong Received { get; private set; }
         public ulong Dropped { get; private set; }
         public ulong Sent { get; private set; }
@@ -389,16 +401,18 @@ namespace Aegis.Kernel.Hal
 
         // ---- transmit
 
-        public bool TrySend(int slot, ulong* physical, uint* lengths, int pieces)
+        public bool TrySend(int slot, ulong* physical, uint* lengths, int pieces, in Segmentation segmentation)
         {
             ulong total = 0;
-            bool valid = pieces >= 1 && pieces <= MaximumPiecesPerFrame;
+            bool segmented = segmentation.SegmentSize > 0;
+            bool valid = pieces >= 1 && pieces <= MaximumPiecesPerFrame && (!segmented || CanSegment);
             for (int i = 0; valid && i < pieces; i++)
             {
                 if (lengths[i] == 0 || lengths[i] > MaximumPieceBytes) valid = false;
                 total += lengths[i];
             }
-            if (!valid || total < NicLimits.MinimumFrameBytes || total > NetworkLimits.MaximumFrameBytes)
+            ulong longest = (ulong)(segmented ? NicLimits.MaximumSegmentedFrameBytes : NetworkLimits.MaximumFrameBytes);
+            if (!valid || total < NicLimits.MinimumFrameBytes || total > longest || (segmented && total <= (ulong)segmentation.HeaderBytes))
             {
                 // TryTakeSent gives refused frames back before the ring's: so one is taken only
                 // when no frame sent before it is still on the ring (else "no room now"), and the
@@ -408,6 +422,7 @@ namespace Aegis.Kernel.Hal
                 _refusedCount++;
                 return true;
             }
+            if (segmented) return TrySendSegmented(slot, physical, lengths, pieces, segmentation, (uint)total);
             if (RingSize - 1 - _txUsed < pieces) return false;
             int first = _txTail, index = first, last = first;
             for (int i = 0; i < pieces; i++)
@@ -426,6 +441,41 @@ namespace Aegis.Kernel.Hal
             _txLast[first] = last;
             _txSlot[last] = slot;
             _txUsed += pieces;
+            _txTail = index;
+            Write(RegTdt, (uint)index); // after the descriptors: see the invariants
+            return true;
+        }
+
+        /// <summary>A segmented frame: a context descriptor that says where the headers and their
+        /// checksums lie and how long a segment is, then the frame's pieces as data descriptors.
+        /// The device (the 8254x datasheet, "TCP Segmentation") copies the headers in front of each
+        /// segment, fixes their lengths, identification and sequence number and fills in both
+        /// checksums; PAYLEN tells it which segment is the last (PSH and FIN stay on that one).</summary>
+        private bool TrySendSegmented(int slot, ulong* physical, uint* lengths, int pieces, in Segmentation segmentation, uint total)
+        {
+            if (RingSize - 1 - _txUsed < pieces + 1) return false;
+            int ipStart = 14, tcpStart = 14 + segmentation.IpHeaderBytes, headers = segmentation.HeaderBytes;
+            int first = _txTail, index = first, last = first;
+            uint* context = (uint*)&_tx[index];
+            context[0] = (uint)ipStart | (uint)(ipStart + 10) << 8 | (uint)(tcpStart - 1) << 16;   // IPCSS, IPCSO, IPCSE
+            context[1] = (uint)tcpStart | (uint)(tcpStart + 16) << 8;                              // TUCSS, TUCSO, TUCSE 0: to the end
+            context[2] = (total - (uint)headers) | ExtendedTcp | ExtendedIpv4 | ExtendedSegment | ExtendedDescriptor; // PAYLEN, TUCMD
+            context[3] = (uint)headers << 8 | (uint)segmentation.SegmentSize << 16;               // HDRLEN, MSS
+            index = (index + 1) % RingSize;
+            for (int i = 0; i < pieces; i++)
+            {
+                uint* d = (uint*)&_tx[index];
+                *(ulong*)d = physical[i];
+                uint command = ExtendedDescriptor | ExtendedData | ExtendedSegment | ExtendedInsertCrc;
+                if (i == pieces - 1) command |= ExtendedEndOfPacket | ExtendedReportStatus;
+                d[2] = lengths[i] | command;
+                d[3] = InsertIpChecksum | InsertTcpChecksum; // status 0 (DD clear), POPTS
+                last = index;
+                index = (index + 1) % RingSize;
+            }
+            _txLast[first] = last;
+            _txSlot[last] = slot;
+            _txUsed += pieces + 1;
             _txTail = index;
             Write(RegTdt, (uint)index); // after the descriptors: see the invariants
             return true;

@@ -60,13 +60,18 @@ namespace Aegis.Kernel.Hal
         /// <summary>The most pieces one frame may have.</summary>
         int MaximumPieces { get; }
 
+        /// <summary>Whether TrySend can cut an IPv4 TCP segment into segments (NicOffloads.TcpSegmentation).</summary>
+        bool CanSegment { get; }
+
         /// <summary>Queues a frame of 'pieces' pieces (physical address and length each, in order)
         /// under slot number 'slot' (any value; TryTakeSent gives it back). The caller checked the
         /// frame: 1..MaximumPieces pieces, NicLimits.MinimumFrameBytes..NetworkLimits.MaximumFrameBytes bytes in
         /// all, none empty. False when the device's ring has no room for it now (try again after
         /// TryTakeSent); a frame that breaks the rules is not sent and comes back from TryTakeSent
-        /// as not sent.</summary>
-        bool TrySend(int slot, ulong* physical, uint* lengths, int pieces);
+        /// as not sent. With a segmentation (SegmentSize above 0; only when CanSegment) the frame
+        /// is an IPv4 TCP segment of up to NicLimits.MaximumSegmentedFrameBytes whose headers the
+        /// caller checked (NicSendRequest's rules): the device sends it in pieces.</summary>
+        bool TrySend(int slot, ulong* physical, uint* lengths, int pieces, in Segmentation segmentation);
 
         /// <summary>The next frame, in the order sent, that the device no longer reads: its slot
         /// and whether it went out (false: refused by TrySend, or the device reported an error).</summary>
@@ -87,6 +92,24 @@ namespace Aegis.Kernel.Hal
         ulong Sent { get; }
         /// <summary>Receive errors (frames skipped) and frames that were not sent.</summary>
         ulong Errors { get; }
+    }
+
+    /// <summary>How a device cuts a segmented send (NicSendRequest): payload bytes a segment
+    /// (0: the frame goes as it is) and the header lengths the kernel read from the frame.</summary>
+    internal readonly struct Segmentation
+    {
+        public readonly int SegmentSize, IpHeaderBytes, TcpHeaderBytes;
+
+        public Segmentation(int segmentSize, int ipHeaderBytes, int tcpHeaderBytes)
+        {
+            SegmentSize = segmentSize;
+            IpHeaderBytes = ipHeaderBytes;
+            TcpHeaderBytes = tcpHeaderBytes;
+        }
+
+        public static Segmentation None => default;
+        /// <summary>Ethernet, IP and TCP headers: what the device copies in front of each segment.</summary>
+        public int HeaderBytes => 14 + IpHeaderBytes + TcpHeaderBytes;
     }
 
     /// <summary>How drivers and the kernel's lines write a network controller's values.</summary>

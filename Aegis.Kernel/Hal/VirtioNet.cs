@@ -376,10 +376,13 @@ namespace Aegis.Kernel.Hal
 
         // ---- transmit
 
-        public bool TrySend(int slot, ulong* physical, uint* lengths, int pieces)
+        /// <summary>No offloads are negotiated (docs/network.md): a libOS cuts its own segments.</summary>
+        public bool CanSegment => false;
+
+        public bool TrySend(int slot, ulong* physical, uint* lengths, int pieces, in Segmentation segmentation)
         {
             ulong total = 0;
-            bool valid = pieces >= 1 && pieces <= MaximumPiecesPerFrame;
+            bool valid = pieces >= 1 && pieces <= MaximumPiecesPerFrame && segmentation.SegmentSize == 0;
             for (int i = 0; valid && i < pieces; i++)
             {
                 if (lengths[i] == 0) valid = false;

@@ -206,6 +206,8 @@ public class NetStackTests
     {
         public int Sent;
         public bool TrySend(ReadOnlySpan<byte> frame) { Sent++; return true; }
+        public int SegmentedFrameBytes => 0;
+        public bool TrySendSegmented(ReadOnlySpan<byte> frame, int segmentSize) => false;
     }
 
     [Test]

@@ -59,6 +59,30 @@ public sealed class SimHost : IIpv4Output
         Net.Enqueue(this, destination, payload.ToArray());
         return true;
     }
+
+    /// <summary>Above 0: this host's "card" cuts large TCP segments (WireSegmentation, as an 8254x).</summary>
+    public int SegmentedLimit;
+    /// <summary>Large segments cut so far.</summary>
+    public int SegmentedSends;
+
+    public int SegmentedPayloadLimit(int tcpHeaderBytes) => SegmentedLimit;
+
+    public bool SendTcpSegmented(Ipv4Address destination, ReadOnlySpan<byte> segment, int tcpHeaderBytes, int segmentSize)
+    {
+        Assert.That(SegmentedLimit, Is.GreaterThan(0), "a segmented send on a host that does not cut");
+        Assert.That(segment.Length - tcpHeaderBytes, Is.GreaterThan(segmentSize).And.LessThanOrEqualTo(SegmentedLimit), "a segmented send's payload");
+        SegmentedSends++;
+        // As the card sees it: an Ethernet and IPv4 header in front, the pseudo-header's sum
+        // without the length in the checksum field; the pieces lose those headers again.
+        var frame = new byte[34 + segment.Length];
+        frame[12] = 0x08; frame[14] = 0x45; frame[23] = 6;
+        segment.CopyTo(frame.AsSpan(34));
+        uint pseudo = (Address.Value >> 16) + (Address.Value & 0xFFFF) + (destination.Value >> 16) + (destination.Value & 0xFFFF) + 6;
+        while (pseudo >> 16 != 0) pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
+        frame[34 + 16] = (byte)(pseudo >> 8); frame[34 + 17] = (byte)pseudo;
+        foreach (byte[] piece in WireSegmentation.Cut(frame, segmentSize)) Net.Enqueue(this, destination, piece.AsSpan(34).ToArray());
+        return true;
+    }
 }
 
 public sealed class SimNet

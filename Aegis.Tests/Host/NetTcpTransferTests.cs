@@ -25,6 +25,30 @@ public class NetTcpTransferTests
     }
 
     [Test]
+    public void TenMiBArriveIntactWhenTheCardCutsTheSegments()
+    {
+        // The sender's "card" cuts large segments as an 8254x does (WireSegmentation): TCP hands it
+        // many MSSes at once, and the wire must carry only segments of at most one MSS, which the
+        // receiver (checksums checked) puts together into the same bytes.
+        var (net, ch, sh) = Pair();
+        net.BytesPerSecond = 100_000_000 / 8;
+        net.Log = new List<SimPacket>();
+        var (c, s, _) = Connect(net, ch, sh);
+        sh.SegmentedLimit = 65_495;
+        var data = Pattern(TenMiB, 5);
+        var got = Transfer(net, s, c, data, 120_000_000);
+        Assert.That(got, Is.EqualTo(data));
+        Assert.That(sh.SegmentedSends, Is.GreaterThan(100), "large segments handed to the card");
+        int largest = 0;
+        foreach (SimPacket p in net.Log)
+            if (p.From == sh) largest = Math.Max(largest, p.Data.Length - 20);
+        Assert.That(largest, Is.EqualTo(1460), "the most payload a segment on the wire carried");
+        Assert.That(sh.Tcp.Counters.Retransmissions, Is.EqualTo(0));
+        Assert.That(ch.Tcp.Counters.SegmentsSent, Is.GreaterThan(0));
+        TestContext.Out.WriteLine($"cut by the card: {net.Now / 1000} ms virtual, {sh.SegmentedSends} large segments, segments {sh.Tcp.Counters.SegmentsSent}");
+    }
+
+    [Test]
     public void TenMiBArriveIntactWithTheTestSwitchDroppingEvery20thReceivedAndEvery30thSentSegment()
     {
         var (net, ch, sh) = Pair();

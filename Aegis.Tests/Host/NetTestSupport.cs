@@ -19,6 +19,9 @@ public sealed class CapturingLink : IFrameLink
         return true;
     }
 
+    public int SegmentedFrameBytes => 0;
+    public bool TrySendSegmented(ReadOnlySpan<byte> frame, int segmentSize) => false;
+
     public byte[] Last => Frames[^1];
 
     public List<byte[]> Take()
@@ -51,7 +54,23 @@ public sealed class SimulatedEthernet
             Wire.Sent.Add(frame.ToArray());
             return true;
         }
+
+        public int SegmentedFrameBytes => Wire.SegmentedFrameBytes;
+
+        /// <summary>Cuts the frame as an 8254x does (WireSegmentation.Cut) and sends each piece.</summary>
+        public bool TrySendSegmented(ReadOnlySpan<byte> frame, int segmentSize)
+        {
+            if (Wire.SegmentedFrameBytes == 0 || frame.Length > Wire.SegmentedFrameBytes) return false;
+            Wire.SegmentedSends++;
+            foreach (byte[] piece in WireSegmentation.Cut(frame.ToArray(), segmentSize)) TrySend(piece);
+            return true;
+        }
     }
+
+    /// <summary>Above 0: the ports cut segmented sends as a card with TCP segmentation does.</summary>
+    public int SegmentedFrameBytes;
+    /// <summary>Segmented sends the ports took.</summary>
+    public int SegmentedSends;
 
     private readonly List<Port> _ports = new();
     private readonly Queue<(Port From, byte[] Frame)> _inFlight = new();
@@ -252,4 +271,57 @@ public sealed class RecordingTransport : ITransport, IIcmpErrorReceiver
     public void IcmpError(byte type, byte code, uint rest, Ipv4Address reporter, Ipv4Address originalSource,
         Ipv4Address originalDestination, ReadOnlySpan<byte> original, long nowMicros) =>
         Errors.Add((type, code, rest, reporter, originalDestination, original.ToArray()));
+}
+
+/// <summary>What an 8254x does with a segmented send (its datasheet's "TCP Segmentation"), written
+/// from the datasheet for the host tests, independently of LibOS.Net: the Ethernet, IP and TCP
+/// headers copied in front of each piece of segmentSize payload bytes; in each, the IP total
+/// length, the identification plus the piece's index, the sequence number plus the bytes before
+/// it, PSH and FIN only on the last, and both checksums computed (the TCP one from the
+/// pseudo-header sum without the length that the sender left in the field, plus the length).</summary>
+public static class WireSegmentation
+{
+    public static List<byte[]> Cut(byte[] frame, int segmentSize)
+    {
+        int ip = (frame[14] & 0xF) * 4, tcp = (frame[14 + ip + 12] >> 4) * 4, headers = 14 + ip + tcp;
+        int payload = frame.Length - headers;
+        var pieces = new List<byte[]>();
+        for (int index = 0, offset = 0; offset < payload; index++, offset += segmentSize)
+        {
+            int n = Math.Min(segmentSize, payload - offset);
+            bool last = offset + n == payload;
+            var p = new byte[headers + n];
+            Array.Copy(frame, 0, p, 0, headers);
+            Array.Copy(frame, headers + offset, p, headers, n);
+            int totalLength = ip + tcp + n;
+            p[16] = (byte)(totalLength >> 8); p[17] = (byte)totalLength;
+            int id = ((frame[18] << 8) | frame[19]) + index;
+            p[18] = (byte)(id >> 8); p[19] = (byte)id;
+            uint seq = (uint)(frame[14 + ip + 4] << 24 | frame[14 + ip + 5] << 16 | frame[14 + ip + 6] << 8 | frame[14 + ip + 7]) + (uint)offset;
+            p[14 + ip + 4] = (byte)(seq >> 24); p[14 + ip + 5] = (byte)(seq >> 16); p[14 + ip + 6] = (byte)(seq >> 8); p[14 + ip + 7] = (byte)seq;
+            if (!last) p[14 + ip + 13] &= unchecked((byte)~0x09); // PSH, FIN
+            p[24] = 0; p[25] = 0;
+            ushort ipSum = Finish(Sum(p, 14, ip, 0));
+            p[24] = (byte)(ipSum >> 8); p[25] = (byte)ipSum;
+            uint partial = (uint)(frame[14 + ip + 16] << 8 | frame[14 + ip + 17]);
+            p[14 + ip + 16] = 0; p[14 + ip + 17] = 0;
+            ushort tcpSum = Finish(Sum(p, 14 + ip, tcp + n, partial + (uint)(tcp + n)));
+            p[14 + ip + 16] = (byte)(tcpSum >> 8); p[14 + ip + 17] = (byte)tcpSum;
+            pieces.Add(p);
+        }
+        return pieces;
+    }
+
+    private static uint Sum(byte[] b, int start, int length, uint sum)
+    {
+        for (int i = 0; i < length; i += 2)
+            sum += (uint)(b[start + i] << 8 | (i + 1 < length ? b[start + i + 1] : 0));
+        return sum;
+    }
+
+    private static ushort Finish(uint sum)
+    {
+        while (sum >> 16 != 0) sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)~sum;
+    }
 }

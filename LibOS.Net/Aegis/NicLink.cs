@@ -24,6 +24,14 @@ namespace Aegis.LibOS.Net.Aegis
         private readonly int _sendBufferCount;
         private readonly NicSendRequest* _request;
         private uint _sendsQueued;
+        // Segmented sends (the card cuts TCP segments, NicOffloads.TcpSegmentation): LargeBuffers
+        // buffers of LargeBufferBytes, taken in turn; buffer b is free again once SendsDone has
+        // passed _largeUse[b], the number of the send that last used it (-1: never).
+        public const int LargeBuffers = 4;
+        public const int LargeBufferBytes = 17 * 4096;
+        private readonly byte* _largeBuffers;
+        private readonly long[] _largeUse;
+        private int _largeNext;
 
         public MacAddress Mac { get; }
         public uint RingSlots { get; }
@@ -35,8 +43,14 @@ namespace Aegis.LibOS.Net.Aegis
         /// <summary>Why Open failed (null when it did not).</summary>
         public static string LastError { get; private set; }
 
-        private NicLink(ulong nic, MacAddress mac, NicRingHeader* ring, uint slots, byte* sendBuffers, int sendBufferCount, NicSendRequest* request)
+        private NicLink(ulong nic, MacAddress mac, NicRingHeader* ring, uint slots, byte* sendBuffers, int sendBufferCount, NicSendRequest* request, byte* largeBuffers)
         {
+            _largeBuffers = largeBuffers;
+            if (largeBuffers != null)
+            {
+                _largeUse = new long[LargeBuffers];
+                for (int i = 0; i < LargeBuffers; i++) _largeUse[i] = -1;
+            }
             _nic = nic;
             Mac = mac;
             _ring = ring;
@@ -68,8 +82,17 @@ namespace Aegis.LibOS.Net.Aegis
             if (error != Error.None) { LastError = "NicAttach: " + Errors.Name(error); return null; }
             ulong wire = 0;
             for (int i = 0; i < 6; i++) wire = wire << 8 | ((info.MacAddress >> (8 * i)) & 0xFF);
+            // The card cuts TCP segments: buffers for the large frames (a link without them cuts
+            // its own; so does one whose memory is short: not an error).
+            byte* large = null;
+            if ((info.Offloads & NicOffloads.TcpSegmentation) != 0)
+            {
+                int largePages = LargeBuffers * LargeBufferBytes / (int)PageSize;
+                ulong at = AddressSpace.Reserve(largePages);
+                if (at != 0 && Memory.AllocateAndMap(at, largePages, PageBits.Writable) == Error.None) large = (byte*)at;
+            }
             return new NicLink(nicSlot, new MacAddress(wire), (NicRingHeader*)ring, ringSlots,
-                (byte*)send + PageSize, sendBuffers, (NicSendRequest*)send);
+                (byte*)send + PageSize, sendBuffers, (NicSendRequest*)send, large);
         }
 
         // ---- filters
@@ -181,6 +204,47 @@ namespace Aegis.LibOS.Net.Aegis
             frame.CopyTo(new Span<byte>(buffer, frame.Length));
             _request->Frame = (ulong)buffer;
             _request->Length = (ulong)frame.Length;
+            return Queue();
+        }
+
+        /// <summary>Frames the card cut into segments (TrySendSegmented).</summary>
+        public ulong SegmentedSends { get; private set; }
+
+        public int SegmentedFrameBytes => _largeBuffers == null ? 0 : NicLimits.MaximumSegmentedFrameBytes;
+
+        public bool TrySendSegmented(ReadOnlySpan<byte> frame, int segmentSize)
+        {
+            if (_largeBuffers == null || frame.Length > NicLimits.MaximumSegmentedFrameBytes || segmentSize <= 0 || segmentSize > 0xFFFF)
+            {
+                SendFailures++;
+                return false;
+            }
+            int b = _largeNext & (LargeBuffers - 1);
+            // Free once the send that last used it is done (sends finish in the order queued); and,
+            // like every send, a send number of its own below MaximumSendsInFlight ahead.
+            long giveUp = 0;
+            while ((_largeUse[b] >= 0 && (int)(_ring->SendsDone - (uint)_largeUse[b]) <= 0)
+                   || _sendsQueued - _ring->SendsDone >= (uint)_sendBufferCount)
+            {
+                long now = Time.Microseconds;
+                if (giveUp == 0) giveUp = now + SendWaitMicros;
+                else if (now >= giveUp) { SendFailures++; return false; }
+                SystemCalls.Yield();
+            }
+            byte* buffer = _largeBuffers + b * LargeBufferBytes;
+            frame.CopyTo(new Span<byte>(buffer, frame.Length));
+            _request->Frame = (ulong)buffer;
+            _request->Length = (ulong)(uint)frame.Length | (ulong)(uint)segmentSize << NicSendRequest.SegmentSizeShift;
+            if (!Queue()) return false;
+            _largeUse[b] = _sendsQueued - 1;
+            _largeNext++;
+            SegmentedSends++;
+            return true;
+        }
+
+        /// <summary>NicSend of _request, waiting up to SendWaitMicros while the card is busy; counts it.</summary>
+        private bool Queue()
+        {
             ulong before = Time.Timestamp;
             SystemCallResult result = SystemCalls.NicSend(_nic, _request, 1);
             SendWork += Time.Timestamp - before;

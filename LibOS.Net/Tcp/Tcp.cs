@@ -197,6 +197,14 @@ namespace Aegis.LibOS.Net
             Transmit(remote, segment);
         }
 
+        /// <summary>A segment with more payload than segmentSize: cut on its way out (by the card
+        /// when it can); counted as the segments the wire carries.</summary>
+        internal void TransmitSegmented(Ipv4Address remote, System.ReadOnlySpan<byte> segment, int headerBytes, int segmentSize)
+        {
+            Counters.SegmentsSent += (segment.Length - headerBytes + segmentSize - 1) / segmentSize;
+            if (!Ip.SendTcpSegmented(remote, segment, headerBytes, segmentSize)) Counters.SendRefusedByIp++;
+        }
+
         internal void Transmit(Ipv4Address remote, System.ReadOnlySpan<byte> segment)
         {
             Counters.SegmentsSent++;

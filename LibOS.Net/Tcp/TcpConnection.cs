@@ -484,8 +484,12 @@ namespace Aegis.LibOS.Net
             if (dataLength > 0)
                 _snd.CopyOut((int)(seq - _sndBufSeq), new System.Span<byte>(buf, hl, dataLength));
             var segment = new System.Span<byte>(buf, 0, hl + dataLength);
-            TcpSegment.SetChecksum(segment, LocalAddress, RemoteAddress);
-            _tcp.Transmit(RemoteAddress, segment);
+            if (dataLength > _mss) _tcp.TransmitSegmented(RemoteAddress, segment, hl, _mss); // the output fills the checksum
+            else
+            {
+                TcpSegment.SetChecksum(segment, LocalAddress, RemoteAddress);
+                _tcp.Transmit(RemoteAddress, segment);
+            }
             if ((flags & TcpSegment.Ack) != 0)
             {
                 _delackBytes = 0;
@@ -597,13 +601,25 @@ namespace Aegis.LibOS.Net
                 uint wnd = _sndWnd < cw ? _sndWnd : cw;
                 int usable = wnd > flight ? (int)System.Math.Min(wnd - flight, 0x40000000u) : 0;
                 int len = avail < usable ? avail : usable;
-                if (len > _mss) len = _mss;
-                bool fin = _finQueued && _sndNxt + (uint)len == bufEnd && TcpSeq.Le(_sndNxt, bufEnd);
                 bool retransmit = TcpSeq.Lt(_sndNxt, _sndMax);
+                // Many segments' worth at once when the card cuts them (TCP segmentation offload):
+                // whole segments, and the tail only where a lone segment would go too.
+                if (len > _mss)
+                {
+                    int most = retransmit ? _mss : SegmentedPayloadMost();
+                    if (len > most) len = most;
+                }
+                if (len > _mss)
+                {
+                    bool tailGoes = len == avail && !(Options.Cork && !_finQueued && !_push)
+                        && (Options.NoDelay || flight == 0 || _finQueued || _push);
+                    if (!tailGoes) len -= len % _mss;
+                }
+                bool fin = _finQueued && _sndNxt + (uint)len == bufEnd && TcpSeq.Le(_sndNxt, bufEnd);
                 bool go = false;
                 if (len > 0)
                 {
-                    if (len == _mss || retransmit) go = true;
+                    if (len >= _mss || retransmit) go = true;
                     else if (Options.Cork && !fin && !_push) corked = true; // TCP_CORK: full segments only
                     else if (len == avail && (Options.NoDelay || flight == 0 || fin || _push)) go = true;
                     else if (_maxSndWnd > 0 && len >= (int)(_maxSndWnd / 2)) go = true;
@@ -621,6 +637,19 @@ namespace Aegis.LibOS.Net
                 _persistShift = 0;
                 _persistDeadline = now + PersistInterval();
             }
+        }
+
+        /// <summary>The most payload one segment may carry: one MSS, or whole MSSes up to what the
+        /// link cuts (IIpv4Output.SegmentedPayloadLimit) when it can and no test switch drops sent
+        /// segments (the switch counts the wire's segments).</summary>
+        private int SegmentedPayloadMost()
+        {
+            if (_tcp.DropEveryNthSent > 0) return _mss;
+            int limit = _tcp.Ip.SegmentedPayloadLimit(TcpSegment.HeaderSize);
+            int room = _tcp.Scratch.Length - 60; // the largest header Emit writes
+            if (limit > room) limit = room;
+            if (limit < 2 * _mss || _mss < 536) return _mss;
+            return limit - limit % _mss;
         }
 
         private long PersistInterval()

@@ -95,6 +95,8 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         private sealed class NoCard : IFrameLink
         {
             public bool TrySend(System.ReadOnlySpan<byte> frame) => false;
+            public int SegmentedFrameBytes => 0;
+            public bool TrySendSegmented(System.ReadOnlySpan<byte> frame, int segmentSize) => false;
         }
 
         /// <summary>When Step must run again (Time.Microseconds' clock) if no frame comes first.</summary>
