@@ -130,9 +130,21 @@ public class NetworkDeliveryTests
     [Test]
     public void NetworkCallsRefuseBadRingsMalformedFiltersForgedFramesAndPortsOutsideARestrictedCapability()
     {
-        FrontDoorResult result = FrontDoor.BootWithNic("e1000", TimeoutSeconds, "init=nettest:bad", "exit");
+        string pcap = Path.Combine(Path.GetTempPath(), $"aegis-nettest-bad-{Environment.ProcessId}.pcap");
+        FrontDoorResult result;
+        List<byte[]> frames;
+        try
+        {
+            FrontDoor.EnsureIsoBuilt();
+            result = FrontDoor.Run(TimeSpan.FromSeconds(TimeoutSeconds), "run", "--headless", "--no-build", "--timeout", TimeoutSeconds.ToString(),
+                "--nic", "e1000", "--pcap", pcap, "--", "init=nettest:bad", "exit");
+            frames = File.Exists(pcap) ? Pcap.ReadFrames(pcap) : new List<byte[]>();
+        }
+        finally { File.Delete(pcap); }
 
         result.AssertExitStatus(0);
+        // The segmented send the kernel let through, as the card cut it: every segment on the wire.
+        AssertSegmentedOnTheWire(frames, result);
         string[] expected =
         {
             "info-no-capability NoCapability", "info-bad-address BadAddress", "send-without-ring InvalidArgument",
@@ -144,6 +156,11 @@ public class NetworkDeliveryTests
             "send-13-bytes InvalidArgument", "send-1519-bytes InvalidArgument", "send-unmapped BadAddress", "send-kernel BadAddress",
             "send-other-mac InvalidArgument", "send-0-requests InvalidArgument", "send-33-requests InvalidArgument",
             "send-bad-requests BadAddress", "send 0x1",
+            "offloads 1", "segmented-size-100 InvalidArgument", "segmented-size-1461 InvalidArgument",
+            "segmented-size-beyond-16-bits InvalidArgument", "segmented-headers-only InvalidArgument",
+            "segmented-70000-bytes InvalidArgument", "segmented-arp InvalidArgument", "segmented-udp InvalidArgument",
+            "segmented-fragment InvalidArgument", "segmented-tcp-offset-16 InvalidArgument", "segmented-other-mac InvalidArgument",
+            "segmented 0x1",
             "restrict-wider NoCapability", "restrict-reversed InvalidArgument", "restrict-70000 InvalidArgument",
             "restricted-8080 0x", "restricted-remove None", "restricted-80 NoCapability", "restricted-arp NoCapability",
             "restricted-port-only NoCapability", "restricted-range 8000..8099", "detach None", "attach-again None",
@@ -151,6 +168,54 @@ public class NetworkDeliveryTests
         foreach (string line in expected)
             result.AssertOutputContains("nettest: bad " + line);
         result.AssertOutputMatches(@"nettest: bad restrict 0x[0-9a-f]+");
+    }
+
+    /// <summary>nettest's segmented send (Tests/Apps/NetTest, Segmented) as the wire carried it:
+    /// 14 TCP segments from 10.0.2.15:4321 to 10.0.2.2:9, 1,460 payload bytes each but the last's
+    /// 1,074, sequence numbers and IP identifications in a row, both checksums right, PSH on the
+    /// last only, and every payload byte the one sent.</summary>
+    private static void AssertSegmentedOnTheWire(List<byte[]> frames, FrontDoorResult result)
+    {
+        const int Payload = 20_054 - 54;
+        var pieces = new List<byte[]>();
+        foreach (byte[] f in frames)
+            if (f.Length >= 54 && f[12] == 0x08 && f[13] == 0 && f[23] == 6 && f[26] == 10 && f[29] == 15
+                && (f[34] << 8 | f[35]) == 4321 && (f[36] << 8 | f[37]) == 9)
+                pieces.Add(f);
+        Assert.That(pieces, Has.Count.EqualTo((Payload + 1459) / 1460), () => result.Describe("the segmented send's pieces on the wire"));
+        for (int k = 0; k < pieces.Count; k++)
+        {
+            byte[] f = pieces[k];
+            int n = Math.Min(1460, Payload - k * 1460);
+            Assert.That((f[16] << 8 | f[17]), Is.EqualTo(40 + n), $"piece {k}: IP total length");
+            Assert.That((f[18] << 8 | f[19]), Is.EqualTo(0x100 + k), $"piece {k}: identification");
+            uint seq = (uint)(f[38] << 24 | f[39] << 16 | f[40] << 8 | f[41]);
+            Assert.That(seq, Is.EqualTo(1000u + (uint)(k * 1460)), $"piece {k}: sequence number");
+            Assert.That(f[47] & 0x08, Is.EqualTo(k == pieces.Count - 1 ? 0x08 : 0), $"piece {k}: PSH on the last only");
+            Assert.That(OnesSum(f, 14, 20, 0), Is.EqualTo(0xFFFF), $"piece {k}: IP checksum");
+            uint pseudo = 0x0A00 + 0x020F + 0x0A00 + 0x0202 + 6 + (uint)(20 + n);
+            Assert.That(OnesSum(f, 34, 20 + n, pseudo), Is.EqualTo(0xFFFF), $"piece {k}: TCP checksum");
+            for (int i = 0; i < n; i++)
+                if (f[54 + i] != (byte)((k * 1460 + i) * 7 + 3)) Assert.Fail($"piece {k}: payload byte {i}");
+        }
+    }
+
+    private static int OnesSum(byte[] b, int start, int length, uint sum)
+    {
+        for (int i = 0; i < length; i += 2) sum += (uint)(b[start + i] << 8 | (i + 1 < length ? b[start + i + 1] : 0));
+        while (sum >> 16 != 0) sum = (sum & 0xFFFF) + (sum >> 16);
+        return (int)sum;
+    }
+
+    [Test]
+    public void ASegmentedSendIsRefusedByACardThatCannotCutSegments()
+    {
+        FrontDoorResult result = FrontDoor.BootWithNic("virtio", TimeoutSeconds, "init=nettest:bad", "exit");
+
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("nettest: bad offloads 0");
+        result.AssertOutputContains("nettest: bad segmented InvalidArgument");
+        result.AssertOutputContains("nettest: bad send 0x1");
     }
 
     [Test]

@@ -7,7 +7,8 @@
 //          reads it (the host floods PORT2: only the child's frames may be lost).
 //   stall PORT  (the child) binds PORT, reads nothing for 10 s, prints its counters, ends.
 //   bad    every refusal: bad rings, malformed filters, frames that may not be sent, restricted
-//          capabilities. "nettest: bad WHAT RESULT" each.
+//          capabilities, segmented sends that break the rules (and one that may go: Segmented).
+//          "nettest: bad WHAT RESULT" each.
 //   overlap  a child binds a port; the same filter from the parent is refused naming the child;
 //          after the child's end it is accepted.
 //   hold PORT  (the child) binds PORT and waits.
@@ -288,6 +289,62 @@ namespace Aegis.Apps.NetTest
         private static void Report(string what, SystemCallResult result)
             => Console.WriteLine("nettest: bad " + what + " " + result.ToString() + (result.IsError && what.StartsWith("filter") ? " " + result.Second.ToString() : ""));
 
+        // A segmented send (NicSendRequest's segment size): the refusals, then one the device cuts
+        // into 14 segments of 1,460 bytes (the last 1,074), which the host finds on the wire
+        // (--pcap): TCP from 10.0.2.15:4321 to 10.0.2.2:9, sequence numbers from 1000, payload
+        // byte i (i * 7 + 3) & 0xFF. On a device that cannot segment even that one is refused.
+        public const int SegmentedPayload = 20_054 - 54;
+
+        private static void Segmented(ulong offloads, NicSendRequest* request)
+        {
+            Console.WriteLine("nettest: bad offloads " + offloads.ToString());
+            byte* f = (byte*)(SendAt + 4096);
+            for (int i = 0; i < 6; i++) { f[i] = 0xFF; f[6 + i] = (byte)(s_mac >> (8 * i)); }
+            f[12] = 0x08; f[13] = 0x00;
+            byte* ip = f + 14;
+            ip[0] = 0x45; ip[1] = 0;
+            int total = 20 + 20 + SegmentedPayload;
+            ip[2] = (byte)(total >> 8); ip[3] = (byte)total;
+            ip[4] = 0x01; ip[5] = 0x00; ip[6] = 0x40; ip[7] = 0; ip[8] = 64; ip[9] = 6; ip[10] = 0; ip[11] = 0;
+            ip[12] = 10; ip[13] = 0; ip[14] = 2; ip[15] = 15;
+            ip[16] = 10; ip[17] = 0; ip[18] = 2; ip[19] = 2;
+            byte* tcp = ip + 20;
+            tcp[0] = 4321 >> 8; tcp[1] = 4321 & 0xFF; tcp[2] = 0; tcp[3] = 9;
+            tcp[4] = 0; tcp[5] = 0; tcp[6] = 1000 >> 8; tcp[7] = 1000 & 0xFF;
+            for (int i = 8; i < 12; i++) tcp[i] = 0;
+            tcp[12] = 5 << 4; tcp[13] = 0x18; tcp[14] = 0x10; tcp[15] = 0; tcp[18] = 0; tcp[19] = 0;
+            uint pseudo = 0x0A00 + 0x020F + 0x0A00 + 0x0202 + 6; // addresses and protocol, no length
+            tcp[16] = (byte)(pseudo >> 8); tcp[17] = (byte)pseudo;
+            for (int i = 0; i < SegmentedPayload; i++) tcp[20 + i] = (byte)(i * 7 + 3);
+            int length = 54 + SegmentedPayload;
+            ulong size = 1460UL << NicSendRequest.SegmentSizeShift;
+            request->Frame = SendAt + 4096;
+
+            request->Length = (ulong)(uint)length | 100UL << NicSendRequest.SegmentSizeShift;
+            Report("segmented-size-100", SystemCalls.NicSend(Nic, request, 1));
+            request->Length = (ulong)(uint)length | 1461UL << NicSendRequest.SegmentSizeShift;
+            Report("segmented-size-1461", SystemCalls.NicSend(Nic, request, 1));
+            request->Length = (ulong)(uint)length | 1460UL << NicSendRequest.SegmentSizeShift | 1UL << 48;
+            Report("segmented-size-beyond-16-bits", SystemCalls.NicSend(Nic, request, 1));
+            request->Length = 54 | size;
+            Report("segmented-headers-only", SystemCalls.NicSend(Nic, request, 1));
+            request->Length = 70_000 | size;
+            Report("segmented-70000-bytes", SystemCalls.NicSend(Nic, request, 1));
+            request->Length = (ulong)(uint)length | size;
+            f[13] = 0x06;
+            Report("segmented-arp", SystemCalls.NicSend(Nic, request, 1));
+            f[13] = 0x00; ip[9] = 17;
+            Report("segmented-udp", SystemCalls.NicSend(Nic, request, 1));
+            ip[9] = 6; ip[6] = 0x20;
+            Report("segmented-fragment", SystemCalls.NicSend(Nic, request, 1));
+            ip[6] = 0x40; tcp[12] = 4 << 4;
+            Report("segmented-tcp-offset-16", SystemCalls.NicSend(Nic, request, 1));
+            tcp[12] = 5 << 4; f[11] ^= 1;
+            Report("segmented-other-mac", SystemCalls.NicSend(Nic, request, 1));
+            f[11] ^= 1;
+            Report("segmented", SystemCalls.NicSend(Nic, request, 1));
+        }
+
         private static void Report(string what, Error error) => Console.WriteLine("nettest: bad " + what + " " + Errors.Name(error));
 
         private static int Bad()
@@ -346,6 +403,7 @@ namespace Aegis.Apps.NetTest
             Report("send-33-requests", SystemCalls.NicSend(Nic, request, 33));
             Report("send-bad-requests", SystemCalls.NicSend(Nic, 0x10, 1));
             Report("send", SystemCalls.NicSend(Nic, request, 1));
+            Segmented(info->Offloads, request);
 
             SystemCallResult restricted = SystemCalls.NicRestrict(Nic, 8000, 8099);
             Report("restrict", restricted);
