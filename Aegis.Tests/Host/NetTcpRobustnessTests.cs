@@ -100,8 +100,11 @@ public class NetTcpRobustnessTests
     }
 
     [Test]
-    public void TimeWaitRejectsANewSynWithASmallerIsn()
+    public void TimeWaitRejectsANewSynWithASmallerIsnUntilThePeersResetEndsIt()
     {
+        // An ISN just behind the old incarnation's RCV.NXT (within its window's reach): not a new
+        // connection. TIME_WAIT answers with an ACK; the client's RST (at exactly RCV.NXT) ends it,
+        // and the SYN's retransmission then opens the connection (Linux's default).
         var (net, ch, sh, old, last) = ServerInTimeWait();
         net.Log = new List<SimPacket>();
         var c = ch.Tcp.CreateConnection();
@@ -110,11 +113,46 @@ public class NetTcpRobustnessTests
         ch.Tcp.FixedIsn = last - 100_000;
         c.Connect(ServerAddress, 80, net.Now);
         net.Run(500_000);
-        Assert.That(c.State, Is.EqualTo(TcpState.SynSent));
-        Assert.That(old.State, Is.EqualTo(TcpState.TimeWait), "RFC 1337: the client's RST does not end TIME_WAIT");
+        Assert.That(c.State, Is.EqualTo(TcpState.SynSent), "before the SYN's retransmission");
         Assert.That(sh.Tcp.Counters.TimeWaitReused, Is.EqualTo(0));
         var answer = net.Log.First(p => p.From == sh).Segment;
         Assert.That(answer.HasAck && !answer.HasSyn, Is.True, "an ACK for the old connection, not a SYN-ACK");
+        Assert.That(old.State, Is.EqualTo(TcpState.Closed), "the client's RST at RCV.NXT ended TIME_WAIT");
+        Assert.That(sh.Tcp.Counters.TimeWaitEndedByReset, Is.EqualTo(1));
+        net.RunUntil(() => c.State == TcpState.Established, 5_000_000);
+        Assert.That(c.State, Is.EqualTo(TcpState.Established), "the SYN's retransmission opened it");
+    }
+
+    [Test]
+    public void TimeWaitIgnoresAResetAnywhereButRcvNxt()
+    {
+        var (net, ch, sh, old, last) = ServerInTimeWait();
+        var seg = new byte[20];
+        seg[0] = 40000 >> 8; seg[1] = 40000 & 0xFF; seg[2] = 0; seg[3] = 80;
+        uint seq = old.ReceiveNext + 1000;
+        seg[4] = (byte)(seq >> 24); seg[5] = (byte)(seq >> 16); seg[6] = (byte)(seq >> 8); seg[7] = (byte)seq;
+        seg[12] = 5 << 4; seg[13] = TcpSegment.Rst;
+        TcpSegment.SetChecksum(seg, ClientAddress, ServerAddress);
+        sh.Tcp.Receive(ClientAddress, ServerAddress, seg, net.Now);
+        Assert.That(old.State, Is.EqualTo(TcpState.TimeWait), "RFC 1337: a RST elsewhere does not end TIME_WAIT");
+        Assert.That(sh.Tcp.Counters.TimeWaitEndedByReset, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void TimeWaitIsEndedByANewSynWhoseIsnLiesBeyondTheOldWindowsReachBehind()
+    {
+        // A peer whose ISN clock ran more than half the sequence space since the old incarnation
+        // (QEMU's user network) looks behind: far enough that no old segment can land in the new
+        // window, the SYN opens the connection at once.
+        var (net, ch, sh, old, last) = ServerInTimeWait();
+        var c = ch.Tcp.CreateConnection();
+        c.Bind(Ipv4Address.Any, 40000);
+        ch.Tcp.UseFixedIsn = true;
+        ch.Tcp.FixedIsn = last - 1_000_000_000;
+        c.Connect(ServerAddress, 80, net.Now);
+        net.RunUntil(() => c.State == TcpState.Established, 50_000);
+        Assert.That(c.State, Is.EqualTo(TcpState.Established), "no wait for the SYN's retransmission");
+        Assert.That(sh.Tcp.Counters.TimeWaitReused, Is.EqualTo(1));
     }
 
     [Test]

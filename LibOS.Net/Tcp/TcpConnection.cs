@@ -828,10 +828,21 @@ namespace Aegis.LibOS.Net
 
         private void InputTimeWait(ref TcpSegment seg, System.ReadOnlySpan<byte> data, long now)
         {
-            // RFC 1337: RSTs do not end TIME_WAIT early. A new SYN is the Tcp's decision
-            // (reuse, RFC 6191); anything else carrying sequence space, a retransmitted FIN
-            // above all, is acknowledged and the 2MSL wait restarts.
-            if (seg.HasRst) return;
+            // A new SYN is the Tcp's decision (reuse, RFC 6191); one it refused gets the ACK
+            // below, and the peer's answer, a RST at exactly RCV.NXT, ends TIME_WAIT so that the
+            // SYN's retransmission opens the connection (Linux's default, net.ipv4.tcp_rfc1337 = 0:
+            // without it a refused SYN would wait out the whole 2MSL). Any other RST is ignored
+            // (RFC 1337). Anything else carrying sequence space, a retransmitted FIN above all, is
+            // acknowledged and the 2MSL wait restarts.
+            if (seg.HasRst)
+            {
+                if (seg.Seq == _rcvNxt)
+                {
+                    _tcp.Counters.TimeWaitEndedByReset++;
+                    Terminate(TcpError.None);
+                }
+                return;
+            }
             if (seg.HasFin)
             {
                 _stateDeadline = now + 2 * _tcp.MslMicros;
@@ -1235,6 +1246,9 @@ namespace Aegis.LibOS.Net
         internal long TimeWaitDeadline => _stateDeadline;
 
         internal uint TimeWaitRcvNxt => _rcvNxt;
+        /// <summary>How far behind RCV.NXT a new SYN's ISN must lie for no segment of this
+        /// incarnation to fall in the new one's window: twice the most this one could advertise.</summary>
+        internal uint TimeWaitReach => 2u * (uint)(ReceiveCapacity > 65535 ? ReceiveCapacity : 65535);
         internal uint TimeWaitSndMax => _sndMax;
 
         /// <summary>Ends the connection: CLOSED, out of the table, the error (if any) pending.</summary>

@@ -143,6 +143,9 @@ namespace Aegis.LibOS.Net
         public long ListenOverflows;
         public long NoConnection;
         public long TimeWaitReused;
+        /// <summary>TIME_WAIT connections a RST at exactly RCV.NXT ended (the peer's answer to the
+        /// ACK for a SYN that could not reopen them).</summary>
+        public long TimeWaitEndedByReset;
         public long TimeWaitOverflow;
         public long ActiveOpens;
         public long PassiveOpens;
