@@ -16,6 +16,11 @@ namespace Aegis.LibOS.Net
         /// segments of segmentSize payload bytes each, as NicSendRequest describes: IP checksum 0,
         /// the TCP checksum field the pseudo-header's sum without the length. False when dropped.</summary>
         bool TrySendSegmented(System.ReadOnlySpan<byte> frame, int segmentSize);
+
+        /// <summary>The link's own buffer for the next segmented frame (SegmentedFrameBytes long),
+        /// to build it in place: TrySendSegmented of a frame that starts there sends it without a
+        /// copy. Empty when the link has none free now (or none at all): build it elsewhere.</summary>
+        System.Span<byte> SegmentedBuffer();
     }
 
     /// <summary>Ethernet II framing (IEEE 802.3 with an EtherType). Only EtherTypes 0x0800

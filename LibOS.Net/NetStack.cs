@@ -389,6 +389,23 @@ namespace Aegis.LibOS.Net
         }
 
         private byte[] _txLarge;
+        /// <summary>Where TcpSegmentedRoom last put a segment: the frame around it (the link's buffer,
+        /// or _txLarge), so that SendTcpSegmented finds it built in place.</summary>
+        private System.Span<byte> LargeFrame(int length)
+        {
+            System.Span<byte> link = _link.SegmentedBuffer();
+            if (link.Length >= length) return link.Slice(0, length);
+            if (_txLarge == null) _txLarge = new byte[Ethernet.HeaderLength + 65_535];
+            return new System.Span<byte>(_txLarge, 0, length);
+        }
+
+        private const int LargeFrameHeaders = 14 + 20; // Ethernet and IPv4 (no options) in front of the segment
+
+        public System.Span<byte> TcpSegmentedRoom(int length)
+        {
+            if (_link.SegmentedFrameBytes <= 0 || LargeFrameHeaders + length > _link.SegmentedFrameBytes) return default;
+            return LargeFrame(LargeFrameHeaders + length).Slice(LargeFrameHeaders);
+        }
 
         /// <summary>Sends 'segment' (a TCP header of tcpHeaderBytes with its fields final except the
         /// checksum, then the payload) as segments of segmentSize payload bytes each.</summary>
@@ -402,8 +419,7 @@ namespace Aegis.LibOS.Net
             if (hop.IsAny || !Arp.Resolve(hop, _now, out MacAddress mac))
                 return CutTcpSegment(destination, segment, tcpHeaderBytes, segmentSize); // ARP queues each piece
             int pieces = (payload + segmentSize - 1) / segmentSize;
-            if (_txLarge == null) _txLarge = new byte[Ethernet.HeaderLength + 65_535];
-            var f = new System.Span<byte>(_txLarge, 0, Ethernet.HeaderLength + Ipv4.HeaderLength + segment.Length);
+            System.Span<byte> f = LargeFrame(LargeFrameHeaders + segment.Length);
             Ethernet.WriteHeader(f, mac, Mac, Ethernet.TypeIpv4);
             System.Span<byte> ip = f.Slice(Ethernet.HeaderLength);
             ushort identification = _identification;
@@ -411,7 +427,7 @@ namespace Aegis.LibOS.Net
             Ipv4.WriteHeader(ip, segment.Length, identification, Ipv4.FlagDontFragment, _options.Ttl, 6, Address, destination);
             ip[10] = 0; ip[11] = 0; // the card computes each piece's
             System.Span<byte> tcp = ip.Slice(Ipv4.HeaderLength);
-            segment.CopyTo(tcp);
+            if (!SameStart(segment, tcp)) segment.CopyTo(tcp); // built in place (TcpSegmentedRoom): nothing to copy
             uint pseudo = Checksum.PseudoHeader(Address, destination, 6, 0);
             while ((pseudo >> 16) != 0) pseudo = (pseudo & 0xFFFF) + (pseudo >> 16);
             Wire.Put16(tcp, 16, (ushort)pseudo); // the card adds each piece's length, then sums
@@ -424,6 +440,11 @@ namespace Aegis.LibOS.Net
             }
             Counters.FramesSendFailed++;
             return false;
+        }
+
+        private static unsafe bool SameStart(System.ReadOnlySpan<byte> a, System.Span<byte> b)
+        {
+            fixed (byte* x = a) fixed (byte* y = b) return x == y;
         }
 
         private byte[] _cutScratch;

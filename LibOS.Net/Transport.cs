@@ -39,5 +39,10 @@ namespace Aegis.LibOS.Net
         /// the checksum, which the output fills) as segments of segmentSize payload bytes: cut by
         /// the card when it can (TCP segmentation offload), else by the output. False: dropped.</summary>
         bool SendTcpSegmented(Ipv4Address destination, System.ReadOnlySpan<byte> segment, int tcpHeaderBytes, int segmentSize);
+
+        /// <summary>Where a large segment of 'length' bytes may be built in place, right where the
+        /// frame to the card will hold it (SendTcpSegmented of it then copies nothing); empty when
+        /// there is no such place now: build it elsewhere.</summary>
+        System.Span<byte> TcpSegmentedRoom(int length);
     }
 }

@@ -208,6 +208,7 @@ public class NetStackTests
         public bool TrySend(ReadOnlySpan<byte> frame) { Sent++; return true; }
         public int SegmentedFrameBytes => 0;
         public bool TrySendSegmented(ReadOnlySpan<byte> frame, int segmentSize) => false;
+        public Span<byte> SegmentedBuffer() => default;
     }
 
     [Test]

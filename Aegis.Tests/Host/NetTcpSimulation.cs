@@ -66,6 +66,7 @@ public sealed class SimHost : IIpv4Output
     public int SegmentedSends;
 
     public int SegmentedPayloadLimit(int tcpHeaderBytes) => SegmentedLimit;
+    public Span<byte> TcpSegmentedRoom(int length) => default;
 
     public bool SendTcpSegmented(Ipv4Address destination, ReadOnlySpan<byte> segment, int tcpHeaderBytes, int segmentSize)
     {

@@ -21,6 +21,7 @@ public sealed class CapturingLink : IFrameLink
 
     public int SegmentedFrameBytes => 0;
     public bool TrySendSegmented(ReadOnlySpan<byte> frame, int segmentSize) => false;
+    public Span<byte> SegmentedBuffer() => default;
 
     public byte[] Last => Frames[^1];
 
@@ -56,6 +57,7 @@ public sealed class SimulatedEthernet
         }
 
         public int SegmentedFrameBytes => Wire.SegmentedFrameBytes;
+        public Span<byte> SegmentedBuffer() => default;
 
         /// <summary>Cuts the frame as an 8254x does (WireSegmentation.Cut) and sends each piece.</summary>
         public bool TrySendSegmented(ReadOnlySpan<byte> frame, int segmentSize)

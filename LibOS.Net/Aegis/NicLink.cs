@@ -214,31 +214,46 @@ namespace Aegis.LibOS.Net.Aegis
 
         public bool TrySendSegmented(ReadOnlySpan<byte> frame, int segmentSize)
         {
-            if (_largeBuffers == null || frame.Length > NicLimits.MaximumSegmentedFrameBytes || segmentSize <= 0 || segmentSize > 0xFFFF)
+            if (_largeBuffers == null || frame.Length > NicLimits.MaximumSegmentedFrameBytes || segmentSize <= 0 || segmentSize > 0xFFFF
+                || !WaitForLargeBuffer())
             {
                 SendFailures++;
                 return false;
             }
             int b = _largeNext & (LargeBuffers - 1);
-            // Free once the send that last used it is done (sends finish in the order queued); and,
-            // like every send, a send number of its own below MaximumSendsInFlight ahead.
-            long giveUp = 0;
-            while ((_largeUse[b] >= 0 && (int)(_ring->SendsDone - (uint)_largeUse[b]) <= 0)
-                   || _sendsQueued - _ring->SendsDone >= (uint)_sendBufferCount)
-            {
-                long now = Time.Microseconds;
-                if (giveUp == 0) giveUp = now + SendWaitMicros;
-                else if (now >= giveUp) { SendFailures++; return false; }
-                SystemCalls.Yield();
-            }
             byte* buffer = _largeBuffers + b * LargeBufferBytes;
-            frame.CopyTo(new Span<byte>(buffer, frame.Length));
+            fixed (byte* given = frame)
+                if (given != buffer) frame.CopyTo(new Span<byte>(buffer, frame.Length)); // not built in place (SegmentedBuffer)
             _request->Frame = (ulong)buffer;
             _request->Length = (ulong)(uint)frame.Length | (ulong)(uint)segmentSize << NicSendRequest.SegmentSizeShift;
             if (!Queue()) return false;
             _largeUse[b] = _sendsQueued - 1;
             _largeNext++;
             SegmentedSends++;
+            return true;
+        }
+
+        public Span<byte> SegmentedBuffer()
+        {
+            if (_largeBuffers == null || !WaitForLargeBuffer()) return default;
+            return new Span<byte>(_largeBuffers + (_largeNext & (LargeBuffers - 1)) * LargeBufferBytes, NicLimits.MaximumSegmentedFrameBytes);
+        }
+
+        /// <summary>Waits (up to SendWaitMicros) until the next large buffer is free (sends finish
+        /// in the order queued: the one that last used it is done) and a send may be queued
+        /// (below MaximumSendsInFlight ahead). False: it did not come free.</summary>
+        private bool WaitForLargeBuffer()
+        {
+            int b = _largeNext & (LargeBuffers - 1);
+            long giveUp = 0;
+            while ((_largeUse[b] >= 0 && (int)(_ring->SendsDone - (uint)_largeUse[b]) <= 0)
+                   || _sendsQueued - _ring->SendsDone >= (uint)_sendBufferCount)
+            {
+                long now = Time.Microseconds;
+                if (giveUp == 0) giveUp = now + SendWaitMicros;
+                else if (now >= giveUp) return false;
+                SystemCalls.Yield();
+            }
             return true;
         }
 

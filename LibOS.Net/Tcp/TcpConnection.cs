@@ -467,6 +467,17 @@ namespace Aegis.LibOS.Net
 
         private void Emit(uint seq, byte flags, int dataLength, long now, bool synOptions = false)
         {
+            if (dataLength > _mss && !synOptions)
+            {
+                // Many segments' worth: built where the frame to the card will hold it, when the
+                // output has such a place (no copy on the way out), else in the scratch buffer.
+                System.Span<byte> room = _tcp.Ip.TcpSegmentedRoom(TcpSegment.HeaderSize + dataLength);
+                if (room.Length != 0)
+                {
+                    EmitSegmented(room, seq, flags, dataLength, now);
+                    return;
+                }
+            }
             byte[] buf = _tcp.Scratch;
             int window;
             int mssOption = -1, scaleOption = -1;
@@ -490,6 +501,12 @@ namespace Aegis.LibOS.Net
                 TcpSegment.SetChecksum(segment, LocalAddress, RemoteAddress);
                 _tcp.Transmit(RemoteAddress, segment);
             }
+            AfterEmit(flags, now);
+        }
+
+        /// <summary>What every segment sent does: an ACK in it answers what delayed ACKs held.</summary>
+        private void AfterEmit(byte flags, long now)
+        {
             if ((flags & TcpSegment.Ack) != 0)
             {
                 _delackBytes = 0;
@@ -497,6 +514,15 @@ namespace Aegis.LibOS.Net
                 _ackNow = false;
             }
             _lastSend = now;
+        }
+
+        private void EmitSegmented(System.Span<byte> segment, uint seq, byte flags, int dataLength, long now)
+        {
+            uint ack = (flags & TcpSegment.Ack) != 0 ? _rcvNxt : 0;
+            int hl = TcpSegment.Write(segment, LocalPort, RemotePort, seq, ack, flags, WindowField(), -1, -1);
+            _snd.CopyOut((int)(seq - _sndBufSeq), segment.Slice(hl, dataLength));
+            _tcp.TransmitSegmented(RemoteAddress, segment.Slice(0, hl + dataLength), hl, _mss);
+            AfterEmit(flags, now);
         }
 
         private void EmitSyn(long now, bool withAck)

@@ -97,6 +97,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             public bool TrySend(System.ReadOnlySpan<byte> frame) => false;
             public int SegmentedFrameBytes => 0;
             public bool TrySendSegmented(System.ReadOnlySpan<byte> frame, int segmentSize) => false;
+            public System.Span<byte> SegmentedBuffer() => default;
         }
 
         /// <summary>When Step must run again (Time.Microseconds' clock) if no frame comes first.</summary>
