@@ -201,6 +201,29 @@ public sealed unsafe class LinuxSocketTests
     }
 
     [Test]
+    public void AnAckThatOnlyFreesRoomInAWritableQueueWakesNobodyButDataDoes()
+    {
+        // nginx waits in epoll_wait after its answer; the peer's ACKs for that answer change
+        // nothing it can see (the queue was writable and stays so), and must not wake it.
+        SharedProcess p = _tree.Attach(13);
+        var (_, peer, connection) = Connected(p, 9150);
+        var answer = new byte[13 * 1460]; // whole segments: Nagle holds back no tail
+        fixed (byte* a = answer) Assert.That(p.Client.Send(connection, a, answer.Length, 0, null, 0), Is.EqualTo(answer.Length));
+        Assert.That(p.Client.Poll(connection, 0x1, true, out bool recorded), Is.EqualTo((short)0x4), "writable, not readable");
+        Assert.That(recorded, Is.True);
+        long changes = connection.Changes;
+        Run(8);
+        var got = new byte[answer.Length];
+        Assert.That(peer.Receive(got, _now), Is.EqualTo(answer.Length), "the peer has it all: every byte acknowledged");
+        Assert.That(_woken, Is.Empty, "the ACKs woke nobody");
+        Assert.That(p.Client.Poll(connection, 0x1, true, out _), Is.EqualTo((short)0x4));
+        Assert.That(connection.Changes, Is.EqualTo(changes), "nor counted as a change (an edge-triggered epoll reports nothing new)");
+        peer.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\n\r\n"), _now);
+        Run();
+        Assert.That(_woken, Is.EqualTo(new[] { 13UL }), "the next request wakes it");
+    }
+
+    [Test]
     public void AForkedChildAcceptsOnTheSharedListenerAndItsCloseLeavesTheParentsSocket()
     {
         SharedProcess parent = _tree.Attach(20);

@@ -39,7 +39,7 @@ namespace Aegis.LibOS.Net
     public sealed class Tcp : ITransport
     {
         public const int DefaultReceiveBufferSize = 128 * 1024;
-        public const int DefaultSendBufferSize = 64 * 1024;
+        public const int DefaultSendBufferSize = 128 * 1024; // the ring grows to it (TcpSendBuffer): a 64 KiB answer and its headers fit
         public const long Never = long.MaxValue;
 
         // Tunables (documented in docs/network.md).

@@ -1,25 +1,39 @@
 namespace Aegis.LibOS.Net
 {
     /// <summary>The send queue: bytes the application handed over that are not yet
-    /// acknowledged, in a ring allocated once per connection. Segments are built by
+    /// acknowledged, in a ring that grows to the connection's send buffer size. Segments are built by
     /// <see cref="CopyOut"/> (offset from the oldest unacknowledged byte), so the segment builder
     /// never sees the ring itself; a queue over caller-owned stable buffers (a web server's
     /// cached responses) can later take its place behind the same three operations.</summary>
     internal sealed class TcpSendBuffer
     {
-        private readonly byte[] _ring;
+        /// <summary>The ring's first size: a connection that never sends much never holds more.</summary>
+        public const int FirstRingBytes = 16 * 1024;
+
+        private byte[] _ring;
+        private readonly int _capacity;
         private int _head;
         private int _length;
 
-        public TcpSendBuffer(int capacity) { _ring = new byte[capacity]; }
+        /// <summary>A queue of up to capacity bytes (SO_SNDBUF). Its ring starts at FirstRingBytes
+        /// and doubles, up to capacity, when an Append needs the room (as Linux grows a socket's
+        /// send buffer with what it is asked to hold).</summary>
+        public TcpSendBuffer(int capacity)
+        {
+            _capacity = capacity;
+            _ring = new byte[capacity < FirstRingBytes ? capacity : FirstRingBytes];
+        }
 
-        public int Capacity => _ring.Length;
+        public int Capacity => _capacity;
         public int Length => _length;
-        public int Free => _ring.Length - _length;
+        public int Free => _capacity - _length;
+        /// <summary>The bytes the ring holds now (tests).</summary>
+        public int RingBytes => _ring.Length;
 
         public int Append(System.ReadOnlySpan<byte> data)
         {
             int n = data.Length < Free ? data.Length : Free;
+            if (_length + n > _ring.Length) Grow(_length + n);
             int tail = (_head + _length) % _ring.Length;
             int first = n < _ring.Length - tail ? n : _ring.Length - tail;
             data.Slice(0, first).CopyTo(new System.Span<byte>(_ring, tail, first));
@@ -35,6 +49,18 @@ namespace Aegis.LibOS.Net
             int first = n < _ring.Length - at ? n : _ring.Length - at;
             new System.ReadOnlySpan<byte>(_ring, at, first).CopyTo(destination);
             if (n > first) new System.ReadOnlySpan<byte>(_ring, 0, n - first).CopyTo(destination.Slice(first));
+        }
+
+        /// <summary>A larger ring (doubling, at least 'needed', at most the capacity), its bytes in order from 0.</summary>
+        private void Grow(int needed)
+        {
+            int size = _ring.Length;
+            while (size < needed) size *= 2;
+            if (size > _capacity) size = _capacity;
+            var ring = new byte[size];
+            CopyOut(0, new System.Span<byte>(ring, 0, _length));
+            _ring = ring;
+            _head = 0;
         }
 
         public void Consume(int n)

@@ -770,6 +770,10 @@ namespace Aegis.LibOS.Net
 
         internal void Input(ref TcpSegment seg, System.ReadOnlySpan<byte> data, long now)
         {
+            bool listened = _tcp.Notify != null; // else Signal does nothing: skip the comparison
+            TcpReadiness before = listened ? Readiness : TcpReadiness.None;
+            TcpState stateBefore = State;
+            uint receivedBefore = _rcvNxt;
             switch (State)
             {
                 case TcpState.SynSent:
@@ -786,7 +790,12 @@ namespace Aegis.LibOS.Net
                     break;
             }
             _tcp.Schedule(this);
-            _tcp.Signal(this);
+            // Watchers hear of what poll would see: a readiness bit that changed, bytes or a FIN
+            // that arrived (each arrival, as Linux's data_ready), a new state. An ACK that only
+            // frees room in a send queue already writable changes nothing a waiter sees (Linux
+            // wakes writers only once one found the queue full): it wakes nobody, so nginx,
+            // waiting in epoll_wait after its answer, sleeps through the 45 ACKs of a 64 KiB one.
+            if (listened && (Readiness != before || State != stateBefore || _rcvNxt != receivedBefore)) _tcp.Signal(this);
         }
 
         private void InputSynSent(ref TcpSegment seg, long now)
