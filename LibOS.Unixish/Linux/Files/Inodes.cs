@@ -398,6 +398,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             _size = length;
         }
 
+        /// <summary>Where the content lies when it is in memory (not a disk file's): the archive's
+        /// bytes (read-only) or this file's own array, Size bytes of it; for sendfile's single copy.</summary>
+        public bool InMemory(out byte* archive, out byte[] data)
+        {
+            archive = _archiveData;
+            data = _data;
+            return Disk == null;
+        }
+
         /// <summary>Copies up to length bytes from offset into buffer: the count (0 at or past the end).</summary>
         public long ReadAt(long offset, byte* buffer, long length)
         {

@@ -210,6 +210,27 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         if (((long*)payload)[1] == 1) CorkFirst(socket);
                         long at = offset >= 0 ? offset : input.Position;
                         long count = (long)w3 > MaximumSendFile ? MaximumSendFile : (long)w3, total = 0;
+                        if (at >= 0 && socket.Type == LinuxSocket.SOCK_STREAM && ((RegularFile)input.Node).InMemory(out byte* archive, out byte[] content))
+                        {
+                            // In memory (the archive, tmpfs): straight from the file's bytes into the
+                            // socket's queue, one copy instead of two through _sendFileChunk.
+                            long size = input.Node.Size, end = at + count < size ? at + count : size;
+                            fixed (byte* own = content)
+                            {
+                                byte* from = archive != null ? archive : own;
+                                while (at + total < end)
+                                {
+                                    int want = (int)(end - at - total);
+                                    long sent = socket.Send(from + at + total, want, 0, null, 0, SocketCaller.Server);
+                                    if (sent == -Errno.EAGAIN && total == 0) return NotNow(sender, file, socket, 0, true, out reply1);
+                                    if (sent < 0) { if (total == 0) return sent; break; }
+                                    total += sent;
+                                    if (sent < want) break; // the queue is full: the rest waits for the next call
+                                }
+                            }
+                            if (offset < 0) input.Position = at + total;
+                            return total;
+                        }
                         fixed (byte* chunk = _sendFileChunk)
                         {
                             while (total < count)
