@@ -3,8 +3,9 @@
 // do, so far: each document's response — status line and headers included — is built once, when
 // the server starts, into one contiguous buffer (a template with its length filled in), so a
 // request costs a parse and copies into TCP's send buffer, with no formatting and no file-system
-// call. Not yet: sending straight from those buffers with precomputed checksums (the TCP send
-// path copies; docs/network.md says what is missing).
+// call. On an e1000 the card cuts and checksums the segments (docs/network.md, "TCP
+// segmentation"). Not yet: sending straight from those buffers (the TCP send path copies once,
+// into its queue; docs/network.md says what is missing).
 //
 // Documents: /empty (0 bytes), /1k, /64k, /10m (1 KiB, 64 KiB, 10 MiB) whose byte i is
 // (i * 31 + 7) % 251, so a client can check every byte; / lists them. Anything else: 404.
