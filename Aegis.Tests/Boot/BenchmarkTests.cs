@@ -52,7 +52,7 @@ public class BenchmarkTests
 
     /// <summary>Our web server (issue #12, the fifth set of boots): ab's 1,001 keep-alive requests,
     /// the machine's work a request from the first answer to the last.</summary>
-    public static readonly string[] HttpWorkloads = { "http_1k", "http_empty", "http_64k" };
+    public static readonly string[] HttpWorkloads = { "http_1k", "http_empty", "http_64k", "tcp_echo" };
 
     /// <summary>Debian's nginx (issue #12, the sixth boot): ab's keep-alive requests on one
     /// connection, the machine's work a request as Tests/Linux/workmeter.c measures it over the

@@ -6,7 +6,9 @@
 //   ping,ADDRESS,COUNT        ICMP echo; prints each reply's time
 //   resolve,NAME[,SERVER[:PORT]]  an A lookup (default server: the lease's)
 //   udpecho,PORT              echoes datagrams until one says "quit"
-//   tcpecho,PORT              echoes each connection's bytes until a connection sends "quit\n"
+//   tcpecho,PORT[,bench=NAME] echoes each connection's bytes until a connection sends "quit\n";
+//                             with bench=NAME it ends with a BENCH line: the machine's work an
+//                             echo, over the echoes after the first 200 (./aegis bench)
 //   http,PORT[,REQUESTS][,bench=NAME]  the web server (WebServer.cs) until REQUESTS have been
 //                             answered (0: for ever); with bench=NAME it ends with a BENCH line:
 //                             the machine's work a request (./aegis bench)
@@ -56,7 +58,7 @@ namespace Aegis.Apps.Net
                 case "ping": return Ping(words);
                 case "resolve": return Resolve(words);
                 case "udpecho": return UdpEcho(ushort.Parse(words[1]));
-                case "tcpecho": return TcpEcho(ushort.Parse(words[1]));
+                case "tcpecho": return TcpEcho(ushort.Parse(words[1]), Value(words, "bench="));
                 case "http": return WebServer.Run(ushort.Parse(words[1]), words.Length > 2 && IsNumber(words[2]) ? int.Parse(words[2]) : 0, Value(words, "bench="));
                 default:
                     Console.WriteLine("net: unknown mode '" + words[0] + "' (dhcp, ping, resolve, udpecho, tcpecho, http)");
@@ -282,8 +284,13 @@ namespace Aegis.Apps.Net
             return 0;
         }
 
-        private static int TcpEcho(ushort port)
+        /// <summary>How many echoes a bench's warm-up takes before its work is counted.</summary>
+        private const int EchoWarmUp = 200;
+
+        private static int TcpEcho(ushort port, string bench)
         {
+            long echoes = 0;
+            ulong firstWork = 0, lastWork = 0;
             TcpListener listener = Tcp.CreateListener();
             if (listener.Listen(Ipv4Address.Any, port, 128) != TcpError.None)
             {
@@ -314,6 +321,9 @@ namespace Aegis.Apps.Net
                             {
                                 c.Receive(new Span<byte>(buffer, 0, sent), now); // take what went out
                                 bytes += sent;
+                                echoes++;
+                                if (echoes == EchoWarmUp) firstWork = Work();
+                                lastWork = Work();
                                 any = true;
                                 if (sent >= 5 && buffer[sent - 5] == 'q' && buffer[sent - 4] == 'u' && buffer[sent - 3] == 'i' && buffer[sent - 2] == 't' && buffer[sent - 1] == '\n')
                                     quit = true;
@@ -334,6 +344,18 @@ namespace Aegis.Apps.Net
             while (Time.Microseconds < end) Step(null);
             Console.WriteLine("net: TCP echo: " + accepted.ToString() + " connections, " + bytes.ToString() + " bytes; retransmissions "
                 + Tcp.Counters.Retransmissions.ToString() + ", dropped by the test switch " + Tcp.Counters.DroppedByTestReceive.ToString() + " in, " + Tcp.Counters.DroppedByTestSend.ToString() + " out");
+            if (bench != null)
+            {
+                // From the end of the warm-up's last echo to the end of the last one (the client's "quit\n").
+                long counted = echoes - EchoWarmUp;
+                if (counted <= 0 || firstWork == 0)
+                {
+                    Console.WriteLine("net: FAIL: tcpecho bench: " + echoes.ToString() + " echoes, not enough past the warm-up");
+                    return 1;
+                }
+                ulong each = (lastWork - firstWork) / (ulong)counted, tenths = (lastWork - firstWork) * 10 / (ulong)counted % 10;
+                Console.WriteLine("BENCH " + bench + " " + counted.ToString() + " " + each.ToString() + "." + tenths.ToString());
+            }
             return 0;
         }
     }
