@@ -453,7 +453,8 @@ namespace Aegis.LibOS.Net
         private bool CutTcpSegment(Ipv4Address destination, System.ReadOnlySpan<byte> segment, int tcpHeaderBytes, int segmentSize)
         {
             int payload = segment.Length - tcpHeaderBytes;
-            if (_cutScratch == null) _cutScratch = new byte[60 + Ethernet.MaximumPayload];
+            int largest = tcpHeaderBytes + (payload < segmentSize ? payload : segmentSize);
+            if (_cutScratch == null || _cutScratch.Length < largest) _cutScratch = new byte[largest > 60 + Ethernet.MaximumPayload ? largest : 60 + Ethernet.MaximumPayload];
             uint seq = Wire.U32(segment, 4);
             byte flags = segment[13];
             bool all = true;

@@ -35,15 +35,23 @@ public class NetTcpRobustnessTests
         return (net, ch, sh, s, c.SendNext);
     }
 
+    /// <summary>A new client connection on the old one's 4-tuple (port 40000 to 80) whose SYN
+    /// carries 'isn', connecting.</summary>
+    private static TcpConnection ReconnectWithIsn(SimNet net, SimHost ch, uint isn)
+    {
+        var c = ch.Tcp.CreateConnection();
+        c.Bind(Ipv4Address.Any, 40000);
+        ch.Tcp.UseFixedIsn = true;
+        ch.Tcp.FixedIsn = isn;
+        Assert.That(c.Connect(ServerAddress, 80, net.Now), Is.EqualTo(TcpError.InProgress));
+        return c;
+    }
+
     [Test]
     public void TimeWaitIsEndedByANewSynWithALargerIsnOnTheSame4Tuple()
     {
         var (net, ch, sh, old, last) = ServerInTimeWait();
-        var c = ch.Tcp.CreateConnection();
-        c.Bind(Ipv4Address.Any, 40000);
-        ch.Tcp.UseFixedIsn = true;
-        ch.Tcp.FixedIsn = last + 100_000;
-        Assert.That(c.Connect(ServerAddress, 80, net.Now), Is.EqualTo(TcpError.InProgress));
+        var c = ReconnectWithIsn(net, ch, last + 100_000);
         net.RunUntil(() => c.State == TcpState.Established, 50_000);
         Assert.That(c.State, Is.EqualTo(TcpState.Established), "no wait for the SYN's retransmission");
         Assert.That(sh.Tcp.Counters.TimeWaitReused, Is.EqualTo(1));
@@ -107,11 +115,7 @@ public class NetTcpRobustnessTests
         // and the SYN's retransmission then opens the connection (Linux's default).
         var (net, ch, sh, old, last) = ServerInTimeWait();
         net.Log = new List<SimPacket>();
-        var c = ch.Tcp.CreateConnection();
-        c.Bind(Ipv4Address.Any, 40000);
-        ch.Tcp.UseFixedIsn = true;
-        ch.Tcp.FixedIsn = last - 100_000;
-        c.Connect(ServerAddress, 80, net.Now);
+        var c = ReconnectWithIsn(net, ch, last - 100_000);
         net.Run(500_000);
         Assert.That(c.State, Is.EqualTo(TcpState.SynSent), "before the SYN's retransmission");
         Assert.That(sh.Tcp.Counters.TimeWaitReused, Is.EqualTo(0));
@@ -142,14 +146,11 @@ public class NetTcpRobustnessTests
     public void TimeWaitIsEndedByANewSynWhoseIsnLiesBeyondTheOldWindowsReachBehind()
     {
         // A peer whose ISN clock ran more than half the sequence space since the old incarnation
-        // (QEMU's user network) looks behind: far enough that no old segment can land in the new
-        // window, the SYN opens the connection at once.
+        // (QEMU's user network) looks behind: far enough that none of the old incarnation's
+        // retransmissions (within a window of RCV.NXT) can land in the new window, the SYN opens
+        // the connection at once.
         var (net, ch, sh, old, last) = ServerInTimeWait();
-        var c = ch.Tcp.CreateConnection();
-        c.Bind(Ipv4Address.Any, 40000);
-        ch.Tcp.UseFixedIsn = true;
-        ch.Tcp.FixedIsn = last - 1_000_000_000;
-        c.Connect(ServerAddress, 80, net.Now);
+        var c = ReconnectWithIsn(net, ch, last - 1_000_000_000);
         net.RunUntil(() => c.State == TcpState.Established, 50_000);
         Assert.That(c.State, Is.EqualTo(TcpState.Established), "no wait for the SYN's retransmission");
         Assert.That(sh.Tcp.Counters.TimeWaitReused, Is.EqualTo(1));

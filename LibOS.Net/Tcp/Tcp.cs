@@ -160,12 +160,14 @@ namespace Aegis.LibOS.Net
                 {
                     // RFC 6191 / RFC 1122 4.2.2.13 without timestamps: a SYN whose ISN is beyond
                     // everything the old incarnation sent ends TIME_WAIT and opens anew; our ISN
-                    // continues beyond what the old incarnation used. So does one whose ISN lies so
-                    // far behind that no segment of the old incarnation can fall in the new one's
-                    // window (TimeWaitReach): a peer whose ISN clock outruns half the sequence space
-                    // within 2MSL looks "behind" (QEMU's user network adds 64,000 a connection: at
-                    // 1,400 connections a second it wraps in 48 s, and a host port comes back
-                    // every 20 s).
+                    // continues beyond what the old incarnation used. So does one whose ISN lies
+                    // more than TimeWaitReach behind: a peer whose ISN clock outruns half the
+                    // sequence space within 2MSL looks "behind" (QEMU's user network adds 64,000 a
+                    // connection: at 1,400 connections a second it wraps in 48 s, and a host port
+                    // comes back every 20 s). None of the old incarnation's retransmissions (all
+                    // within a window of RCV.NXT) can then land in the new window; a duplicate the
+                    // network kept from earlier in that connection still could, the risk RFC
+                    // 6191's timestamps remove and QEMU's user network cannot produce.
                     Counters.TimeWaitReused++;
                     hasFloor = true;
                     floor = c.TimeWaitSndMax + 65536 * 2;

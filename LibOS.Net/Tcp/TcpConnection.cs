@@ -1281,8 +1281,9 @@ namespace Aegis.LibOS.Net
         internal long TimeWaitDeadline => _stateDeadline;
 
         internal uint TimeWaitRcvNxt => _rcvNxt;
-        /// <summary>How far behind RCV.NXT a new SYN's ISN must lie for no segment of this
-        /// incarnation to fall in the new one's window: twice the most this one could advertise.</summary>
+        /// <summary>How far behind RCV.NXT a new SYN's ISN must lie for none of this incarnation's
+        /// retransmissions (within one window of RCV.NXT) to fall in the new one's window: twice
+        /// the most this one could advertise.</summary>
         internal uint TimeWaitReach => 2u * (uint)(ReceiveCapacity > 65535 ? ReceiveCapacity : 65535);
         internal uint TimeWaitSndMax => _sndMax;
 
