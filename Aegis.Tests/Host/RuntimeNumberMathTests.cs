@@ -2,7 +2,7 @@
 //  - against correctly rounded results (Data/math-reference.txt, made with mpmath by
 //    tools/make-math-reference.py): every result within one unit in the last place;
 //  - against the host's Math (glibc's libm under .NET) on random inputs: special values identical,
-//    results within one ulp, two for tanh/sinh/cosh and sin/cos/tan, where the host's own error
+//    results within one ulp, two for tanh/sinh/cosh, sin/cos/tan and log10, where the host's own error
 //    reaches two ulp and more (the reference test shows ours is the correctly rounded one there).
 using Internal.Numerics;
 using NUnit.Framework;
@@ -31,7 +31,8 @@ public class RuntimeNumberMathTests
     {
         foreach (double x in Specials)
             Assert.That(UlpDistance(ours(x), host(x)), Is.LessThanOrEqualTo(tolerance), $"{name}({x:R}): ours {ours(x):R}, host {host(x):R}");
-        var random = new Random(name.GetHashCode() & 0xFFFF);
+        var random = new Random(StableSeed(name)); // the same inputs in every run
+
         int differ = 0;
         for (int i = 0; i < count; i++)
         {
@@ -45,6 +46,14 @@ public class RuntimeNumberMathTests
             if (distance != 0) differ++;
         }
         TestContext.Out.WriteLine($"{name}: {differ} of {count} differ from the host by one ulp");
+    }
+
+    /// <summary>The same seed in every run, unlike string.GetHashCode, which .NET randomizes per process.</summary>
+    private static int StableSeed(string name)
+    {
+        int seed = 17;
+        foreach (char c in name) seed = seed * 31 + c;
+        return seed & 0xFFFF;
     }
 
     private static double AnyBits(Random random) => BitConverter.Int64BitsToDouble(random.NextInt64());
@@ -115,7 +124,8 @@ public class RuntimeNumberMathTests
     {
         CheckUnary("Exp", MathCore.Exp, Math.Exp, r => r.Next(2) == 0 ? Around(r, 746) : LogUniform(r, -40, 10), 60000);
         CheckUnary("Log", MathCore.Log, Math.Log, r => r.Next(2) == 0 ? Math.Abs(AnyBits(r)) : 1 + Around(r, 0.01), 60000);
-        CheckUnary("Log10", MathCore.Log10, Math.Log10, r => r.Next(2) == 0 ? Math.Abs(AnyBits(r)) : Math.Pow(10, r.Next(-300, 300)), 40000);
+        // glibc's log10 is up to two ulp off (its own ulps table); the reference test holds ours to one ulp of exact.
+        CheckUnary("Log10", MathCore.Log10, Math.Log10, r => r.Next(2) == 0 ? Math.Abs(AnyBits(r)) : Math.Pow(10, r.Next(-300, 300)), 40000, 2);
         CheckUnary("Log2", MathCore.Log2, Math.Log2, r => r.Next(2) == 0 ? Math.Abs(AnyBits(r)) : 1 + Around(r, 0.5), 40000);
         Assert.That(MathCore.Log10(1000), Is.EqualTo(3.0));
         Assert.That(MathCore.Log2(1024), Is.EqualTo(10.0));
