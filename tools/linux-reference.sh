@@ -2,7 +2,8 @@
 # Runs one program of Aegis's root file system on Debian bookworm's Linux 6.1, in the QEMU
 # machine the benchmarks use: the Linux column of docs/benchmarks.md (docs/linux-reference.md).
 #
-#   tools/linux-reference.sh [--timeout SECONDS] [--tcg] [--stage DIR] COMMAND [ARGS...]
+#   tools/linux-reference.sh [--timeout SECONDS] [--tcg] [--stage DIR] [--nic MODEL]
+#                            [--forward [udp:]HOSTPORT:GUESTPORT]... [--monitor SOCKET] COMMAND [ARGS...]
 #
 # Boots the kernel of the package that linux-image-amd64 depends on (fetched with apt-get,
 # checked against apt's SHA256, cached in artifacts/linux-reference/) with an initramfs that
@@ -30,7 +31,9 @@ fail() { say "$*"; exit 125; }
 
 usage() {
     cat <<'EOF'
-usage: tools/linux-reference.sh [--timeout SECONDS] [--tcg] [--stage DIR] COMMAND [ARGS...]
+usage: tools/linux-reference.sh [--timeout SECONDS] [--tcg] [--stage DIR] [--nic MODEL]
+                                [--forward [udp:]HOSTPORT:GUESTPORT]... [--monitor SOCKET]
+                                COMMAND [ARGS...]
 
 Boots Debian bookworm's Linux 6.1 in QEMU (-cpu max -m 512M -smp 1 -icount shift=0,sleep=off)
 with Aegis's staged root file system as its initramfs, runs COMMAND ARGS (a path inside that
@@ -40,6 +43,14 @@ file system, e.g. /usr/bin/linuxbench), prints the program's output and exits wi
   --tcg              plain TCG, without -icount (faster, but the TSC no longer counts instructions)
   --stage DIR        the root file system to pack (default: the build's rootfs stage,
                      Apps/Linux/obj/Release/net10.0/aegis/rootfs/stage)
+  --nic MODEL        a network card on QEMU's user network, as ./aegis run --nic gives Aegis:
+                     e1000, e1000e or virtio; Linux loads the kernel package's own driver and
+                     brings eth0 up as 10.0.2.15/24 via 10.0.2.2 before COMMAND starts
+  --forward [udp:]HOSTPORT:GUESTPORT
+                     forward a port of the host's 127.0.0.1 to the guest (QEMU's hostfwd);
+                     repeatable; needs --nic
+  --monitor SOCKET   QEMU's human monitor on the Unix socket SOCKET, as ./aegis run --monitor
+                     (info jit, info registers, ...)
 EOF
 }
 
@@ -48,6 +59,9 @@ usage_error() { say "$*"; usage >&2; exit 2; }
 timeout_seconds=900
 tcg=false
 stage="$DEFAULT_STAGE"
+nic=""
+forwards=()
+monitor=""
 while (( $# > 0 )); do
     case "$1" in
         --timeout)
@@ -58,6 +72,19 @@ while (( $# > 0 )); do
         --stage)
             (( $# >= 2 )) || usage_error "--stage needs a directory"
             stage="$2"; shift 2 ;;
+        --nic)
+            (( $# >= 2 )) || usage_error "--nic needs a model (e1000, e1000e or virtio)"
+            case "$2" in e1000|e1000e|virtio) nic="$2" ;; *) usage_error "--nic: unknown model '$2' (e1000, e1000e or virtio)" ;; esac
+            shift 2 ;;
+        --forward)
+            (( $# >= 2 )) || usage_error "--forward needs [udp:]HOSTPORT:GUESTPORT"
+            [[ "$2" =~ ^(udp:)?[0-9]+:[0-9]+$ ]] || usage_error "--forward needs [udp:]HOSTPORT:GUESTPORT, not '$2'"
+            forwards+=("$2"); shift 2 ;;
+        --monitor)
+            (( $# >= 2 )) || usage_error "--monitor needs a socket path"
+            [[ "$2" != *,* ]] || usage_error "--monitor needs a socket path without commas, not '$2'"
+            [[ ! -e "$2" || -S "$2" ]] || usage_error "--monitor: '$2' exists and is not a socket"
+            monitor="$2"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         --) shift; break ;;
         -*) usage_error "unknown option '$1'" ;;
@@ -65,6 +92,20 @@ while (( $# > 0 )); do
     esac
 done
 (( $# >= 1 )) || usage_error "no command given"
+(( ${#forwards[@]} == 0 )) || [[ -n "$nic" ]] || usage_error "--forward needs --nic"
+
+# The modules each card's driver needs, in load order (their "depends=" in the kernel package;
+# the PTP clock e1000e uses is built in).
+modules_for() {
+    case "$1" in
+        e1000) echo drivers/net/ethernet/intel/e1000/e1000.ko ;;
+        e1000e) echo drivers/net/ethernet/intel/e1000e/e1000e.ko ;;
+        virtio) echo drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko \
+                     drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko \
+                     drivers/virtio/virtio_pci.ko net/core/failover.ko drivers/net/net_failover.ko \
+                     drivers/net/virtio_net.ko ;;
+    esac
+}
 
 # --- prerequisites -------------------------------------------------------------------------
 for tool in qemu-system-x86_64 gcc apt-get apt-cache dpkg-deb sha256sum base64 timeout awk; do
@@ -170,6 +211,29 @@ else
 fi
 say "kernel $(cat "$kernel_dir/release" 2>/dev/null || echo '?') from $(cat "$kernel_dir/package") sha256 $(cat "$kernel_dir/sha256")"
 
+# --- the network card's modules -----------------------------------------------------------
+# Unpacked from the cached package into the kernel's directory the first time a card needs them.
+if [[ -n "$nic" ]]; then
+    release="$(cat "$kernel_dir/release")"
+    deb="$(find "$kernel_dir" -maxdepth 1 -name '*.deb' -print -quit)"
+    module_index=0
+    mkdir -p "$work/overlay/aegis-reference-modules"
+    for module in $(modules_for "$nic"); do
+        cached="$kernel_dir/modules/$module"
+        if [[ ! -f "$cached" ]]; then
+            [[ -n "$deb" ]] || fail "no cached kernel package in $kernel_dir to take $module from"
+            mkdir -p "$work/modules"
+            dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$work/modules" "./lib/modules/$release/kernel/$module" 2>/dev/null \
+                || fail "the kernel package has no $module"
+            mkdir -p "$(dirname "$cached")"
+            mv "$work/modules/lib/modules/$release/kernel/$module" "$cached"
+        fi
+        module_index=$(( module_index + 1 ))
+        cp "$cached" "$work/overlay/aegis-reference-modules/$(printf '%02d' "$module_index")-$(basename "$module")"
+    done
+    say "network: $nic ($(modules_for "$nic" | wc -w) module(s)), 10.0.2.15/24 via 10.0.2.2${forwards[*]:+, forwarding ${forwards[*]}}"
+fi
+
 # --- /init ---------------------------------------------------------------------------------
 init_binary="$CACHE/init"
 if [[ ! -x "$init_binary" || "$TOOL_DIR/init.c" -nt "$init_binary" ]]; then
@@ -191,8 +255,15 @@ if command -v cpio >/dev/null 2>&1; then
     (cd "$work/overlay" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >>"$initramfs"
 else
     command -v python3 >/dev/null 2>&1 || fail "neither cpio nor python3 is installed: cannot write the initramfs"
+    module_arguments=()
+    if [[ -d "$work/overlay/aegis-reference-modules" ]]; then
+        module_arguments+=(--dir /aegis-reference-modules)
+        for module in "$work/overlay/aegis-reference-modules"/*.ko; do
+            module_arguments+=(--file "/aegis-reference-modules/$(basename "$module")=$module")
+        done
+    fi
     python3 "$TOOL_DIR/mkcpio.py" "$initramfs" --tree "$stage" \
-        --dir /dev --char /dev/console=5:1 --file "/init=$init_binary" \
+        --dir /dev --char /dev/console=5:1 --file "/init=$init_binary" "${module_arguments[@]+"${module_arguments[@]}"}" \
         || fail "could not write the initramfs"
 fi
 
@@ -200,11 +271,30 @@ fi
 # base64 of the NUL-ended arguments: init.c decodes it from its environment (aegis_run=...).
 encoded="$(printf '%s\0' "$@" | base64 -w 0)"
 append="$KERNEL_ARGS aegis_run=$encoded"
+[[ -z "$nic" ]] || append+=" aegis_net=1"
 (( ${#append} < 2000 )) || fail "the command is too long for the kernel command line (${#append} of 2048 characters)"
 
 qemu=(qemu-system-x86_64 -cpu max -m 512M -smp 1)
 [[ "$tcg" == true ]] || qemu+=(-icount shift=0,sleep=off)
 qemu+=(-nographic -no-reboot -kernel "$kernel_dir/vmlinuz" -initrd "$initramfs" -append "$append")
+# The card as ./aegis run attaches it: QEMU's user network, host ports forwarded from 127.0.0.1.
+if [[ -n "$nic" ]]; then
+    netdev="user,id=referencenet"
+    for forward in "${forwards[@]+"${forwards[@]}"}"; do
+        protocol=tcp ports="$forward"
+        [[ "$forward" != udp:* ]] || { protocol=udp; ports="${forward#udp:}"; }
+        netdev+=",hostfwd=$protocol:127.0.0.1:${ports%%:*}-:${ports#*:}"
+    done
+    device="$nic"
+    [[ "$nic" != virtio ]] || device=virtio-net-pci
+    qemu+=(-netdev "$netdev" -device "$device,netdev=referencenet")
+else
+    qemu+=(-nic none)
+fi
+if [[ -n "$monitor" ]]; then
+    rm -f -- "$monitor"   # a stale socket of an earlier run (checked to be a socket above)
+    qemu+=(-monitor "unix:$monitor,server=on,wait=off")
+fi
 
 # --- run -----------------------------------------------------------------------------------
 log="$work/console.log"
@@ -239,6 +329,11 @@ cp "$log" "$CACHE/last-console.log" 2>/dev/null || true
 # clear the terminal of whoever reads the messages below.
 tr -d '\r' <"$log" | sed -e 's/\x1bc//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' >"$work/console.txt"
 exit_line="$(grep -aE "^$MARKER_EXIT -?[0-9]+\$" "$work/console.txt" | tail -n 1 || true)"
+if [[ -n "$exit_line" ]] && ! grep -q "$MARKER_START\$" "$work/console.txt"; then
+    say "init failed before the command started (status ${exit_line##* }):"
+    grep -a '^init: ' "$work/console.txt" >&2 || true
+    exit 125
+fi
 if [[ -n "$exit_line" ]]; then
     status="${exit_line##* }"
     say "exit status $status after $elapsed s ($([[ "$tcg" == true ]] && echo TCG || echo 'icount: 1 instruction = 1 ns'))"

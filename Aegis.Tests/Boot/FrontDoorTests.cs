@@ -51,6 +51,27 @@ public class FrontDoorTests
         result.AssertOutputContains("unknown option for run: '--frobnicate'");
     }
 
+    /// <summary>The measuring tools refuse a request they cannot carry out with a usage error
+    /// (status 2) before they fetch a kernel or boot anything.</summary>
+    [TestCase("tools/linux-reference.sh", "--forward 8080:80 /usr/sbin/nginx", "--forward needs --nic")]
+    [TestCase("tools/linux-reference.sh", "--nic rtl8139 /usr/sbin/nginx", "unknown model 'rtl8139'")]
+    [TestCase("tools/linux-reference.sh", "--nic e1000 --forward 80 /usr/sbin/nginx", "--forward needs [udp:]HOSTPORT:GUESTPORT")]
+    [TestCase("tools/net-side-by-side.sh", "--servers linux-nginx,windows-iis", "unknown server 'windows-iis'")]
+    public void MeasuringToolsRefuseWhatTheyCannotDoWithAUsageError(string tool, string arguments, string message)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash")
+        {
+            WorkingDirectory = FrontDoor.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(tool);
+        foreach (string argument in arguments.Split(' ')) start.ArgumentList.Add(argument);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync(), errors = process.StandardError.ReadToEndAsync();
+        Assert.That(process.WaitForExit((int)Limit.TotalMilliseconds), Is.True, tool + " did not end");
+        Assert.That(process.ExitCode, Is.EqualTo(UsageErrorStatus), output.Result + errors.Result);
+        Assert.That(errors.Result, Does.Contain(message));
+    }
+
     [Test]
     public void NonNumericTimeoutExitsWithUsageError()
     {

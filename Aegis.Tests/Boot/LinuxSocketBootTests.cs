@@ -92,6 +92,91 @@ public class LinuxSocketBootTests
         Assert.That(connections.Count(ok => !ok), Is.Zero, () => result.Describe("keep-alive connections without their three whole answers"));
     }
 
+    /// <summary>/usr/bin/leanhttp (Tests/Linux/leanhttp.c), the lean epoll server the Linux
+    /// comparison runs on both systems, serves on Aegis as on Linux: curl's 1 KiB and 64 KiB
+    /// documents byte for byte, the empty one empty, an unknown name 404 and a POST 400; two
+    /// requests written at once get their two answers in order; 16 keep-alive connections at
+    /// once each get three whole answers.</summary>
+    [Test]
+    public void LeanHttpServesItsDocumentsInOrderAndKeepsConnectionsAlive()
+    {
+        int httpPort = FreeTcpPort(), stopPort = FreeTcpPort();
+        byte[] k1 = null, k64 = null, empty = null;
+        string missing = null, post = null, pipelined = null;
+        bool[] connections = new bool[16];
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "leanhttp: listening");
+            string url = "http://127.0.0.1:" + httpPort;
+            k1 = Curl(url + "/1k.txt");
+            k64 = Curl(url + "/64k.txt");
+            empty = Curl(url + "/empty");
+            missing = CurlStatus(url + "/missing.txt");
+            post = CurlStatus(url + "/1k.txt", "-X", "POST");
+            pipelined = PipelinedAnswers(httpPort);
+            string expected = NumberedLines(16);
+            Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
+                i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
+            using var stop = new TcpClient();
+            stop.Connect(IPAddress.Loopback, stopPort);
+            stop.Client.Shutdown(SocketShutdown.Send);
+            WaitFor(output, "stopped");
+        }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", httpPort + ":80", "--forward", stopPort + ":9999", "--",
+            "init=/bin/sh -c 'leanhttp & p=$!;busybox nc -l -p 9999;kill $p;wait;echo stopped'", "exit");
+
+        result.AssertExitStatus(0);
+        Assert.That(k1 == null ? null : Encoding.ASCII.GetString(k1), Is.EqualTo(NumberedLines(16)), () => result.Describe("/1k.txt"));
+        Assert.That(k64 == null ? null : Encoding.ASCII.GetString(k64), Is.EqualTo(NumberedLines(1024)), () => result.Describe("/64k.txt"));
+        Assert.That(empty, Is.Empty, () => result.Describe("/empty"));
+        Assert.That(missing, Is.EqualTo("404"), () => result.Describe("/missing.txt"));
+        Assert.That(post, Is.EqualTo("400"), () => result.Describe("POST /1k.txt"));
+        Assert.That(pipelined, Is.EqualTo("200 1024, 200 65536, closed"), () => result.Describe("two requests written at once"));
+        Assert.That(connections.Count(ok => !ok), Is.Zero, () => result.Describe("keep-alive connections without their three whole answers"));
+    }
+
+    /// <summary>curl's HTTP status for URL ("000" when it got none).</summary>
+    private static string CurlStatus(string url, params string[] extra)
+    {
+        var start = new ProcessStartInfo("curl") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string e in extra) start.ArgumentList.Add(e);
+        foreach (string a in new[] { "-s", "--max-time", "60", "-o", "/dev/null", "-w", "%{http_code}", url }) start.ArgumentList.Add(a);
+        using Process curl = Process.Start(start)!;
+        string status = curl.StandardOutput.ReadToEnd();
+        curl.WaitForExit(70_000);
+        return status.Trim();
+    }
+
+    /// <summary>Writes a request for /1k.txt and one for /64k.txt (the second asking to close) in one
+    /// write, then reads to the end: "STATUS LENGTH" of each answer whose body is the document's,
+    /// and "closed" when the server then closed the connection.</summary>
+    private static string PipelinedAnswers(int port)
+    {
+        using var client = new TcpClient();
+        client.Connect(IPAddress.Loopback, port);
+        NetworkStream stream = client.GetStream();
+        stream.ReadTimeout = 60_000;
+        stream.Write(Encoding.ASCII.GetBytes("GET /1k.txt HTTP/1.1\r\nHost: aegis\r\n\r\nGET /64k.txt HTTP/1.1\r\nHost: aegis\r\nConnection: close\r\n\r\n"));
+        var all = new MemoryStream();
+        stream.CopyTo(all);
+        string text = Encoding.ASCII.GetString(all.ToArray());
+        var answers = new List<string>();
+        int at = 0;
+        foreach (int lines in new[] { 16, 1024 })
+        {
+            int headEnd = text.IndexOf("\r\n\r\n", at, StringComparison.Ordinal);
+            if (headEnd < 0) break;
+            string head = text.Substring(at, headEnd - at);
+            string lengthLine = head.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length: ", StringComparison.OrdinalIgnoreCase)) ?? "Content-Length: -1";
+            int length = int.Parse(lengthLine.Substring(16));
+            string body = headEnd + 4 + Math.Max(length, 0) <= text.Length ? text.Substring(headEnd + 4, Math.Max(length, 0)) : "";
+            answers.Add(head.Split(' ')[1] + " " + (body == NumberedLines(lines) ? length.ToString() : "wrong body"));
+            at = headEnd + 4 + Math.Max(length, 0);
+        }
+        answers.Add(at == text.Length ? "closed" : "then " + (text.Length - at) + " more bytes");
+        return string.Join(", ", answers);
+    }
+
     /// <summary>busybox wget connects out to a server of the host's; busybox httpd (forking a child
     /// per connection) serves / to the host's curl; busybox nc -l takes the host's last word; and
     /// /etc/resolv.conf names the DNS server of the lease.</summary>

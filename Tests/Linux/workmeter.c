@@ -18,8 +18,8 @@
  * answer was lost is answered again: "start" while open restarts the window, "stop" while closed
  * answers "stopped" without printing.
  *
- * The work is the time stamp counter less the ticks the CPU spent halted (Aegis:
- * /proc/aegis/idle_tsc; 0 where the system does not say): under QEMU's -icount shift=0 that is
+ * The work is the time stamp counter less the ticks the CPU spent halted (machinework.h: Aegis
+  * /proc/aegis/idle_tsc, Linux /proc/timer_list; 0 where the system does not say): under QEMU's -icount shift=0 that is
  * every instruction the machine ran in the window (the server, its libOS, the file server, the
  * kernel, interrupts), the meter's own two datagrams included (a few thousand instructions).
  * Prints "workmeter: listening on udp port PORT" when ready.

@@ -14,16 +14,32 @@
  *   LINUX-REFERENCE-START            just before the command starts
  *   LINUX-REFERENCE-EXIT <status>    after it ended: its exit code, or 128 + signal number
  *
+ * The network (linux-reference.sh --nic): the script puts the card's driver and the modules it
+ * needs in /aegis-reference-modules/ (a directory of its own, so that it cannot collide with
+ * the stage's /lib, a symbolic link in some trees), named so that their order is the load order, and sets
+ * aegis_net=1. init then loads every module there (finit_module), brings up lo and eth0 with
+ * QEMU's user-network address (10.0.2.15/24, the gateway 10.0.2.2 as default route) and waits
+ * up to 10 s for eth0's carrier before it runs the command. A failure is printed and ends the
+ * run with status 125: a benchmark must not run on a half-configured machine.
+ *
  * Built by the script with gcc -static -O2; it needs nothing from the file system around it.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -34,6 +50,13 @@
 #define RUN_VARIABLE "aegis_run"
 #define MARKER_START "LINUX-REFERENCE-START"
 #define MARKER_EXIT "LINUX-REFERENCE-EXIT"
+#define NET_VARIABLE "aegis_net"
+#define MODULE_DIRECTORY "/aegis-reference-modules"
+/* QEMU's user network (slirp): the guest's address, its netmask and the gateway. */
+#define GUEST_ADDRESS "10.0.2.15"
+#define GUEST_NETMASK "255.255.255.0"
+#define GATEWAY_ADDRESS "10.0.2.2"
+#define CARRIER_WAIT_MS 10000
 
 /* Writes the whole buffer to fd, retrying short writes and interruptions. */
 static void write_all(int fd, const char *text, size_t length)
@@ -174,6 +197,121 @@ static void finish(int status)
     power_off();
 }
 
+static int compare_names(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int is_module(const struct dirent *entry)
+{
+    size_t length = strlen(entry->d_name);
+    return length > 3 && strcmp(entry->d_name + length - 3, ".ko") == 0;
+}
+
+/* Loads every module of MODULE_DIRECTORY in name order; 0 when all loaded (or were loaded). */
+static int load_modules(void)
+{
+    struct dirent **entries;
+    int count = scandir(MODULE_DIRECTORY, &entries, is_module, compare_names);
+    if (count < 0) {
+        say("init: cannot read " MODULE_DIRECTORY ": %s\n", strerror(errno));
+        return -1;
+    }
+    int failed = 0;
+    for (int i = 0; i < count; i++) {
+        char path[512];
+        snprintf(path, sizeof path, MODULE_DIRECTORY "/%s", entries[i]->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST)) {
+            say("init: cannot load %s: %s\n", path, strerror(errno));
+            failed = 1;
+        }
+        if (fd >= 0)
+            close(fd);
+        free(entries[i]);
+    }
+    free(entries);
+    return failed ? -1 : 0;
+}
+
+static int set_address(int sock, unsigned long request, const char *name, const char *address)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    struct sockaddr_in *in = (struct sockaddr_in *)&ifr.ifr_addr;
+    in->sin_family = AF_INET;
+    inet_pton(AF_INET, address, &in->sin_addr);
+    return ioctl(sock, request, &ifr);
+}
+
+static int bring_up(int sock, const char *name)
+{
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
+    if (ioctl(sock, SIOCGIFFLAGS, &ifr) < 0)
+        return -1;
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    return ioctl(sock, SIOCSIFFLAGS, &ifr);
+}
+
+/* 1 when /sys/class/net/NAME/carrier reads 1. */
+static int has_carrier(const char *name)
+{
+    char path[128], value = 0;
+    snprintf(path, sizeof path, "/sys/class/net/%s/carrier", name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, &value, 1);
+    close(fd);
+    return n == 1 && value == '1';
+}
+
+/* lo and eth0 up, eth0 with QEMU's user-network address and the gateway as default route. */
+static int configure_network(void)
+{
+    if (load_modules() < 0)
+        return -1;
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) {
+        say("init: socket: %s\n", strerror(errno));
+        return -1;
+    }
+    int result = -1;
+    if (bring_up(sock, "lo") < 0)
+        say("init: cannot bring up lo: %s\n", strerror(errno));
+    else if (set_address(sock, SIOCSIFADDR, "eth0", GUEST_ADDRESS) < 0
+             || set_address(sock, SIOCSIFNETMASK, "eth0", GUEST_NETMASK) < 0
+             || bring_up(sock, "eth0") < 0)
+        say("init: cannot configure eth0 (%s/24): %s\n", GUEST_ADDRESS, strerror(errno));
+    else {
+        int waited = 0;
+        while (!has_carrier("eth0") && waited < CARRIER_WAIT_MS) {
+            usleep(10000);
+            waited += 10;
+        }
+        struct rtentry route;
+        memset(&route, 0, sizeof route);
+        struct sockaddr_in *gateway = (struct sockaddr_in *)&route.rt_gateway;
+        gateway->sin_family = AF_INET;
+        inet_pton(AF_INET, GATEWAY_ADDRESS, &gateway->sin_addr);
+        ((struct sockaddr_in *)&route.rt_dst)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&route.rt_genmask)->sin_family = AF_INET;
+        route.rt_flags = RTF_UP | RTF_GATEWAY;
+        route.rt_dev = "eth0";
+        if (!has_carrier("eth0"))
+            say("init: eth0 has no carrier after %d ms\n", CARRIER_WAIT_MS);
+        else if (ioctl(sock, SIOCADDRT, &route) < 0)
+            say("init: cannot add the default route via %s: %s\n", GATEWAY_ADDRESS, strerror(errno));
+        else
+            result = 0;
+    }
+    close(sock);
+    return result;
+}
+
 static void run_child(char **argv)
 {
     setsid();
@@ -212,6 +350,10 @@ int main(void)
         say("init: " RUN_VARIABLE "= is not the base64 of NUL-ended arguments\n");
         finish(127);
     }
+
+    const char *net = getenv(NET_VARIABLE);
+    if (net != NULL && strcmp(net, "1") == 0 && configure_network() < 0)
+        finish(125);
 
     say(MARKER_START "\n");
     pid_t child = fork();
