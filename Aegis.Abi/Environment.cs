@@ -123,6 +123,10 @@ namespace Aegis.Abi
         // ---- idle time (issue #9): TSC ticks the CPU spent halted in the kernel's idle loop since
         // boot (nothing could run), as /proc/uptime's second field and top's idle show it.
         public ulong IdleTimestampTicks;
+        // ---- address-space switches (issue #12): CR3 loads since the environments began, the
+        // switches between two environments' page tables and the kernel's reloads that flush the
+        // TLB. Each one empties the TLB (and QEMU's TCG empties its software TLB on every load).
+        public ulong AddressSpaceLoads;
 
         public const ulong InfoPageMagic = 0x4145474953494E46; // "AEGISINF"
     }

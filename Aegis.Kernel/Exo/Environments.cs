@@ -123,6 +123,7 @@ namespace Aegis.Kernel.Exo
             s_info->SliceCount = 64;
             s_info->TotalFrames = frames.TotalFrames;
             s_info->CpuFeatures = Cpu.FsGsBaseEnabled ? CpuFeatureBits.FsGsBase : 0;
+            Cpu.SetCr3LoadCounter(&s_info->AddressSpaceLoads);
             UpdateInfoPage();
             Accounts.Initialize();
             Diagnostics.ReportBuffers.Initialize();

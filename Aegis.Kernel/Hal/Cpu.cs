@@ -20,6 +20,8 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_cr2")] public static extern ulong ReadCr2();
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_cr3")] public static extern ulong ReadCr3();
         [MethodImpl(Import), RuntimeImport("*", "aegis_write_cr3")] public static extern void WriteCr3(ulong value);
+        /// <summary>Every CR3 load (WriteCr3, and the switches' loads) adds one to *counter from now on.</summary>
+        [MethodImpl(Import), RuntimeImport("*", "aegis_set_cr3_load_counter")] public static extern unsafe void SetCr3LoadCounter(ulong* counter);
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_cr4")] public static extern ulong ReadCr4();
         [MethodImpl(Import), RuntimeImport("*", "aegis_write_cr4")] public static extern void WriteCr4(ulong value);
         [MethodImpl(Import), RuntimeImport("*", "aegis_invlpg")] public static extern void InvalidatePage(ulong virtualAddress);

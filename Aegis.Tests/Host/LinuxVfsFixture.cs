@@ -49,6 +49,7 @@ public sealed class FakeSystem : ISystemInfo
     public long UptimeNanoseconds { get; set; } = 12_345_678_901;
     public long IdleNanoseconds { get; set; }
     public ulong IdleTimestampTicks { get; set; }
+    public ulong AddressSpaceLoads { get; set; }
     public int CpuCount { get; set; } = 1;
     public string CpuVendor { get; set; } = "GenuineIntel";
     public string CpuModelName { get; set; } = "QEMU Virtual CPU version 2.5+";

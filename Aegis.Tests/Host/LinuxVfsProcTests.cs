@@ -138,6 +138,8 @@ public class LinuxVfsProcTests
         Assert.That(vfs.ReadFile("/proc/diskstats"), Is.EqualTo(" 254       0 vda 69 0 8832 0 148 0 9168 0 0 0 0 0 0 0 0 0 0\n"));
         vfs.System.IdleTimestampTicks = 123456789012;
         Assert.That(vfs.ReadFile("/proc/aegis/idle_tsc"), Is.EqualTo("123456789012\n"));
+        vfs.System.AddressSpaceLoads = 4242;
+        Assert.That(vfs.ReadFile("/proc/aegis/address_space_loads"), Is.EqualTo("4242\n"));
 
         Assert.That(vfs.Open("/proc/sys/vm/drop_caches", 0), Is.EqualTo(-13), "write-only: a read open is EACCES");
         long fd = vfs.Open("/proc/sys/vm/drop_caches", 1);

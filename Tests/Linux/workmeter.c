@@ -12,6 +12,9 @@
  *                         (Aegis: /proc/aegis/file_server, "OPERATION COUNT" lines), for each
  *                         operation it answered in the window
  *                           IO NAME calls_OPERATION <requests per COUNT, two decimals>
+ *                         and, where the system counts its CR3 loads (Aegis:
+ *                         /proc/aegis/address_space_loads, InfoPage.AddressSpaceLoads),
+ *                           IO NAME address_space_loads <loads per COUNT, two decimals>
  *                         then answers "stopped".
  *   "quit"                answers "bye", prints "workmeter: bye" and exits 0.
  * Anything else is answered "error: ..." and changes nothing. A datagram sent again because its
@@ -68,6 +71,17 @@ static void report_calls(const char *name, unsigned long count, const struct cal
 }
 
 
+/* CR3 loads since boot (Aegis: /proc/aegis/address_space_loads), or -1 where not counted. */
+static long long address_space_loads(void)
+{
+    FILE *file = fopen("/proc/aegis/address_space_loads", "r");
+    if (file == NULL) return -1;
+    long long value = -1;
+    if (fscanf(file, "%lld", &value) != 1) value = -1;
+    fclose(file);
+    return value;
+}
+
 /* The machine's work since boot: ticks less halted ticks. The idle count is read first, so a
  * halt between the two reads can only add to the work, never make it go back. */
 static uint64_t work(void)
@@ -90,6 +104,7 @@ int main(int argc, char **argv)
 
     int open_window = 0;
     uint64_t opened = 0;
+    long long loads_opened = -1;
     static struct calls calls_before, calls_after;
     for (;;) {
         char text[256];
@@ -109,6 +124,7 @@ int main(int argc, char **argv)
             printf("workmeter: window opened\n");
             fflush(stdout);
             read_calls(&calls_before);
+            loads_opened = address_space_loads();
             now = work();
         }
         while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r')) text[--n] = 0;
@@ -122,10 +138,15 @@ int main(int argc, char **argv)
             snprintf(answer, sizeof answer, "started");
         } else if (sscanf(text, "stop %63s %lu", name, &count) == 2 && count > 0) {
             if (open_window) {
+                long long loads_closed = address_space_loads();
                 uint64_t tenths = ((now - opened) * 10 + count / 2) / count;
                 printf("BENCH %s %lu %lu.%lu\n", name, count, (unsigned long)(tenths / 10), (unsigned long)(tenths % 10));
                 read_calls(&calls_after);
                 report_calls(name, count, &calls_before, &calls_after);
+                if (loads_opened >= 0 && loads_closed >= loads_opened) {
+                    unsigned long long hundredths = ((unsigned long long)(loads_closed - loads_opened) * 100 + count / 2) / count;
+                    printf("IO %s address_space_loads %llu.%02llu\n", name, hundredths / 100, hundredths % 100);
+                }
                 fflush(stdout);
                 open_window = 0;
             }

@@ -48,6 +48,13 @@ FUNCTION(aegis_read_cr3)
     ret
 FUNCTION(aegis_write_cr3)
     mov %rdi, %cr3
+    mov aegis_cr3_load_counter(%rip), %rax
+    incq (%rax)
+    ret
+/* aegis_set_cr3_load_counter(counter): every CR3 load from now on adds one to *counter
+   (InfoPage.AddressSpaceLoads; a word of this file until Environments.Initialize sets it). */
+FUNCTION(aegis_set_cr3_load_counter)
+    mov %rdi, aegis_cr3_load_counter(%rip)
     ret
 FUNCTION(aegis_read_cr4)
     mov %cr4, %rax
@@ -206,6 +213,8 @@ FUNCTION(aegis_enter_environment)
     cmp %rax, %rdx
     je 1f
     mov %rdx, %cr3
+    mov aegis_cr3_load_counter(%rip), %rax
+    incq (%rax)
 1:  mov %rsi, aegis_cpu_block+16(%rip)
     .globl user_bases_site_enter
 user_bases_site_enter:
@@ -221,6 +230,8 @@ FUNCTION(aegis_switch_environment)
     cmp %rax, %rcx
     je 1f
     mov %rcx, %cr3
+    mov aegis_cr3_load_counter(%rip), %rax
+    incq (%rax)
 1:  mov %rdx, aegis_cpu_block+16(%rip)
 user_bases_site_switch:
     rdfsbase %rax                       /* f3 48 0f ae c0: 5 bytes, the patch site */
@@ -324,3 +335,11 @@ FUNCTION(aegis_read_rflags)
 FUNCTION(aegis_breakpoint)
     int3
     ret
+
+/* The counter the CR3 loads above add to (aegis_set_cr3_load_counter), first a word of its own. */
+    .data
+    .balign 8
+aegis_cr3_load_counter:
+    .quad aegis_cr3_loads_before_info
+aegis_cr3_loads_before_info:
+    .quad 0

@@ -49,6 +49,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
         }
         public ulong IdleTimestampTicks => Info.GlobalPage->IdleTimestampTicks;
+        public ulong AddressSpaceLoads => Info.GlobalPage->AddressSpaceLoads;
         public int CpuCount => 1; // Aegis schedules one CPU
         public long CpuKilohertz => (long)(Info.TimestampHz / 1000);
 

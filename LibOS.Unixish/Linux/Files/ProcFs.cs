@@ -87,6 +87,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         List<CpuCache> CpuCaches();
         /// <summary>TSC ticks the CPU spent halted since boot (InfoPage.IdleTimestampTicks): /proc/aegis/idle_tsc.</summary>
         ulong IdleTimestampTicks { get; }
+        /// <summary>CR3 loads since boot (InfoPage.AddressSpaceLoads): /proc/aegis/address_space_loads.</summary>
+        ulong AddressSpaceLoads { get; }
     }
 
     /// <summary>The disk the root file system is on, as the file server uses it (/proc/diskstats,
@@ -653,7 +655,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case "aegis":
                     return new ProcTable(Proc, 0x16D,
                         ("file_server", () => Proc.File(() => ProcFs.FormatFileServerCalls(fs.Sources.FileServerCalls))),
-                        ("idle_tsc", () => Proc.File(() => (fs.Sources.System == null ? 0UL : fs.Sources.System.IdleTimestampTicks).ToString() + "\n")));
+                        ("idle_tsc", () => Proc.File(() => (fs.Sources.System == null ? 0UL : fs.Sources.System.IdleTimestampTicks).ToString() + "\n")),
+                        ("address_space_loads", () => Proc.File(() => (fs.Sources.System == null ? 0UL : fs.Sources.System.AddressSpaceLoads).ToString() + "\n")));
                 case "sys":
                     return new ProcTable(Proc, 0x16D, ("vm", () => new ProcTable(Proc, 0x16D, ("drop_caches",
                         () => new ProcFile(Proc.Mount, fs.NewInodeNumber(), bytes => ProcFs.DropCaches(fs.Sources.Disk, bytes), fs.Now)))));
