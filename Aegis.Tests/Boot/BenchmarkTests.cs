@@ -113,6 +113,11 @@ public class BenchmarkTests
             MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + " " + requests + @" (\d+(?:\.\d)?)\r?$");
             Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} {requests} <instructions>' from workmeter"));
             Assert.That(double.Parse(lines[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"{workload} reports no cost"));
+            // The kernel's CR3 loads a request (InfoPage.AddressSpaceLoads): nginx's socket calls go
+            // to the file server and back, at least two loads a request.
+            MatchCollection loads = Regex.Matches(result.Output, @"(?m)^IO " + Regex.Escape(workload) + @" address_space_loads (\d+\.\d\d)\r?$");
+            Assert.That(loads, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'IO {workload} address_space_loads <loads a request>' from workmeter"));
+            Assert.That(double.Parse(loads[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(2.0), () => result.Describe($"{workload}: fewer than two CR3 loads a request"));
         }
         // What ab on the host saw of nginx's answers (the bench prints its summary lines).
         Assert.That(Regex.Matches(result.Output, @"(?m)^  Complete requests: +(\d+)\r?$").Select(match => int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)),

@@ -32,10 +32,13 @@ public static class LinuxPrograms
     /// <summary>Tests/Linux/workmeter.c: measures the machine's work over a window the host opens
     /// (./aegis bench's nginx set; /usr/bin/workmeter), not a differential program.</summary>
     public const string WorkMeterName = "workmeter";
+    /// <summary>Tests/Linux/leanhttp.c: the lean epoll web server of the Linux comparison
+    /// (/usr/bin/leanhttp; Boot/LinuxSocketBootTests checks it on Aegis), not a differential program.</summary>
+    public const string LeanHttpName = "leanhttp";
 
     /// <summary>The programs of Tests/Linux that every image holds in /usr/bin (tools/rootfs.targets);
     /// the others are test programs in /tests of test images only.</summary>
-    public static readonly HashSet<string> UsrBinNames = new HashSet<string> { BenchmarkName, SmallFileBenchmarkName, WorkMeterName };
+    public static readonly HashSet<string> UsrBinNames = new HashSet<string> { BenchmarkName, SmallFileBenchmarkName, WorkMeterName, LeanHttpName };
 
     /// <summary>The Linux-ABI fuzzer (/tests/fuzz): never run on the host (random calls as the
     /// test user could damage it), checked from outside by Boot/LinuxFuzzTests.</summary>
