@@ -116,6 +116,15 @@ public class DiskTests
 
         // QEMU fails the first read touching scratch's sector 64: the first of the 16 one-page reads.
         FrontDoorResult result = FrontDoor.BootWithDisk(_image, _bus, scratch + 64, 120, "init=disk:rw", "exit");
+        if (result.Output.Contains("QEMU crashed (signal"))
+        {
+            // QEMU 7.2's AHCI segfaults in about one run of ten after the injected error (seen in CI
+            // and alone, at 38fcbfa and before it): the emulator's fault, said here, and one more boot
+            // on the image as it was.
+            TestContext.Progress.WriteLine("AReadTheDeviceFailsIsReported(" + _bus + "): QEMU crashed; booting once more");
+            File.WriteAllBytes(_image, before);
+            result = FrontDoor.BootWithDisk(_image, _bus, scratch + 64, 120, "init=disk:rw", "exit");
+        }
 
         result.AssertExitStatus(0);
         result.AssertOutputMatches(@"disk: read status 0 hash ");

@@ -51,6 +51,38 @@ public class FrontDoorTests
         result.AssertOutputContains("unknown option for run: '--frobnicate'");
     }
 
+    /// <summary>A QEMU that dies of SIGSEGV (exit code 139, which is also how the exit device
+    /// would say the guest's status 69) is reported as the emulator's crash, exit status 126,
+    /// not as a status of the guest (QEMU 7.2's AHCI crashed so in CI and was read as "69").</summary>
+    [Test]
+    public void AQemuThatCrashesIsReportedAsACrashNotAsTheGuestsStatus()
+    {
+        FrontDoor.EnsureIsoBuilt();
+        string bin = Path.Combine(Path.GetTempPath(), "aegis-crashing-qemu-" + Environment.ProcessId);
+        Directory.CreateDirectory(bin);
+        try
+        {
+            string fake = Path.Combine(bin, "qemu-system-x86_64");
+            File.WriteAllText(fake, "#!/bin/sh\nkill -SEGV $$\n");
+            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            var start = new System.Diagnostics.ProcessStartInfo("bash")
+            {
+                WorkingDirectory = FrontDoor.RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true,
+            };
+            foreach (string argument in new[] { "./aegis", "run", "--headless", "--no-build", "--timeout", "30", "--", "init=hello", "exit" })
+                start.ArgumentList.Add(argument);
+            start.Environment["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH");
+            using var process = System.Diagnostics.Process.Start(start)!;
+            Task<string> output = process.StandardOutput.ReadToEndAsync(), errors = process.StandardError.ReadToEndAsync();
+            Assert.That(process.WaitForExit(60_000), Is.True, "./aegis run did not end");
+            string all = output.Result + errors.Result;
+            Assert.That(process.ExitCode, Is.EqualTo(126), all);
+            Assert.That(all, Does.Contain("QEMU crashed (signal 11)"));
+            Assert.That(all, Does.Not.Contain("guest exited with status 69"));
+        }
+        finally { Directory.Delete(bin, true); }
+    }
+
     /// <summary>The measuring tools refuse a request they cannot carry out with a usage error
     /// (status 2) before they fetch a kernel or boot anything.</summary>
     [TestCase("tools/linux-reference.sh", "--forward 8080:80 /usr/sbin/nginx", "--forward needs --nic")]
