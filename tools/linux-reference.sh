@@ -100,7 +100,7 @@ modules_for() {
     case "$1" in
         e1000) echo drivers/net/ethernet/intel/e1000/e1000.ko ;;
         e1000e) echo drivers/net/ethernet/intel/e1000e/e1000e.ko ;;
-        virtio) echo drivers/virtio/virtio.ko drivers/virtio/virtio_ring.ko \
+        virtio) echo drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko \
                      drivers/virtio/virtio_pci_modern_dev.ko drivers/virtio/virtio_pci_legacy_dev.ko \
                      drivers/virtio/virtio_pci.ko net/core/failover.ko drivers/net/net_failover.ko \
                      drivers/net/virtio_net.ko ;;
