@@ -57,6 +57,20 @@ public class LinuxSocketBootTests
         return true;
     }
 
+    /// <summary>Opens connections.Length keep-alive connections at once, each asking three times for
+    /// /1k.txt (connections[i]: every answer whole), then tells the guest's "busybox nc -l -p 9999"
+    /// (host port stopPort) to stop the server and waits for its "stopped".</summary>
+    private static void KeepAliveConnectionsThenStop(int httpPort, bool[] connections, int stopPort, Func<string> output)
+    {
+        string expected = NumberedLines(16);
+        Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
+            i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
+        using var stop = new TcpClient();
+        stop.Connect(IPAddress.Loopback, stopPort);
+        stop.Client.Shutdown(SocketShutdown.Send);
+        WaitFor(output, "stopped");
+    }
+
     /// <summary>Debian's nginx, unmodified, serves /srv/www over the Linux personality's sockets
     /// (epoll, accept4, writev, sendfile): curl's 1 KiB, 64 KiB and 10 MiB documents are the
     /// numbered lines byte for byte, and 100 keep-alive connections at once each get three
@@ -75,13 +89,7 @@ public class LinuxSocketBootTests
             k1 = Curl(url + "/1k.txt");
             k64 = Curl(url + "/64k.txt");
             m10 = Curl(url + "/10m.txt");
-            string expected = NumberedLines(16);
-            Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
-                i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
-            using var stop = new TcpClient();
-            stop.Connect(IPAddress.Loopback, stopPort);
-            stop.Client.Shutdown(SocketShutdown.Send);
-            WaitFor(output, "stopped");
+            KeepAliveConnectionsThenStop(httpPort, connections, stopPort, output);
         }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", httpPort + ":80", "--forward", stopPort + ":9999", "--",
             "init=/bin/sh -c '/srv/make-10m.sh;nginx & p=$!;busybox nc -l -p 9999;kill $p;wait;echo stopped'", "exit");
 
@@ -115,13 +123,7 @@ public class LinuxSocketBootTests
             missing = CurlStatus(url + "/missing.txt");
             post = CurlStatus(url + "/1k.txt", "-X", "POST");
             pipelined = PipelinedAnswers(httpPort);
-            string expected = NumberedLines(16);
-            Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
-                i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
-            using var stop = new TcpClient();
-            stop.Connect(IPAddress.Loopback, stopPort);
-            stop.Client.Shutdown(SocketShutdown.Send);
-            WaitFor(output, "stopped");
+            KeepAliveConnectionsThenStop(httpPort, connections, stopPort, output);
         }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", httpPort + ":80", "--forward", stopPort + ":9999", "--",
             "init=/bin/sh -c 'leanhttp & p=$!;busybox nc -l -p 9999;kill $p;wait;echo stopped'", "exit");
 
