@@ -118,6 +118,93 @@ public sealed unsafe class LinuxSocketTests
     }
 
     [Test]
+    public void EpollLooksReadTheReadinessBoardAndTheServerWakesAProcessWaitingOnIt()
+    {
+        SharedProcess p = _tree.Attach(40);
+        (RemoteSocket listener, TcpConnection peer, RemoteSocket accepted) = Connected(p);
+        const short POLLIN = 1, POLLOUT = 4;
+        // Before a look subscribes it, the board does not show the socket: it is asked.
+        Assert.That(p.Client.BoardShows(accepted), Is.False);
+        Assert.That(p.Client.PollBoard(accepted, out _), Is.False);
+        p.Client.PollMany(new List<RemoteSocket> { listener, accepted }, false);
+        Assert.That(p.Client.BoardShows(accepted) && p.Client.BoardShows(listener), Is.True, "one PollMany subscribed both");
+        ulong requests = _tree.Server.Requests;
+        Assert.That(p.Client.PollBoard(accepted, out short revents), Is.True);
+        Assert.That(revents & (POLLIN | POLLOUT), Is.EqualTo(POLLOUT), "connected, nothing to read");
+        long changes = accepted.Changes;
+
+        // Bytes arrive: the server's loop writes the slot (no call), and the change count moves.
+        VfsClient.PollWatch = true; // a look before a sleep arms the board
+        Assert.That(p.Client.PollBoard(accepted, out _), Is.True);
+        VfsClient.PollWatch = false;
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("GET /"), _now), Is.EqualTo(5));
+        Run();
+        Assert.That(_tree.BoardWakes, Is.EqualTo(new[] { 40UL }), "the armed board's change woke the process once");
+        Assert.That(p.Client.PollBoard(accepted, out revents), Is.True);
+        Assert.That(revents & POLLIN, Is.EqualTo(POLLIN));
+        Assert.That(accepted.Changes, Is.GreaterThan(changes), "an edge-triggered epoll reports the new bytes");
+        Assert.That(_tree.Server.Requests, Is.EqualTo(requests), "looks at the board asked the server nothing");
+
+        // The receive empties the socket and the slot says so: the next MSG_DONTWAIT receive
+        // answers EAGAIN without a call; a blocking one still goes to the server.
+        Assert.That(Receive(p, accepted, out long got), Is.EqualTo("GET /"));
+        Assert.That(p.Client.PollBoard(accepted, out revents), Is.True);
+        Assert.That(revents & POLLIN, Is.EqualTo(0));
+        requests = _tree.Server.Requests;
+        byte[] buffer = new byte[16];
+        fixed (byte* q = buffer) Assert.That(p.Client.Receive(accepted, q, 16, LinuxSocket.MSG_DONTWAIT, null, out _), Is.EqualTo(-Errno.EAGAIN));
+        Assert.That(_tree.Server.Requests, Is.EqualTo(requests));
+        Assert.That(p.Client.BoardAgains, Is.EqualTo(1));
+        Assert.That(_tree.BoardWakes.Count, Is.EqualTo(1), "an unarmed board is written but nobody is woken");
+
+        // The peer closes: the slot shows the end (a receive then answers 0 from the server).
+        peer.Close(_now);
+        Run();
+        Assert.That(p.Client.PollBoard(accepted, out revents), Is.True);
+        Assert.That(revents & POLLIN, Is.EqualTo(POLLIN), "end of stream is readable");
+        fixed (byte* q = buffer) Assert.That(p.Client.Receive(accepted, q, 16, LinuxSocket.MSG_DONTWAIT, null, out _), Is.EqualTo(0));
+
+        // A board the server took anew (a re-registered buffer) shows nothing: the process asks again.
+        ReadinessBoard.Clear(p.Transport.Buffer);
+        Assert.That(p.Client.PollBoard(accepted, out _), Is.False);
+        Assert.That(p.Client.Poll(accepted, POLLIN, false, out _) & POLLIN, Is.EqualTo(POLLIN));
+    }
+
+    [Test]
+    public void AClosedSocketsBoardSlotIsDroppedAndAnotherProcessCannotWriteIntoIt()
+    {
+        SharedProcess p = _tree.Attach(40), other = _tree.Attach(41);
+        (RemoteSocket listener, TcpConnection peer, RemoteSocket accepted) = Connected(p);
+        p.Client.PollMany(new List<RemoteSocket> { accepted }, false);
+        int slot = accepted.BoardSlot - 1;
+        int fd = accepted.Handle.ServerFd;
+        Assert.That(slot, Is.GreaterThanOrEqualTo(0));
+        // Another process naming p's descriptor subscribes nothing (it does not hold it).
+        byte* payload = other.Transport.Buffer + VfsProtocol.Payload;
+        *(int*)payload = fd;
+        *(int*)(payload + 4) = slot + 1;
+        Assert.That(_tree.Server.Handle(41, VfsProtocol.PollMany, 1, VfsProtocol.PollSubscribe, 0, other.Transport.Buffer, VfsProtocol.BufferBytes, out _), Is.EqualTo(0));
+        Assert.That(*(short*)(payload + 6), Is.EqualTo(0x20), "POLLNVAL");
+        Assert.That(ReadinessBoard.Read(other.Transport.Buffer, slot, fd, out _, out _, out _), Is.False);
+        // An out-of-range slot is refused without writing anything.
+        byte* own = p.Transport.Buffer + VfsProtocol.Payload;
+        *(int*)own = fd;
+        *(int*)(own + 4) = ReadinessBoard.Slots + 1;
+        long writes = _tree.Server.BoardWrites;
+        Assert.That(_tree.Server.Handle(40, VfsProtocol.PollMany, 1, VfsProtocol.PollSubscribe, 0, p.Transport.Buffer, VfsProtocol.BufferBytes, out _), Is.EqualTo(0));
+        Assert.That(_tree.Server.BoardWrites, Is.EqualTo(writes));
+        // Closing releases the slot for reuse; the server's next change of the socket drops the subscription.
+        var file = new OpenFile(p.Fs, accepted, LinuxFile.O_RDWR, "socket:[0]");
+        file.Release();
+        Assert.That(accepted.BoardSlot, Is.EqualTo(0));
+        writes = _tree.Server.BoardWrites;
+        peer.Send(Encoding.ASCII.GetBytes("late"), _now);
+        Run();
+        Assert.That(_tree.Server.BoardWrites, Is.EqualTo(writes), "a closed descriptor's slot is written no more");
+        Assert.That(listener, Is.Not.Null);
+    }
+
+    [Test]
     public void AStreamSocketListensAcceptsEchoesAndCloses()
     {
         SharedProcess p = _tree.Attach(10);

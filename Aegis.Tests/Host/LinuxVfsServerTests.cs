@@ -65,7 +65,18 @@ public sealed unsafe class SharedTree
         {
             foreach (SharedProcess process in _processes) *(ulong*)(process.Transport.Buffer + VfsProtocol.Generation) = generation;
         };
+        // Each process's readiness board is its buffer's last page, as in the machine (VfsIpc.BoardOf).
+        Server.BoardOf = id =>
+        {
+            foreach (SharedProcess process in _processes)
+                if (process.Transport.Id == id) return (IntPtr)process.Transport.Buffer;
+            return IntPtr.Zero;
+        };
+        Server.WakeProcess = id => BoardWakes.Add(id);
     }
+
+    /// <summary>The processes the server woke because a board they wait on changed.</summary>
+    public readonly List<ulong> BoardWakes = new();
 
     private readonly List<SharedProcess> _processes = new();
 

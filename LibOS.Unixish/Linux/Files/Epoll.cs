@@ -59,15 +59,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private readonly List<Interest> _reportedScratch = new List<Interest>();
         private readonly List<RemoteSocket> _batch = new List<RemoteSocket>();
 
-        /// <summary>Before a look: the interests that are sockets of the file server asked in one
-        /// call (VfsClient.PollMany) instead of one each; nginx's epoll_wait over its connections.</summary>
+        /// <summary>Before a look: the interests that are sockets of the file server and that this
+        /// process's readiness board does not show yet are asked in one call (VfsClient.PollMany),
+        /// which also subscribes the board to each; from then on their looks read the board
+        /// (ReadinessBoard.cs) and ask nothing. nginx's epoll_wait over its connections.</summary>
         private void AskSocketsTogether()
         {
             _batch.Clear();
             for (int i = 0; i < _interests.Count; i++)
-                if (!_interests[i].File.Released && _interests[i].File.Node is RemoteSocket socket && (_interests[i].Events & ~PrivateBits) != 0)
+                if (!_interests[i].File.Released && _interests[i].File.Node is RemoteSocket socket && (_interests[i].Events & ~PrivateBits) != 0
+                    && !socket.Handle.Client.BoardShows(socket))
                     _batch.Add(socket);
-            if (_batch.Count > 1) _batch[0].Handle.Client.PollMany(_batch, VfsClient.PollWatch);
+            if (_batch.Count > 0) _batch[0].Handle.Client.PollMany(_batch, VfsClient.PollWatch);
         }
 
         /// <summary>After a look: an answer a look did not use (it stopped at maxevents) is not kept for a later one.</summary>

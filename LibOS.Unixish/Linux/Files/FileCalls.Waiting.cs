@@ -47,6 +47,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             long result = Looking(look, watch, state, sources, timeoutMs, interruption, out remainingMs);
             if (SharedPipe.Watching) SharedPipe.UnwatchAll();
+            if ((sources & ServerSocket) != 0 && timeoutMs != 0) Remote?.DisarmBoard(); // looks that armed the board wait no more
             return result;
         }
 

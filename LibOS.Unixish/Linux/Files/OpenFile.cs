@@ -74,7 +74,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (PipeReader) pipeNode.Pipe.Readers--;
             }
             if (Node is IRemoteNode remote) remote.Handle.Release();
-            if (Node is RemoteSocket) ((RemoteSocket)Node).Handle.Client.Flush(); // a socket's close is seen at once (its FIN goes now)
+            if (Node is RemoteSocket closing)
+            {
+                closing.Handle.Client.Flush(); // a socket's close is seen at once (its FIN goes now)
+                closing.Handle.Client.ForgetBoard(closing); // after the flush: the server writes its slot no more
+            }
             if (Node is SocketNode socketNode) socketNode.Socket.Close();
         }
 
@@ -356,6 +360,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         socket.BatchValid = false; // asked together with the others of this look (VfsClient.PollMany)
                         ready = socket.Batched;
                     }
+                    else if (socket.Handle.Client.PollBoard(socket, out short boarded))
+                        ready = boarded; // the readiness board: no call (ReadinessBoard.cs)
                     else
                     {
                         ready = socket.Handle.Client.Poll(socket, events, VfsClient.PollWatch, out bool recorded);

@@ -98,6 +98,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Changes;
         /// <summary>Listed in the provider's changed list (cleared when the server wakes the watchers).</summary>
         public bool ChangeListed;
+        /// <summary>Readiness boards that show this socket (ReadinessBoard.cs): the process, its
+        /// server descriptor of the socket and the board's slot (process 0: a free entry). The
+        /// server checks an entry each time it writes it and drops one whose descriptor the process
+        /// no longer holds, so a close needs no bookkeeping here.</summary>
+        public const int MaximumSubscribers = 4;
+        public readonly ulong[] SubscriberProcess = new ulong[MaximumSubscribers];
+        public readonly int[] SubscriberFd = new int[MaximumSubscribers];
+        public readonly int[] SubscriberSlot = new int[MaximumSubscribers];
+        public int SubscriberCount;
+        /// <summary>The server's, set at the first subscription: writes a changed socket's readiness
+        /// into its subscribers' boards (VfsServer.Publish), called for every socket on a changed list.</summary>
+        public System.Action<Socket> Published;
         /// <summary>SO_RCVTIMEO and SO_SNDTIMEO as Linux keeps them (every kind of socket), in
         /// milliseconds, a HZ=1000 kernel's jiffies: NoTimeout (the default, and a timeval of 0:
         /// a blocking call waits for ever), 0 (a negative tv_sec: it does not wait at all), else how
@@ -173,10 +185,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return false;
         }
 
-        /// <summary>Hands every watcher to 'wake' and forgets them.</summary>
+        /// <summary>Whether a changed list must name this socket (someone waits for it or shows it).</summary>
+        public bool Watched => WatcherCount != 0 || SubscriberCount != 0;
+
+        /// <summary>A recv now would find nothing to return (no bytes, no end of stream, no error)
+        /// and wait or answer EAGAIN; false where unsure (the readiness board's Empty flag).</summary>
+        public virtual bool ReceiveWouldWait => false;
+
+        /// <summary>The subscribers' boards get the socket's readiness (Published); then every
+        /// watcher is handed to 'wake' and forgotten.</summary>
         public void WakeWatchers(System.Action<ulong> wake)
         {
             ChangeListed = false;
+            if (SubscriberCount != 0) Published?.Invoke(this);
             if (WatcherCount == 0) return;
             for (int i = 0; i < MaximumWatchers; i++)
             {

@@ -124,7 +124,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         internal void Changed(Socket socket)
         {
             socket.Changes++;
-            if (socket.WatcherCount == 0 || socket.ChangeListed) return;
+            if (!socket.Watched || socket.ChangeListed) return;
             socket.ChangeListed = true;
             _changed.Add(socket);
         }

@@ -30,6 +30,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// instead of asking the server (and clears it).</summary>
         public bool BatchValid;
         public short Batched;
+        /// <summary>This process's readiness board slot for the socket + 1 (0: none; ReadinessBoard.cs).</summary>
+        public int BoardSlot;
         /// <summary>SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET, as the server made it (a message goes in one call: at most DataRoom bytes).</summary>
         public readonly int SocketType;
         /// <summary>TCP_CORK as this process last told the server (CorkAtServer), whether the server
@@ -337,6 +339,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return ReceiveDatagram(socket, data, count, flags, address, out addressLength, out truncated, control);
             addressLength = 0;
             truncated = false;
+            if (BoardSaysAgain(socket, flags)) return -Errno.EAGAIN;
             long total = 0;
             int room = DataRoom;
             bool all = (flags & LinuxSocket.MSG_WAITALL) != 0 && (flags & (LinuxSocket.MSG_PEEK | LinuxSocket.MSG_DONTWAIT)) == 0 && !socket.KeepsBoundaries;
@@ -513,14 +516,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int count = sockets.Count < VfsProtocol.MaximumPollBatch ? sockets.Count : VfsProtocol.MaximumPollBatch;
             if (count == 0) return;
             byte* payload = Payload;
+            bool subscribing = false;
             for (int i = 0; i < count; i++)
             {
                 byte* entry = payload + i * VfsProtocol.PollEntryBytes;
-                *(int*)entry = sockets[i].Handle.ServerFd;
-                *(int*)(entry + 4) = 0;
+                RemoteSocket socket = sockets[i];
+                if (socket.BoardSlot == 0) socket.BoardSlot = TakeBoardSlot();
+                subscribing |= socket.BoardSlot != 0;
+                *(int*)entry = socket.Handle.ServerFd;
+                *(int*)(entry + 4) = socket.BoardSlot; // as a short at +4 (the server's revents go to +6)
                 *(long*)(entry + 8) = 0;
             }
-            long result = Call(VfsProtocol.PollMany, (ulong)count, watch ? 1UL : 0UL, 0, out ulong unrecorded);
+            long result = Call(VfsProtocol.PollMany, (ulong)count, (watch ? 1UL : 0UL) | (subscribing ? VfsProtocol.PollSubscribe : 0), 0, out ulong unrecorded);
             if (result < 0) return; // each socket asks for itself
             payload = Payload; // (the call may have registered the buffer again: the same pages)
             for (int i = 0; i < count; i++)
@@ -532,6 +539,82 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 socket.BatchValid = true;
             }
             if (watch && unrecorded != 0) PollUnrecorded = true;
+        }
+
+        // ---- the readiness board (ReadinessBoard.cs)
+
+        /// <summary>Slots of this process's board in use (bit i: slot i).</summary>
+        private readonly ulong[] _boardUsed = new ulong[(ReadinessBoard.Slots + 63) / 64];
+
+        /// <summary>Looks answered from the board, and receives it answered EAGAIN (tests, /proc).</summary>
+        public long BoardLooks, BoardAgains;
+
+        /// <summary>A free board slot + 1, or 0 when all are taken (the socket is then asked each time).</summary>
+        private int TakeBoardSlot()
+        {
+            for (int w = 0; w < _boardUsed.Length; w++)
+            {
+                ulong free = ~_boardUsed[w];
+                if (free == 0) continue;
+                int bit = 0;
+                while ((free & 1) == 0) { free >>= 1; bit++; } // (our runtime has no BitOperations)
+                int slot = w * 64 + bit;
+                if (slot >= ReadinessBoard.Slots) return 0;
+                _boardUsed[w] |= 1UL << bit;
+                return slot + 1;
+            }
+            return 0;
+        }
+
+        /// <summary>The socket's description was released (its close already reached the server: no
+        /// more writes to the slot from that subscription): its slot is free again.</summary>
+        public void ForgetBoard(RemoteSocket socket)
+        {
+            int slot = socket.BoardSlot - 1;
+            socket.BoardSlot = 0;
+            if (slot >= 0) _boardUsed[slot >> 6] &= ~(1UL << (slot & 63));
+        }
+
+        /// <summary>Whether the board shows this socket (its epoll looks then need no call).</summary>
+        public bool BoardShows(RemoteSocket socket)
+        {
+            if (socket.BoardSlot == 0) return false;
+            byte* buffer = Transport.Buffer;
+            return buffer != null && ReadinessBoard.Read(buffer, socket.BoardSlot - 1, socket.Handle.ServerFd, out _, out _, out _);
+        }
+
+        /// <summary>poll's revents of the socket from the board (its change count into Changes);
+        /// with PollWatch the board is armed first, so the slot's next change wakes this process.
+        /// False: the board does not show it (ask the server).</summary>
+        public bool PollBoard(RemoteSocket socket, out short revents)
+        {
+            revents = 0;
+            if (socket.BoardSlot == 0) return false;
+            byte* buffer = Transport.Buffer;
+            if (buffer == null) return false;
+            if (PollWatch) ReadinessBoard.Arm(buffer);
+            if (!ReadinessBoard.Read(buffer, socket.BoardSlot - 1, socket.Handle.ServerFd, out revents, out _, out long changes)) return false;
+            socket.Changes = changes;
+            BoardLooks++;
+            return true;
+        }
+
+        /// <summary>After a wait: no wake is wanted for the board any more.</summary>
+        public void DisarmBoard()
+        {
+            byte* buffer = Transport.Buffer;
+            if (buffer != null) ReadinessBoard.Disarm(buffer);
+        }
+
+        /// <summary>A receive (these MSG_ flags) the board shows would answer EAGAIN: no call needed.</summary>
+        private bool BoardSaysAgain(RemoteSocket socket, int flags)
+        {
+            if (socket.BoardSlot == 0 || (flags & LinuxSocket.MSG_PEEK) != 0) return false;
+            byte* buffer = Transport.Buffer;
+            if (buffer == null || !ReadinessBoard.Read(buffer, socket.BoardSlot - 1, socket.Handle.ServerFd, out _, out ushort boardFlags, out _)) return false;
+            if (!ReadinessBoard.ReceiveIsAgain(boardFlags, flags)) return false;
+            BoardAgains++;
+            return true;
         }
 
         /// <summary>poll's revents of the socket; with watch the server records this process to be

@@ -214,6 +214,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             FileSystem fs = FileCalls.BuildTree(null, disk == null, disk);
             s_vfs = new VfsServer(fs);
             s_vfs.Broadcast = Broadcast;
+            s_vfs.BoardOf = BoardOf;
+            s_vfs.WakeProcess = WakeProcess;
             s_faults = OnFault;
             PageFaults.Register(s_faults);
             Net.NetService.ResolverConfiguration = WriteResolverConfiguration;
@@ -347,6 +349,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static ulong s_scratchFrame;
         private static readonly bool[] s_dead = new bool[MaximumClients];
 
+        /// <summary>A registered client's buffer (its readiness board is the last page), or zero.</summary>
+        private static System.IntPtr BoardOf(ulong client)
+        {
+            int slot = Find(client);
+            if (slot < 0 || s_pages[slot] != AllPages || s_dead[slot]) return System.IntPtr.Zero;
+            return (System.IntPtr)s_bases[slot];
+        }
+
         /// <summary>The new generation into every registered buffer (VfsProtocol.Generation).</summary>
         private static void Broadcast(ulong generation)
         {
@@ -394,7 +404,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (s_lastUse[i] < s_lastUse[slot]) slot = i;
                 // The evicted process hears no generations any more: generation 0 (never a tree's)
                 // ends every answer it cached, so its next call comes here and learns Unregistered.
-                if (s_pages[slot] == AllPages && !s_dead[slot]) *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = 0;
+                if (s_pages[slot] == AllPages && !s_dead[slot])
+                {
+                    *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = 0;
+                    ReadinessBoard.Clear((byte*)s_bases[slot]); // its slots are no longer kept: it asks again
+                }
                 Forget(slot);
             }
             if (s_bases[slot] == 0) s_bases[slot] = AddressSpace.Reserve(VfsProtocol.BufferPages);
@@ -434,6 +448,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (s_pages[slot] == AllPages)
                 {
                     *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = s_vfs.Generation;
+                    ReadinessBoard.Clear((byte*)s_bases[slot]); // no subscriptions yet (a fork's child, a buffer taken anew)
                     DiskTree disk = s_vfs.FileSystem.Disk;
                     *(long*)(s_bases[slot] + VfsProtocol.RootKind) = disk == null ? VfsProtocol.RootArchive : disk.Ext2.HasJournal ? VfsProtocol.RootExt3 : VfsProtocol.RootExt2;
                 }

@@ -18,15 +18,18 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 {
     public static class VfsProtocol
     {
-        public const int BufferPages = 4;
+        public const int BufferPages = 5;
         public const int BufferBytes = BufferPages * 4096;
+        /// <summary>Where the readiness board starts: the buffer's last page (ReadinessBoard.cs); the
+        /// payload ends before it.</summary>
+        public const int Board = (BufferPages - 1) * 4096;
         /// <summary>Where the payload starts (before it: the deferred closes).</summary>
         public const int Payload = 256;
         /// <summary>Where the server keeps the tree's generation in every client's buffer (the last
         /// 64 bytes: never payload): it grows with every change a stat could see, so a process may
         /// keep the answers it got at an unchanged generation (VfsClient's stat cache).</summary>
         public const int Generation = BufferBytes - 64;
-        public const int PayloadBytes = Generation - Payload;
+        public const int PayloadBytes = Board - Payload;
         /// <summary>Where the server writes, at Hello, what its / is: RootArchive (0), RootExt2 or RootExt3.</summary>
         public const int RootKind = BufferBytes - 56;
         public const long RootArchive = 0, RootExt2 = 1, RootExt3 = 2;
@@ -110,8 +113,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                                            // receiver's new server fd, its flags, its mode, a socket's type), pid, uid, gid at CredentialsData
         public const int SendFile = 54;    // w1 socket fd, w2 file fd, w3 count; payload[0] = the file offset (-1: the description's position, which moves),
                                            // payload[1] = 1: cork first (as SendCorkFirst) -> bytes
-        public const int PollMany = 55;    // w1 count (1..MaximumPollBatch), w2 1: record the sender on each; payload: count entries of
-                                           // PollEntryBytes (int fd, short unused, short revents out, long change count out) -> 0; reply1 1 when one could not record
+        public const int PollMany = 55;    // w1 count (1..MaximumPollBatch), w2 1: record the sender on each | PollSubscribe; payload: count entries of
+                                           // PollEntryBytes (int fd, short board slot + 1 (0: none), short revents out, long change count out) -> 0;
+                                           // reply1 1 when one could not record
         public const int SocketPair = 56;  // w1 domain | type << 32 (with SOCK_NONBLOCK), w2 protocol -> the first fd; reply1 the second fd | type << 32
         public const int ServerCalls = 57; // -> Count; payload: the server's calls so far by operation (Count longs), for /proc/aegis/file_server
         public const int Count = 58;
@@ -127,6 +131,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             "poll", "sendto", "recvfrom", "sendfile", "poll_many", "socketpair", "server_calls",
         };
         public const int MaximumPollBatch = 512, PollEntryBytes = 16;
+        /// <summary>PollMany's w2 bit: each entry with a board slot subscribes the sender's readiness
+        /// board to that socket (ReadinessBoard.cs): the server keeps the slot current from then on.</summary>
+        public const ulong PollSubscribe = 2;
 
         /// <summary>SendTo's w3 bit (above the piece offset's 23 bits): set TCP_CORK to 1 before
         /// sending (a setsockopt the client kept back: VfsClient.SetOption).</summary>

@@ -40,6 +40,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private long SocketCall(ulong sender, int op, ulong w1, ulong w2, ulong w3, byte* payload, out ulong reply1)
         {
+            long result = SocketCallOnce(sender, op, w1, w2, w3, payload, out reply1);
+            if (op != VfsProtocol.Socket && op != VfsProtocol.SocketPair && op != VfsProtocol.PollMany) PublishCalled(sender, w1);
+            return result;
+        }
+
+        private long SocketCallOnce(ulong sender, int op, ulong w1, ulong w2, ulong w3, byte* payload, out ulong reply1)
+        {
             reply1 = 0;
             if (op == VfsProtocol.Socket || op == VfsProtocol.SocketPair)
             {
@@ -278,6 +285,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 *(short*)(entry + 6) = node.Socket.Poll();
                 *(long*)(entry + 8) = node.Socket.Changes;
                 if ((watch & 1) != 0 && !node.Socket.Watch(sender)) reply1 = 1;
+                int slot = *(short*)(entry + 4) - 1;
+                if ((watch & VfsProtocol.PollSubscribe) != 0 && slot >= 0) Subscribe(sender, *(int*)entry, node.Socket, slot);
             }
             return 0;
         }

@@ -430,8 +430,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     return files.Fcntl((int)w1, LinuxFile.F_GETFL, 0);
 
                 case VfsProtocol.SetFlags:
-                    if (Own(sender, w1) == null) return -Errno.EBADF;
-                    return files.Fcntl((int)w1, LinuxFile.F_SETFL, w2);
+                    {
+                        if (Own(sender, w1) == null) return -Errno.EBADF;
+                        long set = files.Fcntl((int)w1, LinuxFile.F_SETFL, w2);
+                        PublishCalled(sender, w1); // a board shows whether the description is O_NONBLOCK
+                        return set;
+                    }
 
                 case VfsProtocol.Readable:
                     {

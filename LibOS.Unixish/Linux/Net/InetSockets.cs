@@ -73,7 +73,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         {
             if (socket == null) return;
             socket.Changes++;
-            if (socket.WatcherCount == 0 || socket.ChangeListed) return;
+            if (!socket.Watched || socket.ChangeListed) return;
             socket.ChangeListed = true;
             _changed.Add(socket);
         }
@@ -406,6 +406,11 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         }
 
         public override long ReadableBytes => _connection != null ? _connection.ReceiveAvailable : 0;
+
+        /// <summary>TcpConnection.Receive's WouldBlock: a connection not closed with nothing readable and no error.</summary>
+        public override bool ReceiveWouldWait =>
+            _connection != null && _listener == null && _connection.State != TcpState.Closed
+            && (_connection.Readiness & (TcpReadiness.Readable | TcpReadiness.Error)) == 0;
 
         public override void Close()
         {
