@@ -61,9 +61,11 @@ namespace Aegis.Abi
         /// RSI mean nothing); the reply words are data whatever their value. WouldBlock unless the target
         /// is blocked in Wait.</summary>
         IpcCall = 526,
-        /// <summary>(w0, w1, flags) -> 0. Answers the IpcCall being handled; the caller resumes at once.
-        /// flags 1 (reply and wait): if the IPC upcall interrupted a Wait, the replier does not return
-        /// from this call: the upcall ends and it is back in that Wait (its upcall frame is dropped).</summary>
+        /// <summary>(w0, w1, flags, deadline) -> 0. Answers the IpcCall being handled; the caller resumes at once.
+        /// flags 1 (IpcReplyFlags.AndWait): if the IPC upcall interrupted a Wait, the replier does not return
+        /// from this call: the upcall ends and it is back in that Wait (its upcall frame is dropped).
+        /// flags 2 (AndWaitUntil): as 1, and that Wait's deadline becomes 'deadline' (TSC; 0: none;
+        /// passed: the Wait returns DeadlinePassed at once).</summary>
         IpcReply = 527,
         /// <summary>(targetId, w0, w1, w2, w3, pageAddress or 0) -> 0. Asynchronous: delivers the upcall to the
         /// target now (on the rest of this slice); the sender resumes in its next slice. WouldBlock

@@ -51,6 +51,18 @@ namespace Aegis.Abi
         public const int PendingMessages = 16;
     }
 
+    /// <summary>IpcReply's flags (its third argument).</summary>
+    public static class IpcReplyFlags
+    {
+        /// <summary>Only the reply: the replier returns from IpcReply.</summary>
+        public const ulong None = 0;
+        /// <summary>Reply, then back into the Wait the IPC upcall interrupted (its deadline unchanged).</summary>
+        public const ulong AndWait = 1;
+        /// <summary>As AndWait, with that Wait's deadline replaced by the fourth argument (a TSC value;
+        /// 0: none): a deadline already passed makes the Wait return DeadlinePassed at once.</summary>
+        public const ulong AndWaitUntil = 2;
+    }
+
     /// <summary>The saved user registers. Layout fixed: offsets are used by assembly trampolines.</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct UserRegisters

@@ -134,6 +134,9 @@
 #define UPCALL_DELIVERY_INTO_WAIT 0
 #define UPCALL_DELIVERY_ASYNCHRONOUS 1
 #define IPC_LIMITS_PENDING_MESSAGES 16
+#define IPC_REPLY_FLAGS_NONE 0
+#define IPC_REPLY_FLAGS_AND_WAIT 1
+#define IPC_REPLY_FLAGS_AND_WAIT_UNTIL 2
 
 /* UpcallFrame (Upcall.cs): field offsets, size and constants. */
 #define UPCALL_FRAME_NO_FRAME (-1)

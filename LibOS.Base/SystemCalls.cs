@@ -127,7 +127,11 @@ namespace Aegis.LibOS
 
         /// <summary>Replies, then — when this IPC upcall interrupted a Wait — ends the upcall and goes
         /// back to that Wait inside the kernel (it does not return then). Call it as the handler's last act.</summary>
-        public static Error IpcReplyAndWait(ulong word0, ulong word1) => Call(SystemCall.IpcReply, word0, word1, 1).Error;
+        public static Error IpcReplyAndWait(ulong word0, ulong word1) => Call(SystemCall.IpcReply, word0, word1, IpcReplyFlags.AndWait).Error;
+
+        /// <summary>As IpcReplyAndWait, and the Wait it goes back into gets a new deadline (TSC; 0:
+        /// none; one passed already: that Wait returns WaitResult.DeadlinePassed at once).</summary>
+        public static Error IpcReplyAndWaitUntil(ulong word0, ulong word1, ulong deadline) => Call(SystemCall.IpcReply, word0, word1, IpcReplyFlags.AndWaitUntil, deadline).Error;
 
         /// <summary>Asynchronous message to targetId's IPC upcall.</summary>
         public static Error IpcSend(ulong targetId, ulong word0, ulong word1, ulong word2, ulong word3, ulong pageAddress = 0)

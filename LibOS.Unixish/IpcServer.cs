@@ -57,6 +57,12 @@ namespace Aegis.LibOS.Unixish
         /// nested Wait replaced it, and the caller of that WaitUntil must set it again.</summary>
         public static bool ReturnAfterReply;
 
+        /// <summary>Set by a call handler (not ulong.MaxValue): the Wait the reply goes back into gets
+        /// this deadline instead of its own (TSC; SystemCalls.IpcReplyAndWaitUntil). A server whose
+        /// loop waits with a deadline sets it when a call armed an earlier timer, instead of
+        /// returning to its loop (ReturnAfterReply) only to wait again.</summary>
+        public static ulong ResumeDeadline = ulong.MaxValue;
+
         /// <summary>Calls are answered in the upcall by 'handler' from now on (null: queued for Receive).</summary>
         public static void SetCallHandler(IpcCallHandler handler)
         {
@@ -137,6 +143,13 @@ namespace Aegis.LibOS.Unixish
                 }
                 // The handler's last act: back to the interrupted Wait inside the kernel (this
                 // returns only when the call did not interrupt a Wait, e.g. a pending wakeup).
+                ulong deadline = ResumeDeadline;
+                if (deadline != ulong.MaxValue)
+                {
+                    ResumeDeadline = ulong.MaxValue;
+                    SystemCalls.IpcReplyAndWaitUntil(reply0, reply1, deadline);
+                    return;
+                }
                 SystemCalls.IpcReplyAndWait(reply0, reply1);
                 return;
             }

@@ -164,12 +164,9 @@ namespace Aegis.Kernel.Exo
             return 0;
         }
 
-        /// <summary>IpcReply's flag: after replying, go back to the Wait this IPC upcall interrupted.</summary>
-        public const ulong ReplyAndWait = 1;
-
-        public static ulong Reply(Environment replier, InterruptFrame* frame, ulong w0, ulong w1, ulong flags)
+        public static ulong Reply(Environment replier, InterruptFrame* frame, ulong w0, ulong w1, ulong flags, ulong deadline)
         {
-            if (flags > ReplyAndWait)
+            if (flags > IpcReplyFlags.AndWaitUntil)
                 return Fail(Error.InvalidArgument);
             Environment caller = Environments.Find(replier.PendingCaller);
             if (caller == null || caller.Blocked != BlockReason.AwaitingReply || caller.CallTarget != replier.Id)
@@ -184,7 +181,7 @@ namespace Aegis.Kernel.Exo
             Scheduler.DirectTo(caller);
             replier.State = EnvironmentState.Runnable;
             // FAST PATH (docs/kernel.md): reply-and-wait resumes the Wait the IPC upcall interrupted, in place.
-            if (flags != ReplyAndWait || replier.IpcWaitFrame == 0 || !ResumeInterruptedWait(replier))
+            if (flags == IpcReplyFlags.None || replier.IpcWaitFrame == 0 || !ResumeInterruptedWait(replier))
             {
                 // The replier resumes after this call (ResumeInterruptedWait, when it succeeds, has
                 // written every register of the saved state itself: no copy of this frame first).
@@ -196,8 +193,11 @@ namespace Aegis.Kernel.Exo
                 // The upcall is over: the replier is back in the Wait it was in, blocked, so the
                 // next message is delivered at once (no refused call, no yield, no new Wait) —
                 // unless a wakeup is pending (a revocation came during the handler): then that
-                // Wait returns 0 at once, as a new Wait would.
-                if (replier.WakeupPending)
+                // Wait returns 0 at once, as a new Wait would. AndWaitUntil gives that Wait a new
+                // deadline first (a passed one: it returns DeadlinePassed at once).
+                if (flags == IpcReplyFlags.AndWaitUntil && !Notifications.Rearm(replier, deadline))
+                    replier.Frame->Rax = WaitResult.DeadlinePassed;
+                else if (replier.WakeupPending)
                     replier.WakeupPending = false;
                 else
                 {

@@ -155,6 +155,21 @@ namespace Aegis.Kernel.Exo
             return WaitResult.Woken;
         }
 
+        /// <summary>IpcReply's AndWaitUntil: the Wait the replier goes back into gets 'deadline' (0:
+        /// none). False when it has passed already (counted: the Wait then returns DeadlinePassed).</summary>
+        public static bool Rearm(Environment replier, ulong deadline)
+        {
+            if (deadline != 0 && Cpu.ReadTimestampCounter() >= deadline)
+            {
+                replier.WaitDeadline = 0;
+                replier.DeadlinesPassed++;
+                return false;
+            }
+            replier.WaitDeadline = deadline;
+            if (deadline != 0 && deadline < s_earliest) s_earliest = deadline;
+            return true;
+        }
+
         /// <summary>From Environments when an environment ends on its own (not as a descendant of one
         /// that ends): its creator hears of it if it asked to (NotifyFlags.ChildEnded).</summary>
         public static void OnChildEnded(Environment child)

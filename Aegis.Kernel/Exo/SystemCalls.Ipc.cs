@@ -18,7 +18,7 @@ namespace Aegis.Kernel.Exo
             => Ipc.Call(caller, frame, frame->Rdi, frame->Rsi, frame->Rdx, frame->R10, frame->R8, frame->R9);
 
         private static ulong IpcReply(Environment caller, InterruptFrame* frame)
-            => Ipc.Reply(caller, frame, frame->Rdi, frame->Rsi, frame->Rdx);
+            => Ipc.Reply(caller, frame, frame->Rdi, frame->Rsi, frame->Rdx, frame->R10);
 
         private static ulong IpcSend(Environment caller, InterruptFrame* frame)
             => Ipc.Send(caller, frame, frame->Rdi, frame->Rsi, frame->Rdx, frame->R10, frame->R8, frame->R9);

@@ -15,7 +15,7 @@ namespace Aegis.Kernel.Tests
     {
         private static readonly string[] s_notifyBehaviours =
         {
-            "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end",
+            "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end", "ipc-reply-wait-until",
         };
 
         private const string NotifyImage = "notify";
@@ -36,6 +36,7 @@ namespace Aegis.Kernel.Tests
                 case "ipc-async": reason = IpcAsyncBehaviour(); return true;
                 case "wait-deadline": reason = WaitDeadlineBehaviour(); return true;
                 case "child-end": reason = ChildEndBehaviour(); return true;
+                case "ipc-reply-wait-until": reason = ReplyWaitUntilBehaviour(); return true;
                 default: reason = null; return false;
             }
         }
@@ -139,6 +140,38 @@ namespace Aegis.Kernel.Tests
                 ?? Expect(output, "notify: passed " + WaitResult.DeadlinePassed.ToString() + " at once")
                 ?? Expect(output, "notify: long " + WaitResult.Woken.ToString() + " with 1 message(s), word " + token.ToString() + ", after less than 5 s");
             return problem;
+        }
+
+        /// <summary>IpcReply with IpcReplyFlags.AndWaitUntil: a server blocked in a 10 s WaitUntil
+        /// answers a call and goes back into that Wait with a deadline 50 ms ahead — the kernel wakes
+        /// it with DeadlinePassed then, not after 10 s; a second reply with a deadline already passed
+        /// makes the Wait return DeadlinePassed at once. Judged on the kernel's own count of passed
+        /// deadlines and the TSC, besides the app's lines.</summary>
+        private static string ReplyWaitUntilBehaviour()
+        {
+            Environment server = Spawn(NotifyImage, "rearm");
+            if (!Start(server)) return "cannot start the server";
+            Scheduler.Run(() => !server.IsAlive || (server.State == EnvironmentState.Blocked && server.WaitDeadline != 0), DefaultTicks);
+            if (server.State != EnvironmentState.Blocked || server.Blocked != BlockReason.Waiting) return "it did not block in WaitUntil: " + Ending(server) + " " + Output(server);
+            Environment caller = Spawn(NotifyImage, "call " + server.Id.ToString() + " 2");
+            if (!Start(caller)) return "cannot start the caller";
+            ulong startedAt = Cpu.ReadTimestampCounter();
+            if (!RunToEnd(5000)) return "timed out: the new deadline did not end the 10 s WaitUntil";
+            ulong tookMs = (Cpu.ReadTimestampCounter() - startedAt) * 1000 / Clock.TimestampHz;
+            string output = Output(server);
+            if (!ExitedWith(server, 0)) return "the server " + Ending(server) + ": " + output;
+            if (!ExitedWith(caller, 0)) return "the caller " + Ending(caller) + ": " + Output(caller);
+            if (server.DeadlinesPassed != 2) return "the kernel counted " + server.DeadlinesPassed.ToString() + " passed deadlines, expected 2: " + output;
+            if (tookMs >= 5000) return "the server ran " + tookMs.ToString() + " ms: a 10 s deadline was kept";
+            string problem = Expect(Output(caller), "notify: call 0 reply 1001") ?? Expect(Output(caller), "notify: call 1 reply 1002")
+                ?? Expect(output, "notify: rearm 1 " + WaitResult.DeadlinePassed.ToString() + " after ")
+                ?? Expect(output, "notify: rearm 2 " + WaitResult.DeadlinePassed.ToString() + " after 0 ms, 2 call(s)");
+            if (problem != null) return problem;
+            string marker = "notify: rearm 1 " + WaitResult.DeadlinePassed.ToString() + " after ";
+            int at = output.IndexOf(marker) + marker.Length;
+            ulong ms = 0;
+            while (at < output.Length && output[at] >= '0' && output[at] <= '9') ms = ms * 10 + (ulong)(output[at++] - '0');
+            return ms >= 45 ? null : "the 50 ms deadline passed after " + ms.ToString() + " ms: " + output;
         }
 
         /// <summary>A parent with NotifyFlags.ChildEnded blocked in WaitUntil is woken with ChildEnded

@@ -17,6 +17,13 @@
 //                  destroys the child; the Wait must return ChildEnded. Then it spawns 'quit'
 //                  (exits at once), watches its status until it ended without calling Wait,
 //                  and Waits: it must return ChildEnded at once.
+//   rearm          registers an IPC handler that answers with reply-and-wait-until (IpcReplyFlags.
+//                  AndWaitUntil), then WaitUntils 10 s twice. The first call's reply gives the Wait a
+//                  deadline 50 ms ahead (it must return DeadlinePassed, at least 45 ms after the
+//                  reply and long before 10 s); the second call's reply one already passed (the Wait
+//                  must return DeadlinePassed at once). Prints "notify: rearm N RESULT after MS ms".
+//   call ID N      IpcCalls environment ID (decimal) N times, 200 ms apart (retrying while it is not
+//                  in Wait); prints "notify: call i reply W".
 //   idle           Waits for ever.   quit   exits 0.
 using System.Runtime;
 using System.Runtime.CompilerServices;
@@ -44,6 +51,8 @@ namespace Aegis.Apps.Notify
                 case "spin": return Spin();
                 case "deadline": return Deadline();
                 case "parent": return Parent();
+                case "rearm": return Rearm();
+                case "call": return CallMany(Number(words[1]), (int)Number(words[2]));
                 case "idle": while (true) SystemCalls.Wait();
                 case "quit": return 0;
                 default:
@@ -128,6 +137,45 @@ namespace Aegis.Apps.Notify
             SystemCallResult woken = SystemCalls.WaitUntil(Rdtsc() + hz * 10);
             Console.WriteLine("notify: long " + Result(woken) + " with " + s_received.ToString() + " message(s), word " + s_words[0].ToString()
                 + ", after " + (Info.Ticks - ticks < 5000 ? "less than 5 s" : (Info.Ticks - ticks).ToString() + " ticks"));
+            return 0;
+        }
+
+        private static int s_calls;
+        private static ulong s_repliedAt;
+
+        private static void OnRearmCall(ref UpcallFrame frame)
+        {
+            s_calls++;
+            ulong now = Rdtsc();
+            s_repliedAt = now;
+            // The first call: 50 ms from now; the second: a deadline that has passed.
+            ulong deadline = s_calls == 1 ? now + Info.TimestampHz / 20 : now - 1;
+            SystemCalls.IpcReplyAndWaitUntil(1000 + (ulong)s_calls, 0, deadline);
+        }
+
+        private static int Rearm()
+        {
+            Upcalls.SetIpcHandler(OnRearmCall);
+            for (int round = 1; round <= 2; round++)
+            {
+                SystemCallResult waited = SystemCalls.WaitUntil(Rdtsc() + Info.TimestampHz * 10);
+                ulong ms = (Rdtsc() - s_repliedAt) * 1000 / Info.TimestampHz;
+                Console.WriteLine("notify: rearm " + round.ToString() + " " + Result(waited) + " after " + ms.ToString() + " ms, " + s_calls.ToString() + " call(s)");
+            }
+            return 0;
+        }
+
+        private static int CallMany(ulong target, int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                if (i > 0) SystemCalls.WaitUntil(Rdtsc() + Info.TimestampHz / 5);
+                SystemCallResult reply;
+                int tries = 0;
+                while ((reply = SystemCalls.IpcCall(target, 7, 0, 0, 0)).IsError && reply.Error == Error.WouldBlock && tries++ < 100_000)
+                    SystemCalls.Yield();
+                Console.WriteLine("notify: call " + i.ToString() + " reply " + (reply.IsError ? Errors.Name(reply.Error) : reply.Second.ToString()));
+            }
             return 0;
         }
 
