@@ -348,6 +348,12 @@ namespace Aegis.Apps.SyscallFuzz
                             break;
                         }
                     return true;
+                case SystemCall.IpcReply:
+                    // Reply-and-wait (flags 1 and 2) resumes the Wait an IPC upcall interrupted from the
+                    // saved upcall frame; called from the fuzzer's loop with a call still pending, it
+                    // would jump back into a stale state of the fuzzer itself (not the kernel's harm).
+                    if (a2 == IpcReplyFlags.AndWait || a2 == IpcReplyFlags.AndWaitUntil) a2 = IpcReplyFlags.None;
+                    return true;
                 case SystemCall.WaitUntil:
                     // A deadline that has passed (the TSC is far beyond 2^20 by now): it returns at once.
                     a0 &= 0xFFFFF;
