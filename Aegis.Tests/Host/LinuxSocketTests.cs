@@ -118,6 +118,19 @@ public sealed unsafe class LinuxSocketTests
     }
 
     [Test]
+    public void TheReadinessBoardLiesPastEveryPayloadAndBeforeTheGeneration()
+    {
+        Assert.That(VfsProtocol.Board, Is.GreaterThanOrEqualTo(VfsProtocol.SendExtraData + 16), "SendTo's extra words end before the board");
+        Assert.That(VfsProtocol.Payload + VfsProtocol.OpenStatOffset + 256, Is.LessThanOrEqualTo(VfsProtocol.Board), "Open's reply (prefetch and stat) ends before it");
+        Assert.That(VfsProtocol.MaximumPollBatch * VfsProtocol.PollEntryBytes, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes));
+        Assert.That(VfsProtocol.SocketData + VfsProtocol.DataBytes, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes));
+        Assert.That(VfsProtocol.Payload + VfsProtocol.PayloadBytes, Is.EqualTo(VfsProtocol.Board));
+        Assert.That(ReadinessBoard.SlotsStart + ReadinessBoard.Slots * ReadinessBoard.SlotBytes, Is.LessThanOrEqualTo(VfsProtocol.Generation));
+        Assert.That(ReadinessBoard.Slots, Is.EqualTo(240));
+        Assert.That(VfsProtocol.Board % 64, Is.EqualTo(0));
+    }
+
+    [Test]
     public void EpollLooksReadTheReadinessBoardAndTheServerWakesAProcessWaitingOnIt()
     {
         SharedProcess p = _tree.Attach(40);

@@ -1,4 +1,4 @@
-// The readiness board (docs/libos-unixish.md, "Sockets"): the last page of a process's buffer,
+// The readiness board (docs/libos-unixish.md, "Sockets"): the end of a process's buffer,
 // which the file server keeps current for the sockets the process subscribed (an epoll's look
 // subscribes each of its sockets once, VfsProtocol.PollSubscribe). An epoll_wait then reads its
 // sockets' readiness here instead of asking the server, and a recv on a non-blocking stream that
@@ -26,7 +26,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int Waiting = VfsProtocol.Board;
         public const int SlotsStart = VfsProtocol.Board + 64;
         public const int SlotBytes = 16;
-        /// <summary>Slots a board holds (its page less the header and the buffer's last 64 bytes).</summary>
+        /// <summary>Slots a board holds (from SlotsStart to the buffer's last 64 bytes: 240).</summary>
         public const int Slots = (VfsProtocol.Generation - SlotsStart) / SlotBytes;
 
         /// <summary>Flags: a recv now would find nothing (no bytes, no end, no error) and wait, or

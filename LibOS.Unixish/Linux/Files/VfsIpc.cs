@@ -361,7 +361,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static ulong s_scratchFrame;
         private static readonly bool[] s_dead = new bool[MaximumClients];
 
-        /// <summary>A registered client's buffer (its readiness board is the last page), or zero.</summary>
+        /// <summary>A registered client's buffer (its readiness board at VfsProtocol.Board), or zero.</summary>
         private static System.IntPtr BoardOf(ulong client)
         {
             int slot = Find(client);
@@ -460,7 +460,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (s_pages[slot] == AllPages)
                 {
                     *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = s_vfs.Generation;
-                    ReadinessBoard.Clear((byte*)s_bases[slot]); // no subscriptions yet (a fork's child, a buffer taken anew)
+                    // (The board is empty: the process's frames are new, zeroed by the kernel, or were
+                    // cleared when this server last let their slot go: Claim.)
                     DiskTree disk = s_vfs.FileSystem.Disk;
                     *(long*)(s_bases[slot] + VfsProtocol.RootKind) = disk == null ? VfsProtocol.RootArchive : disk.Ext2.HasJournal ? VfsProtocol.RootExt3 : VfsProtocol.RootExt2;
                 }

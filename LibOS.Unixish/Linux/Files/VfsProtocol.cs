@@ -18,11 +18,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 {
     public static class VfsProtocol
     {
-        public const int BufferPages = 5;
+        public const int BufferPages = 4;
         public const int BufferBytes = BufferPages * 4096;
-        /// <summary>Where the readiness board starts: the buffer's last page (ReadinessBoard.cs); the
-        /// payload ends before it.</summary>
-        public const int Board = (BufferPages - 1) * 4096;
+        /// <summary>Where the readiness board starts (ReadinessBoard.cs): past the largest payload
+        /// any call uses (SendExtraData's two longs end at 12,400), up to Generation; the payload
+        /// ends before it. In the same pages as the payload, so registering costs no more Hellos.</summary>
+        public const int Board = 12416;
         /// <summary>Where the payload starts (before it: the deferred closes).</summary>
         public const int Payload = 256;
         /// <summary>Where the server keeps the tree's generation in every client's buffer (the last

@@ -7,7 +7,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 {
     public sealed unsafe partial class VfsServer
     {
-        /// <summary>A registered process's buffer (its board in the last page), or null: then its
+        /// <summary>A registered process's buffer (its board at VfsProtocol.Board), or null: then its
         /// subscriptions are dropped and it asks the server as before. Null: no boards at all.</summary>
         public System.Func<ulong, System.IntPtr> BoardOf;
         /// <summary>Sends a process one wake message (SharedPipe.WakeTag): a board it waits on changed.</summary>
