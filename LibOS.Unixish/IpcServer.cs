@@ -138,6 +138,7 @@ namespace Aegis.LibOS.Unixish
                 if (ReturnAfterReply)
                 {
                     ReturnAfterReply = false;
+                    ResumeDeadline = ulong.MaxValue; // the loop sets its own deadline again
                     SystemCalls.IpcReply(reply0, reply1);
                     return;
                 }

@@ -367,6 +367,60 @@ public unsafe class LinuxVfsServerTests
     }
 
     [Test]
+    public void AnArchiveFileOpenedAgainAsksNothingAndSendfileCarriesItsBytesInOneCall()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "aegis-vfs-anchor-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(dir, "www"));
+        string content = new string('k', 1000) + "\n";
+        File.WriteAllText(Path.Combine(dir, "www", "1k.txt"), content);
+        byte[] archive = HostTar.Create(dir, "www");
+        Directory.Delete(dir, true);
+        var tree = new SharedTree(archive);
+        SharedProcess a = tree.Attach(10);
+        const int O_NONBLOCK = 0x800, F_GETFL = 3;
+        // As nginx does for every request: open with O_NONBLOCK, fstat, sendfile, close.
+        long fd = a.Open("/www/1k.txt", O_RDONLY | O_NONBLOCK);
+        Assert.That(fd, Is.GreaterThanOrEqualTo(0));
+        a.Files.Close((int)fd);
+        ulong requests = tree.Server.Requests;
+        fd = a.Open("/www/1k.txt", O_RDONLY | O_NONBLOCK);
+        Assert.That(a.Client.AnchoredOpens, Is.EqualTo(1), "opened from the anchor the close left");
+        Assert.That(a.Files.Fstat((int)fd, out StatInfo stat), Is.EqualTo(0));
+        Assert.That(stat.Size, Is.EqualTo(content.Length));
+        Assert.That(tree.Server.Requests, Is.EqualTo(requests), "open and fstat asked the server nothing");
+        // sendfile into a socket: the archive's bytes in one call, no description made for the file.
+        Assert.That(a.Client.SocketPair(LinuxSocket.AF_UNIX, LinuxSocket.SOCK_STREAM, 0, out RemoteSocket first, out RemoteSocket second), Is.EqualTo(0));
+        var file = (RemoteFile)a.Files.Table.Get((int)fd).Node;
+        requests = tree.Server.Requests;
+        Assert.That(a.Client.SendFile(first, file, 0, 4096), Is.EqualTo(content.Length), "the count is cut at the end of the file");
+        Assert.That(tree.Server.Requests, Is.EqualTo(requests + 1));
+        Assert.That(a.Client.SendFile(first, file, content.Length, 10), Is.EqualTo(0), "at the end: nothing");
+        byte[] got = new byte[2000];
+        long received;
+        fixed (byte* q = got) received = a.Client.Receive(second, q, got.Length, 0, null, out _);
+        Assert.That(Encoding.ASCII.GetString(got, 0, (int)received), Is.EqualTo(content));
+        // F_GETFL makes the server's description: it has the open's O_NONBLOCK.
+        Assert.That(a.Files.Fcntl((int)fd, F_GETFL, 0) & O_NONBLOCK, Is.EqualTo(O_NONBLOCK));
+        a.Files.Close((int)fd);
+        // A sendfile larger than one call's data makes the description as it goes (a Reopen inside
+        // the call): the bytes still start at the offset asked (the Reopen's reply once overwrote it).
+        fd = a.Open("/www/1k.txt", O_RDONLY | O_NONBLOCK);
+        Assert.That(a.Client.AnchoredOpens, Is.EqualTo(2));
+        file = (RemoteFile)a.Files.Table.Get((int)fd).Node;
+        Assert.That(a.Client.SendFile(first, file, 500, 100_000), Is.EqualTo(content.Length - 500));
+        fixed (byte* q = got) received = a.Client.Receive(second, q, got.Length, 0, null, out _);
+        Assert.That(Encoding.ASCII.GetString(got, 0, (int)received), Is.EqualTo(content.Substring(500)));
+        a.Files.Close((int)fd);
+        // A change to the tree ends the anchor: the next open asks the server.
+        SharedProcess b = tree.Attach(11);
+        b.CreateFile("/tmp/x", "1");
+        requests = tree.Server.Requests;
+        fd = a.Open("/www/1k.txt", O_RDONLY | O_NONBLOCK);
+        Assert.That(tree.Server.Requests, Is.GreaterThan(requests));
+        Assert.That(a.Read((int)fd, 5), Is.EqualTo("kkkkk"));
+    }
+
+    [Test]
     public void StatAnswersAreKeptWhileNothingChangesAndNeverAfter()
     {
         var tree = new SharedTree();

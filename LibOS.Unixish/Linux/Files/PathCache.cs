@@ -144,6 +144,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Size, Count;
         public uint Mode;
         public byte[] Bytes;
+        /// <summary>An archive file's bytes in the process's own copy of the archive (null: none).</summary>
+        public unsafe byte* ArchiveData;
+        public long ArchiveSize;
+        /// <summary>The stat open's reply carried, good at Generation (HasStat).</summary>
+        public bool HasStat;
+        public StatInfo Stat;
     }
 
     /// <summary>At most AnchorLimit anchors by path bytes; the oldest goes first when full.</summary>

@@ -418,14 +418,26 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// Bytes sent or -errno; a blocking socket waits until some can go.</summary>
         public long SendFile(RemoteSocket socket, RemoteFile file, long offset, long count)
         {
+            // An archive file opened from an anchor has no server description yet: its bytes are in
+            // this process's copy of the archive, so a send that fits one call carries them (one
+            // call, as SendFile is, without the Reopen that making the description would cost).
+            if (file.ArchiveData != null && file.Handle.Fd == RemoteHandle.Pending && offset >= 0 && count <= DataRoom)
+            {
+                long left = file.ArchiveSize - offset;
+                if (left <= 0 || count == 0) return 0;
+                return Send(socket, file.ArchiveData + offset, count < left ? count : left, 0, null, 0);
+            }
             long total = 0;
             SocketTimeout timeout = StartTimeout(VfsProtocol.SendFile, socket);
             while (total < count)
             {
+                // The descriptors first: a file opened from an anchor gets its server description
+                // now (a Reopen call, which writes the payload), before this call's payload is written.
+                ulong socketFd = (ulong)socket.Handle.ServerFd, fileFd = (ulong)file.Handle.ServerFd;
                 *(long*)Payload = offset < 0 ? -1 : offset + total;
                 bool cork = socket.CorkPending;
                 ((long*)Payload)[1] = cork ? 1 : 0;
-                long sent = Call(VfsProtocol.SendFile, (ulong)socket.Handle.ServerFd, (ulong)file.Handle.ServerFd, (ulong)(count - total), out ulong limit);
+                long sent = Call(VfsProtocol.SendFile, socketFd, fileFd, (ulong)(count - total), out ulong limit);
                 if (cork) CorkTold(socket);
                 if (IsBlocked(sent))
                 {

@@ -48,6 +48,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         internal const int Pending = int.MinValue;
         /// <summary>A pending description's anchor (the server descriptor that keeps its inode).</summary>
         internal RemoteHandle Anchor;
+        /// <summary>A pending description's status flags (O_NONBLOCK): its server description gets them.</summary>
+        internal int OpenFlags;
         /// <summary>The absolute path it was opened by (its bytes), when it may become an anchor at close.</summary>
         internal byte[] AnchorPath;
         /// <summary>The duplicate BeforeFork made for the child (the child adopts it).</summary>
@@ -201,7 +203,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private bool KeepAsAnchor(RemoteHandle handle)
         {
             RemoteFile file = handle.Local;
-            if (file == null || file.Cached == null || file.KnownGeneration != CurrentGeneration) return false;
+            if (file == null || (file.Cached == null && file.ArchiveData == null) || file.KnownGeneration != CurrentGeneration) return false;
             byte[] key = handle.AnchorPath;
             int old;
             fixed (byte* k = key) old = _anchors.Find(k, key.Length);
@@ -215,6 +217,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 Path = key, Handle = handle, Generation = file.KnownGeneration, Size = file.KnownSize,
                 Count = file.PrefetchCount, Mode = file.Mode, Bytes = file.Cached,
+                ArchiveData = file.ArchiveData, ArchiveSize = file.ArchiveSize,
+                HasStat = file.HasKnownStat && file.KnownStatGeneration == file.KnownGeneration, Stat = file.KnownStat,
             });
             return true;
         }
@@ -227,24 +231,29 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Forget(handle);
         }
 
-        /// <summary>A pending description of anchor index's inode (no request; see above).</summary>
-        private RemoteFile FromAnchor(int index)
+        /// <summary>A pending description of anchor index's inode (no request; see above), with the
+        /// status flags 'flags' has (O_NONBLOCK) for when the server's description is made.</summary>
+        private RemoteFile FromAnchor(int index, int flags)
         {
             AnchorEntry anchor = _anchors[index];
             AnchoredOpens++;
             RemoteHandle pending = NewHandle(RemoteHandle.Pending);
             pending.Anchor = anchor.Handle;
-            var again = new RemoteFile(_mount, pending, anchor.Mode, null, 0)
+            pending.OpenFlags = flags & LinuxFile.O_NONBLOCK;
+            var again = new RemoteFile(_mount, pending, anchor.Mode, anchor.ArchiveData, anchor.ArchiveSize)
             {
                 LocalPosition = true, KnownSize = anchor.Size, PrefetchCount = anchor.Count,
                 KnownGeneration = anchor.Generation, Cached = anchor.Bytes,
+                HasKnownStat = anchor.HasStat, KnownStat = anchor.Stat, KnownStatGeneration = anchor.Generation,
             };
             pending.Local = again;
             return again;
         }
 
-        // Status flags as Reopen makes them: what an open may have to be served from an anchor.
-        private const int PlainReadOnly = LinuxFile.O_LARGEFILE | LinuxFile.O_CLOEXEC | LinuxFile.O_NOCTTY;
+        // The flags an open served from an anchor may have besides O_RDONLY: none changes what is
+        // opened; O_NONBLOCK (nginx opens its files so) is given to the server's description when
+        // it is made (Materialize).
+        private const int PlainReadOnly = LinuxFile.O_LARGEFILE | LinuxFile.O_CLOEXEC | LinuxFile.O_NOCTTY | LinuxFile.O_NONBLOCK;
 
         /// <summary>open(path, flags) of an absolute path (its bytes, without the NUL) served from
         /// its anchor while the tree is unchanged: true and the new description's node; false when
@@ -255,9 +264,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (_anchors.Count == 0 || (flags & ~PlainReadOnly) != 0 || length == 0 || path[0] != '/') return false;
             int index = _anchors.Find(path, length);
             if (index < 0 || _anchors[index].Generation != CurrentGeneration) return false;
-            node = FromAnchor(index);
+            node = FromAnchor(index, flags);
             return true;
         }
+
+        private byte[] _payloadKept;
 
         /// <summary>The server's description of a pending one: a new description of its anchor's inode.</summary>
         internal void Materialize(RemoteHandle handle)
@@ -266,8 +277,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             handle.Anchor = null;
             handle.Fd = -1;
             if (anchor == null) return;
-            long fd = Call(VfsProtocol.Reopen, (ulong)anchor.ServerFd, (ulong)LinuxFile.O_RDONLY, 0, out _);
-            if (fd >= 0) handle.Fd = (int)fd;
+            // Called while a call is being put together (its payload may be written already, as
+            // sendfile's offset or futimens's times are): the Reopen's reply must not overwrite it.
+            if (_payloadKept == null) _payloadKept = new byte[VfsProtocol.PayloadBytes];
+            fixed (byte* kept = _payloadKept)
+            {
+                System.Buffer.MemoryCopy(Payload, kept, VfsProtocol.PayloadBytes, VfsProtocol.PayloadBytes);
+                long fd = Call(VfsProtocol.Reopen, (ulong)anchor.ServerFd, (ulong)(uint)(LinuxFile.O_RDONLY | handle.OpenFlags), 0, out _);
+                if (fd >= 0) handle.Fd = (int)fd;
+                System.Buffer.MemoryCopy(kept, Payload, VfsProtocol.PayloadBytes, VfsProtocol.PayloadBytes);
+            }
         }
 
         private RemoteHandle NewHandle(int serverFd)
@@ -428,6 +447,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (!Transport.InArchive((ulong)data, size)) { data = null; size = 0; }
             }
             var file = new RemoteFile(_mount, handle, mode, data, size);
+            if (data != null) file.KnownGeneration = CurrentGeneration; // (an anchor at close needs it)
             if ((info & PrefetchBit) != 0)
             {
                 file.KnownSize = ((long*)Payload)[3];
@@ -457,7 +477,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 int index = _anchors.Find(Payload, length);
                 if (index >= 0)
                 {
-                    if (_anchors[index].Generation == CurrentGeneration) { node = FromAnchor(index); return 0; }
+                    if (_anchors[index].Generation == CurrentGeneration) { node = FromAnchor(index, flags); return 0; }
                     DropAnchor(index); // may send the deferred closes (the payload is written again below)
                     length = PutString(path, 0);
                 }
@@ -471,7 +491,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 file.LocalPosition = true;
                 file.Handle.Local = file;
-                if (anchorable && file.Cached != null) file.Handle.AnchorPath = PathBytes.ToBytes(path);
+                if (anchorable && (file.Cached != null || file.ArchiveData != null)) file.Handle.AnchorPath = PathBytes.ToBytes(path);
             }
             return 0;
         }
