@@ -331,17 +331,23 @@ public unsafe class LinuxVfsServerTests
         Assert.That(a.Open("new", O_CREAT | O_WRONLY), Is.EqualTo(-Errno.ENOENT));
     }
 
+    /// <summary>A root archive (tar, as the build makes it) holding one file, TOP/NAME, with that content and mode.</summary>
+    private static byte[] ArchiveOf(string top, string name, string content, int mode)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "aegis-vfs-archive-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(dir, top));
+        File.WriteAllText(Path.Combine(dir, top, name), content);
+        Assert.That(chmod(Path.Combine(dir, top, name), (uint)mode), Is.EqualTo(0));
+        byte[] archive = HostTar.Create(dir, top);
+        Directory.Delete(dir, true);
+        return archive;
+    }
+
     [Test]
     public void ArchiveFilesAreReadInTheProcesssOwnCopyWithoutRequests()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "aegis-vfs-srv-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path.Combine(dir, "bin"));
         string content = new string('x', 20000) + "end";
-        File.WriteAllText(Path.Combine(dir, "bin", "tool"), content);
-        Assert.That(chmod(Path.Combine(dir, "bin", "tool"), 0x1ED), Is.EqualTo(0)); // 0755
-        byte[] archive = HostTar.Create(dir, "bin");
-        Directory.Delete(dir, true);
-        var tree = new SharedTree(archive);
+        var tree = new SharedTree(ArchiveOf("bin", "tool", content, 0x1ED)); // 0755
         SharedProcess a = tree.Attach(10);
         long fd = a.Open("/bin/tool", O_RDONLY);
         Assert.That(fd, Is.GreaterThanOrEqualTo(0));
@@ -369,13 +375,8 @@ public unsafe class LinuxVfsServerTests
     [Test]
     public void AnArchiveFileOpenedAgainAsksNothingAndSendfileCarriesItsBytesInOneCall()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "aegis-vfs-anchor-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path.Combine(dir, "www"));
         string content = new string('k', 1000) + "\n";
-        File.WriteAllText(Path.Combine(dir, "www", "1k.txt"), content);
-        byte[] archive = HostTar.Create(dir, "www");
-        Directory.Delete(dir, true);
-        var tree = new SharedTree(archive);
+        var tree = new SharedTree(ArchiveOf("www", "1k.txt", content, 0x1A4)); // 0644
         SharedProcess a = tree.Attach(10);
         const int O_NONBLOCK = 0x800, F_GETFL = 3;
         // As nginx does for every request: open with O_NONBLOCK, fstat, sendfile, close.
