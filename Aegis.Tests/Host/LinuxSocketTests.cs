@@ -120,14 +120,42 @@ public sealed unsafe class LinuxSocketTests
     [Test]
     public void TheReadinessBoardLiesPastEveryPayloadAndBeforeTheGeneration()
     {
-        Assert.That(VfsProtocol.Board, Is.GreaterThanOrEqualTo(VfsProtocol.SendExtraData + 16), "SendTo's extra words end before the board");
-        Assert.That(VfsProtocol.Payload + VfsProtocol.OpenStatOffset + 256, Is.LessThanOrEqualTo(VfsProtocol.Board), "Open's reply (prefetch and stat) ends before it");
-        Assert.That(VfsProtocol.MaximumPollBatch * VfsProtocol.PollEntryBytes, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes));
-        Assert.That(VfsProtocol.SocketData + VfsProtocol.DataBytes, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes));
+        // Every place a call's payload uses (offsets from VfsProtocol.Payload) ends within PayloadBytes,
+        // which ends where the board begins. (The first layout put the board over SendTo's extra
+        // words: with more than ten sockets on the board, writev failed with EINVAL.)
         Assert.That(VfsProtocol.Payload + VfsProtocol.PayloadBytes, Is.EqualTo(VfsProtocol.Board));
+        Assert.That(VfsProtocol.SendExtraData + 16, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes), "SendTo's two extra words");
+        Assert.That(VfsProtocol.CredentialsData + 12, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes), "ReceiveFrom's credentials");
+        Assert.That(VfsProtocol.RightsData + VfsProtocol.MaximumRights * VfsProtocol.PassedEntryBytes, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes));
+        Assert.That(VfsProtocol.SocketData + VfsProtocol.DataBytes, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes));
+        Assert.That(VfsProtocol.OpenStatOffset + sizeof(StatInfo), Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes), "Open's reply (prefetch and stat)");
+        Assert.That(VfsProtocol.MaximumPollBatch * VfsProtocol.PollEntryBytes, Is.LessThanOrEqualTo(VfsProtocol.PayloadBytes));
         Assert.That(ReadinessBoard.SlotsStart + ReadinessBoard.Slots * ReadinessBoard.SlotBytes, Is.LessThanOrEqualTo(VfsProtocol.Generation));
-        Assert.That(ReadinessBoard.Slots, Is.EqualTo(240));
+        Assert.That(ReadinessBoard.Slots, Is.EqualTo(224));
         Assert.That(VfsProtocol.Board % 64, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void ManySocketsOnTheBoardLeaveEverySendsExtraWordsAlone()
+    {
+        SharedProcess p = _tree.Attach(40);
+        (RemoteSocket listener, TcpConnection peer, RemoteSocket accepted) = Connected(p);
+        var sockets = new List<RemoteSocket> { listener, accepted };
+        for (int i = 0; i < 40; i++) sockets.Add(NewSocket(p, LinuxSocket.SOCK_DGRAM));
+        p.Client.PollMany(sockets, false);
+        foreach (RemoteSocket remote in sockets) Assert.That(p.Client.BoardShows(remote), Is.True);
+        // The server may write a board while its process is between filling a call's payload and
+        // making the call (preempted, a frame arrives): no slot may lie in the payload.
+        byte* buffer = p.Transport.Buffer;
+        int used = VfsProtocol.Payload + VfsProtocol.SendExtraData + 16; // the last bytes a call's payload uses
+        for (int i = VfsProtocol.Payload; i < used; i++) buffer[i] = 0xA5;
+        foreach (RemoteSocket remote in sockets)
+            _tree.Server.Publish(((SocketNode)_tree.Server.Files.Table.Get(remote.Handle.ServerFd).Node).Socket);
+        int touched = 0;
+        for (int i = VfsProtocol.Payload; i < used; i++) if (buffer[i] != 0xA5) touched++;
+        Assert.That(touched, Is.Zero, "bytes of the payload the board's writes changed");
+        for (int i = 0; i < 5; i++) Assert.That(Send(p, accepted, "abc"), Is.EqualTo(3), "send " + i.ToString());
+        Assert.That(peer, Is.Not.Null);
     }
 
     [Test]

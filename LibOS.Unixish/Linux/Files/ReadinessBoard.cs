@@ -26,7 +26,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int Waiting = VfsProtocol.Board;
         public const int SlotsStart = VfsProtocol.Board + 64;
         public const int SlotBytes = 16;
-        /// <summary>Slots a board holds (from SlotsStart to the buffer's last 64 bytes: 240).</summary>
+        /// <summary>Slots a board holds (from SlotsStart to the buffer's last 64 bytes: 224).</summary>
         public const int Slots = (VfsProtocol.Generation - SlotsStart) / SlotBytes;
 
         /// <summary>Flags: a recv now would find nothing (no bytes, no end, no error) and wait, or

@@ -20,10 +20,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     {
         public const int BufferPages = 4;
         public const int BufferBytes = BufferPages * 4096;
-        /// <summary>Where the readiness board starts (ReadinessBoard.cs): past the largest payload
-        /// any call uses (SendExtraData's two longs end at 12,400), up to Generation; the payload
-        /// ends before it. In the same pages as the payload, so registering costs no more Hellos.</summary>
-        public const int Board = 12416;
+        /// <summary>Where the readiness board starts (ReadinessBoard.cs), from the buffer's start:
+        /// past the largest payload any call uses (SendExtraData's two longs end 12,400 bytes into
+        /// the payload, which starts at Payload: 12,656), up to Generation; the payload ends before
+        /// it. In the same pages as the payload, so registering costs no more Hellos.</summary>
+        public const int Board = 12672;
         /// <summary>Where the payload starts (before it: the deferred closes).</summary>
         public const int Payload = 256;
         /// <summary>Where the server keeps the tree's generation in every client's buffer (the last
