@@ -136,20 +136,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     }
 
     /// <summary>What an anchor keeps (VfsClient: opening a path again read-only without a request).</summary>
+    /// <summary>An anchor: the path's bytes, the closed description kept (its Local holds what
+    /// its open learnt: size, first bytes, archive bytes, stat) and the generation that was at.</summary>
     public struct AnchorEntry
     {
         public byte[] Path;
         public RemoteHandle Handle;
         public ulong Generation;
-        public long Size, Count;
-        public uint Mode;
-        public byte[] Bytes;
-        /// <summary>An archive file's bytes in the process's own copy of the archive (null: none).</summary>
-        public unsafe byte* ArchiveData;
-        public long ArchiveSize;
-        /// <summary>The stat open's reply carried, good at Generation (HasStat).</summary>
-        public bool HasStat;
-        public StatInfo Stat;
     }
 
     /// <summary>At most AnchorLimit anchors by path bytes; the oldest goes first when full.</summary>
@@ -160,7 +153,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private int _count;
 
         public int Count => _count;
-        public AnchorEntry this[int index] => _entries[index];
+        public ref readonly AnchorEntry this[int index] => ref _entries[index];
 
         /// <summary>The index of the anchor of path, or -1 (a few entries: compared in turn, no hash).</summary>
         public int Find(byte* path, int length)
@@ -171,7 +164,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         /// <summary>Adds an entry (the caller made room: Count &lt; AnchorLimit, key not present).</summary>
-        public void Add(in AnchorEntry entry) => _entries[_count++] = entry;
+        public void Add(byte[] path, RemoteHandle handle, ulong generation)
+        {
+            ref AnchorEntry entry = ref _entries[_count++];
+            entry.Path = path; entry.Handle = handle; entry.Generation = generation;
+        }
 
         /// <summary>Removes entry index; the later ones move down (the oldest stays first).</summary>
         public void RemoveAt(int index)
