@@ -569,6 +569,113 @@ public sealed unsafe class LinuxSocketTests
         Assert.That(value, Is.EqualTo(1));
     }
 
+    /// <summary>Held sends (VfsClient.Sockets.cs): on a corked socket the board shows roomy, nginx's
+    /// header and body stay in the process and go with the uncork in one call; the wire sees the
+    /// same one segment; any other call to the server sends them first with the cork kept; a send
+    /// larger than HoldBytes or a socket not on the board is not held.</summary>
+    [Test]
+    public void CorkedSendsAreHeldInTheProcessAndGoWithTheUncorkInOneCall()
+    {
+        SharedProcess p = _tree.Attach(82);
+        var (_, peer, connection) = Connected(p, 9320);
+        int on = 1, off = 0;
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_NODELAY, (byte*)&on, 4), Is.EqualTo(0));
+        p.Client.PollMany(new List<RemoteSocket> { connection }, false); // an epoll's first look: on the board
+        byte[] buffer = new byte[256];
+        string received = "";
+        for (int round = 0; round < 3; round++)
+        {
+            Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+            ulong before = _tree.Server.Requests;
+            Assert.That(Send(p, connection, "HEAD" + round + " "), Is.EqualTo(6));
+            Assert.That(Send(p, connection, "body" + round), Is.EqualTo(5));
+            Assert.That(_tree.Server.Requests, Is.EqualTo(before), "round " + round + ": both sends held");
+            Assert.That(p.Client.HeldSocket, Is.SameAs(connection));
+            Assert.That(VfsClient.Holding, Is.SameAs(p.Client));
+            Run();
+            Assert.That(peer.Receive(buffer, _now), Is.EqualTo(-(int)TcpError.WouldBlock), "nothing on the wire while held");
+            int sentBefore = _wire.Sent.Count;
+            Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&off, 4), Is.EqualTo(0));
+            Assert.That(_tree.Server.Requests - before, Is.EqualTo(1UL), "the held bytes and the uncork: one call");
+            Assert.That(_wire.Sent.Count, Is.EqualTo(sentBefore + 1), "one segment at once, as without holding");
+            Assert.That(VfsClient.Holding, Is.Null);
+            Run();
+            int n = peer.Receive(buffer, _now);
+            received += n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : "";
+        }
+        Assert.That(received, Is.EqualTo("HEAD0 body0HEAD1 body1HEAD2 body2"));
+        int value = 0;
+        Assert.That(p.Client.GetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&value, 4), Is.EqualTo(4));
+        Assert.That(value, Is.EqualTo(0), "uncorked at the server");
+
+        // Another call to the server sends what is held first, the cork kept: nothing leaves
+        // until the uncork, and then all of it in order.
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        Assert.That(Send(p, connection, "first "), Is.EqualTo(6));
+        Assert.That(p.Client.HeldSocket, Is.SameAs(connection));
+        Assert.That(p.Client.Poll(connection, 1, false, out _) & 4, Is.EqualTo(4), "a poll: a server call");
+        Assert.That(p.Client.HeldSocket, Is.Null, "flushed before the poll");
+        Run();
+        Assert.That(peer.Receive(buffer, _now), Is.EqualTo(-(int)TcpError.WouldBlock), "the cork went first: still held by TCP");
+        Assert.That(p.Client.GetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&value, 4), Is.EqualTo(4));
+        Assert.That(value, Is.EqualTo(1), "corked at the server by the flush");
+        Assert.That(Send(p, connection, "second"), Is.EqualTo(6));
+        ulong flushes = p.Client.HeldFlushes;
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&off, 4), Is.EqualTo(0));
+        Assert.That(p.Client.HeldFlushes, Is.EqualTo(flushes + 1));
+        Run();
+        int m = peer.Receive(buffer, _now);
+        Assert.That(m > 0 ? Encoding.ASCII.GetString(buffer, 0, m) : "", Is.EqualTo("first second"));
+
+        // More than HoldBytes is not held: it goes at once (and the cork holds it in TCP as before).
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        ulong requests = _tree.Server.Requests;
+        Assert.That(Send(p, connection, new string('x', VfsProtocol.HoldBytes + 1)), Is.EqualTo(VfsProtocol.HoldBytes + 1));
+        Assert.That(_tree.Server.Requests, Is.GreaterThan(requests));
+        Assert.That(p.Client.HeldSocket, Is.Null);
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&off, 4), Is.EqualTo(0));
+
+        // Exit with bytes held: they go before the goodbye.
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        for (int i = 0; i < 20; i++) { Run(); while (peer.Receive(buffer, _now) > 0) { } }
+        Assert.That(Send(p, connection, "last words"), Is.EqualTo(10));
+        Assert.That(p.Client.HeldSocket, Is.SameAs(connection));
+        p.Client.Goodbye();
+        Assert.That(VfsClient.Holding, Is.Null);
+        string tail = "";
+        for (int i = 0; i < 30 && !tail.EndsWith("last words"); i++)
+        {
+            _now += 10_000;
+            Run();
+            int k = peer.Receive(buffer, _now);
+            if (k > 0) tail += Encoding.ASCII.GetString(buffer, 0, k);
+        }
+        Assert.That(tail, Does.EndWith("last words"), "the close after the goodbye sent them");
+    }
+
+    /// <summary>Which Linux calls leave held sends held (FileCalls.HoldingSurvives): every call
+    /// that could sleep, fork, exit or read sends them first.</summary>
+    [Test]
+    public void HeldSendsGoBeforeAnyCallThatCouldSeeThem()
+    {
+        const ulong read = 0, nanosleep = 35, fork = 57, exit_group = 231, epoll_wait = 232, recvfrom = 45, getpid = 39, close = 3, write = 1, clock_gettime = 228;
+        foreach (ulong number in new[] { read, nanosleep, fork, exit_group, epoll_wait, recvfrom })
+            Assert.That(VfsClient.HoldingSurvives(number, null, null), Is.False, "call " + number);
+        foreach (ulong number in new[] { getpid, clock_gettime })
+            Assert.That(VfsClient.HoldingSurvives(number, null, null), Is.True, "call " + number);
+        // A write or setsockopt to the held socket keeps holding, to anything else sends first; a
+        // close of the held socket sends first, of anything else does not.
+        SharedProcess p = _tree.Attach(83);
+        var (listener, _, connection) = Connected(p, 9330);
+        const ulong setsockopt = 54;
+        Assert.That(VfsClient.HoldingSurvives(write, connection, connection), Is.True);
+        Assert.That(VfsClient.HoldingSurvives(setsockopt, connection, connection), Is.True);
+        Assert.That(VfsClient.HoldingSurvives(write, listener, connection), Is.False);
+        Assert.That(VfsClient.HoldingSurvives(write, null, connection), Is.False);
+        Assert.That(VfsClient.HoldingSurvives(close, connection, connection), Is.False);
+        Assert.That(VfsClient.HoldingSurvives(close, listener, connection), Is.True);
+    }
+
     /// <summary>One call asks many sockets (an epoll's look): each gets its own readiness and change
     /// count, the caller is recorded on each, and the next look of each takes the answer once.</summary>
     [Test]

@@ -65,6 +65,7 @@ namespace Aegis.LibOS.Unixish.Linux
         public static long Dispatch(ref LinuxCall call)
         {
             ulong number = call.Number;
+            if (Files.VfsClient.Holding != null) Files.FileCalls.BeforeCallWhileHolding(ref call); // held sends (VfsClient.Sockets.cs)
             if (s_table != null && number < Limit)
             {
                 delegate*<ref LinuxCall, long> handler = s_table[number];

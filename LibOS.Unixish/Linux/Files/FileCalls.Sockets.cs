@@ -210,6 +210,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return total;
         }
 
+        /// <summary>A system call while the process holds sends on a corked socket (VfsClient's
+        /// held sends): they go to the server first unless the call is one that keeps them held.</summary>
+        public static void BeforeCallWhileHolding(ref LinuxCall call)
+        {
+            VfsClient client = VfsClient.Holding;
+            if (!VfsClient.HoldingSurvives(call.Number, NodeOf(call.A0), client.HeldSocket)) client.FlushHeld();
+        }
+
+        private static Inode NodeOf(ulong fd) => Files == null || fd > int.MaxValue ? null : Files.Table.Get((int)fd)?.Node;
+
         /// <summary>sendmsg's and writev's work: the pieces to the socket, one message for a datagram
         /// or packet socket (gathered first), in order for a stream; rights (SCM_RIGHTS) go with the first bytes.</summary>
         private static long SendPieces(RemoteSocket socket, ulong* iov, long count, long total, int flags, byte* address, int length, int* rights, int rightsCount)

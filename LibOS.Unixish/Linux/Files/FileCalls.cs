@@ -58,6 +58,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             D(epoll_ctl, &EpollCtl); D(epoll_wait, &EpollWait); D(epoll_pwait, &EpollPwait); D(epoll_pwait2, &EpollPwait2);
             RegisterSockets();
             VfsClient.SocketWait = &SocketWait;
+            VfsClient.FlushWait = &FlushWait;
             VfsClient.ResumeTimeout = &Processes.LinuxThreads.ResumeDeadline;
         }
 
@@ -88,6 +89,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             else SystemCalls.Yield();
             if (Processes.Notices.Waiting) Processes.Notices.Drain();
             return 0;
+        }
+
+        /// <summary>A flush of held sends that found no room (VfsClient.FlushWait): it must go on
+        /// whatever comes (those bytes were answered as sent), so a signal does not end it; the
+        /// wait is bounded (10 ms) and the flush asks again.</summary>
+        private static void FlushWait(bool recorded)
+        {
+            if (recorded && Processes.Notices.On) Processes.ProcessSignals.WaitForWake(LinuxCpu.Timestamp() + 10 * TscPerMillisecond);
+            else SystemCalls.Yield();
+            if (Processes.Notices.Waiting) Processes.Notices.Drain();
         }
 
         private static void D(int number, delegate*<ref LinuxCall, long> handler) => LinuxSystemCalls.Define(number, handler);

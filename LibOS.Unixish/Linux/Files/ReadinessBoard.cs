@@ -34,6 +34,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const ushort Empty = 1;
         /// <summary>Flags: the process's description of the socket is O_NONBLOCK.</summary>
         public const ushort NonBlocking = 2;
+        /// <summary>Flags: a send of VfsProtocol.HoldBytes now would be taken whole
+        /// (Socket.SendTakes): a corked stream may hold that much in the process (VfsClient's held sends).</summary>
+        public const ushort Roomy = 4;
 
         private static long* Slot(byte* buffer, int slot) => (long*)(buffer + SlotsStart + slot * SlotBytes);
 

@@ -192,6 +192,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// and wait or answer EAGAIN; false where unsure (the readiness board's Empty flag).</summary>
         public virtual bool ReceiveWouldWait => false;
 
+        /// <summary>A send of 'bytes' now would be taken whole at once (a connected stream with that
+        /// much room and no error); false where unsure (the readiness board's Roomy flag).</summary>
+        public virtual bool SendTakes(int bytes) => false;
+
         /// <summary>The subscribers' boards get the socket's readiness (Published); then every
         /// watcher is handed to 'wake' and forgotten.</summary>
         public void WakeWatchers(System.Action<ulong> wake)

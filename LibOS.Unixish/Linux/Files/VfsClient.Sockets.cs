@@ -210,6 +210,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Send(RemoteSocket socket, byte* data, long count, int flags, byte* address, int addressLength, int directory, int* rights, int rightsCount)
         {
             if (addressLength < 0 || addressLength > LinuxSocket.AddressBytes || rightsCount < 0 || rightsCount > VfsProtocol.MaximumRights) return -Errno.EINVAL;
+            if (Hold(socket, data, count, flags, addressLength, rightsCount)) return count;
+            if (_heldSocket != null) FlushHeld(false); // what is held goes first
             long total = 0;
             int room = DataRoom;
             if (socket.KeepsBoundaries && count > room)
@@ -427,6 +429,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (left <= 0 || count == 0) return 0;
                 return Send(socket, file.ArchiveData + offset, count < left ? count : left, 0, null, 0);
             }
+            if (_heldSocket != null) FlushHeld(false); // what is held goes first
             long total = 0;
             SocketTimeout timeout = StartTimeout(VfsProtocol.SendFile, socket);
             while (total < count)
@@ -473,12 +476,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (cork && socket.CorkAccepted)
             {
                 // A cork waits for the next send (nothing can see it before); an uncork of a cork
-                // never told undoes nothing. Only an uncork of a told cork goes now (it pushes).
+                // never told undoes nothing. Only an uncork of a told cork goes now (it pushes);
+                // what the process held goes with it, in the same call.
                 bool on = *(int*)value != 0;
                 if (on) { if (!socket.CorkAtServer) socket.CorkPending = true; return 0; }
+                if (_heldSocket == socket && FlushHeld(true)) return 0;
                 socket.CorkPending = false;
                 if (!socket.CorkAtServer) return 0;
             }
+            if (_heldSocket != null) FlushHeld(false);
             PutAddress(value, length);
             long result = Call(VfsProtocol.SetOption, (ulong)socket.Handle.ServerFd, (ulong)(uint)level | (ulong)(uint)name << 32, (ulong)length, out _);
             if (cork && result == 0)
@@ -487,6 +493,130 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (socket.CorkAtServer) socket.CorkAccepted = true;
             }
             return result;
+        }
+
+        // ---- held sends (docs/libos-unixish.md, "Held sends")
+        //
+        // While a TCP socket is corked (TCP_CORK of 1, as nginx's tcp_nopush has it around each
+        // answer), what the process sends on it stays in the process, up to HoldBytes, and goes
+        // to the server in one call with the uncork: nginx's header, its file and the uncork are
+        // one call instead of three. Linux holds these bytes too (a corked socket sends only full
+        // segments), in the kernel; here they must go before anything that could tell the
+        // difference, so they are flushed (with the cork kept) before
+        // - every other call to the server (Send, SendFile, SetOption and GetOption do it before
+        //   writing their payload; Call does it, keeping the payload, for any other);
+        // - every Linux system call but the few HoldingSurvives names (LinuxSystemCalls.Dispatch):
+        //   a sleep, a fork, an exit, a read of the reply all come after the bytes went.
+        // Invariants: bytes are held only while the socket's board slot shows it Roomy (a send of
+        // HoldBytes would be taken whole) and without error or hang-up, so the flush is answered
+        // as the sends were; only sends of this process fill the socket until the flush (a fork
+        // flushes first), so the room stays. The flush waits for room even on an O_NONBLOCK
+        // description (VfsProtocol.SendHeld): those bytes were answered as sent. Not kept:
+        // Linux's 200 ms cork timer (a process that corks, sends and then computes without a
+        // system call keeps its bytes until its next call).
+        private byte[] _held;
+        private int _heldCount;
+        private RemoteSocket _heldSocket;
+
+        /// <summary>The client holding bytes (HeldSocket), or null: LinuxSystemCalls.Dispatch's one test.</summary>
+        public static VfsClient Holding;
+        /// <summary>The socket whose sends are held, or null.</summary>
+        public RemoteSocket HeldSocket => _heldSocket;
+        /// <summary>Sends held in the process, and flushes of them (tests).</summary>
+        public ulong HeldSends, HeldFlushes;
+        /// <summary>The process layer's wait while a flush finds no room (recorded: the server wakes
+        /// it at the socket's next change); null: give up (the rest is lost, as a dead connection's).</summary>
+        public static delegate*<bool, void> FlushWait;
+
+        private const int HoldableFlags = LinuxSocket.MSG_NOSIGNAL | LinuxSocket.MSG_DONTWAIT | LinuxSocket.MSG_MORE;
+
+        private bool Hold(RemoteSocket socket, byte* data, long count, int flags, int addressLength, int rightsCount)
+        {
+            if (count <= 0 || !(socket.CorkPending || socket.CorkAtServer) || socket.BoardSlot == 0) return false;
+            if (addressLength != 0 || rightsCount != 0 || (flags & ~HoldableFlags) != 0 || socket.SocketType != LinuxSocket.SOCK_STREAM) return false;
+            if ((_heldSocket != null && _heldSocket != socket) || _heldCount + count > VfsProtocol.HoldBytes) return false;
+            byte* buffer = Transport.Buffer;
+            if (buffer == null || !ReadinessBoard.Read(buffer, socket.BoardSlot - 1, socket.Handle.ServerFd, out short revents, out ushort boardFlags, out _)) return false;
+            if ((boardFlags & ReadinessBoard.Roomy) == 0 || (revents & (PollError | PollHangUp)) != 0) return false;
+            if (_held == null) _held = new byte[VfsProtocol.HoldBytes];
+            fixed (byte* to = _held) System.Buffer.MemoryCopy(data, to + _heldCount, count, count);
+            _heldCount += (int)count;
+            _heldSocket = socket;
+            Holding = this;
+            HeldSends++;
+            return true;
+        }
+
+        private const short PollError = 0x8, PollHangUp = 0x10;
+
+        /// <summary>Whether Linux call 'number', whose first argument names 'target' (a descriptor's
+        /// node, or null), leaves held sends held: more bytes for the held socket (which may hold
+        /// them too), its cork's setsockopt (the uncork sends them), the close of another
+        /// descriptor, and calls nothing of the socket can be seen through. Every other call (a
+        /// sleep, a read, a fork, an exit...) comes after the bytes went, as on Linux.</summary>
+        public static bool HoldingSurvives(ulong number, Inode target, RemoteSocket held)
+        {
+            switch (number)
+            {
+                case LinuxSystemCallNumbers.write: case LinuxSystemCallNumbers.writev: case LinuxSystemCallNumbers.sendto:
+                case LinuxSystemCallNumbers.sendmsg: case LinuxSystemCallNumbers.sendfile: case LinuxSystemCallNumbers.setsockopt:
+                    return target == held;
+                case LinuxSystemCallNumbers.close:
+                    return target != held;
+                case LinuxSystemCallNumbers.fstat: case LinuxSystemCallNumbers.getpid: case LinuxSystemCallNumbers.gettimeofday:
+                case LinuxSystemCallNumbers.time: case LinuxSystemCallNumbers.clock_gettime:
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        /// <summary>Sends what is held now, the socket staying corked (LinuxSystemCalls.Dispatch, before a call that could see it).</summary>
+        public void FlushHeld() => FlushHeld(false);
+
+        /// <summary>Sends what is held, in one call: with uncork, as the uncork's call (the cork
+        /// comes off once every byte is queued). Whether every byte went.</summary>
+        private bool FlushHeld(bool uncork)
+        {
+            RemoteSocket socket = _heldSocket;
+            if (socket == null) return true;
+            int count = _heldCount;
+            _heldSocket = null;
+            _heldCount = 0;
+            Holding = null;
+            HeldFlushes++;
+            ulong bits = VfsProtocol.SendHeld;
+            if (uncork)
+            {
+                // A cork never told needs no uncork: the bytes go plain, pushed as the uncork would.
+                if (socket.CorkAtServer) bits |= VfsProtocol.SendUncorkAfter;
+                socket.CorkPending = false;
+            }
+            else if (socket.CorkPending) bits |= VfsProtocol.SendCorkFirst;
+            int total = 0;
+            int fd = socket.Handle.ServerFd;
+            fixed (byte* held = _held)
+            {
+                while (total < count)
+                {
+                    int chunk = count - total;
+                    System.Buffer.MemoryCopy(held + total, Payload + VfsProtocol.SocketData, chunk, chunk);
+                    PutSendExtra(0, LinuxFile.AT_FDCWD);
+                    long sent = Call(VfsProtocol.SendTo, (ulong)fd, (ulong)(uint)chunk | (ulong)(uint)LinuxSocket.MSG_NOSIGNAL << 32, bits, out _);
+                    if ((bits & VfsProtocol.SendCorkFirst) != 0) { CorkTold(socket); bits &= ~VfsProtocol.SendCorkFirst; }
+                    if (IsBlocked(sent))
+                    {
+                        if (FlushWait == null) break;
+                        FlushWait(sent == VfsProtocol.Blocked);
+                        continue;
+                    }
+                    if (sent <= 0) break; // the connection failed: lost, as what a reset connection had queued
+                    total += (int)sent;
+                }
+            }
+            if (total < count) return false;
+            if ((bits & VfsProtocol.SendUncorkAfter) != 0) socket.CorkAtServer = false;
+            return true;
         }
 
         /// <summary>A pending cork went with a send: the server corked before sending.</summary>
@@ -511,6 +641,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long GetOption(RemoteSocket socket, int level, int name, byte* value, int length)
         {
             if (length < 0) return -Errno.EINVAL;
+            if (_heldSocket != null) FlushHeld(false);
             TellCork(socket);
             if (length > LinuxSocket.AddressBytes) length = LinuxSocket.AddressBytes;
             long written = Call(VfsProtocol.GetOption, (ulong)socket.Handle.ServerFd, (ulong)(uint)level | (ulong)(uint)name << 32, (ulong)length, out _);

@@ -286,6 +286,21 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
         }
 
+        private byte[] _payloadBeforeFlush;
+
+        /// <summary>Held sends go before any other call (VfsClient.Sockets.cs, "held sends"); this
+        /// call's payload, written already, is kept across the flush.</summary>
+        private void FlushKeepingPayload()
+        {
+            if (_payloadBeforeFlush == null) _payloadBeforeFlush = new byte[VfsProtocol.PayloadBytes];
+            fixed (byte* kept = _payloadBeforeFlush)
+            {
+                System.Buffer.MemoryCopy(Payload, kept, VfsProtocol.PayloadBytes, VfsProtocol.PayloadBytes);
+                FlushHeld(false);
+                System.Buffer.MemoryCopy(kept, Payload, VfsProtocol.PayloadBytes, VfsProtocol.PayloadBytes);
+            }
+        }
+
         private RemoteHandle NewHandle(int serverFd)
         {
             var handle = new RemoteHandle(this, serverFd) { Index = _handles.Count };
@@ -401,6 +416,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private long Call(int op, ulong w1, ulong w2, ulong w3, out ulong reply1)
         {
+            if (_heldSocket != null) FlushKeepingPayload();
             Adopt();
             int closes = _closeCount;
             if (closes > 0)

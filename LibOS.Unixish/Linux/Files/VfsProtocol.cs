@@ -106,7 +106,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int SetOption = 49;   // w1 fd, w2 level | name << 32, w3 length; payload = value
         public const int GetOption = 50;   // w1 fd, w2 level | name << 32, w3 length -> length; payload = value
         public const int Poll = 51;        // w1 fd, w2 1 (record the sender to be woken at the next change) | events << 16 -> revents; reply1 the socket's change count << 1 | 1 when not recorded
-        public const int SendTo = 52;      // w1 fd, w2 count | flags << 32, w3 address length | piece offset << 8 | SendCorkFirst | datagram length << 32 (0: the
+        public const int SendTo = 52;      // w1 fd, w2 count | flags << 32, w3 address length | piece offset << 8 | SendUncorkAfter | SendHeld | SendCorkFirst | datagram length << 32 (0: the
                                            // data is the whole message); payload = address, data at SocketData, SendExtraData's words, the passed
                                            // server fds (SCM_RIGHTS, ints) at RightsData -> bytes (a piece short of the end: its count)
         public const int ReceiveFrom = 53; // w1 fd, w2 count | flags << 32, w3 0, ReceiveWhole or ReceiveRest | offset << 8 -> bytes (a message's whole
@@ -140,6 +140,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>SendTo's w3 bit (above the piece offset's 23 bits): set TCP_CORK to 1 before
         /// sending (a setsockopt the client kept back: VfsClient.SetOption).</summary>
         public const ulong SendCorkFirst = 1UL << 31;
+        /// <summary>SendTo's w3 bit: bytes a process held while its socket was corked (VfsClient,
+        /// "held sends"): they were answered as sent, so the server waits for room even on an
+        /// O_NONBLOCK description (the room was there when they were held: ReadinessBoard.Roomy).</summary>
+        public const ulong SendHeld = 1UL << 30;
+        /// <summary>SendTo's w3 bit: set TCP_CORK to 0 once every byte of this send is queued (the
+        /// uncork that made the process send what it held: one call for both).</summary>
+        public const ulong SendUncorkAfter = 1UL << 29;
+        /// <summary>SendTo's w3: the piece offset's bits (after the address length's 8): 21, below the flags above.</summary>
+        public const ulong SendOffsetMask = 0x1FFFFF;
+        /// <summary>The most bytes a process holds on a corked socket (one call's data).</summary>
+        public const int HoldBytes = DataBytes;
 
         /// <summary>Where a socket call's data starts in the payload (after the address: sockaddr_storage's 128 bytes).</summary>
         public const int SocketData = 128;

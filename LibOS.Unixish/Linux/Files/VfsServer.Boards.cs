@@ -77,7 +77,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 Drop(socket, i);
                 return false;
             }
-            ushort flags = (ushort)((socket.ReceiveWouldWait ? ReadinessBoard.Empty : 0) | (file.NonBlocking ? ReadinessBoard.NonBlocking : 0));
+            ushort flags = (ushort)((socket.ReceiveWouldWait ? ReadinessBoard.Empty : 0) | (file.NonBlocking ? ReadinessBoard.NonBlocking : 0)
+                | (socket.SendTakes(VfsProtocol.HoldBytes) ? ReadinessBoard.Roomy : 0));
             ReadinessBoard.Write(board, socket.SubscriberSlot[i], fd, socket.Poll(), flags, socket.Changes);
             BoardWrites++;
             if (wake && ReadinessBoard.TakeWaiting(board))

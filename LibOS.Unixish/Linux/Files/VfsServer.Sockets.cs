@@ -38,6 +38,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             socket.SetOption(LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&one, 4);
         }
 
+        /// <summary>TCP_CORK to 0 (VfsProtocol.SendUncorkAfter): what is queued goes now.</summary>
+        private static void Uncork(Socket socket)
+        {
+            int zero = 0;
+            socket.SetOption(LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&zero, 4);
+        }
+
         private long SocketCall(ulong sender, int op, ulong w1, ulong w2, ulong w3, byte* payload, out ulong reply1)
         {
             long result = SocketCallOnce(sender, op, w1, w2, w3, payload, out reply1);
@@ -152,9 +159,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case VfsProtocol.SendTo:
                     {
                         int count = (int)(uint)w2, flags = (int)(w2 >> 32);
-                        bool cork = (w3 & VfsProtocol.SendCorkFirst) != 0;
-                        w3 &= ~VfsProtocol.SendCorkFirst;
-                        int addressLength = (int)(w3 & 0xFF), offset = (int)((w3 >> 8) & 0x7FFFFF), whole = (int)(w3 >> 32);
+                        bool cork = (w3 & VfsProtocol.SendCorkFirst) != 0, held = (w3 & VfsProtocol.SendHeld) != 0,
+                            uncork = (w3 & VfsProtocol.SendUncorkAfter) != 0;
+                        int addressLength = (int)(w3 & 0xFF), offset = (int)((w3 >> 8) & VfsProtocol.SendOffsetMask), whole = (int)(w3 >> 32);
                         long* extra = (long*)(payload + VfsProtocol.SendExtraData);
                         long passing = extra[0];
                         if (count < 0 || count > VfsProtocol.DataBytes || count > DataRoom || addressLength > LinuxSocket.AddressBytes
@@ -166,6 +173,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         if (whole != 0)
                             return passing != 0 ? -Errno.EINVAL : SendPiece(sender, file, socket, data, count, flags, to, addressLength, caller, offset, whole, out reply1);
                         if (offset != 0) return -Errno.EINVAL;
+                        if (held || uncork)
+                        {
+                            // What a process held on its corked stream (VfsClient's held sends).
+                            if (passing != 0 || to != null || socket.Type != LinuxSocket.SOCK_STREAM) return -Errno.EINVAL;
+                            result = socket.Send(data, count, flags, null, 0, caller);
+                            if (result == count && uncork) Uncork(socket);
+                            return result == -Errno.EAGAIN ? NotNow(sender, file, socket, flags, true, out reply1, held) : result;
+                        }
                         if (passing == 0) result = socket.Send(data, count, flags, to, addressLength, caller);
                         else
                         {
@@ -363,11 +378,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>EAGAIN for a non-blocking call (or a timeout of "do not wait"); else the sender is
         /// recorded to be woken (Blocked), and timeout is the socket's limit for the call's direction
         /// (SO_SNDTIMEO when sending, else SO_RCVTIMEO) in milliseconds, 0 for none.</summary>
-        private static long NotNow(ulong sender, OpenFile file, Socket socket, int flags, bool sending, out ulong timeout)
+        private static long NotNow(ulong sender, OpenFile file, Socket socket, int flags, bool sending, out ulong timeout, bool mustWait = false)
         {
             timeout = 0;
-            if (file.NonBlocking || (flags & LinuxSocket.MSG_DONTWAIT) != 0) return -Errno.EAGAIN;
-            long limit = sending ? socket.SendTimeout : socket.ReceiveTimeout;
+            if (!mustWait && (file.NonBlocking || (flags & LinuxSocket.MSG_DONTWAIT) != 0)) return -Errno.EAGAIN;
+            long limit = mustWait ? Socket.NoTimeout : sending ? socket.SendTimeout : socket.ReceiveTimeout;
             if (limit == 0) return -Errno.EAGAIN;
             timeout = limit == Socket.NoTimeout ? 0 : (ulong)limit;
             return socket.Watch(sender) ? VfsProtocol.Blocked : VfsProtocol.BlockedUnwatched;

@@ -412,6 +412,12 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             _connection != null && _listener == null && _connection.State != TcpState.Closed
             && (_connection.Readiness & (TcpReadiness.Readable | TcpReadiness.Error)) == 0;
 
+        /// <summary>TcpConnection.Send takes every byte: established (or the peer closed its side),
+        /// no error pending, the room there.</summary>
+        public override bool SendTakes(int bytes) =>
+            _connection != null && (_connection.State == TcpState.Established || _connection.State == TcpState.CloseWait)
+            && _connection.PendingError == TcpError.None && _connection.SendFree >= bytes;
+
         public override void Close()
         {
             if (_closed) return;
