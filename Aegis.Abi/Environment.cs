@@ -127,6 +127,11 @@ namespace Aegis.Abi
         // switches between two environments' page tables and the kernel's reloads that flush the
         // TLB. Each one empties the TLB (and QEMU's TCG empties its software TLB on every load).
         public ulong AddressSpaceLoads;
+        // ---- input (issue #12): per device (index InputDevice; 0 unused), the bytes its ring took
+        // since boot and its watcher's environment id (0: none), so a libOS can tell without a
+        // call that nothing came (no InputPeek) and that it watches already (no InputWatch).
+        public fixed ulong InputArrivals[4];
+        public fixed ulong InputWatchers[4];
 
         public const ulong InfoPageMagic = 0x4145474953494E46; // "AEGISINF"
     }

@@ -95,5 +95,11 @@ namespace Aegis.LibOS
                 throw new System.ArgumentOutOfRangeException(nameof(index));
             return GlobalPage->SliceOwners[index];
         }
+
+        /// <summary>InfoPage.InputArrivals: the bytes the device's ring took since boot (0 for a value that names no device).</summary>
+        public static ulong InputArrivals(InputDevice device) => (ulong)device < 4 ? GlobalPage->InputArrivals[(int)device] : 0;
+
+        /// <summary>InfoPage.InputWatchers: the device's watcher (0: none).</summary>
+        public static ulong InputWatcher(InputDevice device) => (ulong)device < 4 ? GlobalPage->InputWatchers[(int)device] : 0;
     }
 }

@@ -62,6 +62,7 @@ namespace Aegis.Kernel.Exo
             s_initialized = true;
             bool keyboard = Ps2Keyboard.Initialize();
             SerialPort.TakeEarlyBytes(s_rings[(int)InputDevice.Serial]);
+            Arrived((int)InputDevice.Serial, s_rings[(int)InputDevice.Serial].Count);
             SerialPort.EnableReceiveInterrupt();
             if (keyboard)
                 ProgrammableInterruptController.Unmask(KeyboardIrq);
@@ -76,11 +77,28 @@ namespace Aegis.Kernel.Exo
         public static void Resume(ulong device, InputRing ring)
         {
             int taken = device == (ulong)InputDevice.Keyboard ? Ps2Keyboard.Resume(ring) : SerialPort.Resume(ring);
+            if (taken > 0) Arrived((int)device, taken);
             if (taken > 0 && s_watchers[(int)device] != 0)
             {
                 s_news[(int)device] = true;
                 s_anyNews = true;
             }
+        }
+
+        /// <summary>InfoPage.InputArrivals: bytes the device's ring took since boot (a libOS skips
+        /// looking at the ring while the count stands still).</summary>
+        private static void Arrived(int device, int bytes)
+        {
+            InfoPage* info = Environments.Info;
+            if (info != null) info->InputArrivals[device] += (ulong)bytes;
+        }
+
+        /// <summary>The device's watcher, here and in InfoPage.InputWatchers (0: none).</summary>
+        private static void SetWatcher(int device, ulong id)
+        {
+            s_watchers[device] = id;
+            InfoPage* info = Environments.Info;
+            if (info != null) info->InputWatchers[device] = id;
         }
 
         /// <summary>The ring of a device, or null for a value that names none.</summary>
@@ -99,6 +117,7 @@ namespace Aegis.Kernel.Exo
             int device = irq == KeyboardIrq ? (int)InputDevice.Keyboard : (int)InputDevice.Serial;
             InterruptCounts[device]++;
             int taken = irq == KeyboardIrq ? Ps2Keyboard.OnInterrupt(s_rings[device]) : SerialPort.OnInterrupt(s_rings[device]);
+            if (taken > 0) Arrived(device, taken);
             if (taken > 0 && s_watchers[device] != 0)
             {
                 s_news[device] = true;
@@ -122,7 +141,7 @@ namespace Aegis.Kernel.Exo
                 Environment watcher = Environments.Find(s_watchers[device]);
                 if (watcher == null || !watcher.IsAlive)
                 {
-                    s_watchers[device] = 0;
+                    SetWatcher(device, 0);
                     continue;
                 }
                 Notify(watcher, (ulong)device);
@@ -169,12 +188,12 @@ namespace Aegis.Kernel.Exo
         {
             if (enable)
             {
-                s_watchers[(int)device] = caller.Id;
+                SetWatcher((int)device, caller.Id);
                 if (s_rings[(int)device].Count > 0)
                     caller.WakeupPending = true;
             }
             else if (s_watchers[(int)device] == caller.Id)
-                s_watchers[(int)device] = 0;
+                SetWatcher((int)device, 0);
         }
 
         /// <summary>DeviceMap succeeded: the kernel stops drawing on VGA.</summary>
@@ -192,7 +211,7 @@ namespace Aegis.Kernel.Exo
         {
             if (!s_initialized) return;
             for (int device = 1; device < DeviceSlots; device++)
-                if (s_watchers[device] == environment.Id) s_watchers[device] = 0;
+                if (s_watchers[device] == environment.Id) SetWatcher(device, 0);
             if (environment.DisplayMapped)
             {
                 environment.DisplayMapped = false;

@@ -25,6 +25,13 @@ public class DeviceTests
 
         result.AssertOutputContains("devices: stdin 'hello kdev'");
         result.AssertExitStatus(0);
+        // The information page's input fields: the watcher is the app while it watches and none
+        // after; the bytes the ring took are at least those the app read (the line and its newline).
+        Match input = result.AssertOutputMatches(@"devices: input info watcher (\d+) self (\d+) arrivals (\d+) read (\d+) unwatched (\d+)");
+        Assert.That(input.Groups[1].Value, Is.EqualTo(input.Groups[2].Value), () => result.Describe("InputWatchers does not name the watcher"));
+        Assert.That(long.Parse(input.Groups[4].Value), Is.GreaterThanOrEqualTo(11), () => result.Describe("the app read less than its line"));
+        Assert.That(long.Parse(input.Groups[3].Value), Is.GreaterThanOrEqualTo(long.Parse(input.Groups[4].Value)), () => result.Describe("InputArrivals counts fewer bytes than were read"));
+        Assert.That(input.Groups[5].Value, Is.EqualTo("0"), () => result.Describe("InputWatchers still names a watcher that stopped"));
         // QEMU's RTC starts at the host's time (UTC): the kernel's reading and the app's computation
         // from the information page (BootUnixNanoseconds + TSC since BootTimestamp) are within 2 minutes.
         long kernel = long.Parse(result.AssertOutputMatches(@"Aegis: wall clock \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(CMOS RTC, unix time (\d+)\)").Groups[1].Value);

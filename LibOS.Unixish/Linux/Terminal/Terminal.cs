@@ -318,9 +318,13 @@ namespace Aegis.LibOS.Unixish.Linux
             return new string(text);
         }
 
-        /// <summary>Terminal.WatchIfForeground.</summary>
+        /// <summary>Terminal.WatchIfForeground. A process that watches every device already (the
+        /// kernel's InfoPage.InputWatchers) stays the watcher without looking at the terminal's
+        /// state or calling the kernel: a blocking call of a foreground server (nginx as init)
+        /// paid two InputWatch calls and a read of the display's shared header before each sleep.</summary>
         public bool WatchIfForeground(TerminalDevice device, TerminalCaller caller)
         {
+            if (WatchingAlready()) return true;
             Enter(device);
             try { return device.IsForeground(caller) && WatchAll(); }
             finally { Leave(device, false); } // watching the input changes no control state
@@ -331,6 +335,14 @@ namespace Aegis.LibOS.Unixish.Linux
         /// keyboard: whether Ctrl is held is the translator's business) and feeds them to the device.</summary>
         public void ServiceSignalKeys(TerminalDevice device, TerminalCaller caller)
         {
+            // Nothing came since the last look (InfoPage.InputArrivals): the bytes in the rings were
+            // all looked at then, so there is no new signal character (as Linux, a character is
+            // a signal or not when it arrives). Read before the look: bytes arriving during it
+            // move the count again, and the next wait looks again.
+            ulong serialCount = Info.InputArrivals(InputDevice.Serial), keyboardCount = Info.InputArrivals(InputDevice.Keyboard);
+            if (serialCount == _serialLooked && keyboardCount == _keyboardLooked && _environment == Info.EnvironmentId) return;
+            _serialLooked = serialCount;
+            _keyboardLooked = keyboardCount;
             Enter(device);
             bool received = false; // bytes fed to the device (its signals may change the control state)
             try
@@ -389,6 +401,20 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             for (int i = 0; i < length; i += 4096 - (int)(((ulong)(buffer + i)) & 4095)) buffer[i] = 0;
             buffer[length - 1] = 0;
+        }
+
+        /// <summary>InfoPage.InputArrivals at this process's last look for signal characters
+        /// (ulong.MaxValue: never looked; a fork's child looks again, its Attach is new).</summary>
+        private ulong _serialLooked = ulong.MaxValue, _keyboardLooked = ulong.MaxValue;
+
+        /// <summary>Whether this process is the watcher of every input device it has (InfoPage.InputWatchers).</summary>
+        private bool WatchingAlready()
+        {
+            Attach();
+            if (_keyboard == InputDevices.NoSlot && _serial == InputDevices.NoSlot) return false;
+            ulong me = _environment;
+            return (_keyboard == InputDevices.NoSlot || Info.InputWatcher(InputDevice.Keyboard) == me)
+                && (_serial == InputDevices.NoSlot || Info.InputWatcher(InputDevice.Serial) == me);
         }
 
         public bool WatchAll()

@@ -243,12 +243,15 @@ namespace Aegis.Apps.Devices
             Console.WriteLine("devices: wall " + (nanoseconds / 1_000_000_000UL).ToString() + " (boot " + (info->BootUnixNanoseconds / 1_000_000_000UL).ToString() + ")");
             Error error = SystemCalls.InputWatch(CapabilitySlots.Serial, true);
             if (error != Error.None) { Console.WriteLine("devices: watch failed: " + Errors.Name(error)); return 1; }
+            ulong watcher = Info.InputWatcher(InputDevice.Serial);
             byte* buffer = stackalloc byte[64];
             string line = "";
+            ulong read = 0;
             while (true)
             {
                 SystemCallResult got = SystemCalls.InputRead(CapabilitySlots.Serial, buffer, 64);
                 if (got.IsError) { Console.WriteLine("devices: read failed: " + Result(got)); return 1; }
+                read += got.Value;
                 for (ulong i = 0; i < got.Value; i++)
                 {
                     byte b = buffer[i];
@@ -257,6 +260,13 @@ namespace Aegis.Apps.Devices
                     if (b == (byte)'\n' || b == (byte)'\r')
                     {
                         Console.WriteLine("devices: stdin '" + line + "'");
+                        // What the information page showed (InfoPage.InputWatchers, InputArrivals):
+                        // the raw values, judged by the boot test.
+                        ulong arrivals = Info.InputArrivals(InputDevice.Serial);
+                        SystemCalls.InputWatch(CapabilitySlots.Serial, false);
+                        Console.WriteLine("devices: input info watcher " + watcher.ToString() + " self " + Info.EnvironmentId.ToString()
+                            + " arrivals " + arrivals.ToString() + " read " + read.ToString()
+                            + " unwatched " + Info.InputWatcher(InputDevice.Serial).ToString());
                         return 0;
                     }
                     line += b >= 0x20 && b < 0x7F ? ((char)b).ToString() : "?";
