@@ -653,6 +653,33 @@ public sealed unsafe class LinuxSocketTests
         Assert.That(tail, Does.EndWith("last words"), "the close after the goodbye sent them");
     }
 
+    /// <summary>An uncork pushes what waits past Nagle (Linux's TCP_NAGLE_PUSH), held sends too:
+    /// with Nagle on and a byte unacknowledged, the held bytes of a cork never told to the server
+    /// still leave at the uncork.</summary>
+    [Test]
+    public void HeldSendsLeaveAtTheUncorkEvenWhenNagleWouldHoldThem()
+    {
+        SharedProcess p = _tree.Attach(84);
+        var (_, peer, connection) = Connected(p, 9340);
+        int on = 1, off = 0;
+        p.Client.PollMany(new List<RemoteSocket> { connection }, false);
+        // The server takes a first cork (later corks wait for the next send).
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&off, 4), Is.EqualTo(0));
+        Assert.That(Send(p, connection, "a"), Is.EqualTo(1)); // in flight, not acknowledged (no Run)
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        Assert.That(Send(p, connection, "bc"), Is.EqualTo(2));
+        Assert.That(p.Client.HeldSocket, Is.SameAs(connection));
+        int sentBefore = _wire.Sent.Count;
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&off, 4), Is.EqualTo(0));
+        Assert.That(_wire.Sent.Count, Is.EqualTo(sentBefore + 1), "the uncork pushed the held bytes past Nagle");
+        Run();
+        byte[] buffer = new byte[16];
+        string got = "";
+        for (int i = 0; i < 4; i++) { int n = peer.Receive(buffer, _now); if (n > 0) got += Encoding.ASCII.GetString(buffer, 0, n); Run(); }
+        Assert.That(got, Is.EqualTo("abc"));
+    }
+
     /// <summary>Which Linux calls leave held sends held (FileCalls.HoldingSurvives): every call
     /// that could sleep, fork, exit or read sends them first.</summary>
     [Test]

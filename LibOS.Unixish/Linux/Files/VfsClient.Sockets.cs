@@ -588,8 +588,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             ulong bits = VfsProtocol.SendHeld;
             if (uncork)
             {
-                // A cork never told needs no uncork: the bytes go plain, pushed as the uncork would.
-                if (socket.CorkAtServer) bits |= VfsProtocol.SendUncorkAfter;
+                // Uncorked after the send even when the cork was never told: an uncork pushes what
+                // waits past Nagle too (Linux's TCP_NAGLE_PUSH), which a plain send would not.
+                bits |= VfsProtocol.SendUncorkAfter;
                 socket.CorkPending = false;
             }
             else if (socket.CorkPending) bits |= VfsProtocol.SendCorkFirst;
