@@ -518,8 +518,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private int _heldCount;
         private RemoteSocket _heldSocket;
 
-        /// <summary>The client holding bytes (HeldSocket), or null: LinuxSystemCalls.Dispatch's one test.</summary>
-        public static VfsClient Holding;
+        /// <summary>The client holding bytes (HeldSocket), or null.</summary>
+        public static VfsClient Holding
+        {
+            get => s_holding;
+            private set { s_holding = value; HeldSendsFlag.On = value != null; }
+        }
+        private static VfsClient s_holding;
         /// <summary>The socket whose sends are held, or null.</summary>
         public RemoteSocket HeldSocket => _heldSocket;
         /// <summary>Sends held in the process, and flushes of them (tests).</summary>
@@ -773,5 +778,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (ready < 0) { recorded = false; return 0x8; } // POLLERR: the server could not answer
             return (short)ready;
         }
+    }
+
+    /// <summary>Whether a client holds sends (VfsClient.Holding != null), as a lone bool: the test
+    /// LinuxSystemCalls.Dispatch makes on every system call is one compare (a reference static of a
+    /// class with a static constructor cost getppid 7 instructions).</summary>
+    public static class HeldSendsFlag
+    {
+        public static bool On;
     }
 }
