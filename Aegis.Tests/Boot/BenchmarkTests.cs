@@ -57,7 +57,7 @@ public class BenchmarkTests
     /// <summary>Debian's nginx (issue #12, the sixth boot): ab's keep-alive requests on one
     /// connection, the machine's work a request as Tests/Linux/workmeter.c measures it over the
     /// window the host opens and closes; each with its request count.</summary>
-    public static readonly (string Name, int Requests)[] NginxWorkloads = { ("nginx_1k", 1000), ("nginx_64k", 300) };
+    public static readonly (string Name, int Requests)[] NginxWorkloads = { ("nginx_1k", 1000), ("nginx_64k", 300), ("nginx_empty", 1000) };
 
     /// <summary>The I/O facts of the key-value set: "IO <workload> <what> <number>".</summary>
     public static readonly string[] KvIo = { "kv_put mib_written", "kv_get_8tx most_in_flight", "kv_mixed page_reads", "kv_mixed_unixish page_reads" };
