@@ -61,7 +61,11 @@ namespace Aegis.Kernel.Hal
         // Interrupt causes (ICR, IMS, IMC).
         private const uint CauseTransmitWritten = 1u << 0, CauseLinkChange = 1u << 2, CauseReceiveOverrun = 1u << 6,
             CauseReceiveTimer = 1u << 7;
-        private const uint EnabledCauses = CauseReceiveTimer | CauseTransmitWritten | CauseLinkChange | CauseReceiveOverrun;
+        // No CauseTransmitWritten: finished sends are taken back (TryTakeSent) when frames come, at a
+        // later send and at the tick; an interrupt per frame sent would cost a kernel entry each
+        // and, under QEMU (whose e1000 holds each interrupt after another back for at least
+        // 128 us: its "mitigation"), delay the next received frame's (docs/benchmarks.md, session 9).
+        private const uint EnabledCauses = CauseReceiveTimer | CauseLinkChange | CauseReceiveOverrun;
 
         // RCTL, TCTL.
         private const uint RctlEnable = 1u << 1, RctlBroadcast = 1u << 15, RctlStripCrc = 1u << 26; // BSIZE 00: 2048 bytes
