@@ -14,16 +14,14 @@ namespace Aegis.LibOS.Net
         public bool IsBroadcast => Value == 0xFFFF_FFFF_FFFFUL;
         public bool IsMulticast => ((Value >> 40) & 1) != 0;
 
-        public static MacAddress Read(System.ReadOnlySpan<byte> b, int at)
-        {
-            ulong v = 0;
-            for (int i = 0; i < 6; i++) v = v << 8 | b[at + i];
-            return new MacAddress(v);
-        }
+        // Two fields of the wire's (every frame received reads one or two): one bounds check each.
+        public static MacAddress Read(System.ReadOnlySpan<byte> b, int at) =>
+            new MacAddress((ulong)Wire.U16(b, at) << 32 | Wire.U32(b, at + 2));
 
         public void Write(System.Span<byte> b, int at)
         {
-            for (int i = 0; i < 6; i++) b[at + i] = (byte)(Value >> (40 - 8 * i));
+            Wire.Put16(b, at, (ushort)(Value >> 32));
+            Wire.Put32(b, at + 2, (uint)Value);
         }
 
         public override string ToString()

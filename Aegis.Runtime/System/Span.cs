@@ -19,19 +19,19 @@ namespace System
         {
             if (array == null)
             {
-                if (start != 0 || length != 0) throw new ArgumentOutOfRangeException(nameof(start));
+                if (start != 0 || length != 0) ThrowHelper.ThrowArgumentOutOfRangeException(nameof(start));
                 this = default;
                 return;
             }
             if ((ulong)(uint)start + (ulong)(uint)length > (ulong)(uint)array.Length)
-                throw new ArgumentOutOfRangeException(nameof(start));
+                ThrowHelper.ThrowArgumentOutOfRangeException(nameof(start));
             _reference = ref Unsafe.Add(ref Unsafe.As<byte, T>(ref array.GetRawArrayData()), (nint)(uint)start);
             _length = length;
         }
 
         public unsafe Span(void* pointer, int length)
         {
-            if (length < 0) throw new ArgumentOutOfRangeException(nameof(length));
+            if (length < 0) ThrowHelper.ThrowArgumentOutOfRangeException(nameof(length));
             _reference = ref Unsafe.AsRef<T>(pointer);
             _length = length;
         }
@@ -50,10 +50,13 @@ namespace System
 
         public ref T this[int index]
         {
+            // [Intrinsic]: the JIT expands it as an array access (one compare, the shared
+            // out-of-range throw), as it does the BCL's Span; the body is for everything else.
+            [Intrinsic]
             get
             {
                 if ((uint)index >= (uint)_length)
-                    throw new IndexOutOfRangeException();
+                    ThrowHelper.ThrowIndexOutOfRangeException();
                 return ref Unsafe.Add(ref _reference, (nint)(uint)index);
             }
         }
@@ -66,14 +69,14 @@ namespace System
 
         public Span<T> Slice(int start)
         {
-            if ((uint)start > (uint)_length) throw new ArgumentOutOfRangeException(nameof(start));
+            if ((uint)start > (uint)_length) ThrowHelper.ThrowArgumentOutOfRangeException(nameof(start));
             return new Span<T>(ref Unsafe.Add(ref _reference, (nint)(uint)start), _length - start);
         }
 
         public Span<T> Slice(int start, int length)
         {
             if ((ulong)(uint)start + (ulong)(uint)length > (ulong)(uint)_length)
-                throw new ArgumentOutOfRangeException(nameof(start));
+                ThrowHelper.ThrowArgumentOutOfRangeException(nameof(start));
             return new Span<T>(ref Unsafe.Add(ref _reference, (nint)(uint)start), length);
         }
 
@@ -89,7 +92,7 @@ namespace System
 
         public void CopyTo(Span<T> destination)
         {
-            if (!TryCopyTo(destination)) throw new ArgumentException("Destination is too short.", nameof(destination));
+            if (!TryCopyTo(destination)) ThrowHelper.ThrowDestinationTooShort();
         }
 
         public bool TryCopyTo(Span<T> destination)
@@ -139,19 +142,19 @@ namespace System
         {
             if (array == null)
             {
-                if (start != 0 || length != 0) throw new ArgumentOutOfRangeException(nameof(start));
+                if (start != 0 || length != 0) ThrowHelper.ThrowArgumentOutOfRangeException(nameof(start));
                 this = default;
                 return;
             }
             if ((ulong)(uint)start + (ulong)(uint)length > (ulong)(uint)array.Length)
-                throw new ArgumentOutOfRangeException(nameof(start));
+                ThrowHelper.ThrowArgumentOutOfRangeException(nameof(start));
             _reference = ref Unsafe.Add(ref Unsafe.As<byte, T>(ref array.GetRawArrayData()), (nint)(uint)start);
             _length = length;
         }
 
         public unsafe ReadOnlySpan(void* pointer, int length)
         {
-            if (length < 0) throw new ArgumentOutOfRangeException(nameof(length));
+            if (length < 0) ThrowHelper.ThrowArgumentOutOfRangeException(nameof(length));
             _reference = ref Unsafe.AsRef<T>(pointer);
             _length = length;
         }
@@ -170,10 +173,13 @@ namespace System
 
         public ref readonly T this[int index]
         {
+            // [Intrinsic]: the JIT expands it as an array access (one compare, the shared
+            // out-of-range throw), as it does the BCL's Span; the body is for everything else.
+            [Intrinsic]
             get
             {
                 if ((uint)index >= (uint)_length)
-                    throw new IndexOutOfRangeException();
+                    ThrowHelper.ThrowIndexOutOfRangeException();
                 return ref Unsafe.Add(ref _reference, (nint)(uint)index);
             }
         }
@@ -186,20 +192,20 @@ namespace System
 
         public ReadOnlySpan<T> Slice(int start)
         {
-            if ((uint)start > (uint)_length) throw new ArgumentOutOfRangeException(nameof(start));
+            if ((uint)start > (uint)_length) ThrowHelper.ThrowArgumentOutOfRangeException(nameof(start));
             return new ReadOnlySpan<T>(ref Unsafe.Add(ref _reference, (nint)(uint)start), _length - start);
         }
 
         public ReadOnlySpan<T> Slice(int start, int length)
         {
             if ((ulong)(uint)start + (ulong)(uint)length > (ulong)(uint)_length)
-                throw new ArgumentOutOfRangeException(nameof(start));
+                ThrowHelper.ThrowArgumentOutOfRangeException(nameof(start));
             return new ReadOnlySpan<T>(ref Unsafe.Add(ref _reference, (nint)(uint)start), length);
         }
 
         public void CopyTo(Span<T> destination)
         {
-            if (!TryCopyTo(destination)) throw new ArgumentException("Destination is too short.", nameof(destination));
+            if (!TryCopyTo(destination)) ThrowHelper.ThrowDestinationTooShort();
         }
 
         public bool TryCopyTo(Span<T> destination)

@@ -17,10 +17,11 @@ namespace System
         [IndexerName("Chars")]
         public char this[int index]
         {
+            [Intrinsic] // the JIT expands it as an array access (the BCL's String does the same)
             get
             {
                 if ((uint)index >= (uint)_stringLength)
-                    throw new IndexOutOfRangeException();
+                    ThrowHelper.ThrowIndexOutOfRangeException();
                 return Unsafe.Add(ref _firstChar, index);
             }
         }

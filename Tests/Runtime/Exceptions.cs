@@ -34,6 +34,7 @@ namespace Aegis.RuntimeTests
             tests.Add(new SharedTest("catch-divide-by-zero", &ExceptionTests.CatchDivideByZero));
             tests.Add(new SharedTest("catch-overflow-checked", &ExceptionTests.CatchOverflowChecked));
             tests.Add(new SharedTest("catch-index-out-of-range", &ExceptionTests.CatchIndexOutOfRange));
+            tests.Add(new SharedTest("catch-span-and-string-out-of-range", &ExceptionTests.CatchSpanAndStringOutOfRange));
             tests.Add(new SharedTest("catch-invalid-cast", &ExceptionTests.CatchInvalidCast));
             tests.Add(new SharedTest("exception-through-many-frames", &ExceptionTests.ExceptionThroughManyFrames));
             tests.Add(new SharedTest("stacktrace-names-frames", &ExceptionTests.StackTraceNamesFrames));
@@ -532,6 +533,35 @@ namespace Aegis.RuntimeTests
             try { At(array, -1); }
             catch (IndexOutOfRangeException) { caught++; }
             return Check.Equal(2, caught, "out-of-range accesses caught");
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static byte SpanAt(Span<byte> span, int index) => span[index];
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static byte ReadOnlySpanAt(ReadOnlySpan<byte> span, int index) => span[index];
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static char CharAt(string s, int index) => s[index];
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static int SliceLength(ReadOnlySpan<byte> span, int start, int length) => span.Slice(start, length).Length;
+
+        // Span's and String's indexers are expanded by the compiler ([Intrinsic]) and their
+        // throws are out of line (System.ThrowHelper): the exceptions are still the BCL's.
+        public static string CatchSpanAndStringOutOfRange()
+        {
+            byte[] bytes = { 1, 2, 3, 4 };
+            int caught = 0, wrong = 0;
+            try { SpanAt(bytes, 4); } catch (IndexOutOfRangeException) { caught++; } catch (Exception) { wrong++; }
+            try { SpanAt(bytes, -1); } catch (IndexOutOfRangeException) { caught++; } catch (Exception) { wrong++; }
+            try { ReadOnlySpanAt(bytes, 4); } catch (IndexOutOfRangeException) { caught++; } catch (Exception) { wrong++; }
+            try { CharAt("abc", 3); } catch (IndexOutOfRangeException) { caught++; } catch (Exception) { wrong++; }
+            try { SliceLength(bytes, 3, 2); } catch (ArgumentOutOfRangeException) { caught++; } catch (Exception) { wrong++; }
+            try { new ReadOnlySpan<byte>(bytes).CopyTo(new Span<byte>(bytes, 0, 3)); } catch (ArgumentException) { caught++; } catch (Exception) { wrong++; }
+            return Check.Equal(6, caught, "out-of-range span and string accesses caught") ?? Check.Equal(0, wrong, "caught as another exception")
+                ?? Check.Equal(4, SpanAt(bytes, 3) + ReadOnlySpanAt(bytes, 0) - 1 + CharAt("abc", 1) - 'b', "in range")
+                ?? Check.Equal(2, SliceLength(bytes, 2, 2), "slice in range");
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
