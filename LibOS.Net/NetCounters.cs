@@ -29,6 +29,9 @@ namespace Aegis.LibOS.Net
         /// <summary>Large TCP segments the link cut (TCP segmentation offload: each one frame to the
         /// link, its pieces counted in FramesSent and Ipv4Sent).</summary>
         public long SegmentedSends;
+        /// <summary>Frames the next frame of their batch superseded (pure TCP ACKs covered by the
+        /// next one: docs/network.md, "Merged ACKs"), counted in FramesReceived, not delivered.</summary>
+        public long Superseded;
 
         // Reassembly
         public long FragmentsReceived, Reassembled, ReassemblyTimeouts, ReassemblyEvictions;

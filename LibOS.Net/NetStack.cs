@@ -145,6 +145,45 @@ namespace Aegis.LibOS.Net
 
         // ---- receive ----
 
+        /// <summary>One received frame of a batch, with the frame that came right after it in the
+        /// same batch (empty for the last): a frame the next one supersedes (a pure TCP ACK the
+        /// next ACK covers: docs/network.md, "Merged ACKs") is counted and not delivered.</summary>
+        public void Receive(System.ReadOnlySpan<byte> frame, long nowMicros, System.ReadOnlySpan<byte> next)
+        {
+            if (next.Length != 0 && Superseded(frame, next))
+            {
+                Counters.FramesReceived++;
+                Counters.Superseded++;
+                return;
+            }
+            Receive(frame, nowMicros);
+        }
+
+        private const int PlainIpv4Frame = Ethernet.HeaderLength + Ipv4.HeaderLength; // no IPv4 options
+
+        /// <summary>Both frames IPv4 without options or fragmentation, the same Ethernet header,
+        /// the same IPv4 header but for identification and checksum (so the same acceptance), the
+        /// later one's header valid, and the transport says the later payload covers the earlier.</summary>
+        private bool Superseded(System.ReadOnlySpan<byte> a, System.ReadOnlySpan<byte> b)
+        {
+            if (a.Length < PlainIpv4Frame || b.Length < PlainIpv4Frame) return false;
+            if (Wire.U32(a, 0) != Wire.U32(b, 0) || Wire.U32(a, 4) != Wire.U32(b, 4) || Wire.U32(a, 8) != Wire.U32(b, 8)
+                || Wire.U16(a, 12) != Ethernet.TypeIpv4 || Wire.U16(b, 12) != Ethernet.TypeIpv4) return false;
+            // Version 4, 20-byte header, TOS, total length: equal; flags and offset: equal, at most DF;
+            // TTL and protocol: equal; addresses: equal.
+            if (Wire.U32(a, 14) != Wire.U32(b, 14) || a[14] != 0x45 || Wire.U16(a, 20) != Wire.U16(b, 20)
+                || (Wire.U16(a, 20) & ~Ipv4.FlagDontFragment) != 0 || Wire.U16(a, 22) != Wire.U16(b, 22)
+                || Wire.U32(a, 26) != Wire.U32(b, 26) || Wire.U32(a, 30) != Wire.U32(b, 30)) return false;
+            if (!(_transports[a[23]] is ISupersedingTransport t)) return false;
+            System.ReadOnlySpan<byte> ipB = b.Slice(Ethernet.HeaderLength);
+            if (Ipv4.Check(ipB) != Ipv4HeaderCheck.Ok) return false;
+            int total = Ipv4.TotalLength(ipB);
+            System.ReadOnlySpan<byte> ipA = a.Slice(Ethernet.HeaderLength);
+            if (total > ipA.Length) return false;
+            return t.Supersedes(Ipv4.Source(ipB), Ipv4.Destination(ipB), ipA.Slice(Ipv4.HeaderLength, total - Ipv4.HeaderLength),
+                ipB.Slice(Ipv4.HeaderLength, total - Ipv4.HeaderLength));
+        }
+
         /// <summary>One received frame (destination MAC first, no FCS); the span is not kept.</summary>
         public void Receive(System.ReadOnlySpan<byte> frame, long nowMicros)
         {

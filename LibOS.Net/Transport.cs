@@ -15,6 +15,19 @@ namespace Aegis.LibOS.Net
         void Receive(Ipv4Address source, Ipv4Address destination, System.ReadOnlySpan<byte> payload, long nowMicros);
     }
 
+    /// <summary>A transport that can let a datagram stand for the one received just before it
+    /// (docs/network.md, "Merged ACKs"). The IPv4 layer asks only when both came in one batch from
+    /// the link, one right after the other, with the same addresses, protocol and IPv4 header
+    /// (but for identification and checksum), and the later one's IPv4 header is valid; when the
+    /// transport answers true, the earlier datagram is not delivered.</summary>
+    public interface ISupersedingTransport
+    {
+        /// <summary>True when <paramref name="later"/> carries everything <paramref name="earlier"/>
+        /// would tell the transport (both are payloads: transport header and data). The transport
+        /// then counts the earlier one into the later one's delivery.</summary>
+        bool Supersedes(Ipv4Address source, Ipv4Address destination, System.ReadOnlySpan<byte> earlier, System.ReadOnlySpan<byte> later);
+    }
+
     /// <summary>What a transport needs from the IPv4 layer.</summary>
     public interface IIpv4Output
     {

@@ -141,7 +141,7 @@ namespace Aegis.Apps.Net
                 ulong n = (ulong)s_answered;
                 Console.WriteLine("net: profile a request: receive " + (Program.PhaseReceive / n).ToString() + ", timers " + (Program.PhaseTimers / n).ToString()
                     + ", app " + (Program.PhaseApp / n).ToString() + ", wait " + (Program.PhaseWait / n).ToString() + "; steps " + (Program.Steps * 10 / n).ToString()
-                    + " tenths; sends " + (Program.Link.SendWork / n).ToString() + " in " + Program.Link.Sends.ToString() + " frames; app: tcp send "
+                    + " tenths; sends " + (Program.Link.SendWork / n).ToString() + " in " + Program.Link.Sends.ToString() + " frames (" + Program.Link.SegmentedSends.ToString() + " cut by the card, " + Program.Stack.Counters.FramesSent.ToString() + " on the wire); app: tcp send "
                     + (s_sendPhase / n).ToString() + ", tcp receive " + (s_receivePhase / n).ToString() + ", parse " + (s_parsePhase / n).ToString());
             }
             if (benchName != null && s_answered > 1)

@@ -156,15 +156,25 @@ namespace Aegis.LibOS.Net.Aegis
             uint produced = _ring->Produced, consumed = _ring->Consumed;
             int count = 0;
             ushort* lengths = NicRingHeader.Lengths(_ring);
+            ReadOnlySpan<byte> frame = consumed != produced ? Frame(consumed, lengths) : default;
             for (; consumed != produced; consumed++, count++)
             {
-                uint slot = consumed & (RingSlots - 1);
-                int length = lengths[slot];
-                if (length > NicLimits.SlotBytes) length = NicLimits.SlotBytes;
-                stack.Receive(new ReadOnlySpan<byte>(_slots + slot * NicLimits.SlotBytes, length), nowMicros);
+                // Each frame with the one after it: the stack may let the later stand for it
+                // (merged ACKs, docs/network.md).
+                ReadOnlySpan<byte> next = consumed + 1 != produced ? Frame(consumed + 1, lengths) : default;
+                stack.Receive(frame, nowMicros, next);
+                frame = next;
             }
             _ring->Consumed = consumed;
             return count;
+        }
+
+        private ReadOnlySpan<byte> Frame(uint index, ushort* lengths)
+        {
+            uint slot = index & (RingSlots - 1);
+            int length = lengths[slot];
+            if (length > NicLimits.SlotBytes) length = NicLimits.SlotBytes;
+            return new ReadOnlySpan<byte>(_slots + slot * NicLimits.SlotBytes, length);
         }
 
         /// <summary>Frames the kernel dropped because the ring was full.</summary>

@@ -36,7 +36,7 @@ namespace Aegis.LibOS.Net
     /// connections and listeners, answers the rest with RST, keeps the timers. Pure logic: no
     /// clock reads (every call takes nowMicros), no threads. Call <see cref="Poll"/> at
     /// <see cref="NextDeadlineMicros"/> (or sooner). docs/network.md "TCP".</summary>
-    public sealed class Tcp : ITransport
+    public sealed class Tcp : ITransport, ISupersedingTransport
     {
         public const int DefaultReceiveBufferSize = 128 * 1024;
         public const int DefaultSendBufferSize = 128 * 1024; // the ring grows to it (TcpSendBuffer): a 64 KiB answer and its headers fit
@@ -123,7 +123,38 @@ namespace Aegis.LibOS.Net
 
         // ---- input ----
 
+        /// <summary>Pure ACKs merged into the segment being received (Supersedes); its slow
+        /// start grows the window as the ACKs one by one would have.</summary>
+        internal int MergedAcks;
+        private int _mergedAcksPending;
+
+        /// <summary>Merged ACKs (docs/network.md, "Merged ACKs"): a pure ACK (no data, no option,
+        /// no flag but ACK and PSH) is covered by the next one for the same connection with the
+        /// same sequence number and a higher acknowledgement whose checksum is right. A duplicate
+        /// ACK (the same acknowledgement: fast retransmit counts them) never is, nor a segment
+        /// with data, options (SACK) or a SYN, FIN, RST or URG.</summary>
+        public bool Supersedes(Ipv4Address source, Ipv4Address destination, System.ReadOnlySpan<byte> earlier, System.ReadOnlySpan<byte> later)
+        {
+            if (earlier.Length != TcpSegment.HeaderSize || later.Length != TcpSegment.HeaderSize) return false;
+            if (earlier[12] != 0x50 || later[12] != 0x50                                // 20-byte header, reserved bits clear
+                || (earlier[13] & ~TcpSegment.Psh) != TcpSegment.Ack || (later[13] & ~TcpSegment.Psh) != TcpSegment.Ack
+                || Wire.U32(earlier, 0) != Wire.U32(later, 0) || Wire.U32(earlier, 4) != Wire.U32(later, 4)   // ports, sequence
+                || !TcpSeq.Gt(Wire.U32(later, 8), Wire.U32(earlier, 8))) return false;
+            if (VerifyChecksums && !TcpSegment.ChecksumValid(later, source, destination)) return false;
+            Counters.AcksMerged++;
+            _mergedAcksPending++;
+            return true;
+        }
+
         public void Receive(Ipv4Address source, Ipv4Address destination, System.ReadOnlySpan<byte> payload, long nowMicros)
+        {
+            MergedAcks = _mergedAcksPending;
+            _mergedAcksPending = 0;
+            ReceiveSegment(source, destination, payload, nowMicros);
+            MergedAcks = 0;
+        }
+
+        private void ReceiveSegment(Ipv4Address source, Ipv4Address destination, System.ReadOnlySpan<byte> payload, long nowMicros)
         {
             Counters.SegmentsReceived++;
             if (DropEveryNthReceived > 0 && ++_receivedForDrop % DropEveryNthReceived == 0)

@@ -1136,7 +1136,11 @@ namespace Aegis.LibOS.Net
                 // Keep "recover" close behind SND.UNA so that it never wraps ahead of it.
                 if (TcpSeq.Lt(_recover, _sndUna - 1)) _recover = _sndUna - 2;
                 if (_cwnd < _ssthresh)
-                    _cwnd += acked < mss ? acked : mss;             // slow start (RFC 5681 3.1)
+                {
+                    // Slow start (RFC 5681 3.1): at most an SMSS for each ACK, the merged ones too.
+                    uint limit = mss * (uint)(1 + _tcp.MergedAcks);
+                    _cwnd += acked < limit ? acked : limit;
+                }
                 else
                 {
                     _caBytes += acked;                              // congestion avoidance, byte counting

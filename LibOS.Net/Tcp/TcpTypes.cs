@@ -119,6 +119,8 @@ namespace Aegis.LibOS.Net
     public sealed class TcpCounters
     {
         public long SegmentsReceived;
+        /// <summary>Pure ACKs the next ACK of their batch covered (Tcp.Supersedes): not counted in SegmentsReceived.</summary>
+        public long AcksMerged;
         public long SegmentsSent;
         public long Malformed;
         public long BadChecksum;
