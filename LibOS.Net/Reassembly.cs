@@ -230,6 +230,7 @@ namespace Aegis.LibOS.Net
 
         internal void Poll(long now)
         {
+            if (now < NextDeadline) return; // nothing expires before the earliest deadline (as Arp.Poll)
             _deadlineValid = false;
             for (int i = 0; i < _slots.Length; i++)
                 if (_slots[i].Used && now >= _slots[i].Deadline)
