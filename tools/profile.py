@@ -7,7 +7,10 @@ functions, from the .sym files of the kernel and the apps (docs/benchmarks.md, "
 
 --from/--to: only the samples after the first line matching --from (its first match) and before
 the next line matching --to (the bench's nginx set: --from 'window opened' --to '^BENCH nginx_1k').
-Without --sym: artifacts/Release/Aegis.Kernel.sym and every artifacts/Release/apps/*.sym.
+Without --sym: artifacts/Release/Aegis.Kernel.sym and every artifacts/Release/apps/*.sym. An
+environment's samples are looked up in Aegis.Kernel.sym and its own image's IMAGE.sym alone when
+that file is among them ("Aegis: started environment N (IMAGE)"; one not named, a fork, runs
+init's image when only one was named), since every app's image starts at the same address.
 A rip in no .sym file is a Linux program's own code (the ELF it runs, its libraries): counted
 by its region, "program@0xADDRESS>>24".
 """
@@ -20,6 +23,7 @@ import re
 import sys
 
 PROF = re.compile(r"PROF ([0-9a-f]+) ([uki]) ([0-9a-f]+)$")
+STARTED = re.compile(r"started environment ([0-9a-f]+) \(([^)\s]+)\)")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Apps", "Bench"))
 from symbols import short, load  # noqa: E402  (the .sym files' records, shared with trace.py)
 
@@ -70,9 +74,13 @@ def main():
     tables = load_symbols([p for p in paths if os.path.exists(p)])
     inside = arguments.start is None
     samples = []
+    images = {}
     with open(arguments.log, errors="replace") as log:
         for line in log:
             line = line.rstrip("\r\n")
+            started = STARTED.search(line)
+            if started:
+                images[int(started.group(1), 16)] = started.group(2)
             if not inside:
                 if re.search(arguments.start, line):
                     inside = True
@@ -85,6 +93,19 @@ def main():
     if not samples:
         print("profile: no PROF lines in the window (boot with the kernel argument 'profile')", file=sys.stderr)
         return 1
+    per_env = {}
+
+    def lookup(env, rip):
+        """function_of in the tables of env's image (and the kernel's), where it is known."""
+        if env not in per_env:
+            named = set(images.values())
+            image = images.get(env) or (next(iter(named)) if len(named) == 1 else None)
+            if any(t[0] == "%s.sym" % image for t in tables):
+                per_env[env] = [t for t in tables if t[0] in ("Aegis.Kernel.sym", "%s.sym" % image)]
+            else:
+                per_env[env] = tables
+        return function_of(per_env[env], rip)
+
     total = len(samples)
     print("%d samples (a tick each: 1,000,000 instructions under -icount shift=0)" % total)
     print()
@@ -96,7 +117,7 @@ def main():
     print("by class or module (busy samples only; kernel work shows as the stub it returns to)")
     classes = collections.Counter()
     for env, _, rip in samples_busy(samples):
-        name = function_of(tables, rip)
+        name = lookup(env, rip)
         owner = name.rsplit(".", 1)[0] if "." in name and not name.startswith("program@") else name
         classes[(env, owner)] += 1
     for (env, owner), count in classes.most_common(arguments.top):
@@ -104,7 +125,7 @@ def main():
     print()
     print("by function (busy samples only)")
     busy = [(env, ring, rip) for env, ring, rip in samples if ring != "i"]
-    functions = collections.Counter((env, function_of(tables, rip)) for env, _, rip in busy)
+    functions = collections.Counter((env, lookup(env, rip)) for env, _, rip in busy)
     for (env, function), count in functions.most_common(arguments.top):
         print("  %6.1f%%  %5d  env %x  %s" % (100.0 * count / total, count, env, function))
     return 0
