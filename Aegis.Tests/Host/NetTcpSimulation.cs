@@ -246,7 +246,7 @@ public static class TcpTestKit
     /// <summary>Pushes <paramref name="data"/> from one side to the other (the sender closes
     /// when done if asked); returns what the receiver read until EOF or the limit.</summary>
     public static byte[] Transfer(SimNet net, TcpConnection from, TcpConnection to, byte[] data, long limitMicros, bool closeAfter = true,
-        int readChunk = 65536)
+        int readChunk = 65536, bool stable = false)
     {
         int sent = 0;
         var got = new MemoryStream();
@@ -256,7 +256,7 @@ public static class TcpTestKit
         {
             while (sent < data.Length)
             {
-                int n = from.Send(data.AsSpan(sent), net.Now);
+                int n = stable ? from.SendStable(data, sent, data.Length - sent, net.Now) : from.Send(data.AsSpan(sent), net.Now);
                 if (n <= 0) break;
                 sent += n;
             }

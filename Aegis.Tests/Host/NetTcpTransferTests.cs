@@ -100,6 +100,23 @@ public class NetTcpTransferTests
     }
 
     [Test]
+    public void BytesSentFromTheCallersBufferArriveIntactOverLossAndReordering()
+    {
+        // SendStable: the queue refers to the caller's array (retransmissions read it again).
+        var (net, ch, sh) = Pair(seed: 11);
+        net.BytesPerSecond = 100_000_000 / 8;
+        net.DelayMicros = 2000;
+        var (c, s, _) = Connect(net, ch, sh);
+        net.LossRate = 0.05;
+        net.ReorderRate = 0.05;
+        net.ReorderDelayMicros = 3000;
+        var data = Pattern(2 * 1024 * 1024, 5);
+        var got = Transfer(net, s, c, data, 1200_000_000, stable: true);
+        Assert.That(got, Is.EqualTo(data));
+        Assert.That(sh.Tcp.Counters.Retransmissions, Is.GreaterThan(0), "retransmissions read the caller's bytes again");
+    }
+
+    [Test]
     public void DataArrivesIntactDespiteDuplicationAndCorruption()
     {
         var (net, ch, sh) = Pair(seed: 9);

@@ -2,10 +2,10 @@
 // keep-alive over LibOS.Net's TCP, serving documents it keeps in memory. What only a libOS can
 // do, so far: each document's response — status line and headers included — is built once, when
 // the server starts, into one contiguous buffer (a template with its length filled in), so a
-// request costs a parse and copies into TCP's send buffer, with no formatting and no file-system
-// call. On an e1000 the card cuts and checksums the segments (docs/network.md, "TCP
-// segmentation"). Not yet: sending straight from those buffers (the TCP send path copies once,
-// into its queue; docs/network.md says what is missing).
+// request costs a parse, with no formatting and no file-system call. TCP sends straight from those
+// buffers (SendStable: its send queue refers to them, so they are also the retransmission queue;
+// docs/network.md, "Sending from the document"): a byte is copied once, into the frame. On an
+// e1000 the card cuts and checksums the segments (docs/network.md, "TCP segmentation").
 //
 // Documents: /empty (0 bytes), /1k, /64k, /10m (1 KiB, 64 KiB, 10 MiB) whose byte i is
 // (i * 31 + 7) % 251, so a client can check every byte; / lists them. Anything else: 404.
@@ -160,7 +160,7 @@ namespace Aegis.Apps.Net
             if (client.Sending != null)
             {
                 ulong t0 = Program.Profiling ? Program.Work() : 0;
-                int n = c.Send(new ReadOnlySpan<byte>(client.Sending, client.SendOffset, client.SendEnd - client.SendOffset), now);
+                int n = c.SendStable(client.Sending, client.SendOffset, client.SendEnd - client.SendOffset, now);
                 if (Program.Profiling) s_sendPhase += Program.Work() - t0;
                 if (n > 0) { client.SendOffset += n; any = true; }
                 else if (n < 0 && n != -(int)TcpError.WouldBlock) return false;
@@ -199,7 +199,7 @@ namespace Aegis.Apps.Net
             if (client.Sending != null)
             {
                 ulong t3 = Program.Profiling ? Program.Work() : 0;
-                int n = c.Send(new ReadOnlySpan<byte>(client.Sending, client.SendOffset, client.SendEnd - client.SendOffset), now);
+                int n = c.SendStable(client.Sending, client.SendOffset, client.SendEnd - client.SendOffset, now);
                 if (Program.Profiling) s_sendPhase += Program.Work() - t3;
                 if (n > 0) client.SendOffset += n;
             }

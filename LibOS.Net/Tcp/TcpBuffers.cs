@@ -1,10 +1,15 @@
 namespace Aegis.LibOS.Net
 {
     /// <summary>The send queue: bytes the application handed over that are not yet
-    /// acknowledged, in a ring that grows to the connection's send buffer size. Segments are built by
-    /// <see cref="CopyOut"/> (offset from the oldest unacknowledged byte), so the segment builder
-    /// never sees the ring itself; a queue over caller-owned stable buffers (a web server's
-    /// cached responses) can later take its place behind the same three operations.</summary>
+    /// acknowledged. Copied bytes go into a ring that grows to the connection's send buffer size;
+    /// bytes the caller promises not to change while queued (a web server's cached response:
+    /// <see cref="AppendStable"/>) are only referred to, so the file cache and the retransmission
+    /// queue are one (Cheetah's merge). Segments are built by <see cref="CopyOut"/> (offset from the
+    /// oldest unacknowledged byte) without seeing either. Invariants: with no extent listed
+    /// (_count 0) every queued byte is in the ring, in order from _head; with extents listed, they
+    /// describe every queued byte in order, an extent of ring bytes (Array null) standing for the
+    /// next ring bytes in ring order, and the ring holds exactly the ring extents' bytes. Stable
+    /// bytes count against the capacity as copied ones do.</summary>
     internal sealed class TcpSendBuffer
     {
         /// <summary>The ring's first size: a connection that never sends much never holds more.</summary>
@@ -13,7 +18,16 @@ namespace Aegis.LibOS.Net
         private byte[] _ring;
         private readonly int _capacity;
         private int _head;
-        private int _length;
+        private int _ringLength;   // bytes in the ring
+        private int _length;       // bytes queued: the ring's and the stable extents'
+
+        private struct Extent
+        {
+            public byte[] Array;   // null: the next Length bytes of the ring
+            public int Offset, Length;
+        }
+        private Extent[] _extents;
+        private int _first, _count;
 
         /// <summary>A queue of up to capacity bytes (SO_SNDBUF). Its ring starts at FirstRingBytes
         /// and doubles, up to capacity, when an Append needs the room (as Linux grows a socket's
@@ -29,20 +43,91 @@ namespace Aegis.LibOS.Net
         public int Free => _capacity - _length;
         /// <summary>The bytes the ring holds now (tests).</summary>
         public int RingBytes => _ring.Length;
+        /// <summary>Queued bytes that are the caller's, not copied (tests).</summary>
+        public int StableBytes => _length - _ringLength;
 
         public int Append(System.ReadOnlySpan<byte> data)
         {
             int n = data.Length < Free ? data.Length : Free;
-            if (_length + n > _ring.Length) Grow(_length + n);
-            int tail = (_head + _length) % _ring.Length;
+            if (n == 0) return 0;
+            if (_ringLength + n > _ring.Length) Grow(_ringLength + n);
+            int tail = (_head + _ringLength) % _ring.Length;
             int first = n < _ring.Length - tail ? n : _ring.Length - tail;
             data.Slice(0, first).CopyTo(new System.Span<byte>(_ring, tail, first));
             if (n > first) data.Slice(first, n - first).CopyTo(new System.Span<byte>(_ring, 0, n - first));
+            _ringLength += n;
+            _length += n;
+            if (_count > 0) AddExtent(null, 0, n);
+            return n;
+        }
+
+        /// <summary>Queues up to length bytes of array from offset without copying them: the
+        /// caller must not change them until they are acknowledged (the queue holds the array).
+        /// Returns how many were queued (the free room bounds it).</summary>
+        public int AppendStable(byte[] array, int offset, int length)
+        {
+            if ((uint)offset > (uint)array.Length || (uint)length > (uint)(array.Length - offset))
+                throw new System.ArgumentOutOfRangeException(nameof(length));
+            int n = length < Free ? length : Free;
+            if (n == 0) return 0;
+            if (_count == 0 && _ringLength > 0) AddExtent(null, 0, _ringLength); // what the ring holds comes first
+            AddExtent(array, offset, n);
             _length += n;
             return n;
         }
 
+        private void AddExtent(byte[] array, int offset, int length)
+        {
+            if (_count > 0)
+            {
+                ref Extent last = ref _extents[(_first + _count - 1) % _extents.Length];
+                if (last.Array == array && (array == null || last.Offset + last.Length == offset))
+                {
+                    last.Length += length; // ring bytes after ring bytes, or the array's next bytes
+                    return;
+                }
+            }
+            if (_extents == null) _extents = new Extent[8];
+            else if (_count == _extents.Length)
+            {
+                var larger = new Extent[_extents.Length * 2];
+                for (int i = 0; i < _count; i++) larger[i] = _extents[(_first + i) % _extents.Length];
+                _extents = larger;
+                _first = 0;
+            }
+            _extents[(_first + _count) % _extents.Length] = new Extent { Array = array, Offset = offset, Length = length };
+            _count++;
+        }
+
         public void CopyOut(int offset, System.Span<byte> destination)
+        {
+            if (_count == 0)
+            {
+                RingCopy(offset, destination);
+                return;
+            }
+            int ringAt = 0; // ring bytes before the extent looked at
+            for (int i = 0; i < _count && destination.Length > 0; i++)
+            {
+                ref Extent e = ref _extents[(_first + i) % _extents.Length];
+                if (offset >= e.Length)
+                {
+                    offset -= e.Length;
+                    if (e.Array == null) ringAt += e.Length;
+                    continue;
+                }
+                int n = e.Length - offset < destination.Length ? e.Length - offset : destination.Length;
+                if (e.Array == null) RingCopy(ringAt + offset, destination.Slice(0, n));
+                else new System.ReadOnlySpan<byte>(e.Array, e.Offset + offset, n).CopyTo(destination);
+                destination = destination.Slice(n);
+                if (e.Array == null) ringAt += e.Length;
+                offset = 0;
+            }
+            if (destination.Length > 0) throw new System.ArgumentOutOfRangeException(nameof(destination));
+        }
+
+        /// <summary>destination.Length ring bytes from 'offset' past the ring's head.</summary>
+        private void RingCopy(int offset, System.Span<byte> destination)
         {
             int n = destination.Length;
             int at = (_head + offset) % _ring.Length;
@@ -58,7 +143,7 @@ namespace Aegis.LibOS.Net
             while (size < needed) size *= 2;
             if (size > _capacity) size = _capacity;
             var ring = new byte[size];
-            CopyOut(0, new System.Span<byte>(ring, 0, _length));
+            RingCopy(0, new System.Span<byte>(ring, 0, _ringLength));
             _ring = ring;
             _head = 0;
         }
@@ -66,15 +151,45 @@ namespace Aegis.LibOS.Net
         public void Consume(int n)
         {
             if (n > _length) n = _length;
-            _head = (_head + n) % _ring.Length;
             _length -= n;
-            if (_length == 0) _head = 0;
+            if (_count == 0)
+            {
+                ConsumeRing(n);
+                return;
+            }
+            while (n > 0 && _count > 0)
+            {
+                ref Extent e = ref _extents[_first];
+                int take = n < e.Length ? n : e.Length;
+                if (e.Array == null) ConsumeRing(take);
+                else e.Offset += take;
+                e.Length -= take;
+                n -= take;
+                if (e.Length == 0)
+                {
+                    e = default; // the array is no longer held
+                    _first = (_first + 1) % _extents.Length;
+                    _count--;
+                }
+            }
+            if (_count == 0) _first = 0; // every byte left (none) is the ring's
+        }
+
+        private void ConsumeRing(int n)
+        {
+            _head = (_head + n) % _ring.Length;
+            _ringLength -= n;
+            if (_ringLength == 0) _head = 0;
         }
 
         public void Clear()
         {
             _head = 0;
+            _ringLength = 0;
             _length = 0;
+            for (int i = 0; i < _count; i++) _extents[(_first + i) % _extents.Length] = default;
+            _first = 0;
+            _count = 0;
         }
     }
 

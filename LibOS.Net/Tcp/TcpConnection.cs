@@ -220,6 +220,27 @@ namespace Aegis.LibOS.Net
         /// the send buffer is full, -Pipe after shutdown/close, the pending error after a reset.</summary>
         public int Send(System.ReadOnlySpan<byte> data, long nowMicros)
         {
+            int refusal = SendRefusal();
+            if (refusal != 0) return refusal;
+            if (data.Length == 0) return 0;
+            return AfterQueued(_snd.Append(data), nowMicros);
+        }
+
+        /// <summary>send() of bytes the caller will not change until they are acknowledged (a
+        /// cached response: docs/network.md, "Sending from the document"): as Send, but the send
+        /// queue refers to array[offset..] instead of copying it, so the bytes are copied once,
+        /// into the frame.</summary>
+        public int SendStable(byte[] array, int offset, int length, long nowMicros)
+        {
+            int refusal = SendRefusal();
+            if (refusal != 0) return refusal;
+            if (length == 0) return 0;
+            return AfterQueued(_snd.AppendStable(array, offset, length), nowMicros);
+        }
+
+        /// <summary>0 when the state lets a send queue bytes, else what Send returns.</summary>
+        private int SendRefusal()
+        {
             if (_pendingError != TcpError.None) return -(int)TakeError();
             switch (State)
             {
@@ -234,9 +255,11 @@ namespace Aegis.LibOS.Net
                 default:
                     return -(int)TcpError.Pipe;
             }
-            if (_writeShut) return -(int)TcpError.Pipe;
-            if (data.Length == 0) return 0;
-            int n = _snd.Append(data);
+            return _writeShut ? -(int)TcpError.Pipe : 0;
+        }
+
+        private int AfterQueued(int n, long nowMicros)
+        {
             if (n == 0) return -(int)TcpError.WouldBlock;
             Output(nowMicros);
             _tcp.Schedule(this);
