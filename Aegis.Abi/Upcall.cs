@@ -51,6 +51,17 @@ namespace Aegis.Abi
         public const int PendingMessages = 16;
     }
 
+    /// <summary>IpcSend's flags, in the low 12 bits of its page argument (a page is 4 KiB-aligned).</summary>
+    public static class IpcSendFlags
+    {
+        /// <summary>A target in Wait runs at once, the sender next slice.</summary>
+        public const ulong None = 0;
+        /// <summary>A target in Wait is made runnable with the message and runs when the sender
+        /// next stops (its Wait, Yield or slice end), the sender going on now: a server that wakes
+        /// a process and then waits itself costs one switch, not three.</summary>
+        public const ulong SenderContinues = 1;
+    }
+
     /// <summary>IpcReply's flags (its third argument).</summary>
     public static class IpcReplyFlags
     {

@@ -71,6 +71,11 @@ namespace Aegis.Kernel.Exo
 
         private static ulong Transfer(Environment caller, InterruptFrame* frame, ulong targetId, ulong w0, ulong w1, ulong w2, ulong w3, ulong pageAddress, bool synchronous)
         {
+            // An IpcSend's page argument carries IpcSendFlags in its low 12 bits; an IpcCall's none.
+            ulong sendFlags = synchronous ? 0 : pageAddress & 4095;
+            if (sendFlags > IpcSendFlags.SenderContinues)
+                return Fail(Error.InvalidArgument);
+            pageAddress -= sendFlags;
             Environment target = Environments.Find(targetId);
             if (target == null || target == caller || target.State == EnvironmentState.Stopped)
                 return Fail(Error.BadEnvironment);
@@ -148,6 +153,8 @@ namespace Aegis.Kernel.Exo
             target.IpcMessagesReceived++;
             // FAST PATH (docs/kernel.md): straight to the target, not through the scheduler's slice search.
             Scheduler.DirectTo(target);
+            if (sendFlags == IpcSendFlags.SenderContinues)
+                return 0; // the target runs when the sender next stops (its Wait, Yield or slice end)
             frame->Rax = 0;
             Scheduler.Save(caller, frame, false);
             if (synchronous)

@@ -16,6 +16,7 @@ namespace Aegis.Kernel.Tests
         private static readonly string[] s_notifyBehaviours =
         {
             "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end", "ipc-reply-wait-until",
+            "ipc-send-sender-continues",
         };
 
         private const string NotifyImage = "notify";
@@ -37,6 +38,7 @@ namespace Aegis.Kernel.Tests
                 case "wait-deadline": reason = WaitDeadlineBehaviour(); return true;
                 case "child-end": reason = ChildEndBehaviour(); return true;
                 case "ipc-reply-wait-until": reason = ReplyWaitUntilBehaviour(); return true;
+                case "ipc-send-sender-continues": reason = SenderContinuesBehaviour(); return true;
                 default: reason = null; return false;
             }
         }
@@ -173,6 +175,33 @@ namespace Aegis.Kernel.Tests
             // switched to lets it: a few ms at most, never the 10 s of its own deadline).
             ulong second = MillisecondsAfter(output, "notify: rearm 2 " + WaitResult.DeadlinePassed.ToString() + " after ");
             return second < 1000 ? null : "the passed deadline took " + second.ToString() + " ms: " + output;
+        }
+
+        /// <summary>IpcSend with IpcSendFlags.SenderContinues to a receiver in Wait: the message is
+        /// delivered (the kernel counts it, the receiver is runnable) but the sender goes on and ends
+        /// before the receiver runs at all; then the receiver's Wait returns with the word. Unknown
+        /// flags are refused (InvalidArgument) and deliver nothing. A plain IpcSend would have run the
+        /// receiver at once, which would then have ended first.</summary>
+        private static string SenderContinuesBehaviour()
+        {
+            Environment receiver = Spawn(NotifyImage, "once");
+            if (!Start(receiver)) return "cannot start the receiver";
+            Scheduler.Run(() => !receiver.IsAlive || (receiver.State == EnvironmentState.Blocked && receiver.Blocked == BlockReason.Waiting), DefaultTicks);
+            if (receiver.State != EnvironmentState.Blocked || receiver.Blocked != BlockReason.Waiting) return "the receiver did not block in Wait: " + Ending(receiver) + " " + Output(receiver);
+            ulong token = 9000 + Clock.Ticks % 100000;
+            Environment sender = Spawn(NotifyImage, "continue " + receiver.Id.ToString() + " " + token.ToString());
+            if (!Start(sender)) return "cannot start the sender";
+            Scheduler.Run(() => !sender.IsAlive || !receiver.IsAlive, DefaultTicks);
+            if (!receiver.IsAlive) return "the receiver ran and ended before the sender: " + Output(receiver);
+            if (!ExitedWith(sender, 0)) return "the sender " + Ending(sender) + ": " + Output(sender);
+            string problem = Expect(Output(sender), "notify: continue InvalidArgument None");
+            if (problem != null) return problem;
+            if (receiver.IpcMessagesReceived != 1) return "the receiver was given " + receiver.IpcMessagesReceived.ToString() + " messages, expected 1";
+            if (!receiver.IsRunnable) return "the receiver is not runnable after the message";
+            if (Output(receiver).Contains("got")) return "the receiver ran before the sender stopped: " + Output(receiver);
+            if (!RunToEnd(3000)) return "timed out: the receiver did not run";
+            if (!ExitedWith(receiver, 0)) return "the receiver " + Ending(receiver) + ": " + Output(receiver);
+            return Expect(Output(receiver), "notify: got " + token.ToString() + " trap " + UpcallDelivery.IntoWait.ToString());
         }
 
         private static ulong MillisecondsAfter(string output, string marker)

@@ -282,7 +282,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         private static void WakeProcess(ulong environment) =>
-            SystemCalls.IpcSend(environment, 0, 0, 0, Processes.SharedPipe.WakeTag);
+            SystemCalls.IpcSend(environment, 0, 0, 0, Processes.SharedPipe.WakeTag, IpcSendFlags.SenderContinues);
 
         /// <summary>/etc/resolv.conf from the lease's DNS servers (glibc's resolver and busybox read
         /// it; without it they would ask 127.0.0.1). Logged when it cannot be written.</summary>

@@ -148,6 +148,6 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         /// <summary>A process recorded on a changed socket: its Wait ends (LinuxProcesses takes
         /// WakeTag). A full message queue means a wake is pending already; a gone process is skipped.</summary>
         private static void Wake(ulong environment) =>
-            SystemCalls.IpcSend(environment, 0, 0, 0, Processes.SharedPipe.WakeTag);
+            SystemCalls.IpcSend(environment, 0, 0, 0, Processes.SharedPipe.WakeTag, IpcSendFlags.SenderContinues);
     }
 }

@@ -24,6 +24,11 @@
 //                  must return DeadlinePassed at once). Prints "notify: rearm N RESULT after MS ms".
 //   call ID N      IpcCalls environment ID (decimal) N times, 200 ms apart (retrying while it is not
 //                  in Wait); prints "notify: call i reply W".
+//   once           registers an IPC handler, prints "notify: in wait", Waits once and prints
+//                  "notify: got W0 trap T".
+//   continue ID T  IpcSends T to environment ID with flags 2 (unknown: must be refused), then with
+//                  IpcSendFlags.SenderContinues; prints "notify: continue RESULT RESULT" and exits
+//                  without another system call but its output and Exit.
 //   idle           Waits for ever.   quit   exits 0.
 using System.Runtime;
 using System.Runtime.CompilerServices;
@@ -53,6 +58,8 @@ namespace Aegis.Apps.Notify
                 case "parent": return Parent();
                 case "rearm": return Rearm();
                 case "call": return CallMany(Number(words[1]), (int)Number(words[2]));
+                case "once": return Once();
+                case "continue": return Continue(Number(words[1]), Number(words[2]));
                 case "idle": while (true) SystemCalls.Wait();
                 case "quit": return 0;
                 default:
@@ -106,6 +113,23 @@ namespace Aegis.Apps.Notify
         {
             for (int i = 0; i < count; i++)
                 Console.WriteLine("notify: send " + i.ToString() + " " + Errors.Name(SystemCalls.IpcSend(target, token + (ulong)i, (ulong)i, 0, 0)));
+            return 0;
+        }
+
+        private static int Once()
+        {
+            Upcalls.SetIpcHandler(OnIpc);
+            Console.WriteLine("notify: in wait");
+            SystemCalls.Wait();
+            Console.WriteLine("notify: got " + s_words[0].ToString() + " trap " + s_traps[0].ToString());
+            return 0;
+        }
+
+        private static int Continue(ulong target, ulong token)
+        {
+            Error refused = SystemCalls.IpcSend(target, token + 1, 0, 0, 0, 2);
+            Error sent = SystemCalls.IpcSend(target, token, 0, 0, 0, IpcSendFlags.SenderContinues);
+            Console.WriteLine("notify: continue " + Errors.Name(refused) + " " + Errors.Name(sent));
             return 0;
         }
 
