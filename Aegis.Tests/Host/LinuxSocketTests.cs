@@ -211,6 +211,120 @@ public sealed unsafe class LinuxSocketTests
         Assert.That(p.Client.Poll(accepted, POLLIN, false, out _) & POLLIN, Is.EqualTo(POLLIN));
     }
 
+    private Socket ServerSocket(RemoteSocket remote) => ((SocketNode)_tree.Server.Files.Table.Get(remote.Handle.ServerFd).Node).Socket;
+
+    [Test]
+    public void BytesWaitingOnAWatchedSocketAreLentToTheProcessAndItsReceivesNeedNoCall()
+    {
+        SharedProcess p = _tree.Attach(41);
+        (RemoteSocket listener, TcpConnection peer, RemoteSocket accepted) = Connected(p);
+        p.Client.PollMany(new List<RemoteSocket> { listener, accepted }, false);
+        Assert.That(p.Transport.LendAsked, Is.True, "a process that subscribes asks for a lend page");
+        Socket socket = ServerSocket(accepted);
+
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("hello world"), _now), Is.EqualTo(11));
+        Run();
+        Assert.That(_tree.Server.Lends, Is.EqualTo(1), "the slot's write lent the bytes");
+        Assert.That(socket.Lent, Is.EqualTo(11));
+        Assert.That(socket.ReadableBytes, Is.EqualTo(11), "lent bytes stay queued in the server");
+        ulong requests = _tree.Server.Requests;
+        Assert.That(p.Client.PollBoard(accepted, out short revents), Is.True);
+        Assert.That(revents & 1, Is.EqualTo(1), "readable: the lent bytes");
+        byte[] buffer = new byte[32];
+        fixed (byte* q = buffer)
+        {
+            Assert.That(p.Client.Receive(accepted, q, 5, LinuxSocket.MSG_PEEK, null, out _), Is.EqualTo(5));
+            Assert.That(Encoding.ASCII.GetString(buffer, 0, 5), Is.EqualTo("hello"));
+        }
+        Assert.That(Receive(p, accepted, out _, 5), Is.EqualTo("hello"), "a peek took nothing");
+        Assert.That(Receive(p, accepted, out _), Is.EqualTo(" world"));
+        fixed (byte* q = buffer) Assert.That(p.Client.Receive(accepted, q, 16, LinuxSocket.MSG_DONTWAIT, null, out _), Is.EqualTo(-Errno.EAGAIN));
+        Assert.That(p.Client.PollBoard(accepted, out revents), Is.True);
+        Assert.That(revents & 1, Is.EqualTo(0), "nothing beyond what was taken");
+        Assert.That(_tree.Server.Requests, Is.EqualTo(requests), "receives and looks asked the server nothing");
+        Assert.That(p.Client.LentReceives, Is.EqualTo(3));
+
+        // The process's next call (here its answer) takes back what it took: the socket is empty.
+        Assert.That(Send(p, accepted, "ok"), Is.EqualTo(2));
+        Assert.That(socket.Lent, Is.Zero);
+        Assert.That(socket.ReadableBytes, Is.Zero, "what the process took left the socket");
+        Assert.That(_tree.Server.LentBytesTaken, Is.EqualTo(11));
+
+        // Partly taken, then another call: the rest goes back to the socket, shown readable again
+        // (lent anew when the slot is written), and nothing is read twice or lost.
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("abcdef"), _now), Is.EqualTo(6));
+        Run();
+        Assert.That(Receive(p, accepted, out _, 2), Is.EqualTo("ab"));
+        Assert.That(p.Client.Fstat(accepted.Handle).Mode & LinuxFile.S_IFMT, Is.EqualTo(LinuxFile.S_IFSOCK));
+        Assert.That(socket.ReadableBytes, Is.EqualTo(4), "the two taken went, four stay");
+        Assert.That(p.Client.PollBoard(accepted, out revents), Is.True);
+        Assert.That(revents & 1, Is.EqualTo(1), "the slot was written again after the call");
+        Assert.That(Receive(p, accepted, out _), Is.EqualTo("cdef"));
+
+        // A description held twice (a fork's duplicates) is never lent: the other holder could read it.
+        Assert.That(Send(p, accepted, "x"), Is.EqualTo(1)); // (takes back "cdef")
+        Assert.That(p.Client.BeforeFork(99), Is.EqualTo(0));
+        long lends = _tree.Server.Lends;
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("dup"), _now), Is.EqualTo(3));
+        Run();
+        Assert.That(_tree.Server.Lends, Is.EqualTo(lends));
+        Assert.That(Receive(p, accepted, out _), Is.EqualTo("dup"));
+    }
+
+    [Test]
+    public void LentBytesArriveOnceAndInOrderWhateverTheProcessDoesBetween()
+    {
+        SharedProcess p = _tree.Attach(42);
+        (RemoteSocket listener, TcpConnection peer, RemoteSocket accepted) = Connected(p);
+        p.Client.PollMany(new List<RemoteSocket> { listener, accepted }, false);
+        var random = new Random(12);
+        var sent = new List<byte>();
+        var received = new List<byte>();
+        byte[] buffer = new byte[6000];
+        for (int round = 0; round < 300; round++)
+        {
+            if (random.Next(3) == 0 || sent.Count - received.Count < 100)
+            {
+                byte[] chunk = new byte[random.Next(1, 3000)];
+                random.NextBytes(chunk);
+                int went = peer.Send(chunk, _now);
+                if (went > 0) sent.AddRange(chunk.Take(went));
+                Run();
+            }
+            int action = random.Next(10);
+            fixed (byte* q = buffer)
+            {
+                if (action < 6)
+                {
+                    int flags = random.Next(4) == 0 ? LinuxSocket.MSG_PEEK : LinuxSocket.MSG_DONTWAIT;
+                    long got = p.Client.Receive(accepted, q, random.Next(1, buffer.Length), flags, null, out _);
+                    if (got > 0)
+                    {
+                        byte[] expected = sent.Skip(received.Count).Take((int)got).ToArray();
+                        Assert.That(buffer.Take((int)got).ToArray(), Is.EqualTo(expected), "round " + round.ToString() + ": bytes out of order or read twice");
+                        if (flags != LinuxSocket.MSG_PEEK) received.AddRange(expected);
+                    }
+                    else Assert.That(got, Is.EqualTo(-Errno.EAGAIN), "round " + round.ToString());
+                }
+                else if (action < 8) Assert.That(p.Client.Fstat(accepted.Handle).Mode & LinuxFile.S_IFMT, Is.EqualTo(LinuxFile.S_IFSOCK)); // another call
+                else Run(); // time passes, slots are written again
+            }
+        }
+        for (int i = 0; i < 100 && received.Count < sent.Count; i++)
+        {
+            Run();
+            fixed (byte* q = buffer)
+            {
+                long got = p.Client.Receive(accepted, q, buffer.Length, LinuxSocket.MSG_DONTWAIT, null, out _);
+                if (got > 0) received.AddRange(buffer.Take((int)got));
+            }
+        }
+        Assert.That(received.Count, Is.EqualTo(sent.Count));
+        Assert.That(received.SequenceEqual(sent), Is.True, "the stream arrived whole and in order");
+        Assert.That(_tree.Server.Lends, Is.GreaterThan(10), "bytes were lent along the way");
+        Assert.That(p.Client.LentReceives, Is.GreaterThan(10));
+    }
+
     [Test]
     public void AClosedSocketsBoardSlotIsDroppedAndAnotherProcessCannotWriteIntoIt()
     {

@@ -27,7 +27,7 @@ public sealed unsafe class DirectTransport : VfsTransport
     {
         _server = server;
         Id = id;
-        _buffer = (byte*)NativeMemory.AllocZeroed(VfsProtocol.BufferBytes);
+        _buffer = (byte*)NativeMemory.AllocZeroed(VfsProtocol.BufferBytes + 4096);
         _archiveStart = archiveStart;
         _archiveEnd = archiveEnd;
     }
@@ -35,7 +35,11 @@ public sealed unsafe class DirectTransport : VfsTransport
     public override byte* Buffer => _buffer;
     public override ulong Identity => Id;
     public override long Call(ulong w0, ulong w1, ulong w2, ulong w3, out ulong reply1) =>
-        _server.Handle(Id, w0, w1, w2, w3, _buffer, VfsProtocol.BufferBytes, out reply1);
+        _server.Handle(Id, w0, w1, w2, w3, _buffer, LendAsked ? VfsProtocol.BufferBytes + 4096 : VfsProtocol.BufferBytes, out reply1);
+    /// <summary>The lend page follows the buffer, as in the machine (VfsProtocol.LendPage); registered by AskLend.</summary>
+    public bool LendAsked;
+    public override byte* Lend => LendAsked ? _buffer + VfsProtocol.BufferBytes : null;
+    public override void AskLend() => LendAsked = true;
     public override bool InArchive(ulong address, long length) =>
         length >= 0 && address >= _archiveStart && address + (ulong)length <= _archiveEnd;
 }
@@ -70,6 +74,12 @@ public sealed unsafe class SharedTree
         {
             foreach (SharedProcess process in _processes)
                 if (process.Transport.Id == id) return (IntPtr)process.Transport.Buffer;
+            return IntPtr.Zero;
+        };
+        Server.LendOf = id =>
+        {
+            foreach (SharedProcess process in _processes)
+                if (process.Transport.Id == id) return (IntPtr)process.Transport.Lend;
             return IntPtr.Zero;
         };
         Server.WakeProcess = id => BoardWakes.Add(id);

@@ -285,6 +285,24 @@ namespace Aegis.LibOS.Net
             return -(int)TcpError.WouldBlock;
         }
 
+        /// <summary>Drops up to <paramref name="bytes"/> in-order bytes as a read would (the window
+        /// opens the same way): bytes a caller already had by peeking (the file server's lent
+        /// receives, docs/libos-unixish.md). Returns how many went.</summary>
+        public int Discard(int bytes, long nowMicros)
+        {
+            if (_rcv == null || _readShut || bytes <= 0) return 0;
+            int n = bytes < _rcv.Length ? bytes : _rcv.Length;
+            if (n == 0) return 0;
+            _rcv.Consume(n);
+            AfterRead(nowMicros);
+            return n;
+        }
+
+        /// <summary>Whether <see cref="Readiness"/> says Readable for more than queued bytes: the
+        /// end of the stream, a shut read side, an error, or a connection that died.</summary>
+        public bool ReadableWithoutData =>
+            _pendingError != TcpError.None || _finReceived || _readShut || (State == TcpState.Closed && (_everConnecting || _resetOrTimedOut));
+
         /// <summary>shutdown(): <paramref name="read"/> discards what arrives from now on;
         /// <paramref name="write"/> sends a FIN after the queued data (half-close).</summary>
         public TcpError Shutdown(bool read, bool write, long nowMicros)

@@ -192,6 +192,27 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// and wait or answer EAGAIN; false where unsure (the readiness board's Empty flag).</summary>
         public virtual bool ReceiveWouldWait => false;
 
+        /// <summary>Bytes at the head of the receive queue lent to one process (VfsServer.Lending,
+        /// LendArea.cs): still queued here, copied into the process's lend page, and dropped when
+        /// the server takes back what the process took (0: none lent).</summary>
+        public int Lent;
+        /// <summary>The process the bytes are lent to, and its server descriptor of the socket.</summary>
+        public ulong LentTo;
+        public int LentFd;
+
+        /// <summary>Copies up to 'length' in-order bytes from the head of the receive queue without
+        /// taking them, for lending: 0 where nothing may be lent (the default: only a TCP
+        /// connection lends; its bytes are plain, with no addresses or messages).</summary>
+        public virtual int PeekForLending(byte* data, int length) => 0;
+
+        /// <summary>Drops 'bytes' from the head of the receive queue as a read would (what a process
+        /// took of its lent bytes).</summary>
+        public virtual void DropLent(int bytes) { }
+
+        /// <summary>poll's revents and the Empty flag as the process the first 'lent' bytes went to
+        /// sees them once it has them: readable only for more bytes, the end or an error.</summary>
+        public virtual void BeyondLent(int lent, ref short revents, ref bool empty) { }
+
         /// <summary>A send of 'bytes' now would be taken whole at once (a connected stream with that
         /// much room and no error); false where unsure (the readiness board's Roomy flag).</summary>
         public virtual bool SendTakes(int bytes) => false;

@@ -341,6 +341,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return ReceiveDatagram(socket, data, count, flags, address, out addressLength, out truncated, control);
             addressLength = 0;
             truncated = false;
+            if (socket.BoardSlot != 0 && (flags & ~LentFlags) == 0 && count > 0)
+            {
+                // Bytes the server lent this process (LendArea.cs): no call. MSG_WAITALL takes them
+                // and asks the server for the rest.
+                int took = LendArea.Take(Transport.Lend, socket.Handle.ServerFd, data, count > int.MaxValue ? int.MaxValue : (int)count, (flags & LinuxSocket.MSG_PEEK) != 0);
+                if (took > 0)
+                {
+                    LentReceives++;
+                    if ((flags & LinuxSocket.MSG_WAITALL) == 0 || took == count || (flags & LinuxSocket.MSG_PEEK) != 0) return took;
+                    long rest = Receive(socket, data + took, count - took, flags, null, out _, out _, null);
+                    return rest > 0 ? took + rest : took;
+                }
+            }
             if (BoardSaysAgain(socket, flags)) return -Errno.EAGAIN;
             long total = 0;
             int room = DataRoom;
@@ -664,6 +677,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             int count = sockets.Count < VfsProtocol.MaximumPollBatch ? sockets.Count : VfsProtocol.MaximumPollBatch;
             if (count == 0) return;
+            Transport.AskLend(); // (once: a process that watches sockets may be lent their bytes)
             byte* payload = Payload;
             bool subscribing = false;
             for (int i = 0; i < count; i++)
@@ -697,6 +711,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>Looks answered from the board, and receives it answered EAGAIN (tests, /proc).</summary>
         public long BoardLooks, BoardAgains;
+        /// <summary>Receives answered from lent bytes (LendArea.cs), without a call.</summary>
+        public long LentReceives;
+        /// <summary>The MSG_ flags a receive from lent bytes allows (others ask the server).</summary>
+        private const int LentFlags = LinuxSocket.MSG_PEEK | LinuxSocket.MSG_DONTWAIT | LinuxSocket.MSG_WAITALL;
 
         /// <summary>A free board slot + 1, or 0 when all are taken (the socket is then asked each time).</summary>
         private int TakeBoardSlot()
@@ -743,10 +761,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (buffer == null) return false;
             if (PollWatch) ReadinessBoard.Arm(buffer);
             if (!ReadinessBoard.Read(buffer, socket.BoardSlot - 1, socket.Handle.ServerFd, out revents, out _, out long changes)) return false;
+            if (LendArea.Remaining(Transport.Lend, socket.Handle.ServerFd) > 0) revents |= LentReadable; // the slot shows it beyond them
             socket.Changes = changes;
             BoardLooks++;
             return true;
         }
+
+        private const short LentReadable = 0x1; // POLLIN
 
         /// <summary>After a wait: no wake is wanted for the board any more.</summary>
         public void DisarmBoard()

@@ -25,6 +25,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public abstract long Call(ulong w0, ulong w1, ulong w2, ulong w3, out ulong reply1);
         /// <summary>Where the process's own copy of the root archive lies (archive reads stay local).</summary>
         public abstract bool InArchive(ulong address, long length);
+        /// <summary>The lend page (LendArea.cs) once registered with the server (AskLend), else null.</summary>
+        public virtual byte* Lend => null;
+        /// <summary>Registers the lend page (a process that subscribes a board: its sockets' bytes
+        /// may then be lent to it). Once per process; a failure leaves it without lending.</summary>
+        public virtual void AskLend() { }
     }
 
     /// <summary>One server descriptor a process holds.</summary>

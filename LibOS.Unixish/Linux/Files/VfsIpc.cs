@@ -135,6 +135,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             private ulong _address;
             private ulong _registeredFor;
+            /// <summary>The environment the lend page is registered for (0: none), and whether it is wanted
+            /// (registered again with the buffer when the server forgot both).</summary>
+            private ulong _lendFor;
+            private bool _lendWanted;
             private readonly ulong _archiveStart, _archiveEnd;
 
             public IpcTransport()
@@ -154,7 +158,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 ulong self = Info.EnvironmentId;
                 if (_registeredFor == self) return true;
-                if (_address == 0) _address = AddressSpace.Reserve(VfsProtocol.BufferPages);
+                if (_address == 0) _address = AddressSpace.Reserve(VfsProtocol.ReservedPages);
                 if (_address == 0) return false;
                 for (int page = 0; page < VfsProtocol.BufferPages; page++)
                 {
@@ -171,7 +175,32 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 }
                 _registeredFor = self;
                 RootKind = *(long*)(_address + VfsProtocol.RootKind);
+                if (_lendWanted && _lendFor != self) RegisterLend(self);
                 return true;
+            }
+
+            public override byte* Lend => _lendFor == Info.EnvironmentId ? (byte*)(_address + VfsProtocol.BufferBytes) : null;
+
+            public override void AskLend()
+            {
+                ulong self = Info.EnvironmentId;
+                if (_lendFor == self || !Register()) return;
+                _lendWanted = true;
+                if (_lendFor != self) RegisterLend(self);
+            }
+
+            private void RegisterLend(ulong self)
+            {
+                ulong address = _address + VfsProtocol.BufferBytes;
+                if (Memory.Query(address, out _) != Error.None)
+                {
+                    if (Memory.AllocateFrame(out ulong frame) != Error.None) return;
+                    if (Memory.Map(address, frame, Memory.ReadWrite) != Error.None) return;
+                }
+                // The page is the process's own (fresh in a forked child); nothing is lent in it yet.
+                *(long*)(address + LendArea.Key) = 0;
+                SystemCallResult hello = CallServer(VfsProtocol.Hello, VfsProtocol.LendPage, 0, 0, address, out _);
+                if (!hello.IsError && (long)hello.Second >= 0) _lendFor = self;
             }
 
             public override long Call(ulong w0, ulong w1, ulong w2, ulong w3, out ulong reply1)
@@ -184,7 +213,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (result.IsError) return -Errno.EIO;
                     long reply = (long)result.Second;
                     if (reply != VfsProtocol.Unregistered) return reply;
-                    _registeredFor = 0; // the server forgot this buffer: hand it over again
+                    _registeredFor = 0; // the server forgot this buffer (and the lend page): hand it over again
+                    _lendFor = 0;
                 }
                 return -Errno.EIO;
             }
@@ -200,6 +230,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static readonly ulong[] s_lastUse = new ulong[MaximumClients];
         private static ulong s_clock;
         private const int AllPages = (1 << VfsProtocol.BufferPages) - 1;
+        private const int LendBit = 1 << VfsProtocol.LendPage;
 
         /// <summary>The server environment's life: builds the tree and answers calls forever.</summary>
         public static int RunServer()
@@ -215,6 +246,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             s_vfs = new VfsServer(fs);
             s_vfs.Broadcast = Broadcast;
             s_vfs.BoardOf = BoardOf;
+            s_vfs.LendOf = LendOf;
             s_vfs.WakeProcess = WakeProcess;
             s_faults = OnFault;
             PageFaults.Register(s_faults);
@@ -365,15 +397,23 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static System.IntPtr BoardOf(ulong client)
         {
             int slot = Find(client);
-            if (slot < 0 || s_pages[slot] != AllPages || s_dead[slot]) return System.IntPtr.Zero;
+            if (slot < 0 || (s_pages[slot] & AllPages) != AllPages || s_dead[slot]) return System.IntPtr.Zero;
             return (System.IntPtr)s_bases[slot];
+        }
+
+        /// <summary>A registered client's lend page (LendArea.cs), or zero when it has none.</summary>
+        private static System.IntPtr LendOf(ulong client)
+        {
+            int slot = Find(client);
+            if (slot < 0 || s_pages[slot] != (AllPages | LendBit) || s_dead[slot]) return System.IntPtr.Zero;
+            return (System.IntPtr)(s_bases[slot] + VfsProtocol.BufferBytes);
         }
 
         /// <summary>The new generation into every registered buffer (VfsProtocol.Generation).</summary>
         private static void Broadcast(ulong generation)
         {
             for (int i = 0; i <= s_highest; i++)
-                if (s_clients[i] != 0 && s_pages[i] == AllPages && !s_dead[i])
+                if (s_clients[i] != 0 && (s_pages[i] & AllPages) == AllPages && !s_dead[i])
                     *(ulong*)(s_bases[i] + VfsProtocol.Generation) = generation;
             for (int i = 0; i <= s_highest; i++)
                 if (s_dead[i]) { Forget(i); s_dead[i] = false; }
@@ -386,7 +426,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             ulong page = PageFaults.FaultPage(frame);
             for (int i = 0; i <= s_highest; i++)
             {
-                if (s_bases[i] == 0 || page < s_bases[i] || page >= s_bases[i] + (ulong)VfsProtocol.BufferBytes) continue;
+                if (s_bases[i] == 0 || page < s_bases[i] || page >= s_bases[i] + (ulong)VfsProtocol.ReservedPages * 4096) continue;
                 if (s_scratchFrame == 0 && Memory.AllocateFrame(out s_scratchFrame) != Error.None) return false;
                 if (Memory.Map(page, s_scratchFrame, Memory.ReadWrite) != Error.None) return false;
                 s_dead[i] = true;
@@ -416,14 +456,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (s_lastUse[i] < s_lastUse[slot]) slot = i;
                 // The evicted process hears no generations any more: generation 0 (never a tree's)
                 // ends every answer it cached, so its next call comes here and learns Unregistered.
-                if (s_pages[slot] == AllPages && !s_dead[slot])
+                if ((s_pages[slot] & AllPages) == AllPages && !s_dead[slot])
                 {
+                    if ((s_pages[slot] & LendBit) != 0) s_vfs.EndLending(s_clients[slot], (byte*)(s_bases[slot] + VfsProtocol.BufferBytes));
                     *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = 0;
                     ReadinessBoard.Clear((byte*)s_bases[slot]); // its slots are no longer kept: it asks again
                 }
                 Forget(slot);
             }
-            if (s_bases[slot] == 0) s_bases[slot] = AddressSpace.Reserve(VfsProtocol.BufferPages);
+            if (s_bases[slot] == 0) s_bases[slot] = AddressSpace.Reserve(VfsProtocol.ReservedPages);
             if (s_bases[slot] == 0) return -1;
             s_clients[slot] = sender;
             s_pages[slot] = 0;
@@ -434,7 +475,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         private static void Forget(int slot)
         {
-            for (int page = 0; page < VfsProtocol.BufferPages; page++)
+            for (int page = 0; page < VfsProtocol.ReservedPages; page++)
                 if ((s_pages[slot] & (1 << page)) != 0) Memory.Unmap(s_bases[slot] + (ulong)page * UserAddresses.PageSize);
             s_clients[slot] = 0;
             s_pages[slot] = 0;
@@ -449,7 +490,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if ((request.Word0 & 0xFF) == VfsProtocol.Hello)
             {
                 ulong page = request.Word1;
-                if (!request.HasPage || page >= VfsProtocol.BufferPages) { reply0 = unchecked((ulong)(long)-Errno.EINVAL); return; }
+                if (!request.HasPage || page >= VfsProtocol.ReservedPages) { reply0 = unchecked((ulong)(long)-Errno.EINVAL); return; }
                 if (slot < 0 && (slot = Claim(sender)) < 0) { reply0 = unchecked((ulong)(long)-Errno.ENOMEM); return; }
                 ulong address = s_bases[slot] + page * UserAddresses.PageSize;
                 if ((s_pages[slot] & (1 << (int)page)) != 0) Memory.Unmap(address);
@@ -457,7 +498,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (error != Error.None) { s_pages[slot] &= ~(1 << (int)page); reply0 = unchecked((ulong)(long)-Errno.EFAULT); return; }
                 s_pages[slot] |= 1 << (int)page;
                 s_lastUse[slot] = ++s_clock;
-                if (s_pages[slot] == AllPages)
+                if (s_pages[slot] == AllPages) // (the lend page comes after, if at all)
                 {
                     *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = s_vfs.Generation;
                     // (The board is empty: the process's frames are new, zeroed by the kernel, or were
@@ -468,12 +509,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 reply0 = 0;
                 return;
             }
-            if (slot < 0 || s_pages[slot] != AllPages) { reply0 = unchecked((ulong)VfsProtocol.Unregistered); return; }
+            if (slot < 0 || (s_pages[slot] & AllPages) != AllPages) { reply0 = unchecked((ulong)VfsProtocol.Unregistered); return; }
             s_lastUse[slot] = ++s_clock;
             DiskTree root = s_vfs.FileSystem.Disk;
             ulong requests = root?.Counters == null ? 0 : root.Counters.Reads + root.Counters.Writes;
             long result = s_vfs.Handle(sender, request.Word0, request.Word1, request.Word2, request.Word3,
-                (byte*)s_bases[slot], VfsProtocol.BufferBytes, out reply1);
+                (byte*)s_bases[slot], (s_pages[slot] & LendBit) != 0 ? VfsProtocol.BufferBytes + 4096 : VfsProtocol.BufferBytes, out reply1);
             // A call that waited for the disk replaced the main loop's WaitUntil deadline with none
             // (one deadline per environment): once something waits for the next commit, the upcall
             // returns (not reply-and-wait) and the loop sets its deadline again.

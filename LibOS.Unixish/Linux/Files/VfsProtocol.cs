@@ -20,6 +20,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     {
         public const int BufferPages = 4;
         public const int BufferBytes = BufferPages * 4096;
+        /// <summary>The page after the buffer, registered (Hello with this index) only by a process
+        /// that subscribes a readiness board: the server lends it received bytes there (LendArea.cs).
+        /// A call from a process that has it passes the server BufferBytes + 4096 as the buffer's size.</summary>
+        public const int LendPage = BufferPages;
+        /// <summary>Pages reserved for a process's buffer: the buffer and the lend page.</summary>
+        public const int ReservedPages = BufferPages + 1;
         /// <summary>Where the readiness board starts (ReadinessBoard.cs), from the buffer's start:
         /// past the largest payload any call uses (SendExtraData's two longs end 12,400 bytes into
         /// the payload, which starts at Payload: 12,656), up to Generation; the payload ends before
@@ -49,7 +55,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const long Redirected = FileSystem.Redirected;
 
         // Operations (word 0, low 8 bits). Arguments: w1, w2, w3 as listed; "path" is the payload.
-        public const int Hello = 1;        // w1 page index (0 .. BufferPages-1), the page with the call
+        public const int Hello = 1;        // w1 page index (0 .. BufferPages-1, or LendPage), the page with the call
         public const int Goodbye = 2;      // closes every descriptor the sender holds, forgets its buffer
         public const int Open = 3;         // w1 dirfd, w2 flags | mode << 32, w3 path length | umask << 32 -> fd; reply1 mode | archive << 32 | prefetch << 33 | stat << 34;
                                            // archive: payload = data address, size; prefetch (a tmpfs file opened O_RDONLY): payload[2] = bytes, [3] = size, bytes from 32;

@@ -77,9 +77,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 Drop(socket, i);
                 return false;
             }
-            ushort flags = (ushort)((socket.ReceiveWouldWait ? ReadinessBoard.Empty : 0) | (file.NonBlocking ? ReadinessBoard.NonBlocking : 0)
+            short revents = socket.Poll();
+            bool empty = socket.ReceiveWouldWait;
+            if (LendOf != null) LendOnWrite(socket, process, fd, file, ref revents, ref empty);
+            ushort flags = (ushort)((empty ? ReadinessBoard.Empty : 0) | (file.NonBlocking ? ReadinessBoard.NonBlocking : 0)
                 | (socket.SendTakes(VfsProtocol.HoldBytes) ? ReadinessBoard.Roomy : 0));
-            ReadinessBoard.Write(board, socket.SubscriberSlot[i], fd, socket.Poll(), flags, socket.Changes);
+            ReadinessBoard.Write(board, socket.SubscriberSlot[i], fd, revents, flags, socket.Changes);
             BoardWrites++;
             if (wake && ReadinessBoard.TakeWaiting(board))
             {

@@ -210,6 +210,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         // say it was cut; a non-blocking description is MSG_DONTWAIT to the socket.
                         bool messages = socket.KeepsBoundaries;
                         int given = flags | (file.NonBlocking ? LinuxSocket.MSG_DONTWAIT : 0) | (messages ? LinuxSocket.MSG_TRUNC : 0);
+                        if (socket.Lent > 0) EndLendingOf(socket); // (the lender's own calls ended it already)
                         result = socket.Receive(data, count, given, address, out length);
                         if (result == -Errno.EAGAIN) return NotNow(sender, file, socket, flags, false, out reply1);
                         if (result < 0) return result;

@@ -66,12 +66,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return count;
         }
 
-        /// <summary>Answers one request; buffer is the sender's (size bytes, at least BufferBytes
-        /// for a registered client). Never throws.</summary>
         /// <summary>Requests so far by operation (VfsProtocol numbers; descriptors closed along with
         /// another request are not requests): /proc/aegis/file_server.</summary>
         public readonly long[] Calls = new long[VfsProtocol.Count];
 
+        /// <summary>Answers one request; buffer is the sender's (size bytes, at least BufferBytes
+        /// for a registered client; BufferBytes + 4096 when its lend page follows: LendArea.cs).
+        /// Never throws.</summary>
         public long Handle(ulong sender, ulong w0, ulong w1, ulong w2, ulong w3, byte* buffer, int size, out ulong reply1)
         {
             reply1 = 0;
@@ -80,6 +81,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (buffer == null || size < VfsProtocol.BufferBytes) { Malformed++; return -Errno.EFAULT; }
             try
             {
+                // First, before any descriptor is used: what the sender took of its lent bytes.
+                if (size >= VfsProtocol.BufferBytes + 4096) EndLending(sender, buffer + VfsProtocol.BufferBytes);
                 int closes = (int)((w0 >> 8) & 0xFF);
                 if (closes > VfsProtocol.MaximumCloses || (w0 >> 16) != 0) { Malformed++; return -Errno.EINVAL; }
                 for (int i = 0; i < closes; i++)
@@ -94,6 +97,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 bool changes = Changes((int)(w0 & 0xFF), w2);
                 if (changes) Generation++;
                 long result = Dispatch(sender, (int)(w0 & 0xFF), w1, w2, w3, buffer + VfsProtocol.Payload, out reply1);
+                if (_unlent != null) RepublishUnlent();
                 if (Unix.ClosedNetworkSocket) { Unix.ClosedNetworkSocket = false; SocketsTouched = true; } // passed in a message dropped unread
                 *(ulong*)(buffer + VfsProtocol.Generation) = Generation;
                 if (changes && Broadcast != null) Broadcast(Generation);

@@ -412,6 +412,25 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             _connection != null && _listener == null && _connection.State != TcpState.Closed
             && (_connection.Readiness & (TcpReadiness.Readable | TcpReadiness.Error)) == 0;
 
+        public override int PeekForLending(byte* data, int length)
+        {
+            if (_connection == null || _listener != null) return 0;
+            int n = _connection.Receive(new System.Span<byte>(data, length), Now, peek: true);
+            return n > 0 ? n : 0;
+        }
+
+        public override void DropLent(int bytes)
+        {
+            if (_connection != null) _connection.Discard(bytes, Now);
+        }
+
+        public override void BeyondLent(int lent, ref short revents, ref bool empty)
+        {
+            if (_connection == null || lent <= 0 || _connection.ReceiveAvailable > lent || _connection.ReadableWithoutData) return;
+            revents &= ~POLLIN;
+            empty = _connection.State != TcpState.Closed;
+        }
+
         /// <summary>TcpConnection.Send takes every byte: established (or the peer closed its side),
         /// no error pending, the room there.</summary>
         public override bool SendTakes(int bytes) =>
