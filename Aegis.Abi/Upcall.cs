@@ -51,7 +51,8 @@ namespace Aegis.Abi
         public const int PendingMessages = 16;
     }
 
-    /// <summary>IpcSend's flags, in the low 12 bits of its page argument (a page is 4 KiB-aligned).</summary>
+    /// <summary>IpcSend's flags, given as its page argument (no page then: a flag with a page, or
+    /// an unknown flag, is InvalidArgument).</summary>
     public static class IpcSendFlags
     {
         /// <summary>A target in Wait runs at once, the sender next slice.</summary>

@@ -146,6 +146,7 @@ for server in ${servers//,/ }; do
         say "$server: never answered; the console's end:"
         tail -n 15 "$log" >&2
         kill -- -"$booted_pid" 2>/dev/null || true
+        pkill -f -- "$monitor" 2>/dev/null || true
         for workload in "${WORKLOADS[@]}" tlb_flush; do results["$server,$workload"]="-"; done
         continue
     fi
@@ -175,6 +176,10 @@ for server in ${servers//,/ }; do
     fi
     say "$server tlb_flush: ${results["$server,tlb_flush"]} a request"
     kill -- -"$booted_pid" 2>/dev/null || true
+    # linux-reference.sh runs QEMU under timeout(1), which puts it in a process group of its own:
+    # the group kill above misses it, and a Linux machine left running would slow every server
+    # measured after it. Its monitor's path names it.
+    pkill -f -- "$monitor" 2>/dev/null || true
     wait "$booted_pid" 2>/dev/null || true
     rm -f -- "$monitor"
 done

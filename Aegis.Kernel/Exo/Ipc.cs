@@ -66,16 +66,23 @@ namespace Aegis.Kernel.Exo
         public static ulong Call(Environment caller, InterruptFrame* frame, ulong targetId, ulong w0, ulong w1, ulong w2, ulong w3, ulong pageAddress)
             => Transfer(caller, frame, targetId, w0, w1, w2, w3, pageAddress, true);
 
+        /// <summary>IpcSend. IpcSendFlags are given as the page argument (without a page); any
+        /// other unaligned value fails the page's check in Transfer (InvalidArgument).</summary>
         public static ulong Send(Environment caller, InterruptFrame* frame, ulong targetId, ulong w0, ulong w1, ulong w2, ulong w3, ulong pageAddress)
-            => Transfer(caller, frame, targetId, w0, w1, w2, w3, pageAddress, false);
+        {
+            bool continues = pageAddress == IpcSendFlags.SenderContinues;
+            s_senderContinues = continues;
+            return Transfer(caller, frame, targetId, w0, w1, w2, w3, continues ? 0 : pageAddress, false);
+        }
+
+        /// <summary>This IpcSend's IpcSendFlags.SenderContinues, for Transfer's send branch: a
+        /// static, not a parameter, so IpcCall's fast path carries nothing for it (a parameter cost
+        /// ipc_roundtrip 7-12 instructions). The kernel runs one system call at a time; every
+        /// Send sets it.</summary>
+        private static bool s_senderContinues;
 
         private static ulong Transfer(Environment caller, InterruptFrame* frame, ulong targetId, ulong w0, ulong w1, ulong w2, ulong w3, ulong pageAddress, bool synchronous)
         {
-            // An IpcSend's page argument carries IpcSendFlags in its low 12 bits; an IpcCall's none.
-            ulong sendFlags = synchronous ? 0 : pageAddress & 4095;
-            if (sendFlags > IpcSendFlags.SenderContinues)
-                return Fail(Error.InvalidArgument);
-            pageAddress -= sendFlags;
             Environment target = Environments.Find(targetId);
             if (target == null || target == caller || target.State == EnvironmentState.Stopped)
                 return Fail(Error.BadEnvironment);
@@ -153,19 +160,22 @@ namespace Aegis.Kernel.Exo
             target.IpcMessagesReceived++;
             // FAST PATH (docs/kernel.md): straight to the target, not through the scheduler's slice search.
             Scheduler.DirectTo(target);
-            if (sendFlags == IpcSendFlags.SenderContinues)
-                return 0; // the target runs when the sender next stops (its Wait, Yield or slice end)
             frame->Rax = 0;
-            Scheduler.Save(caller, frame, false);
             if (synchronous)
             {
+                Scheduler.Save(caller, frame, false);
                 target.PendingCaller = caller.Id;
                 caller.CallTarget = target.Id;
                 caller.State = EnvironmentState.Blocked;
                 caller.Blocked = BlockReason.AwaitingReply;
             }
             else
+            {
+                if (s_senderContinues)
+                    return 0; // the target runs when the sender next stops (its Wait, Yield or slice end)
+                Scheduler.Save(caller, frame, false);
                 caller.State = EnvironmentState.Runnable;
+            }
             // The target runs now, on the rest of the caller's slice, without a trip through the loop.
             Scheduler.SwitchDirect(target);
             return 0;

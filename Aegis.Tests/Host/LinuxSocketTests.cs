@@ -272,6 +272,48 @@ public sealed unsafe class LinuxSocketTests
     }
 
     [Test]
+    public void SeveralWatchedSocketsAreLentAtOnceEachInAnAreaOfItsOwn()
+    {
+        SharedProcess p = _tree.Attach(43);
+        RemoteSocket listener = NewSocket(p, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(p, listener, Ipv4Address.Any, 8080), Is.EqualTo(0));
+        Assert.That(p.Client.Listen(listener, 16), Is.EqualTo(0));
+        const int connections = LendArea.Areas + 2; // two more than there are areas
+        var peers = new List<TcpConnection>();
+        var accepted = new List<RemoteSocket>();
+        for (int i = 0; i < connections; i++)
+        {
+            TcpConnection peer = _tcpB.CreateConnection();
+            peer.Options.NoDelay = true;
+            Assert.That(peer.Connect(IpA, 8080, _now), Is.EqualTo(TcpError.InProgress));
+            Run();
+            byte[] address = new byte[LinuxSocket.AddressBytes];
+            RemoteSocket? connection;
+            fixed (byte* q = address) Assert.That(p.Client.Accept(listener, 0, q, out _, out connection), Is.GreaterThanOrEqualTo(0));
+            peers.Add(peer);
+            accepted.Add(connection!);
+        }
+        Assert.That(accepted.Count, Is.EqualTo(connections));
+        p.Client.PollMany(accepted, false);
+        for (int i = 0; i < connections; i++) Assert.That(peers[i].Send(Encoding.ASCII.GetBytes("GET /" + i.ToString()), _now), Is.GreaterThan(0));
+        Run();
+        Assert.That(_tree.Server.Lends, Is.EqualTo(LendArea.Areas), "every area lent, to a socket each");
+        ulong requests = _tree.Server.Requests;
+        var seen = new HashSet<string>();
+        int fromAreas = 0;
+        foreach (RemoteSocket socket in accepted)
+        {
+            long before = p.Client.LentReceives;
+            string text = Receive(p, socket, out _);
+            if (p.Client.LentReceives > before) fromAreas++;
+            seen.Add(text);
+        }
+        Assert.That(fromAreas, Is.EqualTo(LendArea.Areas));
+        Assert.That(_tree.Server.Requests - requests, Is.EqualTo((ulong)(connections - LendArea.Areas)), "only the sockets without an area asked");
+        for (int i = 0; i < connections; i++) Assert.That(seen, Does.Contain("GET /" + i.ToString()));
+    }
+
+    [Test]
     public void LentBytesArriveOnceAndInOrderWhateverTheProcessDoesBetween()
     {
         SharedProcess p = _tree.Attach(42);

@@ -5,14 +5,17 @@
 // the server drops what the process took, and gets the rest back, at the process's next call or
 // the socket's next change. Pure logic; compiles under the real .NET.
 //
-// Layout: Key (long: the server descriptor + 1 of the socket whose bytes these are; 0: free),
-// Count (int: bytes lent), Taken (int: bytes the process took; Closed once the server took them
-// back), Readers (int: the process's threads copying out now), the bytes from Data.
+// Layout: the page holds Areas areas of AreaBytes, each lending one socket's bytes: Key (long:
+// the server descriptor + 1 of the socket whose bytes these are; 0: free), Count (int: bytes
+// lent), Taken (int: bytes the process took; Closed once the server took them back), Readers
+// (int: the process's threads copying out now), the bytes from Data. Eight areas, so nginx's
+// sixteen keep-alive connections are mostly answered from them; a request longer than an area
+// (Bytes) is lent in part, the rest read by calls.
 //
 // Invariants and the protocol (one CPU: the server runs only while the process does not, but the
 // process may have been stopped anywhere, one of its threads halfway through a take):
-// - The server lends only into a free page (Key 0) with no reader, so a reader's bytes never
-//   change under it; it writes Count and Taken before Key.
+// - The server lends only into a free area (Key 0) with no reader, so a reader's bytes never
+//   change under it; it writes Count and Taken before Key. A socket is lent in one area at most.
 // - A thread takes by raising Readers, checking Key, claiming its bytes with one compare-exchange
 //   of Taken, copying, and lowering Readers. A claim is a take: the server counts it even when
 //   the copy is still to come.
@@ -23,9 +26,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 {
     public static unsafe class LendArea
     {
-        public const int Key = 0, Count = 8, Taken = 12, Readers = 16, Data = 64;
-        /// <summary>The most bytes lent at once (the page less its header).</summary>
-        public const int Bytes = 4096 - Data;
+        public const int Key = 0, Count = 8, Taken = 12, Readers = 16, Data = 32;
+        public const int Areas = 8, AreaBytes = 4096 / Areas;
+        /// <summary>The most bytes one area lends at once.</summary>
+        public const int Bytes = AreaBytes - Data;
         /// <summary>Taken once the server took the bytes back: no claim succeeds.</summary>
         public const int Closed = int.MinValue;
 
@@ -33,19 +37,30 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         // ---- the process
 
-        /// <summary>Lent bytes of server descriptor serverFd not yet taken (0: none).</summary>
-        public static int Remaining(byte* area, int serverFd)
+        /// <summary>The area of the page that lends serverFd's bytes, or null.</summary>
+        public static byte* Find(byte* page, int serverFd)
         {
-            if (area == null || *(long*)(area + Key) != serverFd + 1L) return 0;
+            if (page == null) return null;
+            for (int i = 0; i < Areas; i++)
+                if (*(long*)(page + i * AreaBytes + Key) == serverFd + 1L) return page + i * AreaBytes;
+            return null;
+        }
+
+        /// <summary>Lent bytes of server descriptor serverFd not yet taken (0: none).</summary>
+        public static int Remaining(byte* page, int serverFd)
+        {
+            byte* area = Find(page, serverFd);
+            if (area == null) return 0;
             int taken = Field(area, Taken), count = Field(area, Count);
             return taken < 0 || taken >= count ? 0 : count - taken;
         }
 
         /// <summary>recv from the lent bytes of serverFd: how many were copied into destination
         /// (peek: without taking them), or 0 when none are lent (ask the server).</summary>
-        public static int Take(byte* area, int serverFd, byte* destination, int length, bool peek)
+        public static int Take(byte* page, int serverFd, byte* destination, int length, bool peek)
         {
-            if (area == null || length <= 0 || *(long*)(area + Key) != serverFd + 1L) return 0;
+            byte* area = length <= 0 ? null : Find(page, serverFd);
+            if (area == null) return 0;
             System.Threading.Interlocked.Increment(ref Field(area, Readers));
             int n = 0;
             while (*(long*)(area + Key) == serverFd + 1L)
@@ -64,11 +79,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         // ---- the server
 
-        /// <summary>Whether bytes may be lent into the page now (nothing lent, no thread reading).</summary>
+        /// <summary>Whether bytes may be lent into the area now (nothing lent, no thread reading).</summary>
         public static bool Free(byte* area) =>
             *(long*)(area + Key) == 0 && Field(area, Readers) == 0;
 
-        /// <summary>The page now holds count bytes (already at Data) of serverFd's socket.</summary>
+        /// <summary>The area now holds count bytes (already at Data) of serverFd's socket.</summary>
         public static void Lend(byte* area, int serverFd, int count)
         {
             Field(area, Count) = count;
@@ -76,8 +91,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             System.Threading.Interlocked.Exchange(ref *(long*)(area + Key), serverFd + 1L); // (a fence: Count and Taken first)
         }
 
-        /// <summary>Ends the lending of serverFd's bytes: how many of the 'lent' the process took
-        /// (0 when the page no longer shows them: a page the server lost, or never lent).</summary>
+        /// <summary>Ends the lending of serverFd's bytes in the area: how many of the 'lent' the process
+        /// took (0 when the area no longer shows them: a page the server lost, or never lent).</summary>
         public static int TakeBack(byte* area, int serverFd, int lent)
         {
             if (area == null || *(long*)(area + Key) != serverFd + 1L) return 0;
@@ -86,8 +101,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return taken < 0 ? 0 : taken > lent ? lent : taken;
         }
 
-        /// <summary>The socket whose bytes the page holds (its server descriptor), or -1.</summary>
+        /// <summary>The socket whose bytes the area holds (its server descriptor), or -1.</summary>
         public static int LentFd(byte* area) => area == null || *(long*)(area + Key) <= 0 ? -1 : (int)(*(long*)(area + Key) - 1);
+
+        /// <summary>A free area of the page (nothing lent, no reader), or null.</summary>
+        public static byte* FreeArea(byte* page)
+        {
+            for (int i = 0; i < Areas; i++)
+                if (Free(page + i * AreaBytes)) return page + i * AreaBytes;
+            return null;
+        }
 
         /// <summary>Whether the process took every lent byte (the server may then take them back and lend anew).</summary>
         public static bool AllTaken(byte* area)

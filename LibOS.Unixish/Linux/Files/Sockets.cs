@@ -196,9 +196,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// LendArea.cs): still queued here, copied into the process's lend page, and dropped when
         /// the server takes back what the process took (0: none lent).</summary>
         public int Lent;
-        /// <summary>The process the bytes are lent to, and its server descriptor of the socket.</summary>
+        /// <summary>The process the bytes are lent to.</summary>
         public ulong LentTo;
-        public int LentFd;
+        /// <summary>The lender's server descriptor of the socket, and the area of its lend page.</summary>
+        public int LentFd, LentArea;
 
         /// <summary>Copies up to 'length' in-order bytes from the head of the receive queue without
         /// taking them, for lending: 0 where nothing may be lent (the default: only a TCP

@@ -198,7 +198,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (Memory.Map(address, frame, Memory.ReadWrite) != Error.None) return;
                 }
                 // The page is the process's own (fresh in a forked child); nothing is lent in it yet.
-                *(long*)(address + LendArea.Key) = 0;
+                for (int i = 0; i < LendArea.Areas; i++) *(long*)(address + (ulong)(i * LendArea.AreaBytes) + LendArea.Key) = 0;
                 SystemCallResult hello = CallServer(VfsProtocol.Hello, VfsProtocol.LendPage, 0, 0, address, out _);
                 if (!hello.IsError && (long)hello.Second >= 0) _lendFor = self;
             }

@@ -97,7 +97,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 bool changes = Changes((int)(w0 & 0xFF), w2);
                 if (changes) Generation++;
                 long result = Dispatch(sender, (int)(w0 & 0xFF), w1, w2, w3, buffer + VfsProtocol.Payload, out reply1);
-                if (_unlent != null) RepublishUnlent();
+                if (_unlentCount != 0) RepublishUnlent();
                 if (Unix.ClosedNetworkSocket) { Unix.ClosedNetworkSocket = false; SocketsTouched = true; } // passed in a message dropped unread
                 *(ulong*)(buffer + VfsProtocol.Generation) = Generation;
                 if (changes && Broadcast != null) Broadcast(Generation);
