@@ -272,6 +272,25 @@ public sealed unsafe class LinuxSocketTests
     }
 
     [Test]
+    public void ABufferTheServerLetsGoGivesBackWhatWasLentInIt()
+    {
+        SharedProcess p = _tree.Attach(44);
+        (RemoteSocket listener, TcpConnection peer, RemoteSocket accepted) = Connected(p);
+        p.Client.PollMany(new List<RemoteSocket> { listener, accepted }, false);
+        Socket socket = ServerSocket(accepted);
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("abcdef"), _now), Is.EqualTo(6));
+        Run();
+        Assert.That(Receive(p, accepted, out _, 2), Is.EqualTo("ab"));
+        // The server takes the buffer for another process (VfsIpc.Claim): what was taken goes,
+        // the rest stays queued, lent no more, and the page shows nothing.
+        _tree.Server.EndLending(44, p.Transport.Lend, republish: false);
+        Assert.That(socket.Lent, Is.Zero);
+        Assert.That(socket.ReadableBytes, Is.EqualTo(4));
+        Assert.That(LendArea.Remaining(p.Transport.Lend, accepted.Handle.ServerFd), Is.Zero);
+        Assert.That(Receive(p, accepted, out _), Is.EqualTo("cdef"), "read by a call now");
+    }
+
+    [Test]
     public void SeveralWatchedSocketsAreLentAtOnceEachInAnAreaOfItsOwn()
     {
         SharedProcess p = _tree.Attach(43);

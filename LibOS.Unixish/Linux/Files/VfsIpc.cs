@@ -458,7 +458,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 // ends every answer it cached, so its next call comes here and learns Unregistered.
                 if ((s_pages[slot] & AllPages) == AllPages && !s_dead[slot])
                 {
-                    if ((s_pages[slot] & LendBit) != 0) s_vfs.EndLending(s_clients[slot], (byte*)(s_bases[slot] + VfsProtocol.BufferBytes));
+                    if ((s_pages[slot] & LendBit) != 0) s_vfs.EndLending(s_clients[slot], (byte*)(s_bases[slot] + VfsProtocol.BufferBytes), republish: false);
                     *(ulong*)(s_bases[slot] + VfsProtocol.Generation) = 0;
                     ReadinessBoard.Clear((byte*)s_bases[slot]); // its slots are no longer kept: it asks again
                 }

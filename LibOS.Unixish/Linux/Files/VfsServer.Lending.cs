@@ -22,8 +22,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private int _unlentCount;
 
         /// <summary>Ends whatever is lent in this process's page: the bytes it took leave their
-        /// sockets as a read would take them, the rest stays there, lent no more.</summary>
-        public void EndLending(ulong process, byte* page)
+        /// sockets as a read would take them, the rest stays there, lent no more. With republish
+        /// (a call's start) their slots are written again once the call is done; without (the
+        /// server letting the process's buffer go: its board is cleared) they are not.</summary>
+        public void EndLending(ulong process, byte* page, bool republish = true)
         {
             for (int i = 0; i < LendArea.Areas; i++)
             {
@@ -38,7 +40,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     continue;
                 }
                 EndLending(socket, area);
-                if (_unlentCount < _unlent.Length) _unlent[_unlentCount++] = socket;
+                if (republish) _unlent[_unlentCount++] = socket; // (at most Areas: emptied after every call)
             }
         }
 

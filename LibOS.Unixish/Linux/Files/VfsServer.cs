@@ -82,6 +82,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             try
             {
                 // First, before any descriptor is used: what the sender took of its lent bytes.
+                if (_unlentCount != 0) RepublishUnlent(); // (left by a call that ended in an exception)
                 if (size >= VfsProtocol.BufferBytes + 4096) EndLending(sender, buffer + VfsProtocol.BufferBytes);
                 int closes = (int)((w0 >> 8) & 0xFF);
                 if (closes > VfsProtocol.MaximumCloses || (w0 >> 16) != 0) { Malformed++; return -Errno.EINVAL; }
