@@ -95,11 +95,18 @@ public sealed unsafe class LinuxSocketTests
         return result > 0 ? Encoding.ASCII.GetString(buffer, 0, (int)result) : "";
     }
 
-    private (RemoteSocket Listener, TcpConnection Peer, RemoteSocket Accepted) Connected(SharedProcess p, int port = 8080)
+    /// <summary>A non-blocking TCP socket of p listening on port (any address).</summary>
+    private static RemoteSocket Listening(SharedProcess p, int port, int backlog = 16)
     {
         RemoteSocket listener = NewSocket(p, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
         Assert.That(Bind(p, listener, Ipv4Address.Any, port), Is.EqualTo(0));
-        Assert.That(p.Client.Listen(listener, 16), Is.EqualTo(0));
+        Assert.That(p.Client.Listen(listener, backlog), Is.EqualTo(0));
+        return listener;
+    }
+
+    private (RemoteSocket Listener, TcpConnection Peer, RemoteSocket Accepted) Connected(SharedProcess p, int port = 8080)
+    {
+        RemoteSocket listener = Listening(p, port);
         TcpConnection peer = _tcpB.CreateConnection();
         peer.Options.NoDelay = true; // small segments go at once (the tests count what arrives)
         Assert.That(peer.Connect(IpA, port, _now), Is.EqualTo(TcpError.InProgress));
@@ -294,9 +301,7 @@ public sealed unsafe class LinuxSocketTests
     public void SeveralWatchedSocketsAreLentAtOnceEachInAnAreaOfItsOwn()
     {
         SharedProcess p = _tree.Attach(43);
-        RemoteSocket listener = NewSocket(p, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
-        Assert.That(Bind(p, listener, Ipv4Address.Any, 8080), Is.EqualTo(0));
-        Assert.That(p.Client.Listen(listener, 16), Is.EqualTo(0));
+        RemoteSocket listener = Listening(p, 8080);
         const int connections = LendArea.Areas + 2; // two more than there are areas
         var peers = new List<TcpConnection>();
         var accepted = new List<RemoteSocket>();
@@ -530,9 +535,7 @@ public sealed unsafe class LinuxSocketTests
     public void AForkedChildAcceptsOnTheSharedListenerAndItsCloseLeavesTheParentsSocket()
     {
         SharedProcess parent = _tree.Attach(20);
-        RemoteSocket listener = NewSocket(parent, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
-        Assert.That(Bind(parent, listener, Ipv4Address.Any, 80), Is.EqualTo(0));
-        Assert.That(parent.Client.Listen(listener, 8), Is.EqualTo(0));
+        RemoteSocket listener = Listening(parent, 80, 8);
         int fd = FdOf(parent, listener);
         Assert.That(parent.Client.BeforeFork(21), Is.EqualTo(0));
         parent.Transport.Id = 21; // the child's side: same proxies, the duplicated server descriptors
