@@ -36,7 +36,7 @@ namespace Aegis.LibOS.Net
     /// connections and listeners, answers the rest with RST, keeps the timers. Pure logic: no
     /// clock reads (every call takes nowMicros), no threads. Call <see cref="Poll"/> at
     /// <see cref="NextDeadlineMicros"/> (or sooner). docs/network.md "TCP".</summary>
-    public sealed class Tcp : ITransport, ISupersedingTransport
+    public sealed partial class Tcp : ITransport, ISupersedingTransport
     {
         public const int DefaultReceiveBufferSize = 128 * 1024;
         public const int DefaultSendBufferSize = 128 * 1024; // the ring grows to it (TcpSendBuffer): a 64 KiB answer and its headers fit

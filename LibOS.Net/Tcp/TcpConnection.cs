@@ -6,7 +6,7 @@ namespace Aegis.LibOS.Net
     /// pending error. Calls that move bytes return a count (>= 0) or a negated
     /// <see cref="TcpError"/>. Created by <see cref="Tcp.CreateConnection"/> (active open) or
     /// handed out by <see cref="TcpListener.Accept"/> (passive open).</summary>
-    public sealed class TcpConnection
+    public sealed partial class TcpConnection
     {
         private const long Never = long.MaxValue;
         private const int DefaultPeerMss = 536;           // RFC 9293 3.7.1 (IPv4)

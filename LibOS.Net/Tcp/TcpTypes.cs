@@ -152,5 +152,12 @@ namespace Aegis.LibOS.Net
         public long ActiveOpens;
         public long PassiveOpens;
         public long TimedOut;
+        /// <summary>Connections handed to another stack (TcpConnection.HandOver) and taken from
+        /// one (Tcp.TakeOver); records TakeOver refused; out-of-order bytes a handover left behind
+        /// (the peer sends them again).</summary>
+        public long HandedOver;
+        public long TakenOver;
+        public long TakeOverRefused;
+        public long HandoverOutOfOrderBytesDropped;
     }
 }
