@@ -75,5 +75,8 @@ namespace Aegis.Abi
         Full = 11,
         /// <summary>No filter has that id.</summary>
         NoSuchFilter = 12,
+        /// <summary>A delegated filter (SystemCall.NicFilterDelegate) that no filter of the
+        /// delegator's covers: it would give away frames the delegator does not own.</summary>
+        NotCovered = 13,
     }
 }

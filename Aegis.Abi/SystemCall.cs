@@ -258,6 +258,17 @@ namespace Aegis.Abi
         /// [lowPort, highPort] (inside the capability's own range). InvalidArgument when
         /// lowPort > highPort or highPort > 65535; NoCapability when the range is not inside.</summary>
         NicRestrict = 565,
+        /// <summary>(nic slot, FilterAtom* atoms, count, target environment id) -> filter id.
+        /// Installs a filter the caller gives to the target: part of the frames the caller's own
+        /// filters claim (a TCP connection out of a port it holds), from now on delivered to the
+        /// target's ring. The filter must be covered by one filter of the caller's (NotOwner,
+        /// FilterError.NotCovered in RDX), have more atoms than every filter of the caller's that
+        /// could accept one of its frames and overlap no other environment's (Busy, Overlap in RDX,
+        /// that environment's id in RSI); the target must be alive (BadEnvironment) and have a ring
+        /// attached, and be another environment (InvalidArgument). Restricted capabilities and
+        /// malformed filters as NicFilterInstall. The filter is the target's; NicFilterRemove by the
+        /// target or by the caller (taking it back) removes it.</summary>
+        NicFilterDelegate = 566,
     }
 
     /// <summary>NotifyControl's flags.</summary>
@@ -291,7 +302,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 566;
+        public const ulong End = 567;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

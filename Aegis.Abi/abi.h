@@ -72,7 +72,7 @@
 
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 566
+#define SYSTEM_CALL_END 567
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0
@@ -393,6 +393,7 @@
 #define FILTER_ERROR_OVERLAP 10
 #define FILTER_ERROR_FULL 11
 #define FILTER_ERROR_NO_SUCH_FILTER 12
+#define FILTER_ERROR_NOT_COVERED 13
 
 /* Network devices (Nic.cs, issue #12): NetworkController, NicLimits. */
 #define NETWORK_CONTROLLER_E1000 1
@@ -504,4 +505,5 @@
 #define SYSTEM_CALL_NIC_FILTER_REMOVE 563
 #define SYSTEM_CALL_NIC_INFO 560
 #define SYSTEM_CALL_NIC_RESTRICT 565
+#define SYSTEM_CALL_NIC_FILTER_DELEGATE 566
 #define SYSTEM_CALL_NIC_SEND 564

@@ -273,7 +273,16 @@ namespace Aegis.LibOS
         }
         /// <summary>Raw form: any atoms address (to show the kernel refuses one).</summary>
         public static SystemCallResult NicFilterInstall(ulong nicSlot, ulong atomsAddress, ulong count) => Call(SystemCall.NicFilterInstall, nicSlot, atomsAddress, count);
-        /// <summary>Removes one of our filters.</summary>
+        /// <summary>Gives a filter to another environment (NicFilterDelegate): part of what our own
+        /// filters claim goes to its ring. Value: the filter's id; Second: the FilterError.</summary>
+        public static SystemCallResult NicFilterDelegate(ulong nicSlot, FilterAtom* atoms, ulong count, ulong environmentId, out ulong conflictingOwner)
+        {
+            ulong rsi = 0;
+            SystemCallResult result = StubThird((ulong)SystemCall.NicFilterDelegate, nicSlot, (ulong)atoms, count, environmentId, 0, 0, &rsi);
+            conflictingOwner = rsi;
+            return result;
+        }
+        /// <summary>Removes one of our filters, or one we gave (NicFilterDelegate).</summary>
         public static Error NicFilterRemove(ulong nicSlot, ulong id) => Call(SystemCall.NicFilterRemove, nicSlot, id).Error;
         /// <summary>Queues frames for the device. Value: how many were queued.</summary>
         public static SystemCallResult NicSend(ulong nicSlot, NicSendRequest* requests, ulong count) => Call(SystemCall.NicSend, nicSlot, (ulong)requests, count);

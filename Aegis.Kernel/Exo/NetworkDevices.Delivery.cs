@@ -281,6 +281,33 @@ namespace Aegis.Kernel.Exo
         {
             id = -1;
             conflictingOwner = 0;
+            Error error = CheckFilter(capabilityObject, atoms, out reason);
+            if (error != Error.None) return error;
+            reason = s_filters.Add(caller.Id, atoms, out id, out conflictingOwner);
+            return Installed(reason, id, caller.NetRing);
+        }
+
+        /// <summary>Installs a filter 'caller' gives to 'target' (NicFilterDelegate): part of what
+        /// caller's own filters claim, which from now on goes to target's ring. The target must have
+        /// a ring attached (its consent to receive frames: InvalidArgument otherwise); a restricted
+        /// capability's port rule holds as for InstallFilter. Refusals as PacketFilterSet.AddDelegated:
+        /// NotOwner (FilterError.NotCovered), Busy (Overlap), NoMemory (Full).</summary>
+        public static Error DelegateFilter(Environment caller, ulong capabilityObject, Environment target, ReadOnlySpan<FilterAtom> atoms,
+            out int id, out FilterError reason, out ulong conflictingOwner)
+        {
+            id = -1;
+            conflictingOwner = 0;
+            Error error = CheckFilter(capabilityObject, atoms, out reason);
+            if (error != Error.None) return error;
+            if (target == caller || target.NetRing < 0) return Error.InvalidArgument;
+            reason = s_filters.AddDelegated(caller.Id, target.Id, atoms, out id, out conflictingOwner);
+            return Installed(reason, id, target.NetRing);
+        }
+
+        /// <summary>A well-formed filter, and with a restricted capability one that binds one IPv4
+        /// TCP or UDP destination port inside its [low, high].</summary>
+        private static Error CheckFilter(ulong capabilityObject, ReadOnlySpan<FilterAtom> atoms, out FilterError reason)
+        {
             reason = FilterAtoms.Check(atoms, out _);
             if (reason != FilterError.None) return Error.InvalidArgument;
             if ((capabilityObject & NicCapability.Restricted) != 0)
@@ -288,13 +315,24 @@ namespace Aegis.Kernel.Exo
                 PortRange(capabilityObject, out uint low, out uint high);
                 if (!BindsPortIn(atoms, low, high)) return Error.NoCapability;
             }
-            reason = s_filters.Add(caller.Id, atoms, out id, out conflictingOwner);
-            if (reason == FilterError.Overlap) return Error.Busy;
-            if (reason == FilterError.Full) return Error.NoMemory;
-            if (reason != FilterError.None) return Error.InvalidArgument;
-            s_filterRing[id] = caller.NetRing;
-            Recompile();
             return Error.None;
+        }
+
+        /// <summary>The call's answer to the filter set's; an installed filter's frames go to ring
+        /// (-1: none yet), and the classifier is rebuilt.</summary>
+        private static Error Installed(FilterError reason, int id, int ring)
+        {
+            switch (reason)
+            {
+                case FilterError.None:
+                    s_filterRing[id] = ring;
+                    Recompile();
+                    return Error.None;
+                case FilterError.NotCovered: return Error.NotOwner;
+                case FilterError.Overlap: return Error.Busy;
+                case FilterError.Full: return Error.NoMemory;
+                default: return Error.InvalidArgument;
+            }
         }
 
         /// <summary>Whether the filter accepts only IPv4 (EtherType 0x0800) TCP or UDP frames to one
@@ -314,7 +352,8 @@ namespace Aegis.Kernel.Exo
         public static Error RemoveFilter(Environment caller, ulong id)
         {
             if (id >= NetworkLimits.MaximumFilters || !s_filters.IsInstalled((int)id)) return Error.InvalidArgument;
-            if (s_filters.OwnerOf((int)id) != caller.Id) return Error.NotOwner;
+            // Its owner, or the environment that gave it (taking back what it delegated).
+            if (s_filters.OwnerOf((int)id) != caller.Id && s_filters.DelegatorOf((int)id) != caller.Id) return Error.NotOwner;
             s_filters.Remove((int)id);
             s_filterRing[(int)id] = -1;
             Recompile();

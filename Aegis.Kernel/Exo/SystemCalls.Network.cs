@@ -1,5 +1,5 @@
 // System calls on network controllers (issue #12): NicInfo, NicAttach, NicFilterInstall,
-// NicFilterRemove, NicSend, NicRestrict (Aegis.Abi/SystemCall.cs, docs/abi.md "Networks"). Each
+// NicFilterRemove, NicSend, NicRestrict, NicFilterDelegate (Aegis.Abi/SystemCall.cs, docs/abi.md "Networks"). Each
 // resolves the Nic capability and checks every argument before anything changes; the work is in
 // NetworkDevices. None allocates: atoms and requests are read into the stack.
 using System;
@@ -47,9 +47,15 @@ namespace Aegis.Kernel.Exo
             return ErrorResult(NetworkDevices.Attach(caller, address, (uint)slots));
         }
 
-        private static ulong NicFilterInstall(Environment caller, InterruptFrame* frame)
+        private static ulong NicFilterInstall(Environment caller, InterruptFrame* frame) => FilterCall(caller, frame, false);
+
+        private static ulong NicFilterDelegate(Environment caller, InterruptFrame* frame) => FilterCall(caller, frame, true);
+
+        /// <summary>NicFilterInstall (nic slot, atoms, count) and NicFilterDelegate (the same and the
+        /// target's id in R10): the id in RAX, the FilterError in RDX, the environment in the way in RSI.</summary>
+        private static ulong FilterCall(Environment caller, InterruptFrame* frame, bool delegated)
         {
-            ulong slot = frame->Rdi, address = frame->Rsi, count = frame->Rdx;
+            ulong slot = frame->Rdi, address = frame->Rsi, count = frame->Rdx, targetId = frame->R10;
             frame->Rdx = 0;
             frame->Rsi = 0;
             Error error = ResolveNic(caller, slot, out ulong objectId);
@@ -59,10 +65,21 @@ namespace Aegis.Kernel.Exo
                 frame->Rdx = (ulong)(count == 0 ? FilterError.NoAtoms : FilterError.TooManyAtoms);
                 return Fail(Error.InvalidArgument);
             }
+            Environment target = null;
+            if (delegated)
+            {
+                target = Environments.Find(targetId);
+                if (target == null || !target.IsAlive) return Fail(Error.BadEnvironment);
+            }
             FilterAtom* atoms = stackalloc FilterAtom[NetworkLimits.MaximumAtoms];
             if (!UserMemory.TryRead(caller, address, new Span<byte>(atoms, (int)count * sizeof(FilterAtom)))) return Fail(Error.BadAddress);
-            error = NetworkDevices.InstallFilter(caller, objectId, new ReadOnlySpan<FilterAtom>(atoms, (int)count),
-                out int id, out FilterError reason, out ulong conflictingOwner);
+            var given = new ReadOnlySpan<FilterAtom>(atoms, (int)count);
+            int id;
+            FilterError reason;
+            ulong conflictingOwner;
+            error = delegated
+                ? NetworkDevices.DelegateFilter(caller, objectId, target, given, out id, out reason, out conflictingOwner)
+                : NetworkDevices.InstallFilter(caller, objectId, given, out id, out reason, out conflictingOwner);
             frame->Rdx = (ulong)reason;
             frame->Rsi = conflictingOwner;
             return error == Error.None ? Ok((ulong)id) : Fail(error);

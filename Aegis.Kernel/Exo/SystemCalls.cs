@@ -125,6 +125,7 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.NicFilterRemove, &NicFilterRemove);
             Define(SystemCall.NicSend, &NicSend);
             Define(SystemCall.NicRestrict, &NicRestrict);
+            DefineWithFrame(SystemCall.NicFilterDelegate, &NicFilterDelegate);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

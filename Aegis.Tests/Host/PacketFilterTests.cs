@@ -956,4 +956,119 @@ public unsafe class PacketFilterTests
             File.Delete(path);
         }
     }
+
+    // ---- delegation (NicFilterDelegate) --------------------------------------------------------
+
+    /// <summary>One TCP connection out of port 80: the server's port, plus the peer's address and port.</summary>
+    private static FilterAtom[] TcpConnection(uint peer, uint peerPort, uint port = 80) =>
+        new[] { Frame(12, 2, EtherTypeIpv4), Frame(23, 1, 6), Frame(26, 4, peer), Transport(0, 2, peerPort), Transport(2, 2, port) };
+
+    [Test]
+    public void ADelegatedConnectionFilterTakesItsFramesFromTheDelegatorsPortFilter()
+    {
+        var set = new PacketFilterSet(16);
+        var installed = new List<Installed>();
+        Assert.That(Add(set, 1, TcpPort(80), out int port), Is.EqualTo(FilterError.None));
+        installed.Add(new Installed(port, 1, TcpPort(80)));
+        Assert.That(set.AddDelegated(1, 2, TcpConnection(0x0A000001, 40000), out int given, out _), Is.EqualTo(FilterError.None));
+        installed.Add(new Installed(given, 2, TcpConnection(0x0A000001, 40000)));
+        Assert.That(set.OwnerOf(given), Is.EqualTo(2UL));
+        Assert.That(set.DelegatorOf(given), Is.EqualTo(1UL));
+        Assert.That(set.AddDelegated(1, 3, TcpConnection(0x0A000001, 40001), out int other, out _), Is.EqualTo(FilterError.None), "another connection to another environment");
+        installed.Add(new Installed(other, 3, TcpConnection(0x0A000001, 40001)));
+
+        var frames = new List<(byte[], int)>();
+        foreach (int sourcePort in new[] { 40000, 40001, 40002 })
+            foreach (uint source in new[] { 0x0A000001u, 0x0A000009u })
+            {
+                byte[] f = Ipv4(6, sourcePort, 80, source: source);
+                frames.Add((f, f.Length));
+            }
+        AssertAllAgree(set, installed, frames, "delegated");
+        byte[] mine = Ipv4(6, 40000, 80, source: 0x0A000001), theirs = Ipv4(6, 40000, 80, source: 0x0A000009);
+        Assert.That(Interpret(set, mine, mine.Length), Is.EqualTo(given), "the connection's frames go to the environment it was given to");
+        Assert.That(Interpret(set, theirs, theirs.Length), Is.EqualTo(port), "everything else on the port stays the delegator's");
+        Assert.That(set.Remove(given), Is.EqualTo(FilterError.None));
+        Assert.That(Interpret(set, mine, mine.Length), Is.EqualTo(port), "taken back: the port's filter has them again");
+    }
+
+    [Test]
+    public void ADelegationIsRefusedUnlessTheDelegatorOwnsTheFramesAndTheGiftWinsThemAll()
+    {
+        var set = new PacketFilterSet(16);
+        Assert.That(Add(set, 1, TcpPort(80), out _), Is.EqualTo(FilterError.None));
+        Assert.That(Add(set, 4, TcpPort(81), out _), Is.EqualTo(FilterError.None));
+        // Frames the delegator does not own: port 81 is 4's, port 82 no one's.
+        Assert.That(set.AddDelegated(1, 2, TcpConnection(0x0A000001, 40000, 81), out _, out _), Is.EqualTo(FilterError.NotCovered));
+        Assert.That(set.AddDelegated(1, 2, TcpConnection(0x0A000001, 40000, 82), out _, out _), Is.EqualTo(FilterError.NotCovered));
+        // Not more specific than the delegator's filter (the same atoms): it would not win.
+        Assert.That(set.AddDelegated(1, 2, TcpPort(80), out _, out ulong conflict), Is.EqualTo(FilterError.Overlap));
+        Assert.That(conflict, Is.EqualTo(1UL));
+        // Covered by a filter of the delegator's, but another of its filters that overlaps has as many atoms.
+        Assert.That(Add(set, 1, new[] { Frame(12, 2, EtherTypeIpv4), Frame(23, 1, 6), Frame(26, 4, 0x0A000001), Transport(0, 2, 40000), Transport(2, 2, 80) }, out int exact), Is.EqualTo(FilterError.None));
+        Assert.That(set.AddDelegated(1, 2, TcpConnection(0x0A000001, 40000), out _, out _), Is.EqualTo(FilterError.Overlap));
+        Assert.That(set.Remove(exact), Is.EqualTo(FilterError.None));
+        // To oneself, or from no one: not a delegation.
+        Assert.That(set.AddDelegated(1, 1, TcpConnection(0x0A000001, 40000), out _, out _), Is.EqualTo(FilterError.NotCovered));
+        Assert.That(set.AddDelegated(0, 2, TcpConnection(0x0A000001, 40000), out _, out _), Is.EqualTo(FilterError.NotCovered));
+        // The same connection cannot be given twice, to anyone.
+        Assert.That(set.AddDelegated(1, 2, TcpConnection(0x0A000001, 40000), out _, out _), Is.EqualTo(FilterError.None));
+        Assert.That(set.AddDelegated(1, 3, TcpConnection(0x0A000001, 40000), out _, out conflict), Is.EqualTo(FilterError.Overlap));
+        Assert.That(conflict, Is.EqualTo(2UL));
+        // A third owner cannot install over the gift nor over the port; the receiver cannot widen it.
+        Assert.That(Add(set, 5, TcpConnection(0x0A000001, 40000), out _), Is.EqualTo(FilterError.Overlap));
+        Assert.That(Add(set, 2, TcpPort(80), out _), Is.EqualTo(FilterError.Overlap), "the receiver's own filter on the whole port");
+        // The delegator may add a broader filter of its own (fewer atoms: the gift still wins), not a narrower one over it.
+        Assert.That(Add(set, 1, new[] { Frame(12, 2, EtherTypeIpv4), Frame(23, 1, 6), Frame(26, 4, 0x0A000001), Transport(2, 2, 80) }, out _), Is.EqualTo(FilterError.None));
+        Assert.That(Add(set, 1, TcpConnection(0x0A000001, 40000).Append(Transport(4, 4, 7)).ToArray(), out _), Is.EqualTo(FilterError.Overlap));
+        Assert.That(set.Count, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void RandomDelegationsAgreeWithTheReferenceInTheInterpreterAndTheCompiledCode()
+    {
+        // Owner 1 holds ports 80..83; it gives random connections to owners 2..5, takes some back
+        // and gives others; owner 6 holds port 90. After every change the reference (most atoms
+        // win), the interpreter and the compiled code agree on frames aimed at every filter.
+        var random = new Random(77);
+        var set = new PacketFilterSet(64);
+        var installed = new List<Installed>();
+        for (uint p = 80; p <= 83; p++)
+        {
+            Assert.That(Add(set, 1, TcpPort(p), out int id), Is.EqualTo(FilterError.None));
+            installed.Add(new Installed(id, 1, TcpPort(p)));
+        }
+        Assert.That(Add(set, 6, TcpPort(90), out int ninety), Is.EqualTo(FilterError.None));
+        installed.Add(new Installed(ninety, 6, TcpPort(90)));
+        int given = 0;
+        for (int round = 0; round < 60; round++)
+        {
+            if (installed.Count > 6 && random.Next(3) == 0)
+            {
+                Installed back = installed[5 + random.Next(installed.Count - 5)];
+                Assert.That(set.Remove(back.Id), Is.EqualTo(FilterError.None));
+                installed.Remove(back);
+            }
+            else
+            {
+                FilterAtom[] atoms = TcpConnection(0x0A000000u + (uint)random.Next(4), (uint)(40000 + random.Next(6)), (uint)(80 + random.Next(5)));
+                ulong owner = (ulong)(2 + random.Next(4));
+                FilterError result = set.AddDelegated(1, owner, atoms, out int id, out _);
+                // One owner's filters may overlap (its own gift twice); another's never, but the delegator's.
+                bool free = !installed.Any(f => f.Owner != 1 && f.Owner != owner && !ReferenceDisjoint(f.Atoms, atoms));
+                bool ownsIt = atoms[4].Value <= 83;
+                FilterError expected = !ownsIt ? FilterError.NotCovered : free ? FilterError.None : FilterError.Overlap;
+                Assert.That(result, Is.EqualTo(expected), $"round {round}");
+                if (result == FilterError.None) { installed.Add(new Installed(id, owner, atoms)); given++; }
+            }
+            var frames = new List<(byte[], int)>();
+            for (int k = 0; k < 40; k++)
+            {
+                byte[] f = Ipv4(6, 40000 + random.Next(7), 80 + random.Next(12), source: 0x0A000000u + (uint)random.Next(5));
+                frames.Add((f, f.Length));
+            }
+            AssertAllAgree(set, installed, frames, $"round {round}");
+        }
+        Assert.That(given, Is.GreaterThan(15));
+    }
 }

@@ -86,6 +86,31 @@ namespace Aegis.Kernel.Core.Net
             return false;
         }
 
+        /// <summary>Every frame that satisfies all of 'filter' satisfies all of 'other' (both valid
+        /// filters): each bit some atom of other tests is tested, with the same value, by an atom
+        /// of filter with the same base. Exact for atoms of one base, as Contradict is; a bit only a
+        /// differently based atom tests never counts.</summary>
+        public static bool Implies(ReadOnlySpan<FilterAtom> filter, ReadOnlySpan<FilterAtom> other)
+        {
+            for (int j = 0; j < other.Length; j++)
+            {
+                FilterAtom b = other[j];
+                for (int position = b.Offset; position < b.Offset + b.Width; position++)
+                {
+                    uint needed = ByteAt(b.Mask, b, position);
+                    for (int i = 0; i < filter.Length && needed != 0; i++)
+                    {
+                        FilterAtom a = filter[i];
+                        if (a.Base != b.Base || position < a.Offset || position >= a.Offset + a.Width) continue;
+                        uint same = ~(ByteAt(a.Value, a, position) ^ ByteAt(b.Value, b, position)) & 0xFF;
+                        needed &= ~(ByteAt(a.Mask, a, position) & same);
+                    }
+                    if (needed != 0) return false;
+                }
+            }
+            return true;
+        }
+
         /// <summary>The byte of word (a mask or a value of atom) that lies at frame position
         /// 'position' (counted from the atom's base): the field is big-endian.</summary>
         private static uint ByteAt(uint word, in FilterAtom atom, int position)

@@ -27,8 +27,10 @@
 //     order; the children of a branch have pairwise different values;
 //   - the filters of one accept list have identical canonical atoms, hence one owner, and are
 //     kept in increasing id order (the head is the node's winner);
-//   - no two filters of different owners could both accept a frame: Add refuses a filter that
-//     some atom pair does not prove disjoint from every other owner's filter (Overlap);
+//   - when filters of two different owners could both accept a frame, one of them was delegated
+//     by the other's owner (AddDelegated: it gives away part of what it owns) and has more atoms,
+//     so it wins every such frame; any other pair of owners' filters is proved disjoint by some
+//     atom pair (Add and AddDelegated refuse the rest: Overlap);
 //   - the edge table has no deleted markers (Remove shifts entries back), so a probe stops at the
 //     first empty slot; it is at most half full (twice the node pool's slots).
 //
@@ -49,6 +51,7 @@ namespace Aegis.Kernel.Core.Net
         private readonly int _filterCapacity;
         private readonly bool[] _filterInUse;
         private readonly ulong[] _filterOwner;
+        private readonly ulong[] _filterDelegator; // 0: installed by its owner
         private readonly int[] _filterAtomCount;
         private readonly FilterAtom[] _filterAtoms; // filter i's canonical atoms at i * MaximumAtoms
         private readonly int[] _filterNode;
@@ -101,6 +104,7 @@ namespace Aegis.Kernel.Core.Net
             _filterCapacity = filterCapacity;
             _filterInUse = new bool[filterCapacity];
             _filterOwner = new ulong[filterCapacity];
+            _filterDelegator = new ulong[filterCapacity];
             _filterAtomCount = new int[filterCapacity];
             _filterAtoms = new FilterAtom[filterCapacity * NetworkLimits.MaximumAtoms];
             _filterNode = new int[filterCapacity];
@@ -133,7 +137,7 @@ namespace Aegis.Kernel.Core.Net
         /// <summary>Removes every filter.</summary>
         public void Clear()
         {
-            for (int i = 0; i < _filterCapacity; i++) { _filterInUse[i] = false; _filterOwner[i] = 0; _filterNextAccept[i] = None; }
+            for (int i = 0; i < _filterCapacity; i++) { _filterInUse[i] = false; _filterOwner[i] = 0; _filterDelegator[i] = 0; _filterNextAccept[i] = None; }
             for (int n = 0; n < _nodeCapacity; n++)
             {
                 _nodeParentBranch[n] = None; _nodeFirstBranch[n] = None; _nodeFirstAccept[n] = None;
@@ -159,6 +163,10 @@ namespace Aegis.Kernel.Core.Net
         /// <summary>The owner of an installed filter (0 for an id that names none).</summary>
         public ulong OwnerOf(int id) => IsInstalled(id) ? _filterOwner[id] : 0;
 
+        /// <summary>Who gave an installed filter to its owner (AddDelegated), or 0: its owner installed
+        /// it, or the id names none.</summary>
+        public ulong DelegatorOf(int id) => IsInstalled(id) ? _filterDelegator[id] : 0;
+
         /// <summary>The atoms that decide between one owner's overlapping filters: the filter's
         /// distinct atoms (exact duplicates once). 0 for an id that names none.</summary>
         public int AtomCountOf(int id) => IsInstalled(id) ? _filterAtomCount[id] : 0;
@@ -168,6 +176,24 @@ namespace Aegis.Kernel.Core.Net
         /// accepts (Overlap, with that owner in conflictingOwner); no filter slot or not enough nodes
         /// (Full). On success id names the filter (the lowest free slot).</summary>
         public FilterError Add(ulong owner, ReadOnlySpan<FilterAtom> atoms, out int id, out ulong conflictingOwner)
+            => Install(owner, 0, atoms, out id, out conflictingOwner);
+
+        /// <summary>Installs a filter that delegator gives to owner: part of the frames delegator's
+        /// own filters accept (a TCP connection out of a port it holds). Refused (nothing changes)
+        /// as Add, and also: NotCovered when no filter of delegator's accepts every frame this one
+        /// accepts; Overlap when a filter of delegator's that could accept one of its frames has
+        /// as many atoms or more (this one would not win every frame it is given), or when any
+        /// other owner's filter could accept one of its frames. The filter is owner's (its frames
+        /// go to owner; owner or delegator may remove it); delegator's filters keep every other frame.</summary>
+        public FilterError AddDelegated(ulong delegator, ulong owner, ReadOnlySpan<FilterAtom> atoms, out int id, out ulong conflictingOwner)
+        {
+            id = None;
+            conflictingOwner = 0;
+            if (delegator == 0 || delegator == owner) return FilterError.NotCovered;
+            return Install(owner, delegator, atoms, out id, out conflictingOwner);
+        }
+
+        private FilterError Install(ulong owner, ulong delegator, ReadOnlySpan<FilterAtom> atoms, out int id, out ulong conflictingOwner)
         {
             id = None;
             conflictingOwner = 0;
@@ -176,14 +202,25 @@ namespace Aegis.Kernel.Core.Net
             int count = FilterAtoms.Canonicalize(atoms, _canonical);
             ReadOnlySpan<FilterAtom> canonical = new ReadOnlySpan<FilterAtom>(_canonical, 0, count);
 
+            if (delegator != 0)
+            {
+                // Only what the delegator owns can be given: one of its filters accepts every frame this one does.
+                bool covered = false;
+                for (int other = 0; other < _filterCapacity && !covered; other++)
+                    covered = _filterInUse[other] && _filterOwner[other] == delegator && FilterAtoms.Implies(canonical, AtomsOf(other));
+                if (!covered) return FilterError.NotCovered;
+            }
             for (int other = 0; other < _filterCapacity; other++)
             {
                 if (!_filterInUse[other] || _filterOwner[other] == owner) continue;
-                if (!ProvedDisjoint(canonical, AtomsOf(other)))
-                {
-                    conflictingOwner = _filterOwner[other];
-                    return FilterError.Overlap;
-                }
+                if (ProvedDisjoint(canonical, AtomsOf(other))) continue;
+                // Overlapping another owner's filter is allowed only between a delegated filter and
+                // its delegator's, the delegated one with more atoms: it wins each frame both accept.
+                bool givenByUs = _filterDelegator[other] == owner && _filterAtomCount[other] > count;
+                bool givenToUs = delegator != 0 && _filterOwner[other] == delegator && _filterAtomCount[other] < count;
+                if (givenByUs || givenToUs) continue;
+                conflictingOwner = _filterOwner[other];
+                return FilterError.Overlap;
             }
 
             int slot = None;
@@ -204,6 +241,7 @@ namespace Aegis.Kernel.Core.Net
             }
             _filterInUse[slot] = true;
             _filterOwner[slot] = owner;
+            _filterDelegator[slot] = delegator;
             _filterAtomCount[slot] = count;
             canonical.CopyTo(new Span<FilterAtom>(_filterAtoms, slot * NetworkLimits.MaximumAtoms, NetworkLimits.MaximumAtoms));
             _filterNode[slot] = node;
@@ -225,6 +263,7 @@ namespace Aegis.Kernel.Core.Net
             _filterNextAccept[id] = None;
             _filterInUse[id] = false;
             _filterOwner[id] = 0;
+            _filterDelegator[id] = 0;
             _filterNode[id] = None;
             Count--;
             Prune(node);

@@ -12,6 +12,11 @@
 //   overlap  a child binds a port; the same filter from the parent is refused naming the child;
 //          after the child's end it is accepted.
 //   hold PORT  (the child) binds PORT and waits.
+//   delegate PORT  binds PORT, starts a child (take) and gives it the datagrams to PORT whose first
+//          byte is 'd' (NicFilterDelegate), after the refusals ("nettest: delegate WHAT RESULT");
+//          both echo what they get with the first byte replaced: 'c' by the child, 'p' by the
+//          parent. "revoke" makes the parent take the filter back (NicFilterRemove); "quit" ends it.
+//   take   (the child) attaches a ring, installs nothing and echoes what comes, tagged 'c'.
 using System;
 using Aegis.Abi;
 using Aegis.LibOS;
@@ -40,6 +45,8 @@ namespace Aegis.Apps.NetTest
                 case "hold": return Hold(ushort.Parse(words[1]));
                 case "bad": return Bad();
                 case "overlap": return Overlap();
+                case "delegate": return Delegate(ushort.Parse(words[1]));
+                case "take": return Take();
                 default:
                     Console.WriteLine("nettest: unknown mode '" + Info.Argument + "' (echo, stall, hold, bad, overlap)");
                     return 2;
@@ -112,11 +119,35 @@ namespace Aegis.Apps.NetTest
                 return 1;
             }
             Console.WriteLine("nettest: echo on UDP port " + port.ToString() + " (filters " + arp.Value.ToString() + ", " + udp.Value.ToString() + ")");
-            NicRingHeader* ring = (NicRingHeader*)RingAt;
             int echoed = 0, arps = 0;
-            bool quit = false;
-            ulong deadline = Time.DeadlineAfter(100_000_000);
-            while (!quit && Time.Timestamp < deadline)
+            bool quit = ServeRing(Time.DeadlineAfter(100_000_000), (frame, length) =>
+            {
+                if (IsArpRequestForUs(frame, length)) { if (AnswerArp(frame)) arps++; }
+                else if (EchoUdp(frame, length, port, out bool last))
+                {
+                    echoed++;
+                    return last;
+                }
+                return false;
+            });
+            EnvironmentPage* page = Info.OwnPage;
+            Console.WriteLine("nettest: echoed " + echoed.ToString() + " datagrams, answered " + arps.ToString() + " ARP requests; delivered "
+                + page->NetDelivered.ToString() + ", dropped " + page->NetDropped.ToString() + ", sent " + page->NetSent.ToString());
+            // The staller reports its own counts at its end; an ending init would take it along.
+            for (int i = 0; staller != 0 && i < 300 && SystemCalls.EnvironmentStatus(staller).Value <= (ulong)EnvironmentState.Blocked; i++)
+                SystemCalls.WaitUntil(Time.DeadlineAfter(100_000));
+            return quit ? 0 : 1;
+        }
+
+        private delegate bool FrameVisitor(byte* frame, int length);
+
+        /// <summary>Shows visit every frame the ring gets, in order, until visit answers true (then
+        /// true) or the deadline passes (false).</summary>
+        private static bool ServeRing(ulong deadline, FrameVisitor visit)
+        {
+            NicRingHeader* ring = (NicRingHeader*)RingAt;
+            bool stop = false;
+            while (!stop && Time.Timestamp < deadline)
             {
                 uint produced = ring->Produced;
                 if (ring->Consumed == produced)
@@ -127,24 +158,11 @@ namespace Aegis.Apps.NetTest
                 for (uint n = ring->Consumed; n != produced; n++)
                 {
                     uint slot = n & (ring->Slots - 1);
-                    byte* frame = (byte*)(RingAt + 4096 + slot * NicLimits.SlotBytes);
-                    int length = NicRingHeader.Lengths(ring)[slot];
-                    if (IsArpRequestForUs(frame, length)) { if (AnswerArp(frame)) arps++; }
-                    else if (EchoUdp(frame, length, port, out bool last))
-                    {
-                        echoed++;
-                        quit |= last;
-                    }
+                    stop |= visit((byte*)(RingAt + 4096 + slot * NicLimits.SlotBytes), NicRingHeader.Lengths(ring)[slot]);
                 }
                 ring->Consumed = produced;
             }
-            EnvironmentPage* page = Info.OwnPage;
-            Console.WriteLine("nettest: echoed " + echoed.ToString() + " datagrams, answered " + arps.ToString() + " ARP requests; delivered "
-                + page->NetDelivered.ToString() + ", dropped " + page->NetDropped.ToString() + ", sent " + page->NetSent.ToString());
-            // The staller reports its own counts at its end; an ending init would take it along.
-            for (int i = 0; staller != 0 && i < 300 && SystemCalls.EnvironmentStatus(staller).Value <= (ulong)EnvironmentState.Blocked; i++)
-                SystemCalls.WaitUntil(Time.DeadlineAfter(100_000));
-            return quit ? 0 : 1;
+            return stop;
         }
 
         private static bool IsArpRequestForUs(byte* f, int length)
@@ -164,7 +182,10 @@ namespace Aegis.Apps.NetTest
         }
 
         /// <summary>An IPv4 UDP datagram to 'port': the same bytes back, addresses and ports swapped.</summary>
-        private static bool EchoUdp(byte* d, int length, ushort port, out bool quit)
+        private static bool EchoUdp(byte* d, int length, ushort port, out bool quit) => EchoUdp(d, length, port, 0, out quit);
+
+        /// <summary>EchoUdp with the answer's first payload byte replaced by tag (0: unchanged).</summary>
+        private static bool EchoUdp(byte* d, int length, ushort port, byte tag, out bool quit)
         {
             quit = false;
             if (length < 42 || d[12] != 0x08 || d[13] != 0 || (d[14] >> 4) != 4 || d[23] != 17) return false;
@@ -172,7 +193,7 @@ namespace Aegis.Apps.NetTest
             int total = d[16] << 8 | d[17];
             if (ihl < 20 || total < ihl + 8 || 14 + total > length) return false;
             byte* u = d + 14 + ihl;
-            if ((u[2] << 8 | u[3]) != port) return false;
+            if (port != 0 && (u[2] << 8 | u[3]) != port) return false; // 0: any port
             int udpLength = u[4] << 8 | u[5];
             quit = udpLength == 12 && u[8] == (byte)'q' && u[9] == (byte)'u' && u[10] == (byte)'i' && u[11] == (byte)'t';
             byte* f = NextSendBuffer();
@@ -190,6 +211,7 @@ namespace Aegis.Apps.NetTest
             byte* fu = f + 14 + ihl;
             fu[0] = u[2]; fu[1] = u[3]; fu[2] = u[0]; fu[3] = u[1];
             fu[6] = 0; fu[7] = 0; // no UDP checksum (allowed over IPv4)
+            if (tag != 0 && udpLength > 8) fu[8] = tag;
             return Send(f, 14 + total);
         }
 
@@ -281,6 +303,86 @@ namespace Aegis.Apps.NetTest
             SystemCalls.EnvironmentDestroy(child.Value);
             SystemCallResult after = InstallUdpPort(Nic, 4242, out _);
             Console.WriteLine("nettest: after the child's end " + after.ToString());
+            return 0;
+        }
+
+        // ---- a filter given to another environment
+
+        private static SystemCallResult GiveUdp(ushort port, byte first, ulong target, ulong count = 4)
+        {
+            FilterAtom* atoms = (FilterAtom*)(ScratchAt + 1536);
+            atoms[0] = Atom(FilterBase.Frame, 2, 12, 0x0800);
+            atoms[1] = Atom(FilterBase.Frame, 1, 23, 17);
+            atoms[2] = Atom(FilterBase.Transport, 2, 2, port);
+            atoms[3] = Atom(FilterBase.Transport, 1, 8, first); // the datagram's first byte
+            return SystemCalls.NicFilterDelegate(Nic, atoms, count, target, out _);
+        }
+
+        private static int Delegate(ushort port)
+        {
+            if (!Setup(16)) return 1;
+            SystemCallResult child = SystemCalls.ImageSpawn("nettest", "take");
+            if (child.IsError || SystemCalls.CapabilityCopy(Nic, child.Value).IsError
+                || SystemCalls.CapabilityCopy(CapabilitySlots.Console, child.Value).IsError)
+            {
+                Console.WriteLine("nettest: FAIL: cannot make the child");
+                return 1;
+            }
+            ulong childId = SystemCalls.CapabilityQuery(child.Value).Second;
+            if (InstallArp(Nic).IsError || InstallUdpPort(Nic, port, out _).IsError)
+            {
+                Console.WriteLine("nettest: FAIL: filters");
+                return 1;
+            }
+            // Not started yet, the child has no ring: it has not agreed to receive frames.
+            Console.WriteLine("nettest: delegate before-the-child-has-a-ring " + GiveUdp(port, (byte)'d', childId).ToString());
+            if (SystemCalls.EnvironmentStart(child.Value, 0, 0, 0) != Error.None)
+            {
+                Console.WriteLine("nettest: FAIL: cannot start the child");
+                return 1;
+            }
+            // The child attaches its ring when it runs: until then the gift is refused (InvalidArgument).
+            SystemCallResult given = default;
+            ulong deadline = Time.DeadlineAfter(20_000_000);
+            while (Time.Timestamp < deadline)
+            {
+                given = GiveUdp(port, (byte)'d', childId);
+                if (given.Error != Error.InvalidArgument) break;
+                SystemCalls.WaitUntil(Time.DeadlineAfter(20_000));
+            }
+            Console.WriteLine("nettest: delegate not-ours " + GiveUdp((ushort)(port + 1), (byte)'d', childId).ToString());
+            Console.WriteLine("nettest: delegate no-more-specific " + GiveUdp(port, (byte)'d', childId, 3).ToString());
+            Console.WriteLine("nettest: delegate to-self " + GiveUdp(port, (byte)'e', Info.EnvironmentId).ToString());
+            Console.WriteLine("nettest: delegate to-no-one " + GiveUdp(port, (byte)'e', 0xDEAD).ToString());
+            Console.WriteLine("nettest: delegate no-atoms " + GiveUdp(port, (byte)'e', childId, 0).ToString());
+            if (given.IsError) { Console.WriteLine("nettest: FAIL: delegate " + given.ToString()); return 1; }
+            Console.WriteLine("nettest: delegated on UDP port " + port.ToString() + " (filter " + given.Value.ToString() + ")");
+            int echoed = 0;
+            ulong givenId = given.Value;
+            bool quit = ServeRing(Time.DeadlineAfter(100_000_000), (frame, length) =>
+            {
+                if (IsArpRequestForUs(frame, length)) { AnswerArp(frame); return false; }
+                // "rev..." (frame byte 42: the first payload byte of a datagram with a 20-byte IP header)
+                if (length >= 48 && frame[42] == (byte)'r' && frame[43] == (byte)'e' && frame[44] == (byte)'v')
+                    Console.WriteLine("nettest: revoked " + Errors.Name(SystemCalls.NicFilterRemove(Nic, givenId)));
+                if (!EchoUdp(frame, length, port, (byte)'p', out bool last)) return false;
+                echoed++;
+                return last;
+            });
+            SystemCalls.EnvironmentDestroy(child.Value);
+            Console.WriteLine("nettest: parent echoed " + echoed.ToString());
+            return quit ? 0 : 1;
+        }
+
+        private static int Take()
+        {
+            if (!Setup(16)) return 1;
+            Console.WriteLine("nettest: child takes");
+            ServeRing(Time.DeadlineAfter(100_000_000), (frame, length) =>
+            {
+                EchoUdp(frame, length, 0, (byte)'c', out _);
+                return false;
+            });
             return 0;
         }
 
