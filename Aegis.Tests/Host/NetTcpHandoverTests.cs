@@ -15,7 +15,7 @@ public class NetTcpHandoverTests
     private static TcpConnection Move(SimNet net, ref SimHost server, TcpConnection connection, ulong seed)
     {
         var record = new byte[connection.HandoverBytes];
-        Assert.That(connection.HandOver(record), Is.EqualTo(record.Length), "the record's length");
+        Assert.That(connection.HandOver(record, net.Now), Is.EqualTo(record.Length), "the record's length");
         SimHost old = server;
         Assert.That(old.Tcp.ConnectionCount, Is.EqualTo(0), "the old stack keeps nothing");
         Assert.That(old.Tcp.TimeWaitCount, Is.EqualTo(0));
@@ -114,6 +114,30 @@ public class NetTcpHandoverTests
     }
 
     [Test]
+    public void TheStackThatHandedAConnectionOverDropsItsLateSegmentsWithoutAReset()
+    {
+        // Frames already on their way to the old stack when the connection's filter moved must
+        // not be answered with a reset (that would kill the connection the new stack runs); after
+        // MovedQuietMicros the old stack answers a stray segment as any stack does.
+        var (net, ch, sh) = Pair(8);
+        var (c, s, _) = Connect(net, ch, sh);
+        net.Log = new List<SimPacket>();
+        SimHost old = sh, server = sh;
+        TcpConnection moved = Move(net, ref server, s, 0x8888);
+        byte[] late = Segment(ClientAddress, ServerAddress, c.LocalPort, 80, c.SendNext, c.ReceiveNext, TcpSegment.Ack | TcpSegment.Psh, 65535, new byte[] { 1, 2, 3 });
+        old.Tcp.Receive(ClientAddress, ServerAddress, late, net.Now);
+        Assert.That(old.Tcp.Counters.DroppedForMovedConnection, Is.EqualTo(1));
+        Assert.That(net.Log.Where(p => p.From == old && p.Segment.HasRst), Is.Empty, "no reset for a segment of the moved connection");
+        old.Tcp.Receive(ClientAddress, ServerAddress, late, net.Now + old.Tcp.MovedQuietMicros + 1);
+        Assert.That(net.Log.Count(p => p.From == old && p.Segment.HasRst), Is.EqualTo(1), "later, a stray segment is reset as usual");
+        // Taken back, the connection is the old stack's again and its segments are its own.
+        var record = new byte[moved.HandoverBytes];
+        Assert.That(moved.HandOver(record, net.Now), Is.EqualTo(record.Length));
+        Assert.That(old.Tcp.TakeOver(record, net.Now, out TcpError error), Is.Not.Null);
+        Assert.That(error, Is.EqualTo(TcpError.None));
+    }
+
+    [Test]
     public void ClosingConnectionsHandOverAndFinishTheirClose()
     {
         // The server's side in CLOSE_WAIT moves, then closes from the new stack (LAST_ACK);
@@ -135,7 +159,7 @@ public class NetTcpHandoverTests
         // Now the client's TIME_WAIT moves (its stack keeps none, the new one one) and ends on time.
         long deadline = net.Now + 2 * ch.Tcp.MslMicros;
         var record = new byte[c.HandoverBytes];
-        Assert.That(c.HandOver(record), Is.EqualTo(record.Length));
+        Assert.That(c.HandOver(record, net.Now), Is.EqualTo(record.Length));
         Assert.That(ch.Tcp.TimeWaitCount, Is.EqualTo(0));
         var other = new SimNet(9).AddHost(ClientAddress, 77);
         TcpConnection waiting = other.Tcp.TakeOver(record, net.Now, out TcpError error);
@@ -157,18 +181,18 @@ public class NetTcpHandoverTests
         var c = ch.Tcp.CreateConnection();
         Assert.That(c.Connect(ServerAddress, 80, net.Now), Is.EqualTo(TcpError.InProgress));
         var big = new byte[4096];
-        Assert.That(c.HandOver(big), Is.EqualTo(-(int)TcpError.InvalidArgument), "SYN_SENT");
+        Assert.That(c.HandOver(big, net.Now), Is.EqualTo(-(int)TcpError.InvalidArgument), "SYN_SENT");
         Assert.That(net.RunUntil(() => listener.Pending == 1 && c.State == TcpState.Established, 5_000_000), Is.True);
         TcpConnection s = listener.Accept(out _);
         Assert.That(s, Is.Not.Null);
-        Assert.That(c.HandOver(new byte[100]), Is.EqualTo(-(int)TcpError.NoBufferSpace));
+        Assert.That(c.HandOver(new byte[100], net.Now), Is.EqualTo(-(int)TcpError.NoBufferSpace));
         Assert.That(c.State, Is.EqualTo(TcpState.Established), "a refused handover leaves the connection as it was");
         var data = Pattern(5000, 61);
         Assert.That(c.Send(data, net.Now), Is.EqualTo(data.Length));
         Assert.That(net.RunUntil(() => s.ReceiveAvailable == data.Length, 5_000_000), Is.True);
         Assert.That(Drain(s, net.Now), Is.EqualTo(data));
         var closed = ch.Tcp.CreateConnection();
-        Assert.That(closed.HandOver(big), Is.EqualTo(-(int)TcpError.InvalidArgument), "never connected");
+        Assert.That(closed.HandOver(big, net.Now), Is.EqualTo(-(int)TcpError.InvalidArgument), "never connected");
     }
 
     [Test]
@@ -177,7 +201,7 @@ public class NetTcpHandoverTests
         var (net, ch, sh) = Pair(7);
         var (c, s, _) = Connect(net, ch, sh);
         var record = new byte[s.HandoverBytes];
-        Assert.That(s.HandOver(record), Is.GreaterThan(0));
+        Assert.That(s.HandOver(record, net.Now), Is.GreaterThan(0));
         var other = new SimNet(3).AddHost(ServerAddress, 99);
         Assert.That(other.Tcp.TakeOver(record, net.Now, out TcpError first), Is.Not.Null);
         Assert.That(first, Is.EqualTo(TcpError.None));
@@ -204,7 +228,7 @@ public class NetTcpHandoverTests
             net.Run(3_000);
             if (seed == 13) { c.Shutdown(false, true, net.Now); net.Run(1_000); } // CLOSE_WAIT
             var r = new byte[s.HandoverBytes];
-            Assert.That(s.HandOver(r), Is.EqualTo(r.Length), $"seed {seed}: {s.State}");
+            Assert.That(s.HandOver(r, net.Now), Is.EqualTo(r.Length), $"seed {seed}: {s.State}");
             records.Add(r);
         }
         int taken = 0, refused = 0;

@@ -210,6 +210,12 @@ namespace Aegis.LibOS.Net
                     return;
                 }
             }
+            if (_movedKeys != null && MovedLately(key, nowMicros))
+            {
+                // Handed over (TcpHandover.cs): another stack runs it; a reset would kill it.
+                Counters.DroppedForMovedConnection++;
+                return;
+            }
             TcpListener l = FindListener(destination, seg.DestinationPort);
             if (l != null)
             {

@@ -27,10 +27,12 @@ namespace Aegis.LibOS.Net
         /// <summary>Writes this connection's record into <paramref name="destination"/> and takes it out
         /// of its stack (table, timers, TIME_WAIT list) without sending anything: from now on
         /// only the stack that takes the record over (<see cref="Tcp.TakeOver"/>) runs it, and this
-        /// object is dead (every call answers NotConnected). Returns the record's length, or the
-        /// negated error: InvalidArgument when <see cref="CanHandOver"/> is false, NoBufferSpace
-        /// when the destination is shorter than <see cref="HandoverBytes"/>.</summary>
-        public int HandOver(System.Span<byte> destination)
+        /// object is dead (every call answers NotConnected). For <see cref="Tcp.MovedQuietMicros"/>
+        /// this stack drops the connection's segments that still reach it (frames already on their
+        /// way when its filter moved) without answering them with a reset. Returns the record's
+        /// length, or the negated error: InvalidArgument when <see cref="CanHandOver"/> is false,
+        /// NoBufferSpace when the destination is shorter than <see cref="HandoverBytes"/>.</summary>
+        public int HandOver(System.Span<byte> destination, long nowMicros)
         {
             if (!CanHandOver) return -(int)TcpError.InvalidArgument;
             int length = HandoverBytes;
@@ -78,6 +80,7 @@ namespace Aegis.LibOS.Net
             if (sendLength > 0) _snd.CopyOut(0, destination.Slice(w.Position, sendLength));
             if (receiveLength > 0) _rcv.Read(destination.Slice(w.Position + sendLength, receiveLength), peek: true);
             if (_rcv != null) _tcp.Counters.HandoverOutOfOrderBytesDropped += _rcv.OutOfOrderBytes;
+            _tcp.RememberMoved(Key, nowMicros);
             Detach();
             return length;
         }
@@ -307,6 +310,7 @@ namespace Aegis.LibOS.Net
                 error = TcpError.AddressInUse;
                 return null;
             }
+            ForgetMoved(c.Key);
             Add(c);
             if (c.State == TcpState.TimeWait)
             {
@@ -326,6 +330,44 @@ namespace Aegis.LibOS.Net
             Counters.TakenOver++;
             error = TcpError.None;
             return c;
+        }
+
+        /// <summary>How long a stack that handed a connection over drops, without a reset, the
+        /// segments of it that still reach it.</summary>
+        public long MovedQuietMicros = 2_000_000;
+
+        private const int MovedKept = 64;
+        private TcpKey[] _movedKeys;
+        private long[] _movedUntil;
+        private int _movedNext;
+
+        /// <summary>A connection this stack handed over: its segments are dropped quietly until then.</summary>
+        internal void RememberMoved(TcpKey key, long nowMicros)
+        {
+            if (_movedKeys == null)
+            {
+                _movedKeys = new TcpKey[MovedKept];
+                _movedUntil = new long[MovedKept];
+            }
+            _movedKeys[_movedNext] = key;
+            _movedUntil[_movedNext] = nowMicros + MovedQuietMicros;
+            _movedNext = (_movedNext + 1) % MovedKept;
+        }
+
+        private void ForgetMoved(TcpKey key)
+        {
+            if (_movedKeys == null) return;
+            for (int i = 0; i < MovedKept; i++)
+                if (_movedUntil[i] != 0 && _movedKeys[i].Equals(key)) _movedUntil[i] = 0;
+        }
+
+        /// <summary>Whether a segment for no connection of ours belongs to one handed over lately.</summary>
+        private bool MovedLately(TcpKey key, long nowMicros)
+        {
+            if (_movedKeys == null) return false;
+            for (int i = 0; i < MovedKept; i++)
+                if (_movedUntil[i] > nowMicros && _movedKeys[i].Equals(key)) return true;
+            return false;
         }
 
         /// <summary>Links a TIME_WAIT connection where its deadline belongs: Poll ends them from the

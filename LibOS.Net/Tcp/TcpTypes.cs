@@ -159,5 +159,7 @@ namespace Aegis.LibOS.Net
         public long TakenOver;
         public long TakeOverRefused;
         public long HandoverOutOfOrderBytesDropped;
+        /// <summary>Segments of a connection handed over lately, dropped without a reset.</summary>
+        public long DroppedForMovedConnection;
     }
 }
