@@ -58,6 +58,24 @@ public class LinuxRootOnDiskTests
     }
 
     [Test]
+    public void AForkWhileTheFileServerReadsTheDiskForAnotherProcessSucceeds()
+    {
+        // Two programs start from the disk in the background (their execs make the file server
+        // wait for the disk inside their calls, refusing others) while the shell forks ten more.
+        // Before the fix the fork's call to the server gave up after Ipc.Call's yields: "can't
+        // fork: Cannot allocate memory" in 3 boots of 3 (and in about half the boots of
+        // "nginx & sleep 4"); VfsIpc.CallServer now waits such a refusal out.
+        const string command = "/usr/sbin/nginx -V 2>/dev/null & /usr/bin/sqlite3 -version >/dev/null & "
+            + "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true || echo FORK-FAILED; done; wait; echo forks-done";
+        FrontDoorResult result = FrontDoor.BootWithDisk(_image, "virtio", 120, "init=/bin/sh -c '" + command + "'", "exit");
+        result.AssertExitStatus(0);
+        result.AssertOutputContains("file server: / is ext3 on the disk");
+        result.AssertOutputMatches(@"(?m)\] forks-done\s*$");
+        Assert.That(result.Output, Does.Not.Contain("] FORK-FAILED").And.Not.Contain("can't fork").And.Not.Contain("fork failed"),
+            () => result.Describe("a fork failed"));
+    }
+
+    [Test]
     public void RunMakesAMissingDiskFromTheRootFileSystemAndItsFilesStayForTheNextRun()
     {
         File.Delete(_image); // ./aegis run --disk FILE makes it (as it makes artifacts/disk.img)

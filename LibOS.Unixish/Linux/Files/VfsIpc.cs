@@ -120,16 +120,33 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// It sleeps rather than yields: the server is busy waiting for the disk or the network,
         /// and a client that kept calling kept the CPU from halting: the boot's DHCP took a
         /// billion instructions a second of waiting, ten seconds under -icount instead of one
-        /// (messages that come meanwhile are kept by the upcall handler, as in any wait).</summary>
+        /// (messages that come meanwhile are kept by the upcall handler, as in any wait).
+        /// The same when the server is inside another process's call that waits for the disk (a
+        /// program's pages read for its exec): it refuses calls (WouldBlock) until that call ends,
+        /// which can outlast Ipc.Call's yields; a fork then failed with EIO (ENOMEM to the program)
+        /// while nginx started from the disk. Such a refusal is waited out for ServerStallSeconds.</summary>
         private static SystemCallResult CallServer(ulong w0, ulong w1, ulong w2, ulong w3, ulong page, out ulong reply1)
         {
+            ulong giveUp = 0;
             while (true)
             {
                 SystemCallResult result = Ipc.Call(s_server, w0, w1, w2, w3, page, out reply1);
-                if (result.IsError || (long)result.Second != VfsProtocol.Busy) return result;
+                if (result.Error == Error.WouldBlock)
+                {
+                    if (giveUp == 0) giveUp = Rdtsc() + Info.TimestampHz * ServerStallSeconds;
+                    else if (Rdtsc() > giveUp) return result;
+                    StalledCalls++;
+                }
+                else if (result.IsError || (long)result.Second != VfsProtocol.Busy) return result;
                 SystemCalls.WaitUntil(Rdtsc() + Info.TimestampHz / 1000);
             }
         }
+
+        /// <summary>How long a process waits out a server that refuses its calls before the call fails with EIO.</summary>
+        public const int ServerStallSeconds = 60;
+
+        /// <summary>Calls that found the server refusing after Ipc.Call's yields and waited (diagnostics).</summary>
+        public static long StalledCalls;
 
         private sealed class IpcTransport : VfsTransport
         {

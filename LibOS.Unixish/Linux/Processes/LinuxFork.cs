@@ -168,7 +168,11 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         private static long Fork(ref LinuxCall call, ulong flags, ulong stack, ulong parentTid, ulong childTid)
         {
             ReportProblems();
-            if (!Prepare()) return -Errno.ENOMEM;
+            if (!Prepare())
+            {
+                LinuxLog.Line("fork failed: copy-on-write could not be set up");
+                return -Errno.ENOMEM;
+            }
             if (LinuxProcesses.Children.IsFull) return -Errno.EAGAIN;
             SystemCallResult created = SystemCalls.EnvironmentCreate();
             if (created.IsError) return -Errno.EAGAIN; // Linux's answer for no process slot or quota
@@ -183,10 +187,12 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
             CollectProgramPages();
             SharedPipe.BeforeFork(1);
             // The file server's descriptions: duplicated for the child before its memory is copied (helper vfs).
-            if (Files.FileCalls.BeforeFork(pid) < 0)
+            int duplicated = Files.FileCalls.BeforeFork(pid);
+            if (duplicated < 0)
             {
                 SystemCalls.EnvironmentDestroy(slot);
                 SharedPipe.BeforeFork(-1);
+                LinuxLog.Line("fork failed: the file server did not duplicate the descriptors (errno " + (-duplicated).ToString() + ")");
                 return -Errno.ENOMEM;
             }
             int entry = LinuxProcesses.Children.Add(pid, slot, LinuxProcesses.Group);
