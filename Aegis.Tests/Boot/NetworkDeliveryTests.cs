@@ -53,6 +53,19 @@ public class NetworkDeliveryTests
 
     private static bool Exchange(UdpClient socket, IPEndPoint to, byte[] payload, int number)
     {
+        // An earlier datagram's late echo (a smaller number, other bytes) is skipped.
+        byte[] back = Resend(socket, to, payload,
+            b => !(b.Length >= 4 && BitConverter.ToInt32(b, 0) < number && !b.AsSpan().SequenceEqual(payload)));
+        if (back == null) return false;
+        Assert.That(back, Is.EqualTo(payload), $"datagram {number} came back changed");
+        return true;
+    }
+
+    /// <summary>Sends payload, and again every 500 ms up to 20 times (QEMU's user network may drop
+    /// one while the guest answers its ARP request), until a datagram comes back that 'wanted'
+    /// accepts; returns it, or null.</summary>
+    private static byte[] Resend(UdpClient socket, IPEndPoint to, byte[] payload, Func<byte[], bool> wanted)
+    {
         var from = new IPEndPoint(IPAddress.Any, 0);
         for (int attempt = 0; attempt < 20; attempt++)
         {
@@ -63,13 +76,10 @@ public class NetworkDeliveryTests
                 byte[] back;
                 try { back = socket.Receive(ref from); }
                 catch (SocketException) { break; }
-                if (back.Length >= 4 && BitConverter.ToInt32(back, 0) < number && !back.AsSpan().SequenceEqual(payload))
-                    continue; // an earlier datagram's late echo
-                Assert.That(back, Is.EqualTo(payload), $"datagram {number} came back changed");
-                return true;
+                if (wanted(back)) return back;
             }
         }
-        return false;
+        return null;
     }
 
     [Test]
@@ -229,26 +239,16 @@ public class NetworkDeliveryTests
         result.AssertOutputMatches(@"nettest: after the child's end 0x[0-9a-f]+");
     }
 
-    /// <summary>Sends payload until an answer comes (QEMU's user network may drop the first while
-    /// the guest answers ARP) and returns it; answers to earlier datagrams (another number) are skipped.</summary>
+    /// <summary>The answer to payload: a datagram of its length that differs at most in its
+    /// first byte (who answered), or "(no answer)".</summary>
     private static string Ask(UdpClient socket, IPEndPoint to, string payload)
     {
-        var from = new IPEndPoint(IPAddress.Any, 0);
-        byte[] bytes = System.Text.Encoding.ASCII.GetBytes(payload);
-        for (int attempt = 0; attempt < 20; attempt++)
+        byte[] back = Resend(socket, to, System.Text.Encoding.ASCII.GetBytes(payload), b =>
         {
-            socket.Send(bytes, bytes.Length, to);
-            var waited = System.Diagnostics.Stopwatch.StartNew();
-            while (waited.ElapsedMilliseconds < 500)
-            {
-                byte[] back;
-                try { back = socket.Receive(ref from); }
-                catch (SocketException) { break; }
-                string answer = System.Text.Encoding.ASCII.GetString(back);
-                if (answer.Length == payload.Length && answer.Substring(1) == payload.Substring(1)) return answer;
-            }
-        }
-        return "(no answer)";
+            string answer = System.Text.Encoding.ASCII.GetString(b);
+            return answer.Length == payload.Length && answer.Substring(1) == payload.Substring(1);
+        });
+        return back == null ? "(no answer)" : System.Text.Encoding.ASCII.GetString(back);
     }
 
     [Test]

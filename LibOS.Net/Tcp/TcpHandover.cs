@@ -281,14 +281,14 @@ namespace Aegis.LibOS.Net
 
         private static bool Usable(Ipv4Address a) => !a.IsAny && !a.IsBroadcast && !a.IsMulticast;
 
-        private static bool BufferSize(int bytes) => bytes >= 2048 && bytes <= Tcp.MaximumHandoverBufferBytes;
+        private static bool BufferSize(int bytes) => bytes >= 2048 && bytes <= Tcp.MaximumBufferBytes;
     }
 
     public sealed partial class Tcp
     {
-        /// <summary>The largest send or receive buffer a handed-over record may ask for (the Linux
-        /// personality's SO_SNDBUF/SO_RCVBUF ceiling).</summary>
-        public const int MaximumHandoverBufferBytes = 4 * 1024 * 1024;
+        /// <summary>The largest send or receive buffer: the Linux personality's SO_SNDBUF/SO_RCVBUF
+        /// ceiling (InetSockets), and so the most a handed-over record may ask for.</summary>
+        public const int MaximumBufferBytes = 4 * 1024 * 1024;
 
         /// <summary>Takes over a connection another stack handed over (<see cref="TcpConnection.HandOver"/>):
         /// checks the record, puts the connection in this stack's table and timers (a TIME_WAIT one

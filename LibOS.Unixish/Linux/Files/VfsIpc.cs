@@ -135,7 +135,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 {
                     if (giveUp == 0) giveUp = Rdtsc() + Info.TimestampHz * ServerStallSeconds;
                     else if (Rdtsc() > giveUp) return result;
-                    StalledCalls++;
                 }
                 else if (result.IsError || (long)result.Second != VfsProtocol.Busy) return result;
                 SystemCalls.WaitUntil(Rdtsc() + Info.TimestampHz / 1000);
@@ -144,9 +143,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>How long a process waits out a server that refuses its calls before the call fails with EIO.</summary>
         public const int ServerStallSeconds = 60;
-
-        /// <summary>Calls that found the server refusing after Ipc.Call's yields and waited (diagnostics).</summary>
-        public static long StalledCalls;
 
         private sealed class IpcTransport : VfsTransport
         {

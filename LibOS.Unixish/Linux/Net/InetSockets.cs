@@ -356,7 +356,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             return -E.ENOPROTOOPT;
         }
 
-        private static int Clamp(int bytes) => bytes < 4096 ? 4096 : bytes > 4 * 1024 * 1024 ? 4 * 1024 * 1024 : bytes;
+        private static int Clamp(int bytes) => bytes < 4096 ? 4096 : bytes > Tcp.MaximumBufferBytes ? Tcp.MaximumBufferBytes : bytes;
 
         public override long GetOption(int level, int name, byte* value, int length, out int written)
         {
