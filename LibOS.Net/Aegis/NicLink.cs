@@ -145,6 +145,27 @@ namespace Aegis.LibOS.Net.Aegis
             return InstallFilter(new ReadOnlySpan<FilterAtom>(atoms, 3), out id, out _);
         }
 
+        /// <summary>Gives 'environment' (which must have a ring attached) the frames of one TCP
+        /// connection: IPv4, protocol 6, from remote:remotePort to local:localPort (six atoms, so it
+        /// wins them over a claim of the address; docs/network-filters.md, "Giving frames away").
+        /// The filter's id (ours to take back with RemoveFilter), or the error with its reason.</summary>
+        public Error GiveConnection(ulong environment, Ipv4Address local, int localPort, Ipv4Address remote, int remotePort, out int id, out FilterError reason)
+        {
+            id = -1;
+            FilterAtom* atoms = stackalloc FilterAtom[6];
+            atoms[0] = Atom(FilterBase.Frame, 2, 12, Ethernet.TypeIpv4);
+            atoms[1] = Atom(FilterBase.Frame, 1, 23, 6);
+            atoms[2] = Atom(FilterBase.Frame, 4, 26, remote.Value);
+            atoms[3] = Atom(FilterBase.Frame, 4, 30, local.Value);
+            atoms[4] = Atom(FilterBase.Transport, 2, 0, (uint)remotePort);
+            atoms[5] = Atom(FilterBase.Transport, 2, 2, (uint)localPort);
+            SystemCallResult result = SystemCalls.NicFilterDelegate(_nic, atoms, 6, environment, out _);
+            reason = result.IsError ? (FilterError)result.Second : FilterError.None;
+            if (result.IsError) return result.Error;
+            id = (int)result.Value;
+            return Error.None;
+        }
+
         // ---- receive
 
         /// <summary>Frames in the ring not yet handed to the stack.</summary>

@@ -23,6 +23,8 @@ namespace Aegis.LibOS.Unixish.Linux
             ProgramFiles.SetDescriptorNameSource(&FileCalls.DescriptorName);
             LinuxPersonality.OnExec(&FileCalls.CloseOnExec);
             Processes.LinuxProcesses.OnExit(&FileCalls.Goodbye);
+            Net.LocalNet.Install(); // connections a process runs itself (docs/libos-unixish.md)
+            Processes.LinuxProcesses.OnFork(&Net.LocalNet.ResetForChild);
         }
 
         /// <summary>What /proc shows of the program (comm, cmdline, exe), at start and at each execve;

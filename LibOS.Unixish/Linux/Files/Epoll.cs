@@ -68,7 +68,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             _batch.Clear();
             for (int i = 0; i < _interests.Count; i++)
                 if (!_interests[i].File.Released && _interests[i].File.Node is RemoteSocket socket && (_interests[i].Events & ~PrivateBits) != 0
-                    && !socket.Handle.Client.BoardShows(socket))
+                    && socket.Local == null && !socket.Handle.Client.BoardShows(socket))
                     _batch.Add(socket);
             if (_batch.Count > 0) _batch[0].Handle.Client.PollMany(_batch, VfsClient.PollWatch);
         }

@@ -138,8 +138,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if ((flags & ~(LinuxSocket.SOCK_NONBLOCK | LinuxSocket.SOCK_CLOEXEC)) != 0) return -Errno.EINVAL;
             if (address != 0 && lengthAddress == 0) return -Errno.EFAULT;
             byte* peer = stackalloc byte[LinuxSocket.AddressBytes];
-            error = socket.Handle.Client.Accept(socket, flags, peer, out int length, out RemoteSocket accepted);
+            // A non-blocking accept may run the connection here (docs/libos-unixish.md, "Connections run by the process").
+            bool here = (flags & LinuxSocket.SOCK_NONBLOCK) != 0 && socket.SocketType == LinuxSocket.SOCK_STREAM && Net.LocalNet.CanTake;
+            error = socket.Handle.Client.Accept(socket, flags, peer, out int length, out RemoteSocket accepted, here);
             if (error < 0) return error;
+            if (accepted.Local != null) Net.LocalNet.Taken(accepted);
             long fdNew = InstallSocket(accepted, flags);
             if (fdNew < 0) return fdNew;
             if ((error = AddressOut(address, lengthAddress, peer, length)) < 0) return error;
@@ -164,7 +167,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int flags = (int)c.A3;
             byte* address = stackalloc byte[LinuxSocket.AddressBytes];
             if ((error = AddressIn(c.A4, c.A5, address, out int length)) < 0) return error;
-            long sent = socket.Handle.Client.Send(socket, (byte*)c.A1, count, flags, length > 0 ? address : null, length, SocketDirectory);
+            long sent = LocalSockets.Sends(socket, flags, length) ? LocalSockets.Send(socket, (byte*)c.A1, count)
+                : socket.Handle.Client.Send(socket, (byte*)c.A1, count, flags, length > 0 ? address : null, length, SocketDirectory);
             return (flags & LinuxSocket.MSG_NOSIGNAL) != 0 ? sent : ReportPipe(sent);
         }
 
@@ -175,7 +179,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             long count = Count(c.A2);
             if (!UserPointers.IsAccessible(c.A1, (ulong)count, true)) return -Errno.EFAULT;
             byte* address = stackalloc byte[LinuxSocket.AddressBytes];
-            long got = socket.Handle.Client.Receive(socket, (byte*)c.A1, count, (int)c.A3, address, out int length);
+            int length = 0;
+            long got = LocalSockets.Receives(socket, (int)c.A3) ? LocalSockets.Receive(socket, (byte*)c.A1, count, (int)c.A3)
+                : socket.Handle.Client.Receive(socket, (byte*)c.A1, count, (int)c.A3, address, out length);
             if (got < 0) return got;
             // As Linux's move_addr_to_user: *addrlen gets the sender's length even when it is 0 (an unnamed sender, a stream).
             if ((error = AddressOut(c.A4, c.A5, address, length)) < 0) return error;
@@ -313,6 +319,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (!UserPointers.IsAccessible(iov[2 * i], iov[2 * i + 1], !write)) return -Errno.EFAULT;
                 total += (long)iov[2 * i + 1];
             }
+            if (socket.Local != null) return write ? ReportPipe(LocalSockets.SendPieces(socket, iov, count)) : LocalSockets.ReceivePieces(socket, iov, count, 0);
             if (write) return ReportPipe(SendPieces(socket, iov, count, total, 0, null, 0, null, 0));
             return ReceivePieces(socket, iov, count, total, 0, null, out _, out _, null);
         }
@@ -560,7 +567,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static long ShutdownCall(ref LinuxCall c)
         {
             long error = SocketOf((int)c.A0, out RemoteSocket socket);
-            return error < 0 ? error : socket.Handle.Client.Shutdown(socket, (int)c.A1);
+            if (error < 0) return error;
+            return socket.Local != null ? LocalSockets.Shutdown(socket, (int)c.A1) : socket.Handle.Client.Shutdown(socket, (int)c.A1);
         }
 
         private static long Getsockname(ref LinuxCall c) => DoName((int)c.A0, c.A1, c.A2, false);
@@ -572,7 +580,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (error < 0) return error;
             if (address == 0 || lengthAddress == 0) return -Errno.EFAULT;
             byte* name = stackalloc byte[LinuxSocket.AddressBytes];
-            long length = socket.Handle.Client.Name(socket, peer, name);
+            long length;
+            if (socket.Local != null)
+            {
+                long named = socket.Local.Name(peer, name, out int written);
+                length = named < 0 ? named : written;
+            }
+            else length = socket.Handle.Client.Name(socket, peer, name);
             if (length < 0) return length;
             return AddressOut(address, lengthAddress, name, (int)length);
         }
@@ -586,6 +600,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             byte* value = stackalloc byte[LinuxSocket.AddressBytes];
             int used = length < LinuxSocket.AddressBytes ? length : LinuxSocket.AddressBytes;
             if (used > 0 && !UserPointers.CopyIn(value, c.A3, (ulong)used)) return -Errno.EFAULT;
+            if (LocalSockets.SetsOption(socket, (int)c.A1, (int)c.A2)) return LocalSockets.SetOption(socket, (int)c.A1, (int)c.A2, value, used);
             return socket.Handle.Client.SetOption(socket, (int)c.A1, (int)c.A2, value, used);
         }
 

@@ -64,6 +64,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 // at once does not. PollUnrecorded: a socket's table of watchers was full (yield).
                 VfsClient.PollWatch = timeoutMs != 0 && (sources & ServerSocket) != 0;
                 VfsClient.PollUnrecorded = false;
+                Net.LocalNet.Step(); // the connections running here: frames and timers before the look
                 long result = look(state);
                 VfsClient.PollWatch = false;
                 long elapsed = MillisecondsSince(start);
@@ -95,7 +96,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if ((sources & TerminalInput) != 0 && !Notices.WatchTerminal()) { SystemCalls.Yield(); return; }
             ulong deadline = timeoutMs < 0 ? ulong.MaxValue : startTsc + (ulong)timeoutMs * TscPerMillisecond;
             ulong threads = LinuxThreads.NextDeadline; // a blocked thread's deadline: it runs then
-            Notices.WaitStep(threads < deadline ? threads : deadline);
+            // The connections running here: their next timer ends the wait (a frame ends it by itself: the kernel wakes a ring's owner).
+            deadline = Net.LocalNet.WaitDeadline(threads < deadline ? threads : deadline);
+            if (deadline == 0) return; // a frame came since the look
+            Notices.WaitStep(deadline);
         }
 
         /// <summary>What can make the description ready while this process waits (an epoll: what

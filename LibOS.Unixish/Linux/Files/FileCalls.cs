@@ -155,19 +155,29 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public static void Goodbye()
         {
             // The process that started the file server ends it (its descendants end with it): the disk first.
+            Net.LocalNet.HandBackAll(); // the server closes them as a Linux kernel closes an exiting process's sockets
             if (Remote != null && VfsIpc.StartedTheServer) Remote.Unmount();
             Files?.Goodbye();
         }
 
         /// <summary>fork's step in the parent, before the child's memory is copied (LinuxFork): the
         /// server duplicates this process's descriptors for child. 0 or -errno.</summary>
-        public static int BeforeFork(ulong child) => Remote == null ? 0 : Remote.BeforeFork(child);
+        public static int BeforeFork(ulong child)
+        {
+            if (Remote == null) return 0;
+            Net.LocalNet.HandBackAll(); // the child must not share a connection this process runs (its copy of the stack would answer too)
+            return Remote.BeforeFork(child);
+        }
 
         /// <summary>A fork that failed after BeforeFork.</summary>
         public static void ForkFailed() => Remote?.UndoFork();
 
         /// <summary>execve's step: closes the descriptors marked close-on-exec.</summary>
-        public static void CloseOnExec() => Files?.Table.CloseOnExec();
+        public static void CloseOnExec()
+        {
+            Net.LocalNet.HandBackAll(); // the new program starts with the server's sockets only
+            Files?.Table.CloseOnExec();
+        }
 
         /// <summary>ProgramFiles's source (the loader): the bytes of the executable file at path
         /// (path bytes without the NUL): 0, or -ENOENT/-ENOTDIR/-ELOOP/-ENAMETOOLONG/-EACCES.

@@ -379,7 +379,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if ((output.Flags & LinuxFile.O_APPEND) != 0) return -Errno.EINVAL;
             if (offset != null && !input.Seekable) return -Errno.ESPIPE;
             if (offset != null && *offset < 0) return -Errno.EINVAL;
-            if (output.Node is RemoteSocket socket && input.Node is RemoteFile remote)
+            if (output.Node is RemoteSocket socket && socket.Local == null && input.Node is RemoteFile remote)
             {
                 // A server file to a socket: the server moves the bytes itself (VfsProtocol.SendFile).
                 if (count > MaxTransfer) count = MaxTransfer;
@@ -389,7 +389,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 else if (sent > 0 && remote.LocalPosition) remote.Position += sent;
                 return sent;
             }
-            byte* chunk = stackalloc byte[4096];
+            // A connection running in this process takes 64 KiB a write: its TCP then hands the card
+            // one large segment, not sixteen (each waited for a large send buffer to come free).
+            byte[] large = output.Node is RemoteSocket { Local: not null } ? (s_sendChunk ??= new byte[LocalChunkBytes]) : null;
+            fixed (byte* largeChunk = large)
+            {
+                byte* small = stackalloc byte[4096];
+                return CopyForSendFile(input, output, offset, count, large != null ? largeChunk : small, large != null ? LocalChunkBytes : 4096);
+            }
+        }
+
+        private const int LocalChunkBytes = 65536;
+        /// <summary>sendfile's buffer for a connection running here (one system call at a time).</summary>
+        private static byte[] s_sendChunk;
+
+        private long CopyForSendFile(OpenFile input, OpenFile output, long* offset, long count, byte* chunk, int chunkBytes)
+        {
             long total = 0;
             long position = offset != null ? *offset : input.Position;
             bool stream = offset == null && input.Node is RemoteFile; // the server keeps the position
@@ -397,7 +412,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             while (total < count)
             {
                 if (total > 0 && InterruptPending != null && InterruptPending()) break;
-                long want = count - total < 4096 ? count - total : 4096;
+                long want = count - total < chunkBytes ? count - total : chunkBytes;
                 long got = !stream && (offset != null || input.Seekable) ? input.ReadAt(position, chunk, want, !input.Seekable) : input.Read(chunk, want);
                 if (got < 0) { if (total == 0) return got; break; }
                 if (got == 0) break;

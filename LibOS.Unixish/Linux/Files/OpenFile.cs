@@ -96,7 +96,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return remote.Handle.Client.Read(remote, buffer, length, -1);
             }
             if (Node is RemoteSocket socket)
+            {
+                if (socket.Local != null) return LocalSockets.Receive(socket, buffer, length, 0);
                 return length < 0 ? -Errno.EINVAL : socket.Handle.Client.Receive(socket, buffer, length, 0, null, out _);
+            }
             long result = ReadAt(Position, buffer, length, true);
             if (result > 0 && Seekable) Position += result;
             return result;
@@ -158,7 +161,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 return remote.Handle.Client.Write(remote, buffer, length, -1);
             }
             if (Node is RemoteSocket socket)
+            {
+                if (socket.Local != null) return LocalSockets.Send(socket, buffer, length);
                 return length < 0 ? -Errno.EINVAL : socket.Handle.Client.Send(socket, buffer, length, 0, null, 0);
+            }
             if (Node is RegularFile file && (Flags & LinuxFile.O_APPEND) != 0) Position = file.Size;
             long result = WriteAt(Position, buffer, length, true);
             if (result > 0 && Seekable) Position += result;
@@ -327,6 +333,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case EventFdNode counter:
                     return ((events & POLLIN) != 0 ? counter.Writes : 0) + ((events & POLLOUT) != 0 ? counter.Reads : 0);
                 case RemoteSocket socket:
+                    if (socket.Local != null) return socket.Local.Changes; // counted by the process's own stack
                     return socket.Changes; // what the server counted at the Poll that just looked (VfsProtocol.Poll)
                 default:
                     return 0;
@@ -355,7 +362,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     }
                     break;
                 case RemoteSocket socket:
-                    if (socket.BatchValid)
+                    if (socket.Local != null)
+                        ready = LocalSockets.Poll(socket); // a connection running here: no call (LocalSockets.cs)
+                    else if (socket.BatchValid)
                     {
                         socket.BatchValid = false; // asked together with the others of this look (VfsClient.PollMany)
                         ready = socket.Batched;

@@ -21,9 +21,34 @@ using System.Collections.Generic;
 namespace Aegis.LibOS.Unixish.Linux.Files
 {
     /// <summary>A socket the server holds (fstat: S_IFSOCK).</summary>
-    public sealed class RemoteSocket : Inode, IRemoteNode
+    public sealed unsafe class RemoteSocket : Inode, IRemoteNode
     {
-        public RemoteHandle Handle { get; }
+        /// <summary>The server's descriptor. Of a connection running in this process (Local not
+        /// null) there is none yet: asking for it hands the connection back first (HandBack), so
+        /// every path that is not served locally keeps the server's semantics.</summary>
+        public RemoteHandle Handle
+        {
+            get
+            {
+                if (Local != null) HandBack(this);
+                return _handle;
+            }
+        }
+        private RemoteHandle _handle;
+        /// <summary>A TCP connection this process runs itself (docs/libos-unixish.md, "Connections
+        /// run by the process"): its socket in the process's own stack; null once handed back, and
+        /// for every socket the server keeps.</summary>
+        public Socket Local;
+        /// <summary>The process layer's: moves Local's connection back to the server and sets the
+        /// handle (BecameRemote); on failure the socket answers as one the server closed.</summary>
+        public static delegate*<RemoteSocket, void> HandBack;
+
+        /// <summary>HandBack's end: the server's descriptor for the connection (Local cleared).</summary>
+        public void BecameRemote(RemoteHandle handle)
+        {
+            Local = null;
+            _handle = handle;
+        }
         /// <summary>The server socket's change count at the last Poll (OpenFile.ChangeStamp).</summary>
         public long Changes;
         /// <summary>Set by VfsClient.PollMany: the next OpenFile.Poll of this socket takes Batched
@@ -40,7 +65,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// before each answer and uncorks after it: the cork costs no call of its own.</summary>
         public bool CorkAtServer, CorkAccepted, CorkPending;
 
-        public RemoteSocket(Mount mount, RemoteHandle handle, int type) : base(mount, 0, LinuxFile.S_IFSOCK | 0x1FF, 0) { Handle = handle; SocketType = type; }
+        public RemoteSocket(Mount mount, RemoteHandle handle, int type) : base(mount, 0, LinuxFile.S_IFSOCK | 0x1FF, 0) { _handle = handle; SocketType = type; }
+
+        /// <summary>A connection taken into this process (VfsClient.Accept with here).</summary>
+        public RemoteSocket(Mount mount, Socket local) : base(mount, 0, LinuxFile.S_IFSOCK | 0x1FF, 0) { Local = local; SocketType = LinuxSocket.SOCK_STREAM; }
 
         /// <summary>Datagrams and sequenced packets: one send is one message (sendmsg, writev gather it; recvmsg, readv scatter it).</summary>
         public bool KeepsBoundaries => SocketType == LinuxSocket.SOCK_DGRAM || SocketType == LinuxSocket.SOCK_SEQPACKET;
@@ -157,15 +185,23 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public long Listen(RemoteSocket socket, int backlog) =>
             Call(VfsProtocol.Listen, (ulong)socket.Handle.ServerFd, (ulong)(uint)backlog, 0, out _);
 
-        /// <summary>accept4: 0 and the new proxy, the peer's address into 'address' (AddressBytes), or -errno.</summary>
-        public long Accept(RemoteSocket socket, int flags, byte* address, out int addressLength, out RemoteSocket accepted)
+        /// <summary>The process layer's (LocalNet): takes a connection the server handed over
+        /// (the record, VfsProtocol's HandoverInfo block and the peer's address) into this process's own stack: its
+        /// socket, or null (then the record goes straight back to the server). Null: never asked.</summary>
+        public static delegate*<byte*, int, byte*, byte*, Socket> TakeHere;
+
+        /// <summary>accept4: 0 and the new proxy, the peer's address into 'address' (AddressBytes), or -errno.
+        /// here: the server may hand the connection over (VfsProtocol.AcceptHere) when TakeHere is set;
+        /// the proxy then runs it in this process (RemoteSocket.Local).</summary>
+        public long Accept(RemoteSocket socket, int flags, byte* address, out int addressLength, out RemoteSocket accepted, bool here = false)
         {
             accepted = null;
             addressLength = 0;
             SocketTimeout timeout = StartTimeout(VfsProtocol.Accept, socket);
+            ulong ask = here && TakeHere != null ? VfsProtocol.AcceptHere : 0;
             while (true)
             {
-                long fd = Call(VfsProtocol.Accept, (ulong)socket.Handle.ServerFd, (ulong)(uint)flags, 0, out ulong length);
+                long fd = Call(VfsProtocol.Accept, (ulong)socket.Handle.ServerFd, (ulong)(uint)flags | ask, 0, out ulong length);
                 if (IsBlocked(fd))
                 {
                     long waited = WaitFor(fd, length, &timeout);
@@ -173,12 +209,63 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     continue;
                 }
                 if (fd < 0) return fd;
-                addressLength = length > LinuxSocket.AddressBytes ? LinuxSocket.AddressBytes : (int)length;
+                int peerLength = (int)(uint)length;
+                addressLength = peerLength > LinuxSocket.AddressBytes ? LinuxSocket.AddressBytes : peerLength;
                 System.Buffer.MemoryCopy(Payload, address, addressLength, addressLength);
+                if (fd == VfsProtocol.HandedOver) return TakeHandedOver((int)(length >> 32), flags, address, out accepted);
                 accepted = NewSocket(fd, socket.SocketType);
                 return 0;
             }
         }
+
+        /// <summary>Connections taken into this process, and those handed back (counters for /proc/aegis and the tests).</summary>
+        public static long TakenHere, HandedBack, HandBackFailures;
+
+        private byte[] _record;
+
+        private long TakeHandedOver(int recordLength, int flags, byte* peer, out RemoteSocket accepted)
+        {
+            accepted = null;
+            if (recordLength <= 0 || VfsProtocol.HandoverRecord + recordLength > VfsProtocol.PayloadBytes) return -Errno.EPROTO;
+            // The payload is this call's buffer: the record is copied out before any other call.
+            if (_record == null || _record.Length < recordLength) _record = new byte[VfsProtocol.PayloadBytes];
+            byte* info = stackalloc byte[VfsProtocol.HandoverInfoBytes];
+            System.Buffer.MemoryCopy(Payload + VfsProtocol.HandoverInfo, info, VfsProtocol.HandoverInfoBytes, VfsProtocol.HandoverInfoBytes);
+            fixed (byte* record = _record)
+            {
+                System.Buffer.MemoryCopy(Payload + VfsProtocol.HandoverRecord, record, recordLength, recordLength);
+                Socket local = TakeHere(record, recordLength, info, peer);
+                if (local != null)
+                {
+                    TakenHere++;
+                    accepted = new RemoteSocket(_mount, local);
+                    return 0;
+                }
+                long fd = AdoptRecord(record, recordLength, flags); // this process cannot run it: the server does
+                if (fd < 0) return fd;
+                accepted = NewSocket(fd, LinuxSocket.SOCK_STREAM);
+                return 0;
+            }
+        }
+
+        /// <summary>Gives a connection's handover record to the server (VfsProtocol.Adopt, in pieces
+        /// of at most PayloadBytes): the server descriptor it installed for it (status flags: SOCK_NONBLOCK), or -errno.</summary>
+        public long AdoptRecord(byte* record, int length, int flags)
+        {
+            if (length <= 0) return -Errno.EINVAL;
+            int offset = 0;
+            while (true)
+            {
+                int piece = length - offset < VfsProtocol.PayloadBytes ? length - offset : VfsProtocol.PayloadBytes;
+                System.Buffer.MemoryCopy(record + offset, Payload, piece, piece);
+                long result = Call(VfsProtocol.Adopt, (ulong)(uint)length, (ulong)(uint)offset | (ulong)(uint)(flags & LinuxSocket.SOCK_NONBLOCK) << 32, (ulong)(uint)piece, out _);
+                offset += piece;
+                if (result < 0 || offset == length) return result;
+            }
+        }
+
+        /// <summary>RemoteSocket.HandBack's end: a proxy for the server descriptor that Adopt installed.</summary>
+        public RemoteHandle AdoptedHandle(int serverFd) => NewHandle(serverFd);
 
         /// <summary>connect: a blocking description waits for the handshake's end (at most SO_SNDTIMEO:
         /// then EINPROGRESS, as Linux); a wait cut short by a signal is EINTR (connect is never restarted).</summary>

@@ -105,7 +105,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int Socket = 42;      // w1 domain | type << 32 (with SOCK_NONBLOCK), w2 protocol -> fd; reply1 the socket's type (AF_UNIX's SOCK_RAW is SOCK_DGRAM)
         public const int Bind = 43;        // w1 fd, w2 address length, w3 dirfd | umask << 32; payload = address
         public const int Listen = 44;      // w1 fd, w2 backlog
-        public const int Accept = 45;      // w1 fd, w2 flags (SOCK_NONBLOCK) -> fd; payload = the peer's address, reply1 its length
+        public const int Accept = 45;      // w1 fd, w2 flags (SOCK_NONBLOCK) | AcceptHere -> fd; payload = the peer's address, reply1 its length;
+                                           // or HandedOver: reply1 | record length << 32, payload + HandoverInfo and + HandoverRecord
         public const int Connect = 46;     // w1 fd, w2 address length, w3 1 (calling again after Blocked) | dirfd << 32; payload = address
         public const int Shutdown = 47;    // w1 fd, w2 how
         public const int SocketName = 48;  // w1 fd, w2 1 for the peer's -> address length; payload = address
@@ -126,7 +127,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                                            // reply1 1 when one could not record
         public const int SocketPair = 56;  // w1 domain | type << 32 (with SOCK_NONBLOCK), w2 protocol -> the first fd; reply1 the second fd | type << 32
         public const int ServerCalls = 57; // -> Count; payload: the server's calls so far by operation (Count longs), for /proc/aegis/file_server
-        public const int Count = 58;
+        public const int Adopt = 58;       // w1 the record's whole length, w2 this piece's offset | SOCK_NONBLOCK << 32, w3 the piece's length; payload = the
+                                           // piece of a TcpConnection.HandOver record -> 0 (more to come), or the fd of the connection the server took over
+        public const int Count = 59;
+
+        /// <summary>Accept's w2 bit: the caller may run the connection itself (docs/libos-unixish.md,
+        /// "Connections run by the process"); the server may then answer HandedOver.</summary>
+        public const ulong AcceptHere = 1UL << 40;
+        /// <summary>Accept's answer when it handed the connection over (never a descriptor).</summary>
+        public const long HandedOver = 1L << 40;
+        /// <summary>Where a handed-over accept's reply puts the route (HandoverInfoBytes: our address,
+        /// mask and router as Ipv4Address values, 4 bytes 0, the next hop's MAC as a ulong, 8 bytes 0)
+        /// and the record (TcpConnection.HandOver).</summary>
+        public const int HandoverInfo = 128, HandoverInfoBytes = 32, HandoverRecord = HandoverInfo + HandoverInfoBytes;
 
         /// <summary>Each operation's name (/proc/aegis/file_server), indexed by its number; 0 is no operation.</summary>
         public static readonly string[] Names =
@@ -136,7 +149,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             "statfs", "read", "pread", "write", "pwrite", "seek", "getdents", "getflags", "setflags", "close",
             "duplicate", "getcwd", "exec", "reopen", "display_path", "readable", "set_position", "sync", "drop_caches", "unmount",
             "disk_statistics", "socket", "bind", "listen", "accept", "connect", "shutdown", "socket_name", "setsockopt", "getsockopt",
-            "poll", "sendto", "recvfrom", "sendfile", "poll_many", "socketpair", "server_calls",
+            "poll", "sendto", "recvfrom", "sendfile", "poll_many", "socketpair", "server_calls", "adopt",
         };
         public const int MaximumPollBatch = 512, PollEntryBytes = 16;
         /// <summary>PollMany's w2 bit: each entry with a board slot subscribes the sender's readiness

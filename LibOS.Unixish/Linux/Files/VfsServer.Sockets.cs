@@ -48,7 +48,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private long SocketCall(ulong sender, int op, ulong w1, ulong w2, ulong w3, byte* payload, out ulong reply1)
         {
             long result = SocketCallOnce(sender, op, w1, w2, w3, payload, out reply1);
-            if (op != VfsProtocol.Socket && op != VfsProtocol.SocketPair && op != VfsProtocol.PollMany) PublishCalled(sender, w1);
+            if (op != VfsProtocol.Socket && op != VfsProtocol.SocketPair && op != VfsProtocol.PollMany && op != VfsProtocol.Adopt) PublishCalled(sender, w1);
             return result;
         }
 
@@ -74,6 +74,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 SocketsTouched = true;
                 return PollMany(sender, w1, w2, payload, out reply1);
+            }
+            if (op == VfsProtocol.Adopt)
+            {
+                SocketsTouched = true;
+                return Adopt(sender, w1, w2, w3, payload);
             }
             OpenFile file = Own(sender, w1);
             if (file == null) return -Errno.EBADF;
@@ -101,6 +106,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         if (result == -Errno.EAGAIN) return NotNow(sender, file, socket, 0, false, out reply1); // accept waits as long as SO_RCVTIMEO says, as Linux's
                         if (result < 0) return result;
                         reply1 = (ulong)length;
+                        if ((w2 & VfsProtocol.AcceptHere) != 0 && accepted is Net.StreamSocket stream)
+                        {
+                            long record = HandOverAccepted(sender, stream, payload);
+                            if (record > 0)
+                            {
+                                reply1 |= (ulong)record << 32;
+                                return VfsProtocol.HandedOver;
+                            }
+                        }
                         return InstallSocket(sender, accepted, ((int)w2 & LinuxSocket.SOCK_NONBLOCK) != 0);
                     }
 

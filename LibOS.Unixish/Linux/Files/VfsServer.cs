@@ -183,6 +183,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     for (int fd = 0; fd < files.Table.Size; fd++)
                         if (Owned(sender, fd)) files.Table.Close(fd);
                     ForgetStaged(sender);
+                    ForgetHandovers(sender);
                     return 0;
 
                 case VfsProtocol.Open:

@@ -129,6 +129,10 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         }
         internal void Detach(UdpSocket udp) { _datagrams.Remove(udp); }
 
+        /// <summary>A connected socket for a connection this stack's Tcp just took over (Tcp.TakeOver):
+        /// the file server's Adopt, or a process's own stack (LocalNet).</summary>
+        public StreamSocket Adopt(TcpConnection connection) => new StreamSocket(this, connection);
+
         internal static int ReadInt(byte* value, int length, out long error)
         {
             error = 0;
@@ -436,6 +440,35 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         public override bool SendTakes(int bytes) =>
             _connection != null && (_connection.State == TcpState.Established || _connection.State == TcpState.CloseWait)
             && _connection.PendingError == TcpError.None && _connection.SendFree >= bytes;
+
+        /// <summary>The bytes HandOver writes, or -1 when this is no connection that can move
+        /// (a listener, never connected, closed, handed over already).</summary>
+        public int HandOverSize => _closed || _connection == null || _listener != null || !_connection.CanHandOver ? -1 : _connection.HandoverBytes;
+
+        /// <summary>The connection's record (TcpConnection.HandOver) into record, and this socket
+        /// closed without a word to the peer: the connection now runs where the record goes. The
+        /// record's length, or -EINVAL (HandOverSize is -1) / -ENOBUFS (record too short), nothing changed.</summary>
+        public long HandOver(System.Span<byte> record)
+        {
+            if (HandOverSize < 0) return -E.EINVAL;
+            int written = _connection.HandOver(record, Now);
+            if (written < 0) return written == -(int)TcpError.NoBufferSpace ? -E.ENOBUFS : -E.EINVAL;
+            _closed = true;
+            Attached();
+            _owner.Detach(_connection, null);
+            return written;
+        }
+
+        /// <summary>The four-tuple (host-order address values), for the filter that follows a connection.</summary>
+        public bool Tuple(out uint local, out int localPort, out uint remote, out int remotePort)
+        {
+            local = remote = 0;
+            localPort = remotePort = 0;
+            if (_connection == null || _listener != null) return false;
+            local = _connection.LocalAddress.Value; localPort = _connection.LocalPort;
+            remote = _connection.RemoteAddress.Value; remotePort = _connection.RemotePort;
+            return true;
+        }
 
         public override void Close()
         {

@@ -145,6 +145,29 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             }
         }
 
+        /// <summary>VfsServer.GiveConnection: the process gets the connection's frames (a filter
+        /// given with NicFilterDelegate) and the route to send its segments itself. -1 when it
+        /// cannot: no card or lease, the next hop's MAC not known, or the kernel refused (the
+        /// process has no ring, the filter would overlap another's).</summary>
+        public static int GiveConnection(ulong process, uint local, int localPort, uint remote, int remotePort, out HandoverRoute route)
+        {
+            route = default;
+            if (s_link == null || !s_configured) return -1;
+            Ipv4Address address = s_stack.Address, mask = s_stack.SubnetMask, router = s_stack.Gateway;
+            var peer = new Ipv4Address(remote);
+            Ipv4Address hop = ((peer.Value ^ address.Value) & mask.Value) == 0 ? peer : router;
+            if (!s_stack.Arp.TryLookup(hop, out MacAddress mac)) return -1;
+            if (s_link.GiveConnection(process, new Ipv4Address(local), localPort, peer, remotePort, out int id, out _) != Error.None) return -1;
+            route.Address = address.Value;
+            route.Mask = mask.Value;
+            route.Router = router.Value;
+            route.NextHopMac = mac.Value;
+            return id;
+        }
+
+        /// <summary>VfsServer.TakeFilterBack.</summary>
+        public static void TakeFilterBack(int id) => s_link?.RemoveFilter(id);
+
         /// <summary>A process recorded on a changed socket: its Wait ends (LinuxProcesses takes
         /// WakeTag). A full message queue means a wake is pending already; a gone process is skipped.</summary>
         private static void Wake(ulong environment) =>

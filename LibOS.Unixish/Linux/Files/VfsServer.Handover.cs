@@ -1,0 +1,148 @@
+// The file server's half of connections a process runs itself (docs/libos-unixish.md,
+// "Connections run by the process"). Accept with VfsProtocol.AcceptHere: when the accepted socket
+// is a TCP connection whose record fits the reply, and the machine's hook (GiveConnection) gave the
+// caller a filter for the connection's frames, the connection leaves this server's stack
+// (StreamSocket.HandOver) and the reply carries the route (HandoverInfo) and the record; no
+// descriptor is made. Adopt brings a record back, in pieces in order (staged per sender, as a large
+// datagram is), takes the connection over into this stack and answers a descriptor for it; the
+// filter given for it (to that same sender only) is taken back. A process that says Goodbye with
+// connections still out gets their filters taken back: stray segments then reach this stack,
+// which answers them with a reset. Pure logic; compiles under the real .NET.
+using System.Collections.Generic;
+using Aegis.LibOS.Unixish.Linux.Net;
+
+namespace Aegis.LibOS.Unixish.Linux.Files
+{
+    /// <summary>What a process needs to send a connection's segments itself (VfsProtocol.HandoverInfo).</summary>
+    public struct HandoverRoute
+    {
+        /// <summary>This machine's address, mask and router (Ipv4Address values).</summary>
+        public uint Address, Mask, Router;
+        /// <summary>The next hop's MAC for the connection's peer (MacAddress's value).</summary>
+        public ulong NextHopMac;
+    }
+
+    /// <summary>Gives process a filter that brings it the frames of the connection (host-order
+    /// address values, ports) and fills the route: the filter's id, or -1 (refused: no card, no
+    /// ring in the process, an unknown next hop).</summary>
+    public delegate int ConnectionGiver(ulong process, uint local, int localPort, uint remote, int remotePort, out HandoverRoute route);
+
+    public sealed unsafe partial class VfsServer
+    {
+        /// <summary>The machine's (NetService): null, never hand over.</summary>
+        public ConnectionGiver GiveConnection;
+        /// <summary>The machine's: removes a filter GiveConnection gave (this server is its giver).</summary>
+        public System.Action<int> TakeFilterBack;
+        /// <summary>Connections handed over and taken back (for /proc/aegis/file_server and tests).</summary>
+        public long HandedOverCount, AdoptedCount;
+
+        private struct GivenFilter
+        {
+            public ulong Process;
+            public uint Local, Remote;
+            public int LocalPort, RemotePort, Id;
+        }
+
+        private readonly List<GivenFilter> _given = new List<GivenFilter>();
+
+        private sealed class StagedRecord
+        {
+            public byte[] Bytes;
+            public int Filled;
+        }
+
+        private readonly Dictionary<ulong, StagedRecord> _records = new Dictionary<ulong, StagedRecord>();
+
+        /// <summary>The largest record Adopt takes: the header and both queues at their largest.</summary>
+        public const int MaximumRecordBytes = LibOS.Net.TcpConnection.HandoverHeaderBytes + 2 * LibOS.Net.Tcp.MaximumBufferBytes;
+
+        /// <summary>Accept's hand over: the record's length (the reply written), or 0 (keep it here).</summary>
+        private long HandOverAccepted(ulong sender, StreamSocket stream, byte* payload)
+        {
+            if (GiveConnection == null) return 0;
+            int size = stream.HandOverSize;
+            if (size <= 0 || VfsProtocol.HandoverRecord + size > VfsProtocol.PayloadBytes) return 0;
+            if (!stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort)) return 0;
+            int id = GiveConnection(sender, local, localPort, remote, remotePort, out HandoverRoute route);
+            if (id < 0) return 0;
+            long written = stream.HandOver(new System.Span<byte>(payload + VfsProtocol.HandoverRecord, VfsProtocol.PayloadBytes - VfsProtocol.HandoverRecord));
+            if (written <= 0)
+            {
+                TakeFilterBack?.Invoke(id);
+                return 0;
+            }
+            byte* info = payload + VfsProtocol.HandoverInfo;
+            new System.Span<byte>(info, VfsProtocol.HandoverInfoBytes).Clear();
+            *(uint*)info = route.Address;
+            *(uint*)(info + 4) = route.Mask;
+            *(uint*)(info + 8) = route.Router;
+            *(ulong*)(info + 16) = route.NextHopMac;
+            _given.Add(new GivenFilter { Process = sender, Local = local, LocalPort = localPort, Remote = remote, RemotePort = remotePort, Id = id });
+            HandedOverCount++;
+            return written;
+        }
+
+        /// <summary>VfsProtocol.Adopt: 0 for a piece, the new descriptor for the last, or -errno
+        /// (the staging forgotten: the sender starts again from offset 0).</summary>
+        private long Adopt(ulong sender, ulong w1, ulong w2, ulong w3, byte* payload)
+        {
+            if (!(Sockets is InetSockets inet)) return -Errno.EAFNOSUPPORT;
+            long total = (long)w1, offset = (uint)w2, piece = (long)w3;
+            bool nonBlocking = ((w2 >> 32) & LinuxSocket.SOCK_NONBLOCK) != 0;
+            _records.TryGetValue(sender, out StagedRecord staged);
+            if (total <= 0 || total > MaximumRecordBytes || piece <= 0 || piece > VfsProtocol.PayloadBytes || offset + piece > total
+                || (offset == 0) != (staged == null) || (staged != null && (staged.Bytes.Length != total || staged.Filled != offset)))
+            {
+                _records.Remove(sender);
+                return -Errno.EINVAL;
+            }
+            byte[] bytes;
+            if (offset + piece == total && offset == 0)
+            {
+                // One piece (the usual case): taken over straight from the payload.
+                return TakeOverRecord(sender, inet, new System.ReadOnlySpan<byte>(payload, (int)total), nonBlocking);
+            }
+            if (staged == null) _records[sender] = staged = new StagedRecord { Bytes = new byte[total] };
+            bytes = staged.Bytes;
+            new System.ReadOnlySpan<byte>(payload, (int)piece).CopyTo(new System.Span<byte>(bytes, (int)offset, (int)piece));
+            staged.Filled = (int)(offset + piece);
+            if (staged.Filled < total) return 0;
+            _records.Remove(sender);
+            return TakeOverRecord(sender, inet, bytes, nonBlocking);
+        }
+
+        private long TakeOverRecord(ulong sender, InetSockets inet, System.ReadOnlySpan<byte> record, bool nonBlocking)
+        {
+            LibOS.Net.TcpConnection connection = inet.Tcp.TakeOver(record, inet.Clock(), out LibOS.Net.TcpError error);
+            if (connection == null) return error == LibOS.Net.TcpError.AddressInUse ? -Errno.EADDRINUSE : -Errno.EINVAL;
+            StreamSocket socket = inet.Adopt(connection);
+            // The filter given for it (to this sender only) goes: its frames come here again.
+            socket.Tuple(out uint local, out int localPort, out uint remote, out int remotePort);
+            for (int i = _given.Count - 1; i >= 0; i--)
+            {
+                GivenFilter given = _given[i];
+                if (given.Process != sender || given.Local != local || given.LocalPort != localPort || given.Remote != remote || given.RemotePort != remotePort) continue;
+                _given.RemoveAt(i);
+                TakeFilterBack?.Invoke(given.Id);
+            }
+            AdoptedCount++;
+            return InstallSocket(sender, socket, nonBlocking);
+        }
+
+        /// <summary>Goodbye's part: the filters given to the process go, with any record it was sending.</summary>
+        private void ForgetHandovers(ulong sender)
+        {
+            _records.Remove(sender);
+            for (int i = _given.Count - 1; i >= 0; i--)
+            {
+                if (_given[i].Process != sender) continue;
+                int id = _given[i].Id;
+                _given.RemoveAt(i);
+                TakeFilterBack?.Invoke(id);
+            }
+        }
+
+        /// <summary>Filters given to processes and not yet taken back.</summary>
+        public int GivenFilters => _given.Count;
+    }
+}
