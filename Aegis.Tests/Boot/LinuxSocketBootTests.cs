@@ -100,6 +100,80 @@ public class LinuxSocketBootTests
         Assert.That(connections.Count(ok => !ok), Is.Zero, () => result.Describe("keep-alive connections without their three whole answers"));
     }
 
+    /// <summary>One line-answer exchange per line of 'lines' on one connection, then the client's
+    /// close: the answers, and whether the server then closed cleanly (EOF, no reset).</summary>
+    private static (List<string> answers, bool cleanEnd) Converse(int port, IEnumerable<string> lines, bool readToEnd = false)
+    {
+        using var client = new TcpClient();
+        client.Connect(IPAddress.Loopback, port);
+        NetworkStream stream = client.GetStream();
+        stream.ReadTimeout = 60_000;
+        var reader = new StreamReader(stream, Encoding.ASCII);
+        var answers = new List<string>();
+        foreach (string line in lines)
+        {
+            stream.Write(Encoding.ASCII.GetBytes(line + "\n"));
+            answers.Add(reader.ReadLine() ?? "(closed)");
+        }
+        if (!readToEnd) return (answers, true);
+        try
+        {
+            string rest = reader.ReadToEnd();
+            if (rest.Length > 0) answers.Add(rest);
+            return (answers, true);
+        }
+        catch (IOException)
+        {
+            return (answers, false); // a reset
+        }
+    }
+
+    /// <summary>A connection accepted with SOCK_NONBLOCK runs in the accepting process's own
+    /// stack (docs/libos-unixish.md, "Connections run by the process"): /tests/handover
+    /// (Tests/Linux/handover.c) answers 50 lines on one connection and the file server counts no
+    /// send or receive for them (its /proc/aegis/file_server, read by cat); a call the process does
+    /// not serve (SO_RCVTIMEO) hands the connection back and it goes on answering; a fork hands it
+    /// back, so the child's answer arrives and the connection ends with a FIN, not a reset; every
+    /// connection comes back at its close (adopt).</summary>
+    [Test]
+    public void AnAcceptedConnectionRunsInTheProcessAndGoesBackToTheServerForOtherCallsForkAndClose()
+    {
+        int port = FreeTcpPort(), stopPort = FreeTcpPort();
+        var echoes = Enumerable.Range(1, 50).Select(i => "echo line " + i).ToArray();
+        (List<string> answers, bool cleanEnd) local = default, moved = default, forked = default, quit = default;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "handover: listening");
+            local = Converse(port, echoes);
+            moved = Converse(port, new[] { "echo before", "timeout", "echo after" });
+            forked = Converse(port, new[] { "fork" }, readToEnd: true);
+            quit = Converse(port, new[] { "quit" }, readToEnd: true);
+            using var stop = new TcpClient();
+            stop.Connect(IPAddress.Loopback, stopPort);
+            stop.Client.Shutdown(SocketShutdown.Send);
+            WaitFor(output, "stopped");
+        }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", port + ":7000", "--forward", stopPort + ":9999", "--",
+            "init=/bin/sh -c '/tests/handover 7000 & p=$!;busybox nc -l -p 9999;cat /proc/aegis/file_server;wait $p;echo stopped'", "exit");
+
+        result.AssertExitStatus(0);
+        Assert.That(local.answers, Is.EqualTo(Enumerable.Range(1, 50).Select(i => "line " + i)), () => result.Describe("the 50 echoes"));
+        Assert.That(moved.answers, Is.EqualTo(new[] { "before", "timeout", "after" }), () => result.Describe("answers across the hand-back"));
+        Assert.That(forked.answers, Is.EqualTo(new[] { "child PID-DIFFERS" }), () => result.Describe("the forked child's answer"));
+        Assert.That(forked.cleanEnd, Is.True, () => result.Describe("the forked connection ended with a reset"));
+        Assert.That(quit.answers, Is.EqualTo(new[] { "bye" }), () => result.Describe("quit"));
+        var calls = new Dictionary<string, long>();
+        foreach (string line in LinuxBootRuns.OwnLines(result))
+        {
+            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 2 && long.TryParse(words[1], out long count)) calls[words[0]] = count;
+        }
+        Assert.That(calls.ContainsKey("adopt"), Is.True, () => result.Describe("no /proc/aegis/file_server"));
+        // Without the hand-over each echo costs a receive and a send at the server (100 calls or more).
+        Assert.That(calls["sendto"] + calls["recvfrom"], Is.LessThan(20), () => result.Describe("the server's sends and receives"));
+        Assert.That(calls["adopt"], Is.GreaterThanOrEqualTo(4), () => result.Describe("connections handed back (one each)"));
+    }
+
     /// <summary>/usr/bin/leanhttp (Tests/Linux/leanhttp.c), the lean epoll server the Linux
     /// comparison runs on both systems, serves on Aegis as on Linux: curl's 1 KiB and 64 KiB
     /// documents byte for byte, the empty one empty, an unknown name 404 and a POST 400; two

@@ -15,7 +15,7 @@ using static Aegis.Tests.Host.NetFrames;
 namespace Aegis.Tests.Host;
 
 [TestFixture]
-public sealed unsafe class LinuxSocketTests
+public sealed unsafe partial class LinuxSocketTests
 {
     private SimulatedEthernet _wire = null!;
     private NetStack _a = null!, _b = null!;
@@ -920,7 +920,12 @@ public sealed unsafe class LinuxSocketTests
     }
 
     [TearDown]
-    public void NoWaitHook() => VfsClient.SocketWait = null;
+    public void NoWaitHook()
+    {
+        VfsClient.SocketWait = null;
+        VfsClient.TakeHere = null; // (LinuxSocketHandoverTests.cs)
+        s_stackC = null;
+    }
 
     private static long SetTimeval(SharedProcess p, RemoteSocket s, int name, long seconds, long microseconds, int length = 16)
     {

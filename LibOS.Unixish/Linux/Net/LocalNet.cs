@@ -86,7 +86,8 @@ namespace Aegis.LibOS.Unixish.Linux.Net
                 LinuxLog.Line("network: this process runs no connection of its own (" + NicLink.LastError + ")");
                 return false;
             }
-            s_stack = new NetStack(s_link.Mac, s_link, new NetStackOptions { RandomSeed = Time.Timestamp });
+            // The machine's address is the server's to announce and defend (ARP): this stack only sends.
+            s_stack = new NetStack(s_link.Mac, s_link, new NetStackOptions { RandomSeed = Time.Timestamp, ArpAnnouncements = 0 });
             s_stack.AnswersArpAndPing = false;
             s_stack.SendsIcmpErrors = false;
             s_tcp = new Tcp(s_stack, Time.Timestamp, Info.EnvironmentId * 0x9E3779B97F4A7C15UL ^ Time.Timestamp);

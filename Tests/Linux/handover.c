@@ -1,0 +1,111 @@
+/* handover: a TCP server the host talks to (LinuxSocketBootTests). It accepts with SOCK_NONBLOCK,
+ * so on Aegis each connection may run in this process's own stack (docs/libos-unixish.md,
+ * "Connections run by the process"), and answers each line it reads:
+ *   "echo TEXT" -> "TEXT"                (read, poll and write on the connection)
+ *   "timeout"   -> "timeout"             (after SO_RCVTIMEO: a call the process does not serve itself)
+ *   "fork"      -> the child answers "child PID-DIFFERS" and closes; the parent closes its copy
+ *   "quit"      -> "bye", then the program exits 0
+ * One connection at a time; a connection ends at its peer's close, or after fork or quit.
+ * Usage: handover PORT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int wait_for(int fd, short events)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    for (;;) {
+        int n = poll(&p, 1, -1);
+        if (n > 0) return p.revents;
+        if (n < 0 && errno != EINTR) return -1;
+    }
+}
+
+static int send_all(int fd, const char *text)
+{
+    size_t length = strlen(text), done = 0;
+    while (done < length) {
+        ssize_t n = write(fd, text + done, length - done);
+        if (n > 0) { done += (size_t)n; continue; }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) { wait_for(fd, POLLOUT); continue; }
+        return -1;
+    }
+    return 0;
+}
+
+/* One line into line (without its '\n'): its length, 0 at the peer's close, -1 on an error. */
+static int read_line(int fd, char *buffer, int *held, char *line, int room)
+{
+    for (;;) {
+        char *end = memchr(buffer, '\n', (size_t)*held);
+        if (end != NULL) {
+            int length = (int)(end - buffer);
+            if (length >= room) length = room - 1;
+            memcpy(line, buffer, (size_t)length);
+            line[length] = 0;
+            *held -= (int)(end - buffer) + 1;
+            memmove(buffer, end + 1, (size_t)*held);
+            return length > 0 ? length : 1;
+        }
+        if (*held == 4096) return -1;
+        ssize_t n = read(fd, buffer + *held, (size_t)(4096 - *held));
+        if (n > 0) { *held += (int)n; continue; }
+        if (n == 0) return 0;
+        if (errno == EAGAIN || errno == EINTR) { wait_for(fd, POLLIN); continue; }
+        return -1;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) { fprintf(stderr, "usage: handover PORT\n"); return 2; }
+    int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1])) };
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 8) != 0) { perror("handover: listen"); return 1; }
+    printf("handover: listening\n");
+    fflush(stdout);
+    pid_t self = getpid();
+    for (;;) {
+        int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+        if (fd < 0) { if (errno == EINTR) continue; perror("handover: accept4"); return 1; }
+        char buffer[4096], line[4096];
+        int held = 0, quit = 0;
+        for (;;) {
+            int length = read_line(fd, buffer, &held, line, (int)sizeof line);
+            if (length <= 0) break;
+            if (strncmp(line, "echo ", 5) == 0) {
+                strcat(line, "\n");
+                if (send_all(fd, line + 5) != 0) break;
+            } else if (strcmp(line, "timeout") == 0) {
+                struct timeval limit = { .tv_sec = 30 };
+                if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) != 0 || send_all(fd, "timeout\n") != 0) break;
+            } else if (strcmp(line, "fork") == 0) {
+                pid_t child = fork();
+                if (child == 0) {
+                    send_all(fd, getpid() != self ? "child PID-DIFFERS\n" : "child PID-SAME\n");
+                    close(fd);
+                    _exit(0);
+                }
+                if (child > 0) waitpid(child, NULL, 0);
+                break;
+            } else if (strcmp(line, "quit") == 0) {
+                send_all(fd, "bye\n");
+                quit = 1;
+                break;
+            } else {
+                send_all(fd, "what?\n");
+            }
+        }
+        close(fd);
+        if (quit) return 0;
+    }
+}
