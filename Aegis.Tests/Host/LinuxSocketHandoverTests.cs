@@ -182,6 +182,26 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(third.Local, Is.Null);
     }
 
+    [Test]
+    public void AConnectionClosedInTheProcessIsClosedByTheServerInOneCall()
+    {
+        SharedProcess p = _tree.Attach(26);
+        GiveFiltersAndMakeStackC();
+        var (peer, accepted) = AcceptHere(p, 8089, "last words");
+        var stream = (StreamSocket)accepted.Local!;
+        Assert.That(ReceiveLocal(stream), Is.EqualTo("last words"));
+        byte[] record = new byte[stream.HandOverSize];
+        Assert.That(stream.HandOver(record), Is.EqualTo(record.Length));
+        long before = _tree.Server.Calls[VfsProtocol.Adopt] + _tree.Server.Calls[VfsProtocol.Close];
+        fixed (byte* r = record) Assert.That(p.Client.AdoptRecord(r, record.Length, 0, close: true), Is.EqualTo(0), "no descriptor");
+        Assert.That(_tree.Server.Calls[VfsProtocol.Adopt] + _tree.Server.Calls[VfsProtocol.Close] - before, Is.EqualTo(1), "one call");
+        Run();
+        Assert.That(peer.PeerClosed, Is.True, "the server sent the FIN");
+        Assert.That(_sockets.Open, Is.EqualTo(1), "only the listener is left");
+        Assert.That(_takenBack, Is.EqualTo(new[] { 7 }));
+        Assert.That(_tcpB.Counters.ResetsReceived, Is.Zero);
+    }
+
     /// <summary>Adopt through the transport directly: the reply word.</summary>
     private static long AdoptCall(SharedProcess p, byte[] piece, long total, long offset)
     {

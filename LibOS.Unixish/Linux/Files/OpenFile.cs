@@ -73,6 +73,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (PipeWriter) pipeNode.Pipe.Writers--;
                 if (PipeReader) pipeNode.Pipe.Readers--;
             }
+            if (Node is RemoteSocket { Local: not null } local)
+            {
+                RemoteSocket.CloseLocal(local); // a connection running here: the server closes it
+                return;
+            }
             if (Node is IRemoteNode remote) remote.Handle.Release();
             if (Node is RemoteSocket closing)
             {

@@ -42,6 +42,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>The process layer's: moves Local's connection back to the server and sets the
         /// handle (BecameRemote); on failure the socket answers as one the server closed.</summary>
         public static delegate*<RemoteSocket, void> HandBack;
+        /// <summary>The process layer's: the last descriptor of a connection running here closed:
+        /// the server closes it (one call: VfsProtocol.AdoptAndClose).</summary>
+        public static delegate*<RemoteSocket, void> CloseLocal;
 
         /// <summary>HandBack's end: the server's descriptor for the connection (Local cleared).</summary>
         public void BecameRemote(RemoteHandle handle)
@@ -250,7 +253,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>Gives a connection's handover record to the server (VfsProtocol.Adopt, in pieces
         /// of at most PayloadBytes): the server descriptor it installed for it (status flags: SOCK_NONBLOCK), or -errno.</summary>
-        public long AdoptRecord(byte* record, int length, int flags)
+        public long AdoptRecord(byte* record, int length, int flags, bool close = false)
         {
             if (length <= 0) return -Errno.EINVAL;
             int offset = 0;
@@ -258,7 +261,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 int piece = length - offset < VfsProtocol.PayloadBytes ? length - offset : VfsProtocol.PayloadBytes;
                 System.Buffer.MemoryCopy(record + offset, Payload, piece, piece);
-                long result = Call(VfsProtocol.Adopt, (ulong)(uint)length, (ulong)(uint)offset | (ulong)(uint)(flags & LinuxSocket.SOCK_NONBLOCK) << 32, (ulong)(uint)piece, out _);
+                ulong w2 = (ulong)(uint)offset | (ulong)(uint)(flags & LinuxSocket.SOCK_NONBLOCK) << 32 | (close ? VfsProtocol.AdoptAndClose : 0);
+                long result = Call(VfsProtocol.Adopt, (ulong)(uint)length, w2, (ulong)(uint)piece, out _);
                 offset += piece;
                 if (result < 0 || offset == length) return result;
             }

@@ -134,6 +134,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Accept's w2 bit: the caller may run the connection itself (docs/libos-unixish.md,
         /// "Connections run by the process"); the server may then answer HandedOver.</summary>
         public const ulong AcceptHere = 1UL << 40;
+        /// <summary>Adopt's w2 bit: the process closed its last descriptor of the connection: the
+        /// server closes it at once (its FIN, its TIME_WAIT) and answers 0, no descriptor.</summary>
+        public const ulong AdoptAndClose = 1UL << 62;
         /// <summary>Accept's answer when it handed the connection over (never a descriptor).</summary>
         public const long HandedOver = 1L << 40;
         /// <summary>Where a handed-over accept's reply puts the route (HandoverInfoBytes: our address,

@@ -3,7 +3,7 @@
 // is a TCP connection whose record fits the reply, and the machine's hook (GiveConnection) gave the
 // caller a filter for the connection's frames, the connection leaves this server's stack
 // (StreamSocket.HandOver) and the reply carries the route (HandoverInfo) and the record; no
-// descriptor is made. Adopt brings a record back, in pieces in order (staged per sender, as a large
+// descriptor is made. Adopt brings a record back (AdoptAndClose: to be closed at once), in pieces in order (staged per sender, as a large
 // datagram is), takes the connection over into this stack and answers a descriptor for it; the
 // filter given for it (to that same sender only) is taken back. A process that says Goodbye with
 // connections still out gets their filters taken back: stray segments then reach this stack,
@@ -88,7 +88,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             if (!(Sockets is InetSockets inet)) return -Errno.EAFNOSUPPORT;
             long total = (long)w1, offset = (uint)w2, piece = (long)w3;
-            bool nonBlocking = ((w2 >> 32) & LinuxSocket.SOCK_NONBLOCK) != 0;
+            bool nonBlocking = ((w2 >> 32) & LinuxSocket.SOCK_NONBLOCK) != 0, close = (w2 & VfsProtocol.AdoptAndClose) != 0;
             _records.TryGetValue(sender, out StagedRecord staged);
             if (total <= 0 || total > MaximumRecordBytes || piece <= 0 || piece > VfsProtocol.PayloadBytes || offset + piece > total
                 || (offset == 0) != (staged == null) || (staged != null && (staged.Bytes.Length != total || staged.Filled != offset)))
@@ -100,7 +100,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (offset + piece == total && offset == 0)
             {
                 // One piece (the usual case): taken over straight from the payload.
-                return TakeOverRecord(sender, inet, new System.ReadOnlySpan<byte>(payload, (int)total), nonBlocking);
+                return TakeOverRecord(sender, inet, new System.ReadOnlySpan<byte>(payload, (int)total), nonBlocking, close);
             }
             if (staged == null) _records[sender] = staged = new StagedRecord { Bytes = new byte[total] };
             bytes = staged.Bytes;
@@ -108,10 +108,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             staged.Filled = (int)(offset + piece);
             if (staged.Filled < total) return 0;
             _records.Remove(sender);
-            return TakeOverRecord(sender, inet, bytes, nonBlocking);
+            return TakeOverRecord(sender, inet, bytes, nonBlocking, close);
         }
 
-        private long TakeOverRecord(ulong sender, InetSockets inet, System.ReadOnlySpan<byte> record, bool nonBlocking)
+        private long TakeOverRecord(ulong sender, InetSockets inet, System.ReadOnlySpan<byte> record, bool nonBlocking, bool close)
         {
             LibOS.Net.TcpConnection connection = inet.Tcp.TakeOver(record, inet.Clock(), out LibOS.Net.TcpError error);
             if (connection == null) return error == LibOS.Net.TcpError.AddressInUse ? -Errno.EADDRINUSE : -Errno.EINVAL;
@@ -126,7 +126,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 TakeFilterBack?.Invoke(given.Id);
             }
             AdoptedCount++;
-            return InstallSocket(sender, socket, nonBlocking);
+            if (!close) return InstallSocket(sender, socket, nonBlocking);
+            socket.Close(); // the process's last descriptor closed: as a close here would
+            return 0;
         }
 
         /// <summary>Goodbye's part: the filters given to the process go, with any record it was sending.</summary>

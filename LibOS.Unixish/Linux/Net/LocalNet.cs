@@ -62,6 +62,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         {
             VfsClient.TakeHere = &Take;
             RemoteSocket.HandBack = &HandBack;
+            RemoteSocket.CloseLocal = &Close;
             LocalSockets.Step = &Step;
             LocalSockets.Done = &AfterWork;
         }
@@ -141,7 +142,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             int size = stream.HandOverSize;
             if (size > 0)
             {
-                byte[] record = new byte[size];
+                byte[] record = size <= s_closeRecord.Length ? s_closeRecord : new byte[size];
                 long written;
                 fixed (byte* r = record) written = stream.HandOver(new System.Span<byte>(r, size));
                 if (written > 0)
@@ -162,6 +163,33 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             socket.BecameRemote(client.AdoptedHandle((int)fd));
             AfterWork();
         }
+
+        /// <summary>RemoteSocket.CloseLocal: the connection goes back to be closed there (its FIN
+        /// and TIME_WAIT are the server's), in one call. One the server refuses, or that cannot
+        /// move (reset already), is closed here.</summary>
+        private static void Close(RemoteSocket socket)
+        {
+            var stream = (StreamSocket)socket.Local;
+            s_local.Remove(socket);
+            socket.Local = null;
+            int size = stream.HandOverSize;
+            long result = -Errno.EINVAL;
+            if (size > 0)
+            {
+                byte[] record = size <= s_closeRecord.Length ? s_closeRecord : new byte[size];
+                long written;
+                fixed (byte* r = record) written = stream.HandOver(new System.Span<byte>(r, size));
+                if (written > 0)
+                    fixed (byte* r = record) result = FileCalls.Remote.AdoptRecord(r, (int)written, 0, close: true);
+                if (result >= 0) VfsClient.HandedBack++;
+                else { VfsClient.HandBackFailures++; LinuxLog.Line("network: a closed connection could not go back to the server (" + result.ToString() + ")"); }
+            }
+            if (result < 0) stream.Close(); // (nothing moved: closed by this stack)
+            AfterWork();
+        }
+
+        /// <summary>Close's record buffer for the usual small connection (one system call at a time).</summary>
+        private static readonly byte[] s_closeRecord = new byte[VfsProtocol.PayloadBytes];
 
         /// <summary>Before fork, execve and exit: every connection goes back to the server.</summary>
         public static void HandBackAll()
