@@ -113,11 +113,12 @@ public class BenchmarkTests
             MatchCollection lines = Regex.Matches(result.Output, @"(?m)^BENCH " + Regex.Escape(workload) + " " + requests + @" (\d+(?:\.\d)?)\r?$");
             Assert.That(lines, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'BENCH {workload} {requests} <instructions>' from workmeter"));
             Assert.That(double.Parse(lines[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0), () => result.Describe($"{workload} reports no cost"));
-            // The kernel's CR3 loads a request (InfoPage.AddressSpaceLoads): nginx's socket calls go
-            // to the file server and back, at least two loads a request.
+            // The kernel's CR3 loads a request (InfoPage.AddressSpaceLoads): nginx runs its
+            // connections itself (docs/libos-unixish.md, "Connections run by the process"), so a
+            // request switches to no other address space (through the file server: 4 loads).
             MatchCollection loads = Regex.Matches(result.Output, @"(?m)^IO " + Regex.Escape(workload) + @" address_space_loads (\d+\.\d\d)\r?$");
             Assert.That(loads, Has.Count.EqualTo(1), () => result.Describe($"expected exactly one line 'IO {workload} address_space_loads <loads a request>' from workmeter"));
-            Assert.That(double.Parse(loads[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(2.0), () => result.Describe($"{workload}: fewer than two CR3 loads a request"));
+            Assert.That(double.Parse(loads[0].Groups[1].Value, CultureInfo.InvariantCulture), Is.LessThan(0.5), () => result.Describe($"{workload}: its requests switch address spaces (the connections do not run in nginx)"));
         }
         // What ab on the host saw of nginx's answers (the bench prints its summary lines).
         Assert.That(Regex.Matches(result.Output, @"(?m)^  Complete requests: +(\d+)\r?$").Select(match => int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture)),

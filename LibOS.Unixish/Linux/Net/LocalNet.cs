@@ -130,66 +130,62 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             AfterWork();
         }
 
-        /// <summary>RemoteSocket.HandBack: the connection's record to the server (VfsProtocol.Adopt),
-        /// whose descriptor the proxy then names. A connection that cannot go (closed already, or
-        /// refused: logged) gets a fresh, unconnected server socket: ENOTCONN from then on.</summary>
+        /// <summary>The connection's record to the server (VfsProtocol.Adopt; close: AdoptAndClose):
+        /// the server's answer (its descriptor, or 0 when it closed it), or -errno: -ENOTCONN when
+        /// the connection cannot move (closed or reset here already; it stays here), else the
+        /// server refused (logged, counted; the connection is lost).</summary>
+        private static long Give(StreamSocket stream, int flags, bool close)
+        {
+            int size = stream.HandOverSize;
+            if (size <= 0) return -Errno.ENOTCONN;
+            byte[] record = size <= s_record.Length ? s_record : new byte[size];
+            long result;
+            fixed (byte* r = record)
+            {
+                result = stream.HandOver(new System.Span<byte>(r, size));
+                if (result > 0) result = FileCalls.Remote.AdoptRecord(r, (int)result, flags, close);
+            }
+            if (result >= 0) VfsClient.HandedBack++;
+            else
+            {
+                VfsClient.HandBackFailures++;
+                LinuxLog.Line("network: a connection could not go back to the server (" + result.ToString() + "); it is lost");
+            }
+            return result;
+        }
+
+        /// <summary>The record buffer for the usual small connection (one system call at a time).</summary>
+        private static readonly byte[] s_record = new byte[VfsProtocol.PayloadBytes];
+
+        /// <summary>RemoteSocket.HandBack: the connection goes to the server, whose descriptor the
+        /// proxy then names. One that cannot go gets a fresh, unconnected server socket (ENOTCONN
+        /// from then on; a reset the process had not read yet is not carried).</summary>
         private static void HandBack(RemoteSocket socket)
         {
             var stream = (StreamSocket)socket.Local;
             s_local.Remove(socket);
             VfsClient client = FileCalls.Remote;
-            long fd = -Errno.ENOTCONN;
-            int size = stream.HandOverSize;
-            if (size > 0)
+            long fd = Give(stream, LinuxSocket.SOCK_NONBLOCK, close: false);
+            if (fd >= 0) socket.BecameRemote(client.AdoptedHandle((int)fd));
+            else
             {
-                byte[] record = size <= s_closeRecord.Length ? s_closeRecord : new byte[size];
-                long written;
-                fixed (byte* r = record) written = stream.HandOver(new System.Span<byte>(r, size));
-                if (written > 0)
-                    fixed (byte* r = record) fd = client.AdoptRecord(r, (int)written, LinuxSocket.SOCK_NONBLOCK);
-                else fd = written;
-            }
-            if (fd < 0)
-            {
-                if (size > 0) { VfsClient.HandBackFailures++; LinuxLog.Line("network: a connection could not go back to the server (" + fd.ToString() + "); it is lost"); }
-                stream.Close();
+                stream.Close(); // (a no-op when the record went)
                 fd = client.Socket(LinuxSocket.AF_INET, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK, 0, out RemoteSocket fresh);
-                if (fd >= 0) { socket.BecameRemote(fresh.Handle); AfterWork(); return; }
-                socket.BecameRemote(client.AdoptedHandle(-1)); // no server socket either: EBADF from the server
-                AfterWork();
-                return;
+                socket.BecameRemote(fd >= 0 ? fresh.Handle : client.AdoptedHandle(-1)); // no server socket either: EBADF from the server
             }
-            VfsClient.HandedBack++;
-            socket.BecameRemote(client.AdoptedHandle((int)fd));
             AfterWork();
         }
 
         /// <summary>RemoteSocket.CloseLocal: the connection goes back to be closed there (its FIN
-        /// and TIME_WAIT are the server's), in one call. One the server refuses, or that cannot
-        /// move (reset already), is closed here.</summary>
+        /// and TIME_WAIT are the server's), in one call; one that cannot move is closed here.</summary>
         private static void Close(RemoteSocket socket)
         {
             var stream = (StreamSocket)socket.Local;
             s_local.Remove(socket);
             socket.Local = null;
-            int size = stream.HandOverSize;
-            long result = -Errno.EINVAL;
-            if (size > 0)
-            {
-                byte[] record = size <= s_closeRecord.Length ? s_closeRecord : new byte[size];
-                long written;
-                fixed (byte* r = record) written = stream.HandOver(new System.Span<byte>(r, size));
-                if (written > 0)
-                    fixed (byte* r = record) result = FileCalls.Remote.AdoptRecord(r, (int)written, 0, close: true);
-                if (result >= 0) VfsClient.HandedBack++;
-                else { VfsClient.HandBackFailures++; LinuxLog.Line("network: a closed connection could not go back to the server (" + result.ToString() + ")"); }
-            }
-            if (result < 0) stream.Close(); // (nothing moved: closed by this stack)
+            if (Give(stream, 0, close: true) < 0) stream.Close(); // (a no-op when the record went)
             AfterWork();
         }
-
-        /// <summary>Close's record buffer for the usual small connection (one system call at a time).</summary>
-        private static readonly byte[] s_closeRecord = new byte[VfsProtocol.PayloadBytes];
 
         /// <summary>Before fork, execve and exit: every connection goes back to the server.</summary>
         public static void HandBackAll()
