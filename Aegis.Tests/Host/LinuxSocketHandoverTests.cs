@@ -202,6 +202,32 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(_tcpB.Counters.ResetsReceived, Is.Zero);
     }
 
+    [Test]
+    public void AfterEightConnectionsOfOneRequestEachTheProcessAcceptsThroughTheServerAndAsksAgainOneInSixtyFour()
+    {
+        LocalSockets.ForgetHistory();
+        try
+        {
+            Mount mount = _tree.Attach(27).Fs.RootMount;
+            void Closed(int receives) => LocalSockets.Finished(new RemoteSocket(mount, (Socket?)null) { Receives = receives });
+            for (int i = 0; i < LocalSockets.ShortLimit - 1; i++)
+            {
+                Closed(1);
+                Assert.That(LocalSockets.Worthwhile, Is.True, "fewer than eight short ones");
+            }
+            Closed(0);
+            int asked = 0;
+            for (int i = 0; i < 2 * LocalSockets.RetryEvery; i++) if (LocalSockets.Worthwhile) asked++;
+            Assert.That(asked, Is.EqualTo(2), "one accept in 64 asks again");
+            Closed(3);
+            Assert.That(LocalSockets.Worthwhile, Is.True, "a connection that carried more ends the streak");
+        }
+        finally
+        {
+            LocalSockets.ForgetHistory();
+        }
+    }
+
     /// <summary>Adopt through the transport directly: the reply word.</summary>
     private static long AdoptCall(SharedProcess p, byte[] piece, long total, long offset)
     {

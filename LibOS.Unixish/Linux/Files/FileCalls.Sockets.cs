@@ -139,7 +139,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (address != 0 && lengthAddress == 0) return -Errno.EFAULT;
             byte* peer = stackalloc byte[LinuxSocket.AddressBytes];
             // A non-blocking accept may run the connection here (docs/libos-unixish.md, "Connections run by the process").
-            bool here = (flags & LinuxSocket.SOCK_NONBLOCK) != 0 && socket.SocketType == LinuxSocket.SOCK_STREAM && Net.LocalNet.CanTake;
+            bool here = (flags & LinuxSocket.SOCK_NONBLOCK) != 0 && socket.SocketType == LinuxSocket.SOCK_STREAM && LocalSockets.Worthwhile && Net.LocalNet.CanTake;
             error = socket.Handle.Client.Accept(socket, flags, peer, out int length, out RemoteSocket accepted, here);
             if (error < 0) return error;
             if (accepted.Local != null) Net.LocalNet.Taken(accepted);
@@ -182,6 +182,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int length = 0;
             long got = LocalSockets.Receives(socket, (int)c.A3) ? LocalSockets.Receive(socket, (byte*)c.A1, count, (int)c.A3)
                 : socket.Handle.Client.Receive(socket, (byte*)c.A1, count, (int)c.A3, address, out length);
+            if (got > 0 && socket.Local == null) socket.Receives++; // (LocalSockets counts its own)
             if (got < 0) return got;
             // As Linux's move_addr_to_user: *addrlen gets the sender's length even when it is 0 (an unnamed sender, a stream).
             if ((error = AddressOut(c.A4, c.A5, address, length)) < 0) return error;
@@ -321,7 +322,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             if (socket.Local != null) return write ? ReportPipe(LocalSockets.SendPieces(socket, iov, count)) : LocalSockets.ReceivePieces(socket, iov, count, 0);
             if (write) return ReportPipe(SendPieces(socket, iov, count, total, 0, null, 0, null, 0));
-            return ReceivePieces(socket, iov, count, total, 0, null, out _, out _, null);
+            long got = ReceivePieces(socket, iov, count, total, 0, null, out _, out _, null);
+            if (got > 0) socket.Receives++;
+            return got;
         }
 
         /// <summary>sendmsg's control messages (Linux's __scm_send): SCM_RIGHTS' descriptors become the

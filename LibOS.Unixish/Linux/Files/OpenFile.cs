@@ -81,6 +81,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (Node is IRemoteNode remote) remote.Handle.Release();
             if (Node is RemoteSocket closing)
             {
+                LocalSockets.Finished(closing);
                 closing.Handle.Client.Flush(); // a socket's close is seen at once (its FIN goes now)
                 closing.Handle.Client.ForgetBoard(closing); // after the flush: the server writes its slot no more
             }
@@ -103,7 +104,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (Node is RemoteSocket socket)
             {
                 if (socket.Local != null) return LocalSockets.Receive(socket, buffer, length, 0);
-                return length < 0 ? -Errno.EINVAL : socket.Handle.Client.Receive(socket, buffer, length, 0, null, out _);
+                if (length < 0) return -Errno.EINVAL;
+                long got = socket.Handle.Client.Receive(socket, buffer, length, 0, null, out _);
+                if (got > 0) socket.Receives++;
+                return got;
             }
             long result = ReadAt(Position, buffer, length, true);
             if (result > 0 && Seekable) Position += result;

@@ -45,6 +45,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>The process layer's: the last descriptor of a connection running here closed:
         /// the server closes it (one call: VfsProtocol.AdoptAndClose).</summary>
         public static delegate*<RemoteSocket, void> CloseLocal;
+        /// <summary>Receives that brought bytes (LocalSockets' policy; counted by the system calls).</summary>
+        public int Receives;
 
         /// <summary>HandBack's end: the server's descriptor for the connection (Local cleared).</summary>
         public void BecameRemote(RemoteHandle handle)

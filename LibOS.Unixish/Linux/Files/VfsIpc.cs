@@ -267,6 +267,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             s_vfs.Sockets = Net.NetService.Start(Net.NetService.HaveNic()); // calls meanwhile are told Busy
             s_vfs.GiveConnection = Net.NetService.GiveConnection; // connections processes run themselves
             s_vfs.TakeFilterBack = Net.NetService.TakeFilterBack;
+            s_vfs.DeliverWaiting = Net.NetService.DeliverWaiting;
             bool network = s_vfs.Sockets != null;
             s_busy = false;
             // Calls are answered inside the Wait (upcalls). Between them: the network's frames and

@@ -31,6 +31,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     {
         /// <summary>The machine's (NetService): null, never hand over.</summary>
         public ConnectionGiver GiveConnection;
+        /// <summary>The machine's: hands the stack the frames already in the server's ring, once the
+        /// filter is given and before the connection moves (a segment of it waiting there would
+        /// otherwise reach the stack after the move and be dropped: the peer's retransmission
+        /// timer, a second or more early in a connection, found by connection-per-request loads).</summary>
+        public System.Action DeliverWaiting;
         /// <summary>The machine's: removes a filter GiveConnection gave (this server is its giver).</summary>
         public System.Action<int> TakeFilterBack;
         /// <summary>Connections handed over and taken back (for /proc/aegis/file_server and tests).</summary>
@@ -65,6 +70,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (!stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort)) return 0;
             int id = GiveConnection(sender, local, localPort, remote, remotePort, out HandoverRoute route);
             if (id < 0) return 0;
+            DeliverWaiting?.Invoke(); // (the record may grow: HandOver below checks the room again)
             long written = stream.HandOver(new System.Span<byte>(payload + VfsProtocol.HandoverRecord, VfsProtocol.PayloadBytes - VfsProtocol.HandoverRecord));
             if (written <= 0)
             {

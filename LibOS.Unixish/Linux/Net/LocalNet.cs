@@ -76,6 +76,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             s_sockets = null;
             s_local.Clear();
             s_nextTimer = long.MaxValue;
+            LocalSockets.ForgetHistory();
         }
 
         private static bool Open()
@@ -136,6 +137,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         /// server refused (logged, counted; the connection is lost).</summary>
         private static long Give(StreamSocket stream, int flags, bool close)
         {
+            Step(); // the connection's frames in this ring go with it (after the move this stack would drop them)
             int size = stream.HandOverSize;
             if (size <= 0) return -Errno.ENOTCONN;
             byte[] record = size <= s_record.Length ? s_record : new byte[size];
@@ -182,6 +184,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         {
             var stream = (StreamSocket)socket.Local;
             s_local.Remove(socket);
+            LocalSockets.Finished(socket);
             socket.Local = null;
             if (Give(stream, 0, close: true) < 0) stream.Close(); // (a no-op when the record went)
             AfterWork();

@@ -165,6 +165,13 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             return id;
         }
 
+        /// <summary>VfsServer.DeliverWaiting: the ring's frames into the stack (the server answers
+        /// calls only while it waits between steps, so this is never inside a step).</summary>
+        public static void DeliverWaiting()
+        {
+            if (s_link != null && s_link.HasFrames) s_link.Deliver(s_stack, Time.Microseconds);
+        }
+
         /// <summary>VfsServer.TakeFilterBack.</summary>
         public static void TakeFilterBack(int id) => s_link?.RemoveFilter(id);
 
