@@ -129,8 +129,8 @@ public class LinuxSocketBootTests
     }
 
     /// <summary>A connection accepted with SOCK_NONBLOCK runs in the accepting process's own
-    /// stack (docs/libos-unixish.md, "Connections run by the process"): /tests/handover
-    /// (Tests/Linux/handover.c) answers 50 lines on one connection and the file server counts no
+    /// stack (docs/libos-unixish.md, "Connections run by the process"): /tests/boot-handover
+    /// (Tests/Linux/boot-handover.c) answers 50 lines on one connection and the file server counts no
     /// send or receive for them (its /proc/aegis/file_server, read by cat); a call the process does
     /// not serve (SO_RCVTIMEO) hands the connection back and it goes on answering; a fork hands it
     /// back, so the child's answer arrives and the connection ends with a FIN, not a reset; every
@@ -154,7 +154,7 @@ public class LinuxSocketBootTests
             stop.Client.Shutdown(SocketShutdown.Send);
             WaitFor(output, "stopped");
         }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", port + ":7000", "--forward", stopPort + ":9999", "--",
-            "init=/bin/sh -c '/tests/handover 7000 & p=$!;busybox nc -l -p 9999;cat /proc/aegis/file_server;wait $p;echo stopped'", "exit");
+            "init=/bin/sh -c '/tests/boot-handover 7000 & p=$!;busybox nc -l -p 9999;cat /proc/aegis/file_server;wait $p;echo stopped'", "exit");
 
         result.AssertExitStatus(0);
         Assert.That(local.answers, Is.EqualTo(Enumerable.Range(1, 50).Select(i => "line " + i)), () => result.Describe("the 50 echoes"));

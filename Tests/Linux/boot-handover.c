@@ -1,4 +1,4 @@
-/* handover: a TCP server the host talks to (LinuxSocketBootTests). It accepts with SOCK_NONBLOCK,
+/* boot-handover: a TCP server the host talks to (LinuxSocketBootTests). It accepts with SOCK_NONBLOCK,
  * so on Aegis each connection may run in this process's own stack (docs/libos-unixish.md,
  * "Connections run by the process"), and answers each line it reads:
  *   "echo TEXT" -> "TEXT"                (read, poll and write on the connection)
@@ -6,7 +6,7 @@
  *   "fork"      -> the child answers "child PID-DIFFERS" and closes; the parent closes its copy
  *   "quit"      -> "bye", then the program exits 0
  * One connection at a time; a connection ends at its peer's close, or after fork or quit.
- * Usage: handover PORT */
+ * Usage: boot-handover PORT */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -66,7 +66,7 @@ static int read_line(int fd, char *buffer, int *held, char *line, int room)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: handover PORT\n"); return 2; }
+    if (argc != 2) { fprintf(stderr, "usage: boot-handover PORT\n"); return 2; }
     int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1])) };
