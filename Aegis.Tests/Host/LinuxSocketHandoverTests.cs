@@ -228,6 +228,24 @@ public sealed unsafe partial class LinuxSocketTests
         }
     }
 
+    [Test]
+    public void AConnectionThatEndedInTheProcessHasItsFilterTakenBackAndOnlyByThatProcess()
+    {
+        SharedProcess p = _tree.Attach(28);
+        GiveFiltersAndMakeStackC();
+        var (peer, accepted) = AcceptHere(p, 8090, "q");
+        var stream = (StreamSocket)accepted.Local!;
+        Assert.That(stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort), Is.True);
+        SharedProcess other = _tree.Attach(29);
+        Assert.That(other.Client.ForgetGiven(local, localPort, remote, remotePort), Is.EqualTo(0));
+        Assert.That(_takenBack, Is.Empty, "another process cannot take p's filter back");
+        Assert.That(p.Client.ForgetGiven(local, localPort, remote, remotePort), Is.EqualTo(0));
+        Assert.That(_takenBack, Is.EqualTo(new[] { 7 }));
+        Assert.That(_tree.Server.GivenFilters, Is.Zero);
+        Assert.That(p.Client.ForgetGiven(local, localPort, remote, remotePort), Is.EqualTo(0), "a second time: nothing left");
+        Assert.That(_takenBack, Is.EqualTo(new[] { 7 }));
+    }
+
     /// <summary>Adopt through the transport directly: the reply word.</summary>
     private static long AdoptCall(SharedProcess p, byte[] piece, long total, long offset)
     {

@@ -270,6 +270,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
         }
 
+        /// <summary>A connection that ended in this process (reset, or closed before it could move):
+        /// the server takes back the filter it gave for it (VfsProtocol.AdoptForget), so a later
+        /// connection with the same addresses and ports reaches the server again.</summary>
+        public long ForgetGiven(uint local, int localPort, uint remote, int remotePort)
+        {
+            int* tuple = (int*)Payload;
+            tuple[0] = (int)local; tuple[1] = localPort; tuple[2] = (int)remote; tuple[3] = remotePort;
+            return Call(VfsProtocol.Adopt, 0, VfsProtocol.AdoptForget, 0, out _);
+        }
+
         /// <summary>RemoteSocket.HandBack's end: a proxy for the server descriptor that Adopt installed.</summary>
         public RemoteHandle AdoptedHandle(int serverFd) => NewHandle(serverFd);
 

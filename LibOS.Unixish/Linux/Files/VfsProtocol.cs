@@ -137,6 +137,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Adopt's w2 bit: the process closed its last descriptor of the connection: the
         /// server closes it at once (its FIN, its TIME_WAIT) and answers 0, no descriptor.</summary>
         public const ulong AdoptAndClose = 1UL << 62;
+        /// <summary>Adopt's w2 bit: no record (w1 and w3 0); the payload names a connection that
+        /// ended in the process (4 ints: local address, local port, remote address, remote port):
+        /// the server takes back the filter it gave the caller for it. Answers 0.</summary>
+        public const ulong AdoptForget = 1UL << 61;
         /// <summary>Accept's answer when it handed the connection over (never a descriptor).</summary>
         public const long HandedOver = 1L << 40;
         /// <summary>Where a handed-over accept's reply puts the route (HandoverInfoBytes: our address,

@@ -94,6 +94,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             if (!(Sockets is InetSockets inet)) return -Errno.EAFNOSUPPORT;
             long total = (long)w1, offset = (uint)w2, piece = (long)w3;
+            if ((w2 & VfsProtocol.AdoptForget) != 0)
+            {
+                int* tuple = (int*)payload;
+                TakeBackGiven(sender, (uint)tuple[0], tuple[1], (uint)tuple[2], tuple[3]);
+                return 0;
+            }
             bool nonBlocking = ((w2 >> 32) & LinuxSocket.SOCK_NONBLOCK) != 0, close = (w2 & VfsProtocol.AdoptAndClose) != 0;
             _records.TryGetValue(sender, out StagedRecord staged);
             if (total <= 0 || total > MaximumRecordBytes || piece <= 0 || piece > VfsProtocol.PayloadBytes || offset + piece > total
@@ -124,6 +130,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             StreamSocket socket = inet.Adopt(connection);
             // The filter given for it (to this sender only) goes: its frames come here again.
             socket.Tuple(out uint local, out int localPort, out uint remote, out int remotePort);
+            TakeBackGiven(sender, local, localPort, remote, remotePort);
+            AdoptedCount++;
+            if (!close) return InstallSocket(sender, socket, nonBlocking);
+            socket.Close(); // the process's last descriptor closed: as a close here would
+            return 0;
+        }
+
+        /// <summary>Takes back the filters given to sender for the connection (none: nothing happens).</summary>
+        private void TakeBackGiven(ulong sender, uint local, int localPort, uint remote, int remotePort)
+        {
             for (int i = _given.Count - 1; i >= 0; i--)
             {
                 GivenFilter given = _given[i];
@@ -131,10 +147,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 _given.RemoveAt(i);
                 TakeFilterBack?.Invoke(given.Id);
             }
-            AdoptedCount++;
-            if (!close) return InstallSocket(sender, socket, nonBlocking);
-            socket.Close(); // the process's last descriptor closed: as a close here would
-            return 0;
         }
 
         /// <summary>Goodbye's part: the filters given to the process go, with any record it was sending.</summary>

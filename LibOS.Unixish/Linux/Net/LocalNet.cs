@@ -139,7 +139,14 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         {
             Step(); // the connection's frames in this ring go with it (after the move this stack would drop them)
             int size = stream.HandOverSize;
-            if (size <= 0) return -Errno.ENOTCONN;
+            if (size <= 0)
+            {
+                // Ended here (reset, or closed): nothing moves, but the filter must go back, or a
+                // new connection from the same port (QEMU's user network reuses them) would come here.
+                if (stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort))
+                    FileCalls.Remote.ForgetGiven(local, localPort, remote, remotePort);
+                return -Errno.ENOTCONN;
+            }
             byte[] record = size <= s_record.Length ? s_record : new byte[size];
             long result;
             fixed (byte* r = record)
@@ -150,6 +157,8 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             if (result >= 0) VfsClient.HandedBack++;
             else
             {
+                if (stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort))
+                    FileCalls.Remote.ForgetGiven(local, localPort, remote, remotePort); // (as above)
                 VfsClient.HandBackFailures++;
                 LinuxLog.Line("network: a connection could not go back to the server (" + result.ToString() + "); it is lost");
             }
