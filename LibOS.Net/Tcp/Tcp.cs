@@ -76,6 +76,10 @@ namespace Aegis.LibOS.Net
         internal readonly IIpv4Output Ip;
         private readonly TcpIsnGenerator _isn;
         internal readonly byte[] Scratch = new byte[65536 + 128];
+        /// <summary>Rings of ended connections for the next ones: receive rings of the default
+        /// size, send rings of their first size (TcpRingPool).</summary>
+        internal readonly TcpRingPool ReceiveRings = new TcpRingPool(DefaultReceiveBufferSize);
+        internal readonly TcpRingPool SendRings = new TcpRingPool(TcpSendBuffer.FirstRingBytes);
 
         private readonly System.Collections.Generic.Dictionary<TcpKey, TcpConnection> _connections =
             new System.Collections.Generic.Dictionary<TcpKey, TcpConnection>();

@@ -33,9 +33,22 @@ namespace Aegis.LibOS.Net
         /// and doubles, up to capacity, when an Append needs the room (as Linux grows a socket's
         /// send buffer with what it is asked to hold).</summary>
         public TcpSendBuffer(int capacity)
+            : this(capacity, new byte[capacity < FirstRingBytes ? capacity : FirstRingBytes]) { }
+
+        /// <summary>A queue whose first ring is <paramref name="ring"/> (a pool's: TcpRingPool), of
+        /// min(capacity, FirstRingBytes) bytes; its old bytes are never read.</summary>
+        public TcpSendBuffer(int capacity, byte[] ring)
         {
             _capacity = capacity;
-            _ring = new byte[capacity < FirstRingBytes ? capacity : FirstRingBytes];
+            _ring = ring;
+        }
+
+        /// <summary>Gives the ring to <paramref name="pool"/> (when it is of the pool's length) as
+        /// the connection drops this queue; the queue is unusable after.</summary>
+        public void GiveRing(TcpRingPool pool)
+        {
+            pool.Give(_ring);
+            _ring = null;
         }
 
         public int Capacity => _capacity;
@@ -202,7 +215,7 @@ namespace Aegis.LibOS.Net
     {
         public const int MaxRanges = 16;
 
-        private readonly byte[] _ring;
+        private byte[] _ring;
         private int _head;
         private int _length;
         private readonly uint[] _start = new uint[MaxRanges];
@@ -210,6 +223,18 @@ namespace Aegis.LibOS.Net
         private int _ranges;
 
         public TcpReceiveBuffer(int capacity) { _ring = new byte[capacity]; }
+
+        /// <summary>A buffer over <paramref name="ring"/> (a pool's: TcpRingPool); its old bytes
+        /// are never read, only the ones Store writes.</summary>
+        public TcpReceiveBuffer(byte[] ring) { _ring = ring; }
+
+        /// <summary>Gives the ring to <paramref name="pool"/> (when it is of the pool's length) as
+        /// the connection drops this buffer; the buffer is unusable after.</summary>
+        public void GiveRing(TcpRingPool pool)
+        {
+            pool.Give(_ring);
+            _ring = null;
+        }
 
         public int Capacity => _ring.Length;
         /// <summary>In-order bytes ready for the application.</summary>

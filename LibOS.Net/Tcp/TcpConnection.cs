@@ -391,14 +391,38 @@ namespace Aegis.LibOS.Net
             if (sb < 2048) sb = 2048;
             if (rb > (1 << 30)) rb = 1 << 30;
             if (sb > (1 << 30)) sb = 1 << 30;
-            if (_rcv == null) _rcv = new TcpReceiveBuffer(rb);
-            if (_snd == null) _snd = new TcpSendBuffer(sb);
+            if (_rcv == null) _rcv = NewReceiveBuffer(rb);
+            if (_snd == null) _snd = NewSendBuffer(sb);
+        }
+
+        /// <summary>A receive buffer of capacity bytes, its ring from the stack's pool when of the default size.</summary>
+        private TcpReceiveBuffer NewReceiveBuffer(int capacity)
+            => capacity == _tcp.ReceiveRings.Length ? new TcpReceiveBuffer(_tcp.ReceiveRings.Take(_tcp.Counters)) : new TcpReceiveBuffer(capacity);
+
+        /// <summary>A send queue of capacity bytes, its first ring from the stack's pool when it starts at the pool's length.</summary>
+        private TcpSendBuffer NewSendBuffer(int capacity)
+            => capacity >= _tcp.SendRings.Length ? new TcpSendBuffer(capacity, _tcp.SendRings.Take(_tcp.Counters)) : new TcpSendBuffer(capacity);
+
+        /// <summary>Drops the send queue, its ring back to the stack's pool.</summary>
+        private void DropSend()
+        {
+            if (_snd == null) return;
+            _snd.GiveRing(_tcp.SendRings);
+            _snd = null;
+        }
+
+        /// <summary>Drops the receive buffer, its ring back to the stack's pool.</summary>
+        private void DropReceive()
+        {
+            if (_rcv == null) return;
+            _rcv.GiveRing(_tcp.ReceiveRings);
+            _rcv = null;
         }
 
         private void ReleaseBuffers()
         {
-            _snd = null;
-            if (_closedByUser) _rcv = null;
+            DropSend();
+            if (_closedByUser) DropReceive();
         }
 
         private void SetupSend(uint iss)
@@ -1317,8 +1341,7 @@ namespace Aegis.LibOS.Net
             _delackDeadline = Never;
             _timing = false;
             _stateDeadline = now + 2 * _tcp.MslMicros;
-            _snd = null;
-            if (_closedByUser) _rcv = null;
+            ReleaseBuffers();
             _tcp.EnterTimeWait(this);
         }
 
@@ -1348,8 +1371,7 @@ namespace Aegis.LibOS.Net
             _delackDeadline = Never;
             _stateDeadline = Never;
             _timing = false;
-            _snd = null;
-            if (_closedByUser) _rcv = null;
+            ReleaseBuffers();
             if (Listener != null && !InAcceptQueue && was == TcpState.SynReceived)
             {
                 Listener.ChildGone(this);

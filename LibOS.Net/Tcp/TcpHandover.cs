@@ -96,8 +96,8 @@ namespace Aegis.LibOS.Net
             _closedByUser = true;
             _pendingError = TcpError.None;
             _resetOrTimedOut = false;
-            _snd = null;
-            _rcv = null;
+            DropSend();
+            DropReceive();
             _tcp.Counters.HandedOver++;
         }
 
@@ -254,12 +254,12 @@ namespace Aegis.LibOS.Net
             _pendingError = (TcpError)pendingError;
             if (hasSend)
             {
-                _snd = new TcpSendBuffer(sendCapacity);
+                _snd = NewSendBuffer(sendCapacity);
                 if (sendLength > 0) _snd.Append(record.Slice(HandoverHeaderBytes, sendLength));
             }
             if (hasReceive)
             {
-                _rcv = new TcpReceiveBuffer(receiveCapacity);
+                _rcv = NewReceiveBuffer(receiveCapacity);
                 if (receiveLength > 0) _rcv.Store(0, 0, record.Slice(HandoverHeaderBytes + sendLength, receiveLength), out _);
             }
             return true;

@@ -156,6 +156,9 @@ namespace Aegis.LibOS.Net
         /// one (Tcp.TakeOver); records TakeOver refused; out-of-order bytes a handover left behind
         /// (the peer sends them again).</summary>
         public long HandedOver;
+        /// <summary>Buffer rings a new connection took from the ones ended connections gave back
+        /// (TcpRingPool) instead of allocating them.</summary>
+        public long RingsReused;
         public long TakenOver;
         public long TakeOverRefused;
         public long HandoverOutOfOrderBytesDropped;
