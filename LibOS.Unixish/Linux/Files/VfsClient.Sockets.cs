@@ -204,21 +204,35 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             addressLength = 0;
             SocketTimeout timeout = StartTimeout(VfsProtocol.Accept, socket);
             ulong ask = here && TakeHere != null ? VfsProtocol.AcceptHere : 0;
+            // An event loop's connection (SOCK_NONBLOCK) is subscribed to a board slot by the
+            // accept itself: its epoll_ctl and first look then need no PollMany call.
+            int slot = 0;
+            if ((flags & LinuxSocket.SOCK_NONBLOCK) != 0 && socket.SocketType == LinuxSocket.SOCK_STREAM)
+            {
+                Transport.AskLend(); // (once, as PollMany does: the subscribed socket's bytes may be lent)
+                slot = TakeBoardSlot();
+            }
             while (true)
             {
-                long fd = Call(VfsProtocol.Accept, (ulong)socket.Handle.ServerFd, (ulong)(uint)flags | ask, 0, out ulong length);
+                long fd = Call(VfsProtocol.Accept, (ulong)socket.Handle.ServerFd, (ulong)(uint)flags | ask, (ulong)(uint)slot, out ulong length);
                 if (IsBlocked(fd))
                 {
                     long waited = WaitFor(fd, length, &timeout);
-                    if (waited != 0) return waited;
+                    if (waited != 0) { FreeBoardSlot(slot); return waited; }
                     continue;
                 }
-                if (fd < 0) return fd;
+                if (fd < 0) { FreeBoardSlot(slot); return fd; }
                 int peerLength = (int)(uint)length;
                 addressLength = peerLength > LinuxSocket.AddressBytes ? LinuxSocket.AddressBytes : peerLength;
                 System.Buffer.MemoryCopy(Payload, address, addressLength, addressLength);
-                if (fd == VfsProtocol.HandedOver) return TakeHandedOver((int)(length >> 32), flags, address, out accepted);
+                if (fd == VfsProtocol.HandedOver)
+                {
+                    FreeBoardSlot(slot); // (the server subscribes only a socket it installs)
+                    return TakeHandedOver((int)(length >> 32), flags, address, out accepted);
+                }
                 accepted = NewSocket(fd, socket.SocketType);
+                accepted.BoardSlot = slot;
+                accepted.CorkAccepted = IsTcp(accepted, address, addressLength);
                 return 0;
             }
         }
@@ -249,8 +263,19 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 long fd = AdoptRecord(record, recordLength, flags); // this process cannot run it: the server does
                 if (fd < 0) return fd;
                 accepted = NewSocket(fd, LinuxSocket.SOCK_STREAM);
+                accepted.CorkAccepted = true; // a handed-over connection is TCP
                 return 0;
             }
+        }
+
+        /// <summary>An accepted stream socket whose peer is an IPv4 or IPv6 address is TCP, which
+        /// takes TCP_CORK as Linux's does: its first cork needs no call of its own to learn that
+        /// (RemoteSocket.CorkAccepted; it rides with the next send).</summary>
+        private static bool IsTcp(RemoteSocket socket, byte* address, int addressLength)
+        {
+            if (socket.SocketType != LinuxSocket.SOCK_STREAM || addressLength < 2) return false;
+            ushort family = *(ushort*)address;
+            return family == LinuxSocket.AF_INET || family == LinuxSocket.AF_INET6;
         }
 
         /// <summary>Gives a connection's handover record to the server (VfsProtocol.Adopt, in pieces
@@ -840,8 +865,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// more writes to the slot from that subscription): its slot is free again.</summary>
         public void ForgetBoard(RemoteSocket socket)
         {
-            int slot = socket.BoardSlot - 1;
+            FreeBoardSlot(socket.BoardSlot);
             socket.BoardSlot = 0;
+        }
+
+        /// <summary>A slot TakeBoardSlot gave (slot + 1; 0: none) is free again.</summary>
+        private void FreeBoardSlot(int slotPlusOne)
+        {
+            int slot = slotPlusOne - 1;
             if (slot >= 0) _boardUsed[slot >> 6] &= ~(1UL << (slot & 63));
         }
 

@@ -105,7 +105,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int Socket = 42;      // w1 domain | type << 32 (with SOCK_NONBLOCK), w2 protocol -> fd; reply1 the socket's type (AF_UNIX's SOCK_RAW is SOCK_DGRAM)
         public const int Bind = 43;        // w1 fd, w2 address length, w3 dirfd | umask << 32; payload = address
         public const int Listen = 44;      // w1 fd, w2 backlog
-        public const int Accept = 45;      // w1 fd, w2 flags (SOCK_NONBLOCK) | AcceptHere -> fd; payload = the peer's address, reply1 its length;
+        public const int Accept = 45;      // w1 fd, w2 flags (SOCK_NONBLOCK) | AcceptHere, w3 a board slot + 1 for the new socket (0: none) -> fd; payload = the peer's address, reply1 its length;
                                            // or HandedOver: reply1 | record length << 32, payload + HandoverInfo and + HandoverRecord
         public const int Connect = 46;     // w1 fd, w2 address length, w3 1 (calling again after Blocked) | dirfd << 32; payload = address
         public const int Shutdown = 47;    // w1 fd, w2 how

@@ -115,7 +115,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                                 return VfsProtocol.HandedOver;
                             }
                         }
-                        return InstallSocket(sender, accepted, ((int)w2 & LinuxSocket.SOCK_NONBLOCK) != 0);
+                        long installed = InstallSocket(sender, accepted, ((int)w2 & LinuxSocket.SOCK_NONBLOCK) != 0);
+                        // The caller's board slot shows the new socket from now on, as PollMany's
+                        // subscription would (its epoll_ctl then asks nothing). Not recorded: the
+                        // caller's look finds the slot not showing it and subscribes then.
+                        if (installed >= 0 && w3 != 0) Subscribe(sender, (int)installed, accepted, (int)(uint)w3 - 1);
+                        return installed;
                     }
 
                 case VfsProtocol.Connect:
