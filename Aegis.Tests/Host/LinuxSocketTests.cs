@@ -791,6 +791,62 @@ public sealed unsafe partial class LinuxSocketTests
     /// header and body stay in the process and go with the uncork in one call; the wire sees the
     /// same one segment; any other call to the server sends them first with the cork kept; a send
     /// larger than HoldBytes or a socket not on the board is not held.</summary>
+    /// <summary>nginx's answer on a connection it then closes: cork, header, file, close (no
+    /// uncork). The held bytes and the close go in one call (VfsProtocol.ClosesAfter), the bytes
+    /// first: the peer reads the whole answer, then the end.</summary>
+    [Test]
+    public void HeldBytesAndTheirSocketsCloseGoInOneCallTheBytesFirst()
+    {
+        SharedProcess p = _tree.Attach(83);
+        var (_, peer, connection) = Connected(p, 9330);
+        int on = 1;
+        p.Client.PollMany(new List<RemoteSocket> { connection }, false); // on the board: sends may be held
+        Assert.That(p.Client.SetOption(connection, LinuxSocket.IPPROTO_TCP, LinuxSocket.TCP_CORK, (byte*)&on, 4), Is.EqualTo(0));
+        Assert.That(Send(p, connection, "HTTP/1.1 200 OK\r\n\r\n"), Is.EqualTo(19));
+        Assert.That(Send(p, connection, "the body"), Is.EqualTo(8));
+        Assert.That(p.Client.HeldSocket, Is.SameAs(connection));
+        int serverFd = connection.Handle.ServerFd;
+        ulong before = _tree.Server.Requests;
+        connection.Handle.Release(); // as OpenFile's last close of a socket
+        p.Client.Flush();
+        Assert.That(_tree.Server.Requests - before, Is.EqualTo(1UL), "the held bytes and the close: one call");
+        Assert.That(p.Client.HeldSocket, Is.Null);
+        Assert.That(_tree.Server.Files.Table.Get(serverFd), Is.Null, "the server closed the descriptor");
+        Run();
+        byte[] buffer = new byte[256];
+        int n = peer.Receive(buffer, _now);
+        Assert.That(n > 0 ? Encoding.ASCII.GetString(buffer, 0, n) : "", Is.EqualTo("HTTP/1.1 200 OK\r\n\r\nthe body"));
+        Assert.That(peer.Receive(buffer, _now), Is.EqualTo(0), "then the end (FIN)");
+    }
+
+    /// <summary>VfsProtocol.ClosesAfter: the listed closes are done only when the send took every
+    /// byte; a send that failed leaves them (the client lists them again); another operation with
+    /// the bit is malformed.</summary>
+    [Test]
+    public void ClosesListedAfterASendAreDoneOnlyWhenTheSendTookEveryByte()
+    {
+        SharedProcess p = _tree.Attach(84);
+        var (_, _, connection) = Connected(p, 9340);
+        int serverFd = connection.Handle.ServerFd;
+        byte* buffer = p.Transport.Buffer;
+        ((int*)buffer)[0] = serverFd;
+        ulong word = (ulong)VfsProtocol.SendTo | 1UL << 8 | VfsProtocol.ClosesAfter;
+        // A send on a descriptor the process does not hold: EBADF, and the listed close is not done.
+        Assert.That(_tree.Server.Handle(84, word, 9999, 4, 0, buffer, VfsProtocol.BufferBytes, out _), Is.EqualTo(-Errno.EBADF));
+        Assert.That(_tree.Server.Files.Table.Get(serverFd), Is.Not.Null, "a failed send leaves the close");
+        // Another operation with the bit: refused, nothing closed.
+        ((int*)buffer)[0] = serverFd;
+        Assert.That(_tree.Server.Handle(84, (ulong)VfsProtocol.GetFlags | 1UL << 8 | VfsProtocol.ClosesAfter, (ulong)serverFd, 0, 0, buffer, VfsProtocol.BufferBytes, out _),
+            Is.EqualTo(-Errno.EINVAL));
+        Assert.That(_tree.Server.Files.Table.Get(serverFd), Is.Not.Null);
+        // A whole send: done, then closed.
+        ((int*)buffer)[0] = serverFd;
+        *(long*)(buffer + VfsProtocol.Payload + VfsProtocol.SendExtraData) = 0;
+        for (int i = 0; i < 4; i++) buffer[VfsProtocol.Payload + VfsProtocol.SocketData + i] = (byte)'x';
+        Assert.That(_tree.Server.Handle(84, word, (ulong)serverFd, 4, 0, buffer, VfsProtocol.BufferBytes, out _), Is.EqualTo(4));
+        Assert.That(_tree.Server.Files.Table.Get(serverFd), Is.Null, "closed after the send");
+    }
+
     [Test]
     public void CorkedSendsAreHeldInTheProcessAndGoWithTheUncorkInOneCall()
     {
@@ -917,7 +973,7 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(VfsClient.HoldingSurvives(setsockopt, connection, connection), Is.True);
         Assert.That(VfsClient.HoldingSurvives(write, listener, connection), Is.False);
         Assert.That(VfsClient.HoldingSurvives(write, null, connection), Is.False);
-        Assert.That(VfsClient.HoldingSurvives(close, connection, connection), Is.False);
+        Assert.That(VfsClient.HoldingSurvives(close, connection, connection), Is.True, "its last close sends them with the close, in one call");
         Assert.That(VfsClient.HoldingSurvives(close, listener, connection), Is.True);
     }
 

@@ -697,9 +697,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>Whether Linux call 'number', whose first argument names 'target' (a descriptor's
         /// node, or null), leaves held sends held: more bytes for the held socket (which may hold
-        /// them too), its cork's setsockopt (the uncork sends them), the close of another
-        /// descriptor, and calls nothing of the socket can be seen through. Every other call (a
-        /// sleep, a read, a fork, an exit...) comes after the bytes went, as on Linux.</summary>
+        /// them too), its cork's setsockopt (the uncork sends them), a close (of another
+        /// descriptor; of the held socket's, whose last close sends them with the close in one
+        /// call: VfsClient.Flush), and calls nothing of the socket can be seen through. Every other
+        /// call (a sleep, a read, a fork, an exit...) comes after the bytes went, as on Linux.</summary>
         public static bool HoldingSurvives(ulong number, Inode target, RemoteSocket held)
         {
             switch (number)
@@ -708,7 +709,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case LinuxSystemCallNumbers.sendmsg: case LinuxSystemCallNumbers.sendfile: case LinuxSystemCallNumbers.setsockopt:
                     return target == held;
                 case LinuxSystemCallNumbers.close:
-                    return target != held;
+                    return true;
                 case LinuxSystemCallNumbers.fstat: case LinuxSystemCallNumbers.getpid: case LinuxSystemCallNumbers.gettimeofday:
                 case LinuxSystemCallNumbers.time: case LinuxSystemCallNumbers.clock_gettime:
                     return true;

@@ -313,9 +313,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return handle;
         }
 
-        /// <summary>Sends the deferred closes now.</summary>
+        /// <summary>Sends the deferred closes now. Bytes held on a corked socket go first, and the
+        /// closes with them in the same call (VfsProtocol.ClosesAfter): nginx's answer on a
+        /// connection it closes, its header and file then its close, is one call.</summary>
         public void Flush()
         {
+            if (_heldSocket != null && _closeCount > 0)
+            {
+                _closesAfterHeld = true;
+                try { FlushHeld(); }
+                finally { _closesAfterHeld = false; }
+            }
             if (_closeCount > 0) Call(VfsProtocol.Close, unchecked((ulong)-1), 0, 0, out _);
         }
 
@@ -424,6 +432,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (_heldSocket != null) FlushKeepingPayload();
             Adopt();
             int closes = _closeCount;
+            // While Flush sends held bytes, the closes wait for the held send and go with it, after
+            // it (VfsProtocol.ClosesAfter): a call between (a wait for room) does not take them.
+            bool after = _closesAfterHeld && op == VfsProtocol.SendTo && closes > 0;
+            if (_closesAfterHeld && !after) closes = 0;
             if (closes > 0)
             {
                 int* list = (int*)Transport.Buffer;
@@ -431,8 +443,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 _closeCount = 0;
             }
             if (op == VfsProtocol.Close) op = VfsProtocol.GetFlags; // a bare flush: a harmless request
-            return Transport.Call((ulong)(uint)op | ((ulong)(uint)closes << 8), w1, w2, w3, out reply1);
+            ulong word = (ulong)(uint)op | ((ulong)(uint)closes << 8) | (after ? VfsProtocol.ClosesAfter : 0);
+            long result = Transport.Call(word, w1, w2, w3, out reply1);
+            if (after && !VfsProtocol.ClosesWentAfter(result, w2)) _closeCount = closes; // not done: listed again (still in _closes)
+            return result;
         }
+
+        /// <summary>Set while Flush sends held bytes with the closes after them (Call).</summary>
+        private bool _closesAfterHeld;
 
         private static int Fd(RemoteDirectory start) => start == null ? LinuxFile.AT_FDCWD : start.Handle.ServerFd;
 

@@ -173,6 +173,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>SendTo's w3 bit: set TCP_CORK to 0 once every byte of this send is queued (the
         /// uncork that made the process send what it held: one call for both).</summary>
         public const ulong SendUncorkAfter = 1UL << 29;
+        /// <summary>The operation word's bit (above the closes' count): the closes this call lists
+        /// are done after its operation, not before, and only when ClosesWentAfter says the
+        /// operation ended (else they are not done: the client lists them again). SendTo only: the
+        /// bytes a process held on a corked socket and that socket's close, in one call (nginx's
+        /// answer on a connection it closes: VfsClient.Flush).</summary>
+        public const ulong ClosesAfter = 1UL << 16;
+
+        /// <summary>Whether a SendTo with ClosesAfter did its closes: every byte of it was taken
+        /// (count, w2's low word); a partial send, an error or a Blocked answer leaves them.</summary>
+        public static bool ClosesWentAfter(long result, ulong w2) => result >= 0 && result == (long)(uint)w2;
+
         /// <summary>SendTo's w3: the piece offset's bits (after the address length's 8): 21, below the flags above.</summary>
         public const ulong SendOffsetMask = 0x1FFFFF;
         /// <summary>The most bytes a process holds on a corked socket (one call's data).</summary>

@@ -70,6 +70,20 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// another request are not requests): /proc/aegis/file_server.</summary>
         public readonly long[] Calls = new long[VfsProtocol.Count];
 
+        /// <summary>The sender's deferred closes a call lists (its server descriptors; one it does not
+        /// hold is skipped).</summary>
+        private void CloseListed(ulong sender, int* list, int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                int fd = list[i];
+                if (!Owned(sender, fd)) continue;
+                if (Files.Table.Get(fd).Node is SocketNode closing && closing.Socket.Domain != LinuxSocket.AF_UNIX)
+                    SocketsTouched = true; // its close may wake others, arm timers
+                Files.Table.Close(fd);
+            }
+        }
+
         /// <summary>Answers one request; buffer is the sender's (size bytes, at least BufferBytes
         /// for a registered client; BufferBytes + 4096 when its lend page follows: LendArea.cs).
         /// Never throws.</summary>
@@ -85,19 +99,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (_unlentCount != 0) RepublishUnlent(); // (left by a call that ended in an exception)
                 if (size >= VfsProtocol.BufferBytes + 4096) EndLending(sender, buffer + VfsProtocol.BufferBytes);
                 int closes = (int)((w0 >> 8) & 0xFF);
-                if (closes > VfsProtocol.MaximumCloses || (w0 >> 16) != 0) { Malformed++; return -Errno.EINVAL; }
-                for (int i = 0; i < closes; i++)
-                {
-                    int fd = ((int*)buffer)[i];
-                    if (!Owned(sender, fd)) continue;
-                    if (Files.Table.Get(fd).Node is SocketNode closing && closing.Socket.Domain != LinuxSocket.AF_UNIX)
-                        SocketsTouched = true; // its close may wake others, arm timers
-                    Files.Table.Close(fd);
-                }
+                bool closesAfter = (w0 & VfsProtocol.ClosesAfter) != 0;
+                if (closes > VfsProtocol.MaximumCloses || (w0 >> 17) != 0 || (closesAfter && (w0 & 0xFF) != VfsProtocol.SendTo)) { Malformed++; return -Errno.EINVAL; }
+                if (!closesAfter) CloseListed(sender, (int*)buffer, closes);
                 if ((w0 & 0xFF) == VfsProtocol.Goodbye) SocketsTouched = true; // a socket may close
                 bool changes = Changes((int)(w0 & 0xFF), w2);
                 if (changes) Generation++;
                 long result = Dispatch(sender, (int)(w0 & 0xFF), w1, w2, w3, buffer + VfsProtocol.Payload, out reply1);
+                // (The list lies before the payload: the operation did not touch it.)
+                if (closesAfter && VfsProtocol.ClosesWentAfter(result, w2)) CloseListed(sender, (int*)buffer, closes);
                 if (_unlentCount != 0) RepublishUnlent();
                 if (Unix.ClosedNetworkSocket) { Unix.ClosedNetworkSocket = false; SocketsTouched = true; } // passed in a message dropped unread
                 *(ulong*)(buffer + VfsProtocol.Generation) = Generation;
