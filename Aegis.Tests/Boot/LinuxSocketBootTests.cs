@@ -154,7 +154,7 @@ public class LinuxSocketBootTests
             stop.Client.Shutdown(SocketShutdown.Send);
             WaitFor(output, "stopped");
         }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", port + ":7000", "--forward", stopPort + ":9999", "--",
-            "init=/bin/sh -c '/tests/boot-handover 7000 & p=$!;busybox nc -l -p 9999;cat /proc/aegis/file_server;wait $p;echo stopped'", "exit");
+            "init=/bin/sh -c '/tests/boot-handover 7000 & p=$!;busybox nc -l -p 9999;cat /proc/aegis/file_server /proc/aegis/handover;wait $p;echo stopped'", "exit");
 
         result.AssertExitStatus(0);
         Assert.That(local.answers, Is.EqualTo(Enumerable.Range(1, 50).Select(i => "line " + i)), () => result.Describe("the 50 echoes"));
@@ -172,6 +172,11 @@ public class LinuxSocketBootTests
         // Without the hand-over each echo costs a receive and a send at the server (100 calls or more).
         Assert.That(calls["sendto"] + calls["recvfrom"], Is.LessThan(20), () => result.Describe("the server's sends and receives"));
         Assert.That(calls["adopt"], Is.GreaterThanOrEqualTo(4), () => result.Describe("connections handed back (one each)"));
+        // The server's own count (/proc/aegis/handover): the four conversations' connections ran
+        // in the process, and each came back to the server (the timeout's, the fork's, the closes).
+        Assert.That(calls.ContainsKey("given") && calls.ContainsKey("taken_back"), Is.True, () => result.Describe("no /proc/aegis/handover"));
+        Assert.That(calls["given"], Is.EqualTo(4), () => result.Describe("connections handed to the process"));
+        Assert.That(calls["taken_back"], Is.EqualTo(4), () => result.Describe("connections the server took back"));
     }
 
     /// <summary>/usr/bin/leanhttp (Tests/Linux/leanhttp.c), the lean epoll server the Linux

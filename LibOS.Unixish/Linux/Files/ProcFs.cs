@@ -247,12 +247,22 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// started, from every process; empty without a server.</summary>
         public static string FormatFileServerCalls(System.Func<long[], bool> source)
         {
-            var calls = new long[VfsProtocol.Count];
+            var calls = new long[VfsProtocol.Count + VfsProtocol.ServerFacts];
             if (source == null || !source(calls)) return "";
             var text = new System.Text.StringBuilder();
             for (int op = 1; op < VfsProtocol.Count; op++)
                 text.Append(VfsProtocol.Names[op]).Append(' ').Append(calls[op].ToString()).Append('\n');
             return text.ToString();
+        }
+
+        /// <summary>/proc/aegis/handover: "given N" (connections the file server handed to processes
+        /// to run: docs/libos-unixish.md, "Connections run by the process") and "taken_back N"
+        /// (connections it took over from them), since it started; empty without a server.</summary>
+        public static string FormatHandover(System.Func<long[], bool> source)
+        {
+            var facts = new long[VfsProtocol.Count + VfsProtocol.ServerFacts];
+            if (source == null || !source(facts)) return "";
+            return "given " + facts[VfsProtocol.Count].ToString() + "\ntaken_back " + facts[VfsProtocol.Count + 1].ToString() + "\n";
         }
 
         public static string FormatDiskstats(IDiskSource disk)
@@ -655,6 +665,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case "aegis":
                     return new ProcTable(Proc, 0x16D,
                         ("file_server", () => Proc.File(() => ProcFs.FormatFileServerCalls(fs.Sources.FileServerCalls))),
+                        ("handover", () => Proc.File(() => ProcFs.FormatHandover(fs.Sources.FileServerCalls))),
                         ("idle_tsc", () => Proc.File(() => (fs.Sources.System == null ? 0UL : fs.Sources.System.IdleTimestampTicks).ToString() + "\n")),
                         ("address_space_loads", () => Proc.File(() => (fs.Sources.System == null ? 0UL : fs.Sources.System.AddressSpaceLoads).ToString() + "\n")));
                 case "sys":

@@ -237,9 +237,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
         }
 
-        /// <summary>Connections taken into this process, and those handed back (counters for /proc/aegis and the tests).</summary>
-        public static long TakenHere, HandedBack, HandBackFailures;
-
         private byte[] _record;
 
         private long TakeHandedOver(int recordLength, int flags, byte* peer, out RemoteSocket accepted)
@@ -256,7 +253,6 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 Socket local = TakeHere(record, recordLength, info, peer);
                 if (local != null)
                 {
-                    TakenHere++;
                     accepted = new RemoteSocket(_mount, local);
                     return 0;
                 }

@@ -701,11 +701,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return true;
         }
 
-        /// <summary>The server's requests so far by operation into 'calls' (VfsProtocol.Count longs); false when it did not answer.</summary>
+        /// <summary>The server's requests so far by operation into 'calls' (VfsProtocol.Count longs),
+        /// then its VfsProtocol.ServerFacts; false when it did not answer.</summary>
         public bool ServerCalls(long[] calls)
         {
             if (Call(VfsProtocol.ServerCalls, 0, 0, 0, out _) != VfsProtocol.Count) return false;
-            for (int i = 0; i < VfsProtocol.Count && i < calls.Length; i++) calls[i] = ((long*)Payload)[i];
+            for (int i = 0; i < VfsProtocol.Count + VfsProtocol.ServerFacts && i < calls.Length; i++) calls[i] = ((long*)Payload)[i];
             return true;
         }
 

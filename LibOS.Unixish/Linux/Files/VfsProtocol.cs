@@ -126,7 +126,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                                            // PollEntryBytes (int fd, short board slot + 1 (0: none), short revents out, long change count out) -> 0;
                                            // reply1 1 when one could not record
         public const int SocketPair = 56;  // w1 domain | type << 32 (with SOCK_NONBLOCK), w2 protocol -> the first fd; reply1 the second fd | type << 32
-        public const int ServerCalls = 57; // -> Count; payload: the server's calls so far by operation (Count longs), for /proc/aegis/file_server
+        public const int ServerCalls = 57; // -> Count; payload: the server's calls so far by operation (Count longs), for /proc/aegis/file_server, then ServerFacts longs
         public const int Adopt = 58;       // w1 the record's whole length, w2 this piece's offset | SOCK_NONBLOCK << 32, w3 the piece's length; payload = the
                                            // piece of a TcpConnection.HandOver record -> 0 (more to come), or the fd of the connection the server took over
         public const int Count = 59;
@@ -147,6 +147,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// mask and router as Ipv4Address values, 4 bytes 0, the next hop's MAC as a ulong, 8 bytes 0)
         /// and the record (TcpConnection.HandOver).</summary>
         public const int HandoverInfo = 128, HandoverInfoBytes = 32, HandoverRecord = HandoverInfo + HandoverInfoBytes;
+
+        /// <summary>What ServerCalls' payload has after the Count calls: connections the server
+        /// handed to processes to run (AcceptHere answered HandedOver), and connections it took
+        /// over from them (Adopt) (/proc/aegis/handover).</summary>
+        public const int ServerFacts = 2;
 
         /// <summary>Each operation's name (/proc/aegis/file_server), indexed by its number; 0 is no operation.</summary>
         public static readonly string[] Names =

@@ -38,7 +38,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public System.Action DeliverWaiting;
         /// <summary>The machine's: removes a filter GiveConnection gave (this server is its giver).</summary>
         public System.Action<int> TakeFilterBack;
-        /// <summary>Connections handed over and taken back (for /proc/aegis/file_server and tests).</summary>
+        /// <summary>Connections handed over and taken back (/proc/aegis/handover: VfsProtocol.ServerCalls' facts).</summary>
         public long HandedOverCount, AdoptedCount;
 
         private struct GivenFilter

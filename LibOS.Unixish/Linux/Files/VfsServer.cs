@@ -516,6 +516,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
                 case VfsProtocol.ServerCalls:
                     for (int i = 0; i < VfsProtocol.Count; i++) ((long*)payload)[i] = Calls[i];
+                    ((long*)payload)[VfsProtocol.Count] = HandedOverCount;
+                    ((long*)payload)[VfsProtocol.Count + 1] = AdoptedCount;
                     return VfsProtocol.Count;
 
                 case VfsProtocol.DisplayPath:

@@ -154,12 +154,10 @@ namespace Aegis.LibOS.Unixish.Linux.Net
                 result = stream.HandOver(new System.Span<byte>(r, size));
                 if (result > 0) result = FileCalls.Remote.AdoptRecord(r, (int)result, flags, close);
             }
-            if (result >= 0) VfsClient.HandedBack++;
-            else
+            if (result < 0)
             {
                 if (stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort))
                     FileCalls.Remote.ForgetGiven(local, localPort, remote, remotePort); // (as above)
-                VfsClient.HandBackFailures++;
                 LinuxLog.Line("network: a connection could not go back to the server (" + result.ToString() + "); it is lost");
             }
             return result;
