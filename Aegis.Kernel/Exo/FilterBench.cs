@@ -6,8 +6,12 @@
 // map) and a TCP frame for the last port installed is classified 10,000 times by the compiled
 // code and 10,000 times by the interpreter, timed with RDTSC (under -icount: instructions).
 // Prints "BENCH filter_compiled@N 10000 X" and "BENCH filter_interpreted@N 10000 Y", and a FAIL
-// line if the two ever disagree or miss the filter. Allocates only at boot (the set's pools and
-// the code frames), once.
+// line if the two ever disagree or miss the filter. Then what a change of the set costs the
+// kernel (a filter installed or removed, and the set compiled again, as NicFilterInstall,
+// NicFilterDelegate and NicFilterRemove do with interrupts off), in a set of the kernel's own
+// capacity holding N filters: "BENCH filter_change@N 100 Z", Z the instructions a change (the
+// mean of 50 installs and 50 removals). Allocates only at boot (the sets' pools and the code
+// frames), once.
 using System;
 using Aegis.Abi;
 using Aegis.Kernel.Core.Net;
@@ -50,11 +54,7 @@ namespace Aegis.Kernel.Exo
             {
                 for (; installed < n; installed++)
                 {
-                    uint port = 1000u + (uint)installed;
-                    atoms[0] = new FilterAtom { Base = (byte)FilterBase.Frame, Width = 2, Offset = 12, Mask = 0xFFFF, Value = 0x0800 };
-                    atoms[1] = new FilterAtom { Base = (byte)FilterBase.Frame, Width = 1, Offset = 23, Mask = 0xFF, Value = 6 };
-                    atoms[2] = new FilterAtom { Base = (byte)FilterBase.Transport, Width = 2, Offset = 2, Mask = 0xFFFF, Value = port };
-                    FilterError error = set.Add((ulong)(installed + 1), new ReadOnlySpan<FilterAtom>(atoms, 3), out _, out _);
+                    FilterError error = Add(set, atoms, 1000u + (uint)installed, (ulong)(installed + 1), out _);
                     if (error != FilterError.None)
                     {
                         KernelLog.WriteLine("filterbench: FAIL: filter " + installed.ToString() + " refused: " + ((int)error).ToString());
@@ -85,12 +85,54 @@ namespace Aegis.Kernel.Exo
                 ulong loop = Cpu.ReadTimestampCounter() - start;
                 KernelLog.WriteLine("filterbench: " + n.ToString() + " filters, " + size.ToString() + " bytes of code; the loop and call alone " + Tenths(loop) + (ignored != 0 ? "" : " (a do-nothing classifier)"));
             }
+            MeasureChanges(writable, CodeBytes, atoms);
         }
 
-        private static string Tenths(ulong cycles)
+        private static string Tenths(ulong cycles, int rounds = Rounds)
         {
-            ulong tenths = (cycles * 10 + Rounds / 2) / Rounds;
+            ulong tenths = (cycles * 10 + (ulong)rounds / 2) / (ulong)rounds;
             return (tenths / 10).ToString() + "." + (tenths % 10).ToString();
+        }
+
+        private const int Changes = 100;
+
+        /// <summary>The filter_change@N figures: a set of the kernel's capacity (NetworkLimits), N
+        /// port filters in it, and Changes / 2 rounds of one more filter installed and compiled,
+        /// then removed and compiled.</summary>
+        private static void MeasureChanges(byte* writable, int codeBytes, FilterAtom* atoms)
+        {
+            var set = new PacketFilterSet();
+            int installed = 0;
+            foreach (int n in new[] { 1, 10, 100, 1000 })
+            {
+                for (; installed < n; installed++)
+                    if (Add(set, atoms, 1000u + (uint)installed, (ulong)(installed + 1), out _) != FilterError.None)
+                    {
+                        KernelLog.WriteLine("filterbench: FAIL: filter " + installed.ToString() + " refused in the kernel-sized set");
+                        return;
+                    }
+                bool compiled = true;
+                ulong start = Cpu.ReadTimestampCounter();
+                for (int r = 0; r < Changes / 2; r++)
+                {
+                    if (Add(set, atoms, 60000u, 5000, out int id) != FilterError.None) { compiled = false; break; }
+                    compiled &= set.Compile(writable, codeBytes, out _);
+                    set.Remove(id);
+                    compiled &= set.Compile(writable, codeBytes, out _);
+                }
+                ulong cost = Cpu.ReadTimestampCounter() - start;
+                if (!compiled) KernelLog.WriteLine("filterbench: FAIL: a change with " + n.ToString() + " filters did not compile");
+                KernelLog.WriteLine("BENCH filter_change@" + n.ToString() + " " + Changes.ToString() + " " + Tenths(cost, Changes));
+            }
+        }
+
+        /// <summary>A TCP destination-port filter (ethertype 0x0800, protocol 6, transport offset 2) for owner.</summary>
+        private static FilterError Add(PacketFilterSet set, FilterAtom* atoms, uint port, ulong owner, out int id)
+        {
+            atoms[0] = new FilterAtom { Base = (byte)FilterBase.Frame, Width = 2, Offset = 12, Mask = 0xFFFF, Value = 0x0800 };
+            atoms[1] = new FilterAtom { Base = (byte)FilterBase.Frame, Width = 1, Offset = 23, Mask = 0xFF, Value = 6 };
+            atoms[2] = new FilterAtom { Base = (byte)FilterBase.Transport, Width = 2, Offset = 2, Mask = 0xFFFF, Value = port };
+            return set.Add(owner, new ReadOnlySpan<FilterAtom>(atoms, 3), out id, out _);
         }
 
         /// <summary>A 64-byte Ethernet + IPv4 (IHL 5) + TCP frame to 'port'.</summary>
