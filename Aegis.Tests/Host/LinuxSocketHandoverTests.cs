@@ -105,6 +105,40 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(_tcpA.Counters.ResetsSent, Is.Zero, "the server's stack stays quiet about the moved connection");
     }
 
+    /// <summary>VfsServer.DeliverWaiting: a segment still waiting in the server's ring when the
+    /// process's accept moves the connection is delivered to the server's stack before the record
+    /// is made, so its bytes move with the connection (without it they reached the server's stack
+    /// after the move and were dropped: the peer sent them again only at its retransmission
+    /// timeout, 1.4 s stalls under ab). Here the wire's queue plays the ring.</summary>
+    [Test]
+    public void BytesStillWaitingInTheServersRingAtTheMoveComeWithTheConnection()
+    {
+        SharedProcess p = _tree.Attach(27);
+        GiveFiltersAndMakeStackC();
+        _tree.Server.DeliverWaiting = () => _wire.Pump(_now);
+        try
+        {
+            RemoteSocket listener = Listening(p, 8089);
+            TcpConnection peer = _tcpB.CreateConnection();
+            peer.Options.NoDelay = true;
+            Assert.That(peer.Connect(IpA, 8089, _now), Is.EqualTo(TcpError.InProgress));
+            Run();
+            Assert.That(peer.State, Is.EqualTo(TcpState.Established));
+            // The request leaves B now but nothing delivers it before the accept.
+            Assert.That(peer.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1"), _now), Is.EqualTo(14));
+            byte[] address = new byte[LinuxSocket.AddressBytes];
+            RemoteSocket? accepted;
+            fixed (byte* q = address)
+                Assert.That(p.Client.Accept(listener, LinuxSocket.SOCK_NONBLOCK, q, out _, out accepted, here: true), Is.EqualTo(0));
+            Assert.That(accepted!.Local, Is.Not.Null, "the connection runs in the process");
+            Assert.That(ReceiveLocal(accepted.Local!), Is.EqualTo("GET / HTTP/1.1"), "the waiting segment's bytes came with the record");
+        }
+        finally
+        {
+            _tree.Server.DeliverWaiting = null;
+        }
+    }
+
     [Test]
     public void AConnectionHandedBackInPiecesKeepsEveryQueuedByteAndItsPeer()
     {
