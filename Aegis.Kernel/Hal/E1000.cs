@@ -377,10 +377,16 @@ namespace Aegis.Kernel.Hal
             return false;
         }
 
+        /// <summary>Buffers given back before they go on the ring again, in one RDT write: each
+        /// write of the register is a trap into the emulator (QEMU, VMware), and a 64 KiB answer
+        /// brings about 45 ACK frames. The device keeps at least RingSize - 1 - RefillBatch
+        /// descriptors.</summary>
+        private const int RefillBatch = 16;
+
         public void ReturnBuffer(int buffer)
         {
             if (!_receive.Return(buffer)) return;
-            Refill();
+            if (_receive.FreeCount >= RefillBatch) Refill();
         }
 
         /// <summary>Puts free buffers on empty descriptors at the tail and tells the device (RDT).</summary>

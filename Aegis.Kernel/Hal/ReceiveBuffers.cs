@@ -22,6 +22,7 @@ namespace Aegis.Kernel.Hal
 
         public int Count => _state.Length;
         public bool AnyFree => _freeCount > 0;
+        public int FreeCount => _freeCount;
 
         /// <summary>A free buffer to put on the ring (call only when AnyFree); it is OnRing now.</summary>
         public int TakeFree()
