@@ -19,6 +19,8 @@
 //    done and not yet taken, at most RingSize - 1 of them (RDT == RDH means "none" to the device);
 //    RDT is _rxTail. Each buffer is OnRing (on exactly one of those descriptors, _bufferAt),
 //    HandedOut (TryTakeReceived gave it and ReturnBuffer has not), or Free (_receive: ReceiveBuffers);
+//    returned buffers go back on the ring RefillBatch at a time (one RDT write each time), so
+//    fewer than RefillBatch of them wait Free (the delivery returns each buffer right after copying);
 //  - transmit: the descriptors from _txClean up to _txTail hold _txUsed pieces of frames the device
 //    may still read, in order; a frame's first descriptor maps to its last (_txLast) and its last
 //    to the caller's slot (_txSlot); TDT is _txTail; only a frame's last descriptor asks for a

@@ -56,16 +56,18 @@ public sealed unsafe partial class LinuxSocketTests
         return c;
     }
 
-    /// <summary>B connects to p's listener on port and sends 'first'; p accepts asking to run it.</summary>
-    private (TcpConnection Peer, RemoteSocket Accepted) AcceptHere(SharedProcess p, int port, string first)
+    /// <summary>B connects to p's listener on port and sends 'first'; p accepts asking to run it.
+    /// delivered false: 'first' is still on the wire (the server's ring) at the accept.</summary>
+    private (TcpConnection Peer, RemoteSocket Accepted) AcceptHere(SharedProcess p, int port, string first, bool delivered = true)
     {
         RemoteSocket listener = Listening(p, port);
         TcpConnection peer = _tcpB.CreateConnection();
         peer.Options.NoDelay = true;
         Assert.That(peer.Connect(IpA, port, _now), Is.EqualTo(TcpError.InProgress));
         Run();
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established));
         Assert.That(peer.Send(Encoding.ASCII.GetBytes(first), _now), Is.EqualTo(first.Length));
-        Run();
+        if (delivered) Run();
         byte[] address = new byte[LinuxSocket.AddressBytes];
         RemoteSocket? accepted;
         fixed (byte* q = address)
@@ -118,19 +120,9 @@ public sealed unsafe partial class LinuxSocketTests
         _tree.Server.DeliverWaiting = () => _wire.Pump(_now);
         try
         {
-            RemoteSocket listener = Listening(p, 8089);
-            TcpConnection peer = _tcpB.CreateConnection();
-            peer.Options.NoDelay = true;
-            Assert.That(peer.Connect(IpA, 8089, _now), Is.EqualTo(TcpError.InProgress));
-            Run();
-            Assert.That(peer.State, Is.EqualTo(TcpState.Established));
-            // The request leaves B now but nothing delivers it before the accept.
-            Assert.That(peer.Send(Encoding.ASCII.GetBytes("GET / HTTP/1.1"), _now), Is.EqualTo(14));
-            byte[] address = new byte[LinuxSocket.AddressBytes];
-            RemoteSocket? accepted;
-            fixed (byte* q = address)
-                Assert.That(p.Client.Accept(listener, LinuxSocket.SOCK_NONBLOCK, q, out _, out accepted, here: true), Is.EqualTo(0));
-            Assert.That(accepted!.Local, Is.Not.Null, "the connection runs in the process");
+            // The request leaves B but nothing delivers it before the accept.
+            var (_, accepted) = AcceptHere(p, 8091, "GET / HTTP/1.1", delivered: false);
+            Assert.That(accepted.Local, Is.Not.Null, "the connection runs in the process");
             Assert.That(ReceiveLocal(accepted.Local!), Is.EqualTo("GET / HTTP/1.1"), "the waiting segment's bytes came with the record");
         }
         finally
@@ -260,6 +252,29 @@ public sealed unsafe partial class LinuxSocketTests
         {
             LocalSockets.ForgetHistory();
         }
+    }
+
+    /// <summary>The policy counts receives that brought bytes, a call each: a readv into two
+    /// pieces is one receive (a one-request connection stays short), a second call is another.</summary>
+    [Test]
+    public void AReadvIntoSeveralPiecesCountsAsOneReceive()
+    {
+        SharedProcess p = _tree.Attach(30);
+        GiveFiltersAndMakeStackC();
+        var (_, accepted) = AcceptHere(p, 8092, "abcdef");
+        Assert.That(accepted.Local, Is.Not.Null);
+        byte[] first = new byte[2], second = new byte[2], rest = new byte[8];
+        fixed (byte* a = first)
+        fixed (byte* b = second)
+        {
+            ulong* iov = stackalloc ulong[4];
+            iov[0] = (ulong)a; iov[1] = 2; iov[2] = (ulong)b; iov[3] = 2;
+            Assert.That(LocalSockets.ReceivePieces(accepted, iov, 2, 0), Is.EqualTo(4));
+        }
+        Assert.That(Encoding.ASCII.GetString(first) + Encoding.ASCII.GetString(second), Is.EqualTo("abcd"));
+        Assert.That(accepted.Receives, Is.EqualTo(1), "one readv, one receive");
+        fixed (byte* r = rest) Assert.That(LocalSockets.Receive(accepted, r, rest.Length, 0), Is.EqualTo(2));
+        Assert.That(accepted.Receives, Is.EqualTo(2), "a second call, a second receive");
     }
 
     [Test]

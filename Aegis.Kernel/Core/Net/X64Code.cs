@@ -9,8 +9,8 @@
 //     and Finish fails when it exceeds the capacity;
 //   - a label is bound once per compilation, and is listed in _bound when it is: the next
 //     compilation unbinds the listed ones only (a recompile costs what the code's labels cost, not
-//     the set's capacity: 49,154 labels for 1,024 filters, about 200,000 instructions to clear
-//     at each filter install or removal before this);
+//     the set's capacity: 49,154 labels for 1,024 filters, about 345,000 instructions to clear
+//     at each filter install or removal before this: docs/benchmarks.md, "Packet filters");
 //   - a PC-relative field is the last 4 bytes of its
 //     instruction (true of every jump and of lea reg, [rip + disp32]), so it holds
 //     target - (field + 4);

@@ -490,6 +490,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             byte* address = stackalloc byte[LinuxSocket.AddressBytes];
             long got = ReceivePieces(socket, iov, count, room, flags, address, out int length, out bool truncated, s_control);
             if (got < 0) return got;
+            if (got > 0) socket.Receives++;
             // msg_namelen, the control messages (msg_controllen: the bytes written) and msg_flags.
             int nameLength = header[0] != 0 ? length : 0;
             if (nameLength > 0)
