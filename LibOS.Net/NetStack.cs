@@ -195,10 +195,29 @@ namespace Aegis.LibOS.Net
             if (destination != Mac && !linkBroadcast) { Counters.DropNotOurMac++; return; }
             ushort type = Ethernet.EtherType(frame);
             var payload = frame.Slice(Ethernet.HeaderLength);
-            if (type == Ethernet.TypeIpv4) ReceiveIpv4(payload, linkBroadcast, nowMicros);
+            if (type == Ethernet.TypeIpv4)
+            {
+                if (LearnsFromFrames) Learn(frame, payload);
+                ReceiveIpv4(payload, linkBroadcast, nowMicros);
+            }
             else if (type == Ethernet.TypeArp) Arp.Receive(payload, nowMicros);
             else if (type == Ethernet.TypeVlan || type == Ethernet.TypeQinQ) Counters.DropVlanTagged++;
             else Counters.DropUnknownEtherType++;
+        }
+
+        /// <summary>A stack that gets no ARP (a process running a lent listener: the machine's ARP is
+        /// the file server's) learns an on-link peer's MAC from its IPv4 frames, once; frames
+        /// reach it only through filters the kernel checked.</summary>
+        public bool LearnsFromFrames { get; set; }
+
+        private void Learn(System.ReadOnlySpan<byte> frame, System.ReadOnlySpan<byte> ip)
+        {
+            if (!IsConfigured || ip.Length < 20) return;
+            Ipv4Address source = Ipv4.Source(ip);
+            if (((source.Value ^ Address.Value) & SubnetMask.Value) != 0 || source == Address || source == SubnetBroadcast) return;
+            MacAddress mac = Ethernet.Source(frame);
+            if (mac.IsBroadcast || mac.IsMulticast || Arp.TryLookup(source, out _)) return;
+            Arp.AddStatic(source, mac);
         }
 
         private void ReceiveIpv4(System.ReadOnlySpan<byte> d, bool linkBroadcast, long now)

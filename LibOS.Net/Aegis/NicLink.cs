@@ -166,6 +166,25 @@ namespace Aegis.LibOS.Net.Aegis
             return Error.None;
         }
 
+        /// <summary>Gives 'environment' (which must have a ring attached) every TCP frame to
+        /// local:localPort: IPv4, protocol 6, the destination address and port (four atoms: it wins
+        /// them over a claim of the address, and loses a connection's frames to a six-atom gift;
+        /// docs/libos-unixish.md, "The listener in the process"). The filter's id, or the error.</summary>
+        public Error GivePort(ulong environment, Ipv4Address local, int localPort, out int id, out FilterError reason)
+        {
+            id = -1;
+            FilterAtom* atoms = stackalloc FilterAtom[4];
+            atoms[0] = Atom(FilterBase.Frame, 2, 12, Ethernet.TypeIpv4);
+            atoms[1] = Atom(FilterBase.Frame, 1, 23, 6);
+            atoms[2] = Atom(FilterBase.Frame, 4, 30, local.Value);
+            atoms[3] = Atom(FilterBase.Transport, 2, 2, (uint)localPort);
+            SystemCallResult result = SystemCalls.NicFilterDelegate(_nic, atoms, 4, environment, out _);
+            reason = result.IsError ? (FilterError)result.Second : FilterError.None;
+            if (result.IsError) return result.Error;
+            id = (int)result.Value;
+            return Error.None;
+        }
+
         // ---- receive
 
         /// <summary>Frames in the ring not yet handed to the stack.</summary>

@@ -125,6 +125,33 @@ namespace Aegis.LibOS.Net
         public TcpConnection Find(Ipv4Address local, int localPort, Ipv4Address remote, int remotePort) =>
             Lookup(new TcpKey(local, localPort, remote, remotePort));
 
+        /// <summary>Whether a connection on localPort still needs the frames a card brings for it:
+        /// any state but TIME_WAIT, its peer neither on the loopback (127/8) nor 'own' (this
+        /// machine's address, whose segments never reach a card). A listener's port can be lent to
+        /// another stack only when none does (docs/libos-unixish.md, "The listener in the process").</summary>
+        public bool NeedsFramesOnPort(int localPort, Ipv4Address own)
+        {
+            foreach (var kv in _connections)
+            {
+                TcpConnection c = kv.Value;
+                if (c.LocalPort != localPort || c.State == TcpState.TimeWait || c.State == TcpState.Closed) continue;
+                uint remote = c.RemoteAddress.Value;
+                if ((remote >> 24) == 127 || remote == own.Value) continue;
+                return true;
+            }
+            return false;
+        }
+
+        /// <summary>The connections in the table on localPort (TIME_WAIT too), into 'into'.</summary>
+        public void ConnectionsOnPort(int localPort, System.Collections.Generic.List<TcpConnection> into)
+        {
+            foreach (var kv in _connections)
+                if (kv.Value.LocalPort == localPort) into.Add(kv.Value);
+        }
+
+        /// <summary>Whether the connection waits in a listener's accept queue or handshake (not yet accepted).</summary>
+        public static bool IsQueued(TcpConnection c) => c.Listener != null;
+
         // ---- input ----
 
         /// <summary>Pure ACKs merged into the segment being received (Supersedes); its slow

@@ -138,10 +138,38 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if ((flags & ~(LinuxSocket.SOCK_NONBLOCK | LinuxSocket.SOCK_CLOEXEC)) != 0) return -Errno.EINVAL;
             if (address != 0 && lengthAddress == 0) return -Errno.EFAULT;
             byte* peer = stackalloc byte[LinuxSocket.AddressBytes];
+            int length;
+            RemoteSocket accepted;
+            bool nonBlocking = Files.Table.Get(fd).NonBlocking;
+            if (socket.LocalListener != null)
+            {
+                // A lent listener (docs/libos-unixish.md, "The listener in the process"): its twin's
+                // queue first; the server's only when its board slot may show a connection there
+                // (one from inside the machine). A blocking description waits at the server: the loan goes back first.
+                // So does an accept of a connection with a blocking description (it runs at the server).
+                bool blockingConnection = (flags & LinuxSocket.SOCK_NONBLOCK) == 0;
+                if (socket.Lent && (!nonBlocking || blockingConnection)) Net.LocalNet.GiveBack(socket, keepQueued: true);
+                error = Net.LocalNet.AcceptLocal(socket, peer, out length, out accepted);
+                if (error == 0)
+                {
+                    if (blockingConnection) _ = accepted.Handle; // to the server (it has a filter of its own since the loan went back)
+                    return AcceptedHere(accepted, flags, address, lengthAddress, peer, length);
+                }
+                if (socket.Lent && socket.Handle.Client.PollBoard(socket, out short boarded) && (boarded & 0x1) == 0) return -Errno.EAGAIN;
+            }
             // A non-blocking accept may run the connection here (docs/libos-unixish.md, "Connections run by the process").
-            bool here = (flags & LinuxSocket.SOCK_NONBLOCK) != 0 && socket.SocketType == LinuxSocket.SOCK_STREAM && LocalSockets.Worthwhile && Net.LocalNet.CanTake;
-            error = socket.Handle.Client.Accept(socket, flags, peer, out int length, out RemoteSocket accepted, here);
+            bool stream = (flags & LinuxSocket.SOCK_NONBLOCK) != 0 && socket.SocketType == LinuxSocket.SOCK_STREAM;
+            bool here = stream && LocalSockets.Worthwhile && Net.LocalNet.CanTake;
+            error = socket.Handle.Client.Accept(socket, flags, peer, out length, out accepted, here);
             if (error < 0) return error;
+            if (stream && nonBlocking && length >= 2 && *(ushort*)peer == LinuxSocket.AF_INET)
+                Net.LocalNet.MaybeLend(socket); // its later connections, from their first segment
+            return AcceptedHere(accepted, flags, address, lengthAddress, peer, length);
+        }
+
+        private static long AcceptedHere(RemoteSocket accepted, int flags, ulong address, ulong lengthAddress, byte* peer, int length)
+        {
+            long error;
             if (accepted.Local != null) Net.LocalNet.Taken(accepted);
             long fdNew = InstallSocket(accepted, flags);
             if (fdNew < 0) return fdNew;

@@ -165,7 +165,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public static int BeforeFork(ulong child)
         {
             if (Remote == null) return 0;
-            Net.LocalNet.HandBackAll(); // the child must not share a connection this process runs (its copy of the stack would answer too)
+            Net.LocalNet.HandBackAll(forFork: true); // the child must not share a connection this process runs (its copy of the stack would answer too)
             return Remote.BeforeFork(child);
         }
 

@@ -126,6 +126,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return result;
         }
 
+        /// <summary>A lent listener's twin (RemoteSocket.LocalListener): POLLIN when it has a connection to accept.</summary>
+        public static short PollListener(RemoteSocket listener)
+        {
+            if (Step != null) Step();
+            return listener.LocalListener.Poll();
+        }
+
         /// <summary>poll's bits (POLLIN, POLLOUT, POLLHUP, POLLERR...).</summary>
         public static short Poll(RemoteSocket socket)
         {

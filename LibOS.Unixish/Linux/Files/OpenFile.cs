@@ -78,6 +78,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 RemoteSocket.CloseLocal(local); // a connection running here: the server closes it
                 return;
             }
+            if (Node is RemoteSocket { LocalListener: not null } lending && RemoteSocket.ListenerClosing != null)
+                RemoteSocket.ListenerClosing(lending); // before the server's descriptor goes: LendBack names it
             if (Node is IRemoteNode remote) remote.Handle.Release();
             if (Node is RemoteSocket closing)
             {
@@ -343,7 +345,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     return ((events & POLLIN) != 0 ? counter.Writes : 0) + ((events & POLLOUT) != 0 ? counter.Reads : 0);
                 case RemoteSocket socket:
                     if (socket.Local != null) return socket.Local.Changes; // counted by the process's own stack
-                    return socket.Changes; // what the server counted at the Poll that just looked (VfsProtocol.Poll)
+                    // What the server counted at the Poll that just looked (VfsProtocol.Poll), and a lent listener's twin's.
+                    return socket.Changes + (socket.LocalListener != null ? socket.LocalListener.Changes : 0);
                 default:
                     return 0;
             }
@@ -385,6 +388,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         ready = socket.Handle.Client.Poll(socket, events, VfsClient.PollWatch, out bool recorded);
                         if (VfsClient.PollWatch && !recorded) VfsClient.PollUnrecorded = true;
                     }
+                    if (socket.LocalListener != null) ready |= LocalSockets.PollListener(socket); // a lent listener's twin: its queue
                     if ((ready & POLLIN) != 0) ready |= POLLRDNORM;
                     if ((ready & POLLOUT) != 0) ready |= POLLWRNORM;
                     break;

@@ -257,12 +257,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>/proc/aegis/handover: "given N" (connections the file server handed to processes
         /// to run: docs/libos-unixish.md, "Connections run by the process") and "taken_back N"
-        /// (connections it took over from them), since it started; empty without a server.</summary>
+        /// (connections it took over from them), "lent N" (listeners whose new connections it let
+        /// a process run from their first segment: "The listener in the process"), since it
+        /// started; empty without a server.</summary>
         public static string FormatHandover(System.Func<long[], bool> source)
         {
             var facts = new long[VfsProtocol.Count + VfsProtocol.ServerFacts];
             if (source == null || !source(facts)) return "";
-            return "given " + facts[VfsProtocol.Count].ToString() + "\ntaken_back " + facts[VfsProtocol.Count + 1].ToString() + "\n";
+            return "given " + facts[VfsProtocol.Count].ToString() + "\ntaken_back " + facts[VfsProtocol.Count + 1].ToString()
+                + "\nlent " + facts[VfsProtocol.Count + 2].ToString() + "\n";
         }
 
         public static string FormatDiskstats(IDiskSource disk)

@@ -45,8 +45,23 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>The process layer's: the last descriptor of a connection running here closed:
         /// the server closes it (one call: VfsProtocol.AdoptAndClose).</summary>
         public static delegate*<RemoteSocket, void> CloseLocal;
+        /// <summary>The process layer's: this process's description of a listener with a twin
+        /// (LocalListener) closed: the loan goes back and the twin closes.</summary>
+        public static delegate*<RemoteSocket, void> ListenerClosing;
         /// <summary>Receives that brought bytes (LocalSockets' policy; counted by the system calls).</summary>
         public int Receives;
+        /// <summary>A listener lent to this process (docs/libos-unixish.md, "The listener in the
+        /// process"): its twin in the process's own stack, which answers the port's handshakes
+        /// while Lent; after LendBack it stays until its queue is accepted. Null otherwise.</summary>
+        public Socket LocalListener;
+        /// <summary>The port's frames come to this process (Lend granted, LendBack not yet).</summary>
+        public bool Lent;
+        /// <summary>Accepts to go before asking Lend again (it was refused).</summary>
+        public int LendWait;
+        /// <summary>Of a connection the process's twin of a lent listener made: that listener
+        /// (the server never had the connection and gave no filter for it; its close stays here).
+        /// Null for every other socket, and once LendBack gave it a filter of its own.</summary>
+        public RemoteSocket BornOf;
 
         /// <summary>HandBack's end: the server's descriptor for the connection (Local cleared).</summary>
         public void BecameRemote(RemoteHandle handle)
@@ -299,6 +314,26 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             int* tuple = (int*)Payload;
             tuple[0] = (int)local; tuple[1] = localPort; tuple[2] = (int)remote; tuple[3] = remotePort;
             return Call(VfsProtocol.Adopt, 0, VfsProtocol.AdoptForget, 0, out _);
+        }
+
+        /// <summary>VfsProtocol.Lend: the listener's port, its route into info (HandoverInfoBytes), or -errno.</summary>
+        public long Lend(RemoteSocket listener, byte* info)
+        {
+            long port = Call(VfsProtocol.Lend, (ulong)listener.Handle.ServerFd, 0, 0, out _);
+            if (port > 0) System.Buffer.MemoryCopy(Payload + VfsProtocol.HandoverInfo, info, VfsProtocol.HandoverInfoBytes, VfsProtocol.HandoverInfoBytes);
+            return port;
+        }
+
+        /// <summary>VfsProtocol.LendBack: the port's filter goes back; the connections listed
+        /// (count four-tuples: local address, local port, remote address, remote port) keep
+        /// running here, each with a filter of its own where given[i] is 1. How many, or -errno.</summary>
+        public long LendBack(RemoteSocket listener, int* tuples, int count, int* given)
+        {
+            if (count < 0 || count > VfsProtocol.MaximumKept) return -Errno.EINVAL;
+            System.Buffer.MemoryCopy(tuples, Payload, count * VfsProtocol.LendTupleBytes, count * VfsProtocol.LendTupleBytes);
+            long result = Call(VfsProtocol.LendBack, (ulong)listener.Handle.ServerFd, (ulong)count, 0, out _);
+            if (result >= 0) System.Buffer.MemoryCopy(Payload, given, count * 4, count * 4);
+            return result;
         }
 
         /// <summary>RemoteSocket.HandBack's end: a proxy for the server descriptor that Adopt installed.</summary>

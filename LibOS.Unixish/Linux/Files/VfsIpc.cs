@@ -266,6 +266,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Net.NetService.ResolverConfiguration = WriteResolverConfiguration;
             s_vfs.Sockets = Net.NetService.Start(Net.NetService.HaveNic()); // calls meanwhile are told Busy
             s_vfs.GiveConnection = Net.NetService.GiveConnection; // connections processes run themselves
+            s_vfs.GiveListener = Net.NetService.GiveListener; // listeners whose connections processes run from their first segment
             s_vfs.TakeFilterBack = Net.NetService.TakeFilterBack;
             s_vfs.DeliverWaiting = Net.NetService.DeliverWaiting;
             bool network = s_vfs.Sockets != null;

@@ -129,7 +129,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int ServerCalls = 57; // -> Count; payload: the server's calls so far by operation (Count longs), for /proc/aegis/file_server, then ServerFacts longs
         public const int Adopt = 58;       // w1 the record's whole length, w2 this piece's offset | SOCK_NONBLOCK << 32, w3 the piece's length; payload = the
                                            // piece of a TcpConnection.HandOver record -> 0 (more to come), or the fd of the connection the server took over
-        public const int Count = 59;
+        public const int Lend = 59;        // w1 a listening TCP socket's fd -> its port; payload + HandoverInfo = the route (the next hop: the router)
+        public const int LendBack = 60;    // w1 fd, w2 count (0 .. MaximumKept); payload = count four-tuples (LendTuple) -> how many were given; payload = an int per tuple, 1 given
+        public const int Count = 61;
+
+        /// <summary>LendBack's four-tuples: ints local address, local port, remote address, remote port.</summary>
+        public const int LendTupleBytes = 16;
+        /// <summary>Most connections one LendBack keeps running in the process.</summary>
+        public const int MaximumKept = 256;
 
         /// <summary>Accept's w2 bit: the caller may run the connection itself (docs/libos-unixish.md,
         /// "Connections run by the process"); the server may then answer HandedOver.</summary>
@@ -150,8 +157,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>What ServerCalls' payload has after the Count calls: connections the server
         /// handed to processes to run (AcceptHere answered HandedOver), and connections it took
-        /// over from them (Adopt) (/proc/aegis/handover).</summary>
-        public const int ServerFacts = 2;
+        /// over from them (Adopt), and listeners lent (Lend) (/proc/aegis/handover).</summary>
+        public const int ServerFacts = 3;
 
         /// <summary>Each operation's name (/proc/aegis/file_server), indexed by its number; 0 is no operation.</summary>
         public static readonly string[] Names =
@@ -161,7 +168,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             "statfs", "read", "pread", "write", "pwrite", "seek", "getdents", "getflags", "setflags", "close",
             "duplicate", "getcwd", "exec", "reopen", "display_path", "readable", "set_position", "sync", "drop_caches", "unmount",
             "disk_statistics", "socket", "bind", "listen", "accept", "connect", "shutdown", "socket_name", "setsockopt", "getsockopt",
-            "poll", "sendto", "recvfrom", "sendfile", "poll_many", "socketpair", "server_calls", "adopt",
+            "poll", "sendto", "recvfrom", "sendfile", "poll_many", "socketpair", "server_calls", "adopt", "lend", "lend_back",
         };
         public const int MaximumPollBatch = 512, PollEntryBytes = 16;
         /// <summary>PollMany's w2 bit: each entry with a board slot subscribes the sender's readiness

@@ -27,6 +27,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
     /// ring in the process, an unknown next hop).</summary>
     public delegate int ConnectionGiver(ulong process, uint local, int localPort, uint remote, int remotePort, out HandoverRoute route);
 
+    /// <summary>Gives process a filter that brings it every TCP frame to address:port (the port of
+    /// a listener: its SYNs and the segments of the connections it makes) and fills the route (the
+    /// next hop: the router); the filter's id, or -1 (refused).</summary>
+    public delegate int ListenerGiver(ulong process, uint address, int port, out HandoverRoute route);
+
     public sealed unsafe partial class VfsServer
     {
         /// <summary>The machine's (NetService): null, never hand over.</summary>
@@ -77,12 +82,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 TakeFilterBack?.Invoke(id);
                 return 0;
             }
-            byte* info = payload + VfsProtocol.HandoverInfo;
-            new System.Span<byte>(info, VfsProtocol.HandoverInfoBytes).Clear();
-            *(uint*)info = route.Address;
-            *(uint*)(info + 4) = route.Mask;
-            *(uint*)(info + 8) = route.Router;
-            *(ulong*)(info + 16) = route.NextHopMac;
+            WriteRoute(payload, route);
             _given.Add(new GivenFilter { Process = sender, Local = local, LocalPort = localPort, Remote = remote, RemotePort = remotePort, Id = id });
             HandedOverCount++;
             return written;
@@ -153,6 +153,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private void ForgetHandovers(ulong sender)
         {
             _records.Remove(sender);
+            for (int i = _lent.Count - 1; i >= 0; i--)
+            {
+                if (_lent[i].Process != sender) continue;
+                int id = _lent[i].Id;
+                _lent.RemoveAt(i);
+                TakeFilterBack?.Invoke(id);
+            }
             for (int i = _given.Count - 1; i >= 0; i--)
             {
                 if (_given[i].Process != sender) continue;
@@ -164,5 +171,96 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>Filters given to processes and not yet taken back.</summary>
         public int GivenFilters => _given.Count;
+
+        // ---- the listener in the process (docs/libos-unixish.md, "The listener in the process")
+
+        /// <summary>The machine's (NetService): null, never lend.</summary>
+        public ListenerGiver GiveListener;
+        /// <summary>Listeners lent so far (/proc/aegis/handover's "lent").</summary>
+        public long LentCount;
+
+        private struct LentListener
+        {
+            public ulong Process;
+            public Net.StreamSocket Socket;
+            public int Port, Id;
+        }
+
+        private readonly List<LentListener> _lent = new List<LentListener>();
+
+        /// <summary>Listeners lent now (tests).</summary>
+        public int LentListeners => _lent.Count;
+
+        /// <summary>VfsProtocol.Lend: the listener's port frames go to the sender, whose own stack
+        /// answers its handshakes and runs its connections from their first segment; the listener
+        /// stays here (connections from inside the machine are still made here, and accepted
+        /// through it). Only while no connection of this stack on that port needs the card's
+        /// frames (NeedsFramesOnPort: checked again after the filter is given and the frames
+        /// already in the ring delivered, so a SYN that came before the filter is never answered by
+        /// two stacks). The port, or -EOPNOTSUPP (no card), -EINVAL (not a TCP listener on this
+        /// machine's address), -EALREADY (lent already), -EBUSY (connections here need the port).</summary>
+        private long Lend(ulong sender, Socket socket, byte* payload)
+        {
+            if (GiveListener == null) return -Errno.EOPNOTSUPP;
+            if (!(socket is Net.StreamSocket stream) || !stream.Listening(out uint bound, out int port)) return -Errno.EINVAL;
+            for (int i = 0; i < _lent.Count; i++)
+                if (_lent[i].Socket == stream) return -Errno.EALREADY;
+            Net.InetSockets inet = stream.Owner;
+            LibOS.Net.Ipv4Address own = inet.Stack.Address;
+            if (own.Value == 0 || (bound != 0 && bound != own.Value)) return -Errno.EINVAL;
+            if (inet.Tcp.NeedsFramesOnPort(port, own)) return -Errno.EBUSY;
+            int id = GiveListener(sender, own.Value, port, out HandoverRoute route);
+            if (id < 0) return -Errno.EOPNOTSUPP;
+            DeliverWaiting?.Invoke();
+            if (inet.Tcp.NeedsFramesOnPort(port, own))
+            {
+                TakeFilterBack?.Invoke(id);
+                return -Errno.EBUSY;
+            }
+            WriteRoute(payload, route);
+            _lent.Add(new LentListener { Process = sender, Socket = stream, Port = port, Id = id });
+            LentCount++;
+            return port;
+        }
+
+        /// <summary>VfsProtocol.LendBack: the sender keeps running the connections it lists (each
+        /// gets a filter of its own, as a handed-over one has: Adopt brings it back later), then
+        /// the port's filter comes back. How many were given (the payload: an int each, 1 when
+        /// given), or -EINVAL (this sender holds no such loan, or a bad count).</summary>
+        private long LendBack(ulong sender, Socket socket, ulong count, byte* payload)
+        {
+            int at = -1;
+            for (int i = 0; i < _lent.Count; i++)
+                if (_lent[i].Socket == socket && _lent[i].Process == sender) at = i;
+            if (at < 0 || count > VfsProtocol.MaximumKept) return -Errno.EINVAL;
+            LentListener lent = _lent[at];
+            int n = (int)count;
+            int* tuples = stackalloc int[4 * VfsProtocol.MaximumKept];
+            System.Buffer.MemoryCopy(payload, tuples, n * VfsProtocol.LendTupleBytes, n * VfsProtocol.LendTupleBytes);
+            int given = 0;
+            for (int i = 0; i < n; i++)
+            {
+                uint local = (uint)tuples[4 * i], remote = (uint)tuples[4 * i + 2];
+                int localPort = tuples[4 * i + 1], remotePort = tuples[4 * i + 3];
+                int id = localPort != lent.Port || GiveConnection == null ? -1 : GiveConnection(sender, local, localPort, remote, remotePort, out _);
+                ((int*)payload)[i] = id >= 0 ? 1 : 0;
+                if (id < 0) continue;
+                _given.Add(new GivenFilter { Process = sender, Local = local, LocalPort = localPort, Remote = remote, RemotePort = remotePort, Id = id });
+                given++;
+            }
+            _lent.RemoveAt(at);
+            TakeFilterBack?.Invoke(lent.Id);
+            return given;
+        }
+
+        private static void WriteRoute(byte* payload, in HandoverRoute route)
+        {
+            byte* info = payload + VfsProtocol.HandoverInfo;
+            new System.Span<byte>(info, VfsProtocol.HandoverInfoBytes).Clear();
+            *(uint*)info = route.Address;
+            *(uint*)(info + 4) = route.Mask;
+            *(uint*)(info + 8) = route.Router;
+            *(ulong*)(info + 16) = route.NextHopMac;
+        }
     }
 }

@@ -100,6 +100,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case VfsProtocol.Listen:
                     return socket.Listen((int)w2, new SocketCaller(sender, LinuxFile.AT_FDCWD, 0));
 
+                case VfsProtocol.Lend:
+                    return Lend(sender, socket, payload);
+
+                case VfsProtocol.LendBack:
+                    return LendBack(sender, socket, w2, payload);
+
                 case VfsProtocol.Accept:
                     {
                         result = socket.Accept(out Socket accepted, address, out length);

@@ -518,6 +518,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     for (int i = 0; i < VfsProtocol.Count; i++) ((long*)payload)[i] = Calls[i];
                     ((long*)payload)[VfsProtocol.Count] = HandedOverCount;
                     ((long*)payload)[VfsProtocol.Count + 1] = AdoptedCount;
+                    ((long*)payload)[VfsProtocol.Count + 2] = LentCount;
                     return VfsProtocol.Count;
 
                 case VfsProtocol.DisplayPath:

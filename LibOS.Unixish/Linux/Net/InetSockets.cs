@@ -470,6 +470,23 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             return true;
         }
 
+        /// <summary>A listener's address (host-order value; 0: any) and port; false for anything else.</summary>
+        public bool Listening(out uint address, out int port)
+        {
+            address = 0;
+            port = 0;
+            if (_closed || _listener == null) return false;
+            address = _listener.LocalAddress.Value;
+            port = _listener.LocalPort;
+            return true;
+        }
+
+        /// <summary>The connection (null: a listener, or never connected).</summary>
+        public TcpConnection Connection => _connection;
+
+        /// <summary>The stack this socket lives in.</summary>
+        public InetSockets Owner => _owner;
+
         public override void Close()
         {
             if (_closed) return;

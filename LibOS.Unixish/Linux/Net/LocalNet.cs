@@ -63,6 +63,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             VfsClient.TakeHere = &Take;
             RemoteSocket.HandBack = &HandBack;
             RemoteSocket.CloseLocal = &Close;
+            RemoteSocket.ListenerClosing = &ListenerClosed;
             LocalSockets.Step = &Step;
             LocalSockets.Done = &AfterWork;
         }
@@ -75,6 +76,13 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             s_tcp = null;
             s_sockets = null;
             s_local.Clear();
+            // The parent gave its loans back before the fork; their twins are its own.
+            for (int i = 0; i < s_listeners.Count; i++)
+            {
+                s_listeners[i].LocalListener = null;
+                s_listeners[i].Lent = false;
+            }
+            s_listeners.Clear();
             s_nextTimer = long.MaxValue;
             LocalSockets.ForgetHistory();
         }
@@ -124,6 +132,193 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             return s_sockets.Adopt(connection);
         }
 
+        // ---- the listener in the process (docs/libos-unixish.md, "The listener in the process")
+
+        /// <summary>Listeners with a twin in this stack: lent, or lent back and not yet drained.</summary>
+        private static readonly List<RemoteSocket> s_listeners = new List<RemoteSocket>();
+        /// <summary>A refused Lend is asked again after this many accepts on that listener.</summary>
+        private const int LendRetry = 16;
+        /// <summary>The twin's backlog (Linux's default SOMAXCONN and nginx's listen backlog).</summary>
+        private const int TwinBacklog = 511;
+
+        /// <summary>Listeners lent to this process now (tests, /proc).</summary>
+        public static int LentListeners
+        {
+            get
+            {
+                int n = 0;
+                for (int i = 0; i < s_listeners.Count; i++) if (s_listeners[i].Lent) n++;
+                return n;
+            }
+        }
+
+        /// <summary>After a non-blocking accept4 on a TCP listener (FileCalls): asks the server to lend
+        /// it (VfsProtocol.Lend), unless it is lent already or was refused fewer than LendRetry accepts
+        /// ago. Granted, the port's frames come to this stack, whose twin of the listener answers the
+        /// handshakes: accept4, the connection's calls and its close then need no call to the server.</summary>
+        public static void MaybeLend(RemoteSocket listener)
+        {
+            if (listener.LocalListener != null || listener.SocketType != LinuxSocket.SOCK_STREAM) return;
+            if (listener.LendWait > 0) { listener.LendWait--; return; }
+            if (!CanTake) return;
+            byte* info = stackalloc byte[VfsProtocol.HandoverInfoBytes];
+            long port = listener.Handle.Client.Lend(listener, info);
+            if (port <= 0)
+            {
+                listener.LendWait = LendRetry;
+                return;
+            }
+            var address = new Ipv4Address(*(uint*)info);
+            var mask = new Ipv4Address(*(uint*)(info + 4));
+            var router = new Ipv4Address(*(uint*)(info + 8));
+            if (s_stack.Address.Value != address.Value || s_stack.SubnetMask.Value != mask.Value || s_stack.Gateway.Value != router.Value)
+                s_stack.Configure(address, mask, router, Time.Microseconds);
+            s_stack.Arp.AddStatic(router, new MacAddress(*(ulong*)(info + 16)));
+            s_stack.LearnsFromFrames = true; // a peer on the link: its MAC from its SYN (this stack gets no ARP)
+            Socket twin = null;
+            long error = s_sockets.Create(LinuxSocket.AF_INET, LinuxSocket.SOCK_STREAM, 0, out twin);
+            byte* name = stackalloc byte[LinuxSocket.InetAddressLength];
+            int nameLength = Socket.WriteInet(name, address.Value, (int)port);
+            int one = 1;
+            // The port may have connections here already (the accept that asked was handed over).
+            if (error >= 0) error = twin.SetOption(LinuxSocket.SOL_SOCKET, LinuxSocket.SO_REUSEADDR, (byte*)&one, 4);
+            if (error >= 0) error = twin.Bind(name, nameLength, SocketCaller.Server);
+            if (error >= 0) error = twin.Listen(TwinBacklog, SocketCaller.Server);
+            if (error < 0)
+            {
+                twin?.Close();
+                listener.Handle.Client.LendBack(listener, null, 0, null);
+                listener.LendWait = int.MaxValue;
+                LinuxLog.Line("network: a listener lent to this process could not be made here (" + error.ToString() + "); given back");
+                return;
+            }
+            listener.LocalListener = twin;
+            listener.Lent = true;
+            s_listeners.Add(listener);
+            AfterWork();
+        }
+
+        /// <summary>accept4 on a listener with a twin here: a connection the twin made (its proxy in
+        /// 'accepted', the peer's address), or -EAGAIN. A twin lent back is closed once drained.</summary>
+        public static long AcceptLocal(RemoteSocket listener, byte* peer, out int length, out RemoteSocket accepted)
+        {
+            accepted = null;
+            Step();
+            long result = listener.LocalListener.Accept(out Socket made, peer, out length);
+            if (result < 0)
+            {
+                if (!listener.Lent) Retire(listener); // lent back and empty: its work is done
+                return result;
+            }
+            accepted = new RemoteSocket(listener.Mount, made);
+            accepted.BornOf = listener.Lent ? listener : null; // lent back: LendBack gave it a filter, as a handed-over one's
+            accepted.CorkAccepted = true;
+            return 0;
+        }
+
+        /// <summary>OpenFile's close of a listener's description: a loan goes back, the twin closes
+        /// (its queue is reset, as the listener's close would).</summary>
+        private static void ListenerClosed(RemoteSocket listener)
+        {
+            if (listener.Lent) GiveBack(listener, keepQueued: false);
+            Retire(listener);
+        }
+
+        private static void Retire(RemoteSocket listener)
+        {
+            if (listener.LocalListener == null) return;
+            listener.LocalListener.Close();
+            listener.LocalListener = null;
+            s_listeners.Remove(listener);
+            AfterWork();
+        }
+
+        private static readonly List<TcpConnection> s_onPort = new List<TcpConnection>();
+        private static readonly List<TcpConnection> s_kept = new List<TcpConnection>();
+
+        /// <summary>The loan goes back (VfsProtocol.LendBack): the connections the twin made keep
+        /// running here, each with a filter of its own, as handed-over ones — the proxies, the queue
+        /// (keepQueued: a fork's parent accepts them later) and those closed here and still
+        /// finishing; those then go to the server to finish there (AdoptAndClose). A connection
+        /// the server gave no filter goes to the server at once. Half-open handshakes are dropped
+        /// (the peer's final ACK reaches the server, which resets it); TIME_WAITs stay here, idle.</summary>
+        public static void GiveBack(RemoteSocket listener, bool keepQueued)
+        {
+            if (!listener.Lent) return;
+            Step();
+            if (!(listener.LocalListener is StreamSocket twin) || !twin.Listening(out _, out int port)) port = -1;
+            s_onPort.Clear();
+            s_kept.Clear();
+            if (port > 0) s_tcp.ConnectionsOnPort(port, s_onPort);
+            int* tuples = stackalloc int[4 * VfsProtocol.MaximumKept];
+            int* given = stackalloc int[VfsProtocol.MaximumKept];
+            int n = 0;
+            for (int i = 0; i < s_onPort.Count && n < VfsProtocol.MaximumKept; i++)
+            {
+                TcpConnection c = s_onPort[i];
+                bool queued = Tcp.IsQueued(c);
+                if (c.State == TcpState.TimeWait || c.State == TcpState.SynReceived || c.State < TcpState.Established) continue;
+                if (queued ? !keepQueued : !IsBornProxy(c, listener) && !IsClosedHere(c)) continue;
+                tuples[4 * n] = (int)c.LocalAddress.Value;
+                tuples[4 * n + 1] = c.LocalPort;
+                tuples[4 * n + 2] = (int)c.RemoteAddress.Value;
+                tuples[4 * n + 3] = c.RemotePort;
+                given[n] = 0;
+                s_kept.Add(c);
+                n++;
+            }
+            long result = listener.Handle.Client.LendBack(listener, tuples, n, given);
+            if (result < 0)
+            {
+                LinuxLog.Line("network: a listener's loan could not go back (" + result.ToString() + ")");
+                for (int i = 0; i < n; i++) given[i] = 0;
+            }
+            listener.Lent = false;
+            // The proxies born of this listener are handed-over connections from now on.
+            for (int i = s_local.Count - 1; i >= 0; i--)
+            {
+                RemoteSocket proxy = s_local[i];
+                if (proxy.BornOf != listener) continue;
+                proxy.BornOf = null;
+                int at = s_kept.IndexOf(((StreamSocket)proxy.Local).Connection);
+                if (at < 0 || given[at] == 0) _ = proxy.Handle; // no filter of its own: to the server now
+            }
+            // Those closed here finish at the server (their FIN, their TIME_WAIT).
+            for (int i = 0; i < s_kept.Count; i++)
+            {
+                TcpConnection c = s_kept[i];
+                if (Tcp.IsQueued(c) || !IsClosedHere(c) || !c.CanHandOver) continue;
+                byte[] record = c.HandoverBytes <= s_record.Length ? s_record : new byte[c.HandoverBytes];
+                long done;
+                fixed (byte* r = record)
+                {
+                    int written = c.HandOver(record, Time.Microseconds);
+                    done = written > 0 ? listener.Handle.Client.AdoptRecord(r, written, 0, close: true) : -Errno.EINVAL;
+                }
+                if (done < 0) LinuxLog.Line("network: a closing connection could not go to the server (" + done.ToString() + ")");
+            }
+            s_onPort.Clear();
+            s_kept.Clear();
+            AfterWork();
+        }
+
+        /// <summary>A connection of a proxy this listener's twin made.</summary>
+        private static bool IsBornProxy(TcpConnection c, RemoteSocket listener)
+        {
+            for (int i = 0; i < s_local.Count; i++)
+                if (s_local[i].BornOf == listener && s_local[i].Local is StreamSocket stream && stream.Connection == c) return true;
+            return false;
+        }
+
+        /// <summary>Closed by the process (no proxy has it) and still finishing.</summary>
+        private static bool IsClosedHere(TcpConnection c)
+        {
+            if (c.State != TcpState.FinWait1 && c.State != TcpState.FinWait2 && c.State != TcpState.Closing && c.State != TcpState.LastAck) return false;
+            for (int i = 0; i < s_local.Count; i++)
+                if (s_local[i].Local is StreamSocket stream && stream.Connection == c) return false;
+            return true;
+        }
+
         /// <summary>Records a proxy of a connection taken here (FileCalls, after the accept).</summary>
         public static void Taken(RemoteSocket socket)
         {
@@ -171,6 +366,10 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         /// from then on; a reset the process had not read yet is not carried).</summary>
         private static void HandBack(RemoteSocket socket)
         {
+            // Born of a lent listener, it has no filter of its own: the loan goes back first, which
+            // gives it one (or hands it back itself).
+            if (socket.BornOf != null) GiveBack(socket.BornOf, keepQueued: true);
+            if (socket.Local == null) return;
             var stream = (StreamSocket)socket.Local;
             s_local.Remove(socket);
             VfsClient client = FileCalls.Remote;
@@ -193,13 +392,27 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             s_local.Remove(socket);
             LocalSockets.Finished(socket);
             socket.Local = null;
-            if (Give(stream, 0, close: true) < 0) stream.Close(); // (a no-op when the record went)
+            if (socket.BornOf != null)
+            {
+                // Born of a lent listener: closed here, no call (its FIN and TIME_WAIT are this
+                // stack's; the port's frames come here).
+                socket.BornOf = null;
+                stream.Close();
+            }
+            else if (Give(stream, 0, close: true) < 0) stream.Close(); // (a no-op when the record went)
             AfterWork();
         }
 
-        /// <summary>Before fork, execve and exit: every connection goes back to the server.</summary>
-        public static void HandBackAll()
+        /// <summary>Before fork, execve and exit: every loan and every connection goes back to the
+        /// server (a fork's parent keeps its twins' queues to accept later; execve and exit close them).</summary>
+        public static void HandBackAll(bool forFork = false)
         {
+            for (int i = s_listeners.Count - 1; i >= 0; i--)
+            {
+                RemoteSocket listener = s_listeners[i];
+                GiveBack(listener, keepQueued: forFork);
+                if (!forFork) Retire(listener);
+            }
             while (s_local.Count > 0)
             {
                 RemoteSocket socket = s_local[s_local.Count - 1];

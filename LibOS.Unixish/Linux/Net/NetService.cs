@@ -165,6 +165,23 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             return id;
         }
 
+        /// <summary>VfsServer.GiveListener: the process gets every TCP frame to address:port (a
+        /// filter given with NicFilterDelegate) and the route, whose next hop is the router (a
+        /// peer on the link is learnt by the process's stack from its frames). -1 when it cannot:
+        /// no card or lease, the router's MAC not known, or the kernel refused.</summary>
+        public static int GiveListener(ulong process, uint address, int port, out HandoverRoute route)
+        {
+            route = default;
+            if (s_link == null || !s_configured || address != s_stack.Address.Value) return -1;
+            if (!s_stack.Arp.TryLookup(s_stack.Gateway, out MacAddress mac)) return -1;
+            if (s_link.GivePort(process, s_stack.Address, port, out int id, out _) != Error.None) return -1;
+            route.Address = s_stack.Address.Value;
+            route.Mask = s_stack.SubnetMask.Value;
+            route.Router = s_stack.Gateway.Value;
+            route.NextHopMac = mac.Value;
+            return id;
+        }
+
         /// <summary>VfsServer.DeliverWaiting: the ring's frames into the stack (the server answers
         /// calls only while it waits between steps, so this is never inside a step).</summary>
         public static void DeliverWaiting()
