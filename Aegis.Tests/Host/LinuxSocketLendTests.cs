@@ -1,0 +1,229 @@
+#nullable enable
+// The listener in the process (docs/libos-unixish.md, "The listener in the process"): the file
+// server's half (VfsServer.Handover.cs: Lend, LendBack) on LinuxSocketTests' wire. Stack A is the
+// server's, B the remote host, C the process's own stack with the twin of the lent listener; once
+// the port is lent, B's ARP entry for A's address names C's MAC, as the kernel's filter would
+// send the port's frames to the process's ring. The machine's hooks are fakes that record.
+using System.Text;
+using Aegis.LibOS.Net;
+using Aegis.LibOS.Unixish.Linux;
+using Aegis.LibOS.Unixish.Linux.Files;
+using Aegis.LibOS.Unixish.Linux.Net;
+using NUnit.Framework;
+using static Aegis.Tests.Host.NetFrames;
+
+namespace Aegis.Tests.Host;
+
+public sealed unsafe partial class LinuxSocketTests
+{
+    private static readonly MacAddress MacC = new MacAddress(0x0200000000CCUL);
+    private readonly List<(ulong Process, uint Address, int Port)> _lentGiven = new();
+
+    /// <summary>The server lends (filter ids 100, 101, ...) and gives connections (7, 8, ...); C is the process's stack.</summary>
+    private NetStack LendingAndStackC()
+    {
+        NetStack c = GiveFiltersAndMakeStackC();
+        _lentGiven.Clear();
+        _tree.Server.GiveListener = (ulong process, uint address, int port, out HandoverRoute route) =>
+        {
+            _lentGiven.Add((process, address, port));
+            route = new HandoverRoute { Address = IpA.Value, Mask = Mask24.Value, Router = IpGateway.Value, NextHopMac = MacB.Value };
+            return 99 + _lentGiven.Count;
+        };
+        c.LearnsFromFrames = true; // as LocalNet's once a listener is lent
+        return c;
+    }
+
+    /// <summary>The twin of a lent listener in C (as LocalNet.MaybeLend makes it).</summary>
+    private static Socket Twin(int port)
+    {
+        Assert.That(s_stackC!.Create(LinuxSocket.AF_INET, LinuxSocket.SOCK_STREAM, 0, out Socket twin), Is.EqualTo(0));
+        int one = 1;
+        Assert.That(twin.SetOption(LinuxSocket.SOL_SOCKET, LinuxSocket.SO_REUSEADDR, (byte*)&one, 4), Is.EqualTo(0));
+        byte[] name = Inet(IpA, port);
+        fixed (byte* q = name) Assert.That(twin.Bind(q, name.Length, SocketCaller.Server), Is.EqualTo(0));
+        Assert.That(twin.Listen(511, SocketCaller.Server), Is.EqualTo(0));
+        return twin;
+    }
+
+    /// <summary>Run, with C's TCP timers too.</summary>
+    private void RunWithC(int rounds = 4)
+    {
+        for (int i = 0; i < rounds; i++)
+        {
+            Run(1);
+            s_stackC!.Tcp.Poll(_now);
+        }
+        Run(1);
+    }
+
+    private static long AcceptTwin(Socket twin, out Socket accepted)
+    {
+        byte* peer = stackalloc byte[LinuxSocket.AddressBytes];
+        return twin.Accept(out accepted, peer, out _);
+    }
+
+    private static long Lend(SharedProcess p, RemoteSocket listener, out byte[] info)
+    {
+        info = new byte[VfsProtocol.HandoverInfoBytes];
+        fixed (byte* q = info) return p.Client.Lend(listener, q);
+    }
+
+    [Test]
+    public void ALentListenersConnectionsAreMadeAndClosedByTheProcessesOwnStackAndTheServerKeepsNone()
+    {
+        SharedProcess p = _tree.Attach(40);
+        NetStack c = LendingAndStackC();
+        RemoteSocket listener = Listening(p, 8100);
+
+        Assert.That(Lend(p, listener, out byte[] info), Is.EqualTo(8100), "the port");
+        Assert.That(_lentGiven, Is.EqualTo(new[] { (40UL, IpA.Value, 8100) }), "the port's filter: to the caller, for our address and the port");
+        fixed (byte* q = info)
+        {
+            Assert.That(*(uint*)q, Is.EqualTo(IpA.Value));
+            Assert.That(*(uint*)(q + 8), Is.EqualTo(IpGateway.Value));
+            Assert.That(*(ulong*)(q + 16), Is.EqualTo(MacB.Value), "the router's MAC");
+        }
+        Assert.That(_tree.Server.LentListeners, Is.EqualTo(1));
+        Assert.That(Lend(p, listener, out _), Is.EqualTo(-Errno.EALREADY), "lent once");
+        Assert.That(_lentGiven.Count, Is.EqualTo(1));
+
+        Socket twin = Twin(8100);
+        _b.Arp.AddStatic(IpA, MacC); // the kernel's filter: the port's frames go to the process
+        TcpConnection peer = _tcpB.CreateConnection();
+        peer.Options.NoDelay = true;
+        Assert.That(peer.Connect(IpA, 8100, _now), Is.EqualTo(TcpError.InProgress));
+        RunWithC();
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established), "the twin answered the handshake");
+        Assert.That(c.Arp.TryLookup(IpB, out MacAddress learnt) && learnt == MacB, Is.True, "B's MAC learnt from its SYN");
+        Assert.That(c.Counters.ArpRequestsSent, Is.Zero, "without asking (in the machine this stack gets no ARP answer)");
+        Assert.That(AcceptTwin(twin, out Socket accepted), Is.EqualTo(0), "accepted in the process");
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("GET /"), _now), Is.EqualTo(5));
+        RunWithC();
+        Assert.That(ReceiveLocal(accepted), Is.EqualTo("GET /"));
+        byte[] answer = Encoding.ASCII.GetBytes("200 OK");
+        fixed (byte* q = answer) Assert.That(accepted.Send(q, answer.Length, 0, null, 0, default), Is.EqualTo(answer.Length));
+        accepted.Close(); // in the process: no call
+        RunWithC();
+        byte[] buffer = new byte[64];
+        Assert.That(Encoding.ASCII.GetString(buffer, 0, peer.Receive(buffer, _now)), Is.EqualTo("200 OK"));
+        Assert.That(peer.State, Is.EqualTo(TcpState.CloseWait), "the process's FIN");
+
+        Assert.That(_tcpA.ConnectionCount, Is.Zero, "the server's stack never had the connection");
+        Assert.That(_sockets.Open, Is.EqualTo(1), "the server keeps only the listener");
+        Assert.That(_tcpA.Counters.ResetsSent, Is.Zero);
+        Assert.That(_tree.Server.LentCount, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void AListenerLentBackLeavesItsRunningConnectionsAFilterEachAndTakesThePortsBack()
+    {
+        SharedProcess p = _tree.Attach(41);
+        LendingAndStackC();
+        RemoteSocket listener = Listening(p, 8101);
+        Assert.That(Lend(p, listener, out _), Is.EqualTo(8101));
+        Socket twin = Twin(8101);
+        _b.Arp.AddStatic(IpA, MacC);
+        TcpConnection peer = _tcpB.CreateConnection();
+        Assert.That(peer.Connect(IpA, 8101, _now), Is.EqualTo(TcpError.InProgress));
+        RunWithC();
+        Assert.That(AcceptTwin(twin, out Socket accepted), Is.EqualTo(0));
+        var stream = (StreamSocket)accepted;
+        Assert.That(stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort), Is.True);
+
+        int* tuples = stackalloc int[8];
+        int* given = stackalloc int[2];
+        tuples[0] = (int)local; tuples[1] = localPort; tuples[2] = (int)remote; tuples[3] = remotePort;
+        tuples[4] = (int)local; tuples[5] = 9999; tuples[6] = (int)remote; tuples[7] = remotePort; // not the lent port: refused
+        Assert.That(p.Client.LendBack(listener, tuples, 2, given), Is.EqualTo(1), "one connection kept");
+        Assert.That(given[0], Is.EqualTo(1));
+        Assert.That(given[1], Is.EqualTo(0), "a four-tuple on another port gets no filter");
+        Assert.That(_given, Is.EqualTo(new[] { (41UL, local, localPort, remote, remotePort) }), "a filter of its own, given to the process");
+        Assert.That(_takenBack, Is.EqualTo(new[] { 100 }), "the port's filter taken back");
+        Assert.That(_tree.Server.LentListeners, Is.Zero);
+        Assert.That(_tree.Server.GivenFilters, Is.EqualTo(1), "the kept connection's filter: Adopt takes it back later, as a handed-over one's");
+        Assert.That(p.Client.LendBack(listener, tuples, 1, given), Is.EqualTo(-Errno.EINVAL), "nothing lent any more");
+
+        // The connection then goes back to the server as a handed-over one does.
+        byte[] record = new byte[stream.HandOverSize];
+        Assert.That(stream.HandOver(record), Is.EqualTo(record.Length));
+        long fd;
+        fixed (byte* r = record) fd = p.Client.AdoptRecord(r, record.Length, LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(fd, Is.GreaterThanOrEqualTo(0));
+        Assert.That(_takenBack, Is.EqualTo(new[] { 100, 7 }), "and its filter with it");
+        Assert.That(_tree.Server.GivenFilters, Is.Zero);
+    }
+
+    [Test]
+    public void ALendIsRefusedWhileTheServersStackNeedsThePortAndForAnythingButATcpListener()
+    {
+        SharedProcess p = _tree.Attach(42);
+        LendingAndStackC();
+        RemoteSocket listener = Listening(p, 8102);
+        TcpConnection peer = _tcpB.CreateConnection();
+        Assert.That(peer.Connect(IpA, 8102, _now), Is.EqualTo(TcpError.InProgress));
+        Run();
+        Assert.That(Lend(p, listener, out _), Is.EqualTo(-Errno.EBUSY), "a connection in the server's queue needs the port's frames");
+        Assert.That(_lentGiven, Is.Empty, "no filter given");
+
+        RemoteSocket unbound = NewSocket(p, LinuxSocket.SOCK_STREAM);
+        Assert.That(Lend(p, unbound, out _), Is.EqualTo(-Errno.EINVAL), "not a listener");
+        RemoteSocket datagram = NewSocket(p, LinuxSocket.SOCK_DGRAM);
+        Assert.That(Bind(p, datagram, Ipv4Address.Any, 8103), Is.EqualTo(0));
+        Assert.That(Lend(p, datagram, out _), Is.EqualTo(-Errno.EINVAL), "not TCP");
+        RemoteSocket loopback = NewSocket(p, LinuxSocket.SOCK_STREAM | LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(Bind(p, loopback, new Ipv4Address(0x7F000001), 8104), Is.EqualTo(0));
+        Assert.That(p.Client.Listen(loopback, 4), Is.EqualTo(0));
+        Assert.That(Lend(p, loopback, out _), Is.EqualTo(-Errno.EINVAL), "a loopback listener has no frames to lend");
+        Assert.That(_lentGiven, Is.Empty);
+
+        // Another process cannot give back p's loan.
+        RemoteSocket free = Listening(p, 8105);
+        Assert.That(Lend(p, free, out _), Is.EqualTo(8105));
+        SharedProcess other = _tree.Attach(43);
+        *(int*)other.Transport.Buffer = 0;
+        Assert.That(other.Transport.Call(VfsProtocol.LendBack, (ulong)free.Handle.ServerFd, 0, 0, out _), Is.EqualTo(-Errno.EBADF), "not its descriptor");
+        int* none = stackalloc int[1];
+        Assert.That(p.Client.LendBack(free, none, VfsProtocol.MaximumKept + 1, none), Is.EqualTo(-Errno.EINVAL), "too many");
+        Assert.That(_tree.Server.LentListeners, Is.EqualTo(1), "still lent");
+    }
+
+    /// <summary>A SYN that reached the server's ring before the port's filter was given is
+    /// delivered there and made a handshake in the server's stack: the loan is undone (its ACK
+    /// would reach the process, whose stack would reset it).</summary>
+    [Test]
+    public void ASynWaitingInTheServersRingWhenTheFilterIsGivenUndoesTheLoan()
+    {
+        SharedProcess p = _tree.Attach(44);
+        LendingAndStackC();
+        _tree.Server.DeliverWaiting = () => _wire.Pump(_now);
+        try
+        {
+            RemoteSocket listener = Listening(p, 8106);
+            TcpConnection peer = _tcpB.CreateConnection();
+            Assert.That(peer.Connect(IpA, 8106, _now), Is.EqualTo(TcpError.InProgress)); // the SYN waits on the wire
+            Assert.That(Lend(p, listener, out _), Is.EqualTo(-Errno.EBUSY));
+            Assert.That(_lentGiven.Count, Is.EqualTo(1), "the filter was given");
+            Assert.That(_takenBack, Is.EqualTo(new[] { 100 }), "and taken back");
+            Assert.That(_tree.Server.LentListeners, Is.Zero);
+            Run();
+            Assert.That(peer.State, Is.EqualTo(TcpState.Established), "the server made the connection");
+        }
+        finally
+        {
+            _tree.Server.DeliverWaiting = null;
+        }
+    }
+
+    [Test]
+    public void AProcessThatSaysGoodbyeWithAListenerLentGetsThePortsFilterTakenBack()
+    {
+        SharedProcess p = _tree.Attach(45);
+        LendingAndStackC();
+        RemoteSocket listener = Listening(p, 8107);
+        Assert.That(Lend(p, listener, out _), Is.EqualTo(8107));
+        Assert.That(p.Transport.Call(VfsProtocol.Goodbye, 0, 0, 0, out _), Is.EqualTo(0));
+        Assert.That(_takenBack, Is.EqualTo(new[] { 100 }));
+        Assert.That(_tree.Server.LentListeners, Is.Zero);
+    }
+}
