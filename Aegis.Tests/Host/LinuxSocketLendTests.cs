@@ -215,6 +215,31 @@ public sealed unsafe partial class LinuxSocketTests
         }
     }
 
+    /// <summary>The accept that asks for the loan may have handed its connection over: once the
+    /// port is lent, that connection's own filter goes (the port's covers it), so its close in
+    /// the process leaves nothing behind and its later segments still reach the process.</summary>
+    [Test]
+    public void AConnectionHandedOverBeforeTheLoanHasItsOwnFilterTakenBackAtTheLoan()
+    {
+        SharedProcess p = _tree.Attach(46);
+        LendingAndStackC();
+        RemoteSocket listener = Listening(p, 8108);
+        TcpConnection peer = _tcpB.CreateConnection();
+        Assert.That(peer.Connect(IpA, 8108, _now), Is.EqualTo(TcpError.InProgress));
+        Run();
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        RemoteSocket? accepted;
+        fixed (byte* q = address)
+            Assert.That(p.Client.Accept(listener, LinuxSocket.SOCK_NONBLOCK, q, out _, out accepted, here: true), Is.EqualTo(0));
+        Assert.That(accepted!.Local, Is.Not.Null, "handed over, with a filter of its own (7)");
+        AcceptHere(p, 8109, "another port"); // (8)
+        Assert.That(_tree.Server.GivenFilters, Is.EqualTo(2));
+
+        Assert.That(Lend(p, listener, out _), Is.EqualTo(8108));
+        Assert.That(_takenBack, Is.EqualTo(new[] { 7 }), "the port's connection's own filter, and only that one");
+        Assert.That(_tree.Server.GivenFilters, Is.EqualTo(1));
+    }
+
     [Test]
     public void AProcessThatSaysGoodbyeWithAListenerLentGetsThePortsFilterTakenBack()
     {

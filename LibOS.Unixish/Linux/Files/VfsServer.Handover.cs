@@ -7,7 +7,10 @@
 // datagram is), takes the connection over into this stack and answers a descriptor for it; the
 // filter given for it (to that same sender only) is taken back. A process that says Goodbye with
 // connections still out gets their filters taken back: stray segments then reach this stack,
-// which answers them with a reset. Pure logic; compiles under the real .NET.
+// which answers them with a reset. Lend gives a process a listener's port instead (the twin in its
+// stack makes the connections; docs/libos-unixish.md, "The listener in the process"), LendBack
+// takes it back after giving each connection the process keeps a filter of its own.
+// Pure logic; compiles under the real .NET.
 using System.Collections.Generic;
 using Aegis.LibOS.Unixish.Linux.Net;
 
@@ -220,6 +223,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             WriteRoute(payload, route);
             _lent.Add(new LentListener { Process = sender, Socket = stream, Port = port, Id = id });
             LentCount++;
+            // The sender's connections on the port handed over before: the port's filter brings
+            // their frames now, and the process runs them as the twin's (their close stays there).
+            for (int i = _given.Count - 1; i >= 0; i--)
+            {
+                GivenFilter given = _given[i];
+                if (given.Process != sender || given.LocalPort != port || given.Local != own.Value) continue;
+                _given.RemoveAt(i);
+                TakeFilterBack?.Invoke(given.Id);
+            }
             return port;
         }
 

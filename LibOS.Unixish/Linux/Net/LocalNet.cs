@@ -7,6 +7,10 @@
 // poll and epoll) from its own stack, without a call to the server and without an address-space
 // switch. Everything else hands the connection back first (RemoteSocket.Handle): the server's
 // semantics stay the one definition. Fork, execve, exit and close hand every connection back.
+// A non-blocking TCP listener may also be lent to the process (VfsProtocol.Lend; docs/libos-
+// unixish.md, "The listener in the process"): a twin listener in this stack answers the port's
+// handshakes, and the connections it makes are accepted and closed here without a call; the loan
+// goes back (GiveBack) before anything the server must see.
 //
 // The stack: a NicLink on a ring of this process (opened at the first handover, a small one), a
 // NetStack configured with the server's address (it answers neither ARP nor ping: it never gets
@@ -195,6 +199,12 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             listener.LocalListener = twin;
             listener.Lent = true;
             s_listeners.Add(listener);
+            // Connections on the port handed over before (the accept that asked): the server took
+            // their own filters back (the port's brings their frames); they are the twin's now.
+            for (int i = 0; i < s_local.Count; i++)
+                if (s_local[i].BornOf == null && s_local[i].Local is StreamSocket stream && stream.Connection != null
+                    && stream.Connection.LocalPort == (int)port && stream.Connection.LocalAddress.Value == address.Value)
+                    s_local[i].BornOf = listener;
             AfterWork();
         }
 
