@@ -198,6 +198,56 @@ public class LinuxSocketBootTests
         Assert.That(calls["taken_back"], Is.EqualTo(4), () => result.Describe("connections the server took back"));
     }
 
+    /// <summary>The same server with its listener non-blocking and waited for with poll, as an
+    /// event loop's (boot-handover PORT lend): the file server lends it to the process at its first
+    /// accept (docs/libos-unixish.md, "The listener in the process"), whose own stack then makes
+    /// the connections. The loan goes back before a fork (the child's answer arrives and the
+    /// connection ends with a FIN, not a reset) and before a call the process does not serve on a
+    /// connection the twin made (SO_RCVTIMEO: the answers go on across it); echoes before and after
+    /// each arrive whole. The server's counts: a listener lent, loans given back.</summary>
+    [Test]
+    public void ALentListenersConnectionsSurviveTheLoanGoingBackAtForkAndAtACallNotServedHere()
+    {
+        int port = FreeTcpPort(), stopPort = FreeTcpPort();
+        string[] Echoes(int n, string tag) => Enumerable.Range(1, n).Select(i => "echo " + tag + " " + i).ToArray();
+        IEnumerable<string> Answers(int n, string tag) => Enumerable.Range(1, n).Select(i => tag + " " + i);
+        (List<string> answers, bool cleanEnd) first = default, twins = default, forked = default, after = default, moved = default, quit = default;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "handover: listening");
+            first = Converse(port, Echoes(20, "first"));
+            twins = Converse(port, Echoes(20, "twin"));
+            forked = Converse(port, new[] { "echo before the fork", "fork" }, readToEnd: true);
+            after = Converse(port, Echoes(20, "after"));
+            moved = Converse(port, new[] { "echo before", "timeout", "echo after" });
+            quit = Converse(port, new[] { "quit" }, readToEnd: true);
+            using var stop = new TcpClient();
+            stop.Connect(IPAddress.Loopback, stopPort);
+            stop.Client.Shutdown(SocketShutdown.Send);
+            WaitFor(output, "stopped");
+        }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", port + ":7000", "--forward", stopPort + ":9999", "--",
+            "init=/bin/sh -c '/tests/boot-handover 7000 lend & p=$!;busybox nc -l -p 9999;cat /proc/aegis/file_server /proc/aegis/handover;wait $p;echo stopped'", "exit");
+
+        result.AssertExitStatus(0);
+        Assert.That(first.answers, Is.EqualTo(Answers(20, "first")), () => result.Describe("the first connection's echoes"));
+        Assert.That(twins.answers, Is.EqualTo(Answers(20, "twin")), () => result.Describe("the echoes on a connection the twin made"));
+        Assert.That(forked.answers, Is.EqualTo(new[] { "before the fork", "child PID-DIFFERS" }), () => result.Describe("the forked child's answer"));
+        Assert.That(forked.cleanEnd, Is.True, () => result.Describe("the forked connection ended with a reset"));
+        Assert.That(after.answers, Is.EqualTo(Answers(20, "after")), () => result.Describe("the echoes after the fork"));
+        Assert.That(moved.answers, Is.EqualTo(new[] { "before", "timeout", "after" }), () => result.Describe("answers across the timeout's hand-back"));
+        Assert.That(quit.answers, Is.EqualTo(new[] { "bye" }), () => result.Describe("quit"));
+        var facts = new Dictionary<string, long>();
+        foreach (string line in LinuxBootRuns.OwnLines(result))
+        {
+            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 2 && long.TryParse(words[1], out long count)) facts[words[0]] = count;
+        }
+        Assert.That(facts.ContainsKey("lent") && facts.ContainsKey("lend_back"), Is.True, () => result.Describe("no /proc/aegis/handover or file_server"));
+        Assert.That(facts["lent"], Is.GreaterThanOrEqualTo(1), () => result.Describe("listeners lent"));
+        Assert.That(facts["lend_back"], Is.GreaterThanOrEqualTo(1), () => result.Describe("loans given back (the fork's)"));
+    }
+
     /// <summary>/usr/bin/leanhttp (Tests/Linux/leanhttp.c), the lean epoll server the Linux
     /// comparison runs on both systems, serves on Aegis as on Linux: curl's 1 KiB and 64 KiB
     /// documents byte for byte, the empty one empty, an unknown name 404 and a POST 400; two

@@ -6,9 +6,12 @@
  *   "fork"      -> the child answers "child PID-DIFFERS" and closes; the parent closes its copy
  *   "quit"      -> "bye", then the program exits 0
  * One connection at a time; a connection ends at its peer's close, or after fork or quit.
- * Usage: boot-handover PORT */
+ * With "lend" the listener is non-blocking and the loop waits for it with poll, as an event loop's
+ * is: on Aegis the file server then lends it to this process ("The listener in the process").
+ * Usage: boot-handover PORT [lend] */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -66,16 +69,19 @@ static int read_line(int fd, char *buffer, int *held, char *line, int room)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: boot-handover PORT\n"); return 2; }
+    if (argc != 2 && !(argc == 3 && strcmp(argv[2], "lend") == 0)) { fprintf(stderr, "usage: boot-handover PORT [lend]\n"); return 2; }
+    int lend = argc == 3;
     int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
     setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1])) };
     if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 8) != 0) { perror("handover: listen"); return 1; }
+    if (lend) fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK);
     printf("handover: listening\n");
     fflush(stdout);
     pid_t self = getpid();
     for (;;) {
         int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
+        if (fd < 0 && lend && errno == EAGAIN) { wait_for(listener, POLLIN); continue; }
         if (fd < 0) { if (errno == EINTR) continue; perror("handover: accept4"); return 1; }
         char buffer[4096], line[4096];
         int held = 0, quit = 0;
