@@ -435,6 +435,9 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         {
             if (s_link == null) return;
             long now = Time.Microseconds;
+            // Nothing came and nothing is due: the stack is as the last AfterWork left it (every
+            // change made here, by a call or a step, ends with one), so there is nothing to redo.
+            if (!s_link.HasFrames && now < s_nextTimer) return;
             int frames = s_link.Deliver(s_stack, now);
             if (frames > 0 || now >= s_nextTimer)
             {
