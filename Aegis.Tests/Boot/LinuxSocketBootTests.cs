@@ -57,6 +57,19 @@ public class LinuxSocketBootTests
         return true;
     }
 
+    /// <summary>The guest's "NAME COUNT" lines (what cat printed of /proc/aegis/file_server and
+    /// /proc/aegis/handover), by name.</summary>
+    private static Dictionary<string, long> NamedCounts(FrontDoorResult result)
+    {
+        var counts = new Dictionary<string, long>();
+        foreach (string line in LinuxBootRuns.OwnLines(result))
+        {
+            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length == 2 && long.TryParse(words[1], out long count)) counts[words[0]] = count;
+        }
+        return counts;
+    }
+
     /// <summary>Opens connections.Length keep-alive connections at once, each asking three times for
     /// /1k.txt (connections[i]: every answer whole), then tells the guest's "busybox nc -l -p 9999"
     /// (host port stopPort) to stop the server and waits for its "stopped".</summary>
@@ -101,15 +114,13 @@ public class LinuxSocketBootTests
             "init=/bin/sh -c '/srv/make-10m.sh;nginx & p=$!;busybox nc -l -p 9999;cat /proc/aegis/handover /proc/aegis/file_server;kill $p;wait;echo stopped'", "exit");
 
         result.AssertExitStatus(0);
-        var facts = new Dictionary<string, long>();
-        foreach (string line in LinuxBootRuns.OwnLines(result))
-        {
-            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length == 2 && long.TryParse(words[1], out long count)) facts[words[0]] = count;
-        }
+        Dictionary<string, long> facts = NamedCounts(result);
         Assert.That(wholeOneEach, Is.EqualTo(200), () => result.Describe("new connections with the whole document"));
-        Assert.That(facts.ContainsKey("lent") && facts.ContainsKey("accept"), Is.True, () => result.Describe("no /proc/aegis/handover or file_server"));
+        Assert.That(facts.ContainsKey("lent") && facts.ContainsKey("accept") && facts.ContainsKey("adopt"), Is.True, () => result.Describe("no /proc/aegis/handover or file_server"));
         Assert.That(facts["lent"], Is.EqualTo(1), () => result.Describe("listeners lent to nginx"));
+        // Every connection closed in nginx, the first too (handed over at the accept that asked
+        // for the loan, then counted as the twin's): none went back to the server to be closed.
+        Assert.That(facts["adopt"], Is.Zero, () => result.Describe("connections handed back to the server"));
         // 304 connections; the server's accepts: nginx's first, the stop connection's, and a few
         // the server may make before a loan (none after it: nginx keeps it until it ends).
         Assert.That(facts["accept"], Is.LessThan(10), () => result.Describe("the server's accepts"));
@@ -181,12 +192,7 @@ public class LinuxSocketBootTests
         Assert.That(forked.answers, Is.EqualTo(new[] { "child PID-DIFFERS" }), () => result.Describe("the forked child's answer"));
         Assert.That(forked.cleanEnd, Is.True, () => result.Describe("the forked connection ended with a reset"));
         Assert.That(quit.answers, Is.EqualTo(new[] { "bye" }), () => result.Describe("quit"));
-        var calls = new Dictionary<string, long>();
-        foreach (string line in LinuxBootRuns.OwnLines(result))
-        {
-            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length == 2 && long.TryParse(words[1], out long count)) calls[words[0]] = count;
-        }
+        Dictionary<string, long> calls = NamedCounts(result);
         Assert.That(calls.ContainsKey("adopt"), Is.True, () => result.Describe("no /proc/aegis/file_server"));
         // Without the hand-over each echo costs a receive and a send at the server (100 calls or more).
         Assert.That(calls["sendto"] + calls["recvfrom"], Is.LessThan(20), () => result.Describe("the server's sends and receives"));
@@ -237,12 +243,7 @@ public class LinuxSocketBootTests
         Assert.That(after.answers, Is.EqualTo(Answers(20, "after")), () => result.Describe("the echoes after the fork"));
         Assert.That(moved.answers, Is.EqualTo(new[] { "before", "timeout", "after" }), () => result.Describe("answers across the timeout's hand-back"));
         Assert.That(quit.answers, Is.EqualTo(new[] { "bye" }), () => result.Describe("quit"));
-        var facts = new Dictionary<string, long>();
-        foreach (string line in LinuxBootRuns.OwnLines(result))
-        {
-            string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Length == 2 && long.TryParse(words[1], out long count)) facts[words[0]] = count;
-        }
+        Dictionary<string, long> facts = NamedCounts(result);
         Assert.That(facts.ContainsKey("lent") && facts.ContainsKey("lend_back"), Is.True, () => result.Describe("no /proc/aegis/handover or file_server"));
         Assert.That(facts["lent"], Is.GreaterThanOrEqualTo(1), () => result.Describe("listeners lent"));
         Assert.That(facts["lend_back"], Is.GreaterThanOrEqualTo(1), () => result.Describe("loans given back (the fork's)"));

@@ -162,9 +162,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             bool here = stream && LocalSockets.Worthwhile && Net.LocalNet.CanTake;
             error = socket.Handle.Client.Accept(socket, flags, peer, out length, out accepted, here);
             if (error < 0) return error;
-            if (stream && nonBlocking && length >= 2 && *(ushort*)peer == LinuxSocket.AF_INET)
-                Net.LocalNet.MaybeLend(socket); // its later connections, from their first segment
-            return AcceptedHere(accepted, flags, address, lengthAddress, peer, length);
+            bool inet = length >= 2 && *(ushort*)peer == LinuxSocket.AF_INET;
+            long fdNew = AcceptedHere(accepted, flags, address, lengthAddress, peer, length);
+            // Its later connections from their first segment; after AcceptedHere, which listed the
+            // connection if it runs here (the loan makes it the twin's).
+            if (fdNew >= 0 && stream && nonBlocking && inet) Net.LocalNet.MaybeLend(socket);
+            return fdNew;
         }
 
         private static long AcceptedHere(RemoteSocket accepted, int flags, ulong address, ulong lengthAddress, byte* peer, int length)
