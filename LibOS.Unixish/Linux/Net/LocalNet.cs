@@ -145,17 +145,6 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         /// <summary>The twin's backlog (Linux's default SOMAXCONN and nginx's listen backlog).</summary>
         private const int TwinBacklog = 511;
 
-        /// <summary>Listeners lent to this process now (tests, /proc).</summary>
-        public static int LentListeners
-        {
-            get
-            {
-                int n = 0;
-                for (int i = 0; i < s_listeners.Count; i++) if (s_listeners[i].Lent) n++;
-                return n;
-            }
-        }
-
         /// <summary>After a non-blocking accept4 on a TCP listener (FileCalls): asks the server to lend
         /// it (VfsProtocol.Lend), unless it is lent already or was refused fewer than LendRetry accepts
         /// ago. Granted, the port's frames come to this stack, whose twin of the listener answers the
