@@ -78,6 +78,13 @@ public class LinuxSocketBootTests
         string expected = NumberedLines(16);
         Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
             i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
+        StopTheGuest(stopPort, output);
+    }
+
+    /// <summary>Tells the guest's "busybox nc -l -p 9999" (host port stopPort) to end, which
+    /// stops the server, and waits for the guest's "stopped".</summary>
+    private static void StopTheGuest(int stopPort, Func<string> output)
+    {
         using var stop = new TcpClient();
         stop.Connect(IPAddress.Loopback, stopPort);
         stop.Client.Shutdown(SocketShutdown.Send);
@@ -179,10 +186,7 @@ public class LinuxSocketBootTests
             moved = Converse(port, new[] { "echo before", "timeout", "echo after" });
             forked = Converse(port, new[] { "fork" }, readToEnd: true);
             quit = Converse(port, new[] { "quit" }, readToEnd: true);
-            using var stop = new TcpClient();
-            stop.Connect(IPAddress.Loopback, stopPort);
-            stop.Client.Shutdown(SocketShutdown.Send);
-            WaitFor(output, "stopped");
+            StopTheGuest(stopPort, output);
         }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", port + ":7000", "--forward", stopPort + ":9999", "--",
             "init=/bin/sh -c '/tests/boot-handover 7000 & p=$!;busybox nc -l -p 9999;cat /proc/aegis/file_server /proc/aegis/handover;wait $p;echo stopped'", "exit");
 
@@ -228,10 +232,7 @@ public class LinuxSocketBootTests
             after = Converse(port, Echoes(20, "after"));
             moved = Converse(port, new[] { "echo before", "timeout", "echo after" });
             quit = Converse(port, new[] { "quit" }, readToEnd: true);
-            using var stop = new TcpClient();
-            stop.Connect(IPAddress.Loopback, stopPort);
-            stop.Client.Shutdown(SocketShutdown.Send);
-            WaitFor(output, "stopped");
+            StopTheGuest(stopPort, output);
         }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", port + ":7000", "--forward", stopPort + ":9999", "--",
             "init=/bin/sh -c '/tests/boot-handover 7000 lend & p=$!;busybox nc -l -p 9999;cat /proc/aegis/file_server /proc/aegis/handover;wait $p;echo stopped'", "exit");
 

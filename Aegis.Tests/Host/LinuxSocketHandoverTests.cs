@@ -56,11 +56,11 @@ public sealed unsafe partial class LinuxSocketTests
         return c;
     }
 
-    /// <summary>B connects to p's listener on port and sends 'first'; p accepts asking to run it.
-    /// delivered false: 'first' is still on the wire (the server's ring) at the accept.</summary>
-    private (TcpConnection Peer, RemoteSocket Accepted) AcceptHere(SharedProcess p, int port, string first, bool delivered = true)
+    /// <summary>B connects to p's listener on port (a new one unless given) and sends 'first'; p
+    /// accepts asking to run it. delivered false: 'first' is still on the wire (the server's ring) at the accept.</summary>
+    private (TcpConnection Peer, RemoteSocket Accepted) AcceptHere(SharedProcess p, int port, string first, bool delivered = true, RemoteSocket? listening = null)
     {
-        RemoteSocket listener = Listening(p, port);
+        RemoteSocket listener = listening ?? Listening(p, port);
         TcpConnection peer = _tcpB.CreateConnection();
         peer.Options.NoDelay = true;
         Assert.That(peer.Connect(IpA, port, _now), Is.EqualTo(TcpError.InProgress));

@@ -63,6 +63,21 @@ public sealed unsafe partial class LinuxSocketTests
         return twin.Accept(out accepted, peer, out _);
     }
 
+    /// <summary>With the port lent: the twin in C, the port's frames sent to C (B's ARP entry for
+    /// A's address, as the kernel's filter would), B's connection made and accepted by the twin.</summary>
+    private (Socket Twin, TcpConnection Peer, Socket Accepted) TwinConnection(int port)
+    {
+        Socket twin = Twin(port);
+        _b.Arp.AddStatic(IpA, MacC);
+        TcpConnection peer = _tcpB.CreateConnection();
+        peer.Options.NoDelay = true;
+        Assert.That(peer.Connect(IpA, port, _now), Is.EqualTo(TcpError.InProgress));
+        RunWithC();
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established), "the twin answered the handshake");
+        Assert.That(AcceptTwin(twin, out Socket accepted), Is.EqualTo(0), "accepted in the process");
+        return (twin, peer, accepted);
+    }
+
     private static long Lend(SharedProcess p, RemoteSocket listener, out byte[] info)
     {
         info = new byte[VfsProtocol.HandoverInfoBytes];
@@ -88,16 +103,9 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(Lend(p, listener, out _), Is.EqualTo(-Errno.EALREADY), "lent once");
         Assert.That(_lentGiven.Count, Is.EqualTo(1));
 
-        Socket twin = Twin(8100);
-        _b.Arp.AddStatic(IpA, MacC); // the kernel's filter: the port's frames go to the process
-        TcpConnection peer = _tcpB.CreateConnection();
-        peer.Options.NoDelay = true;
-        Assert.That(peer.Connect(IpA, 8100, _now), Is.EqualTo(TcpError.InProgress));
-        RunWithC();
-        Assert.That(peer.State, Is.EqualTo(TcpState.Established), "the twin answered the handshake");
+        var (_, peer, accepted) = TwinConnection(8100);
         Assert.That(c.Arp.TryLookup(IpB, out MacAddress learnt) && learnt == MacB, Is.True, "B's MAC learnt from its SYN");
         Assert.That(c.Counters.ArpRequestsSent, Is.Zero, "without asking (in the machine this stack gets no ARP answer)");
-        Assert.That(AcceptTwin(twin, out Socket accepted), Is.EqualTo(0), "accepted in the process");
         Assert.That(peer.Send(Encoding.ASCII.GetBytes("GET /"), _now), Is.EqualTo(5));
         RunWithC();
         Assert.That(ReceiveLocal(accepted), Is.EqualTo("GET /"));
@@ -122,12 +130,7 @@ public sealed unsafe partial class LinuxSocketTests
         LendingAndStackC();
         RemoteSocket listener = Listening(p, 8101);
         Assert.That(Lend(p, listener, out _), Is.EqualTo(8101));
-        Socket twin = Twin(8101);
-        _b.Arp.AddStatic(IpA, MacC);
-        TcpConnection peer = _tcpB.CreateConnection();
-        Assert.That(peer.Connect(IpA, 8101, _now), Is.EqualTo(TcpError.InProgress));
-        RunWithC();
-        Assert.That(AcceptTwin(twin, out Socket accepted), Is.EqualTo(0));
+        var (_, _, accepted) = TwinConnection(8101);
         var stream = (StreamSocket)accepted;
         Assert.That(stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort), Is.True);
 
@@ -224,14 +227,8 @@ public sealed unsafe partial class LinuxSocketTests
         SharedProcess p = _tree.Attach(46);
         LendingAndStackC();
         RemoteSocket listener = Listening(p, 8108);
-        TcpConnection peer = _tcpB.CreateConnection();
-        Assert.That(peer.Connect(IpA, 8108, _now), Is.EqualTo(TcpError.InProgress));
-        Run();
-        byte[] address = new byte[LinuxSocket.AddressBytes];
-        RemoteSocket? accepted;
-        fixed (byte* q = address)
-            Assert.That(p.Client.Accept(listener, LinuxSocket.SOCK_NONBLOCK, q, out _, out accepted, here: true), Is.EqualTo(0));
-        Assert.That(accepted!.Local, Is.Not.Null, "handed over, with a filter of its own (7)");
+        var (_, accepted) = AcceptHere(p, 8108, "first", listening: listener);
+        Assert.That(accepted.Local, Is.Not.Null, "handed over, with a filter of its own (7)");
         AcceptHere(p, 8109, "another port"); // (8)
         Assert.That(_tree.Server.GivenFilters, Is.EqualTo(2));
 
