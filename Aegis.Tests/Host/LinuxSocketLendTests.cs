@@ -78,6 +78,14 @@ public sealed unsafe partial class LinuxSocketTests
         return (twin, peer, accepted);
     }
 
+    /// <summary>A new listener of p on port, lent to p.</summary>
+    private static RemoteSocket LentListener(SharedProcess p, int port)
+    {
+        RemoteSocket listener = Listening(p, port);
+        Assert.That(Lend(p, listener, out _), Is.EqualTo(port), "lent");
+        return listener;
+    }
+
     private static long Lend(SharedProcess p, RemoteSocket listener, out byte[] info)
     {
         info = new byte[VfsProtocol.HandoverInfoBytes];
@@ -128,8 +136,7 @@ public sealed unsafe partial class LinuxSocketTests
     {
         SharedProcess p = _tree.Attach(41);
         LendingAndStackC();
-        RemoteSocket listener = Listening(p, 8101);
-        Assert.That(Lend(p, listener, out _), Is.EqualTo(8101));
+        RemoteSocket listener = LentListener(p, 8101);
         var (_, _, accepted) = TwinConnection(8101);
         var stream = (StreamSocket)accepted;
         Assert.That(stream.Tuple(out uint local, out int localPort, out uint remote, out int remotePort), Is.True);
@@ -181,8 +188,7 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(_lentGiven, Is.Empty);
 
         // Another process cannot give back p's loan.
-        RemoteSocket free = Listening(p, 8105);
-        Assert.That(Lend(p, free, out _), Is.EqualTo(8105));
+        RemoteSocket free = LentListener(p, 8105);
         SharedProcess other = _tree.Attach(43);
         *(int*)other.Transport.Buffer = 0;
         Assert.That(other.Transport.Call(VfsProtocol.LendBack, (ulong)free.Handle.ServerFd, 0, 0, out _), Is.EqualTo(-Errno.EBADF), "not its descriptor");
@@ -242,8 +248,7 @@ public sealed unsafe partial class LinuxSocketTests
     {
         SharedProcess p = _tree.Attach(45);
         LendingAndStackC();
-        RemoteSocket listener = Listening(p, 8107);
-        Assert.That(Lend(p, listener, out _), Is.EqualTo(8107));
+        RemoteSocket listener = LentListener(p, 8107);
         Assert.That(p.Transport.Call(VfsProtocol.Goodbye, 0, 0, 0, out _), Is.EqualTo(0));
         Assert.That(_takenBack, Is.EqualTo(new[] { 100 }));
         Assert.That(_tree.Server.LentListeners, Is.Zero);
