@@ -137,32 +137,66 @@ public class LinuxSocketBootTests
         Assert.That(connections.Count(ok => !ok), Is.Zero, () => result.Describe("keep-alive connections without their three whole answers"));
     }
 
+    /// <summary>A line-per-line conversation with /tests/boot-handover on one connection.</summary>
+    private sealed class Talk : IDisposable
+    {
+        private readonly TcpClient _client = new TcpClient();
+        private readonly StreamReader _reader;
+
+        public Talk(int port)
+        {
+            _client.Connect(IPAddress.Loopback, port);
+            _client.GetStream().ReadTimeout = 60_000;
+            _reader = new StreamReader(_client.GetStream(), Encoding.ASCII);
+        }
+
+        /// <summary>Writes line; its answer ("(closed)" at the server's close).</summary>
+        public string Say(string line)
+        {
+            _client.GetStream().Write(Encoding.ASCII.GetBytes(line + "\n"));
+            return _reader.ReadLine() ?? "(closed)";
+        }
+
+        /// <summary>What the server sends until its close, and whether it closed cleanly (no reset).</summary>
+        public (string rest, bool clean) ToEnd()
+        {
+            try { return (_reader.ReadToEnd(), true); }
+            catch (IOException) { return ("", false); }
+        }
+
+        public void Dispose() => _client.Dispose();
+    }
+
     /// <summary>One line-answer exchange per line of 'lines' on one connection, then the client's
     /// close: the answers, and whether the server then closed cleanly (EOF, no reset).</summary>
     private static (List<string> answers, bool cleanEnd) Converse(int port, IEnumerable<string> lines, bool readToEnd = false)
     {
-        using var client = new TcpClient();
-        client.Connect(IPAddress.Loopback, port);
-        NetworkStream stream = client.GetStream();
-        stream.ReadTimeout = 60_000;
-        var reader = new StreamReader(stream, Encoding.ASCII);
+        using var talk = new Talk(port);
         var answers = new List<string>();
-        foreach (string line in lines)
-        {
-            stream.Write(Encoding.ASCII.GetBytes(line + "\n"));
-            answers.Add(reader.ReadLine() ?? "(closed)");
-        }
+        foreach (string line in lines) answers.Add(talk.Say(line));
         if (!readToEnd) return (answers, true);
-        try
-        {
-            string rest = reader.ReadToEnd();
-            if (rest.Length > 0) answers.Add(rest);
-            return (answers, true);
-        }
-        catch (IOException)
-        {
-            return (answers, false); // a reset
-        }
+        (string rest, bool clean) = talk.ToEnd();
+        if (rest.Length > 0) answers.Add(rest);
+        return (answers, clean);
+    }
+
+    /// <summary>Converse, then "close" (the server closes first, then the host), then a quarter
+    /// second for the file server's stack to see the connection's last segment: a Lend asked while
+    /// one of the port's connections is still closing there is refused (EBUSY), and the lend test
+    /// counts its refusals.</summary>
+    private static List<string> Settled(int port, params string[] lines)
+    {
+        List<string> answers = Converse(port, lines.Append("close"), readToEnd: true).answers;
+        Thread.Sleep(250);
+        return answers;
+    }
+
+    /// <summary>boot-handover's "facts" answer: the server's loans so far and the Lend calls it was asked.</summary>
+    private static (long lent, long asked) LendFacts(string answer)
+    {
+        string[] words = answer.Split(' ');
+        return words.Length == 4 && words[0] == "lent" && words[2] == "lend" && long.TryParse(words[1], out long lent) && long.TryParse(words[3], out long asked)
+            ? (lent, asked) : (-1, -1);
     }
 
     /// <summary>A connection accepted with SOCK_NONBLOCK runs in the accepting process's own
@@ -248,6 +282,79 @@ public class LinuxSocketBootTests
         Assert.That(facts.ContainsKey("lent") && facts.ContainsKey("lend_back"), Is.True, () => result.Describe("no /proc/aegis/handover or file_server"));
         Assert.That(facts["lent"], Is.GreaterThanOrEqualTo(1), () => result.Describe("listeners lent"));
         Assert.That(facts["lend_back"], Is.GreaterThanOrEqualTo(1), () => result.Describe("loans given back (the fork's)"));
+    }
+
+    /// <summary>The loan's other ends (docs/libos-unixish.md, "The listener in the process"), on
+    /// boot-handover's lent listener: a blocking accept gives the loan back first (the connection it
+    /// waits for is made by the server); the listener's close while lent gives it back (a new
+    /// listener on the port gets its connections); a Lend refused because a connection of the server
+    /// on the port needs its frames (one held open there) is asked again only sixteen accepts later,
+    /// and then granted; and the exit gives it back: every loan the server granted (/proc/aegis/
+    /// handover's "lent") came back (/proc/aegis/file_server's "lend_back"), and a second run of
+    /// the program on the port gets its connections and its own loan.</summary>
+    [Test]
+    public void ALentListenerGoesBackAtABlockingAcceptAtItsCloseAndAtExitAndARefusedLendIsAskedAgainSixteenAcceptsLater()
+    {
+        int port = FreeTcpPort(), stopPort = FreeTcpPort();
+        List<string> first = null, twin = null, blocked = null, relisten = null, relistened = null, retry = null;
+        var waited = new List<List<string>>();
+        string[] held = null, refused = null;
+        (List<string> answers, bool cleanEnd) quit = default, second = default;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "handover: listening");
+            first = Settled(port, "echo first"); // its accept asks for the loan
+            twin = Settled(port, "echo twin", "facts", "block"); // the twin's; then the listener blocks
+            blocked = Settled(port, "echo blocked", "nonblock"); // waited for by a blocking accept
+            relisten = Settled(port, "echo lent again", "facts", "relisten"); // lent again, then closed
+            relistened = Settled(port, "echo relistened", "nonblock"); // the new listener's (blocking) accept
+            using (var hold = new Talk(port))
+            {
+                // Lent at its accept, back at the timeout (the connection goes to the server), held there.
+                held = new[] { hold.Say("echo held"), hold.Say("timeout"), hold.Say("hold") };
+                using var refusedTalk = new Talk(port); // its accept asks, and is refused
+                refused = new[] { refusedTalk.Say("facts"), refusedTalk.Say("release") };
+                hold.Dispose();
+                refused = refused.Append(refusedTalk.Say("close")).ToArray();
+                refusedTalk.ToEnd();
+            }
+            Thread.Sleep(250);
+            for (int i = 1; i <= 16; i++) waited.Add(Settled(port, "echo wait " + i));
+            retry = Settled(port, "facts"); // the seventeenth accept since the refusal asks again
+            quit = Converse(port, new[] { "echo last", "quit" }, readToEnd: true); // exits with the loan out
+            WaitFor(() => { string all = output(); int at = all.IndexOf("first ended", StringComparison.Ordinal); return at < 0 ? "" : all.Substring(at); }, "handover: listening");
+            second = Converse(port, new[] { "echo second", "quit" }, readToEnd: true);
+            StopTheGuest(stopPort, output);
+        }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", port + ":7000", "--forward", stopPort + ":9999", "--",
+            "init=/bin/sh -c '/tests/boot-handover 7000 lend;echo first\"\" ended;/tests/boot-handover 7000 lend & p=$!;busybox nc -l -p 9999;wait $p;cat /proc/aegis/file_server /proc/aegis/handover;echo stopped'", "exit");
+
+        result.AssertExitStatus(0);
+        Assert.That(first, Is.EqualTo(new[] { "first", "closing" }), () => result.Describe("the first connection"));
+        Assert.That(twin?.Count == 4 && twin[0] == "twin" && twin[2] == "block" && twin[3] == "closing", Is.True, () => result.Describe("the twin's connection: " + string.Join(" | ", twin ?? new List<string>())));
+        Assert.That(blocked, Is.EqualTo(new[] { "blocked", "nonblock", "closing" }), () => result.Describe("the connection a blocking accept waited for"));
+        Assert.That(relisten?.Count == 4 && relisten[0] == "lent again" && relisten[2] == "relisten", Is.True, () => result.Describe("the connection that closed the lent listener"));
+        Assert.That(relistened, Is.EqualTo(new[] { "relistened", "nonblock", "closing" }), () => result.Describe("the new listener's connection"));
+        Assert.That(held, Is.EqualTo(new[] { "held", "timeout", "held" }), () => result.Describe("the held connection"));
+        Assert.That(refused?.Length == 3 && refused[1] == "released" && refused[2] == "closing", Is.True, () => result.Describe("the refused connection"));
+        for (int i = 0; i < 16; i++)
+            Assert.That(waited[i], Is.EqualTo(new[] { "wait " + (i + 1), "closing" }), () => result.Describe("connection " + (i + 1) + " after the refusal"));
+        Assert.That(quit.answers, Is.EqualTo(new[] { "last", "bye" }), () => result.Describe("quit"));
+        Assert.That(second.answers, Is.EqualTo(new[] { "second", "bye" }), () => result.Describe("the second run"));
+
+        (long lent, long asked) atBlock = LendFacts(twin[1]), atRelisten = LendFacts(relisten[1]), atRefusal = LendFacts(refused[0]), atRetry = LendFacts(retry[0]);
+        string said = $"lent/asked at the block {atBlock}, at the relisten {atRelisten}, at the refusal {atRefusal}, at the retry {atRetry}";
+        Assert.That(atBlock.lent, Is.GreaterThanOrEqualTo(1), () => result.Describe(said));
+        Assert.That(atRelisten.lent, Is.EqualTo(atBlock.lent + 1), () => result.Describe(said + "; lent again after the blocking accept (so lent when closed)"));
+        // Since: the held connection's accept asked (granted), the refused one's asked (refused).
+        Assert.That((atRefusal.lent - atRelisten.lent, atRefusal.asked - atRelisten.asked), Is.EqualTo((1L, 2L)), () => result.Describe(said));
+        // Seventeen accepts since the refusal: one more ask, the last, granted.
+        Assert.That(retry, Has.Count.EqualTo(2), () => result.Describe("the retry's connection"));
+        Assert.That((atRetry.lent - atRefusal.lent, atRetry.asked - atRefusal.asked), Is.EqualTo((1L, 1L)), () => result.Describe(said));
+        Dictionary<string, long> facts = NamedCounts(result);
+        Assert.That(facts.ContainsKey("lent") && facts.ContainsKey("lend_back"), Is.True, () => result.Describe("no /proc/aegis/handover or file_server"));
+        Assert.That(facts["lent"], Is.EqualTo(atRetry.lent + 1), () => result.Describe("the second run's loan"));
+        Assert.That(facts["lend_back"], Is.EqualTo(facts["lent"]), () => result.Describe("every loan given back (the blocking accept, the close, the timeout, both exits)"));
     }
 
     /// <summary>/usr/bin/leanhttp (Tests/Linux/leanhttp.c), the lean epoll server the Linux

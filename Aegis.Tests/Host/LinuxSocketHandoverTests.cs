@@ -349,4 +349,56 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(_takenBack, Is.EquivalentTo(new[] { 7, 8 }));
         Assert.That(_tree.Server.GivenFilters, Is.Zero);
     }
+
+    /// <summary>A segment that reaches the process's stack after its connection went back to the
+    /// server (in the machine: after the process's last look at its ring, before the server took
+    /// the filter back) goes on to the server (Tcp.MovedSegment, VfsProtocol.LateSegment), which
+    /// receives it as if from the card: the bytes are read there and acknowledged at once. Found by
+    /// the lend boot test: a FIN so lost waited a second for the peer's retransmission, and kept the
+    /// server's connection closing (a Lend refused meanwhile). No other process may give such a
+    /// segment, nor this one once LateSegmentMicros have passed.</summary>
+    [Test]
+    public void ASegmentThatReachesTheProcessAfterItsConnectionWentBackIsReceivedByTheServer()
+    {
+        SharedProcess p = _tree.Attach(28);
+        NetStack c = GiveFiltersAndMakeStackC();
+        var (peer, accepted) = AcceptHere(p, 8092, "hello");
+        Assert.That(ReceiveLocal(accepted.Local!), Is.EqualTo("hello"));
+        byte[]? forwarded = null;
+        uint forwardedSource = 0, forwardedDestination = 0;
+        long forwardResult = 1;
+        s_stackC!.Tcp.MovedSegment = (source, destination, segment) =>
+        {
+            forwarded = segment.ToArray();
+            forwardedSource = source.Value;
+            forwardedDestination = destination.Value;
+            forwardResult = p.Client.LateSegment(source.Value, destination.Value, segment);
+        };
+        var stream = (StreamSocket)accepted.Local!;
+        byte[] record = new byte[stream.HandOverSize];
+        Assert.That(stream.HandOver(record), Is.EqualTo(record.Length));
+        long fd;
+        fixed (byte* r = record) fd = p.Client.AdoptRecord(r, record.Length, LinuxSocket.SOCK_NONBLOCK);
+        Assert.That(fd, Is.GreaterThanOrEqualTo(0));
+        accepted.BecameRemote(p.Client.AdoptedHandle((int)fd));
+
+        _b.Arp.AddStatic(IpA, MacC); // B's next segment reaches the process's ring, as a late one does
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("late bytes"), _now), Is.EqualTo(10));
+        Run(1);
+        Assert.That(forwardResult, Is.EqualTo(0), "the server took the segment");
+        Assert.That(s_stackC.Tcp.Counters.ForwardedForMovedConnection, Is.EqualTo(1));
+        Assert.That(Receive(p, accepted, out _), Is.EqualTo("late bytes"), "read at the server");
+        _b.Arp.AddStatic(IpA, MacA);
+        _now += 100_000; // the server's delayed ACK, well before B's retransmission timer
+        Run();
+        Assert.That(peer.SendQueued, Is.Zero, "the server acknowledged them");
+        Assert.That(peer.Retries, Is.Zero, "without a retransmission");
+        Assert.That(_tcpB.Counters.ResetsReceived, Is.Zero);
+
+        SharedProcess other = _tree.Attach(29);
+        Assert.That(other.Client.LateSegment(forwardedSource, forwardedDestination, forwarded), Is.EqualTo(-Errno.EPERM), "not a connection it gave back");
+        _now += VfsServer.LateSegmentMicros;
+        Assert.That(p.Client.LateSegment(forwardedSource, forwardedDestination, forwarded), Is.EqualTo(-Errno.EPERM), "too late");
+        Assert.That(p.Client.LateSegment(forwardedSource, forwardedDestination, new byte[8]), Is.EqualTo(-Errno.EINVAL), "shorter than a TCP header");
+    }
 }

@@ -244,7 +244,13 @@ namespace Aegis.LibOS.Net
             if (_movedKeys != null && MovedLately(key, nowMicros))
             {
                 // Handed over (TcpHandover.cs): another stack runs it; a reset would kill it.
-                Counters.DroppedForMovedConnection++;
+                if (MovedSegment == null)
+                {
+                    Counters.DroppedForMovedConnection++;
+                    return;
+                }
+                Counters.ForwardedForMovedConnection++;
+                MovedSegment(source, destination, payload);
                 return;
             }
             TcpListener l = FindListener(destination, seg.DestinationPort);

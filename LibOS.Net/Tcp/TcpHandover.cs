@@ -7,6 +7,10 @@
 // reads it.
 namespace Aegis.LibOS.Net
 {
+    /// <summary>Tcp.MovedSegment: a TCP segment (header and data, as it came) of a connection this
+    /// stack handed over lately, with its IPv4 source and destination.</summary>
+    public delegate void SegmentForwarder(Ipv4Address source, Ipv4Address destination, System.ReadOnlySpan<byte> segment);
+
     public sealed partial class TcpConnection
     {
         /// <summary>The record's fixed part (HandoverBytes adds the queued bytes).</summary>
@@ -335,6 +339,11 @@ namespace Aegis.LibOS.Net
         /// <summary>How long a stack that handed a connection over drops, without a reset, the
         /// segments of it that still reach it.</summary>
         public long MovedQuietMicros = 2_000_000;
+
+        /// <summary>Where a segment of a connection handed over lately goes instead of being dropped
+        /// (the stack that runs it now, when the owner can reach it: a process's stack gives a
+        /// connection's late segments to the file server, which took it over). Null: dropped.</summary>
+        public SegmentForwarder MovedSegment;
 
         private const int MovedKept = 64;
         private TcpKey[] _movedKeys;

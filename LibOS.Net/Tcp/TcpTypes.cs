@@ -164,5 +164,7 @@ namespace Aegis.LibOS.Net
         public long HandoverOutOfOrderBytesDropped;
         /// <summary>Segments of a connection handed over lately, dropped without a reset.</summary>
         public long DroppedForMovedConnection;
+        /// <summary>Segments of a connection handed over lately, given to Tcp.MovedSegment.</summary>
+        public long ForwardedForMovedConnection;
     }
 }

@@ -5,7 +5,14 @@
  *   "timeout"   -> "timeout"             (after SO_RCVTIMEO: a call the process does not serve itself)
  *   "fork"      -> the child answers "child PID-DIFFERS" and closes; the parent closes its copy
  *   "quit"      -> "bye", then the program exits 0
- * One connection at a time; a connection ends at its peer's close, or after fork or quit.
+ *   "close"     -> "closing", then this side closes first
+ *   "block" / "nonblock" -> the same word, after the listener's O_NONBLOCK is cleared / set
+ *   "relisten"  -> "relisten", after the listener is closed and a new (blocking) one made on the port
+ *   "hold"      -> "held": this connection stays open, unread, while the next ones are served
+ *   "release"   -> "released", after the held connection is closed
+ *   "facts"     -> "lent N lend M": the file server's loans so far (/proc/aegis/handover) and the
+ *                  Lend calls it was asked (/proc/aegis/file_server); "lent -1 lend -1" off Aegis
+ * One connection at a time; a connection ends at its peer's close, or after fork, quit or close.
  * With "lend" the listener is non-blocking and the loop waits for it with poll, as an event loop's
  * is: on Aegis the file server then lends it to this process ("The listener in the process").
  * Usage: boot-handover PORT [lend] */
@@ -67,26 +74,55 @@ static int read_line(int fd, char *buffer, int *held, char *line, int room)
     }
 }
 
+/* The count on the line "NAME N" of the file at path, or -1. */
+static long named_count(const char *path, const char *name)
+{
+    char text[8192];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    text[n] = 0;
+    size_t length = strlen(name);
+    for (char *line = text; line != NULL && *line != 0; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, name, length) == 0 && line[length] == ' ') return atol(line + length + 1);
+    return -1;
+}
+
+static int listen_on(int port)
+{
+    int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 8) != 0) { perror("handover: listen"); return -1; }
+    return listener;
+}
+
+static int set_nonblocking(int fd, int on)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2 && !(argc == 3 && strcmp(argv[2], "lend") == 0)) { fprintf(stderr, "usage: boot-handover PORT [lend]\n"); return 2; }
     int lend = argc == 3;
-    int listener = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[1])) };
-    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0 || listen(listener, 8) != 0) { perror("handover: listen"); return 1; }
-    if (lend) fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK);
+    int port = atoi(argv[1]), listener = listen_on(port), held = -1;
+    if (listener < 0) return 1;
+    if (lend) set_nonblocking(listener, 1);
     printf("handover: listening\n");
     fflush(stdout);
     pid_t self = getpid();
     for (;;) {
         int fd = accept4(listener, NULL, NULL, SOCK_NONBLOCK);
-        if (fd < 0 && lend && errno == EAGAIN) { wait_for(listener, POLLIN); continue; }
+        if (fd < 0 && errno == EAGAIN) { wait_for(listener, POLLIN); continue; }
         if (fd < 0) { if (errno == EINTR) continue; perror("handover: accept4"); return 1; }
         char buffer[4096], line[4096];
-        int held = 0, quit = 0;
+        int buffered = 0, quit = 0, keep = 0;
         for (;;) {
-            int length = read_line(fd, buffer, &held, line, (int)sizeof line);
+            int length = read_line(fd, buffer, &buffered, line, (int)sizeof line);
             if (length <= 0) break;
             if (strncmp(line, "echo ", 5) == 0) {
                 strcat(line, "\n");
@@ -107,11 +143,34 @@ int main(int argc, char **argv)
                 send_all(fd, "bye\n");
                 quit = 1;
                 break;
+            } else if (strcmp(line, "close") == 0) {
+                send_all(fd, "closing\n");
+                break;
+            } else if (strcmp(line, "block") == 0 || strcmp(line, "nonblock") == 0) {
+                if (set_nonblocking(listener, line[0] == 'n') != 0 || send_all(fd, strcat(line, "\n")) != 0) break;
+            } else if (strcmp(line, "relisten") == 0) {
+                close(listener);
+                listener = listen_on(port);
+                if (listener < 0 || send_all(fd, "relisten\n") != 0) break;
+            } else if (strcmp(line, "hold") == 0) {
+                if (held >= 0 || send_all(fd, "held\n") != 0) break;
+                held = fd;
+                keep = 1;
+                break;
+            } else if (strcmp(line, "release") == 0) {
+                if (held >= 0) close(held);
+                held = -1;
+                if (send_all(fd, "released\n") != 0) break;
+            } else if (strcmp(line, "facts") == 0) {
+                char facts[96];
+                snprintf(facts, sizeof facts, "lent %ld lend %ld\n", named_count("/proc/aegis/handover", "lent"),
+                         named_count("/proc/aegis/file_server", "lend"));
+                if (send_all(fd, facts) != 0) break;
             } else {
                 send_all(fd, "what?\n");
             }
         }
-        close(fd);
+        if (!keep) close(fd);
         if (quit) return 0;
     }
 }

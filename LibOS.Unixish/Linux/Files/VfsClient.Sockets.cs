@@ -316,6 +316,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return Call(VfsProtocol.Adopt, 0, VfsProtocol.AdoptForget, 0, out _);
         }
 
+        /// <summary>VfsProtocol.LateSegment: a segment of a connection given back lately (Adopt) that
+        /// reached this process's stack after the move: 0 (received there) or -errno.</summary>
+        public long LateSegment(uint source, uint destination, System.ReadOnlySpan<byte> segment)
+        {
+            if (segment.Length > VfsProtocol.PayloadBytes) return -Errno.EINVAL;
+            segment.CopyTo(new System.Span<byte>(Payload, segment.Length));
+            return Call(VfsProtocol.LateSegment, (ulong)(uint)segment.Length, source | (ulong)destination << 32, 0, out _);
+        }
+
         /// <summary>VfsProtocol.Lend: the listener's port, its route into info (HandoverInfoBytes), or -errno.</summary>
         public long Lend(RemoteSocket listener, byte* info)
         {

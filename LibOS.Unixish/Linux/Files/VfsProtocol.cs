@@ -131,7 +131,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                                            // piece of a TcpConnection.HandOver record -> 0 (more to come), or the fd of the connection the server took over
         public const int Lend = 59;        // w1 a listening TCP socket's fd -> its port; payload + HandoverInfo = the route (the next hop: the router)
         public const int LendBack = 60;    // w1 fd, w2 count (0 .. MaximumKept); payload = count four-tuples (LendTuple) -> how many were given; payload = an int per tuple, 1 given
-        public const int Count = 61;
+        public const int LateSegment = 61; // w1 length, w2 the IPv4 source | destination << 32 (host order); payload = a TCP segment of a connection the
+                                           // sender gave back by Adopt lately, which reached the sender's stack after the move -> 0, -EPERM (not such)
+        public const int Count = 62;
 
         /// <summary>LendBack's four-tuples: ints local address, local port, remote address, remote port.</summary>
         public const int LendTupleBytes = 16;
@@ -169,6 +171,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             "duplicate", "getcwd", "exec", "reopen", "display_path", "readable", "set_position", "sync", "drop_caches", "unmount",
             "disk_statistics", "socket", "bind", "listen", "accept", "connect", "shutdown", "socket_name", "setsockopt", "getsockopt",
             "poll", "sendto", "recvfrom", "sendfile", "poll_many", "socketpair", "server_calls", "adopt", "lend", "lend_back",
+            "late_segment",
         };
         public const int MaximumPollBatch = 512, PollEntryBytes = 16;
         /// <summary>PollMany's w2 bit: each entry with a board slot subscribes the sender's readiness

@@ -134,9 +134,56 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             // The filter given for it (to this sender only) goes: its frames come here again.
             socket.Tuple(out uint local, out int localPort, out uint remote, out int remotePort);
             TakeBackGiven(sender, local, localPort, remote, remotePort);
+            RememberAdopted(sender, local, localPort, remote, remotePort, inet.Clock());
             AdoptedCount++;
             if (!close) return InstallSocket(sender, socket, nonBlocking);
             socket.Close(); // the process's last descriptor closed: as a close here would
+            return 0;
+        }
+
+        // ---- late segments: those that reached the process between its last look at its ring and
+        // the moment the filter came back here (the peer would resend them only after its timer)
+
+        private struct Adopted
+        {
+            public ulong Process;
+            public uint Local, Remote;
+            public int LocalPort, RemotePort;
+            public long Until;
+        }
+
+        /// <summary>How long after an Adopt the process may give this server the connection's late segments.</summary>
+        public const long LateSegmentMicros = 2_000_000;
+        private const int AdoptedKept = 32;
+        private readonly Adopted[] _adopted = new Adopted[AdoptedKept];
+        private int _adoptedNext;
+
+        private void RememberAdopted(ulong sender, uint local, int localPort, uint remote, int remotePort, long now)
+        {
+            _adopted[_adoptedNext] = new Adopted { Process = sender, Local = local, LocalPort = localPort, Remote = remote, RemotePort = remotePort, Until = now + LateSegmentMicros };
+            _adoptedNext = (_adoptedNext + 1) % AdoptedKept;
+        }
+
+        /// <summary>VfsProtocol.LateSegment: a segment of a connection the sender gave back by Adopt
+        /// within LateSegmentMicros, received here as if it had come from the card (the stack checks
+        /// it as any segment: its checksum, its sequence numbers). Anything else is -EPERM: a process
+        /// can add nothing to a connection it did not just give back.</summary>
+        private long LateSegment(ulong sender, ulong w1, ulong w2, byte* payload)
+        {
+            if (!(Sockets is InetSockets inet)) return -Errno.EAFNOSUPPORT;
+            if (w1 < 20 || w1 > VfsProtocol.PayloadBytes) return -Errno.EINVAL;
+            uint source = (uint)w2, destination = (uint)(w2 >> 32);
+            int sourcePort = payload[0] << 8 | payload[1], destinationPort = payload[2] << 8 | payload[3];
+            long now = inet.Clock();
+            bool known = false;
+            for (int i = 0; i < AdoptedKept && !known; i++)
+            {
+                Adopted a = _adopted[i];
+                known = a.Process == sender && a.Until > now && a.Local == destination && a.LocalPort == destinationPort
+                    && a.Remote == source && a.RemotePort == sourcePort;
+            }
+            if (!known) return -Errno.EPERM;
+            inet.Tcp.Receive(new LibOS.Net.Ipv4Address(source), new LibOS.Net.Ipv4Address(destination), new System.ReadOnlySpan<byte>(payload, (int)w1), now);
             return 0;
         }
 

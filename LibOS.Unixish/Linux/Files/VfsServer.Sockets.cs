@@ -48,7 +48,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private long SocketCall(ulong sender, int op, ulong w1, ulong w2, ulong w3, byte* payload, out ulong reply1)
         {
             long result = SocketCallOnce(sender, op, w1, w2, w3, payload, out reply1);
-            if (op != VfsProtocol.Socket && op != VfsProtocol.SocketPair && op != VfsProtocol.PollMany && op != VfsProtocol.Adopt) PublishCalled(sender, w1);
+            if (op != VfsProtocol.Socket && op != VfsProtocol.SocketPair && op != VfsProtocol.PollMany && op != VfsProtocol.Adopt && op != VfsProtocol.LateSegment) PublishCalled(sender, w1);
             return result;
         }
 
@@ -79,6 +79,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             {
                 SocketsTouched = true;
                 return Adopt(sender, w1, w2, w3, payload);
+            }
+            if (op == VfsProtocol.LateSegment)
+            {
+                SocketsTouched = true;
+                return LateSegment(sender, w1, w2, payload);
             }
             OpenFile file = Own(sender, w1);
             if (file == null) return -Errno.EBADF;

@@ -105,6 +105,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             s_stack.AnswersArpAndPing = false;
             s_stack.SendsIcmpErrors = false;
             s_tcp = new Tcp(s_stack, Time.Timestamp, Info.EnvironmentId * 0x9E3779B97F4A7C15UL ^ Time.Timestamp);
+            s_tcp.MovedSegment = ForwardLate;
             s_stack.Register(s_tcp);
             s_sockets = new InetSockets(s_stack, s_tcp, () => Time.Microseconds);
             return true;
@@ -355,6 +356,15 @@ namespace Aegis.LibOS.Unixish.Linux.Net
                 LinuxLog.Line("network: a connection could not go back to the server (" + result.ToString() + "); it is lost");
             }
             return result;
+        }
+
+        /// <summary>Tcp.MovedSegment: a segment of a connection that went to the server, which
+        /// reached this ring after the last look before the move (the server then had not yet taken
+        /// the filter back): the server receives it (VfsProtocol.LateSegment), so the peer need not
+        /// resend it (a FIN so lost cost a second, the peer's retransmission timer).</summary>
+        private static void ForwardLate(Ipv4Address source, Ipv4Address destination, System.ReadOnlySpan<byte> segment)
+        {
+            FileCalls.Remote.LateSegment(source.Value, destination.Value, segment); // (refused: as if dropped)
         }
 
         /// <summary>The record buffer for the usual small connection (one system call at a time).</summary>
