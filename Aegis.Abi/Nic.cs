@@ -152,5 +152,9 @@ namespace Aegis.Abi
         public ulong LowPort, HighPort;
         /// <summary>NicOffloads: what NicSend can ask of this device.</summary>
         public ulong Offloads;
+        /// <summary>Times the kernel's idle loop, watching the receive ring (the kernel argument
+        /// nicwatch), found frames there and delivered them (every frame then in the ring) before
+        /// the device's interrupt.</summary>
+        public ulong Watched;
     }
 }

@@ -18,7 +18,7 @@ namespace Aegis.Kernel
     internal static unsafe class KernelMain
     {
         public const string Version = "0.1";
-        private static readonly string[] KnownArguments = { "test", "crash", "init", "only", "exit", "nictest", "filterbench", "profile" };
+        private static readonly string[] KnownArguments = { "test", "crash", "init", "only", "exit", "nictest", "filterbench", "profile", "nicwatch" };
         private static readonly string[] KnownTests = { "boot", "runtime", "protection" };
         /// <summary>What runs without init=: Debian's busybox shell under the Linux personality, as
         /// a login shell (/etc/profile prints the motd). Leaving it powers the machine off with
@@ -58,6 +58,8 @@ namespace Aegis.Kernel
             Exo.InputDevices.Initialize(); // issue #9: keyboard, COM1 input, the display's device frames
             Exo.BlockDevices.Initialize(); // issue #11: the first virtio-blk disk and its extent table
             Exo.NetworkDevices.Initialize(); // issue #12: the first e1000/e1000e NIC
+            Exo.NetworkDevices.PollWindowTicks = Hal.Clock.TimestampHz / 1_000_000 * WatchMicroseconds(arguments);
+            Exo.NetworkDevices.GatherTicks = Hal.Clock.TimestampHz / 1_000_000 * 15;
             if (arguments.Has("nictest"))
                 Exo.NetworkDevices.SelfTest(); // an ARP request to QEMU's user network, and its reply
             Diagnostics.Profiler.Enabled = arguments.Has("profile"); // PROF lines at every tick (Diagnostics/Profiler.cs)
@@ -137,6 +139,27 @@ namespace Aegis.Kernel
             return arguments;
         }
 
+        /// <summary>The idle loop's watch of the NIC's receive ring (Exo/NetworkDevices.WatchWhileIdle).</summary>
+        private const ulong DefaultWatchMicroseconds = 200, MaximumWatchMicroseconds = 10_000;
+
+        /// <summary>nicwatch=MICROSECONDS, or the default; a value that is not a number up to
+        /// MaximumWatchMicroseconds is reported and the default kept.</summary>
+        private static ulong WatchMicroseconds(KernelArguments arguments)
+        {
+            if (!arguments.Has("nicwatch")) return DefaultWatchMicroseconds;
+            string text = arguments.Get("nicwatch");
+            ulong value = 0;
+            bool valid = text.Length > 0 && text.Length <= 5;
+            for (int i = 0; i < text.Length && valid; i++)
+            {
+                valid = text[i] >= '0' && text[i] <= '9';
+                value = value * 10 + (ulong)(text[i] - '0');
+            }
+            if (valid && value <= MaximumWatchMicroseconds) return value;
+            KernelLog.WriteLine("Aegis: nicwatch=" + text + " is not a number of microseconds up to " + MaximumWatchMicroseconds.ToString() + "; " + DefaultWatchMicroseconds.ToString() + " it is");
+            return DefaultWatchMicroseconds;
+        }
+
         /// <summary>How a known argument is written, for the unknown-argument message (a key added to
         /// KnownArguments without a case here is listed by its name).</summary>
         private static string ArgumentForm(string key)
@@ -150,6 +173,7 @@ namespace Aegis.Kernel
                 case "exit": return "exit (end QEMU with init's status)";
                 case "nictest": return "nictest (the NIC driver's self-test: ARP for 10.0.2.2 on QEMU's user network)";
                 case "profile": return "profile (a PROF line on the serial port at every timer tick: environment, ring, rip)";
+                case "nicwatch": return "nicwatch=MICROSECONDS (how long the idle loop watches the NIC's receive ring after its last interrupt or send; 0: never; default " + DefaultWatchMicroseconds.ToString() + ")";
                 case "filterbench": return "filterbench (BENCH lines: packet-filter classification with 1..1,000 filters, compiled and interpreted)";
                 default: return key;
             }

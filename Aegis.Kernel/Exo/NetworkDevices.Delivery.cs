@@ -207,6 +207,7 @@ namespace Aegis.Kernel.Exo
             info->LowPort = low;
             info->HighPort = high;
             info->Offloads = s_device.CanSegment ? NicOffloads.TcpSegmentation : 0;
+            info->Watched = s_watchedFrames;
         }
 
         public static void PortRange(ulong capabilityObject, out uint low, out uint high)
@@ -433,6 +434,7 @@ namespace Aegis.Kernel.Exo
                 return Error.WouldBlock;
             }
             s_sendBusy[slot] = true;
+            s_lastActivity = Cpu.ReadTimestampCounter(); // an answer may follow: the idle loop watches for it
             s_sendNext = (slot + 1) & (SendSlots - 1);
             s_sendRing[slot] = ring;
             s_sendPages[slot] = pages;

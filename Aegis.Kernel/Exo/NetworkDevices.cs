@@ -108,10 +108,61 @@ namespace Aegis.Kernel.Exo
         public static void OnInterrupt(bool safe)
         {
             if (s_device == null) return;
-            if (s_device.AcknowledgeInterrupt()) s_interrupts++;
+            if (s_device.AcknowledgeInterrupt())
+            {
+                s_interrupts++;
+                s_lastActivity = Cpu.ReadTimestampCounter();
+            }
             if (!safe || s_selfTesting) return;
             Deliver();
             DeliverNews();
+        }
+
+        // ---- the idle loop's look at the receive ring (docs/kernel.md, "Network devices")
+
+        /// <summary>How long after the device's last interrupt or send the idle loop watches its
+        /// receive ring instead of halting (TSC ticks; 0: never, the kernel argument nicwatch=0).</summary>
+        public static ulong PollWindowTicks;
+        /// <summary>How long the watch waits, once a frame came, for the rest of its burst (TSC ticks, 15 µs).</summary>
+        public static ulong GatherTicks;
+        private static ulong s_lastActivity, s_watchedFrames;
+
+        /// <summary>The idle loop, before it halts (interrupts on): within PollWindowTicks of the
+        /// device's last interrupt or send, watches the receive ring until a frame comes (delivered
+        /// now: its owner need not wait for the interrupt an emulated card holds back), an
+        /// interrupt or a tick ends the idle span, or the window closes. True when the loop should
+        /// look for work instead of halting. Allocates nothing.</summary>
+        public static bool WatchWhileIdle()
+        {
+            if (s_device == null || PollWindowTicks == 0 || s_selfTesting) return false;
+            ulong ticks = Clock.Ticks;
+            while (Cpu.ReadTimestampCounter() - s_lastActivity < PollWindowTicks)
+            {
+                if (!Scheduler.HaltedSpanOpen || Clock.Ticks != ticks) return true; // an interrupt did something
+                if (!s_device.HasReceived)
+                {
+                    Cpu.Pause();
+                    continue;
+                }
+                // The rest of a burst (a handshake's ACK and the request behind it) comes within
+                // microseconds: taken with this frame, it costs its owner one wake, not one a frame.
+                ulong seen = Cpu.ReadTimestampCounter();
+                while (Cpu.ReadTimestampCounter() - seen < GatherTicks && Scheduler.HaltedSpanOpen) Cpu.Pause();
+                if (!Scheduler.HaltedSpanOpen) return true; // the interrupt came meanwhile and delivered them
+                Cpu.DisableInterrupts();
+                Scheduler.EndHalted();
+                s_watchedFrames++;
+                s_lastActivity = Cpu.ReadTimestampCounter();
+                // The causes the card holds for its interrupt go first (an interrupt later would
+                // find nothing to do: a kernel entry for nothing); a frame that comes after this
+                // raises them again.
+                s_device.AcknowledgeInterrupt();
+                Deliver();
+                DeliverNews();
+                Cpu.EnableInterrupts();
+                return true;
+            }
+            return false;
         }
 
         /// <summary>Timer tick (at a safe point): what the interrupt left, and a link change said once.</summary>

@@ -104,7 +104,7 @@ namespace Aegis.Kernel.Exo
                     // A halted span runs until a device interrupt or the next switch ends it
                     // (EndHalted): the idle loop's own rounds between timer ticks are idle too.
                     if (s_haltedSince == 0) s_haltedSince = Cpu.ReadTimestampCounter();
-                    Cpu.Halt();
+                    if (!NetworkDevices.WatchWhileIdle()) Cpu.Halt();
                     s_idle = false;
                     if (done() || Clock.Ticks >= deadline) continue; // the loop ends; Run ends the span
                     next = PickNext();
@@ -122,6 +122,9 @@ namespace Aegis.Kernel.Exo
         /// InfoPage.IdleTimestampTicks. A device interrupt calls it first, so the handler's own work
         /// (and the switch to the environment it wakes) is not counted as idle, and so does the
         /// loop's switch to an environment (docs/abi.md). Interrupts must be off.</summary>
+        /// <summary>Whether the idle loop's halted span is open (no interrupt has ended it since).</summary>
+        public static bool HaltedSpanOpen => s_haltedSince != 0;
+
         public static void EndHalted()
         {
             if (s_haltedSince == 0) return;

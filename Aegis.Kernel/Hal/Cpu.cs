@@ -39,6 +39,8 @@ namespace Aegis.Kernel.Hal
         [MethodImpl(Import), RuntimeImport("*", "aegis_enable_interrupts")] public static extern void EnableInterrupts();
         [MethodImpl(Import), RuntimeImport("*", "aegis_disable_interrupts")] public static extern void DisableInterrupts();
         [MethodImpl(Import), RuntimeImport("*", "aegis_halt")] public static extern void Halt();
+        /// <summary>PAUSE: a spin loop's hint (Exo/NetworkDevices.WatchWhileIdle).</summary>
+        [MethodImpl(Import), RuntimeImport("*", "aegis_pause")] public static extern void Pause();
         [MethodImpl(Import), RuntimeImport("*", "aegis_halt_forever")] public static extern void HaltForever();
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_rbp")] public static extern ulong ReadFramePointer();
         [MethodImpl(Import), RuntimeImport("*", "aegis_read_rsp")] public static extern ulong ReadStackPointer();

@@ -341,6 +341,8 @@ namespace Aegis.Kernel.Hal
 
         // ---- receive
 
+        public bool HasReceived => _rxNext != _rxTail && (ReadStatus(&_rx[_rxNext].Status) & ReceiveDone) != 0;
+
         public bool TryTakeReceived(out int buffer, out int length, out byte* data)
         {
             while (_rxNext != _rxTail)

@@ -51,6 +51,10 @@ namespace Aegis.Kernel.Hal
         /// are skipped (counted in Errors).</summary>
         bool TryTakeReceived(out int buffer, out int length, out byte* data);
 
+        /// <summary>Whether TryTakeReceived would find a frame now (a look at memory the device
+        /// writes: no register is read, so it costs no exit in a virtual machine).</summary>
+        bool HasReceived { get; }
+
         /// <summary>Gives a buffer TryTakeReceived handed out back to the device. A number that is
         /// not handed out is ignored.</summary>
         void ReturnBuffer(int buffer);

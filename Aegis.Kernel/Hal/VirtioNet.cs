@@ -126,6 +126,13 @@ namespace Aegis.Kernel.Hal
                 _available[1] = (ushort)(index + 1); // after the entry: see the invariants
             }
 
+            /// <summary>Whether the device has used a descriptor TryTakeUsed has not taken.</summary>
+            public bool HasUsed
+            {
+                [MethodImpl(MethodImplOptions.NoInlining)] // read afresh at each call
+                get => _used[1] != _lastUsed;
+            }
+
             /// <summary>The next chain the device finished, if any: its head and the bytes it wrote.</summary>
             [MethodImpl(MethodImplOptions.NoInlining)]
             public bool TryTakeUsed(out ushort head, out uint length)
@@ -306,6 +313,8 @@ namespace Aegis.Kernel.Hal
         private ushort ReadConfigWord(int offset) => Cpu.InWord((ushort)(_io + RegConfig + offset));
 
         // ---- receive
+
+        public bool HasReceived => _rx.HasUsed;
 
         public bool TryTakeReceived(out int buffer, out int length, out byte* data)
         {

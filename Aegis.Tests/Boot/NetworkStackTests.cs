@@ -6,6 +6,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 
 using static Aegis.Tests.Boot.HostNetwork;
@@ -283,5 +284,54 @@ public class NetworkStackTests
         Assert.That(echoed, Is.EqualTo("quit\n"));
         result.AssertExitStatus(0);
         result.AssertOutputMatches(@"net: TCP echo: 1 connections, 200005 bytes");
+    }
+
+    /// <summary>The kernel's idle loop watches the card's receive ring for a while after traffic
+    /// (docs/kernel.md, "Network devices": nicwatch): 300 one-byte round trips with the echo
+    /// server, each answered before the next is sent, so the idle loop waits between them. The
+    /// deliveries the watch made (NicInfo's Watched, printed by net:tcpecho) are some of them by
+    /// default, and none with nicwatch=0; every byte comes back either way. A value out of range is
+    /// reported and the default kept.</summary>
+    [TestCase(null, true)]
+    [TestCase("nicwatch=0", false)]
+    [TestCase("nicwatch=20000", true)]
+    public void AnEchoExchangeIsTakenByTheIdleLoopsWatchAndNotWithNicwatchZero(string argument, bool watched)
+    {
+        int port = FreeTcpPort();
+        int roundTrips = 0;
+        FrontDoor.EnsureIsoBuilt();
+        var arguments = new System.Collections.Generic.List<string> { "--no-build", "--nic", "e1000", "--no-disk", "--forward", port + ":7", "--" };
+        if (argument != null) arguments.Add(argument);
+        arguments.Add("init=net:tcpecho,7,static");
+        arguments.Add("exit");
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "net: TCP echo on port 7");
+            using var socket = new TcpClient { NoDelay = true };
+            socket.Connect(IPAddress.Loopback, port);
+            socket.ReceiveTimeout = 20_000;
+            NetworkStream stream = socket.GetStream();
+            var one = new byte[1];
+            for (int i = 0; i < 300; i++)
+            {
+                stream.WriteByte((byte)('a' + i % 26));
+                if (stream.Read(one, 0, 1) != 1 || one[0] != (byte)('a' + i % 26)) break;
+                roundTrips++;
+            }
+            stream.Write("quit\n"u8.ToArray());
+            var tail = new byte[5];
+            int got = 0;
+            while (got < 5) { int n = stream.Read(tail, got, 5 - got); if (n <= 0) break; got += n; }
+        }, arguments.ToArray());
+
+        result.AssertExitStatus(0);
+        Assert.That(roundTrips, Is.EqualTo(300), () => result.Describe("round trips with their byte back"));
+        Match line = Regex.Match(result.Output, @"deliveries the kernel's idle watch made (\d+)");
+        Assert.That(line.Success, Is.True, () => result.Describe("net:tcpecho's last line"));
+        long taken = long.Parse(line.Groups[1].Value);
+        if (watched) Assert.That(taken, Is.GreaterThan(0), () => result.Describe("deliveries the watch made"));
+        else Assert.That(taken, Is.Zero, () => result.Describe("deliveries the watch made with nicwatch=0"));
+        if (argument == "nicwatch=20000")
+            result.AssertOutputMatches(@"Aegis: nicwatch=20000 is not a number of microseconds up to 10000; 200 it is");
     }
 }

@@ -343,7 +343,8 @@ namespace Aegis.Apps.Net
             long end = Time.Microseconds + 200_000;
             while (Time.Microseconds < end) Step(null);
             Console.WriteLine("net: TCP echo: " + accepted.ToString() + " connections, " + bytes.ToString() + " bytes; retransmissions "
-                + Tcp.Counters.Retransmissions.ToString() + ", dropped by the test switch " + Tcp.Counters.DroppedByTestReceive.ToString() + " in, " + Tcp.Counters.DroppedByTestSend.ToString() + " out");
+                + Tcp.Counters.Retransmissions.ToString() + ", dropped by the test switch " + Tcp.Counters.DroppedByTestReceive.ToString() + " in, " + Tcp.Counters.DroppedByTestSend.ToString() + " out; deliveries the kernel's idle watch made "
+                + (Link.TryInfo(out NicInfo nic) ? nic.Watched.ToString() : "?"));
             if (bench != null)
             {
                 // From the end of the warm-up's last echo to the end of the last one (the client's "quit\n").

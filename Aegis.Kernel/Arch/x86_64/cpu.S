@@ -178,6 +178,9 @@ FUNCTION(aegis_halt)
     sti
     hlt
     ret
+FUNCTION(aegis_pause)
+    pause
+    ret
 FUNCTION(aegis_halt_forever)
     cli
 1:  hlt
