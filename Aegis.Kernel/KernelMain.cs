@@ -60,6 +60,7 @@ namespace Aegis.Kernel
             Exo.NetworkDevices.Initialize(); // issue #12: the first e1000/e1000e NIC
             Exo.NetworkDevices.PollWindowTicks = Hal.Clock.TimestampHz / 1_000_000 * WatchMicroseconds(arguments);
             Exo.NetworkDevices.GatherTicks = Hal.Clock.TimestampHz / 1_000_000 * 15;
+            Exo.NetworkDevices.RestTicks = Hal.Clock.TimestampHz / 1000;
             if (arguments.Has("nictest"))
                 Exo.NetworkDevices.SelfTest(); // an ARP request to QEMU's user network, and its reply
             Diagnostics.Profiler.Enabled = arguments.Has("profile"); // PROF lines at every tick (Diagnostics/Profiler.cs)

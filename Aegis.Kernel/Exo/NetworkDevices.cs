@@ -125,7 +125,9 @@ namespace Aegis.Kernel.Exo
         public static ulong PollWindowTicks;
         /// <summary>How long the watch waits, once a frame came, for the rest of its burst (TSC ticks, 15 µs).</summary>
         public static ulong GatherTicks;
-        private static ulong s_lastActivity, s_watchedFrames;
+        /// <summary>How long the watch rests after a window that closed with no frame (TSC ticks, 1 ms).</summary>
+        public static ulong RestTicks;
+        private static ulong s_lastActivity, s_watchedFrames, s_restUntil;
 
         /// <summary>The idle loop, before it halts (interrupts on): within PollWindowTicks of the
         /// device's last interrupt or send, watches the receive ring until a frame comes (delivered
@@ -135,9 +137,18 @@ namespace Aegis.Kernel.Exo
         public static bool WatchWhileIdle()
         {
             if (s_device == null || PollWindowTicks == 0 || s_selfTesting) return false;
-            ulong ticks = Clock.Ticks;
-            while (Cpu.ReadTimestampCounter() - s_lastActivity < PollWindowTicks)
+            ulong ticks = Clock.Ticks, start = Cpu.ReadTimestampCounter();
+            if (start < s_restUntil || start - s_lastActivity >= PollWindowTicks) return false;
+            while (true)
             {
+                ulong now = Cpu.ReadTimestampCounter();
+                if (now - s_lastActivity >= PollWindowTicks)
+                {
+                    // Nothing came: the peer is slow, or the host is too busy to bring frames while
+                    // this CPU spins (its spin then delays them). Halt for a while instead.
+                    s_restUntil = now + RestTicks;
+                    return false;
+                }
                 if (!Scheduler.HaltedSpanOpen || Clock.Ticks != ticks) return true; // an interrupt did something
                 if (!s_device.HasReceived)
                 {
@@ -162,7 +173,6 @@ namespace Aegis.Kernel.Exo
                 Cpu.EnableInterrupts();
                 return true;
             }
-            return false;
         }
 
         /// <summary>Timer tick (at a safe point): what the interrupt left, and a link change said once.</summary>
