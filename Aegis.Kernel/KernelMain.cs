@@ -58,9 +58,7 @@ namespace Aegis.Kernel
             Exo.InputDevices.Initialize(); // issue #9: keyboard, COM1 input, the display's device frames
             Exo.BlockDevices.Initialize(); // issue #11: the first virtio-blk disk and its extent table
             Exo.NetworkDevices.Initialize(); // issue #12: the first e1000/e1000e NIC
-            Exo.NetworkDevices.PollWindowTicks = Hal.Clock.TimestampHz / 1_000_000 * WatchMicroseconds(arguments);
-            Exo.NetworkDevices.GatherTicks = Hal.Clock.TimestampHz / 1_000_000 * 15;
-            Exo.NetworkDevices.RestTicks = Hal.Clock.TimestampHz / 1000;
+            Exo.NetworkDevices.SetWatch(WatchMicroseconds(arguments));
             if (arguments.Has("nictest"))
                 Exo.NetworkDevices.SelfTest(); // an ARP request to QEMU's user network, and its reply
             Diagnostics.Profiler.Enabled = arguments.Has("profile"); // PROF lines at every tick (Diagnostics/Profiler.cs)
@@ -148,16 +146,8 @@ namespace Aegis.Kernel
         private static ulong WatchMicroseconds(KernelArguments arguments)
         {
             if (!arguments.Has("nicwatch")) return DefaultWatchMicroseconds;
-            string text = arguments.Get("nicwatch");
-            ulong value = 0;
-            bool valid = text.Length > 0 && text.Length <= 5;
-            for (int i = 0; i < text.Length && valid; i++)
-            {
-                valid = text[i] >= '0' && text[i] <= '9';
-                value = value * 10 + (ulong)(text[i] - '0');
-            }
-            if (valid && value <= MaximumWatchMicroseconds) return value;
-            KernelLog.WriteLine("Aegis: nicwatch=" + text + " is not a number of microseconds up to " + MaximumWatchMicroseconds.ToString() + "; " + DefaultWatchMicroseconds.ToString() + " it is");
+            if (arguments.TryGetNumber("nicwatch", MaximumWatchMicroseconds, out ulong value)) return value;
+            KernelLog.WriteLine("Aegis: nicwatch=" + arguments.Get("nicwatch") + " is not a number of microseconds up to " + MaximumWatchMicroseconds.ToString() + "; " + DefaultWatchMicroseconds.ToString() + " it is");
             return DefaultWatchMicroseconds;
         }
 

@@ -172,6 +172,26 @@ namespace Aegis.Kernel.Core
             return _values.TryGetValue(key, out string value) ? value : null;
         }
 
+        /// <summary>key=N with N decimal digits only, at most 'maximum': true and the number. False
+        /// when the key is absent (value 0), its value is empty, has anything but digits, or is
+        /// larger (value 0): the caller reports it and keeps its default.</summary>
+        public bool TryGetNumber(string key, ulong maximum, out ulong value)
+        {
+            value = 0;
+            string text = Get(key);
+            if (string.IsNullOrEmpty(text)) return false;
+            for (int i = 0; i < text.Length; i++)
+            {
+                if (text[i] < '0' || text[i] > '9' || value > (maximum - (ulong)(text[i] - '0')) / 10)
+                {
+                    value = 0;
+                    return false;
+                }
+                value = value * 10 + (ulong)(text[i] - '0');
+            }
+            return true;
+        }
+
         /// <summary>Splits the value of init=NAME or init=NAME:ARGS at its first ':' into the boot
         /// image's name and the argument string its environment receives ("" when there is no ':').
         /// False when the name is empty ("init=" or "init=:x").</summary>

@@ -122,31 +122,42 @@ namespace Aegis.Kernel.Exo
 
         /// <summary>How long after the device's last interrupt or send the idle loop watches its
         /// receive ring instead of halting (TSC ticks; 0: never, the kernel argument nicwatch=0).</summary>
-        public static ulong PollWindowTicks;
-        /// <summary>How long the watch waits, once a frame came, for the rest of its burst (TSC ticks, 15 µs).</summary>
-        public static ulong GatherTicks;
-        /// <summary>How long the watch rests after a window that closed with no frame (TSC ticks, 1 ms).</summary>
-        public static ulong RestTicks;
+        private static ulong s_windowTicks;
+        /// <summary>How long the watch waits, once a frame came, for the rest of its burst (TSC ticks, GatherMicroseconds).</summary>
+        private static ulong s_gatherTicks;
+        /// <summary>How long the watch rests after a window that closed with no frame (TSC ticks, RestMicroseconds).</summary>
+        private static ulong s_restTicks;
+        private const ulong GatherMicroseconds = 15, RestMicroseconds = 1000;
+
+        /// <summary>The watch's window (nicwatch: microseconds, 0 turns the watch off). Boot only,
+        /// after the clock's calibration.</summary>
+        public static void SetWatch(ulong windowMicroseconds)
+        {
+            ulong perMicrosecond = Clock.TimestampHz / 1_000_000;
+            s_windowTicks = perMicrosecond * windowMicroseconds;
+            s_gatherTicks = perMicrosecond * GatherMicroseconds;
+            s_restTicks = perMicrosecond * RestMicroseconds;
+        }
         private static ulong s_lastActivity, s_watchedFrames, s_restUntil;
 
-        /// <summary>The idle loop, before it halts (interrupts on): within PollWindowTicks of the
+        /// <summary>The idle loop, before it halts (interrupts on): within the window (nicwatch) of the
         /// device's last interrupt or send, watches the receive ring until a frame comes (delivered
         /// now: its owner need not wait for the interrupt an emulated card holds back), an
         /// interrupt or a tick ends the idle span, or the window closes. True when the loop should
         /// look for work instead of halting. Allocates nothing.</summary>
         public static bool WatchWhileIdle()
         {
-            if (s_device == null || PollWindowTicks == 0 || s_selfTesting) return false;
+            if (s_device == null || s_windowTicks == 0 || s_selfTesting) return false;
             ulong ticks = Clock.Ticks, start = Cpu.ReadTimestampCounter();
-            if (start < s_restUntil || start - s_lastActivity >= PollWindowTicks) return false;
+            if (start < s_restUntil || start - s_lastActivity >= s_windowTicks) return false;
             while (true)
             {
                 ulong now = Cpu.ReadTimestampCounter();
-                if (now - s_lastActivity >= PollWindowTicks)
+                if (now - s_lastActivity >= s_windowTicks)
                 {
                     // Nothing came: the peer is slow, or the host is too busy to bring frames while
                     // this CPU spins (its spin then delays them). Halt for a while instead.
-                    s_restUntil = now + RestTicks;
+                    s_restUntil = now + s_restTicks;
                     return false;
                 }
                 if (!Scheduler.HaltedSpanOpen || Clock.Ticks != ticks) return true; // an interrupt did something
@@ -158,7 +169,7 @@ namespace Aegis.Kernel.Exo
                 // The rest of a burst (a handshake's ACK and the request behind it) comes within
                 // microseconds: taken with this frame, it costs its owner one wake, not one a frame.
                 ulong seen = Cpu.ReadTimestampCounter();
-                while (Cpu.ReadTimestampCounter() - seen < GatherTicks && Scheduler.HaltedSpanOpen) Cpu.Pause();
+                while (Cpu.ReadTimestampCounter() - seen < s_gatherTicks && Scheduler.HaltedSpanOpen) Cpu.Pause();
                 if (!Scheduler.HaltedSpanOpen) return true; // the interrupt came meanwhile and delivered them
                 Cpu.DisableInterrupts();
                 Scheduler.EndHalted();

@@ -118,13 +118,13 @@ namespace Aegis.Kernel.Exo
             return true;
         }
 
+        /// <summary>Whether the idle loop's halted span is open (no interrupt has ended it since).</summary>
+        public static bool HaltedSpanOpen => s_haltedSince != 0;
+
         /// <summary>Ends the idle loop's halted span, if one is open: its TSC ticks go to
         /// InfoPage.IdleTimestampTicks. A device interrupt calls it first, so the handler's own work
         /// (and the switch to the environment it wakes) is not counted as idle, and so does the
         /// loop's switch to an environment (docs/abi.md). Interrupts must be off.</summary>
-        /// <summary>Whether the idle loop's halted span is open (no interrupt has ended it since).</summary>
-        public static bool HaltedSpanOpen => s_haltedSince != 0;
-
         public static void EndHalted()
         {
             if (s_haltedSince == 0) return;

@@ -16,6 +16,27 @@ public class KernelArgumentsTests
         Assert.That(arguments.Count, Is.EqualTo(3));
     }
 
+    /// <summary>TryGetNumber (nicwatch=MICROSECONDS): decimal digits up to the maximum; anything
+    /// else, an empty value, a flag or an absent key is false with 0, and a number past the
+    /// maximum does not wrap.</summary>
+    [TestCase("n=200", 10_000UL, true, 200UL)]
+    [TestCase("n=0", 10_000UL, true, 0UL)]
+    [TestCase("n=10000", 10_000UL, true, 10_000UL)]
+    [TestCase("n=10001", 10_000UL, false, 0UL)]
+    [TestCase("n=18446744073709551617", ulong.MaxValue, false, 0UL)]
+    [TestCase("n=18446744073709551615", ulong.MaxValue, true, ulong.MaxValue)]
+    [TestCase("n=-1", 10_000UL, false, 0UL)]
+    [TestCase("n=2e3", 10_000UL, false, 0UL)]
+    [TestCase("n=", 10_000UL, false, 0UL)]
+    [TestCase("n", 10_000UL, false, 0UL)]
+    [TestCase("m=5", 10_000UL, false, 0UL)]
+    public void ANumberArgumentIsDigitsUpToItsMaximum(string line, ulong maximum, bool valid, ulong expected)
+    {
+        KernelArguments arguments = KernelArguments.Parse(line);
+        Assert.That(arguments.TryGetNumber("n", maximum, out ulong value), Is.EqualTo(valid));
+        Assert.That(value, Is.EqualTo(expected));
+    }
+
     [Test]
     public void AbsentKeyGivesNull()
     {
