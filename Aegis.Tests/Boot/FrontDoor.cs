@@ -251,7 +251,7 @@ public static class FrontDoor
             return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, outputSoFar =>
             {
                 using QemuMonitor monitor = QemuMonitor.Connect(socket, TimeSpan.FromSeconds(60));
-                interact(monitor, outputSoFar);
+                MachineState.OnFailure(monitor, () => interact(monitor, outputSoFar));
             }, arguments.ToArray());
         }
         finally
@@ -273,7 +273,7 @@ public static class FrontDoor
             return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, outputSoFar =>
             {
                 using QemuMonitor monitor = QemuMonitor.Connect(socket, TimeSpan.FromSeconds(60));
-                interact(monitor, outputSoFar);
+                MachineState.OnFailure(monitor, () => interact(monitor, outputSoFar));
             }, arguments.ToArray());
         }
         finally
@@ -297,7 +297,7 @@ public static class FrontDoor
             return RunInteracting(TimeSpan.FromSeconds(timeoutSeconds), null, outputSoFar =>
             {
                 using QemuMonitor monitor = QemuMonitor.Connect(socket, TimeSpan.FromSeconds(60));
-                interact(monitor, outputSoFar);
+                MachineState.OnFailure(monitor, () => interact(monitor, outputSoFar));
             }, arguments.ToArray());
         }
         finally
