@@ -23,15 +23,28 @@ public static class HostNetwork
         return port;
     }
 
-    /// <summary>Waits until the output holds text (the test fails after 'seconds').</summary>
+    /// <summary>Waits until the output holds text (the test fails after 'seconds'). The kernel's
+    /// echo of init's argument ("Aegis: started ... as init with the argument '...'") does not
+    /// count: a marker the guest prints (echo stopped) is in that line too, before the guest ran it.</summary>
     public static void WaitFor(Func<string> output, string text, int seconds = 100)
     {
         var waited = Stopwatch.StartNew();
-        while (!output().Contains(text))
+        while (!WithoutInitsArgument(output()).Contains(text))
         {
             Assert.That(waited.Elapsed, Is.LessThan(TimeSpan.FromSeconds(seconds)), () => $"no '{text}'; the output so far:\n" + output());
             Thread.Sleep(50);
         }
+    }
+
+    /// <summary>The output without the kernel's line that echoes init's argument.</summary>
+    public static string WithoutInitsArgument(string output)
+    {
+        int at = output.IndexOf("Aegis: started ", StringComparison.Ordinal);
+        if (at < 0) return output;
+        int end = output.IndexOf('\n', at);
+        string line = end < 0 ? output[at..] : output[at..end];
+        if (!line.Contains(" as init with the argument '", StringComparison.Ordinal)) return output;
+        return output[..at] + (end < 0 ? "" : output[(end + 1)..]);
     }
 
     /// <summary>Why the last Curl that failed failed (curl's exit status and message).</summary>
