@@ -139,7 +139,7 @@ namespace Aegis.Kernel
         }
 
         /// <summary>The idle loop's watch of the NIC's receive ring (Exo/NetworkDevices.WatchWhileIdle).</summary>
-        private const ulong DefaultWatchMicroseconds = 0, MaximumWatchMicroseconds = 10_000;
+        private const ulong DefaultWatchMicroseconds = 200, MaximumWatchMicroseconds = 10_000;
 
         /// <summary>nicwatch=MICROSECONDS, or the default; a value that is not a number up to
         /// MaximumWatchMicroseconds is reported and the default kept.</summary>
