@@ -64,7 +64,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Runs the handler for call.Number; -ENOSYS (logged once by name) when there is none.</summary>
         public static long Dispatch(ref LinuxCall call)
         {
-            if (Files.HeldSendsFlag.On) return DispatchHolding(ref call); // held sends (VfsClient.Sockets.cs)
+            if (Files.DispatchFlag.Slow) return DispatchSlow(ref call); // held sends (VfsClient.Sockets.cs) or counting
             return DispatchTable(ref call);
         }
 
@@ -82,14 +82,85 @@ namespace Aegis.LibOS.Unixish.Linux
             return -Errno.ENOSYS;
         }
 
-        /// <summary>Dispatch while the process holds sends: they go first unless the call keeps
-        /// them (apart, so the usual path keeps its shape: a call in it cost every system call 6
-        /// instructions of saved registers).</summary>
+        /// <summary>Dispatch while the process counts its calls or holds sends: the call is counted,
+        /// and held sends go first unless the call keeps them (apart, so the usual path keeps its
+        /// shape: a call in it cost every system call 6 instructions of saved registers).</summary>
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-        private static long DispatchHolding(ref LinuxCall call)
+        private static long DispatchSlow(ref LinuxCall call)
         {
-            Files.FileCalls.BeforeCallWhileHolding(ref call);
+            if (s_counts != null) s_counts[call.Number < Limit ? call.Number : Limit]++;
+            if (Files.VfsClient.Holding != null) Files.FileCalls.BeforeCallWhileHolding(ref call);
             return DispatchTable(ref call);
+        }
+
+        // ---- counting (AEGIS_SYSCALL_COUNTS=1: docs/libos-unixish.md, "Counting a program's calls")
+
+        /// <summary>The environment variable that makes execve's new program count its calls.</summary>
+        public const string CountsVariable = "AEGIS_SYSCALL_COUNTS";
+
+        /// <summary>Calls made so far by number (the last entry: every number at or above Limit); null when not counting.</summary>
+        private static long[] s_counts;
+        private static bool s_hooked;
+
+        /// <summary>Whether this process counts its calls.</summary>
+        public static bool Counting => s_counts != null;
+
+        /// <summary>execve's part: the new program counts its calls from zero when its environment
+        /// (NAME=VALUE strings) has AEGIS_SYSCALL_COUNTS=1, and not otherwise.</summary>
+        public static void CountFor(System.Collections.Generic.List<byte[]> environment)
+        {
+            bool wanted = false;
+            for (int i = 0; i < environment.Count && !wanted; i++)
+                wanted = Same(environment[i], CountsVariable + "=1");
+            if (wanted)
+            {
+                if (s_counts == null) s_counts = new long[Limit + 1];
+                else System.Array.Clear(s_counts, 0, s_counts.Length);
+                if (!s_hooked)
+                {
+                    s_hooked = true;
+                    Processes.LinuxProcesses.OnExit(&ReportCounts);
+                    Processes.LinuxProcesses.OnFork(&ForgetCounts);
+                }
+            }
+            else s_counts = null;
+            Files.DispatchFlag.Counting = s_counts != null;
+            Files.DispatchFlag.Update();
+        }
+
+        private static bool Same(byte[] bytes, string text)
+        {
+            if (bytes.Length != text.Length) return false;
+            for (int i = 0; i < bytes.Length; i++) if (bytes[i] != text[i]) return false;
+            return true;
+        }
+
+        /// <summary>A forked child counts its own calls from zero (it must not allocate: it clears).</summary>
+        private static void ForgetCounts()
+        {
+            if (s_counts == null) return;
+            for (int i = 0; i < s_counts.Length; i++) s_counts[i] = 0;
+        }
+
+        /// <summary>At exit: one line with the total, then one a number, most first.</summary>
+        private static void ReportCounts()
+        {
+            long[] counts = s_counts;
+            if (counts == null) return;
+            long total = 0;
+            for (int i = 0; i < counts.Length; i++) total += counts[i];
+            LinuxLog.Line("system calls of pid " + LinuxProcess.Id.ToString() + ": " + total.ToString());
+            var taken = new bool[counts.Length];
+            while (true)
+            {
+                int most = -1;
+                for (int i = 0; i < counts.Length; i++)
+                    if (!taken[i] && counts[i] > 0 && (most < 0 || counts[i] > counts[most])) most = i;
+                if (most < 0) break;
+                taken[most] = true;
+                string name = most == Limit ? "(numbers from " + Limit.ToString() + ")" : LinuxSystemCallNames.Of((ulong)most);
+                LinuxLog.Line("  " + name + " " + counts[most].ToString());
+            }
         }
 
         private static bool s_reportedBeyondLimit;

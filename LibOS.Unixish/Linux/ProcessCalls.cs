@@ -451,6 +451,7 @@ namespace Aegis.LibOS.Unixish.Linux
             ResetFpuState(call.Frame);
             Processes.LinuxThreads.Reset(true); // the other threads are gone (Linux: de_thread)
             Processes.LinuxThreads.Current = Processes.LinuxThreads.PolicyFor(request.Environment);
+            LinuxSystemCalls.CountFor(request.Environment);
             return 0;
         }
 

@@ -703,7 +703,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public static VfsClient Holding
         {
             get => s_holding;
-            private set { s_holding = value; HeldSendsFlag.On = value != null; }
+            private set { s_holding = value; DispatchFlag.Update(); }
         }
         private static VfsClient s_holding;
         /// <summary>The socket whose sends are held, or null.</summary>
@@ -976,11 +976,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
     }
 
-    /// <summary>Whether a client holds sends (VfsClient.Holding != null), as a lone bool: the test
-    /// LinuxSystemCalls.Dispatch makes on every system call is one compare (a reference static of a
-    /// class with a static constructor cost getppid 7 instructions).</summary>
-    public static class HeldSendsFlag
+    /// <summary>Whether system calls take LinuxSystemCalls' slow dispatch: a client holds sends
+    /// (VfsClient.Holding != null) or the process counts its calls (AEGIS_SYSCALL_COUNTS). A lone
+    /// bool: the test LinuxSystemCalls.Dispatch makes on every system call is one compare (a
+    /// reference static of a class with a static constructor cost getppid 7 instructions).</summary>
+    public static class DispatchFlag
     {
-        public static bool On;
+        public static bool Slow;
+        /// <summary>Whether the process counts its calls (LinuxSystemCalls.CountFor sets it).</summary>
+        public static bool Counting;
+
+        /// <summary>Sets Slow from what it stands for (after either changes).</summary>
+        public static void Update() => Slow = VfsClient.Holding != null || Counting;
     }
 }

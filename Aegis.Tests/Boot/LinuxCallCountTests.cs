@@ -1,0 +1,54 @@
+// Boot test of AEGIS_SYSCALL_COUNTS (docs/libos-unixish.md, "Counting a program's calls"): a program
+// execve'd with AEGIS_SYSCALL_COUNTS=1 in its environment reports at its exit how many system calls
+// of each number it made; one started without it reports nothing. busybox cat of the same file
+// twice opens, copies out (sendfile) and closes it twice, which the report must show.
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Aegis.Tests.Boot;
+
+[TestFixture]
+[Category("Boot")]
+public class LinuxCallCountTests
+{
+    private const int TimeoutSeconds = 120;
+
+    [Test]
+    public void AProgramStartedWithAegisSyscallCountsReportsItsCallsAtExitAndOnlyThatOne()
+    {
+        FrontDoorResult result = FrontDoor.Boot(TimeoutSeconds, "init=/bin/sh", "-c",
+            "'AEGIS_SYSCALL_COUNTS=1 busybox cat /etc/hostname /etc/hostname; busybox cat /etc/hostname; echo status $?'", "exit");
+        result.AssertExitStatus(0);
+        string[] lines = LinuxBootRuns.ProgramLines(result);
+        Assert.That(lines, Does.Contain("status 0"), () => result.Describe("the shell ran both"));
+        int at = Array.FindIndex(lines, l => Regex.IsMatch(l, @"^linux: system calls of pid \d+: \d+$"));
+        Assert.That(at, Is.GreaterThanOrEqualTo(0), () => result.Describe("no report"));
+        Assert.That(Array.FindAll(lines, l => l.StartsWith("linux: system calls of pid", StringComparison.Ordinal)), Has.Length.EqualTo(1),
+            () => result.Describe("one report: the cat without the variable and the shell count nothing"));
+        long total = long.Parse(Regex.Match(lines[at], @": (\d+)$").Groups[1].Value);
+        var names = new System.Collections.Generic.List<string>();
+        var numbers = new System.Collections.Generic.List<long>();
+        for (int i = at + 1; i < lines.Length; i++)
+        {
+            Match m = Regex.Match(lines[i], @"^linux:   (\S+) (\d+)$");
+            if (!m.Success) break;
+            names.Add(m.Groups[1].Value);
+            numbers.Add(long.Parse(m.Groups[2].Value));
+        }
+        long Count(string name) { int i = names.IndexOf(name); return i < 0 ? 0 : numbers[i]; }
+        long sum = 0;
+        bool mostFirst = true;
+        for (int i = 0; i < numbers.Count; i++)
+        {
+            sum += numbers[i];
+            if (i > 0 && numbers[i] > numbers[i - 1]) mostFirst = false;
+        }
+        string said = string.Join(", ", names) + " / " + string.Join(", ", numbers);
+        Assert.That(sum, Is.EqualTo(total), () => result.Describe("the lines add up to the total: " + said));
+        Assert.That(Count("openat") + Count("open"), Is.GreaterThanOrEqualTo(2), () => result.Describe("two opens: " + said));
+        Assert.That(Count("write") + Count("sendfile"), Is.GreaterThanOrEqualTo(2), () => result.Describe("two copies out (busybox's cat uses sendfile): " + said));
+        Assert.That(Count("close"), Is.GreaterThanOrEqualTo(2), () => result.Describe("two closes: " + said));
+        Assert.That(Count("exit_group"), Is.EqualTo(1), () => result.Describe("one exit_group: " + said));
+        Assert.That(mostFirst, Is.True, () => result.Describe("most first: " + said));
+    }
+}
