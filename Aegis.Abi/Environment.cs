@@ -75,6 +75,9 @@ namespace Aegis.Abi
         /// <summary>Bytes the kernel holds per device until InputRead takes them; bytes arriving
         /// when it is full are dropped (and counted).</summary>
         public const int RingBytes = 256;
+        /// <summary>Environments one device wakes when bytes arrive (InputWatch): every one of them
+        /// is woken; a ninth InputWatch drops the watcher that asked longest ago.</summary>
+        public const int WatchersPerDevice = 8;
         /// <summary>Pages of the VGA text buffer DeviceMap maps (physical 0xB8000..0xBFFFF).</summary>
         public const int DisplayPages = 8;
         /// <summary>The VGA text buffer's first frame number (physical 0xB8000).</summary>
@@ -128,8 +131,9 @@ namespace Aegis.Abi
         // TLB. Each one empties the TLB (and QEMU's TCG empties its software TLB on every load).
         public ulong AddressSpaceLoads;
         // ---- input (issue #12): per device (index InputDevice; 0 unused), the bytes its ring took
-        // since boot and its watcher's environment id (0: none), so a libOS can tell without a
-        // call that nothing came (no InputPeek) and that it watches already (no InputWatch).
+        // since boot and the environment id of its latest watcher (the last InputWatch's caller
+        // still watching; 0: none), so a libOS can tell without a call that nothing came (no
+        // InputPeek) and that it watches already (no InputWatch).
         public fixed ulong InputArrivals[4];
         public fixed ulong InputWatchers[4];
 

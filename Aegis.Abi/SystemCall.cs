@@ -119,11 +119,12 @@ namespace Aegis.Abi
         /// InputLimits.RingBytes; BadAddress when the buffer is not writable user memory (then no
         /// byte is taken).</summary>
         InputRead = 542,
-        /// <summary>(slot, enable 0/1) -> 0. With 1 the caller becomes the device's watcher (one per
-        /// device; the last call wins): when bytes arrive while it is blocked in Wait it gets an
+        /// <summary>(slot, enable 0/1) -> 0. With 1 the caller becomes one of the device's watchers
+        /// (InputLimits.WatchersPerDevice at most; every one is woken; when full, the one that asked
+        /// longest ago is dropped): when bytes arrive while it is blocked in Wait it gets an
         /// UpcallKind.Input upcall (Word0 = the InputDevice) and its Wait returns 0; when they arrive
-        /// while it is not in Wait its next Wait returns at once. 0 stops watching (if the caller is
-        /// the watcher). NoCapability unless slot holds an Input capability; InvalidArgument for
+        /// while it is not in Wait its next Wait returns at once. 0 stops watching (if the caller
+        /// watches). NoCapability unless slot holds an Input capability; InvalidArgument for
         /// enable above 1.</summary>
         InputWatch = 543,
         /// <summary>(slot, virtualAddress) -> pages mapped. With a Display capability: maps the VGA text

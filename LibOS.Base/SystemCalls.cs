@@ -200,7 +200,7 @@ namespace Aegis.LibOS
         public static SystemCallResult InputRead(ulong slot, ulong bufferAddress, ulong length)
             => Call(SystemCall.InputRead, slot, bufferAddress, length);
 
-        /// <summary>Becomes (enable) or stops being the watcher of the Input capability's device:
+        /// <summary>Becomes (enable) or stops being a watcher of the Input capability's device:
         /// input then wakes a Wait with an UpcallKind.Input upcall (Upcalls.SetInputHandler).</summary>
         public static Error InputWatch(ulong slot, bool enable) => Call(SystemCall.InputWatch, slot, enable ? 1UL : 0UL).Error;
 

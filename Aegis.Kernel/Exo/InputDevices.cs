@@ -8,7 +8,10 @@
 //    driver moves bytes only while the ring has room and holds the rest in the device (COM1's
 //    FIFO with its receive interrupt off; the keyboard controller's buffer) until an InputRead
 //    makes room (Resume): no byte is dropped, the sender waits (QEMU stops reading its input).
-//  - Each device has at most one watcher (InputWatch; the last call wins). The news reaches it
+//  - Each device has up to InputLimits.WatchersPerDevice watchers (InputWatch; Core/Exo/
+//    InputWatchers.cs), and bytes wake every one of them, as a tty's bytes wake all its readers:
+//    a shell reading and a job of its group waiting elsewhere for ^C both hear (when full, an
+//    InputWatch drops the watcher that asked longest ago). The news reaches each watcher
 //    at a safe point — at the end of the interrupt when it interrupted ring 3 or the idle loop,
 //    else at the next timer tick that does (Scheduler.OnTick) — never in the middle of other
 //    kernel code: a watcher blocked in Wait gets an UpcallKind.Input upcall (Word0 = the device)
@@ -20,7 +23,7 @@
 //    lives, the kernel does not draw on VGA (VgaTextScreen.Suspended); when the last one ends, it
 //    clears the screen and draws again.
 // Invariants: a watcher id names a live environment or is cleared when that environment ends
-// (OnEnvironmentEnded); DisplayHolders == the number of live environments with DisplayMapped.
+// (OnEnvironmentEnded); InfoPage.InputWatchers[device] is the device's latest watcher; DisplayHolders == the number of live environments with DisplayMapped.
 using Aegis.Abi;
 using Aegis.Kernel.Core.Exo;
 using Aegis.Kernel.Hal;
@@ -33,7 +36,7 @@ namespace Aegis.Kernel.Exo
         private const int DeviceSlots = 3; // indexed by InputDevice (0 unused)
 
         private static InputRing[] s_rings;
-        private static ulong[] s_watchers;
+        private static InputWatchers[] s_watchers;
         private static bool[] s_news;
         private static bool s_anyNews;
         private static bool s_initialized;
@@ -52,7 +55,8 @@ namespace Aegis.Kernel.Exo
         public static void Initialize()
         {
             s_rings = new InputRing[DeviceSlots];
-            s_watchers = new ulong[DeviceSlots];
+            s_watchers = new InputWatchers[DeviceSlots];
+            for (int device = 1; device < DeviceSlots; device++) s_watchers[device] = new InputWatchers(InputLimits.WatchersPerDevice);
             s_news = new bool[DeviceSlots];
             InterruptCounts = new ulong[DeviceSlots];
             s_rings[(int)InputDevice.Keyboard] = new InputRing(InputLimits.RingBytes);
@@ -78,7 +82,7 @@ namespace Aegis.Kernel.Exo
         {
             int taken = device == (ulong)InputDevice.Keyboard ? Ps2Keyboard.Resume(ring) : SerialPort.Resume(ring);
             if (taken > 0) Arrived((int)device, taken);
-            if (taken > 0 && s_watchers[(int)device] != 0)
+            if (taken > 0 && s_watchers[(int)device].Latest != 0)
             {
                 s_news[(int)device] = true;
                 s_anyNews = true;
@@ -93,12 +97,11 @@ namespace Aegis.Kernel.Exo
             if (info != null) info->InputArrivals[device] += (ulong)bytes;
         }
 
-        /// <summary>The device's watcher, here and in InfoPage.InputWatchers (0: none).</summary>
-        private static void SetWatcher(int device, ulong id)
+        /// <summary>After a change of the device's watchers: InfoPage.InputWatchers shows the latest.</summary>
+        private static void Published(int device)
         {
-            s_watchers[device] = id;
             InfoPage* info = Environments.Info;
-            if (info != null) info->InputWatchers[device] = id;
+            if (info != null) info->InputWatchers[device] = s_watchers[device].Latest;
         }
 
         /// <summary>The ring of a device, or null for a value that names none.</summary>
@@ -108,7 +111,11 @@ namespace Aegis.Kernel.Exo
             return s_rings[(int)device];
         }
 
-        public static ulong WatcherOf(ulong device) => device > 0 && device < DeviceSlots && s_initialized ? s_watchers[(int)device] : 0;
+        /// <summary>The device's latest watcher (0: none).</summary>
+        public static ulong WatcherOf(ulong device) => device > 0 && device < DeviceSlots && s_initialized ? s_watchers[(int)device].Latest : 0;
+
+        /// <summary>Whether the environment watches the device.</summary>
+        public static bool Watches(ulong device, ulong id) => device > 0 && device < DeviceSlots && s_initialized && s_watchers[(int)device].Contains(id);
 
         /// <summary>From the interrupt dispatcher, interrupts off: the device's handler. Short.</summary>
         public static void OnInterrupt(int irq)
@@ -118,7 +125,7 @@ namespace Aegis.Kernel.Exo
             InterruptCounts[device]++;
             int taken = irq == KeyboardIrq ? Ps2Keyboard.OnInterrupt(s_rings[device]) : SerialPort.OnInterrupt(s_rings[device]);
             if (taken > 0) Arrived(device, taken);
-            if (taken > 0 && s_watchers[device] != 0)
+            if (taken > 0 && s_watchers[device].Latest != 0)
             {
                 s_news[device] = true;
                 s_anyNews = true;
@@ -129,7 +136,8 @@ namespace Aegis.Kernel.Exo
         public static bool HasNews => s_anyNews;
 
         /// <summary>At a safe point (an interrupt or tick that interrupted ring 3 or the idle loop):
-        /// tells each device's watcher that bytes came. O(devices) when there is news, O(1) otherwise.</summary>
+        /// tells every watcher of each device that bytes came. O(devices × watchers) when there is
+        /// news, O(1) otherwise.</summary>
         public static void DeliverNews()
         {
             if (!s_anyNews) return;
@@ -138,13 +146,20 @@ namespace Aegis.Kernel.Exo
             {
                 if (!s_news[device]) continue;
                 s_news[device] = false;
-                Environment watcher = Environments.Find(s_watchers[device]);
-                if (watcher == null || !watcher.IsAlive)
+                InputWatchers watchers = s_watchers[device];
+                for (int slot = 0; slot < watchers.Capacity; slot++)
                 {
-                    SetWatcher(device, 0);
-                    continue;
+                    ulong id = watchers.At(slot);
+                    if (id == 0) continue;
+                    Environment watcher = Environments.Find(id);
+                    if (watcher == null || !watcher.IsAlive)
+                    {
+                        watchers.RemoveAt(slot);
+                        Published(device);
+                        continue;
+                    }
+                    Notify(watcher, (ulong)device); // may destroy it (OnEnvironmentEnded empties its slot)
                 }
-                Notify(watcher, (ulong)device);
             }
         }
 
@@ -182,18 +197,19 @@ namespace Aegis.Kernel.Exo
             Environments.DestroyReporting(watcher, EnvironmentState.Destroyed, DestroyReason.BadUpcall, 0, why);
         }
 
-        /// <summary>InputWatch: enable makes 'caller' the device's watcher (bytes already waiting leave
-        /// it a pending wakeup); disable stops it if it is the watcher.</summary>
+        /// <summary>InputWatch: enable makes 'caller' a watcher of the device, its latest (bytes already
+        /// waiting leave it a pending wakeup); disable stops it if it watches.</summary>
         public static void Watch(Environment caller, ulong device, bool enable)
         {
             if (enable)
             {
-                SetWatcher((int)device, caller.Id);
+                s_watchers[(int)device].Add(caller.Id); // full: the one that asked longest ago is dropped
+                Published((int)device);
                 if (s_rings[(int)device].Count > 0)
                     caller.WakeupPending = true;
             }
-            else if (s_watchers[(int)device] == caller.Id)
-                SetWatcher((int)device, 0);
+            else if (s_watchers[(int)device].Remove(caller.Id))
+                Published((int)device);
         }
 
         /// <summary>DeviceMap succeeded: the kernel stops drawing on VGA.</summary>
@@ -211,7 +227,7 @@ namespace Aegis.Kernel.Exo
         {
             if (!s_initialized) return;
             for (int device = 1; device < DeviceSlots; device++)
-                if (s_watchers[device] == environment.Id) SetWatcher(device, 0);
+                if (s_watchers[device].Remove(environment.Id)) Published(device);
             if (environment.DisplayMapped)
             {
                 environment.DisplayMapped = false;

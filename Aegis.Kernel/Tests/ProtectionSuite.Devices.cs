@@ -18,7 +18,7 @@ namespace Aegis.Kernel.Tests
     {
         private static readonly string[] s_deviceBehaviours =
         {
-            "input-read", "input-watch", "input-bad-upcall", "device-map",
+            "input-read", "input-watch", "input-watchers", "input-bad-upcall", "device-map",
         };
 
         private const string DevicesImage = "devices";
@@ -37,6 +37,7 @@ namespace Aegis.Kernel.Tests
             {
                 case "input-read": reason = InputReadBehaviour(); return true;
                 case "input-watch": reason = InputWatchBehaviour(); return true;
+                case "input-watchers": reason = InputWatchersBehaviour(); return true;
                 case "input-bad-upcall": reason = InputBadUpcallBehaviour(); return true;
                 case "device-map": reason = DeviceMapBehaviour(); return true;
                 default: reason = null; return false;
@@ -179,6 +180,43 @@ namespace Aegis.Kernel.Tests
             problem = Expect(Output(app), "devices: after the pending wakeup " + HexOf(second));
             if (problem != null) return problem;
             if (InputDevices.WatcherOf((ulong)InputDevice.Keyboard) != 0) return "the ended watcher is still the keyboard's";
+            return null;
+        }
+
+        /// <summary>Two watchers of the keyboard, both waiting: the same bytes wake both (one Input
+        /// upcall each), as a tty's bytes wake every reader; neither takes them (InputPeek), so they
+        /// stay in the ring. The kernel heap does not grow on that path, and when both have ended
+        /// the keyboard has no watcher.</summary>
+        private static string InputWatchersBehaviour()
+        {
+            InputRing ring = InputDevices.Ring((ulong)InputDevice.Keyboard);
+            ring.Clear();
+            byte[] token = Token(3, 6);
+            Environment first = SpawnWithDevices("peekwatch", false), second = SpawnWithDevices("peekwatch", false);
+            if (!Start(first) || !Start(second)) return "cannot start";
+            Func<Environment, bool> waiting = e => e.State == EnvironmentState.Blocked && e.Blocked == BlockReason.Waiting;
+            Scheduler.Run(() => !first.IsAlive || !second.IsAlive || (waiting(first) && waiting(second)), DefaultTicks);
+            if (!waiting(first) || !waiting(second)) return "they did not both wait: " + Ending(first) + " " + Output(first) + " / " + Ending(second) + " " + Output(second);
+            ulong keyboard = (ulong)InputDevice.Keyboard;
+            if (!InputDevices.Watches(keyboard, first.Id) || !InputDevices.Watches(keyboard, second.Id)) return "they do not both watch the keyboard";
+            ulong latest = InputDevices.WatcherOf(keyboard);
+            if (latest != first.Id && latest != second.Id) return "the latest watcher is neither of them";
+            ulong allocationsBefore = RuntimeHost.HeapAllocations;
+            string problem = InjectKeyboard(token);
+            if (problem != null) return problem;
+            InputDevices.DeliverNews();
+            ulong allocations = RuntimeHost.HeapAllocations - allocationsBefore;
+            if (!RunToEnd()) return "timed out: " + Ending(first) + " / " + Ending(second);
+            if (!ExitedWith(first, 0) || !ExitedWith(second, 0)) return "devices " + Ending(first) + ": " + Output(first) + " / " + Ending(second) + ": " + Output(second);
+            string expected = "devices: saw " + HexOf(token) + " after 1 input upcalls";
+            problem = Expect(Output(first), expected) ?? Expect(Output(second), expected);
+            if (problem != null) return problem;
+            if (first.InputUpcalls != 1 || second.InputUpcalls != 1)
+                return "expected one Input upcall each, the kernel delivered " + first.InputUpcalls.ToString() + " and " + second.InputUpcalls.ToString();
+            if (allocations != 0) return "the kernel heap allocated " + allocations.ToString() + " times on the input path";
+            if (InputDevices.WatcherOf(keyboard) != 0) return "an ended watcher is still the keyboard's";
+            if (ring.Count != token.Length) return "the peeked bytes did not stay in the ring";
+            ring.Clear();
             return null;
         }
 

@@ -1,6 +1,6 @@
 // Boot test of AEGIS_SYSCALL_COUNTS (docs/libos-unixish.md, "Counting a program's calls"): a program
 // execve'd with AEGIS_SYSCALL_COUNTS=1 in its environment reports at its exit how many system calls
-// of each number it made; one started without it reports nothing. busybox cat of the same file
+// of each number it made and the TSC ticks a call took; one started without it reports nothing. busybox cat of the same file
 // twice opens, copies out (sendfile) and closes it twice, which the report must show.
 using System.Text.RegularExpressions;
 using NUnit.Framework;
@@ -28,14 +28,17 @@ public class LinuxCallCountTests
         long total = long.Parse(Regex.Match(lines[at], @": (\d+)$").Groups[1].Value);
         var names = new System.Collections.Generic.List<string>();
         var numbers = new System.Collections.Generic.List<long>();
+        var ticks = new System.Collections.Generic.List<long>();
         for (int i = at + 1; i < lines.Length; i++)
         {
-            Match m = Regex.Match(lines[i], @"^linux:   (\S+) (\d+)$");
+            Match m = Regex.Match(lines[i], @"^linux:   (\S+) (\d+) (\d+)$");
             if (!m.Success) break;
             names.Add(m.Groups[1].Value);
             numbers.Add(long.Parse(m.Groups[2].Value));
+            ticks.Add(long.Parse(m.Groups[3].Value));
         }
         long Count(string name) { int i = names.IndexOf(name); return i < 0 ? 0 : numbers[i]; }
+        long Ticks(string name) { int i = names.IndexOf(name); return i < 0 ? 0 : ticks[i]; }
         long sum = 0;
         bool mostFirst = true;
         for (int i = 0; i < numbers.Count; i++)
@@ -43,12 +46,15 @@ public class LinuxCallCountTests
             sum += numbers[i];
             if (i > 0 && numbers[i] > numbers[i - 1]) mostFirst = false;
         }
-        string said = string.Join(", ", names) + " / " + string.Join(", ", numbers);
+        string said = string.Join(", ", names) + " / " + string.Join(", ", numbers) + " / ticks a call " + string.Join(", ", ticks);
         Assert.That(sum, Is.EqualTo(total), () => result.Describe("the lines add up to the total: " + said));
         Assert.That(Count("openat") + Count("open"), Is.GreaterThanOrEqualTo(2), () => result.Describe("two opens: " + said));
         Assert.That(Count("write") + Count("sendfile"), Is.GreaterThanOrEqualTo(2), () => result.Describe("two copies out (busybox's cat uses sendfile): " + said));
         Assert.That(Count("close"), Is.GreaterThanOrEqualTo(2), () => result.Describe("two closes: " + said));
         Assert.That(Count("exit_group"), Is.EqualTo(1), () => result.Describe("one exit_group: " + said));
         Assert.That(mostFirst, Is.True, () => result.Describe("most first: " + said));
+        Assert.That(Ticks("openat") + Ticks("open"), Is.GreaterThan(0), () => result.Describe("an open takes time: " + said));
+        Assert.That(Ticks("close"), Is.GreaterThan(0), () => result.Describe("a close takes time: " + said));
+        Assert.That(Ticks("exit_group"), Is.EqualTo(0), () => result.Describe("exit_group never returns, so it counts no time: " + said));
     }
 }

@@ -58,6 +58,24 @@ public class LinuxShellTests
         result.AssertExitStatus(0);
     }
 
+    /// <summary>A shell blocked reading the terminal gets the line typed while another process of
+    /// its (foreground) group blocks elsewhere: in `sh -c` background jobs share the shell's group,
+    /// so the sleeper also asks the kernel to wake it for input (for ^C). The kernel woke only the
+    /// last process that asked, so the shell's read never saw the line (found with `nginx & read
+    /// x`); now every watcher is woken (InputLimits.WatchersPerDevice).</summary>
+    [Test]
+    public void AReadingShellGetsTheLineWhileAnotherProcessOfItsGroupWaitsForInputToo()
+    {
+        // Both jobs write to the terminal (so they have one) and then block in sleep, each asking to
+        // be woken for input after the shell's read did; the line is typed once the second says
+        // "ready". Neither job ends before the line: a child's end would wake the shell (SIGCHLD)
+        // and let its read look again.
+        FrontDoorResult result = FrontDoor.BootWithInputAfter("] ready", "typed-line\n", TimeoutSeconds, "init=/bin/sh", "-c",
+            "'(sleep 1; echo sleeper; exec sleep 30) & s=$!; (sleep 3; echo ready; exec sleep 30) & t=$!; read x; echo got-$x; kill $s $t'", "exit");
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] got-typed-line\r?$");
+        result.AssertExitStatus(0);
+    }
+
     /// <summary>Typed-ahead input far beyond the kernel's input ring (InputLimits.RingBytes) while
     /// the shell is busy: every line reaches the shell, in order. The serial driver stops taking
     /// bytes from the UART while the ring is full (flow control); before that, every byte past

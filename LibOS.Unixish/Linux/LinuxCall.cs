@@ -88,9 +88,20 @@ namespace Aegis.LibOS.Unixish.Linux
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         private static long DispatchSlow(ref LinuxCall call)
         {
-            if (s_counts != null) s_counts[call.Number < Limit ? call.Number : Limit]++;
+            long[] counts = s_counts;
+            if (counts == null)
+            {
+                if (Files.VfsClient.Holding != null) Files.FileCalls.BeforeCallWhileHolding(ref call);
+                return DispatchTable(ref call);
+            }
+            ulong slot = call.Number < Limit ? call.Number : Limit;
+            counts[slot]++;
+            ulong start = LinuxNative.Rdtsc();
             if (Files.VfsClient.Holding != null) Files.FileCalls.BeforeCallWhileHolding(ref call);
-            return DispatchTable(ref call);
+            long result = DispatchTable(ref call);
+            ulong[] ticks = s_ticks;
+            if (ticks != null) ticks[slot] += LinuxNative.Rdtsc() - start; // a forked child's fork lands on its cleared table
+            return result;
         }
 
         // ---- counting (AEGIS_SYSCALL_COUNTS=1: docs/libos-unixish.md, "Counting a program's calls")
@@ -100,6 +111,8 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>Calls made so far by number (the last entry: every number at or above Limit); null when not counting.</summary>
         private static long[] s_counts;
+        /// <summary>TSC ticks spent inside the calls by number (instructions under -icount), with s_counts.</summary>
+        private static ulong[] s_ticks;
         private static bool s_hooked;
 
         /// <summary>Whether this process counts its calls.</summary>
@@ -114,8 +127,8 @@ namespace Aegis.LibOS.Unixish.Linux
                 wanted = Same(environment[i], CountsVariable + "=1");
             if (wanted)
             {
-                if (s_counts == null) s_counts = new long[Limit + 1];
-                else System.Array.Clear(s_counts, 0, s_counts.Length);
+                if (s_counts == null) { s_counts = new long[Limit + 1]; s_ticks = new ulong[Limit + 1]; }
+                else { System.Array.Clear(s_counts, 0, s_counts.Length); System.Array.Clear(s_ticks, 0, s_ticks.Length); }
                 if (!s_hooked)
                 {
                     s_hooked = true;
@@ -123,7 +136,7 @@ namespace Aegis.LibOS.Unixish.Linux
                     Processes.LinuxProcesses.OnFork(&ForgetCounts);
                 }
             }
-            else s_counts = null;
+            else { s_counts = null; s_ticks = null; }
             Files.DispatchFlag.Counting = s_counts != null;
             Files.DispatchFlag.Update();
         }
@@ -139,10 +152,12 @@ namespace Aegis.LibOS.Unixish.Linux
         private static void ForgetCounts()
         {
             if (s_counts == null) return;
-            for (int i = 0; i < s_counts.Length; i++) s_counts[i] = 0;
+            for (int i = 0; i < s_counts.Length; i++) { s_counts[i] = 0; s_ticks[i] = 0; }
         }
 
-        /// <summary>At exit: one line with the total, then one a number, most first.</summary>
+        /// <summary>At exit: one line with the total, then one a number, most first: its name, how
+        /// many, and the TSC ticks a call on average (from the handler's start to its return: a call
+        /// that blocks counts its wait; one that never returns, like exit_group, counts 0).</summary>
         private static void ReportCounts()
         {
             long[] counts = s_counts;
@@ -159,7 +174,8 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (most < 0) break;
                 taken[most] = true;
                 string name = most == Limit ? "(numbers from " + Limit.ToString() + ")" : LinuxSystemCallNames.Of((ulong)most);
-                LinuxLog.Line("  " + name + " " + counts[most].ToString());
+                ulong each = s_ticks[most] / (ulong)counts[most];
+                LinuxLog.Line("  " + name + " " + counts[most].ToString() + " " + each.ToString());
             }
         }
 

@@ -79,7 +79,8 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>At the start of a blocking call elsewhere (nanosleep, wait4, pause): a process of
         /// the foreground group becomes the input devices' watcher, so ^C typed meanwhile wakes it
-        /// (the kernel wakes the last watcher: a background process does not take the watch).
+        /// (the kernel wakes every watcher: a process reading the terminal hears too; a background
+        /// process does not take the watch).
         /// True when this process is now the watcher.</summary>
         public static bool WatchIfForeground()
         {

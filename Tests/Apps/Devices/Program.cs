@@ -44,13 +44,14 @@ namespace Aegis.Apps.Devices
             {
                 case "read": return Read();
                 case "watch": return Watch();
+                case "peekwatch": return PeekWatch();
                 case "map": return Map();
                 case "nomap": return NoMap();
                 case "badwatch": return BadWatch();
                 case "stdin": return Stdin();
                 case "pci": return Pci();
                 default:
-                    Console.WriteLine("devices: unknown mode '" + mode + "' (read, watch, map, nomap, badwatch, stdin, pci)");
+                    Console.WriteLine("devices: unknown mode '" + mode + "' (read, watch, peekwatch, map, nomap, badwatch, stdin, pci)");
                     return 2;
             }
         }
@@ -122,6 +123,27 @@ namespace Aegis.Apps.Devices
             Console.WriteLine("devices: after the pending wakeup " + (second.IsError ? Result(second) : Hex(buffer, (long)second.Value)));
             SystemCalls.InputWatch(CapabilitySlots.Keyboard, false);
             return 0;
+        }
+
+        /// <summary>Watches the keyboard and waits until bytes are there, leaving them in the ring
+        /// (InputPeek): one of several watchers woken by the same bytes (input-watchers).</summary>
+        private static int PeekWatch()
+        {
+            Upcalls.SetInputHandler(OnInput);
+            byte* buffer = stackalloc byte[64];
+            Error error = SystemCalls.InputWatch(CapabilitySlots.Keyboard, true);
+            if (error != Error.None) { Console.WriteLine("devices: watch failed: " + Errors.Name(error)); return 1; }
+            while (true)
+            {
+                SystemCallResult got = SystemCalls.InputPeek(CapabilitySlots.Keyboard, buffer, 64);
+                if (got.IsError) { Console.WriteLine("devices: peek failed: " + Result(got)); return 1; }
+                if (got.Value > 0)
+                {
+                    Console.WriteLine("devices: saw " + Hex(buffer, (long)got.Value) + " after " + s_inputUpcalls.ToString() + " input upcalls");
+                    return 0;
+                }
+                SystemCalls.Wait();
+            }
         }
 
         private static int Map()
