@@ -20,8 +20,14 @@ namespace Aegis.Kernel.Core
         private const int MaxHexDigits = 16;
         private const int MaxLineDigits = 9;
 
+        /// <summary>How far past a symbol of size 0 (an assembly label) an address is still taken as
+        /// its routine's: no routine of ours is longer, and a word far above the last label (a
+        /// stack or data word in a stack scan) is then named as nothing.</summary>
+        public const ulong LabelReach = 4096;
+
         /// <summary>The function whose [start, start + size) holds address (its ELF name, see Demangle);
-        /// for symbols of size 0 (assembly labels), the nearest start at or below address.</summary>
+        /// for symbols of size 0 (assembly labels), the nearest start at or below address when it is
+        /// less than LabelReach below.</summary>
         public static bool TryFindFunction(ReadOnlySpan<byte> symbols, ulong address, out string name, out ulong start)
         {
             name = null;
@@ -378,7 +384,7 @@ namespace Aegis.Kernel.Core
                 }
             }
             if (containingFound) return true;
-            if (nearestFound && !nearestSized && nearestLabelFound)
+            if (nearestFound && !nearestSized && nearestLabelFound && address - nearest.Start < LabelReach)
             {
                 best = nearest;
                 return true;

@@ -71,56 +71,25 @@ public static class MachineState
         return text.ToString();
     }
 
-    /// <summary>The kernel's function symbols (artifacts/CONFIG/Aegis.Kernel.sym: "F ADDRESS SIZE NAME").</summary>
+    /// <summary>The kernel's function symbols (artifacts/CONFIG/Aegis.Kernel.sym), looked up with the
+    /// kernel's own SymbolTable: an assembly routine without a size (aegis_halt) reaches up to the
+    /// next symbol and at most SymbolTable.LabelReach, so stack and data words are not named.</summary>
     private sealed class KernelSymbols
     {
-        private const ulong AssemblyRoutineLimit = 4096;
-        private readonly ulong[] _starts;
-        private readonly ulong[] _sizes;
-        private readonly string[] _names;
+        private readonly byte[] _file;
 
-        private KernelSymbols(List<(ulong Start, ulong Size, string Name)> symbols)
-        {
-            symbols.Sort((a, b) => a.Start.CompareTo(b.Start));
-            _starts = symbols.Select(s => s.Start).ToArray();
-            _sizes = symbols.Select(s => s.Size).ToArray();
-            _names = symbols.Select(s => s.Name).ToArray();
-        }
+        private KernelSymbols(byte[] file) => _file = file;
 
         public static KernelSymbols Load()
         {
             string config = Environment.GetEnvironmentVariable("AEGIS_CONFIG") is { Length: > 0 } value ? value : "Release";
             string path = Path.Combine(FrontDoor.RepositoryRoot, "artifacts", config, "Aegis.Kernel.sym");
-            var symbols = new List<(ulong, ulong, string)>();
-            if (File.Exists(path))
-            {
-                foreach (string line in File.ReadLines(path))
-                {
-                    string[] fields = line.Split(' ', 4);
-                    if (fields.Length == 4 && fields[0] == "F"
-                        && ulong.TryParse(fields[1], NumberStyles.HexNumber, null, out ulong start)
-                        && ulong.TryParse(fields[2], NumberStyles.HexNumber, null, out ulong size))
-                        symbols.Add((start, size, fields[3]));
-                }
-            }
-            // An assembly routine has no size (aegis_halt): it runs up to the next symbol.
-            symbols.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-            for (int i = 0; i < symbols.Count; i++)
-            {
-                if (symbols[i].Item2 != 0) continue;
-                ulong next = i + 1 < symbols.Count ? symbols[i + 1].Item1 : symbols[i].Item1;
-                symbols[i] = (symbols[i].Item1, Math.Min(next - symbols[i].Item1, AssemblyRoutineLimit), symbols[i].Item3);
-            }
-            return new KernelSymbols(symbols);
+            return new KernelSymbols(File.Exists(path) ? File.ReadAllBytes(path) : Array.Empty<byte>());
         }
 
         /// <summary>"function+0xOFFSET" for an address inside a kernel function; else null.</summary>
-        public string Name(ulong address)
-        {
-            int at = Array.BinarySearch(_starts, address);
-            if (at < 0) at = ~at - 1;
-            if (at < 0 || address - _starts[at] >= _sizes[at]) return null;
-            return _names[at] + "+0x" + (address - _starts[at]).ToString("x");
-        }
+        public string Name(ulong address) =>
+            Aegis.Kernel.Core.SymbolTable.TryFindFunction(_file, address, out string name, out ulong start)
+                ? name + "+0x" + (address - start).ToString("x") : null;
     }
 }

@@ -68,6 +68,16 @@ public class SymbolTableTests
     }
 
     [Test]
+    public void ZeroSizeSymbolReachesLessThanLabelReach()
+    {
+        const string LastIsALabel = "F ffffffff80100000 0000000000000010 Sized\nF ffffffff80200000 0000000000000000 aegis_halt\n";
+        Assert.That(SymbolTable.TryFindFunction(Bytes(LastIsALabel), 0xffffffff80200000UL + SymbolTable.LabelReach - 1, out string name, out _), Is.True);
+        Assert.That(name, Is.EqualTo("aegis_halt"));
+        Assert.That(SymbolTable.TryFindFunction(Bytes(LastIsALabel), 0xffffffff80200000UL + SymbolTable.LabelReach, out _, out _), Is.False,
+            "a word LabelReach above the last label is not its routine's");
+    }
+
+    [Test]
     public void InnermostContainingFunctionWins()
     {
         Assert.That(Function(Synthetic, 0xffffffff80103005)!.Value.Name, Is.EqualTo("Outer__Inner"));

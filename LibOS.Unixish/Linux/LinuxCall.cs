@@ -122,10 +122,7 @@ namespace Aegis.LibOS.Unixish.Linux
         /// (NAME=VALUE strings) has AEGIS_SYSCALL_COUNTS=1, and not otherwise.</summary>
         public static void CountFor(System.Collections.Generic.List<byte[]> environment)
         {
-            bool wanted = false;
-            for (int i = 0; i < environment.Count && !wanted; i++)
-                wanted = Same(environment[i], CountsVariable + "=1");
-            if (wanted)
+            if (Processes.EnvironmentStrings.ValueIs(environment, CountsVariable, "1"))
             {
                 if (s_counts == null) { s_counts = new long[Limit + 1]; s_ticks = new ulong[Limit + 1]; }
                 else { System.Array.Clear(s_counts, 0, s_counts.Length); System.Array.Clear(s_ticks, 0, s_ticks.Length); }
@@ -139,13 +136,6 @@ namespace Aegis.LibOS.Unixish.Linux
             else { s_counts = null; s_ticks = null; }
             Files.DispatchFlag.Counting = s_counts != null;
             Files.DispatchFlag.Update();
-        }
-
-        private static bool Same(byte[] bytes, string text)
-        {
-            if (bytes.Length != text.Length) return false;
-            for (int i = 0; i < bytes.Length; i++) if (bytes[i] != text[i]) return false;
-            return true;
         }
 
         /// <summary>A forked child counts its own calls from zero (it must not allocate: it clears).</summary>

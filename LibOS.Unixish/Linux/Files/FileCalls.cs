@@ -559,6 +559,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             byte* path = stackalloc byte[PathMax];
             long length = UserPointers.ReadString(pathAddress, path, PathMax);
             if (length < 0) return length;
+            if (length == 0 && dirfd != LinuxFile.AT_FDCWD && (flags & LinuxFile.AT_EMPTY_PATH) != 0 && (flags & ~StatPathFlags) == 0)
+                return Fstat(dirfd, buffer); // glibc's fstat: newfstatat(fd, "", buf, AT_EMPTY_PATH), as LookupAt answers it, without the kept answers' lookup or a string
             int kept = Files.CachedStat(path, (int)length, flags, out byte[] image);
             if (kept != VfsClient.NotCached)
             {
@@ -570,10 +572,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return error < 0 ? error : CopyStat(buffer, info);
         }
 
-        private static long Fstat(ref LinuxCall c)
+        private const int StatPathFlags = LinuxFile.AT_SYMLINK_NOFOLLOW | LinuxFile.AT_EMPTY_PATH | LinuxFile.AT_NO_AUTOMOUNT | LinuxFile.AT_STATX_SYNC_TYPE;
+
+        private static long Fstat(ref LinuxCall c) => Fstat((int)c.A0, c.A1);
+
+        private static long Fstat(int fd, ulong buffer)
         {
-            long error = Files.Fstat((int)c.A0, out StatInfo info);
-            return error < 0 ? error : CopyStat(c.A1, info);
+            long error = Files.Fstat(fd, out StatInfo info);
+            return error < 0 ? error : CopyStat(buffer, info);
         }
 
         private static long Statx(ref LinuxCall c)

@@ -113,31 +113,8 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
         public const string PolicyVariable = "AEGIS_THREADS";
 
         /// <summary>The policy an environment (NAME=VALUE strings, execve's envp) asks for.</summary>
-        public static Policy PolicyFor(System.Collections.Generic.List<byte[]> environment)
-        {
-            for (int i = 0; i < environment.Count; i++)
-            {
-                byte[] v = environment[i];
-                if (StartsWith(v, "AEGIS_THREADS=")) return Equals(v, "AEGIS_THREADS=".Length, "run-to-completion") ? Policy.RunToCompletion : Policy.RoundRobin;
-            }
-            return Policy.RoundRobin;
-        }
-
-        private static bool StartsWith(byte[] bytes, string prefix)
-        {
-            if (bytes.Length < prefix.Length) return false;
-            for (int i = 0; i < prefix.Length; i++) if (bytes[i] != prefix[i]) return false;
-            return true;
-        }
-
-        private static bool Equals(byte[] bytes, int at, string text)
-        {
-            int length = bytes.Length - at;
-            if (length > 0 && bytes[bytes.Length - 1] == 0) length--; // a NUL-terminated copy
-            if (length != text.Length) return false;
-            for (int i = 0; i < text.Length; i++) if (bytes[at + i] != text[i]) return false;
-            return true;
-        }
+        public static Policy PolicyFor(System.Collections.Generic.List<byte[]> environment) =>
+            EnvironmentStrings.ValueIs(environment, PolicyVariable, "run-to-completion") ? Policy.RunToCompletion : Policy.RoundRobin;
 
         /// <summary>Most slices a process takes beyond the one it starts with (round robin).</summary>
         public const int MaximumExtraSlices = 3;
