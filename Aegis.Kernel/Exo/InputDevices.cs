@@ -23,7 +23,8 @@
 //    lives, the kernel does not draw on VGA (VgaTextScreen.Suspended); when the last one ends, it
 //    clears the screen and draws again.
 // Invariants: a watcher id names a live environment or is cleared when that environment ends
-// (OnEnvironmentEnded); InfoPage.InputWatchers[device] is the device's latest watcher; DisplayHolders == the number of live environments with DisplayMapped.
+// (OnEnvironmentEnded); InfoPage.InputWatchers[device] is the device's latest watcher;
+// DisplayHolders == the number of live environments with DisplayMapped.
 using Aegis.Abi;
 using Aegis.Kernel.Core.Exo;
 using Aegis.Kernel.Hal;

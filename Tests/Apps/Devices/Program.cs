@@ -98,23 +98,12 @@ namespace Aegis.Apps.Devices
 
         private static int Watch()
         {
-            Upcalls.SetInputHandler(OnInput);
             byte* buffer = stackalloc byte[64];
-            Error error = SystemCalls.InputWatch(CapabilitySlots.Keyboard, true);
-            if (error != Error.None) { Console.WriteLine("devices: watch failed: " + Errors.Name(error)); return 1; }
-            // Nothing is waiting yet: Wait until the kernel's bytes arrive.
-            while (true)
-            {
-                SystemCallResult got = SystemCalls.InputRead(CapabilitySlots.Keyboard, buffer, 64);
-                if (got.IsError) { Console.WriteLine("devices: read failed: " + Result(got)); return 1; }
-                if (got.Value > 0)
-                {
-                    Console.WriteLine("devices: woke with " + Hex(buffer, (long)got.Value) + " after " + s_inputUpcalls.ToString() + " input upcalls (device "
-                        + ((ulong)s_lastDevice).ToString() + ")");
-                    break;
-                }
-                SystemCalls.Wait();
-            }
+            // Nothing is waiting yet: Wait until the kernel's bytes arrive, and take them.
+            SystemCallResult got = WatchAndWait(buffer, 64, true);
+            if (got.IsError) { Console.WriteLine("devices: read failed: " + Result(got)); return 1; }
+            Console.WriteLine("devices: woke with " + Hex(buffer, (long)got.Value) + " after " + s_inputUpcalls.ToString() + " input upcalls (device "
+                + ((ulong)s_lastDevice).ToString() + ")");
             // The checkpoint: the kernel injects while this environment is stopped (not in Wait).
             SystemCalls.EnvironmentStop(CapabilitySlots.Self);
             // A pending wakeup: this Wait returns at once (else the kernel's deadline fails the test).
@@ -129,19 +118,26 @@ namespace Aegis.Apps.Devices
         /// (InputPeek): one of several watchers woken by the same bytes (input-watchers).</summary>
         private static int PeekWatch()
         {
-            Upcalls.SetInputHandler(OnInput);
             byte* buffer = stackalloc byte[64];
+            SystemCallResult got = WatchAndWait(buffer, 64, false);
+            if (got.IsError) { Console.WriteLine("devices: peek failed: " + Result(got)); return 1; }
+            Console.WriteLine("devices: saw " + Hex(buffer, (long)got.Value) + " after " + s_inputUpcalls.ToString() + " input upcalls");
+            return 0;
+        }
+
+        /// <summary>Becomes a watcher of the keyboard (the Input upcall counted by OnInput), then Waits
+        /// until bytes are there: takes them (InputRead) or leaves them in the ring (InputPeek). The
+        /// bytes seen, or the error of the watch or of the read.</summary>
+        private static SystemCallResult WatchAndWait(byte* buffer, ulong length, bool take)
+        {
+            Upcalls.SetInputHandler(OnInput);
             Error error = SystemCalls.InputWatch(CapabilitySlots.Keyboard, true);
-            if (error != Error.None) { Console.WriteLine("devices: watch failed: " + Errors.Name(error)); return 1; }
+            if (error != Error.None) { Console.WriteLine("devices: watch failed: " + Errors.Name(error)); return new SystemCallResult((long)error, 0); }
             while (true)
             {
-                SystemCallResult got = SystemCalls.InputPeek(CapabilitySlots.Keyboard, buffer, 64);
-                if (got.IsError) { Console.WriteLine("devices: peek failed: " + Result(got)); return 1; }
-                if (got.Value > 0)
-                {
-                    Console.WriteLine("devices: saw " + Hex(buffer, (long)got.Value) + " after " + s_inputUpcalls.ToString() + " input upcalls");
-                    return 0;
-                }
+                SystemCallResult got = take ? SystemCalls.InputRead(CapabilitySlots.Keyboard, buffer, length)
+                                            : SystemCalls.InputPeek(CapabilitySlots.Keyboard, buffer, length);
+                if (got.IsError || got.Value > 0) return got;
                 SystemCalls.Wait();
             }
         }
