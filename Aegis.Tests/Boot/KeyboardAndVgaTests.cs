@@ -64,6 +64,39 @@ public class KeyboardAndVgaTests
         result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] erased\r?$");
     }
 
+    /// <summary>A process of the foreground group blocked elsewhere (sleep in nanosleep, the shell
+    /// in wait4) is woken by every key (the kernel wakes every input watcher) and looks for ^C,
+    /// ^\ and ^Z. It took a plain c, \ or z (the same keys without Ctrl) away from whoever reads
+    /// next: vi lost the c of "second line" to its waiting shell. Here the keys are typed ahead
+    /// while sleep runs, as on Linux they wait for the next reader, head.</summary>
+    [Test]
+    public void KeysOfSignalCharactersWithoutCtrlReachTheForegroundProgramNotItsWaitingShell()
+    {
+        const string keys = "cz\\c cz\\z zzcc\\\\ cczz\\cz\\ c\\zc\\ zc";
+        string[] lastScreen = Array.Empty<string>();
+        void Expect(QemuMonitor monitor, Func<string, bool> row, string what, TimeSpan limit)
+        {
+            (string[] screen, bool found) = monitor.WaitForRow(row, limit);
+            lastScreen = screen;
+            if (!found)
+                Assert.Fail($"the VGA screen never showed {what}; it shows:\n" + string.Join("\n", screen));
+        }
+
+        FrontDoorResult result = FrontDoor.BootWithMonitor(BootTimeoutSeconds, (monitor, _) =>
+        {
+            Expect(monitor, row => row.StartsWith("root@aegis:/#"), "the shell's prompt", ShellLimit);
+            monitor.Type("sleep 5; head -n 1 > /tmp/keys.txt\n");
+            Expect(monitor, row => row == "root@aegis:/# sleep 5; head -n 1 > /tmp/keys.txt", "the command line", CommandLimit);
+            monitor.Type(keys + "\n");
+            Expect(monitor, row => row == "root@aegis:/#", "the prompt after head", CommandLimit);
+            monitor.Type("printf '[%s]\\n' \"$(cat /tmp/keys.txt)\"\n");
+            Expect(monitor, row => row == "[" + keys + "]", $"'[{keys}]': every key reached head", CommandLimit);
+            monitor.Type("exit 3\n");
+        });
+
+        result.AssertExitStatus(3);
+    }
+
     [Test]
     public void ViEditsAFileOnTheVgaScreenAndTheShellReadsItBack()
     {

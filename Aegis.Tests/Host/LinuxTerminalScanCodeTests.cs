@@ -62,6 +62,30 @@ public class LinuxTerminalScanCodeTests
         Assert.That(Keys(0xE0, 0x1D, 0x2E, 0xE0, 0x9D, 0x2E), Is.EqualTo("\u0003c"), "right Ctrl");
     }
 
+    /// <summary>The terminal's look-ahead for ^C (Terminal.ServiceSignalKeys) translates the ring's
+    /// bytes with a copy: the copy goes on from the original's held keys, and the original stays.</summary>
+    [Test]
+    public void ACopyTranslatesOnFromTheOriginalsHeldKeysWithoutChangingIt()
+    {
+        var original = new ScanCodeTranslator();
+        Assert.That(Keys(original, 0x1D, 0x2A), Is.EqualTo(""), "Ctrl and Shift held");
+        var copy = new ScanCodeTranslator();
+        copy.CopyFrom(original);
+        Assert.That(Keys(copy, 0x2E, 0x9D, 0xAA, 0x2E), Is.EqualTo("\u0003c"), "the copy: ^C, then c after the releases");
+        Assert.That(original.Ctrl && original.Shift, Is.True, "the original still holds both");
+        Assert.That(Keys(original, 0x2E), Is.EqualTo("\u0003"));
+    }
+
+    [Test]
+    public void ReleasedModifiersMakeAPlainKeyPlainAndKeepTheLocks()
+    {
+        var t = new ScanCodeTranslator();
+        Assert.That(Keys(t, 0x3A, 0xBA, 0x1D, 0x38, 0xE0), Is.EqualTo(""), "Caps Lock on, Ctrl and Alt held, a prefix pending");
+        t.ReleaseModifiers();
+        Assert.That(t.Ctrl || t.Alt || t.Shift, Is.False);
+        Assert.That(Keys(t, 0x2E), Is.EqualTo("C"), "c with Caps Lock, not ESC ^C, and not read as an extended key");
+    }
+
     [Test]
     public void AltSendsEscapeFirst()
     {

@@ -44,6 +44,28 @@ namespace Aegis.LibOS.Unixish.Linux
         public bool Ctrl => _leftCtrl || _rightCtrl;
         public bool Alt => _leftAlt || _rightAlt;
 
+        /// <summary>Takes other's whole state (modifiers, locks, a pending prefix): a copy that can
+        /// look ahead at bytes without changing other.</summary>
+        public void CopyFrom(ScanCodeTranslator other)
+        {
+            _leftShift = other._leftShift; _rightShift = other._rightShift;
+            _leftCtrl = other._leftCtrl; _rightCtrl = other._rightCtrl;
+            _leftAlt = other._leftAlt; _rightAlt = other._rightAlt;
+            _extended = other._extended;
+            _pauseBytesLeft = other._pauseBytesLeft;
+            ApplicationCursorKeys = other.ApplicationCursorKeys;
+            CapsLock = other.CapsLock; NumLock = other.NumLock; ScrollLock = other.ScrollLock;
+        }
+
+        /// <summary>Forgets which keys are held and any pending prefix (the locks stay): for bytes
+        /// that follow ones someone else translated.</summary>
+        public void ReleaseModifiers()
+        {
+            _leftShift = _rightShift = _leftCtrl = _rightCtrl = _leftAlt = _rightAlt = false;
+            _extended = false;
+            _pauseBytesLeft = 0;
+        }
+
         /// <summary>Feeds one scan-code byte; writes the bytes it produces into output (at least
         /// MaximumOutput long) and returns their count (0 for prefixes, releases, modifiers).</summary>
         public int Translate(byte code, Span<byte> output)

@@ -377,23 +377,51 @@ namespace Aegis.LibOS.Unixish.Linux
                     if (_keyboard != InputDevices.NoSlot)
                     {
                         long n = InputDevices.Peek(_keyboard, buffer, _input.Length);
-                        int last = -1;
-                        for (int i = 0; i < n; i++)
-                        {
-                            byte b = buffer[i];
-                            if (b == 0x2E || b == 0x2B || b == 0x2C) last = i; // make codes of C, \ and Z (set 1)
-                        }
-                        if (last >= 0)
-                        {
-                            if (_screen != null) device.Keyboard.ApplicationCursorKeys = _screen.ApplicationCursorKeys;
-                            long taken = InputDevices.Read(_keyboard, buffer, last + 1);
-                            if (taken > 0) { received = true; device.ReceiveKeyboard(new ReadOnlySpan<byte>(buffer, (int)taken)); }
-                        }
+                        if (n > 0 && TakeKeyboardSignalKeys(device, buffer, (int)n, intr, quit, susp)) received = true;
                     }
                 }
             }
             finally { Leave(device, received); }
         }
+
+        /// <summary>ServiceSignalKeys on the keyboard's n peeked bytes: translates them with a copy
+        /// of this process's translator (the ring's bytes follow the last ones this process took,
+        /// unless someone else read since: then no key counts as held) and takes the bytes up to
+        /// the last that gives VINTR, VQUIT or VSUSP. A plain c, \ or z is not one: taking those
+        /// stole them from the reader (vi lost a typed c to its shell waiting in wait4).</summary>
+        private bool TakeKeyboardSignalKeys(TerminalDevice device, byte* buffer, int n, byte intr, byte quit, byte susp)
+        {
+            // The ring's read position, read after the peek: bytes arriving meanwhile make it look
+            // larger than it is, and the doubt forgets the held keys (a ^C missed until the next
+            // look rather than a plain key taken).
+            ulong readPosition = Info.InputArrivals(InputDevice.Keyboard) - (ulong)n;
+            _probe.CopyFrom(device.Keyboard);
+            if (readPosition != _keyboardTakenTo) _probe.ReleaseModifiers();
+            Span<byte> produced = stackalloc byte[ScanCodeTranslator.MaximumOutput];
+            int last = -1;
+            for (int i = 0; i < n; i++)
+            {
+                int count = _probe.Translate(buffer[i], produced);
+                for (int k = 0; k < count; k++)
+                {
+                    byte b = produced[k];
+                    if (b != 0 && (b == intr || b == quit || b == susp)) last = i;
+                }
+            }
+            if (last < 0) return false;
+            if (readPosition != _keyboardTakenTo) device.Keyboard.ReleaseModifiers();
+            if (_screen != null) device.Keyboard.ApplicationCursorKeys = _screen.ApplicationCursorKeys;
+            long taken = InputDevices.Read(_keyboard, buffer, last + 1);
+            if (taken <= 0) return false;
+            _keyboardTakenTo = readPosition + (ulong)taken;
+            device.ReceiveKeyboard(new ReadOnlySpan<byte>(buffer, (int)taken));
+            return true;
+        }
+
+        /// <summary>The keyboard ring's read position after this process's last take of signal
+        /// keys (ulong.MaxValue: none yet), and the translator that looks ahead.</summary>
+        private ulong _keyboardTakenTo = ulong.MaxValue;
+        private readonly ScanCodeTranslator _probe = new ScanCodeTranslator();
 
         /// <summary>Writes every page of the buffer before the kernel does: after a fork the libOS's
         /// heap is copy-on-write, and the kernel refuses (BadAddress) to write into a page that is
