@@ -97,6 +97,35 @@ public class KeyboardAndVgaTests
         result.AssertExitStatus(3);
     }
 
+    /// <summary>Lines typed ahead while sleep runs: head reads the first, and the second stays in
+    /// the kernel's ring for the shell, as a Linux tty keeps it. head took both into its own
+    /// line discipline and the second was lost when it ended.</summary>
+    [Test]
+    public void ALineTypedAheadBehindTheOneAProgramReadsStaysForTheShell()
+    {
+        string[] lastScreen = Array.Empty<string>();
+        void Expect(QemuMonitor monitor, Func<string, bool> row, string what, TimeSpan limit)
+        {
+            (string[] screen, bool found) = monitor.WaitForRow(row, limit);
+            lastScreen = screen;
+            if (!found)
+                Assert.Fail($"the VGA screen never showed {what}; it shows:\n" + string.Join("\n", screen));
+        }
+
+        FrontDoorResult result = FrontDoor.BootWithMonitor(BootTimeoutSeconds, (monitor, _) =>
+        {
+            Expect(monitor, row => row.StartsWith("root@aegis:/#"), "the shell's prompt", ShellLimit);
+            monitor.Type("sleep 8; head -n 1 > /tmp/first.txt\n");
+            Expect(monitor, row => row == "root@aegis:/# sleep 8; head -n 1 > /tmp/first.txt", "the command line", CommandLimit);
+            monitor.Type("line one\n");
+            monitor.Type("echo second $((6*7)) [$(cat /tmp/first.txt)]\n");
+            Expect(monitor, row => row == "second 42 [line one]", "'second 42 [line one]': the shell ran the second line after head read the first", CommandLimit);
+            monitor.Type("exit 4\n");
+        });
+
+        result.AssertExitStatus(4);
+    }
+
     [Test]
     public void ViEditsAFileOnTheVgaScreenAndTheShellReadsItBack()
     {

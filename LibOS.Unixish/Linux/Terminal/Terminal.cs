@@ -467,6 +467,14 @@ namespace Aegis.LibOS.Unixish.Linux
                 device.ReceiveResponse(answer);
                 any = true;
             }
+            // Canonical mode: a line is what a read returns, and the bytes behind it stay in the
+            // kernel's rings for whoever reads next (as in a Linux tty, which all its readers share):
+            // taken here, they were this process's alone and lost when it ended (`head -n 1`
+            // took the shell's next command line with its own). So nothing is taken while a line
+            // is ready, and the rings are read in pieces that end at a byte that may end a line.
+            LineDiscipline discipline = device.Discipline;
+            bool lines = discipline.Canonical;
+            if (lines && discipline.Delimiters > 0) return any;
             fixed (byte* buffer = _input)
             {
                 MakeWritable(buffer, _input.Length);
@@ -474,23 +482,63 @@ namespace Aegis.LibOS.Unixish.Linux
                 {
                     if (_screen != null) device.Keyboard.ApplicationCursorKeys = _screen.ApplicationCursorKeys;
                     long n;
-                    while ((n = InputDevices.Read(_keyboard, buffer, _input.Length)) > 0)
+                    while ((n = InputDevices.Read(_keyboard, buffer, lines ? KeyboardPiece(device, buffer) : _input.Length)) > 0)
                     {
                         device.ReceiveKeyboard(new ReadOnlySpan<byte>(buffer, (int)n));
                         any = true;
+                        if (lines && discipline.Delimiters > 0) return any;
                     }
                 }
                 if (_serial != InputDevices.NoSlot)
                 {
                     long n;
-                    while ((n = InputDevices.Read(_serial, buffer, _input.Length)) > 0)
+                    while ((n = InputDevices.Read(_serial, buffer, lines ? SerialPiece(device, buffer) : _input.Length)) > 0)
                     {
                         device.ReceiveSerial(new ReadOnlySpan<byte>(buffer, (int)n));
                         any = true;
+                        if (lines && discipline.Delimiters > 0) return any;
                     }
                 }
             }
             return any;
+        }
+
+        /// <summary>Whether byte b, arriving in canonical mode, may end a line (CR and NL before the
+        /// CR/NL mapping, VEOF, VEOL, VEOL2). A guess is enough: a piece that ends early is followed
+        /// by the next one, and one that ends late only takes what was taken before.</summary>
+        private static bool MayEndLine(byte b, Termios settings)
+        {
+            if (b == (byte)'\n' || b == (byte)'\r') return true;
+            if (b == 0) return false;
+            return b == settings.Cc[TermiosBits.VEOF] || b == settings.Cc[TermiosBits.VEOL] || b == settings.Cc[TermiosBits.VEOL2];
+        }
+
+        /// <summary>How many of the serial ring's bytes to take: up to the first that may end a line
+        /// (all the ring holds when none does; 1 when it is empty, so the read says so).</summary>
+        private int SerialPiece(TerminalDevice device, byte* buffer)
+        {
+            long n = InputDevices.Peek(_serial, buffer, _input.Length);
+            Termios settings = device.Discipline.Settings;
+            for (int i = 0; i < n; i++)
+                if (MayEndLine(buffer[i], settings)) return i + 1;
+            return n > 0 ? (int)n : 1;
+        }
+
+        /// <summary>As SerialPiece for the keyboard: up to the first scan code whose translation
+        /// (a copy of the translator looks ahead) holds a byte that may end a line.</summary>
+        private int KeyboardPiece(TerminalDevice device, byte* buffer)
+        {
+            long n = InputDevices.Peek(_keyboard, buffer, _input.Length);
+            Termios settings = device.Discipline.Settings;
+            _probe.CopyFrom(device.Keyboard);
+            Span<byte> produced = stackalloc byte[ScanCodeTranslator.MaximumOutput];
+            for (int i = 0; i < n; i++)
+            {
+                int count = _probe.Translate(buffer[i], produced);
+                for (int k = 0; k < count; k++)
+                    if (MayEndLine(produced[k], settings)) return i + 1;
+            }
+            return n > 0 ? (int)n : 1;
         }
 
         public bool Wait(ulong deadline)
