@@ -18,7 +18,7 @@ namespace Aegis.Kernel.Tests
     {
         private static readonly string[] s_deviceBehaviours =
         {
-            "input-read", "input-watch", "input-watchers", "input-bad-upcall", "device-map",
+            "input-read", "input-watch", "input-watchers", "input-ninth-watcher", "input-bad-upcall", "device-map",
         };
 
         private const string DevicesImage = "devices";
@@ -38,6 +38,7 @@ namespace Aegis.Kernel.Tests
                 case "input-read": reason = InputReadBehaviour(); return true;
                 case "input-watch": reason = InputWatchBehaviour(); return true;
                 case "input-watchers": reason = InputWatchersBehaviour(); return true;
+                case "input-ninth-watcher": reason = InputNinthWatcherBehaviour(); return true;
                 case "input-bad-upcall": reason = InputBadUpcallBehaviour(); return true;
                 case "device-map": reason = DeviceMapBehaviour(); return true;
                 default: reason = null; return false;
@@ -216,6 +217,53 @@ namespace Aegis.Kernel.Tests
             if (allocations != 0) return "the kernel heap allocated " + allocations.ToString() + " times on the input path";
             if (InputDevices.WatcherOf(keyboard) != 0) return "an ended watcher is still the keyboard's";
             if (ring.Count != token.Length) return "the peeked bytes did not stay in the ring";
+            ring.Clear();
+            return null;
+        }
+
+        /// <summary>InputLimits.WatchersPerDevice + 1 environments watch the keyboard, one after the
+        /// other: the last InputWatch drops the first watcher (the one that asked longest ago). The
+        /// bytes wake the other eight, once each; the dropped one is not woken and still waits.</summary>
+        private static string InputNinthWatcherBehaviour()
+        {
+            InputRing ring = InputDevices.Ring((ulong)InputDevice.Keyboard);
+            ring.Clear();
+            ulong keyboard = (ulong)InputDevice.Keyboard;
+            byte[] token = Token(2, 7);
+            Environment[] apps = new Environment[InputLimits.WatchersPerDevice + 1];
+            Func<Environment, bool> waiting = e => e.State == EnvironmentState.Blocked && e.Blocked == BlockReason.Waiting;
+            for (int i = 0; i < apps.Length; i++)
+            {
+                Environment app = SpawnWithDevices("peekwatch", false);
+                if (!Start(app)) return "cannot start watcher " + i.ToString();
+                apps[i] = app;
+                Scheduler.Run(() => !app.IsAlive || waiting(app), DefaultTicks);
+                if (!waiting(app)) return "watcher " + i.ToString() + " did not wait: " + Ending(app) + " " + Output(app);
+            }
+            if (InputDevices.Watches(keyboard, apps[0].Id)) return "the first watcher was not dropped by the ninth InputWatch";
+            for (int i = 1; i < apps.Length; i++)
+                if (!InputDevices.Watches(keyboard, apps[i].Id)) return "watcher " + i.ToString() + " does not watch the keyboard";
+            if (InputDevices.WatcherOf(keyboard) != apps[apps.Length - 1].Id) return "the latest watcher is not the last to ask";
+            string problem = InjectKeyboard(token);
+            if (problem != null) return problem;
+            InputDevices.DeliverNews();
+            Scheduler.Run(() =>
+            {
+                for (int i = 1; i < apps.Length; i++) if (apps[i].IsAlive) return false;
+                return true;
+            }, DefaultTicks);
+            string expected = "devices: saw " + HexOf(token) + " after 1 input upcalls";
+            for (int i = 1; i < apps.Length; i++)
+            {
+                if (!ExitedWith(apps[i], 0)) return "watcher " + i.ToString() + " " + Ending(apps[i]) + ": " + Output(apps[i]);
+                problem = Expect(Output(apps[i]), expected);
+                if (problem != null) return "watcher " + i.ToString() + ": " + problem;
+                if (apps[i].InputUpcalls != 1) return "watcher " + i.ToString() + " had " + apps[i].InputUpcalls.ToString() + " Input upcalls, not 1";
+            }
+            if (!waiting(apps[0]) || apps[0].InputUpcalls != 0)
+                return "the dropped watcher was woken: " + Ending(apps[0]) + ", " + apps[0].InputUpcalls.ToString() + " Input upcalls";
+            Environments.Destroy(apps[0], EnvironmentState.Destroyed, DestroyReason.ByCapability, 0, null);
+            if (InputDevices.WatcherOf(keyboard) != 0) return "an ended watcher is still the keyboard's";
             ring.Clear();
             return null;
         }

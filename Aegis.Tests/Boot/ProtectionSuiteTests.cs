@@ -54,7 +54,7 @@ public class ProtectionSuiteTests
     // Issue #9's device capabilities (Aegis.Kernel/Tests/ProtectionSuite.Devices.cs).
     private static readonly string[] DeviceBehaviours =
     {
-        "input-read", "input-watch", "input-watchers", "input-bad-upcall", "device-map",
+        "input-read", "input-watch", "input-watchers", "input-ninth-watcher", "input-bad-upcall", "device-map",
     };
 
     // Issue #9's notifications: kept IPC, asynchronous delivery, WaitUntil, child ends (ProtectionSuite.Notify.cs).
