@@ -19,6 +19,9 @@
 # software TLB was emptied over 2,000 keep-alive requests for the 1 KiB file, a request: every
 # CR3 write empties it under TCG, so it counts address-space switches, whose cost the
 # instruction counts of -icount do not show (docs/benchmarks.md, "Side by side with Linux").
+# --flushes-each-run also reads that count around every ab run and prints it a request beside
+# the run's rate (stderr): a run whose connections went through the file server (IPC, two CR3
+# writes a call) shows it there (a second or two more a run).
 # The servers (--servers, comma-separated; default all of them):
 #   aegis-ours    Aegis, our web server (init=net:http,80,0,static: /1k, /64k, /empty)
 #   aegis-nginx   Aegis, Debian's nginx (/1k.txt, /64k.txt, /empty of /srv/www)
@@ -39,13 +42,14 @@ say() { printf 'side-by-side: %s\n' "$*" >&2; }
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 usage_error() { say "$*"; usage >&2; exit 2; }
 
-seconds=5 runs=3 nic=e1000 servers="$ALL_SERVERS"
+seconds=5 runs=3 nic=e1000 servers="$ALL_SERVERS" flushes_each_run=false
 while (( $# > 0 )); do
     case "$1" in
         --seconds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || usage_error "--seconds needs a whole number"; seconds="$2"; shift 2 ;;
         --runs)    [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || usage_error "--runs needs a whole number"; runs="$2"; shift 2 ;;
         --nic)     [[ "${2:-}" =~ ^(e1000|e1000e|virtio)$ ]] || usage_error "--nic needs e1000, e1000e or virtio"; nic="$2"; shift 2 ;;
         --servers) servers="${2:-}"; shift 2 ;;
+        --flushes-each-run) flushes_each_run=true; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage_error "unknown option '$1'" ;;
     esac
@@ -88,12 +92,22 @@ boot() {
     booted_pid=$!
 }
 
-# run_ab ARGS...: prints "RATE" or "RATE!" (a failed or non-2xx request) for one ab run.
+# run_ab ARGS...: prints "RATE" or "RATE!" (a failed or non-2xx request) for one ab run
+# (with --flushes-each-run, QEMU's TLB flushes a request go to stderr).
 run_ab() {
-    local output
+    local output before=""
+    [[ "$flushes_each_run" == true ]] && before="$(tlb_flushes "$monitor" || echo x)"
     output="$(ab -q -r -t "$seconds" -n 10000000 "$@" 2>&1 || true)"
     local rate failed non2xx
     rate="$(awk '/^Requests per second:/ { printf "%.0f", $4 }' <<<"$output")"
+    if [[ "$flushes_each_run" == true ]]; then
+        local after complete
+        after="$(tlb_flushes "$monitor" || echo x)"
+        complete="$(awk '/^Complete requests:/ { print $3 }' <<<"$output")"
+        if [[ "$before" =~ ^[0-9]+$ && "$after" =~ ^[0-9]+$ && "${complete:-0}" -gt 0 ]]; then
+            say "  ab $* -> ${rate:-?} requests/s, $(awk -v d=$(( after - before )) -v n="$complete" 'BEGIN { printf "%.2f", d / n }') TLB flushes a request"
+        fi
+    fi
     failed="$(awk '/^Failed requests:/ { print $3 }' <<<"$output")"
     non2xx="$(awk '/^Non-2xx responses:/ { print $3 }' <<<"$output")"
     [[ -n "$rate" ]] || { echo "0!"; return; }
