@@ -8,6 +8,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 
 using static Aegis.Tests.Boot.HostNetwork;
@@ -134,6 +135,43 @@ public class LinuxSocketBootTests
         Assert.That(k1 == null ? null : Encoding.ASCII.GetString(k1), Is.EqualTo(NumberedLines(16)), () => result.Describe("/1k.txt"));
         Assert.That(k64 == null ? null : Encoding.ASCII.GetString(k64), Is.EqualTo(NumberedLines(1024)), () => result.Describe("/64k.txt"));
         Assert.That(m10 == null ? null : Encoding.ASCII.GetString(m10), Is.EqualTo(NumberedLines(163_840)), () => result.Describe("/10m.txt"));
+        Assert.That(connections.Count(ok => !ok), Is.Zero, () => result.Describe("keep-alive connections without their three whole answers"));
+    }
+
+    /// <summary>nginx as Debian runs it by default: a master process and workers (here two), which
+    /// the master forks and talks to through socketpair channels. The master's ioctl(FIOASYNC) on
+    /// each channel failed with ENOTTY, so it started no worker and nothing was served. Now both
+    /// workers start, curl gets the documents, keep-alive and new connections get whole answers,
+    /// and SIGQUIT stops the master after its workers (the machine ends: nothing is left).</summary>
+    [Test]
+    public void NginxWithAMasterAndTwoWorkersServesItsDocumentsAndStopsOnSigquit()
+    {
+        int httpPort = FreeTcpPort(), stopPort = FreeTcpPort();
+        byte[] k1 = null, k64 = null;
+        bool[] connections = new bool[16];
+        int wholeOneEach = 0;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "start worker process");
+            string url = "http://127.0.0.1:" + httpPort;
+            k1 = Curl(url + "/1k.txt");
+            k64 = Curl(url + "/64k.txt");
+            string expected = NumberedLines(16);
+            for (int i = 0; i < 20; i++)
+                try { if (KeepAliveRequests(httpPort, 1, expected)) wholeOneEach++; } catch (Exception) { } // (counted as missing)
+            KeepAliveConnectionsThenStop(httpPort, connections, stopPort, output);
+        }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", httpPort + ":80", "--forward", stopPort + ":9999", "--",
+            "init=/bin/sh -c 'sed -e \"s/master_process off/master_process on/\" -e \"s/worker_processes 1/worker_processes 2/\" /etc/nginx/nginx.conf > /tmp/n.conf;" +
+            "nginx -c /tmp/n.conf & p=$!;busybox nc -l -p 9999;kill -QUIT $p;wait $p;echo master status $?;echo stopped'", "exit");
+
+        result.AssertExitStatus(0);
+        Assert.That(Regex.Matches(result.Output, @"\[notice\] \d+#\d+: start worker process \d+").Count, Is.EqualTo(2), () => result.Describe("two workers started"));
+        Assert.That(result.Output, Does.Not.Contain("[alert]"), () => result.Describe("nginx's alerts"));
+        Assert.That(result.Output, Does.Contain("master status 0"), () => result.Describe("the master ended with 0 on SIGQUIT"));
+        Assert.That(k1 == null ? null : Encoding.ASCII.GetString(k1), Is.EqualTo(NumberedLines(16)), () => result.Describe("/1k.txt"));
+        Assert.That(k64 == null ? null : Encoding.ASCII.GetString(k64), Is.EqualTo(NumberedLines(1024)), () => result.Describe("/64k.txt"));
+        Assert.That(wholeOneEach, Is.EqualTo(20), () => result.Describe("new connections with the whole document"));
         Assert.That(connections.Count(ok => !ok), Is.Zero, () => result.Describe("keep-alive connections without their three whole answers"));
     }
 

@@ -469,9 +469,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                         return 0;
                     }
                 case LinuxFile.F_SETOWN:
-                    return Files.Table.Get(fd) == null ? -Errno.EBADF : 0;
+                    {
+                        OpenFile owned = Files.Table.Get(fd);
+                        if (owned == null) return -Errno.EBADF;
+                        owned.Owner = (int)c.A2;
+                        return 0;
+                    }
                 case LinuxFile.F_GETOWN:
-                    return Files.Table.Get(fd) == null ? -Errno.EBADF : 0;
+                    {
+                        OpenFile owned = Files.Table.Get(fd);
+                        return owned == null ? -Errno.EBADF : owned.Owner;
+                    }
                 default:
                     return Files.Fcntl(fd, command, c.A2);
             }
@@ -497,6 +505,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 if (!UserPointers.CopyIn(&on, argument, 4)) return -Errno.EFAULT;
                 Files.SetNonBlocking(fd, on != 0);
                 return 0;
+            }
+            if (request == LinuxFile.FIOASYNC)
+            {
+                // O_ASYNC on or off, as F_SETFL would set it (nginx's master asks it of each
+                // worker's channel and gave up spawning workers on ENOTTY).
+                int on;
+                if (!UserPointers.CopyIn(&on, argument, 4)) return -Errno.EFAULT;
+                int flags = on != 0 ? file.Flags | LinuxFile.O_ASYNC : file.Flags & ~LinuxFile.O_ASYNC;
+                return Files.Fcntl(fd, LinuxFile.F_SETFL, (ulong)(uint)flags);
             }
             long handled = Files.IoctlGeneric(fd, request, out long readable);
             if (handled == 1)

@@ -44,7 +44,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         public const byte DT_UNKNOWN = 0, DT_FIFO = 1, DT_CHR = 2, DT_DIR = 4, DT_BLK = 6, DT_REG = 8, DT_LNK = 10, DT_SOCK = 12;
 
-        public const ulong FIONREAD = 0x541B, FIONBIO = 0x5421, FIOCLEX = 0x5451, FIONCLEX = 0x5450;
+        public const ulong FIONREAD = 0x541B, FIONBIO = 0x5421, FIOCLEX = 0x5451, FIONCLEX = 0x5450, FIOASYNC = 0x5452;
 
         public const long UTIME_NOW = (1L << 30) - 1, UTIME_OMIT = (1L << 30) - 2;
 

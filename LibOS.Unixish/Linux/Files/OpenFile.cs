@@ -19,6 +19,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>Access mode and status flags (F_GETFL).</summary>
         public int Flags;
         public long Position;
+        /// <summary>F_SETOWN's process (negative: a process group) that O_ASYNC's SIGIO would go to;
+        /// kept and answered by F_GETOWN, but no SIGIO is sent (docs/libos-unixish.md).</summary>
+        public int Owner;
         /// <summary>What /proc/self/fd/N shows: the path at open, "pipe:[ino]"... (a server
         /// description's: asked for when first needed).</summary>
         public string DisplayPath
