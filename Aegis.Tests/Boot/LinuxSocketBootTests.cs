@@ -141,15 +141,18 @@ public class LinuxSocketBootTests
     /// <summary>nginx as Debian runs it by default: a master process and workers (here two), which
     /// the master forks and talks to through socketpair channels. The master's ioctl(FIOASYNC) on
     /// each channel failed with ENOTTY, so it started no worker and nothing was served. Now both
-    /// workers start, curl gets the documents, keep-alive and new connections get whole answers,
-    /// and SIGQUIT stops the master after its workers (the machine ends: nothing is left).</summary>
+    /// workers start, curl gets the documents, keep-alive and new connections get whole answers;
+    /// `nginx -s reload` (SIGHUP through the pid file) starts two new workers, which serve, and
+    /// ends the old ones; `nginx -s quit` stops the master after its workers (the machine ends:
+    /// nothing is left).</summary>
     [Test]
-    public void NginxWithAMasterAndTwoWorkersServesItsDocumentsAndStopsOnSigquit()
+    public void NginxWithAMasterAndTwoWorkersServesReloadsAndQuits()
     {
         int httpPort = FreeTcpPort(), stopPort = FreeTcpPort();
-        byte[] k1 = null, k64 = null;
+        byte[] k1 = null, k64 = null, reloaded = null;
         bool[] connections = new bool[16];
         int wholeOneEach = 0;
+        const string started = @"\[notice\] \d+#\d+: start worker process \d+";
         FrontDoor.EnsureIsoBuilt();
         FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
         {
@@ -160,17 +163,32 @@ public class LinuxSocketBootTests
             string expected = NumberedLines(16);
             for (int i = 0; i < 20; i++)
                 try { if (KeepAliveRequests(httpPort, 1, expected)) wholeOneEach++; } catch (Exception) { } // (counted as missing)
-            KeepAliveConnectionsThenStop(httpPort, connections, stopPort, output);
+            Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
+                i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
+            using (var reload = new TcpClient())
+            {
+                reload.Connect(IPAddress.Loopback, stopPort);
+                reload.Client.Shutdown(SocketShutdown.Send);
+                WaitFor(output, "reloaded ");
+            }
+            DateTime deadline = DateTime.UtcNow.AddSeconds(60);
+            while (Regex.Matches(output(), started).Count < 4 && DateTime.UtcNow < deadline) Thread.Sleep(200);
+            reloaded = Curl(url + "/1k.txt");
+            StopTheGuest(stopPort, output);
         }, "--no-build", "--no-disk", "--nic", "e1000", "--forward", httpPort + ":80", "--forward", stopPort + ":9999", "--",
-            "init=/bin/sh -c 'sed -e \"s/master_process off/master_process on/\" -e \"s/worker_processes 1/worker_processes 2/\" /etc/nginx/nginx.conf > /tmp/n.conf;" +
-            "nginx -c /tmp/n.conf & p=$!;busybox nc -l -p 9999;kill -QUIT $p;wait $p;echo master status $?;echo stopped'", "exit");
+            "init=/bin/sh -c 'sed -e s/s.off/s\\ on/ -e s/s.1\\;/s\\ 2\\;/ /etc/nginx/nginx.conf>/tmp/n;nginx -c /tmp/n & p=$!;nc -l -p 9999;" +
+            "nginx -c /tmp/n -s reload;echo reloaded $?;nc -l -p 9999;nginx -c /tmp/n -s quit;wait $p;echo master status $?;echo stopped'", "exit");
 
         result.AssertExitStatus(0);
-        Assert.That(Regex.Matches(result.Output, @"\[notice\] \d+#\d+: start worker process \d+").Count, Is.EqualTo(2), () => result.Describe("two workers started"));
+        Assert.That(result.Output, Does.Contain("reloaded 0"), () => result.Describe("nginx -s reload's status"));
+        Assert.That(Regex.Matches(result.Output, started).Count, Is.EqualTo(4), () => result.Describe("two workers started, then two more at the reload"));
+        Assert.That(Regex.Matches(result.Output, @"\[notice\] \d+#\d+: worker process \d+ exited with code 0").Count, Is.EqualTo(4),
+            () => result.Describe("all four workers ended (two at the reload, two at the quit)"));
         Assert.That(result.Output, Does.Not.Contain("[alert]"), () => result.Describe("nginx's alerts"));
-        Assert.That(result.Output, Does.Contain("master status 0"), () => result.Describe("the master ended with 0 on SIGQUIT"));
+        Assert.That(result.Output, Does.Contain("master status 0"), () => result.Describe("the master ended with 0"));
         Assert.That(k1 == null ? null : Encoding.ASCII.GetString(k1), Is.EqualTo(NumberedLines(16)), () => result.Describe("/1k.txt"));
         Assert.That(k64 == null ? null : Encoding.ASCII.GetString(k64), Is.EqualTo(NumberedLines(1024)), () => result.Describe("/64k.txt"));
+        Assert.That(reloaded == null ? null : Encoding.ASCII.GetString(reloaded), Is.EqualTo(NumberedLines(16)), () => result.Describe("/1k.txt after the reload"));
         Assert.That(wholeOneEach, Is.EqualTo(20), () => result.Describe("new connections with the whole document"));
         Assert.That(connections.Count(ok => !ok), Is.Zero, () => result.Describe("keep-alive connections without their three whole answers"));
     }
