@@ -16,18 +16,17 @@ public class KeyboardAndVgaTests
     private static readonly TimeSpan ShellLimit = TimeSpan.FromSeconds(150);
     private static readonly TimeSpan CommandLimit = TimeSpan.FromSeconds(60);
 
+    /// <summary>Waits until a row of the VGA screen satisfies row; fails with the screen otherwise.</summary>
+    private static void Expect(QemuMonitor monitor, Func<string, bool> row, string what, TimeSpan limit)
+    {
+        (string[] screen, bool found) = monitor.WaitForRow(row, limit);
+        if (!found)
+            Assert.Fail($"the VGA screen never showed {what}; it shows:\n" + string.Join("\n", screen));
+    }
+
     [Test]
     public void KeysTypedOnTheKeyboardRunCommandsWhoseOutputShowsOnTheVgaScreen()
     {
-        string[] lastScreen = Array.Empty<string>();
-        void Expect(QemuMonitor monitor, Func<string, bool> row, string what, TimeSpan limit)
-        {
-            (string[] screen, bool found) = monitor.WaitForRow(row, limit);
-            lastScreen = screen;
-            if (!found)
-                Assert.Fail($"the VGA screen never showed {what}; it shows:\n" + string.Join("\n", screen));
-        }
-
         FrontDoorResult result = FrontDoor.BootWithMonitor(BootTimeoutSeconds, (monitor, _) =>
         {
             // The login shell's profile prints the memory line, then the prompt, on the screen.
@@ -73,15 +72,6 @@ public class KeyboardAndVgaTests
     public void KeysOfSignalCharactersWithoutCtrlReachTheForegroundProgramNotItsWaitingShell()
     {
         const string keys = "cz\\c cz\\z zzcc\\\\ cczz\\cz\\ c\\zc\\ zc";
-        string[] lastScreen = Array.Empty<string>();
-        void Expect(QemuMonitor monitor, Func<string, bool> row, string what, TimeSpan limit)
-        {
-            (string[] screen, bool found) = monitor.WaitForRow(row, limit);
-            lastScreen = screen;
-            if (!found)
-                Assert.Fail($"the VGA screen never showed {what}; it shows:\n" + string.Join("\n", screen));
-        }
-
         FrontDoorResult result = FrontDoor.BootWithMonitor(BootTimeoutSeconds, (monitor, _) =>
         {
             Expect(monitor, row => row.StartsWith("root@aegis:/#"), "the shell's prompt", ShellLimit);
@@ -103,15 +93,6 @@ public class KeyboardAndVgaTests
     [Test]
     public void ALineTypedAheadBehindTheOneAProgramReadsStaysForTheShell()
     {
-        string[] lastScreen = Array.Empty<string>();
-        void Expect(QemuMonitor monitor, Func<string, bool> row, string what, TimeSpan limit)
-        {
-            (string[] screen, bool found) = monitor.WaitForRow(row, limit);
-            lastScreen = screen;
-            if (!found)
-                Assert.Fail($"the VGA screen never showed {what}; it shows:\n" + string.Join("\n", screen));
-        }
-
         FrontDoorResult result = FrontDoor.BootWithMonitor(BootTimeoutSeconds, (monitor, _) =>
         {
             Expect(monitor, row => row.StartsWith("root@aegis:/#"), "the shell's prompt", ShellLimit);
