@@ -173,6 +173,7 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                 LinuxLog.Line("fork failed: copy-on-write could not be set up");
                 return -Errno.ENOMEM;
             }
+            LinuxProcesses.ReapIgnoredChildren();
             if (LinuxProcesses.Children.IsFull) return -Errno.EAGAIN;
             SystemCallResult created = SystemCalls.EnvironmentCreate();
             if (created.IsError) return -Errno.EAGAIN; // Linux's answer for no process slot or quota

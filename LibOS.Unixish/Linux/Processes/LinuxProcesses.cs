@@ -43,7 +43,8 @@
 // kill/tkill/tgkill are the signal layer's (Signals.cs): a target other than this process comes
 // to KillProcess through Signals.Sender.
 //
-// wait4/waitid: a zombie is an entry in Children with its status; wait reports it once (WNOWAIT
+// wait4/waitid: a zombie is an entry in Children with its status (none with SIGCHLD ignored or
+// SA_NOCLDWAIT: ReapIgnoredChildren); wait reports it once (WNOWAIT
 // keeps it) and frees the slot (EnvironmentDestroy on an ended or exiting child; a lingering
 // child keeps its slot until it ends). Blocking: Wait, woken by the child's ExitTag; before each
 // Wait every running child's EnvironmentStatus is read, so a child that ended without a notice
@@ -290,6 +291,20 @@ namespace Aegis.LibOS.Unixish.Linux.Processes
                     }
                 }
             }
+            ReapIgnoredChildren();
+        }
+
+        /// <summary>With SIGCHLD ignored (SIG_IGN) or SA_NOCLDWAIT, an ended child is no zombie: Linux
+        /// reaps it at once, and wait blocks until every child has ended, then fails with ECHILD.
+        /// Here the exit notice arrives in an upcall, which only marks the child ended, so the
+        /// zombies are reaped at the next wait (Refresh) or fork. Without it a server that forks a
+        /// child a connection (busybox httpd sets SIGCHLD to SIG_IGN) filled its table of 60
+        /// children and answered nothing from then on.</summary>
+        public static void ReapIgnoredChildren()
+        {
+            if (!Signals.ChildrenReapedAtOnce) return;
+            for (int i = 0; i < ChildTable.Capacity; i++)
+                if (Children[i].State == ChildState.Zombie) Reap(i);
         }
 
         /// <summary>The wait core: the pid of a child that matched with its status, 0 (WNOHANG,

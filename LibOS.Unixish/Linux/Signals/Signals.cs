@@ -318,6 +318,12 @@ namespace Aegis.LibOS.Unixish.Linux
         /// <summary>Whether a child's stop or continue posts SIGCHLD here (no SA_NOCLDSTOP on SIGCHLD's action).</summary>
         public static bool ChildStopsNotified => (State.Actions[Sig.SIGCHLD].Flags & Sig.SA_NOCLDSTOP) == 0;
 
+        /// <summary>Whether children that end are reaped at once instead of becoming zombies: SIGCHLD's
+        /// action is SIG_IGN (set explicitly: SIG_DFL ignores the signal but keeps zombies) or has
+        /// SA_NOCLDWAIT, as on Linux.</summary>
+        public static bool ChildrenReapedAtOnce
+            => State.Actions[Sig.SIGCHLD].Handler == Sig.SIG_IGN || (State.Actions[Sig.SIGCHLD].Flags & Sig.SA_NOCLDWAIT) != 0;
+
         /// <summary>The default action "stop": waits until SIGCONT (or SIGKILL) is posted.</summary>
         private static void Stop(int signal)
         {
