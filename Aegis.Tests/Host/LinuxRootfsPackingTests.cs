@@ -217,12 +217,45 @@ public class LinuxRootfsPackingTests
 
     // fetch-packages.sh
 
-    private string FakeApt(string downloadScript)
+    /// <summary>Stand-ins for apt-get (downloadScript), apt-cache (madison's one line; show's Source
+    /// line when source is given) and apt-helper (helperScript; default: nothing downloads).</summary>
+    private string FakeApt(string downloadScript, string helperScript = "exit 100\n", string source = null)
     {
         string bin = Path.Combine(_work, "fakebin");
         Write("fakebin/apt-get", "#!/bin/bash\n" + downloadScript, "755");
-        Write("fakebin/apt-cache", "#!/bin/bash\necho ' fake-busybox | 9.9 | stand-in'\n", "755");
+        string show = source == null ? "" : $"[[ \"$1\" == show ]] && {{ echo 'Package: fake-busybox'; echo 'Source: {source}'; exit 0; }}\n";
+        Write("fakebin/apt-cache", "#!/bin/bash\n" + show + "echo ' fake-busybox | 9.9 | stand-in'\n", "755");
+        Write("fakebin/apt-helper", "#!/bin/bash\n" + helperScript, "755");
         return bin;
+    }
+
+    /// <summary>A version apt no longer offers (a security update replaced it) is fetched from
+    /// Debian's pool by its URL, made of the source package's name and the version without its
+    /// epoch, and checked like any download: nginx's pinned deb12u11 left apt's suites and a
+    /// fresh machine could not build.</summary>
+    [Test]
+    public void AVersionAptNoLongerOffersIsFetchedFromDebiansPoolAndChecked()
+    {
+        string deb = MakeBusyboxDeb();
+        string sum = Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(deb))).ToLowerInvariant();
+        Write("list", $"fake-busybox 1:1.0 amd64 {sum}\n");
+        string helper =
+            "while [[ $# -gt 0 && $1 != download-file ]]; do shift; done\n" +
+            "[[ $2 == http://deb.debian.org/debian-security/pool/updates/main/f/fakebox/fake-busybox_1.0_amd64.deb ]] || exit 100\n" +
+            $"cp '{deb}' \"$3\"\n";
+        string bin = FakeApt("echo \"E: Version '1:1.0' for 'fake-busybox' was not found\" >&2; exit 100\n", helper, "fakebox (1:1.0)");
+
+        var (exitCode, output) = Bash(Tool("fetch-packages.sh"), new[] { Path.Combine(_work, "list"), Path.Combine(_work, "cache") }, bin);
+        Assert.That(exitCode, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain("fake-busybox 1:1.0 is no longer offered by apt; fetched from http://deb.debian.org/debian-security/pool/updates/main"));
+        Assert.That(output, Does.Contain(Path.Combine(_work, "cache", "fake-busybox_1_1.0_amd64.deb")));
+
+        // The pool's file is checked as apt's would be: another sha256 is refused, nothing cached.
+        Write("list", "fake-busybox 1:1.0 amd64 " + new string('0', 64) + "\n");
+        var (refused, said) = Bash(Tool("fetch-packages.sh"), new[] { Path.Combine(_work, "list"), Path.Combine(_work, "cache2") }, bin);
+        Assert.That(refused, Is.EqualTo(1), said);
+        Assert.That(said, Does.Contain("the downloaded .deb has sha256"));
+        Assert.That(Directory.Exists(Path.Combine(_work, "cache2")) ? Directory.GetFiles(Path.Combine(_work, "cache2")) : Array.Empty<string>(), Is.Empty);
     }
 
     [Test]
@@ -263,6 +296,7 @@ public class LinuxRootfsPackingTests
         var (exitCode, output) = Bash(Tool("fetch-packages.sh"), new[] { Path.Combine(_work, "list"), Path.Combine(_work, "cache") }, bin);
         Assert.That(exitCode, Is.EqualTo(1), output);
         Assert.That(output, Does.Contain("fake-busybox version 1.0 is not available here (apt offers: 9.9"));
+        Assert.That(output, Does.Contain("the Debian pool has no fake-busybox_1.0_amd64.deb either"));
         Assert.That(output, Does.Contain("--update fake-busybox"));
     }
 

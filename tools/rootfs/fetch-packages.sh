@@ -14,6 +14,10 @@
 # it can. Downloads go through `apt-get download NAME=VERSION` as the user running the build;
 # when the package lists are missing and that user is root, `apt-get update` runs once.
 # Cached file name: NAME_VERSION_ARCH.deb with ':' (an epoch) written as '_'.
+# A version the suites no longer offer (a security update replaced it) usually stays in Debian's
+# pool for a while: when apt cannot download it, the file is fetched from the pool by its URL
+# (main, then the security archive) with apt's own downloader (apt-helper: apt's proxy and
+# sources settings), and checked against the listed sha256 like any download.
 set -euo pipefail
 
 die() { printf 'fetch-packages: %s\n' "$*" >&2; exit 1; }
@@ -22,9 +26,30 @@ apt_options=()
 [[ "$(id -u)" -eq 0 ]] && apt_options=(-o APT::Sandbox::User=root)
 updated=false
 
-# apt-get download NAME=VERSION into the current directory; prints the file name.
+# NAME VERSION ARCH: the .deb from Debian's pool into the current directory; false if neither
+# pool has it. The source package's name (apt-cache show) makes the pool's directory.
+from_pool() {
+    local name="$1" version="$2" arch="$3" source prefix file base helper
+    helper="$(command -v apt-helper || echo /usr/lib/apt/apt-helper)"
+    [[ -x "$helper" ]] || return 1
+    source="$(apt-cache show "$name" 2>/dev/null | awk '/^Source:/ { print $2; exit }')"
+    [[ -n "$source" ]] || source="$name"
+    if [[ "$source" == lib?* ]]; then prefix="${source:0:4}"; else prefix="${source:0:1}"; fi
+    file="${name}_${version#*:}_${arch}.deb"
+    for base in http://deb.debian.org/debian/pool/main http://deb.debian.org/debian-security/pool/updates/main; do
+        if "$helper" "${apt_options[@]}" download-file "$base/$prefix/$source/$file" "$PWD/$file" >/dev/null 2>&1 && [[ -s "$file" ]]; then
+            printf 'fetch-packages: %s %s is no longer offered by apt; fetched from %s\n' "$name" "$version" "$base" >&2
+            return 0
+        fi
+        rm -f -- "$file"
+    done
+    return 1
+}
+
+# apt-get download NAME=VERSION into the current directory (ARCH given: Debian's pool when apt
+# cannot); prints the file name.
 download() {
-    local name="$1" version="$2" log
+    local name="$1" version="$2" arch="${3:-}" log
     log="$(mktemp)"
     if ! apt-get "${apt_options[@]}" download "$name=$version" >"$log" 2>&1; then
         if [[ "$updated" == false && "$(id -u)" -eq 0 ]]; then
@@ -35,12 +60,16 @@ download() {
                 return 0
             fi
         fi
+        if [[ -n "$arch" ]] && from_pool "$name" "$version" "$arch"; then
+            rm -f "$log"
+            return 0
+        fi
         local available
         available="$(apt-cache madison "$name" 2>/dev/null | awk -F'|' '{gsub(/ /, "", $2); printf "%s ", $2}')"
         printf 'fetch-packages: apt-get download %s=%s failed:\n' "$name" "$version" >&2
         sed 's/^/    /' "$log" >&2
         rm -f "$log"
-        die "Debian package $name version $version is not available here (apt offers: ${available:-nothing; run apt-get update}). Pin a version apt offers with: tools/rootfs/fetch-packages.sh --update $name"
+        die "Debian package $name version $version is not available here (apt offers: ${available:-nothing; run apt-get update}${arch:+; the Debian pool has no ${name}_${version#*:}_${arch}.deb either}). Pin a version apt offers with: tools/rootfs/fetch-packages.sh --update $name"
     fi
     rm -f "$log"
 }
@@ -82,7 +111,7 @@ while read -r name version arch sum rest || [[ -n "${name:-}" ]]; do
     file="$cache/$(cached_name "$name" "$version" "$arch")"
     if [[ ! -f "$file" ]] || [[ "$(sha256sum "$file" | awk '{print $1}')" != "$sum" ]]; then
         work="$(mktemp -d)"
-        (cd "$work" && download "$name" "$version")
+        (cd "$work" && download "$name" "$version" "$arch")
         got="$(ls "$work"/*.deb)"
         got_sum="$(sha256sum "$got" | awk '{print $1}')"
         got_arch="$(dpkg-deb -f "$got" Architecture)"
