@@ -27,35 +27,47 @@ public class LinuxSocketBootTests
         Path.Combine(FrontDoor.RepositoryRoot, "Apps", "Linux", "obj", "Release", "net10.0", "aegis", "rootfs", "stage", "bin", "busybox");
 
     /// <summary>One keep-alive connection's requests for /1k.txt: true when every response is a 200
-    /// with the document's 1,024 bytes.</summary>
-    private static bool KeepAliveRequests(int port, int requests, string expected)
+    /// with the document's 1,024 bytes. Connections made side by side pass one gate: their connect
+    /// and first request wait their turn, and they go on once all are open.</summary>
+    private static bool KeepAliveRequests(int port, int requests, string expected, ForwardedPortGate gate = null)
     {
         using var client = new TcpClient();
-        client.Connect(IPAddress.Loopback, port);
-        NetworkStream stream = client.GetStream();
-        stream.ReadTimeout = 60_000;
-        var reader = new StreamReader(stream, Encoding.ASCII);
-        for (int r = 0; r < requests; r++)
+        NetworkStream stream = null;
+        StreamReader reader = null;
+        bool First()
         {
-            stream.Write(Encoding.ASCII.GetBytes("GET /1k.txt HTTP/1.1\r\nHost: aegis\r\n\r\n"));
-            string status = reader.ReadLine();
-            if (status != "HTTP/1.1 200 OK") return false;
-            int length = -1;
-            string line;
-            while (!string.IsNullOrEmpty(line = reader.ReadLine()))
-                if (line.StartsWith("Content-Length: ", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line.Substring(16));
-            if (length != expected.Length) return false;
-            char[] body = new char[length];
-            int got = 0;
-            while (got < length)
-            {
-                int n = reader.Read(body, got, length - got);
-                if (n <= 0) return false;
-                got += n;
-            }
-            if (new string(body) != expected) return false;
+            client.Connect(IPAddress.Loopback, port);
+            stream = client.GetStream();
+            stream.ReadTimeout = 60_000;
+            reader = new StreamReader(stream, Encoding.ASCII);
+            return Exchange(stream, reader, expected);
         }
+        if (!(gate == null ? First() : gate.FirstExchange(First))) return false;
+        for (int r = 1; r < requests; r++)
+            if (!Exchange(stream, reader, expected)) return false;
         return true;
+    }
+
+    /// <summary>One request for /1k.txt on a keep-alive connection; true when its answer is whole.</summary>
+    private static bool Exchange(NetworkStream stream, StreamReader reader, string expected)
+    {
+        stream.Write(Encoding.ASCII.GetBytes("GET /1k.txt HTTP/1.1\r\nHost: aegis\r\n\r\n"));
+        string status = reader.ReadLine();
+        if (status != "HTTP/1.1 200 OK") return false;
+        int length = -1;
+        string line;
+        while (!string.IsNullOrEmpty(line = reader.ReadLine()))
+            if (line.StartsWith("Content-Length: ", StringComparison.OrdinalIgnoreCase)) length = int.Parse(line.Substring(16));
+        if (length != expected.Length) return false;
+        char[] body = new char[length];
+        int got = 0;
+        while (got < length)
+        {
+            int n = reader.Read(body, got, length - got);
+            if (n <= 0) return false;
+            got += n;
+        }
+        return new string(body) == expected;
     }
 
     /// <summary>The guest's "NAME COUNT" lines (what cat printed of /proc/aegis/file_server and
@@ -77,8 +89,8 @@ public class LinuxSocketBootTests
     private static void KeepAliveConnectionsThenStop(int httpPort, bool[] connections, int stopPort, Func<string> output)
     {
         string expected = NumberedLines(16);
-        Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
-            i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
+        var gate = new ForwardedPortGate(connections.Length);
+        OnThreads(connections.Length, i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected, gate); } catch (Exception) { connections[i] = false; } });
         StopTheGuest(stopPort, output);
     }
 
@@ -163,8 +175,8 @@ public class LinuxSocketBootTests
             string expected = NumberedLines(16);
             for (int i = 0; i < 20; i++)
                 try { if (KeepAliveRequests(httpPort, 1, expected)) wholeOneEach++; } catch (Exception) { } // (counted as missing)
-            Parallel.For(0, connections.Length, new ParallelOptions { MaxDegreeOfParallelism = connections.Length },
-                i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected); } catch (Exception) { connections[i] = false; } });
+            var gate = new ForwardedPortGate(connections.Length);
+            OnThreads(connections.Length, i => { try { connections[i] = KeepAliveRequests(httpPort, 3, expected, gate); } catch (Exception) { connections[i] = false; } });
             using (var reload = new TcpClient())
             {
                 reload.Connect(IPAddress.Loopback, stopPort);
