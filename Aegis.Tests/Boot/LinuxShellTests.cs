@@ -97,6 +97,24 @@ public class LinuxShellTests
         result.AssertExitStatus(6);
     }
 
+    /// <summary>Lines pasted behind a command line reach the command, and ^D at a line's start
+    /// ends it: `cat > /tmp/f` gets the two lines, its end of file, and the shell then runs the
+    /// line after, which counts 2. Before: the shell's line editor (raw mode, a byte a read) took
+    /// everything typed from the terminal into its own process, so cat got nothing; and cat's
+    /// sendfile from the terminal read on after the first line and took the ^D as its own end
+    /// of data (Linux refuses sendfile from a terminal: busybox then reads).</summary>
+    [Test]
+    public void LinesPastedBehindACommandReachItAndControlDEndsIt()
+    {
+        const string Session = "\ncat > /tmp/f\nline one\nline two\n\u0004cat /tmp/f | tr a-z A-Z; echo \"count $(wc -l < /tmp/f)\"\nexit 4\n";
+        FrontDoorResult result = FrontDoor.BootWithInputAfter("as init", Session, TimeoutSeconds);
+
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] LINE ONE\r?$");
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] LINE TWO\r?$");
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] count 2\r?$");
+        result.AssertExitStatus(4);
+    }
+
     // ---- one scripted session, several commands (issue #9's list); markers delimit their output ----
 
     private const string Session =

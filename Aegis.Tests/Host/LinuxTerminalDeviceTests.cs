@@ -22,16 +22,56 @@ public class LinuxTerminalDeviceTests
         public ulong Step = 10;
         public bool HasInput = true;
 
-        public bool Pump(TerminalDevice device)
+        /// <summary>The 'want' of every Pump, in order.</summary>
+        public readonly List<int> Wants = new();
+
+        /// <summary>As the machine's port: want 0 takes the bytes up to the last control character
+        /// (ISIG's, and IXON's VSTOP and VSTART); otherwise canonical mode takes what arrived (this
+        /// fake does not cut lines), and outside it serial bytes only until 'want' are ready, and
+        /// the rest stays.</summary>
+        public bool Pump(TerminalDevice device, int want)
         {
-            bool any = Arrived.Count > 0;
-            foreach (var (keyboard, bytes) in Arrived)
+            Wants.Add(want);
+            if (want == 0) return TakeControls(device);
+            bool any = false;
+            LineDiscipline discipline = device.Discipline;
+            while (Arrived.Count > 0 && (discipline.Canonical || discipline.ReadyCount < want))
             {
-                if (keyboard) device.ReceiveKeyboard(bytes);
-                else device.ReceiveSerial(bytes);
+                var (keyboard, bytes) = Arrived[0];
+                int take = bytes.Length;
+                if (!keyboard && !discipline.Canonical) take = (int)Math.Min(take, (long)want - discipline.ReadyCount);
+                if (keyboard) device.ReceiveKeyboard(bytes[..take]);
+                else device.ReceiveSerial(bytes[..take]);
+                if (take < bytes.Length) Arrived[0] = (keyboard, bytes[take..]);
+                else Arrived.RemoveAt(0);
+                any = true;
             }
-            Arrived.Clear();
             return any;
+        }
+
+        private bool TakeControls(TerminalDevice device)
+        {
+            Termios t = device.Discipline.Settings;
+            var controls = new List<byte>();
+            if ((t.LocalFlags & TermiosBits.ISIG) != 0) controls.AddRange(new[] { t.Cc[TermiosBits.VINTR], t.Cc[TermiosBits.VQUIT], t.Cc[TermiosBits.VSUSP] });
+            if ((t.InputFlags & TermiosBits.IXON) != 0) controls.AddRange(new[] { t.Cc[TermiosBits.VSTOP], t.Cc[TermiosBits.VSTART] });
+            int lastEntry = -1, lastByte = -1;
+            for (int e = 0; e < Arrived.Count; e++)
+                for (int i = 0; i < Arrived[e].bytes.Length; i++)
+                    if (Arrived[e].bytes[i] != 0 && controls.Contains(Arrived[e].bytes[i])) { lastEntry = e; lastByte = i; }
+            if (lastEntry < 0) return false;
+            for (int e = 0; e < lastEntry; e++) Deliver(device, Arrived[e].keyboard, Arrived[e].bytes);
+            var (keyboard, bytes) = Arrived[lastEntry];
+            Deliver(device, keyboard, bytes[..(lastByte + 1)]);
+            for (int e = 0; e <= lastEntry; e++) Arrived.RemoveAt(0);
+            if (lastByte + 1 < bytes.Length) Arrived.Insert(0, (keyboard, bytes[(lastByte + 1)..]));
+            return true;
+        }
+
+        private static void Deliver(TerminalDevice device, bool keyboard, byte[] bytes)
+        {
+            if (keyboard) device.ReceiveKeyboard(bytes);
+            else device.ReceiveSerial(bytes);
         }
 
         public bool Wait(ulong deadline)
@@ -186,11 +226,11 @@ public class LinuxTerminalDeviceTests
         Assert.That(device.Ioctl(TerminalIoctls.TIOCSPGRP, FakeMemory.Base, memory), Is.EqualTo(0));
         port.Now_("sleep 100\r");
         port.Now_("\u0003");
-        device.Pump();
+        device.Pump(int.MaxValue);
         Assert.That(got, Is.EqualTo(new List<(int, int)> { (TerminalSignals.SIGINT, 12) }));
         Assert.That(port.Shown.ToString(), Does.EndWith("^C"));
         port.Now_("\u001a\u001c");
-        device.Pump();
+        device.Pump(int.MaxValue);
         Assert.That(got.Count, Is.EqualTo(3));
         Assert.That(got[1], Is.EqualTo((TerminalSignals.SIGTSTP, 12)));
         Assert.That(got[2], Is.EqualTo((TerminalSignals.SIGQUIT, 12)));
@@ -201,7 +241,7 @@ public class LinuxTerminalDeviceTests
     {
         var (device, port, _) = Make();
         port.Now_("abc\u0003def\r");
-        device.Pump();
+        device.Pump(int.MaxValue);
         Assert.That(device.UndeliveredSignals, Is.EqualTo(1));
         Assert.That(Read(device, 100, true, out _), Is.EqualTo("def\n"), "the input before ^C was flushed");
     }
@@ -303,6 +343,21 @@ public class LinuxTerminalDeviceTests
         Assert.That(port.Shown.ToString(), Is.EqualTo("z"));
     }
 
+    /// <summary>A write looks only for ^S and ^Q (and the signal characters), which act when they
+    /// come; the line typed behind ^S stays for its reader (a background job's write took the
+    /// shell's next command line).</summary>
+    [Test]
+    public void AWriteTakesTheControlCharactersAndLeavesTheLineBehindThemForItsReader()
+    {
+        var (device, port, _) = Make();
+        port.Now_("\u0013ls\r");
+        Assert.That(device.Write(new byte[] { (byte)'z' }, nonBlocking: true), Is.EqualTo(-Errno.EAGAIN), "^S stopped the output");
+        Assert.That(Encoding.Latin1.GetString(port.Arrived[0].bytes), Is.EqualTo("ls\r"));
+        port.Now_("\u0011");
+        Assert.That(device.Write(new byte[] { (byte)'z' }), Is.EqualTo(1));
+        Assert.That(Read(device, 10, true, out _), Is.EqualTo("ls\n"), "taken with the ^Q behind it, and read");
+    }
+
     [Test]
     public void TcgetsAndTcsetsRoundTripTheSettings()
     {
@@ -326,7 +381,7 @@ public class LinuxTerminalDeviceTests
     {
         var (device, port, memory) = Make();
         port.Now_("typed ahead\r");
-        device.Pump();
+        device.Pump(int.MaxValue);
         device.Ioctl(TerminalIoctls.TCGETS, FakeMemory.Base, memory);
         Assert.That(device.Ioctl(TerminalIoctls.TCSETSF, FakeMemory.Base, memory), Is.EqualTo(0));
         Read(device, 100, true, out long result);
@@ -423,7 +478,7 @@ public class LinuxTerminalDeviceTests
     {
         var (device, port, memory) = Make();
         port.Now_("x\r");
-        device.Pump();
+        device.Pump(int.MaxValue);
         Assert.That(device.Ioctl(TerminalIoctls.TCFLSH, 0, memory), Is.EqualTo(0));
         Assert.That(device.PollReadable(), Is.False);
         Assert.That(device.Ioctl(TerminalIoctls.TCFLSH, 3, memory), Is.EqualTo(-Errno.EINVAL));
@@ -451,8 +506,40 @@ public class LinuxTerminalDeviceTests
         Assert.That(device.PollReadable(), Is.True);
     }
 
+    /// <summary>Outside canonical mode the device asks the port for what the call is about to
+    /// read and no more: a read its buffer's length, poll one byte, a write and a process blocked
+    /// elsewhere none, FIONREAD everything. So bytes behind a shell's one-byte reads stay in the
+    /// terminal for the command it starts (a paste of "cat > f", its lines and ^D gave cat nothing).</summary>
     [Test]
-    public void OnlyTheForegroundGroupTakesInputWhenServicing()
+    public void ARawReadTakesOnlyTheBytesItReadsAndLeavesTheRestInTheTerminal()
+    {
+        var (device, port, memory) = Make();
+        MakeRaw(device, memory, 1, 0);
+        port.Now_("cat\rline one\r");
+        var line = new StringBuilder();
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.That(device.PollReadable(), Is.True);
+            line.Append(Read(device, 1, false, out _));
+        }
+        Assert.That(line.ToString(), Is.EqualTo("cat\n"), "ICRNL is still on");
+        Assert.That(port.Wants, Is.All.EqualTo(1), "poll wants a byte, a one-byte read one");
+        Assert.That(device.Write("\r\n"u8), Is.EqualTo(2));
+        Assert.That(port.Wants[^1], Is.EqualTo(0), "a write takes no input");
+        Assert.That(device.PumpIfForeground(), Is.False, "nor does a process blocked elsewhere");
+        Assert.That(port.Arrived.Count, Is.EqualTo(1));
+        Assert.That(Encoding.Latin1.GetString(port.Arrived[0].bytes), Is.EqualTo("line one\r"), "the next line is still the terminal's, for the command");
+
+        Assert.That(device.Ioctl(TerminalIoctls.FIONREAD, FakeMemory.Base, memory), Is.EqualTo(0));
+        Assert.That(port.Wants[^1], Is.EqualTo(int.MaxValue));
+        Assert.That(memory.Int(0), Is.EqualTo("line one\r".Length), "FIONREAD counts everything typed");
+        Assert.That(Read(device, 100, false, out _), Is.EqualTo("line one\n"), "a large read takes what is there");
+    }
+
+    /// <summary>A process blocked elsewhere (wait4, nanosleep) takes only control characters, and
+    /// only in the foreground group: a line stays for whoever reads it.</summary>
+    [Test]
+    public void AProcessBlockedElsewhereTakesOnlyControlCharactersAndOnlyInTheForeground()
     {
         var (device, port, memory) = Make();
         device.Ioctl(TerminalIoctls.TIOCGPGRP, FakeMemory.Base, memory); // session 7 takes the terminal
@@ -461,8 +548,11 @@ public class LinuxTerminalDeviceTests
         Assert.That(device.PumpIfForeground(), Is.False, "the shell (group 7) waits in wait4: it must not take the job's input");
         Assert.That(port.Arrived.Count, Is.EqualTo(1));
         device.Caller = () => new TerminalCaller { ProcessId = 31, ProcessGroup = 30, Session = 7 };
-        Assert.That(device.PumpIfForeground(), Is.True);
-        Assert.That(Read(device, 10, true, out _), Is.EqualTo("y\n"));
+        Assert.That(device.PumpIfForeground(), Is.False, "a line is the reader's: the job takes it when it reads");
+        port.Now_("\u0003");
+        Assert.That(device.PumpIfForeground(), Is.True, "^C acts when it comes");
+        Assert.That(port.Arrived.Count, Is.EqualTo(0));
+        Assert.That(device.UndeliveredSignals, Is.EqualTo(1));
     }
 
     [Test]
@@ -474,7 +564,7 @@ public class LinuxTerminalDeviceTests
         Read(device, 10, true, out _);
         Assert.That((device.Session, device.ForegroundGroup), Is.EqualTo((7, 7)));
         port.Now_("\u0003");
-        device.Pump();
+        device.Pump(int.MaxValue);
         Assert.That(got, Is.EqualTo(new List<(int, int)> { (TerminalSignals.SIGINT, 7) }));
     }
 
@@ -506,7 +596,7 @@ public class LinuxTerminalControlStateTests
     private sealed class NullPort : ITerminalPort
     {
         public int Depth;
-        public bool Pump(TerminalDevice device) => false;
+        public bool Pump(TerminalDevice device, int want) => false;
         public bool Wait(ulong deadline) => false;
         public ulong NowMilliseconds => 0;
         public void Display(ReadOnlySpan<byte> bytes) { }
@@ -582,7 +672,7 @@ public class LinuxTerminalControlStateTests
         device.Read(new byte[4], false);
         device.Write(new byte[] { 1 });
         device.PollReadable();
-        device.Pump();
+        device.Pump(int.MaxValue);
         Assert.That(port.Depth, Is.EqualTo(0));
     }
 }

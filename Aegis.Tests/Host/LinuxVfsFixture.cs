@@ -30,6 +30,7 @@ public sealed unsafe class FakeTerminal : ICharacterDevice
     public bool PollReadable => Input.Count > 0;
     public bool PollWritable => true;
     public bool Seekable => false;
+    public bool Splices => false;
     public long BytesReadable => Input.Count;
 }
 

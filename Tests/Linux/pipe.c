@@ -1,10 +1,12 @@
 /* pipe: a pipe within one process. Bytes written come back in order and in pieces; fstat says
  * FIFO; an empty O_NONBLOCK pipe gives EAGAIN; with the write end closed, read returns 0 (end
  * of file); with the read end closed and SIGPIPE ignored, write gives EPIPE, and with SIGPIPE
- * handled the handler runs once. Exit status 0 when every check passed. */
+ * handled the handler runs once; sendfile cannot read a pipe (EINVAL: busybox cat then reads,
+ * and a sendfile that read on took a terminal's ^D). Exit status 0 when every check passed. */
 #include "difftest.h"
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +57,16 @@ int main(void)
     n = read(fds[0], buffer, 1);
     dt_check(n == 0, "with the write end closed, read gives end of file", "got %s", dt_result(n, errno));
     close(fds[0]);
+
+    DT_EXPECT_OK(pipe2(fds, 0), "pipe2 for sendfile");
+    DT_EXPECT_OK(write(fds[1], "abc", 3), "three bytes into it");
+    int sink = open("/dev/null", O_WRONLY);
+    DT_EXPECT_ERRNO(sendfile(sink, fds[0], NULL, 100), EINVAL, "sendfile from a pipe gives EINVAL");
+    n = read(fds[0], buffer, 100);
+    dt_check(n == 3, "the pipe's bytes are still there after it", "got %s", dt_result(n, errno));
+    close(sink);
+    close(fds[0]);
+    close(fds[1]);
 
     DT_EXPECT_OK(pipe2(fds, O_CLOEXEC), "pipe2 O_CLOEXEC");
     dt_check(fcntl(fds[0], F_GETFD) == FD_CLOEXEC && fcntl(fds[1], F_GETFD) == FD_CLOEXEC, "both ends have FD_CLOEXEC", "missing");

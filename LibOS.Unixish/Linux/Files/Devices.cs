@@ -22,6 +22,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public bool PollReadable => true;
         public bool PollWritable => true;
         public bool Seekable => true;
+        public bool Splices => true;
         public long BytesReadable => -Errno.ENOTTY;
     }
 
@@ -42,6 +43,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public bool PollReadable => true;
         public bool PollWritable => true;
         public bool Seekable => true;
+        public bool Splices => true;
         public long BytesReadable => -Errno.ENOTTY;
     }
 
@@ -113,6 +115,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public bool PollReadable => true;
         public bool PollWritable => true;
         public bool Seekable => true;
+        public bool Splices => true;
         public long BytesReadable => -Errno.ENOTTY;
     }
 }

@@ -27,6 +27,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public bool PollReadable => Terminal.PollReadable();
         public bool PollWritable => true;
         public bool Seekable => false;
+        public bool Splices => false;
         /// <summary>FIONREAD goes to Terminal.Ioctl (it knows its line buffer).</summary>
         public long BytesReadable => -Errno.ENOTTY;
     }

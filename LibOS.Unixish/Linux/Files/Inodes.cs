@@ -517,6 +517,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         bool PollWritable { get; }
         /// <summary>Whether lseek works (and returns 0) rather than failing with ESPIPE.</summary>
         bool Seekable { get; }
+        /// <summary>Whether sendfile may read it (Linux: a device with splice_read, as /dev/null,
+        /// /dev/zero and /dev/urandom; a terminal has none, and sendfile from it is EINVAL).</summary>
+        bool Splices { get; }
         /// <summary>Bytes FIONREAD reports, or -ENOTTY when the device does not answer it.</summary>
         long BytesReadable { get; }
     }

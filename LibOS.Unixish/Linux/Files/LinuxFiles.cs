@@ -377,6 +377,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (input == null || output == null || !input.CanRead || !output.CanWrite) return -Errno.EBADF;
             if (count < 0) return -Errno.EINVAL;
             if (input.Node is DirectoryNode) return -Errno.EINVAL;
+            // As Linux: a pipe or a terminal cannot be spliced from. busybox cat then reads; before,
+            // sendfile read on after a terminal's first line and took the ^D that should end cat.
+            if (input.Node is PipeNode || input.Node is DeviceNode { Device.Splices: false }) return -Errno.EINVAL;
             if ((output.Flags & LinuxFile.O_APPEND) != 0) return -Errno.EINVAL;
             if (offset != null && !input.Seekable) return -Errno.ESPIPE;
             if (offset != null && *offset < 0) return -Errno.EINVAL;

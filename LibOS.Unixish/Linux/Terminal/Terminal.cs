@@ -331,9 +331,9 @@ namespace Aegis.LibOS.Unixish.Linux
             finally { Leave(device, false); } // watching the input changes no control state
         }
 
-        /// <summary>Terminal.ServiceSignalKeys: peeks at both rings; takes the bytes up to and
-        /// including the last signal character (serial) or the last make code of C, \ or Z (the
-        /// keyboard: whether Ctrl is held is the translator's business) and feeds them to the device.</summary>
+        /// <summary>Terminal.ServiceSignalKeys: takes the bytes up to and including the last signal
+        /// character in each ring (TakeControlCharacters) for a process of the foreground group or
+        /// the session's leader, when anything arrived since its last look.</summary>
         public void ServiceSignalKeys(TerminalDevice device, TerminalCaller caller)
         {
             // Nothing came since the last look (InfoPage.InputArrivals): the bytes in the rings were
@@ -353,43 +353,67 @@ namespace Aegis.LibOS.Unixish.Linux
                 // and passes ^C on to the foreground group; the text typed ahead stays in the ring.
                 bool leader = caller.ProcessId != 0 && caller.ProcessId == caller.Session && caller.Session == device.Session;
                 if (!device.IsForeground(caller) && !leader) return;
-                Termios settings = device.Discipline.Settings;
-                if ((settings.LocalFlags & TermiosBits.ISIG) == 0) return;
-                byte intr = settings.Cc[TermiosBits.VINTR], quit = settings.Cc[TermiosBits.VQUIT], susp = settings.Cc[TermiosBits.VSUSP];
-                fixed (byte* buffer = _input)
-                {
-                    MakeWritable(buffer, _input.Length);
-                    if (_serial != InputDevices.NoSlot)
-                    {
-                        long n = InputDevices.Peek(_serial, buffer, _input.Length);
-                        int last = -1;
-                        for (int i = 0; i < n; i++)
-                        {
-                            byte b = buffer[i];
-                            if (b != 0 && (b == intr || b == quit || b == susp)) last = i;
-                        }
-                        if (last >= 0)
-                        {
-                            long taken = InputDevices.Read(_serial, buffer, last + 1);
-                            if (taken > 0) { received = true; device.ReceiveSerial(new ReadOnlySpan<byte>(buffer, (int)taken)); }
-                        }
-                    }
-                    if (_keyboard != InputDevices.NoSlot)
-                    {
-                        long n = InputDevices.Peek(_keyboard, buffer, _input.Length);
-                        if (n > 0 && TakeKeyboardSignalKeys(device, buffer, (int)n, intr, quit, susp)) received = true;
-                    }
-                }
+                received = TakeControlCharacters(device, false);
             }
             finally { Leave(device, received); }
         }
 
-        /// <summary>ServiceSignalKeys on the keyboard's n peeked bytes: translates them with a copy
-        /// of this process's translator (the ring's bytes follow the last ones this process took,
-        /// unless someone else read since: then no key counts as held) and takes the bytes up to
-        /// the last that gives VINTR, VQUIT or VSUSP. A plain c, \ or z is not one: taking those
-        /// stole them from the reader (vi lost a typed c to its shell waiting in wait4).</summary>
-        private bool TakeKeyboardSignalKeys(TerminalDevice device, byte* buffer, int n, byte intr, byte quit, byte susp)
+        /// <summary>Takes from each ring the bytes up to and including the last control character,
+        /// which on Linux acts when it arrives, not when a program reads: VINTR, VQUIT and VSUSP
+        /// with ISIG, and with flow (a writer's look) VSTOP and VSTART with IXON. Text before it
+        /// goes into this process's discipline with it; text after it stays for the next reader.
+        /// True when bytes were fed to the device.</summary>
+        private bool TakeControlCharacters(TerminalDevice device, bool flow)
+        {
+            Termios settings = device.Discipline.Settings;
+            Span<byte> controls = stackalloc byte[5];
+            int count = 0;
+            if ((settings.LocalFlags & TermiosBits.ISIG) != 0)
+            {
+                controls[count++] = settings.Cc[TermiosBits.VINTR];
+                controls[count++] = settings.Cc[TermiosBits.VQUIT];
+                controls[count++] = settings.Cc[TermiosBits.VSUSP];
+            }
+            if (flow && (settings.InputFlags & TermiosBits.IXON) != 0)
+            {
+                controls[count++] = settings.Cc[TermiosBits.VSTOP];
+                controls[count++] = settings.Cc[TermiosBits.VSTART];
+            }
+            if (count == 0) return false;
+            controls = controls.Slice(0, count);
+            bool received = false;
+            fixed (byte* buffer = _input)
+            {
+                MakeWritable(buffer, _input.Length);
+                if (_serial != InputDevices.NoSlot)
+                {
+                    long n = InputDevices.Peek(_serial, buffer, _input.Length);
+                    int last = -1;
+                    for (int i = 0; i < n; i++)
+                        if (IsControl(buffer[i], controls)) last = i;
+                    if (last >= 0)
+                    {
+                        long taken = InputDevices.Read(_serial, buffer, last + 1);
+                        if (taken > 0) { received = true; device.ReceiveSerial(new ReadOnlySpan<byte>(buffer, (int)taken)); }
+                    }
+                }
+                if (_keyboard != InputDevices.NoSlot)
+                {
+                    long n = InputDevices.Peek(_keyboard, buffer, _input.Length);
+                    if (n > 0 && TakeKeyboardControlKeys(device, buffer, (int)n, controls)) received = true;
+                }
+            }
+            return received;
+        }
+
+        private static bool IsControl(byte b, ReadOnlySpan<byte> controls) => b != 0 && controls.IndexOf(b) >= 0;
+
+        /// <summary>TakeControlCharacters on the keyboard's n peeked bytes: translates them with a
+        /// copy of this process's translator (the ring's bytes follow the last ones this process
+        /// took, unless someone else read since: then no key counts as held) and takes the bytes up
+        /// to the last whose translation is a control character. A plain c, \ or z is not one:
+        /// taking those stole them from the reader (vi lost a typed c to its shell waiting in wait4).</summary>
+        private bool TakeKeyboardControlKeys(TerminalDevice device, byte* buffer, int n, ReadOnlySpan<byte> controls)
         {
             // The ring's read position, read after the peek: bytes arriving meanwhile make it look
             // larger than it is, and the doubt forgets the held keys (a ^C missed until the next
@@ -403,10 +427,7 @@ namespace Aegis.LibOS.Unixish.Linux
             {
                 int count = _probe.Translate(buffer[i], produced);
                 for (int k = 0; k < count; k++)
-                {
-                    byte b = produced[k];
-                    if (b != 0 && (b == intr || b == quit || b == susp)) last = i;
-                }
+                    if (IsControl(produced[k], controls)) last = i;
             }
             if (last < 0) return false;
             if (readPosition != _keyboardTakenTo) device.Keyboard.ReleaseModifiers();
@@ -455,7 +476,7 @@ namespace Aegis.LibOS.Unixish.Linux
             return any;
         }
 
-        public bool Pump(TerminalDevice device)
+        public bool Pump(TerminalDevice device, int want)
         {
             Attach();
             bool any = false;
@@ -467,14 +488,18 @@ namespace Aegis.LibOS.Unixish.Linux
                 device.ReceiveResponse(answer);
                 any = true;
             }
-            // Canonical mode: a line is what a read returns, and the bytes behind it stay in the
-            // kernel's rings for whoever reads next (as in a Linux tty, which all its readers share):
-            // taken here, they were this process's alone and lost when it ended (`head -n 1`
-            // took the shell's next command line with its own). So nothing is taken while a line
-            // is ready, and the rings are read in pieces that end at a byte that may end a line.
+            // The bytes in the kernel's rings are the terminal's, not a process's, as in a Linux
+            // tty that all its readers share: what a process takes is its own and is lost when it
+            // ends. So it takes only what it is about to read. Canonical mode: nothing while a line
+            // is ready, and pieces that end at a byte that may end a line (`head -n 1` took the
+            // shell's next command line with its own). Otherwise: pieces until 'want' bytes are
+            // ready (the shell's line editor reads a byte at a time: it took the lines pasted
+            // behind "cat > f", and cat got none).
+            // want 0 (a writer, a process blocked elsewhere): only the control characters.
+            if (want == 0) return TakeControlCharacters(device, true) | any;
             LineDiscipline discipline = device.Discipline;
             bool lines = discipline.Canonical;
-            if (lines && discipline.Delimiters > 0) return any;
+            if (Enough(discipline, lines, want)) return any;
             fixed (byte* buffer = _input)
             {
                 MakeWritable(buffer, _input.Length);
@@ -482,26 +507,31 @@ namespace Aegis.LibOS.Unixish.Linux
                 {
                     if (_screen != null) device.Keyboard.ApplicationCursorKeys = _screen.ApplicationCursorKeys;
                     long n;
-                    while ((n = InputDevices.Read(_keyboard, buffer, lines ? KeyboardPiece(device, buffer) : _input.Length)) > 0)
+                    while ((n = InputDevices.Read(_keyboard, buffer, KeyboardPiece(device, buffer, lines, want))) > 0)
                     {
                         device.ReceiveKeyboard(new ReadOnlySpan<byte>(buffer, (int)n));
                         any = true;
-                        if (lines && discipline.Delimiters > 0) return any;
+                        if (Enough(discipline, lines, want)) return any;
                     }
                 }
                 if (_serial != InputDevices.NoSlot)
                 {
                     long n;
-                    while ((n = InputDevices.Read(_serial, buffer, lines ? SerialPiece(device, buffer) : _input.Length)) > 0)
+                    while ((n = InputDevices.Read(_serial, buffer, SerialPiece(device, buffer, lines, want))) > 0)
                     {
                         device.ReceiveSerial(new ReadOnlySpan<byte>(buffer, (int)n));
                         any = true;
-                        if (lines && discipline.Delimiters > 0) return any;
+                        if (Enough(discipline, lines, want)) return any;
                     }
                 }
             }
             return any;
         }
+
+        /// <summary>Whether the discipline holds what the caller is about to read: a line, or
+        /// 'want' bytes outside canonical mode.</summary>
+        private static bool Enough(LineDiscipline discipline, bool lines, int want)
+            => lines ? discipline.Delimiters > 0 : discipline.ReadyCount >= want;
 
         /// <summary>Whether byte b, arriving in canonical mode, may end a line (CR and NL before the
         /// CR/NL mapping, VEOF, VEOL, VEOL2). A guess is enough: a piece that ends early is followed
@@ -513,10 +543,12 @@ namespace Aegis.LibOS.Unixish.Linux
             return b == settings.Cc[TermiosBits.VEOF] || b == settings.Cc[TermiosBits.VEOL] || b == settings.Cc[TermiosBits.VEOL2];
         }
 
-        /// <summary>How many of the serial ring's bytes to take: up to the first that may end a line
-        /// (all the ring holds when none does; 1 when it is empty, so the read says so).</summary>
-        private int SerialPiece(TerminalDevice device, byte* buffer)
+        /// <summary>How many of the serial ring's bytes to take: in canonical mode up to the first
+        /// that may end a line, otherwise the bytes still wanted (all the ring holds when neither
+        /// limits it; 1 when it is empty, so the read says so).</summary>
+        private int SerialPiece(TerminalDevice device, byte* buffer, bool lines, int want)
         {
+            if (!lines) return (int)Math.Min((long)want - device.Discipline.ReadyCount, _input.Length);
             long n = InputDevices.Peek(_serial, buffer, _input.Length);
             Termios settings = device.Discipline.Settings;
             for (int i = 0; i < n; i++)
@@ -524,17 +556,26 @@ namespace Aegis.LibOS.Unixish.Linux
             return n > 0 ? (int)n : 1;
         }
 
-        /// <summary>As SerialPiece for the keyboard: up to the first scan code whose translation
-        /// (a copy of the translator looks ahead) holds a byte that may end a line.</summary>
-        private int KeyboardPiece(TerminalDevice device, byte* buffer)
+        /// <summary>As SerialPiece for the keyboard, whose scan codes a copy of the translator
+        /// translates ahead: up to the first scan code whose bytes hold one that may end a line,
+        /// or bring the bytes still wanted.</summary>
+        private int KeyboardPiece(TerminalDevice device, byte* buffer, bool lines, int want)
         {
+            long wanted = (long)want - device.Discipline.ReadyCount;
+            if (!lines && wanted >= _input.Length) return _input.Length;
             long n = InputDevices.Peek(_keyboard, buffer, _input.Length);
             Termios settings = device.Discipline.Settings;
             _probe.CopyFrom(device.Keyboard);
             Span<byte> produced = stackalloc byte[ScanCodeTranslator.MaximumOutput];
+            long translated = 0;
             for (int i = 0; i < n; i++)
             {
                 int count = _probe.Translate(buffer[i], produced);
+                if (!lines)
+                {
+                    if ((translated += count) >= wanted) return i + 1;
+                    continue;
+                }
                 for (int k = 0; k < count; k++)
                     if (MayEndLine(produced[k], settings)) return i + 1;
             }

@@ -28,9 +28,14 @@ namespace Aegis.LibOS.Unixish.Linux
     /// <summary>The machine side of a terminal.</summary>
     public interface ITerminalPort
     {
-        /// <summary>Hands every input byte that arrived since the last call to device.ReceiveKeyboard /
-        /// ReceiveSerial; true when any came.</summary>
-        bool Pump(TerminalDevice device);
+        /// <summary>Hands input bytes that arrived since the last call to device.ReceiveKeyboard /
+        /// ReceiveSerial; true when any came. want 0: only the bytes up to the last control
+        /// character (signal characters with ISIG, VSTOP and VSTART with IXON), which act on
+        /// arrival. Otherwise, in canonical mode up to a line (none while one is ready), and
+        /// outside it until the discipline holds 'want' bytes ready (int.MaxValue: everything).
+        /// What it leaves stays for the terminal's next reader, as in a Linux tty, whose bytes no
+        /// process owns until it reads them.</summary>
+        bool Pump(TerminalDevice device, int want);
 
         /// <summary>Blocks until input may have arrived (then the caller pumps) or, when deadline is not
         /// ulong.MaxValue, until NowMilliseconds reaches it. False when no input can ever arrive (no
@@ -208,10 +213,17 @@ namespace Aegis.LibOS.Unixish.Linux
             else UndeliveredSignals++;
         }
 
-        /// <summary>Moves arrived input into the line discipline (echo, signals) without reading.</summary>
-        public bool Pump()
+        /// <summary>Moves arrived input into the line discipline (echo, signals) without reading:
+        /// a line in canonical mode, otherwise until 'want' bytes are ready, and with want 0 only
+        /// the control characters (ITerminalPort.Pump). A reader wants its buffer's length, poll
+        /// one byte, a writer and a process blocked elsewhere 0 (^C, ^S and ^Q still act), FIONREAD
+        /// everything. What a process takes is its own: a shell's line editor reads a byte at a
+        /// time, and what it took beyond them was lost to the command it started (a paste of
+        /// "cat > f", its lines and ^D gave cat nothing); a background job's write took the
+        /// shell's next typed line.</summary>
+        public bool Pump(int want)
         {
-            try { _port.Enter(this); return _port.Pump(this); }
+            try { _port.Enter(this); return _port.Pump(this, want); }
             finally { _port.Leave(this); }
         }
 
@@ -224,7 +236,7 @@ namespace Aegis.LibOS.Unixish.Linux
             {
                 _port.Enter(this);
                 if (!IsForeground(CurrentCaller)) return false;
-                return _port.Pump(this);
+                return _port.Pump(this, 0);
             }
             finally { _port.Leave(this); }
         }
@@ -248,7 +260,8 @@ namespace Aegis.LibOS.Unixish.Linux
             // The first reader's session takes a terminal that has none (Linux: the session
             // leader's open), so ^C has a foreground group to go to.
             if (Session == 0) IsControlling(CurrentCaller);
-            Pump();
+            int want = buffer.Length;
+            Pump(want);
             if (Discipline.Canonical)
             {
                 while (true)
@@ -256,7 +269,7 @@ namespace Aegis.LibOS.Unixish.Linux
                     int n = Discipline.ReadCanonical(buffer);
                     if (n >= 0) return n;
                     if (nonBlocking) return -Errno.EAGAIN;
-                    long waited = WaitForInput(ulong.MaxValue, true);
+                    long waited = WaitForInput(ulong.MaxValue, want, true);
                     if (waited < 0) return waited;
                     if (waited == 0) return 0;
                 }
@@ -274,7 +287,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 {
                     if (nonBlocking) return -Errno.EAGAIN;
                     if (_port.NowMilliseconds >= deadline) return 0;
-                    long waited = WaitForInput(deadline, true);
+                    long waited = WaitForInput(deadline, want, true);
                     if (waited < 0) return waited;
                     if (waited == 0) return 0;
                 }
@@ -289,7 +302,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (nonBlocking)
                     return Discipline.ReadyCount > 0 ? Discipline.ReadRaw(buffer) : -Errno.EAGAIN;
                 if (time > 0 && Discipline.ReadyCount > 0 && _port.NowMilliseconds >= interByteDeadline) break;
-                long waited = WaitForInput(time > 0 && Discipline.ReadyCount > 0 ? interByteDeadline : ulong.MaxValue, true);
+                long waited = WaitForInput(time > 0 && Discipline.ReadyCount > 0 ? interByteDeadline : ulong.MaxValue, want, true);
                 if (waited < 0) return waited;
                 if (waited == 0) break;
                 if (Discipline.ReadyCount != seen)
@@ -301,8 +314,9 @@ namespace Aegis.LibOS.Unixish.Linux
             return Discipline.ReadRaw(buffer);
         }
 
-        /// <summary>One wait for input: 1 (pumped; look again), 0 (no input can come), -EINTR.</summary>
-        private long WaitForInput(ulong deadline, bool reading)
+        /// <summary>One wait for input: 1 (pumped until 'want' bytes are ready; look again), 0 (no
+        /// input can come), -EINTR. A reader may let another thread run instead.</summary>
+        private long WaitForInput(ulong deadline, int want, bool reading)
         {
             if (InterruptPending != null && InterruptPending()) return -Errno.EINTR;
             if (reading && InsteadOfWaiting != null)
@@ -311,7 +325,7 @@ namespace Aegis.LibOS.Unixish.Linux
                 if (instead != 0) return instead;
             }
             if (!_port.Wait(deadline)) return 0;
-            Pump();
+            Pump(want);
             if (InterruptPending != null && InterruptPending()) return -Errno.EINTR;
             return 1;
         }
@@ -325,7 +339,7 @@ namespace Aegis.LibOS.Unixish.Linux
 
         private bool PollReadableCore()
         {
-            Pump();
+            Pump(1);
             if (Discipline.Canonical) return Discipline.Delimiters > 0;
             int minimum = Discipline.Settings.Cc[TermiosBits.VMIN];
             ulong time = Discipline.Settings.Cc[TermiosBits.VTIME];
@@ -348,11 +362,11 @@ namespace Aegis.LibOS.Unixish.Linux
             if (bytes.Length == 0) return 0;
             // Input that came is processed first (^S must stop this output), but only by the
             // foreground: a background writer must not take its job's input.
-            if (IsForeground(CurrentCaller)) Pump();
+            if (IsForeground(CurrentCaller)) Pump(0);
             while (Discipline.OutputStopped)
             {
                 if (nonBlocking) return -Errno.EAGAIN;
-                long waited = WaitForInput(ulong.MaxValue, false);
+                long waited = WaitForInput(ulong.MaxValue, 0, false);
                 if (waited < 0) return waited;
                 if (waited == 0) break;
             }
@@ -432,7 +446,7 @@ namespace Aegis.LibOS.Unixish.Linux
                         return 0;
                     }
                 case TerminalIoctls.FIONREAD:
-                    Pump();
+                    Pump(int.MaxValue);
                     return PutInt(memory, argument, Discipline.Canonical ? Discipline.ReadableBytes : Discipline.ReadyCount);
                 case TerminalIoctls.TIOCOUTQ:
                     return PutInt(memory, argument, 0);
