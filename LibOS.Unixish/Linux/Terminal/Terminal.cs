@@ -495,8 +495,18 @@ namespace Aegis.LibOS.Unixish.Linux
             // shell's next command line with its own). Otherwise: pieces until 'want' bytes are
             // ready (the shell's line editor reads a byte at a time: it took the lines pasted
             // behind "cat > f", and cat got none).
-            // want 0 (a writer, a process blocked elsewhere): only the control characters.
-            if (want == 0) return TakeControlCharacters(device, true) | any;
+            // want 0 (a writer, a process blocked elsewhere): only the control characters, and
+            // only when bytes came since this look last ran (those there then were no control
+            // characters): a program writing line after line makes no kernel call for input.
+            if (want == 0)
+            {
+                ulong serialCount = Info.InputArrivals(InputDevice.Serial), keyboardCount = Info.InputArrivals(InputDevice.Keyboard);
+                if (serialCount == _controlsSerialLooked && keyboardCount == _controlsKeyboardLooked && _environment == _controlsLookedBy) return any;
+                _controlsSerialLooked = serialCount;
+                _controlsKeyboardLooked = keyboardCount;
+                _controlsLookedBy = _environment;
+                return TakeControlCharacters(device, true) | any;
+            }
             LineDiscipline discipline = device.Discipline;
             bool lines = discipline.Canonical;
             if (Enough(discipline, lines, want)) return any;
@@ -527,6 +537,10 @@ namespace Aegis.LibOS.Unixish.Linux
             }
             return any;
         }
+
+        /// <summary>InfoPage.InputArrivals when Pump last looked for control characters alone, and
+        /// the environment that looked (a fork's child looks again).</summary>
+        private ulong _controlsSerialLooked = ulong.MaxValue, _controlsKeyboardLooked = ulong.MaxValue, _controlsLookedBy;
 
         /// <summary>Whether the discipline holds what the caller is about to read: a line, or
         /// 'want' bytes outside canonical mode.</summary>
