@@ -115,6 +115,28 @@ public class LinuxShellTests
         result.AssertExitStatus(4);
     }
 
+    /// <summary>The command typed behind vi's ":wq" reaches the shell whole: vi polls for typed-ahead
+    /// keys before it redraws, and poll outside canonical mode now looks at the terminal's input
+    /// without taking it. Before, vi's poll took the e of "echo" and vi ended with it ("cho: not
+    /// found"); on Linux vi reads a byte at a time and the shell gets the rest.</summary>
+    [Test]
+    public void ACommandTypedBehindVisQuitReachesTheShellWhole()
+    {
+        FrontDoorResult result = FrontDoorSession.Run(TimeSpan.FromSeconds(TimeoutSeconds), new[]
+        {
+            // The leading newline: GRUB resets COM1's receiver, so a byte sent that early may be lost.
+            new FrontDoorSession.Step(null, "\necho ready-$((6*7))\n"),
+            new FrontDoorSession.Step(@"\] ready-42", "vi /tmp/v\n"),
+            new FrontDoorSession.Step(null, "ihello", delayMilliseconds: 2000),
+            new FrontDoorSession.Step(null, "\u001b", delayMilliseconds: 1000),
+            new FrontDoorSession.Step(null, ":wq\necho after-vi $(cat /tmp/v)\n", delayMilliseconds: 1000),
+            new FrontDoorSession.Step(@"after-vi \w", "exit 3\n"),
+        }, new[] { "run", "--headless", "--no-build", "--timeout", TimeoutSeconds.ToString() });
+
+        result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] after-vi hello\r?$");
+        result.AssertExitStatus(3);
+    }
+
     // ---- one scripted session, several commands (issue #9's list); markers delimit their output ----
 
     private const string Session =

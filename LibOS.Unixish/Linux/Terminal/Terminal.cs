@@ -564,20 +564,36 @@ namespace Aegis.LibOS.Unixish.Linux
         {
             if (!lines) return (int)Math.Min((long)want - device.Discipline.ReadyCount, _input.Length);
             long n = InputDevices.Peek(_serial, buffer, _input.Length);
+            int end = SerialLineEnd(device, buffer, n);
+            return end > 0 ? end : n > 0 ? (int)n : 1;
+        }
+
+        /// <summary>The number of the n peeked serial bytes up to and including the first that may
+        /// end a line; 0 when none does.</summary>
+        private static int SerialLineEnd(TerminalDevice device, byte* buffer, long n)
+        {
             Termios settings = device.Discipline.Settings;
             for (int i = 0; i < n; i++)
                 if (MayEndLine(buffer[i], settings)) return i + 1;
-            return n > 0 ? (int)n : 1;
+            return 0;
         }
 
-        /// <summary>As SerialPiece for the keyboard, whose scan codes a copy of the translator
-        /// translates ahead: up to the first scan code whose bytes hold one that may end a line,
-        /// or bring the bytes still wanted.</summary>
+        /// <summary>As SerialPiece for the keyboard: up to the first scan code whose translation
+        /// holds a byte that may end a line, or brings the bytes still wanted.</summary>
         private int KeyboardPiece(TerminalDevice device, byte* buffer, bool lines, int want)
         {
             long wanted = (long)want - device.Discipline.ReadyCount;
             if (!lines && wanted >= _input.Length) return _input.Length;
             long n = InputDevices.Peek(_keyboard, buffer, _input.Length);
+            int end = ScanKeyboard(device, buffer, n, lines, wanted);
+            return end > 0 ? end : n > 0 ? (int)n : 1;
+        }
+
+        /// <summary>Translates the n peeked scan codes with a copy of the process's translator: the
+        /// number of them up to and including the first whose translation holds a byte that may
+        /// end a line (lines) or brings the bytes translated to 'wanted'; 0 when none does.</summary>
+        private int ScanKeyboard(TerminalDevice device, byte* buffer, long n, bool lines, long wanted)
+        {
             Termios settings = device.Discipline.Settings;
             _probe.CopyFrom(device.Keyboard);
             Span<byte> produced = stackalloc byte[ScanCodeTranslator.MaximumOutput];
@@ -593,7 +609,28 @@ namespace Aegis.LibOS.Unixish.Linux
                 for (int k = 0; k < count; k++)
                     if (MayEndLine(produced[k], settings)) return i + 1;
             }
-            return n > 0 ? (int)n : 1;
+            return 0;
+        }
+
+        /// <summary>Whether the rings hold input a read outside canonical mode would take (a byte,
+        /// or a scan code that translates to one), looked at without taking it: poll asks this,
+        /// and a program that polls before it ends must not take the next program's keys (busybox
+        /// vi looks for typed-ahead keys before it redraws: the e of the shell's next command,
+        /// typed behind ":wq", was lost with vi).</summary>
+        public bool InputWaiting(TerminalDevice device)
+        {
+            Attach();
+            fixed (byte* buffer = _input)
+            {
+                MakeWritable(buffer, _input.Length);
+                if (_serial != InputDevices.NoSlot && InputDevices.Peek(_serial, buffer, _input.Length) > 0) return true;
+                if (_keyboard != InputDevices.NoSlot)
+                {
+                    long n = InputDevices.Peek(_keyboard, buffer, _input.Length);
+                    if (n > 0 && ScanKeyboard(device, buffer, n, false, 1) > 0) return true;
+                }
+            }
+            return false;
         }
 
         public bool Wait(ulong deadline)

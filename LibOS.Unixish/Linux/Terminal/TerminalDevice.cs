@@ -37,6 +37,10 @@ namespace Aegis.LibOS.Unixish.Linux
         /// process owns until it reads them.</summary>
         bool Pump(TerminalDevice device, int want);
 
+        /// <summary>Whether input a read outside canonical mode would take is waiting (a byte),
+        /// without taking it.</summary>
+        bool InputWaiting(TerminalDevice device);
+
         /// <summary>Blocks until input may have arrived (then the caller pumps) or, when deadline is not
         /// ulong.MaxValue, until NowMilliseconds reaches it. False when no input can ever arrive (no
         /// input device): the caller then treats the terminal as at end of input.</summary>
@@ -215,9 +219,9 @@ namespace Aegis.LibOS.Unixish.Linux
 
         /// <summary>Moves arrived input into the line discipline (echo, signals) without reading:
         /// a line in canonical mode, otherwise until 'want' bytes are ready, and with want 0 only
-        /// the control characters (ITerminalPort.Pump). A reader wants its buffer's length, poll
-        /// one byte, a writer and a process blocked elsewhere 0 (^C, ^S and ^Q still act), FIONREAD
-        /// everything. What a process takes is its own: a shell's line editor reads a byte at a
+        /// the control characters (ITerminalPort.Pump). A reader wants its buffer's length; poll
+        /// a line in canonical mode and otherwise 0 (it looks at the rest without taking it); a
+        /// writer and a process blocked elsewhere 0 (^C, ^S and ^Q still act); FIONREAD everything. What a process takes is its own: a shell's line editor reads a byte at a
         /// time, and what it took beyond them was lost to the command it started (a paste of
         /// "cat > f", its lines and ^D gave cat nothing); a background job's write took the
         /// shell's next typed line.</summary>
@@ -337,14 +341,22 @@ namespace Aegis.LibOS.Unixish.Linux
             finally { _port.Leave(this); }
         }
 
+        /// <summary>poll's look. Canonical mode takes the line being typed (so it is echoed as it
+        /// is typed, as for a reader: `nc` polls its terminal). Otherwise it takes no input but
+        /// control characters (which act when they come) and looks at the rest without taking it:
+        /// a program that polls and then ends must leave the keys typed behind for the next reader.</summary>
         private bool PollReadableCore()
         {
-            Pump(1);
-            if (Discipline.Canonical) return Discipline.Delimiters > 0;
+            if (Discipline.Canonical)
+            {
+                Pump(1);
+                return Discipline.Delimiters > 0;
+            }
+            Pump(0);
             int minimum = Discipline.Settings.Cc[TermiosBits.VMIN];
             ulong time = Discipline.Settings.Cc[TermiosBits.VTIME];
             if (minimum == 0 && time == 0) return true;
-            return Discipline.ReadyCount > 0;
+            return Discipline.ReadyCount > 0 || _port.InputWaiting(this);
         }
 
         // ---- write ----
