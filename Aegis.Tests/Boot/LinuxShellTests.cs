@@ -137,6 +137,31 @@ public class LinuxShellTests
         result.AssertExitStatus(3);
     }
 
+    /// <summary>^S stops a writer's output and ^Q restarts it: the shell's loop writes a line every
+    /// 50 ms for about 2 s; ^S typed after its sixth line holds it for 6 s, so the loop takes at
+    /// least 6 s by the guest's clock, and every line still comes out. A writer takes only the
+    /// control characters from the terminal (the rest stays for readers), so this is the path
+    /// that must still find them.</summary>
+    [Test]
+    public void ControlSStopsAWritersOutputUntilControlQ()
+    {
+        FrontDoorResult result = FrontDoorSession.Run(TimeSpan.FromSeconds(TimeoutSeconds), new[]
+        {
+            // The leading newline: GRUB resets COM1's receiver, so a byte sent that early may be lost.
+            new FrontDoorSession.Step(null, "\necho ready-$((6*7))\n"),
+            new FrontDoorSession.Step(@"\] ready-42",
+                "s=$(date +%s); i=0; while [ $i -lt 40 ]; do echo tick-$i; i=$((i+1)); usleep 50000; done; echo \"took $(($(date +%s)-s))\"\n"),
+            new FrontDoorSession.Step(@"\] tick-5\r?\n", "\u0013"),
+            new FrontDoorSession.Step(null, "\u0011", delayMilliseconds: 6000),
+            new FrontDoorSession.Step(@"\] took \d+", "exit 2\n"),
+        }, new[] { "run", "--headless", "--no-build", "--timeout", TimeoutSeconds.ToString() });
+
+        for (int i = 0; i < 40; i++) result.AssertOutputMatches($@"(?m)^\[[0-9a-f]+ linux\] tick-{i}\r?$");
+        var took = result.AssertOutputMatches(@"(?m)^\[[0-9a-f]+ linux\] took (\d+)\r?$");
+        Assert.That(int.Parse(took.Groups[1].Value), Is.GreaterThanOrEqualTo(6), () => result.Describe("the loop's seconds: output held 6 s by ^S"));
+        result.AssertExitStatus(2);
+    }
+
     // ---- one scripted session, several commands (issue #9's list); markers delimit their output ----
 
     private const string Session =
