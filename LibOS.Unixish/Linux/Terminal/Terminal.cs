@@ -12,15 +12,17 @@
 //   Caller()                   the caller's pid, process group, session (default: all the
 //                              environment id, i.e. every process its own session leader);
 //   GroupInSession(group, sid) TIOCSPGRP's check (null: any group is accepted);
-//   ServiceInput()             moves arrived input through the line discipline now (echo and
-//                              signals) when the caller is in the foreground group — for a
-//                              process blocked elsewhere (wait4, nanosleep), after a Wait woken
-//                              by an Input upcall (WatchInput() makes its Wait wake for input).
+//   ServiceInput()             moves the control characters that arrived (^C ^\ ^Z ^S ^Q)
+//                              through the line discipline when the caller is in the foreground
+//                              group; the text stays for its reader (WatchInput() makes a Wait
+//                              wake for input; a blocked process is served by ServiceSignalKeys).
 //
 // Per process: each environment has its own TerminalDevice (a fork copies it); its control
 // state (termios, window size, session, foreground group) and the VGA screen's state live in the
 // VGA memory itself (AegisTerminalPort), so every process sees the same settings and continues
-// the same screen; typed-ahead input a process took from the rings stays its own. Invariant: nothing here throws to the caller for bad program input.
+// the same screen; input stays in the kernel's rings until a process reads it (what a process took
+// is its own: AegisTerminalPort.Pump takes only what the caller is about to read).
+// Invariant: nothing here throws to the caller for bad program input.
 using System;
 using Aegis.Abi;
 
