@@ -221,7 +221,8 @@ namespace Aegis.LibOS.Unixish.Linux
         /// a line in canonical mode, otherwise until 'want' bytes are ready, and with want 0 only
         /// the control characters (ITerminalPort.Pump). A reader wants its buffer's length; poll
         /// a line in canonical mode and otherwise 0 (it looks at the rest without taking it); a
-        /// writer and a process blocked elsewhere 0 (^C, ^S and ^Q still act); FIONREAD everything. What a process takes is its own: a shell's line editor reads a byte at a
+        /// writer and a process blocked elsewhere 0 (^C, ^S and ^Q still act); FIONREAD
+        /// everything. What a process takes is its own: a shell's line editor reads a byte at a
         /// time, and what it took beyond them was lost to the command it started (a paste of
         /// "cat > f", its lines and ^D gave cat nothing); a background job's write took the
         /// shell's next typed line.</summary>
