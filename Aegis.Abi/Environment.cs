@@ -136,6 +136,10 @@ namespace Aegis.Abi
         // InputPeek) and that it watches already (no InputWatch).
         public fixed ulong InputArrivals[4];
         public fixed ulong InputWatchers[4];
+        // ---- ends (issue #12): environments that ended since boot (any way: Exit, a crash, a
+        // destroy, an ancestor's end). A server compares it with its last reading and asks
+        // EnvironmentAlive about its clients only when it moved.
+        public ulong EnvironmentEnds;
 
         public const ulong InfoPageMagic = 0x4145474953494E46; // "AEGISINF"
     }

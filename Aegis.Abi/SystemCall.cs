@@ -270,6 +270,13 @@ namespace Aegis.Abi
         /// malformed filters as NicFilterInstall. The filter is the target's; NicFilterRemove by the
         /// target or by the caller (taking it back) removes it.</summary>
         NicFilterDelegate = 566,
+
+        /// <summary>EnvironmentAlive(id): 1 when an environment with that id (slot and generation) is
+        /// alive — created and not ended — else 0 (an id never used, 0, an ended one, one being reaped).
+        /// No capability is needed: an IpcSend already tells a live id from a dead one. With
+        /// InfoPage.EnvironmentEnds, a server that holds resources for clients it did not create
+        /// learns which of them ended without saying so (docs/abi.md, "Ends").</summary>
+        EnvironmentAlive = 567,
     }
 
     /// <summary>NotifyControl's flags.</summary>
@@ -280,7 +287,11 @@ namespace Aegis.Abi
         public const ulong Asynchronous = 1;
         /// <summary>A child's end makes its creator's Wait return WaitResult.ChildEnded.</summary>
         public const ulong ChildEnded = 2;
-        public const ulong All = 3;
+        /// <summary>Any other environment's end (issue #12) makes the Wait return WaitResult.OtherEnded:
+        /// a server learns that a client may have ended without saying so (then InfoPage.EnvironmentEnds
+        /// and EnvironmentAlive tell which).</summary>
+        public const ulong OthersEnded = 4;
+        public const ulong All = 7;
     }
 
     /// <summary>What Wait and WaitUntil return.</summary>
@@ -293,6 +304,9 @@ namespace Aegis.Abi
         /// <summary>An environment the caller created ended since its last ChildEnded result
         /// (NotifyFlags.ChildEnded; several ends are reported once).</summary>
         public const ulong ChildEnded = 2;
+        /// <summary>Another environment ended since the last OtherEnded result (NotifyFlags.OthersEnded;
+        /// several ends are reported once; ChildEnded comes first when both are due).</summary>
+        public const ulong OtherEnded = 3;
     }
 
     /// <summary>The range of Aegis's own call numbers: [First, End). Numbers below First (0 .. 511,
@@ -303,7 +317,7 @@ namespace Aegis.Abi
         /// <summary>The first Aegis call number (SystemCall.Null).</summary>
         public const ulong First = 512;
         /// <summary>One past the last Aegis call number.</summary>
-        public const ulong End = 567;
+        public const ulong End = 568;
     }
 
     /// <summary>Exit's second argument (besides an UpcallFrame's address).</summary>

@@ -72,7 +72,7 @@
 
 /* SystemCallNumbers (SystemCall.cs): Aegis's numbers are [SYSTEM_CALL_FIRST, SYSTEM_CALL_END). */
 #define SYSTEM_CALL_FIRST 512
-#define SYSTEM_CALL_END 567
+#define SYSTEM_CALL_END 568
 
 /* ExitCrash (SystemCall.cs): Exit's second argument. */
 #define EXIT_CRASH_NONE 0
@@ -99,10 +99,12 @@
 /* NotifyFlags, WaitResult (SystemCall.cs): NotifyControl's flags, Wait's and WaitUntil's results. */
 #define NOTIFY_FLAGS_ASYNCHRONOUS 1
 #define NOTIFY_FLAGS_CHILD_ENDED 2
-#define NOTIFY_FLAGS_ALL 3
+#define NOTIFY_FLAGS_OTHERS_ENDED 4
+#define NOTIFY_FLAGS_ALL 7
 #define WAIT_RESULT_WOKEN 0
 #define WAIT_RESULT_DEADLINE_PASSED 1
 #define WAIT_RESULT_CHILD_ENDED 2
+#define WAIT_RESULT_OTHER_ENDED 3
 
 /* Error (Error.cs): results of a failed call, negative in RAX. */
 #define ERROR_NONE 0
@@ -289,8 +291,9 @@
 #define INFO_PAGE_ADDRESS_SPACE_LOADS 600
 #define INFO_PAGE_INPUT_ARRIVALS 608
 #define INFO_PAGE_INPUT_WATCHERS 640
+#define INFO_PAGE_ENVIRONMENT_ENDS 672
 #define INFO_PAGE_INFO_PAGE_MAGIC 0x4145474953494E46
-#define INFO_PAGE_SIZE 672
+#define INFO_PAGE_SIZE 680
 
 /* CpuFeatureBits (Environment.cs): InfoPage.CpuFeatures. */
 #define CPU_FEATURE_BITS_FS_GS_BASE 1
@@ -508,4 +511,5 @@
 #define SYSTEM_CALL_NIC_INFO 560
 #define SYSTEM_CALL_NIC_RESTRICT 565
 #define SYSTEM_CALL_NIC_FILTER_DELEGATE 566
+#define SYSTEM_CALL_ENVIRONMENT_ALIVE 567
 #define SYSTEM_CALL_NIC_SEND 564

@@ -101,5 +101,8 @@ namespace Aegis.LibOS
 
         /// <summary>InfoPage.InputWatchers: the device's watcher (0: none).</summary>
         public static ulong InputWatcher(InputDevice device) => (ulong)device < 4 ? GlobalPage->InputWatchers[(int)device] : 0;
+
+        /// <summary>InfoPage.EnvironmentEnds: environments that ended since boot (compare with a last reading).</summary>
+        public static ulong EnvironmentEnds => GlobalPage->EnvironmentEnds;
     }
 }

@@ -78,6 +78,9 @@ namespace Aegis.LibOS
         public static Error EnvironmentSetUpcall(ulong environmentSlot, ulong upcallEntry, ulong upcallStackTop, ulong stackPages = 0)
             => Call(SystemCall.EnvironmentSetUpcall, environmentSlot, upcallEntry, upcallStackTop, stackPages).Error;
 
+        /// <summary>Whether an environment with this id is alive (created, not ended): no capability needed.</summary>
+        public static bool EnvironmentAlive(ulong id) => Call(SystemCall.EnvironmentAlive, id).Value == 1;
+
         /// <summary>Value: the EnvironmentState; Second: the exit status or the DestroyReason.</summary>
         public static SystemCallResult EnvironmentStatus(ulong environmentSlot) => Call(SystemCall.EnvironmentStatus, environmentSlot);
 

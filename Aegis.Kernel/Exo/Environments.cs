@@ -154,6 +154,13 @@ namespace Aegis.Kernel.Exo
             return index < 0 ? null : s_environments[index]; // an environment being reaped is in s_dying
         }
 
+        /// <summary>EnvironmentAlive: whether the id names a live environment (not ended, not being reaped).</summary>
+        public static bool IsAliveId(ulong id)
+        {
+            Environment live = Find(id);
+            return live != null && live.IsAlive;
+        }
+
         /// <summary>The state of a live or ended environment (ended ones are remembered in a ring).
         /// False when the id is unknown or its record was overwritten.</summary>
         public static bool TryGetStatus(ulong id, out EnvironmentState state, out ulong status)
@@ -573,6 +580,8 @@ namespace Aegis.Kernel.Exo
                     Scheduler.FailCall(other, Error.BadEnvironment);
                 if (other.PendingCaller == environment.Id)
                     other.PendingCaller = 0;
+                if ((other.NotifyFlags & NotifyFlags.OthersEnded) != 0 && other.IsAlive)
+                    Notifications.OnOtherEnded(other); // a server that holds things for clients it did not create
             }
             if (environment.PendingCaller != 0)
             {
@@ -586,6 +595,7 @@ namespace Aegis.Kernel.Exo
             s_ended[s_endedNext].State = endState;
             s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
             s_endedNext = (s_endedNext + 1) % s_ended.Length;
+            s_info->EnvironmentEnds++; // servers compare it with their last reading (EnvironmentAlive)
             // What it was charged returns to its account now (its memory is on its way back; the
             // kernel's reserve, not the account, covers the frames still being reaped).
             Accounts.Leave(environment);

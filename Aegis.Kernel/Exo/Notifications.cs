@@ -40,6 +40,7 @@ namespace Aegis.Kernel.Exo
             ulong previous = caller.NotifyFlags;
             caller.NotifyFlags = flags;
             if ((flags & NotifyFlags.ChildEnded) == 0) caller.ChildEndedPending = false;
+            if ((flags & NotifyFlags.OthersEnded) == 0) caller.OtherEndedPending = false;
             return previous;
         }
 
@@ -141,6 +142,12 @@ namespace Aegis.Kernel.Exo
                 caller.ChildEndWakes++;
                 return WaitResult.ChildEnded;
             }
+            if (caller.OtherEndedPending)
+            {
+                caller.OtherEndedPending = false;
+                caller.OtherEndWakes++;
+                return WaitResult.OtherEnded;
+            }
             if (deadline != 0)
             {
                 if (Cpu.ReadTimestampCounter() >= deadline)
@@ -183,6 +190,19 @@ namespace Aegis.Kernel.Exo
             }
             else
                 parent.ChildEndedPending = true;
+        }
+
+        /// <summary>From Environments.DestroyOne's walk over the other environments when one ends (any
+        /// way, descendants included): 'watcher' asked to hear of every end (NotifyFlags.OthersEnded).</summary>
+        public static void OnOtherEnded(Environment watcher)
+        {
+            if (watcher.State == EnvironmentState.Blocked && watcher.Blocked == BlockReason.Waiting)
+            {
+                watcher.OtherEndWakes++;
+                Scheduler.Wake(watcher, WaitResult.OtherEnded, 0);
+            }
+            else
+                watcher.OtherEndedPending = true;
         }
 
         /// <summary>Every timer tick at a safe point: wakes the WaitUntils whose deadline passed.

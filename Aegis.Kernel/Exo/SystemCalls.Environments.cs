@@ -218,6 +218,10 @@ namespace Aegis.Kernel.Exo
             return Ok();
         }
 
+        /// <summary>EnvironmentAlive(id): 1 or 0; no capability (an IpcSend tells as much), no error.</summary>
+        private static ulong EnvironmentAlive(ulong a0, ulong a1, ulong a2, ulong a3, ulong a4, ulong a5)
+            => Ok(Environments.IsAliveId(a0) ? 1UL : 0UL);
+
         private static ulong EnvironmentStatus(Environment caller, InterruptFrame* frame, ulong slot)
         {
             ulong id;

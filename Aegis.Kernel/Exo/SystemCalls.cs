@@ -126,6 +126,8 @@ namespace Aegis.Kernel.Exo
             Define(SystemCall.NicSend, &NicSend);
             Define(SystemCall.NicRestrict, &NicRestrict);
             DefineWithFrame(SystemCall.NicFilterDelegate, &NicFilterDelegate);
+            // Ends (SystemCalls.Environments.cs, issue #12)
+            Define(SystemCall.EnvironmentAlive, &EnvironmentAlive);
 
             ulong* fast = FastTable();
             ulong redirect = RedirectStub();

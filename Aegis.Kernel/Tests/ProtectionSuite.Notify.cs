@@ -16,7 +16,7 @@ namespace Aegis.Kernel.Tests
         private static readonly string[] s_notifyBehaviours =
         {
             "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end", "ipc-reply-wait-until",
-            "ipc-send-sender-continues",
+            "ipc-send-sender-continues", "environment-alive",
         };
 
         private const string NotifyImage = "notify";
@@ -39,6 +39,7 @@ namespace Aegis.Kernel.Tests
                 case "child-end": reason = ChildEndBehaviour(); return true;
                 case "ipc-reply-wait-until": reason = ReplyWaitUntilBehaviour(); return true;
                 case "ipc-send-sender-continues": reason = SenderContinuesBehaviour(); return true;
+                case "environment-alive": reason = EnvironmentAliveBehaviour(); return true;
                 default: reason = null; return false;
             }
         }
@@ -210,6 +211,36 @@ namespace Aegis.Kernel.Tests
             ulong ms = 0;
             while (at < output.Length && output[at] >= '0' && output[at] <= '9') ms = ms * 10 + (ulong)(output[at++] - '0');
             return ms;
+        }
+
+        /// <summary>EnvironmentAlive (issue #12): 1 for a live child and for the caller, 0 for 0 and an id
+        /// past the table, 0 for the child once destroyed; InfoPage.EnvironmentEnds grew by exactly
+        /// the one end (the kernel's own count of ends agrees, and the child is really gone).
+        /// NotifyFlags.OthersEnded: an end wakes the WaitUntil with OtherEnded; with the flag off an
+        /// end does not (the Wait runs to its deadline).</summary>
+        private static string EnvironmentAliveBehaviour()
+        {
+            ulong endsBefore = Environments.Info->EnvironmentEnds;
+            Environment app = Spawn(NotifyImage, "alive");
+            if (!Start(app)) return "cannot start";
+            if (!RunToEnd(5000)) return "timed out: " + Output(app);
+            string output = Output(app);
+            if (!ExitedWith(app, 0)) return "notify " + Ending(app) + ": " + output;
+            string problem = Expect(output, "notify: alive 1 1 0 0") ?? Expect(output, "notify: after 0 ends 1")
+                ?? Expect(output, "notify: other " + WaitResult.OtherEnded.ToString()) ?? Expect(output, "notify: off " + WaitResult.DeadlinePassed.ToString());
+            if (problem != null) return problem;
+            string marker = "notify: spawned ";
+            int at = output.IndexOf(marker);
+            if (at < 0) return "no child id: " + output;
+            ulong child = MillisecondsAfter(output, marker);
+            if (Environments.IsAliveId(child)) return "the kernel still has the child " + child.ToString() + " alive";
+            if (!Environments.TryGetStatus(child, out EnvironmentState state, out _) || state != EnvironmentState.Destroyed)
+                return "the child " + child.ToString() + " did not end destroyed";
+            // The three children's ends and the app's own; one OthersEnded wake (the first 'quit').
+            ulong ends = Environments.Info->EnvironmentEnds - endsBefore;
+            if (ends != 4) return "InfoPage.EnvironmentEnds grew by " + ends.ToString() + ", expected 4 (three children and the app)";
+            if (app.OtherEndWakes != 1) return "the kernel counted " + app.OtherEndWakes.ToString() + " other-end wakeups, expected 1";
+            return null;
         }
 
         /// <summary>A parent with NotifyFlags.ChildEnded blocked in WaitUntil is woken with ChildEnded

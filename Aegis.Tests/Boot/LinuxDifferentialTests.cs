@@ -46,6 +46,7 @@ public class LinuxDifferentialTests
         "sockets", // AF_INET over 127.0.0.1: TCP across fork, poll/select, sendfile, UDP, timeouts, large datagrams, errors (issue #12)
         "epoll", // eventfd and epoll: counters, level/edge/oneshot, errors, waits woken by a child, a signal, a thread
         "unixsockets", // AF_UNIX: socketpair, paths, abstract names, boundaries, EOF/EPIPE, poll/epoll waits, SCM_RIGHTS, SO_PASSCRED
+        "proc-no-goodbye", // a process ended without its libOS's exit: the file server lets go of its sockets (session 21)
     };
 
     /// <summary>A line that is not the program's: the kernel's and the front door's log lines

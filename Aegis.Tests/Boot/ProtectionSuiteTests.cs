@@ -60,7 +60,7 @@ public class ProtectionSuiteTests
     // Issue #9's notifications: kept IPC, asynchronous delivery, WaitUntil, child ends (ProtectionSuite.Notify.cs).
     private static readonly string[] NotifyBehaviours =
     {
-        "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end", "ipc-reply-wait-until", "ipc-send-sender-continues",
+        "ipc-pending", "ipc-pending-full", "ipc-async", "wait-deadline", "child-end", "ipc-reply-wait-until", "ipc-send-sender-continues", "environment-alive",
     };
 
     // Issue #9's fast fork: PageShare and PageInherit (Aegis.Kernel/Tests/ProtectionSuite.Sharing.cs).

@@ -248,6 +248,28 @@ public class NetTcpRobustnessTests
         Assert.That(clients.All(c => c.State == TcpState.Established), Is.True);
     }
 
+    /// <summary>Closing a listener with connections queued and half-open resets them all (the
+    /// clients see the reset). It once dequeued through Accept, which refuses after the listener
+    /// stops listening: a null connection took the file server down (session 21, proc-no-goodbye).</summary>
+    [Test]
+    public void ClosingAListenerWithQueuedAndHalfOpenConnectionsResetsThemAll()
+    {
+        var (net, ch, sh) = Pair();
+        var l = sh.Tcp.CreateListener();
+        l.Listen(Ipv4Address.Any, 80, 2);
+        var clients = Enumerable.Range(0, 4).Select(_ => ch.Tcp.CreateConnection()).ToList();
+        foreach (var c in clients) c.Connect(ServerAddress, 80, net.Now);
+        net.Run(500_000);
+        Assert.That(l.Pending, Is.EqualTo(2));
+        Assert.That(l.SynReceivedCount, Is.EqualTo(2));
+        Assert.DoesNotThrow(() => l.Close(net.Now));
+        Assert.That(l.Pending, Is.EqualTo(0));
+        Assert.That(l.IsListening, Is.False);
+        net.Run(2_000_000);
+        Assert.That(clients.All(c => c.State == TcpState.Closed), Is.True,
+            () => string.Join(", ", clients.Select(c => c.State)));
+    }
+
     private static (TcpConnection, TcpConnection) ConnectTo(SimNet net, SimHost ch, TcpListener l)
     {
         var c = ch.Tcp.CreateConnection();

@@ -81,7 +81,13 @@ namespace Aegis.LibOS.Net
             _tcp.RemoveListener(this);
             while (_count > 0)
             {
-                TcpConnection c = Accept(out _);
+                // (Not Accept: it refuses once IsListening is off, and a null here took the server down.)
+                TcpConnection c = _queue[_head];
+                _queue[_head] = null;
+                _head = (_head + 1) % _queue.Length;
+                _count--;
+                c.InAcceptQueue = false;
+                c.Listener = null;
                 c.Abort(nowMicros);
             }
             _tcp.AbortHalfOpen(this, nowMicros);

@@ -244,7 +244,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// Fields the libOS does not track (merges, times, discards, flushes) are 0.</summary>
         /// <summary>/proc/aegis/file_server: "NAME COUNT" a line for every operation of the file
         /// server's protocol (VfsProtocol.Names, in its order), the requests it answered since it
-        /// started, from every process; empty without a server.</summary>
+        /// started, from every process; then "ended_without_goodbye N": the processes it found ended
+        /// without exit's Goodbye and let go of (VfsIpc.NoticeEnds); empty without a server.</summary>
         public static string FormatFileServerCalls(System.Func<long[], bool> source)
         {
             var calls = new long[VfsProtocol.Count + VfsProtocol.ServerFacts];
@@ -252,6 +253,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             var text = new System.Text.StringBuilder();
             for (int op = 1; op < VfsProtocol.Count; op++)
                 text.Append(VfsProtocol.Names[op]).Append(' ').Append(calls[op].ToString()).Append('\n');
+            text.Append("ended_without_goodbye ").Append(calls[VfsProtocol.Count + 3].ToString()).Append('\n');
             return text.ToString();
         }
 

@@ -14,8 +14,11 @@
 // each change. A buffer whose frames went with their process faults: the server's fault handler
 // maps a scratch page there and forgets the slot, so a dead client never takes the server down.
 //
-// Limits: a process the kernel destroys without exit's Goodbye (a crash, a SIGKILL its libOS did not act on in time)
-// leaves its server descriptors behind (their files' memory stays until the machine stops).
+// A process the kernel destroys without exit's Goodbye (a crash, a SIGKILL its libOS did not act
+// on in time, a program's own Aegis Exit call) is found by NoticeEnds: the server asks the kernel to
+// end its Waits at every environment's end (NotifyFlags.OthersEnded), and when InfoPage.EnvironmentEnds
+// moved it asks EnvironmentAlive about each process it holds something for, and does Goodbye's work
+// for the ended ones (VfsServer.Depart).
 using Aegis.Abi;
 
 namespace Aegis.LibOS.Unixish.Linux.Files
@@ -270,6 +273,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             s_vfs.TakeFilterBack = Net.NetService.TakeFilterBack;
             s_vfs.DeliverWaiting = Net.NetService.DeliverWaiting;
             bool network = s_vfs.Sockets != null;
+            // Ends: a process that ended without Goodbye (NoticeEnds). The flag ends the loop's Wait at
+            // every end; the counter read first means no end is missed between the two.
+            s_endsSeen = Info.EnvironmentEnds;
+            SystemCalls.NotifyControl(NotifyFlags.OthersEnded);
             s_busy = false;
             // Calls are answered inside the Wait (upcalls). Between them: the network's frames and
             // timers (a frame ends the Wait; NetService.NextDeadlineMicros is its next timer), and
@@ -281,6 +288,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             while (true)
             {
                 ulong deadline = next;
+                NoticeEnds();
                 if (network)
                 {
                     Net.NetService.Step();
@@ -306,6 +314,49 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         }
 
         private static bool s_busy, s_commitFailed, s_deadlineLost;
+
+        /// <summary>InfoPage.EnvironmentEnds when NoticeEnds last looked.</summary>
+        private static ulong s_endsSeen;
+        /// <summary>Whether a slot was taken from a live process (Claim): its descriptors are no longer
+        /// found through the slots, so the next look walks the descriptor table once.</summary>
+        private static bool s_evicted;
+        private static readonly System.Collections.Generic.List<ulong> s_holders = new System.Collections.Generic.List<ulong>();
+
+        /// <summary>Goodbye's work for every process that ended without it, when an environment ended
+        /// since the last look (one read of the information page otherwise): the registered
+        /// processes, then those the server holds something else for, each asked about once with
+        /// EnvironmentAlive. At the loop's turn and before each call.</summary>
+        private static void NoticeEnds()
+        {
+            ulong ends = Info.EnvironmentEnds;
+            if (ends == s_endsSeen) return;
+            s_endsSeen = ends;
+            s_holders.Clear();
+            for (int i = 0; i <= s_highest; i++)
+            {
+                ulong client = s_clients[i];
+                if (client == 0) continue;
+                s_holders.Add(client);
+                if (SystemCalls.EnvironmentAlive(client)) continue;
+                s_vfs.Depart(client);
+                Forget(i);
+                s_dead[i] = false;
+            }
+            int registered = s_holders.Count;
+            s_vfs.Holders(s_holders, s_evicted);
+            s_evicted = false;
+            for (int i = registered; i < s_holders.Count; i++)
+            {
+                if (SystemCalls.EnvironmentAlive(s_holders[i])) continue;
+                s_vfs.Depart(s_holders[i]);
+            }
+            if (s_vfs.Unix.HasChanged) WakeUnixWatchers();
+            if (s_vfs.Sockets != null && s_vfs.SocketsTouched)
+            {
+                s_vfs.SocketsTouched = false;
+                Net.NetService.AfterWork();
+            }
+        }
         /// <summary>The deadline (TSC) of the Wait the loop is in (ulong.MaxValue: none; 0: not in it).</summary>
         private static ulong s_loopDeadline;
 
@@ -473,6 +524,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     if (s_lastUse[i] < s_lastUse[slot]) slot = i;
                 // The evicted process hears no generations any more: generation 0 (never a tree's)
                 // ends every answer it cached, so its next call comes here and learns Unregistered.
+                s_evicted = true;
                 if ((s_pages[slot] & AllPages) == AllPages && !s_dead[slot])
                 {
                     if ((s_pages[slot] & LendBit) != 0) s_vfs.EndLending(s_clients[slot], (byte*)(s_bases[slot] + VfsProtocol.BufferBytes), republish: false);
@@ -502,6 +554,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             reply1 = 0;
             if (s_busy) { reply0 = unchecked((ulong)VfsProtocol.Busy); return; } // mounting, or inside the commit's disk waits
+            NoticeEnds(); // (first: a slot Find returns below may be a dead process's)
             ulong sender = request.Sender;
             int slot = Find(sender);
             if ((request.Word0 & 0xFF) == VfsProtocol.Hello)

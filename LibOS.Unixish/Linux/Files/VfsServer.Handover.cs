@@ -219,6 +219,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
         }
 
+        /// <summary>Holders' part: the processes with handover records or lent or given filters.</summary>
+        private void HandoverHolders(System.Collections.Generic.List<ulong> holders)
+        {
+            foreach (ulong sender in _records.Keys) AddOnce(holders, sender);
+            for (int i = 0; i < _lent.Count; i++) AddOnce(holders, _lent[i].Process);
+            for (int i = 0; i < _given.Count; i++) AddOnce(holders, _given[i].Process);
+        }
+
         /// <summary>Filters given to processes and not yet taken back.</summary>
         public int GivenFilters => _given.Count;
 

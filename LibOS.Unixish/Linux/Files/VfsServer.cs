@@ -123,6 +123,49 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
         }
 
+        /// <summary>Everything the server holds for a process goes: its descriptors (a description
+        /// another process shares stays), a datagram it was staging, its handover records, the filters
+        /// given to it. Goodbye's work, and what the environment glue does for a process it learns
+        /// ended without Goodbye (VfsIpc.NoticeEnds: InfoPage.EnvironmentEnds, EnvironmentAlive).</summary>
+        public void Depart(ulong sender)
+        {
+            if (!Saying) DepartedCount++;
+            LinuxFiles files = Files;
+            for (int fd = 0; fd < files.Table.Size; fd++)
+                if (Owned(sender, fd)) files.Table.Close(fd);
+            ForgetStaged(sender);
+            ForgetHandovers(sender);
+            _heldFor.Remove(sender);
+            SocketsTouched = true; // a socket may have closed
+        }
+
+        /// <summary>Processes given descriptors by another's Duplicate (fork's children), until they depart.</summary>
+        private readonly System.Collections.Generic.HashSet<ulong> _heldFor = new System.Collections.Generic.HashSet<ulong>();
+
+        /// <summary>Processes found ended without Goodbye and departed for (/proc/aegis/file_server's
+        /// "ended_without_goodbye").</summary>
+        public long DepartedCount;
+        private bool Saying;
+
+        /// <summary>Every process the server holds something for, added to 'holders' once each (ids
+        /// there already are skipped): the children given descriptors by a Duplicate, staged
+        /// datagrams, handover records, lent and given filters, and — only when 'descriptors' (a
+        /// registered process's slot was taken from it) — every descriptor's owner (the whole table).</summary>
+        public void Holders(System.Collections.Generic.List<ulong> holders, bool descriptors)
+        {
+            if (descriptors)
+                for (int fd = 0; fd < Files.Table.Size; fd++)
+                    if (Files.Table.Get(fd) != null) AddOnce(holders, _owners[fd]);
+            foreach (ulong sender in _heldFor) AddOnce(holders, sender);
+            foreach (ulong sender in _staged.Keys) AddOnce(holders, sender);
+            HandoverHolders(holders);
+        }
+
+        private static void AddOnce(System.Collections.Generic.List<ulong> list, ulong id)
+        {
+            if (id != 0 && !list.Contains(id)) list.Add(id);
+        }
+
         private bool Owned(ulong sender, int fd) =>
             fd >= 0 && fd < Files.Table.Size && Files.Table.Get(fd) != null && _owners[fd] == sender;
 
@@ -190,10 +233,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             switch (op)
             {
                 case VfsProtocol.Goodbye:
-                    for (int fd = 0; fd < files.Table.Size; fd++)
-                        if (Owned(sender, fd)) files.Table.Close(fd);
-                    ForgetStaged(sender);
-                    ForgetHandovers(sender);
+                    Saying = true;
+                    Depart(sender);
+                    Saying = false;
                     return 0;
 
                 case VfsProtocol.Open:
@@ -470,6 +512,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     {
                         if (w1 > VfsProtocol.PayloadBytes / 4) return -Errno.EINVAL;
                         int* fds = (int*)payload;
+                        if (w2 != sender && w1 > 0) _heldFor.Add(w2); // a child that may never call (Holders)
                         for (int i = 0; i < (int)w1; i++)
                         {
                             int fd = fds[i];
@@ -519,6 +562,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     ((long*)payload)[VfsProtocol.Count] = HandedOverCount;
                     ((long*)payload)[VfsProtocol.Count + 1] = AdoptedCount;
                     ((long*)payload)[VfsProtocol.Count + 2] = LentCount;
+                    ((long*)payload)[VfsProtocol.Count + 3] = DepartedCount;
                     return VfsProtocol.Count;
 
                 case VfsProtocol.DisplayPath:

@@ -29,6 +29,13 @@
 //   continue ID T  IpcSends T to environment ID with flags 2 (unknown: must be refused), then with
 //                  IpcSendFlags.SenderContinues; prints "notify: continue RESULT RESULT" and exits
 //                  without another system call but its output and Exit.
+//   alive          (issue #12) spawns 'idle', then prints "notify: alive C S Z G" (EnvironmentAlive of
+//                  the child, itself, 0 and an id past the table), destroys the child and prints
+//                  "notify: after A ends N" (EnvironmentAlive of the child, InfoPage.EnvironmentEnds
+//                  minus its reading before the destroy), then "notify: spawned <id>". Then with
+//                  NotifyFlags.OthersEnded on it spawns 'quit' and WaitUntils 20 s ("notify: other R":
+//                  OtherEnded), and with it off spawns 'quit', sees it end and WaitUntils 50 ms
+//                  ("notify: off R": DeadlinePassed).
 //   idle           Waits for ever.   quit   exits 0.
 using System.Runtime;
 using System.Runtime.CompilerServices;
@@ -56,6 +63,7 @@ namespace Aegis.Apps.Notify
                 case "spin": return Spin();
                 case "deadline": return Deadline();
                 case "parent": return Parent();
+                case "alive": return Alive();
                 case "rearm": return Rearm();
                 case "call": return CallMany(Number(words[1]), (int)Number(words[2]));
                 case "once": return Once();
@@ -142,7 +150,7 @@ namespace Aegis.Apps.Notify
             ulong rounds = 0;
             while (s_received == 0) rounds++; // no system call: only an asynchronous upcall ends this
             Console.WriteLine("notify: async got " + s_words[0].ToString() + " trap " + s_traps[0].ToString() + " after " + (rounds > 0 ? "some" : "no") + " rounds");
-            Console.WriteLine("notify: bad flag " + Result(SystemCalls.NotifyControl(4)));
+            Console.WriteLine("notify: bad flag " + Result(SystemCalls.NotifyControl(8)));
             return 0;
         }
 
@@ -211,6 +219,40 @@ namespace Aegis.Apps.Notify
             if (started != Error.None) { Console.WriteLine("notify: start " + mode + " " + Errors.Name(started)); return 0; }
             return child.Value;
         }
+
+        private static int Alive()
+        {
+            ulong slot = Spawn("idle");
+            if (slot == 0) return 1;
+            ulong child = SystemCalls.CapabilityQuery(slot).Second;
+            Console.WriteLine("notify: alive " + Bit(SystemCalls.EnvironmentAlive(child)) + " " + Bit(SystemCalls.EnvironmentAlive(Info.EnvironmentId))
+                + " " + Bit(SystemCalls.EnvironmentAlive(0)) + " " + Bit(SystemCalls.EnvironmentAlive(ulong.MaxValue)));
+            ulong before = Info.EnvironmentEnds;
+            SystemCalls.EnvironmentDestroy(slot);
+            Console.WriteLine("notify: after " + Bit(SystemCalls.EnvironmentAlive(child)) + " ends " + (Info.EnvironmentEnds - before).ToString());
+            Console.WriteLine("notify: spawned " + child.ToString());
+            // Any end wakes a Wait with OthersEnded on (the 'quit' child here; ChildEnded is off) ...
+            SystemCalls.NotifyControl(NotifyFlags.OthersEnded);
+            ulong quit = Spawn("quit");
+            if (quit == 0) return 1;
+            Console.WriteLine("notify: other " + Result(SystemCalls.WaitUntil(Rdtsc() + Info.TimestampHz * 20)));
+            SystemCalls.EnvironmentDestroy(quit);
+            // ... and none with it off.
+            SystemCalls.NotifyControl(0);
+            quit = Spawn("quit");
+            if (quit == 0) return 1;
+            while (true)
+            {
+                SystemCallResult status = SystemCalls.EnvironmentStatus(quit);
+                if (status.IsError || status.Value == (ulong)EnvironmentState.Exited || status.Value == (ulong)EnvironmentState.Destroyed) break;
+                SystemCalls.Yield();
+            }
+            Console.WriteLine("notify: off " + Result(SystemCalls.WaitUntil(Rdtsc() + Info.TimestampHz / 20)));
+            SystemCalls.EnvironmentDestroy(quit);
+            return 0;
+        }
+
+        private static string Bit(bool value) => value ? "1" : "0";
 
         private static int Parent()
         {
