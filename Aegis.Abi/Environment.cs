@@ -137,9 +137,14 @@ namespace Aegis.Abi
         public fixed ulong InputArrivals[4];
         public fixed ulong InputWatchers[4];
         // ---- ends (issue #12): environments that ended since boot (any way: Exit, a crash, a
-        // destroy, an ancestor's end). A server compares it with its last reading and asks
-        // EnvironmentAlive about its clients only when it moved.
+        // destroy, an ancestor's end), and the ids of the latest RecentEndsKept of them: the n-th
+        // end (counting from 1) is RecentEnds[(n - 1) % RecentEndsKept], written before the count
+        // grows. A server compares the count with its last reading and looks at the new ids; when
+        // more ended than are kept (or while it read), it asks EnvironmentAlive about its clients.
         public ulong EnvironmentEnds;
+        public fixed ulong RecentEnds[16];
+
+        public const int RecentEndsKept = 16;
 
         public const ulong InfoPageMagic = 0x4145474953494E46; // "AEGISINF"
     }

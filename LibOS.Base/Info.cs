@@ -104,5 +104,9 @@ namespace Aegis.LibOS
 
         /// <summary>InfoPage.EnvironmentEnds: environments that ended since boot (compare with a last reading).</summary>
         public static ulong EnvironmentEnds => GlobalPage->EnvironmentEnds;
+
+        /// <summary>InfoPage.RecentEnds: the id of the n-th end since boot (n from 0), valid while
+        /// EnvironmentEnds - n is at most InfoPage.RecentEndsKept.</summary>
+        public static ulong RecentEnd(ulong n) => GlobalPage->RecentEnds[(int)(n % InfoPage.RecentEndsKept)];
     }
 }

@@ -595,7 +595,8 @@ namespace Aegis.Kernel.Exo
             s_ended[s_endedNext].State = endState;
             s_ended[s_endedNext].Status = endState == EnvironmentState.Exited ? status : (ulong)reason;
             s_endedNext = (s_endedNext + 1) % s_ended.Length;
-            s_info->EnvironmentEnds++; // servers compare it with their last reading (EnvironmentAlive)
+            s_info->RecentEnds[(int)(s_info->EnvironmentEnds % InfoPage.RecentEndsKept)] = environment.Id; // before the count
+            s_info->EnvironmentEnds++; // servers compare it with their last reading
             // What it was charged returns to its account now (its memory is on its way back; the
             // kernel's reserve, not the account, covers the frames still being reaped).
             Accounts.Leave(environment);

@@ -769,4 +769,35 @@ public sealed unsafe class LinuxUnixSocketTests
         parent.Client.Goodbye();
         Assert.That(_tree.Server.Unix.Open, Is.EqualTo(0), "exit closed the sockets");
     }
+    /// <summary>A forked child the parent's Duplicate gave descriptors, which never calls the server
+    /// and ends without Goodbye (a crash): the server knows it holds something for it (Holds,
+    /// Holders), and Depart — what the environment glue does when InfoPage.RecentEnds names it —
+    /// closes its ends, so the parent reads end of file. A process that said Goodbye is held for
+    /// no more, and Depart of it counts as such only when no Goodbye did it.</summary>
+    [Test]
+    public void AChildThatEndsWithoutGoodbyeIsHeldForUntilDepartClosesItsEnds()
+    {
+        SharedProcess parent = _tree.Attach(40);
+        Assert.That(parent.Client.SocketPair(LinuxSocket.AF_UNIX, LinuxSocket.SOCK_STREAM, 0, out RemoteSocket a, out RemoteSocket b), Is.EqualTo(0));
+        FdOf(parent, a);
+        FdOf(parent, b);
+        Assert.That(parent.Client.BeforeFork(41), Is.EqualTo(0));
+        Assert.That(_tree.Server.Holds(41), Is.True, "given descriptors by its parent's Duplicate");
+        Assert.That(_tree.Server.Holds(43), Is.False);
+        var holders = new List<ulong>();
+        _tree.Server.Holders(holders, descriptors: false);
+        Assert.That(holders, Does.Contain(41UL));
+        // The parent closes its copy of a (the close rides with its next call); the child's copy keeps a open.
+        Close(parent, a);
+        Assert.That(_tree.Server.DescriptorsOf(41), Is.EqualTo(2));
+        long departedBefore = _tree.Server.DepartedCount;
+        _tree.Server.Depart(41);
+        Assert.That(_tree.Server.DescriptorsOf(41), Is.EqualTo(0));
+        Assert.That(_tree.Server.Holds(41), Is.False);
+        Assert.That(_tree.Server.DepartedCount, Is.EqualTo(departedBefore + 1));
+        Assert.That(Receive(parent, b, out _), Is.EqualTo(""), "the child's end of a closed with it: end of file");
+        parent.Client.Goodbye();
+        Assert.That(_tree.Server.DepartedCount, Is.EqualTo(departedBefore + 1), "a Goodbye is not counted as an end without one");
+        Assert.That(_tree.Server.Unix.Open, Is.EqualTo(0));
+    }
 }

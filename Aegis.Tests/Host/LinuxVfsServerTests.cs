@@ -232,7 +232,8 @@ public unsafe class LinuxVfsServerTests
             return (names, counts);
         }
         (string[] Names, long[] Counts) before = Read();
-        Assert.That(before.Names, Is.EqualTo(VfsProtocol.Names[1..]), "every operation, in the protocol's order");
+        Assert.That(before.Names, Is.EqualTo(VfsProtocol.Names[1..].Append("ended_without_goodbye")), "every operation, in the protocol's order, then the processes let go of without Goodbye");
+        Assert.That(before.Counts[^1], Is.Zero);
         b.CreateFile("/tmp/x", "hello"); // open, write; the close rides along with the next request
         for (int i = 0; i < 3; i++) Assert.That(b.StatError("/tmp/x"), Is.EqualTo(0));
         Assert.That(a.StatError("/tmp/none"), Is.EqualTo(-Errno.ENOENT));

@@ -318,37 +318,48 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>InfoPage.EnvironmentEnds when NoticeEnds last looked.</summary>
         private static ulong s_endsSeen;
         /// <summary>Whether a slot was taken from a live process (Claim): its descriptors are no longer
-        /// found through the slots, so the next look walks the descriptor table once.</summary>
+        /// found through the slots, so the next look asks about every holder.</summary>
         private static bool s_evicted;
         private static readonly System.Collections.Generic.List<ulong> s_holders = new System.Collections.Generic.List<ulong>();
 
         /// <summary>Goodbye's work for every process that ended without it, when an environment ended
-        /// since the last look (one read of the information page otherwise): the registered
-        /// processes, then those the server holds something else for, each asked about once with
-        /// EnvironmentAlive. At the loop's turn and before each call.</summary>
+        /// since the last look (one read of the information page otherwise). The ids of the new
+        /// ends come from InfoPage.RecentEnds: a registered process, or one the server holds
+        /// something else for, is let go of (a process that said Goodbye is neither). When more
+        /// ended than the page keeps, or a slot was taken from a live process (its descriptors are
+        /// no longer found through the slots), every holder is asked about with EnvironmentAlive.
+        /// At the loop's turn and before each call.</summary>
+        /// <summary>A process that ended: Goodbye's work if the server holds anything for it.</summary>
+        private static void Ended(ulong process)
+        {
+            int slot = Find(process);
+            if (slot >= 0)
+            {
+                s_vfs.Depart(process);
+                Forget(slot);
+                s_dead[slot] = false;
+            }
+            else if (s_vfs.Holds(process))
+                s_vfs.Depart(process);
+        }
+
         private static void NoticeEnds()
         {
             ulong ends = Info.EnvironmentEnds;
             if (ends == s_endsSeen) return;
+            bool sweep = s_evicted || ends - s_endsSeen > InfoPage.RecentEndsKept;
+            for (ulong n = s_endsSeen; n < ends && !sweep; n++) Ended(Info.RecentEnd(n));
+            if (Info.EnvironmentEnds - s_endsSeen > InfoPage.RecentEndsKept) sweep = true; // overwritten while read
             s_endsSeen = ends;
-            s_holders.Clear();
-            for (int i = 0; i <= s_highest; i++)
+            if (sweep)
             {
-                ulong client = s_clients[i];
-                if (client == 0) continue;
-                s_holders.Add(client);
-                if (SystemCalls.EnvironmentAlive(client)) continue;
-                s_vfs.Depart(client);
-                Forget(i);
-                s_dead[i] = false;
-            }
-            int registered = s_holders.Count;
-            s_vfs.Holders(s_holders, s_evicted);
-            s_evicted = false;
-            for (int i = registered; i < s_holders.Count; i++)
-            {
-                if (SystemCalls.EnvironmentAlive(s_holders[i])) continue;
-                s_vfs.Depart(s_holders[i]);
+                s_evicted = false;
+                s_holders.Clear();
+                for (int i = 0; i <= s_highest; i++)
+                    if (s_clients[i] != 0) s_holders.Add(s_clients[i]);
+                s_vfs.Holders(s_holders, descriptors: true);
+                for (int i = 0; i < s_holders.Count; i++)
+                    if (!SystemCalls.EnvironmentAlive(s_holders[i])) Ended(s_holders[i]);
             }
             if (s_vfs.Unix.HasChanged) WakeUnixWatchers();
             if (s_vfs.Sockets != null && s_vfs.SocketsTouched)
@@ -507,7 +518,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         {
             if (sender == 0) return -1;
             if (s_clients[s_lastSlot] == sender) return s_lastSlot; // a process's calls come in runs
-            for (int i = 0; i < MaximumClients; i++)
+            for (int i = 0; i <= s_highest; i++) // (Claim keeps every used slot at or below s_highest)
                 if (s_clients[i] == sender) return s_lastSlot = i;
             return -1;
         }

@@ -227,6 +227,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             for (int i = 0; i < _given.Count; i++) AddOnce(holders, _given[i].Process);
         }
 
+        private bool HoldsHandover(ulong process)
+        {
+            if (_records.ContainsKey(process)) return true;
+            for (int i = 0; i < _lent.Count; i++) if (_lent[i].Process == process) return true;
+            for (int i = 0; i < _given.Count; i++) if (_given[i].Process == process) return true;
+            return false;
+        }
+
         /// <summary>Filters given to processes and not yet taken back.</summary>
         public int GivenFilters => _given.Count;
 

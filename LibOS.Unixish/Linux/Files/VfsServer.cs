@@ -161,6 +161,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             HandoverHolders(holders);
         }
 
+        /// <summary>Whether the server holds something for the process outside the registry: given
+        /// descriptors by a Duplicate, a staged datagram, handover records, lent or given filters
+        /// (not the descriptors of a process whose slot was taken: Holders finds those).</summary>
+        public bool Holds(ulong process)
+        {
+            if (process == 0) return false;
+            return _heldFor.Contains(process) || _staged.ContainsKey(process) || HoldsHandover(process);
+        }
+
         private static void AddOnce(System.Collections.Generic.List<ulong> list, ulong id)
         {
             if (id != 0 && !list.Contains(id)) list.Add(id);
