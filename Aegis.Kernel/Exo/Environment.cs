@@ -172,7 +172,10 @@ namespace Aegis.Kernel.Exo
         public ulong* PendingMessages;
         public const int PendingWords = 5;
         public int PendingHead, PendingCount;
-        public bool ChildEndedPending, OtherEndedPending;
+        /// <summary>Ends to report at the next Wait: EndsPendingChild (2, ChildEnded) and
+        /// EndsPendingOther (3, OtherEnded) bits; one field, so a Wait tests both with one load.</summary>
+        public byte EndsPending;
+        public const byte EndsPendingChild = 1, EndsPendingOther = 2;
         public ulong WaitDeadline;
         /// <summary>Messages kept pending for it, delivered asynchronously, Waits ended by a deadline,
         /// by a child's end (for the protection suite).</summary>
@@ -210,7 +213,7 @@ namespace Aegis.Kernel.Exo
             FsBase = 0; GsBase = 0; UpcallEntry = 0; UpcallStackTop = 0; UpcallStackPages = 0;
             EnvironmentPageFrame = 0; Page = null;
             PendingCaller = 0; CallTarget = 0; IpcWaitFrame = 0; WakeupPending = false;
-            NotifyFlags = 0; PendingHead = 0; PendingCount = 0; ChildEndedPending = false; OtherEndedPending = false; WaitDeadline = 0;
+            NotifyFlags = 0; PendingHead = 0; PendingCount = 0; EndsPending = 0; WaitDeadline = 0;
             MessagesQueued = 0; AsynchronousUpcalls = 0; DeadlinesPassed = 0; ChildEndWakes = 0; OtherEndWakes = 0;
             SliceTicksLeft = 0; SliceEndDelivered = false; GraceTicksLeft = 0;
             UpcallsDelivered = 0; LastFaultAddress = 0; LastFaultVector = 0; LastFaultErrorCode = 0; RepossessedFrames = 0;

@@ -39,8 +39,8 @@ namespace Aegis.Kernel.Exo
             if ((flags & ~NotifyFlags.All) != 0) return Fail(Error.InvalidArgument);
             ulong previous = caller.NotifyFlags;
             caller.NotifyFlags = flags;
-            if ((flags & NotifyFlags.ChildEnded) == 0) caller.ChildEndedPending = false;
-            if ((flags & NotifyFlags.OthersEnded) == 0) caller.OtherEndedPending = false;
+            if ((flags & NotifyFlags.ChildEnded) == 0) caller.EndsPending &= unchecked((byte)~Environment.EndsPendingChild);
+            if ((flags & NotifyFlags.OthersEnded) == 0) caller.EndsPending &= unchecked((byte)~Environment.EndsPendingOther);
             return previous;
         }
 
@@ -136,15 +136,16 @@ namespace Aegis.Kernel.Exo
                 }
                 return WaitResult.Woken;
             }
-            if (caller.ChildEndedPending)
+            if (caller.EndsPending != 0)
             {
-                caller.ChildEndedPending = false;
-                caller.ChildEndWakes++;
-                return WaitResult.ChildEnded;
-            }
-            if (caller.OtherEndedPending)
-            {
-                caller.OtherEndedPending = false;
+                // A child's end first, then another's (each reported once, the other kept for the next Wait).
+                if ((caller.EndsPending & Environment.EndsPendingChild) != 0)
+                {
+                    caller.EndsPending &= unchecked((byte)~Environment.EndsPendingChild);
+                    caller.ChildEndWakes++;
+                    return WaitResult.ChildEnded;
+                }
+                caller.EndsPending = 0;
                 caller.OtherEndWakes++;
                 return WaitResult.OtherEnded;
             }
@@ -189,7 +190,7 @@ namespace Aegis.Kernel.Exo
                 Scheduler.Wake(parent, WaitResult.ChildEnded, 0);
             }
             else
-                parent.ChildEndedPending = true;
+                parent.EndsPending |= Environment.EndsPendingChild;
         }
 
         /// <summary>From Environments.DestroyOne's walk over the other environments when one ends (any
@@ -202,7 +203,7 @@ namespace Aegis.Kernel.Exo
                 Scheduler.Wake(watcher, WaitResult.OtherEnded, 0);
             }
             else
-                watcher.OtherEndedPending = true;
+                watcher.EndsPending |= Environment.EndsPendingOther;
         }
 
         /// <summary>Every timer tick at a safe point: wakes the WaitUntils whose deadline passed.
