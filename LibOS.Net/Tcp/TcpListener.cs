@@ -61,13 +61,19 @@ namespace Aegis.LibOS.Net
                 error = TcpError.WouldBlock;
                 return null;
             }
+            error = TcpError.None;
+            return Dequeue();
+        }
+
+        /// <summary>The oldest queued connection, out of the queue (there is one).</summary>
+        private TcpConnection Dequeue()
+        {
             TcpConnection c = _queue[_head];
             _queue[_head] = null;
             _head = (_head + 1) % _queue.Length;
             _count--;
             c.InAcceptQueue = false;
             c.Listener = null;
-            error = TcpError.None;
             return c;
         }
 
@@ -82,13 +88,7 @@ namespace Aegis.LibOS.Net
             while (_count > 0)
             {
                 // (Not Accept: it refuses once IsListening is off, and a null here took the server down.)
-                TcpConnection c = _queue[_head];
-                _queue[_head] = null;
-                _head = (_head + 1) % _queue.Length;
-                _count--;
-                c.InAcceptQueue = false;
-                c.Listener = null;
-                c.Abort(nowMicros);
+                Dequeue().Abort(nowMicros);
             }
             _tcp.AbortHalfOpen(this, nowMicros);
         }
