@@ -243,6 +243,84 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(_tree.Server.GivenFilters, Is.EqualTo(1));
     }
 
+    /// <summary>B connects to the lent port while the twin in C listens, and sends text: the
+    /// connection waits in the twin's queue, accepted by nobody; its socket, taken out of the queue.</summary>
+    private StreamSocket QueuedInTwin(Socket twin, int port, string text, out TcpConnection peer)
+    {
+        peer = _tcpB.CreateConnection();
+        peer.Options.NoDelay = true;
+        Assert.That(peer.Connect(IpA, port, _now), Is.EqualTo(TcpError.InProgress));
+        RunWithC();
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established), "the twin answered the handshake");
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes(text), _now), Is.EqualTo(text.Length));
+        RunWithC();
+        Assert.That(AcceptTwin(twin, out Socket made), Is.EqualTo(0));
+        return (StreamSocket)made;
+    }
+
+    private static byte[] RecordOf(StreamSocket stream)
+    {
+        byte[] record = new byte[stream.HandOverSize];
+        Assert.That(stream.HandOver(record), Is.EqualTo(record.Length));
+        return record;
+    }
+
+    /// <summary>nginx's reload (LinuxSocketBootTests.NginxWithAMasterAndTwoWorkersServesReloadsAndQuits
+    /// lost a request about one run in twelve): an old worker borrowed the listener, a connection
+    /// waited in its twin's queue, and the worker closed its descriptor of the listener and
+    /// exited: the queue was reset, though the master and the new workers still held the
+    /// listener. Now the process gives each waiting connection to the listener's queue at the
+    /// server (VfsProtocol.Requeue, LocalNet.GiveBack) before the loan goes back, and any holder
+    /// accepts it there with its unread bytes; only the borrower, only for the lent port and
+    /// address, and a full queue resets it, as Linux's does.</summary>
+    [Test]
+    public void AConnectionWaitingInALentListenersTwinGoesToTheListenersQueueAtTheServerWhenTheProcessLetsGo()
+    {
+        SharedProcess p = _tree.Attach(47);
+        LendingAndStackC();
+        RemoteSocket listener = Listening(p, 8110, backlog: 1);
+        Assert.That(Lend(p, listener, out _), Is.EqualTo(8110));
+        Socket twin = Twin(8110);
+        _b.Arp.AddStatic(IpA, MacC);
+        StreamSocket waiting = QueuedInTwin(twin, 8110, "GET /queued", out TcpConnection peer);
+        StreamSocket second = QueuedInTwin(twin, 8110, "GET /second", out TcpConnection peer2);
+        byte[] record = RecordOf(waiting);
+        byte[] record2 = RecordOf(second);
+
+        // Refused, nothing taken: another process (not its descriptor), a record of another port, a bad record.
+        SharedProcess other = _tree.Attach(48);
+        fixed (byte* r = record) System.Buffer.MemoryCopy(r, other.Transport.Buffer + VfsProtocol.Payload, record.Length, record.Length);
+        Assert.That(other.Transport.Call(VfsProtocol.Requeue, (ulong)listener.Handle.ServerFd, (ulong)record.Length, 0, out _), Is.EqualTo(-Errno.EBADF));
+        byte[] otherPort = (byte[])record.Clone();
+        otherPort[22] ^= 1; // the local port's low byte (the record's sixth word)
+        fixed (byte* r = otherPort) Assert.That(p.Client.Requeue(listener, r, otherPort.Length), Is.EqualTo(-Errno.EINVAL));
+        byte[] garbage = new byte[record.Length];
+        fixed (byte* r = garbage) Assert.That(p.Client.Requeue(listener, r, garbage.Length), Is.EqualTo(-Errno.EINVAL));
+        Assert.That(_tcpA.ConnectionCount, Is.Zero, "nothing taken over");
+
+        fixed (byte* r = record) Assert.That(p.Client.Requeue(listener, r, record.Length), Is.EqualTo(0), "into the listener's queue");
+        fixed (byte* r = record2) Assert.That(p.Client.Requeue(listener, r, record2.Length), Is.EqualTo(-Errno.ECONNREFUSED), "the backlog of 1 is full");
+        Assert.That(_tree.Server.RequeuedCount, Is.EqualTo(2));
+        int* none = stackalloc int[1];
+        Assert.That(p.Client.LendBack(listener, none, 0, none), Is.EqualTo(0));
+        _b.Arp.AddStatic(IpA, MacA); // the port's frames go to the server again
+        Run();
+        Assert.That(peer2.State, Is.EqualTo(TcpState.Closed), "the one that did not fit was reset");
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established));
+
+        // Any holder accepts it at the server (here the process itself, through the server now).
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        RemoteSocket? accepted;
+        fixed (byte* q = address) Assert.That(p.Client.Accept(listener, 0, q, out _, out accepted), Is.EqualTo(0));
+        Assert.That(address[2] << 8 | address[3], Is.EqualTo(peer.LocalPort), "the peer's port");
+        Assert.That(Receive(p, accepted!, out _), Is.EqualTo("GET /queued"), "its unread bytes came with it");
+        Assert.That(Send(p, accepted!, "200 requeued"), Is.EqualTo(12));
+        Run();
+        byte[] buffer = new byte[64];
+        Assert.That(Encoding.ASCII.GetString(buffer, 0, peer.Receive(buffer, _now)), Is.EqualTo("200 requeued"));
+        Assert.That(_tcpA.Counters.ResetsSent, Is.EqualTo(1), "only the one that did not fit");
+    }
+
     [Test]
     public void AProcessThatSaysGoodbyeWithAListenerLentGetsThePortsFilterTakenBack()
     {

@@ -28,6 +28,9 @@ namespace Aegis.LibOS.Net
         public TcpSocketOptions Options;
 
         public TcpState State { get; private set; }
+
+        /// <summary>Whether this connection is tcp's (a listener queues only its own stack's).</summary>
+        internal bool BelongsTo(Tcp tcp) => _tcp == tcp;
         public Ipv4Address LocalAddress { get; private set; }
         public int LocalPort { get; private set; }
         public Ipv4Address RemoteAddress { get; private set; }

@@ -336,6 +336,25 @@ namespace Aegis.LibOS.Net
             return c;
         }
 
+        /// <summary>The addresses and ports a record (<see cref="TcpConnection.HandOver"/>) names,
+        /// read without taking it over (a taker that must check them first); false when the record
+        /// is too short or not a record. Nothing else in it is checked here: TakeOver checks all.</summary>
+        public static bool RecordTuple(System.ReadOnlySpan<byte> record, out Ipv4Address local, out int localPort, out Ipv4Address remote, out int remotePort)
+        {
+            local = remote = default;
+            localPort = remotePort = 0;
+            if (record.Length < TcpConnection.HandoverHeaderBytes) return false;
+            var r = new HandoverCursor(record);
+            if (r.U32() != TcpConnection.HandoverMagic || r.U32() != TcpConnection.HandoverVersion) return false;
+            r.U32(); // state
+            r.U32(); // flags
+            local = new Ipv4Address(r.U32());
+            localPort = (int)r.U32();
+            remote = new Ipv4Address(r.U32());
+            remotePort = (int)r.U32();
+            return true;
+        }
+
         /// <summary>How long a stack that handed a connection over drops, without a reset, the
         /// segments of it that still reach it.</summary>
         public long MovedQuietMicros = 2_000_000;

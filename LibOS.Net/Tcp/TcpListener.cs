@@ -137,6 +137,30 @@ namespace Aegis.LibOS.Net
             _tcp.Signal(this);
         }
 
+        /// <summary>A connection this stack took over (<see cref="Tcp.TakeOver"/>) that waited,
+        /// established and never accepted, in another stack's queue for this port (a process's twin
+        /// of a listener it shares: docs/libos-unixish.md, "The listener in the process"): queued
+        /// for <see cref="Accept"/> as if its handshake had ended here. False when it cannot be:
+        /// another port or address, a state a queued connection cannot have, not listening, or the
+        /// queue full — the connection is then reset, as one whose handshake ends at a full queue
+        /// is; another stack's connection, or one queued already, is left as it is.</summary>
+        public bool Enqueue(TcpConnection c, long nowMicros)
+        {
+            if (c == null || !c.BelongsTo(_tcp) || c.Listener != null || c.InAcceptQueue) return false; // (not this stack's to reset)
+            if (c.LocalPort != LocalPort || !(LocalAddress.IsAny || LocalAddress.Value == c.LocalAddress.Value)
+                || (c.State != TcpState.Established && c.State != TcpState.CloseWait) || !IsListening || _count == _queue.Length)
+            {
+                c.Abort(nowMicros);
+                return false;
+            }
+            c.Listener = this;
+            _queue[(_head + _count) % _queue.Length] = c;
+            _count++;
+            c.InAcceptQueue = true;
+            _tcp.Signal(this);
+            return true;
+        }
+
         internal void ChildGone(TcpConnection c)
         {
             SynReceivedCount--;

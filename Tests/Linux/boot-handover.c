@@ -12,6 +12,13 @@
  *   "release"   -> "released", after the held connection is closed
  *   "facts"     -> "lent N lend M": the file server's loans so far (/proc/aegis/handover) and the
  *                  Lend calls it was asked (/proc/aegis/file_server); "lent -1 lend -1" off Aegis
+ *   "share"     -> "shared", after forking a child that shares the listener and waits
+ *   "queue"     -> "queued R S": waits (10 s at most) until a connection waits for the listener (R 1),
+ *                  closes this process's descriptor of it and lets the child accept (blocking, 20 s at
+ *                  most) that connection, which the child answers "child got LINE" for its first line;
+ *                  S is the child's exit status (0: it answered); then a new listener here. On Aegis
+ *                  the waiting connection is in the twin of the listener lent to this process
+ *                  ("The listener in the process"), and the close gives it to the server's queue
  * One connection at a time; a connection ends at its peer's close, or after fork, quit or close.
  * With "lend" the listener is non-blocking and the loop waits for it with poll, as an event loop's
  * is: on Aegis the file server then lends it to this process ("The listener in the process").
@@ -105,11 +112,29 @@ static int set_nonblocking(int fd, int on)
     return fcntl(fd, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK);
 }
 
+/* "share"'s child: at a byte on go, one blocking accept on the shared listener; the first line of
+ * that connection answered "child got LINE". Exits 0 when it answered. */
+static void sharer(int listener, int go)
+{
+    char byte, buffer[4096], line[4096], answer[4200];
+    int held = 0;
+    if (read(go, &byte, 1) != 1) _exit(3);
+    struct timeval limit = { .tv_sec = 20 };
+    setsockopt(listener, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    set_nonblocking(listener, 0);
+    int fd = accept(listener, NULL, NULL);
+    if (fd < 0) { perror("handover: the sharer's accept"); _exit(1); }
+    if (read_line(fd, buffer, &held, line, (int)sizeof line) <= 0) _exit(2);
+    snprintf(answer, sizeof answer, "child got %s\n", line);
+    _exit(send_all(fd, answer) == 0 ? 0 : 4);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2 && !(argc == 3 && strcmp(argv[2], "lend") == 0)) { fprintf(stderr, "usage: boot-handover PORT [lend]\n"); return 2; }
     int lend = argc == 3;
-    int port = atoi(argv[1]), listener = listen_on(port), held = -1;
+    int port = atoi(argv[1]), listener = listen_on(port), held = -1, go = -1;
+    pid_t shared = -1;
     if (listener < 0) return 1;
     if (lend) set_nonblocking(listener, 1);
     printf("handover: listening\n");
@@ -161,6 +186,33 @@ int main(int argc, char **argv)
                 if (held >= 0) close(held);
                 held = -1;
                 if (send_all(fd, "released\n") != 0) break;
+            } else if (strcmp(line, "share") == 0) {
+                int pipe_ends[2];
+                if (shared > 0 || pipe(pipe_ends) != 0) break;
+                shared = fork();
+                if (shared == 0) {
+                    close(fd);
+                    close(pipe_ends[1]);
+                    sharer(listener, pipe_ends[0]);
+                }
+                close(pipe_ends[0]);
+                go = pipe_ends[1];
+                if (shared < 0 || send_all(fd, "shared\n") != 0) break;
+            } else if (strcmp(line, "queue") == 0) {
+                if (shared <= 0) break;
+                struct pollfd waiting = { .fd = listener, .events = POLLIN };
+                int ready = poll(&waiting, 1, 10000) > 0 && (waiting.revents & POLLIN) != 0, status = -1;
+                close(listener);
+                if (write(go, "g", 1) != 1) break;
+                close(go);
+                waitpid(shared, &status, 0);
+                shared = -1;
+                listener = listen_on(port);
+                if (listener < 0) return 1;
+                if (lend) set_nonblocking(listener, 1);
+                char queued[64];
+                snprintf(queued, sizeof queued, "queued %d %d\n", ready, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+                if (send_all(fd, queued) != 0) break;
             } else if (strcmp(line, "facts") == 0) {
                 char facts[96];
                 snprintf(facts, sizeof facts, "lent %ld lend %ld\n", named_count("/proc/aegis/handover", "lent"),

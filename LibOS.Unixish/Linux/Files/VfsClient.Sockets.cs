@@ -325,6 +325,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return Call(VfsProtocol.LateSegment, (ulong)(uint)segment.Length, source | (ulong)destination << 32, 0, out _);
         }
 
+        /// <summary>VfsProtocol.Requeue: a connection the twin of the lent listener made and nobody
+        /// here accepted goes to the listener's queue at the server: 0 or -errno.</summary>
+        public long Requeue(RemoteSocket listener, byte* record, int length)
+        {
+            if (length <= 0 || length > VfsProtocol.PayloadBytes) return -Errno.EINVAL;
+            System.Buffer.MemoryCopy(record, Payload, length, length);
+            return Call(VfsProtocol.Requeue, (ulong)listener.Handle.ServerFd, (ulong)(uint)length, 0, out _);
+        }
+
         /// <summary>VfsProtocol.Lend: the listener's port, its route into info (HandoverInfoBytes), or -errno.</summary>
         public long Lend(RemoteSocket listener, byte* info)
         {

@@ -274,9 +274,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             s_vfs.DeliverWaiting = Net.NetService.DeliverWaiting;
             bool network = s_vfs.Sockets != null;
             // Ends: a process that ended without Goodbye (NoticeEnds, at the loop's turn and before each
-            // call). The server does not ask to be woken by every end (NotifyFlags.OthersEnded): with
-            // that wake, nginx's reload test lost a connection about one run in three (session 21; the
-            // lent listener's return at a worker's exit is the suspect, not understood yet).
+            // call). The loop does not ask to be woken by every end (NotifyFlags.OthersEnded, about 740
+            // instructions an end): no case that needs it was found (proc-no-goodbye's sibling in poll,
+            // which no SIGCHLD wakes, sees its end of file without it). The reload test's lost
+            // request that first kept it off was a lent listener's queue reset at a worker's close
+            // (fixed: VfsProtocol.Requeue), not the wake.
             s_endsSeen = Info.EnvironmentEnds;
             s_busy = false;
             // Calls are answered inside the Wait (upcalls). Between them: the network's frames and

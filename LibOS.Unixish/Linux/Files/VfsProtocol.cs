@@ -133,7 +133,11 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int LendBack = 60;    // w1 fd, w2 count (0 .. MaximumKept); payload = count four-tuples (LendTuple) -> how many were given; payload = an int per tuple, 1 given
         public const int LateSegment = 61; // w1 length, w2 the IPv4 source | destination << 32 (host order); payload = a TCP segment of a connection the
                                            // sender gave back by Adopt lately, which reached the sender's stack after the move -> 0, -EPERM (not such)
-        public const int Count = 62;
+        public const int Requeue = 62;     // w1 a listener's fd lent to the sender, w2 the record's length (one piece); payload = the TcpConnection.HandOver
+                                           // record of a connection the twin made and nobody accepted, on the lent port -> 0 (in the listener's queue here,
+                                           // for any process that holds it), -ECONNREFUSED (not listening, queue full: reset), -EINVAL (not the sender's loan,
+                                           // another port or address, a bad record)
+        public const int Count = 63;
 
         /// <summary>LendBack's four-tuples: ints local address, local port, remote address, remote port.</summary>
         public const int LendTupleBytes = 16;
@@ -171,7 +175,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             "duplicate", "getcwd", "exec", "reopen", "display_path", "readable", "set_position", "sync", "drop_caches", "unmount",
             "disk_statistics", "socket", "bind", "listen", "accept", "connect", "shutdown", "socket_name", "setsockopt", "getsockopt",
             "poll", "sendto", "recvfrom", "sendfile", "poll_many", "socketpair", "server_calls", "adopt", "lend", "lend_back",
-            "late_segment",
+            "late_segment", "requeue",
         };
         public const int MaximumPollBatch = 512, PollEntryBytes = 16;
         /// <summary>PollMany's w2 bit: each entry with a board slot subscribes the sender's readiness

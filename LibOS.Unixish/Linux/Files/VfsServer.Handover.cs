@@ -328,6 +328,38 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return given;
         }
 
+        /// <summary>VfsProtocol.Requeue: a connection the sender's twin of a listener lent to it made
+        /// and nobody there accepted (the process closed its descriptor of the listener, or is
+        /// leaving: execve, exit) joins the listener's queue here, where any process that holds
+        /// the listener accepts it — Linux's one accept queue for a listener shared after fork.
+        /// Only the borrower, only while the loan lasts, only for the lent port and this machine's
+        /// address: a borrower gets those frames anyway. 0, -ECONNREFUSED (the listener stopped
+        /// listening or its queue is full: the connection was reset, as Linux resets one then),
+        /// -EINVAL (no such loan, another port or address, a bad record: nothing taken).</summary>
+        private long Requeue(ulong sender, Socket socket, ulong length, byte* payload)
+        {
+            int at = -1;
+            for (int i = 0; i < _lent.Count; i++)
+                if (_lent[i].Socket == socket && _lent[i].Process == sender) at = i;
+            if (at < 0 || length == 0 || length > VfsProtocol.PayloadBytes) return -Errno.EINVAL;
+            Net.StreamSocket listener = _lent[at].Socket;
+            Net.InetSockets inet = listener.Owner;
+            var record = new System.ReadOnlySpan<byte>(payload, (int)length);
+            if (!LibOS.Net.Tcp.RecordTuple(record, out LibOS.Net.Ipv4Address local, out int localPort, out LibOS.Net.Ipv4Address remote, out int remotePort)
+                || localPort != _lent[at].Port || local.Value != inet.Stack.Address.Value) return -Errno.EINVAL;
+            long now = inet.Clock();
+            LibOS.Net.TcpConnection connection = inet.Tcp.TakeOver(record, now, out LibOS.Net.TcpError error);
+            if (connection == null) return error == LibOS.Net.TcpError.AddressInUse ? -Errno.EADDRINUSE : -Errno.EINVAL;
+            // Its segments that reach the process after the move come here (LateSegment), as an adopted one's.
+            TakeBackGiven(sender, local.Value, localPort, remote.Value, remotePort);
+            RememberAdopted(sender, local.Value, localPort, remote.Value, remotePort, now);
+            RequeuedCount++;
+            return listener.Enqueue(connection) ? 0 : -Errno.ECONNREFUSED;
+        }
+
+        /// <summary>Connections a borrower's twin made that went to the lent listener's queue here (Requeue).</summary>
+        public long RequeuedCount;
+
         private static void WriteRoute(byte* payload, in HandoverRoute route)
         {
             byte* info = payload + VfsProtocol.HandoverInfo;

@@ -111,6 +111,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 case VfsProtocol.LendBack:
                     return LendBack(sender, socket, w2, payload);
 
+                case VfsProtocol.Requeue:
+                    return Requeue(sender, socket, w2, payload);
+
                 case VfsProtocol.Accept:
                     {
                         result = socket.Accept(out Socket accepted, address, out length);

@@ -459,6 +459,15 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             return written;
         }
 
+        /// <summary>A listener's Enqueue (TcpListener.Enqueue): a connection its stack took over, which
+        /// waited in a process's twin of this listener, joins its queue; false (reset, or not a
+        /// listener: left as it is) when it cannot.</summary>
+        public bool Enqueue(TcpConnection connection)
+        {
+            if (_closed || _listener == null) { if (connection != null && connection.State != TcpState.Closed) connection.Abort(Now); return false; }
+            return _listener.Enqueue(connection, Now);
+        }
+
         /// <summary>The four-tuple (host-order address values), for the filter that follows a connection.</summary>
         public bool Tuple(out uint local, out int localPort, out uint remote, out int remotePort)
         {

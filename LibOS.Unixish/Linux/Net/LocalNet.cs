@@ -246,6 +246,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         {
             if (!listener.Lent) return;
             Step();
+            if (!keepQueued) Requeue(listener);
             if (!(listener.LocalListener is StreamSocket twin) || !twin.Listening(out _, out int port)) port = -1;
             s_onPort.Clear();
             s_kept.Clear();
@@ -300,6 +301,41 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             s_onPort.Clear();
             s_kept.Clear();
             AfterWork();
+        }
+
+        /// <summary>The twin's queue when this process accepts no more from it (the listener's
+        /// descriptor closed, execve, exit): while the loan still brings the port's frames here,
+        /// each connection goes to the listener's queue at the server (VfsProtocol.Requeue), where
+        /// another process that holds the listener (a fork's) accepts it: Linux has one queue for
+        /// a shared listener, and a worker that closes its descriptor loses none of it. A segment
+        /// that reaches this ring after the move goes to the server (Tcp.MovedSegment). The server
+        /// resets one it cannot queue (nobody else holds the listener: as Linux's last close does);
+        /// one whose record does not fit a call is reset here.</summary>
+        private static void Requeue(RemoteSocket listener)
+        {
+            if (!(listener.LocalListener is StreamSocket twin)) return;
+            byte* peer = stackalloc byte[LinuxSocket.InetAddressLength];
+            while (twin.Accept(out Socket made, peer, out _) >= 0)
+            {
+                var stream = (StreamSocket)made;
+                int size = stream.HandOverSize;
+                long result = -Errno.EMSGSIZE;
+                if (size > 0 && size <= s_record.Length)
+                {
+                    fixed (byte* r = s_record)
+                    {
+                        result = stream.HandOver(new System.Span<byte>(r, size));
+                        if (result > 0) result = listener.Handle.Client.Requeue(listener, r, (int)result);
+                    }
+                }
+                if (result < 0)
+                {
+                    if (stream.HandOverSize > 0) stream.Connection.Abort(Time.Microseconds); // still here: reset, as the twin's close would
+                    stream.Close(); // (a no-op when the record went)
+                    if (result != -Errno.ECONNREFUSED)
+                        LinuxLog.Line("network: a connection waiting in a lent listener's queue could not go to the server (" + result.ToString() + "); it is lost");
+                }
+            }
         }
 
         /// <summary>A connection of a proxy this listener's twin made.</summary>
