@@ -357,7 +357,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return listener.Enqueue(connection) ? 0 : -Errno.ECONNREFUSED;
         }
 
-        /// <summary>Connections a borrower's twin made that went to the lent listener's queue here (Requeue).</summary>
+        /// <summary>Connections a borrower's twin made that this server took over by Requeue: queued, or reset
+        /// when the listener could not queue them (tests).</summary>
         public long RequeuedCount;
 
         private static void WriteRoute(byte* payload, in HandoverRoute route)
