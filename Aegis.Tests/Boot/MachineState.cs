@@ -11,6 +11,9 @@ namespace Aegis.Tests.Boot;
 
 public static class MachineState
 {
+    /// <summary>How many quadwords from RSP up are searched for kernel return addresses.</summary>
+    public const int StackWords = 256;
+
     /// <summary>Runs 'interaction'; when it fails (an assertion or any other exception), the
     /// failure is rethrown with the machine's state appended to its message.</summary>
     public static void OnFailure(QemuMonitor monitor, Action interaction)
@@ -50,8 +53,11 @@ public static class MachineState
                 text.Append("RIP is ").Append(cpl.Success && cpl.Groups[1].Value == "3" ? "in ring 3 at " : "")
                     .Append(symbols.Name(address) ?? "not in the kernel's symbols").Append('\n');
             }
+            // 256 quadwords: a snapshot taken inside an interrupt has the handler's frames, the 22
+            // saved quadwords and the 512-byte fxsave area (interrupts.S) above the interrupted code's
+            // return addresses; 32 words stopped there (a flaky MachineStateTests run; AStateTakenInsideAnInterruptHandler... catches it every time).
             Match rsp = Regex.Match(registers, @"RSP=([0-9a-f]{16})");
-            string stack = rsp.Success ? monitor.Command("x /32gx 0x" + rsp.Groups[1].Value) : "";
+            string stack = rsp.Success ? monitor.Command("x /" + StackWords + "gx 0x" + rsp.Groups[1].Value) : "";
             var called = new List<string>();
             foreach (Match word in Regex.Matches(stack, @"0x([0-9a-f]{16})"))
             {
@@ -71,6 +77,20 @@ public static class MachineState
         return text.ToString();
     }
 
+    /// <summary>The start of the kernel function whose ELF name ends with 'nameEnd' (e.g.
+    /// "Interrupts__DispatchIrq"), from the symbol file's F records.</summary>
+    public static ulong KernelFunction(string nameEnd)
+    {
+        string path = KernelSymbols.PathOf();
+        foreach (string line in File.ReadLines(path))
+        {
+            string[] fields = line.Split(' ');
+            if (fields.Length == 4 && fields[0] == "F" && fields[3].EndsWith(nameEnd, StringComparison.Ordinal))
+                return ulong.Parse(fields[1], NumberStyles.HexNumber);
+        }
+        throw new InvalidOperationException($"no kernel function named *{nameEnd} in {path}");
+    }
+
     /// <summary>The kernel's function symbols (artifacts/CONFIG/Aegis.Kernel.sym), looked up with the
     /// kernel's own SymbolTable: an assembly routine without a size (aegis_halt) reaches up to the
     /// next symbol and at most SymbolTable.LabelReach, so stack and data words are not named.</summary>
@@ -82,9 +102,14 @@ public static class MachineState
 
         public static KernelSymbols Load()
         {
-            string config = Environment.GetEnvironmentVariable("AEGIS_CONFIG") is { Length: > 0 } value ? value : "Release";
-            string path = Path.Combine(FrontDoor.RepositoryRoot, "artifacts", config, "Aegis.Kernel.sym");
+            string path = PathOf();
             return new KernelSymbols(File.Exists(path) ? File.ReadAllBytes(path) : Array.Empty<byte>());
+        }
+
+        public static string PathOf()
+        {
+            string config = Environment.GetEnvironmentVariable("AEGIS_CONFIG") is { Length: > 0 } value ? value : "Release";
+            return Path.Combine(FrontDoor.RepositoryRoot, "artifacts", config, "Aegis.Kernel.sym");
         }
 
         /// <summary>"function+0xOFFSET" for an address inside a kernel function; else null.</summary>
