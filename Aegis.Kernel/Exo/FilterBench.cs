@@ -38,13 +38,13 @@ namespace Aegis.Kernel.Exo
                 KernelLog.WriteLine("filterbench: FAIL: the code window cannot be mapped");
                 return;
             }
-            var classify = (delegate* unmanaged<byte*, int, int>)executable;
+            var classify = (delegate* unmanaged[SuppressGCTransition]<byte*, int, int>)executable;
             // The loop's own cost, measured with a classifier that does nothing (mov eax, -1; ret)
             // in the last code page, is printed apart and not taken out of the figures.
             const int CodeBytes = (CodePages - 1) * 4096;
             byte* stub = writable + CodeBytes;
             stub[0] = 0xB8; stub[1] = 0xFF; stub[2] = 0xFF; stub[3] = 0xFF; stub[4] = 0xFF; stub[5] = 0xC3;
-            var nothing = (delegate* unmanaged<byte*, int, int>)((byte*)executable + CodeBytes);
+            var nothing = (delegate* unmanaged[SuppressGCTransition]<byte*, int, int>)((byte*)executable + CodeBytes);
             byte* frame = stackalloc byte[64];
             FilterAtom* atoms = stackalloc FilterAtom[3];
             int[] sizes = { 1, 10, 100, 1000 };

@@ -264,4 +264,12 @@ tls_anchor_block_offset:
 __security_cookie:
     .quad 0x2B992DDFA232A5C3
 
+/* The flag generated code tests after a call to unmanaged code without a GC transition
+   (SuppressGCTransition: `cmp dword [RhpTrapThreads], 0; jne -> RhpGcPoll`). Aegis's collector
+   never stops another thread's managed code (docs/runtime.md), so it stays 0. */
+    .balign 4
+    .globl RhpTrapThreads
+RhpTrapThreads:
+    .long 0
+
     .section .note.GNU-stack, "", @progbits

@@ -928,9 +928,14 @@ public unsafe class PacketFilterTests
         string text = listing[..end];
         Assert.That(text, Does.Not.Contain("(bad)"));
         foreach (string expected in new[] { "movsxd rsi,esi", "lea    r8d,[rcx*4+0xe]", "movzx  ecx,WORD PTR [rdi+0xc]", "rol    cx,0x8",
-                     "movzx  ecx,WORD PTR [rdi+r8*1+0x2]", "imul   r10d,ecx,0x", "lea    r11,[rip+", "movsxd r10,DWORD PTR [r11+0x4]",
+                     "movzx  ecx,WORD PTR [rdi+r8*1+0x2]", "imul   r10d,ecx,0x", "lea    r11,[rip+", "cmp    ecx,DWORD PTR [r11+r10*1+0x8]", "movsxd r10,DWORD PTR [r11+r10*1+0x4]",
                      "jmp    r10", "bswap  ecx", "and    ecx,0xf", "cmp    edx,0x", "lea    r9,[r8+0xc]", "cmp    r9,rsi", "ret" })
             Assert.That(text, Does.Contain(expected));
+        // A leaf reached only from its parent (every filter here but the UDP node's second
+        // branch's, entered also after the first branch's subtree) knows edx when the code is
+        // made: "mov eax, id; ret", no rank comparison. So one "cmp edx" in all, not eight.
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(text, @"cmp    edx,0x").Count, Is.EqualTo(1), "rank comparisons where the rank is known:\n" + text);
+        Assert.That(text, Does.Match(@"mov    eax,0x1\n\s+[0-9a-f]+:\s+c3\s+\tret"), "a TCP port's leaf is not 'mov eax, id; ret'");
     }
 
     /// <summary>objdump's Intel-syntax listing of raw x86-64 code, or null without objdump.</summary>

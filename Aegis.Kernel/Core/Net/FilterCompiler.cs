@@ -16,6 +16,9 @@
 // Layout: the prologue, then each node's code in depth-first order, the trie's shape made
 // straight-line code:
 //   node:    [accept: if rank > edx then edx = rank, eax = id]  branch ... branch
+//            (where edx is known at compile time — on the way down a node's first branches,
+//            entered only from its parent — the comparison is decided then: just the moves, and
+//            only eax when a ret follows)
 //   branch:  bounds check (else to the next branch) ; load, byte-swap, mask the field into ecx ;
 //            one child:      cmp ecx, value ; jne next ; <the child's node inline>
 //            2..3 children:  cmp ecx, value ; je child (each) ; jmp next ; <each child's node>
@@ -24,9 +27,9 @@
 // parent goes on (finally "ret"). A node's code always ends in a jmp to where it goes on (a ret
 // when that is the end); the jmp is dropped when that is the next instruction. After the code:
 // the hash tables, 32-byte aligned. A table has 2^bits buckets of 4 entries (32-bit value, 32-bit
-// offset of the child's code from the code's start); bucket = (value * multiplier mod 2^32) >>
+// offset of the child's code from the table's start); bucket = (value * multiplier mod 2^32) >>
 // (32 - bits). Unused entries hold value 0 and the offset of "next", so a lookup is four compares
-// at most, no loop. Each table's multiplier and size are searched at compile time until no
+// at most (each entry addressed by displacement, each hit with its own landing), no loop. Each table's multiplier and size are searched at compile time until no
 // bucket holds more than four values (constant time for any number of children).
 //
 // Allocates only in its constructor (labels, jump fields, the bucket counts).
@@ -44,6 +47,7 @@ namespace Aegis.Kernel.Core.Net
         private const int MultiplierTries = 32;
         private const int ExtraBits = 3; // a table may grow to 8 times its first size
         private const int None = -1;
+        private const long Unknown = -1; // edx not known at compile time
 
         private readonly PacketFilterSet _set;
         private readonly X64Code _code;
@@ -87,7 +91,7 @@ namespace Aegis.Kernel.Core.Net
             _tables = 0;
             _layoutFailed = false;
             EmitPrologue();
-            EmitNode(PacketFilterSet.Root, DoneLabel);
+            EmitNode(PacketFilterSet.Root, DoneLabel, 0);       // edx = 0: no filter yet
             _code.Bind(DoneLabel);
             _code.Byte(0xC3);                                   // ret
             for (int i = 0; i < _tables && !_layoutFailed; i++) EmitTable(_tableBranches[i]);
@@ -102,8 +106,7 @@ namespace Aegis.Kernel.Core.Net
             _code.Byte(0xB8); _code.Int32(-1);                  // mov eax, -1
             _code.Bytes(0x31, 0xD2);                            // xor edx, edx
             if (_set.TransportBranches == 0) return;
-            _code.Bytes(0x41, 0xB8); _code.Int32(1);            // mov r8d, 1
-            _code.Bytes(0x49, 0xC1, 0xE0, 0x20);                // shl r8, 32          ; NoTransport
+            _code.Bytes(0x49, 0xB8); _code.Int32(0); _code.Int32(1); // mov r8, 2^32   ; NoTransport
             _code.Bytes(0x48, 0x83, 0xFE, 0x0F);                // cmp rsi, 15
             int noByte14 = _code.ShortJumpIf(X64Code.Less);     // jl .done
             _code.Bytes(0x0F, 0xB6, 0x4F, 0x0E);                // movzx ecx, byte [rdi + 14]
@@ -115,37 +118,48 @@ namespace Aegis.Kernel.Core.Net
             _code.Land(shortHeader);
         }
 
-        /// <summary>A node's code; it ends by going to cont.</summary>
-        private void EmitNode(int node, int cont)
+        /// <summary>A node's code; it ends by going to cont. knownRank: edx's value wherever this
+        /// code is entered from (the node's parent branch, with no other way in), or Unknown.</summary>
+        private void EmitNode(int node, int cont, long knownRank)
         {
             int winner = _set.WinnerAt(node);
+            int branch = _set.FirstBranchOf(node);
             if (winner != None)
             {
-                int rank = (int)_set.RankOf(winner);
-                _code.Bytes(0x81, 0xFA); _code.Int32(rank);     // cmp edx, rank
-                int worse = _code.ShortJumpIf(X64Code.AboveOrEqual); // jae .worse
-                _code.Byte(0xBA); _code.Int32(rank);            // mov edx, rank
-                _code.Byte(0xB8); _code.Int32(winner);          // mov eax, id
-                _code.Land(worse);                              // .worse:
+                uint rank = _set.RankOf(winner);
+                if (knownRank == Unknown)
+                {
+                    _code.Bytes(0x81, 0xFA); _code.Int32((int)rank); // cmp edx, rank
+                    int worse = _code.ShortJumpIf(X64Code.AboveOrEqual); // jae .worse
+                    _code.Byte(0xBA); _code.Int32((int)rank);   // mov edx, rank
+                    _code.Byte(0xB8); _code.Int32(winner);      // mov eax, id
+                    _code.Land(worse);                          // .worse:
+                }
+                else if (rank > knownRank)
+                {
+                    // The comparison is decided here: no compare, and no rank when nothing reads it.
+                    if (branch != None || cont != DoneLabel) { _code.Byte(0xBA); _code.Int32((int)rank); } // mov edx, rank
+                    _code.Byte(0xB8); _code.Int32(winner);      // mov eax, id
+                    knownRank = rank;
+                }
             }
-            int branch = _set.FirstBranchOf(node);
             if (branch == None)
             {
-                if (cont == DoneLabel) _code.Byte(0xC3);        // ret                 ; nothing follows
-                else _code.Jump(cont);                          // jmp cont
+                JumpOrReturn(cont);
                 return;
             }
             while (branch != None)
             {
                 int next = _set.NextBranchOf(branch);
                 _code.Bind(BranchLabel(branch));
-                EmitBranch(branch, next == None ? cont : BranchLabel(next));
+                EmitBranch(branch, next == None ? cont : BranchLabel(next), knownRank);
                 branch = next;
+                knownRank = Unknown; // a later branch is also entered after the earlier ones' subtrees
             }
         }
 
         /// <summary>A branch's code: the field, then the child for its value (miss: no child).</summary>
-        private void EmitBranch(int branch, int miss)
+        private void EmitBranch(int branch, int miss, long knownRank)
         {
             FilterAtom field = _set.FieldOf(branch);
             int end = field.Offset + field.Width;
@@ -182,7 +196,7 @@ namespace Aegis.Kernel.Core.Net
             {
                 CompareValue(_set.ValueOf(first));
                 _code.JumpIf(X64Code.NotEqual, miss);           // jne miss
-                EmitNode(first, miss);
+                EmitNode(first, miss, knownRank);
                 return;
             }
             if (children <= CompareChainLimit)
@@ -192,14 +206,21 @@ namespace Aegis.Kernel.Core.Net
                     CompareValue(_set.ValueOf(child));
                     _code.JumpIf(X64Code.Equal, NodeLabel(child)); // je child
                 }
-                _code.Jump(miss);                               // jmp miss
+                JumpOrReturn(miss);
             }
             else if (!EmitLookup(branch, miss)) return;
             for (int child = first; child != None; child = _set.NextChildOf(child))
             {
                 _code.Bind(NodeLabel(child));
-                EmitNode(child, miss);
+                EmitNode(child, miss, knownRank);
             }
+        }
+
+        /// <summary>jmp to label, or the ret itself when the label is the final ret.</summary>
+        private void JumpOrReturn(int label)
+        {
+            if (label == DoneLabel) _code.Byte(0xC3);           // ret                 ; nothing follows
+            else _code.Jump(label);                             // jmp label
         }
 
         private void CompareValue(uint value)
@@ -220,29 +241,22 @@ namespace Aegis.Kernel.Core.Net
             _code.Bytes(0x41, 0xC1, 0xEA, 32 - bits);           // shr r10d, 32 - bits   ; the bucket
             _code.Bytes(0x41, 0xC1, 0xE2, BucketShift);         // shl r10d, 5           ; its offset
             _code.Bytes(0x4C, 0x8D, 0x1D); _code.Relative32(TableLabel(branch)); // lea r11, [rip + table]
-            _code.Bytes(0x4D, 0x01, 0xD3);                      // add r11, r10
-            int hit0 = CompareEntry(first: true);               // cmp ecx, [r11] ; je .hit
-            int hit1 = CompareEntry(first: false);              // add r11, 8 ; cmp ecx, [r11] ; je .hit
-            int hit2 = CompareEntry(first: false);
-            _code.Bytes(0x49, 0x83, 0xC3, EntryBytes);          // add r11, 8
-            _code.Bytes(0x41, 0x3B, 0x0B);                      // cmp ecx, [r11]
-            _code.JumpIf(X64Code.NotEqual, miss);               // jne miss
-            _code.Land(hit0);                                   // .hit:
-            _code.Land(hit1);
-            _code.Land(hit2);
-            _code.Bytes(0x4D, 0x63, 0x53, 0x04);                // movsxd r10, dword [r11 + 4] ; the child's offset
-            _code.Bytes(0x4C, 0x8D, 0x1D);                      // lea r11, [rip - here]       ; the code's start
-            _code.Int32(-(_code.Position + 4));
-            _code.Bytes(0x4D, 0x01, 0xDA);                      // add r10, r11
-            _code.Bytes(0x41, 0xFF, 0xE2);                      // jmp r10
+            int* hit = stackalloc int[BucketEntries];
+            for (int entry = 0; entry < BucketEntries; entry++)
+            {
+                _code.Bytes(0x43, 0x3B, 0x4C, 0x13); _code.Byte(entry * EntryBytes); // cmp ecx, [r11 + r10 + 8 * entry]
+                if (entry < BucketEntries - 1) hit[entry] = _code.ShortJumpIf(X64Code.Equal); // je .hitN
+                else _code.JumpIf(X64Code.NotEqual, miss);      // jne miss
+            }
+            // .hitN: the child's code is at the table's start + the entry's offset.
+            for (int entry = BucketEntries - 1; entry >= 0; entry--)
+            {
+                if (entry < BucketEntries - 1) _code.Land(hit[entry]);
+                _code.Bytes(0x4F, 0x63, 0x54, 0x13); _code.Byte(entry * EntryBytes + 4); // movsxd r10, dword [r11 + r10 + 8 * entry + 4]
+                _code.Bytes(0x4D, 0x01, 0xDA);                  // add r10, r11
+                _code.Bytes(0x41, 0xFF, 0xE2);                  // jmp r10
+            }
             return true;
-        }
-
-        private int CompareEntry(bool first)
-        {
-            if (!first) _code.Bytes(0x49, 0x83, 0xC3, EntryBytes); // add r11, 8
-            _code.Bytes(0x41, 0x3B, 0x0B);                      // cmp ecx, [r11]
-            return _code.ShortJumpIf(X64Code.Equal);            // je .hit
         }
 
         /// <summary>The branch's table: every entry first (0, miss), then each child in its bucket.</summary>
@@ -253,7 +267,7 @@ namespace Aegis.Kernel.Core.Net
             int table = _code.Position;
             int bits = _tableBits[branch];
             uint multiplier = _tableMultiplier[branch];
-            int missAt = _code.PositionOf(_tableMiss[branch]);
+            int missAt = _code.PositionOf(_tableMiss[branch]) - table;
             for (int entry = 0; entry < BucketEntries << bits; entry++)
             {
                 _code.Int32(0);
@@ -266,7 +280,7 @@ namespace Aegis.Kernel.Core.Net
                 int bucket = Bucket(value, multiplier, bits);
                 int at = table + (bucket << BucketShift) + _bucketFill[bucket]++ * EntryBytes;
                 _code.Patch32(at, (int)value);
-                _code.Patch32(at + 4, _code.PositionOf(NodeLabel(child)));
+                _code.Patch32(at + 4, _code.PositionOf(NodeLabel(child)) - table);
             }
         }
 
