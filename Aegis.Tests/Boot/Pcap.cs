@@ -102,4 +102,31 @@ public static class Pcap
         }
         return text.ToString();
     }
+
+    /// <summary>What the wire shows of the data a TCP server on 'port' sent: 'Holes', segments
+    /// that began past everything sent before them on their connection (something in between
+    /// never reached the wire), and 'Resends', segments whose data had all been sent before. A
+    /// stack that drops what it sends (the lossy-link switch) shows both; a clean link neither.</summary>
+    public static (int Holes, int Resends) TcpServerSendGaps(List<byte[]> frames, int port)
+    {
+        var highest = new Dictionary<int, uint>(); // by peer port: the end of the data sent so far
+        int holes = 0, resends = 0;
+        foreach (byte[] f in frames)
+        {
+            if (!IsIpv4(f) || f[23] != 6) continue;
+            int t = Transport(f);
+            if (f.Length < t + 20 || U16(f, t) != port) continue;
+            int peer = U16(f, t + 2);
+            int flags = f[t + 13];
+            uint sequence = (uint)(f[t + 4] << 24 | f[t + 5] << 16 | f[t + 6] << 8 | f[t + 7]);
+            int payload = 14 + U16(f, 16) - t - (f[t + 12] >> 4) * 4;
+            if ((flags & 2) != 0) { highest[peer] = sequence + 1; continue; } // SYN-ACK: the data starts after it
+            if (payload <= 0 || !highest.TryGetValue(peer, out uint end)) continue;
+            uint last = sequence + (uint)payload;
+            if ((int)(sequence - end) > 0) holes++;
+            else if ((int)(last - end) <= 0) resends++;
+            if ((int)(last - end) > 0) highest[peer] = last;
+        }
+        return (holes, resends);
+    }
 }
