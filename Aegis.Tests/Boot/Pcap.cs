@@ -129,4 +129,20 @@ public static class Pcap
         }
         return (holes, resends);
     }
+
+    /// <summary>The SYNs (without ACK) that reached a TCP server on 'port', and the peer ports they came from.</summary>
+    public static (int Syns, HashSet<int> Peers) TcpSynsTo(List<byte[]> frames, int port)
+    {
+        int syns = 0;
+        var peers = new HashSet<int>();
+        foreach (byte[] f in frames)
+        {
+            if (!IsIpv4(f) || f[23] != 6) continue;
+            int t = Transport(f);
+            if (f.Length < t + 20 || U16(f, t + 2) != port || (f[t + 13] & 0x12) != 0x02) continue;
+            syns++;
+            peers.Add(U16(f, t));
+        }
+        return (syns, peers);
+    }
 }
