@@ -4,7 +4,8 @@
  * socket options, UDP datagrams with their addresses, SO_RCVTIMEO and SO_SNDTIMEO (only whether a
  * call waited its timeout is printed, never a time; also beside a computing thread), MSG_PEEK and
  * MSG_TRUNC on datagrams,
- * datagrams of 20,000 and 65,507 bytes, sendmmsg, and the errors of bad calls. */
+ * datagrams of 20,000 and 65,507 bytes, sendmmsg, sendmsg/recvmsg on a stream (pieces, scatter,
+ * MSG_PEEK, MSG_WAITALL, an address, the end), and the errors of bad calls. */
 #include "difftest.h"
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -182,6 +183,97 @@ static void nonblocking_and_sendfile(void)
     long total = read_all(client, received, sizeof received);
     dt_check(total == 20050 && memcmp(received, content + 100, 50) == 0 && memcmp(received + 50, content, sizeof content) == 0,
              "the socket carried what sendfile sent", "%ld bytes", total);
+    close(server);
+    close(client);
+    close(listener);
+}
+
+/* sendmsg and recvmsg on a TCP connection: pieces gathered into the stream, a read scattered
+ * over two buffers, MSG_PEEK and MSG_WAITALL through recvmsg, the name and control lengths a
+ * stream's recvmsg gives back, an address sendmsg is given on a connected stream, the end. */
+static void stream_messages(void)
+{
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any = loopback(0);
+    bind(listener, (struct sockaddr *)&any, sizeof any);
+    listen(listener, 1);
+    struct sockaddr_in to = loopback(port_of(listener));
+    int client = socket(AF_INET, SOCK_STREAM, 0);
+    DT_EXPECT_OK(connect(client, (struct sockaddr *)&to, sizeof to), "connect for sendmsg");
+    int server = DT_EXPECT_OK(accept(listener, NULL, NULL), "accept for recvmsg");
+
+    struct iovec pieces[3] = { { "hello", 5 }, { "", 0 }, { ", world", 7 } };
+    struct msghdr message;
+    memset(&message, 0, sizeof message);
+    message.msg_iov = pieces;
+    message.msg_iovlen = 3;
+    long n = sendmsg(client, &message, 0);
+    dt_check(n == 12, "sendmsg of three pieces (one empty) on a stream", "%s", dt_result(n, errno));
+
+    char head[4], rest[100], control[64];
+    struct sockaddr_in from;
+    struct iovec parts[2] = { { head, sizeof head }, { rest, sizeof rest } };
+    memset(&message, 0, sizeof message);
+    memset(&from, 0x5A, sizeof from);
+    message.msg_name = &from;
+    message.msg_namelen = sizeof from;
+    message.msg_iov = parts;
+    message.msg_iovlen = 2;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    n = recvmsg(server, &message, MSG_PEEK);
+    dt_check(n == 12 && memcmp(head, "hell", 4) == 0 && memcmp(rest, "o, world", 8) == 0, "recvmsg MSG_PEEK on a stream", "%ld", n);
+    message.msg_namelen = sizeof from;
+    message.msg_controllen = sizeof control;
+    memset(head, 0, sizeof head);
+    memset(rest, 0, sizeof rest);
+    n = recvmsg(server, &message, 0);
+    dt_check(n == 12 && memcmp(head, "hell", 4) == 0 && memcmp(rest, "o, world", 8) == 0,
+             "recvmsg scatters the stream over two buffers", "%ld", n);
+    dt_check(message.msg_flags == 0, "a stream's recvmsg sets no flags", "%x", message.msg_flags);
+    printf("a stream's recvmsg gives back name length %u, control length %lu\n",
+           (unsigned)message.msg_namelen, (unsigned long)message.msg_controllen);
+
+    /* MSG_WAITALL waits for the second piece (sent by a child after a pause). */
+    pid_t child = fork();
+    if (child == 0) {
+        send(client, "abc", 3, 0);
+        usleep(100 * 1000);
+        send(client, "defgh", 5, 0);
+        _exit(0);
+    }
+    char all[8];
+    struct iovec whole = { all, sizeof all };
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &whole;
+    message.msg_iovlen = 1;
+    n = recvmsg(server, &message, MSG_WAITALL);
+    dt_check(n == 8 && memcmp(all, "abcdefgh", 8) == 0, "recvmsg MSG_WAITALL gathers two sends", "%ld", n);
+    waitpid(child, NULL, 0);
+
+    /* A destination given to sendmsg on a connected stream. */
+    struct sockaddr_in elsewhere = loopback(9);
+    struct iovec one = { "x", 1 };
+    memset(&message, 0, sizeof message);
+    message.msg_name = &elsewhere;
+    message.msg_namelen = sizeof elsewhere;
+    message.msg_iov = &one;
+    message.msg_iovlen = 1;
+    errno = 0;
+    n = sendmsg(client, &message, 0);
+    printf("sendmsg with an address on a connected stream: %s\n", dt_result(n, errno));
+    if (n == 1) {
+        char x = 0;
+        dt_check(recv(server, &x, 1, 0) == 1 && x == 'x', "it went to the connection's peer", "%c", x);
+    }
+
+    /* The end: the peer's shutdown reads as 0 through recvmsg. */
+    shutdown(client, SHUT_WR);
+    memset(&message, 0, sizeof message);
+    message.msg_iov = &whole;
+    message.msg_iovlen = 1;
+    n = recvmsg(server, &message, 0);
+    dt_check(n == 0, "recvmsg at the end of the stream", "%s", dt_result(n, errno));
     close(server);
     close(client);
     close(listener);
@@ -597,6 +689,7 @@ int main(void)
     dt_start("sockets");
     tcp_across_fork();
     nonblocking_and_sendfile();
+    stream_messages();
     datagrams();
     timeouts();
     beside_a_busy_thread();

@@ -259,7 +259,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         private static Inode NodeOf(ulong fd) => Files == null || fd > int.MaxValue ? null : Files.Table.Get((int)fd)?.Node;
 
         /// <summary>sendmsg's and writev's work: the pieces to the socket, one message for a datagram
-        /// or packet socket (gathered first), in order for a stream; rights (SCM_RIGHTS) go with the first bytes.</summary>
+        /// or packet socket (gathered first), gathered into sends of up to the scratch's size for a
+        /// stream; rights (SCM_RIGHTS) go with the first bytes.</summary>
         private static long SendPieces(RemoteSocket socket, ulong* iov, long count, long total, int flags, byte* address, int length, int* rights, int rightsCount)
         {
             VfsClient client = socket.Handle.Client;
@@ -303,17 +304,39 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 }
                 return sent;
             }
-            long done = 0;
-            for (int i = 0; i < count; i++)
-            {
-                long size = (long)iov[2 * i + 1];
-                if (size == 0) continue;
-                long n = client.Send(socket, (byte*)iov[2 * i], size, flags, address, length, SocketDirectory);
-                if (n < 0) return done > 0 ? done : n;
-                done += n;
-                if (n < size) break;
-            }
             if (count == 0 || total == 0) return client.Send(socket, null, 0, flags, address, length, SocketDirectory);
+            int pieces = 0, only = 0;
+            for (int i = 0; i < count; i++)
+                if (iov[2 * i + 1] != 0) { pieces++; only = i; }
+            if (pieces == 1) return client.Send(socket, (byte*)iov[2 * only], (long)iov[2 * only + 1], flags, address, length, SocketDirectory);
+            // A stream's pieces gathered, a scratch buffer's worth a send, as Linux's tcp_sendmsg
+            // copies them all before it pushes: the bytes go out in full segments, and a small
+            // piece does not go alone and hold the next back behind Nagle's wait for its ACK.
+            long done = 0, offset = 0;
+            int next = 0;
+            fixed (byte* scratch = s_socketScratch)
+            {
+                long room = s_socketScratch.Length;
+                while (next < count)
+                {
+                    long at = 0;
+                    while (next < count && at < room)
+                    {
+                        long size = (long)iov[2 * next + 1] - offset;
+                        long take = size < room - at ? size : room - at;
+                        System.Buffer.MemoryCopy((byte*)iov[2 * next] + offset, scratch + at, take, take);
+                        at += take;
+                        if (take < size) { offset += take; break; }
+                        next++;
+                        offset = 0;
+                    }
+                    if (at == 0) break;
+                    long n = client.Send(socket, scratch, at, flags, address, length, SocketDirectory);
+                    if (n < 0) return done > 0 ? done : n;
+                    done += n;
+                    if (n < at) break;
+                }
+            }
             return done;
         }
 
