@@ -321,6 +321,76 @@ public sealed unsafe partial class LinuxSocketTests
         Assert.That(_tcpA.Counters.ResetsSent, Is.EqualTo(1), "only the one that did not fit");
     }
 
+    /// <summary>A handshake the twin answered and whose final ACK had not reached the process when
+    /// the loan went back used to be dropped: the ACK then reached the server, which reset it.
+    /// Now the process gives it to the listener at the server (LocalNet.RequeueHandshakes: its
+    /// record with HandOverHalfOpen, VfsProtocol.Requeue), which runs its SYN-ACK's retransmission
+    /// and queues it when the peer's ACK comes. Here the peer's first ACK is lost on the wire, so
+    /// the server's retransmitted SYN-ACK draws the ACK that ends the handshake there.</summary>
+    [Test]
+    public void AHandshakeInALentListenersTwinFinishesAtTheServerWhenTheLoanGoesBack()
+    {
+        SharedProcess p = _tree.Attach(49);
+        LendingAndStackC();
+        RemoteSocket listener = Listening(p, 8111);
+        Assert.That(Lend(p, listener, out _), Is.EqualTo(8111));
+        Socket twin = Twin(8111);
+        _b.Arp.AddStatic(IpA, MacC);
+        bool loseAcks = true;
+        _wire.Drop = frame => loseAcks && IsPureAckFrom(frame, IpB);
+        TcpConnection peer = _tcpB.CreateConnection();
+        peer.Options.NoDelay = true;
+        Assert.That(peer.Connect(IpA, 8111, _now), Is.EqualTo(TcpError.InProgress));
+        RunWithC(2);
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established), "the peer got the twin's SYN-ACK");
+        var onPort = new List<TcpConnection>();
+        s_stackC!.Tcp.ConnectionsOnPort(8111, onPort);
+        Assert.That(onPort, Has.Count.EqualTo(1));
+        TcpConnection handshake = onPort[0];
+        Assert.That(handshake.State, Is.EqualTo(TcpState.SynReceived), "the twin still waits for the ACK");
+        Assert.That(handshake.CanHandOverHalfOpen, Is.True);
+        Assert.That(handshake.CanHandOver, Is.False, "not a synchronized connection");
+
+        byte[] record = new byte[handshake.HandoverBytes];
+        Assert.That(handshake.HandOverHalfOpen(record, _now), Is.EqualTo(record.Length));
+        Assert.That(s_stackC.Tcp.ConnectionCount, Is.Zero, "gone from the process's stack");
+        // Refused, nothing taken: a handshake's record as a connection's, and a tampered one.
+        Assert.That(_tcpA.TakeOver(record, _now, out TcpError refused), Is.Null);
+        Assert.That(refused, Is.EqualTo(TcpError.InvalidArgument), "a plain TakeOver takes no handshake");
+        byte[] tampered = (byte[])record.Clone();
+        tampered[4 * 18 + 3] ^= 1; // SND.NXT's low byte (the record's nineteenth word)
+        fixed (byte* r = tampered) Assert.That(p.Client.Requeue(listener, r, tampered.Length), Is.EqualTo(-Errno.EINVAL));
+        Assert.That(_tcpA.ConnectionCount, Is.Zero, "nothing taken over");
+
+        fixed (byte* r = record) Assert.That(p.Client.Requeue(listener, r, record.Length), Is.EqualTo(0), "the listener's at the server now");
+        int* none = stackalloc int[1];
+        Assert.That(p.Client.LendBack(listener, none, 0, none), Is.EqualTo(0));
+        _b.Arp.AddStatic(IpA, MacA); // the port's frames go to the server again
+        loseAcks = false;
+        _now += 3_000_000; // past the SYN-ACK's retransmission timeout
+        Run();
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established), "not reset");
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        RemoteSocket? accepted;
+        fixed (byte* q = address) Assert.That(p.Client.Accept(listener, 0, q, out _, out accepted), Is.EqualTo(0), "queued at the server when the ACK came");
+        Assert.That(address[2] << 8 | address[3], Is.EqualTo(peer.LocalPort), "the peer's port");
+        Assert.That(peer.Send(Encoding.ASCII.GetBytes("after the handshake"), _now), Is.EqualTo(19));
+        Run();
+        Assert.That(Receive(p, accepted!, out _), Is.EqualTo("after the handshake"));
+        Assert.That(_tcpA.Counters.ResetsSent, Is.Zero);
+        _wire.Drop = null;
+    }
+
+    /// <summary>An IPv4 TCP frame from 'source' with ACK and no other flag (PSH aside) and no data.</summary>
+    private static bool IsPureAckFrom(byte[] f, Ipv4Address source)
+    {
+        if (f.Length < 54 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6) return false;
+        uint from = (uint)(f[26] << 24 | f[27] << 16 | f[28] << 8 | f[29]);
+        int t = 14 + (f[14] & 15) * 4;
+        int payload = 14 + (f[16] << 8 | f[17]) - t - (f[t + 12] >> 4) * 4;
+        return from == source.Value && (f[t + 13] & ~0x08) == 0x10 && payload == 0;
+    }
+
     [Test]
     public void AProcessThatSaysGoodbyeWithAListenerLentGetsThePortsFilterTakenBack()
     {

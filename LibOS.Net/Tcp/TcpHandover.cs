@@ -23,6 +23,13 @@ namespace Aegis.LibOS.Net
         public bool CanHandOver =>
             State >= TcpState.Established && State <= TcpState.TimeWait && Listener == null && InTable;
 
+        /// <summary>Whether this is a handshake a listener of this stack answered and its peer has not
+        /// finished (SYN_RECEIVED): <see cref="HandOverHalfOpen"/> can move it to another stack's
+        /// listener for the same port (<see cref="TcpListener.Enqueue"/>), where the peer's final
+        /// ACK then completes it.</summary>
+        public bool CanHandOverHalfOpen =>
+            State == TcpState.SynReceived && Listener != null && !InAcceptQueue && InTable;
+
         /// <summary>The bytes <see cref="HandOver"/> writes: the fixed part, the send queue (sent
         /// and not acknowledged, and not yet sent) and the in-order received bytes not yet read.
         /// Out-of-order bytes are not carried: the peer, never told of them, sends them again.</summary>
@@ -39,6 +46,24 @@ namespace Aegis.LibOS.Net
         public int HandOver(System.Span<byte> destination, long nowMicros)
         {
             if (!CanHandOver) return -(int)TcpError.InvalidArgument;
+            return WriteRecord(destination, nowMicros);
+        }
+
+        /// <summary>As <see cref="HandOver"/>, for a handshake in progress (<see cref="CanHandOverHalfOpen"/>):
+        /// the record (no buffers: a half-open connection has none yet) is taken over only by
+        /// <see cref="Tcp.TakeOver(System.ReadOnlySpan{byte}, long, out TcpError, bool)"/> with halfOpen,
+        /// and joins a listener with <see cref="TcpListener.Enqueue"/>. The listener here forgets it.</summary>
+        public int HandOverHalfOpen(System.Span<byte> destination, long nowMicros)
+        {
+            if (!CanHandOverHalfOpen) return -(int)TcpError.InvalidArgument;
+            if (destination.Length < HandoverBytes) return -(int)TcpError.NoBufferSpace;
+            Listener.ChildGone(this);
+            Listener = null;
+            return WriteRecord(destination, nowMicros);
+        }
+
+        private int WriteRecord(System.Span<byte> destination, long nowMicros)
+        {
             int length = HandoverBytes;
             if (destination.Length < length) return -(int)TcpError.NoBufferSpace;
             var w = new HandoverCursor(destination);
@@ -128,13 +153,13 @@ namespace Aegis.LibOS.Net
         /// is out of its range or the fields contradict each other. Every relation the segment
         /// code relies on is checked here, so a made-up record cannot make it index outside a
         /// buffer or loop.</summary>
-        internal bool TakeRecord(System.ReadOnlySpan<byte> record, long now)
+        internal bool TakeRecord(System.ReadOnlySpan<byte> record, long now, bool halfOpen)
         {
             if (record.Length < HandoverHeaderBytes) return false;
             var r = new HandoverCursor(record);
             if (r.U32() != HandoverMagic || r.U32() != HandoverVersion) return false;
             uint state = r.U32();
-            if (state < (uint)TcpState.Established || state > (uint)TcpState.TimeWait) return false;
+            if (halfOpen ? state != (uint)TcpState.SynReceived : state < (uint)TcpState.Established || state > (uint)TcpState.TimeWait) return false;
             uint flags = r.U32();
             if (flags >> FlagCount != 0) return false;
             var local = new Ipv4Address(r.U32());
@@ -191,12 +216,22 @@ namespace Aegis.LibOS.Net
             bool hasSend = Bit(flags, ref bit), hasReceive = Bit(flags, ref bit);
 
             var s = (TcpState)state;
+            if (halfOpen)
+            {
+                // A handshake: our SYN sent (and only it), the peer's SYN taken, nothing else yet:
+                // no buffers, no FIN either way, no close by a user (nobody accepted it).
+                if (hasSend || hasReceive || sendCapacity != 0 || receiveCapacity != 0 || sendLength != 0 || receiveLength != 0) return false;
+                if (record.Length != HandoverHeaderBytes) return false;
+                if (sndUna != iss || sndNxt != iss + 1 || sndMax != iss + 1 || sndBufSeq != iss + 1 || rcvNxt != irs + 1) return false;
+                if (finQueued || finSent || writeShut || finReceived || rcvFinPending || readShut || closedByUser) return false;
+                if (cwnd == 0) cwnd = 1; // (set when the handshake ends)
+            }
             // The buffers: present where the state uses them, within their sizes, bytes all there.
             if (hasSend != (sendCapacity != 0) || hasReceive != (receiveCapacity != 0)) return false;
             if (hasSend && !BufferSize(sendCapacity) || hasReceive && !BufferSize(receiveCapacity)) return false;
             if ((uint)sendLength > (uint)sendCapacity || (uint)receiveLength > (uint)receiveCapacity) return false;
             if (record.Length != HandoverHeaderBytes + sendLength + receiveLength) return false;
-            if (hasSend == (s == TcpState.TimeWait)) return false; // TIME_WAIT has no send queue; every other state has one
+            if (!halfOpen && hasSend == (s == TcpState.TimeWait)) return false; // TIME_WAIT has no send queue; every other synchronized state has one
             // Segment sizes and window scales within what the route and RFC 7323 allow.
             int routeMost = RouteMss(remote);
             if (mss < 64 || mss > routeMost || rcvMss < 64 || rcvMss > 65535) return false;
@@ -210,7 +245,7 @@ namespace Aegis.LibOS.Net
             if (finQueued && !writeShut) return false;
             if (!TcpSeq.Le(sndMax, bufEnd + (finSent ? 1u : 0u))) return false;
             bool finAcked = finSent && sndUna == finSeq + 1;
-            if (finAcked ? sendLength != 0 || sndBufSeq != finSeq : sndUna != sndBufSeq) return false;
+            if (!halfOpen && (finAcked ? sendLength != 0 || sndBufSeq != finSeq : sndUna != sndBufSeq)) return false;
             if (timing && (!TcpSeq.Le(sndUna, timingSeq) || !TcpSeq.Lt(timingSeq, sndMax))) return false;
             // The receive side: a pending FIN lies beyond RCV.NXT within the window.
             if (rcvFinPending && (!TcpSeq.Gt(rcvFinSeq, rcvNxt) || rcvFinSeq - rcvNxt > (uint)receiveCapacity + 1)) return false;
@@ -300,9 +335,16 @@ namespace Aegis.LibOS.Net
         /// that is malformed or inconsistent, AddressInUse when this stack already has a connection
         /// with the same addresses and ports.</summary>
         public TcpConnection TakeOver(System.ReadOnlySpan<byte> record, long nowMicros, out TcpError error)
+            => TakeOver(record, nowMicros, out error, halfOpen: false);
+
+        /// <summary>As <see cref="TakeOver(System.ReadOnlySpan{byte}, long, out TcpError)"/>; with
+        /// halfOpen, only a handshake's record (<see cref="TcpConnection.HandOverHalfOpen"/>) is
+        /// taken, and the caller must give it to a listener at once (<see cref="TcpListener.Enqueue"/>):
+        /// a handshake belongs to a listener. Its SYN-ACK's retransmission timer runs on here.</summary>
+        public TcpConnection TakeOver(System.ReadOnlySpan<byte> record, long nowMicros, out TcpError error, bool halfOpen)
         {
             var c = new TcpConnection(this);
-            if (!c.TakeRecord(record, nowMicros))
+            if (!c.TakeRecord(record, nowMicros, halfOpen))
             {
                 Counters.TakeOverRefused++;
                 error = TcpError.InvalidArgument;
@@ -328,7 +370,7 @@ namespace Aegis.LibOS.Net
             }
             else
             {
-                c.Resume(nowMicros);
+                if (!halfOpen) c.Resume(nowMicros); // a handshake owes nothing: its SYN-ACK went
                 Schedule(c);
             }
             Counters.TakenOver++;
@@ -340,13 +382,18 @@ namespace Aegis.LibOS.Net
         /// read without taking it over (a taker that must check them first); false when the record
         /// is too short or not a record. Nothing else in it is checked here: TakeOver checks all.</summary>
         public static bool RecordTuple(System.ReadOnlySpan<byte> record, out Ipv4Address local, out int localPort, out Ipv4Address remote, out int remotePort)
+            => RecordTuple(record, out local, out localPort, out remote, out remotePort, out _);
+
+        /// <summary>As RecordTuple, with the state the record says (SynReceived for a handshake's).</summary>
+        public static bool RecordTuple(System.ReadOnlySpan<byte> record, out Ipv4Address local, out int localPort, out Ipv4Address remote, out int remotePort, out TcpState state)
         {
             local = remote = default;
             localPort = remotePort = 0;
+            state = TcpState.Closed;
             if (record.Length < TcpConnection.HandoverHeaderBytes) return false;
             var r = new HandoverCursor(record);
             if (r.U32() != TcpConnection.HandoverMagic || r.U32() != TcpConnection.HandoverVersion) return false;
-            r.U32(); // state
+            state = (TcpState)r.U32();
             r.U32(); // flags
             local = new Ipv4Address(r.U32());
             localPort = (int)r.U32();

@@ -140,18 +140,30 @@ namespace Aegis.LibOS.Net
         /// <summary>A connection this stack took over (<see cref="Tcp.TakeOver"/>) that waited,
         /// established and never accepted, in another stack's queue for this port (a process's twin
         /// of a listener it shares: docs/libos-unixish.md, "The listener in the process"): queued
-        /// for <see cref="Accept"/> as if its handshake had ended here. False when it cannot be:
+        /// for <see cref="Accept"/> as if its handshake had ended here. A handshake that stack
+        /// answered (SYN_RECEIVED, taken over with halfOpen) becomes one of this listener's,
+        /// within its SYN backlog. False when it cannot be:
         /// another port or address, a state a queued connection cannot have, not listening, or the
         /// queue full — the connection is then reset, as one whose handshake ends at a full queue
         /// is; another stack's connection, or one queued already, is left as it is.</summary>
         public bool Enqueue(TcpConnection c, long nowMicros)
         {
             if (c == null || !c.BelongsTo(_tcp) || c.Listener != null || c.InAcceptQueue) return false; // (not this stack's to reset)
+            bool handshake = c.State == TcpState.SynReceived;
             if (c.LocalPort != LocalPort || !(LocalAddress.IsAny || LocalAddress.Value == c.LocalAddress.Value)
-                || (c.State != TcpState.Established && c.State != TcpState.CloseWait) || !IsListening || _count == _queue.Length)
+                || (c.State != TcpState.Established && c.State != TcpState.CloseWait && !handshake) || !IsListening
+                || (handshake ? !CanTakeSyn : _count == _queue.Length))
             {
                 c.Abort(nowMicros);
                 return false;
+            }
+            if (handshake)
+            {
+                // A handshake the other stack answered (Tcp.TakeOver with halfOpen): one of ours
+                // now, queued when the peer's ACK ends it (ChildEstablished).
+                c.Listener = this;
+                SynReceivedCount++;
+                return true;
             }
             c.Listener = this;
             _queue[(_head + _count) % _queue.Length] = c;
@@ -160,6 +172,10 @@ namespace Aegis.LibOS.Net
             _tcp.Signal(this);
             return true;
         }
+
+        /// <summary>Whether c is a handshake in progress this listener answered (SYN_RECEIVED, not queued).</summary>
+        public bool OwnsHandshake(TcpConnection c) =>
+            c != null && c.Listener == this && c.State == TcpState.SynReceived && !c.InAcceptQueue;
 
         internal void ChildGone(TcpConnection c)
         {

@@ -134,8 +134,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int LateSegment = 61; // w1 length, w2 the IPv4 source | destination << 32 (host order); payload = a TCP segment of a connection the
                                            // sender gave back by Adopt lately, which reached the sender's stack after the move -> 0, -EPERM (not such)
         public const int Requeue = 62;     // w1 a listener's fd lent to the sender, w2 the record's length (one piece); payload = the TcpConnection.HandOver
-                                           // record of a connection the twin made and nobody accepted, on the lent port -> 0 (in the listener's queue here,
-                                           // for any process that holds it), -ECONNREFUSED (not listening, queue full: reset), -EINVAL (not the sender's loan,
+                                           // record of a connection the twin made and nobody accepted, on the lent port, or the HandOverHalfOpen record of a
+                                           // handshake the twin answered -> 0 (in the listener's queue, or its handshakes, here, for any process that holds
+                                           // it), -ECONNREFUSED (not listening, queue or SYN backlog full: reset), -EINVAL (not the sender's loan,
                                            // another port or address, a bad record)
         public const int Count = 63;
 

@@ -345,10 +345,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             Net.StreamSocket listener = _lent[at].Socket;
             Net.InetSockets inet = listener.Owner;
             var record = new System.ReadOnlySpan<byte>(payload, (int)length);
-            if (!LibOS.Net.Tcp.RecordTuple(record, out LibOS.Net.Ipv4Address local, out int localPort, out LibOS.Net.Ipv4Address remote, out int remotePort)
+            if (!LibOS.Net.Tcp.RecordTuple(record, out LibOS.Net.Ipv4Address local, out int localPort, out LibOS.Net.Ipv4Address remote, out int remotePort,
+                    out LibOS.Net.TcpState state)
                 || localPort != _lent[at].Port || local.Value != inet.Stack.Address.Value) return -Errno.EINVAL;
             long now = inet.Clock();
-            LibOS.Net.TcpConnection connection = inet.Tcp.TakeOver(record, now, out LibOS.Net.TcpError error);
+            // A handshake the twin answered (SYN_RECEIVED) becomes the listener's here; the peer's
+            // final ACK, which reaches the process after the move, comes here too (LateSegment).
+            LibOS.Net.TcpConnection connection = inet.Tcp.TakeOver(record, now, out LibOS.Net.TcpError error, halfOpen: state == LibOS.Net.TcpState.SynReceived);
             if (connection == null) return error == LibOS.Net.TcpError.AddressInUse ? -Errno.EADDRINUSE : -Errno.EINVAL;
             // Its segments that reach the process after the move come here (LateSegment), as an adopted one's.
             TakeBackGiven(sender, local.Value, localPort, remote.Value, remotePort);

@@ -462,6 +462,9 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         /// <summary>A listener's Enqueue (TcpListener.Enqueue): a connection its stack took over, which
         /// waited in a process's twin of this listener, joins its queue; false (reset, or not a
         /// listener: left as it is) when it cannot.</summary>
+        /// <summary>Whether this socket is the listener a handshake in progress belongs to.</summary>
+        public bool IsListenerOf(TcpConnection connection) => _listener != null && _listener.OwnsHandshake(connection);
+
         public bool Enqueue(TcpConnection connection)
         {
             if (_closed || _listener == null) { if (connection != null && connection.State != TcpState.Closed) connection.Abort(Now); return false; }

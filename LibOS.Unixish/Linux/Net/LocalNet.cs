@@ -240,13 +240,15 @@ namespace Aegis.LibOS.Unixish.Linux.Net
         /// running here, each with a filter of its own, as handed-over ones — the proxies, the queue
         /// (keepQueued: a fork's parent accepts them later) and those closed here and still
         /// finishing; those then go to the server to finish there (AdoptAndClose). A connection
-        /// the server gave no filter goes to the server at once. Half-open handshakes are dropped
-        /// (the peer's final ACK reaches the server, which resets it); TIME_WAITs stay here, idle.</summary>
+        /// the server gave no filter goes to the server at once. Handshakes in progress go to the
+        /// listener at the server (RequeueHandshakes), where the peer's final ACK ends them;
+        /// TIME_WAITs stay here, idle.</summary>
         public static void GiveBack(RemoteSocket listener, bool keepQueued)
         {
             if (!listener.Lent) return;
             Step();
             if (!keepQueued) Requeue(listener);
+            RequeueHandshakes(listener);
             if (!(listener.LocalListener is StreamSocket twin) || !twin.Listening(out _, out int port)) port = -1;
             s_onPort.Clear();
             s_kept.Clear();
@@ -302,6 +304,37 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             s_kept.Clear();
             AfterWork();
         }
+
+        /// <summary>The twin's handshakes in progress (SYN_RECEIVED: its SYN-ACK sent, the peer's ACK
+        /// not here yet) when the loan goes back: each goes to the listener at the server
+        /// (VfsProtocol.Requeue with a handshake's record), before the port's frames go there, so
+        /// the peer's ACK finds it and it is queued there. Until issue #12's session 23 they were
+        /// dropped and the server reset the ACK. One that cannot go (the server's SYN backlog
+        /// full, nobody else listening) is reset, as a SYN the listener could not take.</summary>
+        private static void RequeueHandshakes(RemoteSocket listener)
+        {
+            if (!(listener.LocalListener is StreamSocket twin) || !twin.Listening(out _, out int port)) return;
+            s_onPort.Clear();
+            s_tcp.ConnectionsOnPort(port, s_onPort);
+            for (int i = 0; i < s_onPort.Count; i++)
+            {
+                TcpConnection c = s_onPort[i];
+                if (!c.CanHandOverHalfOpen || !twin.IsListenerOf(c)) continue;
+                long result;
+                fixed (byte* r = s_record)
+                {
+                    int written = c.HandOverHalfOpen(new System.Span<byte>(r, s_record.Length), Time.Microseconds);
+                    result = written > 0 ? listener.Handle.Client.Requeue(listener, r, written) : -Errno.EMSGSIZE;
+                }
+                if (result < 0 && result != -Errno.ECONNREFUSED)
+                    LinuxLog.Line("network: a handshake in a lent listener could not go to the server (" + result.ToString() + "); it is lost");
+                else if (result >= 0) HandshakesRequeued++;
+            }
+            s_onPort.Clear();
+        }
+
+        /// <summary>Handshakes this process's twins gave to the server at a loan's return (tests).</summary>
+        public static int HandshakesRequeued;
 
         /// <summary>The twin's queue when this process accepts no more from it (the listener's
         /// descriptor closed, execve, exit): while the loan still brings the port's frames here,
