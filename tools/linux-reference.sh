@@ -32,8 +32,8 @@ fail() { say "$*"; exit 125; }
 usage() {
     cat <<'EOF'
 usage: tools/linux-reference.sh [--timeout SECONDS] [--tcg] [--stage DIR] [--nic MODEL]
-                                [--forward [udp:]HOSTPORT:GUESTPORT]... [--monitor SOCKET]
-                                COMMAND [ARGS...]
+                                [--forward [udp:]HOSTPORT:GUESTPORT]... [--tap IFNAME]
+                                [--monitor SOCKET] COMMAND [ARGS...]
 
 Boots Debian bookworm's Linux 6.1 in QEMU (-cpu max -m 512M -smp 1 -icount shift=0,sleep=off)
 with Aegis's staged root file system as its initramfs, runs COMMAND ARGS (a path inside that
@@ -49,6 +49,8 @@ file system, e.g. /usr/bin/linuxbench), prints the program's output and exits wi
   --forward [udp:]HOSTPORT:GUESTPORT
                      forward a port of the host's 127.0.0.1 to the guest (QEMU's hostfwd);
                      repeatable; needs --nic
+  --tap IFNAME       the card on the host's tap device IFNAME instead of the user network (as
+                     ./aegis run --tap); the caller makes and addresses it (10.0.2.2 on the host)
   --monitor SOCKET   QEMU's human monitor on the Unix socket SOCKET, as ./aegis run --monitor
                      (info jit, info registers, ...)
 EOF
@@ -62,6 +64,7 @@ stage="$DEFAULT_STAGE"
 nic=""
 forwards=()
 monitor=""
+tap=""
 while (( $# > 0 )); do
     case "$1" in
         --timeout)
@@ -80,6 +83,10 @@ while (( $# > 0 )); do
             (( $# >= 2 )) || usage_error "--forward needs [udp:]HOSTPORT:GUESTPORT"
             [[ "$2" =~ ^(udp:)?[0-9]+:[0-9]+$ ]] || usage_error "--forward needs [udp:]HOSTPORT:GUESTPORT, not '$2'"
             forwards+=("$2"); shift 2 ;;
+        --tap)
+            (( $# >= 2 )) || usage_error "--tap needs a tap device's name"
+            [[ "$2" =~ ^[A-Za-z0-9_.-]{1,15}$ && -e "/sys/class/net/$2" ]] || usage_error "--tap: no network device '$2' on this host"
+            tap="$2"; shift 2 ;;
         --monitor)
             (( $# >= 2 )) || usage_error "--monitor needs a socket path"
             [[ "$2" != *,* ]] || usage_error "--monitor needs a socket path without commas, not '$2'"
@@ -93,6 +100,8 @@ while (( $# > 0 )); do
 done
 (( $# >= 1 )) || usage_error "no command given"
 (( ${#forwards[@]} == 0 )) || [[ -n "$nic" ]] || usage_error "--forward needs --nic"
+[[ -z "$tap" ]] || [[ -n "$nic" ]] || usage_error "--tap needs --nic"
+[[ -z "$tap" ]] || (( ${#forwards[@]} == 0 )) || usage_error "--tap and --forward exclude each other"
 
 # The modules each card's driver needs, in load order (their "depends=" in the kernel package;
 # the PTP clock e1000e uses is built in).
@@ -280,6 +289,7 @@ qemu+=(-nographic -no-reboot -kernel "$kernel_dir/vmlinuz" -initrd "$initramfs" 
 # The card as ./aegis run attaches it: QEMU's user network, host ports forwarded from 127.0.0.1.
 if [[ -n "$nic" ]]; then
     netdev="user,id=referencenet"
+    [[ -z "$tap" ]] || netdev="tap,id=referencenet,ifname=$tap,script=no,downscript=no"
     for forward in "${forwards[@]+"${forwards[@]}"}"; do
         protocol=tcp ports="$forward"
         [[ "$forward" != udp:* ]] || { protocol=udp; ports="${forward#udp:}"; }

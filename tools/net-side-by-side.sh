@@ -2,7 +2,7 @@
 # Web-server throughput, Aegis and Linux side by side in the same QEMU on the same host, the
 # wall-clock half of issue #12's figures (docs/benchmarks.md, "Side by side with Linux").
 #
-#   tools/net-side-by-side.sh [--seconds S] [--runs N] [--nic MODEL] [--servers LIST]
+#   tools/net-side-by-side.sh [--seconds S] [--runs N] [--nic MODEL] [--servers LIST] [--tap]
 #
 # Boots each server in turn, plain TCG (no -icount: these are wall-clock rates), an e1000 (or
 # --nic) on QEMU's user network with a host port forwarded to port 80, and drives it from the
@@ -28,6 +28,11 @@
 #   aegis-lean    Aegis, /usr/bin/leanhttp (Tests/Linux/leanhttp.c, a lean epoll server in C)
 #   linux-nginx   Linux 6.1 (tools/linux-reference.sh --tcg), the same nginx binary and files
 #   linux-lean    Linux 6.1, the same leanhttp binary
+# --tap: instead of QEMU's user network (slirp, which carries every byte through the host's
+# sockets and caps the rates: issue #12's "ceiling"), the card sits on a tap device of the host
+# (aegistap0, made here and removed at the end: needs root and /dev/net/tun). The host is
+# 10.0.2.2 on it, dnsmasq (dnsmasq-base, installed here if missing) answers DHCP with
+# 10.0.2.15, the address every server takes, and ab asks 10.0.2.15:80 directly.
 # Needs the ISO and the root file system's stage (./aegis iso), ab (apache2-utils) and curl.
 # Each server's console goes to artifacts/side-by-side/SERVER.log.
 set -euo pipefail
@@ -42,7 +47,8 @@ say() { printf 'side-by-side: %s\n' "$*" >&2; }
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 usage_error() { say "$*"; usage >&2; exit 2; }
 
-seconds=5 runs=3 nic=e1000 servers="$ALL_SERVERS" flushes_each_run=false
+seconds=5 runs=3 nic=e1000 servers="$ALL_SERVERS" flushes_each_run=false tap=""
+readonly TAP_DEVICE=aegistap0 TAP_HOST=10.0.2.2 TAP_GUEST=10.0.2.15
 while (( $# > 0 )); do
     case "$1" in
         --seconds) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || usage_error "--seconds needs a whole number"; seconds="$2"; shift 2 ;;
@@ -50,6 +56,7 @@ while (( $# > 0 )); do
         --nic)     [[ "${2:-}" =~ ^(e1000|e1000e|virtio)$ ]] || usage_error "--nic needs e1000, e1000e or virtio"; nic="$2"; shift 2 ;;
         --servers) servers="${2:-}"; shift 2 ;;
         --flushes-each-run) flushes_each_run=true; shift ;;
+        --tap) tap="$TAP_DEVICE"; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage_error "unknown option '$1'" ;;
     esac
@@ -61,6 +68,30 @@ for tool in ab curl python3 qemu-system-x86_64; do
     command -v "$tool" >/dev/null 2>&1 || { say "'$tool' is missing (apt-get install apache2-utils curl python3 qemu-system-x86)"; exit 125; }
 done
 mkdir -p "$OUT"
+
+# --tap: the device, the host's address on it and a DHCP server, all gone again at the end.
+dnsmasq_pid=""
+tap_down() {
+    [[ -z "$dnsmasq_pid" ]] || kill "$dnsmasq_pid" 2>/dev/null || true
+    ip link del "$TAP_DEVICE" 2>/dev/null || true
+}
+if [[ -n "$tap" ]]; then
+    [[ "$(id -u)" == 0 && -c /dev/net/tun ]] || { say "--tap needs root and /dev/net/tun"; exit 125; }
+    if ! command -v dnsmasq >/dev/null 2>&1; then
+        say "installing dnsmasq-base (the tap network's DHCP server)"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q dnsmasq-base >/dev/null || { say "apt-get install dnsmasq-base failed"; exit 125; }
+    fi
+    ip link del "$TAP_DEVICE" 2>/dev/null || true
+    ip tuntap add dev "$TAP_DEVICE" mode tap
+    trap tap_down EXIT
+    ip addr add "$TAP_HOST/24" dev "$TAP_DEVICE"
+    ip link set "$TAP_DEVICE" up
+    dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --interface="$TAP_DEVICE" --bind-interfaces \
+        --dhcp-range="$TAP_GUEST,$TAP_GUEST,255.255.255.0,12h" --dhcp-option=option:router,"$TAP_HOST" \
+        --dhcp-leasefile="$OUT/dnsmasq.leases" --log-facility="$OUT/dnsmasq.log" &
+    dnsmasq_pid=$!
+    say "tap: $TAP_DEVICE, the host $TAP_HOST, the guest $TAP_GUEST (dnsmasq $dnsmasq_pid)"
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -81,12 +112,16 @@ boot() {
                 aegis-nginx) init="init=/usr/sbin/nginx" ;;
                 aegis-lean) init="init=/usr/bin/leanhttp" ;;
             esac
-            setsid "$ROOT/aegis" run --headless --no-build --no-disk --nic "$nic" --forward "$port:80" --monitor "$monitor" -- "$init" >"$log" 2>&1 &
+            local network=(--forward "$port:80")
+            [[ -z "$tap" ]] || network=(--tap "$tap")
+            setsid "$ROOT/aegis" run --headless --no-build --no-disk --nic "$nic" "${network[@]}" --monitor "$monitor" -- "$init" >"$log" 2>&1 &
             ;;
         linux-*)
             local command=(/usr/sbin/nginx)
             [[ "$server" == linux-lean ]] && command=(/usr/bin/leanhttp)
-            setsid "$ROOT/tools/linux-reference.sh" --tcg --timeout 3600 --nic "$nic" --forward "$port:80" --monitor "$monitor" "${command[@]}" >"$log" 2>&1 &
+            local network=(--forward "$port:80")
+            [[ -z "$tap" ]] || network=(--tap "$tap")
+            setsid "$ROOT/tools/linux-reference.sh" --tcg --timeout 3600 --nic "$nic" "${network[@]}" --monitor "$monitor" "${command[@]}" >"$log" 2>&1 &
             ;;
     esac
     booted_pid=$!
@@ -146,13 +181,15 @@ median() { printf '%s\n' "$@" | tr -d '!' | sort -n | awk '{ a[NR] = $1 } END { 
 declare -A results
 for server in ${servers//,/ }; do
     port="$(free_port)"
+    base="127.0.0.1:$port"
+    [[ -z "$tap" ]] || base="$TAP_GUEST:80"
     log="$OUT/$server.log"
     say "$server: booting (console: $log)"
     monitor="$OUT/$server.monitor"
     boot "$server" "$port" "$log" "$monitor"
     ready=false
     for _ in $(seq 1 600); do
-        if curl -sf -o /dev/null "http://127.0.0.1:$port$(path_of "$server" 1k)"; then ready=true; break; fi
+        if curl -sf -o /dev/null "http://$base$(path_of "$server" 1k)"; then ready=true; break; fi
         kill -0 "$booted_pid" 2>/dev/null || break
         sleep 0.5
     done
@@ -165,10 +202,10 @@ for server in ${servers//,/ }; do
         continue
     fi
     # A warm-up, as the instruction benchmarks have one.
-    ab -q -k -n 200 -c 1 "http://127.0.0.1:$port$(path_of "$server" 1k)" >/dev/null 2>&1 || true
+    ab -q -k -n 200 -c 1 "http://$base$(path_of "$server" 1k)" >/dev/null 2>&1 || true
     for workload in "${WORKLOADS[@]}"; do
         document="${workload%%_*}" shape="${workload#*_}"
-        url="http://127.0.0.1:$port$(path_of "$server" "$document")"
+        url="http://$base$(path_of "$server" "$document")"
         rates=()
         for _ in $(seq 1 "$runs"); do
             case "$shape" in
@@ -181,7 +218,7 @@ for server in ${servers//,/ }; do
         say "$server $workload: ${rates[*]} requests/s"
     done
     before="$(tlb_flushes "$monitor" || echo x)"
-    ab -q -k -n "$FLUSH_REQUESTS" -c 1 "http://127.0.0.1:$port$(path_of "$server" 1k)" >/dev/null 2>&1 || true
+    ab -q -k -n "$FLUSH_REQUESTS" -c 1 "http://$base$(path_of "$server" 1k)" >/dev/null 2>&1 || true
     after="$(tlb_flushes "$monitor" || echo x)"
     if [[ "$before" =~ ^[0-9]+$ && "$after" =~ ^[0-9]+$ ]]; then
         results["$server,tlb_flush"]="$(awk -v d=$(( after - before )) -v n="$FLUSH_REQUESTS" 'BEGIN { printf "%.1f", d / n }')"
@@ -198,7 +235,8 @@ for server in ${servers//,/ }; do
     rm -f -- "$monitor"
 done
 
-printf '\nrequests per second, median of %d runs of %d s (every run), %s, QEMU user network, plain TCG\n\n' "$runs" "$seconds" "$nic"
+printf '\nrequests per second, median of %d runs of %d s (every run), %s, %s, plain TCG\n\n' "$runs" "$seconds" "$nic" \
+    "$([[ -n "$tap" ]] && echo "a tap device ($TAP_DEVICE)" || echo "QEMU user network")"
 printf '| %-10s |' workload
 for server in ${servers//,/ }; do printf ' %-26s |' "$server"; done
 printf '\n|%s|' "------------"
