@@ -54,8 +54,9 @@ public static class MachineState
                     .Append(symbols.Name(address) ?? "not in the kernel's symbols").Append('\n');
             }
             // 256 quadwords: a snapshot taken inside an interrupt has the handler's frames, the 22
-            // saved quadwords and the 512-byte fxsave area (interrupts.S) above the interrupted code's
-            // return addresses; 32 words stopped there (a flaky MachineStateTests run; AStateTakenInsideAnInterruptHandler... catches it every time).
+            // saved quadwords and the 512-byte fxsave area (interrupts.S) above the interrupted
+            // code's return addresses; 32 words stopped there (a flaky CI run; the boot test
+            // AStateTakenInsideAnInterruptHandlerStillNamesTheInterruptedIdleLoop catches it).
             Match rsp = Regex.Match(registers, @"RSP=([0-9a-f]{16})");
             string stack = rsp.Success ? monitor.Command("x /" + StackWords + "gx 0x" + rsp.Groups[1].Value) : "";
             var called = new List<string>();
