@@ -10,6 +10,10 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
+using Ipv4Address = Aegis.LibOS.Net.Ipv4Address;
+using TcpConnection = Aegis.LibOS.Net.TcpConnection;
+using TcpError = Aegis.LibOS.Net.TcpError;
+using TcpState = Aegis.LibOS.Net.TcpState;
 
 using static Aegis.Tests.Boot.HostNetwork;
 
@@ -437,6 +441,78 @@ public class LinuxSocketBootTests
         Assert.That(lent[2], Is.EqualTo("queued 1 0"), () => result.Describe("it waited (1), and the child answered it (0)"));
         Assert.That(Regex.Match(result.Output, @"\brequeue (\d+)").Groups[1].Value, Is.EqualTo("1"), () => result.Describe("the file server's Requeue calls"));
         Assert.That(after.answers, Is.EqualTo(new[] { "after", "bye" }), () => result.Describe("the new listener"));
+    }
+
+    /// <summary>A handshake the twin of a lent listener answered, and whose final ACK had not come
+    /// when the borrower let the listener go, finishes at the server, and another holder accepts
+    /// it (docs/libos-unixish.md, "The listener in the process"). The network is the test's own
+    /// (--wire: LibOS.Net on the host, WirePeer), so it can hold that ACK back: connection 1 has
+    /// boot-handover fork a sharer; connection 2 borrows the listener again; connection 3's SYN
+    /// is answered by the twin and its ACK kept off the wire; "letgo" on connection 2 closes the
+    /// borrower's descriptor at once; then the ACK and "hello" go out. Before issue #12's session
+    /// 23 the handshake was dropped at the loan's return and the server reset the ACK.</summary>
+    [Test]
+    public void AHandshakeTheBorrowersTwinAnsweredIsAcceptedByAnotherHolderAfterTheBorrowerLetsGo()
+    {
+        using var peer = new WirePeer();
+        string shared = null, closing = null, lent = null, childAnswer = null, queued = null, bye = null;
+        bool heldBack = false;
+        FrontDoor.EnsureIsoBuilt();
+        FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
+        {
+            WaitFor(output, "handover: listening");
+            TcpConnection first = peer.Connect(7000);
+            Assert.That(first, Is.Not.Null, "connection 1");
+            peer.Send(first, "share\n");
+            shared = peer.ReadLine(first);
+            peer.Send(first, "close\n");
+            closing = peer.ReadLine(first);
+            lock (peer.Lock) first.Close(peer.Now);
+            TcpConnection second = peer.Connect(7000);
+            Assert.That(second, Is.Not.Null, "connection 2");
+            peer.Send(second, "echo lent\n");
+            lent = peer.ReadLine(second); // accepted by the borrower: the listener is lent again
+            TcpConnection third;
+            lock (peer.Lock)
+            {
+                third = peer.Tcp.CreateConnection();
+                third.Options.NoDelay = true;
+                // Every segment of connection 3 without data (its handshake's ACK, the ACKs of
+                // the SYN-ACK's retransmissions) stays here until the borrower let go.
+                TcpConnection held = third;
+                peer.DropSent = frame => IsOurSegmentWithoutData(frame, held.LocalPort);
+                Assert.That(third.Connect(WirePeer.Guest, 7000, peer.Now), Is.EqualTo(TcpError.InProgress));
+            }
+            heldBack = peer.WaitUntil(() => third.State == TcpState.Established && peer.DroppedSent > 0, 20);
+            peer.Send(second, "letgo\n"); // the borrower's descriptor closes at once: the loan goes back
+            Thread.Sleep(1500);
+            lock (peer.Lock) peer.DropSent = null;
+            peer.Send(third, "hello\n"); // carries the ACK the handshake waits for
+            childAnswer = peer.ReadLine(third);
+            queued = peer.ReadLine(second);
+            peer.Send(second, "quit\n");
+            bye = peer.ReadLine(second);
+        }, "--no-build", "--no-disk", "--nic", "e1000", "--wire", peer.Port.ToString(), "--",
+            "init=/bin/sh -c '/tests/boot-handover 7000 lend;cat /proc/aegis/file_server /proc/aegis/handover;echo stopped'", "exit");
+
+        result.AssertExitStatus(0);
+        Assert.That(peer.Leases, Is.GreaterThanOrEqualTo(1), () => result.Describe("the guest took no lease from the wire's DHCP server"));
+        Assert.That(new[] { shared, closing, lent }, Is.EqualTo(new[] { "shared", "closing", "lent" }), () => result.Describe("connections 1 and 2"));
+        Assert.That(heldBack, Is.True, () => result.Describe("connection 3's handshake was not answered, or its ACK not held back"));
+        Assert.That(childAnswer, Is.EqualTo("child got hello"), () => result.Describe("the handshake in progress at the loan's return, accepted by the sharer"));
+        Assert.That(queued, Is.EqualTo("queued 0 0"), () => result.Describe("letgo: nothing was ready (0), the sharer answered (0)"));
+        Assert.That(bye, Is.EqualTo("bye"));
+        Dictionary<string, long> facts = NamedCounts(result);
+        Assert.That(facts.GetValueOrDefault("handshakes_requeued"), Is.EqualTo(1), () => result.Describe("the server's count of handshakes given back"));
+    }
+
+    /// <summary>A TCP segment the wire peer sends from 'port' without data (ACKs, not the SYN).</summary>
+    private static bool IsOurSegmentWithoutData(byte[] f, int port)
+    {
+        if (f.Length < 54 || f[12] != 0x08 || f[13] != 0x00 || f[23] != 6) return false;
+        int t = 14 + (f[14] & 15) * 4;
+        int payload = 14 + (f[16] << 8 | f[17]) - t - (f[t + 12] >> 4) * 4;
+        return (f[t] << 8 | f[t + 1]) == port && (f[t + 13] & 0x02) == 0 && payload == 0;
     }
 
     /// <summary>The loan's other ends (docs/libos-unixish.md, "The listener in the process"), on

@@ -260,14 +260,15 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>/proc/aegis/handover: "given N" (connections the file server handed to processes
         /// to run: docs/libos-unixish.md, "Connections run by the process") and "taken_back N"
         /// (connections it took over from them), "lent N" (listeners whose new connections it let
-        /// a process run from their first segment: "The listener in the process"), since it
-        /// started; empty without a server.</summary>
+        /// a process run from their first segment: "The listener in the process"),
+        /// "handshakes_requeued N" (handshakes a borrower's twin answered and gave back to the
+        /// listener here at the loan's return), since it started; empty without a server.</summary>
         public static string FormatHandover(System.Func<long[], bool> source)
         {
             var facts = new long[VfsProtocol.Count + VfsProtocol.ServerFacts];
             if (source == null || !source(facts)) return "";
             return "given " + facts[VfsProtocol.Count].ToString() + "\ntaken_back " + facts[VfsProtocol.Count + 1].ToString()
-                + "\nlent " + facts[VfsProtocol.Count + 2].ToString() + "\n";
+                + "\nlent " + facts[VfsProtocol.Count + 2].ToString() + "\nhandshakes_requeued " + facts[VfsProtocol.Count + 4].ToString() + "\n";
         }
 
         public static string FormatDiskstats(IDiskSource disk)

@@ -164,8 +164,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
 
         /// <summary>What ServerCalls' payload has after the Count calls: connections the server
         /// handed to processes to run (AcceptHere answered HandedOver), and connections it took
-        /// over from them (Adopt), and listeners lent (Lend) (/proc/aegis/handover).</summary>
-        public const int ServerFacts = 4;
+        /// over from them (Adopt), listeners lent (Lend), processes ended without Goodbye, and
+        /// handshakes a borrower gave to a listener here (Requeue) (/proc/aegis/handover).</summary>
+        public const int ServerFacts = 5;
 
         /// <summary>Each operation's name (/proc/aegis/file_server), indexed by its number; 0 is no operation.</summary>
         public static readonly string[] Names =

@@ -357,12 +357,16 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             TakeBackGiven(sender, local.Value, localPort, remote.Value, remotePort);
             RememberAdopted(sender, local.Value, localPort, remote.Value, remotePort, now);
             RequeuedCount++;
+            if (state == LibOS.Net.TcpState.SynReceived) RequeuedHandshakes++;
             return listener.Enqueue(connection) ? 0 : -Errno.ECONNREFUSED;
         }
 
         /// <summary>Connections a borrower's twin made that this server took over by Requeue: queued, or reset
         /// when the listener could not queue them (tests).</summary>
         public long RequeuedCount;
+
+        /// <summary>Of those, handshakes in progress (SYN_RECEIVED) (/proc/aegis/handover's "handshakes_requeued").</summary>
+        public long RequeuedHandshakes;
 
         private static void WriteRoute(byte* payload, in HandoverRoute route)
         {

@@ -572,6 +572,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     ((long*)payload)[VfsProtocol.Count + 1] = AdoptedCount;
                     ((long*)payload)[VfsProtocol.Count + 2] = LentCount;
                     ((long*)payload)[VfsProtocol.Count + 3] = DepartedCount;
+                    ((long*)payload)[VfsProtocol.Count + 4] = RequeuedHandshakes;
                     return VfsProtocol.Count;
 
                 case VfsProtocol.DisplayPath:
