@@ -89,6 +89,9 @@ public class FrontDoorTests
     [TestCase("tools/linux-reference.sh", "--nic rtl8139 /usr/sbin/nginx", "unknown model 'rtl8139'")]
     [TestCase("tools/linux-reference.sh", "--nic e1000 --forward 80 /usr/sbin/nginx", "--forward needs [udp:]HOSTPORT:GUESTPORT")]
     [TestCase("tools/net-side-by-side.sh", "--servers linux-nginx,windows-iis", "unknown server 'windows-iis'")]
+    [TestCase("tools/linux-reference.sh", "--nic e1000 --tap aegis-no-such0 /usr/sbin/nginx", "--tap: no network device 'aegis-no-such0'")]
+    [TestCase("tools/linux-reference.sh", "--tap lo /usr/sbin/nginx", "--tap needs --nic")]
+    [TestCase("tools/linux-reference.sh", "--nic e1000 --tap lo --forward 8080:80 /usr/sbin/nginx", "--tap and --forward exclude each other")]
     public void MeasuringToolsRefuseWhatTheyCannotDoWithAUsageError(string tool, string arguments, string message)
     {
         var start = new System.Diagnostics.ProcessStartInfo("bash")
@@ -188,6 +191,30 @@ public class FrontDoorTests
         FrontDoorResult badPort = FrontDoor.Run(Limit, "run", "--dry-run", "--nic", "e1000", "--forward", "8080:70000");
         badPort.AssertExitStatus(UsageErrorStatus);
         badPort.AssertOutputContains("--forward needs [udp:]HOSTPORT:GUESTPORT (each 1..65535), not '8080:70000'");
+    }
+
+    /// <summary>--tap puts the card on a host device the caller made (here "lo", which every Linux
+    /// host has: a dry run only names it) instead of the user network; it needs a card, excludes
+    /// --forward and --wire, and names a device that exists.</summary>
+    [Test]
+    public void TapOptionPutsTheCardOnAHostDeviceInsteadOfTheUserNetwork()
+    {
+        FrontDoorResult tap = FrontDoor.Run(Limit, "run", "--dry-run", "--headless", "--nic", "e1000", "--tap", "lo");
+        tap.AssertExitStatus(0);
+        tap.AssertOutputContains("-netdev tap,id=aegisnet,ifname=lo,script=no,downscript=no -device e1000,netdev=aegisnet");
+        Assert.That(tap.Output, Does.Not.Contain("-netdev user"), () => tap.Describe("the user network is not used with --tap"));
+        foreach ((string[] arguments, string message) in new[]
+        {
+            (new[] { "--tap", "lo" }, "--tap needs a network card (--nic MODEL)"),
+            (new[] { "--nic", "e1000", "--tap", "lo", "--forward", "8080:80" }, "--tap and --forward exclude each other"),
+            (new[] { "--nic", "e1000", "--tap", "lo", "--wire", "5000" }, "--tap and --wire exclude each other"),
+            (new[] { "--nic", "e1000", "--tap", "aegis-no-such0" }, "--tap: there is no network device 'aegis-no-such0' on this host"),
+        })
+        {
+            FrontDoorResult refused = FrontDoor.Run(Limit, new[] { "run", "--dry-run" }.Concat(arguments).ToArray());
+            refused.AssertExitStatus(UsageErrorStatus);
+            refused.AssertOutputContains(message);
+        }
     }
 
     [Test]
