@@ -455,7 +455,7 @@ public class LinuxSocketBootTests
     public void AHandshakeTheBorrowersTwinAnsweredIsAcceptedByAnotherHolderAfterTheBorrowerLetsGo()
     {
         using var peer = new WirePeer();
-        string shared = null, closing = null, lent = null, childAnswer = null, queued = null, bye = null;
+        string shared = null, closing = null, lent = null, facts2 = null, letGo = null, childAnswer = null, queued = null, bye = null;
         bool heldBack = false;
         FrontDoor.EnsureIsoBuilt();
         FrontDoorResult result = FrontDoor.RunWithMonitor(TimeoutSeconds, (monitor, output) =>
@@ -467,11 +467,18 @@ public class LinuxSocketBootTests
             shared = peer.ReadLine(first);
             peer.Send(first, "close\n");
             closing = peer.ReadLine(first);
+            // Connection 1 ends at the server (the fork gave it back) before connection 2 comes:
+            // a live connection of the server on the port would make the next Lend wait.
+            peer.WaitUntil(() => first.State is TcpState.CloseWait or TcpState.Closed, 20);
             lock (peer.Lock) first.Close(peer.Now);
+            peer.WaitUntil(() => first.State == TcpState.Closed, 20);
             TcpConnection second = peer.Connect(7000);
             Assert.That(second, Is.Not.Null, "connection 2");
             peer.Send(second, "echo lent\n");
-            lent = peer.ReadLine(second); // accepted by the borrower: the listener is lent again
+            lent = peer.ReadLine(second);
+            peer.Send(second, "facts\n");
+            facts2 = peer.ReadLine(second); // accepted by the borrower: the listener is lent again
+            Assert.That(facts2, Does.StartWith("lent 2 "), "connection 2's accept borrowed the listener again: " + facts2);
             TcpConnection third;
             lock (peer.Lock)
             {
@@ -485,7 +492,7 @@ public class LinuxSocketBootTests
             }
             heldBack = peer.WaitUntil(() => third.State == TcpState.Established && peer.DroppedSent > 0, 20);
             peer.Send(second, "letgo\n"); // the borrower's descriptor closes at once: the loan goes back
-            Thread.Sleep(1500);
+            letGo = peer.ReadLine(second); // said after the close
             lock (peer.Lock) peer.DropSent = null;
             peer.Send(third, "hello\n"); // carries the ACK the handshake waits for
             childAnswer = peer.ReadLine(third);
@@ -499,6 +506,7 @@ public class LinuxSocketBootTests
         Assert.That(peer.Leases, Is.GreaterThanOrEqualTo(1), () => result.Describe("the guest took no lease from the wire's DHCP server"));
         Assert.That(new[] { shared, closing, lent }, Is.EqualTo(new[] { "shared", "closing", "lent" }), () => result.Describe("connections 1 and 2"));
         Assert.That(heldBack, Is.True, () => result.Describe("connection 3's handshake was not answered, or its ACK not held back"));
+        Assert.That(letGo, Is.EqualTo("let go"), () => result.Describe("letgo's first answer"));
         Assert.That(childAnswer, Is.EqualTo("child got hello"), () => result.Describe("the handshake in progress at the loan's return, accepted by the sharer"));
         Assert.That(queued, Is.EqualTo("queued 0 0"), () => result.Describe("letgo: nothing was ready (0), the sharer answered (0)"));
         Assert.That(bye, Is.EqualTo("bye"));

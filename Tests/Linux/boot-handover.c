@@ -19,8 +19,9 @@
  *                  S is the child's exit status (0: it answered); then a new listener here. On Aegis
  *                  the waiting connection is in the twin of the listener lent to this process
  *                  ("The listener in the process"), and the close gives it to the server's queue
- *   "letgo"     -> as "queue", without waiting for a connection to be ready (R is 0 then): a
- *                  handshake the twin answered and the peer has not finished goes to the server
+ *   "letgo"     -> "let go" once this process's descriptor of the listener is closed, then as
+ *                  "queue" without waiting for a connection to be ready (R is 0): a handshake the
+ *                  twin answered and the peer has not finished goes to the server
  * One connection at a time; a connection ends at its peer's close, or after fork, quit or close.
  * With "lend" the listener is non-blocking and the loop waits for it with poll, as an event loop's
  * is: on Aegis the file server then lends it to this process ("The listener in the process").
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
                 struct pollfd waiting = { .fd = listener, .events = POLLIN };
                 int ready = poll(&waiting, 1, line[0] == 'q' ? 10000 : 0) > 0 && (waiting.revents & POLLIN) != 0, status = -1;
                 close(listener);
+                if (line[0] == 'l' && send_all(fd, "let go\n") != 0) break; /* the descriptor is closed now */
                 if (write(go, "g", 1) != 1) break;
                 close(go);
                 waitpid(shared, &status, 0);
