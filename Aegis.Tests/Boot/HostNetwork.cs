@@ -13,6 +13,27 @@ namespace Aegis.Tests.Boot;
 
 public static class HostNetwork
 {
+    /// <summary>The host's end of ./aegis run --wire PORT: a UDP socket bound to 127.0.0.1:PORT
+    /// (the card's frames arrive there) for a PORT whose PORT+1 is free too (QEMU binds it and
+    /// reads the frames sent to it). Send frames to <paramref name="qemu"/>.</summary>
+    public static UdpClient BindWireEnd(out int port, out IPEndPoint qemu)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            int candidate = 20000 + Random.Shared.Next(40000);
+            UdpClient socket = null;
+            try
+            {
+                socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, candidate));
+                using (new UdpClient(new IPEndPoint(IPAddress.Loopback, candidate + 1))) { } // free now: QEMU takes it
+                port = candidate;
+                qemu = new IPEndPoint(IPAddress.Loopback, candidate + 1);
+                return socket;
+            }
+            catch (SocketException) when (attempt < 50) { socket?.Dispose(); }
+        }
+    }
+
     /// <summary>A TCP port of the host's loopback nobody uses now.</summary>
     public static int FreeTcpPort()
     {

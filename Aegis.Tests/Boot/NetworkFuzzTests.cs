@@ -105,20 +105,9 @@ public class NetworkFuzzTests
 
         public Wire()
         {
-            for (int attempt = 0; ; attempt++)
-            {
-                int port = 20000 + Random.Shared.Next(40000);
-                try
-                {
-                    _socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
-                    using (new UdpClient(new IPEndPoint(IPAddress.Loopback, port + 1))) { } // free now: QEMU takes it
-                    Port = port;
-                    break;
-                }
-                catch (SocketException) when (attempt < 50) { _socket?.Dispose(); }
-            }
+            _socket = BindWireEnd(out int port, out _qemu);
+            Port = port;
             _socket.Client.ReceiveBufferSize = 4 << 20;
-            _qemu = new IPEndPoint(IPAddress.Loopback, Port + 1);
             _reader = new Thread(Read) { IsBackground = true };
             _reader.Start();
         }

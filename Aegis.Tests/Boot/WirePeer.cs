@@ -35,22 +35,9 @@ public sealed class WirePeer : IDisposable
 
     public WirePeer()
     {
-        UdpClient? socket = null;
-        for (int attempt = 0; ; attempt++)
-        {
-            int port = 20000 + Random.Shared.Next(40000);
-            try
-            {
-                socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
-                using (new UdpClient(new IPEndPoint(IPAddress.Loopback, port + 1))) { } // free now: QEMU takes it
-                Port = port;
-                break;
-            }
-            catch (SocketException) when (attempt < 50) { socket?.Dispose(); }
-        }
-        _socket = socket!;
+        _socket = HostNetwork.BindWireEnd(out int port, out _qemu);
+        Port = port;
         _socket.Client.ReceiveTimeout = 5;
-        _qemu = new IPEndPoint(IPAddress.Loopback, Port + 1);
         Stack = new NetStack(Mac, new Link(this));
         Stack.Configure(Address, new Ipv4Address(255, 255, 255, 0), Address, Now);
         Tcp = new Tcp(Stack, 11, 12);
