@@ -89,7 +89,7 @@ public sealed unsafe partial class LinuxSocketTests
     private static long Lend(SharedProcess p, RemoteSocket listener, out byte[] info)
     {
         info = new byte[VfsProtocol.HandoverInfoBytes];
-        fixed (byte* q = info) return p.Client.Lend(listener, q);
+        fixed (byte* q = info) return p.Client.Lend(listener, q, out _);
     }
 
     [Test]
@@ -222,6 +222,138 @@ public sealed unsafe partial class LinuxSocketTests
         {
             _tree.Server.DeliverWaiting = null;
         }
+    }
+
+    /// <summary>Frames from B to port that a Drop hook took off the wire ("in the process's ring"),
+    /// given to C as the process's stack gets them, after the port's filter went back.</summary>
+    private void DeliverToC(NetStack c, List<byte[]> ring)
+    {
+        foreach (byte[] frame in ring)
+        {
+            byte[] copy = (byte[])frame.Clone();
+            for (int i = 0; i < 6; i++) copy[i] = (byte)(MacC.Value >> (40 - 8 * i)); // the kernel's filter sent them to this ring
+            c.Receive(copy, _now);
+        }
+        ring.Clear();
+    }
+
+    private static bool IsTcpFromBToPort(byte[] f, int port, out bool syn)
+    {
+        syn = false;
+        if (!IsTcpFrom(f, IpB)) return false;
+        int t = 14 + (f[14] & 15) * 4;
+        syn = (f[t + 13] & 0x02) != 0;
+        return (f[t + 2] << 8 | f[t + 3]) == port;
+    }
+
+    private static bool IsTcpFrom(byte[] f, Ipv4Address source) =>
+        f.Length >= 54 && f[12] == 0x08 && f[13] == 0x00 && f[23] == 6 && (uint)(f[26] << 24 | f[27] << 16 | f[28] << 8 | f[29]) == source.Value;
+
+    /// <summary>nginx's reload (the stress of LinuxSocketBootTests' reload test, 60 reloads with 24
+    /// connections each) lost requests with a reset: a worker asked for the loan while the
+    /// server's stack was answering handshakes on the port, so the loan was undone, but between
+    /// the filter's gift and its return the peer's ACK of such a handshake and a new SYN reached
+    /// the worker's ring, and its stack, with no listener, reset both. Now the server says which
+    /// port's filter it gave and took back (Lend's -EBUSY, reply1), and the process gives what
+    /// came for that port to the server (Tcp.RememberMovedPort, VfsProtocol.LateSegment), which
+    /// ends the handshake and answers the SYN.</summary>
+    [Test]
+    public void APortsFramesThatReachedTheProcessWhileItsLoanWasUndoneAreGivenToTheServer()
+    {
+        SharedProcess p = _tree.Attach(50);
+        NetStack c = LendingAndStackC();
+        RemoteSocket listener = Listening(p, 8112);
+        s_stackC!.Tcp.MovedSegment = (source, destination, segment) =>
+            Assert.That(p.Client.LateSegment(source.Value, destination.Value, segment), Is.EqualTo(0), "the server takes it");
+        var ring = new List<byte[]>();
+        TcpConnection first = _tcpB.CreateConnection(), second = _tcpB.CreateConnection();
+        _wire.Drop = f =>
+        {
+            // The first SYN reaches the server (its ring, before the gift); the rest, the process's.
+            if (!IsTcpFromBToPort(f, 8112, out bool syn) || (syn && (f[34] << 8 | f[35]) == first.LocalPort)) return false;
+            ring.Add(f);
+            return true;
+        };
+        _tree.Server.DeliverWaiting = () =>
+        {
+            _wire.Pump(_now); // the SYN: a handshake in the server's stack; its SYN-ACK; B's ACK, to the process
+            Assert.That(second.Connect(IpA, 8112, _now), Is.EqualTo(TcpError.InProgress));
+            _wire.Pump(_now); // a new SYN, to the process
+        };
+        try
+        {
+            Assert.That(first.Connect(IpA, 8112, _now), Is.EqualTo(TcpError.InProgress));
+            byte[] info = new byte[VfsProtocol.HandoverInfoBytes];
+            long lent;
+            int undone;
+            fixed (byte* q = info) lent = p.Client.Lend(listener, q, out undone);
+            Assert.That(lent, Is.EqualTo(-Errno.EBUSY), "undone: the server's stack has a handshake on the port");
+            Assert.That(undone, Is.EqualTo(8112), "the port whose filter was given and taken back");
+            Assert.That(_takenBack, Is.EqualTo(new[] { 100 }));
+            Assert.That(ring, Has.Count.EqualTo(2), "the first's ACK and the second's SYN reached the process");
+        }
+        finally
+        {
+            _tree.Server.DeliverWaiting = null;
+            _wire.Drop = null;
+        }
+        s_stackC.Tcp.RememberMovedPort(IpA, 8112, _now); // what LocalNet.MaybeLend does with the port
+        DeliverToC(c, ring);
+        Run(2); // no time for a retransmission
+        Assert.That(s_stackC.Tcp.Counters.ResetsSent, Is.Zero, "the process's stack reset nothing");
+        Assert.That(s_stackC.Tcp.Counters.ForwardedForMovedPort, Is.EqualTo(2));
+        Assert.That(first.State, Is.EqualTo(TcpState.Established));
+        Assert.That(second.State, Is.EqualTo(TcpState.Established), "the server answered the SYN it was given");
+        Assert.That(first.Retries + second.Retries, Is.Zero, "without a retransmission");
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        fixed (byte* q = address)
+        {
+            Assert.That(p.Client.Accept(listener, 0, q, out _, out _), Is.EqualTo(0));
+            Assert.That(p.Client.Accept(listener, 0, q, out _, out _), Is.EqualTo(0), "both queued at the server");
+        }
+        Assert.That(_tree.Server.LendsUndone, Is.EqualTo(1));
+        Assert.That(_tree.Server.LatePortSegments, Is.EqualTo(2));
+        SharedProcess other = _tree.Attach(51);
+        byte[] syn = new byte[20];
+        syn[2] = 8112 >> 8; syn[3] = 8112 & 0xFF;
+        Assert.That(other.Client.LateSegment(IpB.Value, IpA.Value, syn), Is.EqualTo(-Errno.EPERM), "only the process the port's frames went to");
+    }
+
+    /// <summary>The same at the loan's return: a SYN that reached the borrower's ring after its
+    /// last look and before the server took the port's filter back went to the twin, still
+    /// listening while its queue drains (a fork keeps it) — whose handshake then ended at the
+    /// server with a reset — or, once the twin was gone (the listener's close), was reset. Now it
+    /// goes to the server, which answers it.</summary>
+    [Test]
+    public void ASynThatReachedTheBorrowerJustBeforeTheLoanWentBackIsAnsweredByTheServer()
+    {
+        SharedProcess p = _tree.Attach(52);
+        NetStack c = LendingAndStackC();
+        RemoteSocket listener = LentListener(p, 8113);
+        Socket twin = Twin(8113);
+        s_stackC!.Tcp.MovedSegment = (source, destination, segment) =>
+            Assert.That(p.Client.LateSegment(source.Value, destination.Value, segment), Is.EqualTo(0), "the server takes it");
+        var ring = new List<byte[]>();
+        _b.Arp.AddStatic(IpA, MacC);
+        _wire.Drop = f => { if (!IsTcpFromBToPort(f, 8113, out _)) return false; ring.Add(f); return true; };
+        TcpConnection peer = _tcpB.CreateConnection();
+        Assert.That(peer.Connect(IpA, 8113, _now), Is.EqualTo(TcpError.InProgress));
+        _wire.Pump(_now);
+        _wire.Drop = null;
+        Assert.That(ring, Has.Count.EqualTo(1), "the SYN, in the process's ring");
+        int* none = stackalloc int[1];
+        Assert.That(p.Client.LendBack(listener, none, 0, none), Is.EqualTo(0));
+        _b.Arp.AddStatic(IpA, MacA); // the port's frames go to the server again
+        s_stackC.Tcp.RememberMovedPort(IpA, 8113, _now); // what LocalNet.GiveBack does after LendBack
+        DeliverToC(c, ring);
+        Run(2);
+        Assert.That(AcceptTwin(twin, out _), Is.EqualTo(-Errno.EAGAIN), "the twin did not answer it");
+        Assert.That(s_stackC.Tcp.Counters.ResetsSent + _tcpA.Counters.ResetsSent, Is.Zero);
+        Assert.That(peer.State, Is.EqualTo(TcpState.Established), "the server answered");
+        Assert.That(peer.Retries, Is.Zero);
+        byte[] address = new byte[LinuxSocket.AddressBytes];
+        fixed (byte* q = address) Assert.That(p.Client.Accept(listener, 0, q, out _, out _), Is.EqualTo(0), "queued at the server");
+        Assert.That(_tree.Server.LatePortSegments, Is.EqualTo(1));
     }
 
     /// <summary>The accept that asks for the loan may have handed its connection over: once the

@@ -113,6 +113,59 @@ public class NetTcpHandoverTests
         Assert.That(server.Tcp.Counters.RetransmissionTimeouts, Is.GreaterThan(0), "the new stack's retransmission timer sent them");
     }
 
+    /// <summary>A lent listener's port given back (or a loan undone): frames of the port that
+    /// reached this stack's ring before the filter moved belong to the stack that has the port now.
+    /// nginx's reload lost requests to them (a SYN reset because the twin was gone, the ACK of the
+    /// server's own handshake reset): for MovedQuietMicros each such segment goes to MovedSegment,
+    /// or is dropped quietly without one, before a listener still here sees it; a connection
+    /// still here keeps its own; a new loan (ForgetMovedPort) or the time's end makes the port's
+    /// segments this stack's again.</summary>
+    [Test]
+    public void SegmentsToAPortWhoseFramesMovedLatelyGoToTheMovedSegmentHookNotToAListenerOrAReset()
+    {
+        var (net, ch, sh) = Pair(9);
+        var (c, s, listener) = Connect(net, ch, sh, 8080);
+        net.Log = new List<SimPacket>();
+        var forwarded = new List<byte[]>();
+        sh.Tcp.MovedSegment = (source, destination, segment) => forwarded.Add(segment.ToArray());
+        sh.Tcp.RememberMovedPort(ServerAddress, 8080, net.Now);
+        byte[] syn = Segment(ClientAddress, ServerAddress, 40001, 8080, 1000, 0, TcpSegment.Syn, 65535, mss: 1460);
+        byte[] strayAck = Segment(ClientAddress, ServerAddress, 40002, 8080, 2000, 3000, TcpSegment.Ack, 65535);
+        sh.Tcp.Receive(ClientAddress, ServerAddress, syn, net.Now);
+        sh.Tcp.Receive(ClientAddress, ServerAddress, strayAck, net.Now);
+        Assert.That(forwarded, Has.Count.EqualTo(2), "both given to the hook");
+        Assert.That(forwarded[0], Is.EqualTo(syn).AsCollection);
+        Assert.That(sh.Tcp.Counters.ForwardedForMovedPort, Is.EqualTo(2));
+        Assert.That(net.Log.Where(p => p.From == sh), Is.Empty, "neither a SYN-ACK from the listener still here nor a reset");
+        Assert.That(listener.Accept(out _), Is.Null);
+
+        // The established connection on the port is still this stack's.
+        Assert.That(c.Send(new byte[] { 7 }, net.Now), Is.EqualTo(1));
+        Assert.That(net.RunUntil(() => s.ReceiveAvailable == 1, 2_000_000), Is.True, "a connection still here gets its segments");
+        Assert.That(forwarded, Has.Count.EqualTo(2));
+
+        // Without a hook: dropped, quietly.
+        sh.Tcp.MovedSegment = null;
+        sh.Tcp.Receive(ClientAddress, ServerAddress, strayAck, net.Now);
+        Assert.That(sh.Tcp.Counters.DroppedForMovedPort, Is.EqualTo(1));
+        Assert.That(net.Log.Where(p => p.From == sh && p.Segment.HasRst), Is.Empty);
+
+        // The port lent again: its SYNs are this stack's listener's.
+        sh.Tcp.ForgetMovedPort(ServerAddress, 8080);
+        int before = net.Log.Count(p => p.From == sh && p.Segment.HasSyn);
+        sh.Tcp.Receive(ClientAddress, ServerAddress, syn, net.Now);
+        Assert.That(net.Log.Count(p => p.From == sh && p.Segment.HasSyn), Is.EqualTo(before + 1), "the listener answered");
+
+        // Another port, and the time's end: as any stack.
+        sh.Tcp.RememberMovedPort(ServerAddress, 8081, net.Now);
+        sh.Tcp.Receive(ClientAddress, ServerAddress, strayAck, net.Now);
+        Assert.That(net.Log.Count(p => p.From == sh && p.Segment.HasRst), Is.EqualTo(1), "8080 is no longer moved: reset");
+        byte[] strayOther = Segment(ClientAddress, ServerAddress, 40003, 8081, 2000, 3000, TcpSegment.Ack, 65535);
+        sh.Tcp.Receive(ClientAddress, ServerAddress, strayOther, net.Now + sh.Tcp.MovedQuietMicros + 1);
+        Assert.That(net.Log.Count(p => p.From == sh && p.Segment.HasRst), Is.EqualTo(2), "after MovedQuietMicros: reset");
+        Assert.That(sh.Tcp.Counters.DroppedForMovedPort, Is.EqualTo(1));
+    }
+
     [Test]
     public void TheStackThatHandedAConnectionOverDropsItsLateSegmentsWithoutAReset()
     {

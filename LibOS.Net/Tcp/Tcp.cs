@@ -253,6 +253,20 @@ namespace Aegis.LibOS.Net
                 MovedSegment(source, destination, payload);
                 return;
             }
+            if (_movedPortUntil != null && MovedPortLately(destination, seg.DestinationPort, nowMicros))
+            {
+                // The port's frames go to another stack now (a lent listener given back): one that
+                // reached this ring before the move is that stack's, a handshake's or a new SYN,
+                // which a listener still here (a twin draining its queue) or a reset would take.
+                if (MovedSegment == null)
+                {
+                    Counters.DroppedForMovedPort++;
+                    return;
+                }
+                Counters.ForwardedForMovedPort++;
+                MovedSegment(source, destination, payload);
+                return;
+            }
             TcpListener l = FindListener(destination, seg.DestinationPort);
             if (l != null)
             {

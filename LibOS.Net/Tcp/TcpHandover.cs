@@ -445,6 +445,48 @@ namespace Aegis.LibOS.Net
             return false;
         }
 
+        private const int MovedPortsKept = 8;
+        private uint[] _movedPortAddress;
+        private int[] _movedPort;
+        private long[] _movedPortUntil;
+        private int _movedPortNext;
+
+        /// <summary>The frames of a whole port (local address and port) now go to another stack: a
+        /// listener lent to this stack went back, or a loan was undone while frames of the port
+        /// could reach this ring. For <see cref="MovedQuietMicros"/>, a segment to that port that
+        /// no connection here owns goes to <see cref="MovedSegment"/> (or is dropped without a
+        /// reset), before any listener here sees it: it reached this ring before the move, and
+        /// belongs to the stack that has the port now.</summary>
+        public void RememberMovedPort(Ipv4Address local, int port, long nowMicros)
+        {
+            if (_movedPortUntil == null)
+            {
+                _movedPortAddress = new uint[MovedPortsKept];
+                _movedPort = new int[MovedPortsKept];
+                _movedPortUntil = new long[MovedPortsKept];
+            }
+            ForgetMovedPort(local, port);
+            _movedPortAddress[_movedPortNext] = local.Value;
+            _movedPort[_movedPortNext] = port;
+            _movedPortUntil[_movedPortNext] = nowMicros + MovedQuietMicros;
+            _movedPortNext = (_movedPortNext + 1) % MovedPortsKept;
+        }
+
+        /// <summary>The port's frames come to this stack again (a new loan): its segments are its own.</summary>
+        public void ForgetMovedPort(Ipv4Address local, int port)
+        {
+            if (_movedPortUntil == null) return;
+            for (int i = 0; i < MovedPortsKept; i++)
+                if (_movedPort[i] == port && _movedPortAddress[i] == local.Value) _movedPortUntil[i] = 0;
+        }
+
+        private bool MovedPortLately(Ipv4Address local, int port, long nowMicros)
+        {
+            for (int i = 0; i < MovedPortsKept; i++)
+                if (_movedPortUntil[i] > nowMicros && _movedPort[i] == port && _movedPortAddress[i] == local.Value) return true;
+            return false;
+        }
+
         /// <summary>Links a TIME_WAIT connection where its deadline belongs: Poll ends them from the
         /// head while the head's deadline has passed, so the list stays ordered.</summary>
         private void LinkTimeWaitByDeadline(TcpConnection c)

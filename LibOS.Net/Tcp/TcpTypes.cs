@@ -166,5 +166,10 @@ namespace Aegis.LibOS.Net
         public long DroppedForMovedConnection;
         /// <summary>Segments of a connection handed over lately, given to Tcp.MovedSegment.</summary>
         public long ForwardedForMovedConnection;
+        /// <summary>Segments for no connection here to a port whose frames went to another stack
+        /// lately (Tcp.RememberMovedPort): given to Tcp.MovedSegment, or dropped without a reset
+        /// when there is none.</summary>
+        public long ForwardedForMovedPort;
+        public long DroppedForMovedPort;
     }
 }

@@ -262,13 +262,17 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// (connections it took over from them), "lent N" (listeners whose new connections it let
         /// a process run from their first segment: "The listener in the process"),
         /// "handshakes_requeued N" (handshakes a borrower's twin answered and gave back to the
-        /// listener here at the loan's return), since it started; empty without a server.</summary>
+        /// listener here at the loan's return), "lends_undone N" (Lends taken back at once: a
+        /// handshake of the server's own on the port), "late_port_segments N" (segments a process
+        /// gave here that reached it for a port whose loan had just gone back or been undone),
+        /// since it started; empty without a server.</summary>
         public static string FormatHandover(System.Func<long[], bool> source)
         {
             var facts = new long[VfsProtocol.Count + VfsProtocol.ServerFacts];
             if (source == null || !source(facts)) return "";
             return "given " + facts[VfsProtocol.Count].ToString() + "\ntaken_back " + facts[VfsProtocol.Count + 1].ToString()
-                + "\nlent " + facts[VfsProtocol.Count + 2].ToString() + "\nhandshakes_requeued " + facts[VfsProtocol.Count + 4].ToString() + "\n";
+                + "\nlent " + facts[VfsProtocol.Count + 2].ToString() + "\nhandshakes_requeued " + facts[VfsProtocol.Count + 4].ToString() + "\nlends_undone " + facts[VfsProtocol.Count + 5].ToString()
+                + "\nlate_port_segments " + facts[VfsProtocol.Count + 6].ToString() + "\n";
         }
 
         public static string FormatDiskstats(IDiskSource disk)

@@ -334,10 +334,13 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             return Call(VfsProtocol.Requeue, (ulong)listener.Handle.ServerFd, (ulong)(uint)length, 0, out _);
         }
 
-        /// <summary>VfsProtocol.Lend: the listener's port, its route into info (HandoverInfoBytes), or -errno.</summary>
-        public long Lend(RemoteSocket listener, byte* info)
+        /// <summary>VfsProtocol.Lend: the listener's port, its route into info (HandoverInfoBytes), or
+        /// -errno; undonePort: the port when the server gave the filter and took it back (-EBUSY),
+        /// so frames of the port may be in this process's ring.</summary>
+        public long Lend(RemoteSocket listener, byte* info, out int undonePort)
         {
-            long port = Call(VfsProtocol.Lend, (ulong)listener.Handle.ServerFd, 0, 0, out _);
+            long port = Call(VfsProtocol.Lend, (ulong)listener.Handle.ServerFd, 0, 0, out ulong reply1);
+            undonePort = port == -Errno.EBUSY ? (int)reply1 : 0;
             if (port > 0) System.Buffer.MemoryCopy(Payload + VfsProtocol.HandoverInfo, info, VfsProtocol.HandoverInfoBytes, VfsProtocol.HandoverInfoBytes);
             return port;
         }

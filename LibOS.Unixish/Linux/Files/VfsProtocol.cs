@@ -129,10 +129,12 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public const int ServerCalls = 57; // -> Count; payload: the server's calls so far by operation (Count longs), for /proc/aegis/file_server, then ServerFacts longs
         public const int Adopt = 58;       // w1 the record's whole length, w2 this piece's offset | SOCK_NONBLOCK << 32, w3 the piece's length; payload = the
                                            // piece of a TcpConnection.HandOver record -> 0 (more to come), or the fd of the connection the server took over
-        public const int Lend = 59;        // w1 a listening TCP socket's fd -> its port; payload + HandoverInfo = the route (the next hop: the router)
+        public const int Lend = 59;        // w1 a listening TCP socket's fd -> its port; payload + HandoverInfo = the route (the next hop: the router);
+                                           // -EBUSY with reply1 the port when the filter was given and taken back (the port's frames meanwhile: LateSegment)
         public const int LendBack = 60;    // w1 fd, w2 count (0 .. MaximumKept); payload = count four-tuples (LendTuple) -> how many were given; payload = an int per tuple, 1 given
         public const int LateSegment = 61; // w1 length, w2 the IPv4 source | destination << 32 (host order); payload = a TCP segment of a connection the
-                                           // sender gave back by Adopt lately, which reached the sender's stack after the move -> 0, -EPERM (not such)
+                                           // sender gave back by Adopt or Requeue lately, or to a port whose loan it gave back (LendBack) or whose Lend
+                                           // was undone lately, which reached the sender's stack before the filter moved -> 0, -EPERM (not such)
         public const int Requeue = 62;     // w1 a listener's fd lent to the sender, w2 the record's length (one piece); payload = the TcpConnection.HandOver
                                            // record of a connection the twin made and nobody accepted, on the lent port, or the HandOverHalfOpen record of a
                                            // handshake the twin answered -> 0 (in the listener's queue, or its handshakes, here, for any process that holds
@@ -165,8 +167,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// <summary>What ServerCalls' payload has after the Count calls: connections the server
         /// handed to processes to run (AcceptHere answered HandedOver), and connections it took
         /// over from them (Adopt), listeners lent (Lend), processes ended without Goodbye, and
-        /// handshakes a borrower gave to a listener here (Requeue) (/proc/aegis/handover).</summary>
-        public const int ServerFacts = 5;
+        /// handshakes a borrower gave to a listener here (Requeue), Lends undone after the filter
+        /// was given, and segments a process gave for a port whose loan went back (LateSegment)
+        /// (/proc/aegis/handover).</summary>
+        public const int ServerFacts = 7;
 
         /// <summary>Each operation's name (/proc/aegis/file_server), indexed by its number; 0 is no operation.</summary>
         public static readonly string[] Names =

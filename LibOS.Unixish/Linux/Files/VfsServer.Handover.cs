@@ -164,10 +164,32 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             _adoptedNext = (_adoptedNext + 1) % AdoptedKept;
         }
 
+        /// <summary>A port whose frames went to a process and came back here (a loan returned or
+        /// undone): for LateSegmentMicros the process may give this server what reached its ring
+        /// before the filter came back (a SYN, a handshake's ACK), as it may an adopted connection's.</summary>
+        private struct ReturnedPort
+        {
+            public ulong Process;
+            public uint Local;
+            public int Port;
+            public long Until;
+        }
+
+        private const int ReturnedPortsKept = 8;
+        private readonly ReturnedPort[] _returnedPorts = new ReturnedPort[ReturnedPortsKept];
+        private int _returnedPortNext;
+
+        private void RememberReturnedPort(ulong sender, uint local, int port, long now)
+        {
+            _returnedPorts[_returnedPortNext] = new ReturnedPort { Process = sender, Local = local, Port = port, Until = now + LateSegmentMicros };
+            _returnedPortNext = (_returnedPortNext + 1) % ReturnedPortsKept;
+        }
+
         /// <summary>VfsProtocol.LateSegment: a segment of a connection the sender gave back by Adopt
-        /// within LateSegmentMicros, received here as if it had come from the card (the stack checks
-        /// it as any segment: its checksum, its sequence numbers). Anything else is -EPERM: a process
-        /// can add nothing to a connection it did not just give back.</summary>
+        /// or Requeue, or to a port whose loan it gave back (or whose Lend was undone), within
+        /// LateSegmentMicros, received here as if it had come from the card (the stack checks it as
+        /// any segment: its checksum, its sequence numbers; a SYN meets the listener). Anything else
+        /// is -EPERM: a process can add nothing to a connection or port it did not just give back.</summary>
         private long LateSegment(ulong sender, ulong w1, ulong w2, byte* payload)
         {
             if (!(Sockets is InetSockets inet)) return -Errno.EAFNOSUPPORT;
@@ -182,7 +204,14 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                 known = a.Process == sender && a.Until > now && a.Local == destination && a.LocalPort == destinationPort
                     && a.Remote == source && a.RemotePort == sourcePort;
             }
+            bool port = false;
+            for (int i = 0; i < ReturnedPortsKept && !known; i++)
+            {
+                ReturnedPort r = _returnedPorts[i];
+                known = port = r.Process == sender && r.Until > now && r.Local == destination && r.Port == destinationPort;
+            }
             if (!known) return -Errno.EPERM;
+            if (port) LatePortSegments++;
             inet.Tcp.Receive(new LibOS.Net.Ipv4Address(source), new LibOS.Net.Ipv4Address(destination), new System.ReadOnlySpan<byte>(payload, (int)w1), now);
             return 0;
         }
@@ -244,6 +273,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         public ListenerGiver GiveListener;
         /// <summary>Listeners lent so far (/proc/aegis/handover's "lent").</summary>
         public long LentCount;
+        /// <summary>Lends undone because the server's stack made a handshake on the port meanwhile
+        /// ("lends_undone"), and segments processes gave for a returned port ("late_port_segments").</summary>
+        public long LendsUndone, LatePortSegments;
 
         private struct LentListener
         {
@@ -265,8 +297,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// already in the ring delivered, so a SYN that came before the filter is never answered by
         /// two stacks). The port, or -EOPNOTSUPP (no card), -EINVAL (not a TCP listener on this
         /// machine's address), -EALREADY (lent already), -EBUSY (connections here need the port).</summary>
-        private long Lend(ulong sender, Socket socket, byte* payload)
+        private long Lend(ulong sender, Socket socket, byte* payload, out ulong reply1)
         {
+            reply1 = 0;
             if (GiveListener == null) return -Errno.EOPNOTSUPP;
             if (!(socket is Net.StreamSocket stream) || !stream.Listening(out uint bound, out int port)) return -Errno.EINVAL;
             for (int i = 0; i < _lent.Count; i++)
@@ -281,6 +314,10 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             if (inet.Tcp.NeedsFramesOnPort(port, own))
             {
                 TakeFilterBack?.Invoke(id);
+                // Frames of the port may have reached the sender meanwhile: it gives them here.
+                RememberReturnedPort(sender, own.Value, port, inet.Clock());
+                reply1 = (ulong)port;
+                LendsUndone++;
                 return -Errno.EBUSY;
             }
             WriteRoute(payload, route);
@@ -325,6 +362,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
             }
             _lent.RemoveAt(at);
             TakeFilterBack?.Invoke(lent.Id);
+            // What reached the process's ring before the filter came back, it gives here (LateSegment).
+            RememberReturnedPort(sender, lent.Socket.Owner.Stack.Address.Value, lent.Port, lent.Socket.Owner.Clock());
             return given;
         }
 

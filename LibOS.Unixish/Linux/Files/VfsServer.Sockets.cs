@@ -106,7 +106,7 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     return socket.Listen((int)w2, new SocketCaller(sender, LinuxFile.AT_FDCWD, 0));
 
                 case VfsProtocol.Lend:
-                    return Lend(sender, socket, payload);
+                    return Lend(sender, socket, payload, out reply1);
 
                 case VfsProtocol.LendBack:
                     return LendBack(sender, socket, w2, payload);

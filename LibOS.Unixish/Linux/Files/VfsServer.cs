@@ -573,6 +573,8 @@ namespace Aegis.LibOS.Unixish.Linux.Files
                     ((long*)payload)[VfsProtocol.Count + 2] = LentCount;
                     ((long*)payload)[VfsProtocol.Count + 3] = DepartedCount;
                     ((long*)payload)[VfsProtocol.Count + 4] = RequeuedHandshakes;
+                    ((long*)payload)[VfsProtocol.Count + 5] = LendsUndone;
+                    ((long*)payload)[VfsProtocol.Count + 6] = LatePortSegments;
                     return VfsProtocol.Count;
 
                 case VfsProtocol.DisplayPath:

@@ -156,10 +156,17 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             if (listener.LendWait > 0) { listener.LendWait--; return; }
             if (!CanTake) return;
             byte* info = stackalloc byte[VfsProtocol.HandoverInfoBytes];
-            long port = listener.Handle.Client.Lend(listener, info);
+            long port = listener.Handle.Client.Lend(listener, info, out int undonePort);
             if (port <= 0)
             {
                 listener.LendWait = LendRetry;
+                if (undonePort > 0)
+                {
+                    // The port's frames came here for a moment: each is the server's (a SYN, the
+                    // ACK of a handshake the server made), given to it, never reset here.
+                    s_tcp.RememberMovedPort(s_stack.Address, undonePort, Time.Microseconds);
+                    Step();
+                }
                 return;
             }
             var address = new Ipv4Address(*(uint*)info);
@@ -186,6 +193,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
                 LinuxLog.Line("network: a listener lent to this process could not be made here (" + error.ToString() + "); given back");
                 return;
             }
+            s_tcp.ForgetMovedPort(address, (int)port); // (given back lately: its frames are this stack's again)
             listener.LocalListener = twin;
             listener.Lent = true;
             s_listeners.Add(listener);
@@ -277,6 +285,10 @@ namespace Aegis.LibOS.Unixish.Linux.Net
                 for (int i = 0; i < n; i++) given[i] = 0;
             }
             listener.Lent = false;
+            // What reached this ring before the server took the port's filter back (a SYN, the ACK
+            // of a handshake given back) is the server's: given to it (LateSegment), never answered
+            // by the twin (still here while its queue drains) nor reset once the twin is gone.
+            if (port > 0) s_tcp.RememberMovedPort(s_stack.Address, port, Time.Microseconds);
             // The proxies born of this listener are handed-over connections from now on.
             for (int i = s_local.Count - 1; i >= 0; i--)
             {
@@ -303,6 +315,7 @@ namespace Aegis.LibOS.Unixish.Linux.Net
             s_onPort.Clear();
             s_kept.Clear();
             AfterWork();
+            Step(); // the port's frames already in this ring go to the server now, not after this process's next wait (or never: an exit)
         }
 
         /// <summary>The twin's handshakes in progress (SYN_RECEIVED: its SYN-ACK sent, the peer's ACK
