@@ -103,6 +103,58 @@ public static class Pcap
         return text.ToString();
     }
 
+    /// <summary>Every segment of the last 'count' TCP connections to 'port' (in the order of their
+    /// first frame), one line each, for a failed test's message: the frame's number, which way
+    /// ('>' to the port), the flags, sequence and acknowledgment numbers relative to each side's
+    /// first, the data's length, and the IPv4 identification (each stack of the guest counts its own,
+    /// so it tells which one sent a segment).</summary>
+    public static string TcpConversations(List<byte[]> frames, int port, int count)
+    {
+        // A conversation per connection: a peer's SYN with a new sequence number starts one (the
+        // user network reuses its ports).
+        var conversations = new List<(int Peer, List<string> Lines)>();
+        var current = new Dictionary<int, int>();
+        var synOf = new Dictionary<int, uint>();
+        var firstIn = new Dictionary<int, uint>();
+        var firstOut = new Dictionary<int, uint>();
+        for (int i = 0; i < frames.Count; i++)
+        {
+            byte[] f = frames[i];
+            if (!IsIpv4(f) || f[23] != 6) continue;
+            int t = Transport(f);
+            if (f.Length < t + 20) continue;
+            int source = U16(f, t), destination = U16(f, t + 2);
+            bool inbound = destination == port;
+            if (!inbound && source != port) continue;
+            int peer = inbound ? source : destination;
+            uint seq = (uint)(f[t + 4] << 24 | f[t + 5] << 16 | f[t + 6] << 8 | f[t + 7]);
+            uint ack = (uint)(f[t + 8] << 24 | f[t + 9] << 16 | f[t + 10] << 8 | f[t + 11]);
+            int flags = f[t + 13];
+            bool newSyn = inbound && (flags & 0x12) == 0x02 && (!synOf.TryGetValue(peer, out uint known) || known != seq);
+            if (newSyn || !current.ContainsKey(peer))
+            {
+                current[peer] = conversations.Count;
+                conversations.Add((peer, new List<string>()));
+                firstIn.Remove(peer);
+                firstOut.Remove(peer);
+                if (newSyn) synOf[peer] = seq;
+            }
+            Dictionary<int, uint> mine = inbound ? firstIn : firstOut, theirs = inbound ? firstOut : firstIn;
+            if (!mine.ContainsKey(peer)) mine[peer] = seq;
+            string names = ((flags & 2) != 0 ? "S" : "") + ((flags & 16) != 0 ? "A" : "") + ((flags & 8) != 0 ? "P" : "") + ((flags & 1) != 0 ? "F" : "") + ((flags & 4) != 0 ? "R" : "");
+            int payload = 14 + U16(f, 16) - t - (f[t + 12] >> 4) * 4;
+            string ackText = (flags & 16) == 0 ? "-" : theirs.TryGetValue(peer, out uint other) ? (ack - other).ToString() : ack.ToString();
+            conversations[current[peer]].Lines.Add($"    #{i + 1} {(inbound ? ">" : "<")} {names} seq {seq - mine[peer]} ack {ackText} len {payload} id {U16(f, 18)}");
+        }
+        var text = new System.Text.StringBuilder();
+        for (int k = System.Math.Max(0, conversations.Count - count); k < conversations.Count; k++)
+        {
+            text.AppendLine($"  peer port {conversations[k].Peer}:");
+            foreach (string line in conversations[k].Lines) text.AppendLine(line);
+        }
+        return text.ToString();
+    }
+
     /// <summary>What the wire shows of the data a TCP server on 'port' sent: 'Holes', segments
     /// that began past everything sent before them on their connection (something in between
     /// never reached the wire), and 'Resends', segments whose data had all been sent before. A
