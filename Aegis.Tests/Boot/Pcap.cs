@@ -70,6 +70,20 @@ public static class Pcap
         return n;
     }
 
+    /// <summary>Whether f is a TCP segment to or from 'port': where its header starts (t), whether it
+    /// goes to the port (inbound), and the other end's port (peer).</summary>
+    private static bool TcpOfPort(byte[] f, int port, out int t, out bool inbound, out int peer)
+    {
+        t = 0; inbound = false; peer = 0;
+        if (!IsIpv4(f) || f[23] != 6) return false;
+        t = Transport(f);
+        if (f.Length < t + 20) return false;
+        int source = U16(f, t), destination = U16(f, t + 2);
+        inbound = destination == port;
+        peer = inbound ? source : destination;
+        return inbound || source == port;
+    }
+
     /// <summary>One line per TCP connection to 'port' (by the peer's port), for a failed test's
     /// message: SYNs, SYN-ACKs, segments carrying data and their bytes each way, FINs and RSTs;
     /// only the connections 'show' picks (given the bytes the server sent).</summary>
@@ -78,13 +92,7 @@ public static class Pcap
         var table = new SortedDictionary<int, long[]>(); // syn, synack, in segs, in bytes, out segs, out bytes, fin in, fin out, rst in, rst out
         foreach (byte[] f in frames)
         {
-            if (!IsIpv4(f) || f[23] != 6) continue;
-            int t = Transport(f);
-            if (f.Length < t + 20) continue;
-            int source = U16(f, t), destination = U16(f, t + 2);
-            bool inbound = destination == port;
-            if (!inbound && source != port) continue;
-            int peer = inbound ? source : destination;
+            if (!TcpOfPort(f, port, out int t, out bool inbound, out int peer)) continue;
             if (!table.TryGetValue(peer, out long[] c)) table[peer] = c = new long[10];
             int flags = f[t + 13];
             int payload = 14 + U16(f, 16) - t - (f[t + 12] >> 4) * 4;
@@ -120,13 +128,7 @@ public static class Pcap
         for (int i = 0; i < frames.Count; i++)
         {
             byte[] f = frames[i];
-            if (!IsIpv4(f) || f[23] != 6) continue;
-            int t = Transport(f);
-            if (f.Length < t + 20) continue;
-            int source = U16(f, t), destination = U16(f, t + 2);
-            bool inbound = destination == port;
-            if (!inbound && source != port) continue;
-            int peer = inbound ? source : destination;
+            if (!TcpOfPort(f, port, out int t, out bool inbound, out int peer)) continue;
             uint seq = (uint)(f[t + 4] << 24 | f[t + 5] << 16 | f[t + 6] << 8 | f[t + 7]);
             uint ack = (uint)(f[t + 8] << 24 | f[t + 9] << 16 | f[t + 10] << 8 | f[t + 11]);
             int flags = f[t + 13];

@@ -241,29 +241,21 @@ namespace Aegis.LibOS.Net
                     return;
                 }
             }
-            if (_movedKeys != null && MovedLately(key, nowMicros))
+            // Handed over (TcpHandover.cs): another stack runs the connection, and a reset would
+            // kill it; or the whole port's frames went to another stack (a lent listener given
+            // back), and what reached this ring before the move is that stack's (a handshake's ACK,
+            // a new SYN), which a listener still here (a twin draining its queue) or a reset would take.
+            bool movedConnection = _movedKeys != null && MovedLately(key, nowMicros);
+            if (movedConnection || (_movedPortUntil != null && MovedPortLately(destination, seg.DestinationPort, nowMicros)))
             {
-                // Handed over (TcpHandover.cs): another stack runs it; a reset would kill it.
                 if (MovedSegment == null)
                 {
-                    Counters.DroppedForMovedConnection++;
+                    if (movedConnection) Counters.DroppedForMovedConnection++;
+                    else Counters.DroppedForMovedPort++;
                     return;
                 }
-                Counters.ForwardedForMovedConnection++;
-                MovedSegment(source, destination, payload);
-                return;
-            }
-            if (_movedPortUntil != null && MovedPortLately(destination, seg.DestinationPort, nowMicros))
-            {
-                // The port's frames go to another stack now (a lent listener given back): one that
-                // reached this ring before the move is that stack's, a handshake's or a new SYN,
-                // which a listener still here (a twin draining its queue) or a reset would take.
-                if (MovedSegment == null)
-                {
-                    Counters.DroppedForMovedPort++;
-                    return;
-                }
-                Counters.ForwardedForMovedPort++;
+                if (movedConnection) Counters.ForwardedForMovedConnection++;
+                else Counters.ForwardedForMovedPort++;
                 MovedSegment(source, destination, payload);
                 return;
             }
