@@ -296,7 +296,9 @@ namespace Aegis.LibOS.Unixish.Linux.Files
         /// frames (NeedsFramesOnPort: checked again after the filter is given and the frames
         /// already in the ring delivered, so a SYN that came before the filter is never answered by
         /// two stacks). The port, or -EOPNOTSUPP (no card), -EINVAL (not a TCP listener on this
-        /// machine's address), -EALREADY (lent already), -EBUSY (connections here need the port).</summary>
+        /// machine's address), -EALREADY (lent already), -EBUSY (connections here need the port; reply1
+        /// the port when the filter was given and taken back: what reached the sender meanwhile it
+        /// gives here by LateSegment).</summary>
         private long Lend(ulong sender, Socket socket, byte* payload, out ulong reply1)
         {
             reply1 = 0;
